@@ -1,0 +1,141 @@
+"""Check derivative rules against central finite differences, in float64.
+
+``gradcheck(f, *inputs)`` compares the reverse-mode gradient of a random projection
+w . f(x) with its finite-difference estimate, element by element for small inputs
+and along random directions for large ones. ``order=2`` also checks the gradient of
+that gradient (the rules recorded with ``create_graph=True``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import graph
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """A derivative rule disagrees with finite differences."""
+
+
+_ELEMENTWISE_LIMIT = 64  # inputs up to this size are checked element by element
+_DIRECTIONS = 4  # random directions for larger inputs
+
+
+def _as_float64(inputs):
+    arrays = []
+    for i, x in enumerate(inputs):
+        a = np.asarray(x.data if isinstance(x, graph.TensorBase) else x)
+        if a.dtype.kind == "f" and a.dtype != np.float64:
+            warnings.warn(
+                f"gradcheck: argument {i} is {a.dtype}; checking it in float64",
+                stacklevel=3,
+            )
+        arrays.append(a.astype(np.float64) if a.dtype.kind == "f" else a)
+    return arrays
+
+
+def _scalar_fn(f, arrays, weights, order):
+    """The function whose gradient is checked: w . f(x), or for order 2, r . grad(w . f)."""
+    diff = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+
+    def evaluate(values, need_graph):
+        args = [
+            Tensor(v, requires_grad=need_graph and i in diff) if i in diff else v
+            for i, v in enumerate(values)
+        ]
+        out = f(*args)
+        if not isinstance(out, graph.TensorBase):
+            raise TypeError(f"gradcheck: f must return a tensor, got {type(out).__name__}")
+        w = weights.get("w")
+        if w is None:
+            w = weights["rng"].standard_normal(out.shape)
+            weights["w"] = w
+        s = (out * w).sum()
+        if order == 1:
+            return s, args
+        if not s.requires_grad:
+            return s * 0, args
+        tensors = [args[i] for i in diff]
+        grads = graph.backward(s, create_graph=True, inputs=tensors)
+        total = None
+        for k, (t, g) in enumerate(zip(tensors, grads)):
+            if g is None:
+                continue
+            r = weights.setdefault(("r", k), weights["rng"].standard_normal(t.shape))
+            term = (g * r).sum()
+            total = term if total is None else total + term
+        if total is None:
+            total = (out * 0).sum()
+        return total, args
+
+    return evaluate, diff
+
+
+def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, modes=("rev",), seed=0):
+    """Raise GradcheckError unless f's derivatives match finite differences; else True.
+
+    ``f`` maps tensors to a tensor. Floating inputs are differentiated (in float64);
+    other inputs are passed through unchanged. ``order`` is 1 or 2. ``modes`` names the
+    differentiation modes to check: "rev" (VJP) and, where available, "fwd" (JVP).
+    """
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order}")
+    arrays = _as_float64(inputs)
+    rng = np.random.default_rng(seed)
+    for mode in modes:
+        if mode == "rev":
+            for o in range(1, order + 1):
+                _check_rev(f, arrays, eps, atol, rtol, o, rng)
+        elif mode == "fwd":
+            raise NotImplementedError("gradcheck: forward mode is not implemented yet")
+        else:
+            raise ValueError(f"gradcheck: unknown mode {mode!r}; use 'rev' or 'fwd'")
+    return True
+
+
+def _check_rev(f, arrays, eps, atol, rtol, order, rng):
+    weights = {"rng": rng}
+    evaluate, diff = _scalar_fn(f, arrays, weights, order)
+    s, args = evaluate(arrays, need_graph=True)
+    tensors = [args[i] for i in diff]
+    if s.requires_grad:
+        analytic = graph.backward(s, inputs=tensors)
+    else:
+        analytic = [None] * len(tensors)
+
+    def value(values):
+        with graph.set_grad_enabled(order == 2):
+            out, _ = evaluate(values, need_graph=order == 2)
+        return float(out.data)
+
+    for k, i in enumerate(diff):
+        a = np.zeros(arrays[i].shape) if analytic[k] is None else np.asarray(analytic[k].data)
+        x = arrays[i]
+        if x.size <= _ELEMENTWISE_LIMIT:
+            directions = [(idx, None) for idx in np.ndindex(x.shape)]
+        else:
+            directions = [(None, rng.standard_normal(x.shape)) for _ in range(_DIRECTIONS)]
+        worst = None
+        for idx, u in directions:
+            if u is None:
+                u = np.zeros(x.shape)
+                u[idx] = 1.0
+            plus = [v if j != i else x + eps * u for j, v in enumerate(arrays)]
+            minus = [v if j != i else x - eps * u for j, v in enumerate(arrays)]
+            numeric = (value(plus) - value(minus)) / (2 * eps)
+            got = float(np.sum(a * u))
+            err = abs(got - numeric) - (atol + rtol * abs(numeric))
+            if worst is None or err > worst[0]:
+                worst = (err, idx, got, numeric)
+        if worst is not None and (worst[0] > 0 or not np.isfinite(worst[2])):
+            _, idx, got, numeric = worst
+            where = f"element {idx}" if idx is not None else "a random direction"
+            what = "gradient" if order == 1 else "second derivative (gradient of the gradient)"
+            raise GradcheckError(
+                f"gradcheck: {what} of argument {i} (shape {x.shape}) is wrong at {where}: "
+                f"analytic {got!r}, finite differences {numeric!r} "
+                f"(atol={atol}, rtol={rtol}, eps={eps})"
+            )

@@ -1,0 +1,380 @@
+"""Safetensors files: atomic saves, pickle-free loads, and training checkpoints with JSON metadata.
+
+Tensor names in the file are the state-dict keys, so PyTorch (``safetensors.torch``) and
+other frameworks can read what chainrule writes. The ``safetensors`` package (in the
+``train`` extra) is imported only when arrays are actually saved or loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CHECKPOINT_KEY",
+    "CheckpointError",
+    "flatten_state",
+    "load",
+    "load_checkpoint",
+    "load_metadata",
+    "save",
+    "save_checkpoint",
+    "unflatten_state",
+]
+
+PathLike = str | os.PathLike
+
+CHECKPOINT_KEY = "chainrule.checkpoint"
+"""Metadata key under which :func:`save_checkpoint` stores its JSON-encoded ``meta``."""
+
+SEP = "/"
+
+# Safetensors dtype codes that NumPy can represent, and the NumPy dtypes that map to them.
+_NUMPY_CODES = {
+    "BOOL": np.bool_,
+    "U8": np.uint8,
+    "I8": np.int8,
+    "U16": np.uint16,
+    "I16": np.int16,
+    "U32": np.uint32,
+    "I32": np.int32,
+    "U64": np.uint64,
+    "I64": np.int64,
+    "F16": np.float16,
+    "F32": np.float32,
+    "F64": np.float64,
+    "C64": np.complex64,
+}
+# Compared via little-endian type strings ("<f4", "|b1"), so byte order does not matter.
+_SAVABLE = frozenset(np.dtype(t).newbyteorder("<").str for t in _NUMPY_CODES.values())
+
+# Leading bytes of formats people commonly mistake for safetensors. Only consulted once
+# the framing is known to be wrong: a valid header length may start with any byte.
+_FOREIGN_FORMATS = (
+    (
+        (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"),
+        "a Python pickle (e.g. torch.save or pickle.dump); chainrule never unpickles",
+    ),
+    (b"PK\x03\x04", "a zip archive (a PyTorch .pt/.pth or NumPy .npz file)"),
+    (b"\x93NUMPY", "a NumPy .npy file"),
+    (b"\x1f\x8b", "a gzip file"),
+)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, truncated, corrupted or not safetensors, or cannot be saved."""
+
+
+def _safetensors():
+    """Import the safetensors package, explaining how to install it if it is absent."""
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError as exc:
+        raise ImportError(
+            "chainrule.io needs the safetensors package: pip install 'chainrule[train]'"
+        ) from exc
+    return safetensors
+
+
+# ---------------------------------------------------------------------------------------
+# Nested state <-> flat tensor names
+
+
+def flatten_state(tree: Mapping[str, Any], sep: str = SEP) -> dict[str, Any]:
+    """Flatten nested mappings into one level, joining keys with ``sep``.
+
+    ``{"model": {"0.weight": w}, "optim": {"state": {"0": {"exp_avg": m}}}}`` becomes
+    ``{"model/0.weight": w, "optim/state/0/exp_avg": m}``. Only mappings are descended
+    into; every other value (arrays, lists of numbers, ...) is a leaf. A flat dict comes
+    back unchanged. Keys must be strings; empty sub-mappings disappear.
+    """
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, node: Mapping) -> None:
+        for key, value in node.items():
+            if not isinstance(key, str):
+                where = f"under {prefix!r}" if prefix else "at the top level"
+                raise CheckpointError(
+                    f"state key {key!r} {where} is not a string; convert it with str(key)"
+                )
+            name = f"{prefix}{sep}{key}" if prefix else key
+            if isinstance(value, Mapping):
+                walk(name, value)
+            elif name in flat:
+                raise CheckpointError(f"two entries flatten to the same name {name!r}")
+            else:
+                flat[name] = value
+
+    walk("", tree)
+    return flat
+
+
+def unflatten_state(flat: Mapping[str, Any], sep: str = SEP) -> dict[str, Any]:
+    """Invert :func:`flatten_state`: split every name on ``sep`` into nested dicts."""
+    tree: dict[str, Any] = {}
+    for name, value in flat.items():
+        *parents, leaf = name.split(sep)
+        node = tree
+        for depth, part in enumerate(parents):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                prefix = sep.join(parents[: depth + 1])
+                raise CheckpointError(f"{name!r} conflicts with the entry {prefix!r}")
+        if leaf in node:
+            raise CheckpointError(f"{name!r} is both an entry and a prefix of other entries")
+        node[leaf] = value
+    return tree
+
+
+# ---------------------------------------------------------------------------------------
+# Header checks
+
+
+def _framing_error(path: Path, data: bytes, problem: str) -> CheckpointError:
+    """Build the error for a file whose framing is wrong, recognizing common other formats."""
+    for magic, description in _FOREIGN_FORMATS:
+        if data.startswith(magic):
+            return CheckpointError(f"{path}: not a safetensors file: it looks like {description}")
+    return CheckpointError(f"{path}: {problem}")
+
+
+def _read_header(path: Path, data: bytes) -> dict[str, Any]:
+    """Validate the safetensors framing of ``data`` and return its parsed JSON header.
+
+    Safetensors files are: an 8-byte little-endian header length N, N bytes of JSON, then
+    the raw tensor bytes. Checking this ourselves turns a vague library error into a
+    message saying what is wrong with which file.
+    """
+    if len(data) < 8:
+        raise _framing_error(
+            path, data, f"only {len(data)} bytes, too short for a safetensors file (truncated?)"
+        )
+    header_len = int.from_bytes(data[:8], "little")
+    if header_len > len(data) - 8:
+        raise _framing_error(
+            path,
+            data,
+            f"header length field says {header_len} bytes but only {len(data) - 8} follow: "
+            "truncated, or not a safetensors file",
+        )
+    raw = data[8 : 8 + header_len]
+    if not raw.startswith(b"{"):
+        raise _framing_error(path, data, "corrupted header (does not start with '{')")
+    try:
+        header = json.loads(raw)  # starts with "{", so a successful parse is a dict
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: corrupted header (not valid JSON: {exc})") from exc
+
+    metadata = header.get("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise CheckpointError(f"{path}: corrupted header (__metadata__ must map str to str)")
+
+    payload_len = len(data) - 8 - header_len
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype, (begin, end) = info["dtype"], info["data_offsets"]
+            ok = isinstance(dtype, str) and isinstance(info["shape"], list) and 0 <= begin <= end
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            raise CheckpointError(f"{path}: corrupted header entry for tensor {name!r}: {info!r}")
+        if dtype not in _NUMPY_CODES:
+            raise CheckpointError(
+                f"{path}: tensor {name!r} has dtype {dtype}, which NumPy cannot represent; "
+                "convert it to float32 in the framework that wrote the file"
+            )
+        if end > payload_len:
+            raise CheckpointError(
+                f"{path}: truncated: tensor {name!r} needs bytes {begin}..{end} of the data "
+                f"section but only {payload_len} are present"
+            )
+    return header
+
+
+def _read_file(path: PathLike) -> tuple[Path, bytes]:
+    """Read a whole file, turning a missing file or directory into CheckpointError."""
+    path = Path(path)
+    try:
+        return path, path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"{path}: no such checkpoint file") from exc
+    except IsADirectoryError as exc:
+        raise CheckpointError(f"{path}: is a directory, expected a .safetensors file") from exc
+
+
+# ---------------------------------------------------------------------------------------
+# Plain safetensors files
+
+
+def _to_array(name: str, value, path: Path) -> np.ndarray:
+    """Convert one state value to a C-contiguous little-endian array safetensors accepts."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot convert {name!r} to an array: {exc}") from exc
+    if array.dtype.newbyteorder("<").str not in _SAVABLE:
+        supported = ", ".join(sorted(np.dtype(t).name for t in _NUMPY_CODES.values()))
+        raise CheckpointError(
+            f"{path}: cannot save {name!r}: dtype {array.dtype} is not supported "
+            f"(supported: {supported})"
+        )
+    # safetensors reads raw memory, so hand it a contiguous little-endian buffer.
+    # (np.ascontiguousarray would promote 0-d arrays to 1-d, hence the explicit copy.)
+    array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    if not array.flags.c_contiguous:
+        array = array.copy(order="C")
+    return array
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Persist a rename by syncing its directory (POSIX only; best effort)."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        # Some filesystems (e.g. certain network mounts) refuse fsync on directories; the
+        # file itself is already complete and in place, so this is not worth failing over.
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old or the new file."""
+    directory = path.parent
+    if not directory.is_dir():
+        raise CheckpointError(f"{path}: directory {directory} does not exist; create it first")
+    # Same directory, so os.replace is a rename within one filesystem (hence atomic).
+    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # os.open with 0o666 (unlike mkstemp's 0o600) lets the umask decide permissions,
+    # as for any ordinarily created file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def save(
+    state_dict: Mapping[str, Any], path: PathLike, metadata: Mapping[str, str] | None = None
+) -> None:
+    """Atomically write ``state_dict`` to ``path`` as a safetensors file.
+
+    Values are anything ``np.asarray`` accepts (chainrule Tensors included); nested
+    mappings are flattened with :func:`flatten_state`. Tensor names are the keys, so the
+    file loads directly in PyTorch. ``metadata`` (str -> str) goes into the file header.
+    The previous file at ``path``, if any, survives intact unless the write succeeds.
+    """
+    path = Path(path)
+    if metadata is not None and not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise CheckpointError(
+            f"{path}: metadata must map str to str; encode other values, e.g. with json.dumps"
+        )
+    arrays = {
+        name: _to_array(name, value, path) for name, value in flatten_state(state_dict).items()
+    }
+    safetensors = _safetensors()
+    try:
+        data = safetensors.numpy.save(arrays, metadata=dict(metadata) if metadata else None)
+    except safetensors.SafetensorError as exc:
+        raise CheckpointError(f"{path}: safetensors could not serialize the state: {exc}") from exc
+    _atomic_write(path, data)
+
+
+def _load(path: PathLike) -> tuple[Path, dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors file once, returning its path, arrays and metadata."""
+    path, data = _read_file(path)
+    metadata = _read_header(path, data).get("__metadata__", {})
+    safetensors = _safetensors()
+    try:
+        loaded = safetensors.numpy.load(data)
+    except safetensors.SafetensorError as exc:
+        raise CheckpointError(f"{path}: corrupted safetensors file: {exc}") from exc
+    # Current safetensors hands out a fresh writable buffer per tensor; older releases
+    # return read-only views of immutable bytes, which callers could not update in place.
+    arrays = {
+        name: array if array.flags.writeable else array.copy() for name, array in loaded.items()
+    }
+    return path, arrays, metadata
+
+
+def load(path: PathLike) -> dict[str, np.ndarray]:
+    """Read every tensor of a safetensors file as a writable NumPy array (a private copy).
+
+    Only raw numbers and a JSON header are parsed, so loading never executes code.
+    """
+    return _load(path)[1]
+
+
+def load_metadata(path: PathLike) -> dict[str, str]:
+    """Return the str -> str metadata stored in a safetensors header ({} if none)."""
+    path, data = _read_file(path)
+    return dict(_read_header(path, data).get("__metadata__", {}))
+
+
+# ---------------------------------------------------------------------------------------
+# Training checkpoints
+
+
+def save_checkpoint(path: PathLike, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
+    """Atomically save a training checkpoint: arrays plus JSON-serializable ``meta``.
+
+    ``arrays`` may be nested (e.g. ``{"model": ..., "optim": ...}``) and is flattened with
+    "/" (see :func:`flatten_state`). ``meta`` carries everything else - epoch/step,
+    scheduler state, RNG state (``rng.bit_generator.state``), run config, preprocessing
+    state - and is stored JSON-encoded under the header key :data:`CHECKPOINT_KEY`.
+    JSON turns tuples into lists and non-string dict keys into strings.
+    """
+    if not isinstance(meta, Mapping):
+        raise CheckpointError(f"{path}: meta must be a dict, got {type(meta).__name__}")
+    try:
+        encoded = json.dumps(meta)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: meta is not JSON-serializable: {exc}") from exc
+    save(arrays, path, metadata={CHECKPOINT_KEY: encoded})
+
+
+def load_checkpoint(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Load a checkpoint written by :func:`save_checkpoint` as ``(arrays, meta)``.
+
+    ``arrays`` is flat (names like ``"model/0.weight"``); use :func:`unflatten_state` to
+    get the nesting back.
+    """
+    path, arrays, metadata = _load(path)
+    if CHECKPOINT_KEY not in metadata:
+        raise CheckpointError(
+            f"{path}: no chainrule checkpoint metadata (header key {CHECKPOINT_KEY!r}); it is "
+            "a plain safetensors file: read its arrays with chainrule.io.load"
+        )
+    try:
+        meta = json.loads(metadata[CHECKPOINT_KEY])
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(
+            f"{path}: corrupted checkpoint metadata (invalid JSON: {exc})"
+        ) from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: corrupted checkpoint metadata (not a JSON object)")
+    return arrays, meta

@@ -1,0 +1,137 @@
+"""Loss functions, the seed's subject: cross-entropy, NLL, MSE, binary cross-entropy.
+
+All are compositions of primitives. Cross-entropy goes through log_softmax, so its
+gradient with respect to the logits is the seed's fused form softmax(x) * sum(t) - t
+(4c applied to v = -t, 4d), computed without ever dividing by a probability (2d).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import primitives as P
+from .graph import is_tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction, denominator=None):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return P.sum(loss)
+    if denominator is not None:
+        return P.sum(loss) / max(denominator, 1)
+    return P.mean(loss)
+
+
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, not {reduction!r}")
+
+
+def nll_loss(log_probs, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None):
+    """Negative log-likelihood of log-probabilities: -sum_j t_j z_j (seed 4d).
+
+    ``target`` holds integer class indices (shape of ``log_probs`` without ``axis``) or
+    probabilities t in [0, 1] (same shape as ``log_probs``, the seed's soft targets).
+    Where t_j = 0 the term is 0 even if z_j = -inf (0 log 0 = 0). With class indices,
+    entries equal to ``ignore_index`` contribute nothing and are left out of the mean.
+    """
+    _check_reduction("nll_loss", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    shape = np.shape(log_probs)
+    if not shape:
+        raise ValueError("nll_loss: log_probs must have a class axis, got a 0-d value")
+    ax = axis % len(shape)
+    k = shape[ax]
+    tv = target.data if is_tensor(target) else np.asarray(target)
+    if tv.dtype.kind in "iub":
+        return _nll_indices(log_probs, tv, ax, k, reduction, label_smoothing, ignore_index)
+    if tv.shape != shape:
+        raise ValueError(
+            f"nll_loss: soft targets must have the shape of the log-probabilities {shape}, "
+            f"got {tv.shape}; integer targets are class indices of shape "
+            f"{shape[:ax] + shape[ax + 1 :]}"
+        )
+    t = target
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / k
+    # t * z with z -> 0 where t == 0, so a masked (-inf) log-probability costs nothing.
+    loss = -P.sum(t * P.where(P.equal(t, 0), 0, log_probs), axis=ax)
+    return _reduce(loss, reduction)
+
+
+def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
+    shape = np.shape(log_probs)
+    expected = shape[:ax] + shape[ax + 1 :]
+    if t.shape != expected:
+        raise ValueError(
+            f"nll_loss: class-index targets must have shape {expected} for log-probabilities "
+            f"of shape {shape} (classes on axis {ax}), got {t.shape}"
+        )
+    valid = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
+    bad = valid & ((t < 0) | (t >= k))
+    if bad.any():
+        raise IndexError(
+            f"nll_loss: target class indices must be in 0..{k - 1}; found "
+            f"{sorted(set(np.asarray(t[bad]).ravel().tolist()))[:10]}"
+        )
+    safe = np.where(valid, t, 0).astype(np.intp)
+    picked = P.squeeze(P.take_along_axis(log_probs, np.expand_dims(safe, ax), ax), ax)
+    loss = -picked
+    if label_smoothing:
+        loss = loss * (1 - label_smoothing) - P.mean(log_probs, axis=ax) * label_smoothing
+    if ignore_index is None:
+        return _reduce(loss, reduction)
+    loss = P.where(valid, loss, 0)
+    return _reduce(loss, reduction, denominator=int(valid.sum()))
+
+
+def cross_entropy(logits, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None):
+    """Cross-entropy of logits against class indices or soft targets t (seed 2c, 4d).
+
+    Computed as nll_loss(log_softmax(logits)): finite for any finite logits. Gradient
+    with respect to the logits: softmax(x) * sum(t) - t per row (divided by the batch
+    size for reduction='mean').
+    """
+    _check_reduction("cross_entropy", reduction)
+    return nll_loss(
+        P.log_softmax(logits, axis=axis),
+        target,
+        axis=axis,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        ignore_index=ignore_index,
+    )
+
+
+def mse_loss(pred, target, reduction="mean"):
+    """Mean squared error: mean((pred - target)^2)."""
+    _check_reduction("mse_loss", reduction)
+    if np.shape(pred) != np.shape(target):
+        raise ValueError(
+            f"mse_loss: pred shape {np.shape(pred)} and target shape {np.shape(target)} differ"
+        )
+    d = pred - target
+    return _reduce(d * d, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weight=None):
+    """-[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], as softplus terms (never log 0).
+
+    log sigmoid(x) = -softplus(-x) and log(1 - sigmoid(x)) = -softplus(x), so the loss is
+    (1 - t) x + softplus(-x), weighted by pos_weight on the positive term when given.
+    """
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    if np.shape(logits) != np.shape(target):
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: logits shape {np.shape(logits)} and target "
+            f"shape {np.shape(target)} differ"
+        )
+    if pos_weight is None:
+        loss = (1 - target) * logits + P.softplus(-logits)
+    else:
+        loss = (1 - target) * logits + (1 + (pos_weight - 1) * target) * P.softplus(-logits)
+    return _reduce(loss, reduction)

@@ -1,0 +1,134 @@
+"""Products: matmul (NumPy semantics for 1-D, 2-D and batched operands), dot, einsum."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ..graph import each_argument, primitive
+from .shape import expand_dims, reshape, squeeze, swapaxes
+
+
+def _matmul_fwd(a, b):
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        if np.ndim(a) == 0 or np.ndim(b) == 0:
+            raise ValueError(
+                f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} and "
+                f"{np.shape(b)}; use * for scalar multiplication"
+            ) from None
+        raise ValueError(
+            f"matmul: shapes {np.shape(a)} and {np.shape(b)} are not aligned "
+            f"({np.shape(a)[-1]} != {np.shape(b)[-2] if np.ndim(b) > 1 else np.shape(b)[0]})"
+        ) from None
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    if np.ndim(b) == 1:
+        if np.ndim(a) == 1:
+            return g * b
+        return expand_dims(g, -1) * b
+    if np.ndim(a) == 1:
+        return squeeze(b @ expand_dims(g, -1), -1)
+    return g @ swapaxes(b, -1, -2)
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    if np.ndim(a) == 1:
+        if np.ndim(b) == 1:
+            return g * a
+        return expand_dims(a, -1) * expand_dims(g, -2)
+    if np.ndim(b) == 1:
+        return squeeze(swapaxes(a, -1, -2) @ expand_dims(g, -1), -1)
+    return swapaxes(a, -1, -2) @ g
+
+
+# d(A B) = dA B + A dB; the VJPs are G B^T and A^T G, summed over broadcast batch axes.
+matmul = primitive("matmul", _matmul_fwd).defvjp(_matmul_vjp_a, _matmul_vjp_b).defjvp(
+    lambda t, ans, a, b: matmul(t, b),
+    lambda t, ans, a, b: matmul(a, t),
+)
+
+
+def dot(a, b):
+    """NumPy's dot: scalar product for 0-d, matmul for 1-D and 2-D, tensordot beyond."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return a * b
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    # dot(a, b)[i.., k.., m] = sum_j a[i.., j] * b[k.., j, m]
+    la = string.ascii_lowercase[: na - 1]
+    lb = string.ascii_lowercase[na - 1 : na - 1 + nb]
+    j = "z"
+    if nb == 1:
+        return einsum(f"{la}{j},{j}->{la}", a, b)
+    return einsum(f"{la}{j},{lb[:-2]}{j}{lb[-1]}->{la}{lb[:-2]}{lb[-1]}", a, b)
+
+
+# ------------------------------------------------------------------- einsum
+def _explicit(subscripts, shapes):
+    """Rewrite einsum subscripts with '->' and without '...' (letters stand in for it)."""
+    subs = subscripts.replace(" ", "")
+    ins, out = subs.split("->") if "->" in subs else (subs, None)
+    terms = ins.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(
+            f"einsum: {len(terms)} operand subscripts in {subscripts!r} but "
+            f"{len(shapes)} operands"
+        )
+    spare = [c for c in string.ascii_letters if c not in subs]
+    widths = [len(s) - (len(t) - 3) for t, s in zip(terms, shapes) if "..." in t]
+    ell = "".join(spare[: max(widths, default=0)])
+    terms = [
+        t.replace("...", ell[len(ell) - (len(s) - (len(t) - 3)) :]) if "..." in t else t
+        for t, s in zip(terms, shapes)
+    ]
+    if out is None:
+        counts = {}
+        for t in terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return terms, out
+
+
+def _einsum_vjp(i, g, ans, *ops, subscripts):
+    terms, out = subscripts
+    mine = terms[i]
+    if len(set(mine)) != len(mine):
+        raise NotImplementedError(
+            f"einsum: no gradient for an operand with a repeated index ({mine!r}); "
+            f"take the diagonal first with cr.diagonal or index it explicitly"
+        )
+    others = [t for j, t in enumerate(terms) if j != i]
+    reach = set(out).union(*others) if others else set(out)
+    kept = "".join(c for c in mine if c in reach)
+    rest = [op for j, op in enumerate(ops) if j != i]
+    grad = _einsum(g, *rest, subscripts=([out, *others], kept))
+    if kept == mine:
+        return grad
+    # Indices summed away inside this operand alone: broadcast the gradient over them.
+    shape = np.shape(ops[i])
+    grad = reshape(grad, tuple(shape[k] if c in reach else 1 for k, c in enumerate(mine)))
+    return grad * np.ones(shape, dtype=np.result_type(grad))
+
+
+def _einsum_jvp(i, t, ans, *ops, subscripts):
+    return _einsum(*[t if j == i else op for j, op in enumerate(ops)], subscripts=subscripts)
+
+
+_einsum = primitive(
+    "einsum",
+    lambda *ops, subscripts: np.einsum(",".join(subscripts[0]) + "->" + subscripts[1], *ops),
+)
+_einsum.defvjp(each_argument(_einsum_vjp)).defjvp(each_argument(_einsum_jvp))
+
+
+def einsum(subscripts, *operands):
+    """Einstein summation (NumPy's einsum), differentiable in every operand."""
+    return _einsum(*operands, subscripts=_explicit(subscripts, [np.shape(o) for o in operands]))

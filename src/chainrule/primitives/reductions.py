@@ -1,0 +1,174 @@
+"""Reductions along axes: sum, max/min, prod, logsumexp, cumsum; mean, var, std as compositions.
+
+Every reduction takes ``axis`` (None, an int or a tuple of ints) and ``keepdims``.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from ..graph import nondifferentiable, primitive
+from .elementwise import astype, equal, exp, isfinite, sqrt, where
+from .shape import broadcast_to, flip
+
+
+def reduced_axes(axis, ndim):
+    """The reduced axes as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        # (The builtin: this module's own `max` is the differentiable reduction.)
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise np.exceptions.AxisError(int(a), ndim)
+        out.append(int(a) % builtins.max(ndim, 1))
+    return tuple(sorted(out))
+
+
+def keepdims_shape(shape, axis):
+    """`shape` with the reduced axes set to 1."""
+    axes = reduced_axes(axis, len(shape))
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def restore(g, shape, axis, keepdims):
+    """Reshape a reduced value so it broadcasts against the unreduced input."""
+    if keepdims:
+        return g
+    return g.reshape(keepdims_shape(shape, axis))
+
+
+def count(shape, axis):
+    """Number of elements a reduction over `axis` combines."""
+    n = 1
+    for a in reduced_axes(axis, len(shape)):
+        n *= shape[a]
+    return n
+
+
+# --------------------------------------------------------------------- sum
+sum = primitive("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis, keepdims=keepdims))
+sum.defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
+        restore(g, x.shape, axis, keepdims), x.shape
+    ),
+).defjvp(
+    lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims),
+)
+
+
+# ------------------------------------------------------------ max and min
+def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
+    # Ties share the gradient evenly: each of k equal maxima gets g / k.
+    hit = equal(x, restore(ans, x.shape, axis, keepdims))
+    share = astype(hit.sum(axis=axis, keepdims=True), dtype=x.dtype)
+    return restore(g, x.shape, axis, keepdims) * hit / share
+
+
+max = primitive("max", lambda x, axis=None, keepdims=False: np.max(x, axis, keepdims=keepdims))
+max.defvjp(_extreme_vjp).defjvp(
+    lambda t, ans, x, axis=None, keepdims=False: sum(
+        _extreme_vjp(1, ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims
+    ),
+)
+
+min = primitive("min", lambda x, axis=None, keepdims=False: np.min(x, axis, keepdims=keepdims))
+min.defvjp(_extreme_vjp).defjvp(
+    lambda t, ans, x, axis=None, keepdims=False: sum(
+        _extreme_vjp(1, ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims
+    ),
+)
+
+
+# -------------------------------------------------------------------- prod
+def _others_product(x, axis):
+    """prod_{j != i} x_j along `axis` for every i, exact also when x contains zeros."""
+    zero = equal(x, 0)
+    nonzero = where(zero, 1, x)
+    p = prod(nonzero, axis=axis, keepdims=True)
+    zeros = zero.sum(axis=axis, keepdims=True)
+    # No zero: p / x_i. One zero: the zero's slot gets p, the others 0. Two or more: all 0.
+    return where(zero, where(equal(zeros, 1), p, 0), where(equal(zeros, 0), p / nonzero, 0))
+
+
+prod = primitive("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis, keepdims=keepdims))
+prod.defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: restore(g, x.shape, axis, keepdims)
+    * _others_product(x, axis),
+).defjvp(
+    lambda t, ans, x, axis=None, keepdims=False: sum(
+        _others_product(x, axis) * t, axis=axis, keepdims=keepdims
+    ),
+)
+
+
+# --------------------------------------------------------------- logsumexp
+def _logsumexp_fwd(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((), x.dtype)
+    # A row of all -inf has max -inf; shifting by it would give NaN. Shift by 0 instead.
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = np.squeeze(out, axis=reduced_axes(axis, x.ndim))
+    return out
+
+
+def _softmax_weights(x, lse):
+    # exp(x - logsumexp(x)): the softmax along the reduced axes, 0 in all -inf rows.
+    return exp(x - where(isfinite(lse), lse, 0))
+
+
+logsumexp = primitive("logsumexp", _logsumexp_fwd).defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: restore(g, x.shape, axis, keepdims)
+    * _softmax_weights(x, restore(ans, x.shape, axis, keepdims)),
+).defjvp(
+    lambda t, ans, x, axis=None, keepdims=False: sum(
+        _softmax_weights(x, restore(ans, x.shape, axis, keepdims)) * t,
+        axis=axis,
+        keepdims=keepdims,
+    ),
+)
+
+
+# ------------------------------------------------------------------ cumsum
+def _reverse_cumsum(g, x, axis):
+    if axis is None:
+        return flip(cumsum(flip(g, 0), axis=0), 0).reshape(x.shape)
+    return flip(cumsum(flip(g, axis), axis=axis), axis)
+
+
+cumsum = primitive("cumsum", lambda x, axis=None: np.cumsum(x, axis=axis)).defvjp(
+    lambda g, ans, x, axis=None: _reverse_cumsum(g, x, axis),
+).defjvp(
+    lambda t, ans, x, axis=None: cumsum(t, axis=axis),
+)
+
+argmax = nondifferentiable(
+    "argmax", lambda x, axis=None, keepdims=False: np.argmax(x, axis=axis, keepdims=keepdims)
+)
+argmin = nondifferentiable(
+    "argmin", lambda x, axis=None, keepdims=False: np.argmin(x, axis=axis, keepdims=keepdims)
+)
+
+
+# ------------------------------------------------------------ compositions
+def mean(x, axis=None, keepdims=False):
+    """Arithmetic mean: sum / count (a composition, no rule of its own)."""
+    return sum(x, axis=axis, keepdims=keepdims) / count(np.shape(x), axis)
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance: mean squared deviation, divided by (n - ddof)."""
+    d = x - mean(x, axis=axis, keepdims=True)
+    return sum(d * d, axis=axis, keepdims=keepdims) / (count(np.shape(x), axis) - ddof)
+
+
+def std(x, axis=None, keepdims=False, ddof=0):
+    """Standard deviation: sqrt(var)."""
+    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))

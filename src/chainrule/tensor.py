@@ -1,0 +1,457 @@
+"""The Tensor: a NumPy array, its gradient, and operator sugar that calls primitives.
+
+The class holds no math of its own: every operator and method forwards to the
+primitive (or composite function) in :mod:`chainrule.primitives` that owns the rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import graph
+from . import primitives as P
+from .graph import TensorBase
+
+
+def _check_grad_dtype(data, requires_grad):
+    if requires_grad and data.dtype.kind not in "fc":
+        raise TypeError(
+            f"only floating-point tensors can require grad, got dtype {data.dtype}; "
+            f"convert first, e.g. cr.tensor(x, dtype='float32', requires_grad=True)."
+        )
+
+
+class Tensor(TensorBase):
+    """An n-dimensional array that records the operations applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` (a list, scalar,
+    NumPy array or Tensor). The dtype follows NumPy's: float64 arrays stay float64,
+    float32 arrays stay float32.
+    """
+
+    __slots__ = ()
+    # Tensors take precedence over ndarrays in mixed arithmetic (`arr - x`).
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if isinstance(data, TensorBase):
+            data = data.data
+        arr = np.array(data, dtype=dtype, copy=True)
+        if arr.dtype == object:
+            raise TypeError(
+                "cannot make a tensor from a ragged or non-numeric sequence; "
+                "use a rectangular list of numbers or a NumPy array."
+            )
+        _check_grad_dtype(arr, requires_grad)
+        self.data = arr
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._prim = None
+        self._args = None
+        self._kw = None
+        self._versions = None
+        self._version = 0
+        self._retain = False
+        self._tangent = None
+        self._origin = None
+
+    # ------------------------------------------------------------- array facts
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        """True for tensors the user created (not the output of a recorded operation)."""
+        return self._prim is None
+
+    @property
+    def grad_fn(self):
+        """Name of the primitive that produced this tensor, or None for a leaf."""
+        return None if self._prim is None else self._prim.name
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self._prim is not None:
+            extra += f", grad_fn={self._prim.name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ------------------------------------------------------- leaving the graph
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        if copy:
+            return self.data.copy()
+        return self.data
+
+    def numpy(self):
+        """The underlying NumPy array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"use .any() or .all()"
+            )
+        return bool(self.data.item())
+
+    def detach(self):
+        """A tensor sharing this one's data but cut from the graph."""
+        return graph.new_tensor(self.data)
+
+    def clone(self):
+        """A differentiable copy with its own buffer."""
+        return P.copy(self)
+
+    def requires_grad_(self, requires_grad=True):
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_() applies to leaf tensors only; use detach() first")
+        _check_grad_dtype(self.data, requires_grad)
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward()."""
+        self._retain = True
+        return self
+
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on."""
+        graph.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    # -------------------------------------------------------------- in place
+    def _inplace(self, ufunc, other):
+        other_t = isinstance(other, TensorBase)
+        if graph._grad_enabled and (self.requires_grad or (other_t and other.requires_grad)):
+            if self.requires_grad and self.is_leaf:
+                raise RuntimeError(
+                    "in-place update of a leaf tensor that requires grad; an optimizer "
+                    "step belongs in `with cr.no_grad():`"
+                )
+            # A recorded in-place op is computed out of place and rebinds the name.
+            return ufunc(self, other)
+        value = other.data if other_t else other
+        ufunc.fwd(self.data, value, out=self.data, casting="same_kind")
+        self._version += 1
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(P.add, other)
+
+    def __isub__(self, other):
+        return self._inplace(P.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace(P.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(P.divide, other)
+
+    def __setitem__(self, index, value):
+        if graph._grad_enabled and self.requires_grad:
+            raise RuntimeError(
+                "item assignment into a tensor that requires grad is not recorded; build "
+                "the result with cr.where(mask, new, x) or cr.concatenate instead, or "
+                "assign under cr.no_grad()."
+            )
+        if isinstance(value, TensorBase):
+            value = value.data
+        self.data[P.as_index(index)] = value
+        self._version += 1
+
+    def zero_(self):
+        """Fill with zeros in place (outside the graph)."""
+        self.data[...] = 0
+        self._version += 1
+        return self
+
+    def copy_(self, src):
+        """Copy values from ``src`` into this tensor in place (outside the graph)."""
+        self.data[...] = src.data if isinstance(src, TensorBase) else src
+        self._version += 1
+        return self
+
+    # --------------------------------------------------------------- operators
+    def __add__(self, other):
+        return P.add(self, other)
+
+    def __radd__(self, other):
+        return P.add(other, self)
+
+    def __sub__(self, other):
+        return P.subtract(self, other)
+
+    def __rsub__(self, other):
+        return P.subtract(other, self)
+
+    def __mul__(self, other):
+        return P.multiply(self, other)
+
+    def __rmul__(self, other):
+        return P.multiply(other, self)
+
+    def __truediv__(self, other):
+        return P.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return P.divide(other, self)
+
+    def __pow__(self, other):
+        return P.power(self, other)
+
+    def __rpow__(self, other):
+        return P.power(other, self)
+
+    def __matmul__(self, other):
+        return P.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return P.matmul(other, self)
+
+    def __neg__(self):
+        return P.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return P.abs(self)
+
+    def __lt__(self, other):
+        return P.less(self, other)
+
+    def __le__(self, other):
+        return P.less_equal(self, other)
+
+    def __gt__(self, other):
+        return P.greater(self, other)
+
+    def __ge__(self, other):
+        return P.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return P.equal(self, other)
+
+    def __ne__(self, other):
+        return P.not_equal(self, other)
+
+    def __invert__(self):
+        return P.logical_not(self)
+
+    def __and__(self, other):
+        return P.logical_and(self, other)
+
+    def __or__(self, other):
+        return P.logical_or(self, other)
+
+    __hash__ = TensorBase.__hash__
+
+    def __getitem__(self, index):
+        return P.getitem(self, index)
+
+    # ------------------------------------------------- NumPy / PyTorch methods
+    @property
+    def T(self):
+        return P.transpose(self)
+
+    @property
+    def mT(self):
+        return P.swapaxes(self, -1, -2)
+
+    def astype(self, dtype):
+        return P.astype(self, dtype=np.dtype(dtype))
+
+    def to(self, dtype):
+        return self.astype(dtype)
+
+    def float(self):
+        return self.astype(np.float32)
+
+    def double(self):
+        return self.astype(np.float64)
+
+    def sum(self, axis=None, keepdims=False):
+        return P.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return P.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return P.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return P.min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return P.prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return P.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        return P.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return P.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis=-1):
+        return P.softmax(self, axis=axis)
+
+    def log_softmax(self, axis=-1):
+        return P.log_softmax(self, axis=axis)
+
+    def cumsum(self, axis=None):
+        return P.cumsum(self, axis=axis)
+
+    def argmax(self, axis=None, keepdims=False):
+        return P.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return P.argmin(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return graph.new_tensor(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+
+    def all(self, axis=None, keepdims=False):
+        return graph.new_tensor(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return P.reshape(self, shape)
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return P.flatten(self, start_dim, end_dim)
+
+    def ravel(self):
+        return P.reshape(self, (-1,))
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return P.transpose(self, axes or None)
+
+    def permute(self, *axes):
+        return self.transpose(*axes)
+
+    def swapaxes(self, axis1, axis2):
+        return P.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis=None):
+        return P.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        return P.expand_dims(self, axis)
+
+    def expand_dims(self, axis):
+        return P.expand_dims(self, axis)
+
+    def broadcast_to(self, shape):
+        return P.broadcast_to(self, tuple(shape))
+
+    def flip(self, axis=None):
+        return P.flip(self, axis)
+
+    def clip(self, a_min=None, a_max=None):
+        return P.clip(self, a_min, a_max)
+
+    clamp = clip
+
+    def dot(self, other):
+        return P.dot(self, other)
+
+    def matmul(self, other):
+        return P.matmul(self, other)
+
+    def exp(self):
+        return P.exp(self)
+
+    def log(self):
+        return P.log(self)
+
+    def sqrt(self):
+        return P.sqrt(self)
+
+    def abs(self):
+        return P.abs(self)
+
+    def tanh(self):
+        return P.tanh(self)
+
+    def sigmoid(self):
+        return P.sigmoid(self)
+
+    def relu(self):
+        return P.relu(self)
+
+    def sin(self):
+        return P.sin(self)
+
+    def cos(self):
+        return P.cos(self)
+
+
+graph.set_tensor_type(Tensor)
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Make a tensor holding a copy of ``data`` (PyTorch's ``torch.tensor``)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def as_tensor(data, dtype=None):
+    """Wrap ``data`` as a tensor without copying when it already is an array of that dtype."""
+    if isinstance(data, TensorBase):
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    return graph.new_tensor(np.asarray(data, dtype=dtype))
