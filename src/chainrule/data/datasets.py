@@ -391,13 +391,13 @@ def load_csv(
         text = data.decode("utf-8-sig")  # -sig: drop the BOM that spreadsheet exports add
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc}); save the CSV as UTF-8") from exc
-    lines = text.splitlines()
-    if not lines[0].strip():
+    header, _, body = text.partition("\n")
+    if not header.strip():
         raise DataError(f"{path}: the first line is empty; it must be a header naming the columns")
-    columns = [name.strip() for name in next(csv.reader([lines[0]], delimiter=delimiter))]
+    columns = [name.strip() for name in next(csv.reader([header], delimiter=delimiter))]
     if all(_parse_number(name) is not None for name in columns):
         raise DataError(
-            f"{path}: the first line {lines[0][:60]!r} looks like data, not a header; add a "
+            f"{path}: the first line {header[:60]!r} looks like data, not a header; add a "
             f"header row naming the columns, with the labels column named {target!r}"
         )
     duplicates = sorted({name for name in columns if columns.count(name) > 1})
@@ -418,7 +418,7 @@ def load_csv(
         )
     if len(columns) < 2:
         raise DataError(f"{path}: only the target column {target!r}; there are no feature columns")
-    if not any(line.strip() for line in lines[1:]):
+    if not re.search(r"\S", body):
         raise DataError(f"{path}: has a header but no data rows")
 
     target_index = columns.index(target)
