@@ -12,6 +12,8 @@ topological order, iteratively, with a node -> gradient map.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import sys
 
 import numpy as np
@@ -34,24 +36,33 @@ class TensorBase:
 
     `chainrule.Tensor` extends this with operators and NumPy-style methods. A tensor
     created by a recorded operation *is* the graph node: ``_prim`` is the primitive,
-    ``_args`` its positional inputs (tensors or constants), ``_kw`` its static keyword
-    arguments and ``_versions`` the version counters of its tensor inputs at record time.
+    ``_args`` its positional inputs (tensors or constants), ``_vals`` the arrays the
+    forward saw, ``_kw`` its static keyword arguments, ``_versions`` the sum of its
+    tensor inputs' version counters at record time and ``_seq`` its creation number.
+    Leaves and untracked tensors set only ``data``, ``requires_grad`` and ``_prim``.
     """
 
+    # Slots for what every recorded operation writes; rarely-set attributes live in
+    # the (lazily allocated) instance __dict__ with class-level defaults, so creating a
+    # tensor costs as few attribute writes as possible.
     __slots__ = (
         "data",
-        "grad",
         "requires_grad",
         "_prim",
         "_args",
+        "_vals",
         "_kw",
         "_versions",
-        "_version",
-        "_retain",
-        "_tangent",
-        "_origin",
+        "_seq",
+        "__dict__",
         "__weakref__",
     )
+
+    grad = None
+    _version = 0  # bumped by every in-place modification
+    _retain = False  # keep .grad on a non-leaf (retain_grad())
+    _tangent = None  # forward-mode tangent
+    _origin = None  # where the op was created (anomaly mode only)
 
     __hash__ = object.__hash__
 
@@ -68,19 +79,17 @@ def set_tensor_type(cls):
 
 def new_tensor(data, requires_grad=False):
     """Make a tensor around an ndarray without copying it or checking it."""
-    t = _tensor_type.__new__(_tensor_type)
+    t = _object_new(_tensor_type)
     t.data = data
-    t.grad = None
     t.requires_grad = requires_grad
     t._prim = None
-    t._args = None
-    t._kw = None
-    t._versions = None
-    t._version = 0
-    t._retain = False
-    t._tangent = None
-    t._origin = None
     return t
+
+
+_object_new = object.__new__
+# Creation order of recorded nodes: consumers are always numbered after their inputs,
+# so processing nodes by decreasing number is a valid reverse topological order.
+_next_seq = itertools.count().__next__
 
 
 # ------------------------------------------------------------------------ grad mode
@@ -144,7 +153,7 @@ class Primitive:
     ``jvps[i](t, ans, *args, **kw)`` pushes the tangent ``t`` of argument ``i`` forward.
     """
 
-    __slots__ = ("name", "fwd", "vjps", "jvps", "rewrite", "explanation", "doc")
+    __slots__ = ("name", "fwd", "vjps", "jvps", "rewrite", "differentiable", "explanation", "doc")
 
     def __init__(self, name, fwd, doc=None):
         self.name = name
@@ -154,6 +163,7 @@ class Primitive:
         # Optional graph rewrite: rewrite(*args, **kw) -> replacement tensor or None.
         # Used by chainrule.stability to compute e.g. log(softmax(x)) as log_softmax(x).
         self.rewrite = None
+        self.differentiable = True
         self.explanation = None
         self.doc = doc or getattr(fwd, "__doc__", None)
 
@@ -216,6 +226,7 @@ def primitive(name, fwd, doc=None):
 def nondifferentiable(name, fwd, doc=None):
     """Create and register a primitive whose output carries no gradient."""
     p = primitive(name, fwd, doc)
+    p.differentiable = False
     NONDIFFERENTIABLE[name] = p
     return p
 
@@ -225,48 +236,74 @@ def _shapes(args):
 
 
 def _apply(prim, args, kw):
-    """Run a primitive on arguments of which at least one is a tensor; record if needed."""
+    """Run a primitive on arguments of which at least one is a tensor; record if needed.
+
+    This is the per-operation hot path: one pass over the arguments, no allocation
+    beyond the output tensor and its argument list.
+    """
     if prim.rewrite is not None:
         out = prim.rewrite(*args, **kw)
         if out is not None:
             return out
     vals = []
     needs_grad = False
-    float_dtype = None
+    constants = False
+    versions = 0
     for a in args:
         if isinstance(a, TensorBase):
             vals.append(a.data)
             if a.requires_grad:
                 needs_grad = True
-            if float_dtype is None and a.data.dtype.kind == "f":
-                float_dtype = a.data.dtype
+            versions += a._version
         else:
             vals.append(a)
-    if float_dtype is not None:
-        # Constants adopt the tensors' float dtype: a float64 array or np.float64 scalar
-        # must not silently turn float32 work into float64 work.
-        for i, v in enumerate(vals):
-            if type(v) is np.ndarray or isinstance(v, np.generic):
-                if v.dtype != float_dtype and v.dtype.kind in "fiu":
-                    vals[i] = v.astype(float_dtype)
+            if type(a) is np.ndarray or isinstance(a, np.generic):
+                constants = True
+    if constants:
+        _match_constants(args, vals)
     try:
         out = prim.fwd(*vals, **kw)
     except ValueError as e:
-        raise ValueError(f"{prim.name}: {e} (argument shapes: {_shapes(args)})") from None
+        msg = str(e)
+        if msg.startswith(prim.name + ":"):
+            raise
+        raise ValueError(f"{prim.name}: {msg} (argument shapes: {_shapes(args)})") from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    record = needs_grad and _grad_enabled and prim.name not in NONDIFFERENTIABLE
-    t = new_tensor(out, record)
-    if record:
+    t = _object_new(_tensor_type)
+    t.data = out
+    if needs_grad and _grad_enabled and prim.differentiable:
+        t.requires_grad = True
         t._prim = prim
         t._args = args
+        t._vals = vals
         t._kw = kw
-        t._versions = tuple(a._version if isinstance(a, TensorBase) else None for a in args)
+        t._versions = versions
+        t._seq = _next_seq()
+    else:
+        t.requires_grad = False
+        t._prim = None
     if _forward_hook is not None:
         _forward_hook(t, prim, args, vals, kw)
     if _anomaly_hook is not None:
         _anomaly_hook(t, prim, args)
     return t
+
+
+def _match_constants(args, vals):
+    # Constants adopt the tensors' float dtype: a float64 array or np.float64 scalar
+    # must not silently turn float32 work into float64 work.
+    float_dtype = None
+    for a in args:
+        if isinstance(a, TensorBase) and a.data.dtype.kind == "f":
+            float_dtype = a.data.dtype
+            break
+    if float_dtype is None:
+        return
+    for i, v in enumerate(vals):
+        if type(v) is np.ndarray or isinstance(v, np.generic):
+            if v.dtype != float_dtype and v.dtype.kind in "fiu":
+                vals[i] = v.astype(float_dtype)
 
 
 # -------------------------------------------------------------------------- backward
@@ -299,52 +336,37 @@ class GraphFreedError(RuntimeError):
     pass
 
 
-def _toposort(root):
-    """Nodes reachable from `root` through inputs that require grad, outputs first."""
-    order = []
-    seen = set()
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        if node._prim is not None:
-            if node._args is None:
-                raise GraphFreedError(
-                    f"backward through the graph a second time: the graph of "
-                    f"'{node._prim.name}' was freed by the first backward(). Pass "
-                    f"retain_graph=True to the first backward() to keep it."
-                )
-            for a in node._args:
-                if isinstance(a, TensorBase) and a.requires_grad and a not in seen:
-                    stack.append((a, False))
-    order.reverse()
-    return order
+def _freed(node):
+    return GraphFreedError(
+        f"backward through the graph a second time: the graph of '{node._prim.name}' was "
+        f"freed by the first backward(). Pass retain_graph=True to the first backward() "
+        f"to keep it."
+    )
 
 
-def _check_versions(node):
-    for a, v in zip(node._args, node._versions):
-        if v is not None and a._version != v:
-            raise RuntimeError(
-                f"an input of '{node._prim.name}' (shape {a.shape}) was modified in place "
-                f"after it was used (version {v} -> {a._version}); its gradient would be "
-                f"wrong. Modify a copy instead (x = x.clone()), or do the in-place update "
-                f"after backward()."
-            )
+def _modified(node):
+    for a in node._args:
+        if isinstance(a, TensorBase) and a._version:
+            shape = a.data.shape
+            break
+    else:
+        shape = "?"
+    return RuntimeError(
+        f"an input of '{node._prim.name}' (shape {shape}) was modified in place after it "
+        f"was used; its gradient would be wrong. Modify a copy instead (x = x.clone()), "
+        f"or do the in-place update after backward()."
+    )
 
 
 def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
     The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
-
     With ``inputs`` given, return their gradients (a list, None where unconnected)
     instead of touching any ``.grad``.
+
+    Nodes are visited in decreasing creation order from a heap, so every node's
+    gradient is complete (all its consumers have run) before its own rule runs.
     """
     if not root.requires_grad:
         raise RuntimeError(
@@ -368,56 +390,85 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
         g0 = g0.astype(root.data.dtype, copy=False)
     if create_graph:
         g0 = grad if isinstance(grad, TensorBase) else new_tensor(g0)
-
     if retain_graph is None:
         retain_graph = create_graph
-    order = _toposort(root)
+
     wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
     results = None if inputs is None else [None] * len(inputs)
-    grads = {root: g0}
+    leaf_grads = {}
+    grads = {}
+    heap = []
+    if root._prim is None:
+        leaf_grads[root] = g0
+    else:
+        grads[root] = g0
+        heap.append((-root._seq, root))
     global _grad_enabled
     prev_mode = _grad_enabled
     _grad_enabled = bool(create_graph)
+    heappop, heappush = heapq.heappop, heapq.heappush
     try:
-        for node in order:
-            g = grads.pop(node, None)
-            if g is None:
-                continue
-            if wanted is not None and node in wanted:
-                results[wanted[node]] = _as_grad_tensor(g, node, create_graph)
-            prim = node._prim
-            if prim is None:
-                if wanted is None:
-                    _accumulate_leaf(node, g, create_graph)
-                continue
-            if wanted is None and node._retain:
-                _accumulate_leaf(node, g, create_graph)
-            _check_versions(node)
+        while heap:
+            node = heappop(heap)[1]
+            g = grads.pop(node)
             args = node._args
+            if args is None:
+                raise _freed(node)
+            if wanted is not None:
+                if node in wanted:
+                    results[wanted[node]] = _as_grad_tensor(g, node, create_graph)
+            elif node._retain:
+                _accumulate_leaf(node, g, create_graph)
+            versions = 0
+            for a in args:
+                if isinstance(a, TensorBase):
+                    versions += a._version
+            if versions != node._versions:
+                raise _modified(node)
+            prim = node._prim
             kw = node._kw
             if create_graph:
                 ans, vals = node, args
             else:
-                ans = node.data
-                vals = [a.data if isinstance(a, TensorBase) else a for a in args]
+                ans, vals = node.data, node._vals
             rules = prim.vjps
             for i, a in enumerate(args):
                 if not (isinstance(a, TensorBase) and a.requires_grad):
                     continue
-                rule = rules[i] if i < len(rules) else None
+                try:
+                    rule = rules[i]
+                except IndexError:
+                    rule = None
                 if rule is None:
                     raise NotImplementedError(
                         f"'{prim.name}' has no gradient rule for its argument {i}; "
                         f"detach that argument or use a differentiable operation."
                     )
-                gi = unbroadcast(rule(g, ans, *vals, **kw), a.data.shape)
-                prev = grads.get(a)
-                grads[a] = gi if prev is None else prev + gi
+                gi = rule(g, ans, *vals, **kw)
+                if gi.shape != a.data.shape:
+                    gi = unbroadcast(gi, a.data.shape)
+                if a._prim is None:
+                    prev = leaf_grads.get(a)
+                    leaf_grads[a] = gi if prev is None else prev + gi
+                else:
+                    prev = grads.get(a)
+                    if prev is None:
+                        grads[a] = gi
+                        heappush(heap, (-a._seq, a))
+                    else:
+                        grads[a] = prev + gi
             if not retain_graph:
                 node._args = None
+                node._vals = None
                 node._kw = None
     finally:
         _grad_enabled = prev_mode
+    for leaf, g in leaf_grads.items():
+        if wanted is not None:
+            if leaf in wanted:
+                results[wanted[leaf]] = _as_grad_tensor(g, leaf, create_graph)
+        else:
+            _accumulate_leaf(leaf, g, create_graph)
     return results
 
 

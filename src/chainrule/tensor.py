@@ -44,16 +44,8 @@ class Tensor(TensorBase):
             )
         _check_grad_dtype(arr, requires_grad)
         self.data = arr
-        self.grad = None
         self.requires_grad = bool(requires_grad)
         self._prim = None
-        self._args = None
-        self._kw = None
-        self._versions = None
-        self._version = 0
-        self._retain = False
-        self._tangent = None
-        self._origin = None
 
     # ------------------------------------------------------------- array facts
     @property

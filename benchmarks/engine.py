@@ -1,0 +1,140 @@
+"""Engine overhead: a 784-256-256-10 tanh MLP step and a chain of small elementwise ops.
+
+Both are timed beside hand-written NumPy doing the same work, in the same run.
+
+    python benchmarks/engine.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import chainrule as cr
+
+try:
+    from .common import interleaved, machine, verdict
+except ImportError:  # run as a script
+    from common import interleaved, machine, verdict
+
+SIZES = (784, 256, 256, 10)
+
+
+def mlp_numpy(batch, seed=0):
+    """One SGD step of the MLP written by hand: forward, manual backward, in-place update."""
+    rng = np.random.default_rng(seed)
+    Ws = [rng.standard_normal((a, b)).astype(np.float32) * np.float32(a**-0.5)
+          for a, b in zip(SIZES[:-1], SIZES[1:])]
+    bs = [np.zeros(b, np.float32) for b in SIZES[1:]]
+    X = rng.standard_normal((batch, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], batch)
+    lr = np.float32(0.01)
+    rows = np.arange(batch)
+
+    def step():
+        h1 = np.tanh(X @ Ws[0] + bs[0])
+        h2 = np.tanh(h1 @ Ws[1] + bs[1])
+        z = h2 @ Ws[2] + bs[2]
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        # d(mean NLL)/dz = (softmax - onehot) / batch
+        p[rows, y] -= 1
+        p /= batch
+        gW2 = h2.T @ p
+        gb2 = p.sum(0)
+        d2 = (p @ Ws[2].T) * (1 - h2 * h2)
+        gW1 = h1.T @ d2
+        gb1 = d2.sum(0)
+        d1 = (d2 @ Ws[1].T) * (1 - h1 * h1)
+        gW0 = X.T @ d1
+        gb0 = d1.sum(0)
+        for W, g in ((Ws[0], gW0), (Ws[1], gW1), (Ws[2], gW2)):
+            W -= lr * g
+        for b, g in ((bs[0], gb0), (bs[1], gb1), (bs[2], gb2)):
+            b -= lr * g
+
+    return step
+
+
+def mlp_chainrule(batch, seed=0):
+    """The same step through the engine: tensors, log_softmax cross-entropy, backward."""
+    rng = np.random.default_rng(seed)
+    Ws = [cr.tensor(rng.standard_normal((a, b)).astype(np.float32) * np.float32(a**-0.5),
+                    requires_grad=True) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    bs = [cr.tensor(np.zeros(b, np.float32), requires_grad=True) for b in SIZES[1:]]
+    X = rng.standard_normal((batch, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], batch)
+    params = Ws + bs
+    lr = 0.01
+
+    def step():
+        h = cr.tanh(X @ Ws[0] + bs[0])
+        h = cr.tanh(h @ Ws[1] + bs[1])
+        loss = cr.cross_entropy(h @ Ws[2] + bs[2], y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with cr.no_grad():
+            for p in params:
+                p -= lr * p.grad
+
+    return step
+
+
+CHAIN = 200
+
+
+def chain_numpy(seed=0):
+    x = np.random.default_rng(seed).standard_normal(16)
+
+    def run():
+        y = x
+        for i in range(CHAIN // 4):
+            y = np.tanh(y)
+            y = y * 1.5
+            y = y + 0.25
+            y = np.sin(y)
+        return y
+
+    return run
+
+
+def chain_chainrule(seed=0):
+    x = cr.tensor(np.random.default_rng(seed).standard_normal(16), requires_grad=True)
+
+    def run():
+        y = x
+        for i in range(CHAIN // 4):
+            y = cr.tanh(y)
+            y = y * 1.5
+            y = y + 0.25
+            y = cr.sin(y)
+        x.grad = None
+        y.sum().backward()
+
+    return run
+
+
+def main(repeats=20):
+    print(f"machine: {machine()}")
+    results = {}
+    t = interleaved({"numpy": chain_numpy(), "chainrule": chain_chainrule()}, repeats=repeats)
+    ratio = t["chainrule"] / t["numpy"]
+    results["per_op"] = {"numpy_s": t["numpy"], "chainrule_s": t["chainrule"], "ratio": ratio}
+    print(f"chain of {CHAIN} elementwise ops on 16 elements, forward+backward vs NumPy forward: "
+          f"{ratio:.2f}x  ({t['chainrule'] / CHAIN * 1e6:.2f} us/op vs "
+          f"{t['numpy'] / CHAIN * 1e6:.2f} us/op)  target <= 6x: {verdict(ratio, 6)}")
+    for batch in (32, 128, 1024):
+        t = interleaved({"numpy": mlp_numpy(batch), "chainrule": mlp_chainrule(batch)},
+                        repeats=repeats)
+        ratio = t["chainrule"] / t["numpy"]
+        results[f"mlp_b{batch}"] = {"numpy_s": t["numpy"], "chainrule_s": t["chainrule"],
+                                    "ratio": ratio}
+        target = " target <= 1.15x: " + verdict(ratio, 1.15) if batch == 128 else ""
+        print(f"MLP 784-256-256-10 step, batch {batch:4d}: {ratio:.3f}x hand-written NumPy "
+              f"({t['chainrule'] * 1e3:.2f} ms vs {t['numpy'] * 1e3:.2f} ms){target}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
