@@ -60,6 +60,7 @@ class TensorBase:
 
     grad = None
     _version = 0  # bumped by every in-place modification
+    _modified_at = -1  # in-place clock value of the last in-place modification
     _retain = False  # keep .grad on a non-leaf (retain_grad())
     _tangent = None  # forward-mode tangent
     _origin = None  # where the op was created (anomaly mode only)
@@ -75,6 +76,29 @@ def set_tensor_type(cls):
     """Register the class that primitives instantiate for their outputs."""
     global _tensor_type
     _tensor_type = cls
+
+
+# In-place clock: advanced by every in-place modification of any tensor. A node records
+# the clock when it is created; if the clock has not moved by the time backward reaches
+# it, none of its inputs can have changed, and the per-input check is skipped.
+_inplace_clock = 0
+# True once any tensor asked for retain_grad(): spares the check on every node otherwise.
+_any_retained = False
+
+
+def mark_modified(t):
+    """Record that tensor `t` was modified in place (bumps its version)."""
+    global _inplace_clock
+    _inplace_clock += 1
+    t._version += 1
+    t._modified_at = _inplace_clock
+
+
+def mark_retained(t):
+    """Keep the gradient of non-leaf `t` in ``t.grad`` after backward()."""
+    global _any_retained
+    _any_retained = True
+    t._retain = True
 
 
 def new_tensor(data, requires_grad=False):
@@ -248,13 +272,11 @@ def _apply(prim, args, kw):
     vals = []
     needs_grad = False
     constants = False
-    versions = 0
     for a in args:
         if isinstance(a, TensorBase):
             vals.append(a.data)
             if a.requires_grad:
                 needs_grad = True
-            versions += a._version
         else:
             vals.append(a)
             if type(a) is np.ndarray or isinstance(a, np.generic):
@@ -262,7 +284,7 @@ def _apply(prim, args, kw):
     if constants:
         _match_constants(args, vals)
     try:
-        out = prim.fwd(*vals, **kw)
+        out = prim.fwd(*vals, **kw) if kw else prim.fwd(*vals)
     except ValueError as e:
         msg = str(e)
         if msg.startswith(prim.name + ":"):
@@ -278,7 +300,7 @@ def _apply(prim, args, kw):
         t._args = args
         t._vals = vals
         t._kw = kw
-        t._versions = versions
+        t._versions = _inplace_clock
         t._seq = _next_seq()
     else:
         t.requires_grad = False
@@ -344,18 +366,15 @@ def _freed(node):
     )
 
 
-def _modified(node):
+def _check_unmodified(node):
     for a in node._args:
-        if isinstance(a, TensorBase) and a._version:
-            shape = a.data.shape
-            break
-    else:
-        shape = "?"
-    return RuntimeError(
-        f"an input of '{node._prim.name}' (shape {shape}) was modified in place after it "
-        f"was used; its gradient would be wrong. Modify a copy instead (x = x.clone()), "
-        f"or do the in-place update after backward()."
-    )
+        if isinstance(a, TensorBase) and a._modified_at > node._versions:
+            raise RuntimeError(
+                f"an input of '{node._prim.name}' (shape {a.data.shape}) was modified in "
+                f"place after it was used (now at version {a._version}); its gradient "
+                f"would be wrong. Modify a copy instead (x = x.clone()), or do the "
+                f"in-place update after backward()."
+            )
 
 
 def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None):
@@ -417,14 +436,10 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
             if wanted is not None:
                 if node in wanted:
                     results[wanted[node]] = _as_grad_tensor(g, node, create_graph)
-            elif node._retain:
+            elif _any_retained and node._retain:
                 _accumulate_leaf(node, g, create_graph)
-            versions = 0
-            for a in args:
-                if isinstance(a, TensorBase):
-                    versions += a._version
-            if versions != node._versions:
-                raise _modified(node)
+            if node._versions != _inplace_clock:
+                _check_unmodified(node)
             prim = node._prim
             kw = node._kw
             if create_graph:
@@ -444,9 +459,15 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                         f"'{prim.name}' has no gradient rule for its argument {i}; "
                         f"detach that argument or use a differentiable operation."
                     )
-                gi = rule(g, ans, *vals, **kw)
-                if gi.shape != a.data.shape:
-                    gi = unbroadcast(gi, a.data.shape)
+                if kw:
+                    gi = rule(g, ans, *vals, **kw)
+                elif len(vals) == 1:
+                    gi = rule(g, ans, vals[0])
+                else:
+                    gi = rule(g, ans, *vals)
+                shape = a.data.shape
+                if gi.shape != shape:
+                    gi = unbroadcast(gi, shape)
                 if a._prim is None:
                     prev = leaf_grads.get(a)
                     leaf_grads[a] = gi if prev is None else prev + gi

@@ -10,7 +10,10 @@ import numpy as np
 
 from . import graph
 from . import primitives as P
-from .graph import TensorBase
+from .graph import TensorBase, _apply
+
+# Shared, never mutated: operators pass no keyword arguments to their primitive.
+_NO_KW = {}
 
 
 def _check_grad_dtype(data, requires_grad):
@@ -152,7 +155,7 @@ class Tensor(TensorBase):
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward()."""
-        self._retain = True
+        graph.mark_retained(self)
         return self
 
     def backward(self, grad=None, retain_graph=None, create_graph=False):
@@ -172,7 +175,7 @@ class Tensor(TensorBase):
             return ufunc(self, other)
         value = other.data if other_t else other
         ufunc.fwd(self.data, value, out=self.data, casting="same_kind")
-        self._version += 1
+        graph.mark_modified(self)
         return self
 
     def __iadd__(self, other):
@@ -197,59 +200,59 @@ class Tensor(TensorBase):
         if isinstance(value, TensorBase):
             value = value.data
         self.data[P.as_index(index)] = value
-        self._version += 1
+        graph.mark_modified(self)
 
     def zero_(self):
         """Fill with zeros in place (outside the graph)."""
         self.data[...] = 0
-        self._version += 1
+        graph.mark_modified(self)
         return self
 
     def copy_(self, src):
         """Copy values from ``src`` into this tensor in place (outside the graph)."""
         self.data[...] = src.data if isinstance(src, TensorBase) else src
-        self._version += 1
+        graph.mark_modified(self)
         return self
 
     # --------------------------------------------------------------- operators
     def __add__(self, other):
-        return P.add(self, other)
+        return _apply(P.add, (self, other), _NO_KW)
 
     def __radd__(self, other):
-        return P.add(other, self)
+        return _apply(P.add, (other, self), _NO_KW)
 
     def __sub__(self, other):
-        return P.subtract(self, other)
+        return _apply(P.subtract, (self, other), _NO_KW)
 
     def __rsub__(self, other):
-        return P.subtract(other, self)
+        return _apply(P.subtract, (other, self), _NO_KW)
 
     def __mul__(self, other):
-        return P.multiply(self, other)
+        return _apply(P.multiply, (self, other), _NO_KW)
 
     def __rmul__(self, other):
-        return P.multiply(other, self)
+        return _apply(P.multiply, (other, self), _NO_KW)
 
     def __truediv__(self, other):
-        return P.divide(self, other)
+        return _apply(P.divide, (self, other), _NO_KW)
 
     def __rtruediv__(self, other):
-        return P.divide(other, self)
+        return _apply(P.divide, (other, self), _NO_KW)
 
     def __pow__(self, other):
-        return P.power(self, other)
+        return _apply(P.power, (self, other), _NO_KW)
 
     def __rpow__(self, other):
-        return P.power(other, self)
+        return _apply(P.power, (other, self), _NO_KW)
 
     def __matmul__(self, other):
-        return P.matmul(self, other)
+        return _apply(P.matmul, (self, other), _NO_KW)
 
     def __rmatmul__(self, other):
-        return P.matmul(other, self)
+        return _apply(P.matmul, (other, self), _NO_KW)
 
     def __neg__(self):
-        return P.negative(self)
+        return _apply(P.negative, (self,), _NO_KW)
 
     def __pos__(self):
         return self
