@@ -86,13 +86,23 @@ min.defvjp(_extreme_vjp).defjvp(
 
 # -------------------------------------------------------------------- prod
 def _others_product(x, axis):
-    """prod_{j != i} x_j along `axis` for every i, exact also when x contains zeros."""
+    """prod_{j != i} x_j along `axis` for every i, exact also when x contains zeros.
+
+    Exact in value and in its first derivative, so prod's gradient and its second
+    derivative are exact at zeros too.
+    """
     zero = equal(x, 0)
     nonzero = where(zero, 1, x)
     p = prod(nonzero, axis=axis, keepdims=True)
     zeros = zero.sum(axis=axis, keepdims=True)
-    # No zero: p / x_i. One zero: the zero's slot gets p, the others 0. Two or more: all 0.
-    return where(zero, where(equal(zeros, 1), p, 0), where(equal(zeros, 0), p / nonzero, 0))
+    # z is the sum of the zero entries: 0 in value, but it carries their derivative, so
+    # d/dx_k of prod_{j != i} x_j is right where x_k = 0 (a constant 0 would drop it).
+    z = sum(where(zero, x, 0), axis=axis, keepdims=True)
+    # No zero: p / x_i everywhere. One zero: p at it, z p / x_i elsewhere. Two zeros: at
+    # each, (the other zero) p = (z - x_i) p, 0 elsewhere. Three or more: 0 everywhere.
+    at_zero = where(equal(zeros, 1), p, where(equal(zeros, 2), (z - x) * p, 0))
+    elsewhere = where(equal(zeros, 0), 1, where(equal(zeros, 1), z, 0)) * p / nonzero
+    return where(zero, at_zero, elsewhere)
 
 
 prod = primitive("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis, keepdims=keepdims))
