@@ -89,7 +89,7 @@ def chain_numpy(seed=0):
 
     def run():
         y = x
-        for i in range(CHAIN // 4):
+        for _ in range(CHAIN // 4):
             y = np.tanh(y)
             y = y * 1.5
             y = y + 0.25
@@ -104,7 +104,7 @@ def chain_chainrule(seed=0):
 
     def run():
         y = x
-        for i in range(CHAIN // 4):
+        for _ in range(CHAIN // 4):
             y = cr.tanh(y)
             y = y * 1.5
             y = y + 0.25

@@ -10,9 +10,50 @@ from __future__ import annotations
 import numpy as np
 
 from . import primitives as P
-from .graph import is_tensor
+from .graph import is_tensor, primitive
+from .primitives.activations import _shift
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def _one_hot_like(x, target, axis):
+    """Constant one-hot array of x's shape and dtype with 1 at `target` along `axis`."""
+    shape = np.shape(x)
+    hot = np.zeros(shape, dtype=np.result_type(x))
+    if len(shape) == 2 and axis == 1:
+        hot[np.arange(shape[0]), target] = 1
+    else:
+        np.put_along_axis(hot, np.expand_dims(target, axis), 1, axis)
+    return hot
+
+
+def _pick(x, target, axis):
+    if x.ndim == 2 and axis == 1:
+        return x[np.arange(x.shape[0]), target]
+    return np.squeeze(np.take_along_axis(x, np.expand_dims(target, axis), axis), axis)
+
+
+def _softmax_nll_fwd(x, target, axis):
+    # logsumexp(x) - x[target], per sample, from the max-shifted logits (seed 4a).
+    x = np.asarray(x)
+    z = _shift(x, axis)
+    with np.errstate(divide="ignore"):
+        lse = np.log(np.exp(z).sum(axis=axis))
+    return lse - _pick(z, target, axis)
+
+
+# Fused log_softmax + NLL for class indices: the training hot path. The VJP is the seed's
+# softmax(x) - t (4c with v = -t, 4d), written with the differentiable softmax so that it
+# serves higher orders too. Measured: a third of the cost of the composition on a
+# 128 x 10 batch (benchmarks/engine.py).
+softmax_nll = primitive("softmax_nll", _softmax_nll_fwd).defvjp(
+    lambda g, ans, x, target, axis: P.expand_dims(g, axis)
+    * (P.softmax(x, axis=axis) - _one_hot_like(x, target, axis)),
+).defjvp(
+    lambda t, ans, x, target, axis: P.sum(
+        t * (P.softmax(x, axis=axis) - _one_hot_like(x, target, axis)), axis=axis
+    ),
+)
 
 
 def _reduce(loss, reduction, denominator=None):
@@ -30,7 +71,9 @@ def _check_reduction(name, reduction):
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, not {reduction!r}")
 
 
-def nll_loss(log_probs, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None):
+def nll_loss(
+    log_probs, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
+):
     """Negative log-likelihood of log-probabilities: -sum_j t_j z_j (seed 4d).
 
     ``target`` holds integer class indices (shape of ``log_probs`` without ``axis``) or
@@ -89,7 +132,9 @@ def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
     return _reduce(loss, reduction, denominator=int(valid.sum()))
 
 
-def cross_entropy(logits, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None):
+def cross_entropy(
+    logits, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
+):
     """Cross-entropy of logits against class indices or soft targets t (seed 2c, 4d).
 
     Computed as nll_loss(log_softmax(logits)): finite for any finite logits. Gradient
@@ -97,6 +142,24 @@ def cross_entropy(logits, target, axis=-1, reduction="mean", label_smoothing=0.0
     size for reduction='mean').
     """
     _check_reduction("cross_entropy", reduction)
+    tv = target.data if is_tensor(target) else np.asarray(target)
+    shape = np.shape(logits)
+    if (
+        tv.dtype.kind in "iu"
+        and not label_smoothing
+        and ignore_index is None
+        and len(shape) > 0
+        and tv.shape == shape[: axis % len(shape)] + shape[axis % len(shape) + 1 :]
+    ):
+        ax = axis % len(shape)
+        if tv.size and (tv.min() < 0 or tv.max() >= shape[ax]):
+            bad = tv[(tv < 0) | (tv >= shape[ax])]
+            raise IndexError(
+                f"cross_entropy: target class indices must be in 0..{shape[ax] - 1}; found "
+                f"{sorted(set(bad.ravel().tolist()))[:10]}"
+            )
+        loss = softmax_nll(logits, target=tv.astype(np.intp, copy=False), axis=ax)
+        return _reduce(loss, reduction)
     return nll_loss(
         P.log_softmax(logits, axis=axis),
         target,

@@ -104,19 +104,23 @@ def gelu(x, approximate="none"):
 def _shift(x, axis):
     # Seed 4a: softmax(x) = softmax(x - c). Subtracting the max keeps every exponent <= 0.
     # A row of only -inf has no finite max; it is shifted by 0 instead of NaN.
-    m = np.max(x, axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(m), m, 0)
+    m = x.max(axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    return x - m
 
 
 def _softmax_fwd(x, axis=-1):
     e = np.exp(_shift(np.asarray(x), axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax_fwd(x, axis=-1):
     z = _shift(np.asarray(x), axis)
     with np.errstate(divide="ignore"):
-        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    return z
 
 
 # softmax VJP: y * (g - sum(g * y)); the N x N Jacobian diag(y) - y y^T is never formed.

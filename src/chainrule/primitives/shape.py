@@ -56,8 +56,13 @@ def swapaxes(x, axis1, axis2):
 
 
 def expand_dims(x, axis):
-    """Insert a size-1 axis at position `axis` (PyTorch: unsqueeze)."""
-    return reshape(x, np.expand_dims(np.empty(np.shape(x), dtype=bool), axis).shape)
+    """Insert size-1 axes at the positions `axis` (an int or a tuple; PyTorch: unsqueeze)."""
+    shape = list(np.shape(x))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    n = len(shape) + len(axes)
+    for a in sorted(int(a) % n if -n <= a < n else _axis_error(a, n) for a in axes):
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
 
 
 unsqueeze = expand_dims
@@ -65,7 +70,20 @@ unsqueeze = expand_dims
 
 def squeeze(x, axis=None):
     """Remove size-1 axes (all of them, or those named by `axis`)."""
-    return reshape(x, np.squeeze(np.empty(np.shape(x), dtype=bool), axis).shape)
+    shape = np.shape(x)
+    if axis is None:
+        return reshape(x, tuple(s for s in shape if s != 1))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    n = len(shape)
+    drop = {int(a) % n if -n <= a < n else _axis_error(a, n) for a in axes}
+    for a in drop:
+        if shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1 (shape {shape})")
+    return reshape(x, tuple(s for i, s in enumerate(shape) if i not in drop))
+
+
+def _axis_error(axis, ndim):
+    raise np.exceptions.AxisError(int(axis), ndim)
 
 
 def flatten(x, start_dim=0, end_dim=-1):

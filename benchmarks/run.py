@@ -1,0 +1,50 @@
+"""Run chainrule's benchmark suite, print a table with PASS/FAIL per target, write results.json.
+
+    python -m benchmarks            # from the repository root
+    python benchmarks/run.py
+
+Every figure is a median over interleaved repetitions, reported as a ratio to a
+reference measured in the same run. PyTorch columns appear when torch is importable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    __package__ = "benchmarks"
+
+from . import engine, system  # noqa: E402
+from .common import machine, verdict  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main(repeats=20):
+    print(f"chainrule benchmarks on {machine()}, {os.cpu_count()} cores\n")
+    results = {"machine": machine()}
+    results["engine"] = engine.main(repeats=repeats)
+
+    imp = system.import_time()
+    results["import_s"] = imp
+    print(f"\nimport chainrule: {imp['chainrule'] * 1e3:.0f} ms (import numpy: "
+          f"{imp['numpy'] * 1e3:.0f} ms)  target < 250 ms: {verdict(imp['chainrule'], 0.25)}")
+
+    mem = system.memory_growth()
+    results["peak_rss_mib"] = mem
+    grow = mem[2000] / mem[200]
+    print(f"peak RSS after 200 / 2000 MLP steps: {mem[200]:.0f} / {mem[2000]:.0f} MiB "
+          f"(x{grow:.3f})  target no growth (<= 1.05): {verdict(grow, 1.05)}")
+
+    path = os.path.join(HERE, "results.json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"\nwrote {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
