@@ -7,6 +7,7 @@
 """
 
 from . import primitives
+from .gradcheck import gradcheck
 from .graph import (
     NONDIFFERENTIABLE,
     REGISTRY,
@@ -93,6 +94,7 @@ from .primitives import (
     where,
 )
 from .tensor import Tensor, as_tensor, tensor
+from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 

@@ -4,6 +4,10 @@
 w . f(x) with its finite-difference estimate, element by element for small inputs
 and along random directions for large ones. ``order=2`` also checks the gradient of
 that gradient (the rules recorded with ``create_graph=True``).
+
+Forward mode ("fwd") compares the Jacobian-vector product J u, every output element
+of it, with (f(x + eps u) - f(x - eps u)) / (2 eps); ``order=2`` compares the JVP of
+the JVP, D^2 f[u, w], with central differences of the analytic J w.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 
 from . import graph
 from .tensor import Tensor
+from .transforms import jvp
 
 
 class GradcheckError(AssertionError):
@@ -74,12 +79,12 @@ def _scalar_fn(f, arrays, weights, order):
     return evaluate, diff
 
 
-def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, modes=("rev",), seed=0):
+def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, modes=("rev", "fwd"), seed=0):
     """Raise GradcheckError unless f's derivatives match finite differences; else True.
 
     ``f`` maps tensors to a tensor. Floating inputs are differentiated (in float64);
     other inputs are passed through unchanged. ``order`` is 1 or 2. ``modes`` names the
-    differentiation modes to check: "rev" (VJP) and, where available, "fwd" (JVP).
+    differentiation modes to check: "rev" (VJP) and "fwd" (JVP).
     """
     if order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 or 2, got {order}")
@@ -90,7 +95,8 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, modes=("rev",
             for o in range(1, order + 1):
                 _check_rev(f, arrays, eps, atol, rtol, o, rng)
         elif mode == "fwd":
-            raise NotImplementedError("gradcheck: forward mode is not implemented yet")
+            for o in range(1, order + 1):
+                _check_fwd(f, arrays, eps, atol, rtol, o, rng)
         else:
             raise ValueError(f"gradcheck: unknown mode {mode!r}; use 'rev' or 'fwd'")
     return True
@@ -137,5 +143,61 @@ def _check_rev(f, arrays, eps, atol, rtol, order, rng):
             raise GradcheckError(
                 f"gradcheck: {what} of argument {i} (shape {x.shape}) is wrong at {where}: "
                 f"analytic {got!r}, finite differences {numeric!r} "
+                f"(atol={atol}, rtol={rtol}, eps={eps})"
+            )
+
+
+def _check_fwd(f, arrays, eps, atol, rtol, order, rng):
+    diff = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+    for i in diff:
+        x = arrays[i]
+
+        def f_i(xi, i=i):
+            args = [xi if j == i else (Tensor(v) if j in diff else v) for j, v in enumerate(arrays)]
+            out = f(*args)
+            if not isinstance(out, graph.TensorBase):
+                raise TypeError(f"gradcheck: f must return a tensor, got {type(out).__name__}")
+            return out
+
+        if order == 1:
+            derivative = f_i
+        else:
+            w = rng.standard_normal(x.shape)
+
+            def derivative(xi, f_i=f_i, w=w):
+                # The analytic JVP along w; its own JVP along u is D^2 f[u, w].
+                return jvp(f_i, (xi,), (w,))[1]
+
+        def value(xi, derivative=derivative):
+            out = derivative(xi if order == 2 else Tensor(xi))
+            return np.asarray(out.data if isinstance(out, graph.TensorBase) else out)
+
+        if x.size <= _ELEMENTWISE_LIMIT:
+            directions = [(idx, None) for idx in np.ndindex(x.shape)]
+        else:
+            directions = [(None, rng.standard_normal(x.shape)) for _ in range(_DIRECTIONS)]
+        worst = None
+        for idx, u in directions:
+            if u is None:
+                u = np.zeros(x.shape)
+                u[idx] = 1.0
+            got = np.asarray(jvp(derivative, (x,), (u,))[1], dtype=np.float64)
+            numeric = (value(x + eps * u) - value(x - eps * u)) / (2 * eps)
+            got = np.broadcast_to(got, numeric.shape)
+            err = np.abs(got - numeric) - (atol + rtol * np.abs(numeric))
+            err = np.where(np.isfinite(got), err, np.inf)
+            if err.size == 0:
+                continue
+            k = np.unravel_index(int(np.argmax(err)), err.shape)
+            if worst is None or err[k] > worst[0]:
+                worst = (err[k], idx, k, got[k], numeric[k])
+        if worst is not None and worst[0] > 0:
+            _, idx, k, got, numeric = worst
+            where = f"input element {idx}" if idx is not None else "a random input direction"
+            what = "JVP" if order == 1 else "second-order JVP (JVP of the JVP)"
+            raise GradcheckError(
+                f"gradcheck: forward-mode {what} of argument {i} (shape {x.shape}) is wrong "
+                f"along {where}, output element {tuple(int(j) for j in k)}: analytic "
+                f"{float(got)!r}, finite differences {float(numeric)!r} "
                 f"(atol={atol}, rtol={rtol}, eps={eps})"
             )
