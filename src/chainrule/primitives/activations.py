@@ -75,7 +75,8 @@ _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
 def _erf_fwd(x):
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    return _erf_ufunc(x).astype(dtype)
+    # The object ufunc returns a bare Python float for 0-d input: convert via asarray.
+    return np.asarray(_erf_ufunc(x), dtype=dtype)
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
