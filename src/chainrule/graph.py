@@ -15,6 +15,7 @@ import functools
 import heapq
 import itertools
 import sys
+import warnings
 
 import numpy as np
 
@@ -22,8 +23,10 @@ import numpy as np
 # Module-level flags rather than thread-locals: each check is one global lookup on
 # the per-operation hot path.
 _grad_enabled = True
-# Set by chainrule.stability.detect_anomaly: a callable checking each new output.
+# Set by chainrule.stability.detect_anomaly: a callable checking each new output, and
+# one checking each gradient that backward computes.
 _anomaly_hook = None
+_anomaly_grad_hook = None
 # Set by forward-mode differentiation (chainrule.transforms.jvp): a callable that
 # propagates tangents through each recorded operation.
 _forward_hook = None
@@ -64,6 +67,7 @@ class TensorBase:
     _retain = False  # keep .grad on a non-leaf (retain_grad())
     _tangent = None  # forward-mode tangent
     _origin = None  # where the op was created (anomaly mode only)
+    _source = None  # (primitive, args, kw) of an unrecorded output, see Primitive.provenance
 
     __hash__ = object.__hash__
 
@@ -177,7 +181,18 @@ class Primitive:
     ``jvps[i](t, ans, *args, **kw)`` pushes the tangent ``t`` of argument ``i`` forward.
     """
 
-    __slots__ = ("name", "fwd", "vjps", "jvps", "rewrite", "differentiable", "explanation", "doc")
+    __slots__ = (
+        "name",
+        "fwd",
+        "vjps",
+        "jvps",
+        "rewrite",
+        "provenance",
+        "strong_zero",
+        "differentiable",
+        "explanation",
+        "doc",
+    )
 
     def __init__(self, name, fwd, doc=None):
         self.name = name
@@ -187,6 +202,14 @@ class Primitive:
         # Optional graph rewrite: rewrite(*args, **kw) -> replacement tensor or None.
         # Used by chainrule.stability to compute e.g. log(softmax(x)) as log_softmax(x).
         self.rewrite = None
+        # Optional predicate provenance(args) -> bool: when true, an output that is not
+        # recorded still keeps ``_source = (prim, args, kw)`` so that rewrites also apply
+        # under no_grad (log(softmax(x)) in an evaluation loop).
+        self.provenance = None
+        # True for elementwise rules whose local derivative can be infinite (sqrt or log
+        # at 0, ...): there a zero cotangent gives an exactly zero gradient instead of
+        # 0 * inf = NaN, so the untaken branch of a where() cannot poison the gradient.
+        self.strong_zero = False
         self.differentiable = True
         self.explanation = None
         self.doc = doc or getattr(fwd, "__doc__", None)
@@ -305,6 +328,8 @@ def _apply(prim, args, kw):
     else:
         t.requires_grad = False
         t._prim = None
+        if prim.provenance is not None and prim.provenance(args):
+            t._source = (prim, args, kw)
     if _forward_hook is not None:
         _forward_hook(t, prim, args, vals, kw)
     if _anomaly_hook is not None:
@@ -422,9 +447,12 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     else:
         grads[root] = g0
         heap.append((-root._seq, root))
-    global _grad_enabled
-    prev_mode = _grad_enabled
+    global _grad_enabled, _anomaly_hook
+    prev_mode, prev_hook = _grad_enabled, _anomaly_hook
     _grad_enabled = bool(create_graph)
+    # Anomaly mode checks each finished gradient (_anomaly_grad_hook), not the values
+    # inside the rules: a strong zero may rightly replace an intermediate 0 * inf.
+    _anomaly_hook = None
     heappop, heappush = heapq.heappop, heapq.heappush
     try:
         while heap:
@@ -459,7 +487,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                         f"'{prim.name}' has no gradient rule for its argument {i}; "
                         f"detach that argument or use a differentiable operation."
                     )
-                if kw:
+                if prim.strong_zero:
+                    gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
+                elif kw:
                     gi = rule(g, ans, *vals, **kw)
                 elif len(vals) == 1:
                     gi = rule(g, ans, vals[0])
@@ -468,6 +498,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 shape = a.data.shape
                 if gi.shape != shape:
                     gi = unbroadcast(gi, shape)
+                if _anomaly_grad_hook is not None:
+                    _anomaly_grad_hook(gi, node, i)
                 if a._prim is None:
                     prev = leaf_grads.get(a)
                     leaf_grads[a] = gi if prev is None else prev + gi
@@ -484,6 +516,7 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 node._kw = None
     finally:
         _grad_enabled = prev_mode
+        _anomaly_hook = prev_hook
     for leaf, g in leaf_grads.items():
         if wanted is not None:
             if leaf in wanted:
@@ -491,6 +524,41 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
         else:
             _accumulate_leaf(leaf, g, create_graph)
     return results
+
+
+def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
+    """VJP of an elementwise rule whose local derivative can be infinite, with 0 * inf = 0.
+
+    Where the cotangent is exactly zero and the rule's result is not finite, the result
+    is exactly zero: that element's output did not influence the loss (e.g. it sits in
+    the untaken branch of a where()), so it must contribute nothing. Finite results are
+    left alone, derivatives included, so higher orders are unchanged wherever defined.
+    NumPy's warnings inside the rule are silenced for the same reason; a non-finite
+    gradient that survives is reported once, naming the primitive.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        gi = rule(g, ans, *vals, **kw)
+    gd = gi.data if isinstance(gi, TensorBase) else gi
+    bad = ~np.isfinite(gd)
+    if not bad.any():
+        return gi
+    zero = np.asarray((g.data if isinstance(g, TensorBase) else g) == 0)
+    clean = bad & zero
+    if clean.any():
+        if isinstance(gi, TensorBase):
+            # Recorded, for higher orders; looked up by name as graph.py sits below the
+            # primitive modules.
+            gi = REGISTRY["where"](clean, 0, gi)
+        else:
+            gi = np.where(clean, 0, gi)
+    if (bad & ~zero).any():
+        warnings.warn(
+            f"'{prim.name}': the gradient is infinite or NaN where its local derivative is "
+            f"(e.g. sqrt or log at 0); run under cr.detect_anomaly() to find the operation",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return gi
 
 
 def _as_grad_tensor(g, like, create_graph):

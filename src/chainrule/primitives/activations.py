@@ -14,6 +14,7 @@ import numpy as np
 
 from ..graph import primitive
 from .elementwise import exp, expm1, greater, minimum, tanh, where
+from .reductions import log_sum_exp_shifted
 
 
 # -------------------------------------------------------------------- sigmoid
@@ -23,11 +24,12 @@ def _sigmoid_fwd(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x, np.float16))
 
 
-# sigma' = sigma (1 - sigma)
+# sigma' = sigma (1 - sigma) = sigma(x) sigma(-x). The second form keeps full relative
+# precision for large x, where 1 - sigma(x) would round to 0 (x > 37 in float64).
 sigmoid = primitive("sigmoid", _sigmoid_fwd).defvjp(
-    lambda g, ans, x: g * ans * (1 - ans),
+    lambda g, ans, x: g * ans * sigmoid(-x),
 ).defjvp(
-    lambda t, ans, x: t * ans * (1 - ans),
+    lambda t, ans, x: t * ans * sigmoid(-x),
 )
 
 
@@ -113,14 +115,18 @@ def _shift(x, axis):
 
 def _softmax_fwd(x, axis=-1):
     e = np.exp(_shift(np.asarray(x), axis))
-    e /= e.sum(axis=axis, keepdims=True)
+    s = e.sum(axis=axis, keepdims=True)
+    # s >= 1 (the max contributes e^0) except in a row of only -inf, where s = 0: every
+    # probability in that row is 0 (no class is possible) rather than 0/0.
+    e /= np.where(s > 0, s, 1)
     return e
 
 
 def _log_softmax_fwd(x, axis=-1):
     z = _shift(np.asarray(x), axis)
-    with np.errstate(divide="ignore"):
-        z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    # The log of the row sum is >= 0, or -inf for a row of only -inf: there the result
+    # is -inf (the log of probability 0), not -inf - (-inf).
+    z -= np.maximum(log_sum_exp_shifted(z, axis), 0)
     return z
 
 

@@ -117,13 +117,27 @@ prod.defvjp(
 
 
 # --------------------------------------------------------------- logsumexp
+def log_sum_exp_shifted(z, axis):
+    """log(sum(exp(z))) along `axis` for rows whose max is exactly 0 (or that are all -inf).
+
+    Computed as log1p of everything but one e^0 = 1 term: log(1 + 1e-20) would round the
+    small terms away and give 0, log1p keeps them (relative accuracy of log_softmax at
+    the top class, and of logsumexp). A row of k tied maxima adds k - 1; a row of only
+    -inf has k = 0 and gives log1p(-1) = -inf.
+    """
+    top = z == 0
+    k = np.sum(top, axis=axis, keepdims=True)
+    rest = np.sum(np.where(top, 0, np.exp(z)), axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        return np.log1p(rest + (k - 1).astype(rest.dtype))
+
+
 def _logsumexp_fwd(x, axis=None, keepdims=False):
     x = np.asarray(x)
     m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((), x.dtype)
     # A row of all -inf has max -inf; shifting by it would give NaN. Shift by 0 instead.
     m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    out = log_sum_exp_shifted(x - m, axis) + m
     if not keepdims:
         out = np.squeeze(out, axis=reduced_axes(axis, x.ndim))
     return out
