@@ -62,26 +62,25 @@ sum.defvjp(
 
 
 # ------------------------------------------------------------ max and min
-def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
-    # Ties share the gradient evenly: each of k equal maxima gets g / k.
+def _extreme_weights(ans, x, axis, keepdims):
+    # Ties share the derivative evenly: each of k equal maxima gets weight 1 / k.
     hit = equal(x, restore(ans, x.shape, axis, keepdims))
-    share = astype(hit.sum(axis=axis, keepdims=True), dtype=x.dtype)
-    return restore(g, x.shape, axis, keepdims) * hit / share
+    return hit / astype(hit.sum(axis=axis, keepdims=True), dtype=x.dtype)
+
+
+def _extreme_vjp(g, ans, x, axis=None, keepdims=False):
+    return restore(g, x.shape, axis, keepdims) * _extreme_weights(ans, x, axis, keepdims)
+
+
+def _extreme_jvp(t, ans, x, axis=None, keepdims=False):
+    return sum(_extreme_weights(ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims)
 
 
 max = primitive("max", lambda x, axis=None, keepdims=False: np.max(x, axis, keepdims=keepdims))
-max.defvjp(_extreme_vjp).defjvp(
-    lambda t, ans, x, axis=None, keepdims=False: sum(
-        _extreme_vjp(1, ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims
-    ),
-)
+max.defvjp(_extreme_vjp).defjvp(_extreme_jvp)
 
 min = primitive("min", lambda x, axis=None, keepdims=False: np.min(x, axis, keepdims=keepdims))
-min.defvjp(_extreme_vjp).defjvp(
-    lambda t, ans, x, axis=None, keepdims=False: sum(
-        _extreme_vjp(1, ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims
-    ),
-)
+min.defvjp(_extreme_vjp).defjvp(_extreme_jvp)
 
 
 # -------------------------------------------------------------------- prod
