@@ -19,9 +19,15 @@ def _matmul_fwd(a, b):
                 f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} and "
                 f"{np.shape(b)}; use * for scalar multiplication"
             ) from None
+        sa, sb = np.shape(a), np.shape(b)
+        k = sb[-2] if len(sb) > 1 else sb[0]
+        if sa[-1] != k:
+            raise ValueError(
+                f"matmul: shapes {sa} and {sb} are not aligned ({sa[-1]} != {k})"
+            ) from None
         raise ValueError(
-            f"matmul: shapes {np.shape(a)} and {np.shape(b)} are not aligned "
-            f"({np.shape(a)[-1]} != {np.shape(b)[-2] if np.ndim(b) > 1 else np.shape(b)[0]})"
+            f"matmul: shapes {sa} and {sb} have batch dimensions {sa[:-2]} and {sb[:-2]} "
+            f"that do not broadcast together"
         ) from None
 
 
