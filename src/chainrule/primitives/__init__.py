@@ -60,6 +60,7 @@ from .elementwise import (
     where,
 )
 from .linalg import dot, einsum, matmul
+from .layers import col2im, im2col, linear
 from .reductions import (
     argmax,
     argmin,

@@ -1,0 +1,158 @@
+"""Parameter initializers, reproducible from a NumPy Generator or an integer seed.
+
+Every function fills its tensor in place and returns it. ``rng`` is a
+``numpy.random.Generator``, an int seed, or None for this module's default
+generator (reseed it with :func:`manual_seed`). Values are drawn in float64 and
+then stored in the tensor's dtype, so a seed gives the same numbers (up to
+rounding) whatever the dtype.
+
+Fan-in and fan-out of a weight of shape (out, in, *kernel) are
+``in * prod(kernel)`` and ``out * prod(kernel)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..graph import TensorBase
+
+_default_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Reseed the generator used when an initializer (or a layer) gets ``rng=None``."""
+    global _default_rng
+    _default_rng = np.random.default_rng(seed)
+
+
+def generator(rng=None):
+    """A ``numpy.random.Generator`` from a Generator, an int seed or None (the default)."""
+    if rng is None:
+        return _default_rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
+    )
+
+
+def _fill(tensor, values):
+    if isinstance(tensor, TensorBase):
+        tensor.copy_(np.asarray(values).astype(tensor.data.dtype))
+    else:
+        tensor[...] = values
+    return tensor
+
+
+def _shape(tensor):
+    return tensor.data.shape if isinstance(tensor, TensorBase) else np.shape(tensor)
+
+
+def calculate_gain(nonlinearity, param=None):
+    """Recommended scale of the weights feeding ``nonlinearity``.
+
+    linear/conv/sigmoid: 1; tanh: 5/3; relu: sqrt(2); selu: 3/4;
+    leaky_relu with negative slope a (default 0.01): sqrt(2 / (1 + a^2)).
+    """
+    if nonlinearity in ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative slope {slope!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    raise ValueError(
+        f"calculate_gain: unknown nonlinearity {nonlinearity!r}; use one of linear, conv2d, "
+        f"sigmoid, tanh, relu, leaky_relu, selu"
+    )
+
+
+def calculate_fan_in_and_fan_out(tensor):
+    """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
+    shape = _shape(tensor)
+    if len(shape) < 2:
+        raise ValueError(
+            f"fan in and fan out need a tensor with at least 2 dimensions, got shape {shape}"
+        )
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fan(tensor, mode):
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    if mode == "fan_in":
+        return fan_in
+    if mode == "fan_out":
+        return fan_out
+    raise ValueError(f"mode must be 'fan_in' or 'fan_out', not {mode!r}")
+
+
+def uniform_(tensor, a=0.0, b=1.0, rng=None):
+    """Fill with draws from U(a, b)."""
+    return _fill(tensor, generator(rng).uniform(a, b, _shape(tensor)))
+
+
+def normal_(tensor, mean=0.0, std=1.0, rng=None):
+    """Fill with draws from N(mean, std^2)."""
+    return _fill(tensor, generator(rng).normal(mean, std, _shape(tensor)))
+
+
+def constant_(tensor, value):
+    """Fill with ``value``."""
+    return _fill(tensor, np.full(_shape(tensor), value))
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def xavier_uniform_(tensor, gain=1.0, rng=None):
+    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, rng)
+
+
+def xavier_normal_(tensor, gain=1.0, rng=None):
+    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
+    return uniform_(tensor, -bound, bound, rng)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """He normal: N(0, std^2), std = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    return normal_(tensor, 0.0, std, rng)
+
+
+def default_init_(weight, bias=None, rng=None):
+    """The default of Linear and Conv2d: weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    For the weight this is kaiming_uniform_ with a = sqrt(5) (gain sqrt(1/3)), which
+    is the scheme PyTorch's layers use, so freshly made layers have matching statistics.
+    """
+    rng = generator(rng)
+    kaiming_uniform_(weight, a=math.sqrt(5), rng=rng)
+    if bias is not None:
+        bound = 1.0 / math.sqrt(_fan(weight, "fan_in"))
+        uniform_(bias, -bound, bound, rng)

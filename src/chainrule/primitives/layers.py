@@ -1,0 +1,113 @@
+"""Primitives behind the neural-network layers: the fused affine map and sliding windows.
+
+linear:  x W^T + b in one node. As a composition (transpose, matmul, add) it costs
+         three nodes and a transposed weight gradient that has to be copied; fused, one
+         MLP training step is 10-35% faster (benchmarked on 64-64-10 and 784-256-256-10
+         tanh MLPs at batch 32 and 128).
+im2col:  every k_h x k_w window of a padded, strided, dilated image laid out as a row,
+         the building block of convolution (a matmul with the flattened kernels) and of
+         pooling (a max or mean over each row). Its VJP is col2im, which adds each
+         window's cotangent back onto the pixels it came from; col2im's VJP is im2col.
+         Both are linear, so each is the other's adjoint, to every order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..graph import primitive
+from .shape import broadcast_to, reshape, swapaxes
+
+
+# ------------------------------------------------------------------------ linear
+def _linear_fwd(x, w, b):
+    out = np.matmul(x, w.T)
+    out += b
+    return out
+
+
+def _rows(a):
+    """View an (..., n) operand as a matrix (rows, n) so batch axes fold into one matmul."""
+    return reshape(a, (-1, np.shape(a)[-1]))
+
+
+# y = x W^T + b:  dx = g W,  dW = g^T x (summed over every batch row),  db = g (unbroadcast).
+linear = primitive("linear", _linear_fwd).defvjp(
+    lambda g, ans, x, w, b: g @ w,
+    lambda g, ans, x, w, b: swapaxes(_rows(g), 0, 1) @ _rows(x),
+    lambda g, ans, x, w, b: g,
+).defjvp(
+    lambda t, ans, x, w, b: t @ swapaxes(w, 0, 1),
+    lambda t, ans, x, w, b: x @ swapaxes(t, 0, 1),
+    lambda t, ans, x, w, b: broadcast_to(t, np.shape(ans)),
+)
+
+
+# ------------------------------------------------------------------ im2col, col2im
+def window_geometry(shape, kernel_size, stride, padding, dilation, op="im2col"):
+    """Output height and width of sliding a dilated kernel over a padded (N, C, H, W) input."""
+    if len(shape) != 4:
+        raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {tuple(shape)}")
+    out = []
+    for size, k, s, p, d, name in zip(shape[2:], kernel_size, stride, padding, dilation, "HW"):
+        span = d * (k - 1) + 1
+        if size + 2 * p < span:
+            raise ValueError(
+                f"{op}: input {name} = {size} (padded to {size + 2 * p}) is smaller than the "
+                f"kernel's reach {span} (kernel {k}, dilation {d}); use a larger input or padding"
+            )
+        out.append((size + 2 * p - span) // s + 1)
+    return tuple(out)
+
+
+def _im2col_fwd(x, kernel_size, stride, padding, dilation, pad_value=0.0):
+    oh, ow = window_geometry(x.shape, kernel_size, stride, padding, dilation)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    win = sliding_window_view(x, (span_h, span_w), axis=(2, 3))
+    win = win[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, ::dh, ::dw]
+    # (N, C, OH, OW, kh, kw) -> (N, OH, OW, C, kh, kw): each output pixel's window is one
+    # contiguous row of C * kh * kw values, ready for a matmul with the flattened kernels.
+    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5))
+
+
+def _col2im_fwd(cols, shape, kernel_size, stride, padding, dilation):
+    n, c, h, w = shape
+    oh, ow = window_geometry(shape, kernel_size, stride, padding, dilation, op="col2im")
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    if cols.shape != (n, oh, ow, c, kh, kw):
+        raise ValueError(
+            f"col2im: windows of shape {cols.shape} do not match input {tuple(shape)} "
+            f"(expected {(n, oh, ow, c, kh, kw)})"
+        )
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    per_offset = cols.transpose(4, 5, 0, 3, 1, 2)  # (kh, kw, N, C, OH, OW)
+    # One strided add per kernel offset (kh * kw of them), never a loop over pixels.
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                j * dw : j * dw + sw * (ow - 1) + 1 : sw] += per_offset[i, j]
+    return out[:, :, ph : ph + h, pw : pw + w]
+
+
+def _geometry(kw):
+    return {k: kw[k] for k in ("kernel_size", "stride", "padding", "dilation")}
+
+
+im2col = primitive("im2col", _im2col_fwd)
+col2im = primitive("col2im", _col2im_fwd)
+
+# The padding value is a constant: it carries no cotangent and no tangent.
+im2col.defvjp(
+    lambda g, ans, x, **kw: col2im(g, shape=np.shape(x), **_geometry(kw)),
+).defjvp(
+    lambda t, ans, x, **kw: im2col(t, **_geometry(kw)),
+)
+col2im.defvjp(
+    lambda g, ans, cols, shape, **kw: im2col(g, **kw),
+).defjvp(
+    lambda t, ans, cols, shape, **kw: col2im(t, shape=shape, **kw),
+)

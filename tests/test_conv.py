@@ -1,0 +1,185 @@
+"""Tests for Conv2d, MaxPool2d, AvgPool2d and the im2col/col2im primitives behind them."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from chainrule.gradcheck import gradcheck
+from chainrule.primitives import col2im, im2col
+
+
+def rand(shape, seed=0, dtype=np.float64):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def distinct(shape, seed=0):
+    """Values with no ties (so max-pooling is differentiable at them), spaced 0.1 apart."""
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation(n).reshape(shape) / 10.0 - n / 20.0
+
+
+def conv_reference(x, w, b, stride, padding, dilation, groups):
+    """The convolution sum written out one output pixel at a time."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, o, oh, ow))
+    og = o // groups
+    for ni, oi, y, xx in itertools.product(range(n), range(o), range(oh), range(ow)):
+        g = oi // og
+        total = 0.0 if b is None else b[oi]
+        for ci, i, j in itertools.product(range(cg), range(kh), range(kw)):
+            total += w[oi, ci, i, j] * xp[ni, g * cg + ci, y * sh + i * dh, xx * sw + j * dw]
+        out[ni, oi, y, xx] = total
+    return out
+
+
+def pool_reference(x, k, s, p, d, reduce, pad_value):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = k, s, p, d
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    oh = (x.shape[2] + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (x.shape[3] + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for y, xx in itertools.product(range(oh), range(ow)):
+        win = xp[:, :, y * sh : y * sh + dh * (kh - 1) + 1 : dh,
+                 xx * sw : xx * sw + dw * (kw - 1) + 1 : dw]
+        out[:, :, y, xx] = reduce(win.reshape(x.shape[:2] + (-1,)), axis=-1)
+    return out
+
+
+CONV_CASES = [
+    dict(stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1),
+    dict(stride=(2, 2), padding=(0, 0), dilation=(1, 1), groups=1),
+    dict(stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1),
+    dict(stride=(1, 1), padding=(0, 0), dilation=(2, 2), groups=1),
+    dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=1),
+    dict(stride=(1, 2), padding=(1, 0), dilation=(1, 1), groups=2),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_matches_direct_sum_and_gradcheck(case):
+    groups = case["groups"]
+    x = rand((2, 4, 5, 6), 0)
+    w = rand((4, 4 // groups, 2, 3), 1)
+    b = rand(4, 2)
+    got = F.conv2d(cr.tensor(x), w, b, **case).data
+    assert np.allclose(got, conv_reference(x, w, b, **case))
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **case), x, w, b, order=2)
+
+
+def test_conv2d_without_bias_unbatched_and_string_padding():
+    x, w = rand((3, 5, 5), 0), rand((2, 3, 3, 3), 1)
+    same = F.conv2d(cr.tensor(x), w, padding="same")
+    assert same.shape == (2, 5, 5)
+    ref = conv_reference(x[None], w, None, (1, 1), (1, 1), (1, 1), 1)[0]
+    assert np.allclose(same.data, ref)
+    assert F.conv2d(cr.tensor(x), w, padding="valid").shape == (2, 3, 3)
+    dilated = F.conv2d(cr.tensor(x), w, padding="same", dilation=2)
+    assert dilated.shape == (2, 5, 5)
+    with pytest.raises(ValueError, match="needs stride 1"):
+        F.conv2d(cr.tensor(x), w, padding="same", stride=2)
+
+
+def test_conv2d_errors_name_the_shapes():
+    x = cr.tensor(rand((1, 3, 4, 4)))
+    with pytest.raises(ValueError, match=r"input has 3 channels but the weight \(2, 2, 3, 3\)"):
+        F.conv2d(x, rand((2, 2, 3, 3)))
+    with pytest.raises(ValueError, match="smaller than the kernel's reach 5"):
+        F.conv2d(x, rand((2, 3, 3, 3)), dilation=2)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        F.conv2d(cr.tensor(rand((3, 4))), rand((2, 3, 3, 3)))
+    with pytest.raises(ValueError, match="groups=2"):
+        nn.Conv2d(3, 4, 3, groups=2)
+
+
+def test_im2col_col2im_are_adjoint_and_gradchecked():
+    geo = dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 1), dilation=(1, 2))
+    x = rand((2, 3, 5, 6), 0)
+    cols = im2col(x, **geo)
+    y = rand(cols.shape, 1)
+    back = col2im(y, shape=x.shape, **geo)
+    # <im2col(x), y> == <x, col2im(y)>: each is the other's transpose.
+    assert np.isclose(np.sum(cols * y), np.sum(x * back))
+    assert gradcheck(lambda t: im2col(t, **geo), x, order=2)
+    assert gradcheck(lambda t: col2im(t, shape=x.shape, **geo), y, order=2)
+
+
+@pytest.mark.parametrize("k,s,p,d", [
+    ((2, 2), (2, 2), (0, 0), (1, 1)),
+    ((3, 3), (2, 2), (1, 1), (1, 1)),
+    ((2, 3), (1, 2), (1, 0), (1, 1)),
+    ((2, 2), (1, 1), (0, 0), (2, 2)),
+])
+def test_max_pool2d_matches_reference_and_gradcheck(k, s, p, d):
+    x = distinct((2, 3, 5, 6))
+    got = F.max_pool2d(cr.tensor(x), k, s, p, d).data
+    assert np.array_equal(got, pool_reference(x, k, s, p, d, np.max, -np.inf))
+    assert gradcheck(lambda t: F.max_pool2d(t, k, s, p, d), x, order=2, modes=("rev",))
+
+
+def test_max_pool2d_routes_gradient_to_the_maximum_and_splits_ties():
+    x = cr.tensor(np.array([[[[1.0, 3.0], [2.0, 0.0]]]]), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    assert np.array_equal(x.grad.data, [[[[0, 1], [0, 0]]]])
+    tie = cr.tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
+    F.max_pool2d(tie, 2).sum().backward()
+    assert np.allclose(tie.grad.data, 0.25)
+
+
+@pytest.mark.parametrize("k,s,p", [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)),
+                                   ((3, 2), (1, 1), (1, 0))])
+def test_avg_pool2d_matches_reference_and_gradcheck(k, s, p):
+    x = rand((2, 3, 5, 6), 0)
+    got = F.avg_pool2d(cr.tensor(x), k, s, p).data
+    assert np.allclose(got, pool_reference(x, k, s, p, (1, 1), np.mean, 0.0))
+    assert gradcheck(lambda t: F.avg_pool2d(t, k, s, p), x, order=2)
+    # Without the padding in the count: the mean of the real pixels only.
+    exclusive = F.avg_pool2d(cr.tensor(x), k, s, p, count_include_pad=False).data
+    nan_padded = pool_reference(x, k, s, p, (1, 1), np.nanmean, np.nan)
+    assert np.allclose(exclusive, nan_padded)
+    assert gradcheck(lambda t: F.avg_pool2d(t, k, s, p, count_include_pad=False), x, order=2)
+
+
+def test_pool_errors():
+    with pytest.raises(ValueError, match="at most half the kernel"):
+        F.max_pool2d(cr.tensor(rand((1, 1, 4, 4))), 2, padding=2)
+
+
+def test_conv_modules_shapes_init_repr_and_gradcheck():
+    conv = nn.Conv2d(2, 4, 3, stride=2, padding=1, rng=0)
+    assert conv.weight.shape == (4, 2, 3, 3) and conv.bias.shape == (4,)
+    bound = 1 / np.sqrt(2 * 9)
+    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
+    assert repr(conv) == "Conv2d(2, 4, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1)"
+    conv.double()
+    assert gradcheck(conv, rand((1, 2, 5, 5)), order=2)
+    grouped = nn.Conv2d(4, 6, (2, 1), groups=2, bias=False, dtype=np.float64, rng=0)
+    assert grouped.weight.shape == (6, 2, 2, 1) and grouped.bias is None
+    assert gradcheck(grouped, rand((2, 4, 3, 3)), order=2)
+    assert gradcheck(nn.AvgPool2d(2, 1), rand((1, 2, 3, 3)), order=2)
+    assert gradcheck(nn.MaxPool2d(2, 1), distinct((1, 2, 3, 3)), order=2, modes=("rev",))
+
+
+def test_small_cnn_runs_in_float32():
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, padding=1, groups=2, rng=1), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Flatten(), nn.Linear(8 * 2 * 2, 10, rng=2),
+    )
+    x = cr.tensor(rand((5, 1, 8, 8), 0, np.float32), requires_grad=True)
+    out = model(x)
+    assert out.shape == (5, 10) and out.dtype == np.float32
+    nn.CrossEntropyLoss()(out, np.arange(5)).backward()
+    assert x.grad.dtype == np.float32
+    for name, p in model.named_parameters():
+        assert p.grad.dtype == np.float32 and p.grad.shape == p.shape, name
+        assert np.any(p.grad.data != 0), name
