@@ -5,6 +5,8 @@ reductions:  sum, max, min, prod, logsumexp, cumsum; mean, var, std
 shape:       reshape, transpose, broadcast_to, indexing, concatenate, pad, flip
 linalg:      matmul, dot, einsum
 activations: sigmoid, softplus, relu, gelu, softmax, log_softmax
+ufuncs:      inverse trig, hyperbolics, log2/log10/exp2, square, logaddexp, hypot, cumprod
+decompositions: inv, det, slogdet, solve, cholesky, pinv, norm, diagonal, sort, kron
 """
 
 from .activations import (
@@ -18,6 +20,29 @@ from .activations import (
     sigmoid,
     softmax,
     softplus,
+)
+from .decompositions import (
+    cholesky,
+    cross,
+    det,
+    diag,
+    diagonal,
+    inner,
+    inv,
+    kron,
+    logabsdet,
+    norm,
+    outer,
+    partition,
+    pinv,
+    sign_of_det,
+    slogdet,
+    solve,
+    sort,
+    tensordot,
+    trace,
+    tril,
+    triu,
 )
 from .elementwise import (
     abs,
@@ -93,5 +118,36 @@ from .shape import (
     transpose,
     unsqueeze,
 )
-
-
+from .ufuncs import (
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    argpartition,
+    argsort,
+    cbrt,
+    cosh,
+    cumprod,
+    exp2,
+    fmax,
+    fmin,
+    fmod,
+    hypot,
+    isclose,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    logical_xor,
+    mod,
+    reciprocal,
+    rint,
+    signbit,
+    sinc,
+    sinh,
+    square,
+    trunc,
+)

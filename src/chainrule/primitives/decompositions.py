@@ -1,0 +1,372 @@
+"""Linear algebra beyond matmul: inv, det, slogdet, solve, cholesky, pinv, norm; matrix parts
+(diagonal, diag, trace, triu, tril); products (tensordot, outer, inner, kron, cross); sorting.
+
+Matrix functions act on the last two axes and broadcast over the leading ones, as
+``numpy.linalg`` does. Their rules are the classical matrix-calculus identities, written
+with solve/inv/matmul so that they are differentiable again. The rest are compositions:
+diagonal is a gather, sort and partition gather by the NumPy-computed permutation, so
+their gradients scatter back through indexing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import string
+
+import numpy as np
+
+from ..graph import is_tensor, nondifferentiable, primitive
+from .elementwise import abs, equal, not_equal, power, sqrt, where
+from .linalg import einsum
+from .reductions import max, min, sum
+from .shape import (
+    expand_dims,
+    getitem,
+    reshape,
+    scatter_add,
+    squeeze,
+    stack,
+    swapaxes,
+    take_along_axis,
+    transpose,
+)
+
+
+def _mT(a):
+    """Transpose of the last two axes."""
+    return swapaxes(a, -1, -2)
+
+
+def _values(x):
+    return x.data if is_tensor(x) else np.asarray(x)
+
+
+def _batched_scalar(s):
+    """A value per matrix, shaped (..., 1, 1) to scale whole matrices."""
+    return expand_dims(expand_dims(s, -1), -1)
+
+
+# -------------------------------------------------------------------- inverse
+# d(A^-1) = -A^-1 dA A^-1, so the VJP is -A^-T G A^-T.
+inv = primitive("inv", np.linalg.inv).defvjp(
+    lambda g, ans, a: -(_mT(ans) @ g @ _mT(ans)),
+).defjvp(
+    lambda t, ans, a: -(ans @ t @ ans),
+)
+
+# ---------------------------------------------------------------- determinants
+# d det(A) = det(A) tr(A^-1 dA): VJP g det(A) A^-T. tr(A^-1 T) = sum(A^-T * T).
+det = primitive("det", np.linalg.det).defvjp(
+    lambda g, ans, a: _batched_scalar(g * ans) * _mT(inv(a)),
+).defjvp(
+    lambda t, ans, a: ans * sum(_mT(inv(a)) * t, axis=(-2, -1)),
+)
+
+# log|det(A)|: d = tr(A^-1 dA), VJP g A^-T.
+logabsdet = primitive("logabsdet", lambda a: np.linalg.slogdet(a)[1]).defvjp(
+    lambda g, ans, a: _batched_scalar(g) * _mT(inv(a)),
+).defjvp(
+    lambda t, ans, a: sum(_mT(inv(a)) * t, axis=(-2, -1)),
+)
+
+sign_of_det = nondifferentiable("sign_of_det", lambda a: np.linalg.slogdet(a)[0])
+
+
+def slogdet(a):
+    """(sign, log|det(A)|) per matrix; only the log-determinant carries a gradient."""
+    return sign_of_det(a), logabsdet(a)
+
+
+# --------------------------------------------------------------------- solve
+def _solve_vector(a, v):
+    # Solve with right-hand sides that are vectors (..., M) even when batched: as (..., M, 1).
+    return squeeze(solve(a, expand_dims(v, -1)), -1)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    # x = A^-1 b, dx = -A^-1 dA x: VJP -(A^-T G) x^T.
+    if np.ndim(b) == 1:
+        gb = _solve_vector(_mT(a), g)
+        return -(expand_dims(gb, -1) * expand_dims(ans, -2))
+    return -(solve(_mT(a), g) @ _mT(ans))
+
+
+def _solve_vjp_b(g, ans, a, b):
+    if np.ndim(b) == 1:
+        return _solve_vector(_mT(a), g)
+    return solve(_mT(a), g)
+
+
+def _solve_jvp_a(t, ans, a, b):
+    if np.ndim(b) == 1:
+        return _solve_vector(a, -squeeze(t @ expand_dims(ans, -1), -1))
+    return solve(a, -(t @ ans))
+
+
+# NumPy's convention: b is a vector when it is 1-D, else a stack of (M, K) matrices.
+solve = primitive("solve", np.linalg.solve).defvjp(_solve_vjp_a, _solve_vjp_b).defjvp(
+    _solve_jvp_a,
+    lambda t, ans, a, b: solve(a, t),
+)
+
+
+# ------------------------------------------------------------------ cholesky
+def _phi_mask(n, dtype):
+    # Phi(X): the lower triangle of X with its diagonal halved.
+    return np.tril(np.ones((n, n), dtype=dtype)) - 0.5 * np.eye(n, dtype=dtype)
+
+
+def _symmetric(x):
+    return (x + _mT(x)) * 0.5
+
+
+def _cholesky_jvp(t, ans, a):
+    # L' = L Phi(L^-1 sym(dA) L^-T).
+    lower = ans
+    s = solve(lower, _symmetric(t))
+    s = _mT(solve(lower, _mT(s)))
+    return lower @ (s * _phi_mask(np.shape(a)[-1], _values(ans).dtype))
+
+
+def _cholesky_vjp(g, ans, a):
+    # The adjoint of the JVP: sym(L^-T Phi(L^T G) L^-1).
+    lower = ans
+    p = (_mT(lower) @ g) * _phi_mask(np.shape(a)[-1], _values(ans).dtype)
+    y = solve(_mT(lower), p)
+    return _symmetric(_mT(solve(_mT(lower), _mT(y))))
+
+
+# A = L L^T for symmetric positive definite A. NumPy reads only A's lower triangle; the
+# derivative treats A as symmetric (a perturbation dA acts as (dA + dA^T) / 2).
+cholesky = primitive("cholesky", np.linalg.cholesky).defvjp(_cholesky_vjp).defjvp(_cholesky_jvp)
+
+
+# --------------------------------------------------------------------- pinv
+def _pinv_fwd(a, rcond=None, hermitian=False):
+    if rcond is None:
+        return np.linalg.pinv(a, hermitian=hermitian)
+    return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+
+
+def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
+    # Adjoint of the JVP below: -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A).
+    p, pt, gt = ans, _mT(ans), _mT(g)
+    x = gt @ p @ pt
+    y = pt @ p @ gt
+    return -(pt @ g @ pt) + (x - a @ (p @ x)) + (y - (y @ p) @ a)
+
+
+def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
+    # d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+, valid while
+    # the rank of A does not change.
+    p, pt, tt = ans, _mT(ans), _mT(t)
+    x = p @ pt @ tt
+    y = tt @ pt @ p
+    return -(p @ t @ p) + (x - (x @ a) @ p) + (y - p @ (a @ y))
+
+
+pinv = primitive("pinv", _pinv_fwd).defvjp(_pinv_vjp).defjvp(_pinv_jvp)
+
+
+# --------------------------------------------------------------- matrix parts
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """NumPy's diagonal: the (offset) diagonal of the axis1/axis2 planes, as the last axis."""
+    nd = np.ndim(a)
+    a1, a2 = axis1 % nd, axis2 % nd
+    rest = [i for i in range(nd) if i not in (a1, a2)]
+    x = transpose(a, tuple(rest) + (a1, a2))
+    n1, n2 = np.shape(a)[a1], np.shape(a)[a2]
+    if offset >= 0:
+        k = builtins.max(0, builtins.min(n1, n2 - offset))
+        rows, cols = np.arange(k), np.arange(k) + offset
+    else:
+        k = builtins.max(0, builtins.min(n1 + offset, n2))
+        rows, cols = np.arange(k) - offset, np.arange(k)
+    return getitem(x, (Ellipsis, rows, cols))
+
+
+def diag(v, k=0):
+    """A 1-D v placed on the k-th diagonal of a square matrix; of a 2-D v, its k-th diagonal."""
+    nd = np.ndim(v)
+    if nd == 2:
+        return diagonal(v, k)
+    if nd != 1:
+        raise ValueError(f"diag: input must be 1-D or 2-D, got shape {np.shape(v)}")
+    m = np.shape(v)[0]
+    n = m + (k if k >= 0 else -k)
+    i = np.arange(m)
+    index = (i, i + k) if k >= 0 else (i - k, i)
+    return scatter_add(v, index=index, shape=(n, n))
+
+
+def trace(a, offset=0, axis1=0, axis2=1):
+    """Sum along a diagonal: sum_i a[i, i + offset]."""
+    return sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def _triangle(m, keep):
+    shape = np.shape(m)
+    if len(shape) < 1:
+        raise ValueError("triu/tril: input must be at least 1-D")
+    return where(keep(*shape[-2:]), m, 0)
+
+
+def triu(m, k=0):
+    """Upper triangle: entries with j >= i + k kept, the rest zero."""
+    return _triangle(m, lambda *nm: ~np.tri(*nm, k=k - 1, dtype=bool))
+
+
+def tril(m, k=0):
+    """Lower triangle: entries with j <= i + k kept, the rest zero."""
+    return _triangle(m, lambda *nm: np.tri(*nm, k=k, dtype=bool))
+
+
+# ----------------------------------------------------------------- products
+def tensordot(a, b, axes=2):
+    """NumPy's tensordot: sum over the last `axes` axes of a and the first of b (or the pairs)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if isinstance(axes, (int, np.integer)):
+        axes_a, axes_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        axes_a, axes_b = axes
+        axes_a = [axes_a] if isinstance(axes_a, (int, np.integer)) else list(axes_a)
+        axes_b = [axes_b] if isinstance(axes_b, (int, np.integer)) else list(axes_b)
+        if len(axes_a) != len(axes_b):
+            raise ValueError("tensordot: axes must pair up the same number of axes")
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(na)]
+    sb = [next(letters) for _ in range(nb)]
+    for i, j in zip(axes_a, axes_b):
+        sb[j % nb] = sa[i % na]
+    summed = {sa[i % na] for i in axes_a}
+    out = [c for c in sa if c not in summed] + [c for c in sb if c not in summed]
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
+
+
+def outer(a, b):
+    """Outer product of the flattened inputs: out[i, j] = a[i] b[j]."""
+    return expand_dims(reshape(a, (-1,)), 1) * expand_dims(reshape(b, (-1,)), 0)
+
+
+def inner(a, b):
+    """Sum product over the last axes (a plain product for scalars)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return a * b
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def kron(a, b):
+    """Kronecker product: blocks a[i, j] * b, for inputs of any rank."""
+    na, nb = np.ndim(a), np.ndim(b)
+    nd = builtins.max(na, nb)
+    sa = (1,) * (nd - na) + np.shape(a)
+    sb = (1,) * (nd - nb) + np.shape(b)
+    # Interleave: a as (a0, 1, a1, 1, ...) times b as (1, b0, 1, b1, ...).
+    ea = reshape(a, tuple(s for d in sa for s in (d, 1)))
+    eb = reshape(b, tuple(s for d in sb for s in (1, d)))
+    return reshape(ea * eb, tuple(x * y for x, y in zip(sa, sb)))
+
+
+def cross(a, b, axis=-1):
+    """Cross product of 3-vectors along `axis`: (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)."""
+    if np.shape(a)[axis] != 3 or np.shape(b)[axis] != 3:
+        raise ValueError(
+            f"cross: vectors must have 3 components along axis {axis}, got shapes "
+            f"{np.shape(a)} and {np.shape(b)}"
+        )
+
+    def part(x, i):
+        nd = np.ndim(x)
+        index = [slice(None)] * nd
+        index[axis % nd] = i
+        return getitem(x, tuple(index))
+
+    a0, a1, a2 = part(a, 0), part(a, 1), part(a, 2)
+    b0, b1, b2 = part(b, 0), part(b, 1), part(b, 2)
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=axis)
+
+
+# --------------------------------------------------------------------- norms
+def _safe_root(s, p=2):
+    # s^(1/p) with gradient 0 (not 0 * inf = NaN) where s = 0: the norm's subgradient at 0.
+    zero = equal(s, 0)
+    safe = where(zero, 1, s)
+    root = sqrt(safe) if p == 2 else power(safe, 1.0 / p)
+    return where(zero, 0, root)
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return _safe_root(sum(x * x, axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return max(abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return min(abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:
+        nonzero = sum(not_equal(x, 0), axis=axis, keepdims=keepdims)
+        return nonzero.astype(_values(x).dtype) if is_tensor(nonzero) else nonzero.astype(float)
+    if ord == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"norm: ord={ord!r} is a matrix norm; vectors take a number")
+    return _safe_root(sum(abs(x) ** ord, axis=axis, keepdims=keepdims), ord)
+
+
+def _matrix_norm(x, ord, axis, keepdims):
+    row, col = (a % np.ndim(x) for a in axis)
+    if ord in (None, "fro"):
+        out = _safe_root(sum(x * x, axis=(row, col)))
+    elif ord in (1, -1):
+        reduce = max if ord == 1 else min
+        out = reduce(sum(abs(x), axis=row), axis=col - 1 if col > row else col)
+    elif ord in (np.inf, -np.inf):
+        reduce = max if ord == np.inf else min
+        out = reduce(sum(abs(x), axis=col), axis=row - 1 if row > col else row)
+    else:
+        raise NotImplementedError(
+            f"norm: the matrix norm ord={ord!r} needs singular values, which chainrule does "
+            f"not differentiate; use ord='fro', 1, -1, inf or -inf"
+        )
+    if keepdims:
+        shape = list(np.shape(x))
+        shape[row] = shape[col] = 1
+        out = reshape(out, tuple(shape))
+    return out
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """NumPy's linalg.norm: vector norms over one axis, matrix norms over two."""
+    nd = np.ndim(x)
+    if axis is None:
+        if ord is None:
+            out = _safe_root(sum(x * x))
+            return reshape(out, (1,) * nd) if keepdims else out
+        axis = tuple(range(nd))
+    if isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    axis = tuple(axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis[0], keepdims)
+    if len(axis) == 2:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError(f"norm: axis must name one or two axes, got {axis}")
+
+
+# ----------------------------------------------------------------- sorting
+def sort(a, axis=-1, kind=None):
+    """Sorted copy; the gradient follows each element to where the sort put it."""
+    if axis is None:
+        a = reshape(a, (-1,))
+        axis = -1
+    order = np.argsort(_values(a), axis=axis, kind=kind)
+    return take_along_axis(a, order, axis)
+
+
+def partition(a, kth, axis=-1):
+    """NumPy's partition (the kth elements in sorted position), differentiable by gather."""
+    if axis is None:
+        a = reshape(a, (-1,))
+        axis = -1
+    order = np.argpartition(_values(a), kth, axis=axis)
+    return take_along_axis(a, order, axis)
+
