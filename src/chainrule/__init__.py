@@ -93,6 +93,7 @@ from .primitives import (
     var,
     where,
 )
+from .stability import detect_anomaly
 from .tensor import Tensor, as_tensor, tensor
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 

@@ -67,7 +67,8 @@ class TensorBase:
     _retain = False  # keep .grad on a non-leaf (retain_grad())
     _tangent = None  # forward-mode tangent
     _origin = None  # where the op was created (anomaly mode only)
-    _source = None  # (primitive, args, kw) of an unrecorded output, see Primitive.provenance
+    # (primitive, args, kw, in-place clock) of an unrecorded output: Primitive.provenance
+    _source = None
 
     __hash__ = object.__hash__
 
@@ -203,7 +204,7 @@ class Primitive:
         # Used by chainrule.stability to compute e.g. log(softmax(x)) as log_softmax(x).
         self.rewrite = None
         # Optional predicate provenance(args) -> bool: when true, an output that is not
-        # recorded still keeps ``_source = (prim, args, kw)`` so that rewrites also apply
+        # recorded keeps ``_source = (prim, args, kw, clock)`` so that rewrites also apply
         # under no_grad (log(softmax(x)) in an evaluation loop).
         self.provenance = None
         # True for elementwise rules whose local derivative can be infinite (sqrt or log
@@ -329,7 +330,7 @@ def _apply(prim, args, kw):
         t.requires_grad = False
         t._prim = None
         if prim.provenance is not None and prim.provenance(args):
-            t._source = (prim, args, kw)
+            t._source = (prim, args, kw, _inplace_clock)
     if _forward_hook is not None:
         _forward_hook(t, prim, args, vals, kw)
     if _anomaly_hook is not None:

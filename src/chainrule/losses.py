@@ -12,6 +12,7 @@ import numpy as np
 from . import primitives as P
 from .graph import is_tensor, primitive
 from .primitives.activations import _shift
+from .stability import warn_if_probabilities
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -82,6 +83,7 @@ def nll_loss(
     entries equal to ``ignore_index`` contribute nothing and are left out of the mean.
     """
     _check_reduction("nll_loss", reduction)
+    warn_if_probabilities("nll_loss", log_probs, "log-probabilities")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     shape = np.shape(log_probs)
@@ -142,6 +144,7 @@ def cross_entropy(
     size for reduction='mean').
     """
     _check_reduction("cross_entropy", reduction)
+    warn_if_probabilities("cross_entropy", logits, "logits")
     tv = target.data if is_tensor(target) else np.asarray(target)
     shape = np.shape(logits)
     if (
@@ -182,10 +185,12 @@ def mse_loss(pred, target, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weight=None):
-    """-[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], as softplus terms (never log 0).
+    """-[w t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], as softplus terms (never log 0).
 
     log sigmoid(x) = -softplus(-x) and log(1 - sigmoid(x)) = -softplus(x), so the loss is
-    (1 - t) x + softplus(-x), weighted by pos_weight on the positive term when given.
+    w t softplus(-x) + (1 - t) softplus(x) with w = pos_weight (1 when not given): a sum
+    of two non-negative terms, so no cancellation for any finite x (the equal form
+    (1 - t) x + softplus(-x) loses every digit at x = -40, t = 0).
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     if np.shape(logits) != np.shape(target):
@@ -193,8 +198,6 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weigh
             f"binary_cross_entropy_with_logits: logits shape {np.shape(logits)} and target "
             f"shape {np.shape(target)} differ"
         )
-    if pos_weight is None:
-        loss = (1 - target) * logits + P.softplus(-logits)
-    else:
-        loss = (1 - target) * logits + (1 + (pos_weight - 1) * target) * P.softplus(-logits)
+    positive = target if pos_weight is None else pos_weight * target
+    loss = positive * P.softplus(-logits) + (1 - target) * P.softplus(logits)
     return _reduce(loss, reduction)
