@@ -535,7 +535,8 @@ def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
     the untaken branch of a where()), so it must contribute nothing. Finite results are
     left alone, derivatives included, so higher orders are unchanged wherever defined.
     NumPy's warnings inside the rule are silenced for the same reason; a non-finite
-    gradient that survives is reported once, naming the primitive.
+    gradient that survives is reported once, naming the primitive (in anomaly mode the
+    gradient check raises instead).
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         gi = rule(g, ans, *vals, **kw)
@@ -552,7 +553,7 @@ def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
             gi = REGISTRY["where"](clean, 0, gi)
         else:
             gi = np.where(clean, 0, gi)
-    if (bad & ~zero).any():
+    if _anomaly_grad_hook is None and (bad & ~zero).any():
         warnings.warn(
             f"'{prim.name}': the gradient is infinite or NaN where its local derivative is "
             f"(e.g. sqrt or log at 0); run under cr.detect_anomaly() to find the operation",
