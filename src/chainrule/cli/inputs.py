@@ -1,0 +1,168 @@
+"""Finding, loading, splitting and preprocessing the data a run trains or evaluates on.
+
+``--data`` is ``digits`` (built in), a directory of MNIST-style IDX files (which brings
+its own test split), a ``.csv`` with a label column, or a ``.npz`` with ``X`` and ``y``.
+Every problem raises :class:`chainrule.data.DataError`, which the command line reports
+as one ``error:`` line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..data import (
+    DataError,
+    Standardize,
+    check_labels,
+    load_csv,
+    load_digits,
+    load_idx_dir,
+    load_npz,
+)
+from ..data import random_split as split_indices
+
+SUFFIXES = (".csv", ".npz")
+
+
+def load_source(data: str, target: str = "label") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Load ``--data`` as ``{"all": (X, y)}``, or ``{"train": ..., "test": ...}`` for IDX."""
+    if data == "digits":
+        return {"all": load_digits()}
+    path = Path(data)
+    try:
+        if not path.exists():
+            raise DataError(
+                f"{path}: no such file or directory; --data takes 'digits', a directory of "
+                "IDX files, a .csv or a .npz file"
+            )
+        if path.is_dir():
+            return load_idx_dir(path)
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            return {"all": load_csv(path, target=target)}
+        if suffix == ".npz":
+            return {"all": load_npz(path)}
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raise DataError(
+        f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; use a .csv (with "
+        "--target), a .npz (arrays X and y) or a directory of IDX files"
+    )
+
+
+def fingerprint(source: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
+    """SHA-256 of the loaded arrays, so a resumed run can tell its data has not changed."""
+    digest = hashlib.sha256()
+    for name in sorted(source):
+        for array in source[name]:
+            digest.update(f"{name}{array.dtype.str}{array.shape}".encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def input_shape_for(model: str, sample_shape: tuple[int, ...], where: str) -> list[int]:
+    """The per-sample shape a model consumes: ``[features]`` for mlp, ``[C, H, W]`` for cnn."""
+    if model == "mlp":
+        return [math.prod(sample_shape)]
+    if len(sample_shape) == 3:
+        return list(sample_shape)
+    if len(sample_shape) == 2:
+        return [1, *sample_shape]
+    (features,) = sample_shape
+    side = math.isqrt(features)
+    if side * side != features:
+        raise DataError(
+            f"{where}: --model cnn needs square images, but samples have {features} features, "
+            "which is not a square number (like 64 = 8x8 or 784 = 28x28); use --model mlp"
+        )
+    return [1, side, side]
+
+
+def to_model_input(X: np.ndarray, preprocess: Standardize, shape: list[int], dtype) -> np.ndarray:
+    """Standardize flattened samples and reshape them to ``(n, *shape)`` in ``dtype``."""
+    flat = X.reshape(X.shape[0], -1)
+    return preprocess.transform(flat).astype(dtype, copy=False).reshape(X.shape[0], *shape)
+
+
+def check_features(X: np.ndarray, shape: list[int], where: str) -> None:
+    """Refuse data whose samples do not have the number of features the model was built for."""
+    expected = math.prod(shape)
+    got = math.prod(X.shape[1:])
+    if got != expected:
+        shown = "x".join(str(s) for s in shape)
+        raise DataError(
+            f"{where}: samples have {got} features (shape {tuple(X.shape[1:])}) but the model "
+            f"takes {expected} ({shown}); use data like the data it was trained on"
+        )
+
+
+@dataclass
+class Prepared:
+    """Model-ready splits plus what a checkpoint must carry to preprocess new data."""
+
+    splits: dict[str, tuple[np.ndarray, np.ndarray]]  # "train", "val", "test"
+    input_shape: list[int]
+    num_classes: int
+    preprocess: Standardize
+    fingerprint: str
+
+
+def prepare(config: dict) -> Prepared:
+    """Load ``config['data']``, split it with ``config['seed']``, and standardize it.
+
+    The test split is ``test_fraction`` of the data (or the IDX test files); validation is
+    ``val_fraction`` of the rest. Standardization statistics come from the training split
+    only, so nothing about validation or test data leaks into training.
+    """
+    source = load_source(config["data"], config["target"])
+    where = config["data"]
+    seed = config["seed"]
+    if "all" in source:
+        X, y = source["all"]
+        test_fraction = config["test_fraction"]
+        train_idx, test_idx = split_indices(len(y), [1 - test_fraction, test_fraction], seed)
+        train, test = (X[train_idx], y[train_idx]), (X[test_idx], y[test_idx])
+    else:
+        train, test = source["train"], source["test"]
+    val_fraction = config["val_fraction"]
+    # A seed different from the test split's, so the two splits are not correlated.
+    fit_idx, val_idx = split_indices(len(train[1]), [1 - val_fraction, val_fraction], seed + 1)
+    splits = {
+        "train": (train[0][fit_idx], train[1][fit_idx]),
+        "val": (train[0][val_idx], train[1][val_idx]),
+        "test": test,
+    }
+    for name, (_, labels) in splits.items():
+        if len(labels) == 0:
+            sizes = ", ".join(f"{k} {len(v[1])}" for k, v in splits.items())
+            raise DataError(
+                f"{where}: the {name} split is empty ({sizes} samples); use more data or "
+                "larger --val-fraction/--test-fraction"
+            )
+    labels = np.concatenate([splits[name][1] for name in splits])
+    try:
+        num_classes = int(check_labels(labels).max()) + 1
+    except DataError as exc:
+        raise DataError(f"{where}: {exc}") from None
+    if num_classes < 2:
+        raise DataError(f"{where}: all labels are 0; a classifier needs at least 2 classes")
+    shape = input_shape_for(config["model"], splits["train"][0].shape[1:], where)
+    preprocess = Standardize().fit(splits["train"][0].reshape(len(splits["train"][1]), -1))
+    dtype = np.dtype(config["dtype"])
+    ready = {
+        name: (to_model_input(X, preprocess, shape, dtype), y) for name, (X, y) in splits.items()
+    }
+    return Prepared(ready, shape, num_classes, preprocess, fingerprint(source))
+
+
+def load_for_eval(data: str, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Load data to evaluate on: all of it, or the test split of an IDX directory."""
+    source = load_source(data, target)
+    return source["all"] if "all" in source else source["test"]

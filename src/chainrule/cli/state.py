@@ -1,0 +1,50 @@
+"""Exact round trips of nested training state through a checkpoint's arrays and JSON metadata.
+
+Optimizer and scheduler states mix arrays (moment estimates) with plain values (step
+counts, learning rates) in dicts with int keys, lists and tuples. :func:`encode` moves
+every array - and every NumPy scalar, so its dtype survives - into a flat name -> array
+dict for the safetensors payload, and leaves a JSON skeleton that records the container
+types and key types; :func:`decode` rebuilds the identical structure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import TensorBase
+
+
+def encode(value, arrays: dict, name: str):
+    """Return the JSON skeleton of ``value``, adding its arrays to ``arrays`` under ``name``."""
+    if isinstance(value, TensorBase):
+        value = value.data
+    if isinstance(value, (np.ndarray, np.generic)):
+        arrays[name] = np.array(value)
+        return {"array": name, "scalar": isinstance(value, np.generic)}
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise TypeError(f"cannot store a state key of type {type(key).__name__}: {key!r}")
+            items.append([key, encode(item, arrays, f"{name}/{key}")])
+        return {"dict": items}
+    if isinstance(value, (list, tuple)):
+        encoded = [encode(item, arrays, f"{name}/{i}") for i, item in enumerate(value)]
+        return {"tuple": encoded} if isinstance(value, tuple) else {"list": encoded}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value}
+    raise TypeError(f"cannot store {type(value).__name__} {value!r} in a checkpoint")
+
+
+def decode(skeleton, arrays: dict):
+    """Rebuild the value :func:`encode` described, taking its arrays from ``arrays``."""
+    if "array" in skeleton:
+        array = arrays[skeleton["array"]]
+        return array[()] if skeleton["scalar"] else array
+    if "dict" in skeleton:
+        return {key: decode(item, arrays) for key, item in skeleton["dict"]}
+    if "list" in skeleton:
+        return [decode(item, arrays) for item in skeleton["list"]]
+    if "tuple" in skeleton:
+        return tuple(decode(item, arrays) for item in skeleton["tuple"])
+    return skeleton["value"]
