@@ -1,0 +1,220 @@
+"""The Optimizer base class: parameter groups, per-parameter state, state dicts.
+
+Subclasses implement ``_init_state(p, group)``, which allocates a parameter's state
+arrays (once, on its first step), and ``_update(p, grad, state, group, scratch)``,
+which changes ``p`` in place from the NumPy array ``grad``; ``scratch`` is an array
+like ``p`` for intermediate results (not part of the state).
+
+A state dict has two parts, so it can be saved with
+``chainrule.io.save_checkpoint(path, arrays, meta)``:
+
+* ``"state"``: ``{"<param index>": {"<name>": ndarray, ...}}``, arrays only (step
+  counters are 0-d int64 arrays);
+* ``"param_groups"``: a list of JSON-able dicts of hyperparameters, each with
+  ``"params"``, the indices of its parameters.
+
+Parameters are numbered in the order the groups list them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..graph import TensorBase, no_grad
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (dicts with "params" and hyperparameters) and
+    ``state`` (parameter -> dict of NumPy arrays)."""
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        self.state = {}
+        self._scratch = {}
+        if isinstance(params, TensorBase):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors or of dicts "
+                f"(parameter groups), e.g. model.parameters(), not a single tensor"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------- groups
+    def add_param_group(self, group):
+        """Add a dict with "params" and any hyperparameters that differ from the defaults."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{type(self).__name__}: a parameter group is a dict with 'params'")
+        group = dict(group)
+        params = group["params"]
+        params = [params] if isinstance(params, TensorBase) else list(params)
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, TensorBase):
+                raise TypeError(
+                    f"{type(self).__name__} can only optimize tensors, got {type(p).__name__}"
+                )
+            if not p.requires_grad or p._prim is not None:
+                raise ValueError(
+                    f"{type(self).__name__}: a parameter of shape {p.data.shape} is not a "
+                    f"leaf tensor with requires_grad=True"
+                )
+            if p.data.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}: parameters must be floating point, "
+                                f"got {p.data.dtype}")
+            if id(p) in taken:
+                raise ValueError(
+                    f"{type(self).__name__}: a parameter of shape {p.data.shape} appears in "
+                    f"more than one place; list each parameter once"
+                )
+            taken.add(id(p))
+        group["params"] = params
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._check_hyperparameters(group)
+        self.param_groups.append(group)
+
+    def _check_hyperparameters(self, group):
+        name = type(self).__name__
+        for key in ("lr", "weight_decay", "eps", "momentum"):
+            value = group.get(key)
+            if value is not None and not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name}: {key} must be a finite number >= 0, got {value}")
+
+    # -------------------------------------------------------------------- steps
+    def zero_grad(self, set_to_none=True):
+        """Drop every parameter's gradient (or fill it with zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; return ``closure()`` if given.
+
+        ``closure`` re-evaluates the model and returns the loss (after backward()).
+        """
+        loss = None
+        if closure is not None:
+            loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    grad = p.grad.data
+                    if grad.shape != p.data.shape:
+                        raise ValueError(
+                            f"{type(self).__name__}: gradient of shape {grad.shape} for a "
+                            f"parameter of shape {p.data.shape}"
+                        )
+                    state = self.state.get(p)
+                    if state is None:
+                        state = self.state[p] = self._init_state(p, group)
+                    scratch = self._scratch.get(p)
+                    if scratch is None or scratch.dtype != p.data.dtype:
+                        scratch = self._scratch[p] = np.empty_like(p.data)
+                    self._update(p, grad, state, group, scratch)
+        return loss
+
+    def _init_state(self, p, group):
+        raise NotImplementedError
+
+    def _update(self, p, grad, state, group, scratch):
+        raise NotImplementedError
+
+    # --------------------------------------------------------------- state dicts
+    def state_dict(self):
+        """{"state": arrays per parameter index, "param_groups": JSON-able hyperparameters}.
+
+        The arrays are copies: later steps do not change a state dict already taken.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            saved = {k: _jsonable(v) for k, v in group.items() if k != "params"}
+            saved["params"] = []
+            for p in group["params"]:
+                index[id(p)] = len(index)
+                saved["params"].append(index[id(p)])
+            groups.append(saved)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[str(index[id(p)])] = {k: np.array(v, copy=True)
+                                                for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and state saved by :meth:`state_dict`.
+
+        The parameter groups must have the same sizes, and every saved array the shape
+        of its parameter; state is copied into fresh arrays of the parameter's dtype.
+        """
+        name = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        sizes = [len(g["params"]) for g in self.param_groups]
+        saved_sizes = [len(g["params"]) for g in saved_groups]
+        if sizes != saved_sizes:
+            raise ValueError(
+                f"{name}.load_state_dict: the state dict has parameter groups of sizes "
+                f"{saved_sizes}, this optimizer {sizes}; build the optimizer over the same "
+                f"parameters in the same order"
+            )
+        params = [p for g in self.param_groups for p in g["params"]]
+        new_state = {}
+        for key, entry in state_dict.get("state", {}).items():
+            i = int(key)
+            if not 0 <= i < len(params):
+                raise ValueError(f"{name}.load_state_dict: state for parameter {key}, but "
+                                 f"the optimizer has {len(params)} parameters")
+            p = params[i]
+            group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
+            expected = self._init_state(p, group)
+            if set(entry) != set(expected):
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter {i} has state {sorted(entry)}, "
+                    f"expected {sorted(expected)} (was it saved from another optimizer or "
+                    f"other settings?)"
+                )
+            for k, v in entry.items():
+                v = np.asarray(v)
+                if v.shape != expected[k].shape:
+                    raise ValueError(
+                        f"{name}.load_state_dict: state {k!r} of parameter {i} has shape "
+                        f"{v.shape}, expected {expected[k].shape}"
+                    )
+                expected[k][...] = v
+            new_state[p] = expected
+        for group, saved in zip(self.param_groups, saved_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    group[k] = v
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        return "\n".join(lines) + "\n)"
+
+
+def _jsonable(value):
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

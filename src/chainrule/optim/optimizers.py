@@ -1,0 +1,234 @@
+"""SGD, Adam, AdamW, RMSprop, Adagrad: in-place updates on preallocated NumPy state.
+
+Notation: p parameter, g gradient, t the parameter's step count (from 1), lr the
+learning rate, lambda the weight decay. Hyperparameters are read as Python floats, so
+a float32 parameter is updated in float32 arithmetic. State arrays are allocated on a
+parameter's first step and updated in place; intermediate results go to a scratch
+array, so a step without weight decay allocates nothing per parameter.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+def _counter():
+    return np.zeros((), np.int64)
+
+
+def _decayed(p, grad, weight_decay):
+    """g + lambda p: L2 regularization folded into the gradient."""
+    return grad + weight_decay * p.data if weight_decay else grad
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, dampening, Nesterov momentum, weight decay.
+
+    d = g + lambda p;  b_1 = d,  b_t = mu b_{t-1} + (1 - dampening) d;
+    d <- d + mu b_t (Nesterov) or d <- b_t (plain momentum);  p <- p - lr d.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def _init_state(self, p, group):
+        if not group["momentum"]:
+            return {}
+        return {"step": _counter(), "momentum_buffer": np.zeros_like(p.data)}
+
+    def _update(self, p, grad, state, group, scratch):
+        d = _decayed(p, grad, float(group["weight_decay"]))
+        mu = float(group["momentum"])
+        if mu:
+            buf = state["momentum_buffer"]
+            state["step"] += 1
+            if state["step"] == 1:
+                buf[...] = d
+            else:
+                buf *= mu
+                dampening = float(group["dampening"])
+                if dampening:
+                    np.multiply(d, 1.0 - dampening, out=scratch)
+                    buf += scratch
+                else:
+                    buf += d
+            if group["nesterov"]:
+                np.multiply(buf, mu, out=scratch)
+                scratch += d
+                d = scratch
+            else:
+                d = buf
+        np.multiply(d, float(group["lr"]), out=scratch)
+        p -= scratch
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (Kingma & Ba, 2015); weight decay as L2 in the gradient.
+
+    m_t = b1 m_{t-1} + (1 - b1) g;  v_t = b2 v_{t-1} + (1 - b2) g^2;
+    p <- p - lr / (1 - b1^t) * m_t / (sqrt(v_t) / sqrt(1 - b2^t) + eps),
+    i.e. lr * m_hat / (sqrt(v_hat) + eps) with m_hat, v_hat the bias-corrected moments.
+    ``amsgrad`` uses the running maximum of v_t in the denominator.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _check_hyperparameters(self, group):
+        super()._check_hyperparameters(group)
+        b1, b2 = group["betas"]
+        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+            raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got {(b1, b2)}")
+
+    def _init_state(self, p, group):
+        state = {"step": _counter(), "exp_avg": np.zeros_like(p.data),
+                 "exp_avg_sq": np.zeros_like(p.data)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        return state
+
+    def _update(self, p, grad, state, group, scratch):
+        lr, eps = float(group["lr"]), float(group["eps"])
+        b1, b2 = (float(b) for b in group["betas"])
+        weight_decay = float(group["weight_decay"])
+        if self._decoupled:
+            if weight_decay:
+                p *= 1.0 - lr * weight_decay
+            g = grad
+        else:
+            g = _decayed(p, grad, weight_decay)
+        state["step"] += 1
+        t = int(state["step"])
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=scratch)
+        m += scratch
+        v *= b2
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - b2
+        v += scratch
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        np.sqrt(v, out=scratch)
+        scratch /= math.sqrt(1.0 - b2**t)
+        scratch += eps
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr / (1.0 - b1**t)
+        p -= scratch
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    p <- p (1 - lr lambda) first, then the Adam step on the plain gradient g, so the
+    decay is not rescaled by the adaptive denominator.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the gradient by a running root mean square of recent gradients.
+
+    s_t = a s_{t-1} + (1 - a) g^2;  r = sqrt(s_t) + eps, or with ``centered``
+    r = sqrt(s_t - gbar_t^2) + eps with gbar_t = a gbar_{t-1} + (1 - a) g;
+    p <- p - lr g / r, or with momentum mu: b_t = mu b_{t-1} + g / r, p <- p - lr b_t.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False):
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"RMSprop: alpha must lie in [0, 1], got {alpha}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _init_state(self, p, group):
+        state = {"step": _counter(), "square_avg": np.zeros_like(p.data)}
+        if group["momentum"]:
+            state["momentum_buffer"] = np.zeros_like(p.data)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros_like(p.data)
+        return state
+
+    def _update(self, p, grad, state, group, scratch):
+        g = _decayed(p, grad, float(group["weight_decay"]))
+        alpha = float(group["alpha"])
+        state["step"] += 1
+        sq = state["square_avg"]
+        sq *= alpha
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - alpha
+        sq += scratch
+        if group["centered"]:
+            ga = state["grad_avg"]
+            ga *= alpha
+            np.multiply(g, 1.0 - alpha, out=scratch)
+            ga += scratch
+            np.multiply(ga, ga, out=scratch)
+            np.subtract(sq, scratch, out=scratch)
+            np.sqrt(scratch, out=scratch)
+        else:
+            np.sqrt(sq, out=scratch)
+        scratch += float(group["eps"])
+        np.divide(g, scratch, out=scratch)
+        mu = float(group["momentum"])
+        if mu:
+            buf = state["momentum_buffer"]
+            buf *= mu
+            buf += scratch
+            np.multiply(buf, float(group["lr"]), out=scratch)
+        else:
+            scratch *= float(group["lr"])
+        p -= scratch
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-coordinate steps shrinking with the accumulated squared gradients.
+
+    G_t = G_{t-1} + g^2 (G_0 = initial_accumulator_value);
+    p <- p - lr_t g / (sqrt(G_t) + eps) with lr_t = lr / (1 + (t - 1) lr_decay).
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10):
+        if lr_decay < 0 or initial_accumulator_value < 0:
+            raise ValueError("Adagrad: lr_decay and initial_accumulator_value must be >= 0")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps))
+
+    def _init_state(self, p, group):
+        return {"step": _counter(),
+                "sum": np.full_like(p.data, float(group["initial_accumulator_value"]))}
+
+    def _update(self, p, grad, state, group, scratch):
+        g = _decayed(p, grad, float(group["weight_decay"]))
+        state["step"] += 1
+        t = int(state["step"])
+        lr = float(group["lr"]) / (1.0 + (t - 1) * float(group["lr_decay"]))
+        acc = state["sum"]
+        np.multiply(g, g, out=scratch)
+        acc += scratch
+        np.sqrt(acc, out=scratch)
+        scratch += float(group["eps"])
+        np.divide(g, scratch, out=scratch)
+        scratch *= lr
+        p -= scratch

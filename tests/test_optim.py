@@ -1,0 +1,456 @@
+"""Tests for chainrule.optim: update equations, convergence, groups, state dicts, schedules."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+from chainrule import optim
+from chainrule.optim import lr_scheduler as sched
+
+P0 = np.array([1.0, -2.0, 0.5])
+G1 = np.array([0.5, 0.25, -1.0])
+G2 = np.array([-0.3, 0.75, 2.0])
+
+
+def run_steps(make, grads, p0=P0):
+    """Apply the optimizer to one float64 parameter with the given gradient sequence."""
+    p = cr.tensor(p0, requires_grad=True)
+    opt = make([p])
+    history = []
+    for g in grads:
+        p.grad = cr.tensor(g)
+        opt.step()
+        history.append(p.data.copy())
+    return history, opt, p
+
+
+# ------------------------------------------------------------- update equations
+def test_sgd_plain_and_weight_decay():
+    (p1,), _, _ = run_steps(lambda ps: optim.SGD(ps, lr=0.1), [G1])
+    assert np.allclose(p1, [0.95, -2.025, 0.6], rtol=0, atol=1e-15)
+    (p1,), _, _ = run_steps(lambda ps: optim.SGD(ps, lr=0.1, weight_decay=0.2), [G1])
+    assert np.allclose(p1, P0 - 0.1 * (G1 + 0.2 * P0), rtol=0, atol=1e-15)
+
+
+def test_sgd_momentum_dampening_and_nesterov():
+    lr, mu = 0.1, 0.9
+    # Momentum: b1 = g1, b2 = mu g1 + g2.
+    (p1, p2), _, _ = run_steps(lambda ps: optim.SGD(ps, lr=lr, momentum=mu), [G1, G2])
+    assert np.allclose(p1, P0 - lr * G1)
+    assert np.allclose(p2, p1 - lr * (mu * G1 + G2))
+    # Dampening scales the new gradient from the second step on: b2 = mu g1 + 0.5 g2.
+    (p1, p2), _, _ = run_steps(
+        lambda ps: optim.SGD(ps, lr=lr, momentum=mu, dampening=0.5), [G1, G2])
+    assert np.allclose(p1, P0 - lr * G1)
+    assert np.allclose(p2, p1 - lr * (mu * G1 + 0.5 * G2))
+    # Nesterov: the step is g_t + mu b_t.
+    (p1, p2), _, _ = run_steps(
+        lambda ps: optim.SGD(ps, lr=lr, momentum=mu, nesterov=True), [G1, G2])
+    b1 = G1
+    b2 = mu * b1 + G2
+    assert np.allclose(p1, P0 - lr * (G1 + mu * b1))
+    assert np.allclose(p2, p1 - lr * (G2 + mu * b2))
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.SGD([cr.tensor([1.0], requires_grad=True)], momentum=0.0, nesterov=True)
+
+
+def adam_reference(p0, grads, lr, b1, b2, eps, l2=0.0, decoupled=0.0, amsgrad=False):
+    """Kingma & Ba's algorithm with bias-corrected moments, written out in float64."""
+    p, m, v, vmax = p0.copy(), 0.0, 0.0, 0.0
+    out = []
+    for t, g in enumerate(grads, start=1):
+        p = p * (1 - lr * decoupled)
+        g = g + l2 * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        vmax = np.maximum(vmax, v)
+        m_hat = m / (1 - b1**t)
+        v_hat = (vmax if amsgrad else v) / (1 - b2**t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(p)
+    return out
+
+
+def test_adam_bias_corrected_update():
+    hist, opt, _ = run_steps(lambda ps: optim.Adam(ps, lr=0.01), [G1, G2])
+    ref = adam_reference(P0, [G1, G2], 0.01, 0.9, 0.999, 1e-8)
+    assert np.allclose(hist, ref, rtol=0, atol=1e-14)
+    # Bias correction: the first step is lr * sign(g) whatever the gradient's scale.
+    for scale in (1e-3, 1.0, 1e3):
+        (p1,), _, _ = run_steps(lambda ps: optim.Adam(ps, lr=0.01), [G1 * scale])
+        assert np.allclose(P0 - p1, 0.01 * np.sign(G1), rtol=1e-4)
+    state = opt.state_dict()["state"]["0"]
+    assert int(state["step"]) == 2
+    assert np.allclose(state["exp_avg"], 0.9 * 0.1 * G1 + 0.1 * G2)
+    assert np.allclose(state["exp_avg_sq"], 0.999 * 0.001 * G1**2 + 0.001 * G2**2)
+
+
+def test_adam_l2_amsgrad_and_adamw_decoupled_decay():
+    grads = [G1, G2, 0.1 * G1]
+    hist, _, _ = run_steps(lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1), grads)
+    assert np.allclose(hist, adam_reference(P0, grads, 0.01, 0.9, 0.999, 1e-8, l2=0.1),
+                       rtol=0, atol=1e-14)
+    # A short second-moment memory, so v falls after the large gradients and the
+    # running maximum matters.
+    hist, _, _ = run_steps(lambda ps: optim.Adam(ps, lr=0.01, betas=(0.9, 0.5), amsgrad=True),
+                           grads)
+    ams = adam_reference(P0, grads, 0.01, 0.9, 0.5, 1e-8, amsgrad=True)
+    assert np.allclose(hist, ams, rtol=0, atol=1e-14)
+    assert not np.allclose(ams[-1], adam_reference(P0, grads, 0.01, 0.9, 0.5, 1e-8)[-1])
+    hist, _, _ = run_steps(lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1), grads)
+    ref = adam_reference(P0, grads, 0.01, 0.9, 0.999, 1e-8, decoupled=0.1)
+    assert np.allclose(hist, ref, rtol=0, atol=1e-14)
+    # Decoupled: with a zero gradient the parameter just shrinks by (1 - lr lambda).
+    (p1,), _, _ = run_steps(lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+                            [np.zeros(3)])
+    assert np.allclose(p1, P0 * (1 - 0.01 * 0.1), rtol=0, atol=1e-15)
+    # Coupled L2 goes through the adaptive denominator instead: a step of ~lr per entry.
+    (p1,), _, _ = run_steps(lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1),
+                            [np.zeros(3)])
+    assert np.allclose(P0 - p1, 0.01 * np.sign(P0), rtol=1e-5)
+
+
+def test_rmsprop_plain_centered_momentum():
+    lr, a, eps = 0.01, 0.99, 1e-8
+    (p1, p2), _, _ = run_steps(lambda ps: optim.RMSprop(ps, lr=lr), [G1, G2])
+    s1 = (1 - a) * G1**2
+    s2 = a * s1 + (1 - a) * G2**2
+    assert np.allclose(p1, P0 - lr * G1 / (np.sqrt(s1) + eps), rtol=0, atol=1e-14)
+    assert np.allclose(p2, p1 - lr * G2 / (np.sqrt(s2) + eps), rtol=0, atol=1e-14)
+    (p1, p2), _, _ = run_steps(
+        lambda ps: optim.RMSprop(ps, lr=lr, centered=True, momentum=0.5), [G1, G2])
+    ga1 = (1 - a) * G1
+    ga2 = a * ga1 + (1 - a) * G2
+    b1 = G1 / (np.sqrt(s1 - ga1**2) + eps)
+    b2 = 0.5 * b1 + G2 / (np.sqrt(s2 - ga2**2) + eps)
+    assert np.allclose(p1, P0 - lr * b1, rtol=0, atol=1e-14)
+    assert np.allclose(p2, p1 - lr * b2, rtol=0, atol=1e-14)
+
+
+def test_adagrad_accumulator_and_lr_decay():
+    lr, eps = 0.1, 1e-10
+    (p1, p2), _, _ = run_steps(
+        lambda ps: optim.Adagrad(ps, lr=lr, lr_decay=0.5, initial_accumulator_value=0.2),
+        [G1, G2])
+    acc1 = 0.2 + G1**2
+    acc2 = acc1 + G2**2
+    assert np.allclose(p1, P0 - lr * G1 / (np.sqrt(acc1) + eps), rtol=0, atol=1e-14)
+    assert np.allclose(p2, p1 - lr / 1.5 * G2 / (np.sqrt(acc2) + eps), rtol=0, atol=1e-14)
+
+
+# ----------------------------------------------------------------- convergence
+def rosenbrock(p):
+    x, y = p[0], p[1]
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+ROSENBROCK = [
+    ("SGD momentum", lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9), 2000, 1e-3),
+    ("SGD nesterov", lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True), 2000,
+     1e-3),
+    ("Adam", lambda ps: optim.Adam(ps, lr=0.05), 2000, 1e-4),
+    ("AdamW", lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=1e-6), 2000, 1e-3),
+    ("RMSprop", lambda ps: optim.RMSprop(ps, lr=5e-4, momentum=0.9, centered=True), 2000, 1e-3),
+    ("Adagrad", lambda ps: optim.Adagrad(ps, lr=1.5), 6000, 2e-2),
+]
+
+
+@pytest.mark.parametrize("name,make,steps,tol", ROSENBROCK, ids=[r[0] for r in ROSENBROCK])
+def test_minimizes_rosenbrock(name, make, steps, tol):
+    p = cr.tensor(np.array([-1.5, 2.0]), requires_grad=True)
+    opt = make([p])
+    start = rosenbrock(p).item()
+    for _ in range(steps):
+        opt.zero_grad()
+        rosenbrock(p).backward()
+        opt.step()
+    assert rosenbrock(p).item() < 1e-3 * start
+    assert np.allclose(p.data, [1.0, 1.0], atol=tol)
+
+
+LEAST_SQUARES = [
+    ("SGD", lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)),
+    ("Adam", lambda ps: optim.Adam(ps, lr=0.05)),
+    ("AdamW", lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=0.0)),
+    ("RMSprop", lambda ps: optim.RMSprop(ps, lr=3e-3)),
+    ("Adagrad", lambda ps: optim.Adagrad(ps, lr=0.5)),
+]
+
+
+@pytest.mark.parametrize("name,make", LEAST_SQUARES, ids=[r[0] for r in LEAST_SQUARES])
+def test_minimizes_least_squares(name, make):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 5))
+    b = A @ rng.standard_normal(5) + 0.1 * rng.standard_normal(40)
+    best = np.linalg.lstsq(A, b, rcond=None)[0]
+    x = cr.tensor(np.zeros(5), requires_grad=True)
+    opt = make([x])
+    for _ in range(1000):
+        opt.zero_grad()
+        r = A @ x - b
+        ((r * r).mean()).backward()
+        opt.step()
+    assert np.allclose(x.data, best, atol=2e-3)
+
+
+# ------------------------------------------------------------------------ groups
+def test_param_groups_have_their_own_hyperparameters():
+    a = cr.tensor(np.ones(2), requires_grad=True)
+    b = cr.tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5, "weight_decay": 1.0}], lr=0.1)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[1]["weight_decay"] == 1.0
+    a.grad, b.grad = cr.tensor([1.0, 1.0]), cr.tensor([1.0, 1.0])
+    opt.step()
+    assert np.allclose(a.data, 0.9) and np.allclose(b.data, 1 - 0.5 * (1 + 1))
+    c = cr.tensor(np.ones(1), requires_grad=True)
+    opt.add_param_group({"params": c, "lr": 0.01})
+    assert opt.param_groups[2]["momentum"] == 0.0
+    with pytest.raises(ValueError, match="more than one place"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="leaf tensor with requires_grad=True"):
+        optim.Adam([a * 2])
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam([])
+    with pytest.raises(ValueError, match="lr must be"):
+        optim.SGD([c], lr=-1)
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam([c], betas=(0.9, 1.0))
+
+
+def test_zero_grad_skips_missing_grads_and_keeps_float32():
+    model = nn.Linear(3, 2, rng=0)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    x = np.ones((4, 3), np.float32)
+    model(x).sum().backward()
+    model.bias.grad = None
+    bias_before = model.bias.data.copy()
+    opt.step()
+    assert np.array_equal(model.bias.data, bias_before)
+    assert model.weight.dtype == np.float32
+    assert all(v.dtype == np.float32 for k, v in opt.state[model.weight].items() if k != "step")
+    opt.zero_grad(set_to_none=False)
+    assert np.all(model.weight.grad.data == 0)
+    opt.zero_grad()
+    assert model.weight.grad is None
+
+
+def test_step_marks_parameters_modified_and_runs_closure():
+    w = cr.tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    w.grad = cr.tensor(np.ones(2))
+    opt.step()
+    # The graph saw the old w; backward through it now would give a stale gradient.
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+    def closure():
+        opt.zero_grad()
+        out = (w * w).sum()
+        out.backward()
+        return out
+
+    assert opt.step(closure).item() == pytest.approx(2 * 0.9**2)
+
+
+# ------------------------------------------------------------------- state dicts
+def train(model, opt, steps, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        x = rng.standard_normal((8, 4)).astype(np.float32)
+        y = rng.integers(0, 3, 8)
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(x), y).backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True),
+    lambda ps: optim.AdamW(ps, lr=0.01),
+    lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+    lambda ps: optim.Adagrad(ps, lr=0.1),
+])
+def test_state_dict_resume_is_bit_exact(make):
+    def model():
+        return nn.Sequential(nn.Linear(4, 5, rng=0), nn.Tanh(), nn.Linear(5, 3, rng=1))
+
+    ref = model()
+    ref_opt = make(ref.parameters())
+    train(ref, ref_opt, 3, seed=0)
+    saved_model, saved_opt = ref.state_dict(), ref_opt.state_dict()
+    json.dumps(saved_opt["param_groups"])  # the hyperparameters are plain JSON
+    assert all(isinstance(v, np.ndarray) for s in saved_opt["state"].values() for v in s.values())
+    train(ref, ref_opt, 3, seed=1)
+
+    resumed = model()
+    resumed.load_state_dict(saved_model)
+    opt = make(resumed.parameters())
+    opt.load_state_dict({"state": saved_opt["state"],
+                         "param_groups": json.loads(json.dumps(saved_opt["param_groups"]))})
+    train(resumed, opt, 3, seed=1)
+    for (name, a), b in zip(ref.named_parameters(), resumed.parameters()):
+        assert a.data.tobytes() == b.data.tobytes(), name
+
+
+def test_load_state_dict_errors():
+    w = cr.tensor(np.ones(2), requires_grad=True)
+    v = cr.tensor(np.ones(3), requires_grad=True)
+    sgd = optim.SGD([w, v], lr=0.1, momentum=0.9)
+    w.grad, v.grad = cr.tensor(np.ones(2)), cr.tensor(np.ones(3))
+    sgd.step()
+    adam = optim.Adam([w, v])
+    with pytest.raises(ValueError, match=r"parameter 0 has state \['momentum_buffer', 'step'\]"):
+        adam.load_state_dict(sgd.state_dict())
+    with pytest.raises(ValueError, match=r"groups of sizes \[2\], this optimizer \[1\]"):
+        optim.SGD([w], momentum=0.9).load_state_dict(sgd.state_dict())
+    swapped = optim.SGD([v, w], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"shape \(2,\), expected \(3,\)"):
+        swapped.load_state_dict(sgd.state_dict())
+
+
+# -------------------------------------------------------------------- schedules
+def make_opt(lr=0.1, momentum=0.9):
+    return optim.SGD([cr.tensor(np.ones(1), requires_grad=True)], lr=lr, momentum=momentum)
+
+
+def lrs(scheduler, n):
+    out = [scheduler.get_last_lr()[0]]
+    for _ in range(n):
+        scheduler.optimizer.step()
+        scheduler.step()
+        out.append(scheduler.get_last_lr()[0])
+    return out
+
+
+def test_step_multistep_exponential_cosine():
+    assert lrs(sched.StepLR(make_opt(), step_size=2, gamma=0.5), 5) == pytest.approx(
+        [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+    assert lrs(sched.MultiStepLR(make_opt(), [1, 3], gamma=0.1), 4) == pytest.approx(
+        [0.1, 0.01, 0.01, 0.001, 0.001])
+    assert lrs(sched.ExponentialLR(make_opt(), gamma=0.5), 3) == pytest.approx(
+        [0.1, 0.05, 0.025, 0.0125])
+    cos = lrs(sched.CosineAnnealingLR(make_opt(), T_max=4, eta_min=0.02), 4)
+    assert cos == pytest.approx([0.1, 0.02 + 0.08 * (1 + math.cos(math.pi / 4)) / 2, 0.06,
+                                 0.02 + 0.08 * (1 + math.cos(3 * math.pi / 4)) / 2, 0.02])
+    opt = make_opt()
+    sched.StepLR(opt, 1, gamma=0.5).step()
+    assert opt.param_groups[0]["lr"] == 0.05 and opt.param_groups[0]["initial_lr"] == 0.1
+
+
+def test_one_cycle_lr_and_momentum():
+    opt = make_opt()
+    s = sched.OneCycleLR(opt, max_lr=1.0, total_steps=11, pct_start=0.3, div_factor=10,
+                         final_div_factor=100, anneal_strategy="linear")
+    rates, moms = [opt.param_groups[0]["lr"]], [opt.param_groups[0]["momentum"]]
+    for _ in range(10):
+        opt.step()
+        s.step()
+        rates.append(opt.param_groups[0]["lr"])
+        moms.append(opt.param_groups[0]["momentum"])
+    # Up from 0.1 to 1.0 over steps 0..2.3, down to 0.001 at step 10.
+    assert rates[0] == pytest.approx(0.1) and rates[-1] == pytest.approx(0.001)
+    assert rates[1] == pytest.approx(0.1 + 0.9 / 2.3)
+    assert rates[2] == pytest.approx(0.1 + 0.9 * 2 / 2.3)
+    assert rates[3] == pytest.approx(1.0 + (0.001 - 1.0) * (3 - 2.3) / (10 - 2.3))
+    assert np.argmax(rates) == 3 and rates == sorted(rates[:4]) + sorted(rates[4:])[::-1]
+    assert moms[0] == pytest.approx(0.95) and moms[-1] == pytest.approx(0.95)
+    assert moms[3] == pytest.approx(0.85 + 0.1 * (3 - 2.3) / (10 - 2.3)) == min(moms)
+    with pytest.raises(ValueError, match="total_steps is 11"):
+        s.step()
+    adam = optim.Adam([cr.tensor(np.ones(1), requires_grad=True)])
+    sched.OneCycleLR(adam, max_lr=0.01, epochs=2, steps_per_epoch=5)
+    assert adam.param_groups[0]["betas"][0] == 0.95
+    assert adam.param_groups[0]["lr"] == pytest.approx(0.01 / 25)
+    three = sched.OneCycleLR(make_opt(), max_lr=1.0, total_steps=21, three_phase=True,
+                             cycle_momentum=False)
+    rates = lrs(three, 20)
+
+    def cos(start, end, pct):
+        return end + (start - end) * (1 + math.cos(math.pi * pct)) / 2
+
+    # Phases end at steps 5.3 (0.04 -> 1), 10.6 (1 -> 0.04) and 20 (0.04 -> 4e-6).
+    assert rates[5] == pytest.approx(cos(0.04, 1.0, 5 / 5.3))
+    assert rates[10] == pytest.approx(cos(1.0, 0.04, (10 - 5.3) / 5.3))
+    assert rates[11] == pytest.approx(cos(0.04, 4e-6, (11 - 10.6) / (20 - 10.6)))
+    assert rates[20] == pytest.approx(4e-6)
+    with pytest.raises(ValueError, match="cycle_momentum"):
+        sched.OneCycleLR(optim.Adagrad([cr.tensor([1.0], requires_grad=True)]), max_lr=0.1,
+                         total_steps=10)
+
+
+def test_reduce_lr_on_plateau():
+    opt = make_opt(lr=1.0)
+    s = sched.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1, min_lr=0.2)
+    seen = []
+    for metric in [5, 4, 4, 4, 4, 4, 4, 4, 4, 3]:
+        s.step(metric)
+        seen.append(opt.param_groups[0]["lr"])
+    # Bad epochs 4,4 (> patience 1) -> halve; cooldown 1; then again; never below 0.2.
+    assert seen == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25]
+    s.step(4)
+    s.step(4)
+    assert opt.param_groups[0]["lr"] == 0.2
+    up = sched.ReduceLROnPlateau(make_opt(lr=1.0), mode="max", patience=0)
+    up.step(1.0)
+    up.step(2.0)
+    assert up.get_last_lr() == [1.0]
+    up.step(2.0)
+    assert up.get_last_lr() == [pytest.approx(0.1)]
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: sched.StepLR(o, 3, gamma=0.7),
+    lambda o: sched.MultiStepLR(o, [2, 4]),
+    lambda o: sched.ExponentialLR(o, 0.9),
+    lambda o: sched.CosineAnnealingLR(o, 5),
+    lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=10),
+])
+def test_scheduler_state_dict_resume(make):
+    opt = make_opt()
+    s = make(opt)
+    lrs(s, 4)
+    saved_opt, saved = opt.state_dict(), json.loads(json.dumps(s.state_dict()))
+    rest = lrs(s, 4)
+    opt2 = make_opt()
+    opt2.load_state_dict(saved_opt)
+    s2 = make(opt2)
+    s2.load_state_dict(saved)
+    assert lrs(s2, 4) == rest
+    with pytest.raises(ValueError, match="unknown entries"):
+        s2.load_state_dict({"bogus": 1})
+
+
+def test_plateau_state_dict_is_json():
+    s = sched.ReduceLROnPlateau(make_opt(), patience=0)
+    s.step(1.0)
+    s.step(2.0)
+    s2 = sched.ReduceLROnPlateau(make_opt(), patience=0)
+    s2.load_state_dict(json.loads(json.dumps(s.state_dict())))
+    assert s2.best == 1.0 and s2.num_bad_epochs == 0 and s2.last_epoch == 2
+
+
+# --------------------------------------------------------------------- clipping
+def test_clip_grad_norm_and_value():
+    a = cr.tensor(np.zeros(2), requires_grad=True)
+    b = cr.tensor(np.zeros(3, np.float32), requires_grad=True)
+    c = cr.tensor(np.zeros(1), requires_grad=True)  # no gradient: ignored
+    a.grad, b.grad = cr.tensor([3.0, 4.0]), cr.tensor(np.array([0, 0, 12], np.float32))
+    total = optim.clip_grad_norm_([a, b, c], max_norm=6.5)
+    assert total == pytest.approx(13.0)
+    assert np.allclose(a.grad.data, [1.5, 2.0], rtol=1e-6)
+    assert b.grad.dtype == np.float32 and np.allclose(b.grad.data, [0, 0, 6], rtol=1e-6)
+    assert optim.clip_grad_norm_([a, b], max_norm=100) == pytest.approx(6.5, rel=1e-6)
+    assert np.allclose(a.grad.data, [1.5, 2.0], rtol=1e-6)  # under the limit: untouched
+    assert optim.clip_grad_norm_(a, 1.0, norm_type=math.inf) == pytest.approx(2.0)
+    assert np.allclose(a.grad.data, [0.75, 1.0], rtol=1e-5)
+    a.grad = cr.tensor([np.nan, 1.0])
+    with pytest.raises(RuntimeError, match="NaN or infinity"):
+        optim.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+    b.grad = cr.tensor(np.array([-3, 0.5, 9], np.float32))
+    optim.clip_grad_value_([b], 1.0)
+    assert np.array_equal(b.grad.data, np.array([-1, 0.5, 1], np.float32))
