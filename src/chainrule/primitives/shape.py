@@ -20,7 +20,9 @@ reshape.defvjp(
 
 
 def _inverse(axes):
-    return tuple(int(i) for i in np.argsort(axes))
+    # Normalise negative axes first: argsort of (-1, 0, 1) would read it as the identity.
+    n = len(axes)
+    return tuple(int(i) for i in np.argsort([a % n for a in axes]))
 
 
 transpose = primitive("transpose", lambda x, axes=None: np.transpose(x, axes))
