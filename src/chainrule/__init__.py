@@ -7,6 +7,7 @@
 """
 
 from . import primitives
+from .explain import explain
 from .gradcheck import gradcheck
 from .graph import (
     NONDIFFERENTIABLE,
