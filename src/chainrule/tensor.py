@@ -11,6 +11,7 @@ import numpy as np
 from . import graph
 from . import primitives as P
 from .graph import TensorBase, _apply
+from .numpy import dispatch as _numpy_dispatch
 
 # Shared, never mutated: operators pass no keyword arguments to their primitive.
 _NO_KW = {}
@@ -99,6 +100,14 @@ class Tensor(TensorBase):
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------- leaving the graph
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy ufuncs on tensors (np.tanh(t), ndarray - t) run chainrule's version and record."""
+        return _numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions on tensors (np.sum(t, axis=0)) run chainrule's version and record."""
+        return _numpy_dispatch.array_function(func, types, args, kwargs)
+
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)

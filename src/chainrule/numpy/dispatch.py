@@ -1,0 +1,210 @@
+"""How NumPy's own functions reach chainrule: the tables behind Tensor.__array_ufunc__
+and Tensor.__array_function__.
+
+Each function of :mod:`chainrule.numpy` registers itself here under the NumPy function
+it mirrors, so ``np.tanh(t)`` and ``np.sum(t, axis=0)`` on a tensor run the chainrule
+version and record. A NumPy function with no chainrule version raises on a traced
+tensor (one that requires grad or carries a forward-mode tangent), naming the function,
+rather than return a value with a silently missing gradient; on untraced tensors it
+runs on the values. ``VALUES_ONLY`` lists the functions whose results are facts about
+the values (shapes, booleans, indices, constants): they always run on the values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import graph
+from .. import primitives as P
+from ..graph import is_tensor
+
+# numpy function -> chainrule.numpy function, and numpy ufunc -> chainrule.numpy function.
+FUNCTIONS = {}
+UFUNCS = {}
+
+VALUES_ONLY = frozenset(
+    [
+        np.shape,
+        np.ndim,
+        np.size,
+        np.result_type,
+        np.iscomplexobj,
+        np.isrealobj,
+        np.allclose,
+        np.array_equal,
+        np.array_equiv,
+        np.any,
+        np.all,
+        np.nonzero,
+        np.flatnonzero,
+        np.argwhere,
+        np.count_nonzero,
+        np.searchsorted,
+        np.isposinf,
+        np.isneginf,
+        np.zeros_like,
+        np.ones_like,
+        np.empty_like,
+        np.full_like,
+        np.array2string,
+        np.array_repr,
+        np.array_str,
+        np.may_share_memory,
+        np.shares_memory,
+        np.min_scalar_type,
+        np.save,
+    ]
+)
+
+# ufunc.reduce / ufunc.accumulate on tensors: (ufunc, method) -> the NumPy function
+# that does the same (with axis=0 by default, as the ufunc methods have).
+_REDUCTIONS = {
+    (np.add, "reduce"): np.sum,
+    (np.multiply, "reduce"): np.prod,
+    (np.maximum, "reduce"): np.max,
+    (np.minimum, "reduce"): np.min,
+    (np.add, "accumulate"): np.cumsum,
+    (np.multiply, "accumulate"): np.cumprod,
+}
+
+
+def any_tensor(items):
+    """True if a chainrule tensor is among `items` or inside a list/tuple among them."""
+    for a in items:
+        if is_tensor(a):
+            return True
+        if type(a) in (list, tuple) and any_tensor(a):
+            return True
+    return False
+
+
+def numpy_function(npfunc):
+    """Decorator: run NumPy's `npfunc` unless a chainrule tensor is among the arguments.
+
+    The decorated function is NumPy's version for tensors; it is registered so that
+    ``npfunc`` called on a tensor dispatches to it.
+    """
+
+    def wrap(impl):
+        def f(*args, **kwargs):
+            if any_tensor(args) or any_tensor(kwargs.values()):
+                return impl(*args, **kwargs)
+            return npfunc(*args, **kwargs)
+
+        f.__name__ = f.__qualname__ = impl.__name__
+        f.__doc__ = impl.__doc__
+        f.__wrapped__ = impl  # inspect.signature shows the NumPy-style signature
+        f.__module__ = impl.__module__
+        FUNCTIONS[npfunc] = f
+        return f
+
+    return wrap
+
+
+def no_out(name, out):
+    if out is not None:
+        raise TypeError(
+            f"{name}: out= cannot hold a result computed from chainrule tensors; "
+            f"use the returned value instead"
+        )
+
+
+def as_dtype(r, dtype):
+    return r if dtype is None else P.astype(r, dtype=np.dtype(dtype))
+
+
+def ufunc(npfunc, impl):
+    """NumPy's ufunc `npfunc` on plain values; `impl` (a primitive or composition) on tensors."""
+    name = npfunc.__name__
+
+    def f(*args, out=None, dtype=None, where=True, **kwargs):
+        if not any_tensor(args):
+            if out is not None:
+                kwargs["out"] = out
+            if dtype is not None:
+                kwargs["dtype"] = dtype
+            if where is not True:
+                kwargs["where"] = where
+            return npfunc(*args, **kwargs)
+        no_out(name, out)
+        if where is not True or kwargs:
+            bad = (["where"] if where is not True else []) + sorted(kwargs)
+            raise TypeError(f"{name}: {', '.join(bad)} not supported on chainrule tensors")
+        return as_dtype(impl(*args), dtype)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"numpy.{name}; differentiable on chainrule tensors."
+    UFUNCS[npfunc] = f
+    return f
+
+
+# --------------------------------------------------------------- the protocols
+def _traced(x):
+    if not is_tensor(x):
+        return False
+    return x.requires_grad or (x._tangent is not None and graph._forward_hook is not None)
+
+
+def _any_traced(items):
+    for a in items:
+        if _traced(a):
+            return True
+        if type(a) in (list, tuple) and _any_traced(a):
+            return True
+    return False
+
+
+def _plain(x):
+    if is_tensor(x):
+        return x.data
+    if type(x) in (list, tuple):
+        return type(x)(_plain(a) for a in x)
+    return x
+
+
+def _unsupported(name):
+    return TypeError(
+        f"numpy.{name} has no derivative rule in chainrule and was called on a traced "
+        f"tensor; use a function of chainrule.numpy, or call it on x.detach() (or "
+        f"np.asarray(x)) if no gradient should flow through it"
+    )
+
+
+def array_function(func, types, args, kwargs):
+    """Tensor.__array_function__: NumPy function `func` called with tensor arguments."""
+    if func in VALUES_ONLY and len(args) == 1 and not kwargs:
+        # np.shape(t), np.ndim(t): asked by rules on every call, so kept short.
+        a = args[0]
+        return func(a.data if is_tensor(a) else a)
+    impl = FUNCTIONS.get(func)
+    if impl is not None:
+        return impl(*args, **kwargs)
+    if func in VALUES_ONLY or not (_any_traced(args) or _any_traced(kwargs.values())):
+        return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
+    raise _unsupported(getattr(func, "__name__", repr(func)))
+
+
+def array_ufunc(uf, method, inputs, kwargs):
+    """Tensor.__array_ufunc__: `uf.method(*inputs, **kwargs)` with tensor inputs."""
+    traced = _any_traced(inputs)
+    out = kwargs.get("out")
+    if out is not None and not traced:
+        # e.g. `array += untraced_tensor`: NumPy writes into `out`, nothing to record.
+        return getattr(uf, method)(*_plain(inputs), **{k: _plain(v) for k, v in kwargs.items()})
+    if out is not None:
+        raise TypeError(
+            f"numpy.{uf.__name__}: cannot write a traced result into out= (an in-place "
+            f"update such as `a += x` with an ndarray a); write `a = a + x` instead"
+        )
+    if method == "__call__":
+        f = UFUNCS.get(uf)
+        if f is not None:
+            return f(*inputs, **kwargs)
+    else:
+        same = _REDUCTIONS.get((uf, method))
+        if same is not None:
+            axis = kwargs.pop("axis", 0)
+            return FUNCTIONS[same](inputs[0], axis=axis, **kwargs)
+    if not traced:
+        return getattr(uf, method)(*_plain(inputs), **kwargs)
+    raise _unsupported(uf.__name__ if method == "__call__" else f"{uf.__name__}.{method}")
