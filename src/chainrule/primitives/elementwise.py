@@ -62,6 +62,10 @@ def _dpow_dx(x, p):
 def _dpow_dp(ans, x):
     # x**p * log(x); only defined for x > 0. Elsewhere the derivative is taken as 0
     # (the log of a positive stand-in keeps the untaken branch finite).
+    if not is_tensor(x):
+        # A constant base takes the result's dtype, as a Python number did in the forward;
+        # where() would make 2.0 a float64 array and turn float32 work into float64.
+        x = np.asarray(x, dtype=np.result_type(ans))
     return where(greater(x, 0), ans * log(where(greater(x, 0), x, 1)), 0)
 
 
