@@ -11,6 +11,11 @@ import numpy as np
 
 import chainrule as cr
 
+try:  # optional comparison, never a dependency
+    import torch
+except ImportError:
+    torch = None
+
 try:
     from .common import interleaved, machine, verdict
 except ImportError:  # run as a script
@@ -81,6 +86,30 @@ def mlp_chainrule(batch, seed=0):
     return step
 
 
+def mlp_torch(batch, seed=0):
+    """The same step in PyTorch eager (float32, CPU), for comparison when torch is installed."""
+    rng = np.random.default_rng(seed)
+    Ws = [torch.tensor(rng.standard_normal((a, b)).astype(np.float32) * np.float32(a**-0.5),
+                       requires_grad=True) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    bs = [torch.zeros(b, requires_grad=True) for b in SIZES[1:]]
+    X = torch.tensor(rng.standard_normal((batch, SIZES[0])).astype(np.float32))
+    y = torch.tensor(rng.integers(0, SIZES[-1], batch))
+    params = Ws + bs
+
+    def step():
+        h = torch.tanh(X @ Ws[0] + bs[0])
+        h = torch.tanh(h @ Ws[1] + bs[1])
+        loss = torch.nn.functional.cross_entropy(h @ Ws[2] + bs[2], y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= 0.01 * p.grad
+
+    return step
+
+
 CHAIN = 200
 
 
@@ -115,24 +144,46 @@ def chain_chainrule(seed=0):
     return run
 
 
+def chain_torch(seed=0):
+    x = torch.tensor(np.random.default_rng(seed).standard_normal(16), requires_grad=True)
+
+    def run():
+        y = x
+        for _ in range(CHAIN // 4):
+            y = torch.tanh(y)
+            y = y * 1.5
+            y = y + 0.25
+            y = torch.sin(y)
+        x.grad = None
+        y.sum().backward()
+
+    return run
+
+
 def main(repeats=20):
     print(f"machine: {machine()}")
     results = {}
-    t = interleaved({"numpy": chain_numpy(), "chainrule": chain_chainrule()}, repeats=repeats)
-    ratio = t["chainrule"] / t["numpy"]
-    results["per_op"] = {"numpy_s": t["numpy"], "chainrule_s": t["chainrule"], "ratio": ratio}
+    cases = {"numpy": chain_numpy(), "chainrule": chain_chainrule()}
+    if torch is not None:
+        cases["torch"] = chain_torch()
+    t = interleaved(cases, repeats=repeats)
+    results["per_op"] = {f"{k}_s": v for k, v in t.items()}
+    ratio = results["per_op"]["ratio"] = t["chainrule"] / t["numpy"]
+    extra = f"; PyTorch eager {t['torch'] / t['numpy']:.2f}x" if "torch" in t else ""
     print(f"chain of {CHAIN} elementwise ops on 16 elements, forward+backward vs NumPy forward: "
           f"{ratio:.2f}x  ({t['chainrule'] / CHAIN * 1e6:.2f} us/op vs "
-          f"{t['numpy'] / CHAIN * 1e6:.2f} us/op)  target <= 6x: {verdict(ratio, 6)}")
+          f"{t['numpy'] / CHAIN * 1e6:.2f} us/op{extra})  target <= 6x: {verdict(ratio, 6)}")
     for batch in (32, 128, 1024):
-        t = interleaved({"numpy": mlp_numpy(batch), "chainrule": mlp_chainrule(batch)},
-                        repeats=repeats)
+        cases = {"numpy": mlp_numpy(batch), "chainrule": mlp_chainrule(batch)}
+        if torch is not None:
+            cases["torch"] = mlp_torch(batch)
+        t = interleaved(cases, repeats=repeats)
         ratio = t["chainrule"] / t["numpy"]
-        results[f"mlp_b{batch}"] = {"numpy_s": t["numpy"], "chainrule_s": t["chainrule"],
-                                    "ratio": ratio}
-        target = " target <= 1.15x: " + verdict(ratio, 1.15) if batch == 128 else ""
+        results[f"mlp_b{batch}"] = {**{f"{k}_s": v for k, v in t.items()}, "ratio": ratio}
+        target = "  target <= 1.15x: " + verdict(ratio, 1.15) if batch == 128 else ""
+        extra = f", PyTorch eager {t['torch'] / t['numpy']:.3f}x" if "torch" in t else ""
         print(f"MLP 784-256-256-10 step, batch {batch:4d}: {ratio:.3f}x hand-written NumPy "
-              f"({t['chainrule'] * 1e3:.2f} ms vs {t['numpy'] * 1e3:.2f} ms){target}")
+              f"({t['chainrule'] * 1e3:.2f} ms vs {t['numpy'] * 1e3:.2f} ms{extra}){target}")
     return results
 
 
