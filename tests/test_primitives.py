@@ -28,6 +28,8 @@ from chainrule.gradcheck import gradcheck
 from chainrule.primitives import activations, elementwise, linalg, reductions
 from chainrule.primitives import shape as shape_ops
 
+F32 = np.float32
+
 # ------------------------------------------------------------------ bookkeeping
 COVERED: dict[str, object] = {}
 
@@ -361,6 +363,7 @@ def test_matmul_numpy_semantics(shape_a, shape_b):
         ((2, 2, 3), (3, 2)),
         ((2, 3), (2, 3, 2)),
         ((3,), (2, 3, 2)),
+        ((2, 2, 3), (2, 3, 2)),
     ],
 )
 def test_dot_gradients(shape_a, shape_b):
@@ -427,8 +430,12 @@ def test_reshape_gradients(shape, seed, how):
 def test_transpose_and_swapaxes_gradients(data, shape, seed):
     ndim = len(shape)
     perm = data.draw(st.permutations(range(ndim)), label="axes")
+    # NumPy also takes negative axes, e.g. (-1, 0, 1).
+    negative = data.draw(st.lists(st.booleans(), min_size=ndim, max_size=ndim), label="negative")
+    perm = tuple(a - ndim if neg else a for a, neg in zip(perm, negative))
     x = values(seed, shape)
-    check(lambda a: cr.transpose(a, tuple(perm)), x, uses=("transpose",))
+    np.testing.assert_array_equal(cr.transpose(cr.tensor(x), perm).data, np.transpose(x, perm))
+    check(lambda a: cr.transpose(a, perm), x, uses=("transpose",))
     check(lambda a: cr.transpose(a), x)
     check(lambda a: a.T, x)
     if ndim:
@@ -532,6 +539,14 @@ def test_pad_gradients(data, shape, seed):
     check(lambda a: cr.pad(a, width, constant_values=1.5), x, uses=("pad",))
 
 
+def test_pad_other_modes_give_values_but_no_gradient():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = cr.pad(x, 2, mode="reflect")
+    np.testing.assert_array_equal(y.data, np.pad(x.data, 2, mode="reflect"))
+    with pytest.raises(NotImplementedError, match="pad: only mode='constant' is differentiable"):
+        y.sum().backward()
+
+
 @covers("flip")
 @SETTINGS
 @given(data=st.data(), shape=shapes(), seed=seeds)
@@ -627,6 +642,90 @@ def test_scatter_add_gradients(data, shape, seed):
     np.add.at(expected, index, v)
     np.testing.assert_array_equal(scatter(cr.tensor(v)).data, expected)
     check(scatter, v, uses=("scatter_add",))
+
+
+# --------------------------------------------------------------------- float32
+def _recording(rule, name, seen):
+    def recorded_rule(*args, **kw):
+        out = rule(*args, **kw)
+        seen.append((name, np.result_type(out)))
+        return out
+
+    return recorded_rule
+
+
+@pytest.fixture
+def rule_dtypes():
+    """The (primitive, dtype) of every cotangent a VJP rule returns while the test runs."""
+    seen, saved = [], {}
+    for name, p in graph.REGISTRY.items():
+        saved[name] = p.vjps
+        if isinstance(p.vjps, graph.each_argument):
+            p.vjps = graph.each_argument(_recording(p.vjps.rule, name, seen))
+        else:
+            p.vjps = tuple(None if r is None else _recording(r, name, seen) for r in p.vjps)
+    yield seen
+    for name, vjps in saved.items():
+        graph.REGISTRY[name].vjps = vjps
+
+
+FLOAT32_CASES = {
+    **{f"unary {n}": c.fn for n, c in UNARY.items() if "astype" not in c.uses},
+    **{f"binary {n}": (lambda x, f=f: f(x, x[0] * 0.5 + 1)) for n, (f, *_) in BINARY.items()},
+    **{f"reduce {n}": (lambda x, f=f: f(x, axis=-1)) for n, (f, *_) in REDUCTIONS.items()},
+    "where": lambda x: cr.where(x.data > 1, x, x * 2),
+    "clip arrays": lambda x: cr.clip(x, np.full(3, 0.5), np.full(3, 1.2)),
+    "np.float64 constants": lambda x: np.float64(2) * x + x * np.float64(3) - np.float64(1) / x,
+    "float64 array constant": lambda x: x * np.array([1.0, 2.0, 3.0]) + np.ones((2, 3)),
+    "cumsum": lambda x: cr.cumsum(x, axis=0),
+    "softmax": cr.softmax,
+    "log_softmax": cr.log_softmax,
+    "matmul": lambda x: x @ x.T,
+    "dot with float64 array": lambda x: cr.dot(x, np.ones(3)),
+    "einsum": lambda x: cr.einsum("ij,kj->ik", x, x),
+    "getitem": lambda x: x[[0, 0], 1:],
+    "pad": lambda x: cr.pad(x, 1),
+    "concatenate": lambda x: cr.concatenate([x, x * 2], axis=-1),
+    "take_along_axis": lambda x: cr.take_along_axis(x, np.array([[0], [2]]), 1),
+    "transpose": lambda x: x.T * x.T,
+    "prod with a zero": lambda x: cr.prod(x * np.array([0.0, 1.0, 1.0]), axis=1),
+}
+
+
+def float_nodes(out):
+    """(primitive, dtype) of every floating-point node in the graph of `out`."""
+    return {(n, t.dtype) for n, t in _nodes(out) if t.dtype.kind == "f"}
+
+
+def _nodes(out):
+    found, seen, stack = [], set(), [out]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or not graph.is_tensor(t) or t._prim is None:
+            continue
+        seen.add(id(t))
+        found.append((t._prim.name, t))
+        stack.extend(t._args)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_CASES))
+def test_float32_stays_float32_forward_backward_and_second_order(name, rule_dtypes):
+    f = FLOAT32_CASES[name]
+    x = cr.tensor(np.random.default_rng(0).uniform(0.3, 1.5, (2, 3)).astype(F32), True)
+    y = f(x)
+    assert y.dtype == np.float32
+    assert {d for _, d in float_nodes(y)} == {np.dtype(F32)}, float_nodes(y)
+    y.sum().backward(retain_graph=True)
+    assert x.grad.dtype == np.float32
+    # First order: every cotangent the rules computed (not just the leaf's) is float32.
+    upcast = {n for n, d in rule_dtypes if d.kind == "f" and d != F32}
+    assert not upcast, f"VJP rules of {upcast} returned float64 cotangents"
+    x.grad = None
+    y.sum().backward(create_graph=True)
+    assert x.grad.dtype == np.float32
+    if x.grad.requires_grad:
+        assert {d for _, d in float_nodes(x.grad)} <= {np.dtype(F32)}, float_nodes(x.grad)
 
 
 # ------------------------------------------------------------ non-differentiable

@@ -140,6 +140,28 @@ def test_detach_shares_data_and_leaves_the_graph():
     np.testing.assert_array_equal(x.grad.data, y.data)
 
 
+def test_astype_between_float_dtypes_is_differentiable():
+    x = cr.tensor([1.5, 2.5], requires_grad=True)
+    y = x.astype(np.float32)
+    assert y.requires_grad and y.dtype == np.float32
+    (y * 2).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="graph.py _apply marks every output of a differentiable primitive as requiring "
+    "grad, also astype's int/bool outputs; a float -> int cast (piecewise constant) then "
+    "passes gradient through as if it were the identity",
+)
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_])
+def test_astype_to_int_or_bool_carries_no_gradient(dtype):
+    x = cr.tensor([1.7, 2.2], requires_grad=True)
+    y = x.astype(dtype)
+    assert not y.requires_grad
+
+
 def test_leaf_and_grad_fn():
     x = cr.tensor([1.0], requires_grad=True)
     assert x.is_leaf and x.grad_fn is None
