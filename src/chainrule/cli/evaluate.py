@@ -1,0 +1,306 @@
+"""``chainrule eval`` and ``chainrule predict``: using a trained checkpoint on data.
+
+A checkpoint written by ``chainrule train`` carries the model specification and the
+input standardization in its metadata, so the ``.safetensors`` file alone rebuilds the
+model and preprocesses new inputs exactly as in training.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .. import io as cr_io
+from ..data import DataError, Standardize
+from ..graph import no_grad
+from ..tensor import Tensor
+from . import inputs
+from .errors import UsageError
+from .models import build_model, describe
+
+CHECKPOINT_FORMAT = "chainrule-run"
+
+
+# ---------------------------------------------------------------------------------------
+# Metrics
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """``M[i, j]`` = number of samples of true class i predicted as class j."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class precision M[k,k] / sum_i M[i,k] and recall M[k,k] / sum_j M[k,j].
+
+    A class never predicted (or never present) gets NaN precision (or recall): the ratio
+    is undefined, and reporting 0 would claim a measurement that was not made.
+    """
+    hits = np.diag(matrix).astype(np.float64)
+    predicted = matrix.sum(axis=0)
+    actual = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, hits / predicted, np.nan)
+        recall = np.where(actual > 0, hits / actual, np.nan)
+    return precision, recall
+
+
+def logits_of(model, X: np.ndarray, batch_size: int) -> np.ndarray:
+    """Model outputs for ``X`` in evaluation mode, batch by batch, without recording."""
+    was_training = model.training
+    model.eval()
+    outputs = []
+    with no_grad():
+        for start in range(0, X.shape[0], batch_size):
+            outputs.append(model(Tensor(X[start : start + batch_size])).data)
+    model.train(was_training)
+    return np.concatenate(outputs) if outputs else np.zeros((0, 0), X.dtype)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax, shifted by the row maximum so exp never overflows."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def scores(
+    model, X: np.ndarray, y: np.ndarray, batch_size: int, label_smoothing: float = 0.0
+) -> tuple[float, float, np.ndarray]:
+    """Mean cross-entropy, accuracy and predictions of ``model`` on ``(X, y)``.
+
+    With label smoothing e the loss is the training criterion
+    (1 - e) * (-log p_y) + e * mean_k(-log p_k), so training and validation losses compare.
+    """
+    log_probs = log_softmax(logits_of(model, X, batch_size).astype(np.float64))
+    predictions = log_probs.argmax(axis=1)
+    nll = -log_probs[np.arange(y.shape[0]), y]
+    loss = float(((1 - label_smoothing) * nll - label_smoothing * log_probs.mean(axis=1)).mean())
+    accuracy = float((predictions == y).mean())
+    return loss, accuracy, predictions
+
+
+def report(matrix: np.ndarray, accuracy: float, loss: float) -> str:
+    """The text eval prints: accuracy, per-class precision/recall/support, confusion matrix."""
+    precision, recall = precision_recall(matrix)
+    support = matrix.sum(axis=1)
+    lines = [
+        f"accuracy {accuracy:.4f} ({int(np.trace(matrix))}/{int(matrix.sum())})  loss {loss:.4f}",
+        "",
+        f"{'class':>5}  {'precision':>9}  {'recall':>6}  {'support':>7}",
+    ]
+    for k in range(matrix.shape[0]):
+        p = "-" if np.isnan(precision[k]) else f"{precision[k]:.4f}"
+        r = "-" if np.isnan(recall[k]) else f"{recall[k]:.4f}"
+        lines.append(f"{k:>5}  {p:>9}  {r:>6}  {support[k]:>7}")
+    lines += ["", "confusion matrix (rows: true class, columns: predicted class)"]
+    width = max(len(str(int(matrix.max(initial=0)))), len(str(matrix.shape[0] - 1)))
+    header = " " * (width + 2) + " ".join(f"{k:>{width}}" for k in range(matrix.shape[0]))
+    lines.append(header)
+    for k, row in enumerate(matrix):
+        lines.append(f"{k:>{width}}: " + " ".join(f"{v:>{width}}" for v in row))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def checkpoint_path(source: str) -> Path:
+    """The checkpoint file of a run directory (its last.safetensors) or the file itself."""
+    path = Path(source)
+    if path.is_dir():
+        path = path / "last.safetensors"
+        if not path.exists():
+            raise UsageError(
+                f"{source}: no last.safetensors in this directory; pass a run directory "
+                "written by 'chainrule train' or a .safetensors checkpoint"
+            )
+    elif not path.exists():
+        raise UsageError(f"{source}: no such run directory or checkpoint file")
+    return path
+
+
+def read_checkpoint(path: Path) -> tuple[dict, dict]:
+    """Load ``(arrays, meta)`` of a run checkpoint, refusing other safetensors files."""
+    arrays, meta = cr_io.load_checkpoint(path)
+    if meta.get("format") != CHECKPOINT_FORMAT or "model_spec" not in meta:
+        raise cr_io.CheckpointError(
+            f"{path}: a chainrule checkpoint, but not one written by 'chainrule train' "
+            "(no model specification in its metadata)"
+        )
+    return arrays, meta
+
+
+def model_state(arrays: dict) -> dict:
+    """The model's state dict inside a checkpoint's flat arrays."""
+    return {name[len("model/") :]: a for name, a in arrays.items() if name.startswith("model/")}
+
+
+def load_model(path: Path):
+    """Rebuild the trained model, its preprocessing and metadata from a checkpoint file."""
+    arrays, meta = read_checkpoint(path)
+    spec = meta["model_spec"]
+    model, _ = build_model(spec)
+    try:
+        model.load_state_dict(model_state(arrays))
+    except ValueError as exc:
+        raise cr_io.CheckpointError(f"{path}: weights do not fit the saved model: {exc}") from None
+    model.eval()
+    try:
+        preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
+    except (KeyError, TypeError, DataError) as exc:
+        raise cr_io.CheckpointError(f"{path}: bad input preprocessing in metadata: {exc}") from None
+    return model, preprocess, meta
+
+
+def _prepare(X: np.ndarray, preprocess: Standardize, spec: dict, where: str) -> np.ndarray:
+    inputs.check_features(X, spec["input_shape"], where)
+    return inputs.to_model_input(X, preprocess, spec["input_shape"], np.dtype(spec["dtype"]))
+
+
+# ---------------------------------------------------------------------------------------
+# Commands
+
+
+def run_eval(source: str, data: str | None, target: str | None, batch_size: int) -> int:
+    """Print accuracy, per-class precision/recall and the confusion matrix."""
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {batch_size}")
+    path = checkpoint_path(source)
+    model, preprocess, meta = load_model(path)
+    spec = meta["model_spec"]
+    config = meta["config"]
+    if data is None:
+        # The run's own test split, reproduced from its saved config and seed.
+        prepared = inputs.prepare(config)
+        X, y = prepared.splits["test"]
+        where = f"{config['data']} (test split of the run)"
+    else:
+        target = target or config.get("target", "label")
+        X_raw, y = inputs.load_for_eval(data, target)
+        X = _prepare(X_raw, preprocess, spec, data)
+        where = data
+    num_classes = spec["num_classes"]
+    if y.size and y.max() >= num_classes:
+        raise DataError(
+            f"{where}: labels go up to {int(y.max())} but the model has {num_classes} classes"
+        )
+    loss, accuracy, predictions = scores(model, X, y, batch_size)
+    print(f"model {describe(spec)} from {path} (epoch {meta['epoch']})")
+    print(f"data {where}: {len(y)} samples")
+    print(report(confusion_matrix(y, predictions, num_classes), accuracy, loss))
+    return 0
+
+
+def _read_csv_features(path: Path, target: str) -> np.ndarray:
+    """Numeric rows of a CSV, with an optional header; a ``target`` column is dropped."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason}); save the CSV as UTF-8") from None
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(c.strip() for c in row)]
+    if not rows:
+        raise DataError(f"{path}: no rows; the CSV is empty")
+    header = None
+    try:
+        [float(c) for c in rows[0]]
+    except ValueError:
+        header, rows = [c.strip() for c in rows[0]], rows[1:]
+    drop = header.index(target) if header is not None and target in header else None
+    width = len(header) if header is not None else len(rows[0])
+    values = []
+    for number, row in enumerate(rows, start=2 if header is not None else 1):
+        if len(row) != width:
+            raise DataError(f"{path}: line {number} has {len(row)} fields, expected {width}")
+        try:
+            values.append([float(c) for i, c in enumerate(row) if i != drop])
+        except ValueError:
+            bad = next(c for i, c in enumerate(row) if i != drop and not _is_float(c))
+            raise DataError(
+                f"{path}: line {number}: non-numeric value {bad.strip()!r}; features must be "
+                "numbers"
+            ) from None
+    if not values:
+        raise DataError(f"{path}: only a header, no data rows")
+    X = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise DataError(f"{path}: contains NaN or infinity; features must be finite")
+    return X
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_features(path_text: str, target: str) -> np.ndarray:
+    """Load the inputs to predict: an .npz with an ``X`` array, or a numeric .csv."""
+    path = Path(path_text)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; predict takes an .npz (array X) or a .csv")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return _read_csv_features(path, target)
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                if "X" not in archive.files:
+                    raise DataError(
+                        f"{path}: no array named 'X' (found {', '.join(sorted(archive.files))}); "
+                        "save the inputs with np.savez(path, X=features)"
+                    )
+                X = archive["X"]
+        else:
+            raise DataError(f"{path}: unsupported file type {suffix!r}; use .npz or .csv")
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{path}: unreadable: {exc}") from None
+    if X.dtype.kind not in "biuf" or X.ndim < 2:
+        raise DataError(
+            f"{path}: X must be a numeric (n, features...) array, got {X.dtype} {X.shape}"
+        )
+    X = X.astype(np.float32)
+    if not np.isfinite(X).all():
+        raise DataError(f"{path}: X contains NaN or infinity; features must be finite")
+    return X
+
+
+def run_predict(source: str, input_path: str, out: str | None, batch_size: int) -> int:
+    """Write one CSV row per input: the predicted class and every class probability."""
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {batch_size}")
+    path = checkpoint_path(source)
+    model, preprocess, meta = load_model(path)
+    spec = meta["model_spec"]
+    X = _prepare(
+        read_features(input_path, meta["config"].get("target", "label")),
+        preprocess,
+        spec,
+        input_path,
+    )
+    probabilities = np.exp(log_softmax(logits_of(model, X, batch_size).astype(np.float64)))
+    lines = ["class," + ",".join(f"p{k}" for k in range(spec["num_classes"]))]
+    for row in probabilities:
+        lines.append(f"{int(row.argmax())}," + ",".join(f"{p:.6g}" for p in row))
+    text = "\n".join(lines) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(out).write_text(text)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write predictions: {exc.strerror or exc}") from None
+    print(f"wrote {len(probabilities)} predictions to {out}", file=sys.stderr)
+    return 0

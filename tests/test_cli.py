@@ -1,0 +1,399 @@
+"""End-to-end tests of the ``chainrule`` command: train, resume, Ctrl-C, eval, predict, explain.
+
+Most runs call ``main([...])`` in-process on the built-in digits with few epochs; the
+Ctrl-C test and the fresh-process resume use ``python -m chainrule`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from chainrule.cli import main
+from chainrule.cli.config import tomllib
+from chainrule.data import load_digits
+from chainrule.io import load, load_checkpoint
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RUN_FILES = [
+    "config.toml",
+    "metrics.csv",
+    "last.safetensors",
+    "best.safetensors",
+    "results.json",
+    "loss.png",
+    "accuracy.png",
+    "confusion_matrix.png",
+]
+
+
+def run_cli(*argv) -> tuple[int, str, str]:
+    """Call main in-process, returning (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def train(out: Path, *extra) -> str:
+    code, stdout, stderr = run_cli("train", "--out", out, *extra)
+    assert code == 0, stderr
+    assert stderr == ""
+    return stdout
+
+
+def same_bits(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes() for k in a
+    )
+
+
+def metrics_without_time(path: Path) -> list[dict]:
+    with path.open() as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, str]:
+    """A 3-epoch default run (every other option at its default)."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    return out, train(out, "--epochs", 3)
+
+
+# ---------------------------------------------------------------------------------------
+# train
+
+
+def test_default_run_prints_progress_and_writes_every_file(run):
+    out, stdout = run
+    lines = stdout.splitlines()
+    assert lines[0].startswith("mlp 64-128-128-10 tanh on digits (train 1295, val 143, test 359)")
+    epoch_lines = [line for line in lines if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
+    assert all("train loss" in line and "val loss" in line for line in epoch_lines)
+    assert lines[-2].startswith("test accuracy ")
+    assert lines[-1] == f"run directory: {out}"
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+
+
+def test_results_and_metrics_agree(run):
+    out, stdout = run
+    results = json.loads((out / "results.json").read_text())
+    assert results["epochs"] == 3
+    assert results["test_samples"] == 359
+    assert results["test_accuracy"] > 0.9  # three epochs of the default network
+    assert f"test accuracy {results['test_accuracy']:.4f}" in stdout
+    assert results["chainrule_version"]
+    assert results["wall_time_s"] > 0
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    val = [float(r["val_acc"]) for r in rows]
+    assert results["best_val_accuracy"] == max(val)
+    assert results["best_epoch"] == val.index(max(val)) + 1
+    # The training loss falls over the first epochs on this easy problem.
+    assert float(rows[2]["train_loss"]) < float(rows[0]["train_loss"])
+
+
+def test_config_toml_is_the_full_resolved_config(run):
+    out, _ = run
+    config = tomllib.loads((out / "config.toml").read_text())
+    assert config["epochs"] == 3
+    assert config["hidden"] == [128, 128]
+    assert config["activation"] == "tanh"
+    assert config["optimizer"] == "adam"
+    assert config["data"] == "digits"
+    assert config["out"] == str(out)
+    _, meta = load_checkpoint(out / "last.safetensors")
+    assert meta["config"] == config
+
+
+def test_checkpoints_carry_model_preprocessing_and_training_state(run):
+    out, _ = run
+    arrays, meta = load_checkpoint(out / "last.safetensors")
+    assert meta["epoch"] == 3 and meta["step"] == 0
+    assert meta["model_spec"]["hidden"] == [128, 128]
+    assert meta["model_spec"]["input_shape"] == [64]
+    assert len(meta["preprocess"]["standardize"]["mean"]) == 64
+    assert meta["dropout_rng"]["bit_generator"] == "PCG64"
+    assert arrays["model/0.weight"].shape == (128, 64)
+    assert arrays["model/0.weight"].dtype == np.float32
+    assert any(name.startswith("optimizer/") for name in arrays)
+    best_arrays, best = load_checkpoint(out / "best.safetensors")
+    results = json.loads((out / "results.json").read_text())
+    assert best["epoch"] == results["best_epoch"]
+    assert not any(name.startswith("optimizer/") for name in best_arrays)
+
+
+def test_plots_are_real_pngs(run):
+    out, _ = run
+    for name in ("loss.png", "accuracy.png", "confusion_matrix.png"):
+        data = (out / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE), name
+        width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+        assert width >= 300 and height >= 300, name
+        pixels = imread(out / name)
+        # Curves, text and cells: many distinct colours, not a blank canvas.
+        assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 50, name
+
+
+def test_default_run_directory_is_timestamped_under_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run_cli("train", "--epochs", 1, "--quiet", "--hidden", 16)
+    assert code == 0, stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert run_dir.name.endswith("-digits-mlp")
+    assert stdout.splitlines()[-1] == f"run directory: {Path('runs') / run_dir.name}"
+    # --quiet: no per-epoch lines, only the result and where it went.
+    assert len(stdout.splitlines()) == 2
+
+
+def test_config_file_with_command_line_precedence(tmp_path):
+    (tmp_path / "run.toml").write_text(
+        'epochs = 1\nlr = 0.01\nhidden = [32]\nactivation = "relu"\nout = "from-config"\n'
+    )
+    train(tmp_path / "cli-out", "--config", tmp_path / "run.toml", "--lr", 0.02, "--quiet")
+    config = tomllib.loads((tmp_path / "cli-out" / "config.toml").read_text())
+    assert (config["epochs"], config["hidden"], config["activation"]) == (1, [32], "relu")
+    assert config["lr"] == 0.02  # the command line wins over the file
+    assert not (tmp_path / "from-config").exists()
+
+
+def test_overwrite_replaces_run_files_and_keeps_others(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "results.json").write_text("stale")
+    train(out, "--epochs", 1, "--quiet", "--hidden", 8, "--overwrite")
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "results.json").read_text())["epochs"] == 1
+
+
+def test_cnn_float64_relu_adamw_cosine(tmp_path):
+    out = tmp_path / "run"
+    stdout = train(
+        out, "--model", "cnn", "--channels", "4,8", "--hidden", 16, "--activation", "relu",
+        "--optimizer", "adamw", "--weight-decay", 0.01, "--scheduler", "cosine",
+        "--lr", 0.01, "--dtype", "float64", "--epochs", 2, "--label-smoothing", 0.1,
+    )  # fmt: skip
+    assert stdout.startswith("cnn 1x8x8 conv[4,8] fc 32-16-10 relu")
+    arrays, meta = load_checkpoint(out / "last.safetensors")
+    assert arrays["model/0.weight"].shape == (4, 1, 3, 3)
+    assert arrays["model/0.weight"].dtype == np.float64
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert float(rows[1]["lr"]) < float(rows[0]["lr"])  # the cosine schedule decays
+    assert json.loads((out / "results.json").read_text())["test_accuracy"] > 0.5
+
+
+def test_sgd_with_step_schedule_trains(tmp_path):
+    out = tmp_path / "run"
+    train(out, "--optimizer", "sgd", "--lr", 0.05, "--scheduler", "step", "--step-size", 1,
+          "--step-gamma", 0.5, "--epochs", 2, "--quiet")  # fmt: skip
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [float(r["lr"]) for r in rows] == [0.05, 0.025]
+    assert json.loads((out / "results.json").read_text())["test_accuracy"] > 0.8
+
+
+# ---------------------------------------------------------------------------------------
+# Other data sources
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    magic = 0x0800 | array.ndim
+    header = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_directory_with_its_own_test_split(tmp_path):
+    X, y = load_digits()
+    images = (X * 15).astype(np.uint8).reshape(-1, 8, 8)
+    data = tmp_path / "mnist"
+    data.mkdir()
+    write_idx(data / "train-images-idx3-ubyte", images[:300])
+    write_idx(data / "train-labels-idx1-ubyte", y[:300])
+    write_idx(data / "t10k-images-idx3-ubyte", images[300:400])
+    write_idx(data / "t10k-labels-idx1-ubyte", y[300:400])
+    stdout = train(tmp_path / "run", "--data", data, "--model", "cnn", "--channels", 4,
+                   "--hidden", 16, "--epochs", 1)  # fmt: skip
+    assert "(train 270, val 30, test 100)" in stdout
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["test_samples"] == 100
+
+
+def test_csv_with_named_target_column(tmp_path):
+    X, y = load_digits()
+    path = tmp_path / "digits.csv"
+    header = ",".join([f"px{i}" for i in range(64)] + ["digit"])
+    rows = [",".join([*(str(int(v)) for v in x), str(t)]) for x, t in zip(X[:500], y[:500])]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    stdout = train(tmp_path / "run", "--data", path, "--target", "digit", "--epochs", 1,
+                   "--hidden", 32)  # fmt: skip
+    assert "mlp 64-32-10 tanh on " in stdout and "(train 360, val 40, test 100)" in stdout
+
+
+# ---------------------------------------------------------------------------------------
+# Resume and Ctrl-C
+
+
+def test_resume_gives_the_same_bits_as_an_uninterrupted_run(tmp_path):
+    options = ("--hidden", "32,32", "--dropout", 0.2, "--scheduler", "step", "--step-size", 1,
+               "--quiet")  # fmt: skip
+    train(tmp_path / "whole", "--epochs", 3, *options)
+    train(tmp_path / "split", "--epochs", 1, *options)
+    code, stdout, stderr = run_cli("train", "--resume", tmp_path / "split", "--epochs", 3)
+    assert code == 0, stderr
+    assert stdout.startswith(f"resuming {tmp_path / 'split'} from epoch 1 to 3 epochs")
+    whole = load(tmp_path / "whole" / "last.safetensors")
+    split = load(tmp_path / "split" / "last.safetensors")
+    assert same_bits(whole, split)  # model, optimizer moments and scheduler alike
+    assert metrics_without_time(tmp_path / "whole" / "metrics.csv") == metrics_without_time(
+        tmp_path / "split" / "metrics.csv"
+    )
+    assert tomllib.loads((tmp_path / "split" / "config.toml").read_text())["epochs"] == 3
+
+
+def chainrule(*argv) -> list[str]:
+    """The command line that runs ``chainrule`` in a fresh interpreter."""
+    return [sys.executable, "-m", "chainrule", *(str(a) for a in argv)]
+
+
+def read_line(proc: subprocess.Popen, deadline: float) -> str:
+    """The next line of the child's stdout, failing once ``deadline`` has passed."""
+    remaining = deadline - time.monotonic()
+    ready, _, _ = select.select([proc.stdout], [], [], max(remaining, 0))
+    if not ready:
+        proc.kill()
+        pytest.fail("the training process printed nothing before the deadline")
+    return proc.stdout.readline()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_saves_a_checkpoint_and_a_fresh_process_resumes_exactly(tmp_path):
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        chainrule("train", "--epochs", 1000, "--hidden", 32, "--dropout", 0.1, "--out", run_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not (line := read_line(proc, deadline)).startswith("epoch "):
+        assert line, "the process ended before its first epoch line"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert f"resume with: chainrule train --resume {run_dir}" in stderr
+    arrays, meta = load_checkpoint(run_dir / "last.safetensors")
+    stopped = meta["epoch"]
+    assert 1 <= stopped < 1000
+
+    # Finish the interrupted epoch (and one more) in a fresh process ...
+    target = stopped + 2
+    resumed = subprocess.run(
+        chainrule("train", "--resume", run_dir, "--epochs", target, "--quiet"),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    # ... and compare with the same run never interrupted.
+    train(tmp_path / "whole", "--epochs", target, "--hidden", 32, "--dropout", 0.1, "--quiet")
+    assert same_bits(
+        load(tmp_path / "whole" / "last.safetensors"), load(run_dir / "last.safetensors")
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# eval, predict, explain
+
+
+def test_eval_on_the_run_reproduces_the_test_accuracy(run):
+    out, _ = run
+    code, stdout, stderr = run_cli("eval", out)
+    assert code == 0, stderr
+    results = json.loads((out / "results.json").read_text())
+    assert f"accuracy {results['test_accuracy']:.4f}" in stdout
+    assert "precision" in stdout and "recall" in stdout
+    assert "confusion matrix" in stdout
+    matrix_rows = [
+        line for line in stdout.splitlines() if line[:2].strip().isdigit() and ": " in line
+    ]
+    matrix = np.array([[int(v) for v in line.split(":")[1].split()] for line in matrix_rows])
+    assert matrix.shape == (10, 10) and matrix.sum() == results["test_samples"]
+    assert np.trace(matrix) == round(results["test_accuracy"] * results["test_samples"])
+
+
+def test_eval_checkpoint_file_on_other_data(run, tmp_path):
+    out, _ = run
+    X, y = load_digits()
+    np.savez(tmp_path / "some.npz", X=X[:200], y=y[:200])
+    code, stdout, stderr = run_cli(
+        "eval", out / "best.safetensors", "--data", tmp_path / "some.npz"
+    )
+    assert code == 0, stderr
+    assert "200 samples" in stdout
+    assert float(stdout.split("accuracy ")[1].split()[0]) > 0.8
+
+
+def test_predict_from_the_checkpoint_file_alone(run, tmp_path):
+    out, _ = run
+    alone = tmp_path / "model.safetensors"
+    shutil.copy(out / "last.safetensors", alone)
+    X, y = load_digits()
+    np.savez(tmp_path / "inputs.npz", X=X[:50])
+    code, _, stderr = run_cli(
+        "predict", alone, tmp_path / "inputs.npz", "--out", tmp_path / "p.csv"
+    )
+    assert code == 0, stderr
+    rows = list(csv.reader((tmp_path / "p.csv").open()))
+    assert rows[0] == ["class"] + [f"p{k}" for k in range(10)]
+    table = np.array(rows[1:], dtype=float)
+    assert table.shape == (50, 11)
+    np.testing.assert_allclose(table[:, 1:].sum(axis=1), 1, atol=1e-4)
+    assert np.array_equal(table[:, 0], table[:, 1:].argmax(axis=1))
+    assert (table[:, 0] == y[:50]).mean() > 0.8
+
+    # A CSV with a header: the run's target column is ignored; results go to stdout.
+    header = ",".join(["label"] + [f"f{i}" for i in range(64)])
+    lines = [",".join([str(t), *(str(v) for v in x)]) for x, t in zip(X[:50], y[:50])]
+    (tmp_path / "inputs.csv").write_text(header + "\n" + "\n".join(lines) + "\n")
+    code, stdout, stderr = run_cli("predict", out, tmp_path / "inputs.csv")
+    assert code == 0, stderr
+    from_csv = np.array(list(csv.reader(io.StringIO(stdout)))[1:], dtype=float)
+    np.testing.assert_allclose(from_csv, table, atol=1e-6)
+
+
+def test_explain_lists_operations_and_shows_one():
+    code, stdout, _ = run_cli("explain")
+    assert code == 0
+    listed = {line.split()[0] for line in stdout.splitlines()[2:]}
+    assert {"tanh", "log_softmax", "matmul"} <= listed
+    code, stdout, _ = run_cli("explain", "log_softmax")
+    assert code == 0
+    assert "1 - sigma_i on the diagonal" in stdout  # the seed's Jacobian (4b)
+    error = float(stdout.split("max |error| = ")[1].split()[0])
+    assert error < 1e-6
+
+
+def test_help_and_version_exit_zero():
+    code, stdout, _ = run_cli("--version")
+    assert code == 0 and stdout.startswith("chainrule ")
+    code, stdout, _ = run_cli("train", "--help")
+    assert code == 0 and "--val-fraction" in stdout and "--resume" in stdout
