@@ -7,19 +7,29 @@ Both are timed beside hand-written NumPy doing the same work, in the same run.
 
 from __future__ import annotations
 
-import numpy as np
+import os
 
-import chainrule as cr
+# One BLAS thread for every contender (see docs/performance.md): on a shared 2-core
+# machine, multi-threaded OpenBLAS next to other busy processes stalls for tens of
+# milliseconds per product, which makes ratios meaningless. Override to measure threads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import chainrule as cr  # noqa: E402
 
 try:  # optional comparison, never a dependency
     import torch
+
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 except ImportError:
     torch = None
 
 try:
     from .common import interleaved, machine, verdict
 except ImportError:  # run as a script
-    from common import interleaved, machine, verdict
+    from common import interleaved, machine, verdict  # noqa: I001
 
 SIZES = (784, 256, 256, 10)
 

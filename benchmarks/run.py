@@ -13,6 +13,9 @@ import json
 import os
 import sys
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see benchmarks/engine.py
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "benchmarks"
@@ -24,7 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main(repeats=20):
-    print(f"chainrule benchmarks on {machine()}, {os.cpu_count()} cores\n")
+    print(f"chainrule benchmarks on {machine()}, {os.cpu_count()} cores, "
+          f"BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}\n")
     results = {"machine": machine()}
     results["engine"] = engine.main(repeats=repeats)
 
