@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 # Deterministic examples (seeded, not drawn from the clock), no per-example deadline:
 # second-order gradient checks take a few milliseconds each on a loaded machine.
 SETTINGS = settings(
-    max_examples=15,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
