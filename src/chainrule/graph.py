@@ -488,7 +488,7 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                         f"'{prim.name}' has no gradient rule for its argument {i}; "
                         f"detach that argument or use a differentiable operation."
                     )
-                if prim.strong_zero:
+                if prim.strong_zero and _has_zero(g):
                     gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
                 elif kw:
                     gi = rule(g, ans, *vals, **kw)
@@ -525,6 +525,13 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
         else:
             _accumulate_leaf(leaf, g, create_graph)
     return results
+
+
+def _has_zero(g):
+    # count_nonzero is one cheap C call: the strong-zero path costs nothing unless some
+    # cotangent is exactly zero.
+    d = g.data if isinstance(g, TensorBase) else g
+    return np.count_nonzero(d) != np.size(d)
 
 
 def _strong_zero_vjp(prim, rule, g, ans, vals, kw):

@@ -126,6 +126,17 @@ def _is_one(c, like):
 # --------------------------------------------------------------------- rewrites
 def _rewrite_log(x):
     """The stable form of log(x) when x was made by softmax, sigmoid, 1 - sigmoid, sum(exp)."""
+    # Every log() call passes here: reject anything else with two attribute reads.
+    prim = getattr(x, "_prim", None)
+    if prim is None:
+        source = getattr(x, "_source", None)
+        if source is None:
+            return None
+        prim = source[0]
+    if prim is not P.softmax and prim is not P.sigmoid and prim is not P.subtract and (
+        prim is not P.sum
+    ):
+        return None
     src = producer(x)
     if src is None:
         return None
