@@ -94,8 +94,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     with xp the zero-padded input, s the stride and d the dilation.
 
     ``padding`` is an int, a pair, "valid" (0) or "same" (output as large as the input;
-    stride 1 only). Computed as im2col (every window as a row) times the flattened
-    kernels; groups split the channels into independent convolutions.
+    stride 1 only). Computed as the flattened kernels times the im2col matrix of
+    windows; groups split the channels into independent convolutions.
     """
     x, unbatched = _batched(x, "conv2d")
     n, c, h, w = _shape(x)
@@ -116,19 +116,16 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
     padding = _conv_padding(padding, (kh, kw), stride, dilation)
     cols = im2col(x, kernel_size=(kh, kw), stride=stride, padding=padding, dilation=dilation)
-    oh, ow = _shape(cols)[1:3]
-    rows = n * oh * ow
-    if groups == 1:
-        out = P.linear(P.reshape(cols, (rows, c * kh * kw)), P.reshape(weight, (out_ch, -1)),
-                       0 if bias is None else bias)
-    else:
-        k = cg * kh * kw
-        g_cols = P.transpose(P.reshape(cols, (rows, groups, k)), (1, 0, 2))  # (G, rows, k)
-        g_w = P.reshape(weight, (groups, out_ch // groups, k))
-        out = P.reshape(P.transpose(g_cols @ P.swapaxes(g_w, 1, 2), (1, 0, 2)), (rows, out_ch))
-        if bias is not None:
-            out = out + bias
-    out = P.transpose(P.reshape(out, (n, oh, ow, out_ch)), (0, 3, 1, 2))
+    oh, ow = _shape(cols)[4:]
+    # Per group: (out/groups, k) kernels times the (k, N OH OW) window matrix, where the
+    # groups' channels are consecutive rows of the im2col matrix. One batched matmul.
+    k = cg * kh * kw
+    out = P.matmul(P.reshape(weight, (groups, out_ch // groups, k)),
+                   P.reshape(cols, (groups, k, -1)))
+    out = P.reshape(out, (out_ch, n, oh, ow))
+    if bias is not None:
+        out = out + P.reshape(bias, (out_ch, 1, 1, 1))
+    out = P.transpose(out, (1, 0, 2, 3))
     return P.squeeze(out, 0) if unbatched else out
 
 
@@ -160,9 +157,9 @@ def _pool_args(op, kernel_size, stride, padding, dilation):
 
 
 def _pool(cols, reduce, unbatched):
-    n, oh, ow, c, kh, kw = _shape(cols)
-    out = reduce(P.reshape(cols, (n, oh, ow, c, kh * kw)))
-    out = P.transpose(out, (0, 3, 1, 2))
+    c, kh, kw, n, oh, ow = _shape(cols)
+    out = reduce(P.reshape(cols, (c, kh * kw, n, oh, ow)))  # reduced over axis 1
+    out = P.transpose(out, (1, 0, 2, 3))
     return P.squeeze(out, 0) if unbatched else out
 
 
@@ -174,7 +171,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     x, unbatched = _batched(x, "max_pool2d")
     geo = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
     cols = im2col(x, pad_value=-np.inf, **geo)
-    return _pool(cols, lambda r: P.max(r, axis=-1), unbatched)
+    return _pool(cols, lambda r: P.max(r, axis=1), unbatched)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
@@ -183,13 +180,13 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     geo = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
     cols = im2col(x, **geo)
     if count_include_pad or geo["padding"] == (0, 0):
-        return _pool(cols, lambda r: P.mean(r, axis=-1), unbatched)
+        return _pool(cols, lambda r: P.mean(r, axis=1), unbatched)
     # How many real (unpadded) pixels each window covers: the windows of an image of ones.
     shape = _shape(x)
     dtype = x.data.dtype if is_tensor(x) else np.result_type(x)
     ones = np.ones((1, 1) + tuple(shape[2:]), dtype=dtype)
-    counts = im2col(ones, **geo).sum(axis=(3, 4, 5))[..., None]  # (1, OH, OW, 1)
-    return _pool(cols, lambda r: P.sum(r, axis=-1) / counts, unbatched)
+    counts = im2col(ones, **geo).sum(axis=(1, 2))  # (1, 1, OH, OW)
+    return _pool(cols, lambda r: P.sum(r, axis=1) / counts, unbatched)
 
 
 def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
