@@ -138,10 +138,10 @@ def _value(x):
 
 def _like_input(g, x):
     """Gradient array `g` in the kind of value the input `x` was (float, scalar, array)."""
+    if isinstance(x, np.generic):  # before float: np.float64 is a float
+        return g[()]
     if isinstance(x, (bool, int, float)):
         return float(g)
-    if isinstance(x, np.generic):
-        return g[()]
     return g
 
 
