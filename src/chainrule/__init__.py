@@ -6,7 +6,7 @@
     x.grad          # 1 - tanh(x)**2
 """
 
-from . import primitives
+from . import nn, optim, primitives
 from .explain import explain
 from .gradcheck import gradcheck
 from .graph import (
