@@ -241,16 +241,14 @@ def build_parser() -> Parser:
 # Values
 
 
-def check_value(option: Option, value, where: str):
-    """Validate and normalize one option value; ``where`` prefixes the error message."""
+def check_value(option: Option, value, name: str):
+    """Validate and normalize one option value; ``name`` is how errors refer to it."""
     kind = option.kind
     if kind in ("str", "choice"):
         if not isinstance(value, str):
-            raise UsageError(f"{where}{option.key} must be a string, got {value!r}")
+            raise UsageError(f"{name} must be a string, got {value!r}")
         if kind == "choice" and value not in option.choices:
-            raise UsageError(
-                f"{where}{option.key} must be one of {', '.join(option.choices)}, got {value!r}"
-            )
+            raise UsageError(f"{name} must be one of {', '.join(option.choices)}, got {value!r}")
         return value
     if kind == "ints":
         if isinstance(value, str):
@@ -258,40 +256,41 @@ def check_value(option: Option, value, where: str):
                 value = _parse_ints(value)
             except ValueError:
                 raise UsageError(
-                    f"{where}{option.key} must be comma-separated integers, got {value!r}"
+                    f"{name} must be comma-separated integers, got {value!r}"
                 ) from None
         if (
             not isinstance(value, list)
             or not value
             or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
         ):
-            raise UsageError(
-                f"{where}{option.key} must be a non-empty list of positive integers, got {value!r}"
-            )
+            raise UsageError(f"{name} must be a non-empty list of positive integers, got {value!r}")
         return list(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UsageError(f"{where}{option.key} must be a number, got {value!r}")
+        raise UsageError(f"{name} must be a number, got {value!r}")
     if kind == "int":
         if not isinstance(value, int):
-            raise UsageError(f"{where}{option.key} must be an integer, got {value!r}")
+            raise UsageError(f"{name} must be an integer, got {value!r}")
     else:
         value = float(value)
         if not math.isfinite(value):
-            raise UsageError(f"{where}{option.key} must be finite, got {value!r}")
-    _check_range(option, value, where)
+            raise UsageError(f"{name} must be finite, got {value!r}")
+    _check_range(option, value, name)
     return value
 
 
-def _check_range(option: Option, value, where: str) -> None:
+def _check_range(option: Option, value, name: str) -> None:
     low_ok = option.low is None or (value > option.low if option.open_low else value >= option.low)
     high_ok = option.high is None or (
         value < option.high if option.open_high else value <= option.high
     )
     if low_ok and high_ok:
         return
-    lo = "" if option.low is None else f"{option.low:g} {'<' if option.open_low else '<='} "
-    hi = "" if option.high is None else f" {'<' if option.open_high else '<='} {option.high:g}"
-    raise UsageError(f"{where}{option.key} must satisfy {lo}{option.key}{hi}, got {value!r}")
+    bounds = []
+    if option.low is not None:
+        bounds.append(f"{'>' if option.open_low else '>='} {option.low:g}")
+    if option.high is not None:
+        bounds.append(f"{'<' if option.open_high else '<='} {option.high:g}")
+    raise UsageError(f"{name} must be {' and '.join(bounds)}, got {value!r}")
 
 
 def defaults() -> dict:
@@ -331,7 +330,7 @@ def read_toml(path) -> dict:
         if option is None:
             known = ", ".join([o.key for o in OPTIONS] + list(RUNTIME_KEYS))
             raise UsageError(f"{where}unknown option {key!r}; known options: {known}")
-        value = check_value(option, value, where)
+        value = check_value(option, value, f"{path}: {key}")
         if normalized in PATH_KEYS and value and not (normalized == "data" and value == "digits"):
             value = str((path.parent / value).resolve()) if not Path(value).is_absolute() else value
         values[normalized] = value
@@ -355,7 +354,7 @@ def resolve(args: dict) -> tuple[dict, dict]:
         if key in args:
             runtime[key] = bool(args.pop(key))
     for key, value in args.items():
-        config[key] = check_value(OPTION_BY_KEY[key], value, "")
+        config[key] = check_value(OPTION_BY_KEY[key], value, OPTION_BY_KEY[key].flag)
     if config["data"] != "digits":
         config["data"] = str(Path(config["data"]).expanduser().absolute())
     return config, runtime
@@ -368,7 +367,7 @@ def from_saved(saved: dict, where: str) -> dict:
         option = OPTION_BY_KEY.get(key)
         if option is None:
             raise UsageError(f"{where}: unknown option {key!r} in the saved configuration")
-        config[key] = check_value(option, value, f"{where}: ")
+        config[key] = check_value(option, value, f"{where}: {key}")
     return config
 
 

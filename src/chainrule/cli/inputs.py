@@ -44,7 +44,11 @@ def load_source(data: str, target: str = "label") -> dict[str, tuple[np.ndarray,
             return load_idx_dir(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            return {"all": load_csv(path, target=target)}
+            try:
+                return {"all": load_csv(path, target=target)}
+            except DataError as exc:
+                # The loader speaks of its Python argument; here the user set a flag.
+                raise DataError(str(exc).replace("target=<column name>", "--target NAME")) from None
         if suffix == ".npz":
             return {"all": load_npz(path)}
     except PermissionError:
@@ -96,10 +100,10 @@ def check_features(X: np.ndarray, shape: list[int], where: str) -> None:
     expected = math.prod(shape)
     got = math.prod(X.shape[1:])
     if got != expected:
-        shown = "x".join(str(s) for s in shape)
+        shown = f" ({'x'.join(str(s) for s in shape)})" if len(shape) > 1 else ""
         raise DataError(
-            f"{where}: samples have {got} features (shape {tuple(X.shape[1:])}) but the model "
-            f"takes {expected} ({shown}); use data like the data it was trained on"
+            f"{where}: samples have {got} features but the model takes {expected}{shown}; "
+            "use data shaped like the data it was trained on"
         )
 
 
@@ -147,10 +151,13 @@ def prepare(config: dict) -> Prepared:
                 "larger --val-fraction/--test-fraction"
             )
     labels = np.concatenate([splits[name][1] for name in splits])
-    try:
-        num_classes = int(check_labels(labels).max()) + 1
-    except DataError as exc:
-        raise DataError(f"{where}: {exc}") from None
+    if labels.min() != 0:
+        raise DataError(
+            f"{where}: labels run from {labels.min()} to {labels.max()}, but classes must be "
+            "numbered 0..K-1; for 1-based labels subtract 1"
+        )
+    num_classes = int(labels.max()) + 1
+    check_labels(labels, num_classes)
     if num_classes < 2:
         raise DataError(f"{where}: all labels are 0; a classifier needs at least 2 classes")
     shape = input_shape_for(config["model"], splits["train"][0].shape[1:], where)

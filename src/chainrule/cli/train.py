@@ -464,7 +464,7 @@ def _resume(args: dict) -> tuple[Run, bool]:
         raise UsageError(f"{path}: not a resumable checkpoint (kind {meta.get('kind')!r})")
     config = cfg.from_saved(meta["config"], str(path))
     if "epochs" in args:
-        epochs = cfg.check_value(cfg.OPTION_BY_KEY["epochs"], args["epochs"], "")
+        epochs = cfg.check_value(cfg.OPTION_BY_KEY["epochs"], args["epochs"], "--epochs")
         if epochs < meta["epoch"]:
             raise UsageError(
                 f"{run_dir} has already trained {meta['epoch']} epochs; --epochs must be at "

@@ -1,0 +1,274 @@
+"""Bad input to the ``chainrule`` command: one ``error:`` line, the right exit status, no lost work.
+
+Usage and data errors exit with 2 before anything is trained or written; a failed run
+(a non-finite loss) exits with 1 and leaves its last good checkpoint loadable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chainrule.cli import main
+from chainrule.data import load_digits
+from chainrule.io import load_checkpoint
+
+
+def run_cli(*argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_error_line(stderr: str, *fragments: str) -> None:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), stderr
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+
+
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    magic = 0x0800 | array.ndim if magic is None else magic
+    return struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+def idx_dir(tmp: Path, images_magic: int | None = None, drop_bytes: int = 0) -> Path:
+    """A small MNIST-style directory, optionally with a wrong magic or a truncated file."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(40, 4, 4), dtype=np.uint8)
+    labels = rng.integers(0, 3, size=40, dtype=np.uint8)
+    data = tmp / "idx"
+    data.mkdir()
+    train = idx_bytes(images[:30], images_magic)
+    (data / "train-images-idx3-ubyte").write_bytes(train[: len(train) - drop_bytes])
+    (data / "train-labels-idx1-ubyte").write_bytes(idx_bytes(labels[:30]))
+    (data / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(images[30:]))
+    (data / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(labels[30:]))
+    return data
+
+
+def npz(tmp: Path, X, y, name="data.npz") -> Path:
+    np.savez(tmp / name, X=X, y=y)
+    return tmp / name
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    (tmp / name).write_text(text)
+    return tmp / name
+
+
+RNG = np.random.default_rng(0)
+TABULAR = RNG.normal(size=(60, 13))
+
+# (id, argv builder taking tmp_path, fragments expected in the error line)
+USAGE_CASES = [
+    ("missing-path", lambda t: ["--data", t / "nope.csv"], ["nope.csv", "no such file"]),
+    ("unsupported-suffix", lambda t: ["--data", write(t, "d.txt", "1,2\n")], ["unsupported"]),
+    ("idx-empty-dir", lambda t: ["--data", (t / "e").mkdir() or t / "e"], ["train-images"]),
+    ("idx-bad-magic", lambda t: ["--data", idx_dir(t, images_magic=0x0801)], ["magic"]),
+    ("idx-truncated", lambda t: ["--data", idx_dir(t, drop_bytes=5)], ["truncated"]),
+    (
+        "csv-non-numeric",
+        lambda t: ["--data", write(t, "d.csv", "a,b,label\n1,x,0\n2,3,1\n")],
+        ["non-numeric", "'x'"],
+    ),
+    (
+        "csv-missing-target",
+        lambda t: ["--data", write(t, "d.csv", "a,b,label\n1,2,0\n2,3,1\n"), "--target", "y"],
+        ["'y'", "--target"],
+    ),
+    (
+        "labels-one-based",
+        lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 3 + 1)],
+        ["0..K-1", "from 1 to 3", "subtract 1"],
+    ),
+    (
+        "labels-fractional",
+        lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 3 + 0.5)],
+        ["integers"],
+    ),
+    (
+        "labels-negative",
+        lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 3 - 1)],
+        [">= 0"],
+    ),
+    (
+        "cnn-on-tabular",
+        lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 3), "--model", "cnn"],
+        ["cnn", "13 features", "square"],
+    ),
+    ("unknown-model", lambda t: ["--model", "rnn"], ["--model", "rnn"]),
+    ("unknown-activation", lambda t: ["--activation", "swish"], ["--activation", "swish"]),
+    ("unknown-flag", lambda t: ["--learning-rate", "1"], ["--learning-rate"]),
+    ("bad-hidden", lambda t: ["--hidden", "12,x"], ["--hidden", "12,x"]),
+    ("zero-hidden", lambda t: ["--hidden", "0"], ["--hidden", "positive"]),
+    ("negative-lr", lambda t: ["--lr", "-1"], ["--lr must be > 0"]),
+    ("nan-lr", lambda t: ["--lr", "nan"], ["--lr must be finite"]),
+    ("zero-epochs", lambda t: ["--epochs", "0"], ["--epochs must be >= 1"]),
+    ("val-fraction-one", lambda t: ["--val-fraction", "1"], ["--val-fraction must be"]),
+    (
+        "config-missing",
+        lambda t: ["--config", t / "run.toml"],
+        ["run.toml", "not found"],
+    ),
+    (
+        "config-not-toml",
+        lambda t: ["--config", write(t, "run.toml", "epochs = = 3\n")],
+        ["run.toml", "invalid TOML"],
+    ),
+    (
+        "config-unknown-key",
+        lambda t: ["--config", write(t, "run.toml", "epoch = 3\n")],
+        ["run.toml", "unknown option 'epoch'"],
+    ),
+    (
+        "config-wrong-type",
+        lambda t: ["--config", write(t, "run.toml", 'epochs = "many"\n')],
+        ["run.toml", "epochs must be a number"],
+    ),
+    (
+        "config-bad-choice",
+        lambda t: ["--config", write(t, "run.toml", 'optimizer = "lbfgs"\n')],
+        ["optimizer must be one of adam, adamw, sgd"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "make_args, fragments", [c[1:] for c in USAGE_CASES], ids=[c[0] for c in USAGE_CASES]
+)
+def test_bad_usage_or_data_exits_2_with_one_error_line(tmp_path, make_args, fragments):
+    out = tmp_path / "run"
+    # The case's own arguments come last, so they win over these defaults.
+    code, stdout, stderr = run_cli("train", "--out", out, "--epochs", 1, *make_args(tmp_path))
+    assert code == 2
+    assert_one_error_line(stderr, *fragments)
+    assert stdout == ""
+    assert not out.exists()  # nothing is written before the input has been checked
+
+
+def test_existing_output_directory_is_refused_without_overwrite(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    code, stdout, stderr = run_cli("train", "--out", out, "--epochs", 1)
+    assert code == 2
+    assert_one_error_line(stderr, str(out), "--overwrite")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("errors") / "run"
+    code, _, stderr = run_cli("train", "--out", out, "--epochs", 2, "--hidden", 16, "--quiet")
+    assert code == 0, stderr
+    return out
+
+
+def test_resume_needs_a_run_directory(tmp_path):
+    code, _, stderr = run_cli("train", "--resume", tmp_path / "no-run")
+    assert code == 2
+    assert_one_error_line(stderr, "no such run directory")
+    code, _, stderr = run_cli("train", "--resume", tmp_path)
+    assert code == 2
+    assert_one_error_line(stderr, "last.safetensors")
+
+
+def test_resume_refuses_changed_options_and_fewer_epochs(finished_run):
+    code, _, stderr = run_cli("train", "--resume", finished_run, "--lr", 0.1)
+    assert code == 2
+    assert_one_error_line(stderr, "--resume", "--lr")
+    code, _, stderr = run_cli("train", "--resume", finished_run, "--epochs", 1)
+    assert code == 2
+    assert_one_error_line(stderr, "already trained 2 epochs")
+
+
+def test_resume_refuses_changed_data(tmp_path):
+    X, y = load_digits()
+    data = npz(tmp_path, X[:300], y[:300])
+    out = tmp_path / "run"
+    code, _, stderr = run_cli("train", "--data", data, "--out", out, "--epochs", 1, "--quiet")
+    assert code == 0, stderr
+    npz(tmp_path, X[300:600], y[300:600])
+    code, _, stderr = run_cli("train", "--resume", out, "--epochs", 2)
+    assert code == 2
+    assert_one_error_line(stderr, "data changed")
+
+
+def test_non_finite_loss_stops_with_status_1_and_keeps_a_good_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    # An absurd step size overflows the float32 weights within a few steps.
+    code, _, stderr = run_cli(
+        "train", "--optimizer", "sgd", "--lr", 1e38, "--out", out, "--epochs", 2, "--quiet"
+    )
+    assert code == 1
+    assert_one_error_line(stderr, "loss became", "epoch 1, step", "smaller learning rate", "--lr")
+    arrays, meta = load_checkpoint(out / "last.safetensors")
+    assert meta["epoch"] == 0
+    assert all(np.isfinite(a).all() for a in arrays.values())
+
+
+EVAL_CASES = [
+    ("missing", lambda t, run: ["eval", t / "nothing"], ["no such run directory or checkpoint"]),
+    (
+        "not-safetensors",
+        lambda t, run: ["eval", write(t, "w.safetensors", "hello world, not weights")],
+        ["w.safetensors"],
+    ),
+    (
+        "wrong-feature-count",
+        lambda t, run: ["eval", run, "--data", npz(t, TABULAR, np.arange(60) % 3)],
+        ["13 features", "64"],
+    ),
+    (
+        "labels-beyond-classes",
+        lambda t, run: ["eval", run, "--data", npz(t, RNG.normal(size=(20, 64)), np.arange(20))],
+        ["19", "10 classes"],
+    ),
+    (
+        "predict-wrong-features",
+        lambda t, run: ["predict", run, npz(t, TABULAR, np.arange(60) % 3)],
+        ["13 features"],
+    ),
+    (
+        "predict-no-X",
+        lambda t, run: ["predict", run, (np.savez(t / "z.npz", Y=TABULAR), t / "z.npz")[1]],
+        ["no array named 'X'"],
+    ),
+    (
+        "predict-non-numeric-csv",
+        lambda t, run: ["predict", run, write(t, "in.csv", "a,b\n1,2\n3,oops\n")],
+        ["line 3", "'oops'"],
+    ),
+    ("explain-unknown", lambda t, run: ["explain", "tanhh"], ["'tanhh'", "tanh"]),
+]
+
+
+@pytest.mark.parametrize(
+    "make_args, fragments", [c[1:] for c in EVAL_CASES], ids=[c[0] for c in EVAL_CASES]
+)
+def test_bad_eval_predict_explain_input_exits_2(tmp_path, finished_run, make_args, fragments):
+    code, stdout, stderr = run_cli(*make_args(tmp_path, finished_run))
+    assert code == 2
+    assert_one_error_line(stderr, *fragments)
+    assert stdout == ""
+
+
+def test_console_entry_point_prints_no_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "train", "--data", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr, "missing", "no such file")
