@@ -49,9 +49,10 @@ def values(seed, shape, low=-2.0, high=2.0, gap=0.0, avoid=(0.0,)):
     bounds): a point within `gap` of a kink is pushed out to exactly `gap` away.
     """
     x = np.random.default_rng(seed).uniform(low, high, size=shape)
-    for k in avoid if gap else ():
-        near = np.abs(x - k) < gap
-        x = np.where(near, k + np.where(x >= k, gap, -gap), x)
+    if gap:
+        for k in avoid:
+            near = np.abs(x - k) < gap
+            x = np.where(near, k + np.where(x >= k, gap, -gap), x)
     return np.asarray(x, dtype=np.float64)
 
 
