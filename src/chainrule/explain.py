@@ -526,19 +526,21 @@ EXPLANATIONS: dict[str, Explanation] = {
         ),
     ),
     "im2col": Explanation(
-        forward="the sliding windows of an (N, C, H, W) image as rows (N, OH, OW, C, kh, kw)",
+        forward="the sliding windows of an (N, C, H, W) image, one window's C kh kw values "
+        "per output pixel",
         vjp="x_bar = col2im(g): each window's cotangent added back where it was read",
-        latex_forward=r"y_{n,p,q,c,i,j} = x_{n,c,\, s p + d i,\, s q + d j}",
+        latex_forward=r"w_{n,p,q}[c,i,j] = x_{n,c,\, s p + d i,\, s q + d j}",
         latex_vjp=r"\bar x = \operatorname{col2im}(\bar y)",
         example=lambda rng: ((rng.standard_normal((1, 2, 4, 4)),), dict(_WINDOWS)),
     ),
     "col2im": Explanation(
-        forward="windows (N, OH, OW, C, kh, kw) summed back into an image (N, C, H, W)",
+        forward="windows (in im2col's layout) summed back into an image (N, C, H, W)",
         vjp="cols_bar = im2col(g)",
         latex_forward=r"y = \operatorname{col2im}(\text{cols})",
         latex_vjp=r"\overline{\text{cols}} = \operatorname{im2col}(\bar y)",
         example=lambda rng: (
-            (rng.standard_normal((1, 3, 3, 2, 2, 2)),),
+            # The windows' layout is im2col's: take the shape from it.
+            (rng.standard_normal(np.shape(P.im2col(np.zeros((1, 2, 4, 4)), **_WINDOWS))),),
             {"shape": (1, 2, 4, 4), **_WINDOWS},
         ),
     ),
