@@ -100,7 +100,8 @@ def nll_loss(
             f"got {tv.shape}; integer targets are class indices of shape "
             f"{shape[:ax] + shape[ax + 1 :]}"
         )
-    t = target
+    # As an array (not a list) the targets adopt the log-probabilities' float dtype.
+    t = target if is_tensor(target) else tv
     if label_smoothing:
         t = t * (1 - label_smoothing) + label_smoothing / k
     # t * z with z -> 0 where t == 0, so a masked (-inf) log-probability costs nothing.
@@ -180,7 +181,8 @@ def mse_loss(pred, target, reduction="mean"):
         raise ValueError(
             f"mse_loss: pred shape {np.shape(pred)} and target shape {np.shape(target)} differ"
         )
-    d = pred - target
+    # As an array (not a list) the target adopts pred's float dtype.
+    d = pred - (target if is_tensor(target) else np.asarray(target))
     return _reduce(d * d, reduction)
 
 
@@ -198,6 +200,8 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weigh
             f"binary_cross_entropy_with_logits: logits shape {np.shape(logits)} and target "
             f"shape {np.shape(target)} differ"
         )
+    # As an array (not a list) the target adopts the logits' float dtype.
+    target = target if is_tensor(target) else np.asarray(target)
     positive = target if pos_weight is None else pos_weight * target
     loss = positive * P.softplus(-logits) + (1 - target) * P.softplus(logits)
     return _reduce(loss, reduction)
