@@ -172,6 +172,26 @@ def test_cross_entropy_keeps_float32(labels):
         x.grad = None
 
 
+@pytest.mark.parametrize(
+    "loss",
+    [
+        cr.cross_entropy,
+        cr.nll_loss,
+        cr.mse_loss,
+        cr.binary_cross_entropy_with_logits,
+        lambda x, t: cr.binary_cross_entropy_with_logits(x, t, pos_weight=[2.0, 1.0, 0.5]),
+    ],
+)
+def test_losses_take_list_targets_and_keep_float32(loss):
+    x = cr.tensor(np.full((2, 3), 0.5, np.float32), requires_grad=True)
+    target = [[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]
+    got = loss(x, target)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got.item(), loss(cr.tensor(x.data), np.array(target)).item())
+    got.backward()
+    assert x.grad.dtype == np.float32
+
+
 # --------------------------------------------------------------------- NLL loss
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_nll_loss_with_indices_and_soft_targets(logits, labels, soft, reduction):
