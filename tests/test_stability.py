@@ -398,6 +398,15 @@ def test_cross_entropy_with_class_indices_and_masks(dtype):
         loss.backward()
     assert np.isfinite(loss.item())
     assert x.grad.data[0, 1] == 0 and np.isfinite(x.grad.data).all()
+    # A target that is masked out, or in a row with nothing possible: the loss is
+    # -log 0 = +inf (not NaN), the gradient stays finite.
+    x0 = np.array([[1.0, -np.inf, 3.0], [-np.inf, -np.inf, -np.inf]], dtype)
+    x = cr.tensor(x0, requires_grad=True)
+    with np.errstate(**RAISE):
+        loss = cr.cross_entropy(x, np.array([1, 0]), reduction="none")
+        loss.sum().backward()
+    np.testing.assert_array_equal(loss.data, [np.inf, np.inf])
+    assert np.isfinite(x.grad.data).all()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
