@@ -5,6 +5,8 @@ measured in the same run (medians over interleaved repetitions):
 
 * one shuffled epoch of mini-batches, digits (1,438 x 64 float32) and an MNIST-sized
   array (60,000 x 784 uint8), against a permutation plus one fancy index per batch;
+* one Adam training step of the 64-64-10 tanh MLP (Module, Linear, CrossEntropyLoss,
+  optim.Adam against forward, backward and update by hand);
 * one Conv2d layer, forward + backward (im2col + matmul against the same by hand);
 * a small CNN (conv-relu-pool x 2, linear, cross-entropy) on 8x8 digits, forward +
   backward, against a hand-written NumPy forward and backward pass whose gradients
@@ -187,6 +189,59 @@ def cnn_cases(batch=BATCH):
     return {"numpy": lambda: np_cnn_grads(params, x, yb), "chainrule": chainrule_step}
 
 
+# ------------------------------------------------------------- MLP training step
+class NumpyAdam:
+    """Adam on a list of arrays, the same update chainrule.optim.Adam makes."""
+
+    def __init__(self, params, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        self.params, self.lr, self.b1, self.b2, self.eps = params, lr, b1, b2, eps
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, grads):
+        self.t += 1
+        step = self.lr / (1 - self.b1**self.t)
+        root = np.sqrt(1 - self.b2**self.t)
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m *= self.b1
+            m += (1 - self.b1) * g
+            v *= self.b2
+            v += (1 - self.b2) * g * g
+            p -= step * m / (np.sqrt(v) / root + self.eps)
+
+
+def mlp_cases(batch=32):
+    """One Adam step of the 64-64-10 tanh MLP on a batch of standardized digits."""
+    X, y = load_digits()
+    X = ((X - X.mean(0)) / (X.std(0) + 1)).astype(np.float32)[:batch]
+    y = y[:batch]
+    model = nn.Sequential(nn.Linear(64, 64, rng=0), nn.Tanh(), nn.Linear(64, 10, rng=1))
+    params = [p.data.copy() for p in model.parameters()]
+    opt = cr.optim.Adam(model.parameters(), lr=1e-3)
+    np_opt = NumpyAdam(params)
+    loss_fn = nn.CrossEntropyLoss()
+    rows = np.arange(batch)
+
+    def chainrule_step():
+        opt.zero_grad()
+        loss_fn(model(X), y).backward()
+        opt.step()
+
+    def numpy_step():
+        W1, b1, W2, b2 = params
+        h = np.tanh(X @ W1.T + b1)
+        z = h @ W2.T + b2
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        g = e / e.sum(axis=1, keepdims=True)
+        g[rows, y] -= 1
+        g /= batch
+        gh = (g @ W2) * (1 - h * h)
+        np_opt.step([gh.T @ X, gh.sum(0), g.T @ h, g.sum(0)])
+
+    return {"numpy": numpy_step, "chainrule": chainrule_step}
+
+
 def main(repeats=20):
     print(f"machine: {machine()}")
     results = {}
@@ -203,6 +258,7 @@ def main(repeats=20):
               f"({rate / 1e6:.2f} M samples/s; {t['chainrule'] * 1e3:.2f} ms vs "
               f"{t['numpy'] * 1e3:.2f} ms)")
     for label, cases in (
+        ("MLP 64-64-10 tanh, Adam step (nn + optim), batch 32", mlp_cases()),
         (f"Conv2d 16->32 3x3 pad 1 on {BATCH}x16x8x8, forward+backward", conv_layer_cases()),
         (f"CNN conv8-pool-conv16-pool-linear on {BATCH} digits, forward+backward", cnn_cases()),
     ):

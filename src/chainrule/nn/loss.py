@@ -19,8 +19,10 @@ def _class_axis(x):
 
 def _ignored(target, ignore_index):
     """``ignore_index`` if some integer target equals it, else None (nothing to ignore)."""
+    if ignore_index is None:
+        return None
     t = np.asarray(target.data if is_tensor(target) else target)
-    if ignore_index is None or t.dtype.kind not in "iu" or not np.any(t == ignore_index):
+    if t.dtype.kind not in "iu" or not (t == ignore_index).any():
         return None
     return ignore_index
 

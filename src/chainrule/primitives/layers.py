@@ -28,15 +28,17 @@ def _linear_fwd(x, w, b):
     return out
 
 
-def _rows(a):
-    """View an (..., n) operand as a matrix (rows, n) so batch axes fold into one matmul."""
-    return reshape(a, (-1, np.shape(a)[-1]))
+def _linear_vjp_w(g, ans, x, w, b):
+    # dW = g^T x summed over every batch row: fold batch axes into one matrix product.
+    if np.ndim(x) != 2:
+        g, x = reshape(g, (-1, np.shape(g)[-1])), reshape(x, (-1, np.shape(x)[-1]))
+    return swapaxes(g, 0, 1) @ x
 
 
-# y = x W^T + b:  dx = g W,  dW = g^T x (summed over every batch row),  db = g (unbroadcast).
+# y = x W^T + b:  dx = g W,  dW = g^T x,  db = g (unbroadcast: summed over batch axes).
 linear = primitive("linear", _linear_fwd).defvjp(
     lambda g, ans, x, w, b: g @ w,
-    lambda g, ans, x, w, b: swapaxes(_rows(g), 0, 1) @ _rows(x),
+    _linear_vjp_w,
     lambda g, ans, x, w, b: g,
 ).defjvp(
     lambda t, ans, x, w, b: t @ swapaxes(w, 0, 1),
