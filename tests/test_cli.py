@@ -25,8 +25,9 @@ import pytest
 from matplotlib.image import imread
 
 from chainrule.cli import main
+from chainrule.cli import train as train_module
 from chainrule.cli.config import tomllib
-from chainrule.data import load_digits
+from chainrule.data import DataLoader, load_digits
 from chainrule.io import load, load_checkpoint
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -265,6 +266,39 @@ def test_resume_gives_the_same_bits_as_an_uninterrupted_run(tmp_path):
     assert tomllib.loads((tmp_path / "split" / "config.toml").read_text())["epochs"] == 3
 
 
+class InterruptingLoader(DataLoader):
+    """A DataLoader that delivers a real SIGINT while producing one chosen batch."""
+
+    at = (1, 5)  # (epoch, batch index)
+
+    def _batches(self, order):
+        epoch = self.epoch - 1  # __iter__ has already advanced it
+        for index, batch in enumerate(super()._batches(order)):
+            if (epoch, index) == self.at:
+                signal.raise_signal(signal.SIGINT)
+            yield batch
+
+
+def test_interrupt_inside_an_epoch_resumes_from_that_step_exactly(tmp_path, monkeypatch):
+    options = ("--hidden", 32, "--dropout", 0.3, "--scheduler", "cosine", "--quiet")
+    train(tmp_path / "whole", "--epochs", 3, *options)
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module, "DataLoader", InterruptingLoader)
+        code, _, stderr = run_cli("train", "--out", tmp_path / "cut", "--epochs", 3, *options)
+    assert code == 130
+    assert stderr.startswith("interrupted at epoch 2, step 5;")
+    _, meta = load_checkpoint(tmp_path / "cut" / "last.safetensors")
+    assert (meta["epoch"], meta["step"]) == (1, 5)
+    code, _, stderr = run_cli("train", "--resume", tmp_path / "cut")
+    assert code == 0, stderr
+    assert same_bits(
+        load(tmp_path / "whole" / "last.safetensors"), load(tmp_path / "cut" / "last.safetensors")
+    )
+    assert metrics_without_time(tmp_path / "whole" / "metrics.csv") == metrics_without_time(
+        tmp_path / "cut" / "metrics.csv"
+    )
+
+
 def chainrule(*argv) -> list[str]:
     """The command line that runs ``chainrule`` in a fresh interpreter."""
     return [sys.executable, "-m", "chainrule", *(str(a) for a in argv)]
@@ -318,6 +352,32 @@ def test_ctrl_c_saves_a_checkpoint_and_a_fresh_process_resumes_exactly(tmp_path)
     assert same_bits(
         load(tmp_path / "whole" / "last.safetensors"), load(run_dir / "last.safetensors")
     )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigkill_leaves_the_last_completed_checkpoint_resumable(tmp_path):
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        chainrule("train", "--epochs", 1000, "--hidden", 32, "--out", run_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not (line := read_line(proc, deadline)).startswith("epoch "):
+        assert line, "the process ended before its first epoch line"
+    printed = int(line.split()[1].split("/")[0])
+    proc.kill()
+    proc.wait(timeout=60)
+    _, meta = load_checkpoint(run_dir / "last.safetensors")
+    # The epoch line is printed after its checkpoint is in place.
+    assert meta["epoch"] >= printed
+    code, _, stderr = run_cli(
+        "train", "--resume", run_dir, "--epochs", meta["epoch"] + 1, "--quiet"
+    )
+    assert code == 0, stderr
 
 
 # ---------------------------------------------------------------------------------------

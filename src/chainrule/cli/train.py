@@ -380,7 +380,7 @@ class Run:
         return (
             f"epoch {row['epoch']:>{width}}/{self.config['epochs']}  "
             f"train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}  "
-            f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}  {row['seconds']:.1f}s"
+            f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}  {row['seconds']:.2f}s"
         )
 
     def fit(self) -> None:
