@@ -369,6 +369,22 @@ def test_masked_logits(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_plus_inf_logits_share_the_mass(dtype):
+    x0 = np.array([[np.inf, 0.0, -np.inf, np.inf], [1.0, np.inf, 2.0, -np.inf]], dtype)
+    x = cr.tensor(x0, requires_grad=True)
+    with np.errstate(**RAISE):
+        p = cr.softmax(x)
+        ls = cr.log_softmax(x)
+        loss = cr.cross_entropy(x, np.array([0, 1]), reduction="none")
+        (p * np.arange(4, dtype=dtype)).sum().backward()
+    np.testing.assert_array_equal(p.data, [[0.5, 0, 0, 0.5], [0, 1, 0, 0]])
+    np.testing.assert_allclose(ls.data[0, [0, 3]], -np.log(2), rtol=1e-6)
+    assert np.all(ls.data[0, [1, 2]] == -np.inf) and ls.data[1, 1] == 0
+    np.testing.assert_allclose(loss.data, [np.log(2), 0], rtol=1e-6)
+    assert np.isfinite(x.grad.data).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_cross_entropy_with_masks_and_soft_targets(dtype):
     inf = np.inf
     x0 = np.array([[1.0, -inf, 3.0], [-inf, -inf, -inf], [1e4, -inf, -1e4]], dtype)

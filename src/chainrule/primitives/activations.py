@@ -109,7 +109,12 @@ def _shift(x, axis):
     # A row of only -inf has no finite max; it is shifted by 0 instead of NaN.
     m = x.max(axis=axis, keepdims=True)
     if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)
+        z = x - np.where(np.isfinite(m), m, 0)
+        if np.isposinf(m).any():
+            # The limit of a row with +inf entries: they share all the mass (their
+            # shifted value is 0), every other entry gets none (-inf).
+            z = np.where(np.isposinf(m), np.where(x == np.inf, 0, -np.inf), z)
+        return z
     return x - m
 
 
