@@ -4,6 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import SETTINGS
+from hypothesis import given
+from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.nn as nn
@@ -73,6 +76,38 @@ def test_conv2d_matches_direct_sum_and_gradcheck(case):
     got = F.conv2d(cr.tensor(x), w, b, **case).data
     assert np.allclose(got, conv_reference(x, w, b, **case))
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **case), x, w, b, order=2)
+
+
+@st.composite
+def conv_geometry(draw):
+    groups = draw(st.sampled_from([1, 2]))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    reach = [d * (k - 1) + 1 - 2 * p for k, d, p in zip(kernel, dilation, padding)]
+    h, w = (draw(st.integers(max(r, 1), max(r, 1) + 3)) for r in reach)
+    shape = (draw(st.integers(1, 2)), groups * draw(st.integers(1, 2)), h, w)
+    return shape, kernel, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+@SETTINGS
+@given(conv_geometry(), st.integers(0, 2**32 - 1))
+def test_conv2d_any_geometry_matches_direct_sum(geometry, seed):
+    shape, kernel, case = geometry
+    out_ch = case["groups"] * 2
+    x = rand(shape, seed)
+    w = rand((out_ch, shape[1] // case["groups"]) + kernel, seed + 1)
+    b = rand(out_ch, seed + 2)
+    got = F.conv2d(cr.tensor(x), w, b, **case)
+    assert got.shape[2:] == F.output_size(shape[2:], kernel, case["stride"], case["padding"],
+                                          case["dilation"])
+    assert np.allclose(got.data, conv_reference(x, w, b, **case))
+    # The window extraction and its scatter-back are each other's transpose.
+    geo = dict(kernel_size=kernel, **{k: case[k] for k in ("stride", "padding", "dilation")})
+    cols = im2col(x, **geo)
+    y = rand(cols.shape, seed + 3)
+    assert np.isclose(np.sum(cols * y), np.sum(x * col2im(y, shape=shape, **geo)))
 
 
 def test_conv2d_without_bias_unbatched_and_string_padding():

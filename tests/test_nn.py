@@ -362,6 +362,8 @@ def test_flatten_identity():
     x = cr.tensor(rand((2, 3, 4, 5)))
     assert nn.Flatten()(x).shape == (2, 60)
     assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert np.array_equal(nn.Flatten()(x).data, x.data.reshape(2, 60))
+    assert gradcheck(nn.Flatten(), rand((2, 3, 2)), order=2)
     assert nn.Identity()(x) is x
 
 
