@@ -125,10 +125,12 @@ def log_sum_exp_shifted(z, axis):
     -inf has k = 0 and gives log1p(-1) = -inf.
     """
     top = z == 0
-    k = np.sum(top, axis=axis, keepdims=True)
-    rest = np.sum(np.where(top, 0, np.exp(z)), axis=axis, keepdims=True)
+    e = np.asarray(np.exp(z))  # (an array also for 0-d z, to be written below)
+    e[top] = 0
+    rest = e.sum(axis=axis, keepdims=True)
+    rest += top.sum(axis=axis, keepdims=True, dtype=rest.dtype) - 1
     with np.errstate(divide="ignore"):
-        return np.log1p(rest + (k - 1).astype(rest.dtype))
+        return np.log1p(rest)
 
 
 def _logsumexp_fwd(x, axis=None, keepdims=False):
