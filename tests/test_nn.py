@@ -146,6 +146,14 @@ def test_state_dict_names_shapes_follow_pytorch():
     assert not np.all(model[0].weight.data == 0)
 
 
+def test_state_dict_of_a_module_containing_itself_is_an_error():
+    outer = nn.Sequential(nn.Linear(2, 2, rng=0))
+    outer[0].owner = outer
+    with pytest.raises(ValueError, match="contains itself"):
+        outer.state_dict()
+    assert len(list(outer.parameters())) == 2  # traversal itself visits each module once
+
+
 def test_load_state_dict_round_trip_keeps_parameter_identity():
     a = Net()
     b = Net()
@@ -281,6 +289,8 @@ def test_linear_gradcheck_and_value():
 def test_layer_norm_gradcheck_and_value():
     x, w, b = rand((3, 2, 4), 0), rand((2, 4), 1), rand((2, 4), 2)
     assert gradcheck(lambda x, w, b: F.layer_norm(x, (2, 4), w, b), x, w, b, order=2)
+    assert np.allclose(F.layer_norm(cr.tensor(x), 4).data,
+                       F.layer_norm(cr.tensor(x), (4,)).data)
     ln = nn.LayerNorm(4, dtype=np.float64)
     y = ln(cr.tensor(x * 3 + 1)).data
     assert np.allclose(y.mean(-1), 0, atol=1e-12) and np.allclose(y.var(-1), 1, atol=1e-4)

@@ -219,6 +219,8 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 
     mean and var (biased) are taken per sample over those axes.
     """
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(normalized_shape)
     shape = _shape(x)
     k = len(normalized_shape)
@@ -254,6 +256,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     axes = (0,) if len(shape) == 2 else (0, 2)
     bshape = (1, shape[1]) + (1,) * (len(shape) - 2)
     use_batch = training or running_mean is None
+    if training and running_mean is not None and momentum is None and num_batches_tracked is None:
+        raise ValueError("batch_norm: momentum=None (a plain average) needs num_batches_tracked")
     if use_batch:
         n = int(np.prod([shape[a] for a in axes]))
         if training and n < 2:

@@ -56,6 +56,7 @@ class Module:
     exactly as PyTorch does, so the weights are interchangeable.
     """
 
+    # Class-level defaults keep subclasses working that do not call Module.__init__.
     training = True
     # Buffer name -> persistent (saved in state_dict); replaced per instance on first use.
     _buffers = MappingProxyType({})
@@ -92,7 +93,7 @@ class Module:
                 for i, item in enumerate(value):
                     if isinstance(item, (Parameter, Module)):
                         yield f"{name}.{i}", item
-            elif isinstance(value, dict) and name != "_buffers":
+            elif isinstance(value, dict):
                 for key, item in value.items():
                     if isinstance(item, (Parameter, Module)):
                         yield f"{name}.{key}", item
@@ -211,10 +212,15 @@ class Module:
         return self.to(np.float64)
 
     # -------------------------------------------------------------- state dict
-    def _state_tensors(self, prefix="", out=None):
+    def _state_tensors(self, prefix="", out=None, path=()):
         """Name -> tensor of everything state_dict() saves: own parameters and buffers, then
         each child's. A module reachable under two names is saved under both."""
         out = {} if out is None else out
+        if any(m is self for m in path):
+            raise ValueError(
+                f"state_dict: {type(self).__name__} contains itself (via '{prefix[:-1]}'); "
+                f"keep references to parent modules out of attributes"
+            )
         own = list(self._own())
         for name, value in own:
             if isinstance(value, Parameter):
@@ -223,7 +229,7 @@ class Module:
             out[prefix + name] = value
         for name, value in own:
             if isinstance(value, Module):
-                value._state_tensors(f"{prefix}{name}.", out)
+                value._state_tensors(f"{prefix}{name}.", out, path + (self,))
         return out
 
     def state_dict(self):
@@ -282,12 +288,10 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = self.extra_repr().split("\n") if self.extra_repr() else []
-        for name, child in self.named_children():
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
-        if not lines:
-            return f"{type(self).__name__}()"
-        if len(lines) == 1 and not any(True for _ in self.named_children()):
-            return f"{type(self).__name__}({lines[0]})"
+        extra = self.extra_repr()
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self.named_children()]
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = (extra.split("\n") if extra else []) + children
         return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
