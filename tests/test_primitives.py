@@ -748,6 +748,7 @@ NONDIFF_CASES = {
     "isinf": cr.isinf,
     "argmax": lambda x: cr.argmax(x, axis=-1),
     "argmin": lambda x: x.argmin(),
+    "astype_discrete": lambda x: x.astype(np.int64),
 }
 
 

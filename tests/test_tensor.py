@@ -55,11 +55,6 @@ def test_requires_grad_on_integer_or_bool_data_is_a_clear_type_error(data):
         cr.tensor(data).requires_grad_()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tensor.py Tensor.__init__: np.array raises NumPy's ValueError on ragged lists "
-    "before the dtype == object branch can give chainrule's TypeError",
-)
 def test_ragged_input_gives_chainrules_error():
     with pytest.raises(TypeError, match="ragged"):
         cr.tensor([[1.0, 2.0], [3.0]])
@@ -149,12 +144,6 @@ def test_astype_between_float_dtypes_is_differentiable():
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="graph.py _apply marks every output of a differentiable primitive as requiring "
-    "grad, also astype's int/bool outputs; a float -> int cast (piecewise constant) then "
-    "passes gradient through as if it were the identity",
-)
 @pytest.mark.parametrize("dtype", [np.int64, np.bool_])
 def test_astype_to_int_or_bool_carries_no_gradient(dtype):
     x = cr.tensor([1.7, 2.2], requires_grad=True)

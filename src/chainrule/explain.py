@@ -632,6 +632,10 @@ EXPLANATIONS: dict[str, Explanation] = {
     "sign": _step("sign(x) in {-1, 0, 1}", r"\operatorname{sign} x"),
     "signbit": _step("x < 0 (or -0.0)", r"[x < 0]"),
     "floor": _step("largest integer <= x", r"\lfloor x \rfloor"),
+    "astype_discrete": _step(
+        "x cast to an integer or boolean dtype", r"\operatorname{int}(x)",
+        example=lambda rng: ((rng.standard_normal((3, 4)),), {"dtype": np.dtype(np.int64)}),
+    ),
     "ceil": _step("smallest integer >= x", r"\lceil x \rceil"),
     "round": _step("x rounded to the nearest integer (or given decimals)", r"[x]"),
     "rint": _step("x rounded to the nearest integer", r"[x]"),

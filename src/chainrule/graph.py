@@ -16,6 +16,7 @@ import heapq
 import itertools
 import sys
 import warnings
+import weakref
 
 import numpy as np
 
@@ -64,6 +65,7 @@ class TensorBase:
     grad = None
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # in-place clock value of the last in-place modification
+    _aliases = None  # tensors sharing this buffer (detach()), modified together
     _retain = False  # keep .grad on a non-leaf (retain_grad())
     _tangent = None  # forward-mode tangent
     _origin = None  # where the op was created (anomaly mode only)
@@ -92,11 +94,23 @@ _any_retained = False
 
 
 def mark_modified(t):
-    """Record that tensor `t` was modified in place (bumps its version)."""
+    """Record that tensor `t` was modified in place (bumps its version and its aliases')."""
     global _inplace_clock
     _inplace_clock += 1
-    t._version += 1
-    t._modified_at = _inplace_clock
+    for u in t._aliases if t._aliases is not None else (t,):
+        u._version += 1
+        u._modified_at = _inplace_clock
+
+
+def share_versions(t, alias):
+    """Make `alias` (a tensor over the same buffer as `t`) share t's in-place history."""
+    group = t._aliases
+    if group is None:
+        group = t._aliases = weakref.WeakSet((t,))
+    group.add(alias)
+    alias._aliases = group
+    alias._version = t._version
+    alias._modified_at = t._modified_at
 
 
 def mark_retained(t):
@@ -393,7 +407,8 @@ def _freed(node):
 
 
 def _check_unmodified(node):
-    for a in node._args:
+    # The node's own output counts too: rules such as exp, tanh and softmax read `ans`.
+    for a in (node, *node._args):
         if isinstance(a, TensorBase) and a._modified_at > node._versions:
             raise RuntimeError(
                 f"an input of '{node._prim.name}' (shape {a.data.shape}) was modified in "
@@ -440,6 +455,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
 
     wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
     results = None if inputs is None else [None] * len(inputs)
+    # The caller's own grad= array must never become (or be accumulated into as) a .grad.
+    handed = {id(g0)} if grad is not None else set()
     leaf_grads = {}
     grads = {}
     heap = []
@@ -464,9 +481,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 raise _freed(node)
             if wanted is not None:
                 if node in wanted:
-                    results[wanted[node]] = _as_grad_tensor(g, node, create_graph)
+                    results[wanted[node]] = _as_grad_tensor(g, node, create_graph, handed)
             elif _any_retained and node._retain:
-                _accumulate_leaf(node, g, create_graph)
+                _accumulate_leaf(node, g, create_graph, handed)
             if node._versions != _inplace_clock:
                 _check_unmodified(node)
             prim = node._prim
@@ -521,9 +538,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     for leaf, g in leaf_grads.items():
         if wanted is not None:
             if leaf in wanted:
-                results[wanted[leaf]] = _as_grad_tensor(g, leaf, create_graph)
+                results[wanted[leaf]] = _as_grad_tensor(g, leaf, create_graph, handed)
         else:
-            _accumulate_leaf(leaf, g, create_graph)
+            _accumulate_leaf(leaf, g, create_graph, handed)
     return results
 
 
@@ -570,7 +587,13 @@ def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
     return gi
 
 
-def _as_grad_tensor(g, like, create_graph):
+def _as_grad_tensor(g, like, create_graph, handed):
+    """Wrap a gradient for `like`, in like's dtype, never sharing a buffer already handed out.
+
+    `handed` holds the ids of arrays given out in this backward pass (and the caller's own
+    `grad=` array): a rule may pass one cotangent array to several inputs, and `.grad`
+    buffers are later accumulated into in place.
+    """
     if create_graph:
         if g.data.dtype != like.data.dtype:
             g = g.astype(like.data.dtype)
@@ -578,17 +601,17 @@ def _as_grad_tensor(g, like, create_graph):
     g = np.asarray(g)
     if g.dtype != like.data.dtype:
         g = g.astype(like.data.dtype)
-    elif not g.flags.writeable or g.base is not None:
-        # Never hand out a view into a broadcast or another tensor's buffer.
+    elif not g.flags.writeable or g.base is not None or id(g) in handed:
+        # A view into a broadcast or another buffer, or an array someone else holds.
         g = g.copy()
+    handed.add(id(g))
     return new_tensor(g)
 
 
-def _accumulate_leaf(leaf, g, create_graph):
-    g = _as_grad_tensor(g, leaf, create_graph)
+def _accumulate_leaf(leaf, g, create_graph, handed):
     if leaf.grad is None:
-        leaf.grad = g
+        leaf.grad = _as_grad_tensor(g, leaf, create_graph, handed)
     elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
+        leaf.grad = leaf.grad + _as_grad_tensor(g, leaf, create_graph, handed)
     else:
-        leaf.grad.data += g.data
+        leaf.grad.data += g.data if isinstance(g, TensorBase) else g

@@ -40,7 +40,10 @@ class Tensor(TensorBase):
     def __init__(self, data, requires_grad=False, dtype=None):
         if isinstance(data, TensorBase):
             data = data.data
-        arr = np.array(data, dtype=dtype, copy=True)
+        try:
+            arr = np.array(data, dtype=dtype, copy=True)
+        except ValueError:
+            arr = np.array(data, dtype=object)
         if arr.dtype == object:
             raise TypeError(
                 "cannot make a tensor from a ragged or non-numeric sequence; "
@@ -148,8 +151,10 @@ class Tensor(TensorBase):
         return bool(self.data.item())
 
     def detach(self):
-        """A tensor sharing this one's data but cut from the graph."""
-        return graph.new_tensor(self.data)
+        """A tensor sharing this one's data (and in-place history) but cut from the graph."""
+        alias = graph.new_tensor(self.data)
+        graph.share_versions(self, alias)
+        return alias
 
     def clone(self):
         """A differentiable copy with its own buffer."""

@@ -204,11 +204,24 @@ where = primitive("where", np.where).defvjp(
 )
 
 # ----------------------------------------------------------------- dtype, copy
-astype = primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype)).defvjp(
+_astype = primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype)).defvjp(
     lambda g, ans, x, dtype: astype(g, dtype=np.result_type(x)),
 ).defjvp(
     lambda t, ans, x, dtype: astype(t, dtype=dtype),
 )
+# A cast to integers or booleans is piecewise constant: no gradient flows through it.
+_astype_discrete = nondifferentiable(
+    "astype_discrete", lambda x, dtype: np.asarray(x).astype(dtype)
+)
+
+
+def astype(x, dtype):
+    """Cast to `dtype`; differentiable between float types, a step function to int/bool."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return _astype(x, dtype=dtype)
+    return _astype_discrete(x, dtype=dtype)
+
 
 copy = primitive("copy", lambda x: np.array(x, copy=True)).defvjp(
     lambda g, ans, x: g,
