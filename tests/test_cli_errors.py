@@ -18,7 +18,7 @@ import pytest
 
 from chainrule.cli import main
 from chainrule.data import load_digits
-from chainrule.io import load_checkpoint
+from chainrule.io import load_checkpoint, save, save_checkpoint
 
 
 def run_cli(*argv) -> tuple[int, str, str]:
@@ -217,6 +217,21 @@ def test_non_finite_loss_stops_with_status_1_and_keeps_a_good_checkpoint(tmp_pat
     assert all(np.isfinite(a).all() for a in arrays.values())
 
 
+def saved(path: Path, arrays: dict, meta: dict | None = None) -> Path:
+    if meta is None:
+        save(arrays, path)
+    else:
+        save_checkpoint(path, arrays, meta)
+    return path
+
+
+def reshaped_copy(tmp: Path, run: Path) -> Path:
+    """The run's checkpoint with its first weight matrix cut in half."""
+    arrays, meta = load_checkpoint(run / "last.safetensors")
+    arrays["model/0.weight"] = arrays["model/0.weight"][:8]
+    return saved(tmp / "cut.safetensors", arrays, meta)
+
+
 EVAL_CASES = [
     ("missing", lambda t, run: ["eval", t / "nothing"], ["no such run directory or checkpoint"]),
     (
@@ -248,6 +263,16 @@ EVAL_CASES = [
         "predict-non-numeric-csv",
         lambda t, run: ["predict", run, write(t, "in.csv", "a,b\n1,2\n3,oops\n")],
         ["line 3", "'oops'"],
+    ),
+    (
+        "plain-safetensors",
+        lambda t, run: ["eval", saved(t / "plain.safetensors", {"w": np.zeros(3)})],
+        ["plain safetensors"],
+    ),
+    (
+        "weights-do-not-fit",
+        lambda t, run: ["predict", reshaped_copy(t, run), npz(t, TABULAR, np.arange(60) % 3)],
+        ["does not rebuild", "0.weight"],
     ),
     ("explain-unknown", lambda t, run: ["explain", "tanhh"], ["'tanhh'", "tanh"]),
 ]

@@ -2,11 +2,13 @@
 
 ``main(argv)`` returns the exit status instead of exiting, so it can be called in-process:
 0 success, 1 training failed, 2 bad usage or data, 130 interrupted by Ctrl-C after
-saving a checkpoint. Every failure is one ``error: ...`` line on stderr, never a traceback.
+saving a checkpoint. Every failure is one ``error: ...`` line on stderr, never a traceback
+(set ``CHAINRULE_TRACEBACK=1`` to see one for an internal error).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ..data import DataError
@@ -72,4 +74,12 @@ def main(argv=None) -> int:
     except OSError as exc:  # e.g. the disk filled up while writing the run directory
         where = f"{exc.filename}: " if exc.filename else ""
         _error(f"{where}{exc.strerror or exc}")
+        return EXIT_FAILURE
+    except Exception as exc:  # a bug: still one line, but with the way to the traceback
+        if os.environ.get("CHAINRULE_TRACEBACK"):
+            raise
+        _error(
+            f"internal error: {type(exc).__name__}: {exc} (this is a bug in chainrule; "
+            "set CHAINRULE_TRACEBACK=1 to see where, and please report it)"
+        )
         return EXIT_FAILURE

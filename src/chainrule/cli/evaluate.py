@@ -18,6 +18,7 @@ from .. import io as cr_io
 from ..data import DataError, Standardize
 from ..graph import no_grad
 from ..tensor import Tensor
+from . import config as cfg
 from . import inputs
 from .errors import UsageError
 from .models import build_model, describe
@@ -126,14 +127,21 @@ def checkpoint_path(source: str) -> Path:
     return path
 
 
+# Metadata every checkpoint written by ``chainrule train`` carries.
+REQUIRED_META = ("config", "model_spec", "preprocess", "epoch")
+
+
 def read_checkpoint(path: Path) -> tuple[dict, dict]:
     """Load ``(arrays, meta)`` of a run checkpoint, refusing other safetensors files."""
     arrays, meta = cr_io.load_checkpoint(path)
-    if meta.get("format") != CHECKPOINT_FORMAT or "model_spec" not in meta:
+    if meta.get("format") != CHECKPOINT_FORMAT:
         raise cr_io.CheckpointError(
             f"{path}: a chainrule checkpoint, but not one written by 'chainrule train' "
             "(no model specification in its metadata)"
         )
+    missing = [key for key in REQUIRED_META if key not in meta]
+    if missing:
+        raise cr_io.CheckpointError(f"{path}: incomplete metadata, missing {', '.join(missing)}")
     return arrays, meta
 
 
@@ -145,17 +153,15 @@ def model_state(arrays: dict) -> dict:
 def load_model(path: Path):
     """Rebuild the trained model, its preprocessing and metadata from a checkpoint file."""
     arrays, meta = read_checkpoint(path)
-    spec = meta["model_spec"]
-    model, _ = build_model(spec)
     try:
+        model, _ = build_model(meta["model_spec"])
         model.load_state_dict(model_state(arrays))
-    except ValueError as exc:
-        raise cr_io.CheckpointError(f"{path}: weights do not fit the saved model: {exc}") from None
-    model.eval()
-    try:
         preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
-    except (KeyError, TypeError, DataError) as exc:
-        raise cr_io.CheckpointError(f"{path}: bad input preprocessing in metadata: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:  # DataError and StateDictError included
+        raise cr_io.CheckpointError(
+            f"{path}: the saved model does not rebuild: {type(exc).__name__}: {exc}"
+        ) from None
+    model.eval()
     return model, preprocess, meta
 
 
@@ -175,7 +181,7 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
     path = checkpoint_path(source)
     model, preprocess, meta = load_model(path)
     spec = meta["model_spec"]
-    config = meta["config"]
+    config = cfg.from_saved(meta["config"], str(path))
     if data is None:
         # The run's own test split, reproduced from its saved config and seed.
         prepared = inputs.prepare(config)

@@ -480,7 +480,12 @@ def _resume(args: dict) -> tuple[Run, bool]:
     prepared.preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
     quiet = bool(args.get("quiet", False))
     run = Run(config, prepared, run_dir, quiet)
-    run.restore(arrays, meta)
+    try:
+        run.restore(arrays, meta)
+    except (KeyError, TypeError, ValueError) as exc:  # StateDictError is a ValueError
+        raise cr_io.CheckpointError(
+            f"{path}: training state does not restore: {type(exc).__name__}: {exc}"
+        ) from None
     if run.scheduler is not None and config["scheduler"] == "cosine":
         # The cosine horizon is the run's total length, which --epochs may have changed.
         run.scheduler.T_max = config["epochs"]
