@@ -90,8 +90,9 @@ def report(matrix: np.ndarray, accuracy: float, loss: float) -> str:
     """The text eval prints: accuracy, per-class precision/recall/support, confusion matrix."""
     precision, recall = precision_recall(matrix)
     support = matrix.sum(axis=1)
+    hits, total = int(np.trace(matrix)), int(matrix.sum())
     lines = [
-        f"accuracy {accuracy:.4f} ({int(np.trace(matrix))}/{int(matrix.sum())})  loss {loss:.4f}",
+        f"accuracy {accuracy:.4f} ({hits}/{total})  cross-entropy {loss:.4f}",
         "",
         f"{'class':>5}  {'precision':>9}  {'recall':>6}  {'support':>7}",
     ]

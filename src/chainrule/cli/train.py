@@ -404,7 +404,8 @@ class Run:
         p = self.progress
         results = {
             "test_accuracy": test_acc,
-            "test_loss": test_loss,
+            "test_loss": test_loss,  # the training criterion, smoothing included
+            "label_smoothing": self.config["label_smoothing"],
             "test_samples": int(len(y)),
             "best_epoch": p.best_epoch,
             "best_val_accuracy": p.best_val_acc,
