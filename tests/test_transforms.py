@@ -200,6 +200,21 @@ def test_reverse_over_forward_and_forward_over_reverse():
     np.testing.assert_allclose(cr.jvp(cr.grad(f), (x,), (v,))[1], second)
 
 
+def test_nested_derivatives_do_not_confuse_their_perturbations():
+    # d/dx [x * d/dy (x + y)] = d/dx [x * 1] = 1: the inner derivative must not pick up
+    # the outer perturbation of x (it would give 2).
+    def f_fwd(x):
+        return x * cr.jvp(lambda y: x + y, (1.0,), (1.0,))[1]
+
+    def f_rev(x):
+        return x * cr.grad(lambda y: x + y)(1.0)
+
+    assert cr.jvp(f_fwd, (1.0,), (1.0,))[1] == 1.0
+    assert cr.grad(f_rev)(1.0) == 1.0
+    assert cr.grad(f_fwd)(1.0) == 1.0
+    assert cr.jvp(f_rev, (1.0,), (1.0,))[1] == 1.0
+
+
 def test_tangent_that_depends_on_the_differentiated_variable():
     # The JVP of s -> sin(s w) at s = 1 along the tangent w is w^2 cos(w); its derivative
     # in w is 2 w cos(w) - w^2 sin(w).
