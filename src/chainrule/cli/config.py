@@ -19,7 +19,10 @@ from .errors import UsageError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: the same parser, packaged separately (in the train extra).
-    import tomli as tomllib
+    try:
+        import tomli as tomllib
+    except ImportError:  # only --config needs it; read_toml says what to install
+        tomllib = None
 
 
 @dataclass(frozen=True)
@@ -304,6 +307,8 @@ def defaults() -> dict:
 def read_toml(path) -> dict:
     """Read a config file into option values; relative paths become relative to the file."""
     path = Path(path)
+    if tomllib is None:
+        raise UsageError("--config needs the tomli package on Python 3.10: pip install tomli")
     try:
         with path.open("rb") as f:
             table = tomllib.load(f)

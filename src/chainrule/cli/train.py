@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -427,6 +428,15 @@ class Run:
 # Entry points
 
 
+def require_extras() -> None:
+    """Fail before training, not after it, when a package of the train extra is missing."""
+    missing = [name for name in ("safetensors", "matplotlib") if find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"chainrule train needs {' and '.join(missing)}: pip install 'chainrule[train]'"
+        )
+
+
 def _start(args: dict) -> tuple[Run, bool]:
     args.pop("resume", None)
     config, runtime = cfg.resolve(args)
@@ -504,6 +514,7 @@ def _resume(args: dict) -> tuple[Run, bool]:
 def run_train(args: dict) -> int:
     """``chainrule train``: train (or resume), then evaluate, write results and plots."""
     args = dict(args)
+    require_extras()
     run, quiet = _resume(args) if args.get("resume") is not None else _start(args)
     if not quiet:
         n = {k: len(v[1]) for k, v in run.prepared.splits.items()}
