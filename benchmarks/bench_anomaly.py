@@ -23,28 +23,12 @@ from chainrule import primitives as P
 
 try:
     from .common import interleaved, machine
+    from .engine import CHAIN, chain_chainrule, mlp_chainrule
 except ImportError:  # run as a script
-    from common import interleaved, machine
+    from common import interleaved, machine  # noqa: I001
+    from engine import CHAIN, chain_chainrule, mlp_chainrule
 
-CHAIN = 200
-
-
-def chain(anomaly):
-    x = cr.tensor(np.random.default_rng(0).standard_normal(16), requires_grad=True)
-
-    def run():
-        y = x
-        for _ in range(CHAIN // 4):
-            y = cr.tanh(y)
-            y = y * 1.5
-            y = y + 0.25
-            y = cr.sin(y)
-        x.grad = None
-        y.sum().backward()
-
-    if not anomaly:
-        return run
-
+def _with_anomaly(run):
     def run_checked():
         with cr.detect_anomaly():
             run()
@@ -52,37 +36,16 @@ def chain(anomaly):
     return run_checked
 
 
-def mlp(anomaly, batch=128, sizes=(784, 256, 256, 10)):
-    rng = np.random.default_rng(0)
-    ws = [
-        cr.tensor(rng.standard_normal((a, b)).astype(np.float32) * np.float32(a**-0.5),
-                  requires_grad=True)
-        for a, b in zip(sizes[:-1], sizes[1:])
-    ]
-    bs = [cr.tensor(np.zeros(b, np.float32), requires_grad=True) for b in sizes[1:]]
-    X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
-    y = rng.integers(0, sizes[-1], batch)
-    params = ws + bs
+def chain(anomaly):
+    """The engine benchmark's 200-op chain (forward + backward)."""
+    run = chain_chainrule()
+    return _with_anomaly(run) if anomaly else run
 
-    def step():
-        h = cr.tanh(X @ ws[0] + bs[0])
-        h = cr.tanh(h @ ws[1] + bs[1])
-        loss = cr.cross_entropy(h @ ws[2] + bs[2], y)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with cr.no_grad():
-            for p in params:
-                p -= 0.01 * p.grad
 
-    if not anomaly:
-        return step
-
-    def step_checked():
-        with cr.detect_anomaly():
-            step()
-
-    return step_checked
+def mlp(anomaly, batch=128):
+    """The engine benchmark's 784-256-256-10 MLP SGD step."""
+    step = mlp_chainrule(batch)
+    return _with_anomaly(step) if anomaly else step
 
 
 def logs():
