@@ -14,16 +14,19 @@ def _broadcast_named(named, root, what):
     """Overwrite each (name, tensor) with rank ``root``'s values, after checking that every
     rank holds the same names, shapes and dtypes (else all ranks raise, naming the first
     difference)."""
-    signature = [(name, t.data.shape, t.data.dtype.str) for name, t in named]
-    expected = world.broadcast_object(signature, root)
+    signature = [(name, f"shape {t.data.shape} {t.data.dtype}") for name, t in named]
+    expected = [tuple(entry) for entry in world.broadcast_object(signature, root)]
     with fail_together():
         if signature != expected:
-            diff = next((f"{m} here, {e} on rank {root}" for m, e in zip(signature, expected)
-                         if m != e),
-                        f"{len(signature)} tensors here, {len(expected)} on rank {root}")
+            me = world.rank()
+            diff = next(
+                (f"{name}: {mine} on rank {me}, {theirs} on rank {root}"
+                 for (name, mine), (_, theirs) in zip(signature, expected) if mine != theirs),
+                f"{len(signature)} tensors on rank {me}, {len(expected)} on rank {root}",
+            )
             raise DistributedError(
-                f"{what}: rank {world.rank()} holds different tensors than rank {root} "
-                f"({diff}); build the same model on every rank"
+                f"{what}: rank {me} holds other tensors than rank {root} ({diff}); build the "
+                f"same model on every rank"
             )
     for _, t in named:
         buffer = np.ascontiguousarray(t.data)
@@ -66,7 +69,7 @@ class DistributedOptimizer:
         self.optimizer = optimizer
         self._buffers = {}
         if broadcast:
-            named = [(str(i), p) for i, p in enumerate(self._params())]
+            named = [(f"parameter {i}", p) for i, p in enumerate(self._params())]
             _broadcast_named(named, 0, f"DistributedOptimizer({type(optimizer).__name__})")
 
     @property

@@ -161,13 +161,12 @@ def broadcast_object(obj, root=0):
 
 
 def _portable(error):
-    """``error`` pickled, or a DistributedError with its text if it does not survive pickling."""
+    """``error`` itself if it survives pickling, else a DistributedError with its text."""
     try:
-        data = pickle.dumps(error)
-        pickle.loads(data)
-        return data
+        pickle.loads(pickle.dumps(error))
+        return error
     except Exception:
-        return pickle.dumps(DistributedError(f"{type(error).__name__}: {error}"))
+        return DistributedError(f"{type(error).__name__}: {error}")
 
 
 @contextlib.contextmanager
@@ -178,9 +177,10 @@ def fail_together():
     own work succeeded or not, so a rank that fails cannot leave the others waiting in
     a later collective. The lowest failing rank's exception is broadcast: that rank
     re-raises its own, the others raise a copy of it (same type, same message), caused
-    by a DistributedError naming the rank. The block itself must not run collectives
-    that a failing rank could skip (put forward and backward inside, the optimizer step
-    after it).
+    by a DistributedError naming the rank. An exception that cannot be pickled becomes a
+    DistributedError("<type>: <message>") on every rank, the failing one included.
+    The block itself must not run collectives that a failing rank could skip (put
+    forward and backward inside, the optimizer step after it).
     """
     comm = _comm()
     if comm is None:
@@ -189,7 +189,7 @@ def fail_together():
     error = None
     try:
         yield
-    except BaseException as exc:  # noqa: B036 - Ctrl-C on one rank must stop every rank too
+    except BaseException as exc:  # a Ctrl-C on one rank must stop every rank too
         error = exc
     me, size = comm.Get_rank(), comm.Get_size()
     first = np.array([me if error is not None else size], dtype=np.int64)
@@ -197,7 +197,11 @@ def fail_together():
     failed = int(first[0])
     if failed == size:
         return
-    data = comm.bcast(_portable(error) if me == failed else None, root=failed)
-    if me == failed:
+    if me != failed:
+        data = comm.bcast(None, root=failed)
+        raise pickle.loads(data) from DistributedError(f"raised on rank {failed} of {size}")
+    sent = _portable(error)
+    comm.bcast(pickle.dumps(sent), root=failed)
+    if sent is error:
         raise error
-    raise pickle.loads(data) from DistributedError(f"raised on rank {failed} of {size}")
+    raise sent from error
