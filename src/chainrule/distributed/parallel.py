@@ -67,7 +67,7 @@ class DistributedOptimizer:
 
     def __init__(self, optimizer, broadcast=True):
         self.optimizer = optimizer
-        self._buffers = {}
+        self._buffers = {}  # dtype -> (layout key, flat buffer, per-parameter views)
         if broadcast:
             named = [(f"parameter {i}", p) for i, p in enumerate(self._params())]
             _broadcast_named(named, 0, f"DistributedOptimizer({type(optimizer).__name__})")
@@ -106,56 +106,58 @@ class DistributedOptimizer:
             for dtype, params in by_dtype.items():
                 self._reduce(dtype, params, weight)
 
+    def _bucket(self, dtype, params):
+        """The flat buffer of ``dtype`` and each parameter's view of it, made once.
+
+        Layout: every gradient, then one presence count per parameter, then the weight.
+        """
+        key = [(id(p), p.data.shape) for p in params]
+        cached = self._buffers.get(dtype)
+        if cached is None or cached[0] != key:
+            sizes = [p.data.size for p in params]
+            flat = np.empty(sum(sizes) + len(params) + 1, dtype)
+            bounds = np.cumsum([0, *sizes])
+            views = [flat[a:b].reshape(p.data.shape) for a, b, p in zip(bounds, bounds[1:], params)]
+            cached = self._buffers[dtype] = (key, flat, views)
+        return cached[1], cached[2]
+
     def _reduce(self, dtype, params, weight):
-        sizes = [p.data.size for p in params]
-        total = sum(sizes)
-        # Layout: the gradients, then one presence count per parameter, then the weight.
-        n = total + len(params) + 1
-        flat = self._buffers.get(dtype)
-        if flat is None or flat.size != n:
-            flat = self._buffers[dtype] = np.empty(n, dtype)
-        flat[:] = 0
+        flat, views = self._bucket(dtype, params)
+        present = flat[-1 - len(params) : -1]
+        w = dtype.type(weight)
         # A gradient that does not fit its parameter fails on this rank alone; fail_together
         # makes every rank raise it instead of leaving the others in the Allreduce.
         with fail_together():
-            if weight:
-                self._pack(flat, params, sizes, total)
-                if weight != 1:
-                    flat[:total] *= dtype.type(weight)
-                flat[-1] = weight
-        world.all_reduce_(flat, "sum")
-        weights = flat[-1]
-        if not weights > 0:
-            raise DistributedError(
-                "DistributedOptimizer.step: the total weight over all ranks is "
-                f"{weights}; at least one rank must step with samples > 0"
-            )
-        if weights != 1:
-            flat[:total] /= weights
-        offset = 0
-        for i, (p, size) in enumerate(zip(params, sizes)):
-            mean = flat[offset : offset + size].reshape(p.data.shape)
-            offset += size
-            if not flat[total + i]:
-                p.grad = None
-            elif p.grad is None:
-                p.grad = Tensor(mean)
-            else:
-                p.grad.data[...] = mean
-
-    @staticmethod
-    def _pack(flat, params, sizes, total):
-        offset = 0
-        for i, (p, size) in enumerate(zip(params, sizes)):
-            if p.grad is not None:
-                if p.grad.data.shape != p.data.shape:
+            for i, (p, view) in enumerate(zip(params, views)):
+                has = bool(weight) and p.grad is not None
+                if not has:
+                    view[...] = 0
+                elif p.grad.data.shape != p.data.shape:
                     raise ValueError(
                         f"DistributedOptimizer: gradient of shape {p.grad.data.shape} for a "
                         f"parameter of shape {p.data.shape}"
                     )
-                flat[offset : offset + size].reshape(p.data.shape)[...] = p.grad.data
-                flat[total + i] = 1
-            offset += size
+                elif weight == 1:
+                    np.copyto(view, p.grad.data)
+                else:
+                    np.multiply(p.grad.data, w, out=view)
+                present[i] = has
+            flat[-1] = w
+        world.all_reduce_(flat, "sum")
+        total = flat[-1]
+        if not total > 0:
+            raise DistributedError(
+                f"DistributedOptimizer.step: the total weight over all ranks is {total}; at "
+                f"least one rank must step with samples > 0"
+            )
+        for p, view, count in zip(params, views, present):
+            if not count:
+                p.grad = None
+                continue
+            if p.grad is None:
+                p.grad = Tensor(view)
+                view = p.grad.data
+            np.divide(view, total, out=p.grad.data)
 
     def step(self, closure=None, samples=None):
         """Average the gradients over ranks, then take the wrapped optimizer's step.
