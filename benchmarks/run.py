@@ -20,7 +20,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "benchmarks"
 
-from . import engine, system  # noqa: E402
+from . import bench_train, engine, nn_path, system  # noqa: E402
 from .common import machine, verdict  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,6 +31,10 @@ def main(repeats=20):
           f"BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}\n")
     results = {"machine": machine()}
     results["engine"] = engine.main(repeats=repeats)
+    print()
+    results["nn_path"] = nn_path.main(repeats=repeats)
+    print()
+    results["train"] = bench_train.main(repeats=3)
 
     imp = system.import_time()
     results["import_s"] = imp
@@ -42,6 +46,12 @@ def main(repeats=20):
     grow = mem[2000] / mem[200]
     print(f"peak RSS after 200 / 2000 MLP steps: {mem[200]:.0f} / {mem[2000]:.0f} MiB "
           f"(x{grow:.3f})  target no growth (<= 1.05): {verdict(grow, 1.05)}")
+
+    torch_mib = system.torch_peak_rss()
+    if torch_mib is not None:
+        results["torch_peak_rss_mib"] = torch_mib
+        print(f"peak RSS of the same 200 steps in PyTorch: {torch_mib:.0f} MiB "
+              f"(chainrule {mem[200]:.0f} MiB)")
 
     path = os.path.join(HERE, "results.json")
     with open(path, "w") as f:

@@ -13,7 +13,7 @@ IMPORT_SNIPPET = (
 
 STEPS_SNIPPET = textwrap.dedent(
     """
-    import resource, sys
+    {peak}
     import numpy as np
     import chainrule as cr
     rng = np.random.default_rng(0)
@@ -32,8 +32,45 @@ STEPS_SNIPPET = textwrap.dedent(
         with cr.no_grad():
             for w in Ws:
                 w -= 0.01 * w.grad
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    print(peak_kib())
     """
+)
+
+
+TORCH_STEPS_SNIPPET = textwrap.dedent(
+    """
+    {peak}
+    import numpy as np
+    import torch
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    sizes = (784, 256, 256, 10)
+    Ws = [torch.tensor(rng.standard_normal((a, b)).astype(np.float32) * 0.05,
+                       requires_grad=True) for a, b in zip(sizes[:-1], sizes[1:])]
+    X = torch.tensor(rng.standard_normal((128, 784)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 10, 128))
+    for _ in range({steps}):
+        h = torch.tanh(X @ Ws[0])
+        h = torch.tanh(h @ Ws[1])
+        loss = torch.nn.functional.cross_entropy(h @ Ws[2], y)
+        for w in Ws:
+            w.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for w in Ws:
+                w -= 0.01 * w.grad
+    print(peak_kib())
+    """
+)
+
+
+# Peak resident memory of this process from /proc (VmHWM belongs to the address space,
+# which exec replaces; ru_maxrss on Linux carries the parent's peak over fork + exec).
+PEAK = (
+    "def peak_kib():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return float(line.split()[1])\n"
 )
 
 
@@ -53,5 +90,13 @@ def import_time(repeats=7):
 
 def memory_growth(short=200, long=2000):
     """Peak RSS (MiB) after `short` and `long` MLP training steps, in fresh processes."""
-    kib = {n: _run(STEPS_SNIPPET.format(steps=n)) for n in (short, long)}
+    kib = {n: _run(STEPS_SNIPPET.format(steps=n, peak=PEAK)) for n in (short, long)}
     return {n: v / 1024 for n, v in kib.items()}
+
+
+def torch_peak_rss(steps=200):
+    """Peak RSS (MiB) of the same MLP loop in PyTorch, or None without torch."""
+    try:
+        return _run(TORCH_STEPS_SNIPPET.format(steps=steps, peak=PEAK)) / 1024
+    except subprocess.CalledProcessError:
+        return None
