@@ -19,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors.numpy import load_file
 
 from chainrule import distributed as dist
 from chainrule import nn, optim
+from chainrule.cli import main
 from chainrule.data import ArrayDataset, DataError, DataLoader
 from chainrule.distributed import world
 from chainrule.tensor import Tensor
@@ -286,3 +288,101 @@ def test_an_error_on_one_rank_stops_every_rank_with_its_message(mode, message):
     assert code == 3, f"status {code}\n{out}\n{err}"
     lines = sorted(line for line in out.splitlines() if line.startswith("rank "))
     assert lines == [f"rank 0 stopped: {message}", f"rank 1 stopped: {message}"], out + err
+
+
+# ---------------------------------------------------------------------------------------
+# chainrule train --distributed
+
+TRAIN = ["--epochs", "3", "--hidden", "24", "--batch-size", "37", "--seed", "3"]
+
+
+def run_cli(*args, ranks=2, cwd):
+    """``mpiexec -n ranks python -m chainrule train --distributed ...`` in ``cwd``."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    command = [mpiexec(), "-n", str(ranks), sys.executable, "-m", "chainrule", "train",
+               "--distributed", *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=cwd, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"{command} hung for {TIMEOUT}s:\n{out}\n{err}")
+    return proc.returncode, out, err
+
+
+def weights(run_dir):
+    return {k: v for k, v in load_file(run_dir / "last.safetensors").items()
+            if k.startswith("model/")}
+
+
+@pytest.fixture(scope="module")
+def two_rank_run(tmp_path_factory):
+    """One uninterrupted 2-rank run of TRAIN, shared by the tests below."""
+    cwd = tmp_path_factory.mktemp("two_ranks")
+    code, out, err = run_cli(*TRAIN, "--out", "run", cwd=cwd)
+    assert code == 0, out + err
+    return cwd, out, err
+
+
+@needs_mpi
+def test_cli_two_ranks_train_like_one_process_and_only_rank_0_writes(two_rank_run, tmp_path):
+    cwd, out, err = two_rank_run
+    assert err == ""
+    lines = out.splitlines()
+    # One copy of every line: the other rank prints nothing.
+    assert len(lines) == 6, out
+    assert lines[0].startswith("mlp 64-24-10 tanh on digits") and lines[0].endswith("2 ranks")
+    assert [line.split()[1] for line in lines[1:4]] == ["1/3", "2/3", "3/3"]
+    assert lines[4].startswith("test accuracy") and lines[5] == "run directory: run"
+    assert sorted(p.name for p in cwd.iterdir()) == ["run"]  # no stray run directory
+
+    assert main(["train", *TRAIN, "--out", str(tmp_path / "alone"), "--quiet"]) == 0
+    parallel, alone = weights(cwd / "run"), weights(tmp_path / "alone")
+    assert sorted(parallel) == sorted(alone)
+    for key in alone:
+        scale = np.abs(alone[key]).max()
+        assert np.abs(parallel[key] - alone[key]).max() <= 1e-5 * scale, key
+    ours = np.loadtxt(cwd / "run" / "metrics.csv", delimiter=",", skiprows=1)
+    theirs = np.loadtxt(tmp_path / "alone" / "metrics.csv", delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(ours[:, [0, 2, 5]], theirs[:, [0, 2, 5]])  # epoch, acc, lr
+    np.testing.assert_allclose(ours[:, [1, 3, 4]], theirs[:, [1, 3, 4]], rtol=1e-6)
+
+
+@needs_mpi
+def test_cli_ctrl_c_on_one_rank_stops_all_and_resumes_to_the_same_bits(two_rank_run, tmp_path):
+    code, out, err = run_ranks("cli_fault.py", "interrupt", *TRAIN, "--out", "run", "--quiet",
+                               cwd=tmp_path)
+    assert code == 130, out + err
+    assert err.splitlines() == [
+        "interrupted at epoch 2, step 4; saved run/last.safetensors",
+        "resume with: mpiexec -n 2 chainrule train --resume run --distributed",
+    ]
+    code, out, err = run_cli("--resume", "run", cwd=tmp_path)
+    assert code == 0, out + err
+    assert out.splitlines()[0] == "resuming run from epoch 1, step 4 to 3 epochs"
+    resumed, uninterrupted = weights(tmp_path / "run"), weights(two_rank_run[0] / "run")
+    for key in uninterrupted:
+        np.testing.assert_array_equal(resumed[key], uninterrupted[key], err_msg=key)
+
+
+@needs_mpi
+def test_cli_nan_on_one_rank_stops_all_with_one_error_line(tmp_path):
+    code, out, err = run_ranks("cli_fault.py", "nan", *TRAIN, "--out", "run", "--quiet",
+                               cwd=tmp_path)
+    assert code == 1, out + err
+    assert err.splitlines() == [
+        "error: loss became nan at epoch 2, step 5 (lr 0.001); training stopped before that "
+        "update and the last good checkpoint run/last.safetensors is from epoch 1; try a "
+        "smaller learning rate, e.g. --lr 0.0001"
+    ]
+
+
+def test_cli_distributed_without_mpi4py_says_how_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(dist, "mpi_available", lambda: False)
+    assert main(["train", "--distributed", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --distributed needs mpi4py and an MPI library: pip install "
+                          "'chainrule[mpi]'"), err
+    assert not (tmp_path / "run").exists()

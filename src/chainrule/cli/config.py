@@ -179,6 +179,13 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="write into an existing, non-empty output directory",
     )
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="train data-parallel on the MPI ranks of mpiexec -n N chainrule train "
+        "--distributed (--batch-size is the global batch; needs chainrule[mpi])",
+    )
 
 
 def build_parser() -> Parser:

@@ -29,12 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, nn, optim
+from .. import distributed as dist
 from .. import io as cr_io
 from ..data import ArrayDataset, DataError, DataLoader, Standardize
 from ..tensor import Tensor
 from . import config as cfg
 from . import inputs, plots
-from .errors import Interrupted, TrainingFailed, UsageError
+from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, Interrupted, TrainingFailed, UsageError
 from .evaluate import (
     CHECKPOINT_FORMAT,
     confusion_matrix,
@@ -202,18 +203,39 @@ class Progress:
 class Run:
     """One training run: data, model, optimizer, schedule, progress and its directory."""
 
-    def __init__(self, config: dict, prepared: inputs.Prepared, run_dir: Path, quiet: bool):
+    def __init__(
+        self,
+        config: dict,
+        prepared: inputs.Prepared,
+        run_dir: Path,
+        quiet: bool,
+        distributed: bool = False,
+    ):
         self.config = config
         self.prepared = prepared
         self.run_dir = run_dir
         self.quiet = quiet
+        # --distributed: every rank trains on its part of each global batch with gradients
+        # averaged across ranks; rank 0 alone writes the run directory.
+        self.distributed = distributed
+        self.writes = not distributed or dist.rank() == 0
+        if distributed and config["dropout"] > 0:
+            raise UsageError(
+                "--distributed does not support --dropout yet (each rank would need its own "
+                "masks, saved in checkpoints); train without dropout or in one process"
+            )
         self.spec = spec_from_config(config, prepared.input_shape, prepared.num_classes)
         self.model, self.dropout_rng = build_model(self.spec, config["seed"])
         self.optimizer = build_optimizer(config, self.model)
+        if distributed:
+            # Every rank builds the same weights from the seed (or loads the same checkpoint);
+            # run_train broadcasts rank 0's after setup, outside any fail_together block.
+            self.optimizer = dist.DistributedOptimizer(self.optimizer, broadcast=False)
         self.scheduler = build_scheduler(config, self.optimizer)
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=config["label_smoothing"])
         X, y = prepared.splits["train"]
-        self.loader = DataLoader(
+        loader = dist.DistributedDataLoader if distributed else DataLoader
+        self.loader = loader(
             ArrayDataset(X, y), batch_size=config["batch_size"], shuffle=True, seed=config["seed"]
         )
         self.progress = Progress()
@@ -234,6 +256,8 @@ class Run:
 
     def save_last(self) -> None:
         """Write everything needed to continue exactly from here to last.safetensors."""
+        if not self.writes:
+            return
         p = self.progress
         arrays = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         meta = self._meta("last")
@@ -252,6 +276,8 @@ class Run:
         cr_io.save_checkpoint(self.run_dir / LAST, arrays, meta)
 
     def save_best(self, val_acc: float) -> None:
+        if not self.writes:
+            return
         arrays = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         meta = self._meta("best")
         meta["val_acc"] = val_acc
@@ -281,6 +307,24 @@ class Run:
     def _lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
+    def _together(self):
+        """--distributed: an error on one rank inside the block stops every rank alike."""
+        return dist.fail_together() if self.distributed else contextlib.nullcontext()
+
+    def _forward_backward(self, xb, yb, epoch: int, index: int) -> np.ndarray:
+        """Loss, its finiteness check and backward on one batch: [loss sum, correct, samples]."""
+        self.optimizer.zero_grad()
+        if not len(yb):  # --distributed: a last global batch with fewer samples than ranks
+            return np.zeros(3)
+        logits = self.model(Tensor(xb))
+        loss = self.loss_fn(logits, yb)
+        value = float(loss.data)
+        if not math.isfinite(value):
+            self._fail(value, epoch, index)
+        loss.backward()
+        correct = int((logits.data.argmax(axis=1) == yb).sum())
+        return np.array([value * len(yb), correct, len(yb)], dtype=np.float64)
+
     def train_epoch(self, stop: StopRequest) -> dict:
         """Run the rest of epoch ``progress.epoch``; return its training metrics."""
         p = self.progress
@@ -302,22 +346,24 @@ class Run:
             for index, (xb, yb) in enumerate(self.loader):
                 if index < p.step:  # resuming inside this epoch: these batches are done
                     continue
-                if stop.requested:
+                try:
+                    with self._together():  # also carries one rank's Ctrl-C to all ranks
+                        if stop.requested:
+                            raise Interrupted(f"epoch {epoch + 1}, step {p.step}")
+                        batch = self._forward_backward(xb, yb, epoch, index)
+                except Interrupted:
                     p.partial["seconds"] = time.perf_counter() - t0
                     self.save_last()
-                    raise Interrupted(f"epoch {epoch + 1}, step {p.step}")
-                logits = self.model(Tensor(xb))
-                loss = self.loss_fn(logits, yb)
-                value = float(loss.data)
-                if not math.isfinite(value):
-                    self._fail(value, epoch, index)
-                self.optimizer.zero_grad()
-                loss.backward()
-                self.optimizer.step()
+                    raise
+                if self.distributed:
+                    self.optimizer.step(samples=len(yb))
+                    dist.all_reduce_(batch, "sum")  # the metrics of the whole global batch
+                else:
+                    self.optimizer.step()
                 p.step = index + 1
-                p.partial["loss_sum"] += value * len(yb)
-                p.partial["correct"] += int((logits.data.argmax(axis=1) == yb).sum())
-                p.partial["seen"] += len(yb)
+                p.partial["loss_sum"] += float(batch[0])
+                p.partial["correct"] += int(batch[1])
+                p.partial["seen"] += int(batch[2])
                 if bar is not None:
                     bar.update()
                     bar.set_postfix(
@@ -373,7 +419,8 @@ class Run:
         self.save_last()
         if improved:
             self.save_best(val_acc)
-        write_metrics(self.run_dir / "metrics.csv", p.history)
+        if self.writes:
+            write_metrics(self.run_dir / "metrics.csv", p.history)
         return row
 
     def summary_line(self, row: dict) -> str:
@@ -388,11 +435,14 @@ class Run:
         """Train up to ``config['epochs']``; Ctrl-C saves and raises Interrupted."""
         with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while self.progress.epoch < self.config["epochs"]:
-                row = self.finish_epoch(self.train_epoch(stop))
+                train_metrics = self.train_epoch(stop)
+                with self._together():  # validation and rank 0's writes
+                    row = self.finish_epoch(train_metrics)
                 if not self.quiet:
                     print(self.summary_line(row), flush=True)
-                if stop.requested:  # Ctrl-C during validation: the checkpoint is saved
-                    raise Interrupted(f"end of epoch {self.progress.epoch}")
+                with self._together():
+                    if stop.requested:  # Ctrl-C during validation: the checkpoint is saved
+                        raise Interrupted(f"end of epoch {self.progress.epoch}")
 
     # ----------------------------------------------------------------- results
     def finalize(self) -> dict:
@@ -415,12 +465,14 @@ class Run:
             "model": describe(self.spec),
             "chainrule_version": __version__,
         }
-        write_text_atomic(self.run_dir / "results.json", json.dumps(results, indent=2) + "\n")
-        plots.loss_curves(p.history, self.run_dir / "loss.png")
-        plots.accuracy_curves(p.history, self.run_dir / "accuracy.png")
-        plots.confusion_matrix(
-            matrix, self.run_dir / "confusion_matrix.png", "Confusion matrix (test split)"
-        )
+        if self.writes:
+            path = self.run_dir / "results.json"
+            write_text_atomic(path, json.dumps(results, indent=2) + "\n")
+            plots.loss_curves(p.history, self.run_dir / "loss.png")
+            plots.accuracy_curves(p.history, self.run_dir / "accuracy.png")
+            plots.confusion_matrix(
+                matrix, self.run_dir / "confusion_matrix.png", "Confusion matrix (test split)"
+            )
         return results
 
 
@@ -437,14 +489,17 @@ def require_extras() -> None:
         )
 
 
-def _start(args: dict) -> tuple[Run, bool]:
+def _start(args: dict, distributed: bool = False) -> tuple[Run, bool]:
     args.pop("resume", None)
     config, runtime = cfg.resolve(args)
     prepared = inputs.prepare(config)
-    run_dir = make_run_dir(config, runtime["overwrite"])
+    writes = not distributed or dist.rank() == 0
+    # Other ranks learn the directory from rank 0 once setup is over (see run_train).
+    run_dir = make_run_dir(config, runtime["overwrite"]) if writes else Path(config["out"])
     config = {**config, "out": str(run_dir)}
-    run = Run(config, prepared, run_dir, runtime["quiet"])
-    write_text_atomic(run_dir / "config.toml", cfg.to_toml(config))
+    run = Run(config, prepared, run_dir, runtime["quiet"], distributed)
+    if writes:
+        write_text_atomic(run_dir / "config.toml", cfg.to_toml(config))
     # A checkpoint from the start, so even a run killed in its first epoch can resume.
     run.save_last()
     return run, runtime["quiet"]
@@ -454,7 +509,7 @@ def _start(args: dict) -> tuple[Run, bool]:
 RESUME_OPTIONS = ("epochs", "quiet")
 
 
-def _resume(args: dict) -> tuple[Run, bool]:
+def _resume(args: dict, distributed: bool = False) -> tuple[Run, bool]:
     run_dir = Path(args.pop("resume"))
     extra = sorted(k for k in args if k not in RESUME_OPTIONS)
     if extra:
@@ -490,7 +545,7 @@ def _resume(args: dict) -> tuple[Run, bool]:
         )
     prepared.preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
     quiet = bool(args.get("quiet", False))
-    run = Run(config, prepared, run_dir, quiet)
+    run = Run(config, prepared, run_dir, quiet, distributed)
     try:
         run.restore(arrays, meta)
     except (KeyError, TypeError, ValueError) as exc:  # StateDictError is a ValueError
@@ -503,8 +558,9 @@ def _resume(args: dict) -> tuple[Run, bool]:
         # Re-apply the current epoch's rate under the new horizon.
         run.scheduler.last_epoch -= 1
         run.scheduler.step()
-    write_text_atomic(run_dir / "config.toml", cfg.to_toml(config))
-    write_metrics(run_dir / "metrics.csv", run.progress.history)
+    if run.writes:
+        write_text_atomic(run_dir / "config.toml", cfg.to_toml(config))
+        write_metrics(run_dir / "metrics.csv", run.progress.history)
     if not quiet:
         where = f"epoch {meta['epoch']}" + (f", step {meta['step']}" if meta["step"] else "")
         print(f"resuming {run_dir} from {where} to {config['epochs']} epochs", flush=True)
@@ -515,23 +571,69 @@ def run_train(args: dict) -> int:
     """``chainrule train``: train (or resume), then evaluate, write results and plots."""
     args = dict(args)
     require_extras()
-    run, quiet = _resume(args) if args.get("resume") is not None else _start(args)
+    if args.pop("distributed", False):
+        return _run_distributed(args)
+    return _train(args)
+
+
+def _run_distributed(args: dict) -> int:
+    """``--distributed``: every MPI rank trains; rank 0 alone writes files and prints.
+
+    Errors reach rank 0 through fail_together, so the other ranks' output is discarded. An
+    error that struck one rank outside fail_together would leave the others waiting in a
+    collective: that rank reports it and aborts them all.
+    """
+    if not dist.mpi_available():
+        raise UsageError(
+            f"--distributed needs mpi4py and an MPI library: {dist.MPI_INSTALL_HINT}; then "
+            "launch with: mpiexec -n 2 chainrule train --distributed ..."
+        )
+    dist.init()
+    if dist.rank() != 0:
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # kept open for the process's life
+    try:
+        return _train(args, distributed=True)
+    except BaseException as exc:
+        if not dist.raised_on_every_rank(exc):
+            print(
+                f"error: rank {dist.rank()}: {type(exc).__name__}: {exc}; stopping all ranks",
+                file=sys.__stderr__,
+                flush=True,
+            )
+            dist.abort(EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else EXIT_FAILURE)
+        raise
+
+
+def _train(args: dict, distributed: bool = False) -> int:
+    """Set up (or resume) the run, fit, evaluate and report; the body of ``chainrule train``."""
+    together = dist.fail_together() if distributed else contextlib.nullcontext()
+    with together:  # setup runs no collective, so one rank's error can stop all ranks here
+        resume = args.get("resume") is not None
+        run, quiet = _resume(args, distributed) if resume else _start(args, distributed)
+    if distributed:
+        run.run_dir = Path(dist.broadcast_object(str(run.run_dir)))
+        dist.broadcast_parameters(run.model)
     if not quiet:
         n = {k: len(v[1]) for k, v in run.prepared.splits.items()}
+        ranks = f", {dist.world_size()} ranks" if distributed else ""
         print(
             f"{describe(run.spec)} on {run.config['data']} "
             f"(train {n['train']}, val {n['val']}, test {n['test']}), "
-            f"{run.config['optimizer']} lr {run.config['lr']:g}, batch {run.config['batch_size']}",
+            f"{run.config['optimizer']} lr {run.config['lr']:g}, batch {run.config['batch_size']}"
+            f"{ranks}",
             flush=True,
         )
     try:
         run.fit()
     except Interrupted as exc:
+        launch = f"mpiexec -n {dist.world_size()} " if distributed else ""
         raise Interrupted(
             f"interrupted at {exc}; saved {run.run_dir / LAST}\n"
-            f"resume with: chainrule train --resume {run.run_dir}"
+            f"resume with: {launch}chainrule train --resume {run.run_dir}"
+            + (" --distributed" if distributed else "")
         ) from None
-    results = run.finalize()
+    with run._together():
+        results = run.finalize()
     print(
         f"test accuracy {results['test_accuracy']:.4f} "
         f"(loss {results['test_loss']:.4f}, {results['test_samples']} samples); "

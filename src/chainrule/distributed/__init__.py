@@ -21,6 +21,7 @@ from .sampler import DistributedDataLoader, DistributedSampler
 from .world import (
     MPI_INSTALL_HINT,
     DistributedError,
+    abort,
     all_reduce_,
     broadcast_,
     broadcast_object,
@@ -28,6 +29,7 @@ from .world import (
     init,
     is_initialized,
     mpi_available,
+    raised_on_every_rank,
     rank,
     world_size,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "DistributedError",
     "DistributedOptimizer",
     "DistributedSampler",
+    "abort",
     "all_reduce_",
     "broadcast_",
     "broadcast_object",
@@ -46,6 +49,7 @@ __all__ = [
     "init",
     "is_initialized",
     "mpi_available",
+    "raised_on_every_rank",
     "rank",
     "world_size",
 ]

@@ -198,10 +198,38 @@ def fail_together():
     if failed == size:
         return
     if me != failed:
-        data = comm.bcast(None, root=failed)
-        raise pickle.loads(data) from DistributedError(f"raised on rank {failed} of {size}")
+        copy = pickle.loads(comm.bcast(None, root=failed))
+        _mark_shared(copy)
+        raise copy from DistributedError(f"raised on rank {failed} of {size}")
     sent = _portable(error)
     comm.bcast(pickle.dumps(sent), root=failed)
+    _mark_shared(sent)
     if sent is error:
         raise error
     raise sent from error
+
+
+def _mark_shared(error):
+    # An attribute rather than a registry: the mark lives and dies with the exception.
+    with contextlib.suppress(AttributeError):
+        error._chainrule_every_rank = True
+
+
+def raised_on_every_rank(error) -> bool:
+    """Whether ``error`` stops every rank alike: raised by :func:`fail_together` (or while
+    handling such an error), or the world has one rank. Other errors leave the other
+    ranks running, to be stopped with :func:`abort`."""
+    while error is not None:
+        if getattr(error, "_chainrule_every_rank", False):
+            return True
+        error = error.__context__
+    return world_size() == 1
+
+
+def abort(status=1):
+    """End every rank now with exit status ``status`` (MPI_Abort): the last resort for an
+    error on one rank outside :func:`fail_together`, which would leave the others waiting."""
+    comm = _comm()
+    if comm is None:
+        raise SystemExit(status)
+    comm.Abort(status)
