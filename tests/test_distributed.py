@@ -109,6 +109,7 @@ def test_fail_together_in_one_process_passes_the_error_through():
     with pytest.raises(ValueError) as caught, dist.fail_together():
         raise error
     assert caught.value is error
+    assert dist.raised_on_every_rank(error)  # a world of one: every rank is this one
 
 
 def test_distributed_optimizer_alone_steps_exactly_like_its_optimizer():
@@ -386,3 +387,10 @@ def test_cli_distributed_without_mpi4py_says_how_to_install(tmp_path, monkeypatc
     assert err.startswith("error: --distributed needs mpi4py and an MPI library: pip install "
                           "'chainrule[mpi]'"), err
     assert not (tmp_path / "run").exists()
+
+
+@needs_mpi
+def test_an_error_outside_fail_together_is_not_shared_and_abort_stops_every_rank():
+    code, out, err = run_ranks("failure.py", "outside")
+    assert code == 4, f"status {code}\n{out}\n{err}"
+    assert out.splitlines() == ["rank 1 aborting: lost the data on rank 1"], out + err

@@ -4,6 +4,8 @@ Modes: "exception" (rank 1 raises at step 3 of a training loop), "nan" (rank 1 r
 sample holding NaN, and the finite-loss check fails), "mismatch" (rank 1 builds a
 different model than rank 0) and "pickle" (rank 1 raises an exception that cannot be
 pickled). Each rank prints "rank <r> stopped: <type>: <message>" and exits with status 3.
+Mode "outside" raises on rank 1 outside fail_together: rank 1 prints "rank 1 aborting:
+<message>" and aborts every rank with status 4.
 Usage: mpiexec -n 2 python failure.py MODE
 """
 
@@ -40,6 +42,8 @@ def train(mode):
     loader = dist.DistributedDataLoader(ArrayDataset(X, y), batch_size=16)
     loss_fn = nn.CrossEntropyLoss()
     for step, (xb, yb) in enumerate(loader):
+        if mode == "outside" and r == 1 and step == 2:
+            raise RuntimeError("lost the data on rank 1")
         with dist.fail_together():
             if mode == "exception" and r == 1 and step == 3:
                 raise ValueError(f"bad record in shard {r} at step {step}")
@@ -60,6 +64,10 @@ def main(mode):
         train(mode)
     except Exception as exc:
         # One write per line: mpiexec interleaves the ranks' output write by write.
+        if not dist.raised_on_every_rank(exc):
+            sys.stdout.write(f"rank {dist.rank()} aborting: {exc}\n")
+            sys.stdout.flush()
+            dist.abort(4)
         sys.stdout.write(f"rank {dist.rank()} stopped: {type(exc).__name__}: {exc}\n")
         sys.stdout.flush()
         sys.exit(3)

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import os
 import pickle
+import sys
 
 import numpy as np
 
@@ -232,4 +233,10 @@ def abort(status=1):
     comm = _comm()
     if comm is None:
         raise SystemExit(status)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     comm.Abort(status)
+    # MPICH's MPI_Abort can return to the caller while the launcher tears the job down;
+    # this rank must not go on running meanwhile.
+    os._exit(status)
