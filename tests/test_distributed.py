@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import numpy as np
@@ -389,8 +390,38 @@ def test_cli_distributed_without_mpi4py_says_how_to_install(tmp_path, monkeypatc
     assert not (tmp_path / "run").exists()
 
 
+def mapped_files():
+    """Every file some process on this machine has mapped into memory."""
+    mapped = set()
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            mapped.update(line.split(None, 5)[-1].strip() for line in maps.read_text().splitlines())
+        except OSError:  # the process ended, or is not ours to read
+            continue
+    return mapped
+
+
+def remove_abandoned_segments(made):
+    """Unlink the MPICH shared-memory segments in ``made`` once no process maps them.
+
+    MPI_Abort leaves its job's segment in /dev/shm; the killed ranks may still be exiting
+    when mpiexec returns, so wait (at most 10 s) for them to let go.
+    """
+    deadline = time.monotonic() + 10
+    while made and time.monotonic() < deadline:
+        in_use = mapped_files()
+        for segment in [s for s in made if str(s) not in in_use]:
+            segment.unlink(missing_ok=True)
+            made.discard(segment)
+        if made:
+            time.sleep(0.05)
+
+
 @needs_mpi
 def test_an_error_outside_fail_together_is_not_shared_and_abort_stops_every_rank():
+    shm = Path("/dev/shm")
+    before = set(shm.glob("mpich_shm_*"))
     code, out, err = run_ranks("failure.py", "outside")
+    remove_abandoned_segments(set(shm.glob("mpich_shm_*")) - before)
     assert code == 4, f"status {code}\n{out}\n{err}"
     assert out.splitlines() == ["rank 1 aborting: lost the data on rank 1"], out + err
