@@ -7,10 +7,10 @@ training on its part of every global batch, gradients averaged before each step.
     opt = dist.DistributedOptimizer(optim.SGD(model.parameters(), lr=0.1))
     for xb, yb in loader:
         with dist.fail_together():           # an error on one rank stops every rank
-            loss = loss_fn(model(Tensor(xb)), yb)
             opt.zero_grad()
-            loss.backward()
-        opt.step(samples=len(yb))             # one Allreduce, then the update
+            if len(yb):                      # empty only in a last batch smaller than the world
+                loss_fn(model(Tensor(xb)), yb).backward()
+        opt.step(samples=len(yb))            # one Allreduce, then the update
 
 Launch with ``mpiexec -n 4 python train.py`` (or ``srun``); run as a plain process the
 world has one rank and every collective is the identity. See docs/distributed.md.

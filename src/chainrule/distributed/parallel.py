@@ -59,7 +59,8 @@ class DistributedOptimizer:
     the global batch, even when the parts differ in size. A rank with ``samples=0``, or
     without some parameter's gradient, contributes zeros; a parameter with no gradient on
     any rank keeps ``grad=None``. Every rank then takes the same step, so the parameters
-    stay identical across ranks (they are broadcast from rank 0 on construction).
+    stay identical across ranks (rank 0's are broadcast on construction, unless
+    ``broadcast=False`` because every rank already holds the same values).
 
     The wrapper passes ``param_groups``, ``state``, ``zero_grad`` and the state dicts
     through, so learning-rate schedulers and checkpoints use it like the optimizer itself.
