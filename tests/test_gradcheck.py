@@ -102,3 +102,18 @@ def test_bad_arguments_are_refused():
         cr.gradcheck(cnp.sin, X, modes=("sideways",))
     with pytest.raises(TypeError, match="must return a tensor"):
         cr.gradcheck(lambda x: 1.0, X, modes=("fwd",))
+
+
+def test_a_nan_finite_difference_is_reported_not_skipped():
+    # x**1.5 at x = 0 has a NaN central difference (x - eps < 0); the wrong rule (twice
+    # the true derivative) must not pass because that NaN came first.
+    wrong = Primitive("pow15_under_test", lambda x: np.power(x, 1.5)).defvjp(
+        lambda g, ans, x: g * 3 * cnp.sqrt(x),
+    ).defjvp(lambda t, ans, x: t * 3 * cnp.sqrt(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for mode in ("rev", "fwd"):
+            with pytest.raises(GradcheckError):
+                cr.gradcheck(wrong, np.array([0.0, 1.0, 2.0]), modes=(mode,))
+            with pytest.raises(GradcheckError, match="wrong"):
+                cr.gradcheck(wrong, np.array([1.0, 2.0]), modes=(mode,))

@@ -493,3 +493,70 @@ def test_broadcast_mismatch_names_the_operation_and_the_shapes():
 def test_backward_on_a_tensor_that_does_not_require_grad_says_why():
     with pytest.raises(RuntimeError, match="does not require grad"):
         (cr.tensor([1.0]) * 2).sum().backward()
+
+
+# ------------------------------------------------------------------ views in place
+@pytest.mark.parametrize(
+    "make_view",
+    [
+        lambda a: a[0:2],
+        lambda a: a.reshape(3, 1),
+        lambda a: a.T,
+        lambda a: a.flip(0),
+    ],
+    ids=["slice", "reshape", "transpose", "flip"],
+)
+def test_in_place_write_through_a_view_is_an_error(make_view):
+    a = cr.tensor([1.0, 2.0, 3.0])
+    w = cr.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    loss = (w * a).sum()
+    v = make_view(a)
+    with cr.no_grad():
+        v += 10  # writes into a's buffer, which multiply's rule reads
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+def test_in_place_write_to_a_base_is_seen_through_its_view():
+    a = cr.tensor([1.0, 2.0, 3.0])
+    w = cr.tensor([1.0, 1.0], requires_grad=True)
+    loss = (w * a[0:2]).sum()
+    with cr.no_grad():
+        a += 1
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+def test_in_place_write_to_an_advanced_index_copy_is_fine():
+    a = cr.tensor([1.0, 2.0, 3.0])
+    w = cr.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    loss = (w * a).sum()
+    c = a[[0, 1]]  # a copy, not a view
+    with cr.no_grad():
+        c += 10
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, [1.0, 2.0, 3.0])
+
+
+def test_no_grad_works_as_a_bare_decorator_and_with_parentheses():
+    @cr.no_grad
+    def bare(x):
+        return x * 2
+
+    @cr.no_grad()
+    def called(x):
+        return x * 2
+
+    x = cr.tensor([1.0], requires_grad=True)
+    assert not bare(x).requires_grad
+    assert not called(x).requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_mT_needs_two_dimensions_and_swapaxes_checks_its_axes():
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        _ = cr.tensor(3.0).mT
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        _ = cr.tensor([1.0, 2.0]).mT
+    with pytest.raises(np.exceptions.AxisError):
+        cr.swapaxes(cr.tensor([1.0, 2.0]), 0, 3)

@@ -134,6 +134,9 @@ def _check_rev(f, arrays, eps, atol, rtol, order, rng):
             numeric = (value(plus) - value(minus)) / (2 * eps)
             got = float(np.sum(a * u))
             err = abs(got - numeric) - (atol + rtol * abs(numeric))
+            if not np.isfinite(err):
+                # NaN would compare False against everything and hide later failures.
+                err = np.inf
             if worst is None or err > worst[0]:
                 worst = (err, idx, got, numeric)
         if worst is not None and (worst[0] > 0 or not np.isfinite(worst[2])):
@@ -144,6 +147,8 @@ def _check_rev(f, arrays, eps, atol, rtol, order, rng):
                 f"gradcheck: {what} of argument {i} (shape {x.shape}) is wrong at {where}: "
                 f"analytic {got!r}, finite differences {numeric!r} "
                 f"(atol={atol}, rtol={rtol}, eps={eps})"
+                + ("; check inputs lie inside the function's domain"
+                   if not (np.isfinite(got) and np.isfinite(numeric)) else "")
             )
 
 
@@ -185,7 +190,7 @@ def _check_fwd(f, arrays, eps, atol, rtol, order, rng):
             numeric = (value(x + eps * u) - value(x - eps * u)) / (2 * eps)
             got = np.broadcast_to(got, numeric.shape)
             err = np.abs(got - numeric) - (atol + rtol * np.abs(numeric))
-            err = np.where(np.isfinite(got), err, np.inf)
+            err = np.where(np.isfinite(err), err, np.inf)
             if err.size == 0:
                 continue
             k = np.unravel_index(int(np.argmax(err)), err.shape)

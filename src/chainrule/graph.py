@@ -57,6 +57,7 @@ class TensorBase:
         "_kw",
         "_versions",
         "_seq",
+        "_view_of",  # the tensor whose buffer this one views; set only on views
         "__dict__",
         "__weakref__",
     )
@@ -65,6 +66,7 @@ class TensorBase:
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # in-place clock value of the last in-place modification
     _aliases = None  # tensors sharing this buffer (detach()), modified together
+    _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
     _tangent = None  # forward-mode tangent
     _origin = None  # where the op was created (anomaly mode only)
@@ -96,9 +98,21 @@ def mark_modified(t):
     """Record that tensor `t` was modified in place (bumps its version and its aliases')."""
     global _inplace_clock
     _inplace_clock += 1
-    for u in t._aliases if t._aliases is not None else (t,):
-        u._version += 1
-        u._modified_at = _inplace_clock
+    # Writing through a view writes into the tensors it views (a[0:2] += 1 changes a).
+    while t is not None:
+        for u in t._aliases if t._aliases is not None else (t,):
+            u._version += 1
+            u._modified_at = _inplace_clock
+        t = getattr(t, "_view_of", None)
+
+
+def modified_since(t, clock):
+    """True if `t`, or a tensor whose buffer it views, was modified in place after `clock`."""
+    while t is not None:
+        if t._modified_at > clock:
+            return True
+        t = getattr(t, "_view_of", None)
+    return False
 
 
 def share_versions(t, alias):
@@ -172,9 +186,17 @@ class set_grad_enabled:
 
 
 class no_grad(set_grad_enabled):
-    """Record nothing inside this block: results do not require grad and cost no graph."""
+    """Record nothing inside this block: results do not require grad and cost no graph.
 
-    def __init__(self):
+    Also a decorator, with or without parentheses: ``@no_grad`` or ``@no_grad()``.
+    """
+
+    def __new__(cls, fn=None):
+        if fn is not None:
+            return set_grad_enabled(False)(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn=None):
         super().__init__(False)
 
 
@@ -205,6 +227,7 @@ class Primitive:
         "provenance",
         "strong_zero",
         "differentiable",
+        "view",
         "explanation",
         "doc",
     )
@@ -226,6 +249,8 @@ class Primitive:
         # 0 * inf = NaN, so the untaken branch of a where() cannot poison the gradient.
         self.strong_zero = False
         self.differentiable = True
+        # True when the forward may return a view of its first argument's buffer.
+        self.view = False
         self.explanation = None
         self.doc = doc or getattr(fwd, "__doc__", None)
 
@@ -276,11 +301,17 @@ NONDIFFERENTIABLE: dict[str, Primitive] = {}
 REGISTRY: dict[str, Primitive] = {}
 
 
-def primitive(name, fwd, doc=None):
-    """Create and register a differentiable primitive."""
+def primitive(name, fwd, doc=None, view=False):
+    """Create and register a differentiable primitive.
+
+    ``view=True`` declares that the forward may return a view of its first argument
+    (reshape, transpose, basic indexing): in-place writes through the result then count
+    as writes to that argument.
+    """
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} is already registered")
     p = Primitive(name, fwd, doc)
+    p.view = view
     REGISTRY[name] = p
     return p
 
@@ -349,12 +380,39 @@ def _apply(prim, args, kw):
         t.requires_grad = False
         t._prim = None
         if prim.provenance is not None and prim.provenance(args):
-            t._source = (prim, args, kw, _inplace_clock)
+            # Inside a forward-mode transform the inputs themselves are kept: their
+            # tangents must follow a rewrite, and the transform bounds their lifetime.
+            links = args if _forward_hook is not None else _standins(args, 2)
+            t._source = (prim, links, kw, _inplace_clock)
+    if prim.view and out.base is not None:
+        t._view_of = args[0]
     if _forward_hook is not None:
         _forward_hook(t, prim, args, vals, kw)
     if _anomaly_hook is not None:
         _anomaly_hook(t, prim, args)
     return t
+
+
+def _standins(args, depth):
+    """Arguments for a provenance link that do not keep the argument tensors alive.
+
+    Each tensor becomes a tensor over the same array that watches the original through
+    a weak reference (for in-place checks) and carries the original's own provenance
+    `depth - 1` levels further, so chains of unrecorded operations never pin each
+    other's inputs.
+    """
+    out = []
+    for a in args:
+        if isinstance(a, TensorBase):
+            s = new_tensor(a.data)
+            s._watch = weakref.ref(a)
+            src = a._source
+            if depth > 1 and src is not None:
+                s._source = (src[0], _standins(src[1], depth - 1), src[2], src[3])
+            out.append(s)
+        else:
+            out.append(a)
+    return tuple(out)
 
 
 def _match_constants(args, vals):
@@ -414,7 +472,7 @@ def _freed(node):
 def _check_unmodified(node):
     # The node's own output counts too: rules such as exp, tanh and softmax read `ans`.
     for a in (node, *node._args):
-        if isinstance(a, TensorBase) and a._modified_at > node._versions:
+        if isinstance(a, TensorBase) and modified_since(a, node._versions):
             raise RuntimeError(
                 f"an input of '{node._prim.name}' (shape {a.data.shape}) was modified in "
                 f"place after it was used (now at version {a._version}); its gradient "
@@ -550,10 +608,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
 
 
 def _has_zero(g):
-    # count_nonzero is one cheap C call: the strong-zero path costs nothing unless some
-    # cotangent is exactly zero.
-    d = g.data if isinstance(g, TensorBase) else g
-    return np.count_nonzero(d) != np.size(d)
+    # One C call (ndarray.all): the strong-zero path costs nothing unless some cotangent
+    # is exactly zero.
+    return not (g.data if isinstance(g, TensorBase) else g).all()
 
 
 def _strong_zero_vjp(prim, rule, g, ans, vals, kw):

@@ -95,11 +95,14 @@ def producer(x):
         prim, args, kw, clock = x._source
     else:
         return None
-    if x._modified_at > clock:
+    if graph.modified_since(x, clock):
         return None
     for a in args:
-        if isinstance(a, TensorBase) and a._modified_at > clock:
-            return None
+        if isinstance(a, TensorBase):
+            # A provenance stand-in watches its original through a weak reference.
+            original = a if a._watch is None else a._watch()
+            if original is not None and graph.modified_since(original, clock):
+                return None
     return prim, args, kw
 
 
@@ -129,6 +132,9 @@ def _rewrite_log(x):
     # Every log() call passes here: reject anything else with two attribute reads.
     prim = getattr(x, "_prim", None)
     if prim is None:
+        if getattr(x, "requires_grad", False):
+            # A leaf that requires grad: its gradient must flow to it, not around it.
+            return None
         source = getattr(x, "_source", None)
         if source is None:
             return None
@@ -137,6 +143,8 @@ def _rewrite_log(x):
         prim is not P.sum
     ):
         return None
+    if x._retain:
+        return None  # the user asked for this tensor's own gradient
     src = producer(x)
     if src is None:
         return None

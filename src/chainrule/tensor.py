@@ -313,6 +313,11 @@ class Tensor(TensorBase):
 
     @property
     def mT(self):
+        """Transpose of the last two axes (a stack of matrices); needs ndim >= 2."""
+        if self.data.ndim < 2:
+            raise ValueError(
+                f"mT needs a tensor with at least 2 dimensions, got shape {self.shape}"
+            )
         return P.swapaxes(self, -1, -2)
 
     def astype(self, dtype):

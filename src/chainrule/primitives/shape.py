@@ -11,7 +11,7 @@ import numpy as np
 from ..graph import each_argument, is_tensor, primitive
 
 # ------------------------------------------------------------ reshape family
-reshape = primitive("reshape", lambda x, shape: np.reshape(x, shape))
+reshape = primitive("reshape", lambda x, shape: np.reshape(x, shape), view=True)
 reshape.defvjp(
     lambda g, ans, x, shape: g.reshape(np.shape(x)),
 ).defjvp(
@@ -25,7 +25,7 @@ def _inverse(axes):
     return tuple(int(i) for i in np.argsort([a % n for a in axes]))
 
 
-transpose = primitive("transpose", lambda x, axes=None: np.transpose(x, axes))
+transpose = primitive("transpose", lambda x, axes=None: np.transpose(x, axes), view=True)
 transpose.defvjp(
     lambda g, ans, x, axes=None: transpose(g, None if axes is None else _inverse(axes)),
 ).defjvp(
@@ -33,14 +33,16 @@ transpose.defvjp(
 )
 
 # Broadcasting back is the graph's central unbroadcast: the rule passes g through.
-broadcast_to = primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape))
+broadcast_to = primitive(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), view=True
+)
 broadcast_to.defvjp(
     lambda g, ans, x, shape: g,
 ).defjvp(
     lambda t, ans, x, shape: broadcast_to(t, shape),
 )
 
-flip = primitive("flip", lambda x, axis=None: np.flip(x, axis))
+flip = primitive("flip", lambda x, axis=None: np.flip(x, axis), view=True)
 flip.defvjp(
     lambda g, ans, x, axis=None: flip(g, axis),
 ).defjvp(
@@ -51,8 +53,9 @@ flip.defvjp(
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
     n = np.ndim(x)
+    a = int(axis1) % n if -n <= axis1 < n else _axis_error(axis1, n)
+    b = int(axis2) % n if -n <= axis2 < n else _axis_error(axis2, n)
     axes = list(range(n))
-    a, b = axis1 % n, axis2 % n
     axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, tuple(axes))
 
@@ -126,7 +129,7 @@ def _scatter_add_fwd(g, index, shape):
     return out
 
 
-_getitem = primitive("getitem", lambda x, index: np.asarray(x)[index])
+_getitem = primitive("getitem", lambda x, index: np.asarray(x)[index], view=True)
 scatter_add = primitive("scatter_add", _scatter_add_fwd)
 _getitem.defvjp(
     lambda g, ans, x, index: scatter_add(g, index=index, shape=np.shape(x)),
