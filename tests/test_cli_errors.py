@@ -106,6 +106,11 @@ USAGE_CASES = [
         lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 3), "--model", "cnn"],
         ["cnn", "13 features", "square"],
     ),
+    (
+        "cnn-too-deep",
+        lambda t: ["--model", "cnn", "--channels", "8,8,8,8"],
+        ["--model cnn", "4 conv blocks"],
+    ),
     ("unknown-model", lambda t: ["--model", "rnn"], ["--model", "rnn"]),
     ("unknown-activation", lambda t: ["--activation", "swish"], ["--activation", "swish"]),
     ("unknown-flag", lambda t: ["--learning-rate", "1"], ["--learning-rate"]),
@@ -164,6 +169,20 @@ def test_existing_output_directory_is_refused_without_overwrite(tmp_path):
     assert code == 2
     assert_one_error_line(stderr, str(out), "--overwrite")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_overwrite_refused_by_a_later_check_keeps_the_previous_run(tmp_path):
+    out = tmp_path / "run"
+    code, _, stderr = run_cli("train", "--out", out, "--epochs", 1, "--hidden", 8, "--quiet")
+    assert code == 0, stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    # Four conv blocks halve 8x8 digits below 1x1: refused while building the model.
+    code, _, stderr = run_cli(
+        "train", "--out", out, "--overwrite", "--model", "cnn", "--channels", "8,8,8,8"
+    )
+    assert code == 2
+    assert_one_error_line(stderr, "--model cnn", "4 conv blocks")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 @pytest.fixture(scope="module")

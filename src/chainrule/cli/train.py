@@ -91,26 +91,33 @@ def default_run_dir(config: dict) -> Path:
     return path
 
 
-def make_run_dir(config: dict, overwrite: bool) -> Path:
-    """Create the run directory, refusing a non-empty existing one unless ``overwrite``."""
+def choose_run_dir(config: dict, overwrite: bool) -> Path:
+    """The run directory to use, refusing a non-empty existing one unless ``overwrite``.
+
+    Nothing is created or removed here: that waits until every option has been checked
+    (see :func:`make_run_dir`), so a refused run never costs the previous one's files.
+    """
     path = Path(config["out"]) if config["out"] else default_run_dir(config)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path}: exists and is not a directory; choose another --out")
-    if path.is_dir() and any(path.iterdir()):
-        if not overwrite:
-            raise UsageError(
-                f"{path}: output directory already exists and is not empty; pass --overwrite "
-                "to replace its run files, or choose another --out"
-            )
-        # Remove only what a run writes: --overwrite must never delete a user's other files.
-        for name in RUN_FILES:
-            with contextlib.suppress(FileNotFoundError):
-                (path / name).unlink()
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise UsageError(
+            f"{path}: output directory already exists and is not empty; pass --overwrite "
+            "to replace its run files, or choose another --out"
+        )
+    return path
+
+
+def make_run_dir(path: Path) -> None:
+    """Create the run directory, removing the run files an earlier run left in it."""
+    # Remove only what a run writes: --overwrite must never delete a user's other files.
+    for name in RUN_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            (path / name).unlink()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"{path}: cannot create the run directory: {exc.strerror}") from None
-    return path
 
 
 def write_metrics(path: Path, history: list[dict]) -> None:
@@ -495,10 +502,12 @@ def _start(args: dict, distributed: bool = False) -> tuple[Run, bool]:
     prepared = inputs.prepare(config)
     writes = not distributed or dist.rank() == 0
     # Other ranks learn the directory from rank 0 once setup is over (see run_train).
-    run_dir = make_run_dir(config, runtime["overwrite"]) if writes else Path(config["out"])
+    run_dir = choose_run_dir(config, runtime["overwrite"]) if writes else Path(config["out"])
     config = {**config, "out": str(run_dir)}
+    # Build (and so check) model, optimizer and loader before --overwrite removes anything.
     run = Run(config, prepared, run_dir, runtime["quiet"], distributed)
     if writes:
+        make_run_dir(run_dir)
         write_text_atomic(run_dir / "config.toml", cfg.to_toml(config))
     # A checkpoint from the start, so even a run killed in its first epoch can resume.
     run.save_last()
