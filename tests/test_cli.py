@@ -28,7 +28,7 @@ from chainrule.cli import main
 from chainrule.cli import train as train_module
 from chainrule.cli.config import tomllib
 from chainrule.data import DataLoader, load_digits
-from chainrule.io import load, load_checkpoint
+from chainrule.io import load, load_checkpoint, save_checkpoint
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RUN_FILES = [
@@ -398,6 +398,19 @@ def test_eval_on_the_run_reproduces_the_test_accuracy(run):
     matrix = np.array([[int(v) for v in line.split(":")[1].split()] for line in matrix_rows])
     assert matrix.shape == (10, 10) and matrix.sum() == results["test_samples"]
     assert np.trace(matrix) == round(results["test_accuracy"] * results["test_samples"])
+
+
+def test_eval_on_the_run_uses_the_checkpoints_preprocessing(run, tmp_path):
+    out, _ = run
+    arrays, meta = load_checkpoint(out / "last.safetensors")
+    # A huge saved std maps every input to about 0: the model then barely tells digits apart.
+    standardize = meta["preprocess"]["standardize"]
+    standardize["std"] = [s * 1e6 for s in standardize["std"]]
+    save_checkpoint(tmp_path / "blurred.safetensors", arrays, meta)
+    code, stdout, stderr = run_cli("eval", tmp_path / "blurred.safetensors")
+    assert code == 0, stderr
+    assert "(test split of the run): 359 samples" in stdout
+    assert float(stdout.split("accuracy ")[1].split()[0]) < 0.5
 
 
 def test_eval_checkpoint_file_on_other_data(run, tmp_path):

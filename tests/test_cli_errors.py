@@ -223,6 +223,23 @@ def test_resume_refuses_changed_data(tmp_path):
     assert_one_error_line(stderr, "data changed")
 
 
+def test_eval_without_data_refuses_changed_data(tmp_path):
+    X, y = load_digits()
+    data = tmp_path / "digits.csv"
+    header = ",".join([f"px{i}" for i in range(64)] + ["label"])
+    rows = [",".join([*(str(int(v)) for v in x), str(t)]) for x, t in zip(X, y)]
+    data.write_text(header + "\n" + "\n".join(rows[:300]) + "\n")
+    out = tmp_path / "run"
+    code, _, stderr = run_cli("train", "--data", data, "--out", out, "--epochs", 1, "--quiet")
+    assert code == 0, stderr
+    with data.open("a") as f:  # more rows: the rebuilt "test split" would be other samples
+        f.write("\n".join(rows[300:400]) + "\n")
+    code, stdout, stderr = run_cli("eval", out)
+    assert code == 2
+    assert_one_error_line(stderr, "digits.csv", "data changed", "pass --data")
+    assert stdout == ""
+
+
 def test_non_finite_loss_stops_with_status_1_and_keeps_a_good_checkpoint(tmp_path):
     out = tmp_path / "run"
     # An absurd step size overflows the float32 weights within a few steps.

@@ -184,10 +184,18 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
     spec = meta["model_spec"]
     config = cfg.from_saved(meta["config"], str(path))
     if data is None:
-        # The run's own test split, reproduced from its saved config and seed.
-        prepared = inputs.prepare(config)
-        X, y = prepared.splits["test"]
+        # The run's own test split, reproduced from its saved config and seed: only valid
+        # while the data is the data the run was trained on.
+        splits, digest = inputs.load_splits(config)
+        if digest != meta.get("data_fingerprint", digest):
+            raise DataError(
+                f"{config['data']}: the data changed since this run was trained (different "
+                "contents), so its test split cannot be rebuilt; pass --data to evaluate on "
+                "other data"
+            )
+        X_raw, y = splits["test"]
         where = f"{config['data']} (test split of the run)"
+        X = _prepare(X_raw, preprocess, spec, where)
     else:
         target = target or config.get("target", "label")
         X_raw, y = inputs.load_for_eval(data, target)

@@ -118,12 +118,11 @@ class Prepared:
     fingerprint: str
 
 
-def prepare(config: dict) -> Prepared:
-    """Load ``config['data']``, split it with ``config['seed']``, and standardize it.
+def load_splits(config: dict) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+    """Load ``config['data']`` and split it with ``config['seed']``: raw splits, fingerprint.
 
     The test split is ``test_fraction`` of the data (or the IDX test files); validation is
-    ``val_fraction`` of the rest. Standardization statistics come from the training split
-    only, so nothing about validation or test data leaks into training.
+    ``val_fraction`` of the rest.
     """
     source = load_source(config["data"], config["target"])
     where = config["data"]
@@ -150,6 +149,17 @@ def prepare(config: dict) -> Prepared:
                 f"{where}: the {name} split is empty ({sizes} samples); use more data or "
                 "larger --val-fraction/--test-fraction"
             )
+    return splits, fingerprint(source)
+
+
+def prepare(config: dict) -> Prepared:
+    """Load and split ``config['data']`` (see :func:`load_splits`), then standardize it.
+
+    Standardization statistics come from the training split only, so nothing about
+    validation or test data leaks into training.
+    """
+    splits, digest = load_splits(config)
+    where = config["data"]
     labels = np.concatenate([splits[name][1] for name in splits])
     if labels.min() != 0:
         raise DataError(
@@ -166,7 +176,7 @@ def prepare(config: dict) -> Prepared:
     ready = {
         name: (to_model_input(X, preprocess, shape, dtype), y) for name, (X, y) in splits.items()
     }
-    return Prepared(ready, shape, num_classes, preprocess, fingerprint(source))
+    return Prepared(ready, shape, num_classes, preprocess, digest)
 
 
 def load_for_eval(data: str, target: str) -> tuple[np.ndarray, np.ndarray]:
