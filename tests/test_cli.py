@@ -453,6 +453,49 @@ def test_predict_from_the_checkpoint_file_alone(run, tmp_path):
     np.testing.assert_allclose(from_csv, table, atol=1e-6)
 
 
+def write_csv(path: Path, columns: list[str], table: np.ndarray) -> Path:
+    lines = [",".join(columns)] + [",".join(str(v) for v in row) for row in table]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_model_trained_on_a_csv_takes_columns_by_name(tmp_path):
+    X, y = load_digits()
+    names = [f"px{i}" for i in range(64)]
+    table = np.column_stack([X[:400].astype(int), y[:400]])
+    data = write_csv(tmp_path / "train.csv", [*names, "digit"], table)
+    out = tmp_path / "run"
+    train(out, "--data", data, "--target", "digit", "--epochs", 1, "--hidden", 16, "--quiet")
+    _, meta = load_checkpoint(out / "last.safetensors")
+    assert meta["feature_names"] == names
+
+    # The same samples with the columns reversed (target in the middle) and without target.
+    order = list(range(64))[::-1]
+    shuffled = [*[names[i] for i in order[:32]], "digit", *[names[i] for i in order[32:]]]
+    columns = np.column_stack([table[:, order[:32]], table[:, 64], table[:, order[32:]]])
+    reordered = write_csv(tmp_path / "reordered.csv", shuffled, columns)
+    code, in_order, stderr = run_cli("predict", out, data)
+    assert code == 0, stderr
+    code, by_name, stderr = run_cli("predict", out, reordered)
+    assert code == 0, stderr
+    assert by_name == in_order
+    no_target = write_csv(tmp_path / "nt.csv", [names[i] for i in order], table[:, order])
+    assert run_cli("predict", out, no_target)[1] == in_order
+    code, evaluated, stderr = run_cli("eval", out, "--data", reordered)
+    assert code == 0, stderr
+    assert evaluated.splitlines()[2:] == run_cli("eval", out, "--data", data)[1].splitlines()[2:]
+
+    # Columns that are not the training features: refused, naming them.
+    wrong = write_csv(tmp_path / "wrong.csv", [*names[1:], "extra"], table[:, :64])
+    code, stdout, stderr = run_cli("predict", out, wrong)
+    assert code == 2 and stdout == ""
+    assert "missing 'px0'" in stderr and "unknown 'extra'" in stderr
+    # Without a header the columns are taken by position.
+    positional = write_csv(tmp_path / "positional.csv", names, table[:, :64])
+    positional.write_text(positional.read_text().split("\n", 1)[1])
+    assert run_cli("predict", out, positional)[1] == in_order
+
+
 def test_explain_lists_operations_and_shows_one():
     code, stdout, _ = run_cli("explain")
     assert code == 0

@@ -230,7 +230,8 @@ def build_parser() -> Parser:
         "predict",
         help="write predicted classes and probabilities as CSV",
         description="Predict the class of each row of INPUT (.npz with an X array, or a "
-        "numeric .csv; a column named like the run's target is ignored).",
+        "numeric .csv; a column named like the run's target is ignored). A model trained on "
+        "a .csv takes the columns of a CSV with a header by name, in any order.",
         allow_abbrev=False,
     )
     predict.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT")

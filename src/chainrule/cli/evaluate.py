@@ -199,6 +199,9 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
     else:
         target = target or config.get("target", "label")
         X_raw, y = inputs.load_for_eval(data, target)
+        columns = inputs.csv_feature_names(data, target)
+        if columns is not None and meta.get("feature_names") is not None:
+            X_raw = X_raw[:, inputs.column_order(columns, meta["feature_names"], data)]
         X = _prepare(X_raw, preprocess, spec, data)
         where = data
     num_classes = spec["num_classes"]
@@ -213,8 +216,12 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
     return 0
 
 
-def _read_csv_features(path: Path, target: str) -> np.ndarray:
-    """Numeric rows of a CSV, with an optional header; a ``target`` column is dropped."""
+def _read_csv_features(path: Path, target: str, names: list[str] | None) -> np.ndarray:
+    """Numeric rows of a CSV, with an optional header; a ``target`` column is dropped.
+
+    With a header and the feature ``names`` the model was trained on, columns are taken
+    by name in training order; otherwise by position.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -227,16 +234,23 @@ def _read_csv_features(path: Path, target: str) -> np.ndarray:
         [float(c) for c in rows[0]]
     except ValueError:
         header, rows = [c.strip() for c in rows[0]], rows[1:]
-    drop = header.index(target) if header is not None and target in header else None
     width = len(header) if header is not None else len(rows[0])
+    if header is None:
+        keep = list(range(width))
+    else:
+        features = [i for i, name in enumerate(header) if name != target]
+        keep = features
+        if names is not None:
+            order = inputs.column_order([header[i] for i in features], names, str(path))
+            keep = [features[j] for j in order]
     values = []
     for number, row in enumerate(rows, start=2 if header is not None else 1):
         if len(row) != width:
             raise DataError(f"{path}: line {number} has {len(row)} fields, expected {width}")
         try:
-            values.append([float(c) for i, c in enumerate(row) if i != drop])
+            values.append([float(row[i]) for i in keep])
         except ValueError:
-            bad = next(c for i, c in enumerate(row) if i != drop and not _is_float(c))
+            bad = next(row[i] for i in keep if not _is_float(row[i]))
             raise DataError(
                 f"{path}: line {number}: non-numeric value {bad.strip()!r}; features must be "
                 "numbers"
@@ -257,15 +271,18 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def read_features(path_text: str, target: str) -> np.ndarray:
-    """Load the inputs to predict: an .npz with an ``X`` array, or a numeric .csv."""
+def read_features(path_text: str, target: str, names: list[str] | None = None) -> np.ndarray:
+    """Load the inputs to predict: an .npz with an ``X`` array, or a numeric .csv.
+
+    ``names``: the CSV feature columns the model was trained on, if it was trained on a CSV.
+    """
     path = Path(path_text)
     if not path.is_file():
         raise DataError(f"{path}: no such file; predict takes an .npz (array X) or a .csv")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return _read_csv_features(path, target)
+            return _read_csv_features(path, target, names)
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
                 if "X" not in archive.files:
@@ -300,7 +317,7 @@ def run_predict(source: str, input_path: str, out: str | None, batch_size: int) 
     model, preprocess, meta = load_model(path)
     spec = meta["model_spec"]
     X = _prepare(
-        read_features(input_path, meta["config"].get("target", "label")),
+        read_features(input_path, meta["config"].get("target", "label"), meta.get("feature_names")),
         preprocess,
         spec,
         input_path,

@@ -8,6 +8,8 @@ as one ``error:`` line with exit status 2.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import math
 from dataclasses import dataclass
@@ -59,6 +61,53 @@ def load_source(data: str, target: str = "label") -> dict[str, tuple[np.ndarray,
         f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; use a .csv (with "
         "--target), a .npz (arrays X and y) or a directory of IDX files"
     )
+
+
+def csv_feature_names(data: str, target: str) -> list[str] | None:
+    """The feature column names of a ``.csv`` ``--data`` (header order, target left out).
+
+    None for every other kind of data. Called after the file has loaded, so its header is
+    known to be valid.
+    """
+    path = Path(data)
+    if data == "digits" or path.suffix.lower() != ".csv":
+        return None
+    with path.open("rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f), [])
+    return [name.strip() for name in header if name.strip() != target]
+
+
+def column_order(columns: list[str], names: list[str], where: str) -> list[int]:
+    """Indices into ``columns`` (a file's feature columns) that give the features ``names``.
+
+    A model trained on a CSV takes its features in the training file's column order; an
+    input file may order its columns differently, but must have exactly those columns.
+    """
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        raise DataError(f"{where}: duplicate column names {', '.join(map(repr, duplicates))}")
+    missing = [n for n in names if n not in columns]
+    unknown = [c for c in columns if c not in names]
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"missing {_shown(missing)}")
+        if unknown:
+            problems.append(f"unknown {_shown(unknown)}")
+        raise DataError(
+            f"{where}: columns do not match the model's features ({'; '.join(problems)}); "
+            f"it was trained on the columns {_shown(names)} (any order)"
+        )
+    return [columns.index(n) for n in names]
+
+
+def _shown(names: list[str], limit: int = 8) -> str:
+    """Quote up to ``limit`` column names for an error message."""
+    quoted = ", ".join(repr(n) for n in names[:limit])
+    return quoted + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def fingerprint(source: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
@@ -116,6 +165,7 @@ class Prepared:
     num_classes: int
     preprocess: Standardize
     fingerprint: str
+    feature_names: list[str] | None = None  # a CSV's feature columns, in training order
 
 
 def load_splits(config: dict) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
@@ -176,7 +226,8 @@ def prepare(config: dict) -> Prepared:
     ready = {
         name: (to_model_input(X, preprocess, shape, dtype), y) for name, (X, y) in splits.items()
     }
-    return Prepared(ready, shape, num_classes, preprocess, digest)
+    names = csv_feature_names(config["data"], config["target"])
+    return Prepared(ready, shape, num_classes, preprocess, digest, names)
 
 
 def load_for_eval(data: str, target: str) -> tuple[np.ndarray, np.ndarray]:

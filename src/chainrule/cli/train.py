@@ -258,6 +258,7 @@ class Run:
             "model_spec": self.spec,
             "preprocess": {"standardize": self.prepared.preprocess.state()},
             "data_fingerprint": self.prepared.fingerprint,
+            "feature_names": self.prepared.feature_names,
             "epoch": self.progress.epoch,
         }
 
