@@ -92,6 +92,16 @@ USAGE_CASES = [
         ["0..K-1", "from 1 to 3", "subtract 1"],
     ),
     (
+        "labels-huge",
+        lambda t: ["--data", npz(t, TABULAR[:50], np.array([0] * 49 + [10**9]))],
+        ["1000000000", "remap", "0..K-1"],
+    ),
+    (
+        "labels-sparse",
+        lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 2 * 40)],
+        ["41 classes", "2 distinct labels", "remap"],
+    ),
+    (
         "labels-fractional",
         lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 3 + 0.5)],
         ["integers"],

@@ -29,6 +29,8 @@ from ..data import (
 from ..data import random_split as split_indices
 
 SUFFIXES = (".csv", ".npz")
+# Most classes a run accepts; more are almost surely IDs or codes rather than class indices.
+MAX_CLASSES = 100_000
 
 
 def load_source(data: str, target: str = "label") -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -217,6 +219,16 @@ def prepare(config: dict) -> Prepared:
             "numbered 0..K-1; for 1-based labels subtract 1"
         )
     num_classes = int(labels.max()) + 1
+    present = len(np.unique(labels))
+    # Labels are class indices, so K = max + 1 output units: a stray huge label would
+    # otherwise build an enormous output layer (or exhaust memory).
+    if num_classes > min(len(labels), MAX_CLASSES) or num_classes > 10 * present:
+        raise DataError(
+            f"{where}: labels go up to {labels.max()}, which would make {num_classes} classes, "
+            f"but there are {present} distinct labels in {len(labels)} samples; labels must "
+            "be class indices 0..K-1, so remap them to 0..K-1 (e.g. with "
+            "np.unique(y, return_inverse=True))"
+        )
     check_labels(labels, num_classes)
     if num_classes < 2:
         raise DataError(f"{where}: all labels are 0; a classifier needs at least 2 classes")
