@@ -110,7 +110,7 @@ def test_results_and_metrics_agree(run):
     assert float(rows[2]["train_loss"]) < float(rows[0]["train_loss"])
 
 
-def test_config_toml_is_the_full_resolved_config(run):
+def test_config_toml_is_the_resolved_config_without_the_run_directory(run):
     out, _ = run
     config = tomllib.loads((out / "config.toml").read_text())
     assert config["epochs"] == 3
@@ -118,9 +118,9 @@ def test_config_toml_is_the_full_resolved_config(run):
     assert config["activation"] == "tanh"
     assert config["optimizer"] == "adam"
     assert config["data"] == "digits"
-    assert config["out"] == str(out)
+    assert "out" not in config  # so that rerunning the file starts a new run
     _, meta = load_checkpoint(out / "last.safetensors")
-    assert meta["config"] == config
+    assert meta["config"] == {**config, "out": str(out)}
 
 
 def test_checkpoints_carry_model_preprocessing_and_training_state(run):
@@ -172,6 +172,19 @@ def test_config_file_with_command_line_precedence(tmp_path):
     assert (config["epochs"], config["hidden"], config["activation"]) == (1, [32], "relu")
     assert config["lr"] == 0.02  # the command line wins over the file
     assert not (tmp_path / "from-config").exists()
+
+
+def test_rerunning_a_runs_config_toml_starts_a_new_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    train(Path("first"), "--epochs", 1, "--hidden", 8, "--quiet")
+    before = sorted(p.name for p in (tmp_path / "first").iterdir())
+    code, stdout, stderr = run_cli("train", "--config", "first/config.toml", "--quiet")
+    assert code == 0, stderr
+    assert sorted(p.name for p in (tmp_path / "first").iterdir()) == before
+    (rerun,) = (tmp_path / "runs").iterdir()
+    assert rerun.name.endswith("-digits-mlp")
+    assert json.loads((rerun / "results.json").read_text())["epochs"] == 1
+    assert sorted(p.name for p in rerun.iterdir()) == sorted(RUN_FILES)
 
 
 def test_overwrite_replaces_run_files_and_keeps_others(tmp_path):

@@ -1,8 +1,8 @@
 """Training options: one table drives the command line, the TOML config file and validation.
 
 Precedence is built-in defaults < ``--config FILE`` < command-line flags. The resolved
-configuration is a flat dict of plain values, written to ``config.toml`` in the run
-directory and into every checkpoint, so a run can be resumed or reproduced from it.
+configuration is a flat dict of plain values, written into every checkpoint (so a run can
+be resumed) and, without its run directory, to ``config.toml`` (so it can be rerun).
 """
 
 from __future__ import annotations
@@ -119,6 +119,8 @@ OPTION_BY_KEY = {option.key: option for option in OPTIONS}
 RUNTIME_KEYS = ("quiet", "overwrite")
 # Keys that name files: relative values in a config file are relative to that file.
 PATH_KEYS = ("data", "out")
+# Keys that belong to one run, not to its settings: config.toml does not record them.
+PER_RUN_KEYS = ("out",)
 
 
 # ---------------------------------------------------------------------------------------
@@ -411,9 +413,18 @@ def _toml_value(value) -> str:
 
 
 def to_toml(config: dict) -> str:
-    """Render a flat configuration as a TOML document, one ``key = value`` per option."""
-    lines = ["# chainrule training configuration (reuse with: chainrule train --config FILE)"]
+    """Render a flat configuration as a TOML document, one ``key = value`` per option.
+
+    The run directory (``out``) is left out, so rerunning the file starts a new run
+    instead of writing into (or beneath) the one it came from.
+    """
+    lines = [
+        "# chainrule training configuration (reuse with: chainrule train --config FILE)",
+        "# The run directory is not recorded: a rerun writes a new runs/<timestamp>-<name>",
+        "# (or pass --out DIR). data is an absolute path; relative paths written here are",
+        "# relative to this file.",
+    ]
     for option in OPTIONS:
-        if option.key in config:
+        if option.key in config and option.key not in PER_RUN_KEYS:
             lines.append(f"{option.key} = {_toml_value(config[option.key])}")
     return "\n".join(lines) + "\n"
