@@ -130,6 +130,9 @@ USAGE_CASES = [
     ("nan-lr", lambda t: ["--lr", "nan"], ["--lr must be finite"]),
     ("zero-epochs", lambda t: ["--epochs", "0"], ["--epochs must be >= 1"]),
     ("val-fraction-one", lambda t: ["--val-fraction", "1"], ["--val-fraction must be"]),
+    ("name-nested", lambda t: ["--name", "a/b"], ["--name 'a/b'", "--out DIR"]),
+    ("name-escapes", lambda t: ["--name", "../../x"], ["--name '../../x'", "'..'"]),
+    ("name-backslash", lambda t: ["--name", "a\\b"], ["--name", "'\\'"]),
     (
         "config-missing",
         lambda t: ["--config", t / "run.toml"],
@@ -169,6 +172,17 @@ def test_bad_usage_or_data_exits_2_with_one_error_line(tmp_path, make_args, frag
     assert_one_error_line(stderr, *fragments)
     assert stdout == ""
     assert not out.exists()  # nothing is written before the input has been checked
+
+
+def test_run_name_cannot_leave_the_runs_directory(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, stdout, stderr = run_cli("train", "--name", "../../escaped", "--epochs", 1, "--quiet")
+    assert code == 2
+    assert_one_error_line(stderr, "--name", "'..'")
+    assert stdout == ""
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["work"]
 
 
 def test_existing_output_directory_is_refused_without_overwrite(tmp_path):

@@ -372,7 +372,17 @@ def resolve(args: dict) -> tuple[dict, dict]:
         config[key] = check_value(OPTION_BY_KEY[key], value, OPTION_BY_KEY[key].flag)
     if config["data"] != "digits":
         config["data"] = str(Path(config["data"]).expanduser().absolute())
+    check_name(config["name"])
     return config, runtime
+
+
+def check_name(name: str) -> None:
+    """Refuse a run name that is not a single plain directory name (it goes under runs/)."""
+    if any(bad in name for bad in ("/", "\\", "..", "\0")):
+        raise UsageError(
+            f"--name {name!r}: a run name becomes part of one directory name under runs/, so "
+            "it cannot contain '/', '\\', '..' or NUL; use --out DIR to choose the directory"
+        )
 
 
 def from_saved(saved: dict, where: str) -> dict:
