@@ -320,6 +320,20 @@ EVAL_CASES = [
         ["no array named 'X'"],
     ),
     (
+        "predict-npz-not-zip",
+        lambda t, run: ["predict", run, write(t, "in.npz", "not an archive\n")],
+        ["in.npz", "not an .npz archive (no zip signature)", "np.savez"],
+    ),
+    (
+        "predict-npy-as-npz",
+        lambda t, run: [
+            "predict",
+            run,
+            (np.save(t / "a.npy", TABULAR), (t / "a.npy").rename(t / "a.npz"))[1],
+        ],
+        ["a.npz", "single-array .npy"],
+    ),
+    (
         "predict-non-numeric-csv",
         lambda t, run: ["predict", run, write(t, "in.csv", "a,b\n1,2\n3,oops\n")],
         ["line 3", "'oops'"],

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -271,6 +273,19 @@ def _is_float(text: str) -> bool:
     return True
 
 
+def _check_npz_signature(path: Path) -> None:
+    """Refuse a file that is not a zip archive before NumPy tries (and fails) other formats."""
+    with path.open("rb") as f:
+        head = f.read(6)
+    if head.startswith(b"\x93NUMPY"):
+        raise DataError(
+            f"{path}: is a single-array .npy file, not an .npz archive; "
+            "save with np.savez(path, X=features)"
+        )
+    if not head.startswith(b"PK"):
+        raise DataError(f"{path}: not an .npz archive (no zip signature); save with np.savez")
+
+
 def read_features(path_text: str, target: str, names: list[str] | None = None) -> np.ndarray:
     """Load the inputs to predict: an .npz with an ``X`` array, or a numeric .csv.
 
@@ -284,6 +299,7 @@ def read_features(path_text: str, target: str, names: list[str] | None = None) -
         if suffix == ".csv":
             return _read_csv_features(path, target, names)
         if suffix == ".npz":
+            _check_npz_signature(path)
             with np.load(path, allow_pickle=False) as archive:
                 if "X" not in archive.files:
                     raise DataError(
@@ -295,7 +311,7 @@ def read_features(path_text: str, target: str, names: list[str] | None = None) -
             raise DataError(f"{path}: unsupported file type {suffix!r}; use .npz or .csv")
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         if isinstance(exc, DataError):
             raise
         raise DataError(f"{path}: unreadable: {exc}") from None
