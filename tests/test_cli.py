@@ -526,3 +526,4 @@ def test_help_and_version_exit_zero():
     assert code == 0 and stdout.startswith("chainrule ")
     code, stdout, _ = run_cli("train", "--help")
     assert code == 0 and "--val-fraction" in stdout and "--resume" in stdout
+    assert "OPENBLAS_NUM_THREADS" in " ".join(stdout.split())  # what bit-identical assumes

@@ -167,7 +167,9 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="continue a run from its last checkpoint (optionally to a new --epochs)",
+        help="continue a run from its last checkpoint (optionally to a new --epochs); the "
+        "result is bit-identical to an uninterrupted run when both use the same BLAS thread "
+        "count (e.g. OPENBLAS_NUM_THREADS), as threaded reductions can differ in the last bits",
     )
     parser.add_argument(
         "--quiet",

@@ -8,7 +8,8 @@ at any moment leaves its last completed checkpoint loadable.
 Resuming is exact: the batch order of epoch e is a pure function of (seed, e), and a
 checkpoint holds the weights, the optimizer and scheduler states, the dropout generator
 and the position inside the epoch, so an interrupted and resumed run ends with the same
-bits as an uninterrupted one.
+bits as an uninterrupted one - given the same BLAS thread count (OPENBLAS_NUM_THREADS and
+the like), since multi-threaded BLAS reductions may round differently in the last bits.
 """
 
 from __future__ import annotations
