@@ -28,7 +28,6 @@ from ..data import (
 )
 from ..data import random_split as split_indices
 
-SUFFIXES = (".csv", ".npz")
 # Most classes a run accepts; more are almost surely IDs or codes rather than class indices.
 MAX_CLASSES = 100_000
 
