@@ -71,14 +71,111 @@ def elu(x, alpha=1.0):
 
 
 # ------------------------------------------------------------------ erf, gelu
-_erf_ufunc = np.frompyfunc(math.erf, 1, 1)
+# erf is evaluated with the rational Chebyshev approximations of W. J. Cody,
+# "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969),
+# 631-638, with the coefficients as published in his SPECFUN package (erf, 1990 revision):
+#   |x| <= 1/2:     erf(x)  = x P1(x^2) / Q1(x^2)
+#   1/2 < x <= 4:   erfc(x) = e^{-x^2} P2(x) / Q2(x)
+#   x > 4:          erfc(x) = e^{-x^2} / x (1/sqrt(pi) - z P3(z) / Q3(z)),  z = 1/x^2
+# and erf = 1 - erfc for x > 1/2. Each table below holds one approximation as rows of
+# (numerator, denominator) coefficients, highest power first; the denominators are monic.
+def _coefficient_pairs(numerator, denominator):
+    return np.array([numerator, (1.0, *denominator)]).T.reshape(-1, 2, 1)
+
+
+_ERF_P1Q1 = _coefficient_pairs(
+    (1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02,
+     3.77485237685302021e02, 3.20937758913846947e03),
+    (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+     2.84423683343917062e03),
+)
+_ERFC_P2Q2 = _coefficient_pairs(
+    (2.15311535474403846e-8, 5.64188496988670089e-1, 8.88314979438837594e00,
+     6.61191906371416295e01, 2.98635138197400131e02, 8.81952221241769090e02,
+     1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03),
+    (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+     1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+     3.43936767414372164e03, 1.23033935480374942e03),
+)
+_ERFC_P3Q3 = _coefficient_pairs(
+    (1.63153871373020978e-2, 3.05326634961232344e-1, 3.60344899949804439e-1,
+     1.25781726111229246e-1, 1.60837851487422766e-2, 6.58749161529837803e-4),
+    (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+     6.05183413124413191e-2, 2.33520497626869185e-3),
+)
+_ONE_OVER_SQRT_PI = 0.56418958354775628695
+# erfc(6) < 2^-54, so 1 - erfc(x) rounds to exactly 1 in float64 for every x >= 6: the
+# erfc branches see |x| clipped to [1/2, 6], which also keeps inf and huge x finite.
+_ERF_SATURATES = 6.0
+# Elements per pass. The ~50 array operations of one pass then work on arrays that stay
+# in cache and are reused, instead of streaming (and reallocating) full-size temporaries;
+# on 256x1024 elements this runs about 2.5x faster than a single whole-array pass.
+_ERF_BLOCK = 16384
+
+
+def _rational(t, pairs, work, out):
+    """out = P(t) / Q(t), both polynomials advanced together by Horner's rule in work."""
+    np.multiply(pairs[0], t, out=work)
+    for c in pairs[1:-1]:
+        work += c
+        work *= t
+    work += pairs[-1]
+    np.divide(work[0], work[1], out=out)
+
+
+def _erf_block(x, out, y, s, r, work):
+    """out = erf(x) for one float64 block; y, s, r, work are scratch of x's length."""
+    np.abs(x, out=y)
+    # Near zero: erf(x) = x P1(x^2)/Q1(x^2), evaluated at |x| clipped to 1/2 (the other
+    # elements take the erfc branch). A single rounding of x times a ratio near 2/sqrt(pi)
+    # keeps tiny and subnormal x from underflowing, and gives erf(-0.0) = -0.0.
+    np.minimum(y, 0.5, out=s)
+    np.multiply(s, s, out=r)
+    _rational(r, _ERF_P1Q1, work, out)
+    np.copysign(s, x, out=s)
+    out *= s
+    # Away from zero: erf(|x|) = 1 - erfc(|x|).
+    np.clip(y, 0.5, 4.0, out=s)
+    _rational(s, _ERFC_P2Q2, work, r)
+    tail = y > 4.0
+    if tail.any():
+        z = np.clip(y, 4.0, _ERF_SATURATES)
+        zz = 1 / (z * z)
+        _rational(zz, _ERFC_P3Q3, work, s)
+        r = np.where(tail, (_ONE_OVER_SQRT_PI - zz * s) / z, r)
+    # e^{-x^2} is taken directly: the rounding of x^2 perturbs erfc(x) by about
+    # x^2 erfc(x) eps < 0.2 eps absolutely, under half an ulp of erf(x) >= 0.52.
+    np.clip(y, 0.5, _ERF_SATURATES, out=s)
+    s *= s
+    np.negative(s, out=s)
+    np.exp(s, out=s)
+    r *= s
+    np.subtract(1.0, r, out=r)
+    np.copysign(r, x, out=r)
+    # Select by arithmetic (both branches are finite, so one term is an exact +-0):
+    # a where() on a data-dependent mask is several times slower.
+    np.less_equal(y, 0.5, out=s)
+    out *= s
+    np.greater(y, 0.5, out=s)
+    r *= s
+    out += r  # NaN: both comparisons are false and both terms stay NaN
 
 
 def _erf_fwd(x):
+    """erf(x) = 2/sqrt(pi) int_0^x e^{-t^2} dt, elementwise; computed in float64."""
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    # The object ufunc returns a bare Python float for 0-d input: convert via asarray.
-    return np.asarray(_erf_ufunc(x), dtype=dtype)
+    flat = x.reshape(-1)
+    out = np.empty(flat.size, np.float64)
+    n = min(flat.size, _ERF_BLOCK)
+    y, s, r = np.empty(n), np.empty(n), np.empty(n)
+    work = np.empty((2, n))
+    for start in range(0, flat.size, _ERF_BLOCK):
+        stop = min(start + _ERF_BLOCK, flat.size)
+        m = stop - start
+        _erf_block(flat[start:stop].astype(np.float64, copy=False), out[start:stop],
+                   y[:m], s[:m], r[:m], work[:, :m])
+    return out.reshape(x.shape).astype(dtype, copy=False)
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
