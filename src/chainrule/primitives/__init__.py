@@ -84,8 +84,8 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import dot, einsum, matmul
 from .layers import col2im, im2col, linear
+from .linalg import dot, einsum, matmul
 from .reductions import (
     argmax,
     argmin,
