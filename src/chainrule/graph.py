@@ -574,6 +574,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                     gi = rule(g, ans, *vals, **kw)
                 elif len(vals) == 1:
                     gi = rule(g, ans, vals[0])
+                elif len(vals) == 2:
+                    gi = rule(g, ans, vals[0], vals[1])
                 else:
                     gi = rule(g, ans, *vals)
                 shape = a.data.shape
