@@ -102,6 +102,19 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, modes=("rev",
     return True
 
 
+def _directions(x, rng):
+    """(element index, unit vector) for each element of a small input; (None, random
+    direction) a few times for a large one."""
+    if x.size <= _ELEMENTWISE_LIMIT:
+        for idx in np.ndindex(x.shape):
+            u = np.zeros(x.shape)
+            u[idx] = 1.0
+            yield idx, u
+    else:
+        for _ in range(_DIRECTIONS):
+            yield None, rng.standard_normal(x.shape)
+
+
 def _check_rev(f, arrays, eps, atol, rtol, order, rng):
     weights = {"rng": rng}
     evaluate, diff = _scalar_fn(f, arrays, weights, order)
@@ -120,15 +133,8 @@ def _check_rev(f, arrays, eps, atol, rtol, order, rng):
     for k, i in enumerate(diff):
         a = np.zeros(arrays[i].shape) if analytic[k] is None else np.asarray(analytic[k].data)
         x = arrays[i]
-        if x.size <= _ELEMENTWISE_LIMIT:
-            directions = [(idx, None) for idx in np.ndindex(x.shape)]
-        else:
-            directions = [(None, rng.standard_normal(x.shape)) for _ in range(_DIRECTIONS)]
         worst = None
-        for idx, u in directions:
-            if u is None:
-                u = np.zeros(x.shape)
-                u[idx] = 1.0
+        for idx, u in _directions(x, rng):
             plus = [v if j != i else x + eps * u for j, v in enumerate(arrays)]
             minus = [v if j != i else x - eps * u for j, v in enumerate(arrays)]
             numeric = (value(plus) - value(minus)) / (2 * eps)
@@ -177,15 +183,8 @@ def _check_fwd(f, arrays, eps, atol, rtol, order, rng):
             out = derivative(xi if order == 2 else Tensor(xi))
             return np.asarray(out.data if isinstance(out, graph.TensorBase) else out)
 
-        if x.size <= _ELEMENTWISE_LIMIT:
-            directions = [(idx, None) for idx in np.ndindex(x.shape)]
-        else:
-            directions = [(None, rng.standard_normal(x.shape)) for _ in range(_DIRECTIONS)]
         worst = None
-        for idx, u in directions:
-            if u is None:
-                u = np.zeros(x.shape)
-                u[idx] = 1.0
+        for idx, u in _directions(x, rng):
             got = np.asarray(jvp(derivative, (x,), (u,))[1], dtype=np.float64)
             numeric = (value(x + eps * u) - value(x - eps * u)) / (2 * eps)
             got = np.broadcast_to(got, numeric.shape)
