@@ -268,7 +268,8 @@ class Primitive:
         for a in args:
             if isinstance(a, TensorBase):
                 return _apply(self, args, kw)
-        return self.fwd(*args, **kw)
+        # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
+        return self.fwd(*args, **kw) if kw else self.fwd(*args)
 
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
@@ -535,6 +536,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     # inside the rules: a strong zero may rightly replace an intermediate 0 * inf.
     _anomaly_hook = None
     heappop, heappush = heapq.heappop, heapq.heappush
+    # Per-node bookkeeping beyond the rules is needed only for inputs= or retain_grad().
+    watching = wanted is not None or _any_retained
     try:
         while heap:
             node = heappop(heap)[1]
@@ -542,11 +545,12 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
             args = node._args
             if args is None:
                 raise _freed(node)
-            if wanted is not None:
-                if node in wanted:
-                    results[wanted[node]] = _as_grad_tensor(g, node, create_graph, handed)
-            elif _any_retained and node._retain:
-                _accumulate_leaf(node, g, create_graph, handed)
+            if watching:
+                if wanted is not None:
+                    if node in wanted:
+                        results[wanted[node]] = _as_grad_tensor(g, node, create_graph, handed)
+                elif node._retain:
+                    _accumulate_leaf(node, g, create_graph, handed)
             if node._versions != _inplace_clock:
                 _check_unmodified(node)
             prim = node._prim
@@ -594,9 +598,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                     else:
                         grads[a] = prev + gi
             if not retain_graph:
+                # Dropping the inputs frees the graph (and marks the node as freed).
                 node._args = None
                 node._vals = None
-                node._kw = None
     finally:
         _grad_enabled = prev_mode
         _anomaly_hook = prev_hook
