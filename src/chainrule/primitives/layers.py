@@ -20,10 +20,20 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..graph import primitive
 from .shape import broadcast_to, reshape, swapaxes
 
-
 # ------------------------------------------------------------------------ linear
+# Up to this many rows, x W^T is computed as (W x^T)^T: OpenBLAS multiplies a
+# transposed right operand 15-40% slower than a transposed left one at the sizes of
+# small-batch layers (benchmarks/nn_path.py); the result is a transposed (F-ordered)
+# view, which later elementwise ops and products take as they are. From this size on
+# the two orders cost the same and the C-ordered product is kept.
+_SMALL_BATCH = 256
+
+
 def _linear_fwd(x, w, b):
-    out = np.matmul(x, w.T)
+    if np.ndim(x) == 2 and len(x) <= _SMALL_BATCH:
+        out = np.matmul(w, x.T).T
+    else:
+        out = np.matmul(x, w.T)
     out += b
     return out
 
