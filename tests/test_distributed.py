@@ -53,8 +53,13 @@ def mpiexec():
 
 def run_ranks(script, *args, ranks=2, cwd=None):
     """Run ``script`` on ``ranks`` MPI ranks; kill the whole launch if it outlives TIMEOUT."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     command = [mpiexec(), "-n", str(ranks), sys.executable, str(SCRIPTS / script), *map(str, args)]
+    return _launch(command, cwd, f"{script} {args} on {ranks} ranks")
+
+
+def _launch(command, cwd, what):
+    """Run an mpiexec command line; return (status, stdout, stderr), failing on a hang."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     # A session of its own, so a timeout can kill mpiexec, its proxies and every rank.
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, cwd=cwd, start_new_session=True)
@@ -63,7 +68,7 @@ def run_ranks(script, *args, ranks=2, cwd=None):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-        pytest.fail(f"{script} {args} on {ranks} ranks hung for {TIMEOUT}s:\n{out}\n{err}")
+        pytest.fail(f"{what} hung for {TIMEOUT}s:\n{out}\n{err}")
     return proc.returncode, out, err
 
 
@@ -300,18 +305,9 @@ TRAIN = ["--epochs", "3", "--hidden", "24", "--batch-size", "37", "--seed", "3"]
 
 def run_cli(*args, ranks=2, cwd):
     """``mpiexec -n ranks python -m chainrule train --distributed ...`` in ``cwd``."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     command = [mpiexec(), "-n", str(ranks), sys.executable, "-m", "chainrule", "train",
                "--distributed", *args]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=cwd, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"{command} hung for {TIMEOUT}s:\n{out}\n{err}")
-    return proc.returncode, out, err
+    return _launch(command, cwd, str(command))
 
 
 def weights(run_dir):
