@@ -560,3 +560,63 @@ def test_mT_needs_two_dimensions_and_swapaxes_checks_its_axes():
         _ = cr.tensor([1.0, 2.0]).mT
     with pytest.raises(np.exceptions.AxisError):
         cr.swapaxes(cr.tensor([1.0, 2.0]), 0, 3)
+
+
+@pytest.fixture
+def saving_primitive():
+    """A test-only primitive whose forward keeps a value for its first-order VJP."""
+    name = next(_unique_names)
+    while name in graph.REGISTRY:
+        name = next(_unique_names)
+    seen = []
+
+    def fwd(x):
+        c = np.cos(x)
+        return np.sin(x), c
+
+    def vjp(g, ans, x, saved=None):
+        seen.append(saved)
+        return g * (cr.cos(x) if saved is None else saved)
+
+    p = graph.primitive(name, fwd, saves=True).defvjp(vjp)
+    yield p, seen
+    del graph.REGISTRY[name]
+
+
+def test_a_saving_primitive_hands_its_saved_value_to_first_order_rules(saving_primitive):
+    p, seen = saving_primitive
+    x0 = np.array([0.3, -1.2, 2.0])
+    x = cr.tensor(x0, requires_grad=True)
+    y = p(x)
+    assert isinstance(y, cr.Tensor)
+    np.testing.assert_array_equal(y.data, np.sin(x0))
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_array_equal(seen[-1], np.cos(x0))
+    np.testing.assert_array_equal(x.grad.data, np.cos(x0))
+    # a second pass through the retained graph sees the same saved value
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 2 * np.cos(x0))
+    assert y._saved is None  # released with the graph
+    # on plain arrays the primitive is just its forward's output
+    np.testing.assert_array_equal(p(x0), np.sin(x0))
+
+
+def test_a_saving_primitive_recomputes_under_create_graph(saving_primitive):
+    p, seen = saving_primitive
+    x0 = np.array([0.3, -1.2, 2.0])
+    x = cr.tensor(x0, requires_grad=True)
+    y = p(x)
+    (gx,) = graph.backward(y.sum(), create_graph=True, inputs=[x])
+    assert seen[-1] is None  # tensors in, so the rule is recorded for higher orders
+    gx.sum().backward()
+    np.testing.assert_allclose(gx.data, np.cos(x0), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, -np.sin(x0), rtol=1e-12)
+
+
+def test_nothing_is_saved_when_nothing_is_recorded(saving_primitive):
+    p, _ = saving_primitive
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with cr.no_grad():
+        y = p(x)
+    assert y._saved is None and y._prim is None
+    assert p(cr.tensor([1.0, 2.0]))._saved is None

@@ -319,3 +319,42 @@ def test_bad_reduction_or_smoothing_or_shapes_are_clear_errors(logits, labels):
         cr.binary_cross_entropy_with_logits(cr.tensor(logits), logits[0])
     with pytest.raises(ValueError, match="nll_loss: log_probs must have a class axis"):
         cr.nll_loss(cr.tensor(1.0), np.array(0))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape, axis", [((40, 7), 1), ((40, 7), -1), ((3, 6, 20), 1),
+                                         ((20, 3, 6), -1), ((6,), 0)])
+def test_fused_cross_entropy_saved_softmax_gives_the_recomputed_gradient(shape, axis, smoothing):
+    # First-order backward uses the softmax the forward kept; create_graph=True recomputes
+    # it with differentiable operations. Both must give softmax(x) - t (times 1/batch).
+    rng = np.random.default_rng(31)
+    x0 = rng.standard_normal(shape) * 3
+    ax = axis % len(shape)
+    k = shape[ax]
+    target = rng.integers(0, k, shape[:ax] + shape[ax + 1:])
+    x1 = cr.tensor(x0, requires_grad=True)
+    cr.cross_entropy(x1, target, axis=axis, label_smoothing=smoothing).backward()
+    x2 = cr.tensor(x0, requires_grad=True)
+    loss = cr.cross_entropy(x2, target, axis=axis, label_smoothing=smoothing)
+    (g2,) = cr.graph.backward(loss, create_graph=True, inputs=[x2])
+    t = np.eye(k)[target]
+    t = np.moveaxis(t, -1, ax) * (1 - smoothing) + smoothing / k
+    p = np.exp(np_log_softmax(x0, axis=ax))
+    expected = (p - t) / max(target.size, 1)
+    np.testing.assert_allclose(x1.grad.data, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g2.data, expected, rtol=1e-12, atol=1e-15)
+    values = -(t * np_log_softmax(x0, axis=ax)).sum(axis=ax).mean()
+    np.testing.assert_allclose(loss.data, values, rtol=1e-12)
+
+
+def test_fused_cross_entropy_with_masked_classes_and_an_impossible_target():
+    # -inf logits are masks: a masked non-target class gets probability and gradient 0;
+    # a masked target makes that sample's loss +inf.
+    x0 = np.tile(np.array([[1.0, -np.inf, 0.5, 2.0]]), (20, 1))
+    x = cr.tensor(x0, requires_grad=True)
+    loss = cr.cross_entropy(x, np.zeros(20, dtype=int), reduction="none")
+    assert np.isfinite(loss.data).all()
+    loss.sum().backward()
+    assert (x.grad.data[:, 1] == 0).all() and np.isfinite(x.grad.data).all()
+    bad = cr.cross_entropy(cr.tensor(x0), np.ones(20, dtype=int), reduction="none")
+    assert np.isposinf(bad.data).all()

@@ -454,3 +454,79 @@ def test_clip_grad_norm_and_value():
     b.grad = cr.tensor(np.array([-3, 0.5, 9], np.float32))
     optim.clip_grad_value_([b], 1.0)
     assert np.array_equal(b.grad.data, np.array([-1, 0.5, 1], np.float32))
+
+
+# --------------------------------------------------- Adam's flat (whole-group) path
+def _adam_pair(make, seed=3, dtype=np.float32):
+    """Two copies of three parameters: one optimizer over all (the flat path), and one
+    optimizer per parameter (the per-parameter path)."""
+    rng = np.random.default_rng(seed)
+    shapes = [(4, 3), (3,), (2, 2, 2)]
+    init = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    together = [cr.tensor(a.copy(), requires_grad=True) for a in init]
+    alone = [cr.tensor(a.copy(), requires_grad=True) for a in init]
+    return rng, together, make(together), alone, [make([p]) for p in alone]
+
+
+def _give_grads(rng, *param_lists, skip=None):
+    for i, ps in enumerate(zip(*param_lists)):
+        g = rng.standard_normal(ps[0].shape).astype(ps[0].data.dtype)
+        for p in ps:
+            p.grad = None if i == skip else cr.tensor(g.copy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.Adam(ps, lr=0.01),
+    lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1, betas=(0.8, 0.99)),
+    lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+])
+def test_adam_over_a_group_equals_adam_per_parameter_to_the_bit(make):
+    rng, together, opt, alone, opts = _adam_pair(make)
+    for step in range(6):
+        # step 3 leaves one gradient out: that step (and, with unequal step counts, the
+        # later ones) runs per parameter, and must still agree
+        _give_grads(rng, together, alone, skip=1 if step == 3 else None)
+        opt.step()
+        for o in opts:
+            o.step()
+        for a, b in zip(together, alone):
+            np.testing.assert_array_equal(a.data, b.data)
+            assert a.data.dtype == np.float32
+        if step == 0:  # the group's moments live in one flat buffer
+            bases = {opt.state[p]["exp_avg"].base.ctypes.data for p in together}
+            assert len(bases) == 1
+    for a, b, o in zip(together, alone, opts):
+        for k, v in o.state[b].items():
+            np.testing.assert_array_equal(opt.state[a][k], v)
+
+
+def test_adam_over_a_group_resumes_bit_exactly_from_a_state_dict():
+    make = lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.01)  # noqa: E731
+    rng, together, opt, alone, _ = _adam_pair(make)
+    for _ in range(3):
+        _give_grads(rng, together)
+        opt.step()
+    saved = opt.state_dict()
+    copy = [cr.tensor(p.data.copy(), requires_grad=True) for p in together]
+    resumed = make(copy)
+    resumed.load_state_dict(json.loads(json.dumps({"param_groups": saved["param_groups"]}))
+                            | {"state": saved["state"]})
+    for _ in range(3):
+        _give_grads(rng, together, copy)
+        opt.step()
+        resumed.step()
+    for a, b in zip(together, copy):
+        np.testing.assert_array_equal(a.data, b.data)
+    # a state dict taken earlier is a copy, unchanged by later steps
+    assert int(saved["state"]["0"]["step"]) == 3
+
+
+def test_adam_over_a_group_marks_its_parameters_modified():
+    ps = [cr.tensor(np.ones(3), requires_grad=True), cr.tensor(np.ones(2), requires_grad=True)]
+    opt = optim.Adam(ps, lr=0.1)
+    y = (ps[0] * ps[0]).sum() + (ps[1] * ps[1]).sum()
+    for p in ps:
+        p.grad = cr.tensor(np.ones(p.shape))
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()

@@ -785,3 +785,37 @@ def test_every_engine_primitive_has_a_gradient_check():
     # Every primitive importable from chainrule today is among them.
     for name in ["add", "matmul", "getitem", "softmax", "log_softmax", "cumsum", "pad", "erf"]:
         assert name in differentiable
+
+
+@SETTINGS
+@given(
+    rows=st.lists(st.integers(1, 40), min_size=1, max_size=3),
+    k=st.integers(1, 70),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    keepdims=st.booleans(),
+    seed=seeds,
+)
+def test_short_row_reductions_agree_with_numpy(rows, k, dtype, keepdims, seed):
+    # reductions.reduce_last reduces short last axes through a transposed copy; max and
+    # min must be exact, sums equal to rounding (a different summation order).
+    x = np.random.default_rng(seed).standard_normal((*rows, k)).astype(dtype)
+    if x.size > 3:
+        x.flat[3] = np.nan if seed % 3 == 0 else x.flat[3]
+    for axis in (-1, x.ndim - 1):
+        for ufunc, ref in ((np.maximum, np.max), (np.minimum, np.min)):
+            got = reductions.reduce_last(ufunc, x, axis, keepdims)
+            np.testing.assert_array_equal(got, ref(x, axis=axis, keepdims=keepdims))
+        got = reductions.reduce_last(np.add, x, axis, keepdims)
+        want = np.sum(x, axis=axis, keepdims=keepdims)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        bound = k * np.finfo(dtype).eps * np.abs(x).sum(axis=axis, keepdims=keepdims)
+        ok = (np.abs(got - want) <= bound) | (np.isnan(got) & np.isnan(want))
+        assert ok.all(), (got, want)
+    # the public reductions go through it and keep NumPy's values and shapes
+    np.testing.assert_array_equal(cr.max(cr.tensor(x), axis=-1).data, np.max(x, axis=-1))
+    np.testing.assert_array_equal(cr.sum(cr.tensor(x), axis=-1).data,
+                                  reductions.reduce_last(np.add, x, -1, keepdims=False))
+    # a non-contiguous input takes NumPy's own path
+    t = x.swapaxes(0, -1)
+    np.testing.assert_array_equal(reductions.reduce_last(np.maximum, t, -1),
+                                  t.max(-1, keepdims=True))

@@ -72,6 +72,8 @@ class TensorBase:
     _origin = None  # where the op was created (anomaly mode only)
     # (primitive, args, kw, in-place clock) of an unrecorded output: Primitive.provenance
     _source = None
+    # What a `saves` primitive's forward kept for its first-order VJP (Primitive.saves)
+    _saved = None
 
     __hash__ = object.__hash__
 
@@ -228,6 +230,7 @@ class Primitive:
         "strong_zero",
         "differentiable",
         "view",
+        "saves",
         "explanation",
         "doc",
     )
@@ -251,6 +254,11 @@ class Primitive:
         self.differentiable = True
         # True when the forward may return a view of its first argument's buffer.
         self.view = False
+        # True when the forward returns (output, saved): `saved` (NumPy values computed
+        # on the way, e.g. the softmax inside a fused cross-entropy) is kept on the node
+        # and handed to first-order VJP rules as the keyword ``saved``. Rules must also
+        # work with saved=None (create_graph=True, transforms), recomputing from the args.
+        self.saves = False
         self.explanation = None
         self.doc = doc or getattr(fwd, "__doc__", None)
 
@@ -269,7 +277,8 @@ class Primitive:
             if isinstance(a, TensorBase):
                 return _apply(self, args, kw)
         # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
-        return self.fwd(*args, **kw) if kw else self.fwd(*args)
+        out = self.fwd(*args, **kw) if kw else self.fwd(*args)
+        return out[0] if self.saves else out
 
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
@@ -302,17 +311,19 @@ NONDIFFERENTIABLE: dict[str, Primitive] = {}
 REGISTRY: dict[str, Primitive] = {}
 
 
-def primitive(name, fwd, doc=None, view=False):
+def primitive(name, fwd, doc=None, view=False, saves=False):
     """Create and register a differentiable primitive.
 
     ``view=True`` declares that the forward may return a view of its first argument
     (reshape, transpose, basic indexing): in-place writes through the result then count
-    as writes to that argument.
+    as writes to that argument. ``saves=True``: the forward returns ``(output, saved)``
+    and first-order VJP rules receive ``saved=`` (see Primitive.saves).
     """
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} is already registered")
     p = Primitive(name, fwd, doc)
     p.view = view
+    p.saves = saves
     REGISTRY[name] = p
     return p
 
@@ -363,11 +374,16 @@ def _apply(prim, args, kw):
         if msg.startswith(prim.name + ":"):
             raise
         raise ValueError(f"{prim.name}: {msg} (argument shapes: {_shapes(args)})") from None
+    saved = None
     if type(out) is not np.ndarray:
+        if prim.saves:
+            out, saved = out
         out = np.asarray(out)
     t = _object_new(_tensor_type)
     t.data = out
     if needs_grad and _grad_enabled and prim.differentiable:
+        if saved is not None:
+            t._saved = saved
         t.requires_grad = True
         t._prim = prim
         t._args = args
@@ -555,6 +571,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 _check_unmodified(node)
             prim = node._prim
             kw = node._kw
+            if prim.saves and not create_graph:
+                kw = {**kw, "saved": node._saved}
             if create_graph:
                 ans, vals = node, args
             else:
@@ -601,6 +619,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 # Dropping the inputs frees the graph (and marks the node as freed).
                 node._args = None
                 node._vals = None
+                if prim.saves:
+                    node._saved = None
     finally:
         _grad_enabled = prev_mode
         _anomaly_hook = prev_hook

@@ -12,7 +12,7 @@ import numpy as np
 from . import primitives as P
 from .graph import is_tensor, primitive
 from .primitives.activations import _shift
-from .primitives.reductions import log_sum_exp_shifted
+from .primitives.reductions import reduce_last
 from .stability import warn_if_probabilities
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -31,34 +31,65 @@ def _target_distribution(x, target, axis, smoothing):
     return dist
 
 
-def _pick(x, target, axis):
-    if x.ndim == 2 and axis == 1:
-        return x[np.arange(x.shape[0]), target]
-    return np.squeeze(np.take_along_axis(x, np.expand_dims(target, axis), axis), axis)
-
-
 def _softmax_nll_fwd(x, target, axis, smoothing=0.0):
-    # logsumexp(x) - sum_j q_j x_j with q = (1 - e) onehot + e / K, per sample, from the
-    # max-shifted logits (seed 4a; the shift cancels because q sums to 1).
+    """Per-sample loss, and the softmax kept for the VJP.
+
+    With z = x - max(x) (seed 4a), s = sum_j e^{z_j} and r = s - e^{z_t} the mass of the
+    other classes, the loss -log softmax(x)_t = log(s) - z_t is computed as
+    log1p(r / e^{z_t}): a confident right answer keeps its tiny loss (4e-18 at a gap of
+    40, not the 0 that log(1 + 4e-18) rounds to). Where z_t < -50 the loss is over 50 and
+    log(s) - z_t is exact enough (and e^{z_t} may underflow). A row of only -inf has
+    s = 0: its loss is +inf (the target is impossible) and its softmax 0. Label
+    smoothing e mixes in the uniform target: (1 - e) nll + e (log(s) - mean_j z_j).
+    """
     x = np.asarray(x)
     z = _shift(x, axis)
-    # log1p form: a confident right answer keeps its tiny loss (4e-18 at a gap of 40,
-    # not 0). It is >= 0, or -inf for a row of only -inf, where the loss is +inf (the
-    # target is impossible) rather than -inf - (-inf).
-    lse = np.maximum(np.squeeze(log_sum_exp_shifted(z, axis), axis), 0)
-    if not smoothing:
-        return lse - _pick(z, target, axis)
-    return lse - (1 - smoothing) * _pick(z, target, axis) - smoothing * z.mean(axis=axis)
+    e = np.exp(z)
+    s = np.maximum(reduce_last(np.add, e, axis), 1)  # >= 1 except for all -inf rows
+    p = e / s
+    if x.ndim == 2 and axis == 1:
+        rows = np.arange(x.shape[0])
+        zt = z[rows, target][:, None]
+        et = e[rows, target][:, None]
+        e[rows, target] = 0
+    else:
+        idx = np.expand_dims(target, axis)
+        zt = np.take_along_axis(z, idx, axis)
+        et = np.take_along_axis(e, idx, axis)
+        np.put_along_axis(e, idx, 0, axis)
+    rest = reduce_last(np.add, e, axis)
+    near = zt > -50
+    lse = np.log(s)
+    loss = np.where(near, np.log1p(rest / np.where(near, et, 1)), lse - zt)
+    if smoothing:
+        mean_z = reduce_last(np.add, z, axis) / z.shape[axis]
+        loss = (1 - smoothing) * loss + smoothing * (lse - mean_z)
+    return np.squeeze(loss, axis), p
+
+
+def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, saved=None):
+    # Seed 4c with v = -t, 4d: g * (softmax(x) - t) with t = (1 - e) onehot + e / K.
+    g = P.expand_dims(g, axis)
+    if saved is None:  # tensors (create_graph=True) or a transform: differentiable form
+        return g * (P.softmax(x, axis=axis) - _target_distribution(x, target, axis, smoothing))
+    d = saved * g
+    hit = (1 - smoothing) * g
+    if d.ndim == 2 and axis == 1:
+        d[np.arange(d.shape[0]), target] -= hit[:, 0]
+    else:
+        idx = np.expand_dims(target, axis)
+        np.put_along_axis(d, idx, np.take_along_axis(d, idx, axis) - hit, axis)
+    if smoothing:
+        d -= g * (smoothing / d.shape[axis])
+    return d
 
 
 # Fused log_softmax + NLL for class indices (with optional label smoothing e): the
-# training hot path. The VJP is the seed's softmax(x) - t (4c with v = -t, 4d), here with
-# the smoothed target t = (1 - e) onehot + e / K, written with the differentiable softmax
-# so that it serves higher orders too. Measured: a third of the cost of the composition
-# on a 128 x 10 batch (benchmarks/engine.py).
-softmax_nll = primitive("softmax_nll", _softmax_nll_fwd).defvjp(
-    lambda g, ans, x, target, axis, smoothing=0.0: P.expand_dims(g, axis)
-    * (P.softmax(x, axis=axis) - _target_distribution(x, target, axis, smoothing)),
+# training hot path. The forward keeps the softmax for the first-order VJP (saves=True);
+# with create_graph=True the rule is written with the differentiable softmax so that it
+# serves higher orders too. Measured on a 128 x 10 batch (benchmarks/engine.py).
+softmax_nll = primitive("softmax_nll", _softmax_nll_fwd, saves=True).defvjp(
+    _softmax_nll_vjp,
 ).defjvp(
     lambda t, ans, x, target, axis, smoothing=0.0: P.sum(
         t * (P.softmax(x, axis=axis) - _target_distribution(x, target, axis, smoothing)),

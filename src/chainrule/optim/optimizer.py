@@ -108,23 +108,32 @@ class Optimizer:
             loss = closure()
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    grad = p.grad.data
-                    if grad.shape != p.data.shape:
-                        raise ValueError(
-                            f"{type(self).__name__}: gradient of shape {grad.shape} for a "
-                            f"parameter of shape {p.data.shape}"
-                        )
-                    state = self.state.get(p)
-                    if state is None:
-                        state = self.state[p] = self._init_state(p, group)
-                    scratch = self._scratch.get(p)
-                    if scratch is None or scratch.dtype != p.data.dtype:
-                        scratch = self._scratch[p] = np.empty_like(p.data)
-                    self._update(p, grad, state, group, scratch)
+                if not self._step_group_flat(group):
+                    self._step_group(group)
         return loss
+
+    def _step_group(self, group):
+        """Update the group's parameters one by one (``_update`` per parameter)."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = p.grad.data
+            if grad.shape != p.data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: gradient of shape {grad.shape} for a "
+                    f"parameter of shape {p.data.shape}"
+                )
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = self._init_state(p, group)
+            scratch = self._scratch.get(p)
+            if scratch is None or scratch.dtype != p.data.dtype:
+                scratch = self._scratch[p] = np.empty_like(p.data)
+            self._update(p, grad, state, group, scratch)
+
+    def _step_group_flat(self, group):
+        """Update the whole group at once when the optimizer can; return False otherwise."""
+        return False
 
     def _init_state(self, p, group):
         raise NotImplementedError

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..graph import primitive
 from .elementwise import exp, expm1, greater, minimum, tanh, where
-from .reductions import log_sum_exp_shifted
+from .reductions import log_sum_exp_shifted, reduce_last
 
 
 # -------------------------------------------------------------------- sigmoid
@@ -204,7 +204,7 @@ def gelu(x, approximate="none"):
 def _shift(x, axis):
     # Seed 4a: softmax(x) = softmax(x - c). Subtracting the max keeps every exponent <= 0.
     # A row of only -inf has no finite max; it is shifted by 0 instead of NaN.
-    m = x.max(axis=axis, keepdims=True)
+    m = reduce_last(np.maximum, x, axis) if type(axis) is int else x.max(axis, keepdims=True)
     if not np.isfinite(m).all():
         z = x - np.where(np.isfinite(m), m, 0)
         if np.isposinf(m).any():
@@ -217,7 +217,7 @@ def _shift(x, axis):
 
 def _softmax_fwd(x, axis=-1):
     e = np.exp(_shift(np.asarray(x), axis))
-    s = e.sum(axis=axis, keepdims=True)
+    s = reduce_last(np.add, e, axis) if type(axis) is int else e.sum(axis, keepdims=True)
     # s >= 1 (the max contributes e^0) except in a row of only -inf, where s = 0: every
     # probability in that row is 0 (no class is possible) rather than 0/0.
     e /= np.where(s > 0, s, 1)
