@@ -455,6 +455,9 @@ def unbroadcast(g, shape):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead > 0 and gshape[lead:] == shape:
+        # Only leading axes were added (a bias under a batch): one sum, no reshape.
+        return g.sum(axis=0 if lead == 1 else tuple(range(lead)))
     if lead < 0 or any(s != 1 and gs != s for s, gs in zip(shape, gshape[lead:])):
         # The rule returned something smaller than its input (e.g. a scalar): expand it.
         return _broadcast(g, shape)
@@ -519,7 +522,7 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 f"backward() on a tensor of shape {root.shape} needs a gradient argument: "
                 f"pass grad= of the same shape, or reduce to a scalar first (e.g. .sum())."
             )
-        g0 = np.ones_like(root.data)
+        g0 = np.ones(root.data.shape, root.data.dtype)
     else:
         g0 = grad.data if isinstance(grad, TensorBase) else np.asarray(grad)
         if g0.shape != root.data.shape:

@@ -69,9 +69,10 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0):
 
 def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, saved=None):
     # Seed 4c with v = -t, 4d: g * (softmax(x) - t) with t = (1 - e) onehot + e / K.
-    g = P.expand_dims(g, axis)
     if saved is None:  # tensors (create_graph=True) or a transform: differentiable form
+        g = P.expand_dims(g, axis)
         return g * (P.softmax(x, axis=axis) - _target_distribution(x, target, axis, smoothing))
+    g = g[:, None] if saved.ndim == 2 and axis == 1 else np.expand_dims(g, axis)
     d = saved * g
     hit = (1 - smoothing) * g
     if d.ndim == 2 and axis == 1:

@@ -96,12 +96,15 @@ def _extreme_fwd(ufunc, numpy_fn):
 
 
 # --------------------------------------------------------------------- sum
+def _sum_vjp(g, ans, x, axis=None, keepdims=False):
+    if axis is not None and not keepdims:
+        g = restore(g, x.shape, axis, keepdims)
+    # (With axis=None g is 0-d, or keeps the reduced axes as 1: it broadcasts as it is.)
+    return broadcast_to(g, x.shape)
+
+
 sum = primitive("sum", _sum_fwd)
-sum.defvjp(
-    lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
-        restore(g, x.shape, axis, keepdims), x.shape
-    ),
-).defjvp(
+sum.defvjp(_sum_vjp).defjvp(
     lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims),
 )
 

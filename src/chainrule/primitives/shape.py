@@ -33,9 +33,19 @@ transpose.defvjp(
 )
 
 # Broadcasting back is the graph's central unbroadcast: the rule passes g through.
-broadcast_to = primitive(
-    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), view=True
-)
+def _broadcast_to_fwd(x, shape):
+    if isinstance(x, np.generic):
+        x = np.asarray(x)
+    if type(x) is np.ndarray and not x.ndim and type(shape) is tuple and min(shape, default=0) >= 0:
+        # A scalar (the cotangent of every sum and mean) spread over a shape: a read-only
+        # zero-stride view, built directly (np.broadcast_to costs ~8x more at this size).
+        out = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return out
+    return np.broadcast_to(x, shape)
+
+
+broadcast_to = primitive("broadcast_to", _broadcast_to_fwd, view=True)
 broadcast_to.defvjp(
     lambda g, ans, x, shape: g,
 ).defjvp(
