@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import safetensors.numpy
 
+import chainrule.io as cr_io
 from chainrule.io import (
     CHECKPOINT_KEY,
     CheckpointError,
@@ -375,3 +376,43 @@ def test_flatten_unflatten():
         unflatten_state({"a": w, "a/b": m})
     with pytest.raises(CheckpointError, match="both an entry and a prefix"):
         unflatten_state({"a/b": w, "a": m})
+
+
+# ------------------------------------------------------------- background writes
+def test_checkpoint_writer_writes_snapshots_in_order(tmp_path):
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with cr_io.CheckpointWriter() as writer:
+        for epoch in range(5):
+            writer.submit(tmp_path / "last.safetensors", {"w": w}, {"epoch": epoch})
+            w += 1  # after submit: must not reach the file already queued
+        writer.submit(tmp_path / "other.safetensors", {"w": w}, {"epoch": 99})
+    arrays, meta = cr_io.load_checkpoint(tmp_path / "last.safetensors")
+    assert meta == {"epoch": 4}
+    np.testing.assert_array_equal(arrays["w"], np.arange(6).reshape(2, 3) + 4)
+    assert cr_io.load_checkpoint(tmp_path / "other.safetensors")[1] == {"epoch": 99}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.safetensors", "other.safetensors"]
+
+
+def test_checkpoint_writer_reports_a_failed_write(tmp_path):
+    writer = cr_io.CheckpointWriter()
+    writer.submit(tmp_path / "missing" / "x.safetensors", {"w": np.zeros(2)}, {})
+    with pytest.raises(cr_io.CheckpointError, match="does not exist"):
+        writer.wait()
+    # bad metadata is refused at once, in the caller's thread
+    with pytest.raises(cr_io.CheckpointError, match="JSON"):
+        writer.submit(tmp_path / "y.safetensors", {"w": np.zeros(2)}, {"f": object()})
+    writer.close()
+
+
+def test_checkpoint_writer_then_runs_after_the_writes_and_not_after_a_failure(tmp_path):
+    seen = []
+    with cr_io.CheckpointWriter() as writer:
+        writer.submit(tmp_path / "a.safetensors", {"w": np.zeros(3)}, {"epoch": 1})
+        writer.then(lambda: seen.append((tmp_path / "a.safetensors").exists()))
+    assert seen == [True]
+    writer = cr_io.CheckpointWriter()
+    writer.submit(tmp_path / "missing" / "b.safetensors", {"w": np.zeros(3)}, {})
+    writer.then(lambda: seen.append("reported"))
+    with pytest.raises(cr_io.CheckpointError):
+        writer.close()
+    assert seen == [True]

@@ -15,6 +15,7 @@ the like), since multi-threaded BLAS reductions may round differently in the las
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -70,6 +71,15 @@ EVAL_BATCH = 512
 
 # ---------------------------------------------------------------------------------------
 # Files
+
+
+def _report(line: str) -> None:
+    """Print a line without tearing a progress bar that may be on screen."""
+    if tqdm is not None:
+        tqdm.write(line, file=sys.stdout)
+        sys.stdout.flush()
+    else:
+        print(line, flush=True)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -247,6 +257,9 @@ class Run:
             ArrayDataset(X, y), batch_size=config["batch_size"], shuffle=True, seed=config["seed"]
         )
         self.progress = Progress()
+        # Checkpoints are written (and synced) by a background thread while training goes
+        # on; fit() and finalize() wait for them, so results never precede the files.
+        self.writer = cr_io.CheckpointWriter()
         self.started = time.perf_counter()
 
     # ----------------------------------------------------------------- checkpoints
@@ -282,7 +295,7 @@ class Run:
             elapsed=self.elapsed(),
             dropout_rng=self.dropout_rng.bit_generator.state,
         )
-        cr_io.save_checkpoint(self.run_dir / LAST, arrays, meta)
+        self.writer.submit(self.run_dir / LAST, arrays, meta)
 
     def save_best(self, val_acc: float) -> None:
         if not self.writes:
@@ -290,7 +303,7 @@ class Run:
         arrays = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         meta = self._meta("best")
         meta["val_acc"] = val_acc
-        cr_io.save_checkpoint(self.run_dir / BEST, arrays, meta)
+        self.writer.submit(self.run_dir / BEST, arrays, meta)
 
     def restore(self, arrays: dict, meta: dict) -> None:
         """Load the state saved by :meth:`save_last`."""
@@ -442,13 +455,26 @@ class Run:
 
     def fit(self) -> None:
         """Train up to ``config['epochs']``; Ctrl-C saves and raises Interrupted."""
+        try:
+            self._fit()
+        except BaseException:
+            # The checkpoint the message points to must be on disk; the original error is
+            # the one to report.
+            with contextlib.suppress(Exception):
+                self.writer.wait()
+            raise
+        self.writer.wait()
+
+    def _fit(self) -> None:
         with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while self.progress.epoch < self.config["epochs"]:
                 train_metrics = self.train_epoch(stop)
                 with self._together():  # validation and rank 0's writes
                     row = self.finish_epoch(train_metrics)
                 if not self.quiet:
-                    print(self.summary_line(row), flush=True)
+                    # Printed once the epoch's checkpoint is on disk: a line on screen
+                    # means that epoch can be resumed.
+                    self.writer.then(functools.partial(_report, self.summary_line(row)))
                 with self._together():
                     if stop.requested:  # Ctrl-C during validation: the checkpoint is saved
                         raise Interrupted(f"end of epoch {self.progress.epoch}")

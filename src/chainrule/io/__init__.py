@@ -7,6 +7,7 @@ Writes are atomic and loads never unpickle. All problems with a file raise
 from .checkpoint import (
     CHECKPOINT_KEY,
     CheckpointError,
+    CheckpointWriter,
     flatten_state,
     load,
     load_checkpoint,
@@ -19,6 +20,7 @@ from .checkpoint import (
 __all__ = [
     "CHECKPOINT_KEY",
     "CheckpointError",
+    "CheckpointWriter",
     "flatten_state",
     "load",
     "load_checkpoint",

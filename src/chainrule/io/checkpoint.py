@@ -20,6 +20,7 @@ import numpy as np
 __all__ = [
     "CHECKPOINT_KEY",
     "CheckpointError",
+    "CheckpointWriter",
     "flatten_state",
     "load",
     "load_checkpoint",
@@ -287,6 +288,11 @@ def save(
     The previous file at ``path``, if any, survives intact unless the write succeeds.
     """
     path = Path(path)
+    _atomic_write(path, _encode(state_dict, path, metadata))
+
+
+def _encode(state_dict, path: Path, metadata) -> bytes:
+    """The bytes of a safetensors file holding ``state_dict`` (see :func:`save`)."""
     if metadata is not None and not all(
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
@@ -298,10 +304,9 @@ def save(
     }
     safetensors = _safetensors()
     try:
-        data = safetensors.numpy.save(arrays, metadata=dict(metadata) if metadata else None)
+        return safetensors.numpy.save(arrays, metadata=dict(metadata) if metadata else None)
     except safetensors.SafetensorError as exc:
         raise CheckpointError(f"{path}: safetensors could not serialize the state: {exc}") from exc
-    _atomic_write(path, data)
 
 
 def _load(path: PathLike) -> tuple[Path, dict[str, np.ndarray], dict[str, str]]:
@@ -348,13 +353,99 @@ def save_checkpoint(path: PathLike, arrays: Mapping[str, Any], meta: Mapping[str
     state - and is stored JSON-encoded under the header key :data:`CHECKPOINT_KEY`.
     JSON turns tuples into lists and non-string dict keys into strings.
     """
+    path = Path(path)
+    _atomic_write(path, _encode_checkpoint(path, arrays, meta))
+
+
+def _encode_checkpoint(path: Path, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> bytes:
     if not isinstance(meta, Mapping):
         raise CheckpointError(f"{path}: meta must be a dict, got {type(meta).__name__}")
     try:
         encoded = json.dumps(meta)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: meta is not JSON-serializable: {exc}") from exc
-    save(arrays, path, metadata={CHECKPOINT_KEY: encoded})
+    return _encode(arrays, path, {CHECKPOINT_KEY: encoded})
+
+
+class CheckpointWriter:
+    """Writes checkpoints from a background thread, so training does not wait for the disk.
+
+    :meth:`submit` serializes the checkpoint at once (a snapshot: later changes to the
+    arrays do not reach the file) and queues the atomic write; the writes happen one at a
+    time in submission order, each exactly as :func:`save_checkpoint` does it (temporary
+    file, fsync, rename, directory fsync), so a killed process leaves the previous
+    complete file. :meth:`wait` blocks until every queued write is on disk and raises the
+    first write error, if any; a later :meth:`submit` raises it too. Use as a context
+    manager (waits on exit) or call :meth:`wait` before relying on the files.
+    """
+
+    def __init__(self):
+        self._pool = None
+        self._pending = []
+        self._failed = False  # set in the writer thread by a failed write
+
+    def submit(self, path: PathLike, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
+        """Serialize now and queue the write of ``path``; raise an earlier write's error."""
+        self._collect(block=False)
+        path = Path(path)
+        data = _encode_checkpoint(path, arrays, meta)
+        self._queue(self._write, path, data)
+
+    def then(self, fn) -> None:
+        """Call ``fn()`` in the writer thread once every checkpoint submitted so far is on
+        disk (not at all if a write failed): e.g. to report an epoch only when it is saved."""
+        self._queue(self._after, fn)
+
+    def _queue(self, task, *args) -> None:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="chainrule-checkpoint")
+        self._pending.append(self._pool.submit(task, *args))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            _atomic_write(path, data)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _after(self, fn) -> None:
+        if not self._failed:
+            fn()
+
+    def wait(self) -> None:
+        """Block until every submitted checkpoint is written; raise the first failure."""
+        self._collect(block=True)
+
+    def _collect(self, block: bool) -> None:
+        error = None
+        still = []
+        for future in self._pending:
+            if not block and not future.done():
+                still.append(future)
+                continue
+            exc = future.exception()
+            if exc is not None and error is None:
+                error = exc
+        self._pending = still
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Wait for the queued writes, then stop the thread."""
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def load_checkpoint(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
