@@ -40,8 +40,8 @@ class TensorBase:
     `chainrule.Tensor` extends this with operators and NumPy-style methods. A tensor
     created by a recorded operation *is* the graph node: ``_prim`` is the primitive,
     ``_args`` its positional inputs (tensors or constants), ``_vals`` the arrays the
-    forward saw, ``_kw`` its static keyword arguments, ``_versions`` the sum of its
-    tensor inputs' version counters at record time and ``_seq`` its creation number.
+    forward saw, ``_kw`` its static keyword arguments and ``_seq`` its creation time on
+    the graph clock (which in-place modifications advance too).
     Leaves and untracked tensors set only ``data``, ``requires_grad`` and ``_prim``.
     """
 
@@ -55,7 +55,6 @@ class TensorBase:
         "_args",
         "_vals",
         "_kw",
-        "_versions",
         "_seq",
         "_view_of",  # the tensor whose buffer this one views; set only on views
         "__dict__",
@@ -88,23 +87,29 @@ def set_tensor_type(cls):
     _tensor_type = cls
 
 
-# In-place clock: advanced by every in-place modification of any tensor. A node records
-# the clock when it is created; if the clock has not moved by the time backward reaches
-# it, none of its inputs can have changed, and the per-input check is skipped.
-_inplace_clock = 0
+# The graph clock: advanced by every recorded operation (whose output keeps the time as
+# its creation number ``_seq``) and by every in-place modification (kept as the
+# tensor's ``_modified_at``). Consumers are always numbered after their inputs, so
+# decreasing ``_seq`` is a reverse topological order; an input modified after a node
+# was recorded has ``_modified_at > node._seq``. If no modification at all happened
+# since a node was recorded (``_last_modified < node._seq``), backward skips the
+# per-input check. (A global int bumped in _apply costs less than an itertools.count.)
+_clock = 0
+_last_modified = 0
 # True once any tensor asked for retain_grad(): spares the check on every node otherwise.
 _any_retained = False
 
 
 def mark_modified(t):
     """Record that tensor `t` was modified in place (bumps its version and its aliases')."""
-    global _inplace_clock
-    _inplace_clock += 1
+    global _clock, _last_modified
+    _clock += 1
+    _last_modified = _clock
     # Writing through a view writes into the tensors it views (a[0:2] += 1 changes a).
     while t is not None:
         for u in t._aliases if t._aliases is not None else (t,):
             u._version += 1
-            u._modified_at = _inplace_clock
+            u._modified_at = _clock
         t = getattr(t, "_view_of", None)
 
 
@@ -145,10 +150,6 @@ def new_tensor(data, requires_grad=False):
 
 
 _object_new = object.__new__
-# Creation number of the last recorded node: consumers are always numbered after their
-# inputs, so processing nodes by decreasing number is a valid reverse topological order.
-# (A global int bumped in _apply costs less than calling an itertools.count.)
-_seq = 0
 
 
 # ------------------------------------------------------------------------ grad mode
@@ -389,10 +390,9 @@ def _apply(prim, args, kw):
         t._args = args
         t._vals = vals
         t._kw = kw
-        t._versions = _inplace_clock
-        global _seq
-        _seq += 1
-        t._seq = _seq
+        global _clock
+        _clock += 1
+        t._seq = _clock
     else:
         t.requires_grad = False
         t._prim = None
@@ -400,7 +400,7 @@ def _apply(prim, args, kw):
             # Inside a forward-mode transform the inputs themselves are kept: their
             # tangents must follow a rewrite, and the transform bounds their lifetime.
             links = args if _forward_hook is not None else _standins(args, 2)
-            t._source = (prim, links, kw, _inplace_clock)
+            t._source = (prim, links, kw, _clock)
     if prim.view and out.base is not None:
         t._view_of = args[0]
     if _forward_hook is not None:
@@ -492,7 +492,7 @@ def _freed(node):
 def _check_unmodified(node):
     # The node's own output counts too: rules such as exp, tanh and softmax read `ans`.
     for a in (node, *node._args):
-        if isinstance(a, TensorBase) and modified_since(a, node._versions):
+        if isinstance(a, TensorBase) and modified_since(a, node._seq):
             raise RuntimeError(
                 f"an input of '{node._prim.name}' (shape {a.data.shape}) was modified in "
                 f"place after it was used (now at version {a._version}); its gradient "
@@ -570,7 +570,7 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                         results[wanted[node]] = _as_grad_tensor(g, node, create_graph, handed)
                 elif node._retain:
                     _accumulate_leaf(node, g, create_graph, handed)
-            if node._versions != _inplace_clock:
+            if _last_modified > node._seq:
                 _check_unmodified(node)
             prim = node._prim
             kw = node._kw

@@ -90,7 +90,7 @@ def producer(x):
         args = x._args
         if args is None:  # freed by backward()
             return None
-        prim, kw, clock = x._prim, x._kw, x._versions
+        prim, kw, clock = x._prim, x._kw, x._seq
     elif x._source is not None:
         prim, args, kw, clock = x._source
     else:
