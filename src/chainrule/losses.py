@@ -100,10 +100,11 @@ def _softmax_nll_short_rows(x, target, smoothing, reduction):
     loss = np.where(near, np.log1p(rest / np.where(near, et, 1)), lse - zt)
     if smoothing:
         loss = (1 - smoothing) * loss + smoothing * (lse - np.add.reduce(z, axis=0) / k)
+    p = np.ascontiguousarray(p.T)  # C order, as the products in the backward prefer
     if reduction == "none":
-        return loss, p.T
+        return loss, p
     total = np.sum(loss)
-    return (total / n if reduction == "mean" else total), p.T
+    return (total / n if reduction == "mean" else total), p
 
 
 def _per_sample(g, x, axis, reduction):

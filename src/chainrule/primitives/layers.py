@@ -45,9 +45,18 @@ def _linear_vjp_w(g, ans, x, w, b):
     return swapaxes(g, 0, 1) @ x
 
 
+def _linear_vjp_x(g, ans, x, w, b):
+    if type(x) is np.ndarray and x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
+        # x is the transposed layout of a small-batch layer below (or its activation):
+        # give dx that layout too, so the elementwise rules that combine dx with arrays
+        # of x's layout (tanh's g * (1 - y^2)) do not mix orders; mixed, they cost 3x.
+        return np.matmul(w.T, g.T).T
+    return g @ w
+
+
 # y = x W^T + b:  dx = g W,  dW = g^T x,  db = g (unbroadcast: summed over batch axes).
 linear = primitive("linear", _linear_fwd).defvjp(
-    lambda g, ans, x, w, b: g @ w,
+    _linear_vjp_x,
     _linear_vjp_w,
     lambda g, ans, x, w, b: g,
 ).defjvp(
