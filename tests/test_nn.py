@@ -284,6 +284,19 @@ def test_linear_gradcheck_and_value():
     assert np.allclose(F.linear(cr.tensor(x), w, b).data, x @ w.T + b)
     layer = nn.Linear(4, 5, dtype=np.float64, rng=0)
     assert gradcheck(layer, x, order=2)
+    # a stack of small-batch layers passes transposed (F-ordered) arrays between them;
+    # gradients must not depend on the layout
+    stack = lambda x, w, b: F.linear(cr.tanh(F.linear(x, w, b)), w * 2, b)  # noqa: E731
+    w5 = rand((5, 5), 3)
+    assert gradcheck(stack, rand((6, 5), 4), w5, b, order=2)
+    xs = rand((6, 5), 4)
+    got = []
+    for arr in (xs, np.asfortranarray(xs)):
+        t, wt = cr.tensor(arr, requires_grad=True), cr.tensor(w5, requires_grad=True)
+        stack(t, wt, b).sum().backward()
+        got.append((t.grad.data, wt.grad.data))
+    np.testing.assert_allclose(got[0][0], got[1][0], rtol=1e-13)
+    np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-13)
 
 
 def test_layer_norm_gradcheck_and_value():
