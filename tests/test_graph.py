@@ -8,9 +8,14 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import graph
+from chainrule.gradcheck import gradcheck
+
+SETTINGS_DAG = settings(max_examples=60, deadline=None, derandomize=True)
 
 F32 = np.float32
 
@@ -620,3 +625,23 @@ def test_nothing_is_saved_when_nothing_is_recorded(saving_primitive):
         y = p(x)
     assert y._saved is None and y._prim is None
     assert p(cr.tensor([1.0, 2.0]))._saved is None
+
+
+@SETTINGS_DAG
+@given(program=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10 ** 6),
+                                   st.integers(0, 10 ** 6)), min_size=1, max_size=25),
+       outputs=st.integers(1, 3))
+def test_random_graphs_backpropagate_like_finite_differences(program, outputs):
+    # Random DAGs (shared intermediates, an input used twice by one op, fan-in and
+    # fan-out, unused branches) exercise the order in which backward visits nodes.
+    def f(a, b):
+        nodes = [a, b]
+        for op, i, j in program:
+            u, v = nodes[i % len(nodes)], nodes[j % len(nodes)]
+            nodes.append((u + v, u * v * 0.5, cr.tanh(u) - v, cr.sin(u * v))[op])
+        out = nodes[-1]
+        for extra in nodes[-outputs - 1:-1]:
+            out = out + 0.25 * extra
+        return out.sum()
+    rng = np.random.default_rng(len(program))
+    assert gradcheck(f, rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 3), modes=("rev",))

@@ -508,8 +508,10 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     With ``inputs`` given, return their gradients (a list, None where unconnected)
     instead of touching any ``.grad``.
 
-    Nodes are visited in decreasing creation order from a heap, so every node's
-    gradient is complete (all its consumers have run) before its own rule runs.
+    Nodes are visited in decreasing creation order, so every node's gradient is
+    complete (all its consumers have run) before its own rule runs. Pending nodes wait
+    in a heap, except the newest one, which goes straight to the next iteration: along
+    a chain of operations the heap and the gradient dict are never touched.
     """
     if not root.requires_grad:
         raise RuntimeError(
@@ -558,9 +560,11 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     # Per-node bookkeeping beyond the rules is needed only for inputs= or retain_grad().
     watching = wanted is not None or _any_retained
     try:
-        while heap:
+        node = None
+        if heap:
             node = heappop(heap)[1]
             g = grads.pop(node)
+        while node is not None:
             args = node._args
             if args is None:
                 raise _freed(node)
@@ -581,7 +585,14 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
             else:
                 ans, vals = node.data, node._vals
             rules = prim.vjps
-            for i, a in enumerate(args):
+            # The next node to run when it is newer than everything in the heap, and
+            # its gradient so far (kept out of `grads` until it must wait in the heap).
+            nxt = nxt_g = None
+            zero = prim.strong_zero and _has_zero(g)
+            n = -1 if kw else len(vals)
+            i = -1
+            for a in args:
+                i += 1
                 if not (isinstance(a, TensorBase) and a.requires_grad):
                     continue
                 try:
@@ -593,16 +604,14 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                         f"'{prim.name}' has no gradient rule for its argument {i}; "
                         f"detach that argument or use a differentiable operation."
                     )
-                if prim.strong_zero and _has_zero(g):
-                    gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
-                elif kw:
-                    gi = rule(g, ans, *vals, **kw)
-                elif len(vals) == 1:
+                if n == 1 and not zero:
                     gi = rule(g, ans, vals[0])
-                elif len(vals) == 2:
+                elif n == 2 and not zero:
                     gi = rule(g, ans, vals[0], vals[1])
+                elif zero:
+                    gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
                 else:
-                    gi = rule(g, ans, *vals)
+                    gi = rule(g, ans, *vals, **kw)
                 shape = a.data.shape
                 if gi.shape != shape:
                     gi = unbroadcast(gi, shape)
@@ -611,11 +620,25 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 if a._prim is None:
                     prev = leaf_grads.get(a)
                     leaf_grads[a] = gi if prev is None else prev + gi
+                elif a is nxt:
+                    nxt_g = nxt_g + gi
                 else:
                     prev = grads.get(a)
                     if prev is None:
-                        grads[a] = gi
-                        heappush(heap, (-a._seq, a))
+                        s = a._seq
+                        if nxt is None:
+                            if heap and -heap[0][0] > s:
+                                grads[a] = gi
+                                heappush(heap, (-s, a))
+                            else:
+                                nxt, nxt_g = a, gi
+                        elif s > nxt._seq:
+                            grads[nxt] = nxt_g
+                            heappush(heap, (-nxt._seq, nxt))
+                            nxt, nxt_g = a, gi
+                        else:
+                            grads[a] = gi
+                            heappush(heap, (-s, a))
                     else:
                         grads[a] = prev + gi
             if not retain_graph:
@@ -624,6 +647,13 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 node._vals = None
                 if prim.saves:
                     node._saved = None
+            if nxt is not None:
+                node, g = nxt, nxt_g
+            elif heap:
+                node = heappop(heap)[1]
+                g = grads.pop(node)
+            else:
+                node = None
     finally:
         _grad_enabled = prev_mode
         _anomaly_hook = prev_hook
