@@ -297,6 +297,14 @@ def test_linear_gradcheck_and_value():
         got.append((t.grad.data, wt.grad.data))
     np.testing.assert_allclose(got[0][0], got[1][0], rtol=1e-13)
     np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-13)
+    # a weight stored column-major gets its gradient in the same layout, same values
+    wf = cr.tensor(np.asfortranarray(w5), requires_grad=True)
+    F.linear(cr.tensor(xs), wf, b).sum().backward()
+    assert wf.grad.data.flags.f_contiguous
+    wc = cr.tensor(w5, requires_grad=True)
+    F.linear(cr.tensor(xs), wc, b).sum().backward()
+    np.testing.assert_allclose(wf.grad.data, wc.grad.data, rtol=1e-13)
+    assert gradcheck(F.linear, xs, np.asfortranarray(w5), b, order=2)
 
 
 def test_layer_norm_gradcheck_and_value():

@@ -463,8 +463,9 @@ def _adam_pair(make, seed=3, dtype=np.float32):
     rng = np.random.default_rng(seed)
     shapes = [(4, 3), (3,), (2, 2, 2)]
     init = [rng.standard_normal(s).astype(dtype) for s in shapes]
-    together = [cr.tensor(a.copy(), requires_grad=True) for a in init]
-    alone = [cr.tensor(a.copy(), requires_grad=True) for a in init]
+    init[0] = np.asfortranarray(init[0])  # a column-major parameter (any layout works)
+    together = [cr.tensor(a, requires_grad=True) for a in init]
+    alone = [cr.tensor(a, requires_grad=True) for a in init]
     return rng, together, make(together), alone, [make([p]) for p in alone]
 
 
@@ -495,6 +496,8 @@ def test_adam_over_a_group_equals_adam_per_parameter_to_the_bit(make):
         if step == 0:  # the group's moments live in one flat buffer
             bases = {opt.state[p]["exp_avg"].base.ctypes.data for p in together}
             assert len(bases) == 1
+            assert opt.state[together[0]]["exp_avg"].flags.f_contiguous
+            assert together[0].data.flags.f_contiguous
     for a, b, o in zip(together, alone, opts):
         for k, v in o.state[b].items():
             np.testing.assert_array_equal(opt.state[a][k], v)

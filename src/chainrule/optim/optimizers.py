@@ -31,38 +31,50 @@ class _FlatState:
     group instead of a dozen per parameter (measured in docs/performance.md).
     """
 
-    __slots__ = ("params", "states", "m", "v", "g", "s", "s_views")
+    __slots__ = ("params", "states", "orders", "m", "v", "g", "s", "s_views")
 
     def __init__(self, params, states, dtype):
         sizes = [p.data.size for p in params]
         n = sum(sizes)
         self.params = list(params)
         self.states = states
+        # Each parameter's part of a buffer is laid out in the parameter's own memory
+        # order (column-major for nn.Linear weights), so every update combines arrays of
+        # one order.
+        self.orders = [_order(p.data) for p in params]
         self.m = np.zeros(n, dtype)
         self.v = np.zeros(n, dtype)
         self.g = np.empty(n, dtype)
         self.s = np.empty(n, dtype)
         self.s_views = []
         start = 0
-        for p, size, state in zip(params, sizes, states):
+        for p, size, state, order in zip(params, sizes, states, self.orders):
             shape = p.data.shape
             part = slice(start, start + size)
-            m, v = self.m[part].reshape(shape), self.v[part].reshape(shape)
+            m = self.m[part].reshape(shape, order=order)
+            v = self.v[part].reshape(shape, order=order)
             m[...] = state["exp_avg"]
             v[...] = state["exp_avg_sq"]
             state["exp_avg"], state["exp_avg_sq"] = m, v
-            self.s_views.append(self.s[part].reshape(shape))
+            self.s_views.append(self.s[part].reshape(shape, order=order))
             start += size
 
     def current(self, params, state):
         """True while the group, its parameters' shapes and their state are what we built."""
         if len(params) != len(self.params):
             return False
-        for p, q, st, view in zip(params, self.params, self.states, self.s_views):
+        for p, q, st, view, order in zip(params, self.params, self.states, self.s_views,
+                                         self.orders):
             if (p is not q or state.get(p) is not st or p.data.shape != view.shape
-                    or p.data.dtype != view.dtype or st["exp_avg"].base is not self.m):
+                    or p.data.dtype != view.dtype or st["exp_avg"].base is not self.m
+                    or _order(p.data) != order):
                 return False
         return True
+
+
+def _order(a):
+    """'F' for an array stored column-major (and not also row-major), else 'C'."""
+    return "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
 
 
 def _decayed(p, grad, weight_decay):
@@ -171,15 +183,14 @@ class Adam(Optimizer):
         params = group["params"]
         if group["amsgrad"] or len(params) < 2:
             return False
-        grads = []
         for p in params:
             g = p.grad
             if g is None or g.data.shape != p.data.shape:
                 return False
-            grads.append(g.data.reshape(-1))
         flat = self._flat(group)
         if flat is None:
             return False
+        grads = [p.grad.data.ravel(order) for p, order in zip(params, flat.orders)]
         counters = [st["step"] for st in flat.states]
         t = int(counters[0]) + 1
         for c in counters:
@@ -195,7 +206,7 @@ class Adam(Optimizer):
                 for p in params:
                     p.data *= 1.0 - lr * weight_decay
             else:
-                np.concatenate([p.data.reshape(-1) for p in params], out=s)
+                np.concatenate([p.data.ravel(o) for p, o in zip(params, flat.orders)], out=s)
                 s *= weight_decay
                 g += s
         for c in counters:

@@ -29,8 +29,18 @@ from .shape import broadcast_to, reshape, swapaxes
 _SMALL_BATCH = 256
 
 
+def _column_major(w):
+    """True for a weight stored as its transpose (nn.Linear's layout, see there)."""
+    flags = w.flags if type(w) is np.ndarray and w.ndim == 2 else None
+    return flags is not None and flags.f_contiguous and not flags.c_contiguous
+
+
 def _linear_fwd(x, w, b):
-    if np.ndim(x) == 2 and len(x) <= _SMALL_BATCH:
+    if _column_major(w):
+        # W^T is row-major: x W^T is the plain product, the layout the BLAS is fastest
+        # at, and its result is row-major like everything downstream.
+        out = np.matmul(x, w.T)
+    elif np.ndim(x) == 2 and len(x) <= _SMALL_BATCH:
         out = np.matmul(w, x.T).T
     else:
         out = np.matmul(x, w.T)
@@ -42,6 +52,11 @@ def _linear_vjp_w(g, ans, x, w, b):
     # dW = g^T x summed over every batch row: fold batch axes into one matrix product.
     if np.ndim(x) != 2:
         g, x = reshape(g, (-1, np.shape(g)[-1])), reshape(x, (-1, np.shape(x)[-1]))
+    if _column_major(w) and type(g) is np.ndarray and type(x) is np.ndarray:
+        # The gradient in its weight's layout, so the optimizer's updates combine
+        # arrays of one memory order (mixed orders make elementwise ops ~3x slower).
+        out = np.empty(w.shape, np.result_type(g, x), order="F")
+        return np.matmul(g.T, x, out=out)
     return swapaxes(g, 0, 1) @ x
 
 
