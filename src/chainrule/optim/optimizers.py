@@ -101,6 +101,34 @@ class SGD(Optimizer):
             return {}
         return {"step": _counter(), "momentum_buffer": np.zeros_like(p.data)}
 
+    def _step_group_flat(self, group):
+        # Plain SGD (no momentum, no weight decay), the common case: p -= lr g for the
+        # whole group in one tight loop, with the same two NumPy calls per parameter as
+        # _update.
+        if group["momentum"] or group["weight_decay"]:
+            return False
+        params = group["params"]
+        for p in params:
+            g = p.grad
+            if g is not None and g.data.shape != p.data.shape:
+                return False  # the per-parameter path reports it
+        lr = float(group["lr"])
+        state, scratches = self.state, self._scratch
+        for p in params:
+            g = p.grad
+            if g is None:
+                continue
+            data = p.data
+            if p not in state:
+                state[p] = {}
+            scratch = scratches.get(p)
+            if scratch is None or scratch.dtype != data.dtype or scratch.shape != data.shape:
+                scratch = scratches[p] = np.empty_like(data)
+            np.multiply(g.data, lr, out=scratch)
+            np.subtract(data, scratch, out=data, casting="same_kind")
+            mark_modified(p)
+        return True
+
     def _update(self, p, grad, state, group, scratch):
         d = _decayed(p, grad, float(group["weight_decay"]))
         mu = float(group["momentum"])
