@@ -385,6 +385,8 @@ def test_embedding_lookup_padding_and_gradients():
     assert gradcheck(lambda w: F.embedding(idx, w), rand((5, 3)), order=2)
     with pytest.raises(IndexError, match="0..4"):
         emb(np.array([5]))
+    with pytest.raises(IndexError, match="from -1 to 2"):
+        emb(np.array([2, -1]))
     with pytest.raises(TypeError, match="integers"):
         emb(np.array([1.0]))
 

@@ -308,7 +308,9 @@ def embedding(indices, weight, padding_idx=None):
     num = _shape(weight)[0]
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
-    if idx.size and (idx.min() < -num or idx.max() >= num):
+    # Negative indices are refused (as in PyTorch) rather than counted from the end: an
+    # index of -1 is almost always a padding or "unknown" marker that leaked through.
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError(
             f"embedding: indices must be in 0..{num - 1} for {num} embeddings; got values "
             f"from {idx.min()} to {idx.max()}"
