@@ -511,3 +511,19 @@ def test_embedding_and_losses_float32():
     assert emb.weight.grad.dtype == np.float32
     assert nn.MSELoss()(out, np.zeros((2, 3), np.float32)).dtype == np.float32
     assert nn.BCEWithLogitsLoss()(out, np.ones((2, 3), np.float32)).dtype == np.float32
+
+
+def test_cross_entropy_loss_module_ignores_its_ignore_index_only_when_present():
+    rng = np.random.default_rng(40)
+    x = rng.standard_normal((20, 4))
+    y = rng.integers(0, 4, 20)
+    loss = nn.CrossEntropyLoss()  # ignore_index=-100 by default
+    np.testing.assert_allclose(loss(cr.tensor(x), y).data, cr.cross_entropy(x, y).data,
+                               rtol=1e-14)
+    y2 = y.copy()
+    y2[[3, 7]] = -100
+    keep = y2 != -100
+    np.testing.assert_allclose(loss(cr.tensor(x), y2).data,
+                               cr.cross_entropy(x[keep], y[keep]).data, rtol=1e-14)
+    with pytest.raises(IndexError, match="0..3"):
+        loss(cr.tensor(x), np.where(keep, y, 7))

@@ -242,26 +242,32 @@ def cross_entropy(
     _check_reduction("cross_entropy", reduction)
     warn_if_probabilities("cross_entropy", logits, "logits")
     tv = target.data if is_tensor(target) else np.asarray(target)
-    shape = np.shape(logits)
+    shape = logits.data.shape if is_tensor(logits) else np.shape(logits)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     if (
         tv.dtype.kind in "iu"
-        and ignore_index is None
         and len(shape) > 0
         and tv.shape == shape[: axis % len(shape)] + shape[axis % len(shape) + 1 :]
     ):
         ax = axis % len(shape)
-        if tv.size and (tv.min() < 0 or tv.max() >= shape[ax]):
-            bad = tv[(tv < 0) | (tv >= shape[ax])]
-            raise IndexError(
-                f"cross_entropy: target class indices must be in 0..{shape[ax] - 1}; found "
-                f"{sorted(set(bad.ravel().tolist()))[:10]}"
+        # The fused primitive, unless some target is actually to be ignored.
+        ignoring = ignore_index is not None and not tv.size
+        if tv.size:
+            lo, hi = tv.min(), tv.max()
+            if ignore_index is not None and lo <= ignore_index <= hi:
+                ignoring = bool((tv == ignore_index).any())
+            if not ignoring and (lo < 0 or hi >= shape[ax]):
+                bad = tv[(tv < 0) | (tv >= shape[ax])]
+                raise IndexError(
+                    f"cross_entropy: target class indices must be in 0..{shape[ax] - 1}; "
+                    f"found {sorted(set(bad.ravel().tolist()))[:10]}"
+                )
+        if not ignoring:
+            return softmax_nll(
+                logits, target=tv.astype(np.intp, copy=False), axis=ax,
+                smoothing=float(label_smoothing), reduction=reduction,
             )
-        return softmax_nll(
-            logits, target=tv.astype(np.intp, copy=False), axis=ax,
-            smoothing=float(label_smoothing), reduction=reduction,
-        )
     return nll_loss(
         P.log_softmax(logits, axis=axis),
         target,

@@ -55,7 +55,7 @@ class CrossEntropyLoss(_Loss):
         return cross_entropy(
             input, target, axis=_class_axis(input), reduction=self.reduction,
             label_smoothing=self.label_smoothing,
-            ignore_index=_ignored(target, self.ignore_index),
+            ignore_index=self.ignore_index,
         )
 
 
