@@ -160,7 +160,8 @@ class Adam(Optimizer):
 
     m_t = b1 m_{t-1} + (1 - b1) g;  v_t = b2 v_{t-1} + (1 - b2) g^2;
     p <- p - lr / (1 - b1^t) * m_t / (sqrt(v_t) / sqrt(1 - b2^t) + eps),
-    i.e. lr * m_hat / (sqrt(v_hat) + eps) with m_hat, v_hat the bias-corrected moments.
+    i.e. lr * m_hat / (sqrt(v_hat) + eps) with m_hat, v_hat the bias-corrected moments
+    (computed with the corrections folded into scalars; equal up to rounding).
     ``amsgrad`` uses the running maximum of v_t in the denominator.
     """
 
@@ -246,11 +247,11 @@ class Adam(Optimizer):
         np.multiply(g, g, out=s)
         s *= 1.0 - b2
         v += s
+        c2 = math.sqrt(1.0 - b2**t)
         np.sqrt(v, out=s)
-        s /= math.sqrt(1.0 - b2**t)
-        s += eps
+        s += eps * c2
         np.divide(m, s, out=s)
-        s *= lr / (1.0 - b1**t)
+        s *= lr * c2 / (1.0 - b1**t)
         for p, update in zip(params, flat.s_views):
             np.subtract(p.data, update, out=p.data)
             mark_modified(p)
@@ -279,11 +280,14 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
+        # lr m_hat / (sqrt(v_hat) + eps) with the bias corrections moved into the two
+        # scalars (one pass over the parameter fewer): with c2 = sqrt(1 - b2^t) it is
+        # lr c2 / (1 - b1^t) * m / (sqrt(v) + eps c2).
+        c2 = math.sqrt(1.0 - b2**t)
         np.sqrt(v, out=scratch)
-        scratch /= math.sqrt(1.0 - b2**t)
-        scratch += eps
+        scratch += eps * c2
         np.divide(m, scratch, out=scratch)
-        scratch *= lr / (1.0 - b1**t)
+        scratch *= lr * c2 / (1.0 - b1**t)
         p -= scratch
 
 
