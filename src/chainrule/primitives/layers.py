@@ -52,11 +52,13 @@ def _linear_vjp_w(g, ans, x, w, b):
     # dW = g^T x summed over every batch row: fold batch axes into one matrix product.
     if np.ndim(x) != 2:
         g, x = reshape(g, (-1, np.shape(g)[-1])), reshape(x, (-1, np.shape(x)[-1]))
-    if _column_major(w) and type(g) is np.ndarray and type(x) is np.ndarray:
-        # The gradient in its weight's layout, so the optimizer's updates combine
-        # arrays of one memory order (mixed orders make elementwise ops ~3x slower).
-        out = np.empty(w.shape, np.result_type(g, x), order="F")
-        return np.matmul(g.T, x, out=out)
+    if type(g) is np.ndarray and type(x) is np.ndarray:  # first order: plain NumPy
+        if _column_major(w):
+            # The gradient in its weight's layout, so the optimizer's updates combine
+            # arrays of one memory order (mixed orders make elementwise ops ~3x slower).
+            out = np.empty(w.shape, np.result_type(g, x), order="F")
+            return np.matmul(g.T, x, out=out)
+        return np.matmul(g.T, x)
     return swapaxes(g, 0, 1) @ x
 
 
