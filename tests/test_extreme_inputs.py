@@ -299,3 +299,20 @@ def test_binary_cross_entropy_with_logits(dtype):
         dpos, dneg = -t * sigmoid_mp(-v), (1 - t) * sigmoid_mp(v)
         tol = 8 * (ulp(dpos, dtype) + ulp(dneg, dtype)) + 2 * ulp(dpos + dneg, dtype)
         assert abs(mpf(x.grad.data[idx]) - (dpos + dneg)) <= tol, (idx, x.grad.data[idx])
+
+
+def test_tanh_gradient_keeps_its_relative_accuracy_on_saturated_units():
+    # g * (1 - y*y) from the rounded float32 y: the subtraction is exact near 1, so the
+    # result stays within ~1e-4 of g * (1 - y^2) even where 1 - y^2 is ~1e-7 (|x| ~ 8);
+    # rounding g*y first (g - g*y*y) would lose up to all of it there.
+    rng = np.random.default_rng(5)
+    x0 = (rng.uniform(3, 9, 2000) * rng.choice([-1, 1], 2000)).astype(np.float32)
+    g0 = rng.uniform(0.5, 2, 2000).astype(np.float32)
+    x = cr.tensor(x0, requires_grad=True)
+    cr.tanh(x).backward(g0)
+    y = np.tanh(x0)
+    with mp.workdps(40):
+        for g, yv, got in zip(g0, y, x.grad.data):
+            exact = mpf(float(g)) * (1 - mpf(float(yv)) ** 2)
+            if exact:
+                assert abs(mpf(float(got)) - exact) <= 2e-4 * exact, (g, yv, got)
