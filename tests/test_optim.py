@@ -533,3 +533,19 @@ def test_adam_over_a_group_marks_its_parameters_modified():
     opt.step()
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.Adam(ps, lr=0.1),
+                                  lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)])
+def test_a_parameter_resized_between_steps_is_a_clear_error(make):
+    # One optimizer over both parameters (Adam's flat path) and the per-parameter path
+    # must agree: the old state does not fit, so neither may broadcast it.
+    a = cr.tensor(np.ones(3), requires_grad=True)
+    b = cr.tensor(np.ones((2, 2)), requires_grad=True)
+    opt = make([a, b])
+    a.grad, b.grad = cr.tensor(np.ones(3)), cr.tensor(np.ones((2, 2)))
+    opt.step()
+    a.data = np.zeros((2, 3))
+    a.grad, b.grad = cr.tensor(np.full((2, 3), 2.0)), cr.tensor(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\) but its optimizer state"):
+        opt.step()

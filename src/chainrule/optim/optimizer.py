@@ -126,6 +126,15 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = self._init_state(p, group)
+            else:
+                for name, value in state.items():
+                    if value.ndim and value.shape != p.data.shape:
+                        raise ValueError(
+                            f"{type(self).__name__}: a parameter now has shape "
+                            f"{p.data.shape} but its optimizer state {name!r} has shape "
+                            f"{value.shape}; a parameter replaced by one of another shape "
+                            f"needs a new optimizer (or its state removed)"
+                        )
             scratch = self._scratch.get(p)
             if scratch is None or scratch.dtype != p.data.dtype:
                 scratch = self._scratch[p] = np.empty_like(p.data)

@@ -196,6 +196,9 @@ class Adam(Optimizer):
         if any(p.data.dtype != dtype for p in params):
             return None
         states = [self.state.get(p) for p in params]
+        if any(st is not None and st["exp_avg"].shape != p.data.shape
+               for p, st in zip(params, states)):
+            return None  # a resized parameter: the per-parameter path reports it
         if any(st is None for st in states):
             if any(st is not None for st in states):
                 return None  # some parameters have stepped without the others
