@@ -312,6 +312,36 @@ def test_interrupt_inside_an_epoch_resumes_from_that_step_exactly(tmp_path, monk
     )
 
 
+def test_a_failed_checkpoint_write_is_reported_not_claimed(tmp_path, monkeypatch):
+    # Checkpoints are written in the background; when the one an interrupt (or a
+    # diverging loss) points to cannot be written, the user must see that failure, not
+    # "saved ... resume with".
+    import chainrule.io.checkpoint as checkpoint
+
+    real_write = checkpoint._atomic_write
+
+    class FailingLoader(InterruptingLoader):
+        at = (0, 5)
+
+        def _batches(self, order):
+            for index, batch in enumerate(super()._batches(order)):
+                if index == 5:
+                    monkeypatch.setattr(checkpoint, "_atomic_write", failing_write)
+                yield batch
+
+    def failing_write(path, data):
+        raise checkpoint.CheckpointError(f"{path}: simulated full disk")
+
+    monkeypatch.setattr(train_module, "DataLoader", FailingLoader)
+    code, _, stderr = run_cli("train", "--out", tmp_path / "run", "--epochs", 2,
+                              "--hidden", 16, "--quiet")
+    monkeypatch.setattr(checkpoint, "_atomic_write", real_write)
+    assert code == 2, stderr
+    assert "simulated full disk" in stderr and "resume with" not in stderr
+    _, meta = load_checkpoint(tmp_path / "run" / "last.safetensors")
+    assert (meta["epoch"], meta["step"]) == (0, 0)  # the last write that did succeed
+
+
 def chainrule(*argv) -> list[str]:
     """The command line that runs ``chainrule`` in a fresh interpreter."""
     return [sys.executable, "-m", "chainrule", *(str(a) for a in argv)]

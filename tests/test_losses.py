@@ -397,3 +397,15 @@ def test_cross_entropy_batches_of_few_classes_agree_with_single_rows(dtype, smoo
             lr.sum().backward()
             np.testing.assert_allclose(x.grad.data[r], xr.grad.data[0],
                                        rtol=4 * np.finfo(dtype).eps, atol=1e-30)
+
+
+def test_cross_entropy_of_an_empty_batch_is_nan_like_the_composition():
+    x = cr.tensor(np.zeros((0, 10)), requires_grad=True)
+    t = np.zeros(0, dtype=int)
+    fused = cr.cross_entropy(x, t)
+    with np.errstate(invalid="ignore"):  # the composition divides 0 by 0
+        composed = cr.nll_loss(cr.log_softmax(x, axis=-1), t)
+    assert np.isnan(fused.data) and np.isnan(composed.data)
+    assert cr.cross_entropy(x, t, reduction="sum").data == 0
+    fused.backward()
+    assert x.grad.shape == (0, 10)

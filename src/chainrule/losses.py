@@ -71,7 +71,9 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     if reduction == "none":
         return np.squeeze(loss, axis), p
     total = np.sum(loss)
-    return (total / max(loss.size, 1) if reduction == "mean" else total), p
+    if reduction == "mean":  # the mean of no samples is NaN, as for every other mean
+        total = total / loss.size if loss.size else np.full((), np.nan, loss.dtype)
+    return total, p
 
 
 def _softmax_nll_short_rows(x, target, smoothing, reduction):

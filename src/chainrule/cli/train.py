@@ -457,13 +457,20 @@ class Run:
         """Train up to ``config['epochs']``; Ctrl-C saves and raises Interrupted."""
         try:
             self._fit()
+        except (Interrupted, TrainingFailed) as exc:
+            # Both messages point to the checkpoint on disk: if writing it failed, that
+            # failure is what the user must see instead.
+            try:
+                self.writer.wait()
+            except Exception as write_error:
+                raise write_error from exc
+            raise
         except BaseException:
-            # The checkpoint the message points to must be on disk; the original error is
-            # the one to report.
             with contextlib.suppress(Exception):
                 self.writer.wait()
             raise
-        self.writer.wait()
+        with self._together():  # --distributed: rank 0's failed write stops every rank
+            self.writer.wait()
 
     def _fit(self) -> None:
         with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):

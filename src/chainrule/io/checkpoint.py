@@ -430,6 +430,7 @@ class CheckpointWriter:
                 error = exc
         self._pending = still
         if error is not None:
+            self._failed = False  # reported: later writes and callbacks run again
             raise error
 
     def close(self) -> None:
