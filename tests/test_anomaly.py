@@ -33,6 +33,19 @@ def test_planted_nan_in_forward_names_primitive_shapes_and_line():
     assert f"{HERE}:{line}" in msg
 
 
+def test_a_nan_that_arrives_with_an_input_is_not_blamed_on_the_operation():
+    x = cr.tensor(np.array([1.0, np.nan, 3.0]), requires_grad=True)
+    with cr.detect_anomaly(), pytest.raises(FloatingPointError) as err:
+        x * 2
+    msg = str(err.value)
+    assert "'multiply' produced 1 NaN" in msg
+    assert "from input 0, which already holds NaN" in msg and "finite inputs" not in msg
+    with cr.detect_anomaly(), np.errstate(invalid="ignore"), pytest.raises(
+        FloatingPointError, match="from finite inputs"
+    ):
+        cr.log(cr.tensor([-1.0, 2.0], requires_grad=True))
+
+
 def test_planted_nan_in_backward_names_primitive_and_the_line_that_made_it():
     x = cr.tensor([0.0, 1.0, 4.0], requires_grad=True)
     with cr.detect_anomaly():

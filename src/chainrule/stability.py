@@ -271,6 +271,13 @@ def _has_inf(v):
     return a.dtype.kind in "fc" and bool(np.isinf(a).any())
 
 
+def _has_nan(v):
+    if isinstance(v, TensorBase):
+        v = v.data
+    a = np.asarray(v)
+    return a.dtype.kind in "fc" and bool(np.isnan(a).any())
+
+
 def _inputs(args):
     return "\n".join(f"  input {i}: {_describe(a)}" for i, a in enumerate(args))
 
@@ -288,9 +295,16 @@ def _check_output(t, prim, args):
         if t._prim is not None:
             t._origin = _user_frame()
         return
+    nan_in = [i for i, a in enumerate(args) if _has_nan(a)]
+    if nan_in:
+        # Not this operation's doing: the NaN arrived with an input (data, or a value
+        # computed before detect_anomaly() was switched on).
+        source = f"input {nan_in[0]}, which already holds NaN"
+    else:
+        source = "its inputs" if inf_in else "finite inputs"
     raise FloatingPointError(
         f"anomaly in the forward pass: '{prim.name}' produced {_nonfinite_summary(d)} "
-        f"from {'its inputs' if inf_in else 'finite inputs'}\n"
+        f"from {source}\n"
         f"  created at {_user_frame()}\n{_inputs(args)}\n"
         f"  (an output of shape {d.shape} {d.dtype}; check those inputs' domain, or use "
         f"the stable form of the operation, e.g. log_softmax instead of log(softmax))"
