@@ -578,12 +578,12 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 _check_unmodified(node)
             prim = node._prim
             kw = node._kw
-            if prim.saves and not create_graph:
-                kw = {**kw, "saved": node._saved}
             if create_graph:
                 ans, vals = node, args
             else:
                 ans, vals = node.data, node._vals
+                if prim.saves:
+                    kw = {**kw, "saved": node._saved}
             rules = prim.vjps
             # The next node to run when it is newer than everything in the heap, and
             # its gradient so far (kept out of `grads` until it must wait in the heap).
