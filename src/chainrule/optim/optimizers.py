@@ -155,6 +155,30 @@ class SGD(Optimizer):
         p -= scratch
 
 
+def _adam_moments(m, v, g, scratch, b1, b2):
+    """m <- b1 m + (1 - b1) g and v <- b2 v + (1 - b2) g^2, in place."""
+    m *= b1
+    np.multiply(g, 1.0 - b1, out=scratch)
+    m += scratch
+    v *= b2
+    np.multiply(g, g, out=scratch)
+    scratch *= 1.0 - b2
+    v += scratch
+
+
+def _adam_update(m, v, out, t, lr, eps, b1, b2):
+    """out <- lr m_hat / (sqrt(v_hat) + eps), the step to subtract at step t.
+
+    The bias corrections are moved into two scalars (one pass over the parameters
+    fewer): with c2 = sqrt(1 - b2^t) it is lr c2 / (1 - b1^t) * m / (sqrt(v) + eps c2).
+    """
+    c2 = math.sqrt(1.0 - b2**t)
+    np.sqrt(v, out=out)
+    out += eps * c2
+    np.divide(m, out, out=out)
+    out *= lr * c2 / (1.0 - b1**t)
+
+
 class Adam(Optimizer):
     """Adam with bias correction (Kingma & Ba, 2015); weight decay as L2 in the gradient.
 
@@ -243,18 +267,8 @@ class Adam(Optimizer):
                 g += s
         for c in counters:
             c += 1
-        m *= b1
-        np.multiply(g, 1.0 - b1, out=s)
-        m += s
-        v *= b2
-        np.multiply(g, g, out=s)
-        s *= 1.0 - b2
-        v += s
-        c2 = math.sqrt(1.0 - b2**t)
-        np.sqrt(v, out=s)
-        s += eps * c2
-        np.divide(m, s, out=s)
-        s *= lr * c2 / (1.0 - b1**t)
+        _adam_moments(m, v, g, s, b1, b2)
+        _adam_update(m, v, s, t, lr, eps, b1, b2)
         for p, update in zip(params, flat.s_views):
             np.subtract(p.data, update, out=p.data)
             mark_modified(p)
@@ -273,24 +287,11 @@ class Adam(Optimizer):
         state["step"] += 1
         t = int(state["step"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        np.multiply(g, 1.0 - b1, out=scratch)
-        m += scratch
-        v *= b2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - b2
-        v += scratch
+        _adam_moments(m, v, g, scratch, b1, b2)
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        # lr m_hat / (sqrt(v_hat) + eps) with the bias corrections moved into the two
-        # scalars (one pass over the parameter fewer): with c2 = sqrt(1 - b2^t) it is
-        # lr c2 / (1 - b1^t) * m / (sqrt(v) + eps c2).
-        c2 = math.sqrt(1.0 - b2**t)
-        np.sqrt(v, out=scratch)
-        scratch += eps * c2
-        np.divide(m, scratch, out=scratch)
-        scratch *= lr * c2 / (1.0 - b1**t)
+        _adam_update(m, v, scratch, t, lr, eps, b1, b2)
         p -= scratch
 
 
