@@ -30,7 +30,7 @@ _SMALL_BATCH = 256
 
 
 def _column_major(w):
-    """True for a weight stored as its transpose (nn.Linear's layout, see there)."""
+    """True for a 2-D weight stored column-major (a transposed array passed as W)."""
     flags = w.flags if type(w) is np.ndarray and w.ndim == 2 else None
     return flags is not None and flags.f_contiguous and not flags.c_contiguous
 

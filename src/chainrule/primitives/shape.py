@@ -32,7 +32,6 @@ transpose.defvjp(
     lambda t, ans, x, axes=None: transpose(t, axes),
 )
 
-# Broadcasting back is the graph's central unbroadcast: the rule passes g through.
 def _broadcast_to_fwd(x, shape):
     if isinstance(x, np.generic):
         x = np.asarray(x)
@@ -45,6 +44,7 @@ def _broadcast_to_fwd(x, shape):
     return np.broadcast_to(x, shape)
 
 
+# Broadcasting back is the graph's central unbroadcast: the rule passes g through.
 broadcast_to = primitive("broadcast_to", _broadcast_to_fwd, view=True)
 broadcast_to.defvjp(
     lambda g, ans, x, shape: g,
