@@ -12,7 +12,6 @@ import numpy as np
 from . import primitives as P
 from .graph import is_tensor, primitive
 from .primitives.activations import _shift
-from .primitives.reductions import reduce_last
 from .stability import warn_if_probabilities
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -31,6 +30,11 @@ def _target_distribution(x, target, axis, smoothing):
     return dist
 
 
+# Up to this many classes (and from 16 samples on) the fused cross-entropy copies the
+# transposed logits: NumPy reduces along a short last axis slowly (reductions.py).
+_FEW_CLASSES = 64
+
+
 def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     """Per-sample loss (or its mean or sum), and the softmax kept for the VJP.
 
@@ -43,70 +47,41 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     smoothing e mixes in the uniform target: (1 - e) nll + e (log(s) - mean_j z_j).
     """
     x = np.asarray(x)
-    if x.ndim == 2 and axis == 1 and 16 <= x.shape[0] and x.shape[1] <= 64:
-        out = _softmax_nll_short_rows(x, target, smoothing, reduction)
-        if out is not None:
-            return out
-    z = _shift(x, axis)
+    k = x.shape[axis]
+    # Classes first, samples flattened: z is (K, N) and every reduction runs along axis
+    # 0, over all samples at once. With few classes a row-major copy makes those
+    # reductions 3-4x faster than NumPy's reductions along short rows.
+    matrix = x.ndim == 2 and axis == 1
+    xt = x.T if matrix else np.moveaxis(x, axis, 0).reshape(k, -1)
+    n = xt.shape[1]
+    if k <= _FEW_CLASSES and n >= 16:
+        xt = np.ascontiguousarray(xt)
+    t = target if matrix else target.reshape(-1)
+    z = _shift(xt, 0)
     e = np.exp(z)
-    s = np.maximum(reduce_last(np.add, e, axis), 1)  # >= 1 except for all -inf rows
+    s = np.maximum(np.add.reduce(e, axis=0), 1)  # >= 1 except for all -inf columns
     p = e / s
-    if x.ndim == 2 and axis == 1:
-        rows = np.arange(x.shape[0])
-        zt = z[rows, target][:, None]
-        et = e[rows, target][:, None]
-        e[rows, target] = 0
-    else:
-        idx = np.expand_dims(target, axis)
-        zt = np.take_along_axis(z, idx, axis)
-        et = np.take_along_axis(e, idx, axis)
-        np.put_along_axis(e, idx, 0, axis)
-    rest = reduce_last(np.add, e, axis)
-    near = zt > -50
-    lse = np.log(s)
-    loss = np.where(near, np.log1p(rest / np.where(near, et, 1)), lse - zt)
-    if smoothing:
-        mean_z = reduce_last(np.add, z, axis) / z.shape[axis]
-        loss = (1 - smoothing) * loss + smoothing * (lse - mean_z)
-    if reduction == "none":
-        return np.squeeze(loss, axis), p
-    total = np.sum(loss)
-    if reduction == "mean":  # the mean of no samples is NaN, as for every other mean
-        total = total / loss.size if loss.size else np.full((), np.nan, loss.dtype)
-    return total, p
-
-
-def _softmax_nll_short_rows(x, target, smoothing, reduction):
-    """_softmax_nll_fwd for a batch of few classes, on the transposed logits.
-
-    Every reduction then runs along the first axis of a (classes, batch) array, where
-    NumPy is fastest (see reductions.reduce_last): 25 -> 18 us on a 32 x 10 batch.
-    Returns None for non-finite rows, which take the general path.
-    """
-    n, k = x.shape
-    xt = np.ascontiguousarray(x.T)
-    m = np.maximum.reduce(xt, axis=0)
-    if not np.isfinite(m).all():
-        return None
-    z = xt - m
-    e = np.exp(z)
-    s = np.maximum(np.add.reduce(e, axis=0), 1)
-    p = e / s
-    rows = np.arange(n)
-    zt = z[target, rows]
-    et = e[target, rows]
-    e[target, rows] = 0
+    cols = np.arange(n)
+    zt = z[t, cols]
+    et = e[t, cols]
+    e[t, cols] = 0
     rest = np.add.reduce(e, axis=0)
     near = zt > -50
     lse = np.log(s)
     loss = np.where(near, np.log1p(rest / np.where(near, et, 1)), lse - zt)
     if smoothing:
         loss = (1 - smoothing) * loss + smoothing * (lse - np.add.reduce(z, axis=0) / k)
-    p = np.ascontiguousarray(p.T)  # C order, as the products in the backward prefer
+    # The softmax in x's shape, row-major (as the products of the backward prefer).
+    if matrix:
+        p = np.ascontiguousarray(p.T)
+    else:
+        p = np.ascontiguousarray(np.moveaxis(p.reshape((k,) + target.shape), 0, axis))
     if reduction == "none":
-        return loss, p
+        return loss.reshape(target.shape), p
     total = np.sum(loss)
-    return (total / n if reduction == "mean" else total), p
+    if reduction == "mean":  # the mean of no samples is NaN, as for every other mean
+        total = total / loss.size if loss.size else np.full((), np.nan, loss.dtype)
+    return total, p
 
 
 def _per_sample(g, x, axis, reduction):
