@@ -126,7 +126,10 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = self._init_state(p, group)
-            else:
+            scratch = self._scratch.get(p)
+            if (scratch is None or scratch.dtype != p.data.dtype
+                    or scratch.shape != p.data.shape):
+                # A new parameter, or its array was replaced: check the state fits.
                 for name, value in state.items():
                     if value.ndim and value.shape != p.data.shape:
                         raise ValueError(
@@ -135,8 +138,6 @@ class Optimizer:
                             f"{value.shape}; a parameter replaced by one of another shape "
                             f"needs a new optimizer (or its state removed)"
                         )
-            scratch = self._scratch.get(p)
-            if scratch is None or scratch.dtype != p.data.dtype:
                 scratch = self._scratch[p] = np.empty_like(p.data)
             self._update(p, grad, state, group, scratch)
 
