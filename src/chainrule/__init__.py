@@ -17,6 +17,8 @@ from .graph import (
     enable_grad,
     is_grad_enabled,
     no_grad,
+    nondifferentiable,
+    primitive,
     set_grad_enabled,
 )
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
