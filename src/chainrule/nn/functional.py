@@ -200,7 +200,9 @@ def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
 # ------------------------------------------------------------------ regularization
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the rest by 1 / (1 - p); identity
-    when not training. The mask is drawn from ``rng`` (Generator, seed or None)."""
+    when not training. The mask is drawn from ``rng``: a Generator (a fresh mask per call,
+    as a training loop wants), None (NumPy's default generator), or an int seed, which
+    gives the same mask on every call (nn.Dropout keeps a Generator for this reason)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
