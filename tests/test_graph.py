@@ -685,3 +685,19 @@ def test_user_defined_primitive_gives_every_order_and_forward_mode(user_primitiv
         assert not sign2(cr.tensor(x0, requires_grad=True)).requires_grad
     finally:
         del graph.REGISTRY["test_user_sign"], graph.NONDIFFERENTIABLE["test_user_sign"]
+
+
+def test_a_rule_that_returns_none_is_a_clear_error(user_primitive):
+    f = user_primitive("test_rule_returns_none", lambda x, s: x * s).defvjp(
+        lambda g, ans, x, s: g * s, lambda g, ans, x, s: None,
+    )
+    x = cr.tensor(np.ones(3), requires_grad=True)
+    s = cr.tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match="'test_rule_returns_none' for its argument 1 returned"):
+        f(x, s).sum().backward()
+    g = user_primitive("test_rule_missing", lambda x, s: x * s).defvjp(
+        lambda g, ans, x, s: g * s, None,
+    )
+    g(x, 2.0).sum().backward()  # None as the rule: fine while that argument is constant
+    with pytest.raises(NotImplementedError, match="no gradient rule for its argument 1"):
+        g(x, cr.tensor(2.0, requires_grad=True)).sum().backward()

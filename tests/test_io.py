@@ -416,3 +416,36 @@ def test_checkpoint_writer_then_runs_after_the_writes_and_not_after_a_failure(tm
     with pytest.raises(cr_io.CheckpointError):
         writer.close()
     assert seen == [True]
+
+
+def test_checkpoint_writer_then_skips_only_after_a_failure_before_it(tmp_path):
+    # A failure reported early (by a later submit) must still keep back a callback that
+    # was queued behind the failed write; callbacks queued after it run again.
+    import threading
+
+    gate = threading.Event()
+    real = cr_io.checkpoint._atomic_write
+
+    def write(path, data):
+        gate.wait(5)
+        if "bad" in path.name:
+            raise cr_io.CheckpointError(f"{path}: simulated failure")
+        real(path, data)
+
+    seen = []
+    writer = cr_io.CheckpointWriter()
+    try:
+        cr_io.checkpoint._atomic_write = write
+        writer.submit(tmp_path / "bad.safetensors", {"w": np.zeros(2)}, {})
+        writer.submit(tmp_path / "good.safetensors", {"w": np.zeros(2)}, {})
+        writer.then(lambda: seen.append("behind the failure"))
+        gate.set()
+        with pytest.raises(cr_io.CheckpointError, match="simulated"):
+            writer.wait()
+        writer.submit(tmp_path / "later.safetensors", {"w": np.zeros(2)}, {})
+        writer.then(lambda: seen.append("after the report"))
+        writer.wait()
+    finally:
+        cr_io.checkpoint._atomic_write = real
+        writer.close()
+    assert seen == ["after the report"]

@@ -409,3 +409,10 @@ def test_cross_entropy_of_an_empty_batch_is_nan_like_the_composition():
     assert cr.cross_entropy(x, t, reduction="sum").data == 0
     fused.backward()
     assert x.grad.shape == (0, 10)
+
+
+def test_an_empty_batch_is_nan_whether_or_not_an_ignore_index_is_given():
+    x = cr.tensor(np.zeros((0, 10)))
+    t = np.zeros(0, dtype=np.int64)
+    assert np.isnan(cr.cross_entropy(x, t).data)
+    assert np.isnan(cr.cross_entropy(x, t, ignore_index=-100).data)

@@ -549,3 +549,19 @@ def test_a_parameter_resized_between_steps_is_a_clear_error(make):
     a.grad, b.grad = cr.tensor(np.full((2, 3), 2.0)), cr.tensor(np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"shape \(2, 3\) but its optimizer state"):
         opt.step()
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.Adam(ps, lr=0.1),
+                                  lambda ps: optim.Adagrad(ps, lr=0.1)])
+def test_a_resized_zero_dimensional_parameter_is_a_clear_error_before_any_update(make):
+    a = cr.tensor(np.ones(()), requires_grad=True)
+    opt = make([a])
+    a.grad = cr.tensor(np.ones(()))
+    opt.step()
+    before = {k: np.array(v, copy=True) for k, v in opt.state[a].items()}
+    a.data = np.zeros(3)
+    a.grad = cr.tensor(np.ones(3))
+    with pytest.raises(ValueError, match=r"shape \(3,\) but its optimizer state"):
+        opt.step()
+    for k, v in opt.state[a].items():  # nothing half-updated
+        np.testing.assert_array_equal(v, before[k])

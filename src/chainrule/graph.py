@@ -613,7 +613,16 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 else:
                     gi = rule(g, ans, *vals, **kw)
                 shape = a.data.shape
-                if gi.shape != shape:
+                try:
+                    mismatch = gi.shape != shape
+                except AttributeError:
+                    raise TypeError(
+                        f"the gradient rule of '{prim.name}' for its argument {i} returned "
+                        f"{type(gi).__name__}, not an array; a rule returns the cotangent "
+                        f"of its argument (give None instead of a rule for an argument "
+                        f"that is never differentiated)"
+                    ) from None
+                if mismatch:
                     gi = unbroadcast(gi, shape)
                 if _anomaly_grad_hook is not None:
                     _anomaly_grad_hook(gi, node, i)

@@ -229,7 +229,7 @@ def cross_entropy(
     ):
         ax = axis % len(shape)
         # The fused primitive, unless some target is actually to be ignored.
-        ignoring = ignore_index is not None and not tv.size
+        ignoring = False
         if tv.size:
             lo, hi = tv.min(), tv.max()
             if ignore_index is not None and lo <= ignore_index <= hi:

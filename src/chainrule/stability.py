@@ -297,14 +297,14 @@ def _check_output(t, prim, args):
         return
     nan_in = [i for i, a in enumerate(args) if _has_nan(a)]
     if nan_in:
-        # Not this operation's doing: the NaN arrived with an input (data, or a value
-        # computed before detect_anomaly() was switched on).
-        source = f"input {nan_in[0]}, which already holds NaN"
+        # A NaN that arrived with an input (data, or a value computed before
+        # detect_anomaly() was switched on) is not this operation's doing: say so.
+        source = f"(input {nan_in[0]} already holds NaN)"
     else:
-        source = "its inputs" if inf_in else "finite inputs"
+        source = "from its inputs" if inf_in else "from finite inputs"
     raise FloatingPointError(
         f"anomaly in the forward pass: '{prim.name}' produced {_nonfinite_summary(d)} "
-        f"from {source}\n"
+        f"{source}\n"
         f"  created at {_user_frame()}\n{_inputs(args)}\n"
         f"  (an output of shape {d.shape} {d.dtype}; check those inputs' domain, or use "
         f"the stable form of the operation, e.g. log_softmax instead of log(softmax))"

@@ -382,36 +382,40 @@ class CheckpointWriter:
     def __init__(self):
         self._pool = None
         self._pending = []
-        self._failed = False  # set in the writer thread by a failed write
+        self._submitted = 0  # writes queued so far, numbered in order
+        self._failed = []  # numbers of the writes that failed (kept by the writer thread)
+        self._reported = 0  # failures of writes numbered below this have been raised
 
     def submit(self, path: PathLike, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
         """Serialize now and queue the write of ``path``; raise an earlier write's error."""
         self._collect(block=False)
         path = Path(path)
         data = _encode_checkpoint(path, arrays, meta)
-        self._queue(self._write, path, data)
+        self._queue(self._write, path, data, self._submitted, number=self._submitted)
+        self._submitted += 1
 
     def then(self, fn) -> None:
         """Call ``fn()`` in the writer thread once every checkpoint submitted so far is on
-        disk (not at all if a write failed): e.g. to report an epoch only when it is saved."""
-        self._queue(self._after, fn)
+        disk (not at all if one of them failed, unless that failure was already raised):
+        e.g. to report an epoch only when it is saved."""
+        self._queue(self._after, fn, self._reported, self._submitted)
 
-    def _queue(self, task, *args) -> None:
+    def _queue(self, task, *args, number=-1) -> None:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="chainrule-checkpoint")
-        self._pending.append(self._pool.submit(task, *args))
+        self._pending.append((self._pool.submit(task, *args), number))
 
-    def _write(self, path: Path, data: bytes) -> None:
+    def _write(self, path: Path, data: bytes, number: int) -> None:
         try:
             _atomic_write(path, data)
         except BaseException:
-            self._failed = True
+            self._failed.append(number)
             raise
 
-    def _after(self, fn) -> None:
-        if not self._failed:
+    def _after(self, fn, start: int, end: int) -> None:
+        if not any(start <= number < end for number in self._failed):
             fn()
 
     def wait(self) -> None:
@@ -421,16 +425,16 @@ class CheckpointWriter:
     def _collect(self, block: bool) -> None:
         error = None
         still = []
-        for future in self._pending:
+        for future, number in self._pending:
             if not block and not future.done():
-                still.append(future)
+                still.append((future, number))
                 continue
             exc = future.exception()
-            if exc is not None and error is None:
-                error = exc
+            if exc is not None:
+                error = error or exc
+                self._reported = max(self._reported, number + 1)
         self._pending = still
         if error is not None:
-            self._failed = False  # reported: later writes and callbacks run again
             raise error
 
     def close(self) -> None:

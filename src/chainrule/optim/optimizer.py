@@ -131,7 +131,7 @@ class Optimizer:
                     or scratch.shape != p.data.shape):
                 # A new parameter, or its array was replaced: check the state fits.
                 for name, value in state.items():
-                    if value.ndim and value.shape != p.data.shape:
+                    if name != "step" and value.shape != p.data.shape:
                         raise ValueError(
                             f"{type(self).__name__}: a parameter now has shape "
                             f"{p.data.shape} but its optimizer state {name!r} has shape "
