@@ -701,3 +701,26 @@ def test_a_rule_that_returns_none_is_a_clear_error(user_primitive):
     g(x, 2.0).sum().backward()  # None as the rule: fine while that argument is constant
     with pytest.raises(NotImplementedError, match="no gradient rule for its argument 1"):
         g(x, cr.tensor(2.0, requires_grad=True)).sum().backward()
+
+
+def test_backward_with_intermediate_inputs_stops_at_them(user_primitive):
+    calls = []
+
+    def counted(g, ans, x):
+        calls.append(1)
+        return g * 2
+
+    double = user_primitive("test_counted_double", lambda x: x * 2).defvjp(counted)
+    w = cr.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    h = double(w)          # below the wanted tensor: its rule need not run
+    z = cr.tanh(h) * h
+    out = (z * z).sum()
+    (gh, gz) = graph.backward(out, inputs=[h, z], retain_graph=True)
+    assert not calls
+    t = np.tanh(h.data)
+    zz = t * h.data
+    np.testing.assert_allclose(gz.data, 2 * zz, rtol=1e-14)
+    np.testing.assert_allclose(gh.data, 2 * zz * ((1 - t * t) * h.data + t), rtol=1e-13)
+    # with a leaf among the wanted tensors the pass goes all the way down
+    (gw,) = graph.backward(out, inputs=[w])
+    assert calls and np.allclose(gw.data, 2 * gh.data)

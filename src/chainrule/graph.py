@@ -540,6 +540,13 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
 
     wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
     results = None if inputs is None else [None] * len(inputs)
+    # When every wanted tensor is a recorded node, the pass can stop at the last of them
+    # to be reached: nothing created before it can change their gradients.
+    remaining = None
+    if wanted is not None and all(
+        isinstance(t, TensorBase) and t._prim is not None for t in wanted
+    ):
+        remaining = len(wanted)
     # The caller's own grad= array must never become (or be accumulated into as) a .grad.
     handed = {id(g0)} if grad is not None else set()
     leaf_grads = {}
@@ -572,6 +579,10 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 if wanted is not None:
                     if node in wanted:
                         results[wanted[node]] = _as_grad_tensor(g, node, create_graph, handed)
+                        if remaining is not None:
+                            remaining -= 1
+                            if not remaining:
+                                break
                 elif node._retain:
                     _accumulate_leaf(node, g, create_graph, handed)
             if _last_modified > node._seq:
