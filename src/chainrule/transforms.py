@@ -474,7 +474,8 @@ def jacobian(f, argnum=0, mode="rev"):
     mode="rev" records f once and runs one reverse pass per output element over the
     retained graph; mode="fwd" runs one forward-mode pass per input element. Pick
     "rev" when the output is smaller than the input, "fwd" otherwise. With a tuple
-    argnum, returns a tuple of Jacobians.
+    argnum, returns a tuple of Jacobians. An argument that is a nested tuple/list/dict
+    of arrays gets the same structure of Jacobians, one per leaf.
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', not {mode!r}")
@@ -482,12 +483,9 @@ def jacobian(f, argnum=0, mode="rev"):
     @functools.wraps(f)
     def jacobian_f(*args, **kwargs):
         nums = _argnums(argnum, len(args), "jacobian")
-        for i in nums:
-            if isinstance(args[i], (tuple, list, dict)):
-                raise TypeError(
-                    f"jacobian: argument {i} is a {type(args[i]).__name__}; jacobian takes "
-                    f"arrays (use grad for pytrees of a scalar function)"
-                )
+        if any(isinstance(args[i], (tuple, list, dict)) for i in nums):
+            jacs = _jacobian_of_trees(f, args, kwargs, nums, mode)
+            return tuple(jacs) if isinstance(argnum, tuple) else jacs[0]
         nested = _is_nested(args, kwargs)
         if mode == "rev":
             jacs = _jacobian_rev(f, args, kwargs, nums, nested)
@@ -498,6 +496,39 @@ def jacobian(f, argnum=0, mode="rev"):
         return tuple(jacs) if isinstance(argnum, tuple) else jacs[0]
 
     return jacobian_f
+
+
+def _jacobian_of_trees(f, args, kwargs, nums, mode):
+    """Jacobians with respect to pytree arguments: one of every leaf, in its structure.
+
+    The leaves become separate arguments of a flattened function, so both modes run
+    exactly as for arrays (reverse mode records f once for all leaves).
+    """
+    flat, layout = [], []  # layout[k]: (treedef or None, positions of arg k in flat)
+    for k, a in enumerate(args):
+        if k in nums and isinstance(a, (tuple, list, dict)):
+            leaves, treedef = tree_flatten(a)
+            layout.append((treedef, range(len(flat), len(flat) + len(leaves))))
+            flat.extend(leaves)
+        else:
+            layout.append((None, range(len(flat), len(flat) + 1)))
+            flat.append(a)
+
+    def flat_f(*leaves, **kw):
+        rebuilt = [
+            leaves[pos[0]] if treedef is None else tree_unflatten(treedef, [leaves[p] for p in pos])
+            for treedef, pos in layout
+        ]
+        return f(*rebuilt, **kw)
+
+    wanted = tuple(p for i in nums for p in layout[i][1])
+    jacs = dict(zip(wanted, jacobian(flat_f, wanted, mode)(*flat, **kwargs))) if wanted else {}
+    out = []
+    for i in nums:
+        treedef, pos = layout[i]
+        parts = [jacs[p] for p in pos]
+        out.append(parts[0] if treedef is None else tree_unflatten(treedef, parts))
+    return out
 
 
 def _jacobian_rev(f, args, kwargs, nums, nested):
