@@ -63,13 +63,13 @@ class TensorBase:
 
     grad = None
     _version = 0  # bumped by every in-place modification
-    _modified_at = -1  # in-place clock value of the last in-place modification
+    _modified_at = -1  # graph clock at the last in-place modification
     _aliases = None  # tensors sharing this buffer (detach()), modified together
     _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
     _tangent = None  # forward-mode tangent
     _origin = None  # where the op was created (anomaly mode only)
-    # (primitive, args, kw, in-place clock) of an unrecorded output: Primitive.provenance
+    # (primitive, args, kw, graph clock) of an unrecorded output: Primitive.provenance
     _source = None
     # What a `saves` primitive's forward kept for its first-order VJP (Primitive.saves)
     _saved = None

@@ -258,7 +258,7 @@ class Run:
         )
         self.progress = Progress()
         # Checkpoints are written (and synced) by a background thread while training goes
-        # on; fit() and finalize() wait for them, so results never precede the files.
+        # on; fit() waits for them, so nothing after it runs before the files exist.
         self.writer = cr_io.CheckpointWriter()
         self.started = time.perf_counter()
 

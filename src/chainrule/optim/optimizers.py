@@ -39,8 +39,7 @@ class _FlatState:
         self.params = list(params)
         self.states = states
         # Each parameter's part of a buffer is laid out in the parameter's own memory
-        # order (column-major for nn.Linear weights), so every update combines arrays of
-        # one order.
+        # order (row- or column-major), so every update combines arrays of one order.
         self.orders = [_order(p.data) for p in params]
         self.m = np.zeros(n, dtype)
         self.v = np.zeros(n, dtype)
