@@ -10,11 +10,8 @@ import numpy as np
 
 from . import graph
 from . import primitives as P
-from .graph import TensorBase, _apply
+from .graph import TensorBase, _apply1, _apply2
 from .numpy import dispatch as _numpy_dispatch
-
-# Shared, never mutated: operators pass no keyword arguments to their primitive.
-_NO_KW = {}
 
 
 def _check_grad_dtype(data, requires_grad):
@@ -230,43 +227,43 @@ class Tensor(TensorBase):
 
     # --------------------------------------------------------------- operators
     def __add__(self, other):
-        return _apply(P.add, (self, other), _NO_KW)
+        return _apply2(P.add, self, other)
 
     def __radd__(self, other):
-        return _apply(P.add, (other, self), _NO_KW)
+        return _apply2(P.add, other, self)
 
     def __sub__(self, other):
-        return _apply(P.subtract, (self, other), _NO_KW)
+        return _apply2(P.subtract, self, other)
 
     def __rsub__(self, other):
-        return _apply(P.subtract, (other, self), _NO_KW)
+        return _apply2(P.subtract, other, self)
 
     def __mul__(self, other):
-        return _apply(P.multiply, (self, other), _NO_KW)
+        return _apply2(P.multiply, self, other)
 
     def __rmul__(self, other):
-        return _apply(P.multiply, (other, self), _NO_KW)
+        return _apply2(P.multiply, other, self)
 
     def __truediv__(self, other):
-        return _apply(P.divide, (self, other), _NO_KW)
+        return _apply2(P.divide, self, other)
 
     def __rtruediv__(self, other):
-        return _apply(P.divide, (other, self), _NO_KW)
+        return _apply2(P.divide, other, self)
 
     def __pow__(self, other):
-        return _apply(P.power, (self, other), _NO_KW)
+        return _apply2(P.power, self, other)
 
     def __rpow__(self, other):
-        return _apply(P.power, (other, self), _NO_KW)
+        return _apply2(P.power, other, self)
 
     def __matmul__(self, other):
-        return _apply(P.matmul, (self, other), _NO_KW)
+        return _apply2(P.matmul, self, other)
 
     def __rmatmul__(self, other):
-        return _apply(P.matmul, (other, self), _NO_KW)
+        return _apply2(P.matmul, other, self)
 
     def __neg__(self):
-        return _apply(P.negative, (self,), _NO_KW)
+        return _apply1(P.negative, self)
 
     def __pos__(self):
         return self
