@@ -234,11 +234,14 @@ class Primitive:
         "saves",
         "explanation",
         "doc",
+        "_plain",  # no rewrite, no saved forward, no view: recording takes the short path
+        "_call2",  # this primitive's two-argument recorder (see _binary)
     )
 
     def __init__(self, name, fwd, doc=None):
         self.name = name
         self.fwd = fwd
+        self._call2 = _binary(self)
         self.vjps = ()
         self.jvps = ()
         # Optional graph rewrite: rewrite(*args, **kw) -> replacement tensor or None.
@@ -263,6 +266,16 @@ class Primitive:
         self.explanation = None
         self.doc = doc or getattr(fwd, "__doc__", None)
 
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if name in ("rewrite", "saves", "view"):
+            plain = (
+                getattr(self, "rewrite", None) is None
+                and not getattr(self, "saves", False)
+                and not getattr(self, "view", False)
+            )
+            object.__setattr__(self, "_plain", plain)
+
     def defvjp(self, *rules):
         """Attach VJP rules, one per positional argument; None marks 'no gradient'."""
         self.vjps = _rule_table(rules)
@@ -274,26 +287,52 @@ class Primitive:
         return self
 
     def __call__(self, x, *rest, **kw):
-        if not kw:
-            # One or two arguments, no options (tanh(x), cos(x) inside a rule, add(x, y)).
-            if not rest:
-                if isinstance(x, TensorBase):
-                    return _apply1(self, x)
-                out = self.fwd(x)
-                return out[0] if self.saves else out
-            if len(rest) == 1:
+        if rest or kw:
+            args = (x, *rest)
+            if len(rest) == 1 and not kw:
                 y = rest[0]
                 if isinstance(x, TensorBase) or isinstance(y, TensorBase):
-                    return _apply2(self, x, y)
+                    return self._call2(x, y)
                 out = self.fwd(x, y)
                 return out[0] if self.saves else out
-        args = (x, *rest)
-        for a in args:
-            if isinstance(a, TensorBase):
-                return _apply(self, args, kw)
-        # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
-        out = self.fwd(*args, **kw) if kw else self.fwd(*args)
-        return out[0] if self.saves else out
+            for a in args:
+                if isinstance(a, TensorBase):
+                    return _apply(self, args, kw)
+            # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
+            out = self.fwd(*args, **kw) if kw else self.fwd(*args)
+            return out[0] if self.saves else out
+        if not isinstance(x, TensorBase):
+            out = self.fwd(x)
+            return out[0] if self.saves else out
+        # One tensor, no options (tanh(x)): _apply's steps without its argument loop.
+        # Rewrites, saved forwards, views, forward mode and anomaly mode take _apply, and
+        # so does a forward that raises ValueError (to word the error the same way).
+        if not self._plain or _forward_hook is not None or _anomaly_hook is not None:
+            return _apply(self, (x,), _NO_KW)
+        xd = x.data
+        try:
+            out = self.fwd(xd)
+        except ValueError:
+            return _apply(self, (x,), _NO_KW)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _object_new(_tensor_type)
+        t.data = out
+        if x.requires_grad and _grad_enabled and self.differentiable:
+            t.requires_grad = True
+            t._prim = self
+            t._args = (x,)
+            t._vals = (xd,)
+            t._kw = _NO_KW
+            global _clock
+            _clock += 1
+            t._seq = _clock
+        else:
+            t.requires_grad = False
+            t._prim = None
+            if self.provenance is not None and self.provenance((x,)):
+                t._source = (self, _standins((x,), 2), _NO_KW, _clock)
+        return t
 
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
@@ -424,101 +463,69 @@ def _apply(prim, args, kw):
     return t
 
 
-def _apply1(prim, x):
-    """_apply for one tensor argument and no keywords: the same steps without the loop.
+def _binary(prim, reflected=False):
+    """The recorder of a two-argument call of `prim` without keywords (x * 1.5, x + y).
 
-    A rewrite, a saved forward, a view, forward mode or anomaly mode take the general
-    path; so does a forward that raises ValueError (to word the error the same way).
+    Returns ``f(x, y)``, which does _apply's steps for ``prim(x, y)`` (``prim(y, x)``
+    when `reflected`: Tensor.__rmul__ and friends) without the argument loop. Tensor
+    operators are such functions, and ``prim(x, y)`` calls one, so an operator costs one
+    Python call. Constants that are NumPy arrays or scalars (they may need the tensors'
+    dtype) take the general path, as do the cases listed in Primitive.__call__.
     """
-    if (
-        prim.rewrite is not None
-        or prim.saves
-        or prim.view
-        or _forward_hook is not None
-        or _anomaly_hook is not None
-    ):
-        return _apply(prim, (x,), _NO_KW)
-    xd = x.data
-    try:
-        out = prim.fwd(xd)
-    except ValueError:
-        return _apply(prim, (x,), _NO_KW)
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    t = _object_new(_tensor_type)
-    t.data = out
-    if x.requires_grad and _grad_enabled and prim.differentiable:
-        t.requires_grad = True
-        t._prim = prim
-        t._args = (x,)
-        t._vals = (xd,)
-        t._kw = _NO_KW
-        global _clock
-        _clock += 1
-        t._seq = _clock
-    else:
-        t.requires_grad = False
-        t._prim = None
-        if prim.provenance is not None and prim.provenance((x,)):
-            t._source = (prim, _standins((x,), 2), _NO_KW, _clock)
-    return t
 
-
-def _apply2(prim, a, b):
-    """_apply for two arguments (at least one a tensor) and no keywords: x * 1.5, x + y.
-
-    Constants that are NumPy arrays or scalars (which may need the tensors' dtype) and
-    the cases _apply1 hands over take the general path.
-    """
-    if (
-        prim.rewrite is not None
-        or prim.saves
-        or prim.view
-        or _forward_hook is not None
-        or _anomaly_hook is not None
-    ):
-        return _apply(prim, (a, b), _NO_KW)
-    grad = False
-    if isinstance(a, TensorBase):
-        ad = a.data
-        grad = a.requires_grad
-    else:
-        kind = type(a)
-        if kind is not float and kind is not int:
+    def record(x, y):
+        if reflected:
+            a = y
+            b = x
+        else:
+            a = x
+            b = y
+        if not prim._plain or _forward_hook is not None or _anomaly_hook is not None:
             return _apply(prim, (a, b), _NO_KW)
-        ad = a
-    if isinstance(b, TensorBase):
-        bd = b.data
-        if b.requires_grad:
-            grad = True
-    else:
-        kind = type(b)
-        if kind is not float and kind is not int:
+        grad = False
+        if isinstance(a, TensorBase):
+            ad = a.data
+            grad = a.requires_grad
+        else:
+            kind = type(a)
+            if kind is not float and kind is not int:
+                return _apply(prim, (a, b), _NO_KW)
+            ad = a
+        if isinstance(b, TensorBase):
+            bd = b.data
+            if b.requires_grad:
+                grad = True
+        else:
+            kind = type(b)
+            if kind is not float and kind is not int:
+                return _apply(prim, (a, b), _NO_KW)
+            bd = b
+        try:
+            out = prim.fwd(ad, bd)
+        except ValueError:
             return _apply(prim, (a, b), _NO_KW)
-        bd = b
-    try:
-        out = prim.fwd(ad, bd)
-    except ValueError:
-        return _apply(prim, (a, b), _NO_KW)
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    t = _object_new(_tensor_type)
-    t.data = out
-    if grad and _grad_enabled and prim.differentiable:
-        t.requires_grad = True
-        t._prim = prim
-        t._args = (a, b)
-        t._vals = (ad, bd)
-        t._kw = _NO_KW
-        global _clock
-        _clock += 1
-        t._seq = _clock
-    else:
-        t.requires_grad = False
-        t._prim = None
-        if prim.provenance is not None and prim.provenance((a, b)):
-            t._source = (prim, _standins((a, b), 2), _NO_KW, _clock)
-    return t
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _object_new(_tensor_type)
+        t.data = out
+        if grad and _grad_enabled and prim.differentiable:
+            t.requires_grad = True
+            t._prim = prim
+            t._args = (a, b)
+            t._vals = (ad, bd)
+            t._kw = _NO_KW
+            global _clock
+            _clock += 1
+            t._seq = _clock
+        else:
+            t.requires_grad = False
+            t._prim = None
+            if prim.provenance is not None and prim.provenance((a, b)):
+                t._source = (prim, _standins((a, b), 2), _NO_KW, _clock)
+        return t
+
+    record.__name__ = f"{prim.name}_reflected" if reflected else prim.name
+    return record
 
 
 # Shared and never mutated: the keyword arguments of a call that passed none.
@@ -681,6 +688,7 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     heappop, heappush = heapq.heappop, heapq.heappush
     # Per-node bookkeeping beyond the rules is needed only for inputs= or retain_grad().
     watching = wanted is not None or _any_retained
+    grad_hook = _anomaly_grad_hook
     try:
         node = None
         if heap:
@@ -715,7 +723,38 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
             # its gradient so far (kept out of `grads` until it must wait in the heap).
             nxt = nxt_g = None
             zero = prim.strong_zero and _has_zero(g)
-            n = -1 if kw else len(vals)
+            # n: how to call the rules (-1: with keywords, or through the strong-zero guard).
+            n = -1 if kw or zero else len(vals)
+            if n == 1 and args[0].requires_grad:
+                # One input (tanh(x), x.sum()): the loop below without its per-argument
+                # bookkeeping; along a chain of such nodes this is the whole backward.
+                a = args[0]
+                rule = rules[0] if rules else None
+                if rule is None:
+                    raise _no_rule(prim, 0)
+                gi = rule(g, ans, vals[0])
+                shape = a.data.shape
+                try:
+                    mismatch = gi.shape != shape
+                except AttributeError:
+                    raise _not_an_array(prim, 0, gi) from None
+                if mismatch:
+                    gi = unbroadcast(gi, shape)
+                if grad_hook is not None:
+                    grad_hook(gi, node, 0)
+                if a._prim is None:
+                    prev = leaf_grads.get(a)
+                    leaf_grads[a] = gi if prev is None else prev + gi
+                else:
+                    prev = grads.get(a) if grads else None
+                    if prev is not None:
+                        grads[a] = prev + gi
+                    elif heap and -heap[0][0] > a._seq:
+                        grads[a] = gi
+                        heappush(heap, (-a._seq, a))
+                    else:
+                        nxt, nxt_g = a, gi
+                args = ()  # done: skip the loop
             i = -1
             for a in args:
                 i += 1
@@ -726,14 +765,11 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 except IndexError:
                     rule = None
                 if rule is None:
-                    raise NotImplementedError(
-                        f"'{prim.name}' has no gradient rule for its argument {i}; "
-                        f"detach that argument or use a differentiable operation."
-                    )
-                if n == 1 and not zero:
-                    gi = rule(g, ans, vals[0])
-                elif n == 2 and not zero:
+                    raise _no_rule(prim, i)
+                if n == 2:
                     gi = rule(g, ans, vals[0], vals[1])
+                elif n == 1:
+                    gi = rule(g, ans, vals[0])
                 elif zero:
                     gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
                 else:
@@ -742,23 +778,18 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 try:
                     mismatch = gi.shape != shape
                 except AttributeError:
-                    raise TypeError(
-                        f"the gradient rule of '{prim.name}' for its argument {i} returned "
-                        f"{type(gi).__name__}, not an array; a rule returns the cotangent "
-                        f"of its argument (give None instead of a rule for an argument "
-                        f"that is never differentiated)"
-                    ) from None
+                    raise _not_an_array(prim, i, gi) from None
                 if mismatch:
                     gi = unbroadcast(gi, shape)
-                if _anomaly_grad_hook is not None:
-                    _anomaly_grad_hook(gi, node, i)
+                if grad_hook is not None:
+                    grad_hook(gi, node, i)
                 if a._prim is None:
                     prev = leaf_grads.get(a)
                     leaf_grads[a] = gi if prev is None else prev + gi
                 elif a is nxt:
                     nxt_g = nxt_g + gi
                 else:
-                    prev = grads.get(a)
+                    prev = grads.get(a) if grads else None
                     if prev is None:
                         s = a._seq
                         if nxt is None:
@@ -799,6 +830,22 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
         else:
             _accumulate_leaf(leaf, g, create_graph, handed)
     return results
+
+
+def _no_rule(prim, i):
+    return NotImplementedError(
+        f"'{prim.name}' has no gradient rule for its argument {i}; "
+        f"detach that argument or use a differentiable operation."
+    )
+
+
+def _not_an_array(prim, i, gi):
+    return TypeError(
+        f"the gradient rule of '{prim.name}' for its argument {i} returned "
+        f"{type(gi).__name__}, not an array; a rule returns the cotangent "
+        f"of its argument (give None instead of a rule for an argument "
+        f"that is never differentiated)"
+    )
 
 
 def _has_zero(g):

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import graph
 from . import primitives as P
-from .graph import TensorBase, _apply1, _apply2
+from .graph import TensorBase, _binary
 from .numpy import dispatch as _numpy_dispatch
 
 
@@ -226,44 +226,23 @@ class Tensor(TensorBase):
         return self
 
     # --------------------------------------------------------------- operators
-    def __add__(self, other):
-        return _apply2(P.add, self, other)
-
-    def __radd__(self, other):
-        return _apply2(P.add, other, self)
-
-    def __sub__(self, other):
-        return _apply2(P.subtract, self, other)
-
-    def __rsub__(self, other):
-        return _apply2(P.subtract, other, self)
-
-    def __mul__(self, other):
-        return _apply2(P.multiply, self, other)
-
-    def __rmul__(self, other):
-        return _apply2(P.multiply, other, self)
-
-    def __truediv__(self, other):
-        return _apply2(P.divide, self, other)
-
-    def __rtruediv__(self, other):
-        return _apply2(P.divide, other, self)
-
-    def __pow__(self, other):
-        return _apply2(P.power, self, other)
-
-    def __rpow__(self, other):
-        return _apply2(P.power, other, self)
-
-    def __matmul__(self, other):
-        return _apply2(P.matmul, self, other)
-
-    def __rmatmul__(self, other):
-        return _apply2(P.matmul, other, self)
+    # Each binary operator is its primitive's recorder itself (graph._binary), so
+    # `x * 1.5` costs one Python call; the reflected forms swap the operands.
+    __add__ = _binary(P.add)
+    __radd__ = _binary(P.add, reflected=True)
+    __sub__ = _binary(P.subtract)
+    __rsub__ = _binary(P.subtract, reflected=True)
+    __mul__ = _binary(P.multiply)
+    __rmul__ = _binary(P.multiply, reflected=True)
+    __truediv__ = _binary(P.divide)
+    __rtruediv__ = _binary(P.divide, reflected=True)
+    __pow__ = _binary(P.power)
+    __rpow__ = _binary(P.power, reflected=True)
+    __matmul__ = _binary(P.matmul)
+    __rmatmul__ = _binary(P.matmul, reflected=True)
 
     def __neg__(self):
-        return _apply1(P.negative, self)
+        return P.negative(self)
 
     def __pos__(self):
         return self
