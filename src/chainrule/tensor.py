@@ -309,15 +309,21 @@ class Tensor(TensorBase):
         return self.astype(np.float64)
 
     def sum(self, axis=None, keepdims=False):
+        if axis is None and not keepdims:
+            return P.sum(self)  # no keywords: the one-argument path
         return P.sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         return P.mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
+        if axis is None and not keepdims:
+            return P.max(self)  # no keywords: the one-argument path
         return P.max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
+        if axis is None and not keepdims:
+            return P.min(self)  # no keywords: the one-argument path
         return P.min(self, axis=axis, keepdims=keepdims)
 
     def prod(self, axis=None, keepdims=False):

@@ -33,12 +33,19 @@ transpose.defvjp(
 )
 
 def _broadcast_to_fwd(x, shape):
-    if isinstance(x, np.generic):
+    if type(x) is not np.ndarray and isinstance(x, np.generic):
         x = np.asarray(x)
-    if type(x) is np.ndarray and not x.ndim and type(shape) is tuple and min(shape, default=0) >= 0:
+    if type(x) is np.ndarray and not x.ndim and type(shape) is tuple:
         # A scalar (the cotangent of every sum and mean) spread over a shape: a read-only
         # zero-stride view, built directly (np.broadcast_to costs ~8x more at this size).
-        out = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        # A bad shape (negative or not integers) gets np.broadcast_to's own error
+        # (np.ndarray reads a -1 as 1, hence the comparison).
+        try:
+            out = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        except (TypeError, ValueError):
+            return np.broadcast_to(x, shape)
+        if out.shape != shape:
+            return np.broadcast_to(x, shape)
         out.flags.writeable = False
         return out
     return np.broadcast_to(x, shape)
