@@ -380,6 +380,9 @@ class CheckpointWriter:
     """
 
     def __init__(self):
+        # Import the serializer now: a missing package fails before training starts, and
+        # the import is not paid inside the first (timed) checkpoint write.
+        _safetensors()
         self._pool = None
         self._pending = []
         self._submitted = 0  # writes queued so far, numbered in order
