@@ -724,3 +724,39 @@ def test_backward_with_intermediate_inputs_stops_at_them(user_primitive):
     # with a leaf among the wanted tensors the pass goes all the way down
     (gw,) = graph.backward(out, inputs=[w])
     assert calls and np.allclose(gw.data, 2 * gh.data)
+
+
+# --------------------------------------------------------- elementwise fast path
+def _elementwise_primitives():
+    return sorted(n for n, p in graph.REGISTRY.items() if p.elementwise)
+
+
+def test_the_elementwise_flag_is_set_on_the_hot_maps():
+    names = set(_elementwise_primitives())
+    assert {"tanh", "exp", "sin", "add", "multiply", "divide", "sigmoid", "relu"} <= names
+    # Shape-changing or multi-input-only maps must never carry it.
+    assert not names & {"sum", "reshape", "matmul", "linear", "broadcast_to", "where"}
+
+
+@pytest.mark.parametrize("name", _elementwise_primitives())
+def test_an_elementwise_rule_returns_the_input_shape(name):
+    # Backward trusts these rules' results to have the input's shape (no check, no
+    # unbroadcast) when the output has it: one input, or a Python number as the other.
+    p = graph.REGISTRY[name]
+    x = np.linspace(0.2, 0.7, 12).reshape(3, 4)  # inside every domain (arccosh aside)
+    if name == "arccosh":
+        x = x + 1.5
+    arities = {len(p.vjps)} if isinstance(p.vjps, tuple) else {1, 2}
+    for arity in arities:
+        for i in range(arity):
+            vals = [x if j == i else 1.25 for j in range(arity)]
+            ans = p.fwd(*vals)
+            g = np.ones_like(ans)
+            gi = p.vjps[i](g, ans, *vals)
+            assert np.shape(gi) == x.shape, (name, i)
+            # And through the engine, where the check is skipped, the gradient is x-shaped.
+            t = cr.tensor(x, requires_grad=True)
+            args = [t if j == i else 1.25 for j in range(arity)]
+            p(*args).sum().backward()
+            assert t.grad.shape == x.shape
+            np.testing.assert_allclose(t.grad.data, gi)

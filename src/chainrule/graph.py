@@ -232,6 +232,7 @@ class Primitive:
         "differentiable",
         "view",
         "saves",
+        "elementwise",
         "explanation",
         "doc",
         "_plain",  # no rewrite, no saved forward, no view: recording takes the short path
@@ -264,6 +265,11 @@ class Primitive:
         # and handed to first-order VJP rules as the keyword ``saved``. Rules must also
         # work with saved=None (create_graph=True, transforms), recomputing from the args.
         self.saves = False
+        # True for elementwise maps (tanh, exp, add, multiply, ...): the output has the
+        # broadcast shape of the inputs and so has every cotangent a VJP rule returns.
+        # Where that is already the input's shape (one input, or every other input a
+        # Python number), backward skips the shape check of the rule's result.
+        self.elementwise = False
         self.explanation = None
         self.doc = doc or getattr(fwd, "__doc__", None)
 
@@ -368,19 +374,24 @@ NONDIFFERENTIABLE: dict[str, Primitive] = {}
 REGISTRY: dict[str, Primitive] = {}
 
 
-def primitive(name, fwd, doc=None, view=False, saves=False):
+def primitive(name, fwd, doc=None, view=False, saves=False, elementwise=False):
     """Create and register a differentiable primitive.
 
     ``view=True`` declares that the forward may return a view of its first argument
     (reshape, transpose, basic indexing): in-place writes through the result then count
     as writes to that argument. ``saves=True``: the forward returns ``(output, saved)``
     and first-order VJP rules receive ``saved=`` (see Primitive.saves).
+    ``elementwise=True`` declares an elementwise map whose VJP rules return cotangents
+    of the output's shape (``g`` times something that broadcasts to it): backward then
+    skips the shape check of a rule's result where the output has the input's shape
+    (see Primitive.elementwise), about 4% of a small operation's cost.
     """
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} is already registered")
     p = Primitive(name, fwd, doc)
     p.view = view
     p.saves = saves
+    p.elementwise = elementwise
     REGISTRY[name] = p
     return p
 
@@ -530,6 +541,8 @@ def _binary(prim, reflected=False):
     record.__name__ = f"{prim.name}_reflected" if reflected else prim.name
     return record
 
+
+_PYTHON_SCALARS = (float, int)
 
 # Shared and never mutated: the keyword arguments of a call that passed none.
 _NO_KW = {}
@@ -740,13 +753,14 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                     if rule is None:
                         raise _no_rule(prim, 0)
                     gi = rule(g, ans, vals[0])
-                    shape = a.data.shape
-                    try:
-                        mismatch = gi.shape != shape
-                    except AttributeError:
-                        raise _not_an_array(prim, 0, gi) from None
-                    if mismatch:
-                        gi = unbroadcast(gi, shape)
+                    if not prim.elementwise:
+                        shape = a.data.shape
+                        try:
+                            mismatch = gi.shape != shape
+                        except AttributeError:
+                            raise _not_an_array(prim, 0, gi) from None
+                        if mismatch:
+                            gi = unbroadcast(gi, shape)
                     if grad_hook is not None:
                         grad_hook(gi, node, 0)
                     if a._prim is None:
@@ -775,17 +789,22 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                     raise _no_rule(prim, i)
                 if n == 2:
                     gi = rule(g, ans, vals[0], vals[1])
-                elif zero:
-                    gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
+                    # x * 1.5: the cotangent already has x's shape.
+                    same = prim.elementwise and type(vals[1 - i]) in _PYTHON_SCALARS
                 else:
-                    gi = rule(g, ans, *vals, **kw)
-                shape = a.data.shape
-                try:
-                    mismatch = gi.shape != shape
-                except AttributeError:
-                    raise _not_an_array(prim, i, gi) from None
-                if mismatch:
-                    gi = unbroadcast(gi, shape)
+                    same = False
+                    if zero:
+                        gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
+                    else:
+                        gi = rule(g, ans, *vals, **kw)
+                if not same:
+                    shape = a.data.shape
+                    try:
+                        mismatch = gi.shape != shape
+                    except AttributeError:
+                        raise _not_an_array(prim, i, gi) from None
+                    if mismatch:
+                        gi = unbroadcast(gi, shape)
                 if grad_hook is not None:
                     grad_hook(gi, node, i)
                 if a._prim is None:

@@ -26,7 +26,7 @@ def _sigmoid_fwd(x):
 
 # sigma' = sigma (1 - sigma) = sigma(x) sigma(-x). The second form keeps full relative
 # precision for large x, where 1 - sigma(x) would round to 0 (x > 37 in float64).
-sigmoid = primitive("sigmoid", _sigmoid_fwd).defvjp(
+sigmoid = primitive("sigmoid", _sigmoid_fwd, elementwise=True).defvjp(
     lambda g, ans, x: g * ans * sigmoid(-x),
 ).defjvp(
     lambda t, ans, x: t * ans * sigmoid(-x),
@@ -39,7 +39,7 @@ def _softplus_fwd(x):
 
 
 # softplus' = sigmoid
-softplus = primitive("softplus", _softplus_fwd).defvjp(
+softplus = primitive("softplus", _softplus_fwd, elementwise=True).defvjp(
     lambda g, ans, x: g * sigmoid(x),
 ).defjvp(
     lambda t, ans, x: t * sigmoid(x),
@@ -53,7 +53,7 @@ def log_sigmoid(x):
 
 # ----------------------------------------------------------------------- relu
 # relu'(0) is taken as 0, as in PyTorch.
-relu = primitive("relu", lambda x: np.maximum(x, 0)).defvjp(
+relu = primitive("relu", lambda x: np.maximum(x, 0), elementwise=True).defvjp(
     lambda g, ans, x: g * greater(x, 0),
 ).defjvp(
     lambda t, ans, x: t * greater(x, 0),
@@ -181,7 +181,7 @@ def _erf_fwd(x):
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # erf'(x) = 2/sqrt(pi) e^{-x^2}
-erf = primitive("erf", _erf_fwd).defvjp(
+erf = primitive("erf", _erf_fwd, elementwise=True).defvjp(
     lambda g, ans, x: g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),
 ).defjvp(
     lambda t, ans, x: t * (_TWO_OVER_SQRT_PI * exp(-(x * x))),

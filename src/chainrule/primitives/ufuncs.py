@@ -35,7 +35,7 @@ _LN10 = math.log(10.0)
 
 def _unary(name, fwd, derivative):
     """A primitive f with f'(x) = derivative(ans, x): VJP g f'(x), JVP t f'(x)."""
-    return primitive(name, fwd).defvjp(
+    return primitive(name, fwd, elementwise=True).defvjp(
         lambda g, ans, x: g * derivative(ans, x),
     ).defjvp(
         lambda t, ans, x: t * derivative(ans, x),
