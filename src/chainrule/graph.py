@@ -211,6 +211,9 @@ class enable_grad(set_grad_enabled):
 
 
 # ------------------------------------------------------------------------ primitives
+_NOTHING = object()  # no positional argument given
+
+
 class Primitive:
     """A differentiable operation: NumPy forward, one VJP rule per argument, JVP rules.
 
@@ -237,13 +240,11 @@ class Primitive:
         "doc",
         "_plain",  # no rewrite, no saved forward, no view: recording takes the short path
         "_special",  # a saved forward or strong zeros: backward calls the rules the long way
-        "_call2",  # this primitive's two-argument recorder (see _binary)
     )
 
     def __init__(self, name, fwd, doc=None):
         self.name = name
         self.fwd = fwd
-        self._call2 = _binary(self)
         self.vjps = ()
         self.jvps = ()
         # Optional graph rewrite: rewrite(*args, **kw) -> replacement tensor or None.
@@ -295,15 +296,16 @@ class Primitive:
         self.jvps = _rule_table(rules)
         return self
 
-    def __call__(self, x, *rest, **kw):
-        if rest or kw:
+    def __call__(self, x=_NOTHING, /, *rest, **kw):
+        # (x is positional-only, so a forward may take a keyword argument named x.)
+        if rest or kw or x is _NOTHING:
             if len(rest) == 1 and not kw:
                 y = rest[0]
                 if isinstance(x, TensorBase) or isinstance(y, TensorBase):
-                    return self._call2(x, y)
+                    return _record_two(x, y, self)
                 out = self.fwd(x, y)
                 return out[0] if self.saves else out
-            args = (x, *rest)
+            args = (x, *rest) if x is not _NOTHING else rest
             for a in args:
                 if isinstance(a, TensorBase):
                     return _apply(self, args, kw)
@@ -314,15 +316,16 @@ class Primitive:
             out = self.fwd(x)
             return out[0] if self.saves else out
         # One tensor, no options (tanh(x)): _apply's steps without its argument loop.
-        # Rewrites, saved forwards, views, forward mode and anomaly mode take _apply, and
-        # so does a forward that raises ValueError (to word the error the same way).
+        # Rewrites, saved forwards, views, forward mode and anomaly mode take _apply.
         if not self._plain or _forward_hook is not None or _anomaly_hook is not None:
             return _apply(self, (x,), _NO_KW)
         xd = x.data
         try:
             out = self.fwd(xd)
-        except ValueError:
-            return _apply(self, (x,), _NO_KW)
+        except ValueError as e:
+            if not str(e).startswith(self.name + ":"):
+                raise _forward_error(self, e, (x,)) from None
+            raise
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _object_new(_tensor_type)
@@ -408,6 +411,11 @@ def _shapes(args):
     return ", ".join(str(np.shape(a.data if isinstance(a, TensorBase) else a)) for a in args)
 
 
+def _forward_error(prim, e, args):
+    """A forward's ValueError that does not name its primitive, named, with the shapes."""
+    return ValueError(f"{prim.name}: {e} (argument shapes: {_shapes(args)})")
+
+
 def _apply(prim, args, kw):
     """Run a primitive on arguments of which at least one is a tensor; record if needed.
 
@@ -438,10 +446,9 @@ def _apply(prim, args, kw):
     try:
         out = prim.fwd(*vals, **kw) if kw else prim.fwd(*vals)
     except ValueError as e:
-        msg = str(e)
-        if msg.startswith(prim.name + ":"):
-            raise
-        raise ValueError(f"{prim.name}: {msg} (argument shapes: {_shapes(args)})") from None
+        if not str(e).startswith(prim.name + ":"):
+            raise _forward_error(prim, e, args) from None
+        raise
     saved = None
     if type(out) is not np.ndarray:
         if prim.saves:
@@ -482,12 +489,13 @@ def _binary(prim, reflected=False):
 
     Returns ``f(x, y)``, which does _apply's steps for ``prim(x, y)`` (``prim(y, x)``
     when `reflected`: Tensor.__rmul__ and friends) without the argument loop. Tensor
-    operators are such functions, and ``prim(x, y)`` calls one, so an operator costs one
-    Python call. Constants that are NumPy arrays or scalars (they may need the tensors'
-    dtype) take the general path, as do the cases listed in Primitive.__call__.
+    operators are such functions, so an operator costs one Python call; ``prim(x, y)``
+    calls :data:`_record_two` with the primitive as third argument. Constants that are
+    NumPy arrays or scalars (they may need the tensors' dtype) take the general path, as
+    do the cases listed in Primitive.__call__.
     """
 
-    def record(x, y):
+    def record(x, y, prim=prim):
         if reflected:
             a = y
             b = x
@@ -516,8 +524,10 @@ def _binary(prim, reflected=False):
             bd = b
         try:
             out = prim.fwd(ad, bd)
-        except ValueError:
-            return _apply(prim, (a, b), _NO_KW)
+        except ValueError as e:
+            if not str(e).startswith(prim.name + ":"):
+                raise _forward_error(prim, e, (a, b)) from None
+            raise
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _object_new(_tensor_type)
@@ -538,11 +548,15 @@ def _binary(prim, reflected=False):
                 t._source = (prim, _standins((a, b), 2), _NO_KW, _clock)
         return t
 
-    record.__name__ = f"{prim.name}_reflected" if reflected else prim.name
+    name = "record" if prim is None else prim.name
+    record.__name__ = f"{name}_reflected" if reflected else name
     return record
 
 
 _PYTHON_SCALARS = (float, int)
+
+# prim(x, y) for any primitive: record(x, y, prim).
+_record_two = _binary(None)
 
 # Shared and never mutated: the keyword arguments of a call that passed none.
 _NO_KW = {}
