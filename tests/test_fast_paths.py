@@ -23,11 +23,13 @@ from chainrule import primitives as P
 F32 = np.float32
 
 # Both paths are fed the same odd constants on purpose (a negative base to a fractional
-# power, complex numbers with real tensors, exp of large logits before a rewrite):
+# power, complex numbers with real tensors, exp of large logits before a rewrite, a
+# division by zero for anomaly mode to catch):
 # NumPy's warnings about them are expected.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning"),
     pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning"),
     pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning"),
 ]
 
