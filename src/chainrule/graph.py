@@ -56,7 +56,6 @@ class TensorBase:
         "_vals",
         "_kw",
         "_seq",
-        "_view_of",  # the tensor whose buffer this one views; set only on views
         "__dict__",
         "__weakref__",
     )
@@ -73,6 +72,10 @@ class TensorBase:
     _source = None
     # What a `saves` primitive's forward kept for its first-order VJP (Primitive.saves)
     _saved = None
+    # The tensor whose buffer this one views (set on views only). A class default, not a
+    # slot: an unset slot makes getattr(t, "_view_of", None) raise and catch inside, and
+    # in-place checks and stability's producer lookups walk this link on every call.
+    _view_of = None
 
     __hash__ = object.__hash__
 
@@ -110,7 +113,7 @@ def mark_modified(t):
         for u in t._aliases if t._aliases is not None else (t,):
             u._version += 1
             u._modified_at = _clock
-        t = getattr(t, "_view_of", None)
+        t = t._view_of
 
 
 def modified_since(t, clock):
@@ -118,7 +121,7 @@ def modified_since(t, clock):
     while t is not None:
         if t._modified_at > clock:
             return True
-        t = getattr(t, "_view_of", None)
+        t = t._view_of
     return False
 
 

@@ -60,7 +60,13 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     z = _shift(xt, 0)
     e = np.exp(z)
     s = np.maximum(np.add.reduce(e, axis=0), 1)  # >= 1 except for all -inf columns
-    p = e / s
+    # The softmax, written straight into x's shape, row-major (as the products of the
+    # backward prefer): no transposed copy afterwards.
+    if matrix:
+        p = np.empty(x.shape, e.dtype)
+        np.divide(e, s, out=p.T)
+    else:
+        p = e / s
     cols = np.arange(n)
     zt = z[t, cols]
     et = e[t, cols]
@@ -71,14 +77,11 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     loss = np.where(near, np.log1p(rest / np.where(near, et, 1)), lse - zt)
     if smoothing:
         loss = (1 - smoothing) * loss + smoothing * (lse - np.add.reduce(z, axis=0) / k)
-    # The softmax in x's shape, row-major (as the products of the backward prefer).
-    if matrix:
-        p = np.ascontiguousarray(p.T)
-    else:
+    if not matrix:
         p = np.ascontiguousarray(np.moveaxis(p.reshape((k,) + target.shape), 0, axis))
     if reduction == "none":
         return loss.reshape(target.shape), p
-    total = np.sum(loss)
+    total = np.add.reduce(loss, axis=None)
     if reduction == "mean":  # the mean of no samples is NaN, as for every other mean
         total = total / loss.size if loss.size else np.full((), np.nan, loss.dtype)
     return total, p
@@ -231,7 +234,7 @@ def cross_entropy(
         # The fused primitive, unless some target is actually to be ignored.
         ignoring = False
         if tv.size:
-            lo, hi = tv.min(), tv.max()
+            lo, hi = np.minimum.reduce(tv, axis=None), np.maximum.reduce(tv, axis=None)
             if ignore_index is not None and lo <= ignore_index <= hi:
                 ignoring = bool((tv == ignore_index).any())
             if not ignoring and (lo < 0 or hi >= shape[ax]):

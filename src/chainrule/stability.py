@@ -108,6 +108,13 @@ def producer(x):
 
 def _made_by(x, prim):
     """Arguments and keywords of ``x``'s producer if that is ``prim``, else None."""
+    if not isinstance(x, TensorBase):
+        return None
+    # The cheap test first: most tensors were not made by `prim` at all, and producer()
+    # checks every input for in-place changes (cross_entropy asks on each call).
+    made = x._prim if x._prim is not None else (x._source[0] if x._source is not None else None)
+    if made is not prim:
+        return None
     src = producer(x)
     if src is None or src[0] is not prim:
         return None

@@ -205,7 +205,7 @@ def _shift(x, axis):
     # Seed 4a: softmax(x) = softmax(x - c). Subtracting the max keeps every exponent <= 0.
     # A row of only -inf has no finite max; it is shifted by 0 instead of NaN.
     m = reduce_last(np.maximum, x, axis) if type(axis) is int else x.max(axis, keepdims=True)
-    if not np.isfinite(m).all():
+    if not np.logical_and.reduce(np.isfinite(m), axis=None):
         z = x - np.where(np.isfinite(m), m, 0)
         if np.isposinf(m).any():
             # The limit of a row with +inf entries: they share all the mass (their
