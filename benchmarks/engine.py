@@ -26,6 +26,19 @@ try:  # optional comparison, never a dependency
 except ImportError:
     torch = None
 
+# JAX, also optional: one XLA thread like the BLAS, and float64 allowed so that the
+# chain runs in the dtype NumPy and chainrule use (JAX defaults to float32).
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
+try:
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+except ImportError:
+    jax = None
+
 try:
     from .common import interleaved, machine, verdict
 except ImportError:  # run as a script
@@ -170,6 +183,80 @@ def chain_torch(seed=0):
     return run
 
 
+def chain_jax(seed=0, jit=False):
+    """The chain's gradient with jax.grad: op by op as written (eager), or compiled by jit."""
+    x = jnp.asarray(np.random.default_rng(seed).standard_normal(16))
+
+    def f(x):
+        y = x
+        for _ in range(CHAIN // 4):
+            y = jnp.tanh(y)
+            y = y * 1.5
+            y = y + 0.25
+            y = jnp.sin(y)
+        return y.sum()
+
+    grad = jax.jit(jax.grad(f)) if jit else jax.grad(f)
+
+    def run():
+        grad(x).block_until_ready()
+
+    return run
+
+
+def mlp_jax(batch, seed=0, jit=False):
+    """The MLP step in JAX: jax.grad of the loss and a functional SGD update."""
+    rng = np.random.default_rng(seed)
+    Ws = [jnp.asarray(rng.standard_normal((a, b)).astype(np.float32) * np.float32(a**-0.5))
+          for a, b in zip(SIZES[:-1], SIZES[1:])]
+    bs = [jnp.zeros(b, jnp.float32) for b in SIZES[1:]]
+    X = jnp.asarray(rng.standard_normal((batch, SIZES[0])).astype(np.float32))
+    y = jnp.asarray(rng.integers(0, SIZES[-1], batch))
+    rows = jnp.arange(batch)
+
+    def loss(params):
+        W0, W1, W2, b0, b1, b2 = params
+        h = jnp.tanh(X @ W0 + b0)
+        h = jnp.tanh(h @ W1 + b1)
+        logp = jax.nn.log_softmax(h @ W2 + b2)
+        return -logp[rows, y].mean()
+
+    grad = jax.grad(loss)
+
+    def update(params):
+        return [p - 0.01 * g for p, g in zip(params, grad(params))]
+
+    update = jax.jit(update) if jit else update
+    state = [Ws + bs]
+
+    def step():
+        state[0] = update(state[0])
+        jax.block_until_ready(state[0])
+
+    return step
+
+
+def _jax_ratios(numpy_case, eager, jitted, repeats, t):
+    """JAX's times, measured in a group of their own against the same NumPy reference.
+
+    JAX's eager mode runs hundreds of times longer than the others and leaves the
+    caches cold for whatever runs next; interleaved with chainrule it would slow the
+    NumPy reference and flatter chainrule's ratio. Its times are rescaled to the main
+    group's NumPy time, so every ratio printed is against the reference it was measured
+    beside.
+    """
+    tj = interleaved({"numpy": numpy_case, "jax": eager, "jax_jit": jitted}, repeats=repeats)
+    scale = t["numpy"] / tj["numpy"]
+    return {"jax": tj["jax"] * scale, "jax_jit": tj["jax_jit"] * scale}
+
+
+def _others(t, digits):
+    """The optional contenders' ratios to NumPy, for the end of a result line."""
+    names = {"torch": "PyTorch eager", "jax": "JAX eager", "jax_jit": "JAX jit"}
+    return "".join(f", {label} {t[k] / t['numpy']:.{digits}f}x" for k, label in names.items()
+                   if k in t)
+
+
 def main(repeats=20):
     print(f"machine: {machine()}")
     results = {}
@@ -177,9 +264,11 @@ def main(repeats=20):
     if torch is not None:
         cases["torch"] = chain_torch()
     t = interleaved(cases, repeats=repeats)
+    if jax is not None:
+        t.update(_jax_ratios(chain_numpy(), chain_jax(), chain_jax(jit=True), repeats, t))
     results["per_op"] = {f"{k}_s": v for k, v in t.items()}
     ratio = results["per_op"]["ratio"] = t["chainrule"] / t["numpy"]
-    extra = f"; PyTorch eager {t['torch'] / t['numpy']:.2f}x" if "torch" in t else ""
+    extra = _others(t, 2).replace(", ", "; ", 1)
     print(f"chain of {CHAIN} elementwise ops on 16 elements, forward+backward vs NumPy forward: "
           f"{ratio:.2f}x  ({t['chainrule'] / CHAIN * 1e6:.2f} us/op vs "
           f"{t['numpy'] / CHAIN * 1e6:.2f} us/op{extra})  target <= 6x (engine issue): "
@@ -189,10 +278,13 @@ def main(repeats=20):
         if torch is not None:
             cases["torch"] = mlp_torch(batch)
         t = interleaved(cases, repeats=repeats)
+        if jax is not None:
+            t.update(_jax_ratios(mlp_numpy(batch), mlp_jax(batch), mlp_jax(batch, jit=True),
+                                 repeats, t))
         ratio = t["chainrule"] / t["numpy"]
         results[f"mlp_b{batch}"] = {**{f"{k}_s": v for k, v in t.items()}, "ratio": ratio}
         target = "  target <= 1.15x: " + verdict(ratio, 1.15) if batch == 128 else ""
-        extra = f", PyTorch eager {t['torch'] / t['numpy']:.3f}x" if "torch" in t else ""
+        extra = _others(t, 3)
         print(f"MLP 784-256-256-10 step, batch {batch:4d}: {ratio:.3f}x hand-written NumPy "
               f"({t['chainrule'] * 1e3:.2f} ms vs {t['numpy'] * 1e3:.2f} ms{extra}){target}")
     return results

@@ -4,7 +4,8 @@
     python benchmarks/run.py
 
 Every figure is a median over interleaved repetitions, reported as a ratio to a
-reference measured in the same run. PyTorch columns appear when torch is importable.
+reference measured in the same run. PyTorch columns appear when torch is importable,
+JAX columns (op by op, and jit-compiled) when jax is.
 """
 
 from __future__ import annotations
