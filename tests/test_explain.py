@@ -91,3 +91,20 @@ def test_a_wrong_rule_is_caught():
     finally:
         del graph.REGISTRY["wrong_sin"]
         del EXPLANATIONS["wrong_sin"]
+
+
+def test_explain_takes_a_primitive_or_a_tensor_it_made():
+    x = cr.tensor(np.linspace(-1, 1, 5), requires_grad=True)
+    by_name, by_prim, by_tensor = io.StringIO(), io.StringIO(), io.StringIO()
+    cr.explain("tanh", file=by_name)
+    cr.explain(cr.tanh, file=by_prim)
+    cr.explain(cr.tanh(x), file=by_tensor)
+    assert by_name.getvalue() == by_prim.getvalue() == by_tensor.getvalue()
+    assert by_name.getvalue().startswith("tanh")
+
+
+def test_explain_says_what_it_takes():
+    with pytest.raises(TypeError, match="not made by a recorded operation"):
+        cr.explain(cr.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="expected a primitive's name.*got int"):
+        cr.explain(3)

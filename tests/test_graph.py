@@ -760,3 +760,15 @@ def test_an_elementwise_rule_returns_the_input_shape(name):
             p(*args).sum().backward()
             assert t.grad.shape == x.shape
             np.testing.assert_allclose(t.grad.data, gi)
+
+
+def test_a_list_operand_is_an_array_in_the_tensors_dtype():
+    x = cr.tensor(np.array([0.5, 1.5, 2.0], F32), requires_grad=True)
+    y = (x + [1.0, 2.0, 3.0]) * [2, 2, 2] - [0.5, 0.5, 0.5]
+    assert y.dtype == F32
+    np.testing.assert_allclose(y.data, (x.data + [1, 2, 3]) * 2 - 0.5)
+    (x ** [1, 2, 3]).sum().backward()  # power's rule gets the exponents as an array
+    assert x.grad.dtype == F32
+    np.testing.assert_allclose(x.grad.data, [1.0, 2 * 1.5, 3 * 2.0**2])
+    # Lists keep their meaning where they are not operands (axes, shapes).
+    assert cr.transpose(cr.tensor(np.ones((2, 3), F32)), [1, 0]).shape == (3, 2)

@@ -651,8 +651,32 @@ EXPLANATIONS: dict[str, Explanation] = {
 }
 
 
+def _primitive_name(name):
+    """The registry name for ``name``: a name, a primitive, or a tensor a primitive made."""
+    if isinstance(name, str):
+        return name
+    if isinstance(name, graph.Primitive):
+        return name.name
+    if isinstance(name, graph.TensorBase):
+        if name._prim is None:
+            raise TypeError(
+                "explain: this tensor was not made by a recorded operation (it is a leaf, "
+                "or was computed without grad); pass a primitive or its name, e.g. "
+                "cr.explain('tanh')"
+            )
+        return name._prim.name
+    raise TypeError(
+        f"explain: expected a primitive's name (e.g. 'tanh'), a primitive (cr.tanh) or a "
+        f"tensor made by one, got {type(name).__name__}"
+    )
+
+
 def explanation(name):
-    """The Explanation of registered primitive ``name`` (KeyError naming close names)."""
+    """The Explanation of registered primitive ``name`` (KeyError naming close names).
+
+    ``name`` may also be a primitive (``cr.tanh``) or a tensor recorded by one.
+    """
+    name = _primitive_name(name)
     prim = graph.REGISTRY.get(name)
     if prim is None:
         close = sorted(n for n in graph.REGISTRY if name[:3] in n)
@@ -684,6 +708,7 @@ def finite_difference_check(name, seed=0, eps=1e-6):
     ``w`` is a random cotangent. Returns a :class:`Check`, or None for a primitive
     that is declared non-differentiable.
     """
+    name = _primitive_name(name)
     prim = graph.REGISTRY[name]
     exp = explanation(name)
     if not prim.differentiable:
@@ -726,12 +751,16 @@ def finite_difference_check(name, seed=0, eps=1e-6):
 def explain(name, seed=0, file=None):
     """Print primitive ``name``'s derivative and check its VJP; return the max error.
 
+    ``name`` is a primitive's name (``"tanh"``), the primitive (``cr.tanh``), or a tensor
+    a recorded primitive made (its producer is explained).
+
     Prints the forward definition, the VJP and (where it teaches something) the
     Jacobian's structure, in plain text and LaTeX, then the largest difference between
     the VJP rule and central finite differences on a random float64 input. Returns
     that error, or None for a non-differentiable primitive.
     """
     out = file or sys.stdout
+    name = _primitive_name(name)
     exp = explanation(name)
     lines = [
         f"{name}",

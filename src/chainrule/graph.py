@@ -438,8 +438,13 @@ def _apply(prim, args, kw):
             if a.requires_grad:
                 needs_grad = True
         else:
-            vals.append(a)
             kind = type(a)
+            if kind is list and prim.elementwise:
+                # x + [1.0, 2.0]: the numbers are an array operand, which (below) takes
+                # the tensors' float dtype like any array constant.
+                a = np.asarray(a)
+                kind = np.ndarray
+            vals.append(a)
             if kind is not float and kind is not int and (
                 kind is np.ndarray or isinstance(a, np.generic)
             ):
