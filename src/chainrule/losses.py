@@ -35,6 +35,20 @@ def _target_distribution(x, target, axis, smoothing):
 _FEW_CLASSES = 64
 
 
+_COLUMNS = {}
+
+
+def _columns(n):
+    """np.arange(n), read-only and made once per batch size (the loss indexes with it)."""
+    cols = _COLUMNS.get(n)
+    if cols is None:
+        if len(_COLUMNS) > 64:
+            _COLUMNS.clear()
+        cols = _COLUMNS[n] = np.arange(n)
+        cols.flags.writeable = False
+    return cols
+
+
 def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     """Per-sample loss (or its mean or sum), and the softmax kept for the VJP.
 
@@ -57,9 +71,13 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     if k <= _FEW_CLASSES and n >= 16:
         xt = np.ascontiguousarray(xt)
     t = target if matrix else target.reshape(-1)
-    z = _shift(xt, 0)
+    m = np.maximum.reduce(xt, axis=0)
+    finite = np.logical_and.reduce(np.isfinite(m), axis=None)
+    z = xt - m if finite else _shift(xt, 0)  # (_shift: the rules for infinite maxima)
     e = np.exp(z)
-    s = np.maximum(np.add.reduce(e, axis=0), 1)  # >= 1 except for all -inf columns
+    s = np.add.reduce(e, axis=0)  # >= 1: each column's maximum contributes e^0 = 1 ...
+    if not finite:
+        s = np.maximum(s, 1)  # ... except a column of only -inf, whose softmax is 0
     # The softmax, written straight into x's shape, row-major (as the products of the
     # backward prefer): no transposed copy afterwards.
     if matrix:
@@ -67,7 +85,7 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
         np.divide(e, s, out=p.T)
     else:
         p = e / s
-    cols = np.arange(n)
+    cols = _columns(n)
     zt = z[t, cols]
     et = e[t, cols]
     e[t, cols] = 0
