@@ -7,6 +7,8 @@ gradient with respect to the logits is the seed's fused form softmax(x) * sum(t)
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import primitives as P
@@ -119,7 +121,8 @@ def _per_sample(g, x, axis, reduction):
             return P.expand_dims(g, axis)
         return g[:, None] if g.ndim == 1 and axis == 1 else np.expand_dims(g, axis)
     if reduction == "mean":
-        return g / max(np.size(x) // np.shape(x)[axis], 1)
+        shape = x.shape if type(x) is np.ndarray else np.shape(x)
+        return g / max(math.prod(shape) // shape[axis], 1)
     return g
 
 
@@ -131,7 +134,7 @@ def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", s
     d = saved * g
     hit = (1 - smoothing) * g
     if d.ndim == 2 and axis == 1:
-        d[np.arange(d.shape[0]), target] -= hit[:, 0] if np.ndim(hit) else hit
+        d[_columns(d.shape[0]), target] -= hit[:, 0] if getattr(hit, "ndim", 0) else hit
     else:
         idx = np.expand_dims(target, axis)
         np.put_along_axis(d, idx, np.take_along_axis(d, idx, axis) - hit, axis)
