@@ -617,7 +617,10 @@ def unbroadcast(g, shape):
     lead = len(gshape) - len(shape)
     if lead > 0 and gshape[lead:] == shape:
         # Only leading axes were added (a bias under a batch): one sum, no reshape.
-        return g.sum(axis=0 if lead == 1 else tuple(range(lead)))
+        axis = 0 if lead == 1 else tuple(range(lead))
+        if type(g) is np.ndarray:
+            return _add_reduce(g, axis)  # ndarray.sum's own work, without its wrapper
+        return g.sum(axis=axis)
     if lead < 0 or any(s != 1 and gs != s for s, gs in zip(shape, gshape[lead:])):
         # The rule returned something smaller than its input (e.g. a scalar): expand it.
         return _broadcast(g, shape)
@@ -629,6 +632,9 @@ def unbroadcast(g, shape):
     if lead:
         g = g.reshape(shape)
     return g
+
+
+_add_reduce = np.add.reduce
 
 
 def _broadcast(g, shape):
