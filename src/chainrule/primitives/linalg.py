@@ -32,6 +32,8 @@ def _matmul_fwd(a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if type(b) is np.ndarray and b.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
+        return np.matmul(g, b.T)  # first order, matrices: G B^T without the wrappers
     if np.ndim(b) == 1:
         if np.ndim(a) == 1:
             return g * b
@@ -42,6 +44,8 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if type(a) is np.ndarray and a.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
+        return np.matmul(a.T, g)  # first order, matrices: A^T G
     if np.ndim(a) == 1:
         if np.ndim(b) == 1:
             return g * a
