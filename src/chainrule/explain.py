@@ -660,8 +660,9 @@ def _primitive_name(name):
     if isinstance(name, graph.TensorBase):
         if name._prim is None:
             raise TypeError(
-                "explain: this tensor was not made by a recorded operation (it is a leaf, "
-                "or was computed without grad); pass a primitive or its name, e.g. "
+                "explain: this tensor was not made by a recorded operation (a leaf, a "
+                "result computed without grad, or the output of an operation without a "
+                "gradient such as a comparison); pass a primitive or its name, e.g. "
                 "cr.explain('tanh')"
             )
         return name._prim.name

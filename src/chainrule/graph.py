@@ -439,7 +439,7 @@ def _apply(prim, args, kw):
                 needs_grad = True
         else:
             kind = type(a)
-            if kind is list and prim.elementwise:
+            if (kind is list or kind is tuple) and prim.elementwise:
                 # x + [1.0, 2.0]: the numbers are an array operand, which (below) takes
                 # the tensors' float dtype like any array constant.
                 a = np.asarray(a)
@@ -451,6 +451,9 @@ def _apply(prim, args, kw):
                 constants = True
     if constants:
         _match_constants(args, vals)
+        # The node keeps the constants the forward saw: rules read them from the
+        # arguments under create_graph=True and in forward mode.
+        args = tuple(a if isinstance(a, TensorBase) else v for a, v in zip(args, vals))
     try:
         out = prim.fwd(*vals, **kw) if kw else prim.fwd(*vals)
     except ValueError as e:

@@ -38,6 +38,22 @@ _FEW_CLASSES = 64
 
 
 _COLUMNS = {}
+_NEAR_LIMITS = {}
+
+
+def _near_limit(dtype, k):
+    """How far below the max a target logit may lie for the log1p form (see below).
+
+    -50 where the dtype allows (the loss is then over 50 and log(s) - z_t exact enough),
+    closer in float16: r / e^{z_t} <= k e^{-z_t} must not overflow (at k = 10 the
+    limit is -7.8; float32 would allow -85 and float64 -700, so -50 holds there).
+    """
+    limit = _NEAR_LIMITS.get((dtype, k))
+    if limit is None:
+        if len(_NEAR_LIMITS) > 64:
+            _NEAR_LIMITS.clear()
+        limit = _NEAR_LIMITS[dtype, k] = -min(50.0, math.log(np.finfo(dtype).max / k) - 1.0)
+    return limit
 
 
 def _columns(n):
@@ -58,7 +74,8 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     other classes, the loss -log softmax(x)_t = log(s) - z_t is computed as
     log1p(r / e^{z_t}): a confident right answer keeps its tiny loss (4e-18 at a gap of
     40, not the 0 that log(1 + 4e-18) rounds to). Where z_t < -50 the loss is over 50 and
-    log(s) - z_t is exact enough (and e^{z_t} may underflow). A row of only -inf has
+    log(s) - z_t is exact enough (and e^{z_t} may underflow); float16 switches closer to
+    the max, where r / e^{z_t} would overflow (_near_limit). A row of only -inf has
     s = 0: its loss is +inf (the target is impossible) and its softmax 0. Label
     smoothing e mixes in the uniform target: (1 - e) nll + e (log(s) - mean_j z_j).
     """
@@ -92,14 +109,15 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     et = e[t, cols]
     e[t, cols] = 0
     rest = np.add.reduce(e, axis=0)
-    if n and np.minimum.reduce(zt) > -50:
+    near_limit = _near_limit(e.dtype, k)
+    if n and np.minimum.reduce(zt) > near_limit:
         # The usual batch: no target's e^{z_t} is anywhere near underflow, so the log1p
         # form holds for every sample (the same values as the general line below, in
         # a third of its NumPy calls).
         loss = np.log1p(rest / et)
         lse = np.log(s) if smoothing else None
     else:
-        near = zt > -50
+        near = zt > near_limit
         lse = np.log(s)
         loss = np.where(near, np.log1p(rest / np.where(near, et, 1)), lse - zt)
     if smoothing:

@@ -151,6 +151,9 @@ class Tensor(TensorBase):
         """A tensor sharing this one's data (and in-place history) but cut from the graph."""
         alias = graph.new_tensor(self.data)
         graph.share_versions(self, alias)
+        if self._view_of is not None:
+            # Writes through a detached view reach the viewed tensor too.
+            alias._view_of = self._view_of
         return alias
 
     def clone(self):

@@ -219,8 +219,9 @@ def _softmax_fwd(x, axis=-1):
     e = np.exp(_shift(np.asarray(x), axis))
     s = reduce_last(np.add, e, axis) if type(axis) is int else e.sum(axis, keepdims=True)
     # s >= 1 (the max contributes e^0) except in a row of only -inf, where s = 0: every
-    # probability in that row is 0 (no class is possible) rather than 0/0.
-    e /= np.where(s > 0, s, 1)
+    # probability in that row is 0 (no class is possible) rather than 0/0. (A row with a
+    # NaN has s = NaN and stays NaN.)
+    e /= np.where(s == 0, 1, s)
     return e
 
 
