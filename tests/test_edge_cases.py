@@ -497,3 +497,13 @@ def test_explain_accepts_primitives_and_tensors():
             cr.explain(other, file=buf)
     with pytest.raises(KeyError, match="did you mean"):
         cr.explain("tanhh", file=buf)
+
+
+def test_a_list_of_tensors_that_require_grad_is_refused_as_an_operand():
+    x = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = cr.tensor(3.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"multiply: a list operand .* cr\.stack"):
+        x * [y, y]
+    # Tensors that need no gradient are just numbers there.
+    c = cr.tensor(3.0)
+    np.testing.assert_allclose((x * [c, c]).data, [3.0, 6.0])

@@ -442,6 +442,12 @@ def _apply(prim, args, kw):
             if (kind is list or kind is tuple) and prim.elementwise:
                 # x + [1.0, 2.0]: the numbers are an array operand, which (below) takes
                 # the tensors' float dtype like any array constant.
+                if any(isinstance(e, TensorBase) and e.requires_grad for e in a):
+                    raise TypeError(
+                        f"{prim.name}: a list operand holding tensors that require grad "
+                        f"would pass them no gradient; combine them with cr.stack([...]) "
+                        f"first"
+                    )
                 a = np.asarray(a)
                 kind = np.ndarray
             vals.append(a)
