@@ -7,6 +7,7 @@ gradient with respect to the logits is the seed's fused form softmax(x) * sum(t)
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -37,10 +38,7 @@ def _target_distribution(x, target, axis, smoothing):
 _FEW_CLASSES = 64
 
 
-_COLUMNS = {}
-_NEAR_LIMITS = {}
-
-
+@functools.lru_cache(maxsize=64)
 def _near_limit(dtype, k):
     """How far below the max a target logit may lie for the log1p form (see below).
 
@@ -48,22 +46,14 @@ def _near_limit(dtype, k):
     closer in float16: r / e^{z_t} <= k e^{-z_t} must not overflow (at k = 10 the
     limit is -7.8; float32 would allow -85 and float64 -700, so -50 holds there).
     """
-    limit = _NEAR_LIMITS.get((dtype, k))
-    if limit is None:
-        if len(_NEAR_LIMITS) > 64:
-            _NEAR_LIMITS.clear()
-        limit = _NEAR_LIMITS[dtype, k] = -min(50.0, math.log(np.finfo(dtype).max / k) - 1.0)
-    return limit
+    return -min(50.0, math.log(np.finfo(dtype).max / k) - 1.0)
 
 
+@functools.lru_cache(maxsize=64)
 def _columns(n):
     """np.arange(n), read-only and made once per batch size (the loss indexes with it)."""
-    cols = _COLUMNS.get(n)
-    if cols is None:
-        if len(_COLUMNS) > 64:
-            _COLUMNS.clear()
-        cols = _COLUMNS[n] = np.arange(n)
-        cols.flags.writeable = False
+    cols = np.arange(n)
+    cols.flags.writeable = False
     return cols
 
 
