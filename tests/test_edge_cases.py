@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import losses
+from chainrule.primitives import losses as fused_losses
 
 explain_mod = importlib.import_module("chainrule.explain")
 
@@ -197,9 +197,9 @@ def test_cross_entropy_fast_branches_are_bit_identical_to_general_ones():
     far[0, t[0]] = far[0].max() - 60
     neginf = np.full((1, 6), -np.inf)
     for smoothing in (0.0, 0.1):
-        base, pbase = losses._softmax_nll_fwd(x, t, 1, smoothing)
+        base, pbase = fused_losses._softmax_nll_fwd(x, t, 1, smoothing)
         for extra in (far, neginf):
-            loss, p = losses._softmax_nll_fwd(
+            loss, p = fused_losses._softmax_nll_fwd(
                 np.concatenate([x, extra]), np.append(t, t[0]), 1, smoothing
             )
             np.testing.assert_array_equal(loss[:-1], base)
@@ -312,8 +312,10 @@ def test_columns_cache_is_private_read_only_and_thread_safe():
         r = np.random.default_rng(seed)
         for _ in range(150):
             x, t, (want, gwant) = cases[r.integers(len(cases))]
-            loss, saved = losses._softmax_nll_fwd(x, t, 1, 0.0, "mean")
-            g = losses._softmax_nll_vjp(np.float64(1.0), loss, x, t, 1, 0.0, "mean", saved=saved)
+            loss, saved = fused_losses._softmax_nll_fwd(x, t, 1, 0.0, "mean")
+            g = fused_losses._softmax_nll_vjp(
+                np.float64(1.0), loss, x, t, 1, 0.0, "mean", saved=saved
+            )
             if not (np.isclose(loss, want) and np.allclose(g, gwant)):
                 bad.append(len(t))
 
@@ -324,14 +326,14 @@ def test_columns_cache_is_private_read_only_and_thread_safe():
         th.join()
     assert not bad
     for n in range(1, 90):  # the cached index arrays the threads used
-        cols = losses._columns(n)
+        cols = fused_losses._columns(n)
         assert not cols.flags.writeable
         np.testing.assert_array_equal(cols, np.arange(n))
     x, t = cases[20][0], cases[20][1]
     X = cr.tensor(x, requires_grad=True)
     loss = cr.cross_entropy(X, t, reduction="none")
     loss.sum().backward()
-    cols = losses._columns(len(t))
+    cols = fused_losses._columns(len(t))
     assert not np.shares_memory(loss.data, cols) and not np.shares_memory(X.grad.data, cols)
 
 

@@ -9,7 +9,8 @@ import pytest
 
 import chainrule as cr
 from chainrule import graph
-from chainrule.explain import EXPLANATIONS, Explanation, explanation, finite_difference_check
+from chainrule.explain import explanation, finite_difference_check
+from chainrule.statements import Statement
 
 
 def registered():
@@ -18,12 +19,12 @@ def registered():
 
 
 def test_every_registered_primitive_has_an_explanation():
-    missing = [name for name in registered() if name not in EXPLANATIONS]
-    assert not missing, f"primitives without an entry in chainrule.explain.EXPLANATIONS: {missing}"
+    missing = [name for name in registered() if graph.REGISTRY[name].statement is None]
+    assert not missing, f"primitives declared without a statement: {missing}"
     for name in registered():
         exp = explanation(name)
-        assert isinstance(exp, Explanation)
-        assert graph.REGISTRY[name].explanation is exp
+        assert isinstance(exp, Statement)
+        assert graph.REGISTRY[name].statement is exp
         for text in (exp.forward, exp.vjp, exp.latex_forward, exp.latex_vjp):
             assert text.strip(), name
         assert exp.latex_forward.count("{") == exp.latex_forward.count("}"), name
@@ -82,15 +83,13 @@ def test_unknown_name_is_a_helpful_error():
 
 def test_a_wrong_rule_is_caught():
     # A deliberately wrong rule (the derivative of sin taken as sin) must not pass.
-    p = graph.Primitive("wrong_sin", np.sin).defvjp(lambda g, ans, x: g * cr.sin(x))
-    graph.REGISTRY["wrong_sin"] = p
-    EXPLANATIONS["wrong_sin"] = EXPLANATIONS["sin"]
+    p = graph.primitive("wrong_sin", np.sin, statement=cr.sin.statement, domain=cr.sin.domain)
+    p.defvjp(lambda g, ans, x: g * cr.sin(x))
     try:
         check = finite_difference_check("wrong_sin")
         assert check.max_error > 0.1
     finally:
         del graph.REGISTRY["wrong_sin"]
-        del EXPLANATIONS["wrong_sin"]
 
 
 def test_explain_takes_a_primitive_or_a_tensor_it_made():

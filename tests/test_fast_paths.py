@@ -1,7 +1,7 @@
 """The recording and backward fast paths behave exactly like the general path.
 
 Primitive.__call__ records one-tensor calls inline and sends two-argument calls to the
-primitive's two-argument recorder (graph._binary), which the Tensor operators are too;
+primitive's two-argument recorder (graph.binary_recorder), which the Tensor operators are too;
 backward() has a one-input path. Each test here compares those paths with the general
 one, graph._apply(prim, args, kw), or with what the library did before they existed.
 """
@@ -19,6 +19,7 @@ import pytest
 import chainrule as cr
 from chainrule import graph
 from chainrule import primitives as P
+from chainrule.backward import backward
 
 F32 = np.float32
 
@@ -403,9 +404,9 @@ def test_copied_primitive_records_itself():
 
 
 # ------------------------------------------------------- flags and rewrites
-def test_plain_and_special_flags_follow_the_attributes():
+def test_fast_record_and_guarded_backward_flags_follow_the_attributes():
     p = user_primitive("fp_flags", lambda x, y: x + y, lambda g, a, x, y: g, lambda g, a, x, y: g)
-    assert p._plain and not p._special
+    assert p._fast_record and not p._guarded_backward
     for attr, on, plain, special in [
         ("rewrite", lambda *a, **k: None, False, False),
         ("view", True, False, False),
@@ -413,9 +414,9 @@ def test_plain_and_special_flags_follow_the_attributes():
         ("strong_zero", True, True, True),
     ]:
         setattr(p, attr, on)
-        assert (p._plain, p._special) == (plain, special), attr
+        assert (p._fast_record, p._guarded_backward) == (plain, special), attr
         setattr(p, attr, None if attr == "rewrite" else False)
-        assert p._plain and not p._special
+        assert p._fast_record and not p._guarded_backward
 
 
 def test_rewrite_installed_later_is_honoured_by_every_path():
@@ -515,7 +516,7 @@ def test_anomaly_mode_sees_fast_path_operations():
 def test_second_order_gradients():
     x = cr.tensor(np.array([0.3, -0.7], F32), requires_grad=True)
     y = (P.tanh(x) + P.tan(x) + 1.0 / x).sum()
-    (g,) = graph.backward(y, inputs=[x], create_graph=True)
+    (g,) = backward(y, inputs=[x], create_graph=True)
     xd = x.data.astype(float)
     np.testing.assert_allclose(
         g.data, 1 - np.tanh(xd) ** 2 + 1 + np.tan(xd) ** 2 - 1 / xd**2, rtol=1e-5
@@ -546,11 +547,11 @@ def test_retain_graph_and_freed_graph():
     y.backward()
     t = np.tanh(x.data)
     np.testing.assert_allclose(x.grad.data, 2 * (t + x.data * (1 - t**2)), rtol=1e-6)
-    with pytest.raises(graph.GraphFreedError, match="'sum'"):
+    with pytest.raises(cr.GraphFreedError, match="'sum'"):
         y.backward()
     z = P.tanh(leaf())
     z.sum().backward()
-    with pytest.raises(graph.GraphFreedError):
+    with pytest.raises(cr.GraphFreedError):
         z.sum().backward()
 
 
@@ -558,7 +559,7 @@ def test_backward_inputs_and_retain_grad():
     x = leaf()
     h = P.tanh(x)
     y = (h * x).sum()
-    gh, gx, gy = graph.backward(y, inputs=[h, x, y])
+    gh, gx, gy = backward(y, inputs=[h, x, y])
     np.testing.assert_array_equal(gh.data, x.data)
     np.testing.assert_allclose(gx.data, h.data + x.data * (1 - h.data**2), rtol=1e-6)
     assert gy.data == 1.0 and gy.dtype == F32
@@ -633,7 +634,7 @@ def test_saved_forward_primitives():
     np.testing.assert_array_equal(p(np.ones(2)), np.full(2, 2.0))  # plain arrays: output only
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.full(3, 2.0, F32))
-    (g,) = graph.backward(p(leaf()).sum(), inputs=[x], create_graph=True)
+    (g,) = backward(p(leaf()).sum(), inputs=[x], create_graph=True)
     assert seen == ["S", None]
 
 

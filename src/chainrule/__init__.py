@@ -7,13 +7,15 @@
 """
 
 from . import nn, optim, primitives
+from .anomaly import detect_anomaly
+from .backward import GraphFreedError
 from .explain import explain
 from .gradcheck import gradcheck
 from .graph import (
     NONDIFFERENTIABLE,
     REGISTRY,
-    GraphFreedError,
     Primitive,
+    elementwise,
     enable_grad,
     is_grad_enabled,
     no_grad,
@@ -96,7 +98,6 @@ from .primitives import (
     var,
     where,
 )
-from .stability import detect_anomaly
 from .tensor import Tensor, as_tensor, tensor
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 

@@ -13,10 +13,12 @@ the JVP, D^2 f[u, w], with central differences of the analytic J w.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import graph
+from .backward import backward
 from .tensor import Tensor
 from .transforms import jvp
 
@@ -64,7 +66,7 @@ def _scalar_fn(f, arrays, weights, order):
         if not s.requires_grad:
             return s * 0, args
         tensors = [args[i] for i in diff]
-        grads = graph.backward(s, create_graph=True, inputs=tensors)
+        grads = backward(s, create_graph=True, inputs=tensors)
         total = None
         for k, (t, g) in enumerate(zip(tensors, grads)):
             if g is None:
@@ -115,13 +117,19 @@ def _directions(x, rng):
             yield None, rng.standard_normal(x.shape)
 
 
-def _check_rev(f, arrays, eps, atol, rtol, order, rng):
+def _rev_comparisons(f, arrays, eps, order, rng):
+    """For each differentiated argument i: (i, [(where, analytic, finite difference), ...]).
+
+    The analytic value is the reverse-mode gradient of the weighted output projected on
+    a direction (a unit vector per element for small inputs, random ones for large),
+    the finite difference is the central difference of the same projection.
+    """
     weights = {"rng": rng}
     evaluate, diff = _scalar_fn(f, arrays, weights, order)
     s, args = evaluate(arrays, need_graph=True)
     tensors = [args[i] for i in diff]
     if s.requires_grad:
-        analytic = graph.backward(s, inputs=tensors)
+        analytic = backward(s, inputs=tensors)
     else:
         analytic = [None] * len(tensors)
 
@@ -133,12 +141,44 @@ def _check_rev(f, arrays, eps, atol, rtol, order, rng):
     for k, i in enumerate(diff):
         a = np.zeros(arrays[i].shape) if analytic[k] is None else np.asarray(analytic[k].data)
         x = arrays[i]
-        worst = None
+        rows = []
         for idx, u in _directions(x, rng):
             plus = [v if j != i else x + eps * u for j, v in enumerate(arrays)]
             minus = [v if j != i else x - eps * u for j, v in enumerate(arrays)]
             numeric = (value(plus) - value(minus)) / (2 * eps)
-            got = float(np.sum(a * u))
+            rows.append((idx, float(np.sum(a * u)), numeric))
+        yield i, rows
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How far a reverse-mode gradient is from central finite differences."""
+
+    max_error: float  # max |analytic - finite difference| over every direction checked
+    scale: float  # max |finite difference|, to read the error against
+    entries: int  # how many directions (input elements, for small inputs) were checked
+
+
+def compare(f, *inputs, eps=1e-6, seed=0):
+    """The largest gap between f's first-order VJP and central differences (float64).
+
+    Every floating input is differentiated, as in :func:`gradcheck`; used by
+    ``cr.explain`` to print how well a rule checks out.
+    """
+    arrays = _as_float64(inputs)
+    worst, scale, entries = 0.0, 0.0, 0
+    for _, rows in _rev_comparisons(f, arrays, eps, 1, np.random.default_rng(seed)):
+        for _, got, numeric in rows:
+            worst = max(worst, abs(got - numeric))
+            scale = max(scale, abs(numeric))
+            entries += 1
+    return Comparison(worst, scale, entries)
+
+
+def _check_rev(f, arrays, eps, atol, rtol, order, rng):
+    for i, rows in _rev_comparisons(f, arrays, eps, order, rng):
+        worst = None
+        for idx, got, numeric in rows:
             err = abs(got - numeric) - (atol + rtol * abs(numeric))
             if not np.isfinite(err):
                 # NaN would compare False against everything and hide later failures.
@@ -147,6 +187,7 @@ def _check_rev(f, arrays, eps, atol, rtol, order, rng):
                 worst = (err, idx, got, numeric)
         if worst is not None and (worst[0] > 0 or not np.isfinite(worst[2])):
             _, idx, got, numeric = worst
+            x = arrays[i]
             where = f"element {idx}" if idx is not None else "a random direction"
             what = "gradient" if order == 1 else "second derivative (gradient of the gradient)"
             raise GradcheckError(

@@ -1,37 +1,85 @@
-"""The computation graph: grad mode, primitives and their recording, and the backward pass.
+"""The data model of the computation graph: tensors as nodes, grad mode, primitives, recording.
 
 Every differentiable operation in chainrule is a :class:`Primitive`: a NumPy forward
-function plus one vector-Jacobian product (VJP) rule per differentiable argument,
-written in chainrule's own operations so that the same rule serves gradients of
-every order. Calling a primitive on plain NumPy values just runs NumPy; calling it
-on tensors that require grad records the output tensor as a graph node that keeps
-references to its inputs. :func:`backward` walks those nodes in reverse
-topological order, iteratively, with a node -> gradient map.
+function plus its derivative, declared once where the primitive is defined. Calling a
+primitive on plain NumPy values just runs NumPy; calling it on tensors that require
+grad records the output tensor as a graph node that keeps references to its inputs.
+The reverse pass that walks those nodes lives in :mod:`chainrule.backward`.
+
+A primitive's derivative is declared in one of three ways, and everything else (its
+JVP, its place in ``explain``, its tests) is derived from that one statement:
+
+* ``elementwise(name, fwd, *derivatives)``: an elementwise map declared by its local
+  derivative in each argument, ``d(ans, *args)`` (or a constant such as 1 or -1). The
+  VJP is ``g * d`` and the JVP ``t * d``.
+* ``primitive(..., linear=True)`` (linear in its first argument, the others being
+  parameters) or ``multilinear=True`` (linear in each argument with the others held):
+  the JVP is the primitive itself applied to the tangent. Only the VJP is written.
+* ``primitive(...).defvjp(...)``: VJP rules written out; ``defjvp`` adds JVP rules where
+  nothing derives them. The VJP rules of an ``elementwise=True`` or ``symmetric=True``
+  primitive serve as its JVP rules (a diagonal or symmetric Jacobian is its own
+  transpose).
+
+Hooks (forward mode, anomaly mode) are installed through :func:`set_forward_hook` and
+:func:`set_anomaly_hooks`; each costs one ``None`` check per operation when unused.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
+import inspect
 import sys
-import warnings
 import weakref
 
 import numpy as np
 
 # --------------------------------------------------------------------------- state
 # Module-level flags rather than thread-locals: each check is one global lookup on
-# the per-operation hot path.
+# the per-operation hot path (docs/api.md: grad mode is process-wide).
 _grad_enabled = True
-# Set by chainrule.stability.detect_anomaly: a callable checking each new output, and
-# one checking each gradient that backward computes.
+# Anomaly mode (chainrule.anomaly): a callable checking each new output, and one
+# checking each gradient that backward computes.
 _anomaly_hook = None
 _anomaly_grad_hook = None
-# Set by forward-mode differentiation (chainrule.transforms.jvp): a callable that
-# propagates tangents through each recorded operation.
+# Forward mode (chainrule.transforms.jvp): a callable that propagates tangents through
+# each recorded operation.
 _forward_hook = None
 # Class of the tensors that primitives create; set once by chainrule.tensor.
 _tensor_type = None
+
+
+def set_forward_hook(hook):
+    """Install the forward-mode hook ``hook(t, prim, args, vals, kw)`` (None: off).
+
+    Called after every operation on tensors while installed. Returns the previous hook,
+    so a caller can restore it.
+    """
+    global _forward_hook
+    prev = _forward_hook
+    _forward_hook = hook
+    return prev
+
+
+def forward_hook():
+    """The installed forward-mode hook, or None."""
+    return _forward_hook
+
+
+def set_anomaly_hooks(output_check, gradient_check):
+    """Install anomaly mode's checks (None, None: off); returns the previous pair.
+
+    ``output_check(t, prim, args)`` sees every new output; ``gradient_check(g, node, i)``
+    every gradient the backward pass sends to argument ``i`` of ``node``.
+    """
+    global _anomaly_hook, _anomaly_grad_hook
+    prev = (_anomaly_hook, _anomaly_grad_hook)
+    _anomaly_hook, _anomaly_grad_hook = output_check, gradient_check
+    return prev
+
+
+def anomaly_hooks():
+    """The installed anomaly checks (output check, gradient check)."""
+    return _anomaly_hook, _anomaly_grad_hook
 
 
 class TensorBase:
@@ -66,7 +114,7 @@ class TensorBase:
     _aliases = None  # tensors sharing this buffer (detach()), modified together
     _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
-    _tangent = None  # forward-mode tangent
+    _tangent = None  # forward-mode tangents, one per level
     _origin = None  # where the op was created (anomaly mode only)
     # (primitive, args, kw, graph clock) of an unrecorded output: Primitive.provenance
     _source = None
@@ -74,7 +122,7 @@ class TensorBase:
     _saved = None
     # The tensor whose buffer this one views (set on views only). A class default, not a
     # slot: an unset slot makes getattr(t, "_view_of", None) raise and catch inside, and
-    # in-place checks and stability's producer lookups walk this link on every call.
+    # in-place checks and the stability layer's producer lookups walk this link often.
     _view_of = None
 
     __hash__ = object.__hash__
@@ -82,6 +130,13 @@ class TensorBase:
 
 def is_tensor(x):
     return isinstance(x, TensorBase)
+
+
+def is_traced(x):
+    """True for a tensor being differentiated: it requires grad or carries a live tangent."""
+    if not isinstance(x, TensorBase):
+        return False
+    return x.requires_grad or (x._tangent is not None and _forward_hook is not None)
 
 
 def set_tensor_type(cls):
@@ -96,7 +151,7 @@ def set_tensor_type(cls):
 # decreasing ``_seq`` is a reverse topological order; an input modified after a node
 # was recorded has ``_modified_at > node._seq``. If no modification at all happened
 # since a node was recorded (``_last_modified < node._seq``), backward skips the
-# per-input check. (A global int bumped in _apply costs less than an itertools.count.)
+# per-input check. (A global int is cheaper to bump than an itertools.count.)
 _clock = 0
 _last_modified = 0
 # True once any tensor asked for retain_grad(): spares the check on every node otherwise.
@@ -218,13 +273,18 @@ _NOTHING = object()  # no positional argument given
 
 
 class Primitive:
-    """A differentiable operation: NumPy forward, one VJP rule per argument, JVP rules.
+    """A differentiable operation: NumPy forward, its derivative, and the facts about it.
 
     ``vjps[i](g, ans, *args, **kw)`` returns the cotangent of positional argument ``i``
     given the output cotangent ``g`` and the forward output ``ans``. In a first-order
     backward pass the rule sees NumPy arrays; with ``create_graph=True`` it sees tensors
     and is itself recorded, which is how one rule gives every order of derivative.
-    ``jvps[i](t, ans, *args, **kw)`` pushes the tangent ``t`` of argument ``i`` forward.
+    ``jvps[i](t, ans, *args, **kw)`` pushes the tangent ``t`` of argument ``i`` forward;
+    unless declared with :meth:`defjvp`, it is derived (see the module docstring).
+
+    Facts that change how an operation is recorded or differentiated (``rewrite``,
+    ``saves``, ``view``, ``strong_zero``) are properties: setting one updates the two
+    flags the hot paths read (``_fast_record``, ``_guarded_backward``).
     """
 
     __slots__ = (
@@ -232,17 +292,32 @@ class Primitive:
         "fwd",
         "vjps",
         "jvps",
-        "rewrite",
+        "derivatives",
+        "linear",
+        "multilinear",
+        "symmetric",
         "provenance",
-        "strong_zero",
+        "log_form",
+        "log1m_form",
         "differentiable",
-        "view",
-        "saves",
         "elementwise",
-        "explanation",
+        "domain",
+        "statement",
         "doc",
-        "_plain",  # no rewrite, no saved forward, no view: recording takes the short path
-        "_special",  # a saved forward or strong zeros: backward calls the rules the long way
+        "_rewrite",
+        "_saves",
+        "_view",
+        "_strong_zero",
+        "_jvps_declared",
+        # The declared local derivatives, for backward to apply in place of the rules:
+        # per argument a callable d(ans, *args) or None for a derivative of 1 (the
+        # cotangent passes through). None when some derivative is declared otherwise.
+        "_inline",
+        # No rewrite, no saved forward, no view: recording may take the short paths in
+        # __call__ and binary_recorder instead of _apply.
+        "_fast_record",
+        # A saved forward or strong zeros: backward calls the rules the long way.
+        "_guarded_backward",
     )
 
     def __init__(self, name, fwd, doc=None):
@@ -250,54 +325,142 @@ class Primitive:
         self.fwd = fwd
         self.vjps = ()
         self.jvps = ()
-        # Optional graph rewrite: rewrite(*args, **kw) -> replacement tensor or None.
-        # Used by chainrule.stability to compute e.g. log(softmax(x)) as log_softmax(x).
-        self.rewrite = None
+        # Elementwise primitives: the local derivative in each argument (see elementwise()).
+        self.derivatives = None
+        # Linear in the first argument (the rest parameters) / in each argument separately.
+        self.linear = False
+        self.multilinear = False
+        # The Jacobian in each argument is symmetric (diagonal, for elementwise maps), so
+        # the VJP rules, applied to a tangent, are the JVP rules.
+        self.symmetric = False
         # Optional predicate provenance(args) -> bool: when true, an output that is not
         # recorded keeps ``_source = (prim, args, kw, clock)`` so that rewrites also apply
-        # under no_grad (log(softmax(x)) in an evaluation loop).
+        # under no_grad (log(softmax(x)) in an evaluation loop); chainrule.stability.
         self.provenance = None
-        # True for elementwise rules whose local derivative can be infinite (sqrt or log
-        # at 0, ...): there a zero cotangent gives an exactly zero gradient instead of
-        # 0 * inf = NaN, so the untaken branch of a where() cannot poison the gradient.
-        self.strong_zero = False
+        # The stable form of log(this primitive's output): log_form(*args, **kw) ->
+        # replacement tensor, or None when it does not apply. log1m_form: the same for
+        # log(1 - output). Read by chainrule.stability.stable_log, log's rewrite.
+        self.log_form = None
+        self.log1m_form = None
         self.differentiable = True
-        # True when the forward may return a view of its first argument's buffer.
-        self.view = False
-        # True when the forward returns (output, saved): `saved` (NumPy values computed
-        # on the way, e.g. the softmax inside a fused cross-entropy) is kept on the node
-        # and handed to first-order VJP rules as the keyword ``saved``. Rules must also
-        # work with saved=None (create_graph=True, transforms), recomputing from the args.
-        self.saves = False
         # True for elementwise maps (tanh, exp, add, multiply, ...): the output has the
         # broadcast shape of the inputs and so has every cotangent a VJP rule returns.
         # Where that is already the input's shape (one input, or every other input a
         # Python number), backward skips the shape check of the rule's result.
         self.elementwise = False
-        self.explanation = None
+        # Where the derivative can be checked: a chainrule.domains.Domain per argument
+        # (elementwise primitives), or an example(rng) -> (args, kw) callable.
+        self.domain = None
+        # What the derivative says, as text and LaTeX: a chainrule.statements.Statement.
+        self.statement = None
         self.doc = doc or getattr(fwd, "__doc__", None)
+        self._rewrite = None
+        self._saves = False
+        self._view = False
+        self._strong_zero = False
+        self._jvps_declared = False
+        self._inline = None
+        self._refresh_flags()
 
-    def __setattr__(self, name, value):
-        object.__setattr__(self, name, value)
-        if name in ("rewrite", "saves", "view", "strong_zero"):
-            saves = getattr(self, "saves", False)
-            plain = (
-                getattr(self, "rewrite", None) is None
-                and not saves
-                and not getattr(self, "view", False)
-            )
-            object.__setattr__(self, "_plain", plain)
-            object.__setattr__(self, "_special", saves or getattr(self, "strong_zero", False))
+    # -- facts the hot paths read through flags
+    def _refresh_flags(self):
+        self._fast_record = self._rewrite is None and not self._saves and not self._view
+        self._guarded_backward = self._saves or self._strong_zero
 
+    @property
+    def rewrite(self):
+        """Optional graph rewrite: rewrite(*args, **kw) -> replacement tensor or None.
+
+        Runs before the forward on every call with tensors (chainrule.stability computes
+        log(softmax(x)) as log_softmax(x) this way).
+        """
+        return self._rewrite
+
+    @rewrite.setter
+    def rewrite(self, fn):
+        self._rewrite = fn
+        self._refresh_flags()
+
+    @property
+    def saves(self):
+        """True when the forward returns (output, saved): `saved` (NumPy values computed on
+        the way, e.g. the softmax inside a fused cross-entropy) is kept on the node and
+        handed to first-order VJP rules as the keyword ``saved``. Rules must also work
+        with saved=None (create_graph=True, transforms), recomputing from the args."""
+        return self._saves
+
+    @saves.setter
+    def saves(self, value):
+        self._saves = bool(value)
+        self._refresh_flags()
+
+    @property
+    def view(self):
+        """True when the forward may return a view of its first argument's buffer."""
+        return self._view
+
+    @view.setter
+    def view(self, value):
+        self._view = bool(value)
+        self._refresh_flags()
+
+    @property
+    def strong_zero(self):
+        """True for elementwise rules whose local derivative can be infinite (sqrt or log
+        at 0, ...): there a zero cotangent gives an exactly zero gradient instead of
+        0 * inf = NaN, so the untaken branch of a where() cannot poison the gradient."""
+        return self._strong_zero
+
+    @strong_zero.setter
+    def strong_zero(self, value):
+        self._strong_zero = bool(value)
+        self._refresh_flags()
+
+    # -- declaring the derivative
     def defvjp(self, *rules):
-        """Attach VJP rules, one per positional argument; None marks 'no gradient'."""
+        """Attach VJP rules, one per positional argument; None marks 'no gradient'.
+
+        For an ``elementwise`` or ``symmetric`` primitive the same rules also serve as
+        its JVP rules, unless :meth:`defjvp` declares others.
+        """
         self.vjps = _rule_table(rules)
+        if (self.elementwise or self.symmetric) and not self._jvps_declared:
+            self.jvps = self.vjps
         return self
 
     def defjvp(self, *rules):
         """Attach JVP rules, one per positional argument; None marks 'no tangent'."""
         self.jvps = _rule_table(rules)
+        self._jvps_declared = True
         return self
+
+    def defderivatives(self, *derivatives):
+        """Declare an elementwise map by its local derivative in each argument.
+
+        Each entry is ``d(ans, *args, **kw)`` (an array or tensor that broadcasts
+        against the output), a number (a constant derivative: 1 passes the cotangent
+        through, -1 negates it) or None (no gradient for that argument). The VJP rule
+        is ``g * d`` and the JVP rule ``t * d``, written out once here.
+        """
+        self.elementwise = True
+        self.derivatives = derivatives
+        rules = tuple(_times_derivative(d, len(derivatives)) for d in derivatives)
+        inline = tuple(None if d == 1 else d for d in derivatives if d is not None)
+        plain = len(inline) == len(derivatives) and all(
+            d is None or (callable(d) and _plain_signature(d, len(derivatives))) for d in inline
+        )
+        self._inline = inline if plain else None
+        self.vjps = rules
+        if not self._jvps_declared:
+            self.jvps = rules
+        return self
+
+    def _derive_linear_jvps(self):
+        """JVP rules of a linear or multilinear primitive: the primitive of the tangent."""
+        if self.linear:
+            self.jvps = (functools.partial(_linear_jvp, self),)
+        elif self.multilinear:
+            self.jvps = each_argument(functools.partial(_multilinear_jvp, self))
 
     def __call__(self, x=_NOTHING, /, *rest, **kw):
         # (x is positional-only, so a forward may take a keyword argument named x.)
@@ -305,22 +468,26 @@ class Primitive:
             if len(rest) == 1 and not kw:
                 y = rest[0]
                 if isinstance(x, TensorBase) or isinstance(y, TensorBase):
+                    # The module-level two-argument recorder, with this primitive as its
+                    # third argument: the operator recorders' code without a closure.
                     return _record_two(x, y, self)
                 out = self.fwd(x, y)
-                return out[0] if self.saves else out
+                return out[0] if self._saves else out
             args = (x, *rest) if x is not _NOTHING else rest
             for a in args:
                 if isinstance(a, TensorBase):
                     return _apply(self, args, kw)
             # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
             out = self.fwd(*args, **kw) if kw else self.fwd(*args)
-            return out[0] if self.saves else out
+            return out[0] if self._saves else out
         if not isinstance(x, TensorBase):
             out = self.fwd(x)
-            return out[0] if self.saves else out
+            return out[0] if self._saves else out
         # One tensor, no options (tanh(x)): _apply's steps without its argument loop.
-        # Rewrites, saved forwards, views, forward mode and anomaly mode take _apply.
-        if not self._plain or _forward_hook is not None or _anomaly_hook is not None:
+        # (A measured copy of _apply's node set-up, kept in step by tests/test_fast_paths.py:
+        # a shared helper costs a Python call per operation.) Rewrites, saved forwards,
+        # views, forward mode and anomaly mode take _apply.
+        if not self._fast_record or _forward_hook is not None or _anomaly_hook is not None:
             return _apply(self, (x,), _NO_KW)
         xd = x.data
         try:
@@ -374,42 +541,139 @@ def _rule_table(rules):
     return rules
 
 
+def _linear_jvp(prim, t, ans, x, *params, **kw):
+    return prim(t, *params, **kw)
+
+
+def _multilinear_jvp(prim, i, t, ans, *args, **kw):
+    return prim(*args[:i], t, *args[i + 1 :], **kw)
+
+
+def _times_derivative(d, arity):
+    """The rule v -> v * d (v a cotangent or a tangent) for a declared local derivative."""
+    if d is None:
+        return None
+    if not callable(d):
+        # A constant derivative: 1 passes v through, -1 negates it, anything else scales.
+        if d == 1:
+            return _pass_through[arity] if arity in _pass_through else lambda v, ans, *a, **k: v
+        if d == -1:
+            return _negated[arity] if arity in _negated else lambda v, ans, *a, **k: -v
+        return lambda v, ans, *a, **k: v * d
+    # Rules for one and two arguments without keywords are written out: packing *args or
+    # **kw for every call would cost every elementwise operation in backward.
+    plain = _plain_signature(d, arity)
+    if plain and arity == 1:
+        return lambda v, ans, x: v * d(ans, x)
+    if plain and arity == 2:
+        return lambda v, ans, x, y: v * d(ans, x, y)
+    return lambda v, ans, *args, **kw: v * d(ans, *args, **kw)
+
+
+def _plain_signature(d, arity):
+    """True when derivative `d` takes exactly (ans, *args), positionally, no keywords."""
+    try:
+        params = list(inspect.signature(d).parameters.values())
+    except (TypeError, ValueError):  # a callable without a signature
+        return False
+    return len(params) == arity + 1 and all(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        for p in params
+    )
+
+
+_pass_through = {1: lambda v, ans, x: v, 2: lambda v, ans, x, y: v}
+_negated = {1: lambda v, ans, x: -v, 2: lambda v, ans, x, y: -v}
+
+
 # Primitives whose outputs are never differentiable (comparisons, sign, argmax, ...).
 NONDIFFERENTIABLE: dict[str, Primitive] = {}
 # Every primitive by name, for `explain` and for the "every rule is checked" tests.
 REGISTRY: dict[str, Primitive] = {}
 
+_FACTS = (
+    "view",
+    "saves",
+    "elementwise",
+    "linear",
+    "multilinear",
+    "symmetric",
+    "strong_zero",
+    "rewrite",
+    "provenance",
+    "log_form",
+    "log1m_form",
+    "domain",
+    "statement",
+)
 
-def primitive(name, fwd, doc=None, view=False, saves=False, elementwise=False):
+
+def primitive(name, fwd, doc=None, *, replace=False, **facts):
     """Create and register a differentiable primitive.
 
-    ``view=True`` declares that the forward may return a view of its first argument
-    (reshape, transpose, basic indexing): in-place writes through the result then count
-    as writes to that argument. ``saves=True``: the forward returns ``(output, saved)``
-    and first-order VJP rules receive ``saved=`` (see Primitive.saves).
-    ``elementwise=True`` declares an elementwise map whose VJP rules return cotangents
-    of the output's shape (``g`` times something that broadcasts to it): backward then
-    skips the shape check of a rule's result where the output has the input's shape
-    (see Primitive.elementwise), about 4% of a small operation's cost.
+    Facts about it, declared here once:
+
+    * ``view=True``: the forward may return a view of its first argument (reshape,
+      transpose, basic indexing); in-place writes through the result then count as
+      writes to that argument.
+    * ``saves=True``: the forward returns ``(output, saved)`` and first-order VJP rules
+      receive ``saved=`` (see Primitive.saves).
+    * ``elementwise=True``: an elementwise map whose VJP rules return cotangents of the
+      output's shape (``g`` times something that broadcasts to it); they also serve as
+      its JVP rules, and backward skips the shape check of a rule's result where the
+      output has the input's shape.
+    * ``linear=True``: linear in the first argument, the others are parameters;
+      ``multilinear=True``: linear in each argument with the others held (matmul). The
+      JVP is then the primitive applied to the tangent.
+    * ``symmetric=True``: the Jacobian in each argument is symmetric (softmax's, or
+      where's diagonal one), so the VJP rules serve as JVP rules.
+    * ``strong_zero=True``: the local derivative can be infinite at a finite input; a
+      zero cotangent then gives an exactly zero gradient (see Primitive.strong_zero).
+    * ``rewrite``, ``provenance``, ``log_form``, ``log1m_form``: the stability layer's
+      hooks (chainrule.stability).
+    * ``domain``, ``statement``: where the derivative is checked and what it says
+      (chainrule.domains, chainrule.statements), read by explain and the tests.
+
+    A name is registered once; ``replace=True`` replaces an earlier primitive of the same
+    name (re-running a notebook cell that defines one).
     """
-    if name in REGISTRY:
-        raise ValueError(f"primitive {name!r} is already registered")
+    if name in REGISTRY and not replace:
+        raise ValueError(
+            f"primitive {name!r} is already registered; pick another name, or pass "
+            f"replace=True to replace it"
+        )
     p = Primitive(name, fwd, doc)
-    p.view = view
-    p.saves = saves
-    p.elementwise = elementwise
+    for key, value in facts.items():
+        if key not in _FACTS:
+            raise TypeError(f"primitive: unknown fact {key!r}; known: {', '.join(_FACTS)}")
+        setattr(p, key, value)
+    if p.linear or p.multilinear:
+        p._derive_linear_jvps()
     REGISTRY[name] = p
+    NONDIFFERENTIABLE.pop(name, None)
     return p
 
 
-def nondifferentiable(name, fwd, doc=None):
+def elementwise(name, fwd, *derivatives, doc=None, replace=False, **facts):
+    """Create and register an elementwise primitive declared by its local derivatives.
+
+    ``derivatives`` holds one entry per positional argument (see
+    :meth:`Primitive.defderivatives`): ``tanh = elementwise("tanh", np.tanh,
+    lambda ans, x: 1.0 - ans * ans)``.
+    """
+    p = primitive(name, fwd, doc, replace=replace, elementwise=True, **facts)
+    return p.defderivatives(*derivatives)
+
+
+def nondifferentiable(name, fwd, doc=None, **facts):
     """Create and register a primitive whose output carries no gradient."""
-    p = primitive(name, fwd, doc)
+    p = primitive(name, fwd, doc, **facts)
     p.differentiable = False
     NONDIFFERENTIABLE[name] = p
     return p
 
 
+# ------------------------------------------------------------------------ recording
 def _shapes(args):
     return ", ".join(str(np.shape(a.data if isinstance(a, TensorBase) else a)) for a in args)
 
@@ -422,11 +686,14 @@ def _forward_error(prim, e, args):
 def _apply(prim, args, kw):
     """Run a primitive on arguments of which at least one is a tensor; record if needed.
 
-    This is the per-operation hot path: one pass over the arguments, no allocation
-    beyond the output tensor and its argument list.
+    The reference recording path: every case (rewrites, list and array constants, saved
+    forwards, views, provenance, forward and anomaly mode) is handled here.
+    ``Primitive.__call__`` (one tensor, no options) and :func:`binary_recorder` (two
+    arguments, no options) are measured copies of its common case, pinned to it by
+    tests/test_fast_paths.py.
     """
-    if prim.rewrite is not None:
-        out = prim.rewrite(*args, **kw)
+    if prim._rewrite is not None:
+        out = prim._rewrite(*args, **kw)
         if out is not None:
             return out
     vals = []
@@ -468,7 +735,7 @@ def _apply(prim, args, kw):
         raise
     saved = None
     if type(out) is not np.ndarray:
-        if prim.saves:
+        if prim._saves:
             out, saved = out
         out = np.asarray(out)
     t = _object_new(_tensor_type)
@@ -492,7 +759,7 @@ def _apply(prim, args, kw):
             # tangents must follow a rewrite, and the transform bounds their lifetime.
             links = args if _forward_hook is not None else _standins(args, 2)
             t._source = (prim, links, kw, _clock)
-    if prim.view and out.base is not None:
+    if prim._view and out.base is not None:
         t._view_of = args[0]
     if _forward_hook is not None:
         _forward_hook(t, prim, args, vals, kw)
@@ -501,7 +768,7 @@ def _apply(prim, args, kw):
     return t
 
 
-def _binary(prim, reflected=False):
+def binary_recorder(prim, reflected=False):
     """The recorder of a two-argument call of `prim` without keywords (x * 1.5, x + y).
 
     Returns ``f(x, y)``, which does _apply's steps for ``prim(x, y)`` (``prim(y, x)``
@@ -519,7 +786,7 @@ def _binary(prim, reflected=False):
         else:
             a = x
             b = y
-        if not prim._plain or _forward_hook is not None or _anomaly_hook is not None:
+        if not prim._fast_record or _forward_hook is not None or _anomaly_hook is not None:
             return _apply(prim, (a, b), _NO_KW)
         grad = False
         if isinstance(a, TensorBase):
@@ -570,10 +837,9 @@ def _binary(prim, reflected=False):
     return record
 
 
-_PYTHON_SCALARS = (float, int)
-
-# prim(x, y) for any primitive: record(x, y, prim).
-_record_two = _binary(None)
+# prim(x, y) for any primitive: _record_two(x, y, prim). One recorder shared by every
+# primitive, its `prim` default overridden by the caller (Primitive.__call__).
+_record_two = binary_recorder(None)
 
 # Shared and never mutated: the keyword arguments of a call that passed none.
 _NO_KW = {}
@@ -615,368 +881,3 @@ def _match_constants(args, vals):
         if type(v) is np.ndarray or isinstance(v, np.generic):
             if v.dtype != float_dtype and v.dtype.kind in "fiu":
                 vals[i] = v.astype(float_dtype)
-
-
-# -------------------------------------------------------------------------- backward
-def unbroadcast(g, shape):
-    """Sum a gradient over the axes along which its input was broadcast to `shape`."""
-    gshape = g.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    if lead > 0 and gshape[lead:] == shape:
-        # Only leading axes were added (a bias under a batch): one sum, no reshape.
-        axis = 0 if lead == 1 else tuple(range(lead))
-        if type(g) is np.ndarray:
-            return _add_reduce(g, axis)  # ndarray.sum's own work, without its wrapper
-        return g.sum(axis=axis)
-    if lead < 0 or any(s != 1 and gs != s for s, gs in zip(shape, gshape[lead:])):
-        # The rule returned something smaller than its input (e.g. a scalar): expand it.
-        return _broadcast(g, shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
-    )
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
-
-
-_add_reduce = np.add.reduce
-
-
-def _broadcast(g, shape):
-    if isinstance(g, TensorBase):
-        return g.broadcast_to(shape)
-    return np.broadcast_to(g, shape)
-
-
-class GraphFreedError(RuntimeError):
-    pass
-
-
-def _freed(node):
-    return GraphFreedError(
-        f"backward through the graph a second time: the graph of '{node._prim.name}' was "
-        f"freed by the first backward(). Pass retain_graph=True to the first backward() "
-        f"to keep it."
-    )
-
-
-def _check_unmodified(node):
-    # The node's own output counts too: rules such as exp, tanh and softmax read `ans`.
-    for a in (node, *node._args):
-        if isinstance(a, TensorBase) and modified_since(a, node._seq):
-            raise RuntimeError(
-                f"an input of '{node._prim.name}' (shape {a.data.shape}) was modified in "
-                f"place after it was used (now at version {a._version}); its gradient "
-                f"would be wrong. Modify a copy instead (x = x.clone()), or do the "
-                f"in-place update after backward()."
-            )
-
-
-def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
-
-    The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
-    With ``inputs`` given, return their gradients (a list, None where unconnected)
-    instead of touching any ``.grad``.
-
-    Nodes are visited in decreasing creation order, so every node's gradient is
-    complete (all its consumers have run) before its own rule runs. Pending nodes wait
-    in a heap, except the newest one, which goes straight to the next iteration: along
-    a chain of operations the heap and the gradient dict are never touched.
-    """
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward() on a tensor that does not require grad: no input of the "
-            "computation had requires_grad=True (or it ran under no_grad())."
-        )
-    if grad is None:
-        if root.data.size != 1:
-            raise RuntimeError(
-                f"backward() on a tensor of shape {root.shape} needs a gradient argument: "
-                f"pass grad= of the same shape, or reduce to a scalar first (e.g. .sum())."
-            )
-        g0 = np.empty(root.data.shape, root.data.dtype)
-        g0.fill(1)  # (np.ones is a Python function: 0.5 us against 0.2 us)
-    else:
-        g0 = grad.data if isinstance(grad, TensorBase) else np.asarray(grad)
-        if g0.shape != root.data.shape:
-            raise ValueError(
-                f"backward(): gradient of shape {g0.shape} given for a tensor of shape "
-                f"{root.data.shape}; they must match."
-            )
-        g0 = g0.astype(root.data.dtype, copy=False)
-    if create_graph:
-        g0 = grad if isinstance(grad, TensorBase) else new_tensor(g0)
-    if retain_graph is None:
-        retain_graph = create_graph
-
-    wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
-    results = None if inputs is None else [None] * len(inputs)
-    # When every wanted tensor is a recorded node, the pass can stop at the last of them
-    # to be reached: nothing created before it can change their gradients.
-    remaining = None
-    if wanted is not None and all(
-        isinstance(t, TensorBase) and t._prim is not None for t in wanted
-    ):
-        remaining = len(wanted)
-    # The caller's own grad= array must never become (or be accumulated into as) a .grad.
-    handed = {id(g0)} if grad is not None else set()
-    leaf_grads = {}
-    grads = {}
-    heap = []
-    if root._prim is None:
-        leaf_grads[root] = g0
-    global _grad_enabled, _anomaly_hook
-    prev_mode, prev_hook = _grad_enabled, _anomaly_hook
-    _grad_enabled = bool(create_graph)
-    # Anomaly mode checks each finished gradient (_anomaly_grad_hook), not the values
-    # inside the rules: a strong zero may rightly replace an intermediate 0 * inf.
-    _anomaly_hook = None
-    heappop, heappush = heapq.heappop, heapq.heappush
-    # Per-node bookkeeping beyond the rules is needed only for inputs= or retain_grad().
-    watching = wanted is not None or _any_retained
-    grad_hook = _anomaly_grad_hook
-    try:
-        node = root if root._prim is not None else None
-        g = g0
-        while node is not None:
-            args = node._args
-            if args is None:
-                raise _freed(node)
-            if watching:
-                if wanted is not None:
-                    if node in wanted:
-                        results[wanted[node]] = _as_grad_tensor(g, node, create_graph, handed)
-                        if remaining is not None:
-                            remaining -= 1
-                            if not remaining:
-                                break
-                elif node._retain:
-                    _accumulate_leaf(node, g, create_graph, handed)
-            if _last_modified > node._seq:
-                _check_unmodified(node)
-            prim = node._prim
-            kw = node._kw
-            if create_graph:
-                ans = node
-                vals = args
-            else:
-                ans = node.data
-                vals = node._vals
-            rules = prim.vjps
-            # The next node to run when it is newer than everything in the heap, and
-            # its gradient so far (kept out of `grads` until it must wait in the heap).
-            nxt = nxt_g = None
-            # n: how to call the rules; -1: with keywords (or a saved forward), or
-            # through the strong-zero guard.
-            if kw or prim._special:
-                zero = prim.strong_zero and _has_zero(g)
-                if prim.saves and not create_graph:
-                    kw = {**kw, "saved": node._saved}
-                n = -1 if kw or zero else len(vals)
-            else:
-                zero = False
-                n = len(vals)
-            if n == 1:
-                # One input (tanh(x), x.sum()): the loop below without its per-argument
-                # bookkeeping; along a chain of such nodes this is the whole backward.
-                a = args[0]
-                if a.requires_grad:
-                    rule = rules[0] if rules else None
-                    if rule is None:
-                        raise _no_rule(prim, 0)
-                    gi = rule(g, ans, vals[0])
-                    if not prim.elementwise:
-                        shape = a.data.shape
-                        try:
-                            mismatch = gi.shape != shape
-                        except AttributeError:
-                            raise _not_an_array(prim, 0, gi) from None
-                        if mismatch:
-                            gi = unbroadcast(gi, shape)
-                    if grad_hook is not None:
-                        grad_hook(gi, node, 0)
-                    if a._prim is None:
-                        prev = leaf_grads.get(a)
-                        leaf_grads[a] = gi if prev is None else prev + gi
-                    else:
-                        prev = grads.get(a) if grads else None
-                        if prev is not None:
-                            grads[a] = prev + gi
-                        elif heap and -heap[0][0] > a._seq:
-                            grads[a] = gi
-                            heappush(heap, (-a._seq, a))
-                        else:
-                            nxt, nxt_g = a, gi
-                args = ()  # done: skip the loop
-            i = -1
-            for a in args:
-                i += 1
-                if not (isinstance(a, TensorBase) and a.requires_grad):
-                    continue
-                try:
-                    rule = rules[i]
-                except IndexError:
-                    rule = None
-                if rule is None:
-                    raise _no_rule(prim, i)
-                if n == 2:
-                    gi = rule(g, ans, vals[0], vals[1])
-                    # x * 1.5: the cotangent already has x's shape.
-                    same = prim.elementwise and type(vals[1 - i]) in _PYTHON_SCALARS
-                else:
-                    same = False
-                    if zero:
-                        gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
-                    else:
-                        gi = rule(g, ans, *vals, **kw)
-                if not same:
-                    shape = a.data.shape
-                    try:
-                        mismatch = gi.shape != shape
-                    except AttributeError:
-                        raise _not_an_array(prim, i, gi) from None
-                    if mismatch:
-                        gi = unbroadcast(gi, shape)
-                if grad_hook is not None:
-                    grad_hook(gi, node, i)
-                if a._prim is None:
-                    prev = leaf_grads.get(a)
-                    leaf_grads[a] = gi if prev is None else prev + gi
-                elif a is nxt:
-                    nxt_g = nxt_g + gi
-                else:
-                    prev = grads.get(a) if grads else None
-                    if prev is None:
-                        s = a._seq
-                        if nxt is None:
-                            if heap and -heap[0][0] > s:
-                                grads[a] = gi
-                                heappush(heap, (-s, a))
-                            else:
-                                nxt, nxt_g = a, gi
-                        elif s > nxt._seq:
-                            grads[nxt] = nxt_g
-                            heappush(heap, (-nxt._seq, nxt))
-                            nxt, nxt_g = a, gi
-                        else:
-                            grads[a] = gi
-                            heappush(heap, (-s, a))
-                    else:
-                        grads[a] = prev + gi
-            if not retain_graph:
-                # Dropping the inputs frees the graph (and marks the node as freed).
-                node._args = None
-                node._vals = None
-                if prim.saves:
-                    node._saved = None
-            if nxt is not None:
-                node, g = nxt, nxt_g
-            elif heap:
-                node = heappop(heap)[1]
-                g = grads.pop(node)
-            else:
-                node = None
-    finally:
-        _grad_enabled = prev_mode
-        _anomaly_hook = prev_hook
-    for leaf, g in leaf_grads.items():
-        if wanted is not None:
-            if leaf in wanted:
-                results[wanted[leaf]] = _as_grad_tensor(g, leaf, create_graph, handed)
-        else:
-            _accumulate_leaf(leaf, g, create_graph, handed)
-    return results
-
-
-def _no_rule(prim, i):
-    return NotImplementedError(
-        f"'{prim.name}' has no gradient rule for its argument {i}; "
-        f"detach that argument or use a differentiable operation."
-    )
-
-
-def _not_an_array(prim, i, gi):
-    return TypeError(
-        f"the gradient rule of '{prim.name}' for its argument {i} returned "
-        f"{type(gi).__name__}, not an array; a rule returns the cotangent "
-        f"of its argument (give None instead of a rule for an argument "
-        f"that is never differentiated)"
-    )
-
-
-def _has_zero(g):
-    # One C call (ndarray.all): the strong-zero path costs nothing unless some cotangent
-    # is exactly zero.
-    return not (g.data if isinstance(g, TensorBase) else g).all()
-
-
-def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
-    """VJP of an elementwise rule whose local derivative can be infinite, with 0 * inf = 0.
-
-    Where the cotangent is exactly zero and the rule's result is not finite, the result
-    is exactly zero: that element's output did not influence the loss (e.g. it sits in
-    the untaken branch of a where()), so it must contribute nothing. Finite results are
-    left alone, derivatives included, so higher orders are unchanged wherever defined.
-    NumPy's warnings inside the rule are silenced for the same reason; a non-finite
-    gradient that survives is reported once, naming the primitive (in anomaly mode the
-    gradient check raises instead).
-    """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        gi = rule(g, ans, *vals, **kw)
-    gd = gi.data if isinstance(gi, TensorBase) else gi
-    bad = ~np.isfinite(gd)
-    if not bad.any():
-        return gi
-    zero = np.asarray((g.data if isinstance(g, TensorBase) else g) == 0)
-    clean = bad & zero
-    if clean.any():
-        if isinstance(gi, TensorBase):
-            # Recorded, for higher orders; looked up by name as graph.py sits below the
-            # primitive modules.
-            gi = REGISTRY["where"](clean, 0, gi)
-        else:
-            gi = np.where(clean, 0, gi)
-    if _anomaly_grad_hook is None and (bad & ~zero).any():
-        warnings.warn(
-            f"'{prim.name}': the gradient is infinite or NaN where its local derivative is "
-            f"(e.g. sqrt or log at 0); run under cr.detect_anomaly() to find the operation",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return gi
-
-
-def _as_grad_tensor(g, like, create_graph, handed):
-    """Wrap a gradient for `like`, in like's dtype, never sharing a buffer already handed out.
-
-    `handed` holds the ids of arrays given out in this backward pass (and the caller's own
-    `grad=` array): a rule may pass one cotangent array to several inputs, and `.grad`
-    buffers are later accumulated into in place.
-    """
-    if create_graph:
-        if g.data.dtype != like.data.dtype:
-            g = g.astype(like.data.dtype)
-        return g
-    if type(g) is not np.ndarray:
-        g = np.asarray(g)
-    if g.dtype != like.data.dtype:
-        g = g.astype(like.data.dtype)
-    elif g.base is not None or id(g) in handed or not g.flags.writeable:
-        # A view into a broadcast or another buffer, or an array someone else holds.
-        g = g.copy()
-    handed.add(id(g))
-    return new_tensor(g)
-
-
-def _accumulate_leaf(leaf, g, create_graph, handed):
-    if leaf.grad is None:
-        leaf.grad = _as_grad_tensor(g, leaf, create_graph, handed)
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + _as_grad_tensor(g, leaf, create_graph, handed)
-    else:
-        leaf.grad.data += g.data if isinstance(g, TensorBase) else g

@@ -10,7 +10,8 @@ import numpy as np
 
 from . import graph
 from . import primitives as P
-from .graph import TensorBase, _binary
+from .backward import backward as _backward
+from .graph import TensorBase, binary_recorder
 from .numpy import dispatch as _numpy_dispatch
 
 
@@ -174,12 +175,12 @@ class Tensor(TensorBase):
 
     def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on."""
-        graph.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # -------------------------------------------------------------- in place
     def _inplace(self, ufunc, other):
         other_t = isinstance(other, TensorBase)
-        if graph._grad_enabled and (self.requires_grad or (other_t and other.requires_grad)):
+        if graph.is_grad_enabled() and (self.requires_grad or (other_t and other.requires_grad)):
             if self.requires_grad and self.is_leaf:
                 raise RuntimeError(
                     "in-place update of a leaf tensor that requires grad; an optimizer "
@@ -205,7 +206,7 @@ class Tensor(TensorBase):
         return self._inplace(P.divide, other)
 
     def __setitem__(self, index, value):
-        if graph._grad_enabled and self.requires_grad:
+        if graph.is_grad_enabled() and self.requires_grad:
             raise RuntimeError(
                 "item assignment into a tensor that requires grad is not recorded; build "
                 "the result with cr.where(mask, new, x) or cr.concatenate instead, or "
@@ -229,20 +230,20 @@ class Tensor(TensorBase):
         return self
 
     # --------------------------------------------------------------- operators
-    # Each binary operator is its primitive's recorder itself (graph._binary), so
+    # Each binary operator is its primitive's recorder itself (graph.binary_recorder), so
     # `x * 1.5` costs one Python call; the reflected forms swap the operands.
-    __add__ = _binary(P.add)
-    __radd__ = _binary(P.add, reflected=True)
-    __sub__ = _binary(P.subtract)
-    __rsub__ = _binary(P.subtract, reflected=True)
-    __mul__ = _binary(P.multiply)
-    __rmul__ = _binary(P.multiply, reflected=True)
-    __truediv__ = _binary(P.divide)
-    __rtruediv__ = _binary(P.divide, reflected=True)
-    __pow__ = _binary(P.power)
-    __rpow__ = _binary(P.power, reflected=True)
-    __matmul__ = _binary(P.matmul)
-    __rmatmul__ = _binary(P.matmul, reflected=True)
+    __add__ = binary_recorder(P.add)
+    __radd__ = binary_recorder(P.add, reflected=True)
+    __sub__ = binary_recorder(P.subtract)
+    __rsub__ = binary_recorder(P.subtract, reflected=True)
+    __mul__ = binary_recorder(P.multiply)
+    __rmul__ = binary_recorder(P.multiply, reflected=True)
+    __truediv__ = binary_recorder(P.divide)
+    __rtruediv__ = binary_recorder(P.divide, reflected=True)
+    __pow__ = binary_recorder(P.power)
+    __rpow__ = binary_recorder(P.power, reflected=True)
+    __matmul__ = binary_recorder(P.matmul)
+    __rmatmul__ = binary_recorder(P.matmul, reflected=True)
 
     def __neg__(self):
         return P.negative(self)

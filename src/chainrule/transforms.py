@@ -9,12 +9,13 @@ on chainrule tensors) works on tensors: it records what it computes and returns
 tensors, so the outer transform can differentiate through it. Only the outermost
 transform converts its results back to NumPy.
 
-Reverse mode is :func:`chainrule.graph.backward` (with ``create_graph=True`` when the
+Reverse mode is :func:`chainrule.backward.backward` (with ``create_graph=True`` when the
 result must itself be differentiable). Forward mode is real: each forward-mode call
-opens a *level*; tensors carry one tangent per level (``_tangent``, a dict), and
-``graph._forward_hook`` pushes tangents through every operation with the primitive's
-JVP rule as the operation runs. Work done to compute level k's tangents is visible to
-the levels outside k (so forward-over-forward works) but not to k itself.
+opens a *level*; tensors carry one tangent per level (``_tangent``, a dict), and a
+forward-mode hook (``graph.set_forward_hook``) pushes tangents through every operation
+with the primitive's JVP rule as the operation runs. Work done to compute level k's
+tangents is visible to the levels outside k (so forward-over-forward works) but not to k
+itself.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import numpy as np
 
 from . import graph
 from . import primitives as P
-from .graph import TensorBase, is_tensor, new_tensor, unbroadcast
+from .backward import backward, unbroadcast
+from .graph import TensorBase, is_tensor, new_tensor
+from .pytree import tree_flatten, tree_map, tree_unflatten
 
 # Number of transforms currently running: inside one, transforms return tensors.
 _depth = 0
@@ -36,48 +39,6 @@ _depth = 0
 _levels: list[int] = []
 _active = 0
 _level_ids = itertools.count(1)
-
-
-# -------------------------------------------------------------------- pytrees
-def tree_flatten(tree):
-    """Leaves of a nested tuple/list/dict structure, and a description to rebuild it."""
-    leaves = []
-    return leaves, _flatten(tree, leaves)
-
-
-def _flatten(tree, leaves):
-    if isinstance(tree, (tuple, list)):
-        return (type(tree), [_flatten(c, leaves) for c in tree])
-    if isinstance(tree, dict):
-        return (dict, list(tree), [_flatten(v, leaves) for v in tree.values()])
-    leaves.append(tree)
-    return None
-
-
-def tree_unflatten(treedef, leaves):
-    """Rebuild the structure `treedef` (from tree_flatten) around new leaves."""
-    it = iter(leaves)
-    return _unflatten(treedef, it)
-
-
-def _unflatten(treedef, it):
-    if treedef is None:
-        return next(it)
-    if treedef[0] is dict:
-        return {k: _unflatten(d, it) for k, d in zip(treedef[1], treedef[2])}
-    kind, children = treedef
-    items = [_unflatten(d, it) for d in children]
-    if kind is list:
-        return items
-    if hasattr(kind, "_fields"):  # a namedtuple
-        return kind(*items)
-    return kind(items)
-
-
-def tree_map(fn, tree):
-    """Apply `fn` to every leaf of `tree`, keeping the structure."""
-    leaves, treedef = tree_flatten(tree)
-    return tree_unflatten(treedef, [fn(x) for x in leaves])
 
 
 # ----------------------------------------------------------------- plumbing
@@ -198,7 +159,7 @@ def _reverse(out, inputs, grad, nested):
     """Gradients of `out` (cotangent `grad`) with respect to `inputs`; None if unconnected."""
     if not out.requires_grad:
         return [None] * len(inputs)
-    return graph.backward(out, grad=grad, inputs=inputs, retain_graph=True, create_graph=nested)
+    return backward(out, grad=grad, inputs=inputs, retain_graph=True, create_graph=nested)
 
 
 # ------------------------------------------------------------- reverse mode
@@ -294,20 +255,20 @@ def _forward_level():
     """Open a forward-mode level: tangents tagged with it are pushed through every op."""
     global _active
     level = next(_level_ids)
-    prev_active, prev_hook = _active, graph._forward_hook
+    prev_active = _active
     _levels.append(level)
     _active = len(_levels)
-    graph._forward_hook = _propagate
+    prev_hook = graph.set_forward_hook(_propagate)
     try:
         yield level
     finally:
         _levels.pop()
         _active = prev_active
-        graph._forward_hook = prev_hook
+        graph.set_forward_hook(prev_hook)
 
 
 def _propagate(t, prim, args, vals, kw):
-    """graph._forward_hook: give output `t` a tangent at every level an input has one."""
+    """The forward-mode hook: give output `t` a tangent at every level an input has one."""
     global _active
     if t.data.dtype.kind not in "fc" or not prim.differentiable:
         return
@@ -333,11 +294,11 @@ def _propagate(t, prim, args, vals, kw):
         for k in sorted(pending):
             # Level k's tangent arithmetic is seen by the levels outside it only.
             _active = k
-            graph._forward_hook = _propagate if k else None
+            graph.set_forward_hook(_propagate if k else None)
             out[_levels[k]] = _push_forward(prim, t, args, vals, kw, pending[k], k)
     finally:
         _active = n
-        graph._forward_hook = _propagate
+        graph.set_forward_hook(_propagate)
 
 
 def _push_forward(prim, t, args, vals, kw, items, k):
@@ -401,7 +362,7 @@ def _jvp_from_vjp(prim, i, tan, ans, argv, kw, traced):
         s = P.sum(ct * tan)
     if not (is_tensor(s) and s.requires_grad):
         return np.zeros_like(data)
-    (res,) = graph.backward(s, inputs=[g], create_graph=traced)
+    (res,) = backward(s, inputs=[g], create_graph=traced)
     if res is None:
         return np.zeros_like(data)
     return res if traced else res.data

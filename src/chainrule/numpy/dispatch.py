@@ -139,15 +139,9 @@ def ufunc(npfunc, impl):
 
 
 # --------------------------------------------------------------- the protocols
-def _traced(x):
-    if not is_tensor(x):
-        return False
-    return x.requires_grad or (x._tangent is not None and graph._forward_hook is not None)
-
-
 def _any_traced(items):
     for a in items:
-        if _traced(a):
+        if graph.is_traced(a):
             return True
         if type(a) in (list, tuple) and _any_traced(a):
             return True

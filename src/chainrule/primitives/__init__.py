@@ -7,6 +7,8 @@ linalg:      matmul, dot, einsum
 activations: sigmoid, softplus, relu, gelu, softmax, log_softmax
 ufuncs:      inverse trig, hyperbolics, log2/log10/exp2, square, logaddexp, hypot, cumprod
 decompositions: inv, det, slogdet, solve, cholesky, pinv, norm, diagonal, sort, kron
+layers:      the fused affine map, im2col/col2im for convolution and pooling
+losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
 """
 
 from .activations import (
@@ -16,6 +18,7 @@ from .activations import (
     leaky_relu,
     log_sigmoid,
     log_softmax,
+    max_shift,
     relu,
     sigmoid,
     softmax,
@@ -86,6 +89,7 @@ from .elementwise import (
 )
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
+from .losses import reduce_loss, softmax_nll
 from .reductions import (
     argmax,
     argmin,
@@ -107,6 +111,7 @@ from .shape import (
     flatten,
     flip,
     getitem,
+    normalize_axes,
     pad,
     reshape,
     split,

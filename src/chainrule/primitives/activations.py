@@ -12,7 +12,10 @@ import math
 
 import numpy as np
 
-from ..graph import primitive
+from .. import statements as S
+from ..domains import AWAY_FROM_ZERO, Domain, Example
+from ..graph import elementwise, primitive
+from ..stability import always
 from .elementwise import exp, expm1, greater, minimum, tanh, where
 from .reductions import log_sum_exp_shifted, reduce_last
 
@@ -26,10 +29,19 @@ def _sigmoid_fwd(x):
 
 # sigma' = sigma (1 - sigma) = sigma(x) sigma(-x). The second form keeps full relative
 # precision for large x, where 1 - sigma(x) would round to 0 (x > 37 in float64).
-sigmoid = primitive("sigmoid", _sigmoid_fwd, elementwise=True).defvjp(
-    lambda g, ans, x: g * ans * sigmoid(-x),
-).defjvp(
-    lambda t, ans, x: t * ans * sigmoid(-x),
+sigmoid = elementwise(
+    "sigmoid", _sigmoid_fwd, lambda ans, x: ans * sigmoid(-x),
+    # log(sigmoid(x)) = -softplus(-x), log(1 - sigmoid(x)) = -softplus(x): no overflow.
+    log_form=lambda x: -softplus(-x),
+    log1m_form=lambda x: -softplus(x),
+    provenance=always,
+    domain=Domain(-6.0, 6.0),
+    statement=S.unary(
+        "1 / (1 + e^-x)",
+        "y * sigmoid(-x)  (= y (1 - y), without rounding 1 - y to 0 for large x)",
+        r"\sigma(x) = \frac{1}{1 + e^{-x}}",
+        r"\sigma(x)\, \sigma(-x)",
+    ),
 )
 
 
@@ -39,10 +51,12 @@ def _softplus_fwd(x):
 
 
 # softplus' = sigmoid
-softplus = primitive("softplus", _softplus_fwd, elementwise=True).defvjp(
-    lambda g, ans, x: g * sigmoid(x),
-).defjvp(
-    lambda t, ans, x: t * sigmoid(x),
+softplus = elementwise(
+    "softplus", _softplus_fwd, lambda ans, x: sigmoid(x),
+    domain=Domain(-6.0, 6.0),
+    statement=S.unary(
+        "ln(1 + e^x), computed as logaddexp(0, x)", "sigmoid(x)", r"\ln(1 + e^x)", r"\sigma(x)"
+    ),
 )
 
 
@@ -53,10 +67,10 @@ def log_sigmoid(x):
 
 # ----------------------------------------------------------------------- relu
 # relu'(0) is taken as 0, as in PyTorch.
-relu = primitive("relu", lambda x: np.maximum(x, 0), elementwise=True).defvjp(
-    lambda g, ans, x: g * greater(x, 0),
-).defjvp(
-    lambda t, ans, x: t * greater(x, 0),
+relu = elementwise(
+    "relu", lambda x: np.maximum(x, 0), lambda ans, x: greater(x, 0),
+    domain=AWAY_FROM_ZERO,
+    statement=S.unary("max(x, 0)", "[x > 0]  (0 at x = 0)", r"\max(x, 0)", r"[x > 0]"),
 )
 
 
@@ -181,10 +195,12 @@ def _erf_fwd(x):
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # erf'(x) = 2/sqrt(pi) e^{-x^2}
-erf = primitive("erf", _erf_fwd, elementwise=True).defvjp(
-    lambda g, ans, x: g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),
-).defjvp(
-    lambda t, ans, x: t * (_TWO_OVER_SQRT_PI * exp(-(x * x))),
+erf = elementwise(
+    "erf", _erf_fwd, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-(x * x)),
+    statement=S.unary(
+        "erf x = 2/sqrt(pi) int_0^x e^(-t^2) dt", "2/sqrt(pi) e^(-x^2)",
+        r"\operatorname{erf} x", r"\frac{2}{\sqrt\pi} e^{-x^2}",
+    ),
 )
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -201,22 +217,25 @@ def gelu(x, approximate="none"):
 
 
 # -------------------------------------------------------- softmax, log_softmax
-def _shift(x, axis):
-    # Seed 4a: softmax(x) = softmax(x - c). Subtracting the max keeps every exponent <= 0.
-    # A row of only -inf has no finite max; it is shifted by 0 instead of NaN.
+def max_shift(x, axis):
+    """x minus its maximum along `axis` (NumPy values): every exponent of the result is <= 0.
+
+    softmax(x) = softmax(x - c) for any c (docs/derivations.md, section 3), so the shift
+    changes nothing but keeps exp from overflowing. A row of only -inf has no finite
+    max; it is shifted by 0 instead of giving NaN. A row with +inf entries gets its
+    limit: those entries share all the mass (shifted value 0), the others none (-inf).
+    """
     m = reduce_last(np.maximum, x, axis) if type(axis) is int else x.max(axis, keepdims=True)
     if not np.logical_and.reduce(np.isfinite(m), axis=None):
         z = x - np.where(np.isfinite(m), m, 0)
         if np.isposinf(m).any():
-            # The limit of a row with +inf entries: they share all the mass (their
-            # shifted value is 0), every other entry gets none (-inf).
             z = np.where(np.isposinf(m), np.where(x == np.inf, 0, -np.inf), z)
         return z
     return x - m
 
 
 def _softmax_fwd(x, axis=-1):
-    e = np.exp(_shift(np.asarray(x), axis))
+    e = np.exp(max_shift(np.asarray(x), axis))
     s = reduce_last(np.add, e, axis) if type(axis) is int else e.sum(axis, keepdims=True)
     # s >= 1 (the max contributes e^0) except in a row of only -inf, where s = 0: every
     # probability in that row is 0 (no class is possible) rather than 0/0. (A row with a
@@ -226,31 +245,62 @@ def _softmax_fwd(x, axis=-1):
 
 
 def _log_softmax_fwd(x, axis=-1):
-    z = _shift(np.asarray(x), axis)
+    z = max_shift(np.asarray(x), axis)
     # The log of the row sum is >= 0, or -inf for a row of only -inf: there the result
     # is -inf (the log of probability 0), not -inf - (-inf).
     z -= np.maximum(log_sum_exp_shifted(z, axis), 0)
     return z
 
 
+_LAST_AXIS = Example(lambda rng: ((rng.standard_normal((3, 4)),), {"axis": -1}))
+
 # softmax VJP: y * (g - sum(g * y)); the N x N Jacobian diag(y) - y y^T is never formed.
-softmax = primitive("softmax", _softmax_fwd).defvjp(
+# The Jacobian is symmetric, so the JVP is the same expression of the tangent.
+softmax = primitive(
+    "softmax", _softmax_fwd,
+    symmetric=True,
+    # log(softmax(x)) is computed as log_softmax(x): chainrule.stability.
+    log_form=lambda x, axis=-1: log_softmax(x, axis=axis),
+    provenance=always,
+    domain=_LAST_AXIS,
+    statement=S.Statement(
+        forward="y_i = e^(x_i - m) / sum_j e^(x_j - m) along axis, m = max_j x_j "
+        "(the shift changes nothing); 0 in a row of only -inf",
+        vjp="x_bar = y * (g - sum_j g_j y_j): the Jacobian is never formed",
+        latex_forward=r"y_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
+        latex_vjp=r"\bar x = y \odot \left(\bar y - \textstyle\sum_j \bar y_j y_j\right)",
+        jacobian="J = diag(y) - y y^T: dy_i/dx_j = y_i (delta_ij - y_j)",
+        latex_jacobian=r"J = \operatorname{diag}(y) - y y^\top",
+    ),
+).defvjp(
     lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, keepdims=True)),
-).defjvp(
-    lambda t, ans, x, axis=-1: ans * (t - (t * ans).sum(axis=axis, keepdims=True)),
 )
 
 
 def _log_softmax_vjp(g, ans, x, axis=-1):
-    # Seed 4c: z_i = v_i - sigma_i * sum_j v_j, with sigma = exp(log_softmax(x)).
+    # z_i = v_i - sigma_i * sum_j v_j, with sigma = exp(log_softmax(x)): the VJP without
+    # the Jacobian (docs/derivations.md, section 5).
     return g - exp(ans) * g.sum(axis=axis, keepdims=True)
 
 
 def _log_softmax_jvp(t, ans, x, axis=-1):
-    # J t = t - 1 (sigma . t): row i of the seed's 4b Jacobian applied to t.
+    # J t = t - 1 (sigma . t): row i of the Jacobian (docs/derivations.md, section 4)
+    # applied to t.
     return t - (exp(ans) * t).sum(axis=axis, keepdims=True)
 
 
-log_softmax = primitive("log_softmax", _log_softmax_fwd).defvjp(_log_softmax_vjp).defjvp(
-    _log_softmax_jvp
-)
+log_softmax = primitive(
+    "log_softmax", _log_softmax_fwd,
+    domain=_LAST_AXIS,
+    statement=S.Statement(
+        forward="y_i = x_i - log sum_j e^(x_j) along axis, computed from the max-shifted "
+        "logits with log1p; -inf in a row of only -inf",
+        vjp="x_bar_i = g_i - sigma_i * sum_j g_j with sigma = e^y = softmax(x); on the NLL "
+        "loss g = -t, so x_bar = sigma * sum(t) - t",
+        latex_forward=r"y_i = x_i - \log \sum_j e^{x_j}",
+        latex_vjp=r"\bar x_i = \bar y_i - \sigma_i \sum_j \bar y_j",
+        jacobian="J = I - 1 sigma^T: 1 - sigma_i on the diagonal, -sigma_j off it; "
+        "never formed, the VJP costs O(N)",
+        latex_jacobian=r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} - \sigma_j",
+    ),
+).defvjp(_log_softmax_vjp).defjvp(_log_softmax_jvp)

@@ -15,6 +15,8 @@ import string
 
 import numpy as np
 
+from .. import statements as S
+from ..domains import Example
 from ..graph import is_tensor, nondifferentiable, primitive
 from .elementwise import abs, equal, not_equal, power, sqrt, where
 from .linalg import einsum
@@ -46,9 +48,30 @@ def _batched_scalar(s):
     return expand_dims(expand_dims(s, -1), -1)
 
 
+def _well_conditioned(rng, n=3):
+    return n * np.eye(n) + rng.standard_normal((n, n)) * 0.5
+
+
+def _spd(rng, n=3):
+    m = rng.standard_normal((n, n))
+    return m @ m.T + n * np.eye(n)
+
+
+WELL_CONDITIONED = Example(lambda rng: ((_well_conditioned(rng),), {}))
+
+
 # -------------------------------------------------------------------- inverse
 # d(A^-1) = -A^-1 dA A^-1, so the VJP is -A^-T G A^-T.
-inv = primitive("inv", np.linalg.inv).defvjp(
+inv = primitive(
+    "inv", np.linalg.inv,
+    domain=WELL_CONDITIONED,
+    statement=S.Statement(
+        forward="Y = A^-1",
+        vjp="A_bar = -Y^T G Y^T  (from dY = -Y dA Y)",
+        latex_forward="Y = A^{-1}",
+        latex_vjp=r"\bar A = -Y^\top \bar Y Y^\top",
+    ),
+).defvjp(
     lambda g, ans, a: -(_mT(ans) @ g @ _mT(ans)),
 ).defjvp(
     lambda t, ans, a: -(ans @ t @ ans),
@@ -56,20 +79,41 @@ inv = primitive("inv", np.linalg.inv).defvjp(
 
 # ---------------------------------------------------------------- determinants
 # d det(A) = det(A) tr(A^-1 dA): VJP g det(A) A^-T. tr(A^-1 T) = sum(A^-T * T).
-det = primitive("det", np.linalg.det).defvjp(
+det = primitive(
+    "det", np.linalg.det,
+    domain=WELL_CONDITIONED,
+    statement=S.Statement(
+        forward="y = det A",
+        vjp="A_bar = g * y * A^-T  (Jacobi's formula: d det A = det A tr(A^-1 dA))",
+        latex_forward=r"y = \det A",
+        latex_vjp=r"\bar A = \bar y\, y\, A^{-\top}",
+    ),
+).defvjp(
     lambda g, ans, a: _batched_scalar(g * ans) * _mT(inv(a)),
 ).defjvp(
     lambda t, ans, a: ans * sum(_mT(inv(a)) * t, axis=(-2, -1)),
 )
 
 # log|det(A)|: d = tr(A^-1 dA), VJP g A^-T.
-logabsdet = primitive("logabsdet", lambda a: np.linalg.slogdet(a)[1]).defvjp(
+logabsdet = primitive(
+    "logabsdet", lambda a: np.linalg.slogdet(a)[1],
+    domain=WELL_CONDITIONED,
+    statement=S.Statement(
+        forward="y = log |det A|",
+        vjp="A_bar = g * A^-T",
+        latex_forward=r"y = \log\lvert\det A\rvert",
+        latex_vjp=r"\bar A = \bar y\, A^{-\top}",
+    ),
+).defvjp(
     lambda g, ans, a: _batched_scalar(g) * _mT(inv(a)),
 ).defjvp(
     lambda t, ans, a: sum(_mT(inv(a)) * t, axis=(-2, -1)),
 )
 
-sign_of_det = nondifferentiable("sign_of_det", lambda a: np.linalg.slogdet(a)[0])
+sign_of_det = nondifferentiable(
+    "sign_of_det", lambda a: np.linalg.slogdet(a)[0],
+    statement=S.step("sign of det A", r"\operatorname{sign}\det A"),
+)
 
 
 def slogdet(a):
@@ -104,7 +148,16 @@ def _solve_jvp_a(t, ans, a, b):
 
 
 # NumPy's convention: b is a vector when it is 1-D, else a stack of (M, K) matrices.
-solve = primitive("solve", np.linalg.solve).defvjp(_solve_vjp_a, _solve_vjp_b).defjvp(
+solve = primitive(
+    "solve", np.linalg.solve,
+    domain=Example(lambda rng: ((_well_conditioned(rng), rng.standard_normal((3, 2))), {})),
+    statement=S.Statement(
+        forward="X = A^-1 B (solves A X = B)",
+        vjp="B_bar = A^-T G;  A_bar = -B_bar X^T",
+        latex_forward=r"X = A^{-1} B",
+        latex_vjp=r"\bar B = A^{-\top} \bar X, \quad \bar A = -\bar B X^\top",
+    ),
+).defvjp(_solve_vjp_a, _solve_vjp_b).defjvp(
     _solve_jvp_a,
     lambda t, ans, a, b: solve(a, t),
 )
@@ -138,7 +191,18 @@ def _cholesky_vjp(g, ans, a):
 
 # A = L L^T for symmetric positive definite A. NumPy reads only A's lower triangle; the
 # derivative treats A as symmetric (a perturbation dA acts as (dA + dA^T) / 2).
-cholesky = primitive("cholesky", np.linalg.cholesky).defvjp(_cholesky_vjp).defjvp(_cholesky_jvp)
+cholesky = primitive(
+    "cholesky", np.linalg.cholesky,
+    # Only the symmetric part of a perturbation is seen: checked on (A + A^T) / 2.
+    domain=Example(lambda rng: ((_spd(rng),), {}), check_with=lambda p, a: p((a + a.T) * 0.5)),
+    statement=S.Statement(
+        forward="L lower triangular with A = L L^T (A symmetric positive definite)",
+        vjp="A_bar = sym(L^-T Phi(L^T G) L^-1), Phi = lower triangle with halved "
+        "diagonal; A is treated as symmetric",
+        latex_forward=r"A = L L^\top",
+        latex_vjp=r"\bar A = \operatorname{sym}\left(L^{-\top} \Phi(L^\top \bar L) L^{-1}\right)",
+    ),
+).defvjp(_cholesky_vjp).defjvp(_cholesky_jvp)
 
 
 # --------------------------------------------------------------------- pinv
@@ -165,7 +229,18 @@ def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
     return -(p @ t @ p) + (x - (x @ a) @ p) + (y - p @ (a @ y))
 
 
-pinv = primitive("pinv", _pinv_fwd).defvjp(_pinv_vjp).defjvp(_pinv_jvp)
+pinv = primitive(
+    "pinv", _pinv_fwd,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 2)),), {})),
+    statement=S.Statement(
+        forward="P = A^+, the Moore-Penrose pseudo-inverse",
+        vjp="A_bar = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A), the "
+        "adjoint of dP (valid while the rank of A does not change)",
+        latex_forward=r"P = A^{+}",
+        latex_vjp=r"\bar A = -P^\top \bar P P^\top + (I - AP)\bar P^\top P P^\top + "
+        r"P^\top P \bar P^\top (I - PA)",
+    ),
+).defvjp(_pinv_vjp).defjvp(_pinv_jvp)
 
 
 # --------------------------------------------------------------- matrix parts

@@ -1,56 +1,66 @@
 """Elementwise primitives: arithmetic, the exp/log family, trigonometry, comparisons.
 
-Each primitive is its NumPy forward followed by its rules. A VJP rule reads
-``(g, ans, *inputs)``: the output cotangent, the forward output, the inputs. A JVP
-rule reads ``(t, ans, *inputs)`` with ``t`` the tangent of that one input. Rules use
-operators and chainrule primitives only, so they work on arrays (first order) and
-on tensors (higher order) alike. Broadcasting is undone centrally, in the graph.
+Each primitive is declared by its local derivative in each argument, ``d(ans, *inputs)``
+(graph.elementwise): the engine applies it as ``g * d`` in reverse mode and ``t * d`` in
+forward mode. Derivatives use operators and chainrule primitives only, so they work on
+arrays (first order) and on tensors (higher order) alike. Broadcasting is undone
+centrally, in the backward pass. Beside each definition: where its derivative is checked
+(``domain``) and what it says (``statement``, printed by ``cr.explain``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..graph import is_tensor, nondifferentiable, primitive
+from .. import statements as S
+from ..domains import AWAY_FROM_ZERO, POSITIVE, Domain, Example
+from ..graph import elementwise, is_tensor, nondifferentiable, primitive
+from ..stability import always, log_of_one_minus, one_minus_known, stable_log
+
+
+def _distinct_pair(rng):
+    # Two arguments at least 0.2 apart: maximum and friends are kinked where they tie.
+    x = rng.standard_normal((3, 4))
+    return (x, x + rng.choice([-1.0, 1.0], (3, 4)) * rng.uniform(0.2, 1.0, (3, 4))), {}
+
+
+DISTINCT_PAIR = Example(_distinct_pair)
 
 # ------------------------------------------------------------------- arithmetic
-add = primitive("add", np.add, elementwise=True).defvjp(
-    lambda g, ans, x, y: g,
-    lambda g, ans, x, y: g,
-).defjvp(
-    lambda t, ans, x, y: t,
-    lambda t, ans, x, y: t,
+add = elementwise(
+    "add", np.add, 1, 1,
+    statement=S.binary("a + b", "g", "g", "a + b", r"\bar y", r"\bar y"),
 )
 
-subtract = primitive("subtract", np.subtract, elementwise=True).defvjp(
-    lambda g, ans, x, y: g,
-    lambda g, ans, x, y: -g,
-).defjvp(
-    lambda t, ans, x, y: t,
-    lambda t, ans, x, y: -t,
+subtract = elementwise(
+    "subtract", np.subtract, 1, -1,
+    # log(1 - sigmoid(x)) is computed as -softplus(x): chainrule.stability.
+    log_form=log_of_one_minus,
+    provenance=one_minus_known,
+    statement=S.binary("a - b", "g", "-g", "a - b", r"\bar y", r"-\bar y"),
 )
 
-multiply = primitive("multiply", np.multiply, elementwise=True).defvjp(
-    lambda g, ans, x, y: g * y,
-    lambda g, ans, x, y: g * x,
-).defjvp(
-    lambda t, ans, x, y: t * y,
-    lambda t, ans, x, y: x * t,
+multiply = elementwise(
+    "multiply", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x,
+    statement=S.binary(
+        "a * b", "g * b", "g * a", r"a \odot b", r"\bar y \odot b", r"\bar y \odot a"
+    ),
 )
 
 # d(x/y)/dy = -x/y^2 = -ans/y
-divide = primitive("divide", np.divide, elementwise=True).defvjp(
-    lambda g, ans, x, y: g / y,
-    lambda g, ans, x, y: -g * ans / y,
-).defjvp(
-    lambda t, ans, x, y: t / y,
-    lambda t, ans, x, y: -t * ans / y,
+divide = elementwise(
+    "divide", np.divide, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y,
+    strong_zero=True,
+    domain=(Domain(), Domain(0.5, 2.0)),
+    statement=S.binary(
+        "a / b", "g / b", "-g * a / b^2 = -g * y / b", "a / b", r"\bar y / b",
+        r"-\bar y \odot y / b",
+    ),
 )
 
-negative = primitive("negative", np.negative, elementwise=True).defvjp(
-    lambda g, ans, x: -g,
-).defjvp(
-    lambda t, ans, x: -t,
+negative = elementwise(
+    "negative", np.negative, -1,
+    statement=S.unary("-x", "(-1)", "-x", "(-1)"),
 )
 
 
@@ -69,106 +79,122 @@ def _dpow_dp(ans, x):
     return where(greater(x, 0), ans * log(where(greater(x, 0), x, 1)), 0)
 
 
-power = primitive("power", np.power, elementwise=True).defvjp(
-    lambda g, ans, x, p: g * _dpow_dx(x, p),
-    lambda g, ans, x, p: g * _dpow_dp(ans, x),
-).defjvp(
-    lambda t, ans, x, p: t * _dpow_dx(x, p),
-    lambda t, ans, x, p: t * _dpow_dp(ans, x),
+power = elementwise(
+    "power", np.power, lambda ans, x, p: _dpow_dx(x, p), lambda ans, x, p: _dpow_dp(ans, x),
+    strong_zero=True,
+    domain=(Domain(0.5, 2.0), Domain(-1.5, 2.5)),
+    statement=S.binary(
+        "a ** b", "g * b * a^(b-1)  (exactly 0 where b = 0)", "g * y * log(a)  (0 where a <= 0)",
+        "a^b", r"\bar y \odot b\, a^{b-1}", r"\bar y \odot y \log a",
+    ),
 )
 
 # --------------------------------------------------------------- exp and log
-exp = primitive("exp", np.exp, elementwise=True).defvjp(
-    lambda g, ans, x: g * ans,
-).defjvp(
-    lambda t, ans, x: t * ans,
+exp = elementwise(
+    "exp", np.exp, lambda ans, x: ans,
+    strong_zero=True,
+    # Kept for unrecorded outputs, so that log(sum(exp(x))) is seen under no_grad too.
+    provenance=always,
+    statement=S.unary("e^x", "y  (the saved output)", "e^x", "y"),
 )
 
-log = primitive("log", np.log, elementwise=True).defvjp(
-    lambda g, ans, x: g / x,
-).defjvp(
-    lambda t, ans, x: t / x,
+log = elementwise(
+    "log", np.log, lambda ans, x: 1 / x,
+    strong_zero=True,
+    # log(softmax(x)), log(sigmoid(x)), ...: the stable form the producer declares.
+    rewrite=stable_log,
+    domain=POSITIVE,
+    statement=S.unary("ln x", "1 / x", r"\ln x", r"\frac{1}{x}"),
 )
 
-log1p = primitive("log1p", np.log1p, elementwise=True).defvjp(
-    lambda g, ans, x: g / (1 + x),
-).defjvp(
-    lambda t, ans, x: t / (1 + x),
+log1p = elementwise(
+    "log1p", np.log1p, lambda ans, x: 1 / (1 + x),
+    strong_zero=True,
+    domain=Domain(-0.7, 2.0),
+    statement=S.unary("ln(1 + x)", "1 / (1 + x)", r"\ln(1 + x)", r"\frac{1}{1 + x}"),
 )
 
-expm1 = primitive("expm1", np.expm1, elementwise=True).defvjp(
-    lambda g, ans, x: g * (ans + 1),
-).defjvp(
-    lambda t, ans, x: t * (ans + 1),
+expm1 = elementwise(
+    "expm1", np.expm1, lambda ans, x: ans + 1,
+    strong_zero=True,
+    statement=S.unary("e^x - 1", "(y + 1)", "e^x - 1", "(y + 1)"),
 )
 
-sqrt = primitive("sqrt", np.sqrt, elementwise=True).defvjp(
-    lambda g, ans, x: g / (2 * ans),
-).defjvp(
-    lambda t, ans, x: t / (2 * ans),
+sqrt = elementwise(
+    "sqrt", np.sqrt, lambda ans, x: 0.5 / ans,
+    strong_zero=True,
+    domain=POSITIVE,
+    statement=S.unary("sqrt(x)", "1 / (2 y)", r"\sqrt{x}", r"\frac{1}{2y}"),
 )
 
 # |x|' = sign(x), taking 0 at 0 (the subgradient PyTorch and NumPy users expect).
-abs = primitive("abs", np.abs, elementwise=True).defvjp(
-    lambda g, ans, x: g * sign(x),
-).defjvp(
-    lambda t, ans, x: t * sign(x),
+abs = elementwise(
+    "abs", np.abs, lambda ans, x: sign(x),
+    domain=AWAY_FROM_ZERO,
+    statement=S.unary("|x|", "sign(x)  (0 at x = 0)", "|x|", r"\operatorname{sign} x"),
 )
 
 # -------------------------------------------------------------- trigonometry
-sin = primitive("sin", np.sin, elementwise=True).defvjp(
-    lambda g, ans, x: g * cos(x),
-).defjvp(
-    lambda t, ans, x: t * cos(x),
+sin = elementwise(
+    "sin", np.sin, lambda ans, x: cos(x),
+    domain=Domain(-4.0, 4.0),
+    statement=S.unary("sin x", "cos x", r"\sin x", r"\cos x"),
 )
 
-cos = primitive("cos", np.cos, elementwise=True).defvjp(
-    lambda g, ans, x: -g * sin(x),
-).defjvp(
-    lambda t, ans, x: -t * sin(x),
+cos = elementwise(
+    "cos", np.cos, lambda ans, x: -sin(x),
+    domain=Domain(-4.0, 4.0),
+    statement=S.unary("cos x", "(-sin x)", r"\cos x", r"(-\sin x)"),
 )
 
 # tan' = 1 + tan^2
-tan = primitive("tan", np.tan, elementwise=True).defvjp(
-    lambda g, ans, x: g * (1.0 + ans * ans),
-).defjvp(
-    lambda t, ans, x: t * (1.0 + ans * ans),
+tan = elementwise(
+    "tan", np.tan, lambda ans, x: 1.0 + ans * ans,
+    strong_zero=True,
+    domain=Domain(-1.2, 1.2),
+    statement=S.unary("tan x", "(1 + y^2)", r"\tan x", r"(1 + y^2)"),
 )
 
-# The seed's question 3a: tanh' = 1 - tanh^2, using the saved output.
-# tanh' = 1 - tanh^2 (seed 3a), applied as g (1 - y y): for y near 1 the subtraction
-# is exact (Sterbenz), so only the rounding of y y counts. The faster g - g y y (no
-# Python-scalar operand: 0.67 vs 0.89 us on 16 elements) rounds g y before cancelling
-# and was measured to lose up to 18% of g (1 - y^2) on saturated float32 units.
-# The literal is 1.0: NumPy combines a Python float with an array faster than a Python
-# int (16 float64 elements: 330 vs 420 ns), and the result is the same.
-tanh = primitive("tanh", np.tanh, elementwise=True).defvjp(
-    lambda g, ans, x: g * (1.0 - ans * ans),
-).defjvp(
-    lambda t, ans, x: t * (1.0 - ans * ans),
+# tanh' = 1 - tanh^2 from the saved output (docs/derivations.md, section 2). For y near
+# 1 the subtraction is exact (Sterbenz), so only the rounding of y y counts; the
+# cheaper-looking g - g y y rounds g y before cancelling (docs/performance.md).
+tanh = elementwise(
+    "tanh", np.tanh, lambda ans, x: 1.0 - ans * ans,
+    domain=Domain(-3.0, 3.0),
+    statement=S.unary(
+        "tanh x = (e^x - e^-x) / (e^x + e^-x)", "(1 - y^2)  (from the saved output)",
+        r"\tanh x", r"(1 - y^2)",
+    ),
 )
 
 
 # ------------------------------------------------------- maximum and minimum
-# Ties split the gradient evenly between the two inputs.
-def _pick(g, mine, other, wins):
-    return g * wins(mine, other) + (g * 0.5) * equal(mine, other)
+# Ties split the gradient evenly between the two inputs. (The 1/2 in the output's dtype:
+# a Python 0.5 times a boolean array would be float64 and upcast float32 work.)
+def _share(ans, mine, other, wins):
+    return where(equal(mine, other), np.asarray(0.5, ans.dtype), wins(mine, other))
 
 
-maximum = primitive("maximum", np.maximum, elementwise=True).defvjp(
-    lambda g, ans, x, y: _pick(g, x, y, greater),
-    lambda g, ans, x, y: _pick(g, y, x, greater),
-).defjvp(
-    lambda t, ans, x, y: _pick(t, x, y, greater),
-    lambda t, ans, x, y: _pick(t, y, x, greater),
+maximum = elementwise(
+    "maximum", np.maximum,
+    lambda ans, x, y: _share(ans, x, y, greater), lambda ans, x, y: _share(ans, y, x, greater),
+    domain=DISTINCT_PAIR,
+    statement=S.binary(
+        "max(a, b)", "g * [a > b] + g/2 * [a = b]", "g * [b > a] + g/2 * [a = b]",
+        r"\max(a, b)", r"\bar y\,([a > b] + \tfrac12 [a = b])",
+        r"\bar y\,([b > a] + \tfrac12 [a = b])",
+    ),
 )
 
-minimum = primitive("minimum", np.minimum, elementwise=True).defvjp(
-    lambda g, ans, x, y: _pick(g, x, y, less),
-    lambda g, ans, x, y: _pick(g, y, x, less),
-).defjvp(
-    lambda t, ans, x, y: _pick(t, x, y, less),
-    lambda t, ans, x, y: _pick(t, y, x, less),
+minimum = elementwise(
+    "minimum", np.minimum,
+    lambda ans, x, y: _share(ans, x, y, less), lambda ans, x, y: _share(ans, y, x, less),
+    domain=DISTINCT_PAIR,
+    statement=S.binary(
+        "min(a, b)", "g * [a < b] + g/2 * [a = b]", "g * [b < a] + g/2 * [a = b]",
+        r"\min(a, b)", r"\bar y\,([a < b] + \tfrac12 [a = b])",
+        r"\bar y\,([b < a] + \tfrac12 [a = b])",
+    ),
 )
 
 
@@ -178,8 +204,9 @@ def _clip_fwd(x, a_min=None, a_max=None):
     return np.clip(x, a_min, a_max)
 
 
-def _inside(x, a_min, a_max):
+def _inside(ans, x, a_min=None, a_max=None):
     # 1 where the clip passed x through (bounds included, as PyTorch's clamp does).
+    x = x.data if is_tensor(x) else x
     inside = np.ones(np.shape(x), dtype=bool)
     if a_min is not None:
         inside &= np.asarray(x >= a_min)
@@ -188,36 +215,66 @@ def _inside(x, a_min, a_max):
     return inside
 
 
-def _clip_rule(g, x, a_min, a_max):
-    return g * _inside(x.data if is_tensor(x) else x, a_min, a_max)
+def _clip_example(rng):
+    x = rng.uniform(0.1, 0.4, (3, 4)) * rng.choice([-1.0, 1.0], (3, 4))
+    x = x + rng.choice([-1.0, 0.0, 1.0], (3, 4))  # inside, below and above [-0.5, 0.5]
+    return (x,), {"a_min": -0.5, "a_max": 0.5}
 
 
-clip = primitive("clip", _clip_fwd).defvjp(
-    lambda g, ans, x, a_min=None, a_max=None: _clip_rule(g, x, a_min, a_max),
-).defjvp(
-    lambda t, ans, x, a_min=None, a_max=None: _clip_rule(t, x, a_min, a_max),
+clip = elementwise(
+    "clip", _clip_fwd, _inside,
+    domain=Example(_clip_example),
+    statement=S.unary(
+        "min(max(x, a_min), a_max)", "[a_min <= x <= a_max]", r"\min(\max(x, a), b)",
+        r"[a \le x \le b]",
+    ),
 )
 
-# where(cond, x, y): the untaken branch gets exactly zero.
-where = primitive("where", np.where).defvjp(
+
+# where(cond, x, y): the untaken branch gets exactly zero (a where, not a product with
+# the mask: g may be infinite there). Its Jacobians are diagonal (symmetric), so these
+# rules serve forward mode too; not flagged elementwise, as the condition may broadcast
+# x and y to a larger shape.
+def _where_example(rng):
+    cond = rng.random((3, 4)) > 0.5
+    return (cond, rng.standard_normal((3, 4)), rng.standard_normal(4)), {}
+
+
+where = primitive(
+    "where", np.where,
+    symmetric=True,
+    domain=Example(_where_example),
+    statement=S.Statement(
+        forward="y = a where cond else b (cond is a constant boolean array)",
+        vjp="a_bar = g where cond, else exactly 0;  b_bar = 0 where cond, else g. The "
+        "untaken branch gets an exact zero, and primitives whose derivative can be "
+        "infinite turn that zero into a zero gradient (strong zeros), so "
+        "where(x > 0, sqrt(x), 0) has a finite gradient at 0",
+        latex_forward=r"y = \begin{cases} a & c \\ b & \neg c \end{cases}",
+        latex_vjp=r"\bar a = [c]\,\bar y, \quad \bar b = [\neg c]\,\bar y",
+        jacobian=S.DIAGONAL + " in each branch",
+        latex_jacobian=S.LATEX_DIAGONAL,
+    ),
+).defvjp(
     None,
     lambda g, ans, c, x, y: where(c, g, 0),
     lambda g, ans, c, x, y: where(c, 0, g),
-).defjvp(
-    None,
-    lambda t, ans, c, x, y: where(c, t, 0),
-    lambda t, ans, c, x, y: where(c, 0, t),
 )
 
 # ----------------------------------------------------------------- dtype, copy
-_astype = primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype)).defvjp(
+_astype = primitive(
+    "astype", lambda x, dtype: np.asarray(x).astype(dtype),
+    linear=True,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 4)),), {"dtype": np.float64})),
+    statement=S.unary("x converted to dtype", "g converted back to x's dtype", "y = x", "1"),
+).defvjp(
     lambda g, ans, x, dtype: astype(g, dtype=np.result_type(x)),
-).defjvp(
-    lambda t, ans, x, dtype: astype(t, dtype=dtype),
 )
 # A cast to integers or booleans is piecewise constant: no gradient flows through it.
 _astype_discrete = nondifferentiable(
-    "astype_discrete", lambda x, dtype: np.asarray(x).astype(dtype)
+    "astype_discrete", lambda x, dtype: np.asarray(x).astype(dtype),
+    domain=Example(lambda rng: ((rng.standard_normal((3, 4)),), {"dtype": np.dtype(np.int64)})),
+    statement=S.step("x cast to an integer or boolean dtype", r"\operatorname{int}(x)"),
 )
 
 
@@ -229,28 +286,48 @@ def astype(x, dtype):
     return _astype_discrete(x, dtype=dtype)
 
 
-copy = primitive("copy", lambda x: np.array(x, copy=True)).defvjp(
-    lambda g, ans, x: g,
-).defjvp(
-    lambda t, ans, x: t,
-)
+copy = primitive(
+    "copy", lambda x: np.array(x, copy=True),
+    linear=True,
+    statement=S.unary("x (a new buffer)", "1", "y = x", "1"),
+).defvjp(lambda g, ans, x: g)
 
 # ------------------------------------------- comparisons and other step functions
 # Their outputs are piecewise constant: no gradient flows through them.
-greater = nondifferentiable("greater", np.greater)
-greater_equal = nondifferentiable("greater_equal", np.greater_equal)
-less = nondifferentiable("less", np.less)
-less_equal = nondifferentiable("less_equal", np.less_equal)
-equal = nondifferentiable("equal", np.equal)
-not_equal = nondifferentiable("not_equal", np.not_equal)
-logical_and = nondifferentiable("logical_and", np.logical_and)
-logical_or = nondifferentiable("logical_or", np.logical_or)
-logical_not = nondifferentiable("logical_not", np.logical_not)
-sign = nondifferentiable("sign", np.sign)
-floor = nondifferentiable("floor", np.floor)
-ceil = nondifferentiable("ceil", np.ceil)
-round = nondifferentiable("round", np.round)
-isfinite = nondifferentiable("isfinite", np.isfinite)
-isnan = nondifferentiable("isnan", np.isnan)
-isinf = nondifferentiable("isinf", np.isinf)
-
+greater = nondifferentiable("greater", np.greater, statement=S.step("a > b", "a > b"))
+greater_equal = nondifferentiable(
+    "greater_equal", np.greater_equal, statement=S.step("a >= b", r"a \ge b")
+)
+less = nondifferentiable("less", np.less, statement=S.step("a < b", "a < b"))
+less_equal = nondifferentiable(
+    "less_equal", np.less_equal, statement=S.step("a <= b", r"a \le b")
+)
+equal = nondifferentiable("equal", np.equal, statement=S.step("a == b", "a = b"))
+not_equal = nondifferentiable("not_equal", np.not_equal, statement=S.step("a != b", r"a \ne b"))
+logical_and = nondifferentiable(
+    "logical_and", np.logical_and, statement=S.step("a and b", r"a \land b")
+)
+logical_or = nondifferentiable("logical_or", np.logical_or, statement=S.step("a or b", r"a \lor b"))
+logical_not = nondifferentiable(
+    "logical_not", np.logical_not, statement=S.step("not a", r"\lnot a")
+)
+sign = nondifferentiable(
+    "sign", np.sign, statement=S.step("sign(x) in {-1, 0, 1}", r"\operatorname{sign} x")
+)
+floor = nondifferentiable(
+    "floor", np.floor, statement=S.step("largest integer <= x", r"\lfloor x \rfloor")
+)
+ceil = nondifferentiable(
+    "ceil", np.ceil, statement=S.step("smallest integer >= x", r"\lceil x \rceil")
+)
+round = nondifferentiable(
+    "round", np.round,
+    statement=S.step("x rounded to the nearest integer (or given decimals)", "[x]"),
+)
+isfinite = nondifferentiable(
+    "isfinite", np.isfinite, statement=S.step("x is finite", r"x \in \mathbb{R}")
+)
+isnan = nondifferentiable("isnan", np.isnan, statement=S.step("x is NaN", r"x = \text{NaN}"))
+isinf = nondifferentiable(
+    "isinf", np.isinf, statement=S.step("x is +-inf", r"\lvert x\rvert = \infty")
+)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import statements as S
+from ..domains import Example
 from ..graph import primitive
 from .shape import broadcast_to, reshape, swapaxes
 
@@ -72,7 +74,17 @@ def _linear_vjp_x(g, ans, x, w, b):
 
 
 # y = x W^T + b:  dx = g W,  dW = g^T x,  db = g (unbroadcast: summed over batch axes).
-linear = primitive("linear", _linear_fwd).defvjp(
+linear = primitive(
+    "linear", _linear_fwd,
+    domain=Example(lambda rng: (tuple(rng.standard_normal(s) for s in ((3, 4), (2, 4), (2,))), {})),
+    statement=S.Statement(
+        forward="y = x W^T + b, the affine layer fused into one primitive",
+        vjp="x_bar = g W;  W_bar = g^T x (over all batch rows);  b_bar = g summed to b",
+        latex_forward=r"y = x W^\top + b",
+        latex_vjp=r"\bar x = \bar y W, \quad \bar W = \bar y^\top x, \quad \bar b = "
+        r"\textstyle\sum \bar y",
+    ),
+).defvjp(
     _linear_vjp_x,
     _linear_vjp_w,
     lambda g, ans, x, w, b: g,
@@ -137,17 +149,40 @@ def _geometry(kw):
     return {k: kw[k] for k in ("kernel_size", "stride", "padding", "dilation")}
 
 
-im2col = primitive("im2col", _im2col_fwd)
-col2im = primitive("col2im", _col2im_fwd)
+_WINDOWS = {"kernel_size": (2, 2), "stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}
 
-# The padding value is a constant: it carries no cotangent and no tangent.
-im2col.defvjp(
+# Affine in x (the padding value is a constant, carrying no cotangent and no tangent):
+# the tangent's windows are taken with zero padding.
+im2col = primitive(
+    "im2col", _im2col_fwd,
+    domain=Example(lambda rng: ((rng.standard_normal((1, 2, 4, 4)),), dict(_WINDOWS))),
+    statement=S.Statement(
+        forward="the sliding windows of an (N, C, H, W) image, one window's C kh kw values "
+        "per output pixel",
+        vjp="x_bar = col2im(g): each window's cotangent added back where it was read",
+        latex_forward=r"w_{n,p,q}[c,i,j] = x_{n,c,\, s p + d i,\, s q + d j}",
+        latex_vjp=r"\bar x = \operatorname{col2im}(\bar y)",
+    ),
+).defvjp(
     lambda g, ans, x, **kw: col2im(g, shape=np.shape(x), **_geometry(kw)),
 ).defjvp(
     lambda t, ans, x, **kw: im2col(t, **_geometry(kw)),
 )
-col2im.defvjp(
-    lambda g, ans, cols, shape, **kw: im2col(g, **kw),
-).defjvp(
-    lambda t, ans, cols, shape, **kw: col2im(t, shape=shape, **kw),
-)
+
+col2im = primitive(
+    "col2im", _col2im_fwd,
+    linear=True,
+    domain=Example(
+        lambda rng: (
+            # The windows' layout is im2col's: take the shape from it.
+            (rng.standard_normal(np.shape(im2col(np.zeros((1, 2, 4, 4)), **_WINDOWS))),),
+            {"shape": (1, 2, 4, 4), **_WINDOWS},
+        )
+    ),
+    statement=S.Statement(
+        forward="windows (in im2col's layout) summed back into an image (N, C, H, W)",
+        vjp="cols_bar = im2col(g)",
+        latex_forward=r"y = \operatorname{col2im}(\text{cols})",
+        latex_vjp=r"\overline{\text{cols}} = \operatorname{im2col}(\bar y)",
+    ),
+).defvjp(lambda g, ans, cols, shape, **kw: im2col(g, **kw))

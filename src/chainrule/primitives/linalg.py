@@ -6,6 +6,8 @@ import string
 
 import numpy as np
 
+from .. import statements as S
+from ..domains import Example
 from ..graph import each_argument, primitive
 from .shape import expand_dims, reshape, squeeze, swapaxes
 
@@ -56,10 +58,17 @@ def _matmul_vjp_b(g, ans, a, b):
 
 
 # d(A B) = dA B + A dB; the VJPs are G B^T and A^T G, summed over broadcast batch axes.
-matmul = primitive("matmul", _matmul_fwd).defvjp(_matmul_vjp_a, _matmul_vjp_b).defjvp(
-    lambda t, ans, a, b: matmul(t, b),
-    lambda t, ans, a, b: matmul(a, t),
-)
+matmul = primitive(
+    "matmul", _matmul_fwd,
+    multilinear=True,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 4)), rng.standard_normal((4, 2))), {})),
+    statement=S.Statement(
+        forward="Y = A B (NumPy's matmul: vectors, matrices, batches)",
+        vjp="A_bar = G B^T;  B_bar = A^T G  (summed over broadcast batch axes)",
+        latex_forward="Y = AB",
+        latex_vjp=r"\bar A = \bar Y B^\top, \quad \bar B = A^\top \bar Y",
+    ),
+).defvjp(_matmul_vjp_a, _matmul_vjp_b)
 
 
 def dot(a, b):
@@ -128,15 +137,23 @@ def _einsum_vjp(i, g, ans, *ops, subscripts):
     return grad * np.ones(shape, dtype=np.result_type(grad))
 
 
-def _einsum_jvp(i, t, ans, *ops, subscripts):
-    return _einsum(*[t if j == i else op for j, op in enumerate(ops)], subscripts=subscripts)
-
-
 _einsum = primitive(
     "einsum",
     lambda *ops, subscripts: np.einsum(",".join(subscripts[0]) + "->" + subscripts[1], *ops),
-)
-_einsum.defvjp(each_argument(_einsum_vjp)).defjvp(each_argument(_einsum_jvp))
+    multilinear=True,
+    domain=Example(
+        lambda rng: (
+            (rng.standard_normal((3, 4)), rng.standard_normal((4, 2))),
+            {"subscripts": (["ij", "jk"], "ik")},
+        )
+    ),
+    statement=S.Statement(
+        forward="Einstein summation of the operands",
+        vjp="each operand's x_bar = einsum of g with the other operands, onto its indices",
+        latex_forward=r"Y_{ik} = \sum_j A_{ij} B_{jk}",
+        latex_vjp=r"\bar A_{ij} = \sum_k \bar Y_{ik} B_{jk}",
+    ),
+).defvjp(each_argument(_einsum_vjp))
 
 
 def einsum(subscripts, *operands):

@@ -5,28 +5,28 @@ Every reduction takes ``axis`` (None, an int or a tuple of ints) and ``keepdims`
 
 from __future__ import annotations
 
-import builtins
-
 import numpy as np
 
+from .. import statements as S
+from ..domains import Example
 from ..graph import nondifferentiable, primitive
+from ..stability import made_by
 from .elementwise import astype, equal, exp, isfinite, sqrt, where
-from .shape import broadcast_to, flip
+from .shape import broadcast_to, flip, normalize_axes
+
+
+def _on_axis(axis=1, shape=(3, 4)):
+    """An example input: a standard normal array of `shape`, reduced over `axis`."""
+    return Example(lambda rng: ((rng.standard_normal(shape),), {"axis": axis}))
 
 
 def reduced_axes(axis, ndim):
     """The reduced axes as a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)):
-        axis = (axis,)
-    out = []
-    for a in axis:
-        # (The builtin: this module's own `max` is the differentiable reduction.)
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise np.exceptions.AxisError(int(a), ndim)
-        out.append(int(a) % builtins.max(ndim, 1))
-    return tuple(sorted(out))
+    # (Repeats are kept as NumPy's reductions have them: sum(x, axis=(0, 0)) is an error
+    # there, raised by the forward with NumPy's own message.)
+    return tuple(sorted(normalize_axes(axis, ndim, "reduce", repeats_ok=True)))
 
 
 def keepdims_shape(shape, axis):
@@ -103,10 +103,20 @@ def _sum_vjp(g, ans, x, axis=None, keepdims=False):
     return broadcast_to(g, x.shape)
 
 
-sum = primitive("sum", _sum_fwd)
-sum.defvjp(_sum_vjp).defjvp(
-    lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims),
-)
+def _log_of_sum(x, axis=None, keepdims=False):
+    # log(sum(exp(z))) is computed as logsumexp(z): chainrule.stability.
+    inner = made_by(x, exp)
+    return None if inner is None else logsumexp(inner[0][0], axis=axis, keepdims=keepdims)
+
+
+sum = primitive(
+    "sum", _sum_fwd,
+    linear=True,
+    log_form=_log_of_sum,
+    provenance=lambda args: made_by(args[0], exp) is not None,
+    domain=_on_axis(),
+    statement=S.reduction("y = sum of x", "x_bar = g", r"y = \sum_i x_i", r"\bar x_i = \bar y"),
+).defvjp(_sum_vjp)
 
 
 # ------------------------------------------------------------ max and min
@@ -124,11 +134,23 @@ def _extreme_jvp(t, ans, x, axis=None, keepdims=False):
     return sum(_extreme_weights(ans, x, axis, keepdims) * t, axis=axis, keepdims=keepdims)
 
 
-max = primitive("max", _extreme_fwd(np.maximum, np.max))
-max.defvjp(_extreme_vjp).defjvp(_extreme_jvp)
+max = primitive(
+    "max", _extreme_fwd(np.maximum, np.max),
+    domain=_on_axis(),
+    statement=S.reduction(
+        "y = max of x", "x_bar = g / k at each of the k tied maxima, 0 elsewhere",
+        r"y = \max_i x_i", r"\bar x_i = \bar y\, [x_i = y] / k",
+    ),
+).defvjp(_extreme_vjp).defjvp(_extreme_jvp)
 
-min = primitive("min", _extreme_fwd(np.minimum, np.min))
-min.defvjp(_extreme_vjp).defjvp(_extreme_jvp)
+min = primitive(
+    "min", _extreme_fwd(np.minimum, np.min),
+    domain=_on_axis(),
+    statement=S.reduction(
+        "y = min of x", "x_bar = g / k at each of the k tied minima, 0 elsewhere",
+        r"y = \min_i x_i", r"\bar x_i = \bar y\, [x_i = y] / k",
+    ),
+).defvjp(_extreme_vjp).defjvp(_extreme_jvp)
 
 
 # -------------------------------------------------------------------- prod
@@ -152,8 +174,14 @@ def _others_product(x, axis):
     return where(zero, at_zero, elsewhere)
 
 
-prod = primitive("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis, keepdims=keepdims))
-prod.defvjp(
+prod = primitive(
+    "prod", lambda x, axis=None, keepdims=False: np.prod(x, axis, keepdims=keepdims),
+    domain=_on_axis(),
+    statement=S.reduction(
+        "y = product of x", "x_bar_i = g * prod_{j != i} x_j (exact with zeros: no division)",
+        r"y = \prod_i x_i", r"\bar x_i = \bar y \prod_{j \ne i} x_j",
+    ),
+).defvjp(
     lambda g, ans, x, axis=None, keepdims=False: restore(g, x.shape, axis, keepdims)
     * _others_product(x, axis),
 ).defjvp(
@@ -197,7 +225,15 @@ def _softmax_weights(x, lse):
     return exp(x - where(isfinite(lse), lse, 0))
 
 
-logsumexp = primitive("logsumexp", _logsumexp_fwd).defvjp(
+logsumexp = primitive(
+    "logsumexp", _logsumexp_fwd,
+    domain=_on_axis(),
+    statement=S.reduction(
+        "y = log sum_j e^(x_j) = m + log1p(sum of e^(x_j - m) but one e^0), m = max x",
+        "x_bar = g * e^(x - y) = g * softmax(x) (0 in rows of only -inf)",
+        r"y = \log \sum_j e^{x_j}", r"\bar x = \bar y\, e^{x - y}",
+    ),
+).defvjp(
     lambda g, ans, x, axis=None, keepdims=False: restore(g, x.shape, axis, keepdims)
     * _softmax_weights(x, restore(ans, x.shape, axis, keepdims)),
 ).defjvp(
@@ -216,17 +252,23 @@ def _reverse_cumsum(g, x, axis):
     return flip(cumsum(flip(g, axis), axis=axis), axis)
 
 
-cumsum = primitive("cumsum", lambda x, axis=None: np.cumsum(x, axis=axis)).defvjp(
-    lambda g, ans, x, axis=None: _reverse_cumsum(g, x, axis),
-).defjvp(
-    lambda t, ans, x, axis=None: cumsum(t, axis=axis),
-)
+cumsum = primitive(
+    "cumsum", lambda x, axis=None: np.cumsum(x, axis=axis),
+    linear=True,
+    domain=_on_axis(),
+    statement=S.reduction(
+        "y_i = sum_{j <= i} x_j", "x_bar_j = sum_{i >= j} g_i (a reversed cumulative sum)",
+        r"y_i = \sum_{j \le i} x_j", r"\bar x_j = \sum_{i \ge j} \bar y_i",
+    ),
+).defvjp(lambda g, ans, x, axis=None: _reverse_cumsum(g, x, axis))
 
 argmax = nondifferentiable(
-    "argmax", lambda x, axis=None, keepdims=False: np.argmax(x, axis=axis, keepdims=keepdims)
+    "argmax", lambda x, axis=None, keepdims=False: np.argmax(x, axis=axis, keepdims=keepdims),
+    statement=S.step("index of the largest x", r"\arg\max_i x_i"),
 )
 argmin = nondifferentiable(
-    "argmin", lambda x, axis=None, keepdims=False: np.argmin(x, axis=axis, keepdims=keepdims)
+    "argmin", lambda x, axis=None, keepdims=False: np.argmin(x, axis=axis, keepdims=keepdims),
+    statement=S.step("index of the smallest x", r"\arg\min_i x_i"),
 )
 
 

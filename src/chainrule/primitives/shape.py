@@ -1,22 +1,55 @@
 """Shape and indexing: reshape, transpose, broadcast, concatenate, pad, flip, indexing.
 
-These move values without changing them, so each VJP moves the cotangent back:
-reshape undoes a reshape, indexing scatters-adds, concatenate slices.
+These move values without changing them: each is linear, so its JVP is the primitive
+itself applied to the tangent (``linear=True``), and each VJP moves the cotangent back:
+reshape undoes a reshape, indexing scatter-adds, concatenate slices.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import statements as S
+from ..domains import Example
 from ..graph import each_argument, is_tensor, primitive
 
+
+def _normal(*shapes, **kw):
+    """An example input: standard normal arrays of the given shapes, and keywords."""
+    return Example(lambda rng: (tuple(rng.standard_normal(s) for s in shapes), kw))
+
+
+# ------------------------------------------------------------------ axes
+def normalize_axes(axis, ndim, op, repeats_ok=False):
+    """`axis` (an int or a sequence of ints, negative counting from the end) as a tuple
+    of non-negative ints in the given order; NumPy's AxisError for one out of range."""
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    out = []
+    n = max(ndim, 1)  # a 0-d array accepts axis 0 and -1, as NumPy's reductions do
+    for a in axis:
+        if not -ndim <= a < n:
+            raise np.exceptions.AxisError(int(a), ndim)
+        out.append(int(a) % n)
+    if not repeats_ok and len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {tuple(axis)}")
+    return tuple(out)
+
+
 # ------------------------------------------------------------ reshape family
-reshape = primitive("reshape", lambda x, shape: np.reshape(x, shape), view=True)
-reshape.defvjp(
-    lambda g, ans, x, shape: g.reshape(np.shape(x)),
-).defjvp(
-    lambda t, ans, x, shape: reshape(t, shape),
-)
+reshape = primitive(
+    "reshape", lambda x, shape: np.reshape(x, shape),
+    view=True, linear=True,
+    domain=_normal((3, 4), shape=(4, 3)),
+    statement=S.Statement(
+        forward="y = x with a new shape (same values, same order)",
+        vjp="x_bar = g reshaped to x's shape",
+        latex_forward=r"y = \operatorname{reshape}(x)",
+        latex_vjp=r"\bar x = \operatorname{reshape}^{-1}(\bar y)",
+        jacobian="a permutation-free identity: J = I",
+        latex_jacobian="J = I",
+    ),
+).defvjp(lambda g, ans, x, shape: g.reshape(np.shape(x)))
 
 
 def _inverse(axes):
@@ -25,19 +58,29 @@ def _inverse(axes):
     return tuple(int(i) for i in np.argsort([a % n for a in axes]))
 
 
-transpose = primitive("transpose", lambda x, axes=None: np.transpose(x, axes), view=True)
-transpose.defvjp(
+transpose = primitive(
+    "transpose", lambda x, axes=None: np.transpose(x, axes),
+    view=True, linear=True,
+    domain=_normal((3, 4, 2), axes=(2, 0, 1)),
+    statement=S.Statement(
+        forward="y = x with its axes permuted",
+        vjp="x_bar = g with the inverse permutation",
+        latex_forward=r"y = x^{\pi}",
+        latex_vjp=r"\bar x = \bar y^{\pi^{-1}}",
+        jacobian="a permutation matrix",
+        latex_jacobian=r"J = P_\pi",
+    ),
+).defvjp(
     lambda g, ans, x, axes=None: transpose(g, None if axes is None else _inverse(axes)),
-).defjvp(
-    lambda t, ans, x, axes=None: transpose(t, axes),
 )
+
 
 def _broadcast_to_fwd(x, shape):
     if type(x) is not np.ndarray and isinstance(x, np.generic):
         x = np.asarray(x)
     if type(x) is np.ndarray and not x.ndim and type(shape) is tuple:
         # A scalar (the cotangent of every sum and mean) spread over a shape: a read-only
-        # zero-stride view, built directly (np.broadcast_to costs ~8x more at this size).
+        # zero-stride view, built directly (cheaper than np.broadcast_to at this size).
         # A bad shape (negative or not integers) gets np.broadcast_to's own error
         # (np.ndarray reads a -1 as 1, hence the comparison).
         try:
@@ -51,27 +94,36 @@ def _broadcast_to_fwd(x, shape):
     return np.broadcast_to(x, shape)
 
 
-# Broadcasting back is the graph's central unbroadcast: the rule passes g through.
-broadcast_to = primitive("broadcast_to", _broadcast_to_fwd, view=True)
-broadcast_to.defvjp(
-    lambda g, ans, x, shape: g,
-).defjvp(
-    lambda t, ans, x, shape: broadcast_to(t, shape),
-)
+# Broadcasting back is the backward pass's central unbroadcast: the rule passes g through.
+broadcast_to = primitive(
+    "broadcast_to", _broadcast_to_fwd,
+    view=True, linear=True,
+    domain=_normal((1, 4), shape=(3, 4)),
+    statement=S.Statement(
+        forward="y = x repeated along broadcast axes",
+        vjp="x_bar = g summed over the broadcast axes (done centrally by the backward pass)",
+        latex_forward=r"y = x \otimes \mathbf{1}",
+        latex_vjp=r"\bar x = \sum_{\text{broadcast axes}} \bar y",
+    ),
+).defvjp(lambda g, ans, x, shape: g)
 
-flip = primitive("flip", lambda x, axis=None: np.flip(x, axis), view=True)
-flip.defvjp(
-    lambda g, ans, x, axis=None: flip(g, axis),
-).defjvp(
-    lambda t, ans, x, axis=None: flip(t, axis),
-)
+flip = primitive(
+    "flip", lambda x, axis=None: np.flip(x, axis),
+    view=True, linear=True,
+    domain=_normal((3, 4), axis=1),
+    statement=S.Statement(
+        forward="y = x reversed along axis",
+        vjp="x_bar = g reversed along the same axis",
+        latex_forward=r"y_i = x_{n-1-i}",
+        latex_vjp=r"\bar x_i = \bar y_{n-1-i}",
+    ),
+).defvjp(lambda g, ans, x, axis=None: flip(g, axis))
 
 
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
     n = np.ndim(x)
-    a = int(axis1) % n if -n <= axis1 < n else _axis_error(axis1, n)
-    b = int(axis2) % n if -n <= axis2 < n else _axis_error(axis2, n)
+    a, b = normalize_axes((axis1, axis2), n, "swapaxes", repeats_ok=True)
     axes = list(range(n))
     axes[a], axes[b] = axes[b], axes[a]
     return transpose(x, tuple(axes))
@@ -81,8 +133,7 @@ def expand_dims(x, axis):
     """Insert size-1 axes at the positions `axis` (an int or a tuple; PyTorch: unsqueeze)."""
     shape = list(np.shape(x))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    n = len(shape) + len(axes)
-    for a in sorted(int(a) % n if -n <= a < n else _axis_error(a, n) for a in axes):
+    for a in sorted(normalize_axes(axes, len(shape) + len(axes), "expand_dims")):
         shape.insert(a, 1)
     return reshape(x, tuple(shape))
 
@@ -95,17 +146,11 @@ def squeeze(x, axis=None):
     shape = np.shape(x)
     if axis is None:
         return reshape(x, tuple(s for s in shape if s != 1))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    n = len(shape)
-    drop = {int(a) % n if -n <= a < n else _axis_error(a, n) for a in axes}
+    drop = normalize_axes(axis, len(shape), "squeeze", repeats_ok=True)
     for a in drop:
         if shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1 (shape {shape})")
     return reshape(x, tuple(s for i, s in enumerate(shape) if i not in drop))
-
-
-def _axis_error(axis, ndim):
-    raise np.exceptions.AxisError(int(axis), ndim)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -146,18 +191,32 @@ def _scatter_add_fwd(g, index, shape):
     return out
 
 
-_getitem = primitive("getitem", lambda x, index: np.asarray(x)[index], view=True)
-scatter_add = primitive("scatter_add", _scatter_add_fwd)
-_getitem.defvjp(
-    lambda g, ans, x, index: scatter_add(g, index=index, shape=np.shape(x)),
-).defjvp(
-    lambda t, ans, x, index: _getitem(t, index=index),
-)
-scatter_add.defvjp(
-    lambda g, ans, v, index, shape: _getitem(g, index=index),
-).defjvp(
-    lambda t, ans, v, index, shape: scatter_add(t, index=index, shape=shape),
-)
+_INDEX = (slice(0, 2), np.array([0, 2, 2]))
+
+_getitem = primitive(
+    "getitem", lambda x, index: np.asarray(x)[index],
+    view=True, linear=True,
+    domain=_normal((3, 4), index=_INDEX),
+    statement=S.Statement(
+        forward="y = x[index], basic or advanced indexing",
+        vjp="x_bar = zeros of x's shape with g scatter-added at index (repeated indices "
+        "accumulate)",
+        latex_forward=r"y_k = x_{\iota(k)}",
+        latex_vjp=r"\bar x_i = \sum_{k : \iota(k) = i} \bar y_k",
+    ),
+).defvjp(lambda g, ans, x, index: scatter_add(g, index=index, shape=np.shape(x)))
+
+scatter_add = primitive(
+    "scatter_add", _scatter_add_fwd,
+    linear=True,
+    domain=_normal((2, 3), index=_INDEX, shape=(3, 4)),
+    statement=S.Statement(
+        forward="y = zeros(shape) with v added at index (the transpose of getitem)",
+        vjp="v_bar = g[index]",
+        latex_forward=r"y_i = \sum_{k : \iota(k) = i} v_k",
+        latex_vjp=r"\bar v_k = \bar y_{\iota(k)}",
+    ),
+).defvjp(lambda g, ans, v, index, shape: _getitem(g, index=index))
 
 
 def getitem(x, idx):
@@ -170,7 +229,7 @@ def take(x, indices, axis=None):
     indices = as_index(indices)
     if axis is None:
         return getitem(reshape(x, (-1,)), indices)
-    axis = axis % np.ndim(x)
+    axis = normalize_axes(axis, np.ndim(x), "take")[0]
     return getitem(x, (slice(None),) * axis + (indices,))
 
 
@@ -178,7 +237,7 @@ def take_along_axis(x, indices, axis):
     """NumPy's take_along_axis, as fancy indexing so the gradient scatters back."""
     indices = np.asarray(as_index(indices))
     shape = np.shape(x)
-    axis = axis % len(shape)
+    axis = normalize_axes(axis, len(shape), "take_along_axis")[0]
     idx = []
     for d, n in enumerate(shape):
         if d == axis:
@@ -200,14 +259,24 @@ def _concat_vjp(i, g, ans, *xs, axis=0):
     return getitem(g, tuple(sl))
 
 
-_concatenate = primitive("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis))
-_concatenate.defvjp(each_argument(_concat_vjp)).defjvp(
-    each_argument(
-        lambda i, t, ans, *xs, axis=0: _concatenate(
-            *[t if j == i else np.zeros_like(np.asarray(x)) for j, x in enumerate(xs)], axis=axis
-        )
-    )
-)
+def _concat_jvp(i, t, ans, *xs, axis=0):
+    # Linear in all the inputs together: the others' tangents are zero.
+    zeros = [np.zeros(np.shape(x), np.result_type(ans)) for x in xs]
+    return _concatenate(*[t if j == i else z for j, z in enumerate(zeros)], axis=axis)
+
+
+_concatenate = primitive(
+    "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+    domain=Example(
+        lambda rng: ((rng.standard_normal((2, 3)), rng.standard_normal((1, 3))), {"axis": 0})
+    ),
+    statement=S.Statement(
+        forward="y = the inputs joined along axis",
+        vjp="each input's x_bar = its slice of g",
+        latex_forward=r"y = [x^{(1)}; x^{(2)}; \dots]",
+        latex_vjp=r"\bar x^{(k)} = \bar y_{\text{slice } k}",
+    ),
+).defvjp(each_argument(_concat_vjp)).defjvp(each_argument(_concat_jvp))
 
 
 def concatenate(arrays, axis=0):
@@ -253,15 +322,23 @@ def _pad_vjp(g, ans, x, pad_width, mode="constant", constant_values=0):
     return getitem(g, sl)
 
 
+def _pad_fwd(x, pad_width, mode="constant", constant_values=0):
+    if mode == "constant":
+        return np.pad(x, pad_width, mode=mode, constant_values=constant_values)
+    return np.pad(x, pad_width, mode=mode)
+
+
+# Affine, not linear (the fill value is a constant): the tangent is padded with zeros.
 _pad = primitive(
-    "pad",
-    lambda x, pad_width, mode="constant", constant_values=0: np.pad(
-        x, pad_width, mode=mode, constant_values=constant_values
-    )
-    if mode == "constant"
-    else np.pad(x, pad_width, mode=mode),
-)
-_pad.defvjp(_pad_vjp).defjvp(
+    "pad", _pad_fwd,
+    domain=_normal((3, 4), pad_width=((1, 0), (0, 2))),
+    statement=S.Statement(
+        forward="y = x surrounded by a constant (pad_width per axis)",
+        vjp="x_bar = the interior slice of g",
+        latex_forward=r"y = \operatorname{pad}(x)",
+        latex_vjp=r"\bar x = \bar y_{\text{interior}}",
+    ),
+).defvjp(_pad_vjp).defjvp(
     lambda t, ans, x, pad_width, mode="constant", constant_values=0: _pad(
         t, pad_width=pad_width, mode=mode, constant_values=0
     ),

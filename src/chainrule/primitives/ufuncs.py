@@ -1,10 +1,10 @@
 """More elementwise primitives: inverse trigonometry, hyperbolics, log2/log10/exp2, and friends.
 
-Same conventions as ``elementwise``: NumPy forward, then the VJP rule ``(g, ans, *inputs)``
-and the JVP rule ``(t, ans, *inputs)``, both in chainrule operations so they serve every
-order. Where the derivative is a function of the output (exp2, cbrt, reciprocal), the
-rules reuse ``ans``. Also here: cumprod (a composition) and the step functions
-NumPy users reach for (trunc, rint, argsort, ...), registered as non-differentiable.
+Declared like those of ``elementwise``: by the local derivative in each argument,
+``d(ans, *inputs)``. Where the derivative is a function of the output (exp2, cbrt,
+reciprocal) it reuses ``ans``. Also here: cumprod (a composition) and the step
+functions NumPy users reach for (trunc, rint, argsort, ...), registered as
+non-differentiable.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import math
 
 import numpy as np
 
-from ..graph import nondifferentiable, primitive
+from .. import statements as S
+from ..domains import AWAY_FROM_ZERO, Domain, Example
+from ..graph import elementwise, nondifferentiable, primitive
 from .elementwise import (
+    DISTINCT_PAIR,
     cos,
     equal,
     exp,
@@ -31,127 +34,204 @@ from .shape import concatenate, getitem, reshape
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
-
-
-def _unary(name, fwd, derivative):
-    """A primitive f with f'(x) = derivative(ans, x): VJP g f'(x), JVP t f'(x)."""
-    return primitive(name, fwd, elementwise=True).defvjp(
-        lambda g, ans, x: g * derivative(ans, x),
-    ).defjvp(
-        lambda t, ans, x: t * derivative(ans, x),
-    )
-
+_INSIDE_UNIT = Domain(-0.8, 0.8)
 
 # ------------------------------------------------------------ trigonometry
-# arcsin' = 1/sqrt(1 - x^2), arccos' = -1/sqrt(1 - x^2), arctan' = 1/(1 + x^2)
-arcsin = _unary("arcsin", np.arcsin, lambda ans, x: 1 / sqrt(1 - x * x))
-arccos = _unary("arccos", np.arccos, lambda ans, x: -1 / sqrt(1 - x * x))
-arctan = _unary("arctan", np.arctan, lambda ans, x: 1 / (1 + x * x))
+arcsin = elementwise(
+    "arcsin", np.arcsin, lambda ans, x: 1 / sqrt(1 - x * x),
+    strong_zero=True, domain=_INSIDE_UNIT,
+    statement=S.unary(
+        "arcsin x", "1 / sqrt(1 - x^2)", r"\arcsin x", r"\frac{1}{\sqrt{1 - x^2}}"
+    ),
+)
+arccos = elementwise(
+    "arccos", np.arccos, lambda ans, x: -1 / sqrt(1 - x * x),
+    strong_zero=True, domain=_INSIDE_UNIT,
+    statement=S.unary(
+        "arccos x", "(-1 / sqrt(1 - x^2))", r"\arccos x", r"\frac{-1}{\sqrt{1 - x^2}}"
+    ),
+)
+arctan = elementwise(
+    "arctan", np.arctan, lambda ans, x: 1 / (1 + x * x),
+    statement=S.unary("arctan x", "1 / (1 + x^2)", r"\arctan x", r"\frac{1}{1 + x^2}"),
+)
 
 # -------------------------------------------------------------- hyperbolics
-# sinh' = cosh, cosh' = sinh (defined below; the lambdas look them up when called).
-sinh = _unary("sinh", np.sinh, lambda ans, x: cosh(x))
-cosh = _unary("cosh", np.cosh, lambda ans, x: sinh(x))
-# arcsinh' = 1/sqrt(x^2 + 1), arccosh' = 1/sqrt(x^2 - 1) (x > 1), arctanh' = 1/(1 - x^2)
-arcsinh = _unary("arcsinh", np.arcsinh, lambda ans, x: 1 / sqrt(x * x + 1))
-arccosh = _unary("arccosh", np.arccosh, lambda ans, x: 1 / sqrt(x * x - 1))
-arctanh = _unary("arctanh", np.arctanh, lambda ans, x: 1 / (1 - x * x))
+# sinh' = cosh, cosh' = sinh (each looks the other up when called).
+sinh = elementwise(
+    "sinh", np.sinh, lambda ans, x: cosh(x),
+    strong_zero=True,
+    statement=S.unary("sinh x", "cosh x", r"\sinh x", r"\cosh x"),
+)
+cosh = elementwise(
+    "cosh", np.cosh, lambda ans, x: sinh(x),
+    strong_zero=True,
+    statement=S.unary("cosh x", "sinh x", r"\cosh x", r"\sinh x"),
+)
+arcsinh = elementwise(
+    "arcsinh", np.arcsinh, lambda ans, x: 1 / sqrt(x * x + 1),
+    statement=S.unary(
+        "arsinh x", "1 / sqrt(x^2 + 1)", r"\operatorname{arsinh} x", r"\frac{1}{\sqrt{x^2+1}}"
+    ),
+)
+arccosh = elementwise(
+    "arccosh", np.arccosh, lambda ans, x: 1 / sqrt(x * x - 1),
+    strong_zero=True, domain=Domain(1.5, 3.0),
+    statement=S.unary(
+        "arcosh x", "1 / sqrt(x^2 - 1)", r"\operatorname{arcosh} x", r"\frac{1}{\sqrt{x^2-1}}"
+    ),
+)
+arctanh = elementwise(
+    "arctanh", np.arctanh, lambda ans, x: 1 / (1 - x * x),
+    strong_zero=True, domain=_INSIDE_UNIT,
+    statement=S.unary(
+        "artanh x", "1 / (1 - x^2)", r"\operatorname{artanh} x", r"\frac{1}{1 - x^2}"
+    ),
+)
 
 # ----------------------------------------------------------- exp and log
-# log2' = 1/(x ln 2), log10' = 1/(x ln 10), (2^x)' = 2^x ln 2
-log2 = _unary("log2", np.log2, lambda ans, x: 1 / (x * _LN2))
-log10 = _unary("log10", np.log10, lambda ans, x: 1 / (x * _LN10))
-exp2 = _unary("exp2", np.exp2, lambda ans, x: ans * _LN2)
+_POSITIVE = Domain(0.5, 2.0)
+log2 = elementwise(
+    "log2", np.log2, lambda ans, x: 1 / (x * _LN2),
+    strong_zero=True, domain=_POSITIVE,
+    statement=S.unary("log2 x", "1 / (x ln 2)", r"\log_2 x", r"\frac{1}{x \ln 2}"),
+)
+log10 = elementwise(
+    "log10", np.log10, lambda ans, x: 1 / (x * _LN10),
+    strong_zero=True, domain=_POSITIVE,
+    statement=S.unary("log10 x", "1 / (x ln 10)", r"\log_{10} x", r"\frac{1}{x \ln 10}"),
+)
+exp2 = elementwise(
+    "exp2", np.exp2, lambda ans, x: ans * _LN2,
+    strong_zero=True,
+    statement=S.unary("2^x", "y * ln 2", "2^x", r"y \ln 2"),
+)
 
 # ------------------------------------------------------- powers and roots
-# (x^2)' = 2x, (1/x)' = -1/x^2 = -ans^2, cbrt' = 1/(3 cbrt(x)^2)
-square = _unary("square", np.square, lambda ans, x: 2 * x)
-reciprocal = _unary("reciprocal", np.reciprocal, lambda ans, x: -(ans * ans))
-cbrt = _unary("cbrt", np.cbrt, lambda ans, x: 1 / (3 * (ans * ans)))
+square = elementwise(
+    "square", np.square, lambda ans, x: 2 * x,
+    statement=S.unary("x^2", "2 x", "x^2", "2x"),
+)
+# (1/x)' = -1/x^2 = -ans^2
+reciprocal = elementwise(
+    "reciprocal", np.reciprocal, lambda ans, x: -(ans * ans),
+    strong_zero=True, domain=AWAY_FROM_ZERO,
+    statement=S.unary("1 / x", "(-1 / x^2) = -y^2", r"1/x", r"(-y^2)"),
+)
+# cbrt' = 1/(3 cbrt(x)^2)
+cbrt = elementwise(
+    "cbrt", np.cbrt, lambda ans, x: 1 / (3 * (ans * ans)),
+    strong_zero=True, domain=AWAY_FROM_ZERO,
+    statement=S.unary("x^(1/3)", "1 / (3 y^2)", r"\sqrt[3]{x}", r"\frac{1}{3y^2}"),
+)
 
 # ---------------------------------------------------- two-argument functions
 # logaddexp(x, y) = log(e^x + e^y): d/dx = e^x / (e^x + e^y) = exp(x - ans), never overflows.
-logaddexp = primitive("logaddexp", np.logaddexp).defvjp(
-    lambda g, ans, x, y: g * exp(x - ans),
-    lambda g, ans, x, y: g * exp(y - ans),
-).defjvp(
-    lambda t, ans, x, y: t * exp(x - ans),
-    lambda t, ans, x, y: t * exp(y - ans),
+logaddexp = elementwise(
+    "logaddexp", np.logaddexp, lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans),
+    statement=S.binary(
+        "ln(e^a + e^b)", "g * e^(a - y)", "g * e^(b - y)  (weights in [0, 1]: never overflow)",
+        r"\ln(e^a + e^b)", r"\bar y\, e^{a - y}", r"\bar y\, e^{b - y}",
+    ),
 )
 
 # logaddexp2(x, y) = log2(2^x + 2^y): d/dx = 2^(x - ans).
-logaddexp2 = primitive("logaddexp2", np.logaddexp2).defvjp(
-    lambda g, ans, x, y: g * exp2(x - ans),
-    lambda g, ans, x, y: g * exp2(y - ans),
-).defjvp(
-    lambda t, ans, x, y: t * exp2(x - ans),
-    lambda t, ans, x, y: t * exp2(y - ans),
+logaddexp2 = elementwise(
+    "logaddexp2", np.logaddexp2,
+    lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans),
+    statement=S.binary(
+        "log2(2^a + 2^b)", "g * 2^(a - y)", "g * 2^(b - y)", r"\log_2(2^a + 2^b)",
+        r"\bar y\, 2^{a - y}", r"\bar y\, 2^{b - y}",
+    ),
 )
 
 # hypot(x, y) = sqrt(x^2 + y^2): d/dx = x / hypot (undefined at the origin).
-hypot = primitive("hypot", np.hypot).defvjp(
-    lambda g, ans, x, y: g * x / ans,
-    lambda g, ans, x, y: g * y / ans,
-).defjvp(
-    lambda t, ans, x, y: t * x / ans,
-    lambda t, ans, x, y: t * y / ans,
+hypot = elementwise(
+    "hypot", np.hypot, lambda ans, x, y: x / ans, lambda ans, x, y: y / ans,
+    strong_zero=True,
+    domain=(Domain(0.5, 2.0), Domain(0.5, 2.0)),
+    statement=S.binary(
+        "sqrt(a^2 + b^2)", "g * a / y", "g * b / y", r"\sqrt{a^2 + b^2}", r"\bar y\, a / y",
+        r"\bar y\, b / y",
+    ),
 )
 
 # arctan2(y, x) = angle of (x, y): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2).
-arctan2 = primitive("arctan2", np.arctan2).defvjp(
-    lambda g, ans, y, x: g * x / (x * x + y * y),
-    lambda g, ans, y, x: -g * y / (x * x + y * y),
-).defjvp(
-    lambda t, ans, y, x: t * x / (x * x + y * y),
-    lambda t, ans, y, x: -t * y / (x * x + y * y),
+arctan2 = elementwise(
+    "arctan2", np.arctan2,
+    lambda ans, y, x: x / (x * x + y * y), lambda ans, y, x: -y / (x * x + y * y),
+    strong_zero=True,
+    domain=(Domain(0.5, 2.0), Domain(-2.0, -0.5)),
+    statement=S.binary(
+        "atan2(a, b), the angle of the point (b, a)", "g * b / (a^2 + b^2)",
+        "-g * a / (a^2 + b^2)", r"\operatorname{atan2}(a, b)",
+        r"\frac{\bar y\, b}{a^2 + b^2}", r"\frac{-\bar y\, a}{a^2 + b^2}",
+    ),
 )
 
 
 # fmax/fmin: like maximum/minimum, but a NaN loses to a number, so the number's side
 # gets the gradient. Ties split it evenly, as in maximum/minimum.
-def _fpick(g, mine, other, wins):
+def _fshare(ans, mine, other, wins):
     take = logical_or(wins(mine, other), logical_and(isnan(other), logical_not(isnan(mine))))
-    return g * take + (g * 0.5) * equal(mine, other)
+    return where(equal(mine, other), np.asarray(0.5, ans.dtype), take)
 
 
 def _less(a, b):
     return greater(b, a)
 
 
-fmax = primitive("fmax", np.fmax).defvjp(
-    lambda g, ans, x, y: _fpick(g, x, y, greater),
-    lambda g, ans, x, y: _fpick(g, y, x, greater),
-).defjvp(
-    lambda t, ans, x, y: _fpick(t, x, y, greater),
-    lambda t, ans, x, y: _fpick(t, y, x, greater),
+fmax = elementwise(
+    "fmax", np.fmax,
+    lambda ans, x, y: _fshare(ans, x, y, greater), lambda ans, x, y: _fshare(ans, y, x, greater),
+    domain=DISTINCT_PAIR,
+    statement=S.binary(
+        "max(a, b), a NaN losing to a number", "g where a wins (or b is NaN), g/2 on ties",
+        "g where b wins (or a is NaN), g/2 on ties", r"\operatorname{fmax}(a, b)",
+        r"\bar y\,[a \text{ wins}]", r"\bar y\,[b \text{ wins}]",
+    ),
 )
 
-fmin = primitive("fmin", np.fmin).defvjp(
-    lambda g, ans, x, y: _fpick(g, x, y, _less),
-    lambda g, ans, x, y: _fpick(g, y, x, _less),
-).defjvp(
-    lambda t, ans, x, y: _fpick(t, x, y, _less),
-    lambda t, ans, x, y: _fpick(t, y, x, _less),
+fmin = elementwise(
+    "fmin", np.fmin,
+    lambda ans, x, y: _fshare(ans, x, y, _less), lambda ans, x, y: _fshare(ans, y, x, _less),
+    domain=DISTINCT_PAIR,
+    statement=S.binary(
+        "min(a, b), a NaN losing to a number", "g where a wins (or b is NaN), g/2 on ties",
+        "g where b wins (or a is NaN), g/2 on ties", r"\operatorname{fmin}(a, b)",
+        r"\bar y\,[a \text{ wins}]", r"\bar y\,[b \text{ wins}]",
+    ),
 )
 
-trunc = nondifferentiable("trunc", np.trunc)
+trunc = nondifferentiable(
+    "trunc", np.trunc, statement=S.step("x rounded toward 0", r"\operatorname{trunc} x")
+)
+
 
 # mod(x, y) = x - floor(x / y) y (sign of y), fmod(x, y) = x - trunc(x / y) y (sign of x):
 # d/dx = 1 and d/dy = -floor(x / y) (resp. -trunc(x / y)) away from the jumps.
-mod = primitive("mod", np.mod).defvjp(
-    lambda g, ans, x, y: g,
-    lambda g, ans, x, y: -g * floor(x / y),
-).defjvp(
-    lambda t, ans, x, y: t,
-    lambda t, ans, x, y: -t * floor(x / y),
+def _mod_pair(rng):
+    y = rng.uniform(1.1, 1.9, (3, 4))
+    # Keep x / y away from integers, where mod jumps.
+    return ((rng.integers(-2, 3, (3, 4)) + rng.uniform(0.2, 0.8, (3, 4))) * y, y), {}
+
+
+mod = elementwise(
+    "mod", np.mod, 1, lambda ans, x, y: -floor(x / y),
+    domain=Example(_mod_pair),
+    statement=S.binary(
+        "a mod b = a - floor(a / b) b", "g", "-g * floor(a / b)",
+        r"a - \lfloor a/b \rfloor b", r"\bar y", r"-\bar y \lfloor a/b \rfloor",
+    ),
 )
 
-fmod = primitive("fmod", np.fmod).defvjp(
-    lambda g, ans, x, y: g,
-    lambda g, ans, x, y: -g * trunc(x / y),
-).defjvp(
-    lambda t, ans, x, y: t,
-    lambda t, ans, x, y: -t * trunc(x / y),
+fmod = elementwise(
+    "fmod", np.fmod, 1, lambda ans, x, y: -trunc(x / y),
+    domain=Example(_mod_pair),
+    statement=S.binary(
+        "fmod(a, b) = a - trunc(a / b) b", "g", "-g * trunc(a / b)",
+        r"a - \operatorname{trunc}(a/b)\, b", r"\bar y", r"-\bar y \operatorname{trunc}(a/b)",
+    ),
 )
 
 
@@ -174,11 +254,22 @@ def _sinc_derivative_at_zero(order):
 _sinc_at_zero = primitive(
     "sinc_taylor_at_zero",
     lambda x, order: np.full(np.shape(x), _sinc_derivative_at_zero(order), np.result_type(x, 1.0)),
-).defvjp(
-    lambda g, ans, x, order: g * _sinc_at_zero(x, order=order + 1),
-).defjvp(
-    lambda t, ans, x, order: t * _sinc_at_zero(x, order=order + 1),
-)
+    symmetric=True,
+    # Only meaningful at x = 0: checked through sinc itself.
+    domain=Example(
+        lambda rng: ((np.array([0.0, 0.0, 0.5, -1.3]),), {"order": 1}),
+        check_with=lambda p, x, order: sinc(x),
+    ),
+    statement=S.Statement(
+        forward="the order-th derivative of sinc at 0, broadcast to x's shape: "
+        "(-1)^n pi^(2n) / (2n + 1) for order 2n, 0 for odd orders",
+        vjp="x_bar = g * (the value of the next order): a device that makes sinc's rule, "
+        "where(x == 0, taylor, general), exact at 0 to every order; only meaningful at "
+        "x = 0, so it is checked through sinc itself",
+        latex_forward=r"y = \operatorname{sinc}^{(n)}(0)",
+        latex_vjp=r"\bar x = \bar y \, \operatorname{sinc}^{(n+1)}(0)",
+    ),
+).defvjp(lambda g, ans, x, order: g * _sinc_at_zero(x, order=order + 1))
 
 
 def _dsinc(ans, x):
@@ -188,7 +279,13 @@ def _dsinc(ans, x):
     return where(zero, _sinc_at_zero(x, order=1), general)
 
 
-sinc = _unary("sinc", np.sinc, _dsinc)
+sinc = elementwise(
+    "sinc", np.sinc, _dsinc,
+    statement=S.unary(
+        "sin(pi x) / (pi x), 1 at x = 0", "(cos(pi x) - y) / x, its Taylor value 0 at x = 0",
+        r"\frac{\sin \pi x}{\pi x}", r"\frac{\cos \pi x - y}{x}",
+    ),
+)
 
 
 # ----------------------------------------------------------------- cumprod
@@ -217,9 +314,21 @@ def cumprod(x, axis=None):
 
 
 # --------------------------------------------- step functions and orderings
-rint = nondifferentiable("rint", np.rint)
-signbit = nondifferentiable("signbit", np.signbit)
-logical_xor = nondifferentiable("logical_xor", np.logical_xor)
-isclose = nondifferentiable("isclose", np.isclose)
-argsort = nondifferentiable("argsort", np.argsort)
-argpartition = nondifferentiable("argpartition", np.argpartition)
+rint = nondifferentiable(
+    "rint", np.rint, statement=S.step("x rounded to the nearest integer", "[x]")
+)
+signbit = nondifferentiable("signbit", np.signbit, statement=S.step("x < 0 (or -0.0)", "[x < 0]"))
+logical_xor = nondifferentiable(
+    "logical_xor", np.logical_xor, statement=S.step("a xor b", r"a \oplus b")
+)
+isclose = nondifferentiable(
+    "isclose", np.isclose,
+    statement=S.step("|a - b| <= atol + rtol |b|", r"\lvert a - b\rvert \le \epsilon"),
+)
+argsort = nondifferentiable(
+    "argsort", np.argsort, statement=S.step("indices that sort x", r"\operatorname{argsort} x")
+)
+argpartition = nondifferentiable(
+    "argpartition", np.argpartition,
+    statement=S.step("indices that partition x around kth", r"\operatorname{argpartition} x"),
+)

@@ -1,0 +1,396 @@
+"""The reverse pass: gradients from a root back to the leaves, one VJP rule per edge.
+
+:func:`backward` visits recorded nodes (the output tensors of primitives) in decreasing
+creation order, so every node's gradient is complete, all its consumers having run,
+before its own rules run. It sums each rule's result over broadcast axes in one place
+(:func:`unbroadcast`), guards rules whose local derivative can be infinite (strong
+zeros), and writes leaf gradients into ``.grad`` at the end.
+"""
+
+from __future__ import annotations
+
+import heapq
+import warnings
+
+import numpy as np
+
+from . import graph
+from .graph import REGISTRY, TensorBase, new_tensor
+
+
+class GraphFreedError(RuntimeError):
+    pass
+
+
+def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+    The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
+    With ``inputs`` given, return their gradients (a list, None where unconnected)
+    instead of touching any ``.grad``.
+
+    Pending nodes wait in a heap keyed by creation number, except the newest one, which
+    goes straight to the next iteration: along a chain of operations the heap and the
+    node -> gradient map are never touched, only at fan-out and fan-in.
+    """
+    g0 = _seed(root, grad, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = _Wanted(inputs) if inputs is not None else None
+    # The caller's own grad= array must never become (or be accumulated into as) a .grad.
+    handed = {id(g0)} if grad is not None else set()
+    leaf_grads = {}
+    if root._prim is None:
+        leaf_grads[root] = g0
+    # Rules must not record unless the result is to be differentiated again; anomaly
+    # mode checks each finished gradient (grad_hook), not the values inside the rules,
+    # where a strong zero may rightly replace an intermediate 0 * inf.
+    output_check, grad_hook = graph.anomaly_hooks()
+    graph.set_anomaly_hooks(None, grad_hook)
+    with graph.set_grad_enabled(create_graph):
+        try:
+            _walk(root, g0, leaf_grads, wanted, handed, create_graph, retain_graph, grad_hook)
+        finally:
+            graph.set_anomaly_hooks(output_check, grad_hook)
+    for leaf, g in leaf_grads.items():
+        if wanted is None:
+            _accumulate_leaf(leaf, g, create_graph, handed)
+        elif leaf in wanted.index:
+            wanted.results[wanted.index[leaf]] = _as_grad_tensor(g, leaf, create_graph, handed)
+    return None if wanted is None else wanted.results
+
+
+def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_hook):
+    """The loop of backward(): run every node's rules, newest node first."""
+    heappop, heappush = heapq.heappop, heapq.heappush
+    grads, heap = {}, []
+    # Read once: nothing is modified in place while rules run (they only record).
+    last_modified = graph._last_modified
+    watching = wanted is not None or graph._any_retained
+    node = root if root._prim is not None else None
+    while node is not None:
+        args = node._args
+        if args is None:
+            raise _freed(node)
+        if watching and _watch(node, g, wanted, create_graph, handed):
+            break
+        if last_modified > node._seq:
+            _check_unmodified(node)
+        prim = node._prim
+        kw = node._kw
+        rules = prim.vjps
+        if create_graph:
+            ans = node
+            vals = args
+        else:
+            ans = node.data
+            vals = node._vals
+        # The next node to run when it is newer than everything in the heap, and its
+        # gradient so far (kept out of `grads` until it must wait in the heap).
+        nxt = nxt_g = None
+        # How to call the rules: n arguments positionally, or (n = -1) with keywords (a
+        # saved forward's among them) or through the strong-zero guard.
+        zero = False
+        if kw or prim._guarded_backward:
+            zero = prim._strong_zero and _has_zero(g)
+            if prim._saves and not create_graph:
+                kw = {**kw, "saved": node._saved}
+            n = -1 if kw or zero else len(vals)
+        else:
+            n = len(vals)
+        if n == 1:
+            # One input (tanh(x), x.sum()): the loop below without its per-argument
+            # bookkeeping; along a chain of such nodes this is the whole backward pass.
+            a = args[0]
+            if a.requires_grad:
+                inline = prim._inline
+                if inline is not None:
+                    # A declared local derivative, applied here rather than through the
+                    # rule v * d(...) it also makes: one Python call less per node.
+                    d = inline[0]
+                    gi = g if d is None else g * d(ans, vals[0])
+                else:
+                    rule = rules[0] if rules else None
+                    if rule is None:
+                        raise _no_rule(prim, 0)
+                    gi = rule(g, ans, vals[0])
+                    if not prim.elementwise:
+                        gi = _fit(gi, a.data.shape, prim, 0)
+                if grad_hook is not None:
+                    grad_hook(gi, node, 0)
+                if a._prim is None:
+                    prev = leaf_grads.get(a)
+                    leaf_grads[a] = gi if prev is None else prev + gi
+                else:
+                    prev = grads.get(a) if grads else None
+                    if prev is not None:
+                        grads[a] = prev + gi
+                    elif heap and -heap[0][0] > a._seq:
+                        grads[a] = gi
+                        heappush(heap, (-a._seq, a))
+                    else:
+                        nxt, nxt_g = a, gi
+        else:
+            for i, a in enumerate(args):
+                if not (isinstance(a, TensorBase) and a.requires_grad):
+                    continue
+                try:
+                    rule = rules[i]
+                except IndexError:
+                    rule = None
+                if rule is None:
+                    raise _no_rule(prim, i)
+                if n == 2:
+                    inline = prim._inline
+                    if inline is not None:
+                        d = inline[i]
+                        gi = g if d is None else g * d(ans, vals[0], vals[1])
+                    else:
+                        gi = rule(g, ans, vals[0], vals[1])
+                    # x * 1.5: the cotangent already has x's shape.
+                    if not (prim.elementwise and type(vals[1 - i]) in _PYTHON_SCALARS):
+                        gi = _fit(gi, a.data.shape, prim, i)
+                else:
+                    if zero:
+                        gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
+                    else:
+                        gi = rule(g, ans, *vals, **kw)
+                    gi = _fit(gi, a.data.shape, prim, i)
+                if grad_hook is not None:
+                    grad_hook(gi, node, i)
+                if a._prim is None:
+                    prev = leaf_grads.get(a)
+                    leaf_grads[a] = gi if prev is None else prev + gi
+                elif a is nxt:
+                    nxt_g = nxt_g + gi
+                elif (prev := grads.get(a) if grads else None) is not None:
+                    grads[a] = prev + gi
+                elif nxt is None and not (heap and -heap[0][0] > a._seq):
+                    nxt, nxt_g = a, gi
+                else:
+                    # Of the two, the newer runs next and the other waits in the heap.
+                    if nxt is not None and a._seq > nxt._seq:
+                        nxt, nxt_g, a, gi = a, gi, nxt, nxt_g
+                    grads[a] = gi
+                    heappush(heap, (-a._seq, a))
+        if not retain_graph:
+            # Dropping the inputs frees the graph (and marks the node as freed).
+            node._args = node._vals = None
+            if prim._saves:
+                node._saved = None
+        if nxt is not None:
+            node, g = nxt, nxt_g
+        elif heap:
+            node = heappop(heap)[1]
+            g = grads.pop(node)
+        else:
+            node = None
+
+
+_PYTHON_SCALARS = (float, int)
+
+
+def _seed(root, grad, create_graph):
+    """The root's cotangent: ones for a scalar root, else the given `grad`, checked."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward() on a tensor that does not require grad: no input of the "
+            "computation had requires_grad=True (or it ran under no_grad())."
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward() on a tensor of shape {root.shape} needs a gradient argument: "
+                f"pass grad= of the same shape, or reduce to a scalar first (e.g. .sum())."
+            )
+        g0 = np.empty(root.data.shape, root.data.dtype)
+        g0.fill(1)  # (np.ones is a Python function, fill is not)
+    else:
+        g0 = grad.data if isinstance(grad, TensorBase) else np.asarray(grad)
+        if g0.shape != root.data.shape:
+            raise ValueError(
+                f"backward(): gradient of shape {g0.shape} given for a tensor of shape "
+                f"{root.data.shape}; they must match."
+            )
+        g0 = g0.astype(root.data.dtype, copy=False)
+    if create_graph:
+        g0 = grad if isinstance(grad, TensorBase) else new_tensor(g0)
+    return g0
+
+
+class _Wanted:
+    """The tensors whose gradients backward(inputs=...) returns, and those results."""
+
+    def __init__(self, inputs):
+        self.index = {t: i for i, t in enumerate(inputs)}
+        self.results = [None] * len(inputs)
+        # When every wanted tensor is a recorded node, the pass can stop at the last of
+        # them to be reached: nothing created before it can change their gradients.
+        recorded = all(isinstance(t, TensorBase) and t._prim is not None for t in inputs)
+        self.remaining = len(inputs) if recorded else None
+
+
+def _watch(node, g, wanted, create_graph, handed):
+    """Per-node work for inputs= and retain_grad(); True when the pass can stop here."""
+    if wanted is None:
+        if node._retain:
+            _accumulate_leaf(node, g, create_graph, handed)
+        return False
+    if node in wanted.index:
+        wanted.results[wanted.index[node]] = _as_grad_tensor(g, node, create_graph, handed)
+        if wanted.remaining is not None:
+            wanted.remaining -= 1
+            return not wanted.remaining
+    return False
+
+
+def _fit(gi, shape, prim, i):
+    """A rule's result for an input of `shape`: summed over the axes it was broadcast on."""
+    try:
+        mismatch = gi.shape != shape
+    except AttributeError:
+        raise _not_an_array(prim, i, gi) from None
+    return unbroadcast(gi, shape) if mismatch else gi
+
+
+def unbroadcast(g, shape):
+    """Sum a gradient over the axes along which its input was broadcast to `shape`."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead > 0 and gshape[lead:] == shape:
+        # Only leading axes were added (a bias under a batch): one sum, no reshape.
+        axis = 0 if lead == 1 else tuple(range(lead))
+        if type(g) is np.ndarray:
+            return _add_reduce(g, axis)  # ndarray.sum's own work, without its wrapper
+        return g.sum(axis=axis)
+    if lead < 0 or any(s != 1 and gs != s for s, gs in zip(shape, gshape[lead:])):
+        # The rule returned something smaller than its input (e.g. a scalar): expand it.
+        return _broadcast(g, shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+_add_reduce = np.add.reduce
+
+
+def _broadcast(g, shape):
+    if isinstance(g, TensorBase):
+        return g.broadcast_to(shape)
+    return np.broadcast_to(g, shape)
+
+
+def _freed(node):
+    return GraphFreedError(
+        f"backward through the graph a second time: the graph of '{node._prim.name}' was "
+        f"freed by the first backward(). Pass retain_graph=True to the first backward() "
+        f"to keep it."
+    )
+
+
+def _check_unmodified(node):
+    # The node's own output counts too: rules such as exp, tanh and softmax read `ans`.
+    for a in (node, *node._args):
+        if isinstance(a, TensorBase) and graph.modified_since(a, node._seq):
+            raise RuntimeError(
+                f"an input of '{node._prim.name}' (shape {a.data.shape}) was modified in "
+                f"place after it was used (now at version {a._version}); its gradient "
+                f"would be wrong. Modify a copy instead (x = x.clone()), or do the "
+                f"in-place update after backward()."
+            )
+
+
+def _no_rule(prim, i):
+    return NotImplementedError(
+        f"'{prim.name}' has no gradient rule for its argument {i}; "
+        f"detach that argument or use a differentiable operation."
+    )
+
+
+def _not_an_array(prim, i, gi):
+    return TypeError(
+        f"the gradient rule of '{prim.name}' for its argument {i} returned "
+        f"{type(gi).__name__}, not an array; a rule returns the cotangent "
+        f"of its argument (give None instead of a rule for an argument "
+        f"that is never differentiated)"
+    )
+
+
+def _has_zero(g):
+    # One C call (ndarray.all): the strong-zero path costs nothing unless some cotangent
+    # is exactly zero.
+    return not (g.data if isinstance(g, TensorBase) else g).all()
+
+
+def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
+    """VJP of an elementwise rule whose local derivative can be infinite, with 0 * inf = 0.
+
+    Where the cotangent is exactly zero and the rule's result is not finite, the result
+    is exactly zero: that element's output did not influence the loss (e.g. it sits in
+    the untaken branch of a where()), so it must contribute nothing. Finite results are
+    left alone, derivatives included, so higher orders are unchanged wherever defined.
+    NumPy's warnings inside the rule are silenced for the same reason; a non-finite
+    gradient that survives is reported once, naming the primitive (in anomaly mode the
+    gradient check raises instead).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        gi = rule(g, ans, *vals, **kw)
+    gd = gi.data if isinstance(gi, TensorBase) else gi
+    bad = ~np.isfinite(gd)
+    if not bad.any():
+        return gi
+    zero = np.asarray((g.data if isinstance(g, TensorBase) else g) == 0)
+    clean = bad & zero
+    if clean.any():
+        if isinstance(gi, TensorBase):
+            # Recorded, for higher orders; looked up by name as the engine sits below the
+            # primitive modules.
+            gi = REGISTRY["where"](clean, 0, gi)
+        else:
+            gi = np.where(clean, 0, gi)
+    if graph.anomaly_hooks()[1] is None and (bad & ~zero).any():
+        warnings.warn(
+            f"'{prim.name}': the gradient is infinite or NaN where its local derivative is "
+            f"(e.g. sqrt or log at 0); run under cr.detect_anomaly() to find the operation",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return gi
+
+
+def _as_grad_tensor(g, like, create_graph, handed):
+    """Wrap a gradient for `like`, in like's dtype, never sharing a buffer already handed out.
+
+    `handed` holds the ids of arrays given out in this backward pass (and the caller's own
+    `grad=` array): a rule may pass one cotangent array to several inputs, and `.grad`
+    buffers are later accumulated into in place.
+    """
+    if create_graph:
+        if g.data.dtype != like.data.dtype:
+            g = g.astype(like.data.dtype)
+        return g
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.dtype != like.data.dtype:
+        g = g.astype(like.data.dtype)
+    elif g.base is not None or id(g) in handed or not g.flags.writeable:
+        # A view into a broadcast or another buffer, or an array someone else holds.
+        g = g.copy()
+    handed.add(id(g))
+    return new_tensor(g)
+
+
+def _accumulate_leaf(leaf, g, create_graph, handed):
+    if leaf.grad is None:
+        leaf.grad = _as_grad_tensor(g, leaf, create_graph, handed)
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + _as_grad_tensor(g, leaf, create_graph, handed)
+    else:
+        leaf.grad.data += g.data if isinstance(g, TensorBase) else g

@@ -1,0 +1,199 @@
+"""The fused softmax cross-entropy: log_softmax, NLL and the reduction over samples, one node.
+
+``softmax_nll(x, target=..., axis=...)`` is the training hot path behind
+``cr.cross_entropy`` with class-index targets. It is a primitive of its own, not a
+composition, for speed (one node, the softmax kept for the backward pass) and for the
+last digits of tiny losses (docs/derivations.md, section 7).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .. import statements as S
+from ..domains import Example
+from ..graph import is_tensor, primitive
+from . import activations as _activations
+from . import reductions as _reductions
+from .activations import max_shift
+from .shape import expand_dims
+
+
+def _target_distribution(x, target, axis, smoothing):
+    """Constant array of x's shape and dtype: (1 - e) onehot(target) + e / K along `axis`."""
+    shape = np.shape(x)
+    dist = np.zeros(shape, dtype=np.result_type(x))
+    if len(shape) == 2 and axis == 1:
+        dist[np.arange(shape[0]), target] = 1 - smoothing
+    else:
+        np.put_along_axis(dist, np.expand_dims(target, axis), 1 - smoothing, axis)
+    if smoothing:
+        dist += smoothing / shape[axis]
+    return dist
+
+
+# Up to this many classes (and from 16 samples on) the fused cross-entropy copies the
+# transposed logits: NumPy reduces along a short last axis slowly (reductions.py).
+_FEW_CLASSES = 64
+
+
+@functools.lru_cache(maxsize=64)
+def _near_limit(dtype, k):
+    """How far below the max a target logit may lie for the log1p form (see below).
+
+    -50 where the dtype allows (the loss is then over 50 and log(s) - z_t exact enough),
+    closer in float16: r / e^{z_t} <= k e^{-z_t} must not overflow (at k = 10 the
+    limit is -7.8; float32 would allow -85 and float64 -700, so -50 holds there).
+    """
+    return -min(50.0, math.log(np.finfo(dtype).max / k) - 1.0)
+
+
+@functools.lru_cache(maxsize=64)
+def _columns(n):
+    """np.arange(n), read-only and made once per batch size (the loss indexes with it)."""
+    cols = np.arange(n)
+    cols.flags.writeable = False
+    return cols
+
+
+def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
+    """Per-sample loss (or its mean or sum), and the softmax kept for the VJP.
+
+    With z = x - max(x) (seed 4a), s = sum_j e^{z_j} and r = s - e^{z_t} the mass of the
+    other classes, the loss -log softmax(x)_t = log(s) - z_t is computed as
+    log1p(r / e^{z_t}): a confident right answer keeps its tiny loss (4e-18 at a gap of
+    40, not the 0 that log(1 + 4e-18) rounds to). Where z_t < -50 the loss is over 50 and
+    log(s) - z_t is exact enough (and e^{z_t} may underflow); float16 switches closer to
+    the max, where r / e^{z_t} would overflow (_near_limit). A row of only -inf has
+    s = 0: its loss is +inf (the target is impossible) and its softmax 0. Label
+    smoothing e mixes in the uniform target: (1 - e) nll + e (log(s) - mean_j z_j).
+    """
+    x = np.asarray(x)
+    k = x.shape[axis]
+    # Classes first, samples flattened: z is (K, N) and every reduction runs along axis
+    # 0, over all samples at once. With few classes a row-major copy makes those
+    # reductions 3-4x faster than NumPy's reductions along short rows.
+    matrix = x.ndim == 2 and axis == 1
+    xt = x.T if matrix else np.moveaxis(x, axis, 0).reshape(k, -1)
+    n = xt.shape[1]
+    if k <= _FEW_CLASSES and n >= 16:
+        xt = np.ascontiguousarray(xt)
+    t = target if matrix else target.reshape(-1)
+    m = np.maximum.reduce(xt, axis=0)
+    finite = np.logical_and.reduce(np.isfinite(m), axis=None)
+    z = xt - m if finite else max_shift(xt, 0)  # (max_shift: the rules for infinite maxima)
+    e = np.exp(z)
+    s = np.add.reduce(e, axis=0)  # >= 1: each column's maximum contributes e^0 = 1 ...
+    if not finite:
+        s = np.maximum(s, 1)  # ... except a column of only -inf, whose softmax is 0
+    # The softmax, written straight into x's shape, row-major (as the products of the
+    # backward prefer): no transposed copy afterwards.
+    if matrix:
+        p = np.empty(x.shape, e.dtype)
+        np.divide(e, s, out=p.T)
+    else:
+        p = e / s
+    cols = _columns(n)
+    zt = z[t, cols]
+    et = e[t, cols]
+    e[t, cols] = 0
+    rest = np.add.reduce(e, axis=0)
+    near_limit = _near_limit(e.dtype, k)
+    if n and np.minimum.reduce(zt) > near_limit:
+        # The usual batch: no target's e^{z_t} is anywhere near underflow, so the log1p
+        # form holds for every sample (the same values as the general line below, in
+        # a third of its NumPy calls).
+        loss = np.log1p(rest / et)
+        lse = np.log(s) if smoothing else None
+    else:
+        near = zt > near_limit
+        lse = np.log(s)
+        loss = np.where(near, np.log1p(rest / np.where(near, et, 1)), lse - zt)
+    if smoothing:
+        loss = (1 - smoothing) * loss + smoothing * (lse - np.add.reduce(z, axis=0) / k)
+    if not matrix:
+        p = np.ascontiguousarray(np.moveaxis(p.reshape((k,) + target.shape), 0, axis))
+    if reduction == "none":
+        return loss.reshape(target.shape), p
+    total = np.add.reduce(loss, axis=None)
+    if reduction == "mean":  # the mean of no samples is NaN, as for every other mean
+        total = total / loss.size if loss.size else np.full((), np.nan, loss.dtype)
+    return total, p
+
+
+def _per_sample(g, x, axis, reduction):
+    """The cotangent of each sample's loss, shaped to broadcast against x."""
+    if reduction == "none":
+        if is_tensor(g):
+            return expand_dims(g, axis)
+        return g[:, None] if g.ndim == 1 and axis == 1 else np.expand_dims(g, axis)
+    if reduction == "mean":
+        shape = x.shape if type(x) is np.ndarray else np.shape(x)
+        return g / max(math.prod(shape) // shape[axis], 1)
+    return g
+
+
+def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", saved=None):
+    # g * (softmax(x) - t) with t = (1 - e) onehot + e / K (docs/derivations.md, section 7).
+    g = _per_sample(g, x, axis, reduction)
+    if saved is None:  # tensors (create_graph=True) or a transform: differentiable form
+        t = _target_distribution(x, target, axis, smoothing)
+        return g * (_activations.softmax(x, axis=axis) - t)
+    d = saved * g
+    hit = (1 - smoothing) * g
+    if d.ndim == 2 and axis == 1:
+        d[_columns(d.shape[0]), target] -= hit[:, 0] if getattr(hit, "ndim", 0) else hit
+    else:
+        idx = np.expand_dims(target, axis)
+        np.put_along_axis(d, idx, np.take_along_axis(d, idx, axis) - hit, axis)
+    if smoothing:
+        d -= g * (smoothing / d.shape[axis])
+    return d
+
+
+def _softmax_nll_jvp(t, ans, x, target, axis, smoothing=0.0, reduction="none"):
+    per_sample = _reductions.sum(
+        t * (_activations.softmax(x, axis=axis) - _target_distribution(x, target, axis, smoothing)),
+        axis=axis,
+    )
+    return reduce_loss(per_sample, reduction)
+
+
+# Fused log_softmax + NLL (+ the mean or sum over samples) for class indices, with
+# optional label smoothing e: the training hot path. The forward keeps the softmax for
+# the first-order VJP (saves=True); with create_graph=True the rule is written with the
+# differentiable softmax so that it serves higher orders too (docs/performance.md).
+softmax_nll = primitive(
+    "softmax_nll", _softmax_nll_fwd,
+    saves=True,
+    domain=Example(
+        lambda rng: (
+            (rng.standard_normal((3, 4)),),
+            {"target": np.array([0, 3, 1]), "axis": 1},
+        )
+    ),
+    statement=S.Statement(
+        forward="per sample: logsumexp(x) - x[target] = -log_softmax(x)[target], the "
+        "cross-entropy of logits against class indices, fused",
+        vjp="x_bar = g * (softmax(x) - onehot(target)) (docs/derivations.md, section 7)",
+        latex_forward=r"y = \log \sum_j e^{x_j} - x_t",
+        latex_vjp=r"\bar x = \bar y\,(\operatorname{softmax}(x) - e_t)",
+        jacobian="row i of the log_softmax Jacobian, negated: sigma_j - delta_jt",
+        latex_jacobian=r"\frac{\partial y}{\partial x_j} = \sigma_j - \delta_{jt}",
+    ),
+).defvjp(_softmax_nll_vjp).defjvp(_softmax_nll_jvp)
+
+
+def reduce_loss(loss, reduction, denominator=None):
+    """Per-sample losses reduced as asked: 'none', 'sum', or 'mean' (over `denominator`
+    samples when given, e.g. those not ignored)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return _reductions.sum(loss)
+    if denominator is not None:
+        return _reductions.sum(loss) / max(denominator, 1)
+    return _reductions.mean(loss)

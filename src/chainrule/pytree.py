@@ -1,0 +1,48 @@
+"""Pytrees: nested tuples, lists and dicts of arrays, flattened to leaves and rebuilt.
+
+The transforms take and return pytrees: a function of a dict of parameters gets its
+gradient as a dict of the same keys.
+"""
+
+from __future__ import annotations
+
+
+def tree_flatten(tree):
+    """Leaves of a nested tuple/list/dict structure, and a description to rebuild it."""
+    leaves = []
+    return leaves, _flatten(tree, leaves)
+
+
+def _flatten(tree, leaves):
+    if isinstance(tree, (tuple, list)):
+        return (type(tree), [_flatten(c, leaves) for c in tree])
+    if isinstance(tree, dict):
+        return (dict, list(tree), [_flatten(v, leaves) for v in tree.values()])
+    leaves.append(tree)
+    return None
+
+
+def tree_unflatten(treedef, leaves):
+    """Rebuild the structure `treedef` (from tree_flatten) around new leaves."""
+    it = iter(leaves)
+    return _unflatten(treedef, it)
+
+
+def _unflatten(treedef, it):
+    if treedef is None:
+        return next(it)
+    if treedef[0] is dict:
+        return {k: _unflatten(d, it) for k, d in zip(treedef[1], treedef[2])}
+    kind, children = treedef
+    items = [_unflatten(d, it) for d in children]
+    if kind is list:
+        return items
+    if hasattr(kind, "_fields"):  # a namedtuple
+        return kind(*items)
+    return kind(items)
+
+
+def tree_map(fn, tree):
+    """Apply `fn` to every leaf of `tree`, keeping the structure."""
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [fn(x) for x in leaves])
