@@ -8,23 +8,23 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import graph
+from chainrule import rules
 from chainrule.explain import explanation, finite_difference_check
 from chainrule.statements import Statement
 
 
 def registered():
     # Read at test time, so primitives that other modules register are included.
-    return sorted(graph.REGISTRY)
+    return sorted(rules.REGISTRY)
 
 
 def test_every_registered_primitive_has_an_explanation():
-    missing = [name for name in registered() if graph.REGISTRY[name].statement is None]
+    missing = [name for name in registered() if rules.REGISTRY[name].statement is None]
     assert not missing, f"primitives declared without a statement: {missing}"
     for name in registered():
         exp = explanation(name)
         assert isinstance(exp, Statement)
-        assert graph.REGISTRY[name].statement is exp
+        assert rules.REGISTRY[name].statement is exp
         for text in (exp.forward, exp.vjp, exp.latex_forward, exp.latex_vjp):
             assert text.strip(), name
         assert exp.latex_forward.count("{") == exp.latex_forward.count("}"), name
@@ -35,7 +35,7 @@ def test_every_differentiable_rule_matches_finite_differences():
     bad = {}
     for name in registered():
         check = finite_difference_check(name, seed=1)
-        if not graph.REGISTRY[name].differentiable:
+        if not rules.REGISTRY[name].differentiable:
             assert check is None
             continue
         assert check.entries > 0, name
@@ -83,13 +83,13 @@ def test_unknown_name_is_a_helpful_error():
 
 def test_a_wrong_rule_is_caught():
     # A deliberately wrong rule (the derivative of sin taken as sin) must not pass.
-    p = graph.primitive("wrong_sin", np.sin, statement=cr.sin.statement, domain=cr.sin.domain)
+    p = rules.primitive("wrong_sin", np.sin, statement=cr.sin.statement, domain=cr.sin.domain)
     p.defvjp(lambda g, ans, x: g * cr.sin(x))
     try:
         check = finite_difference_check("wrong_sin")
         assert check.max_error > 0.1
     finally:
-        del graph.REGISTRY["wrong_sin"]
+        del rules.REGISTRY["wrong_sin"]
 
 
 def test_explain_takes_a_primitive_or_a_tensor_it_made():

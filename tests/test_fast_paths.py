@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import graph
+from chainrule import graph, rules
 from chainrule import primitives as P
 from chainrule.backward import backward
 
@@ -44,13 +44,13 @@ def leaf(values=(0.5, -1.25, 2.0), dtype=F32, requires_grad=True):
     return cr.tensor(np.array(values, dtype), requires_grad=requires_grad)
 
 
-def user_primitive(name, fwd, *rules, **attrs):
+def user_primitive(name, fwd, *vjps, **attrs):
     """A primitive outside the registry (names are global there), like cr.primitive's."""
-    p = graph.Primitive(name, fwd)
+    p = rules.Primitive(name, fwd)
     for key, value in attrs.items():
         setattr(p, key, value)
-    if rules:
-        p.defvjp(*rules)
+    if vjps:
+        p.defvjp(*vjps)
     return p
 
 
@@ -344,8 +344,8 @@ def test_missing_rule_and_rule_returning_none():
     short(x, leaf(requires_grad=False)).sum().backward()
     assert x.grad is not None
 
-    for rules, match in [((), "argument 0"), ((None,), "argument 0")]:
-        nothing = user_primitive("fp_nothing", lambda x: x * 2, *rules)
+    for vjps, match in [((), "argument 0"), ((None,), "argument 0")]:
+        nothing = user_primitive("fp_nothing", lambda x: x * 2, *vjps)
         with pytest.raises(
             NotImplementedError, match=rf"^'fp_nothing' has no gradient rule for its {match};"
         ):

@@ -13,7 +13,8 @@ import pytest
 import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule.gradcheck import GradcheckError
-from chainrule.graph import Primitive, is_tensor
+from chainrule.graph import is_tensor
+from chainrule.rules import Primitive
 
 X = np.array([0.3, -1.2, 0.8])
 Y = np.array([1.5, 0.4, -0.6])

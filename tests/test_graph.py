@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import graph
+from chainrule import graph, rules
 from chainrule.backward import backward
 from chainrule.gradcheck import gradcheck
 
@@ -461,11 +461,11 @@ _unique_names = (f"test_graph_no_rule_{i}" for i in itertools.count())
 def ruleless_primitive():
     """A test-only primitive with a forward and no VJP rule, removed again afterwards."""
     name = next(_unique_names)
-    while name in graph.REGISTRY:
+    while name in rules.REGISTRY:
         name = next(_unique_names)
-    p = graph.primitive(name, lambda x, y: x * y + 1)
+    p = rules.primitive(name, lambda x, y: x * y + 1)
     yield p
-    del graph.REGISTRY[name]
+    del rules.REGISTRY[name]
 
 
 def test_a_primitive_without_a_rule_names_the_primitive(ruleless_primitive):
@@ -572,7 +572,7 @@ def test_mT_needs_two_dimensions_and_swapaxes_checks_its_axes():
 def saving_primitive():
     """A test-only primitive whose forward keeps a value for its first-order VJP."""
     name = next(_unique_names)
-    while name in graph.REGISTRY:
+    while name in rules.REGISTRY:
         name = next(_unique_names)
     seen = []
 
@@ -584,9 +584,9 @@ def saving_primitive():
         seen.append(saved)
         return g * (cr.cos(x) if saved is None else saved)
 
-    p = graph.primitive(name, fwd, saves=True).defvjp(vjp)
+    p = rules.primitive(name, fwd, saves=True).defvjp(vjp)
     yield p, seen
-    del graph.REGISTRY[name]
+    del rules.REGISTRY[name]
 
 
 def test_a_saving_primitive_hands_its_saved_value_to_first_order_rules(saving_primitive):
@@ -660,7 +660,7 @@ def user_primitive():
 
     yield make
     for name in made:
-        del graph.REGISTRY[name]
+        del rules.REGISTRY[name]
 
 
 def test_user_defined_primitive_gives_every_order_and_forward_mode(user_primitive):
@@ -685,7 +685,7 @@ def test_user_defined_primitive_gives_every_order_and_forward_mode(user_primitiv
     try:
         assert not sign2(cr.tensor(x0, requires_grad=True)).requires_grad
     finally:
-        del graph.REGISTRY["test_user_sign"], graph.NONDIFFERENTIABLE["test_user_sign"]
+        del rules.REGISTRY["test_user_sign"], rules.NONDIFFERENTIABLE["test_user_sign"]
 
 
 def test_a_rule_that_returns_none_is_a_clear_error(user_primitive):
@@ -729,7 +729,7 @@ def test_backward_with_intermediate_inputs_stops_at_them(user_primitive):
 
 # --------------------------------------------------------- elementwise fast path
 def _elementwise_primitives():
-    return sorted(n for n, p in graph.REGISTRY.items() if p.elementwise)
+    return sorted(n for n, p in rules.REGISTRY.items() if p.elementwise)
 
 
 def test_the_elementwise_flag_is_set_on_the_hot_maps():
@@ -743,7 +743,7 @@ def test_the_elementwise_flag_is_set_on_the_hot_maps():
 def test_an_elementwise_rule_returns_the_input_shape(name):
     # Backward trusts these rules' results to have the input's shape (no check, no
     # unbroadcast) when the output has it: one input, or a Python number as the other.
-    p = graph.REGISTRY[name]
+    p = rules.REGISTRY[name]
     x = np.linspace(0.2, 0.7, 12).reshape(3, 4)  # inside every domain (arccosh aside)
     if name == "arccosh":
         x = x + 1.5

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
-from chainrule import graph
+from chainrule import graph, rules
 from chainrule import primitives as P
 from chainrule.gradcheck import gradcheck
 from chainrule.primitives import activations, elementwise, linalg, reductions
@@ -658,19 +658,19 @@ def _recording(rule, name, seen):
 def rule_dtypes():
     """The (primitive, dtype) of every cotangent a VJP rule returns while the test runs."""
     seen, saved = [], {}
-    for name, p in graph.REGISTRY.items():
+    for name, p in rules.REGISTRY.items():
         # Backward applies declared derivatives in place of the rules they make (the
         # same product, g * d): off here, so that every cotangent passes a rule.
         saved[name] = p.vjps, p._inline
         p._inline = None
-        if isinstance(p.vjps, graph.each_argument):
-            p.vjps = graph.each_argument(_recording(p.vjps.rule, name, seen))
+        if isinstance(p.vjps, rules.each_argument):
+            p.vjps = rules.each_argument(_recording(p.vjps.rule, name, seen))
         else:
             p.vjps = tuple(None if r is None else _recording(r, name, seen) for r in p.vjps)
     yield seen
     for name, (vjps, inline) in saved.items():
-        graph.REGISTRY[name].vjps = vjps
-        graph.REGISTRY[name]._inline = inline
+        rules.REGISTRY[name].vjps = vjps
+        rules.REGISTRY[name]._inline = inline
 
 
 FLOAT32_CASES = {
@@ -774,14 +774,14 @@ ENGINE_MODULES = (elementwise, reductions, shape_ops, linalg, activations)
 def engine_primitives():
     """Names of the primitives that the engine modules define (or import from each other)."""
     return {
-        p.name for m in ENGINE_MODULES for p in vars(m).values() if isinstance(p, graph.Primitive)
+        p.name for m in ENGINE_MODULES for p in vars(m).values() if isinstance(p, rules.Primitive)
     }
 
 
 def test_every_engine_primitive_has_a_gradient_check():
     names = engine_primitives()
-    assert names <= set(graph.REGISTRY)
-    differentiable = {n for n in names if graph.REGISTRY[n].differentiable}
+    assert names <= set(rules.REGISTRY)
+    differentiable = {n for n in names if rules.REGISTRY[n].differentiable}
     missing = differentiable - set(COVERED)
     assert not missing, f"primitives without a gradient check in test_primitives.py: {missing}"
     unchecked = (names - differentiable) - set(NONDIFF_CASES)

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import graph
+from chainrule import rules
 from chainrule.backward import backward
 from chainrule.gradcheck import gradcheck
 
@@ -278,8 +278,8 @@ STRONG_ZERO = (
 
 def test_every_listed_primitive_is_marked_strong_zero():
     for name in STRONG_ZERO:
-        assert graph.REGISTRY[name].strong_zero, name
-    assert not graph.REGISTRY["multiply"].strong_zero
+        assert rules.REGISTRY[name].strong_zero, name
+    assert not rules.REGISTRY["multiply"].strong_zero
 
 
 def grad_of(f, x0):

@@ -14,7 +14,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule import graph, transforms
+from chainrule import graph, rules, transforms
 from chainrule.domains import example_inputs
 from chainrule.scipy.special import logsumexp
 
@@ -222,11 +222,11 @@ def test_tangent_that_depends_on_the_differentiated_variable():
     np.testing.assert_allclose(g, 2 * 0.8 * np.cos(0.8) - 0.8**2 * np.sin(0.8))
 
 
-@pytest.mark.parametrize("name", sorted(graph.REGISTRY))
+@pytest.mark.parametrize("name", sorted(rules.REGISTRY))
 def test_every_primitive_forward_mode_matches_finite_differences(name):
     # Forward mode is real: each registered primitive's JVP rule, and the JVP of that
     # rule (second order), against central differences on an input from its declared domain.
-    prim = graph.REGISTRY[name]
+    prim = rules.REGISTRY[name]
     if not prim.differentiable:
         pytest.skip("declared non-differentiable")
     args, kw, run = example_inputs(prim, np.random.default_rng(1))
@@ -243,7 +243,7 @@ def test_every_primitive_forward_mode_matches_finite_differences(name):
 
 def test_jvp_derived_from_vjp_when_a_primitive_has_no_jvp_rule():
     # An unregistered primitive with a VJP rule only: forward mode transposes the VJP.
-    cube = graph.Primitive("cube_vjp_only", lambda x: x**3).defvjp(
+    cube = rules.Primitive("cube_vjp_only", lambda x: x**3).defvjp(
         lambda g, ans, x: g * 3 * x * x,
     )
     x = np.array([0.5, -2.0])
@@ -252,7 +252,7 @@ def test_jvp_derived_from_vjp_when_a_primitive_has_no_jvp_rule():
     np.testing.assert_allclose(cr.jacobian(cube, mode="fwd")(x), np.diag(3 * x**2))
     # ... and stays differentiable (the transposed VJP is recorded).
     np.testing.assert_allclose(cr.hvp(lambda y: cnp.sum(cube(y)), x, v), 6 * x * v)
-    nothing = graph.Primitive("no_rules", lambda x: x * 2)
+    nothing = rules.Primitive("no_rules", lambda x: x * 2)
     with pytest.raises(NotImplementedError, match="no_rules"):
         cr.jvp(nothing, (x,), (v,))
 

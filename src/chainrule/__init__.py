@@ -11,18 +11,7 @@ from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .explain import explain
 from .gradcheck import gradcheck
-from .graph import (
-    NONDIFFERENTIABLE,
-    REGISTRY,
-    Primitive,
-    elementwise,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    nondifferentiable,
-    primitive,
-    set_grad_enabled,
-)
+from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
 from .primitives import (
     abs,
@@ -98,6 +87,7 @@ from .primitives import (
     var,
     where,
 )
+from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
 from .tensor import Tensor, as_tensor, tensor
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 

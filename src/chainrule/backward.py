@@ -15,7 +15,8 @@ import warnings
 import numpy as np
 
 from . import graph
-from .graph import REGISTRY, TensorBase, new_tensor
+from .graph import TensorBase, new_tensor
+from .rules import REGISTRY
 
 
 class GraphFreedError(RuntimeError):

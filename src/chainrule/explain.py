@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from . import graph
+from . import graph, rules
 from .domains import example_inputs
 from .gradcheck import compare
 
@@ -22,7 +22,7 @@ def _primitive_name(name):
     """The registry name for ``name``: a name, a primitive, or a tensor a primitive made."""
     if isinstance(name, str):
         return name
-    if isinstance(name, graph.Primitive):
+    if isinstance(name, rules.Primitive):
         return name.name
     if isinstance(name, graph.TensorBase):
         if name._prim is None:
@@ -41,9 +41,9 @@ def _primitive_name(name):
 
 def _primitive(name):
     name = _primitive_name(name)
-    prim = graph.REGISTRY.get(name)
+    prim = rules.REGISTRY.get(name)
     if prim is None:
-        close = sorted(n for n in graph.REGISTRY if name[:3] in n)
+        close = sorted(n for n in rules.REGISTRY if name[:3] in n)
         hint = f"; did you mean {', '.join(close[:5])}?" if close else ""
         raise KeyError(f"explain: no primitive named {name!r}{hint}")
     return prim

@@ -1,24 +1,10 @@
 """The data model of the computation graph: tensors as nodes, grad mode, primitives, recording.
 
-Every differentiable operation in chainrule is a :class:`Primitive`: a NumPy forward
-function plus its derivative, declared once where the primitive is defined. Calling a
-primitive on plain NumPy values just runs NumPy; calling it on tensors that require
-grad records the output tensor as a graph node that keeps references to its inputs.
-The reverse pass that walks those nodes lives in :mod:`chainrule.backward`.
-
-A primitive's derivative is declared in one of three ways, and everything else (its
-JVP, its place in ``explain``, its tests) is derived from that one statement:
-
-* ``elementwise(name, fwd, *derivatives)``: an elementwise map declared by its local
-  derivative in each argument, ``d(ans, *args)`` (or a constant such as 1 or -1). The
-  VJP is ``g * d`` and the JVP ``t * d``.
-* ``primitive(..., linear=True)`` (linear in its first argument, the others being
-  parameters) or ``multilinear=True`` (linear in each argument with the others held):
-  the JVP is the primitive itself applied to the tangent. Only the VJP is written.
-* ``primitive(...).defvjp(...)``: VJP rules written out; ``defjvp`` adds JVP rules where
-  nothing derives them. The VJP rules of an ``elementwise=True`` or ``symmetric=True``
-  primitive serve as its JVP rules (a diagonal or symmetric Jacobian is its own
-  transpose).
+Every differentiable operation in chainrule is a primitive (chainrule.rules): a NumPy
+forward function plus its derivative, declared once where the primitive is defined.
+Calling a primitive on plain NumPy values just runs NumPy; calling it on tensors that
+require grad records the output tensor as a graph node that keeps references to its
+inputs. The reverse pass that walks those nodes lives in chainrule.backward.
 
 Hooks (forward mode, anomaly mode) are installed through :func:`set_forward_hook` and
 :func:`set_anomaly_hooks`; each costs one ``None`` check per operation when unused.
@@ -26,9 +12,6 @@ Hooks (forward mode, anomaly mode) are installed through :func:`set_forward_hook
 
 from __future__ import annotations
 
-import functools
-import inspect
-import sys
 import weakref
 
 import numpy as np
@@ -268,412 +251,68 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-# ------------------------------------------------------------------------ primitives
+# ------------------------------------------------------------------------ recording
 _NOTHING = object()  # no positional argument given
 
 
-class Primitive:
-    """A differentiable operation: NumPy forward, its derivative, and the facts about it.
+def call_primitive(self, x=_NOTHING, /, *rest, **kw):
+    """``prim(...)`` (Primitive.__call__): NumPy values in, NumPy out; tensors: recorded.
 
-    ``vjps[i](g, ans, *args, **kw)`` returns the cotangent of positional argument ``i``
-    given the output cotangent ``g`` and the forward output ``ans``. In a first-order
-    backward pass the rule sees NumPy arrays; with ``create_graph=True`` it sees tensors
-    and is itself recorded, which is how one rule gives every order of derivative.
-    ``jvps[i](t, ans, *args, **kw)`` pushes the tangent ``t`` of argument ``i`` forward;
-    unless declared with :meth:`defjvp`, it is derived (see the module docstring).
-
-    Facts that change how an operation is recorded or differentiated (``rewrite``,
-    ``saves``, ``view``, ``strong_zero``) are properties: setting one updates the two
-    flags the hot paths read (``_fast_record``, ``_guarded_backward``).
+    (x is positional-only, so a forward may take a keyword argument named x.)
     """
-
-    __slots__ = (
-        "name",
-        "fwd",
-        "vjps",
-        "jvps",
-        "derivatives",
-        "linear",
-        "multilinear",
-        "symmetric",
-        "provenance",
-        "log_form",
-        "log1m_form",
-        "differentiable",
-        "elementwise",
-        "domain",
-        "statement",
-        "doc",
-        "_rewrite",
-        "_saves",
-        "_view",
-        "_strong_zero",
-        "_jvps_declared",
-        # The declared local derivatives, for backward to apply in place of the rules:
-        # per argument a callable d(ans, *args) or None for a derivative of 1 (the
-        # cotangent passes through). None when some derivative is declared otherwise.
-        "_inline",
-        # No rewrite, no saved forward, no view: recording may take the short paths in
-        # __call__ and binary_recorder instead of _apply.
-        "_fast_record",
-        # A saved forward or strong zeros: backward calls the rules the long way.
-        "_guarded_backward",
-    )
-
-    def __init__(self, name, fwd, doc=None):
-        self.name = name
-        self.fwd = fwd
-        self.vjps = ()
-        self.jvps = ()
-        # Elementwise primitives: the local derivative in each argument (see elementwise()).
-        self.derivatives = None
-        # Linear in the first argument (the rest parameters) / in each argument separately.
-        self.linear = False
-        self.multilinear = False
-        # The Jacobian in each argument is symmetric (diagonal, for elementwise maps), so
-        # the VJP rules, applied to a tangent, are the JVP rules.
-        self.symmetric = False
-        # Optional predicate provenance(args) -> bool: when true, an output that is not
-        # recorded keeps ``_source = (prim, args, kw, clock)`` so that rewrites also apply
-        # under no_grad (log(softmax(x)) in an evaluation loop); chainrule.stability.
-        self.provenance = None
-        # The stable form of log(this primitive's output): log_form(*args, **kw) ->
-        # replacement tensor, or None when it does not apply. log1m_form: the same for
-        # log(1 - output). Read by chainrule.stability.stable_log, log's rewrite.
-        self.log_form = None
-        self.log1m_form = None
-        self.differentiable = True
-        # True for elementwise maps (tanh, exp, add, multiply, ...): the output has the
-        # broadcast shape of the inputs and so has every cotangent a VJP rule returns.
-        # Where that is already the input's shape (one input, or every other input a
-        # Python number), backward skips the shape check of the rule's result.
-        self.elementwise = False
-        # Where the derivative can be checked: a chainrule.domains.Domain per argument
-        # (elementwise primitives), or an example(rng) -> (args, kw) callable.
-        self.domain = None
-        # What the derivative says, as text and LaTeX: a chainrule.statements.Statement.
-        self.statement = None
-        self.doc = doc or getattr(fwd, "__doc__", None)
-        self._rewrite = None
-        self._saves = False
-        self._view = False
-        self._strong_zero = False
-        self._jvps_declared = False
-        self._inline = None
-        self._refresh_flags()
-
-    # -- facts the hot paths read through flags
-    def _refresh_flags(self):
-        self._fast_record = self._rewrite is None and not self._saves and not self._view
-        self._guarded_backward = self._saves or self._strong_zero
-
-    @property
-    def rewrite(self):
-        """Optional graph rewrite: rewrite(*args, **kw) -> replacement tensor or None.
-
-        Runs before the forward on every call with tensors (chainrule.stability computes
-        log(softmax(x)) as log_softmax(x) this way).
-        """
-        return self._rewrite
-
-    @rewrite.setter
-    def rewrite(self, fn):
-        self._rewrite = fn
-        self._refresh_flags()
-
-    @property
-    def saves(self):
-        """True when the forward returns (output, saved): `saved` (NumPy values computed on
-        the way, e.g. the softmax inside a fused cross-entropy) is kept on the node and
-        handed to first-order VJP rules as the keyword ``saved``. Rules must also work
-        with saved=None (create_graph=True, transforms), recomputing from the args."""
-        return self._saves
-
-    @saves.setter
-    def saves(self, value):
-        self._saves = bool(value)
-        self._refresh_flags()
-
-    @property
-    def view(self):
-        """True when the forward may return a view of its first argument's buffer."""
-        return self._view
-
-    @view.setter
-    def view(self, value):
-        self._view = bool(value)
-        self._refresh_flags()
-
-    @property
-    def strong_zero(self):
-        """True for elementwise rules whose local derivative can be infinite (sqrt or log
-        at 0, ...): there a zero cotangent gives an exactly zero gradient instead of
-        0 * inf = NaN, so the untaken branch of a where() cannot poison the gradient."""
-        return self._strong_zero
-
-    @strong_zero.setter
-    def strong_zero(self, value):
-        self._strong_zero = bool(value)
-        self._refresh_flags()
-
-    # -- declaring the derivative
-    def defvjp(self, *rules):
-        """Attach VJP rules, one per positional argument; None marks 'no gradient'.
-
-        For an ``elementwise`` or ``symmetric`` primitive the same rules also serve as
-        its JVP rules, unless :meth:`defjvp` declares others.
-        """
-        self.vjps = _rule_table(rules)
-        if (self.elementwise or self.symmetric) and not self._jvps_declared:
-            self.jvps = self.vjps
-        return self
-
-    def defjvp(self, *rules):
-        """Attach JVP rules, one per positional argument; None marks 'no tangent'."""
-        self.jvps = _rule_table(rules)
-        self._jvps_declared = True
-        return self
-
-    def defderivatives(self, *derivatives):
-        """Declare an elementwise map by its local derivative in each argument.
-
-        Each entry is ``d(ans, *args, **kw)`` (an array or tensor that broadcasts
-        against the output), a number (a constant derivative: 1 passes the cotangent
-        through, -1 negates it) or None (no gradient for that argument). The VJP rule
-        is ``g * d`` and the JVP rule ``t * d``, written out once here.
-        """
-        self.elementwise = True
-        self.derivatives = derivatives
-        rules = tuple(_times_derivative(d, len(derivatives)) for d in derivatives)
-        inline = tuple(None if d == 1 else d for d in derivatives if d is not None)
-        plain = len(inline) == len(derivatives) and all(
-            d is None or (callable(d) and _plain_signature(d, len(derivatives))) for d in inline
-        )
-        self._inline = inline if plain else None
-        self.vjps = rules
-        if not self._jvps_declared:
-            self.jvps = rules
-        return self
-
-    def _derive_linear_jvps(self):
-        """JVP rules of a linear or multilinear primitive: the primitive of the tangent."""
-        if self.linear:
-            self.jvps = (functools.partial(_linear_jvp, self),)
-        elif self.multilinear:
-            self.jvps = each_argument(functools.partial(_multilinear_jvp, self))
-
-    def __call__(self, x=_NOTHING, /, *rest, **kw):
-        # (x is positional-only, so a forward may take a keyword argument named x.)
-        if rest or kw or x is _NOTHING:
-            if len(rest) == 1 and not kw:
-                y = rest[0]
-                if isinstance(x, TensorBase) or isinstance(y, TensorBase):
-                    # The module-level two-argument recorder, with this primitive as its
-                    # third argument: the operator recorders' code without a closure.
-                    return _record_two(x, y, self)
-                out = self.fwd(x, y)
-                return out[0] if self._saves else out
-            args = (x, *rest) if x is not _NOTHING else rest
-            for a in args:
-                if isinstance(a, TensorBase):
-                    return _apply(self, args, kw)
-            # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
-            out = self.fwd(*args, **kw) if kw else self.fwd(*args)
+    if rest or kw or x is _NOTHING:
+        if len(rest) == 1 and not kw:
+            y = rest[0]
+            if isinstance(x, TensorBase) or isinstance(y, TensorBase):
+                # The module-level two-argument recorder, with this primitive as its
+                # third argument: the operator recorders' code without a closure.
+                return _record_two(x, y, self)
+            out = self.fwd(x, y)
             return out[0] if self._saves else out
-        if not isinstance(x, TensorBase):
-            out = self.fwd(x)
-            return out[0] if self._saves else out
-        # One tensor, no options (tanh(x)): _apply's steps without its argument loop.
-        # (A measured copy of _apply's node set-up, kept in step by tests/test_fast_paths.py:
-        # a shared helper costs a Python call per operation.) Rewrites, saved forwards,
-        # views, forward mode and anomaly mode take _apply.
-        if not self._fast_record or _forward_hook is not None or _anomaly_hook is not None:
-            return _apply(self, (x,), _NO_KW)
-        xd = x.data
-        try:
-            out = self.fwd(xd)
-        except ValueError as e:
-            if not str(e).startswith(self.name + ":"):
-                raise _forward_error(self, e, (x,)) from None
-            raise
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
-        t = _object_new(_tensor_type)
-        t.data = out
-        if x.requires_grad and _grad_enabled and self.differentiable:
-            t.requires_grad = True
-            t._prim = self
-            t._args = (x,)
-            t._vals = (xd,)
-            t._kw = _NO_KW
-            global _clock
-            _clock += 1
-            t._seq = _clock
-        else:
-            t.requires_grad = False
-            t._prim = None
-            if self.provenance is not None and self.provenance((x,)):
-                t._source = (self, _standins((x,), 2), _NO_KW, _clock)
-        return t
-
-    def __repr__(self):
-        return f"<chainrule primitive {self.name}>"
-
-
-class each_argument:
-    """VJP or JVP rules of a variadic primitive: ``rule(i, g, ans, *args, **kw)`` for argument i."""
-
-    __slots__ = ("rule",)
-
-    def __init__(self, rule):
-        self.rule = rule
-
-    def __len__(self):
-        return sys.maxsize
-
-    def __getitem__(self, i):
-        return functools.partial(self.rule, i)
-
-
-def _rule_table(rules):
-    if len(rules) == 1 and isinstance(rules[0], each_argument):
-        return rules[0]
-    return rules
-
-
-def _linear_jvp(prim, t, ans, x, *params, **kw):
-    return prim(t, *params, **kw)
-
-
-def _multilinear_jvp(prim, i, t, ans, *args, **kw):
-    return prim(*args[:i], t, *args[i + 1 :], **kw)
-
-
-def _times_derivative(d, arity):
-    """The rule v -> v * d (v a cotangent or a tangent) for a declared local derivative."""
-    if d is None:
-        return None
-    if not callable(d):
-        # A constant derivative: 1 passes v through, -1 negates it, anything else scales.
-        if d == 1:
-            return _pass_through[arity] if arity in _pass_through else lambda v, ans, *a, **k: v
-        if d == -1:
-            return _negated[arity] if arity in _negated else lambda v, ans, *a, **k: -v
-        return lambda v, ans, *a, **k: v * d
-    # Rules for one and two arguments without keywords are written out: packing *args or
-    # **kw for every call would cost every elementwise operation in backward.
-    plain = _plain_signature(d, arity)
-    if plain and arity == 1:
-        return lambda v, ans, x: v * d(ans, x)
-    if plain and arity == 2:
-        return lambda v, ans, x, y: v * d(ans, x, y)
-    return lambda v, ans, *args, **kw: v * d(ans, *args, **kw)
-
-
-def _plain_signature(d, arity):
-    """True when derivative `d` takes exactly (ans, *args), positionally, no keywords."""
+        args = (x, *rest) if x is not _NOTHING else rest
+        for a in args:
+            if isinstance(a, TensorBase):
+                return _apply(self, args, kw)
+        # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
+        out = self.fwd(*args, **kw) if kw else self.fwd(*args)
+        return out[0] if self._saves else out
+    if not isinstance(x, TensorBase):
+        out = self.fwd(x)
+        return out[0] if self._saves else out
+    # One tensor, no options (tanh(x)): _apply's steps without its argument loop (a
+    # measured copy of its node set-up, kept in step by tests/test_fast_paths.py: a
+    # shared helper would cost a Python call per operation). Rewrites, saved forwards,
+    # views, forward mode and anomaly mode take _apply.
+    if not self._fast_record or _forward_hook is not None or _anomaly_hook is not None:
+        return _apply(self, (x,), _NO_KW)
+    xd = x.data
     try:
-        params = list(inspect.signature(d).parameters.values())
-    except (TypeError, ValueError):  # a callable without a signature
-        return False
-    return len(params) == arity + 1 and all(
-        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-        for p in params
-    )
+        out = self.fwd(xd)
+    except ValueError as e:
+        if not str(e).startswith(self.name + ":"):
+            raise _forward_error(self, e, (x,)) from None
+        raise
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    t = _object_new(_tensor_type)
+    t.data = out
+    if x.requires_grad and _grad_enabled and self.differentiable:
+        t.requires_grad = True
+        t._prim = self
+        t._args = (x,)
+        t._vals = (xd,)
+        t._kw = _NO_KW
+        global _clock
+        _clock += 1
+        t._seq = _clock
+    else:
+        t.requires_grad = False
+        t._prim = None
+        if self.provenance is not None and self.provenance((x,)):
+            t._source = (self, _standins((x,), 2), _NO_KW, _clock)
+    return t
 
 
-_pass_through = {1: lambda v, ans, x: v, 2: lambda v, ans, x, y: v}
-_negated = {1: lambda v, ans, x: -v, 2: lambda v, ans, x, y: -v}
-
-
-# Primitives whose outputs are never differentiable (comparisons, sign, argmax, ...).
-NONDIFFERENTIABLE: dict[str, Primitive] = {}
-# Every primitive by name, for `explain` and for the "every rule is checked" tests.
-REGISTRY: dict[str, Primitive] = {}
-
-_FACTS = (
-    "view",
-    "saves",
-    "elementwise",
-    "linear",
-    "multilinear",
-    "symmetric",
-    "strong_zero",
-    "rewrite",
-    "provenance",
-    "log_form",
-    "log1m_form",
-    "domain",
-    "statement",
-)
-
-
-def primitive(name, fwd, doc=None, *, replace=False, **facts):
-    """Create and register a differentiable primitive.
-
-    Facts about it, declared here once:
-
-    * ``view=True``: the forward may return a view of its first argument (reshape,
-      transpose, basic indexing); in-place writes through the result then count as
-      writes to that argument.
-    * ``saves=True``: the forward returns ``(output, saved)`` and first-order VJP rules
-      receive ``saved=`` (see Primitive.saves).
-    * ``elementwise=True``: an elementwise map whose VJP rules return cotangents of the
-      output's shape (``g`` times something that broadcasts to it); they also serve as
-      its JVP rules, and backward skips the shape check of a rule's result where the
-      output has the input's shape.
-    * ``linear=True``: linear in the first argument, the others are parameters;
-      ``multilinear=True``: linear in each argument with the others held (matmul). The
-      JVP is then the primitive applied to the tangent.
-    * ``symmetric=True``: the Jacobian in each argument is symmetric (softmax's, or
-      where's diagonal one), so the VJP rules serve as JVP rules.
-    * ``strong_zero=True``: the local derivative can be infinite at a finite input; a
-      zero cotangent then gives an exactly zero gradient (see Primitive.strong_zero).
-    * ``rewrite``, ``provenance``, ``log_form``, ``log1m_form``: the stability layer's
-      hooks (chainrule.stability).
-    * ``domain``, ``statement``: where the derivative is checked and what it says
-      (chainrule.domains, chainrule.statements), read by explain and the tests.
-
-    A name is registered once; ``replace=True`` replaces an earlier primitive of the same
-    name (re-running a notebook cell that defines one).
-    """
-    if name in REGISTRY and not replace:
-        raise ValueError(
-            f"primitive {name!r} is already registered; pick another name, or pass "
-            f"replace=True to replace it"
-        )
-    p = Primitive(name, fwd, doc)
-    for key, value in facts.items():
-        if key not in _FACTS:
-            raise TypeError(f"primitive: unknown fact {key!r}; known: {', '.join(_FACTS)}")
-        setattr(p, key, value)
-    if p.linear or p.multilinear:
-        p._derive_linear_jvps()
-    REGISTRY[name] = p
-    NONDIFFERENTIABLE.pop(name, None)
-    return p
-
-
-def elementwise(name, fwd, *derivatives, doc=None, replace=False, **facts):
-    """Create and register an elementwise primitive declared by its local derivatives.
-
-    ``derivatives`` holds one entry per positional argument (see
-    :meth:`Primitive.defderivatives`): ``tanh = elementwise("tanh", np.tanh,
-    lambda ans, x: 1.0 - ans * ans)``.
-    """
-    p = primitive(name, fwd, doc, replace=replace, elementwise=True, **facts)
-    return p.defderivatives(*derivatives)
-
-
-def nondifferentiable(name, fwd, doc=None, **facts):
-    """Create and register a primitive whose output carries no gradient."""
-    p = primitive(name, fwd, doc, **facts)
-    p.differentiable = False
-    NONDIFFERENTIABLE[name] = p
-    return p
-
-
-# ------------------------------------------------------------------------ recording
 def _shapes(args):
     return ", ".join(str(np.shape(a.data if isinstance(a, TensorBase) else a)) for a in args)
 

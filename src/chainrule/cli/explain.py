@@ -6,7 +6,7 @@ import difflib
 import shutil
 
 from ..explain import explain, explanation
-from ..graph import REGISTRY
+from ..rules import REGISTRY
 from .errors import UsageError
 
 

@@ -17,7 +17,7 @@ helpers r_, c_, s_ are NumPy's own.
 On tensors, ``out=`` cannot receive a result (a traced value is not an ndarray): use
 the return value. Non-differentiable functions (comparisons, floor, sign, argmax,
 argsort, ...) run on the values and their results carry no gradient; they are the
-primitives in ``chainrule.graph.NONDIFFERENTIABLE``.
+primitives in ``chainrule.rules.NONDIFFERENTIABLE``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
-from ..graph import elementwise, primitive
+from ..rules import elementwise, primitive
 from ..stability import always
 from .elementwise import exp, expm1, greater, minimum, tanh, where
 from .reductions import log_sum_exp_shifted, reduce_last

@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..graph import is_tensor, nondifferentiable, primitive
+from ..graph import is_tensor
+from ..rules import nondifferentiable, primitive
 from .elementwise import abs, equal, not_equal, power, sqrt, where
 from .linalg import einsum
 from .reductions import max, min, sum

@@ -1,7 +1,7 @@
 """Elementwise primitives: arithmetic, the exp/log family, trigonometry, comparisons.
 
 Each primitive is declared by its local derivative in each argument, ``d(ans, *inputs)``
-(graph.elementwise): the engine applies it as ``g * d`` in reverse mode and ``t * d`` in
+(chainrule.rules): the engine applies it as ``g * d`` in reverse mode and ``t * d`` in
 forward mode. Derivatives use operators and chainrule primitives only, so they work on
 arrays (first order) and on tensors (higher order) alike. Broadcasting is undone
 centrally, in the backward pass. Beside each definition: where its derivative is checked
@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, POSITIVE, Domain, Example
-from ..graph import elementwise, is_tensor, nondifferentiable, primitive
+from ..graph import is_tensor
+from ..rules import elementwise, nondifferentiable, primitive
 from ..stability import always, log_of_one_minus, one_minus_known, stable_log
 
 

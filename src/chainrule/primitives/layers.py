@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import statements as S
 from ..domains import Example
-from ..graph import primitive
+from ..rules import primitive
 from .shape import broadcast_to, reshape, swapaxes
 
 # ------------------------------------------------------------------------ linear

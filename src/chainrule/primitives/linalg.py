@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..graph import each_argument, primitive
+from ..rules import each_argument, primitive
 from .shape import expand_dims, reshape, squeeze, swapaxes
 
 

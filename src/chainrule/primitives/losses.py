@@ -15,7 +15,8 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..graph import is_tensor, primitive
+from ..graph import is_tensor
+from ..rules import primitive
 from . import activations as _activations
 from . import reductions as _reductions
 from .activations import max_shift

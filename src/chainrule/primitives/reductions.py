@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..graph import nondifferentiable, primitive
+from ..rules import nondifferentiable, primitive
 from ..stability import made_by
 from .elementwise import astype, equal, exp, isfinite, sqrt, where
 from .shape import broadcast_to, flip, normalize_axes

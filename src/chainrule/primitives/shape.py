@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..graph import each_argument, is_tensor, primitive
+from ..graph import is_tensor
+from ..rules import each_argument, primitive
 
 
 def _normal(*shapes, **kw):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
-from ..graph import elementwise, nondifferentiable, primitive
+from ..rules import elementwise, nondifferentiable, primitive
 from .elementwise import (
     DISTINCT_PAIR,
     cos,
