@@ -1,0 +1,101 @@
+"""NumPy's elementwise functions that are not ufuncs: clip, where, select, rounding, sinc."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import primitives as P
+from ..graph import is_tensor, new_tensor
+from .dispatch import no_out as _no_out
+from .dispatch import numpy_function as _numpy_function
+from .ufuncs import _real_only
+
+
+@_numpy_function(np.sinc)
+def sinc(x):
+    """sin(pi x) / (pi x), 1 at 0."""
+    return P.sinc(x)
+
+
+@_numpy_function(np.round)
+def round(a, decimals=0, out=None):
+    """Round to `decimals` places (no gradient)."""
+    _no_out("round", out)
+    return P.round(a, decimals=decimals)
+
+
+@_numpy_function(np.around)
+def around(a, decimals=0, out=None):
+    """Round to `decimals` places (no gradient)."""
+    return round(a, decimals, out)
+
+
+@_numpy_function(np.fix)
+def fix(x, out=None):
+    """Round toward zero (no gradient)."""
+    _no_out("fix", out)
+    return P.trunc(x)
+
+
+@_numpy_function(np.real)
+def real(val):
+    """The real part: the value itself for real input."""
+    return _real_only(val)
+
+
+@_numpy_function(np.imag)
+def imag(val):
+    """The imaginary part: zeros (a constant) for real input."""
+    return new_tensor(np.zeros_like(_real_only(val).data))
+
+
+@_numpy_function(np.nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN and infinities replaced by numbers; the gradient passes where x is finite."""
+    fill = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+    return P.where(P.isfinite(x), x, fill)
+
+
+@_numpy_function(np.isclose)
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |a - b| <= atol + rtol |b| (no gradient)."""
+    return P.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+@_numpy_function(np.clip)
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
+    """Values limited to [a_min, a_max]; the gradient flows to whichever value is returned.
+
+    Inside the bounds (bounds included) it flows to `a`; outside, to the bound.
+    """
+    _no_out("clip", out)
+    lo = a_min if min is None else min
+    hi = a_max if max is None else max
+    if not is_tensor(lo) and not is_tensor(hi):
+        return P.clip(a, lo, hi)
+    r = a
+    if lo is not None:
+        r = P.where(P.less(r, lo), lo, r)
+    if hi is not None:
+        r = P.where(P.greater(r, hi), hi, r)
+    return r
+
+
+@_numpy_function(np.where)
+def where(condition, x=None, y=None):
+    """x where condition holds, else y; with the condition alone, its nonzero indices."""
+    if x is None and y is None:
+        return np.nonzero(condition.data if is_tensor(condition) else condition)
+    return P.where(condition, x, y)
+
+
+@_numpy_function(np.select)
+def select(condlist, choicelist, default=0):
+    """choicelist[i] where condlist[i] is the first true condition, else default."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("select: condlist and choicelist must have the same length")
+    r = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        r = P.where(cond, choice, r)
+    target = np.broadcast_shapes(*[np.shape(c) for c in [*condlist, *choicelist]])
+    return P.broadcast_to(r, target) if np.shape(r) != target else r

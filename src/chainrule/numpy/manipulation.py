@@ -1,0 +1,401 @@
+"""NumPy's shape functions: reshape, transpose, stacking and splitting, tile, pad, take."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import primitives as P
+from .dispatch import as_dtype as _as_dtype
+from .dispatch import no_out as _no_out
+from .dispatch import numpy_function as _numpy_function
+
+
+@_numpy_function(np.reshape)
+def reshape(a, shape=None, order="C", *, copy=None):
+    """The same values in a new shape (C order)."""
+    if order != "C":
+        raise NotImplementedError("reshape: only order='C' is supported on chainrule tensors")
+    return P.reshape(a, (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
+
+
+@_numpy_function(np.ravel)
+def ravel(a, order="C"):
+    """The values as a 1-D array (C order)."""
+    return reshape(a, -1, order)
+
+
+@_numpy_function(np.transpose)
+def transpose(a, axes=None):
+    """Axes permuted (reversed by default)."""
+    return P.transpose(a, None if axes is None else tuple(axes))
+
+
+permute_dims = transpose
+
+
+@_numpy_function(np.matrix_transpose)
+def matrix_transpose(x):
+    """Transpose of the last two axes."""
+    return P.swapaxes(x, -1, -2)
+
+
+@_numpy_function(np.moveaxis)
+def moveaxis(a, source, destination):
+    """Axes moved from `source` to `destination`, the others kept in order."""
+    nd = np.ndim(a)
+    src = P.normalize_axes(source, nd, "moveaxis")
+    dst = P.normalize_axes(destination, nd, "moveaxis")
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: source and destination must name the same number of axes")
+    order = [n for n in range(nd) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return P.transpose(a, tuple(order))
+
+
+@_numpy_function(np.rollaxis)
+def rollaxis(a, axis, start=0):
+    """Axis `axis` moved to position `start`."""
+    nd = np.ndim(a)
+    axis = P.normalize_axes(axis, nd, "rollaxis")[0]
+    if start < 0:
+        start += nd
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    axes = [i for i in range(nd) if i != axis]
+    axes.insert(start, axis)
+    return P.transpose(a, tuple(axes))
+
+
+@_numpy_function(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    """Two axes exchanged."""
+    return P.swapaxes(a, axis1, axis2)
+
+
+@_numpy_function(np.squeeze)
+def squeeze(a, axis=None):
+    """Length-1 axes removed."""
+    return P.squeeze(a, axis)
+
+
+@_numpy_function(np.expand_dims)
+def expand_dims(a, axis):
+    """Length-1 axes inserted at `axis` (an int or a tuple)."""
+    return P.reshape(a, np.expand_dims(np.empty(np.shape(a), dtype=bool), axis).shape)
+
+
+@_numpy_function(np.broadcast_to)
+def broadcast_to(array, shape, subok=False):
+    """The array broadcast to `shape`; the gradient sums over the broadcast axes."""
+    return P.broadcast_to(array, (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
+
+
+@_numpy_function(np.broadcast_arrays)
+def broadcast_arrays(*args, subok=False):
+    """All arguments broadcast to their common shape."""
+    target = np.broadcast_shapes(*[np.shape(a) for a in args])
+    return tuple(P.broadcast_to(a, target) for a in args)
+
+
+@_numpy_function(np.concatenate)
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Arrays joined along an existing axis (flattened first when axis is None)."""
+    _no_out("concatenate", out)
+    return _as_dtype(P.concatenate(list(arrays), axis=axis), dtype)
+
+
+concat = concatenate
+
+
+@_numpy_function(np.stack)
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Same-shaped arrays joined along a new axis."""
+    _no_out("stack", out)
+    return _as_dtype(P.stack(list(arrays), axis=axis), dtype)
+
+
+@_numpy_function(np.atleast_1d)
+def atleast_1d(*arys):
+    """Each input with at least one axis."""
+    out = [P.reshape(a, (1,)) if np.ndim(a) == 0 else a for a in arys]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@_numpy_function(np.atleast_2d)
+def atleast_2d(*arys):
+    """Each input with at least two axes (a 1-D array becomes a row)."""
+    out = [P.reshape(a, (1,) * (2 - np.ndim(a)) + np.shape(a)) if np.ndim(a) < 2 else a
+           for a in arys]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@_numpy_function(np.atleast_3d)
+def atleast_3d(*arys):
+    """Each input with at least three axes: (1, 1, 1), (1, n, 1), (m, n, 1)."""
+    out = []
+    for a in arys:
+        s = np.shape(a)
+        if len(s) == 0:
+            a = P.reshape(a, (1, 1, 1))
+        elif len(s) == 1:
+            a = P.reshape(a, (1, s[0], 1))
+        elif len(s) == 2:
+            a = P.reshape(a, s + (1,))
+        out.append(a)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+@_numpy_function(np.hstack)
+def hstack(tup, *, dtype=None, casting="same_kind"):
+    """Arrays joined column-wise (along axis 1; along axis 0 for 1-D inputs)."""
+    arrs = _as_tuple(atleast_1d(*tup))
+    axis = 0 if arrs and np.ndim(arrs[0]) == 1 else 1
+    return _as_dtype(P.concatenate(list(arrs), axis=axis), dtype)
+
+
+@_numpy_function(np.vstack)
+def vstack(tup, *, dtype=None, casting="same_kind"):
+    """Arrays joined row-wise (1-D inputs become rows)."""
+    return _as_dtype(P.concatenate(list(_as_tuple(atleast_2d(*tup))), axis=0), dtype)
+
+
+# NumPy deprecated row_stack in favour of vstack, which it runs.
+row_stack = vstack
+
+
+@_numpy_function(np.dstack)
+def dstack(tup):
+    """Arrays joined along the third axis."""
+    return P.concatenate(list(_as_tuple(atleast_3d(*tup))), axis=2)
+
+
+@_numpy_function(np.column_stack)
+def column_stack(tup):
+    """1-D arrays as columns (and 2-D arrays as they are) joined along axis 1."""
+    cols = [P.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a for a in tup]
+    return P.concatenate(cols, axis=1)
+
+
+def _pieces(x, boundaries, axis):
+    nd = np.ndim(x)
+    axis = P.normalize_axes(axis, nd, "split")[0]
+    out = []
+    lead = (slice(None),) * axis
+    for lo, hi in zip(boundaries[:-1], boundaries[1:]):
+        out.append(P.getitem(x, lead + (slice(int(lo), int(hi)),)))
+    return out
+
+
+def _split_points(n, indices_or_sections, exact):
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise ValueError("split: number of sections must be larger than 0")
+        if exact and n % k:
+            raise ValueError("array split does not result in an equal division")
+        base, extra = divmod(n, k)
+        sizes = [base + 1] * extra + [base] * (k - extra)
+        return np.concatenate([[0], np.cumsum(sizes)])
+    idx = [builtins.min(builtins.max(int(i) if i >= 0 else int(i) + n, 0), n)
+           for i in indices_or_sections]
+    return [0] + idx + [n]
+
+
+@_numpy_function(np.split)
+def split(ary, indices_or_sections, axis=0):
+    """Equal sections (or pieces between indices) along `axis`."""
+    n = np.shape(ary)[axis]
+    return _pieces(ary, _split_points(n, indices_or_sections, True), axis)
+
+
+@_numpy_function(np.array_split)
+def array_split(ary, indices_or_sections, axis=0):
+    """Like split, but sections may differ in length by one."""
+    n = np.shape(ary)[axis]
+    return _pieces(ary, _split_points(n, indices_or_sections, False), axis)
+
+
+@_numpy_function(np.hsplit)
+def hsplit(ary, indices_or_sections):
+    """Split along axis 1 (axis 0 for 1-D input)."""
+    return split(ary, indices_or_sections, 1 if np.ndim(ary) > 1 else 0)
+
+
+@_numpy_function(np.vsplit)
+def vsplit(ary, indices_or_sections):
+    """Split along axis 0 (input of at least 2 axes)."""
+    if np.ndim(ary) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(ary, indices_or_sections, 0)
+
+
+@_numpy_function(np.dsplit)
+def dsplit(ary, indices_or_sections):
+    """Split along axis 2 (input of at least 3 axes)."""
+    if np.ndim(ary) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, 2)
+
+
+@_numpy_function(np.tile)
+def tile(A, reps):
+    """A repeated reps times along each axis."""
+    reps = _as_tuple(reps) if not isinstance(reps, list) else tuple(reps)
+    shape = np.shape(A)
+    d = builtins.max(len(reps), len(shape))
+    shape = (1,) * (d - len(shape)) + shape
+    reps = (1,) * (d - len(reps)) + tuple(int(r) for r in reps)
+    # (1, s0, 1, s1, ...) broadcast to (r0, s0, r1, s1, ...), then merged pairwise.
+    x = P.reshape(A, tuple(v for s in shape for v in (1, s)))
+    x = P.broadcast_to(x, tuple(v for r, s in zip(reps, shape) for v in (r, s)))
+    return P.reshape(x, tuple(r * s for r, s in zip(reps, shape)))
+
+
+@_numpy_function(np.repeat)
+def repeat(a, repeats, axis=None):
+    """Each element repeated `repeats` times along `axis` (of the flattened array if None)."""
+    if axis is None:
+        a = P.reshape(a, (-1,))
+        axis = 0
+    n = np.shape(a)[axis]
+    return P.take(a, np.repeat(np.arange(n), repeats), axis=axis)
+
+
+@_numpy_function(np.flip)
+def flip(m, axis=None):
+    """Order of elements reversed along `axis` (all axes if None)."""
+    return P.flip(m, axis)
+
+
+@_numpy_function(np.flipud)
+def flipud(m):
+    """Rows reversed (axis 0)."""
+    return P.flip(m, 0)
+
+
+@_numpy_function(np.fliplr)
+def fliplr(m):
+    """Columns reversed (axis 1)."""
+    return P.flip(m, 1)
+
+
+@_numpy_function(np.roll)
+def roll(a, shift, axis=None):
+    """Elements shifted cyclically by `shift` along `axis` (the flattened array if None)."""
+    if axis is None:
+        return P.reshape(roll(P.reshape(a, (-1,)), shift, 0), np.shape(a))
+    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    r = a
+    nd = np.ndim(a)
+    for s, ax in zip(shifts.ravel(), axes.ravel()):
+        ax = int(ax) % nd
+        n = np.shape(a)[ax]
+        index = (slice(None),) * ax + ((np.arange(n) - int(s)) % n,)
+        r = P.getitem(r, index)
+    return r
+
+
+@_numpy_function(np.rot90)
+def rot90(m, k=1, axes=(0, 1)):
+    """Rotation by 90 degrees k times in the plane of `axes`."""
+    k %= 4
+    a0, a1 = axes
+    if k == 0:
+        return m
+    if k == 2:
+        return P.flip(P.flip(m, a0), a1)
+    perm = list(range(np.ndim(m)))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return P.transpose(P.flip(m, a1), tuple(perm))
+    return P.flip(P.transpose(m, tuple(perm)), a1)
+
+
+# Modes of np.pad that only rearrange existing values: padding the index ranges with
+# the same mode and gathering gives the values, and the gradient scatters back.
+_GATHER_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+@_numpy_function(np.pad)
+def pad(array, pad_width, mode="constant", **kwargs):
+    """Padded array; mode 'constant' or one that repeats values (edge, reflect, symmetric, wrap)."""
+    if mode == "constant":
+        return P.pad(array, pad_width, constant_values=kwargs.get("constant_values", 0))
+    if mode not in _GATHER_PAD_MODES:
+        raise NotImplementedError(
+            f"pad: mode {mode!r} is not differentiable in chainrule; use one of "
+            f"'constant', {', '.join(map(repr, _GATHER_PAD_MODES))}"
+        )
+    shape = np.shape(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    index = [np.pad(np.arange(n), tuple(w), mode=mode, **kwargs) for n, w in zip(shape, widths)]
+    return P.getitem(array, np.ix_(*index))
+
+
+@_numpy_function(np.append)
+def append(arr, values, axis=None):
+    """values appended to arr (both flattened when axis is None)."""
+    if axis is None:
+        return P.concatenate([P.reshape(arr, (-1,)), P.reshape(values, (-1,))], axis=0)
+    return P.concatenate([arr, values], axis=axis)
+
+
+_NO_VALUE = object()
+
+
+@_numpy_function(np.diff)
+def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
+    """n-th discrete difference a[i+1] - a[i] along `axis`."""
+    nd = np.ndim(a)
+    axis = P.normalize_axes(axis, nd, "diff")[0]
+    parts = [a]
+    if prepend is not _NO_VALUE:
+        parts.insert(0, _edge(prepend, a, axis))
+    if append is not _NO_VALUE:
+        parts.append(_edge(append, a, axis))
+    r = P.concatenate(parts, axis=axis) if len(parts) > 1 else a
+    lead = (slice(None),) * axis
+    for _ in range(n):
+        r = P.getitem(r, lead + (slice(1, None),)) - P.getitem(r, lead + (slice(None, -1),))
+    return r
+
+
+def _edge(value, a, axis):
+    # A scalar prepend/append value becomes a slab of length 1 along `axis`.
+    if np.ndim(value) == 0:
+        shape = list(np.shape(a))
+        shape[axis] = 1
+        return P.broadcast_to(value, tuple(shape))
+    return value
+
+
+@_numpy_function(np.take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """Elements at `indices` along `axis`; repeated indices accumulate gradient."""
+    _no_out("take", out)
+    if mode != "raise":
+        raise NotImplementedError("take: only mode='raise' is supported on chainrule tensors")
+    return P.take(a, indices, axis=axis)
+
+
+@_numpy_function(np.take_along_axis)
+def take_along_axis(arr, indices, axis=-1):
+    """Elements picked along `axis` by an index array of matching rank."""
+    if axis is None:
+        return P.take_along_axis(P.reshape(arr, (-1,)), indices, 0)
+    return P.take_along_axis(arr, indices, axis)
+
+
+@_numpy_function(np.copy)
+def copy(a, order="K", subok=False):
+    """A copy (its own buffer), differentiable."""
+    return P.copy(a)

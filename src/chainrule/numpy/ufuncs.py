@@ -1,0 +1,108 @@
+"""NumPy's ufuncs over chainrule's elementwise primitives (np.tanh(t) dispatches here too).
+
+Each is NumPy's own ufunc on plain values; on chainrule tensors the primitive (or a
+composition) runs and records. Comparisons and rounding carry no gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import primitives as P
+from ..graph import is_tensor
+from .dispatch import ufunc as _ufunc
+
+
+def _real_only(x):
+    if is_tensor(x) and x.data.dtype.kind == "c":
+        raise TypeError("chainrule differentiates real values only; got a complex tensor")
+    return x
+
+
+def _identity(x):
+    return _real_only(x)
+
+
+def _scale(c):
+    return lambda x: x * c
+
+
+add = _ufunc(np.add, P.add)
+subtract = _ufunc(np.subtract, P.subtract)
+multiply = _ufunc(np.multiply, P.multiply)
+divide = _ufunc(np.divide, P.divide)
+true_divide = divide
+negative = _ufunc(np.negative, P.negative)
+positive = _ufunc(np.positive, P.copy)
+power = _ufunc(np.power, P.power)
+pow = power
+matmul = _ufunc(np.matmul, P.matmul)
+exp = _ufunc(np.exp, P.exp)
+exp2 = _ufunc(np.exp2, P.exp2)
+expm1 = _ufunc(np.expm1, P.expm1)
+log = _ufunc(np.log, P.log)
+log2 = _ufunc(np.log2, P.log2)
+log10 = _ufunc(np.log10, P.log10)
+log1p = _ufunc(np.log1p, P.log1p)
+sqrt = _ufunc(np.sqrt, P.sqrt)
+cbrt = _ufunc(np.cbrt, P.cbrt)
+square = _ufunc(np.square, P.square)
+reciprocal = _ufunc(np.reciprocal, P.reciprocal)
+sin = _ufunc(np.sin, P.sin)
+cos = _ufunc(np.cos, P.cos)
+tan = _ufunc(np.tan, P.tan)
+arcsin = _ufunc(np.arcsin, P.arcsin)
+arccos = _ufunc(np.arccos, P.arccos)
+arctan = _ufunc(np.arctan, P.arctan)
+sinh = _ufunc(np.sinh, P.sinh)
+cosh = _ufunc(np.cosh, P.cosh)
+tanh = _ufunc(np.tanh, P.tanh)
+arcsinh = _ufunc(np.arcsinh, P.arcsinh)
+arccosh = _ufunc(np.arccosh, P.arccosh)
+arctanh = _ufunc(np.arctanh, P.arctanh)
+asin, acos, atan = arcsin, arccos, arctan
+asinh, acosh, atanh = arcsinh, arccosh, arctanh
+absolute = _ufunc(np.absolute, P.abs)
+abs = absolute
+fabs = _ufunc(np.fabs, P.abs)
+maximum = _ufunc(np.maximum, P.maximum)
+minimum = _ufunc(np.minimum, P.minimum)
+fmax = _ufunc(np.fmax, P.fmax)
+fmin = _ufunc(np.fmin, P.fmin)
+logaddexp = _ufunc(np.logaddexp, P.logaddexp)
+logaddexp2 = _ufunc(np.logaddexp2, P.logaddexp2)
+hypot = _ufunc(np.hypot, P.hypot)
+arctan2 = _ufunc(np.arctan2, P.arctan2)
+atan2 = arctan2
+mod = _ufunc(np.mod, P.mod)
+remainder = mod
+fmod = _ufunc(np.fmod, P.fmod)
+deg2rad = _ufunc(np.deg2rad, _scale(math.pi / 180))
+radians = _ufunc(np.radians, _scale(math.pi / 180))
+rad2deg = _ufunc(np.rad2deg, _scale(180 / math.pi))
+degrees = _ufunc(np.degrees, _scale(180 / math.pi))
+conjugate = _ufunc(np.conjugate, _identity)
+conj = conjugate
+
+# Non-differentiable ufuncs: their outputs carry no gradient.
+sign = _ufunc(np.sign, P.sign)
+floor = _ufunc(np.floor, P.floor)
+ceil = _ufunc(np.ceil, P.ceil)
+trunc = _ufunc(np.trunc, P.trunc)
+rint = _ufunc(np.rint, P.rint)
+signbit = _ufunc(np.signbit, P.signbit)
+isfinite = _ufunc(np.isfinite, P.isfinite)
+isnan = _ufunc(np.isnan, P.isnan)
+isinf = _ufunc(np.isinf, P.isinf)
+greater = _ufunc(np.greater, P.greater)
+greater_equal = _ufunc(np.greater_equal, P.greater_equal)
+less = _ufunc(np.less, P.less)
+less_equal = _ufunc(np.less_equal, P.less_equal)
+equal = _ufunc(np.equal, P.equal)
+not_equal = _ufunc(np.not_equal, P.not_equal)
+logical_and = _ufunc(np.logical_and, P.logical_and)
+logical_or = _ufunc(np.logical_or, P.logical_or)
+logical_not = _ufunc(np.logical_not, P.logical_not)
+logical_xor = _ufunc(np.logical_xor, P.logical_xor)
