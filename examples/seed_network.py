@@ -33,9 +33,11 @@ def main(epochs=30, hidden=32, lr=0.5, seed=0):
         "b2": cr.tensor(np.zeros(k), dtype="float32", requires_grad=True),
     }
     for epoch in range(1, epochs + 1):
-        h = cr.tanh(X @ params["W1"] + params["b1"])            # seed 3a: tanh' = 1 - tanh^2
-        z = cr.log_softmax(h @ params["W2"] + params["b2"])      # seed 4b/4c
-        loss = -(cr.tensor(T) * z).sum() / len(X)                # seed 4d: gradient -t
+        # docs/derivations.md: tanh' = 1 - tanh^2 (section 2), log_softmax's VJP without
+        # its Jacobian (sections 4, 5), the NLL's gradient -t (section 6).
+        h = cr.tanh(X @ params["W1"] + params["b1"])
+        z = cr.log_softmax(h @ params["W2"] + params["b2"])
+        loss = -(cr.tensor(T) * z).sum() / len(X)
         for p in params.values():
             p.grad = None
         loss.backward()

@@ -1,8 +1,9 @@
-"""Loss functions, the seed's subject: cross-entropy, NLL, MSE, binary cross-entropy.
+"""Loss functions: cross-entropy, NLL, MSE, binary cross-entropy.
 
-All are compositions of primitives. Cross-entropy goes through log_softmax, so its
-gradient with respect to the logits is the seed's fused form softmax(x) * sum(t) - t
-(4c applied to v = -t, 4d), computed without ever dividing by a probability (2d).
+All are compositions of primitives, except the fused softmax cross-entropy for class
+indices (primitives/losses.py). Cross-entropy goes through log_softmax, so its gradient
+with respect to the logits is softmax(x) * sum(t) - t, computed without ever dividing by
+a probability (docs/derivations.md, sections 1, 5-7).
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ def _check_reduction(name, reduction):
 def nll_loss(
     log_probs, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
 ):
-    """Negative log-likelihood of log-probabilities: -sum_j t_j z_j (seed 4d).
+    """Negative log-likelihood of log-probabilities: -sum_j t_j z_j (docs/derivations.md, 6).
 
     ``target`` holds integer class indices (shape of ``log_probs`` without ``axis``) or
-    probabilities t in [0, 1] (same shape as ``log_probs``, the seed's soft targets).
+    probabilities t in [0, 1] (same shape as ``log_probs``: soft targets).
     Where t_j = 0 the term is 0 even if z_j = -inf (0 log 0 = 0). With class indices,
     entries equal to ``ignore_index`` contribute nothing and are left out of the mean.
     """
@@ -110,7 +111,7 @@ def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
 def cross_entropy(
     logits, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
 ):
-    """Cross-entropy of logits against class indices or soft targets t (seed 2c, 4d).
+    """Cross-entropy of logits against class indices or soft targets t (derivations.md, 1, 7).
 
     Computed as nll_loss(log_softmax(logits)): finite for any finite logits. Gradient
     with respect to the logits: softmax(x) * sum(t) - t per row (divided by the batch

@@ -122,8 +122,8 @@ _ONE_OVER_SQRT_PI = 0.56418958354775628695
 # erfc branches see |x| clipped to [1/2, 6], which also keeps inf and huge x finite.
 _ERF_SATURATES = 6.0
 # Elements per pass. The ~50 array operations of one pass then work on arrays that stay
-# in cache and are reused, instead of streaming (and reallocating) full-size temporaries;
-# on 256x1024 elements this runs about 2.5x faster than a single whole-array pass.
+# in cache and are reused, instead of streaming (and reallocating) full-size temporaries
+# (docs/performance.md, "erf in blocks").
 _ERF_BLOCK = 16384
 
 

@@ -63,20 +63,21 @@ def _columns(n):
 def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     """Per-sample loss (or its mean or sum), and the softmax kept for the VJP.
 
-    With z = x - max(x) (seed 4a), s = sum_j e^{z_j} and r = s - e^{z_t} the mass of the
-    other classes, the loss -log softmax(x)_t = log(s) - z_t is computed as
-    log1p(r / e^{z_t}): a confident right answer keeps its tiny loss (4e-18 at a gap of
-    40, not the 0 that log(1 + 4e-18) rounds to). Where z_t < -50 the loss is over 50 and
-    log(s) - z_t is exact enough (and e^{z_t} may underflow); float16 switches closer to
-    the max, where r / e^{z_t} would overflow (_near_limit). A row of only -inf has
-    s = 0: its loss is +inf (the target is impossible) and its softmax 0. Label
-    smoothing e mixes in the uniform target: (1 - e) nll + e (log(s) - mean_j z_j).
+    With z = x - max(x) (docs/derivations.md, section 3), s = sum_j e^{z_j} and r = s -
+    e^{z_t} the mass of the other classes, the loss -log softmax(x)_t = log(s) - z_t is
+    computed as log1p(r / e^{z_t}): a confident right answer keeps its tiny loss (4e-18
+    at a gap of 40, not the 0 that log(1 + 4e-18) rounds to). Where z_t < -50 the loss
+    is over 50 and log(s) - z_t is exact enough (and e^{z_t} may underflow); float16
+    switches closer to the max, where r / e^{z_t} would overflow (_near_limit). A row of
+    only -inf has s = 0: its loss is +inf (the target is impossible) and its softmax 0.
+    Label smoothing e mixes in the uniform target: (1 - e) nll + e (log(s) - mean_j
+    z_j).
     """
     x = np.asarray(x)
     k = x.shape[axis]
     # Classes first, samples flattened: z is (K, N) and every reduction runs along axis
     # 0, over all samples at once. With few classes a row-major copy makes those
-    # reductions 3-4x faster than NumPy's reductions along short rows.
+    # reductions faster than NumPy's along short rows (docs/performance.md, "Short rows").
     matrix = x.ndim == 2 and axis == 1
     xt = x.T if matrix else np.moveaxis(x, axis, 0).reshape(k, -1)
     n = xt.shape[1]

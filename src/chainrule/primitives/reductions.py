@@ -53,9 +53,8 @@ def count(shape, axis):
 # Reducing along a short last axis (the 10 classes of a batch of logits) is where NumPy
 # is slowest: its inner loop runs over only a few elements per row. Reducing the
 # transposed copy along its first axis instead runs the inner loop over all rows at
-# once. Measured on float32 (benchmarks/engine.py machine): max over 128 x 10 7.2 us ->
-# 1.7 us, over 1024 x 10 52 us -> 5 us; sum over 128 x 10 2.6 us -> 1.5 us. Longer rows
-# lose (max at 128 columns, sum at 64), hence the limits.
+# once. Longer rows lose, hence the limits (measurements: docs/performance.md, "Short
+# rows").
 _SHORT_ROWS = {np.maximum: 64, np.minimum: 64, np.add: 32}
 
 
