@@ -110,6 +110,11 @@ class TensorBase:
 
     __hash__ = object.__hash__
 
+    @property
+    def is_leaf(self):
+        """True for tensors the user created (not the output of a recorded operation)."""
+        return self._prim is None
+
 
 def is_tensor(x):
     return isinstance(x, TensorBase)

@@ -70,11 +70,6 @@ class Tensor(TensorBase):
         return self.data.size
 
     @property
-    def is_leaf(self):
-        """True for tensors the user created (not the output of a recorded operation)."""
-        return self._prim is None
-
-    @property
     def grad_fn(self):
         """Name of the primitive that produced this tensor, or None for a leaf."""
         return None if self._prim is None else self._prim.name

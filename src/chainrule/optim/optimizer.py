@@ -61,7 +61,7 @@ class Optimizer:
                 raise TypeError(
                     f"{type(self).__name__} can only optimize tensors, got {type(p).__name__}"
                 )
-            if not p.requires_grad or p._prim is not None:
+            if not p.requires_grad or not p.is_leaf:
                 raise ValueError(
                     f"{type(self).__name__}: a parameter of shape {p.data.shape} is not a "
                     f"leaf tensor with requires_grad=True"
