@@ -44,6 +44,27 @@ def _values(x):
     return x.data if is_tensor(x) else np.asarray(x)
 
 
+def lapack(name, fwd):
+    """Forward `fwd` whose LinAlgError names the operation: "inv: Singular matrix".
+
+    (The recorder re-raises a forward's ValueError under the primitive's name unless the
+    message already starts with it, and LinAlgError is a ValueError: naming it here keeps
+    its type, which callers catch.)
+    """
+
+    def run(*args, **kw):
+        try:
+            return fwd(*args, **kw)
+        except np.linalg.LinAlgError as e:
+            if str(e).startswith(name + ":"):
+                raise
+            raise np.linalg.LinAlgError(f"{name}: {e}") from None
+
+    run.__name__ = getattr(fwd, "__name__", name)
+    run.__doc__ = getattr(fwd, "__doc__", None)
+    return run
+
+
 def _batched_scalar(s):
     """A value per matrix, shaped (..., 1, 1) to scale whole matrices."""
     return expand_dims(expand_dims(s, -1), -1)
@@ -64,7 +85,7 @@ WELL_CONDITIONED = Example(lambda rng: ((_well_conditioned(rng),), {}))
 # -------------------------------------------------------------------- inverse
 # d(A^-1) = -A^-1 dA A^-1, so the VJP is -A^-T G A^-T.
 inv = primitive(
-    "inv", np.linalg.inv,
+    "inv", lapack("inv", np.linalg.inv),
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="Y = A^-1",
@@ -81,7 +102,7 @@ inv = primitive(
 # ---------------------------------------------------------------- determinants
 # d det(A) = det(A) tr(A^-1 dA): VJP g det(A) A^-T. tr(A^-1 T) = sum(A^-T * T).
 det = primitive(
-    "det", np.linalg.det,
+    "det", lapack("det", np.linalg.det),
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="y = det A",
@@ -97,7 +118,7 @@ det = primitive(
 
 # log|det(A)|: d = tr(A^-1 dA), VJP g A^-T.
 logabsdet = primitive(
-    "logabsdet", lambda a: np.linalg.slogdet(a)[1],
+    "logabsdet", lapack("logabsdet", lambda a: np.linalg.slogdet(a)[1]),
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="y = log |det A|",
@@ -112,7 +133,7 @@ logabsdet = primitive(
 )
 
 sign_of_det = nondifferentiable(
-    "sign_of_det", lambda a: np.linalg.slogdet(a)[0],
+    "sign_of_det", lapack("sign_of_det", lambda a: np.linalg.slogdet(a)[0]),
     statement=S.step("sign of det A", r"\operatorname{sign}\det A"),
 )
 
@@ -151,7 +172,7 @@ def _solve_jvp_a(t, ans, a, b):
 
 # NumPy's convention: b is a vector when it is 1-D, else a stack of (M, K) matrices.
 solve = primitive(
-    "solve", np.linalg.solve,
+    "solve", lapack("solve", np.linalg.solve),
     domain=Example(lambda rng: ((_well_conditioned(rng), rng.standard_normal((3, 2))), {})),
     statement=S.Statement(
         forward="X = A^-1 B (solves A X = B)",
@@ -194,7 +215,7 @@ def _cholesky_vjp(g, ans, a):
 # A = L L^T for symmetric positive definite A. NumPy reads only A's lower triangle; the
 # derivative treats A as symmetric (a perturbation dA acts as (dA + dA^T) / 2).
 cholesky = primitive(
-    "cholesky", np.linalg.cholesky,
+    "cholesky", lapack("cholesky", np.linalg.cholesky),
     # Only the symmetric part of a perturbation is seen: checked on (A + A^T) / 2.
     domain=Example(lambda rng: ((_spd(rng),), {}), check_with=lambda p, a: p((a + a.T) * 0.5)),
     statement=S.Statement(
@@ -234,7 +255,7 @@ def _pinv_jvp(t, ans, a, rcond=None, hermitian=False, rtol=None):
 
 
 pinv = primitive(
-    "pinv", _pinv_fwd,
+    "pinv", lapack("pinv", _pinv_fwd),
     domain=Example(lambda rng: ((rng.standard_normal((3, 2)),), {})),
     statement=S.Statement(
         forward="P = A^+, the Moore-Penrose pseudo-inverse",
@@ -295,7 +316,7 @@ def _lstsq_jvp_a(t, ans, a, b, rcond=None):
 # a matrix of right-hand sides); only the solution is a primitive (numpy.linalg.lstsq
 # builds the residuals, rank and singular values around it).
 lstsq = primitive(
-    "lstsq", lambda a, b, rcond=None: np.linalg.lstsq(a, b, rcond=rcond)[0],
+    "lstsq", lapack("lstsq", lambda a, b, rcond=None: np.linalg.lstsq(a, b, rcond=rcond)[0]),
     domain=Example(lambda rng: ((rng.standard_normal((4, 3)), rng.standard_normal((4, 2))), {})),
     statement=S.Statement(
         forward="x = A^+ b, the minimum-norm least-squares solution (singular values below "

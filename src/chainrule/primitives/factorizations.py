@@ -15,7 +15,7 @@ import numpy as np
 from .. import statements as S
 from ..domains import Example
 from ..rules import primitive
-from .decompositions import _mT, _values, tril, triu
+from .decompositions import _mT, _values, lapack, tril, triu
 from .packing import pack, pack_values, unpack
 from .shape import concatenate
 from .spectral import _extend_complement, _fold_complement
@@ -93,7 +93,7 @@ def _qr_jvp(t, ans, a, mode="reduced"):
 
 
 qr = primitive(
-    "qr", _qr_fwd,
+    "qr", lapack("qr", _qr_fwd),
     domain=Example(lambda rng: ((rng.standard_normal((4, 3)),), {"mode": "reduced"})),
     statement=S.Statement(
         forward="Q, R = qr(A): A = Q R, Q orthonormal columns, R upper triangular "

@@ -21,7 +21,7 @@ import numpy as np
 from .. import statements as S
 from ..domains import Example
 from ..rules import primitive
-from .decompositions import _mT, _values
+from .decompositions import _mT, _values, lapack
 from .shape import concatenate
 
 # Largest 1-norm for which the Padé approximant of each degree is accurate to double
@@ -107,7 +107,7 @@ def _example(rng):
 
 
 expm = primitive(
-    "expm", _expm_fwd,
+    "expm", lapack("expm", _expm_fwd),
     domain=Example(_example),
     statement=S.Statement(
         forward="Y = exp(A) = sum_k A^k / k! (scaling and squaring with Padé approximants)",

@@ -31,7 +31,7 @@ from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor, new_tensor
 from ..rules import composite, primitive
-from .decompositions import _mT, _values, diagonal
+from .decompositions import _mT, _values, diagonal, lapack
 from .elementwise import where
 from .packing import is_zero, pack, pack_values, unpack
 from .shape import concatenate, expand_dims
@@ -139,7 +139,7 @@ def _symmetric_input(prim, a, **kw):
 # derivative treats A as symmetric, like cholesky's: a perturbation acts through its
 # symmetric part, and the gradient is symmetric.
 eigh = primitive(
-    "eigh", _eigh_fwd,
+    "eigh", lapack("eigh", _eigh_fwd),
     domain=Example(lambda rng: ((_square_stacks(rng),), {}), check_with=_symmetric_input),
     statement=S.Statement(
         forward="w, V = eigh(A): A V = V diag(w), w ascending, V orthonormal (A symmetric; "
@@ -243,7 +243,7 @@ def _svd_jvp(t, ans, a, full_matrices=True):
 
 
 svd = primitive(
-    "svd", _svd_fwd,
+    "svd", lapack("svd", _svd_fwd),
     domain=Example(lambda rng: ((rng.standard_normal((4, 3)),), {"full_matrices": False})),
     statement=S.Statement(
         forward="U, S, Vh = svd(A): A = U diag(S) Vh, S descending, U and Vh^T orthonormal "
