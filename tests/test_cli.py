@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -25,7 +26,7 @@ import pytest
 from matplotlib.image import imread
 
 from chainrule.cli import main
-from chainrule.cli import train as train_module
+from chainrule.cli import run as run_module
 from chainrule.cli.config import tomllib
 from chainrule.data import DataLoader, load_digits
 from chainrule.io import load, load_checkpoint, save_checkpoint
@@ -118,9 +119,12 @@ def test_config_toml_is_the_resolved_config_without_the_run_directory(run):
     assert config["activation"] == "tanh"
     assert config["optimizer"] == "adam"
     assert config["data"] == "digits"
+    assert config["label_smoothing"] == 0.1
+    assert config["on_nan"] == "stop"
     assert "out" not in config  # so that rerunning the file starts a new run
+    assert "target" not in config  # the digits have no label column to name
     _, meta = load_checkpoint(out / "last.safetensors")
-    assert meta["config"] == {**config, "out": str(out)}
+    assert meta["config"] == {**config, "out": str(out), "target": "label"}
 
 
 def test_checkpoints_carry_model_preprocessing_and_training_state(run):
@@ -296,7 +300,7 @@ def test_interrupt_inside_an_epoch_resumes_from_that_step_exactly(tmp_path, monk
     options = ("--hidden", 32, "--dropout", 0.3, "--scheduler", "cosine", "--quiet")
     train(tmp_path / "whole", "--epochs", 3, *options)
     with monkeypatch.context() as patch:
-        patch.setattr(train_module, "DataLoader", InterruptingLoader)
+        patch.setattr(run_module, "DataLoader", InterruptingLoader)
         code, _, stderr = run_cli("train", "--out", tmp_path / "cut", "--epochs", 3, *options)
     assert code == 130
     assert stderr.startswith("interrupted at epoch 2, step 5;")
@@ -318,7 +322,7 @@ def test_a_failed_checkpoint_write_is_reported_not_claimed(tmp_path, monkeypatch
     # "saved ... resume with".
     import chainrule.io.checkpoint as checkpoint
 
-    real_write = checkpoint._atomic_write
+    real_write = checkpoint._write_file
 
     class FailingLoader(InterruptingLoader):
         at = (0, 5)
@@ -326,19 +330,23 @@ def test_a_failed_checkpoint_write_is_reported_not_claimed(tmp_path, monkeypatch
         def _batches(self, order):
             for index, batch in enumerate(super()._batches(order)):
                 if index == 5:
-                    monkeypatch.setattr(checkpoint, "_atomic_write", failing_write)
+                    monkeypatch.setattr(checkpoint, "_write_file", failing_write)
                 yield batch
 
     def failing_write(path, data):
-        raise checkpoint.CheckpointError(f"{path}: simulated full disk")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(train_module, "DataLoader", FailingLoader)
+    monkeypatch.setattr(run_module, "DataLoader", FailingLoader)
     code, _, stderr = run_cli("train", "--out", tmp_path / "run", "--epochs", 2,
                               "--hidden", 16, "--quiet")
-    monkeypatch.setattr(checkpoint, "_atomic_write", real_write)
-    assert code == 2, stderr
-    assert "simulated full disk" in stderr and "resume with" not in stderr
-    _, meta = load_checkpoint(tmp_path / "run" / "last.safetensors")
+    monkeypatch.setattr(checkpoint, "_write_file", real_write)
+    assert code == 1, stderr
+    last = tmp_path / "run" / "last.safetensors"
+    assert stderr.startswith(f"error: {last}: cannot write: No space left on device; ")
+    # The message names the checkpoint that is still intact, not the one that failed.
+    assert f"{last} (from epoch 0) is intact" in stderr
+    assert "interrupted" not in stderr and "saved" not in stderr
+    _, meta = load_checkpoint(last)
     assert (meta["epoch"], meta["step"]) == (0, 0)  # the last write that did succeed
 
 
