@@ -211,12 +211,21 @@ def load_csv(
     else:
         if table.shape[1] != len(columns):
             raise problem(False)
-        features = np.delete(table, target_index, axis=1)
+        # A view where the target is the first or last column: no copy of the table.
+        if target_index == len(columns) - 1:
+            features = table[:, :-1]
+        elif target_index == 0:
+            features = table[:, 1:]
+        else:
+            features = np.delete(table, target_index, axis=1)
         raw = table[:, target_index]
         if not (np.all(raw >= 0) and np.all(raw == np.floor(raw))):
             raise problem(False)
         labels = _labels_from(raw, f"{path}: ")
-    if not np.isfinite(features).all():
-        raise problem(classes is not None)
-    X = as_float32(features, f"{path}: features")
+    try:
+        X = as_float32(features, f"{path}: features")
+    except DataError as exc:  # NaN or infinity: find its line and column; else out of range
+        if not np.isfinite(features).all():
+            raise problem(classes is not None) from None
+        raise exc from None
     return (X, labels, classes) if return_classes else (X, labels)

@@ -374,7 +374,12 @@ def as_float32(X: np.ndarray, where: str) -> np.ndarray:
     ``where`` prefixes error messages (e.g. ``"data.npz: X"``). Checked before the cast,
     so a value like 1e300 is named as too large rather than reported as infinity.
     """
-    if X.dtype.kind == "f":
+    # Two reductions settle the common case without temporaries (NaN makes both fail);
+    # only a failing array is searched for the first bad element.
+    in_range = X.dtype.kind != "f" or not X.size or (
+        -_FLOAT32_MAX <= X.min() and X.max() <= _FLOAT32_MAX
+    )
+    if not in_range:
         bad = ~np.isfinite(X)
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -382,15 +387,12 @@ def as_float32(X: np.ndarray, where: str) -> np.ndarray:
                 f"{where} contains NaN or infinity (first at index {first}); features must "
                 "be finite"
             )
-        if X.dtype.itemsize > 4:
-            big = np.abs(X) > _FLOAT32_MAX
-            if big.any():
-                first = tuple(int(i) for i in np.argwhere(big)[0])
-                raise DataError(
-                    f"{where}: value {X[first]:g} at index {first} is beyond float32's range "
-                    f"(about +-{_FLOAT32_MAX:.3g}), which chainrule trains in; rescale that "
-                    "feature (e.g. divide it by a constant or take its logarithm)"
-                )
+        first = tuple(int(i) for i in np.argwhere(np.abs(X) > _FLOAT32_MAX)[0])
+        raise DataError(
+            f"{where}: value {X[first]:g} at index {first} is beyond float32's range "
+            f"(about +-{_FLOAT32_MAX:.3g}), which chainrule trains in; rescale that "
+            "feature (e.g. divide it by a constant or take its logarithm)"
+        )
     return X.astype(np.float32)
 
 

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..graph import mark_modified
-from .optimizer import Optimizer
+from .optimizer import Optimizer, has_float16
 
 
 def _counter():
@@ -107,6 +107,8 @@ class SGD(Optimizer):
         if group["momentum"] or group["weight_decay"]:
             return False
         params = group["params"]
+        if has_float16(params):
+            return False
         for p in params:
             g = p.grad
             if g is not None and g.data.shape != p.data.shape:
@@ -236,7 +238,7 @@ class Adam(Optimizer):
         # counts, no amsgrad. Elementwise, so the numbers are those of the per-parameter
         # path to the last bit (tests/test_optim.py compares them).
         params = group["params"]
-        if group["amsgrad"] or len(params) < 2:
+        if group["amsgrad"] or len(params) < 2 or has_float16(params):
             return False
         for p in params:
             g = p.grad
