@@ -576,8 +576,7 @@ def test_a_resized_zero_dimensional_parameter_is_a_clear_error_before_any_update
     lambda ps: optim.AdamW(ps, lr=1e-3),
     lambda ps: optim.RMSprop(ps, lr=1e-3),
     lambda ps: optim.Adagrad(ps, lr=1e-3),
-    lambda ps: optim.SGD(ps, lr=1e-3),
-], ids=["adam", "adamw", "rmsprop", "adagrad", "sgd"])
+], ids=["adam", "adamw", "rmsprop", "adagrad"])
 def test_float16_parameters_step_like_float32_rounded_once(make):
     rng = np.random.default_rng(0)
     w16 = rng.standard_normal((4, 3)).astype(np.float16)
@@ -588,7 +587,7 @@ def test_float16_parameters_step_like_float32_rounded_once(make):
     full = [cr.tensor(w16.astype(np.float32), requires_grad=True),
             cr.tensor(b16.astype(np.float32), requires_grad=True)]
     opts = make(half), make(full)
-    for step in range(3):
+    for _ in range(3):
         for ps, opt in zip((half, full), opts):
             ps[0].grad = cr.tensor(g16.astype(ps[0].data.dtype))
             ps[1].grad = cr.tensor(np.zeros(3, ps[1].data.dtype))

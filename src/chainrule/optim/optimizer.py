@@ -15,10 +15,11 @@ A state dict has two parts, so it can be saved with
 
 Parameters are numbered in the order the groups list them.
 
-float16 parameters are updated in float32: their state arrays are float32 and each step
-works on a float32 copy of the parameter, rounded back once at the end. In float16 an
-``eps`` of 1e-8 is 0 and squared gradients below 6e-8 vanish, so Adam's first step
-would divide 0 by 0.
+Optimizers with an ``eps`` (Adam, AdamW, RMSprop, Adagrad) update float16 parameters in
+float32: their state arrays are float32 and each step works on a float32 copy of the
+parameter, rounded back once at the end. In float16 an ``eps`` of 1e-8 is 0 and squared
+gradients below 6e-8 vanish, so Adam's first step would divide 0 by 0. SGD has no such
+term and steps float16 parameters in float16.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from ..tensor import Tensor
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts with "params" and hyperparameters) and
     ``state`` (parameter -> dict of NumPy arrays)."""
+
+    # Update float16 parameters in float32 (see the module notes).
+    _float16_in_float32 = False
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -123,7 +127,7 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            if p.data.dtype == np.float16:
+            if self._float16_in_float32 and p.data.dtype == np.float16:
                 self._step_float16(p, group)
                 continue
             grad = p.grad.data
@@ -226,7 +230,7 @@ class Optimizer:
                                  f"the optimizer has {len(params)} parameters")
             p = params[i]
             group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
-            expected = self._init_state(_working(p), group)
+            expected = self._init_state(_working(p) if self._float16_in_float32 else p, group)
             if set(entry) != set(expected):
                 raise ValueError(
                     f"{name}.load_state_dict: parameter {i} has state {sorted(entry)}, "
@@ -266,7 +270,7 @@ def _working(p):
 
 
 def has_float16(params) -> bool:
-    """True if any parameter is float16 (the flat fast paths leave those to _step_group)."""
+    """True if any parameter is float16 (Adam's flat path leaves those to _step_group)."""
     return any(p.data.dtype == np.float16 for p in params)
 
 

@@ -107,8 +107,6 @@ class SGD(Optimizer):
         if group["momentum"] or group["weight_decay"]:
             return False
         params = group["params"]
-        if has_float16(params):
-            return False
         for p in params:
             g = p.grad
             if g is not None and g.data.shape != p.data.shape:
@@ -189,6 +187,8 @@ class Adam(Optimizer):
     (computed with the corrections folded into scalars; equal up to rounding).
     ``amsgrad`` uses the running maximum of v_t in the denominator.
     """
+
+    _float16_in_float32 = True
 
     _decoupled = False
 
@@ -319,6 +319,8 @@ class RMSprop(Optimizer):
     p <- p - lr g / r, or with momentum mu: b_t = mu b_{t-1} + g / r, p <- p - lr b_t.
     """
 
+    _float16_in_float32 = True
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False):
         if not 0.0 <= alpha <= 1.0:
@@ -372,6 +374,8 @@ class Adagrad(Optimizer):
     G_t = G_{t-1} + g^2 (G_0 = initial_accumulator_value);
     p <- p - lr_t g / (sqrt(G_t) + eps) with lr_t = lr / (1 + (t - 1) lr_decay).
     """
+
+    _float16_in_float32 = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10):
