@@ -54,6 +54,7 @@ def _sample_arguments():
     yield (tensor(x, requires_grad=True), tensor(rng.uniform(0.1, 1.0, (2, 3))))
     yield (tensor(images, requires_grad=True), tensor(rng.standard_normal((1, 1, 3, 3))))
     yield (tensor(images, requires_grad=True), 2)  # pooling with a kernel size
+    yield (tensor(x, requires_grad=True), x.shape[-1])  # normalizing over the last axis
     yield (tensor(x, requires_grad=True), tensor(rng.standard_normal((4, 3))))
 
 
