@@ -486,6 +486,10 @@ class Run:
             # failure is what the user must see instead.
             self._wait_for_writes(cause=exc)
             raise
+        except OSError as exc:  # a refused write, here or re-raised from the writer thread
+            with contextlib.suppress(Exception):
+                self.writer.wait()
+            raise TrainingFailed(self._write_failure(exc)) from None
         except BaseException:
             with contextlib.suppress(Exception):
                 self.writer.wait()

@@ -57,8 +57,10 @@ def _start(args: dict, locks: contextlib.ExitStack, distributed: bool = False) -
         run.run_dir = run_dir
         run.config = {**run.config, "out": str(run_dir)}
         run.write_file(run_dir / "config.toml", lambda f: atomic_write(f, cfg.to_toml(run.config)))
-    # A checkpoint from the start, so even a run killed in its first epoch can resume.
+    # A checkpoint from the start, on disk before the first line is printed: from then on
+    # a run killed at any moment can be resumed.
     run.save_last()
+    run._wait_for_writes()
     return run, runtime["quiet"]
 
 
