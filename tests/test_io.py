@@ -1,5 +1,6 @@
 """Tests for chainrule.io: safetensors round trips, atomic writes, checkpoints, bad files."""
 
+import errno
 import json
 import os
 import pickle
@@ -21,6 +22,7 @@ from chainrule.io import (
     save_checkpoint,
     unflatten_state,
 )
+from chainrule.io.atomic import atomic_file, atomic_write, remove_stale_temporaries
 
 DTYPES = [np.float32, np.float64, np.int64, np.bool_, np.uint8]
 
@@ -514,3 +516,55 @@ def test_checkpoint_writer_then_skips_only_after_a_failure_before_it(tmp_path):
         cr_io.checkpoint._write_file = real
         writer.close()
     assert seen == ["after the report"]
+
+
+# ---------------------------------------------------------------------------------------
+# the atomic writer every file goes through
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "out.txt"
+    atomic_write(path, "first\n")
+    atomic_write(path, b"second\n")
+    assert path.read_bytes() == b"second\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_atomic_file_keeps_the_old_file_when_the_block_fails(tmp_path):
+    path = tmp_path / "plot.png"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        with atomic_file(path) as f:
+            f.write(b"half a pic")
+            raise RuntimeError("drawing failed")
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plot.png"]
+
+
+def test_a_refused_write_names_the_target_not_the_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "metrics.csv"
+    path.write_text("old\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        atomic_write(path, "new\n")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
+    monkeypatch.undo()
+    assert path.read_text() == "old\n" and leftovers(tmp_path) == []
+    with pytest.raises(FileNotFoundError) as info:
+        atomic_write(tmp_path / "no-such-dir" / "x.txt", "data")
+    assert info.value.filename == str(tmp_path / "no-such-dir" / "x.txt")
+
+
+def test_stale_temporaries_are_recognized_and_removed_only_for_their_targets(tmp_path):
+    for name in (".last.safetensors.0123456789ab.tmp", ".notes.txt.0123456789ab.tmp",
+                 ".last.safetensors.mine.tmp", "last.safetensors"):
+        (tmp_path / name).write_text("x")
+    removed = remove_stale_temporaries(tmp_path, ["last.safetensors"])
+    assert [p.name for p in removed] == [".last.safetensors.0123456789ab.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".last.safetensors.mine.tmp", ".notes.txt.0123456789ab.tmp", "last.safetensors"
+    ]

@@ -183,6 +183,8 @@ class Run:
                 f"not enough memory for the network {describe(self.spec)}; use smaller "
                 "--hidden (or --channels)"
             ) from None
+        # Walked once: named_parameters() per step would cost more than the check itself.
+        self.parameters = list(self.model.named_parameters())
         self.optimizer = build_optimizer(config, self.model)
         if distributed:
             # Every rank builds the same weights from the seed (or loads the same checkpoint);
@@ -340,9 +342,7 @@ class Run:
             self._fail(f"the loss became {value}", epoch, index, "before that update")
         loss.backward()
         if skip:
-            grads = (
-                (n, p.grad.data) for n, p in self.model.named_parameters() if p.grad is not None
-            )
+            grads = ((n, p.grad.data) for n, p in self.parameters if p.grad is not None)
             if _first_non_finite(grads) is not None:
                 return None
         correct = int((logits.data.argmax(axis=1) == yb).sum())
@@ -351,11 +351,10 @@ class Run:
     def _check_weights(self, epoch: int, index: int) -> None:
         """Stop if the update just applied made a weight NaN or infinite.
 
-        An update cannot be undone, so even --on-nan skip stops here. About 9 us per
-        step for the default network (3.5% of a step; see docs/performance.md).
+        An update cannot be undone, so even --on-nan skip stops here. The check's cost
+        is measured in docs/performance.md.
         """
-        params = ((n, p.data) for n, p in self.model.named_parameters())
-        bad = _first_non_finite(params)
+        bad = _first_non_finite((name, p.data) for name, p in self.parameters)
         if bad is not None:
             self._fail(f"the weights {bad} became NaN or infinite", epoch, index, "by that update")
 
