@@ -284,8 +284,10 @@ def test_corrupted_checkpoints_give_one_error_line_never_a_crash(tmp_path):
             assert kind in ("flip-payload", "flip-header"), (case, kind)
             continue
         assert code == 2, (case, kind, stderr)
-        assert len(stderr.splitlines()) == 1 and stderr.startswith(f"error: {bad}"), stderr
-        assert "internal error" not in stderr
+        # Usually about the file; a flipped letter in the saved --data path makes a valid
+        # checkpoint of a run on other data, and the error is then about that data.
+        assert len(stderr.splitlines()) == 1 and stderr.startswith("error: "), stderr
+        assert "internal error" not in stderr and "Traceback" not in stderr
 
 
 def test_eval_of_a_device_stops_at_once():
