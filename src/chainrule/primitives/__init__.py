@@ -164,3 +164,4 @@ from .ufuncs import (
     square,
     trunc,
 )
+from .writes import write
