@@ -55,6 +55,25 @@ def test_results_are_numpy2s_named_tuples():
     assert type(cnp.linalg.svd(a)) is type(np.linalg.svd(a))
 
 
+def test_every_linalg_function_has_an_op_database_entry():
+    import inspect
+
+    from opdb import OPS
+
+    covered = {op.name.split(" ")[0] for op in OPS}
+    missing = []
+    for prefix, module in (("cnp.linalg", cnp.linalg), ("cr.linalg", cr.linalg)):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if name.startswith("_") or not callable(obj) or inspect.isclass(obj):
+                continue
+            # cr.linalg's NumPy names are cnp.linalg's functions: one entry serves both.
+            same = getattr(cnp.linalg, name, None) is obj
+            if f"{prefix}.{name}" not in covered and not (same and f"cnp.linalg.{name}" in covered):
+                missing.append(f"{prefix}.{name}")
+    assert not missing, missing
+
+
 # ---------------------------------------------------------------------- svd
 def test_svd_gradient_of_the_nuclear_and_spectral_norms():
     a = _rand(4, 3)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import graph as _graph
 from . import primitives as P
-from .graph import is_tensor
 from .numpy.linalg import (  # noqa: F401  (re-exported)
     EighResult,
     LinAlgError,
@@ -47,11 +47,11 @@ from .numpy.linalg import (  # noqa: F401  (re-exported)
     trace,
     vector_norm,
 )
-from .primitives.triangular import normalize_trans
-from .rules import composite
+from .primitives.triangular import normalize_trans as _normalize_trans
+from .rules import composite as _composite
 
 
-@composite
+@_composite
 def matrix_exp(A):
     """exp(A) of each square matrix in the stack (PyTorch's name; SciPy's expm).
 
@@ -82,10 +82,10 @@ def solve_triangular(a, b, trans=0, lower=None, unit_diagonal=None, overwrite_a=
             raise ValueError("solve_triangular: unit_diagonal and unitriangular disagree")
         unit_diagonal = unitriangular
     lower, unit_diagonal = bool(lower), bool(unit_diagonal)
-    trans = normalize_trans(trans)
+    trans = _normalize_trans(trans)
     if check_finite:
         for name, v in (("a", a), ("b", b)):
-            values = v.data if is_tensor(v) else np.asarray(v)
+            values = v.data if _graph.is_tensor(v) else np.asarray(v)
             if values.dtype.kind in "fc" and not np.isfinite(values).all():
                 raise ValueError(f"solve_triangular: {name} must not contain infs or NaNs "
                                  f"(pass check_finite=False to skip this check)")

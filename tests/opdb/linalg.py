@@ -196,6 +196,16 @@ SOLVERS = [
            fixed(lambda rng: ((_spd(rng, (3, 3)),), {}),
                  lambda rng: ((_spd(rng, (2, 3, 3)),), {"upper": True})),
            np.linalg.cholesky, plain="numpy"),
+    OpInfo("cnp.linalg.matrix_power", cnp.linalg.matrix_power,
+           fixed(*[lambda rng, n=n: ((_conditioned(rng, (2, 3, 3)) / 3, n), {}) for n in (0, 1, 3)],
+                 lambda rng: ((_conditioned(rng, (3, 3)), -2), {})),
+           np.linalg.matrix_power, plain="numpy"),
+    OpInfo("cnp.linalg.multi_dot", lambda a, b, c: cnp.linalg.multi_dot([a, b, c]),
+           fixed(lambda rng: ((rng.standard_normal(3), rng.standard_normal((3, 4)),
+                               rng.standard_normal((4, 2))), {}, (0, 1, 2)),
+                 lambda rng: ((rng.standard_normal((2, 3)), rng.standard_normal((3, 4)),
+                               rng.standard_normal(4)), {}, (0, 1, 2))),
+           lambda a, b, c: np.linalg.multi_dot([a, b, c]), plain="numpy", list_inputs=False),
     OpInfo("cr.linalg.solve_triangular", cr.linalg.solve_triangular,
            fixed(_triangular_case((3, 3), (3,)),
                  _triangular_case((3, 3), (3, 2), lower=True),
@@ -271,4 +281,18 @@ NORMS = [
            np.linalg.matrix_rank, plain="numpy", differentiable=False),
 ]
 
-OPS = [*DECOMPOSITIONS, *SOLVERS, *NORMS]
+PARTS = [
+    OpInfo("cnp.linalg.matrix_transpose", cnp.linalg.matrix_transpose,
+           fixed(_general((2, 3)), _general((2, 3, 4))), np.linalg.matrix_transpose,
+           plain="numpy"),
+    OpInfo("cnp.linalg.trace", cnp.linalg.trace,
+           fixed(_general((3, 3)), _with((2, 3, 4), offset=1)), np.linalg.trace, plain="numpy"),
+    OpInfo("cnp.linalg.diagonal", cnp.linalg.diagonal,
+           fixed(_general((3, 3)), _with((2, 3, 4), offset=-1)), np.linalg.diagonal,
+           plain="numpy"),
+    OpInfo("cnp.linalg.outer", cnp.linalg.outer,
+           fixed(lambda rng: ((rng.standard_normal(3), rng.standard_normal(2)), {}, (0, 1))),
+           np.linalg.outer, plain="numpy"),
+]
+
+OPS = [*DECOMPOSITIONS, *SOLVERS, *NORMS, *PARTS]

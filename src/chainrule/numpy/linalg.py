@@ -6,13 +6,13 @@ the differentiable versions run and record. Matrix functions act on the last two
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import typing as _typing
 
 import numpy as np
 from numpy.linalg import LinAlgError  # noqa: F401  (re-exported as NumPy's own)
 
+from .. import graph as _graph
 from .. import primitives as P
-from ..graph import is_tensor, new_tensor
 from ..primitives.spectral import _differentiated
 from . import dispatch
 
@@ -20,25 +20,25 @@ _numpy_function = dispatch.numpy_function
 
 
 # NumPy 2's result types, holding tensors: fields by name or unpacking by position.
-class SVDResult(NamedTuple):
-    U: Any
-    S: Any
-    Vh: Any
+class SVDResult(_typing.NamedTuple):
+    U: _typing.Any
+    S: _typing.Any
+    Vh: _typing.Any
 
 
-class EighResult(NamedTuple):
-    eigenvalues: Any
-    eigenvectors: Any
+class EighResult(_typing.NamedTuple):
+    eigenvalues: _typing.Any
+    eigenvectors: _typing.Any
 
 
-class QRResult(NamedTuple):
-    Q: Any
-    R: Any
+class QRResult(_typing.NamedTuple):
+    Q: _typing.Any
+    R: _typing.Any
 
 
-class SlogdetResult(NamedTuple):
-    sign: Any
-    logabsdet: Any
+class SlogdetResult(_typing.NamedTuple):
+    sign: _typing.Any
+    logabsdet: _typing.Any
 
 
 @_numpy_function(np.linalg.norm)
@@ -200,7 +200,7 @@ def qr(a, mode="reduced"):
             raise TypeError("qr: mode='raw' (Householder reflectors) has no derivative; use "
                             "mode='reduced' or 'complete', or pass a.detach()")
         out = np.linalg.qr(a.data, mode=mode)
-        return tuple(new_tensor(o) for o in out) if mode == "raw" else new_tensor(out)
+        return tuple(_graph.new_tensor(o) for o in out) if mode == "raw" else _graph.new_tensor(out)
     full = "complete" if mode == "complete" else "reduced"
     q, r = P.qr_factors(P.qr(a, mode=full), np.shape(a), full)
     return r if mode == "r" else QRResult(q, r)
@@ -220,7 +220,7 @@ def lstsq(a, b, rcond=None):
     m, n = np.shape(a)
     x = P.lstsq(a, b, rcond=rcond)
     s = P.svdvals(a)
-    values = s.data if is_tensor(s) else np.asarray(s)
+    values = s.data if _graph.is_tensor(s) else np.asarray(s)
     eps = np.finfo(np.float64).eps
     cut = eps * max(m, n) if rcond is None else (eps if rcond < 0 else rcond)
     rank = np.int32(np.count_nonzero(values > cut * values[0]) if values.size else 0)
@@ -230,7 +230,7 @@ def lstsq(a, b, rcond=None):
         if np.ndim(b) == 1:
             residuals = P.reshape(residuals, (1,))
     else:
-        residuals = new_tensor(np.array([], dtype=x.data.dtype))
+        residuals = _graph.new_tensor(np.array([], dtype=x.data.dtype))
     return x, residuals, rank, s
 
 
@@ -253,8 +253,9 @@ def matrix_power(a, n):
     if n < 0:
         a, n = P.inv(a), -n
     if n == 0:
+        # The identity, as a tensor on the graph whose derivative in a is exactly zero.
         eye = np.broadcast_to(np.eye(np.shape(a)[-1], dtype=a.data.dtype), np.shape(a))
-        return eye.copy()
+        return P.where(np.zeros(np.shape(a), dtype=bool), a, eye)
     result = None
     power = a
     while n:
