@@ -24,10 +24,26 @@ def _rand(*shape):
 # --------------------------------------------------------------- namespaces
 def test_cr_linalg_reexports_numpys_names_and_adds_pytorchs():
     for name in ["svd", "eigh", "eigvalsh", "qr", "lstsq", "pinv", "cond", "matrix_rank",
-                 "norm", "matrix_norm", "vector_norm", "svdvals", "inv", "det", "slogdet",
-                 "solve", "cholesky", "matrix_power", "multi_dot"]:
+                 "svdvals", "inv", "det", "slogdet", "solve", "cholesky", "matrix_power",
+                 "multi_dot"]:
         assert getattr(cr.linalg, name) is getattr(cnp.linalg, name), name
     assert callable(cr.linalg.matrix_exp) and callable(cr.linalg.solve_triangular)
+
+
+def test_cr_linalg_norms_take_numpys_and_pytorchs_keywords():
+    x = _rand(2, 3, 4)
+    np.testing.assert_allclose(cr.linalg.vector_norm(x, 3, dim=(0, 2), keepdim=True),
+                               np.linalg.vector_norm(x, ord=3, axis=(0, 2), keepdims=True))
+    np.testing.assert_allclose(cr.linalg.vector_norm(x, axis=-1),
+                               np.linalg.vector_norm(x, axis=-1))
+    np.testing.assert_allclose(cr.linalg.matrix_norm(x, "nuc", dim=(0, 2)),
+                               np.linalg.norm(x, "nuc", axis=(0, 2)))
+    np.testing.assert_allclose(cr.linalg.matrix_norm(x, ord=2, keepdims=True),
+                               np.linalg.matrix_norm(x, ord=2, keepdims=True))
+    np.testing.assert_allclose(cr.linalg.norm(x, 1, dim=(1, 2), keepdim=True),
+                               np.linalg.norm(x, 1, axis=(1, 2), keepdims=True))
+    with pytest.raises(TypeError, match="axis or dim"):
+        cr.linalg.norm(x, axis=0, dim=0)
 
 
 def test_numpys_own_functions_dispatch_on_tensors_and_record():

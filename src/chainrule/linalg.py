@@ -8,6 +8,8 @@ Every NumPy name is :mod:`chainrule.numpy.linalg`'s function itself (NumPy's sig
 and semantics; plain arrays run NumPy). The names torch.linalg adds are here too:
 ``matrix_exp`` (the matrix exponential) and ``solve_triangular`` (SciPy's signature and
 semantics, also accepting PyTorch's keywords ``upper``, ``left`` and ``unitriangular``).
+``norm``, ``vector_norm`` and ``matrix_norm`` take NumPy's arguments and PyTorch's
+(``dim``, ``keepdim``, ``ord`` by position).
 docs/api.md ("Linear algebra") lists them with their behaviour at degenerate spectra.
 """
 
@@ -31,12 +33,10 @@ from .numpy.linalg import (  # noqa: F401  (re-exported)
     eigvalsh,
     inv,
     lstsq,
-    matrix_norm,
     matrix_power,
     matrix_rank,
     matrix_transpose,
     multi_dot,
-    norm,
     outer,
     pinv,
     qr,
@@ -45,8 +45,10 @@ from .numpy.linalg import (  # noqa: F401  (re-exported)
     svd,
     svdvals,
     trace,
-    vector_norm,
 )
+from .numpy.linalg import matrix_norm as _matrix_norm
+from .numpy.linalg import norm as _norm
+from .numpy.linalg import vector_norm as _vector_norm
 from .primitives.triangular import normalize_trans as _normalize_trans
 from .rules import composite as _composite
 
@@ -97,3 +99,38 @@ def solve_triangular(a, b, trans=0, lower=None, unit_diagonal=None, overwrite_a=
     xt = P.solve_triangular(a, P.swapaxes(b, -1, -2), trans=1 - trans, lower=lower,
                             unit_diagonal=unit_diagonal)
     return P.swapaxes(xt, -1, -2)
+
+
+def _either(name, numpy_value, torch_value, default):
+    """NumPy's keyword or PyTorch's (axis / dim, keepdims / keepdim), not both."""
+    if numpy_value is not None and torch_value is not None:
+        raise TypeError(f"{name}: give {name.split('/')[0]} or {name.split('/')[1]}, not both")
+    if numpy_value is not None:
+        return numpy_value
+    return default if torch_value is None else torch_value
+
+
+def norm(x, ord=None, axis=None, keepdims=None, *, dim=None, keepdim=None):
+    """numpy.linalg.norm (x, ord, axis, keepdims), also as torch.linalg.norm (dim, keepdim)."""
+    axis = _either("axis/dim", axis, dim, None)
+    return _norm(x, ord, axis, bool(_either("keepdims/keepdim", keepdims, keepdim, False)))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=None, *, axis=None, keepdims=None):
+    """Vector norm over axis/dim (None: every entry; a tuple: those axes together).
+
+    NumPy's keywords (axis, keepdims, ord) or PyTorch's (ord, dim, keepdim by position).
+    """
+    axis = _either("axis/dim", axis, dim, None)
+    keep = bool(_either("keepdims/keepdim", keepdims, keepdim, False))
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return _vector_norm(x, axis=axis, keepdims=keep, ord=ord)
+
+
+def matrix_norm(x, ord="fro", dim=None, keepdim=None, *, keepdims=None):
+    """Matrix norm of each matrix; NumPy's keywords, or PyTorch's (ord, dim=(-2, -1), keepdim)."""
+    keep = bool(_either("keepdims/keepdim", keepdims, keepdim, False))
+    if dim is None or tuple(dim) == (-2, -1):
+        return _matrix_norm(x, keepdims=keep, ord=ord)
+    return _norm(x, ord, tuple(dim), keep)

@@ -172,7 +172,7 @@ SOLVERS = [
            fixed(_lstsq_case((4, 3), (4,)), _lstsq_case((4, 3), (4, 2)),
                  _lstsq_case((3, 4), (3,)), _lstsq_case((3, 3), (3, 2), rcond=1e-10),
                  _lstsq_case((1, 1), (1,))),
-           np.linalg.lstsq, plain="numpy", list_inputs=False),
+           np.linalg.lstsq, plain="numpy"),
     OpInfo("cnp.linalg.pinv", cnp.linalg.pinv,
            fixed(*[_general(s) for s in [(3, 2), (2, 3), (2, 3, 2), (1, 1)]],
                  _with((3, 2), rcond=1e-8), _with((2, 3), rtol=1e-8)),
@@ -191,7 +191,7 @@ SOLVERS = [
            fixed(lambda rng: ((_conditioned(rng, (3, 3)), rng.standard_normal(3)), {}, (0, 1)),
                  lambda rng: ((_conditioned(rng, (2, 3, 3)), rng.standard_normal((3, 2))), {},
                               (0, 1))),
-           np.linalg.solve, plain="numpy", list_inputs=False),
+           np.linalg.solve, plain="numpy"),
     OpInfo("cnp.linalg.cholesky", lambda a, upper=False: cnp.linalg.cholesky(_sym(a), upper=upper),
            fixed(lambda rng: ((_spd(rng, (3, 3)),), {}),
                  lambda rng: ((_spd(rng, (2, 3, 3)),), {"upper": True})),
@@ -214,13 +214,13 @@ SOLVERS = [
                  _triangular_case((2, 3, 3), (3, 2), trans="T"),
                  _triangular_case((3, 3), (2, 3, 1), lower=True, unit_diagonal=True),
                  _triangular_case((1, 1), (1,))),
-           _solve_triangular_ref, plain="numpy", list_inputs=False),
+           _solve_triangular_ref, plain="numpy"),
     OpInfo("cr.linalg.solve_triangular (PyTorch's keywords)", cr.linalg.solve_triangular,
            fixed(_triangular_case((3, 3), (3, 2), upper=False),
                  _triangular_case((3, 3), (2, 3), upper=True, left=False),
                  _triangular_case((2, 3, 3), (2, 3), upper=False, left=False,
                                   unitriangular=True)),
-           _solve_triangular_ref, plain="numpy", list_inputs=False),
+           _solve_triangular_ref, plain="numpy"),
 ]
 
 
@@ -267,6 +267,24 @@ NORMS = [
            fixed(_with((2, 3)), _with((2, 3, 2), axis=(0, 2), keepdims=True),
                  _with((4,), ord=1), _with((2, 3), axis=-1, ord=np.inf), _with((2, 3), ord=3)),
            np.linalg.vector_norm, plain="numpy"),
+    OpInfo("cr.linalg.norm", cr.linalg.norm,
+           fixed(_with((3, 4), ord="nuc"), _with((2, 3, 4), ord=2, dim=(0, 2), keepdim=True),
+                 _with((2, 3), axis=1, keepdims=True)),
+           lambda x, ord=None, axis=None, keepdims=False, dim=None, keepdim=False:
+           np.linalg.norm(x, ord, axis if dim is None else dim, keepdims or keepdim),
+           plain="numpy"),
+    OpInfo("cr.linalg.vector_norm", cr.linalg.vector_norm,
+           fixed(_with((2, 3)), _with((2, 3, 2), dim=(0, 2), keepdim=True),
+                 _with((2, 3), ord=1, axis=-1)),
+           lambda x, ord=2, dim=None, keepdim=False, axis=None, keepdims=False:
+           np.linalg.vector_norm(x, ord=ord, axis=axis if dim is None else dim,
+                                 keepdims=keepdims or keepdim),
+           plain="numpy"),
+    OpInfo("cr.linalg.matrix_norm", cr.linalg.matrix_norm,
+           fixed(_with((2, 3, 3)), _with((3, 4), ord=-2), _with((2, 3, 4), ord=2, dim=(2, 0))),
+           lambda x, ord="fro", dim=(-2, -1), keepdim=False, keepdims=False:
+           np.linalg.norm(x, ord, dim, keepdims or keepdim),
+           plain="numpy"),
     OpInfo("cnp.linalg.cond", cnp.linalg.cond,
            fixed(*[lambda rng, p=p: ((_conditioned(rng, (3, 3)),), {"p": p})
                    for p in (None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf)],
