@@ -91,11 +91,13 @@ def _frechet(a, e):
     upper-right block. e is first scaled by a power of two to a's norm (exact), so that
     a large or tiny direction does not change how the block is scaled and squared."""
     n = np.shape(a)[-1]
-    size_a = np.abs(_values(a)).sum(axis=-2).max(axis=-1, initial=0.0)
-    size_e = np.abs(_values(e)).sum(axis=-2).max(axis=-1, initial=0.0)
-    target = np.maximum(size_a, 1.0)
-    c = np.where(size_e > 0, np.exp2(np.round(np.log2(target / np.where(size_e > 0, size_e, 1)))),
-                 1.0).astype(_values(e).dtype)[..., None, None]
+    dtype = _values(e).dtype
+    size_a = np.abs(_values(a)).astype(np.float64).sum(axis=-2).max(axis=-1, initial=0.0)
+    size_e = np.abs(_values(e)).astype(np.float64).sum(axis=-2).max(axis=-1, initial=0.0)
+    with np.errstate(divide="ignore"):
+        power = np.round(np.log2(np.maximum(size_a, 1.0) / np.where(size_e > 0, size_e, 1.0)))
+    limit = np.finfo(dtype).maxexp - 2  # keep 2^power and its inverse finite in dtype
+    c = np.exp2(np.clip(power, -limit, limit)).astype(dtype)[..., None, None]
     zeros = np.zeros(np.shape(a), _values(a).dtype)
     block = concatenate([concatenate([a, e * c], axis=-1), concatenate([zeros, a], axis=-1)],
                         axis=-2)
