@@ -244,6 +244,7 @@ def cond(x, p=None):
 @_numpy_function(np.linalg.matrix_rank)
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     """Number of singular values above tol (default s_max * max(M, N) * eps); no gradient."""
+    tol, rtol = (v.data if _graph.is_tensor(v) else v for v in (tol, rtol))
     return P.matrix_rank(A, tol=tol, hermitian=hermitian, rtol=rtol)
 
 
