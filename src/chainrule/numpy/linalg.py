@@ -195,12 +195,11 @@ def qr(a, mode="reduced"):
     """
     if mode not in _QR_MODES:
         raise ValueError(f"qr: unrecognized mode {mode!r}; use one of {_QR_MODES}")
-    if mode == "raw" or (mode == "r" and not _differentiated(a)):
+    if mode == "raw":
         if _differentiated(a):
             raise TypeError("qr: mode='raw' (Householder reflectors) has no derivative; use "
                             "mode='reduced' or 'complete', or pass a.detach()")
-        out = np.linalg.qr(a.data, mode=mode)
-        return tuple(_graph.new_tensor(o) for o in out) if mode == "raw" else _graph.new_tensor(out)
+        return tuple(_graph.new_tensor(o) for o in np.linalg.qr(a.data, mode=mode))
     full = "complete" if mode == "complete" else "reduced"
     q, r = P.qr_factors(P.qr(a, mode=full), np.shape(a), full)
     return r if mode == "r" else QRResult(q, r)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..rules import primitive
@@ -94,6 +95,7 @@ def _qr_jvp(t, ans, a, mode="reduced"):
 
 qr = primitive(
     "qr", lapack("qr", _qr_fwd),
+    batch=B.matrix_rule,
     domain=Example(lambda rng: ((rng.standard_normal((4, 3)),), {"mode": "reduced"})),
     statement=S.Statement(
         forward="Q, R = qr(A): A = Q R, Q orthonormal columns, R upper triangular "

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..rules import primitive
@@ -110,6 +111,7 @@ def _example(rng):
 
 expm = primitive(
     "expm", lapack("expm", _expm_fwd),
+    batch=B.matrix_rule,
     domain=Example(_example),
     statement=S.Statement(
         forward="Y = exp(A) = sum_k A^k / k! (scaling and squaring with Padé approximants)",

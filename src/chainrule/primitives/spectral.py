@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import graph
 from .. import statements as S
 from ..domains import Example
-from ..graph import is_tensor, new_tensor
 from ..rules import composite, primitive
 from .decompositions import _mT, _values, diagonal, lapack
 from .elementwise import where
 from .packing import is_zero, pack, pack_values, unpack
+from .reductions import sum
 from .shape import concatenate, expand_dims
 
 
@@ -136,6 +137,7 @@ def _symmetric_input(prim, a, **kw):
 # symmetric part, and the gradient is symmetric.
 eigh = primitive(
     "eigh", lapack("eigh", _eigh_fwd),
+    batch=B.matrix_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 3)),), {}), check_with=_symmetric_input),
     statement=S.Statement(
         forward="w, V = eigh(A): A V = V diag(w), w ascending, V orthonormal (A symmetric; "
@@ -240,6 +242,7 @@ def _svd_jvp(t, ans, a, full_matrices=True):
 
 svd = primitive(
     "svd", lapack("svd", _svd_fwd),
+    batch=B.matrix_rule,
     domain=Example(lambda rng: ((rng.standard_normal((4, 3)),), {"full_matrices": False})),
     statement=S.Statement(
         forward="U, S, Vh = svd(A): A = U diag(S) Vh, S descending, U and Vh^T orthonormal "
@@ -263,6 +266,57 @@ svd = primitive(
 
 
 # --------------------------------------------------------------- values alone
+# The values without the vectors (LAPACK's cheaper call) when nothing will be
+# differentiated; their rules need the vectors and compute them with svd / eigh. When the
+# values are differentiated, svdvals and eigvalsh slice them out of svd / eigh instead,
+# so the vectors are computed once, in the forward.
+def _svdvals_vjp(g, ans, a):
+    u, _, vh = svd_factors(svd(a, full_matrices=False), np.shape(a), False)
+    return u @ (expand_dims(g, -1) * vh)
+
+
+def _svdvals_jvp(t, ans, a):
+    u, _, vh = svd_factors(svd(a, full_matrices=False), np.shape(a), False)
+    return sum(u * (t @ _mT(vh)), axis=-2)
+
+
+_svdvals = primitive(
+    "svdvals", lapack("svdvals", lambda a: np.linalg.svd(a, compute_uv=False)),
+    batch=B.matrix_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((4, 3)),), {})),
+    statement=S.Statement(
+        forward="s = singular values of A, descending (the vectors are not computed)",
+        vjp="A_bar = U diag(g) V^T (U, V from svd); at repeated singular values any "
+        "singular basis gives the same U diag(g) V^T when g is equal on the repeats",
+        latex_forward=r"s = \sigma(A)",
+        latex_vjp=r"\bar A = U \operatorname{diag}(\bar s) V^\top",
+    ),
+).defvjp(_svdvals_vjp).defjvp(_svdvals_jvp)
+
+
+def _eigvalsh_vjp(g, ans, a, UPLO="L"):
+    _, v = eigh_factors(eigh(a, UPLO=UPLO), np.shape(a)[-1])
+    return v @ (expand_dims(g, -1) * _mT(v))
+
+
+def _eigvalsh_jvp(t, ans, a, UPLO="L"):
+    _, v = eigh_factors(eigh(a, UPLO=UPLO), np.shape(a)[-1])
+    return sum(v * (_symmetric(t) @ v), axis=-2)
+
+
+_eigvalsh = primitive(
+    "eigvalsh", lapack("eigvalsh", lambda a, UPLO="L": np.linalg.eigvalsh(a, UPLO=UPLO)),
+    batch=B.matrix_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 3)),), {}), check_with=_symmetric_input),
+    statement=S.Statement(
+        forward="w = eigenvalues of symmetric A, ascending (the vectors are not computed)",
+        vjp="A_bar = V diag(g) V^T (V from eigh), symmetric",
+        latex_forward=r"w = \lambda(A)",
+        latex_vjp=r"\bar A = V \operatorname{diag}(\bar w) V^\top",
+    ),
+).defvjp(_eigvalsh_vjp).defjvp(_eigvalsh_jvp)
+
+
 def _differentiated(a):
     """True when a's derivative will be asked for (recorded, or carrying a tangent)."""
     return graph.is_traced(a) and (graph.is_grad_enabled() or graph.forward_hook() is not None)
@@ -270,22 +324,15 @@ def _differentiated(a):
 
 @composite
 def svdvals(a):
-    """Singular values, descending: s of svd. Differentiable through svd (the vectors
-    are needed for the gradient, U diag(s_bar) V^T); values alone when not differentiated."""
-    if not is_tensor(a):
-        return np.linalg.svd(a, compute_uv=False)
+    """Singular values, descending (svd's S); the gradient is U diag(s_bar) V^T."""
     if not _differentiated(a):
-        return new_tensor(np.linalg.svd(a.data, compute_uv=False))
-    shape = np.shape(a)
-    return svd_factors(svd(a, full_matrices=False), shape, False)[1]
+        return _svdvals(a)
+    return svd_factors(svd(a, full_matrices=False), np.shape(a), False)[1]
 
 
 @composite
 def eigvalsh(a, UPLO="L"):
-    """Eigenvalues of a symmetric matrix, ascending; differentiable through eigh."""
-    if not is_tensor(a):
-        return np.linalg.eigvalsh(a, UPLO=UPLO)
+    """Eigenvalues of a symmetric matrix, ascending (eigh's w)."""
     if not _differentiated(a):
-        return new_tensor(np.linalg.eigvalsh(a.data, UPLO=UPLO))
+        return _eigvalsh(a, UPLO=UPLO)
     return eigh_factors(eigh(a, UPLO=UPLO), np.shape(a)[-1])[0]
-

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
+from ..graph import is_tensor
 from ..rules import composite, primitive
 from .elementwise import where
-from .shape import expand_dims, squeeze, swapaxes
+from .shape import expand_dims, reshape, squeeze, swapaxes
 
 _TRANS = {0: 0, "N": 0, "n": 0, 1: 1, "T": 1, "t": 1, 2: 1, "C": 1, "c": 1}
 
@@ -96,8 +98,22 @@ def _example(rng):
     return (a, rng.standard_normal((3, 2))), {"lower": False, "trans": 1}
 
 
+def _batch_rule(prim, args, batched, kw):
+    # np.linalg.solve broadcasts leading axes: a batched argument gets singleton axes
+    # after its batch axis so that the batch axes of a and b line up (cr.vmap).
+    ranks = [B.example_rank(x, b) for x, b in zip(args, batched)]
+    lifted = []
+    for x, b, r in zip(args, batched, ranks):
+        shape = np.shape(x.data if is_tensor(x) else x)
+        if b and r < max(ranks):
+            x = reshape(x, shape[:1] + (1,) * (max(ranks) - r) + shape[1:])
+        lifted.append(x)
+    return prim(*lifted, **kw)
+
+
 _solve_triangular = primitive(
     "solve_triangular", _fwd,
+    batch=_batch_rule,
     domain=Example(_example),
     statement=S.Statement(
         forward="X = op(T)^-1 B, T the triangle of A read (lower or upper; unit diagonal if "
