@@ -310,7 +310,9 @@ _eigvalsh = primitive(
     domain=Example(lambda rng: ((rng.standard_normal((3, 3)),), {}), check_with=_symmetric_input),
     statement=S.Statement(
         forward="w = eigenvalues of symmetric A, ascending (the vectors are not computed)",
-        vjp="A_bar = V diag(g) V^T (V from eigh), symmetric",
+        vjp="A_bar = V diag(g) V^T (V from eigh), symmetric; at repeated eigenvalues any "
+        "eigenbasis gives the same A_bar when g is equal on the repeats (sums and symmetric "
+        "functions of the eigenvalues)",
         latex_forward=r"w = \lambda(A)",
         latex_vjp=r"\bar A = V \operatorname{diag}(\bar w) V^\top",
     ),
