@@ -154,7 +154,8 @@ def checkpointed(depth=32, width=256, batch=64, segment=4, repeats=10):
 
 
 def main(repeats=10):
-    return {"per_example": per_example(repeats=repeats), "checkpoint": checkpointed(repeats=repeats)}
+    return {"per_example": per_example(repeats=repeats),
+            "checkpoint": checkpointed(repeats=repeats)}
 
 
 if __name__ == "__main__":
