@@ -11,6 +11,7 @@ their gradients scatter back through indexing.
 from __future__ import annotations
 
 import builtins
+import functools
 import string
 
 import numpy as np
@@ -53,6 +54,7 @@ def lapack(name, fwd):
     its type, which callers catch.)
     """
 
+    @functools.wraps(fwd)  # keeps fwd's signature, which help() shows for the primitive
     def run(*args, **kw):
         try:
             return fwd(*args, **kw)
@@ -61,8 +63,6 @@ def lapack(name, fwd):
                 raise
             raise np.linalg.LinAlgError(f"{name}: {e}") from None
 
-    run.__name__ = getattr(fwd, "__name__", name)
-    run.__doc__ = getattr(fwd, "__doc__", None)
     return run
 
 
