@@ -9,7 +9,7 @@ import numpy as np
 
 
 def interleaved(cases, repeats=30, inner=1, warmup=3, statistic=np.median):
-    """Median seconds per call of each case, running the cases in turn so drift hits all.
+    """Seconds per call of each case (median by default), the cases run in turn so drift hits all.
 
     ``cases`` maps a name to a zero-argument callable. ``statistic`` summarises each
     case's repetitions (np.min: the call's own cost when other processes preempt some).
