@@ -6,7 +6,7 @@
     x.grad          # 1 - tanh(x)**2
 """
 
-from . import nn, optim, primitives
+from . import linalg, nn, optim, primitives
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint
