@@ -360,6 +360,7 @@ def test_one_cycle_lr_and_momentum():
     assert np.argmax(rates) == 3 and rates == sorted(rates[:4]) + sorted(rates[4:])[::-1]
     assert moms[0] == pytest.approx(0.95) and moms[-1] == pytest.approx(0.95)
     assert moms[3] == pytest.approx(0.85 + 0.1 * (3 - 2.3) / (10 - 2.3)) == min(moms)
+    s.step()  # step total_steps itself is allowed (as in PyTorch); one more is not
     with pytest.raises(ValueError, match="total_steps is 11"):
         s.step()
     adam = optim.Adam([cr.tensor(np.ones(1), requires_grad=True)])

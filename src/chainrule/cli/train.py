@@ -112,11 +112,11 @@ def _resume(args: dict, locks: contextlib.ExitStack, distributed: bool = False) 
             f"{path}: training state does not restore: {type(exc).__name__}: {exc}"
         ) from None
     if run.scheduler is not None and config["scheduler"] == "cosine":
-        # The cosine horizon is the run's total length, which --epochs may have changed.
+        # The cosine horizon is the run's total length, which --epochs may have changed:
+        # re-apply the current epoch's rate under the new horizon, from the closed form
+        # (the schedule's step is chainable, relative to the rate it left).
         run.scheduler.T_max = config["epochs"]
-        # Re-apply the current epoch's rate under the new horizon.
-        run.scheduler.last_epoch -= 1
-        run.scheduler.step()
+        run.scheduler._set_lrs(run.scheduler._get_closed_form_lr())
     if run.writes:
         text = cfg.to_toml(config)
         run.write_file(run_dir / "config.toml", lambda f: atomic_write(f, text))
