@@ -6,7 +6,7 @@
     x.grad          # 1 - tanh(x)**2
 """
 
-from . import linalg, nn, optim, primitives
+from . import linalg, nn, optim, primitives, sampling
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint
@@ -91,6 +91,7 @@ from .primitives import (
     where,
 )
 from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
+from .sampling import multinomial
 from .tensor import Tensor, as_tensor, tensor
 from .transforms import elementwise_grad, grad, value_and_grad, vjp
 from .vectorize import vmap
