@@ -10,6 +10,7 @@ from . import linalg, nn, optim, primitives
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint
+from .compiled import compile
 from .explain import explain
 from .forward_mode import jvp, linearize
 from .gradcheck import gradcheck
