@@ -98,6 +98,7 @@ from .primitives import (
 )
 from .stability import detect_anomaly
 from .tensor import Tensor, as_tensor, tensor
+from .threads import get_num_threads, set_num_threads
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import threads
 from ..graph import primitive
 from .shape import broadcast_to, reshape, swapaxes
 
@@ -36,6 +37,7 @@ def _column_major(w):
 
 
 def _linear_fwd(x, w, b):
+    threads.use_for(x.size * w.shape[0])  # rows x out x in multiply-adds
     if _column_major(w):
         # W^T is row-major: x W^T is the plain product, the layout the BLAS is fastest
         # at, and its result is row-major like everything downstream.
@@ -49,6 +51,7 @@ def _linear_fwd(x, w, b):
 
 
 def _linear_vjp_w(g, ans, x, w, b):
+    threads.use_for(g.size * x.shape[-1])
     # dW = g^T x summed over every batch row: fold batch axes into one matrix product.
     if np.ndim(x) != 2:
         g, x = reshape(g, (-1, np.shape(g)[-1])), reshape(x, (-1, np.shape(x)[-1]))
@@ -63,6 +66,7 @@ def _linear_vjp_w(g, ans, x, w, b):
 
 
 def _linear_vjp_x(g, ans, x, w, b):
+    threads.use_for(g.size * x.shape[-1])
     if type(x) is np.ndarray and x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
         # x is the transposed layout of a small-batch layer below (or its activation):
         # give dx that layout too, so the elementwise rules that combine dx with arrays
