@@ -141,6 +141,14 @@ def _clip_example(rng):
 _INDEX = (slice(0, 2), np.array([0, 2, 2]))
 _WINDOWS = {"kernel_size": (2, 2), "stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}
 
+
+def _pooled(rng, shape):
+    """Example of a max-pooling scatter or gather: the linear argument of ``shape``; the
+    image x and its pooled maxima y, which fix the routing, passed as constants."""
+    x = rng.standard_normal((1, 2, 4, 4))
+    y = P.layers.max_pool2d(x, **_WINDOWS)
+    return (rng.standard_normal(shape),), {"x": x, "y": y, **_WINDOWS}
+
 EXPLANATIONS: dict[str, Explanation] = {
     # ---------------------------------------------------------------- arithmetic
     "add": _binary("a + b", "g", "g", "a + b", r"\bar y", r"\bar y"),
@@ -543,6 +551,70 @@ EXPLANATIONS: dict[str, Explanation] = {
             (rng.standard_normal(np.shape(P.im2col(np.zeros((1, 2, 4, 4)), **_WINDOWS))),),
             {"shape": (1, 2, 4, 4), **_WINDOWS},
         ),
+    ),
+    "conv2d": Explanation(
+        forward="y = W * x + b: each output pixel is the kernels times the window of x "
+        "under them (cross-correlation), plus the bias",
+        vjp="x_bar = conv2d_input_grad(g, W);  W_bar = conv2d_weight_grad(x, g);  "
+        "b_bar = g summed over N, OH, OW",
+        latex_forward=r"y_{n,o,p,q} = b_o + \sum_{c,i,j} W_{o,c,i,j}\, "
+        r"x_{n,c,\, s p + d i,\, s q + d j}",
+        latex_vjp=r"\bar x = W^\top \star \bar y, \quad \bar W = \bar y \star x, \quad "
+        r"\bar b_o = \sum_{n,p,q} \bar y_{n,o,p,q}",
+        example=lambda rng: (
+            tuple(rng.standard_normal(s) for s in ((1, 2, 4, 4), (3, 2, 2, 2), (3,))),
+            {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1},
+        ),
+    ),
+    "conv2d_input_grad": Explanation(
+        forward="the transposed convolution: each g pixel times the kernels, added back "
+        "onto the input pixels of its window (the VJP of conv2d in x)",
+        vjp="g_bar = conv2d(c, W);  W_bar = conv2d_weight_grad(c, g)",
+        latex_forward=r"y = W^\top \star g",
+        latex_vjp=r"\bar g = W \star \bar y, \quad \bar W = g \star \bar y",
+        example=lambda rng: (
+            (rng.standard_normal((1, 3, 3, 3)), rng.standard_normal((3, 2, 2, 2))),
+            {"shape": (1, 2, 4, 4), "stride": (1, 1), "padding": (0, 0), "dilation": (1, 1),
+             "groups": 1},
+        ),
+    ),
+    "conv2d_weight_grad": Explanation(
+        forward="the correlation of g with the windows of x (the VJP of conv2d in W)",
+        vjp="x_bar = conv2d_input_grad(g, c);  g_bar = conv2d(x, c)",
+        latex_forward=r"y_{o,c,i,j} = \sum_{n,p,q} g_{n,o,p,q}\, x_{n,c,\, s p + d i,\, s q + d j}",
+        latex_vjp=r"\bar x = \bar y^\top \star g, \quad \bar g = \bar y \star x",
+        example=lambda rng: (
+            (rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((1, 3, 3, 3))),
+            {"shape": (3, 2, 2, 2), "stride": (1, 1), "padding": (0, 0), "dilation": (1, 1),
+             "groups": 1},
+        ),
+    ),
+    "max_pool2d": Explanation(
+        forward="the maximum of each window of an (N, C, H, W) image",
+        vjp="x_bar = max_pool2d_scatter(g): each window's g at its maximum (shared "
+        "equally among equal maxima), 0 elsewhere",
+        latex_forward=r"y_{n,c,p,q} = \max_{i,j} x_{n,c,\, s p + d i,\, s q + d j}",
+        latex_vjp=r"\bar x_{n,c,u,v} = \sum_{(p,q) : x_{n,c,u,v} = y_{n,c,p,q}} "
+        r"\bar y_{n,c,p,q} / m_{n,c,p,q}",
+        example=lambda rng: ((rng.standard_normal((1, 2, 4, 4)),), dict(_WINDOWS)),
+    ),
+    "max_pool2d_scatter": Explanation(
+        forward="each window's value put back on the window's maxima of x (shared "
+        "equally among equal maxima): linear in g, x and y = max_pool2d(x) held fixed",
+        vjp="g_bar = max_pool2d_gather(c): the cotangent read back at the maxima",
+        latex_forward=r"y = S_x\, g",
+        latex_vjp=r"\bar g = S_x^\top\, \bar y",
+        example=lambda rng: _pooled(rng, (1, 2, 3, 3)),
+        check_with=lambda p, g, x, y, **kw: p(g, x, y, **kw),
+    ),
+    "max_pool2d_gather": Explanation(
+        forward="t read at each window's maxima of x (averaged over equal maxima): the "
+        "tangent of max_pool2d, linear in t",
+        vjp="t_bar = max_pool2d_scatter(c)",
+        latex_forward=r"y = S_x^\top\, t",
+        latex_vjp=r"\bar t = S_x\, \bar y",
+        example=lambda rng: _pooled(rng, (1, 2, 4, 4)),
+        check_with=lambda p, t, x, y, **kw: p(t, x, y, **kw),
     ),
     # ----------------------------------------------------------- linear algebra
     "matmul": Explanation(

@@ -10,6 +10,18 @@ im2col:  every k_h x k_w window of a padded, strided, dilated (N, C, H, W) image
          mean over the kernel axes). Its VJP is col2im, which adds each window's
          cotangent back onto the pixels it came from; col2im's VJP is im2col. Both are
          linear, so each is the other's adjoint, to every order.
+conv2d:  the convolution in one node, with the two products of its backward as
+         primitives of their own (conv2d_input_grad, the transposed convolution, and
+         conv2d_weight_grad). Each of the three is bilinear, and the VJPs of each are
+         the other two, so the three serve every order. Their NumPy kernels build the
+         window matrix a few images at a time in a small buffer, multiply it at once,
+         and never keep it: the composition im2col -> matmul kept a column matrix nine
+         times the input's size alive from forward to backward and wrote it to fresh
+         memory every step (docs/performance.md).
+max_pool2d: the maximum over each window, as kh kw elementwise maxima of strided
+         views of the input (no window copy); its VJP max_pool2d_scatter puts each
+         window's cotangent back on its maxima (shared equally among ties), and
+         max_pool2d_gather, its adjoint, reads a tangent at the maxima (the JVP).
 """
 
 from __future__ import annotations
@@ -18,7 +30,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import threads
-from ..graph import primitive
+from ..graph import is_tensor, primitive
+from . import reductions
 from .shape import broadcast_to, reshape, swapaxes
 
 # ------------------------------------------------------------------------ linear
@@ -104,19 +117,29 @@ def window_geometry(shape, kernel_size, stride, padding, dilation, op="im2col"):
     return tuple(out)
 
 
-def _im2col_fwd(x, kernel_size, stride, padding, dilation, pad_value=0.0):
-    oh, ow = window_geometry(x.shape, kernel_size, stride, padding, dilation)
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+def _padded(x, padding, value=0.0):
+    ph, pw = padding
     if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    win = sliding_window_view(x, (span_h, span_w), axis=(2, 3))
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    return x
+
+
+def _window_view(xp, kernel_size, stride, dilation, oh, ow):
+    """The (C, kh, kw, N, OH, OW) windows of an already padded (N, C, H, W) input, as a view."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     win = win[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, ::dh, ::dw]
     # (N, C, OH, OW, kh, kw) -> (C, kh, kw, N, OH, OW): a (C kh kw) x (N OH OW) matrix
     # whose rows are image rows shifted by one kernel offset, so the copy reads and writes
     # contiguous runs along OW. (Putting each window in a row, (N, OH, OW, C, kh, kw),
     # measured 3x slower to build and 2-7x slower to scatter back.)
-    return np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))
+    return win.transpose(1, 4, 5, 0, 2, 3)
+
+
+def _im2col_fwd(x, kernel_size, stride, padding, dilation, pad_value=0.0):
+    oh, ow = window_geometry(x.shape, kernel_size, stride, padding, dilation)
+    xp = _padded(x, padding, pad_value)
+    return np.ascontiguousarray(_window_view(xp, kernel_size, stride, dilation, oh, ow))
 
 
 def _col2im_fwd(cols, shape, kernel_size, stride, padding, dilation):
@@ -154,4 +177,252 @@ col2im.defvjp(
     lambda g, ans, cols, shape, **kw: im2col(g, **kw),
 ).defjvp(
     lambda t, ans, cols, shape, **kw: col2im(t, shape=shape, **kw),
+)
+
+
+# ------------------------------------------------------------------- convolution
+# The window matrix of a convolution is kh kw times its input. It is built for a few
+# images at a time into one buffer of about this many bytes, which stays in the caches
+# between being written and being multiplied, instead of in a fresh array of the whole
+# batch's columns (42 MB for a 32 -> 64 3x3 layer at batch 64, which the kernel has to
+# hand out zeroed page by page every step): see docs/performance.md.
+_CHUNK_BYTES = 2**21
+
+
+def _conv_plan(x_shape, w_shape, stride, padding, dilation, groups, op, itemsize):
+    """Output size, rows per group k = C/groups kh kw, and the image chunks [(a, z), ...]."""
+    n, c = x_shape[:2]
+    o, cg, kh, kw = w_shape
+    oh, ow = window_geometry(x_shape, (kh, kw), stride, padding, dilation, op=op)
+    per_image = c * kh * kw * oh * ow * itemsize
+    step = max(1, _CHUNK_BYTES // max(per_image, 1))
+    return oh, ow, cg * kh * kw, [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def _fill_columns(cols, xp, a, z, kernel_size, stride, dilation, oh, ow):
+    """Write the windows of images a..z of xp into the (groups, k, >= (z-a) OH OW) buffer;
+    return the (groups, k, (z-a) OH OW) matrix."""
+    m = (z - a) * oh * ow
+    mat = cols[:, :, :m]
+    c = xp.shape[1]
+    np.copyto(mat.reshape((c,) + tuple(kernel_size) + (z - a, oh, ow)),
+              _window_view(xp[a:z], kernel_size, stride, dilation, oh, ow))
+    return mat
+
+
+def _channels_first(g, groups):
+    """(N, O, OH, OW) as the (groups, O/groups, N OH OW) matrix, copied only if it must be."""
+    n, o = g.shape[:2]
+    gt = g.transpose(1, 0, 2, 3)
+    if not gt.flags.c_contiguous:
+        gt = np.ascontiguousarray(gt)
+    return gt.reshape(groups, o // groups, -1)
+
+
+def _conv2d_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    n = x.shape[0]
+    o = w.shape[0]
+    dtype = np.result_type(x, w)
+    oh, ow, k, chunks = _conv_plan(x.shape, w.shape, stride, padding, dilation, groups,
+                                   "conv2d", dtype.itemsize)
+    p = oh * ow
+    threads.use_for(o * k * n * p)
+    xp = _padded(x, padding)
+    # (O, N, OH, OW), returned as its (N, O, OH, OW) transpose: each group's product
+    # writes whole rows, and the layers after it (ReLU, pooling) keep this layout.
+    out = np.empty((o, n, oh, ow), dtype)
+    rows = out.reshape(groups, o // groups, n * p)
+    wm = w.reshape(groups, o // groups, k)
+    cols = np.empty((groups, k, (chunks[0][1] - chunks[0][0]) * p), dtype)
+    for a, z in chunks:
+        mat = _fill_columns(cols, xp, a, z, w.shape[2:], stride, dilation, oh, ow)
+        np.matmul(wm, mat, out=rows[:, :, a * p : z * p])
+    if np.ndim(b) or b != 0:
+        out += np.reshape(b, (-1, 1, 1, 1))
+    return out.transpose(1, 0, 2, 3)
+
+
+def _conv2d_input_grad_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                           groups=1):
+    n, c, h, wd = shape
+    o, cg, kh, kw = w.shape
+    dtype = np.result_type(g, w)
+    oh, ow, k, chunks = _conv_plan(shape, w.shape, stride, padding, dilation, groups,
+                                   "conv2d_input_grad", dtype.itemsize)
+    if g.shape != (n, o, oh, ow):
+        raise ValueError(
+            f"conv2d_input_grad: cotangent of shape {g.shape} does not match the output "
+            f"{(n, o, oh, ow)} of a convolution of {tuple(shape)} by {w.shape}"
+        )
+    p = oh * ow
+    threads.use_for(o * k * n * p)
+    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
+    gm = _channels_first(g, groups)
+    wt = w.reshape(groups, o // groups, k).transpose(0, 2, 1)
+    # Channel-major like the forward's output, so that elementwise rules combining this
+    # gradient with the activations before it see one memory order.
+    dx = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype)
+    cols = np.empty((groups, k, (chunks[0][1] - chunks[0][0]) * p), dtype)
+    for a, z in chunks:
+        mat = cols[:, :, : (z - a) * p]
+        np.matmul(wt, gm[:, :, a * p : z * p], out=mat)
+        win = mat.reshape(c, kh, kw, z - a, oh, ow)
+        part = dx[:, a:z]  # this chunk's images, still in the caches
+        for i in range(kh):
+            for j in range(kw):
+                part[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                     j * dw : j * dw + sw * (ow - 1) + 1 : sw] += win[:, i, j]
+    return dx[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3)
+
+
+def _conv2d_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                            groups=1):
+    o = shape[0]
+    dtype = np.result_type(x, g)
+    oh, ow, k, chunks = _conv_plan(x.shape, shape, stride, padding, dilation, groups,
+                                   "conv2d_weight_grad", dtype.itemsize)
+    n = x.shape[0]
+    if g.shape != (n, o, oh, ow):
+        raise ValueError(
+            f"conv2d_weight_grad: cotangent of shape {g.shape} does not match the output "
+            f"{(n, o, oh, ow)} of a convolution of {x.shape} by a weight of shape {tuple(shape)}"
+        )
+    p = oh * ow
+    threads.use_for(o * k * n * p)
+    xp = _padded(x, padding)
+    gm = _channels_first(g, groups)
+    cols = np.empty((groups, k, (chunks[0][1] - chunks[0][0]) * p), dtype)
+    dw = part = None
+    for a, z in chunks:
+        mat = _fill_columns(cols, xp, a, z, shape[2:], stride, dilation, oh, ow)
+        if dw is None:
+            dw = np.matmul(gm[:, :, a * p : z * p], mat.transpose(0, 2, 1))
+            part = np.empty_like(dw)
+        else:
+            dw += np.matmul(gm[:, :, a * p : z * p], mat.transpose(0, 2, 1), out=part)
+    return dw.reshape(shape)
+
+
+conv2d = primitive("conv2d", _conv2d_fwd)
+conv2d_input_grad = primitive("conv2d_input_grad", _conv2d_input_grad_fwd)
+conv2d_weight_grad = primitive("conv2d_weight_grad", _conv2d_weight_grad_fwd)
+
+# y = conv(x, W) + b is bilinear in (x, W): x_bar = conv2d_input_grad(g, W) (the
+# transposed convolution), W_bar = conv2d_weight_grad(x, g), b_bar = g summed over N, OH, OW.
+conv2d.defvjp(
+    lambda g, ans, x, w, b, **kw: conv2d_input_grad(g, w, shape=np.shape(x), **kw),
+    lambda g, ans, x, w, b, **kw: conv2d_weight_grad(x, g, shape=np.shape(w), **kw),
+    lambda g, ans, x, w, b, **kw: reductions.sum(g, axis=(0, 2, 3)),
+).defjvp(
+    lambda t, ans, x, w, b, **kw: conv2d(t, w, 0, **kw),
+    lambda t, ans, x, w, b, **kw: conv2d(x, t, 0, **kw),
+    lambda t, ans, x, w, b, **kw: broadcast_to(reshape(t, (-1, 1, 1)), np.shape(ans)),
+)
+# <c, input_grad(g, W)> = <g, conv(c, W)>: linear in g (VJP conv2d) and in W (weight_grad).
+conv2d_input_grad.defvjp(
+    lambda c, ans, g, w, shape, **kw: conv2d(c, w, 0, **kw),
+    lambda c, ans, g, w, shape, **kw: conv2d_weight_grad(c, g, shape=np.shape(w), **kw),
+).defjvp(
+    lambda t, ans, g, w, shape, **kw: conv2d_input_grad(t, w, shape=shape, **kw),
+    lambda t, ans, g, w, shape, **kw: conv2d_input_grad(g, t, shape=shape, **kw),
+)
+# <c, weight_grad(x, g)> = <g, conv(x, c)>: linear in x (input_grad) and in g (conv2d).
+conv2d_weight_grad.defvjp(
+    lambda c, ans, x, g, shape, **kw: conv2d_input_grad(g, c, shape=np.shape(x), **kw),
+    lambda c, ans, x, g, shape, **kw: conv2d(x, c, 0, **kw),
+).defjvp(
+    lambda t, ans, x, g, shape, **kw: conv2d_weight_grad(t, g, shape=shape, **kw),
+    lambda t, ans, x, g, shape, **kw: conv2d_weight_grad(x, t, shape=shape, **kw),
+)
+
+
+# ------------------------------------------------------------------- max pooling
+def _pool_views(a, kernel_size, stride, dilation, oh, ow):
+    """The kh kw strided (N, C, OH, OW) views of a padded input, one per kernel offset."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    return [a[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+              j * dw : j * dw + sw * (ow - 1) + 1 : sw] for i in range(kh) for j in range(kw)]
+
+
+def _maxima(x, ans, kernel_size, stride, padding, dilation):
+    """The padded input, its views, where each view holds its window's maximum, and how
+    many maxima each window has (at least 1)."""
+    xp = _padded(x, padding, -np.inf)
+    views = _pool_views(xp, kernel_size, stride, dilation, *np.shape(ans)[2:])
+    hits = [v == ans for v in views]
+    count = hits[0].astype(np.result_type(x))
+    for h in hits[1:]:
+        count += h
+    np.maximum(count, 1, out=count)  # a window of NaNs has no maximum to route to
+    return xp, hits, count
+
+
+def _max_pool2d_fwd(x, kernel_size, stride, padding, dilation):
+    oh, ow = window_geometry(x.shape, kernel_size, stride, padding, dilation, op="max_pool2d")
+    views = _pool_views(_padded(x, padding, -np.inf), kernel_size, stride, dilation, oh, ow)
+    if len(views) == 1:
+        return views[0].copy()
+    out = np.maximum(views[0], views[1])  # NaN propagates, as in np.max
+    for v in views[2:]:
+        np.maximum(out, v, out=out)
+    return out
+
+
+def _max_pool2d_scatter_fwd(g, x, ans, kernel_size, stride, padding, dilation):
+    xp, hits, count = _maxima(x, ans, kernel_size, stride, padding, dilation)
+    views = _pool_views(xp, kernel_size, stride, dilation, *count.shape[2:])
+    # The share in x's memory order (like the gradients of the layers around it), then
+    # one product per kernel offset. (np.add(..., where=hit) on these strided views took
+    # 7x as long: 29 against 4 ms for a 64 x 64 x 24 x 24 batch.)
+    share = np.empty_like(views[0], dtype=np.result_type(g, x))
+    np.divide(g, count, out=share)
+    dx = np.zeros_like(xp, dtype=share.dtype)
+    dviews = _pool_views(dx, kernel_size, stride, dilation, *count.shape[2:])
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    if sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1:
+        # Windows that do not overlap write disjoint pixels: no read of dx needed.
+        for dv, h in zip(dviews, hits):
+            np.multiply(share, h, out=dv)
+    else:
+        for dv, h in zip(dviews, hits):
+            dv += share * h
+    ph, pw = padding
+    return dx[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]]
+
+
+def _max_pool2d_gather_fwd(t, x, ans, kernel_size, stride, padding, dilation):
+    _, hits, count = _maxima(x, ans, kernel_size, stride, padding, dilation)
+    tviews = _pool_views(_padded(t, padding), kernel_size, stride, dilation, *count.shape[2:])
+    out = tviews[0] * hits[0]
+    for tv, h in zip(tviews[1:], hits[1:]):
+        out += tv * h
+    out /= count
+    return out
+
+
+def _value(v):
+    return v.data if is_tensor(v) else v
+
+
+max_pool2d = primitive("max_pool2d", _max_pool2d_fwd)
+max_pool2d_scatter = primitive("max_pool2d_scatter", _max_pool2d_scatter_fwd)
+max_pool2d_gather = primitive("max_pool2d_gather", _max_pool2d_gather_fwd)
+
+# Which input is a window's maximum is constant almost everywhere: the pooling is linear
+# in x there, with the routing read from x and the output as constants. Equal maxima
+# share a window's cotangent (and average their tangents), as max does.
+max_pool2d.defvjp(
+    lambda g, ans, x, **kw: max_pool2d_scatter(g, _value(x), _value(ans), **kw),
+).defjvp(
+    lambda t, ans, x, **kw: max_pool2d_gather(t, _value(x), _value(ans), **kw),
+)
+max_pool2d_scatter.defvjp(
+    lambda c, ans, g, x, y, **kw: max_pool2d_gather(c, x, y, **kw), None, None,
+).defjvp(
+    lambda t, ans, g, x, y, **kw: max_pool2d_scatter(t, x, y, **kw), None, None,
+)
+max_pool2d_gather.defvjp(
+    lambda c, ans, t, x, y, **kw: max_pool2d_scatter(c, x, y, **kw), None, None,
+).defjvp(
+    lambda s, ans, t, x, y, **kw: max_pool2d_gather(s, x, y, **kw), None, None,
 )
