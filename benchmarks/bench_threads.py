@@ -34,9 +34,9 @@ import time
 from contextlib import contextmanager
 
 try:
-    from .common import machine
+    from .common import load, machine
 except ImportError:  # run as a script
-    from common import machine
+    from common import load, machine
 
 HOG = "while True: pass"
 PINNED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -218,8 +218,8 @@ def sizes(exponents=(18, 21, 23, 24, 25, 26, 27, 28, 30), busy_too=True):
 
 
 def main(repeats=3, with_sizes=False, off=False):
-    print(f"machine: {machine()}, {os.cpu_count()} cores; fresh interpreters with the BLAS's "
-          f"default threads; busy = {os.cpu_count()} CPU-bound processes beside it")
+    print(f"machine: {machine()}, {os.cpu_count()} cores, {load()}; fresh interpreters with "
+          f"the BLAS's default threads; busy = {os.cpu_count()} CPU-bound processes beside it")
     results = {}
     train = train_idle_busy(repeats, off)
     results["train"] = train

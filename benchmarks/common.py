@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 
@@ -32,6 +33,11 @@ def machine():
         f"{platform.machine()} {platform.processor() or ''} Python {platform.python_version()} "
         f"NumPy {np.__version__}"
     ).replace("  ", " ")
+
+
+def load():
+    """The machine's 1-minute load average, as a condition of a measurement."""
+    return f"load average {os.getloadavg()[0]:.2f}"
 
 
 def verdict(ratio, target):
