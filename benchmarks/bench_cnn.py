@@ -27,10 +27,10 @@ import sys
 
 try:
     from .bench_threads import PINNED, busy
-    from .common import load, machine, verdict
+    from .common import machine, verdict
 except ImportError:  # run as a script
     from bench_threads import PINNED, busy
-    from common import load, machine, verdict
+    from common import machine, verdict
 
 TARGETS = {1: 1.0, 2: 1.1}
 
@@ -149,12 +149,17 @@ losses = {{k: float(f().item()) for k, f in cases.items()}}
 for f in cases.values():
     f()
 samples = {{k: [] for k in cases}}
+import chainrule.threads as threads
+look = lambda: (time.monotonic(), threads._machine_busy() or 0.0, time.process_time())
+start = look()
 for _ in range({repeats}):
     for k, f in cases.items():
         t0 = time.perf_counter()
         f()
         samples[k].append(time.perf_counter() - t0)
-print(json.dumps({{"losses": losses, **{{k: float(np.median(v)) for k, v in samples.items()}}}}))
+others = threads.others_busy(start, look())  # cores used by other processes meanwhile
+print(json.dumps({{"losses": losses, "others": others,
+                  **{{k: float(np.median(v)) for k, v in samples.items()}}}}))
 """
 
 MEMORY = SETUP + """
@@ -217,7 +222,8 @@ def main(repeats=15, thread_counts=(1, 2)):
                 with busy(1):
                     t = step_times(threads, repeats)
             results[f"{threads} threads, {mode}"] = t
-            line = (f"  {threads} thread{'s' if threads > 1 else ''}, {mode} ({load()}): chainrule "
+            line = (f"  {threads} thread{'s' if threads > 1 else ''}, {mode} (other processes "
+                    f"used {t['others']:.1f} cores): chainrule "
                     f"{t['chainrule'] * 1e3:.1f} ms (composition {t['composition'] * 1e3:.1f} ms)")
             if "torch" in t:
                 ratio = t["chainrule"] / t["torch"]

@@ -10,6 +10,16 @@ from chainrule import threads
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
 
+@pytest.fixture(autouse=True)
+def idle_machine(monkeypatch):
+    """Four cores, none of them busy: the load the policy sees does not depend on the
+    machine the tests run on (test_busy_cores_are_left_to_their_processes sets its own)."""
+    monkeypatch.setattr(threads, "_CORES", 4)
+    monkeypatch.setattr(threads, "_machine_busy", lambda: None)
+    monkeypatch.setattr(threads, "_others", 0)
+    monkeypatch.setattr(threads, "_seen", None)
+
+
 def blas_threads():
     """The thread count NumPy's BLAS is set to right now, as threadpoolctl reads it."""
     return max(lib["num_threads"] for lib in threadpoolctl.threadpool_info()
@@ -86,3 +96,44 @@ def test_without_threadpoolctl_the_policy_is_off_and_says_so(monkeypatch):
     assert cr.get_num_threads() is None
     with pytest.raises(RuntimeError, match="pip install threadpoolctl"):
         cr.set_num_threads(1)
+
+
+class Clock:
+    """Stand-ins for time.monotonic and time.process_time, and /proc/stat's busy seconds."""
+
+    def __init__(self):
+        self.wall = self.own = self.machine = 100.0
+
+    def advance(self, seconds, own_cores, other_cores):
+        self.wall += seconds
+        self.own += seconds * own_cores
+        self.machine += seconds * (own_cores + other_cores)
+
+    def monotonic(self):
+        return self.wall
+
+    def process_time(self):
+        return self.own
+
+
+def test_busy_cores_are_left_to_their_processes(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(threads, "time", clock)
+    monkeypatch.setattr(threads, "_machine_busy", lambda: clock.machine)
+    large = 2**26
+    with cr.set_num_threads(4):
+        assert threads.threads_for(large) == 4  # the first look: nothing known yet
+        clock.advance(0.3, own_cores=1, other_cores=1)
+        assert threads.threads_for(large) == 3  # one core taken by another process
+        clock.advance(0.1, own_cores=1, other_cores=4)
+        assert threads.threads_for(large) == 3  # within LOAD_INTERVAL: no new look
+        clock.advance(0.2, own_cores=1, other_cores=3.6)
+        assert threads.threads_for(large) == 1  # this process's own work never counts
+        clock.advance(0.3, own_cores=4, other_cores=0.4)
+        assert threads.threads_for(large) == 4
+        assert threads.threads_for(2**20) == 1
+
+
+def test_others_busy_subtracts_the_process_own_time():
+    assert threads.others_busy((0.0, 10.0, 1.0), (0.5, 11.5, 1.5)) == 2.0
+    assert threads.others_busy((0.0, 10.0, 1.0), (1.0, 10.5, 2.0)) == 0.0  # tick rounding

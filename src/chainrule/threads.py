@@ -6,12 +6,14 @@
     cr.get_num_threads()             # the current limit
 
 The rule: a product of fewer than ``PARALLEL_WORK`` multiply-adds (m k n for an
-(m, k) x (k, n) product) runs on one thread; a larger one on every thread the limit
-allows. Small products gain little from a second thread on an idle machine and can
-stall for milliseconds on a busy one, where a BLAS thread waits for a sibling the
-operating system has not scheduled; large products are long enough to hide such a
-stall and run up to twice as fast on two cores. docs/performance.md has the
-measurements behind the threshold.
+(m, k) x (k, n) product) runs on one thread; a larger one on every core that other
+processes left idle, up to the limit. A BLAS thread that waits for a sibling the
+operating system has not scheduled stalls the product for milliseconds: small products
+gain little from a second thread even on an idle machine, and on cores that other
+processes keep busy a threaded product of any size can take ten times as long as on
+one thread. Which cores are busy is read from /proc/stat (the machine's busy time less
+this process's own) at most every ``LOAD_INTERVAL`` seconds; elsewhere than on Linux
+every core counts as free. docs/performance.md has the measurements behind the rule.
 
 chainrule sets the count before each product through threadpoolctl, and only when it
 changes. Without threadpoolctl installed (it comes with ``chainrule[train]``) the
@@ -22,6 +24,9 @@ with whatever count chainrule set last.
 
 from __future__ import annotations
 
+import os
+import time
+
 try:
     from threadpoolctl import ThreadpoolController
 except ImportError:  # optional: without it the BLAS keeps its own thread count
@@ -31,11 +36,22 @@ except ImportError:  # optional: without it the BLAS keeps its own thread count
 # 0.3-0.6 ms of single-threaded float32 work on the machines measured, long enough that
 # a scheduling stall on a loaded machine costs less than the second thread saves.
 PARALLEL_WORK = 2**25
+# Seconds between two looks at how busy the machine is: /proc/stat counts in ticks of
+# 10 ms, so shorter windows are too coarse to tell a busy core from an idle one.
+LOAD_INTERVAL = 0.25
+
+try:
+    _TICK = 1.0 / os.sysconf("SC_CLK_TCK")
+    _CORES = len(os.sched_getaffinity(0))
+except (AttributeError, ValueError, OSError):  # not Linux
+    _TICK, _CORES = None, os.cpu_count() or 1
 
 _libraries = None  # threadpoolctl's controllers of the loaded BLAS libraries, once looked up
 _original = 1  # their thread count when first looked up, before chainrule set any
 _limit = None  # most threads a product may use; None until the BLAS has been asked
 _current = 0  # the count chainrule last set (0: none yet)
+_others = 0  # cores other processes kept busy over the last interval
+_seen = None  # (monotonic time, the machine's busy CPU seconds, this process's) at the last look
 
 
 def _blas():
@@ -67,18 +83,49 @@ def _set(n):
     _current = n
 
 
+def _machine_busy():
+    """CPU seconds every process on the machine has been busy since boot, or None."""
+    if _TICK is None:
+        return None
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
+    return (user + nice + system + irq + softirq + steal) * _TICK
+
+
+def others_busy(then, now):
+    """Cores other processes kept busy between two looks (time, machine busy, own CPU)."""
+    return max(0.0, (now[1] - then[1]) - (now[2] - then[2])) / (now[0] - then[0])
+
+
+def _parallel():
+    """Threads for a large product: the limit, less the cores other processes keep busy."""
+    global _seen, _others
+    t = time.monotonic()
+    if _seen is None or t - _seen[0] >= LOAD_INTERVAL:
+        busy = _machine_busy()
+        if busy is not None:
+            now = (t, busy, time.process_time())
+            if _seen is not None:
+                _others = int(others_busy(_seen, now) + 0.5)  # a core busy half the time or more
+            _seen = now
+    limit = _default_limit() if _limit is None else _limit
+    return max(1, min(limit, _CORES - _others))
+
+
 def use_for(work):
     """Set the BLAS thread count for a product of ``work`` multiply-adds (m k n)."""
-    n = 1 if work < PARALLEL_WORK else _limit
+    n = 1 if work < PARALLEL_WORK else _parallel()
     if n != _current:
         _set(n)
 
 
 def threads_for(work):
-    """The thread count the policy gives a product of ``work`` multiply-adds."""
-    if work < PARALLEL_WORK:
-        return 1
-    return _default_limit() if _limit is None else _limit
+    """The thread count the policy gives a product of ``work`` multiply-adds now."""
+    return 1 if work < PARALLEL_WORK else _parallel()
 
 
 def get_num_threads():
