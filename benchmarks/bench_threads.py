@@ -34,9 +34,9 @@ import time
 from contextlib import contextmanager
 
 try:
-    from .common import load, machine
+    from .common import load, machine, others
 except ImportError:  # run as a script
-    from common import load, machine
+    from common import load, machine, others
 
 HOG = "while True: pass"
 PINNED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -186,26 +186,27 @@ def train_idle_busy(repeats=3, off=False):
         variants["policy off"] = 0
     runs = {f"{v} {m}": [] for v in variants for m in ("idle", "busy")}
     floor = {"idle": [], "busy": []}
+    with others() as quiet:
+        for _ in range(repeats):
+            for name, work in variants.items():
+                runs[f"{name} idle"].append(_train(work))
+            floor["idle"].append(float(_python(FLOOR)[1]))
     for _ in range(repeats):
-        for mode in ("idle", "busy"):
-            with busy() if mode == "busy" else _nothing():
-                for name, work in variants.items():
-                    runs[f"{name} {mode}"].append(_train(work))
-                floor[mode].append(float(_python(FLOOR)[1]))
+        with busy():
+            for name, work in variants.items():
+                runs[f"{name} busy"].append(_train(work))
+            floor["busy"].append(float(_python(FLOOR)[1]))
     result = {name: {"process_s": statistics.median(r[0] for r in v),
                      "train_s": statistics.median(r[1] for r in v)} for name, v in runs.items()}
     result["floor"] = {m: statistics.median(v) for m, v in floor.items()}
+    result["others_idle"] = quiet.cores
     return result
 
 
-@contextmanager
-def _nothing():
-    yield
-
-
 def mlp_2048(repeats=5):
-    _, out = _python(MLP.format(repeats=repeats))
-    return json.loads(out.strip().splitlines()[-1])
+    with others() as o:
+        _, out = _python(MLP.format(repeats=repeats))
+    return {**json.loads(out.strip().splitlines()[-1]), "others": o.cores}
 
 
 def sizes(exponents=(18, 21, 23, 24, 25, 26, 27, 28, 30), busy_too=True):
@@ -228,7 +229,8 @@ def main(repeats=3, with_sizes=False, off=False):
             continue
         idle, hot = train[f"{variant} idle"], train[f"{variant} busy"]
         ratio = hot["process_s"] / idle["process_s"]
-        print(f"chainrule train ({variant}), whole process: idle {idle['process_s']:.2f} s "
+        print(f"chainrule train ({variant}), whole process: idle (other processes used "
+              f"{train['others_idle']:.1f} cores) {idle['process_s']:.2f} s "
               f"(training {idle['train_s']:.2f} s), busy {hot['process_s']:.2f} s (training "
               f"{hot['train_s']:.2f} s): {ratio:.2f}x idle"
               + (f"  target <= 1.5x: {'PASS' if ratio <= 1.5 else 'FAIL'}"
@@ -244,7 +246,8 @@ def main(repeats=3, with_sizes=False, off=False):
     results["mlp_2048"] = mlp
     speedup = mlp["one thread"] / mlp["policy"]
     keep = mlp["policy"] / mlp["every product threaded"]
-    print(f"MLP 784-2048-2048-10 SGD step, batch 1024, idle, limit {mlp['threads']} threads: "
+    print(f"MLP 784-2048-2048-10 SGD step, batch 1024, idle (other processes used "
+          f"{mlp['others']:.1f} cores), limit {mlp['threads']} threads: "
           f"policy {mlp['policy'] * 1e3:.0f} ms, one thread {mlp['one thread'] * 1e3:.0f} ms "
           f"({speedup:.2f}x speed-up), every product threaded "
           f"{mlp['every product threaded'] * 1e3:.0f} ms; policy/every-product-threaded "
