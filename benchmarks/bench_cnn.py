@@ -88,10 +88,8 @@ def chainrule_model():
     )
 
 
-def chainrule_step(model):
-    opt = cr.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-
+def training_step(model, opt, loss_fn, x, y):
+    # The same lines for both libraries: their APIs agree here.
     def step():
         opt.zero_grad()
         loss = loss_fn(model(x), y)
@@ -99,6 +97,11 @@ def chainrule_step(model):
         opt.step()
         return loss
     return step
+
+
+def chainrule_step(model):
+    opt = cr.optim.Adam(model.parameters(), lr=1e-3)
+    return training_step(model, opt, nn.CrossEntropyLoss(), x, y)
 
 
 def torch_step(model):
@@ -113,16 +116,8 @@ def torch_step(model):
         for p, q in zip(tm.parameters(), model.parameters()):
             p.copy_(torch.from_numpy(q.data))
     opt = torch.optim.Adam(tm.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(tm(tx), ty)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(tm, opt, torch.nn.CrossEntropyLoss(), torch.from_numpy(x),
+                         torch.from_numpy(y))
 
 
 def gemm_floor():

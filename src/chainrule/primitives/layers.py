@@ -189,16 +189,6 @@ col2im.defvjp(
 _CHUNK_BYTES = 2**21
 
 
-def _conv_plan(x_shape, w_shape, stride, padding, dilation, groups, op, itemsize):
-    """Output size, rows per group k = C/groups kh kw, and the image chunks [(a, z), ...]."""
-    n, c = x_shape[:2]
-    o, cg, kh, kw = w_shape
-    oh, ow = window_geometry(x_shape, (kh, kw), stride, padding, dilation, op=op)
-    per_image = c * kh * kw * oh * ow * itemsize
-    step = max(1, _CHUNK_BYTES // max(per_image, 1))
-    return oh, ow, cg * kh * kw, [(a, min(a + step, n)) for a in range(0, n, step)]
-
-
 def _fill_columns(cols, xp, a, z, kernel_size, stride, dilation, oh, ow):
     """Write the windows of images a..z of xp into the (groups, k, >= (z-a) OH OW) buffer;
     return the (groups, k, (z-a) OH OW) matrix."""
@@ -208,6 +198,26 @@ def _fill_columns(cols, xp, a, z, kernel_size, stride, dilation, oh, ow):
     np.copyto(mat.reshape((c,) + tuple(kernel_size) + (z - a, oh, ow)),
               _window_view(xp[a:z], kernel_size, stride, dilation, oh, ow))
     return mat
+
+
+def _buffers(op, x_shape, w_shape, dtype, stride, padding, dilation, groups, g=None):
+    """A kernel's plan: output size, image chunks [(a, z), ...], the column buffer of one
+    chunk, and the cotangent g (checked against the output) as its channel-first matrix;
+    sets the BLAS threads for the layer's products."""
+    n, c = x_shape[:2]
+    o, cg, kh, kw = w_shape
+    oh, ow = window_geometry(x_shape, (kh, kw), stride, padding, dilation, op=op)
+    k = cg * kh * kw
+    step = max(1, _CHUNK_BYTES // max(c * kh * kw * oh * ow * dtype.itemsize, 1))
+    chunks = [(a, min(a + step, n)) for a in range(0, n, step)]
+    if g is not None and g.shape != (n, o, oh, ow):
+        raise ValueError(
+            f"{op}: cotangent of shape {g.shape} does not match the output {(n, o, oh, ow)} "
+            f"of a convolution of {tuple(x_shape)} by a weight of shape {tuple(w_shape)}"
+        )
+    threads.use_for(o * k * n * oh * ow)
+    cols = np.empty((groups, k, min(step, n) * oh * ow), dtype)
+    return oh, ow, chunks, cols, None if g is None else _channels_first(g, groups)
 
 
 def _channels_first(g, groups):
@@ -220,21 +230,18 @@ def _channels_first(g, groups):
 
 
 def _conv2d_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
-    n = x.shape[0]
-    o = w.shape[0]
+    n, o = x.shape[0], w.shape[0]
     dtype = np.result_type(x, w)
-    oh, ow, k, chunks = _conv_plan(x.shape, w.shape, stride, padding, dilation, groups,
-                                   "conv2d", dtype.itemsize)
+    oh, ow, chunks, cols, _ = _buffers("conv2d", x.shape, w.shape, dtype, stride, padding,
+                                       dilation, groups)
     p = oh * ow
-    threads.use_for(o * k * n * p)
     xp = _padded(x, padding)
     # (O, N, OH, OW), returned as its (N, O, OH, OW) transpose: each group's product
     # writes whole rows, and the layers after it (ReLU, pooling) keep this layout.
     out = np.empty((o, n, oh, ow), dtype)
     rows = out.reshape(groups, o // groups, n * p)
-    wm = w.reshape(groups, o // groups, k)
+    wm = w.reshape(groups, o // groups, -1)
     bias = np.reshape(b, (groups, o // groups, 1)) if np.ndim(b) or b != 0 else None
-    cols = np.empty((groups, k, (chunks[0][1] - chunks[0][0]) * p), dtype)
     for a, z in chunks:
         mat = _fill_columns(cols, xp, a, z, w.shape[2:], stride, dilation, oh, ow)
         part = rows[:, :, a * p : z * p]
@@ -248,23 +255,15 @@ def _conv2d_input_grad_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=
                            groups=1):
     n, c, h, wd = shape
     o, cg, kh, kw = w.shape
-    dtype = np.result_type(g, w)
-    oh, ow, k, chunks = _conv_plan(shape, w.shape, stride, padding, dilation, groups,
-                                   "conv2d_input_grad", dtype.itemsize)
-    if g.shape != (n, o, oh, ow):
-        raise ValueError(
-            f"conv2d_input_grad: cotangent of shape {g.shape} does not match the output "
-            f"{(n, o, oh, ow)} of a convolution of {tuple(shape)} by {w.shape}"
-        )
+    oh, ow, chunks, cols, gm = _buffers("conv2d_input_grad", shape, w.shape,
+                                        np.result_type(g, w), stride, padding, dilation,
+                                        groups, g)
     p = oh * ow
-    threads.use_for(o * k * n * p)
     (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
-    gm = _channels_first(g, groups)
-    wt = w.reshape(groups, o // groups, k).transpose(0, 2, 1)
+    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
     # Channel-major like the forward's output, so that elementwise rules combining this
     # gradient with the activations before it see one memory order.
-    dx = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype)
-    cols = np.empty((groups, k, (chunks[0][1] - chunks[0][0]) * p), dtype)
+    dx = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), cols.dtype)
     for a, z in chunks:
         mat = cols[:, :, : (z - a) * p]
         np.matmul(wt, gm[:, :, a * p : z * p], out=mat)
@@ -279,21 +278,11 @@ def _conv2d_input_grad_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=
 
 def _conv2d_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                             groups=1):
-    o = shape[0]
-    dtype = np.result_type(x, g)
-    oh, ow, k, chunks = _conv_plan(x.shape, shape, stride, padding, dilation, groups,
-                                   "conv2d_weight_grad", dtype.itemsize)
-    n = x.shape[0]
-    if g.shape != (n, o, oh, ow):
-        raise ValueError(
-            f"conv2d_weight_grad: cotangent of shape {g.shape} does not match the output "
-            f"{(n, o, oh, ow)} of a convolution of {x.shape} by a weight of shape {tuple(shape)}"
-        )
+    oh, ow, chunks, cols, gm = _buffers("conv2d_weight_grad", x.shape, shape,
+                                        np.result_type(x, g), stride, padding, dilation,
+                                        groups, g)
     p = oh * ow
-    threads.use_for(o * k * n * p)
     xp = _padded(x, padding)
-    gm = _channels_first(g, groups)
-    cols = np.empty((groups, k, (chunks[0][1] - chunks[0][0]) * p), dtype)
     dw = part = None
     for a, z in chunks:
         mat = _fill_columns(cols, xp, a, z, shape[2:], stride, dilation, oh, ow)
