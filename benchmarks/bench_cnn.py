@@ -167,7 +167,7 @@ for f in cases.values():
     f()
 samples = {{k: [] for k in cases}}
 import chainrule.threads as threads
-look = lambda: (time.monotonic(), threads._machine_busy() or 0.0, time.process_time())
+look = lambda: (time.monotonic(), threads.machine_busy() or 0.0, time.process_time())
 start = look()
 for _ in range({repeats}):
     for k, f in cases.items():

@@ -53,7 +53,7 @@ class others:
     a block: ``with others() as o: ...``, then ``o.cores``. 0 where /proc/stat is missing."""
 
     def __enter__(self):
-        self._busy = threads._machine_busy
+        self._busy = threads.machine_busy
         self._start = (time.monotonic(), self._busy() or 0.0, _own_cpu())
         self.cores = 0.0
         return self

@@ -15,7 +15,7 @@ def idle_machine(monkeypatch):
     """Four cores, none of them busy: the load the policy sees does not depend on the
     machine the tests run on (test_busy_cores_are_left_to_their_processes sets its own)."""
     monkeypatch.setattr(threads, "_CORES", 4)
-    monkeypatch.setattr(threads, "_machine_busy", lambda: None)
+    monkeypatch.setattr(threads, "machine_busy", lambda: None)
     monkeypatch.setattr(threads, "_others", 0)
     monkeypatch.setattr(threads, "_seen", None)
 
@@ -119,7 +119,7 @@ class Clock:
 def test_busy_cores_are_left_to_their_processes(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(threads, "time", clock)
-    monkeypatch.setattr(threads, "_machine_busy", lambda: clock.machine)
+    monkeypatch.setattr(threads, "machine_busy", lambda: clock.machine)
     large = 2**26
     with cr.set_num_threads(4):
         assert threads.threads_for(large) == 4  # the first look: nothing known yet

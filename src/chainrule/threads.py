@@ -83,7 +83,7 @@ def _set(n):
     _current = n
 
 
-def _machine_busy():
+def machine_busy():
     """CPU seconds every process on the machine has been busy since boot, or None."""
     if _TICK is None:
         return None
@@ -106,7 +106,7 @@ def _parallel():
     global _seen, _others
     t = time.monotonic()
     if _seen is None or t - _seen[0] >= LOAD_INTERVAL:
-        busy = _machine_busy()
+        busy = machine_busy()
         if busy is not None:
             now = (t, busy, time.process_time())
             if _seen is not None:
