@@ -1,4 +1,4 @@
-"""How many threads NumPy's BLAS may use for each matrix product chainrule computes.
+"""How many threads NumPy's BLAS may use for a matrix product chainrule computes.
 
     cr.set_num_threads(1)            # at most one thread from now on
     with cr.set_num_threads(2):      # at most two inside the block, then as before
@@ -15,11 +15,12 @@ one thread. Which cores are busy is read from /proc/stat (the machine's busy tim
 this process's own) at most every ``LOAD_INTERVAL`` seconds; elsewhere than on Linux
 every core counts as free. docs/performance.md has the measurements behind the rule.
 
-chainrule sets the count before each product through threadpoolctl, and only when it
-changes. Without threadpoolctl installed (it comes with ``chainrule[train]``) the
+chainrule sets the count through threadpoolctl before each product of ``linear``
+(forward and VJPs) and of the convolution kernels, and only when it changes; other
+products (``matmul``, ``einsum``) and NumPy code outside chainrule run with the count
+set last. Without threadpoolctl installed (it comes with ``chainrule[train]``) the
 policy is off: the BLAS keeps its own thread count (OPENBLAS_NUM_THREADS and the like)
-and ``set_num_threads`` raises. Products computed by NumPy code outside chainrule run
-with whatever count chainrule set last.
+and ``set_num_threads`` raises.
 """
 
 from __future__ import annotations

@@ -336,8 +336,8 @@ def _pool_views(a, kernel_size, stride, dilation, oh, ow):
 
 
 def _maxima(x, ans, kernel_size, stride, padding, dilation):
-    """The padded input, its views, where each view holds its window's maximum, and how
-    many maxima each window has (at least 1)."""
+    """The padded input; for each kernel offset, where its view holds the window's
+    maximum; and how many maxima each window has (at least 1)."""
     xp = _padded(x, padding, -np.inf)
     views = _pool_views(xp, kernel_size, stride, dilation, *np.shape(ans)[2:])
     hits = [v == ans for v in views]
