@@ -137,3 +137,16 @@ def test_busy_cores_are_left_to_their_processes(monkeypatch):
 def test_others_busy_subtracts_the_process_own_time():
     assert threads.others_busy((0.0, 10.0, 1.0), (0.5, 11.5, 1.5)) == 2.0
     assert threads.others_busy((0.0, 10.0, 1.0), (1.0, 10.5, 2.0)) == 0.0  # tick rounding
+
+
+def test_train_threads_flag_sets_the_limit(tmp_path):
+    from chainrule.cli import main
+
+    before = cr.get_num_threads()
+    try:
+        code = main(["train", "--threads", "1", "--epochs", "1", "--quiet",
+                     "--out", str(tmp_path / "run")])
+        assert code == 0 and cr.get_num_threads() == 1
+    finally:
+        cr.set_num_threads(before)
+    assert main(["train", "--threads", "0", "--out", str(tmp_path / "bad")]) == 2

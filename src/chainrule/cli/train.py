@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, nn, optim
+from .. import __version__, nn, optim, threads
 from .. import distributed as dist
 from .. import io as cr_io
 from ..data import ArrayDataset, DataError, DataLoader, Standardize
@@ -650,6 +650,10 @@ def _run_distributed(args: dict) -> int:
 
 def _train(args: dict, distributed: bool = False) -> int:
     """Set up (or resume) the run, fit, evaluate and report; the body of ``chainrule train``."""
+    if args.get("threads") is not None:  # a limit for this process, not part of the run
+        if args["threads"] < 1:
+            raise UsageError(f"--threads must be at least 1, got {args['threads']}")
+        threads.set_num_threads(args.pop("threads"))
     together = dist.fail_together() if distributed else contextlib.nullcontext()
     with together:  # setup runs no collective, so one rank's error can stop all ranks here
         resume = args.get("resume") is not None
