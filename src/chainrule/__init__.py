@@ -93,6 +93,7 @@ from .primitives import (
 )
 from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
 from .tensor import Tensor, as_tensor, tensor
+from .threads import get_num_threads, set_num_threads
 from .transforms import elementwise_grad, grad, value_and_grad, vjp
 from .vectorize import vmap
 
