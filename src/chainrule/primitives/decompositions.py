@@ -443,11 +443,16 @@ def norm(x, ord=None, axis=None, keepdims=False):
 # ----------------------------------------------------------------- sorting
 @composite
 def sort(a, axis=-1, kind=None):
-    """Sorted copy; the gradient follows each element to where the sort put it."""
+    """Sorted copy; the gradient follows each element to where the sort put it.
+
+    The permutation is always that of a stable sort (`kind` changes only NumPy's
+    algorithm, never the values), so tied elements get their gradients the same way
+    every time: the first of them in the input gets the first place's.
+    """
     if axis is None:
         a = reshape(a, (-1,))
         axis = -1
-    order = np.argsort(_values(a), axis=axis, kind=kind)
+    order = np.argsort(_values(a), axis=axis, kind="stable")
     return take_along_axis(a, order, axis)
 
 
