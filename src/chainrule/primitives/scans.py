@@ -208,4 +208,6 @@ def logcumsumexp(input, dim=None, *, axis=None):
 def torch_cumprod(input, dim, *, dtype=None):
     """PyTorch's cumprod: the running product along dim (exact gradient with zeros)."""
     out = cumprod(input, axis=normalize_axes(dim, max(np.ndim(input), 1), "cumprod")[0])
+    if np.ndim(input) == 0:
+        out = reshape(out, ())
     return out if dtype is None else astype(out, np.dtype(dtype))
