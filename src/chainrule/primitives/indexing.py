@@ -271,7 +271,11 @@ def masked_fill(input, mask, value):
     if mask.dtype != bool:
         raise TypeError(f"masked_fill: mask must be boolean, got dtype {mask.dtype}")
     shape = np.shape(input)
-    if np.broadcast_shapes(mask.shape, shape) != shape:
+    try:
+        fits = np.broadcast_shapes(mask.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(
             f"masked_fill: mask of shape {mask.shape} does not broadcast to the input's "
             f"shape {shape}"
