@@ -226,3 +226,4 @@ from .ufuncs import (
     square,
     trunc,
 )
+from .writes import write
