@@ -304,3 +304,38 @@ def test_non_differentiable_results_on_tensors():
 def test_bad_arguments_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call(leaf(np.arange(6.0).reshape(2, 3)))
+
+
+# ------------------------------------------------------------------------ vmap
+# Sort orders, ranks, NaN masks and interpolation intervals are computed by primitives,
+# so cr.vmap recomputes them for every example (examples here differ in all of them).
+_VMAPPED = [
+    lambda x: cr.sort(x, 0).values,
+    lambda x: cr.topk(x, 2).values,
+    lambda x: cr.median(x),
+    lambda x: cr.cummax(x, 0).values,
+    lambda x: cnp.sort(x),
+    lambda x: cnp.median(x),
+    lambda x: cnp.quantile(x, [0.3, 0.9], method="hazen"),
+    lambda x: cnp.nanmean(cnp.where(x > 1.0, np.nan, x)),
+    lambda x: cnp.nanmax(cnp.where(x > 1.0, np.nan, x)),
+    lambda x: cnp.nanmedian(cnp.where(x > 1.0, np.nan, x)),
+    lambda x: cnp.interp(x, np.array([-1.0, 0.0, 2.0]), np.array([1.0, -1.0, 0.5])),
+    lambda x: cr.lerp(x, x * x, x),
+    lambda x: cr.masked_fill(x, x > 0, 0.0),
+    lambda x: cr.logcumsumexp(x, 0),
+    lambda x: cr.clamp(x, cr.min(x) + 0.5, 1.0),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_VMAPPED)))
+def test_vmap_recomputes_orders_masks_and_intervals_per_example(k):
+    f = _VMAPPED[k]
+    xs = np.random.default_rng(k).uniform(-2.0, 2.0, (4, 5))
+    got = cr.vmap(f)(xs)
+    want = np.stack([f(cr.tensor(x)).data for x in xs])
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+    per_example = cr.vmap(cr.grad(lambda x: cnp.sum(cnp.nan_to_num(f(x)))))(xs)
+    for x, g in zip(xs, per_example):
+        np.testing.assert_allclose(g, cr.grad(lambda v: cnp.sum(cnp.nan_to_num(f(v))))(x),
+                                   rtol=1e-12)

@@ -21,6 +21,7 @@ from ..domains import Example
 from ..graph import is_tensor
 from ..rules import composite, nondifferentiable, primitive
 from .elementwise import abs, equal, not_equal, power, sqrt, where
+from .indexing import gather_along
 from .linalg import einsum
 from .reductions import max, min, sum
 from .shape import (
@@ -31,9 +32,10 @@ from .shape import (
     squeeze,
     stack,
     swapaxes,
-    take_along_axis,
     transpose,
 )
+from .sorting import sort_order
+from .ufuncs import argpartition
 
 
 def _mT(a):
@@ -459,8 +461,7 @@ def sort(a, axis=-1, kind=None):
     if axis is None:
         a = reshape(a, (-1,))
         axis = -1
-    order = np.argsort(_values(a), axis=axis, kind="stable")
-    return take_along_axis(a, order, axis)
+    return gather_along(a, sort_order(a, axis=axis), axis=axis)
 
 
 @composite
@@ -469,6 +470,4 @@ def partition(a, kth, axis=-1):
     if axis is None:
         a = reshape(a, (-1,))
         axis = -1
-    order = np.argpartition(_values(a), kth, axis=axis)
-    return take_along_axis(a, order, axis)
-
+    return gather_along(a, argpartition(a, kth, axis=axis), axis=axis)

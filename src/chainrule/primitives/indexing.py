@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import statements as S
+from ..domains import Example
 from ..graph import is_tensor, new_tensor
-from ..rules import composite
+from ..rules import composite, primitive
 from .elementwise import astype, where
 from .shape import as_index, broadcast_to, getitem, normalize_axes, reshape, take
 from .shape import scatter_add as _add_into_zeros  # getitem's transpose, not PyTorch's
@@ -28,6 +30,75 @@ from .shape import scatter_add as _add_into_zeros  # getitem's transpose, not Py
 
 def _values(x):
     return x.data if is_tensor(x) else np.asarray(x)
+
+
+# ------------------------------------------------- gathers by computed indices
+# The indices of a sort, a median or an interpolation interval are computed from the
+# values; they must be arguments of the gather (not constants baked into it), so that
+# cr.vmap replays the computation of the indices for every example.
+def _repeat_for(a, size):
+    """An unbatched argument repeated for each of `size` examples, on a new axis 0."""
+    shape = np.shape(a)
+    return broadcast_to(reshape(a, (1,) + shape), (size,) + shape)
+
+
+def along_axis_rule(prim, args, batched, kw):
+    """Batching rule of a primitive whose arguments all have the example's rank and that
+    works along kw["axis"] (gather_along, scatter_along, logcumsumexp's push and pull):
+    every argument gets the batch axis, the axis moves past it (a shape gains it)."""
+    size = next(np.shape(a)[0] for a, b in zip(args, batched) if b)
+    args = [a if b else _repeat_for(a, size) for a, b in zip(args, batched)]
+    kw = dict(kw, axis=int(kw["axis"]) % (np.ndim(args[0]) - 1) + 1)
+    if "shape" in kw:
+        kw["shape"] = (size,) + tuple(kw["shape"])
+    return prim(*args, **kw)
+
+
+def _scatter_along_fwd(g, index, axis, shape):
+    g = np.asarray(g)
+    out = np.zeros(shape, dtype=g.dtype)
+    coords = list(np.indices(g.shape, sparse=True))
+    for d, n in enumerate(shape):
+        if n == 1 and g.shape[d] != 1:  # an axis take_along_axis broadcast
+            coords[d] = np.zeros_like(coords[d])
+    coords[axis] = np.broadcast_to(index, g.shape)
+    np.add.at(out, tuple(coords), g)  # (repeated indices add up)
+    return out
+
+
+def _along_example(rng):
+    return (rng.standard_normal((3, 4)), np.array([[3, 0, 0], [1, 2, 3], [0, 0, 1]])), {"axis": 1}
+
+
+gather_along = primitive(
+    "gather_along", lambda x, index, axis: np.take_along_axis(x, index, axis),
+    linear=True, batch=along_axis_rule,
+    domain=Example(_along_example),
+    statement=S.Statement(
+        forward="y = np.take_along_axis(x, index, axis), the index an argument (computed "
+        "indices: sort orders, ranks, intervals)",
+        vjp="x_bar = zeros with g added at index along axis (repeats add up)",
+        latex_forward=r"y_{\dots k \dots} = x_{\dots \iota_k \dots}",
+        latex_vjp=r"\bar x_{\dots i \dots} = \sum_{k : \iota_k = i} \bar y_{\dots k \dots}",
+    ),
+)
+scatter_along = primitive(
+    "scatter_along", _scatter_along_fwd,
+    linear=True, batch=along_axis_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 3)),
+                                 np.array([[3, 0, 0], [1, 2, 3], [0, 0, 1]])),
+                                {"axis": 1, "shape": (3, 4)})),
+    statement=S.Statement(
+        forward="y = zeros(shape) with v added at index along axis (gather_along's transpose)",
+        vjp="v_bar = gather_along(g, index, axis)",
+        latex_forward=r"y_{\dots i \dots} = \sum_{k : \iota_k = i} v_{\dots k \dots}",
+        latex_vjp=r"\bar v_{\dots k \dots} = \bar y_{\dots \iota_k \dots}",
+    ),
+)
+gather_along.defvjp(
+    lambda g, ans, x, index, axis: scatter_along(g, index, axis=axis, shape=np.shape(x)))
+scatter_along.defvjp(
+    lambda g, ans, v, index, axis, shape: gather_along(g, index, axis=axis))
 
 
 def _index_array(index, op, name="index"):
@@ -267,17 +338,19 @@ def masked_fill(input, mask, value):
 
     The gradient reaches input where the mask is false and a tensor `value` where true.
     """
-    mask = np.asarray(as_index(mask))
-    if mask.dtype != bool:
-        raise TypeError(f"masked_fill: mask must be boolean, got dtype {mask.dtype}")
+    # (The mask goes to where() as it is: a mask computed from traced values stays part
+    # of the recorded computation.)
+    dtype = _values(mask).dtype
+    if dtype.kind != "b":
+        raise TypeError(f"masked_fill: mask must be boolean, got dtype {dtype}")
     shape = np.shape(input)
     try:
-        fits = np.broadcast_shapes(mask.shape, shape) == shape
+        fits = np.broadcast_shapes(np.shape(mask), shape) == shape
     except ValueError:
         fits = False
     if not fits:
         raise ValueError(
-            f"masked_fill: mask of shape {mask.shape} does not broadcast to the input's "
+            f"masked_fill: mask of shape {np.shape(mask)} does not broadcast to the input's "
             f"shape {shape}"
         )
     if np.ndim(value) != 0:

@@ -15,7 +15,7 @@ from ..domains import Domain, Example
 from ..graph import is_tensor
 from ..pytree import tree_flatten, tree_unflatten
 from ..rules import composite, elementwise, nondifferentiable
-from .elementwise import clip, equal, greater, less, sign, where
+from .elementwise import abs, clip, equal, greater, less, sign, where
 from .ufuncs import signbit
 
 
@@ -64,8 +64,7 @@ def lerp(input, end, weight):
     so weight = 1 gives end exactly.
     """
     d = end - input
-    small = np.abs(weight.data if is_tensor(weight) else np.asarray(weight)) < 0.5
-    return where(small, input + weight * d, end - d * (1 - weight))
+    return where(less(abs(weight), 0.5), input + weight * d, end - d * (1 - weight))
 
 
 # ------------------------------------------------------- copysign, heaviside
@@ -108,6 +107,7 @@ heaviside = elementwise(
 # ---------------------------------------------------------------- stop_gradient
 _stop = nondifferentiable(
     "stop_gradient", lambda x: np.array(x, copy=True),
+    elementwise=True,
     statement=S.Statement(
         forward="y = x (a copy)",
         vjp="none: the result is a constant to every transform, in reverse and forward "

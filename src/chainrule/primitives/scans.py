@@ -26,53 +26,64 @@ import collections
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor, new_tensor
-from ..rules import composite, primitive
+from ..rules import composite, nondifferentiable, primitive
 from .elementwise import astype
-from .shape import normalize_axes, reshape, take_along_axis
+from .indexing import along_axis_rule, gather_along
+from .shape import normalize_axes, reshape
 from .ufuncs import cumprod
 
 CummaxResult = collections.namedtuple("cummax", ["values", "indices"])
 CumminResult = collections.namedtuple("cummin", ["values", "indices"])
 
 
-def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
-
-
 # ----------------------------------------------------------- cummax, cummin
-def _running_extreme(input, dim, ufunc, result, op):
-    data = _values(input)
-    if data.ndim == 0:
-        idx = np.zeros((), np.int64)
-        return result(reshape(input, ()), new_tensor(idx) if is_tensor(input) else idx)
-    dim = normalize_axes(dim, data.ndim, op)[0]
-    running = ufunc.accumulate(data, axis=dim)
+def _running_index_fwd(x, axis, largest=True):
+    """For each position, the index of the running maximum (minimum) so far."""
+    x = np.asarray(x)
+    running = (np.maximum if largest else np.minimum).accumulate(x, axis=axis)
     # A new record where the element equals the running extreme (so ties move the index
     # forward) or is NaN; the index is the latest record so far.
-    record = data == running
-    if data.dtype.kind in "fc":
-        record |= np.isnan(data)
-    shape = [1] * data.ndim
-    shape[dim] = data.shape[dim]
-    positions = np.arange(data.shape[dim]).reshape(shape)
-    idx = np.maximum.accumulate(np.where(record, positions, 0), axis=dim).astype(np.int64)
-    values = take_along_axis(input, idx, dim)
-    return result(values, new_tensor(idx) if is_tensor(input) else idx)
+    record = x == running
+    if x.dtype.kind in "fc":
+        record |= np.isnan(x)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    positions = np.arange(x.shape[axis]).reshape(shape)
+    return np.maximum.accumulate(np.where(record, positions, 0), axis=axis).astype(np.int64)
+
+
+# A primitive so that cr.vmap recomputes the indices for every example.
+running_index = nondifferentiable(
+    "running_extreme_index", _running_index_fwd,
+    batch=B.softmax_rule,
+    statement=S.step("index of the running maximum (largest) or minimum along axis; ties "
+                     "and NaN move it forward", r"\arg\max_{j \le i} x_j"),
+)
+
+
+def _running_extreme(input, dim, largest, result, op):
+    if np.ndim(input) == 0:
+        zero = np.zeros((), np.int64)
+        return result(reshape(input, ()), new_tensor(zero) if is_tensor(input) else zero)
+    dim = normalize_axes(dim, np.ndim(input), op)[0]
+    idx = running_index(input, axis=dim, largest=largest)
+    return result(gather_along(input, idx, axis=dim), idx)
 
 
 @composite
 def cummax(input, dim):
     """PyTorch's cummax: (running maximum along dim, index where it was attained)."""
-    return _running_extreme(input, dim, np.maximum, CummaxResult, "cummax")
+    return _running_extreme(input, dim, True, CummaxResult, "cummax")
 
 
 @composite
 def cummin(input, dim):
     """PyTorch's cummin: (running minimum along dim, index where it was attained)."""
-    return _running_extreme(input, dim, np.minimum, CumminResult, "cummin")
+    return _running_extreme(input, dim, False, CumminResult, "cummin")
 
 
 # ------------------------------------------------------------ logcumsumexp
@@ -132,6 +143,7 @@ def _checked_through_lcse(p, t, x, y, axis):
 
 lcse_push = primitive(
     "logcumsumexp_push", _push_fwd,
+    batch=along_axis_rule,
     domain=Example(_with_lcse, check_with=_checked_through_lcse),
     statement=S.Statement(
         forward="z_i = sum_{j <= i} t_j e^(x_j - y_i), y = logcumsumexp(x): "
@@ -144,6 +156,7 @@ lcse_push = primitive(
 )
 lcse_pull = primitive(
     "logcumsumexp_pull", _pull_fwd,
+    batch=along_axis_rule,
     domain=Example(_with_lcse, check_with=_checked_through_lcse),
     statement=S.Statement(
         forward="w_j = sum_{i >= j} g_i e^(x_j - y_i), y = logcumsumexp(x): "
@@ -176,6 +189,7 @@ lcse_pull.defvjp(
 
 _logcumsumexp = primitive(
     "logcumsumexp", _lcse,
+    batch=B.softmax_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 4)) * 3,), {"axis": 1})),
     statement=S.Statement(
         forward="y_i = log sum_{j <= i} e^(x_j) along axis (np.logaddexp.accumulate: "
@@ -201,6 +215,8 @@ def logcumsumexp(input, dim=None, *, axis=None):
     if d is None:
         raise TypeError("logcumsumexp: give the dimension to scan along (dim=...)")
     d = normalize_axes(d, np.ndim(input), "logcumsumexp")[0]
+    if np.ndim(input) == 0:
+        return reshape(input, ())  # log e^x = x
     return _logcumsumexp(input, axis=d)
 
 

@@ -404,8 +404,12 @@ def pad(x, pad_width, mode="constant", **kwargs):
             raise TypeError(f"pad: unsupported keyword arguments for mode 'constant': "
                             f"{sorted(kwargs)}")
         # (pad_width as given: NumPy reads an empty array of widths, for 0-d x, as floats.)
-        if not is_tensor(value):
+        if not is_tensor(value) and np.ndim(value) == 0:
             return _pad(x, pad_width=pad_width, mode=mode, constant_values=value)
+        if not is_tensor(value):
+            # Values per axis: padding is affine, pad(x, c) = pad(x, 0) + pad(zeros, c).
+            fill = np.pad(np.zeros(shape), pad_width, constant_values=value)
+            return _pad(x, pad_width=pad_width, mode=mode, constant_values=0) + fill
         if np.ndim(value) != 0:
             raise ValueError("pad: a tensor constant_values must be 0-d (one fill value)")
         ring = np.pad(np.zeros(shape, dtype=bool), pad_width, constant_values=True)

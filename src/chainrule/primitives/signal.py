@@ -15,9 +15,11 @@ from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
 from ..rules import composite, primitive
-from .elementwise import astype, equal, greater, isnan, less, where
+from .elementwise import astype, equal, greater, isnan, less, maximum, minimum, where
+from .indexing import gather_along
 from .reductions import sum
-from .shape import broadcast_to, concatenate, flip, getitem, normalize_axes, reshape, take
+from .shape import broadcast_to, concatenate, flip, getitem, normalize_axes, reshape
+from .sorting import _searchsorted, sort_order
 from .ufuncs import mod
 
 
@@ -202,34 +204,44 @@ def interp(x, xp, fp, left=None, right=None, period=None):
                          f"and {n})")
     if n == 0:
         raise ValueError("interp: array of sample points is empty")
+    # Arrays given as constants take the tensors' float dtype (float32 stays float32):
+    # the gathers below see an integer index tensor, not a float one, to match them to.
+    dtypes = [a.dtype for a in (x, xp, fp) if is_tensor(a) and a.dtype.kind == "f"]
+    if dtypes:
+        x, xp, fp = (a if is_tensor(a) else np.asarray(a, dtype=dtypes[0]) for a in (x, xp, fp))
     if period is not None:
         if period == 0:
             raise ValueError("interp: period must be a non-zero value")
         period = abs(period)
         left = right = None
         x, xp = mod(x, period), mod(xp, period)
-        by_x = np.argsort(_values(xp), kind="stable")
-        xp, fp = take(xp, by_x), take(fp, by_x)
+        by_x = sort_order(xp, axis=0)
+        xp, fp = gather_along(xp, by_x, axis=0), gather_along(fp, by_x, axis=0)
         xp = concatenate([getitem(xp, slice(-1, None)) - period, xp,
                           getitem(xp, slice(0, 1)) + period])
         fp = concatenate([getitem(fp, slice(-1, None)), fp, getitem(fp, slice(0, 1))])
         n += 2
-    xv, xpv = _values(x), _values(xp)
     first, last = getitem(xp, 0), getitem(xp, n - 1)
     left = getitem(fp, 0) if left is None else left
     right = getitem(fp, n - 1) if right is None else right
     if n == 1:
-        inner = broadcast_to(getitem(fp, 0), np.shape(xv))
+        inner = broadcast_to(getitem(fp, 0), np.shape(x))
     else:
-        # Interval j with xp[j] <= x < xp[j + 1] (clipped to the first and last ones).
-        j = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, n - 2)
-        x0, x1 = take(xp, j), take(xp, j + 1)
-        y0, y1 = take(fp, j), take(fp, j + 1)
+        # Interval j with xp[j] <= x < xp[j + 1] (clipped to the first and last ones),
+        # found by a primitive so that cr.vmap finds it for every example.
+        j = minimum(maximum(_searchsorted(xp, x, side="right") - 1, 0), n - 2)
+        x0, x1 = _take(xp, j), _take(xp, j + 1)
+        y0, y1 = _take(fp, j), _take(fp, j + 1)
         width = x1 - x0
-        flat = np.asarray(_values(width) == 0)
+        flat = equal(width, 0)
         slope = (y1 - y0) / where(flat, 1, width)
         inner = where(flat, y0, slope * (x - x0) + y0)
     out = where(equal(x, last), getitem(fp, n - 1), inner)
     out = where(greater(x, last), right, out)
     out = where(less(x, first), left, out)
-    return where(isnan(x), x, out) if np.isnan(xv).any() else out
+    return where(isnan(x), x, out)
+
+
+def _take(v, j):
+    """v[j] for a 1-D v and an index array j of any shape (a gather along axis 0)."""
+    return reshape(gather_along(v, reshape(j, (-1,)), axis=0), np.shape(j))

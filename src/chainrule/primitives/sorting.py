@@ -22,10 +22,29 @@ import math
 
 import numpy as np
 
+from .. import batching as B
+from .. import statements as S
 from ..graph import is_tensor, new_tensor
-from ..rules import composite
-from .elementwise import astype, where
-from .shape import getitem, normalize_axes, reshape, take_along_axis, transpose
+from ..rules import composite, nondifferentiable
+from .elementwise import (
+    astype,
+    ceil,
+    equal,
+    floor,
+    greater,
+    greater_equal,
+    isnan,
+    less,
+    logical_and,
+    maximum,
+    minimum,
+    round,
+    where,
+)
+from .indexing import gather_along
+from .reductions import sum
+from .shape import broadcast_to, getitem, normalize_axes, reshape, transpose
+from .ufuncs import mod
 
 
 def _values(x):
@@ -43,28 +62,49 @@ MedianResult = _named("median")
 NanmedianResult = _named("nanmedian")
 
 
-def _indices_out(idx, like):
-    """int64 indices, as a tensor when the input was one (indices carry no gradient)."""
-    idx = np.asarray(idx, dtype=np.int64)
-    return new_tensor(idx) if is_tensor(like) else idx
-
-
-def order(v, axis, descending=False):
-    """The stable sorting permutation of array `v` along `axis` (NaN the largest)."""
+# ------------------------------------------------------------ the permutation
+def _order_fwd(x, axis=-1, descending=False):
+    x = np.asarray(x)
     if not descending:
-        return np.argsort(v, axis=axis, kind="stable")
+        return np.argsort(x, axis=axis, kind="stable")
     # Reversing, sorting stably and reversing again orders ties by ascending index.
-    n = v.shape[axis]
-    return (n - 1) - np.flip(np.argsort(np.flip(v, axis), axis=axis, kind="stable"), axis)
+    n = x.shape[axis]
+    return (n - 1) - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+
+
+# A primitive (not a NumPy call inside each function) so that the permutation is part
+# of the recorded computation: cr.vmap recomputes it for every example.
+sort_order = nondifferentiable(
+    "sort_order", _order_fwd,
+    batch=B.softmax_rule,
+    statement=S.step("the stable sorting permutation along axis (NaN the largest; "
+                     "descending keeps equal values in index order)",
+                     r"\operatorname{argsort} x"),
+)
 
 
 def _dim(x, dim, op):
     return normalize_axes(dim, np.ndim(x), op)[0]
 
 
+def _zero_index(like):
+    zero = np.zeros((), np.int64)
+    return new_tensor(zero) if is_tensor(like) else zero
+
+
 def _scalar_case(input, result):
     """sort/topk/kthvalue/median of a 0-d input: the value itself and index 0."""
-    return result(reshape(input, ()), _indices_out(np.zeros((), np.int64), input))
+    return result(reshape(input, ()), _zero_index(input))
+
+
+def _squeeze(x, dim):
+    shape = np.shape(x)
+    return reshape(x, shape[:dim] + shape[dim + 1:])
+
+
+def _int(x):
+    """An index computed in floating point, as int64 (a tensor stays a tensor)."""
+    return astype(x, np.int64) if is_tensor(x) else np.asarray(x).astype(np.int64)
 
 
 # ---------------------------------------------------------------- PyTorch names
@@ -74,16 +114,15 @@ def sort(input, dim=-1, descending=False, stable=False):
     if np.ndim(input) == 0:
         return _scalar_case(input, SortResult)
     dim = _dim(input, dim, "sort")
-    idx = order(_values(input), dim, descending)
-    return SortResult(take_along_axis(input, idx, dim), _indices_out(idx, input))
+    idx = sort_order(input, axis=dim, descending=descending)
+    return SortResult(gather_along(input, idx, axis=dim), idx)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
     """PyTorch's argsort: the indices that sort input along dim (stable; no gradient)."""
-    data = _values(input)
-    if data.ndim == 0:
-        return _indices_out(np.zeros((), np.int64), input)
-    return _indices_out(order(data, _dim(input, dim, "argsort"), descending), input)
+    if np.ndim(input) == 0:
+        return _zero_index(input)
+    return sort_order(input, axis=_dim(input, dim, "argsort"), descending=descending)
 
 
 @composite
@@ -101,19 +140,22 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     n = np.shape(input)[dim]
     if not 0 <= k <= n:
         raise ValueError(f"topk: k={k} out of range for dimension {dim} of size {n}")
-    idx = np.take(order(_values(input), dim, descending=largest), np.arange(k), axis=dim)
-    return TopkResult(take_along_axis(input, idx, dim), _indices_out(idx, input))
+    idx = getitem(sort_order(input, axis=dim, descending=largest),
+                  (slice(None),) * dim + (slice(0, k),))
+    return TopkResult(gather_along(input, idx, axis=dim), idx)
 
 
-def _rank_along(input, dim, rank, keepdim, result):
-    """The value of rank `rank` (an int array, one per slice) along dim, with its index."""
-    data = _values(input)
-    idx = np.take_along_axis(order(data, dim), np.expand_dims(rank, dim), dim)
-    values = take_along_axis(input, idx, dim)
+def _at_rank(input, dim, rank, keepdim, result):
+    """The value of sorted rank `rank` (int, one per slice, the dim kept as 1) and its index."""
+    idx = gather_along(sort_order(input, axis=dim), rank, axis=dim)
+    values = gather_along(input, idx, axis=dim)
     if not keepdim:
-        values = reshape(values, np.shape(values)[:dim] + np.shape(values)[dim + 1:])
-        idx = np.squeeze(idx, dim)
-    return result(values, _indices_out(idx, input))
+        values, idx = _squeeze(values, dim), _squeeze(idx, dim)
+    return result(values, idx)
+
+
+def _kept(shape, dim):
+    return tuple(1 if d == dim else s for d, s in enumerate(shape))
 
 
 @composite
@@ -127,20 +169,25 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     n = np.shape(input)[dim]
     if not 1 <= k <= n:
         raise ValueError(f"kthvalue: k={k} out of range for dimension {dim} of size {n}")
-    rank = np.full(np.delete(np.shape(input), dim), k - 1)
-    return _rank_along(input, dim, rank, keepdim, KthvalueResult)
+    rank = np.full(_kept(np.shape(input), dim), k - 1)
+    return _at_rank(input, dim, rank, keepdim, KthvalueResult)
 
 
-def _lower_median_rank(data, dim, skip_nan):
+def _nan_count(x, axis):
+    """The number of NaN along axis (kept as size 1); 0 for data that cannot hold NaN."""
+    if _values(x).dtype.kind not in "fc":
+        return np.zeros(_kept(np.shape(x), axis), dtype=np.int64)
+    return sum(isnan(x), axis=axis, keepdims=True)
+
+
+def _lower_median_rank(x, dim, skip_nan):
     """Per slice: the rank of the lower median (of the non-NaN values with skip_nan; else
     that of the first NaN if there is one, so the result is NaN as in PyTorch)."""
-    n = data.shape[dim]
-    nans = np.isnan(data).sum(axis=dim) if data.dtype.kind == "f" else np.zeros(
-        np.delete(data.shape, dim), dtype=np.intp)
-    valid = n - nans
+    n = np.shape(x)[dim]
+    nans = _nan_count(x, dim)
     if skip_nan:
-        return np.maximum((valid - 1) // 2, 0)
-    return np.where(nans > 0, valid, (n - 1) // 2)
+        return _int(maximum(floor((n - 1 - nans) / 2), 0))
+    return _int(where(greater(nans, 0), n - nans, (n - 1) // 2))
 
 
 def _torch_median(input, dim, keepdim, skip_nan, result, op):
@@ -148,13 +195,12 @@ def _torch_median(input, dim, keepdim, skip_nan, result, op):
         raise ValueError(f"{op}: the input is empty; a median needs at least one value")
     if dim is None:
         flat = reshape(input, (-1,))
-        rank = _lower_median_rank(_values(flat), 0, skip_nan)
-        return _rank_along(flat, 0, rank, False, result).values
+        rank = _lower_median_rank(flat, 0, skip_nan)
+        return _at_rank(flat, 0, rank, False, result).values
     if np.ndim(input) == 0:
         return _scalar_case(input, result)
     dim = _dim(input, dim, op)
-    rank = _lower_median_rank(_values(input), dim, skip_nan)
-    return _rank_along(input, dim, rank, keepdim, result)
+    return _at_rank(input, dim, _lower_median_rank(input, dim, skip_nan), keepdim, result)
 
 
 @composite
@@ -187,31 +233,30 @@ METHODS = (*_DISCRETE[:2], "averaged_inverted_cdf", *_CONTINUOUS, "lower", "high
 
 
 def _discrete_index(method, n, q):
-    """The order statistic NumPy's discrete methods pick (an int array)."""
+    """The order statistic NumPy's discrete methods pick (a float holding an integer)."""
     if method == "lower":
-        return np.floor((n - 1) * q)
+        return floor((n - 1) * q)
     if method == "higher":
-        return np.ceil((n - 1) * q)
+        return ceil((n - 1) * q)
     if method == "nearest":
-        return np.around((n - 1) * q)
+        return round((n - 1) * q)  # half to even, as np.around
     v = n * q - 1 - (0.5 if method == "closest_observation" else 0.0)
-    prev = np.floor(v)
-    at_boundary = v == prev
+    prev = floor(v)
+    at_boundary = equal(v, prev)
     if method == "closest_observation":
         # The nearest even order statistic (1-based) at g = 0.
-        at_boundary &= prev % 2 == 1
-    return np.maximum(np.where(at_boundary, prev, prev + 1), 0)
+        at_boundary = logical_and(at_boundary, equal(mod(prev, 2), 1))
+    return maximum(where(at_boundary, prev, prev + 1), 0)
 
 
 def _virtual_index(method, n, q):
-    """NumPy's virtual index for the interpolating methods (works on tensors too)."""
+    """NumPy's virtual index for the interpolating methods."""
     if method == "linear":
         return (n - 1) * q
     if method == "averaged_inverted_cdf":
         return n * q - 1
     if method == "midpoint":
-        qv = _values(q)
-        return 0.5 * (np.floor((n - 1) * qv) + np.ceil((n - 1) * qv))
+        return 0.5 * (floor((n - 1) * q) + ceil((n - 1) * q))
     alpha, beta = _CONTINUOUS[method]
     return n * q + (alpha + q * (1 - alpha - beta)) - 1
 
@@ -219,8 +264,7 @@ def _virtual_index(method, n, q):
 def _lerp(a, b, t):
     """a + (b - a) t, as b - (b - a)(1 - t) for t >= 1/2 (NumPy's quantile does so)."""
     d = b - a
-    big = np.asarray(_values(t) >= 0.5)
-    return where(big, b - d * (1 - t), a + d * t)
+    return where(greater_equal(t, 0.5), b - d * (1 - t), a + d * t)
 
 
 def _as_float(x):
@@ -229,52 +273,53 @@ def _as_float(x):
     return x
 
 
-def _order_statistics(a, axis, skip_nan, op):
-    """Slices of `a` along the reduced axes, ready to read order statistics from.
+class _Slices:
+    """The slices of `a` along the reduced axes, sorted, to read order statistics from.
 
-    Returns (pick, data_sorted, count, kept_shape, axes): pick(rank) reads the element
-    of sorted rank `rank` (an int array broadcasting against the kept shape) in each
-    slice, differentiably; count is the number of values (non-NaN ones with skip_nan).
+    ``count`` is the number of values per slice (the non-NaN ones with skip_nan), an
+    array or tensor of the kept shape; ``pick(rank)`` reads, differentiably, the element
+    of sorted rank `rank` (integers of shape lead + kept shape) in each slice.
     """
-    a = _as_float(a)
-    shape = np.shape(a)
-    nd = len(shape)
-    axes = tuple(range(nd)) if axis is None else normalize_axes(axis, nd, op)
-    kept = tuple(d for d in range(nd) if d not in axes)
-    kept_shape = tuple(shape[d] for d in kept)
-    n = math.prod(shape[d] for d in axes)
-    if n == 0:
-        raise ValueError(f"{op}: cannot take it of an empty slice (input shape {shape})")
-    rows = reshape(transpose(a, kept + axes) if nd else a, kept_shape + (n,))
-    data = _values(rows)
-    perm = order(data, -1)
-    ranked = np.take_along_axis(data, perm, -1)
-    count = np.full(kept_shape, n)
-    if skip_nan:
-        count = count - np.isnan(data).sum(-1)
-    # Flat position in `rows` of the element of rank k in slice r: r n + perm[r, k].
-    base = np.arange(math.prod(kept_shape), dtype=np.intp).reshape(kept_shape) * n
-    positions = (perm.reshape(-1, n) + base.reshape(-1, 1)).reshape(-1)
-    flat = reshape(rows, (-1,))
 
-    def pick(rank):
-        return getitem(flat, positions[base + rank])
+    def __init__(self, a, axis, skip_nan, op):
+        a = _as_float(a)
+        self.shape = np.shape(a)
+        nd = len(self.shape)
+        self.axes = tuple(range(nd)) if axis is None else normalize_axes(axis, nd, op)
+        kept = tuple(d for d in range(nd) if d not in self.axes)
+        self.kept = tuple(self.shape[d] for d in kept)
+        n = math.prod(self.shape[d] for d in self.axes)
+        if n == 0:
+            raise ValueError(f"{op}: cannot take it of an empty slice (input shape "
+                             f"{self.shape})")
+        rows = reshape(transpose(a, kept + self.axes) if nd else a, self.kept + (n,))
+        self.ranked = gather_along(rows, sort_order(rows, axis=-1), axis=-1)
+        self.count = np.full(self.kept, n)
+        if skip_nan:
+            # (In the data's float dtype: the quantile arithmetic must not upcast float32.)
+            self.count = astype(n - sum(isnan(rows), axis=-1), _values(rows).dtype)
+        self.skip_nan = skip_nan
 
-    return pick, ranked, count, kept_shape, axes
+    def pick(self, rank, lead=()):
+        k = len(self.kept)
+        rank = broadcast_to(_int(rank), lead + self.kept)
+        # The lead (quantile) axes go last, so each slice is read along its last axis.
+        q = math.prod(lead)
+        rank = transpose(reshape(rank, (q,) + self.kept), tuple(range(1, k + 1)) + (0,))
+        got = gather_along(self.ranked, rank, axis=-1)
+        return reshape(transpose(got, (k,) + tuple(range(k))), lead + self.kept)
 
+    def nan_where_undefined(self, out):
+        """NaN where a slice holds NaN (without skip_nan) or only NaN (with it)."""
+        if self.skip_nan:
+            bad = equal(self.count, 0)
+        else:
+            bad = isnan(getitem(self.ranked, (Ellipsis, -1)))
+        return where(bad, np.asarray(np.nan, _values(self.ranked).dtype), out)
 
-def _nan_slices(out, ranked, count, skip_nan):
-    """NaN where a slice holds NaN (without skip_nan) or only NaN (with it)."""
-    if ranked.dtype.kind != "f":
-        return out
-    bad = count == 0 if skip_nan else np.isnan(ranked[..., -1])
-    if bad.any():
-        out = where(bad, np.asarray(np.nan, ranked.dtype), out)
-    return out
-
-
-def _keepdims(out, shape, axes, lead=()):
-    return reshape(out, lead + tuple(1 if d in axes else s for d, s in enumerate(shape)))
+    def keepdims(self, out, lead=()):
+        return reshape(out, lead + tuple(1 if d in self.axes else s
+                                         for d, s in enumerate(self.shape)))
 
 
 @composite
@@ -293,32 +338,30 @@ def quantile(a, q, axis=None, method="linear", keepdims=False, skip_nan=False, o
         raise ValueError(f"{op}: q must be a scalar or 1-D, got shape {qv.shape}")
     if qv.size and not (np.all(qv >= 0) and np.all(qv <= 1)):
         raise ValueError(f"{op}: quantiles must be in the range [0, 1], got {qv}")
-    pick, ranked, count, kept_shape, axes = _order_statistics(a, axis, skip_nan, op)
+    slices = _Slices(a, axis, skip_nan, op)
+    lead = qv.shape
     # Quantile axes first, then the kept axes, as NumPy orders its result.
-    lead = (1,) * len(kept_shape)
-    q = reshape(q, qv.shape + lead) if is_tensor(q) else qv.reshape(qv.shape + lead)
-    qv = qv.reshape(qv.shape + lead)
-    last = np.maximum(count - 1, 0)
+    q = reshape(q, lead + (1,) * len(slices.kept)) if is_tensor(q) else qv.reshape(
+        lead + (1,) * len(slices.kept))
+    n = slices.count
+    last = maximum(n - 1, 0)
     if method in _DISCRETE:
-        out = pick(np.minimum(_discrete_index(method, count, qv), last).astype(np.intp))
+        out = slices.pick(minimum(_discrete_index(method, n, q), last), lead)
     else:
-        v = _virtual_index(method, count, q)
-        vv = np.asarray(_values(v), dtype=float)
-        prev = np.floor(vv)
-        inside = (vv >= 0) & (vv < last)
-        lo = np.where(inside, prev, np.where(vv < 0, 0, last)).astype(np.intp)
-        hi = np.where(inside, prev + 1, lo).astype(np.intp)
+        v = _virtual_index(method, n, q)
+        prev = floor(v)
+        inside = logical_and(greater_equal(v, 0), less(v, last))
+        lo = where(inside, prev, where(less(v, 0), 0, last))
+        hi = where(inside, prev + 1, lo)
         if method == "averaged_inverted_cdf":
-            gamma = np.where(vv == prev, 0.5, 1.0)
+            gamma = where(equal(v, prev), 0.5, 1.0)
         elif method == "midpoint":
-            gamma = np.where(vv % 1 == 0, 0.0, 0.5)
+            gamma = where(equal(v, prev), 0.0, 0.5)
         else:
             gamma = v - prev  # a tensor when q is one: the q-gradient flows through it
-        out = _lerp(pick(lo), pick(hi), where(inside, gamma, 0.0))
-    out = _nan_slices(out, ranked, count, skip_nan)
-    if keepdims:
-        out = _keepdims(out, np.shape(a), axes, qv.shape[: qv.ndim - len(lead)])
-    return out
+        out = _lerp(slices.pick(lo, lead), slices.pick(hi, lead), where(inside, gamma, 0.0))
+    out = slices.nan_where_undefined(out)
+    return slices.keepdims(out, lead) if keepdims else out
 
 
 @composite
@@ -328,11 +371,12 @@ def numpy_median(a, axis=None, keepdims=False, skip_nan=False):
     NaN anywhere in a slice gives NaN, unless skip_nan (nanmedian). Each of the two
     middle values gets half the gradient (all of it for an odd count).
     """
-    pick, ranked, count, kept_shape, axes = _order_statistics(a, axis, skip_nan, "median")
-    lo = np.maximum((count - 1) // 2, 0)
-    out = (pick(lo) + pick(count // 2 - (count == 0))) * 0.5
-    out = _nan_slices(out, ranked, count, skip_nan)
-    return _keepdims(out, np.shape(a), axes) if keepdims else out
+    slices = _Slices(a, axis, skip_nan, "median")
+    n = slices.count
+    lo = maximum(floor((n - 1) / 2), 0)
+    out = (slices.pick(lo) + slices.pick(floor(n / 2))) * 0.5
+    out = slices.nan_where_undefined(out)
+    return slices.keepdims(out) if keepdims else out
 
 
 _TORCH_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -361,6 +405,37 @@ def torch_nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linea
 
 
 # ------------------------------------------------------ searching and unique values
+def _searchsorted_fwd(sorted_sequence, values, side="left", sorter=None):
+    seq, vals = np.asarray(sorted_sequence), np.asarray(values)
+    if seq.ndim <= 1:
+        return np.searchsorted(seq, vals, side=side, sorter=sorter).astype(np.int64)
+    if vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
+        raise ValueError(
+            f"searchsorted: an N-D sorted_sequence of shape {seq.shape} needs values "
+            f"with the same leading dimensions, got shape {vals.shape}"
+        )
+    out = np.empty(vals.shape, dtype=np.int64)
+    for row in np.ndindex(seq.shape[:-1]):
+        out[row] = np.searchsorted(seq[row], vals[row], side=side,
+                                   sorter=None if sorter is None else sorter[row])
+    return out
+
+
+def _searchsorted_rule(prim, args, batched, kw):
+    # One 1-D sequence for every example: the batch of values is just more values.
+    if not batched[0] and np.ndim(args[0]) <= 1 and kw.get("sorter") is None:
+        return prim(*args, **kw)
+    return B.one_at_a_time(prim, args, batched, kw)
+
+
+_searchsorted = nondifferentiable(
+    "searchsorted", _searchsorted_fwd,
+    batch=_searchsorted_rule,
+    statement=S.step("insertion points of values into sorted_sequence (left: the first "
+                     "suitable place, right: the last)", r"\operatorname{searchsorted}"),
+)
+
+
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
                  sorter=None):
     """PyTorch's searchsorted: insertion points of values into sorted_sequence (no gradient).
@@ -374,23 +449,9 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     elif side not in ("left", "right") or (right and side == "left"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right' (and agree with "
                          f"right={right}), got {side!r}")
-    seq, vals = _values(sorted_sequence), _values(values)
     perm = None if sorter is None else _values(sorter)
-    if seq.ndim <= 1:
-        out = np.searchsorted(seq, vals, side=side, sorter=perm)
-    else:
-        if vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
-            raise ValueError(
-                f"searchsorted: an N-D sorted_sequence of shape {seq.shape} needs values "
-                f"with the same leading dimensions, got shape {vals.shape}"
-            )
-        out = np.empty(vals.shape, dtype=np.intp)
-        for row in np.ndindex(seq.shape[:-1]):
-            out[row] = np.searchsorted(seq[row], vals[row], side=side,
-                                       sorter=None if perm is None else perm[row])
-    out = np.asarray(out, dtype=np.int32 if out_int32 else np.int64)
-    traced = is_tensor(sorted_sequence) or is_tensor(values)
-    return new_tensor(out) if traced else out
+    out = _searchsorted(sorted_sequence, values, side=side, sorter=perm)
+    return astype(out, np.int32) if out_int32 else out
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

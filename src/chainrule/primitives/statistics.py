@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import is_tensor, new_tensor
-from ..rules import composite
+from .. import batching as B
+from .. import statements as S
+from ..graph import is_tensor
+from ..rules import composite, nondifferentiable
 from .decompositions import diagonal
-from .elementwise import astype, clip, sqrt, where
+from .elementwise import (
+    astype,
+    clip,
+    equal,
+    isnan,
+    less_equal,
+    logical_not,
+    maximum,
+    sqrt,
+    where,
+)
 from .linalg import matmul
 from .reductions import cumsum, max, min, prod, sum
 from .shape import concatenate, reshape, transpose
@@ -26,56 +38,58 @@ def _values(x):
     return x.data if is_tensor(x) else np.asarray(x)
 
 
-def _nan(a):
-    """The NaN mask of `a` (all False for integer data)."""
-    data = _values(a)
-    return np.isnan(data) if data.dtype.kind in "fc" else np.zeros(data.shape, dtype=bool)
+# The NaN masks and counts are computed with primitives (isnan, sum), not read from the
+# values, so that cr.vmap recomputes them for every example.
+def _can_hold_nan(a):
+    return _values(a).dtype.kind in "fc"
 
 
-def _nan_of(a):
-    return np.asarray(np.nan, dtype=np.result_type(_values(a).dtype, np.float16))
+def _replace_nan(a, fill):
+    return where(isnan(a), fill, a) if _can_hold_nan(a) else a
 
 
-def _count(mask, axis, keepdims):
-    return (~mask).sum(axis=axis, keepdims=keepdims)
+def _count(a, axis, keepdims):
+    """The number of non-NaN values over axis, in a's float dtype."""
+    if not _can_hold_nan(a):
+        return np.sum(np.ones(np.shape(a)), axis=axis, keepdims=keepdims)
+    n = sum(logical_not(isnan(a)), axis=axis, keepdims=keepdims)
+    return astype(n, _values(a).dtype)
 
 
-def _when_empty(out, empty, a):
-    """NaN where a slice had nothing to reduce."""
-    empty = np.asarray(empty)
-    return where(empty, _nan_of(a), out) if empty.any() else out
+def _nan_where(bad, out, a):
+    """NaN where `bad` (a slice with nothing to reduce), else out."""
+    dtype = np.result_type(_values(a).dtype, np.float16)
+    return where(bad, np.asarray(np.nan, dtype=dtype), out)
 
 
 # -------------------------------------------------------------- nan-reductions
 @composite
 def nansum(a, axis=None, keepdims=False):
     """Sum treating NaN as 0 (NumPy's nansum)."""
-    return sum(where(_nan(a), 0, a), axis=axis, keepdims=keepdims)
+    return sum(_replace_nan(a, 0), axis=axis, keepdims=keepdims)
 
 
 @composite
 def nanprod(a, axis=None, keepdims=False):
     """Product treating NaN as 1 (NumPy's nanprod)."""
-    return prod(where(_nan(a), 1, a), axis=axis, keepdims=keepdims)
+    return prod(_replace_nan(a, 1), axis=axis, keepdims=keepdims)
 
 
 @composite
 def nanmean(a, axis=None, keepdims=False):
     """Mean of the non-NaN values (NaN for a slice of only NaN)."""
-    nan = _nan(a)
-    n = _count(nan, axis, keepdims)
-    total = sum(where(nan, 0, a), axis=axis, keepdims=keepdims)
-    return _when_empty(total / np.maximum(n, 1), n == 0, a)
+    n = _count(a, axis, keepdims)
+    total = sum(_replace_nan(a, 0), axis=axis, keepdims=keepdims)
+    return _nan_where(equal(n, 0), total / maximum(n, 1), a)
 
 
 @composite
 def nanvar(a, axis=None, keepdims=False, ddof=0):
     """Variance of the non-NaN values over (count - ddof); NaN where that is <= 0."""
-    nan = _nan(a)
-    dof = _count(nan, axis, keepdims) - ddof
-    d = where(nan, 0, a - nanmean(a, axis=axis, keepdims=True))
+    dof = _count(a, axis, keepdims) - ddof
+    d = _replace_nan(a - nanmean(a, axis=axis, keepdims=True), 0)
     total = sum(d * d, axis=axis, keepdims=keepdims)
-    return _when_empty(total / np.maximum(dof, 1), dof <= 0, a)
+    return _nan_where(less_equal(dof, 0), total / maximum(dof, 1), a)
 
 
 @composite
@@ -85,11 +99,10 @@ def nanstd(a, axis=None, keepdims=False, ddof=0):
 
 
 def _nan_extreme(a, axis, keepdims, reduce, fill):
-    nan = _nan(a)
-    if not nan.any():
-        return reduce(a, axis=axis, keepdims=keepdims)
-    out = reduce(where(nan, fill, a), axis=axis, keepdims=keepdims)
-    return _when_empty(out, nan.all(axis=axis, keepdims=keepdims), a)
+    out = reduce(_replace_nan(a, fill), axis=axis, keepdims=keepdims)
+    if not _can_hold_nan(a):
+        return out
+    return _nan_where(equal(_count(a, axis, keepdims), 0), out, a)
 
 
 @composite
@@ -104,31 +117,32 @@ def nanmin(a, axis=None, keepdims=False):
     return _nan_extreme(a, axis, keepdims, min, np.inf)
 
 
-def _nan_arg(a, axis, keepdims, fn):
-    out = fn(_values(a), axis=axis, keepdims=keepdims)
-    return new_tensor(np.asarray(out)) if is_tensor(a) else out
-
-
-def nanargmax(a, axis=None, keepdims=False):
-    """Index of the maximum ignoring NaN (no gradient; an all-NaN slice is an error)."""
-    return _nan_arg(a, axis, keepdims, np.nanargmax)
-
-
-def nanargmin(a, axis=None, keepdims=False):
-    """Index of the minimum ignoring NaN (no gradient; an all-NaN slice is an error)."""
-    return _nan_arg(a, axis, keepdims, np.nanargmin)
+nanargmax = nondifferentiable(
+    "nanargmax",
+    lambda x, axis=None, keepdims=False: np.nanargmax(x, axis=axis, keepdims=keepdims),
+    batch=B.arg_rule,
+    statement=S.step("index of the largest x ignoring NaN (an all-NaN slice is an error)",
+                     r"\arg\max_i x_i"),
+)
+nanargmin = nondifferentiable(
+    "nanargmin",
+    lambda x, axis=None, keepdims=False: np.nanargmin(x, axis=axis, keepdims=keepdims),
+    batch=B.arg_rule,
+    statement=S.step("index of the smallest x ignoring NaN (an all-NaN slice is an error)",
+                     r"\arg\min_i x_i"),
+)
 
 
 @composite
 def nancumsum(a, axis=None):
     """Running sum treating NaN as 0."""
-    return cumsum(where(_nan(a), 0, a), axis=axis)
+    return cumsum(_replace_nan(a, 0), axis=axis)
 
 
 @composite
 def nancumprod(a, axis=None):
     """Running product treating NaN as 1."""
-    return cumprod(where(_nan(a), 1, a), axis=axis)
+    return cumprod(_replace_nan(a, 1), axis=axis)
 
 
 @composite
@@ -192,7 +206,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
             fact = w_sum - ddof
         else:
             fact = w_sum - ddof * sum(w * aweights) / w_sum
-    if np.all(_values(fact) <= 0):
+    if not is_tensor(fact) and fact <= 0:
         fact = 0.0  # NumPy's choice: the result is then inf or NaN
     xc = x - avg
     c = matmul(xc, transpose(xc * w if w is not None else xc))
