@@ -325,6 +325,7 @@ _VMAPPED = [
     lambda x: cr.masked_fill(x, x > 0, 0.0),
     lambda x: cr.logcumsumexp(x, 0),
     lambda x: cr.clamp(x, cr.min(x) + 0.5, 1.0),
+    lambda x: cr.unfold(x, 0, 2, 2) * cnp.lib.stride_tricks.sliding_window_view(x, 2)[::2],
 ]
 
 

@@ -300,13 +300,23 @@ def _window_sum_fwd(g, shape, window_shape, axis):
     return out
 
 
+def _windows_rule(prim, args, batched, kw):
+    """Windows of a batch: the example's axes move past the batch axis (and the shape of
+    the window sum gains it); the window axes stay last."""
+    x = args[0]
+    kw = dict(kw, axis=tuple(int(a) + 1 for a in kw["axis"]))
+    if "shape" in kw:
+        kw["shape"] = (np.shape(x)[0],) + tuple(kw["shape"])
+    return prim(x, **kw)
+
+
 def _windows_example(rng):
     return (rng.standard_normal((4, 5)),), {"window_shape": (2, 3), "axis": (0, 1)}
 
 
 windows = primitive(
     "sliding_window_view", _windows_fwd,
-    view=True, linear=True,
+    view=True, linear=True, batch=_windows_rule,
     domain=Example(_windows_example),
     statement=S.Statement(
         forward="y[i, k] = x[i + k]: every window of window_shape along the axes, as new "
@@ -318,7 +328,7 @@ windows = primitive(
 )
 window_sum = primitive(
     "sliding_window_sum", _window_sum_fwd,
-    linear=True,
+    linear=True, batch=_windows_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 3, 2, 3)),),
                                 {"shape": (4, 5), "window_shape": (2, 3), "axis": (0, 1)})),
     statement=S.Statement(

@@ -63,13 +63,27 @@ NanmedianResult = _named("nanmedian")
 
 
 # ------------------------------------------------------------ the permutation
+def _stable_argsort(x, axis):
+    """np.argsort(x, axis, kind="stable"), computed by the faster quicksort when x has no
+    two equal values (or NaN) along axis: only ties tell the two orders apart."""
+    order = np.argsort(x, axis=axis)
+    if x.dtype.kind != "f" or x.shape[axis] < 2:
+        return np.argsort(x, axis=axis, kind="stable")
+    ranked = np.take_along_axis(x, order, axis)
+    # (NaN sorts last; two of them are a tie too.)
+    tied = np.diff(ranked, axis=axis) == 0
+    if tied.any() or np.isnan(np.take(ranked, [-2], axis=axis)).any():
+        return np.argsort(x, axis=axis, kind="stable")
+    return order
+
+
 def _order_fwd(x, axis=-1, descending=False):
     x = np.asarray(x)
     if not descending:
-        return np.argsort(x, axis=axis, kind="stable")
+        return _stable_argsort(x, axis)
     # Reversing, sorting stably and reversing again orders ties by ascending index.
     n = x.shape[axis]
-    return (n - 1) - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+    return (n - 1) - np.flip(_stable_argsort(np.flip(x, axis), axis), axis)
 
 
 # A primitive (not a NumPy call inside each function) so that the permutation is part
