@@ -270,6 +270,12 @@ OPS = [
     OpInfo("cnp.sort", cnp.sort, fixed(_with((3, 4)), _with((3, 4), 0), _with((3, 4), None),
                                       _with((0, 2)), _with((4,), -1, kind="stable")),
            np.sort, plain="numpy"),
+    OpInfo("cnp.partition", cnp.partition, fixed(_with((6,), 2), _with((3, 4), [0, 3], 1),
+                                                _with((4, 3), 1, 0), _with((2, 3), 4, None)),
+           lambda a, kth, axis=-1: np.take_along_axis(
+               np.ravel(a) if axis is None else a,
+               np.argpartition(a, kth, axis=axis), -1 if axis is None else axis),
+           plain="numpy"),
     OpInfo("cr.topk", _tuple(cr.topk), TOPK_SAMPLES, _topk_ref),
     OpInfo("cr.kthvalue", _tuple(cr.kthvalue), KTH_SAMPLES, _kth_ref),
     OpInfo("cr.median", _tuple(cr.median), MEDIAN_SAMPLES, _lower_median_ref),
