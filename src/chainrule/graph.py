@@ -25,7 +25,7 @@ _grad_enabled = True
 # checking each gradient that backward computes.
 _anomaly_hook = None
 _anomaly_grad_hook = None
-# Forward mode (chainrule.transforms.jvp): a callable that propagates tangents through
+# Forward mode (chainrule.forward_mode.jvp): a callable that propagates tangents through
 # each recorded operation.
 _forward_hook = None
 # Tracing (chainrule.tracing): an object whose record(t, prim, args, kw) sees every
@@ -389,8 +389,15 @@ def _shapes(args):
 
 
 def _forward_error(prim, e, args):
-    """A forward's ValueError that does not name its primitive, named, with the shapes."""
-    return ValueError(f"{prim.name}: {e} (argument shapes: {_shapes(args)})")
+    """A forward's ValueError that does not name its primitive, named, with the shapes.
+
+    The type is kept (numpy.linalg.LinAlgError is a ValueError that callers catch).
+    """
+    message = f"{prim.name}: {e} (argument shapes: {_shapes(args)})"
+    try:
+        return type(e)(message)
+    except Exception:  # an exception type that wants other arguments
+        return ValueError(message)
 
 
 def _apply(prim, args, kw):

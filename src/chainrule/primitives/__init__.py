@@ -6,7 +6,10 @@ shape:       reshape, transpose, broadcast_to, indexing, concatenate, pad, flip
 linalg:      matmul, dot, einsum
 activations: sigmoid, softplus, relu, gelu, softmax, log_softmax
 ufuncs:      inverse trig, hyperbolics, log2/log10/exp2, square, logaddexp, hypot, cumprod
-decompositions: inv, det, slogdet, solve, cholesky, pinv, norm, diagonal, sort, kron
+decompositions: inv, det, slogdet, solve, cholesky, pinv, lstsq, diagonal, sort, kron
+spectral:    eigh, svd (factors packed into one output: packing), eigvalsh, svdvals
+factorizations: qr           triangular: solve_triangular (SciPy's semantics)
+matrix_functions: expm       norms: norm, cond, matrix_rank
 layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
 indexing:    PyTorch's gather/scatter family, masked_fill/select, put_along_axis
@@ -59,7 +62,7 @@ from .decompositions import (
     inv,
     kron,
     logabsdet,
-    norm,
+    lstsq,
     outer,
     partition,
     pinv,
@@ -112,6 +115,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .factorizations import qr, qr_factors
 from .indexing import (
     gather,
     index_add,
@@ -126,6 +130,8 @@ from .indexing import (
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import reduce_loss, softmax_nll
+from .matrix_functions import expm
+from .norms import cond, matrix_rank, norm
 from .pointwise import clamp, clip_function, copysign, heaviside, lerp, stop_gradient
 from .reductions import (
     argmax,
@@ -172,6 +178,7 @@ from .signal import (
     trapezoid,
 )
 from .sorting import kthvalue, numpy_median, quantile, topk
+from .spectral import eigh, eigh_factors, eigvalsh, svd, svd_factors, svdvals
 from .statistics import (
     corrcoef,
     cov,
@@ -193,6 +200,7 @@ from .statistics import (
     torch_nanmean,
     torch_nansum,
 )
+from .triangular import solve_triangular
 from .ufuncs import (
     arccos,
     arccosh,
