@@ -293,8 +293,7 @@ def index_add(input, dim, index, source, *, alpha=1):
             f"{dim} of len(index)), got {np.shape(source)}"
         )
     source = _in_dtype_of(reshape(source, pos.shape), input)
-    return write(input, pos.reshape(np.shape(source)), source if alpha == 1 else source * alpha,
-                 accumulate=True)
+    return write(input, pos, source if alpha == 1 else source * alpha, accumulate=True)
 
 
 @composite

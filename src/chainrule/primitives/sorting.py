@@ -1,8 +1,9 @@
 """Sorting and selection: sort with indices, topk, kthvalue, medians, quantiles, unique.
 
-Each differentiable result is a gather: NumPy computes the permutation (always a
-stable sort, so ties are broken the same way every time), and the values are read
-with ``take_along_axis``. The gradient of a selected value goes to the element the
+Each differentiable result is a gather: the ``sort_order`` primitive computes the
+permutation (always a stable sort's, so ties are broken the same way every time), and
+the values are read with ``gather_along``; both are recorded, so ``cr.vmap`` sorts
+every example. The gradient of a selected value goes to the element the
 sort put in that place; at a tie (several equal inputs) that is the one the stable
 sort places first (for descending order, the one with the lower index, as PyTorch's
 stable sort does). NaN sorts as the largest value: last in ascending order, first in
