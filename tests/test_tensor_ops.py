@@ -114,6 +114,14 @@ def test_median_numpy_averages_the_middle_pytorch_takes_the_lower():
     assert values.data.tolist() == [2.0] and indices.data.tolist() == [3]
 
 
+def test_median_of_empty_slices_is_nan_as_in_numpy():
+    for shape, axis in [((0,), None), ((2, 0), 1), ((0, 3), 0)]:
+        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+            want = np.median(np.zeros(shape), axis=axis)
+        got = cnp.median(leaf(np.zeros(shape)), axis=axis)
+        np.testing.assert_array_equal(got.data, want)
+
+
 def test_quantile_propagates_nan_and_nanquantile_skips_it():
     x = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 4.0]])
     got = cnp.quantile(cr.tensor(x), 0.5, axis=1).data

@@ -386,6 +386,9 @@ def numpy_median(a, axis=None, keepdims=False, skip_nan=False):
     NaN anywhere in a slice gives NaN, unless skip_nan (nanmedian). Each of the two
     middle values gets half the gradient (all of it for an odd count).
     """
+    if np.size(a) == 0:
+        # NumPy's median of empty slices: NaN of the reduced shape (NumPy also warns).
+        return sum(_as_float(a), axis=axis, keepdims=keepdims) * np.nan
     slices = _Slices(a, axis, skip_nan, "median")
     n = slices.count
     lo = maximum(floor((n - 1) / 2), 0)
