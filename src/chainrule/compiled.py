@@ -247,8 +247,8 @@ class _Writer:
             return f"v{a.index}"
         if isinstance(a, TensorBase):
             return self.const(a) + ".data"  # a constant tensor: its values when run
-        if a is None or isinstance(a, (bool, int, float, str)):
-            return repr(a)
+        if a is None or type(a) in (bool, int, str) or (type(a) is float and np.isfinite(a)):
+            return repr(a)  # (a NumPy scalar, nan or inf does not spell itself back)
         return self.const(a)
 
     def kwargs(self, kw):
