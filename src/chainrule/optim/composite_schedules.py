@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 
+from ..compiled import replayed
 from .scheduler import LRScheduler, check_optimizer, per_group
 
 
@@ -74,6 +75,7 @@ class SequentialLR(_Composite):
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
+    @replayed
     def step(self):
         self.last_epoch += 1
         i = bisect.bisect_right(self._milestones, self.last_epoch)
@@ -112,6 +114,7 @@ class ChainedScheduler(_Composite):
         self.optimizer = optimizer
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
 
+    @replayed
     def step(self):
         for scheduler in self._schedulers:
             scheduler.step()
@@ -164,6 +167,7 @@ class ReduceLROnPlateau(LRScheduler):
                  else self.best + self.threshold)
         return value > bound
 
+    @replayed
     def step(self, metrics):
         """Record this epoch's metric; reduce the rates after ``patience`` bad epochs."""
         value = float(metrics)

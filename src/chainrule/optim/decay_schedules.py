@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 
+from ..compiled import replayed
 from .scheduler import LRScheduler, callables_state, load_callables_state
 
 
@@ -263,6 +264,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         c = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
+    @replayed
     def step(self, epoch=None):
         """One step on (a restart when T_cur reaches T_i), or straight to ``epoch``."""
         self._step_count += 1

@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from ..compiled import replayed
 from ..graph import enable_grad, mark_modified, no_grad
 from .line_search import strong_wolfe
 from .optimizer import Optimizer
@@ -121,6 +122,7 @@ class LBFGS(Optimizer):
         return value, grad
 
     # ------------------------------------------------------------------ the step
+    @replayed  # (run again whole, closure included, by a step compiled with cr.compile)
     def step(self, closure=None):
         """Run up to ``max_iter`` L-BFGS iterations; return the loss first evaluated."""
         if closure is None:

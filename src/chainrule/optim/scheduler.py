@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import types
 
+from ..compiled import replayed
 from .optimizer import Optimizer
 
 
@@ -51,6 +52,7 @@ class LRScheduler:
     def get_lr(self):
         raise NotImplementedError
 
+    @replayed  # (a step compiled by cr.compile makes this call again each time it runs)
     def step(self):
         """Advance one step and write the new rates into the optimizer's groups."""
         self._step_count += 1
