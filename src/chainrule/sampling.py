@@ -13,6 +13,7 @@ import numpy as np
 
 from .graph import TensorBase, array_like
 from .nn.init import generator as _generator
+from .primitives.sorting import topk
 from .tensor import Tensor
 
 
@@ -127,7 +128,7 @@ def top_k_filter(logits, k):
         values = values.astype(np.float64)
     if k >= values.shape[-1]:
         return values
-    kth = np.take(np.partition(values, -k, axis=-1), [-k], axis=-1)
+    kth = topk(values, k, dim=-1).values[..., -1:]
     values[values < kth] = -np.inf
     return values
 
