@@ -173,11 +173,15 @@ SCHEDULES = {
 }
 
 
+def _args(kwargs):
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
 def main():
     print(f"chainrule {cr.__version__} against PyTorch {torch.__version__}, float64")
     failures = 0
-    rows = [(f"{n} {k}", run_optimizer(n, k)) for n, k in OPTIMIZERS]
-    rows += [(f"LBFGS {k}", run_optimizer("LBFGS", k, steps=4, closure=True))
+    rows = [(f"{n}({_args(k)})", run_optimizer(n, k)) for n, k in OPTIMIZERS]
+    rows += [(f"LBFGS({_args(k)}), 4 steps", run_optimizer("LBFGS", k, steps=4, closure=True))
              for k in LBFGS_CASES]
     rows += [(f"{n} (lr, momentum)",
               relative(schedule_lrs(make, "cr"), schedule_lrs(make, "torch")))
