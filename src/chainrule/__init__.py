@@ -4,7 +4,15 @@
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     cr.tanh(x).sum().backward()
     x.grad          # 1 - tanh(x)**2
+
+The layers that pull in more than NumPy or take time to set up (``chainrule.data``,
+``chainrule.io``, ``chainrule.distributed``, ``chainrule.scipy``) are attributes of the
+package imported on first use: ``cr.data.load_digits()`` works after ``import chainrule``
+without making that import slower.
 """
+
+import importlib
+from typing import TYPE_CHECKING
 
 from . import nn, optim, primitives
 from .anomaly import detect_anomaly
@@ -95,3 +103,22 @@ __version__ = "0.1.0"
 
 permute = transpose
 clamp = clip
+
+# Submodules imported on first attribute access (PEP 562), so `import chainrule` costs
+# the same as before they were reachable as `cr.data` etc.
+_LAZY_SUBMODULES = ("data", "distributed", "io", "scipy")
+
+if TYPE_CHECKING:  # type checkers see the real modules; at run time they stay lazy
+    from . import data, distributed, io, scipy
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        # import_module binds the submodule as a package attribute: later lookups of
+        # `cr.data` find it directly and never come back here.
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
