@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.resources
 import importlib.util
+import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,19 @@ def test_a_link_out_of_the_repository_is_an_error():
     links = _links_module()
     with pytest.raises(ValueError, match="points outside the repository"):
         links.absolute_links("[x](../../etc/passwd)", "docs/a.md", "https://r")
+
+
+# ------------------------------------------------------------- API reference
+def test_every_public_name_of_chainrule_is_on_a_reference_page():
+    """docs/reference/ renders `::: chainrule.NAME` (or a members list) for each name."""
+    text = "\n".join(p.read_text() for p in (ROOT / "docs" / "reference").glob("*.md"))
+    public = [
+        name for name in vars(cr)
+        if not name.startswith("_") and not isinstance(getattr(cr, name), types.ModuleType)
+    ]
+    assert len(public) > 100
+    missing = [
+        name for name in public
+        if not re.search(rf"(chainrule(\.\w+)*\.{name}\b|^\s+- {name}$|`cr\.{name}`)", text, re.M)
+    ]
+    assert not missing, f"add these to a page in docs/reference/: {missing}"

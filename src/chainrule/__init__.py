@@ -11,8 +11,8 @@ package imported on first use: ``cr.data.load_digits()`` works after ``import ch
 without making that import slower.
 """
 
-import importlib
-from typing import TYPE_CHECKING
+import importlib as _importlib
+import typing as _typing
 
 from . import nn, optim, primitives
 from .anomaly import detect_anomaly
@@ -108,7 +108,7 @@ clamp = clip
 # the same as before they were reachable as `cr.data` etc.
 _LAZY_SUBMODULES = ("data", "distributed", "io", "scipy")
 
-if TYPE_CHECKING:  # type checkers see the real modules; at run time they stay lazy
+if _typing.TYPE_CHECKING:  # type checkers see the real modules; at run time they stay lazy
     from . import data, distributed, io, scipy
 
 
@@ -116,7 +116,7 @@ def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         # import_module binds the submodule as a package attribute: later lookups of
         # `cr.data` find it directly and never come back here.
-        return importlib.import_module(f".{name}", __name__)
+        return _importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 
