@@ -10,6 +10,7 @@ import importlib.metadata
 import importlib.resources
 import importlib.util
 import re
+import runpy
 import subprocess
 import sys
 import types
@@ -157,6 +158,12 @@ def test_a_link_out_of_the_repository_is_an_error():
         links.absolute_links("[x](../../etc/passwd)", "docs/a.md", "https://r")
 
 
+# -------------------------------------------------------------------- typing
+def test_the_typing_check_file_runs():
+    """tests/typing/public_api.py is type-checked by mypy in CI; here it must also run."""
+    runpy.run_path(str(ROOT / "tests" / "typing" / "public_api.py"), run_name="typing_usage")
+
+
 # ------------------------------------------------------------- API reference
 def test_every_public_name_of_chainrule_is_on_a_reference_page():
     """docs/reference/ renders `::: chainrule.NAME` (or a members list) for each name."""
@@ -171,3 +178,12 @@ def test_every_public_name_of_chainrule_is_on_a_reference_page():
         if not re.search(rf"(chainrule(\.\w+)*\.{name}\b|^\s+- {name}$|`cr\.{name}`)", text, re.M)
     ]
     assert not missing, f"add these to a page in docs/reference/: {missing}"
+
+
+def test_all_lists_every_public_name_and_nothing_else():
+    defined = {
+        name for name in vars(cr)
+        if not name.startswith("_") and not isinstance(getattr(cr, name), types.ModuleType)
+    }
+    assert len(cr.__all__) == len(set(cr.__all__))
+    assert set(cr.__all__) == defined

@@ -104,21 +104,132 @@ __version__ = "0.1.0"
 permute = transpose
 clamp = clip
 
+# The public names, for `from chainrule import *` and for type checkers, which (under
+# mypy --strict) see an imported name as exported only when it is listed here.
+# tests/test_packaging.py checks that the list and the names defined above agree.
+__all__ = [
+    "GraphFreedError",
+    "NONDIFFERENTIABLE",
+    "Primitive",
+    "REGISTRY",
+    "Tensor",
+    "abs",
+    "add",
+    "argmax",
+    "argmin",
+    "as_tensor",
+    "binary_cross_entropy_with_logits",
+    "broadcast_to",
+    "ceil",
+    "clamp",
+    "clip",
+    "concatenate",
+    "cos",
+    "cross_entropy",
+    "cumsum",
+    "detect_anomaly",
+    "divide",
+    "dot",
+    "einsum",
+    "elementwise",
+    "elementwise_grad",
+    "elu",
+    "enable_grad",
+    "equal",
+    "erf",
+    "exp",
+    "expand_dims",
+    "explain",
+    "expm1",
+    "flatten",
+    "flip",
+    "floor",
+    "gelu",
+    "getitem",
+    "grad",
+    "gradcheck",
+    "greater",
+    "greater_equal",
+    "hessian",
+    "hvp",
+    "is_grad_enabled",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "jacobian",
+    "jvp",
+    "leaky_relu",
+    "less",
+    "less_equal",
+    "log",
+    "log1p",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mse_loss",
+    "multiply",
+    "negative",
+    "nll_loss",
+    "no_grad",
+    "nondifferentiable",
+    "not_equal",
+    "pad",
+    "permute",
+    "power",
+    "primitive",
+    "prod",
+    "relu",
+    "reshape",
+    "set_grad_enabled",
+    "sigmoid",
+    "sign",
+    "sin",
+    "softmax",
+    "softplus",
+    "split",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "std",
+    "subtract",
+    "sum",
+    "swapaxes",
+    "take",
+    "take_along_axis",
+    "tan",
+    "tanh",
+    "tensor",
+    "transpose",
+    "unsqueeze",
+    "value_and_grad",
+    "var",
+    "vjp",
+    "where",
+]
+
 # Submodules imported on first attribute access (PEP 562), so `import chainrule` costs
 # the same as before they were reachable as `cr.data` etc.
 _LAZY_SUBMODULES = ("data", "distributed", "io", "scipy")
 
-if _typing.TYPE_CHECKING:  # type checkers see the real modules; at run time they stay lazy
+if _typing.TYPE_CHECKING:
+    # Type checkers see the real modules, and no __getattr__: a module-level __getattr__
+    # would make every misspelt attribute (cr.tanhh) type-check.
     from . import data, distributed, io, scipy
+else:
+
+    def __getattr__(name):
+        if name in _LAZY_SUBMODULES:
+            # import_module binds the submodule as a package attribute: later lookups
+            # of `cr.data` find it directly and never come back here.
+            return _importlib.import_module(f".{name}", __name__)
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 
-def __getattr__(name):
-    if name in _LAZY_SUBMODULES:
-        # import_module binds the submodule as a package attribute: later lookups of
-        # `cr.data` find it directly and never come back here.
-        return _importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
-
-
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_SUBMODULES))

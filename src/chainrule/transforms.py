@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, ParamSpec, TypeAlias
 
 import numpy as np
 
@@ -39,6 +41,12 @@ _depth = 0
 _levels: list[int] = []
 _active = 0
 _level_ids = itertools.count(1)
+
+# The public signatures: a transform of f keeps f's parameters (Params). What comes back
+# is typed Any: an array, a Python or NumPy scalar, a tensor (inside another transform)
+# or a pytree of them, following the arguments' structure.
+Params = ParamSpec("Params")
+Argnum: TypeAlias = int | tuple[int, ...]
 
 
 # ----------------------------------------------------------------- plumbing
@@ -163,14 +171,16 @@ def _reverse(out, inputs, grad, nested):
 
 
 # ------------------------------------------------------------- reverse mode
-def value_and_grad(f, argnum=0):
+def value_and_grad(
+    f: Callable[Params, Any], argnum: Argnum = 0
+) -> Callable[Params, tuple[Any, Any]]:
     """f(*args) and its gradient with respect to args[argnum] (a tuple of them if argnum is).
 
     f must return a scalar. The gradient has the structure and dtype of the argument.
     """
 
     @functools.wraps(f)
-    def value_and_grad_f(*args, **kwargs):
+    def value_and_grad_f(*args: Params.args, **kwargs: Params.kwargs) -> tuple[Any, Any]:
         nums = _argnums(argnum, len(args), "grad")
         nested = _is_nested(args, kwargs)
         with _tracing():
@@ -190,18 +200,18 @@ def value_and_grad(f, argnum=0):
     return value_and_grad_f
 
 
-def grad(f, argnum=0):
+def grad(f: Callable[Params, Any], argnum: Argnum = 0) -> Callable[Params, Any]:
     """The gradient of scalar-valued f with respect to args[argnum]: d f / d x."""
     vg = value_and_grad(f, argnum)
 
     @functools.wraps(f)
-    def grad_f(*args, **kwargs):
+    def grad_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
         return vg(*args, **kwargs)[1]
 
     return grad_f
 
 
-def elementwise_grad(f, argnum=0):
+def elementwise_grad(f: Callable[Params, Any], argnum: Argnum = 0) -> Callable[Params, Any]:
     """The gradient of sum(f(x)): for f acting elementwise, f'(x) at every element."""
 
     def summed(*args, **kwargs):
@@ -211,7 +221,7 @@ def elementwise_grad(f, argnum=0):
     return functools.wraps(f)(grad(summed, argnum))
 
 
-def vjp(f, *primals):
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """(f(*primals), vjp_fn) with vjp_fn(ct) = ct^T J: cotangents of every primal.
 
     `ct` has the structure of f's output; vjp_fn returns a tuple with one entry per
@@ -226,7 +236,7 @@ def vjp(f, *primals):
     out_tensors = [_output_tensor(o, "vjp") for o in out_leaves]
     inputs = [t for new, _, _ in lifted for t in new]
 
-    def vjp_fn(cotangent):
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         ct_leaves, ct_def = tree_flatten(cotangent)
         if len(ct_leaves) != len(out_tensors):
             raise ValueError(
@@ -404,7 +414,7 @@ def _tangent_of(out, level, nested):
     return np.zeros_like(np.asarray(out, dtype=float))
 
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """(f(*primals), J t): the Jacobian-vector product, by forward-mode differentiation.
 
     ``primals`` and ``tangents`` are tuples of the same structure; the tangent output
@@ -429,7 +439,9 @@ def jvp(f, primals, tangents):
 
 
 # ------------------------------------------------------------------ Jacobians
-def jacobian(f, argnum=0, mode="rev"):
+def jacobian(
+    f: Callable[Params, Any], argnum: Argnum = 0, mode: Literal["rev", "fwd"] = "rev"
+) -> Callable[Params, Any]:
     """The Jacobian d f(x)_i / d x_j, of shape f(x).shape + x.shape.
 
     mode="rev" records f once and runs one reverse pass per output element over the
@@ -442,7 +454,7 @@ def jacobian(f, argnum=0, mode="rev"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', not {mode!r}")
 
     @functools.wraps(f)
-    def jacobian_f(*args, **kwargs):
+    def jacobian_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
         nums = _argnums(argnum, len(args), "jacobian")
         if any(isinstance(args[i], (tuple, list, dict)) for i in nums):
             jacs = _jacobian_of_trees(f, args, kwargs, nums, mode)
@@ -546,7 +558,7 @@ def _jacobian_fwd(f, args, kwargs, nums, nested):
     return jacs
 
 
-def hessian(f, argnum=0):
+def hessian(f: Callable[Params, Any], argnum: Argnum = 0) -> Callable[Params, Any]:
     """The Hessian d^2 f / dx_i dx_j of scalar f, of shape x.shape + x.shape.
 
     Reverse-over-reverse: f and its gradient are recorded once, then each row is one
@@ -557,7 +569,7 @@ def hessian(f, argnum=0):
     return jacobian(grad(f, argnum), argnum, mode="rev")
 
 
-def hvp(f, x, v):
+def hvp(f: Callable[[Any], Any], x: Any, v: Any) -> Any:
     """The Hessian-vector product (d^2 f / dx^2) v, without forming the Hessian.
 
     Forward-over-reverse: the directional derivative of grad f along v, one forward
