@@ -502,11 +502,20 @@ def test_explain_accepts_primitives_and_tensors():
         cr.explain("tanhh", file=buf)
 
 
-def test_a_list_of_tensors_that_require_grad_is_refused_as_an_operand():
+def test_a_list_of_tensors_as_an_operand_is_the_array_they_make():
+    # NumPy's array_like: x * [y, y] is x * array([y, y]); y gets the gradient of both.
     x = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = cr.tensor(3.0, requires_grad=True)
-    with pytest.raises(TypeError, match=r"multiply: a list operand .* cr\.stack"):
-        x * [y, y]
+    (x * [y, y]).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
+    np.testing.assert_allclose(y.grad.data, 3.0)
+    # Forward mode agrees: the tangent of x + [x, x] along 1 is 2 in each element.
+    _, tangent = cr.jvp(lambda v: v + [v, v], (1.0,), (1.0,))
+    np.testing.assert_allclose(tangent, [2.0, 2.0])
+    # A list of tensors given where NumPy takes array_like, in every primitive.
+    assert cr.grad(lambda v: cr.sum(cr.exp([v, 2 * v])))(0.5) == np.exp(0.5) + 2 * np.exp(1.0)
     # Tensors that need no gradient are just numbers there.
     c = cr.tensor(3.0)
     np.testing.assert_allclose((x * [c, c]).data, [3.0, 6.0])
+    with pytest.raises(ValueError, match="different shapes"):
+        x * [y, x]

@@ -107,6 +107,9 @@ class TensorBase:
     # slot: an unset slot makes getattr(t, "_view_of", None) raise and catch inside, and
     # in-place checks and the stability layer's producer lookups walk this link often.
     _view_of = None
+    # How this view was made from _view_of: (primitive, its other arguments, keywords),
+    # so that a write through the view can be located in the viewed tensor.
+    _view_step = None
 
     __hash__ = object.__hash__
 
@@ -177,6 +180,25 @@ def share_versions(t, alias):
     alias._aliases = group
     alias._version = t._version
     alias._modified_at = t._modified_at
+
+
+def take_node(dst, src):
+    """Make tensor `dst` the graph node `src` is (its operation, inputs, time, tangents).
+
+    A recorded write (x[i] = v) makes the tensor object x the new node while the node it
+    was moves to a fresh object; ``data`` is not touched.
+    """
+    for name in ("requires_grad", "_prim", "_args", "_vals", "_kw", "_seq"):
+        try:
+            setattr(dst, name, getattr(src, name))
+        except AttributeError:  # an unset slot: a leaf has no _args
+            if hasattr(dst, name):
+                delattr(dst, name)
+    for name in ("_saved", "_tangent", "_source", "_origin"):
+        if name in src.__dict__:
+            setattr(dst, name, src.__dict__[name])
+        elif name in dst.__dict__:
+            delattr(dst, name)
 
 
 def mark_retained(t):
@@ -256,6 +278,13 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+# ------------------------------------------------------------------------- registry
+# Every primitive by name, and those whose outputs are never differentiable (comparisons,
+# sign, argmax, ...); filled by chainrule.rules' declarations.
+REGISTRY: dict = {}
+NONDIFFERENTIABLE: dict = {}
+
+
 # ------------------------------------------------------------------------ recording
 _NOTHING = object()  # no positional argument given
 
@@ -272,16 +301,21 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
                 # The module-level two-argument recorder, with this primitive as its
                 # third argument: the operator recorders' code without a closure.
                 return _record_two(x, y, self)
+            if type(x) in _SEQUENCES or type(y) in _SEQUENCES:
+                if holds_tensor(x) or holds_tensor(y):
+                    return _apply(self, (x, y), _NO_KW)
             out = self.fwd(x, y)
             return out[0] if self._saves else out
         args = (x, *rest) if x is not _NOTHING else rest
         for a in args:
-            if isinstance(a, TensorBase):
+            if isinstance(a, TensorBase) or (type(a) in _SEQUENCES and holds_tensor(a)):
                 return _apply(self, args, kw)
         # Plain NumPy values (a first-order rule calling cos(x), say): just NumPy.
         out = self.fwd(*args, **kw) if kw else self.fwd(*args)
         return out[0] if self._saves else out
     if not isinstance(x, TensorBase):
+        if type(x) in _SEQUENCES and holds_tensor(x):
+            return _apply(self, (x,), _NO_KW)
         out = self.fwd(x)
         return out[0] if self._saves else out
     # One tensor, no options (tanh(x)): _apply's steps without its argument loop (a
@@ -350,17 +384,16 @@ def _apply(prim, args, kw):
                 needs_grad = True
         else:
             kind = type(a)
-            if (kind is list or kind is tuple) and prim.elementwise:
-                # x + [1.0, 2.0]: the numbers are an array operand, which (below) takes
-                # the tensors' float dtype like any array constant.
-                if any(isinstance(e, TensorBase) and e.requires_grad for e in a):
-                    raise TypeError(
-                        f"{prim.name}: a list operand holding tensors that require grad "
-                        f"would pass them no gradient; combine them with cr.stack([...]) "
-                        f"first"
-                    )
-                a = np.asarray(a)
-                kind = np.ndarray
+            if kind is list or kind is tuple:
+                if holds_tensor(a):
+                    # NumPy's array_like: a list holding tensors is the array they make,
+                    # stacked on the graph, so every one of them gets its gradient.
+                    return _apply(prim, tuple(array_like(b) for b in args), kw)
+                if prim.elementwise:
+                    # x + [1.0, 2.0]: the numbers are an array operand, which (below)
+                    # takes the tensors' float dtype like any array constant.
+                    a = np.asarray(a)
+                    kind = np.ndarray
             vals.append(a)
             if kind is not float and kind is not int and (
                 kind is np.ndarray or isinstance(a, np.generic)
@@ -405,6 +438,7 @@ def _apply(prim, args, kw):
             t._source = (prim, links, kw, _clock)
     if prim._view and out.base is not None:
         t._view_of = args[0]
+        t._view_step = (prim, args[1:], kw)
     if _forward_hook is not None:
         _forward_hook(t, prim, args, vals, kw)
     if _anomaly_hook is not None:
@@ -525,3 +559,38 @@ def _match_constants(args, vals):
         if type(v) is np.ndarray or isinstance(v, np.generic):
             if v.dtype != float_dtype and v.dtype.kind in "fiu":
                 vals[i] = v.astype(float_dtype)
+
+
+_SEQUENCES = frozenset((list, tuple))
+
+
+def holds_tensor(a):
+    """True for a list or tuple with a tensor somewhere inside (nested lists included)."""
+    kind = type(a)
+    if kind is not list and kind is not tuple:
+        return False
+    for e in a:
+        if isinstance(e, TensorBase) or holds_tensor(e):
+            return True
+    return False
+
+
+def array_like(a):
+    """`a` as NumPy's array_like: a (nested) list or tuple holding tensors becomes one
+    tensor, stacked with recorded operations; anything else is returned as it is.
+
+    np.asarray would read the tensors' values and drop their gradients. The stacking
+    primitives are looked up by name: the engine sits below the primitive modules.
+    """
+    if not holds_tensor(a):
+        return a
+    items = [array_like(e) for e in a]
+    shapes = {np.shape(e.data if isinstance(e, TensorBase) else e) for e in items}
+    if len(shapes) != 1:
+        raise ValueError(
+            f"a list of arrays of different shapes {sorted(shapes)} is not an array; "
+            f"NumPy would refuse it too (pad them to one shape, or use cr.concatenate)"
+        )
+    shape = (1, *shapes.pop())
+    reshape, concatenate = REGISTRY["reshape"], REGISTRY["concatenate"]
+    return concatenate(*[reshape(e, shape) for e in items], axis=0)

@@ -16,6 +16,7 @@ from . import primitives as P
 from .graph import is_tensor
 from .primitives.losses import reduce_loss as _reduce
 from .primitives.losses import softmax_nll
+from .rules import composite
 from .stability import made_by
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -45,6 +46,7 @@ def _check_reduction(name, reduction):
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, not {reduction!r}")
 
 
+@composite
 def nll_loss(
     log_probs, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
 ):
@@ -108,6 +110,7 @@ def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
     return _reduce(loss, reduction, denominator=int(valid.sum()))
 
 
+@composite
 def cross_entropy(
     logits, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
 ):
@@ -156,6 +159,7 @@ def cross_entropy(
     )
 
 
+@composite
 def mse_loss(pred, target, reduction="mean"):
     """Mean squared error: mean((pred - target)^2)."""
     _check_reduction("mse_loss", reduction)
@@ -168,6 +172,7 @@ def mse_loss(pred, target, reduction="mean"):
     return _reduce(d * d, reduction)
 
 
+@composite
 def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weight=None):
     """-[w t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], as softplus terms (never log 0).
 

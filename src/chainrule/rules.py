@@ -224,6 +224,24 @@ class Primitive:
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
 
+    # A registered primitive is a global, as a function is: deep copies share it, and it
+    # pickles as its name (its rules are lambdas), so tensors that refer to one (a view's
+    # link, a node) can be copied and pickled. copy.copy makes a real copy.
+    def __reduce_ex__(self, protocol):
+        if REGISTRY.get(self.name) is self:
+            return (registered, (self.name,))
+        return object.__reduce_ex__(self, protocol)
+
+    def __copy__(self):
+        clone = object.__new__(type(self))
+        for name in Primitive.__slots__:
+            if hasattr(self, name):
+                object.__setattr__(clone, name, getattr(self, name))
+        return clone
+
+    def __deepcopy__(self, memo):
+        return self if REGISTRY.get(self.name) is self else self.__copy__()
+
 
 class each_argument:
     """VJP or JVP rules of a variadic primitive: ``rule(i, g, ans, *args, **kw)`` for argument i."""
@@ -291,10 +309,10 @@ _pass_through = {1: lambda v, ans, x: v, 2: lambda v, ans, x, y: v}
 _negated = {1: lambda v, ans, x: -v, 2: lambda v, ans, x, y: -v}
 
 
-# Primitives whose outputs are never differentiable (comparisons, sign, argmax, ...).
-NONDIFFERENTIABLE: dict[str, Primitive] = {}
-# Every primitive by name, for `explain` and for the "every rule is checked" tests.
-REGISTRY: dict[str, Primitive] = {}
+# Every primitive by name (for `explain`, the op database and the engine's own lookups),
+# and those whose outputs are never differentiable (comparisons, sign, argmax, ...).
+REGISTRY: dict[str, Primitive] = graph.REGISTRY
+NONDIFFERENTIABLE: dict[str, Primitive] = graph.NONDIFFERENTIABLE
 
 _FACTS = (
     "view",
@@ -311,6 +329,11 @@ _FACTS = (
     "domain",
     "statement",
 )
+
+
+def registered(name):
+    """The registered primitive called `name`."""
+    return REGISTRY[name]
 
 
 def primitive(name, fwd, doc=None, *, replace=False, **facts):
@@ -376,3 +399,29 @@ def nondifferentiable(name, fwd, doc=None, **facts):
     p.differentiable = False
     NONDIFFERENTIABLE[name] = p
     return p
+
+
+def composite(fn):
+    """Decorator for a function composed of primitives: NumPy's array_like arguments.
+
+    A list or tuple argument holding tensors is stacked into one tensor on the graph
+    before `fn` runs (graph.array_like), so ``cr.mean([x, x + 2])`` differentiates
+    through both, as the primitives themselves do. Functions that take a sequence of
+    arrays by design (concatenate, stack) are not composites in this sense.
+    """
+
+    @functools.wraps(fn)
+    def call(*args, **kw):
+        for a in args:
+            if type(a) in _SEQUENCES:
+                args = tuple(graph.array_like(b) for b in args)
+                break
+        for k, v in kw.items():
+            if type(v) in _SEQUENCES and graph.holds_tensor(v):
+                kw[k] = graph.array_like(v)
+        return fn(*args, **kw)
+
+    return call
+
+
+_SEQUENCES = graph._SEQUENCES

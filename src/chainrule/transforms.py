@@ -50,6 +50,11 @@ Argnum: TypeAlias = int | tuple[int, ...]
 
 
 # ----------------------------------------------------------------- plumbing
+def tracing():
+    """True while a transform (grad, jvp, jacobian, ...) is running."""
+    return _depth > 0
+
+
 @contextlib.contextmanager
 def _tracing():
     """Mark a transform as running and record operations even under no_grad()."""

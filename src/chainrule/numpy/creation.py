@@ -18,7 +18,7 @@ def _stack_nested(obj):
     return np.asarray(obj)
 
 
-@_numpy_function(np.array)
+@_numpy_function(np.array, sequences=("object",))
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
     """An array; a nested list holding chainrule tensors is stacked differentiably."""
     r = P.copy(object) if is_tensor(object) else _stack_nested(object)
@@ -27,7 +27,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
     return _as_dtype(r, dtype)
 
 
-@_numpy_function(np.asarray)
+@_numpy_function(np.asarray, sequences=("a",))
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """`a` as an array: a tensor is returned as it is (converted to dtype if given)."""
     r = a if is_tensor(a) else _stack_nested(a)
@@ -36,7 +36,7 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     return r
 
 
-@_numpy_function(np.asanyarray)
+@_numpy_function(np.asanyarray, sequences=("a",))
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """Like asarray."""
     return asarray(a, dtype)

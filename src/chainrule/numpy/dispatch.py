@@ -12,6 +12,8 @@ the values (shapes, booleans, indices, constants): they always run on the values
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .. import graph
@@ -78,16 +80,25 @@ def any_tensor(items):
     return False
 
 
-def numpy_function(npfunc):
+def numpy_function(npfunc, sequences=()):
     """Decorator: run NumPy's `npfunc` unless a chainrule tensor is among the arguments.
 
     The decorated function is NumPy's version for tensors; it is registered so that
-    ``npfunc`` called on a tensor dispatches to it.
+    ``npfunc`` called on a tensor dispatches to it. Its arguments are NumPy's
+    array_like: a list or tuple holding tensors arrives as one tensor, stacked on the
+    graph (graph.array_like), except the parameters named in `sequences`, which take a
+    sequence of arrays by design (concatenate's `arrays`).
     """
 
     def wrap(impl):
+        params = list(inspect.signature(impl).parameters)
+        keep = {params.index(n) for n in sequences if n in params}
+
         def f(*args, **kwargs):
             if any_tensor(args) or any_tensor(kwargs.values()):
+                args = tuple(a if i in keep else graph.array_like(a) for i, a in enumerate(args))
+                kwargs = {k: v if k in sequences else graph.array_like(v)
+                          for k, v in kwargs.items()}
                 return impl(*args, **kwargs)
             return npfunc(*args, **kwargs)
 
@@ -130,7 +141,7 @@ def ufunc(npfunc, impl):
         if where is not True or kwargs:
             bad = (["where"] if where is not True else []) + sorted(kwargs)
             raise TypeError(f"{name}: {', '.join(bad)} not supported on chainrule tensors")
-        return as_dtype(impl(*args), dtype)
+        return as_dtype(impl(*[graph.array_like(a) for a in args]), dtype)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"numpy.{name}; differentiable on chainrule tensors."

@@ -89,7 +89,7 @@ def where(condition, x=None, y=None):
     return P.where(condition, x, y)
 
 
-@_numpy_function(np.select)
+@_numpy_function(np.select, sequences=("condlist", "choicelist"))
 def select(condlist, choicelist, default=0):
     """choicelist[i] where condlist[i] is the first true condition, else default."""
     if len(condlist) != len(choicelist):

@@ -80,7 +80,7 @@ def matrix_power(a, n):
     return result
 
 
-@_numpy_function(np.linalg.multi_dot)
+@_numpy_function(np.linalg.multi_dot, sequences=("arrays",))
 def multi_dot(arrays, *, out=None):
     """Product of a chain of matrices (1-D ends are vectors), left to right."""
     if out is not None:

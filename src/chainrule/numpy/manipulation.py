@@ -102,7 +102,7 @@ def broadcast_arrays(*args, subok=False):
     return tuple(P.broadcast_to(a, target) for a in args)
 
 
-@_numpy_function(np.concatenate)
+@_numpy_function(np.concatenate, sequences=("arrays",))
 def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Arrays joined along an existing axis (flattened first when axis is None)."""
     _no_out("concatenate", out)
@@ -112,7 +112,7 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
 concat = concatenate
 
 
-@_numpy_function(np.stack)
+@_numpy_function(np.stack, sequences=("arrays",))
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Same-shaped arrays joined along a new axis."""
     _no_out("stack", out)
@@ -154,7 +154,7 @@ def _as_tuple(x):
     return x if isinstance(x, tuple) else (x,)
 
 
-@_numpy_function(np.hstack)
+@_numpy_function(np.hstack, sequences=("tup",))
 def hstack(tup, *, dtype=None, casting="same_kind"):
     """Arrays joined column-wise (along axis 1; along axis 0 for 1-D inputs)."""
     arrs = _as_tuple(atleast_1d(*tup))
@@ -162,7 +162,7 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
     return _as_dtype(P.concatenate(list(arrs), axis=axis), dtype)
 
 
-@_numpy_function(np.vstack)
+@_numpy_function(np.vstack, sequences=("tup",))
 def vstack(tup, *, dtype=None, casting="same_kind"):
     """Arrays joined row-wise (1-D inputs become rows)."""
     return _as_dtype(P.concatenate(list(_as_tuple(atleast_2d(*tup))), axis=0), dtype)
@@ -172,13 +172,13 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
 row_stack = vstack
 
 
-@_numpy_function(np.dstack)
+@_numpy_function(np.dstack, sequences=("tup",))
 def dstack(tup):
     """Arrays joined along the third axis."""
     return P.concatenate(list(_as_tuple(atleast_3d(*tup))), axis=2)
 
 
-@_numpy_function(np.column_stack)
+@_numpy_function(np.column_stack, sequences=("tup",))
 def column_stack(tup):
     """1-D arrays as columns (and 2-D arrays as they are) joined along axis 1."""
     cols = [P.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a for a in tup]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
-from ..rules import elementwise, primitive
+from ..rules import composite, elementwise, primitive
 from ..stability import always
 from .elementwise import exp, expm1, greater, minimum, tanh, where
 from .reductions import log_sum_exp_shifted, reduce_last
@@ -60,6 +60,7 @@ softplus = elementwise(
 )
 
 
+@composite
 def log_sigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), finite for every finite x."""
     return -softplus(-x)
@@ -74,11 +75,13 @@ relu = elementwise(
 )
 
 
+@composite
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
     return where(greater(x, 0), x, x * negative_slope)
 
 
+@composite
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise; the exponential only sees x <= 0."""
     return where(greater(x, 0), x, alpha * expm1(minimum(x, 0)))
@@ -207,6 +210,7 @@ _SQRT_HALF = math.sqrt(0.5)
 _SQRT_TWO_OVER_PI = math.sqrt(2 / math.pi)
 
 
+@composite
 def gelu(x, approximate="none"):
     """x * Phi(x); approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))."""
     if approximate == "tanh":

@@ -18,7 +18,7 @@ import numpy as np
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
-from ..rules import nondifferentiable, primitive
+from ..rules import composite, nondifferentiable, primitive
 from .elementwise import abs, equal, not_equal, power, sqrt, where
 from .linalg import einsum
 from .reductions import max, min, sum
@@ -117,6 +117,7 @@ sign_of_det = nondifferentiable(
 )
 
 
+@composite
 def slogdet(a):
     """(sign, log|det(A)|) per matrix; only the log-determinant carries a gradient."""
     return sign_of_det(a), logabsdet(a)
@@ -245,6 +246,7 @@ pinv = primitive(
 
 
 # --------------------------------------------------------------- matrix parts
+@composite
 def diagonal(a, offset=0, axis1=0, axis2=1):
     """NumPy's diagonal: the (offset) diagonal of the axis1/axis2 planes, as the last axis."""
     nd = np.ndim(a)
@@ -261,6 +263,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     return getitem(x, (Ellipsis, rows, cols))
 
 
+@composite
 def diag(v, k=0):
     """A 1-D v placed on the k-th diagonal of a square matrix; of a 2-D v, its k-th diagonal."""
     nd = np.ndim(v)
@@ -275,6 +278,7 @@ def diag(v, k=0):
     return scatter_add(v, index=index, shape=(n, n))
 
 
+@composite
 def trace(a, offset=0, axis1=0, axis2=1):
     """Sum along a diagonal: sum_i a[i, i + offset]."""
     return sum(diagonal(a, offset, axis1, axis2), axis=-1)
@@ -287,17 +291,20 @@ def _triangle(m, keep):
     return where(keep(*shape[-2:]), m, 0)
 
 
+@composite
 def triu(m, k=0):
     """Upper triangle: entries with j >= i + k kept, the rest zero."""
     return _triangle(m, lambda *nm: ~np.tri(*nm, k=k - 1, dtype=bool))
 
 
+@composite
 def tril(m, k=0):
     """Lower triangle: entries with j <= i + k kept, the rest zero."""
     return _triangle(m, lambda *nm: np.tri(*nm, k=k, dtype=bool))
 
 
 # ----------------------------------------------------------------- products
+@composite
 def tensordot(a, b, axes=2):
     """NumPy's tensordot: sum over the last `axes` axes of a and the first of b (or the pairs)."""
     na, nb = np.ndim(a), np.ndim(b)
@@ -319,11 +326,13 @@ def tensordot(a, b, axes=2):
     return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
 
 
+@composite
 def outer(a, b):
     """Outer product of the flattened inputs: out[i, j] = a[i] b[j]."""
     return expand_dims(reshape(a, (-1,)), 1) * expand_dims(reshape(b, (-1,)), 0)
 
 
+@composite
 def inner(a, b):
     """Sum product over the last axes (a plain product for scalars)."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -331,6 +340,7 @@ def inner(a, b):
     return tensordot(a, b, axes=([-1], [-1]))
 
 
+@composite
 def kron(a, b):
     """Kronecker product: blocks a[i, j] * b, for inputs of any rank."""
     na, nb = np.ndim(a), np.ndim(b)
@@ -343,6 +353,7 @@ def kron(a, b):
     return reshape(ea * eb, tuple(x * y for x, y in zip(sa, sb)))
 
 
+@composite
 def cross(a, b, axis=-1):
     """Cross product of 3-vectors along `axis`: (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)."""
     if np.shape(a)[axis] != 3 or np.shape(b)[axis] != 3:
@@ -410,6 +421,7 @@ def _matrix_norm(x, ord, axis, keepdims):
     return out
 
 
+@composite
 def norm(x, ord=None, axis=None, keepdims=False):
     """NumPy's linalg.norm: vector norms over one axis, matrix norms over two."""
     nd = np.ndim(x)
@@ -429,6 +441,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 # ----------------------------------------------------------------- sorting
+@composite
 def sort(a, axis=-1, kind=None):
     """Sorted copy; the gradient follows each element to where the sort put it."""
     if axis is None:
@@ -438,6 +451,7 @@ def sort(a, axis=-1, kind=None):
     return take_along_axis(a, order, axis)
 
 
+@composite
 def partition(a, kth, axis=-1):
     """NumPy's partition (the kth elements in sorted position), differentiable by gather."""
     if axis is None:

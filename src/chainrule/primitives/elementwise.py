@@ -15,7 +15,7 @@ import numpy as np
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, POSITIVE, Domain, Example
 from ..graph import is_tensor
-from ..rules import elementwise, nondifferentiable, primitive
+from ..rules import composite, elementwise, nondifferentiable, primitive
 from ..stability import always, log_of_one_minus, one_minus_known, stable_log
 
 
@@ -279,6 +279,7 @@ _astype_discrete = nondifferentiable(
 )
 
 
+@composite
 def astype(x, dtype):
     """Cast to `dtype`; differentiable between float types, a step function to int/bool."""
     dtype = np.dtype(dtype)

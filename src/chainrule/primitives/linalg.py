@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..rules import each_argument, primitive
+from ..rules import composite, each_argument, primitive
 from .shape import expand_dims, reshape, squeeze, swapaxes
 
 
@@ -71,6 +71,7 @@ matmul = primitive(
 ).defvjp(_matmul_vjp_a, _matmul_vjp_b)
 
 
+@composite
 def dot(a, b):
     """NumPy's dot: scalar product for 0-d, matmul for 1-D and 2-D, tensordot beyond."""
     na, nb = np.ndim(a), np.ndim(b)
@@ -156,6 +157,7 @@ _einsum = primitive(
 ).defvjp(each_argument(_einsum_vjp))
 
 
+@composite
 def einsum(subscripts, *operands):
     """Einstein summation (NumPy's einsum), differentiable in every operand."""
     return _einsum(*operands, subscripts=_explicit(subscripts, [np.shape(o) for o in operands]))

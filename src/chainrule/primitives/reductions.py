@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..rules import nondifferentiable, primitive
+from ..rules import composite, nondifferentiable, primitive
 from ..stability import made_by
 from .elementwise import astype, equal, exp, isfinite, sqrt, where
 from .shape import broadcast_to, flip, normalize_axes
@@ -272,17 +272,20 @@ argmin = nondifferentiable(
 
 
 # ------------------------------------------------------------ compositions
+@composite
 def mean(x, axis=None, keepdims=False):
     """Arithmetic mean: sum / count (a composition, no rule of its own)."""
     return sum(x, axis=axis, keepdims=keepdims) / count(np.shape(x), axis)
 
 
+@composite
 def var(x, axis=None, keepdims=False, ddof=0):
     """Variance: mean squared deviation, divided by (n - ddof)."""
     d = x - mean(x, axis=axis, keepdims=True)
     return sum(d * d, axis=axis, keepdims=keepdims) / (count(np.shape(x), axis) - ddof)
 
 
+@composite
 def std(x, axis=None, keepdims=False, ddof=0):
     """Standard deviation: sqrt(var)."""
     return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))

@@ -12,7 +12,7 @@ import numpy as np
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
-from ..rules import each_argument, primitive
+from ..rules import composite, each_argument, primitive
 
 
 def _normal(*shapes, **kw):
@@ -27,9 +27,9 @@ def normalize_axes(axis, ndim, op, repeats_ok=False):
     if isinstance(axis, (int, np.integer)):
         axis = (axis,)
     out = []
-    n = max(ndim, 1)  # a 0-d array accepts axis 0 and -1, as NumPy's reductions do
+    n = max(ndim, 1)  # a 0-d array accepts axis 0 and -1, as NumPy's sums do
     for a in axis:
-        if not -ndim <= a < n:
+        if not -n <= a < n:
             raise np.exceptions.AxisError(int(a), ndim)
         out.append(int(a) % n)
     if not repeats_ok and len(set(out)) != len(out):
@@ -121,6 +121,7 @@ flip = primitive(
 ).defvjp(lambda g, ans, x, axis=None: flip(g, axis))
 
 
+@composite
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
     n = np.ndim(x)
@@ -130,6 +131,7 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, tuple(axes))
 
 
+@composite
 def expand_dims(x, axis):
     """Insert size-1 axes at the positions `axis` (an int or a tuple; PyTorch: unsqueeze)."""
     shape = list(np.shape(x))
@@ -142,6 +144,7 @@ def expand_dims(x, axis):
 unsqueeze = expand_dims
 
 
+@composite
 def squeeze(x, axis=None):
     """Remove size-1 axes (all of them, or those named by `axis`)."""
     shape = np.shape(x)
@@ -154,6 +157,7 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(s for i, s in enumerate(shape) if i not in drop))
 
 
+@composite
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge the axes start_dim..end_dim into one (PyTorch's flatten)."""
     shape = np.shape(x)
@@ -225,6 +229,7 @@ def getitem(x, idx):
     return _getitem(x, index=as_index(idx))
 
 
+@composite
 def take(x, indices, axis=None):
     """Elements of `x` at `indices` along `axis` (the flattened array when axis is None)."""
     indices = as_index(indices)
@@ -234,6 +239,7 @@ def take(x, indices, axis=None):
     return getitem(x, (slice(None),) * axis + (indices,))
 
 
+@composite
 def take_along_axis(x, indices, axis):
     """NumPy's take_along_axis, as fancy indexing so the gradient scatters back."""
     indices = np.asarray(as_index(indices))
@@ -301,6 +307,7 @@ def stack(arrays, axis=0):
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
 
 
+@composite
 def split(x, indices_or_sections, axis=0):
     """Split into pieces along `axis` (NumPy's semantics); each piece is a slice of `x`."""
     n = np.shape(x)[axis]
@@ -346,6 +353,7 @@ _pad = primitive(
 )
 
 
+@composite
 def pad(x, pad_width, mode="constant", constant_values=0):
     """Pad with a constant (differentiable) or NumPy's other modes (values only)."""
     return _pad(x, pad_width=pad_width, mode=mode, constant_values=constant_values)

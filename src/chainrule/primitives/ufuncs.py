@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
-from ..rules import elementwise, nondifferentiable, primitive
+from ..rules import composite, elementwise, nondifferentiable, primitive
 from .elementwise import (
     DISTINCT_PAIR,
     cos,
@@ -289,6 +289,7 @@ sinc = elementwise(
 
 
 # ----------------------------------------------------------------- cumprod
+@composite
 def cumprod(x, axis=None):
     """Cumulative product along `axis` (the flattened array when axis is None).
 

@@ -1,0 +1,14 @@
+"""The op database: one entry per public function, checked by tests/test_op_database.py.
+
+Each area has its own module of entries (``OPS``); an operation added to chainrule adds
+its entry to the module of its area.
+"""
+
+from __future__ import annotations
+
+from . import engine
+from .core import OpInfo, Sample, check_sample
+
+OPS: list[OpInfo] = [*engine.OPS]
+
+__all__ = ["OPS", "OpInfo", "Sample", "check_sample"]
