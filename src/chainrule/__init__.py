@@ -98,6 +98,7 @@ from .primitives import (
 from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
 from .tensor import Tensor, as_tensor, tensor
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .vectorize import vmap
 
 __version__ = "0.1.0"
 

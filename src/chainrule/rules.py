@@ -58,6 +58,7 @@ class Primitive:
         "elementwise",
         "domain",
         "statement",
+        "batch",
         "doc",
         "_rewrite",
         "_saves",
@@ -108,6 +109,9 @@ class Primitive:
         self.domain = None
         # What the derivative says, as text and LaTeX: a chainrule.statements.Statement.
         self.statement = None
+        # How to apply it to a batch of examples at once (cr.vmap): a rule of
+        # chainrule.batching; None derives one (batching.rule_of).
+        self.batch = None
         self.doc = doc or getattr(fwd, "__doc__", None)
         self._rewrite = None
         self._saves = False
@@ -328,6 +332,7 @@ _FACTS = (
     "log1m_form",
     "domain",
     "statement",
+    "batch",
 )
 
 
@@ -361,6 +366,8 @@ def primitive(name, fwd, doc=None, *, replace=False, **facts):
       hooks (chainrule.stability).
     * ``domain``, ``statement``: where the derivative is checked and what it says
       (chainrule.domains, chainrule.statements), read by explain and the tests.
+    * ``batch``: its batching rule for ``cr.vmap`` (chainrule.batching); elementwise
+      primitives need none.
 
     A name is registered once; ``replace=True`` replaces an earlier primitive of the same
     name (re-running a notebook cell that defines one).
