@@ -186,4 +186,5 @@ def test_all_lists_every_public_name_and_nothing_else():
         if not name.startswith("_") and not isinstance(getattr(cr, name), types.ModuleType)
     }
     assert len(cr.__all__) == len(set(cr.__all__))
-    assert set(cr.__all__) == defined
+    assert not defined - set(cr.__all__), "add these to __all__ in chainrule/__init__.py"
+    assert not set(cr.__all__) - defined, "__all__ names what chainrule does not define"
