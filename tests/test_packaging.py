@@ -186,5 +186,7 @@ def test_all_lists_every_public_name_and_nothing_else():
         if not name.startswith("_") and not isinstance(getattr(cr, name), types.ModuleType)
     }
     assert len(cr.__all__) == len(set(cr.__all__))
-    assert not defined - set(cr.__all__), "add these to __all__ in chainrule/__init__.py"
-    assert not set(cr.__all__) - defined, "__all__ names what chainrule does not define"
+    unlisted = sorted(defined - set(cr.__all__))
+    assert not unlisted, f"add these to __all__ in chainrule/__init__.py: {unlisted}"
+    undefined = sorted(set(cr.__all__) - defined)
+    assert not undefined, f"__all__ names what chainrule does not define: {undefined}"

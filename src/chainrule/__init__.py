@@ -17,9 +17,12 @@ import typing as _typing
 from . import nn, optim, primitives
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
+from .checkpointing import checkpoint
 from .explain import explain
+from .forward_mode import jvp, linearize
 from .gradcheck import gradcheck
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
 from .primitives import (
     abs,
@@ -97,7 +100,7 @@ from .primitives import (
 )
 from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
 from .tensor import Tensor, as_tensor, tensor
-from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .transforms import elementwise_grad, grad, value_and_grad, vjp
 from .vectorize import vmap
 
 __version__ = "0.1.0"
@@ -122,6 +125,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "broadcast_to",
     "ceil",
+    "checkpoint",
     "clamp",
     "clip",
     "concatenate",
@@ -157,11 +161,14 @@ __all__ = [
     "isfinite",
     "isinf",
     "isnan",
+    "jacfwd",
     "jacobian",
+    "jacrev",
     "jvp",
     "leaky_relu",
     "less",
     "less_equal",
+    "linearize",
     "log",
     "log1p",
     "log_sigmoid",

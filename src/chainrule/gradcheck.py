@@ -21,8 +21,8 @@ import numpy as np
 
 from . import graph
 from .backward import backward
+from .forward_mode import jvp
 from .tensor import Tensor
-from .transforms import jvp
 
 if TYPE_CHECKING:  # numpy.typing is not otherwise imported with chainrule
     from numpy.typing import ArrayLike

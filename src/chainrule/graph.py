@@ -25,7 +25,7 @@ _grad_enabled = True
 # checking each gradient that backward computes.
 _anomaly_hook = None
 _anomaly_grad_hook = None
-# Forward mode (chainrule.transforms.jvp): a callable that propagates tangents through
+# Forward mode (chainrule.forward_mode.jvp): a callable that propagates tangents through
 # each recorded operation.
 _forward_hook = None
 # Tracing (chainrule.tracing): an object whose record(t, prim, args, kw) sees every

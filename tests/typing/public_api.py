@@ -64,6 +64,21 @@ out, tangent = cr.jvp(f, (np.array([0.3, -0.4]),), (np.array([1.0, 0.0]),))
 out, vjp_fn = cr.vjp(f, np.array([0.3, -0.4]))
 assert_type(vjp_fn, Callable[[Any], tuple[Any, ...]])
 (cotangent,) = vjp_fn(1.0)
+out, vjp_fn, aux = cr.vjp(lambda v: (cr.sin(v), "aux"), np.array([0.3]), has_aux=True)
+assert aux == "aux"
+
+
+def loss_and_norm(w: npt.NDArray[np.float64]) -> tuple[Any, Any]:
+    return cr.sum(cr.tanh(w) ** 2), np.linalg.norm(w)
+
+
+g_aux, norm = cr.grad(loss_and_norm, has_aux=True)(w)
+assert np.isclose(norm, np.linalg.norm(w))
+assert np.allclose(cr.jacrev(f)(np.array([0.3, -0.4])), cr.jacfwd(f)(np.array([0.3, -0.4])))
+value, f_jvp = cr.linearize(f, np.array([0.3, -0.4]))
+assert np.isclose(f_jvp(np.array([1.0, 0.0])), tangent)
+per_example = cr.vmap(cr.grad(loss), in_axes=(None, 0))(w, x[:, None, :])
+assert per_example.shape == (4, 3, 2)
 assert np.allclose(cr.elementwise_grad(cnp.tanh)(np.zeros(3)), 1.0)
 
 # Pytrees: structures in, the same structures out.
@@ -87,6 +102,8 @@ def _rejected_by_the_checker() -> None:
     cr.gradcheck(lambda t: t, np.ones(2), order=3)  # type: ignore[arg-type]
     cr.gradcheck(lambda t: t, np.ones(2), modes=("reverse",))  # type: ignore[arg-type]
     cr.jacobian(f, mode="forward")  # type: ignore[arg-type]
+    cr.grad(f, argnums=[0, 1])  # type: ignore[arg-type]
+    _, _ = cr.vjp(f, np.ones(2), has_aux=True)  # type: ignore[misc]
     dloss(w)  # type: ignore[call-arg]
     dloss(w, x, scale="two")  # type: ignore[arg-type]
     cr.jvp(f, np.ones(2), np.ones(2))  # type: ignore[arg-type]
