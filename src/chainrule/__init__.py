@@ -14,7 +14,7 @@ without making that import slower.
 import importlib as _importlib
 import typing as _typing
 
-from . import nn, optim, primitives
+from . import linalg, nn, optim, primitives
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint

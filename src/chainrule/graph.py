@@ -389,8 +389,15 @@ def _shapes(args):
 
 
 def _forward_error(prim, e, args):
-    """A forward's ValueError that does not name its primitive, named, with the shapes."""
-    return ValueError(f"{prim.name}: {e} (argument shapes: {_shapes(args)})")
+    """A forward's ValueError that does not name its primitive, named, with the shapes.
+
+    The type is kept (numpy.linalg.LinAlgError is a ValueError that callers catch).
+    """
+    message = f"{prim.name}: {e} (argument shapes: {_shapes(args)})"
+    try:
+        return type(e)(message)
+    except Exception:  # an exception type that wants other arguments
+        return ValueError(message)
 
 
 def _apply(prim, args, kw):
