@@ -126,6 +126,15 @@ class TensorBase:
     _aliases = None  # tensors sharing this buffer (detach()), modified together
     _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
+    # The class of what an operation on this tensor returns. A subclass returns its own
+    # class (a front end's tensor stays itself through every operation) unless it names
+    # another: nn.Parameter names Tensor, as operations on a parameter are not parameters.
+    _result_class = None
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "_result_class" not in cls.__dict__:
+            cls._result_class = cls
     _tangent = None  # forward-mode tangents, one per level
     _origin = None  # where the op was created (anomaly mode only)
     # (primitive, args, kw, graph clock) of an unrecorded output: Primitive.provenance
@@ -377,7 +386,7 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
         raise
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    t = _object_new(x.__class__)  # (the output's class is its input's: see _apply)
+    t = _object_new(x._result_class)  # (see TensorBase._result_class)
     t.data = out
     if x.requires_grad and _grad_enabled and self.differentiable:
         t.requires_grad = True
@@ -434,7 +443,7 @@ def _apply(prim, args, kw):
             vals.append(a.data)
             if a.requires_grad:
                 needs_grad = True
-            kind = type(a)
+            kind = a._result_class
             if cls is None or (kind is not cls and issubclass(kind, cls)):
                 cls = kind
         else:
@@ -470,8 +479,8 @@ def _apply(prim, args, kw):
         if prim._saves:
             out, saved = out
         out = np.asarray(out)
-    # The output is of its tensor arguments' class (the most derived one where they
-    # differ): a front end's Tensor subclass (chainrule.torch) stays itself.
+    # The output's class is its tensor arguments' result class (the most derived one
+    # where they differ; TensorBase._result_class).
     t = _object_new(cls or _tensor_type)
     t.data = out
     if needs_grad and _grad_enabled and prim.differentiable:
@@ -530,7 +539,7 @@ def binary_recorder(prim, reflected=False):
         if isinstance(a, TensorBase):
             ad = a.data
             grad = a.requires_grad
-            cls = a.__class__
+            cls = a._result_class
         else:
             cls = None
             kind = type(a)
@@ -541,7 +550,7 @@ def binary_recorder(prim, reflected=False):
             bd = b.data
             if b.requires_grad:
                 grad = True
-            kind = type(b)
+            kind = b._result_class
             if cls is None or (kind is not cls and issubclass(kind, cls)):
                 cls = kind
         else:
