@@ -305,7 +305,14 @@ CASES = [
     case("where-traced-condition", lambda m, x: m.where(x > 0, x, 2 * x), [((3, 2),)], AWAY),
     case("clip", lambda m, x: m.clip(x, -1.0, 1.0), [((3, 2),)], _signed(0.2, 1.6)),
     case("clip-arrays", lambda m, x, lo: m.clip(x, lo, 1.0), [((3, 2), (2,))], AWAY),
-    case("clip-min-kw", lambda m, x: m.clip(x, min=0.5), [((3, 2),)], AWAY),
+    pytest.param(
+        *case("clip-min-kw", lambda m, x: m.clip(x, min=0.5), [((3, 2),)], AWAY).values,
+        id="clip-min-kw",
+        marks=pytest.mark.skipif(
+            np.lib.NumpyVersion(np.__version__) < "2.1.0",
+            reason="NumPy 2.0's own clip has no min=/max= keywords to compare with",
+        ),
+    ),
     case("select", lambda m, x, y: m.select([x > 0, y > 0], [x, y], 0.5), [((3, 2), (3, 2))], AWAY),
     case("sort", lambda m, x: m.sort(x), [((3, 2),), ((4,),)]),
     case("sort-axis", lambda m, x: m.sort(x, axis=0), [((3, 2),)]),

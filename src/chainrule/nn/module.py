@@ -25,6 +25,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    _result_class = Tensor
 
     def __init__(self, data, requires_grad=True, dtype=None):
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
