@@ -102,7 +102,7 @@ UNARY = {
     "relu": declared(P.relu),
     "leaky_relu": Case(cr.leaky_relu, ("where",), gap=0.05),
     "leaky_relu 0.2": Case(lambda x: cr.leaky_relu(x, 0.2), ("where",), gap=0.05),
-    "elu": Case(cr.elu, ("where", "expm1", "minimum"), gap=0.05),
+    "elu": Case(cr.elu, ("where", "expm1"), gap=0.05),
     "elu 0.5": Case(lambda x: cr.elu(x, alpha=0.5), ("where", "expm1"), gap=0.05),
     "gelu": Case(cr.gelu, ("erf",), -4.0, 4.0),
     "gelu tanh": Case(lambda x: cr.gelu(x, approximate="tanh"), ("tanh",), -4.0, 4.0),

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.linalg import LinAlgError  # noqa: F401  (re-exported as NumPy's own)
 
 from .. import primitives as P
+from ..graph import new_tensor
 from . import dispatch
 
 _numpy_function = dispatch.numpy_function
@@ -67,8 +68,9 @@ def matrix_power(a, n):
     if n < 0:
         a, n = P.inv(a), -n
     if n == 0:
+        # A^0 = I whatever A is: a constant tensor (its derivative in A is exactly 0).
         eye = np.broadcast_to(np.eye(np.shape(a)[-1], dtype=a.data.dtype), np.shape(a))
-        return eye.copy()
+        return new_tensor(eye.copy())
     result = None
     power = a
     while n:
