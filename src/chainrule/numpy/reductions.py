@@ -152,3 +152,39 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """Partitioned copy: the kth elements in sorted position, gradient by gather."""
     return P.partition(a, kth, axis=axis)
+
+
+def _with_initial(r, axis, initial):
+    """r with `initial` (0 for sums, 1 for products) prepended along `axis`."""
+    shape = list(np.shape(r))
+    shape[axis] = 1
+    start = np.full(shape, initial, dtype=r.data.dtype)
+    return P.concatenate([start, r], axis=axis)
+
+
+def _cumulative_axis(x, axis, name):
+    if axis is None:
+        if np.ndim(x) > 1:
+            raise ValueError(f"{name}: axis must be given for arrays of more than one dimension")
+        return 0
+    return axis
+
+
+@_numpy_function(np.cumulative_sum)
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """Running sum along `axis`, with a leading 0 when include_initial (array API)."""
+    _no_out("cumulative_sum", out)
+    x = P.reshape(x, (1,)) if np.ndim(x) == 0 else x
+    axis = _cumulative_axis(x, axis, "cumulative_sum")
+    r = _as_dtype(P.cumsum(x, axis=axis), dtype)
+    return _with_initial(r, axis, 0) if include_initial else r
+
+
+@_numpy_function(np.cumulative_prod)
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """Running product along `axis`, with a leading 1 when include_initial (array API)."""
+    _no_out("cumulative_prod", out)
+    x = P.reshape(x, (1,)) if np.ndim(x) == 0 else x
+    axis = _cumulative_axis(x, axis, "cumulative_prod")
+    r = _as_dtype(P.cumprod(x, axis=axis), dtype)
+    return _with_initial(r, axis, 1) if include_initial else r
