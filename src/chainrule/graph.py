@@ -107,6 +107,9 @@ class TensorBase:
     # slot: an unset slot makes getattr(t, "_view_of", None) raise and catch inside, and
     # in-place checks and the stability layer's producer lookups walk this link often.
     _view_of = None
+    # How this view was made from _view_of: (primitive, its other arguments, keywords),
+    # so that a write through the view can be located in the viewed tensor.
+    _view_step = None
 
     __hash__ = object.__hash__
 
@@ -177,6 +180,25 @@ def share_versions(t, alias):
     alias._aliases = group
     alias._version = t._version
     alias._modified_at = t._modified_at
+
+
+def take_node(dst, src):
+    """Make tensor `dst` the graph node `src` is (its operation, inputs, time, tangents).
+
+    A recorded write (x[i] = v) makes the tensor object x the new node while the node it
+    was moves to a fresh object; ``data`` is not touched.
+    """
+    for name in ("requires_grad", "_prim", "_args", "_vals", "_kw", "_seq"):
+        try:
+            setattr(dst, name, getattr(src, name))
+        except AttributeError:  # an unset slot: a leaf has no _args
+            if hasattr(dst, name):
+                delattr(dst, name)
+    for name in ("_saved", "_tangent", "_source", "_origin"):
+        if name in src.__dict__:
+            setattr(dst, name, src.__dict__[name])
+        elif name in dst.__dict__:
+            delattr(dst, name)
 
 
 def mark_retained(t):
@@ -416,6 +438,7 @@ def _apply(prim, args, kw):
             t._source = (prim, links, kw, _clock)
     if prim._view and out.base is not None:
         t._view_of = args[0]
+        t._view_step = (prim, args[1:], kw)
     if _forward_hook is not None:
         _forward_hook(t, prim, args, vals, kw)
     if _anomaly_hook is not None:

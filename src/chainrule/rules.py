@@ -224,6 +224,24 @@ class Primitive:
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
 
+    # A registered primitive is a global, as a function is: deep copies share it, and it
+    # pickles as its name (its rules are lambdas), so tensors that refer to one (a view's
+    # link, a node) can be copied and pickled. copy.copy makes a real copy.
+    def __reduce_ex__(self, protocol):
+        if REGISTRY.get(self.name) is self:
+            return (registered, (self.name,))
+        return object.__reduce_ex__(self, protocol)
+
+    def __copy__(self):
+        clone = object.__new__(type(self))
+        for name in Primitive.__slots__:
+            if hasattr(self, name):
+                object.__setattr__(clone, name, getattr(self, name))
+        return clone
+
+    def __deepcopy__(self, memo):
+        return self if REGISTRY.get(self.name) is self else self.__copy__()
+
 
 class each_argument:
     """VJP or JVP rules of a variadic primitive: ``rule(i, g, ans, *args, **kw)`` for argument i."""
@@ -311,6 +329,11 @@ _FACTS = (
     "domain",
     "statement",
 )
+
+
+def registered(name):
+    """The registered primitive called `name`."""
+    return REGISTRY[name]
 
 
 def primitive(name, fwd, doc=None, *, replace=False, **facts):

@@ -42,6 +42,11 @@ _level_ids = itertools.count(1)
 
 
 # ----------------------------------------------------------------- plumbing
+def tracing():
+    """True while a transform (grad, jvp, jacobian, ...) is running."""
+    return _depth > 0
+
+
 @contextlib.contextmanager
 def _tracing():
     """Mark a transform as running and record operations even under no_grad()."""

@@ -156,3 +156,4 @@ from .ufuncs import (
     square,
     trunc,
 )
+from .writes import write
