@@ -114,7 +114,8 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
     div = num - 1 if endpoint else num
-    inexact = np.result_type(_value_dtype(start), _value_dtype(stop), 1.0)
+    # Python numbers stay weak, as in NumPy: a float32 start with stop=1.0 is float32.
+    inexact = np.result_type(_values(start), _values(stop), 1.0)
     if inexact.kind not in "fc":
         inexact = np.dtype(np.float64)
     start, stop = _as_dtype(start, inexact), _as_dtype(stop, inexact)
@@ -169,7 +170,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     the ends are start and stop themselves, as NumPy has them."""
     if np.any(_values(start) == 0) or np.any(_values(stop) == 0):
         raise ValueError("geomspace: neither start nor stop may be zero")
-    inexact = np.result_type(_value_dtype(start), _value_dtype(stop), 1.0)
+    inexact = np.result_type(_values(start), _values(stop), 1.0)
     start, stop = _as_dtype(start, inexact), _as_dtype(stop, inexact)
     sign = np.sign(_values(start))
     start, stop = start * sign, stop * sign

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.linalg import LinAlgError  # noqa: F401  (re-exported as NumPy's own)
 
 from .. import primitives as P
-from ..graph import new_tensor
+from ..graph import new_tensor as _new_tensor
 from . import dispatch
 
 _numpy_function = dispatch.numpy_function
@@ -70,7 +70,7 @@ def matrix_power(a, n):
     if n == 0:
         # A^0 = I whatever A is: a constant tensor (its derivative in A is exactly 0).
         eye = np.broadcast_to(np.eye(np.shape(a)[-1], dtype=a.data.dtype), np.shape(a))
-        return new_tensor(eye.copy())
+        return _new_tensor(eye.copy())
     result = None
     power = a
     while n:

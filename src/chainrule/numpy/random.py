@@ -29,20 +29,9 @@ from numpy.random import (  # noqa: F401  (NumPy's own)
     set_state,
 )
 
-from ..graph import is_tensor, is_traced
-from .dispatch import any_tensor
-
-
-def _traced(items):
-    return any(is_traced(a) or (type(a) in (list, tuple) and _traced(a)) for a in items)
-
-
-def _plain(a):
-    if is_tensor(a):
-        return a.data
-    if type(a) in (list, tuple):
-        return type(a)(_plain(b) for b in a)
-    return a
+from ..graph import is_tensor
+from .dispatch import any_tensor, any_traced
+from .dispatch import plain_values as _plain
 
 
 def _sampler(fn):
@@ -52,7 +41,7 @@ def _sampler(fn):
     @functools.wraps(fn)
     def sample(*args, **kwargs):
         if any_tensor(args) or any_tensor(kwargs.values()):
-            if _traced(args) or _traced(kwargs.values()):
+            if any_traced(args) or any_traced(kwargs.values()):
                 raise TypeError(
                     f"numpy.random.{name}: a parameter is a tensor being differentiated, "
                     f"and NumPy's sampler cannot pass a gradient to it; draw the noise "
@@ -78,7 +67,7 @@ def choice(a, size=None, replace=True, p=None):
     """Random elements of a 1-D array (or of range(a)); a tensor's chosen elements keep
     their gradients. The probabilities `p` are read as numbers (no gradient)."""
     if is_tensor(a):
-        if _traced([p]):
+        if any_traced([p]):
             raise TypeError("numpy.random.choice: p cannot carry a gradient; pass p.detach()")
         picks = _npr.choice(a.shape[0], size=size, replace=replace, p=_plain(p))
         return a[picks]

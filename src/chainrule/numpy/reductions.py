@@ -162,29 +162,26 @@ def _with_initial(r, axis, initial):
     return P.concatenate([start, r], axis=axis)
 
 
-def _cumulative_axis(x, axis, name):
+def _cumulative(name, running, initial, x, axis, dtype, out, include_initial):
+    """The array API's cumulative_sum/prod: `running` (cumsum, cumprod) along `axis`,
+    which may be left out for 1-D input, with `initial` prepended when asked."""
+    _no_out(name, out)
+    x = P.reshape(x, (1,)) if np.ndim(x) == 0 else x
     if axis is None:
         if np.ndim(x) > 1:
             raise ValueError(f"{name}: axis must be given for arrays of more than one dimension")
-        return 0
-    return axis
+        axis = 0
+    r = _as_dtype(running(x, axis=axis), dtype)
+    return _with_initial(r, axis, initial) if include_initial else r
 
 
 @_numpy_function(np.cumulative_sum)
 def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     """Running sum along `axis`, with a leading 0 when include_initial (array API)."""
-    _no_out("cumulative_sum", out)
-    x = P.reshape(x, (1,)) if np.ndim(x) == 0 else x
-    axis = _cumulative_axis(x, axis, "cumulative_sum")
-    r = _as_dtype(P.cumsum(x, axis=axis), dtype)
-    return _with_initial(r, axis, 0) if include_initial else r
+    return _cumulative("cumulative_sum", P.cumsum, 0, x, axis, dtype, out, include_initial)
 
 
 @_numpy_function(np.cumulative_prod)
 def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     """Running product along `axis`, with a leading 1 when include_initial (array API)."""
-    _no_out("cumulative_prod", out)
-    x = P.reshape(x, (1,)) if np.ndim(x) == 0 else x
-    axis = _cumulative_axis(x, axis, "cumulative_prod")
-    r = _as_dtype(P.cumprod(x, axis=axis), dtype)
-    return _with_initial(r, axis, 1) if include_initial else r
+    return _cumulative("cumulative_prod", P.cumprod, 1, x, axis, dtype, out, include_initial)

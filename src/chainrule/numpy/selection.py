@@ -143,8 +143,9 @@ def ascontiguousarray(a, dtype=None, *, like=None):
 
 @_numpy_function(np.asfortranarray)
 def asfortranarray(a, dtype=None, *, like=None):
-    """The array itself (memory order does not change the values or the gradient)."""
-    return a if dtype is None else P.astype(a, dtype=np.dtype(dtype))
+    """The array itself, at least 1-D (memory order changes neither values nor gradient)."""
+    r = P.reshape(a, (1,)) if np.ndim(a) == 0 else a
+    return r if dtype is None else P.astype(r, dtype=np.dtype(dtype))
 
 
 @_numpy_function(np.asarray_chkfinite)
