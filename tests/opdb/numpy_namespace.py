@@ -226,8 +226,6 @@ SHAPE = [
     _np("take_along_axis", fixed(_with((2, 3), np.array([[0, 2], [1, 1]]), 1))),
     _np("diff", fixed(_with((4,)), _with((3, 4), 2, 0))),
     _np("astype", fixed(_with((2, 3), np.float64)), float32=False),  # asks for float64
-    _np("choose", fixed(lambda rng: ((np.array([0, 2, 1]), [rng.standard_normal(3)
-                                                           for _ in range(3)]), {}, ()))),
     _call("choose", fixed(lambda rng: ((rng.standard_normal((3, 3)),), {})),
           lambda c: cnp.choose(np.array([0, 2, 1]), c),
           lambda c: np.choose(np.array([0, 2, 1]), c)),

@@ -10,7 +10,9 @@ chainrule's own transforms (grad, elementwise_grad, value_and_grad, jacobian, he
 vjp, jvp) are re-exported here too, so ``from autograd import ...`` maps to one import.
 """
 
-from ..transforms import elementwise_grad, grad, hessian, jacobian, value_and_grad  # noqa: F401
+from ..checkpointing import checkpoint  # noqa: F401
+from ..jacobians import hessian, jacobian  # noqa: F401
+from ..transforms import elementwise_grad, grad, value_and_grad  # noqa: F401
 from . import optimizers  # noqa: F401
 from .drawing import graph_of, print_graph, to_dot  # noqa: F401
 from .extend import (  # noqa: F401
@@ -25,7 +27,6 @@ from .fixed_points import fixed_point  # noqa: F401
 from .flatten import flatten, flatten_func, ravel_pytree  # noqa: F401
 from .operators import (  # noqa: F401
     check_grads,
-    checkpoint,
     deriv,
     grad_and_aux,
     grad_named,

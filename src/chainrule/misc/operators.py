@@ -15,10 +15,11 @@ import inspect
 import numpy as np
 
 from .. import primitives as P
+from ..forward_mode import jvp
 from ..gradcheck import gradcheck
 from ..graph import is_tensor
 from ..tensor import as_tensor
-from ..transforms import grad, jvp, vjp
+from ..transforms import grad, vjp
 from .flatten import flatten
 
 
@@ -179,12 +180,6 @@ def multigrad_dict(fun):
         return dict(zip(names, gs))
 
     return grads
-
-
-def checkpoint(fun):
-    """fun itself: chainrule keeps the forward values a reverse pass needs, so there is
-    no recomputation to trade memory for (autograd's checkpoint is an optimization)."""
-    return fun
 
 
 def check_grads(fun, argnum=0, modes=None, order=2):
