@@ -10,6 +10,7 @@ from . import linalg, nn, optim, primitives
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint
+from .compiled import compile
 from .explain import explain
 from .forward_mode import jvp, linearize
 from .gradcheck import gradcheck
@@ -23,7 +24,6 @@ from .primitives import (
     argmin,
     broadcast_to,
     ceil,
-    clip,
     concatenate,
     cos,
     cumsum,
@@ -90,12 +90,56 @@ from .primitives import (
     var,
     where,
 )
+from .primitives.construction import (
+    diag_embed,
+    one_hot,
+    repeat_interleave,
+    tile,
+    unfold,
+)
+from .primitives.construction import torch_meshgrid as meshgrid
+from .primitives.construction import torch_roll as roll
+from .primitives.construction import torch_tril as tril
+from .primitives.construction import torch_triu as triu
+from .primitives.indexing import (
+    gather,
+    index_add,
+    index_put,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+)
+from .primitives.pointwise import clamp, copysign, heaviside, lerp, stop_gradient
+from .primitives.pointwise import clip_function as clip
+from .primitives.scans import cummax, cummin, logcumsumexp
+from .primitives.scans import torch_cumprod as cumprod
+from .primitives.signal import torch_diff as diff
+from .primitives.signal import torch_trapezoid as trapezoid
+from .primitives.sorting import (
+    argsort,
+    kthvalue,
+    median,
+    nanmedian,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+)
+from .primitives.sorting import torch_nanquantile as nanquantile
+from .primitives.sorting import torch_quantile as quantile
+from .primitives.statistics import torch_corrcoef as corrcoef
+from .primitives.statistics import torch_cov as cov
+from .primitives.statistics import torch_nanmean as nanmean
+from .primitives.statistics import torch_nansum as nansum
 from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
 from .tensor import Tensor, as_tensor, tensor
+from .threads import get_num_threads, set_num_threads
 from .transforms import elementwise_grad, grad, value_and_grad, vjp
 from .vectorize import vmap
 
 __version__ = "0.1.0"
 
 permute = transpose
-clamp = clip

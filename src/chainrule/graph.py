@@ -121,7 +121,6 @@ class TensorBase:
         "__weakref__",
     )
 
-    grad = None
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # graph clock at the last in-place modification
     _aliases = None  # tensors sharing this buffer (detach()), modified together
@@ -142,6 +141,17 @@ class TensorBase:
     _view_step = None
 
     __hash__ = object.__hash__
+
+    @property
+    def grad(self):
+        """The gradient backward() accumulated here (a tensor), or None."""
+        return self.__dict__.get("_grad")
+
+    @grad.setter
+    def grad(self, value):
+        self.__dict__["_grad"] = value
+        if _trace_hook is not None:
+            _trace_hook.grad_assigned(self, value)
 
     @property
     def is_leaf(self):
@@ -184,6 +194,8 @@ def mark_modified(t):
     global _clock, _last_modified
     _clock += 1
     _last_modified = _clock
+    if _trace_hook is not None:
+        _trace_hook.modified(t)
     # Writing through a view writes into the tensors it views (a[0:2] += 1 changes a).
     while t is not None:
         for u in t._aliases if t._aliases is not None else (t,):

@@ -164,7 +164,6 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     matrix,
     may_share_memory,
     memmap,
-    meshgrid,
     mgrid,
     min_scalar_type,
     mintypecode,
@@ -247,7 +246,7 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     zeros,
 )
 
-from . import dispatch, linalg, random  # noqa: F401
+from . import dispatch, lib, linalg, random  # noqa: F401
 from .creation import (  # noqa: F401
     arange,
     array,
@@ -272,7 +271,9 @@ from .elementwise import (  # noqa: F401
     around,
     astype,
     clip,
+    copysign,
     fix,
+    heaviside,
     imag,
     isclose,
     nan_to_num,
@@ -290,13 +291,14 @@ from .manipulation import (  # noqa: F401
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    block,
     broadcast_arrays,
     broadcast_to,
     column_stack,
     concat,
     concatenate,
     copy,
-    diff,
+    delete,
     dsplit,
     dstack,
     expand_dims,
@@ -305,10 +307,13 @@ from .manipulation import (  # noqa: F401
     flipud,
     hsplit,
     hstack,
+    insert,
     matrix_transpose,
+    meshgrid,
     moveaxis,
     pad,
     permute_dims,
+    put_along_axis,
     ravel,
     repeat,
     reshape,
@@ -393,6 +398,33 @@ from .selection import (  # noqa: F401
     resize,
     trim_zeros,
     unstack,
+)
+from .signal import (  # noqa: F401
+    convolve,
+    correlate,
+    diff,
+    ediff1d,
+    interp,
+    trapezoid,
+)
+from .sorting import median, percentile, quantile, unique  # noqa: F401
+from .statistics import (  # noqa: F401
+    corrcoef,
+    cov,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
 )
 from .ufuncs import (  # noqa: F401
     abs,
