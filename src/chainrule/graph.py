@@ -377,7 +377,7 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
         raise
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    t = _object_new(_tensor_type)
+    t = _object_new(x.__class__)  # (the output's class is its input's: see _apply)
     t.data = out
     if x.requires_grad and _grad_enabled and self.differentiable:
         t.requires_grad = True
@@ -428,11 +428,15 @@ def _apply(prim, args, kw):
     vals = []
     needs_grad = False
     constants = False
+    cls = None
     for a in args:
         if isinstance(a, TensorBase):
             vals.append(a.data)
             if a.requires_grad:
                 needs_grad = True
+            kind = type(a)
+            if cls is None or (kind is not cls and issubclass(kind, cls)):
+                cls = kind
         else:
             kind = type(a)
             if kind is list or kind is tuple:
@@ -466,7 +470,9 @@ def _apply(prim, args, kw):
         if prim._saves:
             out, saved = out
         out = np.asarray(out)
-    t = _object_new(_tensor_type)
+    # The output is of its tensor arguments' class (the most derived one where they
+    # differ): a front end's Tensor subclass (chainrule.torch) stays itself.
+    t = _object_new(cls or _tensor_type)
     t.data = out
     if needs_grad and _grad_enabled and prim.differentiable:
         if saved is not None:
@@ -524,7 +530,9 @@ def binary_recorder(prim, reflected=False):
         if isinstance(a, TensorBase):
             ad = a.data
             grad = a.requires_grad
+            cls = a.__class__
         else:
+            cls = None
             kind = type(a)
             if kind is not float and kind is not int:
                 return _apply(prim, (a, b), _NO_KW)
@@ -533,6 +541,9 @@ def binary_recorder(prim, reflected=False):
             bd = b.data
             if b.requires_grad:
                 grad = True
+            kind = type(b)
+            if cls is None or (kind is not cls and issubclass(kind, cls)):
+                cls = kind
         else:
             kind = type(b)
             if kind is not float and kind is not int:
@@ -546,7 +557,7 @@ def binary_recorder(prim, reflected=False):
             raise
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        t = _object_new(_tensor_type)
+        t = _object_new(cls)
         t.data = out
         if grad and _grad_enabled and prim.differentiable:
             t.requires_grad = True
