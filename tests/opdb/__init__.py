@@ -6,9 +6,11 @@ its entry to the module of its area.
 
 from __future__ import annotations
 
-from . import engine, linalg, sampling, tensor_ops
+from . import engine, linalg, numpy_namespace, sampling, tensor_ops
 from .core import OpInfo, Sample, check_sample
 
-OPS: list[OpInfo] = [*engine.OPS, *linalg.OPS, *tensor_ops.OPS, *sampling.OPS]
+OPS: list[OpInfo] = [
+    *engine.OPS, *linalg.OPS, *tensor_ops.OPS, *numpy_namespace.OPS, *sampling.OPS
+]
 
 __all__ = ["OPS", "OpInfo", "Sample", "check_sample"]
