@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import nn
 from ..nn import functional as F
+from ..primitives import transpose
 from ..tensor import Tensor
 from .errors import UsageError
 
@@ -118,10 +119,11 @@ class Block(nn.Module):
 
     def forward(self, x):
         b, t, w = x.shape
-        q, k, v = self.qkv(self.norm1(x)).split(3, axis=-1)
-        q, k, v = (z.reshape(b, t, self.heads, w // self.heads).swapaxes(1, 2) for z in (q, k, v))
+        # (b, t, 3 w) -> q, k and v of shape (b, heads, t, w / heads)
+        qkv = self.qkv(self.norm1(x)).reshape(b, t, 3, self.heads, w // self.heads)
+        q, k, v = (transpose(qkv[:, :, i], (0, 2, 1, 3)) for i in range(3))
         attended = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.drop(self.proj(attended.swapaxes(1, 2).reshape(b, t, w)))
+        x = x + self.drop(self.proj(transpose(attended, (0, 2, 1, 3)).reshape(b, t, w)))
         return x + self.drop(self.out(F.gelu(self.fc(self.norm2(x)))))
 
 
