@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .optimizer import Optimizer
-from .optimizers import _adam_moments, _counter, _gradient
+from .optimizers import _adam_moments, _after_decay, _counter, _gradient
 
 
 def _check_betas(name, betas):
@@ -138,11 +138,8 @@ class NAdam(Optimizer):
     def _update(self, p, grad, state, group, scratch):
         lr, eps = float(group["lr"]), float(group["eps"])
         b1, b2 = (float(b) for b in group["betas"])
-        psi, weight_decay = float(group["momentum_decay"]), float(group["weight_decay"])
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and weight_decay:
-            p *= 1.0 - lr * weight_decay
-        g = _gradient(p, grad, group, decay=not decoupled)
+        psi = float(group["momentum_decay"])
+        g = _after_decay(p, grad, group, group["decoupled_weight_decay"])
         state["step"] += 1
         t = int(state["step"])
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
@@ -190,11 +187,7 @@ class RAdam(Optimizer):
     def _update(self, p, grad, state, group, scratch):
         lr, eps = float(group["lr"]), float(group["eps"])
         b1, b2 = (float(b) for b in group["betas"])
-        weight_decay = float(group["weight_decay"])
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and weight_decay:
-            p *= 1.0 - lr * weight_decay
-        g = _gradient(p, grad, group, decay=not decoupled)
+        g = _after_decay(p, grad, group, group["decoupled_weight_decay"])
         state["step"] += 1
         t = int(state["step"])
         m, v = state["exp_avg"], state["exp_avg_sq"]

@@ -93,6 +93,18 @@ def _gradient(p, grad, group, decay=True):
     return _decayed(p, grad, float(group["weight_decay"])) if decay else grad
 
 
+def _after_decay(p, grad, group, decoupled):
+    """The gradient to follow once weight decay is applied.
+
+    Decoupled (AdamW, NAdamW, RAdamW): p <- p (1 - lr lambda) now, and g as it is;
+    otherwise L2: g + lambda p.
+    """
+    weight_decay = float(group["weight_decay"])
+    if decoupled and weight_decay:
+        p *= 1.0 - float(group["lr"]) * weight_decay
+    return _gradient(p, grad, group, decay=not decoupled)
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, Nesterov momentum, weight decay.
 
@@ -298,10 +310,7 @@ class Adam(Optimizer):
     def _update(self, p, grad, state, group, scratch):
         lr, eps = float(group["lr"]), float(group["eps"])
         b1, b2 = (float(b) for b in group["betas"])
-        weight_decay = float(group["weight_decay"])
-        if self._decoupled and weight_decay:
-            p *= 1.0 - lr * weight_decay
-        g = _gradient(p, grad, group, decay=not self._decoupled)
+        g = _after_decay(p, grad, group, self._decoupled)
         state["step"] += 1
         t = int(state["step"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
