@@ -199,6 +199,16 @@ def test_float32_parameters_are_stepped_in_float32_across_several_tensors():
     assert opt.state_dict()["state"]["0"]["d"].dtype == np.float32
 
 
+def test_float16_parameters_keep_float32_vectors():
+    x = cr.tensor(np.zeros(3, np.float16), requires_grad=True)
+    opt = optim.LBFGS([x], line_search_fn="strong_wolfe")
+    opt.step(closure_for(opt, x, lambda x: ((x - 0.5) ** 2).sum()))
+    assert x.data.dtype == np.float16
+    np.testing.assert_allclose(x.data, 0.5, atol=1e-3)
+    state = opt.state_dict()["state"]["0"]
+    assert state["d"].dtype == state["old_dirs"].dtype == np.float32
+
+
 def test_errors_name_the_problem():
     x = cr.tensor(np.zeros(2), requires_grad=True)
     y = cr.tensor(np.zeros(2), requires_grad=True)
