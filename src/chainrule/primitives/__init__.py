@@ -9,6 +9,8 @@ ufuncs:      inverse trig, hyperbolics, log2/log10/exp2, square, logaddexp, hypo
 decompositions: inv, det, slogdet, solve, cholesky, pinv, norm, diagonal, sort, kron
 layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
+special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
+errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
 """
 
 from .activations import (
@@ -87,6 +89,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .errorfunctions import erfc, erfcinv, erfcx, erfinv, log_ndtr, ndtr, ndtri
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import reduce_loss, softmax_nll
@@ -122,6 +125,20 @@ from .shape import (
     take_along_axis,
     transpose,
     unsqueeze,
+)
+from .special import (
+    beta,
+    betaln,
+    digamma,
+    gamma,
+    gammaln,
+    gammasgn,
+    multigammaln,
+    polygamma,
+    psi,
+    rgamma,
+    xlog1py,
+    xlogy,
 )
 from .ufuncs import (
     arccos,
