@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.special as ss
+import scipy.stats as ss_stats
 
 from chainrule.domains import Domain
 from chainrule.scipy import special as sp
+from chainrule.scipy import stats as st
 
 from .core import OpInfo, binary, fixed, reducing, unary
 
@@ -84,4 +86,114 @@ SPECIAL = [
            plain="numpy"),
 ]
 
-OPS = SPECIAL
+
+
+# ------------------------------------------------------------------------- stats
+def _draw(rng, spec, shape):
+    kind, lo, hi = spec
+    if kind == "int":
+        return rng.integers(lo, hi, shape).astype(np.float64)
+    return rng.uniform(lo, hi, shape)
+
+
+def _distribution(name, op, ref, specs, diff, shapes=None, **kw):
+    """Samples of a distribution function: each argument drawn from its spec, over
+    broadcasting shape tuples (one shape per argument)."""
+    shapes = shapes or [
+        tuple(() for _ in specs),
+        tuple((4, 3) if i == 0 else (3,) if i == 1 else (4, 1) for i in range(len(specs))),
+        tuple((5,) for _ in specs),
+        tuple((0,) if i == 0 else () for i in range(len(specs))),
+        tuple((1, 3) if i == 0 else (2, 1) for i in range(len(specs))),
+    ]
+
+    def make(rng):
+        return fixed(*[
+            (tuple(_draw(rng, spec, shape) for spec, shape in zip(specs, case)), {}, diff)
+            for case in shapes
+        ])(rng)
+
+    return OpInfo(f"sp.stats.{name}", op, make, ref, plain="numpy", rtol=1e-10, **kw)
+
+
+REAL_ = ("float", -3.0, 3.0)
+SCALE = ("float", 0.5, 2.5)
+SHAPE_ = ("float", 0.6, 4.0)
+
+STATS = [
+    *[_distribution(f"norm.{f}", getattr(st.norm, f), getattr(ss_stats.norm, f),
+                    (REAL_, REAL_, SCALE), (0, 1, 2))
+      for f in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")],
+    *[_distribution(f"norm.{f}", getattr(st.norm, f), getattr(ss_stats.norm, f),
+                    (("float", 0.05, 0.95), REAL_, SCALE), (0, 1, 2)) for f in ("ppf", "isf")],
+    _distribution("norm.entropy", st.norm.entropy, ss_stats.norm.entropy, (REAL_, SCALE),
+                  (0, 1)),
+    *[_distribution(f"t.{f}", getattr(st.t, f), getattr(ss_stats.t, f),
+                    (REAL_, ("float", 1.5, 8.0), REAL_, SCALE), (0, 1, 2, 3))
+      for f in ("logpdf", "pdf")],
+    *[_distribution(f"gamma.{f}", getattr(st.gamma, f), getattr(ss_stats.gamma, f),
+                    (("float", 0.6, 5.0), SHAPE_, ("float", -0.5, 0.5), SCALE), (0, 1, 2, 3))
+      for f in ("logpdf", "pdf")],
+    *[_distribution(f"chi2.{f}", getattr(st.chi2, f), getattr(ss_stats.chi2, f),
+                    (("float", 0.6, 5.0), SHAPE_, ("float", -0.5, 0.5), SCALE), (0, 1, 2, 3))
+      for f in ("logpdf", "pdf")],
+    *[_distribution(f"beta.{f}", getattr(st.beta, f), getattr(ss_stats.beta, f),
+                    (("float", 0.1, 0.9), SHAPE_, SHAPE_), (0, 1, 2)) for f in ("logpdf", "pdf")],
+    *[_distribution(f"poisson.{f}", getattr(st.poisson, f), getattr(ss_stats.poisson, f),
+                    (("int", 0, 8), ("float", 0.5, 6.0)), (1,)) for f in ("logpmf", "pmf")],
+]
+
+
+def _mvn_samples(rng):
+    def cov(d):
+        m = rng.standard_normal((d, d))
+        return m @ m.T + d * np.eye(d)
+
+    return fixed(
+        ((rng.standard_normal((4, 3)), rng.standard_normal(3), cov(3)), {}, (0, 1, 2)),
+        ((rng.standard_normal(3), rng.standard_normal(3), cov(3)), {}, (0, 1, 2)),
+        ((rng.standard_normal((2, 2, 2)), rng.standard_normal(2), rng.uniform(0.5, 2, 2)), {},
+         (0, 1, 2)),
+        ((rng.standard_normal(5), rng.standard_normal(1), rng.uniform(0.5, 2, (1, 1))), {},
+         (0, 1, 2)),
+        ((rng.standard_normal((0, 2)), np.zeros(2), cov(2)), {}, (0, 1, 2)),
+    )(rng)
+
+
+def _symmetrized(f):
+    # The covariance's gradient is the symmetric one: check through (C + C^T)/2.
+    def g(x, mean, cov):
+        if np.ndim(cov) == 2 or (hasattr(cov, "ndim") and cov.ndim == 2):
+            cov = (cov + cov.T) * 0.5
+        return f(x, mean, cov)
+
+    return g
+
+
+def _dirichlet_samples(rng):
+    alpha = rng.uniform(0.5, 3.0, 3)
+    return fixed(
+        ((rng.dirichlet(alpha, 4).T[:2], alpha), {}, (0, 1)),
+        ((rng.dirichlet(alpha)[:2], alpha), {}, (0, 1)),
+    )(rng)
+
+
+STATS += [
+    OpInfo("sp.stats.multivariate_normal.logpdf",
+           _symmetrized(st.multivariate_normal.logpdf), _mvn_samples,
+           ss_stats.multivariate_normal.logpdf, plain="numpy", rtol=1e-10),
+    OpInfo("sp.stats.multivariate_normal.pdf", _symmetrized(st.multivariate_normal.pdf),
+           _mvn_samples, ss_stats.multivariate_normal.pdf, plain="numpy", rtol=1e-10),
+    OpInfo("sp.stats.multivariate_normal.entropy",
+           lambda mean, cov: st.multivariate_normal.entropy(mean, (cov + cov.T) * 0.5),
+           lambda rng: [s for s in fixed(
+               lambda r: ((r.standard_normal(3), (lambda m: m @ m.T + 3 * np.eye(3))(
+                   r.standard_normal((3, 3)))), {}, (0, 1)))(rng)],
+           ss_stats.multivariate_normal.entropy, plain="numpy", rtol=1e-10),
+    OpInfo("sp.stats.dirichlet.logpdf", st.dirichlet.logpdf, _dirichlet_samples,
+           ss_stats.dirichlet.logpdf, plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.stats.dirichlet.pdf", st.dirichlet.pdf, _dirichlet_samples,
+           ss_stats.dirichlet.pdf, plain="numpy", rtol=1e-10, list_inputs=False),
+]
+
+OPS = SPECIAL + STATS

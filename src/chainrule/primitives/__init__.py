@@ -11,6 +11,7 @@ layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
 special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
 errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
+triangular:  solve_triangular (scipy.linalg's)
 """
 
 from .activations import (
@@ -140,6 +141,7 @@ from .special import (
     xlog1py,
     xlogy,
 )
+from .triangular import solve_triangular
 from .ufuncs import (
     arccos,
     arccosh,

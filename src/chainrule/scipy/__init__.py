@@ -1,3 +1,7 @@
-"""SciPy-named functions over chainrule's differentiable operations (``special`` only)."""
+"""SciPy's names over chainrule's differentiable operations; SciPy is not needed at run time.
 
-from . import special
+``special`` (gamma, error and Bessel functions, ...), ``stats`` (distributions),
+``signal`` (convolve), ``linalg``, ``integrate`` (odeint) and ``spatial.distance``.
+"""
+
+from . import special, stats
