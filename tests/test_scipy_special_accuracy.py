@@ -192,3 +192,64 @@ def test_special_values_match_scipy_conventions():
     np.testing.assert_array_equal(sp.polygamma(np.array([1, 2, 1]), np.array([0.0, 0.0, -1.0])),
                                   [inf, -inf, inf])
     assert np.isnan(sp.polygamma(1.5, 2.0))
+
+
+def _regularized_p(a, x):
+    return mpmath.gammainc(a, 0, x, regularized=True)
+
+
+def _regularized_q(a, x):
+    return mpmath.gammainc(a, x, mpmath.inf, regularized=True)
+
+
+@pytest.mark.parametrize("name, f, ref, lo, hi, bound", [
+    # Measured on 300 points each, x = a e^u with |u| <= 1.5 (values down to 1e-100):
+    # 14 / 31 ulp for a <= 10 (SciPy: 17 / 122), 194 / 167 for 10 <= a <= 100 (SciPy:
+    # 344 / 588), the deep tails being the worst (there P's condition number in x is a).
+    ("gammainc", sp.gammainc, _regularized_p, 0.05, 10, 24),
+    ("gammaincc", sp.gammaincc, _regularized_q, 0.05, 10, 48),
+    ("gammainc", sp.gammainc, _regularized_p, 10, 100, 300),
+    ("gammaincc", sp.gammaincc, _regularized_q, 10, 100, 300),
+])
+def test_incomplete_gamma_against_mpmath(name, f, ref, lo, hi, bound):
+    rng = np.random.default_rng(3)
+    a = np.exp(rng.uniform(np.log(lo), np.log(hi), 150))
+    x = a * np.exp(rng.uniform(-1.5, 1.5, 150))
+    exact = [ref(mpmath.mpf(float(p)), mpmath.mpf(float(q))) for p, q in zip(a, x)]
+    err = ulp_errors(f(a, x), exact)
+    assert err.max() <= bound, (a[err.argmax()], x[err.argmax()], err.max())
+
+
+def test_incomplete_beta_against_mpmath():
+    # Measured over 200 points per range: 37 ulp for a, b in [0.05, 10] (SciPy 16), 677 for
+    # [10, 100] (SciPy 104) in the far tails, where x^a (1-x)^b is e^-200 and its exponent's
+    # rounding dominates; the mean is 3 and 23 ulp.
+    rng = np.random.default_rng(4)
+    for lo, hi, bound in ((0.05, 10, 60), (10, 100, 1000)):
+        a, b = np.exp(rng.uniform(np.log(lo), np.log(hi), (2, 120)))
+        x = rng.uniform(0, 1, 120)
+        exact = [mpmath.betainc(p, q, 0, r, regularized=True)
+                 for p, q, r in zip(a.tolist(), b.tolist(), x.tolist())]
+        err = ulp_errors(sp.betainc(a, b, x), exact)
+        assert err.max() <= bound, (lo, a[err.argmax()], b[err.argmax()], err.max())
+
+
+def test_incomplete_derivatives_in_the_shape_parameters_against_mpmath():
+    # d/da P(a, x), d/da I_x(a, b), d/db I_x(a, b) and d2/da db I_x(a, b) from the Taylor
+    # jets, against mpmath's numerical derivatives at 40 digits.
+    a, b, x = 2.3, 0.7, 0.35
+    import chainrule as cr
+
+    def mp_i(p, q):
+        return mpmath.betainc(p, q, 0, x, regularized=True)
+
+    da = cr.grad(lambda t: sp.betainc(t, b, x))(a)
+    db = cr.grad(lambda t: sp.betainc(a, t, x))(b)
+    dadb = cr.grad(lambda s: cr.grad(lambda t: sp.betainc(t, s, x))(a))(b)
+    assert abs(da - float(mpmath.diff(lambda p: mp_i(p, b), a))) < 1e-13
+    assert abs(db - float(mpmath.diff(lambda q: mp_i(a, q), b))) < 1e-13
+    assert abs(dadb - float(mpmath.diff(mp_i, (a, b), (1, 1)))) < 1e-12
+    dp = cr.grad(lambda t: sp.gammainc(t, 1.7))(a)
+    assert abs(dp - float(mpmath.diff(lambda p: _regularized_p(p, 1.7), a))) < 1e-13
+    d2q = cr.grad(cr.grad(lambda t: sp.gammaincc(t, 4.2)))(a)
+    assert abs(d2q - float(mpmath.diff(lambda p: _regularized_q(p, 4.2), a, 2))) < 1e-12

@@ -60,6 +60,23 @@ SPECIAL = [
     _special2("betaln", (Domain(12.0, 40.0), Domain(0.3, 3.0))),
     _special2("xlogy", (Domain(-2.0, 2.0), POSITIVE)),
     _special2("xlog1py", (Domain(-2.0, 2.0), Domain(-0.7, 3.0))),
+    # The incomplete functions run a series or continued fraction per call (differentiated
+    # in a, b by Taylor jets): small samples keep the second-order checks quick.
+    OpInfo("sp.special.gammainc", sp.gammainc,
+           binary((Domain(0.5, 4.0), Domain(0.2, 6.0)), pairs=[((), ()), ((3,), ()), ((0,), (1,)),
+                                                          ((2, 1), (2,))]),
+           ss.gammainc, plain="numpy", rtol=1e-12),
+    OpInfo("sp.special.gammaincc", sp.gammaincc,
+           binary((Domain(0.5, 4.0), Domain(0.2, 6.0)), pairs=[((), ()), ((3,), ()),
+                                                          ((2, 1), (2,))]),
+           ss.gammaincc, plain="numpy", rtol=1e-12),
+    OpInfo("sp.special.betainc", sp.betainc, fixed(
+        lambda rng: ((rng.uniform(0.5, 4.0, 3), rng.uniform(0.5, 4.0, 3),
+                      rng.uniform(0.05, 0.95, 3)), {}, (0, 1, 2)),
+        lambda rng: ((rng.uniform(0.5, 4.0, ()), rng.uniform(0.5, 4.0, (2, 1)),
+                      rng.uniform(0.05, 0.95, 2)), {}, (0, 1, 2)),
+        lambda rng: ((rng.uniform(0.5, 4.0, (0,)), 2.0, 0.5), {}, (0,)),
+    ), ss.betainc, plain="numpy", rtol=1e-12),
     _special("erf", Domain(-3.0, 3.0)),
     _special("erfc", Domain(-3.0, 5.0)),
     _special("erfcx", Domain(-2.0, 8.0)),
@@ -141,6 +158,24 @@ STATS = [
                     (("float", 0.1, 0.9), SHAPE_, SHAPE_), (0, 1, 2)) for f in ("logpdf", "pdf")],
     *[_distribution(f"poisson.{f}", getattr(st.poisson, f), getattr(ss_stats.poisson, f),
                     (("int", 0, 8), ("float", 0.5, 6.0)), (1,)) for f in ("logpmf", "pmf")],
+]
+
+# The distribution functions over the incomplete gamma and beta functions: fewer shapes.
+SMALL = [((), (), (), ()), ((3,), (3,), (1,), (3,)), ((2, 1), (2,), (), ())]
+STATS += [
+    *[_distribution(f"t.{f}", getattr(st.t, f), getattr(ss_stats.t, f),
+                    (REAL_, ("float", 1.5, 8.0), REAL_, SCALE), (0, 1, 2, 3), SMALL)
+      for f in ("cdf", "sf", "logcdf", "logsf")],
+    *[_distribution(f"{d}.{f}", getattr(getattr(st, d), f), getattr(getattr(ss_stats, d), f),
+                    (("float", 0.6, 5.0), SHAPE_, ("float", -0.5, 0.5), SCALE), (0, 1, 2, 3),
+                    SMALL)
+      for d in ("gamma", "chi2") for f in ("cdf", "sf", "logcdf", "logsf")],
+    *[_distribution(f"beta.{f}", getattr(st.beta, f), getattr(ss_stats.beta, f),
+                    (("float", 0.1, 0.9), SHAPE_, SHAPE_), (0, 1, 2),
+                    [s[:3] for s in SMALL]) for f in ("cdf", "sf", "logcdf", "logsf")],
+    *[_distribution(f"poisson.{f}", getattr(st.poisson, f), getattr(ss_stats.poisson, f),
+                    (("int", 0, 8), ("float", 0.5, 6.0)), (1,), [s[:2] for s in SMALL])
+      for f in ("cdf", "sf", "logcdf", "logsf")],
 ]
 
 

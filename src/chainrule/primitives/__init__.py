@@ -12,6 +12,7 @@ losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entrop
 special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
 errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
 triangular:  solve_triangular (scipy.linalg's)
+incomplete:  gammainc, gammaincc, betainc, differentiable in every argument (jets.py)
 """
 
 from .activations import (
@@ -91,6 +92,7 @@ from .elementwise import (
     where,
 )
 from .errorfunctions import erfc, erfcinv, erfcx, erfinv, log_ndtr, ndtr, ndtri
+from .incomplete import betainc, gammainc, gammaincc
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import reduce_loss, softmax_nll

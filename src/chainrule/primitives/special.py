@@ -62,6 +62,8 @@ def as_result(out, dtype):
 
 def horner(coefficients, z):
     """sum_k coefficients[k] z^k by Horner's rule (coefficients lowest power first)."""
+    if not z.size:  # the pieces of a piecewise forward are often empty
+        return np.zeros_like(z)
     out = np.full_like(z, coefficients[-1])
     for c in coefficients[-2::-1]:
         out *= z
@@ -222,8 +224,10 @@ def _gammaln_fwd(x):
 def _digamma_core(y):
     """psi(y) for 1.2116 <= y <= 2.5: about the zero x0 within 0.25 of it, else about 2."""
     root = np.abs(y - _X0_HI) < _ROOT_RADIUS
-    return np.where(root, horner(_DIGAMMA_ABOUT_X0, (y - _X0_HI) - _X0_LO),
-                    horner(_DIGAMMA_ABOUT_2, y - 2.0))
+    out = np.empty_like(y)
+    out[root] = horner(_DIGAMMA_ABOUT_X0, (y[root] - _X0_HI) - _X0_LO)
+    out[~root] = horner(_DIGAMMA_ABOUT_2, y[~root] - 2.0)
+    return out
 
 
 def _digamma_positive(x):

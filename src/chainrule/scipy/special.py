@@ -17,6 +17,7 @@ from .. import primitives as P
 from ..graph import is_tensor
 from ..primitives import (
     beta,
+    betainc,
     betaln,
     digamma,
     erf,
@@ -25,6 +26,8 @@ from ..primitives import (
     erfcx,
     erfinv,
     gamma,
+    gammainc,
+    gammaincc,
     gammaln,
     gammasgn,
     log_ndtr,
@@ -40,10 +43,10 @@ from ..primitives import (
 from ..rules import composite
 
 __all__ = [
-    "beta", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "expit",
-    "gamma", "gammaln", "gammasgn", "log_expit", "log_ndtr", "log_softmax", "logit",
-    "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rgamma", "softmax",
-    "xlog1py", "xlogy",
+    "beta", "betainc", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
+    "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "log_expit",
+    "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+    "polygamma", "psi", "rgamma", "softmax", "xlog1py", "xlogy",
 ]
 
 

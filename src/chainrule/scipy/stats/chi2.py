@@ -7,7 +7,7 @@ from ... import primitives as P
 from ...rules import composite
 from . import gamma
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 
 @composite
@@ -20,3 +20,27 @@ def logpdf(x, df, loc=0.0, scale=1.0):
 def pdf(x, df, loc=0.0, scale=1.0):
     """The density, exp(logpdf)."""
     return P.exp(logpdf(x, df, loc, scale))
+
+
+@composite
+def cdf(x, df, loc=0.0, scale=1.0):
+    """P(X <= x) = gammainc(df/2, z/2)."""
+    return gamma.cdf(x, 0.5 * df, loc, 2 * scale)
+
+
+@composite
+def sf(x, df, loc=0.0, scale=1.0):
+    """P(X > x) = gammaincc(df/2, z/2)."""
+    return gamma.sf(x, 0.5 * df, loc, 2 * scale)
+
+
+@composite
+def logcdf(x, df, loc=0.0, scale=1.0):
+    """log P(X <= x)."""
+    return gamma.logcdf(x, 0.5 * df, loc, 2 * scale)
+
+
+@composite
+def logsf(x, df, loc=0.0, scale=1.0):
+    """log P(X > x)."""
+    return gamma.logsf(x, 0.5 * df, loc, 2 * scale)

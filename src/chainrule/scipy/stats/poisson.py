@@ -1,7 +1,8 @@
 """The Poisson distribution with mean mu (scipy.stats.poisson's signatures: k, mu, loc).
 
 logpmf = k log(mu) - mu - gammaln(k + 1) for integers k >= loc (xlogy: k = 0 with mu = 0
-gives 0), -inf elsewhere. Differentiable in mu to any order; k is a count (no gradient).
+gives 0), -inf elsewhere. cdf = gammaincc(floor(k) + 1, mu), sf = gammainc(floor(k) + 1,
+mu). Differentiable in mu to any order; k is a count (no gradient).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from ... import primitives as P
 from ...rules import composite
 from .common import inside, refuse_gradient, values, when
 
-__all__ = ["logpmf", "pmf"]
+__all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "sf"]
 
 
 def _valid_mean(value, mu):
@@ -22,7 +23,8 @@ def _valid_mean(value, mu):
 @composite
 def logpmf(k, mu, loc=0):
     """log P(K = k) for K ~ loc + Poisson(mu)."""
-    k = np.asarray(refuse_gradient("poisson.logpmf", "k", k)) - values(loc)
+    k = np.asarray(refuse_gradient("poisson.logpmf", "k", k)) - refuse_gradient(
+        "poisson.logpmf", "loc", loc)
     support = (k >= 0) & (k == np.floor(k))
     k = np.where(support, k, 0.0)
     mu_in = inside(values(mu) >= 0, mu, 1.0)
@@ -34,3 +36,40 @@ def logpmf(k, mu, loc=0):
 def pmf(k, mu, loc=0):
     """P(K = k) = exp(logpmf)."""
     return P.exp(logpmf(k, mu, loc))
+
+
+def _counts(name, k, loc):
+    k = np.asarray(refuse_gradient(name, "k", k), np.float64) - refuse_gradient(name, "loc", loc)
+    return np.floor(k)
+
+
+@composite
+def cdf(k, mu, loc=0):
+    """P(K <= k) = gammaincc(floor(k) + 1, mu); 0 for k < loc."""
+    k = _counts("poisson.cdf", k, loc)
+    support = k >= 0
+    mu_in = inside(values(mu) > 0, mu, 1.0)
+    out = when(support, P.gammaincc(np.where(support, k, 0.0) + 1, mu_in), 0.0)
+    return _valid_mean(when(values(mu) > 0, out, np.where(support, 1.0, 0.0)), mu)
+
+
+@composite
+def sf(k, mu, loc=0):
+    """P(K > k) = gammainc(floor(k) + 1, mu); 1 for k < loc."""
+    k = _counts("poisson.sf", k, loc)
+    support = k >= 0
+    mu_in = inside(values(mu) > 0, mu, 1.0)
+    out = when(support, P.gammainc(np.where(support, k, 0.0) + 1, mu_in), 1.0)
+    return _valid_mean(when(values(mu) > 0, out, np.where(support, 0.0, 1.0)), mu)
+
+
+@composite
+def logcdf(k, mu, loc=0):
+    """log P(K <= k)."""
+    return P.log(cdf(k, mu, loc))
+
+
+@composite
+def logsf(k, mu, loc=0):
+    """log P(K > k)."""
+    return P.log(sf(k, mu, loc))
