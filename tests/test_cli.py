@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -25,7 +26,7 @@ import pytest
 from matplotlib.image import imread
 
 from chainrule.cli import main
-from chainrule.cli import train as train_module
+from chainrule.cli import run as run_module
 from chainrule.cli.config import tomllib
 from chainrule.data import DataLoader, load_digits
 from chainrule.io import load, load_checkpoint, save_checkpoint
@@ -84,6 +85,7 @@ def test_default_run_prints_progress_and_writes_every_file(run):
     out, stdout = run
     lines = stdout.splitlines()
     assert lines[0].startswith("mlp 64-128-128-10 tanh on digits (train 1295, val 143, test 359)")
+    assert lines[0].endswith("adam lr 0.001, batch 32, label smoothing 0.1")
     epoch_lines = [line for line in lines if line.startswith("epoch ")]
     assert [line.split()[1] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
     assert all("train loss" in line and "val loss" in line for line in epoch_lines)
@@ -118,9 +120,12 @@ def test_config_toml_is_the_resolved_config_without_the_run_directory(run):
     assert config["activation"] == "tanh"
     assert config["optimizer"] == "adam"
     assert config["data"] == "digits"
+    assert config["label_smoothing"] == 0.1
+    assert config["on_nan"] == "stop"
     assert "out" not in config  # so that rerunning the file starts a new run
+    assert "target" not in config  # the digits have no label column to name
     _, meta = load_checkpoint(out / "last.safetensors")
-    assert meta["config"] == {**config, "out": str(out)}
+    assert meta["config"] == {**config, "out": str(out), "target": "label"}
 
 
 def test_checkpoints_carry_model_preprocessing_and_training_state(run):
@@ -296,7 +301,7 @@ def test_interrupt_inside_an_epoch_resumes_from_that_step_exactly(tmp_path, monk
     options = ("--hidden", 32, "--dropout", 0.3, "--scheduler", "cosine", "--quiet")
     train(tmp_path / "whole", "--epochs", 3, *options)
     with monkeypatch.context() as patch:
-        patch.setattr(train_module, "DataLoader", InterruptingLoader)
+        patch.setattr(run_module, "DataLoader", InterruptingLoader)
         code, _, stderr = run_cli("train", "--out", tmp_path / "cut", "--epochs", 3, *options)
     assert code == 130
     assert stderr.startswith("interrupted at epoch 2, step 5;")
@@ -318,7 +323,7 @@ def test_a_failed_checkpoint_write_is_reported_not_claimed(tmp_path, monkeypatch
     # "saved ... resume with".
     import chainrule.io.checkpoint as checkpoint
 
-    real_write = checkpoint._atomic_write
+    real_write = checkpoint._write_file
 
     class FailingLoader(InterruptingLoader):
         at = (0, 5)
@@ -326,19 +331,23 @@ def test_a_failed_checkpoint_write_is_reported_not_claimed(tmp_path, monkeypatch
         def _batches(self, order):
             for index, batch in enumerate(super()._batches(order)):
                 if index == 5:
-                    monkeypatch.setattr(checkpoint, "_atomic_write", failing_write)
+                    monkeypatch.setattr(checkpoint, "_write_file", failing_write)
                 yield batch
 
     def failing_write(path, data):
-        raise checkpoint.CheckpointError(f"{path}: simulated full disk")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(train_module, "DataLoader", FailingLoader)
+    monkeypatch.setattr(run_module, "DataLoader", FailingLoader)
     code, _, stderr = run_cli("train", "--out", tmp_path / "run", "--epochs", 2,
                               "--hidden", 16, "--quiet")
-    monkeypatch.setattr(checkpoint, "_atomic_write", real_write)
-    assert code == 2, stderr
-    assert "simulated full disk" in stderr and "resume with" not in stderr
-    _, meta = load_checkpoint(tmp_path / "run" / "last.safetensors")
+    monkeypatch.setattr(checkpoint, "_write_file", real_write)
+    assert code == 1, stderr
+    last = tmp_path / "run" / "last.safetensors"
+    assert stderr.startswith(f"error: {last}: cannot write: No space left on device; ")
+    # The message names the checkpoint that is still intact, not the one that failed.
+    assert f"{last} (from epoch 0) is intact" in stderr
+    assert "interrupted" not in stderr and "saved" not in stderr
+    _, meta = load_checkpoint(last)
     assert (meta["epoch"], meta["step"]) == (0, 0)  # the last write that did succeed
 
 
@@ -433,6 +442,12 @@ def test_eval_on_the_run_reproduces_the_test_accuracy(run):
     assert code == 0, stderr
     results = json.loads((out / "results.json").read_text())
     assert f"accuracy {results['test_accuracy']:.4f}" in stdout
+    # The loss train reports (smoothing included), said to be that, and the plain one.
+    assert (
+        f"loss {results['test_loss']:.4f} (the training criterion: cross-entropy loss, label "
+        f"smoothing 0.1); plain cross-entropy {results['test_cross_entropy']:.4f}"
+    ) in stdout
+    assert results["test_cross_entropy"] < results["test_loss"]
     assert "precision" in stdout and "recall" in stdout
     assert "confusion matrix" in stdout
     matrix_rows = [
@@ -539,6 +554,23 @@ def test_a_model_trained_on_a_csv_takes_columns_by_name(tmp_path):
     assert run_cli("predict", out, positional)[1] == in_order
 
 
+@pytest.mark.parametrize(
+    ("name", "primitives"),
+    [
+        ("cross_entropy", "softmax_nll"),
+        ("mean", "divide, sum"),
+        ("gelu", "add, erf, multiply"),
+        ("conv2d", "im2col, matmul, reshape, transpose"),
+    ],
+)
+def test_explain_names_the_primitives_a_composite_records(name, primitives):
+    code, stdout, stderr = run_cli("explain", name)
+    assert code == 2 and stdout == ""
+    assert stderr.startswith(f"error: {name!r} is not a primitive but a composition: ")
+    assert f"records {primitives} (seen by running it" in stderr
+    assert f"'chainrule explain {primitives.split(',')[0]}'" in stderr
+
+
 def test_explain_lists_operations_and_shows_one():
     code, stdout, _ = run_cli("explain")
     assert code == 0
@@ -557,3 +589,110 @@ def test_help_and_version_exit_zero():
     code, stdout, _ = run_cli("train", "--help")
     assert code == 0 and "--val-fraction" in stdout and "--resume" in stdout
     assert "OPENBLAS_NUM_THREADS" in " ".join(stdout.split())  # what bit-identical assumes
+
+
+# ---------------------------------------------------------------------------------------
+# NaN and infinity
+
+
+def test_a_step_that_overflows_the_weights_stops_the_run_and_nothing_is_labelled_good(
+    tmp_path,
+):
+    out = tmp_path / "run"
+    code, _, stderr = run_cli("train", "--out", out, "--epochs", 3, "--batch-size", 100000,
+                              "--optimizer", "sgd", "--lr", 1e300, "--quiet")  # fmt: skip
+    assert code == 1
+    assert len(stderr.splitlines()) == 1 and stderr.startswith("error: the weights "), stderr
+    assert "became NaN or infinite at epoch 1, step 1 (lr 1e+300)" in stderr
+    assert f"{out / 'last.safetensors'} (from epoch 0) is intact, the last finite" in stderr
+    assert "good" not in stderr
+    arrays, meta = load_checkpoint(out / "last.safetensors")
+    assert (meta["epoch"], meta["step"]) == (0, 0)
+    assert all(np.isfinite(a).all() for a in arrays.values())
+    assert not (out / "best.safetensors").exists()  # no epoch ended, none was "best"
+    assert run_cli("eval", out)[0] == 0  # the intact checkpoint still evaluates
+
+
+class NanLoader(DataLoader):
+    """Turns the inputs of batch 3 of the first epoch into NaN."""
+
+    def _batches(self, order):
+        epoch = self.epoch - 1
+        for index, (xb, yb) in enumerate(super()._batches(order)):
+            yield (np.full_like(xb, np.nan) if (epoch, index) == (0, 3) else xb), yb
+
+
+def test_on_nan_stop_names_the_step_and_on_nan_skip_drops_the_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_module, "DataLoader", NanLoader)
+    options = ("--epochs", 2, "--hidden", 16)
+    code, _, stderr = run_cli("train", "--out", tmp_path / "stop", *options, "--quiet")
+    assert code == 1
+    assert stderr.startswith("error: the loss became nan at epoch 1, step 4 (lr 0.001)")
+    assert "or --on-nan skip to skip such batches" in stderr
+    code, stdout, stderr = run_cli("train", "--out", tmp_path / "skip", *options, "--on-nan",
+                                   "skip")  # fmt: skip
+    assert code == 0, stderr
+    epochs = [line for line in stdout.splitlines() if line.startswith("epoch ")]
+    assert epochs[0].endswith("skipped 1 batches") and "skipped" not in epochs[1]
+    results = json.loads((tmp_path / "skip" / "results.json").read_text())
+    assert results["skipped_batches"] == 1
+    arrays, meta = load_checkpoint(tmp_path / "skip" / "last.safetensors")
+    assert meta["config"]["on_nan"] == "skip"
+    assert all(np.isfinite(a).all() for a in arrays.values())
+
+
+def test_loss_plot_axis_names_the_label_smoothing(tmp_path, monkeypatch):
+    from chainrule.cli import plots
+
+    labels = []
+    real = plots._curves
+    monkeypatch.setattr(plots, "_curves", lambda h, key, ylabel, *rest: (
+        labels.append(ylabel), real(h, key, ylabel, *rest)))
+    train(tmp_path / "run", "--epochs", 1, "--hidden", 8, "--quiet", "--label-smoothing", 0.2)
+    assert labels == ["cross-entropy loss, label smoothing 0.2", "accuracy"]
+
+
+# ---------------------------------------------------------------------------------------
+# Class names
+
+
+def test_csv_class_names_are_mapped_saved_and_printed(tmp_path):
+    X, y = load_digits()
+    names = np.array(["zero", "one", "two"])
+    keep = y < 3
+    header = ",".join([f"px{i}" for i in range(64)] + ["digit"])
+    rows = [",".join([*(str(int(v)) for v in x), names[t]]) for x, t in zip(X[keep], y[keep])]
+    data = tmp_path / "named.csv"
+    data.write_text(header + "\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    train(out, "--data", data, "--target", "digit", "--epochs", 2, "--hidden", 16, "--quiet")
+    _, meta = load_checkpoint(out / "last.safetensors")
+    assert meta["class_names"] == ["one", "two", "zero"]  # sorted; class k is the k-th
+    code, stdout, stderr = run_cli("predict", out, data)
+    assert code == 0, stderr
+    table = list(csv.reader(io.StringIO(stdout)))
+    assert table[0] == ["class", "p_one", "p_two", "p_zero"]
+    predicted = [row[0] for row in table[1:]]
+    assert (np.array(predicted) == names[y[keep]]).mean() > 0.8
+    code, stdout, stderr = run_cli("eval", out, "--data", data)
+    assert code == 0, stderr
+    assert "classes: 0 one, 1 two, 2 zero" in stdout
+    assert any(line.split()[:1] == ["zero"] for line in stdout.splitlines())
+
+
+# ---------------------------------------------------------------------------------------
+# Ctrl-C while the command's modules load
+
+
+def test_ctrl_c_while_the_commands_are_imported_prints_one_line(monkeypatch):
+    class Interrupting:
+        def find_spec(self, name, path=None, target=None):
+            if name == "chainrule.cli.train":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "chainrule.cli.train")
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    code, stdout, stderr = run_cli("train", "--epochs", 1)
+    assert code == 130
+    assert stderr == "error: interrupted\n" and stdout == ""

@@ -68,6 +68,7 @@ def write(tmp: Path, name: str, text: str) -> Path:
 
 RNG = np.random.default_rng(0)
 TABULAR = RNG.normal(size=(60, 13))
+BEYOND_FLOAT32 = np.where(np.arange(13) == 0, 1e300, TABULAR)  # finite, too big for float32
 
 # (id, argv builder taking tmp_path, fragments expected in the error line)
 USAGE_CASES = [
@@ -153,6 +154,23 @@ USAGE_CASES = [
         lambda t: ["--config", write(t, "run.toml", 'epochs = "many"\n')],
         ["run.toml", "epochs must be a number"],
     ),
+    (
+        "target-with-digits",
+        lambda t: ["--target", "y"],
+        ["--target names the label column of a .csv", "built-in digits", "drop --target"],
+    ),
+    (
+        "target-with-npz",
+        lambda t: ["--data", npz(t, TABULAR, np.arange(60) % 3), "--target", "y"],
+        ["--target", "data.npz", "no columns"],
+    ),
+    ("hidden-huge", lambda t: ["--hidden", "100000000"], ["parameters", "GiB", "--hidden"]),
+    (
+        "npz-beyond-float32",
+        lambda t: ["--data", npz(t, BEYOND_FLOAT32, np.arange(60) % 3)],
+        ["value 1e+300 at index (0, 0) is beyond float32's range", "rescale"],
+    ),
+    ("on-nan-unknown", lambda t: ["--on-nan", "ignore"], ["--on-nan", "'ignore'"]),
     (
         "config-bad-choice",
         lambda t: ["--config", write(t, "run.toml", 'optimizer = "lbfgs"\n')],
@@ -346,9 +364,19 @@ EVAL_CASES = [
     (
         "weights-do-not-fit",
         lambda t, run: ["predict", reshaped_copy(t, run), npz(t, TABULAR, np.arange(60) % 3)],
-        ["does not rebuild", "0.weight"],
+        ["invalid checkpoint metadata", "model/0.weight is float32 (8, 64)", "(16, 64)"],
     ),
     ("explain-unknown", lambda t, run: ["explain", "tanhh"], ["'tanhh'", "tanh"]),
+    (
+        "eval-target-digits",
+        lambda t, run: ["eval", run, "--target", "y"],
+        ["--target", "'digits'", "drop --target"],
+    ),
+    (
+        "predict-beyond-float32",
+        lambda t, run: ["predict", run, write(t, "big.csv", "a,b\n1,2\n3,1e300\n")],
+        ["big.csv", "1e+300", "beyond float32's range"],
+    ),
 ]
 
 
@@ -371,3 +399,11 @@ def test_console_entry_point_prints_no_traceback(tmp_path):
     )
     assert result.returncode == 2
     assert_one_error_line(result.stderr, "missing", "no such file")
+
+
+def test_semicolon_csv_hint_names_no_option_the_cli_lacks(tmp_path):
+    data = write(tmp_path, "d.csv", "a;b;label\n1;2;0\n3;4;1\n")
+    code, _, stderr = run_cli("train", "--data", data, "--out", tmp_path / "run")
+    assert code == 2
+    assert_one_error_line(stderr, "separate fields with ';'", "comma-separated files only")
+    assert "delimiter=" not in stderr and "--delimiter" not in stderr

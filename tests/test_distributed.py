@@ -371,8 +371,9 @@ def test_cli_nan_on_one_rank_stops_all_with_one_error_line(tmp_path):
                                cwd=tmp_path)
     assert code == 1, out + err
     assert err.splitlines() == [
-        "error: loss became nan at epoch 2, step 5 (lr 0.001); training stopped before that "
-        "update and the last good checkpoint run/last.safetensors is from epoch 1; try a "
+        "error: the loss became nan at epoch 2, step 5 (lr 0.001); training stopped before "
+        "that update and nothing non-finite was saved: run/last.safetensors (from epoch 1) is "
+        "intact, the last finite checkpoint and the one --resume continues from; try a "
         "smaller learning rate, e.g. --lr 0.0001"
     ]
 

@@ -1,8 +1,10 @@
 """Tests for chainrule.io: safetensors round trips, atomic writes, checkpoints, bad files."""
 
+import errno
 import json
 import os
 import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from chainrule.io import (
     save_checkpoint,
     unflatten_state,
 )
+from chainrule.io.atomic import atomic_file, atomic_write, remove_stale_temporaries
 
 DTYPES = [np.float32, np.float64, np.int64, np.bool_, np.uint8]
 
@@ -261,11 +264,11 @@ def test_pickle_is_never_executed(tmp_path):
         (b'{"w": {"dtype": "F32"}}', b"", r"corrupted header entry for tensor 'w'"),
         (b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}', b"", "entry"),
         (b'{"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}', bytes(4), "BF16"),
-        # Consistent framing, but 3 float32s cannot fit in 8 bytes: safetensors' own check.
+        # Consistent framing, but 3 float32s cannot fit in 8 bytes.
         (
             b'{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}',
             bytes(8),
-            r"corrupted safetensors file: .*",
+            r"shape \[3\] and dtype F32 takes 12 bytes, but its data offsets span 8",
         ),
     ],
     ids=["metadata-types", "entry-keys", "offsets", "bf16", "shape-vs-bytes"],
@@ -275,6 +278,70 @@ def test_header_checks(tmp_path, header, payload, pattern):
     with pytest.raises(CheckpointError, match=pattern) as info:
         load(path)
     assert str(path) in str(info.value)
+
+
+def entry(shape, offsets=(0, 0), dtype="F32") -> bytes:
+    return json.dumps(
+        {"w": {"dtype": dtype, "shape": shape, "data_offsets": list(offsets)}}
+    ).encode()
+
+
+HOSTILE_HEADERS = [
+    ("nested", b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, b"", "nested too deeply"),
+    ("hundred-dims", entry([1] * 100, (0, 4)), bytes(4), "100 dimensions; at most 32"),
+    ("huge-empty", entry([0, 2**62]), b"", r"shape \[0, 4611686018427387904\], too large"),
+    ("huge", entry([2**40, 2**40], (0, 4)), bytes(4), "too large for any array"),
+    ("negative-dim", entry([-1], (0, 4)), bytes(4), "corrupted header entry"),
+    ("float-dim", entry([2.0], (0, 8)), bytes(8), "corrupted header entry"),
+    ("bool-offset", entry([1], (False, True)), bytes(4), "corrupted header entry"),
+    ("not-a-dict", b'{"w": 5}', b"", "corrupted header entry"),
+    ("three-offsets", entry([1], (0, 4, 8)), bytes(8), "corrupted header entry"),
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "payload", "pattern"),
+    [case[1:] for case in HOSTILE_HEADERS],
+    ids=[case[0] for case in HOSTILE_HEADERS],
+)
+def test_hostile_headers_raise_checkpoint_error(tmp_path, header, payload, pattern):
+    path = header_file(tmp_path, header, payload)
+    for reader in (load, load_checkpoint, load_metadata):
+        with pytest.raises(CheckpointError, match=pattern) as info:
+            reader(path)
+        assert str(path) in str(info.value)
+
+
+def test_hostile_checkpoint_metadata_json_raises_checkpoint_error(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    path = header_file(tmp_path, json.dumps({"__metadata__": {CHECKPOINT_KEY: deep}}).encode())
+    with pytest.raises(CheckpointError, match="nested too deeply"):
+        load_checkpoint(path)
+
+
+def test_header_length_is_capped_before_reading(tmp_path):
+    # A header length just over the cap in a file long enough to hold it (sparse, so
+    # the test writes almost nothing): refused without reading the header.
+    path = tmp_path / "big.safetensors"
+    length = cr_io.checkpoint.MAX_HEADER_BYTES + 1
+    with path.open("wb") as f:
+        f.write(length.to_bytes(8, "little") + b"{")
+        f.truncate(8 + length)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match="larger than the 100000000 bytes"):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # the 100 MB header was never read
+
+
+def test_devices_and_pipes_are_refused_without_reading(tmp_path):
+    for special in ("/dev/zero", "/dev/null"):
+        if os.path.exists(special):
+            with pytest.raises(CheckpointError, match="not a regular file"):
+                load(special)
 
 
 def test_header_with_padding_and_no_tensors(tmp_path):
@@ -424,7 +491,7 @@ def test_checkpoint_writer_then_skips_only_after_a_failure_before_it(tmp_path):
     import threading
 
     gate = threading.Event()
-    real = cr_io.checkpoint._atomic_write
+    real = cr_io.checkpoint._write_file
 
     def write(path, data):
         gate.wait(5)
@@ -435,7 +502,7 @@ def test_checkpoint_writer_then_skips_only_after_a_failure_before_it(tmp_path):
     seen = []
     writer = cr_io.CheckpointWriter()
     try:
-        cr_io.checkpoint._atomic_write = write
+        cr_io.checkpoint._write_file = write
         writer.submit(tmp_path / "bad.safetensors", {"w": np.zeros(2)}, {})
         writer.submit(tmp_path / "good.safetensors", {"w": np.zeros(2)}, {})
         writer.then(lambda: seen.append("behind the failure"))
@@ -446,6 +513,58 @@ def test_checkpoint_writer_then_skips_only_after_a_failure_before_it(tmp_path):
         writer.then(lambda: seen.append("after the report"))
         writer.wait()
     finally:
-        cr_io.checkpoint._atomic_write = real
+        cr_io.checkpoint._write_file = real
         writer.close()
     assert seen == ["after the report"]
+
+
+# ---------------------------------------------------------------------------------------
+# the atomic writer every file goes through
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "out.txt"
+    atomic_write(path, "first\n")
+    atomic_write(path, b"second\n")
+    assert path.read_bytes() == b"second\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_atomic_file_keeps_the_old_file_when_the_block_fails(tmp_path):
+    path = tmp_path / "plot.png"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        with atomic_file(path) as f:
+            f.write(b"half a pic")
+            raise RuntimeError("drawing failed")
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plot.png"]
+
+
+def test_a_refused_write_names_the_target_not_the_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "metrics.csv"
+    path.write_text("old\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        atomic_write(path, "new\n")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
+    monkeypatch.undo()
+    assert path.read_text() == "old\n" and leftovers(tmp_path) == []
+    with pytest.raises(FileNotFoundError) as info:
+        atomic_write(tmp_path / "no-such-dir" / "x.txt", "data")
+    assert info.value.filename == str(tmp_path / "no-such-dir" / "x.txt")
+
+
+def test_stale_temporaries_are_recognized_and_removed_only_for_their_targets(tmp_path):
+    for name in (".last.safetensors.0123456789ab.tmp", ".notes.txt.0123456789ab.tmp",
+                 ".last.safetensors.mine.tmp", "last.safetensors"):
+        (tmp_path / name).write_text("x")
+    removed = remove_stale_temporaries(tmp_path, ["last.safetensors"])
+    assert [p.name for p in removed] == [".last.safetensors.0123456789ab.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".last.safetensors.mine.tmp", ".notes.txt.0123456789ab.tmp", "last.safetensors"
+    ]

@@ -565,3 +565,57 @@ def test_a_resized_zero_dimensional_parameter_is_a_clear_error_before_any_update
         opt.step()
     for k, v in opt.state[a].items():  # nothing half-updated
         np.testing.assert_array_equal(v, before[k])
+
+
+# ---------------------------------------------------------------------------------------
+# float16 parameters are updated in float32
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.Adam(ps, lr=1e-3),
+    lambda ps: optim.AdamW(ps, lr=1e-3),
+    lambda ps: optim.RMSprop(ps, lr=1e-3),
+    lambda ps: optim.Adagrad(ps, lr=1e-3),
+], ids=["adam", "adamw", "rmsprop", "adagrad"])
+def test_float16_parameters_step_like_float32_rounded_once(make):
+    rng = np.random.default_rng(0)
+    w16 = rng.standard_normal((4, 3)).astype(np.float16)
+    g16 = (rng.standard_normal((4, 3)) * 1e-3).astype(np.float16)
+    g16[0] = 0  # a zero gradient: 0 / (0 + eps) with eps = 1e-8, which is 0 in float16
+    b16 = np.zeros(3, np.float16)
+    half = [cr.tensor(w16, requires_grad=True), cr.tensor(b16, requires_grad=True)]
+    full = [cr.tensor(w16.astype(np.float32), requires_grad=True),
+            cr.tensor(b16.astype(np.float32), requires_grad=True)]
+    opts = make(half), make(full)
+    for _ in range(3):
+        for ps, opt in zip((half, full), opts):
+            ps[0].grad = cr.tensor(g16.astype(ps[0].data.dtype))
+            ps[1].grad = cr.tensor(np.zeros(3, ps[1].data.dtype))
+            opt.step()
+            # float32 reference: the float16 run keeps float32 state but float16 weights.
+            if ps is full:
+                for p in ps:
+                    p.data[...] = p.data.astype(np.float16)
+    for p16, p32 in zip(half, full):
+        assert p16.data.dtype == np.float16
+        assert np.isfinite(p16.data).all()
+        np.testing.assert_array_equal(p16.data, p32.data.astype(np.float16))
+    states = [v for v in opts[0].state[half[0]].values() if v.dtype.kind == "f"]
+    assert all(v.dtype == np.float32 for v in states)
+
+
+def test_float16_state_dict_round_trips_in_float32():
+    p = cr.tensor(np.ones(3, np.float16), requires_grad=True)
+    opt = optim.Adam([p], lr=1e-2)
+    p.grad = cr.tensor(np.full(3, 1e-4, np.float16))
+    opt.step()
+    state = opt.state_dict()
+    assert state["state"]["0"]["exp_avg_sq"].dtype == np.float32
+    assert state["state"]["0"]["exp_avg_sq"][0] > 0  # (1e-4)^2 underflows in float16
+    q = cr.tensor(p.data.copy(), requires_grad=True)
+    other = optim.Adam([q], lr=1e-2)
+    other.load_state_dict(state)
+    for opt_, t in ((opt, p), (other, q)):
+        t.grad = cr.tensor(np.full(3, 1e-4, np.float16))
+        opt_.step()
+    np.testing.assert_array_equal(p.data, q.data)

@@ -15,7 +15,7 @@ import pytest
 import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import graph, rules, transforms
-from chainrule.domains import example_inputs
+from chainrule.domains import checked_function
 from chainrule.scipy.special import logsumexp
 
 RNG = np.random.default_rng(0)
@@ -229,16 +229,8 @@ def test_every_primitive_forward_mode_matches_finite_differences(name):
     prim = rules.REGISTRY[name]
     if not prim.differentiable:
         pytest.skip("declared non-differentiable")
-    args, kw, run = example_inputs(prim, np.random.default_rng(1))
-    diff = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype == np.float64]
-
-    def f(*values):
-        full = list(args)
-        for i, v in zip(diff, values):
-            full[i] = v
-        return run(*full, **kw)
-
-    assert cr.gradcheck(f, *[args[i] for i in diff], order=2, modes=("fwd",))
+    f, arrays = checked_function(prim, np.random.default_rng(1))
+    assert cr.gradcheck(f, *arrays, order=2, modes=("fwd",))
 
 
 def test_jvp_derived_from_vjp_when_a_primitive_has_no_jvp_rule():
@@ -388,3 +380,23 @@ def test_transforms_leave_no_forward_hook_behind():
         cr.jvp(lambda x: 1 / 0, (1.0,), (1.0,))
     assert graph.forward_hook() is None
     assert transforms._depth == 0 and transforms._levels == [] and transforms._active == 0
+
+
+def test_a_python_number_from_a_differentiated_tensor_is_refused_inside_transforms():
+    # float(t) used to return a number and quietly lose the gradient through it.
+    def f(x):
+        return float(cnp.sin(x)) * x
+
+    with pytest.raises(TypeError, match=r"float\(\) on a tensor that is being differentiated"):
+        cr.grad(f)(1.0)
+    for convert in (lambda t: t.item(), lambda t: int(t), lambda t: t.tolist()):
+        with pytest.raises(TypeError, match="being differentiated, at .*test_transforms.py"):
+            cr.grad(lambda x, c=convert: x * c(x * 2))(1.0)
+    with pytest.raises(TypeError, match="being differentiated"):
+        cr.jvp(lambda x: x * float(x), (1.0,), (1.0,))
+    # Control flow on comparisons keeps working, and so do constants.
+    assert cr.grad(lambda x: x * 2 if x > 0 else -x)(1.0) == 2.0
+    assert cr.grad(lambda x: x * float(cr.tensor(3.0)))(1.0) == 3.0
+    # Outside transforms, float() and item() behave as in PyTorch.
+    t = cr.tensor(2.0, requires_grad=True) * 3
+    assert float(t) == 6.0 and t.item() == 6.0

@@ -91,6 +91,7 @@ from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondiffe
 from .scipy import special
 from .tensor import Tensor, as_tensor, tensor
 from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .vectorize import vmap
 
 __version__ = "0.1.0"
 

@@ -21,9 +21,9 @@ from .graph import TensorBase
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def _user_frame():
+def user_frame(depth=2):
     """'file:line in function' of the innermost caller outside the chainrule package."""
-    f = sys._getframe(2)
+    f = sys._getframe(depth)
     while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
         f = f.f_back
     if f is None:
@@ -91,13 +91,13 @@ def _check_output(t, prim, args):
     d = t.data
     if d.dtype.kind not in "fc" or np.isfinite(d).all():
         if t._prim is not None:
-            t._origin = _user_frame()
+            t._origin = user_frame()
         return
     # Infinities that were already in an input (a -inf mask) may pass through; NaN never.
     inf_in = any(_has_inf(a) for a in args)
     if inf_in and not np.isnan(d).any():
         if t._prim is not None:
-            t._origin = _user_frame()
+            t._origin = user_frame()
         return
     nan_in = [i for i, a in enumerate(args) if _has_nan(a)]
     if nan_in:
@@ -109,7 +109,7 @@ def _check_output(t, prim, args):
     raise FloatingPointError(
         f"anomaly in the forward pass: '{prim.name}' produced {_nonfinite_summary(d)} "
         f"{source}\n"
-        f"  created at {_user_frame()}\n{_inputs(args)}\n"
+        f"  created at {user_frame()}\n{_inputs(args)}\n"
         f"  (an output of shape {d.shape} {d.dtype}; check those inputs' domain, or use "
         f"the stable form of the operation, e.g. log_softmax instead of log(softmax))"
     )

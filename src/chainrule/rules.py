@@ -58,6 +58,7 @@ class Primitive:
         "elementwise",
         "domain",
         "statement",
+        "batch",
         "doc",
         "_rewrite",
         "_saves",
@@ -108,6 +109,9 @@ class Primitive:
         self.domain = None
         # What the derivative says, as text and LaTeX: a chainrule.statements.Statement.
         self.statement = None
+        # How to apply it to a batch of examples at once (cr.vmap): a rule of
+        # chainrule.batching; None derives one (batching.rule_of).
+        self.batch = None
         self.doc = doc or getattr(fwd, "__doc__", None)
         self._rewrite = None
         self._saves = False
@@ -224,6 +228,24 @@ class Primitive:
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
 
+    # A registered primitive is a global, as a function is: deep copies share it, and it
+    # pickles as its name (its rules are lambdas), so tensors that refer to one (a view's
+    # link, a node) can be copied and pickled. copy.copy makes a real copy.
+    def __reduce_ex__(self, protocol):
+        if REGISTRY.get(self.name) is self:
+            return (registered, (self.name,))
+        return object.__reduce_ex__(self, protocol)
+
+    def __copy__(self):
+        clone = object.__new__(type(self))
+        for name in Primitive.__slots__:
+            if hasattr(self, name):
+                object.__setattr__(clone, name, getattr(self, name))
+        return clone
+
+    def __deepcopy__(self, memo):
+        return self if REGISTRY.get(self.name) is self else self.__copy__()
+
 
 class each_argument:
     """VJP or JVP rules of a variadic primitive: ``rule(i, g, ans, *args, **kw)`` for argument i."""
@@ -310,7 +332,13 @@ _FACTS = (
     "log1m_form",
     "domain",
     "statement",
+    "batch",
 )
+
+
+def registered(name):
+    """The registered primitive called `name`."""
+    return REGISTRY[name]
 
 
 def primitive(name, fwd, doc=None, *, replace=False, **facts):
@@ -338,6 +366,8 @@ def primitive(name, fwd, doc=None, *, replace=False, **facts):
       hooks (chainrule.stability).
     * ``domain``, ``statement``: where the derivative is checked and what it says
       (chainrule.domains, chainrule.statements), read by explain and the tests.
+    * ``batch``: its batching rule for ``cr.vmap`` (chainrule.batching); elementwise
+      primitives need none.
 
     A name is registered once; ``replace=True`` replaces an earlier primitive of the same
     name (re-running a notebook cell that defines one).

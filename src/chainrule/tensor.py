@@ -8,11 +8,56 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import graph
+from . import graph, transforms
 from . import primitives as P
+from .anomaly import user_frame
 from .backward import backward as _backward
 from .graph import TensorBase, binary_recorder
 from .numpy import dispatch as _numpy_dispatch
+
+
+def _differentiated(x, value):
+    """Whether a write of `value` into `x` is part of a derivative being computed."""
+    if graph.is_grad_enabled() and (
+        x.requires_grad or (isinstance(value, TensorBase) and value.requires_grad)
+    ):
+        return True
+    if graph.forward_hook() is None:
+        return False
+    return x._tangent is not None or (isinstance(value, TensorBase) and value._tangent is not None)
+
+
+def _refuse_if_traced(t, what):
+    """While a function is traced (cr.vmap), a Python value made from a traced tensor
+    would fix the branch taken for every other input: refuse, naming the line."""
+    tracer = graph.trace_hook()
+    if tracer is not None and tracer.traced(t):
+        raise TypeError(
+            f"{what} on a tensor that is being traced (by cr.vmap), at {user_frame(3)}: the "
+            f"Python value of one example would decide the branch for all of them. Write "
+            f"the choice with cr.where(condition, a, b), or loop over the examples in Python"
+        )
+
+
+def _refuse_if_differentiated(t, what):
+    """Inside a transform, a Python number made from a differentiated tensor would lose its
+    gradient without a word: refuse, naming the line (comparisons and bool() still work)."""
+    _refuse_if_traced(t, what)
+    if transforms.tracing() and graph.is_traced(t):
+        raise TypeError(
+            f"{what} on a tensor that is being differentiated, at {user_frame(3)}: a Python "
+            f"number carries no gradient, so the derivative through it would be lost. Keep "
+            f"it a tensor (use it in tensor operations, or x.detach() if no gradient should "
+            f"flow); comparisons and bool() work as they are"
+        )
+
+
+def _leaf_write_error():
+    return RuntimeError(
+        "item assignment into a leaf tensor that requires grad: its gradient would have "
+        "nowhere to go; assign into a copy (y = x.clone(); y[i] = v), or under cr.no_grad() "
+        "to change the leaf itself (as an optimizer does)"
+    )
 
 
 def _check_grad_dtype(data, requires_grad):
@@ -117,18 +162,22 @@ class Tensor(TensorBase):
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
+        _refuse_if_differentiated(self, "item()")
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
     def tolist(self):
+        _refuse_if_differentiated(self, "tolist()")
         return self.data.tolist()
 
     def __float__(self):
-        return float(self.item())
+        _refuse_if_differentiated(self, "float()")
+        return float(self.data.item() if self.data.size == 1 else self.item())
 
     def __int__(self):
-        return int(self.item())
+        _refuse_if_differentiated(self, "int()")
+        return int(self.data.item() if self.data.size == 1 else self.item())
 
     def __index__(self):
         if self.data.dtype.kind not in "iu":
@@ -136,6 +185,7 @@ class Tensor(TensorBase):
         return int(self.item())
 
     def __bool__(self):
+        _refuse_if_traced(self, "bool()")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
@@ -150,6 +200,7 @@ class Tensor(TensorBase):
         if self._view_of is not None:
             # Writes through a detached view reach the viewed tensor too.
             alias._view_of = self._view_of
+            alias._view_step = self._view_step
         return alias
 
     def clone(self):
@@ -201,16 +252,67 @@ class Tensor(TensorBase):
         return self._inplace(P.divide, other)
 
     def __setitem__(self, index, value):
-        if graph.is_grad_enabled() and self.requires_grad:
-            raise RuntimeError(
-                "item assignment into a tensor that requires grad is not recorded; build "
-                "the result with cr.where(mask, new, x) or cr.concatenate instead, or "
-                "assign under cr.no_grad()."
-            )
-        if isinstance(value, TensorBase):
-            value = value.data
-        self.data[P.as_index(index)] = value
+        """``x[index] = value``: NumPy's assignment, recorded when it is differentiated.
+
+        When `x` or `value` is being differentiated (requires grad under grad mode, or
+        carries a forward-mode tangent), the write is the operation ``write(x, value,
+        index)`` and the tensor object `x` becomes its output: the gradient flows to
+        `value` at the written positions (the last write where an index repeats) and to
+        x's previous contents everywhere else. The values land in x's own buffer, so
+        views of x see them, as in NumPy. Otherwise it is a plain in-place write.
+        """
+        index = P.as_index(index)
+        if not _differentiated(self, value):
+            if graph.is_grad_enabled() and self.requires_grad:
+                raise _leaf_write_error()
+            self.data[index] = value.data if isinstance(value, TensorBase) else value
+            graph.mark_modified(self)
+            return
+        base, where = self._write_target(index)
+        if base.requires_grad and base.is_leaf:
+            raise _leaf_write_error()
+        # The node `base` was moves to a new object; base becomes the write's output.
+        old = graph.new_tensor(base.data.copy() if base._prim is not None else base.data)
+        graph.take_node(old, base)
         graph.mark_modified(self)
+        new = P.write(old, value, index=where)
+        base.data[where] = new.data[where]
+        graph.take_node(base, new)
+        if self is not base:
+            # The view is made again from the written tensor, so that using it later
+            # differentiates through the write.
+            graph.take_node(self, self._view_of_written(base))
+
+    def _write_target(self, index):
+        """(tensor owning the buffer, index into it) for a write of self[index]."""
+        steps, t = [], self
+        while t._view_of is not None:
+            if t._view_step is None:
+                raise RuntimeError(
+                    "item assignment through this view cannot be differentiated (it was "
+                    "not made by a chainrule operation); assign into the tensor it views"
+                )
+            steps.append(t._view_step)
+            t = t._view_of
+        if not steps:
+            return self, index
+        # Where each element of the view sits in the base: the view's steps replayed on
+        # the base's flat positions.
+        pos = np.arange(t.data.size).reshape(t.data.shape)
+        for prim, rest, kw in reversed(steps):
+            pos = prim.fwd(pos, *[a.data if isinstance(a, TensorBase) else a for a in rest],
+                           **kw)
+        return t, np.unravel_index(np.asarray(pos[index]), t.data.shape)
+
+    def _view_of_written(self, base):
+        steps, t = [], self
+        while t is not base:
+            steps.append(t._view_step)
+            t = t._view_of
+        view = base
+        for prim, rest, kw in reversed(steps):
+            view = prim(view, *rest, **kw)
+        return view
 
     def zero_(self):
         """Fill with zeros in place (outside the graph)."""

@@ -42,8 +42,13 @@ _level_ids = itertools.count(1)
 
 
 # ----------------------------------------------------------------- plumbing
+def tracing():
+    """True while a transform (grad, jvp, jacobian, vmap, ...) is running."""
+    return _depth > 0
+
+
 @contextlib.contextmanager
-def _tracing():
+def running():
     """Mark a transform as running and record operations even under no_grad()."""
     global _depth
     _depth += 1
@@ -83,10 +88,21 @@ def _lift(x, who, i):
         return new_tensor(a, True)
     if x.requires_grad:
         return _alias(x)
+    if _is_traced(x):
+        # Made by an operation, so that a tracer (cr.vmap) sees where it came from; not
+        # recorded (x needs no gradient), so it is a leaf that now requires one.
+        t = _alias(x)
+        t.requires_grad = True
+        return t
     t = new_tensor(a, True)
     if x._tangent:
         t._tangent = dict(x._tangent)
     return t
+
+
+def _is_traced(x):
+    tracer = graph.trace_hook()
+    return tracer is not None and tracer.traced(x)
 
 
 def _value(x):
@@ -173,7 +189,7 @@ def value_and_grad(f, argnum=0):
     def value_and_grad_f(*args, **kwargs):
         nums = _argnums(argnum, len(args), "grad")
         nested = _is_nested(args, kwargs)
-        with _tracing():
+        with running():
             new_args, lifted = _lift_args(args, nums, "grad")
             out = _output_tensor(f(*new_args, **kwargs), "grad")
             if out.data.size != 1:
@@ -219,7 +235,7 @@ def vjp(f, *primals):
     forward pass is recorded once.
     """
     nested = _is_nested(primals)
-    with _tracing():
+    with running():
         new_args, lifted = _lift_args(primals, tuple(range(len(primals))), "vjp")
         out = f(*new_args)
     out_leaves, out_def = tree_flatten(out)
@@ -235,7 +251,7 @@ def vjp(f, *primals):
             )
         inner = nested or _is_nested(cotangent)
         total = [None] * len(inputs)
-        with _tracing():
+        with running():
             for o, ct in zip(out_tensors, ct_leaves):
                 if np.shape(ct) != o.shape:
                     raise ValueError(
@@ -371,7 +387,7 @@ def _jvp_from_vjp(prim, i, tan, ans, argv, kw, traced):
 def _attach_tangent(x, tan, level, who, i):
     """A fresh input tensor equal to `x`, carrying tangent `tan` at `level`."""
     a = _float_array(x, who, i)
-    if is_tensor(x) and (x.requires_grad or x._tangent):
+    if is_tensor(x) and (x.requires_grad or x._tangent or _is_traced(x)):
         t = _alias(x)
     else:
         t = new_tensor(a)
@@ -417,7 +433,7 @@ def jvp(f, primals, tangents):
     if p_def != t_def:
         raise ValueError("jvp: tangents must have the same structure as primals")
     nested = _is_nested(primals, tangents)
-    with _tracing(), _forward_level() as level:
+    with running(), _forward_level() as level:
         inputs = [_attach_tangent(x, t, level, "jvp", i) for i, (x, t) in
                   enumerate(zip(p_leaves, t_leaves))]
         out = f(*tree_unflatten(p_def, inputs))
@@ -493,7 +509,7 @@ def _jacobian_of_trees(f, args, kwargs, nums, mode):
 
 
 def _jacobian_rev(f, args, kwargs, nums, nested):
-    with _tracing():
+    with running():
         new_args, lifted = _lift_args(args, nums, "jacobian")
         out = _output_tensor(f(*new_args, **kwargs), "jacobian")
         inputs = [new[0] for new, _, _ in lifted]
@@ -527,7 +543,7 @@ def _jacobian_fwd(f, args, kwargs, nums, nested):
         for j in range(a.size):
             e = np.zeros(a.size, dtype=a.dtype)
             e[j] = 1
-            with _tracing(), _forward_level() as level:
+            with running(), _forward_level() as level:
                 new_args = list(args)
                 new_args[i] = _attach_tangent(x, e.reshape(a.shape), level, "jacobian", i)
                 out = f(*new_args, **kwargs)

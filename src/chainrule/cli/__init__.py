@@ -13,7 +13,6 @@ import sys
 
 from ..data import DataError
 from ..io import CheckpointError
-from .config import build_parser
 from .errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -22,10 +21,8 @@ from .errors import (
     Interrupted,
     TrainingFailed,
     UsageError,
+    WriteFailed,
 )
-from .evaluate import run_eval, run_predict
-from .explain import run_explain
-from .train import run_train
 
 __all__ = ["main"]
 
@@ -36,6 +33,14 @@ def _error(message: str) -> None:
 
 
 def _dispatch(argv) -> int:
+    # The commands are imported here, inside main's handlers, not at the top: their
+    # imports (tqdm, safetensors, the distributed layer) are a good part of start-up, and
+    # a Ctrl-C during them must print one line, not a traceback.
+    from .config import build_parser
+    from .evaluate import run_eval, run_predict
+    from .explain import run_explain
+    from .train import run_train
+
     try:
         args = vars(build_parser().parse_args(argv))
     except SystemExit as exc:  # --help and --version print and "exit" with status 0
@@ -57,7 +62,7 @@ def main(argv=None) -> int:
     except (UsageError, DataError, CheckpointError) as exc:
         _error(exc)
         return EXIT_USAGE
-    except TrainingFailed as exc:
+    except (TrainingFailed, WriteFailed) as exc:
         _error(exc)
         return EXIT_FAILURE
     except Interrupted as exc:

@@ -111,6 +111,14 @@ OPTIONS = (
         open_high=True,
     ),
     Option("dtype", "choice", "float32", "floating-point type", choices=("float32", "float64")),
+    Option(
+        "on_nan",
+        "choice",
+        "stop",
+        "when a batch's loss or gradient is NaN or infinite: stop the run (the last finite "
+        "checkpoint stays the one to resume from), or skip that batch",
+        choices=("stop", "skip"),
+    ),
     Option("out", "str", "", "run directory (default: runs/<timestamp>-<name>)"),
     Option("name", "str", "", "run name used in the default directory (default: <data>-<model>)"),
 )
@@ -364,9 +372,11 @@ def resolve(args: dict) -> tuple[dict, dict]:
     config = defaults()
     runtime = {"quiet": False, "overwrite": False}
     config_file = args.pop("config", None)
+    target_given = "target" in args
     if config_file is not None:
         for key, value in read_toml(config_file).items():
             (runtime if key in RUNTIME_KEYS else config)[key] = value
+            target_given = target_given or key == "target"
     for key in RUNTIME_KEYS:
         if key in args:
             runtime[key] = bool(args.pop(key))
@@ -374,8 +384,19 @@ def resolve(args: dict) -> tuple[dict, dict]:
         config[key] = check_value(OPTION_BY_KEY[key], value, OPTION_BY_KEY[key].flag)
     if config["data"] != "digits":
         config["data"] = str(Path(config["data"]).expanduser().absolute())
+    if target_given and not is_csv(config["data"]):
+        what = "the built-in digits have" if config["data"] == "digits" else "it has"
+        raise UsageError(
+            f"--target names the label column of a .csv file, but --data is "
+            f"{config['data']!r} and {what} no columns; drop --target"
+        )
     check_name(config["name"])
     return config, runtime
+
+
+def is_csv(data: str) -> bool:
+    """True if ``--data`` names a CSV file (the only kind of data with a --target column)."""
+    return data != "digits" and Path(data).suffix.lower() == ".csv"
 
 
 def check_name(name: str) -> None:
@@ -437,6 +458,9 @@ def to_toml(config: dict) -> str:
         "# relative to this file.",
     ]
     for option in OPTIONS:
-        if option.key in config and option.key not in PER_RUN_KEYS:
-            lines.append(f"{option.key} = {_toml_value(config[option.key])}")
+        if option.key not in config or option.key in PER_RUN_KEYS:
+            continue
+        if option.key == "target" and not is_csv(config["data"]):
+            continue  # only a CSV has a label column; --target elsewhere is an error
+        lines.append(f"{option.key} = {_toml_value(config[option.key])}")
     return "\n".join(lines) + "\n"

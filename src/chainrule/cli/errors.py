@@ -18,3 +18,7 @@ class TrainingFailed(Exception):
 
 class Interrupted(Exception):
     """Training was stopped by SIGINT after saving a checkpoint: exit status 130."""
+
+
+class WriteFailed(Exception):
+    """An output file could not be written (disk full, permissions): exit status 1."""

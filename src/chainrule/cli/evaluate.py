@@ -16,17 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import io as cr_io
-from ..data import DataError, Standardize
+from ..data import DataError, Standardize, as_float32, check_npz_signature
 from ..graph import no_grad
+from ..io.atomic import atomic_write
 from ..tensor import Tensor
-from . import config as cfg
 from . import inputs
-from .errors import UsageError
-from .models import build_model, describe
-
-CHECKPOINT_FORMAT = "chainrule-run"
-
+from .checkpoints import checkpoint_path, load_model
+from .config import is_csv
+from .errors import UsageError, WriteFailed
+from .models import describe
+from .plots import loss_label
 
 # ---------------------------------------------------------------------------------------
 # Metrics
@@ -88,21 +87,38 @@ def scores(
     return loss, accuracy, predictions
 
 
-def report(matrix: np.ndarray, accuracy: float, loss: float) -> str:
-    """The text eval prints: accuracy, per-class precision/recall/support, confusion matrix."""
+def loss_line(loss: float, cross_entropy: float, label_smoothing: float) -> str:
+    """The losses eval prints, saying which is which: the training criterion (what
+    ``chainrule train`` reports, smoothing included) and the plain cross-entropy."""
+    if not label_smoothing:
+        return f"loss {loss:.4f} (cross-entropy, the training criterion)"
+    return (
+        f"loss {loss:.4f} (the training criterion: {loss_label(label_smoothing)}); "
+        f"plain cross-entropy {cross_entropy:.4f}"
+    )
+
+
+def report(
+    matrix: np.ndarray, accuracy: float, losses: str, class_names: list[str] | None = None
+) -> str:
+    """The text eval prints: accuracy, losses, per-class precision/recall, confusion matrix."""
     precision, recall = precision_recall(matrix)
     support = matrix.sum(axis=1)
     hits, total = int(np.trace(matrix)), int(matrix.sum())
+    names = class_names or [str(k) for k in range(matrix.shape[0])]
+    pad = max(5, *(len(n) for n in names))
     lines = [
-        f"accuracy {accuracy:.4f} ({hits}/{total})  cross-entropy {loss:.4f}",
+        f"accuracy {accuracy:.4f} ({hits}/{total})  {losses}",
         "",
-        f"{'class':>5}  {'precision':>9}  {'recall':>6}  {'support':>7}",
+        f"{'class':>{pad}}  {'precision':>9}  {'recall':>6}  {'support':>7}",
     ]
     for k in range(matrix.shape[0]):
         p = "-" if np.isnan(precision[k]) else f"{precision[k]:.4f}"
         r = "-" if np.isnan(recall[k]) else f"{recall[k]:.4f}"
-        lines.append(f"{k:>5}  {p:>9}  {r:>6}  {support[k]:>7}")
+        lines.append(f"{names[k]:>{pad}}  {p:>9}  {r:>6}  {support[k]:>7}")
     lines += ["", "confusion matrix (rows: true class, columns: predicted class)"]
+    if class_names is not None:
+        lines.append("classes: " + ", ".join(f"{k} {name}" for k, name in enumerate(names)))
     width = max(len(str(int(matrix.max(initial=0)))), len(str(matrix.shape[0] - 1)))
     header = " " * (width + 2) + " ".join(f"{k:>{width}}" for k in range(matrix.shape[0]))
     lines.append(header)
@@ -112,69 +128,12 @@ def report(matrix: np.ndarray, accuracy: float, loss: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Checkpoints
-
-
-def checkpoint_path(source: str) -> Path:
-    """The checkpoint file of a run directory (its last.safetensors) or the file itself."""
-    path = Path(source)
-    if path.is_dir():
-        path = path / "last.safetensors"
-        if not path.exists():
-            raise UsageError(
-                f"{source}: no last.safetensors in this directory; pass a run directory "
-                "written by 'chainrule train' or a .safetensors checkpoint"
-            )
-    elif not path.exists():
-        raise UsageError(f"{source}: no such run directory or checkpoint file")
-    return path
-
-
-# Metadata every checkpoint written by ``chainrule train`` carries.
-REQUIRED_META = ("config", "model_spec", "preprocess", "epoch")
-
-
-def read_checkpoint(path: Path) -> tuple[dict, dict]:
-    """Load ``(arrays, meta)`` of a run checkpoint, refusing other safetensors files."""
-    arrays, meta = cr_io.load_checkpoint(path)
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise cr_io.CheckpointError(
-            f"{path}: a chainrule checkpoint, but not one written by 'chainrule train' "
-            "(no model specification in its metadata)"
-        )
-    missing = [key for key in REQUIRED_META if key not in meta]
-    if missing:
-        raise cr_io.CheckpointError(f"{path}: incomplete metadata, missing {', '.join(missing)}")
-    return arrays, meta
-
-
-def model_state(arrays: dict) -> dict:
-    """The model's state dict inside a checkpoint's flat arrays."""
-    return {name[len("model/") :]: a for name, a in arrays.items() if name.startswith("model/")}
-
-
-def load_model(path: Path):
-    """Rebuild the trained model, its preprocessing and metadata from a checkpoint file."""
-    arrays, meta = read_checkpoint(path)
-    try:
-        model, _ = build_model(meta["model_spec"])
-        model.load_state_dict(model_state(arrays))
-        preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
-    except (KeyError, TypeError, ValueError) as exc:  # DataError and StateDictError included
-        raise cr_io.CheckpointError(
-            f"{path}: the saved model does not rebuild: {type(exc).__name__}: {exc}"
-        ) from None
-    model.eval()
-    return model, preprocess, meta
+# Commands
 
 
 def _prepare(X: np.ndarray, preprocess: Standardize, spec: dict, where: str) -> np.ndarray:
     inputs.check_features(X, spec["input_shape"], where)
     return inputs.to_model_input(X, preprocess, spec["input_shape"], np.dtype(spec["dtype"]))
-
-
-# ---------------------------------------------------------------------------------------
-# Commands
 
 
 def run_eval(source: str, data: str | None, target: str | None, batch_size: int) -> int:
@@ -184,11 +143,17 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
     path = checkpoint_path(source)
     model, preprocess, meta = load_model(path)
     spec = meta["model_spec"]
-    config = cfg.from_saved(meta["config"], str(path))
+    config = meta["config"]
+    class_names = meta.get("class_names")
+    if target is not None and not is_csv(data or config["data"]):
+        raise UsageError(
+            f"--target names the label column of a .csv file, but the data is "
+            f"{data or config['data']!r}, which has no columns; drop --target"
+        )
     if data is None:
         # The run's own test split, reproduced from its saved config and seed: only valid
         # while the data is the data the run was trained on.
-        splits, digest = inputs.load_splits(config)
+        splits, digest, _ = inputs.load_splits(config)
         if digest != meta.get("data_fingerprint", digest):
             raise DataError(
                 f"{config['data']}: the data changed since this run was trained (different "
@@ -199,8 +164,8 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
         where = f"{config['data']} (test split of the run)"
         X = _prepare(X_raw, preprocess, spec, where)
     else:
-        target = target or config.get("target", "label")
-        X_raw, y = inputs.load_for_eval(data, target)
+        target = target or config["target"]
+        X_raw, y = inputs.load_for_eval(data, target, class_names)
         columns = inputs.csv_feature_names(data, target)
         if columns is not None and meta.get("feature_names") is not None:
             X_raw = X_raw[:, inputs.column_order(columns, meta["feature_names"], data)]
@@ -211,10 +176,13 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
         raise DataError(
             f"{where}: labels go up to {int(y.max())} but the model has {num_classes} classes"
         )
-    loss, accuracy, predictions = scores(model, X, y, batch_size)
+    smoothing = config["label_smoothing"]
+    loss, accuracy, predictions = scores(model, X, y, batch_size, smoothing)
+    cross_entropy = scores(model, X, y, batch_size)[0] if smoothing else loss
     print(f"model {describe(spec)} from {path} (epoch {meta['epoch']})")
     print(f"data {where}: {len(y)} samples")
-    print(report(confusion_matrix(y, predictions, num_classes), accuracy, loss))
+    matrix = confusion_matrix(y, predictions, num_classes)
+    print(report(matrix, accuracy, loss_line(loss, cross_entropy, smoothing), class_names))
     return 0
 
 
@@ -259,10 +227,7 @@ def _read_csv_features(path: Path, target: str, names: list[str] | None) -> np.n
             ) from None
     if not values:
         raise DataError(f"{path}: only a header, no data rows")
-    X = np.asarray(values, dtype=np.float32)
-    if not np.isfinite(X).all():
-        raise DataError(f"{path}: contains NaN or infinity; features must be finite")
-    return X
+    return as_float32(np.asarray(values, dtype=np.float64), str(path))
 
 
 def _is_float(text: str) -> bool:
@@ -271,19 +236,6 @@ def _is_float(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _check_npz_signature(path: Path) -> None:
-    """Refuse a file that is not a zip archive before NumPy tries (and fails) other formats."""
-    with path.open("rb") as f:
-        head = f.read(6)
-    if head.startswith(b"\x93NUMPY"):
-        raise DataError(
-            f"{path}: is a single-array .npy file, not an .npz archive; "
-            "save with np.savez(path, X=features)"
-        )
-    if not head.startswith(b"PK"):
-        raise DataError(f"{path}: not an .npz archive (no zip signature); save with np.savez")
 
 
 def read_features(path_text: str, target: str, names: list[str] | None = None) -> np.ndarray:
@@ -299,7 +251,7 @@ def read_features(path_text: str, target: str, names: list[str] | None = None) -
         if suffix == ".csv":
             return _read_csv_features(path, target, names)
         if suffix == ".npz":
-            _check_npz_signature(path)
+            check_npz_signature(path, "np.savez(path, X=features)")
             with np.load(path, allow_pickle=False) as archive:
                 if "X" not in archive.files:
                     raise DataError(
@@ -319,10 +271,7 @@ def read_features(path_text: str, target: str, names: list[str] | None = None) -
         raise DataError(
             f"{path}: X must be a numeric (n, features...) array, got {X.dtype} {X.shape}"
         )
-    X = X.astype(np.float32)
-    if not np.isfinite(X).all():
-        raise DataError(f"{path}: X contains NaN or infinity; features must be finite")
-    return X
+    return as_float32(X, f"{path}: X")
 
 
 def run_predict(source: str, input_path: str, out: str | None, batch_size: int) -> int:
@@ -339,16 +288,32 @@ def run_predict(source: str, input_path: str, out: str | None, batch_size: int) 
         input_path,
     )
     probabilities = np.exp(log_softmax(logits_of(model, X, batch_size).astype(np.float64)))
-    lines = ["class," + ",".join(f"p{k}" for k in range(spec["num_classes"]))]
-    for row in probabilities:
-        lines.append(f"{int(row.argmax())}," + ",".join(f"{p:.6g}" for p in row))
-    text = "\n".join(lines) + "\n"
+    names = meta.get("class_names")
+    text = predictions_csv(probabilities, names)
     if out is None:
         sys.stdout.write(text)
         return 0
     try:
-        Path(out).write_text(text)
+        atomic_write(out, text)
     except OSError as exc:
-        raise UsageError(f"{out}: cannot write predictions: {exc.strerror or exc}") from None
+        # Atomic: whatever was at --out before is still there, whole.
+        raise WriteFailed(
+            f"{exc.filename or out}: cannot write predictions: {exc.strerror or exc}; "
+            "the file was left as it was"
+        ) from None
     print(f"wrote {len(probabilities)} predictions to {out}", file=sys.stderr)
     return 0
+
+
+def predictions_csv(probabilities: np.ndarray, class_names: list[str] | None) -> str:
+    """One row per input: the predicted class (its name, if the classes have names) and
+    the probability of every class, in columns p0, p1, ... or p_<name>."""
+    k = probabilities.shape[1]
+    names = class_names or [str(c) for c in range(k)]
+    columns = [f"p_{n}" for n in names] if class_names else [f"p{c}" for c in range(k)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")  # quotes names holding commas
+    writer.writerow(["class", *columns])
+    for row in probabilities:
+        writer.writerow([names[int(row.argmax())], *(f"{p:.6g}" for p in row)])
+    return buffer.getvalue()

@@ -8,10 +8,12 @@ as one ``error:`` line with exit status 2.
 
 from __future__ import annotations
 
+import collections
 import csv
 import gzip
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +34,29 @@ from ..data import random_split as split_indices
 MAX_CLASSES = 100_000
 
 
-def load_source(data: str, target: str = "label") -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Load ``--data`` as ``{"all": (X, y)}``, or ``{"train": ..., "test": ...}`` for IDX."""
+Source = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _cli_hint(message: str) -> str:
+    """The loader's advice about its Python arguments, as advice about the command line."""
+    message = message.replace("target=<column name>", "--target NAME")
+    message = re.sub(r"did you mean target=('[^']*')", r"did you mean --target \1", message)
+    return re.sub(
+        r"is the delimiter '(.)'\? pass delimiter='.'",
+        r"the file seems to separate fields with '\1', but the command line reads "
+        r"comma-separated files only: save it with commas",
+        message,
+    )
+
+
+def load_source(data: str, target: str = "label") -> tuple[Source, list[str] | None]:
+    """Load ``--data``: ``({"all": (X, y)}, class names)``, or train and test splits for IDX.
+
+    Class names come from a CSV whose labels are names (mapped to 0..K-1 in sorted
+    order); they are None for every other source.
+    """
     if data == "digits":
-        return {"all": load_digits()}
+        return {"all": load_digits()}, None
     path = Path(data)
     try:
         if not path.exists():
@@ -44,16 +65,16 @@ def load_source(data: str, target: str = "label") -> dict[str, tuple[np.ndarray,
                 "IDX files, a .csv or a .npz file"
             )
         if path.is_dir():
-            return load_idx_dir(path)
+            return load_idx_dir(path), None
         suffix = path.suffix.lower()
         if suffix == ".csv":
             try:
-                return {"all": load_csv(path, target=target)}
+                X, y, classes = load_csv(path, target=target, return_classes=True)
             except DataError as exc:
-                # The loader speaks of its Python argument; here the user set a flag.
-                raise DataError(str(exc).replace("target=<column name>", "--target NAME")) from None
+                raise DataError(_cli_hint(str(exc))) from None
+            return {"all": (X, y)}, classes
         if suffix == ".npz":
-            return {"all": load_npz(path)}
+            return {"all": load_npz(path)}, None
     except PermissionError:
         raise DataError(f"{path}: permission denied; check the file's permissions") from None
     except OSError as exc:
@@ -87,11 +108,15 @@ def column_order(columns: list[str], names: list[str], where: str) -> list[int]:
     A model trained on a CSV takes its features in the training file's column order; an
     input file may order its columns differently, but must have exactly those columns.
     """
-    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    counts = collections.Counter(columns)
+    duplicates = sorted(c for c, n in counts.items() if n > 1)
     if duplicates:
-        raise DataError(f"{where}: duplicate column names {', '.join(map(repr, duplicates))}")
-    missing = [n for n in names if n not in columns]
-    unknown = [c for c in columns if c not in names]
+        raise DataError(f"{where}: duplicate column names {_shown(duplicates)}")
+    # Dictionaries, so matching 100,000 columns is linear, not quadratic.
+    position = {c: i for i, c in enumerate(columns)}
+    wanted = set(names)
+    missing = [n for n in names if n not in position]
+    unknown = [c for c in columns if c not in wanted]
     if missing or unknown:
         problems = []
         if missing:
@@ -102,7 +127,7 @@ def column_order(columns: list[str], names: list[str], where: str) -> list[int]:
             f"{where}: columns do not match the model's features ({'; '.join(problems)}); "
             f"it was trained on the columns {_shown(names)} (any order)"
         )
-    return [columns.index(n) for n in names]
+    return [position[n] for n in names]
 
 
 def _shown(names: list[str], limit: int = 8) -> str:
@@ -111,9 +136,12 @@ def _shown(names: list[str], limit: int = 8) -> str:
     return quoted + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def fingerprint(source: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
-    """SHA-256 of the loaded arrays, so a resumed run can tell its data has not changed."""
+def fingerprint(source: Source, classes: list[str] | None = None) -> str:
+    """SHA-256 of the loaded arrays (and class names), so a resumed run can tell its data
+    has not changed."""
     digest = hashlib.sha256()
+    if classes is not None:
+        digest.update("\0".join(classes).encode())
     for name in sorted(source):
         for array in source[name]:
             digest.update(f"{name}{array.dtype.str}{array.shape}".encode())
@@ -167,15 +195,18 @@ class Prepared:
     preprocess: Standardize
     fingerprint: str
     feature_names: list[str] | None = None  # a CSV's feature columns, in training order
+    class_names: list[str] | None = None  # a CSV's label names; class k is class_names[k]
 
 
-def load_splits(config: dict) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
-    """Load ``config['data']`` and split it with ``config['seed']``: raw splits, fingerprint.
+def load_splits(config: dict) -> tuple[Source, str, list[str] | None]:
+    """Load ``config['data']`` and split it with ``config['seed']``.
+
+    Returns the raw splits, the data's fingerprint and the class names (or None).
 
     The test split is ``test_fraction`` of the data (or the IDX test files); validation is
     ``val_fraction`` of the rest.
     """
-    source = load_source(config["data"], config["target"])
+    source, classes = load_source(config["data"], config["target"])
     where = config["data"]
     seed = config["seed"]
     if "all" in source:
@@ -200,7 +231,7 @@ def load_splits(config: dict) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
                 f"{where}: the {name} split is empty ({sizes} samples); use more data or "
                 "larger --val-fraction/--test-fraction"
             )
-    return splits, fingerprint(source)
+    return splits, fingerprint(source, classes), classes
 
 
 def prepare(config: dict) -> Prepared:
@@ -209,7 +240,7 @@ def prepare(config: dict) -> Prepared:
     Standardization statistics come from the training split only, so nothing about
     validation or test data leaks into training.
     """
-    splits, digest = load_splits(config)
+    splits, digest, classes = load_splits(config)
     where = config["data"]
     labels = np.concatenate([splits[name][1] for name in splits])
     if labels.min() != 0:
@@ -238,10 +269,35 @@ def prepare(config: dict) -> Prepared:
         name: (to_model_input(X, preprocess, shape, dtype), y) for name, (X, y) in splits.items()
     }
     names = csv_feature_names(config["data"], config["target"])
-    return Prepared(ready, shape, num_classes, preprocess, digest, names)
+    return Prepared(ready, shape, num_classes, preprocess, digest, names, classes)
 
 
-def load_for_eval(data: str, target: str) -> tuple[np.ndarray, np.ndarray]:
-    """Load data to evaluate on: all of it, or the test split of an IDX directory."""
-    source = load_source(data, target)
-    return source["all"] if "all" in source else source["test"]
+def load_for_eval(
+    data: str, target: str, class_names: list[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load data to evaluate on: all of it, or the test split of an IDX directory.
+
+    Labels that are names are mapped to the model's classes ``class_names``.
+    """
+    source, classes = load_source(data, target)
+    X, y = source["all"] if "all" in source else source["test"]
+    if classes is None:
+        if class_names is not None:
+            raise DataError(
+                f"{data}: labels are class indices, but the model was trained on class names "
+                f"({_shown(class_names)}); use labels named like those"
+            )
+        return X, y
+    if class_names is None:
+        raise DataError(
+            f"{data}: labels are class names ({_shown(classes)}), but the model was trained "
+            "on class indices; use labels numbered like those"
+        )
+    index = {name: k for k, name in enumerate(class_names)}
+    unknown = [name for name in classes if name not in index]
+    if unknown:
+        raise DataError(
+            f"{data}: labels {_shown(unknown)} are not classes of the model, which knows "
+            f"{_shown(class_names)}"
+        )
+    return X, np.array([index[name] for name in classes], dtype=np.int64)[y]

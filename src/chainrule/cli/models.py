@@ -8,6 +8,7 @@ to rebuild the network it holds.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from .errors import UsageError
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU}
 INIT_STREAM = 1  # SeedSequence word that separates the init stream from other seeded draws
 DROPOUT_STREAM = 2
+DTYPES = ("float32", "float64")
 
 
 def spec_from_config(config: dict, input_shape: list[int], num_classes: int) -> dict:
@@ -35,49 +37,145 @@ def spec_from_config(config: dict, input_shape: list[int], num_classes: int) -> 
     return spec
 
 
-def _cnn_features(spec: dict, activation, dtype, rng) -> tuple[list, int]:
-    """Conv 3x3 (same padding) + activation + 2x2 max-pool blocks; returns layers, outputs."""
-    channels, height, width = spec["input_shape"]
-    layers = []
-    for out_channels in spec["channels"]:
-        if height < 2 or width < 2:
-            raise UsageError(
-                f"--model cnn: {len(spec['channels'])} conv blocks halve "
-                f"{spec['input_shape'][1]}x{spec['input_shape'][2]} images below 1x1; "
-                "use fewer --channels"
-            )
-        layers += [
-            nn.Conv2d(channels, out_channels, 3, padding=1, dtype=dtype, rng=rng),
-            activation(),
-            nn.MaxPool2d(2),
-        ]
-        channels, height, width = out_channels, height // 2, width // 2
-    layers.append(nn.Flatten())
-    return layers, channels * height * width
+def check_spec(spec) -> None:
+    """Raise ValueError unless ``spec`` is a well-formed model specification.
+
+    Used on specifications read from checkpoints, which may be corrupted or hostile:
+    every field is checked for type and range before anything is built from it.
+    """
+    if not isinstance(spec, dict):
+        raise ValueError(f"model_spec must be a table, got {type(spec).__name__}")
+
+    def sizes(key: str, length: int | None = None) -> None:
+        value = spec.get(key)
+        if (
+            not isinstance(value, list)
+            or not value
+            or (length is not None and len(value) != length)
+            or not all(_is_positive_int(v) for v in value)
+        ):
+            wanted = f"{length} positive integers" if length else "a list of positive integers"
+            raise ValueError(f"model_spec {key} must be {wanted}, got {value!r}")
+
+    if spec.get("model") not in ("mlp", "cnn"):
+        raise ValueError(f"model_spec model must be 'mlp' or 'cnn', got {spec.get('model')!r}")
+    sizes("input_shape", 3 if spec["model"] == "cnn" else 1)
+    sizes("hidden")
+    if spec["model"] == "cnn":
+        sizes("channels")
+    if spec.get("activation") not in ACTIVATIONS:
+        raise ValueError(f"model_spec activation {spec.get('activation')!r} is not one of "
+                         f"{', '.join(ACTIVATIONS)}")
+    dropout = spec.get("dropout")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"model_spec dropout must be a number in [0, 1), got {dropout!r}")
+    if not _is_positive_int(spec.get("num_classes")) or spec["num_classes"] < 2:
+        raise ValueError(f"model_spec num_classes must be an integer >= 2, got "
+                         f"{spec.get('num_classes')!r}")
+    if spec.get("dtype") not in DTYPES:
+        raise ValueError(f"model_spec dtype must be one of {', '.join(DTYPES)}, got "
+                         f"{spec.get('dtype')!r}")
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _plan(spec: dict) -> list[tuple]:
+    """The layers of ``spec`` as plain tuples, e.g. ``("linear", 64, 128)``: no arrays.
+
+    One description serves :func:`parameter_shapes` (which must not allocate) and
+    :func:`build_model`, so the two cannot disagree.
+    """
+    layers: list[tuple] = []
+    if spec["model"] == "cnn":
+        channels, height, width = spec["input_shape"]
+        for out_channels in spec["channels"]:
+            if height < 2 or width < 2:
+                raise UsageError(
+                    f"--model cnn: {len(spec['channels'])} conv blocks halve "
+                    f"{spec['input_shape'][1]}x{spec['input_shape'][2]} images below 1x1; "
+                    "use fewer --channels"
+                )
+            layers += [("conv", channels, out_channels), ("activation",), ("pool",)]
+            channels, height, width = out_channels, height // 2, width // 2
+        layers.append(("flatten",))
+        features = channels * height * width
+    else:
+        features = math.prod(spec["input_shape"])
+    for hidden in spec["hidden"]:
+        layers += [("linear", features, hidden), ("activation",)]
+        if spec["dropout"] > 0:
+            layers.append(("dropout",))
+        features = hidden
+    layers.append(("linear", features, spec["num_classes"]))
+    return layers
+
+
+def parameter_shapes(spec: dict) -> dict[str, tuple[int, ...]]:
+    """The state-dict names and shapes of the network of ``spec``, computed, not built."""
+    shapes = {}
+    for index, layer in enumerate(_plan(spec)):
+        if layer[0] == "linear":
+            _, fan_in, fan_out = layer
+            shapes[f"{index}.weight"] = (fan_out, fan_in)
+            shapes[f"{index}.bias"] = (fan_out,)
+        elif layer[0] == "conv":
+            _, fan_in, fan_out = layer
+            shapes[f"{index}.weight"] = (fan_out, fan_in, 3, 3)
+            shapes[f"{index}.bias"] = (fan_out,)
+    return shapes
+
+
+# Arrays of a parameter's size that training holds: the weights, their gradient, the
+# optimizer's two moments and its scratch, with room for the forward's activations.
+_TRAINING_COPIES = 6
+
+
+def check_trainable_size(spec: dict) -> None:
+    """Refuse a network whose training would not fit in this machine's memory."""
+    count = sum(math.prod(shape) for shape in parameter_shapes(spec).values())
+    need = count * np.dtype(spec["dtype"]).itemsize * _TRAINING_COPIES
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not POSIX: let the allocation decide
+        return
+    if need > memory:
+        raise UsageError(
+            f"the network would have {count:,} parameters; training it needs about "
+            f"{need / 2**30:,.1f} GiB but this machine has {memory / 2**30:,.1f} GiB of memory; "
+            "use smaller --hidden (or --channels)"
+        )
 
 
 def build_model(spec: dict, seed: int = 0) -> tuple[nn.Module, np.random.Generator]:
     """Build the network of ``spec``, initialized from ``seed``.
 
     mlp: Linear -> activation [-> Dropout] per hidden width, then Linear to the classes.
-    cnn: the conv blocks of ``spec["channels"]``, then the same fully connected head.
-    The model outputs logits; the loss applies log-softmax. Returns the model and the
-    generator its Dropout layers draw masks from (its state belongs in checkpoints).
+    cnn: Conv 3x3 (same padding) + activation + 2x2 max-pool blocks, then the same fully
+    connected head. The model outputs logits; the loss applies log-softmax. Returns the
+    model and the generator its Dropout layers draw masks from (its state belongs in
+    checkpoints).
     """
     dtype = np.dtype(spec["dtype"])
     init_rng = np.random.default_rng([seed, INIT_STREAM])
     dropout_rng = np.random.default_rng([seed, DROPOUT_STREAM])
     activation = ACTIVATIONS[spec["activation"]]
-    if spec["model"] == "cnn":
-        layers, width = _cnn_features(spec, activation, dtype, init_rng)
-    else:
-        layers, width = [], math.prod(spec["input_shape"])
-    for hidden in spec["hidden"]:
-        layers += [nn.Linear(width, hidden, dtype=dtype, rng=init_rng), activation()]
-        if spec["dropout"] > 0:
+    layers = []
+    for layer in _plan(spec):
+        kind = layer[0]
+        if kind == "linear":
+            layers.append(nn.Linear(layer[1], layer[2], dtype=dtype, rng=init_rng))
+        elif kind == "conv":
+            layers.append(nn.Conv2d(layer[1], layer[2], 3, padding=1, dtype=dtype, rng=init_rng))
+        elif kind == "activation":
+            layers.append(activation())
+        elif kind == "pool":
+            layers.append(nn.MaxPool2d(2))
+        elif kind == "flatten":
+            layers.append(nn.Flatten())
+        else:
             layers.append(nn.Dropout(spec["dropout"], rng=dropout_rng))
-        width = hidden
-    layers.append(nn.Linear(width, spec["num_classes"], dtype=dtype, rng=init_rng))
     return nn.Sequential(*layers), dropout_rng
 
 

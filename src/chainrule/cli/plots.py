@@ -1,12 +1,14 @@
 """PNG plots of a run: loss and accuracy curves and the test confusion matrix.
 
 Figures are drawn with matplotlib's object API on an Agg canvas, so plotting needs no
-display and never touches pyplot's global state or the user's chosen backend.
+display and never touches pyplot's global state or the user's chosen backend. Each
+function writes PNG bytes to a binary file object: the caller passes one from
+:func:`chainrule.io.atomic.atomic_file`, so a plot is replaced whole or not at all.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -21,7 +23,7 @@ def _figure(width: float = 6.0, height: float = 4.0):
     return fig
 
 
-def _curves(history: list[dict], key: str, ylabel: str, title: str, path: Path) -> None:
+def _curves(history: list[dict], key: str, ylabel: str, title: str, out: IO[bytes]) -> None:
     fig = _figure()
     ax = fig.add_subplot()
     epochs = [row["epoch"] for row in history]
@@ -33,20 +35,32 @@ def _curves(history: list[dict], key: str, ylabel: str, title: str, path: Path) 
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(out, format="png")
 
 
-def loss_curves(history: list[dict], path: Path) -> None:
-    """Training and validation loss per epoch."""
-    _curves(history, "loss", "cross-entropy loss", "Loss", path)
+def loss_label(label_smoothing: float) -> str:
+    """What the loss curves show: the training criterion, smoothing included."""
+    if label_smoothing:
+        return f"cross-entropy loss, label smoothing {label_smoothing:g}"
+    return "cross-entropy loss"
 
 
-def accuracy_curves(history: list[dict], path: Path) -> None:
+def loss_curves(history: list[dict], out: IO[bytes], label_smoothing: float = 0.0) -> None:
+    """Training and validation loss per epoch (the training criterion)."""
+    _curves(history, "loss", loss_label(label_smoothing), "Loss", out)
+
+
+def accuracy_curves(history: list[dict], out: IO[bytes]) -> None:
     """Training and validation accuracy per epoch."""
-    _curves(history, "acc", "accuracy", "Accuracy", path)
+    _curves(history, "acc", "accuracy", "Accuracy", out)
 
 
-def confusion_matrix(matrix: np.ndarray, path: Path, title: str = "Confusion matrix") -> None:
+def confusion_matrix(
+    matrix: np.ndarray,
+    out: IO[bytes],
+    title: str = "Confusion matrix",
+    class_names: list[str] | None = None,
+) -> None:
     """Counts of (true class, predicted class), annotated when the matrix is small."""
     k = matrix.shape[0]
     size = min(4 + 0.4 * k, 12)
@@ -58,6 +72,9 @@ def confusion_matrix(matrix: np.ndarray, path: Path, title: str = "Confusion mat
     if k <= 30:
         ax.set_xticks(ticks)
         ax.set_yticks(ticks)
+        if class_names is not None:
+            ax.set_xticklabels(class_names, rotation=45, ha="right")
+            ax.set_yticklabels(class_names)
     if k <= 20:
         # Dark text on light cells and light text on dark ones, so every count is legible.
         threshold = matrix.max() / 2 if matrix.size else 0
@@ -69,4 +86,4 @@ def confusion_matrix(matrix: np.ndarray, path: Path, title: str = "Confusion mat
     ax.set_ylabel("true class")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(out, format="png")

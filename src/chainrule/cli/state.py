@@ -37,14 +37,36 @@ def encode(value, arrays: dict, name: str):
 
 
 def decode(skeleton, arrays: dict):
-    """Rebuild the value :func:`encode` described, taking its arrays from ``arrays``."""
+    """Rebuild the value :func:`encode` described, taking its arrays from ``arrays``.
+
+    The skeleton comes from a file, so its shape is checked as it is walked: anything
+    :func:`encode` could not have written raises ValueError.
+    """
+    if not isinstance(skeleton, dict):
+        raise ValueError(f"malformed state: {type(skeleton).__name__} where a table belongs")
     if "array" in skeleton:
-        array = arrays[skeleton["array"]]
-        return array[()] if skeleton["scalar"] else array
+        name = skeleton["array"]
+        if not isinstance(name, str) or name not in arrays:
+            raise ValueError(f"state refers to a missing array {name!r}")
+        array = arrays[name]
+        return array[()] if skeleton.get("scalar") is True else array
     if "dict" in skeleton:
-        return {key: decode(item, arrays) for key, item in skeleton["dict"]}
-    if "list" in skeleton:
-        return [decode(item, arrays) for item in skeleton["list"]]
-    if "tuple" in skeleton:
-        return tuple(decode(item, arrays) for item in skeleton["tuple"])
-    return skeleton["value"]
+        items = skeleton["dict"]
+        if not isinstance(items, list) or not all(
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], (str, int))
+            and not isinstance(item[0], bool)
+            for item in items
+        ):
+            raise ValueError("malformed state: a dict must be a list of [key, value] pairs")
+        return {key: decode(item, arrays) for key, item in items}
+    for kind, build in (("list", list), ("tuple", tuple)):
+        if kind in skeleton:
+            if not isinstance(skeleton[kind], list):
+                raise ValueError(f"malformed state: a {kind} must be a JSON list")
+            return build(decode(item, arrays) for item in skeleton[kind])
+    value = skeleton.get("value")
+    if "value" not in skeleton or not (value is None or isinstance(value, (bool, int, float, str))):
+        raise ValueError(f"malformed state entry {skeleton!r}"[:200])
+    return value

@@ -3,11 +3,13 @@
 All problems with input data raise :class:`DataError` (a ``ValueError``).
 """
 
+from .csvfile import load_csv
 from .datasets import (
     DataError,
     Standardize,
+    as_float32,
     check_labels,
-    load_csv,
+    check_npz_signature,
     load_digits,
     load_idx,
     load_idx_dir,
@@ -23,7 +25,9 @@ __all__ = [
     "Dataset",
     "Standardize",
     "Subset",
+    "as_float32",
     "check_labels",
+    "check_npz_signature",
     "load_csv",
     "load_digits",
     "load_idx",

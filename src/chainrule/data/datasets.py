@@ -1,4 +1,6 @@
-"""Dataset files: the built-in digits, IDX (MNIST family), CSV and NPZ, plus label helpers.
+"""Dataset files: the built-in digits, IDX (MNIST family) and NPZ, plus label helpers.
+
+CSV files are read by :mod:`chainrule.data.csvfile`.
 
 Every loader returns ``(X, y)`` with ``X`` float32 and ``y`` int64 class indices, and every
 problem with an input raises :class:`DataError`, whose message names the file, the problem
@@ -7,7 +9,6 @@ and what to do about it.
 
 from __future__ import annotations
 
-import csv
 import functools
 import gzip
 import io
@@ -25,8 +26,9 @@ import numpy as np
 __all__ = [
     "DataError",
     "Standardize",
+    "as_float32",
     "check_labels",
-    "load_csv",
+    "check_npz_signature",
     "load_digits",
     "load_idx",
     "load_idx_dir",
@@ -318,139 +320,6 @@ def load_idx_dir(directory: PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]
 
 
 # ---------------------------------------------------------------------------------------
-# CSV
-
-
-def _parse_number(text: str) -> float | None:
-    """Parse a CSV field the way numpy.loadtxt does, or return None if it is not a number."""
-    text = text.strip()
-    # Python's float() accepts digit separators ("1_000"); loadtxt does not.
-    if "_" in text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _locate_csv_problem(
-    path: PathLike, text: str, delimiter: str, columns: list[str], target_index: int
-) -> DataError | None:
-    """Scan a CSV row by row to name the line and column of its first bad value."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    next(reader)  # the header, already validated
-    for row in reader:
-        if not row:  # blank line; loadtxt skips these too
-            continue
-        line = reader.line_num
-        if len(row) != len(columns):
-            return DataError(
-                f"{path}: line {line} has {len(row)} fields but the header has {len(columns)} "
-                "columns; fix the row or the delimiter"
-            )
-        for name, field in zip(columns, row, strict=True):
-            value = _parse_number(field)
-            is_target = name == columns[target_index]
-            if is_target and (value is None or not value.is_integer() or value < 0):
-                return DataError(
-                    f"{path}: label {field!r} in column {name!r}, line {line}, is not an "
-                    "integer >= 0; labels must be class indices 0..K-1 (map class names "
-                    "to integers first)"
-                )
-            if is_target:
-                continue
-            if not field.strip():
-                return DataError(
-                    f"{path}: empty value in column {name!r}, line {line}; fill in or drop "
-                    "rows with missing data"
-                )
-            if value is None:
-                return DataError(
-                    f"{path}: non-numeric value {field!r} in column {name!r}, line {line}; "
-                    "features must be numbers (encode categories as integers)"
-                )
-            if not math.isfinite(value):
-                return DataError(
-                    f"{path}: {field.strip()!r} (NaN or infinity) in column {name!r}, line "
-                    f"{line}; features must be finite, impute or drop such rows"
-                )
-    return None
-
-
-def load_csv(
-    path: PathLike, target: str = "label", delimiter: str = ","
-) -> tuple[np.ndarray, np.ndarray]:
-    """Load a CSV file with a header row into ``(X, y)``.
-
-    The column named ``target`` holds integer class labels >= 0 (returned int64); every
-    other column is a numeric feature (returned float32, in file order). The file may be
-    gzipped. Features must be finite numbers; errors name the offending line and column.
-    """
-    data = _read_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")  # -sig: drop the BOM that spreadsheet exports add
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc}); save the CSV as UTF-8") from exc
-    header, _, body = text.partition("\n")
-    if not header.strip():
-        raise DataError(f"{path}: the first line is empty; it must be a header naming the columns")
-    columns = [name.strip() for name in next(csv.reader([header], delimiter=delimiter))]
-    if all(_parse_number(name) is not None for name in columns):
-        raise DataError(
-            f"{path}: the first line {header[:60]!r} looks like data, not a header; add a "
-            f"header row naming the columns, with the labels column named {target!r}"
-        )
-    duplicates = sorted({name for name in columns if columns.count(name) > 1})
-    if duplicates:
-        raise DataError(f"{path}: duplicate column names {_preview(duplicates)}; rename them")
-    if target not in columns:
-        near = [name for name in columns if name.lower() == target.lower()]
-        other = [d for d in ",;\t|" if d != delimiter and len(columns) == 1 and d in columns[0]]
-        if near:
-            hint = f"; did you mean target={near[0]!r}?"
-        elif other:
-            hint = f"; is the delimiter {other[0]!r}? pass delimiter={other[0]!r}"
-        else:
-            hint = "; pass target=<column name>"
-        raise DataError(
-            f"{path}: no target column {target!r}; found {len(columns)} columns: "
-            f"{_preview(columns, 10)}{hint}"
-        )
-    if len(columns) < 2:
-        raise DataError(f"{path}: only the target column {target!r}; there are no feature columns")
-    if not re.search(r"\S", body):
-        raise DataError(f"{path}: has a header but no data rows")
-
-    target_index = columns.index(target)
-    # Fast C parser first; only when it (or a check below) fails do we rescan in Python
-    # to say exactly which line and column are at fault.
-    try:
-        table = np.loadtxt(
-            io.StringIO(text),
-            delimiter=delimiter,
-            skiprows=1,
-            comments=None,
-            quotechar='"',
-            dtype=np.float64,
-            ndmin=2,
-        )
-    except ValueError as exc:
-        problem = _locate_csv_problem(path, text, delimiter, columns, target_index)
-        raise problem or DataError(f"{path}: could not parse as numeric CSV: {exc}") from exc
-
-    features = np.delete(table, target_index, axis=1) if table.shape[1] == len(columns) else None
-    if (
-        features is None
-        or not np.isfinite(features).all()
-        or not np.all(table[:, target_index] >= 0)
-        or not np.all(table[:, target_index] == np.floor(table[:, target_index]))
-    ):
-        problem = _locate_csv_problem(path, text, delimiter, columns, target_index)
-        raise problem or DataError(f"{path}: inconsistent rows; check the delimiter and quoting")
-    return features.astype(np.float32), table[:, target_index].astype(np.int64)
-
-
-# ---------------------------------------------------------------------------------------
 # NPZ
 
 
@@ -462,15 +331,7 @@ def load_npz(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
     arrays are refused: loading never unpickles.
     """
     path = _require_file(path)
-    with path.open("rb") as f:
-        head = f.read(6)
-    if head.startswith(b"\x93NUMPY"):
-        raise DataError(
-            f"{path}: is a single-array .npy file, not an .npz archive; "
-            "save with np.savez(path, X=X, y=y)"
-        )
-    if not head.startswith(b"PK"):
-        raise DataError(f"{path}: not an .npz archive (no zip signature); save with np.savez")
+    check_npz_signature(path, "np.savez(path, X=X, y=y)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = sorted(archive.files)
@@ -489,6 +350,52 @@ def load_npz(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
     return _check_xy(path, X, y)
 
 
+def check_npz_signature(path: Path, save_hint: str) -> None:
+    """Refuse a file that is not a zip archive before NumPy tries (and fails) other formats.
+
+    ``save_hint`` is how the user should have saved it, e.g. ``np.savez(path, X=X)``.
+    """
+    with path.open("rb") as f:
+        head = f.read(6)
+    if head.startswith(b"\x93NUMPY"):
+        raise DataError(
+            f"{path}: is a single-array .npy file, not an .npz archive; save with {save_hint}"
+        )
+    if not head.startswith(b"PK"):
+        raise DataError(f"{path}: not an .npz archive (no zip signature); save with {save_hint}")
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def as_float32(X: np.ndarray, where: str) -> np.ndarray:
+    """``X`` as float32, refusing NaN, infinity and finite values beyond float32's range.
+
+    ``where`` prefixes error messages (e.g. ``"data.npz: X"``). Checked before the cast,
+    so a value like 1e300 is named as too large rather than reported as infinity.
+    """
+    # Two reductions settle the common case without temporaries (NaN makes both fail);
+    # only a failing array is searched for the first bad element.
+    in_range = X.dtype.kind != "f" or not X.size or (
+        -_FLOAT32_MAX <= X.min() and X.max() <= _FLOAT32_MAX
+    )
+    if not in_range:
+        bad = ~np.isfinite(X)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise DataError(
+                f"{where} contains NaN or infinity (first at index {first}); features must "
+                "be finite"
+            )
+        first = tuple(int(i) for i in np.argwhere(np.abs(X) > _FLOAT32_MAX)[0])
+        raise DataError(
+            f"{where}: value {X[first]:g} at index {first} is beyond float32's range "
+            f"(about +-{_FLOAT32_MAX:.3g}), which chainrule trains in; rescale that "
+            "feature (e.g. divide it by a constant or take its logarithm)"
+        )
+    return X.astype(np.float32)
+
+
 def _check_xy(path: PathLike, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Validate loaded feature and label arrays and convert them to float32 / int64."""
     if X.dtype.kind not in "biuf":
@@ -499,13 +406,7 @@ def _check_xy(path: PathLike, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray,
         raise DataError(f"{path}: y must have shape (n,), got {y.shape}")
     if X.shape[0] != y.shape[0]:
         raise DataError(f"{path}: X has {X.shape[0]} rows but y has {y.shape[0]} labels")
-    if X.dtype.kind == "f" and not np.isfinite(X).all():
-        first = np.argwhere(~np.isfinite(X))[0]
-        raise DataError(
-            f"{path}: X contains NaN or infinity (first at index {tuple(int(i) for i in first)}); "
-            "features must be finite"
-        )
-    return X.astype(np.float32), _labels_from(y, f"{path}: y: ")
+    return as_float32(X, f"{path}: X"), _labels_from(y, f"{path}: y: ")
 
 
 # ---------------------------------------------------------------------------------------

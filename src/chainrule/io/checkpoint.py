@@ -7,15 +7,17 @@ other frameworks can read what chainrule writes. The ``safetensors`` package (in
 
 from __future__ import annotations
 
-import contextlib
 import json
+import math
 import os
-import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .atomic import atomic_write
 
 __all__ = [
     "CHECKPOINT_KEY",
@@ -138,6 +140,13 @@ def unflatten_state(flat: Mapping[str, Any], sep: str = SEP) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # Header checks
 
+# safetensors' own limit on the JSON header; checked before the header is read, so a
+# hostile length costs nothing (a 129 MB header used to cost 1.6 GB before refusal).
+MAX_HEADER_BYTES = 100_000_000
+# NumPy 1.x allows 32 dimensions (2.x: 64); no checkpoint tensor needs more.
+MAX_DIMS = 32
+_MAX_BYTES = np.iinfo(np.intp).max
+
 
 def _framing_error(path: Path, data: bytes, problem: str) -> CheckpointError:
     """Build the error for a file whose framing is wrong, recognizing common other formats."""
@@ -147,72 +156,127 @@ def _framing_error(path: Path, data: bytes, problem: str) -> CheckpointError:
     return CheckpointError(f"{path}: {problem}")
 
 
-def _read_header(path: Path, data: bytes) -> dict[str, Any]:
-    """Validate the safetensors framing of ``data`` and return its parsed JSON header.
+def _is_count(value) -> bool:
+    """A JSON integer >= 0 (not a bool, not a float)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
-    Safetensors files are: an 8-byte little-endian header length N, N bytes of JSON, then
-    the raw tensor bytes. Checking this ourselves turns a vague library error into a
-    message saying what is wrong with which file.
-    """
-    if len(data) < 8:
-        raise _framing_error(
-            path, data, f"only {len(data)} bytes, too short for a safetensors file (truncated?)"
+
+def _check_entry(path: Path, name: str, info, payload_len: int) -> None:
+    """Refuse a tensor entry whose dtype, shape or offsets a loader should not trust."""
+    ok = isinstance(info, dict)
+    if ok:
+        dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        ok = (
+            isinstance(dtype, str)
+            and isinstance(shape, list)
+            and all(_is_count(d) for d in shape)
+            and isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(_is_count(o) for o in offsets)
+            and offsets[0] <= offsets[1]
         )
-    header_len = int.from_bytes(data[:8], "little")
-    if header_len > len(data) - 8:
-        raise _framing_error(
-            path,
-            data,
-            f"header length field says {header_len} bytes but only {len(data) - 8} follow: "
-            "truncated, or not a safetensors file",
+    if not ok:
+        raise CheckpointError(f"{path}: corrupted header entry for tensor {name!r}: {info!r}")
+    if dtype not in _NUMPY_CODES:
+        raise CheckpointError(
+            f"{path}: tensor {name!r} has dtype {dtype}, which NumPy cannot represent; "
+            "convert it to float32 in the framework that wrote the file"
         )
-    raw = data[8 : 8 + header_len]
+    if len(shape) > MAX_DIMS:
+        raise CheckpointError(
+            f"{path}: tensor {name!r} has {len(shape)} dimensions; at most {MAX_DIMS} are "
+            "supported (corrupted or hostile header)"
+        )
+    itemsize = np.dtype(_NUMPY_CODES[dtype]).itemsize
+    # Zero-length dimensions do not make a shape like [0, 2**62] allocatable by NumPy.
+    if math.prod(d for d in shape if d) * itemsize > _MAX_BYTES:
+        raise CheckpointError(
+            f"{path}: tensor {name!r} has shape {shape}, too large for any array "
+            "(corrupted or hostile header)"
+        )
+    begin, end = offsets
+    if end > payload_len:
+        raise CheckpointError(
+            f"{path}: truncated: tensor {name!r} needs bytes {begin}..{end} of the data "
+            f"section but only {payload_len} are present"
+        )
+    if end - begin != math.prod(shape) * itemsize:
+        raise CheckpointError(
+            f"{path}: tensor {name!r} of shape {shape} and dtype {dtype} takes "
+            f"{math.prod(shape) * itemsize} bytes, but its data offsets span {end - begin}"
+        )
+
+
+def _parse_header(path: Path, head: bytes, raw: bytes, payload_len: int) -> dict[str, Any]:
+    """Parse and check the JSON header ``raw``; ``head`` is the file's first bytes."""
     if not raw.startswith(b"{"):
-        raise _framing_error(path, data, "corrupted header (does not start with '{')")
+        raise _framing_error(path, head, "corrupted header (does not start with '{')")
     try:
         header = json.loads(raw)  # starts with "{", so a successful parse is a dict
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{path}: corrupted header (not valid JSON: {exc})") from exc
+    except RecursionError:
+        raise CheckpointError(f"{path}: corrupted header (JSON nested too deeply)") from None
 
     metadata = header.get("__metadata__", {})
     if not isinstance(metadata, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
     ):
         raise CheckpointError(f"{path}: corrupted header (__metadata__ must map str to str)")
-
-    payload_len = len(data) - 8 - header_len
     for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dtype, (begin, end) = info["dtype"], info["data_offsets"]
-            ok = isinstance(dtype, str) and isinstance(info["shape"], list) and 0 <= begin <= end
-        except (TypeError, KeyError, ValueError):
-            ok = False
-        if not ok:
-            raise CheckpointError(f"{path}: corrupted header entry for tensor {name!r}: {info!r}")
-        if dtype not in _NUMPY_CODES:
-            raise CheckpointError(
-                f"{path}: tensor {name!r} has dtype {dtype}, which NumPy cannot represent; "
-                "convert it to float32 in the framework that wrote the file"
-            )
-        if end > payload_len:
-            raise CheckpointError(
-                f"{path}: truncated: tensor {name!r} needs bytes {begin}..{end} of the data "
-                f"section but only {payload_len} are present"
-            )
+        if name != "__metadata__":
+            _check_entry(path, name, info, payload_len)
     return header
 
 
-def _read_file(path: PathLike) -> tuple[Path, bytes]:
-    """Read a whole file, turning a missing file or directory into CheckpointError."""
+def _read(path: PathLike, payload: bool) -> tuple[Path, dict[str, Any], bytes | None]:
+    """Check and parse a safetensors file's header; with ``payload``, also read the file.
+
+    Safetensors files are: an 8-byte little-endian header length N, N bytes of JSON, then
+    the raw tensor bytes. The length is checked against the file's size and
+    :data:`MAX_HEADER_BYTES` before anything else is read, and every tensor entry against
+    the data section, so neither a hostile header nor a device like /dev/zero makes the
+    loader read or allocate without bound. Returns ``(path, header, file bytes or None)``.
+    """
     path = Path(path)
     try:
-        return path, path.read_bytes()
+        f = path.open("rb")
     except FileNotFoundError as exc:
         raise CheckpointError(f"{path}: no such checkpoint file") from exc
     except IsADirectoryError as exc:
         raise CheckpointError(f"{path}: is a directory, expected a .safetensors file") from exc
+    except PermissionError as exc:
+        raise CheckpointError(f"{path}: permission denied; check the file's permissions") from exc
+    with f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise CheckpointError(
+                f"{path}: not a regular file (a device, pipe or socket); pass a .safetensors file"
+            )
+        size = info.st_size
+        head = f.read(8)
+        if len(head) < 8:
+            raise _framing_error(
+                path, head, f"only {len(head)} bytes, too short for a safetensors file (truncated?)"
+            )
+        header_len = int.from_bytes(head, "little")
+        if header_len > size - 8:
+            raise _framing_error(
+                path,
+                head,
+                f"header length field says {header_len} bytes but only {size - 8} follow: "
+                "truncated, or not a safetensors file",
+            )
+        if header_len > MAX_HEADER_BYTES:
+            raise CheckpointError(
+                f"{path}: header of {header_len} bytes is larger than the {MAX_HEADER_BYTES} "
+                "bytes safetensors allows; corrupted or not a checkpoint"
+            )
+        header = _parse_header(path, head, f.read(header_len), size - 8 - header_len)
+        if not payload:
+            return path, header, None
+        f.seek(0)
+        return path, header, f.read()
 
 
 # ---------------------------------------------------------------------------------------
@@ -239,42 +303,12 @@ def _to_array(name: str, value, path: Path) -> np.ndarray:
     return array
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Persist a rename by syncing its directory (POSIX only; best effort)."""
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        # Some filesystems (e.g. certain network mounts) refuse fsync on directories; the
-        # file itself is already complete and in place, so this is not worth failing over.
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old or the new file."""
+def _write_file(path: Path, data: bytes) -> None:
+    """Atomically replace ``path`` with ``data`` (see :mod:`chainrule.io.atomic`)."""
     directory = path.parent
     if not directory.is_dir():
         raise CheckpointError(f"{path}: directory {directory} does not exist; create it first")
-    # Same directory, so os.replace is a rename within one filesystem (hence atomic).
-    tmp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    # os.open with 0o666 (unlike mkstemp's 0o600) lets the umask decide permissions,
-    # as for any ordinarily created file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with open(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
+    atomic_write(path, data)
 
 
 def save(
@@ -288,7 +322,7 @@ def save(
     The previous file at ``path``, if any, survives intact unless the write succeeds.
     """
     path = Path(path)
-    _atomic_write(path, _encode(state_dict, path, metadata))
+    _write_file(path, _encode(state_dict, path, metadata))
 
 
 def _encode(state_dict, path: Path, metadata) -> bytes:
@@ -311,12 +345,12 @@ def _encode(state_dict, path: Path, metadata) -> bytes:
 
 def _load(path: PathLike) -> tuple[Path, dict[str, np.ndarray], dict[str, str]]:
     """Read a safetensors file once, returning its path, arrays and metadata."""
-    path, data = _read_file(path)
-    metadata = _read_header(path, data).get("__metadata__", {})
+    path, header, data = _read(path, payload=True)
+    metadata = header.get("__metadata__", {})
     safetensors = _safetensors()
     try:
         loaded = safetensors.numpy.load(data)
-    except safetensors.SafetensorError as exc:
+    except (safetensors.SafetensorError, ValueError, TypeError, OverflowError) as exc:
         raise CheckpointError(f"{path}: corrupted safetensors file: {exc}") from exc
     # Current safetensors hands out a fresh writable buffer per tensor; older releases
     # return read-only views of immutable bytes, which callers could not update in place.
@@ -336,8 +370,8 @@ def load(path: PathLike) -> dict[str, np.ndarray]:
 
 def load_metadata(path: PathLike) -> dict[str, str]:
     """Return the str -> str metadata stored in a safetensors header ({} if none)."""
-    path, data = _read_file(path)
-    return dict(_read_header(path, data).get("__metadata__", {}))
+    path, header, _ = _read(path, payload=False)
+    return dict(header.get("__metadata__", {}))
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,7 +388,7 @@ def save_checkpoint(path: PathLike, arrays: Mapping[str, Any], meta: Mapping[str
     JSON turns tuples into lists and non-string dict keys into strings.
     """
     path = Path(path)
-    _atomic_write(path, _encode_checkpoint(path, arrays, meta))
+    _write_file(path, _encode_checkpoint(path, arrays, meta))
 
 
 def _encode_checkpoint(path: Path, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> bytes:
@@ -412,7 +446,7 @@ class CheckpointWriter:
 
     def _write(self, path: Path, data: bytes, number: int) -> None:
         try:
-            _atomic_write(path, data)
+            _write_file(path, data)
         except BaseException:
             self._failed.append(number)
             raise
@@ -474,6 +508,10 @@ def load_checkpoint(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, An
         raise CheckpointError(
             f"{path}: corrupted checkpoint metadata (invalid JSON: {exc})"
         ) from exc
+    except RecursionError:
+        raise CheckpointError(
+            f"{path}: corrupted checkpoint metadata (JSON nested too deeply)"
+        ) from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path}: corrupted checkpoint metadata (not a JSON object)")
     return arrays, meta

@@ -14,6 +14,12 @@ A state dict has two parts, so it can be saved with
   ``"params"``, the indices of its parameters.
 
 Parameters are numbered in the order the groups list them.
+
+Optimizers with an ``eps`` (Adam, AdamW, RMSprop, Adagrad) update float16 parameters in
+float32: their state arrays are float32 and each step works on a float32 copy of the
+parameter, rounded back once at the end. In float16 an ``eps`` of 1e-8 is 0 and squared
+gradients below 6e-8 vanish, so Adam's first step would divide 0 by 0. SGD has no such
+term and steps float16 parameters in float16.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ import math
 
 import numpy as np
 
-from ..graph import TensorBase, no_grad
+from ..graph import TensorBase, mark_modified, no_grad
+from ..tensor import Tensor
 
 
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts with "params" and hyperparameters) and
     ``state`` (parameter -> dict of NumPy arrays)."""
+
+    # Update float16 parameters in float32 (see the module notes).
+    _float16_in_float32 = False
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -117,6 +127,9 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
+            if self._float16_in_float32 and p.data.dtype == np.float16:
+                self._step_float16(p, group)
+                continue
             grad = p.grad.data
             if grad.shape != p.data.shape:
                 raise ValueError(
@@ -140,6 +153,23 @@ class Optimizer:
                         )
                 scratch = self._scratch[p] = np.empty_like(p.data)
             self._update(p, grad, state, group, scratch)
+
+    def _step_float16(self, p, group):
+        """One update of a float16 parameter, computed in float32 (see the module notes)."""
+        grad = p.grad.data
+        if grad.shape != p.data.shape:
+            raise ValueError(
+                f"{type(self).__name__}: gradient of shape {grad.shape} for a parameter of "
+                f"shape {p.data.shape}"
+            )
+        work = _working(p)
+        state = self.state.get(p)
+        if state is None:
+            state = self.state[p] = self._init_state(work, group)
+        scratch = np.empty_like(work.data)
+        self._update(work, grad.astype(np.float32), state, group, scratch)
+        p.data[...] = work.data
+        mark_modified(p)
 
     def _step_group_flat(self, group):
         """Update the whole group at once when the optimizer can; return False otherwise."""
@@ -178,7 +208,8 @@ class Optimizer:
         """Restore hyperparameters and state saved by :meth:`state_dict`.
 
         The parameter groups must have the same sizes, and every saved array the shape
-        of its parameter; state is copied into fresh arrays of the parameter's dtype.
+        of its parameter; state is copied into fresh arrays of the parameter's dtype
+        (float32 for a float16 parameter).
         """
         name = type(self).__name__
         saved_groups = state_dict["param_groups"]
@@ -199,7 +230,7 @@ class Optimizer:
                                  f"the optimizer has {len(params)} parameters")
             p = params[i]
             group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
-            expected = self._init_state(p, group)
+            expected = self._init_state(_working(p) if self._float16_in_float32 else p, group)
             if set(entry) != set(expected):
                 raise ValueError(
                     f"{name}.load_state_dict: parameter {i} has state {sorted(entry)}, "
@@ -229,6 +260,18 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {group[k]}")
         return "\n".join(lines) + "\n)"
+
+
+def _working(p):
+    """The tensor an update works on: ``p`` itself, or a float32 copy of a float16 ``p``."""
+    if p.data.dtype == np.float16:
+        return Tensor(p.data.astype(np.float32))
+    return p
+
+
+def has_float16(params) -> bool:
+    """True if any parameter is float16 (Adam's flat path leaves those to _step_group)."""
+    return any(p.data.dtype == np.float16 for p in params)
 
 
 def _jsonable(value):

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..graph import mark_modified
-from .optimizer import Optimizer
+from .optimizer import Optimizer, has_float16
 
 
 def _counter():
@@ -188,6 +188,8 @@ class Adam(Optimizer):
     ``amsgrad`` uses the running maximum of v_t in the denominator.
     """
 
+    _float16_in_float32 = True
+
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
@@ -236,7 +238,7 @@ class Adam(Optimizer):
         # counts, no amsgrad. Elementwise, so the numbers are those of the per-parameter
         # path to the last bit (tests/test_optim.py compares them).
         params = group["params"]
-        if group["amsgrad"] or len(params) < 2:
+        if group["amsgrad"] or len(params) < 2 or has_float16(params):
             return False
         for p in params:
             g = p.grad
@@ -317,6 +319,8 @@ class RMSprop(Optimizer):
     p <- p - lr g / r, or with momentum mu: b_t = mu b_{t-1} + g / r, p <- p - lr b_t.
     """
 
+    _float16_in_float32 = True
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False):
         if not 0.0 <= alpha <= 1.0:
@@ -370,6 +374,8 @@ class Adagrad(Optimizer):
     G_t = G_{t-1} + g^2 (G_0 = initial_accumulator_value);
     p <- p - lr_t g / (sqrt(G_t) + eps) with lr_t = lr / (1 + (t - 1) lr_decay).
     """
+
+    _float16_in_float32 = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10):

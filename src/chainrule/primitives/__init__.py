@@ -177,3 +177,4 @@ from .ufuncs import (
     square,
     trunc,
 )
+from .writes import write

@@ -15,6 +15,7 @@ import string
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
@@ -65,6 +66,7 @@ WELL_CONDITIONED = Example(lambda rng: ((_well_conditioned(rng),), {}))
 # d(A^-1) = -A^-1 dA A^-1, so the VJP is -A^-T G A^-T.
 inv = primitive(
     "inv", np.linalg.inv,
+    batch=B.matrix_rule,
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="Y = A^-1",
@@ -82,6 +84,7 @@ inv = primitive(
 # d det(A) = det(A) tr(A^-1 dA): VJP g det(A) A^-T. tr(A^-1 T) = sum(A^-T * T).
 det = primitive(
     "det", np.linalg.det,
+    batch=B.matrix_rule,
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="y = det A",
@@ -98,6 +101,7 @@ det = primitive(
 # log|det(A)|: d = tr(A^-1 dA), VJP g A^-T.
 logabsdet = primitive(
     "logabsdet", lambda a: np.linalg.slogdet(a)[1],
+    batch=B.matrix_rule,
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="y = log |det A|",
@@ -113,6 +117,7 @@ logabsdet = primitive(
 
 sign_of_det = nondifferentiable(
     "sign_of_det", lambda a: np.linalg.slogdet(a)[0],
+    batch=B.matrix_rule,
     statement=S.step("sign of det A", r"\operatorname{sign}\det A"),
 )
 
@@ -195,6 +200,7 @@ def _cholesky_vjp(g, ans, a):
 # derivative treats A as symmetric (a perturbation dA acts as (dA + dA^T) / 2).
 cholesky = primitive(
     "cholesky", np.linalg.cholesky,
+    batch=B.matrix_rule,
     # Only the symmetric part of a perturbation is seen: checked on (A + A^T) / 2.
     domain=Example(lambda rng: ((_spd(rng),), {}), check_with=lambda p, a: p((a + a.T) * 0.5)),
     statement=S.Statement(
@@ -233,6 +239,7 @@ def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
 
 pinv = primitive(
     "pinv", _pinv_fwd,
+    batch=B.matrix_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 2)),), {})),
     statement=S.Statement(
         forward="P = A^+, the Moore-Penrose pseudo-inverse",
