@@ -4,10 +4,12 @@ spatial.distance), each checked against SciPy itself."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.signal as ss_signal
 import scipy.special as ss
 import scipy.stats as ss_stats
 
 from chainrule.domains import Domain
+from chainrule.scipy import signal as sg
 from chainrule.scipy import special as sp
 from chainrule.scipy import stats as st
 
@@ -234,4 +236,45 @@ STATS += [
            ss_stats.dirichlet.pdf, plain="numpy", rtol=1e-10, list_inputs=False),
 ]
 
-OPS = SPECIAL + STATS
+
+
+# ------------------------------------------------------------------------ signal
+def _pair(sa, sb, **kw):
+    return lambda rng: ((rng.standard_normal(sa), rng.standard_normal(sb)), kw, (0, 1))
+
+
+_SIGNAL_SHAPES = [((5,), (3,)), ((3,), (5,)), ((3, 4), (2, 2)), ((2, 3), (3, 4)), ((), ()),
+                  ((1,), (1,)), ((4,), (1,))]
+
+
+def _signal(name, fn, ref, mode):
+    return OpInfo(f"sp.signal.{name}", lambda a, b: fn(a, b, mode), fixed(
+        *[_pair(sa, sb) for sa, sb in _SIGNAL_SHAPES
+          if mode != "valid" or all(x >= y for x, y in zip(sa, sb))
+          or all(x <= y for x, y in zip(sa, sb))]), lambda a, b: ref(a, b, mode),
+        plain="numpy", rtol=1e-10, list_inputs=False)
+
+
+def _reference_autograd_convolve(x, w):
+    # The convnet layer of HIPS autograd's examples, as a sum of SciPy 2-d convolutions.
+    out = np.zeros((x.shape[0], w.shape[1], x.shape[2] - w.shape[2] + 1,
+                    x.shape[3] - w.shape[3] + 1))
+    for n in range(x.shape[0]):
+        for k in range(w.shape[1]):
+            out[n, k] = sum(ss_signal.convolve(x[n, c], w[c, k], "valid")
+                            for c in range(x.shape[1]))
+    return out
+
+
+SIGNAL = [
+    *[_signal("convolve", sg.convolve, ss_signal.convolve, m) for m in ("full", "valid", "same")],
+    *[_signal("correlate", sg.correlate, ss_signal.correlate, m)
+      for m in ("full", "valid", "same")],
+    OpInfo("sp.signal.convolve (axes, dot_axes)",
+           lambda x, w: sg.convolve(x, w, mode="valid", axes=([2, 3], [2, 3]),
+                                    dot_axes=([1], [0])),
+           fixed(_pair((2, 2, 4, 3), (2, 3, 2, 2))), _reference_autograd_convolve,
+           plain="numpy", rtol=1e-10, list_inputs=False),
+]
+
+OPS = SPECIAL + STATS + SIGNAL

@@ -12,6 +12,7 @@ losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entrop
 special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
 errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
 triangular:  solve_triangular (scipy.linalg's)
+convolve:    N-d convolution (scipy.signal's, with autograd's axes and dot_axes)
 incomplete:  gammainc, gammaincc, betainc, differentiable in every argument (jets.py)
 """
 
@@ -28,6 +29,7 @@ from .activations import (
     softmax,
     softplus,
 )
+from .convolve import convolve
 from .decompositions import (
     cholesky,
     cross,

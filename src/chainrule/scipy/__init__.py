@@ -4,4 +4,4 @@
 ``signal`` (convolve), ``linalg``, ``integrate`` (odeint) and ``spatial.distance``.
 """
 
-from . import special, stats
+from . import signal, special, stats
