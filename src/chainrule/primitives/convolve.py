@@ -156,7 +156,7 @@ def _vjp(which, g, ans, a, b, mode="full", axes=None, dot_axes=None):
 
 
 def _example(rng):
-    return (rng.standard_normal((2, 5, 4)), rng.standard_normal((3, 2, 2))), {
+    return (rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 3, 2))), {
         "mode": "valid", "axes": ((1, 2), (1, 2)), "dot_axes": ((0,), (0,))}
 
 
