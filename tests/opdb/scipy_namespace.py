@@ -4,11 +4,13 @@ spatial.distance), each checked against SciPy itself."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg as ss_linalg
 import scipy.signal as ss_signal
 import scipy.special as ss
 import scipy.stats as ss_stats
 
 from chainrule.domains import Domain
+from chainrule.scipy import linalg as la
 from chainrule.scipy import signal as sg
 from chainrule.scipy import special as sp
 from chainrule.scipy import stats as st
@@ -277,4 +279,89 @@ SIGNAL = [
            plain="numpy", rtol=1e-10, list_inputs=False),
 ]
 
-OPS = SPECIAL + STATS + SIGNAL
+
+
+# ------------------------------------------------------------------------ linalg
+def _spd(rng, n):
+    m = rng.standard_normal((n, n))
+    return m @ m.T + n * np.eye(n)
+
+
+def _well(rng, n):
+    return rng.standard_normal((n, n)) * 0.5 + 2 * np.eye(n)
+
+
+def _sym(a):
+    return (a + np.swapaxes(a, -1, -2)) * 0.5
+
+
+def _sym_first(f):
+    # Functions that read one triangle of a symmetric matrix: checked through (A + A^T)/2.
+    return lambda a, *rest, **kw: f(_sym(a), *rest, **kw)
+
+
+def _band(rng):
+    ab = rng.standard_normal((4, 5))
+    ab[2] += 4.0  # the diagonal (u = 1 ... row u + i - j = 1 holds it; keep it dominant)
+    ab[1] += 4.0
+    ab[0, :1] = 0
+    ab[-1, -2:] = 0
+    return ab
+
+
+LINALG = [
+    OpInfo("sp.linalg.solve_triangular", la.solve_triangular, fixed(
+        lambda rng: ((np.tril(_well(rng, 3)), rng.standard_normal((3, 2))), {"lower": True},
+                     (0, 1)),
+        lambda rng: ((_well(rng, 3), rng.standard_normal(3)), {}, (0, 1)),
+        lambda rng: ((_well(rng, 3), rng.standard_normal(3)),
+                     {"trans": "T", "unit_diagonal": True}, (0, 1)),
+        lambda rng: ((_well(rng, 1), rng.standard_normal((1, 0))), {"trans": 1}, (0, 1)),
+    ), ss_linalg.solve_triangular, plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.cholesky", _sym_first(la.cholesky), fixed(
+        lambda rng: ((_spd(rng, 3),), {}), lambda rng: ((_spd(rng, 3),), {"lower": True}),
+        lambda rng: ((_spd(rng, 1),), {})), _sym_first(ss_linalg.cholesky), plain="numpy",
+        rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.cho_factor", lambda a, **kw: la.cho_factor(_sym(a), **kw)[0], fixed(
+        lambda rng: ((_spd(rng, 3),), {}), lambda rng: ((_spd(rng, 3),), {"lower": True})),
+        lambda a, **kw: (np.triu if not kw.get("lower") else np.tril)(
+            ss_linalg.cho_factor(_sym(a), **kw)[0]), plain="numpy", rtol=1e-10,
+        list_inputs=False),
+    OpInfo("sp.linalg.cho_solve",
+           lambda a, b, lower=False: la.cho_solve(la.cho_factor(_sym(a), lower), b), fixed(
+               lambda rng: ((_spd(rng, 3), rng.standard_normal((3, 2))), {}, (0, 1)),
+               lambda rng: ((_spd(rng, 3), rng.standard_normal(3)), {"lower": True}, (0, 1))),
+           lambda a, b, lower=False: ss_linalg.cho_solve(ss_linalg.cho_factor(_sym(a), lower), b),
+           plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.solve", la.solve, fixed(
+        lambda rng: ((_well(rng, 3), rng.standard_normal((3, 2))), {}, (0, 1)),
+        lambda rng: ((_well(rng, 3), rng.standard_normal(3)), {"transposed": True}, (0, 1))),
+        ss_linalg.solve, plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.inv", la.inv, fixed(lambda rng: ((_well(rng, 3),), {})), ss_linalg.inv,
+           plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.det", la.det, fixed(lambda rng: ((_well(rng, 3),), {})), ss_linalg.det,
+           plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.sqrtm", la.sqrtm, fixed(
+        lambda rng: ((_spd(rng, 3),), {}), lambda rng: ((_well(rng, 3) + 2 * np.eye(3),), {}),
+        lambda rng: ((np.array([[2.0, 1.0], [0.0, 2.0]]),), {})), ss_linalg.sqrtm,
+        plain="numpy", rtol=1e-9, list_inputs=False),
+    OpInfo("sp.linalg.solve_sylvester", la.solve_sylvester, fixed(
+        lambda rng: ((_well(rng, 3), _well(rng, 2), rng.standard_normal((3, 2))), {}, (0, 1, 2)),
+        lambda rng: ((_well(rng, 1), _well(rng, 1), rng.standard_normal((1, 1))), {},
+                     (0, 1, 2))), ss_linalg.solve_sylvester, plain="numpy", rtol=1e-10,
+        list_inputs=False),
+    OpInfo("sp.linalg.solve_continuous_lyapunov", la.solve_continuous_lyapunov, fixed(
+        lambda rng: ((_well(rng, 3), rng.standard_normal((3, 3))), {}, (0, 1))),
+        ss_linalg.solve_continuous_lyapunov, plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.solve_banded", lambda ab, b: la.solve_banded((2, 1), ab, b), fixed(
+        lambda rng: ((_band(rng), rng.standard_normal(5)), {}, (0, 1)),
+        lambda rng: ((_band(rng), rng.standard_normal((5, 2))), {}, (0, 1))),
+        lambda ab, b: ss_linalg.solve_banded((2, 1), ab, b), plain="numpy", rtol=1e-10,
+        list_inputs=False),
+    OpInfo("sp.linalg.block_diag", lambda a, b: la.block_diag(a, b, 2.0), fixed(
+        lambda rng: ((rng.standard_normal((2, 2)), rng.standard_normal(3)), {}, (0, 1)),
+        lambda rng: ((rng.standard_normal((1, 3)), rng.standard_normal((2, 1))), {}, (0, 1))),
+        lambda a, b: ss_linalg.block_diag(a, b, 2.0), plain="numpy", list_inputs=False),
+]
+
+OPS = SPECIAL + STATS + SIGNAL + LINALG

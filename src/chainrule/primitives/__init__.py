@@ -12,6 +12,7 @@ losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entrop
 special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
 errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
 triangular:  solve_triangular (scipy.linalg's)
+sylvester:   solve_sylvester, sqrtm (scipy.linalg's)
 convolve:    N-d convolution (scipy.signal's, with autograd's axes and dot_axes)
 incomplete:  gammainc, gammaincc, betainc, differentiable in every argument (jets.py)
 """
@@ -145,6 +146,7 @@ from .special import (
     xlog1py,
     xlogy,
 )
+from .sylvester import solve_sylvester, sqrtm
 from .triangular import solve_triangular
 from .ufuncs import (
     arccos,

@@ -4,4 +4,4 @@
 ``signal`` (convolve), ``linalg``, ``integrate`` (odeint) and ``spatial.distance``.
 """
 
-from . import signal, special, stats
+from . import linalg, signal, special, stats
