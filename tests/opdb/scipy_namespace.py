@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as ss_linalg
 import scipy.signal as ss_signal
+import scipy.spatial.distance as ss_distance
 import scipy.special as ss
 import scipy.stats as ss_stats
 
@@ -14,6 +15,7 @@ from chainrule.scipy import linalg as la
 from chainrule.scipy import signal as sg
 from chainrule.scipy import special as sp
 from chainrule.scipy import stats as st
+from chainrule.scipy.spatial import distance as dist
 
 from .core import OpInfo, binary, fixed, reducing, unary
 
@@ -364,4 +366,40 @@ LINALG = [
         lambda a, b: ss_linalg.block_diag(a, b, 2.0), plain="numpy", list_inputs=False),
 ]
 
-OPS = SPECIAL + STATS + SIGNAL + LINALG
+
+
+# ------------------------------------------------------------------------ spatial
+_METRICS = [("euclidean", {}), ("sqeuclidean", {}), ("cityblock", {}), ("chebyshev", {}),
+            ("minkowski", {"p": 3}), ("cosine", {}), ("correlation", {}),
+            ("seuclidean", {}), ("mahalanobis", {}), ("braycurtis", {}), ("canberra", {})]
+
+
+def _points(*shapes):
+    return fixed(*[lambda rng, s=s: (tuple(rng.standard_normal(x) + 3 * (k == 1)
+                                           for k, x in enumerate(s)), {},
+                                     tuple(range(len(s)))) for s in shapes])
+
+
+SPATIAL = [
+    *[OpInfo(f"sp.spatial.distance.cdist ({m})",
+             lambda a, b, m=m, kw=kw: dist.cdist(a, b, m, **kw),
+             _points(((4, 3), (5, 3)), ((1, 2), (3, 2)), ((0, 3), (2, 3))),
+             lambda a, b, m=m, kw=kw: ss_distance.cdist(a, b, m, **kw), plain="numpy",
+             rtol=1e-10, list_inputs=False)
+      for m, kw in _METRICS if m not in ("seuclidean", "mahalanobis")],
+    *[OpInfo(f"sp.spatial.distance.cdist ({m})", lambda a, b, m=m: dist.cdist(a, b, m),
+             _points(((4, 3), (5, 3))), lambda a, b, m=m: ss_distance.cdist(a, b, m),
+             plain="numpy", rtol=1e-10, list_inputs=False)
+      for m in ("seuclidean", "mahalanobis")],
+    *[OpInfo(f"sp.spatial.distance.pdist ({m})", lambda x, m=m, kw=kw: dist.pdist(x, m, **kw),
+             _points(((5, 3),), ((2, 2),)) if m != "mahalanobis" else _points(((5, 3),)),
+             lambda x, m=m, kw=kw: ss_distance.pdist(x, m, **kw), plain="numpy", rtol=1e-10,
+             list_inputs=False) for m, kw in _METRICS],
+    OpInfo("sp.spatial.distance.squareform", dist.squareform, fixed(
+        lambda rng: ((rng.standard_normal(6),), {}), lambda rng: ((rng.standard_normal(1),), {}),
+        lambda rng: (((lambda v: ss_distance.squareform(v))(rng.uniform(1, 2, 3)),),
+                     {"checks": False})), ss_distance.squareform, plain="numpy",
+        list_inputs=False),
+]
+
+OPS = SPECIAL + STATS + SIGNAL + LINALG + SPATIAL

@@ -4,4 +4,4 @@
 ``signal`` (convolve), ``linalg``, ``integrate`` (odeint) and ``spatial.distance``.
 """
 
-from . import linalg, signal, special, stats
+from . import linalg, signal, spatial, special, stats
