@@ -4,4 +4,4 @@
 ``signal`` (convolve), ``linalg``, ``integrate`` (odeint) and ``spatial.distance``.
 """
 
-from . import linalg, signal, spatial, special, stats
+from . import integrate, linalg, signal, spatial, special, stats
