@@ -13,6 +13,7 @@ special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.spec
 errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
 triangular:  solve_triangular (scipy.linalg's)
 sylvester:   solve_sylvester, sqrtm (scipy.linalg's)
+bessel:      j0, j1, jn, y0, y1, yn, iv, ive, i0, i1, i0e, i1e (scipy.special's)
 convolve:    N-d convolution (scipy.signal's, with autograd's axes and dot_axes)
 incomplete:  gammainc, gammaincc, betainc, differentiable in every argument (jets.py)
 """
@@ -30,6 +31,7 @@ from .activations import (
     softmax,
     softplus,
 )
+from .bessel import i0, i0e, i1, i1e, iv, ive, j0, j1, jn, y0, y1, yn
 from .convolve import convolve
 from .decompositions import (
     cholesky,

@@ -482,7 +482,7 @@ def _polygamma_example(rng):
 # The order n is a keyword of the primitive (an integer: no derivative in it); the public
 # polygamma(n, x) below takes SciPy's argument order.
 _polygamma = elementwise(
-    "polygamma", lambda x, n=0: _polygamma_fwd(n, x),
+    "polygamma", lambda x, n=0: as_result(np.asarray(_polygamma_fwd(n, x)), float_inputs(x)[1]),
     lambda ans, x, n=0: _polygamma(x, n=n + 1),
     domain=Example(_polygamma_example),
     statement=S.unary(

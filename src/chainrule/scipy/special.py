@@ -30,6 +30,15 @@ from ..primitives import (
     gammaincc,
     gammaln,
     gammasgn,
+    i0,
+    i0e,
+    i1,
+    i1e,
+    iv,
+    ive,
+    j0,
+    j1,
+    jn,
     log_ndtr,
     multigammaln,
     ndtr,
@@ -39,14 +48,18 @@ from ..primitives import (
     rgamma,
     xlog1py,
     xlogy,
+    y0,
+    y1,
+    yn,
 )
 from ..rules import composite
 
 __all__ = [
     "beta", "betainc", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
-    "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "log_expit",
-    "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-    "polygamma", "psi", "rgamma", "softmax", "xlog1py", "xlogy",
+    "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1",
+    "i1e", "iv", "ive", "j0", "j1", "jn", "log_expit", "log_ndtr", "log_softmax", "logit",
+    "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rgamma", "softmax",
+    "xlog1py", "xlogy", "y0", "y1", "yn",
 ]
 
 
