@@ -13,7 +13,7 @@ import numpy as np
 
 from ... import primitives as P
 from ...rules import composite
-from .common import inside, log, positive_scale, standardize, values, when
+from .common import inside, log_scale, positive_scale, standardize, values, when
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
@@ -28,7 +28,7 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
     z = standardize(x, loc, scale)
     support = (values(z) >= 0) & (values(z) <= 1)
     z = inside(support, z, 0.5)
-    out = P.xlogy(a - 1, z) + P.xlog1py(b - 1, -z) - P.betaln(a, b) - log(scale)
+    out = P.xlogy(a - 1, z) + P.xlog1py(b - 1, -z) - P.betaln(a, b) - log_scale(scale)
     out = when(support, out, -float("inf"))
     return _valid_shapes(positive_scale(out, scale), a, b)
 

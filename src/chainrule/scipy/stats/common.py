@@ -51,6 +51,14 @@ def positive_scale(value, scale):
     return when(values(scale) > 0, value, np.nan)
 
 
+def log_scale(scale):
+    """log(scale), with an invalid scale (<= 0; the result is NaN there anyway, by
+    positive_scale) replaced by 1 so no warning or NaN gradient comes from the log."""
+    if isinstance(scale, (int, float)):
+        return log(scale) if scale > 0 else 0.0
+    return log(inside(values(scale) > 0, scale, 1.0))
+
+
 def standardize(x, loc, scale):
     """(x - loc) / scale."""
     return (x - loc) / scale

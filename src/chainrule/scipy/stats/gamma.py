@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ... import primitives as P
 from ...rules import composite
-from .common import inside, log, positive_scale, standardize, values, when
+from .common import inside, log_scale, positive_scale, standardize, values, when
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
@@ -25,7 +25,7 @@ def logpdf(x, a, loc=0.0, scale=1.0):
     z = standardize(x, loc, scale)
     support = values(z) >= 0
     z = inside(support, z, 1.0)
-    out = when(support, P.xlogy(a - 1, z) - z - P.gammaln(a) - log(scale), -float("inf"))
+    out = when(support, P.xlogy(a - 1, z) - z - P.gammaln(a) - log_scale(scale), -float("inf"))
     return _valid_shape(positive_scale(out, scale), a)
 
 

@@ -11,7 +11,7 @@ import math
 
 from ... import primitives as P
 from ...rules import composite
-from .common import LOG_SQRT_2PI, log, positive_scale, standardize
+from .common import LOG_SQRT_2PI, log_scale, positive_scale, standardize
 
 __all__ = ["cdf", "entropy", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
@@ -20,7 +20,7 @@ __all__ = ["cdf", "entropy", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "
 def logpdf(x, loc=0.0, scale=1.0):
     """log of the density: -z^2/2 - log(scale) - log(2 pi)/2, z = (x - loc)/scale."""
     z = standardize(x, loc, scale)
-    return positive_scale(-0.5 * (z * z) - log(scale) - LOG_SQRT_2PI, scale)
+    return positive_scale(-0.5 * (z * z) - log_scale(scale) - LOG_SQRT_2PI, scale)
 
 
 @composite
@@ -68,4 +68,4 @@ def isf(q, loc=0.0, scale=1.0):
 @composite
 def entropy(loc=0.0, scale=1.0):
     """Differential entropy log(2 pi e)/2 + log(scale); loc does not enter."""
-    return positive_scale(0.5 * math.log(2 * math.pi * math.e) + log(scale) + 0 * loc, scale)
+    return positive_scale(0.5 * math.log(2 * math.pi * math.e) + log_scale(scale) + 0 * loc, scale)

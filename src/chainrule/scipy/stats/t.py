@@ -18,7 +18,7 @@ import math
 from ... import primitives as P
 from ...rules import composite
 from . import norm
-from .common import inside, log, positive_scale, standardize, values, when
+from .common import inside, log, log_scale, positive_scale, standardize, values, when
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
@@ -37,7 +37,7 @@ def logpdf(x, df, loc=0.0, scale=1.0):
     if _is_infinite(df):
         return norm.logpdf(x, loc, scale)
     z = standardize(x, loc, scale)
-    out = (-P.betaln(0.5 * df, 0.5) - 0.5 * log(df) - log(scale)
+    out = (-P.betaln(0.5 * df, 0.5) - 0.5 * log(df) - log_scale(scale)
            - 0.5 * (df + 1) * P.log1p(z * z / df))
     return _valid_df(positive_scale(out, scale), df)
 
