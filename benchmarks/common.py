@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 
 import numpy as np
 
+from chainrule import threads
 
-def interleaved(cases, repeats=30, inner=1, warmup=3):
-    """Median seconds per call of each case, running the cases in turn so drift hits all.
 
-    ``cases`` maps a name to a zero-argument callable.
+def interleaved(cases, repeats=30, inner=1, warmup=3, statistic=np.median):
+    """Seconds per call of each case (median by default), the cases run in turn so drift hits all.
+
+    ``cases`` maps a name to a zero-argument callable. ``statistic`` summarises each
+    case's repetitions (np.min: the call's own cost when other processes preempt some).
     """
     for fn in cases.values():
         for _ in range(warmup):
@@ -23,7 +27,7 @@ def interleaved(cases, repeats=30, inner=1, warmup=3):
             for _ in range(inner):
                 fn()
             samples[name].append((time.perf_counter() - t0) / inner)
-    return {name: float(np.median(s)) for name, s in samples.items()}
+    return {name: float(statistic(s)) for name, s in samples.items()}
 
 
 def machine():
@@ -32,6 +36,32 @@ def machine():
         f"{platform.machine()} {platform.processor() or ''} Python {platform.python_version()} "
         f"NumPy {np.__version__}"
     ).replace("  ", " ")
+
+
+def load():
+    """The machine's 1-minute load average, as a condition of a measurement."""
+    return f"load average {os.getloadavg()[0]:.2f}"
+
+
+def _own_cpu():
+    """CPU seconds of this process and of its children that have finished."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class others:
+    """Cores that processes other than this benchmark (and its children) kept busy during
+    a block: ``with others() as o: ...``, then ``o.cores``. 0 where /proc/stat is missing."""
+
+    def __enter__(self):
+        self._busy = threads.machine_busy
+        self._start = (time.monotonic(), self._busy() or 0.0, _own_cpu())
+        self.cores = 0.0
+        return self
+
+    def __exit__(self, *exc):
+        end = (time.monotonic(), self._busy() or 0.0, _own_cpu())
+        self.cores = threads.others_busy(self._start, end)
 
 
 def verdict(ratio, target):

@@ -492,15 +492,15 @@ def test_ufunc_methods_reduce_and_accumulate():
 
 def test_unsupported_numpy_function_on_traced_tensor_names_it():
     t = cr.tensor([3.0, 1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match="numpy.median"):
-        np.median(t)
+    with pytest.raises(TypeError, match="numpy.fft has no derivative rule"):
+        np.fft.fft(t)
     with pytest.raises(TypeError, match="numpy.gcd"):
         np.gcd(t, t)
     # Inside forward mode too: a tangent makes a tensor traced.
-    with pytest.raises(TypeError, match="numpy.percentile"):
-        cr.jvp(lambda x: np.percentile(x, 50), (np.ones(3),), (np.ones(3),))
+    with pytest.raises(TypeError, match="numpy.fft has no derivative rule"):
+        cr.jvp(lambda x: np.fft.fft(x), (np.ones(3),), (np.ones(3),))
     # Untraced tensors simply run on their values.
-    assert np.median(cr.tensor([3.0, 1.0, 2.0])) == 2.0
+    np.testing.assert_allclose(np.fft.fft(cr.tensor([3.0, 1.0, 2.0])), np.fft.fft([3, 1, 2.0]))
 
 
 def test_out_and_inplace_on_traced_values_raise():
@@ -564,13 +564,8 @@ def test_sinc_derivatives_at_zero():
 
 
 def test_pad_unsupported_mode_is_named():
-    with pytest.raises(NotImplementedError, match="linear_ramp"):
-        cnp.pad(cr.tensor(np.ones(3), requires_grad=True), 1, mode="linear_ramp")
-
-
-def test_matrix_norm_needing_singular_values_is_refused():
-    with pytest.raises(NotImplementedError, match="ord=2"):
-        cnp.linalg.norm(cr.tensor(np.eye(2), requires_grad=True), 2)
+    with pytest.raises(NotImplementedError, match="'maximum'"):
+        cnp.pad(cr.tensor(np.ones(3), requires_grad=True), 1, mode="maximum")
 
 
 def test_dispatch_tables_cover_the_namespace():

@@ -25,7 +25,7 @@ _grad_enabled = True
 # checking each gradient that backward computes.
 _anomaly_hook = None
 _anomaly_grad_hook = None
-# Forward mode (chainrule.transforms.jvp): a callable that propagates tangents through
+# Forward mode (chainrule.forward_mode.jvp): a callable that propagates tangents through
 # each recorded operation.
 _forward_hook = None
 # Tracing (chainrule.tracing): an object whose record(t, prim, args, kw) sees every
@@ -121,7 +121,6 @@ class TensorBase:
         "__weakref__",
     )
 
-    grad = None
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # graph clock at the last in-place modification
     _aliases = None  # tensors sharing this buffer (detach()), modified together
@@ -142,6 +141,17 @@ class TensorBase:
     _view_step = None
 
     __hash__ = object.__hash__
+
+    @property
+    def grad(self):
+        """The gradient backward() accumulated here (a tensor), or None."""
+        return self.__dict__.get("_grad")
+
+    @grad.setter
+    def grad(self, value):
+        self.__dict__["_grad"] = value
+        if _trace_hook is not None:
+            _trace_hook.grad_assigned(self, value)
 
     @property
     def is_leaf(self):
@@ -184,6 +194,8 @@ def mark_modified(t):
     global _clock, _last_modified
     _clock += 1
     _last_modified = _clock
+    if _trace_hook is not None:
+        _trace_hook.modified(t)
     # Writing through a view writes into the tensors it views (a[0:2] += 1 changes a).
     while t is not None:
         for u in t._aliases if t._aliases is not None else (t,):
@@ -389,8 +401,15 @@ def _shapes(args):
 
 
 def _forward_error(prim, e, args):
-    """A forward's ValueError that does not name its primitive, named, with the shapes."""
-    return ValueError(f"{prim.name}: {e} (argument shapes: {_shapes(args)})")
+    """A forward's ValueError that does not name its primitive, named, with the shapes.
+
+    The type is kept (numpy.linalg.LinAlgError is a ValueError that callers catch).
+    """
+    message = f"{prim.name}: {e} (argument shapes: {_shapes(args)})"
+    try:
+        return type(e)(message)
+    except Exception:  # an exception type that wants other arguments
+        return ValueError(message)
 
 
 def _apply(prim, args, kw):

@@ -4,16 +4,13 @@ spatial.distance), each checked against SciPy itself."""
 from __future__ import annotations
 
 import numpy as np
-import scipy.integrate as ss_integrate
 import scipy.linalg as ss_linalg
 import scipy.signal as ss_signal
 import scipy.spatial.distance as ss_distance
 import scipy.special as ss
 import scipy.stats as ss_stats
 
-import chainrule as cr
 from chainrule.domains import Domain
-from chainrule.scipy import integrate as ig
 from chainrule.scipy import linalg as la
 from chainrule.scipy import signal as sg
 from chainrule.scipy import special as sp
@@ -419,32 +416,7 @@ SPATIAL = [
 
 
 
-# --------------------------------------------------------------------- integrate
-def _rotation(y, t, a, b):
-    # A damped rotation driven by cos(t): exercises y, t and two parameters.
-    return (y @ a) * b + np.cos(t) if not hasattr(y, "requires_grad") else (
-        cr.matmul(y, a) * b + cr.cos(t))
-
-
-def _ode_samples(rng):
-    return fixed(
-        ((rng.uniform(0.5, 1.5, 2), np.array([0.0, 0.4, 1.1]),
-          rng.standard_normal((2, 2)) * 0.5, np.array(rng.uniform(0.5, 1.0))), {}, (0, 1, 2, 3)),
-        ((rng.uniform(0.5, 1.5, 1), np.array([0.2, -0.3]), rng.standard_normal((1, 1)), 0.7),
-         {}, (0, 1, 2)),
-    )(rng)
-
-
-INTEGRATE = [
-    # Dormand-Prince against LSODA: they agree to the tolerances, not to the last digit;
-    # the gradient is first-order reverse mode (the adjoint is a numerical solve).
-    OpInfo("sp.integrate.odeint",
-           lambda y0, t, a, b: ig.odeint(_rotation, y0, t, args=(a, b), rtol=1e-11,
-                                         atol=1e-11),
-           _ode_samples,
-           lambda y0, t, a, b: ss_integrate.odeint(_rotation, y0, t, args=(a, b), rtol=1e-12,
-                                                   atol=1e-12),
-           plain="numpy", rtol=1e-8, atol=1e-9, orders=1, modes=("rev",), list_inputs=False),
-]
-
-OPS = SPECIAL + STATS + SIGNAL + LINALG + SPATIAL + INTEGRATE
+# scipy.integrate.odeint is checked in tests/test_scipy_integrate.py instead: its adjoint
+# runs chainrule's reverse mode on func inside the VJP rule, which cr.compile's capture
+# (tests/test_compile.py, over every entry here) cannot replay yet.
+OPS = SPECIAL + STATS + SIGNAL + LINALG + SPATIAL

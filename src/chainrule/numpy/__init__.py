@@ -64,7 +64,6 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     ix_,
     linspace,
     logspace,
-    meshgrid,
     ndarray,
     ndim,
     newaxis,
@@ -88,7 +87,7 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     zeros_like,
 )
 
-from . import dispatch, linalg  # noqa: F401
+from . import dispatch, lib, linalg  # noqa: F401
 from .creation import (  # noqa: F401
     array,
     asanyarray,
@@ -101,7 +100,9 @@ from .creation import (  # noqa: F401
 from .elementwise import (  # noqa: F401
     around,
     clip,
+    copysign,
     fix,
+    heaviside,
     imag,
     isclose,
     nan_to_num,
@@ -117,13 +118,14 @@ from .manipulation import (  # noqa: F401
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    block,
     broadcast_arrays,
     broadcast_to,
     column_stack,
     concat,
     concatenate,
     copy,
-    diff,
+    delete,
     dsplit,
     dstack,
     expand_dims,
@@ -132,10 +134,13 @@ from .manipulation import (  # noqa: F401
     flipud,
     hsplit,
     hstack,
+    insert,
     matrix_transpose,
+    meshgrid,
     moveaxis,
     pad,
     permute_dims,
+    put_along_axis,
     ravel,
     repeat,
     reshape,
@@ -189,6 +194,33 @@ from .reductions import (  # noqa: F401
     std,
     sum,
     var,
+)
+from .signal import (  # noqa: F401
+    convolve,
+    correlate,
+    diff,
+    ediff1d,
+    interp,
+    trapezoid,
+)
+from .sorting import median, percentile, quantile, unique  # noqa: F401
+from .statistics import (  # noqa: F401
+    corrcoef,
+    cov,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
 )
 from .ufuncs import (  # noqa: F401
     abs,

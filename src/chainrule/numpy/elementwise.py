@@ -1,4 +1,4 @@
-"""NumPy's elementwise functions that are not ufuncs: clip, where, select, rounding, sinc."""
+"""NumPy's elementwise functions: clip, where, select, rounding, sinc; copysign, heaviside."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from .. import primitives as P
 from ..graph import is_tensor, new_tensor
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
+from .dispatch import ufunc as _ufunc
 from .ufuncs import _real_only
 
 
@@ -66,19 +67,19 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
     """Values limited to [a_min, a_max]; the gradient flows to whichever value is returned.
 
-    Inside the bounds (bounds included) it flows to `a`; outside, to the bound.
+    Inside the bounds (bounds included) it flows to `a`; outside, to the bound (numbers
+    or tensors); everything goes to a_max where a_min > a_max.
     """
     _no_out("clip", out)
     lo = a_min if min is None else min
     hi = a_max if max is None else max
-    if not is_tensor(lo) and not is_tensor(hi):
-        return P.clip(a, lo, hi)
-    r = a
-    if lo is not None:
-        r = P.where(P.less(r, lo), lo, r)
-    if hi is not None:
-        r = P.where(P.greater(r, hi), hi, r)
-    return r
+    if lo is None and hi is None:
+        return P.clip(a, None, None)
+    return P.clamp(a, lo, hi)
+
+
+copysign = _ufunc(np.copysign, P.copysign)
+heaviside = _ufunc(np.heaviside, P.heaviside)
 
 
 @_numpy_function(np.where)

@@ -6,16 +6,27 @@ shape:       reshape, transpose, broadcast_to, indexing, concatenate, pad, flip
 linalg:      matmul, dot, einsum
 activations: sigmoid, softplus, relu, gelu, softmax, log_softmax
 ufuncs:      inverse trig, hyperbolics, log2/log10/exp2, square, logaddexp, hypot, cumprod
-decompositions: inv, det, slogdet, solve, cholesky, pinv, norm, diagonal, sort, kron
+decompositions: inv, det, slogdet, solve, cholesky, pinv, lstsq, diagonal, sort, kron
+spectral:    eigh, svd (factors packed into one output: packing), eigvalsh, svdvals
+factorizations: qr           triangular: solve_triangular (SciPy's semantics)
+matrix_functions: expm       norms: norm, cond, matrix_rank
 layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
 special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
 errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
-triangular:  solve_triangular (scipy.linalg's)
 sylvester:   solve_sylvester, sqrtm (scipy.linalg's)
 bessel:      j0, j1, jn, y0, y1, yn, iv, ive, i0, i1, i0e, i1e (scipy.special's)
-convolve:    N-d convolution (scipy.signal's, with autograd's axes and dot_axes)
+convolve:    convolve_nd, N-d convolution (scipy.signal's, with autograd's axes, dot_axes)
 incomplete:  gammainc, gammaincc, betainc, differentiable in every argument (jets.py)
+ode:         odeint's primitive (chainrule.scipy.integrate)
+indexing:    PyTorch's gather/scatter family, masked_fill/select, put_along_axis
+sorting:     sort with indices, topk, kthvalue, medians, quantiles, searchsorted, unique
+scans:       cummax, cummin, logcumsumexp
+construction: roll, tile, repeat_interleave, one_hot, diag_embed, block, meshgrid,
+             sliding windows, insert, delete
+statistics:  nan-reductions, cov, corrcoef
+signal:      diff, ediff1d, trapezoid, convolve, correlate, interp
+pointwise:   clamp with tensor bounds, lerp, copysign, heaviside, stop_gradient
 """
 
 from .activations import (
@@ -32,7 +43,24 @@ from .activations import (
     softplus,
 )
 from .bessel import i0, i0e, i1, i1e, iv, ive, j0, j1, jn, y0, y1, yn
-from .convolve import convolve
+from .construction import (
+    block,
+    delete,
+    diag_embed,
+    insert,
+    meshgrid,
+    one_hot,
+    repeat_interleave,
+    roll,
+    sliding_window_view,
+    tile,
+    torch_meshgrid,
+    torch_roll,
+    torch_tril,
+    torch_triu,
+    unfold,
+)
+from .convolve import convolve_nd
 from .decompositions import (
     cholesky,
     cross,
@@ -43,7 +71,7 @@ from .decompositions import (
     inv,
     kron,
     logabsdet,
-    norm,
+    lstsq,
     outer,
     partition,
     pinv,
@@ -97,10 +125,25 @@ from .elementwise import (
     where,
 )
 from .errorfunctions import erfc, erfcinv, erfcx, erfinv, log_ndtr, ndtr, ndtri
+from .factorizations import qr, qr_factors
 from .incomplete import betainc, gammainc, gammaincc
+from .indexing import (
+    gather,
+    index_add,
+    index_put,
+    index_select,
+    masked_fill,
+    masked_select,
+    put_along_axis,
+    scatter,
+    scatter_add,
+)
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import reduce_loss, softmax_nll
+from .matrix_functions import expm
+from .norms import cond, matrix_rank, norm
+from .pointwise import clamp, clip_function, copysign, heaviside, lerp, stop_gradient
 from .reductions import (
     argmax,
     argmin,
@@ -114,6 +157,7 @@ from .reductions import (
     sum,
     var,
 )
+from .scans import cummax, cummin, logcumsumexp
 from .shape import (
     as_index,
     broadcast_to,
@@ -134,6 +178,17 @@ from .shape import (
     transpose,
     unsqueeze,
 )
+from .signal import (
+    convolve,
+    correlate,
+    diff,
+    ediff1d,
+    interp,
+    torch_diff,
+    torch_trapezoid,
+    trapezoid,
+)
+from .sorting import kthvalue, numpy_median, quantile, topk
 from .special import (
     beta,
     betaln,
@@ -147,6 +202,28 @@ from .special import (
     rgamma,
     xlog1py,
     xlogy,
+)
+from .spectral import eigh, eigh_factors, eigvalsh, svd, svd_factors, svdvals
+from .statistics import (
+    corrcoef,
+    cov,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    torch_corrcoef,
+    torch_cov,
+    torch_nanmean,
+    torch_nansum,
 )
 from .sylvester import solve_sylvester, sqrtm
 from .triangular import solve_triangular

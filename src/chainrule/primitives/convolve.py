@@ -1,6 +1,6 @@
 """N-dimensional convolution (scipy.signal.convolve, with autograd's axes and dot_axes).
 
-``convolve(a, b, mode, axes, dot_axes)`` convolves ``a`` and ``b`` along the paired axes
+``convolve_nd(a, b, mode, axes, dot_axes)`` convolves ``a`` and ``b`` along the paired axes
 ``axes = (axes of a, axes of b)``, sums over the paired ``dot_axes`` (as tensordot
 would), and keeps every other axis: the result's axes are a's other axes, then b's, then
 the convolved ones. With the defaults (every axis convolved, none summed) it is SciPy's
@@ -145,7 +145,7 @@ def _vjp(which, g, ans, a, b, mode="full", axes=None, dot_axes=None):
         larger = all(shapes[x][p] >= shapes[y][q] for p, q in zip(conv[x], conv[y]))
         new_mode = "full" if larger else "valid"
     theirs_other = _others(len(shapes[y]), conv[y], dot[y])
-    result = convolve(g, flip(other, conv[y]) if conv[y] else other, mode=new_mode,
+    result = convolve_nd(g, flip(other, conv[y]) if conv[y] else other, mode=new_mode,
                       axes=(g_conv, conv[y]), dot_axes=(g_theirs, theirs_other))
     # result axes: g's remaining (this operand's own others), the other's remaining axes
     # (its dot axes, in its axis order: this operand's dot axes paired with them), the
@@ -160,8 +160,8 @@ def _example(rng):
         "mode": "valid", "axes": ((1, 2), (1, 2)), "dot_axes": ((0,), (0,))}
 
 
-convolve = primitive(
-    "convolve", _convolve_fwd,
+convolve_nd = primitive(
+    "convolve_nd", _convolve_fwd,
     multilinear=True,
     domain=Example(_example),
     statement=S.Statement(

@@ -8,12 +8,22 @@ import numpy as np
 
 from .. import batching as B
 from .. import statements as S
+from .. import threads
 from ..domains import Example
 from ..rules import composite, each_argument, primitive
 from .shape import expand_dims, reshape, squeeze, swapaxes
 
 
+def _work(a, b):
+    """Multiply-adds of a @ b (for the BLAS thread policy, chainrule.threads)."""
+    sa, sb = np.shape(a), np.shape(b)
+    rows = int(np.prod(sa[:-1])) if len(sa) > 1 else 1
+    cols = sb[-1] if len(sb) > 1 else 1
+    return rows * (sa[-1] if sa else 1) * cols
+
+
 def _matmul_fwd(a, b):
+    threads.use_for(_work(a, b))
     try:
         return np.matmul(a, b)
     except ValueError:
@@ -36,6 +46,7 @@ def _matmul_fwd(a, b):
 
 def _matmul_vjp_a(g, ans, a, b):
     if type(b) is np.ndarray and b.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
+        threads.use_for(g.size * b.shape[0])
         return np.matmul(g, b.T)  # first order, matrices: G B^T without the wrappers
     if np.ndim(b) == 1:
         if np.ndim(a) == 1:
@@ -48,6 +59,7 @@ def _matmul_vjp_a(g, ans, a, b):
 
 def _matmul_vjp_b(g, ans, a, b):
     if type(a) is np.ndarray and a.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
+        threads.use_for(g.size * a.shape[0])
         return np.matmul(a.T, g)  # first order, matrices: A^T G
     if np.ndim(a) == 1:
         if np.ndim(b) == 1:

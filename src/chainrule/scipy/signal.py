@@ -36,7 +36,7 @@ def _check(mode, method):
 def convolve(in1, in2, mode="full", method="auto", *, axes=None, dot_axes=None):
     """The N-d convolution of in1 and in2: y[n] = sum_k in1[k] in2[n - k] (see the module doc)."""
     _check(mode, method)
-    return P.convolve(in1, in2, mode=mode, axes=axes, dot_axes=dot_axes)
+    return P.convolve_nd(in1, in2, mode=mode, axes=axes, dot_axes=dot_axes)
 
 
 @composite
@@ -49,4 +49,4 @@ def correlate(in1, in2, mode="full", method="auto", *, axes=None, dot_axes=None)
         flipped = P.flip(in2, tuple(range(ndim))) if ndim else in2
     else:
         flipped = P.flip(in2, tuple(axes[1])) if len(axes[1]) else in2
-    return P.convolve(in1, flipped, mode=mode, axes=axes, dot_axes=dot_axes)
+    return P.convolve_nd(in1, flipped, mode=mode, axes=axes, dot_axes=dot_axes)
