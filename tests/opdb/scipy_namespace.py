@@ -10,6 +10,7 @@ import scipy.spatial.distance as ss_distance
 import scipy.special as ss
 import scipy.stats as ss_stats
 
+from chainrule import primitives as P
 from chainrule.domains import Domain
 from chainrule.scipy import linalg as la
 from chainrule.scipy import signal as sg
@@ -314,6 +315,11 @@ def _sym_first(f):
     return lambda a, *rest, **kw: f(_sym(a), *rest, **kw)
 
 
+def cr_abs(x):
+    # R's rows are determined up to sign (LAPACK chooses it): compared in absolute value.
+    return P.abs(x)
+
+
 def _band(rng):
     ab = rng.standard_normal((4, 5))
     ab[2] += 4.0  # the diagonal (u = 1 ... row u + i - j = 1 holds it; keep it dominant)
@@ -372,6 +378,38 @@ LINALG = [
         lambda rng: ((_band(rng), rng.standard_normal((5, 2))), {}, (0, 1))),
         lambda ab, b: ss_linalg.solve_banded((2, 1), ab, b), plain="numpy", rtol=1e-10,
         list_inputs=False),
+    OpInfo("sp.linalg.expm", la.expm, fixed(lambda rng: ((rng.standard_normal((3, 3)) * 0.5,),
+                                                         {})), ss_linalg.expm, plain="numpy",
+           rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.eigh", lambda a, **kw: la.eigh(_sym(a), **kw)[0], fixed(
+        lambda rng: ((_spd(rng, 3),), {}), lambda rng: ((_spd(rng, 3),), {"lower": False})),
+        lambda a, **kw: ss_linalg.eigh(_sym(a), **kw)[0], plain="numpy", rtol=1e-10,
+        list_inputs=False),
+    OpInfo("sp.linalg.eigh (reconstruction)",
+           lambda a: (lambda w, v: (v * w) @ v.T)(*la.eigh(_sym(a))),
+           fixed(lambda rng: ((_spd(rng, 3),), {})), _sym, plain="numpy", rtol=1e-10,
+           list_inputs=False),
+    OpInfo("sp.linalg.eigvalsh", lambda a: la.eigvalsh(_sym(a)),
+           fixed(lambda rng: ((_spd(rng, 3),), {})), lambda a: ss_linalg.eigvalsh(_sym(a)),
+           plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.svd", lambda a: la.svd(a)[1], fixed(
+        lambda rng: ((rng.standard_normal((3, 2)),), {})), lambda a: ss_linalg.svd(a)[1],
+        plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.svd (reconstruction)",
+           lambda a: (lambda u, s, vh: (u * s) @ vh)(*la.svd(a, full_matrices=False)),
+           fixed(lambda rng: ((rng.standard_normal((3, 2)),), {})), lambda a: a,
+           plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.svdvals", la.svdvals, fixed(lambda rng: ((rng.standard_normal((2, 3)),),
+                                                              {})), ss_linalg.svdvals,
+           plain="numpy", rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.qr", lambda a, **kw: (lambda q, r: q @ r)(*la.qr(a, **kw)), fixed(
+        lambda rng: ((rng.standard_normal((3, 2)),), {"mode": "economic"}),
+        lambda rng: ((rng.standard_normal((2, 2)),), {})), lambda a, **kw: a, plain="numpy",
+        rtol=1e-10, list_inputs=False),
+    OpInfo("sp.linalg.qr (r)", lambda a: cr_abs(la.qr(a, mode="r")[0]),
+           fixed(lambda rng: ((rng.standard_normal((3, 2)),), {})),
+           lambda a: np.abs(ss_linalg.qr(a, mode="r")[0]), plain="numpy", rtol=1e-10,
+           list_inputs=False),
     OpInfo("sp.linalg.block_diag", lambda a, b: la.block_diag(a, b, 2.0), fixed(
         lambda rng: ((rng.standard_normal((2, 2)), rng.standard_normal(3)), {}, (0, 1)),
         lambda rng: ((rng.standard_normal((1, 3)), rng.standard_normal((2, 1))), {}, (0, 1))),

@@ -3,10 +3,10 @@
     from chainrule.scipy.linalg import cho_factor, cho_solve, solve_triangular, sqrtm
 
 What HIPS autograd's scipy.linalg differentiates (sqrtm, solve_triangular, solve_banded,
-solve_sylvester) plus the factor-and-solve functions programs use with them (cholesky,
-cho_factor, cho_solve, solve, inv, det, solve_continuous_lyapunov, block_diag). The
-decompositions (svd, eigh, qr, lstsq, expm) belong to chainrule.numpy.linalg's work and
-are not here yet.
+solve_sylvester) plus the functions programs use with them (cholesky, cho_factor,
+cho_solve, solve, inv, det, solve_continuous_lyapunov, block_diag) and SciPy's names for
+chainrule's decompositions (expm, eigh, eigvalsh, svd, svdvals, qr: their derivatives and
+degenerate cases are chainrule.numpy.linalg's, docs/api.md).
 
 Differences from SciPy: cho_factor returns the factor with zeros (not leftover entries
 of ``a``) in its other triangle; ``overwrite_*``, ``check_finite`` and ``assume_a`` are
@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..numpy import linalg as _nla
 from ..primitives import solve_sylvester as _sylvester
 from ..primitives import solve_triangular as _solve_triangular
 from ..primitives import sqrtm as _sqrtm
@@ -26,8 +27,9 @@ from ..primitives.shape import scatter_add
 from ..rules import composite
 
 __all__ = [
-    "block_diag", "cho_factor", "cho_solve", "cholesky", "det", "inv", "solve", "solve_banded",
-    "solve_continuous_lyapunov", "solve_sylvester", "solve_triangular", "sqrtm",
+    "block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "eigvalsh", "expm",
+    "inv", "qr", "solve", "solve_banded", "solve_continuous_lyapunov", "solve_sylvester",
+    "solve_triangular", "sqrtm", "svd", "svdvals",
 ]
 
 
@@ -146,3 +148,51 @@ def block_diag(*arrs):
         rows.append(P.pad(a, ((0, 0), (start, total - start - cols))))
         start += cols
     return P.concatenate(rows, axis=0)
+
+
+@composite
+def expm(A):
+    """The matrix exponential (scaling and squaring with Pade approximants)."""
+    return P.expm(A)
+
+
+def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
+         type=1, check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
+    """(w, v) of a symmetric a, ascending (only the `lower` or upper triangle is read); w
+    alone with eigvals_only=True. The generalized problem (b) and subsets are not supported."""
+    if b is not None or subset_by_index is not None or subset_by_value is not None:
+        raise NotImplementedError("eigh: only the standard problem (b=None, no subsets) is "
+                                  "supported")
+    result = _nla.eigh(a, UPLO="L" if lower else "U")
+    return result[0] if eigvals_only else (result[0], result[1])
+
+
+def eigvalsh(a, b=None, *, lower=True, overwrite_a=False, overwrite_b=False, type=1,
+             check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
+    """The eigenvalues of a symmetric a, ascending."""
+    return eigh(a, b, lower=lower, eigvals_only=True, subset_by_index=subset_by_index,
+                subset_by_value=subset_by_value)
+
+
+def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+        lapack_driver="gesdd"):
+    """(U, s, Vh) with a = U diag(s) Vh, s descending; s alone with compute_uv=False."""
+    result = _nla.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(result) if compute_uv else result
+
+
+def svdvals(a, overwrite_a=False, check_finite=True):
+    """The singular values, descending."""
+    return _nla.svdvals(a)
+
+
+def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    """(Q, R) with a = Q R: mode 'full' (Q square), 'economic' (Q with min(M, N) columns),
+    'r' ((R,), R of shape (M, N), a 1-tuple as SciPy's). Column pivoting is not supported."""
+    if pivoting:
+        raise NotImplementedError("qr: pivoting=True is not supported")
+    modes = {"full": "complete", "economic": "reduced", "r": "complete"}
+    if mode not in modes:
+        raise ValueError(f"qr: mode must be 'full', 'economic' or 'r' (SciPy's), not {mode!r}")
+    q, r = _nla.qr(a, mode=modes[mode])
+    return (r,) if mode == "r" else (q, r)
