@@ -32,7 +32,14 @@ from .. import statements as S
 from ..domains import Example
 from ..rules import composite, elementwise
 from .elementwise import sign, where
-from .special import _lgamma_positive, as_result, constant_order, float_inputs, with_shape_of
+from .special import (
+    _lgamma_positive,
+    as_result,
+    constant_argument,
+    constant_order,
+    float_inputs,
+    with_shape_of,
+)
 
 _EULER = 0.57721566490153286061
 _ASYMPTOTIC = 25.0
@@ -355,14 +362,14 @@ def yn(n, x):
 @composite
 def iv(v, x):
     """I_v(x) for real orders v >= 0 or integer v (NaN for x < 0 unless v is an integer)."""
-    v = constant_order("iv", "v", v)
+    v = constant_argument("iv", "its order v", v, "the derivative in the order is not implemented")
     return _iv(with_shape_of(x, v), order=np.asarray(v))
 
 
 @composite
 def ive(v, x):
     """e^-|x| I_v(x), finite where I_v overflows."""
-    v = constant_order("ive", "v", v)
+    v = constant_argument("ive", "its order v", v, "the derivative in the order is not implemented")
     return _ive(with_shape_of(x, v), order=np.asarray(v))
 
 

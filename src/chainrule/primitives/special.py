@@ -256,19 +256,27 @@ def _digamma_positive(x):
     return out
 
 
+def _reflected(x, positive, negative, at_zero):
+    """f(x) from its forward on x > 0 and its reflection formula on the non-integer x < 0;
+    +-0 get at_zero(signbit), the poles and -inf NaN (SciPy's values); float64 out."""
+    out = np.full(x.shape, np.nan)
+    with np.errstate(all="ignore"):
+        inside = x > 0
+        out[inside] = positive(x[inside])
+        inside = (x < 0) & ~is_nonpositive_integer(x) & np.isfinite(x)
+        out[inside] = negative(x[inside])
+        zero = x == 0
+        out[zero] = at_zero(np.signbit(x[zero]))
+    return out
+
+
 def _digamma_fwd(x):
     """psi(x) = d/dx log Gamma(x); SciPy's values at the poles (-inf at 0, +inf at -0.0)."""
     (x,), dtype = float_inputs(x)
-    out = np.full(x.shape, np.nan)
-    with np.errstate(all="ignore"):
-        positive = x > 0
-        out[positive] = _digamma_positive(x[positive])
-        # Reflection (A&S 6.3.7): psi(x) = psi(1 - x) - pi cot(pi x).
-        negative = (x < 0) & ~is_nonpositive_integer(x) & np.isfinite(x)
-        xn = x[negative]
-        out[negative] = _digamma_positive(1 - xn) - np.pi * cospi(xn) / sinpi(xn)
-        zero = x == 0
-        out[zero] = np.where(np.signbit(x[zero]), np.inf, -np.inf)
+    # Reflection (A&S 6.3.7): psi(x) = psi(1 - x) - pi cot(pi x).
+    out = _reflected(x, _digamma_positive,
+                     lambda xn: _digamma_positive(1 - xn) - np.pi * cospi(xn) / sinpi(xn),
+                     lambda negative_zero: np.where(negative_zero, np.inf, -np.inf))
     return as_result(out, dtype)
 
 
@@ -342,16 +350,10 @@ def _gamma_positive(x):
 def _gamma_fwd(x):
     """Gamma(x); +-inf at +-0, NaN at the negative integers and -inf (as SciPy)."""
     (x,), dtype = float_inputs(x)
-    out = np.full(x.shape, np.nan)
-    with np.errstate(all="ignore"):
-        positive = x > 0
-        out[positive] = _gamma_positive(x[positive])
-        # Reflection (A&S 6.1.17): Gamma(x) = pi / (sin(pi x) Gamma(1 - x)).
-        negative = (x < 0) & ~is_nonpositive_integer(x) & np.isfinite(x)
-        xn = x[negative]
-        out[negative] = np.pi / (sinpi(xn) * _gamma_positive_reflected(xn))
-        zero = x == 0
-        out[zero] = np.where(np.signbit(x[zero]), -np.inf, np.inf)
+    # Reflection (A&S 6.1.17): Gamma(x) = pi / (sin(pi x) Gamma(1 - x)).
+    out = _reflected(x, _gamma_positive,
+                     lambda xn: np.pi / (sinpi(xn) * _gamma_positive_reflected(xn)),
+                     lambda negative_zero: np.where(negative_zero, -np.inf, np.inf))
     return as_result(out, dtype)
 
 
@@ -441,16 +443,22 @@ def _beta_fwd(a, b):
 POSITIVE_ARGUMENT = Domain(0.3, 6.0)
 
 
-def constant_order(function, name, value):
-    """The value of an integer-order argument, refused if it is a tensor that needs a gradient."""
+def constant_argument(function, name, value, why):
+    """The values of an argument with no derivative, refused if it is a tensor that requires
+    grad (its gradient would otherwise be silently lost)."""
     if is_tensor(value):
         if value.requires_grad:
             raise NotImplementedError(
-                f"{function}: no derivative with respect to its order {name} (an integer); "
-                f"pass {name} as a constant (a number or array), not a tensor that requires grad"
+                f"{function}: no derivative with respect to {name} ({why}); pass it as a "
+                f"constant (a number or array), not a tensor that requires grad"
             )
         return value.data
     return value
+
+
+def constant_order(function, name, value):
+    """An integer-order argument (polygamma's n, jn's n, iv's v): no derivative."""
+    return constant_argument(function, f"its order {name}", value, "an integer")
 
 
 def with_shape_of(x, other):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ... import primitives as P
 from ...graph import is_tensor
+from ...primitives.special import constant_argument
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -65,12 +66,5 @@ def standardize(x, loc, scale):
 
 
 def refuse_gradient(function, name, value):
-    """The value of a discrete argument (a count k), refused if it needs a gradient."""
-    if is_tensor(value):
-        if value.requires_grad:
-            raise NotImplementedError(
-                f"{function}: no derivative with respect to {name} (a discrete count); pass "
-                f"it as a constant, not a tensor that requires grad"
-            )
-        return value.data
-    return value
+    """The values of a discrete argument (a count k), refused if it needs a gradient."""
+    return constant_argument(function, name, value, "a discrete count")

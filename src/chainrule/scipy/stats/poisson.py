@@ -38,29 +38,29 @@ def pmf(k, mu, loc=0):
     return P.exp(logpmf(k, mu, loc))
 
 
-def _counts(name, k, loc):
-    k = np.asarray(refuse_gradient(name, "k", k), np.float64) - refuse_gradient(name, "loc", loc)
-    return np.floor(k)
+def _tail(name, k, mu, loc, upper):
+    """P(K > k) (upper) or P(K <= k) = Q or P of the incomplete gamma at floor(k) + 1, mu;
+    below the support (k < loc) the probability is all above, and mu = 0 puts it at loc."""
+    k = np.floor(np.asarray(refuse_gradient(name, "k", k), np.float64)
+                 - refuse_gradient(name, "loc", loc))
+    support = k >= 0
+    above = np.where(support, 0.0, 1.0)  # P(K > k) where mu = 0 or k < loc
+    mu_in = inside(values(mu) > 0, mu, 1.0)
+    incomplete = P.gammainc if upper else P.gammaincc
+    out = when(support, incomplete(np.where(support, k, 0.0) + 1, mu_in), 1.0 if upper else 0.0)
+    return _valid_mean(when(values(mu) > 0, out, above if upper else 1.0 - above), mu)
 
 
 @composite
 def cdf(k, mu, loc=0):
     """P(K <= k) = gammaincc(floor(k) + 1, mu); 0 for k < loc."""
-    k = _counts("poisson.cdf", k, loc)
-    support = k >= 0
-    mu_in = inside(values(mu) > 0, mu, 1.0)
-    out = when(support, P.gammaincc(np.where(support, k, 0.0) + 1, mu_in), 0.0)
-    return _valid_mean(when(values(mu) > 0, out, np.where(support, 1.0, 0.0)), mu)
+    return _tail("poisson.cdf", k, mu, loc, upper=False)
 
 
 @composite
 def sf(k, mu, loc=0):
     """P(K > k) = gammainc(floor(k) + 1, mu); 1 for k < loc."""
-    k = _counts("poisson.sf", k, loc)
-    support = k >= 0
-    mu_in = inside(values(mu) > 0, mu, 1.0)
-    out = when(support, P.gammainc(np.where(support, k, 0.0) + 1, mu_in), 1.0)
-    return _valid_mean(when(values(mu) > 0, out, np.where(support, 0.0, 1.0)), mu)
+    return _tail("poisson.sf", k, mu, loc, upper=True)
 
 
 @composite

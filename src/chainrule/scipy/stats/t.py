@@ -68,22 +68,23 @@ def _tail_at(z, df, upper):
     return when(below, lower, 1 - lower)
 
 
+def _probability(x, df, loc, scale, upper):
+    if _is_infinite(df):
+        return (norm.sf if upper else norm.cdf)(x, loc, scale)
+    z = standardize(x, loc, scale)
+    return _valid_df(positive_scale(_tail_at(z, df, upper), scale), df)
+
+
 @composite
 def cdf(x, df, loc=0.0, scale=1.0):
     """P(X <= x)."""
-    if _is_infinite(df):
-        return norm.cdf(x, loc, scale)
-    z = standardize(x, loc, scale)
-    return _valid_df(positive_scale(_tail_at(z, df, upper=False), scale), df)
+    return _probability(x, df, loc, scale, upper=False)
 
 
 @composite
 def sf(x, df, loc=0.0, scale=1.0):
     """P(X > x)."""
-    if _is_infinite(df):
-        return norm.sf(x, loc, scale)
-    z = standardize(x, loc, scale)
-    return _valid_df(positive_scale(_tail_at(z, df, upper=True), scale), df)
+    return _probability(x, df, loc, scale, upper=True)
 
 
 @composite
