@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import losses
 from .. import primitives as P
 from ..graph import is_tensor, no_grad
-from ..losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
+from ..losses import binary_cross_entropy_with_logits, mse_loss
 from ..primitives import (
     elu,
     gelu,
@@ -26,6 +27,7 @@ from ..primitives import (
 )
 from ..primitives.layers import im2col, window_geometry
 from .init import generator
+from .loss import _class_axis, _ignored
 
 __all__ = [
     "avg_pool2d",
@@ -64,6 +66,35 @@ def pair(value, name="argument"):
 
 def _shape(x):
     return x.data.shape if is_tensor(x) else np.shape(x)
+
+
+# -------------------------------------------------------------------------- losses
+# PyTorch's functional losses take the classes from axis 1 of (N, C, d1, ...) input, or
+# axis 0 of an unbatched (C,) input, as nn.CrossEntropyLoss does; cr.cross_entropy keeps
+# its own axis=-1 convention.
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross-entropy of logits (classes on axis 1) against class indices or probabilities."""
+    _no_weight("cross_entropy", weight)
+    return losses.cross_entropy(
+        input, target, axis=_class_axis(input), reduction=reduction,
+        label_smoothing=label_smoothing, ignore_index=_ignored(target, ignore_index),
+    )
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (classes on axis 1): -input[n, target_n]."""
+    _no_weight("nll_loss", weight)
+    return losses.nll_loss(input, target, axis=_class_axis(input), reduction=reduction,
+                           ignore_index=_ignored(target, ignore_index))
+
+
+def _no_weight(name, weight):
+    if weight is not None:
+        raise NotImplementedError(
+            f"{name}: per-class weight= is not supported yet; multiply the per-element "
+            f"losses (reduction='none') by the weights of their targets instead"
+        )
 
 
 # ------------------------------------------------------------------------ linear

@@ -1,4 +1,5 @@
-"""NumPy's elementwise functions: clip, where, select, rounding, sinc; copysign, heaviside."""
+"""NumPy's elementwise functions that are not ufuncs: clip, where, select, rounding, sinc,
+angle, real_if_close, astype; copysign, heaviside."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor, new_tensor
+from ..primitives import steps as _steps
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
 from .dispatch import ufunc as _ufunc
@@ -100,3 +102,22 @@ def select(condlist, choicelist, default=0):
         r = P.where(cond, choice, r)
     target = np.broadcast_shapes(*[np.shape(c) for c in [*condlist, *choicelist]])
     return P.broadcast_to(r, target) if np.shape(r) != target else r
+
+
+# --------------------------------------------- more of NumPy's elementwise names
+@_numpy_function(np.angle)
+def angle(z, deg=False):
+    """The argument of real numbers: 0 or pi (180 with deg=True); no gradient."""
+    return _steps.angle(_real_only(z), deg=deg)
+
+
+@_numpy_function(np.real_if_close)
+def real_if_close(a, tol=100):
+    """Real input is returned as it is."""
+    return _real_only(a)
+
+
+@_numpy_function(np.astype)
+def astype(x, dtype, /, *, copy=True, device=None):
+    """x converted to `dtype`; the gradient is converted back."""
+    return P.astype(x, dtype=np.dtype(dtype))

@@ -209,7 +209,7 @@ def _source_part(src, index_shape, op):
 # --------------------------------------------------- PyTorch's gather/scatter
 @composite
 def gather(input, dim, index, *, sparse_grad=False):
-    """PyTorch's gather: out[i][j] = input[index[i][j]][j] for dim 0 (and so on).
+    """PyTorch's gather: `out[i][j] = input[index[i][j]][j]` for dim 0 (and so on).
 
     Linear: the gradient adds each cotangent into the position it was read from.
     """
@@ -229,7 +229,7 @@ def _scatter_positions(input, dim, index, op):
 
 @composite
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """PyTorch's scatter: input with input[index[i][j]][j] = src[i][j] (dim 0), out of place.
+    """PyTorch's scatter: input with `input[index[i][j]][j] = src[i][j]` (dim 0), out of place.
 
     `src` may be a tensor (its leading block of index's shape is read) or a number
     (PyTorch's `value` overload). Repeated positions keep the last value (module
@@ -255,7 +255,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 @composite
 def scatter_add(input, dim, index, src):
-    """PyTorch's scatter_add: input with src[i][j] added at input[index[i][j]][j] (dim 0).
+    """PyTorch's scatter_add: input with `src[i][j]` added at `input[index[i][j]][j]` (dim 0).
 
     Repeated positions accumulate (np.add.at); each src element gets the cotangent of the
     position it was added to. (Not the primitive behind getitem's gradient, which is
