@@ -56,8 +56,17 @@ from .normalization import (
     LayerNorm,
     RMSNorm,
 )
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = [
+    "RNNCellBase",
+    "RNNCell",
+    "RNNBase",
+    "LSTMCell",
+    "GRUCell",
+    "RNN",
+    "LSTM",
+    "GRU",
     "AlphaDropout",
     "AvgPool2d",
     "BCEWithLogitsLoss",
