@@ -43,6 +43,7 @@ from .activation_functions import (
     tanhshrink,
     threshold,
 )
+from .attention import scaled_dot_product_attention
 from .dropout import (
     alpha_dropout,
     dropout,
@@ -54,6 +55,7 @@ from .dropout import (
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm, normalize, rms_norm
 
 __all__ = [
+    "scaled_dot_product_attention",
     "alpha_dropout",
     "avg_pool2d",
     "batch_norm",
