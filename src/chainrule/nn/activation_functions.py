@@ -17,8 +17,9 @@ from .arguments import axis, data, implicit_softmax_dim, shape
 from .init import generator
 
 __all__ = [
-    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
-    "leaky_relu", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6", "rrelu",
+    "celu", "elu", "gelu", "glu", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",
+    "hardtanh", "leaky_relu", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6",
+    "rrelu",
     "selu", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign",
     "tanh", "tanhshrink", "threshold",
 ]
@@ -256,3 +257,23 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x_i - log sum_j e^x_j along ``dim``, computed stably."""
     return P.log_softmax(_cast(input, dtype), axis=_softmax_axis("log_softmax", input, dim))
 
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, *, rng=None):
+    """softmax((logits + g) / tau) along ``dim`` with g standard Gumbel noise drawn from
+    ``rng``; ``hard=True`` returns the one-hot of the argmax in the forward pass with the
+    soft sample's gradient (straight-through). ``eps`` is accepted and unused, as in PyTorch.
+    """
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
+    v = data(logits)
+    ax = axis(dim, v.ndim, "gumbel_softmax")
+    gumbels = -np.log(generator(rng).exponential(size=v.shape)).astype(v.dtype)
+    soft = P.softmax((logits + gumbels) / tau, axis=ax)
+    if not hard:
+        return soft
+    hard_sample = np.zeros(v.shape, v.dtype)
+    np.put_along_axis(hard_sample, np.argmax(data(soft), axis=ax)[..., None] if ax == v.ndim - 1
+                      else np.expand_dims(np.argmax(data(soft), axis=ax), ax), 1, axis=ax)
+    # Forward: the one-hot sample; backward: the soft sample's gradient.
+    return soft - soft.detach() + hard_sample if hasattr(soft, "detach") else hard_sample

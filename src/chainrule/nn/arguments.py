@@ -40,6 +40,12 @@ def legacy_reduction(fn, size_average, reduce, reduction):
     """PyTorch's deprecated size_average/reduce flags, mapped to a reduction as it does."""
     if size_average is None and reduce is None:
         return check_reduction(fn, reduction)
+    for name, flag in (("size_average", size_average), ("reduce", reduce)):
+        if flag is not None and not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(
+                f"{fn}: {name} (a deprecated flag, the first positional arguments as in "
+                f"PyTorch) must be a bool, got {flag!r}; pass reduction={flag!r} by keyword"
+            )
     warnings.warn(f"{fn}: size_average and reduce are deprecated; use reduction=",
                   DeprecationWarning, stacklevel=3)
     size_average = True if size_average is None else size_average

@@ -1,4 +1,4 @@
-"""Layers with parameters or structure: Identity, Linear, Bilinear, Flatten, Unflatten, Embedding.
+"""Layers with parameters or structure: Identity, Linear, Bilinear, Flatten, Unflatten.
 
 Parameters are float32 unless a layer is given ``dtype``; ``rng`` (a NumPy Generator,
 an int seed, or None for :func:`chainrule.nn.init.manual_seed`'s generator) makes
@@ -115,36 +115,3 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
-
-
-class Embedding(Module):
-    """A lookup table: integer indices -> rows of ``weight`` (num_embeddings, embedding_dim).
-
-    Rows start as N(0, 1) draws; the row at ``padding_idx`` starts at zero and is
-    never updated by gradients.
-    """
-
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=np.float32,
-                 rng=None):
-        super().__init__()
-        self.num_embeddings = int(num_embeddings)
-        self.embedding_dim = int(embedding_dim)
-        if padding_idx is not None:
-            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
-                raise ValueError(
-                    f"Embedding: padding_idx {padding_idx} is outside 0..{num_embeddings - 1}"
-                )
-            padding_idx %= self.num_embeddings
-        self.padding_idx = padding_idx
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
-                                         float_dtype(dtype)))
-        init.normal_(self.weight, rng=rng)
-        if padding_idx is not None:
-            self.weight.data[padding_idx] = 0
-
-    def forward(self, indices):
-        return F.embedding(indices, self.weight, self.padding_idx)
-
-    def extra_repr(self):
-        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"

@@ -1,0 +1,163 @@
+"""GPT training step against PyTorch eager, one thread each (issue 16's target).
+
+A nanoGPT-style model: token and position embeddings, 4 pre-norm blocks of width 128 (4
+heads, causal scaled dot-product attention, a GELU MLP of width 512), a final LayerNorm
+and a head tied to the token embedding; context 64, batch 32, vocabulary 96 (characters),
+cross-entropy, AdamW step, float32. Both libraries start from the same state_dict and see
+the same batch; their first losses are compared before timing. The figure is the median
+of interleaved steps as a ratio (chainrule / PyTorch) measured in the same run.
+
+    python benchmarks/bench_gpt.py            # needs torch; target <= 1.2x
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import chainrule as cr  # noqa: E402
+import chainrule.nn as nn  # noqa: E402
+import chainrule.nn.functional as F  # noqa: E402
+
+try:
+    from .common import interleaved, machine, verdict
+except ImportError:  # run as a script
+    from common import interleaved, machine, verdict
+
+TARGET = 1.2
+VOCAB, WIDTH, CONTEXT, BATCH, BLOCKS, HEADS = 96, 128, 64, 32, 4, 4
+
+
+class Block(nn.Module):
+    def __init__(self, rng):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(WIDTH)
+        self.attn = nn.Linear(WIDTH, 3 * WIDTH, rng=rng)
+        self.proj = nn.Linear(WIDTH, WIDTH, rng=rng)
+        self.ln2 = nn.LayerNorm(WIDTH)
+        self.fc = nn.Linear(WIDTH, 4 * WIDTH, rng=rng)
+        self.fc2 = nn.Linear(4 * WIDTH, WIDTH, rng=rng)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = cr.split(self.attn(self.ln1(x)), 3, axis=2)
+        q, k, v = (cr.transpose(cr.reshape(t, (B, T, HEADS, C // HEADS)), (0, 2, 1, 3))
+                   for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y = cr.reshape(cr.transpose(y, (0, 2, 1, 3)), (B, T, C))
+        x = x + self.proj(y)
+        return x + self.fc2(F.gelu(self.fc(self.ln2(x))))
+
+
+class GPT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.wte = nn.Embedding(VOCAB, WIDTH, rng=rng)
+        self.wpe = nn.Embedding(CONTEXT, WIDTH, rng=rng)
+        self.blocks = nn.ModuleList([Block(rng) for _ in range(BLOCKS)])
+        self.lnf = nn.LayerNorm(WIDTH)
+        self.head = nn.Linear(WIDTH, VOCAB, bias=False, rng=rng)
+        self.head.weight = self.wte.weight
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(np.arange(idx.shape[1]))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.lnf(x))
+
+
+def torch_gpt(torch):
+    tnn, tF = torch.nn, torch.nn.functional
+
+    class TBlock(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = tnn.LayerNorm(WIDTH), tnn.LayerNorm(WIDTH)
+            self.attn, self.proj = tnn.Linear(WIDTH, 3 * WIDTH), tnn.Linear(WIDTH, WIDTH)
+            self.fc, self.fc2 = tnn.Linear(WIDTH, 4 * WIDTH), tnn.Linear(4 * WIDTH, WIDTH)
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.attn(self.ln1(x)).split(C, dim=2)
+            q, k, v = (t.view(B, T, HEADS, C // HEADS).transpose(1, 2) for t in (q, k, v))
+            y = tF.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(y.transpose(1, 2).reshape(B, T, C))
+            return x + self.fc2(tF.gelu(self.fc(self.ln2(x))))
+
+    class TGPT(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = tnn.Embedding(VOCAB, WIDTH), tnn.Embedding(CONTEXT, WIDTH)
+            self.blocks = tnn.ModuleList([TBlock() for _ in range(BLOCKS)])
+            self.lnf = tnn.LayerNorm(WIDTH)
+            self.head = tnn.Linear(WIDTH, VOCAB, bias=False)
+            self.head.weight = self.wte.weight
+
+        def forward(self, idx):
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+            for block in self.blocks:
+                x = block(x)
+            return self.head(self.lnf(x))
+
+    return TGPT()
+
+
+def cases():
+    import torch
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, VOCAB, (BATCH, CONTEXT))
+    y = rng.integers(0, VOCAB, (BATCH * CONTEXT,))
+    model = GPT()
+    tmodel = torch_gpt(torch)
+    tmodel.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.state_dict().items()},
+                           strict=True)
+    opt = cr.optim.AdamW(model.parameters(), lr=1e-3)
+    topt = torch.optim.AdamW(tmodel.parameters(), lr=1e-3)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def chainrule_step():
+        opt.zero_grad()
+        loss = cr.cross_entropy(cr.reshape(model(x), (-1, VOCAB)), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def torch_step():
+        topt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(tmodel(tx).view(-1, VOCAB), ty)
+        loss.backward()
+        topt.step()
+        return loss.item()
+
+    first = chainrule_step(), torch_step()
+    if abs(first[0] - first[1]) > 1e-4 * abs(first[1]):
+        raise AssertionError(f"the two models disagree: loss {first[0]} vs {first[1]}")
+    return {"pytorch": torch_step, "chainrule": chainrule_step}
+
+
+def main(repeats=15):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("bench_gpt: torch is not importable; nothing to compare against")
+        return None
+    t = interleaved(cases(), repeats=repeats)
+    ratio = t["chainrule"] / t["pytorch"]
+    print(f"GPT ({BLOCKS} blocks, width {WIDTH}, context {CONTEXT}, batch {BATCH}), float32, one "
+          f"thread each ({machine()})")
+    print(f"  PyTorch {t['pytorch'] * 1e3:7.1f} ms, chainrule {t['chainrule'] * 1e3:7.1f} ms per "
+          f"step: {ratio:.2f}x  target <= {TARGET}x: {verdict(ratio, TARGET)}")
+    return {"pytorch_ms": t["pytorch"] * 1e3, "chainrule_ms": t["chainrule"] * 1e3, "ratio": ratio}
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
