@@ -35,6 +35,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` (inputs broadcast)."""
     s = np.broadcast_shapes(shape(x1), shape(x2))
     ax = axis(dim, len(s), "cosine_similarity")
+    if shape(x1) != s:
+        x1 = P.broadcast_to(x1, s)
+    if shape(x2) != s:
+        x2 = P.broadcast_to(x2, s)
     n1 = P.maximum(_norm(x1, 2, ax), eps)
     n2 = P.maximum(_norm(x2, 2, ax), eps)
     return P.sum(x1 * x2, axis=ax) / (n1 * n2)

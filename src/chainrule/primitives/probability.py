@@ -30,7 +30,8 @@ _EPS = 1e-12
 
 def _bce_fwd(x, t):
     x = np.asarray(x)
-    with np.errstate(divide="ignore"):
+    # (Outside [0, 1] the logs are NaN; F.binary_cross_entropy refuses such input.)
+    with np.errstate(divide="ignore", invalid="ignore"):
         a = np.maximum(np.log(x), _LOG_FLOOR)
         b = np.maximum(np.log1p(-x), _LOG_FLOOR)
     return -(t * a + (1 - t) * b)
