@@ -21,7 +21,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "benchmarks"
 
-from . import bench_train, engine, nn_path, system  # noqa: E402
+from . import bench_linalg, bench_train, bench_vmap, engine, nn_path, system  # noqa: E402
 from .common import machine, verdict  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,6 +36,10 @@ def main(repeats=20):
     results["nn_path"] = nn_path.main(repeats=repeats)
     print()
     results["train"] = bench_train.main(repeats=3)
+    print()
+    results["transforms"] = bench_vmap.main(repeats=10)
+    print()
+    results["linalg"] = bench_linalg.main(repeats=repeats)
 
     imp = system.import_time()
     results["import_s"] = imp

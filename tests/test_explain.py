@@ -107,3 +107,15 @@ def test_explain_says_what_it_takes():
         cr.explain(cr.tensor([1.0, 2.0]))
     with pytest.raises(TypeError, match="expected a primitive's name.*got int"):
         cr.explain(3)
+
+
+def test_help_shows_each_primitives_own_doc_and_signature():
+    import inspect
+    import pydoc
+
+    text = pydoc.render_doc(cr.softmax, renderer=pydoc.plaintext)
+    assert "softmax(x, axis=-1)" in text and "diag(y) - y y^T" in text
+    assert str(inspect.signature(cr.sum)) == "(x, axis=None, keepdims=False)"
+    assert str(inspect.signature(cr.add)) == "(x1, x2, /)"
+    for name, p in rules.REGISTRY.items():
+        assert p.__doc__.startswith(name) and f'cr.explain("{name}")' in p.__doc__

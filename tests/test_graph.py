@@ -773,3 +773,9 @@ def test_a_list_operand_is_an_array_in_the_tensors_dtype():
     np.testing.assert_allclose(x.grad.data, [1.0, 2 * 1.5, 3 * 2.0**2])
     # Lists keep their meaning where they are not operands (axes, shapes).
     assert cr.transpose(cr.tensor(np.ones((2, 3), F32)), [1, 0]).shape == (3, 2)
+
+
+def test_a_forward_error_keeps_its_type_and_is_named():
+    p = rules.Primitive("kept_type", lambda x: np.linalg.inv(x))
+    with pytest.raises(np.linalg.LinAlgError, match=r"^kept_type: Singular matrix"):
+        p(cr.tensor(np.zeros((2, 2)), requires_grad=True))

@@ -33,7 +33,8 @@ NOT_OPERATIONS = {
         "tensor", "as_tensor", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian",
         "hvp", "elementwise_grad", "gradcheck", "explain", "primitive", "elementwise",
         "nondifferentiable", "no_grad", "enable_grad", "set_grad_enabled",
-        "is_grad_enabled", "detect_anomaly",
+        "is_grad_enabled", "detect_anomaly", "vmap", "jacfwd", "jacrev", "linearize",
+        "checkpoint",
     },
 }
 

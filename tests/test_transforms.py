@@ -14,8 +14,8 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule import graph, rules, transforms
-from chainrule.domains import example_inputs
+from chainrule import forward_mode, graph, rules, transforms
+from chainrule.domains import checked_function
 from chainrule.scipy.special import logsumexp
 
 RNG = np.random.default_rng(0)
@@ -229,16 +229,8 @@ def test_every_primitive_forward_mode_matches_finite_differences(name):
     prim = rules.REGISTRY[name]
     if not prim.differentiable:
         pytest.skip("declared non-differentiable")
-    args, kw, run = example_inputs(prim, np.random.default_rng(1))
-    diff = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype == np.float64]
-
-    def f(*values):
-        full = list(args)
-        for i, v in zip(diff, values):
-            full[i] = v
-        return run(*full, **kw)
-
-    assert cr.gradcheck(f, *[args[i] for i in diff], order=2, modes=("fwd",))
+    f, arrays = checked_function(prim, np.random.default_rng(1))
+    assert cr.gradcheck(f, *arrays, order=2, modes=("fwd",))
 
 
 def test_jvp_derived_from_vjp_when_a_primitive_has_no_jvp_rule():
@@ -387,7 +379,7 @@ def test_transforms_leave_no_forward_hook_behind():
     with pytest.raises(ZeroDivisionError):
         cr.jvp(lambda x: 1 / 0, (1.0,), (1.0,))
     assert graph.forward_hook() is None
-    assert transforms._depth == 0 and transforms._levels == [] and transforms._active == 0
+    assert transforms._depth == 0 and forward_mode._levels == [] and forward_mode._active == 0
 
 
 def test_a_python_number_from_a_differentiated_tensor_is_refused_inside_transforms():
@@ -408,3 +400,32 @@ def test_a_python_number_from_a_differentiated_tensor_is_refused_inside_transfor
     # Outside transforms, float() and item() behave as in PyTorch.
     t = cr.tensor(2.0, requires_grad=True) * 3
     assert float(t) == 6.0 and t.item() == 6.0
+
+
+def test_jax_names_argnums_has_aux_jacfwd_jacrev_linearize():
+    f = lambda a, b: cnp.sum(cnp.sin(a) * b)  # noqa: E731
+    a, b = np.array([0.3, 0.7]), np.array([2.0, -1.0])
+    ga, gb = cr.grad(f, argnums=(0, 1))(a, b)
+    np.testing.assert_allclose(ga, np.cos(a) * b)
+    np.testing.assert_allclose(gb, np.sin(a))
+    with pytest.raises(TypeError, match="argnum or argnums"):
+        cr.grad(f, 1, argnums=0)
+    # has_aux: the second output rides along, untouched.
+    g, aux = cr.grad(lambda x: (cnp.sum(x ** 2), {"norm": cnp.sqrt(cnp.sum(x ** 2))}),
+                     has_aux=True)(a)
+    np.testing.assert_allclose(g, 2 * a)
+    np.testing.assert_allclose(aux["norm"], np.linalg.norm(a))
+    (value, aux), g = cr.value_and_grad(lambda x: (cnp.sum(x), x * 2), has_aux=True)(a)
+    assert value == pytest.approx(a.sum()) and np.allclose(aux, a * 2)
+    out, pullback, aux = cr.vjp(lambda x: (x ** 2, "tag"), a, has_aux=True)
+    assert aux == "tag" and np.allclose(pullback(np.ones(2))[0], 2 * a)
+    with pytest.raises(TypeError, match="has_aux=True.*pair"):
+        cr.grad(lambda x: cnp.sum(x), has_aux=True)(a)
+    # jacfwd / jacrev agree with jacobian.
+    h = lambda x: cnp.tanh(x) * x[::-1]  # noqa: E731
+    np.testing.assert_allclose(cr.jacfwd(h)(a), cr.jacobian(h)(a))
+    np.testing.assert_allclose(cr.jacrev(h)(a), cr.jacobian(h)(a))
+    # linearize: the value now, the JVP on demand.
+    value, f_jvp = cr.linearize(h, a)
+    np.testing.assert_allclose(value, h(a))
+    np.testing.assert_allclose(f_jvp(np.array([1.0, 0.0])), cr.jacobian(h)(a)[:, 0])

@@ -6,12 +6,15 @@
     x.grad          # 1 - tanh(x)**2
 """
 
-from . import nn, optim, primitives
+from . import linalg, nn, optim, primitives
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
+from .checkpointing import checkpoint
 from .explain import explain
+from .forward_mode import jvp, linearize
 from .gradcheck import gradcheck
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
 from .primitives import (
     abs,
@@ -89,7 +92,8 @@ from .primitives import (
 )
 from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
 from .tensor import Tensor, as_tensor, tensor
-from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .transforms import elementwise_grad, grad, value_and_grad, vjp
+from .vectorize import vmap
 
 __version__ = "0.1.0"
 

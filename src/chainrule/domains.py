@@ -72,3 +72,18 @@ def example_inputs(prim, rng):
     domains = domain if isinstance(domain, tuple) else (domain or REAL,) * arity
     shapes = _SHAPES.get(arity, ((3, 4),) * arity)
     return tuple(d.sample(rng, s) for d, s in zip(domains, shapes)), {}, prim
+
+
+def checked_function(prim, rng):
+    """(f, arrays): what is checked for `prim`, as a function of its float64 arguments alone
+    (the others, and the keywords, fixed at the drawn example), and their drawn values."""
+    args, kw, run = example_inputs(prim, rng)
+    diff = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype == np.float64]
+
+    def f(*values):
+        full = list(args)
+        for i, v in zip(diff, values):
+            full[i] = v
+        return run(*full, **kw)
+
+    return f, [args[i] for i in diff]

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from . import graph, rules
-from .domains import example_inputs
+from .domains import checked_function
 from .gradcheck import compare
 
 
@@ -72,16 +72,8 @@ def finite_difference_check(name, seed=0, eps=1e-6):
     prim = _primitive(name)
     if not prim.differentiable:
         return None
-    args, kw, run = example_inputs(prim, np.random.default_rng(seed))
-    diff = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype == np.float64]
-
-    def f(*values):
-        full = list(args)
-        for i, v in zip(diff, values):
-            full[i] = v
-        return run(*full, **kw)
-
-    return compare(f, *[args[i] for i in diff], eps=eps, seed=seed)
+    f, arrays = checked_function(prim, np.random.default_rng(seed))
+    return compare(f, *arrays, eps=eps, seed=seed)
 
 
 def explain(name, seed=0, file=None):

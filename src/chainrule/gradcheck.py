@@ -19,8 +19,8 @@ import numpy as np
 
 from . import graph
 from .backward import backward
+from .forward_mode import jvp
 from .tensor import Tensor
-from .transforms import jvp
 
 
 class GradcheckError(AssertionError):

@@ -6,8 +6,9 @@ Calling a primitive on plain NumPy values just runs NumPy; calling it on tensors
 require grad records the output tensor as a graph node that keeps references to its
 inputs. The reverse pass that walks those nodes lives in chainrule.backward.
 
-Hooks (forward mode, anomaly mode) are installed through :func:`set_forward_hook` and
-:func:`set_anomaly_hooks`; each costs one ``None`` check per operation when unused.
+Hooks (forward mode, anomaly mode, tracing) are installed through
+:func:`set_forward_hook`, :func:`set_anomaly_hooks` and :func:`set_trace_hook`; together
+they cost one flag check per operation when unused.
 """
 
 from __future__ import annotations
@@ -24,9 +25,22 @@ _grad_enabled = True
 # checking each gradient that backward computes.
 _anomaly_hook = None
 _anomaly_grad_hook = None
-# Forward mode (chainrule.transforms.jvp): a callable that propagates tangents through
+# Forward mode (chainrule.forward_mode.jvp): a callable that propagates tangents through
 # each recorded operation.
 _forward_hook = None
+# Tracing (chainrule.tracing): an object whose record(t, prim, args, kw) sees every
+# operation, recorded or not, and whose traced(t) tells a value being traced.
+_trace_hook = None
+# True while any hook is installed: the recording fast paths check this one flag and
+# leave every hooked call to _apply.
+_hooked = False
+
+
+def _update_hooked():
+    global _hooked
+    _hooked = (
+        _forward_hook is not None or _anomaly_hook is not None or _trace_hook is not None
+    )
 # Class of the tensors that primitives create; set once by chainrule.tensor.
 _tensor_type = None
 
@@ -40,6 +54,7 @@ def set_forward_hook(hook):
     global _forward_hook
     prev = _forward_hook
     _forward_hook = hook
+    _update_hooked()
     return prev
 
 
@@ -57,12 +72,27 @@ def set_anomaly_hooks(output_check, gradient_check):
     global _anomaly_hook, _anomaly_grad_hook
     prev = (_anomaly_hook, _anomaly_grad_hook)
     _anomaly_hook, _anomaly_grad_hook = output_check, gradient_check
+    _update_hooked()
     return prev
 
 
 def anomaly_hooks():
     """The installed anomaly checks (output check, gradient check)."""
     return _anomaly_hook, _anomaly_grad_hook
+
+
+def set_trace_hook(hook):
+    """Install a tracer (None: off); returns the previous one (see chainrule.tracing)."""
+    global _trace_hook
+    prev = _trace_hook
+    _trace_hook = hook
+    _update_hooked()
+    return prev
+
+
+def trace_hook():
+    """The installed tracer, or None."""
+    return _trace_hook
 
 
 class TensorBase:
@@ -199,6 +229,8 @@ def take_node(dst, src):
             setattr(dst, name, src.__dict__[name])
         elif name in dst.__dict__:
             delattr(dst, name)
+    if _trace_hook is not None:
+        _trace_hook.alias(dst, src)
 
 
 def mark_retained(t):
@@ -322,7 +354,7 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
     # measured copy of its node set-up, kept in step by tests/test_fast_paths.py: a
     # shared helper would cost a Python call per operation). Rewrites, saved forwards,
     # views, forward mode and anomaly mode take _apply.
-    if not self._fast_record or _forward_hook is not None or _anomaly_hook is not None:
+    if not self._fast_record or _hooked:
         return _apply(self, (x,), _NO_KW)
     xd = x.data
     try:
@@ -357,8 +389,15 @@ def _shapes(args):
 
 
 def _forward_error(prim, e, args):
-    """A forward's ValueError that does not name its primitive, named, with the shapes."""
-    return ValueError(f"{prim.name}: {e} (argument shapes: {_shapes(args)})")
+    """A forward's ValueError that does not name its primitive, named, with the shapes.
+
+    The type is kept (numpy.linalg.LinAlgError is a ValueError that callers catch).
+    """
+    message = f"{prim.name}: {e} (argument shapes: {_shapes(args)})"
+    try:
+        return type(e)(message)
+    except Exception:  # an exception type that wants other arguments
+        return ValueError(message)
 
 
 def _apply(prim, args, kw):
@@ -400,7 +439,7 @@ def _apply(prim, args, kw):
             ):
                 constants = True
     if constants:
-        _match_constants(args, vals)
+        _match_constants(prim, args, vals)
         # The node keeps the constants the forward saw: rules read them from the
         # arguments under create_graph=True and in forward mode.
         args = tuple(a if isinstance(a, TensorBase) else v for a, v in zip(args, vals))
@@ -439,10 +478,13 @@ def _apply(prim, args, kw):
     if prim._view and out.base is not None:
         t._view_of = args[0]
         t._view_step = (prim, args[1:], kw)
-    if _forward_hook is not None:
-        _forward_hook(t, prim, args, vals, kw)
-    if _anomaly_hook is not None:
-        _anomaly_hook(t, prim, args)
+    if _hooked:
+        if _trace_hook is not None:
+            _trace_hook.record(t, prim, args, kw)
+        if _forward_hook is not None:
+            _forward_hook(t, prim, args, vals, kw)
+        if _anomaly_hook is not None:
+            _anomaly_hook(t, prim, args)
     return t
 
 
@@ -464,7 +506,7 @@ def binary_recorder(prim, reflected=False):
         else:
             a = x
             b = y
-        if not prim._fast_record or _forward_hook is not None or _anomaly_hook is not None:
+        if not prim._fast_record or _hooked:
             return _apply(prim, (a, b), _NO_KW)
         grad = False
         if isinstance(a, TensorBase):
@@ -545,9 +587,11 @@ def _standins(args, depth):
     return tuple(out)
 
 
-def _match_constants(args, vals):
+def _match_constants(prim, args, vals):
     # Constants adopt the tensors' float dtype: a float64 array or np.float64 scalar
-    # must not silently turn float32 work into float64 work.
+    # must not silently turn float32 work into float64 work. Integer constants too, where
+    # they are operands of arithmetic (elementwise maps, products); elsewhere an integer
+    # array is an index or a class label and stays one.
     float_dtype = None
     for a in args:
         if isinstance(a, TensorBase) and a.data.dtype.kind == "f":
@@ -555,9 +599,10 @@ def _match_constants(args, vals):
             break
     if float_dtype is None:
         return
+    kinds = "fiu" if prim.elementwise or prim.multilinear else "f"
     for i, v in enumerate(vals):
         if type(v) is np.ndarray or isinstance(v, np.generic):
-            if v.dtype != float_dtype and v.dtype.kind in "fiu":
+            if v.dtype != float_dtype and v.dtype.kind in kinds:
                 vals[i] = v.astype(float_dtype)
 
 

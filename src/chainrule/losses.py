@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from . import primitives as P
-from .graph import is_tensor
+from .graph import is_tensor, new_tensor
 from .primitives.losses import reduce_loss as _reduce
 from .primitives.losses import softmax_nll
 from .rules import composite
@@ -145,9 +145,16 @@ def cross_entropy(
                     f"found {sorted(set(bad.ravel().tolist()))[:10]}"
                 )
         if not ignoring:
+            # The classes as a tensor: a NumPy array would be a constant, which takes the
+            # logits' float dtype; a given tensor is passed as it is, so that a tracer
+            # (cr.vmap) sees it.
+            if is_tensor(target):
+                classes = target if tv.dtype == np.intp else P.astype(target, np.intp)
+            else:
+                classes = new_tensor(tv.astype(np.intp, copy=False))
             return softmax_nll(
-                logits, target=tv.astype(np.intp, copy=False), axis=ax,
-                smoothing=float(label_smoothing), reduction=reduction,
+                logits, classes, axis=ax, smoothing=float(label_smoothing),
+                reduction=reduction,
             )
     return nll_loss(
         P.log_softmax(logits, axis=axis),

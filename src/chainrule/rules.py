@@ -24,6 +24,8 @@ import functools
 import inspect
 import sys
 
+import numpy as np
+
 from . import graph
 
 
@@ -58,6 +60,7 @@ class Primitive:
         "elementwise",
         "domain",
         "statement",
+        "batch",
         "doc",
         "_rewrite",
         "_saves",
@@ -73,6 +76,8 @@ class Primitive:
         "_fast_record",
         # A saved forward or strong zeros: backward calls the rules the long way.
         "_guarded_backward",
+        # For help() and editors: each primitive's own __doc__ and __signature__.
+        "__dict__",
     )
 
     def __init__(self, name, fwd, doc=None):
@@ -108,6 +113,9 @@ class Primitive:
         self.domain = None
         # What the derivative says, as text and LaTeX: a chainrule.statements.Statement.
         self.statement = None
+        # How to apply it to a batch of examples at once (cr.vmap): a rule of
+        # chainrule.batching; None derives one (batching.rule_of).
+        self.batch = None
         self.doc = doc or getattr(fwd, "__doc__", None)
         self._rewrite = None
         self._saves = False
@@ -328,6 +336,7 @@ _FACTS = (
     "log1m_form",
     "domain",
     "statement",
+    "batch",
 )
 
 
@@ -361,6 +370,8 @@ def primitive(name, fwd, doc=None, *, replace=False, **facts):
       hooks (chainrule.stability).
     * ``domain``, ``statement``: where the derivative is checked and what it says
       (chainrule.domains, chainrule.statements), read by explain and the tests.
+    * ``batch``: its batching rule for ``cr.vmap`` (chainrule.batching); elementwise
+      primitives need none.
 
     A name is registered once; ``replace=True`` replaces an earlier primitive of the same
     name (re-running a notebook cell that defines one).
@@ -377,6 +388,8 @@ def primitive(name, fwd, doc=None, *, replace=False, **facts):
         setattr(p, key, value)
     if p.linear or p.multilinear:
         p._derive_linear_jvps()
+    p.__signature__ = _signature(p)
+    p.__doc__ = _docstring(p)
     REGISTRY[name] = p
     NONDIFFERENTIABLE.pop(name, None)
     return p
@@ -390,7 +403,46 @@ def elementwise(name, fwd, *derivatives, doc=None, replace=False, **facts):
     lambda ans, x: 1.0 - ans * ans)``.
     """
     p = primitive(name, fwd, doc, replace=replace, elementwise=True, **facts)
-    return p.defderivatives(*derivatives)
+    p.defderivatives(*derivatives)
+    p.__signature__ = _signature(p)
+    return p
+
+
+def _signature(p):
+    """The call signature users see: the forward's, or x (x1, x2, ...) for a NumPy ufunc."""
+    if not isinstance(p.fwd, np.ufunc):
+        try:
+            return inspect.signature(p.fwd)
+        except (TypeError, ValueError):
+            pass
+    n = len(p.derivatives) if p.derivatives else getattr(p.fwd, "nin", 1)
+    names = ["x"] if n == 1 else [f"x{i + 1}" for i in range(n)]
+    return inspect.Signature(
+        [inspect.Parameter(a, inspect.Parameter.POSITIONAL_ONLY) for a in names]
+    )
+
+
+def _docstring(p):
+    """What help() shows: the declared doc, then what the derivative says."""
+    parts = [f"{p.name}{p.__signature__}"]
+    doc = p.doc if p.doc and not isinstance(p.fwd, np.ufunc) else None
+    if doc and not doc.startswith("<lambda>"):
+        parts.append(inspect.cleandoc(doc))
+    st = p.statement
+    if st is not None:
+        parts.append(f"Computes {st.forward}.")
+        if p.differentiable:
+            parts.append(f"Derivative (the vector-Jacobian product, g the output's "
+                         f"cotangent): {st.vjp}.")
+            if st.jacobian:
+                parts.append(f"Jacobian: {st.jacobian}.")
+        else:
+            parts.append("No gradient: the result is piecewise constant (or not real).")
+    parts.append(
+        f'cr.explain("{p.name}") prints this, with LaTeX, and checks the derivative '
+        f"against finite differences."
+    )
+    return "\n\n".join(parts)
 
 
 def nondifferentiable(name, fwd, doc=None, **facts):

@@ -27,9 +27,22 @@ def _differentiated(x, value):
     return x._tangent is not None or (isinstance(value, TensorBase) and value._tangent is not None)
 
 
+def _refuse_if_traced(t, what):
+    """While a function is traced (cr.vmap), a Python value made from a traced tensor
+    would fix the branch taken for every other input: refuse, naming the line."""
+    tracer = graph.trace_hook()
+    if tracer is not None and tracer.traced(t):
+        raise TypeError(
+            f"{what} on a tensor that is being traced (by cr.vmap), at {user_frame(3)}: the "
+            f"Python value of one example would decide the branch for all of them. Write "
+            f"the choice with cr.where(condition, a, b), or loop over the examples in Python"
+        )
+
+
 def _refuse_if_differentiated(t, what):
     """Inside a transform, a Python number made from a differentiated tensor would lose its
     gradient without a word: refuse, naming the line (comparisons and bool() still work)."""
+    _refuse_if_traced(t, what)
     if transforms.tracing() and graph.is_traced(t):
         raise TypeError(
             f"{what} on a tensor that is being differentiated, at {user_frame(3)}: a Python "
@@ -172,6 +185,7 @@ class Tensor(TensorBase):
         return int(self.item())
 
     def __bool__(self):
+        _refuse_if_traced(self, "bool()")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "

@@ -6,9 +6,9 @@ its entry to the module of its area.
 
 from __future__ import annotations
 
-from . import engine, nn_functional
+from . import engine, linalg, nn_functional
 from .core import OpInfo, Sample, check_sample
 
-OPS: list[OpInfo] = [*engine.OPS, *nn_functional.OPS]
+OPS: list[OpInfo] = [*engine.OPS, *linalg.OPS, *nn_functional.OPS]
 
 __all__ = ["OPS", "OpInfo", "Sample", "check_sample"]

@@ -172,7 +172,9 @@ def _values(out):
     if is_tensor(out):
         return out.data
     if isinstance(out, (tuple, list)):
-        return type(out)(_values(o) for o in out)
+        values = [_values(o) for o in out]
+        # A namedtuple (NumPy 2's SVDResult, ...) takes its fields as arguments.
+        return type(out)(*values) if hasattr(out, "_fields") else type(out)(values)
     return out
 
 

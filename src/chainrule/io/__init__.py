@@ -4,10 +4,11 @@ Writes are atomic and loads never unpickle. All problems with a file raise
 :class:`CheckpointError` (a ``ValueError``).
 """
 
-from .checkpoint import (
+from .checkpoint import (  # (checkpoint.__all__ is the one list of these names)
     CHECKPOINT_KEY,
     CheckpointError,
     CheckpointWriter,
+    __all__,
     flatten_state,
     load,
     load_checkpoint,
@@ -16,16 +17,3 @@ from .checkpoint import (
     save_checkpoint,
     unflatten_state,
 )
-
-__all__ = [
-    "CHECKPOINT_KEY",
-    "CheckpointError",
-    "CheckpointWriter",
-    "flatten_state",
-    "load",
-    "load_checkpoint",
-    "load_metadata",
-    "save",
-    "save_checkpoint",
-    "unflatten_state",
-]

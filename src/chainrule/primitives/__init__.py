@@ -6,7 +6,10 @@ shape:       reshape, transpose, broadcast_to, indexing, concatenate, pad, flip
 linalg:      matmul, dot, einsum
 activations: sigmoid, softplus, relu, gelu, softmax, log_softmax
 ufuncs:      inverse trig, hyperbolics, log2/log10/exp2, square, logaddexp, hypot, cumprod
-decompositions: inv, det, slogdet, solve, cholesky, pinv, norm, diagonal, sort, kron
+decompositions: inv, det, slogdet, solve, cholesky, pinv, lstsq, diagonal, sort, kron
+spectral:    eigh, svd (factors packed into one output: packing), eigvalsh, svdvals
+factorizations: qr           triangular: solve_triangular (SciPy's semantics)
+matrix_functions: expm       norms: norm, cond, matrix_rank
 layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
 """
@@ -34,7 +37,7 @@ from .decompositions import (
     inv,
     kron,
     logabsdet,
-    norm,
+    lstsq,
     outer,
     partition,
     pinv,
@@ -87,9 +90,12 @@ from .elementwise import (
     tanh,
     where,
 )
+from .factorizations import qr, qr_factors
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import reduce_loss, softmax_nll
+from .matrix_functions import expm
+from .norms import cond, matrix_rank, norm
 from .reductions import (
     argmax,
     argmin,
@@ -123,6 +129,8 @@ from .shape import (
     transpose,
     unsqueeze,
 )
+from .spectral import eigh, eigh_factors, eigvalsh, svd, svd_factors, svdvals
+from .triangular import solve_triangular
 from .ufuncs import (
     arccos,
     arccosh,

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
 from ..rules import composite, elementwise, primitive
@@ -263,6 +264,7 @@ _LAST_AXIS = Example(lambda rng: ((rng.standard_normal((3, 4)),), {"axis": -1}))
 softmax = primitive(
     "softmax", _softmax_fwd,
     symmetric=True,
+    batch=B.softmax_rule,
     # log(softmax(x)) is computed as log_softmax(x): chainrule.stability.
     log_form=lambda x, axis=-1: log_softmax(x, axis=axis),
     provenance=always,
@@ -295,6 +297,7 @@ def _log_softmax_jvp(t, ans, x, axis=-1):
 
 log_softmax = primitive(
     "log_softmax", _log_softmax_fwd,
+    batch=B.softmax_rule,
     domain=_LAST_AXIS,
     statement=S.Statement(
         forward="y_i = x_i - log sum_j e^(x_j) along axis, computed from the max-shifted "

@@ -1,4 +1,4 @@
-"""Linear algebra beyond matmul: inv, det, slogdet, solve, cholesky, pinv, norm; matrix parts
+"""Linear algebra beyond matmul: inv, det, slogdet, solve, cholesky, pinv, lstsq; matrix parts
 (diagonal, diag, trace, triu, tril); products (tensordot, outer, inner, kron, cross); sorting.
 
 Matrix functions act on the last two axes and broadcast over the leading ones, as
@@ -11,17 +11,19 @@ their gradients scatter back through indexing.
 from __future__ import annotations
 
 import builtins
+import functools
 import string
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
 from ..rules import composite, nondifferentiable, primitive
-from .elementwise import abs, equal, not_equal, power, sqrt, where
+from .elementwise import where
 from .linalg import einsum
-from .reductions import max, min, sum
+from .reductions import sum
 from .shape import (
     expand_dims,
     getitem,
@@ -44,6 +46,26 @@ def _values(x):
     return x.data if is_tensor(x) else np.asarray(x)
 
 
+def lapack(name, fwd):
+    """Forward `fwd` whose LinAlgError names the operation: "inv: Singular matrix".
+
+    (The recorder re-raises a forward's ValueError under the primitive's name unless the
+    message already starts with it, and LinAlgError is a ValueError: naming it here keeps
+    its type, which callers catch.)
+    """
+
+    @functools.wraps(fwd)  # keeps fwd's signature, which help() shows for the primitive
+    def run(*args, **kw):
+        try:
+            return fwd(*args, **kw)
+        except np.linalg.LinAlgError as e:
+            if str(e).startswith(name + ":"):
+                raise
+            raise np.linalg.LinAlgError(f"{name}: {e}") from None
+
+    return run
+
+
 def _batched_scalar(s):
     """A value per matrix, shaped (..., 1, 1) to scale whole matrices."""
     return expand_dims(expand_dims(s, -1), -1)
@@ -64,7 +86,8 @@ WELL_CONDITIONED = Example(lambda rng: ((_well_conditioned(rng),), {}))
 # -------------------------------------------------------------------- inverse
 # d(A^-1) = -A^-1 dA A^-1, so the VJP is -A^-T G A^-T.
 inv = primitive(
-    "inv", np.linalg.inv,
+    "inv", lapack("inv", np.linalg.inv),
+    batch=B.matrix_rule,
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="Y = A^-1",
@@ -81,7 +104,8 @@ inv = primitive(
 # ---------------------------------------------------------------- determinants
 # d det(A) = det(A) tr(A^-1 dA): VJP g det(A) A^-T. tr(A^-1 T) = sum(A^-T * T).
 det = primitive(
-    "det", np.linalg.det,
+    "det", lapack("det", np.linalg.det),
+    batch=B.matrix_rule,
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="y = det A",
@@ -97,7 +121,8 @@ det = primitive(
 
 # log|det(A)|: d = tr(A^-1 dA), VJP g A^-T.
 logabsdet = primitive(
-    "logabsdet", lambda a: np.linalg.slogdet(a)[1],
+    "logabsdet", lapack("logabsdet", lambda a: np.linalg.slogdet(a)[1]),
+    batch=B.matrix_rule,
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="y = log |det A|",
@@ -112,7 +137,8 @@ logabsdet = primitive(
 )
 
 sign_of_det = nondifferentiable(
-    "sign_of_det", lambda a: np.linalg.slogdet(a)[0],
+    "sign_of_det", lapack("sign_of_det", lambda a: np.linalg.slogdet(a)[0]),
+    batch=B.matrix_rule,
     statement=S.step("sign of det A", r"\operatorname{sign}\det A"),
 )
 
@@ -151,7 +177,7 @@ def _solve_jvp_a(t, ans, a, b):
 
 # NumPy's convention: b is a vector when it is 1-D, else a stack of (M, K) matrices.
 solve = primitive(
-    "solve", np.linalg.solve,
+    "solve", lapack("solve", np.linalg.solve),
     domain=Example(lambda rng: ((_well_conditioned(rng), rng.standard_normal((3, 2))), {})),
     statement=S.Statement(
         forward="X = A^-1 B (solves A X = B)",
@@ -194,7 +220,8 @@ def _cholesky_vjp(g, ans, a):
 # A = L L^T for symmetric positive definite A. NumPy reads only A's lower triangle; the
 # derivative treats A as symmetric (a perturbation dA acts as (dA + dA^T) / 2).
 cholesky = primitive(
-    "cholesky", np.linalg.cholesky,
+    "cholesky", lapack("cholesky", np.linalg.cholesky),
+    batch=B.matrix_rule,
     # Only the symmetric part of a perturbation is seen: checked on (A + A^T) / 2.
     domain=Example(lambda rng: ((_spd(rng),), {}), check_with=lambda p, a: p((a + a.T) * 0.5)),
     statement=S.Statement(
@@ -208,13 +235,15 @@ cholesky = primitive(
 
 
 # --------------------------------------------------------------------- pinv
-def _pinv_fwd(a, rcond=None, hermitian=False):
+def _pinv_fwd(a, rcond=None, hermitian=False, rtol=None):
+    if rtol is not None:
+        return np.linalg.pinv(a, hermitian=hermitian, rtol=rtol)
     if rcond is None:
         return np.linalg.pinv(a, hermitian=hermitian)
     return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
 
 
-def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
+def _pinv_vjp(g, ans, a, rcond=None, hermitian=False, rtol=None):
     # Adjoint of the JVP below: -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A).
     p, pt, gt = ans, _mT(ans), _mT(g)
     x = gt @ p @ pt
@@ -222,7 +251,7 @@ def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
     return -(pt @ g @ pt) + (x - a @ (p @ x)) + (y - (y @ p) @ a)
 
 
-def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
+def _pinv_jvp(t, ans, a, rcond=None, hermitian=False, rtol=None):
     # d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+, valid while
     # the rank of A does not change.
     p, pt, tt = ans, _mT(ans), _mT(t)
@@ -232,7 +261,8 @@ def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
 
 
 pinv = primitive(
-    "pinv", _pinv_fwd,
+    "pinv", lapack("pinv", _pinv_fwd),
+    batch=B.matrix_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 2)),), {})),
     statement=S.Statement(
         forward="P = A^+, the Moore-Penrose pseudo-inverse",
@@ -243,6 +273,70 @@ pinv = primitive(
         r"P^\top P \bar P^\top (I - PA)",
     ),
 ).defvjp(_pinv_vjp).defjvp(_pinv_jvp)
+
+
+# -------------------------------------------------------------------- lstsq
+def _lstsq_pinv(a, rcond):
+    # The pseudo-inverse with lstsq's cutoff: singular values below rcond * s_max are zero,
+    # rcond = eps * max(M, N) by default, eps of float64 (NumPy solves in double precision).
+    # (A negative rcond means machine precision, as in LAPACK's gelsd.)
+    eps = np.finfo(np.float64).eps
+    if rcond is None:
+        rcond = eps * builtins.max(np.shape(a))
+    elif rcond < 0:
+        rcond = eps
+    return pinv(a, rcond=rcond)
+
+
+def _columns(v, vector):
+    return expand_dims(v, -1) if vector else v
+
+
+def _lstsq_vjp_a(g, ans, a, b, rcond=None):
+    # x = P b (P = A^+): the adjoint of dx below, with z = P^T g and r = b - A x:
+    # A_bar = -z x^T + r (P z)^T + (P^T x) ((I - P A) g)^T.
+    vector = np.ndim(b) == 1
+    p = _lstsq_pinv(a, rcond)
+    g, x, b = _columns(g, vector), _columns(ans, vector), _columns(b, vector)
+    z = _mT(p) @ g
+    r = b - a @ x
+    return -(z @ _mT(x)) + r @ _mT(p @ z) + (_mT(p) @ x) @ _mT(g - p @ (a @ g))
+
+
+def _lstsq_vjp_b(g, ans, a, b, rcond=None):
+    return _mT(_lstsq_pinv(a, rcond)) @ g
+
+
+def _lstsq_jvp_a(t, ans, a, b, rcond=None):
+    # dx = -P dA x + P P^T dA^T r + (I - P A) dA^T P^T x, from d(A^+) (valid while the
+    # rank of A does not change).
+    vector = np.ndim(b) == 1
+    p = _lstsq_pinv(a, rcond)
+    x, b = _columns(ans, vector), _columns(b, vector)
+    r = b - a @ x
+    y = _mT(t) @ (_mT(p) @ x)
+    dx = -(p @ (t @ x)) + p @ (_mT(p) @ (_mT(t) @ r)) + y - p @ (a @ y)
+    return squeeze(dx, -1) if vector else dx
+
+
+# NumPy's lstsq: the minimum-norm least-squares solution of A x = b (A 2-D; b a vector or
+# a matrix of right-hand sides); only the solution is a primitive (numpy.linalg.lstsq
+# builds the residuals, rank and singular values around it).
+lstsq = primitive(
+    "lstsq", lapack("lstsq", lambda a, b, rcond=None: np.linalg.lstsq(a, b, rcond=rcond)[0]),
+    domain=Example(lambda rng: ((rng.standard_normal((4, 3)), rng.standard_normal((4, 2))), {})),
+    statement=S.Statement(
+        forward="x = A^+ b, the minimum-norm least-squares solution (singular values below "
+        "rcond * s_max count as zero)",
+        vjp="b_bar = P^T g;  A_bar = -z x^T + r (P z)^T + (P^T x)((I - P A) g)^T with P = A^+, "
+        "z = P^T g, r = b - A x (valid while the rank of A does not change)",
+        latex_forward=r"x = A^{+} b",
+        latex_vjp=r"\bar b = A^{+\top}\bar x, \quad \bar A = -\bar b x^\top + r (A^{+}\bar b)^\top"
+        r" + A^{+\top} x \left((I - A^{+}A)\bar x\right)^\top",
+    ),
+).defvjp(_lstsq_vjp_a, _lstsq_vjp_b).defjvp(
+    _lstsq_jvp_a, lambda t, ans, a, b, rcond=None: _lstsq_pinv(a, rcond) @ t,
+)
 
 
 # --------------------------------------------------------------- matrix parts
@@ -371,73 +465,6 @@ def cross(a, b, axis=-1):
     a0, a1, a2 = part(a, 0), part(a, 1), part(a, 2)
     b0, b1, b2 = part(b, 0), part(b, 1), part(b, 2)
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=axis)
-
-
-# --------------------------------------------------------------------- norms
-def _safe_root(s, p=2):
-    # s^(1/p) with gradient 0 (not 0 * inf = NaN) where s = 0: the norm's subgradient at 0.
-    zero = equal(s, 0)
-    safe = where(zero, 1, s)
-    root = sqrt(safe) if p == 2 else power(safe, 1.0 / p)
-    return where(zero, 0, root)
-
-
-def _vector_norm(x, ord, axis, keepdims):
-    if ord is None or ord == 2:
-        return _safe_root(sum(x * x, axis=axis, keepdims=keepdims))
-    if ord == np.inf:
-        return max(abs(x), axis=axis, keepdims=keepdims)
-    if ord == -np.inf:
-        return min(abs(x), axis=axis, keepdims=keepdims)
-    if ord == 0:
-        nonzero = sum(not_equal(x, 0), axis=axis, keepdims=keepdims)
-        return nonzero.astype(_values(x).dtype) if is_tensor(nonzero) else nonzero.astype(float)
-    if ord == 1:
-        return sum(abs(x), axis=axis, keepdims=keepdims)
-    if isinstance(ord, str):
-        raise ValueError(f"norm: ord={ord!r} is a matrix norm; vectors take a number")
-    return _safe_root(sum(abs(x) ** ord, axis=axis, keepdims=keepdims), ord)
-
-
-def _matrix_norm(x, ord, axis, keepdims):
-    row, col = (a % np.ndim(x) for a in axis)
-    if ord in (None, "fro"):
-        out = _safe_root(sum(x * x, axis=(row, col)))
-    elif ord in (1, -1):
-        reduce = max if ord == 1 else min
-        out = reduce(sum(abs(x), axis=row), axis=col - 1 if col > row else col)
-    elif ord in (np.inf, -np.inf):
-        reduce = max if ord == np.inf else min
-        out = reduce(sum(abs(x), axis=col), axis=row - 1 if row > col else row)
-    else:
-        raise NotImplementedError(
-            f"norm: the matrix norm ord={ord!r} needs singular values, which chainrule does "
-            f"not differentiate; use ord='fro', 1, -1, inf or -inf"
-        )
-    if keepdims:
-        shape = list(np.shape(x))
-        shape[row] = shape[col] = 1
-        out = reshape(out, tuple(shape))
-    return out
-
-
-@composite
-def norm(x, ord=None, axis=None, keepdims=False):
-    """NumPy's linalg.norm: vector norms over one axis, matrix norms over two."""
-    nd = np.ndim(x)
-    if axis is None:
-        if ord is None:
-            out = _safe_root(sum(x * x))
-            return reshape(out, (1,) * nd) if keepdims else out
-        axis = tuple(range(nd))
-    if isinstance(axis, (int, np.integer)):
-        axis = (int(axis),)
-    axis = tuple(axis)
-    if len(axis) == 1:
-        return _vector_norm(x, ord, axis[0], keepdims)
-    if len(axis) == 2:
-        return _matrix_norm(x, ord, axis, keepdims)
-    raise ValueError(f"norm: axis must name one or two axes, got {axis}")
 
 
 # ----------------------------------------------------------------- sorting

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, POSITIVE, Domain, Example
 from ..graph import is_tensor
@@ -244,6 +245,7 @@ def _where_example(rng):
 where = primitive(
     "where", np.where,
     symmetric=True,
+    batch=B.elementwise_rule,
     domain=Example(_where_example),
     statement=S.Statement(
         forward="y = a where cond else b (cond is a constant boolean array)",
@@ -266,6 +268,7 @@ where = primitive(
 _astype = primitive(
     "astype", lambda x, dtype: np.asarray(x).astype(dtype),
     linear=True,
+    batch=B.elementwise_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 4)),), {"dtype": np.float64})),
     statement=S.unary("x converted to dtype", "g converted back to x's dtype", "y = x", "1"),
 ).defvjp(
@@ -274,6 +277,7 @@ _astype = primitive(
 # A cast to integers or booleans is piecewise constant: no gradient flows through it.
 _astype_discrete = nondifferentiable(
     "astype_discrete", lambda x, dtype: np.asarray(x).astype(dtype),
+    batch=B.elementwise_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 4)),), {"dtype": np.dtype(np.int64)})),
     statement=S.step("x cast to an integer or boolean dtype", r"\operatorname{int}(x)"),
 )
@@ -291,45 +295,30 @@ def astype(x, dtype):
 copy = primitive(
     "copy", lambda x: np.array(x, copy=True),
     linear=True,
+    batch=B.elementwise_rule,
     statement=S.unary("x (a new buffer)", "1", "y = x", "1"),
 ).defvjp(lambda g, ans, x: g)
 
 # ------------------------------------------- comparisons and other step functions
-# Their outputs are piecewise constant: no gradient flows through them.
-greater = nondifferentiable("greater", np.greater, statement=S.step("a > b", "a > b"))
-greater_equal = nondifferentiable(
-    "greater_equal", np.greater_equal, statement=S.step("a >= b", r"a \ge b")
-)
-less = nondifferentiable("less", np.less, statement=S.step("a < b", "a < b"))
-less_equal = nondifferentiable(
-    "less_equal", np.less_equal, statement=S.step("a <= b", r"a \le b")
-)
-equal = nondifferentiable("equal", np.equal, statement=S.step("a == b", "a = b"))
-not_equal = nondifferentiable("not_equal", np.not_equal, statement=S.step("a != b", r"a \ne b"))
-logical_and = nondifferentiable(
-    "logical_and", np.logical_and, statement=S.step("a and b", r"a \land b")
-)
-logical_or = nondifferentiable("logical_or", np.logical_or, statement=S.step("a or b", r"a \lor b"))
-logical_not = nondifferentiable(
-    "logical_not", np.logical_not, statement=S.step("not a", r"\lnot a")
-)
-sign = nondifferentiable(
-    "sign", np.sign, statement=S.step("sign(x) in {-1, 0, 1}", r"\operatorname{sign} x")
-)
-floor = nondifferentiable(
-    "floor", np.floor, statement=S.step("largest integer <= x", r"\lfloor x \rfloor")
-)
-ceil = nondifferentiable(
-    "ceil", np.ceil, statement=S.step("smallest integer >= x", r"\lceil x \rceil")
-)
-round = nondifferentiable(
-    "round", np.round,
-    statement=S.step("x rounded to the nearest integer (or given decimals)", "[x]"),
-)
-isfinite = nondifferentiable(
-    "isfinite", np.isfinite, statement=S.step("x is finite", r"x \in \mathbb{R}")
-)
-isnan = nondifferentiable("isnan", np.isnan, statement=S.step("x is NaN", r"x = \text{NaN}"))
-isinf = nondifferentiable(
-    "isinf", np.isinf, statement=S.step("x is +-inf", r"\lvert x\rvert = \infty")
-)
+# Their outputs are piecewise constant (or booleans): no gradient flows through them.
+def step(name, fwd, text, latex):
+    """A non-differentiable elementwise function, stated as the step function it is."""
+    return nondifferentiable(name, fwd, elementwise=True, statement=S.step(text, latex))
+
+
+greater = step("greater", np.greater, "a > b", "a > b")
+greater_equal = step("greater_equal", np.greater_equal, "a >= b", r"a \ge b")
+less = step("less", np.less, "a < b", "a < b")
+less_equal = step("less_equal", np.less_equal, "a <= b", r"a \le b")
+equal = step("equal", np.equal, "a == b", "a = b")
+not_equal = step("not_equal", np.not_equal, "a != b", r"a \ne b")
+logical_and = step("logical_and", np.logical_and, "a and b", r"a \land b")
+logical_or = step("logical_or", np.logical_or, "a or b", r"a \lor b")
+logical_not = step("logical_not", np.logical_not, "not a", r"\lnot a")
+sign = step("sign", np.sign, "sign(x) in {-1, 0, 1}", r"\operatorname{sign} x")
+floor = step("floor", np.floor, "largest integer <= x", r"\lfloor x \rfloor")
+ceil = step("ceil", np.ceil, "smallest integer >= x", r"\lceil x \rceil")
+round = step("round", np.round, "x rounded to the nearest integer (or given decimals)", "[x]")
+isfinite = step("isfinite", np.isfinite, "x is finite", r"x \in \mathbb{R}")
+isnan = step("isnan", np.isnan, "x is NaN", r"x = \text{NaN}")
+isinf = step("isinf", np.isinf, "x is +-inf", r"\lvert x\rvert = \infty")

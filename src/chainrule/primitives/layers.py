@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..rules import primitive
@@ -76,6 +77,7 @@ def _linear_vjp_x(g, ans, x, w, b):
 # y = x W^T + b:  dx = g W,  dW = g^T x,  db = g (unbroadcast: summed over batch axes).
 linear = primitive(
     "linear", _linear_fwd,
+    batch=B.linear_rule,
     domain=Example(lambda rng: (tuple(rng.standard_normal(s) for s in ((3, 4), (2, 4), (2,))), {})),
     statement=S.Statement(
         forward="y = x W^T + b, the affine layer fused into one primitive",

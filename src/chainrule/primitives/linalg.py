@@ -6,6 +6,7 @@ import string
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..rules import composite, each_argument, primitive
@@ -61,6 +62,7 @@ def _matmul_vjp_b(g, ans, a, b):
 matmul = primitive(
     "matmul", _matmul_fwd,
     multilinear=True,
+    batch=B.matmul_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 4)), rng.standard_normal((4, 2))), {})),
     statement=S.Statement(
         forward="Y = A B (NumPy's matmul: vectors, matrices, batches)",
@@ -142,6 +144,7 @@ _einsum = primitive(
     "einsum",
     lambda *ops, subscripts: np.einsum(",".join(subscripts[0]) + "->" + subscripts[1], *ops),
     multilinear=True,
+    batch=B.einsum_rule,
     domain=Example(
         lambda rng: (
             (rng.standard_normal((3, 4)), rng.standard_normal((4, 2))),

@@ -1,6 +1,6 @@
 """The fused softmax cross-entropy: log_softmax, NLL and the reduction over samples, one node.
 
-``softmax_nll(x, target=..., axis=...)`` is the training hot path behind
+``softmax_nll(x, target, axis=...)`` is the training hot path behind
 ``cr.cross_entropy`` with class-index targets. It is a primitive of its own, not a
 composition, for speed (one node, the softmax kept for the backward pass) and for the
 last digits of tiny losses (docs/derivations.md, section 7).
@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
@@ -20,13 +21,26 @@ from ..rules import primitive
 from . import activations as _activations
 from . import reductions as _reductions
 from .activations import max_shift
+from .elementwise import equal, where
 from .shape import expand_dims
 
 
 def _target_distribution(x, target, axis, smoothing):
-    """Constant array of x's shape and dtype: (1 - e) onehot(target) + e / K along `axis`."""
+    """(1 - e) onehot(target) + e / K along `axis`, of x's shape and dtype.
+
+    A NumPy constant for NumPy targets; for a target tensor (the rules under
+    create_graph) it is built with primitives, so that a tracer sees it depend on the
+    target (cr.vmap over labels).
+    """
     shape = np.shape(x)
-    dist = np.zeros(shape, dtype=np.result_type(x))
+    dtype = x.dtype if hasattr(x, "dtype") else np.result_type(x)
+    if is_tensor(target):
+        k, nd = shape[axis], len(shape)
+        classes = np.arange(k).reshape([k if i == axis % nd else 1 for i in range(nd)])
+        hit = equal(expand_dims(target, axis), classes)
+        high = np.asarray(1 - smoothing + smoothing / k, dtype)
+        return where(hit, high, np.asarray(smoothing / k, dtype))
+    dist = np.zeros(shape, dtype=dtype)
     if len(shape) == 2 and axis == 1:
         dist[np.arange(shape[0]), target] = 1 - smoothing
     else:
@@ -139,6 +153,7 @@ def _per_sample(g, x, axis, reduction):
 
 
 def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", saved=None):
+    # (target, the class indices, is a constant argument: a tensor under create_graph.)
     # g * (softmax(x) - t) with t = (1 - e) onehot + e / K (docs/derivations.md, section 7).
     g = _per_sample(g, x, axis, reduction)
     if saved is None:  # tensors (create_graph=True) or a transform: differentiable form
@@ -171,10 +186,11 @@ def _softmax_nll_jvp(t, ans, x, target, axis, smoothing=0.0, reduction="none"):
 softmax_nll = primitive(
     "softmax_nll", _softmax_nll_fwd,
     saves=True,
+    batch=B.softmax_nll_rule,
     domain=Example(
         lambda rng: (
-            (rng.standard_normal((3, 4)),),
-            {"target": np.array([0, 3, 1]), "axis": 1},
+            (rng.standard_normal((3, 4)), np.array([0, 3, 1])),
+            {"axis": 1},
         )
     ),
     statement=S.Statement(
@@ -186,7 +202,7 @@ softmax_nll = primitive(
         jacobian="row i of the log_softmax Jacobian, negated: sigma_j - delta_jt",
         latex_jacobian=r"\frac{\partial y}{\partial x_j} = \sigma_j - \delta_{jt}",
     ),
-).defvjp(_softmax_nll_vjp).defjvp(_softmax_nll_jvp)
+).defvjp(_softmax_nll_vjp, None).defjvp(_softmax_nll_jvp, None)
 
 
 def reduce_loss(loss, reduction, denominator=None):

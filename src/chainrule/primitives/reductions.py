@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..rules import composite, nondifferentiable, primitive
@@ -110,6 +111,7 @@ def _log_of_sum(x, axis=None, keepdims=False):
 
 sum = primitive(
     "sum", _sum_fwd,
+    batch=B.sum_rule,
     linear=True,
     log_form=_log_of_sum,
     provenance=lambda args: made_by(args[0], exp) is not None,
@@ -135,6 +137,7 @@ def _extreme_jvp(t, ans, x, axis=None, keepdims=False):
 
 max = primitive(
     "max", _extreme_fwd(np.maximum, np.max),
+    batch=B.sum_rule,
     domain=_on_axis(),
     statement=S.reduction(
         "y = max of x", "x_bar = g / k at each of the k tied maxima, 0 elsewhere",
@@ -144,6 +147,7 @@ max = primitive(
 
 min = primitive(
     "min", _extreme_fwd(np.minimum, np.min),
+    batch=B.sum_rule,
     domain=_on_axis(),
     statement=S.reduction(
         "y = min of x", "x_bar = g / k at each of the k tied minima, 0 elsewhere",
@@ -175,6 +179,7 @@ def _others_product(x, axis):
 
 prod = primitive(
     "prod", lambda x, axis=None, keepdims=False: np.prod(x, axis, keepdims=keepdims),
+    batch=B.sum_rule,
     domain=_on_axis(),
     statement=S.reduction(
         "y = product of x", "x_bar_i = g * prod_{j != i} x_j (exact with zeros: no division)",
@@ -226,6 +231,7 @@ def _softmax_weights(x, lse):
 
 logsumexp = primitive(
     "logsumexp", _logsumexp_fwd,
+    batch=B.sum_rule,
     domain=_on_axis(),
     statement=S.reduction(
         "y = log sum_j e^(x_j) = m + log1p(sum of e^(x_j - m) but one e^0), m = max x",
@@ -253,6 +259,7 @@ def _reverse_cumsum(g, x, axis):
 
 cumsum = primitive(
     "cumsum", lambda x, axis=None: np.cumsum(x, axis=axis),
+    batch=B.cumulative_rule,
     linear=True,
     domain=_on_axis(),
     statement=S.reduction(
@@ -263,10 +270,12 @@ cumsum = primitive(
 
 argmax = nondifferentiable(
     "argmax", lambda x, axis=None, keepdims=False: np.argmax(x, axis=axis, keepdims=keepdims),
+    batch=B.arg_rule,
     statement=S.step("index of the largest x", r"\arg\max_i x_i"),
 )
 argmin = nondifferentiable(
     "argmin", lambda x, axis=None, keepdims=False: np.argmin(x, axis=axis, keepdims=keepdims),
+    batch=B.arg_rule,
     statement=S.step("index of the smallest x", r"\arg\min_i x_i"),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
@@ -40,7 +41,7 @@ def normalize_axes(axis, ndim, op, repeats_ok=False):
 # ------------------------------------------------------------ reshape family
 reshape = primitive(
     "reshape", lambda x, shape: np.reshape(x, shape),
-    view=True, linear=True,
+    view=True, linear=True, batch=B.reshape_rule,
     domain=_normal((3, 4), shape=(4, 3)),
     statement=S.Statement(
         forward="y = x with a new shape (same values, same order)",
@@ -61,7 +62,7 @@ def _inverse(axes):
 
 transpose = primitive(
     "transpose", lambda x, axes=None: np.transpose(x, axes),
-    view=True, linear=True,
+    view=True, linear=True, batch=B.transpose_rule,
     domain=_normal((3, 4, 2), axes=(2, 0, 1)),
     statement=S.Statement(
         forward="y = x with its axes permuted",
@@ -98,7 +99,7 @@ def _broadcast_to_fwd(x, shape):
 # Broadcasting back is the backward pass's central unbroadcast: the rule passes g through.
 broadcast_to = primitive(
     "broadcast_to", _broadcast_to_fwd,
-    view=True, linear=True,
+    view=True, linear=True, batch=B.broadcast_rule,
     domain=_normal((1, 4), shape=(3, 4)),
     statement=S.Statement(
         forward="y = x repeated along broadcast axes",
@@ -110,7 +111,7 @@ broadcast_to = primitive(
 
 flip = primitive(
     "flip", lambda x, axis=None: np.flip(x, axis),
-    view=True, linear=True,
+    view=True, linear=True, batch=B.flip_rule,
     domain=_normal((3, 4), axis=1),
     statement=S.Statement(
         forward="y = x reversed along axis",
@@ -200,7 +201,7 @@ _INDEX = (slice(0, 2), np.array([0, 2, 2]))
 
 _getitem = primitive(
     "getitem", lambda x, index: np.asarray(x)[index],
-    view=True, linear=True,
+    view=True, linear=True, batch=B.getitem_rule,
     domain=_normal((3, 4), index=_INDEX),
     statement=S.Statement(
         forward="y = x[index], basic or advanced indexing",
@@ -213,7 +214,7 @@ _getitem = primitive(
 
 scatter_add = primitive(
     "scatter_add", _scatter_add_fwd,
-    linear=True,
+    linear=True, batch=B.scatter_rule,
     domain=_normal((2, 3), index=_INDEX, shape=(3, 4)),
     statement=S.Statement(
         forward="y = zeros(shape) with v added at index (the transpose of getitem)",
@@ -274,6 +275,7 @@ def _concat_jvp(i, t, ans, *xs, axis=0):
 
 _concatenate = primitive(
     "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+    batch=B.concatenate_rule,
     domain=Example(
         lambda rng: ((rng.standard_normal((2, 3)), rng.standard_normal((1, 3))), {"axis": 0})
     ),
@@ -339,6 +341,7 @@ def _pad_fwd(x, pad_width, mode="constant", constant_values=0):
 # Affine, not linear (the fill value is a constant): the tangent is padded with zeros.
 _pad = primitive(
     "pad", _pad_fwd,
+    batch=B.pad_rule,
     domain=_normal((3, 4), pad_width=((1, 0), (0, 2))),
     statement=S.Statement(
         forward="y = x surrounded by a constant (pad_width per axis)",

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
 from ..rules import composite, elementwise, nondifferentiable, primitive
@@ -28,6 +29,7 @@ from .elementwise import (
     logical_not,
     logical_or,
     sqrt,
+    step,
     where,
 )
 from .shape import concatenate, getitem, reshape
@@ -203,9 +205,7 @@ fmin = elementwise(
     ),
 )
 
-trunc = nondifferentiable(
-    "trunc", np.trunc, statement=S.step("x rounded toward 0", r"\operatorname{trunc} x")
-)
+trunc = step("trunc", np.trunc, "x rounded toward 0", r"\operatorname{trunc} x")
 
 
 # mod(x, y) = x - floor(x / y) y (sign of y), fmod(x, y) = x - trunc(x / y) y (sign of x):
@@ -255,6 +255,7 @@ _sinc_at_zero = primitive(
     "sinc_taylor_at_zero",
     lambda x, order: np.full(np.shape(x), _sinc_derivative_at_zero(order), np.result_type(x, 1.0)),
     symmetric=True,
+    batch=B.elementwise_rule,
     # Only meaningful at x = 0: checked through sinc itself.
     domain=Example(
         lambda rng: ((np.array([0.0, 0.0, 0.5, -1.3]),), {"order": 1}),
@@ -315,16 +316,11 @@ def cumprod(x, axis=None):
 
 
 # --------------------------------------------- step functions and orderings
-rint = nondifferentiable(
-    "rint", np.rint, statement=S.step("x rounded to the nearest integer", "[x]")
-)
-signbit = nondifferentiable("signbit", np.signbit, statement=S.step("x < 0 (or -0.0)", "[x < 0]"))
-logical_xor = nondifferentiable(
-    "logical_xor", np.logical_xor, statement=S.step("a xor b", r"a \oplus b")
-)
-isclose = nondifferentiable(
-    "isclose", np.isclose,
-    statement=S.step("|a - b| <= atol + rtol |b|", r"\lvert a - b\rvert \le \epsilon"),
+rint = step("rint", np.rint, "x rounded to the nearest integer", "[x]")
+signbit = step("signbit", np.signbit, "x < 0 (or -0.0)", "[x < 0]")
+logical_xor = step("logical_xor", np.logical_xor, "a xor b", r"a \oplus b")
+isclose = step(
+    "isclose", np.isclose, "|a - b| <= atol + rtol |b|", r"\lvert a - b\rvert \le \epsilon"
 )
 argsort = nondifferentiable(
     "argsort", np.argsort, statement=S.step("indices that sort x", r"\operatorname{argsort} x")

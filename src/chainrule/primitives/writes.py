@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..rules import primitive
@@ -67,6 +68,7 @@ def _example(rng):
 
 write = primitive(
     "write", _write_fwd,
+    batch=B.write_rule,
     domain=Example(_example),
     statement=S.Statement(
         forward="y = x with v written at index (x[index] = v, out of place; where an index "

@@ -1,0 +1,397 @@
+"""Batching rules: a primitive applied to a batch of inputs at once, for ``cr.vmap``.
+
+A rule ``rule(prim, args, batched, kw)`` gets the primitive's arguments, some of which
+carry a batch of examples on axis 0 (``batched[i]`` is True for those; the others are
+the same for every example), and returns the batch of results, again on axis 0. Rules
+are written with chainrule's primitives, so they run as NumPy on arrays and are
+recorded on tensors (vmap inside grad). A primitive declares its rule (``batch=``);
+elementwise primitives need none (:func:`elementwise_rule`), and a primitive with
+neither is applied one example at a time (:func:`one_at_a_time`), correct but slow.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+
+from .graph import REGISTRY, TensorBase
+from .tracing import Var
+
+
+def _prim(name):
+    # Looked up when a rule runs: this module sits below the primitive modules.
+    return REGISTRY[name]
+
+
+def _shape(a):
+    return a.data.shape if isinstance(a, TensorBase) else np.shape(a)
+
+
+def _size(args, batched):
+    return next(_shape(a)[0] for a, b in zip(args, batched) if b)
+
+
+def _lift(a, rank):
+    """A batched value (B, *ex) with singleton axes after the batch axis to rank 1 + rank."""
+    shape = _shape(a)
+    missing = rank + 1 - len(shape)
+    if missing <= 0:
+        return a
+    return _prim("reshape")(a, (shape[0],) + (1,) * missing + tuple(shape[1:]))
+
+
+def _to_batch(a, size):
+    """An unbatched value repeated for each of `size` examples, on a new axis 0."""
+    shape = _shape(a)
+    return _prim("broadcast_to")(_prim("reshape")(a, (1,) + tuple(shape)), (size,) + tuple(shape))
+
+
+def example_rank(a, batched):
+    return len(_shape(a)) - (1 if batched else 0)
+
+
+# ------------------------------------------------------------------ generic rules
+def elementwise_rule(prim, args, batched, kw):
+    """Elementwise maps broadcast: batched arguments get singleton axes so that the batch
+    axis stays in front of every example axis of the result."""
+    rank = max(example_rank(a, b) for a, b in zip(args, batched))
+    args = [_lift(a, rank) if b else a for a, b in zip(args, batched)]
+    return prim(*args, **kw)
+
+
+def one_at_a_time(prim, args, batched, kw):
+    """The primitive on each example in turn, stacked: for primitives without a rule."""
+    if prim.name not in _warned:
+        _warned.add(prim.name)
+        warnings.warn(
+            f"cr.vmap: '{prim.name}' has no batching rule, so it runs once per example "
+            f"(correct, but a Python loop)",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    size = _size(args, batched)
+    getitem = _prim("getitem")
+    results = []
+    for i in range(size):
+        results.append(prim(*[getitem(a, i) if b else a for a, b in zip(args, batched)], **kw))
+    return _prim("concatenate")(*[_prim("reshape")(r, (1,) + _shape(r)) for r in results],
+                                axis=0)
+
+
+_warned = set()
+
+
+def _shift(axis, rank):
+    """An example axis (or tuple of them, or None: all) as an axis of the batched array.
+
+    (A 0-d example has no axis to reduce: NumPy's axis 0 there leaves it as it is.)
+    """
+    if axis is None or (rank == 0 and not isinstance(axis, (tuple, list))):
+        return tuple(range(1, rank + 1))
+    if isinstance(axis, (tuple, list)):
+        return tuple(a for x in axis for a in _as_tuple(_shift(x, rank)))
+    return int(axis) % rank + 1
+
+
+def _as_tuple(a):
+    return a if isinstance(a, tuple) else (a,)
+
+
+def _first_only(rule):
+    """A rule for a primitive batched only in its first argument; others are parameters."""
+
+    def checked(prim, args, batched, kw):
+        if any(batched[1:]):
+            return one_at_a_time(prim, args, batched, kw)
+        return rule(prim, args, kw)
+
+    return checked
+
+
+@_first_only
+def flip_rule(prim, args, kw):
+    rank = example_rank(args[0], True)
+    return prim(args[0], axis=_shift(kw.get("axis"), rank))
+
+
+def sum_rule(prim, args, batched, kw):
+    """A reduction (sum, max, prod, ...): its axis (None: all) moves past the batch axis."""
+    if any(batched[1:]) or len(args) > 1:
+        return one_at_a_time(prim, args, batched, kw)
+    rank = example_rank(args[0], True)
+    kw = dict(kw)
+    kw["axis"] = _shift(kw.get("axis"), rank)
+    return prim(args[0], **kw)
+
+
+@_first_only
+def softmax_rule(prim, args, kw):
+    rank = example_rank(args[0], True)
+    kw = dict(kw)
+    kw["axis"] = _shift(kw.get("axis", -1), rank)
+    return prim(*args, **kw)
+
+
+@_first_only
+def cumulative_rule(prim, args, kw):
+    """cumsum: axis None runs over the flattened example."""
+    x = args[0]
+    if kw.get("axis") is None:
+        x = _prim("reshape")(x, (_shape(x)[0], -1))
+        return prim(x, axis=1)
+    return prim(x, axis=_shift(kw["axis"], example_rank(x, True)))
+
+
+def arg_rule(prim, args, batched, kw):
+    """argmax/argmin: axis None picks over the flattened example."""
+    x = args[0]
+    kw = dict(kw)
+    if kw.get("axis") is None:
+        x = _prim("reshape")(x, (_shape(x)[0], -1))
+        out = prim(x, axis=1, keepdims=False)
+        if kw.get("keepdims"):
+            out = _prim("reshape")(out, (_shape(out)[0],) + (1,) * (len(_shape(args[0])) - 1))
+        return out
+    kw["axis"] = _shift(kw["axis"], example_rank(x, True))
+    return prim(x, **kw)
+
+
+@_first_only
+def reshape_rule(prim, args, kw):
+    x, shape = args[0], args[1] if len(args) > 1 else kw.pop("shape")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return prim(x, (_shape(x)[0],) + shape, **{k: v for k, v in kw.items() if k != "shape"})
+
+
+@_first_only
+def transpose_rule(prim, args, kw):
+    x = args[0]
+    axes = args[1] if len(args) > 1 else kw.get("axes")
+    rank = example_rank(x, True)
+    if axes is None:
+        axes = tuple(reversed(range(rank)))
+    return prim(x, (0,) + tuple(int(a) % rank + 1 for a in axes))
+
+
+def broadcast_rule(prim, args, batched, kw):
+    x = args[0]
+    shape = args[1] if len(args) > 1 else kw["shape"]
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    x = _lift(x, len(shape))
+    return prim(x, (_shape(x)[0],) + shape)
+
+
+def _batched_index(index):
+    """`index` (a getitem index for one example) for the batched array, or None when
+    the batch axis would not stay first (advanced indices apart from each other)."""
+    items = index if isinstance(index, tuple) else (index,)
+    advanced = [
+        i for i, e in enumerate(items)
+        if not (e is None or e is Ellipsis or isinstance(e, (slice, int, np.integer)))
+    ]
+    if advanced and advanced[-1] - advanced[0] + 1 != len(advanced):
+        return None
+    return (slice(None),) + tuple(items)
+
+
+def getitem_rule(prim, args, batched, kw):
+    index = _batched_index(kw["index"])
+    if index is None or any(batched[1:]):
+        return one_at_a_time(prim, args, batched, kw)
+    return prim(args[0], index=index)
+
+
+def scatter_rule(prim, args, batched, kw):
+    """The transpose of getitem (its VJP): written into a batch of zero arrays."""
+    index = _batched_index(kw["index"])
+    if index is None:
+        return one_at_a_time(prim, args, batched, kw)
+    v = args[0]
+    return prim(v, index=index, shape=(_shape(v)[0],) + tuple(kw["shape"]))
+
+
+def concatenate_rule(prim, args, batched, kw):
+    size = _size(args, batched)
+    parts = [a if b else _to_batch(a, size) for a, b in zip(args, batched)]
+    rank = example_rank(parts[0], True)
+    return prim(*parts, axis=_shift(kw.get("axis", 0), rank))
+
+
+def pad_rule(prim, args, batched, kw):
+    if any(batched[1:]):
+        return one_at_a_time(prim, args, batched, kw)
+    x = args[0]
+    rank = example_rank(x, True)
+    widths = np.broadcast_to(np.asarray(kw["pad_width"], dtype=int), (rank, 2))
+    kw = dict(kw, pad_width=((0, 0),) + tuple(tuple(int(v) for v in w) for w in widths))
+    return prim(x, **kw)
+
+
+def matmul_rule(prim, args, batched, kw):
+    """matmul with a batch axis in front. Vectors become matrices (a row on the left, a
+    column on the right) so that no batch axis is read as one of theirs, and the axis
+    they add is removed from the result; batched arguments then get singleton axes so
+    that their batch axis lines up in front of the other's stacking axes."""
+    a, b = args
+    reshape = _prim("reshape")
+    drop = []
+    if example_rank(a, batched[0]) == 1:
+        shape = _shape(a)
+        a = reshape(a, shape[:-1] + (1, shape[-1]))
+        drop.append(-2)
+    if example_rank(b, batched[1]) == 1:
+        b = reshape(b, _shape(b) + (1,))
+        drop.append(-1)
+    rank = max(example_rank(a, batched[0]), example_rank(b, batched[1]))
+    a = _lift(a, rank) if batched[0] else a
+    b = _lift(b, rank) if batched[1] else b
+    out = prim(a, b)
+    if drop:
+        shape = _shape(out)
+        n = len(shape)
+        out = reshape(out, tuple(s for i, s in enumerate(shape) if i - n not in drop))
+    return out
+
+
+def einsum_rule(prim, args, batched, kw):
+    terms, out = kw["subscripts"]
+    used = set("".join(terms) + out)
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+                  if c not in used)
+    terms = [letter + t if b else t for t, b in zip(terms, batched)]
+    return prim(*args, subscripts=(terms, letter + out))
+
+
+def linear_rule(prim, args, batched, kw):
+    """The affine layer: a batch of inputs is just more rows; batched weights loop."""
+    if any(batched[1:]):
+        return one_at_a_time(prim, args, batched, kw)
+    return prim(*args, **kw)
+
+
+def matrix_rule(prim, args, batched, kw):
+    """numpy.linalg functions of one stack of matrices broadcast over leading axes."""
+    if any(batched[1:]):
+        return one_at_a_time(prim, args, batched, kw)
+    return prim(*args, **kw)
+
+
+def write_rule(prim, args, batched, kw):
+    """x[index] = v for a batch: the unbatched side repeated, the index past the batch."""
+    index = _batched_index(kw["index"])
+    if index is None:
+        return one_at_a_time(prim, args, batched, kw)
+    x, v = args
+    size = _size(args, batched)
+    if not batched[0]:
+        x = _to_batch(x, size)
+    if batched[1]:
+        picked = len(np.empty(_shape(x)[1:], dtype=bool)[kw["index"]].shape)
+        v = _lift(v, picked)
+    return prim(x, v, index=index)
+
+
+def softmax_nll_rule(prim, args, batched, kw):
+    """The fused cross-entropy on a batch of (logits, targets): per-sample losses, then
+    each example's own mean or sum."""
+    x, target = args
+    size = _size(args, batched)
+    if not batched[0]:
+        x = _to_batch(x, size)
+    if not batched[1]:
+        target = _to_batch(target, size)
+    rank = example_rank(x, True)
+    kw = dict(kw)
+    reduction = kw.pop("reduction", "none")
+    loss = prim(x, target, **dict(kw, axis=_shift(kw["axis"], rank), reduction="none"))
+    if reduction == "none" or len(_shape(loss)) == 1:
+        return loss
+    axes = tuple(range(1, len(_shape(loss))))
+    return _prim("sum")(loss, axis=axes) if reduction == "sum" else (
+        _prim("sum")(loss, axis=axes) / int(np.prod(_shape(loss)[1:])))
+
+
+def rule_of(prim):
+    """The batching rule of `prim`: declared, elementwise, or one example at a time."""
+    rule = prim.batch
+    if rule is not None:
+        return rule
+    if prim.elementwise:
+        return elementwise_rule
+    return one_at_a_time
+
+
+# ----------------------------------------------------------------------- replay
+def run(trace, inputs, batched):
+    """Replay `trace` (chainrule.tracing) on `inputs`, of which those flagged in `batched`
+    hold a batch of examples on axis 0. Returns (value, batched) for each output."""
+    env = dict(zip(trace.inputs, zip(inputs, batched)))
+
+    def look(a):
+        return env[a] if isinstance(a, Var) else (a, False)
+
+    for op in trace.ops:
+        args, flags = zip(*[look(a) for a in op.args]) if op.args else ((), ())
+        kw = {k: look(v) for k, v in op.kw.items()}
+        args, flags = list(args), list(flags)
+        if any(b for _, b in kw.values()):
+            out = _loop_with_keywords(op.prim, args, flags, kw)
+        else:
+            kw = {k: v for k, (v, _) in kw.items()}
+            if not any(flags):
+                out, flag = op.prim(*args, **kw), False
+                env[op.out] = (out, flag)
+                continue
+            args, flags, kw = _keywords(op.prim, args, flags, kw)
+            out = rule_of(op.prim)(op.prim, tuple(args), tuple(flags), kw)
+        env[op.out] = (out, True)
+    return [look(v) for v in trace.outputs]
+
+
+def _loop_with_keywords(prim, args, flags, kw):
+    size = next(_shape(v)[0] for v, b in (*zip(args, flags), *kw.values()) if b)
+    getitem = _prim("getitem")
+    results = [
+        prim(*[getitem(a, i) if b else a for a, b in zip(args, flags)],
+             **{k: getitem(v, i) if b else v for k, (v, b) in kw.items()})
+        for i in range(size)
+    ]
+    return _prim("concatenate")(*[_prim("reshape")(r, (1,) + _shape(r)) for r in results],
+                                axis=0)
+
+
+def _keywords(prim, args, flags, kw):
+    """Trailing unbatched parameters (an axis, a shape) passed by keyword, so that rules
+    find them by name however they were passed."""
+    names = None if prim.elementwise else _parameters(prim)
+    if names is None:
+        return args, flags, kw
+    while len(args) > 1 and not flags[-1] and not _is_array(args[-1]):
+        i = len(args) - 1
+        if i >= len(names) or names[i] is None or names[i] in kw:
+            break
+        kw = {names[i]: args.pop(), **kw}
+        flags.pop()
+    return args, flags, kw
+
+
+def _is_array(a):
+    return isinstance(a, (TensorBase, np.ndarray))
+
+
+_signatures = {}
+
+
+def _parameters(prim):
+    """The names of prim's forward's positional parameters (None when it has none to read)."""
+    if prim not in _signatures:
+        try:
+            params = inspect.signature(prim.fwd).parameters.values()
+            names = [p.name if p.kind == p.POSITIONAL_OR_KEYWORD else None for p in params
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            names = None
+        _signatures[prim] = names
+    return _signatures[prim]

@@ -1,0 +1,138 @@
+"""``cr.checkpoint``: recompute a segment during backward instead of storing it.
+
+``checkpoint(f)(*args)`` computes ``f(*args)`` and keeps, for backward, only f's inputs
+and the tensors requiring grad that f reads from outside (a layer's weights in a
+closure): not the activations inside. When the backward pass reaches the segment, f
+runs again, recorded, and the gradients of that recomputation are passed on.
+Activation memory falls to the segments' inputs; the forward is computed twice.
+
+The segment is one operation of the graph (an unregistered primitive made per call),
+so it works under every transform: ``loss.backward()``, ``cr.grad``,
+``create_graph=True`` (the recomputation records too), and forward mode (its JVP is its
+VJP transposed). The outside tensors are found by running f once with recording and
+walking its graph down to the tensors made before the call, so nothing needs listing.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import graph
+from .backward import backward
+from .graph import TensorBase, is_tensor, new_tensor
+from .rules import Primitive, each_argument
+
+
+def checkpoint(f, *args, **kwargs):
+    """`f` recomputed in backward rather than stored: ``checkpoint(f)`` wraps it (JAX's
+    ``jax.checkpoint``); ``checkpoint(f, *args)`` calls it at once (PyTorch's
+    ``torch.utils.checkpoint.checkpoint``). f returns one array."""
+    if args or kwargs:
+        return _checkpointed(f, args, kwargs)
+
+    @functools.wraps(f)
+    def wrapped(*a, **kw):
+        return _checkpointed(f, a, kw)
+
+    return wrapped
+
+
+def _checkpointed(f, args, kwargs):
+    # The forward once, recorded only to find what it reads from outside; its graph is
+    # dropped with `out`, so the activations do not outlive this call.
+    start = graph._clock
+    inputs = [new_tensor(a.data) if is_tensor(a) else a for a in args]
+    with graph.enable_grad():
+        out = f(*inputs, **kwargs)
+    if not is_tensor(out) and not isinstance(out, np.ndarray):
+        raise TypeError(
+            f"checkpoint: the function must return one array, got {type(out).__name__}; "
+            f"checkpoint each output's segment separately"
+        )
+    value = out.data if is_tensor(out) else np.asarray(out)
+    outside = _made_before(out, start)
+    del out
+    n = len(args)
+    asking = sum(1 for a in args if is_tensor(a) and a.requires_grad) + len(outside)
+    state = {}
+
+    def vjp(i, g, ans, *vals):
+        # Backward asks once per argument that requires grad, with one cotangent: the
+        # first question recomputes, the last one lets the gradients go.
+        if state.get("g") is not g:
+            state.update(g=g, left=asking, grads=_recompute(f, vals[:n], outside, kwargs, g))
+        grads = state["grads"]
+        state["left"] -= 1
+        if state["left"] <= 0:
+            state.clear()
+        if grads[i] is None:
+            zeros = np.zeros(np.shape(vals[i]), np.result_type(ans))
+            return new_tensor(zeros) if is_tensor(g) else zeros
+        return grads[i]
+
+    first = [value]
+
+    def forward(*arrays):
+        # The value is known already; run again (a batch under cr.vmap), f computes it.
+        if first:
+            return first.pop()
+        with graph.no_grad():
+            again = f(*arrays[:n], **kwargs)
+        return again.data if is_tensor(again) else np.asarray(again)
+
+    name = getattr(f, "__name__", "function")
+    segment = Primitive(f"checkpoint({name})", forward)
+    segment.defvjp(each_argument(vjp))
+    return segment(*args, *outside)
+
+
+def _made_before(out, start):
+    """The tensors requiring grad that out's graph reaches across the segment's start:
+    made before the call (the graph clock then), or leaves."""
+    found, seen, stack = [], set(), [out] if is_tensor(out) else []
+    while stack:
+        t = stack.pop()
+        if t._prim is None or t._seq <= start:
+            if t.requires_grad and id(t) not in seen:
+                seen.add(id(t))
+                found.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.extend(a for a in t._args if isinstance(a, TensorBase) and a.requires_grad)
+    return found
+
+
+def _recompute(f, args, outside, kwargs, g):
+    """f run again with recording, and the gradients of its output (cotangent g) with
+    respect to its inputs and the outside tensors, in that order."""
+    # Backward runs rules with recording on exactly when create_graph is asked for.
+    create = graph.is_grad_enabled()
+    with graph.enable_grad():
+        leaves = [_leaf(a, create) for a in args]
+        out = f(*leaves, **kwargs)
+        if not (is_tensor(out) and out.requires_grad):
+            return [None] * (len(args) + len(outside))
+        wanted = [t for t in leaves if is_tensor(t)] + list(outside)
+        grads = iter(backward(out, grad=g, inputs=wanted, create_graph=create))
+    return [next(grads) if is_tensor(t) else None for t in leaves] + list(grads)
+
+
+def _leaf(a, create):
+    """An input for the recomputation, requiring grad. Under create_graph: the argument
+    itself, or (if it needs no gradient, as in forward mode) an operation of it, so that
+    the gradients stay functions of it and of its tangents; otherwise a fresh tensor."""
+    if is_tensor(a):
+        if not create:
+            return new_tensor(a.data, a.data.dtype.kind == "f")
+        if a.requires_grad or a.data.dtype.kind != "f":
+            return a
+        t = a.reshape(a.shape)
+        t.requires_grad = True
+        return t
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        return new_tensor(a, True)
+    return a

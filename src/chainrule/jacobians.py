@@ -1,0 +1,173 @@
+"""Jacobians and Hessians: jacobian (jacrev / jacfwd), hessian, hvp."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import primitives as P
+from .forward_mode import _attach_tangent, _forward_level, _tangent_of, jvp
+from .graph import is_tensor, new_tensor
+from .pytree import tree_flatten, tree_unflatten
+from .transforms import (
+    _argnums,
+    _float_array,
+    _is_nested,
+    _lift_args,
+    _like_input,
+    _output_tensor,
+    _reverse,
+    grad,
+    running,
+    which_args,
+)
+
+
+def jacobian(f, argnum=0, mode="rev", *, argnums=None):
+    """The Jacobian d f(x)_i / d x_j, of shape f(x).shape + x.shape.
+
+    mode="rev" records f once and runs one reverse pass per output element over the
+    retained graph; mode="fwd" runs one forward-mode pass per input element. Pick
+    "rev" when the output is smaller than the input, "fwd" otherwise. With a tuple
+    argnum, returns a tuple of Jacobians. An argument that is a nested tuple/list/dict
+    of arrays gets the same structure of Jacobians, one per leaf.
+    """
+    if mode not in ("rev", "fwd"):
+        raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', not {mode!r}")
+    argnum = which_args(argnum, argnums, "jacobian")
+
+    @functools.wraps(f)
+    def jacobian_f(*args, **kwargs):
+        nums = _argnums(argnum, len(args), "jacobian")
+        if any(isinstance(args[i], (tuple, list, dict)) for i in nums):
+            jacs = _jacobian_of_trees(f, args, kwargs, nums, mode)
+            return tuple(jacs) if isinstance(argnum, tuple) else jacs[0]
+        nested = _is_nested(args, kwargs)
+        if mode == "rev":
+            jacs = _jacobian_rev(f, args, kwargs, nums, nested)
+        else:
+            jacs = _jacobian_fwd(f, args, kwargs, nums, nested)
+        if not nested:
+            jacs = [_like_input(j, args[i]) if np.ndim(j) == 0 else j for j, i in zip(jacs, nums)]
+        return tuple(jacs) if isinstance(argnum, tuple) else jacs[0]
+
+    return jacobian_f
+
+
+def _jacobian_of_trees(f, args, kwargs, nums, mode):
+    """Jacobians with respect to pytree arguments: one of every leaf, in its structure.
+
+    The leaves become separate arguments of a flattened function, so both modes run
+    exactly as for arrays (reverse mode records f once for all leaves).
+    """
+    flat, layout = [], []  # layout[k]: (treedef or None, positions of arg k in flat)
+    for k, a in enumerate(args):
+        if k in nums and isinstance(a, (tuple, list, dict)):
+            leaves, treedef = tree_flatten(a)
+            layout.append((treedef, range(len(flat), len(flat) + len(leaves))))
+            flat.extend(leaves)
+        else:
+            layout.append((None, range(len(flat), len(flat) + 1)))
+            flat.append(a)
+
+    def flat_f(*leaves, **kw):
+        rebuilt = [
+            leaves[pos[0]] if treedef is None else tree_unflatten(treedef, [leaves[p] for p in pos])
+            for treedef, pos in layout
+        ]
+        return f(*rebuilt, **kw)
+
+    wanted = tuple(p for i in nums for p in layout[i][1])
+    jacs = dict(zip(wanted, jacobian(flat_f, wanted, mode)(*flat, **kwargs))) if wanted else {}
+    out = []
+    for i in nums:
+        treedef, pos = layout[i]
+        parts = [jacs[p] for p in pos]
+        out.append(parts[0] if treedef is None else tree_unflatten(treedef, parts))
+    return out
+
+
+def _jacobian_rev(f, args, kwargs, nums, nested):
+    with running():
+        new_args, lifted = _lift_args(args, nums, "jacobian")
+        out = _output_tensor(f(*new_args, **kwargs), "jacobian")
+        inputs = [new[0] for new, _, _ in lifted]
+        m = out.data.size
+        rows = [[] for _ in inputs]
+        for j in range(m):
+            e = np.zeros(m, dtype=out.data.dtype)
+            e[j] = 1
+            grads = _reverse(out, inputs, e.reshape(out.shape), nested)
+            for k, (x, g) in enumerate(zip(inputs, grads)):
+                if g is None:
+                    g = np.zeros_like(x.data)
+                rows[k].append(g if nested else g.data)
+    jacs = []
+    for x, r in zip(inputs, rows):
+        shape = out.shape + x.shape
+        if nested:
+            jacs.append(P.reshape(P.stack(r), shape) if r else new_tensor(np.zeros(shape)))
+        else:
+            jacs.append(np.stack(r).reshape(shape) if r else np.zeros(shape, x.data.dtype))
+    return jacs
+
+
+def _jacobian_fwd(f, args, kwargs, nums, nested):
+    jacs = []
+    for i in nums:
+        x = args[i]
+        a = _float_array(x, "jacobian", i)
+        cols = []
+        out_shape = None
+        for j in range(a.size):
+            e = np.zeros(a.size, dtype=a.dtype)
+            e[j] = 1
+            with running(), _forward_level() as level:
+                new_args = list(args)
+                new_args[i] = _attach_tangent(x, e.reshape(a.shape), level, "jacobian", i)
+                out = f(*new_args, **kwargs)
+            out = _output_tensor(out, "jacobian")
+            out_shape = out.shape
+            cols.append(_tangent_of(out, level, nested))
+        if not cols:  # an empty input: evaluate once for the output shape
+            out_shape = np.shape(f(*args, **kwargs))
+        shape = out_shape + a.shape
+        if nested:
+            cols = [c if is_tensor(c) else new_tensor(np.asarray(c)) for c in cols]
+            jac = P.reshape(P.stack(cols, axis=-1), shape) if cols else new_tensor(np.zeros(shape))
+        else:
+            jac = np.stack(cols, axis=-1).reshape(shape) if cols else np.zeros(shape, a.dtype)
+        jacs.append(jac)
+    return jacs
+
+
+def jacrev(f, argnums=0):
+    """JAX's name: the Jacobian by reverse mode, one pass per output element."""
+    return jacobian(f, argnums=argnums, mode="rev")
+
+
+def jacfwd(f, argnums=0):
+    """JAX's name: the Jacobian by forward mode, one pass per input element."""
+    return jacobian(f, argnums=argnums, mode="fwd")
+
+
+def hessian(f, argnum=0, *, argnums=None):
+    """The Hessian d^2 f / dx_i dx_j of scalar f, of shape x.shape + x.shape.
+
+    Reverse-over-reverse: f and its gradient are recorded once, then each row is one
+    reverse pass over the recorded gradient graph. Forward-over-reverse would repeat
+    the forward and backward passes of f for every column; with chainrule's per-op
+    cost the reused graph is the faster of the two (see benchmarks/bench_transforms.py).
+    """
+    argnum = which_args(argnum, argnums, "hessian")
+    return jacobian(grad(f, argnum), argnum, mode="rev")
+
+
+def hvp(f, x, v):
+    """The Hessian-vector product (d^2 f / dx^2) v, without forming the Hessian.
+
+    Forward-over-reverse: the directional derivative of grad f along v, one forward
+    pass and one reverse pass with tangents, whatever the size of x.
+    """
+    return jvp(grad(f), (x,), (v,))[1]

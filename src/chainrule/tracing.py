@@ -1,0 +1,119 @@
+"""Tracing: a function run once on example inputs, written down as a list of primitive calls.
+
+While a :class:`Tracer` is installed (graph.set_trace_hook), every operation whose
+arguments include a traced value is written down, whether or not it is recorded for
+backward: comparisons, operations under ``no_grad``, and the rules that a nested
+backward pass runs. The result, a :class:`Trace`, is a straight-line program over
+variables (the inputs and every traced result) and constants (everything else: arrays
+and numbers as they were when traced, tensors as the tensors they are). ``cr.vmap``
+replays it with batching rules (chainrule.batching).
+
+A trace is only as general as the Python that produced it: a branch taken on a traced
+value's number would be baked in. Turning a traced value into a Python number (bool,
+float, int, item) therefore raises while tracing, naming the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import graph
+from .graph import TensorBase
+
+
+@dataclass
+class Op:
+    """One traced call: prim(*args, **kw) -> out. Each argument is a Var or a constant."""
+
+    prim: object
+    args: tuple
+    kw: dict
+    out: Var
+
+
+@dataclass(frozen=True)
+class Var:
+    """A traced value: an input, or the result of a traced call."""
+
+    index: int
+
+
+@dataclass
+class Trace:
+    inputs: list = field(default_factory=list)  # Vars, in the order given to the tracer
+    ops: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)  # Vars or constants
+
+
+class Tracer:
+    """The trace hook: collects the calls made on traced values (see the module docstring)."""
+
+    def __init__(self):
+        self.trace = Trace()
+        self._vars = {}  # id(tensor) -> Var
+        self._alive = []  # the traced tensors, so their ids stay theirs while tracing
+
+    def input(self, t):
+        """Make tensor `t` a traced input."""
+        v = self._new(t)
+        self.trace.inputs.append(v)
+        return v
+
+    def traced(self, t):
+        return id(t) in self._vars
+
+    def var(self, t):
+        """The Var of traced tensor `t`, or None."""
+        return self._vars.get(id(t))
+
+    def _new(self, t):
+        v = Var(len(self._alive))
+        self._vars[id(t)] = v
+        self._alive.append(t)
+        return v
+
+    def _ref(self, a):
+        # A tensor that is not traced stays a tensor: it may be part of a derivative
+        # computed around the trace (a closure over a parameter inside cr.grad).
+        if isinstance(a, TensorBase):
+            v = self._vars.get(id(a))
+            return v if v is not None else a
+        return a
+
+    def record(self, t, prim, args, kw):
+        """graph's trace hook: write down prim(*args, **kw) -> t if it touches a traced value."""
+        refs = tuple(self._ref(a) for a in args)
+        kws = {k: self._ref(v) for k, v in kw.items()}
+        if not any(isinstance(r, Var) for r in (*refs, *kws.values())):
+            return
+        self.trace.ops.append(Op(prim, refs, kws, self._new(t)))
+
+    def alias(self, dst, src):
+        """Tensor object `dst` now stands for the value `src` was (graph.take_node)."""
+        v = self._vars.get(id(src))
+        if v is not None:
+            self._vars[id(dst)] = v
+            self._alive.append(dst)
+        else:
+            self._vars.pop(id(dst), None)
+
+    def output(self, value):
+        """The trace's record of an output: its Var, or the constant it is."""
+        if isinstance(value, TensorBase):
+            return self._ref(value)
+        return value
+
+
+class tracing:
+    """Context manager: install `tracer` (and record operations) while the block runs."""
+
+    def __init__(self, tracer):
+        self.tracer = tracer
+
+    def __enter__(self):
+        self._prev = graph.set_trace_hook(self.tracer)
+        return self.tracer
+
+    def __exit__(self, *exc):
+        graph.set_trace_hook(self._prev)
+        return False

@@ -1,0 +1,189 @@
+"""``cr.vmap``: a function of one example, applied to a batch of them at once.
+
+``vmap(f)(xs)`` is ``stack([f(x) for x in xs])`` computed without the loop: f runs once,
+traced (chainrule.tracing), on the first example, and the trace is replayed on the
+whole batch with each primitive's batching rule (chainrule.batching). Nested inside
+``grad`` it differentiates; ``vmap(grad(loss), in_axes=(None, 0))(w, xs)`` gives
+per-example gradients.
+
+A trace runs the Python of f once, so f's control flow must not depend on the values
+of its inputs: turning a traced value into a Python bool or number raises while
+tracing, naming the line. As a last guard against a value read behind the engine's
+back (``x.data``, a NumPy call on ``np.asarray(x)``), the result for the last example is
+compared with f evaluated on that example directly; a mismatch raises.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import batching, transforms
+from . import primitives as P
+from .graph import is_tensor, new_tensor
+from .pytree import tree_flatten, tree_unflatten
+from .tracing import Tracer, tracing
+
+
+def vmap(f, in_axes=0, out_axes=0):
+    """f mapped over axis `in_axes` of its arguments; results stacked along `out_axes`.
+
+    ``in_axes`` is an int (every argument), None (not mapped), or a tuple with one entry
+    per argument (an int, None, or a pytree of them matching that argument). Arguments
+    not mapped are the same for every example. ``out_axes`` is an int or a tuple with
+    one entry per output.
+    """
+
+    @functools.wraps(f)
+    def batched_f(*args):
+        leaves, treedef = tree_flatten(tuple(args))
+        axes = _leaf_axes(in_axes, args)
+        if len(axes) != len(leaves):
+            raise ValueError(
+                f"vmap: in_axes {in_axes!r} does not match the structure of the arguments"
+            )
+        moved, size = [], None
+        for x, ax in zip(leaves, axes):
+            if ax is None:
+                moved.append(x)
+                continue
+            n = np.ndim(x)
+            if not -n <= ax < n:
+                raise ValueError(f"vmap: in_axes {ax} is out of range for an argument of "
+                                 f"shape {np.shape(x)}")
+            x = _moveaxis(x, ax, 0)
+            if size is None:
+                size = np.shape(x)[0]
+            elif np.shape(x)[0] != size:
+                raise ValueError(f"vmap: mapped axes have different sizes ({size} and "
+                                 f"{np.shape(x)[0]})")
+            moved.append(x)
+        if size is None:
+            raise ValueError("vmap: in_axes maps no argument; give at least one int axis")
+        if size == 0:
+            raise ValueError("vmap: cannot map over an axis of size 0")
+        mapped = [ax is not None for ax in axes]
+        trace, out_def = _trace(f, moved, mapped, treedef, 0)
+        results = batching.run(trace, [x for x, m in zip(moved, mapped) if m],
+                               [True] * sum(mapped))
+        outs = [_batch_of(v, b, size) for v, b in results]
+        if size > 1:
+            _check_last_example(f, moved, mapped, treedef, outs, size)
+        outs = [_moveaxis(o, 0, ax) for o, ax in zip(outs, _out_axes(out_axes, len(outs)))]
+        return tree_unflatten(out_def, [_result(o, args) for o in outs])
+
+    return batched_f
+
+
+def _trace(f, leaves, mapped, treedef, index):
+    """Run f on example `index` of the mapped leaves with a tracer; (trace, output tree)."""
+    tracer = Tracer()
+    with transforms.running(), tracing(tracer):
+        example = []
+        for x, m in zip(leaves, mapped):
+            if m:
+                t = new_tensor(np.asarray(_values(x)[index]))
+                tracer.input(t)
+                example.append(t)
+            else:
+                example.append(x)
+        out = f(*tree_unflatten(treedef, example))
+    out_leaves, out_def = tree_flatten(out)
+    tracer.trace.outputs = [tracer.output(o) for o in out_leaves]
+    return tracer.trace, out_def
+
+
+def _check_last_example(f, leaves, mapped, treedef, outs, size):
+    example = [_values(x)[size - 1] if m else x for x, m in zip(leaves, mapped)]
+    with transforms.running():
+        direct = f(*tree_unflatten(treedef, example))
+    for got, want in zip(outs, tree_flatten(direct)[0]):
+        got, want = np.asarray(_values(got)[size - 1]), np.asarray(_values(want))
+        if got.shape != want.shape or not _close(got, want):
+            raise ValueError(
+                "vmap: the batched result for the last example differs from the function "
+                "evaluated on that example alone: the function reads its inputs' values "
+                "outside chainrule's operations (x.data, np.asarray(x), or a value turned "
+                "into a NumPy constant), so the trace of the first example does not "
+                "describe the others. Use chainrule.numpy / cr operations on the inputs, "
+                "or loop over the examples in Python"
+            )
+
+
+def _close(got, want):
+    """Equal up to the rounding of a different summation order (batched products)."""
+    if got.dtype.kind not in "fc" or want.dtype.kind not in "fc":
+        return np.array_equal(got, want)
+    tol = 1e-4 if np.float32 in (got.dtype, want.dtype) else 1e-9
+    with np.errstate(invalid="ignore"):
+        err = np.abs(got - want)
+    finite = np.isfinite(want)
+    if not np.array_equal(finite, np.isfinite(got)):
+        return False
+    return not err.size or float(np.max(err, where=finite, initial=0)) <= tol * (
+        1 + float(np.max(np.abs(want), where=finite, initial=0)))
+
+
+def _batch_of(value, batched, size):
+    """An output of the replay as a batch: outputs that do not depend on the mapped
+    arguments are the same for every example, repeated."""
+    if batched:
+        return value
+    shape = np.shape(_values(value))
+    if is_tensor(value):
+        return P.broadcast_to(P.reshape(value, (1,) + shape), (size,) + shape)
+    return np.broadcast_to(np.asarray(value), (size,) + shape)
+
+
+def _result(o, args):
+    # Plain arrays in, plain arrays out (as every transform); tensors inside transforms.
+    if is_tensor(o) and not transforms._is_nested(args):
+        return o.data
+    return o
+
+
+def _values(x):
+    return x.data if is_tensor(x) else np.asarray(x)
+
+
+def _moveaxis(x, source, destination):
+    if source == destination or source % max(np.ndim(x), 1) == destination % max(np.ndim(x), 1):
+        return x
+    if is_tensor(x):
+        n = np.ndim(x)
+        order = [i for i in range(n) if i != source % n]
+        order.insert(destination % n, source % n)
+        return P.transpose(x, tuple(order))
+    return np.moveaxis(np.asarray(x), source, destination)
+
+
+def _leaf_axes(in_axes, args):
+    """One axis (or None) per leaf of the arguments."""
+    if in_axes is None or isinstance(in_axes, int):
+        return [in_axes] * len(tree_flatten(tuple(args))[0])
+    if not isinstance(in_axes, (tuple, list)) or len(in_axes) != len(args):
+        raise ValueError(
+            f"vmap: in_axes must be an int, None, or a tuple with one entry per argument "
+            f"({len(args)}), got {in_axes!r}"
+        )
+    out = []
+    for ax, a in zip(in_axes, args):
+        n = len(tree_flatten(a)[0])
+        if ax is None or isinstance(ax, int):
+            out.extend([ax] * n)
+        else:
+            sub, _ = tree_flatten(ax)
+            if len(sub) != n:
+                raise ValueError(f"vmap: in_axes {ax!r} does not match argument {a!r}")
+            out.extend(sub)
+    return out
+
+
+def _out_axes(out_axes, n):
+    if isinstance(out_axes, int):
+        return [out_axes] * n
+    if len(out_axes) != n:
+        raise ValueError(f"vmap: out_axes {out_axes!r} gives {len(out_axes)} axes for {n} "
+                         f"outputs")
+    return list(out_axes)

@@ -1,0 +1,166 @@
+"""cr.vmap: a function of one example applied to a batch, checked against the Python loop."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from opdb import OPS
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule.gradcheck import gradcheck
+
+# ------------------------------------------------------- every operation, batched
+_RUNS = [(op, k) for op in OPS if op.differentiable
+         for k in range(len(op.samples(np.random.default_rng(0))))]
+
+
+def _loop(f, batches, axes):
+    outs = [f(*[b[i] if ax is not None else b for b, ax in zip(batches, axes)])
+            for i in range(3)]
+    return outs
+
+
+@pytest.mark.parametrize("op, k", _RUNS, ids=[f"{op.name}-{k}" for op, k in _RUNS])
+def test_every_operation_batched_equals_the_loop(op, k):
+    sample = op.samples(np.random.default_rng(k))[k]
+    rng = np.random.default_rng(100 + k)
+    # A batch of 3 examples for each differentiated argument, the others fixed.
+    batches, axes = [], []
+    for i, a in enumerate(sample.args):
+        if i in sample.diff:
+            batches.append(np.stack([a + 0.01 * j * rng.standard_normal(np.shape(a))
+                                     for j in range(3)]))
+            axes.append(0)
+        else:
+            batches.append(a)
+            axes.append(None)
+
+    def f(*args):
+        out = op.op(*args, **sample.kwargs)
+        return tuple(out) if isinstance(out, list) else out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # primitives without a rule loop
+        got = cr.vmap(f, in_axes=tuple(axes))(*batches)
+    want = _loop(lambda *a: f(*[cr.tensor(x) if isinstance(x, np.ndarray) else x
+                                for x in a]), batches, axes)
+    if isinstance(got, tuple):
+        for j, g in enumerate(got):
+            np.testing.assert_allclose(g, np.stack([w[j].data for w in want]), rtol=1e-10,
+                                       atol=1e-12)
+    else:
+        np.testing.assert_allclose(got, np.stack([w.data for w in want]), rtol=1e-10,
+                                   atol=1e-12)
+
+
+# --------------------------------------------------------- per-example gradients
+def _mlp_loss(params, x, y):
+    w1, b1, w2, b2 = params
+    h = cnp.tanh(x @ w1 + b1)
+    return cr.cross_entropy(h @ w2 + b2, y)
+
+
+def _params(rng):
+    return (rng.standard_normal((4, 5)) * 0.5, rng.standard_normal(5) * 0.1,
+            rng.standard_normal((5, 3)) * 0.5, rng.standard_normal(3) * 0.1)
+
+
+def test_vmap_of_grad_gives_per_example_gradients():
+    rng = np.random.default_rng(0)
+    params, x, y = _params(rng), rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    got = cr.vmap(cr.grad(_mlp_loss), in_axes=(None, 0, 0))(params, x, y)
+    for i in range(6):
+        want = cr.grad(_mlp_loss)(params, x[i], y[i])
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g[i], w, rtol=1e-12, atol=1e-14)
+    # Their mean is the batch gradient.
+    batch = cr.grad(lambda p: cr.cross_entropy(cnp.tanh(x @ p[0] + p[1]) @ p[2] + p[3], y))(
+        params)
+    for g, w in zip(got, batch):
+        np.testing.assert_allclose(g.mean(0), w, rtol=1e-10, atol=1e-12)
+
+
+def test_grad_of_vmap_and_higher_orders():
+    rng = np.random.default_rng(1)
+    xs = rng.standard_normal((4, 3))
+
+    def total(w):
+        return cnp.sum(cr.vmap(lambda x: cnp.sin(x @ w) ** 2)(xs))
+
+    w = rng.standard_normal((3, 2))
+    want = cr.grad(lambda w: cnp.sum(cnp.sin(xs @ w) ** 2))(w)
+    np.testing.assert_allclose(cr.grad(total)(w), want, rtol=1e-12)
+    assert gradcheck(lambda w: cr.vmap(lambda x: cnp.tanh(x * w).sum())(cr.tensor(xs)),
+                     np.array([0.3, -0.5, 0.8]), order=2)
+
+
+def test_nested_vmap_and_axes():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    pairwise = cr.vmap(cr.vmap(lambda u, v: cnp.dot(u, v), in_axes=(None, 0)),
+                       in_axes=(0, None))(a, b)
+    np.testing.assert_allclose(pairwise, a @ b.T, rtol=1e-12)
+    # in_axes other than 0, and out_axes.
+    m = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(cr.vmap(cnp.sum, in_axes=1)(m), m.sum(0))
+    np.testing.assert_allclose(cr.vmap(lambda r: r * 2, in_axes=1, out_axes=1)(m), m * 2)
+    # A pytree argument with per-leaf axes; outputs as a tuple.
+    out = cr.vmap(lambda d: (d["x"] + d["y"], d["x"]), in_axes=({"x": 0, "y": None},))(
+        {"x": m, "y": np.ones(3)})
+    np.testing.assert_allclose(out[0], m + 1)
+
+
+def test_a_closure_over_a_differentiated_value():
+    xs = np.array([1.0, 2.0, 3.0])
+
+    def f(w):
+        return cnp.sum(cr.vmap(lambda x: w * x ** 2)(xs))
+
+    assert cr.grad(f)(0.5) == pytest.approx(np.sum(xs**2))
+
+
+def test_value_dependent_control_flow_is_refused_naming_the_line():
+    def f(x):
+        if x.sum() > 0:  # the branch would be taken for the first example only
+            return x
+        return -x
+
+    with pytest.raises(TypeError, match=r"bool\(\) on a tensor that is being traced.*"
+                                         r"test_vmap.py"):
+        cr.vmap(f)(np.array([[1.0], [-1.0]]))
+    # Written with where, it batches.
+    np.testing.assert_allclose(
+        cr.vmap(lambda x: cr.where(x.sum() > 0, x, -x))(np.array([[1.0], [-1.0]])),
+        [[1.0], [1.0]])
+
+
+def test_reading_values_behind_the_engine_is_caught():
+    def f(x):
+        return x * float(np.asarray(x).sum())  # a constant made from the first example
+
+    with pytest.raises(ValueError, match="differs from the function evaluated on that"):
+        cr.vmap(f)(np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def test_a_primitive_without_a_rule_is_computed_one_example_at_a_time():
+    cube = cr.primitive("test_vmap_cube", lambda x: x ** 3, replace=True).defvjp(
+        lambda g, ans, x: g * 3 * x * x)
+    try:
+        with pytest.warns(RuntimeWarning, match="test_vmap_cube.*no batching rule"):
+            out = cr.vmap(cube)(np.array([1.0, 2.0]))
+        np.testing.assert_array_equal(out, [1.0, 8.0])
+    finally:
+        del cr.REGISTRY["test_vmap_cube"]
+
+
+def test_bad_axes_are_clear_errors():
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match="different sizes"):
+        cr.vmap(lambda a, b: a + b)(x, np.ones((3, 3)))
+    with pytest.raises(ValueError, match="maps no argument"):
+        cr.vmap(lambda a: a, in_axes=None)(x)
+    with pytest.raises(ValueError, match="out of range"):
+        cr.vmap(lambda a: a, in_axes=2)(x)
