@@ -5,7 +5,9 @@ heads, causal scaled dot-product attention, a GELU MLP of width 512), a final La
 and a head tied to the token embedding; context 64, batch 32, vocabulary 96 (characters),
 cross-entropy, AdamW step, float32. Both libraries start from the same state_dict and see
 the same batch; their first losses are compared before timing. The figure is the median
-of interleaved steps as a ratio (chainrule / PyTorch) measured in the same run.
+of interleaved steps as a ratio (chainrule / PyTorch) measured in the same run, once with
+GPT-2's tanh-approximated GELU and once with the exact GELU (nanoGPT's nn.GELU()), whose
+erf costs chainrule far more than PyTorch (docs/performance.md).
 
     python benchmarks/bench_gpt.py            # needs torch; target <= 1.2x
 """
@@ -35,8 +37,9 @@ VOCAB, WIDTH, CONTEXT, BATCH, BLOCKS, HEADS = 96, 128, 64, 32, 4, 4
 
 
 class Block(nn.Module):
-    def __init__(self, rng):
+    def __init__(self, rng, approximate):
         super().__init__()
+        self.approximate = approximate
         self.ln1 = nn.LayerNorm(WIDTH)
         self.attn = nn.Linear(WIDTH, 3 * WIDTH, rng=rng)
         self.proj = nn.Linear(WIDTH, WIDTH, rng=rng)
@@ -52,16 +55,16 @@ class Block(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         y = cr.reshape(cr.transpose(y, (0, 2, 1, 3)), (B, T, C))
         x = x + self.proj(y)
-        return x + self.fc2(F.gelu(self.fc(self.ln2(x))))
+        return x + self.fc2(F.gelu(self.fc(self.ln2(x)), approximate=self.approximate))
 
 
 class GPT(nn.Module):
-    def __init__(self):
+    def __init__(self, approximate="tanh"):
         super().__init__()
         rng = np.random.default_rng(0)
         self.wte = nn.Embedding(VOCAB, WIDTH, rng=rng)
         self.wpe = nn.Embedding(CONTEXT, WIDTH, rng=rng)
-        self.blocks = nn.ModuleList([Block(rng) for _ in range(BLOCKS)])
+        self.blocks = nn.ModuleList([Block(rng, approximate) for _ in range(BLOCKS)])
         self.lnf = nn.LayerNorm(WIDTH)
         self.head = nn.Linear(WIDTH, VOCAB, bias=False, rng=rng)
         self.head.weight = self.wte.weight
@@ -73,7 +76,7 @@ class GPT(nn.Module):
         return self.head(self.lnf(x))
 
 
-def torch_gpt(torch):
+def torch_gpt(torch, approximate="tanh"):
     tnn, tF = torch.nn, torch.nn.functional
 
     class TBlock(tnn.Module):
@@ -89,7 +92,7 @@ def torch_gpt(torch):
             q, k, v = (t.view(B, T, HEADS, C // HEADS).transpose(1, 2) for t in (q, k, v))
             y = tF.scaled_dot_product_attention(q, k, v, is_causal=True)
             x = x + self.proj(y.transpose(1, 2).reshape(B, T, C))
-            return x + self.fc2(tF.gelu(self.fc(self.ln2(x))))
+            return x + self.fc2(tF.gelu(self.fc(self.ln2(x)), approximate=approximate))
 
     class TGPT(tnn.Module):
         def __init__(self):
@@ -109,15 +112,15 @@ def torch_gpt(torch):
     return TGPT()
 
 
-def cases():
+def cases(approximate):
     import torch
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(1)
     x = rng.integers(0, VOCAB, (BATCH, CONTEXT))
     y = rng.integers(0, VOCAB, (BATCH * CONTEXT,))
-    model = GPT()
-    tmodel = torch_gpt(torch)
+    model = GPT(approximate)
+    tmodel = torch_gpt(torch, approximate)
     tmodel.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.state_dict().items()},
                            strict=True)
     opt = cr.optim.AdamW(model.parameters(), lr=1e-3)
@@ -150,14 +153,19 @@ def main(repeats=15):
     except ImportError:
         print("bench_gpt: torch is not importable; nothing to compare against")
         return None
-    t = interleaved(cases(), repeats=repeats)
-    ratio = t["chainrule"] / t["pytorch"]
     print(f"GPT ({BLOCKS} blocks, width {WIDTH}, context {CONTEXT}, batch {BATCH}), float32, one "
           f"thread each ({machine()})")
-    print(f"  PyTorch {t['pytorch'] * 1e3:7.1f} ms, chainrule {t['chainrule'] * 1e3:7.1f} ms per "
-          f"step: {ratio:.2f}x  target <= {TARGET}x: {verdict(ratio, TARGET)}")
-    return {"pytorch_ms": t["pytorch"] * 1e3, "chainrule_ms": t["chainrule"] * 1e3, "ratio": ratio}
-
+    results = {}
+    for approximate in ("tanh", "none"):
+        t = interleaved(cases(approximate), repeats=repeats)
+        ratio = t["chainrule"] / t["pytorch"]
+        results[approximate] = {"pytorch_ms": t["pytorch"] * 1e3,
+                                "chainrule_ms": t["chainrule"] * 1e3, "ratio": ratio}
+        label = "GELU tanh " if approximate == "tanh" else "GELU exact"
+        print(f"  {label}: PyTorch {t['pytorch'] * 1e3:7.1f} ms, chainrule "
+              f"{t['chainrule'] * 1e3:7.1f} ms per step: {ratio:.2f}x  target <= {TARGET}x: "
+              f"{verdict(ratio, TARGET)}")
+    return results
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)

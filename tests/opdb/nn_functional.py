@@ -14,6 +14,7 @@ from chainrule.domains import Domain
 
 from . import nn_losses
 from . import nn_references as N
+from . import references as R
 from .core import OpInfo, fixed, unary
 from .references import log_softmax, softmax
 
@@ -41,6 +42,8 @@ ACTIVATIONS = [
     _activation("silu", F.silu, Domain(-4.0, 4.0)),
     _activation("mish", F.mish, Domain(-4.0, 4.0)),
     _activation("gelu", F.gelu, Domain(-4.0, 4.0)),
+    _entry("gelu (tanh)", lambda x: F.gelu(x, approximate="tanh"),
+           unary(Domain(-4.0, 4.0), shapes=SHAPES), lambda x: R.gelu(x, "tanh")),
     _activation("hardtanh", F.hardtanh, _away(-1.0, 1.0)),
     _activation("hardsigmoid", F.hardsigmoid, _away(-3.0, 3.0, low=-5.0, high=5.0)),
     _activation("hardswish", F.hardswish, _away(-3.0, 3.0, low=-5.0, high=5.0)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
+from ..primitives.gelu_fused import gelu as _gelu
 from ..rules import composite
 from .arguments import axis, data, implicit_softmax_dim, shape
 from .init import generator
@@ -54,8 +55,13 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 @composite
 def gelu(input, approximate="none"):
-    """x Phi(x); approximate="tanh" for 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    return P.gelu(input, approximate)
+    """x Phi(x); approximate="tanh" for 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    One fused primitive (chainrule.primitives.gelu), the same values as cr.gelu.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+    return _gelu(input, approximate=approximate)
 
 
 def _negative_branch(x):

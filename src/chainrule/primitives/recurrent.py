@@ -72,6 +72,13 @@ def _previous(hs, h0, reverse):
     return prev
 
 
+def _input_grad(d, w_ih):
+    """d W_ih for every step: (T, B, G) x (G, I) as one 2-d product (NumPy's 3-d x 2-d
+    matmul loops over T: 1.4x slower at T = 64, B = 32, G = 1024)."""
+    T, B, G = d.shape
+    return np.matmul(d.reshape(T * B, G), w_ih).reshape(T, B, -1)
+
+
 def _weight_grad(d, inputs):
     """sum_t d_t^T inputs_t: (T, B, G), (T, B, K) -> (G, K), one product."""
     G, K = d.shape[-1], inputs.shape[-1]
@@ -190,7 +197,7 @@ def _lstm_backward(g, ans, x, w_ih, b_ih, h0, c0, w_hh, b_hh, reverse=False, act
     h_prev = _previous(hs, np.broadcast_to(h0, (B, H)), reverse)
     db = dgates.sum(axis=(0, 1))
     return {
-        0: np.matmul(dgates, w_ih),
+        0: _input_grad(dgates, w_ih),
         1: _weight_grad(dgates, x),
         2: db,
         3: dh,
@@ -284,7 +291,7 @@ def _gru_backward(g, ans, x, w_ih, b_ih, h0, w_hh, b_hh, reverse=False, acts=Non
     dgx = dgx.reshape(T, B, 3 * H)
     dgh = dgh.reshape(T, B, 3 * H)
     return {
-        0: np.matmul(dgx, w_ih),
+        0: _input_grad(dgx, w_ih),
         1: _weight_grad(dgx, x),
         2: dgx.sum(axis=(0, 1)),
         3: dh,
@@ -344,7 +351,7 @@ def _rnn_backward(g, ans, x, w_ih, b_ih, h0, w_hh, b_hh, nonlinearity="tanh", re
         np.matmul(d[t], w_hh, out=dh)
     h_prev = _previous(ans, np.broadcast_to(h0, (B, H)), reverse)
     db = d.sum(axis=(0, 1))
-    return {0: np.matmul(d, w_ih), 1: _weight_grad(d, x), 2: db, 3: dh,
+    return {0: _input_grad(d, w_ih), 1: _weight_grad(d, x), 2: db, 3: dh,
             4: _weight_grad(d, h_prev), 5: db}
 
 
