@@ -14,7 +14,7 @@ three NumPy passes, with s = 1 / sqrt(var + eps) saved by the forward:
 The Jacobian s (I - 1 1^T / n - y y^T / n) is symmetric, so the same rule serves forward
 mode. The rule is written with chainrule's operations (mean, products): under
 create_graph=True it records and gives the second derivative (docs/derivations.md,
-"Normalization").
+section 10).
 """
 
 from __future__ import annotations
