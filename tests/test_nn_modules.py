@@ -199,3 +199,26 @@ def test_parameters_to_vector_is_differentiable_and_vector_to_parameters_copies(
     with pytest.raises(ValueError, match="8"):
         nn.utils.vector_to_parameters(np.arange(7.0), net.parameters())
     assert nn.utils.clip_grad_norm_ is cr.optim.clip_grad_norm_
+
+
+def test_tied_weights_are_written_once_by_io_and_come_back_tied(tmp_path):
+    safetensors = pytest.importorskip("safetensors.numpy")
+    from chainrule import io
+
+    m = TiedLM()
+    path = tmp_path / "tied.safetensors"
+    io.save(m.state_dict(), path)
+    stored = safetensors.load_file(str(path))
+    assert list(stored) == ["emb.weight"]  # the tensor is in the file once
+    loaded = io.load(path)
+    assert list(loaded) == ["emb.weight", "head.weight"]
+    assert loaded["head.weight"] is loaded["emb.weight"]
+    other = TiedLM()
+    other.load_state_dict(loaded)
+    assert other.head.weight is other.emb.weight
+    np.testing.assert_array_equal(other.head.weight.data, m.emb.weight.data)
+    # Distinct arrays with equal values are two tensors, not a tie.
+    io.save({"a": np.ones(2), "b": np.ones(2)}, path)
+    assert list(safetensors.load_file(str(path))) == ["a", "b"]
+    with pytest.raises(io.CheckpointError, match="reserved"):
+        io.save({"a": np.ones(2)}, path, metadata={"chainrule.tied": "{}"})
