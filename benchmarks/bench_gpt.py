@@ -28,8 +28,10 @@ import chainrule.nn as nn  # noqa: E402
 import chainrule.nn.functional as F  # noqa: E402
 
 try:
+    from .blas_info import describe as blas
     from .common import interleaved, machine, verdict
 except ImportError:  # run as a script
+    from blas_info import describe as blas
     from common import interleaved, machine, verdict
 
 TARGET = 1.2
@@ -154,7 +156,7 @@ def main(repeats=15):
         print("bench_gpt: torch is not importable; nothing to compare against")
         return None
     print(f"GPT ({BLOCKS} blocks, width {WIDTH}, context {CONTEXT}, batch {BATCH}), float32, one "
-          f"thread each ({machine()})")
+          f"thread each ({machine()}; NumPy's BLAS: {blas()})")
     results = {}
     for approximate in ("tanh", "none"):
         t = interleaved(cases(approximate), repeats=repeats)

@@ -25,8 +25,10 @@ import chainrule as cr  # noqa: E402
 import chainrule.nn as nn  # noqa: E402
 
 try:
+    from .blas_info import describe as blas
     from .common import interleaved, machine, verdict
 except ImportError:  # run as a script
+    from blas_info import describe as blas
     from common import interleaved, machine, verdict
 
 TARGET = 1.5
@@ -104,7 +106,7 @@ def main(repeats=15):
         print("bench_lstm: torch is not importable; nothing to compare against")
         return None
     print(f"LSTM language model, {LAYERS} layers, hidden {HIDDEN}, sequence {SEQ}, batch "
-          f"{BATCH}, float32, one thread each ({machine()})")
+          f"{BATCH}, float32, one thread each\n  ({machine()}; NumPy's BLAS: {blas()})")
     results = {}
     for vocab in (96, 2000):
         t = interleaved(cases(vocab), repeats=repeats)
