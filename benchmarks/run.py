@@ -21,7 +21,16 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "benchmarks"
 
-from . import bench_linalg, bench_train, bench_vmap, engine, nn_path, system  # noqa: E402
+from . import (  # noqa: E402
+    bench_cnn,
+    bench_linalg,
+    bench_threads,
+    bench_train,
+    bench_vmap,
+    engine,
+    nn_path,
+    system,
+)
 from .common import machine, verdict  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +49,12 @@ def main(repeats=20):
     results["transforms"] = bench_vmap.main(repeats=10)
     print()
     results["linalg"] = bench_linalg.main(repeats=repeats)
+    # These two start their own interpreters with the BLAS's default threads (the
+    # pinned variables above removed): they measure thread counts.
+    print()
+    results["threads"] = bench_threads.main(repeats=3)
+    print()
+    results["cnn"] = bench_cnn.main(repeats=15)
 
     imp = system.import_time()
     results["import_s"] = imp

@@ -560,7 +560,7 @@ def test_a_model_trained_on_a_csv_takes_columns_by_name(tmp_path):
         ("cross_entropy", "softmax_nll"),
         ("mean", "divide, sum"),
         ("gelu", "add, erf, multiply"),
-        ("conv2d", "im2col, matmul, reshape, transpose"),
+        ("avg_pool2d", "divide, im2col, reshape, sum, transpose"),
     ],
 )
 def test_explain_names_the_primitives_a_composite_records(name, primitives):

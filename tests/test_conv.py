@@ -12,7 +12,7 @@ import chainrule as cr
 import chainrule.nn as nn
 import chainrule.nn.functional as F
 from chainrule.gradcheck import gradcheck
-from chainrule.primitives import col2im, im2col
+from chainrule.primitives import col2im, im2col, layers
 
 
 def rand(shape, seed=0, dtype=np.float64):
@@ -218,3 +218,80 @@ def test_small_cnn_runs_in_float32():
     for name, p in model.named_parameters():
         assert p.grad.dtype == np.float32 and p.grad.shape == p.shape, name
         assert np.any(p.grad.data != 0), name
+
+
+# ------------------------------------------- the conv2d and max_pool2d primitives
+GEOMETRIES = [
+    dict(stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1),
+    dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
+]
+
+
+@pytest.mark.parametrize("case", GEOMETRIES, ids=str)
+def test_conv2d_in_several_column_chunks_matches_the_direct_sum(case, monkeypatch):
+    # Two images per chunk of the window matrix, five images: chunks of 2, 2 and 1.
+    x, w, b = rand((5, 4, 6, 7), 0), rand((4, 4 // case["groups"], 2, 3), 1), rand(4, 2)
+    per_image = 4 * 2 * 3 * np.prod(F.output_size((6, 7), (2, 3), case["stride"],
+                                                  case["padding"], case["dilation"])) * 8
+    monkeypatch.setattr(layers, "_CHUNK_BYTES", int(2 * per_image))
+    xt = cr.tensor(x, requires_grad=True)
+    out = F.conv2d(xt, w, b, **case)
+    assert np.allclose(out.data, conv_reference(x, w, b, **case))
+    g = rand(out.shape, 3)
+    out.backward(g)
+    # The input gradient is the transposed convolution: <g, conv(e, w)> for each unit e.
+    assert np.allclose(np.sum(xt.grad.data * x), np.sum(g * conv_reference(x, w, None, **case)))
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **case), x, w, b, order=2)
+
+
+@pytest.mark.parametrize("case", GEOMETRIES, ids=str)
+def test_conv2d_backward_primitives_gradcheck_to_second_order(case):
+    x, w = rand((2, 4, 5, 6), 0), rand((4, 4 // case["groups"], 2, 3), 1)
+    g = rand(layers.conv2d(x, w, 0, **case).shape, 2)
+    assert gradcheck(lambda g, w: layers.conv2d_input_grad(g, w, shape=x.shape, **case),
+                     g, w, order=2)
+    assert gradcheck(lambda x, g: layers.conv2d_weight_grad(x, g, shape=w.shape, **case),
+                     x, g, order=2)
+
+
+def test_conv2d_keeps_float32_in_every_rule():
+    x = cr.tensor(rand((3, 2, 6, 6), 0, np.float32), requires_grad=True)
+    conv = nn.Conv2d(2, 4, 3, padding=1, rng=0)
+    out = conv(x)
+    assert out.dtype == np.float32
+    out.backward(rand(out.shape, 1, np.float32))
+    for t in (x, conv.weight, conv.bias):
+        assert t.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("k,s,p,d", [((2, 2), (2, 2), (0, 0), (1, 1)),
+                                     ((3, 3), (1, 1), (1, 1), (1, 1))])
+def test_max_pool2d_scatter_and_gather_are_adjoint_and_gradchecked(k, s, p, d):
+    geo = dict(kernel_size=k, stride=s, padding=p, dilation=d)
+    x = distinct((2, 3, 5, 6))
+    y = layers.max_pool2d(x, **geo)
+    g, t = rand(y.shape, 1), rand(x.shape, 2)
+    scattered = layers.max_pool2d_scatter(g, x, y, **geo)
+    gathered = layers.max_pool2d_gather(t, x, y, **geo)
+    assert np.isclose(np.sum(scattered * t), np.sum(g * gathered))
+    assert gradcheck(lambda g: layers.max_pool2d_scatter(g, x, y, **geo), g, order=2)
+    assert gradcheck(lambda t: layers.max_pool2d_gather(t, x, y, **geo), t, order=2)
+
+
+def test_max_pool2d_float32_nan_and_ties_after_relu():
+    x = np.maximum(rand((2, 3, 4, 4), 0, np.float32), 0)  # whole windows of zeros: ties
+    x[0, 0, 0, 0] = np.nan
+    xt = cr.tensor(x, requires_grad=True)
+    out = F.max_pool2d(xt, 2)
+    assert out.dtype == np.float32 and np.isnan(out.data[0, 0, 0, 0])
+    expected = pool_reference(x.astype(np.float64), (2, 2), (2, 2), (0, 0), (1, 1), np.max,
+                              -np.inf)
+    assert np.array_equal(out.data, expected.astype(np.float32), equal_nan=True)
+    with np.errstate(all="raise"):
+        out.sum().backward()
+    grad = xt.grad.data
+    assert grad.dtype == np.float32
+    # Every window passes on exactly its cotangent of 1, split among equal maxima (the
+    # window holding a NaN has no maximum to route to).
+    sums = grad.reshape(2, 3, 2, 2, 2, 2).sum(axis=(3, 5))
+    assert np.allclose(np.delete(sums.reshape(-1), 0), 1) and sums[0, 0, 0, 0] == 0

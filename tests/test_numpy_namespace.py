@@ -305,7 +305,14 @@ CASES = [
     case("where-traced-condition", lambda m, x: m.where(x > 0, x, 2 * x), [((3, 2),)], AWAY),
     case("clip", lambda m, x: m.clip(x, -1.0, 1.0), [((3, 2),)], _signed(0.2, 1.6)),
     case("clip-arrays", lambda m, x, lo: m.clip(x, lo, 1.0), [((3, 2), (2,))], AWAY),
-    case("clip-min-kw", lambda m, x: m.clip(x, min=0.5), [((3, 2),)], AWAY),
+    pytest.param(
+        *case("clip-min-kw", lambda m, x: m.clip(x, min=0.5), [((3, 2),)], AWAY).values,
+        id="clip-min-kw",
+        marks=pytest.mark.skipif(
+            np.lib.NumpyVersion(np.__version__) < "2.1.0",
+            reason="NumPy 2.0's own clip has no min=/max= keywords to compare with",
+        ),
+    ),
     case("select", lambda m, x, y: m.select([x > 0, y > 0], [x, y], 0.5), [((3, 2), (3, 2))], AWAY),
     case("sort", lambda m, x: m.sort(x), [((3, 2),), ((4,),)]),
     case("sort-axis", lambda m, x: m.sort(x, axis=0), [((3, 2),)]),
@@ -440,17 +447,25 @@ def test_aliases_are_the_same_functions():
 
 
 def test_creation_and_constants_are_numpys():
-    assert cnp.zeros is np.zeros and cnp.arange is np.arange and cnp.random is np.random
-    assert cnp.pi == np.pi and cnp.newaxis is None and cnp.r_ is np.r_ and cnp.s_ is np.s_
+    assert cnp.zeros is np.zeros and cnp.eye is np.eye and cnp.pi == np.pi
+    assert cnp.newaxis is None and cnp.s_ is np.s_
+    _same(cnp.arange(5), np.arange(5))
+    _same(cnp.arange(0.5, 3.0, 0.5), np.arange(0.5, 3.0, 0.5))
+    _same(cnp.r_[np.arange(2), 5, 0:2], np.r_[np.arange(2), 5, 0:2])
+    _same(cnp.c_[np.arange(2), np.arange(2)], np.c_[np.arange(2), np.arange(2)])
     _same(cnp.linspace(0, 1, 5), np.linspace(0, 1, 5))
     _same(cnp.eye(3, k=1), np.eye(3, k=1))
     _same(cnp.full((2, 2), 3.0), np.full((2, 2), 3.0))
+    _same(cnp.zeros_like(np.ones(3)), np.zeros(3))
     t = cr.tensor([1.0, 2.0], requires_grad=True)
-    # Shape facts and *_like constants run on the values and are plain NumPy.
-    _same(np.zeros_like(t), np.zeros(2))
+    # Shape facts run on the values and are plain NumPy.
     assert np.shape(t) == (2,) and np.ndim(t) == 1 and np.size(t) == 2
     assert np.allclose(t, [1.0, 2.0]) and np.array_equal(t, [1.0, 2.0])
     _same(np.nonzero(t), (np.array([0, 1]),))
+    # *_like of a tensor: a constant tensor (its values do not enter).
+    z = np.zeros_like(t)
+    assert isinstance(z, cr.Tensor) and not z.requires_grad
+    _same(z.data, np.zeros(2))
 
 
 def test_plain_scalars_pass_through():
@@ -492,15 +507,15 @@ def test_ufunc_methods_reduce_and_accumulate():
 
 def test_unsupported_numpy_function_on_traced_tensor_names_it():
     t = cr.tensor([3.0, 1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match="numpy.median"):
-        np.median(t)
+    with pytest.raises(TypeError, match="numpy.fft has no derivative rule"):
+        np.fft.fft(t)
     with pytest.raises(TypeError, match="numpy.gcd"):
         np.gcd(t, t)
     # Inside forward mode too: a tangent makes a tensor traced.
-    with pytest.raises(TypeError, match="numpy.percentile"):
-        cr.jvp(lambda x: np.percentile(x, 50), (np.ones(3),), (np.ones(3),))
+    with pytest.raises(TypeError, match="numpy.fft has no derivative rule"):
+        cr.jvp(lambda x: np.fft.fft(x), (np.ones(3),), (np.ones(3),))
     # Untraced tensors simply run on their values.
-    assert np.median(cr.tensor([3.0, 1.0, 2.0])) == 2.0
+    np.testing.assert_allclose(np.fft.fft(cr.tensor([3.0, 1.0, 2.0])), np.fft.fft([3, 1, 2.0]))
 
 
 def test_out_and_inplace_on_traced_values_raise():
@@ -564,8 +579,8 @@ def test_sinc_derivatives_at_zero():
 
 
 def test_pad_unsupported_mode_is_named():
-    with pytest.raises(NotImplementedError, match="linear_ramp"):
-        cnp.pad(cr.tensor(np.ones(3), requires_grad=True), 1, mode="linear_ramp")
+    with pytest.raises(NotImplementedError, match="'maximum'"):
+        cnp.pad(cr.tensor(np.ones(3), requires_grad=True), 1, mode="maximum")
 
 
 def test_dispatch_tables_cover_the_namespace():

@@ -34,7 +34,7 @@ NOT_OPERATIONS = {
         "hvp", "elementwise_grad", "gradcheck", "explain", "primitive", "elementwise",
         "nondifferentiable", "no_grad", "enable_grad", "set_grad_enabled",
         "is_grad_enabled", "detect_anomaly", "vmap", "jacfwd", "jacrev", "linearize",
-        "checkpoint",
+        "checkpoint", "compile", "get_num_threads", "set_num_threads",
     },
 }
 

@@ -35,6 +35,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     node -> gradient map are never touched, only at fan-out and fan-in.
     """
     g0 = _seed(root, grad, create_graph)
+    tracer = graph.trace_hook()
+    if tracer is not None:
+        tracer.backward(root, grad, retain_graph, create_graph, inputs)
     if retain_graph is None:
         retain_graph = create_graph
     wanted = _Wanted(inputs) if inputs is not None else None
@@ -58,6 +61,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
             _accumulate_leaf(leaf, g, create_graph, handed)
         elif leaf in wanted.index:
             wanted.results[wanted.index[leaf]] = _as_grad_tensor(g, leaf, create_graph, handed)
+    if tracer is not None:
+        tracer.backward_done()
     return None if wanted is None else wanted.results
 
 

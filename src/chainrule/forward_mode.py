@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -182,7 +184,9 @@ def _tangent_of(out, level, nested):
     return np.zeros_like(np.asarray(out, dtype=float))
 
 
-def jvp(f, primals, tangents):
+def jvp(
+    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Any, Any]:
     """(f(*primals), J t): the Jacobian-vector product, by forward-mode differentiation.
 
     ``primals`` and ``tangents`` are tuples of the same structure; the tangent output
@@ -206,7 +210,7 @@ def jvp(f, primals, tangents):
     return tree_map(_value, out), tree_unflatten(out_def, [_value(t) for t in tans])
 
 
-def linearize(f, *primals):
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """(f(*primals), f_jvp) with f_jvp(*tangents) = J t: JAX's linearize.
 
     The forward pass runs now, once for the value; each call of f_jvp runs forward mode
@@ -215,7 +219,7 @@ def linearize(f, *primals):
     """
     value = f(*primals)
 
-    def f_jvp(*tangents):
+    def f_jvp(*tangents: Any) -> Any:
         if len(tangents) != len(primals):
             raise TypeError(
                 f"linearize: f_jvp takes one tangent per primal ({len(primals)}), got "

@@ -13,7 +13,9 @@ the JVP, D^2 f[u, w], with central differences of the analytic J w.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -21,6 +23,9 @@ from . import graph
 from .backward import backward
 from .forward_mode import jvp
 from .tensor import Tensor
+
+if TYPE_CHECKING:  # numpy.typing is not otherwise imported with chainrule
+    from numpy.typing import ArrayLike
 
 
 class GradcheckError(AssertionError):
@@ -81,7 +86,16 @@ def _scalar_fn(f, arrays, weights, order):
     return evaluate, diff
 
 
-def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, order=1, modes=("rev", "fwd"), seed=0):
+def gradcheck(
+    f: Callable[..., Tensor],
+    *inputs: ArrayLike | Tensor,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    order: Literal[1, 2] = 1,
+    modes: Sequence[Literal["rev", "fwd"]] = ("rev", "fwd"),
+    seed: int = 0,
+) -> bool:
     """Raise GradcheckError unless f's derivatives match finite differences; else True.
 
     ``f`` maps tensors to a tensor. Floating inputs are differentiated (in float64);
@@ -159,7 +173,9 @@ class Comparison:
     entries: int  # how many directions (input elements, for small inputs) were checked
 
 
-def compare(f, *inputs, eps=1e-6, seed=0):
+def compare(
+    f: Callable[..., Tensor], *inputs: ArrayLike | Tensor, eps: float = 1e-6, seed: int = 0
+) -> Comparison:
     """The largest gap between f's first-order VJP and central differences (float64).
 
     Every floating input is differentiated, as in :func:`gradcheck`; used by

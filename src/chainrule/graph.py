@@ -121,12 +121,20 @@ class TensorBase:
         "__weakref__",
     )
 
-    grad = None
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # graph clock at the last in-place modification
     _aliases = None  # tensors sharing this buffer (detach()), modified together
     _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
+    # The class of what an operation on this tensor returns. A subclass returns its own
+    # class (a front end's tensor stays itself through every operation) unless it names
+    # another: nn.Parameter names Tensor, as operations on a parameter are not parameters.
+    _result_class = None
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "_result_class" not in cls.__dict__:
+            cls._result_class = cls
     _tangent = None  # forward-mode tangents, one per level
     _origin = None  # where the op was created (anomaly mode only)
     # (primitive, args, kw, graph clock) of an unrecorded output: Primitive.provenance
@@ -142,6 +150,17 @@ class TensorBase:
     _view_step = None
 
     __hash__ = object.__hash__
+
+    @property
+    def grad(self):
+        """The gradient backward() accumulated here (a tensor), or None."""
+        return self.__dict__.get("_grad")
+
+    @grad.setter
+    def grad(self, value):
+        self.__dict__["_grad"] = value
+        if _trace_hook is not None:
+            _trace_hook.grad_assigned(self, value)
 
     @property
     def is_leaf(self):
@@ -184,6 +203,8 @@ def mark_modified(t):
     global _clock, _last_modified
     _clock += 1
     _last_modified = _clock
+    if _trace_hook is not None:
+        _trace_hook.modified(t)
     # Writing through a view writes into the tensors it views (a[0:2] += 1 changes a).
     while t is not None:
         for u in t._aliases if t._aliases is not None else (t,):
@@ -365,7 +386,7 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
         raise
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    t = _object_new(_tensor_type)
+    t = _object_new(x._result_class)  # (see TensorBase._result_class)
     t.data = out
     if x.requires_grad and _grad_enabled and self.differentiable:
         t.requires_grad = True
@@ -416,11 +437,15 @@ def _apply(prim, args, kw):
     vals = []
     needs_grad = False
     constants = False
+    cls = None
     for a in args:
         if isinstance(a, TensorBase):
             vals.append(a.data)
             if a.requires_grad:
                 needs_grad = True
+            kind = a._result_class
+            if cls is None or (kind is not cls and issubclass(kind, cls)):
+                cls = kind
         else:
             kind = type(a)
             if kind is list or kind is tuple:
@@ -454,7 +479,9 @@ def _apply(prim, args, kw):
         if prim._saves:
             out, saved = out
         out = np.asarray(out)
-    t = _object_new(_tensor_type)
+    # The output's class is its tensor arguments' result class (the most derived one
+    # where they differ; TensorBase._result_class).
+    t = _object_new(cls or _tensor_type)
     t.data = out
     if needs_grad and _grad_enabled and prim.differentiable:
         if saved is not None:
@@ -512,7 +539,9 @@ def binary_recorder(prim, reflected=False):
         if isinstance(a, TensorBase):
             ad = a.data
             grad = a.requires_grad
+            cls = a._result_class
         else:
+            cls = None
             kind = type(a)
             if kind is not float and kind is not int:
                 return _apply(prim, (a, b), _NO_KW)
@@ -521,6 +550,9 @@ def binary_recorder(prim, reflected=False):
             bd = b.data
             if b.requires_grad:
                 grad = True
+            kind = b._result_class
+            if cls is None or (kind is not cls and issubclass(kind, cls)):
+                cls = kind
         else:
             kind = type(b)
             if kind is not float and kind is not int:
@@ -534,7 +566,7 @@ def binary_recorder(prim, reflected=False):
             raise
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        t = _object_new(_tensor_type)
+        t = _object_new(cls)
         t.data = out
         if grad and _grad_enabled and prim.differentiable:
             t.requires_grad = True

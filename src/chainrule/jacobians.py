@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 
@@ -11,6 +13,8 @@ from .forward_mode import _attach_tangent, _forward_level, _tangent_of, jvp
 from .graph import is_tensor, new_tensor
 from .pytree import tree_flatten, tree_unflatten
 from .transforms import (
+    Argnum,
+    Params,
     _argnums,
     _float_array,
     _is_nested,
@@ -24,7 +28,13 @@ from .transforms import (
 )
 
 
-def jacobian(f, argnum=0, mode="rev", *, argnums=None):
+def jacobian(
+    f: Callable[Params, Any],
+    argnum: Argnum = 0,
+    mode: Literal["rev", "fwd"] = "rev",
+    *,
+    argnums: Argnum | None = None,
+) -> Callable[Params, Any]:
     """The Jacobian d f(x)_i / d x_j, of shape f(x).shape + x.shape.
 
     mode="rev" records f once and runs one reverse pass per output element over the
@@ -38,7 +48,7 @@ def jacobian(f, argnum=0, mode="rev", *, argnums=None):
     argnum = which_args(argnum, argnums, "jacobian")
 
     @functools.wraps(f)
-    def jacobian_f(*args, **kwargs):
+    def jacobian_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
         nums = _argnums(argnum, len(args), "jacobian")
         if any(isinstance(args[i], (tuple, list, dict)) for i in nums):
             jacs = _jacobian_of_trees(f, args, kwargs, nums, mode)
@@ -142,17 +152,19 @@ def _jacobian_fwd(f, args, kwargs, nums, nested):
     return jacs
 
 
-def jacrev(f, argnums=0):
+def jacrev(f: Callable[Params, Any], argnums: Argnum = 0) -> Callable[Params, Any]:
     """JAX's name: the Jacobian by reverse mode, one pass per output element."""
     return jacobian(f, argnums=argnums, mode="rev")
 
 
-def jacfwd(f, argnums=0):
+def jacfwd(f: Callable[Params, Any], argnums: Argnum = 0) -> Callable[Params, Any]:
     """JAX's name: the Jacobian by forward mode, one pass per input element."""
     return jacobian(f, argnums=argnums, mode="fwd")
 
 
-def hessian(f, argnum=0, *, argnums=None):
+def hessian(
+    f: Callable[Params, Any], argnum: Argnum = 0, *, argnums: Argnum | None = None
+) -> Callable[Params, Any]:
     """The Hessian d^2 f / dx_i dx_j of scalar f, of shape x.shape + x.shape.
 
     Reverse-over-reverse: f and its gradient are recorded once, then each row is one
@@ -164,7 +176,7 @@ def hessian(f, argnum=0, *, argnums=None):
     return jacobian(grad(f, argnum), argnum, mode="rev")
 
 
-def hvp(f, x, v):
+def hvp(f: Callable[[Any], Any], x: Any, v: Any) -> Any:
     """The Hessian-vector product (d^2 f / dx^2) v, without forming the Hessian.
 
     Forward-over-reverse: the directional derivative of grad f along v, one forward

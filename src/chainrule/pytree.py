@@ -6,14 +6,21 @@ gradient as a dict of the same keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeAlias
 
-def tree_flatten(tree):
+# How a tree was built, for tree_unflatten: None for a leaf, (tuple/list/namedtuple type,
+# children) or (dict, keys, children). Opaque to callers; only this module reads it.
+TreeDef: TypeAlias = Any
+
+
+def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
     """Leaves of a nested tuple/list/dict structure, and a description to rebuild it."""
-    leaves = []
+    leaves: list[Any] = []
     return leaves, _flatten(tree, leaves)
 
 
-def _flatten(tree, leaves):
+def _flatten(tree: Any, leaves: list[Any]) -> TreeDef:
     if isinstance(tree, (tuple, list)):
         return (type(tree), [_flatten(c, leaves) for c in tree])
     if isinstance(tree, dict):
@@ -22,13 +29,13 @@ def _flatten(tree, leaves):
     return None
 
 
-def tree_unflatten(treedef, leaves):
+def tree_unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Any:
     """Rebuild the structure `treedef` (from tree_flatten) around new leaves."""
     it = iter(leaves)
     return _unflatten(treedef, it)
 
 
-def _unflatten(treedef, it):
+def _unflatten(treedef: TreeDef, it: Iterator[Any]) -> Any:
     if treedef is None:
         return next(it)
     if treedef[0] is dict:
@@ -42,7 +49,7 @@ def _unflatten(treedef, it):
     return kind(items)
 
 
-def tree_map(fn, tree):
+def tree_map(fn: Callable[[Any], Any], tree: Any) -> Any:
     """Apply `fn` to every leaf of `tree`, keeping the structure."""
     leaves, treedef = tree_flatten(tree)
     return tree_unflatten(treedef, [fn(x) for x in leaves])

@@ -501,9 +501,12 @@ class Tensor(TensorBase):
         return P.flip(self, axis)
 
     def clip(self, a_min=None, a_max=None):
-        return P.clip(self, a_min, a_max)
+        """Values limited to [a_min, a_max] (bounds may be tensors, with gradients)."""
+        return P.clip_function(self, a_min, a_max)
 
-    clamp = clip
+    def clamp(self, min=None, max=None):
+        """PyTorch's name and keywords for clip."""
+        return P.clamp(self, min, max)
 
     def dot(self, other):
         return P.dot(self, other)

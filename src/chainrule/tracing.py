@@ -97,6 +97,18 @@ class Tracer:
         else:
             self._vars.pop(id(dst), None)
 
+    def backward(self, root, grad, retain_graph, create_graph, inputs):
+        """Told of every backward pass while installed (cr.compile writes them down)."""
+
+    def backward_done(self):
+        """Told when that backward pass has finished."""
+
+    def modified(self, t):
+        """Told of every in-place modification while installed (cr.compile checks them)."""
+
+    def grad_assigned(self, t, value):
+        """Told of every assignment to a tensor's .grad while installed."""
+
     def output(self, value):
         """The trace's record of an output: its Var, or the constant it is."""
         if isinstance(value, TensorBase):

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
+from typing import Any, Literal, ParamSpec, TypeAlias, overload
 
 import numpy as np
 
@@ -31,6 +33,13 @@ from .pytree import tree_flatten, tree_map, tree_unflatten
 
 # Number of transforms currently running: inside one, transforms return tensors.
 _depth = 0
+
+# The public signatures (here and in forward_mode, jacobians): a transform of f keeps
+# f's parameters (Params). What comes back is typed Any: an array, a Python or NumPy
+# scalar, a tensor (inside another transform) or a pytree of them, following the
+# arguments' structure.
+Params = ParamSpec("Params")
+Argnum: TypeAlias = int | tuple[int, ...]
 
 
 # ----------------------------------------------------------------- plumbing
@@ -180,7 +189,13 @@ def _reverse(out, inputs, grad, nested):
 
 
 # ------------------------------------------------------------- reverse mode
-def value_and_grad(f, argnum=0, *, argnums=None, has_aux=False):
+def value_and_grad(
+    f: Callable[Params, Any],
+    argnum: Argnum = 0,
+    *,
+    argnums: Argnum | None = None,
+    has_aux: bool = False,
+) -> Callable[Params, tuple[Any, Any]]:
     """f(*args) and its gradient with respect to args[argnum] (a tuple of them if argnum is).
 
     f must return a scalar; with ``has_aux=True`` it returns ``(scalar, aux)`` and the
@@ -191,7 +206,7 @@ def value_and_grad(f, argnum=0, *, argnums=None, has_aux=False):
     argnum = which_args(argnum, argnums, "grad")
 
     @functools.wraps(f)
-    def value_and_grad_f(*args, **kwargs):
+    def value_and_grad_f(*args: Params.args, **kwargs: Params.kwargs) -> tuple[Any, Any]:
         nums = _argnums(argnum, len(args), "grad")
         nested = _is_nested(args, kwargs)
         with running():
@@ -218,7 +233,13 @@ def value_and_grad(f, argnum=0, *, argnums=None, has_aux=False):
     return value_and_grad_f
 
 
-def grad(f, argnum=0, *, argnums=None, has_aux=False):
+def grad(
+    f: Callable[Params, Any],
+    argnum: Argnum = 0,
+    *,
+    argnums: Argnum | None = None,
+    has_aux: bool = False,
+) -> Callable[Params, Any]:
     """The gradient of scalar-valued f with respect to args[argnum]: d f / d x.
 
     With ``has_aux=True``, f returns ``(scalar, aux)`` and grad returns ``(grad, aux)``.
@@ -226,7 +247,7 @@ def grad(f, argnum=0, *, argnums=None, has_aux=False):
     vg = value_and_grad(f, argnum, argnums=argnums, has_aux=has_aux)
 
     @functools.wraps(f)
-    def grad_f(*args, **kwargs):
+    def grad_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
@@ -242,7 +263,9 @@ def _split_aux(result, who):
     return result[0], result[1]
 
 
-def elementwise_grad(f, argnum=0, *, argnums=None):
+def elementwise_grad(
+    f: Callable[Params, Any], argnum: Argnum = 0, *, argnums: Argnum | None = None
+) -> Callable[Params, Any]:
     """The gradient of sum(f(x)): for f acting elementwise, f'(x) at every element."""
 
     def summed(*args, **kwargs):
@@ -252,7 +275,15 @@ def elementwise_grad(f, argnum=0, *, argnums=None):
     return functools.wraps(f)(grad(summed, argnum, argnums=argnums))
 
 
-def vjp(f, *primals, has_aux=False):
+@overload
+def vjp(
+    f: Callable[..., Any], *primals: Any, has_aux: Literal[False] = False
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]: ...
+@overload
+def vjp(
+    f: Callable[..., Any], *primals: Any, has_aux: Literal[True]
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]], Any]: ...
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """(f(*primals), vjp_fn) with vjp_fn(ct) = ct^T J: cotangents of every primal.
 
     `ct` has the structure of f's output; vjp_fn returns a tuple with one entry per
@@ -270,7 +301,7 @@ def vjp(f, *primals, has_aux=False):
     out_tensors = [_output_tensor(o, "vjp") for o in out_leaves]
     inputs = [t for new, _, _ in lifted for t in new]
 
-    def vjp_fn(cotangent):
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         ct_leaves, ct_def = tree_flatten(cotangent)
         if len(ct_leaves) != len(out_tensors):
             raise ValueError(

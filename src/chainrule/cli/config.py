@@ -186,6 +186,10 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="no progress bars or per-epoch lines",
     )
     parser.add_argument(
+        "--threads", type=int, metavar="N", default=argparse.SUPPRESS,
+        help="at most N BLAS threads (default: chainrule's policy, large products on idle cores)",
+    )
+    parser.add_argument(
         "--overwrite",
         action="store_true",
         default=argparse.SUPPRESS,

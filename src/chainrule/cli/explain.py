@@ -1,7 +1,7 @@
 """``chainrule explain [OP]``: how an operation is differentiated, or the list of operations.
 
 Only primitives carry a derivation. For a composite such as ``cross_entropy`` or
-``conv2d`` the command names the primitives it is built from, found by running it on a
+``avg_pool2d`` the command names the primitives it is built from, found by running it on a
 small sample and walking the graph it records (every tensor an operation produced holds
 its primitive in ``_prim`` and its inputs in ``_args``), so the answer cannot drift from
 the code the way a hand-kept table would.

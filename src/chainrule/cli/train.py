@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import distributed as dist
 from .. import io as cr_io
+from .. import threads
 from ..data import DataError, Standardize
 from ..io.atomic import atomic_write
 from . import config as cfg
@@ -180,6 +181,10 @@ def _header(run: Run, distributed: bool) -> str:
 
 def _train(args: dict, distributed: bool = False) -> int:
     """Set up (or resume) the run, fit, evaluate and report; the body of ``chainrule train``."""
+    if args.get("threads") is not None:  # a limit for this process, not part of the run
+        if args["threads"] < 1:
+            raise UsageError(f"--threads must be at least 1, got {args['threads']}")
+        threads.set_num_threads(args.pop("threads"))
     together = dist.fail_together() if distributed else contextlib.nullcontext()
     # The run directory stays locked until this returns (or the process ends).
     with contextlib.ExitStack() as locks:

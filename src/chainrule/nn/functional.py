@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..primitives import layers
 from ..primitives.layers import im2col, window_geometry
 from ..rules import composite
 from .activation_functions import (
@@ -222,8 +223,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     with xp the zero-padded input, s the stride and d the dilation.
 
     ``padding`` is an int, a pair, "valid" (0) or "same" (output as large as the input;
-    stride 1 only). Computed as the flattened kernels times the im2col matrix of
-    windows; groups split the channels into independent convolutions.
+    stride 1 only). Computed as the flattened kernels times the matrix of windows (the
+    conv2d primitive); groups split the channels into independent convolutions.
     """
     x, unbatched = _batched(x, "conv2d")
     n, c, h, w = _shape(x)
@@ -243,17 +244,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         )
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
     padding = _conv_padding(padding, (kh, kw), stride, dilation)
-    cols = im2col(x, kernel_size=(kh, kw), stride=stride, padding=padding, dilation=dilation)
-    oh, ow = _shape(cols)[4:]
-    # Per group: (out/groups, k) kernels times the (k, N OH OW) window matrix, where the
-    # groups' channels are consecutive rows of the im2col matrix. One batched matmul.
-    k = cg * kh * kw
-    out = P.matmul(P.reshape(weight, (groups, out_ch // groups, k)),
-                   P.reshape(cols, (groups, k, -1)))
-    out = P.reshape(out, (out_ch, n, oh, ow))
-    if bias is not None:
-        out = out + P.reshape(bias, (out_ch, 1, 1, 1))
-    out = P.transpose(out, (1, 0, 2, 3))
+    out = layers.conv2d(x, weight, 0 if bias is None else bias, stride=stride,
+                        padding=padding, dilation=dilation, groups=groups)
     return P.squeeze(out, 0) if unbatched else out
 
 
@@ -298,8 +290,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     """
     x, unbatched = _batched(x, "max_pool2d")
     geo = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
-    cols = im2col(x, pad_value=-np.inf, **geo)
-    return _pool(cols, lambda r: P.max(r, axis=1), unbatched)
+    out = layers.max_pool2d(x, **geo)
+    return P.squeeze(out, 0) if unbatched else out
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):

@@ -26,6 +26,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    _result_class = Tensor
 
     def __init__(self, data, requires_grad=True, dtype=None):
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
@@ -54,6 +55,11 @@ def float_dtype(dtype, what="parameters"):
     if dtype.kind != "f":
         raise TypeError(f"{what} need a floating-point dtype, got {dtype}")
     return dtype
+
+
+def _is_cpu(device):
+    name = str(device)
+    return isinstance(device, str) and (name == "cpu" or name.startswith("cpu:"))
 
 
 class RemovableHandle:
@@ -354,13 +360,33 @@ class Module:
                 p.grad.data[...] = 0
 
     # ------------------------------------------------------------------- dtype
-    def to(self, dtype):
-        """Convert floating-point parameters and buffers to ``dtype`` in place; return self.
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """Convert floating-point parameters and buffers to a dtype in place; return self.
 
-        The Parameter objects stay the same (their arrays are replaced), so references
-        held elsewhere remain valid; create optimizers after converting, since their
-        state keeps the old dtype.
+        PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its dtype), ``to(dtype=..., device=...)``. None and the device
+        "cpu" change nothing (chainrule runs on the CPU): ``to(None)`` returns the module
+        as it is. The Parameter objects stay the same (their arrays are replaced), so
+        references held elsewhere remain valid; create optimizers after converting,
+        since their state keeps the old dtype.
         """
+        for a in (*args, device):
+            if a is None or _is_cpu(a):
+                continue
+            if hasattr(a, "dtype") and not isinstance(a, (type, np.dtype)):
+                a = a.dtype  # to(tensor) or to(ndarray): take its dtype
+            if dtype is not None:
+                raise TypeError(f"Module.to: two dtypes given ({dtype} and {a})")
+            dtype = a
+        if dtype is None:
+            return self
+        try:
+            np.dtype(dtype)
+        except TypeError as e:
+            raise TypeError(
+                f"Module.to: {dtype!r} is neither a dtype nor a device chainrule has; it "
+                f"runs on the CPU (device 'cpu') with NumPy's floating dtypes"
+            ) from e
         dtype = float_dtype(dtype, "Module.to: parameters")
         for p in self.parameters():
             if p.data.dtype != dtype:

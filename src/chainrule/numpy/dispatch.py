@@ -44,10 +44,17 @@ VALUES_ONLY = frozenset(
         np.searchsorted,
         np.isposinf,
         np.isneginf,
-        np.zeros_like,
-        np.ones_like,
-        np.empty_like,
-        np.full_like,
+        np.iscomplex,
+        np.isreal,
+        np.isnat,
+        np.isin,
+        np.isfortran,
+        np.digitize,
+        np.lexsort,
+        np.diag_indices_from,
+        np.tril_indices_from,
+        np.triu_indices_from,
+        np.can_cast,
         np.array2string,
         np.array_repr,
         np.array_str,
@@ -150,20 +157,22 @@ def ufunc(npfunc, impl):
 
 
 # --------------------------------------------------------------- the protocols
-def _any_traced(items):
+def any_traced(items):
+    """True if a traced tensor is among `items` or inside a list/tuple among them."""
     for a in items:
         if graph.is_traced(a):
             return True
-        if type(a) in (list, tuple) and _any_traced(a):
+        if type(a) in (list, tuple) and any_traced(a):
             return True
     return False
 
 
-def _plain(x):
+def plain_values(x):
+    """`x` with every tensor (also inside lists and tuples) replaced by its values."""
     if is_tensor(x):
         return x.data
     if type(x) in (list, tuple):
-        return type(x)(_plain(a) for a in x)
+        return type(x)(plain_values(a) for a in x)
     return x
 
 
@@ -184,18 +193,19 @@ def array_function(func, types, args, kwargs):
     impl = FUNCTIONS.get(func)
     if impl is not None:
         return impl(*args, **kwargs)
-    if func in VALUES_ONLY or not (_any_traced(args) or _any_traced(kwargs.values())):
-        return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
+    if func in VALUES_ONLY or not (any_traced(args) or any_traced(kwargs.values())):
+        return func(*plain_values(args), **{k: plain_values(v) for k, v in kwargs.items()})
     raise _unsupported(getattr(func, "__name__", repr(func)))
 
 
 def array_ufunc(uf, method, inputs, kwargs):
     """Tensor.__array_ufunc__: `uf.method(*inputs, **kwargs)` with tensor inputs."""
-    traced = _any_traced(inputs)
+    traced = any_traced(inputs)
     out = kwargs.get("out")
     if out is not None and not traced:
         # e.g. `array += untraced_tensor`: NumPy writes into `out`, nothing to record.
-        return getattr(uf, method)(*_plain(inputs), **{k: _plain(v) for k, v in kwargs.items()})
+        return getattr(uf, method)(*plain_values(inputs),
+                                   **{k: plain_values(v) for k, v in kwargs.items()})
     if out is not None:
         raise TypeError(
             f"numpy.{uf.__name__}: cannot write a traced result into out= (an in-place "
@@ -211,5 +221,5 @@ def array_ufunc(uf, method, inputs, kwargs):
             axis = kwargs.pop("axis", 0)
             return FUNCTIONS[same](inputs[0], axis=axis, **kwargs)
     if not traced:
-        return getattr(uf, method)(*_plain(inputs), **kwargs)
+        return getattr(uf, method)(*plain_values(inputs), **kwargs)
     raise _unsupported(uf.__name__ if method == "__call__" else f"{uf.__name__}.{method}")

@@ -1,4 +1,5 @@
-"""NumPy's elementwise functions that are not ufuncs: clip, where, select, rounding, sinc."""
+"""NumPy's elementwise functions that are not ufuncs: clip, where, select, rounding, sinc,
+angle, real_if_close, astype; copysign, heaviside."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor, new_tensor
+from ..primitives import steps as _steps
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
+from .dispatch import ufunc as _ufunc
 from .ufuncs import _real_only
 
 
@@ -66,19 +69,19 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
     """Values limited to [a_min, a_max]; the gradient flows to whichever value is returned.
 
-    Inside the bounds (bounds included) it flows to `a`; outside, to the bound.
+    Inside the bounds (bounds included) it flows to `a`; outside, to the bound (numbers
+    or tensors); everything goes to a_max where a_min > a_max.
     """
     _no_out("clip", out)
     lo = a_min if min is None else min
     hi = a_max if max is None else max
-    if not is_tensor(lo) and not is_tensor(hi):
-        return P.clip(a, lo, hi)
-    r = a
-    if lo is not None:
-        r = P.where(P.less(r, lo), lo, r)
-    if hi is not None:
-        r = P.where(P.greater(r, hi), hi, r)
-    return r
+    if lo is None and hi is None:
+        return P.clip(a, None, None)
+    return P.clamp(a, lo, hi)
+
+
+copysign = _ufunc(np.copysign, P.copysign)
+heaviside = _ufunc(np.heaviside, P.heaviside)
 
 
 @_numpy_function(np.where)
@@ -99,3 +102,22 @@ def select(condlist, choicelist, default=0):
         r = P.where(cond, choice, r)
     target = np.broadcast_shapes(*[np.shape(c) for c in [*condlist, *choicelist]])
     return P.broadcast_to(r, target) if np.shape(r) != target else r
+
+
+# --------------------------------------------- more of NumPy's elementwise names
+@_numpy_function(np.angle)
+def angle(z, deg=False):
+    """The argument of real numbers: 0 or pi (180 with deg=True); no gradient."""
+    return _steps.angle(_real_only(z), deg=deg)
+
+
+@_numpy_function(np.real_if_close)
+def real_if_close(a, tol=100):
+    """Real input is returned as it is."""
+    return _real_only(a)
+
+
+@_numpy_function(np.astype)
+def astype(x, dtype, /, *, copy=True, device=None):
+    """x converted to `dtype`; the gradient is converted back."""
+    return P.astype(x, dtype=np.dtype(dtype))

@@ -1,4 +1,5 @@
-"""NumPy's shape functions: reshape, transpose, stacking and splitting, tile, pad, take."""
+"""NumPy's shape functions: reshape, transpose, stacking and splitting, tile, pad, take,
+insert/delete, block, meshgrid, put_along_axis."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import builtins
 
 import numpy as np
 
+from .. import graph as _graph
 from .. import primitives as P
+from .dispatch import FUNCTIONS as _FUNCTIONS
+from .dispatch import any_tensor as _any_tensor
 from .dispatch import as_dtype as _as_dtype
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
@@ -249,15 +253,7 @@ def dsplit(ary, indices_or_sections):
 @_numpy_function(np.tile)
 def tile(A, reps):
     """A repeated reps times along each axis."""
-    reps = _as_tuple(reps) if not isinstance(reps, list) else tuple(reps)
-    shape = np.shape(A)
-    d = builtins.max(len(reps), len(shape))
-    shape = (1,) * (d - len(shape)) + shape
-    reps = (1,) * (d - len(reps)) + tuple(int(r) for r in reps)
-    # (1, s0, 1, s1, ...) broadcast to (r0, s0, r1, s1, ...), then merged pairwise.
-    x = P.reshape(A, tuple(v for s in shape for v in (1, s)))
-    x = P.broadcast_to(x, tuple(v for r, s in zip(reps, shape) for v in (r, s)))
-    return P.reshape(x, tuple(r * s for r, s in zip(reps, shape)))
+    return P.tile(A, reps)
 
 
 @_numpy_function(np.repeat)
@@ -291,17 +287,7 @@ def fliplr(m):
 @_numpy_function(np.roll)
 def roll(a, shift, axis=None):
     """Elements shifted cyclically by `shift` along `axis` (the flattened array if None)."""
-    if axis is None:
-        return P.reshape(roll(P.reshape(a, (-1,)), shift, 0), np.shape(a))
-    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
-    r = a
-    nd = np.ndim(a)
-    for s, ax in zip(shifts.ravel(), axes.ravel()):
-        ax = int(ax) % nd
-        n = np.shape(a)[ax]
-        index = (slice(None),) * ax + ((np.arange(n) - int(s)) % n,)
-        r = P.getitem(r, index)
-    return r
+    return P.roll(a, shift, axis)
 
 
 @_numpy_function(np.rot90)
@@ -320,25 +306,10 @@ def rot90(m, k=1, axes=(0, 1)):
     return P.flip(P.transpose(m, tuple(perm)), a1)
 
 
-# Modes of np.pad that only rearrange existing values: padding the index ranges with
-# the same mode and gathering gives the values, and the gradient scatters back.
-_GATHER_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
-
-
 @_numpy_function(np.pad)
 def pad(array, pad_width, mode="constant", **kwargs):
-    """Padded array; mode 'constant' or one that repeats values (edge, reflect, symmetric, wrap)."""
-    if mode == "constant":
-        return P.pad(array, pad_width, constant_values=kwargs.get("constant_values", 0))
-    if mode not in _GATHER_PAD_MODES:
-        raise NotImplementedError(
-            f"pad: mode {mode!r} is not differentiable in chainrule; use one of "
-            f"'constant', {', '.join(map(repr, _GATHER_PAD_MODES))}"
-        )
-    shape = np.shape(array)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
-    index = [np.pad(np.arange(n), tuple(w), mode=mode, **kwargs) for n, w in zip(shape, widths)]
-    return P.getitem(array, np.ix_(*index))
+    """Padded array: modes constant, edge, reflect, symmetric, wrap, linear_ramp, mean."""
+    return P.pad(array, pad_width, mode, **kwargs)
 
 
 @_numpy_function(np.append)
@@ -349,33 +320,62 @@ def append(arr, values, axis=None):
     return P.concatenate([arr, values], axis=axis)
 
 
-_NO_VALUE = object()
+@_numpy_function(np.insert)
+def insert(arr, obj, values, axis=None):
+    """values inserted before the indices obj along axis (flattened when axis is None)."""
+    return P.insert(arr, obj, values, axis)
 
 
-@_numpy_function(np.diff)
-def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
-    """n-th discrete difference a[i+1] - a[i] along `axis`."""
-    nd = np.ndim(a)
-    axis = P.normalize_axes(axis, nd, "diff")[0]
-    parts = [a]
-    if prepend is not _NO_VALUE:
-        parts.insert(0, _edge(prepend, a, axis))
-    if append is not _NO_VALUE:
-        parts.append(_edge(append, a, axis))
-    r = P.concatenate(parts, axis=axis) if len(parts) > 1 else a
-    lead = (slice(None),) * axis
-    for _ in range(n):
-        r = P.getitem(r, lead + (slice(1, None),)) - P.getitem(r, lead + (slice(None, -1),))
-    return r
+@_numpy_function(np.delete)
+def delete(arr, obj, axis=None):
+    """arr without the entries obj along axis (flattened when axis is None)."""
+    return P.delete(arr, obj, axis)
 
 
-def _edge(value, a, axis):
-    # A scalar prepend/append value becomes a slab of length 1 along `axis`.
-    if np.ndim(value) == 0:
-        shape = list(np.shape(a))
-        shape[axis] = 1
-        return P.broadcast_to(value, tuple(shape))
-    return value
+@_numpy_function(np.block, sequences=("arrays",))
+def block(arrays):
+    """Nested lists of arrays assembled into one (innermost lists along the last axis)."""
+    return P.block(arrays)
+
+
+@_numpy_function(np.meshgrid)
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """Coordinate arrays from 1-D vectors ('xy': the first two outputs vary along axes 1, 0)."""
+    return P.meshgrid(*xi, indexing=indexing, sparse=sparse)
+
+
+def put_along_axis(arr, indices, values, axis, *, inplace=True):
+    """NumPy's put_along_axis: values written into arr at indices along axis, in place.
+
+    A traced tensor cannot be written in place; pass inplace=False (JAX's keyword) to
+    get the written copy instead, differentiable in arr and values (a position written
+    twice keeps the last value, as NumPy's assignment does). Untraced tensors are
+    written in place, as NumPy arrays are.
+    """
+    if not _any_tensor((arr, indices, values)):
+        if inplace:
+            return np.put_along_axis(arr, indices, values, axis)
+        out = np.array(arr, copy=True)
+        np.put_along_axis(out, indices, values, axis)
+        return out
+    values = _graph.array_like(values)
+    if not inplace:
+        return P.put_along_axis(arr, indices, values, axis)
+    if _graph.is_traced(arr) or _graph.is_traced(values):
+        raise TypeError(
+            "put_along_axis: writes into arr in place, which a traced tensor cannot take; "
+            "use cnp.put_along_axis(arr, indices, values, axis, inplace=False), which "
+            "returns the written copy (differentiable)"
+        )
+    if not _graph.is_tensor(arr):
+        raise TypeError("put_along_axis: arr must be an array or a tensor to write into")
+    np.put_along_axis(arr.data, P.as_index(indices), _graph.array_like(values).data
+                      if _graph.is_tensor(values) else values, axis)
+    _graph.mark_modified(arr)
+    return None
+
+
+_FUNCTIONS[np.put_along_axis] = put_along_axis
 
 
 @_numpy_function(np.take)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
+from . import dispatch
 from .dispatch import as_dtype as _as_dtype
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
@@ -26,10 +27,11 @@ def vdot(a, b):
 
 @_numpy_function(np.einsum)
 def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
-    """Einstein summation over string subscripts ('ij,jk->ik')."""
+    """Einstein summation: string subscripts ('ij,jk->ik', 'ii->i') or NumPy's sublist
+    form einsum(a, [0, 1], b, [1, 2]); `optimize` is accepted and has no effect."""
     _no_out("einsum", out)
-    if not isinstance(subscripts, str) or kwargs:
-        raise TypeError("einsum: on chainrule tensors, pass the subscripts as a string")
+    if kwargs:
+        raise TypeError(f"einsum: {', '.join(sorted(kwargs))} not supported on chainrule tensors")
     return P.einsum(subscripts, *operands)
 
 
@@ -96,3 +98,39 @@ def triu(m, k=0):
 def tril(m, k=0):
     """Lower triangle (j <= i + k), the rest zero."""
     return P.tril(m, k)
+
+
+# NumPy 2's vector/matrix gufuncs; `axis` as NumPy's gufuncs take it for vecdot.
+def _gufunc(npfunc, impl):
+    name = npfunc.__name__
+
+    def f(x1, x2, /, out=None, **kwargs):
+        if not (dispatch.any_tensor((x1, x2))):
+            return npfunc(x1, x2, out=out, **kwargs)
+        _no_out(name, out)
+        return impl(dispatch.graph.array_like(x1), dispatch.graph.array_like(x2), **kwargs)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = impl.__doc__
+    dispatch.UFUNCS[npfunc] = f
+    return f
+
+
+def _vecdot(x1, x2, axis=-1):
+    """Dot product of vectors along `axis` (the last by default), broadcasting the rest."""
+    return P.sum(x1 * x2, axis=axis)
+
+
+def _matvec(x1, x2):
+    """Matrix-vector product over the last axes: (..., m, n) (..., n) -> (..., m)."""
+    return P.squeeze(P.matmul(x1, P.expand_dims(x2, -1)), -1)
+
+
+def _vecmat(x1, x2):
+    """Vector-matrix product over the last axes: (..., n) (..., n, m) -> (..., m)."""
+    return P.squeeze(P.matmul(P.expand_dims(x1, -2), x2), -2)
+
+
+vecdot = _gufunc(np.vecdot, _vecdot)
+matvec = _gufunc(np.matvec, _matvec)
+vecmat = _gufunc(np.vecmat, _vecmat)

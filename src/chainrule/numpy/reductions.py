@@ -152,3 +152,36 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """Partitioned copy: the kth elements in sorted position, gradient by gather."""
     return P.partition(a, kth, axis=axis)
+
+
+def _with_initial(r, axis, initial):
+    """r with `initial` (0 for sums, 1 for products) prepended along `axis`."""
+    shape = list(np.shape(r))
+    shape[axis] = 1
+    start = np.full(shape, initial, dtype=r.data.dtype)
+    return P.concatenate([start, r], axis=axis)
+
+
+def _cumulative(name, running, initial, x, axis, dtype, out, include_initial):
+    """The array API's cumulative_sum/prod: `running` (cumsum, cumprod) along `axis`,
+    which may be left out for 1-D input, with `initial` prepended when asked."""
+    _no_out(name, out)
+    x = P.reshape(x, (1,)) if np.ndim(x) == 0 else x
+    if axis is None:
+        if np.ndim(x) > 1:
+            raise ValueError(f"{name}: axis must be given for arrays of more than one dimension")
+        axis = 0
+    r = _as_dtype(running(x, axis=axis), dtype)
+    return _with_initial(r, axis, initial) if include_initial else r
+
+
+@_numpy_function(np.cumulative_sum)
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """Running sum along `axis`, with a leading 0 when include_initial (array API)."""
+    return _cumulative("cumulative_sum", P.cumsum, 0, x, axis, dtype, out, include_initial)
+
+
+@_numpy_function(np.cumulative_prod)
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """Running product along `axis`, with a leading 1 when include_initial (array API)."""
+    return _cumulative("cumulative_prod", P.cumprod, 1, x, axis, dtype, out, include_initial)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..primitives import steps as _steps
 from .dispatch import ufunc as _ufunc
 
 
@@ -106,3 +107,43 @@ logical_and = _ufunc(np.logical_and, P.logical_and)
 logical_or = _ufunc(np.logical_or, P.logical_or)
 logical_not = _ufunc(np.logical_not, P.logical_not)
 logical_xor = _ufunc(np.logical_xor, P.logical_xor)
+
+
+# ufuncs built from the primitives above.
+def _float_power(x1, x2):
+    return P.power(P.astype(x1, dtype=np.dtype(np.float64)), x2)
+
+
+def _ldexp(x1, x2):
+    """x1 * 2**x2, linear in x1; the integer exponents carry no gradient."""
+    exponents = x2.data if is_tensor(x2) else np.asarray(x2)
+    if exponents.dtype.kind not in "iub":
+        raise TypeError("ldexp: the exponents x2 must be integers")
+    dtype = x1.data.dtype if is_tensor(x1) else np.result_type(x1, 1.0)
+    return x1 * np.ldexp(np.ones((), dtype=dtype), exponents)
+
+
+def _frexp(x):
+    """(mantissa, exponent): the mantissa x * 2**-e is linear in x; e has no gradient."""
+    m, e = np.frexp(x.data)
+    return x * np.ldexp(np.ones((), dtype=m.dtype), -e), e
+
+
+def _modf(x):
+    """(fractional part, integral part), both with x's sign; d frac / dx = 1."""
+    whole = P.trunc(x)
+    return x - whole, whole
+
+
+def _divmod(x1, x2):
+    return _steps.floor_divide(x1, x2), P.mod(x1, x2)
+
+
+float_power = _ufunc(np.float_power, _float_power)
+ldexp = _ufunc(np.ldexp, _ldexp)
+frexp = _ufunc(np.frexp, _frexp)
+modf = _ufunc(np.modf, _modf)
+divmod = _ufunc(np.divmod, _divmod)
+floor_divide = _ufunc(np.floor_divide, _steps.floor_divide)
+nextafter = _ufunc(np.nextafter, _steps.nextafter)
+spacing = _ufunc(np.spacing, _steps.spacing)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 import math
 
+from ..compiled import replayed
+
 
 class LRScheduler:
     """Base class: ``get_lr()`` returns each group's rate at ``last_epoch``."""
@@ -33,6 +35,7 @@ class LRScheduler:
     def get_lr(self):
         raise NotImplementedError
 
+    @replayed  # (a step compiled by cr.compile makes this call again each time it runs)
     def step(self):
         """Advance one step and write the new rates into the optimizer's groups."""
         self.last_epoch += 1

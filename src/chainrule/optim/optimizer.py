@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from ..compiled import replayed
 from ..graph import TensorBase, mark_modified, no_grad
 from ..tensor import Tensor
 
@@ -99,6 +100,8 @@ class Optimizer:
                 raise ValueError(f"{name}: {key} must be a finite number >= 0, got {value}")
 
     # -------------------------------------------------------------------- steps
+    # (replayed: a step compiled by cr.compile makes these calls again each time it runs)
+    @replayed
     def zero_grad(self, set_to_none=True):
         """Drop every parameter's gradient (or fill it with zeros)."""
         for group in self.param_groups:
@@ -108,6 +111,7 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad.data[...] = 0
 
+    @replayed
     def step(self, closure=None):
         """Update every parameter that has a gradient; return ``closure()`` if given.
 

@@ -12,6 +12,14 @@ factorizations: qr           triangular: solve_triangular (SciPy's semantics)
 matrix_functions: expm       norms: norm, cond, matrix_rank
 layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
+indexing:    PyTorch's gather/scatter family, masked_fill/select, put_along_axis
+sorting:     sort with indices, topk, kthvalue, medians, quantiles, searchsorted, unique
+scans:       cummax, cummin, logcumsumexp
+construction: roll, tile, repeat_interleave, one_hot, diag_embed, block, meshgrid,
+             sliding windows, insert, delete
+statistics:  nan-reductions, cov, corrcoef
+signal:      diff, ediff1d, trapezoid, convolve, correlate, interp
+pointwise:   clamp with tensor bounds, lerp, copysign, heaviside, stop_gradient
 """
 
 from .activations import (
@@ -26,6 +34,23 @@ from .activations import (
     sigmoid,
     softmax,
     softplus,
+)
+from .construction import (
+    block,
+    delete,
+    diag_embed,
+    insert,
+    meshgrid,
+    one_hot,
+    repeat_interleave,
+    roll,
+    sliding_window_view,
+    tile,
+    torch_meshgrid,
+    torch_roll,
+    torch_tril,
+    torch_triu,
+    unfold,
 )
 from .decompositions import (
     cholesky,
@@ -91,11 +116,23 @@ from .elementwise import (
     where,
 )
 from .factorizations import qr, qr_factors
+from .indexing import (
+    gather,
+    index_add,
+    index_put,
+    index_select,
+    masked_fill,
+    masked_select,
+    put_along_axis,
+    scatter,
+    scatter_add,
+)
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import reduce_loss, softmax_nll
 from .matrix_functions import expm
 from .norms import cond, matrix_rank, norm
+from .pointwise import clamp, clip_function, copysign, heaviside, lerp, stop_gradient
 from .reductions import (
     argmax,
     argmin,
@@ -109,6 +146,7 @@ from .reductions import (
     sum,
     var,
 )
+from .scans import cummax, cummin, logcumsumexp
 from .shape import (
     as_index,
     broadcast_to,
@@ -129,7 +167,39 @@ from .shape import (
     transpose,
     unsqueeze,
 )
+from .signal import (
+    convolve,
+    correlate,
+    diff,
+    ediff1d,
+    interp,
+    torch_diff,
+    torch_trapezoid,
+    trapezoid,
+)
+from .sorting import kthvalue, numpy_median, quantile, topk
 from .spectral import eigh, eigh_factors, eigvalsh, svd, svd_factors, svdvals
+from .statistics import (
+    corrcoef,
+    cov,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    torch_corrcoef,
+    torch_cov,
+    torch_nanmean,
+    torch_nansum,
+)
 from .triangular import solve_triangular
 from .ufuncs import (
     arccos,

@@ -17,7 +17,7 @@ from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
 from ..rules import composite, elementwise, primitive
 from ..stability import always
-from .elementwise import exp, expm1, greater, minimum, tanh, where
+from .elementwise import exp, expm1, greater, tanh, where
 from .reductions import log_sum_exp_shifted, reduce_last
 
 
@@ -84,8 +84,13 @@ def leaky_relu(x, negative_slope=0.01):
 
 @composite
 def elu(x, alpha=1.0):
-    """x for x > 0, alpha (e^x - 1) otherwise; the exponential only sees x <= 0."""
-    return where(greater(x, 0), x, alpha * expm1(minimum(x, 0)))
+    """x for x > 0, alpha (e^x - 1) otherwise; the exponential only sees x <= 0.
+
+    elu'(0) = alpha (the left derivative, as PyTorch and JAX take it): the exponential
+    branch sees x itself at 0, not minimum(x, 0), whose derivative splits a tie in half.
+    """
+    positive = greater(x, 0)
+    return where(positive, x, alpha * expm1(where(positive, 0, x)))
 
 
 # ------------------------------------------------------------------ erf, gelu

@@ -22,6 +22,7 @@ from ..domains import Example
 from ..graph import is_tensor
 from ..rules import composite, nondifferentiable, primitive
 from .elementwise import where
+from .indexing import gather_along
 from .linalg import einsum
 from .reductions import sum
 from .shape import (
@@ -32,9 +33,10 @@ from .shape import (
     squeeze,
     stack,
     swapaxes,
-    take_along_axis,
     transpose,
 )
+from .sorting import sort_order
+from .ufuncs import argpartition
 
 
 def _mT(a):
@@ -470,12 +472,16 @@ def cross(a, b, axis=-1):
 # ----------------------------------------------------------------- sorting
 @composite
 def sort(a, axis=-1, kind=None):
-    """Sorted copy; the gradient follows each element to where the sort put it."""
+    """Sorted copy; the gradient follows each element to where the sort put it.
+
+    The permutation is always that of a stable sort (`kind` changes only NumPy's
+    algorithm, never the values), so tied elements get their gradients the same way
+    every time: the first of them in the input gets the first place's.
+    """
     if axis is None:
         a = reshape(a, (-1,))
         axis = -1
-    order = np.argsort(_values(a), axis=axis, kind=kind)
-    return take_along_axis(a, order, axis)
+    return gather_along(a, sort_order(a, axis=axis), axis=axis)
 
 
 @composite
@@ -484,6 +490,4 @@ def partition(a, kth, axis=-1):
     if axis is None:
         a = reshape(a, (-1,))
         axis = -1
-    order = np.argpartition(_values(a), kth, axis=axis)
-    return take_along_axis(a, order, axis)
-
+    return gather_along(a, argpartition(a, kth, axis=axis), axis=axis)

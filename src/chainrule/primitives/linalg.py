@@ -8,12 +8,22 @@ import numpy as np
 
 from .. import batching as B
 from .. import statements as S
+from .. import threads
 from ..domains import Example
 from ..rules import composite, each_argument, primitive
 from .shape import expand_dims, reshape, squeeze, swapaxes
 
 
+def _work(a, b):
+    """Multiply-adds of a @ b (for the BLAS thread policy, chainrule.threads)."""
+    sa, sb = np.shape(a), np.shape(b)
+    rows = int(np.prod(sa[:-1])) if len(sa) > 1 else 1
+    cols = sb[-1] if len(sb) > 1 else 1
+    return rows * (sa[-1] if sa else 1) * cols
+
+
 def _matmul_fwd(a, b):
+    threads.use_for(_work(a, b))
     try:
         return np.matmul(a, b)
     except ValueError:
@@ -36,6 +46,7 @@ def _matmul_fwd(a, b):
 
 def _matmul_vjp_a(g, ans, a, b):
     if type(b) is np.ndarray and b.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
+        threads.use_for(g.size * b.shape[0])
         return np.matmul(g, b.T)  # first order, matrices: G B^T without the wrappers
     if np.ndim(b) == 1:
         if np.ndim(a) == 1:
@@ -48,6 +59,7 @@ def _matmul_vjp_a(g, ans, a, b):
 
 def _matmul_vjp_b(g, ans, a, b):
     if type(a) is np.ndarray and a.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
+        threads.use_for(g.size * a.shape[0])
         return np.matmul(a.T, g)  # first order, matrices: A^T G
     if np.ndim(a) == 1:
         if np.ndim(b) == 1:
@@ -122,22 +134,41 @@ def _explicit(subscripts, shapes):
 def _einsum_vjp(i, g, ans, *ops, subscripts):
     terms, out = subscripts
     mine = terms[i]
-    if len(set(mine)) != len(mine):
-        raise NotImplementedError(
-            f"einsum: no gradient for an operand with a repeated index ({mine!r}); "
-            f"take the diagonal first with cr.diagonal or index it explicitly"
-        )
+    shape = np.shape(ops[i])
+    size = dict(zip(mine, shape))
+    distinct = "".join(dict.fromkeys(mine))  # 'iij' -> 'ij'
     others = [t for j, t in enumerate(terms) if j != i]
     reach = set(out).union(*others) if others else set(out)
-    kept = "".join(c for c in mine if c in reach)
+    kept = "".join(c for c in distinct if c in reach)
     rest = [op for j, op in enumerate(ops) if j != i]
     grad = _einsum(g, *rest, subscripts=([out, *others], kept))
-    if kept == mine:
+    if kept != distinct:
+        # Indices summed away inside this operand alone: broadcast the gradient over them.
+        grad = reshape(grad, tuple(size[c] if c in reach else 1 for c in distinct))
+        grad = grad * np.ones(tuple(size[c] for c in distinct), dtype=np.result_type(grad))
+    if distinct == mine:
         return grad
-    # Indices summed away inside this operand alone: broadcast the gradient over them.
-    shape = np.shape(ops[i])
-    grad = reshape(grad, tuple(shape[k] if c in reach else 1 for k, c in enumerate(mine)))
-    return grad * np.ones(shape, dtype=np.result_type(grad))
+    return _onto_diagonals(grad, distinct, mine, size, terms, out)
+
+
+def _onto_diagonals(grad, distinct, mine, size, terms, out):
+    """A gradient over the distinct indices of a term with a repeated index ('ii', 'iij'),
+    placed on its diagonals: x_bar[i, i', j] = grad[i, j] delta(i, i'). Written as an
+    einsum with identity matrices, so it is linear in grad and serves every order."""
+    used = set(out).union(*terms)
+    fresh = iter(c for c in string.ascii_letters if c not in used)
+    target, deltas, seen = [], [], set()
+    for c in mine:
+        if c in seen:
+            f = next(fresh)
+            target.append(f)
+            deltas.append(c + f)
+        else:
+            seen.add(c)
+            target.append(c)
+    dtype = np.result_type(grad)
+    eyes = [np.eye(size[d[0]], dtype=dtype) for d in deltas]
+    return _einsum(grad, *eyes, subscripts=([distinct, *deltas], "".join(target)))
 
 
 _einsum = primitive(
@@ -162,5 +193,37 @@ _einsum = primitive(
 
 @composite
 def einsum(subscripts, *operands):
-    """Einstein summation (NumPy's einsum), differentiable in every operand."""
+    """Einstein summation (NumPy's einsum), differentiable in every operand.
+
+    Subscripts as a string ('ij,jk->ik', 'ii->i', '...ij,...jk') or NumPy's sublist
+    form: einsum(a, [0, 1], b, [1, 2], [0, 2]).
+    """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists(subscripts, *operands)
     return _einsum(*operands, subscripts=_explicit(subscripts, [np.shape(o) for o in operands]))
+
+
+def _from_sublists(*args):
+    """NumPy's sublist form (op, [0, 1], op, [1, 2], [0, 2]) as a subscript string and operands."""
+    pairs = len(args) // 2
+    operands = args[0 : 2 * pairs : 2]
+    sublists = list(args[1 : 2 * pairs : 2])
+    output = args[-1] if len(args) % 2 else None
+
+    def letters(sub):
+        text = ""
+        for k in sub:
+            if k is Ellipsis:
+                text += "..."
+            elif isinstance(k, (int, np.integer)) and 0 <= k < 52:
+                text += string.ascii_letters[k]
+            else:
+                raise ValueError(
+                    f"einsum: sublist entries must be integers in [0, 52) or Ellipsis, got {k!r}"
+                )
+        return text
+
+    subscripts = ",".join(letters(s) for s in sublists)
+    if output is not None:
+        subscripts += "->" + letters(output)
+    return subscripts, operands

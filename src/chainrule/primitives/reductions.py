@@ -5,6 +5,8 @@ Every reduction takes ``axis`` (None, an int or a tuple of ints) and ``keepdims`
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import batching as B
@@ -289,12 +291,24 @@ def mean(x, axis=None, keepdims=False):
 
 @composite
 def var(x, axis=None, keepdims=False, ddof=0):
-    """Variance: mean squared deviation, divided by (n - ddof)."""
+    """Variance: mean squared deviation, divided by max(n - ddof, 0).
+
+    As NumPy: with ddof >= n the divisor is 0, so the result is NaN (or inf).
+    """
     d = x - mean(x, axis=axis, keepdims=True)
-    return sum(d * d, axis=axis, keepdims=keepdims) / (count(np.shape(x), axis) - ddof)
+    divisor = np.float64(builtins.max(count(np.shape(x), axis) - ddof, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sum(d * d, axis=axis, keepdims=keepdims) / divisor
 
 
 @composite
 def std(x, axis=None, keepdims=False, ddof=0):
-    """Standard deviation: sqrt(var)."""
-    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+    """Standard deviation: sqrt(var), with gradient 0 where var = 0.
+
+    At a constant input std has a kink (like |x| at 0); the gradient taken there is the
+    subgradient 0, as PyTorch's, so a constant feature cannot turn a step into NaN.
+    sqrt only sees var where var != 0, and the other branch of the where is a constant.
+    """
+    v = var(x, axis=axis, keepdims=keepdims, ddof=ddof)
+    flat = equal(v, 0)
+    return where(flat, 0, sqrt(where(flat, 1, v)))

@@ -356,7 +356,78 @@ _pad = primitive(
 )
 
 
+# Modes that copy existing values (np.pad of the element numbers gives which ones), and
+# modes that are affine maps along each axis (padding the identity matrix gives the map).
+_GATHER_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
+_AFFINE_PAD_MODES = ("linear_ramp", "mean")
+
+
+def _pad_axis_map(n, widths, mode, kwargs):
+    """(M, c): NumPy's padding of a vector v of length n along one axis is M v + c."""
+    kw = dict(kwargs)
+    zeros = np.pad(np.zeros(n), tuple(widths), mode=mode, **kw)
+    if mode == "linear_ramp":
+        kw["end_values"] = 0
+    return np.pad(np.eye(n), (tuple(widths), (0, 0)), mode=mode, **kw), zeros
+
+
+def _per_axis(kwargs, nd):
+    """np.pad's per-axis keyword arguments (stat_length, end_values) split by axis."""
+    out = [dict(kwargs) for _ in range(nd)]
+    for key in ("stat_length", "end_values"):
+        if kwargs.get(key) is not None:
+            pairs = np.broadcast_to(np.asarray(kwargs[key]), (nd, 2))
+            for d in range(nd):
+                out[d][key] = tuple(pairs[d].tolist())
+    return out
+
+
 @composite
-def pad(x, pad_width, mode="constant", constant_values=0):
-    """Pad with a constant (differentiable) or NumPy's other modes (values only)."""
-    return _pad(x, pad_width=pad_width, mode=mode, constant_values=constant_values)
+def pad(x, pad_width, mode="constant", **kwargs):
+    """NumPy's pad, differentiable in every linear mode.
+
+    'constant' (with constant_values, a number or a 0-d tensor, which then gets the sum
+    of the padding's cotangent), 'edge', 'reflect', 'symmetric', 'wrap' (copies of
+    existing elements: their gradient adds back), 'reflect'/'symmetric' with
+    reflect_type='odd', 'linear_ramp' and 'mean' (affine maps along each axis, applied
+    axis after axis as NumPy does). 'maximum', 'minimum', 'median' and 'empty' are not
+    supported on tensors.
+    """
+    shape = np.shape(x)
+    nd = len(shape)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (nd, 2))
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {np.asarray(pad_width)}")
+    if mode == "constant":
+        value = kwargs.pop("constant_values", 0)
+        if kwargs:
+            raise TypeError(f"pad: unsupported keyword arguments for mode 'constant': "
+                            f"{sorted(kwargs)}")
+        # (pad_width as given: NumPy reads an empty array of widths, for 0-d x, as floats.)
+        if not is_tensor(value) and np.ndim(value) == 0:
+            return _pad(x, pad_width=pad_width, mode=mode, constant_values=value)
+        if not is_tensor(value):
+            # Values per axis: padding is affine, pad(x, c) = pad(x, 0) + pad(zeros, c).
+            fill = np.pad(np.zeros(shape), pad_width, constant_values=value)
+            return _pad(x, pad_width=pad_width, mode=mode, constant_values=0) + fill
+        if np.ndim(value) != 0:
+            raise ValueError("pad: a tensor constant_values must be 0-d (one fill value)")
+        ring = np.pad(np.zeros(shape, dtype=bool), pad_width, constant_values=True)
+        return _pad(x, pad_width=pad_width, mode=mode, constant_values=0) + value * ring
+    if mode in _GATHER_PAD_MODES and kwargs.get("reflect_type", "even") == "even":
+        index = [np.pad(np.arange(n), tuple(w), mode=mode, **kwargs)
+                 for n, w in zip(shape, widths)]
+        return getitem(x, np.ix_(*index))
+    if mode not in _GATHER_PAD_MODES + _AFFINE_PAD_MODES:
+        raise NotImplementedError(
+            f"pad: mode {mode!r} is not differentiable in chainrule; use 'constant', "
+            f"{', '.join(map(repr, _GATHER_PAD_MODES + _AFFINE_PAD_MODES))}"
+        )
+    out = x
+    for d, kw in enumerate(_per_axis(kwargs, nd)):
+        if not widths[d].any():
+            continue
+        m, c = _pad_axis_map(shape[d], widths[d], mode, kw)
+        moved = swapaxes(out, d, -1) @ np.ascontiguousarray(m.T) + c
+        out = swapaxes(moved, d, -1)
+    return out

@@ -298,7 +298,8 @@ def cumprod(x, axis=None):
     gradient is built from products alone and stays exact when x contains zeros
     (the usual rule revcumsum(g * y) / x divides by them).
     """
-    if axis is None:
+    if axis is None or np.ndim(x) == 0:
+        # (A 0-d x becomes 1-D whatever the axis, as NumPy's cumprod does.)
         x = reshape(x, (-1,))
         axis = 0
     ndim = np.ndim(x)

@@ -1,0 +1,383 @@
+"""``cr.compile``: a training step captured once and replayed as a flat program of NumPy calls.
+
+``step = cr.compile(step)`` on a function that does what a training loop does
+(``opt.zero_grad()``, a forward pass, a loss, ``loss.backward()``, ``opt.step()``), or on
+a plain function of arrays: the first call for given argument shapes and dtypes runs the
+function eagerly under a :class:`Capture` (a tracer, chainrule.tracing) that writes down
+
+* every operation on the arguments or on the parameters (tensors requiring grad that
+  the function reads), as the primitive and its arguments;
+* each ``backward()`` of a captured value;
+* each call of a replayed effect (an optimizer's ``step`` and ``zero_grad``, a learning
+  rate schedule's ``step``: functions decorated with :func:`replayed`).
+
+Later calls with arguments of the same shapes and dtypes run the program: each
+operation's NumPy forward on arrays, the backward pass as the same rules in the same
+order as the engine's (so gradients are bit for bit those of eager execution), the
+parameters' gradients written into their ``.grad``, and the effects called again. No
+tensor is created per operation and nothing is recorded. New shapes or dtypes capture
+again.
+
+The capture refuses what it could not replay truthfully: Python control flow on a
+captured value (``bool``, ``float``, ``item()``: the branch would be fixed), an in-place
+change of a tensor outside the captured operations and the effects (BatchNorm's running
+statistics), a backward pass with ``create_graph`` or ``inputs``, and a gradient that
+would flow into a tensor made outside the function that is not a leaf.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import re
+
+import numpy as np
+
+from . import graph, transforms
+from .backward import _has_zero, _strong_zero_vjp, unbroadcast
+from .graph import TensorBase, is_tensor, new_tensor
+from .tracing import Tracer, Var, tracing
+
+
+def replayed(method):
+    """Decorator for a method whose effect a compiled step repeats (Optimizer.step).
+
+    Called while a step is captured, the call is written down, then made; a compiled
+    step makes it again each time it runs.
+    """
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        capture = graph.trace_hook()
+        if isinstance(capture, Capture) and not capture.in_effect:
+            capture.effect(method, self, args, kwargs)
+            capture.in_effect += 1
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                capture.in_effect -= 1
+        return method(self, *args, **kwargs)
+
+    return call
+
+
+class Capture(Tracer):
+    """A tracer that also writes down backward passes and replayed effects (the module doc)."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []  # ("op", Op) / ("backward", Var) / ("effect", method, self, args, kw)
+        self.params = {}  # Var -> the tensor requiring grad it stands for
+        self.recorded = set()  # Vars whose value the graph recorded (requires grad)
+        self.shapes = {}  # Var of an operation's result -> its arguments' shapes
+        self.in_effect = 0
+        self.in_backward = 0
+
+    def _ref(self, a):
+        if isinstance(a, TensorBase) and id(a) not in self._vars and a.requires_grad:
+            # A tensor requiring grad that the function reads: a parameter. It becomes an
+            # input of the program, read afresh (p.data) each time the program runs.
+            if a._prim is not None:
+                raise ValueError(
+                    "cr.compile: the function reads a differentiated tensor made outside "
+                    "it by a recorded operation (not a leaf); its gradient would flow into "
+                    "a graph the compiled step does not hold. Make it inside the function, "
+                    "or detach it"
+                )
+            v = self._new(a)
+            self.params[v] = a
+        return super()._ref(a)
+
+    def record(self, t, prim, args, kw):
+        if self.in_effect:
+            return
+        n = len(self.trace.ops)
+        super().record(t, prim, args, kw)
+        if len(self.trace.ops) > n:
+            op = self.trace.ops[-1]
+            self.steps.append(("op", op))
+            self.shapes[op.out] = [np.shape(a.data if isinstance(a, TensorBase) else a)
+                                   for a in args]
+            if t.requires_grad:
+                self.recorded.add(op.out)
+
+    def backward(self, root, grad, retain_graph, create_graph, inputs):
+        self.in_backward += 1
+        v = self.var(root)
+        if v is None or create_graph:
+            return  # (with create_graph the rules' operations are captured themselves)
+        if inputs is not None or grad is not None:
+            raise ValueError(
+                "cr.compile: only loss.backward() is replayed (no grad=, create_graph= or "
+                "inputs=); differentiate with cr.grad inside the function for the rest"
+            )
+        self.steps.append(("backward", v))
+
+    def backward_done(self):
+        self.in_backward -= 1
+
+    def effect(self, method, obj, args, kwargs):
+        self.steps.append(("effect", method, obj, args, kwargs))
+
+    def grad_assigned(self, t, value):
+        if self.in_effect or self.in_backward:
+            return
+        if value is not None:
+            raise ValueError(
+                "cr.compile: a gradient is assigned by hand inside the function; a compiled "
+                "step would not repeat it. Let backward() set it"
+            )
+        # `p.grad = None` by hand (a loop's own zero_grad): repeated each step.
+        self.steps.append(("effect", _set_grad_none, t, (), {}))
+
+    def modified(self, t):
+        if self.in_effect or id(t) in self._vars:
+            return
+        raise ValueError(
+            "cr.compile: a tensor was modified in place inside the function, outside "
+            "chainrule's operations and the optimizer (BatchNorm's running statistics, "
+            "a hand-written update): a compiled step would not repeat it. Run this "
+            "function eagerly"
+        )
+
+
+def compile(fn):  # noqa: A001  (PyTorch's name)
+    """`fn` captured on its first call per argument shapes and dtypes, then replayed.
+
+    Also a decorator. Arguments are arrays (or tensors, read as their values), numbers
+    and other fixed values; the result is what fn returns, with tensors as tensors
+    holding the replayed values. See the module docstring for what is captured.
+    """
+    programs = {}
+
+    @functools.wraps(fn)
+    def compiled(*args):
+        key = tuple(_signature(a) for a in args)
+        program = programs.get(key)
+        if program is None:
+            program, result = _capture(fn, args)
+            programs[key] = program
+            return result
+        return program.run(args)
+
+    compiled.programs = programs
+    return compiled
+
+
+def _signature(a):
+    if is_tensor(a):
+        return ("array", a.data.shape, a.data.dtype.str)
+    if isinstance(a, np.ndarray):
+        return ("array", a.shape, a.dtype.str)
+    return ("value", type(a), a if isinstance(a, (int, float, str, bool, type(None))) else id(a))
+
+
+def _capture(fn, args):
+    capture = Capture()
+    inputs = []
+    for a in args:
+        if is_tensor(a) or isinstance(a, np.ndarray):
+            t = new_tensor(a.data if is_tensor(a) else np.asarray(a))
+            capture.input(t)
+            inputs.append(t)
+        else:
+            inputs.append(a)
+    # As inside any transform: cr.grad and friends within fn return tensors and record
+    # their rules as operations, which the capture then sees.
+    with transforms.running(), tracing(capture):
+        result = fn(*inputs)
+    leaves, rebuild = _flatten(result)
+    outputs = [capture.output(o) for o in leaves]
+    return Program(capture, outputs, rebuild, [is_tensor(a) or isinstance(a, np.ndarray)
+                                               for a in args]), result
+
+
+def _flatten(result):
+    if isinstance(result, (tuple, list)):
+        return list(result), type(result)
+    return [result], None
+
+
+class Program:
+    """A captured step, written out as one Python function of straight-line NumPy calls.
+
+    Each operation becomes ``v7 = f7(v3, c2)`` (f7 the primitive's NumPy forward, c2 a
+    constant), each backward pass the rules in the engine's order with every
+    accumulation spelled out (``g3 = g3 + t``), each effect a call; variables are
+    deleted after their last use. Generating the code once takes the interpreter's
+    per-operation bookkeeping out of every later step.
+    """
+
+    def __init__(self, capture, outputs, rebuild, is_array):
+        self.params = list(capture.params.items())
+        self.rebuild = rebuild
+        self.is_array = is_array
+        writer = _Writer(capture, outputs)
+        self.source = writer.source()
+        namespace = dict(writer.constants)
+        code = builtins.compile(self.source, "<cr.compile program>", "exec")
+        exec(code, namespace)  # noqa: S102  (the program this module just wrote)
+        self.fn = namespace["step"]
+
+    def run(self, args):
+        arrays = [a.data if is_tensor(a) else a for a, arr in zip(args, self.is_array) if arr]
+        values = self.fn(arrays, [p for _, p in self.params])
+        return values[0] if self.rebuild is None else self.rebuild(values)
+
+
+class _Writer:
+    """Writes a captured step as Python source (see Program)."""
+
+    def __init__(self, capture, outputs):
+        self.capture = capture
+        self.outputs = outputs
+        self.constants = {"ndarray": np.ndarray, "asarray": np.asarray,
+                          "unbroadcast": unbroadcast, "has_zero": _has_zero,
+                          "guarded": _strong_zero_vjp, "write_grad": _write_grad,
+                          "new_tensor": new_tensor}
+        self.lines = []
+
+    def const(self, value, prefix="c"):
+        name = f"{prefix}{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def ref(self, a):
+        if isinstance(a, Var):
+            return f"v{a.index}"
+        if isinstance(a, TensorBase):
+            return self.const(a) + ".data"  # a constant tensor: its values when run
+        if a is None or type(a) in (bool, int, str) or (type(a) is float and np.isfinite(a)):
+            return repr(a)  # (a NumPy scalar, nan or inf does not spell itself back)
+        return self.const(a)
+
+    def kwargs(self, kw):
+        return "".join(f", {k}={self.ref(v)}" for k, v in kw.items())
+
+    def source(self):
+        cap = self.capture
+        out = self.lines
+        out.append("def step(arguments, params):")
+        for i, v in enumerate(v for v in cap.trace.inputs):
+            out.append(f"    v{v.index} = arguments[{i}]")
+        for i, (v, _) in enumerate(cap.params.items()):
+            out.append(f"    v{v.index} = params[{i}].data")
+        ops = []
+        for step in cap.steps:
+            if step[0] == "op":
+                ops.append(step[1])
+                self.forward(step[1])
+            elif step[0] == "backward":
+                self.backward(step[1], ops)
+            else:
+                _, method, obj, a, k = step
+                out.append(f"    {self.const(method, 'm')}({self.const(obj, 'o')}, "
+                           f"*{self.const(a)}, **{self.const(k)})")
+        results = ", ".join(f"new_tensor({self.ref(o)})" if isinstance(o, Var) else
+                            self.ref(o) for o in self.outputs)
+        out.append(f"    return [{results}]")
+        return "\n".join(_with_deletions(out)) + "\n"
+
+    def forward(self, op):
+        f = self.const(op.prim.fwd, "f")
+        args = ", ".join(self.ref(a) for a in op.args)
+        target = f"v{op.out.index}"
+        if op.prim._saves:
+            target += f", s{op.out.index}"
+        self.lines.append(f"    {target} = {f}({args}{self.kwargs(op.kw)})")
+        self.lines.append(f"    if type(v{op.out.index}) is not ndarray: "
+                          f"v{op.out.index} = asarray(v{op.out.index})")
+
+    def backward(self, root, ops):
+        """The engine's backward pass (backward.py) over the captured operations: nodes
+        in decreasing creation order, each input's rule called as the engine calls it,
+        contributions summed in the same order."""
+        cap, out = self.capture, self.lines
+        r = f"v{root.index}"
+        out.append(f"    g{root.index} = asarray({r}).copy()")
+        out.append(f"    g{root.index}.fill(1)")
+        pending = {root}
+        params = cap.params
+        for op in reversed(ops):
+            if op.out not in pending or op.out not in cap.recorded:
+                continue
+            pending.discard(op.out)
+            prim, g, ans = op.prim, f"g{op.out.index}", f"v{op.out.index}"
+            vals = [self.ref(a) for a in op.args]
+            kw = dict(op.kw)
+            keywords = self.kwargs(kw) + (f", saved=s{op.out.index}" if prim._saves else "")
+            for i, a in enumerate(op.args):
+                if not (isinstance(a, Var) and (a in cap.recorded or a in params)):
+                    continue
+                gi = f"t{op.out.index}_{i}"
+                call = self.rule(prim, i, g, ans, vals, keywords)
+                if prim._strong_zero:
+                    rule = self.const(prim.vjps[i], "r")
+                    pr = self.const(prim, "p")
+                    out.append(f"    if has_zero({g}): {gi} = guarded({pr}, {rule}, {g}, {ans}, "
+                               f"[{', '.join(vals)}], {{{_dict(kw, self)}}})")
+                    out.append(f"    else: {gi} = {call}")
+                else:
+                    out.append(f"    {gi} = {call}")
+                shape = self.const(tuple(cap.shapes[op.out][i]))
+                out.append(f"    if {gi}.shape != {shape}: {gi} = unbroadcast({gi}, {shape})")
+                target = f"g{a.index}"
+                if a in pending:
+                    out.append(f"    {target} = {target} + {gi}")
+                else:
+                    pending.add(a)
+                    out.append(f"    {target} = {gi}")
+        out.append("    handed = set()")
+        for v, p in params.items():
+            if v in pending:
+                out.append(f"    write_grad({self.const(p, 'p')}, g{v.index}, handed)")
+
+    def rule(self, prim, i, g, ans, vals, keywords):
+        if not keywords and prim._inline is not None and len(vals) <= 2:
+            d = prim._inline[i]
+            if d is None:
+                return g
+            return f"{g} * {self.const(d, 'd')}({ans}, {', '.join(vals)})"
+        return f"{self.const(prim.vjps[i], 'r')}({g}, {ans}, {', '.join(vals)}{keywords})"
+
+
+def _dict(kw, writer):
+    return ", ".join(f"{k!r}: {writer.ref(v)}" for k, v in kw.items())
+
+
+def _with_deletions(lines):
+    """The function's lines with ``del`` after each variable's last use, so the step
+    holds intermediate arrays no longer than the engine would."""
+    names = [set(re.findall(r"\b[vgst]\d+(?:_\d+)?\b", line)) for line in lines]
+    last = {}
+    for k, found in enumerate(names):
+        for n in found:
+            last[n] = k
+    result = []
+    for k, line in enumerate(lines):
+        result.append(line)
+        dead = sorted(n for n, at in last.items() if at == k and k > 0
+                      and not line.lstrip().startswith("return"))
+        if dead and not line.lstrip().startswith(("if ", "else")):
+            result.append("    del " + ", ".join(dead))
+    return result
+
+
+def _set_grad_none(t):
+    t.grad = None
+
+
+def _write_grad(p, g, handed):
+    """p.grad as backward leaves it: a fresh array (copied where it is shared), or added
+    into an existing gradient."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if p.grad is None:
+        if g.dtype != p.data.dtype:
+            g = g.astype(p.data.dtype)
+        elif g.base is not None or id(g) in handed or not g.flags.writeable:
+            g = g.copy()
+        handed.add(id(g))
+        p.grad = new_tensor(g)
+    else:
+        p.grad.data += g

@@ -1,0 +1,177 @@
+"""cr.compile: a captured step replayed gives exactly what eager execution gives."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from opdb import OPS
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule import nn, optim
+
+
+def _data(n=32, features=8, classes=3, seed=1):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, features)).astype(np.float32),
+            rng.integers(0, classes, n))
+
+
+def _train(compiled, make_optimizer, steps=5, x=None, y=None):
+    nn.init.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3))
+    opt = make_optimizer(model.parameters())
+
+    def step(xb, yb):
+        opt.zero_grad()
+        loss = cr.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    if compiled:
+        step = cr.compile(step)
+    if x is None:
+        x, y = _data()
+    losses = [step(x, y).item() for _ in range(steps)]
+    return losses, [p.data.copy() for p in model.parameters()], step
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: optim.Adam(ps, lr=1e-2),
+    lambda ps: optim.AdamW(ps, lr=1e-2, weight_decay=0.1),
+    lambda ps: optim.RMSprop(ps, lr=1e-2),
+], ids=["sgd momentum", "adam", "adamw", "rmsprop"])
+def test_a_compiled_training_step_is_bit_identical_to_eager(make):
+    eager_losses, eager_params, _ = _train(False, make)
+    losses, params, step = _train(True, make)
+    assert losses == eager_losses
+    for p, q in zip(params, eager_params):
+        np.testing.assert_array_equal(p, q)
+    assert len(step.programs) == 1  # captured once, replayed four times
+
+
+def test_new_shapes_capture_again():
+    x, y = _data(32)
+    _, _, step = _train(True, lambda ps: optim.SGD(ps, lr=0.1), steps=2, x=x, y=y)
+    step(x[:7], y[:7])
+    step(x[:7], y[:7])
+    step(x.astype(np.float64), y)
+    assert len(step.programs) == 3
+
+
+def test_a_schedule_and_a_returned_tuple_are_replayed():
+    nn.init.manual_seed(0)
+    model = nn.Linear(8, 3)
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    schedule = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    @cr.compile
+    def step(xb, yb):
+        opt.zero_grad()
+        logits = model(xb)
+        loss = cr.cross_entropy(logits, yb)
+        loss.backward()
+        opt.step()
+        schedule.step()
+        return loss, logits
+
+    x, y = _data()
+    for _ in range(3):
+        loss, logits = step(x, y)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.5 * 0.5**3)
+    assert logits.shape == (32, 3) and loss.shape == ()
+
+
+def test_gradients_taken_inside_with_grad_and_functions_of_arrays():
+    w = np.array([0.3, -1.2, 0.7])
+
+    def f(x):
+        return cr.grad(lambda v: cnp.sum(cnp.tanh(v * x) ** 2))(w)
+
+    fc = cr.compile(f)
+    for x in (np.array([1.0, 2.0, 3.0]), np.array([-0.5, 0.1, 2.0])):
+        fc(x)
+        # cr.grad inside a compiled function runs its rules as recorded operations (as
+        # under create_graph), which here are the same NumPy calls as eager first order.
+        np.testing.assert_array_equal(fc(x).data, f(x))
+
+
+def test_python_control_flow_on_a_captured_value_is_refused():
+    @cr.compile
+    def f(x):
+        return x * 2 if cnp.sum(x) > 0 else -x
+
+    with pytest.raises(TypeError, match="being traced.*test_compile.py"):
+        f(np.ones(3))
+
+
+def test_in_place_changes_outside_the_step_are_refused():
+    running = cr.tensor(np.zeros(3))
+
+    @cr.compile
+    def f(x):
+        with cr.no_grad():
+            running.copy_(running.data + 1)  # a hand-written running statistic
+        return x * 2
+
+    with pytest.raises(ValueError, match="modified in place inside the function"):
+        f(np.ones(3))
+
+
+def test_only_a_plain_backward_is_replayed():
+    w = cr.tensor(np.ones(3), requires_grad=True)
+
+    @cr.compile
+    def f(x):
+        loss = cnp.sum(w * x)
+        loss.backward(retain_graph=True, grad=np.array(2.0))
+        return loss
+
+    with pytest.raises(ValueError, match="only loss.backward"):
+        f(np.ones(3))
+
+
+# --------------------------------------- every operation, through a compiled step
+_RUNS = [(op, k) for op in OPS if op.differentiable
+         for k in range(len(op.samples(np.random.default_rng(0))))]
+
+
+@pytest.mark.parametrize("op, k", _RUNS, ids=[f"{op.name}-{k}" for op, k in _RUNS])
+def test_every_operation_compiled_equals_eager(op, k):
+    sample = op.samples(np.random.default_rng(k))[k]
+    leaves = [cr.tensor(sample.args[i], requires_grad=True) for i in sample.diff]
+
+    def value_and_grads(*arrays):
+        # The op's arguments: the differentiated ones are the leaves (as parameters the
+        # compiled step reads), shifted by the step's array arguments.
+        args = list(sample.args)
+        for i, leaf, a in zip(sample.diff, leaves, arrays):
+            args[i] = leaf + a
+        out = op.op(*args, **sample.kwargs)
+        out = cr.concatenate([cr.reshape(o, (-1,)) for o in out]) if isinstance(
+            out, (tuple, list)) else out
+        for leaf in leaves:
+            leaf.grad = None
+        loss = cnp.sum(out * out)
+        if loss.requires_grad:
+            loss.backward()
+        return out
+
+    shifts = [np.zeros_like(sample.args[i]) for i in sample.diff]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        eager = value_and_grads(*shifts)
+        eager_grads = [None if t.grad is None else t.grad.data.copy() for t in leaves]
+        compiled = cr.compile(value_and_grads)
+        compiled(*shifts)  # captured
+        replayed = compiled(*shifts)  # replayed
+    np.testing.assert_array_equal(replayed.data, eager.data)
+    for t, g in zip(leaves, eager_grads):
+        if g is None:
+            assert t.grad is None
+        else:
+            np.testing.assert_array_equal(t.grad.data, g)

@@ -1,0 +1,135 @@
+"""chainrule's public API used as users use it, for the type checker (.ci/run: mypy).
+
+In the spirit of NumPy's and typeshed's typing tests: every line here must type-check
+under mypy --strict (pyproject.toml [tool.mypy]), `assert_type` pins what the checker
+infers, and each line ending in `# type: ignore[code]` must be rejected with that
+error code: warn_unused_ignores turns an accepted one into a failure. The file also
+runs (tests/test_packaging.py), so it stays real code; the lines that must be rejected
+sit in functions it never calls.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule import nn, optim
+from chainrule.gradcheck import GradcheckError, compare
+from chainrule.pytree import tree_flatten, tree_map, tree_unflatten
+
+if sys.version_info >= (3, 11):
+    from typing import assert_type
+else:
+    from typing_extensions import assert_type
+
+
+# ------------------------------------------------------------ the transforms
+def loss(w: npt.NDArray[np.float64], x: npt.NDArray[np.float64], scale: float = 1.0) -> Any:
+    return cnp.sum(cnp.tanh(x @ w) ** 2) * scale
+
+
+w = np.linspace(-1.0, 1.0, 6).reshape(3, 2)
+x = np.linspace(0.0, 1.0, 12).reshape(4, 3)
+
+# A transform keeps the function's parameters: names, types, defaults (the misuses
+# below are rejected).
+dloss = cr.grad(loss)
+g = dloss(w, x)
+g_scaled = dloss(w, x, scale=2.0)
+assert np.allclose(g_scaled, 2.0 * g)
+
+value, g2 = cr.value_and_grad(loss, argnum=(0, 1))(w, x)
+assert_type(cr.value_and_grad(loss)(w, x), tuple[Any, Any])
+assert isinstance(g2, tuple) and len(g2) == 2
+
+j_rev = cr.jacobian(cnp.tanh)(np.array([0.1, 0.2]))
+j_fwd = cr.jacobian(cnp.tanh, mode="fwd")(np.array([0.1, 0.2]))
+assert np.allclose(j_rev, j_fwd)
+
+
+def f(v: npt.NDArray[np.float64]) -> Any:
+    return cnp.sum(cnp.sin(v) * v)
+
+
+h = cr.hessian(f)(np.array([0.3, -0.4]))
+hv = cr.hvp(f, np.array([0.3, -0.4]), np.array([1.0, 0.0]))
+assert np.allclose(h[:, 0], hv)
+out, tangent = cr.jvp(f, (np.array([0.3, -0.4]),), (np.array([1.0, 0.0]),))
+out, vjp_fn = cr.vjp(f, np.array([0.3, -0.4]))
+assert_type(vjp_fn, Callable[[Any], tuple[Any, ...]])
+(cotangent,) = vjp_fn(1.0)
+out, vjp_fn, aux = cr.vjp(lambda v: (cr.sin(v), "aux"), np.array([0.3]), has_aux=True)
+assert aux == "aux"
+
+
+def loss_and_norm(w: npt.NDArray[np.float64]) -> tuple[Any, Any]:
+    return cr.sum(cr.tanh(w) ** 2), np.linalg.norm(w)
+
+
+g_aux, norm = cr.grad(loss_and_norm, has_aux=True)(w)
+assert np.isclose(norm, np.linalg.norm(w))
+assert np.allclose(cr.jacrev(f)(np.array([0.3, -0.4])), cr.jacfwd(f)(np.array([0.3, -0.4])))
+value, f_jvp = cr.linearize(f, np.array([0.3, -0.4]))
+assert np.isclose(f_jvp(np.array([1.0, 0.0])), tangent)
+per_example = cr.vmap(cr.grad(loss), in_axes=(None, 0))(w, x[:, None, :])
+assert per_example.shape == (4, 3, 2)
+assert np.allclose(cr.elementwise_grad(cnp.tanh)(np.zeros(3)), 1.0)
+
+# Pytrees: structures in, the same structures out.
+params = {"w": w, "b": np.zeros(2)}
+leaves, treedef = tree_flatten(params)
+assert_type(leaves, list[Any])
+rebuilt = tree_unflatten(treedef, [leaf * 2 for leaf in leaves])
+doubled = tree_map(lambda a: a * 2, params)
+assert np.array_equal(rebuilt["w"], doubled["w"])
+
+# ------------------------------------------------------------ checking rules
+ok = cr.gradcheck(lambda t: cr.tanh(t).sum(), np.array([0.1, 0.2]), order=2, modes=("rev",))
+assert_type(ok, bool)
+gap = compare(lambda t: cr.tanh(t).sum(), np.array([0.1, 0.2]))
+assert_type(gap.max_error, float)
+assert gap.max_error < 1e-6
+
+
+def _rejected_by_the_checker() -> None:
+    """Misuses the annotations catch; never called (each would raise at run time)."""
+    cr.gradcheck(lambda t: t, np.ones(2), order=3)  # type: ignore[arg-type]
+    cr.gradcheck(lambda t: t, np.ones(2), modes=("reverse",))  # type: ignore[arg-type]
+    cr.jacobian(f, mode="forward")  # type: ignore[arg-type]
+    cr.grad(f, argnums=[0, 1])  # type: ignore[arg-type]
+    _, _ = cr.vjp(f, np.ones(2), has_aux=True)  # type: ignore[misc]
+    dloss(w)  # type: ignore[call-arg]
+    dloss(w, x, scale="two")  # type: ignore[arg-type]
+    cr.jvp(f, np.ones(2), np.ones(2))  # type: ignore[arg-type]
+    cr.data.load_digit()  # type: ignore[attr-defined]
+    cr.no_such_operation  # type: ignore[attr-defined]  # noqa: B018
+
+
+# ------------------------------------------------ the package's other names
+t = cr.tensor([1.0, 2.0], requires_grad=True)
+with cr.no_grad():
+    assert not (t * 2.0).requires_grad
+with cr.detect_anomaly():
+    cr.tanh(t).sum().backward()
+assert isinstance(t, cr.Tensor)
+
+model = nn.Sequential(nn.Linear(3, 2, rng=0), nn.Tanh())
+opt = optim.SGD(model.parameters(), lr=0.1)
+
+# The lazily imported submodules are modules to the checker as at run time.
+X, y = cr.data.load_digits()
+assert callable(cr.io.save) and callable(cr.distributed.init)
+assert callable(cr.scipy.special.erf)
+
+try:
+    cr.gradcheck(lambda t: t * t * t, np.array([1.0]), atol=0.0, rtol=0.0, eps=0.5)
+except GradcheckError:
+    pass
+else:
+    raise AssertionError("a large eps gives a finite difference off by eps^2 = 0.25")
