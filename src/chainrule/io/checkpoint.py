@@ -355,7 +355,9 @@ def _encode(state_dict, path: Path, metadata) -> bytes:
 def _untied(flat: Mapping[str, Any], path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """(arrays to write, {alias: saved name}): a value stored under several names (a tied
     weight in a state_dict is one array object under each of its names) is written once."""
-    arrays, tied, first = {}, {}, {}
+    arrays: dict[str, np.ndarray] = {}
+    tied: dict[str, str] = {}
+    first: dict[int, str] = {}
     for name, value in flat.items():
         shared = isinstance(value, np.ndarray) or hasattr(value, "requires_grad")
         if shared and id(value) in first:

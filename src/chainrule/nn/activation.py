@@ -3,6 +3,9 @@ calls its function in chainrule.nn.activation_functions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from . import activation_functions as A
@@ -13,7 +16,7 @@ class _Activation(Module):
     """An activation without settings other than PyTorch's ``inplace`` (accepted, ignored:
     the result is computed out of place; see activation_functions)."""
 
-    fn = None
+    fn: Callable[..., Any]  # the activation function, set by each subclass
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -71,7 +74,7 @@ class Hardsigmoid(_Activation):
 class _Plain(Module):
     """An activation without settings."""
 
-    fn = None
+    fn: Callable[..., Any]  # the activation function, set by each subclass
 
     def forward(self, input):
         return type(self).fn(input)
@@ -307,7 +310,7 @@ class GLU(Module):
 
 
 class _SoftmaxLike(Module):
-    fn = None
+    fn: Callable[..., Any]  # the activation function, set by each subclass
 
     def __init__(self, dim=None):
         super().__init__()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -122,7 +124,7 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None)
 
 
 class _DropoutBase(Module):
-    fn = None
+    fn: Callable[..., Any]  # the dropout function, set by each subclass
 
     def __init__(self, p=0.5, inplace=False, rng=None):
         super().__init__()

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import itertools
 from collections import namedtuple
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +85,7 @@ class RemovableHandle:
         return False
 
 
-_NO_HOOKS = MappingProxyType({})
+_NO_HOOKS: Mapping[int, tuple[Any, bool, bool]] = MappingProxyType({})
 
 
 def _register(module, table_name, entry, prepend):
@@ -117,8 +119,8 @@ class Module:
     _buffers = MappingProxyType({})
     # Hook id -> hook, made per instance by the first register_forward_(pre_)hook: a call
     # without hooks costs two attribute reads.
-    _forward_pre_hooks = _NO_HOOKS
-    _forward_hooks = _NO_HOOKS
+    _forward_pre_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
+    _forward_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
 
     def __init__(self):
         self.training = True

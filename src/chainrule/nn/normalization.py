@@ -308,7 +308,7 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     """Batch normalization of (N, C, *) input; the subclasses fix the number of axes."""
 
-    dims = ()  # accepted input ranks
+    dims: tuple[int, ...] = ()  # accepted input ranks
     expects = ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,

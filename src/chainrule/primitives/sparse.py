@@ -59,7 +59,7 @@ gather_rows = primitive(
         latex_forward=r"y_k = w_{\iota(k)}",
         latex_vjp=r"\bar w_r = \sum_{k:\iota(k) = r} \bar y_k",
     ),
-).defvjp(lambda g, ans, w, indices: scatter_rows(g, indices=indices, rows=np.shape(w)[0]))
+)
 
 scatter_rows = primitive(
     "scatter_rows", _scatter_fwd,
@@ -73,3 +73,4 @@ scatter_rows = primitive(
         latex_vjp=r"\bar g_k = \bar y_{\iota(k)}",
     ),
 ).defvjp(lambda g, ans, v, indices, rows: gather_rows(g, indices=indices))
+gather_rows.defvjp(lambda g, ans, w, indices: scatter_rows(g, indices=indices, rows=np.shape(w)[0]))
