@@ -30,9 +30,11 @@ import chainrule.nn.functional as F  # noqa: E402
 try:
     from .blas_info import describe as blas
     from .common import interleaved, machine, verdict
+    from .lm_steps import paired_steps, ratio_line
 except ImportError:  # run as a script
     from blas_info import describe as blas
     from common import interleaved, machine, verdict
+    from lm_steps import paired_steps, ratio_line
 
 TARGET = 1.2
 VOCAB, WIDTH, CONTEXT, BATCH, BLOCKS, HEADS = 96, 128, 64, 32, 4, 4
@@ -121,32 +123,8 @@ def cases(approximate):
     rng = np.random.default_rng(1)
     x = rng.integers(0, VOCAB, (BATCH, CONTEXT))
     y = rng.integers(0, VOCAB, (BATCH * CONTEXT,))
-    model = GPT(approximate)
-    tmodel = torch_gpt(torch, approximate)
-    tmodel.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.state_dict().items()},
-                           strict=True)
-    opt = cr.optim.AdamW(model.parameters(), lr=1e-3)
-    topt = torch.optim.AdamW(tmodel.parameters(), lr=1e-3)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def chainrule_step():
-        opt.zero_grad()
-        loss = cr.cross_entropy(cr.reshape(model(x), (-1, VOCAB)), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    def torch_step():
-        topt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(tmodel(tx).view(-1, VOCAB), ty)
-        loss.backward()
-        topt.step()
-        return loss.item()
-
-    first = chainrule_step(), torch_step()
-    if abs(first[0] - first[1]) > 1e-4 * abs(first[1]):
-        raise AssertionError(f"the two models disagree: loss {first[0]} vs {first[1]}")
-    return {"pytorch": torch_step, "chainrule": chainrule_step}
+    return paired_steps(torch, GPT(approximate), torch_gpt(torch, approximate), x, y, VOCAB,
+                        "AdamW", lr=1e-3)
 
 
 def main(repeats=15):
@@ -160,13 +138,8 @@ def main(repeats=15):
     results = {}
     for approximate in ("tanh", "none"):
         t = interleaved(cases(approximate), repeats=repeats)
-        ratio = t["chainrule"] / t["pytorch"]
-        results[approximate] = {"pytorch_ms": t["pytorch"] * 1e3,
-                                "chainrule_ms": t["chainrule"] * 1e3, "ratio": ratio}
         label = "GELU tanh " if approximate == "tanh" else "GELU exact"
-        print(f"  {label}: PyTorch {t['pytorch'] * 1e3:7.1f} ms, chainrule "
-              f"{t['chainrule'] * 1e3:7.1f} ms per step: {ratio:.2f}x  target <= {TARGET}x: "
-              f"{verdict(ratio, TARGET)}")
+        results[approximate] = ratio_line(label, t, TARGET, verdict)
     return results
 
 if __name__ == "__main__":

@@ -21,15 +21,16 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-import chainrule as cr  # noqa: E402
 import chainrule.nn as nn  # noqa: E402
 
 try:
     from .blas_info import describe as blas
     from .common import interleaved, machine, verdict
+    from .lm_steps import paired_steps, ratio_line
 except ImportError:  # run as a script
     from blas_info import describe as blas
     from common import interleaved, machine, verdict
+    from lm_steps import paired_steps, ratio_line
 
 TARGET = 1.5
 HIDDEN, LAYERS, SEQ, BATCH = 256, 2, 64, 32
@@ -68,35 +69,9 @@ def cases(vocab):
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     x = rng.integers(0, vocab, (SEQ, BATCH))
-    y = rng.integers(0, vocab, (SEQ, BATCH))
-    model = LanguageModel(vocab)
-    tmodel = torch_model(torch, vocab)
-    tmodel.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in model.state_dict().items()},
-                           strict=True)
-    opt = cr.optim.SGD(model.parameters(), lr=0.1)
-    topt = torch.optim.SGD(tmodel.parameters(), lr=0.1)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y.reshape(-1))
-    y_flat = y.reshape(-1)
-
-    def chainrule_step():
-        opt.zero_grad()
-        logits = model(x)
-        loss = cr.cross_entropy(cr.reshape(logits, (-1, vocab)), y_flat)
-        loss.backward()
-        opt.step()
-        return float(loss)
-
-    def torch_step():
-        topt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(tmodel(tx).reshape(-1, vocab), ty)
-        loss.backward()
-        topt.step()
-        return float(loss)
-
-    first = chainrule_step(), torch_step()
-    if abs(first[0] - first[1]) > 1e-4 * abs(first[1]):
-        raise AssertionError(f"the two models disagree: loss {first[0]} vs {first[1]}")
-    return {"pytorch": torch_step, "chainrule": chainrule_step}
+    y = rng.integers(0, vocab, SEQ * BATCH)
+    return paired_steps(torch, LanguageModel(vocab), torch_model(torch, vocab), x, y, vocab,
+                        "SGD", lr=0.1)
 
 
 def main(repeats=15):
@@ -110,12 +85,7 @@ def main(repeats=15):
     results = {}
     for vocab in (96, 2000):
         t = interleaved(cases(vocab), repeats=repeats)
-        ratio = t["chainrule"] / t["pytorch"]
-        results[vocab] = {"pytorch_ms": t["pytorch"] * 1e3, "chainrule_ms": t["chainrule"] * 1e3,
-                          "ratio": ratio}
-        print(f"  vocabulary {vocab:5d}: PyTorch {t['pytorch'] * 1e3:7.1f} ms, chainrule "
-              f"{t['chainrule'] * 1e3:7.1f} ms per step: {ratio:.2f}x  target <= {TARGET}x: "
-              f"{verdict(ratio, TARGET)}")
+        results[vocab] = ratio_line(f"vocabulary {vocab:5d}", t, TARGET, verdict)
     return results
 
 

@@ -40,29 +40,32 @@ def _parameter(owner, value):
     )
 
 
-class ModuleList(Module):
-    """A list of modules, registered as children "0", "1", ..."""
+class _ListOf(Module):
+    """A list registered as "0", "1", ...; `_check` admits (or wraps) each item."""
 
-    def __init__(self, modules=()):
+    def __init__(self, items=()):
         super().__init__()
         self._items = []
-        self.extend(modules)
+        self.extend(items)
+
+    def _check(self, item):
+        raise NotImplementedError
 
     def _own(self):
-        for i, m in enumerate(self._items):
-            yield str(i), m
+        for i, item in enumerate(self._items):
+            yield str(i), item
 
-    def append(self, module):
-        self._items.append(_module(self, module))
+    def append(self, item):
+        self._items.append(self._check(item))
         return self
 
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
+    def extend(self, items):
+        for item in items:
+            self.append(item)
         return self
 
-    def insert(self, index, module):
-        self._items.insert(index, _module(self, module))
+    def insert(self, index, item):
+        self._items.insert(index, self._check(item))
 
     def pop(self, index=-1):
         return self._items.pop(index)
@@ -78,17 +81,86 @@ class ModuleList(Module):
             return type(self)(self._items[index])
         return self._items[index]
 
-    def __setitem__(self, index, module):
-        self._items[index] = _module(self, module)
+    def __setitem__(self, index, item):
+        self._items[index] = self._check(item)
 
     def __delitem__(self, index):
         del self._items[index]
 
-    def __iadd__(self, modules):
-        return self.extend(modules)
+    def __iadd__(self, items):
+        return self.extend(items)
 
     def __add__(self, other):
         return type(self)([*self._items, *other])
+
+
+class _DictOf(Module):
+    """A dict registered under its keys (insertion order); `_check` admits each value."""
+
+    def __init__(self, items=None):
+        super().__init__()
+        self._items = {}
+        if items is not None:
+            self.update(items)
+
+    def _check(self, item):
+        raise NotImplementedError
+
+    def _own(self):
+        yield from self._items.items()
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __setitem__(self, key, item):
+        self._items[_key(self, key)] = self._check(item)
+
+    def __delitem__(self, key):
+        del self._items[key]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __contains__(self, key):
+        return key in self._items
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+    def get(self, key, default=None):
+        return self._items.get(key, default)
+
+    def pop(self, key):
+        return self._items.pop(key)
+
+    def clear(self):
+        self._items.clear()
+
+    def update(self, items):
+        """Add (key, value) pairs from a mapping or an iterable of pairs."""
+        pairs = items.items() if hasattr(items, "items") else items
+        for key, item in pairs:
+            self[key] = item
+
+
+def _describe(pairs):
+    return "\n".join(f"({k}): Parameter of shape {tuple(p.shape)} ({p.dtype})" for k, p in pairs)
+
+
+class ModuleList(_ListOf):
+    """A list of modules, registered as children "0", "1", ..."""
+
+    def _check(self, item):
+        return _module(self, item)
 
 
 class Sequential(ModuleList):
@@ -152,155 +224,28 @@ class Sequential(ModuleList):
         return x
 
 
-class ModuleDict(Module):
+class ModuleDict(_DictOf):
     """A dict of modules, registered as children under their keys (insertion order)."""
 
-    def __init__(self, modules=None):
-        super().__init__()
-        self._items = {}
-        if modules is not None:
-            self.update(modules)
-
-    def _own(self):
-        yield from self._items.items()
-
-    def __getitem__(self, key):
-        return self._items[key]
-
-    def __setitem__(self, key, module):
-        self._items[_key(self, key)] = _module(self, module)
-
-    def __delitem__(self, key):
-        del self._items[key]
-
-    def __len__(self):
-        return len(self._items)
-
-    def __iter__(self):
-        return iter(self._items)
-
-    def __contains__(self, key):
-        return key in self._items
-
-    def keys(self):
-        return self._items.keys()
-
-    def values(self):
-        return self._items.values()
-
-    def items(self):
-        return self._items.items()
-
-    def pop(self, key):
-        return self._items.pop(key)
-
-    def clear(self):
-        self._items.clear()
-
-    def update(self, modules):
-        """Add (key, module) pairs from a mapping or an iterable of pairs."""
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for key, module in pairs:
-            self[key] = module
+    def _check(self, item):
+        return _module(self, item)
 
 
-class ParameterList(Module):
+class ParameterList(_ListOf):
     """A list of Parameters, registered as "0", "1", ...; tensors and arrays are wrapped."""
 
-    def __init__(self, values=None):
-        super().__init__()
-        self._items = []
-        if values is not None:
-            self.extend(values)
-
-    def _own(self):
-        for i, p in enumerate(self._items):
-            yield str(i), p
-
-    def append(self, value):
-        self._items.append(_parameter(self, value))
-        return self
-
-    def extend(self, values):
-        for v in values:
-            self.append(v)
-        return self
-
-    def __len__(self):
-        return len(self._items)
-
-    def __iter__(self):
-        return iter(self._items)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return type(self)(self._items[index])
-        return self._items[index]
-
-    def __setitem__(self, index, value):
-        self._items[index] = _parameter(self, value)
-
-    def __iadd__(self, values):
-        return self.extend(values)
+    def _check(self, item):
+        return _parameter(self, item)
 
     def extra_repr(self):
-        return "\n".join(f"({i}): Parameter of shape {tuple(p.shape)} ({p.dtype})"
-                         for i, p in enumerate(self._items))
+        return _describe(enumerate(self._items))
 
 
-class ParameterDict(Module):
+class ParameterDict(_DictOf):
     """A dict of Parameters, registered under their keys; tensors and arrays are wrapped."""
 
-    def __init__(self, parameters=None):
-        super().__init__()
-        self._items = {}
-        if parameters is not None:
-            self.update(parameters)
-
-    def _own(self):
-        yield from self._items.items()
-
-    def __getitem__(self, key):
-        return self._items[key]
-
-    def __setitem__(self, key, value):
-        self._items[_key(self, key)] = _parameter(self, value)
-
-    def __delitem__(self, key):
-        del self._items[key]
-
-    def __len__(self):
-        return len(self._items)
-
-    def __iter__(self):
-        return iter(self._items)
-
-    def __contains__(self, key):
-        return key in self._items
-
-    def keys(self):
-        return self._items.keys()
-
-    def values(self):
-        return self._items.values()
-
-    def items(self):
-        return self._items.items()
-
-    def get(self, key, default=None):
-        return self._items.get(key, default)
-
-    def pop(self, key):
-        return self._items.pop(key)
-
-    def clear(self):
-        self._items.clear()
-
-    def update(self, parameters):
-        pairs = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in pairs:
-            self[key] = value
+    def _check(self, item):
+        return _parameter(self, item)
 
     def extra_repr(self):
-        return "\n".join(f"({k}): Parameter of shape {tuple(p.shape)} ({p.dtype})"
-                         for k, p in self._items.items())
+        return _describe(self._items.items())

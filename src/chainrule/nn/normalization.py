@@ -36,10 +36,14 @@ def _affine(y, weight, bias, bshape):
 
 
 # ----------------------------------------------------------------- layer / rms norm
-def _trailing_axes(fn, x, normalized_shape):
+def _as_shape(normalized_shape):
     if isinstance(normalized_shape, (int, np.integer)):
-        normalized_shape = (int(normalized_shape),)
-    normalized_shape = tuple(int(n) for n in normalized_shape)
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
+def _trailing_axes(fn, x, normalized_shape):
+    normalized_shape = _as_shape(normalized_shape)
     s = shape(x)
     k = len(normalized_shape)
     if k == 0 or tuple(s[len(s) - k:]) != normalized_shape or len(s) < k:
@@ -221,9 +225,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  dtype=np.float32):
         super().__init__()
-        if isinstance(normalized_shape, (int, np.integer)):
-            normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         dtype = float_dtype(dtype)
@@ -249,9 +251,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=np.float32):
         super().__init__()
-        if isinstance(normalized_shape, (int, np.integer)):
-            normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.weight = (Parameter(np.ones(self.normalized_shape, float_dtype(dtype)))

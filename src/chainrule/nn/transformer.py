@@ -37,10 +37,17 @@ def square_subsequent_mask(size, dtype=np.float32):
 
 
 class _Block(Module):
-    """What encoder and decoder layers share: the feed-forward block and the settings."""
+    """What encoder and decoder layers share: attention modules, the feed-forward block,
+    norms and dropouts registered in PyTorch's order, and the settings."""
 
-    def _init_feedforward(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps,
-                          bias, dtype, rng, norms):
+    def __init__(self, attentions, norms, d_model, nhead, dim_feedforward, dropout,
+                 activation, layer_norm_eps, batch_first, norm_first, bias, dtype, rng):
+        super().__init__()
+        rng = generator(rng)
+        for name in attentions:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first, dtype=dtype,
+                                                   rng=rng))
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype, rng=rng)
         self.dropout = Dropout(dropout, rng=rng)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype, rng=rng)
@@ -49,13 +56,20 @@ class _Block(Module):
                                                 dtype=dtype))
         for k in range(1, norms + 1):
             setattr(self, f"dropout{k}", Dropout(dropout, rng=rng))
-        act = _activation(activation, type(self).__name__)
         # A Module activation is a child (as in PyTorch: it holds no parameters).
-        self.activation = act
+        self.activation = _activation(activation, type(self).__name__)
+        self._last_dropout = f"dropout{norms}"  # after the feed-forward block
+        self.norm_first = bool(norm_first)
+        self.batch_first = bool(batch_first)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
 
     def _ff_block(self, x):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout_last(x)
+        return getattr(self, self._last_dropout)(x)
 
 
 class TransformerEncoderLayer(_Block):
@@ -65,23 +79,8 @@ class TransformerEncoderLayer(_Block):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  dtype=np.float32, rng=None):
-        super().__init__()
-        rng = generator(rng)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype, rng=rng)
-        self._init_feedforward(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
-                               bias, dtype, rng, norms=2)
-        self.norm_first = bool(norm_first)
-        self.batch_first = bool(batch_first)
-
-    @property
-    def dropout_last(self):
-        return self.dropout2
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
+        super().__init__(("self_attn",), 2, d_model, nhead, dim_feedforward, dropout,
+                         activation, layer_norm_eps, batch_first, norm_first, bias, dtype, rng)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -100,25 +99,9 @@ class TransformerDecoderLayer(_Block):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  dtype=np.float32, rng=None):
-        super().__init__()
-        rng = generator(rng)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype, rng=rng)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype, rng=rng)
-        self._init_feedforward(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
-                               bias, dtype, rng, norms=3)
-        self.norm_first = bool(norm_first)
-        self.batch_first = bool(batch_first)
-
-    @property
-    def dropout_last(self):
-        return self.dropout3
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           is_causal=is_causal, need_weights=False)[0]
-        return self.dropout1(x)
+        super().__init__(("self_attn", "multihead_attn"), 3, d_model, nhead, dim_feedforward,
+                         dropout, activation, layer_norm_eps, batch_first, norm_first, bias,
+                         dtype, rng)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
