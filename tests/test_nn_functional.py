@@ -230,3 +230,16 @@ def test_bilinear_and_unflatten_layers():
     assert un(cr.tensor(np.zeros((3, 8)))).shape == (3, 2, 4)
     with pytest.raises(ValueError, match="cannot be split"):
         nn.Unflatten(1, (3, 3))(cr.tensor(np.zeros((3, 8))))
+
+
+def test_vmap_batches_normalization_and_gelu_without_a_python_loop():
+    x = RNG.standard_normal((3, 4, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "no batching rule" would be a warning
+        ln = cr.vmap(lambda a: F.layer_norm(a, (5,)))(x)
+        bn = cr.vmap(lambda a: F.batch_norm(a, None, None, training=True))(x)
+        ge = cr.vmap(F.gelu)(x)
+    np.testing.assert_allclose(ln, F.layer_norm(x, (5,)), atol=1e-14)
+    np.testing.assert_allclose(bn, np.stack([F.batch_norm(a, None, None, training=True)
+                                             for a in x]), atol=1e-14)
+    np.testing.assert_allclose(ge, F.gelu(x), atol=1e-15)

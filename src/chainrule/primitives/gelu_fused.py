@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Domain
 from ..rules import primitive
@@ -84,6 +85,7 @@ gelu = primitive(
     # A diagonal Jacobian: the VJP rule is also the JVP rule. (Not declared elementwise:
     # that flag promises a forward returning the output alone, and this one also saves.)
     symmetric=True,
+    batch=B.elementwise_rule,
     domain=Domain(-4.0, 4.0),
     statement=S.unary(
         "x Phi(x), Phi the standard normal CDF (approximate='tanh': x (1 + tanh(sqrt(2/pi) "

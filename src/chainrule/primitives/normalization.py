@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..rules import primitive
@@ -73,6 +74,8 @@ standardize = primitive(
     "standardize", _standardize_fwd,
     saves=True,
     symmetric=True,
+    # vmap: the normalized axes move past the batch axis, as softmax's axis does.
+    batch=B.softmax_rule,
     domain=Example(_example),
     statement=S.Statement(
         forward="y = (x - mean x) / sqrt(var x + eps) over the given axes (center=False: "
