@@ -12,6 +12,7 @@ import numpy as np
 from .. import primitives as P
 from ..graph import is_tensor
 from ..primitives import layers
+from ..primitives.construction import one_hot
 from ..primitives.layers import im2col, window_geometry
 from ..rules import composite
 from .activation_functions import (
@@ -80,7 +81,7 @@ from .regression_losses import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
-from .sparse import embedding, embedding_bag, one_hot
+from .sparse import embedding, embedding_bag
 
 __all__ = [
     "alpha_dropout",

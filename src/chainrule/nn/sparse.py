@@ -1,4 +1,4 @@
-"""Lookup tables: Embedding and EmbeddingBag, F.embedding, F.embedding_bag, F.one_hot.
+"""Lookup tables: Embedding and EmbeddingBag, F.embedding, F.embedding_bag.
 
 Lookups go through the gather_rows primitive, whose gradient sums the rows of equal
 indices with a sort and ``np.add.reduceat`` (chainrule.primitives.sparse); bags reduce
@@ -12,12 +12,11 @@ import numpy as np
 from .. import primitives as P
 from ..graph import is_tensor, no_grad
 from ..primitives.sparse import gather_rows, scatter_rows
-from ..tensor import Tensor
 from . import init
 from .arguments import data, shape
 from .module import Module, Parameter, float_dtype
 
-__all__ = ["embedding", "embedding_bag", "one_hot"]
+__all__ = ["embedding", "embedding_bag"]
 
 
 def _indices(fn, input, num):
@@ -181,23 +180,6 @@ def _bag_max(rows, segment, counts, bags, dim, dtype):
     dense = P.getitem(padded, np.where(valid, dense_index, segment.size))
     out = P.max(dense, axis=1)
     return P.where((counts > 0)[:, None], out, 0.0)
-
-
-def one_hot(tensor, num_classes=-1):
-    """int64 one-hot encoding: shape tensor.shape + (num_classes,); -1 infers max + 1."""
-    idx = data(tensor)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expected integer class indices, got dtype {idx.dtype}")
-    if idx.size and idx.min() < 0:
-        raise ValueError("one_hot: class indices must be non-negative")
-    if num_classes == -1:
-        num_classes = int(idx.max()) + 1 if idx.size else 0
-    if idx.size and idx.max() >= num_classes:
-        raise ValueError(f"one_hot: class index {idx.max()} is too large for "
-                         f"num_classes={num_classes}")
-    out = np.zeros(idx.shape + (num_classes,), np.int64)
-    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
-    return Tensor(out) if is_tensor(tensor) else out
 
 
 class Embedding(Module):
