@@ -10,6 +10,7 @@ import numpy as np
 
 from ..graph import is_tensor
 from ..losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
+from ..tracing import traced
 from .module import Module
 
 
@@ -21,6 +22,8 @@ def _ignored(target, ignore_index):
     """``ignore_index`` if some integer target equals it, else None (nothing to ignore)."""
     if ignore_index is None:
         return None
+    if traced(target):  # (its values are one call's or example's: keep the mask)
+        return ignore_index
     t = np.asarray(target.data if is_tensor(target) else target)
     if t.dtype.kind not in "iu" or not (t == ignore_index).any():
         return None
