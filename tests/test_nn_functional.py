@@ -243,3 +243,33 @@ def test_vmap_batches_normalization_and_gelu_without_a_python_loop():
     np.testing.assert_allclose(bn, np.stack([F.batch_norm(a, None, None, training=True)
                                              for a in x]), atol=1e-14)
     np.testing.assert_allclose(ge, F.gelu(x), atol=1e-15)
+
+
+@pytest.mark.parametrize("kw", [{}, {"weight": True}, {"label_smoothing": 0.1},
+                                {"weight": True, "label_smoothing": 0.2}])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_class_losses_under_vmap_read_each_examples_targets(loss, kw):
+    # A traced target is an argument: ignored entries, weights and the mean's
+    # denominator come from each example's own targets, not the first one's.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 4, 3))
+    t = rng.integers(0, 3, size=(5, 4))
+    t[1, 0] = -100
+    t[2, :] = -100
+    kw = dict(kw, weight=rng.random(3)) if kw.get("weight") else kw
+    if loss == "nll_loss":
+        kw.pop("label_smoothing", None)
+
+    def f(a, b):
+        a = cr.log_softmax(a, axis=1) if loss == "nll_loss" else a
+        return getattr(F, loss)(a, b, **kw)
+
+    values = np.asarray(cr.vmap(f)(x, t).data)
+    grads = np.asarray(cr.vmap(cr.grad(f))(x, t))
+    for i in range(5):
+        np.testing.assert_allclose(values[i], f(x[i], t[i]).data, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(grads[i], cr.grad(f)(x[i], t[i]), rtol=1e-13, atol=1e-15)
+    compiled = cr.compile(lambda a, b: F.cross_entropy(a, b, **kw))
+    for targets in (t[0], t[1], t[2]):
+        np.testing.assert_allclose(compiled(x[0], targets).data,
+                                   F.cross_entropy(x[0], targets, **kw).data, rtol=1e-14)

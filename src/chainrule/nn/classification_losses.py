@@ -15,6 +15,7 @@ from .. import losses as L
 from .. import primitives as P
 from ..primitives.probability import binary_cross_entropy as _bce
 from ..rules import composite
+from ..tracing import traced
 from .arguments import data, legacy_reduction, shape
 
 __all__ = [
@@ -49,7 +50,12 @@ def _class_weight(fn, weight, c, dtype):
 
 
 def _index_targets(fn, input, target, ax, ignore_index):
-    """(targets as intp with ignored ones set to 0, mask of the valid ones)."""
+    """(targets with the ignored ones set to 0, mask of the valid ones).
+
+    Arrays, or tensors built by operations when a tracer traces the targets (cr.vmap,
+    cr.compile): the values read here are then one example's or call's, so they serve
+    the range check only.
+    """
     s = shape(input)
     t = data(target)
     expected = s[:ax] + s[ax + 1:]
@@ -63,6 +69,9 @@ def _index_targets(fn, input, target, ax, ignore_index):
     if bad.any():
         raise IndexError(f"{fn}: target class indices must be in 0..{s[ax] - 1} (or "
                          f"ignore_index={ignore_index}); found {sorted(set(t[bad].tolist()))[:10]}")
+    if traced(target):
+        valid = P.not_equal(target, ignore_index)
+        return P.where(valid, target, 0), valid
     return np.where(valid, t, 0).astype(np.intp), valid
 
 
@@ -74,14 +83,20 @@ def _weighted_nll(fn, logp, target, weight, ignore_index, reduction, label_smoot
     dtype = data(logp).dtype
     t, valid = _index_targets(fn, logp, target, ax, ignore_index)
     w = _class_weight(fn, weight, c, dtype)
-    picked = P.squeeze(P.take_along_axis(logp, np.expand_dims(t, ax), ax), ax)
-    sample_w = valid.astype(dtype) if w is None else np.where(valid, w[t], 0).astype(dtype)
+    picked = P.squeeze(P.take_along_axis(logp, P.expand_dims(t, ax), ax), ax)
+    if traced(target):
+        sample_w = P.astype(valid, dtype) if w is None else P.where(valid, P.take(w, t), 0)
+    else:
+        sample_w = valid.astype(dtype) if w is None else np.where(valid, w[t], 0).astype(dtype)
     loss = -picked * sample_w
     if label_smoothing:
         wshape = (c,) + (1,) * (len(s) - ax - 1)
         smooth = -P.sum(logp if w is None else logp * w.reshape(wshape), axis=ax)
-        smooth = smooth * valid.astype(dtype)
+        smooth = smooth * (sample_w if w is None else P.astype(valid, dtype))
         loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
+    if traced(target):  # (every target ignored: divide by 1, as below)
+        total = P.sum(sample_w)
+        return reduce_loss(loss, reduction, P.where(P.greater(total, 0), total, 1.0))
     return reduce_loss(loss, reduction, max(float(sample_w.sum()), 0.0) or 1.0)
 
 
@@ -115,7 +130,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     t = data(target)
     if t.dtype.kind in "iu":
         if weight is None:
-            ignoring = ignore_index if t.size and (t == ignore_index).any() else None
+            # (A traced target's values are one example's or call's: keep the mask.)
+            ignoring = (ignore_index if traced(target) or (t.size and (t == ignore_index).any())
+                        else None)
             return L.cross_entropy(input, target, axis=ax, reduction=reduction,
                                    label_smoothing=label_smoothing, ignore_index=ignoring)
         return _weighted_nll("cross_entropy", P.log_softmax(input, axis=ax), target, weight,
