@@ -467,7 +467,8 @@ def test_nll_mse_bce_losses():
         -(np.log(0.8) + np.log(0.6)) / 2)
     a, b = rand((3, 2), 0), rand((3, 2), 1)
     assert nn.MSELoss()(cr.tensor(a), b).item() == pytest.approx(((a - b) ** 2).mean())
-    assert nn.MSELoss("sum")(cr.tensor(a), b).item() == pytest.approx(((a - b) ** 2).sum())
+    assert nn.MSELoss(reduction="sum")(cr.tensor(a), b).item() == pytest.approx(
+        ((a - b) ** 2).sum())
     assert gradcheck(lambda p: nn.MSELoss()(p, b), a, order=2)
     t = (rand((3, 2), 2) > 0).astype(np.float64)
     s = 1 / (1 + np.exp(-a))
@@ -475,7 +476,10 @@ def test_nll_mse_bce_losses():
     assert nn.BCEWithLogitsLoss()(cr.tensor(a), t).item() == pytest.approx(bce)
     assert gradcheck(lambda z: nn.BCEWithLogitsLoss(pos_weight=2.0)(z, t), a, order=2)
     with pytest.raises(ValueError, match="reduction"):
-        nn.MSELoss("avg")
+        nn.MSELoss(reduction="avg")
+    # PyTorch's first positional argument is the deprecated size_average flag.
+    with pytest.raises(TypeError, match="reduction="):
+        nn.MSELoss("sum")
 
 
 # ------------------------------------------------------------------------ float32

@@ -633,3 +633,30 @@ def test_float32_gradcheck_notes_the_upcast():
         warnings.simplefilter("always")
         cr.gradcheck(cnp.tanh, np.ones(2, dtype=np.float32))
     assert any("float64" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("name", ["matvec", "vecmat", "cumulative_sum", "cumulative_prod",
+                                  "unstack"])
+def test_equivalents_for_older_numpy_agree_with_numpy(name):
+    # chainrule.numpy.compat stands in for NumPy functions newer than the NumPy floor;
+    # where the installed NumPy has the function, both must give the same values.
+    from chainrule.numpy import compat
+    if not hasattr(np, name):
+        pytest.skip(f"this NumPy has no {name}")
+    ours = getattr(compat, "_" + name)
+    rng = np.random.default_rng(0)
+    a, b, m = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4)), rng.normal(size=(4, 3))
+    cases = {"matvec": [((a, b), {})],
+             "vecmat": [((b, m), {}), ((b[:, None], np.swapaxes(a, -1, -2)), {})],
+             "cumulative_sum": [((a,), {"axis": 1, "include_initial": True}),
+                                ((b[0],), {})],
+             "cumulative_prod": [((a,), {"axis": -1, "include_initial": True})],
+             "unstack": [((a,), {"axis": 2}), ((a,), {})]}[name]
+    for args, kw in cases:
+        want, got = getattr(np, name)(*args, **kw), ours(*args, **kw)
+        if name == "unstack":
+            assert len(got) == len(want)
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-13)

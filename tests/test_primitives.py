@@ -638,6 +638,29 @@ def test_advanced_indexing_gradients(data, shape, seed):
     check(lambda a: a[..., index[-1]], x)
 
 
+@covers("getitem_at", "scatter_add_at")
+@SETTINGS
+@given(data=st.data(), shape=shapes(min_dims=1), seed=seeds)
+def test_indexing_by_argument_arrays_gradients(data, shape, seed):
+    # getitem_at: the index's arrays are arguments (what getitem records while a tracer
+    # runs); the second-order check differentiates scatter_add_at, its VJP.
+    from chainrule.index_template import split
+
+    index = data.draw(hnp.integer_array_indices(shape, result_shape=shapes(max_dims=2, max_side=4)))
+    items = (slice(None),) + index[1:] if len(index) > 1 and data.draw(st.booleans()) else index
+    template, arrays = split(items)
+    x = values(seed, shape)
+    at = lambda a: shape_ops.getitem_at(a, *arrays, index=template)  # noqa: E731
+    np.testing.assert_array_equal(at(cr.tensor(x)).data, x[items])
+    check(at, x, uses=("getitem_at",))
+    v = values(seed + 1, x[items].shape)
+    back = lambda a: shape_ops.scatter_add_at(a, *arrays, index=template, shape=shape)  # noqa: E731
+    expected = np.zeros(shape)
+    np.add.at(expected, items, v)
+    np.testing.assert_array_equal(back(cr.tensor(v)).data, expected)
+    check(back, v, uses=("scatter_add_at",))
+
+
 def test_repeated_indices_accumulate_gradient():
     x = cr.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
     (x[[0, 2, 0, 0], [1, 3, 1, 2]] * np.array([1.0, 2.0, 3.0, 4.0])).sum().backward()

@@ -314,19 +314,22 @@ __all__ = [
 
 # Submodules imported on first attribute access (PEP 562), so `import chainrule` costs
 # the same as before they were reachable as `cr.data` etc.
-_LAZY_SUBMODULES = ("data", "distributed", "io", "scipy")
+_LAZY_SUBMODULES = ("data", "distributed", "io", "scipy", "special")
+# cr.special is chainrule.scipy.special (issues 13 and 15).
+_LAZY_PATHS = {"special": "scipy.special"}
 
 if _typing.TYPE_CHECKING:
     # Type checkers see the real modules, and no __getattr__: a module-level __getattr__
     # would make every misspelt attribute (cr.tanhh) type-check.
     from . import data, distributed, io, scipy
+    from .scipy import special
 else:
 
     def __getattr__(name):
         if name in _LAZY_SUBMODULES:
             # import_module binds the submodule as a package attribute: later lookups
             # of `cr.data` find it directly and never come back here.
-            return _importlib.import_module(f".{name}", __name__)
+            return _importlib.import_module(f".{_LAZY_PATHS.get(name, name)}", __name__)
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 

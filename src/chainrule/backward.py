@@ -98,7 +98,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
         # saved forward's among them) or through the strong-zero guard.
         zero = False
         if kw or prim._guarded_backward:
-            zero = prim._strong_zero and _has_zero(g)
+            zero = prim._strong_zero and (_has_zero(g) or _traced(g))
             if prim._saves and not create_graph:
                 kw = {**kw, "saved": node._saved}
             n = -1 if kw or zero else len(vals)
@@ -335,6 +335,13 @@ def _has_zero(g):
     return not (g.data if isinstance(g, TensorBase) else g).all()
 
 
+def _traced(x):
+    """True for a tensor the installed tracer traces (cr.vmap): its values are one
+    example's, so the strong-zero guard must be operations, not decisions."""
+    tracer = graph.trace_hook()
+    return tracer is not None and isinstance(x, TensorBase) and tracer.traced(x)
+
+
 def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
     """VJP of an elementwise rule whose local derivative can be infinite, with 0 * inf = 0.
 
@@ -348,6 +355,11 @@ def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         gi = rule(g, ans, *vals, **kw)
+    if _traced(gi) or _traced(g):
+        # The guard as operations, replayed for every example (cr.vmap of a gradient).
+        clean = REGISTRY["logical_and"](REGISTRY["logical_not"](REGISTRY["isfinite"](gi)),
+                                        REGISTRY["equal"](g, 0))
+        return REGISTRY["where"](clean, 0, gi)
     gd = gi.data if isinstance(gi, TensorBase) else gi
     bad = ~np.isfinite(gd)
     if not bad.any():

@@ -17,6 +17,8 @@ import warnings
 import numpy as np
 
 from .graph import REGISTRY, TensorBase
+from .index_template import SLOT, is_index_array
+from .index_template import split as split_index
 from .tracing import Var
 
 
@@ -144,6 +146,19 @@ def cumulative_rule(prim, args, kw):
     return prim(x, axis=_shift(kw["axis"], example_rank(x, True)))
 
 
+@_first_only
+def sorting_rule(prim, args, kw):
+    """argsort, argpartition: along axis (-1 unless given), or over the flattened
+    example for axis None."""
+    x = args[0]
+    kw = dict(kw)
+    if "axis" in kw and kw["axis"] is None:
+        kw["axis"] = 1
+        return prim(_prim("reshape")(x, (_shape(x)[0], -1)), *args[1:], **kw)
+    kw["axis"] = _shift(kw.get("axis", -1), example_rank(x, True))
+    return prim(x, *args[1:], **kw)
+
+
 def arg_rule(prim, args, batched, kw):
     """argmax/argmin: axis None picks over the flattened example."""
     x = args[0]
@@ -184,32 +199,143 @@ def broadcast_rule(prim, args, batched, kw):
 
 
 def _batched_index(index):
-    """`index` (a getitem index for one example) for the batched array, or None when
-    the batch axis would not stay first (advanced indices apart from each other)."""
+    """`index` (a basic getitem index for one example, or an advanced one whose array
+    items are adjacent and first) for the batched array, or None when prepending the
+    batch axis would move the example's axes (see getitem_rule for those)."""
     items = index if isinstance(index, tuple) else (index,)
-    advanced = [
-        i for i, e in enumerate(items)
-        if not (e is None or e is Ellipsis or isinstance(e, (slice, int, np.integer)))
-    ]
-    if advanced and advanced[-1] - advanced[0] + 1 != len(advanced):
-        return None
+    if any(is_index_array(e) for e in items):
+        adv, adjacent, _ = _layout(items, 0)
+        if not adjacent or adv[0] != 0:
+            return None
     return (slice(None),) + tuple(items)
 
 
+def _layout(items, rank):
+    """How NumPy lays out ``x[items]`` (an index holding an array) for an example of
+    `rank` axes: (positions of the advanced items, whether they are adjacent, the number
+    of result axes in front of their broadcast block when they are).
+
+    With an array in the index, integers are advanced indices too; the block of
+    broadcast index axes takes the place of the first advanced item when the advanced
+    items are adjacent in the index, and goes in front otherwise."""
+    adv = [i for i, e in enumerate(items) if is_index_array(e)
+           or (isinstance(e, (int, np.integer)) and not isinstance(e, bool))]
+    if adv[-1] - adv[0] + 1 != len(adv):
+        return adv, False, 0
+    consumed = sum(1 for e in items if e is not None and e is not Ellipsis)
+    front = 0
+    for e in items[: adv[0]]:
+        front += rank - consumed if e is Ellipsis else 1  # a slice or a new axis
+    return adv, True, front
+
+
+def _index_items(index, arrays, arrays_batched):
+    """The items of a getitem index (a template's SLOTs filled), which of them are
+    batched arrays, and None where the index holds boolean arrays (masks: unbatched
+    ones become their integer positions; a batch of masks selects different sizes)."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    flags = iter(arrays_batched)
+    filled, batched = [], []
+    fill_from = iter(arrays)
+    for e in items:
+        b = False
+        if e is SLOT:
+            e, b = next(fill_from), next(flags)
+        values = e.data if isinstance(e, TensorBase) else e
+        if is_index_array(e) and np.asarray(values).dtype == bool:
+            if b or np.ndim(values) == 0:
+                return None, None
+            for part in np.nonzero(values):
+                filled.append(part)
+                batched.append(False)
+            continue
+        filled.append(e)
+        batched.append(b)
+    return filled, batched
+
+
+def _advanced(items, batched, x_batched, size, rank):
+    """The batched form of an index holding arrays: the items for the batched array,
+    and the axis permutation that takes NumPy's layout of the result to (batch axis,
+    one example's layout)."""
+    adv, adjacent, front = _layout(items, rank)
+    nb = max(len(_shape(e)) - (1 if b else 0) for e, b in zip(items, batched)
+             if is_index_array(e))
+    # A batched index array (B, *s) gets singleton axes after B, so that its example
+    # axes broadcast against the other arrays (right-aligned, nb axes in all).
+    new = [_prim("reshape")(e, _shape(e)[:1] + (1,) * (nb + 1 - len(_shape(e)))
+                            + tuple(_shape(e)[1:])) if b else e
+           for e, b in zip(items, batched)]
+    want = front if adjacent else 0
+    if x_batched:
+        # The batch axis indexed by arange(B), one more advanced index in front: NumPy
+        # puts the block (B, *broadcast) first, the example's other axes after it.
+        new = [np.arange(size).reshape((size,) + (1,) * nb)] + new
+
+        def permutation(ndim):
+            rest = list(range(1 + nb, ndim))
+            return [0] + rest[:want] + list(range(1, 1 + nb)) + rest[want:]
+    else:
+        # Only the index is batched: its block (B, *broadcast) sits where one example's
+        # block would; B moves to the front.
+        def permutation(ndim):
+            return [want] + [i for i in range(ndim) if i != want]
+    return new, permutation
+
+
+def _permuted(x, perm):
+    if perm == list(range(len(perm))):
+        return x
+    return _prim("transpose")(x, tuple(perm))
+
+
+def _mask_error():
+    return ValueError(
+        "cr.vmap: indexing by a boolean mask that differs per example (x[mask], "
+        "masked_select) selects a different number of elements in each, which no batch "
+        "holds. Keep the shape: cr.where(mask, x, 0) (then sum or mean), or loop over the "
+        "examples in Python"
+    )
+
+
 def getitem_rule(prim, args, batched, kw):
-    index = _batched_index(kw["index"])
-    if index is None or any(batched[1:]):
-        return one_at_a_time(prim, args, batched, kw)
-    return prim(args[0], index=index)
+    """x[index] for a batch. A basic index keeps the batch axis in front of its items;
+    an index holding arrays (constant ones, or getitem_at's computed and perhaps batched
+    ones) indexes the batch axis with arange(B) as one more advanced index, and the
+    result is transposed to one example's layout."""
+    x, x_batched = args[0], batched[0]
+    items, flags = _index_items(kw["index"], args[1:], batched[1:])
+    if items is None:
+        raise _mask_error()
+    if not any(is_index_array(e) for e in items):
+        return _prim("getitem")(x, index=(slice(None),) + tuple(items))
+    rank = example_rank(x, x_batched)
+    new, permutation = _advanced(items, flags, x_batched, _size(args, batched), rank)
+    template, arrays = split_index(new)
+    out = _prim("getitem_at")(x, *arrays, index=template)
+    return _permuted(out, permutation(len(_shape(out))))
 
 
 def scatter_rule(prim, args, batched, kw):
-    """The transpose of getitem (its VJP): written into a batch of zero arrays."""
-    index = _batched_index(kw["index"])
-    if index is None:
-        return one_at_a_time(prim, args, batched, kw)
+    """The transpose of getitem (its VJP) for a batch: the cotangent put back in NumPy's
+    layout of the batched indexing, then added into a batch of zero arrays."""
     v = args[0]
-    return prim(v, index=index, shape=(_shape(v)[0],) + tuple(kw["shape"]))
+    size = _size(args, batched)
+    shape = (size,) + tuple(kw["shape"])
+    if not batched[0]:
+        v = _to_batch(v, size)
+    items, flags = _index_items(kw["index"], args[1:], batched[1:])
+    if items is None:
+        raise _mask_error()
+    if not any(is_index_array(e) for e in items):
+        return _prim("scatter_add")(v, index=(slice(None),) + tuple(items), shape=shape)
+    new, permutation = _advanced(items, flags, True, size, len(shape) - 1)
+    perm = permutation(len(_shape(v)))
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    template, arrays = split_index(new)
+    return _prim("scatter_add_at")(_permuted(v, inverse), *arrays, index=template, shape=shape)
 
 
 def concatenate_rule(prim, args, batched, kw):

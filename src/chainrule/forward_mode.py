@@ -83,11 +83,12 @@ def _propagate(t, prim, args, vals, kw):
 
 def _push_forward(prim, t, args, vals, kw, items, k):
     """The tangent of `t` at one level: the sum of each tangent input's JVP rule."""
-    traced = k > 0 or t.requires_grad or any(
+    traced = k > 0 or t.requires_grad or graph.trace_hook() is not None or any(
         is_tensor(tan) and tan.requires_grad for _, tan in items
     )
     if traced:
-        # Tensors in, so the tangent arithmetic is recorded and seen by outer levels.
+        # Tensors in, so the tangent arithmetic is recorded and seen by outer levels (and
+        # by a tracer: cr.vmap of a jvp pushes each example's tangent).
         ans, argv = t, args
     else:
         ans, argv = t.data, vals

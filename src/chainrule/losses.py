@@ -18,6 +18,7 @@ from .primitives.losses import reduce_loss as _reduce
 from .primitives.losses import softmax_nll
 from .rules import composite
 from .stability import made_by
+from .tracing import traced
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -68,7 +69,8 @@ def nll_loss(
     k = shape[ax]
     tv = target.data if is_tensor(target) else np.asarray(target)
     if tv.dtype.kind in "iub":
-        return _nll_indices(log_probs, tv, ax, k, reduction, label_smoothing, ignore_index)
+        return _nll_indices(log_probs, target if is_tensor(target) else tv, ax, k,
+                            reduction, label_smoothing, ignore_index)
     if tv.shape != shape:
         raise ValueError(
             f"nll_loss: soft targets must have the shape of the log-probabilities {shape}, "
@@ -92,22 +94,30 @@ def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
             f"nll_loss: class-index targets must have shape {expected} for log-probabilities "
             f"of shape {shape} (classes on axis {ax}), got {t.shape}"
         )
-    valid = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
-    bad = valid & ((t < 0) | (t >= k))
+    # The range check reads the values (under cr.vmap or cr.compile: the traced
+    # example's or call's); the loss itself is computed with operations on `t`, so
+    # a traced target is read afresh for every example or call.
+    tv = t.data if is_tensor(t) else t
+    ok = np.ones(t.shape, dtype=bool) if ignore_index is None else tv != ignore_index
+    bad = ok & ((tv < 0) | (tv >= k))
     if bad.any():
         raise IndexError(
             f"nll_loss: target class indices must be in 0..{k - 1}; found "
-            f"{sorted(set(np.asarray(t[bad]).ravel().tolist()))[:10]}"
+            f"{sorted(set(np.asarray(tv[bad]).ravel().tolist()))[:10]}"
         )
-    safe = np.where(valid, t, 0).astype(np.intp)
-    picked = P.squeeze(P.take_along_axis(log_probs, np.expand_dims(safe, ax), ax), ax)
+    if ignore_index is None:
+        safe = t
+    else:
+        valid = P.not_equal(t, ignore_index)
+        safe = P.where(valid, t, 0)
+    picked = P.squeeze(P.take_along_axis(log_probs, P.expand_dims(safe, ax), ax), ax)
     loss = -picked
     if label_smoothing:
         loss = loss * (1 - label_smoothing) - P.mean(log_probs, axis=ax) * label_smoothing
     if ignore_index is None:
         return _reduce(loss, reduction)
     loss = P.where(valid, loss, 0)
-    return _reduce(loss, reduction, denominator=int(valid.sum()))
+    return _reduce(loss, reduction, denominator=P.sum(valid))
 
 
 @composite
@@ -136,8 +146,10 @@ def cross_entropy(
         ignoring = False
         if tv.size:
             lo, hi = np.minimum.reduce(tv, axis=None), np.maximum.reduce(tv, axis=None)
-            if ignore_index is not None and lo <= ignore_index <= hi:
-                ignoring = bool((tv == ignore_index).any())
+            if ignore_index is not None and (traced(target) or lo <= ignore_index <= hi):
+                # (Under cr.vmap or cr.compile the values are one example's or call's:
+                # the general path masks whatever the others hold.)
+                ignoring = traced(target) or bool((tv == ignore_index).any())
             if not ignoring and (lo < 0 or hi >= shape[ax]):
                 bad = tv[(tv < 0) | (tv >= shape[ax])]
                 raise IndexError(

@@ -129,3 +129,26 @@ class tracing:
     def __exit__(self, *exc):
         graph.set_trace_hook(self._prev)
         return False
+
+
+def traced(x):
+    """True when `x` is a tensor the installed tracer (cr.vmap, cr.compile) traces: its
+    values are one example's or call's, so nothing may be decided on them."""
+    tracer = graph.trace_hook()
+    return tracer is not None and isinstance(x, TensorBase) and tracer.traced(x)
+
+
+def concrete(t, what):
+    """The values of tensor `t`, refused (naming `what` and the user's line) when `t` is
+    being traced: its values are the traced example's or call's, and a result computed
+    from them would be a constant of the trace, wrong for every other example or call."""
+    if traced(t):
+        from .anomaly import user_frame
+
+        raise TypeError(
+            f"{what} computed from a value being traced (by cr.vmap or cr.compile), at "
+            f"{user_frame(3)}: this operation reads the values themselves, which differ "
+            f"for every example or call. Compute it with chainrule operations on tensors "
+            f"(or, under cr.vmap, loop over the examples in Python)"
+        )
+    return t.data

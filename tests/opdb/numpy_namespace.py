@@ -8,6 +8,7 @@ import numpy as np
 import chainrule.numpy as cnp
 from chainrule import primitives as P
 from chainrule.domains import Domain
+from chainrule.numpy import compat
 
 from .core import SHAPES, OpInfo, binary, fixed, reducing, unary
 
@@ -19,8 +20,9 @@ OFF_INTEGERS = Domain(-2.9, 2.9, avoid=(-2, -1, 0, 1, 2), gap=0.1)
 
 
 def _np(name, samples, **kw):
-    """cnp.name checked against np.name."""
-    return OpInfo(f"cnp.{name}", getattr(cnp, name), samples, getattr(np, name),
+    """cnp.name checked against np.name (or its equivalent on a NumPy older than it)."""
+    ref = getattr(np, name, None) or getattr(compat, name)
+    return OpInfo(f"cnp.{name}", getattr(cnp, name), samples, ref,
                   plain="numpy", **kw)
 
 

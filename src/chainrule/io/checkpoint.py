@@ -39,6 +39,9 @@ CHECKPOINT_KEY = "chainrule.checkpoint"
 
 SEP = "/"
 
+TIED_KEY = "chainrule.tied"
+"""Metadata key listing names saved once for several (tied weights): {alias: saved name}."""
+
 # Safetensors dtype codes that NumPy can represent, and the NumPy dtypes that map to them.
 _NUMPY_CODES = {
     "BOOL": np.bool_,
@@ -319,6 +322,10 @@ def save(
     Values are anything ``np.asarray`` accepts (chainrule Tensors included); nested
     mappings are flattened with :func:`flatten_state`. Tensor names are the keys, so the
     file loads directly in PyTorch. ``metadata`` (str -> str) goes into the file header.
+    One array object under several names (tied weights in a ``state_dict``) is written
+    once and its other names listed under :data:`TIED_KEY`; :func:`load` gives them back
+    (in PyTorch, ``safetensors.torch.load_model`` restores such ties, as it does for the
+    files PyTorch's own ``save_model`` writes).
     The previous file at ``path``, if any, survives intact unless the write succeeds.
     """
     path = Path(path)
@@ -333,14 +340,50 @@ def _encode(state_dict, path: Path, metadata) -> bytes:
         raise CheckpointError(
             f"{path}: metadata must map str to str; encode other values, e.g. with json.dumps"
         )
-    arrays = {
-        name: _to_array(name, value, path) for name, value in flatten_state(state_dict).items()
-    }
+    if metadata and TIED_KEY in metadata:
+        raise CheckpointError(f"{path}: metadata key {TIED_KEY!r} is reserved for tied weights")
+    arrays, tied = _untied(flatten_state(state_dict), path)
+    if tied:
+        metadata = {**(metadata or {}), TIED_KEY: json.dumps(tied)}
     safetensors = _safetensors()
     try:
         return safetensors.numpy.save(arrays, metadata=dict(metadata) if metadata else None)
     except safetensors.SafetensorError as exc:
         raise CheckpointError(f"{path}: safetensors could not serialize the state: {exc}") from exc
+
+
+def _untied(flat: Mapping[str, Any], path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """(arrays to write, {alias: saved name}): a value stored under several names (a tied
+    weight in a state_dict is one array object under each of its names) is written once."""
+    arrays: dict[str, np.ndarray] = {}
+    tied: dict[str, str] = {}
+    first: dict[int, str] = {}
+    for name, value in flat.items():
+        shared = isinstance(value, np.ndarray) or hasattr(value, "requires_grad")
+        if shared and id(value) in first:
+            tied[name] = first[id(value)]
+            continue
+        if shared:
+            first[id(value)] = name
+        arrays[name] = _to_array(name, value, path)
+    return arrays, tied
+
+
+def _retie(path: Path, arrays: dict[str, np.ndarray], metadata: Mapping[str, str]) -> None:
+    """Put back, as the same array, every name that was saved once for several."""
+    if TIED_KEY not in metadata:
+        return
+    try:
+        tied = json.loads(metadata[TIED_KEY])
+        ok = isinstance(tied, dict) and all(
+            isinstance(a, str) and isinstance(t, str) and t in arrays and a not in arrays
+            for a, t in tied.items())
+    except ValueError:
+        ok = False
+    if not ok:
+        raise CheckpointError(f"{path}: corrupted {TIED_KEY!r} metadata (the tied names)")
+    for alias, target in tied.items():
+        arrays[alias] = arrays[target]
 
 
 def _load(path: PathLike) -> tuple[Path, dict[str, np.ndarray], dict[str, str]]:
@@ -357,6 +400,7 @@ def _load(path: PathLike) -> tuple[Path, dict[str, np.ndarray], dict[str, str]]:
     arrays = {
         name: array if array.flags.writeable else array.copy() for name, array in loaded.items()
     }
+    _retie(path, arrays, metadata)
     return path, arrays, metadata
 
 

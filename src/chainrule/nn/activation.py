@@ -1,44 +1,128 @@
-"""Activation modules: thin wrappers over chainrule's stable activation primitives."""
+"""Activation modules with PyTorch's names and arguments: each holds its settings and
+calls its function in chainrule.nn.activation_functions."""
 
 from __future__ import annotations
 
-from .. import primitives as P
-from .module import Module
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import activation_functions as A
+from .module import Module, Parameter, float_dtype
 
 
-class Tanh(Module):
-    """tanh(x); derivative 1 - tanh(x)^2."""
+class _Activation(Module):
+    """An activation without settings other than PyTorch's ``inplace`` (accepted, ignored:
+    the result is computed out of place; see activation_functions)."""
 
-    def forward(self, x):
-        return P.tanh(x)
+    fn: Callable[..., Any]  # the activation function, set by each subclass
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self).fn(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
-class ReLU(Module):
+class ReLU(_Activation):
     """max(x, 0); derivative taken as 0 at 0."""
 
-    def forward(self, x):
-        return P.relu(x)
+    fn = staticmethod(A.relu)
+
+
+class ReLU6(_Activation):
+    """min(max(x, 0), 6)."""
+
+    fn = staticmethod(A.relu6)
+
+
+class SELU(_Activation):
+    """scale * elu(x, alpha), PyTorch's self-normalizing constants."""
+
+    fn = staticmethod(A.selu)
+
+
+class SiLU(_Activation):
+    """x sigmoid(x)."""
+
+    fn = staticmethod(A.silu)
+
+
+class Mish(_Activation):
+    """x tanh(softplus(x))."""
+
+    fn = staticmethod(A.mish)
+
+
+class Hardswish(_Activation):
+    """x relu6(x + 3) / 6."""
+
+    fn = staticmethod(A.hardswish)
+
+
+class Hardsigmoid(_Activation):
+    """relu6(x + 3) / 6."""
+
+    fn = staticmethod(A.hardsigmoid)
+
+
+class _Plain(Module):
+    """An activation without settings."""
+
+    fn: Callable[..., Any]  # the activation function, set by each subclass
+
+    def forward(self, input):
+        return type(self).fn(input)
+
+
+class Tanh(_Plain):
+    """tanh(x); derivative 1 - tanh(x)^2."""
+
+    fn = staticmethod(A.tanh)
+
+
+class Sigmoid(_Plain):
+    """1 / (1 + e^-x), computed without overflow."""
+
+    fn = staticmethod(A.sigmoid)
+
+
+class Softsign(_Plain):
+    """x / (1 + |x|)."""
+
+    fn = staticmethod(A.softsign)
+
+
+class Tanhshrink(_Plain):
+    """x - tanh(x)."""
+
+    fn = staticmethod(A.tanhshrink)
+
+
+class LogSigmoid(_Plain):
+    """log(sigmoid(x)) = -softplus(-x)."""
+
+    fn = staticmethod(A.logsigmoid)
 
 
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise."""
 
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, x):
-        return P.leaky_relu(x, self.negative_slope)
+        return A.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
-
-
-class Sigmoid(Module):
-    """1 / (1 + e^-x), computed without overflow."""
-
-    def forward(self, x):
-        return P.sigmoid(x)
 
 
 class GELU(Module):
@@ -51,65 +135,217 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x):
-        return P.gelu(x, self.approximate)
+        return A.gelu(x, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
 
 
 class Softplus(Module):
-    """log(1 + e^(beta x)) / beta, computed without overflow for any x."""
+    """log(1 + e^(beta x)) / beta, and x where beta x > threshold; no overflow for any x."""
 
-    def __init__(self, beta=1.0):
+    def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
+        if beta == 0:
+            raise ValueError("Softplus: beta must be nonzero")
         self.beta = beta
+        self.threshold = threshold
 
     def forward(self, x):
-        if self.beta == 1:
-            return P.softplus(x)
-        return P.softplus(x * self.beta) / self.beta
+        return A.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self):
-        return f"beta={self.beta}"
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class ELU(Module):
     """x for x > 0, alpha (e^x - 1) otherwise."""
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
     def forward(self, x):
-        return P.elu(x, self.alpha)
+        return A.elu(x, self.alpha)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
 
 
-class Softmax(Module):
-    """e^x_i / sum_j e^x_j along ``dim`` (default: the last axis)."""
+class CELU(Module):
+    """x for x > 0, alpha (e^(x / alpha) - 1) otherwise."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        if alpha == 0:
+            raise ValueError("CELU: alpha must be nonzero")
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, x):
+        return A.celu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val]."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} is larger than max_val {max_val}")
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, x):
+        return A.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Threshold(Module):
+    """x where x > threshold, else ``value``."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, x):
+        return A.threshold(x, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x):
+        return A.hardshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """Shrink towards 0 by lambd, 0 within [-lambd, lambd]."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        if lambd < 0:
+            raise ValueError(f"Softshrink: lambd must be non-negative, got {lambd}")
+        self.lambd = lambd
+
+    def forward(self, x):
+        return A.softshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class RReLU(Module):
+    """Leaky ReLU with a random slope in [lower, upper] per element when training.
+
+    The slopes come from ``rng`` (a Generator or seed, kept by the layer); in eval mode
+    the slope is (lower + upper) / 2.
+    """
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False, rng=None):
+        super().__init__()
+        if not 0 <= lower <= upper:
+            raise ValueError(f"RReLU: need 0 <= lower <= upper, got {lower}, {upper}")
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+        self.rng = A.generator(rng)
+
+    def forward(self, x):
+        return A.rrelu(x, self.lower, self.upper, self.training, rng=self.rng)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}"
+
+
+class PReLU(Module):
+    """x for x > 0, a x otherwise; ``weight`` (num_parameters,) holds a, starting at ``init``.
+
+    num_parameters is 1 (one slope) or the number of channels (input axis 1).
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
+        super().__init__()
+        self.num_parameters = int(num_parameters)
+        self.weight = Parameter(np.full(self.num_parameters, init, float_dtype(dtype)))
+
+    def forward(self, x):
+        return A.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    """a * sigmoid(b) for the two halves a, b of the input along ``dim``."""
 
     def __init__(self, dim=-1):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return P.softmax(x, axis=self.dim)
+        return A.glu(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Module):
-    """x_i - log sum_j e^x_j along ``dim`` (default: the last axis), never log(0) of a softmax."""
+class _SoftmaxLike(Module):
+    fn: Callable[..., Any]  # the activation function, set by each subclass
 
-    def __init__(self, dim=-1):
+    def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return P.log_softmax(x, axis=self.dim)
+        return type(self).fn(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxLike):
+    """e^x_i / sum_j e^x_j along ``dim``; dim=None picks PyTorch's legacy axis, with its
+    warning (pass dim)."""
+
+    fn = staticmethod(A.softmax)
+
+
+class LogSoftmax(_SoftmaxLike):
+    """x_i - log sum_j e^x_j along ``dim``, never log(0) of a softmax."""
+
+    fn = staticmethod(A.log_softmax)
+
+
+class Softmin(_SoftmaxLike):
+    """softmax(-x) along ``dim``."""
+
+    fn = staticmethod(A.softmin)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels (axis -3) of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-d or 4-d input, got shape {x.shape}")
+        return A.softmax(x, -3)

@@ -10,8 +10,11 @@ trained, e.g. BatchNorm's running statistics) are declared with
 
 from __future__ import annotations
 
+import itertools
 from collections import namedtuple
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +37,13 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def _check_name(module, name, who):
+    if not isinstance(name, str) or not name or "." in name:
+        raise KeyError(f"{who}: name {name!r} must be a non-empty string without '.'")
+    if hasattr(type(module), name):
+        raise KeyError(f"{who}: {name!r} is already an attribute of {type(module).__name__}")
+
+
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -54,6 +64,47 @@ def _is_cpu(device):
     return isinstance(device, str) and (name == "cpu" or name.startswith("cpu:"))
 
 
+class RemovableHandle:
+    """What ``register_forward_hook`` and friends return: ``handle.remove()`` unregisters
+    the hook (also as a context manager: the hook lives for the ``with`` block)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, table):
+        self.id = next(RemovableHandle._ids)
+        self._table = table
+
+    def remove(self):
+        self._table.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+_NO_HOOKS: Mapping[int, tuple[Any, bool, bool]] = MappingProxyType({})
+
+
+def _register(module, table_name, entry, prepend):
+    """Add `entry` to the module's hook table `table_name` (made on first use); a handle."""
+    table = vars(module).get(table_name)
+    if table is None:
+        table = {}
+        setattr(module, table_name, table)
+    handle = RemovableHandle(table)
+    if prepend:
+        items = list(table.items())
+        table.clear()
+        table[handle.id] = entry
+        table.update(items)
+    else:
+        table[handle.id] = entry
+    return handle
+
+
 class Module:
     """Base class of layers and models: override ``forward`` and call the module.
 
@@ -66,6 +117,10 @@ class Module:
     training = True
     # Buffer name -> persistent (saved in state_dict); replaced per instance on first use.
     _buffers = MappingProxyType({})
+    # Hook id -> hook, made per instance by the first register_forward_(pre_)hook: a call
+    # without hooks costs two attribute reads.
+    _forward_pre_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
+    _forward_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
 
     def __init__(self):
         self.training = True
@@ -75,7 +130,62 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # -------------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before every forward; return a RemovableHandle.
+
+        As in PyTorch: a hook returning None leaves the arguments alone; anything else
+        replaces them (a non-tuple becomes a 1-tuple). With ``with_kwargs=True`` the hook
+        is ``hook(module, args, kwargs)`` and returns None or a new ``(args, kwargs)``.
+        ``prepend=True`` runs it before the hooks registered so far.
+        """
+        return _register(self, "_forward_pre_hooks", (hook, with_kwargs, False), prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` after every forward; return a RemovableHandle.
+
+        A hook returning None keeps the output; anything else replaces it. With
+        ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``;
+        ``always_call=True`` runs it even when forward raised (the error then propagates).
+        """
+        return _register(self, "_forward_hooks", (hook, with_kwargs, always_call), prepend)
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook, with_kwargs, _ in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"forward pre-hook {hook!r} (with_kwargs=True) must return None "
+                            f"or a tuple (args, kwargs), got {type(result).__name__}"
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        hooks = list(self._forward_hooks.values())
+        try:
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            for hook, with_kwargs, always_call in hooks:
+                if always_call:
+                    try:
+                        hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+                    except Exception:  # the forward's error is the one to report
+                        pass
+            raise
+        for hook, with_kwargs, _ in hooks:
+            result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ------------------------------------------------------------- registration
     def register_buffer(self, name, value, persistent=True):
@@ -89,6 +199,51 @@ class Module:
             value = Tensor(value)
         setattr(self, name, value)
         self._buffers[name] = bool(persistent)
+
+    def register_parameter(self, name, param):
+        """Attach Parameter ``param`` (or None) as attribute ``name``."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: {name!r} must be a Parameter or None, got "
+                f"{type(param).__name__}; wrap the tensor with nn.Parameter(...)"
+            )
+        _check_name(self, name, "register_parameter")
+        setattr(self, name, param)
+
+    def add_module(self, name, module):
+        """Attach ``module`` (or None) as attribute ``name``: a child named ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"add_module: {name!r} must be a Module or None, got {type(module).__name__}"
+            )
+        _check_name(self, name, "add_module")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The submodule at dotted path ``target`` ("" is the module itself)."""
+        module = self
+        if target == "":
+            return module
+        for part in target.split("."):
+            children = dict(module.named_children())
+            if part not in children:
+                raise AttributeError(
+                    f"get_submodule: {type(module).__name__} has no submodule {part!r} "
+                    f"(looking up {target!r}); it has {sorted(children) or 'none'}"
+                )
+            module = children[part]
+        return module
+
+    def get_parameter(self, target):
+        """The Parameter at dotted path ``target`` (``"fc.weight"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        own = dict(module._own())
+        if not isinstance(own.get(name), Parameter):
+            raise AttributeError(f"get_parameter: {target!r} is not a parameter")
+        return own[name]
 
     def _own(self):
         """(name, value) of the Parameters and Modules held directly by this module."""
@@ -123,27 +278,40 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, prefix="", _seen=None):
-        """This module and every submodule, depth first, as (dotted name, module)."""
-        seen = set() if _seen is None else _seen
-        if id(self) in seen:
-            return
-        seen.add(id(self))
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """This module and every submodule, depth first, as (dotted name, module).
+
+        A module reachable along two paths is listed once (at its first name) unless
+        ``remove_duplicate=False``; ``memo`` is a set of modules to skip (PyTorch's).
+        """
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
         yield prefix, self
-        for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, seen)
+        for name, child in self._own():
+            if isinstance(child, Module):
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self):
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix="", recurse=True):
-        """Parameters as (dotted name, Parameter), each parameter once."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Parameters as (dotted name, Parameter), each parameter once.
+
+        A parameter shared by two modules (tied weights) is listed once, at its first
+        name, unless ``remove_duplicate=False``.
+        """
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         for mod_name, module in modules:
             for name, value in module._own():
-                if isinstance(value, Parameter) and id(value) not in seen:
+                if isinstance(value, Parameter) and (not remove_duplicate or id(value) not in seen):
                     seen.add(id(value))
                     yield (f"{mod_name}.{name}" if mod_name else name), value
 
@@ -152,7 +320,7 @@ class Module:
             yield p
 
     def named_buffers(self, prefix="", recurse=True):
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, value in module._own_buffers():
                 yield (f"{mod_name}.{name}" if mod_name else name), value
@@ -180,6 +348,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` of every parameter (False freezes the module); return self."""
         for p in self.parameters():
             p.requires_grad = bool(requires_grad)
         return self
@@ -258,14 +427,26 @@ class Module:
                 value._state_tensors(f"{prefix}{name}.", out, path + (self,))
         return out
 
-    def state_dict(self):
+    def state_dict(self, *, prefix="", keep_vars=False):
         """Name -> NumPy array (a copy) of every parameter and persistent buffer.
 
         Names are dotted attribute paths (``"0.weight"``, ``"bn.running_mean"``), the
         same as PyTorch uses, so ``chainrule.io.save(model.state_dict(), path)`` writes a
-        file PyTorch loads into the equivalent model.
+        file PyTorch loads into the equivalent model. A parameter shared by two modules
+        (tied weights) appears under both names, as one array object (PyTorch's entries
+        share storage too); loading such a dict keeps the tie. ``keep_vars=True`` gives
+        the tensors themselves instead of copies.
         """
-        return {name: t.data.copy() for name, t in self._state_tensors().items()}
+        out, copies = {}, {}
+        for name, t in self._state_tensors().items():
+            if keep_vars:
+                out[prefix + name] = t
+                continue
+            copy = copies.get(id(t))
+            if copy is None:
+                copy = copies[id(t)] = t.data.copy()
+            out[prefix + name] = copy
+        return out
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from ``state_dict`` into the parameters and buffers in place.

@@ -521,3 +521,11 @@ if hasattr(np, "float128"):
     float128 = np.float128
 if hasattr(np, "complex256"):
     complex256 = np.complex256
+
+# Names NumPy deprecated in 2.0 and removed in 2.4, here while the installed NumPy has them
+# (programs written for older NumPy call them).
+if hasattr(np, "trapz"):
+    trapz = trapezoid
+    dispatch.FUNCTIONS[np.trapz] = trapezoid
+if hasattr(np, "in1d"):
+    in1d = np.in1d

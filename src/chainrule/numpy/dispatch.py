@@ -12,6 +12,7 @@ the values (shapes, booleans, indices, constants): they always run on the values
 
 from __future__ import annotations
 
+import builtins
 import inspect
 
 import numpy as np
@@ -19,12 +20,15 @@ import numpy as np
 from .. import graph
 from .. import primitives as P
 from ..graph import is_tensor
+from ..tracing import concrete, traced
+from . import facts
 
 # numpy function -> chainrule.numpy function, and numpy ufunc -> chainrule.numpy function.
 FUNCTIONS = {}
 UFUNCS = {}
 
-VALUES_ONLY = frozenset(
+# Facts about shapes, dtypes and layout, the same for every value: NumPy's own, always.
+SHAPE_FACTS = frozenset(
     [
         np.shape,
         np.ndim,
@@ -32,25 +36,10 @@ VALUES_ONLY = frozenset(
         np.result_type,
         np.iscomplexobj,
         np.isrealobj,
-        np.allclose,
-        np.array_equal,
-        np.array_equiv,
-        np.any,
-        np.all,
-        np.nonzero,
-        np.flatnonzero,
-        np.argwhere,
-        np.count_nonzero,
-        np.searchsorted,
-        np.isposinf,
-        np.isneginf,
+        np.isfortran,
         np.iscomplex,
         np.isreal,
         np.isnat,
-        np.isin,
-        np.isfortran,
-        np.digitize,
-        np.lexsort,
         np.diag_indices_from,
         np.tril_indices_from,
         np.triu_indices_from,
@@ -64,6 +53,29 @@ VALUES_ONLY = frozenset(
         np.save,
     ]
 )
+# Facts about the values (booleans, counts, positions): NumPy's own on the values, except
+# on values a tracer traces (cr.vmap, cr.compile), where chainrule.numpy.facts computes
+# them with recorded operations, or they are refused.
+VALUE_FACTS = frozenset(
+    [
+        np.allclose,
+        np.array_equal,
+        np.array_equiv,
+        np.any,
+        np.all,
+        np.nonzero,
+        np.flatnonzero,
+        np.argwhere,
+        np.count_nonzero,
+        np.searchsorted,
+        np.isposinf,
+        np.isneginf,
+        np.isin,
+        np.digitize,
+        np.lexsort,
+    ]
+)
+VALUES_ONLY = SHAPE_FACTS | VALUE_FACTS
 
 # ufunc.reduce / ufunc.accumulate on tensors: (ufunc, method) -> the NumPy function
 # that does the same (with axis=0 by default, as the ufunc methods have).
@@ -186,16 +198,27 @@ def _unsupported(name):
 
 def array_function(func, types, args, kwargs):
     """Tensor.__array_function__: NumPy function `func` called with tensor arguments."""
-    if func in VALUES_ONLY and len(args) == 1 and not kwargs:
+    if func in SHAPE_FACTS and len(args) == 1 and not kwargs:
         # np.shape(t), np.ndim(t): asked by rules on every call, so kept short.
         a = args[0]
         return func(a.data if is_tensor(a) else a)
     impl = FUNCTIONS.get(func)
     if impl is not None:
         return impl(*args, **kwargs)
+    if func in VALUE_FACTS and (_in_trace(args) or _in_trace(kwargs.values())):
+        impl = facts.TRACED.get(func)
+        if impl is None:
+            name = getattr(func, "__name__", repr(func))
+            concrete(next(a for a in (*args, *kwargs.values()) if traced(a)),
+                     f"numpy.{name}")
+        return impl(*args, **kwargs)
     if func in VALUES_ONLY or not (any_traced(args) or any_traced(kwargs.values())):
         return func(*plain_values(args), **{k: plain_values(v) for k, v in kwargs.items()})
     raise _unsupported(getattr(func, "__name__", repr(func)))
+
+
+def _in_trace(items):
+    return graph.trace_hook() is not None and builtins.any(traced(a) for a in items)
 
 
 def array_ufunc(uf, method, inputs, kwargs):

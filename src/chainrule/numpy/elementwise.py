@@ -55,7 +55,15 @@ def imag(val):
 @_numpy_function(np.nan_to_num)
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """NaN and infinities replaced by numbers; the gradient passes where x is finite."""
-    fill = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+    dtype = x.data.dtype
+    if dtype.kind != "f":
+        return x
+    big = np.finfo(dtype).max
+    top = np.asarray(big if posinf is None else posinf, dtype)
+    bottom = np.asarray(-big if neginf is None else neginf, dtype)
+    # The fill chosen by operations on x (not computed from its values), so that a
+    # tracer (cr.vmap, cr.compile) replays it for every example or call.
+    fill = P.where(P.isnan(x), np.asarray(nan, dtype), P.where(P.greater(x, 0), top, bottom))
     return P.where(P.isfinite(x), x, fill)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
-from . import dispatch
+from . import compat, dispatch
 from .dispatch import as_dtype as _as_dtype
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
@@ -132,5 +132,5 @@ def _vecmat(x1, x2):
 
 
 vecdot = _gufunc(np.vecdot, _vecdot)
-matvec = _gufunc(np.matvec, _matvec)
-vecmat = _gufunc(np.vecmat, _vecmat)
+matvec = _gufunc(compat.matvec, _matvec)
+vecmat = _gufunc(compat.vecmat, _vecmat)

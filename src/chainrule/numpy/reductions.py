@@ -7,6 +7,7 @@ import builtins
 import numpy as np
 
 from .. import primitives as P
+from . import compat
 from .dispatch import as_dtype as _as_dtype
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
@@ -175,13 +176,13 @@ def _cumulative(name, running, initial, x, axis, dtype, out, include_initial):
     return _with_initial(r, axis, initial) if include_initial else r
 
 
-@_numpy_function(np.cumulative_sum)
+@_numpy_function(compat.cumulative_sum)
 def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     """Running sum along `axis`, with a leading 0 when include_initial (array API)."""
     return _cumulative("cumulative_sum", P.cumsum, 0, x, axis, dtype, out, include_initial)
 
 
-@_numpy_function(np.cumulative_prod)
+@_numpy_function(compat.cumulative_prod)
 def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     """Running product along `axis`, with a leading 1 when include_initial (array API)."""
     return _cumulative("cumulative_prod", P.cumprod, 1, x, axis, dtype, out, include_initial)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor, new_tensor
+from . import compat
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
 
@@ -86,7 +87,7 @@ def trim_zeros(filt, trim="fb", axis=None):
     return filt[tuple(index)]
 
 
-@_numpy_function(np.unstack)
+@_numpy_function(compat.unstack)
 def unstack(x, /, *, axis=0):
     """The slices of x along `axis`, as a tuple."""
     nd = np.ndim(x)

@@ -12,6 +12,13 @@ factorizations: qr           triangular: solve_triangular (SciPy's semantics)
 matrix_functions: expm       norms: norm, cond, matrix_rank
 layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
+special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
+errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
+sylvester:   solve_sylvester, sqrtm (scipy.linalg's)
+bessel:      j0, j1, jn, y0, y1, yn, iv, ive, i0, i1, i0e, i1e (scipy.special's)
+convolve:    convolve_nd, N-d convolution (scipy.signal's, with autograd's axes, dot_axes)
+incomplete:  gammainc, gammaincc, betainc, differentiable in every argument (jets.py)
+ode:         odeint's primitive (chainrule.scipy.integrate)
 indexing:    PyTorch's gather/scatter family, masked_fill/select, put_along_axis
 sorting:     sort with indices, topk, kthvalue, medians, quantiles, searchsorted, unique
 scans:       cummax, cummin, logcumsumexp
@@ -35,6 +42,7 @@ from .activations import (
     softmax,
     softplus,
 )
+from .bessel import i0, i0e, i1, i1e, iv, ive, j0, j1, jn, y0, y1, yn
 from .construction import (
     block,
     delete,
@@ -52,6 +60,7 @@ from .construction import (
     torch_triu,
     unfold,
 )
+from .convolve import convolve_nd
 from .decompositions import (
     cholesky,
     cross,
@@ -115,7 +124,9 @@ from .elementwise import (
     tanh,
     where,
 )
+from .errorfunctions import erfc, erfcinv, erfcx, erfinv, log_ndtr, ndtr, ndtri
 from .factorizations import qr, qr_factors
+from .incomplete import betainc, gammainc, gammaincc
 from .indexing import (
     gather,
     index_add,
@@ -178,6 +189,20 @@ from .signal import (
     trapezoid,
 )
 from .sorting import kthvalue, numpy_median, quantile, topk
+from .special import (
+    beta,
+    betaln,
+    digamma,
+    gamma,
+    gammaln,
+    gammasgn,
+    multigammaln,
+    polygamma,
+    psi,
+    rgamma,
+    xlog1py,
+    xlogy,
+)
 from .spectral import eigh, eigh_factors, eigvalsh, svd, svd_factors, svdvals
 from .statistics import (
     corrcoef,
@@ -200,6 +225,7 @@ from .statistics import (
     torch_nanmean,
     torch_nansum,
 )
+from .sylvester import solve_sylvester, sqrtm
 from .triangular import solve_triangular
 from .ufuncs import (
     arccos,

@@ -19,12 +19,14 @@ from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor, new_tensor
 from ..rules import composite, primitive
+from ..tracing import concrete
 from .decompositions import tril, triu
-from .elementwise import astype
+from .elementwise import astype, equal
 from .shape import (
     as_index,
     broadcast_to,
     concatenate,
+    expand_dims,
     getitem,
     normalize_axes,
     reshape,
@@ -160,10 +162,16 @@ def one_hot(tensor, num_classes=-1):
 
     num_classes=-1 takes max + 1. Class values must lie in [0, num_classes).
     """
-    labels = _ints(tensor, "one_hot", "tensor")
+    # The checks read the values (a traced tensor's: the first example's or call's); the
+    # result is a comparison, an operation on `tensor`, so a tracer replays it.
+    labels = np.asarray(tensor.data if is_tensor(tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold integers, got dtype {labels.dtype}")
     if num_classes == -1:
         if labels.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
+        if is_tensor(tensor):
+            concrete(tensor, "one_hot's num_classes=-1 (the largest class + 1)")
         num_classes = int(labels.max()) + 1
     if labels.size and labels.min() < 0:
         raise ValueError("one_hot: class values must be non-negative")
@@ -172,8 +180,9 @@ def one_hot(tensor, num_classes=-1):
             f"one_hot: class value {int(labels.max())} is not smaller than num_classes="
             f"{num_classes}"
         )
-    out = (labels[..., None] == np.arange(num_classes)).astype(np.int64)
-    return new_tensor(out) if is_tensor(tensor) else out
+    if not is_tensor(tensor):
+        return (labels[..., None] == np.arange(num_classes)).astype(np.int64)
+    return astype(equal(expand_dims(tensor, -1), np.arange(num_classes)), np.int64)
 
 
 @composite

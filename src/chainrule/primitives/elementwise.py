@@ -18,6 +18,7 @@ from ..domains import AWAY_FROM_ZERO, POSITIVE, Domain, Example
 from ..graph import is_tensor
 from ..rules import composite, elementwise, nondifferentiable, primitive
 from ..stability import always, log_of_one_minus, one_minus_known, stable_log
+from ..tracing import traced
 
 
 def _distinct_pair(rng):
@@ -209,6 +210,13 @@ def _clip_fwd(x, a_min=None, a_max=None):
 
 def _inside(ans, x, a_min=None, a_max=None):
     # 1 where the clip passed x through (bounds included, as PyTorch's clamp does).
+    if traced(x):  # (cr.vmap of a gradient: the mask as operations, for every example)
+        inside = np.ones(np.shape(x), dtype=bool)
+        if a_min is not None:
+            inside = logical_and(inside, greater_equal(x, a_min))
+        if a_max is not None:
+            inside = logical_and(inside, less_equal(x, a_max))
+        return inside
     x = x.data if is_tensor(x) else x
     inside = np.ones(np.shape(x), dtype=bool)
     if a_min is not None:

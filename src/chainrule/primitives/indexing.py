@@ -21,10 +21,21 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Example
-from ..graph import is_tensor, new_tensor
-from ..rules import composite, primitive
+from ..graph import array_like, is_tensor, new_tensor
+from ..index_template import SLOT
+from ..rules import composite, nondifferentiable, primitive
+from ..tracing import traced
 from .elementwise import astype, where
-from .shape import as_index, broadcast_to, getitem, normalize_axes, reshape, take
+from .shape import (
+    as_index,
+    broadcast_to,
+    getitem,
+    normalize_axes,
+    reshape,
+    scatter_add_at,
+    take,
+    take_along_axis,
+)
 from .shape import scatter_add as _add_into_zeros  # getitem's transpose, not PyTorch's
 
 
@@ -102,14 +113,21 @@ scatter_along.defvjp(
 
 
 def _index_array(index, op, name="index"):
-    """An integer index argument as an ndarray (tensors allowed: indices carry no gradient)."""
-    index = np.asarray(as_index(index))
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"{op}: {name} must hold integers, got dtype {index.dtype}")
+    """An integer index argument as an ndarray (tensors allowed: indices carry no
+    gradient), or as the tensor it is while a tracer traces it (cr.vmap, cr.compile), so
+    that the positions computed from it are operations replayed for every example or call."""
+    if traced(index):
+        values = index.data
+    else:
+        index = values = np.asarray(as_index(index))
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"{op}: {name} must hold integers, got dtype {values.dtype}")
     return index
 
 
 def _check_bounds(index, n, op, dim):
+    # (A traced index is checked on the traced example's or call's values.)
+    index = _values(index)
     if index.size and (index.min() < 0 or index.max() >= n):
         bad = index.min() if index.min() < 0 else index.max()
         raise IndexError(
@@ -124,23 +142,25 @@ def _positions_along(shape, index, dim, op):
     gather/scatter rule: position k of index names element index[k] along dim and k's
     own coordinates along the other dims)."""
     nd = len(shape)
-    if index.ndim != max(nd, 1) and not (nd == 0 and index.ndim == 0):
+    if np.ndim(index) != max(nd, 1) and not (nd == 0 and np.ndim(index) == 0):
         raise ValueError(
             f"{op}: index must have as many dimensions as the input ({nd}), got "
-            f"{index.ndim} (shape {index.shape})"
+            f"{np.ndim(index)} (shape {np.shape(index)})"
         )
     if nd == 0:
         _check_bounds(index, 1, op, 0)
-        return np.zeros(index.shape, dtype=np.intp)
+        return np.zeros(np.shape(index), dtype=np.intp)
     for d in range(nd):
-        if d != dim and index.shape[d] > shape[d]:
+        if d != dim and np.shape(index)[d] > shape[d]:
             raise ValueError(
-                f"{op}: index has size {index.shape[d]} along dimension {d}, larger than "
-                f"the input's {shape[d]} (shapes {index.shape} and {shape})"
+                f"{op}: index has size {np.shape(index)[d]} along dimension {d}, larger "
+                f"than the input's {shape[d]} (shapes {np.shape(index)} and {shape})"
             )
     _check_bounds(index, shape[dim], op, dim)
-    coords = list(np.indices(index.shape, sparse=True))
+    coords = list(np.indices(np.shape(index), sparse=True))
     coords[dim] = index
+    if is_tensor(index):  # traced: the positions are operations on it
+        return getitem(_flat_positions(shape), tuple(coords))
     return np.ravel_multi_index(tuple(np.broadcast_arrays(*coords)), shape)
 
 
@@ -161,15 +181,44 @@ def _last_writes(positions):
     return keep.reshape(positions.shape)
 
 
+def _last_writes_rule(prim, args, batched, kw):
+    # Each example's positions moved to a range of their own: then the last occurrence
+    # over the whole batch, in C order, is the last within each example.
+    pos = args[0]
+    n = np.shape(_values(pos))[0]
+    offsets = np.arange(n, dtype=np.int64).reshape((n,) + (1,) * (np.ndim(pos) - 1)) << 40
+    return prim(pos + offsets)
+
+
+last_writes = nondifferentiable(
+    "last_writes", _last_writes, batch=_last_writes_rule,
+    statement=S.step("true at the last occurrence, in C order, of each position",
+                     r"[k = \max\{k' : p_{k'} = p_k\}]"),
+)
+
+
 def write(x, positions, values, accumulate):
     """`x` with `values` written (or, with `accumulate`, added) at flat `positions`.
 
     `values` has the shape of `positions` (broadcast by the caller). Writes keep the last
-    value per position (module docstring); additions add them all.
+    value per position (module docstring); additions add them all. `positions` is an
+    array, or a tensor computed from a traced index (then every step below is an
+    operation on it, replayed for each example or call).
     """
     shape = np.shape(x)
     size = int(np.prod(shape))
     flat_values = reshape(values, (-1,))
+    if is_tensor(positions):
+        pos = reshape(positions, (-1,))
+        added = scatter_add_at(
+            flat_values if accumulate else where(reshape(last_writes(positions), (-1,)),
+                                                 flat_values, 0),
+            pos, index=(SLOT,), shape=(size,))
+        if accumulate:
+            return x + reshape(added, shape)
+        hits = scatter_add_at(np.ones(np.shape(pos), np.int64), pos, index=(SLOT,),
+                              shape=(size,))
+        return where(reshape(hits > 0, shape), reshape(added, shape), x)
     pos = positions.ravel()
     if accumulate:
         added = _add_into_zeros(flat_values, index=pos, shape=(size,))
@@ -270,14 +319,14 @@ def _along_dim(input, dim, index, op):
     """Flat positions of the slices index[k] along `dim`, shaped like the selected block."""
     shape = np.shape(input)
     index = _index_array(index, op)
-    if index.ndim > 1:
-        raise ValueError(f"{op}: index must be 1-D, got shape {index.shape}")
-    index = index.reshape(-1)
+    if np.ndim(index) > 1:
+        raise ValueError(f"{op}: index must be 1-D, got shape {np.shape(index)}")
+    index = reshape(index, (-1,))
     if not shape:
         shape = (1,)
     dim = normalize_axes(dim, len(shape), op)[0]
     _check_bounds(index, shape[dim], op, dim)
-    return np.take(_flat_positions(shape), index, axis=dim), dim
+    return take(_flat_positions(shape), index, axis=dim), dim
 
 
 @composite
@@ -300,17 +349,16 @@ def index_add(input, dim, index, source, *, alpha=1):
 def index_select(input, dim, index):
     """PyTorch's index_select: the slices index[k] along dim (repeats allowed)."""
     index = _index_array(index, "index_select")
-    if index.ndim > 1:
-        raise ValueError(f"index_select: index must be 1-D, got shape {index.shape}")
+    if np.ndim(index) > 1:
+        raise ValueError(f"index_select: index must be 1-D, got shape {np.shape(index)}")
     if np.ndim(input) == 0:
         _check_bounds(index, 1, "index_select", 0)
-        return reshape(input, (1,) * index.ndim)
+        return reshape(input, (1,) * np.ndim(index))
     dim = normalize_axes(dim, np.ndim(input), "index_select")[0]
     _check_bounds(index, np.shape(input)[dim], "index_select", dim)
-    return take(input, index.reshape(-1), axis=dim)
+    return take(input, reshape(index, (-1,)), axis=dim)
 
 
-@composite
 def index_put(input, indices, values, accumulate=False):
     """PyTorch's index_put: input with input[indices] = values (or += with accumulate).
 
@@ -318,11 +366,13 @@ def index_put(input, indices, values, accumulate=False):
     `values` broadcasts to the shape of ``input[indices]``. Without accumulate, a
     position named twice keeps the last value (module docstring).
     """
+    # (Not a composite: `indices` is a tuple of separate index arrays, never stacked.)
     if not isinstance(indices, (tuple, list)):
         raise TypeError("index_put: indices must be a tuple of index tensors")
-    index = tuple(np.asarray(as_index(i)) for i in indices)
+    input, values = array_like(input), array_like(values)
+    index = tuple(i if traced(i) else np.asarray(as_index(i)) for i in indices)
     try:
-        pos = _flat_positions(np.shape(input))[index]
+        pos = getitem(_flat_positions(np.shape(input)), index)
     except IndexError as e:
         raise IndexError(f"index_put: {e}") from None
     values = _in_dtype_of(values, input)
@@ -366,13 +416,16 @@ def masked_select(input, mask):
 
     input and mask broadcast against each other first.
     """
-    mask = np.asarray(as_index(mask))
-    if mask.dtype != bool:
-        raise TypeError(f"masked_select: mask must be boolean, got dtype {mask.dtype}")
-    shape = np.broadcast_shapes(mask.shape, np.shape(input))
+    if not traced(mask):
+        mask = np.asarray(as_index(mask))
+    if _values(mask).dtype != bool:
+        raise TypeError(f"masked_select: mask must be boolean, got dtype {_values(mask).dtype}")
+    shape = np.broadcast_shapes(np.shape(mask), np.shape(input))
     if np.shape(input) != shape:
         input = broadcast_to(input, shape)
-    return getitem(input, np.broadcast_to(mask, shape))
+    if np.shape(mask) != shape:
+        mask = broadcast_to(mask, shape)
+    return getitem(input, mask)
 
 
 # ------------------------------------------------------ NumPy's put_along_axis
@@ -384,17 +437,17 @@ def put_along_axis(arr, indices, values, axis):
     indices = _index_array(indices, "put_along_axis", "indices")
     shape = np.shape(arr)
     if axis is None:
-        if indices.ndim != 1:
+        if np.ndim(indices) != 1:
             raise ValueError("put_along_axis: with axis=None, indices must be 1-D")
-        pos = np.take_along_axis(np.arange(int(np.prod(shape))), indices, 0)
+        pos = take_along_axis(np.arange(int(np.prod(shape))), indices, 0)
     else:
-        if indices.ndim != len(shape):
+        if np.ndim(indices) != len(shape):
             raise ValueError(
                 f"put_along_axis: indices must have as many dimensions as arr ({len(shape)}), "
-                f"got {indices.ndim}"
+                f"got {np.ndim(indices)}"
             )
         axis = normalize_axes(axis, len(shape), "put_along_axis")[0]
-        pos = np.take_along_axis(_flat_positions(shape), indices, axis)
+        pos = take_along_axis(_flat_positions(shape), indices, axis)
     values = _in_dtype_of(values, arr)
     if np.shape(values) != pos.shape:
         values = broadcast_to(values, pos.shape)

@@ -19,6 +19,7 @@ from ..domains import Example
 from ..graph import is_tensor
 from ..rules import primitive
 from . import activations as _activations
+from . import elementwise as _elementwise
 from . import reductions as _reductions
 from .activations import max_shift
 from .elementwise import equal, where
@@ -213,5 +214,9 @@ def reduce_loss(loss, reduction, denominator=None):
     if reduction == "sum":
         return _reductions.sum(loss)
     if denominator is not None:
-        return _reductions.sum(loss) / max(denominator, 1)
+        total = _reductions.sum(loss)
+        if is_tensor(denominator):  # counted by operations (a traced target's)
+            count = _elementwise.maximum(denominator, 1)
+            return total / _elementwise.astype(count, np.result_type(total))
+        return total / max(int(denominator), 1)
     return _reductions.mean(loss)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import batching as B
+from .. import graph
+from .. import index_template as IT
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
 from ..rules import composite, each_argument, primitive
+from ..tracing import concrete
 
 
 def _normal(*shapes, **kw):
@@ -170,11 +173,14 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 # ------------------------------------------------------------------- indexing
 def as_index(index):
-    """Replace tensors inside an index by their arrays: indices carry no gradient."""
+    """Replace tensors inside an index by their arrays: indices carry no gradient.
+
+    An index computed from values being traced (cr.vmap, cr.compile) has no one array:
+    getitem passes such an index as arguments (getitem_at); elsewhere it is refused."""
     if isinstance(index, tuple):
         return tuple(as_index(i) for i in index)
     if is_tensor(index):
-        return index.data
+        return concrete(index, "an index")
     if isinstance(index, list) and any(is_tensor(i) for i in index):
         return [as_index(i) for i in index]
     return index
@@ -225,15 +231,62 @@ scatter_add = primitive(
 ).defvjp(lambda g, ans, v, index, shape: _getitem(g, index=index))
 
 
+# Indexing by arrays that are arguments (chainrule.index_template): while a function is
+# traced (cr.vmap, cr.compile), an index computed from traced values must be read again
+# for every example or call, not baked into the operation as the first one's.
+getitem_at = primitive(
+    "getitem_at", lambda x, *arrays, index: np.asarray(x)[IT.fill(index, arrays)],
+    linear=True, batch=B.getitem_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 4)), np.array([2, 0, 2])),
+                                {"index": (slice(0, 2), IT.SLOT)})),
+    statement=S.Statement(
+        forward="y = x[index] with the index's arrays given as arguments",
+        vjp="x_bar = zeros of x's shape with g scatter-added at index (repeated indices "
+        "accumulate)",
+        latex_forward=r"y_k = x_{\iota(k)}",
+        latex_vjp=r"\bar x_i = \sum_{k : \iota(k) = i} \bar y_k",
+    ),
+)
+scatter_add_at = primitive(
+    "scatter_add_at",
+    lambda v, *arrays, index, shape: _scatter_add_fwd(v, IT.fill(index, arrays), shape),
+    linear=True, batch=B.scatter_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((2, 3)), np.array([2, 0, 2])),
+                                {"index": (slice(0, 2), IT.SLOT), "shape": (3, 4)})),
+    statement=S.Statement(
+        forward="y = zeros(shape) with v added at index, the index's arrays arguments "
+        "(getitem_at's transpose)",
+        vjp="v_bar = g[index]",
+        latex_forward=r"y_i = \sum_{k : \iota(k) = i} v_k",
+        latex_vjp=r"\bar v_k = \bar y_{\iota(k)}",
+    ),
+)
+getitem_at.defvjp(
+    lambda g, ans, x, *arrays, index: scatter_add_at(g, *arrays, index=index, shape=np.shape(x)))
+scatter_add_at.defvjp(
+    lambda g, ans, v, *arrays, index, shape: getitem_at(g, *arrays, index=index))
+
+
+def _holds_tensor(idx):
+    if is_tensor(idx):
+        return True
+    if isinstance(idx, (tuple, list)):
+        return any(_holds_tensor(i) for i in idx)
+    return False
+
+
 def getitem(x, idx):
     """``x[idx]`` with basic or advanced indexing; repeated indices accumulate gradient."""
+    if graph.trace_hook() is not None and _holds_tensor(idx):
+        items = idx if isinstance(idx, tuple) else (idx,)
+        template, arrays = IT.split(items)
+        return getitem_at(x, *arrays, index=template)
     return _getitem(x, index=as_index(idx))
 
 
 @composite
 def take(x, indices, axis=None):
     """Elements of `x` at `indices` along `axis` (the flattened array when axis is None)."""
-    indices = as_index(indices)
     if axis is None:
         return getitem(reshape(x, (-1,)), indices)
     axis = normalize_axes(axis, np.ndim(x), "take")[0]
@@ -243,7 +296,8 @@ def take(x, indices, axis=None):
 @composite
 def take_along_axis(x, indices, axis):
     """NumPy's take_along_axis, as fancy indexing so the gradient scatters back."""
-    indices = np.asarray(as_index(indices))
+    if not is_tensor(indices):
+        indices = np.asarray(indices)
     shape = np.shape(x)
     axis = normalize_axes(axis, len(shape), "take_along_axis")[0]
     idx = []

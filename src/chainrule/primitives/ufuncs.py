@@ -324,9 +324,10 @@ isclose = step(
     "isclose", np.isclose, "|a - b| <= atol + rtol |b|", r"\lvert a - b\rvert \le \epsilon"
 )
 argsort = nondifferentiable(
-    "argsort", np.argsort, statement=S.step("indices that sort x", r"\operatorname{argsort} x")
+    "argsort", np.argsort, batch=B.sorting_rule,
+    statement=S.step("indices that sort x", r"\operatorname{argsort} x"),
 )
 argpartition = nondifferentiable(
-    "argpartition", np.argpartition,
+    "argpartition", np.argpartition, batch=B.sorting_rule,
     statement=S.step("indices that partition x around kth", r"\operatorname{argpartition} x"),
 )

@@ -1,11 +1,12 @@
-"""scipy.special's names for the functions chainrule differentiates stably.
+"""scipy.special's names, differentiable, with no SciPy at run time.
 
-    from chainrule.scipy.special import logsumexp, expit, softmax
+    from chainrule.scipy.special import gammaln, digamma, logsumexp, erfinv
 
-Each accepts NumPy arrays (and returns NumPy values) or chainrule tensors (and
-records). They are chainrule's own stable primitives: logsumexp, softmax and
-log_softmax shift by the maximum, expit never exponentiates a positive number.
-SciPy itself is not needed.
+Each accepts NumPy arrays (and returns NumPy values, as SciPy's ufuncs do) or chainrule
+tensors (and records). Real arguments only. The forwards are chainrule's own NumPy
+implementations of published approximations (chainrule.primitives.special,
+errorfunctions, incomplete, bessel); their accuracy against mpmath is stated in
+docs/api.md and checked in tests/test_scipy_special_accuracy.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,52 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..primitives import (
+    beta,
+    betainc,
+    betaln,
+    digamma,
+    erf,
+    erfc,
+    erfcinv,
+    erfcx,
+    erfinv,
+    gamma,
+    gammainc,
+    gammaincc,
+    gammaln,
+    gammasgn,
+    i0,
+    i0e,
+    i1,
+    i1e,
+    iv,
+    ive,
+    j0,
+    j1,
+    jn,
+    log_ndtr,
+    multigammaln,
+    ndtr,
+    ndtri,
+    polygamma,
+    psi,
+    rgamma,
+    xlog1py,
+    xlogy,
+    y0,
+    y1,
+    yn,
+)
+from ..rules import composite
+
+__all__ = [
+    "beta", "betainc", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
+    "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1",
+    "i1e", "iv", "ive", "j0", "j1", "jn", "log_expit", "log_ndtr", "log_softmax", "logit",
+    "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rgamma", "softmax",
+    "xlog1py", "xlogy", "y0", "y1", "yn",
+]
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
@@ -44,6 +91,7 @@ def log_expit(x):
     return P.log_sigmoid(x)
 
 
+@composite
 def logit(p):
     """log(p / (1 - p)), the inverse of expit; d/dp = 1 / (p (1 - p))."""
     return P.log(p) - P.log1p(-p)
@@ -57,8 +105,3 @@ def softmax(x, axis=None):
 def log_softmax(x, axis=None):
     """x - logsumexp(x) over `axis` (over all elements when axis is None, as in SciPy)."""
     return P.log_softmax(x, axis=axis)
-
-
-def erf(z):
-    """The error function 2/sqrt(pi) int_0^z e^(-t^2) dt; d/dz = 2/sqrt(pi) e^(-z^2)."""
-    return P.erf(z)

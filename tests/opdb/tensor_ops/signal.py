@@ -144,3 +144,7 @@ OPS = [
     OpInfo("cnp.heaviside", cnp.heaviside, _heaviside_samples, np.heaviside, plain="numpy"),
     OpInfo("cr.heaviside", cr.heaviside, _heaviside_samples, np.heaviside, plain="numpy"),
 ]
+
+# trapz, NumPy's older name, while the installed NumPy has it (removed in NumPy 2.4).
+if hasattr(np, "trapz"):
+    OPS.append(OpInfo("cnp.trapz", cnp.trapz, _trapezoid_samples, np.trapezoid, plain="numpy"))

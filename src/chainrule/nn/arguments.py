@@ -1,0 +1,84 @@
+"""Reading and checking the arguments of nn functions: arrays behind tensors, reductions, dims.
+
+Shared by the functional forms and the layers so that every function names its bad
+argument the same way.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..graph import is_tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def data(x):
+    """The NumPy array behind a tensor, or ``np.asarray(x)``."""
+    return x.data if is_tensor(x) else np.asarray(x)
+
+
+def shape(x):
+    return x.data.shape if is_tensor(x) else np.shape(x)
+
+
+def float_dtype_of(x):
+    """x's dtype when floating, else float64 (the dtype constants made for x should have)."""
+    d = data(x).dtype
+    return d if d.kind == "f" else np.dtype(np.float64)
+
+
+def check_reduction(fn, reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be one of {REDUCTIONS}, not {reduction!r}")
+    return reduction
+
+
+def legacy_reduction(fn, size_average, reduce, reduction):
+    """PyTorch's deprecated size_average/reduce flags, mapped to a reduction as it does."""
+    if size_average is None and reduce is None:
+        return check_reduction(fn, reduction)
+    for name, flag in (("size_average", size_average), ("reduce", reduce)):
+        if flag is not None and not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(
+                f"{fn}: {name} (a deprecated flag, the first positional arguments as in "
+                f"PyTorch) must be a bool, got {flag!r}; pass reduction={flag!r} by keyword"
+            )
+    warnings.warn(f"{fn}: size_average and reduce are deprecated; use reduction=",
+                  DeprecationWarning, stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def axis(dim, ndim, fn, name="dim"):
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional input."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int, got {dim!r}")
+    lo = -max(ndim, 1)
+    if not lo <= dim < max(ndim, 1):
+        raise IndexError(f"{fn}: {name}={dim} is out of range for a {ndim}-d input")
+    return int(dim) % max(ndim, 1)
+
+
+def implicit_softmax_dim(fn, ndim):
+    """PyTorch's legacy choice when softmax-like functions get dim=None (with its warning)."""
+    warnings.warn(f"{fn}: implicit dimension choice is deprecated; pass dim=",
+                  UserWarning, stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def positive_int(value, fn, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def probability(value, fn, name="p"):
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{fn}: {name} must be in [0, 1], got {value}")
+    return float(value)

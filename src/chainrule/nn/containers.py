@@ -1,0 +1,251 @@
+"""Containers: ModuleList, Sequential, ModuleDict, ParameterList, ParameterDict.
+
+Each registers what it holds under PyTorch's names ("0", "1", ... for lists, the keys
+for dicts), so ``state_dict()`` keys match the equivalent PyTorch model.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..graph import TensorBase
+from .module import Module, Parameter
+
+
+def _module(owner, module):
+    if not isinstance(module, Module):
+        raise TypeError(f"{type(owner).__name__} holds Modules, got {type(module).__name__}")
+    return module
+
+
+def _key(owner, key):
+    if not isinstance(key, str) or not key or "." in key:
+        raise KeyError(
+            f"{type(owner).__name__}: keys must be non-empty strings without '.', got {key!r}"
+        )
+    return key
+
+
+def _parameter(owner, value):
+    """A Parameter from a Parameter, a tensor or an array (as PyTorch wraps tensors)."""
+    if isinstance(value, Parameter) or value is None:
+        return value
+    if isinstance(value, (TensorBase, np.ndarray)):
+        return Parameter(value)
+    raise TypeError(
+        f"{type(owner).__name__} holds Parameters (or tensors, which it wraps), got "
+        f"{type(value).__name__}"
+    )
+
+
+class _ListOf(Module):
+    """A list registered as "0", "1", ...; `_check` admits (or wraps) each item."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self._items = []
+        self.extend(items)
+
+    def _check(self, item):
+        raise NotImplementedError
+
+    def _own(self):
+        for i, item in enumerate(self._items):
+            yield str(i), item
+
+    def append(self, item):
+        self._items.append(self._check(item))
+        return self
+
+    def extend(self, items):
+        for item in items:
+            self.append(item)
+        return self
+
+    def insert(self, index, item):
+        self._items.insert(index, self._check(item))
+
+    def pop(self, index=-1):
+        return self._items.pop(index)
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(self._items[index])
+        return self._items[index]
+
+    def __setitem__(self, index, item):
+        self._items[index] = self._check(item)
+
+    def __delitem__(self, index):
+        del self._items[index]
+
+    def __iadd__(self, items):
+        return self.extend(items)
+
+    def __add__(self, other):
+        return type(self)([*self._items, *other])
+
+
+class _DictOf(Module):
+    """A dict registered under its keys (insertion order); `_check` admits each value."""
+
+    def __init__(self, items=None):
+        super().__init__()
+        self._items = {}
+        if items is not None:
+            self.update(items)
+
+    def _check(self, item):
+        raise NotImplementedError
+
+    def _own(self):
+        yield from self._items.items()
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __setitem__(self, key, item):
+        self._items[_key(self, key)] = self._check(item)
+
+    def __delitem__(self, key):
+        del self._items[key]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __contains__(self, key):
+        return key in self._items
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+    def get(self, key, default=None):
+        return self._items.get(key, default)
+
+    def pop(self, key):
+        return self._items.pop(key)
+
+    def clear(self):
+        self._items.clear()
+
+    def update(self, items):
+        """Add (key, value) pairs from a mapping or an iterable of pairs."""
+        pairs = items.items() if hasattr(items, "items") else items
+        for key, item in pairs:
+            self[key] = item
+
+
+def _describe(pairs):
+    return "\n".join(f"({k}): Parameter of shape {tuple(p.shape)} ({p.dtype})" for k, p in pairs)
+
+
+class ModuleList(_ListOf):
+    """A list of modules, registered as children "0", "1", ..."""
+
+    def _check(self, item):
+        return _module(self, item)
+
+
+class Sequential(ModuleList):
+    """Modules applied one after another.
+
+    Children are named "0", "1", ..., or by the keys of a single OrderedDict argument
+    (``Sequential(OrderedDict(conv=..., relu=...))``), as in PyTorch.
+    """
+
+    def __init__(self, *modules):
+        Module.__init__(self)
+        self._items = []
+        self._names = None
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            self._names = []
+            for name, m in modules[0].items():
+                self._items.append(_module(self, m))
+                self._names.append(_key(self, name))
+        else:
+            self.extend(modules)
+
+    def _own(self):
+        names = self._names or [str(i) for i in range(len(self._items))]
+        yield from zip(names, self._items)
+
+    def append(self, module):
+        if self._names is not None:
+            self._names.append(str(len(self._items)))
+        self._items.append(_module(self, module))
+        return self
+
+    def insert(self, index, module):
+        if self._names is not None:
+            raise TypeError("Sequential built from an OrderedDict: insert needs a name; "
+                            "rebuild it instead")
+        super().insert(index, module)
+
+    def pop(self, index=-1):
+        if self._names is not None:
+            self._names.pop(index)
+        return self._items.pop(index)
+
+    def __delitem__(self, index):
+        if self._names is not None:
+            del self._names[index]
+        del self._items[index]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            if self._names is not None:
+                return type(self)(OrderedDict(zip(self._names[index], self._items[index])))
+            return type(self)(*self._items[index])
+        return self._items[index]
+
+    def __add__(self, other):
+        return type(self)(*self._items, *other)
+
+    def forward(self, x):
+        for m in self._items:
+            x = m(x)
+        return x
+
+
+class ModuleDict(_DictOf):
+    """A dict of modules, registered as children under their keys (insertion order)."""
+
+    def _check(self, item):
+        return _module(self, item)
+
+
+class ParameterList(_ListOf):
+    """A list of Parameters, registered as "0", "1", ...; tensors and arrays are wrapped."""
+
+    def _check(self, item):
+        return _parameter(self, item)
+
+    def extra_repr(self):
+        return _describe(enumerate(self._items))
+
+
+class ParameterDict(_DictOf):
+    """A dict of Parameters, registered under their keys; tensors and arrays are wrapped."""
+
+    def _check(self, item):
+        return _parameter(self, item)
+
+    def extra_repr(self):
+        return _describe(self._items.items())

@@ -1,0 +1,179 @@
+"""Dropout in its forms: elementwise, whole channels (1d/2d/3d), alpha dropout for SELU
+networks; the functions and the layers, with PyTorch's arguments.
+
+Masks come from ``rng``: a Generator (a fresh mask per call, as a training loop wants),
+None (chainrule.nn.init's default generator), or an int seed, which gives the same mask
+on every call (the layers keep a Generator made from their seed for this reason). The
+masks are NumPy constants, so the gradient is the mask times the incoming gradient, to
+every order. ``inplace=True`` is accepted and computes out of place.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .arguments import data, probability, shape
+from .init import generator
+from .module import Module
+
+__all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "feature_alpha_dropout"]
+
+# -SELU's alpha * scale: the value a dropped unit takes in alpha dropout.
+_ALPHA = 1.7580993408473766
+
+
+def _keep(x, p, rng, mask_shape):
+    """A 0/1 mask of x's dtype, each entry 1 with probability 1 - p, broadcastable to x."""
+    dtype = data(x).dtype if data(x).dtype.kind == "f" else np.dtype(np.float64)
+    return (generator(rng).random(mask_shape) >= p).astype(dtype)
+
+
+def dropout(input, p=0.5, training=True, inplace=False, rng=None):
+    """Zero each element with probability p and scale the rest by 1 / (1 - p); the identity
+    when not training."""
+    p = probability(p, "dropout")
+    if not training or p == 0.0:
+        return input
+    s = shape(input)
+    if p == 1.0:
+        return input * np.zeros(s, data(input).dtype)
+    keep = _keep(input, p, rng, s)
+    keep *= 1.0 / (1.0 - p)
+    return input * keep
+
+
+def _feature_dropout(fn, input, p, training, rng, spatial):
+    """Zero whole channels: the mask has shape (N, C, 1, ...) over `spatial` trailing axes."""
+    p = probability(p, fn)
+    s = shape(input)
+    if len(s) not in (spatial + 1, spatial + 2):
+        raise ValueError(
+            f"{fn}: expected a {spatial + 1}-d (unbatched) or {spatial + 2}-d input, got "
+            f"shape {s}"
+        )
+    if not training or p == 0.0:
+        return input
+    lead = s[: len(s) - spatial]
+    mask_shape = lead + (1,) * spatial
+    if p == 1.0:
+        return input * np.zeros(mask_shape, data(input).dtype)
+    keep = _keep(input, p, rng, mask_shape)
+    keep *= 1.0 / (1.0 - p)
+    return input * keep
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False, rng=None):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability p; scale the rest."""
+    return _feature_dropout("dropout1d", input, p, training, rng, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, rng=None):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability p.
+
+    As in PyTorch, a 3-d input is taken as (N, C, L) with a warning (channel-wise 1-d
+    dropout), not as an unbatched image.
+    """
+    if len(shape(input)) == 3:
+        warnings.warn(
+            "dropout2d: received a 3-d input; assuming (N, C, L) and dropping 1-d channels "
+            "(use dropout1d for that, or pass a 4-d batch of images)", UserWarning,
+            stacklevel=2,
+        )
+        return _feature_dropout("dropout2d", input, p, training, rng, 1)
+    return _feature_dropout("dropout2d", input, p, training, rng, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False, rng=None):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    return _feature_dropout("dropout3d", input, p, training, rng, 3)
+
+
+def _alpha(fn, input, p, training, rng, mask_shape):
+    p = probability(p, fn)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * np.zeros(shape(input), data(input).dtype)
+    keep = _keep(input, p, rng, mask_shape)
+    a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+    # Kept units: a x + alpha a p; dropped ones: the SELU saturation value, shifted and
+    # scaled alike, so the mean and variance of a SELU layer's output are preserved.
+    shift = (keep - 1) * (_ALPHA * a) + _ALPHA * a * p
+    return input * (keep * a) + shift
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None):
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value and
+    the result is rescaled so that mean and variance are kept (Klambauer et al., 2017)."""
+    return _alpha("alpha_dropout", input, p, training, rng, shape(input))
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None):
+    """Alpha dropout of whole channels of (N, C, *) input."""
+    s = shape(input)
+    if len(s) < 2:
+        raise ValueError(f"feature_alpha_dropout: expected (N, C, ...) input, got {s}")
+    return _alpha("feature_alpha_dropout", input, p, training, rng,
+                  s[:2] + (1,) * (len(s) - 2))
+
+
+class _DropoutBase(Module):
+    fn: Callable[..., Any]  # the dropout function, set by each subclass
+
+    def __init__(self, p=0.5, inplace=False, rng=None):
+        super().__init__()
+        self.p = probability(p, type(self).__name__)
+        self.inplace = inplace
+        self.rng = generator(rng)
+
+    def forward(self, x):
+        return type(self).fn(x, self.p, self.training, rng=self.rng)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutBase):
+    """In training, zero each element with probability p and scale the rest by 1/(1-p).
+
+    The identity in eval mode. Masks come from ``rng`` (a Generator or seed; kept by
+    the layer, so a seeded layer gives the same masks on every run).
+    """
+
+    fn = staticmethod(dropout)
+
+
+class Dropout1d(_DropoutBase):
+    """Zero whole channels of (N, C, L) or (C, L) input in training."""
+
+    fn = staticmethod(dropout1d)
+
+
+class Dropout2d(_DropoutBase):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) input in training."""
+
+    fn = staticmethod(dropout2d)
+
+
+class Dropout3d(_DropoutBase):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input in training."""
+
+    fn = staticmethod(dropout3d)
+
+
+class AlphaDropout(_DropoutBase):
+    """Alpha dropout (for SELU networks) in training; the identity in eval mode."""
+
+    fn = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutBase):
+    """Alpha dropout of whole channels in training."""
+
+    fn = staticmethod(feature_alpha_dropout)

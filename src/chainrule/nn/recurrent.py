@@ -1,0 +1,334 @@
+"""Recurrent layers: RNN, LSTM, GRU and their cells, with PyTorch's parameters and layouts.
+
+Parameters are named ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+``bias_hh_l{k}`` (``..._reverse`` for the backward direction), with the gates stacked in
+PyTorch's order (LSTM: input, forget, cell, output; GRU: reset, update, new), so a
+``state_dict`` moves between chainrule and PyTorch unchanged. Each layer and direction
+runs as one primitive over the whole sequence (chainrule.primitives.recurrent): the
+backward pass through time is a loop of NumPy calls per step, not per element.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import primitives as P
+from ..graph import is_tensor
+from ..primitives.recurrent import gru_scan, lstm_scan, rnn_scan
+from .dropout import dropout
+from .init import generator, uniform_
+from .module import Module, Parameter, float_dtype
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _shape(x):
+    return x.data.shape if is_tensor(x) else np.shape(x)
+
+
+def _dtype_of(x):
+    return x.data.dtype if is_tensor(x) else np.asarray(x).dtype
+
+
+def _reset_uniform(module, hidden_size, rng):
+    """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    rng = generator(rng)
+    for p in module.parameters():
+        uniform_(p, -bound, bound, rng)
+
+
+def _scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """One layer in one direction: (outputs (T, B, H), last h, last c or None)."""
+    b_ih = 0.0 if b_ih is None else b_ih
+    b_hh = 0.0 if b_hh is None else b_hh
+    last = 0 if reverse else -1
+    if mode == "LSTM":
+        out = lstm_scan(x, w_ih, b_ih, h0, c0, w_hh, b_hh, reverse=reverse)
+        return P.getitem(out, 0), P.getitem(out, (0, last)), P.getitem(out, (1, last))
+    if mode == "GRU":
+        out = gru_scan(x, w_ih, b_ih, h0, w_hh, b_hh, reverse=reverse)
+    else:
+        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+        out = rnn_scan(x, w_ih, b_ih, h0, w_hh, b_hh, nonlinearity=nonlinearity,
+                       reverse=reverse)
+    return out, P.getitem(out, last), None
+
+
+class RNNBase(Module):
+    """The multi-layer, optionally bidirectional recurrence shared by RNN, LSTM and GRU."""
+
+    mode = "RNN_TANH"
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, dtype=np.float32, rng=None):
+        super().__init__()
+        name = type(self).__name__
+        if proj_size:
+            raise NotImplementedError(
+                f"{name}: proj_size={proj_size} (projected LSTM) is not supported; add a "
+                f"Linear layer on the output instead"
+            )
+        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                           ("num_layers", num_layers)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
+        if not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"{name}: dropout={dropout} applies between layers, so with num_layers=1 it "
+                f"does nothing", UserWarning, stacklevel=2,
+            )
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.num_layers = int(num_layers)
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
+        self.proj_size = 0
+        self.rng = generator(rng)
+        dtype = float_dtype(dtype)
+        gates = _GATES[self.mode] * self.hidden_size
+        directions = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            width = self.input_size if layer == 0 else self.hidden_size * directions
+            for suffix in ("", "_reverse")[:directions]:
+                setattr(self, f"weight_ih_l{layer}{suffix}",
+                        Parameter(np.empty((gates, width), dtype)))
+                setattr(self, f"weight_hh_l{layer}{suffix}",
+                        Parameter(np.empty((gates, self.hidden_size), dtype)))
+                if self.bias:
+                    setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(np.empty(gates, dtype)))
+                    setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(np.empty(gates, dtype)))
+        _reset_uniform(self, self.hidden_size, self.rng)
+
+    def flatten_parameters(self):
+        """Nothing to do (PyTorch compacts cuDNN weights here); kept for compatibility."""
+
+    @property
+    def all_weights(self):
+        """[[weight_ih, weight_hh, bias_ih, bias_hh] per layer and direction]."""
+        out = []
+        for layer in range(self.num_layers):
+            for suffix in ("", "_reverse")[: 2 if self.bidirectional else 1]:
+                names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
+                out.append([getattr(self, f"{n}_l{layer}{suffix}") for n in names])
+        return out
+
+    def _parameters_of(self, layer, suffix):
+        get = lambda n: getattr(self, f"{n}_l{layer}{suffix}", None)  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def _check_state(self, h, what, batch, unbatched):
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        want = (layers, self.hidden_size) if unbatched else (layers, batch, self.hidden_size)
+        if tuple(_shape(h)) != want:
+            raise ValueError(
+                f"{type(self).__name__}: {what} must have shape {want} (num_layers * "
+                f"num_directions{'' if unbatched else ', batch'}, hidden_size), got "
+                f"{tuple(_shape(h))}"
+            )
+
+    def _states(self, hx, batch, dtype, unbatched):
+        """(h0, c0) of shape (layers * directions, B, H); zeros when not given."""
+        layers = self.num_layers * (2 if self.bidirectional else 1)
+        zeros = np.zeros((layers, batch, self.hidden_size), dtype)
+        if hx is None:
+            return zeros, (zeros if self.mode == "LSTM" else None)
+        if self.mode == "LSTM":
+            if not (isinstance(hx, tuple) and len(hx) == 2):
+                raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+            states = list(hx)
+        else:
+            if isinstance(hx, tuple):
+                raise TypeError(f"{type(self).__name__}: hx must be one tensor, not a tuple")
+            states = [hx]
+        for k, h in enumerate(states):
+            self._check_state(h, ("h_0", "c_0")[k], batch, unbatched)
+        if unbatched:
+            states = [P.expand_dims(h, 1) for h in states]
+        return states[0], (states[1] if self.mode == "LSTM" else None)
+
+    def forward(self, input, hx=None):
+        name = type(self).__name__
+        shape = _shape(input)
+        if len(shape) not in (2, 3) or shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: expected input of shape (L, {self.input_size}) unbatched or "
+                f"({'N, L' if self.batch_first else 'L, N'}, {self.input_size}), got {shape}"
+            )
+        if _dtype_of(input).kind != "f":
+            raise TypeError(f"{name}: input must be floating point, got {_dtype_of(input)}")
+        unbatched = len(shape) == 2
+        x = P.expand_dims(input, 1) if unbatched else input
+        if self.batch_first and not unbatched:
+            x = P.swapaxes(x, 0, 1)
+        steps, batch = _shape(x)[:2]
+        if steps == 0:
+            raise ValueError(f"{name}: the input sequence is empty (length 0)")
+        h0, c0 = self._states(hx, batch, _dtype_of(input), unbatched)
+        directions = 2 if self.bidirectional else 1
+        last_h, last_c = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d, suffix in enumerate(("", "_reverse")[:directions]):
+                k = layer * directions + d
+                w_ih, w_hh, b_ih, b_hh = self._parameters_of(layer, suffix)
+                out, h, c = _scan(self.mode, x, P.getitem(h0, k),
+                                  None if c0 is None else P.getitem(c0, k),
+                                  w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
+                outs.append(out)
+                last_h.append(h)
+                last_c.append(c)
+            x = outs[0] if directions == 1 else P.concatenate(outs, axis=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = dropout(x, self.dropout, True, rng=self.rng)
+        h_n = P.stack(last_h)
+        c_n = P.stack(last_c) if self.mode == "LSTM" else None
+        if unbatched:
+            x = P.squeeze(x, 1)
+            h_n = P.squeeze(h_n, 1)
+            c_n = None if c_n is None else P.squeeze(c_n, 1)
+        elif self.batch_first:
+            x = P.swapaxes(x, 0, 1)
+        return x, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh), act tanh or relu.
+
+    ``forward(input, h_0=None)`` returns (output, h_n): output (L, N, D * H) (or batch
+    first), h_n (num_layers * D, N, H), D = 2 when bidirectional.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32,
+                 rng=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', not {nonlinearity!r}")
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype, rng=rng)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, PyTorch's equations and gate order (i, f, g, o).
+
+    ``forward(input, (h_0, c_0)=None)`` returns (output, (h_n, c_n)).
+    """
+
+    mode = "LSTM"
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, PyTorch's equations and gate order (r, z, n):
+    n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
+
+    ``forward(input, h_0=None)`` returns (output, h_n).
+    """
+
+    mode = "GRU"
+
+
+# -------------------------------------------------------------------------- cells
+class RNNCellBase(Module):
+    """One step of a recurrence: weight_ih (G, input), weight_hh (G, hidden), biases (G,)."""
+
+    mode = "RNN_TANH"
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=np.float32, rng=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        dtype = float_dtype(dtype)
+        gates = _GATES[self.mode] * self.hidden_size
+        self.weight_ih = Parameter(np.empty((gates, self.input_size), dtype))
+        self.weight_hh = Parameter(np.empty((gates, self.hidden_size), dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty(gates, dtype))
+            self.bias_hh = Parameter(np.empty(gates, dtype))
+        else:
+            self.bias_ih = self.bias_hh = None
+        _reset_uniform(self, self.hidden_size, rng)
+
+    def _step(self, input, hx):
+        """(h', c') after one step from state hx (zeros when None); c' is None but for LSTM."""
+        name = type(self).__name__
+        shape = _shape(input)
+        if len(shape) not in (1, 2) or shape[-1] != self.input_size:
+            raise ValueError(f"{name}: expected input of shape (N, {self.input_size}) or "
+                             f"({self.input_size},), got {shape}")
+        unbatched = len(shape) == 1
+        batch = 1 if unbatched else shape[0]
+        zeros = np.zeros((batch, self.hidden_size), _dtype_of(input))
+        states = list(hx) if isinstance(hx, tuple) else ([] if hx is None else [hx])
+        need = 2 if self.mode == "LSTM" else 1
+        if hx is not None and len(states) != need:
+            raise TypeError(f"{name}: hx must be {'a tuple (h, c)' if need == 2 else 'one tensor'}")
+        for k, h in enumerate(states):
+            want = (self.hidden_size,) if unbatched else (batch, self.hidden_size)
+            if tuple(_shape(h)) != want:
+                raise ValueError(f"{name}: state {k} must have shape {want}, got {_shape(h)}")
+        states = [P.expand_dims(h, 0) if unbatched else h for h in states] or [zeros] * need
+        x = P.expand_dims(input, 0)
+        if unbatched:
+            x = P.expand_dims(x, 0)
+        _, h, c = _scan(self.mode, x, states[0], states[1] if need == 2 else None,
+                        self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, False)
+        if unbatched:
+            h = P.squeeze(h, 0)
+            c = None if c is None else P.squeeze(c, 0)
+        return h, c
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(RNNCellBase):
+    """h' = act(W_ih x + b_ih + W_hh h + b_hh); ``forward(input, hx=None)`` returns h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh",
+                 dtype=np.float32, rng=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', not "
+                             f"{nonlinearity!r}")
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, dtype, rng)
+
+    def forward(self, input, hx=None):
+        return self._step(input, hx)[0]
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step; ``forward(input, (h, c)=None)`` returns (h', c')."""
+
+    mode = "LSTM"
+
+    def forward(self, input, hx=None):
+        return self._step(input, hx)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step; ``forward(input, hx=None)`` returns h'."""
+
+    mode = "GRU"
+
+    def forward(self, input, hx=None):
+        return self._step(input, hx)[0]

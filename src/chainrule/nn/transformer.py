@@ -1,0 +1,172 @@
+"""Transformer layers with PyTorch's structure and parameter names: TransformerEncoderLayer,
+TransformerEncoder, TransformerDecoderLayer, TransformerDecoder.
+
+Post-norm by default (x = norm(x + sublayer(x))), pre-norm with ``norm_first=True``
+(x = x + sublayer(norm(x))); the feed-forward block is linear2(dropout(act(linear1(x)))).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from . import activation_functions as A
+from .attention import MultiheadAttention
+from .containers import ModuleList
+from .dropout import Dropout
+from .init import generator
+from .layers import Linear
+from .module import Module
+from .normalization import LayerNorm
+
+
+def _activation(activation, who):
+    if activation == "relu":
+        return A.relu
+    if activation == "gelu":
+        return A.gelu
+    if callable(activation):
+        return activation
+    raise ValueError(f"{who}: activation must be 'relu', 'gelu' or a callable, not {activation!r}")
+
+
+def square_subsequent_mask(size, dtype=np.float32):
+    """The causal mask: 0 on and below the diagonal, -inf above (PyTorch's float form)."""
+    return np.triu(np.full((size, size), -np.inf, dtype), k=1)
+
+
+class _Block(Module):
+    """What encoder and decoder layers share: attention modules, the feed-forward block,
+    norms and dropouts registered in PyTorch's order, and the settings."""
+
+    def __init__(self, attentions, norms, d_model, nhead, dim_feedforward, dropout,
+                 activation, layer_norm_eps, batch_first, norm_first, bias, dtype, rng):
+        super().__init__()
+        rng = generator(rng)
+        for name in attentions:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first, dtype=dtype,
+                                                   rng=rng))
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype, rng=rng)
+        self.dropout = Dropout(dropout, rng=rng)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype, rng=rng)
+        for k in range(1, norms + 1):
+            setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                                dtype=dtype))
+        for k in range(1, norms + 1):
+            setattr(self, f"dropout{k}", Dropout(dropout, rng=rng))
+        # A Module activation is a child (as in PyTorch: it holds no parameters).
+        self.activation = _activation(activation, type(self).__name__)
+        self._last_dropout = f"dropout{norms}"  # after the feed-forward block
+        self.norm_first = bool(norm_first)
+        self.batch_first = bool(batch_first)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x):
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return getattr(self, self._last_dropout)(x)
+
+
+class TransformerEncoderLayer(_Block):
+    """Self-attention and a feed-forward network, each with a residual connection and
+    LayerNorm (PyTorch's parameters: self_attn.*, linear1, linear2, norm1, norm2)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 dtype=np.float32, rng=None):
+        super().__init__(("self_attn",), 2, d_model, nhead, dim_feedforward, dropout,
+                         activation, layer_norm_eps, batch_first, norm_first, bias, dtype, rng)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x))
+
+
+class TransformerDecoderLayer(_Block):
+    """Self-attention, attention over the encoder's memory, and a feed-forward network,
+    each with a residual connection and LayerNorm (self_attn, multihead_attn, linear1,
+    linear2, norm1..norm3)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 dtype=np.float32, rng=None):
+        super().__init__(("self_attn", "multihead_attn"), 3, d_model, nhead, dim_feedforward,
+                         dropout, activation, layer_norm_eps, batch_first, norm_first, bias,
+                         dtype, rng)
+
+    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
+        x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
+                                key_padding_mask=key_padding_mask, is_causal=is_causal,
+                                need_weights=False)[0]
+        return self.dropout2(x)
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask,
+                                    memory_key_padding_mask, memory_is_causal)
+            return x + self._ff_block(self.norm3(x))
+        x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
+                                           memory_is_causal))
+        return self.norm3(x + self._ff_block(x))
+
+
+def _clones(module, n):
+    """n deep copies of `module`, each with its own random stream (a copied Generator would
+    repeat the original's dropout masks in every layer)."""
+    copies = [copy.deepcopy(module) for _ in range(n)]
+    for clone in copies:
+        for m in clone.modules():
+            if isinstance(getattr(m, "rng", None), np.random.Generator):
+                m.rng = m.rng.spawn(1)[0]
+    return ModuleList(copies)
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` (layers.0, layers.1, ...), then ``norm``."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
+                 mask_check=True):
+        super().__init__()
+        self.layers = _clones(encoder_layer, num_layers)
+        self.num_layers = int(num_layers)
+        self.norm = norm
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                      is_causal=bool(is_causal))
+        return x if self.norm is None else self.norm(x)
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of ``decoder_layer`` (layers.0, ...), then ``norm``."""
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = _clones(decoder_layer, num_layers)
+        self.num_layers = int(num_layers)
+        self.norm = norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                      tgt_key_padding_mask=tgt_key_padding_mask,
+                      memory_key_padding_mask=memory_key_padding_mask,
+                      tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
+        return x if self.norm is None else self.norm(x)

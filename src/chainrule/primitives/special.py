@@ -1,0 +1,612 @@
+"""The gamma family as elementwise primitives: gammaln, digamma, polygamma, gamma, rgamma,
+gammasgn, beta, betaln (scipy.special's names and conventions for real arguments).
+
+Each forward is NumPy, computed in float64 and rounded once to the input's float dtype
+(float16 and float32 stay what they are; integers compute in float64). The methods are
+the classical ones, each cited where it is used:
+
+* a Taylor series about 2 (coefficients zeta(k) - 1, Abramowitz & Stegun 6.1.33 and
+  6.3.14) on [1.5, 2.5], shifted there by the recurrences Gamma(x + 1) = x Gamma(x) and
+  psi(x + 1) = psi(x) + 1/x;
+* Stirling's series (A&S 6.1.40, 6.1.37) and the asymptotic series of psi (A&S 6.3.18)
+  for x >= 10;
+* a Taylor series about psi's positive zero x0 = 1.4616..., so that psi keeps its
+  relative accuracy there;
+* the reflection formulas (A&S 6.1.17, 6.3.7) for x < 0, with sin(pi x) reduced exactly;
+* the Euler-Maclaurin sum for Hurwitz's zeta (A&S 23.2.9, as in Cephes' zeta.c), which
+  gives polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x).
+
+Derivatives: gammaln' = digamma, digamma' = polygamma(1, .), polygamma(n, .)' =
+polygamma(n + 1, .), so every order of derivative is one more call of polygamma.
+Accuracy against mpmath is measured in tests/test_scipy_special_accuracy.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import statements as S
+from ..domains import Domain, Example
+from ..graph import is_tensor
+from ..rules import composite, elementwise, nondifferentiable
+from .elementwise import equal, log, log1p, subtract, where
+from .shape import broadcast_to
+
+_EULER = 0.57721566490153286061  # Euler's constant gamma
+_LOG_SQRT_2PI = 0.91893853320467274178  # log(2 pi) / 2
+_SQRT_2PI = 2.50662827463100050242
+
+
+# --------------------------------------------------------------- shared helpers
+def float_inputs(*args):
+    """The arguments as broadcast float64 arrays, and the dtype of the result.
+
+    The result keeps the arguments' float dtype (float32 stays float32); Python numbers
+    and integer arrays do not count, so polygamma(1, x32) is float32. Without a float
+    array among the arguments the result is float64.
+    """
+    floats = [np.result_type(a) for a in args
+              if isinstance(a, (np.ndarray, np.generic)) and np.result_type(a).kind == "f"]
+    dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+    return arrays, dtype
+
+
+def as_result(out, dtype):
+    """`out` (float64) rounded to `dtype`; a 0-d result as a NumPy scalar, as ufuncs return."""
+    out = out.astype(dtype, copy=False)
+    return out[()] if out.ndim == 0 else out
+
+
+def horner(coefficients, z):
+    """sum_k coefficients[k] z^k by Horner's rule (coefficients lowest power first)."""
+    if not z.size:  # the pieces of a piecewise forward are often empty
+        return np.zeros_like(z)
+    out = np.full_like(z, coefficients[-1])
+    for c in coefficients[-2::-1]:
+        out *= z
+        out += c
+    return out
+
+
+def sinpi(x):
+    """sin(pi x) with the argument reduced exactly: x = n + r, |r| <= 1/2."""
+    n = np.round(x)
+    r = x - n  # exact for every float
+    return np.where(np.fmod(n, 2) == 0, 1.0, -1.0) * np.sin(np.pi * r)
+
+
+def cospi(x):
+    """cos(pi x) = +-sin(pi (1/2 - |r|)): no cancellation near the half-integers."""
+    n = np.round(x)
+    r = np.abs(x - n)
+    return np.where(np.fmod(n, 2) == 0, 1.0, -1.0) * np.sin(np.pi * (0.5 - r))
+
+
+def is_nonpositive_integer(x):
+    return (x <= 0) & (x == np.floor(x))
+
+
+# ----------------------------------------------------------- Hurwitz's zeta
+# Euler-Maclaurin: zeta(s, q) = sum_{k<N} (q+k)^-s + a^(1-s)/(s-1) + a^-s/2
+#   + sum_{j=1}^{12} B_2j / (2j)! s (s+1) ... (s+2j-2) a^(-s-2j+1),   a = q + N
+# (A&S 23.2.9; Cephes' zeta.c uses the same sum). The remainder after twelve terms is
+# below 1e-17 of the result when a >= max(9, s), which fixes N.
+_BERNOULLI_2J = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+                 43867 / 798, -174611 / 330, 854513 / 138, -236364091 / 2730)
+_EM_COEFFICIENTS = tuple(b / math.factorial(2 * j + 2) for j, b in enumerate(_BERNOULLI_2J))
+
+
+def hurwitz_zeta(s, q):
+    """zeta(s, q) = sum_{k>=0} (q + k)^-s for s > 1, q > 0 (float64 arrays, broadcast)."""
+    s, q = np.broadcast_arrays(np.asarray(s, np.float64), np.asarray(q, np.float64))
+    if s.size == 0:
+        return np.zeros(s.shape)
+    n_terms = int(min(max(9.0, np.ceil(np.nanmax(s))), 400.0))
+    total = np.zeros(s.shape)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for k in range(n_terms):
+            total += (q + k) ** -s
+        a = q + n_terms
+        power = a**-s  # a^-s, then a^(-s-2j+1) by repeated division by a^2
+        total += a * power / (s - 1) + 0.5 * power
+        rising = s.copy()  # s (s+1) ... (s+2j-2)
+        power = power / a
+        for j, c in enumerate(_EM_COEFFICIENTS):
+            term = c * rising * power
+            total += term
+            rising = rising * (s + 2 * j + 1) * (s + 2 * j + 2)
+            power = power / (a * a)
+    return total
+
+
+# ------------------------------------------------------------------ series about 2
+# log Gamma(2 + z) = (1 - gamma) z + sum_{k>=2} (-1)^k (zeta(k) - 1) / k z^k  (A&S 6.1.33)
+# psi(2 + z)       = (1 - gamma)   + sum_{k>=2} (-1)^k (zeta(k) - 1) z^(k-1) (A&S 6.3.14)
+# zeta(k) - 1 = zeta(k, 2), computed once here. For |z| <= 1/2 the terms fall like 4^-k:
+# 30 of them reach below 2^-60 of the smallest value on [1.5, 2.5].
+_K = np.arange(2, 32)
+_ZETA_MINUS_1 = hurwitz_zeta(_K.astype(np.float64), 2.0) * (-1.0) ** _K
+_LGAMMA_ABOUT_2 = (0.0, 1 - _EULER, *(_ZETA_MINUS_1 / _K))
+_DIGAMMA_ABOUT_2 = (1 - _EULER, *_ZETA_MINUS_1)
+
+# psi about its positive zero x0: psi(x0 + t) = sum_{k>=1} (-1)^(k+1) zeta(k+1, x0) t^k.
+# x0 is split into a float and its remainder so that t = (x - hi) - lo is exact to
+# within the remainder's rounding; values of mpmath.findroot(digamma, 1.46).
+_X0_HI = 1.4616321449683622
+_X0_LO = 9.549995429965697e-17
+_ROOT_RADIUS = 0.25  # terms fall like (0.25 / 1.46)^k: 24 are enough
+_DIGAMMA_ABOUT_X0 = (0.0, *(hurwitz_zeta(np.arange(2.0, 27.0), _X0_HI)
+                            * (-1.0) ** np.arange(2, 27)))
+
+
+# ------------------------------------------------------------ Stirling's series
+# log Gamma(x) = (x - 1/2) log x - x + log(2 pi)/2 + sum_k B_2k / (2k (2k-1) x^(2k-1))
+# psi(x)       = log x - 1/(2x) - sum_k B_2k / (2k x^2k)            (A&S 6.1.40, 6.3.18)
+# For x >= 10 eight terms leave an error below 1e-19 relative.
+_STIRLING = tuple(b / (2 * k * (2 * k - 1)) for k, b in enumerate(_BERNOULLI_2J[:8], 1))
+_PSI_ASYMPTOTIC = tuple(b / (2 * k) for k, b in enumerate(_BERNOULLI_2J[:8], 1))
+_ASYMPTOTIC_FROM = 10.0
+
+
+def _stirling_correction(x):
+    """log Gamma(x) - [(x - 1/2) log x - x + log(2 pi)/2], for x >= 10."""
+    w = 1 / (x * x)
+    return horner(_STIRLING, w) / x
+
+
+def _shift_to_near_2(x):
+    """(z, m, prod) for 1.5 <= x < 10: x = 2 + z + m, -1/2 <= z < 1/2, prod = (x-1)...(x-m)."""
+    m = np.floor(x - 1.5)
+    z = x - m - 2.0
+    prod = np.ones_like(x)
+    for k in range(1, int(m.max(initial=0)) + 1):
+        prod = np.where(m >= k, prod * (x - k), prod)
+    return z, m, prod
+
+
+# ----------------------------------------------------------------------- gammaln
+def _lgamma_positive(x):
+    """log Gamma(x) for x > 0 (float64)."""
+    out = np.empty_like(x)
+    big = x >= _ASYMPTOTIC_FROM
+    xb = x[big]
+    out[big] = (xb - 0.5) * np.log(xb) - xb + _LOG_SQRT_2PI + _stirling_correction(xb)
+    # 1.5 <= x < 10: down to [1.5, 2.5); the product of the shifts is positive.
+    mid = (x >= 1.5) & ~big
+    z, _, prod = _shift_to_near_2(x[mid])
+    out[mid] = horner(_LGAMMA_ABOUT_2, z) + np.log(prod)
+    # 0 < x < 1.5: up to [1.5, 2.5); log Gamma(x) = log Gamma(x + m) - log(x (x+1) ...).
+    small = x < 1.5
+    xs = x[small]
+    m = np.where(xs < 0.5, 2.0, 1.0)
+    denominator = np.where(m == 2.0, xs * (xs + 1), xs)
+    out[small] = horner(_LGAMMA_ABOUT_2, xs + (m - 2.0)) - np.log(denominator)
+    return out
+
+
+def _lgamma_positive_reflected(x):
+    """log Gamma(1 - x) for x < 0. For x <= -1 it is log(-x) + log Gamma(-x): -x is exact
+    where 1 - x may round, and log Gamma is ill-conditioned for large arguments."""
+    far = x <= -1
+    return np.where(far, np.log(np.where(far, -x, 1.0)) + _lgamma_positive(np.where(far, -x, 1.0)),
+                    _lgamma_positive(np.where(far, 1.0, 1 - x)))
+
+
+def _gamma_positive_reflected(x):
+    """Gamma(1 - x) = -x Gamma(-x) for x < 0 (see _lgamma_positive_reflected)."""
+    far = x <= -1
+    return np.where(far, -x * _gamma_positive(np.where(far, -x, 1.0)),
+                    _gamma_positive(np.where(far, 1.0, 1 - x)))
+
+
+def _gammaln_fwd(x):
+    """log |Gamma(x)|: +inf at the poles x = 0, -1, -2, ... (as SciPy)."""
+    (x,), dtype = float_inputs(x)
+    out = np.full(x.shape, np.inf)
+    with np.errstate(all="ignore"):
+        positive = x > 0
+        out[positive] = _lgamma_positive(x[positive])
+        # Reflection (A&S 6.1.17): log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x).
+        negative = (x < 0) & ~is_nonpositive_integer(x) & np.isfinite(x)
+        xn = x[negative]
+        out[negative] = (math.log(math.pi) - np.log(np.abs(sinpi(xn)))
+                         - _lgamma_positive_reflected(xn))
+        out[np.isnan(x)] = np.nan
+        out[x == np.inf] = np.inf
+        out[x == -np.inf] = -np.inf  # SciPy's value
+    return as_result(out, dtype)
+
+
+# ----------------------------------------------------------------------- digamma
+def _digamma_core(y):
+    """psi(y) for 1.2116 <= y <= 2.5: about the zero x0 within 0.25 of it, else about 2."""
+    root = np.abs(y - _X0_HI) < _ROOT_RADIUS
+    out = np.empty_like(y)
+    out[root] = horner(_DIGAMMA_ABOUT_X0, (y[root] - _X0_HI) - _X0_LO)
+    out[~root] = horner(_DIGAMMA_ABOUT_2, y[~root] - 2.0)
+    return out
+
+
+def _digamma_positive(x):
+    """psi(x) for x > 0 (float64)."""
+    out = np.empty_like(x)
+    big = x >= _ASYMPTOTIC_FROM
+    xb = x[big]
+    out[big] = np.log(xb) - 0.5 / xb - horner(_PSI_ASYMPTOTIC, 1 / (xb * xb)) / (xb * xb)
+    # 1.5 <= x < 10: down to [1.5, 2.5), adding the positive terms 1/(x - k).
+    mid = (x >= 1.5) & ~big
+    xm = x[mid]
+    m = np.floor(xm - 1.5)
+    acc = _digamma_core(xm - m)
+    for k in range(1, int(m.max(initial=0)) + 1):
+        acc = np.where(m >= k, acc + 1 / (xm - k), acc)
+    out[mid] = acc
+    # 0 < x < 1.5: x itself, or up by psi(x) = psi(x + m) - sum_{k<m} 1/(x + k) with x + m
+    # in [1.2116, 2.2116].
+    small = x < 1.5
+    xs = x[small]
+    m = np.where(xs >= _X0_HI - _ROOT_RADIUS, 0.0, np.where(xs + 1 >= _X0_HI - _ROOT_RADIUS,
+                                                              1.0, 2.0))
+    acc = _digamma_core(xs + m)
+    acc = np.where(m >= 2, acc - 1 / (xs + 1), acc)
+    out[small] = np.where(m >= 1, acc - 1 / xs, acc)
+    return out
+
+
+def _reflected(x, positive, negative, at_zero):
+    """f(x) from its forward on x > 0 and its reflection formula on the non-integer x < 0;
+    +-0 get at_zero(signbit), the poles and -inf NaN (SciPy's values); float64 out."""
+    out = np.full(x.shape, np.nan)
+    with np.errstate(all="ignore"):
+        inside = x > 0
+        out[inside] = positive(x[inside])
+        inside = (x < 0) & ~is_nonpositive_integer(x) & np.isfinite(x)
+        out[inside] = negative(x[inside])
+        zero = x == 0
+        out[zero] = at_zero(np.signbit(x[zero]))
+    return out
+
+
+def _digamma_fwd(x):
+    """psi(x) = d/dx log Gamma(x); SciPy's values at the poles (-inf at 0, +inf at -0.0)."""
+    (x,), dtype = float_inputs(x)
+    # Reflection (A&S 6.3.7): psi(x) = psi(1 - x) - pi cot(pi x).
+    out = _reflected(x, _digamma_positive,
+                     lambda xn: _digamma_positive(1 - xn) - np.pi * cospi(xn) / sinpi(xn),
+                     lambda negative_zero: np.where(negative_zero, np.inf, -np.inf))
+    return as_result(out, dtype)
+
+
+# --------------------------------------------------------------------- polygamma
+def _cot_derivative_polynomials(n):
+    """P_n with (d/dx)^n cot(pi x) = pi^n P_n(cot(pi x)): P_0 = c, P_k+1 = -(1 + c^2) P_k'."""
+    p = np.array([0.0, 1.0])  # coefficients, lowest power first
+    for _ in range(n):
+        dp = p[1:] * np.arange(1, len(p))
+        p = -(np.concatenate([dp, [0.0, 0.0]]) + np.concatenate([[0.0, 0.0], dp]))
+    return p
+
+
+def _polygamma_fwd(n, x):
+    """psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x) for integer n >= 1; psi for n = 0."""
+    (n, x), dtype = float_inputs(n, x)
+    out = np.full(x.shape, np.nan)
+    valid = (n >= 0) & (n == np.floor(n))
+    with np.errstate(all="ignore"):
+        zero = valid & (n == 0)
+        out[zero] = _digamma_fwd(x[zero])
+        higher = valid & (n > 0)
+        nh, xh = n[higher], x[higher]
+        sign = np.where(np.fmod(nh, 2) == 1, 1.0, -1.0)  # (-1)^(n+1)
+        factorial = np.exp(_lgamma_positive(nh + 1))
+        factorial = np.where(nh <= 20, np.round(factorial), factorial)
+        res = np.full(xh.shape, np.nan)
+        pos = xh > 0
+        res[pos] = sign[pos] * factorial[pos] * hurwitz_zeta(nh[pos] + 1, xh[pos])
+        # Reflection, differentiated n times:
+        # psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi^(n+1) P_n(cot(pi x)).
+        neg = (xh < 0) & ~is_nonpositive_integer(xh) & np.isfinite(xh)
+        for order in np.unique(nh[neg]):
+            at = neg & (nh == order)
+            xo = xh[at]
+            c = cospi(xo) / sinpi(xo)
+            k = int(order)
+            reflected = (-1.0) ** (k + 1) * factorial[at] * hurwitz_zeta(k + 1.0, 1 - xo)
+            res[at] = ((-1.0) ** k * reflected
+                       - np.pi ** (k + 1) * horner(_cot_derivative_polynomials(k), c))
+        # At the poles zeta(n + 1, x) is +inf: (-1)^(n+1) n! inf.
+        pole = is_nonpositive_integer(xh)
+        res[pole] = sign[pole] * np.inf
+        out[higher] = res
+    return as_result(out, dtype)
+
+
+# -------------------------------------------------------------------------- gamma
+def _gamma_positive(x):
+    """Gamma(x) for x > 0 (float64); inf beyond 171.62."""
+    out = np.empty_like(x)
+    big = x >= _ASYMPTOTIC_FROM
+    xb = x[big]
+    # Stirling with the power split in two (as Cephes' stirf): x^(x - 1/2) e^-x would
+    # overflow before the product does; each factor here is a pow or exp of an exact
+    # argument, so the result keeps a few ulp.
+    v = xb ** ((xb - 0.5) / 2)
+    out[big] = _SQRT_2PI * v * (v * np.exp(-xb)) * np.exp(_stirling_correction(xb))
+    mid = (x >= 1.5) & ~big
+    z, _, prod = _shift_to_near_2(x[mid])
+    out[mid] = np.exp(horner(_LGAMMA_ABOUT_2, z)) * prod
+    small = x < 1.5
+    xs = x[small]
+    m = np.where(xs < 0.5, 2.0, 1.0)
+    denominator = np.where(m == 2.0, xs * (xs + 1), xs)
+    out[small] = np.exp(horner(_LGAMMA_ABOUT_2, xs + (m - 2.0))) / denominator
+    out[x == np.inf] = np.inf
+    return out
+
+
+def _gamma_fwd(x):
+    """Gamma(x); +-inf at +-0, NaN at the negative integers and -inf (as SciPy)."""
+    (x,), dtype = float_inputs(x)
+    # Reflection (A&S 6.1.17): Gamma(x) = pi / (sin(pi x) Gamma(1 - x)).
+    out = _reflected(x, _gamma_positive,
+                     lambda xn: np.pi / (sinpi(xn) * _gamma_positive_reflected(xn)),
+                     lambda negative_zero: np.where(negative_zero, -np.inf, np.inf))
+    return as_result(out, dtype)
+
+
+def _rgamma_fwd(x):
+    """1 / Gamma(x), an entire function: exactly 0 at 0, -1, -2, ..."""
+    (x,), dtype = float_inputs(x)
+    out = np.zeros(x.shape)
+    with np.errstate(all="ignore"):
+        positive = x > 0
+        out[positive] = 1 / _gamma_positive(x[positive])
+        # sin(pi x) Gamma(1 - x) / pi: the zeros come from sinpi, exactly.
+        negative = (x <= 0) & np.isfinite(x)
+        xn = x[negative]
+        out[negative] = sinpi(xn) * _gamma_positive_reflected(xn) / np.pi
+        out[np.isnan(x)] = np.nan
+    return as_result(out, dtype)
+
+
+def _gammasgn_fwd(x):
+    """The sign of Gamma(x): 1 for x > 0, (-1)^ceil(-x) for x < 0; NaN at the poles."""
+    (x,), dtype = float_inputs(x)
+    with np.errstate(invalid="ignore"):
+        out = np.where(x > 0, 1.0, np.sign(sinpi(x)))
+        out = np.where(is_nonpositive_integer(x) & (x != 0), np.nan, out)
+        out = np.where(x == 0, np.where(np.signbit(x), -1.0, 1.0), out)
+        out = np.where(x == -np.inf, np.nan, out)
+    return as_result(out, dtype)
+
+
+# ----------------------------------------------------------------- beta, betaln
+def _exact_sum(a, b):
+    """(c, e) with c = fl(a + b) and c + e = a + b exactly (Knuth's TwoSum).
+
+    Gamma(a + b) is ill-conditioned for large a + b (relative condition (a+b) psi(a+b)),
+    so the rounding of a + b alone would cost beta ~100 ulp at a + b = 50; the remainder
+    e corrects it to first order: log Gamma(c + e) = log Gamma(c) + psi(c) e.
+    """
+    c = a + b
+    bb = c - a
+    return c, (a - (c - bb)) + (b - bb)
+
+
+def _betaln_large(a, b):
+    """log B(a, b) for a >= b > 0 and a >= 10, without the cancellation of
+    log Gamma(a) - log Gamma(a + b) (TOMS 708's approach, Didonato & Morris 1992):
+    log Gamma(a) - log Gamma(a+b) = -(a - 1/2) log1p(b/a) - b log(a+b) + b + w(a) - w(a+b)
+    with w the Stirling correction."""
+    c, e = _exact_sum(a, b)
+    delta = _stirling_correction(a) - _stirling_correction(c)
+    head = -(a - 0.5) * np.log1p(b / a) - b * (np.log(c) + e / c) + b + delta
+    return _lgamma_positive(b) + head
+
+
+def _betaln_fwd(a, b):
+    """log |B(a, b)| = log |Gamma(a) Gamma(b) / Gamma(a + b)|."""
+    (a, b), dtype = float_inputs(a, b)
+    with np.errstate(all="ignore"):
+        hi, lo = np.maximum(a, b), np.minimum(a, b)
+        c, e = _exact_sum(a, b)
+        correction = np.where(e == 0, 0.0, _digamma_fwd(c) * e)
+        out = _gammaln_fwd(a) + _gammaln_fwd(b) - (_gammaln_fwd(c) + correction)
+        out = np.asarray(out, np.float64)
+        large = (lo > 0) & (hi >= _ASYMPTOTIC_FROM)
+        out[large] = _betaln_large(hi[large], lo[large])
+    return as_result(out, dtype)
+
+
+def _beta_fwd(a, b):
+    """B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b); through log B where Gammas overflow."""
+    (a, b), dtype = float_inputs(a, b)
+    with np.errstate(all="ignore"):
+        c, e = _exact_sum(a, b)
+        ga, gb = _gamma_fwd(a), _gamma_fwd(b)
+        gc = _gamma_fwd(c) * (1 + np.where(e == 0, 0.0, _digamma_fwd(c) * e))
+        # Divide first: Gamma(a) / Gamma(a+b) is moderate when Gamma(a) is not.
+        out = np.asarray(np.where(np.abs(a) > np.abs(b), ga / gc * gb, gb / gc * ga), np.float64)
+        overflow = ~np.isfinite(out) | (np.abs(c) > 170)
+        overflow &= np.isfinite(a) & np.isfinite(b) & ~is_nonpositive_integer(a)
+        overflow &= ~is_nonpositive_integer(b)
+        sign = _gammasgn_fwd(a) * _gammasgn_fwd(b) * _gammasgn_fwd(c)
+        out[overflow] = (np.asarray(sign)[overflow]
+                         * np.exp(np.asarray(_betaln_fwd(a, b), np.float64)[overflow]))
+    return as_result(out, dtype)
+
+
+# --------------------------------------------------------------------- declarations
+POSITIVE_ARGUMENT = Domain(0.3, 6.0)
+
+
+def constant_argument(function, name, value, why):
+    """The values of an argument with no derivative, refused if it is a tensor that requires
+    grad (its gradient would otherwise be silently lost)."""
+    if is_tensor(value):
+        if value.requires_grad:
+            raise NotImplementedError(
+                f"{function}: no derivative with respect to {name} ({why}); pass it as a "
+                f"constant (a number or array), not a tensor that requires grad"
+            )
+        return value.data
+    return value
+
+
+def constant_order(function, name, value):
+    """An integer-order argument (polygamma's n, jn's n, iv's v): no derivative."""
+    return constant_argument(function, f"its order {name}", value, "an integer")
+
+
+def with_shape_of(x, other):
+    """x broadcast (on the graph) to its broadcast shape with `other`: an elementwise
+    primitive whose other operand is a keyword must see the output's shape in x."""
+    shape = np.broadcast_shapes(np.shape(x), np.shape(other))
+    return x if np.shape(x) == shape else broadcast_to(x, shape)
+
+
+gammaln = elementwise(
+    "gammaln", _gammaln_fwd, lambda ans, x: digamma(x),
+    domain=POSITIVE_ARGUMENT,
+    statement=S.unary("log |Gamma(x)|", "digamma(x)", r"\log|\Gamma(x)|", r"\psi(x)"),
+)
+
+digamma = elementwise(
+    "digamma", _digamma_fwd, lambda ans, x: _polygamma(x, n=1),
+    domain=POSITIVE_ARGUMENT,
+    statement=S.unary("psi(x) = d/dx log Gamma(x)", "polygamma(1, x)", r"\psi(x)",
+                      r"\psi^{(1)}(x)"),
+)
+psi = digamma
+
+
+def _polygamma_example(rng):
+    return (rng.uniform(0.4, 4.0, (3, 4)),), {"n": np.array([[1], [2], [3]])}
+
+
+# The order n is a keyword of the primitive (an integer: no derivative in it); the public
+# polygamma(n, x) below takes SciPy's argument order.
+_polygamma = elementwise(
+    "polygamma", lambda x, n=0: as_result(np.asarray(_polygamma_fwd(n, x)), float_inputs(x)[1]),
+    lambda ans, x, n=0: _polygamma(x, n=n + 1),
+    domain=Example(_polygamma_example),
+    statement=S.unary(
+        "psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x) for n = 1, 2, ...; psi(x) for n = 0",
+        "polygamma(n + 1, x)  (no derivative in the integer n)", r"\psi^{(n)}(x)",
+        r"\psi^{(n+1)}(x)",
+    ),
+)
+
+
+@composite
+def polygamma(n, x):
+    """The n-th derivative of digamma, psi^(n)(x), for integers n >= 0 (NaN otherwise)."""
+    n = constant_order("polygamma", "n", n)
+    return _polygamma(with_shape_of(x, n), n=np.asarray(n))
+
+
+gamma = elementwise(
+    "gamma", _gamma_fwd, lambda ans, x: ans * digamma(x),
+    domain=Domain(0.3, 5.0),
+    statement=S.unary("Gamma(x)", "y digamma(x)", r"\Gamma(x)", r"y\, \psi(x)"),
+)
+
+rgamma = elementwise(
+    "rgamma", _rgamma_fwd, lambda ans, x: -ans * digamma(x),
+    domain=Domain(0.3, 5.0),
+    statement=S.unary("1 / Gamma(x)", "(-y digamma(x))", r"1/\Gamma(x)", r"(-y\, \psi(x))"),
+)
+
+gammasgn = nondifferentiable(
+    "gammasgn", _gammasgn_fwd,
+    statement=S.step("the sign of Gamma(x)", r"\operatorname{sign}\Gamma(x)"),
+)
+
+_POSITIVE_PAIR = (Domain(0.3, 5.0), Domain(0.3, 5.0))
+
+beta = elementwise(
+    "beta", _beta_fwd,
+    lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
+    lambda ans, a, b: ans * (digamma(b) - digamma(a + b)),
+    domain=_POSITIVE_PAIR,
+    statement=S.binary(
+        "B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)", "g * y (psi(a) - psi(a + b))",
+        "g * y (psi(b) - psi(a + b))", r"B(a, b)", r"\bar y\, y\, (\psi(a) - \psi(a+b))",
+        r"\bar y\, y\, (\psi(b) - \psi(a+b))",
+    ),
+)
+
+betaln = elementwise(
+    "betaln", _betaln_fwd,
+    lambda ans, a, b: subtract(digamma(a), digamma(a + b)),
+    lambda ans, a, b: subtract(digamma(b), digamma(a + b)),
+    domain=_POSITIVE_PAIR,
+    statement=S.binary(
+        "log |B(a, b)|", "g * (psi(a) - psi(a + b))", "g * (psi(b) - psi(a + b))",
+        r"\log|B(a, b)|", r"\bar y\, (\psi(a) - \psi(a+b))", r"\bar y\, (\psi(b) - \psi(a+b))",
+    ),
+)
+
+
+@composite
+def multigammaln(a, d):
+    """log of the multivariate gamma function of dimension d (an integer >= 1):
+    d (d-1)/4 log(pi) + sum_{j=1}^{d} log Gamma(a - (j - 1)/2), for a > (d - 1)/2."""
+    if isinstance(d, (bool, np.bool_)) or int(d) != d or d < 1:
+        raise ValueError(f"multigammaln: d must be a positive integer, got {d!r}")
+    d = int(d)
+    values = a.data if is_tensor(a) else np.asarray(a)
+    if np.any(values <= 0.5 * (d - 1)):
+        raise ValueError(
+            f"multigammaln: every a must be > (d - 1)/2 = {0.5 * (d - 1)}; the smallest "
+            f"given is {np.min(values)}"
+        )
+    out = gammaln(a)
+    for j in range(1, d):
+        out = out + gammaln(a - 0.5 * j)
+    return out + 0.25 * d * (d - 1) * math.log(math.pi)
+
+
+# ------------------------------------------------------------------ xlogy, xlog1py
+def _xlogy_fwd(x, y):
+    """x log(y), exactly 0 where x = 0 (whatever y is, NaN aside)."""
+    (x, y), dtype = float_inputs(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y))
+    return as_result(out, dtype)
+
+
+def _xlog1py_fwd(x, y):
+    """x log(1 + y), exactly 0 where x = 0 (whatever y is, NaN aside)."""
+    (x, y), dtype = float_inputs(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log1p(y))
+    return as_result(out, dtype)
+
+
+# d/dy is x/y, and exactly 0 where x = 0 (the function is 0 along that line); d/dx is
+# log(y), -inf at y = 0 as the function's own slope there is.
+xlogy = elementwise(
+    "xlogy", _xlogy_fwd,
+    lambda ans, x, y: log(y),
+    lambda ans, x, y: where(equal(x, 0), 0, x / y),
+    domain=(Domain(-2.0, 2.0), Domain(0.3, 3.0)),
+    statement=S.binary(
+        "x log y  (0 where x = 0)", "g * log y", "g * x / y  (0 where x = 0)",
+        r"x \log y", r"\bar y \log y", r"\bar y\, x / y",
+    ),
+)
+
+xlog1py = elementwise(
+    "xlog1py", _xlog1py_fwd,
+    lambda ans, x, y: log1p(y),
+    lambda ans, x, y: where(equal(x, 0), 0, x / (1 + y)),
+    domain=(Domain(-2.0, 2.0), Domain(-0.7, 3.0)),
+    statement=S.binary(
+        "x log(1 + y)  (0 where x = 0)", "g * log(1 + y)", "g * x / (1 + y)  (0 where x = 0)",
+        r"x \log(1 + y)", r"\bar y \log(1 + y)", r"\bar y\, x / (1 + y)",
+    ),
+)

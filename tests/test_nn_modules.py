@@ -1,0 +1,224 @@
+"""Module features: containers, hooks, traversal, weight tying, nn.utils."""
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+
+
+def _x(shape=(2, 4), seed=0):
+    return cr.tensor(np.random.default_rng(seed).standard_normal(shape))
+
+
+# ---------------------------------------------------------------------- containers
+def test_module_dict_registers_children_under_their_keys():
+    d = nn.ModuleDict({"enc": nn.Linear(4, 3, rng=0), "dec": nn.Linear(3, 2, rng=1)})
+    d["act"] = nn.Tanh()
+    assert list(d.keys()) == ["enc", "dec", "act"] and len(d) == 3 and "dec" in d
+    assert list(d.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+    del d["act"]
+    assert [n for n, _ in d.named_children()] == ["enc", "dec"]
+    with pytest.raises(TypeError, match="holds Modules"):
+        d["bad"] = 3
+    with pytest.raises(KeyError, match="without '.'"):
+        d["a.b"] = nn.Tanh()
+
+
+def test_parameter_list_and_dict_wrap_tensors_and_name_like_pytorch():
+    pl = nn.ParameterList([np.ones(2), cr.tensor([1.0, 2.0, 3.0])])
+    pl.append(nn.Parameter(np.zeros(1)))
+    assert all(isinstance(p, nn.Parameter) for p in pl)
+    assert list(pl.state_dict()) == ["0", "1", "2"]
+    pd = nn.ParameterDict({"scale": np.ones(3)})
+    pd["shift"] = np.zeros(3)
+    assert list(pd.state_dict()) == ["scale", "shift"]
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ps = pl
+            self.pd = pd
+
+    assert [n for n, _ in M().named_parameters()] == ["ps.0", "ps.1", "ps.2", "pd.scale",
+                                                     "pd.shift"]
+    with pytest.raises(TypeError, match="Parameters"):
+        pl.append("nope")
+
+
+def test_sequential_from_ordered_dict_names_its_children():
+    seq = nn.Sequential(OrderedDict(fc=nn.Linear(4, 3, rng=0), act=nn.ReLU()))
+    assert list(seq.state_dict()) == ["fc.weight", "fc.bias"]
+    assert seq(_x()).shape == (2, 3)
+    head = seq[:1]
+    assert list(head.state_dict()) == ["fc.weight", "fc.bias"]
+    seq.append(nn.Linear(3, 1, rng=2))
+    assert list(seq.state_dict())[-2:] == ["2.weight", "2.bias"]
+
+
+def test_module_list_delete_pop_and_add():
+    ml = nn.ModuleList([nn.Tanh(), nn.ReLU()]) + [nn.SiLU()]
+    assert len(ml) == 3
+    del ml[0]
+    assert isinstance(ml.pop(), nn.SiLU) and len(ml) == 1
+
+
+# --------------------------------------------------------------------------- hooks
+def test_forward_hooks_see_and_replace_inputs_and_outputs_and_are_removable():
+    lin = nn.Linear(4, 3, rng=0)
+    seen = []
+    h1 = lin.register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+    h2 = lin.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    x = _x()
+    with cr.no_grad():
+        want = (x.data * 2) @ lin.weight.data.T + lin.bias.data
+    np.testing.assert_allclose(lin(x).data, want)
+    assert seen == [(2, 3)]
+    h3 = lin.register_forward_hook(lambda m, args, out: out * 0)
+    assert np.all(lin(x).data == 0)
+    for h in (h1, h2, h3):
+        h.remove()
+    with cr.no_grad():
+        np.testing.assert_allclose(lin(x).data, x.data @ lin.weight.data.T + lin.bias.data)
+    assert seen == [(2, 3), (2, 3)]
+
+
+def test_hooks_with_kwargs_prepend_and_context_manager():
+    calls = []
+
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+    m = Scale()
+    m.register_forward_hook(lambda mod, a, out: calls.append("second"))
+    m.register_forward_hook(lambda mod, a, out: calls.append("first"), prepend=True)
+    with m.register_forward_pre_hook(lambda mod, a, kw: (a, {"factor": 3.0}), with_kwargs=True):
+        assert float(m(cr.tensor(2.0))) == 6.0
+    assert float(m(cr.tensor(2.0))) == 2.0
+    assert calls == ["first", "second"] * 2
+
+
+def test_always_call_hook_runs_when_forward_raises():
+    class Boom(nn.Module):
+        def forward(self, x):
+            raise RuntimeError("boom")
+
+    ran = []
+    m = Boom()
+    m.register_forward_hook(lambda mod, a, out: ran.append(out), always_call=True)
+    with pytest.raises(RuntimeError, match="boom"):
+        m(1)
+    assert ran == [None]
+
+
+def test_hook_gradients_flow_through_replaced_output():
+    lin = nn.Linear(3, 1, rng=0)
+    lin.register_forward_hook(lambda m, a, out: out * 3)
+    lin(_x((2, 3))).sum().backward()
+    np.testing.assert_allclose(lin.bias.grad.data, [6.0])
+
+
+# ----------------------------------------------------------------------- traversal
+def test_named_modules_children_apply_and_get_submodule():
+    inner = nn.Linear(2, 2, rng=0)
+    net = nn.Sequential(inner, nn.Sequential(nn.ReLU(), inner))
+    assert [n for n, _ in net.named_modules()] == ["", "0", "1", "1.0"]
+    assert [n for n, _ in net.named_modules(remove_duplicate=False)] == [
+        "", "0", "1", "1.0", "1.1"]
+    assert net.get_submodule("1.0").__class__ is nn.ReLU
+    with pytest.raises(AttributeError, match="no submodule"):
+        net.get_submodule("1.7")
+    assert net.get_parameter("0.weight") is inner.weight
+    visited = []
+    net.apply(lambda m: visited.append(type(m).__name__))
+    # As in PyTorch, apply visits a module shared by two parents once per parent.
+    assert visited == ["Linear", "ReLU", "Linear", "Sequential", "Sequential"]
+    assert len(list(net.children())) == 2 and len(list(net.modules())) == 4
+
+
+def test_requires_grad_and_zero_grad():
+    net = nn.Linear(3, 2, rng=0)
+    net(_x((4, 3))).sum().backward()
+    net.zero_grad(set_to_none=False)
+    assert np.all(net.weight.grad.data == 0)
+    net.zero_grad()
+    assert net.weight.grad is None
+    net.requires_grad_(False)
+    assert not net(_x((4, 3))).requires_grad
+
+
+def test_register_parameter_and_add_module():
+    m = nn.Module()
+    m.register_parameter("w", nn.Parameter(np.ones(2)))
+    m.add_module("fc", nn.Linear(2, 1, rng=0))
+    assert list(m.state_dict()) == ["w", "fc.weight", "fc.bias"]
+    with pytest.raises(TypeError, match="nn.Parameter"):
+        m.register_parameter("v", cr.tensor([1.0]))
+    with pytest.raises(KeyError):
+        m.add_module("train", nn.ReLU())
+
+
+# -------------------------------------------------------------------- weight tying
+class TiedLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(5, 3, rng=0)
+        self.head = nn.Linear(3, 5, bias=False, rng=1)
+        self.head.weight = self.emb.weight
+
+    def forward(self, idx):
+        return self.head(self.emb(idx))
+
+
+def test_tied_weights_listed_once_saved_under_both_names_and_loaded_tied():
+    m = TiedLM()
+    assert len(list(m.parameters())) == 1
+    sd = m.state_dict()
+    assert list(sd) == ["emb.weight", "head.weight"] and sd["emb.weight"] is sd["head.weight"]
+    other = TiedLM()
+    other.load_state_dict(sd)
+    assert other.head.weight is other.emb.weight
+    np.testing.assert_array_equal(other.emb.weight.data, m.emb.weight.data)
+    # One gradient, the sum of both uses.
+    other(np.array([1, 2])).sum().backward()
+    assert other.emb.weight.grad is other.head.weight.grad
+
+
+# --------------------------------------------------------------------------- utils
+def test_parameters_to_vector_is_differentiable_and_vector_to_parameters_copies():
+    net = nn.Linear(3, 2, rng=0)
+    vec = nn.utils.parameters_to_vector(net.parameters())
+    assert vec.shape == (8,)
+    (vec * vec).sum().backward()
+    np.testing.assert_allclose(net.weight.grad.data, 2 * net.weight.data)
+    nn.utils.vector_to_parameters(np.arange(8.0), net.parameters())
+    np.testing.assert_array_equal(net.bias.data, [6.0, 7.0])
+    with pytest.raises(ValueError, match="8"):
+        nn.utils.vector_to_parameters(np.arange(7.0), net.parameters())
+    assert nn.utils.clip_grad_norm_ is cr.optim.clip_grad_norm_
+
+
+def test_tied_weights_are_written_once_by_io_and_come_back_tied(tmp_path):
+    safetensors = pytest.importorskip("safetensors.numpy")
+    from chainrule import io
+
+    m = TiedLM()
+    path = tmp_path / "tied.safetensors"
+    io.save(m.state_dict(), path)
+    stored = safetensors.load_file(str(path))
+    assert list(stored) == ["emb.weight"]  # the tensor is in the file once
+    loaded = io.load(path)
+    assert list(loaded) == ["emb.weight", "head.weight"]
+    assert loaded["head.weight"] is loaded["emb.weight"]
+    other = TiedLM()
+    other.load_state_dict(loaded)
+    assert other.head.weight is other.emb.weight
+    np.testing.assert_array_equal(other.head.weight.data, m.emb.weight.data)
+    # Distinct arrays with equal values are two tensors, not a tie.
+    io.save({"a": np.ones(2), "b": np.ones(2)}, path)
+    assert list(safetensors.load_file(str(path))) == ["a", "b"]
+    with pytest.raises(io.CheckpointError, match="reserved"):
+        io.save({"a": np.ones(2)}, path, metadata={"chainrule.tied": "{}"})
