@@ -80,7 +80,7 @@ HOSTILE = [
     ("epoch-negative", set_meta("epoch", -1), "epoch must be an integer >= 0"),
     ("kind-unknown", set_meta("kind", "weird"), "kind must be one of last, best"),
     ("spec-not-a-table", set_meta("model_spec", "mlp"), "model_spec must be a table"),
-    ("spec-model", set_spec("model", "rnn"), "model must be 'mlp' or 'cnn'"),
+    ("spec-model", set_spec("model", "rnn"), "model must be one of mlp, cnn, lstm, gpt"),
     ("spec-activation", set_spec("activation", "exec"), "activation 'exec'"),
     ("spec-dtype", set_spec("dtype", "object"), "dtype must be one of"),
     ("spec-classes", set_spec("num_classes", 1), "num_classes must be an integer >= 2"),

@@ -14,7 +14,7 @@ without making that import slower.
 import importlib as _importlib
 import typing as _typing
 
-from . import linalg, nn, optim, primitives
+from . import linalg, nn, optim, primitives, sampling
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint
@@ -143,6 +143,7 @@ from .primitives.statistics import torch_cov as cov
 from .primitives.statistics import torch_nanmean as nanmean
 from .primitives.statistics import torch_nansum as nansum
 from .rules import NONDIFFERENTIABLE, REGISTRY, Primitive, elementwise, nondifferentiable, primitive
+from .sampling import multinomial
 from .tensor import Tensor, as_tensor, tensor
 from .threads import get_num_threads, set_num_threads
 from .transforms import elementwise_grad, grad, value_and_grad, vjp
@@ -247,6 +248,7 @@ __all__ = [
     "min",
     "minimum",
     "mse_loss",
+    "multinomial",
     "multiply",
     "nanmean",
     "nanmedian",

@@ -6,10 +6,18 @@ its entry to the module of its area.
 
 from __future__ import annotations
 
-from . import engine, linalg, nn_functional, numpy_namespace, scipy_namespace, tensor_ops
+from . import (
+    engine,
+    linalg,
+    nn_functional,
+    numpy_namespace,
+    sampling,
+    scipy_namespace,
+    tensor_ops,
+)
 from .core import OpInfo, Sample, check_sample
 
 OPS: list[OpInfo] = [*engine.OPS, *linalg.OPS, *tensor_ops.OPS, *numpy_namespace.OPS,
-                     *scipy_namespace.OPS, *nn_functional.OPS]
+                     *scipy_namespace.OPS, *nn_functional.OPS, *sampling.OPS]
 
 __all__ = ["OPS", "OpInfo", "Sample", "check_sample"]

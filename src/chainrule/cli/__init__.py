@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: train, eval, predict and explain.
+"""The ``chainrule`` command: train, eval, predict, sample and explain.
 
 ``main(argv)`` returns the exit status instead of exiting, so it can be called in-process:
 0 success, 1 training failed, 2 bad usage or data, 130 interrupted by Ctrl-C after
@@ -39,6 +39,7 @@ def _dispatch(argv) -> int:
     from .config import build_parser
     from .evaluate import run_eval, run_predict
     from .explain import run_explain
+    from .generate import run_sample
     from .train import run_train
 
     try:
@@ -50,6 +51,9 @@ def _dispatch(argv) -> int:
         return run_train(args)
     if command == "eval":
         return run_eval(args["source"], args["data"], args["target"], args["batch_size"])
+    if command == "sample":
+        return run_sample(args["source"], args["temperature"], args["length"], args["seed"],
+                          args["prompt"], args["top_k"])
     if command == "predict":
         return run_predict(args["source"], args["input"], args["out"], args["batch_size"])
     return run_explain(args["op"])

@@ -23,6 +23,8 @@ from . import config as cfg
 from .errors import UsageError
 from .models import build_model, check_spec, parameter_shapes
 from .rundir import LAST, METRIC_COLUMNS
+from .text import Vocabulary
+from .text_models import TEXT_MODELS
 
 CHECKPOINT_FORMAT = "chainrule-run"
 KINDS = ("last", "best")
@@ -93,8 +95,17 @@ def _check_model(meta: dict, arrays: dict) -> None:
                 f"tensor model/{name} is {stored[name].dtype} {stored[name].shape}, but the "
                 f"model specification needs {dtype} {shape}"
             )
-    features = math.prod(spec["input_shape"])
     preprocess = meta["preprocess"]
+    if spec["model"] in TEXT_MODELS:
+        if not isinstance(preprocess, dict) or "vocabulary" not in preprocess:
+            raise ValueError("preprocess must be a table with 'vocabulary'")
+        size = len(Vocabulary.from_state(preprocess["vocabulary"]))
+        if size != spec["num_classes"]:
+            raise ValueError(
+                f"the vocabulary has {size} characters, the model {spec['num_classes']}"
+            )
+        return
+    features = math.prod(spec["input_shape"])
     if not isinstance(preprocess, dict) or "standardize" not in preprocess:
         raise ValueError("preprocess must be a table with 'standardize'")
     try:
@@ -195,6 +206,9 @@ def load_model(path: Path):
         raise cr_io.CheckpointError(
             f"{path}: the saved model does not rebuild: {type(exc).__name__}: {exc}"
         ) from None
-    preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
+    if meta["model_spec"]["model"] in TEXT_MODELS:
+        preprocess = Vocabulary.from_state(meta["preprocess"]["vocabulary"])
+    else:
+        preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
     model.eval()
     return model, preprocess, meta

@@ -17,15 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from ..data import DataError, Standardize, as_float32, check_npz_signature
-from ..graph import no_grad
 from ..io.atomic import atomic_write
-from ..tensor import Tensor
 from . import inputs
 from .checkpoints import checkpoint_path, load_model
 from .config import is_csv
 from .errors import UsageError, WriteFailed
+from .generate import run_text_eval
 from .models import describe
 from .plots import loss_label
+from .scoring import log_softmax, logits_of, scores
+from .text_models import TEXT_MODELS
 
 # ---------------------------------------------------------------------------------------
 # Metrics
@@ -51,40 +52,6 @@ def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         precision = np.where(predicted > 0, hits / predicted, np.nan)
         recall = np.where(actual > 0, hits / actual, np.nan)
     return precision, recall
-
-
-def logits_of(model, X: np.ndarray, batch_size: int) -> np.ndarray:
-    """Model outputs for ``X`` in evaluation mode, batch by batch, without recording."""
-    was_training = model.training
-    model.eval()
-    outputs = []
-    with no_grad():
-        for start in range(0, X.shape[0], batch_size):
-            outputs.append(model(Tensor(X[start : start + batch_size])).data)
-    model.train(was_training)
-    return np.concatenate(outputs) if outputs else np.zeros((0, 0), X.dtype)
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax, shifted by the row maximum so exp never overflows."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def scores(
-    model, X: np.ndarray, y: np.ndarray, batch_size: int, label_smoothing: float = 0.0
-) -> tuple[float, float, np.ndarray]:
-    """Mean cross-entropy, accuracy and predictions of ``model`` on ``(X, y)``.
-
-    With label smoothing e the loss is the training criterion
-    (1 - e) * (-log p_y) + e * mean_k(-log p_k), so training and validation losses compare.
-    """
-    log_probs = log_softmax(logits_of(model, X, batch_size).astype(np.float64))
-    predictions = log_probs.argmax(axis=1)
-    nll = -log_probs[np.arange(y.shape[0]), y]
-    loss = float(((1 - label_smoothing) * nll - label_smoothing * log_probs.mean(axis=1)).mean())
-    accuracy = float((predictions == y).mean())
-    return loss, accuracy, predictions
 
 
 def loss_line(loss: float, cross_entropy: float, label_smoothing: float) -> str:
@@ -144,6 +111,10 @@ def run_eval(source: str, data: str | None, target: str | None, batch_size: int)
     model, preprocess, meta = load_model(path)
     spec = meta["model_spec"]
     config = meta["config"]
+    if spec["model"] in TEXT_MODELS:
+        if target is not None:
+            raise UsageError("--target names a label column; a character model has none")
+        return run_text_eval(source, data, batch_size)
     class_names = meta.get("class_names")
     if target is not None and not is_csv(data or config["data"]):
         raise UsageError(
@@ -281,6 +252,11 @@ def run_predict(source: str, input_path: str, out: str | None, batch_size: int) 
     path = checkpoint_path(source)
     model, preprocess, meta = load_model(path)
     spec = meta["model_spec"]
+    if spec["model"] in TEXT_MODELS:
+        raise UsageError(
+            f"{path}: a character model; predict is for classifiers. Generate text with: "
+            f"chainrule sample {source}"
+        )
     X = _prepare(
         read_features(input_path, meta["config"].get("target", "label"), meta.get("feature_names")),
         preprocess,

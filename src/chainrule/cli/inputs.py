@@ -81,7 +81,8 @@ def load_source(data: str, target: str = "label") -> tuple[Source, list[str] | N
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
     raise DataError(
         f"{path}: unsupported file type {path.suffix or '(no suffix)'!r}; use a .csv (with "
-        "--target), a .npz (arrays X and y) or a directory of IDX files"
+        "--target), a .npz (arrays X and y) or a directory of IDX files, or train a "
+        "character model on a text file with --model lstm or --model gpt"
     )
 
 

@@ -14,6 +14,14 @@ import numpy as np
 
 from .. import nn
 from .errors import UsageError
+from .text_models import (
+    TEXT_MODELS,
+    build_text_model,
+    check_widths,
+    describe_text,
+    text_spec,
+)
+from .text_models import parameter_shapes as text_parameter_shapes
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU}
 INIT_STREAM = 1  # SeedSequence word that separates the init stream from other seeded draws
@@ -23,6 +31,8 @@ DTYPES = ("float32", "float64")
 
 def spec_from_config(config: dict, input_shape: list[int], num_classes: int) -> dict:
     """The model specification of a run: everything needed to rebuild its network."""
+    if config["model"] in TEXT_MODELS:
+        return text_spec(config, num_classes)
     spec = {
         "model": config["model"],
         "input_shape": list(input_shape),
@@ -57,13 +67,16 @@ def check_spec(spec) -> None:
             wanted = f"{length} positive integers" if length else "a list of positive integers"
             raise ValueError(f"model_spec {key} must be {wanted}, got {value!r}")
 
-    if spec.get("model") not in ("mlp", "cnn"):
-        raise ValueError(f"model_spec model must be 'mlp' or 'cnn', got {spec.get('model')!r}")
+    if spec.get("model") not in ("mlp", "cnn", *TEXT_MODELS):
+        raise ValueError(f"model_spec model must be one of mlp, cnn, lstm, gpt, got "
+                         f"{spec.get('model')!r}")
     sizes("input_shape", 3 if spec["model"] == "cnn" else 1)
     sizes("hidden")
     if spec["model"] == "cnn":
         sizes("channels")
-    if spec.get("activation") not in ACTIVATIONS:
+    if spec["model"] in TEXT_MODELS:
+        check_widths(spec)
+    if spec["model"] not in TEXT_MODELS and spec.get("activation") not in ACTIVATIONS:
         raise ValueError(f"model_spec activation {spec.get('activation')!r} is not one of "
                          f"{', '.join(ACTIVATIONS)}")
     dropout = spec.get("dropout")
@@ -114,6 +127,8 @@ def _plan(spec: dict) -> list[tuple]:
 
 def parameter_shapes(spec: dict) -> dict[str, tuple[int, ...]]:
     """The state-dict names and shapes of the network of ``spec``, computed, not built."""
+    if spec["model"] in TEXT_MODELS:
+        return text_parameter_shapes(spec)
     shapes = {}
     for index, layer in enumerate(_plan(spec)):
         if layer[0] == "linear":
@@ -160,6 +175,8 @@ def build_model(spec: dict, seed: int = 0) -> tuple[nn.Module, np.random.Generat
     dtype = np.dtype(spec["dtype"])
     init_rng = np.random.default_rng([seed, INIT_STREAM])
     dropout_rng = np.random.default_rng([seed, DROPOUT_STREAM])
+    if spec["model"] in TEXT_MODELS:
+        return build_text_model(spec, init_rng, dropout_rng), dropout_rng
     activation = ACTIVATIONS[spec["activation"]]
     layers = []
     for layer in _plan(spec):
@@ -181,6 +198,8 @@ def build_model(spec: dict, seed: int = 0) -> tuple[nn.Module, np.random.Generat
 
 def describe(spec: dict) -> str:
     """A one-line architecture summary, e.g. 'mlp 64-128-128-10 tanh'."""
+    if spec["model"] in TEXT_MODELS:
+        return describe_text(spec)
     if spec["model"] == "cnn":
         channels, height, width = spec["input_shape"]
         blocks = len(spec["channels"])

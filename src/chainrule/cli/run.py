@@ -34,14 +34,17 @@ from .. import distributed as dist
 from .. import io as cr_io
 from ..data import ArrayDataset, DataLoader
 from ..io.atomic import atomic_file, atomic_write
+from ..losses import cross_entropy
 from ..tensor import Tensor
 from . import inputs, plots, rundir
 from .checkpoints import CHECKPOINT_FORMAT, model_state
 from .errors import Interrupted, TrainingFailed, UsageError
-from .evaluate import confusion_matrix, scores
+from .evaluate import confusion_matrix
 from .models import build_model, check_trainable_size, describe, spec_from_config
 from .rundir import BEST, LAST
+from .scoring import scores
 from .state import decode, encode
+from .text import Vocabulary, bits
 
 try:
     from tqdm import tqdm
@@ -191,7 +194,11 @@ class Run:
             # run_train broadcasts rank 0's after setup, outside any fail_together block.
             self.optimizer = dist.DistributedOptimizer(self.optimizer, broadcast=False)
         self.scheduler = build_scheduler(config, self.optimizer)
-        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=config["label_smoothing"])
+        # A text model's logits are (batch, time, characters): the classes on the last axis.
+        self.text = isinstance(prepared.preprocess, Vocabulary)
+        self.loss_fn = (functools.partial(cross_entropy, label_smoothing=config["label_smoothing"])
+                        if self.text else
+                        nn.CrossEntropyLoss(label_smoothing=config["label_smoothing"]))
         X, y = prepared.splits["train"]
         loader = dist.DistributedDataLoader if distributed else DataLoader
         self.loader = loader(
@@ -214,7 +221,8 @@ class Run:
             "chainrule_version": __version__,
             "config": self.config,
             "model_spec": self.spec,
-            "preprocess": {"standardize": self.prepared.preprocess.state()},
+            "preprocess": {("vocabulary" if self.text else "standardize"):
+                           self.prepared.preprocess.state()},
             "data_fingerprint": self.prepared.fingerprint,
             "feature_names": self.prepared.feature_names,
             "class_names": self.prepared.class_names,
@@ -345,8 +353,9 @@ class Run:
             grads = ((n, p.grad.data) for n, p in self.parameters if p.grad is not None)
             if _first_non_finite(grads) is not None:
                 return None
-        correct = int((logits.data.argmax(axis=1) == yb).sum())
-        return np.array([value * len(yb), correct, len(yb)], dtype=np.float64)
+        # Predictions counted per label: per sample, or per character for a text model.
+        correct = int((logits.data.argmax(axis=-1) == yb).sum())
+        return np.array([value * yb.size, correct, yb.size], dtype=np.float64)
 
     def _check_weights(self, epoch: int, index: int) -> None:
         """Stop if the update just applied made a weight NaN or infinite.
@@ -469,11 +478,12 @@ class Run:
     def summary_line(self, row: dict) -> str:
         width = len(str(self.config["epochs"]))
         skipped = f"  skipped {row['skipped']} batches" if row.get("skipped") else ""
+        per_char = f" ({bits(row['val_loss']):.3f} bits/char)" if self.text else ""
         return (
             f"epoch {row['epoch']:>{width}}/{self.config['epochs']}  "
             f"train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}  "
-            f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}  {row['seconds']:.2f}s"
-            f"{skipped}"
+            f"val loss {row['val_loss']:.4f}{per_char} acc {row['val_acc']:.4f}  "
+            f"{row['seconds']:.2f}s{skipped}"
         )
 
     def fit(self) -> None:
@@ -524,7 +534,6 @@ class Run:
         smoothing = self.config["label_smoothing"]
         test_loss, test_acc, predictions = scores(self.model, X, y, EVAL_BATCH, smoothing)
         test_ce = scores(self.model, X, y, EVAL_BATCH)[0] if smoothing else test_loss
-        matrix = confusion_matrix(y, predictions, self.prepared.num_classes)
         p = self.progress
         results = {
             "test_accuracy": test_acc,
@@ -532,6 +541,8 @@ class Run:
             "test_cross_entropy": test_ce,  # without smoothing, as `chainrule eval` prints too
             "label_smoothing": smoothing,
             "test_samples": int(len(y)),
+            **({"test_characters": int(y.size), "test_bits_per_character": bits(test_ce)}
+               if self.text else {}),
             "best_epoch": p.best_epoch,
             "best_val_accuracy": p.best_val_acc,
             "epochs": p.epoch,
@@ -544,13 +555,13 @@ class Run:
             d = self.run_dir
             text = json.dumps(results, indent=2) + "\n"
             self.write_file(d / "results.json", lambda f: atomic_write(f, text))
-            names = self.prepared.class_names
-            for name, draw in (
-                ("loss.png", lambda f: plots.loss_curves(p.history, f, smoothing)),
-                ("accuracy.png", lambda f: plots.accuracy_curves(p.history, f)),
-                ("confusion_matrix.png", lambda f: plots.confusion_matrix(
-                    matrix, f, "Confusion matrix (test split)", names)),
-            ):
+            figures = [("loss.png", lambda f: plots.loss_curves(p.history, f, smoothing)),
+                       ("accuracy.png", lambda f: plots.accuracy_curves(p.history, f))]
+            if not self.text:  # a confusion matrix of every character would be unreadable
+                matrix = confusion_matrix(y, predictions, self.prepared.num_classes)
+                figures.append(("confusion_matrix.png", lambda f: plots.confusion_matrix(
+                    matrix, f, "Confusion matrix (test split)", self.prepared.class_names)))
+            for name, draw in figures:
                 self.write_file(d / name, functools.partial(_write_png, draw))
         return results
 

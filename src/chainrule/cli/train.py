@@ -19,7 +19,7 @@ from .. import threads
 from ..data import DataError, Standardize
 from ..io.atomic import atomic_write
 from . import config as cfg
-from . import inputs, rundir
+from . import inputs, rundir, text
 from .checkpoints import read_checkpoint
 from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, Interrupted, UsageError
 from .models import describe
@@ -42,7 +42,7 @@ def require_extras() -> None:
 def _start(args: dict, locks: contextlib.ExitStack, distributed: bool = False) -> tuple[Run, bool]:
     args.pop("resume", None)
     config, runtime = cfg.resolve(args)
-    prepared = inputs.prepare(config)
+    prepared = prepare(config)
     writes = not distributed or dist.rank() == 0
     # Other ranks learn the directory from rank 0 once setup is over (see _train).
     if writes:
@@ -97,13 +97,14 @@ def _resume(args: dict, locks: contextlib.ExitStack, distributed: bool = False) 
                 f"least that"
             )
         config["epochs"] = epochs
-    prepared = inputs.prepare(config)
+    prepared = prepare(config)
     if prepared.fingerprint != meta["data_fingerprint"]:
         raise DataError(
             f"{config['data']}: the data changed since this run started (different contents); "
             "resuming would train on other data. Start a new run instead"
         )
-    prepared.preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
+    if not text.is_text_task(config):  # (a text's vocabulary follows from the text itself)
+        prepared.preprocess = Standardize.from_state(meta["preprocess"]["standardize"])
     quiet = bool(args.get("quiet", False))
     run = Run(config, prepared, run_dir, quiet, distributed)
     try:
@@ -113,14 +114,14 @@ def _resume(args: dict, locks: contextlib.ExitStack, distributed: bool = False) 
             f"{path}: training state does not restore: {type(exc).__name__}: {exc}"
         ) from None
     if run.scheduler is not None and config["scheduler"] == "cosine":
-        # The cosine horizon is the run's total length, which --epochs may have changed.
+        # The cosine horizon is the run's total length, which --epochs may have changed:
+        # re-apply the current epoch's rate under the new horizon, from the closed form
+        # (the schedule's step is chainable, relative to the rate it left).
         run.scheduler.T_max = config["epochs"]
-        # Re-apply the current epoch's rate under the new horizon.
-        run.scheduler.last_epoch -= 1
-        run.scheduler.step()
+        run.scheduler._set_lrs(run.scheduler._get_closed_form_lr())
     if run.writes:
-        text = cfg.to_toml(config)
-        run.write_file(run_dir / "config.toml", lambda f: atomic_write(f, text))
+        toml = cfg.to_toml(config)
+        run.write_file(run_dir / "config.toml", lambda f: atomic_write(f, toml))
         history = run.progress.history
         run.write_file(run_dir / "metrics.csv", lambda f: rundir.write_metrics(f, history))
     if not quiet:
@@ -166,14 +167,20 @@ def _run_distributed(args: dict) -> int:
         raise
 
 
+def prepare(config: dict) -> inputs.Prepared:
+    """The run's data: a classifier's samples or a character model's text."""
+    return text.prepare(config) if text.is_text_task(config) else inputs.prepare(config)
+
+
 def _header(run: Run, distributed: bool) -> str:
     """The first line of a run: model, data, splits and the training settings."""
-    n = {k: len(v[1]) for k, v in run.prepared.splits.items()}
+    n = {k: v[1].size for k, v in run.prepared.splits.items()}
     c = run.config
     ranks = f", {dist.world_size()} ranks" if distributed else ""
+    unit = " characters" if run.text else ""
     return (
         f"{describe(run.spec)} on {c['data']} "
-        f"(train {n['train']}, val {n['val']}, test {n['test']}), "
+        f"(train {n['train']}{unit}, val {n['val']}, test {n['test']}), "
         f"{c['optimizer']} lr {c['lr']:g}, batch {c['batch_size']}, "
         f"label smoothing {c['label_smoothing']:g}{ranks}"
     )
@@ -209,9 +216,15 @@ def _train(args: dict, distributed: bool = False) -> int:
         with run._together():
             results = run.finalize()
             run._wait_for_writes()
+    if run.text:
+        tested = (f"test {results['test_bits_per_character']:.3f} bits per character "
+                  f"(loss {results['test_loss']:.4f}, accuracy {results['test_accuracy']:.4f}, "
+                  f"{results['test_characters']} characters); ")
+    else:
+        tested = (f"test accuracy {results['test_accuracy']:.4f} "
+                  f"(loss {results['test_loss']:.4f}, {results['test_samples']} samples); ")
     print(
-        f"test accuracy {results['test_accuracy']:.4f} "
-        f"(loss {results['test_loss']:.4f}, {results['test_samples']} samples); "
+        tested +
         f"best val accuracy {results['best_val_accuracy']:.4f} at epoch {results['best_epoch']}; "
         f"{results['wall_time_s']:.1f}s"
     )

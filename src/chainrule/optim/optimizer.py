@@ -39,6 +39,8 @@ class Optimizer:
 
     # Update float16 parameters in float32 (see the module notes).
     _float16_in_float32 = False
+    # State entries that are 0-d whatever the parameter's shape.
+    _scalar_state = ("step",)
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -148,7 +150,7 @@ class Optimizer:
                     or scratch.shape != p.data.shape):
                 # A new parameter, or its array was replaced: check the state fits.
                 for name, value in state.items():
-                    if name != "step" and value.shape != p.data.shape:
+                    if name not in self._scalar_state and value.shape != p.data.shape:
                         raise ValueError(
                             f"{type(self).__name__}: a parameter now has shape "
                             f"{p.data.shape} but its optimizer state {name!r} has shape "
@@ -191,6 +193,17 @@ class Optimizer:
 
         The arrays are copies: later steps do not change a state dict already taken.
         """
+        groups, index = self._saved_groups()
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[str(index[id(p)])] = {k: np.array(v, copy=True)
+                                                for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def _saved_groups(self):
+        """The JSON-able hyperparameters of each group, and parameter id -> index."""
         index = {}
         groups = []
         for group in self.param_groups:
@@ -200,13 +213,7 @@ class Optimizer:
                 index[id(p)] = len(index)
                 saved["params"].append(index[id(p)])
             groups.append(saved)
-        state = {}
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p in self.state:
-                    state[str(index[id(p)])] = {k: np.array(v, copy=True)
-                                                for k, v in self.state[p].items()}
-        return {"state": state, "param_groups": groups}
+        return groups, index
 
     def load_state_dict(self, state_dict):
         """Restore hyperparameters and state saved by :meth:`state_dict`.
@@ -217,14 +224,7 @@ class Optimizer:
         """
         name = type(self).__name__
         saved_groups = state_dict["param_groups"]
-        sizes = [len(g["params"]) for g in self.param_groups]
-        saved_sizes = [len(g["params"]) for g in saved_groups]
-        if sizes != saved_sizes:
-            raise ValueError(
-                f"{name}.load_state_dict: the state dict has parameter groups of sizes "
-                f"{saved_sizes}, this optimizer {sizes}; build the optimizer over the same "
-                f"parameters in the same order"
-            )
+        self._check_group_sizes(saved_groups)
         params = [p for g in self.param_groups for p in g["params"]]
         new_state = {}
         for key, entry in state_dict.get("state", {}).items():
@@ -250,11 +250,25 @@ class Optimizer:
                     )
                 expected[k][...] = v
             new_state[p] = expected
+        self._load_hyperparameters(saved_groups)
+        self.state = new_state
+
+    def _check_group_sizes(self, saved_groups):
+        """Refuse saved parameter groups whose sizes differ from this optimizer's."""
+        sizes = [len(g["params"]) for g in self.param_groups]
+        saved_sizes = [len(g["params"]) for g in saved_groups]
+        if sizes != saved_sizes:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the state dict has parameter groups "
+                f"of sizes {saved_sizes}, this optimizer {sizes}; build the optimizer over the "
+                f"same parameters in the same order"
+            )
+
+    def _load_hyperparameters(self, saved_groups):
         for group, saved in zip(self.param_groups, saved_groups):
             for k, v in saved.items():
                 if k != "params":
                     group[k] = v
-        self.state = new_state
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

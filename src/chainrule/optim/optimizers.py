@@ -4,7 +4,8 @@ Notation: p parameter, g gradient, t the parameter's step count (from 1), lr the
 learning rate, lambda the weight decay. Hyperparameters are read as Python floats, so
 a float32 parameter is updated in float32 arithmetic. State arrays are allocated on a
 parameter's first step and updated in place; intermediate results go to a scratch
-array, so a step without weight decay allocates nothing per parameter.
+array, so a step without weight decay allocates nothing per parameter. With
+``maximize`` an optimizer climbs the objective: g is negated before anything else.
 """
 
 from __future__ import annotations
@@ -81,19 +82,44 @@ def _decayed(p, grad, weight_decay):
     return grad + weight_decay * p.data if weight_decay else grad
 
 
+def _gradient(p, grad, group, decay=True):
+    """The gradient an update follows: -g with ``maximize``, then + lambda p (L2) if ``decay``.
+
+    The sign comes first, as in PyTorch, so the weight decay still pulls towards 0 when
+    maximizing.
+    """
+    if group["maximize"]:
+        grad = -grad
+    return _decayed(p, grad, float(group["weight_decay"])) if decay else grad
+
+
+def _after_decay(p, grad, group, decoupled):
+    """The gradient to follow once weight decay is applied.
+
+    Decoupled (AdamW, NAdamW, RAdamW): p <- p (1 - lr lambda) now, and g as it is;
+    otherwise L2: g + lambda p.
+    """
+    weight_decay = float(group["weight_decay"])
+    if decoupled and weight_decay:
+        p *= 1.0 - float(group["lr"]) * weight_decay
+    return _gradient(p, grad, group, decay=not decoupled)
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, Nesterov momentum, weight decay.
 
-    d = g + lambda p;  b_1 = d,  b_t = mu b_{t-1} + (1 - dampening) d;
+    d = g + lambda p (g negated first with ``maximize``);
+    b_1 = d,  b_t = mu b_{t-1} + (1 - dampening) d;
     d <- d + mu b_t (Nesterov) or d <- b_t (plain momentum);  p <- p - lr d.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False):
+                 nesterov=False, *, maximize=False):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=bool(maximize)))
 
     def _init_state(self, p, group):
         if not group["momentum"]:
@@ -111,7 +137,8 @@ class SGD(Optimizer):
             g = p.grad
             if g is not None and g.data.shape != p.data.shape:
                 return False  # the per-parameter path reports it
-        lr = float(group["lr"])
+        # Maximizing steps up the gradient: the same multiply, a negative rate.
+        lr = -float(group["lr"]) if group["maximize"] else float(group["lr"])
         state, scratches = self.state, self._scratch
         for p in params:
             g = p.grad
@@ -129,9 +156,11 @@ class SGD(Optimizer):
         return True
 
     def _update(self, p, grad, state, group, scratch):
-        d = _decayed(p, grad, float(group["weight_decay"]))
+        d = _gradient(p, grad, group)
         mu = float(group["momentum"])
         if mu:
+            if "momentum_buffer" not in state:  # momentum switched on after the first step
+                state.update(self._init_state(p, group))
             buf = state["momentum_buffer"]
             state["step"] += 1
             if state["step"] == 1:
@@ -193,9 +222,10 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False):
+                 amsgrad=False, *, maximize=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad))
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=bool(maximize)))
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
@@ -258,6 +288,8 @@ class Adam(Optimizer):
         weight_decay = float(group["weight_decay"])
         g, s, m, v = flat.g, flat.s, flat.m, flat.v
         np.concatenate(grads, out=g)
+        if group["maximize"]:
+            np.negative(g, out=g)
         if weight_decay:
             if self._decoupled:
                 for p in params:
@@ -278,13 +310,7 @@ class Adam(Optimizer):
     def _update(self, p, grad, state, group, scratch):
         lr, eps = float(group["lr"]), float(group["eps"])
         b1, b2 = (float(b) for b in group["betas"])
-        weight_decay = float(group["weight_decay"])
-        if self._decoupled:
-            if weight_decay:
-                p *= 1.0 - lr * weight_decay
-            g = grad
-        else:
-            g = _decayed(p, grad, weight_decay)
+        g = _after_decay(p, grad, group, self._decoupled)
         state["step"] += 1
         t = int(state["step"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -306,9 +332,9 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
+                 amsgrad=False, *, maximize=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, maximize=maximize)
 
 
 class RMSprop(Optimizer):
@@ -322,11 +348,12 @@ class RMSprop(Optimizer):
     _float16_in_float32 = True
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False):
+                 centered=False, *, maximize=False):
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"RMSprop: alpha must lie in [0, 1], got {alpha}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                                      momentum=momentum, centered=centered,
+                                      maximize=bool(maximize)))
 
     def _init_state(self, p, group):
         state = {"step": _counter(), "square_avg": np.zeros_like(p.data)}
@@ -337,7 +364,7 @@ class RMSprop(Optimizer):
         return state
 
     def _update(self, p, grad, state, group, scratch):
-        g = _decayed(p, grad, float(group["weight_decay"]))
+        g = _gradient(p, grad, group)
         alpha = float(group["alpha"])
         state["step"] += 1
         sq = state["square_avg"]
@@ -359,6 +386,8 @@ class RMSprop(Optimizer):
         np.divide(g, scratch, out=scratch)
         mu = float(group["momentum"])
         if mu:
+            if "momentum_buffer" not in state:  # momentum switched on after the first step
+                state["momentum_buffer"] = np.zeros_like(p.data)
             buf = state["momentum_buffer"]
             buf *= mu
             buf += scratch
@@ -378,19 +407,19 @@ class Adagrad(Optimizer):
     _float16_in_float32 = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10):
+                 initial_accumulator_value=0.0, eps=1e-10, *, maximize=False):
         if lr_decay < 0 or initial_accumulator_value < 0:
             raise ValueError("Adagrad: lr_decay and initial_accumulator_value must be >= 0")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps))
+                                      eps=eps, maximize=bool(maximize)))
 
     def _init_state(self, p, group):
         return {"step": _counter(),
                 "sum": np.full_like(p.data, float(group["initial_accumulator_value"]))}
 
     def _update(self, p, grad, state, group, scratch):
-        g = _decayed(p, grad, float(group["weight_decay"]))
+        g = _gradient(p, grad, group)
         state["step"] += 1
         t = int(state["step"])
         lr = float(group["lr"]) / (1.0 + (t - 1) * float(group["lr_decay"]))
