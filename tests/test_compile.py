@@ -175,3 +175,55 @@ def test_every_operation_compiled_equals_eager(op, k):
             assert t.grad is None
         else:
             np.testing.assert_array_equal(t.grad.data, g)
+
+
+def test_compiled_dropout_draws_the_masks_eager_steps_draw():
+    # The mask is drawn by an operation (primitives.masks.keep_mask): the program draws a
+    # fresh one each call, from the same generator, so the outputs are eager's bit for bit.
+    from chainrule import nn
+
+    def make():
+        return nn.Sequential(nn.Linear(4, 64, rng=0), nn.Dropout(0.5, rng=1))
+
+    x = np.ones((2, 4))
+    model, twin = make(), make()
+    step = cr.compile(lambda x: model(x))
+    outs = [step(x).data.copy() for _ in range(4)]
+    assert not np.array_equal(outs[1], outs[2])
+    for out in outs:
+        np.testing.assert_array_equal(out, twin(cr.tensor(x)).data)
+
+
+def test_compiled_step_captures_again_after_train_and_eval():
+    from chainrule import nn
+
+    model = nn.Sequential(nn.Linear(4, 8, rng=0), nn.Dropout(0.5))
+    step = cr.compile(lambda x: model(x))
+    x = np.ones((2, 4))
+    step(x)
+    model.eval()
+    np.testing.assert_array_equal(step(x).data, model(cr.tensor(x)).data)
+    model.train()
+    assert (np.asarray(step(x).data) == 0).any()  # dropping again
+    model.eval()
+    np.testing.assert_array_equal(step(x).data, model(cr.tensor(x)).data)
+    assert len(step.programs[next(iter(step.programs))]) == 2  # one per mode, kept
+
+
+def test_compiled_step_with_a_recorded_write_into_a_fresh_buffer():
+    # buf[:2] = w * x is a recorded operation (a differentiated write), not a change
+    # outside the operations: the capture replays it.
+    w = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        buf = cr.tensor(np.zeros(3))
+        buf[:2] = w * x
+        loss = cnp.sum(buf * buf)
+        loss.backward()
+        return loss
+
+    s = cr.compile(step)
+    for x in (np.array([1.0, 1.0]), np.array([2.0, 3.0])):
+        s(x)
+        np.testing.assert_allclose(w.grad.data, 2 * (w.data * x) * x)

@@ -164,3 +164,28 @@ def test_bad_axes_are_clear_errors():
         cr.vmap(lambda a: a, in_axes=None)(x)
     with pytest.raises(ValueError, match="out of range"):
         cr.vmap(lambda a: a, in_axes=2)(x)
+
+
+def test_dropout_under_vmap_draws_one_mask_per_example():
+    # A Generator draws the examples' masks in turn, as a loop over them would; an int
+    # seed gives every example the same mask, as it gives every call.
+    import chainrule.nn.functional as F
+
+    x = np.ones((5, 40))
+    drawing = np.random.default_rng(3)
+    batched = np.asarray(cr.vmap(lambda v: F.dropout(v, 0.5, rng=drawing))(x))
+    g = np.random.default_rng(3)
+    g.random(40)  # (the trace of the first example draws once before the batch)
+    looped = np.stack([(g.random(40) >= 0.5) * 2.0 for _ in range(5)])
+    np.testing.assert_array_equal(batched, looped)
+    seeded = np.asarray(cr.vmap(lambda v: F.dropout(v, 0.5, rng=7))(x))
+    np.testing.assert_array_equal(seeded, np.broadcast_to(F.dropout(x[0], 0.5, rng=7), x.shape))
+
+
+def test_vmap_of_a_random_function_still_refuses_values_read_outside_operations():
+    import chainrule.nn.functional as F
+
+    g = np.random.default_rng(0)
+    x = np.arange(12.0).reshape(3, 4)
+    with pytest.raises(ValueError, match="last example"):
+        cr.vmap(lambda v: F.dropout(v, 0.5, rng=g) * float(np.asarray(v.data).sum()))(x)

@@ -11,6 +11,10 @@ function eagerly under a :class:`Capture` (a tracer, chainrule.tracing) that wri
 * each call of a replayed effect (an optimizer's ``step`` and ``zero_grad``, a learning
   rate schedule's ``step``: functions decorated with :func:`replayed`).
 
+The capture also notes the attributes the step's behaviour hangs on (each module's
+``training`` flag, read when the module is called): a later call whose noted attributes
+have changed (``model.eval()``) captures again, and each captured version is kept.
+
 Later calls with arguments of the same shapes and dtypes run the program: each
 operation's NumPy forward on arrays, the backward pass as the same rules in the same
 order as the engine's (so gradients are bit for bit those of eager execution), the
@@ -72,6 +76,7 @@ class Capture(Tracer):
         self.shapes = {}  # Var of an operation's result -> its arguments' shapes
         self.in_effect = 0
         self.in_backward = 0
+        self.guards = {}  # (id(obj), attribute) -> (obj, attribute, value when captured)
 
     def _ref(self, a):
         if isinstance(a, TensorBase) and id(a) not in self._vars and a.requires_grad:
@@ -130,6 +135,11 @@ class Capture(Tracer):
         # `p.grad = None` by hand (a loop's own zero_grad): repeated each step.
         self.steps.append(("effect", _set_grad_none, t, (), {}))
 
+    def guard(self, obj, attribute):
+        key = (id(obj), attribute)
+        if key not in self.guards:
+            self.guards[key] = (obj, attribute, getattr(obj, attribute))
+
     def modified(self, t):
         if self.in_effect or id(t) in self._vars:
             return
@@ -147,18 +157,22 @@ def compile(fn):  # noqa: A001  (PyTorch's name)
     Also a decorator. Arguments are arrays (or tensors, read as their values), numbers
     and other fixed values; the result is what fn returns, with tensors as tensors
     holding the replayed values. See the module docstring for what is captured.
+    Dropout's masks are drawn afresh on every call (the ones eager calls would draw),
+    and ``model.train()`` / ``model.eval()`` after a capture make the next call capture
+    again for the new mode.
     """
-    programs = {}
+    programs = {}  # argument signature -> the programs captured for it
 
     @functools.wraps(fn)
     def compiled(*args):
         key = tuple(_signature(a) for a in args)
-        program = programs.get(key)
-        if program is None:
-            program, result = _capture(fn, args)
-            programs[key] = program
-            return result
-        return program.run(args)
+        versions = programs.setdefault(key, [])
+        for program in versions:
+            if program.holds():
+                return program.run(args)
+        program, result = _capture(fn, args)
+        versions.append(program)
+        return result
 
     compiled.programs = programs
     return compiled
@@ -210,6 +224,7 @@ class Program:
 
     def __init__(self, capture, outputs, rebuild, is_array):
         self.params = list(capture.params.items())
+        self.guards = list(capture.guards.values())
         self.rebuild = rebuild
         self.is_array = is_array
         writer = _Writer(capture, outputs)
@@ -218,6 +233,10 @@ class Program:
         code = builtins.compile(self.source, "<cr.compile program>", "exec")
         exec(code, namespace)  # noqa: S102  (the program this module just wrote)
         self.fn = namespace["step"]
+
+    def holds(self):
+        """Whether the attributes noted at capture still have their values then."""
+        return all(getattr(obj, name) == value for obj, name, value in self.guards)
 
     def run(self, args):
         arrays = [a.data if is_tensor(a) else a for a, arr in zip(args, self.is_array) if arr]

@@ -198,12 +198,16 @@ _last_modified = 0
 _any_retained = False
 
 
-def mark_modified(t):
-    """Record that tensor `t` was modified in place (bumps its version and its aliases')."""
+def mark_modified(t, recorded=False):
+    """Record that tensor `t` was modified in place (bumps its version and its aliases').
+
+    `recorded`: the change is a recorded operation (a differentiated write), which a
+    tracer sees as such; otherwise the tracer hears of a change outside the operations.
+    """
     global _clock, _last_modified
     _clock += 1
     _last_modified = _clock
-    if _trace_hook is not None:
+    if _trace_hook is not None and not recorded:
         _trace_hook.modified(t)
     # Writing through a view writes into the tensors it views (a[0:2] += 1 changes a).
     while t is not None:

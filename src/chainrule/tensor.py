@@ -274,7 +274,7 @@ class Tensor(TensorBase):
         # The node `base` was moves to a new object; base becomes the write's output.
         old = graph.new_tensor(base.data.copy() if base._prim is not None else base.data)
         graph.take_node(old, base)
-        graph.mark_modified(self)
+        graph.mark_modified(self, recorded=True)
         new = P.write(old, value, index=where)
         base.data[where] = new.data[where]
         graph.take_node(base, new)

@@ -109,6 +109,10 @@ class Tracer:
     def grad_assigned(self, t, value):
         """Told of every assignment to a tensor's .grad while installed."""
 
+    def guard(self, obj, attribute):
+        """Told of an attribute the traced function's behaviour depends on (a module's
+        ``training`` flag); cr.compile captures again when it changes."""
+
     def output(self, value):
         """The trace's record of an output: its Var, or the constant it is."""
         if isinstance(value, TensorBase):

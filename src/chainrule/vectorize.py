@@ -23,7 +23,7 @@ from . import batching, transforms
 from . import primitives as P
 from .graph import is_tensor, new_tensor
 from .pytree import tree_flatten, tree_unflatten
-from .tracing import Tracer, tracing
+from .tracing import Tracer, Var, tracing
 
 
 def vmap(f, in_axes=0, out_axes=0):
@@ -68,7 +68,10 @@ def vmap(f, in_axes=0, out_axes=0):
         results = batching.run(trace, [x for x, m in zip(moved, mapped) if m],
                                [True] * sum(mapped))
         outs = [_batch_of(v, b, size) for v, b in results]
-        if size > 1:
+        if size > 1 and any(getattr(op.prim, "draws", False) for op in trace.ops):
+            # (Random draws differ between runs: compare the last example's trace instead.)
+            _check_same_trace(f, moved, mapped, treedef, trace, size)
+        elif size > 1:
             _check_last_example(f, moved, mapped, treedef, outs, size)
         outs = [_moveaxis(o, 0, ax) for o, ax in zip(outs, _out_axes(out_axes, len(outs)))]
         return tree_unflatten(out_def, [_result(o, args) for o in outs])
@@ -94,6 +97,51 @@ def _trace(f, leaves, mapped, treedef, index):
     return tracer.trace, out_def
 
 
+_DIFFERENT_EXAMPLE = (
+    "vmap: the batched result for the last example differs from the function evaluated on "
+    "that example alone: the function reads its inputs' values outside chainrule's "
+    "operations (x.data, np.asarray(x), or a value turned into a NumPy constant), so the "
+    "trace of the first example does not describe the others. Use chainrule.numpy / cr "
+    "operations on the inputs, or loop over the examples in Python"
+)
+
+
+def _check_same_trace(f, leaves, mapped, treedef, trace, size):
+    """The last example's trace must be the first's: the same operations on the same
+    variables with equal constants (for functions that draw random numbers, whose values
+    differ from one run to the next)."""
+    last, _ = _trace(f, leaves, mapped, treedef, size - 1)
+    same = len(last.ops) == len(trace.ops) and _same(last.outputs, trace.outputs) and all(
+        a.prim is b.prim and a.out == b.out and _same(a.args, b.args) and _same(a.kw, b.kw)
+        for a, b in zip(last.ops, trace.ops))
+    if not same:
+        raise ValueError(_DIFFERENT_EXAMPLE)
+
+
+def _same(a, b):
+    """Equal traced arguments: Vars and objects by identity, arrays and numbers by value."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Var):
+        return a == b
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, slice):
+        return _same((a.start, a.stop, a.step), (b.start, b.stop, b.step))
+    if is_tensor(a):
+        return _same(a.data, b.data)
+    if isinstance(a, (np.ndarray, np.generic)):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, (int, float, complex, str, bytes, np.dtype)):
+        return a == b or (a != a and b != b)
+    return False  # (other objects: the same object only)
+
+
 def _check_last_example(f, leaves, mapped, treedef, outs, size):
     example = [_values(x)[size - 1] if m else x for x, m in zip(leaves, mapped)]
     with transforms.running():
@@ -101,14 +149,7 @@ def _check_last_example(f, leaves, mapped, treedef, outs, size):
     for got, want in zip(outs, tree_flatten(direct)[0]):
         got, want = np.asarray(_values(got)[size - 1]), np.asarray(_values(want))
         if got.shape != want.shape or not _close(got, want):
-            raise ValueError(
-                "vmap: the batched result for the last example differs from the function "
-                "evaluated on that example alone: the function reads its inputs' values "
-                "outside chainrule's operations (x.data, np.asarray(x), or a value turned "
-                "into a NumPy constant), so the trace of the first example does not "
-                "describe the others. Use chainrule.numpy / cr operations on the inputs, "
-                "or loop over the examples in Python"
-            )
+            raise ValueError(_DIFFERENT_EXAMPLE)
 
 
 def _close(got, want):

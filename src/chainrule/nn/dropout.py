@@ -3,9 +3,11 @@ networks; the functions and the layers, with PyTorch's arguments.
 
 Masks come from ``rng``: a Generator (a fresh mask per call, as a training loop wants),
 None (chainrule.nn.init's default generator), or an int seed, which gives the same mask
-on every call (the layers keep a Generator made from their seed for this reason). The
-masks are NumPy constants, so the gradient is the mask times the incoming gradient, to
-every order. ``inplace=True`` is accepted and computes out of place.
+on every call (the layers keep a Generator made from their seed for this reason). A mask
+is drawn by an operation on the input (primitives.masks.keep_mask), so a compiled step
+draws a fresh one each call and cr.vmap one per example; it carries no gradient, so the
+gradient is the mask times the incoming gradient, to every order. ``inplace=True`` is
+accepted and computes out of place.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..primitives.masks import keep_mask
 from .arguments import data, probability, shape
 from .init import generator
 from .module import Module
@@ -30,8 +33,11 @@ _ALPHA = 1.7580993408473766
 
 def _keep(x, p, rng, mask_shape):
     """A 0/1 mask of x's dtype, each entry 1 with probability 1 - p, broadcastable to x."""
-    dtype = data(x).dtype if data(x).dtype.kind == "f" else np.dtype(np.float64)
-    return (generator(rng).random(mask_shape) >= p).astype(dtype)
+    if rng is None:
+        rng = generator  # (the default generator at the moment the mask is drawn)
+    elif not isinstance(rng, np.random.Generator):
+        generator(rng)  # (refuses what is neither a Generator nor an int seed)
+    return keep_mask(x, p, shape=mask_shape, rng=rng)
 
 
 def dropout(input, p=0.5, training=True, inplace=False, rng=None):
@@ -43,8 +49,7 @@ def dropout(input, p=0.5, training=True, inplace=False, rng=None):
     s = shape(input)
     if p == 1.0:
         return input * np.zeros(s, data(input).dtype)
-    keep = _keep(input, p, rng, s)
-    keep *= 1.0 / (1.0 - p)
+    keep = _keep(input, p, rng, s) * (1.0 / (1.0 - p))
     return input * keep
 
 
@@ -63,8 +68,7 @@ def _feature_dropout(fn, input, p, training, rng, spatial):
     mask_shape = lead + (1,) * spatial
     if p == 1.0:
         return input * np.zeros(mask_shape, data(input).dtype)
-    keep = _keep(input, p, rng, mask_shape)
-    keep *= 1.0 / (1.0 - p)
+    keep = _keep(input, p, rng, mask_shape) * (1.0 / (1.0 - p))
     return input * keep
 
 

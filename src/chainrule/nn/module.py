@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import graph
 from ..tensor import Tensor
 
 
@@ -130,6 +131,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        tracer = graph.trace_hook()
+        if tracer is not None:  # (a compiled step captures again after train()/eval())
+            tracer.guard(self, "training")
         if self._forward_pre_hooks or self._forward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)

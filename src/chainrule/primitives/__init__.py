@@ -27,6 +27,7 @@ construction: roll, tile, repeat_interleave, one_hot, diag_embed, block, meshgri
 statistics:  nan-reductions, cov, corrcoef
 signal:      diff, ediff1d, trapezoid, convolve, correlate, interp
 pointwise:   clamp with tensor bounds, lerp, copysign, heaviside, stop_gradient
+masks:       dropout's random keep-mask, drawn by an operation
 """
 
 from .activations import (
@@ -141,6 +142,7 @@ from .indexing import (
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import reduce_loss, softmax_nll
+from .masks import keep_mask
 from .matrix_functions import expm
 from .norms import cond, matrix_rank, norm
 from .pointwise import clamp, clip_function, copysign, heaviside, lerp, stop_gradient
