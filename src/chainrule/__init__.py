@@ -14,7 +14,7 @@ without making that import slower.
 import importlib as _importlib
 import typing as _typing
 
-from . import linalg, nn, optim, primitives, sampling
+from . import linalg, nn, optim, primitives, sampling, warning_location
 from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint
@@ -335,3 +335,5 @@ else:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
+warning_location.install()
