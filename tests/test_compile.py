@@ -227,3 +227,31 @@ def test_compiled_step_with_a_recorded_write_into_a_fresh_buffer():
     for x in (np.array([1.0, 1.0]), np.array([2.0, 3.0])):
         s(x)
         np.testing.assert_allclose(w.grad.data, 2 * (w.data * x) * x)
+
+
+def test_embedding_lookups_read_each_calls_indices():
+    # The indices are an argument of the lookup (gather_rows), not a constant of the
+    # capture; the padding row's cut gradient (detach) is an operation too.
+    emb = nn.Embedding(6, 3, padding_idx=0, rng=0)
+
+    def loss(i):
+        emb.weight.grad = None
+        out = (emb(i) ** 2).sum()
+        out.backward()
+        return out
+
+    step = cr.compile(loss)
+    for i in (np.array([[0, 1], [2, 3]]), np.array([[5, 5], [0, 2]]), np.array([[4, 0], [1, 1]])):
+        value = step(i).data
+        grad = emb.weight.grad.data.copy()
+        emb.weight.grad = None
+        want = (emb(cr.tensor(i)) ** 2).sum()
+        want.backward()
+        assert value.tobytes() == want.data.tobytes()
+        assert grad.tobytes() == emb.weight.grad.data.tobytes()
+
+
+def test_detach_of_a_traced_value_is_an_operation():
+    step = cr.compile(lambda x: x.detach() * x)
+    for x in (np.array([1.0, 2.0]), np.array([3.0, -1.0])):
+        np.testing.assert_array_equal(step(x).data, x * x)

@@ -195,6 +195,11 @@ class Tensor(TensorBase):
 
     def detach(self):
         """A tensor sharing this one's data (and in-place history) but cut from the graph."""
+        tracer = graph.trace_hook()
+        if tracer is not None and (tracer.traced(self) or self.requires_grad):
+            # Under cr.vmap or cr.compile a copy of the value would be a constant of the
+            # trace (one example's, or the first call's): the cut is an operation instead.
+            return P.stop_gradient(self)
         alias = graph.new_tensor(self.data)
         graph.share_versions(self, alias)
         if self._view_of is not None:

@@ -212,6 +212,11 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="at most N BLAS threads (default: chainrule's policy, large products on idle cores)",
     )
     parser.add_argument(
+        "--compile", action="store_true", default=argparse.SUPPRESS,
+        help="run each training step as a program captured once by cr.compile (the same "
+        "numbers as without it; a model it cannot capture trains as usual, with a note)",
+    )
+    parser.add_argument(
         "--overwrite",
         action="store_true",
         default=argparse.SUPPRESS,

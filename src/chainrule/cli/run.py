@@ -32,6 +32,7 @@ import numpy as np
 from .. import __version__, nn, optim
 from .. import distributed as dist
 from .. import io as cr_io
+from ..compiled import compile as compile_step
 from ..data import ArrayDataset, DataLoader
 from ..io.atomic import atomic_file, atomic_write
 from ..losses import cross_entropy
@@ -196,9 +197,9 @@ class Run:
         self.scheduler = build_scheduler(config, self.optimizer)
         # A text model's logits are (batch, time, characters): the classes on the last axis.
         self.text = isinstance(prepared.preprocess, Vocabulary)
-        self.loss_fn = (functools.partial(cross_entropy, label_smoothing=config["label_smoothing"])
-                        if self.text else
-                        nn.CrossEntropyLoss(label_smoothing=config["label_smoothing"]))
+        # (cr.cross_entropy, classes on the last axis, without ignore_index: the fused
+        # softmax_nll primitive also when cr.compile traces the labels.)
+        self.loss_fn = functools.partial(cross_entropy, label_smoothing=config["label_smoothing"])
         X, y = prepared.splits["train"]
         loader = dist.DistributedDataLoader if distributed else DataLoader
         self.loader = loader(
@@ -212,6 +213,7 @@ class Run:
         # writer thread once a write has completed: what a failure message points to.
         self.saved_at: tuple[int, int] | None = None
         self.started = time.perf_counter()
+        self.compiled_step = None  # --compile: the captured step (compile_steps)
 
     # ----------------------------------------------------------------- checkpoints
     def _meta(self, kind: str) -> dict:
@@ -332,23 +334,72 @@ class Run:
         """--distributed: an error on one rank inside the block stops every rank alike."""
         return dist.fail_together() if self.distributed else contextlib.nullcontext()
 
+    def compile_steps(self) -> None:
+        """--compile: zero_grad, forward, loss and backward as one cr.compile program.
+
+        A model with buffers (BatchNorm's running statistics) changes them in place while
+        it trains, which a compiled step cannot repeat: it trains as usual, with a note
+        (decided before any step, so no statistic is updated twice).
+        """
+        if any(True for _ in self.model.buffers()):
+            _report("note: --compile cannot capture a model that updates buffers while it "
+                    "trains (BatchNorm's running statistics); training without it")
+            return
+
+        def step(xb, yb):
+            self.optimizer.zero_grad()
+            logits = self.model(xb)
+            loss = self.loss_fn(logits, yb)
+            loss.backward()
+            return loss, logits
+
+        self.compiled_step = compile_step(step)
+
+    def _compiled(self, xb, yb):
+        """(loss, logits) from the compiled step, or None once the capture refused the
+        model (then it trains eagerly from this batch on, after a note)."""
+        try:
+            return self.compiled_step(xb, yb)
+        except ValueError as exc:
+            if not str(exc).startswith("cr.compile"):
+                raise
+            _report(f"note: --compile cannot capture this model's step ({exc}); training "
+                    "without it")
+            self.compiled_step = None
+            return None
+
     def _forward_backward(self, xb, yb, epoch: int, index: int) -> np.ndarray | None:
         """Loss, its finiteness check and backward on one batch: [loss sum, correct, samples].
 
         None when --on-nan skip drops the batch (a non-finite loss or gradient).
         """
+        skip = self.config["on_nan"] == "skip"
+        done = self._compiled(xb, yb) if self.compiled_step is not None and len(yb) else None
+        if done is not None:
+            # (The backward pass ran with the loss; a non-finite one stops or skips alike,
+            # as no update has been made.)
+            loss, logits = done
+            value = float(loss.data)
+            if not math.isfinite(value):
+                if skip:
+                    return None
+                self._fail(f"the loss became {value}", epoch, index, "before that update")
+            return self._after_backward(logits, yb, value, skip)
         self.optimizer.zero_grad()
         if not len(yb):  # --distributed: a last global batch with fewer samples than ranks
             return np.zeros(3)
         logits = self.model(Tensor(xb))
         loss = self.loss_fn(logits, yb)
         value = float(loss.data)
-        skip = self.config["on_nan"] == "skip"
         if not math.isfinite(value):
             if skip:
                 return None
             self._fail(f"the loss became {value}", epoch, index, "before that update")
         loss.backward()
+        return self._after_backward(logits, yb, value, skip)
+
+    def _after_backward(self, logits, yb, value: float, skip: bool) -> np.ndarray | None:
+        """The gradient check of --on-nan skip and the batch's metrics."""
         if skip:
             grads = ((n, p.grad.data) for n, p in self.parameters if p.grad is not None)
             if _first_non_finite(grads) is not None:

@@ -192,6 +192,9 @@ def _train(args: dict, distributed: bool = False) -> int:
         if args["threads"] < 1:
             raise UsageError(f"--threads must be at least 1, got {args['threads']}")
         threads.set_num_threads(args.pop("threads"))
+    compiled = bool(args.pop("compile", False))  # (a way to run, not part of the run)
+    if compiled and distributed:
+        raise UsageError("--compile does not support --distributed yet; train without it")
     together = dist.fail_together() if distributed else contextlib.nullcontext()
     # The run directory stays locked until this returns (or the process ends).
     with contextlib.ExitStack() as locks:
@@ -204,6 +207,8 @@ def _train(args: dict, distributed: bool = False) -> int:
             dist.broadcast_parameters(run.model)
         if not quiet:
             print(_header(run, distributed), flush=True)
+        if compiled:
+            run.compile_steps()
         try:
             run.fit()
         except Interrupted as exc:

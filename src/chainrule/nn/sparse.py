@@ -12,6 +12,7 @@ import numpy as np
 from .. import primitives as P
 from ..graph import is_tensor, no_grad
 from ..primitives.sparse import gather_rows, scatter_rows
+from ..tracing import concrete, traced
 from . import init
 from .arguments import data, shape
 from .module import Module, Parameter, float_dtype
@@ -87,6 +88,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     num = shape(weight)[0]
     idx = _indices("embedding", input, num)
     padding_idx = _padding("embedding", padding_idx, num)
+    if traced(input):
+        return _traced_lookup(weight, input, padding_idx, max_norm, scale_grad_by_freq)
     if max_norm is not None:
         _renorm(weight, idx, max_norm, norm_type)
     out = gather_rows(weight, indices=idx)
@@ -95,6 +98,23 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if scale_grad_by_freq and idx.size:
         counts = np.bincount(idx.reshape(-1), minlength=num)
         out = _scale_gradient(out, 1.0 / counts[idx])
+    return out
+
+
+def _traced_lookup(weight, input, padding_idx, max_norm, scale_grad_by_freq):
+    """embedding on indices a tracer traces (cr.compile, cr.vmap): the indices are an
+    argument of the lookup, so every call or example reads its own (the values seen here
+    are one call's or example's: good for the range check above, not for the result)."""
+    if max_norm is not None or scale_grad_by_freq:
+        raise TypeError(
+            "embedding: max_norm and scale_grad_by_freq read the indices' values, which "
+            "differ for every call or example under cr.compile and cr.vmap; look up "
+            "without them there, or run eagerly"
+        )
+    indices = input if input.data.dtype == np.intp else P.astype(input, np.intp)
+    out = gather_rows(weight, indices)
+    if padding_idx is not None and is_tensor(out):
+        out = P.where(P.expand_dims(P.equal(input, padding_idx), -1), out.detach(), out)
     return out
 
 
@@ -118,6 +138,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"{fn}: mode must be 'sum', 'mean' or 'max', not {mode!r}")
     num, dim = shape(weight)
+    for t in (input, offsets):  # (the bags' layout is read from the values)
+        if traced(t):
+            concrete(t, f"{fn}'s bags")
     idx = _indices(fn, input, num)
     padding_idx = _padding(fn, padding_idx, num)
     if per_sample_weights is not None:

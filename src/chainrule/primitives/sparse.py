@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import batching as B
 from .. import statements as S
 from ..domains import Example
+from ..graph import is_tensor
 from ..rules import primitive
 
 
@@ -72,5 +74,26 @@ scatter_rows = primitive(
         latex_forward=r"y_r = \sum_{k:\iota(k) = r} g_k",
         latex_vjp=r"\bar g_k = \bar y_{\iota(k)}",
     ),
-).defvjp(lambda g, ans, v, indices, rows: gather_rows(g, indices=indices))
-gather_rows.defvjp(lambda g, ans, w, indices: scatter_rows(g, indices=indices, rows=np.shape(w)[0]))
+).defvjp(lambda g, ans, v, indices, rows: _with_indices(gather_rows, g, indices))
+gather_rows.defvjp(
+    lambda g, ans, w, indices: _with_indices(scatter_rows, g, indices, rows=np.shape(w)[0]))
+
+
+def _with_indices(prim, x, indices, **kw):
+    # Indices are a keyword (a constant) when they are an array, and an argument when
+    # they are a tensor: computed, or traced by cr.compile or cr.vmap, whose calls or
+    # examples each read their own (nn.functional.embedding passes them so).
+    if is_tensor(indices):
+        return prim(x, indices, **kw)
+    return prim(x, indices=indices, **kw)
+
+
+def _gather_rule(prim, args, batched, kw):
+    # Only the indices batched: a lookup of every example's indices at once, the batch
+    # axis leading the result as it leads the indices.
+    if len(args) == 2 and not batched[0]:
+        return prim(*args, **kw)
+    return B.one_at_a_time(prim, args, batched, kw)
+
+
+gather_rows.batch = _gather_rule
