@@ -8,6 +8,7 @@ Both are timed beside hand-written NumPy doing the same work, in the same run.
 from __future__ import annotations
 
 import os
+import time
 
 # One BLAS thread for every contender (see docs/performance.md): on a shared 2-core
 # machine, multi-threaded OpenBLAS next to other busy processes stalls for tens of
@@ -109,6 +110,31 @@ def mlp_chainrule(batch, seed=0):
     return step
 
 
+def mlp_compiled(batch, seed=0):
+    """The same step captured by cr.compile (optim.SGD: a compiled step repeats its update,
+    where a hand-written in-place update would be refused); (step, capture seconds)."""
+    rng = np.random.default_rng(seed)
+    Ws = [cr.tensor(rng.standard_normal((a, b)).astype(np.float32) * np.float32(a**-0.5),
+                    requires_grad=True) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    bs = [cr.tensor(np.zeros(b, np.float32), requires_grad=True) for b in SIZES[1:]]
+    X = rng.standard_normal((batch, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], batch)
+    opt = cr.optim.SGD(Ws + bs, lr=0.01)
+
+    def step(X, y):
+        opt.zero_grad()
+        h = cr.tanh(X @ Ws[0] + bs[0])
+        h = cr.tanh(h @ Ws[1] + bs[1])
+        loss = cr.cross_entropy(h @ Ws[2] + bs[2], y)
+        loss.backward()
+        opt.step()
+
+    compiled = cr.compile(step)
+    t0 = time.perf_counter()
+    compiled(X, y)
+    return (lambda: compiled(X, y)), time.perf_counter() - t0
+
+
 def mlp_torch(batch, seed=0):
     """The same step in PyTorch eager (float32, CPU), for comparison when torch is installed."""
     rng = np.random.default_rng(seed)
@@ -170,6 +196,26 @@ def chain_chainrule(seed=0):
         y.sum().backward()
 
     return run
+
+
+def chain_compiled(seed=0):
+    """chain_chainrule's run captured by cr.compile; (run, capture seconds)."""
+    x = cr.tensor(np.random.default_rng(seed).standard_normal(16), requires_grad=True)
+
+    def run():
+        y = x
+        for _ in range(CHAIN // 4):
+            y = cr.tanh(y)
+            y = y * 1.5
+            y = y + 0.25
+            y = cr.sin(y)
+        x.grad = None
+        y.sum().backward()
+
+    compiled = cr.compile(run)
+    t0 = time.perf_counter()
+    compiled()
+    return compiled, time.perf_counter() - t0
 
 
 def chain_torch(seed=0):
@@ -265,7 +311,8 @@ def _others(t, digits):
 def main(repeats=20):
     print(f"machine: {machine()}")
     results = {}
-    cases = {"numpy": chain_numpy(), "chainrule": chain_chainrule()}
+    compiled, capture = chain_compiled()
+    cases = {"numpy": chain_numpy(), "chainrule": chain_chainrule(), "compiled": compiled}
     if torch is not None:
         cases["torch"] = chain_torch()
     t = interleaved(cases, repeats=repeats)
@@ -278,8 +325,15 @@ def main(repeats=20):
           f"{ratio:.2f}x  ({t['chainrule'] / CHAIN * 1e6:.2f} us/op vs "
           f"{t['numpy'] / CHAIN * 1e6:.2f} us/op{extra})  target <= 6x (engine issue): "
           f"{verdict(ratio, 6)}; <= 5x (performance issue): {verdict(ratio, 5)}")
+    ratio = results["per_op"]["compiled_ratio"] = t["compiled"] / t["numpy"]
+    results["per_op"]["capture_s"] = capture
+    print(f"the same chain through cr.compile: {ratio:.2f}x the NumPy forward "
+          f"({t['compiled'] / CHAIN * 1e6:.2f} us/op; captured in {capture * 1e3:.0f} ms)  "
+          f"target <= 1.5x: {verdict(ratio, 1.5)}")
     for batch in (32, 128, 1024):
-        cases = {"numpy": mlp_numpy(batch), "chainrule": mlp_chainrule(batch)}
+        compiled, capture = mlp_compiled(batch)
+        cases = {"numpy": mlp_numpy(batch), "chainrule": mlp_chainrule(batch),
+                 "compiled": compiled}
         if torch is not None:
             cases["torch"] = mlp_torch(batch)
         t = interleaved(cases, repeats=repeats)
@@ -292,6 +346,13 @@ def main(repeats=20):
         extra = _others(t, 3)
         print(f"MLP 784-256-256-10 step, batch {batch:4d}: {ratio:.3f}x hand-written NumPy "
               f"({t['chainrule'] * 1e3:.2f} ms vs {t['numpy'] * 1e3:.2f} ms{extra}){target}")
+        compiled_ratio = t["compiled"] / t["numpy"]
+        results[f"mlp_b{batch}"].update(compiled_ratio=compiled_ratio, capture_s=capture)
+        target = ("  target <= 0.85x: " + verdict(compiled_ratio, 0.85)
+                  + ("; faster than JAX jit: " + verdict(t["compiled"] / t["jax_jit"], 1.0)
+                     if "jax_jit" in t else "")) if batch == 128 else ""
+        print(f"  through cr.compile: {compiled_ratio:.3f}x ({t['compiled'] * 1e3:.2f} ms; "
+              f"captured in {capture * 1e3:.0f} ms){target}")
     return results
 
 
