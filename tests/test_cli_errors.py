@@ -407,3 +407,18 @@ def test_semicolon_csv_hint_names_no_option_the_cli_lacks(tmp_path):
     assert code == 2
     assert_one_error_line(stderr, "separate fields with ';'", "comma-separated files only")
     assert "delimiter=" not in stderr and "--delimiter" not in stderr
+
+
+def test_ctrl_c_while_the_package_imports_is_one_line(tmp_path):
+    # The console script's module catches a KeyboardInterrupt raised by chainrule's own
+    # imports (here a stand-in package that raises it as the keys would).
+    fake = tmp_path / "chainrule"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise KeyboardInterrupt\n")
+    launcher = Path(__file__).resolve().parents[1] / "src"
+    env = {"PYTHONPATH": f"{tmp_path}:{launcher}", "PATH": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, _chainrule_cli; sys.exit(_chainrule_cli.main())"],
+        capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 130
+    assert done.stderr == "error: interrupted\n"
