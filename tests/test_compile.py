@@ -11,6 +11,7 @@ from opdb import OPS
 import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import nn, optim
+from chainrule.nn import functional as F
 
 
 def _data(n=32, features=8, classes=3, seed=1):
@@ -255,3 +256,52 @@ def test_detach_of_a_traced_value_is_an_operation():
     step = cr.compile(lambda x: x.detach() * x)
     for x in (np.array([1.0, 2.0]), np.array([3.0, -1.0])):
         np.testing.assert_array_equal(step(x).data, x * x)
+
+
+_VALUE_MASKED = {
+    "relu6": lambda x, y: F.relu6(x),
+    "hardtanh": lambda x, y: F.hardtanh(x, -0.5, 0.5),
+    "hardsigmoid": lambda x, y: F.hardsigmoid(x * 4),
+    "hardswish": lambda x, y: F.hardswish(x * 4),
+    "hardshrink": lambda x, y: F.hardshrink(x),
+    "softshrink": lambda x, y: F.softshrink(x),
+    "threshold": lambda x, y: F.threshold(x, 0.1, -2.0),
+    "multi_margin_loss": lambda x, y: F.multi_margin_loss(x, y, weight=np.arange(1.0, 5.0)),
+    "cross_entropy ignore_index": lambda x, y: F.cross_entropy(x, y, ignore_index=2),
+    "cosine_embedding_loss": lambda x, y: F.cosine_embedding_loss(
+        x, x[::-1] + 1, cnp.where(y > 1, 1.0, -1.0)),
+    "poisson_nll_loss full": lambda x, y: F.poisson_nll_loss(x, 3.0 * y[:, None], full=True),
+}
+
+
+@pytest.mark.parametrize("name", list(_VALUE_MASKED))
+def test_masks_and_targets_are_computed_for_every_call(name):
+    # Masks built from the input's or the target's values are comparisons, not NumPy
+    # constants of the capture: a call with other values gets its own.
+    f = _VALUE_MASKED[name]
+    w = cr.tensor(np.linspace(-1.0, 1.0, 4), requires_grad=True)
+
+    def step(x, y):
+        w.grad = None
+        out = cnp.sum(f(x * w, y))
+        out.backward()
+        return out
+
+    compiled = cr.compile(step)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x, y = rng.normal(size=(5, 4)) * 2, rng.integers(0, 4, size=5)
+        got, got_grad = compiled(x, y).data, w.grad.data.copy()
+        want = step(cr.tensor(x), cr.tensor(y))
+        assert got.tobytes() == want.data.tobytes()
+        assert got_grad.tobytes() == w.grad.data.tobytes()
+
+
+def test_rrelu_draws_fresh_slopes_each_compiled_call():
+    step = cr.compile(lambda x: F.rrelu(x, training=True, rng=np.random.default_rng(1)))
+    eager = np.random.default_rng(1)
+    x = -np.ones(6)
+    a = step(x).data.copy()
+    b = step(x).data.copy()
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(a, -eager.uniform(1 / 8, 1 / 3, 6))

@@ -419,6 +419,10 @@ def write_rule(prim, args, batched, kw):
     return prim(x, v, index=index)
 
 
+def _shape_dtype(a):
+    return a.data.dtype if isinstance(a, TensorBase) else np.asarray(a).dtype
+
+
 def softmax_nll_rule(prim, args, batched, kw):
     """The fused cross-entropy on a batch of (logits, targets): per-sample losses, then
     each example's own mean or sum."""
@@ -435,8 +439,14 @@ def softmax_nll_rule(prim, args, batched, kw):
     if reduction == "none" or len(_shape(loss)) == 1:
         return loss
     axes = tuple(range(1, len(_shape(loss))))
-    return _prim("sum")(loss, axis=axes) if reduction == "sum" else (
-        _prim("sum")(loss, axis=axes) / int(np.prod(_shape(loss)[1:])))
+    total = _prim("sum")(loss, axis=axes)
+    if reduction == "sum":
+        return total
+    if kw.get("ignore_index") is None:
+        return total / int(np.prod(_shape(loss)[1:]))
+    # Each example's mean is over its targets not ignored (at least 1).
+    kept = _prim("sum")(_prim("not_equal")(target, kw["ignore_index"]), axis=axes)
+    return total / _prim("astype")(_prim("maximum")(kept, 1), _shape_dtype(loss))
 
 
 def rule_of(prim):

@@ -18,7 +18,6 @@ from .primitives.losses import reduce_loss as _reduce
 from .primitives.losses import softmax_nll
 from .rules import composite
 from .stability import made_by
-from .tracing import traced
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -142,32 +141,27 @@ def cross_entropy(
         and tv.shape == shape[: axis % len(shape)] + shape[axis % len(shape) + 1 :]
     ):
         ax = axis % len(shape)
-        # The fused primitive, unless some target is actually to be ignored.
-        ignoring = False
+        # The fused primitive, ignored targets included (it reads which, every call).
         if tv.size:
-            lo, hi = np.minimum.reduce(tv, axis=None), np.maximum.reduce(tv, axis=None)
-            if ignore_index is not None and (traced(target) or lo <= ignore_index <= hi):
-                # (Under cr.vmap or cr.compile the values are one example's or call's:
-                # the general path masks whatever the others hold.)
-                ignoring = traced(target) or bool((tv == ignore_index).any())
-            if not ignoring and (lo < 0 or hi >= shape[ax]):
-                bad = tv[(tv < 0) | (tv >= shape[ax])]
+            bad = (tv < 0) | (tv >= shape[ax])
+            if ignore_index is not None:
+                bad &= tv != ignore_index
+            if bad.any():
                 raise IndexError(
                     f"cross_entropy: target class indices must be in 0..{shape[ax] - 1}; "
-                    f"found {sorted(set(bad.ravel().tolist()))[:10]}"
+                    f"found {sorted(set(tv[bad].ravel().tolist()))[:10]}"
                 )
-        if not ignoring:
-            # The classes as a tensor: a NumPy array would be a constant, which takes the
-            # logits' float dtype; a given tensor is passed as it is, so that a tracer
-            # (cr.vmap) sees it.
-            if is_tensor(target):
-                classes = target if tv.dtype == np.intp else P.astype(target, np.intp)
-            else:
-                classes = new_tensor(tv.astype(np.intp, copy=False))
-            return softmax_nll(
-                logits, classes, axis=ax, smoothing=float(label_smoothing),
-                reduction=reduction,
-            )
+        # The classes as a tensor: a NumPy array would be a constant, which takes the
+        # logits' float dtype; a given tensor is passed as it is, so that a tracer
+        # (cr.vmap) sees it.
+        if is_tensor(target):
+            classes = target if tv.dtype == np.intp else P.astype(target, np.intp)
+        else:
+            classes = new_tensor(tv.astype(np.intp, copy=False))
+        return softmax_nll(
+            logits, classes, axis=ax, smoothing=float(label_smoothing),
+            reduction=reduction, ignore_index=ignore_index,
+        )
     return nll_loss(
         P.log_softmax(logits, axis=axis),
         target,

@@ -35,6 +35,10 @@ CLASSIFICATION = [
         lambda rng: ((rng.standard_normal((5, 4)), Y), {"weight": W4, "reduction": "none"}),
         lambda rng: ((rng.standard_normal((2, 4, 3)), rng.integers(0, 4, (2, 3))),
                      {"reduction": "sum", "label_smoothing": 0.1}),
+        # ignored targets through the fused primitive (no weight): mean over the others
+        lambda rng: ((rng.standard_normal((5, 4)), Y), {"label_smoothing": 0.2}),
+        lambda rng: ((rng.standard_normal((2, 4, 3)), np.array([[1, -100, 3], [0, 2, -100]])),
+                     {}),
     ), N.cross_entropy),
     _entry("cross_entropy (probabilities)", F.cross_entropy, fixed(
         lambda rng: ((rng.standard_normal((3, 4)), _probs(rng, (3, 4))),

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..primitives.gelu_fused import gelu as _gelu
+from ..primitives.masks import uniform_draw
 from ..rules import composite
 from .arguments import axis, data, implicit_softmax_dim, shape
 from .init import generator
@@ -112,10 +113,18 @@ def softplus(input, beta=1.0, threshold=20.0):
     return P.where(P.greater(bx, threshold), input, smooth)
 
 
+# The masks below are comparisons (operations without a derivative), not NumPy on the
+# values: under cr.compile or cr.vmap every call or example computes its own.
+
+
+def _float_dtype(x):
+    dtype = data(x).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def _strictly_inside(x, lo, hi):
-    """[lo < x < hi] as a constant mask."""
-    v = data(x)
-    return (v > lo) & (v < hi)
+    """[lo < x < hi], a mask without a derivative."""
+    return P.logical_and(P.greater(x, lo), P.less(x, hi))
 
 
 @composite
@@ -124,8 +133,10 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     bounds (PyTorch's)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} is larger than max_val {max_val}")
-    # Outside the open interval the output is a constant bound: no gradient, every order.
-    bounds = np.clip(data(input), min_val, max_val)
+    # Outside the open interval the output is a constant bound: no gradient, every order
+    # (NaN stays NaN, as in PyTorch).
+    bounds = P.where(P.less_equal(input, min_val), min_val,
+                     P.where(P.greater_equal(input, max_val), max_val, input))
     return P.where(_strictly_inside(input, min_val, max_val), input, bounds)
 
 
@@ -139,7 +150,7 @@ def relu6(input, inplace=False):
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), else 0."""
     inside = _strictly_inside(input, -3.0, 3.0)
-    outer = (data(input) >= 3.0).astype(data(input).dtype)
+    outer = P.astype(P.greater_equal(input, 3.0), _float_dtype(input))
     return P.where(inside, input / 6 + 0.5, outer)
 
 
@@ -147,9 +158,8 @@ def hardsigmoid(input, inplace=False):
 def hardswish(input, inplace=False):
     """x relu6(x + 3) / 6; derivative 0 up to -3, x/3 + 1/2 on (-3, 3), 1 from 3 on (PyTorch's
     choice at the two kinks)."""
-    v = data(input)
     middle = input * (input + 3) / 6
-    return P.where(v <= -3.0, 0.0, P.where(v < 3.0, middle, input))
+    return P.where(P.less_equal(input, -3.0), 0.0, P.where(P.less(input, 3.0), middle, input))
 
 
 @composite
@@ -179,8 +189,10 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, rn
     (lower + upper) / 2 otherwise. ``rng`` (chainrule's addition) seeds the slopes."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2)
-    v = data(input)
-    slopes = generator(rng).uniform(lower, upper, v.shape).astype(v.dtype)
+    # (Drawn by an operation, as dropout's masks: afresh on every compiled call.)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        generator(rng)  # (refuses what is neither a Generator nor an int seed)
+    slopes = uniform_draw(input, lower, upper, rng=generator if rng is None else rng)
     return P.where(P.greater(input, 0), input, input * slopes)
 
 
@@ -210,8 +222,7 @@ def tanhshrink(input):
 @composite
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
-    v = data(input)
-    return P.where((v > lambd) | (v < -lambd), input, 0.0)
+    return P.where(P.logical_or(P.greater(input, lambd), P.less(input, -lambd)), input, 0.0)
 
 
 @composite
@@ -219,14 +230,14 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
-    v = data(input)
-    return P.where(v > lambd, input - lambd, P.where(v < -lambd, input + lambd, 0.0))
+    return P.where(P.greater(input, lambd), input - lambd,
+                   P.where(P.less(input, -lambd), input + lambd, 0.0))
 
 
 @composite
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else ``value`` (derivative 0 there)."""
-    return P.where(data(input) > threshold, input, float(value))
+    return P.where(P.greater(input, threshold), input, float(value))
 
 
 @composite

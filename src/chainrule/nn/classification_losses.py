@@ -15,7 +15,7 @@ from .. import losses as L
 from .. import primitives as P
 from ..primitives.probability import binary_cross_entropy as _bce
 from ..rules import composite
-from ..tracing import traced
+from ..tracing import concrete, traced
 from .arguments import data, legacy_reduction, shape
 
 __all__ = [
@@ -130,11 +130,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     t = data(target)
     if t.dtype.kind in "iu":
         if weight is None:
-            # (A traced target's values are one example's or call's: keep the mask.)
-            ignoring = (ignore_index if traced(target) or (t.size and (t == ignore_index).any())
-                        else None)
             return L.cross_entropy(input, target, axis=ax, reduction=reduction,
-                                   label_smoothing=label_smoothing, ignore_index=ignoring)
+                                   label_smoothing=label_smoothing, ignore_index=ignore_index)
         return _weighted_nll("cross_entropy", P.log_softmax(input, axis=ax), target, weight,
                              ignore_index, reduction, label_smoothing)
     if t.shape != s:
@@ -235,14 +232,16 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if y.shape != (shape(x)[0],) or (y.size and (y.min() < 0 or y.max() >= c)):
         raise ValueError(f"{fn}: target must hold one class index in 0..{c - 1} per sample")
     dtype = data(input).dtype
-    picked = P.take_along_axis(x, y[:, None], 1)
+    if traced(target):  # (each call's or example's classes, by operations)
+        y = P.reshape(target, (-1,))
+    picked = P.take_along_axis(x, P.expand_dims(y, 1), 1)
     h = P.relu(margin - picked + x)
     if p == 2:
         h = h * h
-    others = (np.arange(c)[None, :] != y[:, None]).astype(dtype)
+    others = P.astype(P.not_equal(np.arange(c)[None, :], P.expand_dims(y, 1)), dtype)
     w = _class_weight(fn, weight, c, dtype)
     if w is not None:
-        others = others * w[y][:, None]
+        others = others * P.expand_dims(P.take(w, y), 1)
     per = P.sum(h * others, axis=1) / c
     if len(s) == 1:
         per = P.squeeze(per, 0)
@@ -258,6 +257,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     fn = "multilabel_margin_loss"
     reduction = legacy_reduction(fn, size_average, reduce, reduction)
     x, s, c = _margin_setup(fn, input, target)
+    if traced(target):  # (the pairs are read from the values)
+        concrete(target, f"{fn}'s target")
     t = data(target).reshape(shape(x)).astype(np.intp)
     n = shape(x)[0]
     # The targets before each row's first -1.

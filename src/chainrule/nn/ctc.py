@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..primitives.ctc import ctc_nll, extend
+from ..tracing import concrete, traced
 from .arguments import check_reduction, data, shape
 
 __all__ = ["ctc_loss"]
@@ -44,6 +45,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     T, N, C = s
     if not 0 <= blank < C:
         raise ValueError(f"{fn}: blank={blank} must be a class index in 0..{C - 1}")
+    for name, value in (("targets", targets), ("input_lengths", input_lengths),
+                        ("target_lengths", target_lengths)):
+        if traced(value):  # (the alignment's layout is read from these values)
+            concrete(value, f"{fn}'s {name}")
     il = _lengths(fn, "input_lengths", input_lengths, N)
     tl = _lengths(fn, "target_lengths", target_lengths, N)
     if np.any(il > T):

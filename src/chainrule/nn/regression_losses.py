@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..rules import composite
+from ..tracing import traced
 from .arguments import data, legacy_reduction, shape
 from .classification_losses import reduce_loss
 from .distance import pairwise_distance
@@ -144,6 +145,13 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     y = target if hasattr(target, "requires_grad") else data(target).astype(data(input).dtype)
     loss = P.exp(input) - y * input if log_input else input - y * P.log(input + eps)
     if full:
+        if traced(y):  # (operations, without a derivative in the target, as below)
+            yv = P.stop_gradient(y)
+            big = P.greater(yv, 1)
+            safe = P.where(big, yv, 1.0)
+            stirling = P.where(big, safe * P.log(safe) - safe + 0.5 * P.log(2 * np.pi * safe),
+                               0.0)
+            return reduce_loss(loss + stirling, reduction)
         yv = data(y)
         big = yv > 1
         safe = np.where(big, yv, 1.0)
@@ -153,10 +161,12 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def _signs(fn, target, n):
+    """The targets, checked to hold 1 or -1; a traced target as itself (its masks are then
+    comparisons, computed for every call or example)."""
     y = data(target)
     if not np.all((y == 1) | (y == -1)):
         raise ValueError(f"{fn}: target must hold 1 or -1")
-    return y
+    return target if traced(target) else y
 
 
 @composite

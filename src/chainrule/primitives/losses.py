@@ -75,8 +75,23 @@ def _columns(n):
     return cols
 
 
-def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
+def _ignored(target, ignore_index):
+    """The mask of targets equal to ignore_index, or None when none is (or none given).
+
+    Read from the values when the forward or a first-order rule runs: a compiled step
+    replays these functions on each call's own targets, so the choice is each call's.
+    """
+    if ignore_index is None:
+        return None
+    mask = np.asarray(target) == ignore_index
+    return mask if mask.any() else None
+
+
+def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none", ignore_index=None):
     """Per-sample loss (or its mean or sum), and the softmax kept for the VJP.
+
+    Targets equal to ``ignore_index`` contribute nothing (a loss of 0, no gradient) and
+    'mean' divides by the number of the others (by 1 when every target is ignored).
 
     With z = x - max(x) (docs/derivations.md, section 3), s = sum_j e^{z_j} and r = s -
     e^{z_t} the mass of the other classes, the loss -log softmax(x)_t = log(s) - z_t is
@@ -88,6 +103,15 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     Label smoothing e mixes in the uniform target: (1 - e) nll + e (log(s) - mean_j
     z_j).
     """
+    ignored = _ignored(target, ignore_index)
+    if ignored is not None:
+        loss, p = _softmax_nll_fwd(x, np.where(ignored, 0, target), axis, smoothing)
+        loss = np.where(ignored, 0, loss)
+        if reduction == "none":
+            return loss, p
+        total = np.add.reduce(loss, axis=None)
+        count = loss.size - int(np.count_nonzero(ignored))
+        return (total / max(count, 1) if reduction == "mean" else total), p
     x = np.asarray(x)
     k = x.shape[axis]
     # Classes first, samples flattened: z is (K, N) and every reduction runs along axis
@@ -141,25 +165,50 @@ def _softmax_nll_fwd(x, target, axis, smoothing=0.0, reduction="none"):
     return total, p
 
 
-def _per_sample(g, x, axis, reduction):
-    """The cotangent of each sample's loss, shaped to broadcast against x."""
+def _per_sample(g, x, axis, reduction, counted=None):
+    """The cotangent of each sample's loss, shaped to broadcast against x (`counted`: how
+    many samples a mean is over, when some are ignored)."""
     if reduction == "none":
         if is_tensor(g):
             return expand_dims(g, axis)
         return g[:, None] if g.ndim == 1 and axis == 1 else np.expand_dims(g, axis)
     if reduction == "mean":
+        if counted is not None:
+            return g / counted
         shape = x.shape if type(x) is np.ndarray else np.shape(x)
         return g / max(math.prod(shape) // shape[axis], 1)
     return g
 
 
-def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", saved=None):
+def _kept(target, ignore_index, dtype):
+    """(1 for each target not ignored, as a tensor of x's dtype; how many, at least 1),
+    by operations: the differentiable rules' form (under create_graph or a tracer)."""
+    keep = _elementwise.astype(_elementwise.not_equal(target, ignore_index), dtype)
+    return keep, _elementwise.maximum(_reductions.sum(keep), 1)
+
+
+def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", saved=None,
+                     ignore_index=None):
     # (target, the class indices, is a constant argument: a tensor under create_graph.)
-    # g * (softmax(x) - t) with t = (1 - e) onehot + e / K (docs/derivations.md, section 7).
-    g = _per_sample(g, x, axis, reduction)
+    # g * (softmax(x) - t) with t = (1 - e) onehot + e / K (docs/derivations.md, section 7);
+    # ignored targets' rows get no gradient.
     if saved is None:  # tensors (create_graph=True) or a transform: differentiable form
-        t = _target_distribution(x, target, axis, smoothing)
+        if ignore_index is None:
+            g = _per_sample(g, x, axis, reduction)
+            t = _target_distribution(x, target, axis, smoothing)
+            return g * (_activations.softmax(x, axis=axis) - t)
+        keep, counted = _kept(target, ignore_index, _dtype_of(x))
+        g = _per_sample(g, x, axis, reduction, counted) * expand_dims(keep, axis)
+        safe = where(_elementwise.not_equal(target, ignore_index), target, 0)
+        t = _target_distribution(x, safe, axis, smoothing)
         return g * (_activations.softmax(x, axis=axis) - t)
+    ignored = _ignored(target, ignore_index)
+    if ignored is not None:
+        g = _per_sample(g, x, axis, reduction, max(ignored.size - int(np.count_nonzero(ignored)),
+                                                   1))
+        target = np.where(ignored, 0, target)
+    else:
+        g = _per_sample(g, x, axis, reduction)
     d = saved * g
     hit = (1 - smoothing) * g
     if d.ndim == 2 and axis == 1:
@@ -169,15 +218,31 @@ def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", s
         np.put_along_axis(d, idx, np.take_along_axis(d, idx, axis) - hit, axis)
     if smoothing:
         d -= g * (smoothing / d.shape[axis])
+    if ignored is not None:
+        d[np.broadcast_to(np.expand_dims(ignored, axis), d.shape)] = 0
     return d
 
 
-def _softmax_nll_jvp(t, ans, x, target, axis, smoothing=0.0, reduction="none"):
+def _dtype_of(x):
+    dtype = x.data.dtype if is_tensor(x) else np.asarray(x).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _softmax_nll_jvp(t, ans, x, target, axis, smoothing=0.0, reduction="none",
+                     ignore_index=None):
+    keep = counted = None
+    if ignore_index is not None:
+        keep, counted = _kept(target, ignore_index, _dtype_of(x))
+        target = where(_elementwise.not_equal(target, ignore_index), target, 0)
     per_sample = _reductions.sum(
         t * (_activations.softmax(x, axis=axis) - _target_distribution(x, target, axis, smoothing)),
         axis=axis,
     )
-    return reduce_loss(per_sample, reduction)
+    if keep is None:
+        return reduce_loss(per_sample, reduction)
+    per_sample = per_sample * keep
+    return _reductions.sum(per_sample) / counted if reduction == "mean" else reduce_loss(
+        per_sample, reduction)
 
 
 # Fused log_softmax + NLL (+ the mean or sum over samples) for class indices, with

@@ -1,4 +1,4 @@
-"""Random keep-masks (dropout's), drawn by an operation.
+"""Random keep-masks (dropout's) and uniform draws (rrelu's slopes), drawn by operations.
 
 The mask is drawn inside a primitive that takes the masked value as its argument, so a
 traced function draws afresh where eager execution would: ``cr.compile``'s program draws
@@ -32,7 +32,12 @@ def _keep_mask(x, p, shape=None, rng=None):
     return (_generator(rng).random(x.shape if shape is None else shape) >= p).astype(dtype)
 
 
-def _keep_mask_rule(prim, args, batched, kw):
+def _uniform_draw(x, low, high, shape=None, rng=None):
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    return _generator(rng).uniform(low, high, x.shape if shape is None else shape).astype(dtype)
+
+
+def _draw_rule(prim, args, batched, kw):
     # A Generator (or the default one) draws one mask per example: drawn at once for the
     # batch, the same numbers as a loop over the examples draws in turn. An int seed
     # draws the same mask for every example, as it does for every call.
@@ -47,12 +52,21 @@ def _keep_mask_rule(prim, args, batched, kw):
 
 
 keep_mask = nondifferentiable(
-    "keep_mask", _keep_mask, batch=_keep_mask_rule,
+    "keep_mask", _keep_mask, batch=_draw_rule,
     domain=Example(lambda rng: ((rng.standard_normal((3, 4)), 0.5),
                                 {"rng": np.random.default_rng(0)})),
     statement=S.step("1 with probability 1 - p, else 0, drawn independently for each "
                      "element of `shape` (x's by default), in x's floating dtype",
                      r"m \sim \operatorname{Bernoulli}(1 - p)"),
 )
-# Draws random numbers: cr.vmap checks such a function by its trace, not its values.
-keep_mask.draws = True
+uniform_draw = nondifferentiable(
+    "uniform_draw", _uniform_draw, batch=_draw_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 4)), 0.1, 0.3),
+                                {"rng": np.random.default_rng(0)})),
+    statement=S.step("uniform on [low, high), drawn independently for each element of "
+                     "`shape` (x's by default), in x's floating dtype",
+                     r"u \sim U[\mathrm{low}, \mathrm{high})"),
+)
+
+# Draw random numbers: cr.vmap checks such a function by its trace, not its values.
+keep_mask.draws = uniform_draw.draws = True
