@@ -305,3 +305,32 @@ def test_rrelu_draws_fresh_slopes_each_compiled_call():
     b = step(x).data.copy()
     assert not np.array_equal(a, b)
     np.testing.assert_array_equal(a, -eager.uniform(1 / 8, 1 / 3, 6))
+
+
+def test_attention_masks_and_dropout_are_each_calls():
+    # A key-padding mask given as an argument is read on every call; attention dropout
+    # draws a fresh mask on every call (the weights' composition: the fused primitive's
+    # mask is a constant), from the generator eager calls use.
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                       batch_first=True, dtype=np.float64, rng=0)
+    step = cr.compile(lambda x, m: layer(x, src_key_padding_mask=m))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 8))
+    for m in (np.zeros((2, 5), bool), np.array([[0, 0, 0, 1, 1], [0, 1, 1, 1, 1]], bool)):
+        want = layer(cr.tensor(x), src_key_padding_mask=m).data
+        assert step(x, m).data.tobytes() == want.tobytes()
+    dropping = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.5,
+                                          batch_first=True, dtype=np.float64, rng=0)
+    twin = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.5,
+                                      batch_first=True, dtype=np.float64, rng=0)
+    dropping.self_attn.rng = np.random.default_rng(5)
+    twin.self_attn.rng = np.random.default_rng(5)
+    for layer_ in (dropping, twin):
+        for module in layer_.modules():
+            if isinstance(module, nn.Dropout):
+                module.p = 0.0  # (only the attention weights' dropout left)
+    step = cr.compile(lambda x: dropping(x))
+    outs = [step(x).data.copy() for _ in range(3)]
+    assert not np.allclose(outs[1], outs[2])
+    for out in outs:
+        np.testing.assert_allclose(out, twin(cr.tensor(x)).data, rtol=1e-12, atol=1e-12)

@@ -19,7 +19,9 @@ import numpy as np
 
 from .. import primitives as P
 from ..primitives.attention import attention
+from ..tracing import traced
 from .arguments import data, probability, shape
+from .dropout import _keep
 from .init import constant_, generator, xavier_normal_, xavier_uniform_
 from .layers import Linear
 from .module import Module, Parameter, float_dtype
@@ -30,17 +32,38 @@ __all__ = ["scaled_dot_product_attention"]
 def _additive(mask, dtype, allowed_when_true, fn):
     """A boolean or float mask as the float bias added to the scores (0 or -inf for bools)."""
     m = data(mask)
+    if m.dtype == bool and traced(mask):  # (each call's or example's mask, by operations)
+        allowed = mask if allowed_when_true else P.logical_not(mask)
+        return P.astype(P.where(allowed, 0.0, -np.inf), dtype)
     if m.dtype == bool:
         allowed = m if allowed_when_true else ~m
         return np.where(allowed, 0.0, -np.inf).astype(dtype)
     if m.dtype.kind != "f":
         raise TypeError(f"{fn}: a mask must be boolean or floating point, got dtype {m.dtype}")
+    if traced(mask):
+        return mask if m.dtype == dtype else P.astype(mask, dtype)
     return mask if hasattr(mask, "requires_grad") and mask.requires_grad else m.astype(dtype)
 
 
-def _dropout_keep(shape_, p, dtype, rng):
-    keep = generator(rng).random(shape_) >= p
-    return keep.astype(dtype) * (1.0 / (1.0 - p)) if p < 1 else np.zeros(shape_, dtype)
+def _dropout_keep(like, shape_, p, rng):
+    """The attention weights' dropout mask of `shape_`, divided by 1 - p, drawn by an
+    operation on `like` (as dropout's: afresh on every compiled call)."""
+    if p >= 1:
+        return np.zeros(shape_, data(like).dtype)
+    return _keep(like, p, rng, shape_) * (1.0 / (1.0 - p))
+
+
+def _attend(q, k, v, bias, scale, p, rng):
+    """The fused attention, with dropout p on its weights."""
+    if p == 0:
+        return attention(q, k, v, bias, scale=scale)
+    if any(traced(t) for t in (q, k, v)):
+        # Under cr.compile or cr.vmap the mask is drawn by an operation, a value the fused
+        # primitive cannot take (its mask is a constant): the composition, the same math.
+        w = P.softmax(P.matmul(q, P.swapaxes(k, -1, -2)) * scale + bias, axis=-1)
+        return P.matmul(w * _dropout_keep(w, shape(w), p, rng), v)
+    out_shape = np.broadcast_shapes(shape(q)[:-1] + (shape(k)[-2],), np.shape(data(bias)))
+    return attention(q, k, v, bias, scale=scale, keep=data(_dropout_keep(q, out_shape, p, rng)))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -90,11 +113,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     elif len(qs) >= 3 and len(ks) >= 3 and qs[-3] != ks[-3] and 1 not in (qs[-3], ks[-3]):
         raise ValueError(f"{fn}: query has {qs[-3]} heads and key {ks[-3]}; pass "
                          f"enable_gqa=True for grouped-query attention")
-    keep = None
-    if p > 0:
-        out_shape = np.broadcast_shapes(shape(query)[:-1] + (S,), np.shape(data(bias)))
-        keep = _dropout_keep(out_shape, p, dtype, rng)
-    out = attention(query, key, value, bias, scale=scale, keep=keep)
+    out = _attend(query, key, value, bias, scale, p, rng)
     return P.reshape(out, qs[:-1] + (vs[-1],)) if grouped else out
 
 
@@ -242,12 +261,11 @@ class MultiheadAttention(Module):
                 scores = scores + bias
             w = P.softmax(scores, axis=-1)
             if p > 0:
-                w = w * _dropout_keep(shape(w), p, dtype, self.rng)
+                w = w * _dropout_keep(w, shape(w), p, self.rng)
             out = P.matmul(w, v)
             weights = P.mean(w, axis=1) if average_attn_weights else w
         else:
-            keep = _dropout_keep((N, H, L, S), p, dtype, self.rng) if p > 0 else None
-            out = attention(q, k, v, 0.0 if bias is None else bias, scale=scale, keep=keep)
+            out = _attend(q, k, v, 0.0 if bias is None else bias, scale, p, self.rng)
         out = P.reshape(P.transpose(out, (0, 2, 1, 3)), (N, L, self.embed_dim))
         out = self.out_proj(out)
         if unbatched:
