@@ -334,3 +334,11 @@ def test_attention_masks_and_dropout_are_each_calls():
     assert not np.allclose(outs[1], outs[2])
     for out in outs:
         np.testing.assert_allclose(out, twin(cr.tensor(x)).data, rtol=1e-12, atol=1e-12)
+
+
+def test_gumbel_softmax_draws_fresh_noise_each_compiled_call():
+    step = cr.compile(lambda x: F.gumbel_softmax(x, hard=True, rng=np.random.default_rng(2)))
+    x = np.zeros((4, 6))
+    samples = [step(x).data.copy() for _ in range(3)]
+    assert all((s.sum(axis=1) == 1).all() for s in samples)
+    assert not np.array_equal(samples[1], samples[2])

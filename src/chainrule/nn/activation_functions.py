@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..primitives.gelu_fused import gelu as _gelu
-from ..primitives.masks import uniform_draw
+from ..primitives.masks import random_draw
 from ..rules import composite
 from .arguments import axis, data, implicit_softmax_dim, shape
 from .init import generator
@@ -192,7 +192,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, rn
     # (Drawn by an operation, as dropout's masks: afresh on every compiled call.)
     if rng is not None and not isinstance(rng, np.random.Generator):
         generator(rng)  # (refuses what is neither a Generator nor an int seed)
-    slopes = uniform_draw(input, lower, upper, rng=generator if rng is None else rng)
+    slopes = random_draw(input, "uniform", (lower, upper), rng=generator if rng is None else rng)
     return P.where(P.greater(input, 0), input, input * slopes)
 
 
@@ -285,12 +285,16 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, *, rng=None):
         raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
     v = data(logits)
     ax = axis(dim, v.ndim, "gumbel_softmax")
-    gumbels = -np.log(generator(rng).exponential(size=v.shape)).astype(v.dtype)
-    soft = P.softmax((logits + gumbels) / tau, axis=ax)
+    # (Drawn and compared by operations: afresh on every compiled call, per vmap example.)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        generator(rng)  # (refuses what is neither a Generator nor an int seed)
+    exponential = random_draw(logits, "exponential", rng=generator if rng is None else rng)
+    soft = P.softmax((logits - P.log(exponential)) / tau, axis=ax)
     if not hard:
         return soft
-    hard_sample = np.zeros(v.shape, v.dtype)
-    np.put_along_axis(hard_sample, np.argmax(data(soft), axis=ax)[..., None] if ax == v.ndim - 1
-                      else np.expand_dims(np.argmax(data(soft), axis=ax), ax), 1, axis=ax)
+    k = v.shape[ax]
+    classes = np.arange(k).reshape([k if i == ax else 1 for i in range(v.ndim)])
+    first_max = P.equal(P.expand_dims(P.argmax(soft, axis=ax), ax), classes)
+    hard_sample = P.astype(first_max, v.dtype)
     # Forward: the one-hot sample; backward: the soft sample's gradient.
     return soft - soft.detach() + hard_sample if hasattr(soft, "detach") else hard_sample

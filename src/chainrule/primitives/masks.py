@@ -1,4 +1,4 @@
-"""Random keep-masks (dropout's) and uniform draws (rrelu's slopes), drawn by operations.
+"""Random keep-masks (dropout's) and draws (rrelu's slopes, Gumbel noise), by operations.
 
 The mask is drawn inside a primitive that takes the masked value as its argument, so a
 traced function draws afresh where eager execution would: ``cr.compile``'s program draws
@@ -32,9 +32,10 @@ def _keep_mask(x, p, shape=None, rng=None):
     return (_generator(rng).random(x.shape if shape is None else shape) >= p).astype(dtype)
 
 
-def _uniform_draw(x, low, high, shape=None, rng=None):
+def _random_draw(x, distribution, parameters=(), shape=None, rng=None):
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    return _generator(rng).uniform(low, high, x.shape if shape is None else shape).astype(dtype)
+    draw = getattr(_generator(rng), distribution)
+    return draw(*parameters, size=x.shape if shape is None else shape).astype(dtype)
 
 
 def _draw_rule(prim, args, batched, kw):
@@ -59,14 +60,16 @@ keep_mask = nondifferentiable(
                      "element of `shape` (x's by default), in x's floating dtype",
                      r"m \sim \operatorname{Bernoulli}(1 - p)"),
 )
-uniform_draw = nondifferentiable(
-    "uniform_draw", _uniform_draw, batch=_draw_rule,
-    domain=Example(lambda rng: ((rng.standard_normal((3, 4)), 0.1, 0.3),
+random_draw = nondifferentiable(
+    "random_draw", _random_draw, batch=_draw_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 4)), "uniform", (0.1, 0.3)),
                                 {"rng": np.random.default_rng(0)})),
-    statement=S.step("uniform on [low, high), drawn independently for each element of "
+    statement=S.step("a draw from the Generator's `distribution` method with `parameters` "
+                     "(uniform: low, high; exponential: none), one for each element of "
                      "`shape` (x's by default), in x's floating dtype",
-                     r"u \sim U[\mathrm{low}, \mathrm{high})"),
+                     r"u \sim D(\theta)"),
 )
 
+
 # Draw random numbers: cr.vmap checks such a function by its trace, not its values.
-keep_mask.draws = uniform_draw.draws = True
+keep_mask.draws = random_draw.draws = True
