@@ -50,12 +50,14 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     # mode checks each finished gradient (grad_hook), not the values inside the rules,
     # where a strong zero may rightly replace an intermediate 0 * inf.
     output_check, grad_hook = graph.anomaly_hooks()
-    graph.set_anomaly_hooks(None, grad_hook)
+    if output_check is not None:  # (set only while anomaly mode is on)
+        graph.set_anomaly_hooks(None, grad_hook)
     with graph.set_grad_enabled(create_graph):
         try:
             _walk(root, g0, leaf_grads, wanted, handed, create_graph, retain_graph, grad_hook)
         finally:
-            graph.set_anomaly_hooks(output_check, grad_hook)
+            if output_check is not None:
+                graph.set_anomaly_hooks(output_check, grad_hook)
     for leaf, g in leaf_grads.items():
         if wanted is None:
             _accumulate_leaf(leaf, g, create_graph, handed)

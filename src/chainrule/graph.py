@@ -126,6 +126,7 @@ class TensorBase:
     _aliases = None  # tensors sharing this buffer (detach()), modified together
     _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
+    _grad = None  # behind the .grad property
     # The class of what an operation on this tensor returns. A subclass returns its own
     # class (a front end's tensor stays itself through every operation) unless it names
     # another: nn.Parameter names Tensor, as operations on a parameter are not parameters.
@@ -154,11 +155,11 @@ class TensorBase:
     @property
     def grad(self):
         """The gradient backward() accumulated here (a tensor), or None."""
-        return self.__dict__.get("_grad")
+        return self._grad
 
     @grad.setter
     def grad(self, value):
-        self.__dict__["_grad"] = value
+        self._grad = value
         if _trace_hook is not None:
             _trace_hook.grad_assigned(self, value)
 

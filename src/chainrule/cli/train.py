@@ -135,6 +135,8 @@ def run_train(args: dict) -> int:
     args = dict(args)
     require_extras()
     if args.pop("distributed", False):
+        if args.get("compile"):  # (refused before MPI is looked for)
+            raise UsageError("--compile does not support --distributed yet; train without it")
         return _run_distributed(args)
     return _train(args)
 
@@ -193,8 +195,6 @@ def _train(args: dict, distributed: bool = False) -> int:
             raise UsageError(f"--threads must be at least 1, got {args['threads']}")
         threads.set_num_threads(args.pop("threads"))
     compiled = bool(args.pop("compile", False))  # (a way to run, not part of the run)
-    if compiled and distributed:
-        raise UsageError("--compile does not support --distributed yet; train without it")
     together = dist.fail_together() if distributed else contextlib.nullcontext()
     # The run directory stays locked until this returns (or the process ends).
     with contextlib.ExitStack() as locks:

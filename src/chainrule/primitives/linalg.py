@@ -15,11 +15,12 @@ from .shape import expand_dims, reshape, squeeze, swapaxes
 
 
 def _work(a, b):
-    """Multiply-adds of a @ b (for the BLAS thread policy, chainrule.threads)."""
-    sa, sb = np.shape(a), np.shape(b)
-    rows = int(np.prod(sa[:-1])) if len(sa) > 1 else 1
-    cols = sb[-1] if len(sb) > 1 else 1
-    return rows * (sa[-1] if sa else 1) * cols
+    """Multiply-adds of a @ b (for the BLAS thread policy, chainrule.threads): every
+    element of a meets a column of b. (Attribute reads, not np.shape and np.prod: this
+    runs for every product.)"""
+    size = a.size if type(a) is np.ndarray else np.size(a)
+    sb = b.shape if type(b) is np.ndarray else np.shape(b)
+    return max(size, 1) * (sb[-1] if len(sb) > 1 else 1)
 
 
 def _matmul_fwd(a, b):
