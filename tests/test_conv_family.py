@@ -288,3 +288,26 @@ def test_spatial_transformer_trains_in_float32():
     assert grid.dtype == np.float32 and out.dtype == np.float32
     out.sum().backward()
     assert theta.grad.dtype == np.float32 and np.all(np.isfinite(theta.grad.data))
+
+
+# ---------------------------------------------------------------- under cr.compile
+def test_compiled_layers_replay_new_values_and_value_reads_are_refused():
+    w = rand(3, 2, 2, 2)
+
+    def f(x):
+        h = F.pad(F.conv2d(x, w, padding="same"), (1, 1, 2, 0), mode="reflect")
+        return (F.interpolate(h, scale_factor=1.5, mode="bilinear", align_corners=False).sum()
+                + F.max_pool2d(x, 2, ceil_mode=True).sum()
+                + F.adaptive_max_pool2d(x, (3, 2)).sum()
+                + F.avg_pool2d(x, 3, 2, 1, True, False).sum()
+                + F.conv_transpose1d(F.adaptive_avg_pool1d(x[:, :, 0], 3), w[:2, :, 0]).sum())
+
+    compiled = cr.compile(f)
+    for _ in range(3):  # each call's own values, not the captured call's
+        x = rand(1, 2, 4, 5)
+        assert np.isclose(compiled(x).data, f(cr.tensor(x)).data)
+    grid = RNG.uniform(-1, 1, (1, 2, 2, 2))
+    with pytest.raises(TypeError, match="grid_sample's grid"):
+        cr.compile(lambda x, g: F.grid_sample(x, g, align_corners=False))(rand(1, 2, 4, 5), grid)
+    with pytest.raises(TypeError, match="indices"):
+        cr.compile(lambda x: F.max_pool1d(x, 2, return_indices=True)[0])(rand(1, 2, 6))

@@ -203,39 +203,35 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
 
 
 # ----------------------------------------------------------------- unfold, fold
-def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+def _cells(c, size, kernel_size, dilation, padding, stride):
+    """(column-matrix row, window index, padded-image cell) of every window entry, and the
+    number of windows: row c kh kw + i kw + j, window a OW + b, cell (c, s a + d i, s b + d j)."""
     k, d, p, s = (_t(v, 2) for v in (kernel_size, dilation, padding, stride))
+    oh = (size[0] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (size[1] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    cells = [((ch * k[0] + i) * k[1] + j, a * ow + b,
+              (ch, a * s[0] + i * d[0], b * s[1] + j * d[1]))
+             for ch in range(c) for i in range(k[0]) for j in range(k[1])
+             for a in range(oh) for b in range(ow)]
+    return cells, oh * ow, p
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    cells, count, p = _cells(x.shape[1], x.shape[2:], kernel_size, dilation, padding, stride)
     xp = np.pad(x, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])])
-    oh = (xp.shape[2] - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    ow = (xp.shape[3] - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    c = x.shape[1]
-    out = np.zeros((x.shape[0], c * k[0] * k[1], oh * ow))
-    for ch in range(c):
-        for i in range(k[0]):
-            for j in range(k[1]):
-                row = (ch * k[0] + i) * k[1] + j
-                for a in range(oh):
-                    for b in range(ow):
-                        out[:, row, a * ow + b] = xp[:, ch, a * s[0] + i * d[0],
-                                                     b * s[1] + j * d[1]]
+    out = np.zeros((x.shape[0], len(cells) // count, count))
+    for row, window, (ch, y, z) in cells:
+        out[:, row, window] = xp[:, ch, y, z]
     return out
 
 
 def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    k, d, p, s = (_t(v, 2) for v in (kernel_size, dilation, padding, stride))
     h, w = _t(output_size, 2)
-    c = cols.shape[1] // (k[0] * k[1])
-    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    c = cols.shape[1] // math.prod(_t(kernel_size, 2))
+    cells, _, p = _cells(c, (h, w), kernel_size, dilation, padding, stride)
     out = np.zeros((cols.shape[0], c, h + 2 * p[0], w + 2 * p[1]))
-    for ch in range(c):
-        for i in range(k[0]):
-            for j in range(k[1]):
-                row = (ch * k[0] + i) * k[1] + j
-                for a in range(oh):
-                    for b in range(ow):
-                        out[:, ch, a * s[0] + i * d[0], b * s[1] + j * d[1]] += \
-                            cols[:, row, a * ow + b]
+    for row, window, (ch, y, z) in cells:
+        out[:, ch, y, z] += cols[:, row, window]
     return out[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
 

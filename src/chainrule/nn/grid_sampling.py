@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from .. import primitives as P
+from ..tracing import concrete
 from .arguments import data, shape
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -119,6 +120,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError(f"{fn}: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) (only "
                          f"4-D input is supported), got {s} and {gs}")
     nb, c, h, w = s
+    # Which pixels each point reads is decided on the grid's values.
+    concrete(grid, f"{fn}'s grid (the pixels it reads)")
     dtype = data(input).dtype if data(input).dtype.kind == "f" else np.float64
     gx = _source(P.getitem(grid, (Ellipsis, 0)), w, padding_mode, align_corners)
     gy = _source(P.getitem(grid, (Ellipsis, 1)), h, padding_mode, align_corners)

@@ -15,6 +15,7 @@ from .. import primitives as P
 from ..graph import is_tensor, new_tensor
 from ..primitives import layers
 from ..primitives.layers import im2col
+from ..tracing import concrete
 from .arguments import data, shape
 from .conv_functions import batched
 from .module import Module
@@ -67,6 +68,7 @@ def _max_pool(n, fn, input, kernel_size, stride, padding, dilation, ceil_mode,
         out = P.squeeze(out, 0)
     if not return_indices:
         return out
+    concrete(x, f"{fn}'s indices (the positions of the maxima)")
     idx = _argmax_positions(data(xp), shape(x)[2:], geo)
     if unbatched:
         idx = idx[0]
@@ -270,6 +272,7 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
         y = P.squeeze(y, 0)
     if not return_indices:
         return y
+    concrete(x, f"{fn}'s indices (the positions of the maxima)")
     vals = data(windows)
     if n == 2:
         vals = np.swapaxes(vals, -3, -2)  # (..., oh, ow, kh, kw)
