@@ -291,7 +291,7 @@ def test_spatial_transformer_trains_in_float32():
 
 
 # ---------------------------------------------------------------- under cr.compile
-def test_compiled_layers_replay_new_values_and_value_reads_are_refused():
+def test_compiled_layers_replay_new_values_and_index_reads_are_refused():
     w = rand(3, 2, 2, 2)
 
     def f(x):
@@ -306,8 +306,13 @@ def test_compiled_layers_replay_new_values_and_value_reads_are_refused():
     for _ in range(3):  # each call's own values, not the captured call's
         x = rand(1, 2, 4, 5)
         assert np.isclose(compiled(x).data, f(cr.tensor(x)).data)
-    grid = RNG.uniform(-1, 1, (1, 2, 2, 2))
-    with pytest.raises(TypeError, match="grid_sample's grid"):
-        cr.compile(lambda x, g: F.grid_sample(x, g, align_corners=False))(rand(1, 2, 4, 5), grid)
+    for pm in ("zeros", "border", "reflection"):
+        def sample(x, g, pm=pm):
+            return F.grid_sample(x, g, padding_mode=pm, align_corners=False)
+
+        compiled = cr.compile(sample)
+        for _ in range(3):  # each call's grid decides which pixels are read
+            x, grid = rand(1, 2, 4, 5), RNG.uniform(-1.5, 1.5, (1, 2, 3, 2))
+            assert np.allclose(compiled(x, grid).data, sample(cr.tensor(x), grid).data)
     with pytest.raises(TypeError, match="indices"):
         cr.compile(lambda x: F.max_pool1d(x, 2, return_indices=True)[0])(rand(1, 2, 6))

@@ -5,11 +5,12 @@ in [-1, 1] (x across the width): a point maps to pixel coordinates
 u = ((g + 1) size - 1) / 2 (align_corners=False: -1 and 1 are the outer edges of the
 corner pixels) or u = (g + 1)(size - 1) / 2 (align_corners=True: their centres).
 padding_mode 'border' clamps u to [0, size - 1], 'reflection' mirrors it at the edges
-(then clamps); 'zeros' reads 0 outside. Both maps are piecewise affine, u' = s u + c
-with s in {-1, 0, 1}: s and c are read from the grid's values, so the gradient flows
-through u' and its second derivative is 0, as the map's is. 'bilinear' weighs the four
+(then clamps); 'zeros' reads 0 outside. Both maps are piecewise affine (slopes -1, 0, 1;
+second derivative 0), written with abs, fmod, floor and clip. 'bilinear' weighs the four
 pixels around u' by (1 - fx, fx) x (1 - fy, fy), differentiable in the input and the
 grid; 'nearest' reads the pixel at round-half-even(u') and gives the grid no gradient.
+Which pixels are read (floor, rint, the inside masks) is computed by operations too, so
+a compiled step reads each call's grid.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import warnings
 import numpy as np
 
 from .. import primitives as P
-from ..tracing import concrete
 from .arguments import data, shape
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -61,45 +61,37 @@ def affine_grid(theta, size, align_corners=None):
 
 
 def _reflect(u, lo2, hi2):
-    """PyTorch's reflect_coordinates on values u: mirrored into [lo2 / 2, hi2 / 2]; and
-    the slope (+-1) of that map at u."""
+    """PyTorch's reflect_coordinates: u mirrored at lo2 / 2 and hi2 / 2 until inside."""
     if lo2 == hi2:
-        return np.zeros_like(u), np.zeros_like(u)
+        return u * 0
     low, span = lo2 / 2, (hi2 - lo2) / 2
-    d = u - low
-    a = np.abs(d)
-    extra, flips = np.fmod(a, span), np.floor(a / span)
-    even = flips % 2 == 0
-    value = np.where(even, extra + low, span - extra + low)
-    slope = np.where(d >= 0, 1.0, -1.0) * np.where(even, 1.0, -1.0)
-    return value, slope
+    a = P.abs(u - low)
+    extra = P.fmod(a, span)
+    odd = P.equal(P.fmod(P.floor(a / span), 2), 1)  # flipped an odd number of times
+    return P.where(odd, span - extra + low, extra + low)
 
 
 def _source(g, size, padding_mode, align_corners):
-    """Pixel coordinates of grid values g (a tensor or array) after the padding mode."""
+    """Pixel coordinates of grid values g after the padding mode (chainrule operations
+    throughout, so that under cr.compile each call's grid decides what is read)."""
     u = (g + 1) * ((size - 1) / 2) if align_corners else ((g + 1) * size - 1) / 2
-    if padding_mode == "zeros":
-        return u
-    v = data(u)
-    slope = np.ones_like(v)
     if padding_mode == "reflection":
-        v, slope = _reflect(v, 0, 2 * (size - 1)) if align_corners else \
-            _reflect(v, -1, 2 * size - 1)
-    inside = (v >= 0) & (v <= size - 1)
-    slope = np.where(inside, slope, 0.0).astype(v.dtype)
-    clipped = np.clip(v, 0, size - 1)
-    # u' = s u + c, c fixing the value: the map's derivative s, its value clipped.
-    return u * slope + (clipped - slope * data(u)).astype(v.dtype)
+        u = _reflect(u, 0, 2 * (size - 1)) if align_corners else _reflect(u, -1, 2 * size - 1)
+    if padding_mode != "zeros":
+        u = P.clip(u, 0, size - 1)
+    return u
 
 
-def _read(flat, yi, xi, h, w):
-    """input[n, :, yi, xi] for (N, Ho, Wo) integer coordinates, 0 outside the image."""
+def _read(flat, yi, xi, h, w, dtype):
+    """(input[n, :, yi, xi], 1 where (yi, xi) is inside the image else 0) for (N, Ho, Wo)
+    whole-number coordinates yi, xi."""
     nb, c = shape(flat)[:2]
-    inside = (yi >= 0) & (yi < h) & (xi >= 0) & (xi < w)
-    idx = (np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)).reshape(nb, 1, -1)
-    vals = P.take_along_axis(flat, np.broadcast_to(idx, (nb, c, idx.shape[-1])), 2)
-    vals = P.reshape(vals, (nb, c) + yi.shape[1:])
-    return vals, inside[:, None].astype(data(flat).dtype)
+    inside = P.logical_and(P.logical_and(P.greater_equal(yi, 0), P.less_equal(yi, h - 1)),
+                           P.logical_and(P.greater_equal(xi, 0), P.less_equal(xi, w - 1)))
+    idx = P.astype(P.clip(yi, 0, h - 1) * w + P.clip(xi, 0, w - 1), np.int64)
+    idx = P.broadcast_to(P.reshape(idx, (nb, 1, -1)), (nb, c, int(np.prod(shape(yi)[1:]))))
+    vals = P.reshape(P.take_along_axis(flat, idx, 2), (nb, c) + shape(yi)[1:])
+    return vals, P.expand_dims(P.astype(inside, dtype), 1)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -120,22 +112,18 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError(f"{fn}: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) (only "
                          f"4-D input is supported), got {s} and {gs}")
     nb, c, h, w = s
-    # Which pixels each point reads is decided on the grid's values.
-    concrete(grid, f"{fn}'s grid (the pixels it reads)")
     dtype = data(input).dtype if data(input).dtype.kind == "f" else np.float64
     gx = _source(P.getitem(grid, (Ellipsis, 0)), w, padding_mode, align_corners)
     gy = _source(P.getitem(grid, (Ellipsis, 1)), h, padding_mode, align_corners)
     flat = P.reshape(input, (nb, c, h * w))
     if mode == "nearest":
-        vals, inside = _read(flat, np.rint(data(gy)).astype(np.int64),
-                             np.rint(data(gx)).astype(np.int64), h, w)
+        vals, inside = _read(flat, P.rint(gy), P.rint(gx), h, w, dtype)
         return vals * inside
-    x0, y0 = np.floor(data(gx)).astype(np.int64), np.floor(data(gy)).astype(np.int64)
-    fx = P.expand_dims(gx - x0.astype(dtype), 1)  # (N, 1, Ho, Wo)
-    fy = P.expand_dims(gy - y0.astype(dtype), 1)
+    x0, y0 = P.floor(gx), P.floor(gy)
+    fx, fy = P.expand_dims(gx - x0, 1), P.expand_dims(gy - y0, 1)  # (N, 1, Ho, Wo)
     out = 0
     for dy, wy in ((0, 1 - fy), (1, fy)):
         for dx, wx in ((0, 1 - fx), (1, fx)):
-            vals, inside = _read(flat, y0 + dy, x0 + dx, h, w)
+            vals, inside = _read(flat, y0 + dy, x0 + dx, h, w, dtype)
             out = out + vals * (wy * wx * inside)
     return out
