@@ -316,3 +316,28 @@ def test_compiled_layers_replay_new_values_and_index_reads_are_refused():
             assert np.allclose(compiled(x, grid).data, sample(cr.tensor(x), grid).data)
     with pytest.raises(TypeError, match="indices"):
         cr.compile(lambda x: F.max_pool1d(x, 2, return_indices=True)[0])(rand(1, 2, 6))
+
+
+# -------------------------------------------------------------------- under cr.vmap
+def _value(v):
+    return np.asarray(getattr(v, "data", v))
+
+
+def test_vmap_batches_convolutions_in_one_call_including_per_example_gradients():
+    xs, ws, bs = rand(4, 2, 4, 6), rand(4, 6, 2, 2), rand(4, 6)
+    kw = {"stride": 2, "padding": 1, "groups": 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no example-by-example fallback
+        both = cr.vmap(lambda x, w, b: F.conv1d(x, w, b, **kw))(xs, ws, bs)
+        inputs = cr.vmap(lambda x: F.conv1d(x, ws[0], None, **kw))(xs)
+
+        def loss(w, x):
+            return (F.conv_transpose1d(F.conv1d(x, w, padding=1), w, stride=2) ** 2).sum()
+
+        w, xs5 = rand(3, 2, 3), rand(5, 1, 2, 6)
+        per_example = cr.vmap(cr.grad(loss), in_axes=(None, 0))(w, xs5)
+    loop = [F.conv1d(cr.tensor(x), w_, b, **kw).data for x, w_, b in zip(xs, ws, bs)]
+    assert np.allclose(_value(both), np.stack(loop))
+    assert np.allclose(_value(inputs), np.stack(
+        [F.conv1d(cr.tensor(x), ws[0], None, **kw).data for x in xs]))
+    assert np.allclose(_value(per_example), np.stack([_value(cr.grad(loss)(w, x)) for x in xs5]))
