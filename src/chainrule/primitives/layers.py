@@ -4,24 +4,27 @@ linear:  x W^T + b in one node. As a composition (transpose, matmul, add) it cos
          three nodes and a transposed weight gradient that has to be copied; fused, one
          MLP training step is 10-35% faster (benchmarked on 64-64-10 and 784-256-256-10
          tanh MLPs at batch 32 and 128).
-im2col:  every k_h x k_w window of a padded, strided, dilated (N, C, H, W) image, laid
-         out as the columns of a (C, kh, kw, N, OH, OW) array: the building block of
-         convolution (the flattened kernels times this matrix) and of pooling (a max or
-         mean over the kernel axes). Its VJP is col2im, which adds each window's
-         cotangent back onto the pixels it came from; col2im's VJP is im2col. Both are
-         linear, so each is the other's adjoint, to every order.
-conv2d:  the convolution in one node, with the two products of its backward as
-         primitives of their own (conv2d_input_grad, the transposed convolution, and
-         conv2d_weight_grad). Each of the three is bilinear, and the VJPs of each are
-         the other two, so the three serve every order. Their NumPy kernels build the
-         window matrix a few images at a time in a small buffer, multiply it at once,
-         and never keep it: the composition im2col -> matmul kept a column matrix nine
-         times the input's size alive from forward to backward and wrote it to fresh
-         memory every step (docs/performance.md).
-max_pool2d: the maximum over each window, as kh kw elementwise maxima of strided
-         views of the input (no window copy); its VJP max_pool2d_scatter puts each
-         window's cotangent back on its maxima (shared equally among ties), and
-         max_pool2d_gather, its adjoint, reads a tangent at the maxima (the JVP).
+im2col:  every window of a padded, strided, dilated (N, C, *spatial) image (1-3 spatial
+         axes), laid out as the columns of a (C, *kernel, N, *out) array: the building
+         block of pooling (a max or mean over the kernel axes) and of F.unfold. Its VJP
+         is col2im, which adds each window's cotangent back onto the pixels it came from
+         (F.fold); col2im's VJP is im2col. Both are linear, so each is the other's
+         adjoint, to every order.
+conv:    the convolution over 1, 2 or 3 spatial axes in one node, with the two products
+         of its backward as primitives of their own (conv_transpose, the transposed
+         convolution, which is also F.conv_transpose1d/2d/3d, and conv_weight_grad).
+         Each of the three is bilinear, and the VJPs of each are the other two, so the
+         three serve every order. Their NumPy kernels build the window matrix a few
+         images at a time in a small buffer, multiply it at once, and never keep it: the
+         composition im2col -> matmul kept a column matrix nine times the input's size
+         alive from forward to backward and wrote it to fresh memory every step
+         (docs/performance.md). (conv2d, conv2d_input_grad and conv2d_weight_grad are
+         their former names.) Their cr.vmap rule is in conv_batching.
+max_pool2d: the maximum over each window (any number of spatial axes, despite the
+         name), as prod(kernel) elementwise maxima of strided views of the input (no
+         window copy); its VJP max_pool2d_scatter puts each window's cotangent back on
+         its maxima (shared equally among ties), and max_pool2d_gather, its adjoint,
+         reads a tangent at the maxima (the JVP).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ..domains import Example
 from ..graph import is_tensor
 from ..rules import primitive
 from . import reductions
+from .conv_batching import conv_batch
 from .shape import broadcast_to, reshape, swapaxes
 
 # ------------------------------------------------------------------------ linear
@@ -364,71 +368,13 @@ def _conv_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(
 _CONV = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1}
 
 
-# ------------------------------------------------------------- batching (cr.vmap)
-def _shape_of(a):
-    return np.shape(a.data if is_tensor(a) else a)
-
-
-def _batched_all(args, batched, size):
-    """Every argument with the batch axis in front (the unbatched ones repeated)."""
-    return [a if b else broadcast_to(reshape(a, (1,) + _shape_of(a)), (size,) + _shape_of(a))
-            for a, b in zip(args, batched)]
-
-
-def _channels_to_groups(a):
-    """(B, N, C, *S) as (N, B C, *S): the batch's examples side by side as channel groups."""
-    shape = _shape_of(a)
-    return reshape(swapaxes(a, 0, 1), (shape[1], shape[0] * shape[2]) + tuple(shape[3:]))
-
-
-def _groups_to_batch(a, size):
-    """(N, B C, *S) back to (B, N, C, *S)."""
-    shape = _shape_of(a)
-    return swapaxes(reshape(a, (shape[0], size, shape[1] // size) + tuple(shape[2:])), 0, 1)
-
-
-def _conv_batch(prim, args, batched, kw):
-    """A batch of convolutions as one: a batch of inputs only is more images; a batch of
-    kernels (or of weight gradients: per-example gradients) makes each example its own
-    group(s) of channels, ``groups`` times the batch size."""
-    name, kw = prim.name, dict(kw)
-    if name == "conv" and len(args) == 2:  # a constant bias arrives by keyword
-        args, batched = (*args, kw.pop("b")), (*batched, False)
-    size = next(_shape_of(a)[0] for a, b in zip(args, batched) if b)
-    if name != "conv_weight_grad" and not any(batched[1:]):
-        shape = _shape_of(args[0])
-        flat = reshape(args[0], (shape[0] * shape[1],) + shape[2:])
-        if name == "conv_transpose":
-            kw["shape"] = (size * kw["shape"][0],) + tuple(kw["shape"][1:])
-        out = prim(flat, *args[1:], **kw)
-        return reshape(out, shape[:2] + _shape_of(out)[1:])
-    more = {**kw, "groups": kw["groups"] * size}
-    if name == "conv":
-        (x, w), b = _batched_all(args[:2], batched[:2], size), args[2]
-        if batched[2]:
-            b = reshape(b, (-1,))
-        elif np.ndim(b.data if is_tensor(b) else b):
-            b = reshape(_batched_all([b], [False], size)[0], (-1,))
-        w = reshape(w, (-1,) + _shape_of(w)[2:])
-        return _groups_to_batch(prim(_channels_to_groups(x), w, b, **more), size)
-    first, second = _batched_all(args, batched, size)
-    if name == "conv_transpose":
-        n, c = kw["shape"][:2]
-        w = reshape(second, (-1,) + _shape_of(second)[2:])
-        more["shape"] = (n, size * c) + tuple(kw["shape"][2:])
-        return _groups_to_batch(prim(_channels_to_groups(first), w, **more), size)
-    more["shape"] = (size * kw["shape"][0],) + tuple(kw["shape"][1:])
-    out = prim(_channels_to_groups(first), _channels_to_groups(second), **more)
-    return reshape(out, (size,) + tuple(kw["shape"]))
-
-
 # y = conv(x, W) + b is bilinear in (x, W), affine in b: x_bar = conv_transpose(g, W)
 # (the transposed convolution), W_bar = conv_weight_grad(x, g), b_bar = g summed over
 # N and the spatial axes. The other two are bilinear as well, each one's derivatives the
 # other two.
 conv = primitive(
     "conv", _conv_fwd,
-    batch=_conv_batch,
+    batch=conv_batch,
     domain=Example(lambda rng: (
         tuple(rng.standard_normal(s) for s in ((1, 2, 4, 4), (3, 2, 2, 2), (3,))), dict(_CONV))),
     statement=S.Statement(
@@ -443,7 +389,7 @@ conv = primitive(
 )
 conv_transpose = primitive(
     "conv_transpose", _conv_transpose_fwd,
-    batch=_conv_batch,
+    batch=conv_batch,
     multilinear=True,
     domain=Example(lambda rng: (
         (rng.standard_normal((1, 3, 3, 3)), rng.standard_normal((3, 2, 2, 2))),
@@ -459,7 +405,7 @@ conv_transpose = primitive(
 )
 conv_weight_grad = primitive(
     "conv_weight_grad", _conv_weight_grad_fwd,
-    batch=_conv_batch,
+    batch=conv_batch,
     multilinear=True,
     domain=Example(lambda rng: (
         (rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((1, 3, 3, 3))),
