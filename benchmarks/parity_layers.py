@@ -309,7 +309,8 @@ def cases(torch):
                 lambda cls=cls, kw=kw: getattr(T, f"Conv{cls}")(4, 6, 3, **kw).double(),
                 x(2, 4, *sp))
         for kw in ({"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
-                   {"stride": 3, "dilation": 2, "output_padding": 2, "bias": False}):
+                   {"stride": 3, "dilation": 2, "output_padding": 2, "bias": False},
+                   {"padding": 1, "dilation": 3, "output_padding": 2}):
             add(f"ConvTranspose{cls}{kw}",
                 lambda cls=cls, kw=kw: getattr(nn, f"ConvTranspose{cls}")(4, 6, 2, **kw, **f64),
                 lambda cls=cls, kw=kw: getattr(T, f"ConvTranspose{cls}")(4, 6, 2, **kw).double(),

@@ -66,6 +66,10 @@ def _transpose_samples(n):
                       "dilation": 1}, (0, 1, 2)),
         lambda rng: ((_n(rng, 1, 2, *sp), _n(rng, 2, 2, *k), None),
                      {"stride": 3, "dilation": 2, "output_padding": 2}, (0, 1)),
+        # output_padding at least the stride (allowed below the dilation)
+        lambda rng: ((_n(rng, 1, 2, *sp), _n(rng, 2, 2, *k), _n(rng, 2)),
+                     {"stride": 1, "padding": 1, "dilation": 3, "output_padding": 2},
+                     (0, 1, 2)),
     )
 
 

@@ -102,17 +102,28 @@ def _conv_transpose(n, fn, input, weight, bias, stride, padding, output_padding,
     padding = ntuple(padding, n, fn, "padding", 0)
     dilation = ntuple(dilation, n, fn, "dilation", 1)
     output_padding = ntuple(output_padding, n, fn, "output_padding", 0)
-    if any(op >= st for op, st in zip(output_padding, stride)):
+    if any(op >= max(st, d) for op, st, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"{fn}: output_padding {output_padding} must be smaller than the "
-                         f"stride {stride}")
+                         f"stride {stride} or the dilation {dilation}")
     size = tuple((m - 1) * st - 2 * p + d * (k - 1) + op + 1 for m, st, p, d, k, op in
                  zip(s[2:], stride, padding, dilation, ws[2:], output_padding))
     if any(m <= 0 for m in size):
         raise ValueError(f"{fn}: the output size {size} is not positive (input {s}, "
                          f"padding {padding} too large)")
-    out = layers.conv_transpose(x, weight, shape=(s[0], ws[1] * groups) + size,
-                                stride=stride, padding=padding, dilation=dilation,
-                                groups=int(groups))
+    geo = {"stride": stride, "dilation": dilation, "groups": int(groups)}
+    if all(op < st for op, st in zip(output_padding, stride)):
+        out = layers.conv_transpose(x, weight, shape=(s[0], ws[1] * groups) + size,
+                                    padding=padding, **geo)
+    else:
+        # output_padding beyond the stride: no window of the convolution reaches those
+        # cells, so the uncropped transpose is cut to size by F.pad (negative = crop;
+        # the cells past the last window are zeros).
+        full = tuple((m - 1) * st + d * (k - 1) + 1 for m, st, d, k in
+                     zip(s[2:], stride, dilation, ws[2:]))
+        out = layers.conv_transpose(x, weight, shape=(s[0], ws[1] * groups) + full,
+                                    padding=(0,) * n, **geo)
+        out = pad(out, [v for p, op in reversed(list(zip(padding, output_padding)))
+                        for v in (-p, op - p)])
     if bias is not None:
         out = out + P.reshape(bias, (-1,) + (1,) * n)
     return _unbatch(out, unbatched)
