@@ -346,6 +346,12 @@ def cases(torch):
     for mode in ("constant", "reflect", "replicate", "circular"):
         add(f"F.pad({mode})", lambda: F.pad, lambda: TF.pad, x(2, 3, 4, 5),
             call=lambda f, a, mode=mode: f(a, (1, 2, 3, 1), mode=mode))
+    for name in ("ReflectionPad2d", "ReplicationPad1d", "CircularPad2d", "ZeroPad2d"):
+        n = int(name[-2])
+        add(name, lambda name=name, n=n: getattr(nn, name)((2, 1) * n),
+            lambda name=name, n=n: getattr(T, name)((2, 1) * n), x(2, 3, *(4, 5)[-n:]))
+    add("ConstantPad3d", lambda: nn.ConstantPad3d(1, 0.5), lambda: T.ConstantPad3d(1, 0.5),
+        x(1, 2, 3, 4, 5))
     add("F.pad(constant, value, negative)", lambda: F.pad, lambda: TF.pad, x(2, 3, 4),
         call=lambda f, a: f(a, (2, -1, -1, 1), value=0.5))
     for kw in ({"scale_factor": 2}, {"size": (5, 7)}, {"size": (3, 2), "mode": "nearest-exact"},

@@ -341,3 +341,18 @@ def test_vmap_batches_convolutions_in_one_call_including_per_example_gradients()
     assert np.allclose(_value(inputs), np.stack(
         [F.conv1d(cr.tensor(x), ws[0], None, **kw).data for x in xs]))
     assert np.allclose(_value(per_example), np.stack([_value(cr.grad(loss)(w, x)) for x in xs5]))
+
+
+def test_padding_modules_are_f_pad():
+    x = rand(1, 2, 3, 4, 5)
+    for kind, mode in (("Reflection", "reflect"), ("Replication", "replicate"),
+                       ("Circular", "circular"), ("Zero", "constant")):
+        for n in (1, 2, 3):
+            module = getattr(nn, f"{kind}Pad{n}d")((1, 2) * n)
+            want = R.pad(x, (1, 2) * n, mode)
+            assert np.array_equal(module(cr.tensor(x)).data, want), (kind, n)
+    assert np.array_equal(nn.ConstantPad2d(1, -1.5)(cr.tensor(x)).data,
+                          R.pad(x, (1,) * 4, "constant", -1.5))
+    assert repr(nn.ReflectionPad2d(1)) == "ReflectionPad2d((1, 1, 1, 1))"
+    with pytest.raises(ValueError, match="padding"):
+        nn.ZeroPad2d((1, 2, 3))

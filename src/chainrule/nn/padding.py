@@ -14,8 +14,26 @@ import numpy as np
 
 from .. import primitives as P
 from .arguments import data, shape
+from .module import Module
 
-__all__ = ["pad"]
+__all__ = [
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "pad",
+]
 
 _NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 MODES = ("constant",) + tuple(_NUMPY_MODE)
@@ -94,3 +112,121 @@ def _check_modal(mode, s, widths):
                              f"its size {n} (it wraps around once)")
         if n == 0:
             raise ValueError(f"pad: mode {mode!r} cannot pad dim {d} of size 0")
+
+
+# ------------------------------------------------------------------------ modules
+class _Pad(Module):
+    """F.pad of the last ``_n`` axes in one mode; padding an int (every side) or a tuple
+    of 2 ``_n`` ints (before, after) starting from the last axis."""
+
+    _n, _mode = 2, "constant"
+
+    def __init__(self, padding, value=None):
+        super().__init__()
+        self.padding = ntuple(padding, 2 * self._n, type(self).__name__, "padding")
+        self.value = None if value is None else float(value)
+
+    def forward(self, input):
+        return pad(input, self.padding, self._mode, self.value)
+
+    def extra_repr(self):
+        return f"{self.padding}" + ("" if self.value is None else f", value={self.value}")
+
+
+class ZeroPad1d(_Pad):
+    """Pads the last axis with zeros."""
+
+    _n, _mode = 1, "constant"
+
+
+class ZeroPad2d(_Pad):
+    """Pads the last 2 axes with zeros."""
+
+    _n, _mode = 2, "constant"
+
+
+class ZeroPad3d(_Pad):
+    """Pads the last 3 axes with zeros."""
+
+    _n, _mode = 3, "constant"
+
+
+class ReflectionPad1d(_Pad):
+    """Pads the last axis with the mirror image (np.pad 'reflect')."""
+
+    _n, _mode = 1, "reflect"
+
+
+class ReflectionPad2d(_Pad):
+    """Pads the last 2 axes with the mirror image (np.pad 'reflect')."""
+
+    _n, _mode = 2, "reflect"
+
+
+class ReflectionPad3d(_Pad):
+    """Pads the last 3 axes with the mirror image (np.pad 'reflect')."""
+
+    _n, _mode = 3, "reflect"
+
+
+class ReplicationPad1d(_Pad):
+    """Pads the last axis with copies of the edge (np.pad 'edge')."""
+
+    _n, _mode = 1, "replicate"
+
+
+class ReplicationPad2d(_Pad):
+    """Pads the last 2 axes with copies of the edge (np.pad 'edge')."""
+
+    _n, _mode = 2, "replicate"
+
+
+class ReplicationPad3d(_Pad):
+    """Pads the last 3 axes with copies of the edge (np.pad 'edge')."""
+
+    _n, _mode = 3, "replicate"
+
+
+class CircularPad1d(_Pad):
+    """Pads the last axis with the other end (np.pad 'wrap')."""
+
+    _n, _mode = 1, "circular"
+
+
+class CircularPad2d(_Pad):
+    """Pads the last 2 axes with the other end (np.pad 'wrap')."""
+
+    _n, _mode = 2, "circular"
+
+
+class CircularPad3d(_Pad):
+    """Pads the last 3 axes with the other end (np.pad 'wrap')."""
+
+    _n, _mode = 3, "circular"
+
+
+class ConstantPad1d(_Pad):
+    """Pads the last axis with ``value``."""
+
+    _n = 1
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ConstantPad2d(_Pad):
+    """Pads the last 2 axes with ``value``."""
+
+    _n = 2
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ConstantPad3d(_Pad):
+    """Pads the last 3 axes with ``value``."""
+
+    _n = 3
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
