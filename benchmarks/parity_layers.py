@@ -358,7 +358,9 @@ def cases(torch):
                {"scale_factor": 1.7, "mode": "bilinear", "align_corners": False},
                {"size": (5, 9), "mode": "bilinear", "align_corners": True},
                {"scale_factor": (0.6, 1.5), "mode": "bilinear", "align_corners": False},
-               {"size": (2, 3), "mode": "area"}):
+               {"size": (2, 3), "mode": "area"},
+               {"scale_factor": 1.5, "mode": "bicubic", "align_corners": False},
+               {"size": (6, 4), "mode": "bicubic", "align_corners": True}):
         add(f"Upsample{kw}", lambda kw=kw: nn.Upsample(**kw), lambda kw=kw: T.Upsample(**kw),
             x(2, 3, 4, 5))
     add("F.interpolate(linear)", lambda: F.interpolate, lambda: TF.interpolate, x(2, 3, 6),

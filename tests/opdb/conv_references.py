@@ -190,6 +190,8 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
             out[(Ellipsis,) + pos] = x[(Ellipsis,) + tuple(idx[i][p] for i, p in
                                                            enumerate(pos))]
         return out
+    if mode == "bicubic":
+        return _bicubic(x, ins, outs, factors, bool(align_corners))
     weights = [_linear_weights(m, o, f, bool(align_corners)) for m, o, f in
                zip(ins, outs, factors)]
     for pos in np.ndindex(*outs):
@@ -199,6 +201,38 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
             cell = tuple(corners[i][c][0] for i, c in enumerate(pick))
             weight = math.prod(corners[i][c][1] for i, c in enumerate(pick))
             out[(Ellipsis,) + pos] += weight * x[(Ellipsis,) + cell]
+    return out
+
+
+def _cubic_coefficients(t, a=-0.75):
+    """aten's get_cubic_upsample_coefficients: the weights of taps -1, 0, 1, 2."""
+    def c1(v):
+        return ((a + 2) * v - (a + 3)) * v * v + 1
+
+    def c2(v):
+        return ((a * v - 5 * a) * v + 8 * a) * v - 4 * a
+
+    return [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)]
+
+
+def _bicubic(x, ins, outs, factors, align_corners):
+    """aten's upsample_bicubic2d, one output pixel at a time (taps clamped to the image)."""
+    out = np.zeros(x.shape[:2] + tuple(outs))
+    taps = []
+    for m, o, f in zip(ins, outs, factors):
+        scale = _coordinate_scale(m, o, f, align_corners)
+        row = []
+        for d in range(o):
+            src = d * scale if align_corners else scale * (d + 0.5) - 0.5
+            lo = math.floor(src)
+            row.append([(min(max(lo - 1 + i, 0), m - 1), c)
+                        for i, c in enumerate(_cubic_coefficients(src - lo))])
+        taps.append(row)
+    for i in range(outs[0]):
+        for j in range(outs[1]):
+            for yi, wy in taps[0][i]:
+                for xj, wx in taps[1][j]:
+                    out[:, :, i, j] += wy * wx * x[:, :, yi, xj]
     return out
 
 

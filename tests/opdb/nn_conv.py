@@ -123,6 +123,10 @@ def _interpolate_samples():
         lambda rng: ((_n(rng, 1, 1, 2, 3, 2),), {"scale_factor": 2, "mode": "trilinear",
                                                  "align_corners": False}),
         lambda rng: ((_n(rng, 1, 2, 5, 7),), {"size": (2, 3), "mode": "area"}),
+        lambda rng: ((_n(rng, 1, 2, 3, 4),), {"scale_factor": 1.5, "mode": "bicubic",
+                                              "align_corners": False}),
+        lambda rng: ((_n(rng, 1, 1, 4, 3),), {"size": (3, 5), "mode": "bicubic",
+                                              "align_corners": True}),
     )
 
 

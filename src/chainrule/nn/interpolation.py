@@ -2,8 +2,8 @@
 
 interpolate is linear in its input: 'nearest' and 'nearest-exact' gather one source
 cell per output cell (their gradients add back onto the sources); 'linear',
-'bilinear', 'trilinear' and 'area' multiply each spatial axis by a constant (out, in)
-matrix of weights, so every order's gradient is the transposed matrices'. Source
+'bilinear', 'bicubic', 'trilinear' and 'area' multiply each spatial axis by a constant
+(out, in) matrix of weights, so every order's gradient is the transposed matrices'. Source
 coordinates follow PyTorch (aten's area_pixel_compute_source_index and nearest_idx):
 
     nearest:        src = min(floor(dst * scale), in - 1)
@@ -30,8 +30,8 @@ from .pooling import _averaging, along_axes
 
 __all__ = ["fold", "interpolate", "unfold", "upsample"]
 
-_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
+_LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 
 
 def _sizes(fn, in_size, size, scale_factor, recompute_scale_factor):
@@ -82,18 +82,43 @@ def _linear_matrix(m, o, factor, align_corners, dtype):
     return mat.astype(dtype)
 
 
+def _cubic_matrix(m, o, factor, align_corners, dtype, a=-0.75):
+    """The (o, m) matrix of PyTorch's bicubic weights along one axis (Keys' kernel with
+    a = -0.75, four taps at floor(src) - 1 .. + 2, indices clamped to the axis; src not
+    clamped at 0 as the linear modes clamp it)."""
+    dst = np.arange(o, dtype=np.float64)
+    if align_corners:
+        src = dst * ((m - 1) / (o - 1) if o > 1 else 0.0)
+    else:
+        src = (dst + 0.5) * (1.0 / factor if factor is not None else m / o) - 0.5
+    lo = np.floor(src)
+    t = src - lo
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    mat = np.zeros((o, m))
+    rows = np.arange(o)
+    for tap, weight in ((-1, far(t + 1)), (0, near(t)), (1, near(1 - t)), (2, far(2 - t))):
+        np.add.at(mat, (rows, np.clip(lo.astype(np.int64) + tap, 0, m - 1)), weight)
+    return mat.astype(dtype)
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial axes of an (N, C, *spatial) input, as PyTorch's F.interpolate.
 
-    mode: 'nearest', 'nearest-exact', 'linear' (3-D input), 'bilinear' (4-D),
-    'trilinear' (5-D), 'area' (adaptive average pooling). ``align_corners`` (linear
+    mode: 'nearest', 'nearest-exact', 'linear' (3-D input), 'bilinear' and 'bicubic'
+    (4-D; bicubic can overshoot the input's range, as PyTorch's), 'trilinear' (5-D),
+    'area' (adaptive average pooling). ``align_corners`` (linear
     modes only, default False) maps the corner cells' centres onto each other.
     """
     fn = "interpolate"
     if mode not in MODES:
-        raise ValueError(f"{fn}: mode must be one of {MODES}, got {mode!r} ('bicubic' is "
-                         f"not supported)")
+        raise ValueError(f"{fn}: mode must be one of {MODES}, got {mode!r}")
     if antialias:
         raise ValueError(f"{fn}: antialias=True is not supported")
     s = shape(input)
@@ -105,7 +130,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"{fn}: mode {mode!r} needs a {_LINEAR[mode] + 2}-D input, got {s}")
     if align_corners is not None and mode not in _LINEAR:
         raise ValueError(f"{fn}: align_corners can only be set with the interpolating modes "
-                         f"linear, bilinear, trilinear (not {mode!r})")
+                         f"linear, bilinear, bicubic, trilinear (not {mode!r})")
     out, factors = _sizes(fn, s[2:], size, scale_factor, recompute_scale_factor)
     dtype = data(input).dtype if data(input).dtype.kind == "f" else np.float64
     if mode in ("nearest", "nearest-exact"):
@@ -116,6 +141,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return x
     if mode == "area":
         mats = [_averaging(m, o, dtype) for m, o in zip(s[2:], out)]
+    elif mode == "bicubic":
+        mats = [_cubic_matrix(m, o, f, bool(align_corners), dtype)
+                for m, o, f in zip(s[2:], out, factors)]
     else:
         mats = [_linear_matrix(m, o, f, bool(align_corners), dtype)
                 for m, o, f in zip(s[2:], out, factors)]
