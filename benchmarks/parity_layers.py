@@ -296,6 +296,94 @@ def cases(torch):
     add("F.one_hot", lambda: F.one_hot, lambda: TF.one_hot, np.array([0, 3, 1]),
         call=lambda f, a: (f(cr.tensor(a), 5) * 1.0) if isinstance(a, np.ndarray)
         else f(a, 5).double())
+
+    # convolution family: convolutions, transposes, pooling, resampling
+    for n, (cls, sp) in enumerate([("1d", (7,)), ("2d", (6, 5)), ("3d", (4, 3, 4))], 1):
+        for kw in ({"stride": 2, "padding": 1, "groups": 2},
+                   {"padding": "same", "dilation": 2, "bias": False},
+                   {"padding": 1, "padding_mode": "reflect"},
+                   {"padding": (1,) * n, "padding_mode": "circular", "stride": 1},
+                   {"padding": "same", "padding_mode": "replicate"}):
+            add(f"Conv{cls}{kw}",
+                lambda cls=cls, kw=kw: getattr(nn, f"Conv{cls}")(4, 6, 3, **kw, **f64),
+                lambda cls=cls, kw=kw: getattr(T, f"Conv{cls}")(4, 6, 3, **kw).double(),
+                x(2, 4, *sp))
+        for kw in ({"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+                   {"stride": 3, "dilation": 2, "output_padding": 2, "bias": False},
+                   {"padding": 1, "dilation": 3, "output_padding": 2}):
+            add(f"ConvTranspose{cls}{kw}",
+                lambda cls=cls, kw=kw: getattr(nn, f"ConvTranspose{cls}")(4, 6, 2, **kw, **f64),
+                lambda cls=cls, kw=kw: getattr(T, f"ConvTranspose{cls}")(4, 6, 2, **kw).double(),
+                x(2, 4, *sp))
+    add("ConvTranspose2d(output_size)", lambda: nn.ConvTranspose2d(2, 3, 3, stride=2, **f64),
+        lambda: T.ConvTranspose2d(2, 3, 3, stride=2).double(), x(1, 2, 4, 4),
+        call=lambda m, a: m(a, output_size=(10, 9)))
+    distinct = RNG.permutation(2 * 3 * 7 * 6).reshape(2, 3, 7, 6) * 0.1
+    for d, shape in (("1d", (2, 3, 9)), ("2d", (2, 3, 7, 6))):
+        inp = distinct.reshape(shape) if d == "2d" else distinct.reshape(-1)[:54].reshape(shape)
+        for kw in ({}, {"stride": 2, "padding": 1, "ceil_mode": True},
+                   {"stride": 1, "dilation": 2, "return_indices": True}):
+            add(f"MaxPool{d}(3, {kw})", lambda d=d, kw=kw: getattr(nn, f"MaxPool{d}")(3, **kw),
+                lambda d=d, kw=kw: getattr(T, f"MaxPool{d}")(3, **kw), inp,
+                call=lambda m, a: (m(a)[0] * 1.0, m(a)[1] * 1.0) if getattr(m, "return_indices",
+                                                                            False) else m(a))
+        for kw in ({}, {"stride": 2, "padding": 1, "ceil_mode": True},
+                   {"stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}):
+            add(f"AvgPool{d}(3, {kw})", lambda d=d, kw=kw: getattr(nn, f"AvgPool{d}")(3, **kw),
+                lambda d=d, kw=kw: getattr(T, f"AvgPool{d}")(3, **kw), x(*shape))
+        for size in ((4,) if d == "1d" else (4, (3, 5), (None, 4), 1)):
+            for kind, a in (("Avg", x(*shape)), ("Max", inp)):
+                name = f"Adaptive{kind}Pool{d}"
+                add(f"{name}({size})", lambda name=name, s=size: getattr(nn, name)(s),
+                    lambda name=name, s=size: getattr(T, name)(s), a)
+    add("AdaptiveMaxPool2d(indices)",
+        lambda: nn.AdaptiveMaxPool2d((3, 4), return_indices=True),
+        lambda: T.AdaptiveMaxPool2d((3, 4), return_indices=True), distinct,
+        call=lambda m, a: (m(a)[0], m(a)[1] * 1.0))
+    add("AvgPool2d(divisor_override)",
+        lambda: nn.AvgPool2d(2, ceil_mode=True, divisor_override=3),
+        lambda: T.AvgPool2d(2, ceil_mode=True, divisor_override=3), x(2, 3, 5, 5))
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        add(f"F.pad({mode})", lambda: F.pad, lambda: TF.pad, x(2, 3, 4, 5),
+            call=lambda f, a, mode=mode: f(a, (1, 2, 3, 1), mode=mode))
+    for name in ("ReflectionPad2d", "ReplicationPad1d", "CircularPad2d", "ZeroPad2d"):
+        n = int(name[-2])
+        add(name, lambda name=name, n=n: getattr(nn, name)((2, 1) * n),
+            lambda name=name, n=n: getattr(T, name)((2, 1) * n), x(2, 3, *(4, 5)[-n:]))
+    add("ConstantPad3d", lambda: nn.ConstantPad3d(1, 0.5), lambda: T.ConstantPad3d(1, 0.5),
+        x(1, 2, 3, 4, 5))
+    add("F.pad(constant, value, negative)", lambda: F.pad, lambda: TF.pad, x(2, 3, 4),
+        call=lambda f, a: f(a, (2, -1, -1, 1), value=0.5))
+    for kw in ({"scale_factor": 2}, {"size": (5, 7)}, {"size": (3, 2), "mode": "nearest-exact"},
+               {"scale_factor": 1.7, "mode": "bilinear", "align_corners": False},
+               {"size": (5, 9), "mode": "bilinear", "align_corners": True},
+               {"scale_factor": (0.6, 1.5), "mode": "bilinear", "align_corners": False},
+               {"size": (2, 3), "mode": "area"},
+               {"scale_factor": 1.5, "mode": "bicubic", "align_corners": False},
+               {"size": (6, 4), "mode": "bicubic", "align_corners": True}):
+        add(f"Upsample{kw}", lambda kw=kw: nn.Upsample(**kw), lambda kw=kw: T.Upsample(**kw),
+            x(2, 3, 4, 5))
+    add("F.interpolate(linear)", lambda: F.interpolate, lambda: TF.interpolate, x(2, 3, 6),
+        call=lambda f, a: f(a, size=4, mode="linear", align_corners=False))
+    add("F.interpolate(trilinear)", lambda: F.interpolate, lambda: TF.interpolate,
+        x(1, 2, 3, 4, 3), call=lambda f, a: f(a, scale_factor=2, mode="trilinear",
+                                              align_corners=True))
+    geo = {"kernel_size": (2, 3), "dilation": (1, 2), "padding": 1, "stride": (2, 1)}
+    add("Unfold", lambda: nn.Unfold(**geo), lambda: T.Unfold(**geo), x(2, 3, 5, 6))
+    add("Fold", lambda: nn.Fold((5, 6), **geo), lambda: T.Fold((5, 6), **geo), x(2, 18, 12))
+    theta = np.array([[[0.9, 0.2, 0.1], [-0.3, 1.1, -0.2]], [[1.2, -0.1, 0.3], [0.1, 0.7, 0.2]]])
+    for ac in (False, True):
+        add(f"F.affine_grid(align_corners={ac})", lambda: F.affine_grid, lambda: TF.affine_grid,
+            theta, call=lambda f, t, ac=ac: f(t, (2, 3, 4, 5), align_corners=ac))
+        for pm in ("zeros", "border", "reflection"):
+            grid = RNG.uniform(-1.6, 1.6, (2, 3, 4, 2))
+            add(f"F.grid_sample(bilinear, {pm}, {ac})", lambda: F.grid_sample,
+                lambda: TF.grid_sample, x(2, 3, 4, 5), grid,
+                call=lambda f, a, g, pm=pm, ac=ac: f(a, g, padding_mode=pm, align_corners=ac))
+            add(f"F.grid_sample(nearest, {pm}, {ac})", lambda: F.grid_sample,
+                lambda: TF.grid_sample, x(2, 3, 4, 5), grid, diff=[0],
+                call=lambda f, a, g, pm=pm, ac=ac: f(a, g, mode="nearest", padding_mode=pm,
+                                                     align_corners=ac))
     return out
 
 

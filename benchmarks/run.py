@@ -24,6 +24,7 @@ if __package__ in (None, ""):
 from . import (  # noqa: E402
     bench_cnn,
     bench_linalg,
+    bench_resnet,
     bench_threads,
     bench_train,
     bench_vmap,
@@ -55,6 +56,8 @@ def main(repeats=20):
     results["threads"] = bench_threads.main(repeats=3)
     print()
     results["cnn"] = bench_cnn.main(repeats=15)
+    print()
+    results["resnet"] = bench_resnet.main(repeats=15)
 
     imp = system.import_time()
     results["import_s"] = imp

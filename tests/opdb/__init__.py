@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import (
     engine,
     linalg,
+    nn_conv,
     nn_functional,
     numpy_namespace,
     sampling,
@@ -18,6 +19,7 @@ from . import (
 from .core import OpInfo, Sample, check_sample
 
 OPS: list[OpInfo] = [*engine.OPS, *linalg.OPS, *tensor_ops.OPS, *numpy_namespace.OPS,
-                     *scipy_namespace.OPS, *nn_functional.OPS, *sampling.OPS]
+                     *scipy_namespace.OPS, *nn_functional.OPS, *sampling.OPS,
+                     *nn_conv.OPS]
 
 __all__ = ["OPS", "OpInfo", "Sample", "check_sample"]

@@ -11,9 +11,8 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
-from ..primitives import layers
 from ..primitives.construction import one_hot
-from ..primitives.layers import im2col, window_geometry
+from ..primitives.layers import window_geometry
 from ..rules import composite
 from .activation_functions import (
     celu,
@@ -56,6 +55,14 @@ from .classification_losses import (
     nll_loss,
     soft_margin_loss,
 )
+from .conv_functions import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from .ctc import ctc_loss
 from .distance import cosine_similarity, pairwise_distance, pdist
 from .dropout import (
@@ -66,8 +73,22 @@ from .dropout import (
     dropout3d,
     feature_alpha_dropout,
 )
+from .grid_sampling import affine_grid, grid_sample
+from .interpolation import fold, interpolate, unfold, upsample
 from .normalization import batch_norm, group_norm, instance_norm, layer_norm, normalize, rms_norm
+from .padding import pad
 from .pixelshuffle import pixel_shuffle, pixel_unshuffle
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from .regression_losses import (
     cosine_embedding_loss,
     gaussian_nll_loss,
@@ -84,14 +105,26 @@ from .regression_losses import (
 from .sparse import embedding, embedding_bag
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "affine_grid",
     "alpha_dropout",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
+    "conv1d",
     "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
@@ -104,9 +137,11 @@ __all__ = [
     "embedding",
     "embedding_bag",
     "feature_alpha_dropout",
+    "fold",
     "gaussian_nll_loss",
     "gelu",
     "glu",
+    "grid_sample",
     "group_norm",
     "gumbel_softmax",
     "hardshrink",
@@ -116,6 +151,7 @@ __all__ = [
     "hinge_embedding_loss",
     "huber_loss",
     "instance_norm",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
@@ -124,6 +160,7 @@ __all__ = [
     "log_softmax",
     "logsigmoid",
     "margin_ranking_loss",
+    "max_pool1d",
     "max_pool2d",
     "mish",
     "mse_loss",
@@ -133,6 +170,7 @@ __all__ = [
     "nll_loss",
     "normalize",
     "one_hot",
+    "pad",
     "pairwise_distance",
     "pdist",
     "pixel_shuffle",
@@ -158,6 +196,8 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "triplet_margin_loss",
+    "unfold",
+    "upsample",
 ]
 
 
@@ -205,109 +245,6 @@ def bilinear(input1, input2, weight, bias=None):
         )
     y = P.einsum("...i,oij,...j->...o", input1, weight, input2)
     return y if bias is None else y + bias
-
-
-# ------------------------------------------------------------------- convolution
-def _batched(x, op):
-    shape = _shape(x)
-    if len(shape) == 3:
-        return P.expand_dims(x, 0), True
-    if len(shape) != 4:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {shape}")
-    return x, False
-
-
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation of (N, C, H, W) input with kernels W (out, C / groups, kh, kw).
-
-    out[n, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] xp[n, c, s*y + d*i, s*x + d*j]
-    with xp the zero-padded input, s the stride and d the dilation.
-
-    ``padding`` is an int, a pair, "valid" (0) or "same" (output as large as the input;
-    stride 1 only). Computed as the flattened kernels times the matrix of windows (the
-    conv2d primitive); groups split the channels into independent convolutions.
-    """
-    x, unbatched = _batched(x, "conv2d")
-    n, c, h, w = _shape(x)
-    ws = _shape(weight)
-    if len(ws) != 4:
-        raise ValueError(f"conv2d: weight must have shape (out, in/groups, kh, kw), got {ws}")
-    out_ch, cg, kh, kw = ws
-    if groups < 1 or c % groups or out_ch % groups:
-        raise ValueError(
-            f"conv2d: groups={groups} must divide both the input channels ({c}) and the "
-            f"output channels ({out_ch})"
-        )
-    if cg * groups != c:
-        raise ValueError(
-            f"conv2d: input has {c} channels but the weight {ws} expects {cg * groups} "
-            f"({cg} per group x {groups} groups)"
-        )
-    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
-    padding = _conv_padding(padding, (kh, kw), stride, dilation)
-    out = layers.conv2d(x, weight, 0 if bias is None else bias, stride=stride,
-                        padding=padding, dilation=dilation, groups=groups)
-    return P.squeeze(out, 0) if unbatched else out
-
-
-def _conv_padding(padding, kernel, stride, dilation):
-    if padding == "valid":
-        return (0, 0)
-    if padding == "same":
-        if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' needs stride 1")
-        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        if any(t % 2 for t in totals):
-            raise ValueError(
-                f"conv2d: padding='same' needs an even total padding, but kernel {kernel} with "
-                f"dilation {dilation} needs {tuple(totals)}; pad the input explicitly"
-            )
-        return tuple(t // 2 for t in totals)
-    return pair(padding, "padding")
-
-
-def _pool_args(op, kernel_size, stride, padding, dilation):
-    kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else pair(stride, "stride")
-    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation")
-    if any(2 * p > k for p, k in zip(padding, kernel)):
-        raise ValueError(
-            f"{op}: padding {padding} must be at most half the kernel size {kernel}"
-        )
-    return {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
-
-
-def _pool(cols, reduce, unbatched):
-    c, kh, kw, n, oh, ow = _shape(cols)
-    out = reduce(P.reshape(cols, (c, kh * kw, n, oh, ow)))  # reduced over axis 1
-    out = P.transpose(out, (1, 0, 2, 3))
-    return P.squeeze(out, 0) if unbatched else out
-
-
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
-    """Maximum over each window (stride defaults to the kernel size; padding counts as -inf).
-
-    Where a window holds several equal maxima, they share its gradient equally.
-    """
-    x, unbatched = _batched(x, "max_pool2d")
-    geo = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
-    out = layers.max_pool2d(x, **geo)
-    return P.squeeze(out, 0) if unbatched else out
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
-    """Mean over each window; padded zeros count unless ``count_include_pad=False``."""
-    x, unbatched = _batched(x, "avg_pool2d")
-    geo = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
-    cols = im2col(x, **geo)
-    if count_include_pad or geo["padding"] == (0, 0):
-        return _pool(cols, lambda r: P.mean(r, axis=1), unbatched)
-    # How many real (unpadded) pixels each window covers: the windows of an image of ones.
-    shape = _shape(x)
-    dtype = x.data.dtype if is_tensor(x) else np.result_type(x)
-    ones = np.ones((1, 1) + tuple(shape[2:]), dtype=dtype)
-    counts = im2col(ones, **geo).sum(axis=(1, 2))  # (1, 1, OH, OW)
-    return _pool(cols, lambda r: P.sum(r, axis=1) / counts, unbatched)
 
 
 def output_size(size, kernel_size, stride=1, padding=0, dilation=1):

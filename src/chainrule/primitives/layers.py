@@ -4,24 +4,27 @@ linear:  x W^T + b in one node. As a composition (transpose, matmul, add) it cos
          three nodes and a transposed weight gradient that has to be copied; fused, one
          MLP training step is 10-35% faster (benchmarked on 64-64-10 and 784-256-256-10
          tanh MLPs at batch 32 and 128).
-im2col:  every k_h x k_w window of a padded, strided, dilated (N, C, H, W) image, laid
-         out as the columns of a (C, kh, kw, N, OH, OW) array: the building block of
-         convolution (the flattened kernels times this matrix) and of pooling (a max or
-         mean over the kernel axes). Its VJP is col2im, which adds each window's
-         cotangent back onto the pixels it came from; col2im's VJP is im2col. Both are
-         linear, so each is the other's adjoint, to every order.
-conv2d:  the convolution in one node, with the two products of its backward as
-         primitives of their own (conv2d_input_grad, the transposed convolution, and
-         conv2d_weight_grad). Each of the three is bilinear, and the VJPs of each are
-         the other two, so the three serve every order. Their NumPy kernels build the
-         window matrix a few images at a time in a small buffer, multiply it at once,
-         and never keep it: the composition im2col -> matmul kept a column matrix nine
-         times the input's size alive from forward to backward and wrote it to fresh
-         memory every step (docs/performance.md).
-max_pool2d: the maximum over each window, as kh kw elementwise maxima of strided
-         views of the input (no window copy); its VJP max_pool2d_scatter puts each
-         window's cotangent back on its maxima (shared equally among ties), and
-         max_pool2d_gather, its adjoint, reads a tangent at the maxima (the JVP).
+im2col:  every window of a padded, strided, dilated (N, C, *spatial) image (1-3 spatial
+         axes), laid out as the columns of a (C, *kernel, N, *out) array: the building
+         block of pooling (a max or mean over the kernel axes) and of F.unfold. Its VJP
+         is col2im, which adds each window's cotangent back onto the pixels it came from
+         (F.fold); col2im's VJP is im2col. Both are linear, so each is the other's
+         adjoint, to every order.
+conv:    the convolution over 1, 2 or 3 spatial axes in one node, with the two products
+         of its backward as primitives of their own (conv_transpose, the transposed
+         convolution, which is also F.conv_transpose1d/2d/3d, and conv_weight_grad).
+         Each of the three is bilinear, and the VJPs of each are the other two, so the
+         three serve every order. Their NumPy kernels build the window matrix a few
+         images at a time in a small buffer, multiply it at once, and never keep it: the
+         composition im2col -> matmul kept a column matrix nine times the input's size
+         alive from forward to backward and wrote it to fresh memory every step
+         (docs/performance.md). (conv2d, conv2d_input_grad and conv2d_weight_grad are
+         their former names.) Their cr.vmap rule is in conv_batching.
+max_pool2d: the maximum over each window (any number of spatial axes, despite the
+         name), as prod(kernel) elementwise maxima of strided views of the input (no
+         window copy); its VJP max_pool2d_scatter puts each window's cotangent back on
+         its maxima (shared equally among ties), and max_pool2d_gather, its adjoint,
+         reads a tangent at the maxima (the JVP).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ..domains import Example
 from ..graph import is_tensor
 from ..rules import primitive
 from . import reductions
+from .conv_batching import conv_batch
 from .shape import broadcast_to, reshape, swapaxes
 
 # ------------------------------------------------------------------------ linear
@@ -116,63 +120,94 @@ linear = primitive(
 
 
 # ------------------------------------------------------------------ im2col, col2im
+_IMAGE = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+
+
 def window_geometry(shape, kernel_size, stride, padding, dilation, op="im2col"):
-    """Output height and width of sliding a dilated kernel over a padded (N, C, H, W) input."""
-    if len(shape) != 4:
-        raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {tuple(shape)}")
+    """Output size of sliding a dilated kernel over a padded (N, C, *spatial) input.
+
+    One size per spatial axis: (size + 2 p - d (k - 1) - 1) // s + 1.
+    """
+    d = len(kernel_size)
+    if len(shape) != d + 2:
+        raise ValueError(f"{op}: expected an input of shape {_IMAGE.get(d, '(N, C, ...)')}, "
+                         f"got {tuple(shape)}")
     out = []
-    for size, k, s, p, d, name in zip(shape[2:], kernel_size, stride, padding, dilation, "HW"):
-        span = d * (k - 1) + 1
+    names = "HW" if d == 2 else [f"axis {2 + i}" for i in range(d)]
+    for size, k, s, p, dl, name in zip(shape[2:], kernel_size, stride, padding, dilation, names):
+        span = dl * (k - 1) + 1
         if size + 2 * p < span:
             raise ValueError(
                 f"{op}: input {name} = {size} (padded to {size + 2 * p}) is smaller than the "
-                f"kernel's reach {span} (kernel {k}, dilation {d}); use a larger input or padding"
+                f"kernel's reach {span} (kernel {k}, dilation {dl}); use a larger input or padding"
             )
         out.append((size + 2 * p - span) // s + 1)
     return tuple(out)
 
 
 def _padded(x, padding, value=0.0):
-    ph, pw = padding
-    if ph or pw:
-        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    if any(padding):
+        return np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding),
+                      constant_values=value)
     return x
 
 
-def _window_view(xp, kernel_size, stride, dilation, oh, ow):
-    """The (C, kh, kw, N, OH, OW) windows of an already padded (N, C, H, W) input, as a view."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
-    win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    win = win[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, ::dh, ::dw]
-    # (N, C, OH, OW, kh, kw) -> (C, kh, kw, N, OH, OW): a (C kh kw) x (N OH OW) matrix
+def _offsets(kernel_size, stride, dilation, out):
+    """For each kernel offset (i, j, ...): the tuple of strided slices of the padded
+    spatial axes that the offset reads for every output position."""
+    ranges = [range(k) for k in kernel_size]
+    for idx in np.ndindex(*(len(r) for r in ranges)):
+        yield idx, tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                         for i, s, d, o in zip(idx, stride, dilation, out))
+
+
+def _window_view(xp, kernel_size, stride, dilation, out):
+    """The (C, *kernel, N, *out) windows of an already padded (N, C, *spatial) input, as a view."""
+    nd = len(kernel_size)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    win = sliding_window_view(xp, spans, axis=tuple(range(2, 2 + nd)))
+    win = win[(slice(None), slice(None))
+              + tuple(slice(None, s * (o - 1) + 1, s) for s, o in zip(stride, out))
+              + tuple(slice(None, None, d) for d in dilation)]
+    # (N, C, *out, *kernel) -> (C, *kernel, N, *out): a (C k...) x (N out...) matrix
     # whose rows are image rows shifted by one kernel offset, so the copy reads and writes
-    # contiguous runs along OW. (Putting each window in a row, (N, OH, OW, C, kh, kw),
-    # measured 3x slower to build and 2-7x slower to scatter back.)
-    return win.transpose(1, 4, 5, 0, 2, 3)
+    # contiguous runs along the last axis. (Putting each window in a row, (N, OH, OW, C,
+    # kh, kw), measured 3x slower to build and 2-7x slower to scatter back.)
+    return win.transpose((1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,)
+                         + tuple(range(2, 2 + nd)))
 
 
 def _im2col_fwd(x, kernel_size, stride, padding, dilation, pad_value=0.0):
-    oh, ow = window_geometry(x.shape, kernel_size, stride, padding, dilation)
+    out = window_geometry(x.shape, kernel_size, stride, padding, dilation)
     xp = _padded(x, padding, pad_value)
-    return np.ascontiguousarray(_window_view(xp, kernel_size, stride, dilation, oh, ow))
+    return np.ascontiguousarray(_window_view(xp, kernel_size, stride, dilation, out))
+
+
+def _add_windows(dst, win, kernel_size, stride, dilation, out):
+    """Add the (C, *kernel, N, *out) windows onto the padded (C, N, *spatial) image dst:
+    one strided add per kernel offset, never a loop over pixels."""
+    for idx, sl in _offsets(kernel_size, stride, dilation, out):
+        dst[(slice(None), slice(None)) + sl] += win[(slice(None),) + idx]
+
+
+def _unpadded(padded, shape, padding):
+    """The (N, C, *spatial) image of ``shape`` inside the padded (C, N, ...) array."""
+    inner = tuple(slice(p, p + n) for p, n in zip(padding, shape[2:]))
+    return padded[(slice(None), slice(None)) + inner].swapaxes(0, 1)
 
 
 def _col2im_fwd(cols, shape, kernel_size, stride, padding, dilation):
-    n, c, h, w = shape
-    oh, ow = window_geometry(shape, kernel_size, stride, padding, dilation, op="col2im")
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    if cols.shape != (c, kh, kw, n, oh, ow):
+    n, c = shape[:2]
+    out = window_geometry(shape, kernel_size, stride, padding, dilation, op="col2im")
+    want = (c, *kernel_size, n, *out)
+    if cols.shape != want:
         raise ValueError(
             f"col2im: windows of shape {cols.shape} do not match input {tuple(shape)} "
-            f"(expected {(c, kh, kw, n, oh, ow)})"
+            f"(expected {want})"
         )
-    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    # One strided add per kernel offset (kh * kw of them), never a loop over pixels.
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh,
-                j * dw : j * dw + sw * (ow - 1) + 1 : sw] += cols[:, i, j]
-    return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
+    dst = np.zeros((c, n) + tuple(m + 2 * p for m, p in zip(shape[2:], padding)), cols.dtype)
+    _add_windows(dst, cols, kernel_size, stride, dilation, out)
+    return _unpadded(dst, shape, padding)
 
 
 def _geometry(kw):
@@ -219,22 +254,27 @@ col2im = primitive(
 
 
 # ------------------------------------------------------------------- convolution
-# The window matrix of a convolution is kh kw times its input. It is built for a few
-# images at a time into one buffer of about this many bytes, which stays in the caches
-# between being written and being multiplied, instead of in a fresh array of the whole
-# batch's columns (42 MB for a 32 -> 64 3x3 layer at batch 64, which the kernel has to
-# hand out zeroed page by page every step): see docs/performance.md.
-_CHUNK_BYTES = 2**21
+# One N-d implementation: a 1-d, 2-d or 3-d convolution is the same kernel over one, two
+# or three spatial axes (the kernel's shape says how many).
+#
+# The window matrix of a convolution is prod(kernel) times its input. It is built for a
+# few images at a time into one buffer of about this many bytes, which stays in the
+# caches between being written and being multiplied, instead of in a fresh array of the
+# whole batch's columns (42 MB for a 32 -> 64 3x3 layer at batch 64, which the kernel has
+# to hand out zeroed page by page every step): see docs/performance.md. 4 MB rather than
+# 2 MB: the ResNet-style step (benchmarks/bench_resnet.py, 16-32 channels at 32 x 32) took
+# 2-12% less time and the MNIST-style step (bench_cnn.py) 5-13% less, at 1 and 2 threads
+# (interleaved runs on a loaded 2-core machine); 8 MB was mixed.
+_CHUNK_BYTES = 2**22
 
 
-def _fill_columns(cols, xp, a, z, kernel_size, stride, dilation, oh, ow):
-    """Write the windows of images a..z of xp into the (groups, k, >= (z-a) OH OW) buffer;
-    return the (groups, k, (z-a) OH OW) matrix."""
-    m = (z - a) * oh * ow
-    mat = cols[:, :, :m]
+def _fill_columns(cols, xp, a, z, kernel_size, stride, dilation, out):
+    """Write the windows of images a..z of xp into the (groups, k, >= (z-a) prod(out))
+    buffer; return the (groups, k, (z-a) prod(out)) matrix."""
+    mat = cols[:, :, : (z - a) * int(np.prod(out))]
     c = xp.shape[1]
-    np.copyto(mat.reshape((c,) + tuple(kernel_size) + (z - a, oh, ow)),
-              _window_view(xp[a:z], kernel_size, stride, dilation, oh, ow))
+    np.copyto(mat.reshape((c,) + tuple(kernel_size) + (z - a,) + tuple(out)),
+              _window_view(xp[a:z], kernel_size, stride, dilation, out))
     return mat
 
 
@@ -243,87 +283,80 @@ def _buffers(op, x_shape, w_shape, dtype, stride, padding, dilation, groups, g=N
     chunk, and the cotangent g (checked against the output) as its channel-first matrix;
     sets the BLAS threads for the layer's products."""
     n, c = x_shape[:2]
-    o, cg, kh, kw = w_shape
-    oh, ow = window_geometry(x_shape, (kh, kw), stride, padding, dilation, op=op)
-    k = cg * kh * kw
-    step = max(1, _CHUNK_BYTES // max(c * kh * kw * oh * ow * dtype.itemsize, 1))
+    o, cg, kernel = w_shape[0], w_shape[1], tuple(w_shape[2:])
+    out = window_geometry(x_shape, kernel, stride, padding, dilation, op=op)
+    k, p = cg * int(np.prod(kernel)), int(np.prod(out))
+    step = max(1, _CHUNK_BYTES // max(c * int(np.prod(kernel)) * p * dtype.itemsize, 1))
     chunks = [(a, min(a + step, n)) for a in range(0, n, step)]
-    if g is not None and g.shape != (n, o, oh, ow):
+    if g is not None and g.shape != (n, o) + out:
         raise ValueError(
-            f"{op}: cotangent of shape {g.shape} does not match the output {(n, o, oh, ow)} "
+            f"{op}: cotangent of shape {g.shape} does not match the output {(n, o) + out} "
             f"of a convolution of {tuple(x_shape)} by a weight of shape {tuple(w_shape)}"
         )
-    threads.use_for(o * k * n * oh * ow)
-    cols = np.empty((groups, k, min(step, n) * oh * ow), dtype)
-    return oh, ow, chunks, cols, None if g is None else _channels_first(g, groups)
+    threads.use_for(o * k * n * p)
+    cols = np.empty((groups, k, min(step, n) * p), dtype)
+    return out, chunks, cols, None if g is None else _channels_first(g, groups)
 
 
 def _channels_first(g, groups):
-    """(N, O, OH, OW) as the (groups, O/groups, N OH OW) matrix, copied only if it must be."""
-    n, o = g.shape[:2]
-    gt = g.transpose(1, 0, 2, 3)
+    """(N, O, *out) as the (groups, O/groups, N prod(out)) matrix, copied only if it must be."""
+    gt = g.swapaxes(0, 1)
     if not gt.flags.c_contiguous:
         gt = np.ascontiguousarray(gt)
-    return gt.reshape(groups, o // groups, -1)
+    return gt.reshape(groups, g.shape[1] // groups, -1)
 
 
-def _conv2d_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+def _conv_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
     n, o = x.shape[0], w.shape[0]
     dtype = np.result_type(x, w)
-    oh, ow, chunks, cols, _ = _buffers("conv2d", x.shape, w.shape, dtype, stride, padding,
-                                       dilation, groups)
-    p = oh * ow
+    out, chunks, cols, _ = _buffers("conv", x.shape, w.shape, dtype, stride, padding,
+                                    dilation, groups)
+    p = int(np.prod(out))
     xp = _padded(x, padding)
-    # (O, N, OH, OW), returned as its (N, O, OH, OW) transpose: each group's product
-    # writes whole rows, and the layers after it (ReLU, pooling) keep this layout.
-    out = np.empty((o, n, oh, ow), dtype)
-    rows = out.reshape(groups, o // groups, n * p)
+    # (O, N, *out), returned as its (N, O, *out) transpose: each group's product writes
+    # whole rows, and the layers after it (ReLU, pooling) keep this layout.
+    y = np.empty((o, n) + out, dtype)
+    rows = y.reshape(groups, o // groups, n * p)
     wm = w.reshape(groups, o // groups, -1)
     bias = np.reshape(b, (groups, o // groups, 1)) if np.ndim(b) or b != 0 else None
     for a, z in chunks:
-        mat = _fill_columns(cols, xp, a, z, w.shape[2:], stride, dilation, oh, ow)
+        mat = _fill_columns(cols, xp, a, z, w.shape[2:], stride, dilation, out)
         part = rows[:, :, a * p : z * p]
         np.matmul(wm, mat, out=part)
         if bias is not None:
             part += bias  # while this chunk's output is still in the caches
-    return out.transpose(1, 0, 2, 3)
+    return y.swapaxes(0, 1)
 
 
-def _conv2d_input_grad_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
-                           groups=1):
-    n, c, h, wd = shape
-    o, cg, kh, kw = w.shape
-    oh, ow, chunks, cols, gm = _buffers("conv2d_input_grad", shape, w.shape,
-                                        np.result_type(g, w), stride, padding, dilation,
-                                        groups, g)
-    p = oh * ow
-    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
+def _conv_transpose_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                        groups=1):
+    n, c = shape[:2]
+    o, kernel = w.shape[0], tuple(w.shape[2:])
+    out, chunks, cols, gm = _buffers("conv_transpose", shape, w.shape, np.result_type(g, w),
+                                     stride, padding, dilation, groups, g)
+    p = int(np.prod(out))
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
     # Channel-major like the forward's output, so that elementwise rules combining this
     # gradient with the activations before it see one memory order.
-    dx = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), cols.dtype)
+    dx = np.zeros((c, n) + tuple(m + 2 * q for m, q in zip(shape[2:], padding)), cols.dtype)
     for a, z in chunks:
         mat = cols[:, :, : (z - a) * p]
         np.matmul(wt, gm[:, :, a * p : z * p], out=mat)
-        win = mat.reshape(c, kh, kw, z - a, oh, ow)
-        part = dx[:, a:z]  # this chunk's images, still in the caches
-        for i in range(kh):
-            for j in range(kw):
-                part[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh,
-                     j * dw : j * dw + sw * (ow - 1) + 1 : sw] += win[:, i, j]
-    return dx[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3)
+        # this chunk's images, still in the caches
+        _add_windows(dx[:, a:z], mat.reshape((c,) + kernel + (z - a,) + out), kernel,
+                     stride, dilation, out)
+    return _unpadded(dx, shape, padding)
 
 
-def _conv2d_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
-                            groups=1):
-    oh, ow, chunks, cols, gm = _buffers("conv2d_weight_grad", x.shape, shape,
-                                        np.result_type(x, g), stride, padding, dilation,
-                                        groups, g)
-    p = oh * ow
+def _conv_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                          groups=1):
+    out, chunks, cols, gm = _buffers("conv_weight_grad", x.shape, shape, np.result_type(x, g),
+                                     stride, padding, dilation, groups, g)
+    p = int(np.prod(out))
     xp = _padded(x, padding)
     dw = part = None
     for a, z in chunks:
-        mat = _fill_columns(cols, xp, a, z, shape[2:], stride, dilation, oh, ow)
+        mat = _fill_columns(cols, xp, a, z, shape[2:], stride, dilation, out)
         if dw is None:
             dw = np.matmul(gm[:, :, a * p : z * p], mat.transpose(0, 2, 1))
             part = np.empty_like(dw)
@@ -334,80 +367,92 @@ def _conv2d_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation
 
 _CONV = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1}
 
-# y = conv(x, W) + b is bilinear in (x, W), affine in b: x_bar = conv2d_input_grad(g, W)
-# (the transposed convolution), W_bar = conv2d_weight_grad(x, g), b_bar = g summed over
-# N, OH, OW. The other two are bilinear as well, each one's derivatives the other two.
-conv2d = primitive(
-    "conv2d", _conv2d_fwd,
+
+# y = conv(x, W) + b is bilinear in (x, W), affine in b: x_bar = conv_transpose(g, W)
+# (the transposed convolution), W_bar = conv_weight_grad(x, g), b_bar = g summed over
+# N and the spatial axes. The other two are bilinear as well, each one's derivatives the
+# other two.
+conv = primitive(
+    "conv", _conv_fwd,
+    batch=conv_batch,
     domain=Example(lambda rng: (
         tuple(rng.standard_normal(s) for s in ((1, 2, 4, 4), (3, 2, 2, 2), (3,))), dict(_CONV))),
     statement=S.Statement(
-        forward="y = W * x + b: each output pixel is the kernels times the window of x "
-        "under them (cross-correlation), plus the bias",
-        vjp="x_bar = conv2d_input_grad(g, W);  W_bar = conv2d_weight_grad(x, g);  "
-        "b_bar = g summed over N, OH, OW",
-        latex_forward=r"y_{n,o,p,q} = b_o + \sum_{c,i,j} W_{o,c,i,j}\, "
-        r"x_{n,c,\, s p + d i,\, s q + d j}",
+        forward="y = W * x + b over 1, 2 or 3 spatial axes: each output pixel is the "
+        "kernels times the window of x under them (cross-correlation), plus the bias",
+        vjp="x_bar = conv_transpose(g, W);  W_bar = conv_weight_grad(x, g);  "
+        "b_bar = g summed over N and the spatial axes",
+        latex_forward=r"y_{n,o,p} = b_o + \sum_{c,i} W_{o,c,i}\, x_{n,c,\, s p + d i}",
         latex_vjp=r"\bar x = W^\top \star \bar y, \quad \bar W = \bar y \star x, \quad "
-        r"\bar b_o = \sum_{n,p,q} \bar y_{n,o,p,q}",
+        r"\bar b_o = \sum_{n,p} \bar y_{n,o,p}",
     ),
 )
-conv2d_input_grad = primitive(
-    "conv2d_input_grad", _conv2d_input_grad_fwd,
+conv_transpose = primitive(
+    "conv_transpose", _conv_transpose_fwd,
+    batch=conv_batch,
     multilinear=True,
     domain=Example(lambda rng: (
         (rng.standard_normal((1, 3, 3, 3)), rng.standard_normal((3, 2, 2, 2))),
         {"shape": (1, 2, 4, 4), **_CONV})),
     statement=S.Statement(
         forward="the transposed convolution: each g pixel times the kernels, added back "
-        "onto the input pixels of its window (the VJP of conv2d in x)",
-        vjp="g_bar = conv2d(c, W);  W_bar = conv2d_weight_grad(c, g)",
+        "onto the input pixels of its window (the VJP of conv in x; "
+        "F.conv_transpose1d/2d/3d)",
+        vjp="g_bar = conv(c, W);  W_bar = conv_weight_grad(c, g)",
         latex_forward=r"y = W^\top \star g",
         latex_vjp=r"\bar g = W \star \bar y, \quad \bar W = g \star \bar y",
     ),
 )
-conv2d_weight_grad = primitive(
-    "conv2d_weight_grad", _conv2d_weight_grad_fwd,
+conv_weight_grad = primitive(
+    "conv_weight_grad", _conv_weight_grad_fwd,
+    batch=conv_batch,
     multilinear=True,
     domain=Example(lambda rng: (
         (rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((1, 3, 3, 3))),
         {"shape": (3, 2, 2, 2), **_CONV})),
     statement=S.Statement(
-        forward="the correlation of g with the windows of x (the VJP of conv2d in W)",
-        vjp="x_bar = conv2d_input_grad(g, c);  g_bar = conv2d(x, c)",
-        latex_forward=r"y_{o,c,i,j} = \sum_{n,p,q} g_{n,o,p,q}\, "
-        r"x_{n,c,\, s p + d i,\, s q + d j}",
+        forward="the correlation of g with the windows of x (the VJP of conv in W)",
+        vjp="x_bar = conv_transpose(g, c);  g_bar = conv(x, c)",
+        latex_forward=r"y_{o,c,i} = \sum_{n,p} g_{n,o,p}\, x_{n,c,\, s p + d i}",
         latex_vjp=r"\bar x = \bar y^\top \star g, \quad \bar g = \bar y \star x",
     ),
 )
 
-conv2d.defvjp(
-    lambda g, ans, x, w, b, **kw: conv2d_input_grad(g, w, shape=np.shape(x), **kw),
-    lambda g, ans, x, w, b, **kw: conv2d_weight_grad(x, g, shape=np.shape(w), **kw),
-    lambda g, ans, x, w, b, **kw: reductions.sum(g, axis=(0, 2, 3)),
+
+def _bias_axes(x):
+    return (0,) + tuple(range(2, np.ndim(x)))
+
+
+conv.defvjp(
+    lambda g, ans, x, w, b, **kw: conv_transpose(g, w, shape=np.shape(x), **kw),
+    lambda g, ans, x, w, b, **kw: conv_weight_grad(x, g, shape=np.shape(w), **kw),
+    lambda g, ans, x, w, b, **kw: reductions.sum(g, axis=_bias_axes(g)),
 ).defjvp(
-    lambda t, ans, x, w, b, **kw: conv2d(t, w, 0, **kw),
-    lambda t, ans, x, w, b, **kw: conv2d(x, t, 0, **kw),
-    lambda t, ans, x, w, b, **kw: broadcast_to(reshape(t, (-1, 1, 1)), np.shape(ans)),
+    lambda t, ans, x, w, b, **kw: conv(t, w, 0, **kw),
+    lambda t, ans, x, w, b, **kw: conv(x, t, 0, **kw),
+    lambda t, ans, x, w, b, **kw: broadcast_to(
+        reshape(t, (-1,) + (1,) * (np.ndim(ans) - 2)), np.shape(ans)),
 )
-# <c, input_grad(g, W)> = <g, conv(c, W)>: linear in g (VJP conv2d) and in W (weight_grad).
-conv2d_input_grad.defvjp(
-    lambda c, ans, g, w, shape, **kw: conv2d(c, w, 0, **kw),
-    lambda c, ans, g, w, shape, **kw: conv2d_weight_grad(c, g, shape=np.shape(w), **kw),
+# <c, conv_transpose(g, W)> = <g, conv(c, W)>: linear in g (VJP conv) and in W
+# (conv_weight_grad).
+conv_transpose.defvjp(
+    lambda c, ans, g, w, shape, **kw: conv(c, w, 0, **kw),
+    lambda c, ans, g, w, shape, **kw: conv_weight_grad(c, g, shape=np.shape(w), **kw),
 )
-# <c, weight_grad(x, g)> = <g, conv(x, c)>: linear in x (input_grad) and in g (conv2d).
-conv2d_weight_grad.defvjp(
-    lambda c, ans, x, g, shape, **kw: conv2d_input_grad(g, c, shape=np.shape(x), **kw),
-    lambda c, ans, x, g, shape, **kw: conv2d(x, c, 0, **kw),
+# <c, weight_grad(x, g)> = <g, conv(x, c)>: linear in x (conv_transpose) and in g (conv).
+conv_weight_grad.defvjp(
+    lambda c, ans, x, g, shape, **kw: conv_transpose(g, c, shape=np.shape(x), **kw),
+    lambda c, ans, x, g, shape, **kw: conv(x, c, 0, **kw),
 )
+# The names these had when they were 2-d only.
+conv2d, conv2d_input_grad, conv2d_weight_grad = conv, conv_transpose, conv_weight_grad
 
 
 # ------------------------------------------------------------------- max pooling
-def _pool_views(a, kernel_size, stride, dilation, oh, ow):
-    """The kh kw strided (N, C, OH, OW) views of a padded input, one per kernel offset."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
-    return [a[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh,
-              j * dw : j * dw + sw * (ow - 1) + 1 : sw] for i in range(kh) for j in range(kw)]
+def _pool_views(a, kernel_size, stride, dilation, *out):
+    """The prod(kernel) strided (N, C, *out) views of a padded input, one per kernel offset."""
+    return [a[(slice(None), slice(None)) + sl]
+            for _, sl in _offsets(kernel_size, stride, dilation, out)]
 
 
 def _maxima(x, ans, kernel_size, stride, padding, dilation):
@@ -426,8 +471,8 @@ def _maxima(x, ans, kernel_size, stride, padding, dilation):
 
 
 def _max_pool2d_fwd(x, kernel_size, stride, padding, dilation):
-    oh, ow = window_geometry(x.shape, kernel_size, stride, padding, dilation, op="max_pool2d")
-    views = _pool_views(_padded(x, padding, -np.inf), kernel_size, stride, dilation, oh, ow)
+    out = window_geometry(x.shape, kernel_size, stride, padding, dilation, op="max_pool2d")
+    views = _pool_views(_padded(x, padding, -np.inf), kernel_size, stride, dilation, *out)
     if len(views) == 1:
         return views[0].copy()
     out = np.maximum(views[0], views[1])  # NaN propagates, as in np.max
@@ -446,16 +491,15 @@ def _max_pool2d_scatter_fwd(g, x, ans, kernel_size, stride, padding, dilation):
     np.divide(g, count, out=share)
     dx = np.zeros_like(xp, dtype=share.dtype)
     dviews = _pool_views(dx, kernel_size, stride, dilation, *count.shape[2:])
-    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
-    if sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1:
+    if all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel_size, stride, dilation)):
         # Windows that do not overlap write disjoint pixels: no read of dx needed.
         for dv, h in zip(dviews, hits):
             np.multiply(share, h, out=dv)
     else:
         for dv, h in zip(dviews, hits):
             dv += share * h
-    ph, pw = padding
-    return dx[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]]
+    return dx[(slice(None), slice(None))
+              + tuple(slice(p, p + n) for p, n in zip(padding, x.shape[2:]))]
 
 
 def _max_pool2d_gather_fwd(t, x, ans, kernel_size, stride, padding, dilation):

@@ -1,0 +1,129 @@
+"""Spatial transformers: F.affine_grid and F.grid_sample, as PyTorch defines them.
+
+grid_sample reads an (N, C, H, W) input at the (x, y) points of an (N, Ho, Wo, 2) grid
+in [-1, 1] (x across the width): a point maps to pixel coordinates
+u = ((g + 1) size - 1) / 2 (align_corners=False: -1 and 1 are the outer edges of the
+corner pixels) or u = (g + 1)(size - 1) / 2 (align_corners=True: their centres).
+padding_mode 'border' clamps u to [0, size - 1], 'reflection' mirrors it at the edges
+(then clamps); 'zeros' reads 0 outside. Both maps are piecewise affine (slopes -1, 0, 1;
+second derivative 0), written with abs, fmod, floor and clip. 'bilinear' weighs the four
+pixels around u' by (1 - fx, fx) x (1 - fy, fy), differentiable in the input and the
+grid; 'nearest' reads the pixel at round-half-even(u') and gives the grid no gradient.
+Which pixels are read (floor, rint, the inside masks) is computed by operations too, so
+a compiled step reads each call's grid.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import primitives as P
+from .arguments import data, shape
+
+__all__ = ["affine_grid", "grid_sample"]
+
+
+def _align(fn, align_corners):
+    if align_corners is None:
+        warnings.warn(f"{fn}: the default align_corners=False is used; pass align_corners "
+                      f"to choose", UserWarning, stacklevel=3)
+        return False
+    return bool(align_corners)
+
+
+def _base(n, align_corners, dtype):
+    """The n grid coordinates of one axis in [-1, 1] (PyTorch's linspace_from_neg_one)."""
+    if n <= 1:
+        return np.zeros(max(n, 1), dtype)
+    r = np.linspace(-1.0, 1.0, n)
+    return (r if align_corners else r * (n - 1) / n).astype(dtype)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid of affine maps theta: (N, 2, 3) with size (N, C, H, W) gives
+    (N, H, W, 2) points theta [x, y, 1]^T; (N, 3, 4) with (N, C, D, H, W) gives (N, D, H, W, 3)."""
+    fn = "affine_grid"
+    align_corners = _align(fn, align_corners)
+    ts, size = shape(theta), tuple(int(v) for v in size)
+    nd = len(size) - 2
+    if nd not in (2, 3) or ts != (size[0], nd, nd + 1):
+        raise ValueError(f"{fn}: expected theta (N, 2, 3) with size (N, C, H, W) or theta "
+                         f"(N, 3, 4) with size (N, C, D, H, W); got theta {ts}, size {size}")
+    dtype = data(theta).dtype if data(theta).dtype.kind == "f" else np.float64
+    axes = [_base(m, align_corners, dtype) for m in reversed(size[2:])]  # x, y[, z]
+    coords = np.stack(np.meshgrid(*reversed(axes), indexing="ij")[::-1], axis=-1)
+    base = np.concatenate([coords, np.ones(coords.shape[:-1] + (1,), dtype)], axis=-1)
+    flat = base.reshape(-1, nd + 1)  # (prod(spatial), nd + 1): x, y[, z], 1
+    grid = P.matmul(flat, P.swapaxes(theta, 1, 2))  # (N, prod(spatial), nd)
+    return P.reshape(grid, (size[0],) + size[2:] + (nd,))
+
+
+def _reflect(u, lo2, hi2):
+    """PyTorch's reflect_coordinates: u mirrored at lo2 / 2 and hi2 / 2 until inside."""
+    if lo2 == hi2:
+        return u * 0
+    low, span = lo2 / 2, (hi2 - lo2) / 2
+    a = P.abs(u - low)
+    extra = P.fmod(a, span)
+    odd = P.equal(P.fmod(P.floor(a / span), 2), 1)  # flipped an odd number of times
+    return P.where(odd, span - extra + low, extra + low)
+
+
+def _source(g, size, padding_mode, align_corners):
+    """Pixel coordinates of grid values g after the padding mode (chainrule operations
+    throughout, so that under cr.compile each call's grid decides what is read)."""
+    u = (g + 1) * ((size - 1) / 2) if align_corners else ((g + 1) * size - 1) / 2
+    if padding_mode == "reflection":
+        u = _reflect(u, 0, 2 * (size - 1)) if align_corners else _reflect(u, -1, 2 * size - 1)
+    if padding_mode != "zeros":
+        u = P.clip(u, 0, size - 1)
+    return u
+
+
+def _read(flat, yi, xi, h, w, dtype):
+    """(input[n, :, yi, xi], 1 where (yi, xi) is inside the image else 0) for (N, Ho, Wo)
+    whole-number coordinates yi, xi."""
+    nb, c = shape(flat)[:2]
+    inside = P.logical_and(P.logical_and(P.greater_equal(yi, 0), P.less_equal(yi, h - 1)),
+                           P.logical_and(P.greater_equal(xi, 0), P.less_equal(xi, w - 1)))
+    idx = P.astype(P.clip(yi, 0, h - 1) * w + P.clip(xi, 0, w - 1), np.int64)
+    idx = P.broadcast_to(P.reshape(idx, (nb, 1, -1)), (nb, c, int(np.prod(shape(yi)[1:]))))
+    vals = P.reshape(P.take_along_axis(flat, idx, 2), (nb, c) + shape(yi)[1:])
+    return vals, P.expand_dims(P.astype(inside, dtype), 1)
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample an (N, C, H, W) input at the points of an (N, Ho, Wo, 2) grid: (N, C, Ho, Wo).
+
+    mode 'bilinear' or 'nearest'; padding_mode 'zeros', 'border' or 'reflection'.
+    """
+    fn = "grid_sample"
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"{fn}: mode must be 'bilinear' or 'nearest', got {mode!r} "
+                         f"('bicubic' is not supported)")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"{fn}: padding_mode must be 'zeros', 'border' or 'reflection', "
+                         f"got {padding_mode!r}")
+    align_corners = _align(fn, align_corners)
+    s, gs = shape(input), shape(grid)
+    if len(s) != 4 or len(gs) != 4 or gs[-1] != 2 or gs[0] != s[0]:
+        raise ValueError(f"{fn}: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) (only "
+                         f"4-D input is supported), got {s} and {gs}")
+    nb, c, h, w = s
+    dtype = data(input).dtype if data(input).dtype.kind == "f" else np.float64
+    gx = _source(P.getitem(grid, (Ellipsis, 0)), w, padding_mode, align_corners)
+    gy = _source(P.getitem(grid, (Ellipsis, 1)), h, padding_mode, align_corners)
+    flat = P.reshape(input, (nb, c, h * w))
+    if mode == "nearest":
+        vals, inside = _read(flat, P.rint(gy), P.rint(gx), h, w, dtype)
+        return vals * inside
+    x0, y0 = P.floor(gx), P.floor(gy)
+    fx, fy = P.expand_dims(gx - x0, 1), P.expand_dims(gy - y0, 1)  # (N, 1, Ho, Wo)
+    out = 0
+    for dy, wy in ((0, 1 - fy), (1, fy)):
+        for dx, wx in ((0, 1 - fx), (1, fx)):
+            vals, inside = _read(flat, y0 + dy, x0 + dx, h, w, dtype)
+            out = out + vals * (wy * wx * inside)
+    return out
