@@ -261,10 +261,8 @@ col2im = primitive(
 # few images at a time into one buffer of about this many bytes, which stays in the
 # caches between being written and being multiplied, instead of in a fresh array of the
 # whole batch's columns (42 MB for a 32 -> 64 3x3 layer at batch 64, which the kernel has
-# to hand out zeroed page by page every step): see docs/performance.md. 4 MB rather than
-# 2 MB: the ResNet-style step (benchmarks/bench_resnet.py, 16-32 channels at 32 x 32) took
-# 2-12% less time and the MNIST-style step (bench_cnn.py) 5-13% less, at 1 and 2 threads
-# (interleaved runs on a loaded 2-core machine); 8 MB was mixed.
+# to hand out zeroed page by page every step). The size was chosen by measurement on the
+# MNIST- and ResNet-style steps: docs/performance.md, "Convolution and pooling".
 _CHUNK_BYTES = 2**22
 
 
