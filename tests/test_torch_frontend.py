@@ -272,6 +272,31 @@ def test_gradients_flow_and_are_front_end_tensors():
     np.testing.assert_allclose(x.grad.numpy(), [-0.5, 0.0, 2.5], rtol=1e-6)
 
 
+GRADCHECKED = [
+    ("max(1).values", lambda v: torch.Tensor.max(v, 1).values),
+    ("min(0, keepdim=True).values", lambda v: torch.Tensor.min(v, 0, True).values),
+    ("std(0)", lambda v: torch.Tensor.std(v, 0)),
+    ("var()", lambda v: torch.Tensor.var(v)),
+    ("norm(dim=1)", lambda v: torch.Tensor.norm(v, dim=1)),
+    ("split(3, 1)[1]", lambda v: torch.Tensor.split(v, 3, 1)[1]),
+    ("chunk(2)[0]", lambda v: torch.Tensor.chunk(v, 2)[0]),
+    ("repeat(2, 1)", lambda v: torch.Tensor.repeat(v, 2, 1)),
+    ("expand(2, 3, -1)", lambda v: torch.Tensor.expand(v, 2, 3, -1)),
+    ("narrow(1, 1, 2)", lambda v: torch.Tensor.narrow(v, 1, 1, 2)),
+    ("transpose(0, 1)", lambda v: torch.Tensor.transpose(v, 0, 1)),
+    ("view(-1)", lambda v: torch.Tensor.view(v, -1)),
+    ("masked_fill", lambda v: torch.Tensor.masked_fill(v, v > 0, 0.5)),
+    ("sum(dim=1, keepdim=True)", lambda v: torch.Tensor.sum(v, dim=1, keepdim=True)),
+    ("softmax(dim=0)", lambda v: torch.Tensor.softmax(v, dim=0)),
+]
+
+
+@pytest.mark.parametrize("what, f", GRADCHECKED, ids=[row[0] for row in GRADCHECKED])
+def test_a_methods_derivatives_match_finite_differences_to_second_order(what, f):
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    assert cr.gradcheck(f, x, order=2)
+
+
 def test_max_dim_sends_the_gradient_to_the_index_it_returns():
     x = torch.tensor([[2.0, 2.0]], requires_grad=True)
     values, idx = x.max(1)
@@ -390,6 +415,9 @@ def test_func_transforms():
     np.testing.assert_allclose(torch.func.grad(lambda v: (v**2).sum())(x).data, [2.0, 4.0])
     np.testing.assert_allclose(torch.func.vmap(lambda v: v.sum())(torch.ones(3, 2)).data,
                                [2.0] * 3)
+    # Inside a transform the arguments are front-end tensors too (PyTorch's max(dim)).
+    rows = torch.func.vmap(lambda v: v.max(0).values)(torch.tensor([[1.0, 5.0], [7.0, 1.0]]))
+    assert rows.tolist() == [5.0, 7.0]
     np.testing.assert_allclose(torch.func.jacrev(lambda v: v * 3)(x).data, 3 * np.eye(2))
     np.testing.assert_allclose(torch.func.jacfwd(lambda v: v * 3)(x).data, 3 * np.eye(2))
     np.testing.assert_allclose(torch.func.hessian(lambda v: (v**3).sum())(x).data,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import graph
 from ..backward import backward as _backward
 from ..graph import TensorBase
-from .tensor import front
+from .tensor import like
 
 __all__ = ["backward", "grad"]
 
@@ -54,7 +54,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to "
                                    f"not have been used in the graph. Set allow_unused=True "
                                    f"if this is the desired behavior.")
-        out.append(front(g) if g is not None else None)
+        out.append(like(inputs[i], g) if g is not None else None)
     return tuple(out) if not single or len(out) != 1 else (out[0],)
 
 

@@ -20,7 +20,7 @@ from ..primitives import sorting as S
 from ..sampling import multinomial as _multinomial
 from . import types as T
 from .generators import draw
-from .tensor import Tensor, front
+from .tensor import Tensor, like
 
 __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
@@ -74,7 +74,7 @@ def stack(tensors, dim=0):
 
 def where(condition, input=None, other=None):
     if input is None and other is None:
-        return tuple(front(i) for i in I.nonzero(condition, as_tuple=True))
+        return tuple(like(condition, i) for i in I.nonzero(condition, as_tuple=True))
     return P.where(condition, input, other)
 
 
@@ -202,7 +202,7 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    return front(S.argsort(input, dim=dim, descending=descending, stable=stable))
+    return S.argsort(input, dim=dim, descending=descending, stable=stable)
 
 
 # ------------------------------------------------------------------ pointwise
@@ -352,4 +352,4 @@ def masked_fill(input, mask, value):
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Category indices drawn from each row's weights (int64)."""
     rng = None if generator is None else draw(generator)
-    return front(_multinomial(input, num_samples, replacement, generator=rng))
+    return like(input, _multinomial(input, num_samples, replacement, generator=rng))

@@ -38,10 +38,17 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 def front(t):
     """``t`` as a front-end tensor: a chainrule Tensor made by an operation is re-classed
-    in place (the same object, node and array: only its methods change)."""
+    in place (the same object, node and array: only its methods change). Used on tensors
+    the front end made or received fresh from the engine, never on a caller's own."""
     if type(t) is _CrTensor:
         t.__class__ = Tensor
     return t
+
+
+def like(x, t):
+    """``t`` (a fresh result made from NumPy's answer) in the class the mixing rule gives
+    an operation on ``x``: front-end when ``x`` is."""
+    return front(t) if isinstance(x, Tensor) else t
 
 
 def _dims(dim, axis, default=None):
@@ -90,8 +97,8 @@ class Tensor(_CrTensor):
     def __init__(self, *data, requires_grad=False, dtype=None):
         if len(data) == 1 and not isinstance(data[0], (builtins.int, np.integer)):
             src = data[0]
-        else:  # torch.Tensor(2, 3): a tensor of that shape (zeros here)
-            src = np.zeros(tuple(builtins.int(s) for s in data))
+        else:  # torch.Tensor(2, 3): a tensor of that shape (zeros here); Tensor(): empty
+            src = np.zeros(tuple(builtins.int(s) for s in data) if data else (0,))
         super().__init__(src, requires_grad=requires_grad,
                          dtype=T.get_default_dtype() if dtype is None else dtype)
 
@@ -264,21 +271,21 @@ class Tensor(_CrTensor):
         values = P.take_along_axis(self, idx, axis=dim)
         if not keepdim:
             values, idx = P.squeeze(values, dim), P.squeeze(idx, dim)
-        return values_indices(values, front(idx))
+        return values_indices(values, idx)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False, other=None):
         """``max()`` the largest value; ``max(dim)`` a (values, indices) pair."""
-        return self._extreme("max", dim, keepdim, axis, keepdims, other)
+        return Tensor._extreme(self, "max", dim, keepdim, axis, keepdims, other)
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False, other=None):
         """``min()`` the smallest value; ``min(dim)`` a (values, indices) pair."""
-        return self._extreme("min", dim, keepdim, axis, keepdims, other)
+        return Tensor._extreme(self, "min", dim, keepdim, axis, keepdims, other)
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return front(P.argmax(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims)))
+        return P.argmax(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return front(P.argmin(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims)))
+        return P.argmin(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         return P.logsumexp(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
@@ -299,14 +306,14 @@ class Tensor(_CrTensor):
 
     def sort(self, dim=-1, descending=False, stable=False):
         v, i = S.sort(self, dim=dim, descending=descending, stable=stable)
-        return values_indices(front(v), front(i))
+        return values_indices(v, i)
 
     def argsort(self, dim=-1, descending=False, stable=False):
-        return front(S.argsort(self, dim=dim, descending=descending, stable=stable))
+        return S.argsort(self, dim=dim, descending=descending, stable=stable)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         v, i = S.topk(self, k, dim=dim, largest=largest, sorted=sorted)
-        return values_indices(front(v), front(i))
+        return values_indices(v, i)
 
     # ------------------------------------------------------------------ shape
     def transpose(self, *dims, dim0=None, dim1=None):
@@ -383,7 +390,7 @@ class Tensor(_CrTensor):
         """Pieces of ``split_size`` along ``dim`` (the last one smaller), or of the listed
         sizes. NumPy's call ``split(n, axis=a)`` (n equal sections) keeps its meaning."""
         if axis is not None:
-            return [front(p) for p in P.split(self, split_size_or_sections, axis=axis)]
+            return P.split(self, split_size_or_sections, axis=axis)
         n = self.data.shape[dim]
         if isinstance(split_size_or_sections, (builtins.int, np.integer)):
             size = builtins.int(split_size_or_sections)
@@ -401,10 +408,10 @@ class Tensor(_CrTensor):
     def chunk(self, chunks, dim=0):
         """At most ``chunks`` pieces of ceil(n / chunks) along ``dim``."""
         n = self.data.shape[dim]
-        return self.split(builtins.max(1, -(-n // chunks)), dim)
+        return Tensor.split(self, builtins.max(1, -(-n // chunks)), dim)
 
     def unbind(self, dim=0):
-        return tuple(P.squeeze(p, dim) for p in self.split(1, dim))
+        return tuple(P.squeeze(p, dim) for p in Tensor.split(self, 1, dim))
 
     def narrow(self, dim, start, length):
         """Elements ``start`` to ``start + length`` along ``dim`` (a view in PyTorch)."""
@@ -434,7 +441,7 @@ class Tensor(_CrTensor):
         return I.masked_select(self, mask)
 
     def nonzero(self, *, as_tuple=False):
-        out = I.nonzero(self, as_tuple=as_tuple)
+        out = I.nonzero(self, as_tuple=as_tuple)  # (made from NumPy's answer: re-classed)
         return tuple(front(o) for o in out) if as_tuple else front(out)
 
     def where(self, condition, other):
