@@ -120,6 +120,12 @@ METHODS = [
     ("add(other, alpha=2)", lambda: torch.tensor([1.0]).add(torch.tensor([3.0]), alpha=2), [7.0]),
     ("div(rounding_mode='floor')", lambda: torch.tensor([-7.0, 7.0]).div(2, rounding_mode="floor"),
      [-4.0, 3.0]),
+    ("tril()", lambda: _m().tril(), [[1.0, 0.0], [3.0, 4.0]]),
+    ("triu(1)", lambda: _m().triu(1), [[0.0, 2.0], [0.0, 0.0]]),
+    ("cumprod(1)", lambda: _m().cumprod(1), [[1.0, 2.0], [3.0, 12.0]]),
+    ("round() to even", lambda: torch.tensor([0.5, 1.5, 2.6]).round(), [0.0, 2.0, 3.0]),
+    ("clamp_min(2.5)", lambda: _m().clamp_min(2.5), [[2.5, 2.5], [3.0, 4.0]]),
+    ("clamp_max(2.5)", lambda: _m().clamp_max(2.5), [[1.0, 2.0], [2.5, 2.5]]),
     ("item()", lambda: torch.tensor([2.5]).item(), 2.5),
     ("tolist()", lambda: torch.tensor([[1, 2]]).tolist(), [[1, 2]]),
     ("new_zeros keeps the dtype", lambda: str(torch.zeros(1, dtype=torch.float64).new_zeros(2, 3)
@@ -295,6 +301,21 @@ GRADCHECKED = [
 def test_a_methods_derivatives_match_finite_differences_to_second_order(what, f):
     x = np.random.default_rng(0).normal(size=(3, 4))
     assert cr.gradcheck(f, x, order=2)
+
+
+def test_in_place_methods_record_or_refuse():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    y.masked_fill_(torch.tensor([[True, False], [False, True]]), 0.0)
+    y.sum().backward()
+    assert y.tolist() == [[0.0, 2.0], [3.0, 0.0]]
+    assert x.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    with pytest.raises(RuntimeError, match="clamp"):
+        x.clamp_(0, 1)
+    w = torch.zeros(3, requires_grad=True)
+    with torch.no_grad():
+        w.add_(torch.ones(3), alpha=2).mul_(3).clamp_(max=5.0)
+    assert w.tolist() == [5.0, 5.0, 5.0] and w.requires_grad
 
 
 def test_max_dim_sends_the_gradient_to_the_index_it_returns():

@@ -10,6 +10,11 @@ through ``model.apply``; AdamW; ``estimate_loss`` under ``@torch.no_grad()``;
 generation with ``torch.multinomial``. Written as a PyTorch user writes it: the only
 differences from a PyTorch program are the import lines and the text (Python's own
 standard library source, examples/text_corpus.py, instead of tiny Shakespeare).
+
+Measured (Python 3.11.7, NumPy 2.4.6, one run on a shared 2-core machine, 2026-12-05):
+0.114 M parameters (2 blocks, width 64, context 32, batch 16); 2,000 steps in 19.2 s
+(10 ms a step); validation loss 4.538 -> 1.136 nats. The program prints the losses every
+500 steps and 300 generated characters.
 """
 
 from __future__ import annotations

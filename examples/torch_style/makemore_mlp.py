@@ -10,6 +10,10 @@ and ``x.var(0, keepdim=True)`` (PyTorch's unbiased variance), ``p.grad = None``,
 ``torch.multinomial``. The only differences from a PyTorch program are the import lines
 and the text: Python's own standard library source (examples/text_corpus.py, no
 download) instead of names.txt, read as one stream of characters with a context of 8.
+
+Measured (Python 3.11.7, NumPy 2.4.6, one run on a shared 2-core machine, 2026-12-05):
+29,040 parameters; 20,000 steps (batch 32) in 12.2 s; validation loss 4.556 -> 1.340
+nats on the last 10% of 300,000 characters. The program prints these and a sample.
 """
 
 from __future__ import annotations

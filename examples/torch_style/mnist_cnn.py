@@ -8,6 +8,10 @@ Adadelta with StepLR), written as a PyTorch user writes them. The only differenc
 a PyTorch program are the import lines and the data: chainrule's built-in 1,797 digits
 (``chainrule.data.load_digits``, 8x8 pixels, so the first Linear layer takes 64*2*2
 inputs) instead of torchvision's MNIST download, split 80/20 with ``random_split``.
+
+Measured (Python 3.11.7, NumPy 2.4.6, one run on a shared 2-core machine, 2026-12-05):
+14 epochs in 1.5 s; test accuracy 97.77% (351 of 359), test loss 0.0881. The program
+prints the training log, each epoch's test line and this summary.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from ..linalg import vector_norm
 from ..primitives import construction as C
 from ..primitives import indexing as I
 from ..primitives import sorting as S
+from ..primitives.scans import torch_cumprod
 from ..tensor import Tensor as _CrTensor
 from . import types as T
 from .generators import draw
@@ -533,6 +534,24 @@ class Tensor(_CrTensor):
     def isinf(self):
         return P.isinf(self)
 
+    def tril(self, diagonal=0):
+        return C.torch_tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return C.torch_triu(self, diagonal)
+
+    def cumprod(self, dim, *, dtype=None):
+        return torch_cumprod(self, dim, dtype=dtype)
+
+    def round(self):
+        return P.round(self)
+
+    def clamp_min(self, min):
+        return P.clamp(self, min, None)
+
+    def clamp_max(self, max):
+        return P.clamp(self, None, max)
+
     # ------------------------------------------------------ outside the graph
     def add_(self, other, *, alpha=1):
         return self._inplace(P.add, other if alpha == 1 else other * alpha)
@@ -549,7 +568,18 @@ class Tensor(_CrTensor):
     def fill_(self, value):
         return self.copy_(value)
 
+    def masked_fill_(self, mask, value):
+        """Write ``value`` where ``mask`` is True, in place (recorded like ``x[mask] = v``)."""
+        m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, _CrTensor) else mask),
+                            self.data.shape)
+        self[m] = value
+        return self
+
     def clamp_(self, min=None, max=None):
+        """Limit the values to [min, max] in place; outside the graph only (use clamp())."""
+        if graph.is_grad_enabled() and self.requires_grad:
+            raise RuntimeError("clamp_() on a tensor that requires grad is not recorded; use "
+                               "x = x.clamp(min, max), or clamp_ under torch.no_grad()")
         np.clip(self.data, min, max, out=self.data)
         graph.mark_modified(self)
         return self
