@@ -251,6 +251,7 @@ def test_devices_cpu_works_and_cuda_is_refused_clearly():
     assert torch.zeros(1, device="cpu").device == torch.device("cpu")
     assert _v().to("cpu").cpu() is not None
     assert torch.cuda.is_available() is False and torch.backends.mps.is_available() is False
+    torch.backends.cudnn.deterministic = True  # (a flag programs set; nothing to do here)
     for call in (lambda: torch.zeros(2, device="cuda"), lambda: _v().to("cuda"),
                  lambda: _v().cuda(), lambda: torch.tensor([1.0], device=torch.device("mps"))):
         with pytest.raises(RuntimeError, match="runs on the CPU"):
