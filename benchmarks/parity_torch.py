@@ -112,7 +112,27 @@ def gpt_setup(lib, ex, weights):
     return step, lambda: {k: np.array(v) for k, v in model.state_dict().items()}
 
 
-PROGRAMS = {"mnist_cnn": mnist_setup, "makemore_mlp": makemore_setup, "gpt": gpt_setup}
+def lstm_setup(lib, ex, weights):
+    ids, chars = text_ids()
+    model = ex.RNNModel(len(chars), dropout=0.0).double()
+    if weights is not None:
+        model.load_state_dict({k: lib.from_numpy(v.copy()) for k, v in weights.items()},
+                              strict=True)
+    optimizer = lib.optim.SGD(model.parameters(), lr=20.0)
+    source = ex.batchify(lib.from_numpy(ids[:ex.bptt * ex.batch_size * (STEPS + 1)]),
+                         ex.batch_size)
+    hidden = [model.init_hidden(ex.batch_size)]
+
+    def step(i):  # (the hidden state carried across windows, as the program does)
+        data, targets = ex.get_batch(source, i * ex.bptt)
+        loss, hidden[0] = ex.train_step(model, optimizer, data, targets, hidden[0])
+        return loss
+
+    return step, lambda: {k: np.array(v) for k, v in model.state_dict().items()}
+
+
+PROGRAMS = {"mnist_cnn": mnist_setup, "makemore_mlp": makemore_setup, "gpt": gpt_setup,
+            "lstm_lm": lstm_setup}
 
 
 def run(lib, name, real_torch, weights):

@@ -463,6 +463,27 @@ def test_save_and_load_a_state_dict_as_safetensors(tmp_path):
     np.testing.assert_array_equal(model(x).detach().numpy(), other(x).detach().numpy())
 
 
+def test_state_dicts_move_between_front_end_and_chainrule_models_and_keep_ties(tmp_path):
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(5, 3)
+            self.head = nn.Linear(3, 5, bias=False)
+            self.head.weight = self.emb.weight
+
+    front_model = Tied()
+    plain = cr.nn.Sequential(cr.nn.Linear(3, 2))
+    plain.load_state_dict(nn.Sequential(nn.Linear(3, 2)).state_dict())
+    nn.Sequential(nn.Linear(3, 2)).load_state_dict(plain.state_dict())
+    torch.save(front_model.state_dict(), tmp_path / "tied.pt")
+    back = Tied()
+    back.load_state_dict(torch.load(tmp_path / "tied.pt"))
+    assert back.head.weight is back.emb.weight
+    np.testing.assert_array_equal(back.emb.weight.data, front_model.emb.weight.data)
+    # Written once, its second name listed as tied (chainrule.io's format).
+    assert "head.weight" in cr.io.load_metadata(tmp_path / "tied.pt")["chainrule.tied"]
+
+
 def test_save_and_load_nested_objects(tmp_path):
     model = nn.Linear(2, 2)
     opt = torch.optim.Adam(model.parameters(), lr=0.1)
