@@ -126,6 +126,9 @@ METHODS = [
     ("round() to even", lambda: torch.tensor([0.5, 1.5, 2.6]).round(), [0.0, 2.0, 3.0]),
     ("clamp_min(2.5)", lambda: _m().clamp_min(2.5), [[2.5, 2.5], [3.0, 4.0]]),
     ("clamp_max(2.5)", lambda: _m().clamp_max(2.5), [[1.0, 2.0], [2.5, 2.5]]),
+    ("// floors", lambda: torch.tensor([7, -7]) // 2, [3, -4]),
+    ("% takes the divisor's sign", lambda: torch.tensor([7.0, -7.0]) % 3, [1.0, 2.0]),
+    ("int // keeps int64", lambda: str((torch.tensor([7]) // 2).dtype), "int64"),
     ("item()", lambda: torch.tensor([2.5]).item(), 2.5),
     ("tolist()", lambda: torch.tensor([[1, 2]]).tolist(), [[1, 2]]),
     ("new_zeros keeps the dtype", lambda: str(torch.zeros(1, dtype=torch.float64).new_zeros(2, 3)
@@ -166,6 +169,24 @@ def _compare(got, expected):
             _compare(g, e)
         return
     np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("expression, dtype", [
+    (lambda i, f: i * 0.5, "float32"),
+    (lambda i, f: 0.5 + i, "float32"),
+    (lambda i, f: i / 2, "float32"),
+    (lambda i, f: 2 / (i + 1), "float32"),
+    (lambda i, f: i / (i + 1), "float32"),
+    (lambda i, f: i - f, "float32"),
+    (lambda i, f: f * i, "float32"),
+    (lambda i, f: f.double() * i, "float64"),
+    (lambda i, f: i * 2, "int64"),
+    (lambda i, f: i + i, "int64"),
+    (lambda i, f: (i > 1) * 1.5, "float32"),
+])
+def test_integer_tensors_promote_as_in_pytorch(expression, dtype):
+    """NumPy makes int64 * 0.5 and int64 / int64 float64; PyTorch the default float32."""
+    assert str(expression(torch.arange(4), torch.ones(4)).dtype) == dtype
 
 
 def test_operations_keep_the_front_end_class_and_float32():

@@ -30,6 +30,7 @@ from ..primitives import construction as C
 from ..primitives import indexing as I
 from ..primitives import sorting as S
 from ..primitives.scans import torch_cumprod
+from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from . import types as T
 from .generators import draw
@@ -86,6 +87,35 @@ def _ddof(unbiased, correction, ddof, numpy_call):
     return 0 if numpy_call else 1
 
 
+def _promoting(prim, reflected=False, true_division=False):
+    """The operator `prim` with PyTorch's promotion where NumPy's differs: an integer (or
+    bool) tensor meeting a Python float or a float tensor computes in the float's dtype (a
+    Python float: the default dtype, float32) where NumPy gives float64, and (for true
+    division) two integer tensors divide in the default float dtype. Float tensors take
+    the engine's operator directly."""
+    fast = graph.binary_recorder(prim, reflected)
+
+    def op(self, other):
+        if self.data.dtype.kind in "iub":
+            if isinstance(other, builtins.float) or (
+                    isinstance(other, _CrTensor) and other.data.dtype.kind == "f"):
+                target = (T.get_default_dtype() if isinstance(other, builtins.float)
+                          else other.data.dtype)
+                return fast(P.astype(self, dtype=target), other)
+            if true_division:
+                target = T.get_default_dtype()
+                if isinstance(other, _CrTensor):
+                    other = P.astype(other, dtype=target)
+                return fast(P.astype(self, dtype=target), other)
+        elif isinstance(other, _CrTensor) and other.data.dtype.kind in "iub" and (
+                self.data.dtype.kind == "f"):
+            return fast(self, P.astype(other, dtype=self.data.dtype))
+        return fast(self, other)
+
+    op.__name__ = prim.name
+    return op
+
+
 class Tensor(_CrTensor):
     """A tensor whose methods mean what they mean in PyTorch (see the module docstring).
 
@@ -119,6 +149,15 @@ class Tensor(_CrTensor):
         if self.data.ndim == 0 and spec:
             return format(self.data.item(), spec)
         return super().__format__(spec) if not spec else format(str(self), spec)
+
+    __add__ = _promoting(P.add)
+    __radd__ = _promoting(P.add, reflected=True)
+    __sub__ = _promoting(P.subtract)
+    __rsub__ = _promoting(P.subtract, reflected=True)
+    __mul__ = _promoting(P.multiply)
+    __rmul__ = _promoting(P.multiply, reflected=True)
+    __truediv__ = _promoting(P.divide, true_division=True)
+    __rtruediv__ = _promoting(P.divide, reflected=True, true_division=True)
 
     # ------------------------------------------------------------------ facts
     @property
@@ -465,6 +504,21 @@ class Tensor(_CrTensor):
         if rounding_mode == "trunc":
             return P.sign(out) * P.floor(P.abs(out))
         return out
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
+    def __mod__(self, other):
+        """PyTorch's remainder (Python's sign convention): a - floor(a / b) * b."""
+        return self - floor_divide(self, other) * other
+
+    def __rmod__(self, other):
+        return other - floor_divide(other, self) * self
+
+    remainder = __mod__
 
     def pow(self, exponent):
         return self**exponent
