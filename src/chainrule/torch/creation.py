@@ -15,7 +15,8 @@ from .. import graph
 from ..graph import TensorBase
 from . import types as T
 from .generators import draw
-from .tensor import Tensor, _shape_args, front
+from .tensor import Tensor, front
+from .types import shape_args as _shape_args
 
 __all__ = [
     "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",

@@ -33,7 +33,7 @@ from ..primitives.scans import torch_cumprod
 from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from . import types as T
-from .generators import draw
+from .tensor_writes import WritesAndNewTensors
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -65,16 +65,6 @@ def _dims(dim, axis, default=None):
 
 def _keep(keepdim, keepdims):
     return builtins.bool(keepdim or keepdims)
-
-
-def _shape_args(shape, who):
-    """``f(2, 3)`` and ``f((2, 3))`` both mean the shape (2, 3)."""
-    if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer)):
-        shape = tuple(shape[0])
-    for s in shape:
-        if not isinstance(s, (builtins.int, np.integer)):
-            raise TypeError(f"{who}: sizes must be ints, got {s!r}")
-    return tuple(builtins.int(s) for s in shape)
 
 
 def _ddof(unbiased, correction, ddof, numpy_call):
@@ -116,7 +106,7 @@ def _promoting(prim, reflected=False, true_division=False):
     return op
 
 
-class Tensor(_CrTensor):
+class Tensor(WritesAndNewTensors, _CrTensor):
     """A tensor whose methods mean what they mean in PyTorch (see the module docstring).
 
     ``torch.Tensor(data)`` makes a float tensor in the default dtype (float32), as
@@ -377,10 +367,10 @@ class Tensor(_CrTensor):
                                                          list, T.Size)):
             raise TypeError(f"view({shape[0]!r}): reinterpreting the bytes as another dtype "
                             f"is not supported; use .to(dtype) to convert the values")
-        return P.reshape(self, _shape_args(shape, "view"))
+        return P.reshape(self, T.shape_args(shape, "view"))
 
     def reshape(self, *shape):
-        return P.reshape(self, _shape_args(shape, "reshape"))
+        return P.reshape(self, T.shape_args(shape, "reshape"))
 
     def view_as(self, other):
         return P.reshape(self, other.shape)
@@ -389,7 +379,7 @@ class Tensor(_CrTensor):
 
     def expand(self, *sizes):
         """Broadcast to ``sizes``; -1 keeps a dimension's size; new dimensions go in front."""
-        sizes = _shape_args(sizes, "expand")
+        sizes = T.shape_args(sizes, "expand")
         lead = len(sizes) - self.data.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least "
@@ -403,7 +393,7 @@ class Tensor(_CrTensor):
     def repeat(self, *sizes):
         """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's repeat, NumPy's
         tile; element-wise repetition is ``repeat_interleave``)."""
-        sizes = _shape_args(sizes, "repeat")
+        sizes = T.shape_args(sizes, "repeat")
         if len(sizes) < self.data.ndim:
             raise RuntimeError(f"repeat: the number of repeats ({len(sizes)}) can not be "
                                f"smaller than the tensor's dimensions ({self.data.ndim})")
@@ -605,64 +595,6 @@ class Tensor(_CrTensor):
 
     def clamp_max(self, max):
         return P.clamp(self, None, max)
-
-    # ------------------------------------------------------ outside the graph
-    def add_(self, other, *, alpha=1):
-        return self._inplace(P.add, other if alpha == 1 else other * alpha)
-
-    def sub_(self, other, *, alpha=1):
-        return self._inplace(P.subtract, other if alpha == 1 else other * alpha)
-
-    def mul_(self, other):
-        return self._inplace(P.multiply, other)
-
-    def div_(self, other):
-        return self._inplace(P.divide, other)
-
-    def fill_(self, value):
-        return self.copy_(value)
-
-    def masked_fill_(self, mask, value):
-        """Write ``value`` where ``mask`` is True, in place (recorded like ``x[mask] = v``)."""
-        m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, _CrTensor) else mask),
-                            self.data.shape)
-        self[m] = value
-        return self
-
-    def clamp_(self, min=None, max=None):
-        """Limit the values to [min, max] in place; outside the graph only (use clamp())."""
-        if graph.is_grad_enabled() and self.requires_grad:
-            raise RuntimeError("clamp_() on a tensor that requires grad is not recorded; use "
-                               "x = x.clamp(min, max), or clamp_ under torch.no_grad()")
-        np.clip(self.data, min, max, out=self.data)
-        graph.mark_modified(self)
-        return self
-
-    def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        return self.copy_(draw(generator).normal(mean, std, self.data.shape))
-
-    def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        return self.copy_(draw(generator).uniform(a, b, self.data.shape))
-
-    # ------------------------------------------------------------ new tensors
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        T.check_device(device, "new_tensor")
-        return Tensor(data, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        T.check_device(device, "new_full")
-        data = np.full(_shape_args((size,), "new_full"), fill_value, dtype or self.data.dtype)
-        return Tensor(data, dtype=data.dtype, requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_full(_shape_args(size, "new_zeros"), 0, dtype=dtype, device=device,
-                             requires_grad=requires_grad)
-
-    new_empty = new_zeros
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_full(_shape_args(size, "new_ones"), 1, dtype=dtype, device=device,
-                             requires_grad=requires_grad)
 
 
 _TYPE_NAMES = {

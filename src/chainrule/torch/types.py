@@ -121,6 +121,16 @@ def is_device(x):
     return False
 
 
+def shape_args(shape, who):
+    """``f(2, 3)`` and ``f((2, 3))`` both mean the shape (2, 3)."""
+    if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (builtins.int, np.integer)):
+            raise TypeError(f"{who}: sizes must be ints, got {s!r}")
+    return tuple(builtins.int(s) for s in shape)
+
+
 class Size(tuple):
     """A tensor's shape as ``x.size()`` returns it: a tuple (PyTorch's ``torch.Size``)."""
 
