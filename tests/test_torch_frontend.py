@@ -183,6 +183,13 @@ def _compare(got, expected):
     (lambda i, f: i * 2, "int64"),
     (lambda i, f: i + i, "int64"),
     (lambda i, f: (i > 1) * 1.5, "float32"),
+    (lambda i, f: torch.exp(i), "float32"),
+    (lambda i, f: i.sqrt(), "float32"),
+    (lambda i, f: i.tanh(), "float32"),
+    (lambda i, f: torch.rsqrt(i + 1), "float32"),
+    (lambda i, f: torch.abs(i), "int64"),
+    (lambda i, f: i.relu(), "int64"),
+    (lambda i, f: torch.exp(f.double()), "float64"),
 ])
 def test_integer_tensors_promote_as_in_pytorch(expression, dtype):
     """NumPy makes int64 * 0.5 and int64 / int64 float64; PyTorch the default float32."""

@@ -20,7 +20,7 @@ from ..primitives import sorting as S
 from ..sampling import multinomial as _multinomial
 from . import types as T
 from .generators import draw
-from .tensor import Tensor, like
+from .tensor import Tensor, floating, like
 
 __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
@@ -206,10 +206,15 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 # ------------------------------------------------------------------ pointwise
-def _unary(prim, doc):
+def _unary(prim, doc, float_valued=False):
+    """``torch.<name>(input)``; a float-valued one computes integer input in the default
+    float dtype, as PyTorch does (NumPy would give float64)."""
+
     def fn(input, *, out=None):
         if out is not None:
             raise TypeError(f"{prim.name}: out= is not supported; assign the result")
+        if float_valued:
+            input = floating(input)
         return prim(input)
 
     fn.__name__ = fn.__qualname__ = prim.name
@@ -217,26 +222,26 @@ def _unary(prim, doc):
     return fn
 
 
-exp = _unary(P.exp, "e to the power of each element.")
-log = _unary(P.log, "Natural logarithm of each element.")
-log1p = _unary(P.log1p, "log(1 + x), accurate for small x.")
-expm1 = _unary(P.expm1, "exp(x) - 1, accurate for small x.")
-tanh = _unary(P.tanh, "Hyperbolic tangent of each element.")
-sigmoid = _unary(P.sigmoid, "1 / (1 + exp(-x)) of each element.")
+exp = _unary(P.exp, "e to the power of each element.", float_valued=True)
+log = _unary(P.log, "Natural logarithm of each element.", float_valued=True)
+log1p = _unary(P.log1p, "log(1 + x), accurate for small x.", float_valued=True)
+expm1 = _unary(P.expm1, "exp(x) - 1, accurate for small x.", float_valued=True)
+tanh = _unary(P.tanh, "Hyperbolic tangent of each element.", float_valued=True)
+sigmoid = _unary(P.sigmoid, "1 / (1 + exp(-x)) of each element.", float_valued=True)
 relu = _unary(P.relu, "max(x, 0) of each element.")
-sqrt = _unary(P.sqrt, "Square root of each element.")
+sqrt = _unary(P.sqrt, "Square root of each element.", float_valued=True)
 abs = _unary(P.abs, "Absolute value of each element.")
-sin = _unary(P.sin, "Sine of each element.")
-cos = _unary(P.cos, "Cosine of each element.")
+sin = _unary(P.sin, "Sine of each element.", float_valued=True)
+cos = _unary(P.cos, "Cosine of each element.", float_valued=True)
 sign = _unary(P.sign, "-1, 0 or 1: the sign of each element.")
-erf = _unary(P.erf, "The error function of each element.")
+erf = _unary(P.erf, "The error function of each element.", float_valued=True)
 isnan = _unary(P.isnan, "True where an element is NaN.")
 isinf = _unary(P.isinf, "True where an element is infinite.")
 isfinite = _unary(P.isfinite, "True where an element is finite.")
 
 
 def rsqrt(input):
-    return 1.0 / P.sqrt(input)
+    return 1.0 / P.sqrt(floating(input))
 
 
 def square(input):

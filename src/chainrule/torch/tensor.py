@@ -106,6 +106,23 @@ def _promoting(prim, reflected=False, true_division=False):
     return op
 
 
+def floating(x):
+    """``x`` in the default float dtype when it holds integers or bools: PyTorch's
+    float-valued functions (exp, sqrt, tanh, ...) give float32 there, NumPy float64."""
+    if isinstance(x, _CrTensor) and x.data.dtype.kind in "iub":
+        return P.astype(x, dtype=T.get_default_dtype())
+    return x
+
+
+def _float_valued(prim):
+    def method(self):
+        return prim(floating(self))
+
+    method.__name__ = prim.name
+    method.__doc__ = f"{prim.name} of each element (integer tensors in the default float dtype)."
+    return method
+
+
 class Tensor(WritesAndNewTensors, _CrTensor):
     """A tensor whose methods mean what they mean in PyTorch (see the module docstring).
 
@@ -520,16 +537,20 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self * self
 
     def rsqrt(self):
-        return 1.0 / P.sqrt(self)
+        return 1.0 / P.sqrt(floating(self))
 
     def reciprocal(self):
         return 1.0 / self
 
-    def log1p(self):
-        return P.log1p(self)
-
-    def expm1(self):
-        return P.expm1(self)
+    exp = _float_valued(P.exp)
+    log = _float_valued(P.log)
+    log1p = _float_valued(P.log1p)
+    expm1 = _float_valued(P.expm1)
+    sqrt = _float_valued(P.sqrt)
+    sin = _float_valued(P.sin)
+    cos = _float_valued(P.cos)
+    tanh = _float_valued(P.tanh)
+    sigmoid = _float_valued(P.sigmoid)
 
     def floor(self):
         return P.floor(self)
