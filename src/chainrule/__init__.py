@@ -314,7 +314,7 @@ __all__ = [
 
 # Submodules imported on first attribute access (PEP 562), so `import chainrule` costs
 # the same as before they were reachable as `cr.data` etc.
-_LAZY_SUBMODULES = ("data", "distributed", "io", "scipy", "special")
+_LAZY_SUBMODULES = ("data", "distributed", "io", "scipy", "special", "torch")
 # cr.special is chainrule.scipy.special (issues 13 and 15).
 _LAZY_PATHS = {"special": "scipy.special"}
 

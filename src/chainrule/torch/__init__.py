@@ -1,0 +1,89 @@
+"""``chainrule.torch``: PyTorch's names and tensor semantics over chainrule's engine.
+
+    import chainrule.torch as torch
+    import chainrule.torch.nn as nn
+    import chainrule.torch.nn.functional as F
+
+Tensors made here are :class:`chainrule.torch.Tensor`, a subclass of chainrule's Tensor
+whose methods mean what they mean in PyTorch (``x.size()``, ``x.transpose(0, 1)``,
+``x.max(1)`` -> (values, indices), ``x.std()`` unbiased, ...). Operations keep that
+class; the engine, primitives, layers and optimizers are chainrule's own. Devices: "cpu"
+only. ``torch.save``/``torch.load`` write and read safetensors, never pickle. See
+docs/coming-from-pytorch.md for the design and every difference from PyTorch.
+"""
+
+from .. import (
+    __version__,  # noqa: F401 (chainrule's version, as torch.__version__ is torch's)
+)
+from ..threads import get_num_threads, set_num_threads
+from . import autograd, backends, cuda, func, nn, optim, utils
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .functions import *  # noqa: F403 (functions.__all__ is the one list of these names)
+from .functions import __all__ as _function_names
+from .generators import Generator, default_generator, initial_seed, manual_seed, seed
+from .serialization import load, save
+from .tensor import Tensor
+from .types import (
+    Size,
+    bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    device,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+
+dtype = type(float32)  # (torch.dtype: a dtype here is a numpy.dtype)
+
+__all__ = sorted([
+    *_function_names,
+    "Generator", "Size", "Tensor", "arange", "as_tensor", "autograd", "backends", "bool",
+    "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
+    "double", "dtype", "empty", "empty_like", "eye", "float", "float16", "float32",
+    "float64", "from_numpy", "full", "full_like", "func", "get_default_dtype",
+    "get_num_threads", "half",
+    "initial_seed", "int", "int8", "int16", "int32", "int64", "linspace", "load", "long",
+    "manual_seed", "nn", "normal", "ones", "ones_like", "optim", "rand", "rand_like",
+    "randint", "randint_like", "randn", "randn_like", "randperm", "save", "seed",
+    "set_default_dtype", "set_num_threads", "short", "tensor", "uint8", "utils", "zeros",
+    "zeros_like",
+])

@@ -1,0 +1,208 @@
+"""Making tensors with PyTorch's names, arguments and dtype defaults.
+
+Python floats make the default dtype (float32 unless ``set_default_dtype``), Python
+ints int64, bools bool. A NumPy array or a tensor keeps its dtype (``torch.tensor`` of a
+float64 array is float64, as in PyTorch). ``device`` accepts "cpu" only.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import graph
+from ..graph import TensorBase
+from . import types as T
+from .generators import draw
+from .tensor import Tensor, front
+from .types import shape_args as _shape_args
+
+__all__ = [
+    "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+    "linspace", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
+    "randint_like", "randn", "randn_like", "randperm", "tensor", "zeros", "zeros_like",
+]
+
+
+def _inferred(arr):
+    """PyTorch's dtype for values given as Python numbers (NumPy made them 64-bit)."""
+    kind = arr.dtype.kind
+    if kind == "f":
+        return T.get_default_dtype()
+    if kind in "iu":
+        return np.dtype(np.int64)
+    if kind == "c":
+        return np.dtype(np.complex64) if T.get_default_dtype() == T.float32 else arr.dtype
+    return arr.dtype
+
+
+def _array(data, dtype):
+    """``data`` as an ndarray: in ``dtype`` if given, else in PyTorch's inferred dtype."""
+    if isinstance(data, TensorBase):
+        data = data.data
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+    else:
+        arr = np.array(data)
+        if arr.dtype == object:
+            raise TypeError("torch.tensor: cannot make a tensor from a ragged or non-numeric "
+                            "sequence; give a rectangular list of numbers")
+        if dtype is None:
+            dtype = _inferred(arr)
+    return arr if dtype is None else arr.astype(T.dtype_of(dtype), copy=False)
+
+
+def _made(arr, requires_grad, device, who):
+    T.check_device(device, who)
+    return Tensor(arr, requires_grad=requires_grad, dtype=arr.dtype)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (dtype inferred as PyTorch does)."""
+    return _made(_array(data, dtype), requires_grad, device, "tensor")
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory with a NumPy array or tensor of that dtype."""
+    T.check_device(device, "as_tensor")
+    if isinstance(data, Tensor) and (dtype is None or T.dtype_of(dtype) == data.dtype):
+        return data
+    return from_numpy(_array(data, dtype))
+
+
+def from_numpy(ndarray):
+    """A tensor sharing ``ndarray``'s memory and dtype (writes show in both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    return front(graph.new_tensor(ndarray))
+
+
+def _filled(size, value, dtype, device, requires_grad, who):
+    shape = _shape_args(size, who)
+    if dtype is None:
+        dtype = _inferred(np.asarray(value))
+    return _made(np.full(shape, value, dtype=T.dtype_of(dtype)), requires_grad, device, who)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _filled(size, 0.0, dtype, device, requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _filled(size, 1.0, dtype, device, requires_grad, "ones")
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
+    """A tensor of ``size`` (filled with zeros here: never uninitialised memory)."""
+    return _filled(size, 0.0, dtype, device, requires_grad, "empty")
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return _filled((size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
+                   device, requires_grad, "full")
+
+
+def _like(x, dtype):
+    return T.dtype_of(dtype) if dtype is not None else np.dtype(x.dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+    return _filled(input.shape, 0, _like(input, dtype), device, requires_grad, "zeros_like")
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+    return _filled(input.shape, 1, _like(input, dtype), device, requires_grad, "ones_like")
+
+
+empty_like = zeros_like
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return _filled(input.shape, fill_value, _like(input, dtype), device, requires_grad,
+                   "full_like")
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` up to (not including) ``end``; int64 when all are ints."""
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    if dtype is None:
+        ints = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else T.get_default_dtype()
+    return _made(values.astype(T.dtype_of(dtype)), requires_grad, device, "arange")
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    values = np.linspace(start, end, steps)
+    return _made(values.astype(T.dtype_of(dtype or T.get_default_dtype())), requires_grad,
+                 device, "linspace")
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    values = np.eye(n, m)
+    return _made(values.astype(T.dtype_of(dtype or T.get_default_dtype())), requires_grad,
+                 device, "eye")
+
+
+# ------------------------------------------------------------------- random
+def _random(size, dtype, device, requires_grad, who, sample):
+    shape = _shape_args(size, who)
+    dtype = T.dtype_of(dtype or T.get_default_dtype())
+    return _made(sample(shape).astype(dtype), requires_grad, device, who)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    return _random(size, dtype, device, requires_grad, "rand", draw(generator).random)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    return _random(size, dtype, device, requires_grad, "randn",
+                   draw(generator).standard_normal)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    return rand(input.shape, dtype=_like(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    return randn(input.shape, dtype=_like(input, dtype), device=device,
+                 requires_grad=requires_grad)
+
+
+def normal(mean, std, size=None, *, generator=None):
+    """Normal samples: ``normal(mean, std, size)`` or elementwise over tensor arguments."""
+    m = mean.data if isinstance(mean, TensorBase) else mean
+    s = std.data if isinstance(std, TensorBase) else std
+    shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    dtype = next((a.dtype for a in (mean, std) if isinstance(a, TensorBase)),
+                 T.get_default_dtype())
+    return Tensor(draw(generator).normal(m, s, shape), dtype=dtype)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None or high is None:
+        raise TypeError("randint: give randint(high, size) or randint(low, high, size), "
+                        "size a tuple")
+    values = draw(generator).integers(low, high, size=_shape_args((size,), "randint"))
+    return _made(values.astype(T.dtype_of(dtype or np.int64)), requires_grad, device,
+                 "randint")
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+    return randint(low, high, input.shape, dtype=_like(input, dtype), device=device)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0 .. n-1."""
+    values = draw(generator).permutation(n)
+    return _made(values.astype(T.dtype_of(dtype or np.int64)), requires_grad, device,
+                 "randperm")

@@ -1,0 +1,20 @@
+"""``torch.cuda``: reports that no GPU is available (chainrule computes on the CPU)."""
+
+from __future__ import annotations
+
+__all__ = ["device_count", "is_available", "manual_seed", "manual_seed_all"]
+
+
+def is_available():
+    return False
+
+
+def device_count():
+    return 0
+
+
+def manual_seed(seed):
+    """Nothing to seed (no GPU); ``torch.manual_seed`` seeds the CPU generator."""
+
+
+manual_seed_all = manual_seed

@@ -1,0 +1,86 @@
+"""``torch.func``: grad, vmap, jacrev, jacfwd, hessian, vjp, jvp (chainrule.transforms)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import jacobians as _jac
+from .. import primitives as _P
+from .. import transforms as _tr
+from ..forward_mode import jvp as _jvp
+from ..graph import new_tensor
+from ..pytree import tree_map
+from ..vectorize import vmap as _vmap
+from .tensor import _CrTensor, front
+
+__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
+
+
+def _as_front(x):
+    """A front-end tensor with x's value on the graph (a recorded copy of a chainrule
+    tensor, so the caller's own object keeps its class). NumPy values (cr.vmap checks
+    one example by calling the function on plain values) become front-end tensors."""
+    if type(x) is _CrTensor:
+        return front(_P.copy(x))
+    if isinstance(x, (np.ndarray, np.generic)):
+        return front(new_tensor(np.asarray(x)))
+    return x
+
+
+def _front_args(func):
+    """``func`` seeing its arguments as front-end tensors: the transforms hand it tensors
+    of their own making (chainrule's class), on which PyTorch's methods would be NumPy's."""
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        return func(*tree_map(_as_front, args), **kwargs)
+
+    return wrapped
+
+
+def grad(func, argnums=0, has_aux=False):
+    """A function returning the gradient of scalar ``func`` in its ``argnums`` argument(s)."""
+    return _tr.grad(_front_args(func), argnums=argnums, has_aux=has_aux)
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """Like ``grad``, returning ``(gradient, value)`` (PyTorch's order)."""
+    both = _tr.value_and_grad(_front_args(func), argnums=argnums, has_aux=has_aux)
+
+    def wrapped(*args, **kwargs):
+        value, g = both(*args, **kwargs)
+        if has_aux:
+            value, aux = value
+            return g, (value, aux)
+        return g, value
+
+    return wrapped
+
+
+def vmap(func, in_dims=0, out_dims=0):
+    """``func`` mapped over dimension ``in_dims`` of its arguments."""
+    return _vmap(_front_args(func), in_axes=in_dims, out_axes=out_dims)
+
+
+def jacrev(func, argnums=0):
+    return _jac.jacrev(_front_args(func), argnums=argnums)
+
+
+def jacfwd(func, argnums=0):
+    return _jac.jacfwd(_front_args(func), argnums=argnums)
+
+
+def hessian(func, argnums=0):
+    return _jac.hessian(_front_args(func), argnums=argnums)
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns one entry per primal."""
+    return _tr.vjp(_front_args(func), *primals, has_aux=has_aux)
+
+
+def jvp(func, primals, tangents):
+    """``(func(*primals), J @ tangents)``."""
+    return _jvp(_front_args(func), tuple(primals), tuple(tangents))

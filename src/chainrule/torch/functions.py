@@ -1,0 +1,360 @@
+"""``torch.cat``, ``torch.max``, ``torch.softmax``, ...: PyTorch's functions and arguments.
+
+Each function calls the front-end Tensor method of the same meaning (so ``torch.max(x,
+1)`` and ``x.max(1)`` are one code path) or a chainrule primitive directly. Results
+follow their operands' class: a chainrule tensor given here gives a chainrule tensor.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import graph
+from .. import primitives as P
+from ..graph import TensorBase
+from ..primitives import construction as C
+from ..primitives import indexing as I
+from ..primitives import sorting as S
+from ..sampling import multinomial as _multinomial
+from . import types as T
+from .generators import draw
+from .tensor import Tensor, floating, like
+
+__all__ = [
+    "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
+    "concat", "concatenate", "cos", "cumsum", "einsum", "enable_grad", "eq", "equal", "erf",
+    "exp", "expm1", "flatten", "flip", "gather", "gt", "index_select", "inference_mode",
+    "is_grad_enabled", "is_floating_point", "is_tensor", "isfinite", "isinf", "isnan", "log",
+    "log1p", "log_softmax", "logsumexp", "lt", "masked_fill", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mm", "multinomial", "narrow", "ne", "no_grad", "norm", "numel",
+    "outer", "permute", "pow", "prod", "relu", "repeat_interleave", "reshape", "roll",
+    "rsqrt", "scatter", "scatter_add", "set_grad_enabled", "sigmoid", "sign", "sin",
+    "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sum", "t",
+    "tanh", "topk", "transpose", "tril", "triu", "unbind", "unsqueeze", "var", "where",
+]
+
+no_grad = graph.no_grad
+enable_grad = graph.enable_grad
+set_grad_enabled = graph.set_grad_enabled
+is_grad_enabled = graph.is_grad_enabled
+
+
+def inference_mode(mode=True):
+    """No recording inside the block (``no_grad``: chainrule has no separate mode)."""
+    if callable(mode):  # @torch.inference_mode without parentheses
+        return graph.no_grad()(mode)
+    return graph.set_grad_enabled(not mode)
+
+
+def is_tensor(obj):
+    return isinstance(obj, TensorBase)
+
+
+def is_floating_point(input):
+    return T.is_floating_point(input)
+
+
+def numel(input):
+    return int(np.prod(input.shape))
+
+
+# ------------------------------------------------------------- joining, shape
+def cat(tensors, dim=0, *, axis=None):
+    return P.concatenate(list(tensors), axis=dim if axis is None else axis)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    return P.stack(list(tensors), axis=dim)
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        return tuple(like(condition, i) for i in I.nonzero(condition, as_tuple=True))
+    return P.where(condition, input, other)
+
+
+def tril(input, diagonal=0):
+    return C.torch_tril(input, diagonal)
+
+
+def triu(input, diagonal=0):
+    return C.torch_triu(input, diagonal)
+
+
+def reshape(input, shape):
+    return Tensor.reshape(input, shape)
+
+
+def transpose(input, dim0, dim1):
+    return P.swapaxes(input, dim0, dim1)
+
+
+def t(input):
+    return Tensor.t(input)
+
+
+def permute(input, dims):
+    return P.transpose(input, tuple(dims))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return P.flatten(input, start_dim, end_dim)
+
+
+def squeeze(input, dim=None):
+    return Tensor.squeeze(input, dim)
+
+
+def unsqueeze(input, dim):
+    return P.expand_dims(input, dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    return Tensor.split(tensor, split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    return Tensor.chunk(input, chunks, dim)
+
+
+def unbind(input, dim=0):
+    return Tensor.unbind(input, dim)
+
+
+def narrow(input, dim, start, length):
+    return Tensor.narrow(input, dim, start, length)
+
+
+def flip(input, dims):
+    return P.flip(input, tuple(dims))
+
+
+def roll(input, shifts, dims=None):
+    return C.torch_roll(input, shifts, dims)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    return C.repeat_interleave(input, repeats, dim, output_size=output_size)
+
+
+# ----------------------------------------------------------------- reductions
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    return Tensor.sum(input, dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    return Tensor.mean(input, dim, keepdim, dtype=dtype)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    return Tensor.prod(input, dim, keepdim, dtype=dtype)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return Tensor.std(input, dim, unbiased, keepdim, correction=correction)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return Tensor.var(input, dim, unbiased, keepdim, correction=correction)
+
+
+def max(input, dim=None, keepdim=False):
+    """``max(x)`` the largest value, ``max(x, dim)`` (values, indices), ``max(x, y)``
+    the elementwise maximum."""
+    return Tensor.max(input, dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    return Tensor.min(input, dim, keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return Tensor.argmax(input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return Tensor.argmin(input, dim, keepdim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return P.logsumexp(input, axis=dim, keepdims=keepdim)
+
+
+def cumsum(input, dim):
+    return P.cumsum(input, axis=dim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    return Tensor.norm(input, p, dim, keepdim)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    return Tensor.topk(input, k, dim, largest, sorted)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    return Tensor.sort(input, dim, descending, stable)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return S.argsort(input, dim=dim, descending=descending, stable=stable)
+
+
+# ------------------------------------------------------------------ pointwise
+def _unary(prim, doc, float_valued=False):
+    """``torch.<name>(input)``; a float-valued one computes integer input in the default
+    float dtype, as PyTorch does (NumPy would give float64)."""
+
+    def fn(input, *, out=None):
+        if out is not None:
+            raise TypeError(f"{prim.name}: out= is not supported; assign the result")
+        if float_valued:
+            input = floating(input)
+        return prim(input)
+
+    fn.__name__ = fn.__qualname__ = prim.name
+    fn.__doc__ = doc
+    return fn
+
+
+exp = _unary(P.exp, "e to the power of each element.", float_valued=True)
+log = _unary(P.log, "Natural logarithm of each element.", float_valued=True)
+log1p = _unary(P.log1p, "log(1 + x), accurate for small x.", float_valued=True)
+expm1 = _unary(P.expm1, "exp(x) - 1, accurate for small x.", float_valued=True)
+tanh = _unary(P.tanh, "Hyperbolic tangent of each element.", float_valued=True)
+sigmoid = _unary(P.sigmoid, "1 / (1 + exp(-x)) of each element.", float_valued=True)
+relu = _unary(P.relu, "max(x, 0) of each element.")
+sqrt = _unary(P.sqrt, "Square root of each element.", float_valued=True)
+abs = _unary(P.abs, "Absolute value of each element.")
+sin = _unary(P.sin, "Sine of each element.", float_valued=True)
+cos = _unary(P.cos, "Cosine of each element.", float_valued=True)
+sign = _unary(P.sign, "-1, 0 or 1: the sign of each element.")
+erf = _unary(P.erf, "The error function of each element.", float_valued=True)
+isnan = _unary(P.isnan, "True where an element is NaN.")
+isinf = _unary(P.isinf, "True where an element is infinite.")
+isfinite = _unary(P.isfinite, "True where an element is finite.")
+
+
+def rsqrt(input):
+    return 1.0 / P.sqrt(floating(input))
+
+
+def square(input):
+    return input * input
+
+
+def pow(input, exponent):
+    return P.power(input, exponent)
+
+
+def maximum(input, other):
+    return P.maximum(input, other)
+
+
+def minimum(input, other):
+    return P.minimum(input, other)
+
+
+def clamp(input, min=None, max=None):
+    return P.clamp(input, min, max)
+
+
+clip = clamp
+
+
+def eq(input, other):
+    return P.equal(input, other)
+
+
+def ne(input, other):
+    return P.not_equal(input, other)
+
+
+def lt(input, other):
+    return P.less(input, other)
+
+
+def gt(input, other):
+    return P.greater(input, other)
+
+
+def equal(input, other):
+    """True when both have the same shape and elements (a Python bool)."""
+    a, b = np.asarray(input), np.asarray(other)
+    return a.shape == b.shape and builtins.bool((a == b).all())
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return builtins.bool(np.allclose(np.asarray(input), np.asarray(other), rtol, atol,
+                                     equal_nan))
+
+
+def softmax(input, dim, dtype=None):
+    x = input if dtype is None else input.astype(T.dtype_of(dtype))
+    return P.softmax(x, axis=dim)
+
+
+def log_softmax(input, dim, dtype=None):
+    x = input if dtype is None else input.astype(T.dtype_of(dtype))
+    return P.log_softmax(x, axis=dim)
+
+
+# ---------------------------------------------------------------- products
+def matmul(input, other):
+    return P.matmul(input, other)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: both arguments must be matrices, got shapes "
+                           f"{tuple(input.shape)} and {tuple(mat2.shape)}")
+    return P.matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: both arguments must be 3-D (batches of matrices), got "
+                           f"shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return P.matmul(input, mat2)
+
+
+def outer(input, vec2):
+    return P.multiply(P.expand_dims(input, 1), vec2)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return P.einsum(equation, *operands)
+
+
+# ------------------------------------------------------------------ indexing
+def gather(input, dim, index):
+    return I.gather(input, dim, index)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    return Tensor.scatter(input, dim, index, src, value=value, reduce=reduce)
+
+
+def scatter_add(input, dim, index, src):
+    return I.scatter_add(input, dim, index, src)
+
+
+def index_select(input, dim, index):
+    return I.index_select(input, dim, index)
+
+
+def masked_fill(input, mask, value):
+    return I.masked_fill(input, mask, value)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Category indices drawn from each row's weights (int64)."""
+    rng = None if generator is None else draw(generator)
+    return like(input, _multinomial(input, num_samples, replacement, generator=rng))

@@ -1,0 +1,3 @@
+"""``torch.nn.functional``: chainrule.nn.functional (PyTorch's names and arguments)."""
+
+from chainrule.nn.functional import *  # noqa: F403

@@ -1,0 +1,104 @@
+"""``torch.nn.Module`` and ``torch.nn.Parameter``: chainrule.nn's, with front-end tensors.
+
+chainrule.nn's layers make ``chainrule.nn.Parameter`` objects (NumPy's methods). A
+front-end :class:`Module` *adopts* the parameters and buffers of everything assigned
+to it, and those its ``named_parameters()`` yields: each object is re-classed in place
+as a front-end :class:`Parameter` (or Tensor): the same object, array, gradient and
+identity (optimizers and tied weights are unaffected), only with PyTorch's methods
+(``p.numel()``, ``p.size()``, ``p.dim()``). The containers (Sequential, ModuleList,
+...) are front-end modules too, so ``nn.Sequential(nn.Linear(2, 3))`` adopts its layers.
+"""
+
+from __future__ import annotations
+
+from ... import nn as _nn
+from .. import types as T
+from ..creation import _array
+from ..tensor import Tensor, _CrTensor, front
+
+__all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
+           "ParameterList", "Sequential", "adopt"]
+
+
+class Parameter(Tensor, _nn.Parameter):
+    """A front-end tensor a Module trains (``requires_grad=True`` unless told otherwise).
+
+    Operations on it return front-end tensors (not Parameters). The dtype of ``data``
+    is kept; Python floats give the default dtype (float32).
+    """
+
+    __slots__ = ()
+    _result_class = Tensor
+
+    def __init__(self, data=None, requires_grad=True):
+        arr = _array([] if data is None else data, None)
+        _CrTensor.__init__(self, arr, requires_grad=requires_grad, dtype=arr.dtype)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+
+def adopt(value):
+    """Re-class chainrule.nn Parameters and buffers under ``value`` as front-end ones."""
+    if isinstance(value, _nn.Parameter):
+        if type(value) is _nn.Parameter:
+            value.__class__ = Parameter
+    elif isinstance(value, _nn.Module):
+        for p in _nn.Module.parameters(value):
+            adopt(p)
+        for b in _nn.Module.buffers(value):
+            front(b)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            adopt(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            adopt(v)
+    return value
+
+
+class Module(_nn.Module):
+    """chainrule.nn.Module whose parameters and buffers are front-end tensors."""
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, adopt(value))
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """Convert floating-point parameters and buffers to ``dtype``; devices: "cpu" only."""
+        rest = []
+        for a in (*args, device):
+            if T.is_device(a):
+                T.check_device(a, "Module.to")
+            elif a is not None:
+                rest.append(a)
+        return super().to(*rest, dtype=dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        T.check_device("cuda", "Module.cuda")
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        for name, p in super().named_parameters(prefix, recurse, remove_duplicate):
+            yield name, adopt(p)
+
+
+class Sequential(Module, _nn.Sequential):
+    __doc__ = _nn.Sequential.__doc__
+
+
+class ModuleList(Module, _nn.ModuleList):
+    __doc__ = _nn.ModuleList.__doc__
+
+
+class ModuleDict(Module, _nn.ModuleDict):
+    __doc__ = _nn.ModuleDict.__doc__
+
+
+class ParameterList(Module, _nn.ParameterList):
+    __doc__ = _nn.ParameterList.__doc__
+
+
+class ParameterDict(Module, _nn.ParameterDict):
+    __doc__ = _nn.ParameterDict.__doc__

@@ -1,0 +1,625 @@
+"""``chainrule.torch.Tensor``: chainrule's Tensor with PyTorch's method semantics.
+
+A subclass of :class:`chainrule.Tensor`. It overrides only the methods whose meaning
+differs between NumPy and PyTorch (``size()``, ``transpose(0, 1)``, ``split(2)``,
+``std()``, ``repeat``, ``max(dim)``, ...) and adds PyTorch's own (``dim()``,
+``numel()``, ``view``, ``masked_fill``, ``new_zeros``, ...). Every method calls
+chainrule's primitives: there is no second set of derivative rules.
+
+Operations keep the class: the engine gives an operation's output the class of its
+tensor operands (the most derived one where they differ), so a front-end tensor meeting
+a chainrule tensor or an ``nn.Parameter`` gives a front-end tensor.
+
+chainrule's own code (its layers, losses, backward pass) calls tensor methods with
+NumPy's keywords (``x.sum(axis=0, keepdims=True)``, ``x.var(axis=a)``); those keywords
+keep NumPy's meaning here too, so that code computes the same on either class. PyTorch's
+keywords are ``dim``, ``keepdim``, ``unbiased`` and ``correction``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from .. import graph
+from .. import primitives as P
+from ..linalg import vector_norm
+from ..primitives import construction as C
+from ..primitives import indexing as I
+from ..primitives import sorting as S
+from ..primitives.scans import torch_cumprod
+from ..primitives.steps import floor_divide
+from ..tensor import Tensor as _CrTensor
+from . import types as T
+from .tensor_writes import WritesAndNewTensors
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def front(t):
+    """``t`` as a front-end tensor: a chainrule Tensor made by an operation is re-classed
+    in place (the same object, node and array: only its methods change). Used on tensors
+    the front end made or received fresh from the engine, never on a caller's own."""
+    if type(t) is _CrTensor:
+        t.__class__ = Tensor
+    return t
+
+
+def like(x, t):
+    """``t`` (a fresh result made from NumPy's answer) in the class the mixing rule gives
+    an operation on ``x``: front-end when ``x`` is."""
+    return front(t) if isinstance(x, Tensor) else t
+
+
+def _dims(dim, axis, default=None):
+    """PyTorch's ``dim`` or NumPy's ``axis`` (one of them), lists made tuples."""
+    if dim is not None and axis is not None:
+        raise TypeError("give dim (PyTorch's name) or axis (NumPy's), not both")
+    d = dim if dim is not None else axis
+    if d is None:
+        return default
+    return tuple(d) if isinstance(d, list) else d
+
+
+def _keep(keepdim, keepdims):
+    return builtins.bool(keepdim or keepdims)
+
+
+def _ddof(unbiased, correction, ddof, numpy_call):
+    if ddof is not None:
+        return ddof
+    if correction is not None:
+        return correction
+    if unbiased is not None:
+        return builtins.int(builtins.bool(unbiased))
+    return 0 if numpy_call else 1
+
+
+def _promoting(prim, reflected=False, true_division=False):
+    """The operator `prim` with PyTorch's promotion where NumPy's differs: an integer (or
+    bool) tensor meeting a Python float or a float tensor computes in the float's dtype (a
+    Python float: the default dtype, float32) where NumPy gives float64, and (for true
+    division) two integer tensors divide in the default float dtype. Float tensors take
+    the engine's operator directly."""
+    fast = graph.binary_recorder(prim, reflected)
+
+    def op(self, other):
+        if self.data.dtype.kind in "iub":
+            if isinstance(other, builtins.float) or (
+                    isinstance(other, _CrTensor) and other.data.dtype.kind == "f"):
+                target = (T.get_default_dtype() if isinstance(other, builtins.float)
+                          else other.data.dtype)
+                return fast(P.astype(self, dtype=target), other)
+            if true_division:
+                target = T.get_default_dtype()
+                if isinstance(other, _CrTensor):
+                    other = P.astype(other, dtype=target)
+                return fast(P.astype(self, dtype=target), other)
+        elif isinstance(other, _CrTensor) and other.data.dtype.kind in "iub" and (
+                self.data.dtype.kind == "f"):
+            return fast(self, P.astype(other, dtype=self.data.dtype))
+        return fast(self, other)
+
+    op.__name__ = prim.name
+    return op
+
+
+def floating(x):
+    """``x`` in the default float dtype when it holds integers or bools: PyTorch's
+    float-valued functions (exp, sqrt, tanh, ...) give float32 there, NumPy float64."""
+    if isinstance(x, _CrTensor) and x.data.dtype.kind in "iub":
+        return P.astype(x, dtype=T.get_default_dtype())
+    return x
+
+
+def _float_valued(prim):
+    def method(self):
+        return prim(floating(self))
+
+    method.__name__ = prim.name
+    method.__doc__ = f"{prim.name} of each element (integer tensors in the default float dtype)."
+    return method
+
+
+class Tensor(WritesAndNewTensors, _CrTensor):
+    """A tensor whose methods mean what they mean in PyTorch (see the module docstring).
+
+    ``torch.Tensor(data)`` makes a float tensor in the default dtype (float32), as
+    PyTorch's legacy constructor does; ``torch.tensor(data)`` infers the dtype.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, *data, requires_grad=False, dtype=None):
+        if len(data) == 1 and not isinstance(data[0], (builtins.int, np.integer)):
+            src = data[0]
+        else:  # torch.Tensor(2, 3): a tensor of that shape (zeros here); Tensor(): empty
+            src = np.zeros(tuple(builtins.int(s) for s in data) if data else (0,))
+        super().__init__(src, requires_grad=requires_grad,
+                         dtype=T.get_default_dtype() if dtype is None else dtype)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype not in (T.get_default_dtype(), np.int64, np.bool_):
+            extra += f", dtype=torch.{self.data.dtype}"
+        if self._prim is not None:
+            extra += f", grad_fn=<{self._prim.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __format__(self, spec):
+        """A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
+        if self.data.ndim == 0 and spec:
+            return format(self.data.item(), spec)
+        return super().__format__(spec) if not spec else format(str(self), spec)
+
+    __add__ = _promoting(P.add)
+    __radd__ = _promoting(P.add, reflected=True)
+    __sub__ = _promoting(P.subtract)
+    __rsub__ = _promoting(P.subtract, reflected=True)
+    __mul__ = _promoting(P.multiply)
+    __rmul__ = _promoting(P.multiply, reflected=True)
+    __truediv__ = _promoting(P.divide, true_division=True)
+    __rtruediv__ = _promoting(P.divide, reflected=True, true_division=True)
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def grad(self):
+        """The accumulated gradient, as a front-end tensor."""
+        return front(self._grad)
+
+    @grad.setter
+    def grad(self, value):
+        _CrTensor.grad.fset(self, value)
+
+    @property
+    def device(self):
+        return T.CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def size(self, dim=None):
+        """The shape as a ``torch.Size`` (a tuple), or its length along ``dim``."""
+        return T.Size(self.data.shape) if dim is None else self.data.shape[dim]
+
+    def dim(self):
+        return self.data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self.data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self.data.itemsize
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return True
+
+    def contiguous(self):
+        """The tensor itself: chainrule's operations accept any memory layout."""
+        return self
+
+    # --------------------------------------------------------- leaving / dtype
+    def numpy(self, *, force=False):
+        """The NumPy array (shared); refused while the tensor requires grad, as in PyTorch."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self.data
+
+    def detach(self):
+        return front(super().detach())
+
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        d = _dims(dim, axis)
+        return Tensor(self.data.any(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
+
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        d = _dims(dim, axis)
+        return Tensor(self.data.all(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+        for a in args:
+            if isinstance(a, _CrTensor):
+                dtype = a.dtype
+            elif T.is_device(a):
+                device = a
+            else:
+                dtype = T.dtype_of(a)
+        T.check_device(device, "Tensor.to")
+        if dtype is None or T.dtype_of(dtype) == self.data.dtype:
+            return self.clone() if copy else self
+        return self.astype(T.dtype_of(dtype))
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        T.check_device("cuda", "Tensor.cuda")
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"torch.{_TYPE_NAMES.get(self.data.dtype, str(self.data.dtype))}"
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def half(self):
+        return self.to(np.float16)
+
+    # ------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
+        d, k = _dims(dim, axis), _keep(keepdim, keepdims)
+        x = self if dtype is None else self.to(dtype)
+        if d is None and not k:
+            return P.sum(x)
+        return P.sum(x, axis=d, keepdims=k)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
+        x = self if dtype is None else self.to(dtype)
+        return P.mean(x, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
+        x = self if dtype is None else self.to(dtype)
+        return P.prod(x, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=False, ddof=None):
+        """Variance; divides by n - 1 by default (PyTorch), by n when called NumPy's way."""
+        if isinstance(dim, builtins.bool):  # x.var(False): the unbiased flag
+            dim, unbiased = None, dim
+        ddof = _ddof(unbiased, correction, ddof, axis is not None)
+        return P.var(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims), ddof=ddof)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=False, ddof=None):
+        """Standard deviation; n - 1 by default (PyTorch), n when called NumPy's way."""
+        if isinstance(dim, builtins.bool):
+            dim, unbiased = None, dim
+        ddof = _ddof(unbiased, correction, ddof, axis is not None)
+        return P.std(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims), ddof=ddof)
+
+    def _extreme(self, which, dim, keepdim, axis, keepdims, other):
+        if isinstance(dim, _CrTensor) or other is not None:  # x.max(y): elementwise
+            return (P.maximum if which == "max" else P.minimum)(self, other if other is not None
+                                                                else dim)
+        if axis is not None or (dim is None and keepdims):  # NumPy's call: the values
+            fn = P.max if which == "max" else P.min
+            return fn(self, axis=axis, keepdims=_keep(keepdim, keepdims))
+        if dim is None:
+            return P.max(self) if which == "max" else P.min(self)
+        # PyTorch: (values, indices). The values are gathered at the indices, so the
+        # gradient goes to the element the index names (PyTorch's rule for max(dim)).
+        arg = P.argmax if which == "max" else P.argmin
+        idx = arg(self, axis=dim, keepdims=True)
+        values = P.take_along_axis(self, idx, axis=dim)
+        if not keepdim:
+            values, idx = P.squeeze(values, dim), P.squeeze(idx, dim)
+        return values_indices(values, idx)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False, other=None):
+        """``max()`` the largest value; ``max(dim)`` a (values, indices) pair."""
+        return Tensor._extreme(self, "max", dim, keepdim, axis, keepdims, other)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False, other=None):
+        """``min()`` the smallest value; ``min(dim)`` a (values, indices) pair."""
+        return Tensor._extreme(self, "min", dim, keepdim, axis, keepdims, other)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return P.argmax(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return P.argmin(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return P.logsumexp(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def softmax(self, dim=None, *, axis=None):
+        return P.softmax(self, axis=_dims(dim, axis, -1))
+
+    def log_softmax(self, dim=None, *, axis=None):
+        return P.log_softmax(self, axis=_dims(dim, axis, -1))
+
+    def cumsum(self, dim=None, *, axis=None):
+        return P.cumsum(self, axis=_dims(dim, axis))
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p); its
+        gradient at 0 is 0 (chainrule.linalg.vector_norm's rule), as in PyTorch."""
+        return vector_norm(self, 2 if p == "fro" else p, dim=dim, keepdim=keepdim)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        v, i = S.sort(self, dim=dim, descending=descending, stable=stable)
+        return values_indices(v, i)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return S.argsort(self, dim=dim, descending=descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        v, i = S.topk(self, k, dim=dim, largest=largest, sorted=sorted)
+        return values_indices(v, i)
+
+    # ------------------------------------------------------------------ shape
+    def transpose(self, *dims, dim0=None, dim1=None):
+        """``transpose(d0, d1)`` swaps two dimensions (PyTorch); a whole permutation
+        (NumPy's call, as chainrule's code makes it) permutes."""
+        if dim0 is not None:
+            dims = (dim0, dim1)
+        if len(dims) == 2 and all(isinstance(d, (builtins.int, np.integer)) for d in dims):
+            return P.swapaxes(self, dims[0], dims[1])
+        return super().transpose(*dims)
+
+    def t(self):
+        if self.data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.data.ndim}D; use transpose(dim0, dim1) or mT")
+        return P.transpose(self) if self.data.ndim == 2 else self
+
+    def view(self, *shape):
+        """The same elements in another shape; one size may be -1 (inferred)."""
+        if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer, tuple,
+                                                         list, T.Size)):
+            raise TypeError(f"view({shape[0]!r}): reinterpreting the bytes as another dtype "
+                            f"is not supported; use .to(dtype) to convert the values")
+        return P.reshape(self, T.shape_args(shape, "view"))
+
+    def reshape(self, *shape):
+        return P.reshape(self, T.shape_args(shape, "reshape"))
+
+    def view_as(self, other):
+        return P.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes``; -1 keeps a dimension's size; new dimensions go in front."""
+        sizes = T.shape_args(sizes, "expand")
+        lead = len(sizes) - self.data.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least "
+                               f"the tensor's dimensions ({self.data.ndim})")
+        shape = tuple(self.data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+        return P.broadcast_to(self, shape)
+
+    def expand_as(self, other):
+        return P.broadcast_to(self, tuple(other.shape))
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's repeat, NumPy's
+        tile; element-wise repetition is ``repeat_interleave``)."""
+        sizes = T.shape_args(sizes, "repeat")
+        if len(sizes) < self.data.ndim:
+            raise RuntimeError(f"repeat: the number of repeats ({len(sizes)}) can not be "
+                               f"smaller than the tensor's dimensions ({self.data.ndim})")
+        return C.tile(self, sizes)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return C.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def squeeze(self, dim=None, *, axis=None):
+        d = _dims(dim, axis)
+        if isinstance(d, (builtins.int, np.integer)) and self.data.shape[d] != 1:
+            return self  # PyTorch leaves a dimension that is not of size 1 alone
+        return P.squeeze(self, d)
+
+    def unsqueeze(self, dim):
+        return P.expand_dims(self, dim)
+
+    def flip(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+            dims = dims[0]
+        return P.flip(self, tuple(dims))
+
+    def split(self, split_size_or_sections, dim=0, *, axis=None):
+        """Pieces of ``split_size`` along ``dim`` (the last one smaller), or of the listed
+        sizes. NumPy's call ``split(n, axis=a)`` (n equal sections) keeps its meaning."""
+        if axis is not None:
+            return P.split(self, split_size_or_sections, axis=axis)
+        n = self.data.shape[dim]
+        if isinstance(split_size_or_sections, (builtins.int, np.integer)):
+            size = builtins.int(split_size_or_sections)
+            if size <= 0:
+                raise RuntimeError(f"split: split_size must be positive, got {size}")
+            sizes = [size] * (n // size) + ([n % size] if n % size else [])
+        else:
+            sizes = [builtins.int(s) for s in split_size_or_sections]
+            if builtins.sum(sizes) != n:
+                raise RuntimeError(f"split: sizes {sizes} do not add up to {n}, the length of "
+                                   f"dimension {dim}")
+        bounds = np.cumsum(sizes)[:-1].tolist()
+        return tuple(P.split(self, bounds, axis=dim))
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces of ceil(n / chunks) along ``dim``."""
+        n = self.data.shape[dim]
+        return Tensor.split(self, builtins.max(1, -(-n // chunks)), dim)
+
+    def unbind(self, dim=0):
+        return tuple(P.squeeze(p, dim) for p in Tensor.split(self, 1, dim))
+
+    def narrow(self, dim, start, length):
+        """Elements ``start`` to ``start + length`` along ``dim`` (a view in PyTorch)."""
+        index = [slice(None)] * self.data.ndim
+        index[dim] = slice(start, start + length)
+        return self[tuple(index)]
+
+    # --------------------------------------------------------------- indexing
+    def masked_fill(self, mask, value):
+        return I.masked_fill(self, mask, value)
+
+    def gather(self, dim, index):
+        return I.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        if src is not None and not isinstance(src, _CrTensor):
+            src, value = None, src
+        return I.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return I.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return I.index_select(self, dim, index)
+
+    def masked_select(self, mask):
+        return I.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple=False):
+        out = I.nonzero(self, as_tuple=as_tuple)  # (made from NumPy's answer: re-classed)
+        return tuple(front(o) for o in out) if as_tuple else front(out)
+
+    def where(self, condition, other):
+        return P.where(condition, self, other)
+
+    # ------------------------------------------------------------- arithmetic
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other, *, rounding_mode=None):
+        out = self / other
+        if rounding_mode == "floor":
+            return P.floor(out)
+        if rounding_mode == "trunc":
+            return P.sign(out) * P.floor(P.abs(out))
+        return out
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
+    def __mod__(self, other):
+        """PyTorch's remainder (Python's sign convention): a - floor(a / b) * b."""
+        return self - floor_divide(self, other) * other
+
+    def __rmod__(self, other):
+        return other - floor_divide(other, self) * self
+
+    remainder = __mod__
+
+    def pow(self, exponent):
+        return self**exponent
+
+    def neg(self):
+        return -self
+
+    def square(self):
+        return self * self
+
+    def rsqrt(self):
+        return 1.0 / P.sqrt(floating(self))
+
+    def reciprocal(self):
+        return 1.0 / self
+
+    exp = _float_valued(P.exp)
+    log = _float_valued(P.log)
+    log1p = _float_valued(P.log1p)
+    expm1 = _float_valued(P.expm1)
+    sqrt = _float_valued(P.sqrt)
+    sin = _float_valued(P.sin)
+    cos = _float_valued(P.cos)
+    tanh = _float_valued(P.tanh)
+    sigmoid = _float_valued(P.sigmoid)
+
+    def floor(self):
+        return P.floor(self)
+
+    def ceil(self):
+        return P.ceil(self)
+
+    def sign(self):
+        return P.sign(self)
+
+    def mm(self, other):
+        return P.matmul(self, other)
+
+    bmm = mm
+
+    def maximum(self, other):
+        return P.maximum(self, other)
+
+    def minimum(self, other):
+        return P.minimum(self, other)
+
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def logical_not(self):
+        return ~self
+
+    def isnan(self):
+        return P.isnan(self)
+
+    def isinf(self):
+        return P.isinf(self)
+
+    def tril(self, diagonal=0):
+        return C.torch_tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return C.torch_triu(self, diagonal)
+
+    def cumprod(self, dim, *, dtype=None):
+        return torch_cumprod(self, dim, dtype=dtype)
+
+    def round(self):
+        return P.round(self)
+
+    def clamp_min(self, min):
+        return P.clamp(self, min, None)
+
+    def clamp_max(self, max):
+        return P.clamp(self, None, max)
+
+
+_TYPE_NAMES = {
+    np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+    np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
+    np.dtype(np.bool_): "BoolTensor", np.dtype(np.float16): "HalfTensor",
+}

@@ -1,0 +1,78 @@
+"""The front-end Tensor's in-place methods (for tensors outside the graph) and its
+``new_*`` constructors, kept apart from its operations (chainrule.torch.tensor)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import graph
+from .. import primitives as P
+from ..graph import TensorBase
+from . import types as T
+from .generators import draw
+
+
+class WritesAndNewTensors:
+    """Mixed into chainrule.torch.Tensor (which supplies ``_inplace``, ``copy_`` and
+    ``_result_class``, the front-end Tensor)."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------ outside the graph
+    def add_(self, other, *, alpha=1):
+        return self._inplace(P.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace(P.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace(P.multiply, other)
+
+    def div_(self, other):
+        return self._inplace(P.divide, other)
+
+    def fill_(self, value):
+        return self.copy_(value)
+
+    def masked_fill_(self, mask, value):
+        """Write ``value`` where ``mask`` is True, in place (recorded like ``x[mask] = v``)."""
+        m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, TensorBase) else mask),
+                            self.data.shape)
+        self[m] = value
+        return self
+
+    def clamp_(self, min=None, max=None):
+        """Limit the values to [min, max] in place; outside the graph only (use clamp())."""
+        if graph.is_grad_enabled() and self.requires_grad:
+            raise RuntimeError("clamp_() on a tensor that requires grad is not recorded; use "
+                               "x = x.clamp(min, max), or clamp_ under torch.no_grad()")
+        np.clip(self.data, min, max, out=self.data)
+        graph.mark_modified(self)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return self.copy_(draw(generator).normal(mean, std, self.data.shape))
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        return self.copy_(draw(generator).uniform(a, b, self.data.shape))
+
+    # ------------------------------------------------------------ new tensors
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        T.check_device(device, "new_tensor")
+        return self._result_class(data, dtype=dtype or self.data.dtype,
+                                  requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        T.check_device(device, "new_full")
+        data = np.full(T.shape_args((size,), "new_full"), fill_value, dtype or self.data.dtype)
+        return self._result_class(data, dtype=data.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(T.shape_args(size, "new_zeros"), 0, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    new_empty = new_zeros
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(T.shape_args(size, "new_ones"), 1, dtype=dtype, device=device,
+                             requires_grad=requires_grad)

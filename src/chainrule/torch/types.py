@@ -1,0 +1,144 @@
+"""PyTorch's dtype names, ``torch.device``, ``torch.Size`` and the default dtype.
+
+A dtype here *is* a ``numpy.dtype`` (``torch.float32 == np.dtype("float32")``), so
+``x.dtype == torch.float32`` works on every chainrule tensor and a dtype passes straight
+to NumPy. chainrule runs on the CPU: a device other than ``"cpu"`` is refused where a
+tensor or module would be placed on it, naming the device.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+# (The names below shadow float, int and bool in this module: use builtins.int etc.)
+float32 = float = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+float16 = half = np.dtype(np.float16)
+int64 = long = np.dtype(np.int64)
+int32 = int = np.dtype(np.int32)
+int16 = short = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+bool = np.dtype(np.bool_)
+complex64 = cfloat = np.dtype(np.complex64)
+complex128 = cdouble = np.dtype(np.complex128)
+
+_default_dtype = float32
+
+
+def set_default_dtype(d):
+    """The dtype of floating-point tensors made from Python floats (float32 unless set).
+
+    As in PyTorch, only float32 and float64 are accepted. Unlike PyTorch it does not
+    change the dtype of chainrule.nn layers' parameters, which stay float32: convert a
+    model with ``model.double()``.
+    """
+    global _default_dtype
+    d = dtype_of(d)
+    if d not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {d}")
+    _default_dtype = d
+
+
+def get_default_dtype():
+    return _default_dtype
+
+
+def dtype_of(d):
+    """``np.dtype(d)`` with a message naming what was given when it is not a dtype."""
+    if d == "bfloat16":
+        raise TypeError("bfloat16 has no NumPy dtype; chainrule.torch has float16, float32 "
+                        "and float64")
+    try:
+        return np.dtype(d)
+    except TypeError as e:
+        raise TypeError(f"{d!r} is not a dtype; use torch.float32, torch.int64, ...") from e
+
+
+def is_floating_point(x):
+    return np.dtype(x.dtype).kind == "f"
+
+
+class device:  # noqa: N801 (PyTorch's name)
+    """``torch.device("cpu")``: chainrule computes on the CPU only.
+
+    ``torch.device("cuda")`` can be made (programs build it from a condition), but a
+    tensor or module moved to it raises an error saying that chainrule runs on the CPU.
+    """
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        name = str(type)
+        if ":" in name:
+            name, _, idx = name.partition(":")
+            index = builtins.int(idx)
+        if name not in ("cpu", "cuda", "mps", "meta", "xpu"):
+            raise RuntimeError(f"Expected one of cpu, cuda, mps device type at start of "
+                               f"device string: {type}")
+        self.type = name
+        self.index = index
+
+    def __repr__(self):
+        extra = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{extra})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def check_device(d, who):
+    """Accept None and the CPU; refuse any other device with an error naming it."""
+    if d is None:
+        return
+    dev = d if isinstance(d, device) else device(d)
+    if dev.type != "cpu":
+        raise RuntimeError(
+            f"{who}: device {str(dev)!r} is not available: chainrule runs on the CPU "
+            f"(NumPy). Use device='cpu' (e.g. device = 'cuda' if torch.cuda.is_available() "
+            f"else 'cpu', which chooses 'cpu' here)"
+        )
+
+
+def is_device(x):
+    if isinstance(x, device):
+        return True
+    if isinstance(x, str):
+        return x.partition(":")[0] in ("cpu", "cuda", "mps", "meta", "xpu")
+    return False
+
+
+def shape_args(shape, who):
+    """``f(2, 3)`` and ``f((2, 3))`` both mean the shape (2, 3)."""
+    if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (builtins.int, np.integer)):
+            raise TypeError(f"{who}: sizes must be ints, got {s!r}")
+    return tuple(builtins.int(s) for s in shape)
+
+
+class Size(tuple):
+    """A tensor's shape as ``x.size()`` returns it: a tuple (PyTorch's ``torch.Size``)."""
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"

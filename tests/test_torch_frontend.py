@@ -1,0 +1,587 @@
+"""chainrule.torch: each PyTorch-semantics method against PyTorch's documented behaviour.
+
+Expected values are worked out by hand from PyTorch's documentation (PyTorch is not a
+test dependency). The traps that differ silently between NumPy and PyTorch come first.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.torch as torch
+import chainrule.torch.nn as nn
+import chainrule.torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _m():
+    return torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+
+
+def _v():
+    return torch.tensor([1.0, 2.0, 3.0, 4.0])
+
+
+def _vals(x):
+    """Values of a tensor, a tuple or list of tensors, or a number, as nested lists."""
+    if isinstance(x, (tuple, list)):
+        return [_vals(v) for v in x]
+    if isinstance(x, cr.Tensor):
+        return x.data.tolist()
+    return x
+
+
+# (what, expression, expected): the expression's value compared with the expected one.
+TRAPS = [
+    ("out.max(1) on a batch of 2 gives (values, indices)",
+     lambda: torch.tensor([[1.0, 5.0], [7.0, 3.0]]).max(1), [[5.0, 7.0], [1, 0]]),
+    ("_, pred = out.max(1) unpacks the indices",
+     lambda: torch.tensor([[1.0, 5.0], [7.0, 3.0]]).max(1)[1], [1, 0]),
+    ("transpose(0, 1) swaps the axes of a square matrix", lambda: _m().transpose(0, 1),
+     [[1.0, 3.0], [2.0, 4.0]]),
+    ("std() divides by n - 1", lambda: _v().std(), math.sqrt(5 / 3)),
+    ("var() divides by n - 1", lambda: _v().var(), 5 / 3),
+    ("std(unbiased=False) divides by n", lambda: _v().std(unbiased=False), math.sqrt(1.25)),
+    ("var(correction=0) divides by n", lambda: _v().var(correction=0), 1.25),
+    ("split(2) makes pieces of 2 (the last smaller)",
+     lambda: torch.arange(5).split(2), [[0, 1], [2, 3], [4]]),
+    ("split([1, 4]) makes pieces of those sizes",
+     lambda: torch.arange(5).split([1, 4]), [[0], [1, 2, 3, 4]]),
+    ("chunk(2) makes 2 pieces of ceil(5 / 2)",
+     lambda: torch.arange(5).chunk(2), [[0, 1, 2], [3, 4]]),
+    ("repeat tiles", lambda: torch.tensor([1, 2]).repeat(2), [1, 2, 1, 2]),
+    ("repeat adds leading dimensions", lambda: torch.tensor([1, 2]).repeat(2, 1),
+     [[1, 2], [1, 2]]),
+    ("repeat_interleave repeats elements", lambda: torch.tensor([1, 2]).repeat_interleave(2),
+     [1, 1, 2, 2]),
+    ("view(-1) flattens", lambda: _m().view(-1), [1.0, 2.0, 3.0, 4.0]),
+    ("size() is the shape", lambda: torch.zeros(2, 3).size(), [2, 3]),
+]
+
+METHODS = [
+    ("size(dim)", lambda: torch.zeros(2, 3).size(1), 3),
+    ("size(-1)", lambda: torch.zeros(2, 3).size(-1), 3),
+    ("dim()", lambda: torch.zeros(2, 3).dim(), 2),
+    ("numel()", lambda: torch.zeros(2, 3).numel(), 6),
+    ("nelement()", lambda: torch.zeros(2, 3).nelement(), 6),
+    ("view(2, -1)", lambda: _v().view(2, -1), [[1.0, 2.0], [3.0, 4.0]]),
+    ("reshape((-1, 1))", lambda: torch.arange(2).reshape((-1, 1)), [[0], [1]]),
+    ("transpose(1, 2) shape", lambda: torch.zeros(2, 3, 4).transpose(1, 2).size(), [2, 4, 3]),
+    ("transpose(-2, -1)", lambda: _m().transpose(-2, -1), [[1.0, 3.0], [2.0, 4.0]]),
+    ("t()", lambda: _m().t(), [[1.0, 3.0], [2.0, 4.0]]),
+    ("T", lambda: _m().T, [[1.0, 3.0], [2.0, 4.0]]),
+    ("mT", lambda: torch.arange(4).view(1, 2, 2).mT, [[[0, 2], [1, 3]]]),
+    ("permute(2, 0, 1) shape", lambda: torch.zeros(2, 3, 4).permute(2, 0, 1).size(), [4, 2, 3]),
+    ("max() is the largest value", lambda: _m().max(), 4.0),
+    ("max(dim=0, keepdim=True)", lambda: _m().max(dim=0, keepdim=True), [[[3.0, 4.0]], [[1, 1]]]),
+    ("min(1)", lambda: _m().min(1), [[1.0, 3.0], [0, 0]]),
+    ("max(other) is elementwise", lambda: _m().max(torch.full((2, 2), 2.5)),
+     [[2.5, 2.5], [3.0, 4.0]]),
+    ("sum(dim=0)", lambda: _m().sum(dim=0), [4.0, 6.0]),
+    ("sum(1, keepdim=True)", lambda: _m().sum(1, keepdim=True), [[3.0], [7.0]]),
+    ("sum(dim=(0, 1))", lambda: _m().sum(dim=(0, 1)), 10.0),
+    ("mean(dim=1)", lambda: _m().mean(dim=1), [1.5, 3.5]),
+    ("std(dim=1)", lambda: _m().std(dim=1), [math.sqrt(0.5)] * 2),
+    ("argmax(dim=1)", lambda: torch.tensor([[1.0, 5.0], [7.0, 3.0]]).argmax(dim=1), [1, 0]),
+    ("argmax()", lambda: torch.tensor([[1.0, 5.0], [7.0, 3.0]]).argmax(), 2),
+    ("softmax(dim=0)", lambda: torch.zeros(2, 1).softmax(dim=0), [[0.5], [0.5]]),
+    ("log_softmax(0)", lambda: torch.zeros(2).log_softmax(0), [-math.log(2)] * 2),
+    ("masked_fill", lambda: _m().masked_fill(torch.tensor([[True, False], [False, True]]), 0.0),
+     [[0.0, 2.0], [3.0, 0.0]]),
+    ("narrow(0, 1, 1)", lambda: _m().narrow(0, 1, 1), [[3.0, 4.0]]),
+    ("narrow(1, 0, 1)", lambda: _m().narrow(1, 0, 1), [[1.0], [3.0]]),
+    ("unsqueeze(0) shape", lambda: _v().unsqueeze(0).size(), [1, 4]),
+    ("unsqueeze(-1) shape", lambda: _v().unsqueeze(-1).size(), [4, 1]),
+    ("squeeze(1) leaves a dimension not of size 1", lambda: _m().squeeze(1).size(), [2, 2]),
+    ("squeeze() drops every size-1 dimension",
+     lambda: torch.zeros(1, 2, 1).squeeze().size(), [2]),
+    ("expand(3, -1)", lambda: torch.tensor([[1, 2]]).expand(3, -1), [[1, 2]] * 3),
+    ("expand adds leading dims", lambda: torch.tensor([1, 2]).expand(2, 1, 2).size(), [2, 1, 2]),
+    ("flatten(1) shape", lambda: torch.zeros(2, 3, 4).flatten(1).size(), [2, 12]),
+    ("flatten(0, 1) shape", lambda: torch.zeros(2, 3, 4).flatten(0, 1).size(), [6, 4]),
+    ("unbind(1)", lambda: _m().unbind(1), [[1.0, 3.0], [2.0, 4.0]]),
+    ("topk(2)", lambda: torch.tensor([1.0, 3.0, 2.0]).topk(2), [[3.0, 2.0], [1, 2]]),
+    ("sort(descending=True)", lambda: torch.tensor([1.0, 3.0, 2.0]).sort(descending=True),
+     [[3.0, 2.0, 1.0], [1, 2, 0]]),
+    ("gather(1, index)", lambda: _m().gather(1, torch.tensor([[1], [0]])), [[2.0], [3.0]]),
+    ("any(dim=1)", lambda: torch.tensor([[True, False], [False, False]]).any(dim=1),
+     [True, False]),
+    ("norm()", lambda: torch.tensor([3.0, 4.0]).norm(), 5.0),
+    ("cumsum(dim=0)", lambda: torch.tensor([1, 2, 3]).cumsum(dim=0), [1, 3, 6]),
+    ("add(other, alpha=2)", lambda: torch.tensor([1.0]).add(torch.tensor([3.0]), alpha=2), [7.0]),
+    ("div(rounding_mode='floor')", lambda: torch.tensor([-7.0, 7.0]).div(2, rounding_mode="floor"),
+     [-4.0, 3.0]),
+    ("tril()", lambda: _m().tril(), [[1.0, 0.0], [3.0, 4.0]]),
+    ("triu(1)", lambda: _m().triu(1), [[0.0, 2.0], [0.0, 0.0]]),
+    ("cumprod(1)", lambda: _m().cumprod(1), [[1.0, 2.0], [3.0, 12.0]]),
+    ("round() to even", lambda: torch.tensor([0.5, 1.5, 2.6]).round(), [0.0, 2.0, 3.0]),
+    ("clamp_min(2.5)", lambda: _m().clamp_min(2.5), [[2.5, 2.5], [3.0, 4.0]]),
+    ("clamp_max(2.5)", lambda: _m().clamp_max(2.5), [[1.0, 2.0], [2.5, 2.5]]),
+    ("// floors", lambda: torch.tensor([7, -7]) // 2, [3, -4]),
+    ("% takes the divisor's sign", lambda: torch.tensor([7.0, -7.0]) % 3, [1.0, 2.0]),
+    ("int // keeps int64", lambda: str((torch.tensor([7]) // 2).dtype), "int64"),
+    ("item()", lambda: torch.tensor([2.5]).item(), 2.5),
+    ("tolist()", lambda: torch.tensor([[1, 2]]).tolist(), [[1, 2]]),
+    ("new_zeros keeps the dtype", lambda: str(torch.zeros(1, dtype=torch.float64).new_zeros(2, 3)
+                                              .dtype), "float64"),
+    ("new_ones shape", lambda: _v().new_ones((2,)), [1.0, 1.0]),
+    ("new_tensor takes self's dtype", lambda: str(_v().new_tensor([1, 2]).dtype), "float32"),
+    ("new_full", lambda: torch.zeros(1, dtype=torch.int64).new_full((2,), 7), [7, 7]),
+    ("float()", lambda: str(torch.tensor([1]).float().dtype), "float32"),
+    ("double()", lambda: str(torch.tensor([1]).double().dtype), "float64"),
+    ("long()", lambda: torch.tensor([1.7, -1.7]).long(), [1, -1]),
+    ("int()", lambda: str(torch.tensor([1.0]).int().dtype), "int32"),
+    ("bool()", lambda: torch.tensor([0.0, 2.0]).bool(), [False, True]),
+    ("type()", lambda: torch.tensor([1.0]).type(), "torch.FloatTensor"),
+    ("to(torch.float64)", lambda: str(_v().to(torch.float64).dtype), "float64"),
+    ("to('cpu', torch.int64)", lambda: _v().to("cpu", torch.int64), [1, 2, 3, 4]),
+    ("to(other) takes its dtype", lambda: str(_v().to(torch.zeros(1, dtype=torch.float64)).dtype),
+     "float64"),
+]
+
+
+@pytest.mark.parametrize("what, expression, expected", TRAPS + METHODS,
+                         ids=[row[0] for row in TRAPS + METHODS])
+def test_a_method_does_what_pytorch_documents(what, expression, expected):
+    got = _vals(expression())
+    if isinstance(expected, str):
+        assert got == expected
+    else:
+        _compare(got, expected)
+
+
+def _compare(got, expected):
+    """Numbers compared to rtol 1e-6; ragged lists (pieces of a split) piece by piece."""
+    try:
+        want = np.array(expected, dtype=float)
+    except ValueError:  # ragged
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            _compare(g, e)
+        return
+    np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("expression, dtype", [
+    (lambda i, f: i * 0.5, "float32"),
+    (lambda i, f: 0.5 + i, "float32"),
+    (lambda i, f: i / 2, "float32"),
+    (lambda i, f: 2 / (i + 1), "float32"),
+    (lambda i, f: i / (i + 1), "float32"),
+    (lambda i, f: i - f, "float32"),
+    (lambda i, f: f * i, "float32"),
+    (lambda i, f: f.double() * i, "float64"),
+    (lambda i, f: i * 2, "int64"),
+    (lambda i, f: i + i, "int64"),
+    (lambda i, f: (i > 1) * 1.5, "float32"),
+    (lambda i, f: torch.exp(i), "float32"),
+    (lambda i, f: i.sqrt(), "float32"),
+    (lambda i, f: i.tanh(), "float32"),
+    (lambda i, f: torch.rsqrt(i + 1), "float32"),
+    (lambda i, f: torch.abs(i), "int64"),
+    (lambda i, f: i.relu(), "int64"),
+    (lambda i, f: torch.exp(f.double()), "float64"),
+])
+def test_integer_tensors_promote_as_in_pytorch(expression, dtype):
+    """NumPy makes int64 * 0.5 and int64 / int64 float64; PyTorch the default float32."""
+    assert str(expression(torch.arange(4), torch.ones(4)).dtype) == dtype
+
+
+def test_operations_keep_the_front_end_class_and_float32():
+    x = torch.randn(3, 4)
+    for out in (x + 1.5, x * x, x.exp(), x.sum(dim=0), x[0], x.transpose(0, 1), x.std(),
+                torch.cat([x, x]), torch.stack([x, x], dim=1), x.max(1).indices, F.relu(x),
+                x.detach(), x.clone(), torch.where(x > 0, x, 0.0), torch.tanh(x)):
+        assert type(out) is torch.Tensor
+        assert out.dtype in (torch.float32, torch.int64, torch.bool)
+
+
+@pytest.mark.parametrize("make, dtype", [
+    (lambda: torch.tensor([1.0, 2.0]), "float32"),
+    (lambda: torch.tensor([1, 2]), "int64"),
+    (lambda: torch.tensor([True]), "bool"),
+    (lambda: torch.tensor(np.array([1.0])), "float64"),
+    (lambda: torch.tensor([1, 2], dtype=torch.float64), "float64"),
+    (lambda: torch.Tensor([1, 2]), "float32"),
+    (lambda: torch.zeros(2, 3), "float32"),
+    (lambda: torch.ones((2,)), "float32"),
+    (lambda: torch.empty(2), "float32"),
+    (lambda: torch.arange(5), "int64"),
+    (lambda: torch.arange(0, 1, 0.5), "float32"),
+    (lambda: torch.linspace(0, 1, 3), "float32"),
+    (lambda: torch.eye(2), "float32"),
+    (lambda: torch.full((2,), 7), "int64"),
+    (lambda: torch.full((2,), 1.5), "float32"),
+    (lambda: torch.rand(2), "float32"),
+    (lambda: torch.randn(2, 2), "float32"),
+    (lambda: torch.randint(0, 10, (3,)), "int64"),
+    (lambda: torch.randint(10, (3,)), "int64"),
+    (lambda: torch.randperm(4), "int64"),
+    (lambda: torch.zeros_like(torch.tensor([1, 2])), "int64"),
+    (lambda: torch.ones_like(torch.zeros(2), dtype=torch.float64), "float64"),
+    (lambda: torch.from_numpy(np.zeros(2, np.float64)), "float64"),
+    (lambda: nn.Parameter(torch.zeros(2)), "float32"),
+])
+def test_a_factory_makes_pytorchs_default_dtype(make, dtype):
+    t = make()
+    assert type(t) in (torch.Tensor, nn.Parameter)
+    assert str(t.dtype) == dtype
+
+
+def test_factory_values_and_shapes():
+    assert torch.zeros((2, 3)).size() == (2, 3)
+    assert torch.arange(1, 7, 2).tolist() == [1, 3, 5]
+    np.testing.assert_allclose(torch.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
+    r = torch.randint(3, 6, (100,))
+    assert r.min().item() >= 3 and r.max().item() <= 5
+    assert sorted(torch.randperm(5).tolist()) == [0, 1, 2, 3, 4]
+    a = np.zeros(3, np.float32)
+    torch.from_numpy(a)[1] = 5.0  # from_numpy shares memory
+    assert a[1] == 5.0
+
+
+def test_set_default_dtype_changes_what_floats_make():
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert torch.tensor([1.0]).dtype == torch.float64
+        assert torch.zeros(2).dtype == torch.float64
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert torch.get_default_dtype() == torch.float32
+
+
+def test_manual_seed_seeds_random_tensors_weights_dropout_and_sampling():
+    def draws():
+        torch.manual_seed(7)
+        w = nn.Linear(3, 2).weight.detach().numpy().copy()
+        mask = F.dropout(torch.ones(20), 0.5, training=True).numpy().copy()
+        m = torch.multinomial(torch.tensor([0.2, 0.3, 0.5]), 5, replacement=True).tolist()
+        return torch.randn(4).tolist(), torch.rand(2).tolist(), w, mask, m
+    first, second = draws(), draws()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    g = torch.Generator().manual_seed(3)
+    h = torch.Generator().manual_seed(3)
+    assert torch.randn(3, generator=g).tolist() == torch.randn(3, generator=h).tolist()
+
+
+def test_devices_cpu_works_and_cuda_is_refused_clearly():
+    assert torch.device("cpu") == "cpu" and str(torch.device("cpu")) == "cpu"
+    assert torch.zeros(1, device="cpu").device == torch.device("cpu")
+    assert _v().to("cpu").cpu() is not None
+    assert torch.cuda.is_available() is False and torch.backends.mps.is_available() is False
+    torch.backends.cudnn.deterministic = True  # (a flag programs set; nothing to do here)
+    for call in (lambda: torch.zeros(2, device="cuda"), lambda: _v().to("cuda"),
+                 lambda: _v().cuda(), lambda: torch.tensor([1.0], device=torch.device("mps"))):
+        with pytest.raises(RuntimeError, match="runs on the CPU"):
+            call()
+
+
+def test_numpy_detach_clone_requires_grad_and_contiguous():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        x.numpy()
+    d = x.detach()
+    assert type(d) is torch.Tensor and not d.requires_grad and d.numpy() is d.data
+    c = x.clone()
+    assert type(c) is torch.Tensor and c.requires_grad
+    y = torch.zeros(2).requires_grad_()
+    assert y.requires_grad
+    assert x.contiguous() is x and x.is_contiguous()
+
+
+def test_gradients_flow_and_are_front_end_tensors():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x.max(0).values * 2 + x.std()).backward()
+    assert type(x.grad) is torch.Tensor
+    # d/dx max = one-hot at index 2; d/dx std = (x - mean) / ((n - 1) std), std = 1
+    np.testing.assert_allclose(x.grad.numpy(), [-0.5, 0.0, 2.5], rtol=1e-6)
+
+
+GRADCHECKED = [
+    ("max(1).values", lambda v: torch.Tensor.max(v, 1).values),
+    ("min(0, keepdim=True).values", lambda v: torch.Tensor.min(v, 0, True).values),
+    ("std(0)", lambda v: torch.Tensor.std(v, 0)),
+    ("var()", lambda v: torch.Tensor.var(v)),
+    ("norm(dim=1)", lambda v: torch.Tensor.norm(v, dim=1)),
+    ("split(3, 1)[1]", lambda v: torch.Tensor.split(v, 3, 1)[1]),
+    ("chunk(2)[0]", lambda v: torch.Tensor.chunk(v, 2)[0]),
+    ("repeat(2, 1)", lambda v: torch.Tensor.repeat(v, 2, 1)),
+    ("expand(2, 3, -1)", lambda v: torch.Tensor.expand(v, 2, 3, -1)),
+    ("narrow(1, 1, 2)", lambda v: torch.Tensor.narrow(v, 1, 1, 2)),
+    ("transpose(0, 1)", lambda v: torch.Tensor.transpose(v, 0, 1)),
+    ("view(-1)", lambda v: torch.Tensor.view(v, -1)),
+    ("masked_fill", lambda v: torch.Tensor.masked_fill(v, v > 0, 0.5)),
+    ("sum(dim=1, keepdim=True)", lambda v: torch.Tensor.sum(v, dim=1, keepdim=True)),
+    ("softmax(dim=0)", lambda v: torch.Tensor.softmax(v, dim=0)),
+]
+
+
+@pytest.mark.parametrize("what, f", GRADCHECKED, ids=[row[0] for row in GRADCHECKED])
+def test_a_methods_derivatives_match_finite_differences_to_second_order(what, f):
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    assert cr.gradcheck(f, x, order=2)
+
+
+def test_in_place_methods_record_or_refuse():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    y.masked_fill_(torch.tensor([[True, False], [False, True]]), 0.0)
+    y.sum().backward()
+    assert y.tolist() == [[0.0, 2.0], [3.0, 0.0]]
+    assert x.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    with pytest.raises(RuntimeError, match="clamp"):
+        x.clamp_(0, 1)
+    w = torch.zeros(3, requires_grad=True)
+    with torch.no_grad():
+        w.add_(torch.ones(3), alpha=2).mul_(3).clamp_(max=5.0)
+    assert w.tolist() == [5.0, 5.0, 5.0] and w.requires_grad
+
+
+def test_max_dim_sends_the_gradient_to_the_index_it_returns():
+    x = torch.tensor([[2.0, 2.0]], requires_grad=True)
+    values, idx = x.max(1)
+    values.sum().backward()
+    assert idx.tolist() == [0]
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0]])
+
+
+def test_numpy_keywords_keep_numpys_meaning_for_chainrules_own_code():
+    x = torch.tensor([[1.0, 2.0], [3.0, 5.0]])
+    np.testing.assert_allclose(x.var(axis=0).numpy(), [1.0, 2.25])
+    np.testing.assert_allclose(x.sum(axis=1, keepdims=True).numpy(), [[3.0], [8.0]])
+    np.testing.assert_allclose(x.max(axis=0).numpy(), [3.0, 5.0])
+    assert x.transpose((1, 0)).tolist() == [[1.0, 3.0], [2.0, 5.0]]
+    # A layer that calls x.var(axis=...) computes the same on either class.
+    bn_cr, bn_t = cr.nn.BatchNorm1d(2), nn.BatchNorm1d(2)
+    expected = bn_cr(cr.tensor(x.numpy())).data
+    np.testing.assert_allclose(bn_t(x).detach().numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(bn_t.running_var.data, bn_cr.running_var.data, rtol=1e-6)
+
+
+# ------------------------------------------------------------- mixing classes
+def test_mixing_follows_the_most_derived_class():
+    t, c = torch.tensor([1.0]), cr.tensor([2.0])
+    p = cr.nn.Parameter([3.0])
+    assert type(t + c) is torch.Tensor and type(c * t) is torch.Tensor
+    assert type(p * t) is torch.Tensor
+    assert type(c + p) is cr.Tensor and type(cr.tanh(c)) is cr.Tensor
+
+
+def test_a_model_adopts_its_parameters_and_returns_front_end_tensors():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+            self.head = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.head(self.body(x))
+
+    net = Net()
+    params = list(net.parameters())
+    assert all(type(p) is nn.Parameter for p in params)
+    assert sum(p.numel() for p in params) == 3 * 4 + 4 + 4 * 2 + 2
+    assert net.head.weight.size() == (2, 4) and net.head.weight.dim() == 2
+    ids = [id(p) for p in params]
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    assert [id(p) for g in opt.param_groups for p in g["params"]] == ids
+    out = net(torch.randn(5, 3))
+    assert type(out) is torch.Tensor and out.dtype == torch.float32
+    F.cross_entropy(out, torch.tensor([0, 1, 0, 1, 1])).backward()
+    assert type(net.head.weight.grad) is torch.Tensor
+    seq = nn.Sequential(nn.Linear(2, 2))
+    assert all(type(p) is nn.Parameter for p in seq.parameters())
+    # A chainrule.nn model given a front-end tensor also returns one.
+    assert type(cr.nn.Linear(3, 2)(torch.zeros(1, 3))) is torch.Tensor
+
+
+# ------------------------------------------------------------------ functions
+def test_functions_take_pytorchs_argument_names():
+    m = _m()
+    assert torch.max(m, 1).indices.tolist() == [1, 1]
+    assert torch.max(m).item() == 4.0
+    assert torch.sum(m, dim=1, keepdim=True).size() == (2, 1)
+    assert torch.mean(m, dim=0).tolist() == [2.0, 3.0]
+    assert torch.argmax(m, dim=0).tolist() == [1, 1]
+    assert torch.cat([m, m], dim=1).size() == (2, 4)
+    assert torch.stack([m, m]).size() == (2, 2, 2)
+    assert torch.tril(torch.ones(3, 3)).tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    assert torch.triu(torch.ones(2, 2), diagonal=1).tolist() == [[0, 1], [0, 0]]
+    assert torch.topk(torch.tensor([1.0, 3.0, 2.0]), 1).indices.tolist() == [1]
+    np.testing.assert_allclose(torch.softmax(torch.zeros(4), dim=0).numpy(), [0.25] * 4)
+    np.testing.assert_allclose(torch.log_softmax(torch.zeros(2), dim=-1).numpy(),
+                               [-math.log(2)] * 2)
+    assert torch.matmul(m, m).tolist() == [[7, 10], [15, 22]]
+    assert torch.bmm(m.view(1, 2, 2), m.view(1, 2, 2)).size() == (1, 2, 2)
+    assert torch.einsum("ij,jk->ik", m, m).tolist() == [[7, 10], [15, 22]]
+    assert torch.clamp(m, min=2, max=3).tolist() == [[2, 2], [3, 3]]
+    assert torch.gather(m, 1, torch.tensor([[0], [1]])).tolist() == [[1.0], [4.0]]
+    assert torch.scatter(torch.zeros(3), 0, torch.tensor([1]), torch.tensor([5.0])).tolist() \
+        == [0, 5, 0]
+    assert torch.where(m > 2, m, torch.zeros_like(m)).tolist() == [[0, 0], [3, 4]]
+    assert torch.multinomial(torch.tensor([0.0, 1.0]), 3, replacement=True).tolist() == [1] * 3
+    assert torch.is_tensor(m) and not torch.is_tensor([1])
+    assert torch.numel(m) == 4 and torch.equal(m, m.clone())
+    assert torch.allclose(torch.exp(torch.log(m)), m)
+
+
+def test_grad_modes():
+    x = torch.ones(2, requires_grad=True)
+    with torch.no_grad():
+        assert not (x * 2).requires_grad
+    with torch.inference_mode():
+        assert not (x * 2).requires_grad
+    with torch.set_grad_enabled(False):
+        with torch.enable_grad():
+            assert (x * 2).requires_grad
+    assert torch.is_grad_enabled()
+
+
+def test_autograd_grad_leaves_dot_grad_alone_and_goes_to_second_order():
+    x = torch.tensor([2.0], requires_grad=True)
+    y = x**3
+    (g,) = torch.autograd.grad(y, x, create_graph=True)
+    assert g.tolist() == [12.0] and x.grad is None and type(g) is torch.Tensor
+    (h,) = torch.autograd.grad(g, x)
+    assert h.tolist() == [12.0]  # 6 x
+    z = torch.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        torch.autograd.grad((x * 2).sum(), [x, z])
+    assert torch.autograd.grad((x * 2).sum(), [x, z], allow_unused=True)[1] is None
+
+
+def test_func_transforms():
+    x = torch.tensor([1.0, 2.0])
+    np.testing.assert_allclose(torch.func.grad(lambda v: (v**2).sum())(x).data, [2.0, 4.0])
+    np.testing.assert_allclose(torch.func.vmap(lambda v: v.sum())(torch.ones(3, 2)).data,
+                               [2.0] * 3)
+    # Inside a transform the arguments are front-end tensors too (PyTorch's max(dim)).
+    rows = torch.func.vmap(lambda v: v.max(0).values)(torch.tensor([[1.0, 5.0], [7.0, 1.0]]))
+    assert rows.tolist() == [5.0, 7.0]
+    np.testing.assert_allclose(torch.func.jacrev(lambda v: v * 3)(x).data, 3 * np.eye(2))
+    np.testing.assert_allclose(torch.func.jacfwd(lambda v: v * 3)(x).data, 3 * np.eye(2))
+    np.testing.assert_allclose(torch.func.hessian(lambda v: (v**3).sum())(x).data,
+                               np.diag([6.0, 12.0]))
+    g, value = torch.func.grad_and_value(lambda v: (v**2).sum())(x)
+    assert float(value) == 5.0 and g.tolist() == [2.0, 4.0]
+
+
+# ----------------------------------------------------------------- save, load
+def test_save_and_load_a_state_dict_as_safetensors(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    path = tmp_path / "model.pt"
+    torch.save(model.state_dict(), path)
+    assert cr.io.load(path).keys() == model.state_dict().keys()  # a plain safetensors file
+    other = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    loaded = torch.load(path)
+    assert all(type(v) is torch.Tensor for v in loaded.values())
+    other.load_state_dict(loaded)
+    x = torch.randn(4, 3)
+    np.testing.assert_array_equal(model(x).detach().numpy(), other(x).detach().numpy())
+
+
+def test_state_dicts_move_between_front_end_and_chainrule_models_and_keep_ties(tmp_path):
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(5, 3)
+            self.head = nn.Linear(3, 5, bias=False)
+            self.head.weight = self.emb.weight
+
+    front_model = Tied()
+    plain = cr.nn.Sequential(cr.nn.Linear(3, 2))
+    plain.load_state_dict(nn.Sequential(nn.Linear(3, 2)).state_dict())
+    nn.Sequential(nn.Linear(3, 2)).load_state_dict(plain.state_dict())
+    torch.save(front_model.state_dict(), tmp_path / "tied.pt")
+    back = Tied()
+    back.load_state_dict(torch.load(tmp_path / "tied.pt"))
+    assert back.head.weight is back.emb.weight
+    np.testing.assert_array_equal(back.emb.weight.data, front_model.emb.weight.data)
+    # Written once, its second name listed as tied (chainrule.io's format).
+    assert "head.weight" in cr.io.load_metadata(tmp_path / "tied.pt")["chainrule.tied"]
+
+
+def test_save_and_load_nested_objects(tmp_path):
+    model = nn.Linear(2, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    F.mse_loss(model(torch.ones(1, 2)), torch.zeros(1, 2)).backward()
+    opt.step()
+    obj = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": 3,
+           "pair": (1, "a")}
+    torch.save(obj, tmp_path / "ckpt.pt")
+    back = torch.load(tmp_path / "ckpt.pt")
+    assert back["step"] == 3 and back["pair"] == (1, "a")
+    np.testing.assert_array_equal(back["model"]["weight"].numpy(), model.weight.data)
+    restored = torch.optim.Adam(nn.Linear(2, 2).parameters(), lr=0.1)
+    restored.load_state_dict(back["optimizer"])
+
+
+def test_load_refuses_a_pickle_file_saying_so(tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_bytes(pickle.dumps({"w": [1.0]}, protocol=4))
+    with pytest.raises(ValueError, match="pickle file.*never unpickles"):
+        torch.load(path)
+    zipped = tmp_path / "zipped.pt"
+    zipped.write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    with pytest.raises(ValueError, match="pickle file"):
+        torch.load(zipped)
+
+
+# ---------------------------------------------------------------------- data
+def test_tensor_dataset_loader_and_random_split():
+    x, y = torch.arange(10).float().view(10, 1), torch.arange(10)
+    ds = torch.utils.data.TensorDataset(x, y)
+    assert len(ds) == 10 and ds[3][1].item() == 3
+    batches = list(torch.utils.data.DataLoader(ds, batch_size=4))
+    assert [b[0].size(0) for b in batches] == [4, 4, 2]
+    assert type(batches[0][0]) is torch.Tensor and batches[0][1].dtype == torch.int64
+
+    def order():
+        torch.manual_seed(1)
+        loader = torch.utils.data.DataLoader(ds, batch_size=5, shuffle=True)
+        return [b[1].tolist() for b in loader]
+    first = order()
+    assert first == order() and sorted(sum(first, [])) == list(range(10))
+    a, b = torch.utils.data.random_split(ds, [0.7, 0.3])
+    assert (len(a), len(b)) == (7, 3)
+    assert sorted([a[i][1].item() for i in range(7)] + [b[i][1].item() for i in range(3)]) \
+        == list(range(10))
+
+
+def test_a_dataset_subclass_is_batched_by_stacking():
+    class Squares(torch.utils.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return torch.tensor([float(i)]), i * i
+
+    (x, y), *_ = torch.utils.data.DataLoader(Squares(), batch_size=3)
+    assert x.size() == (3, 1) and y.tolist() == [0, 1, 4]
+
+
+# ----------------------------------------------------------------- packaging
+def test_import_chainrule_does_not_import_chainrule_torch():
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, chainrule as cr; a = 'chainrule.torch' in "
+         "sys.modules; t = cr.torch; print(a, t.__name__, 'torch' in dir(cr))"],
+        capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "chainrule.torch", "True"], done.stderr
+
+
+def test_every_public_name_of_chainrule_torch_is_on_its_reference_page():
+    text = (ROOT / "docs" / "reference" / "torch.md").read_text()
+    missing = [name for name in torch.__all__ if f"`{name}`" not in text
+               and f"torch.{name}" not in text]
+    assert not missing, f"add these to docs/reference/torch.md: {missing}"
