@@ -122,6 +122,20 @@ assert isinstance(t, cr.Tensor)
 model = nn.Sequential(nn.Linear(3, 2, rng=0), nn.Tanh())
 opt = optim.SGD(model.parameters(), lr=0.1)
 
+# nn.Module's methods (annotated in nn/module.py): the self-returning ones keep the subclass.
+assert_type(model.train(), nn.Sequential)
+assert_type(model.eval().to(np.float32), nn.Sequential)
+model_params: list[nn.Parameter] = list(model.parameters())
+named: list[tuple[str, nn.Parameter]] = list(model.named_parameters())
+assert len(model_params) == len(named) == 2
+sd = model.state_dict()
+assert_type(sd, dict[str, Any])
+model.load_state_dict(sd)
+model.zero_grad()
+handle = model.register_forward_hook(lambda module, args, output: None)
+handle.remove()
+assert_type(model.get_submodule("0"), nn.Module)
+
 # The lazily imported submodules are modules to the checker as at run time.
 X, y = cr.data.load_digits()
 assert callable(cr.io.save) and callable(cr.distributed.init)

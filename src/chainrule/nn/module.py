@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import itertools
 from collections import namedtuple
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .. import graph
 from ..tensor import Tensor
+
+_M = TypeVar("_M", bound="Module")  # methods returning self keep the subclass
 
 
 class Parameter(Tensor):
@@ -31,10 +33,10 @@ class Parameter(Tensor):
     __slots__ = ()
     _result_class = Tensor
 
-    def __init__(self, data, requires_grad=True, dtype=None):
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
@@ -75,7 +77,7 @@ class RemovableHandle:
         self.id = next(RemovableHandle._ids)
         self._table = table
 
-    def remove(self):
+    def remove(self) -> None:
         self._table.pop(self.id, None)
 
     def __enter__(self):
@@ -127,10 +129,10 @@ class Module:
         self.training = True
         self._buffers = {}
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tracer = graph.trace_hook()
         if tracer is not None:  # (a compiled step captures again after train()/eval())
             tracer.guard(self, "training")
@@ -139,7 +141,8 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # -------------------------------------------------------------------- hooks
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before every forward; return a RemovableHandle.
 
         As in PyTorch: a hook returning None leaves the arguments alone; anything else
@@ -149,8 +152,9 @@ class Module:
         """
         return _register(self, "_forward_pre_hooks", (hook, with_kwargs, False), prepend)
 
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
-                              always_call=False):
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after every forward; return a RemovableHandle.
 
         A hook returning None keeps the output; anything else replaces it. With
@@ -192,7 +196,7 @@ class Module:
         return output
 
     # ------------------------------------------------------------- registration
-    def register_buffer(self, name, value, persistent=True):
+    def register_buffer(self, name: str, value: Any, persistent: bool = True) -> None:
         """Attach non-trainable state ``name`` (a Tensor, array or None).
 
         Persistent buffers appear in ``state_dict()`` next to the parameters.
@@ -204,7 +208,7 @@ class Module:
         setattr(self, name, value)
         self._buffers[name] = bool(persistent)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Attach Parameter ``param`` (or None) as attribute ``name``."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
@@ -214,7 +218,7 @@ class Module:
         _check_name(self, name, "register_parameter")
         setattr(self, name, param)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Attach ``module`` (or None) as attribute ``name``: a child named ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(
@@ -225,7 +229,7 @@ class Module:
 
     register_module = add_module
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The submodule at dotted path ``target`` ("" is the module itself)."""
         module = self
         if target == "":
@@ -240,7 +244,7 @@ class Module:
             module = children[part]
         return module
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         """The Parameter at dotted path ``target`` (``"fc.weight"``)."""
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
@@ -270,7 +274,7 @@ class Module:
                 yield name, value
 
     # ----------------------------------------------------------------- traversal
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """Direct submodules as (name, module), each module once."""
         seen = set()
         for name, value in self._own():
@@ -278,11 +282,12 @@ class Module:
                 seen.add(id(value))
                 yield name, value
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """This module and every submodule, depth first, as (dotted name, module).
 
         A module reachable along two paths is listed once (at its first name) unless
@@ -300,11 +305,12 @@ class Module:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
                                                remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Parameters as (dotted name, Parameter), each parameter once.
 
         A parameter shared by two modules (tied weights) is listed once, at its first
@@ -319,21 +325,22 @@ class Module:
                     seen.add(id(value))
                     yield (f"{mod_name}.{name}" if mod_name else name), value
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix: str = "",
+                      recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, value in module._own_buffers():
                 yield (f"{mod_name}.{name}" if mod_name else name), value
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def apply(self, fn):
+    def apply(self: _M, fn: Callable[[Module], object]) -> _M:
         """Call ``fn(module)`` on every submodule (children first) and on self."""
         for child in self.children():
             child.apply(fn)
@@ -341,23 +348,23 @@ class Module:
         return self
 
     # ------------------------------------------------------------------- modes
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) recursively."""
         for m in self.modules():
             m.training = bool(mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         """Set evaluation mode recursively: ``train(False)``."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         """Set ``requires_grad`` of every parameter (False freezes the module); return self."""
         for p in self.parameters():
             p.requires_grad = bool(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (drop it, or fill it with zeros)."""
         for p in self.parameters():
             if set_to_none:
@@ -366,7 +373,8 @@ class Module:
                 p.grad.data[...] = 0
 
     # ------------------------------------------------------------------- dtype
-    def to(self, *args, dtype=None, device=None, non_blocking=False):
+    def to(self: _M, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> _M:
         """Convert floating-point parameters and buffers to a dtype in place; return self.
 
         PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
@@ -404,10 +412,10 @@ class Module:
                 b.data = b.data.astype(dtype)
         return self
 
-    def float(self):
+    def float(self: _M) -> _M:
         return self.to(np.float32)
 
-    def double(self):
+    def double(self: _M) -> _M:
         return self.to(np.float64)
 
     # -------------------------------------------------------------- state dict
@@ -431,7 +439,7 @@ class Module:
                 value._state_tensors(f"{prefix}{name}.", out, path + (self,))
         return out
 
-    def state_dict(self, *, prefix="", keep_vars=False):
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict[str, Any]:
         """Name -> NumPy array (a copy) of every parameter and persistent buffer.
 
         Names are dotted attribute paths (``"0.weight"``, ``"bn.running_mean"``), the
@@ -452,7 +460,8 @@ class Module:
             out[prefix + name] = copy
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into the parameters and buffers in place.
 
         Every problem is reported by name in one :class:`StateDictError`, and nothing
@@ -494,11 +503,11 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # -------------------------------------------------------------------- repr
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside this module's parentheses in ``repr`` (its configuration)."""
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         children = [f"({name}): " + repr(child).replace("\n", "\n  ")
                     for name, child in self.named_children()]
