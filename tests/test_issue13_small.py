@@ -111,3 +111,19 @@ def test_module_to_none_keeps_the_dtype():
     assert m.weight.dtype == np.float64
     with pytest.raises(TypeError, match="cuda"):
         m.to("cuda")
+
+
+def test_module_to_takes_a_device_object_naming_the_cpu():
+    class Device:  # what torch.device("cpu") and chainrule.torch.device("cpu") look like
+        type = "cpu"
+
+        def __str__(self):
+            return "cpu"
+
+    m = nn.Linear(2, 3).float()
+    assert m.to(Device()) is m and m.weight.dtype == np.float32
+    m.to(Device(), np.float64)
+    assert m.weight.dtype == np.float64
+    Device.type = "cuda"
+    with pytest.raises(TypeError, match="device"):
+        m.to(Device())

@@ -28,7 +28,7 @@ else:
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-LAZY = ("data", "distributed", "io", "scipy")
+LAZY = ("data", "distributed", "io", "scipy", "torch")
 
 
 def _run(code):

@@ -321,7 +321,7 @@ _LAZY_PATHS = {"special": "scipy.special"}
 if _typing.TYPE_CHECKING:
     # Type checkers see the real modules, and no __getattr__: a module-level __getattr__
     # would make every misspelt attribute (cr.tanhh) type-check.
-    from . import data, distributed, io, scipy
+    from . import data, distributed, io, scipy, torch
     from .scipy import special
 else:
 

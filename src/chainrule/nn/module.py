@@ -63,8 +63,11 @@ def float_dtype(dtype, what="parameters"):
 
 
 def _is_cpu(device):
+    # A string, or a device object (chainrule.torch's, PyTorch's) whose str() names it.
+    if not isinstance(device, str) and getattr(device, "type", None) != "cpu":
+        return False
     name = str(device)
-    return isinstance(device, str) and (name == "cpu" or name.startswith("cpu:"))
+    return name == "cpu" or name.startswith("cpu:")
 
 
 class RemovableHandle:
