@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+import chainrule.numpy as cnp
 from chainrule.gradcheck import gradcheck
 
 
@@ -114,3 +115,102 @@ def test_the_written_tensor_keeps_its_previous_history():
     expected = 1 - np.tanh(x.data) ** 2
     expected[1] = 0.0
     np.testing.assert_allclose(x.grad.data, expected)
+
+
+# ------------------------------------------------ views made before a write, broadcast views
+def test_a_view_made_before_a_write_into_a_constant_differentiates_through_it():
+    # The view shows the written values (NumPy's buffer semantics), so its gradient must
+    # come from them too: d/dw sum(v * v) = 2 w (PyTorch agrees).
+    def f(w):
+        y = cr.tensor(np.zeros((2, 3)))
+        v = y[0]
+        y[0, :2] = w
+        return (v * v).sum()
+
+    np.testing.assert_allclose(cr.grad(f)(np.array([1.0, 2.0])), [2.0, 4.0])
+
+
+def test_a_view_made_before_a_write_into_a_recorded_tensor_is_made_again_from_it():
+    x = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    w = cr.tensor([7.0, 8.0], requires_grad=True)
+    a = x * 1
+    v = a[0]
+    a[0, :2] = w
+    np.testing.assert_array_equal(v.data, [7.0, 8.0, 2.0])
+    (v * v).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [14.0, 16.0])
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0, 4.0], [0.0, 0.0, 0.0]])
+
+
+def test_a_differentiated_write_into_a_broadcast_view_is_refused_as_in_numpy():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = cr.tensor([7.0, 8.0, 9.0], requires_grad=True)
+    b = (x * 1).broadcast_to((2, 3))
+    with pytest.raises(ValueError, match="read-only"):
+        b[0] = w
+    with pytest.raises(ValueError, match="read-only"):
+        np.broadcast_to(np.ones(3), (2, 3))[0] = 1.0  # NumPy's own refusal
+
+
+def test_augmented_assignment_into_a_view_of_a_constant_reaches_the_buffer():
+    # buf[:2] += w updates buf in place with or without a transform, and differentiates.
+    def f(w):
+        buf = cr.tensor(np.zeros(3))
+        row = buf[:2]
+        row += w
+        return cnp.sum(buf * buf)
+
+    w0 = np.array([1.0, 2.0])
+    value, g = cr.value_and_grad(f)(w0)
+    assert value == pytest.approx(5.0) == pytest.approx(float(f(cr.tensor(w0)).data))
+    np.testing.assert_allclose(g, 2 * w0)
+    assert gradcheck(f, w0, order=2)
+
+
+def test_augmented_multiplication_of_a_constant_reads_its_old_values():
+    def f(w):
+        buf = cr.tensor(np.array([2.0, 3.0, 4.0]))
+        buf *= w
+        return cnp.sum(buf * buf)
+
+    w0 = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(cr.grad(f)(w0), 2 * w0 * np.array([2.0, 3.0, 4.0]) ** 2)
+
+
+def test_vmap_of_a_function_writing_a_constant_into_its_result():
+    # Under cr.vmap the write is an operation of the trace, replayed for every example.
+    def f(x):
+        y = x * 1
+        y[0] = 5.0
+        y[1:] = y[1:] * 2
+        return y
+
+    xs = np.arange(9.0).reshape(3, 3)
+    want = np.stack([f(cr.tensor(x)).data for x in xs])
+    np.testing.assert_array_equal(cr.vmap(f)(xs), want)
+
+
+def test_a_write_into_a_copying_reshape_changes_only_the_copy():
+    x = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    w = cr.tensor(10.0, requires_grad=True)
+    y = x * 1
+    z = y.T.reshape(-1)  # a copy in NumPy
+    z[1] = w
+    want = np.arange(6.0).reshape(2, 3).T.reshape(-1)
+    want[1] = 10.0
+    np.testing.assert_array_equal(y.data, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(z.data, want)
+    z.sum().backward()
+    assert float(w.grad.data) == 1.0
+    np.testing.assert_array_equal(x.grad.data.ravel(), [1.0, 1.0, 1.0, 0.0, 1.0, 1.0])
+
+
+def test_views_survive_copies_and_pickling_without_their_links():
+    import copy
+    import pickle
+
+    base = cr.tensor(np.zeros(4))
+    v = base[1:]
+    for c in (copy.deepcopy(base), pickle.loads(pickle.dumps(base))):
+        assert list(c._views or ()) == []
+    assert list(base._views) == [v]

@@ -395,6 +395,13 @@ def _as_grad_tensor(g, like, create_graph, handed):
     if create_graph:
         if g.data.dtype != like.data.dtype:
             g = g.astype(like.data.dtype)
+        elif id(g) in handed or (g.data.base is not None or not g.data.flags.writeable):
+            # One cotangent tensor passed to two inputs (add's), or a view (a broadcast
+            # cotangent): each leaf gets a tensor of its own, as .grad buffers may later
+            # be accumulated into in place. A copy operation, so that higher orders and
+            # traces (cr.vmap, cr.compile) still see through it.
+            g = REGISTRY["copy"](g)
+        handed.add(id(g))
         return g
     if type(g) is not np.ndarray:
         g = np.asarray(g)

@@ -409,7 +409,9 @@ def write_rule(prim, args, batched, kw):
     index = _batched_index(kw["index"])
     if index is None:
         return one_at_a_time(prim, args, batched, kw)
-    x, v = args
+    # A constant v (y[0] = 5.0) arrives by keyword (see _keywords).
+    x, v = args if len(args) == 2 else (args[0], kw["v"])
+    batched = (batched[0], batched[1] if len(batched) == 2 else False)
     size = _size(args, batched)
     if not batched[0]:
         x = _to_batch(x, size)

@@ -187,6 +187,9 @@ class Primitive:
         its JVP rules, unless :meth:`defjvp` declares others.
         """
         self.vjps = _rule_table(rules)
+        # Rules declared after defderivatives() replace its derivative everywhere:
+        # backward must not keep applying the inline form of the old one.
+        self._inline = None
         if (self.elementwise or self.symmetric) and not self._jvps_declared:
             self.jvps = self.vjps
         return self

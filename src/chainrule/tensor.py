@@ -17,14 +17,40 @@ from .numpy import dispatch as _numpy_dispatch
 
 
 def _differentiated(x, value):
-    """Whether a write of `value` into `x` is part of a derivative being computed."""
+    """Whether a write of `value` into `x` is part of a derivative being computed, or of
+    a function being traced (cr.vmap, cr.compile), where it must be an operation."""
     if graph.is_grad_enabled() and (
         x.requires_grad or (isinstance(value, TensorBase) and value.requires_grad)
     ):
         return True
+    tracer = graph.trace_hook()
+    if tracer is not None and not tracer.in_effect and (tracer.traced(x) or (
+            isinstance(value, TensorBase) and tracer.traced(value))):
+        return True
     if graph.forward_hook() is None:
         return False
     return x._tangent is not None or (isinstance(value, TensorBase) and value._tangent is not None)
+
+
+def _under_trace(t):
+    tracer = graph.trace_hook()
+    return tracer is not None and tracer.traced(t)
+
+
+def _remake_views(base):
+    """After a recorded write into `base`, make each live view of it (and their views)
+    again from the written tensor, so that using a view made before the write
+    differentiates through the write, as its values already show it (PyTorch's views
+    behave alike). The view objects keep their buffers; only their nodes change."""
+    views = base._views
+    if views is None:
+        return
+    for view in views:
+        if view._view_step is None:
+            continue  # (not made by an operation: refused when written through)
+        prim, rest, kw = view._view_step
+        graph.take_node(view, prim(base, *rest, **kw))
+        _remake_views(view)
 
 
 def _refuse_if_traced(t, what):
@@ -230,16 +256,21 @@ class Tensor(TensorBase):
 
     # -------------------------------------------------------------- in place
     def _inplace(self, ufunc, other):
-        other_t = isinstance(other, TensorBase)
-        if graph.is_grad_enabled() and (self.requires_grad or (other_t and other.requires_grad)):
-            if self.requires_grad and self.is_leaf:
+        if _differentiated(self, other):
+            if self.requires_grad and self.is_leaf and graph.is_grad_enabled():
                 raise RuntimeError(
                     "in-place update of a leaf tensor that requires grad; an optimizer "
                     "step belongs in `with cr.no_grad():`"
                 )
-            # A recorded in-place op is computed out of place and rebinds the name.
-            return ufunc(self, other)
-        value = other.data if other_t else other
+            if graph.is_traced(self) or _under_trace(self):
+                # A recorded in-place op is computed out of place and rebinds the name.
+                return ufunc(self, other)
+            # A constant updated by a differentiated value (buf[:2] += w): the result is
+            # written into its buffer as a recorded write, so the tensor it views sees
+            # it, as in NumPy. The operation reads a copy: the write makes `self` a node.
+            self[...] = ufunc(graph.new_tensor(self.data.copy()), other)
+            return self
+        value = other.data if isinstance(other, TensorBase) else other
         ufunc.fwd(self.data, value, out=self.data, casting="same_kind")
         graph.mark_modified(self)
         return self
@@ -273,6 +304,11 @@ class Tensor(TensorBase):
             self.data[index] = value.data if isinstance(value, TensorBase) else value
             graph.mark_modified(self)
             return
+        if not self.data.flags.writeable:
+            raise ValueError(
+                "assignment destination is read-only (a broadcast view, as in NumPy); "
+                "write into a copy (x = x.copy()) or into the tensor it was made from"
+            )
         base, where = self._write_target(index)
         if base.requires_grad and base.is_leaf:
             raise _leaf_write_error()
@@ -283,10 +319,7 @@ class Tensor(TensorBase):
         new = P.write(old, value, index=where)
         base.data[where] = new.data[where]
         graph.take_node(base, new)
-        if self is not base:
-            # The view is made again from the written tensor, so that using it later
-            # differentiates through the write.
-            graph.take_node(self, self._view_of_written(base))
+        _remake_views(base)
 
     def _write_target(self, index):
         """(tensor owning the buffer, index into it) for a write of self[index]."""
@@ -298,6 +331,7 @@ class Tensor(TensorBase):
                     "not made by a chainrule operation); assign into the tensor it views"
                 )
             steps.append(t._view_step)
+            graph.link_view(t._view_of, t)  # (a copied tensor's views were not linked)
             t = t._view_of
         if not steps:
             return self, index
@@ -309,15 +343,6 @@ class Tensor(TensorBase):
                            **kw)
         return t, np.unravel_index(np.asarray(pos[index]), t.data.shape)
 
-    def _view_of_written(self, base):
-        steps, t = [], self
-        while t is not base:
-            steps.append(t._view_step)
-            t = t._view_of
-        view = base
-        for prim, rest, kw in reversed(steps):
-            view = prim(view, *rest, **kw)
-        return view
 
     def zero_(self):
         """Fill with zeros in place (outside the graph)."""

@@ -48,6 +48,10 @@ class Trace:
 class Tracer:
     """The trace hook: collects the calls made on traced values (see the module docstring)."""
 
+    # Nonzero while an effect a compiled step repeats as a whole runs (Optimizer.step):
+    # its in-place updates stay plain writes (chainrule.compiled.Capture).
+    in_effect = 0
+
     def __init__(self):
         self.trace = Trace()
         self._vars = {}  # id(tensor) -> Var

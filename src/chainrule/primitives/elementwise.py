@@ -10,6 +10,8 @@ centrally, in the backward pass. Beside each definition: where its derivative is
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import batching as B
@@ -50,9 +52,17 @@ multiply = elementwise(
     ),
 )
 
+def _reciprocal_of_divisor(ans, x, y):
+    """d(x/y)/dx = 1/y; a Python zero divisor (x / 0.0, a mean over an empty axis) gives
+    an infinity as NumPy's 1 / y would, not Python's ZeroDivisionError."""
+    if y.__class__ in (int, float) and not y:
+        return math.copysign(math.inf, y)  # a Python float: float32 stays float32
+    return 1 / y
+
+
 # d(x/y)/dy = -x/y^2 = -ans/y
 divide = elementwise(
-    "divide", np.divide, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y,
+    "divide", np.divide, _reciprocal_of_divisor, lambda ans, x, y: -ans / y,
     strong_zero=True,
     domain=(Domain(), Domain(0.5, 2.0)),
     statement=S.binary(
