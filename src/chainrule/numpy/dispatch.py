@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import graph
 from .. import primitives as P
-from ..graph import is_tensor
+from ..graph import TensorBase, is_tensor
 from ..tracing import concrete, traced
 from . import facts
 
@@ -92,9 +92,10 @@ _REDUCTIONS = {
 def any_tensor(items):
     """True if a chainrule tensor is among `items` or inside a list/tuple among them."""
     for a in items:
-        if is_tensor(a):
+        if isinstance(a, TensorBase):
             return True
-        if type(a) in (list, tuple) and any_tensor(a):
+        kind = type(a)
+        if (kind is list or kind is tuple) and any_tensor(a):
             return True
     return False
 
@@ -114,10 +115,19 @@ def numpy_function(npfunc, sequences=()):
         keep = {params.index(n) for n in sequences if n in params}
 
         def f(*args, **kwargs):
-            if any_tensor(args) or any_tensor(kwargs.values()):
-                args = tuple(a if i in keep else graph.array_like(a) for i, a in enumerate(args))
-                kwargs = {k: v if k in sequences else graph.array_like(v)
-                          for k, v in kwargs.items()}
+            if any_tensor(args) or (kwargs and any_tensor(kwargs.values())):
+                # Lists and tuples are NumPy's array_like (graph.array_like); the checks
+                # are written out: every cnp call on tensors passes here.
+                for a in args:
+                    if type(a) is list or type(a) is tuple:
+                        args = tuple(a if i in keep else graph.array_like(a)
+                                     for i, a in enumerate(args))
+                        break
+                for v in kwargs.values():
+                    if type(v) is list or type(v) is tuple:
+                        kwargs = {k: v if k in sequences else graph.array_like(v)
+                                  for k, v in kwargs.items()}
+                        break
                 return impl(*args, **kwargs)
             return npfunc(*args, **kwargs)
 
@@ -156,11 +166,17 @@ def ufunc(npfunc, impl):
             if where is not True:
                 kwargs["where"] = where
             return npfunc(*args, **kwargs)
-        no_out(name, out)
+        if out is not None:
+            no_out(name, out)
         if where is not True or kwargs:
             bad = (["where"] if where is not True else []) + sorted(kwargs)
             raise TypeError(f"{name}: {', '.join(bad)} not supported on chainrule tensors")
-        return as_dtype(impl(*[graph.array_like(a) for a in args]), dtype)
+        for a in args:
+            if type(a) is list or type(a) is tuple:
+                args = [graph.array_like(a) for a in args]
+                break
+        r = impl(*args)
+        return r if dtype is None else as_dtype(r, dtype)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"numpy.{name}; differentiable on chainrule tensors."
