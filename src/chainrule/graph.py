@@ -395,7 +395,9 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
         raise
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    t = _object_new(x._result_class)  # (see TensorBase._result_class)
+    # The output's class (see TensorBase._result_class); type() is the cheap lookup.
+    cls = type(x)
+    t = _object_new(cls if cls is _tensor_type else cls._result_class)
     t.data = out
     if x.requires_grad and _grad_enabled and self.differentiable:
         t.requires_grad = True
@@ -550,7 +552,9 @@ def binary_recorder(prim, reflected=False):
         if isinstance(a, TensorBase):
             ad = a.data
             grad = a.requires_grad
-            cls = a._result_class
+            cls = type(a)
+            if cls is not _tensor_type:
+                cls = cls._result_class
         else:
             cls = None
             kind = type(a)
@@ -561,7 +565,9 @@ def binary_recorder(prim, reflected=False):
             bd = b.data
             if b.requires_grad:
                 grad = True
-            kind = b._result_class
+            kind = type(b)
+            if kind is not _tensor_type:
+                kind = kind._result_class
             if cls is None or (kind is not cls and issubclass(kind, cls)):
                 cls = kind
         else:
