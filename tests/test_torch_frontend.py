@@ -585,3 +585,57 @@ def test_every_public_name_of_chainrule_torch_is_on_its_reference_page():
     missing = [name for name in torch.__all__ if f"`{name}`" not in text
                and f"torch.{name}" not in text]
     assert not missing, f"add these to docs/reference/torch.md: {missing}"
+
+
+# ------------------------------------------- in-place index methods, linalg, triangles
+def test_in_place_index_methods_write_and_differentiate():
+    w = torch.tensor(np.arange(12.0).reshape(3, 4) / 10, requires_grad=True)
+    y = w * 1
+    out = y.scatter_add_(1, torch.tensor([[0, 0], [1, 1], [2, 3]]), torch.ones(3, 2))
+    assert out is y
+    y.index_add_(0, torch.tensor([0, 0]), torch.ones(2, 4), alpha=2)
+    y.index_fill_(1, torch.tensor([3]), 0.0)
+    added = np.array([[6.0, 4, 4, 0], [0, 2, 0, 0], [0, 0, 1, 1]])
+    want = w.detach().numpy() + added
+    want[:, 3] = 0
+    np.testing.assert_allclose(y.detach().numpy(), want)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * want)
+    with pytest.raises(RuntimeError, match="leaf"):
+        w.scatter_(1, torch.tensor([[0]]), 1.0)
+    z = torch.zeros(3, 4).scatter_(1, torch.tensor([[0], [1], [2]]), 1.0)
+    np.testing.assert_array_equal(z.numpy(), np.eye(3, 4))
+
+
+def test_index_fill_and_index_copy_follow_pytorch():
+    v = torch.tensor(2.0, requires_grad=True)
+    z = torch.zeros(2, 3).index_fill(1, torch.tensor([0, 2]), v)
+    np.testing.assert_array_equal(z.detach().numpy(), [[2, 0, 2], [2, 0, 2]])
+    z.sum().backward()
+    assert float(v.grad) == 4.0
+    c = torch.arange(6.0).view(2, 3).index_copy(1, torch.tensor([2, 0]),
+                                               torch.tensor([[10.0, 20.0], [30.0, 40.0]]))
+    np.testing.assert_array_equal(c.numpy(), [[20, 1, 10], [40, 4, 30]])
+    with pytest.raises(IndexError, match="1-d"):
+        torch.zeros(2, 3).index_fill(1, torch.tensor([[0]]), 1.0)
+
+
+def test_tril_and_triu_indices_are_numpys_in_row_major_order():
+    t = torch.tril_indices(3, 4, -1)
+    assert t.dtype == torch.int64 and t.shape == (2, 3)
+    np.testing.assert_array_equal(t.numpy(), np.stack(np.tril_indices(3, -1, 4)))
+    np.testing.assert_array_equal(torch.triu_indices(2, 3, 1).numpy(), [[0, 0, 1], [1, 2, 2]])
+
+
+def test_torch_linalg_takes_pytorchs_arguments_and_keeps_the_front_end_class():
+    a = torch.tensor([[3.0, 1.0], [1.0, 2.0]], requires_grad=True)
+    n = torch.linalg.norm(a, dim=1, keepdim=True)
+    assert isinstance(n, torch.Tensor) and n.shape == (2, 1)
+    ev = torch.linalg.eigh(a)
+    np.testing.assert_allclose(ev.eigenvalues.detach().numpy(),
+                               np.linalg.eigvalsh(a.detach().numpy()))
+    x = torch.linalg.solve_triangular(torch.tensor([[2.0, 1.0], [0.0, 4.0]]),
+                                      torch.tensor([[4.0], [8.0]]), upper=True)
+    np.testing.assert_allclose(x.numpy(), [[1.0], [2.0]])
+    torch.linalg.det(a).backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.linalg.inv(a.detach().numpy()).T * 5.0)

@@ -107,6 +107,47 @@ def normal_(tensor, mean=0.0, std=1.0, rng=None):
     return _fill(tensor, generator(rng).normal(mean, std, _shape(tensor)))
 
 
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None):
+    """Fill with draws from N(mean, std^2) truncated to [a, b] (a and b are values, not
+    multiples of std, as in PyTorch): uniform draws mapped through the normal's inverse
+    CDF between the bounds' probabilities, so no draw is rejected however narrow or far
+    out the interval."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the bounds need a < b, got a={a}, b={b}")
+    from ..scipy.special import ndtr, ndtri  # (the special functions load on first use)
+
+    lo, hi = ndtr(np.array([(a - mean) / std, (b - mean) / std]))
+    u = generator(rng).uniform(lo, hi, _shape(tensor))
+    return _fill(tensor, np.clip(mean + std * ndtri(u), a, b))
+
+
+def orthogonal_(tensor, gain=1.0, rng=None):
+    """Fill with a (semi-)orthogonal matrix, scaled by ``gain``: the Q of the QR
+    decomposition of a standard normal matrix of shape (rows, prod(rest)), its columns'
+    signs fixed by R's diagonal so that Q is uniformly distributed (as PyTorch does)."""
+    shape = _shape(tensor)
+    if len(shape) < 2:
+        raise ValueError("orthogonal_: the tensor needs at least 2 dimensions, got "
+                         f"shape {shape}")
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+    flat = generator(rng).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(shape))
+
+
+def eye_(tensor):
+    """Fill a 2-d tensor with the identity (ones on the diagonal, zeros elsewhere)."""
+    shape = _shape(tensor)
+    if len(shape) != 2:
+        raise ValueError(f"eye_: the tensor must be 2-d, got shape {shape}")
+    return _fill(tensor, np.eye(*shape))
+
+
 def constant_(tensor, value):
     """Fill with ``value``."""
     return _fill(tensor, np.full(_shape(tensor), value))

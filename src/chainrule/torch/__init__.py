@@ -16,7 +16,7 @@ from .. import (
     __version__,  # noqa: F401 (chainrule's version, as torch.__version__ is torch's)
 )
 from ..threads import get_num_threads, set_num_threads
-from . import autograd, backends, cuda, func, nn, optim, utils
+from . import autograd, backends, cuda, func, linalg, nn, optim, utils
 from .creation import (
     arange,
     as_tensor,
@@ -38,6 +38,8 @@ from .creation import (
     randn_like,
     randperm,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -81,9 +83,11 @@ __all__ = sorted([
     "double", "dtype", "empty", "empty_like", "eye", "float", "float16", "float32",
     "float64", "from_numpy", "full", "full_like", "func", "get_default_dtype",
     "get_num_threads", "half",
-    "initial_seed", "int", "int8", "int16", "int32", "int64", "linspace", "load", "long",
+    "initial_seed", "int", "int8", "int16", "int32", "int64", "linalg", "linspace", "load",
+    "long",
     "manual_seed", "nn", "normal", "ones", "ones_like", "optim", "rand", "rand_like",
     "randint", "randint_like", "randn", "randn_like", "randperm", "save", "seed",
-    "set_default_dtype", "set_num_threads", "short", "tensor", "uint8", "utils", "zeros",
+    "set_default_dtype", "set_num_threads", "short", "tensor", "tril_indices", "triu_indices",
+    "uint8", "utils", "zeros",
     "zeros_like",
 ])

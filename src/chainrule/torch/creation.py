@@ -206,3 +206,18 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     values = draw(generator).permutation(n)
     return _made(values.astype(T.dtype_of(dtype or np.int64)), requires_grad, device,
                  "randperm")
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix
+    (diagonal ``offset``), in row-major order."""
+    values = np.stack(np.tril_indices(row, offset, col))
+    return _made(values.astype(T.dtype_of(dtype or np.int64)), False, device, "tril_indices")
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix
+    (diagonal ``offset``), in row-major order."""
+    values = np.stack(np.triu_indices(row, offset, col))
+    return _made(values.astype(T.dtype_of(dtype or np.int64)), False, device, "triu_indices")
+

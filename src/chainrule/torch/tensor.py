@@ -484,6 +484,30 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def index_select(self, dim, index):
         return I.index_select(self, dim, index)
 
+    def index_add(self, dim, index, source, *, alpha=1):
+        return I.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_put(self, indices, values, accumulate=False):
+        return I.index_put(self, indices, values, accumulate)
+
+    def _along(self, dim, index):
+        """The NumPy index of the slices at `index` along `dim` (PyTorch's index_fill/_copy)."""
+        d = dim + self.data.ndim if dim < 0 else dim
+        idx = np.asarray(index.data if isinstance(index, _CrTensor) else index)
+        if idx.ndim > 1 or idx.dtype.kind not in "iu":
+            raise IndexError(f"index must be a 1-d tensor of integers, got shape {idx.shape} "
+                             f"and dtype {idx.dtype}")
+        return (slice(None),) * d + (idx.reshape(-1),)
+
+    def index_fill(self, dim, index, value):
+        """A copy with the slices at `index` along `dim` set to `value` (a number or a 0-d
+        tensor, which gets the gradient of every element it fills)."""
+        return P.write(self, value, index=self._along(dim, index))
+
+    def index_copy(self, dim, index, source):
+        """A copy with the slices at `index` along `dim` replaced by those of `source`."""
+        return P.write(self, source, index=self._along(dim, index))
+
     def masked_select(self, mask):
         return I.masked_select(self, mask)
 

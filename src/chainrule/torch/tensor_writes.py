@@ -41,6 +41,42 @@ class WritesAndNewTensors:
         self[m] = value
         return self
 
+    def _replace(self, compute, name):
+        """self <- compute(self), in place (PyTorch's scatter_, index_add_, ...): the new
+        values are written into self's buffer, a recorded write when differentiated."""
+        current = self
+        if self.requires_grad or graph.is_traced(self):
+            if self.is_leaf and graph.is_grad_enabled():
+                raise RuntimeError(f"{name}: in-place update of a leaf tensor that requires "
+                                   "grad; use the out-of-place form or torch.no_grad()")
+            # The operation reads the current node under another name: the write below
+            # makes `self` the write's output.
+            current = graph.new_tensor(self.data.copy())
+            current.__class__ = self._result_class
+            graph.take_node(current, self)
+        self[...] = compute(current)
+        return self
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._replace(lambda t: t.scatter(dim, index, src, value=value, reduce=reduce),
+                             "scatter_")
+
+    def scatter_add_(self, dim, index, src):
+        return self._replace(lambda t: t.scatter_add(dim, index, src), "scatter_add_")
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._replace(lambda t: t.index_add(dim, index, source, alpha=alpha),
+                             "index_add_")
+
+    def index_fill_(self, dim, index, value):
+        return self._replace(lambda t: t.index_fill(dim, index, value), "index_fill_")
+
+    def index_copy_(self, dim, index, source):
+        return self._replace(lambda t: t.index_copy(dim, index, source), "index_copy_")
+
+    def index_put_(self, indices, values, accumulate=False):
+        return self._replace(lambda t: t.index_put(indices, values, accumulate), "index_put_")
+
     def clamp_(self, min=None, max=None):
         """Limit the values to [min, max] in place; outside the graph only (use clamp())."""
         if graph.is_grad_enabled() and self.requires_grad:

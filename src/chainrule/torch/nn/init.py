@@ -4,15 +4,19 @@ default generator, which ``torch.manual_seed`` reseeds)."""
 from chainrule.nn.init import (
     calculate_gain,
     constant_,
+    eye_,
     kaiming_normal_,
     kaiming_uniform_,
     normal_,
     ones_,
+    orthogonal_,
+    trunc_normal_,
     uniform_,
     xavier_normal_,
     xavier_uniform_,
     zeros_,
 )
 
-__all__ = ["calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_",
-           "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"]
+__all__ = ["calculate_gain", "constant_", "eye_", "kaiming_normal_", "kaiming_uniform_",
+           "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_",
+           "xavier_uniform_", "zeros_"]

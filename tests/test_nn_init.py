@@ -1,0 +1,43 @@
+"""nn.init: the initializers PyTorch programs call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+
+
+# ------------------------------------------------- trunc_normal_, orthogonal_, eye_
+def test_trunc_normal_stays_in_bounds_with_the_truncated_moments():
+    from scipy import stats
+
+    t = cr.tensor(np.zeros((200, 100), np.float32))
+    nn.init.trunc_normal_(t, mean=1.0, std=2.0, a=0.0, b=3.0, rng=0)
+    assert t.dtype == np.float32
+    assert t.data.min() >= 0.0 and t.data.max() <= 3.0
+    ref = stats.truncnorm((0.0 - 1.0) / 2.0, (3.0 - 1.0) / 2.0, loc=1.0, scale=2.0)
+    assert abs(t.data.mean() - ref.mean()) < 0.02
+    assert abs(t.data.std() - ref.std()) < 0.02
+    # Far in the tail: no rejection loop, still inside the bounds.
+    far = nn.init.trunc_normal_(cr.tensor(np.zeros(1000)), a=8.0, b=9.0, rng=1)
+    assert far.data.min() >= 8.0 and far.data.max() <= 9.0
+    with pytest.raises(ValueError, match="a < b"):
+        nn.init.trunc_normal_(cr.tensor(np.zeros(3)), a=1.0, b=1.0)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5), (6, 2), (4, 2, 3)])
+def test_orthogonal_makes_orthonormal_rows_or_columns(shape):
+    t = nn.init.orthogonal_(cr.tensor(np.zeros(shape)), gain=2.0, rng=0)
+    m = t.data.reshape(shape[0], -1) / 2.0
+    if m.shape[0] <= m.shape[1]:
+        np.testing.assert_allclose(m @ m.T, np.eye(m.shape[0]), atol=1e-12)
+    else:
+        np.testing.assert_allclose(m.T @ m, np.eye(m.shape[1]), atol=1e-12)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        nn.init.orthogonal_(cr.tensor(np.zeros(3)))
+
+
+def test_eye_fills_the_identity():
+    np.testing.assert_array_equal(nn.init.eye_(cr.tensor(np.ones((2, 3)))).data, np.eye(2, 3))
