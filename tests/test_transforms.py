@@ -429,3 +429,46 @@ def test_jax_names_argnums_has_aux_jacfwd_jacrev_linearize():
     value, f_jvp = cr.linearize(h, a)
     np.testing.assert_allclose(value, h(a))
     np.testing.assert_allclose(f_jvp(np.array([1.0, 0.0])), cr.jacobian(h)(a)[:, 0])
+
+
+# ------------------------------------------------ hessian over pytrees and tuple argnums
+def test_hessian_of_a_pytree_argument_is_nested_twice_in_its_structure():
+    h = cr.hessian(lambda d: cnp.sum(d["a"] ** 3) + cnp.sum(d["a"] * d["b"]))(
+        {"a": np.array([1.0, 2.0]), "b": np.array([3.0, 4.0])})
+    np.testing.assert_allclose(h["a"]["a"], np.diag([6.0, 12.0]))
+    np.testing.assert_allclose(h["a"]["b"], np.eye(2))
+    np.testing.assert_allclose(h["b"]["b"], np.zeros((2, 2)))
+
+
+def test_hessian_with_a_tuple_of_argnums_gives_every_block():
+    f = lambda x, y: cnp.sum(x * x * y)  # noqa: E731
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    h = cr.hessian(f, argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(h[0][0], np.diag(2 * y))
+    np.testing.assert_allclose(h[0][1], np.diag(2 * x))
+    np.testing.assert_allclose(h[1][0], np.diag(2 * x))
+    np.testing.assert_allclose(h[1][1], np.zeros((2, 2)))
+
+
+def test_hessian_over_pytrees_and_argnums_agrees_with_the_flat_hessian():
+    def f(d, y):
+        return cnp.sum(d["a"] ** 2 * y) + cnp.sum(d["b"][0] * d["a"][0] * y ** 3)
+
+    d = {"a": np.array([1.0, 2.0]), "b": (np.array([0.5, 1.5]),)}
+    y = np.array([3.0, -1.0])
+    h = cr.hessian(f, argnums=(0, 1))(d, y)
+    flat = cr.hessian(lambda v: f({"a": v[:2], "b": (v[2:4],)}, v[4:]))(
+        np.concatenate([d["a"], d["b"][0], y]))
+    np.testing.assert_allclose(h[0]["a"][0]["a"], flat[0:2, 0:2])
+    np.testing.assert_allclose(h[0]["a"][1], flat[0:2, 4:6])
+    np.testing.assert_allclose(h[0]["b"][0][0]["a"], flat[2:4, 0:2])
+    np.testing.assert_allclose(h[1][0]["b"][0], flat[4:6, 2:4])
+    np.testing.assert_allclose(h[1][1], flat[4:, 4:])
+
+
+def test_hessian_of_a_pytree_inside_grad():
+    def trace_of_hessian(s):
+        h = cr.hessian(lambda d: cnp.sum(d["a"] ** 3 * s))({"a": np.array([1.0, 2.0])})
+        return cnp.trace(h["a"]["a"])
+
+    assert cr.grad(trace_of_hessian)(2.0) == pytest.approx(18.0)

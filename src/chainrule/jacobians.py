@@ -173,7 +173,64 @@ def hessian(
     cost the reused graph is the faster of the two (see benchmarks/bench_transforms.py).
     """
     argnum = which_args(argnum, argnums, "hessian")
-    return jacobian(grad(f, argnum), argnum, mode="rev")
+    plain = jacobian(grad(f, argnum), argnum, mode="rev")
+
+    @functools.wraps(f)
+    def hessian_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
+        nums = _argnums(argnum, len(args), "hessian")
+        if isinstance(argnum, tuple) or any(isinstance(args[i], (tuple, list, dict))
+                                            for i in nums):
+            return _hessian_of_trees(f, args, kwargs, nums, isinstance(argnum, tuple))
+        return plain(*args, **kwargs)
+
+    return hessian_f
+
+
+def _hessian_of_trees(f, args, kwargs, nums, several):
+    """The Hessian over several arguments or pytree arguments, as JAX gives it: h[i][j]
+    is the block d^2 f / dx_i dx_j, nested first in the structure of x_i, then in that
+    of x_j (a tuple over the arguments for a tuple of argnums).
+
+    Every leaf becomes an argument of a flat function; the Jacobian of its gradient,
+    all leaves' gradients raveled into one vector, is taken by reverse mode in one go
+    and cut into the blocks.
+    """
+    flat, layout = [], []  # layout[k] for k in nums: (treedef or None, positions in flat)
+    for i in nums:
+        if isinstance(args[i], (tuple, list, dict)):
+            leaves, treedef = tree_flatten(args[i])
+            layout.append((treedef, list(range(len(flat), len(flat) + len(leaves)))))
+            flat.extend(leaves)
+        else:
+            layout.append((None, [len(flat)]))
+            flat.append(args[i])
+
+    def rebuilt(leaves):
+        new_args = list(args)
+        for i, (treedef, pos) in zip(nums, layout):
+            new_args[i] = (leaves[pos[0]] if treedef is None
+                           else tree_unflatten(treedef, [leaves[p] for p in pos]))
+        return new_args
+
+    every = tuple(range(len(flat)))
+    gradient = grad(lambda *leaves: f(*rebuilt(leaves), **kwargs), every)
+
+    def raveled_gradient(*leaves):
+        return P.concatenate([P.reshape(g, (-1,)) for g in gradient(*leaves)])
+
+    shapes = [np.shape(_float_array(x, "hessian", k)) for k, x in enumerate(flat)]
+    columns = jacobian(raveled_gradient, every, mode="rev")(*flat)
+    starts = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
+    block = [[columns[j][starts[i]:starts[i + 1]].reshape(shapes[i] + shapes[j])
+              for j in every] for i in every]
+
+    def nest(make):  # one entry per selected argument, in its structure
+        parts = [make(pos) if treedef is None else
+                 tree_unflatten(treedef, [make([p]) for p in pos])
+                 for treedef, pos in layout]
+        return tuple(parts) if several else parts[0]
+
+    return nest(lambda rows: nest(lambda cols: block[rows[0]][cols[0]]))
 
 
 def hvp(f: Callable[[Any], Any], x: Any, v: Any) -> Any:
