@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+import chainrule.numpy as cnp
 from chainrule import nn
 from chainrule.gradcheck import gradcheck
 
@@ -89,3 +90,66 @@ def test_the_segment_keeps_its_inputs_not_its_activations():
 def test_a_segment_must_return_one_array():
     with pytest.raises(TypeError, match="return one array"):
         cr.checkpoint(lambda v: (v, v))(cr.tensor([1.0], requires_grad=True))
+
+
+# ----------------------------------------- closed-over results, higher orders, writes
+def test_a_segment_closing_over_a_recorded_result_leaves_the_outer_graph_whole():
+    # W is made before the call by a recorded operation; the recomputation's backward
+    # must stop at W, so the outer backward can still go on through it to w0.
+    w0 = cr.tensor([1.0, 2.0], requires_grad=True)
+    x = cr.tensor([3.0, 4.0], requires_grad=True)
+    W = w0 * 2
+    y = cr.checkpoint(lambda v: (v * W).sum())(x)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+    np.testing.assert_allclose(w0.grad.data, [6.0, 8.0])
+
+
+def test_hessian_through_a_checkpoint_equals_the_plain_hessian():
+    x0 = np.array([0.3, -0.2])
+
+    def loss(w, ckpt):
+        seg = lambda x: cnp.tanh(x * w)  # noqa: E731
+        h = cr.checkpoint(seg)(cr.tensor(x0)) if ckpt else seg(cr.tensor(x0))
+        return (h * h).sum()
+
+    w = np.array([1.0, 2.0])
+    np.testing.assert_allclose(cr.hessian(lambda v: loss(v, True))(w),
+                               cr.hessian(lambda v: loss(v, False))(w), rtol=1e-10)
+
+
+def test_forward_mode_sees_the_tangents_of_closed_over_tensors():
+    x = cr.tensor(np.array([0.3, -0.4]))
+
+    def f(w, ckpt):
+        seg = lambda h: cnp.tanh(h * w)  # noqa: E731
+        return cr.checkpoint(seg)(x) if ckpt else seg(x)
+
+    w0, t0 = np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    want = cr.jvp(lambda w: f(w, False), (w0,), (t0,))[1]
+    assert np.abs(want).min() > 0.2
+    np.testing.assert_allclose(cr.jvp(lambda w: f(w, True), (w0,), (t0,))[1], want,
+                               rtol=1e-12)
+    np.testing.assert_allclose(cr.jacfwd(lambda w: f(w, True))(w0),
+                               cr.jacfwd(lambda w: f(w, False))(w0), rtol=1e-12)
+
+
+def test_a_segment_writing_into_its_input_differentiates_as_without_checkpoint():
+    def seg(u):
+        u[0] = 0.0
+        return cnp.sum(u * u)
+
+    for ckpt in (True, False):
+        x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 1
+        (cr.checkpoint(seg)(h) if ckpt else seg(h)).backward()
+        np.testing.assert_allclose(x.grad.data, [0.0, 4.0, 6.0])
+        np.testing.assert_array_equal(h.data, [0.0, 2.0, 3.0])  # the caller's tensor
+
+
+def test_checkpoint_under_vmap_of_grad():
+    f = lambda x: cnp.tanh(x * 2.0)  # noqa: E731
+    xs = np.arange(6.0).reshape(3, 2) / 10
+    with pytest.warns(RuntimeWarning, match="no batching rule"):
+        got = cr.vmap(cr.grad(lambda x: cnp.sum(cr.checkpoint(f)(x))))(xs)
+    np.testing.assert_allclose(got, 2 * (1 - np.tanh(xs * 2) ** 2))

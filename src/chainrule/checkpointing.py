@@ -15,6 +15,7 @@ walking its graph down to the tensors made before the call, so nothing needs lis
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -22,7 +23,11 @@ import numpy as np
 from . import graph
 from .backward import backward
 from .graph import TensorBase, is_tensor, new_tensor
-from .rules import Primitive, each_argument
+from .rules import REGISTRY, Primitive, each_argument
+
+
+def _copy(t):
+    return REGISTRY["copy"](t)
 
 
 def checkpoint(f, *args, **kwargs):
@@ -42,17 +47,25 @@ def checkpoint(f, *args, **kwargs):
 def _checkpointed(f, args, kwargs):
     # The forward once, recorded only to find what it reads from outside; its graph is
     # dropped with `out`, so the activations do not outlive this call.
+    # f runs on the arguments themselves, as it would without checkpoint (a write into
+    # an argument lands in the caller's tensor, forward-mode tangents are pushed).
+    # (Under cr.vmap or cr.compile it runs on stand-ins instead: the trace must hold
+    # the segment once, as the one operation below.)
     start = graph._clock
-    inputs = [new_tensor(a.data) if is_tensor(a) else a for a in args]
+    traced = graph.trace_hook() is not None
+    args_seen = [new_tensor(a.data) if is_tensor(a) else a for a in args] if traced else args
     with graph.enable_grad():
-        out = f(*inputs, **kwargs)
+        out = f(*args_seen, **kwargs)
     if not is_tensor(out) and not isinstance(out, np.ndarray):
         raise TypeError(
             f"checkpoint: the function must return one array, got {type(out).__name__}; "
             f"checkpoint each output's segment separately"
         )
+    if not traced and not (is_tensor(out) and out.requires_grad):
+        return out  # nothing recorded for reverse mode: no activations to spare
     value = out.data if is_tensor(out) else np.asarray(out)
-    outside = _made_before(out, start)
+    given = {id(a) for a in args_seen}
+    outside = [t for t in _made_before(out, start) if id(t) not in given]
     del out
     n = len(args)
     asking = sum(1 for a in args if is_tensor(a) and a.requires_grad) + len(outside)
@@ -113,12 +126,43 @@ def _recompute(f, args, outside, kwargs, g):
     create = graph.is_grad_enabled()
     with graph.enable_grad():
         leaves = [_leaf(a, create) for a in args]
-        out = f(*leaves, **kwargs)
+        # The recomputation reads inputs that are fresh leaves or (under create_graph)
+        # copies of the arguments: writing into them touches nothing outside.
+        out = f(*[_writable(t, create) for t in leaves], **kwargs)
         if not (is_tensor(out) and out.requires_grad):
             return [None] * (len(args) + len(outside))
         wanted = [t for t in leaves if is_tensor(t)] + list(outside)
-        grads = iter(backward(out, grad=g, inputs=wanted, create_graph=create))
-    return [next(grads) if is_tensor(t) else None for t in leaves] + list(grads)
+        with _stopping_at(wanted):
+            grads = iter(backward(out, grad=g, inputs=wanted, create_graph=create))
+            grads = [next(grads) if is_tensor(t) else None for t in leaves] + list(grads)
+    return grads
+
+
+@contextlib.contextmanager
+def _stopping_at(tensors):
+    """The tensors, recorded results among them, made leaves while the recomputation's
+    backward runs: its walk ends there instead of going on into (and freeing) the graph
+    they were made by. Their nodes are put back afterwards, so gradients recorded under
+    create_graph, which refer to them, still lead on through them."""
+    moved = []
+    for t in {id(t): t for t in tensors if t._prim is not None}.values():
+        holder = new_tensor(t.data)
+        graph.take_node(holder, t)
+        t._prim = None
+        moved.append((t, holder))
+    try:
+        yield
+    finally:
+        for t, holder in moved:
+            graph.take_node(t, holder)
+
+
+def _writable(t, create):
+    """An input f may write into: the fresh leaf behind a copy (a write into a leaf that
+    requires grad is refused), or under create_graph a copy of the argument itself."""
+    if not (is_tensor(t) and t.requires_grad) or (not create and t._prim is not None):
+        return t
+    return _copy(t)
 
 
 def _leaf(a, create):
