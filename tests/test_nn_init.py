@@ -41,3 +41,39 @@ def test_orthogonal_makes_orthonormal_rows_or_columns(shape):
 
 def test_eye_fills_the_identity():
     np.testing.assert_array_equal(nn.init.eye_(cr.tensor(np.ones((2, 3)))).data, np.eye(2, 3))
+
+
+# ------------------------------------- dropout streams: the default generator at call time
+def _twice(module, *inputs):
+    outs = []
+    for _ in range(2):
+        nn.init.manual_seed(3)
+        out = module(*inputs)
+        outs.append((out[0] if isinstance(out, tuple) else out).data.copy())
+    return outs
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Dropout(0.5),
+    lambda: nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True),
+    lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, batch_first=True),
+    lambda: nn.LSTM(8, 8, num_layers=2, dropout=0.5, batch_first=True),
+], ids=["Dropout", "MultiheadAttention", "TransformerEncoderLayer", "LSTM"])
+def test_reseeding_after_construction_makes_dropout_repeat(make):
+    # PyTorch programs seed after building the model; the masks must follow that seed.
+    module = make()
+    x = cr.tensor(np.ones((2, 5, 8), np.float32))
+    inputs = (x, x, x) if isinstance(module, nn.MultiheadAttention) else (x,)
+    a, b = _twice(module, *inputs)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, module(*inputs)[0].data if isinstance(
+        module, (nn.MultiheadAttention, nn.LSTM)) else module(*inputs).data)
+
+
+def test_a_seeded_dropout_module_draws_one_stream():
+    d = nn.Dropout(0.5, rng=7)
+    x = cr.tensor(np.ones(64))
+    first, second = d(x).data.copy(), d(x).data.copy()
+    assert not np.array_equal(first, second)  # a stream, not the same mask each call
+    again = nn.Dropout(0.5, rng=7)
+    np.testing.assert_array_equal(again(x).data, first)

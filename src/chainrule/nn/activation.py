@@ -268,7 +268,7 @@ class RReLU(Module):
         self.lower = lower
         self.upper = upper
         self.inplace = inplace
-        self.rng = A.generator(rng)
+        self.rng = None if rng is None else A.generator(rng)  # (None: drawn at each call)
 
     def forward(self, x):
         return A.rrelu(x, self.lower, self.upper, self.training, rng=self.rng)

@@ -138,6 +138,9 @@ class MultiheadAttention(Module):
                 f"num_heads={num_heads}"
             )
         dtype = float_dtype(dtype)
+        # Dropout draws from the default generator at each call unless a seed or a
+        # Generator was given (see Dropout); the initial weights from it at once.
+        self.rng = None if rng is None else generator(rng)
         rng = generator(rng)
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
         self.kdim = self.embed_dim if kdim is None else int(kdim)
@@ -170,7 +173,6 @@ class MultiheadAttention(Module):
         self.out_proj = Linear(E, E, bias=bias, dtype=dtype, rng=rng)
         if bias:
             constant_(self.out_proj.bias, 0.0)
-        self.rng = rng
 
     def _project(self, query, key, value):
         E = self.embed_dim

@@ -134,7 +134,9 @@ class _DropoutBase(Module):
         super().__init__()
         self.p = probability(p, type(self).__name__)
         self.inplace = inplace
-        self.rng = generator(rng)
+        # None: the default generator at each call (so a later manual_seed governs the
+        # masks, as in PyTorch); a seed or Generator: one stream for this module.
+        self.rng = None if rng is None else generator(rng)
 
     def forward(self, x):
         return type(self).fn(x, self.p, self.training, rng=self.rng)

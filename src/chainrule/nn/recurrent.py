@@ -88,7 +88,9 @@ class RNNBase(Module):
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.proj_size = 0
-        self.rng = generator(rng)
+        # Dropout between layers: the default generator at each call unless a seed or a
+        # Generator was given (see Dropout).
+        self.rng = None if rng is None else generator(rng)
         dtype = float_dtype(dtype)
         gates = _GATES[self.mode] * self.hidden_size
         directions = 2 if self.bidirectional else 1

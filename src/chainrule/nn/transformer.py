@@ -43,19 +43,23 @@ class _Block(Module):
     def __init__(self, attentions, norms, d_model, nhead, dim_feedforward, dropout,
                  activation, layer_norm_eps, batch_first, norm_first, bias, dtype, rng):
         super().__init__()
+        drops = rng  # None: dropout from the default generator at each call (see Dropout)
         rng = generator(rng)
+        if drops is not None:
+            drops = rng
         for name in attentions:
             setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                    batch_first=batch_first, dtype=dtype,
                                                    rng=rng))
+            getattr(self, name).rng = drops
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype, rng=rng)
-        self.dropout = Dropout(dropout, rng=rng)
+        self.dropout = Dropout(dropout, rng=drops)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype, rng=rng)
         for k in range(1, norms + 1):
             setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
                                                 dtype=dtype))
         for k in range(1, norms + 1):
-            setattr(self, f"dropout{k}", Dropout(dropout, rng=rng))
+            setattr(self, f"dropout{k}", Dropout(dropout, rng=drops))
         # A Module activation is a child (as in PyTorch: it holds no parameters).
         self.activation = _activation(activation, type(self).__name__)
         self._last_dropout = f"dropout{norms}"  # after the feed-forward block
