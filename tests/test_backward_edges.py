@@ -70,3 +70,19 @@ def test_defvjp_after_a_declared_derivative_replaces_it_in_both_modes():
     sq.defvjp(lambda g, ans, x: g * 3 * x)
     assert cr.grad(lambda x: sq(x))(1.0) == 3.0
     assert cr.jvp(sq, (1.0,), (1.0,))[1] == 3.0
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_an_ignored_row_with_nan_logits_gets_a_zero_gradient_on_both_paths(create_graph):
+    from chainrule.nn import functional as F
+
+    z = cr.tensor(np.array([[np.nan, 1.0], [0.5, 0.2]]), requires_grad=True)
+    loss = F.cross_entropy(z, np.array([-100, 1]))
+    assert np.isfinite(loss.data)
+    loss.backward(create_graph=create_graph)
+    np.testing.assert_array_equal(z.grad.data[0], [0.0, 0.0])
+    p = np.exp([0.5, 0.2]) / np.exp([0.5, 0.2]).sum()
+    np.testing.assert_allclose(z.grad.data[1], p - [0.0, 1.0])
+    _, tangent = cr.jvp(lambda v: F.cross_entropy(v, np.array([-100, 1])),
+                        (z.data,), (np.ones((2, 2)),))
+    assert np.isfinite(tangent)

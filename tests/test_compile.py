@@ -342,3 +342,48 @@ def test_gumbel_softmax_draws_fresh_noise_each_compiled_call():
     samples = [step(x).data.copy() for _ in range(3)]
     assert all((s.sum(axis=1) == 1).all() for s in samples)
     assert not np.array_equal(samples[1], samples[2])
+
+
+def test_a_step_returning_a_gradient_returns_this_calls_gradient_tensor():
+    def run(compiled):
+        nn.init.manual_seed(0)
+        m = nn.Linear(3, 2)
+        opt = optim.SGD(m.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (m(x) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss, m.weight.grad
+
+        f = cr.compile(step) if compiled else step
+        out = [f(np.full((4, 3), k, np.float32)) for k in (1.0, 2.0, 3.0)]
+        return out, m
+
+    eager, _ = run(False)
+    compiled, m = run(True)
+    for (le, ge), (lc, gc) in zip(eager, compiled):
+        assert type(gc) is type(ge)
+        assert le.item() == lc.item()
+        np.testing.assert_array_equal(gc.data, ge.data)
+    assert compiled[-1][1] is m.weight.grad
+
+
+@pytest.mark.parametrize("loss", [
+    lambda z, t: F.cross_entropy(z, t),
+    lambda z, t: F.nll_loss(z, t),
+    lambda z, t: F.cross_entropy(z, t, weight=np.ones(3)),
+    lambda z, t: cr.cross_entropy(z, t),
+], ids=["F.cross_entropy", "F.nll_loss", "weighted", "cr.cross_entropy"])
+def test_every_call_checks_its_class_indices(loss):
+    # Checked at capture only, a later -1 would silently read the last class.
+    z = np.random.default_rng(0).standard_normal((2, 3))
+    step = cr.compile(loss)
+    assert step(z, np.array([0, 1])).item() == loss(cr.tensor(z), np.array([0, 1])).item()
+    for bad in ([-1, 1], [3, 1]):
+        with pytest.raises(IndexError, match="target class indices must be in 0..2"):
+            loss(cr.tensor(z), np.array(bad))
+        with pytest.raises(IndexError, match="target class indices must be in 0..2"):
+            step(z, np.array(bad))
+    assert len(step.programs) == 1

@@ -292,10 +292,22 @@ class _Writer:
                 _, method, obj, a, k = step
                 out.append(f"    {self.const(method, 'm')}({self.const(obj, 'o')}, "
                            f"*{self.const(a)}, **{self.const(k)})")
-        results = ", ".join(f"new_tensor({self.ref(o)})" if isinstance(o, Var) else
-                            self.ref(o) for o in self.outputs)
+        results = ", ".join(self.result(o) for o in self.outputs)
         out.append(f"    return [{results}]")
         return "\n".join(_with_deletions(out)) + "\n"
+
+    def result(self, o):
+        """How the program returns output `o`: a value it computed as a new tensor; a
+        parameter's gradient as that parameter's .grad when the step ends (the one this
+        call wrote, not the capture's); any other tensor as the object itself."""
+        if isinstance(o, Var):
+            return f"new_tensor({self.ref(o)})"
+        if isinstance(o, TensorBase):
+            for p in self.capture.params.values():
+                if p.grad is o:
+                    return f"{self.const(p, 'p')}.grad"
+            return self.const(o)
+        return self.ref(o)
 
     def forward(self, op):
         f = self.const(op.prim.fwd, "f")

@@ -96,14 +96,7 @@ def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
     # The range check reads the values (under cr.vmap or cr.compile: the traced
     # example's or call's); the loss itself is computed with operations on `t`, so
     # a traced target is read afresh for every example or call.
-    tv = t.data if is_tensor(t) else t
-    ok = np.ones(t.shape, dtype=bool) if ignore_index is None else tv != ignore_index
-    bad = ok & ((tv < 0) | (tv >= k))
-    if bad.any():
-        raise IndexError(
-            f"nll_loss: target class indices must be in 0..{k - 1}; found "
-            f"{sorted(set(np.asarray(tv[bad]).ravel().tolist()))[:10]}"
-        )
+    t = P.class_indices(t, k, ignore_index=ignore_index, op="nll_loss")
     if ignore_index is None:
         safe = t
     else:
@@ -142,22 +135,16 @@ def cross_entropy(
     ):
         ax = axis % len(shape)
         # The fused primitive, ignored targets included (it reads which, every call).
-        if tv.size:
-            bad = (tv < 0) | (tv >= shape[ax])
-            if ignore_index is not None:
-                bad &= tv != ignore_index
-            if bad.any():
-                raise IndexError(
-                    f"cross_entropy: target class indices must be in 0..{shape[ax] - 1}; "
-                    f"found {sorted(set(tv[bad].ravel().tolist()))[:10]}"
-                )
         # The classes as a tensor: a NumPy array would be a constant, which takes the
         # logits' float dtype; a given tensor is passed as it is, so that a tracer
-        # (cr.vmap) sees it.
+        # (cr.vmap) sees it. The range check is an operation too (replayed by
+        # cr.compile for every call's targets).
         if is_tensor(target):
             classes = target if tv.dtype == np.intp else P.astype(target, np.intp)
         else:
             classes = new_tensor(tv.astype(np.intp, copy=False))
+        classes = P.class_indices(classes, shape[ax], ignore_index=ignore_index,
+                                  op="cross_entropy")
         return softmax_nll(
             logits, classes, axis=ax, smoothing=float(label_smoothing),
             reduction=reduction, ignore_index=ignore_index,

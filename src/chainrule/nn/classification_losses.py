@@ -64,11 +64,9 @@ def _index_targets(fn, input, target, ax, ignore_index):
             f"{fn}: class-index targets must have shape {expected} for input of shape {s} "
             f"(classes on axis {ax}), got {t.shape}"
         )
+    # The range check as an operation: replayed by cr.compile for every call's targets.
+    target = P.class_indices(target, s[ax], ignore_index=ignore_index, op=fn)
     valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= s[ax]))
-    if bad.any():
-        raise IndexError(f"{fn}: target class indices must be in 0..{s[ax] - 1} (or "
-                         f"ignore_index={ignore_index}); found {sorted(set(t[bad].tolist()))[:10]}")
     if traced(target):
         valid = P.not_equal(target, ignore_index)
         return P.where(valid, target, 0), valid

@@ -17,7 +17,7 @@ from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
-from ..rules import primitive
+from ..rules import nondifferentiable, primitive
 from . import activations as _activations
 from . import elementwise as _elementwise
 from . import reductions as _reductions
@@ -197,11 +197,13 @@ def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", s
             g = _per_sample(g, x, axis, reduction)
             t = _target_distribution(x, target, axis, smoothing)
             return g * (_activations.softmax(x, axis=axis) - t)
-        keep, counted = _kept(target, ignore_index, _dtype_of(x))
-        g = _per_sample(g, x, axis, reduction, counted) * expand_dims(keep, axis)
-        safe = where(_elementwise.not_equal(target, ignore_index), target, 0)
-        t = _target_distribution(x, safe, axis, smoothing)
-        return g * (_activations.softmax(x, axis=axis) - t)
+        _, counted = _kept(target, ignore_index, _dtype_of(x))
+        kept = _elementwise.not_equal(target, ignore_index)
+        g = _per_sample(g, x, axis, reduction, counted)
+        t = _target_distribution(x, where(kept, target, 0), axis, smoothing)
+        # where, not a product with 0/1: an ignored row's gradient is 0 even where its
+        # logits are not finite, as in the saved form below.
+        return where(expand_dims(kept, axis), g * (_activations.softmax(x, axis=axis) - t), 0)
     ignored = _ignored(target, ignore_index)
     if ignored is not None:
         g = _per_sample(g, x, axis, reduction, max(ignored.size - int(np.count_nonzero(ignored)),
@@ -233,6 +235,7 @@ def _softmax_nll_jvp(t, ans, x, target, axis, smoothing=0.0, reduction="none",
     keep = counted = None
     if ignore_index is not None:
         keep, counted = _kept(target, ignore_index, _dtype_of(x))
+        ignored_target = target
         target = where(_elementwise.not_equal(target, ignore_index), target, 0)
     per_sample = _reductions.sum(
         t * (_activations.softmax(x, axis=axis) - _target_distribution(x, target, axis, smoothing)),
@@ -240,7 +243,7 @@ def _softmax_nll_jvp(t, ans, x, target, axis, smoothing=0.0, reduction="none",
     )
     if keep is None:
         return reduce_loss(per_sample, reduction)
-    per_sample = per_sample * keep
+    per_sample = where(_elementwise.not_equal(ignored_target, ignore_index), per_sample, 0)
     return _reductions.sum(per_sample) / counted if reduction == "mean" else reduce_loss(
         per_sample, reduction)
 
@@ -285,3 +288,35 @@ def reduce_loss(loss, reduction, denominator=None):
             return total / _elementwise.astype(count, np.result_type(total))
         return total / max(int(denominator), 1)
     return _reductions.mean(loss)
+
+
+# ------------------------------------------------------------ class-index checks
+def _class_indices_fwd(target, classes, ignore_index=None, op="nll_loss"):
+    t = np.asarray(target)
+    if t.size:
+        bad = (t < 0) | (t >= classes)
+        if ignore_index is not None:
+            bad &= t != ignore_index
+        if bad.any():
+            raise IndexError(
+                f"{op}: target class indices must be in 0..{classes - 1}"
+                + ("" if ignore_index is None else f" (or ignore_index={ignore_index})")
+                + f"; found {sorted(set(t[bad].ravel().tolist()))[:10]}"
+            )
+    return t
+
+
+def _class_indices_batch(prim, args, batched, kw):
+    return prim(*args, **kw)  # (the check reads every value, whatever the layout)
+
+
+# The targets themselves, checked: an operation, so that a compiled step (cr.compile)
+# checks each call's targets, not only those of its capture (a -1 would otherwise
+# silently read the last class).
+class_indices = nondifferentiable(
+    "class_indices", _class_indices_fwd,
+    batch=_class_indices_batch,
+    statement=S.step("the class-index targets, refused (IndexError) outside 0..classes-1 "
+                     "except ignore_index", r"t"),
+)
+
