@@ -40,3 +40,12 @@ def test_filters_given_by_the_user_still_decide(tmp_path):
     assert "RuntimeWarning" not in _stderr(tmp_path, PROGRAM, "-W", "ignore")
     err = _stderr(tmp_path, PROGRAM, "-W", "error::RuntimeWarning")
     assert "Traceback" in err and "invalid value encountered in log" in err
+
+
+def test_the_users_always_filter_shows_every_occurrence(tmp_path):
+    err = _stderr(tmp_path, "    import warnings\n    warnings.simplefilter('always')\n"
+                  + PROGRAM)
+    lines = [line for line in err.splitlines() if "RuntimeWarning" in line]
+    assert [line.split(": RuntimeWarning")[0].rsplit(":", 1)[1] for line in lines] == [
+        "7", "7", "7", "8", "9"]
+    assert all("program.py" in line for line in lines)

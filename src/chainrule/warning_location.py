@@ -14,6 +14,7 @@ itself already name the user's line (their stacklevel) and pass through unchange
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 
@@ -23,13 +24,33 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _SKIPPED = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
             os.path.dirname(os.path.abspath(warnings.__file__)) + os.sep + "warnings.py")
 _shown = set()
+_OWN_MODULE_PATTERN = r"chainrule(\.|$)"
 
 
 def _user_line():
     f = sys._getframe(2)
     while f is not None and f.f_code.co_filename.startswith(_SKIPPED):
         f = f.f_back
-    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+    if f is None:
+        return None
+    return f.f_code.co_filename, f.f_lineno, f.f_globals.get("__name__", "")
+
+
+def _action(message, category, module, lineno):
+    """The action the warning filters give this warning at the user's line: the first
+    matching filter's, as the warnings module decides (chainrule's own filter, which
+    only let the warning out of chainrule's files, does not count)."""
+    text = str(message)
+    for action, msg, cat, mod, ln in warnings.filters:
+        # (Patterns are compiled by filterwarnings; some packages add plain strings.)
+        mod = re.compile(mod) if isinstance(mod, str) else mod
+        msg = re.compile(msg, re.I) if isinstance(msg, str) else msg
+        if mod is not None and mod.pattern == _OWN_MODULE_PATTERN:
+            continue
+        if ((msg is None or msg.match(text)) and issubclass(category, cat)
+                and (mod is None or mod.match(module)) and (ln == 0 or ln == lineno)):
+            return action
+    return warnings.defaultaction
 
 
 def _wrap(show):
@@ -37,11 +58,18 @@ def _wrap(show):
         if str(filename).startswith(_PACKAGE_DIR):
             where = _user_line()
             if where is not None:
-                key = (str(message), category, *where)
-                if key in _shown:
+                filename, lineno, module = where
+                action = _action(message, category, module, lineno)
+                if action == "ignore":
                     return
-                _shown.add(key)
-                filename, lineno = where
+                if action not in ("always", "all", "error"):
+                    # Once per line (Python's "default"), per module or per process.
+                    key = {"module": (str(message), category, filename),
+                           "once": (str(message), category)}.get(
+                        action, (str(message), category, filename, lineno))
+                    if key in _shown:
+                        return
+                    _shown.add(key)
                 line = None
         show(message, category, filename, lineno, file, line)
 
@@ -53,5 +81,5 @@ def install():
     """Put the filter and the showwarning wrapper in place (once per process)."""
     if getattr(warnings.showwarning, "_chainrule", False):
         return
-    warnings.filterwarnings("always", module=r"chainrule(\.|$)", append=True)
+    warnings.filterwarnings("always", module=_OWN_MODULE_PATTERN, append=True)
     warnings.showwarning = _wrap(warnings.showwarning)
