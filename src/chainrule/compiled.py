@@ -22,6 +22,11 @@ parameters' gradients written into their ``.grad``, and the effects called again
 tensor is created per operation and nothing is recorded. New shapes or dtypes capture
 again.
 
+Array arguments are the program's inputs, read as tensors: a float64 array given to a
+step whose parameters are float32 computes in float64, as a float64 tensor would (an
+eager call reads a bare array as a constant, which takes the parameters' dtype). Give
+arrays in the parameters' dtype (``x.astype(np.float32)``) for eager's results.
+
 The capture refuses what it could not replay truthfully: Python control flow on a
 captured value (``bool``, ``float``, ``item()``: the branch would be fixed), an in-place
 change of a tensor outside the captured operations and the effects (BatchNorm's running

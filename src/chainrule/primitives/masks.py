@@ -39,9 +39,12 @@ def _random_draw(x, distribution, parameters=(), shape=None, rng=None):
 
 
 def _draw_rule(prim, args, batched, kw):
-    # A Generator (or the default one) draws one mask per example: drawn at once for the
-    # batch, the same numbers as a loop over the examples draws in turn. An int seed
-    # draws the same mask for every example, as it does for every call.
+    # A Generator (or the default one) draws one mask per example, independent ones,
+    # at once for the batch. They are not the numbers a Python loop over the examples
+    # would draw: cr.vmap also runs f on one example to trace it and on the last one as
+    # a check, so the generator advances by n + 2 examples' draws, the batch's starting
+    # one example in. An int seed draws the same mask for every example, as it does for
+    # every call.
     x = args[0]
     shape = np.shape(x.data if hasattr(x, "data") else x)
     n, example = shape[0], tuple(kw.get("shape") or shape[1:])
