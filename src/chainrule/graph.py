@@ -132,7 +132,7 @@ class TensorBase:
     # The class of what an operation on this tensor returns. A subclass returns its own
     # class (a front end's tensor stays itself through every operation) unless it names
     # another: nn.Parameter names Tensor, as operations on a parameter are not parameters.
-    _result_class = None
+    _result_class: type | None = None
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

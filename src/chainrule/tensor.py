@@ -6,6 +6,9 @@ primitive (or composite function) in :mod:`chainrule.primitives` that owns the r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from . import graph, transforms
@@ -14,6 +17,13 @@ from .anomaly import user_frame
 from .backward import backward as _backward
 from .graph import TensorBase, binary_recorder
 from .numpy import dispatch as _numpy_dispatch
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+
+    # What the annotations of Tensor's methods mean (types only: no cost at run time).
+    _Axis = int | tuple[int, ...] | None
+    _Operand = ArrayLike | "Tensor"
 
 
 def _differentiated(x, value):
@@ -106,7 +116,7 @@ class Tensor(TensorBase):
     # Tensors take precedence over ndarrays in mixed arithmetic (`arr - x`).
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
         if isinstance(data, TensorBase):
             data = data.data
         try:
@@ -125,37 +135,37 @@ class Tensor(TensorBase):
 
     # ------------------------------------------------------------- array facts
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self.data.dtype
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self.data.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.data.size
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
         """Name of the primitive that produced this tensor, or None for a leaf."""
         return None if self._prim is None else self._prim.name
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ""
         if self.data.dtype not in (np.float64, np.int64, np.bool_):
@@ -167,50 +177,50 @@ class Tensor(TensorBase):
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------- leaving the graph
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy ufuncs on tensors (np.tanh(t), ndarray - t) run chainrule's version and record."""
         return _numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         """NumPy functions on tensors (np.sum(t, axis=0)) run chainrule's version and record."""
         return _numpy_dispatch.array_function(func, types, args, kwargs)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray[Any, Any]:
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         if copy:
             return self.data.copy()
         return self.data
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray[Any, Any]:
         """The underlying NumPy array (shared, not copied)."""
         return self.data
 
-    def item(self):
+    def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         _refuse_if_differentiated(self, "item()")
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         _refuse_if_differentiated(self, "tolist()")
         return self.data.tolist()
 
-    def __float__(self):
+    def __float__(self) -> float:
         _refuse_if_differentiated(self, "float()")
         return float(self.data.item() if self.data.size == 1 else self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         _refuse_if_differentiated(self, "int()")
         return int(self.data.item() if self.data.size == 1 else self.item())
 
-    def __index__(self):
+    def __index__(self) -> int:
         if self.data.dtype.kind not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         _refuse_if_traced(self, "bool()")
         if self.data.size != 1:
             raise ValueError(
@@ -219,7 +229,7 @@ class Tensor(TensorBase):
             )
         return bool(self.data.item())
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """A tensor sharing this one's data (and in-place history) but cut from the graph."""
         tracer = graph.trace_hook()
         if tracer is not None and (tracer.traced(self) or self.requires_grad):
@@ -234,23 +244,24 @@ class Tensor(TensorBase):
             alias._view_step = self._view_step
         return alias
 
-    def clone(self):
+    def clone(self) -> Tensor:
         """A differentiable copy with its own buffer."""
         return P.copy(self)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
             raise RuntimeError("requires_grad_() applies to leaf tensors only; use detach() first")
         _check_grad_dtype(self.data, requires_grad)
         self.requires_grad = bool(requires_grad)
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward()."""
         graph.mark_retained(self)
         return self
 
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
+    def backward(self, grad: _Operand | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on."""
         _backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
@@ -275,19 +286,19 @@ class Tensor(TensorBase):
         graph.mark_modified(self)
         return self
 
-    def __iadd__(self, other):
+    def __iadd__(self, other: _Operand) -> Tensor:
         return self._inplace(P.add, other)
 
-    def __isub__(self, other):
+    def __isub__(self, other: _Operand) -> Tensor:
         return self._inplace(P.subtract, other)
 
-    def __imul__(self, other):
+    def __imul__(self, other: _Operand) -> Tensor:
         return self._inplace(P.multiply, other)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other: _Operand) -> Tensor:
         return self._inplace(P.divide, other)
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: Any, value: _Operand) -> None:
         """``x[index] = value``: NumPy's assignment, recorded when it is differentiated.
 
         When `x` or `value` is being differentiated (requires grad under grad mode, or
@@ -344,13 +355,13 @@ class Tensor(TensorBase):
         return t, np.unravel_index(np.asarray(pos[index]), t.data.shape)
 
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
         """Fill with zeros in place (outside the graph)."""
         self.data[...] = 0
         graph.mark_modified(self)
         return self
 
-    def copy_(self, src):
+    def copy_(self, src: _Operand) -> Tensor:
         """Copy values from ``src`` into this tensor in place (outside the graph)."""
         self.data[...] = src.data if isinstance(src, TensorBase) else src
         graph.mark_modified(self)
@@ -359,67 +370,81 @@ class Tensor(TensorBase):
     # --------------------------------------------------------------- operators
     # Each binary operator is its primitive's recorder itself (graph.binary_recorder), so
     # `x * 1.5` costs one Python call; the reflected forms swap the operands.
-    __add__ = binary_recorder(P.add)
-    __radd__ = binary_recorder(P.add, reflected=True)
-    __sub__ = binary_recorder(P.subtract)
-    __rsub__ = binary_recorder(P.subtract, reflected=True)
-    __mul__ = binary_recorder(P.multiply)
-    __rmul__ = binary_recorder(P.multiply, reflected=True)
-    __truediv__ = binary_recorder(P.divide)
-    __rtruediv__ = binary_recorder(P.divide, reflected=True)
-    __pow__ = binary_recorder(P.power)
-    __rpow__ = binary_recorder(P.power, reflected=True)
-    __matmul__ = binary_recorder(P.matmul)
-    __rmatmul__ = binary_recorder(P.matmul, reflected=True)
+    if TYPE_CHECKING:  # (what the recorders below take and give, for type checkers)
+        def __add__(self, other: _Operand) -> Tensor: ...
+        def __radd__(self, other: _Operand) -> Tensor: ...
+        def __sub__(self, other: _Operand) -> Tensor: ...
+        def __rsub__(self, other: _Operand) -> Tensor: ...
+        def __mul__(self, other: _Operand) -> Tensor: ...
+        def __rmul__(self, other: _Operand) -> Tensor: ...
+        def __truediv__(self, other: _Operand) -> Tensor: ...
+        def __rtruediv__(self, other: _Operand) -> Tensor: ...
+        def __pow__(self, other: _Operand) -> Tensor: ...
+        def __rpow__(self, other: _Operand) -> Tensor: ...
+        def __matmul__(self, other: _Operand) -> Tensor: ...
+        def __rmatmul__(self, other: _Operand) -> Tensor: ...
+    else:
+        __add__ = binary_recorder(P.add)
+        __radd__ = binary_recorder(P.add, reflected=True)
+        __sub__ = binary_recorder(P.subtract)
+        __rsub__ = binary_recorder(P.subtract, reflected=True)
+        __mul__ = binary_recorder(P.multiply)
+        __rmul__ = binary_recorder(P.multiply, reflected=True)
+        __truediv__ = binary_recorder(P.divide)
+        __rtruediv__ = binary_recorder(P.divide, reflected=True)
+        __pow__ = binary_recorder(P.power)
+        __rpow__ = binary_recorder(P.power, reflected=True)
+        __matmul__ = binary_recorder(P.matmul)
+        __rmatmul__ = binary_recorder(P.matmul, reflected=True)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return P.negative(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return P.abs(self)
 
-    def __lt__(self, other):
+    def __lt__(self, other: _Operand) -> Tensor:
         return P.less(self, other)
 
-    def __le__(self, other):
+    def __le__(self, other: _Operand) -> Tensor:
         return P.less_equal(self, other)
 
-    def __gt__(self, other):
+    def __gt__(self, other: _Operand) -> Tensor:
         return P.greater(self, other)
 
-    def __ge__(self, other):
+    def __ge__(self, other: _Operand) -> Tensor:
         return P.greater_equal(self, other)
 
-    def __eq__(self, other):
+    def __eq__(self, other: _Operand) -> Tensor:
         return P.equal(self, other)
 
-    def __ne__(self, other):
+    def __ne__(self, other: _Operand) -> Tensor:
         return P.not_equal(self, other)
 
-    def __invert__(self):
+    def __invert__(self) -> Tensor:
         return P.logical_not(self)
 
-    def __and__(self, other):
+    def __and__(self, other: _Operand) -> Tensor:
         return P.logical_and(self, other)
 
-    def __or__(self, other):
+    def __or__(self, other: _Operand) -> Tensor:
         return P.logical_or(self, other)
 
     __hash__ = TensorBase.__hash__
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         return P.getitem(self, index)
 
     # ------------------------------------------------- NumPy / PyTorch methods
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return P.transpose(self)
 
     @property
-    def mT(self):
+    def mT(self) -> Tensor:
         """Transpose of the last two axes (a stack of matrices); needs ndim >= 2."""
         if self.data.ndim < 2:
             raise ValueError(
@@ -427,160 +452,160 @@ class Tensor(TensorBase):
             )
         return P.swapaxes(self, -1, -2)
 
-    def astype(self, dtype):
+    def astype(self, dtype: DTypeLike) -> Tensor:
         return P.astype(self, dtype=np.dtype(dtype))
 
-    def to(self, dtype):
+    def to(self, dtype: DTypeLike) -> Tensor:
         return self.astype(dtype)
 
-    def float(self):
+    def float(self) -> Tensor:
         return self.astype(np.float32)
 
-    def double(self):
+    def double(self) -> Tensor:
         return self.astype(np.float64)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         if axis is None and not keepdims:
             return P.sum(self)  # no keywords: the one-argument path
         return P.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return P.mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         if axis is None and not keepdims:
             return P.max(self)  # no keywords: the one-argument path
         return P.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         if axis is None and not keepdims:
             return P.min(self)  # no keywords: the one-argument path
         return P.min(self, axis=axis, keepdims=keepdims)
 
-    def prod(self, axis=None, keepdims=False):
+    def prod(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return P.prod(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
+    def var(self, axis: _Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return P.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def std(self, axis=None, keepdims=False, ddof=0):
+    def std(self, axis: _Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return P.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return P.logsumexp(self, axis=axis, keepdims=keepdims)
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis: _Axis = -1) -> Tensor:
         return P.softmax(self, axis=axis)
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis: _Axis = -1) -> Tensor:
         return P.log_softmax(self, axis=axis)
 
-    def cumsum(self, axis=None):
+    def cumsum(self, axis: _Axis = None) -> Tensor:
         return P.cumsum(self, axis=axis)
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return P.argmax(self, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return P.argmin(self, axis=axis, keepdims=keepdims)
 
-    def any(self, axis=None, keepdims=False):
+    def any(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return graph.new_tensor(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
 
-    def all(self, axis=None, keepdims=False):
+    def all(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return graph.new_tensor(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
         return P.reshape(self, shape)
 
-    def view(self, *shape):
+    def view(self, *shape: Any) -> Tensor:
         return self.reshape(*shape)
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return P.flatten(self, start_dim, end_dim)
 
-    def ravel(self):
+    def ravel(self) -> Tensor:
         return P.reshape(self, (-1,))
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and not isinstance(axes[0], int):
             axes = axes[0]
         return P.transpose(self, axes or None)
 
-    def permute(self, *axes):
+    def permute(self, *axes: Any) -> Tensor:
         return self.transpose(*axes)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return P.swapaxes(self, axis1, axis2)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis: _Axis = None) -> Tensor:
         return P.squeeze(self, axis)
 
-    def unsqueeze(self, axis):
+    def unsqueeze(self, axis: _Axis) -> Tensor:
         return P.expand_dims(self, axis)
 
-    def expand_dims(self, axis):
+    def expand_dims(self, axis: _Axis) -> Tensor:
         return P.expand_dims(self, axis)
 
-    def broadcast_to(self, shape):
+    def broadcast_to(self, shape: Any) -> Tensor:
         return P.broadcast_to(self, tuple(shape))
 
-    def flip(self, axis=None):
+    def flip(self, axis: _Axis = None) -> Tensor:
         return P.flip(self, axis)
 
-    def clip(self, a_min=None, a_max=None):
+    def clip(self, a_min: _Operand | None = None, a_max: _Operand | None = None) -> Tensor:
         """Values limited to [a_min, a_max] (bounds may be tensors, with gradients)."""
         return P.clip_function(self, a_min, a_max)
 
-    def clamp(self, min=None, max=None):
+    def clamp(self, min: _Operand | None = None, max: _Operand | None = None) -> Tensor:
         """PyTorch's name and keywords for clip."""
         return P.clamp(self, min, max)
 
-    def dot(self, other):
+    def dot(self, other: _Operand) -> Tensor:
         return P.dot(self, other)
 
-    def matmul(self, other):
+    def matmul(self, other: _Operand) -> Tensor:
         return P.matmul(self, other)
 
-    def exp(self):
+    def exp(self) -> Tensor:
         return P.exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return P.log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return P.sqrt(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return P.abs(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return P.tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return P.sigmoid(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return P.relu(self)
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return P.sin(self)
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return P.cos(self)
 
 
 graph.set_tensor_type(Tensor)
 
 
-def tensor(data, requires_grad=False, dtype=None):
+def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:
     """Make a tensor holding a copy of ``data`` (PyTorch's ``torch.tensor``)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data: Any, dtype: DTypeLike = None) -> Tensor:
     """Wrap ``data`` as a tensor without copying when it already is an array of that dtype."""
     if isinstance(data, TensorBase):
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)

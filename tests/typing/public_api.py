@@ -147,3 +147,26 @@ except GradcheckError:
     pass
 else:
     raise AssertionError("a large eps gives a finite difference off by eps^2 = 0.25")
+
+
+# ------------------------------------------------------------ Tensor's methods
+t = cr.tensor(np.ones((2, 3)), requires_grad=True)
+assert_type(t, cr.Tensor)
+assert_type(t.shape, tuple[int, ...])
+assert_type(t.ndim, int)
+assert_type(t.dtype, np.dtype[Any])
+assert_type(t.sum(axis=0, keepdims=True), cr.Tensor)
+assert_type(t.mean(axis=(0, 1)).exp(), cr.Tensor)
+assert_type((t * 2.0 + t) @ t.T, cr.Tensor)
+assert_type(1.0 - t / 3, cr.Tensor)
+assert_type(t.reshape(3, 2).transpose(1, 0)[0], cr.Tensor)
+assert_type(t.detach().numpy(), np.ndarray[Any, Any])
+assert_type(float(t.sum()), float)
+assert_type(cr.as_tensor([1.0, 2.0], dtype=np.float32), cr.Tensor)
+t.sum().backward()
+assert t.grad is not None
+
+
+def _rejected_tensor_calls() -> None:  # never called: each line must be rejected
+    t.sum(axis="rows")  # type: ignore[arg-type]
+    t.backward(create_graph="yes")  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
     def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
+        return "Parameter containing:\n" + str(super().__repr__())
 
 
 def _check_name(module, name, who):
@@ -122,7 +122,7 @@ class Module:
     # Class-level defaults keep subclasses working that do not call Module.__init__.
     training = True
     # Buffer name -> persistent (saved in state_dict); replaced per instance on first use.
-    _buffers = MappingProxyType({})
+    _buffers: Mapping[str, bool] = MappingProxyType({})
     # Hook id -> hook, made per instance by the first register_forward_(pre_)hook: a call
     # without hooks costs two attribute reads.
     _forward_pre_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
@@ -153,7 +153,9 @@ class Module:
         is ``hook(module, args, kwargs)`` and returns None or a new ``(args, kwargs)``.
         ``prepend=True`` runs it before the hooks registered so far.
         """
-        return _register(self, "_forward_pre_hooks", (hook, with_kwargs, False), prepend)
+        handle: RemovableHandle = _register(self, "_forward_pre_hooks",
+                                            (hook, with_kwargs, False), prepend)
+        return handle
 
     def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                               with_kwargs: bool = False,
@@ -164,7 +166,9 @@ class Module:
         ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``;
         ``always_call=True`` runs it even when forward raised (the error then propagates).
         """
-        return _register(self, "_forward_hooks", (hook, with_kwargs, always_call), prepend)
+        handle: RemovableHandle = _register(self, "_forward_hooks",
+                                            (hook, with_kwargs, always_call), prepend)
+        return handle
 
     def _call_with_hooks(self, args, kwargs):
         for hook, with_kwargs, _ in list(self._forward_pre_hooks.values()):
@@ -204,12 +208,13 @@ class Module:
 
         Persistent buffers appear in ``state_dict()`` next to the parameters.
         """
-        if "_buffers" not in vars(self):
-            self._buffers = {}
+        buffers = vars(self).get("_buffers")
+        if buffers is None:
+            buffers = self._buffers = {}
         if value is not None and not isinstance(value, Tensor):
             value = Tensor(value)
         setattr(self, name, value)
-        self._buffers[name] = bool(persistent)
+        buffers[name] = bool(persistent)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Attach Parameter ``param`` (or None) as attribute ``name``."""
@@ -254,7 +259,8 @@ class Module:
         own = dict(module._own())
         if not isinstance(own.get(name), Parameter):
             raise AttributeError(f"get_parameter: {target!r} is not a parameter")
-        return own[name]
+        param: Parameter = own[name]
+        return param
 
     def _own(self):
         """(name, value) of the Parameters and Modules held directly by this module."""
@@ -452,7 +458,8 @@ class Module:
         share storage too); loading such a dict keeps the tie. ``keep_vars=True`` gives
         the tensors themselves instead of copies.
         """
-        out, copies = {}, {}
+        out: dict[str, Any] = {}
+        copies: dict[int, Any] = {}
         for name, t in self._state_tensors().items():
             if keep_vars:
                 out[prefix + name] = t
