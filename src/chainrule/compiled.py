@@ -39,6 +39,8 @@ from __future__ import annotations
 import builtins
 import functools
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -47,8 +49,10 @@ from .backward import _has_zero, _strong_zero_vjp, unbroadcast
 from .graph import TensorBase, is_tensor, new_tensor
 from .tracing import Tracer, Var, tracing
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def replayed(method):
+
+def replayed(method: _F) -> _F:
     """Decorator for a method whose effect a compiled step repeats (Optimizer.step).
 
     Called while a step is captured, the call is written down, then made; a compiled
@@ -67,7 +71,7 @@ def replayed(method):
                 capture.in_effect -= 1
         return method(self, *args, **kwargs)
 
-    return call
+    return cast(_F, call)
 
 
 class Capture(Tracer):

@@ -123,6 +123,9 @@ class TensorBase:
         "__weakref__",
     )
 
+    # (The two slots every tensor sets, for type checkers.)
+    data: np.ndarray
+    requires_grad: bool
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # graph clock at the last in-place modification
     _aliases = None  # tensors sharing this buffer (detach()), modified together

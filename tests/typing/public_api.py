@@ -170,3 +170,19 @@ assert t.grad is not None
 def _rejected_tensor_calls() -> None:  # never called: each line must be rejected
     t.sum(axis="rows")  # type: ignore[arg-type]
     t.backward(create_graph="yes")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------- optimizers and schedules
+adam = optim.Adam(model.parameters(), lr=1e-3)
+schedule = optim.lr_scheduler.StepLR(adam, step_size=10)
+adam.zero_grad(set_to_none=True)
+assert_type(adam.step(), Any)
+schedule.step()
+assert_type(schedule.get_last_lr(), list[float])
+assert_type(adam.state_dict(), dict[str, Any])
+adam.load_state_dict(adam.state_dict())
+assert_type(adam.param_groups, list[dict[str, Any]])
+
+
+def _rejected_optimizer_calls() -> None:  # never called: each line must be rejected
+    adam.zero_grad(set_to_none="no")  # type: ignore[arg-type]

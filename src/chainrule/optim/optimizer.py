@@ -25,6 +25,8 @@ term and steps float16 parameters in float16.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -42,11 +44,11 @@ class Optimizer:
     # State entries that are 0-d whatever the parameter's shape.
     _scalar_state = ("step",)
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Iterable[Any], defaults: Mapping[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self.param_groups = []
-        self.state = {}
-        self._scratch = {}
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Any, dict[str, Any]] = {}
+        self._scratch: dict[Any, Any] = {}
         if isinstance(params, TensorBase):
             raise TypeError(
                 f"{type(self).__name__}: params must be an iterable of tensors or of dicts "
@@ -61,7 +63,7 @@ class Optimizer:
             self.add_param_group(group)
 
     # ------------------------------------------------------------------- groups
-    def add_param_group(self, group):
+    def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a dict with "params" and any hyperparameters that differ from the defaults."""
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"{type(self).__name__}: a parameter group is a dict with 'params'")
@@ -104,7 +106,7 @@ class Optimizer:
     # -------------------------------------------------------------------- steps
     # (replayed: a step compiled by cr.compile makes these calls again each time it runs)
     @replayed
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (or fill it with zeros)."""
         for group in self.param_groups:
             for p in group["params"]:
@@ -114,7 +116,7 @@ class Optimizer:
                     p.grad.data[...] = 0
 
     @replayed
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if given.
 
         ``closure`` re-evaluates the model and returns the loss (after backward()).
@@ -188,7 +190,7 @@ class Optimizer:
         raise NotImplementedError
 
     # --------------------------------------------------------------- state dicts
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """{"state": arrays per parameter index, "param_groups": JSON-able hyperparameters}.
 
         The arrays are copies: later steps do not change a state dict already taken.
@@ -215,7 +217,7 @@ class Optimizer:
             groups.append(saved)
         return groups, index
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore hyperparameters and state saved by :meth:`state_dict`.
 
         The parameter groups must have the same sizes, and every saved array the shape
@@ -270,7 +272,7 @@ class Optimizer:
                 if k != "params":
                     group[k] = v
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")

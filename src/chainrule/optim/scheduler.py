@@ -17,6 +17,8 @@ step 0 and sets the rates for it.
 from __future__ import annotations
 
 import types
+from collections.abc import Mapping
+from typing import Any
 
 from ..compiled import replayed
 from .optimizer import Optimizer
@@ -25,7 +27,7 @@ from .optimizer import Optimizer
 class LRScheduler:
     """Base class: ``get_lr()`` returns each group's rate for step ``last_epoch``."""
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         check_optimizer(optimizer, type(self).__name__)
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
@@ -49,11 +51,11 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         raise NotImplementedError
 
     @replayed  # (a step compiled by cr.compile makes this call again each time it runs)
-    def step(self):
+    def step(self) -> None:
         """Advance one step and write the new rates into the optimizer's groups."""
         self._step_count += 1
         self.last_epoch += 1
@@ -71,16 +73,16 @@ class LRScheduler:
             group["lr"] = float(lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The rates set by the last step()."""
         return list(self._last_lr)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer, as JSON-able values."""
         return {k: (list(v) if isinstance(v, tuple) else v)
                 for k, v in vars(self).items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         unknown = set(state_dict) - set(vars(self))
         if unknown:
             raise ValueError(
