@@ -293,7 +293,10 @@ def reduce_loss(loss, reduction, denominator=None):
 # ------------------------------------------------------------ class-index checks
 def _class_indices_fwd(target, classes, ignore_index=None, op="nll_loss"):
     t = np.asarray(target)
-    if t.size:
+    # Two reductions decide the usual case (every index in range); the set of bad ones
+    # is made only to name them or to leave out ignore_index.
+    if t.size and (np.minimum.reduce(t, axis=None) < 0
+                   or np.maximum.reduce(t, axis=None) >= classes):
         bad = (t < 0) | (t >= classes)
         if ignore_index is not None:
             bad &= t != ignore_index
