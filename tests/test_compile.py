@@ -387,3 +387,17 @@ def test_every_call_checks_its_class_indices(loss):
         with pytest.raises(IndexError, match="target class indices must be in 0..2"):
             step(z, np.array(bad))
     assert len(step.programs) == 1
+
+
+def test_attention_dropout_draws_each_call_when_only_the_mask_is_an_argument():
+    rng = np.random.default_rng(0)
+    q, k, v = (cr.tensor(rng.standard_normal((1, 4, 3))) for _ in range(3))
+
+    def attend(m):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=m, dropout_p=0.5)
+
+    step = cr.compile(attend)
+    outs = [step(np.zeros((4, 4))).data.copy() for _ in range(3)]
+    assert not np.array_equal(outs[1], outs[2])
+    batch = cr.vmap(attend)(np.zeros((3, 4, 4)))  # one draw per example
+    assert batch.shape == (3, 1, 4, 3) and not np.array_equal(batch[0], batch[1])

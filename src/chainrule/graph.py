@@ -92,6 +92,11 @@ def set_trace_hook(hook):
     return prev
 
 
+def hooked():
+    """True while any hook is installed (forward mode, anomaly mode, a tracer)."""
+    return _hooked
+
+
 def trace_hook():
     """The installed tracer, or None."""
     return _trace_hook

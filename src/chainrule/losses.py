@@ -96,7 +96,7 @@ def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
     # The range check reads the values (under cr.vmap or cr.compile: the traced
     # example's or call's); the loss itself is computed with operations on `t`, so
     # a traced target is read afresh for every example or call.
-    t = P.class_indices(t, k, ignore_index=ignore_index, op="nll_loss")
+    t = P.checked_classes(t, k, ignore_index=ignore_index, op="nll_loss")
     if ignore_index is None:
         safe = t
     else:
@@ -143,8 +143,8 @@ def cross_entropy(
             classes = target if tv.dtype == np.intp else P.astype(target, np.intp)
         else:
             classes = new_tensor(tv.astype(np.intp, copy=False))
-        classes = P.class_indices(classes, shape[ax], ignore_index=ignore_index,
-                                  op="cross_entropy")
+        classes = P.checked_classes(classes, shape[ax], ignore_index=ignore_index,
+                                    op="cross_entropy")
         return softmax_nll(
             logits, classes, axis=ax, smoothing=float(label_smoothing),
             reduction=reduction, ignore_index=ignore_index,

@@ -57,9 +57,10 @@ def _attend(q, k, v, bias, scale, p, rng):
     """The fused attention, with dropout p on its weights."""
     if p == 0:
         return attention(q, k, v, bias, scale=scale)
-    if any(traced(t) for t in (q, k, v)):
+    if any(traced(t) for t in (q, k, v, bias)):
         # Under cr.compile or cr.vmap the mask is drawn by an operation, a value the fused
         # primitive cannot take (its mask is a constant): the composition, the same math.
+        # (A traced attention mask alone is enough: the draw must be in the trace.)
         w = P.softmax(P.matmul(q, P.swapaxes(k, -1, -2)) * scale + bias, axis=-1)
         return P.matmul(w * _dropout_keep(w, shape(w), p, rng), v)
     out_shape = np.broadcast_shapes(shape(q)[:-1] + (shape(k)[-2],), np.shape(data(bias)))

@@ -65,7 +65,7 @@ def _index_targets(fn, input, target, ax, ignore_index):
             f"(classes on axis {ax}), got {t.shape}"
         )
     # The range check as an operation: replayed by cr.compile for every call's targets.
-    target = P.class_indices(target, s[ax], ignore_index=ignore_index, op=fn)
+    target = P.checked_classes(target, s[ax], ignore_index=ignore_index, op=fn)
     valid = t != ignore_index
     if traced(target):
         valid = P.not_equal(target, ignore_index)

@@ -141,7 +141,7 @@ from .indexing import (
 )
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
-from .losses import class_indices, reduce_loss, softmax_nll
+from .losses import checked_classes, class_indices, reduce_loss, softmax_nll
 from .masks import keep_mask
 from .matrix_functions import expm
 from .norms import cond, matrix_rank, norm

@@ -16,7 +16,7 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..domains import Example
-from ..graph import is_tensor
+from ..graph import is_tensor, trace_hook
 from ..rules import nondifferentiable, primitive
 from . import activations as _activations
 from . import elementwise as _elementwise
@@ -312,11 +312,22 @@ def _class_indices_batch(prim, args, batched, kw):
 
 # The targets themselves, checked: an operation, so that a compiled step (cr.compile)
 # checks each call's targets, not only those of its capture (a -1 would otherwise
-# silently read the last class).
+# silently read the last class). Targets that are not traced are checked directly
+# (checked_classes): the operation's recording would cost every eager training step.
 class_indices = nondifferentiable(
     "class_indices", _class_indices_fwd,
     batch=_class_indices_batch,
     statement=S.step("the class-index targets, refused (IndexError) outside 0..classes-1 "
                      "except ignore_index", r"t"),
 )
+
+
+def checked_classes(target, classes, ignore_index=None, op="nll_loss"):
+    """`target` after the class_indices check: the operation for a traced target (its
+    values are one call's or example's), a direct check otherwise."""
+    tracer = trace_hook()
+    if tracer is not None and is_tensor(target) and tracer.traced(target):
+        return class_indices(target, classes, ignore_index=ignore_index, op=op)
+    _class_indices_fwd(target.data if is_tensor(target) else target, classes, ignore_index, op)
+    return target
 
