@@ -24,12 +24,13 @@ from .tensor import Tensor, floating, like
 
 __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
-    "concat", "concatenate", "cos", "cumsum", "einsum", "enable_grad", "eq", "equal", "erf",
-    "exp", "expm1", "flatten", "flip", "gather", "gt", "index_select", "inference_mode",
+    "concat", "concatenate", "cos", "cumsum", "div", "einsum", "enable_grad", "eq", "equal", "erf",
+    "exp", "expm1", "flatten", "flip", "floor_divide", "fmod", "gather", "gt", "index_select",
+    "inference_mode",
     "is_grad_enabled", "is_floating_point", "is_tensor", "isfinite", "isinf", "isnan", "log",
     "log1p", "log_softmax", "logsumexp", "lt", "masked_fill", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mm", "multinomial", "narrow", "ne", "no_grad", "norm", "numel",
-    "outer", "permute", "pow", "prod", "relu", "repeat_interleave", "reshape", "roll",
+    "outer", "permute", "pow", "prod", "relu", "remainder", "repeat_interleave", "reshape", "roll",
     "rsqrt", "scatter", "scatter_add", "set_grad_enabled", "sigmoid", "sign", "sin",
     "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sum", "t",
     "tanh", "topk", "transpose", "tril", "triu", "unbind", "unsqueeze", "var", "where",
@@ -250,6 +251,39 @@ def square(input):
 
 def pow(input, exponent):
     return P.power(input, exponent)
+
+
+def div(input, other, *, rounding_mode=None):
+    """PyTorch's div: ``input / other`` (true division, float result), or rounded.
+
+    ``rounding_mode="floor"``: floor(a / b), Python's ``//``; ``"trunc"``: the quotient
+    rounded toward zero (C's integer division). Both keep integer inputs integer.
+    """
+    if rounding_mode is None:
+        return input / other
+    if rounding_mode == "floor":
+        return input // other
+    if rounding_mode == "trunc":
+        q = input // other
+        # floor and trunc differ by one where the quotient is negative and inexact.
+        inexact = (q < 0) & (q * other != input)
+        return P.where(inexact, q + 1, q)
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+def floor_divide(input, other):
+    """floor(input / other), integer inputs staying integer (Python's ``//``)."""
+    return input // other
+
+
+def remainder(input, other):
+    """input - floor(input / other) * other: the sign of ``other`` (Python's ``%``)."""
+    return input % other
+
+
+def fmod(input, other):
+    """C's fmod: input - trunc(input / other) * other, the sign of ``input``."""
+    return input.fmod(other) if isinstance(input, Tensor) else P.fmod(input, other)
 
 
 def maximum(input, other):

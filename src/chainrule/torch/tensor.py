@@ -529,27 +529,23 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self * other
 
     def div(self, other, *, rounding_mode=None):
-        out = self / other
-        if rounding_mode == "floor":
-            return P.floor(out)
-        if rounding_mode == "trunc":
-            return P.sign(out) * P.floor(P.abs(out))
-        return out
+        """PyTorch's div: true division, or 'floor'/'trunc' rounded (integers stay integers)."""
+        from .functions import div
+        return div(self, other, rounding_mode=rounding_mode)
 
-    def __floordiv__(self, other):
-        return floor_divide(self, other)
-
-    def __rfloordiv__(self, other):
-        return floor_divide(other, self)
+    __floordiv__ = _promoting(floor_divide)
+    __rfloordiv__ = _promoting(floor_divide, reflected=True)
 
     def __mod__(self, other):
         """PyTorch's remainder (Python's sign convention): a - floor(a / b) * b."""
-        return self - floor_divide(self, other) * other
+        return self - (self // other) * other
 
     def __rmod__(self, other):
-        return other - floor_divide(other, self) * self
+        return (self.__rfloordiv__(other) * self).__rsub__(other)
 
     remainder = __mod__
+
+    fmod = _promoting(P.fmod)
 
     def pow(self, exponent):
         return self**exponent
