@@ -88,7 +88,7 @@ def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
 def test_without_threadpoolctl_the_policy_is_off_and_says_so(monkeypatch):
     monkeypatch.setattr(threads, "_libraries", ())
     monkeypatch.setattr(threads, "_limit", None)
-    monkeypatch.setattr(threads, "_current", 0)
+    monkeypatch.setattr(threads, "current", 0)
     before = blas_threads()
     small, xs = layer(64, 128, 32)
     small(xs).sum().backward()  # products still run, with the BLAS's own count

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ def _copy(t):
     return REGISTRY["copy"](t)
 
 
-def checkpoint(f, *args, **kwargs):
+def checkpoint(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """`f` recomputed in backward rather than stored: ``checkpoint(f)`` wraps it (JAX's
     ``jax.checkpoint``); ``checkpoint(f, *args)`` calls it at once (PyTorch's
     ``torch.utils.checkpoint.checkpoint``). f returns one array."""

@@ -50,6 +50,7 @@ from .graph import TensorBase, is_tensor, new_tensor
 from .tracing import Tracer, Var, tracing
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+Result = TypeVar("Result")
 
 
 def replayed(method: _F) -> _F:
@@ -160,7 +161,7 @@ class Capture(Tracer):
         )
 
 
-def compile(fn):  # noqa: A001  (PyTorch's name)
+def compile(fn: Callable[..., Result]) -> Callable[..., Result]:  # noqa: A001  (PyTorch's name)
     """`fn` captured on its first call per argument shapes and dtypes, then replayed.
 
     Also a decorator. Arguments are arrays (or tensors, read as their values), numbers

@@ -10,6 +10,7 @@ code as ``cr.gradcheck`` (chainrule.gradcheck.compare).
 from __future__ import annotations
 
 import sys
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def finite_difference_check(name, seed=0, eps=1e-6):
     return compare(f, *arrays, eps=eps, seed=seed)
 
 
-def explain(name, seed=0, file=None):
+def explain(name: Any, seed: int = 0, file: TextIO | None = None) -> float | None:
     """Print primitive ``name``'s derivative and check its VJP; return the max error.
 
     ``name`` is a primitive's name (``"tanh"``), the primitive (``cr.tanh``), or a tensor

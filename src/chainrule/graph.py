@@ -291,7 +291,7 @@ _object_new = object.__new__
 
 
 # ------------------------------------------------------------------------ grad mode
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """Whether operations on tensors that require grad are being recorded."""
     return _grad_enabled
 

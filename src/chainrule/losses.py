@@ -9,6 +9,7 @@ a probability (docs/derivations.md, sections 1, 5-7).
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,11 @@ from .primitives.losses import reduce_loss as _reduce
 from .primitives.losses import softmax_nll
 from .rules import composite
 from .stability import made_by
+
+if TYPE_CHECKING:
+    from .api_types import Operand, Reduction
+    from .tensor import Tensor
+
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -48,8 +54,9 @@ def _check_reduction(name, reduction):
 
 @composite
 def nll_loss(
-    log_probs, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
-):
+    log_probs: Operand, target: Operand, axis: int = -1, reduction: Reduction = "mean",
+    label_smoothing: float = 0.0, ignore_index: int | None = None,
+) -> Tensor:
     """Negative log-likelihood of log-probabilities: -sum_j t_j z_j (docs/derivations.md, 6).
 
     ``target`` holds integer class indices (shape of ``log_probs`` without ``axis``) or
@@ -114,8 +121,9 @@ def _nll_indices(log_probs, t, ax, k, reduction, label_smoothing, ignore_index):
 
 @composite
 def cross_entropy(
-    logits, target, axis=-1, reduction="mean", label_smoothing=0.0, ignore_index=None
-):
+    logits: Operand, target: Operand, axis: int = -1, reduction: Reduction = "mean",
+    label_smoothing: float = 0.0, ignore_index: int | None = None,
+) -> Tensor:
     """Cross-entropy of logits against class indices or soft targets t (derivations.md, 1, 7).
 
     Computed as nll_loss(log_softmax(logits)): finite for any finite logits. Gradient
@@ -160,7 +168,7 @@ def cross_entropy(
 
 
 @composite
-def mse_loss(pred, target, reduction="mean"):
+def mse_loss(pred: Operand, target: Operand, reduction: Reduction = "mean") -> Tensor:
     """Mean squared error: mean((pred - target)^2)."""
     _check_reduction("mse_loss", reduction)
     if np.shape(pred) != np.shape(target):
@@ -173,7 +181,10 @@ def mse_loss(pred, target, reduction="mean"):
 
 
 @composite
-def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    logits: Operand, target: Operand, reduction: Reduction = "mean",
+    pos_weight: Operand | None = None,
+) -> Tensor:
     """-[w t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], as softplus terms (never log 0).
 
     log sigmoid(x) = -softplus(-x) and log(1 - sigmoid(x)) = -softplus(x), so the loss is

@@ -23,10 +23,18 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Concatenate, TypeVar, overload
 
 import numpy as np
 
 from . import graph
+from .api_types import Params, TensorFunction
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+Result = TypeVar("Result")
 
 
 class Primitive:
@@ -180,7 +188,7 @@ class Primitive:
         self._refresh_flags()
 
     # -- declaring the derivative
-    def defvjp(self, *rules):
+    def defvjp(self, *rules: Any) -> Primitive:
         """Attach VJP rules, one per positional argument; None marks 'no gradient'.
 
         For an ``elementwise`` or ``symmetric`` primitive the same rules also serve as
@@ -194,13 +202,13 @@ class Primitive:
             self.jvps = self.vjps
         return self
 
-    def defjvp(self, *rules):
+    def defjvp(self, *rules: Any) -> Primitive:
         """Attach JVP rules, one per positional argument; None marks 'no tangent'."""
         self.jvps = _rule_table(rules)
         self._jvps_declared = True
         return self
 
-    def defderivatives(self, *derivatives):
+    def defderivatives(self, *derivatives: Any) -> Primitive:
         """Declare an elementwise map by its local derivative in each argument.
 
         Each entry is ``d(ans, *args, **kw)`` (an array or tensor that broadcasts
@@ -230,7 +238,17 @@ class Primitive:
 
     # Recording: chainrule.graph.call_primitive, beside the general path (_apply) whose
     # common case it copies, reading the engine's flags as its own module globals.
-    __call__ = graph.call_primitive
+    if TYPE_CHECKING:  # what a call gives, for type checkers: a Tensor in, a Tensor out
+
+        @overload
+        def __call__(self, x: Tensor, /, *rest: Any, **kw: Any) -> Tensor: ...
+        @overload
+        def __call__(self, x: Any, y: Tensor, /, *rest: Any, **kw: Any) -> Tensor: ...
+        @overload
+        def __call__(self, *args: Any, **kw: Any) -> Any: ...
+        def __call__(self, *args: Any, **kw: Any) -> Any: ...
+    else:
+        __call__ = graph.call_primitive
 
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
@@ -348,7 +366,10 @@ def registered(name):
     return REGISTRY[name]
 
 
-def primitive(name, fwd, doc=None, *, replace=False, **facts):
+def primitive(
+    name: str, fwd: Callable[..., Any], doc: str | None = None, *, replace: bool = False,
+    **facts: Any,
+) -> Primitive:
     """Create and register a differentiable primitive.
 
     Facts about it, declared here once:
@@ -398,7 +419,10 @@ def primitive(name, fwd, doc=None, *, replace=False, **facts):
     return p
 
 
-def elementwise(name, fwd, *derivatives, doc=None, replace=False, **facts):
+def elementwise(
+    name: str, fwd: Callable[..., Any], *derivatives: Any, doc: str | None = None,
+    replace: bool = False, **facts: Any,
+) -> Primitive:
     """Create and register an elementwise primitive declared by its local derivatives.
 
     ``derivatives`` holds one entry per positional argument (see
@@ -448,7 +472,9 @@ def _docstring(p):
     return "\n\n".join(parts)
 
 
-def nondifferentiable(name, fwd, doc=None, **facts):
+def nondifferentiable(
+    name: str, fwd: Callable[..., Any], doc: str | None = None, **facts: Any
+) -> Primitive:
     """Create and register a primitive whose output carries no gradient."""
     p = primitive(name, fwd, doc, **facts)
     p.differentiable = False
@@ -456,7 +482,9 @@ def nondifferentiable(name, fwd, doc=None, **facts):
     return p
 
 
-def composite(fn):
+def composite(
+    fn: Callable[Concatenate[Any, Params], Result],
+) -> TensorFunction[Params, Result]:
     """Decorator for a function composed of primitives: NumPy's array_like arguments.
 
     A list or tuple argument holding tensors is stacked into one tensor on the graph

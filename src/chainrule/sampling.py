@@ -9,6 +9,8 @@ are int64 index tensors, and the helpers that filter logits return plain values.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .graph import TensorBase, array_like
@@ -32,7 +34,9 @@ def _count(value, name, owner):
     return int(value)
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
+def multinomial(
+    input: Any, num_samples: int, replacement: bool = False, *, generator: Any = None
+) -> Any:
     """Indices drawn from the categories of each row of ``input`` (PyTorch's semantics).
 
     ``input`` is 1-D (one distribution) or 2-D (one per row) of non-negative weights,

@@ -268,8 +268,9 @@ class Tensor(TensorBase):
     # -------------------------------------------------------------- in place
     def _inplace(self, ufunc, other):
         # (The common case, an optimizer's update under no_grad with no transform
-        # running, decided in two calls: it runs for every parameter every step.)
-        if (graph.is_grad_enabled() or graph.hooked()) and _differentiated(self, other):
+        # running, decided by two reads of graph's flags, without a call: it runs for
+        # every parameter every step.)
+        if (graph._grad_enabled or graph._hooked) and _differentiated(self, other):
             if self.requires_grad and self.is_leaf and graph.is_grad_enabled():
                 raise RuntimeError(
                     "in-place update of a leaf tensor that requires grad; an optimizer "

@@ -50,7 +50,10 @@ except (AttributeError, ValueError, OSError):  # not Linux
 _libraries = None  # threadpoolctl's controllers of the loaded BLAS libraries, once looked up
 _original = 1  # their thread count when first looked up, before chainrule set any
 _limit = None  # most threads a product may use; None until the BLAS has been asked
-_current = 0  # the count chainrule last set (0: none yet)
+# The count chainrule last set (0: none yet). Products on the hot path (matmul, linear)
+# read it to skip calling use_for when one thread is set and the product is small:
+# ``if work >= threads.PARALLEL_WORK or threads.current != 1: threads.use_for(work)``.
+current = 0
 _others = 0  # cores other processes kept busy over the last interval
 _seen = None  # (monotonic time, the machine's busy CPU seconds, this process's) at the last look
 
@@ -74,14 +77,14 @@ def _default_limit():
 
 
 def _set(n):
-    global _current, _limit
+    global current, _limit
     if _limit is None:
         _limit = _default_limit()
     if n is None:
         n = _limit
     for lib in _blas():
         lib.set_num_threads(n)
-    _current = n
+    current = n
 
 
 def machine_busy():
@@ -120,7 +123,7 @@ def _parallel():
 def use_for(work):
     """Set the BLAS thread count for a product of ``work`` multiply-adds (m k n)."""
     n = 1 if work < PARALLEL_WORK else _parallel()
-    if n != _current:
+    if n != current:
         _set(n)
 
 
@@ -129,7 +132,7 @@ def threads_for(work):
     return 1 if work < PARALLEL_WORK else _parallel()
 
 
-def get_num_threads():
+def get_num_threads() -> int | None:
     """The most BLAS threads chainrule lets a product use (None without threadpoolctl)."""
     if not _blas():
         return None
@@ -150,11 +153,11 @@ class set_num_threads:
                 "before starting Python"
             )
         global _limit
-        self._saved = (_limit, _current)
+        self._saved = (_limit, current)
         _limit = _default_limit() if n is None else n
         # Applied at once, so that products chainrule does not size (and NumPy code run
         # between chainrule calls) also stay within the limit.
-        _set(min(_current, _limit) if _current else _limit)
+        _set(min(current, _limit) if current else _limit)
 
     def __enter__(self):
         return self

@@ -16,6 +16,8 @@ compared with f evaluated on that example directly; a mismatch raises.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +28,7 @@ from .pytree import tree_flatten, tree_unflatten
 from .tracing import Tracer, Var, tracing
 
 
-def vmap(f, in_axes=0, out_axes=0):
+def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable[..., Any]:
     """f mapped over axis `in_axes` of its arguments; results stacked along `out_axes`.
 
     ``in_axes`` is an int (every argument), None (not mapped), or a tuple with one entry

@@ -122,6 +122,25 @@ assert isinstance(t, cr.Tensor)
 model = nn.Sequential(nn.Linear(3, 2, rng=0), nn.Tanh())
 opt = optim.SGD(model.parameters(), lr=0.1)
 
+# Layers' constructors are annotated with PyTorch's parameter names and types.
+layers = nn.ModuleList([
+    nn.Conv2d(1, 4, kernel_size=3, padding="same", bias=False),
+    nn.LSTM(4, 8, num_layers=2, batch_first=True, dropout=0.1, rng=0),
+    nn.TransformerEncoderLayer(8, nhead=2, dim_feedforward=16, activation="gelu", rng=0),
+    nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=-1, reduction="sum"),
+    nn.LayerNorm((4, 8), eps=1e-6, dtype=np.float64),
+    nn.AdaptiveAvgPool2d((None, 2)),
+])
+assert len(layers) == 6
+
+
+def _rejected_layer_calls() -> None:  # never called: each line must be rejected
+    nn.Linear(3, "2")  # type: ignore[arg-type]
+    nn.CrossEntropyLoss(reduction="avg")  # type: ignore[arg-type]
+    nn.LSTM(4, 8, batch_frist=True)  # type: ignore[call-arg]
+    nn.GELU(approximate="fast")  # type: ignore[arg-type]
+
+
 # nn.Module's methods (annotated in nn/module.py): the self-returning ones keep the subclass.
 assert_type(model.train(), nn.Sequential)
 assert_type(model.eval().to(np.float32), nn.Sequential)
@@ -147,6 +166,36 @@ except GradcheckError:
     pass
 else:
     raise AssertionError("a large eps gives a finite difference off by eps^2 = 0.25")
+
+
+# ------------------------------------------------------------ operations
+# A Tensor in gives a Tensor (or the tuple the operation is annotated with); NumPy in
+# gives NumPy, which the checker leaves as Any. Keywords are checked by name and type.
+v = cr.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+assert_type(cr.tanh(v), cr.Tensor)
+assert_type(cr.add(2.0, v), cr.Tensor)
+assert_type(cr.sum(v, axis=1), cr.Tensor)
+assert_type(cr.tanh(np.ones(3)), Any)
+assert_type(cr.mean(v, axis=(0, 1), keepdims=True), cr.Tensor)
+assert_type(cr.var(v, axis=0, ddof=1), cr.Tensor)
+assert_type(cr.cross_entropy(v, np.array([0, 2]), label_smoothing=0.1), cr.Tensor)
+assert_type(cr.sort(v, dim=1).values, cr.Tensor)
+assert_type(cr.topk(v, 2).indices, cr.Tensor)
+assert_type(cr.split(v, 3, axis=1), list[cr.Tensor])
+assert_type(cr.argsort(v, descending=True), cr.Tensor)
+assert_type(cr.gather(v, 1, np.array([[0], [2]])), cr.Tensor)
+assert_type(cr.stop_gradient(v), cr.Tensor)
+assert_type(cr.gelu(v, approximate="tanh"), cr.Tensor)
+cr.mean(cr.gelu(v) * cr.clamp(v, min=0.0)).backward()
+assert v.grad is not None and v.grad.shape == (2, 3)
+
+
+def _rejected_operation_calls() -> None:  # never called: each line must be rejected
+    cr.mean(v, axis="rows")  # type: ignore[call-overload]
+    cr.cross_entropy(v, np.array([0, 2]), reduction="avg")  # type: ignore[call-overload]
+    cr.gelu(v, approximate="fast")  # type: ignore[call-overload]
+    cr.sort(v, dim=1).vals  # type: ignore[attr-defined]  # noqa: B018
+    cr.topk(v, k=2.5)  # type: ignore[call-overload]
 
 
 # ------------------------------------------------------------ Tensor's methods

@@ -21,7 +21,7 @@ from .datasets import DataError, _labels_from, _preview, _read_bytes, as_float32
 
 __all__ = ["load_csv"]
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 
 def _parse_number(text: str) -> float | None:

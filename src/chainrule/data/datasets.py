@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ __all__ = [
     "one_hot",
 ]
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions: (count, rows, cols)
@@ -453,7 +454,8 @@ class Standardize:
     def transform(self, X) -> np.ndarray:
         """Standardize ``X``; float inputs keep their dtype, others become float32."""
         X, mean, std = self._fitted(X)
-        return ((X - mean) / std).astype(X.dtype, copy=False)
+        out: np.ndarray = ((X - mean) / std).astype(X.dtype, copy=False)
+        return out
 
     def fit_transform(self, X) -> np.ndarray:
         """Fit on ``X`` and return it standardized."""
@@ -462,7 +464,8 @@ class Standardize:
     def inverse_transform(self, Z) -> np.ndarray:
         """Map standardized values back to the original scale."""
         Z, mean, std = self._fitted(Z)
-        return (Z * std + mean).astype(Z.dtype, copy=False)
+        out: np.ndarray = (Z * std + mean).astype(Z.dtype, copy=False)
+        return out
 
     def state(self) -> dict[str, list[float]]:
         """Return the fitted parameters as a JSON-able dict (floats round-trip exactly)."""
@@ -471,7 +474,7 @@ class Standardize:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_state(cls, state: dict) -> Standardize:
+    def from_state(cls, state: dict[str, Any]) -> Standardize:
         """Rebuild a fitted Standardize from :meth:`state` output."""
         try:
             mean = np.asarray(state["mean"], dtype=np.float64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class ArrayDataset:
             )
 
     def __len__(self) -> int:
-        return self.arrays[0].shape[0]
+        return int(self.arrays[0].shape[0])
 
     def __getitem__(self, index) -> tuple[np.ndarray, ...]:
         return tuple(a[index] for a in self.arrays)
@@ -58,7 +58,7 @@ class Subset:
         self.indices = indices
 
     def __len__(self) -> int:
-        return self.indices.shape[0]
+        return int(self.indices.shape[0])
 
     def __getitem__(self, index):
         return self.dataset[self.indices[index]]
@@ -80,7 +80,7 @@ def _array_backing(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] 
     return None
 
 
-def _stack_samples(samples: list) -> tuple[np.ndarray, ...]:
+def _stack_samples(samples: list[Any]) -> tuple[np.ndarray, ...]:
     """Stack a list of samples (arrays or equal-length tuples of arrays) field by field."""
     if not isinstance(samples[0], (tuple, list)):
         return (np.stack([np.asarray(s) for s in samples]),)
@@ -122,7 +122,9 @@ class DataLoader:
         self.drop_last = drop_last
         if seed is not None and seed < 0:
             raise DataError(f"seed must be a non-negative int or None, got {seed}")
-        self.seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
+        # A fresh SeedSequence's entropy is an int (the Sequence form is for given seeds).
+        fresh = cast(int, np.random.SeedSequence().entropy) if seed is None else seed
+        self.seed = int(fresh)
         self.epoch = 0
         self._backing = _array_backing(dataset)
 
@@ -166,7 +168,7 @@ class DataLoader:
                 yield _stack_samples([self.dataset[int(i)] for i in idx])
 
 
-def _split_lengths(n: int, fractions_or_lengths: Sequence) -> list[int]:
+def _split_lengths(n: int, fractions_or_lengths: Sequence[float]) -> list[int]:
     """Turn split sizes given as lengths (summing to n) or fractions (summing to 1) into lengths."""
     sizes = list(fractions_or_lengths)
     if not sizes:
@@ -187,7 +189,7 @@ def _split_lengths(n: int, fractions_or_lengths: Sequence) -> list[int]:
     return lengths
 
 
-def random_split(dataset_or_n, fractions_or_lengths: Sequence, seed: int) -> list:
+def random_split(dataset_or_n, fractions_or_lengths: Sequence[float], seed: int) -> list[Any]:
     """Split into disjoint random parts that together cover every sample exactly once.
 
     ``fractions_or_lengths`` is either integer lengths summing to the size, or fractions

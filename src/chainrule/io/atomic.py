@@ -83,7 +83,7 @@ def _naming(exc: OSError, path: Path) -> OSError:
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """A binary file object whose contents replace ``path`` when the block ends cleanly.
 
     If the block raises, ``path`` keeps its previous contents (or stays absent) and the
@@ -113,7 +113,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     _fsync_directory(directory)
 
 
-def atomic_write(path: str | os.PathLike, data: bytes | str) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Replace ``path`` with ``data`` (str is written as UTF-8) atomically and durably."""
     if isinstance(data, str):
         data = data.encode("utf-8")

@@ -32,7 +32,7 @@ __all__ = [
     "unflatten_state",
 ]
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 CHECKPOINT_KEY = "chainrule.checkpoint"
 """Metadata key under which :func:`save_checkpoint` stores its JSON-encoded ``meta``."""
@@ -104,7 +104,7 @@ def flatten_state(tree: Mapping[str, Any], sep: str = SEP) -> dict[str, Any]:
     """
     flat: dict[str, Any] = {}
 
-    def walk(prefix: str, node: Mapping) -> None:
+    def walk(prefix: str, node: Mapping[str, Any]) -> None:
         for key, value in node.items():
             if not isinstance(key, str):
                 where = f"under {prefix!r}" if prefix else "at the top level"
@@ -229,7 +229,7 @@ def _parse_header(path: Path, head: bytes, raw: bytes, payload_len: int) -> dict
     for name, info in header.items():
         if name != "__metadata__":
             _check_entry(path, name, info, payload_len)
-    return header
+    return dict(header)
 
 
 def _read(path: PathLike, payload: bool) -> tuple[Path, dict[str, Any], bytes | None]:
@@ -347,7 +347,8 @@ def _encode(state_dict, path: Path, metadata) -> bytes:
         metadata = {**(metadata or {}), TIED_KEY: json.dumps(tied)}
     safetensors = _safetensors()
     try:
-        return safetensors.numpy.save(arrays, metadata=dict(metadata) if metadata else None)
+        data: bytes = safetensors.numpy.save(arrays, metadata=dict(metadata) if metadata else None)
+        return data
     except safetensors.SafetensorError as exc:
         raise CheckpointError(f"{path}: safetensors could not serialize the state: {exc}") from exc
 

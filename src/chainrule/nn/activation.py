@@ -4,12 +4,16 @@ calls its function in chainrule.nn.activation_functions."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from . import activation_functions as A
 from .module import Module, Parameter, float_dtype
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
 
 
 class _Activation(Module):
@@ -18,7 +22,7 @@ class _Activation(Module):
 
     fn: Callable[..., Any]  # the activation function, set by each subclass
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
@@ -113,7 +117,7 @@ class LogSigmoid(_Plain):
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise."""
 
-    def __init__(self, negative_slope=0.01, inplace=False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
@@ -128,7 +132,7 @@ class LeakyReLU(Module):
 class GELU(Module):
     """x Phi(x) (Phi the standard normal CDF); approximate="tanh" for the tanh formula."""
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: Literal["none", "tanh"] = 'none') -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', not {approximate!r}")
@@ -144,7 +148,7 @@ class GELU(Module):
 class Softplus(Module):
     """log(1 + e^(beta x)) / beta, and x where beta x > threshold; no overflow for any x."""
 
-    def __init__(self, beta=1.0, threshold=20.0):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         if beta == 0:
             raise ValueError("Softplus: beta must be nonzero")
@@ -161,7 +165,7 @@ class Softplus(Module):
 class ELU(Module):
     """x for x > 0, alpha (e^x - 1) otherwise."""
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
@@ -176,7 +180,7 @@ class ELU(Module):
 class CELU(Module):
     """x for x > 0, alpha (e^(x / alpha) - 1) otherwise."""
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         if alpha == 0:
             raise ValueError("CELU: alpha must be nonzero")
@@ -193,7 +197,7 @@ class CELU(Module):
 class Hardtanh(Module):
     """x clipped to [min_val, max_val]."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val {min_val} is larger than max_val {max_val}")
@@ -211,7 +215,7 @@ class Hardtanh(Module):
 class Threshold(Module):
     """x where x > threshold, else ``value``."""
 
-    def __init__(self, threshold, value, inplace=False):
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
         self.threshold = threshold
         self.value = value
@@ -227,7 +231,7 @@ class Threshold(Module):
 class Hardshrink(Module):
     """x where |x| > lambd, else 0."""
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
 
@@ -241,7 +245,7 @@ class Hardshrink(Module):
 class Softshrink(Module):
     """Shrink towards 0 by lambd, 0 within [-lambd, lambd]."""
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         if lambd < 0:
             raise ValueError(f"Softshrink: lambd must be non-negative, got {lambd}")
@@ -261,7 +265,13 @@ class RReLU(Module):
     the slope is (lower + upper) / 2.
     """
 
-    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False, rng=None):
+    def __init__(
+        self,
+        lower: float = 1.0 / 8,
+        upper: float = 1.0 / 3,
+        inplace: bool = False,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         if not 0 <= lower <= upper:
             raise ValueError(f"RReLU: need 0 <= lower <= upper, got {lower}, {upper}")
@@ -283,7 +293,12 @@ class PReLU(Module):
     num_parameters is 1 (one slope) or the number of channels (input axis 1).
     """
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
+    def __init__(
+        self,
+        num_parameters: int = 1,
+        init: float = 0.25,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__()
         self.num_parameters = int(num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, float_dtype(dtype)))
@@ -298,7 +313,7 @@ class PReLU(Module):
 class GLU(Module):
     """a * sigmoid(b) for the two halves a, b of the input along ``dim``."""
 
-    def __init__(self, dim=-1):
+    def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
 
@@ -312,7 +327,7 @@ class GLU(Module):
 class _SoftmaxLike(Module):
     fn: Callable[..., Any]  # the activation function, set by each subclass
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 

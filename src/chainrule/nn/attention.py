@@ -14,6 +14,7 @@ gradient 0 to everything it touched; PyTorch returns NaN for such a row.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,10 @@ from .dropout import _keep
 from .init import constant_, generator, xavier_normal_, xavier_uniform_
 from .layers import Linear
 from .module import Module, Parameter, float_dtype
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -129,9 +134,20 @@ class MultiheadAttention(Module):
     inputs are (L, N, E) ((N, L, E) with batch_first, (L, E) unbatched).
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False,
-                 dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(

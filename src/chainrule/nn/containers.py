@@ -43,7 +43,7 @@ def _parameter(owner, value):
 class _ListOf(Module):
     """A list registered as "0", "1", ...; `_check` admits (or wraps) each item."""
 
-    def __init__(self, items=()):
+    def __init__(self, items=()) -> None:
         super().__init__()
         self._items = []
         self.extend(items)
@@ -97,7 +97,7 @@ class _ListOf(Module):
 class _DictOf(Module):
     """A dict registered under its keys (insertion order); `_check` admits each value."""
 
-    def __init__(self, items=None):
+    def __init__(self, items=None) -> None:
         super().__init__()
         self._items = {}
         if items is not None:
@@ -170,7 +170,7 @@ class Sequential(ModuleList):
     (``Sequential(OrderedDict(conv=..., relu=...))``), as in PyTorch.
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *modules) -> None:
         Module.__init__(self)
         self._items = []
         self._names = None

@@ -66,7 +66,7 @@ def pdist(input, p=2):
 class CosineSimilarity(Module):
     """Cosine similarity along ``dim``."""
 
-    def __init__(self, dim=1, eps=1e-8):
+    def __init__(self, dim: int = 1, eps: float = 1e-08) -> None:
         super().__init__()
         self.dim, self.eps = dim, eps
 
@@ -77,7 +77,7 @@ class CosineSimilarity(Module):
 class PairwiseDistance(Module):
     """p-norm distance between rows, with eps added to the difference."""
 
-    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+    def __init__(self, p: float = 2.0, eps: float = 1e-06, keepdim: bool = False) -> None:
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
 

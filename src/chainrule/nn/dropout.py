@@ -130,7 +130,12 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None)
 class _DropoutBase(Module):
     fn: Callable[..., Any]  # the dropout function, set by each subclass
 
-    def __init__(self, p=0.5, inplace=False, rng=None):
+    def __init__(
+        self,
+        p: float = 0.5,
+        inplace: bool = False,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         self.p = probability(p, type(self).__name__)
         self.inplace = inplace

@@ -205,8 +205,14 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 class Upsample(Module):
     """Resize the spatial axes: F.interpolate with these arguments."""
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                 recompute_scale_factor=None):
+    def __init__(
+        self,
+        size: int | tuple[int, ...] | None = None,
+        scale_factor: float | tuple[float, ...] | None = None,
+        mode: str = 'nearest',
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ) -> None:
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"Upsample: mode must be one of {MODES}, got {mode!r}")
@@ -230,21 +236,35 @@ class Upsample(Module):
 class UpsamplingNearest2d(Upsample):
     """Upsample with mode 'nearest' (PyTorch's older name)."""
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(
+        self,
+        size: int | tuple[int, ...] | None = None,
+        scale_factor: float | tuple[float, ...] | None = None,
+    ) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
     """Upsample with mode 'bilinear' and align_corners=True (PyTorch's older name)."""
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(
+        self,
+        size: int | tuple[int, ...] | None = None,
+        scale_factor: float | tuple[float, ...] | None = None,
+    ) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class Unfold(Module):
     """F.unfold: (N, C, H, W) -> (N, C kh kw, L) sliding windows as columns."""
 
-    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        dilation: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] = 0,
+        stride: int | tuple[int, ...] = 1,
+    ) -> None:
         super().__init__()
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
@@ -260,7 +280,14 @@ class Unfold(Module):
 class Fold(Unfold):
     """F.fold: (N, C kh kw, L) columns summed back into (N, C, *output_size) images."""
 
-    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    def __init__(
+        self,
+        output_size: int | None | tuple[int | None, ...],
+        kernel_size: int | tuple[int, ...],
+        dilation: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] = 0,
+        stride: int | tuple[int, ...] = 1,
+    ) -> None:
         super().__init__(kernel_size, dilation, padding, stride)
         self.output_size = output_size
 

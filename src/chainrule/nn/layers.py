@@ -8,12 +8,20 @@ initialization reproducible. Names and shapes follow PyTorch (Linear.weight is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import primitives as P
 from . import functional as F
 from . import init
 from .module import Module, Parameter, float_dtype
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import DTypeLike
+
 
 
 class Identity(Module):
@@ -30,7 +38,14 @@ class Linear(Module):
     (:func:`chainrule.nn.init.default_init_`).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         dtype = float_dtype(dtype)
         self.in_features = int(in_features)
@@ -50,7 +65,7 @@ class Linear(Module):
 class Flatten(Module):
     """Merge axes start_dim..end_dim into one (default: everything but the batch axis)."""
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
@@ -65,7 +80,7 @@ class Flatten(Module):
 class Unflatten(Module):
     """Split axis ``dim`` into the axes ``unflattened_size`` (one entry may be -1)."""
 
-    def __init__(self, dim, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         self.dim = int(dim)
         self.unflattened_size = tuple(int(n) for n in unflattened_size)
@@ -94,8 +109,15 @@ class Bilinear(Module):
     Default initialization: A and b uniform in +-1/sqrt(in1_features), as PyTorch.
     """
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True,
-                 dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         dtype = float_dtype(dtype)
         self.in1_features, self.in2_features = int(in1_features), int(in2_features)

@@ -7,15 +7,26 @@ axis 0 of a single unbatched (C,) input; class weights are buffers (saved in sta
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import classification_losses as C
 from . import regression_losses as R
 from .arguments import legacy_reduction
 from .ctc import ctc_loss
 from .module import Module
 
+if TYPE_CHECKING:
+    from ..api_types import Operand, Reduction
+
+
 
 class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__()
         self.reduction = legacy_reduction(type(self).__name__, size_average, reduce, reduction)
 
@@ -24,7 +35,13 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+    def __init__(
+        self,
+        weight: Operand | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
@@ -37,8 +54,15 @@ class CrossEntropyLoss(_WeightedLoss):
     to ``ignore_index`` contribute nothing and are left out of the mean.
     """
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean", label_smoothing=0.0):
+    def __init__(
+        self,
+        weight: Operand | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+        label_smoothing: float = 0.0,
+    ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -51,8 +75,14 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities: loss_n = -w[y_n] x_n[y_n]."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean"):
+    def __init__(
+        self,
+        weight: Operand | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
@@ -74,8 +104,14 @@ class BCEWithLogitsLoss(_Loss):
     ``pos_weight`` multiplies the positive term (per class along the last axis).
     """
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
-                 pos_weight=None):
+    def __init__(
+        self,
+        weight: Operand | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+        pos_weight: Operand | None = None,
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
@@ -97,8 +133,15 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 class MultiMarginLoss(_WeightedLoss):
     """Multi-class hinge loss: sum_{i != y} max(0, margin - x_y + x_i)^p / C."""
 
-    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
-                 reduction="mean"):
+    def __init__(
+        self,
+        p: float = 1,
+        margin: float = 1.0,
+        weight: Operand | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p}")
@@ -140,7 +183,13 @@ class MSELoss(_Loss):
 class SmoothL1Loss(_Loss):
     """Quadratic below beta, linear above."""
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+        beta: float = 1.0,
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
@@ -151,7 +200,7 @@ class SmoothL1Loss(_Loss):
 class HuberLoss(_Loss):
     """Quadratic below delta, delta-scaled linear above."""
 
-    def __init__(self, reduction="mean", delta=1.0):
+    def __init__(self, reduction: Reduction = 'mean', delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
 
@@ -162,7 +211,13 @@ class HuberLoss(_Loss):
 class KLDivLoss(_Loss):
     """KL divergence of log-probability inputs from (log-)probability targets."""
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+        log_target: bool = False,
+    ) -> None:
         if reduction == "batchmean":
             Module.__init__(self)
             self.reduction = reduction
@@ -177,7 +232,13 @@ class KLDivLoss(_Loss):
 class GaussianNLLLoss(_Loss):
     """Gaussian negative log-likelihood with predicted variances."""
 
-    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+    def __init__(
+        self,
+        *,
+        full: bool = False,
+        eps: float = 1e-06,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
@@ -189,8 +250,15 @@ class GaussianNLLLoss(_Loss):
 class PoissonNLLLoss(_Loss):
     """Poisson negative log-likelihood (log-rate inputs by default)."""
 
-    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
-                 reduction="mean"):
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: bool | None = None,
+        eps: float = 1e-08,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
@@ -202,7 +270,13 @@ class PoissonNLLLoss(_Loss):
 class CosineEmbeddingLoss(_Loss):
     """1 - cos for similar pairs (y = 1), max(0, cos - margin) for dissimilar ones."""
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
@@ -214,7 +288,13 @@ class CosineEmbeddingLoss(_Loss):
 class MarginRankingLoss(_Loss):
     """max(0, -y (x1 - x2) + margin)."""
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
@@ -226,7 +306,13 @@ class MarginRankingLoss(_Loss):
 class HingeEmbeddingLoss(_Loss):
     """x for y = 1, max(0, margin - x) for y = -1."""
 
-    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    def __init__(
+        self,
+        margin: float = 1.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
@@ -237,8 +323,16 @@ class HingeEmbeddingLoss(_Loss):
 class TripletMarginLoss(_Loss):
     """max(d(a, p) - d(a, n) + margin, 0)."""
 
-    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
-                 reduction="mean"):
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-06,
+        swap: bool = False,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: Reduction = 'mean',
+    ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
@@ -250,7 +344,12 @@ class TripletMarginLoss(_Loss):
 class CTCLoss(_Loss):
     """Connectionist temporal classification loss (see chainrule.nn.ctc.ctc_loss)."""
 
-    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+    def __init__(
+        self,
+        blank: int = 0,
+        reduction: Reduction = 'mean',
+        zero_infinity: bool = False,
+    ) -> None:
         super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
 

@@ -9,6 +9,7 @@ and then applies its affine map; channels are axis 1 as in PyTorch.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,12 @@ from ..primitives.normalization import standardize
 from ..rules import composite
 from .arguments import axis, data, shape
 from .module import Module, Parameter, float_dtype
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import DTypeLike
+
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize", "rms_norm"]
 
@@ -222,8 +229,14 @@ class LayerNorm(Module):
     y = (x - mean) / sqrt(var + eps) * weight + bias; weight starts at 1, bias at 0.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 dtype=np.float32):
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-05,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
@@ -249,7 +262,13 @@ class RMSNorm(Module):
     weight starts at 1; eps=None uses the input dtype's machine epsilon.
     """
 
-    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=np.float32):
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__()
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
@@ -268,7 +287,15 @@ class RMSNorm(Module):
 class _NormBase(Module):
     """Per-channel affine parameters and running statistics, PyTorch's names and defaults."""
 
-    def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype):
+    def __init__(
+        self,
+        num_features: int,
+        eps: float,
+        momentum: float | None,
+        affine: bool,
+        track_running_stats: bool,
+        dtype: DTypeLike,
+    ) -> None:
         super().__init__()
         dtype = float_dtype(dtype)
         self.num_features = int(num_features)
@@ -311,8 +338,15 @@ class _BatchNorm(_NormBase):
     dims: tuple[int, ...] = ()  # accepted input ranks
     expects = ""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=np.float32):
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-05,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
 
     def forward(self, x):
@@ -362,8 +396,15 @@ class _InstanceNorm(_NormBase):
 
     spatial = 0
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, dtype=np.float32):
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-05,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
 
     def forward(self, x):
@@ -423,7 +464,14 @@ class GroupNorm(Module):
     """Group normalization: ``num_groups`` groups of the ``num_channels`` channels, each
     normalized per sample; per-channel weight (ones) and bias (zeros) when affine."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=np.float32):
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-05,
+        affine: bool = True,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(

@@ -121,7 +121,7 @@ class _Pad(Module):
 
     _n, _mode = 2, "constant"
 
-    def __init__(self, padding, value=None):
+    def __init__(self, padding: int | tuple[int, ...], value: float = None) -> None:
         super().__init__()
         self.padding = ntuple(padding, 2 * self._n, type(self).__name__, "padding")
         self.value = None if value is None else float(value)
@@ -210,7 +210,7 @@ class ConstantPad1d(_Pad):
 
     _n = 1
 
-    def __init__(self, padding, value):
+    def __init__(self, padding: int | tuple[int, ...], value: float) -> None:
         super().__init__(padding, value)
 
 
@@ -219,7 +219,7 @@ class ConstantPad2d(_Pad):
 
     _n = 2
 
-    def __init__(self, padding, value):
+    def __init__(self, padding: int | tuple[int, ...], value: float) -> None:
         super().__init__(padding, value)
 
 
@@ -228,5 +228,5 @@ class ConstantPad3d(_Pad):
 
     _n = 3
 
-    def __init__(self, padding, value):
+    def __init__(self, padding: int | tuple[int, ...], value: float) -> None:
         super().__init__(padding, value)

@@ -44,7 +44,7 @@ def pixel_unshuffle(input, downscale_factor):
 class PixelShuffle(Module):
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
 
-    def __init__(self, upscale_factor):
+    def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = positive_int(upscale_factor, "PixelShuffle", "upscale_factor")
 
@@ -58,7 +58,7 @@ class PixelShuffle(Module):
 class PixelUnshuffle(Module):
     """(*, C, H r, W r) -> (*, C r^2, H, W)."""
 
-    def __init__(self, downscale_factor):
+    def __init__(self, downscale_factor: int) -> None:
         super().__init__()
         self.downscale_factor = positive_int(downscale_factor, "PixelUnshuffle",
                                              "downscale_factor")

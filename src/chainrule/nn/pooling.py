@@ -305,8 +305,15 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 class _MaxPool(Module):
     _fn = staticmethod(max_pool2d)
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+        dilation: int | tuple[int, ...] = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -339,8 +346,14 @@ class MaxPool2d(_MaxPool):
 class AvgPool1d(Module):
     """Mean over each kernel_size window of (N, C, L) input; stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True):
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -359,8 +372,15 @@ class AvgPool1d(Module):
 class AvgPool2d(AvgPool1d):
     """Mean over each kernel_size window of (N, C, H, W) input; stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.divisor_override = divisor_override
 
@@ -372,7 +392,7 @@ class AvgPool2d(AvgPool1d):
 class _Adaptive(Module):
     _fn = staticmethod(adaptive_avg_pool2d)
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: int | None | tuple[int | None, ...]) -> None:
         super().__init__()
         self.output_size = output_size
 
@@ -404,7 +424,11 @@ class AdaptiveMaxPool1d(_Adaptive):
 
     _fn = staticmethod(adaptive_max_pool1d)
 
-    def __init__(self, output_size, return_indices=False):
+    def __init__(
+        self,
+        output_size: int | None | tuple[int | None, ...],
+        return_indices: bool = False,
+    ) -> None:
         super().__init__(output_size)
         self.return_indices = return_indices
 

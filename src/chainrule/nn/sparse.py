@@ -7,6 +7,8 @@ with the same row scatter-sum. Gradients are dense arrays (``sparse=True`` is re
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import primitives as P
@@ -16,6 +18,12 @@ from ..tracing import concrete, traced
 from . import init
 from .arguments import data, shape
 from .module import Module, Parameter, float_dtype
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ..api_types import Operand
+
 
 __all__ = ["embedding", "embedding_bag"]
 
@@ -212,9 +220,20 @@ class Embedding(Module):
     never updated by gradients.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False, dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Operand | None = None,
+        _freeze: bool = False,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         if sparse:
             raise NotImplementedError("Embedding: sparse=True gradients are not supported")
@@ -257,9 +276,21 @@ class EmbeddingBag(Module):
     """Sums, means or maxima of bags of embeddings (see :func:`embedding_bag`); weight
     (num_embeddings, embedding_dim) starts as N(0, 1) draws."""
 
-    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
-                 include_last_offset=False, padding_idx=None, dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = 'mean',
+        sparse: bool = False,
+        _weight: Operand | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         if sparse:
             raise NotImplementedError("EmbeddingBag: sparse=True gradients are not supported")

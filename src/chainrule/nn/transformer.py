@@ -8,6 +8,7 @@ Post-norm by default (x = norm(x + sublayer(x))), pre-norm with ``norm_first=Tru
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +20,12 @@ from .init import generator
 from .layers import Linear
 from .module import Module
 from .normalization import LayerNorm
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import DTypeLike
+
 
 
 def _activation(activation, who):
@@ -40,8 +47,22 @@ class _Block(Module):
     """What encoder and decoder layers share: attention modules, the feed-forward block,
     norms and dropouts registered in PyTorch's order, and the settings."""
 
-    def __init__(self, attentions, norms, d_model, nhead, dim_feedforward, dropout,
-                 activation, layer_norm_eps, batch_first, norm_first, bias, dtype, rng):
+    def __init__(
+        self,
+        attentions,
+        norms,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int,
+        dropout: float,
+        activation: str | Callable[..., Any],
+        layer_norm_eps: float,
+        batch_first: bool,
+        norm_first: bool,
+        bias: bool,
+        dtype: DTypeLike,
+        rng: int | np.random.Generator | None,
+    ) -> None:
         super().__init__()
         drops = rng  # None: dropout from the default generator at each call (see Dropout)
         rng = generator(rng)
@@ -80,9 +101,20 @@ class TransformerEncoderLayer(_Block):
     """Self-attention and a feed-forward network, each with a residual connection and
     LayerNorm (PyTorch's parameters: self_attn.*, linear1, linear2, norm1, norm2)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[..., Any] = 'relu',
+        layer_norm_eps: float = 1e-05,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__(("self_attn",), 2, d_model, nhead, dim_feedforward, dropout,
                          activation, layer_norm_eps, batch_first, norm_first, bias, dtype, rng)
 
@@ -100,9 +132,20 @@ class TransformerDecoderLayer(_Block):
     each with a residual connection and LayerNorm (self_attn, multihead_attn, linear1,
     linear2, norm1..norm3)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[..., Any] = 'relu',
+        layer_norm_eps: float = 1e-05,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
         super().__init__(("self_attn", "multihead_attn"), 3, d_model, nhead, dim_feedforward,
                          dropout, activation, layer_norm_eps, batch_first, norm_first, bias,
                          dtype, rng)
@@ -141,8 +184,14 @@ def _clones(module, n):
 class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` (layers.0, layers.1, ...), then ``norm``."""
 
-    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
-                 mask_check=True):
+    def __init__(
+        self,
+        encoder_layer: Module,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+        mask_check: bool = True,
+    ) -> None:
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = int(num_layers)
@@ -159,7 +208,7 @@ class TransformerEncoder(Module):
 class TransformerDecoder(Module):
     """``num_layers`` copies of ``decoder_layer`` (layers.0, ...), then ``norm``."""
 
-    def __init__(self, decoder_layer, num_layers, norm=None):
+    def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
         super().__init__()
         self.layers = _clones(decoder_layer, num_layers)
         self.num_layers = int(num_layers)

@@ -9,6 +9,7 @@ of non-positive numbers.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -19,6 +20,11 @@ from ..rules import composite, elementwise, primitive
 from ..stability import always
 from .elementwise import exp, expm1, greater, tanh, where
 from .reductions import log_sum_exp_shifted, reduce_last
+
+if TYPE_CHECKING:
+    from ..api_types import Operand
+    from ..tensor import Tensor
+
 
 
 # -------------------------------------------------------------------- sigmoid
@@ -62,7 +68,7 @@ softplus = elementwise(
 
 
 @composite
-def log_sigmoid(x):
+def log_sigmoid(x: Operand) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for every finite x."""
     return -softplus(-x)
 
@@ -77,13 +83,13 @@ relu = elementwise(
 
 
 @composite
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Operand, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
     return where(greater(x, 0), x, x * negative_slope)
 
 
 @composite
-def elu(x, alpha=1.0):
+def elu(x: Operand, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha (e^x - 1) otherwise; the exponential only sees x <= 0.
 
     elu'(0) = alpha (the left derivative, as PyTorch and JAX take it): the exponential
@@ -217,7 +223,7 @@ _SQRT_TWO_OVER_PI = math.sqrt(2 / math.pi)
 
 
 @composite
-def gelu(x, approximate="none"):
+def gelu(x: Operand, approximate: Literal["none", "tanh"] = "none") -> Tensor:
     """x * Phi(x); approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3)))."""
     if approximate == "tanh":
         return 0.5 * x * (1 + tanh(_SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x)))

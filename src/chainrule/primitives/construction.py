@@ -12,10 +12,12 @@ position back with one slice per window offset.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .. import statements as S
+from ..api_types import tensor_function
 from ..domains import Example
 from ..graph import is_tensor, new_tensor
 from ..rules import composite, primitive
@@ -34,6 +36,13 @@ from .shape import (
     transpose,
 )
 from .shape import scatter_add as _add_into_zeros
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..api_types import Operand, Operands
+    from ..tensor import Tensor
+
 
 
 def _values(x):
@@ -76,7 +85,9 @@ def roll(x, shift, axis=None):
 
 
 @composite
-def torch_roll(input, shifts, dims=None):
+def torch_roll(
+    input: Operand, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+) -> Tensor:
     """PyTorch's roll: as NumPy's, but shifts and dims must have the same length."""
     if dims is not None and np.size(shifts) != np.size(dims):
         raise ValueError(
@@ -89,7 +100,7 @@ def torch_roll(input, shifts, dims=None):
 
 
 @composite
-def tile(A, reps):
+def tile(A: Operand, reps: int | Sequence[int]) -> Tensor:
     """NumPy's tile (PyTorch's tile(input, dims)): A repeated reps[i] times along axis i."""
     reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
     shape = np.shape(A)
@@ -103,7 +114,10 @@ def tile(A, reps):
 
 
 @composite
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+def repeat_interleave(
+    input: Operand, repeats: int | Operand | None = None, dim: int | None = None, *,
+    output_size: int | None = None,
+) -> Tensor:
     """PyTorch's repeat_interleave: each element (slice along dim) repeated repeats times.
 
     repeats is an int or one count per element; dim=None flattens first. Called with
@@ -143,21 +157,22 @@ def _at_least_2d(input, op):
 
 
 @composite
-def torch_tril(input, diagonal=0):
+def torch_tril(input: Operand, diagonal: int = 0) -> Tensor:
     """PyTorch's tril: the lower triangle (j <= i + diagonal) of the last two dimensions."""
     _at_least_2d(input, "tril")
     return tril(input, diagonal)
 
 
 @composite
-def torch_triu(input, diagonal=0):
+def torch_triu(input: Operand, diagonal: int = 0) -> Tensor:
     """PyTorch's triu: the upper triangle (j >= i + diagonal) of the last two dimensions."""
     _at_least_2d(input, "triu")
     return triu(input, diagonal)
 
 
 # --------------------------------------------------------- one_hot, diag_embed
-def one_hot(tensor, num_classes=-1):
+@tensor_function
+def one_hot(tensor: Operand, num_classes: int = -1) -> Tensor:
     """PyTorch's nn.functional.one_hot: int64 array of shape tensor.shape + (num_classes,).
 
     num_classes=-1 takes max + 1. Class values must lie in [0, num_classes).
@@ -186,7 +201,7 @@ def one_hot(tensor, num_classes=-1):
 
 
 @composite
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+def diag_embed(input: Operand, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """PyTorch's diag_embed: the last dimension of input placed on the `offset` diagonal of
     the planes (dim1, dim2) of a new array with one more dimension."""
     shape = np.shape(input)
@@ -263,7 +278,9 @@ def meshgrid(*xi, indexing="xy", sparse=False):
     return tuple(out)
 
 
-def torch_meshgrid(*tensors, indexing=None):
+def torch_meshgrid(
+    *tensors: Operand | Operands, indexing: Literal["ij", "xy"] | None = None
+) -> tuple[Any, ...]:
     """PyTorch's meshgrid: like NumPy's but 'ij' indexing by default; takes a list too."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -374,7 +391,7 @@ def sliding_window_view(x, window_shape, axis=None):
 
 
 @composite
-def unfold(input, dimension, size, step):
+def unfold(input: Operand, dimension: int, size: int, step: int) -> Tensor:
     """PyTorch's Tensor.unfold: windows of `size` every `step` along dimension, as a new
     last dimension."""
     if step <= 0:

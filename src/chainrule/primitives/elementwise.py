@@ -11,6 +11,8 @@ centrally, in the backward pass. Beside each definition: where its derivative is
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from .. import batching as B
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, POSITIVE, Domain, Example
 from ..graph import is_tensor
-from ..rules import composite, elementwise, nondifferentiable, primitive
+from ..rules import Primitive, composite, elementwise, nondifferentiable, primitive
 from ..stability import always, log_of_one_minus, one_minus_known, stable_log
 from ..tracing import traced
 
@@ -320,7 +322,7 @@ copy = primitive(
 
 # ------------------------------------------- comparisons and other step functions
 # Their outputs are piecewise constant (or booleans): no gradient flows through them.
-def step(name, fwd, text, latex):
+def step(name: str, fwd: Callable[..., Any], text: str, latex: str) -> Primitive:
     """A non-differentiable elementwise function, stated as the step function it is."""
     return nondifferentiable(name, fwd, elementwise=True, statement=S.step(text, latex))
 

@@ -17,9 +17,12 @@ gets the cotangent of its position.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import statements as S
+from ..api_types import tensor_function
 from ..domains import Example
 from ..graph import array_like, is_tensor, new_tensor
 from ..index_template import SLOT
@@ -37,6 +40,11 @@ from .shape import (
     take_along_axis,
 )
 from .shape import scatter_add as _add_into_zeros  # getitem's transpose, not PyTorch's
+
+if TYPE_CHECKING:
+    from ..api_types import Operand
+    from ..tensor import Tensor
+
 
 
 def _values(x):
@@ -257,7 +265,7 @@ def _source_part(src, index_shape, op):
 
 # --------------------------------------------------- PyTorch's gather/scatter
 @composite
-def gather(input, dim, index, *, sparse_grad=False):
+def gather(input: Operand, dim: int, index: Operand, *, sparse_grad: bool = False) -> Tensor:
     """PyTorch's gather: `out[i][j] = input[index[i][j]][j]` for dim 0 (and so on).
 
     Linear: the gradient adds each cotangent into the position it was read from.
@@ -277,7 +285,10 @@ def _scatter_positions(input, dim, index, op):
 
 
 @composite
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+def scatter(
+    input: Operand, dim: int, index: Operand, src: Operand | None = None, *,
+    value: Operand | None = None, reduce: str | None = None,
+) -> Tensor:
     """PyTorch's scatter: input with `input[index[i][j]][j] = src[i][j]` (dim 0), out of place.
 
     `src` may be a tensor (its leading block of index's shape is read) or a number
@@ -303,7 +314,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 
 @composite
-def scatter_add(input, dim, index, src):
+def scatter_add(input: Operand, dim: int, index: Operand, src: Operand) -> Tensor:
     """PyTorch's scatter_add: input with `src[i][j]` added at `input[index[i][j]][j]` (dim 0).
 
     Repeated positions accumulate (np.add.at); each src element gets the cotangent of the
@@ -330,7 +341,9 @@ def _along_dim(input, dim, index, op):
 
 
 @composite
-def index_add(input, dim, index, source, *, alpha=1):
+def index_add(
+    input: Operand, dim: int, index: Operand, source: Operand, *, alpha: float = 1
+) -> Tensor:
     """PyTorch's index_add: input with alpha * source[k] added to the slice index[k] along dim.
 
     Repeated indices accumulate.
@@ -346,7 +359,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 @composite
-def index_select(input, dim, index):
+def index_select(input: Operand, dim: int, index: Operand) -> Tensor:
     """PyTorch's index_select: the slices index[k] along dim (repeats allowed)."""
     index = _index_array(index, "index_select")
     if np.ndim(index) > 1:
@@ -359,7 +372,10 @@ def index_select(input, dim, index):
     return take(input, reshape(index, (-1,)), axis=dim)
 
 
-def index_put(input, indices, values, accumulate=False):
+@tensor_function
+def index_put(
+    input: Operand, indices: tuple[Operand, ...], values: Operand, accumulate: bool = False
+) -> Tensor:
     """PyTorch's index_put: input with input[indices] = values (or += with accumulate).
 
     `indices` is a tuple of index arrays (integer or boolean), as in ``input[indices]``;
@@ -382,7 +398,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 @composite
-def masked_fill(input, mask, value):
+def masked_fill(input: Operand, mask: Operand, value: Operand) -> Tensor:
     """PyTorch's masked_fill: `value` where `mask` (broadcast to input's shape), else input.
 
     The gradient reaches input where the mask is false and a tensor `value` where true.
@@ -411,7 +427,7 @@ def masked_fill(input, mask, value):
 
 
 @composite
-def masked_select(input, mask):
+def masked_select(input: Operand, mask: Operand) -> Tensor:
     """PyTorch's masked_select: the elements of input where mask is true, as a 1-D tensor.
 
     input and mask broadcast against each other first.
@@ -455,7 +471,8 @@ def put_along_axis(arr, indices, values, axis):
 
 
 # --------------------------------------------------------- PyTorch's nonzero
-def nonzero(input, *, as_tuple=False):
+@tensor_function
+def nonzero(input: Operand, *, as_tuple: bool = False) -> Any:
     """PyTorch's nonzero: the indices of the nonzero elements (no gradient).
 
     as_tuple=False: an int64 array of shape (count, ndim); as_tuple=True: one 1-D index

@@ -58,7 +58,9 @@ def _column_major(w):
 
 
 def _linear_fwd(x, w, b):
-    threads.use_for(x.size * w.shape[0])  # rows x out x in multiply-adds
+    work = x.size * w.shape[0]  # rows x out x in multiply-adds
+    if work >= threads.PARALLEL_WORK or threads.current != 1:
+        threads.use_for(work)
     if _column_major(w):
         # W^T is row-major: x W^T is the plain product, the layout the BLAS is fastest
         # at, and its result is row-major like everything downstream.
@@ -72,7 +74,9 @@ def _linear_fwd(x, w, b):
 
 
 def _linear_vjp_w(g, ans, x, w, b):
-    threads.use_for(g.size * x.shape[-1])
+    work = g.size * x.shape[-1]
+    if work >= threads.PARALLEL_WORK or threads.current != 1:
+        threads.use_for(work)
     # dW = g^T x summed over every batch row: fold batch axes into one matrix product.
     if np.ndim(x) != 2:
         g, x = reshape(g, (-1, np.shape(g)[-1])), reshape(x, (-1, np.shape(x)[-1]))
@@ -87,7 +91,9 @@ def _linear_vjp_w(g, ans, x, w, b):
 
 
 def _linear_vjp_x(g, ans, x, w, b):
-    threads.use_for(g.size * x.shape[-1])
+    work = g.size * x.shape[-1]
+    if work >= threads.PARALLEL_WORK or threads.current != 1:
+        threads.use_for(work)
     if type(x) is np.ndarray and x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
         # x is the transposed layout of a small-batch layer below (or its activation):
         # give dx that layout too, so the elementwise rules that combine dx with arrays

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,18 +14,20 @@ from ..domains import Example
 from ..rules import composite, each_argument, primitive
 from .shape import expand_dims, reshape, squeeze, swapaxes
 
+if TYPE_CHECKING:
+    from ..api_types import Operand
+    from ..tensor import Tensor
 
-def _work(a, b):
-    """Multiply-adds of a @ b (for the BLAS thread policy, chainrule.threads): every
-    element of a meets a column of b. (Attribute reads, not np.shape and np.prod: this
-    runs for every product.)"""
-    size = a.size if type(a) is np.ndarray else np.size(a)
-    sb = b.shape if type(b) is np.ndarray else np.shape(b)
-    return max(size, 1) * (sb[-1] if len(sb) > 1 else 1)
 
 
 def _matmul_fwd(a, b):
-    threads.use_for(_work(a, b))
+    # The BLAS thread policy (chainrule.threads) by multiply-adds: every element of a
+    # meets a column of b. (Inline attribute reads: this runs for every product.)
+    sb = b.shape if type(b) is np.ndarray else np.shape(b)
+    work = max(a.size if type(a) is np.ndarray else np.size(a), 1) * (
+        sb[-1] if len(sb) > 1 else 1)
+    if work >= threads.PARALLEL_WORK or threads.current != 1:
+        threads.use_for(work)
     try:
         return np.matmul(a, b)
     except ValueError:
@@ -47,7 +50,9 @@ def _matmul_fwd(a, b):
 
 def _matmul_vjp_a(g, ans, a, b):
     if type(b) is np.ndarray and b.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
-        threads.use_for(g.size * b.shape[0])
+        work = g.size * b.shape[0]
+        if work >= threads.PARALLEL_WORK or threads.current != 1:
+            threads.use_for(work)
         return np.matmul(g, b.T)  # first order, matrices: G B^T without the wrappers
     if np.ndim(b) == 1:
         if np.ndim(a) == 1:
@@ -60,7 +65,9 @@ def _matmul_vjp_a(g, ans, a, b):
 
 def _matmul_vjp_b(g, ans, a, b):
     if type(a) is np.ndarray and a.ndim == 2 and type(g) is np.ndarray and g.ndim == 2:
-        threads.use_for(g.size * a.shape[0])
+        work = g.size * a.shape[0]
+        if work >= threads.PARALLEL_WORK or threads.current != 1:
+            threads.use_for(work)
         return np.matmul(a.T, g)  # first order, matrices: A^T G
     if np.ndim(a) == 1:
         if np.ndim(b) == 1:
@@ -87,7 +94,7 @@ matmul = primitive(
 
 
 @composite
-def dot(a, b):
+def dot(a: Operand, b: Operand) -> Tensor:
     """NumPy's dot: scalar product for 0-d, matmul for 1-D and 2-D, tensordot beyond."""
     na, nb = np.ndim(a), np.ndim(b)
     if na == 0 or nb == 0:
@@ -193,7 +200,7 @@ _einsum = primitive(
 
 
 @composite
-def einsum(subscripts, *operands):
+def einsum(subscripts: str, *operands: Operand) -> Any:
     """Einstein summation (NumPy's einsum), differentiable in every operand.
 
     Subscripts as a string ('ij,jk->ik', 'ii->i', '...ij,...jk') or NumPy's sublist

@@ -8,15 +8,23 @@ through it (JAX's lax.stop_gradient).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import statements as S
+from ..api_types import tensor_function
 from ..domains import Domain, Example
 from ..graph import is_tensor
 from ..pytree import tree_flatten, tree_unflatten
 from ..rules import composite, elementwise, nondifferentiable
 from .elementwise import abs, clip, equal, greater, less, sign, where
 from .ufuncs import signbit
+
+if TYPE_CHECKING:
+    from ..api_types import Operand
+    from ..tensor import Tensor
+
 
 
 # -------------------------------------------------------------------- clip
@@ -25,7 +33,7 @@ def _is_bound_tensor(b):
 
 
 @composite
-def clamp(input, min=None, max=None):
+def clamp(input: Operand, min: Operand | None = None, max: Operand | None = None) -> Tensor:
     """PyTorch's clamp (NumPy's clip): min(max(input, min), max), bounds numbers or tensors.
 
     The gradient goes to whichever value is returned: input where min <= input <= max
@@ -44,7 +52,11 @@ def clamp(input, min=None, max=None):
     return r
 
 
-def clip_function(x, a_min=None, a_max=None, *, min=None, max=None):
+@tensor_function
+def clip_function(
+    x: Operand, a_min: Operand | None = None, a_max: Operand | None = None, *,
+    min: Operand | None = None, max: Operand | None = None,
+) -> Tensor:
     """clip(x, a_min, a_max) (also with min=/max= keywords): clamp under NumPy's name.
 
     With neither bound, a copy of x (as NumPy's clip)."""
@@ -57,7 +69,7 @@ def clip_function(x, a_min=None, a_max=None, *, min=None, max=None):
 
 # -------------------------------------------------------------------- lerp
 @composite
-def lerp(input, end, weight):
+def lerp(input: Operand, end: Operand, weight: Operand) -> Tensor:
     """PyTorch's lerp: input + weight (end - input), differentiable in all three.
 
     Computed as end - (end - input)(1 - weight) where |weight| >= 1/2, as PyTorch does,
@@ -118,7 +130,8 @@ _stop = nondifferentiable(
 )
 
 
-def stop_gradient(x):
+@tensor_function
+def stop_gradient(x: Operand) -> Tensor:
     """JAX's stop_gradient: x as a constant (zero derivative in reverse and forward mode).
 
     Takes an array, a tensor or a pytree of them (nested tuples, lists, dicts); NumPy

@@ -6,6 +6,7 @@ Every reduction takes ``axis`` (None, an int or a tuple of ints) and ``keepdims`
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,11 @@ from ..rules import composite, nondifferentiable, primitive
 from ..stability import made_by
 from .elementwise import astype, equal, exp, isfinite, sqrt, where
 from .shape import broadcast_to, flip, normalize_axes
+
+if TYPE_CHECKING:
+    from ..api_types import Axis, Operand
+    from ..tensor import Tensor
+
 
 
 def _on_axis(axis=1, shape=(3, 4)):
@@ -284,13 +290,13 @@ argmin = nondifferentiable(
 
 # ------------------------------------------------------------ compositions
 @composite
-def mean(x, axis=None, keepdims=False):
+def mean(x: Operand, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean: sum / count (a composition, no rule of its own)."""
     return sum(x, axis=axis, keepdims=keepdims) / count(np.shape(x), axis)
 
 
 @composite
-def var(x, axis=None, keepdims=False, ddof=0):
+def var(x: Operand, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
     """Variance: mean squared deviation, divided by max(n - ddof, 0).
 
     As NumPy: with ddof >= n the divisor is 0, so the result is NaN (or inf).
@@ -302,7 +308,7 @@ def var(x, axis=None, keepdims=False, ddof=0):
 
 
 @composite
-def std(x, axis=None, keepdims=False, ddof=0):
+def std(x: Operand, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
     """Standard deviation: sqrt(var), with gradient 0 where var = 0.
 
     At a constant input std has a kink (like |x| at 0); the gradient taken there is the

@@ -23,6 +23,7 @@ as 0, as logsumexp's are for rows of -inf.
 from __future__ import annotations
 
 import collections
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,6 +36,13 @@ from .elementwise import astype
 from .indexing import along_axis_rule, gather_along
 from .shape import normalize_axes, reshape
 from .ufuncs import cumprod
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ..api_types import Operand, ValuesIndices
+    from ..tensor import Tensor
+
 
 CummaxResult = collections.namedtuple("cummax", ["values", "indices"])
 CumminResult = collections.namedtuple("cummin", ["values", "indices"])
@@ -75,13 +83,13 @@ def _running_extreme(input, dim, largest, result, op):
 
 
 @composite
-def cummax(input, dim):
+def cummax(input: Operand, dim: int) -> ValuesIndices:
     """PyTorch's cummax: (running maximum along dim, index where it was attained)."""
     return _running_extreme(input, dim, True, CummaxResult, "cummax")
 
 
 @composite
-def cummin(input, dim):
+def cummin(input: Operand, dim: int) -> ValuesIndices:
     """PyTorch's cummin: (running minimum along dim, index where it was attained)."""
     return _running_extreme(input, dim, False, CumminResult, "cummin")
 
@@ -209,7 +217,7 @@ _logcumsumexp = primitive(
 
 
 @composite
-def logcumsumexp(input, dim=None, *, axis=None):
+def logcumsumexp(input: Operand, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """PyTorch's logcumsumexp: log of the running sum of exponentials along dim, stable."""
     d = axis if dim is None else dim
     if d is None:
@@ -221,7 +229,7 @@ def logcumsumexp(input, dim=None, *, axis=None):
 
 
 @composite
-def torch_cumprod(input, dim, *, dtype=None):
+def torch_cumprod(input: Operand, dim: int, *, dtype: DTypeLike = None) -> Tensor:
     """PyTorch's cumprod: the running product along dim (exact gradient with zeros)."""
     out = cumprod(input, axis=normalize_axes(dim, max(np.ndim(input), 1), "cumprod")[0])
     if np.ndim(input) == 0:

@@ -7,16 +7,26 @@ reshape undoes a reshape, indexing scatter-adds, concatenate slices.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import batching as B
 from .. import graph
 from .. import index_template as IT
 from .. import statements as S
+from ..api_types import tensor_function
 from ..domains import Example
 from ..graph import is_tensor
 from ..rules import composite, each_argument, primitive
 from ..tracing import concrete
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..api_types import Axis, Operand, Operands
+    from ..tensor import Tensor
+
 
 
 def _normal(*shapes, **kw):
@@ -126,7 +136,7 @@ flip = primitive(
 
 
 @composite
-def swapaxes(x, axis1, axis2):
+def swapaxes(x: Operand, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (a transpose)."""
     n = np.ndim(x)
     a, b = normalize_axes((axis1, axis2), n, "swapaxes", repeats_ok=True)
@@ -136,7 +146,7 @@ def swapaxes(x, axis1, axis2):
 
 
 @composite
-def expand_dims(x, axis):
+def expand_dims(x: Operand, axis: int | tuple[int, ...]) -> Tensor:
     """Insert size-1 axes at the positions `axis` (an int or a tuple; PyTorch: unsqueeze)."""
     shape = list(np.shape(x))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -149,7 +159,7 @@ unsqueeze = expand_dims
 
 
 @composite
-def squeeze(x, axis=None):
+def squeeze(x: Operand, axis: Axis = None) -> Tensor:
     """Remove size-1 axes (all of them, or those named by `axis`)."""
     shape = np.shape(x)
     if axis is None:
@@ -162,7 +172,7 @@ def squeeze(x, axis=None):
 
 
 @composite
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: Operand, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge the axes start_dim..end_dim into one (PyTorch's flatten)."""
     shape = np.shape(x)
     if not shape:
@@ -275,7 +285,8 @@ def _holds_tensor(idx):
     return False
 
 
-def getitem(x, idx):
+@tensor_function
+def getitem(x: Operand, idx: Any) -> Tensor:
     """``x[idx]`` with basic or advanced indexing; repeated indices accumulate gradient."""
     if graph.trace_hook() is not None and _holds_tensor(idx):
         items = idx if isinstance(idx, tuple) else (idx,)
@@ -285,7 +296,7 @@ def getitem(x, idx):
 
 
 @composite
-def take(x, indices, axis=None):
+def take(x: Operand, indices: Operand, axis: int | None = None) -> Tensor:
     """Elements of `x` at `indices` along `axis` (the flattened array when axis is None)."""
     if axis is None:
         return getitem(reshape(x, (-1,)), indices)
@@ -294,7 +305,7 @@ def take(x, indices, axis=None):
 
 
 @composite
-def take_along_axis(x, indices, axis):
+def take_along_axis(x: Operand, indices: Operand, axis: int | None) -> Tensor:
     """NumPy's take_along_axis, as fancy indexing so the gradient scatters back."""
     if not is_tensor(indices):
         indices = np.asarray(indices)
@@ -342,7 +353,7 @@ _concatenate = primitive(
 ).defvjp(each_argument(_concat_vjp)).defjvp(each_argument(_concat_jvp))
 
 
-def concatenate(arrays, axis=0):
+def concatenate(arrays: Operands, axis: int | None = 0) -> Any:
     """Join a sequence of arrays along an existing axis."""
     arrays = list(arrays)
     if not arrays:
@@ -352,7 +363,7 @@ def concatenate(arrays, axis=0):
     return _concatenate(*arrays, axis=axis)
 
 
-def stack(arrays, axis=0):
+def stack(arrays: Operands, axis: int = 0) -> Any:
     """Join a sequence of same-shaped arrays along a new axis."""
     arrays = list(arrays)
     if not arrays:
@@ -364,7 +375,7 @@ def stack(arrays, axis=0):
 
 
 @composite
-def split(x, indices_or_sections, axis=0):
+def split(x: Operand, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into pieces along `axis` (NumPy's semantics); each piece is a slice of `x`."""
     n = np.shape(x)[axis]
     out = []
@@ -437,7 +448,7 @@ def _per_axis(kwargs, nd):
 
 
 @composite
-def pad(x, pad_width, mode="constant", **kwargs):
+def pad(x: Operand, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Tensor:
     """NumPy's pad, differentiable in every linear mode.
 
     'constant' (with constant_values, a number or a 0-d tensor, which then gets the sum

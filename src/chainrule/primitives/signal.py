@@ -9,6 +9,8 @@ gathers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import statements as S
@@ -21,6 +23,11 @@ from .reductions import sum
 from .shape import broadcast_to, concatenate, flip, getitem, normalize_axes, reshape
 from .sorting import _searchsorted, sort_order
 from .ufuncs import mod
+
+if TYPE_CHECKING:
+    from ..api_types import Operand
+    from ..tensor import Tensor
+
 
 
 def _values(x):
@@ -68,7 +75,10 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
 
 
 @composite
-def torch_diff(input, n=1, dim=-1, prepend=None, append=None):
+def torch_diff(
+    input: Operand, n: int = 1, dim: int = -1, prepend: Operand | None = None,
+    append: Operand | None = None,
+) -> Tensor:
     """PyTorch's diff: NumPy's with None meaning no prepend/append."""
     return diff(input, n, dim, _NO_VALUE if prepend is None else prepend,
                 _NO_VALUE if append is None else append)
@@ -113,7 +123,9 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
 
 @composite
-def torch_trapezoid(y, x=None, *, dx=None, dim=-1):
+def torch_trapezoid(
+    y: Operand, x: Operand | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
     """PyTorch's trapezoid: NumPy's with dim, and dx keyword-only."""
     if x is not None and dx is not None:
         raise TypeError("trapezoid: pass x or dx, not both")

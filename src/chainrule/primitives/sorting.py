@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import collections
 import math
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .. import batching as B
 from .. import statements as S
+from ..api_types import tensor_function
 from ..graph import is_tensor, new_tensor
 from ..rules import composite, nondifferentiable
 from .elementwise import (
@@ -46,6 +48,11 @@ from .indexing import gather_along
 from .reductions import sum
 from .shape import broadcast_to, getitem, normalize_axes, reshape, transpose
 from .ufuncs import mod
+
+if TYPE_CHECKING:
+    from ..api_types import Interpolation, Operand, ValuesIndices
+    from ..tensor import Tensor
+
 
 
 def _values(x):
@@ -124,7 +131,9 @@ def _int(x):
 
 # ---------------------------------------------------------------- PyTorch names
 @composite
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(
+    input: Operand, dim: int = -1, descending: bool = False, stable: bool = False
+) -> ValuesIndices:
     """PyTorch's sort: (values, indices) along dim; always stable (ties keep their order)."""
     if np.ndim(input) == 0:
         return _scalar_case(input, SortResult)
@@ -133,7 +142,10 @@ def sort(input, dim=-1, descending=False, stable=False):
     return SortResult(gather_along(input, idx, axis=dim), idx)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+@tensor_function
+def argsort(
+    input: Operand, dim: int | None = -1, descending: bool = False, stable: bool = False
+) -> Tensor:
     """PyTorch's argsort: the indices that sort input along dim (stable; no gradient)."""
     if np.ndim(input) == 0:
         return _zero_index(input)
@@ -141,7 +153,9 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 @composite
-def topk(input, k, dim=-1, largest=True, sorted=True):
+def topk(
+    input: Operand, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+) -> ValuesIndices:
     """PyTorch's topk: the k largest (or smallest) values along dim and their indices.
 
     Returned in sorted order (also with sorted=False, which allows any order); among
@@ -174,7 +188,7 @@ def _kept(shape, dim):
 
 
 @composite
-def kthvalue(input, k, dim=-1, keepdim=False):
+def kthvalue(input: Operand, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     """PyTorch's kthvalue: the k-th smallest value along dim (k from 1) and its index."""
     if np.ndim(input) == 0:
         if k != 1:
@@ -219,14 +233,14 @@ def _torch_median(input, dim, keepdim, skip_nan, result, op):
 
 
 @composite
-def median(input, dim=None, keepdim=False):
+def median(input: Operand, dim: int | None = None, keepdim: bool = False) -> Any:
     """PyTorch's median: the lower of the two middle values for an even count (NaN if any
     value is NaN). Without dim, a 0-d value; with dim, (values, indices)."""
     return _torch_median(input, dim, keepdim, False, MedianResult, "median")
 
 
 @composite
-def nanmedian(input, dim=None, keepdim=False):
+def nanmedian(input: Operand, dim: int | None = None, keepdim: bool = False) -> Any:
     """PyTorch's nanmedian: median ignoring NaN (NaN only for an all-NaN slice)."""
     return _torch_median(input, dim, keepdim, True, NanmedianResult, "nanmedian")
 
@@ -411,13 +425,19 @@ def _torch_quantile(input, q, dim, keepdim, interpolation, skip_nan, op):
 
 
 @composite
-def torch_quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def torch_quantile(
+    input: Operand, q: float | Operand, dim: int | None = None, keepdim: bool = False, *,
+    interpolation: Interpolation = "linear",
+) -> Tensor:
     """PyTorch's quantile: NumPy's with dim, keepdim and five interpolation methods."""
     return _torch_quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
 @composite
-def torch_nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def torch_nanquantile(
+    input: Operand, q: float | Operand, dim: int | None = None, keepdim: bool = False, *,
+    interpolation: Interpolation = "linear",
+) -> Tensor:
     """PyTorch's nanquantile: quantile ignoring NaN."""
     return _torch_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
@@ -454,8 +474,11 @@ _searchsorted = nondifferentiable(
 )
 
 
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
-                 sorter=None):
+@tensor_function
+def searchsorted(
+    sorted_sequence: Operand, values: Operand, *, out_int32: bool = False, right: bool = False,
+    side: Literal["left", "right"] | None = None, sorter: Operand | None = None,
+) -> Tensor:
     """PyTorch's searchsorted: insertion points of values into sorted_sequence (no gradient).
 
     A 1-D sequence serves every value; an N-D one is searched row by row, its leading
@@ -472,7 +495,11 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     return astype(out, np.int32) if out_int32 else out
 
 
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+@tensor_function
+def unique(
+    input: Operand, sorted: bool = True, return_inverse: bool = False,
+    return_counts: bool = False, dim: int | None = None,
+) -> Any:
     """PyTorch's unique: the distinct values (or slices along dim), sorted (no gradient).
 
     With return_inverse, also where each input element (slice) went, in the input's

@@ -9,6 +9,8 @@ gradient into it. All are compositions.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import batching as B
@@ -32,6 +34,13 @@ from .reductions import cumsum, max, min, prod, sum
 from .shape import concatenate, reshape, transpose
 from .sorting import numpy_median, quantile
 from .ufuncs import cumprod
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ..api_types import Axis, Operand
+    from ..tensor import Tensor
+
 
 
 def _values(x):
@@ -240,25 +249,32 @@ def _cast(out, dtype):
 
 
 @composite
-def torch_nansum(input, dim=None, keepdim=False, *, dtype=None):
+def torch_nansum(
+    input: Operand, dim: Axis = None, keepdim: bool = False, *, dtype: DTypeLike = None
+) -> Tensor:
     """PyTorch's nansum: sum treating NaN as 0."""
     return _cast(nansum(input, axis=_dim(dim), keepdims=keepdim), dtype)
 
 
 @composite
-def torch_nanmean(input, dim=None, keepdim=False, *, dtype=None):
+def torch_nanmean(
+    input: Operand, dim: Axis = None, keepdim: bool = False, *, dtype: DTypeLike = None
+) -> Tensor:
     """PyTorch's nanmean: mean of the non-NaN values."""
     return _cast(nanmean(input, axis=_dim(dim), keepdims=keepdim), dtype)
 
 
 @composite
-def torch_cov(input, *, correction=1, fweights=None, aweights=None):
+def torch_cov(
+    input: Operand, *, correction: int = 1, fweights: Operand | None = None,
+    aweights: Operand | None = None,
+) -> Tensor:
     """PyTorch's cov: variables in the rows, correction = NumPy's ddof."""
     return cov(input, ddof=correction, fweights=fweights, aweights=aweights)
 
 
 @composite
-def torch_corrcoef(input):
+def torch_corrcoef(input: Operand) -> Tensor:
     """PyTorch's corrcoef: variables in the rows."""
     return corrcoef(input)
 
