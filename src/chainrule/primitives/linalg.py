@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 def _matmul_fwd(a, b):
     # The BLAS thread policy (chainrule.threads) by multiply-adds: every element of a
     # meets a column of b. (Inline attribute reads: this runs for every product.)
-    sb = b.shape if type(b) is np.ndarray else np.shape(b)
-    work = max(a.size if type(a) is np.ndarray else np.size(a), 1) * (
-        sb[-1] if len(sb) > 1 else 1)
+    try:
+        work = a.size * (b.shape[-1] if b.ndim > 1 else 1)
+    except AttributeError:  # a Python number or list: np.matmul raises or converts
+        work = np.size(a) * (np.shape(b)[-1] if np.ndim(b) > 1 else 1)
     if work >= threads.PARALLEL_WORK or threads.current != 1:
         threads.use_for(work)
     try:
