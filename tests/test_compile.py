@@ -401,3 +401,48 @@ def test_attention_dropout_draws_each_call_when_only_the_mask_is_an_argument():
     assert not np.array_equal(outs[1], outs[2])
     batch = cr.vmap(attend)(np.zeros((3, 4, 4)))  # one draw per example
     assert batch.shape == (3, 1, 4, 3) and not np.array_equal(batch[0], batch[1])
+
+
+def test_a_leaf_made_inside_from_an_argument_follows_each_call():
+    # cr.tensor(W, requires_grad=True) of an argument is a function of that argument at
+    # every call (it was frozen at the capture's values), and its .grad is this call's
+    # gradient (it was the capture's, never written again).
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 5)), np.array([0, 2, 1, 0, 1, 2])
+
+    def step(W):
+        Wt = cr.tensor(W, requires_grad=True)
+        loss = cr.cross_entropy(cr.tanh(cr.tensor(x) @ Wt), y)
+        loss.backward()
+        return loss, Wt.grad
+
+    compiled = cr.compile(step)
+    for _ in range(3):
+        W = rng.standard_normal((5, 3))
+        want, got = step(W), compiled(W)
+        np.testing.assert_array_equal(got[0].data, want[0].data)
+        np.testing.assert_array_equal(got[1].data, want[1].data)
+
+
+def test_a_leaf_made_inside_from_constants_starts_each_call_without_a_gradient():
+    # Eagerly each call makes a new leaf whose .grad starts empty; the program reuses the
+    # captured one and must not add this call's gradient to the previous call's.
+    def step(x):
+        w = cr.tensor(np.ones(3), requires_grad=True)
+        loss = cr.sum(cr.tanh(w * x))
+        loss.backward()
+        return loss, w.grad
+
+    compiled = cr.compile(step)
+    for k in range(3):
+        x = np.arange(3.0) + k
+        want, got = step(x), compiled(x)
+        np.testing.assert_array_equal(got[0].data, want[0].data)
+        np.testing.assert_array_equal(got[1].data, want[1].data)
+
+
+def test_a_copy_of_a_traced_value_is_traced_under_vmap():
+    xs = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(cr.vmap(lambda w: cr.tensor(w) * 2)(xs), xs * 2)
+    np.testing.assert_array_equal(
+        cr.vmap(lambda w: cr.tensor(w, dtype=np.float32) + 1)(xs), (xs + 1).astype(np.float32))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import builtins
 import functools
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -87,6 +88,14 @@ class Capture(Tracer):
         self.in_effect = 0
         self.in_backward = 0
         self.guards = {}  # (id(obj), attribute) -> (obj, attribute, value when captured)
+        # Leaves the function makes itself. Eagerly each call makes new ones, whose .grad
+        # starts empty; the program reuses the captured objects, so it empties their .grad
+        # at the start of every call (`fresh`). A leaf made from a traced value
+        # (cr.tensor(x) of an argument) is computed by the program (`leaves`); one made
+        # from constants is read like a parameter.
+        self.made = {}  # id(tensor) -> weak reference, for tensors made while capturing
+        self.fresh = set()  # Vars of leaves made inside the function
+        self.leaves = {}  # Var -> leaf made from a traced value (its gradient is written)
 
     def _ref(self, a):
         if isinstance(a, TensorBase) and id(a) not in self._vars and a.requires_grad:
@@ -101,7 +110,20 @@ class Capture(Tracer):
                 )
             v = self._new(a)
             self.params[v] = a
+            made = self.made.get(id(a))
+            if made is not None and made() is a:
+                self.fresh.add(v)
         return super()._ref(a)
+
+    def created(self, t):
+        self.made[id(t)] = weakref.ref(t)
+
+    def alias(self, dst, src):
+        super().alias(dst, src)
+        v = self._vars.get(id(dst))
+        if v is not None and dst.requires_grad and dst._prim is None:
+            self.leaves[v] = dst
+            self.fresh.add(v)
 
     def record(self, t, prim, args, kw):
         if self.in_effect:
@@ -291,6 +313,9 @@ class _Writer:
             out.append(f"    v{v.index} = arguments[{i}]")
         for i, (v, _) in enumerate(cap.params.items()):
             out.append(f"    v{v.index} = params[{i}].data")
+        for v, p in (*cap.params.items(), *cap.leaves.items()):
+            if v in cap.fresh:
+                out.append(f"    {self.const(p, 'p')}.grad = None")
         ops = []
         for step in cap.steps:
             if step[0] == "op":
@@ -313,7 +338,7 @@ class _Writer:
         if isinstance(o, Var):
             return f"new_tensor({self.ref(o)})"
         if isinstance(o, TensorBase):
-            for p in self.capture.params.values():
+            for p in (*self.capture.params.values(), *self.capture.leaves.values()):
                 if p.grad is o:
                     return f"{self.const(p, 'p')}.grad"
             return self.const(o)
@@ -338,7 +363,7 @@ class _Writer:
         out.append(f"    g{root.index} = asarray({r}).copy()")
         out.append(f"    g{root.index}.fill(1)")
         pending = {root}
-        params = cap.params
+        params = {**cap.params, **cap.leaves}  # the leaves whose gradients are written
         for op in reversed(ops):
             if op.out not in pending or op.out not in cap.recorded:
                 continue

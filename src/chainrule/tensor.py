@@ -118,6 +118,9 @@ class Tensor(TensorBase):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
         if isinstance(data, TensorBase):
+            if _under_trace(data):
+                self._copy_traced(data, requires_grad, dtype)
+                return
             data = data.data
         try:
             arr = np.array(data, dtype=dtype, copy=True)
@@ -132,6 +135,22 @@ class Tensor(TensorBase):
         self.data = arr
         self.requires_grad = bool(requires_grad)
         self._prim = None
+        tracer = graph.trace_hook()
+        if tracer is not None:
+            tracer.created(self)
+
+    def _copy_traced(self, data, requires_grad, dtype):
+        # A copy of a value cr.compile or cr.vmap traces is still a function of it: made
+        # by an operation, so the trace replays it on each call's or example's value
+        # (copying its numbers would freeze the first call's). As torch.tensor(x), the
+        # copy is a leaf: under no_grad, no gradient flows back into `data`.
+        with graph.no_grad():
+            made = P.copy(data) if dtype is None else P.astype(data, np.dtype(dtype))
+        _check_grad_dtype(made.data, requires_grad)
+        self.data = made.data if dtype is None else made.data.copy()
+        self.requires_grad = bool(requires_grad)
+        self._prim = None
+        graph.trace_hook().alias(self, made)
 
     # ------------------------------------------------------------- array facts
     @property

@@ -113,6 +113,9 @@ class Tracer:
     def grad_assigned(self, t, value):
         """Told of every assignment to a tensor's .grad while installed."""
 
+    def created(self, t):
+        """Told of every tensor made by hand (``cr.tensor``, ``Tensor(...)``) while installed."""
+
     def guard(self, obj, attribute):
         """Told of an attribute the traced function's behaviour depends on (a module's
         ``training`` flag); cr.compile captures again when it changes."""
