@@ -446,3 +446,66 @@ def test_a_copy_of_a_traced_value_is_traced_under_vmap():
     np.testing.assert_array_equal(cr.vmap(lambda w: cr.tensor(w) * 2)(xs), xs * 2)
     np.testing.assert_array_equal(
         cr.vmap(lambda w: cr.tensor(w, dtype=np.float32) + 1)(xs), (xs + 1).astype(np.float32))
+
+
+def _mlp_and_batches():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 16)
+    model = nn.Sequential(nn.Linear(5, 8, rng=0), nn.Tanh(), nn.Linear(8, 3, rng=1))
+    return model, [(x[:8], y[:8]), (x[8:], y[8:])] * 2
+
+
+@pytest.mark.parametrize("clip", ["norm", "value"])
+def test_gradient_clipping_is_repeated_by_a_compiled_step(clip):
+    # The clipping scales .grad in place: a compiled step must clip each call's gradients
+    # (it used to leave them unclipped after the capture).
+    def train(compiled):
+        model, batches = _mlp_and_batches()
+        opt = optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            if clip == "norm":
+                nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            else:
+                nn.utils.clip_grad_value_(model.parameters(), 0.05)
+            opt.step()
+            return loss
+
+        run = cr.compile(step) if compiled else step
+        losses = [float(run(x, y).data) for x, y in batches]
+        return losses, [p.data.copy() for p in model.parameters()]
+
+    results = [train(False), train(True)]
+    (eager_losses, eager_params), (losses, params) = results
+    assert losses == eager_losses
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("update", ["operator", "data"])
+def test_a_parameter_updated_by_hand_is_refused(update):
+    # Eagerly `p -= lr * p.grad` under no_grad updates the parameter; in a capture the
+    # operator rebinds the name and p.data -= ... is invisible, so the compiled step
+    # would silently never train. Both are refused.
+    model, batches = _mlp_and_batches()
+    params = list(model.parameters())
+
+    def step(x, y):
+        for p in params:
+            p.grad = None
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        with cr.no_grad():
+            for p in params:
+                if update == "operator":
+                    p -= 0.1 * p.grad
+                else:
+                    p.data -= 0.1 * p.grad.data
+        return loss
+
+    with pytest.raises(ValueError, match="updated inside the step other than by an optimizer"):
+        cr.compile(step)(*batches[0])

@@ -9,7 +9,7 @@ function eagerly under a :class:`Capture` (a tracer, chainrule.tracing) that wri
   the function reads), as the primitive and its arguments;
 * each ``backward()`` of a captured value;
 * each call of a replayed effect (an optimizer's ``step`` and ``zero_grad``, a learning
-  rate schedule's ``step``: functions decorated with :func:`replayed`).
+  rate schedule's ``step``, gradient clipping: functions decorated with :func:`replayed`).
 
 The capture also notes the attributes the step's behaviour hangs on (each module's
 ``training`` flag, read when the module is called): a later call whose noted attributes
@@ -30,8 +30,9 @@ arrays in the parameters' dtype (``x.astype(np.float32)``) for eager's results.
 The capture refuses what it could not replay truthfully: Python control flow on a
 captured value (``bool``, ``float``, ``item()``: the branch would be fixed), an in-place
 change of a tensor outside the captured operations and the effects (BatchNorm's running
-statistics), a backward pass with ``create_graph`` or ``inputs``, and a gradient that
-would flow into a tensor made outside the function that is not a leaf.
+statistics, a parameter updated by hand rather than by an optimizer), a backward pass
+with ``create_graph`` or ``inputs``, and a gradient that would flow into a tensor made
+outside the function that is not a leaf.
 """
 
 from __future__ import annotations
@@ -71,9 +72,17 @@ def replayed(method: _F) -> _F:
                 return method(self, *args, **kwargs)
             finally:
                 capture.in_effect -= 1
+                capture.effect_done()
         return method(self, *args, **kwargs)
 
     return cast(_F, call)
+
+
+_UPDATED_BY_HAND = (
+    "cr.compile: a parameter is updated inside the step other than by an optimizer (p -= "
+    "lr * p.grad, p.data -= ...): a compiled step would not repeat it. Update it with an "
+    "optimizer from chainrule.optim (its step() is repeated), or run the step eagerly"
+)
 
 
 class Capture(Tracer):
@@ -96,6 +105,9 @@ class Capture(Tracer):
         self.made = {}  # id(tensor) -> weak reference, for tensors made while capturing
         self.fresh = set()  # Vars of leaves made inside the function
         self.leaves = {}  # Var -> leaf made from a traced value (its gradient is written)
+        # Each parameter's values when the step first read it, or after the last effect:
+        # a change outside the operations and the effects (p.data -= ...) is refused.
+        self.snapshots = {}  # id(parameter) -> (parameter, its values then)
 
     def _ref(self, a):
         if isinstance(a, TensorBase) and id(a) not in self._vars and a.requires_grad:
@@ -110,6 +122,7 @@ class Capture(Tracer):
                 )
             v = self._new(a)
             self.params[v] = a
+            self.snapshots[id(a)] = (a, a.data.copy())
             made = self.made.get(id(a))
             if made is not None and made() is a:
                 self.fresh.add(v)
@@ -154,7 +167,21 @@ class Capture(Tracer):
         self.in_backward -= 1
 
     def effect(self, method, obj, args, kwargs):
+        self.check_parameters()
         self.steps.append(("effect", method, obj, args, kwargs))
+
+    def effect_done(self):
+        self.snapshots = {k: (p, p.data.copy()) for k, (p, _) in self.snapshots.items()}
+
+    def check_parameters(self):
+        """Refuse a parameter changed since it was read other than by an effect."""
+        for p, then in self.snapshots.values():
+            if p.data.shape != then.shape or not np.array_equal(p.data, then, equal_nan=True):
+                raise ValueError(_UPDATED_BY_HAND)
+
+    def rebound(self, t):
+        if id(t) in self.snapshots and not self.in_effect:
+            raise ValueError(_UPDATED_BY_HAND)
 
     def grad_assigned(self, t, value):
         if self.in_effect or self.in_backward:
@@ -232,6 +259,7 @@ def _capture(fn, args):
     # their rules as operations, which the capture then sees.
     with transforms.running(), tracing(capture):
         result = fn(*inputs)
+    capture.check_parameters()
     leaves, rebuild = _flatten(result)
     outputs = [capture.output(o) for o in leaves]
     return Program(capture, outputs, rebuild, [is_tensor(a) or isinstance(a, np.ndarray)

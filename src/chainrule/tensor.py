@@ -297,6 +297,9 @@ class Tensor(TensorBase):
                 )
             if graph.is_traced(self) or _under_trace(self):
                 # A recorded in-place op is computed out of place and rebinds the name.
+                tracer = graph.trace_hook()
+                if tracer is not None:
+                    tracer.rebound(self)
                 return ufunc(self, other)
             # A constant updated by a differentiated value (buf[:2] += w): the result is
             # written into its buffer as a recorded write, so the tensor it views sees

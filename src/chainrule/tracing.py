@@ -113,6 +113,10 @@ class Tracer:
     def grad_assigned(self, t, value):
         """Told of every assignment to a tensor's .grad while installed."""
 
+    def rebound(self, t):
+        """Told when an in-place operator on traced tensor `t` (``t -= u``) is computed out
+        of place: the name is bound to the result, the object `t` keeps its values."""
+
     def created(self, t):
         """Told of every tensor made by hand (``cr.tensor``, ``Tensor(...)``) while installed."""
 

@@ -6,12 +6,17 @@ import math
 
 import numpy as np
 
+from ..compiled import replayed
 from ..graph import TensorBase
 
 
+def _listed(parameters):
+    # A list, not the generator model.parameters() gives: a step compiled by cr.compile
+    # calls the clipping again on every run, with the same parameters.
+    return [parameters] if isinstance(parameters, TensorBase) else list(parameters)
+
+
 def _grads(parameters):
-    if isinstance(parameters, TensorBase):
-        parameters = [parameters]
     return [p.grad.data for p in parameters if p.grad is not None]
 
 
@@ -21,7 +26,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     The joint norm is ||(||g_1||, ..., ||g_k||)|| in the ``norm_type`` norm (inf for the
     largest absolute entry); gradients are multiplied in place by
     min(1, max_norm / (norm + 1e-6)). Returns the norm before clipping, a Python float.
+    Inside a step compiled by ``cr.compile`` the clipping is repeated on every call (the
+    returned norm is the captured call's: a Python number is a constant of the capture).
     """
+    return _clip_grad_norm(_listed(parameters), max_norm, norm_type, error_if_nonfinite)
+
+
+@replayed
+def _clip_grad_norm(parameters, max_norm, norm_type, error_if_nonfinite):
     grads = _grads(parameters)
     if not grads:
         return 0.0
@@ -44,7 +56,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_value_(parameters, clip_value):
-    """Clip every gradient entry into [-clip_value, clip_value] in place."""
+    """Clip every gradient entry into [-clip_value, clip_value] in place (repeated on every
+    call of a step compiled by ``cr.compile``)."""
+    _clip_grad_value(_listed(parameters), clip_value)
+
+
+@replayed
+def _clip_grad_value(parameters, clip_value):
     c = float(clip_value)
     for g in _grads(parameters):
         np.clip(g, -c, c, out=g)
