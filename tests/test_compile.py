@@ -509,3 +509,27 @@ def test_a_parameter_updated_by_hand_is_refused(update):
 
     with pytest.raises(ValueError, match="updated inside the step other than by an optimizer"):
         cr.compile(step)(*batches[0])
+
+
+def test_module_zero_grad_filling_zeros_is_repeated_by_a_compiled_step():
+    # model.zero_grad(set_to_none=False) zeroes .grad in place: a compiled step must do
+    # so on every call, or each call's gradients pile onto the previous ones.
+    def train(compiled):
+        model, batches = _mlp_and_batches()
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            model.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = cr.compile(step) if compiled else step
+        return [float(run(x, y).data) for x, y in batches], [p.data.copy() for p in
+                                                            model.parameters()]
+
+    (eager_losses, eager_params), (losses, params) = train(False), train(True)
+    assert losses == eager_losses
+    for a, b in zip(params, eager_params):
+        np.testing.assert_array_equal(a, b)

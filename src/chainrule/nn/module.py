@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import graph
+from ..compiled import replayed
 from ..tensor import Tensor
 
 _M = TypeVar("_M", bound="Module")  # methods returning self keep the subclass
@@ -373,6 +374,7 @@ class Module:
             p.requires_grad = bool(requires_grad)
         return self
 
+    @replayed  # (a step compiled by cr.compile clears the gradients again each call)
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (drop it, or fill it with zeros)."""
         for p in self.parameters():
