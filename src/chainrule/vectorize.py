@@ -160,8 +160,7 @@ def _close(got, want):
         return np.array_equal(got, want)
     tol = 1e-4 if np.float32 in (got.dtype, want.dtype) else 1e-9
     with np.errstate(invalid="ignore", over="ignore"):
-        err = np.subtract(got, want)
-        np.abs(err, out=err)
+        err = np.abs(got - want)
         # The usual case in two passes: every difference small (a NaN or infinity
         # anywhere makes the maximum NaN or infinite and takes the careful path below).
         if not err.size:
