@@ -533,3 +533,34 @@ def test_module_zero_grad_filling_zeros_is_repeated_by_a_compiled_step():
     assert losses == eager_losses
     for a, b in zip(params, eager_params):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_compiled_step_reads_buffers_and_parameters_as_they_are_at_each_call():
+    # BatchNorm in eval mode computes from its running statistics alone (no traced value
+    # in sqrt(running_var + eps)): that part was computed once, at the capture, and a
+    # later load_state_dict changed nothing. A parameter replaced by a new object was
+    # never read again.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 5)).astype(np.float32)
+
+    def model(seed):
+        m = nn.Sequential(nn.Linear(5, 8, rng=seed), nn.BatchNorm1d(8), nn.ReLU(),
+                          nn.Linear(8, 3, rng=seed + 1))
+        m.train()
+        m(x)
+        m(x * 2)  # running statistics of its own
+        return m.eval()
+
+    m, other = model(0), model(5)
+
+    def infer(x):
+        with cr.no_grad():
+            return cr.softmax(m(x), axis=1)
+
+    compiled = cr.compile(infer)
+    compiled(x)
+    m.load_state_dict(other.state_dict())
+    np.testing.assert_array_equal(compiled(x).data, infer(x).data)
+    m[0].weight = nn.Parameter(cr.tensor(np.ones((8, 5), np.float32)))
+    np.testing.assert_array_equal(compiled(x).data, infer(x).data)
+    assert len(compiled.programs[next(iter(compiled.programs))]) == 2  # captured again

@@ -97,6 +97,13 @@ class Capture(Tracer):
         self.in_effect = 0
         self.in_backward = 0
         self.guards = {}  # (id(obj), attribute) -> (obj, attribute, value when captured)
+        self.held = {}  # (id(module), name) -> (module, name, the tensor it held)
+        # Tensors the function reads that need no gradient (buffers such as BatchNorm's
+        # running statistics, constants made outside): read afresh on every call like
+        # parameters, so what is computed from them alone is computed again too (it was
+        # the capture's values, stale once a buffer changed).
+        self.constants = {}  # Var -> tensor
+        self.outputting = False
         # Leaves the function makes itself. Eagerly each call makes new ones, whose .grad
         # starts empty; the program reuses the captured objects, so it empties their .grad
         # at the start of every call (`fresh`). A leaf made from a traced value
@@ -126,7 +133,24 @@ class Capture(Tracer):
             made = self.made.get(id(a))
             if made is not None and made() is a:
                 self.fresh.add(v)
+        elif (isinstance(a, TensorBase) and id(a) not in self._vars and not self.in_effect
+              and not self.outputting):
+            self.constants[self._new(a)] = a
         return super()._ref(a)
+
+    def output(self, value):
+        # A tensor returned as it is (a parameter's .grad, a buffer) is returned as that
+        # object after each call, not as its values at the start of the call.
+        self.outputting = True
+        try:
+            return super().output(value)
+        finally:
+            self.outputting = False
+
+    def guard_tensors(self, module):
+        for name, value in vars(module).items():
+            if isinstance(value, TensorBase):
+                self.held.setdefault((id(module), name), (module, name, value))
 
     def created(self, t):
         self.made[id(t)] = weakref.ref(t)
@@ -285,6 +309,7 @@ class Program:
     def __init__(self, capture, outputs, rebuild, is_array):
         self.params = list(capture.params.items())
         self.guards = list(capture.guards.values())
+        self.held = list(capture.held.values())
         self.rebuild = rebuild
         self.is_array = is_array
         writer = _Writer(capture, outputs)
@@ -296,7 +321,8 @@ class Program:
 
     def holds(self):
         """Whether the attributes noted at capture still have their values then."""
-        return all(getattr(obj, name) == value for obj, name, value in self.guards)
+        return all(getattr(obj, name) == value for obj, name, value in self.guards) and all(
+            vars(module).get(name) is t for module, name, t in self.held)
 
     def run(self, args):
         arrays = [a.data if is_tensor(a) else a for a, arr in zip(args, self.is_array) if arr]
@@ -341,6 +367,8 @@ class _Writer:
             out.append(f"    v{v.index} = arguments[{i}]")
         for i, (v, _) in enumerate(cap.params.items()):
             out.append(f"    v{v.index} = params[{i}].data")
+        for v, t in cap.constants.items():
+            out.append(f"    v{v.index} = {self.const(t, 'k')}.data")
         for v, p in (*cap.params.items(), *cap.leaves.items()):
             if v in cap.fresh:
                 out.append(f"    {self.const(p, 'p')}.grad = None")

@@ -120,6 +120,10 @@ class Tracer:
     def created(self, t):
         """Told of every tensor made by hand (``cr.tensor``, ``Tensor(...)``) while installed."""
 
+    def guard_tensors(self, module):
+        """Told of a module whose tensors (parameters, buffers) the function reads: a
+        compiled step captures again when one of them is replaced by another object."""
+
     def guard(self, obj, attribute):
         """Told of an attribute the traced function's behaviour depends on (a module's
         ``training`` flag); cr.compile captures again when it changes."""

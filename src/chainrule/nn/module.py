@@ -138,8 +138,9 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tracer = graph.trace_hook()
-        if tracer is not None:  # (a compiled step captures again after train()/eval())
-            tracer.guard(self, "training")
+        if tracer is not None:  # (a compiled step captures again after train()/eval(),
+            tracer.guard(self, "training")  # or when a parameter is replaced)
+            tracer.guard_tensors(self)
         if self._forward_pre_hooks or self._forward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
