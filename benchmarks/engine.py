@@ -85,6 +85,25 @@ def mlp_numpy(batch, seed=0):
     return step
 
 
+def mlp_products(batch, seed=0):
+    """The floor under every MLP step: only its eight matrix products (three forward,
+    five backward), with hand-written NumPy's shapes and layouts, on fixed operands."""
+    rng = np.random.default_rng(seed)
+    Ws = [rng.standard_normal((a, b)).astype(np.float32) * np.float32(a**-0.5)
+          for a, b in zip(SIZES[:-1], SIZES[1:])]
+    X = rng.standard_normal((batch, SIZES[0])).astype(np.float32)
+    h1 = np.tanh(X @ Ws[0])
+    h2 = np.tanh(h1 @ Ws[1])
+    p = rng.standard_normal((batch, SIZES[-1])).astype(np.float32)
+    d2 = (p @ Ws[2].T) * (1 - h2 * h2)
+
+    def step():
+        X @ Ws[0], h1 @ Ws[1], h2 @ Ws[2]
+        h2.T @ p, p @ Ws[2].T, h1.T @ d2, d2 @ Ws[1].T, X.T @ d2
+
+    return step
+
+
 def mlp_chainrule(batch, seed=0):
     """The same step through the engine: tensors, log_softmax cross-entropy, backward."""
     rng = np.random.default_rng(seed)
@@ -322,7 +341,7 @@ def main(repeats=20):
     for batch in (32, 128, 1024):
         compiled, capture = mlp_compiled(batch)
         cases = {"numpy": mlp_numpy(batch), "chainrule": mlp_chainrule(batch),
-                 "compiled": compiled}
+                 "compiled": compiled, "products": mlp_products(batch)}
         if torch is not None:
             cases["torch"] = mlp_torch(batch)
         t = interleaved(cases, repeats=repeats)
@@ -342,6 +361,9 @@ def main(repeats=20):
                      if "jax_jit" in t else "")) if batch == 128 else ""
         print(f"  through cr.compile: {compiled_ratio:.3f}x ({t['compiled'] * 1e3:.2f} ms; "
               f"captured in {capture * 1e3:.0f} ms){target}")
+        floor = results[f"mlp_b{batch}"]["products_ratio"] = t["products"] / t["numpy"]
+        print(f"  its eight matrix products alone (the floor of any step): {floor:.3f}x "
+              f"({t['products'] * 1e3:.2f} ms)")
     return results
 
 
