@@ -639,3 +639,19 @@ def test_torch_linalg_takes_pytorchs_arguments_and_keeps_the_front_end_class():
     np.testing.assert_allclose(x.numpy(), [[1.0], [2.0]])
     torch.linalg.det(a).backward()
     np.testing.assert_allclose(a.grad.numpy(), np.linalg.inv(a.detach().numpy()).T * 5.0)
+
+
+def test_clip_grad_norm_returns_the_norm_as_a_tensor_as_pytorch_does():
+    # torch.nn.utils was chainrule.nn.utils (shadowed by the star import of the layers),
+    # whose clip_grad_norm_ returns a Python float: `norm.item()` failed.
+    assert torch.nn.utils.__name__ == "chainrule.torch.nn.utils"
+    model = torch.nn.Linear(3, 2)
+    model(torch.ones(4, 3)).sum().backward()
+    want = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
+                         for p in model.parameters()))
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    assert isinstance(norm, torch.Tensor) and norm.dim() == 0 and norm.dtype == torch.float32
+    assert norm.item() == pytest.approx(want, rel=1e-6)
+    clipped = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
+                            for p in model.parameters()))
+    assert clipped == pytest.approx(1.0, rel=1e-5)
