@@ -46,6 +46,8 @@ from .creation import (
 from .functions import *  # noqa: F403 (functions.__all__ is the one list of these names)
 from .functions import __all__ as _function_names
 from .generators import Generator, default_generator, initial_seed, manual_seed, seed
+from .more_functions import *  # noqa: F403 (more_functions.__all__ lists them)
+from .more_functions import __all__ as _more_function_names
 from .serialization import load, save
 from .tensor import Tensor
 from .types import (
@@ -78,6 +80,7 @@ dtype = type(float32)  # (torch.dtype: a dtype here is a numpy.dtype)
 
 __all__ = sorted([
     *_function_names,
+    *_more_function_names,
     "Generator", "Size", "Tensor", "arange", "as_tensor", "autograd", "backends", "bool",
     "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
     "double", "dtype", "empty", "empty_like", "eye", "float", "float16", "float32",

@@ -207,18 +207,19 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 # ------------------------------------------------------------------ pointwise
-def _unary(prim, doc, float_valued=False):
+def _unary(prim, doc, float_valued=False, name=None, wrap=None):
     """``torch.<name>(input)``; a float-valued one computes integer input in the default
-    float dtype, as PyTorch does (NumPy would give float64)."""
+    float dtype, as PyTorch does (NumPy would give float64). `prim` may be any function
+    of one tensor (`name` then names it); `wrap(input, result)` post-processes."""
+    name = name or prim.name
 
     def fn(input, *, out=None):
         if out is not None:
-            raise TypeError(f"{prim.name}: out= is not supported; assign the result")
-        if float_valued:
-            input = floating(input)
-        return prim(input)
+            raise TypeError(f"{name}: out= is not supported; assign the result")
+        result = prim(floating(input) if float_valued else input)
+        return result if wrap is None else wrap(input, result)
 
-    fn.__name__ = fn.__qualname__ = prim.name
+    fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     return fn
 

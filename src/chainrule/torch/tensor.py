@@ -628,8 +628,64 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def cumprod(self, dim, *, dtype=None):
         return torch_cumprod(self, dim, dtype=dtype)
 
-    def round(self):
-        return P.round(self)
+    def round(self, *, decimals=0):
+        return P.round(self, decimals) if decimals else P.round(self)
+
+    # Reductions and products with PyTorch's arguments (chainrule.torch.more_functions).
+    def amax(self, dim=(), keepdim=False):
+        from .more_functions import amax
+
+        return amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        from .more_functions import amin
+
+        return amin(self, dim, keepdim)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        from .more_functions import nanmean
+
+        return nanmean(self, dim, keepdim, dtype=dtype)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return self + value * (tensor1 * tensor2)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return self + value * (tensor1 / tensor2)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        from .more_functions import addmm
+
+        return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def lerp(self, end, weight):
+        from .more_functions import lerp
+
+        return lerp(self, end, weight)
+
+    def diag(self, diagonal=0):
+        from .more_functions import diag
+
+        return diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        from .more_functions import diagonal
+
+        return diagonal(self, offset, dim1, dim2)
+
+    def select(self, dim, index):
+        from .more_functions import select
+
+        return select(self, dim, index)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        from .more_functions import unique
+
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unfold(self, dimension, size, step):
+        """Windows of `size` every `step` along `dimension`, as a new last dimension."""
+        return C.unfold(self, dimension, size, step)
 
     def clamp_min(self, min):
         return P.clamp(self, min, None)

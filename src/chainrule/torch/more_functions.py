@@ -1,0 +1,914 @@
+"""More of ``torch.*``: pointwise math, comparisons, reductions, products with a bias,
+linear algebra, special functions, joining and splitting, under PyTorch's names and
+arguments (``dim``/``keepdim``, ``beta``/``alpha``), each over chainrule's operations
+(``chainrule.numpy``, ``chainrule.scipy.special``, the primitives), so each is
+differentiable where PyTorch's is. Results follow their operands' class, as in
+:mod:`chainrule.torch.functions`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import itertools
+from collections import namedtuple
+
+import numpy as np
+
+from .. import numpy as cnp
+from .. import primitives as P
+from ..graph import TensorBase, new_tensor
+from ..linalg import matrix_exp as _matrix_exp
+from ..primitives import scans as _scans
+from ..primitives import sorting as _sorting
+from ..primitives import statistics as _statistics
+from ..primitives.pointwise import lerp as _lerp
+from ..scipy import special as _special
+from . import types as T
+from .functions import _unary as _torch_unary
+from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
+from .tensor import floating, front, like
+
+min_max = namedtuple("aminmax", ["min", "max"])
+_svd = namedtuple("svd", ["U", "S", "V"])
+
+
+def _new(array):
+    """A front-end tensor holding `array` (a result NumPy computed, no gradient)."""
+    return front(new_tensor(np.asarray(array)))
+
+
+def _like(x, out):
+    """`out` (a tensor, or a tuple or list of them) in the class an operation on `x` gives."""
+    if isinstance(out, tuple) and not hasattr(out, "_fields"):
+        return tuple(_like(x, o) for o in out)
+    if isinstance(out, list):
+        return [_like(x, o) for o in out]
+    if isinstance(out, TensorBase):
+        return like(x, out)
+    if isinstance(x, TensorBase) and isinstance(out, (np.ndarray, np.generic)):
+        return _new(out)  # (a NumPy answer: integer and boolean functions)
+    return out
+
+
+def _named(name, doc, fn):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+# ------------------------------------------------------------------ pointwise
+def _unary(name, op, doc, float_valued=True):
+    fn = _torch_unary(op, doc, float_valued, name=name, wrap=_like)
+    fn.__module__ = __name__
+    return fn
+
+
+def _binary(name, op, doc, float_valued=False):
+    def fn(input, other, *, out=None):
+        if out is not None:
+            raise TypeError(f"{name}: out= is not supported; assign the result")
+        a, b = (floating(input), floating(other)) if float_valued else (input, other)
+        return _like(input if isinstance(input, TensorBase) else other, op(a, b))
+
+    return _named(name, doc, fn)
+
+
+tan = _unary("tan", cnp.tan, "Tangent of each element.")
+sinh = _unary("sinh", cnp.sinh, "Hyperbolic sine of each element.")
+cosh = _unary("cosh", cnp.cosh, "Hyperbolic cosine of each element.")
+asin = arcsin = _unary("asin", cnp.arcsin, "Inverse sine of each element.")
+acos = arccos = _unary("acos", cnp.arccos, "Inverse cosine of each element.")
+atan = arctan = _unary("atan", cnp.arctan, "Inverse tangent of each element.")
+asinh = arcsinh = _unary("asinh", cnp.arcsinh, "Inverse hyperbolic sine of each element.")
+acosh = arccosh = _unary("acosh", cnp.arccosh, "Inverse hyperbolic cosine of each element.")
+atanh = arctanh = _unary("atanh", cnp.arctanh, "Inverse hyperbolic tangent of each element.")
+exp2 = _unary("exp2", cnp.exp2, "2 to the power of each element.")
+log2 = _unary("log2", cnp.log2, "Base-2 logarithm of each element.")
+log10 = _unary("log10", cnp.log10, "Base-10 logarithm of each element.")
+deg2rad = _unary("deg2rad", cnp.deg2rad, "Degrees to radians.")
+rad2deg = _unary("rad2deg", cnp.rad2deg, "Radians to degrees.")
+sinc = _unary("sinc", cnp.sinc, "sin(pi x) / (pi x), 1 at 0 (the normalized sinc).")
+i0 = _unary("i0", _special.i0, "The modified Bessel function of the first kind, order 0.")
+reciprocal = _unary("reciprocal", lambda x: 1 / x, "1 / x of each element.")
+digamma = _unary("digamma", _special.digamma, "The logarithmic derivative of the gamma "
+                 "function.")
+lgamma = _unary("lgamma", _special.gammaln, "log |Gamma(x)| of each element.")
+erfc = _unary("erfc", _special.erfc, "1 - erf(x), accurate where erf(x) is near 1.")
+erfinv = _unary("erfinv", _special.erfinv, "The inverse of erf.")
+trunc = fix = _unary("trunc", cnp.trunc, "Each element rounded toward zero.",
+                     float_valued=False)
+frac = _unary("frac", lambda x: x - cnp.trunc(x), "x - trunc(x): the fractional part, with "
+              "x's sign.", float_valued=False)
+signbit = _unary("signbit", cnp.signbit, "True where the sign bit is set (x < 0 or -0.0).",
+                 float_valued=False)
+isneginf = _unary("isneginf", cnp.isneginf, "True where an element is -inf.",
+                  float_valued=False)
+isposinf = _unary("isposinf", cnp.isposinf, "True where an element is +inf.",
+                  float_valued=False)
+isreal = _unary("isreal", cnp.isreal, "True everywhere for real tensors.", float_valued=False)
+logical_not = _unary("logical_not", cnp.logical_not, "Elementwise not.", float_valued=False)
+bitwise_not = _unary("bitwise_not", cnp.invert, "Bitwise not of integers (logical not of "
+                     "bools).", float_valued=False)
+sgn = _unary("sgn", P.sign, "-1, 0 or 1: the sign of each element (real tensors).",
+             float_valued=False)
+negative = neg = _unary("neg", P.negative, "-x of each element.", float_valued=False)
+positive = _unary("positive", lambda x: x, "x itself.", float_valued=False)
+
+atan2 = arctan2 = _binary("atan2", cnp.arctan2, "The angle of the point (other, input): "
+                          "atan(input / other) in the right quadrant.", float_valued=True)
+hypot = _binary("hypot", cnp.hypot, "sqrt(input^2 + other^2) without overflow.")
+logaddexp = _binary("logaddexp", cnp.logaddexp, "log(exp(input) + exp(other)), stably.",
+                    float_valued=True)
+logaddexp2 = _binary("logaddexp2", cnp.logaddexp2, "log2(2^input + 2^other), stably.",
+                     float_valued=True)
+copysign = _binary("copysign", cnp.copysign, "|input| with the sign of other.",
+                   float_valued=True)
+heaviside = _binary("heaviside", cnp.heaviside, "0 below zero, 1 above, `values` at zero.")
+fmax = _binary("fmax", cnp.fmax, "The larger of two elements, ignoring NaN.")
+fmin = _binary("fmin", cnp.fmin, "The smaller of two elements, ignoring NaN.")
+nextafter = _binary("nextafter", cnp.nextafter, "The next float after input toward other.")
+gcd = _binary("gcd", cnp.gcd, "Greatest common divisor of integers.")
+lcm = _binary("lcm", cnp.lcm, "Least common multiple of integers.")
+bitwise_and = _binary("bitwise_and", cnp.bitwise_and, "Bitwise and of integers or bools.")
+bitwise_or = _binary("bitwise_or", cnp.bitwise_or, "Bitwise or of integers or bools.")
+bitwise_xor = _binary("bitwise_xor", cnp.bitwise_xor, "Bitwise xor of integers or bools.")
+logical_and = _binary("logical_and", cnp.logical_and, "Elementwise and.")
+logical_or = _binary("logical_or", cnp.logical_or, "Elementwise or.")
+logical_xor = _binary("logical_xor", cnp.logical_xor, "Elementwise xor.")
+ge = greater_equal = _binary("ge", P.greater_equal, "input >= other.")
+le = less_equal = _binary("le", P.less_equal, "input <= other.")
+greater = _binary("greater", P.greater, "input > other.")
+less = _binary("less", P.less, "input < other.")
+not_equal = _binary("not_equal", P.not_equal, "input != other.")
+multiply = mul = _binary("mul", P.multiply, "input * other.")
+xlogy = _binary("xlogy", _special.xlogy, "input * log(other), 0 where input is 0.",
+                float_valued=True)
+
+
+def float_power(input, exponent):
+    """input ** exponent in float64 (PyTorch's float_power)."""
+    a = P.astype(input, dtype=np.float64) if isinstance(input, TensorBase) else np.float64(input)
+    b = (P.astype(exponent, dtype=np.float64) if isinstance(exponent, TensorBase)
+         else exponent)
+    return _like(input if isinstance(input, TensorBase) else exponent, P.power(a, b))
+
+
+def ldexp(input, other):
+    """input * 2 ** other (other may be a float tensor, as in PyTorch)."""
+    return _like(input, floating(input) * P.power(2.0, floating(other)))
+
+
+def frexp(input):
+    """(mantissa, exponent): input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1)."""
+    m, e = np.frexp(np.asarray(input.data if isinstance(input, TensorBase) else input))
+    return _like(input, (_new(m), _new(e.astype(np.int32))))
+
+
+def add(input, other, *, alpha=1):
+    """input + alpha * other."""
+    return _like(input, input + (other if alpha == 1 else alpha * other))
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other."""
+    return _like(input, input - (other if alpha == 1 else alpha * other))
+
+
+subtract = sub
+
+
+def true_divide(dividend, divisor):
+    return _like(dividend, floating(dividend) / divisor)
+
+
+def round(input, *, decimals=0):
+    """Half to even, as PyTorch (and NumPy) round."""
+    return _like(input, P.round(input, decimals) if decimals else P.round(input))
+
+
+def ceil(input):
+    return _like(input, P.ceil(input))
+
+
+def floor(input):
+    return _like(input, P.floor(input))
+
+
+def clamp_min(input, min):
+    return _like(input, P.maximum(input, min))
+
+
+def clamp_max(input, max):
+    return _like(input, P.minimum(input, max))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values)."""
+    return _like(input, cnp.nan_to_num(input, nan=nan, posinf=posinf, neginf=neginf))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _like(input, cnp.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    return _like(elements, cnp.isin(elements, test_elements, assume_unique=assume_unique,
+                                    invert=invert))
+
+
+def lerp(input, end, weight):
+    """input + weight * (end - input)."""
+    return _like(input, _lerp(input, end, weight))
+
+
+def logit(input, eps=None):
+    """log(p / (1 - p)); with eps, p clamped to [eps, 1 - eps] first."""
+    p = floating(input)
+    if eps is not None:
+        p = P.clip(p, eps, 1 - eps)
+    return _like(input, _special.logit(p))
+
+
+def polygamma(n, input):
+    """The n-th derivative of digamma."""
+    return _like(input, _special.polygamma(n, floating(input)))
+
+
+def mvlgamma(input, p):
+    """The log of the multivariate gamma function of dimension p."""
+    return _like(input, _special.multigammaln(floating(input), p))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2."""
+    return _like(input, input + value * (tensor1 * tensor2))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2."""
+    return _like(input, input + value * (tensor1 / tensor2))
+
+
+# ------------------------------------------------------------------ reductions
+def _dim(dim):
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def amax(input, dim=(), keepdim=False):
+    """The maximum over `dim` (all dimensions when empty); ties share the gradient."""
+    return _like(input, P.max(input, axis=_dim(dim) if dim != () else None, keepdims=keepdim))
+
+
+def amin(input, dim=(), keepdim=False):
+    """The minimum over `dim` (all dimensions when empty); ties share the gradient."""
+    return _like(input, P.min(input, axis=_dim(dim) if dim != () else None, keepdims=keepdim))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over `dim` (all elements when None)."""
+    return min_max(amin(input, () if dim is None else dim, keepdim),
+                   amax(input, () if dim is None else dim, keepdim))
+
+
+def all(input, dim=None, keepdim=False):
+    return _like(input, cnp.all(input, axis=_dim(dim), keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim=False):
+    return _like(input, cnp.any(input, axis=_dim(dim), keepdims=keepdim))
+
+
+def count_nonzero(input, dim=None):
+    return _like(input, cnp.count_nonzero(input, axis=_dim(dim)))
+
+
+def median(input, dim=None, keepdim=False):
+    """PyTorch's median: the lower of the two middle values (no average); with dim,
+    (values, indices)."""
+    return _like(input, _sorting.median(input, dim, keepdim))
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    return _like(input, _sorting.nanmedian(input, dim, keepdim))
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _like(input, _sorting.torch_quantile(input, q, dim, keepdim,
+                                                interpolation=interpolation))
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _like(input, _sorting.torch_nanquantile(input, q, dim, keepdim,
+                                                   interpolation=interpolation))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return _like(input, _statistics.torch_nansum(input, dim, keepdim, dtype=dtype))
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    return _like(input, _statistics.torch_nanmean(input, dim, keepdim, dtype=dtype))
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim=False):
+    """(std, mean) over `dim`, std with Bessel's correction by default."""
+    return (input.std(dim, correction=correction, keepdim=keepdim),
+            input.mean(dim, keepdim=keepdim))
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim=False):
+    """(var, mean) over `dim`, var with Bessel's correction by default."""
+    return (input.var(dim, correction=correction, keepdim=keepdim),
+            input.mean(dim, keepdim=keepdim))
+
+
+def cumprod(input, dim, *, dtype=None):
+    return _like(input, _scans.torch_cumprod(input, dim, dtype=dtype))
+
+
+def cummax(input, dim):
+    return _like(input, _scans.cummax(input, dim))
+
+
+def cummin(input, dim):
+    return _like(input, _scans.cummin(input, dim))
+
+
+def logcumsumexp(input, dim):
+    return _like(input, _scans.logcumsumexp(input, dim))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    return _like(input, _sorting.kthvalue(input, k, dim, keepdim))
+
+
+def msort(input):
+    """The input sorted along its first dimension (values only)."""
+    return _like(input, _sorting.sort(input, 0).values)
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    return (input - other).norm(p)
+
+
+def trace(input):
+    return _like(input, cnp.trace(input))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    from ..primitives.signal import torch_diff
+
+    return _like(input, torch_diff(input, n, dim, prepend, append))
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    from ..primitives.signal import torch_trapezoid
+
+    return _like(y, torch_trapezoid(y, x, dx=dx, dim=dim))
+
+
+trapz = trapezoid
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid rule along `dim` (one element shorter)."""
+    y = floating(y)
+    n = y.shape[dim]
+    lo = P.take(y, np.arange(n - 1), axis=dim)
+    hi = P.take(y, np.arange(1, n), axis=dim)
+    if x is not None:
+        w = cnp.diff(x, axis=-1 if np.ndim(x) == 1 else dim)
+        if np.ndim(x) == 1 and y.ndim > 1:
+            shape = [1] * y.ndim
+            shape[dim] = n - 1
+            w = P.reshape(w, tuple(shape))
+        area = (lo + hi) * w / 2
+    else:
+        area = (lo + hi) * (1.0 if dx is None else dx) / 2
+    return _like(y, P.cumsum(area, axis=dim))
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    return _like(input, _statistics.torch_cov(input, correction=correction, fweights=fweights,
+                                              aweights=aweights))
+
+
+def corrcoef(input):
+    return _like(input, _statistics.torch_corrcoef(input))
+
+
+def bincount(input, weights=None, minlength=0):
+    return _like(input, cnp.bincount(input, weights=weights, minlength=minlength))
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts in `bins` equal bins over [min, max] (the data's range when both are 0);
+    elements outside are left out. Not differentiable."""
+    x = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    lo, hi = (float(x.min()), float(x.max())) if min == 0 and max == 0 else (min, max)
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = np.histogram(x[(x >= lo) & (x <= hi)], bins=bins, range=(lo, hi))
+    return _like(input, _new(counts.astype(x.dtype)))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of the bucket of `boundaries` (sorted, 1-D) each element falls in."""
+    return _like(input, _sorting.searchsorted(boundaries, input, out_int32=out_int32,
+                                              right=right))
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    return _like(sorted_sequence, _sorting.searchsorted(
+        sorted_sequence, values, out_int32=out_int32, right=right, side=side, sorter=sorter))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    return _like(input, _sorting.unique(input, sorted, return_inverse, return_counts, dim))
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Each run of equal consecutive values once (values along `dim` compared whole)."""
+    x = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    if dim is None:
+        x = x.reshape(-1)
+        axis = 0
+    else:
+        axis = dim % x.ndim
+    moved = np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
+    change = np.ones(len(moved), bool)
+    change[1:] = (moved[1:] != moved[:-1]).any(axis=1)
+    starts = np.flatnonzero(change)
+    out = [_new(np.take(x, starts, axis=axis))]
+    if return_inverse:
+        out.append(_new((np.cumsum(change) - 1).astype(np.int64)))
+    if return_counts:
+        out.append(_new(np.diff(np.append(starts, len(moved))).astype(np.int64)))
+    return _like(input, out[0] if len(out) == 1 else tuple(out))
+
+
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along `dim` (the smallest among equally
+    frequent ones) and the last index where it occurs."""
+    x = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    d = dim % x.ndim if x.ndim else 0
+    moved = np.moveaxis(x, d, -1)
+    flat = moved.reshape(-1, moved.shape[-1]) if x.ndim else x.reshape(1, 1)
+    values = np.empty(len(flat), x.dtype)
+    indices = np.empty(len(flat), np.int64)
+    for r, row in enumerate(flat):
+        u, counts = np.unique(row, return_counts=True)
+        v = u[np.argmax(counts)]
+        values[r] = v
+        indices[r] = np.flatnonzero(row == v)[-1]
+    shape = moved.shape[:-1]
+    idx = indices.reshape(shape)
+    gathered = P.take_along_axis(input, np.expand_dims(idx, d), d)  # (the gradient's path)
+    vals = gathered if keepdim else P.squeeze(gathered, d)
+    ind = _new(np.expand_dims(idx, d) if keepdim else idx)
+    from .tensor import values_indices
+
+    return values_indices(_like(input, vals), _like(input, ind))
+
+
+# ------------------------------------------------------------------ products with a bias
+def _scaled(beta, input, alpha, product):
+    # beta = 0: input is ignored, as in PyTorch (its NaN and infinity do not propagate).
+    term = product if alpha == 1 else alpha * product
+    if beta == 0:
+        return term
+    return (input if beta == 1 else beta * input) + term
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2)."""
+    return _like(mat1, _scaled(beta, input, alpha, P.matmul(mat1, mat2)))
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec)."""
+    return _like(mat, _scaled(beta, input, alpha, P.matmul(mat, vec)))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2)."""
+    outer = P.expand_dims(vec1, -1) * P.expand_dims(vec2, 0)
+    return _like(vec1, _scaled(beta, input, alpha, outer))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    return _like(batch1, _scaled(beta, input, alpha, P.matmul(batch1, batch2)))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * the sum over the batch of batch1[b] @ batch2[b]."""
+    return _like(batch1, _scaled(beta, input, alpha,
+                                 P.sum(P.matmul(batch1, batch2), axis=0)))
+
+
+def mv(input, vec):
+    return _like(input, P.matmul(input, vec))
+
+
+def dot(input, other):
+    return _like(input, P.matmul(input, other))
+
+
+vdot = dot  # (real tensors: no conjugation to do)
+
+
+def inner(input, other):
+    return _like(input, cnp.inner(input, other))
+
+
+def kron(input, other):
+    return _like(input, cnp.kron(input, other))
+
+
+def tensordot(a, b, dims=2):
+    """Contract the last `dims` axes of a with the first of b, or the listed pairs."""
+    if isinstance(dims, (list, tuple)) and len(dims) == 2 and builtins.all(
+            isinstance(d, (list, tuple)) for d in dims):
+        dims = (list(dims[0]), list(dims[1]))
+    return _like(a, cnp.tensordot(a, b, axes=dims))
+
+
+def cross(input, other, dim=None):
+    """The cross product along `dim` (of size 3); without dim, the first dimension of
+    size 3 (PyTorch's deprecated default)."""
+    if dim is None:
+        dim = next(i for i, n in enumerate(input.shape) if n == 3)
+    return _like(input, cnp.cross(input, other, axis=dim))
+
+
+def chain_matmul(*matrices):
+    return functools.reduce(P.matmul, matrices)
+
+
+def cdist(x1, x2, p=2.0):
+    """Pairwise p-norm distances between the rows of x1 and x2 (batched over leading
+    dimensions); the gradient at a zero distance is 0, as PyTorch's."""
+    from ..linalg import vector_norm
+
+    diff = P.expand_dims(x1, -2) - P.expand_dims(x2, -3)
+    return _like(x1, vector_norm(diff, ord=p, axis=-1))
+
+
+# ------------------------------------------------------------------ linear algebra
+def det(input):
+    return _like(input, cnp.linalg.det(input))
+
+
+def logdet(input):
+    """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
+    sign, logabs = cnp.linalg.slogdet(input)
+    nan = np.asarray(np.nan, dtype=np.asarray(logabs.data if isinstance(logabs, TensorBase)
+                                                     else logabs).dtype)
+    return _like(input, P.where(P.less(sign, 0), nan, logabs))
+
+
+def inverse(input):
+    return _like(input, cnp.linalg.inv(input))
+
+
+def pinverse(input, rcond=1e-15):
+    return _like(input, cnp.linalg.pinv(input, rcond=rcond))
+
+
+def cholesky(input, upper=False):
+    L = cnp.linalg.cholesky(input)
+    return _like(input, P.swapaxes(L, -1, -2) if upper else L)
+
+
+def matrix_power(input, n):
+    return _like(input, cnp.linalg.matrix_power(input, n))
+
+
+def matrix_exp(input):
+    return _like(input, _matrix_exp(input))
+
+
+def svd(input, some=True, compute_uv=True):
+    """(U, S, V) with input = U diag(S) V^T (torch.svd: V, not torch.linalg.svd's Vh)."""
+    U, S, Vh = cnp.linalg.svd(input, full_matrices=not some)
+    V = P.swapaxes(Vh, -1, -2)
+    if not compute_uv:  # (PyTorch gives zero-filled U and V then)
+        U, V = U * 0, V * 0
+    return _svd(*_like(input, (U, S, V)))
+
+
+# ------------------------------------------------------------------ shape, joining, splitting
+def _seq(tensors):
+    return list(tensors)
+
+
+def hstack(tensors):
+    return _like(tensors[0], cnp.hstack(_seq(tensors)))
+
+
+def vstack(tensors):
+    return _like(tensors[0], cnp.vstack(_seq(tensors)))
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return _like(tensors[0], cnp.dstack(_seq(tensors)))
+
+
+def column_stack(tensors):
+    return _like(tensors[0], cnp.column_stack(_seq(tensors)))
+
+
+def hsplit(input, indices_or_sections):
+    return _like(input, tuple(cnp.hsplit(input, indices_or_sections)))
+
+
+def vsplit(input, indices_or_sections):
+    return _like(input, tuple(cnp.vsplit(input, indices_or_sections)))
+
+
+def dsplit(input, indices_or_sections):
+    return _like(input, tuple(cnp.dsplit(input, indices_or_sections)))
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into n parts as equal as possible, or at the given indices (NumPy's
+    array_split)."""
+    if isinstance(indices_or_sections, TensorBase):
+        indices_or_sections = indices_or_sections.data.tolist()
+    return _like(input, tuple(cnp.array_split(input, indices_or_sections, axis=dim)))
+
+
+def atleast_1d(*tensors):
+    out = cnp.atleast_1d(*tensors)
+    return _like(tensors[0], tuple(out) if isinstance(out, list) else out)
+
+
+def atleast_2d(*tensors):
+    out = cnp.atleast_2d(*tensors)
+    return _like(tensors[0], tuple(out) if isinstance(out, list) else out)
+
+
+def atleast_3d(*tensors):
+    out = cnp.atleast_3d(*tensors)
+    return _like(tensors[0], tuple(out) if isinstance(out, list) else out)
+
+
+def broadcast_to(input, size):
+    return _like(input, P.broadcast_to(input, tuple(size)))
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*(np.shape(t) for t in tensors))
+    return tuple(_like(t, P.broadcast_to(t, shape)) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    return T.Size(np.broadcast_shapes(*(tuple(s) if isinstance(s, (list, tuple)) else (s,)
+                                        for s in shapes)))
+
+
+def moveaxis(input, source, destination):
+    return _like(input, cnp.moveaxis(input, source, destination))
+
+
+movedim = moveaxis
+
+
+def swapaxes(input, axis0, axis1):
+    return _like(input, P.swapaxes(input, axis0, axis1))
+
+
+swapdims = swapaxes
+
+
+def ravel(input):
+    return _like(input, P.reshape(input, (-1,)))
+
+
+def unflatten(input, dim, sizes):
+    shape = list(input.shape)
+    d = dim % len(shape)
+    return _like(input, P.reshape(input, tuple(shape[:d]) + tuple(sizes) + tuple(shape[d + 1:])))
+
+
+def select(input, dim, index):
+    """input[..., index, ...] with `index` at dimension `dim` (that dimension removed)."""
+    d = dim % input.ndim
+    return _like(input, input[(slice(None),) * d + (index,)])
+
+
+def take(input, index):
+    """The elements at `index` of the flattened input."""
+    return _like(input, cnp.take(input, index))
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return _like(input, P.take_along_axis(P.reshape(input, (-1,)),
+                                              np.reshape(np.asarray(
+                                                  indices.data if isinstance(indices, TensorBase)
+                                                  else indices), -1), 0))
+    return _like(input, P.take_along_axis(input, indices, dim))
+
+
+def tile(input, dims):
+    return _like(input, cnp.tile(input, tuple(dims)))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    return _like(input, cnp.rot90(input, k, axes=tuple(dims)))
+
+
+def fliplr(input):
+    return _like(input, cnp.fliplr(input))
+
+
+def flipud(input):
+    return _like(input, cnp.flipud(input))
+
+
+def diag(input, diagonal=0):
+    """A 1-D input on the diagonal of a matrix; the diagonal of a 2-D input."""
+    return _like(input, cnp.diag(input, diagonal))
+
+
+def diagflat(input, offset=0):
+    return _like(input, cnp.diagflat(input, offset))
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return _like(input, cnp.diagonal(input, offset, dim1, dim2))
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    from ..primitives.construction import diag_embed as _diag_embed
+
+    return _like(input, _diag_embed(input, offset, dim1, dim2))
+
+
+def block_diag(*tensors):
+    """The tensors (matrices, vectors as rows, numbers) on the diagonal of one matrix."""
+    mats = [P.reshape(t, (1, -1)) if np.ndim(t) == 1 else
+            (P.reshape(t, (1, 1)) if np.ndim(t) == 0 else t) for t in tensors]
+    rows = builtins.sum(np.shape(m)[0] for m in mats)
+    cols = builtins.sum(np.shape(m)[1] for m in mats)
+    out, r, c = None, 0, 0
+    for m in mats:
+        h, w = np.shape(m)
+        placed = P.pad(m, ((r, rows - r - h), (c, cols - c - w)))
+        out = placed if out is None else out + placed
+        r, c = r + h, c + w
+    return _like(tensors[0], out)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, as the rows of a matrix."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = cnp.meshgrid(*tensors, indexing="ij")
+    return _like(tensors[0], P.stack([P.reshape(g, (-1,)) for g in grids], axis=1))
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-r combinations of the elements of a 1-D tensor, as rows."""
+    n = input.shape[0]
+    pick = (itertools.combinations_with_replacement if with_replacement
+            else itertools.combinations)(range(n), r)
+    idx = np.array(list(pick), dtype=np.int64).reshape(-1, r)
+    return _like(input, input[idx])
+
+
+def vander(x, N=None, increasing=False):
+    """Columns of powers of x (decreasing unless `increasing`)."""
+    n = x.shape[0] if N is None else N
+    powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    return _like(x, P.power(P.expand_dims(x, -1), powers.astype(np.asarray(x.data).dtype)))
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+    from .creation import linspace
+
+    exponents = linspace(start, end, steps, dtype=dtype or T.get_default_dtype())
+    out = _new(np.power(base, exponents.data).astype(exponents.data.dtype))
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+absolute = _unary("absolute", P.abs, "Absolute value of each element.", float_valued=False)
+conj = real = resolve_conj = _unary("conj", lambda x: x, "x itself (real tensors).",
+                                    float_valued=False)
+igamma = _binary("igamma", _special.gammainc, "The regularized lower incomplete gamma "
+                 "function P(input, other).", float_valued=True)
+
+
+def angle(input):
+    """The argument of each element: 0 for x >= 0, pi for x < 0 (NaN stays NaN)."""
+    x = floating(input)
+    return _like(input, P.where(P.less(x, 0), np.pi, 0.0) + x * 0)
+
+
+def clone(input, *, memory_format=None):
+    return _like(input, P.copy(input))
+
+
+def argwhere(input):
+    """The indices of the nonzero elements, one row per element."""
+    return _like(input, _new(np.argwhere(np.asarray(
+        input.data if isinstance(input, TensorBase) else input))))
+
+
+def nonzero(input, *, as_tuple=False):
+    return input.nonzero(as_tuple=as_tuple)
+
+
+def masked_select(input, mask):
+    return input.masked_select(mask)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    return input.index_add(dim, index, source, alpha=alpha)
+
+
+def index_copy(input, dim, index, source):
+    return input.index_copy(dim, index, source)
+
+
+def index_fill(input, dim, index, value):
+    return input.index_fill(dim, index, value)
+
+
+def index_put(input, indices, values, accumulate=False):
+    return input.index_put(indices, values, accumulate)
+
+
+def meshgrid(*tensors, indexing=None):
+    from ..primitives.construction import torch_meshgrid
+
+    first = tensors[0][0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) \
+        else tensors[0]
+    return _like(first, tuple(torch_meshgrid(*tensors, indexing=indexing)))
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Central differences inside, one-sided at the edges: one tensor per dimension in
+    `dim` (all by default), as NumPy's gradient."""
+    dims = list(range(input.ndim)) if dim is None else (
+        [dim] if isinstance(dim, int) else list(dim))
+    if isinstance(spacing, (int, float)):
+        spacing = [spacing] * len(dims)
+    out = cnp.gradient(input, *spacing, axis=tuple(dims), edge_order=edge_order)
+    return _like(input, tuple(out) if isinstance(out, (list, tuple)) else (out,))
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("is_nonzero: a tensor of one element is needed, got "
+                           f"{input.numel()} elements")
+    return builtins.bool(input.item() != 0)
+
+
+def is_complex(input):
+    return np.iscomplexobj(input.data if isinstance(input, TensorBase) else input)
+
+
+def resolve_neg(input):
+    return input
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """1 with probability input (or p), else 0, elementwise; the same dtype."""
+    from .generators import draw
+
+    probs = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    if p is not None:
+        probs = np.full(probs.shape, p, dtype=probs.dtype)
+    u = draw(generator).random(probs.shape)
+    return _like(input, _new((u < probs).astype(probs.dtype)))
+
+
+def poisson(input, generator=None):
+    from .generators import draw
+
+    rates = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    return _like(input, _new(draw(generator).poisson(rates).astype(rates.dtype)))
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice along `dim` scaled down to p-norm at most `maxnorm`."""
+    axes = tuple(i for i in range(input.ndim) if i != dim % input.ndim)
+    norms = P.power(P.sum(P.power(P.abs(input), p), axis=axes, keepdims=True), 1.0 / p)
+    scale = P.where(P.greater(norms, maxnorm), maxnorm / (norms + 1e-7), 1.0)
+    return _like(input, input * scale)
+
+
+__all__ = [name for name, value in list(globals().items())
+           if callable(value) and not name.startswith("_") and getattr(
+               value, "__module__", None) == __name__
+           and name not in {"min_max", "Tensor", "like", "floating", "front", "new_tensor"}]
+__all__.append("divide")
