@@ -655,3 +655,33 @@ def test_clip_grad_norm_returns_the_norm_as_a_tensor_as_pytorch_does():
     clipped = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
                             for p in model.parameters()))
     assert clipped == pytest.approx(1.0, rel=1e-5)
+
+
+def test_in_place_elementwise_methods_write_and_differentiate():
+    # x.<op>_() is x.<op>() written into x; backward through such a write used to crash
+    # when two tensor objects of one node met in backward's heap (the tie compared them).
+    rng = np.random.default_rng(0)
+    x0, y0 = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)) + 0.2
+    for name, args, f in [
+        ("lerp", (torch.tensor(y0), 0.3), lambda z: z + 0.3 * (y0 - z)),
+        ("exp", (), np.exp), ("clamp_min", (0.1,), lambda z: np.maximum(z, 0.1)),
+        ("addcmul", (torch.tensor(y0), torch.tensor(y0)), lambda z: z + y0 * y0),
+        ("pow", (2,), lambda z: z**2),
+    ]:
+        w = torch.tensor(x0, requires_grad=True)
+        z = w * 1.5
+        assert getattr(z, name + "_")(*args) is z
+        np.testing.assert_allclose(z.detach().numpy(), f(x0 * 1.5), rtol=1e-12)
+        (z * z).sum().backward()
+        eps = 1e-6
+        numeric = (np.sum(f((x0 + eps) * 1.5) ** 2 - f((x0 - eps) * 1.5) ** 2) / (2 * eps))
+        assert np.sum(w.grad.numpy()) == pytest.approx(numeric, rel=1e-5)
+
+
+def test_method_forms_of_the_wider_namespace():
+    x = torch.tensor(np.arange(12.0).reshape(3, 4) - 5)
+    np.testing.assert_array_equal(x.tile((2, 1)).numpy(), np.tile(x.numpy(), (2, 1)))
+    np.testing.assert_array_equal(x.rot90().numpy(), np.rot90(x.numpy()))
+    assert x.t().stride() == (1, 4)
+    assert x.trace().item() == np.trace(x.numpy())
+    np.testing.assert_allclose(x.atan2(x + 1).numpy(), np.arctan2(x.numpy(), x.numpy() + 1))

@@ -71,6 +71,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
 def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_hook):
     """The loop of backward(): run every node's rules, newest node first."""
     heappop, heappush = heapq.heappop, heapq.heappush
+    # Heap entries (-creation number, id, tensor): two tensor objects can stand for one
+    # node (an in-place method moves a node to a new object while the write keeps the
+    # old one as its input); the id breaks their tie, so tensors are never compared.
     grads, heap = {}, []
     # Read once: nothing is modified in place while rules run (they only record).
     last_modified = graph._last_modified
@@ -140,7 +143,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                         grads[a] = prev + gi
                     elif heap and -heap[0][0] > a._seq:
                         grads[a] = gi
-                        heappush(heap, (-a._seq, a))
+                        heappush(heap, (-a._seq, id(a), a))
                     else:
                         nxt, nxt_g = a, gi
         else:
@@ -189,7 +192,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                     if nxt is not None and a._seq > nxt._seq:
                         nxt, nxt_g, a, gi = a, gi, nxt, nxt_g
                     grads[a] = gi
-                    heappush(heap, (-a._seq, a))
+                    heappush(heap, (-a._seq, id(a), a))
         if not retain_graph:
             # Dropping the inputs frees the graph (and marks the node as freed).
             node._args = node._vals = None
@@ -198,7 +201,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
         if nxt is not None:
             node, g = nxt, nxt_g
         elif heap:
-            node = heappop(heap)[1]
+            node = heappop(heap)[2]
             g = grads.pop(node)
         else:
             node = None

@@ -267,6 +267,21 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def bool(self):
         return self.to(np.bool_)
 
+    def byte(self):
+        return self.to(np.uint8)
+
+    def char(self):
+        return self.to(np.int8)
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dimension (NumPy's strides
+        divided by the item size)."""
+        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        return steps if dim is None else steps[dim]
+
+    def data_ptr(self):
+        return self.data.ctypes.data
+
     def half(self):
         return self.to(np.float16)
 
@@ -699,3 +714,34 @@ _TYPE_NAMES = {
     np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
     np.dtype(np.bool_): "BoolTensor", np.dtype(np.float16): "HalfTensor",
 }
+
+
+# The functions of chainrule.torch.more_functions that PyTorch also has as methods: each
+# ``x.name(...)`` is ``torch.name(x, ...)``, one code path.
+_FUNCTION_METHODS = """absolute acos acosh angle aminmax argwhere asin asinh atan atan2 atanh
+bincount bitwise_and bitwise_not bitwise_or bitwise_xor copysign cosh count_nonzero cross
+cummax cummin deg2rad diag_embed diagflat digamma dist erfc erfinv exp2 fix fliplr flipud
+float_power fmax fmin frac gcd heaviside histc hsplit hypot i0 inner isclose isneginf
+isposinf isreal kron lcm ldexp lgamma logaddexp logaddexp2 logical_and logical_or
+logical_xor logit matrix_exp matrix_power moveaxis movedim msort mvlgamma nan_to_num
+nanmedian nanquantile nansum nextafter positive quantile rad2deg renorm rot90 sgn
+signbit sinc sinh swapaxes swapdims take_along_dim tan tensor_split tile trace trunc
+unflatten vdot vsplit xlogy dsplit inverse det logdet cholesky pinverse allclose
+outer""".split()
+
+
+def _function_method(name):
+    def method(self, *args, **kwargs):
+        from . import functions, more_functions
+
+        fn = getattr(more_functions, name, None) or getattr(functions, name)
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``torch.{name}(self, ...)``."
+    return method
+
+
+for _name in _FUNCTION_METHODS:
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _function_method(_name))

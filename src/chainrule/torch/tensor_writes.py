@@ -112,3 +112,25 @@ class WritesAndNewTensors:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         return self.new_full(T.shape_args(size, "new_ones"), 1, dtype=dtype, device=device,
                              requires_grad=requires_grad)
+
+
+# In-place forms of the elementwise methods (PyTorch's ``x.exp_()``, ``x.clamp_min_(0)``,
+# ...): the out-of-place method's result written into x (see WritesAndNewTensors._replace).
+_IN_PLACE = """abs absolute acos asin atan ceil clamp_max clamp_min cos cosh exp exp2 expm1
+floor frac lerp log log10 log1p log2 logit nan_to_num neg pow reciprocal relu round rsqrt
+sigmoid sign sin sinh sqrt square tan tanh trunc addcmul addcdiv hypot atan2 fmod
+remainder xlogy copysign""".split()
+
+
+def _in_place(name):
+    def method(self, *args, **kwargs):
+        return self._replace(lambda t: getattr(t, name)(*args, **kwargs), name + "_")
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"``x.{name}(...)`` written into x, in place."
+    return method
+
+
+for _name in _IN_PLACE:
+    if not hasattr(WritesAndNewTensors, _name + "_"):
+        setattr(WritesAndNewTensors, _name + "_", _in_place(_name))
