@@ -685,3 +685,77 @@ def test_method_forms_of_the_wider_namespace():
     assert x.t().stride() == (1, 4)
     assert x.trace().item() == np.trace(x.numpy())
     np.testing.assert_allclose(x.atan2(x + 1).numpy(), np.arctan2(x.numpy(), x.numpy() + 1))
+
+
+# ------------------------------------------------------- custom autograd functions
+class _Legendre3(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x**3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * x**2 - 1)
+
+
+class _Reverse(torch.autograd.Function):  # PyTorch 2's form: setup_context
+    @staticmethod
+    def forward(x, alpha):
+        return x * 1.0
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.alpha = inputs[1]
+
+    @staticmethod
+    def backward(ctx, g):
+        return -ctx.alpha * g, None
+
+
+def test_custom_function_uses_its_backward_at_every_order():
+    x0 = np.array([0.3, -1.2, 2.0])
+    x = torch.tensor(x0, requires_grad=True)
+    y = _Legendre3.apply(x)
+    assert isinstance(y, torch.Tensor)
+    np.testing.assert_allclose(y.detach().numpy(), 0.5 * (5 * x0**3 - 3 * x0))
+    (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 1.5 * (5 * x0**2 - 1))
+    (h,) = torch.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 15 * x0)
+    assert torch.autograd.gradcheck(_Legendre3.apply, (torch.tensor(x0, requires_grad=True),))
+    assert torch.autograd.gradgradcheck(_Legendre3.apply, (torch.tensor(x0, requires_grad=True),))
+
+
+def test_custom_function_with_setup_context_and_a_non_tensor_argument():
+    x = torch.tensor([1.0, -2.0], requires_grad=True)
+    (_Reverse.apply(x * 3, 0.5) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), -0.5 * 2 * 3 * x.detach().numpy() * 3)
+    with torch.no_grad():  # not recorded: the forward's own result
+        assert not _Reverse.apply(x, 0.5).requires_grad
+
+
+def test_a_wrong_custom_backward_fails_gradcheck():
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # should be 2 x g
+
+    x = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False) is False
+    with pytest.raises(torch.autograd.GradcheckError):
+        torch.autograd.gradcheck(Wrong.apply, (x,))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (0 / 0, on purpose)
+def test_set_detect_anomaly_switches_anomaly_mode():
+    x = torch.tensor([1.0, 0.0], requires_grad=True)
+    with torch.autograd.set_detect_anomaly(True):
+        with pytest.raises(FloatingPointError):
+            (x / x).sum().backward()
+    (x * 2).sum().backward()  # off again

@@ -1,13 +1,21 @@
-"""``torch.autograd``: ``grad`` and ``backward`` over chainrule's reverse pass."""
+"""``torch.autograd``: ``grad``, ``backward``, custom ``Function``s, ``gradcheck`` and
+anomaly detection, over chainrule's reverse pass."""
 
 from __future__ import annotations
 
-from .. import graph
-from ..backward import backward as _backward
-from ..graph import TensorBase
-from .tensor import like
+import numpy as np
 
-__all__ = ["backward", "grad"]
+from .. import graph
+from ..anomaly import detect_anomaly as _detect_anomaly
+from ..backward import backward as _backward
+from ..gradcheck import GradcheckError
+from ..gradcheck import gradcheck as _gradcheck
+from ..graph import TensorBase, new_tensor
+from ..rules import Primitive, each_argument
+from .tensor import front, like
+
+__all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "grad", "gradcheck",
+           "gradgradcheck", "set_detect_anomaly"]
 
 
 def _listed(x):
@@ -64,3 +72,158 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         raise TypeError("backward: inputs= is not supported; use torch.autograd.grad")
     _backward(root, seed, retain_graph=retain_graph, create_graph=create_graph)
+
+
+# ------------------------------------------------------------------ custom functions
+class FunctionCtx:
+    """The ``ctx`` a Function's forward fills and its backward reads."""
+
+    def __init__(self, args):
+        self.saved_tensors = ()
+        self.needs_input_grad = tuple(isinstance(a, TensorBase) and a.requires_grad
+                                      for a in args)
+        self._grads = None  # (id of the cotangent, the gradients backward gave for it)
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        pass  # (outputs are never differentiable through anything but backward here)
+
+    def mark_dirty(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass  # (a single output's cotangent is always an array)
+
+
+class Function:
+    """PyTorch's custom autograd function: subclass with static ``forward(ctx, *args)``
+    and ``backward(ctx, *grad_outputs)`` (or ``forward(*args)`` with
+    ``setup_context(ctx, inputs, output)``), call ``MyFunction.apply(*args)``.
+
+    The forward runs without recording; one operation stands for it in the graph, whose
+    derivative is the class's backward (given a front-end tensor, returning one gradient,
+    or None, per argument of forward). With ``create_graph=True`` backward itself is
+    recorded, so a backward written with differentiable operations has derivatives too.
+    One output tensor is supported (a tuple of outputs raises NotImplementedError).
+    """
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        prim = Primitive(f"{cls.__name__}.apply", _function_forward)
+        prim.defvjp(each_argument(_function_vjp))
+        cls._primitive = prim
+
+    setup_context = None
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("define forward(ctx, *args) as a staticmethod")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("define backward(ctx, *grad_outputs) as a staticmethod")
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = FunctionCtx(args)
+        ctx._function = cls
+        with graph.no_grad():
+            if cls.setup_context is not None:  # (PyTorch 2's form: forward without ctx)
+                out = cls.forward(*args)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args)
+        if not isinstance(out, TensorBase):
+            raise NotImplementedError(
+                f"{cls.__name__}.forward returned {type(out).__name__}: a custom Function "
+                f"with several outputs is not supported; return one tensor")
+        if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
+            return out
+        result = cls._primitive(*args, _ctx=ctx, _out=out.data)
+        return like(out, result)
+
+
+def _function_forward(*arrays, _ctx, _out):
+    return _out
+
+
+def _function_vjp(i, g, ans, *args, _ctx, _out):
+    if _ctx._grads is None or _ctx._grads[0] is not g:
+        tensor_g = isinstance(g, TensorBase)
+        grads = _ctx._function.backward(_ctx, g if tensor_g else front(new_tensor(g)))
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) < len(args):
+            raise RuntimeError(f"{_ctx._function.__name__}.backward returned {len(grads)} "
+                               f"gradients for {len(args)} inputs of forward")
+        _ctx._grads = (g, grads)
+    gi = _ctx._grads[1][i]
+    shape = np.shape(args[i].data if isinstance(args[i], TensorBase) else args[i])
+    if gi is None:
+        return np.zeros(shape)
+    if isinstance(g, TensorBase):
+        return gi
+    return gi.data if isinstance(gi, TensorBase) else np.asarray(gi)
+
+
+# ------------------------------------------------------------------ checks, anomaly mode
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              **ignored):
+    """PyTorch's gradcheck: reverse-mode gradients of ``func`` at ``inputs`` (a tensor or
+    a tuple; float64 as PyTorch asks) against central finite differences. True, or
+    GradcheckError (False with ``raise_exception=False``)."""
+    return _check(func, inputs, 1, eps, atol, rtol, raise_exception)
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, **ignored):
+    """The same check of the second derivatives."""
+    return _check(func, inputs, 2, eps, atol, rtol, raise_exception)
+
+
+def _check(func, inputs, order, eps, atol, rtol, raise_exception):
+    inputs = (inputs,) if isinstance(inputs, TensorBase) else tuple(inputs)
+    arrays = [a.data if isinstance(a, TensorBase) else a for a in inputs]
+
+    def scalar(*tensors):
+        out = func(*(front(t) for t in tensors))
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        return sum(o.sum() for o in outs if isinstance(o, TensorBase))
+
+    try:
+        return _gradcheck(scalar, *arrays, eps=eps, atol=atol, rtol=rtol, order=order,
+                          modes=("rev",))
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+class detect_anomaly(_detect_anomaly):
+    """Anomaly mode (chainrule.detect_anomaly): ``check_nan`` is accepted and always on.
+    Stricter than PyTorch's: a NaN in a forward output raises too, at the operation that
+    made it (PyTorch checks the gradients only)."""
+
+    def __init__(self, check_nan=True):
+        super().__init__()
+
+
+class set_detect_anomaly:
+    """Anomaly mode on or off: at once when called, back when used as a context manager
+    and left."""
+
+    def __init__(self, mode, check_nan=True):
+        self._prev = graph.anomaly_hooks()
+        self._mode = _detect_anomaly() if mode else None
+        if mode:
+            self._mode.__enter__()
+        else:
+            graph.set_anomaly_hooks(None, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        graph.set_anomaly_hooks(*self._prev)
+        return False
