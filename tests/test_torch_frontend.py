@@ -759,3 +759,67 @@ def test_set_detect_anomaly_switches_anomaly_mode():
         with pytest.raises(FloatingPointError):
             (x / x).sum().backward()
     (x * 2).sum().backward()  # off again
+
+
+# ------------------------------------------------------- torch.utils.data
+def test_data_loader_collates_dicts_strings_and_numbers_as_pytorch():
+    from chainrule.torch.utils.data import DataLoader, Dataset
+
+    class Samples(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return {"x": torch.tensor([float(i), 2.0 * i]), "y": i % 3, "name": f"s{i}",
+                    "w": 0.5 * i}
+
+    batches = list(DataLoader(Samples(), batch_size=2))
+    assert len(batches) == 3
+    first = batches[0]
+    assert first["x"].tolist() == [[0.0, 0.0], [1.0, 2.0]]
+    assert first["y"].tolist() == [0, 1] and first["y"].dtype == torch.int64
+    assert first["name"] == ["s0", "s1"] and first["w"].dtype == torch.float64
+    assert batches[-1]["y"].tolist() == [1]
+
+
+def test_data_loader_takes_collate_fn_samplers_and_iterable_datasets():
+    from chainrule.torch.utils.data import (
+        BatchSampler,
+        ConcatDataset,
+        DataLoader,
+        IterableDataset,
+        SequentialSampler,
+        SubsetRandomSampler,
+        TensorDataset,
+        WeightedRandomSampler,
+    )
+
+    def pad(batch):
+        width = max(len(s) for s in batch)
+        return torch.stack([torch.cat([s, torch.zeros(width - len(s), dtype=torch.long)])
+                            for s in batch])
+
+    seqs = [torch.arange(n + 1) for n in range(4)]
+    assert [b.tolist() for b in DataLoader(seqs, batch_size=2, collate_fn=pad)] == [
+        [[0, 0], [0, 1]], [[0, 1, 2, 0], [0, 1, 2, 3]]]
+    both = ConcatDataset([TensorDataset(torch.arange(3.0)),
+                          TensorDataset(torch.arange(10.0, 12.0))])
+    assert len(both) == 5 and both[4][0].item() == 11.0
+    assert [b[0].tolist() for b in DataLoader(both, batch_size=4)] == [[0, 1, 2, 10], [11]]
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(5))
+
+    assert [b.tolist() for b in DataLoader(Stream(), batch_size=2)] == [[0, 1], [2, 3], [4]]
+    assert list(BatchSampler(SequentialSampler(range(7)), 3, drop_last=True)) == [
+        [0, 1, 2], [3, 4, 5]]
+    torch.manual_seed(0)
+    drawn = list(WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 200))
+    assert set(drawn) == {1, 3} and 100 < drawn.count(3) < 190
+    loader = DataLoader(TensorDataset(torch.arange(10)), batch_size=4,
+                        sampler=SubsetRandomSampler([1, 3, 5, 7, 9]))
+    got = [b[0].tolist() for b in loader]
+    assert sorted(sum(got, [])) == [1, 3, 5, 7, 9] and [len(g) for g in got] == [4, 1]
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        DataLoader(both, sampler=SequentialSampler(both), shuffle=True)

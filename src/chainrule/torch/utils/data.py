@@ -1,22 +1,31 @@
-"""``torch.utils.data``: Dataset, TensorDataset, DataLoader and random_split.
+"""``torch.utils.data``: datasets, samplers, DataLoader, default_collate, random_split.
 
 Built on :mod:`chainrule.data`: a :class:`TensorDataset` is a
 ``chainrule.data.ArrayDataset`` over its tensors' arrays (shared, not copied), so the
 loader gathers a batch with one fancy index per tensor; other datasets are indexed per
-sample and stacked, as PyTorch's default collation does. Batches are front-end tensors.
-Shuffling draws its seed from ``generator`` (or the default generator, which
-``torch.manual_seed`` reseeds) when the loader is made.
+sample and collated as PyTorch's ``default_collate`` does (tensors, arrays and numbers
+stacked; dicts, tuples and lists collated field by field; strings listed), or by the
+given ``collate_fn``. Batches are front-end tensors. Shuffling draws from ``generator``
+(or the default generator, which ``torch.manual_seed`` reseeds).
 """
 
 from __future__ import annotations
+
+import bisect
+import collections.abc
+import itertools
 
 import numpy as np
 
 from ... import data as _data
 from ..creation import from_numpy
 from ..generators import draw
+from ..tensor import Tensor
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "random_split"]
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "WeightedRandomSampler", "default_collate", "get_worker_info",
+           "random_split"]
 
 Subset = _data.Subset
 
@@ -39,32 +48,248 @@ class TensorDataset(_data.ArrayDataset):
         return tuple(t[index] for t in self.tensors)
 
 
+class IterableDataset(Dataset):
+    """Base class of datasets that are streams: define ``__iter__``."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1] if self.cumulative_sizes else 0
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of {len(self)}")
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+# ------------------------------------------------------------------ samplers
+class Sampler:
+    """Base class of index orders: define ``__iter__`` (and ``__len__``)."""
+
+    def __init__(self, data_source=None):
+        pass
+
+
+class SequentialSampler(Sampler):
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A new random order each pass (with ``replacement``, independent draws)."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples, self.generator = num_samples, generator
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n, rng = len(self.data_source), draw(self.generator)
+        if self.replacement:
+            return iter(rng.integers(0, n, self.num_samples).tolist())
+        reps = -(-self.num_samples // n) if n else 0
+        order = np.concatenate([rng.permutation(n) for _ in range(reps)] or [[]])
+        return iter(order[: self.num_samples].astype(np.int64).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a new random order each pass."""
+
+    def __init__(self, indices, generator=None):
+        self.indices, self.generator = list(indices), generator
+
+    def __iter__(self):
+        order = draw(self.generator).permutation(len(self.indices))
+        return iter([self.indices[i] for i in order])
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        w = np.asarray(weights.data if hasattr(weights, "data") else weights, np.float64)
+        if w.ndim != 1 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise ValueError("WeightedRandomSampler: weights must be a 1-D sequence of "
+                             "finite non-negative numbers, not all zero")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise ValueError("WeightedRandomSampler: without replacement, num_samples "
+                             "cannot exceed the number of nonzero weights")
+        self.weights, self.num_samples = w, int(num_samples)
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self):
+        rng = draw(self.generator)
+        picks = rng.choice(len(self.weights), self.num_samples, replace=self.replacement,
+                           p=self.weights / self.weights.sum())
+        return iter(picks.astype(np.int64).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Lists of ``batch_size`` indices from ``sampler`` (the last one shorter unless
+    ``drop_last``)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), drop_last
+
+    def __iter__(self):
+        batch = []
+        for i in self.sampler:
+            batch.append(int(i))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+# ------------------------------------------------------------------ collation
+def default_collate(batch):
+    """PyTorch's default collation: a list of samples into one batch."""
+    first = batch[0]
+    if isinstance(first, Tensor) or (hasattr(first, "data") and isinstance(
+            getattr(first, "data", None), np.ndarray)):
+        return from_numpy(np.stack([np.asarray(b.data) for b in batch]))
+    if isinstance(first, (np.ndarray, np.generic)):
+        return from_numpy(np.stack([np.asarray(b) for b in batch]))
+    if isinstance(first, bool):
+        return from_numpy(np.array(batch, dtype=np.bool_))
+    if isinstance(first, int):
+        return from_numpy(np.array(batch, dtype=np.int64))
+    if isinstance(first, float):
+        return from_numpy(np.array(batch, dtype=np.float64))
+    if isinstance(first, (str, bytes)):
+        return list(batch)
+    if isinstance(first, collections.abc.Mapping):
+        return {key: default_collate([b[key] for b in batch]) for key in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):  # a named tuple
+        return type(first)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(first, collections.abc.Sequence):
+        if len({len(b) for b in batch}) != 1:
+            raise RuntimeError("default_collate: each element in the list of batch should "
+                               "be of equal size")
+        return [default_collate(list(s)) for s in zip(*batch)]
+    raise TypeError(f"default_collate: batches must contain tensors, arrays, numbers, "
+                    f"dicts or lists; found {type(first).__name__}")
+
+
+def get_worker_info():
+    """None: the loader runs in the calling process (no worker processes)."""
+    return None
+
+
 class DataLoader:
-    """Mini-batches of ``dataset`` as tuples of front-end tensors (PyTorch's defaults:
-    ``batch_size=1``, no shuffling). ``num_workers`` and ``pin_memory`` are accepted and
-    change nothing (one process); ``collate_fn`` and ``sampler`` are refused."""
+    """Mini-batches of ``dataset`` (PyTorch's defaults: ``batch_size=1``, no shuffling).
+    ``sampler``, ``batch_sampler``, ``collate_fn`` and iterable datasets work as in
+    PyTorch; ``num_workers``, ``pin_memory``, ``prefetch_factor`` and the other worker
+    options are accepted and change nothing (one process)."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False,
-                 generator=None, **kwargs):
-        for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler),
-                            ("collate_fn", collate_fn)):
-            if value is not None:
-                raise TypeError(f"DataLoader: {name}= is not supported by chainrule.torch; "
-                                f"batches are stacked samples, shuffled with shuffle=True")
-        seed = int(draw(generator).integers(2**63 - 1)) if shuffle else 0
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self._loader = _data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
-                                        drop_last=drop_last, seed=seed)
+                 timeout=0, worker_init_fn=None, generator=None, **kwargs):
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                             "batch_size, shuffle, sampler, and drop_last")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.generator = generator
+        self.collate_fn = collate_fn
+        self._iterable = isinstance(dataset, IterableDataset)
+        self._loader = None
+        if (sampler is None and batch_sampler is None and collate_fn is None
+                and batch_size is not None and isinstance(dataset, _data.ArrayDataset)):
+            # Tensors in rows: the whole batch in one fancy index per tensor.
+            seed = int(draw(generator).integers(2**63 - 1)) if shuffle else 0
+            self._loader = _data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                                            drop_last=drop_last, seed=seed)
+            return
+        if self._iterable:
+            if sampler is not None or batch_sampler is not None or shuffle:
+                raise ValueError("DataLoader: an IterableDataset takes no sampler, "
+                                 "batch_sampler or shuffle")
+            return
+        if sampler is None:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        self.sampler = sampler
+        if batch_sampler is None and batch_size is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_sampler = batch_sampler
 
     def __len__(self):
-        return len(self._loader)
+        if self._loader is not None:
+            return len(self._loader)
+        if self._iterable:
+            n = len(self.dataset)
+            return n if self.batch_size is None else (
+                n // self.batch_size if self.drop_last else -(-n // self.batch_size))
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self):
-        for batch in self._loader:
-            tensors = [from_numpy(np.ascontiguousarray(a)) for a in batch]
-            yield tensors[0] if len(tensors) == 1 and not self._tuples() else tensors
+        if self._loader is not None:
+            for batch in self._loader:
+                tensors = [from_numpy(np.ascontiguousarray(a)) for a in batch]
+                yield tensors[0] if len(tensors) == 1 and not self._tuples() else tensors
+            return
+        collate = self.collate_fn or default_collate
+        if self._iterable:
+            if self.batch_size is None:
+                yield from self.dataset
+                return
+            batch = []
+            for sample in self.dataset:
+                batch.append(sample)
+                if len(batch) == self.batch_size:
+                    yield collate(batch)
+                    batch = []
+            if batch and not self.drop_last:
+                yield collate(batch)
+            return
+        if self.batch_sampler is None:  # batch_size=None: samples one by one
+            for i in self.sampler:
+                sample = self.dataset[i]
+                if self.collate_fn is not None:
+                    yield self.collate_fn(sample)
+                else:  # (PyTorch's default_convert: a tuple sample comes as a list)
+                    yield list(sample) if type(sample) is tuple else sample
+            return
+        for indices in self.batch_sampler:
+            yield collate([self.dataset[i] for i in indices])
 
     def _tuples(self):
         """Whether samples are tuples (batches then are lists of tensors, as in PyTorch)."""
