@@ -144,3 +144,14 @@ def test_transformer_layer_gradcheck_small():
     mask = np.triu(np.full((3, 3), -np.inf), 1)
     assert cr.gradcheck(lambda x: layer(x, src_mask=mask), RNG.standard_normal((3, 2, 4)),
                         modes=("rev",))
+
+
+def test_whole_transformer_gradcheck_small():
+    model = nn.Transformer(4, 2, num_encoder_layers=1, num_decoder_layers=1,
+                           dim_feedforward=6, dropout=0.0, dtype=np.float64, rng=3)
+    mask = nn.Transformer.generate_square_subsequent_mask(2, dtype=np.float64)
+    tgt = RNG.standard_normal((2, 2, 4))
+    assert cr.gradcheck(lambda src: model(src, tgt, tgt_mask=mask),
+                        RNG.standard_normal((3, 2, 4)), modes=("rev",))
+    assert cr.gradcheck(lambda t: model(RNG.standard_normal((3, 2, 4)) * 0 + 1, t,
+                                        tgt_mask=mask), tgt, order=2, modes=("rev",))

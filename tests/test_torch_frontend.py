@@ -823,3 +823,45 @@ def test_data_loader_takes_collate_fn_samplers_and_iterable_datasets():
     assert sorted(sum(got, [])) == [1, 3, 5, 7, 9] and [len(g) for g in got] == [4, 1]
     with pytest.raises(ValueError, match="mutually exclusive"):
         DataLoader(both, sampler=SequentialSampler(both), shuffle=True)
+
+
+def test_transformer_has_pytorchs_structure_and_mask():
+    model = torch.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2,
+                                 num_decoder_layers=1, dim_feedforward=16, dropout=0.0,
+                                 batch_first=True)
+    keys = set(model.state_dict())
+    assert {"encoder.layers.1.self_attn.in_proj_weight", "encoder.norm.weight",
+            "decoder.layers.0.multihead_attn.out_proj.bias", "decoder.norm.bias"} <= keys
+    assert not any(k.startswith("decoder.layers.1") for k in keys)
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(3)
+    np.testing.assert_array_equal(mask.numpy(), [[0, -np.inf, -np.inf], [0, 0, -np.inf],
+                                                 [0, 0, 0]])
+    src, tgt = torch.randn(2, 5, 8), torch.randn(2, 3, 8)
+    out = model(src, tgt, tgt_mask=mask)
+    assert tuple(out.shape) == (2, 3, 8)
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    # a causal mask: the first target position does not depend on the later ones
+    tgt2 = tgt.clone()
+    tgt2[:, 2] += 1.0
+    np.testing.assert_allclose(model(src, tgt2, tgt_mask=mask)[:, 0].detach().numpy(),
+                               out[:, 0].detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_pad_sequence_pads_and_differentiates():
+    from chainrule.torch.nn.utils.rnn import pad_sequence, unpad_sequence
+
+    seqs = [torch.tensor(np.arange(n * 2.0).reshape(n, 2), requires_grad=True)
+            for n in (2, 3, 1)]
+    p = pad_sequence(seqs, batch_first=True, padding_value=-1.0)
+    assert tuple(p.shape) == (3, 3, 2)
+    np.testing.assert_array_equal(p[2].detach().numpy(), [[0, 1], [-1, -1], [-1, -1]])
+    assert tuple(pad_sequence(seqs).shape) == (3, 3, 2)
+    left = pad_sequence(seqs, batch_first=True, padding_side="left")
+    np.testing.assert_array_equal(left[2, 2].detach().numpy(), [0, 1])
+    (p * p).sum().backward()
+    np.testing.assert_allclose(seqs[1].grad.numpy(), 2 * seqs[1].detach().numpy())
+    back = unpad_sequence(p, [2, 3, 1], batch_first=True)
+    np.testing.assert_array_equal(back[0].detach().numpy(), seqs[0].detach().numpy())
+    with pytest.raises(NotImplementedError, match="packed sequences"):
+        torch.nn.utils.rnn.pack_padded_sequence(p, [2, 3, 1], batch_first=True)

@@ -1,5 +1,6 @@
 """Transformer layers with PyTorch's structure and parameter names: TransformerEncoderLayer,
-TransformerEncoder, TransformerDecoderLayer, TransformerDecoder.
+TransformerEncoder, TransformerDecoderLayer, TransformerDecoder, and the whole
+encoder-decoder Transformer.
 
 Post-norm by default (x = norm(x + sublayer(x))), pre-norm with ``norm_first=True``
 (x = x + sublayer(norm(x))); the feed-forward block is linear2(dropout(act(linear1(x)))).
@@ -16,7 +17,7 @@ from . import activation_functions as A
 from .attention import MultiheadAttention
 from .containers import ModuleList
 from .dropout import Dropout
-from .init import generator
+from .init import generator, xavier_uniform_
 from .layers import Linear
 from .module import Module
 from .normalization import LayerNorm
@@ -223,3 +224,74 @@ class TransformerDecoder(Module):
                       memory_key_padding_mask=memory_key_padding_mask,
                       tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return x if self.norm is None else self.norm(x)
+
+
+class Transformer(Module):
+    """PyTorch's encoder-decoder Transformer: ``encoder`` (num_encoder_layers encoder
+    layers and a final LayerNorm) and ``decoder`` (likewise), with PyTorch's parameter
+    names, so state dicts load both ways. Matrices are re-initialised Glorot-uniform, as
+    PyTorch's constructor does.
+    """
+
+    def __init__(
+        self,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[..., Any] = "relu",
+        custom_encoder: Module | None = None,
+        custom_decoder: Module | None = None,
+        layer_norm_eps: float = 1e-05,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if custom_encoder is None:
+            layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
+                                            activation, layer_norm_eps, batch_first,
+                                            norm_first, bias, dtype, rng)
+            custom_encoder = TransformerEncoder(
+                layer, num_encoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        if custom_decoder is None:
+            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
+                                            activation, layer_norm_eps, batch_first,
+                                            norm_first, bias, dtype, rng)
+            custom_decoder = TransformerDecoder(
+                layer, num_decoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        self.encoder, self.decoder = custom_encoder, custom_decoder
+        self.d_model, self.nhead, self.batch_first = int(d_model), int(nhead), batch_first
+        draw = generator(rng)
+        for p in self.parameters():
+            if p.ndim > 1:
+                xavier_uniform_(p, rng=draw)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal=False):
+        src_batch = np.shape(src)[0 if self.batch_first else 1] if np.ndim(src) == 3 else None
+        tgt_batch = np.shape(tgt)[0 if self.batch_first else 1] if np.ndim(tgt) == 3 else None
+        if src_batch != tgt_batch:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+        """The (sz, sz) float mask with -inf above the diagonal and 0 on and below it."""
+        from ..tensor import tensor
+
+        mask = np.triu(np.full((sz, sz), -np.inf, dtype=dtype or np.float32), k=1)
+        return tensor(mask)

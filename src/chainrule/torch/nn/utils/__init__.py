@@ -10,7 +10,9 @@ from chainrule.nn.utils import (
     vector_to_parameters,
 )
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+from . import rnn
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "rnn",
            "vector_to_parameters"]
 
 
@@ -19,7 +21,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """PyTorch's ``clip_grad_norm_``: as chainrule.nn.utils.clip_grad_norm_, but the norm
     before clipping comes back as a 0-d tensor of the gradients' dtype (``.item()``).
     ``foreach`` (a CUDA kernel choice) changes nothing here."""
-    from .. import tensor  # (chainrule.torch's tensor; imported late: it imports nn)
+    from ... import tensor  # (chainrule.torch's tensor; imported late: it imports nn)
 
     params = [parameters] if isinstance(parameters, TensorBase) else list(parameters)
     total = _clip_grad_norm(params, max_norm, norm_type, error_if_nonfinite)
