@@ -865,3 +865,13 @@ def test_pad_sequence_pads_and_differentiates():
     np.testing.assert_array_equal(back[0].detach().numpy(), seqs[0].detach().numpy())
     with pytest.raises(NotImplementedError, match="packed sequences"):
         torch.nn.utils.rnn.pack_padded_sequence(p, [2, 3, 1], batch_first=True)
+
+
+def test_linalg_cross_vecdot_matmul():
+    a = torch.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = torch.tensor(np.ones((2, 3)))
+    np.testing.assert_array_equal(torch.linalg.cross(a, b).detach().numpy(),
+                                  np.cross(np.arange(6.0).reshape(2, 3), np.ones((2, 3))))
+    np.testing.assert_array_equal(torch.linalg.vecdot(a, b).detach().numpy(), [3.0, 12.0])
+    torch.linalg.matmul(a, b.T).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full((2, 3), 2.0))

@@ -3,6 +3,8 @@
 SciPy's; on front-end tensors they return front-end tensors. Complex results
 (``eig``, ``eigvals``) are out of scope, as everywhere in chainrule."""
 
+from chainrule import numpy as _cnp
+from chainrule import primitives as _P
 from chainrule.linalg import (
     LinAlgError,
     cholesky,
@@ -29,7 +31,23 @@ from chainrule.linalg import (
     vector_norm,
 )
 
-__all__ = ["LinAlgError", "cholesky", "cond", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "lstsq", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot",
-           "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
-           "vector_norm"]
+from .tensor import like as _like
+
+__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+           "inv", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along `dim` (broadcasting the rest)."""
+    return _like(input, _cnp.cross(input, other, axis=dim))
+
+
+def matmul(input, other):
+    return _like(input, _P.matmul(input, other))
+
+
+def vecdot(x, y, *, dim=-1):
+    """The dot product of the vectors along `dim` (real tensors: no conjugation)."""
+    return _like(x, _P.sum(x * y, axis=dim))
