@@ -273,3 +273,17 @@ def test_class_losses_under_vmap_read_each_examples_targets(loss, kw):
     for targets in (t[0], t[1], t[2]):
         np.testing.assert_allclose(compiled(x[0], targets).data,
                                    F.cross_entropy(x[0], targets, **kw).data, rtol=1e-14)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_local_response_norm_against_its_formula_and_finite_differences(size):
+    from chainrule import nn
+
+    x = np.random.default_rng(size).standard_normal((2, 6, 3, 2))
+    sq = np.pad(x * x, ((0, 0), (size // 2, (size - 1) // 2), (0, 0), (0, 0)))
+    window = sum(sq[:, i:i + 6] for i in range(size))
+    want = x / (1.5 + 0.3 / size * window) ** 0.8
+    got = nn.LocalResponseNorm(size, alpha=0.3, beta=0.8, k=1.5)(cr.tensor(x))
+    np.testing.assert_allclose(got.data, want, rtol=1e-12)
+    assert cr.gradcheck(lambda t: nn.functional.local_response_norm(t, size, 0.3, 0.8, 1.5),
+                        x, order=2, modes=("rev",))

@@ -75,7 +75,15 @@ from .dropout import (
 )
 from .grid_sampling import affine_grid, grid_sample
 from .interpolation import fold, interpolate, unfold, upsample
-from .normalization import batch_norm, group_norm, instance_norm, layer_norm, normalize, rms_norm
+from .normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    normalize,
+    rms_norm,
+)
 from .padding import pad
 from .pixelshuffle import pixel_shuffle, pixel_unshuffle
 from .pooling import (
@@ -155,6 +163,7 @@ __all__ = [
     "kl_div",
     "l1_loss",
     "layer_norm",
+    "local_response_norm",
     "leaky_relu",
     "linear",
     "log_softmax",

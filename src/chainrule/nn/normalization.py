@@ -198,6 +198,26 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(y, weight, bias, _channel_shape(len(s), c))
 
 
+@composite
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each channel divided by (k + alpha * the mean of x^2 over ``size`` neighbouring
+    channels)^beta, the window centred as PyTorch's (size // 2 before, (size - 1) // 2
+    after, zeros beyond the edges); input (N, C, *)."""
+    s = shape(input)
+    if len(s) < 3:
+        raise ValueError(f"local_response_norm: expected input of shape (N, C, *) with at "
+                         f"least one spatial axis, got {s}")
+    c = s[1]
+    sq = input * input
+    before, after = size // 2, (size - 1) // 2
+    padded = P.pad(sq, ((0, 0), (before, after)) + ((0, 0),) * (len(s) - 2))
+    window = None
+    for i in range(size):
+        part = padded[:, i:i + c]
+        window = part if window is None else window + part
+    return input / (k + (alpha / size) * window) ** beta
+
+
 # -------------------------------------------------------------------------- normalize
 @composite
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -500,3 +520,18 @@ class GroupNorm(Module):
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
+
+class LocalResponseNorm(Module):
+    """Local response normalization across channels (AlexNet's): see
+    :func:`local_response_norm`."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                 k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = int(size), alpha, beta, k
+
+    def forward(self, x):
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
