@@ -116,6 +116,10 @@ NORMALIZATION = [
            fixed(lambda rng: ((_norm_input(rng, (2, 4, 3)), 2, rng.standard_normal(4),
                                rng.standard_normal(4)), {}, (0, 2, 3))),
            N.group_norm),
+    _entry("local_response_norm", F.local_response_norm, fixed(
+        lambda rng: ((rng.standard_normal((2, 5, 3)), 3), {"alpha": 0.3, "beta": 0.8, "k": 1.5}),
+        lambda rng: ((rng.standard_normal((1, 4, 2, 2)), 2), {}),
+    ), N.local_response_norm),
     _entry("normalize", F.normalize, fixed(
         lambda rng: ((_norm_input(rng, (3, 4)),), {}),
         lambda rng: ((_norm_input(rng, (2, 3)),), {"p": 3.0, "dim": 0}),

@@ -123,6 +123,14 @@ def group_norm(x, groups, w, b, eps=1e-5):
     return y * _channel(w, x.ndim) + _channel(b, x.ndim)
 
 
+def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    pad = [(0, 0)] * x.ndim
+    pad[1] = (size // 2, (size - 1) // 2)
+    sq = np.pad(x * x, pad)
+    window = sum(sq[:, i:i + x.shape[1]] for i in range(size))
+    return x / (k + alpha / size * window) ** beta
+
+
 def normalize(x, p=2.0, dim=1, eps=1e-12):
     norm = (np.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1 / p)
     return x / np.maximum(norm, eps)
