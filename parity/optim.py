@@ -111,6 +111,10 @@ OPTIMIZERS = [
     ("RAdam", dict()),
     ("RAdam", dict(lr=0.01, betas=(0.5, 0.8), weight_decay=0.1)),
     ("RAdam", dict(lr=0.01, betas=(0.5, 0.8), weight_decay=0.1, decoupled_weight_decay=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.1, lambd=1e-2, alpha=0.6, t0=3, weight_decay=0.01)),
 ]
 LBFGS_CASES = [
     dict(lr=0.5, max_iter=5, history_size=3),

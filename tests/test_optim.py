@@ -625,3 +625,52 @@ def test_float16_state_dict_round_trips_in_float32():
         t.grad = cr.tensor(np.full(3, 1e-4, np.float16))
         opt_.step()
     np.testing.assert_array_equal(p.data, q.data)
+
+
+def _quadratic_steps(opt_factory, steps=6):
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((3, 4))
+    X = rng.standard_normal((8, 3))
+    w = cr.tensor(w0.copy(), requires_grad=True)
+    opt = opt_factory([w])
+    grads = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = cr.sum(cr.sin(X @ w)) + 0.1 * cr.sum(w * w)
+        loss.backward()
+        grads.append(w.grad.data.copy())
+        opt.step()
+    return w0, X, w, opt
+
+
+def test_rprop_follows_the_sign_rule():
+    lr, (minus, plus), (low, high) = 0.05, (0.3, 1.5), (1e-3, 0.2)
+    w0, X, w, opt = _quadratic_steps(lambda p: optim.Rprop(p, lr=lr, etas=(minus, plus),
+                                                           step_sizes=(low, high)))
+    ref, prev, size = w0.copy(), np.zeros_like(w0), np.full_like(w0, lr)
+    for _ in range(6):
+        g = X.T @ np.cos(X @ ref) + 0.2 * ref
+        same = g * prev
+        size = np.clip(size * np.where(same > 0, plus, np.where(same < 0, minus, 1.0)), low, high)
+        g = np.where(same < 0, 0.0, g)
+        ref = ref - np.sign(g) * size
+        prev = g
+    np.testing.assert_allclose(w.data, ref, rtol=1e-12, atol=1e-12)
+    again = optim.Rprop([cr.tensor(w.data.copy(), requires_grad=True)])
+    again.load_state_dict(opt.state_dict())
+    assert again.state_dict()["state"]["0"]["step_size"].tolist() == size.tolist()
+
+
+def test_asgd_steps_and_averages():
+    lr, lambd, alpha, t0, wd = 0.1, 1e-2, 0.75, 2, 0.01
+    w0, X, w, opt = _quadratic_steps(lambda p: optim.ASGD(p, lr=lr, lambd=lambd, alpha=alpha,
+                                                          t0=t0, weight_decay=wd))
+    ref, ax, eta, mu = w0.copy(), np.zeros_like(w0), lr, 1.0  # (float64 parameters)
+    for step in range(1, 7):
+        g = X.T @ np.cos(X @ ref) + 0.2 * ref + wd * ref
+        ref = ref * (1 - lambd * float(eta)) - float(eta) * g
+        ax = ax + (ref - ax) * float(mu) if mu != 1 else ref.copy()
+        eta = lr / (1 + lambd * lr * step) ** alpha
+        mu = 1 / max(1, step - t0)
+    np.testing.assert_allclose(w.data, ref, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[w]["ax"], ax, rtol=1e-12)

@@ -9,13 +9,16 @@ State dicts split into arrays (``"state"``) and JSON-able hyperparameters
 
 from . import lr_scheduler
 from .adaptive import Adadelta, Adamax, NAdam, RAdam
+from .classic import ASGD, Rprop
 from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from .utils import clip_grad_norm_, clip_grad_value_
 
 __all__ = [
+    "ASGD",
     "LBFGS",
+    "Rprop",
     "SGD",
     "Adadelta",
     "Adagrad",
