@@ -172,6 +172,16 @@ OPS = [
     _entry("max_pool1d", F.max_pool1d, _pool_samples(1), _unbatched(R.max_pool, 1)),
     _entry("max_pool2d", F.max_pool2d, _pool_samples(2, dilation=1),
            _unbatched(R.max_pool, 2)),
+    _entry("max_pool3d", F.max_pool3d, fixed(
+        lambda rng: ((_distinct(rng, 1, 2, 4, 5, 4), 2), {}),
+        lambda rng: ((_distinct(rng, 2, 3, 4, 5), (2, 3, 2)),
+                     {"stride": (1, 2, 2), "padding": 1, "ceil_mode": True}),
+    ), _unbatched(R.max_pool, 3)),
+    _entry("avg_pool3d", F.avg_pool3d, fixed(
+        lambda rng: ((_n(rng, 1, 2, 4, 4, 4), 2), {}),
+        lambda rng: ((_n(rng, 2, 3, 5, 4), (3, 2, 2)),
+                     {"stride": 2, "padding": 1, "count_include_pad": False}),
+    ), _unbatched(R.avg_pool, 3)),
     _entry("avg_pool1d", F.avg_pool1d, _pool_samples(1, count_include_pad=False),
            _unbatched(R.avg_pool, 1)),
     _entry("avg_pool2d", F.avg_pool2d, fixed(

@@ -111,6 +111,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      ceil_mode, return_indices)
 
 
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over each window of an (N, C, D, H, W) input (as max_pool2d, one more axis;
+    indices are flat positions d H W + h W + w)."""
+    return _max_pool(3, "max_pool3d", input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
 def _divisors(size, geo, extra, count_include_pad, divisor_override, dtype):
     """The number each window's sum is divided by, as PyTorch counts: the window's cells
     inside the padded input (count_include_pad) or inside the input itself."""
@@ -162,6 +170,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """Mean over each window of an (N, C, H, W) input; padded zeros count unless
     ``count_include_pad=False``; ``divisor_override`` divides every window's sum by it."""
     return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over each window of an (N, C, D, H, W) input (as avg_pool2d, one more axis)."""
+    return _avg_pool(3, "avg_pool3d", input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override)
 
 
@@ -343,6 +358,13 @@ class MaxPool2d(_MaxPool):
     kernel_size."""
 
 
+class MaxPool3d(_MaxPool):
+    """Maximum over each kernel_size window of (N, C, D, H, W) input; stride defaults to
+    kernel_size."""
+
+    _fn = staticmethod(max_pool3d)
+
+
 class AvgPool1d(Module):
     """Mean over each kernel_size window of (N, C, L) input; stride defaults to kernel_size."""
 
@@ -386,6 +408,15 @@ class AvgPool2d(AvgPool1d):
 
     def forward(self, input):
         return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over each kernel_size window of (N, C, D, H, W) input; stride defaults to
+    kernel_size."""
+
+    def forward(self, input):
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)
 
 
