@@ -83,6 +83,26 @@ def _pool_samples(n, **extra):
     )
 
 
+def _unpool_args(rng, n, shape, k):
+    """Values and the indices max pooling gives for them (distinct positions per plane)."""
+    pool = F.max_pool1d if n == 1 else F.max_pool2d
+    _, idx = pool(_distinct(rng, *shape), k, return_indices=True)
+    return rng.standard_normal(np.shape(idx)), np.asarray(idx), k
+
+
+def _unpool_ref(spatial):
+    def ref(values, indices, k, output_size=None):
+        lead = values.shape[:-spatial]
+        size = tuple(output_size) if output_size is not None else tuple(
+            m * k for m in values.shape[-spatial:])
+        out = np.zeros(lead + (int(np.prod(size)),))
+        flat_v, flat_i = values.reshape(lead + (-1,)), indices.reshape(lead + (-1,))
+        for pos in np.ndindex(*lead):
+            out[pos][flat_i[pos]] = flat_v[pos]
+        return out.reshape(lead + size)
+    return ref
+
+
 def _unbatched(ref, n):
     def call(x, *args, **kw):
         if x.ndim == n + 1:
@@ -182,6 +202,14 @@ OPS = [
         lambda rng: ((_n(rng, 2, 3, 5, 4), (3, 2, 2)),
                      {"stride": 2, "padding": 1, "count_include_pad": False}),
     ), _unbatched(R.avg_pool, 3)),
+    _entry("max_unpool1d", F.max_unpool1d, fixed(
+        lambda rng: (_unpool_args(rng, 1, (2, 3, 8), 2), {}, (0,)),
+        lambda rng: (_unpool_args(rng, 1, (2, 7), 3), {"output_size": (8,)}, (0,)),
+    ), _unpool_ref(1)),
+    _entry("max_unpool2d", F.max_unpool2d, fixed(
+        lambda rng: (_unpool_args(rng, 2, (1, 2, 4, 6), 2), {}, (0,)),
+        lambda rng: (_unpool_args(rng, 2, (2, 5, 7), 2), {"output_size": (5, 7)}, (0,)),
+    ), _unpool_ref(2)),
     _entry("avg_pool1d", F.avg_pool1d, _pool_samples(1, count_include_pad=False),
            _unbatched(R.avg_pool, 1)),
     _entry("avg_pool2d", F.avg_pool2d, fixed(

@@ -119,6 +119,52 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      ceil_mode, return_indices)
 
 
+def _max_unpool(n, fn, input, indices, kernel_size, stride, padding, output_size):
+    """Each value put back at the flat position its max-pooling gave (`indices`), zeros
+    elsewhere; the output size PyTorch infers, or ``output_size``."""
+    from ..primitives.indexing import scatter
+
+    x, unbatched = batched(input, n, fn)
+    s = shape(x)
+    k = ntuple(kernel_size, n, fn, "kernel_size", 1)
+    st = k if stride is None else ntuple(stride, n, fn, "stride", 1)
+    pd = ntuple(padding, n, fn, "padding", 0)
+    inferred = tuple((s[2 + i] - 1) * st[i] - 2 * pd[i] + k[i] for i in range(n))
+    if output_size is not None:
+        out = tuple(int(v) for v in tuple(output_size)[-n:])
+        for i in range(n):
+            if not inferred[i] - st[i] < out[i] < inferred[i] + st[i]:
+                raise ValueError(f"{fn}: output_size {out} is not one max-pooling of the "
+                                 f"input could give (about {inferred})")
+    else:
+        out = inferred
+    idx = np.asarray(data(indices) if is_tensor(indices) else indices, dtype=np.int64)
+    if unbatched:
+        idx = idx[None]
+    if idx.shape != tuple(s):
+        raise ValueError(f"{fn}: indices of shape {idx.shape} for an input of shape {s}")
+    total = int(np.prod(out))
+    if idx.size and (idx.min() < 0 or idx.max() >= total):
+        raise ValueError(f"{fn}: an index lies outside the output of {out} positions")
+    flat_x = P.reshape(x, s[:2] + (-1,))
+    zeros = np.zeros(s[:2] + (total,), dtype=data(flat_x).dtype if is_tensor(flat_x)
+                     else np.asarray(flat_x).dtype)
+    y = P.reshape(scatter(zeros, 2, idx.reshape(s[:2] + (-1,)), flat_x), s[:2] + out)
+    return P.squeeze(y, 0) if unbatched else y
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool1d(return_indices=True): values back at their positions."""
+    return _max_unpool(1, "max_unpool1d", input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d(return_indices=True): values back at their positions."""
+    return _max_unpool(2, "max_unpool2d", input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
 def _divisors(size, geo, extra, count_include_pad, divisor_override, dtype):
     """The number each window's sum is divided by, as PyTorch counts: the window's cells
     inside the padded input (count_include_pad) or inside the input itself."""
@@ -363,6 +409,38 @@ class MaxPool3d(_MaxPool):
     kernel_size."""
 
     _fn = staticmethod(max_pool3d)
+
+
+class _MaxUnpool(Module):
+    _fn = staticmethod(max_unpool2d)
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def forward(self, input, indices, output_size=None):
+        return self._fn(input, indices, self.kernel_size, self.stride, self.padding,
+                        output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """The inverse of MaxPool1d(return_indices=True)."""
+
+    _fn = staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """The inverse of MaxPool2d(return_indices=True)."""
 
 
 class AvgPool1d(Module):
