@@ -875,3 +875,23 @@ def test_linalg_cross_vecdot_matmul():
     np.testing.assert_array_equal(torch.linalg.vecdot(a, b).detach().numpy(), [3.0, 12.0])
     torch.linalg.matmul(a, b.T).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_in_place_fills_and_shape_changes():
+    torch.manual_seed(0)
+    x = torch.zeros(200, 50)
+    assert set(np.unique(x.bernoulli_(0.25).numpy())) <= {0.0, 1.0}
+    assert 0.2 < float(x.mean()) < 0.3
+    r = x.random_(2, 5).numpy()
+    assert r.min() >= 2 and r.max() <= 4 and r.dtype == np.float32
+    assert float(x.exponential_(2.0).mean()) == pytest.approx(0.5, rel=0.1)
+    y = torch.zeros(3, 3)
+    assert y.fill_diagonal_(2.0).numpy().tolist() == (2 * np.eye(3)).tolist()
+    z = torch.ones(1, 3)
+    assert tuple(z.squeeze_().shape) == (3,) and tuple(z.unsqueeze_(1).shape) == (3, 1)
+    assert tuple(z.t_().shape) == (1, 3)
+    w = torch.ones(2, requires_grad=True)
+    h = w * 2
+    assert h.detach_() is h and not h.requires_grad and h.grad_fn is None
+    with pytest.raises(RuntimeError, match="out-of-place form"):
+        (w * 3).unsqueeze_(0)

@@ -282,6 +282,29 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def data_ptr(self):
         return self.data.ctypes.data
 
+    def storage_offset(self):
+        """Elements between the start of the buffer this tensor views and its first one."""
+        base = self.data.base if isinstance(self.data.base, np.ndarray) else None
+        if base is None:
+            return 0
+        return (self.data.ctypes.data - base.ctypes.data) // self.data.itemsize
+
+    def pin_memory(self):
+        return self  # (no device memory to pin)
+
+    def share_memory_(self):
+        return self  # (one process: nothing to share)
+
+    def sum_to_size(self, *size):
+        """Summed over the broadcast dimensions down to ``size`` (the gradient's reduction
+        for an operand of that shape)."""
+        target = T.shape_args(size, "sum_to_size")
+        lead = self.ndim - len(target)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(target) if n == 1 and self.shape[lead + i] != 1)
+        out = P.sum(self, axis=axes, keepdims=True) if axes else self
+        return P.reshape(out, target)
+
     def half(self):
         return self.to(np.float16)
 

@@ -92,6 +92,74 @@ class WritesAndNewTensors:
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         return self.copy_(draw(generator).uniform(a, b, self.data.shape))
 
+    def bernoulli_(self, p=0.5, *, generator=None):
+        probs = p.data if isinstance(p, TensorBase) else p
+        return self.copy_(draw(generator).random(self.data.shape) < probs)
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Integers drawn uniformly from [from_, to) (to: 2^mantissa bits for floats, the
+        dtype's maximum + 1 for integers, when not given)."""
+        if to is None:
+            kind = self.data.dtype
+            to = (2 ** (np.finfo(kind).nmant + 1) if kind.kind == "f"
+                  else int(np.iinfo(kind).max) + 1 if kind.kind in "iu" else 2)
+        return self.copy_(draw(generator).integers(from_, to, self.data.shape))
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        return self.copy_(draw(generator).exponential(1.0 / lambd, self.data.shape))
+
+    def geometric_(self, p, *, generator=None):
+        return self.copy_(draw(generator).geometric(p, self.data.shape))
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return self.copy_(draw(generator).lognormal(mean, std, self.data.shape))
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return self.copy_(median + sigma * draw(generator).standard_cauchy(self.data.shape))
+
+    def apply_(self, callable):
+        """Replace each element x by callable(x), in place (outside a graph)."""
+        flat = [callable(v) for v in self.data.reshape(-1).tolist()]
+        return self.copy_(np.asarray(flat, dtype=self.data.dtype).reshape(self.data.shape))
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal (all dimensions equal, or a tall
+        matrix, repeating every n + 1 rows with ``wrap``)."""
+        values = np.array(self.data, copy=True)
+        np.fill_diagonal(values, fill_value, wrap=wrap)
+        return self.copy_(values)
+
+    # Shape changes in place rebind the array; a tensor in a graph keeps its node's
+    # shape, so there the out-of-place form is the one to use.
+    def _reshaped(self, new, name):
+        if self.requires_grad or self._prim is not None or graph.is_traced(self):
+            raise RuntimeError(f"{name}: changing the shape of a tensor in a graph in place "
+                               f"is not supported; use the out-of-place form "
+                               f"(x = x.{name[:-1]}(...))")
+        self.data = new.data
+        graph.mark_modified(self)
+        return self
+
+    def squeeze_(self, dim=None):
+        return self._reshaped(self.squeeze(dim), "squeeze_")
+
+    def unsqueeze_(self, dim):
+        return self._reshaped(self.unsqueeze(dim), "unsqueeze_")
+
+    def t_(self):
+        return self._reshaped(self.t(), "t_")
+
+    def transpose_(self, dim0, dim1):
+        return self._reshaped(self.transpose(dim0, dim1), "transpose_")
+
+    def detach_(self):
+        """Make this tensor a leaf that needs no gradient (outside a graph's use of it)."""
+        if self._prim is not None:
+            self._prim = None
+            self._args = self._vals = None
+        self.requires_grad = False
+        return self
+
     # ------------------------------------------------------------ new tensors
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         T.check_device(device, "new_tensor")
