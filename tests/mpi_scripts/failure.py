@@ -11,6 +11,7 @@ Usage: mpiexec -n 2 python failure.py MODE
 
 import math
 import sys
+import time
 
 import numpy as np
 
@@ -67,6 +68,10 @@ def main(mode):
         if not dist.raised_on_every_rank(exc):
             sys.stdout.write(f"rank {dist.rank()} aborting: {exc}\n")
             sys.stdout.flush()
+            # mpiexec forwards output asynchronously and drops what it holds when the
+            # abort kills the job: give it the line first (the test reads it; once in a
+            # full-suite run on a loaded machine it was lost).
+            time.sleep(0.5)
             dist.abort(4)
         sys.stdout.write(f"rank {dist.rank()} stopped: {type(exc).__name__}: {exc}\n")
         sys.stdout.flush()
