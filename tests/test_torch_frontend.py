@@ -895,3 +895,28 @@ def test_in_place_fills_and_shape_changes():
     assert h.detach_() is h and not h.requires_grad and h.grad_fn is None
     with pytest.raises(RuntimeError, match="out-of-place form"):
         (w * 3).unsqueeze_(0)
+
+
+def test_autograd_functional_follows_pytorchs_conventions():
+    from chainrule.torch.autograd.functional import hessian, hvp, jacobian, jvp, vjp
+
+    x0 = np.array([0.3, -0.5, 1.1])
+    y0 = np.arange(6.0).reshape(2, 3) / 5
+    x, y = torch.tensor(x0), torch.tensor(y0)
+    jac = jacobian(lambda a: (a**3).sin(), x)
+    assert isinstance(jac, torch.Tensor)
+    np.testing.assert_allclose(jac.numpy(), np.diag(np.cos(x0**3) * 3 * x0**2))
+    ja, jb = jacobian(lambda a, b: (a * b).sum(1), (x, y))
+    assert tuple(ja.shape) == (2, 3) and tuple(jb.shape) == (2, 2, 3)
+    np.testing.assert_allclose(ja.numpy(), y0)
+    (j_sin, j_sum) = jacobian(lambda a: (a.sin(), a.cos().sum()), x)
+    np.testing.assert_allclose(j_sum.numpy(), -np.sin(x0))
+    np.testing.assert_allclose(hessian(lambda a: (a**3).sum(), x).numpy(), np.diag(6 * x0))
+    h = hessian(lambda a, b: (a * a).sum() * b.sum(), (x, y))
+    assert len(h) == 2 and tuple(h[0][1].shape) == (3, 2, 3)
+    out, g = vjp(lambda a: (a**2).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 2 * x0)
+    out, t = jvp(lambda a: a**2, x, torch.ones(3, dtype=torch.float64))
+    np.testing.assert_allclose(t.numpy(), 2 * x0)
+    out, hv = hvp(lambda a: (a**3).sum(), x, torch.ones(3, dtype=torch.float64))
+    np.testing.assert_allclose(hv.numpy(), 6 * x0)
