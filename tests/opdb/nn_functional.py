@@ -180,6 +180,9 @@ LAYERS = [
     ), lambda q, k, v, is_causal=False, scale=None: N.attention(
         q, k, v, np.where(np.tril(np.ones((q.shape[-2], k.shape[-2]), bool)), 0, -np.inf)
         if is_causal else 0.0, scale)),
+    _entry("channel_shuffle", F.channel_shuffle, fixed(
+        lambda rng: ((rng.standard_normal((2, 6, 2, 3)), 3), {}),
+        lambda rng: ((rng.standard_normal((1, 4, 5)), 2), {})), N.channel_shuffle),
     _entry("pixel_shuffle", F.pixel_shuffle,
            fixed(lambda rng: ((rng.standard_normal((1, 8, 2, 3)), 2), {})), N.pixel_shuffle),
     _entry("pixel_unshuffle", F.pixel_unshuffle,

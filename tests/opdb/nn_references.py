@@ -150,6 +150,12 @@ def attention(q, k, v, bias=0.0, scale=None):
     return softmax(q @ np.swapaxes(k, -1, -2) * scale + bias, axis=-1) @ v
 
 
+def channel_shuffle(x, g):
+    n, c = x.shape[:2]
+    order = np.arange(c).reshape(g, c // g).T.reshape(-1)
+    return x[:, order]
+
+
 def pixel_shuffle(x, r):
     n, c, h, w = x.shape
     y = x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)

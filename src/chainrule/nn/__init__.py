@@ -98,7 +98,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from .pixelshuffle import PixelShuffle, PixelUnshuffle
+from .pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -215,6 +215,7 @@ __all__ = [
     "Parameter",
     "ParameterDict",
     "ParameterList",
+    "ChannelShuffle",
     "PixelShuffle",
     "PixelUnshuffle",
     "PoissonNLLLoss",

@@ -85,7 +85,7 @@ from .normalization import (
     rms_norm,
 )
 from .padding import pad
-from .pixelshuffle import pixel_shuffle, pixel_unshuffle
+from .pixelshuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -190,6 +190,7 @@ __all__ = [
     "pad",
     "pairwise_distance",
     "pdist",
+    "channel_shuffle",
     "pixel_shuffle",
     "pixel_unshuffle",
     "poisson_nll_loss",

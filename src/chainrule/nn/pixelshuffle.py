@@ -1,5 +1,5 @@
-"""Pixel shuffles: sub-pixel rearrangements between channels and space (linear, so their
-gradients are the inverse rearrangement)."""
+"""Pixel and channel shuffles: rearrangements between channels and space, or of the
+channels (linear, so their gradients are the inverse rearrangement)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ..rules import composite
 from .arguments import positive_int, shape
 from .module import Module
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["channel_shuffle", "pixel_shuffle", "pixel_unshuffle"]
 
 
 @composite
@@ -39,6 +39,33 @@ def pixel_unshuffle(input, downscale_factor):
     x = P.reshape(input, lead + (c, h // r, r, w // r, r))
     x = P.transpose(x, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
     return P.reshape(x, lead + (c * r * r, h // r, w // r))
+
+
+@composite
+def channel_shuffle(input, groups):
+    """(N, C, *) with the channels of ``groups`` groups interleaved (ShuffleNet): channel
+    g * (C / groups) + i moves to i * groups + g."""
+    g = positive_int(groups, "channel_shuffle", "groups")
+    s = shape(input)
+    if len(s) < 3 or s[1] % g:
+        raise ValueError(f"channel_shuffle: input (N, C, *) with C divisible by groups = {g} "
+                         f"expected, got {s}")
+    x = P.reshape(input, (s[0], g, s[1] // g) + s[2:])
+    return P.reshape(P.swapaxes(x, 1, 2), s)
+
+
+class ChannelShuffle(Module):
+    """The channels of ``groups`` groups interleaved (see :func:`channel_shuffle`)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = positive_int(groups, "ChannelShuffle", "groups")
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
 
 
 class PixelShuffle(Module):
