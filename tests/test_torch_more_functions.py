@@ -145,3 +145,34 @@ def test_cdist_gradient_at_zero_distance_is_zero():
     x = t(X, grad=True)
     torch.cdist(x, x.detach()).sum().backward()
     assert np.isfinite(x.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_values_and_gradients(include_self):
+    src0 = np.array([[1.0, 2.0], [1.0, -1.0], [3.0, 0.5]])
+    inp0 = np.array([[0.5, 0.5], [2.0, 2.0]])
+    index = torch.tensor([[0, 1], [0, 1], [1, 1]])
+    for reduce in ("sum", "mean", "amax", "amin"):
+        src, inp = t(src0, grad=True), t(inp0, grad=True)
+        out = inp.scatter_reduce(0, index, src, reduce, include_self=include_self)
+        want = inp0.copy()
+        for col in range(2):
+            for row in range(2):
+                vals = [src0[i, col] for i in range(3) if index.numpy()[i, col] == row]
+                if not vals:
+                    continue
+                pool = vals + ([inp0[row, col]] if include_self else [])
+                want[row, col] = {"sum": np.sum, "mean": np.mean, "amax": np.max,
+                                  "amin": np.min}[reduce](pool)
+        np.testing.assert_allclose(out.detach().numpy(), want, err_msg=reduce)
+        out.sum().backward()
+        if reduce == "amax":  # column 0, row 0: the two sources tie (1.0, 1.0) and share
+            assert src.grad.numpy()[0, 0] == src.grad.numpy()[1, 0] == (
+                pytest.approx(1 / 3) if include_self and inp0[0, 0] == 1.0 else 0.5)
+    for reduce in ("sum", "mean"):
+        assert cr.gradcheck(
+            lambda a, b, reduce=reduce: torch.scatter_reduce(
+                a, 0, index, b, reduce, include_self=include_self).sum(),
+            inp0, src0 * 1.3, order=2, modes=("rev",))
+    with pytest.raises(NotImplementedError, match="prod"):
+        t(inp0).scatter_reduce(0, index, t(src0), "prod")

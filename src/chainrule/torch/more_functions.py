@@ -866,6 +866,57 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     return _like(input, tuple(out) if isinstance(out, (list, tuple)) else (out,))
 
 
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """PyTorch's scatter_reduce: each ``src[i][j]`` reduced into position ``index[i][j]``
+    along ``dim`` (dim 0 shown) with "sum", "mean", "amax" or "amin", counting the input's
+    own value unless ``include_self=False`` (positions no source reaches keep the input).
+    amax/amin share a position's gradient evenly among its maxima, as PyTorch's."""
+    from ..primitives.indexing import scatter_add
+
+    if reduce not in ("sum", "mean", "amax", "amin"):
+        raise NotImplementedError(f"scatter_reduce: reduce={reduce!r} is not supported; use "
+                                  f"'sum', 'mean', 'amax' or 'amin'")
+    x = input.data if isinstance(input, TensorBase) else np.asarray(input)
+    idx = np.asarray(index.data if isinstance(index, TensorBase) else index, dtype=np.int64)
+    d = dim % x.ndim
+    coords = list(np.indices(idx.shape))
+    coords[d] = idx % x.shape[d]
+    coords = tuple(coords)
+    counts = np.zeros(x.shape, np.int64)
+    np.add.at(counts, coords, 1)
+    touched = counts > 0
+    block = tuple(slice(0, n) for n in idx.shape)
+    src_block = src[block] if isinstance(src, TensorBase) else np.asarray(src)[block]
+    if reduce in ("sum", "mean"):
+        base = input if include_self else P.where(touched, 0, input)
+        total = scatter_add(base, d, idx, src_block)
+        if reduce == "sum":
+            return _like(input, total)
+        n = counts + (1 if include_self else 0)
+        return _like(input, P.where(n > 0, total / np.maximum(n, 1).astype(x.dtype), input))
+    fill = -np.inf if reduce == "amax" else np.inf
+    best = np.maximum if reduce == "amax" else np.minimum
+    out = np.where(touched & (not include_self), fill, x).astype(x.dtype)
+    s = np.asarray(src_block.data if isinstance(src_block, TensorBase) else src_block)
+    best.at(out, coords, s)
+    # Gradients through weights: each maximum of a position gets 1 / (its ties).
+    hit_src = s == out[coords]
+    hit_in = (x == out) & (include_self | ~touched)
+    ties = hit_in.astype(np.int64)
+    np.add.at(ties, coords, hit_src.astype(np.int64))
+    w_in = np.where(hit_in, 1.0 / np.maximum(ties, 1), 0.0).astype(x.dtype)
+    w_src = np.where(hit_src, 1.0 / np.maximum(ties[coords], 1), 0.0).astype(x.dtype)
+    result = _new(out) if isinstance(input, TensorBase) else out
+    if isinstance(input, TensorBase) and input.requires_grad:
+        finite = P.where(P.isfinite(input), input, 0)
+        result = result + (finite - finite.detach()) * w_in
+    if isinstance(src_block, TensorBase) and src_block.requires_grad:
+        finite = P.where(P.isfinite(src_block), src_block, 0)
+        zeros = np.zeros(x.shape, x.dtype)
+        result = result + scatter_add(zeros, d, idx, (finite - finite.detach()) * w_src)
+    return _like(input, result)
+
+
 def is_nonzero(input):
     if input.numel() != 1:
         raise RuntimeError("is_nonzero: a tensor of one element is needed, got "

@@ -750,7 +750,7 @@ logical_xor logit matrix_exp matrix_power moveaxis movedim msort mvlgamma nan_to
 nanmedian nanquantile nansum nextafter positive quantile rad2deg renorm rot90 sgn
 signbit sinc sinh swapaxes swapdims take_along_dim tan tensor_split tile trace trunc
 unflatten vdot vsplit xlogy dsplit inverse det logdet cholesky pinverse allclose
-outer""".split()
+outer scatter_reduce""".split()
 
 
 def _function_method(name):

@@ -61,6 +61,11 @@ class WritesAndNewTensors:
         return self._replace(lambda t: t.scatter(dim, index, src, value=value, reduce=reduce),
                              "scatter_")
 
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return self._replace(lambda t: t.scatter_reduce(dim, index, src, reduce,
+                                                        include_self=include_self),
+                             "scatter_reduce_")
+
     def scatter_add_(self, dim, index, src):
         return self._replace(lambda t: t.scatter_add(dim, index, src), "scatter_add_")
 
