@@ -222,3 +222,49 @@ def test_tied_weights_are_written_once_by_io_and_come_back_tied(tmp_path):
     assert list(safetensors.load_file(str(path))) == ["a", "b"]
     with pytest.raises(io.CheckpointError, match="reserved"):
         io.save({"a": np.ones(2)}, path, metadata={"chainrule.tied": "{}"})
+
+
+def test_weight_norm_reparameterizes_and_differentiates():
+    import chainrule as cr
+
+    layer = nn.utils.weight_norm(nn.Linear(3, 4, rng=0, dtype=np.float64))
+    assert sorted(layer.state_dict()) == ["bias", "weight_g", "weight_v"]
+    assert layer.weight_g.shape == (4, 1)
+    x = np.random.default_rng(1).standard_normal((2, 3))
+
+    def f(g, v):
+        layer.weight_g.data[...] = g
+        layer.weight_v.data[...] = v
+        return layer(cr.tensor(x))
+
+    v0 = layer.weight_v.data.copy()
+    want = (layer.weight_g.data * v0 / np.linalg.norm(v0, axis=1, keepdims=True)) @ x.T
+    np.testing.assert_allclose(layer(cr.tensor(x)).data - layer.bias.data, want.T, rtol=1e-12)
+    y = layer(cr.tensor(x))
+    y.sum().backward()
+    assert layer.weight_g.grad is not None and layer.weight_v.grad.shape == (4, 3)
+    nn.utils.remove_weight_norm(layer)
+    assert sorted(layer.state_dict()) == ["bias", "weight"]
+    np.testing.assert_allclose(layer(cr.tensor(x)).data, y.data, rtol=1e-12)
+
+
+def test_spectral_norm_divides_by_the_largest_singular_value():
+    import chainrule as cr
+
+    layer = nn.utils.spectral_norm(nn.Linear(6, 5, rng=0, dtype=np.float64), rng=1)
+    assert sorted(layer.state_dict()) == ["bias", "weight_orig", "weight_u", "weight_v"]
+    x = cr.tensor(np.ones((2, 6)))
+    for _ in range(30):  # power iteration, one step per forward in training mode
+        layer(x)
+    top = np.linalg.svd(layer.weight.data, compute_uv=False)[0]
+    assert top == pytest.approx(1.0, rel=1e-6)
+    u = layer.weight_u.data.copy()
+    layer.eval()
+    layer(x)
+    np.testing.assert_array_equal(layer.weight_u.data, u)  # no iteration in eval mode
+    layer.train()
+    out = layer(x)
+    out.sum().backward()
+    assert layer.weight_orig.grad.shape == (5, 6)
+    nn.utils.remove_spectral_norm(layer)
+    assert sorted(layer.state_dict()) == ["bias", "weight"]

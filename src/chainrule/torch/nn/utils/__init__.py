@@ -1,4 +1,5 @@
-"""``torch.nn.utils``: gradient clipping and parameters as one vector (chainrule.nn.utils)."""
+"""``torch.nn.utils``: gradient clipping, parameters as one vector, weight and spectral
+normalization (chainrule.nn.utils), and ``rnn``."""
 
 import numpy as np
 
@@ -7,13 +8,18 @@ from chainrule.nn.utils import clip_grad_norm_ as _clip_grad_norm
 from chainrule.nn.utils import (
     clip_grad_value_,
     parameters_to_vector,
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
     vector_to_parameters,
+    weight_norm,
 )
 
 from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "rnn",
-           "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+           "remove_spectral_norm", "remove_weight_norm", "rnn", "spectral_norm",
+           "vector_to_parameters", "weight_norm"]
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
