@@ -633,12 +633,10 @@ def _quadratic_steps(opt_factory, steps=6):
     X = rng.standard_normal((8, 3))
     w = cr.tensor(w0.copy(), requires_grad=True)
     opt = opt_factory([w])
-    grads = []
     for _ in range(steps):
         opt.zero_grad()
         loss = cr.sum(cr.sin(X @ w)) + 0.1 * cr.sum(w * w)
         loss.backward()
-        grads.append(w.grad.data.copy())
         opt.step()
     return w0, X, w, opt
 

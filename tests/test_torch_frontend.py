@@ -920,3 +920,19 @@ def test_autograd_functional_follows_pytorchs_conventions():
     np.testing.assert_allclose(t.numpy(), 2 * x0)
     out, hv = hvp(lambda a: (a**3).sum(), x, torch.ones(3, dtype=torch.float64))
     np.testing.assert_allclose(hv.numpy(), 6 * x0)
+
+
+def test_gradcheck_weighs_every_output_element():
+    # A backward that swaps the elements' gradients passes a check of the sum of the
+    # outputs (all ones go in, all ones come out); weighing the outputs catches it.
+    class Swapped(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.flip(0)
+
+    x = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(Swapped.apply, (x,), raise_exception=False) is False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import graph
+from .. import primitives as P
 from ..anomaly import detect_anomaly as _detect_anomaly
 from ..backward import backward as _backward
 from ..gradcheck import GradcheckError
@@ -186,13 +187,17 @@ def _check(func, inputs, order, eps, atol, rtol, raise_exception):
     inputs = (inputs,) if isinstance(inputs, TensorBase) else tuple(inputs)
     arrays = [a.data if isinstance(a, TensorBase) else a for a in inputs]
 
-    def scalar(*tensors):
+    def outputs(*tensors):
+        # Every output element, as one vector: the checker weighs them at random, so a
+        # wrong gradient of any one of them shows (a plain sum could hide it).
         out = func(*(front(t) for t in tensors))
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-        return sum(o.sum() for o in outs if isinstance(o, TensorBase))
+        outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))
+                if isinstance(o, TensorBase)]
+        return outs[0] if len(outs) == 1 else P.concatenate([P.reshape(o, (-1,))
+                                                              for o in outs])
 
     try:
-        return _gradcheck(scalar, *arrays, eps=eps, atol=atol, rtol=rtol, order=order,
+        return _gradcheck(outputs, *arrays, eps=eps, atol=atol, rtol=rtol, order=order,
                           modes=("rev",))
     except GradcheckError:
         if raise_exception:

@@ -19,15 +19,22 @@ from .. import numpy as cnp
 from .. import primitives as P
 from ..graph import TensorBase, new_tensor
 from ..linalg import matrix_exp as _matrix_exp
+from ..linalg import vector_norm
 from ..primitives import scans as _scans
 from ..primitives import sorting as _sorting
 from ..primitives import statistics as _statistics
+from ..primitives.construction import diag_embed as _diag_embed
+from ..primitives.construction import torch_meshgrid
+from ..primitives.indexing import scatter_add
 from ..primitives.pointwise import lerp as _lerp
+from ..primitives.signal import torch_diff, torch_trapezoid
 from ..scipy import special as _special
 from . import types as T
+from .creation import linspace
 from .functions import _unary as _torch_unary
 from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
-from .tensor import floating, front, like
+from .generators import draw
+from .tensor import floating, front, like, values_indices
 
 min_max = namedtuple("aminmax", ["min", "max"])
 _svd = namedtuple("svd", ["U", "S", "V"])
@@ -51,12 +58,6 @@ def _like(x, out):
     return out
 
 
-def _named(name, doc, fn):
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
-
-
 # ------------------------------------------------------------------ pointwise
 def _unary(name, op, doc, float_valued=True):
     fn = _torch_unary(op, doc, float_valued, name=name, wrap=_like)
@@ -71,7 +72,9 @@ def _binary(name, op, doc, float_valued=False):
         a, b = (floating(input), floating(other)) if float_valued else (input, other)
         return _like(input if isinstance(input, TensorBase) else other, op(a, b))
 
-    return _named(name, doc, fn)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
 tan = _unary("tan", cnp.tan, "Tangent of each element.")
@@ -358,14 +361,10 @@ def trace(input):
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
-    from ..primitives.signal import torch_diff
-
     return _like(input, torch_diff(input, n, dim, prepend, append))
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
-    from ..primitives.signal import torch_trapezoid
-
     return _like(y, torch_trapezoid(y, x, dx=dx, dim=dim))
 
 
@@ -469,8 +468,6 @@ def mode(input, dim=-1, keepdim=False):
     gathered = P.take_along_axis(input, np.expand_dims(idx, d), d)  # (the gradient's path)
     vals = gathered if keepdim else P.squeeze(gathered, d)
     ind = _new(np.expand_dims(idx, d) if keepdim else idx)
-    from .tensor import values_indices
-
     return values_indices(_like(input, vals), _like(input, ind))
 
 
@@ -515,7 +512,7 @@ def mv(input, vec):
 
 
 def dot(input, other):
-    return _like(input, P.matmul(input, other))
+    return _like(input, P.dot(input, other))
 
 
 vdot = dot  # (real tensors: no conjugation to do)
@@ -552,8 +549,6 @@ def chain_matmul(*matrices):
 def cdist(x1, x2, p=2.0):
     """Pairwise p-norm distances between the rows of x1 and x2 (batched over leading
     dimensions); the gradient at a zero distance is 0, as PyTorch's."""
-    from ..linalg import vector_norm
-
     diff = P.expand_dims(x1, -2) - P.expand_dims(x2, -3)
     return _like(x1, vector_norm(diff, ord=p, axis=-1))
 
@@ -748,8 +743,6 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    from ..primitives.construction import diag_embed as _diag_embed
-
     return _like(input, _diag_embed(input, offset, dim1, dim2))
 
 
@@ -793,8 +786,6 @@ def vander(x, N=None, increasing=False):
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
-    from .creation import linspace
-
     exponents = linspace(start, end, steps, dtype=dtype or T.get_default_dtype())
     out = _new(np.power(base, exponents.data).astype(exponents.data.dtype))
     return out.requires_grad_(requires_grad) if requires_grad else out
@@ -848,8 +839,6 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def meshgrid(*tensors, indexing=None):
-    from ..primitives.construction import torch_meshgrid
-
     first = tensors[0][0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) \
         else tensors[0]
     return _like(first, tuple(torch_meshgrid(*tensors, indexing=indexing)))
@@ -871,8 +860,6 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     along ``dim`` (dim 0 shown) with "sum", "mean", "amax" or "amin", counting the input's
     own value unless ``include_self=False`` (positions no source reaches keep the input).
     amax/amin share a position's gradient evenly among its maxima, as PyTorch's."""
-    from ..primitives.indexing import scatter_add
-
     if reduce not in ("sum", "mean", "amax", "amin"):
         raise NotImplementedError(f"scatter_reduce: reduce={reduce!r} is not supported; use "
                                   f"'sum', 'mean', 'amax' or 'amin'")
@@ -934,8 +921,6 @@ def resolve_neg(input):
 
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (or p), else 0, elementwise; the same dtype."""
-    from .generators import draw
-
     probs = np.asarray(input.data if isinstance(input, TensorBase) else input)
     if p is not None:
         probs = np.full(probs.shape, p, dtype=probs.dtype)
@@ -944,8 +929,6 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def poisson(input, generator=None):
-    from .generators import draw
-
     rates = np.asarray(input.data if isinstance(input, TensorBase) else input)
     return _like(input, _new(draw(generator).poisson(rates).astype(rates.dtype)))
 

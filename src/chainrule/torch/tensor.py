@@ -669,58 +669,6 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def round(self, *, decimals=0):
         return P.round(self, decimals) if decimals else P.round(self)
 
-    # Reductions and products with PyTorch's arguments (chainrule.torch.more_functions).
-    def amax(self, dim=(), keepdim=False):
-        from .more_functions import amax
-
-        return amax(self, dim, keepdim)
-
-    def amin(self, dim=(), keepdim=False):
-        from .more_functions import amin
-
-        return amin(self, dim, keepdim)
-
-    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
-        from .more_functions import nanmean
-
-        return nanmean(self, dim, keepdim, dtype=dtype)
-
-    def addcmul(self, tensor1, tensor2, *, value=1):
-        return self + value * (tensor1 * tensor2)
-
-    def addcdiv(self, tensor1, tensor2, *, value=1):
-        return self + value * (tensor1 / tensor2)
-
-    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-        from .more_functions import addmm
-
-        return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
-
-    def lerp(self, end, weight):
-        from .more_functions import lerp
-
-        return lerp(self, end, weight)
-
-    def diag(self, diagonal=0):
-        from .more_functions import diag
-
-        return diag(self, diagonal)
-
-    def diagonal(self, offset=0, dim1=0, dim2=1):
-        from .more_functions import diagonal
-
-        return diagonal(self, offset, dim1, dim2)
-
-    def select(self, dim, index):
-        from .more_functions import select
-
-        return select(self, dim, index)
-
-    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
-        from .more_functions import unique
-
-        return unique(self, sorted, return_inverse, return_counts, dim)
-
     def unfold(self, dimension, size, step):
         """Windows of `size` every `step` along `dimension`, as a new last dimension."""
         return C.unfold(self, dimension, size, step)
@@ -750,7 +698,8 @@ logical_xor logit matrix_exp matrix_power moveaxis movedim msort mvlgamma nan_to
 nanmedian nanquantile nansum nextafter positive quantile rad2deg renorm rot90 sgn
 signbit sinc sinh swapaxes swapdims take_along_dim tan tensor_split tile trace trunc
 unflatten vdot vsplit xlogy dsplit inverse det logdet cholesky pinverse allclose
-outer scatter_reduce""".split()
+outer scatter_reduce amax amin nanmean addcmul addcdiv addmm lerp diag diagonal select
+unique""".split()
 
 
 def _function_method(name):
