@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import builtins
 import functools
-import re
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -48,6 +48,7 @@ import numpy as np
 
 from . import graph, transforms
 from .backward import _has_zero, _strong_zero_vjp, unbroadcast
+from .compiled_calls import NAME, CallWriter, Symbol, plain_number, render, symbolic
 from .graph import TensorBase, is_tensor, new_tensor
 from .tracing import Tracer, Var, tracing
 
@@ -310,6 +311,11 @@ class Program:
         self.params = list(capture.params.items())
         self.guards = list(capture.guards.values())
         self.held = list(capture.held.values())
+        # The program is written for the shapes and dtypes of what it reads (its typed
+        # constants and reused buffers depend on them): p.data replaced by a float64 or
+        # reshaped array makes the next call capture again.
+        self.layouts = [(t, t.data.shape, t.data.dtype)
+                        for t in (*capture.params.values(), *capture.constants.values())]
         self.rebuild = rebuild
         self.is_array = is_array
         writer = _Writer(capture, outputs)
@@ -320,9 +326,12 @@ class Program:
         self.fn = namespace["step"]
 
     def holds(self):
-        """Whether the attributes noted at capture still have their values then."""
-        return all(getattr(obj, name) == value for obj, name, value in self.guards) and all(
-            vars(module).get(name) is t for module, name, t in self.held)
+        """Whether the attributes noted at capture still have their values then, and the
+        tensors read their shapes and dtypes."""
+        return (all(getattr(obj, name) == value for obj, name, value in self.guards)
+                and all(vars(module).get(name) is t for module, name, t in self.held)
+                and all(t.data.shape == shape and t.data.dtype == dtype
+                        for t, shape, dtype in self.layouts))
 
     def run(self, args):
         arrays = [a.data if is_tensor(a) else a for a, arr in zip(args, self.is_array) if arr]
@@ -331,7 +340,15 @@ class Program:
 
 
 class _Writer:
-    """Writes a captured step as Python source (see Program)."""
+    """Writes a captured step as Python source (see Program).
+
+    Elementwise ufunc calls (forwards, and the local derivatives of elementwise rules)
+    are written through chainrule.compiled_calls, which gives them typed constants and
+    reuses dead buffers. To know shapes and dtypes it keeps, for every variable of the
+    program, the value it had on the capture's inputs (`values`): the captured tensors'
+    values for the forward, and for the backward the rules run once more on those.
+    Where that is unknown the code checks at run time, as the engine does.
+    """
 
     def __init__(self, capture, outputs):
         self.capture = capture
@@ -341,11 +358,19 @@ class _Writer:
                           "guarded": _strong_zero_vjp, "write_grad": _write_grad,
                           "new_tensor": new_tensor}
         self.lines = []
+        self.values = {f"v{i}": t.data for i, t in enumerate(capture._alive)
+                       if isinstance(t, TensorBase)}
+        self.calls = CallWriter(self.lines, self.values, self.const, self.constants)
+        self.count = 0
 
     def const(self, value, prefix="c"):
         name = f"{prefix}{len(self.constants)}"
         self.constants[name] = value
         return name
+
+    def fresh(self, letter):
+        self.count += 1
+        return f"{letter}{self.count}"
 
     def ref(self, a):
         if isinstance(a, Var):
@@ -355,6 +380,14 @@ class _Writer:
         if a is None or type(a) in (bool, int, str) or (type(a) is float and np.isfinite(a)):
             return repr(a)  # (a NumPy scalar, nan or inf does not spell itself back)
         return self.const(a)
+
+    def value(self, a):
+        """`a`'s value on the capture's inputs (None when unknown)."""
+        if isinstance(a, Var):
+            return self.values.get(f"v{a.index}")
+        if isinstance(a, TensorBase):
+            return a.data
+        return a
 
     def kwargs(self, kw):
         return "".join(f", {k}={self.ref(v)}" for k, v in kw.items())
@@ -385,7 +418,7 @@ class _Writer:
                            f"*{self.const(a)}, **{self.const(k)})")
         results = ", ".join(self.result(o) for o in self.outputs)
         out.append(f"    return [{results}]")
-        return "\n".join(_with_deletions(out)) + "\n"
+        return "\n".join(_with_deletions(*render(out, self.values))) + "\n"
 
     def result(self, o):
         """How the program returns output `o`: a value it computed as a new tensor; a
@@ -401,6 +434,8 @@ class _Writer:
         return self.ref(o)
 
     def forward(self, op):
+        if self.ufunc_forward(op):
+            return
         f = self.const(op.prim.fwd, "f")
         args = ", ".join(self.ref(a) for a in op.args)
         target = f"v{op.out.index}"
@@ -410,78 +445,178 @@ class _Writer:
         self.lines.append(f"    if type(v{op.out.index}) is not ndarray: "
                           f"v{op.out.index} = asarray(v{op.out.index})")
 
+    def ufunc_forward(self, op):
+        """An elementwise ufunc's forward as a Call, where its result is an array."""
+        fwd, held = op.prim.fwd, self.values.get(f"v{op.out.index}")
+        if (not isinstance(fwd, np.ufunc) or fwd.nout != 1 or fwd.signature is not None
+                or op.kw or op.prim._saves or type(held) is not np.ndarray or held.ndim == 0):
+            return False
+        args = []
+        for a in op.args:
+            if isinstance(a, Var) and f"v{a.index}" in self.values:
+                args.append(f"v{a.index}")
+            elif plain_number(a) or isinstance(a, np.generic):
+                args.append(a)
+            else:
+                return False
+        with np.errstate(all="ignore"):
+            value = fwd(*[self.values[a] if isinstance(a, str) else a for a in args])
+        if type(value) is not np.ndarray or value.shape != held.shape or value.dtype != held.dtype:
+            return False
+        self.calls.call(f"v{op.out.index}", fwd, args)
+        return True
+
     def backward(self, root, ops):
         """The engine's backward pass (backward.py) over the captured operations: nodes
         in decreasing creation order, each input's rule called as the engine calls it,
         contributions summed in the same order."""
         cap, out = self.capture, self.lines
-        r = f"v{root.index}"
-        out.append(f"    g{root.index} = asarray({r}).copy()")
-        out.append(f"    g{root.index}.fill(1)")
-        pending = {root}
+        g = self.fresh("g")
+        out.append(f"    {g} = asarray(v{root.index}).copy()")
+        out.append(f"    {g}.fill(1)")
+        held = self.value(root)
+        self.values[g] = None if held is None else np.ones_like(np.asarray(held))
+        cot = {root: g}  # Var -> the name holding its cotangent so far
         params = {**cap.params, **cap.leaves}  # the leaves whose gradients are written
         for op in reversed(ops):
-            if op.out not in pending or op.out not in cap.recorded:
+            if op.out not in cot or op.out not in cap.recorded:
                 continue
-            pending.discard(op.out)
-            prim, g, ans = op.prim, f"g{op.out.index}", f"v{op.out.index}"
-            vals = [self.ref(a) for a in op.args]
-            kw = dict(op.kw)
-            keywords = self.kwargs(kw) + (f", saved=s{op.out.index}" if prim._saves else "")
+            g = cot.pop(op.out)
             for i, a in enumerate(op.args):
                 if not (isinstance(a, Var) and (a in cap.recorded or a in params)):
                     continue
-                gi = f"t{op.out.index}_{i}"
-                call = self.rule(prim, i, g, ans, vals, keywords)
-                if prim._strong_zero:
-                    rule = self.const(prim.vjps[i], "r")
-                    pr = self.const(prim, "p")
-                    out.append(f"    if has_zero({g}): {gi} = guarded({pr}, {rule}, {g}, {ans}, "
-                               f"[{', '.join(vals)}], {{{_dict(kw, self)}}})")
-                    out.append(f"    else: {gi} = {call}")
+                t = self.fit(self.contribution(op, i, g), tuple(cap.shapes[op.out][i]))
+                if a in cot:
+                    cot[a] = self.accumulate(cot[a], t)
                 else:
-                    out.append(f"    {gi} = {call}")
-                shape = self.const(tuple(cap.shapes[op.out][i]))
-                out.append(f"    if {gi}.shape != {shape}: {gi} = unbroadcast({gi}, {shape})")
-                target = f"g{a.index}"
-                if a in pending:
-                    out.append(f"    {target} = {target} + {gi}")
-                else:
-                    pending.add(a)
-                    out.append(f"    {target} = {gi}")
+                    cot[a] = t
         out.append("    handed = set()")
         for v, p in params.items():
-            if v in pending:
-                out.append(f"    write_grad({self.const(p, 'p')}, g{v.index}, handed)")
+            if v in cot:
+                out.append(f"    write_grad({self.const(p, 'p')}, {cot[v]}, handed)")
 
-    def rule(self, prim, i, g, ans, vals, keywords):
-        if not keywords and prim._inline is not None and len(vals) <= 2:
+    def contribution(self, op, i, g):
+        """The name of op's rule for argument i applied to cotangent `g` (lines appended)."""
+        prim, ans, out = op.prim, f"v{op.out.index}", self.lines
+        vals = [self.ref(a) for a in op.args]
+        kw = dict(op.kw)
+        keywords = self.kwargs(kw) + (f", saved=s{op.out.index}" if prim._saves else "")
+        if (not keywords and not prim._strong_zero and prim._inline is not None
+                and len(vals) <= 2):
             d = prim._inline[i]
             if d is None:
-                return g
-            return f"{g} * {self.const(d, 'd')}({ans}, {', '.join(vals)})"
-        return f"{self.const(prim.vjps[i], 'r')}({g}, {ans}, {', '.join(vals)}{keywords})"
+                return g  # the cotangent passes through
+            written = self.derivative_call(op, d, g)
+            if written is not None:
+                return written
+        t = self.fresh("t")
+        if not keywords and prim._inline is not None and len(vals) <= 2:
+            d = self.const(prim._inline[i], "d")
+            call = f"{g} * {d}({ans}, {', '.join(vals)})"
+        else:
+            call = f"{self.const(prim.vjps[i], 'r')}({g}, {ans}, {', '.join(vals)}{keywords})"
+        if prim._strong_zero:
+            rule = self.const(prim.vjps[i], "r")
+            pr = self.const(prim, "p")
+            out.append(f"    if has_zero({g}): {t} = guarded({pr}, {rule}, {g}, {ans}, "
+                       f"[{', '.join(vals)}], {{{_dict(kw, self)}}})")
+            out.append(f"    else: {t} = {call}")
+        else:
+            out.append(f"    {t} = {call}")
+        self.values[t] = self.evaluate(prim.vjps[i], g, op)
+        return t
+
+    def derivative_call(self, op, d, g):
+        """g * d(ans, *args) written out as ufunc calls (compiled_calls), or None."""
+        gv = self.values.get(g)
+        if gv is None:
+            return None
+        def variable(a):
+            return Symbol(self.values[f"v{a.index}"], f"v{a.index}") if isinstance(a, Var) else a
+
+        if any(isinstance(a, TensorBase) or (isinstance(a, Var) and f"v{a.index}" not in
+                                             self.values) for a in (op.out, *op.args)):
+            return None
+        try:
+            factor = symbolic(d, variable(op.out), [variable(a) for a in op.args])
+        except Exception:  # noqa: BLE001  (Unsupported, or anything a Symbol cannot do)
+            return None
+        if isinstance(factor, Symbol):
+            factor = self.calls.symbol(factor)
+        elif not (plain_number(factor) or isinstance(factor, np.generic)):
+            return None
+        return self.calls.call(self.fresh("t"), np.multiply, [g, factor])
+
+    def evaluate(self, rule, g, op):
+        """The rule's result on the capture's values (its shape and dtype), or None."""
+        gv = self.values.get(g)
+        args = [self.value(a) for a in op.args]
+        if gv is None or any(a is None for a in args):
+            return None
+        kw = {k: self.value(v) for k, v in op.kw.items()}
+        if op.prim._saves:
+            kw["saved"] = None
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return rule(gv, self.value(op.out), *args, **kw)
+        except Exception:  # noqa: BLE001  (unknown: the program checks at run time)
+            return None
+
+    def fit(self, t, shape):
+        """`t` summed to `shape` where it was broadcast (the engine's unbroadcast)."""
+        held = self.values.get(t)
+        if type(held) is np.ndarray:
+            if held.shape == shape:
+                return t
+            fitted = self.fresh("t")
+            self.lines.append(f"    {fitted} = unbroadcast({t}, {self.const(shape)})")
+            self.values[fitted] = unbroadcast(held, shape)
+            return fitted
+        fitted = self.fresh("t")
+        self.lines.append(f"    {fitted} = {t}")
+        self.lines.append(f"    if {fitted}.shape != {self.const(shape)}: "
+                          f"{fitted} = unbroadcast({fitted}, {self.const(shape)})")
+        self.values[fitted] = None
+        return fitted
+
+    def accumulate(self, total, t):
+        a, b = self.values.get(total), self.values.get(t)
+        if a is not None and b is not None:
+            return self.calls.call(self.fresh("g"), np.add, [total, t])
+        g = self.fresh("g")
+        self.lines.append(f"    {g} = {total} + {t}")
+        self.values[g] = None
+        return g
 
 
 def _dict(kw, writer):
     return ", ".join(f"{k!r}: {writer.ref(v)}" for k, v in kw.items())
 
 
-def _with_deletions(lines):
+def _with_deletions(lines, taken=()):
     """The function's lines with ``del`` after each variable's last use, so the step
-    holds intermediate arrays no longer than the engine would."""
-    names = [set(re.findall(r"\b[vgst]\d+(?:_\d+)?\b", line)) for line in lines]
-    last = {}
+    holds intermediate arrays no longer than the engine would. A name whose buffer a
+    call took over (in `taken`) frees nothing when deleted: it goes with the next
+    deletion there is anyway, saving a statement."""
+    names = [set(NAME.findall(line)) for line in lines]
+    dying = {}
     for k, found in enumerate(names):
         for n in found:
-            last[n] = k
-    result = []
+            dying[n] = k
+    last = {}  # line -> the names used for the last time there
+    for n, k in dying.items():
+        last.setdefault(k, []).append(n)
+    result, waiting = [], []
     for k, line in enumerate(lines):
         result.append(line)
-        dead = sorted(n for n, at in last.items() if at == k and k > 0
-                      and not line.lstrip().startswith("return"))
-        if dead and not line.lstrip().startswith(("if ", "else")):
-            result.append("    del " + ", ".join(dead))
+        if k == 0 or line.lstrip().startswith(("return", "if ", "else")):
+            continue
+        dead = [n for n in last.get(k, ()) if n not in taken]
+        waiting += [n for n in last.get(k, ()) if n in taken]
+        if dead:
+            result.append("    del " + ", ".join(sorted(dead + waiting)))
+            waiting = []
     return result
 
 
