@@ -418,7 +418,8 @@ class _Writer:
                            f"*{self.const(a)}, **{self.const(k)})")
         results = ", ".join(self.result(o) for o in self.outputs)
         out.append(f"    return [{results}]")
-        return "\n".join(_with_deletions(*render(out, self.values))) + "\n"
+        lines, taken = render(out, self.values)
+        return "\n".join(_with_deletions(lines, taken, self.values)) + "\n"
 
     def result(self, o):
         """How the program returns output `o`: a value it computed as a new tensor; a
@@ -594,29 +595,53 @@ def _dict(kw, writer):
     return ", ".join(f"{k!r}: {writer.ref(v)}" for k, v in kw.items())
 
 
-def _with_deletions(lines, taken=()):
+# Arrays smaller than this are not deleted after their last use while together they
+# stay under _KEPT_BYTES: a `del` costs about as much as a ufunc call spends on 16
+# numbers, and holding them frees nothing worth having (docs/performance.md, "Compiled
+# steps").
+_SMALL_BYTES = 1024
+_KEPT_BYTES = 1 << 20
+
+
+def _with_deletions(lines, taken=(), values=None):
     """The function's lines with ``del`` after each variable's last use, so the step
-    holds intermediate arrays no longer than the engine would. A name whose buffer a
-    call took over (in `taken`) frees nothing when deleted: it goes with the next
-    deletion there is anyway, saving a statement."""
+    holds intermediate arrays no longer than the engine would, except:
+
+    * a name whose buffer a call took over (`taken`: name -> the call's target) frees
+      nothing when deleted: it goes with the last name holding that buffer;
+    * small arrays (`values`: name -> its value at capture), up to _KEPT_BYTES in all,
+      are left to the end of the step.
+    """
+    values = values or {}
     names = [set(NAME.findall(line)) for line in lines]
     dying = {}
     for k, found in enumerate(names):
         for n in found:
             dying[n] = k
-    last = {}  # line -> the names used for the last time there
+    last = {}  # line -> the names to delete after it
+    kept, small = 0, set()
     for n, k in dying.items():
+        held = values.get(n)
+        if n in taken:
+            continue
+        if type(held) is np.ndarray and held.nbytes < _SMALL_BYTES and kept < _KEPT_BYTES:
+            kept += held.nbytes
+            small.add(n)
+            continue
         last.setdefault(k, []).append(n)
-    result, waiting = [], []
+    for n in taken:
+        owner = n
+        while owner in taken:
+            owner = taken[owner]
+        if owner not in small:
+            last.setdefault(dying[owner], []).append(n)
+    result = []
     for k, line in enumerate(lines):
         result.append(line)
         if k == 0 or line.lstrip().startswith(("return", "if ", "else")):
             continue
-        dead = [n for n in last.get(k, ()) if n not in taken]
-        waiting += [n for n in last.get(k, ()) if n in taken]
-        if dead:
-            result.append("    del " + ", ".join(sorted(dead + waiting)))
-            waiting = []
+        if k in last:
+            result.append("    del " + ", ".join(sorted(last[k])))
     return result
 
 
