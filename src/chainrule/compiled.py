@@ -320,6 +320,7 @@ class Program:
         self.is_array = is_array
         writer = _Writer(capture, outputs)
         self.source = writer.source()
+        writer.values.clear()  # (the writer and its call writer form a cycle: free now)
         namespace = dict(writer.constants)
         code = builtins.compile(self.source, "<cr.compile program>", "exec")
         exec(code, namespace)  # noqa: S102  (the program this module just wrote)
@@ -554,9 +555,11 @@ class _Writer:
         args = [self.value(a) for a in op.args]
         if gv is None or any(a is None for a in args):
             return None
-        kw = {k: self.value(v) for k, v in op.kw.items()}
         if op.prim._saves:
-            kw["saved"] = None
+            # Without what the forward kept, such a rule recomputes it (a whole recurrent
+            # layer's forward for the LSTM): too dear for a shape and a dtype.
+            return None
+        kw = {k: self.value(v) for k, v in op.kw.items()}
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
