@@ -18,8 +18,8 @@ from .. import io as cr_io
 from .. import threads
 from ..data import DataError, Standardize
 from ..io.atomic import atomic_write
+from . import allocator, inputs, rundir, text
 from . import config as cfg
-from . import inputs, rundir, text
 from .checkpoints import read_checkpoint
 from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, Interrupted, UsageError
 from .models import describe
@@ -195,6 +195,7 @@ def _train(args: dict, distributed: bool = False) -> int:
             raise UsageError(f"--threads must be at least 1, got {args['threads']}")
         threads.set_num_threads(args.pop("threads"))
     compiled = bool(args.pop("compile", False))  # (a way to run, not part of the run)
+    allocator.keep_freed_memory()
     together = dist.fail_together() if distributed else contextlib.nullcontext()
     # The run directory stays locked until this returns (or the process ends).
     with contextlib.ExitStack() as locks:
