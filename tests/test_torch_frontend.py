@@ -863,7 +863,7 @@ def test_pad_sequence_pads_and_differentiates():
     np.testing.assert_allclose(seqs[1].grad.numpy(), 2 * seqs[1].detach().numpy())
     back = unpad_sequence(p, [2, 3, 1], batch_first=True)
     np.testing.assert_array_equal(back[0].detach().numpy(), seqs[0].detach().numpy())
-    with pytest.raises(NotImplementedError, match="packed sequences"):
+    with pytest.raises(ValueError, match="decreasing order"):  # (PyTorch's default)
         torch.nn.utils.rnn.pack_padded_sequence(p, [2, 3, 1], batch_first=True)
 
 

@@ -22,6 +22,7 @@ from ..primitives.recurrent import gru_scan, lstm_scan, rnn_scan
 from .dropout import dropout
 from .init import generator, uniform_
 from .module import Module, Parameter, float_dtype
+from .packed import PackedSequence, _ints, _lengths, _positions, padded_rows
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
@@ -46,21 +47,47 @@ def _reset_uniform(module, hidden_size, rng):
         uniform_(p, -bound, bound, rng)
 
 
-def _scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-    """One layer in one direction: (outputs (T, B, H), last h, last c or None)."""
+def _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """One layer in one direction as its primitive: the h's (T, B, H), for the LSTM the
+    h's and c's stacked (2, T, B, H)."""
     b_ih = 0.0 if b_ih is None else b_ih
     b_hh = 0.0 if b_hh is None else b_hh
+    if mode == "LSTM":
+        return lstm_scan(x, w_ih, b_ih, h0, c0, w_hh, b_hh, reverse=reverse)
+    if mode == "GRU":
+        return gru_scan(x, w_ih, b_ih, h0, w_hh, b_hh, reverse=reverse)
+    nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+    return rnn_scan(x, w_ih, b_ih, h0, w_hh, b_hh, nonlinearity=nonlinearity, reverse=reverse)
+
+
+def _scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """One layer in one direction: (outputs (T, B, H), last h, last c or None)."""
+    out = _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
     last = 0 if reverse else -1
     if mode == "LSTM":
-        out = lstm_scan(x, w_ih, b_ih, h0, c0, w_hh, b_hh, reverse=reverse)
         return P.getitem(out, 0), P.getitem(out, (0, last)), P.getitem(out, (1, last))
-    if mode == "GRU":
-        out = gru_scan(x, w_ih, b_ih, h0, w_hh, b_hh, reverse=reverse)
-    else:
-        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
-        out = rnn_scan(x, w_ih, b_ih, h0, w_hh, b_hh, nonlinearity=nonlinearity,
-                       reverse=reverse)
     return out, P.getitem(out, last), None
+
+
+def _packed_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, lengths):
+    """_scan over sequences of the given lengths (x padded after each): every sequence
+    runs over its own steps only, the reverse direction from its own last step (the
+    sequence is flipped within its length, run forward, and flipped back)."""
+    steps, batch = _shape(x)[:2]
+    t = np.arange(steps)[:, None]
+    columns = np.arange(batch)[None, :]
+    flip = np.where(t < lengths, lengths - 1 - t, t)  # (T, B); its own inverse
+    if reverse:
+        x = P.getitem(x, (flip, columns))
+    out = _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False)
+    last = (lengths - 1, np.arange(batch))
+    if mode == "LSTM":
+        hs, h, c = P.getitem(out, 0), P.getitem(out, (0, *last)), P.getitem(out, (1, *last))
+    else:
+        hs, h, c = out, P.getitem(out, last), None
+    if reverse:
+        hs = P.getitem(hs, (flip, columns))
+    return hs, h, c
 
 
 class RNNBase(Module):
@@ -170,6 +197,8 @@ class RNNBase(Module):
         return states[0], (states[1] if self.mode == "LSTM" else None)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name = type(self).__name__
         shape = _shape(input)
         if len(shape) not in (2, 3) or shape[-1] != self.input_size:
@@ -212,6 +241,54 @@ class RNNBase(Module):
         elif self.batch_first:
             x = P.swapaxes(x, 0, 1)
         return x, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+    def _forward_packed(self, packed, hx):
+        """forward() on a PackedSequence (chainrule.nn.packed): the output packed the same
+        way, h_n (and c_n) each sequence's state after its own last step, in the
+        sequences' original order (as hx is read)."""
+        name = type(self).__name__
+        data, batch_sizes, sorted_indices, _ = packed
+        sizes = _ints(batch_sizes, "batch_sizes")
+        shape = _shape(data)
+        if len(shape) != 2 or shape[-1] != self.input_size:
+            raise ValueError(f"{name}: expected packed data of shape (N, {self.input_size}), "
+                             f"got {shape}")
+        if _dtype_of(data).kind != "f":
+            raise TypeError(f"{name}: input must be floating point, got {_dtype_of(data)}")
+        lengths = _lengths(sizes)
+        # The padded batch, sequences longest first, zeros after each one's end.
+        zero = np.zeros((1, shape[1]), _dtype_of(data))
+        x = P.getitem(P.concatenate([data, zero], axis=0), padded_rows(sizes))
+        batch = int(sizes[0])
+        h0, c0 = self._states(hx, batch, _dtype_of(data), False)
+        if hx is not None and sorted_indices is not None:
+            order = (slice(None), _ints(sorted_indices, "sorted_indices"))
+            h0 = P.getitem(h0, order)
+            c0 = None if c0 is None else P.getitem(c0, order)
+        directions = 2 if self.bidirectional else 1
+        last_h, last_c = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d, suffix in enumerate(("", "_reverse")[:directions]):
+                k = layer * directions + d
+                w_ih, w_hh, b_ih, b_hh = self._parameters_of(layer, suffix)
+                out, h, c = _packed_scan(self.mode, x, P.getitem(h0, k),
+                                         None if c0 is None else P.getitem(c0, k),
+                                         w_ih, w_hh, b_ih, b_hh, d == 1, lengths)
+                outs.append(out)
+                last_h.append(h)
+                last_c.append(c)
+            x = outs[0] if directions == 1 else P.concatenate(outs, axis=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = dropout(x, self.dropout, True, rng=self.rng)
+        output = packed._replace(data=P.getitem(x, _positions(sizes)))
+        h_n = P.stack(last_h)
+        c_n = P.stack(last_c) if self.mode == "LSTM" else None
+        if packed.unsorted_indices is not None:
+            order = (slice(None), _ints(packed.unsorted_indices, "unsorted_indices"))
+            h_n = P.getitem(h_n, order)
+            c_n = None if c_n is None else P.getitem(c_n, order)
+        return output, ((h_n, c_n) if self.mode == "LSTM" else h_n)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

@@ -4,6 +4,8 @@ and weight and spectral normalization of a layer's weight.
     vec = nn.utils.parameters_to_vector(model.parameters())   # differentiable
     nn.utils.vector_to_parameters(vec, model.parameters())    # copies values back
     layer = nn.utils.spectral_norm(nn.Linear(20, 40))          # weight / sigma_max
+
+and, as ``nn.utils.rnn``, packed sequences for the recurrent layers (chainrule.nn.packed).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import numpy as np
 from .. import primitives as P
 from ..graph import TensorBase, no_grad
 from ..optim.utils import clip_grad_norm_, clip_grad_value_
+from . import packed as rnn
 from .init import generator
 from .module import Parameter
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "remove_spectral_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm", "remove_weight_norm", "rnn", "spectral_norm",
            "vector_to_parameters", "weight_norm"]
 
 

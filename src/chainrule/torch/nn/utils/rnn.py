@@ -1,47 +1,51 @@
-"""``torch.nn.utils.rnn``: ``pad_sequence`` (and its inverse ``unpad_sequence``).
+"""``torch.nn.utils.rnn``: padded and packed batches of sequences (chainrule.nn.packed).
 
-Packed sequences (``pack_padded_sequence``, ``pad_packed_sequence``,
-``PackedSequence``) are not provided: chainrule's recurrent layers take padded batches;
-mask the padded steps (or read each sequence's last real step) instead.
+``PackedSequence`` holds ``data`` as a front-end tensor and ``batch_sizes``,
+``sorted_indices`` and ``unsorted_indices`` as int64 tensors, as PyTorch's does; the
+recurrent layers take and return one. ``pad_packed_sequence`` returns the lengths as an
+int64 tensor.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from chainrule import primitives as P
+from chainrule.nn import packed as _packed
+from chainrule.nn.packed import PackedSequence, pad_sequence, unpad_sequence
 
-__all__ = ["pack_padded_sequence", "pad_packed_sequence", "pad_sequence", "unpad_sequence"]
-
-
-def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-    """Stack tensors of shapes (L_i, *) into (max L, B, *) (or (B, max L, *) with
-    ``batch_first``), filling with ``padding_value`` on ``padding_side``; differentiable
-    in each sequence."""
-    if padding_side not in ("right", "left"):
-        raise ValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
-    sequences = list(sequences)
-    longest = max(np.shape(s)[0] for s in sequences)
-    padded = []
-    for s in sequences:
-        extra = longest - np.shape(s)[0]
-        widths = ((0, extra) if padding_side == "right" else (extra, 0),) + ((0, 0),) * (
-            np.ndim(s) - 1)
-        padded.append(P.pad(s, widths, constant_values=padding_value) if extra else s)
-    return P.stack(padded, axis=0 if batch_first else 1)
+__all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
+           "pad_sequence", "unpack_sequence", "unpad_sequence"]
 
 
-def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """The sequences pad_sequence stacked, cut back to their ``lengths``."""
-    x = padded_sequences if batch_first else P.swapaxes(padded_sequences, 0, 1)
-    lengths = np.asarray(lengths.data if hasattr(lengths, "data") else lengths).tolist()
-    return [x[i, : int(n)] for i, n in enumerate(lengths)]
+def _int_tensor(a):
+    from ... import tensor  # (chainrule.torch's tensor; imported late: it imports nn)
+
+    return None if a is None else tensor(np.asarray(a, np.int64))
 
 
-def _packed(*args, **kwargs):
-    raise NotImplementedError(
-        "packed sequences are not supported by chainrule.torch: give the recurrent layer "
-        "the padded batch (pad_sequence) and mask or index the padded steps instead")
+def _front(packed):
+    return PackedSequence(packed.data, _int_tensor(packed.batch_sizes),
+                          _int_tensor(packed.sorted_indices),
+                          _int_tensor(packed.unsorted_indices))
 
 
-pack_padded_sequence = pad_packed_sequence = pack_sequence = _packed
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+    """A padded batch packed, sequence b taking its first ``lengths[b]`` steps."""
+    return _front(_packed.pack_padded_sequence(input, lengths, batch_first, enforce_sorted))
+
+
+def pack_sequence(sequences, enforce_sorted=True):
+    """Sequences of shapes (L_i, *) packed."""
+    return _front(_packed.pack_sequence(sequences, enforce_sorted))
+
+
+def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+    """(padded batch, lengths as an int64 tensor), the sequences in their original order."""
+    padded, lengths = _packed.pad_packed_sequence(sequence, batch_first, padding_value,
+                                                  total_length)
+    return padded, _int_tensor(lengths)
+
+
+def unpack_sequence(packed_sequences):
+    """The list of sequences a PackedSequence holds, in their original order."""
+    return _packed.unpack_sequence(packed_sequences)
