@@ -67,6 +67,9 @@ SPECIAL = [
     _special2("betaln", (Domain(12.0, 40.0), Domain(0.3, 3.0))),
     _special2("xlogy", (Domain(-2.0, 2.0), POSITIVE)),
     _special2("xlog1py", (Domain(-2.0, 2.0), Domain(-0.7, 3.0))),
+    _special("entr", Domain(0.05, 3.0)),
+    _special2("rel_entr", (Domain(0.05, 3.0), Domain(0.05, 3.0))),
+    _special2("kl_div", (Domain(0.05, 3.0), Domain(0.05, 3.0))),
     # The incomplete functions run a series or continued fraction per call (differentiated
     # in a, b by Taylor jets): small samples keep the second-order checks quick.
     OpInfo("sp.special.gammainc", sp.gammainc,

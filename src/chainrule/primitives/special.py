@@ -1,5 +1,6 @@
 """The gamma family as elementwise primitives: gammaln, digamma, polygamma, gamma, rgamma,
-gammasgn, beta, betaln (scipy.special's names and conventions for real arguments).
+gammasgn, beta, betaln (scipy.special's names and conventions for real arguments); also
+xlogy, xlog1py and the entropy terms entr, rel_entr and kl_div.
 
 Each forward is NumPy, computed in float64 and rounded once to the input's float dtype
 (float16 and float32 stay what they are; integers compute in float64). The methods are
@@ -608,5 +609,65 @@ xlog1py = elementwise(
     statement=S.binary(
         "x log(1 + y)  (0 where x = 0)", "g * log(1 + y)", "g * x / (1 + y)  (0 where x = 0)",
         r"x \log(1 + y)", r"\bar y \log(1 + y)", r"\bar y\, x / (1 + y)",
+    ),
+)
+
+
+# ------------------------------------------------------------------ entropy terms
+def _entr_fwd(x):
+    """-x log x for x > 0, 0 at x = 0, -inf for x < 0 (scipy.special.entr)."""
+    (x,), dtype = float_inputs(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x > 0, -x * np.log(x), np.where(x == 0, 0.0, -np.inf))
+    return as_result(np.where(np.isnan(x), x, out), dtype)
+
+
+def _rel_entr_fwd(x, y):
+    """x log(x / y) for x, y > 0; 0 at x = 0, y >= 0; inf otherwise (scipy's rel_entr)."""
+    (x, y), dtype = float_inputs(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((x > 0) & (y > 0), x * np.log(x / y),
+                       np.where((x == 0) & (y >= 0), 0.0, np.inf))
+    return as_result(np.where(np.isnan(x) | np.isnan(y), np.nan, out), dtype)
+
+
+def _kl_div_fwd(x, y):
+    """x log(x / y) - x + y for x, y > 0; y at x = 0, y >= 0; inf otherwise (scipy)."""
+    (x, y), dtype = float_inputs(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((x > 0) & (y > 0), x * np.log(x / y) - x + y,
+                       np.where((x == 0) & (y >= 0), y, np.inf))
+    return as_result(np.where(np.isnan(x) | np.isnan(y), np.nan, out), dtype)
+
+
+# The derivatives are those of the x > 0, y > 0 formula everywhere, as PyTorch's entr:
+# -(1 + log x) is +inf at x = 0 (the function's own slope there) and NaN for x < 0.
+entr = elementwise(
+    "entr", _entr_fwd, lambda ans, x: -(1 + log(x)),
+    domain=Domain(0.05, 3.0),
+    statement=S.unary("-x log x  (0 at x = 0, -inf below)", "-(1 + log x)", r"-x \log x",
+                      r"-(1 + \log x)"),
+)
+
+rel_entr = elementwise(
+    "rel_entr", _rel_entr_fwd,
+    lambda ans, x, y: 1 + log(x / y),
+    lambda ans, x, y: -(x / y),
+    domain=(Domain(0.05, 3.0), Domain(0.05, 3.0)),
+    statement=S.binary(
+        "x log(x / y)  (0 at x = 0, y >= 0; inf outside the domain)", "g * (1 + log(x / y))",
+        "g * (-x / y)", r"x \log(x / y)", r"\bar z\,(1 + \log(x / y))", r"-\bar z\, x / y",
+    ),
+)
+
+kl_div = elementwise(
+    "kl_div", _kl_div_fwd,
+    lambda ans, x, y: log(x / y),
+    lambda ans, x, y: 1 - x / y,
+    domain=(Domain(0.05, 3.0), Domain(0.05, 3.0)),
+    statement=S.binary(
+        "x log(x / y) - x + y  (y at x = 0; inf outside the domain)", "g * log(x / y)",
+        "g * (1 - x / y)", r"x \log(x / y) - x + y", r"\bar z \log(x / y)",
+        r"\bar z\,(1 - x / y)",
     ),
 )

@@ -20,6 +20,7 @@ from ..primitives import (
     betainc,
     betaln,
     digamma,
+    entr,
     erf,
     erfc,
     erfcinv,
@@ -39,12 +40,14 @@ from ..primitives import (
     j0,
     j1,
     jn,
+    kl_div,
     log_ndtr,
     multigammaln,
     ndtr,
     ndtri,
     polygamma,
     psi,
+    rel_entr,
     rgamma,
     xlog1py,
     xlogy,
@@ -55,10 +58,11 @@ from ..primitives import (
 from ..rules import composite
 
 __all__ = [
-    "beta", "betainc", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
-    "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1",
-    "i1e", "iv", "ive", "j0", "j1", "jn", "log_expit", "log_ndtr", "log_softmax", "logit",
-    "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rgamma", "softmax",
+    "beta", "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx",
+    "erfinv", "expit", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
+    "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_expit", "log_ndtr",
+    "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi",
+    "rel_entr", "rgamma", "softmax",
     "xlog1py", "xlogy", "y0", "y1", "yn",
 ]
 
