@@ -641,10 +641,11 @@ def _kl_div_fwd(x, y):
 
 
 # The derivatives are those of the x > 0, y > 0 formula everywhere, as PyTorch's entr:
-# -(1 + log x) is +inf at x = 0 (the function's own slope there) and NaN for x < 0.
+# -(1 + log x) is +inf at x = 0 (the function's own slope there) and NaN for x < 0. A
+# zero cotangent gives a zero gradient there (strong zeros, as log's).
 entr = elementwise(
     "entr", _entr_fwd, lambda ans, x: -(1 + log(x)),
-    domain=Domain(0.05, 3.0),
+    domain=Domain(0.05, 3.0), strong_zero=True,
     statement=S.unary("-x log x  (0 at x = 0, -inf below)", "-(1 + log x)", r"-x \log x",
                       r"-(1 + \log x)"),
 )
@@ -653,7 +654,7 @@ rel_entr = elementwise(
     "rel_entr", _rel_entr_fwd,
     lambda ans, x, y: 1 + log(x / y),
     lambda ans, x, y: -(x / y),
-    domain=(Domain(0.05, 3.0), Domain(0.05, 3.0)),
+    domain=(Domain(0.05, 3.0), Domain(0.05, 3.0)), strong_zero=True,
     statement=S.binary(
         "x log(x / y)  (0 at x = 0, y >= 0; inf outside the domain)", "g * (1 + log(x / y))",
         "g * (-x / y)", r"x \log(x / y)", r"\bar z\,(1 + \log(x / y))", r"-\bar z\, x / y",
@@ -664,7 +665,7 @@ kl_div = elementwise(
     "kl_div", _kl_div_fwd,
     lambda ans, x, y: log(x / y),
     lambda ans, x, y: 1 - x / y,
-    domain=(Domain(0.05, 3.0), Domain(0.05, 3.0)),
+    domain=(Domain(0.05, 3.0), Domain(0.05, 3.0)), strong_zero=True,
     statement=S.binary(
         "x log(x / y) - x + y  (y at x = 0; inf outside the domain)", "g * log(x / y)",
         "g * (1 - x / y)", r"x \log(x / y) - x + y", r"\bar z \log(x / y)",

@@ -16,7 +16,7 @@ from .. import (
     __version__,  # noqa: F401 (chainrule's version, as torch.__version__ is torch's)
 )
 from ..threads import get_num_threads, set_num_threads
-from . import autograd, backends, cuda, func, linalg, nn, optim, utils
+from . import autograd, backends, cuda, func, linalg, nn, optim, special, utils
 from .creation import (
     arange,
     as_tensor,
@@ -90,7 +90,8 @@ __all__ = sorted([
     "long",
     "manual_seed", "nn", "normal", "ones", "ones_like", "optim", "rand", "rand_like",
     "randint", "randint_like", "randn", "randn_like", "randperm", "save", "seed",
-    "set_default_dtype", "set_num_threads", "short", "tensor", "tril_indices", "triu_indices",
+    "set_default_dtype", "set_num_threads", "short", "special", "tensor", "tril_indices",
+    "triu_indices",
     "uint8", "utils", "zeros",
     "zeros_like",
 ])
