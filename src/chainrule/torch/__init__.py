@@ -59,12 +59,14 @@ from .types import (
     complex128,
     device,
     double,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -83,7 +85,8 @@ __all__ = sorted([
     *_more_function_names,
     "Generator", "Size", "Tensor", "arange", "as_tensor", "autograd", "backends", "bool",
     "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
-    "double", "dtype", "empty", "empty_like", "eye", "float", "float16", "float32",
+    "distributions", "double", "dtype", "empty", "empty_like", "eye", "finfo", "float",
+    "float16", "float32", "iinfo",
     "float64", "from_numpy", "full", "full_like", "func", "get_default_dtype",
     "get_num_threads", "half",
     "initial_seed", "int", "int8", "int16", "int32", "int64", "linalg", "linspace", "load",
@@ -95,3 +98,6 @@ __all__ = sorted([
     "uint8", "utils", "zeros",
     "zeros_like",
 ])
+
+# Last: its modules use the names above through `import chainrule.torch as torch`.
+from . import distributions  # noqa: E402

@@ -57,6 +57,45 @@ def dtype_of(d):
         raise TypeError(f"{d!r} is not a dtype; use torch.float32, torch.int64, ...") from e
 
 
+class finfo:
+    """``torch.finfo(dtype)``: a floating dtype's limits (the default dtype when omitted)."""
+
+    def __init__(self, type=None):  # noqa: A002  (PyTorch's argument name)
+        d = _default_dtype if type is None else dtype_of(type)
+        if d.kind != "f":
+            raise TypeError(f"torch.finfo() requires a floating point dtype, got {d}")
+        f = np.finfo(d)
+        self.dtype = str(d)
+        self.bits = builtins.int(f.bits)
+        self.eps = builtins.float(f.eps)
+        self.max = builtins.float(f.max)
+        self.min = builtins.float(f.min)
+        self.tiny = self.smallest_normal = builtins.float(f.tiny)
+        self.resolution = builtins.float(str(f.resolution))  # (1e-06, not 9.99...e-07)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """``torch.iinfo(dtype)``: an integer dtype's limits."""
+
+    def __init__(self, type):  # noqa: A002
+        d = dtype_of(type)
+        if d.kind not in "iub":
+            raise TypeError(f"torch.iinfo() requires an integer dtype, got {d}")
+        i = np.iinfo(np.uint8 if d.kind == "b" else d)
+        self.dtype = str(d)
+        self.bits = builtins.int(i.bits)
+        self.max = builtins.int(i.max if d.kind != "b" else 1)
+        self.min = builtins.int(i.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
 def is_floating_point(x):
     return np.dtype(x.dtype).kind == "f"
 

@@ -1,0 +1,274 @@
+"""Families with an event axis, and the combinators: MultivariateNormal, Dirichlet,
+Independent, MixtureSameFamily (PyTorch's parameters and formulas)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import chainrule.torch as torch
+
+from . import constraints
+from .continuous import _standard_gamma
+from .distribution import Distribution, rng, tensor_like
+
+__all__ = ["Dirichlet", "Independent", "MixtureSameFamily", "MultivariateNormal"]
+
+
+def _batch_mahalanobis(scale_tril, diff):
+    """|L^-1 diff|^2 over the event axis, L lower triangular (batched, broadcast)."""
+    batch = torch.broadcast_shapes(tuple(scale_tril.shape[:-2]), tuple(diff.shape[:-1]))
+    k = diff.shape[-1]
+    L = scale_tril.expand(batch + (k, k))
+    z = torch.linalg.solve_triangular(L, diff.expand(batch + (k,)).unsqueeze(-1), upper=False)
+    return (z.squeeze(-1) ** 2).sum(-1)
+
+
+def _half_log_det(scale_tril):
+    return torch.log(torch.diagonal(scale_tril, dim1=-2, dim2=-1)).sum(-1)
+
+
+class MultivariateNormal(Distribution):
+    """N(loc, Sigma), Sigma given as covariance_matrix, precision_matrix or scale_tril
+    (its Cholesky factor, which the others are turned into)."""
+
+    arg_constraints = {"loc": constraints.real_vector,
+                       "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite,
+                       "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
+                 validate_args=None):
+        given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
+        if sum(given) != 1:
+            raise ValueError("MultivariateNormal: give exactly one of covariance_matrix, "
+                             "precision_matrix or scale_tril")
+        loc = torch.as_tensor(loc) if not isinstance(loc, torch.Tensor) else loc
+        if loc.ndim < 1:
+            raise ValueError("MultivariateNormal: loc must be at least one-dimensional")
+        matrix = next(m for m in (covariance_matrix, precision_matrix, scale_tril)
+                      if m is not None)
+        matrix = matrix if isinstance(matrix, torch.Tensor) else torch.as_tensor(matrix)
+        if matrix.ndim < 2:
+            raise ValueError("MultivariateNormal: the matrix must be at least two-dimensional")
+        batch = torch.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
+        k = loc.shape[-1]
+        self.loc = loc.expand(batch + (k,))
+        matrix = matrix.expand(batch + (k, k))
+        if scale_tril is not None:
+            self.scale_tril = matrix
+            self._L = matrix
+        elif covariance_matrix is not None:
+            self.covariance_matrix = matrix
+        else:
+            self.precision_matrix = matrix
+        super().__init__(batch, (k,), validate_args=validate_args)
+        if covariance_matrix is not None:
+            self._L = torch.linalg.cholesky(matrix)
+        elif precision_matrix is not None:
+            self._L = torch.linalg.cholesky(torch.linalg.inv(matrix))
+
+    def __getattr__(self, name):
+        if name == "scale_tril":
+            return self._L
+        if name == "covariance_matrix":
+            return self._L @ self._L.transpose(-1, -2)
+        if name == "precision_matrix":
+            return torch.linalg.inv(self.covariance_matrix)
+        raise AttributeError(name)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return (self._L ** 2).sum(-1).expand(tuple(self.batch_shape) + tuple(self.event_shape))
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        eps = tensor_like(rng().standard_normal(shape), self.loc)
+        return self.loc + (self._L @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        k = self.event_shape[0]
+        m = _batch_mahalanobis(self._L, value - self.loc)
+        return -0.5 * (k * math.log(2 * math.pi) + m) - _half_log_det(self._L)
+
+    def entropy(self):
+        k = self.event_shape[0]
+        h = 0.5 * k * (1.0 + math.log(2 * math.pi)) + _half_log_det(self._L)
+        return h.expand(tuple(self.batch_shape)) if len(self.batch_shape) else h
+
+    def expand(self, batch_shape, _instance=None):
+        shape = tuple(batch_shape)
+        k = self.event_shape[0]
+        return MultivariateNormal(self.loc.expand(shape + (k,)),
+                                  scale_tril=self._L.expand(shape + (k, k)),
+                                  validate_args=False)
+
+
+class Dirichlet(Distribution):
+    arg_constraints = {"concentration": constraints.Constraint(
+        "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)", lambda v: (v > 0).all(-1),
+        event_dim=1)}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, concentration, validate_args=None):
+        c = concentration if isinstance(concentration, torch.Tensor) \
+            else torch.as_tensor(concentration, dtype=torch.get_default_dtype())
+        if c.ndim < 1:
+            raise ValueError("Dirichlet: concentration must be at least one-dimensional")
+        self.concentration = c
+        super().__init__(c.shape[:-1], c.shape[-1:], validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def mode(self):
+        c = torch.clamp(self.concentration - 1, min=0)
+        return c / c.sum(-1, keepdim=True)
+
+    @property
+    def variance(self):
+        total = self.concentration.sum(-1, keepdim=True)
+        return self.concentration * (total - self.concentration) / (total ** 2 * (total + 1))
+
+    def rsample(self, sample_shape=()):
+        g = _standard_gamma(self.concentration, self._extended_shape(sample_shape))
+        x = g / g.sum(-1, keepdim=True)
+        tiny = float(np.finfo(x.dtype).tiny)
+        return torch.clamp(x, tiny, 1 - float(np.finfo(x.dtype).eps))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        c = self.concentration
+        return (torch.xlogy(c - 1.0, value).sum(-1) + torch.lgamma(c.sum(-1))
+                - torch.lgamma(c).sum(-1))
+
+    def entropy(self):
+        c = self.concentration
+        k = c.shape[-1]
+        total = c.sum(-1)
+        return (torch.lgamma(c).sum(-1) - torch.lgamma(total) - (k - total) * torch.digamma(total)
+                - ((c - 1.0) * torch.digamma(c)).sum(-1))
+
+
+class Independent(Distribution):
+    """`base_distribution` with its last `reinterpreted_batch_ndims` batch axes read as
+    event axes: log_prob and entropy sum over them."""
+
+    arg_constraints: dict = {}
+
+    def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
+        n = int(reinterpreted_batch_ndims)
+        batch = tuple(base_distribution.batch_shape)
+        if n > len(batch):
+            raise ValueError(f"Independent: reinterpreted_batch_ndims={n} exceeds the base "
+                             f"distribution's {len(batch)} batch dimensions")
+        self.base_dist = base_distribution
+        self.reinterpreted_batch_ndims = n
+        cut = len(batch) - n
+        super().__init__(batch[:cut], batch[cut:] + tuple(base_distribution.event_shape),
+                         validate_args=False if validate_args is None else validate_args)
+
+    has_rsample = property(lambda self: self.base_dist.has_rsample)
+    has_enumerate_support = property(lambda self: False)
+    support = property(lambda self: self.base_dist.support)
+    mean = property(lambda self: self.base_dist.mean)
+    mode = property(lambda self: self.base_dist.mode)
+    variance = property(lambda self: self.base_dist.variance)
+
+    def sample(self, sample_shape=()):
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        return self.base_dist.rsample(sample_shape)
+
+    def _sum(self, x):
+        n = self.reinterpreted_batch_ndims
+        return x.sum(tuple(range(-n, 0))) if n else x
+
+    def log_prob(self, value):
+        return self._sum(self.base_dist.log_prob(value))
+
+    def entropy(self):
+        return self._sum(self.base_dist.entropy())
+
+    def __repr__(self):
+        return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
+
+
+class MixtureSameFamily(Distribution):
+    """A mixture: a Categorical over the last batch axis of `component_distribution`."""
+
+    arg_constraints: dict = {}
+    has_rsample = False
+
+    def __init__(self, mixture_distribution, component_distribution, validate_args=None):
+        from .discrete import Categorical
+
+        if not isinstance(mixture_distribution, Categorical):
+            raise ValueError("MixtureSameFamily: mixture_distribution must be a Categorical")
+        cb = tuple(component_distribution.batch_shape)
+        if not cb or cb[-1] != mixture_distribution._num_events:
+            raise ValueError(
+                f"MixtureSameFamily: the component distribution's last batch dimension "
+                f"({cb[-1] if cb else None}) must be the number of mixture components "
+                f"({mixture_distribution._num_events})")
+        self._mixture_distribution = mixture_distribution
+        self._component_distribution = component_distribution
+        self._event_ndims = len(component_distribution.event_shape)
+        super().__init__(cb[:-1], component_distribution.event_shape,
+                         validate_args=False if validate_args is None else validate_args)
+
+    mixture_distribution = property(lambda self: self._mixture_distribution)
+    component_distribution = property(lambda self: self._component_distribution)
+    support = property(lambda self: self._component_distribution.support)
+
+    def _weights(self):
+        p = self._mixture_distribution.probs
+        return p.reshape(tuple(p.shape) + (1,) * self._event_ndims)
+
+    @property
+    def mean(self):
+        return (self._weights() * self._component_distribution.mean).sum(
+            -1 - self._event_ndims)
+
+    @property
+    def variance(self):
+        w, axis = self._weights(), -1 - self._event_ndims
+        mean = self.mean
+        within = (w * self._component_distribution.variance).sum(axis)
+        between = (w * (self._component_distribution.mean - mean.unsqueeze(axis)) ** 2).sum(axis)
+        return within + between
+
+    def log_prob(self, value):
+        value = value.unsqueeze(-1 - self._event_ndims)
+        lp = self._component_distribution.log_prob(value)
+        mix = torch.log_softmax(self._mixture_distribution.logits, dim=-1)
+        return torch.logsumexp(lp + mix, dim=-1)
+
+    def cdf(self, value):
+        value = value.unsqueeze(-1 - self._event_ndims)
+        return (self._component_distribution.cdf(value) * self._mixture_distribution.probs).sum(-1)
+
+    def sample(self, sample_shape=()):
+        with torch.no_grad():
+            index = self._mixture_distribution.sample(sample_shape)  # sample + batch
+            draws = self._component_distribution.sample(sample_shape)  # ... + (K,) + event
+            e = self._event_ndims
+            idx = index.reshape(tuple(index.shape) + (1,) * (e + 1))
+            idx = idx.expand(tuple(index.shape) + (1,) + tuple(draws.shape[len(index.shape) + 1:]))
+            return draws.gather(len(index.shape), idx).squeeze(len(index.shape))
