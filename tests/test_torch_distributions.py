@@ -177,3 +177,41 @@ def test_arguments_and_values_are_checked():
         D.MultivariateNormal(t(np.zeros(2)))
     assert torch.finfo(torch.float32).eps == float(np.finfo(np.float32).eps)
     assert torch.iinfo(torch.int8).max == 127
+
+
+def test_transformed_distributions_follow_the_change_of_variables():
+    base = D.Normal(t([0.2, -0.5]), t([0.8, 1.3]))
+    y = np.array([0.3, -0.7])
+    x = np.arctanh(y)
+    expected = ss.norm([0.2, -0.5], [0.8, 1.3]).logpdf(x) - np.log1p(-y ** 2)
+    tanh_normal = D.TransformedDistribution(base, [D.TanhTransform()])
+    np.testing.assert_allclose(tanh_normal.log_prob(t(y)).numpy(), expected, rtol=1e-12)
+    # exp(2 + 3 x) of a standard normal is log-normal(2, 3)
+    lognormal = D.TransformedDistribution(D.Normal(t(0.0), t(1.0)),
+                                          [D.AffineTransform(2.0, 3.0), D.ExpTransform()])
+    v = np.array([0.5, 4.0, 30.0])
+    np.testing.assert_allclose(lognormal.log_prob(t(v)).numpy(),
+                               ss.lognorm(3.0, scale=np.exp(2.0)).logpdf(v), rtol=1e-12)
+    np.testing.assert_allclose(lognormal.cdf(t(v)).numpy(),
+                               ss.lognorm(3.0, scale=np.exp(2.0)).cdf(v), rtol=1e-12)
+    chain = D.ComposeTransform([D.AffineTransform(1.0, 2.0), D.SigmoidTransform()])
+    z = t([-0.3, 0.8])
+    np.testing.assert_allclose(chain.inv(chain(z)).numpy(), z.numpy(), rtol=1e-12)
+    # a cached transform hands its own draw back without the inverse
+    cached = D.TanhTransform(cache_size=1)
+    draw = cached(t([20.0]))
+    assert cached.inv(draw).item() == 20.0  # (atanh(tanh(20)) would be inf in float64)
+
+
+def test_relaxed_draws_lie_in_their_support_and_are_reparameterized():
+    torch.manual_seed(2)
+    logits = t([[0.5, -1.0, 2.0]], grad=True)
+    d = D.RelaxedOneHotCategorical(t(0.5), logits=logits)
+    y = d.rsample((6,))
+    assert tuple(y.shape) == (6, 1, 3)
+    np.testing.assert_allclose(y.detach().numpy().sum(-1), 1.0, rtol=1e-12)
+    (y[..., 2]).sum().backward()
+    assert logits.grad.numpy()[0, 2] > 0
+    b = D.RelaxedBernoulli(t(0.3), probs=t([0.2, 0.9])).sample((1000,)).numpy()
+    assert ((b > 0) & (b < 1)).all()
+    np.testing.assert_allclose((b > 0.5).mean(0), [0.2, 0.9], atol=0.05)
