@@ -9,7 +9,8 @@ and semantics; plain arrays run NumPy). The names torch.linalg adds are here too
 ``matrix_exp`` (the matrix exponential) and ``solve_triangular`` (SciPy's signature and
 semantics, also accepting PyTorch's keywords ``upper``, ``left`` and ``unitriangular``).
 ``norm``, ``vector_norm`` and ``matrix_norm`` take NumPy's arguments and PyTorch's
-(``dim``, ``keepdim``, ``ord`` by position).
+(``dim``, ``keepdim``, ``ord`` by position). ``lu``, ``lu_factor`` and ``lu_solve`` are
+torch.linalg's (pivots 1-based, as LAPACK's); chainrule.scipy.linalg has SciPy's.
 docs/api.md ("Linear algebra") lists them with their behaviour at degenerate spectra.
 """
 
@@ -134,3 +135,45 @@ def matrix_norm(x, ord="fro", dim=None, keepdim=None, *, keepdims=None):
     if dim is None or tuple(dim) == (-2, -1):
         return _matrix_norm(x, keepdims=keep, ord=ord)
     return _norm(x, ord, tuple(dim), keep)
+
+
+# ---------------------------------------------------------------- LU (torch.linalg's)
+from collections import namedtuple as _namedtuple  # noqa: E402
+
+from .primitives import lu_decomposition as _lu  # noqa: E402
+
+LUResult = _namedtuple("LUResult", ["P", "L", "U"])
+LUFactorResult = _namedtuple("LUFactorResult", ["LU", "pivots"])
+
+
+def lu(A, *, pivot=True):
+    """(P, L, U) with A = P L U: partial pivoting, L unit lower triangular (m x k), U
+    upper triangular (k x n), k = min(m, n); differentiable in A (the pivoting held
+    fixed; U's diagonal must be nonzero). P follows A under cr.vmap and cr.compile."""
+    if not pivot:
+        raise NotImplementedError("lu: pivot=False (LU without pivoting) is not supported")
+    lower, upper, perm = _lu.lu_factors(P.lu(A), np.shape(A))
+    return LUResult(_lu.permutation_matrix(perm, _lu._values(lower).dtype), lower, upper)
+
+
+def lu_factor(A, *, pivot=True):
+    """(LU, pivots): L's strict lower part and U in one matrix, and LAPACK's row
+    interchanges, 1-based int32 (row i was swapped with row pivots[i] - 1)."""
+    if not pivot:
+        raise NotImplementedError("lu_factor: pivot=False is not supported")
+    shape = np.shape(A)
+    lower, upper, perm = _lu.lu_factors(P.lu(A), shape)
+    order = _lu.row_order(perm, "lu_factor's pivots")
+    pivots = _lu.pivots_from_perm(order, min(shape[-2:])) + 1
+    return LUFactorResult(_lu.compact(lower, upper), pivots.astype(np.int32))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B (or X A = B with left=False; A^T in place of A with adjoint=True),
+    A given by lu_factor's (LU, pivots); differentiable in LU and B."""
+    order = _lu.perm_from_pivots(_lu.row_order(pivots, "lu_solve's pivots"), base=1)
+    if left:
+        return _lu.solve_factored(LU, order, B, trans=1 if adjoint else 0)
+    # X A = B  <=>  A^T X^T = B^T
+    bt = P.swapaxes(B, -1, -2)
+    return P.swapaxes(_lu.solve_factored(LU, order, bt, trans=0 if adjoint else 1), -1, -2)

@@ -313,4 +313,52 @@ PARTS = [
            np.linalg.outer, plain="numpy"),
 ]
 
-OPS = [*DECOMPOSITIONS, *SOLVERS, *NORMS, *PARTS]
+def _lu_solve(a, b, **kw):
+    return cr.linalg.lu_solve(*cr.linalg.lu_factor(a), b, **kw)
+
+
+def _lu_solve_ref(a, b, left=True, adjoint=False):
+    a = np.swapaxes(a, -1, -2) if adjoint else a
+    return np.linalg.solve(a, b) if left else np.swapaxes(
+        np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+
+
+def _two(a_shape, b_shape, **kw):
+    return lambda rng: ((rng.standard_normal(a_shape), rng.standard_normal(b_shape)), kw,
+                        (0, 1))
+
+
+LU = [
+    # torch.linalg's: A = P L U (P built by comparisons, so it compiles), L m x k, U k x n
+    OpInfo("cr.linalg.lu", cr.linalg.lu,
+           fixed(*[_general(s) for s in [(4, 4), (5, 3), (3, 5), (2, 4, 4), (1, 1)]]),
+           lambda a: _scipy_lu(a)),
+    OpInfo("cr.linalg.lu_factor", lambda a: cr.linalg.lu_factor(a).LU,
+           fixed(*[_general(s) for s in [(4, 4), (5, 3), (3, 5), (2, 3, 3)]]),
+           lambda a: _scipy_lu_factor(a), compiles=False),
+    OpInfo("cr.linalg.lu_solve", _lu_solve,
+           fixed(_two((4, 4), (4, 2)), _two((4, 4), (4, 2), adjoint=True),
+                 _two((3, 3), (2, 3), left=False), _two((2, 3, 3), (2, 3, 1)),
+                 _two((3, 3), (2, 3), left=False, adjoint=True)),
+           _lu_solve_ref, compiles=False, list_inputs=False),
+]
+
+
+def _scipy_lu(a):
+    import scipy.linalg
+
+    return scipy.linalg.lu(a)
+
+
+def _scipy_lu_factor(a):
+    """LAPACK's compact LU of a (m, n) stack: L's strict lower part and U."""
+    p, lower, upper = _scipy_lu(a)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    out = np.zeros(a.shape)
+    out[..., :, :k] += np.tril(lower, -1)
+    out[..., :k, :] += upper
+    return out
+
+
+OPS = [*DECOMPOSITIONS, *SOLVERS, *NORMS, *PARTS, *LU]

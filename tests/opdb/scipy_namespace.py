@@ -413,6 +413,21 @@ LINALG = [
            fixed(lambda rng: ((rng.standard_normal((3, 2)),), {})),
            lambda a: np.abs(ss_linalg.qr(a, mode="r")[0]), plain="numpy", rtol=1e-10,
            list_inputs=False),
+    OpInfo("sp.linalg.lu", la.lu, fixed(
+        lambda rng: ((rng.standard_normal((4, 4)),), {}),
+        lambda rng: ((rng.standard_normal((5, 3)),), {"permute_l": True}),
+        lambda rng: ((rng.standard_normal((3, 5)),), {})), ss_linalg.lu, rtol=1e-10),
+    OpInfo("sp.linalg.lu_factor", lambda a: la.lu_factor(a)[0], fixed(
+        lambda rng: ((rng.standard_normal((4, 4)),), {})), lambda a: ss_linalg.lu_factor(a)[0],
+        rtol=1e-10, compiles=False),
+    OpInfo("sp.linalg.lu_solve", lambda a, b, trans=0: la.lu_solve(la.lu_factor(a), b,
+                                                                   trans=trans),
+           fixed(lambda rng: ((rng.standard_normal((4, 4)), rng.standard_normal((4, 2))), {},
+                              (0, 1)),
+                 lambda rng: ((rng.standard_normal((3, 3)), rng.standard_normal(3)),
+                              {"trans": 1}, (0, 1))),
+           lambda a, b, trans=0: ss_linalg.lu_solve(ss_linalg.lu_factor(a), b, trans=trans),
+           rtol=1e-10, compiles=False, list_inputs=False),
     OpInfo("sp.linalg.block_diag", lambda a, b: la.block_diag(a, b, 2.0), fixed(
         lambda rng: ((rng.standard_normal((2, 2)), rng.standard_normal(3)), {}, (0, 1)),
         lambda rng: ((rng.standard_normal((1, 3)), rng.standard_normal((2, 1))), {}, (0, 1))),

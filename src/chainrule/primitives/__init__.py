@@ -142,6 +142,7 @@ from .indexing import (
 from .layers import col2im, im2col, linear
 from .linalg import dot, einsum, matmul
 from .losses import checked_classes, class_indices, reduce_loss, softmax_nll
+from .lu_decomposition import lu, lu_factors
 from .masks import keep_mask
 from .matrix_functions import expm
 from .norms import cond, matrix_rank, norm

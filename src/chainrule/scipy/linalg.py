@@ -6,7 +6,8 @@ What HIPS autograd's scipy.linalg differentiates (sqrtm, solve_triangular, solve
 solve_sylvester) plus the functions programs use with them (cholesky, cho_factor,
 cho_solve, solve, inv, det, solve_continuous_lyapunov, block_diag) and SciPy's names for
 chainrule's decompositions (expm, eigh, eigvalsh, svd, svdvals, qr: their derivatives and
-degenerate cases are chainrule.numpy.linalg's, docs/api.md).
+degenerate cases are chainrule.numpy.linalg's, docs/api.md), and the LU family (lu,
+lu_factor, lu_solve; the factorization is chainrule's own, NumPy having none).
 
 Differences from SciPy: cho_factor returns the factor with zeros (not leftover entries
 of ``a``) in its other triangle; ``overwrite_*``, ``check_finite`` and ``assume_a`` are
@@ -20,6 +21,7 @@ import numpy as np
 from .. import primitives as P
 from ..graph import is_tensor
 from ..numpy import linalg as _nla
+from ..primitives import lu_decomposition as _lu
 from ..primitives import solve_sylvester as _sylvester
 from ..primitives import solve_triangular as _solve_triangular
 from ..primitives import sqrtm as _sqrtm
@@ -28,8 +30,9 @@ from ..rules import composite
 
 __all__ = [
     "block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "eigvalsh", "expm",
-    "inv", "qr", "solve", "solve_banded", "solve_continuous_lyapunov", "solve_sylvester",
-    "solve_triangular", "sqrtm", "svd", "svdvals",
+    "inv", "lu", "lu_factor", "lu_solve", "qr", "solve", "solve_banded",
+    "solve_continuous_lyapunov", "solve_sylvester", "solve_triangular", "sqrtm", "svd",
+    "svdvals",
 ]
 
 
@@ -196,3 +199,49 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
         raise ValueError(f"qr: mode must be 'full', 'economic' or 'r' (SciPy's), not {mode!r}")
     q, r = _nla.qr(a, mode=modes[mode])
     return (r,) if mode == "r" else (q, r)
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """(p, l, u) with a = p @ l @ u (SciPy's): p a permutation matrix, or with
+    ``p_indices`` the row indices with a = l[p] @ u; with ``permute_l``, (p @ l, u).
+    Differentiable in a (l and u; the pivoting held fixed)."""
+    _check_finite("lu", a, check_finite)
+    lower, upper, perm = _lu.lu_factors(P.lu(a), np.shape(a))
+    dtype = _values(lower).dtype
+    if permute_l:
+        return P.matmul(_lu.permutation_matrix(perm, dtype), lower), upper
+    if p_indices:
+        order = _lu.row_order(perm, "lu's p_indices")
+        return np.argsort(order, axis=-1), lower, upper
+    return _lu.permutation_matrix(perm, dtype), lower, upper
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """(lu, piv): l's strict lower part and u in one matrix, and LAPACK's row
+    interchanges (0-based), as scipy.linalg.lu_factor; differentiable in a through lu."""
+    _check_finite("lu_factor", a, check_finite)
+    shape = np.shape(a)
+    lower, upper, perm = _lu.lu_factors(P.lu(a), shape)
+    order = _lu.row_order(perm, "lu_factor's piv")
+    return _lu.compact(lower, upper), _lu.pivots_from_perm(order, min(shape[-2:])).astype(
+        np.int32)
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """x with a x = b (trans 0) or a^T x = b (1, 2), given lu_factor(a); differentiable
+    in lu and b."""
+    lu_, piv = lu_and_piv
+    _check_finite("lu_solve", b, check_finite)
+    trans = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}.get(trans)
+    if trans is None:
+        raise ValueError("lu_solve: trans must be 0, 1 or 2 ('N', 'T' or 'C')")
+    order = _lu.perm_from_pivots(_lu.row_order(piv, "lu_solve's piv"))
+    return _lu.solve_factored(lu_, order, b, trans=trans)
+
+
+def _check_finite(name, a, check):
+    if check:
+        values = _values(a)
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            raise ValueError(f"{name}: the array must not contain infs or NaNs (pass "
+                             f"check_finite=False to skip this check)")

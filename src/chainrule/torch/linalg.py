@@ -7,6 +7,7 @@ from chainrule import numpy as _cnp
 from chainrule import primitives as _P
 from chainrule.linalg import (
     LinAlgError,
+    LUFactorResult,
     cholesky,
     cond,
     det,
@@ -15,6 +16,8 @@ from chainrule.linalg import (
     eigvalsh,
     inv,
     lstsq,
+    lu,
+    lu_solve,
     matrix_exp,
     matrix_norm,
     matrix_power,
@@ -34,7 +37,8 @@ from chainrule.linalg import (
 from .tensor import like as _like
 
 __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
-           "inv", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+           "inv", "lstsq", "lu", "lu_factor", "lu_solve", "matmul", "matrix_exp",
+           "matrix_norm", "matrix_power",
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
@@ -51,3 +55,15 @@ def matmul(input, other):
 def vecdot(x, y, *, dim=-1):
     """The dot product of the vectors along `dim` (real tensors: no conjugation)."""
     return _like(x, _P.sum(x * y, axis=dim))
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """(LU, pivots): chainrule.linalg.lu_factor with the pivots as an int32 tensor."""
+    from chainrule.linalg import lu_factor as _lu_factor
+
+    from .creation import tensor
+
+    if out is not None:
+        raise TypeError("lu_factor: out= is not supported; assign the result")
+    factored, pivots = _lu_factor(A, pivot=pivot)
+    return LUFactorResult(factored, tensor(pivots))

@@ -20,6 +20,7 @@ from .. import primitives as P
 from ..graph import TensorBase, new_tensor
 from ..linalg import matrix_exp as _matrix_exp
 from ..linalg import vector_norm
+from ..primitives import lu_decomposition as _lu
 from ..primitives import scans as _scans
 from ..primitives import sorting as _sorting
 from ..primitives import statistics as _statistics
@@ -939,6 +940,35 @@ def renorm(input, p, dim, maxnorm):
     norms = P.power(P.sum(P.power(P.abs(input), p), axis=axes, keepdims=True), 1.0 / p)
     scale = P.where(P.greater(norms, maxnorm), maxnorm / (norms + 1e-7), 1.0)
     return _like(input, input * scale)
+
+
+def lu(A, pivot=True, get_infos=False, out=None):
+    """The deprecated torch.lu: (LU, pivots[, infos]) as torch.linalg.lu_factor."""
+    from .linalg import lu_factor
+
+    factored, pivots = lu_factor(A, pivot=pivot, out=out)
+    if get_infos:
+        return factored, pivots, _new(np.zeros(np.shape(A)[:-2], np.int32))
+    return factored, pivots
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from lu_factor's (LU, pivots); differentiable in LU_data."""
+    shape = np.shape(LU_data)
+    m, n = shape[-2:]
+    k = builtins.min(m, n)
+    lower = upper = perm = None
+    if unpack_data:
+        lower = P.tril(P.getitem(LU_data, (Ellipsis, slice(None), slice(0, k))), -1) + np.eye(
+            m, k, dtype=np.asarray(LU_data.data).dtype)
+        upper = P.triu(P.getitem(LU_data, (Ellipsis, slice(0, k), slice(None))))
+    if unpack_pivots:
+        order = _lu.perm_from_pivots(_lu.row_order(LU_pivots, "lu_unpack's pivots"), base=1,
+                                     m=m)
+        dtype = np.asarray(LU_data.data).dtype
+        perm = _lu.permutation_matrix(order.astype(dtype), dtype)
+    return tuple(_like(LU_data, x) if x is not None else _new(np.empty(0))
+                 for x in (perm, lower, upper))
 
 
 __all__ = [name for name, value in list(globals().items())
