@@ -942,6 +942,133 @@ def renorm(input, p, dim, maxnorm):
     return _like(input, input * scale)
 
 
+def _index_values(x, what):
+    """An index or mask argument as a NumPy array (refused while traced: positions read
+    from a traced value would be the capture's)."""
+    from ..tracing import concrete
+
+    return concrete(x, what) if isinstance(x, TensorBase) else np.asarray(x)
+
+
+def _write_where(input, mask, values):
+    """input with `values` (broadcast to input) where the boolean array `mask` is True;
+    differentiable in both."""
+    return _like(input, P.where(mask, values, input))
+
+
+def masked_scatter(input, mask, source):
+    """input with the positions where `mask` is True filled, in order, by source's first
+    elements (mask broadcast to input's shape)."""
+    m = np.broadcast_to(_index_values(mask, "masked_scatter's mask").astype(bool),
+                        np.shape(input))
+    n = int(m.sum())
+    if n > int(np.size(source)):
+        raise ValueError(f"masked_scatter: the mask selects {n} elements but source has only "
+                         f"{int(np.size(source))}")
+    order = np.clip(np.cumsum(m.reshape(-1)) - 1, 0, None).reshape(m.shape)
+    gathered = P.getitem(P.reshape(source, (-1,)), order)
+    return _write_where(input, m, gathered)
+
+
+def select_scatter(input, src, dim, index):
+    """input with ``input.select(dim, index)`` replaced by src."""
+    d = dim % input.ndim
+    n = input.shape[d]
+    at = np.arange(n).reshape((-1,) + (1,) * (input.ndim - d - 1)) == index % n
+    return _write_where(input, at, P.expand_dims(src, d))
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """input with ``input[..., start:end:step, ...]`` (at dim) replaced by src."""
+    d = dim % input.ndim
+    n = input.shape[d]
+    positions = np.arange(n)[slice(start, end, step)]
+    shape_src = np.shape(src)
+    if shape_src[d] != len(positions):
+        raise ValueError(f"slice_scatter: src has {shape_src[d]} entries along dim {dim}, "
+                         f"the slice {len(positions)}")
+    where = np.full(n, -1)
+    where[positions] = np.arange(len(positions))
+    at = (where >= 0).reshape((-1,) + (1,) * (input.ndim - d - 1))
+    spread = P.take(src, np.maximum(where, 0), axis=d)  # src's entry for each position
+    return _write_where(input, at, spread)
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """input with its ``diagonal(offset, dim1, dim2)`` replaced by src (whose last axis
+    runs along the diagonal, as diagonal() returns it)."""
+    d1, d2 = dim1 % input.ndim, dim2 % input.ndim
+    n1, n2 = input.shape[d1], input.shape[d2]
+    i = np.arange(n1)[:, None]
+    j = np.arange(n2)[None, :]
+    on = (j - i) == offset
+    k = np.minimum(i, j)  # the position along the diagonal
+    # src (..., K) placed on a (..., n1, n2) grid of those two axes, then moved back
+    spread = P.take(src, np.where(on, k, 0).reshape(-1) % max(np.shape(src)[-1], 1), axis=-1)
+    rest = tuple(np.shape(src)[:-1])
+    spread = P.reshape(spread, rest + (n1, n2))
+    spread = cnp.moveaxis(spread, (-2, -1), (d1, d2))
+    mask = np.zeros(input.shape, bool)
+    view = np.moveaxis(mask, (d1, d2), (-2, -1))
+    view[...] = on
+    return _write_where(input, mask, spread)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """source's slices reduced into input's slices index[i] along dim with "mean",
+    "amax" or "amin" (scatter_reduce along that axis)."""
+    if reduce == "prod":
+        raise NotImplementedError("index_reduce: reduce='prod' is not supported; use "
+                                  "'mean', 'amax' or 'amin'")
+    idx = _index_values(index, "index_reduce's index").astype(np.int64)
+    d = dim % input.ndim
+    shape = [1] * np.ndim(source)
+    shape[d] = -1
+    full = np.broadcast_to(idx.reshape(shape), np.shape(source))
+    return scatter_reduce(input, d, full, source, reduce, include_self=include_self)
+
+
+def cholesky_solve(B, L, upper=False):
+    """X with A X = B, A = L L^T (or U^T U with upper=True) given its Cholesky factor."""
+    from .linalg import solve_triangular
+
+    if upper:
+        y = solve_triangular(P.swapaxes(L, -1, -2), B, upper=False)
+        return _like(B, solve_triangular(L, y, upper=True))
+    y = solve_triangular(L, B, upper=False)
+    return _like(B, solve_triangular(P.swapaxes(L, -1, -2), y, upper=True))
+
+
+def cholesky_inverse(L, upper=False):
+    """(L L^T)^-1 (or (U^T U)^-1) from a Cholesky factor."""
+    n = np.shape(L)[-1]
+    eye = np.broadcast_to(np.eye(n, dtype=np.asarray(L.data).dtype), np.shape(L))
+    return cholesky_solve(_like(L, _new(eye)), L, upper=upper)
+
+
+_Triangular = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """The deprecated torch.triangular_solve: (X with op(A) X = b, a copy of A)."""
+    from .linalg import solve_triangular
+
+    a = P.swapaxes(A, -1, -2) if transpose else A
+    x = solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
+    return _Triangular(_like(b, x), clone(A))
+
+
+def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False):  # noqa: A001
+    """The deprecated torch.range: start, start + step, ... up to and including end, in
+    the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    count = int(np.floor((end - start) / step)) + 1
+    values = start + step * np.arange(builtins.max(count, 0))
+    out = _new(values.astype(dtype or T.get_default_dtype()))
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
 def lu(A, pivot=True, get_infos=False, out=None):
     """The deprecated torch.lu: (LU, pivots[, infos]) as torch.linalg.lu_factor."""
     from .linalg import lu_factor

@@ -699,7 +699,8 @@ nanmedian nanquantile nansum nextafter positive quantile rad2deg renorm rot90 sg
 signbit sinc sinh swapaxes swapdims take_along_dim tan tensor_split tile trace trunc
 unflatten vdot vsplit xlogy dsplit inverse det logdet cholesky pinverse allclose
 outer scatter_reduce amax amin nanmean addcmul addcdiv addmm lerp diag diagonal select
-unique""".split()
+unique masked_scatter select_scatter slice_scatter diagonal_scatter index_reduce
+cholesky_solve cholesky_inverse triangular_solve lu""".split()
 
 
 def _function_method(name):

@@ -73,6 +73,14 @@ class WritesAndNewTensors:
         return self._replace(lambda t: t.index_add(dim, index, source, alpha=alpha),
                              "index_add_")
 
+    def masked_scatter_(self, mask, source):
+        return self._replace(lambda t: t.masked_scatter(mask, source), "masked_scatter_")
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return self._replace(lambda t: t.index_reduce(dim, index, source, reduce,
+                                                      include_self=include_self),
+                             "index_reduce_")
+
     def index_fill_(self, dim, index, value):
         return self._replace(lambda t: t.index_fill(dim, index, value), "index_fill_")
 

@@ -1,0 +1,95 @@
+"""chainrule.torch: masked/select/slice/diagonal scatter, index_reduce, the Cholesky and
+triangular solves and torch.range, against NumPy written out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule.torch as torch
+from chainrule.gradcheck import gradcheck
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((3, 4))
+
+
+def test_masked_scatter_fills_the_masked_positions_in_order():
+    mask = np.array([[True, False, True, False], [False, False, True, True],
+                     [True, False, False, False]])
+    source = np.arange(20.0).reshape(4, 5)
+    out = torch.tensor(X).masked_scatter(torch.tensor(mask), torch.tensor(source))
+    expected = X.copy()
+    expected[mask] = source.reshape(-1)[:mask.sum()]
+    np.testing.assert_array_equal(out.numpy(), expected)
+    with pytest.raises(ValueError, match="selects 12 elements but source has only 4"):
+        torch.tensor(X).masked_scatter(torch.tensor(np.ones((3, 4), bool)), torch.ones(4))
+    gradcheck(lambda a, s: torch.masked_scatter(a, torch.tensor(mask), s), X, source)
+
+
+def test_select_slice_and_diagonal_scatter_replace_what_they_name():
+    src = RNG.standard_normal(3)
+    expected = X.copy()
+    expected[:, -1] = src
+    np.testing.assert_array_equal(torch.select_scatter(torch.tensor(X), torch.tensor(src), 1,
+                                                       -1).numpy(), expected)
+    block = RNG.standard_normal((3, 2))
+    expected = X.copy()
+    expected[:, 0:4:2] = block
+    np.testing.assert_array_equal(torch.slice_scatter(torch.tensor(X), torch.tensor(block), 1,
+                                                      0, 4, 2).numpy(), expected)
+    diag = RNG.standard_normal(3)
+    expected = X.copy()
+    expected[np.arange(3), np.arange(3) + 1] = diag
+    np.testing.assert_array_equal(torch.diagonal_scatter(torch.tensor(X), torch.tensor(diag),
+                                                         1).numpy(), expected)
+    gradcheck(lambda a, s: torch.slice_scatter(a, s, 1, 0, 4, 2), X, block)
+    gradcheck(lambda a, s: torch.diagonal_scatter(a, s, -1), X, RNG.standard_normal(2))
+
+
+@pytest.mark.parametrize("reduce", ["mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_reduces_source_slices_into_the_indexed_ones(reduce, include_self):
+    index = np.array([0, 2, 0, 1])
+    source = RNG.standard_normal((3, 4))
+    out = torch.tensor(X).index_reduce(1, torch.tensor(index), torch.tensor(source), reduce,
+                                       include_self=include_self)
+    expected = X.copy()
+    fn = {"mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    for j in range(4):
+        cols = [source[:, i] for i in range(4) if index[i] == j]
+        if cols:
+            stacked = np.stack(([X[:, j]] if include_self else []) + cols, axis=1)
+            expected[:, j] = fn(stacked, axis=1)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-14)
+    with pytest.raises(NotImplementedError, match="prod"):
+        torch.tensor(X).index_reduce(1, torch.tensor(index), torch.tensor(source), "prod")
+
+
+def test_cholesky_and_triangular_solves():
+    a = RNG.standard_normal((3, 3))
+    spd = a @ a.T + 3 * np.eye(3)
+    lower = np.linalg.cholesky(spd)
+    b = RNG.standard_normal((3, 2))
+    np.testing.assert_allclose(torch.cholesky_solve(torch.tensor(b), torch.tensor(lower)).numpy(),
+                               np.linalg.solve(spd, b), rtol=1e-12)
+    np.testing.assert_allclose(
+        torch.cholesky_solve(torch.tensor(b), torch.tensor(lower.T.copy()), upper=True).numpy(),
+        np.linalg.solve(spd, b), rtol=1e-12)
+    np.testing.assert_allclose(torch.cholesky_inverse(torch.tensor(lower)).numpy(),
+                               np.linalg.inv(spd), rtol=1e-12)
+    upper = np.triu(a) + 3 * np.eye(3)
+    x, copy = torch.triangular_solve(torch.tensor(b), torch.tensor(upper))
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(upper, b), rtol=1e-12)
+    np.testing.assert_array_equal(copy.numpy(), upper)
+    xt, _ = torch.triangular_solve(torch.tensor(b), torch.tensor(upper), transpose=True)
+    np.testing.assert_allclose(xt.numpy(), np.linalg.solve(upper.T, b), rtol=1e-12)
+    # the gradient reaches only the triangle the solve reads
+    lt = torch.tensor(lower, requires_grad=True)
+    torch.cholesky_solve(torch.tensor(b), lt).sum().backward()
+    assert not np.triu(lt.grad.numpy(), 1).any()
+
+
+def test_range_includes_its_end_in_the_default_float_dtype():
+    r = torch.range(0, 1, 0.25)
+    assert r.dtype == torch.float32 and r.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert torch.range(1, 4).tolist() == [1.0, 2.0, 3.0, 4.0]
