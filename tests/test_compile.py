@@ -138,7 +138,7 @@ def test_only_a_plain_backward_is_replayed():
 
 
 # --------------------------------------- every operation, through a compiled step
-_RUNS = [(op, k) for op in OPS if op.differentiable and op.compiles
+_RUNS = [(op, k) for op in OPS if op.differentiable and op.traces
          for k in range(len(op.samples(np.random.default_rng(0))))]
 
 

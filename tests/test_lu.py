@@ -51,3 +51,9 @@ def test_pivots_are_refused_under_compile_with_a_clear_error():
     with pytest.raises(TypeError, match="lu_factor's pivots computed from a value being "
                                         "traced"):
         compiled(np.eye(3))
+
+
+def test_pivots_are_refused_under_vmap_too():
+    with pytest.raises(TypeError, match="lu_factor's pivots computed from a value being "
+                                        "traced"):
+        cr.vmap(lambda a: cr.linalg.lu_factor(a).LU)(np.stack([np.eye(3)] * 2))

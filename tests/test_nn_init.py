@@ -7,6 +7,8 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.nn import functional as F
+from chainrule.nn import init
 
 
 # ------------------------------------------------- trunc_normal_, orthogonal_, eye_
@@ -77,3 +79,24 @@ def test_a_seeded_dropout_module_draws_one_stream():
     assert not np.array_equal(first, second)  # a stream, not the same mask each call
     again = nn.Dropout(0.5, rng=7)
     np.testing.assert_array_equal(again(x).data, first)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_dirac_makes_a_convolution_pass_its_input_through(groups):
+    weight = nn.Parameter(np.empty((4, 2, 3, 3)))
+    init.dirac_(weight, groups=groups)
+    x = np.random.default_rng(0).standard_normal((1, 2 * groups, 5, 5))
+    y = F.conv2d(cr.tensor(x), weight, padding=1, groups=groups).data
+    per_group = 4 // groups
+    for g in range(groups):
+        for d in range(min(per_group, 2)):
+            np.testing.assert_allclose(y[0, g * per_group + d], x[0, g * 2 + d], atol=1e-15)
+    with pytest.raises(ValueError, match="3-, 4- or 5-d"):
+        init.dirac_(nn.Parameter(np.empty((3, 3))))
+
+
+def test_sparse_zeroes_the_stated_fraction_of_each_column():
+    weight = nn.Parameter(np.empty((10, 6)))
+    init.sparse_(weight, 0.3, std=0.5, rng=0)
+    assert ((weight.data == 0).sum(axis=0) == 3).all()
+    assert 0.3 < weight.data[weight.data != 0].std() < 0.7

@@ -45,6 +45,8 @@ from .numpy.linalg import (  # noqa: F401  (re-exported)
     solve,
     svd,
     svdvals,
+    tensorinv,
+    tensorsolve,
     trace,
 )
 from .numpy.linalg import matrix_norm as _matrix_norm

@@ -63,10 +63,10 @@ class OpInfo:
     grad_atol: float = 1e-5
     grad_rtol: float = 1e-3
     eps: float = 1e-6
-    # False: cr.compile refuses the function by design (it turns values into integers,
-    # such as LU pivots, that a replay could not recompute); tests/test_compile.py checks
-    # the refusal instead of the replay.
-    compiles: bool = True
+    # False: cr.compile and cr.vmap refuse the function by design (it turns values into
+    # integers, such as LU pivots, that a trace could not recompute); tests/test_lu.py
+    # checks the refusal instead of the replay.
+    traces: bool = True
 
 
 # --------------------------------------------------------------------- samples

@@ -329,18 +329,25 @@ def _two(a_shape, b_shape, **kw):
 
 
 LU = [
+    OpInfo("cnp.linalg.tensorinv", cnp.linalg.tensorinv,
+           fixed(_general((4, 6, 8, 3)), _with((6, 2, 3), ind=1), _general((2, 2, 2, 2))),
+           np.linalg.tensorinv, plain="numpy", list_inputs=False),
+    OpInfo("cnp.linalg.tensorsolve", cnp.linalg.tensorsolve,
+           fixed(_two((2, 3, 6), (2, 3)), _two((6, 2, 3), (2, 3), axes=(0,)),
+                 _two((2, 2, 2, 2), (2, 2))),
+           np.linalg.tensorsolve, plain="numpy", list_inputs=False),
     # torch.linalg's: A = P L U (P built by comparisons, so it compiles), L m x k, U k x n
     OpInfo("cr.linalg.lu", cr.linalg.lu,
            fixed(*[_general(s) for s in [(4, 4), (5, 3), (3, 5), (2, 4, 4), (1, 1)]]),
            lambda a: _scipy_lu(a)),
     OpInfo("cr.linalg.lu_factor", lambda a: cr.linalg.lu_factor(a).LU,
            fixed(*[_general(s) for s in [(4, 4), (5, 3), (3, 5), (2, 3, 3)]]),
-           lambda a: _scipy_lu_factor(a), compiles=False),
+           lambda a: _scipy_lu_factor(a), traces=False),
     OpInfo("cr.linalg.lu_solve", _lu_solve,
            fixed(_two((4, 4), (4, 2)), _two((4, 4), (4, 2), adjoint=True),
                  _two((3, 3), (2, 3), left=False), _two((2, 3, 3), (2, 3, 1)),
                  _two((3, 3), (2, 3), left=False, adjoint=True)),
-           _lu_solve_ref, compiles=False, list_inputs=False),
+           _lu_solve_ref, traces=False, list_inputs=False),
 ]
 
 

@@ -95,6 +95,21 @@ def _ctc_reference(lp, targets, il, tl, reduction="mean"):
     return loss if reduction == "none" else (loss / np.maximum(tl, 1)).mean()
 
 
+def _triplet_with_distance(a, pos, neg, margin=1.0, swap=False, reduction="mean",
+                           distance_function=None):
+    if distance_function is None:
+        return N.triplet(a, pos, neg, margin, swap=swap, reduction=reduction)
+
+    def cosine_distance(x, y):
+        return 1 - (x * y).sum(-1) / np.maximum(
+            np.linalg.norm(x, axis=-1) * np.linalg.norm(y, axis=-1), 1e-8)
+
+    dp, dn = cosine_distance(a, pos), cosine_distance(a, neg)
+    if swap:
+        dn = np.minimum(dn, cosine_distance(pos, neg))
+    return N.reduce(np.maximum(dp - dn + margin, 0), reduction)
+
+
 REGRESSION = [
     _entry("l1_loss", F.l1_loss, fixed(lambda rng: (_apart(rng, (3, 4)), {}, (0, 1))),
            lambda x, y: np.abs(x - y).mean()),
@@ -147,6 +162,15 @@ REGRESSION = [
                       rng.standard_normal((4, 3))), {"margin": 3.0, "p": 3, "swap": True},
                      (0, 1, 2)),
     ), lambda a, pos, neg, margin, p=2, swap=False: N.triplet(a, pos, neg, margin, p, swap=swap)),
+    _entry("triplet_margin_with_distance_loss", F.triplet_margin_with_distance_loss, fixed(
+        lambda rng: ((rng.standard_normal((4, 3)), rng.standard_normal((4, 3)),
+                      rng.standard_normal((4, 3))), {"margin": 3.0}, (0, 1, 2)),
+        lambda rng: ((rng.standard_normal((4, 3)), rng.standard_normal((4, 3)),
+                      rng.standard_normal((4, 3))),
+                     {"margin": 2.0, "swap": True, "reduction": "none",
+                      "distance_function": lambda x, y: 1 - F.cosine_similarity(x, y)},
+                     (0, 1, 2)),
+    ), _triplet_with_distance),
     _entry("ctc_loss", F.ctc_loss, fixed(
         lambda rng: ((log_softmax(rng.standard_normal((4, 2, 3)), axis=-1),
                       np.array([[1, 2], [2, 2]]), np.array([4, 4]), np.array([2, 1])),

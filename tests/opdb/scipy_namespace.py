@@ -419,7 +419,7 @@ LINALG = [
         lambda rng: ((rng.standard_normal((3, 5)),), {})), ss_linalg.lu, rtol=1e-10),
     OpInfo("sp.linalg.lu_factor", lambda a: la.lu_factor(a)[0], fixed(
         lambda rng: ((rng.standard_normal((4, 4)),), {})), lambda a: ss_linalg.lu_factor(a)[0],
-        rtol=1e-10, compiles=False),
+        rtol=1e-10, traces=False),
     OpInfo("sp.linalg.lu_solve", lambda a, b, trans=0: la.lu_solve(la.lu_factor(a), b,
                                                                    trans=trans),
            fixed(lambda rng: ((rng.standard_normal((4, 4)), rng.standard_normal((4, 2))), {},
@@ -427,7 +427,7 @@ LINALG = [
                  lambda rng: ((rng.standard_normal((3, 3)), rng.standard_normal(3)),
                               {"trans": 1}, (0, 1))),
            lambda a, b, trans=0: ss_linalg.lu_solve(ss_linalg.lu_factor(a), b, trans=trans),
-           rtol=1e-10, compiles=False, list_inputs=False),
+           rtol=1e-10, traces=False, list_inputs=False),
     OpInfo("sp.linalg.block_diag", lambda a, b: la.block_diag(a, b, 2.0), fixed(
         lambda rng: ((rng.standard_normal((2, 2)), rng.standard_normal(3)), {}, (0, 1)),
         lambda rng: ((rng.standard_normal((1, 3)), rng.standard_normal((2, 1))), {}, (0, 1))),

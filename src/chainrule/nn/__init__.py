@@ -45,7 +45,7 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Conv
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .interpolation import Fold, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-from .layers import Bilinear, Flatten, Identity, Linear, Unflatten
+from .layers import Bilinear, Flatten, Identity, LazyLinear, Linear, Unflatten
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -67,6 +67,7 @@ from .loss import (
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import IncompatibleKeys, Module, Parameter, RemovableHandle, StateDictError
 from .normalization import (
@@ -191,6 +192,7 @@ __all__ = [
     "LayerNorm",
     "LocalResponseNorm",
     "LeakyReLU",
+    "LazyLinear",
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
@@ -256,6 +258,7 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "Unflatten",
     "Unfold",
     "Upsample",

@@ -113,6 +113,7 @@ from .regression_losses import (
     poisson_nll_loss,
     smooth_l1_loss,
     triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from .sparse import embedding, embedding_bag
 
@@ -214,6 +215,7 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "unfold",
     "upsample",
 ]

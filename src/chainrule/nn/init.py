@@ -148,6 +148,39 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*shape))
 
 
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-d convolution weight (out, in, *kernel) with the Dirac delta: the
+    convolution passes each of the first `in` channels of every group through unchanged."""
+    shape = _shape(tensor)
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(f"dirac_: the tensor must be 3-, 4- or 5-d, got shape {shape}")
+    if shape[0] % groups:
+        raise ValueError(f"dirac_: {shape[0]} output channels are not divisible by "
+                         f"groups={groups}")
+    out_per_group = shape[0] // groups
+    values = np.zeros(shape)
+    centre = tuple(k // 2 for k in shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, shape[1])):
+            values[(g * out_per_group + d, d) + centre] = 1.0
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01, rng=None):
+    """A 2-d tensor from N(0, std), then in each column a fraction `sparsity` of its rows
+    (rounded up) set to zero, the rows drawn at random."""
+    shape = _shape(tensor)
+    if len(shape) != 2:
+        raise ValueError(f"sparse_: the tensor must be 2-d, got shape {shape}")
+    rows, cols = shape
+    r = generator(rng)
+    values = r.normal(0.0, std, shape)
+    zeros = int(np.ceil(sparsity * rows))
+    for c in range(cols):
+        values[r.permutation(rows)[:zeros], c] = 0.0
+    return _fill(tensor, values)
+
+
 def constant_(tensor, value):
     """Fill with ``value``."""
     return _fill(tensor, np.full(_shape(tensor), value))

@@ -62,6 +62,41 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class LazyLinear(Linear):
+    """A Linear whose in_features is read from its first input: until then its weight
+    has shape (out_features, 0); the first forward sizes and initializes it (the same
+    Parameter objects, so an optimizer made before sees them) and the module becomes a
+    Linear, as PyTorch's does."""
+
+    def __init__(
+        self,
+        out_features: int,
+        bias: bool = True,
+        dtype: DTypeLike = np.float32,
+        rng: int | np.random.Generator | None = None,
+    ) -> None:
+        Module.__init__(self)
+        dtype = float_dtype(dtype)
+        self.in_features = 0
+        self.out_features = int(out_features)
+        self.weight = Parameter(np.empty((self.out_features, 0), dtype))
+        self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
+        self._rng = rng
+
+    def forward(self, x):
+        shape = x.data.shape if hasattr(x, "data") and hasattr(x.data, "shape") \
+            else np.shape(x)
+        if not shape:
+            raise ValueError("LazyLinear: the input must have at least one dimension")
+        self.in_features = int(shape[-1])
+        dtype = self.weight.data.dtype
+        self.weight.data = np.empty((self.out_features, self.in_features), dtype)
+        init.default_init_(self.weight, self.bias, self._rng)
+        del self._rng
+        self.__class__ = Linear
+        return Linear.forward(self, x)
+
+
 class Flatten(Module):
     """Merge axes start_dim..end_dim into one (default: everything but the batch axis)."""
 

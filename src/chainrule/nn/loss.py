@@ -16,6 +16,9 @@ from .ctc import ctc_loss
 from .module import Module
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from ..api_types import Operand, Reduction
 
 
@@ -339,6 +342,26 @@ class TripletMarginLoss(_Loss):
     def forward(self, anchor, positive, negative):
         return R.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
                                      eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) with a distance function of your choice."""
+
+    def __init__(
+        self,
+        *,
+        distance_function: Callable[..., Any] | None = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: Reduction = 'mean',
+    ) -> None:
+        super().__init__(None, None, reduction)
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return R.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
 
 
 class CTCLoss(_Loss):

@@ -221,3 +221,18 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if swap:
         d_neg = P.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return reduce_loss(P.relu(d_pos - d_neg + margin), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance function d(x, y) of two
+    batches (pairwise_distance by default); swap uses min(d(a, n), d(p, n))."""
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, "
+                         f"got {margin}")
+    d = distance_function if distance_function is not None else pairwise_distance
+    d_pos = d(anchor, positive)
+    d_neg = d(anchor, negative)
+    if swap:
+        d_neg = P.minimum(d_neg, d(positive, negative))
+    return reduce_loss(P.relu(d_pos - d_neg + margin), reduction)

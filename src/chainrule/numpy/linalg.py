@@ -279,6 +279,39 @@ def multi_dot(arrays, *, out=None):
     return result
 
 
+@_numpy_function(np.linalg.tensorinv)
+def tensorinv(a, ind=2):
+    """The inverse of a read as a matrix: its first `ind` axes against the rest."""
+    shape = np.shape(a)
+    if ind <= 0:
+        raise ValueError("tensorinv: ind must be a positive integer")
+    rows = int(np.prod(shape[:ind]))
+    cols = int(np.prod(shape[ind:]))
+    if rows != cols:
+        raise LinAlgError(f"tensorinv: the first {ind} axes of a (size {rows}) and the rest "
+                          f"(size {cols}) must have the same size")
+    inverse = P.inv(P.reshape(a, (rows, cols)))
+    return P.reshape(inverse, tuple(shape[ind:]) + tuple(shape[:ind]))
+
+
+@_numpy_function(np.linalg.tensorsolve)
+def tensorsolve(a, b, axes=None):
+    """x with tensordot(a, x, x.ndim) = b: a read as a matrix, b's axes against the rest
+    (``axes`` moved to the end of a first)."""
+    if axes is not None:
+        order = [k for k in range(np.ndim(a)) if k not in [ax % np.ndim(a) for ax in axes]]
+        a = P.transpose(a, tuple(order) + tuple(ax % np.ndim(a) for ax in axes))
+    shape = np.shape(a)
+    x_shape = shape[np.ndim(b):]
+    rows = int(np.prod(np.shape(b)))
+    cols = int(np.prod(x_shape))
+    if rows != cols:
+        raise LinAlgError(f"tensorsolve: b has {rows} elements, the solution {cols}: a must "
+                          f"read as a square matrix")
+    x = P.solve(P.reshape(a, (rows, cols)), P.reshape(b, (rows, 1)))
+    return P.reshape(x, x_shape)
+
+
 @_numpy_function(np.linalg.matrix_transpose)
 def matrix_transpose(x):
     """Transpose of the last two axes."""

@@ -92,7 +92,7 @@ __all__ = sorted([
     "initial_seed", "int", "int8", "int16", "int32", "int64", "linalg", "linspace", "load",
     "long",
     "manual_seed", "nn", "normal", "ones", "ones_like", "optim", "rand", "rand_like",
-    "randint", "randint_like", "randn", "randn_like", "randperm", "save", "seed",
+    "randint", "randint_like", "randn", "randn_like", "randperm", "range", "save", "seed",
     "set_default_dtype", "set_num_threads", "short", "special", "tensor", "tril_indices",
     "triu_indices",
     "uint8", "utils", "zeros",
@@ -101,3 +101,4 @@ __all__ = sorted([
 
 # Last: its modules use the names above through `import chainrule.torch as torch`.
 from . import distributions  # noqa: E402
+from .more_functions import _range as range  # noqa: E402, A001  (torch.range)

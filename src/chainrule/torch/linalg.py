@@ -33,6 +33,8 @@ from chainrule.linalg import (
     svdvals,
     vector_norm,
 )
+from chainrule.numpy.linalg import tensorinv as _tensorinv
+from chainrule.numpy.linalg import tensorsolve as _tensorsolve
 
 from .tensor import like as _like
 
@@ -40,7 +42,8 @@ __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh"
            "inv", "lstsq", "lu", "lu_factor", "lu_solve", "matmul", "matrix_exp",
            "matrix_norm", "matrix_power",
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",
+           "vector_norm"]
 
 
 def cross(input, other, *, dim=-1):
@@ -67,3 +70,17 @@ def lu_factor(A, *, pivot=True, out=None):
         raise TypeError("lu_factor: out= is not supported; assign the result")
     factored, pivots = _lu_factor(A, pivot=pivot)
     return LUFactorResult(factored, tensor(pivots))
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """The inverse of A read as a matrix (its first `ind` dims against the rest)."""
+    if out is not None:
+        raise TypeError("tensorinv: out= is not supported; assign the result")
+    return _like(A, _tensorinv(A, ind))
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """X with tensordot(A, X, X.ndim) = B (`dims` of A moved to the end first)."""
+    if out is not None:
+        raise TypeError("tensorsolve: out= is not supported; assign the result")
+    return _like(A, _tensorsolve(A, B, dims))

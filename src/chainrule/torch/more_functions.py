@@ -1058,8 +1058,9 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     return _Triangular(_like(b, x), clone(A))
 
 
-def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False):  # noqa: A001
-    """The deprecated torch.range: start, start + step, ... up to and including end, in
+def _range(start=0, end=None, step=1, *, dtype=None, requires_grad=False):
+    """``torch.range`` (exported under that name by chainrule.torch; here it would hide
+    the builtin): the deprecated torch.range: start, start + step, ... up to and including end, in
     the default float dtype."""
     if end is None:
         start, end = 0, start

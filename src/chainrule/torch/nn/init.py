@@ -4,12 +4,14 @@ default generator, which ``torch.manual_seed`` reseeds)."""
 from chainrule.nn.init import (
     calculate_gain,
     constant_,
+    dirac_,
     eye_,
     kaiming_normal_,
     kaiming_uniform_,
     normal_,
     ones_,
     orthogonal_,
+    sparse_,
     trunc_normal_,
     uniform_,
     xavier_normal_,
@@ -17,6 +19,6 @@ from chainrule.nn.init import (
     zeros_,
 )
 
-__all__ = ["calculate_gain", "constant_", "eye_", "kaiming_normal_", "kaiming_uniform_",
-           "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_",
-           "xavier_uniform_", "zeros_"]
+__all__ = ["calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_",
+           "kaiming_uniform_", "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_",
+           "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"]
