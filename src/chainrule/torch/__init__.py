@@ -16,7 +16,8 @@ from .. import (
     __version__,  # noqa: F401 (chainrule's version, as torch.__version__ is torch's)
 )
 from ..threads import get_num_threads, set_num_threads
-from . import autograd, backends, cuda, func, linalg, nn, optim, special, utils
+from . import amp, autograd, backends, cuda, func, linalg, nn, optim, special, utils
+from .amp import autocast
 from .creation import (
     arange,
     as_tensor,
@@ -49,6 +50,16 @@ from .generators import Generator, default_generator, initial_seed, manual_seed,
 from .more_functions import *  # noqa: F403 (more_functions.__all__ lists them)
 from .more_functions import __all__ as _more_function_names
 from .serialization import load, save
+from .settings import (
+    are_deterministic_algorithms_enabled,
+    compile,
+    get_default_device,
+    get_float32_matmul_precision,
+    set_default_device,
+    set_float32_matmul_precision,
+    set_printoptions,
+    use_deterministic_algorithms,
+)
 from .tensor import Tensor
 from .types import (
     Size,
@@ -83,10 +94,13 @@ dtype = type(float32)  # (torch.dtype: a dtype here is a numpy.dtype)
 __all__ = sorted([
     *_function_names,
     *_more_function_names,
-    "Generator", "Size", "Tensor", "arange", "as_tensor", "autograd", "backends", "bool",
+    "Generator", "Size", "Tensor", "amp", "arange", "are_deterministic_algorithms_enabled",
+    "as_tensor", "autocast", "autograd", "backends", "bool", "compile",
     "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
     "distributions", "double", "dtype", "empty", "empty_like", "eye", "finfo", "float",
-    "float16", "float32", "iinfo",
+    "float16", "float32", "get_default_device", "get_float32_matmul_precision", "iinfo",
+    "set_default_device", "set_float32_matmul_precision", "set_printoptions",
+    "use_deterministic_algorithms",
     "float64", "from_numpy", "full", "full_like", "func", "get_default_dtype",
     "get_num_threads", "half",
     "initial_seed", "int", "int8", "int16", "int32", "int64", "linalg", "linspace", "load",

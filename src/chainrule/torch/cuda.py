@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["device_count", "is_available", "manual_seed", "manual_seed_all"]
+from types import SimpleNamespace
+
+from .amp import GradScaler, autocast
+
+__all__ = ["amp", "device_count", "is_available", "manual_seed", "manual_seed_all"]
+
+# torch.cuda.amp: the same autocast and GradScaler as torch.amp (chainrule.torch.amp)
+amp = SimpleNamespace(autocast=autocast, GradScaler=GradScaler)
 
 
 def is_available():

@@ -1,0 +1,135 @@
+"""``torch.amp``: ``autocast`` and ``GradScaler``, as programs written for mixed precision
+use them (also ``torch.autocast``, ``torch.cuda.amp``, ``torch.cpu.amp``).
+
+chainrule computes in the dtype of the tensors it is given (float32 or float64; NumPy has
+no bfloat16), so ``autocast`` leaves every operation in its own dtype: a region under it
+computes what it would compute without it, more precisely than PyTorch's lower-precision
+kernels. ``GradScaler`` is PyTorch's loss scaling, exactly: ``scale`` multiplies the loss,
+``step`` unscales the gradients and skips the update when one is inf or NaN, ``update``
+backs the scale off after such a step and grows it after ``growth_interval`` clean ones.
+With ``enabled=False`` (the usual choice outside float16) each is a pass-through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+__all__ = ["GradScaler", "autocast"]
+
+_DEVICES = ("cpu", "cuda", "mps", "xpu")
+
+
+class autocast(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
+    """Accepted and without effect on the computation (module docstring); also a decorator."""
+
+    def __init__(self, device_type="cpu", dtype=None, enabled=True, cache_enabled=None):
+        if device_type not in _DEVICES:
+            raise ValueError(f"autocast: device_type must be one of {_DEVICES}, got "
+                             f"{device_type!r}")
+        self.device_type, self.fast_dtype, self.enabled = device_type, dtype, bool(enabled)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class GradScaler:
+    """Dynamic loss scaling (PyTorch's algorithm and defaults)."""
+
+    def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0,
+                 backoff_factor=0.5, growth_interval=2000, enabled=True):
+        if growth_factor <= 1.0:
+            raise ValueError("GradScaler: growth_factor should be > 1")
+        if not 0.0 < backoff_factor < 1.0:
+            raise ValueError("GradScaler: backoff_factor should be < 1")
+        self._enabled = bool(enabled)
+        self._scale = float(init_scale)
+        self._growth_factor, self._backoff_factor = float(growth_factor), float(backoff_factor)
+        self._growth_interval = int(growth_interval)
+        self._growth_tracker = 0
+        self._unscaled = {}  # id(optimizer) -> found an inf or NaN when unscaling
+
+    def is_enabled(self):
+        return self._enabled
+
+    def get_scale(self):
+        return self._scale if self._enabled else 1.0
+
+    def scale(self, outputs):
+        """outputs times the scale (a tensor, or each tensor of a list, tuple or dict)."""
+        if not self._enabled:
+            return outputs
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(o) for o in outputs)
+        if isinstance(outputs, dict):
+            return {k: self.scale(v) for k, v in outputs.items()}
+        return outputs * self._scale
+
+    def _params(self, optimizer):
+        for group in optimizer.param_groups:
+            yield from group["params"]
+
+    def unscale_(self, optimizer):
+        """Divide the optimizer's gradients by the scale, once per step, noting infs."""
+        if not self._enabled:
+            return
+        if id(optimizer) in self._unscaled:
+            raise RuntimeError("unscale_() has already been called on this optimizer since "
+                               "the last update()")
+        inv = 1.0 / self._scale
+        found = False
+        for p in self._params(optimizer):
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            g *= np.asarray(inv, g.dtype)
+            found = found or not bool(np.isfinite(g).all())
+        self._unscaled[id(optimizer)] = found
+
+    def step(self, optimizer, *args, **kwargs):
+        """optimizer.step() on the unscaled gradients, skipped if one was inf or NaN;
+        returns what step returns (None when skipped)."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if id(optimizer) not in self._unscaled:
+            self.unscale_(optimizer)
+        if self._unscaled[id(optimizer)]:
+            return None
+        return optimizer.step(*args, **kwargs)
+
+    def update(self, new_scale=None):
+        """Back the scale off after a step that found an inf or NaN, grow it after
+        growth_interval clean steps (or set it to new_scale)."""
+        if not self._enabled:
+            return
+        if new_scale is not None:
+            self._scale = float(getattr(new_scale, "item", lambda: new_scale)())
+        elif any(self._unscaled.values()):
+            self._scale *= self._backoff_factor
+            self._growth_tracker = 0
+        else:
+            self._growth_tracker += 1
+            if self._growth_tracker == self._growth_interval:
+                self._scale *= self._growth_factor
+                self._growth_tracker = 0
+        self._unscaled = {}
+
+    def state_dict(self):
+        if not self._enabled:
+            return {}
+        return {"scale": self._scale, "growth_factor": self._growth_factor,
+                "backoff_factor": self._backoff_factor,
+                "growth_interval": self._growth_interval, "_growth_tracker": self._growth_tracker}
+
+    def load_state_dict(self, state_dict):
+        if not self._enabled:
+            return
+        self._scale = float(state_dict["scale"])
+        self._growth_factor = float(state_dict["growth_factor"])
+        self._backoff_factor = float(state_dict["backoff_factor"])
+        self._growth_interval = int(state_dict["growth_interval"])
+        self._growth_tracker = int(state_dict["_growth_tracker"])

@@ -1,0 +1,77 @@
+"""Process settings PyTorch programs make in their first lines: ``torch.compile``,
+``set_float32_matmul_precision``, ``use_deterministic_algorithms``, ``set_printoptions``,
+the default device. Each is accepted, checked like PyTorch's, and reports back what was
+set; none changes chainrule's numbers (its CPU computations are deterministic and in the
+tensors' own precision).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .types import device as _device
+
+__all__ = ["are_deterministic_algorithms_enabled", "compile", "get_default_device",
+           "get_float32_matmul_precision", "set_default_device",
+           "set_float32_matmul_precision", "set_printoptions", "use_deterministic_algorithms"]
+
+_state = {"matmul_precision": "highest", "deterministic": False}
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,  # noqa: A001
+            options=None, disable=False):
+    """``torch.compile``: returns the module or function itself, run eagerly as before
+    (the same results; chainrule.compile captures whole training steps instead: see
+    docs/api.md, "compile"). Also a decorator, with or without arguments."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+def set_float32_matmul_precision(precision):
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"set_float32_matmul_precision: precision must be 'highest', "
+                           f"'high' or 'medium', got {precision!r}")
+    _state["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision():
+    return _state["matmul_precision"]
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Recorded; chainrule's computations are deterministic either way."""
+    _state["deterministic"] = bool(mode)
+
+
+def are_deterministic_algorithms_enabled():
+    return _state["deterministic"]
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """How tensors print (NumPy's print options, which tensors' repr uses)."""
+    presets = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+               "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+               "full": dict(precision=4, threshold=np.inf, edgeitems=3, linewidth=80)}
+    options = dict(presets.get(profile, {})) if profile is not None else {}
+    if profile is not None and profile not in presets:
+        raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', "
+                         f"got {profile!r}")
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            options[name] = value
+    if sci_mode is not None:
+        options["suppress"] = not sci_mode
+    np.set_printoptions(**options)
+
+
+def get_default_device():
+    return _device("cpu")
+
+
+def set_default_device(device):
+    if device is not None and str(_device(device)) != "cpu":
+        raise RuntimeError(f"set_default_device: chainrule computes on the CPU, not on "
+                           f"{device!r}")

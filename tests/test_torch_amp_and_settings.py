@@ -1,0 +1,98 @@
+"""chainrule.torch's amp (autocast, GradScaler) and process settings (torch.compile, matmul
+precision, determinism, print options, default device)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule.torch as torch
+
+
+def _step_losses(scaler, poison_at=2, steps=6):
+    rng = np.random.default_rng(0)
+    w = torch.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    x = torch.tensor(rng.standard_normal((5, 3)))
+    opt = torch.optim.SGD([w], lr=0.01)
+    scales, weights = [], []
+    for i in range(steps):
+        opt.zero_grad()
+        loss = ((x @ w) ** 2).mean()
+        if i == poison_at:
+            loss = loss * float("inf")
+        with np.errstate(invalid="ignore"):
+            scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        scales.append(scaler.get_scale())
+        weights.append(w.detach().numpy().copy())
+    return scales, weights
+
+
+def test_grad_scaler_skips_a_step_with_inf_gradients_and_adapts_the_scale():
+    scales, weights = _step_losses(torch.amp.GradScaler("cpu", init_scale=1024.0,
+                                                        growth_interval=2))
+    assert scales == [1024.0, 2048.0, 1024.0, 1024.0, 2048.0, 2048.0]
+    np.testing.assert_array_equal(weights[2], weights[1])  # the poisoned step was skipped
+    # the updates themselves are those of unscaled gradients: as without a scaler
+    plain_scales, plain = _step_losses(torch.cuda.amp.GradScaler(enabled=False),
+                                       poison_at=-1, steps=2)
+    assert plain_scales == [1.0, 1.0]
+    np.testing.assert_allclose(weights[1], plain[1], rtol=1e-12)
+
+
+def test_grad_scaler_state_round_trips_and_refuses_a_second_unscale():
+    scaler = torch.amp.GradScaler(init_scale=8.0, growth_interval=3)
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.1)
+    scaler.scale((w * w).sum()).backward()
+    scaler.unscale_(opt)
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="already been called"):
+        scaler.unscale_(opt)
+    scaler.step(opt)
+    scaler.update()
+    other = torch.amp.GradScaler()
+    other.load_state_dict(scaler.state_dict())
+    assert other.get_scale() == 8.0 and other.state_dict() == scaler.state_dict()
+
+
+def test_autocast_and_compile_leave_results_unchanged():
+    model = torch.nn.Linear(3, 2)
+    x = torch.randn(4, 3)
+    plain = model(x).detach().numpy()
+    assert torch.compile(model) is model
+    with torch.autocast(device_type="cpu", dtype=torch.float16):
+        inside = model(x)
+    assert inside.dtype == torch.float32
+    np.testing.assert_array_equal(inside.detach().numpy(), plain)
+
+    @torch.compile(mode="reduce-overhead")
+    def double(t):
+        return t * 2
+
+    assert double(torch.ones(2)).tolist() == [2.0, 2.0]
+    with pytest.raises(ValueError, match="device_type"):
+        torch.autocast(device_type="tpu")
+
+
+def test_settings_are_checked_and_reported():
+    torch.set_float32_matmul_precision("high")
+    assert torch.get_float32_matmul_precision() == "high"
+    torch.set_float32_matmul_precision("highest")
+    with pytest.raises(RuntimeError, match="'highest', 'high' or 'medium'"):
+        torch.set_float32_matmul_precision("low")
+    torch.use_deterministic_algorithms(True)
+    assert torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(False)
+    assert str(torch.get_default_device()) == "cpu"
+    torch.set_default_device("cpu")
+    with pytest.raises(RuntimeError, match="computes on the CPU"):
+        torch.set_default_device("cuda")
+    before = np.get_printoptions()
+    try:
+        torch.set_printoptions(precision=2)
+        assert "3.14" in repr(torch.tensor([3.14159])) and "3.142" not in repr(
+            torch.tensor([3.14159]))
+    finally:
+        np.set_printoptions(**before)
