@@ -268,3 +268,15 @@ def test_spectral_norm_divides_by_the_largest_singular_value():
     assert layer.weight_orig.grad.shape == (5, 6)
     nn.utils.remove_spectral_norm(layer)
     assert sorted(layer.state_dict()) == ["bias", "weight"]
+
+
+def test_dict_containers_give_their_entries_as_attributes():
+    # nanoGPT's `self.transformer.wte.weight = self.lm_head.weight` reads an entry so
+    blocks = nn.ModuleDict({"wte": nn.Embedding(5, 3), "ln_f": nn.LayerNorm(3)})
+    head = nn.Linear(3, 5, bias=False)
+    blocks.wte.weight = head.weight
+    assert blocks.wte is blocks["wte"] and blocks["wte"].weight is head.weight
+    params = nn.ParameterDict({"scale": nn.Parameter(np.ones(2))})
+    assert params.scale is params["scale"]
+    with pytest.raises(AttributeError, match="'ModuleDict' object has no attribute 'lm_head'"):
+        blocks.lm_head

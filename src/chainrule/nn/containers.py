@@ -112,6 +112,13 @@ class _DictOf(Module):
     def __getitem__(self, key):
         return self._items[key]
 
+    def __getattr__(self, name):
+        # Entries are attributes too, as in PyTorch (`model.transformer.wte`).
+        items = self.__dict__.get("_items")
+        if items is not None and name in items:
+            return items[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def __setitem__(self, key, item):
         self._items[_key(self, key)] = self._check(item)
 

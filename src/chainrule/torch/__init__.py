@@ -63,6 +63,7 @@ from .settings import (
 from .tensor import Tensor
 from .types import (
     Size,
+    bfloat16,
     bool,
     cdouble,
     cfloat,
@@ -95,7 +96,7 @@ __all__ = sorted([
     *_function_names,
     *_more_function_names,
     "Generator", "Size", "Tensor", "amp", "arange", "are_deterministic_algorithms_enabled",
-    "as_tensor", "autocast", "autograd", "backends", "bool", "compile",
+    "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "compile",
     "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
     "distributions", "double", "dtype", "empty", "empty_like", "eye", "finfo", "float",
     "float16", "float32", "get_default_device", "get_float32_matmul_precision", "iinfo",

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 from .amp import GradScaler, autocast
 
-__all__ = ["amp", "device_count", "is_available", "manual_seed", "manual_seed_all"]
+__all__ = ["amp", "device_count", "empty_cache", "is_available", "is_bf16_supported",
+           "manual_seed", "manual_seed_all", "synchronize"]
 
 # torch.cuda.amp: the same autocast and GradScaler as torch.amp (chainrule.torch.amp)
 amp = SimpleNamespace(autocast=autocast, GradScaler=GradScaler)
@@ -25,3 +26,15 @@ def manual_seed(seed):
 
 
 manual_seed_all = manual_seed
+
+
+def is_bf16_supported(including_emulation=True):
+    return False
+
+
+def synchronize(device=None):
+    """Nothing to wait for (no GPU)."""
+
+
+def empty_cache():
+    """Nothing to free (no GPU memory)."""

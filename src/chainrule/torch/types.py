@@ -25,6 +25,21 @@ bool = np.dtype(np.bool_)
 complex64 = cfloat = np.dtype(np.complex64)
 complex128 = cdouble = np.dtype(np.complex128)
 
+
+
+class _NoNumPyDtype:
+    """A PyTorch dtype NumPy does not have (bfloat16): it exists, so programs that name it
+    in a table run; making a tensor of it raises, naming it (dtype_of)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+
+bfloat16 = _NoNumPyDtype("bfloat16")
+
 _default_dtype = float32
 
 
@@ -48,7 +63,7 @@ def get_default_dtype():
 
 def dtype_of(d):
     """``np.dtype(d)`` with a message naming what was given when it is not a dtype."""
-    if d == "bfloat16":
+    if d == "bfloat16" or isinstance(d, _NoNumPyDtype):
         raise TypeError("bfloat16 has no NumPy dtype; chainrule.torch has float16, float32 "
                         "and float64")
     try:
