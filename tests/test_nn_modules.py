@@ -279,4 +279,4 @@ def test_dict_containers_give_their_entries_as_attributes():
     params = nn.ParameterDict({"scale": nn.Parameter(np.ones(2))})
     assert params.scale is params["scale"]
     with pytest.raises(AttributeError, match="'ModuleDict' object has no attribute 'lm_head'"):
-        blocks.lm_head
+        getattr(blocks, "lm_head")  # noqa: B009  (the attribute access is the test)
