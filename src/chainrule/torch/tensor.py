@@ -188,6 +188,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         """The shape as a ``torch.Size`` (a tuple), or its length along ``dim``."""
         return T.Size(self.data.shape) if dim is None else self.data.shape[dim]
 
+    @property
+    def shape(self):
+        """The shape as a ``torch.Size`` (a tuple subclass: ``x.shape == (2, 3)`` holds)."""
+        return T.Size(self.data.shape)
+
     def dim(self):
         return self.data.ndim
 
