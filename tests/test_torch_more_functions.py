@@ -174,5 +174,5 @@ def test_scatter_reduce_values_and_gradients(include_self):
             lambda a, b, reduce=reduce: torch.scatter_reduce(
                 a, 0, index, b, reduce, include_self=include_self).sum(),
             inp0, src0 * 1.3, order=2, modes=("rev",))
-    with pytest.raises(NotImplementedError, match="prod"):
-        t(inp0).scatter_reduce(0, index, t(src0), "prod")
+    with pytest.raises(ValueError, match="'sum', 'prod', 'mean', 'amax' or 'amin'"):
+        t(inp0).scatter_reduce(0, index, t(src0), "max")

@@ -46,7 +46,7 @@ def test_select_slice_and_diagonal_scatter_replace_what_they_name():
     gradcheck(lambda a, s: torch.diagonal_scatter(a, s, -1), X, RNG.standard_normal(2))
 
 
-@pytest.mark.parametrize("reduce", ["mean", "amax", "amin"])
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
 @pytest.mark.parametrize("include_self", [True, False])
 def test_index_reduce_reduces_source_slices_into_the_indexed_ones(reduce, include_self):
     index = np.array([0, 2, 0, 1])
@@ -54,15 +54,33 @@ def test_index_reduce_reduces_source_slices_into_the_indexed_ones(reduce, includ
     out = torch.tensor(X).index_reduce(1, torch.tensor(index), torch.tensor(source), reduce,
                                        include_self=include_self)
     expected = X.copy()
-    fn = {"mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    fn = {"prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
     for j in range(4):
         cols = [source[:, i] for i in range(4) if index[i] == j]
         if cols:
             stacked = np.stack(([X[:, j]] if include_self else []) + cols, axis=1)
             expected[:, j] = fn(stacked, axis=1)
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-14)
-    with pytest.raises(NotImplementedError, match="prod"):
-        torch.tensor(X).index_reduce(1, torch.tensor(index), torch.tensor(source), "prod")
+    with pytest.raises(ValueError, match="'prod', 'mean', 'amax' or 'amin'"):
+        torch.tensor(X).index_reduce(1, torch.tensor(index), torch.tensor(source), "sum")
+
+
+def test_scatter_reduce_prod_is_differentiable_with_zeros_among_the_factors():
+    index = np.array([[0, 1, 0, 3, 1], [2, 2, 2, 0, 1], [1, 1, 0, 1, 1]])
+    source = RNG.standard_normal((3, 5))
+    source[1, 2] = source[2, 0] = source[2, 3] = 0.0  # (one and two zeros in a product)
+    for include_self in (True, False):
+        out = torch.scatter_reduce(torch.tensor(X), 1, torch.tensor(index),
+                                   torch.tensor(source), "prod", include_self=include_self)
+        expected = X.copy()
+        for i in range(3):
+            for j in range(4):
+                picked = source[i][index[i] == j]
+                if picked.size:
+                    expected[i, j] = (X[i, j] if include_self else 1.0) * picked.prod()
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-14)
+        gradcheck(lambda a, s, inc=include_self: torch.scatter_reduce(
+            a, 1, torch.tensor(index), s, "prod", include_self=inc), X, source, order=2)
 
 
 def test_cholesky_and_triangular_solves():

@@ -861,9 +861,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     along ``dim`` (dim 0 shown) with "sum", "mean", "amax" or "amin", counting the input's
     own value unless ``include_self=False`` (positions no source reaches keep the input).
     amax/amin share a position's gradient evenly among its maxima, as PyTorch's."""
-    if reduce not in ("sum", "mean", "amax", "amin"):
-        raise NotImplementedError(f"scatter_reduce: reduce={reduce!r} is not supported; use "
-                                  f"'sum', 'mean', 'amax' or 'amin'")
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or "
+                         f"'amin', got {reduce!r}")
     x = input.data if isinstance(input, TensorBase) else np.asarray(input)
     idx = np.asarray(index.data if isinstance(index, TensorBase) else index, dtype=np.int64)
     d = dim % x.ndim
@@ -875,6 +875,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     touched = counts > 0
     block = tuple(slice(0, n) for n in idx.shape)
     src_block = src[block] if isinstance(src, TensorBase) else np.asarray(src)[block]
+    if reduce == "prod":
+        return _like(input, _scatter_prod(input, x, coords, touched, src_block, include_self))
     if reduce in ("sum", "mean"):
         base = input if include_self else P.where(touched, 0, input)
         total = scatter_add(base, d, idx, src_block)
@@ -903,6 +905,24 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         zeros = np.zeros(x.shape, x.dtype)
         result = result + scatter_add(zeros, d, idx, (finite - finite.detach()) * w_src)
     return _like(input, result)
+
+
+def _scatter_prod(input, x, coords, touched, src_block, include_self):
+    """scatter_reduce's "prod": each position's sources gathered into one row (padded with
+    ones), multiplied along it with prod (differentiable to any order, zeros included),
+    times the input's own value unless include_self=False."""
+    flat = np.ravel_multi_index(coords, x.shape).reshape(-1)
+    counts = np.bincount(flat, minlength=x.size)
+    order = np.argsort(flat, kind="stable")
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(flat.size) - starts[flat[order]]
+    rows = np.full((x.size, builtins.max(int(counts.max(initial=0)), 1)), flat.size, np.int64)
+    rows[flat[order], rank] = order
+    values = P.reshape(src_block, (-1,))
+    padded = P.concatenate([values, np.ones(1, x.dtype)], axis=0)
+    products = P.reshape(P.prod(P.getitem(padded, rows), axis=1), x.shape)
+    reduced = input * products if include_self else products
+    return P.where(touched, reduced, input)
 
 
 def is_nonzero(input):
@@ -1015,11 +1035,11 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
-    """source's slices reduced into input's slices index[i] along dim with "mean",
-    "amax" or "amin" (scatter_reduce along that axis)."""
-    if reduce == "prod":
-        raise NotImplementedError("index_reduce: reduce='prod' is not supported; use "
-                                  "'mean', 'amax' or 'amin'")
+    """source's slices reduced into input's slices index[i] along dim with "prod",
+    "mean", "amax" or "amin" (scatter_reduce along that axis)."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', "
+                         f"got {reduce!r}")
     idx = _index_values(index, "index_reduce's index").astype(np.int64)
     d = dim % input.ndim
     shape = [1] * np.ndim(source)
