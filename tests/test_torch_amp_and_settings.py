@@ -96,3 +96,16 @@ def test_settings_are_checked_and_reported():
             torch.tensor([3.14159]))
     finally:
         np.set_printoptions(**before)
+
+
+def test_jit_returns_what_it_is_given_and_refuses_archives():
+    @torch.jit.script
+    def scaled(x):
+        return x * 3
+
+    assert scaled(torch.ones(2)).tolist() == [3.0, 3.0]
+    layer = torch.nn.Linear(2, 2)
+    assert torch.jit.trace(layer, torch.ones(1, 2)) is layer
+    assert torch.jit.ignore(scaled) is scaled and not torch.jit.is_scripting()
+    with pytest.raises(NotImplementedError, match="state_dict with torch.save"):
+        torch.jit.save(layer, "model.pt")

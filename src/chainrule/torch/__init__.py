@@ -16,7 +16,7 @@ from .. import (
     __version__,  # noqa: F401 (chainrule's version, as torch.__version__ is torch's)
 )
 from ..threads import get_num_threads, set_num_threads
-from . import amp, autograd, backends, cuda, func, linalg, nn, optim, special, utils
+from . import amp, autograd, backends, cuda, func, jit, linalg, nn, optim, special, utils
 from .amp import autocast
 from .creation import (
     arange,
@@ -99,7 +99,7 @@ __all__ = sorted([
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "compile",
     "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
     "distributions", "double", "dtype", "empty", "empty_like", "eye", "finfo", "float",
-    "float16", "float32", "get_default_device", "get_float32_matmul_precision", "iinfo",
+    "float16", "float32", "get_default_device", "get_float32_matmul_precision", "iinfo", "jit",
     "set_default_device", "set_float32_matmul_precision", "set_printoptions",
     "use_deterministic_algorithms",
     "float64", "from_numpy", "full", "full_like", "func", "get_default_dtype",
