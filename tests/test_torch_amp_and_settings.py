@@ -109,3 +109,17 @@ def test_jit_returns_what_it_is_given_and_refuses_archives():
     assert torch.jit.ignore(scaled) is scaled and not torch.jit.is_scripting()
     with pytest.raises(NotImplementedError, match="state_dict with torch.save"):
         torch.jit.save(layer, "model.pt")
+
+
+def test_memory_formats_are_accepted_and_change_nothing():
+    x = torch.randn(2, 3, 5, 5)
+    conv = torch.nn.Conv2d(3, 4, 3)
+    plain = conv(x).detach().numpy()
+    assert conv.to(memory_format=torch.channels_last) is conv
+    y = conv(x.to(memory_format=torch.channels_last).contiguous(
+        memory_format=torch.channels_last))
+    np.testing.assert_array_equal(y.detach().numpy(), plain)
+    assert x.is_contiguous(memory_format=torch.channels_last)
+    assert repr(torch.channels_last) == "torch.channels_last"
+    with pytest.raises(TypeError, match="torch.memory_format"):
+        x.to(memory_format="nhwc")

@@ -386,8 +386,11 @@ class Module:
 
     # ------------------------------------------------------------------- dtype
     def to(self: _M, *args: Any, dtype: Any = None, device: Any = None,
-           non_blocking: bool = False) -> _M:
+           non_blocking: bool = False, memory_format: Any = None) -> _M:
         """Convert floating-point parameters and buffers to a dtype in place; return self.
+
+        A ``memory_format`` (``torch.channels_last``) changes nothing: chainrule's
+        operations compute the same in any layout.
 
         PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
         ``to(tensor)`` (its dtype), ``to(dtype=..., device=...)``. None and the device

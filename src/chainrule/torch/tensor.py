@@ -209,11 +209,13 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def is_floating_point(self):
         return self.data.dtype.kind == "f"
 
-    def is_contiguous(self):
+    def is_contiguous(self, memory_format=None):
+        T.check_memory_format(memory_format, "Tensor.is_contiguous")
         return True
 
-    def contiguous(self):
+    def contiguous(self, memory_format=None):
         """The tensor itself: chainrule's operations accept any memory layout."""
+        T.check_memory_format(memory_format, "Tensor.contiguous")
         return self
 
     # --------------------------------------------------------- leaving / dtype
@@ -235,8 +237,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         d = _dims(dim, axis)
         return Tensor(self.data.all(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+           memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)``; a
+        ``memory_format`` changes nothing (any layout computes the same)."""
+        T.check_memory_format(memory_format, "Tensor.to")
         for a in args:
             if isinstance(a, _CrTensor):
                 dtype = a.dtype

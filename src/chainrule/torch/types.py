@@ -40,6 +40,30 @@ class _NoNumPyDtype:
 
 bfloat16 = _NoNumPyDtype("bfloat16")
 
+
+class memory_format:  # noqa: N801  (PyTorch's name)
+    """``torch.channels_last`` and friends: accepted wherever PyTorch takes a memory
+    format. chainrule's operations accept any layout and give the same numbers in each,
+    so a tensor or module converted "to channels_last" is returned as it is."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+
+
+def check_memory_format(value, where):
+    if value is not None and not isinstance(value, memory_format):
+        raise TypeError(f"{where}: memory_format must be a torch.memory_format such as "
+                        f"torch.channels_last, got {value!r}")
+
 _default_dtype = float32
 
 

@@ -63,8 +63,10 @@ class Module(_nn.Module):
     def __setattr__(self, name, value):
         super().__setattr__(name, adopt(value))
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False):
-        """Convert floating-point parameters and buffers to ``dtype``; devices: "cpu" only."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, memory_format=None):
+        """Convert floating-point parameters and buffers to ``dtype``; devices: "cpu" only;
+        a ``memory_format`` (torch.channels_last) changes nothing."""
+        T.check_memory_format(memory_format, "Module.to")
         rest = []
         for a in (*args, device):
             if T.is_device(a):
