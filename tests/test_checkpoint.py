@@ -153,3 +153,29 @@ def test_checkpoint_under_vmap_of_grad():
     with pytest.warns(RuntimeWarning, match="no batching rule"):
         got = cr.vmap(cr.grad(lambda x: cnp.sum(cr.checkpoint(f)(x))))(xs)
     np.testing.assert_allclose(got, 2 * (1 - np.tanh(xs * 2) ** 2))
+
+
+def test_dropout_inside_a_checkpoint_draws_the_same_masks_when_recomputed():
+    from chainrule import nn
+
+    def run(checkpointed):
+        nn.init.manual_seed(0)
+        lin = nn.Linear(6, 6)
+        drop = nn.Dropout(0.5)  # the default generator
+        own = nn.Dropout(0.3, rng=np.random.default_rng(7))  # a generator of its own
+        x = cr.tensor(np.random.default_rng(0).standard_normal((4, 6)))
+
+        def segment(x):
+            return cr.tanh(own(drop(lin(x))))
+
+        nn.init.manual_seed(1)
+        y = cr.checkpoint(segment, x) if checkpointed else segment(x)
+        cr.sum(y * y).backward()
+        # the stream after backward is where it would be without recomputation
+        return y.data, lin.weight.grad.data, nn.init.generator().random()
+
+    y1, g1, next1 = run(True)
+    y2, g2, next2 = run(False)
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_allclose(g1, g2, rtol=1e-13)
+    assert next1 == next2

@@ -123,3 +123,29 @@ def test_memory_formats_are_accepted_and_change_nothing():
     assert repr(torch.channels_last) == "torch.channels_last"
     with pytest.raises(TypeError, match="torch.memory_format"):
         x.to(memory_format="nhwc")
+
+
+def test_utils_checkpoint_gives_the_gradients_of_the_plain_run_dropout_included():
+    from chainrule.torch.utils.checkpoint import checkpoint, checkpoint_sequential
+
+    def run(mode):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.5),
+                                    torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+        x = torch.randn(5, 4)
+        torch.manual_seed(1)
+        if mode == "plain":
+            y = model(x)
+        elif mode == "checkpoint":
+            y = checkpoint(model, x, use_reentrant=False)
+        else:
+            y = checkpoint_sequential(model, 3, x, use_reentrant=False)
+        (y ** 2).sum().backward()
+        return y.detach().numpy(), [p.grad.numpy() for p in model.parameters()]
+
+    y0, g0 = run("plain")
+    for mode in ("checkpoint", "sequential"):
+        y, g = run(mode)
+        np.testing.assert_array_equal(y, y0)
+        for a, b in zip(g, g0):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -4,7 +4,9 @@
 and the tensors requiring grad that f reads from outside (a layer's weights in a
 closure): not the activations inside. When the backward pass reaches the segment, f
 runs again, recorded, and the gradients of that recomputation are passed on.
-Activation memory falls to the segments' inputs; the forward is computed twice.
+Activation memory falls to the segments' inputs; the forward is computed twice, the
+second time with the random generators f drew from put back where they were (dropout
+draws the same masks; chainrule.randomness).
 
 The segment is one operation of the graph (an unregistered primitive made per call),
 so it works under every transform: ``loss.backward()``, ``cr.grad``,
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import graph
+from . import graph, randomness
 from .backward import backward
 from .graph import TensorBase, is_tensor, new_tensor
 from .rules import REGISTRY, Primitive, each_argument
@@ -56,7 +58,9 @@ def _checkpointed(f, args, kwargs):
     start = graph._clock
     traced = graph.trace_hook() is not None
     args_seen = [new_tensor(a.data) if is_tensor(a) else a for a in args] if traced else args
-    with graph.enable_grad():
+    # The generators f draws from (dropout) are noted with their states, so that the
+    # recomputation draws the same masks.
+    with graph.enable_grad(), randomness.recording() as draws:
         out = f(*args_seen, **kwargs)
     if not is_tensor(out) and not isinstance(out, np.ndarray):
         raise TypeError(
@@ -77,7 +81,9 @@ def _checkpointed(f, args, kwargs):
         # Backward asks once per argument that requires grad, with one cotangent: the
         # first question recomputes, the last one lets the gradients go.
         if state.get("g") is not g:
-            state.update(g=g, left=asking, grads=_recompute(f, vals[:n], outside, kwargs, g))
+            with randomness.replaying(draws):
+                grads = _recompute(f, vals[:n], outside, kwargs, g)
+            state.update(g=g, left=asking, grads=grads)
         grads = state["grads"]
         state["left"] -= 1
         if state["left"] <= 0:
@@ -93,7 +99,7 @@ def _checkpointed(f, args, kwargs):
         # The value is known already; run again (a batch under cr.vmap), f computes it.
         if first:
             return first.pop()
-        with graph.no_grad():
+        with graph.no_grad(), randomness.replaying(draws):
             again = f(*arrays[:n], **kwargs)
         return again.data if is_tensor(again) else np.asarray(again)
 

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .. import randomness
 from ..graph import TensorBase
 
 _default_rng = np.random.default_rng()
@@ -30,8 +31,10 @@ def manual_seed(seed):
 def generator(rng=None):
     """A ``numpy.random.Generator`` from a Generator, an int seed or None (the default)."""
     if rng is None:
+        randomness.noticed(_default_rng)
         return _default_rng
     if isinstance(rng, np.random.Generator):
+        randomness.noticed(rng)
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import randomness
 from .. import statements as S
 from ..domains import Example
 from ..graph import REGISTRY
@@ -21,6 +22,7 @@ def _generator(rng):
     # Generator from it); a function gives the Generator to use at the moment of drawing
     # (chainrule.nn.init's default, which manual_seed replaces).
     if isinstance(rng, np.random.Generator):
+        randomness.noticed(rng)  # (cr.checkpoint's recomputation replays its draws)
         return rng
     if callable(rng):
         return rng()

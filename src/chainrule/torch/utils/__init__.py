@@ -1,5 +1,6 @@
-"""``torch.utils``: ``torch.utils.data`` (datasets and loaders over chainrule.data)."""
+"""``torch.utils``: ``torch.utils.data`` (datasets and loaders over chainrule.data) and
+``torch.utils.checkpoint`` (cr.checkpoint)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
