@@ -149,3 +149,28 @@ def test_utils_checkpoint_gives_the_gradients_of_the_plain_run_dropout_included(
         np.testing.assert_array_equal(y, y0)
         for a, b in zip(g, g0):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_rng_state_round_trips_and_fork_rng_restores_it():
+    torch.manual_seed(3)
+    state = torch.get_rng_state()
+    first = torch.rand(4).numpy()
+    torch.set_rng_state(state)
+    np.testing.assert_array_equal(torch.rand(4).numpy(), first)
+    torch.set_rng_state(state)
+    with torch.random.fork_rng():
+        torch.rand(10)
+    np.testing.assert_array_equal(torch.rand(4).numpy(), first)
+
+
+def test_testing_assert_close_uses_pytorchs_tolerances():
+    torch.testing.assert_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 2e-6]))
+    with pytest.raises(AssertionError, match="Mismatched elements: 1 / 2"):
+        torch.testing.assert_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.001]))
+    with pytest.raises(AssertionError, match="'dtype' do not match"):
+        torch.testing.assert_close(torch.tensor([1.0]), torch.tensor([1.0], dtype=torch.float64))
+    torch.testing.assert_close({"a": [torch.tensor(1)]}, {"a": [torch.tensor(1)]})
+    with pytest.raises(AssertionError):
+        torch.testing.assert_close(torch.tensor([1, 2]), torch.tensor([1, 3]))
+    torch.testing.assert_close(torch.tensor([1.0, float("nan")]),
+                               torch.tensor([1.0, float("nan")]), equal_nan=True)

@@ -16,7 +16,21 @@ from .. import (
     __version__,  # noqa: F401 (chainrule's version, as torch.__version__ is torch's)
 )
 from ..threads import get_num_threads, set_num_threads
-from . import amp, autograd, backends, cuda, func, jit, linalg, nn, optim, special, utils
+from . import (
+    amp,
+    autograd,
+    backends,
+    cuda,
+    func,
+    jit,
+    linalg,
+    nn,
+    optim,
+    random,
+    special,
+    testing,
+    utils,
+)
 from .amp import autocast
 from .creation import (
     arange,
@@ -49,6 +63,7 @@ from .functions import __all__ as _function_names
 from .generators import Generator, default_generator, initial_seed, manual_seed, seed
 from .more_functions import *  # noqa: F403 (more_functions.__all__ lists them)
 from .more_functions import __all__ as _more_function_names
+from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .settings import (
     are_deterministic_algorithms_enabled,
@@ -105,7 +120,8 @@ __all__ = sorted([
     "channels_last_3d", "compile", "contiguous_format", "memory_format", "preserve_format",
     "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
     "distributions", "double", "dtype", "empty", "empty_like", "eye", "finfo", "float",
-    "float16", "float32", "get_default_device", "get_float32_matmul_precision", "iinfo", "jit",
+    "float16", "float32", "get_default_device", "get_float32_matmul_precision",
+    "get_rng_state", "iinfo", "jit", "random", "set_rng_state", "testing",
     "set_default_device", "set_float32_matmul_precision", "set_printoptions",
     "use_deterministic_algorithms",
     "float64", "from_numpy", "full", "full_like", "func", "get_default_dtype",
