@@ -7,7 +7,7 @@ State dicts split into arrays (``"state"``) and JSON-able hyperparameters
 (``"param_groups"``), the two halves :func:`chainrule.io.save_checkpoint` stores.
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adaptive import Adadelta, Adamax, NAdam, RAdam
 from .classic import ASGD, Rprop
 from .lbfgs import LBFGS
