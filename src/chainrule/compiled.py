@@ -577,6 +577,8 @@ class _Writer:
             self.lines.append(f"    {fitted} = unbroadcast({t}, {self.const(shape)})")
             self.values[fitted] = unbroadcast(held, shape)
             return fitted
+        # Unknown until run: checked there, under a name of its own (t may be a cotangent
+        # passed through to several arguments, which the others still read as it is).
         fitted = self.fresh("t")
         self.lines.append(f"    {fitted} = {t}")
         self.lines.append(f"    if {fitted}.shape != {self.const(shape)}: "

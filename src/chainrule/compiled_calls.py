@@ -53,12 +53,11 @@ class Call:
 
 
 class Const:
-    """A constant argument of a Call: its value and the program's name for it."""
+    """A constant argument of a Call: the program's name for it (not a variable)."""
 
-    __slots__ = ("value", "ref")
+    __slots__ = ("ref",)
 
-    def __init__(self, value, ref):
-        self.value = value
+    def __init__(self, ref):
         self.ref = ref
 
 
@@ -146,8 +145,8 @@ class CallWriter:
             typed = np.asarray(a, dtype=dtype)
             # Only where NumPy's own conversion gives the same number (no overflow).
             if np.isfinite(typed) or not np.isfinite(a):
-                return Const(typed, self.const(typed))
-        return Const(a, self.const(a))
+                return Const(self.const(typed))
+        return Const(self.const(a))
 
     def symbol(self, s):
         """The name holding Symbol `s` (its calls appended first), or a constant."""

@@ -66,6 +66,15 @@ def matrix_exp(A):
     return P.expm(A)
 
 
+def _check_finite(function, **arrays):
+    """SciPy's check_finite: a ValueError naming the argument that holds an inf or NaN."""
+    for name, v in arrays.items():
+        values = v.data if _graph.is_tensor(v) else np.asarray(v)
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            raise ValueError(f"{function}: {name} must not contain infs or NaNs "
+                             f"(pass check_finite=False to skip this check)")
+
+
 def solve_triangular(a, b, trans=0, lower=None, unit_diagonal=None, overwrite_a=False,
                      overwrite_b=False, check_finite=True, *, upper=None, left=True,
                      unitriangular=None):
@@ -89,11 +98,7 @@ def solve_triangular(a, b, trans=0, lower=None, unit_diagonal=None, overwrite_a=
     lower, unit_diagonal = bool(lower), bool(unit_diagonal)
     trans = _normalize_trans(trans)
     if check_finite:
-        for name, v in (("a", a), ("b", b)):
-            values = v.data if _graph.is_tensor(v) else np.asarray(v)
-            if values.dtype.kind in "fc" and not np.isfinite(values).all():
-                raise ValueError(f"solve_triangular: {name} must not contain infs or NaNs "
-                                 f"(pass check_finite=False to skip this check)")
+        _check_finite("solve_triangular", a=a, b=b)
     if left:
         return P.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
     if np.ndim(b) < 2:

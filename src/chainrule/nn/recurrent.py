@@ -10,6 +10,7 @@ backward pass through time is a loop of NumPy calls per step, not per element.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import TYPE_CHECKING, Literal
@@ -69,7 +70,7 @@ def _scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     return out, P.getitem(out, last), None
 
 
-def _packed_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, lengths):
+def _packed_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, *, lengths):
     """_scan over sequences of the given lengths (x padded after each): every sequence
     runs over its own steps only, the reverse direction from its own last step (the
     sequence is flipped within its length, run forward, and flipped back)."""
@@ -196,6 +197,27 @@ class RNNBase(Module):
             states = [P.expand_dims(h, 1) for h in states]
         return states[0], (states[1] if self.mode == "LSTM" else None)
 
+    def _layers(self, x, h0, c0, scan):
+        """Every layer and direction over x (T, B, I) with `scan` (_scan, or _packed_scan
+        bound to the lengths): (the last layer's outputs, h_n, c_n or None)."""
+        directions = 2 if self.bidirectional else 1
+        last_h, last_c = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d, suffix in enumerate(("", "_reverse")[:directions]):
+                k = layer * directions + d
+                w_ih, w_hh, b_ih, b_hh = self._parameters_of(layer, suffix)
+                out, h, c = scan(self.mode, x, P.getitem(h0, k),
+                                 None if c0 is None else P.getitem(c0, k),
+                                 w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
+                outs.append(out)
+                last_h.append(h)
+                last_c.append(c)
+            x = outs[0] if directions == 1 else P.concatenate(outs, axis=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = dropout(x, self.dropout, True, rng=self.rng)
+        return x, P.stack(last_h), (P.stack(last_c) if self.mode == "LSTM" else None)
+
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
@@ -216,24 +238,7 @@ class RNNBase(Module):
         if steps == 0:
             raise ValueError(f"{name}: the input sequence is empty (length 0)")
         h0, c0 = self._states(hx, batch, _dtype_of(input), unbatched)
-        directions = 2 if self.bidirectional else 1
-        last_h, last_c = [], []
-        for layer in range(self.num_layers):
-            outs = []
-            for d, suffix in enumerate(("", "_reverse")[:directions]):
-                k = layer * directions + d
-                w_ih, w_hh, b_ih, b_hh = self._parameters_of(layer, suffix)
-                out, h, c = _scan(self.mode, x, P.getitem(h0, k),
-                                  None if c0 is None else P.getitem(c0, k),
-                                  w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
-                outs.append(out)
-                last_h.append(h)
-                last_c.append(c)
-            x = outs[0] if directions == 1 else P.concatenate(outs, axis=-1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = dropout(x, self.dropout, True, rng=self.rng)
-        h_n = P.stack(last_h)
-        c_n = P.stack(last_c) if self.mode == "LSTM" else None
+        x, h_n, c_n = self._layers(x, h0, c0, _scan)
         if unbatched:
             x = P.squeeze(x, 1)
             h_n = P.squeeze(h_n, 1)
@@ -265,25 +270,8 @@ class RNNBase(Module):
             order = (slice(None), _ints(sorted_indices, "sorted_indices"))
             h0 = P.getitem(h0, order)
             c0 = None if c0 is None else P.getitem(c0, order)
-        directions = 2 if self.bidirectional else 1
-        last_h, last_c = [], []
-        for layer in range(self.num_layers):
-            outs = []
-            for d, suffix in enumerate(("", "_reverse")[:directions]):
-                k = layer * directions + d
-                w_ih, w_hh, b_ih, b_hh = self._parameters_of(layer, suffix)
-                out, h, c = _packed_scan(self.mode, x, P.getitem(h0, k),
-                                         None if c0 is None else P.getitem(c0, k),
-                                         w_ih, w_hh, b_ih, b_hh, d == 1, lengths)
-                outs.append(out)
-                last_h.append(h)
-                last_c.append(c)
-            x = outs[0] if directions == 1 else P.concatenate(outs, axis=-1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = dropout(x, self.dropout, True, rng=self.rng)
+        x, h_n, c_n = self._layers(x, h0, c0, functools.partial(_packed_scan, lengths=lengths))
         output = packed._replace(data=P.getitem(x, _positions(sizes)))
-        h_n = P.stack(last_h)
-        c_n = P.stack(last_c) if self.mode == "LSTM" else None
         if packed.unsorted_indices is not None:
             order = (slice(None), _ints(packed.unsorted_indices, "unsorted_indices"))
             h_n = P.getitem(h_n, order)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..linalg import _check_finite
 from ..numpy import linalg as _nla
 from ..primitives import lu_decomposition as _lu
 from ..primitives import solve_sylvester as _sylvester
@@ -205,7 +206,8 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
     """(p, l, u) with a = p @ l @ u (SciPy's): p a permutation matrix, or with
     ``p_indices`` the row indices with a = l[p] @ u; with ``permute_l``, (p @ l, u).
     Differentiable in a (l and u; the pivoting held fixed)."""
-    _check_finite("lu", a, check_finite)
+    if check_finite:
+        _check_finite("lu", a=a)
     lower, upper, perm = _lu.lu_factors(P.lu(a), np.shape(a))
     dtype = _values(lower).dtype
     if permute_l:
@@ -219,7 +221,8 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
 def lu_factor(a, overwrite_a=False, check_finite=True):
     """(lu, piv): l's strict lower part and u in one matrix, and LAPACK's row
     interchanges (0-based), as scipy.linalg.lu_factor; differentiable in a through lu."""
-    _check_finite("lu_factor", a, check_finite)
+    if check_finite:
+        _check_finite("lu_factor", a=a)
     shape = np.shape(a)
     lower, upper, perm = _lu.lu_factors(P.lu(a), shape)
     order = _lu.row_order(perm, "lu_factor's piv")
@@ -231,17 +234,10 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """x with a x = b (trans 0) or a^T x = b (1, 2), given lu_factor(a); differentiable
     in lu and b."""
     lu_, piv = lu_and_piv
-    _check_finite("lu_solve", b, check_finite)
+    if check_finite:
+        _check_finite("lu_solve", b=b)
     trans = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}.get(trans)
     if trans is None:
         raise ValueError("lu_solve: trans must be 0, 1 or 2 ('N', 'T' or 'C')")
     order = _lu.perm_from_pivots(_lu.row_order(piv, "lu_solve's piv"))
     return _lu.solve_factored(lu_, order, b, trans=trans)
-
-
-def _check_finite(name, a, check):
-    if check:
-        values = _values(a)
-        if values.dtype.kind in "fc" and not np.isfinite(values).all():
-            raise ValueError(f"{name}: the array must not contain infs or NaNs (pass "
-                             f"check_finite=False to skip this check)")

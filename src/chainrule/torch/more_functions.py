@@ -1049,14 +1049,11 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
 
 
 def cholesky_solve(B, L, upper=False):
-    """X with A X = B, A = L L^T (or U^T U with upper=True) given its Cholesky factor."""
-    from .linalg import solve_triangular
+    """X with A X = B, A = L L^T (or U^T U with upper=True) given its Cholesky factor
+    (scipy.linalg.cho_solve's two triangular solves)."""
+    from ..scipy.linalg import cho_solve
 
-    if upper:
-        y = solve_triangular(P.swapaxes(L, -1, -2), B, upper=False)
-        return _like(B, solve_triangular(L, y, upper=True))
-    y = solve_triangular(L, B, upper=False)
-    return _like(B, solve_triangular(P.swapaxes(L, -1, -2), y, upper=True))
+    return _like(B, cho_solve((L, not upper), B))
 
 
 def cholesky_inverse(L, upper=False):
@@ -1105,15 +1102,15 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     shape = np.shape(LU_data)
     m, n = shape[-2:]
     k = builtins.min(m, n)
+    dtype = np.asarray(LU_data.data).dtype
     lower = upper = perm = None
     if unpack_data:
         lower = P.tril(P.getitem(LU_data, (Ellipsis, slice(None), slice(0, k))), -1) + np.eye(
-            m, k, dtype=np.asarray(LU_data.data).dtype)
+            m, k, dtype=dtype)
         upper = P.triu(P.getitem(LU_data, (Ellipsis, slice(0, k), slice(None))))
     if unpack_pivots:
         order = _lu.perm_from_pivots(_lu.row_order(LU_pivots, "lu_unpack's pivots"), base=1,
                                      m=m)
-        dtype = np.asarray(LU_data.data).dtype
         perm = _lu.permutation_matrix(order.astype(dtype), dtype)
     return tuple(_like(LU_data, x) if x is not None else _new(np.empty(0))
                  for x in (perm, lower, upper))

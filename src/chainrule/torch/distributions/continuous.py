@@ -39,7 +39,10 @@ def _eps(dtype):
     return float(np.finfo(dtype).eps)
 
 
-class Normal(Distribution):
+class _LocationScale(Distribution):
+    """loc + scale * a standard draw (Normal, Laplace, Cauchy): their parameters, checks
+    and mode, and rsample from ``_standard(shape)``, the standard draws as an array."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -56,6 +59,15 @@ class Normal(Distribution):
     def mode(self):
         return self.loc
 
+    def _standard(self, shape):
+        raise NotImplementedError
+
+    def rsample(self, sample_shape=()):
+        eps = tensor_like(self._standard(self._extended_shape(sample_shape)), self.loc)
+        return self.loc + eps * self.scale
+
+
+class Normal(_LocationScale):
     @property
     def stddev(self):
         return self.scale
@@ -64,10 +76,8 @@ class Normal(Distribution):
     def variance(self):
         return self.scale ** 2
 
-    def rsample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        eps = tensor_like(rng().standard_normal(shape), self.loc)
-        return self.loc + eps * self.scale
+    def _standard(self, shape):
+        return rng().standard_normal(shape)
 
     def log_prob(self, value):
         self._validate_sample(value)
@@ -256,23 +266,7 @@ class Exponential(Distribution):
         return 1.0 - torch.log(self.rate)
 
 
-class Laplace(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
+class Laplace(_LocationScale):
     @property
     def variance(self):
         return 2 * self.scale ** 2
@@ -302,30 +296,17 @@ class Laplace(Distribution):
         return 1 + torch.log(2 * self.scale)
 
 
-class Cauchy(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
+class Cauchy(_LocationScale):
     @property
     def mean(self):
         return _constant(self.loc, float("nan"))
 
     @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         return _constant(self.loc, float("inf"))
 
-    def rsample(self, sample_shape=()):
-        eps = tensor_like(rng().standard_cauchy(self._extended_shape(sample_shape)), self.loc)
-        return self.loc + eps * self.scale
+    def _standard(self, shape):
+        return rng().standard_cauchy(shape)
 
     def log_prob(self, value):
         self._validate_sample(value)

@@ -41,22 +41,30 @@ def _probs_logits(probs, logits, name, binary):
     return torch.softmax(lg, -1), lg
 
 
-class Bernoulli(Distribution):
+class _ProbsOrLogits:
+    """Parametrized by probs or by logits: the one given is what the argument checks
+    read (Distribution reads parameters from __dict__), both are there as properties."""
+
+    probs = property(lambda self: self._p)
+    logits = property(lambda self: self._logits)
+
+    def _hold(self, p, lg, probs_given):
+        if probs_given:
+            self.__dict__["probs"] = p
+        else:
+            self.__dict__["logits"] = lg
+        self._p, self._logits = p, lg
+
+
+class Bernoulli(_ProbsOrLogits, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         p, lg = _probs_logits(probs, logits, "Bernoulli", binary=True)
-        if probs is not None:
-            self.__dict__["probs"] = p
-        else:
-            self.__dict__["logits"] = lg
-        self._p, self._logits = p, lg
+        self._hold(p, lg, probs is not None)
         super().__init__(p.shape, validate_args=validate_args)
-
-    probs = property(lambda self: self._p)
-    logits = property(lambda self: self._logits)
 
     @property
     def mean(self):
@@ -89,7 +97,7 @@ class Bernoulli(Distribution):
         return values.expand((2,) + tuple(self.batch_shape)) if expand else values
 
 
-class Categorical(Distribution):
+class Categorical(_ProbsOrLogits, Distribution):
     """A distribution over 0 .. K-1, K the size of the last axis of probs or logits."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -100,16 +108,10 @@ class Categorical(Distribution):
         if p.ndim < 1:
             raise ValueError(f"{type(self).__name__}: probs or logits must have at least one "
                              f"dimension (the categories)")
-        if probs is not None:
-            self.__dict__["probs"] = p
-        else:
-            self.__dict__["logits"] = lg
-        self._p, self._logits = p, lg
+        self._hold(p, lg, probs is not None)
         self._num_events = p.shape[-1]
         super().__init__(p.shape[:-1], validate_args=validate_args)
 
-    probs = property(lambda self: self._p)
-    logits = property(lambda self: self._logits)
     param_shape = property(lambda self: self._p.shape)
 
     @property
@@ -201,7 +203,7 @@ class OneHotCategorical(Categorical):
                              + (self._num_events,)) if expand else values
 
 
-class Binomial(Distribution):
+class Binomial(_ProbsOrLogits, Distribution):
     arg_constraints = {"total_count": constraints.nonnegative_integer,
                        "probs": constraints.unit_interval, "logits": constraints.real}
     has_enumerate_support = True
@@ -210,15 +212,8 @@ class Binomial(Distribution):
         p, lg = _probs_logits(probs, logits, "Binomial", binary=True)
         self.total_count, p, lg = broadcast_all(total_count, p, lg)
         self.total_count = self.total_count.to(p.dtype)
-        if probs is not None:
-            self.__dict__["probs"] = p
-        else:
-            self.__dict__["logits"] = lg
-        self._p, self._logits = p, lg
+        self._hold(p, lg, probs is not None)
         super().__init__(p.shape, validate_args=validate_args)
-
-    probs = property(lambda self: self._p)
-    logits = property(lambda self: self._logits)
 
     @property
     def support(self):
@@ -298,7 +293,7 @@ class Poisson(Distribution):
         return torch.xlogy(value, rate) - rate - torch.lgamma(value + 1)
 
 
-class Geometric(Distribution):
+class Geometric(_ProbsOrLogits, Distribution):
     """The number of failures before the first success, success probability probs."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -306,15 +301,8 @@ class Geometric(Distribution):
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         p, lg = _probs_logits(probs, logits, "Geometric", binary=True)
-        if probs is not None:
-            self.__dict__["probs"] = p
-        else:
-            self.__dict__["logits"] = lg
-        self._p, self._logits = p, lg
+        self._hold(p, lg, probs is not None)
         super().__init__(p.shape, validate_args=validate_args)
-
-    probs = property(lambda self: self._p)
-    logits = property(lambda self: self._logits)
 
     @property
     def mean(self):

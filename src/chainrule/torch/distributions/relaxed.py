@@ -10,7 +10,7 @@ import chainrule.torch as torch
 import chainrule.torch.nn.functional as F
 
 from . import constraints
-from .discrete import _probs_logits
+from .discrete import _probs_logits, _ProbsOrLogits
 from .distribution import Distribution, broadcast_all, rng, tensor_like
 from .transforms import ExpTransform, SigmoidTransform, TransformedDistribution
 
@@ -23,22 +23,17 @@ def _uniform(shape, like, low):
     return tensor_like(np.clip(u, low, 1 - np.finfo(like.dtype).eps), like)
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(_ProbsOrLogits, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         p, lg = _probs_logits(probs, logits, type(self).__name__, binary=True)
-        self.temperature, self._p, self._logits = broadcast_all(temperature, p, lg)
-        if probs is not None:
-            self.__dict__["probs"] = self._p
-        else:
-            self.__dict__["logits"] = self._logits
+        self.temperature, p, lg = broadcast_all(temperature, p, lg)
+        self._hold(p, lg, probs is not None)
         super().__init__(self._p.shape, validate_args=validate_args)
 
-    probs = property(lambda self: self._p)
-    logits = property(lambda self: self._logits)
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
@@ -64,7 +59,7 @@ class RelaxedBernoulli(TransformedDistribution):
     support = constraints.unit_interval
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_ProbsOrLogits, Distribution):
     """The log of a RelaxedOneHotCategorical draw (event shape (K,))."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -74,15 +69,9 @@ class ExpRelaxedCategorical(Distribution):
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         p, lg = _probs_logits(probs, logits, type(self).__name__, binary=False)
         (self.temperature,) = broadcast_all(temperature)
-        if probs is not None:
-            self.__dict__["probs"] = p
-        else:
-            self.__dict__["logits"] = lg
-        self._p, self._logits = p, lg
+        self._hold(p, lg, probs is not None)
         super().__init__(p.shape[:-1], p.shape[-1:], validate_args=validate_args)
 
-    probs = property(lambda self: self._p)
-    logits = property(lambda self: self._logits)
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
