@@ -487,7 +487,7 @@ def test_gradient_clipping_is_repeated_by_a_compiled_step(clip):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("update", ["operator", "data"])
+@pytest.mark.parametrize("update", ["operator", "data", "detached"])
 def test_a_parameter_updated_by_hand_is_refused(update):
     # Eagerly `p -= lr * p.grad` under no_grad updates the parameter; in a capture the
     # operator rebinds the name and p.data -= ... is invisible, so the compiled step
@@ -504,12 +504,39 @@ def test_a_parameter_updated_by_hand_is_refused(update):
             for p in params:
                 if update == "operator":
                     p -= 0.1 * p.grad
-                else:
+                elif update == "data":
                     p.data -= 0.1 * p.grad.data
+                elif update == "detached":  # eagerly a write into p's buffer
+                    d = p.detach()
+                    d -= 0.1 * p.grad
+
         return loss
 
     with pytest.raises(ValueError, match="updated inside the step other than by an optimizer"):
         cr.compile(step)(*batches[0])
+
+
+def test_pytorch_style_update_through_data_is_refused_not_lost():
+    # chainrule.torch's p.data is a tensor sharing p's buffer: `p.data.add_(...)` trains
+    # eagerly, so a compiled step that dropped the write would silently never train.
+    import chainrule.torch as torch
+
+    model = torch.nn.Linear(3, 2)
+    x = torch.randn(4, 3)
+
+    def step(x):
+        model.zero_grad()
+        loss = model(x).pow(2).sum()
+        loss.backward()
+        for p in model.parameters():
+            p.data.add_(-0.1 * p.grad)
+        return loss
+
+    before = model.weight.detach().clone()
+    step(x)
+    assert not torch.equal(model.weight, before)
+    with pytest.raises(ValueError, match="updated inside the step other than by an optimizer"):
+        cr.compile(step)(x)
 
 
 def test_module_zero_grad_filling_zeros_is_repeated_by_a_compiled_step():

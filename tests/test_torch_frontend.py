@@ -291,7 +291,7 @@ def test_numpy_detach_clone_requires_grad_and_contiguous():
     with pytest.raises(RuntimeError, match="detach"):
         x.numpy()
     d = x.detach()
-    assert type(d) is torch.Tensor and not d.requires_grad and d.numpy() is d.data
+    assert type(d) is torch.Tensor and not d.requires_grad and d.numpy() is d.data.numpy()
     c = x.clone()
     assert type(c) is torch.Tensor and c.requires_grad
     y = torch.zeros(2).requires_grad_()
@@ -936,3 +936,38 @@ def test_gradcheck_weighs_every_output_element():
 
     x = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(Swapped.apply, (x,), raise_exception=False) is False
+
+
+def test_data_is_a_tensor_sharing_the_buffer_outside_the_graph():
+    # PyTorch's `.data`: the idioms of hand-written training loops and weight init.
+    layer = nn.Linear(3, 2)
+    x = torch.randn(4, 3)
+    out = layer(x)
+    out.pow(2).sum().backward()
+    w0 = layer.weight.detach().clone()
+    for p in layer.parameters():
+        p.data.add_(-0.1 * p.grad)  # allowed on a leaf requiring grad: unrecorded
+    np.testing.assert_allclose(layer.weight.numpy(force=True),
+                               (w0 - 0.1 * layer.weight.grad).numpy(), rtol=1e-6)
+    d = layer.weight.data
+    assert type(d) is torch.Tensor and not d.requires_grad and d.grad_fn is None
+    assert d.numpy() is layer.weight.numpy(force=True)  # the same buffer
+    # out.data.max(1)[1]: PyTorch's max over a dimension (values, indices)
+    assert torch.equal(out.data.max(1)[1], out.detach().argmax(1))
+    layer.bias.data.zero_()
+    assert torch.equal(layer.bias.detach(), torch.zeros(2))
+    layer.weight.grad.data.clamp_(-0.01, 0.01)
+    assert float(layer.weight.grad.abs().max()) <= 0.01
+    layer.weight.data = torch.ones(5, 3)  # replaced, shape and all
+    assert layer.weight.shape == (5, 3) and layer.weight.requires_grad
+
+
+def test_a_layer_made_on_its_own_has_front_end_parameters():
+    layer = nn.Linear(3, 2)
+    assert isinstance(layer, cr.nn.Linear) and type(layer).__name__ == "Linear"
+    assert isinstance(layer.weight, nn.Parameter) and layer.weight.numel() == 6
+    bn = nn.BatchNorm1d(3)
+    assert type(bn.running_mean) is torch.Tensor and bn.running_mean.numel() == 3
+    lazy = nn.LazyLinear(4)
+    lazy(torch.randn(2, 5))
+    assert type(lazy) is nn.Linear and lazy.weight.size() == (4, 5)

@@ -34,7 +34,7 @@ def user_frame(depth=2):
 def _describe(v):
     """Shape, dtype and value range of an argument, for error messages."""
     if isinstance(v, TensorBase):
-        v = v.data
+        v = v._data
     a = np.asarray(v)
     head = f"shape {a.shape} {a.dtype}"
     if a.dtype.kind not in "fiub" or a.size == 0:
@@ -70,14 +70,14 @@ def _nonfinite_summary(a):
 
 def _has_inf(v):
     if isinstance(v, TensorBase):
-        v = v.data
+        v = v._data
     a = np.asarray(v)
     return a.dtype.kind in "fc" and bool(np.isinf(a).any())
 
 
 def _has_nan(v):
     if isinstance(v, TensorBase):
-        v = v.data
+        v = v._data
     a = np.asarray(v)
     return a.dtype.kind in "fc" and bool(np.isnan(a).any())
 
@@ -88,7 +88,7 @@ def _inputs(args):
 
 def _check_output(t, prim, args):
     """Forward check: NaN anywhere, or an infinity that this operation created."""
-    d = t.data
+    d = t._data
     if d.dtype.kind not in "fc" or np.isfinite(d).all():
         if t._prim is not None:
             t._origin = user_frame()
@@ -117,7 +117,7 @@ def _check_output(t, prim, args):
 
 def _check_gradient(gi, node, i):
     """Backward check: the gradient for argument ``i`` of ``node`` must be finite."""
-    d = gi.data if isinstance(gi, TensorBase) else np.asarray(gi)
+    d = gi._data if isinstance(gi, TensorBase) else np.asarray(gi)
     if d.dtype.kind not in "fc" or np.isfinite(d).all():
         return
     origin = node._origin or "<not recorded in anomaly mode>"

@@ -94,7 +94,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
             ans = node
             vals = args
         else:
-            ans = node.data
+            ans = node._data
             vals = node._vals
         # The next node to run when it is newer than everything in the heap, and its
         # gradient so far (kept out of `grads` until it must wait in the heap).
@@ -128,8 +128,8 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                     if not prim.elementwise:
                         # (_fit written out: a call per node measured on the MLP step)
                         try:
-                            if gi.shape != a.data.shape:
-                                gi = unbroadcast(gi, a.data.shape)
+                            if gi.shape != a._data.shape:
+                                gi = unbroadcast(gi, a._data.shape)
                         except AttributeError:
                             raise _not_an_array(prim, 0, gi) from None
                 if grad_hook is not None:
@@ -166,8 +166,8 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                     # x * 1.5: the cotangent already has x's shape.
                     if not (prim.elementwise and type(vals[1 - i]) in _PYTHON_SCALARS):
                         try:  # (_fit written out, as above)
-                            if gi.shape != a.data.shape:
-                                gi = unbroadcast(gi, a.data.shape)
+                            if gi.shape != a._data.shape:
+                                gi = unbroadcast(gi, a._data.shape)
                         except AttributeError:
                             raise _not_an_array(prim, i, gi) from None
                 else:
@@ -175,7 +175,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                         gi = _strong_zero_vjp(prim, rule, g, ans, vals, kw)
                     else:
                         gi = rule(g, ans, *vals, **kw)
-                    gi = _fit(gi, a.data.shape, prim, i)
+                    gi = _fit(gi, a._data.shape, prim, i)
                 if grad_hook is not None:
                     grad_hook(gi, node, i)
                 if a._prim is None:
@@ -218,21 +218,21 @@ def _seed(root, grad, create_graph):
             "computation had requires_grad=True (or it ran under no_grad())."
         )
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"backward() on a tensor of shape {root.shape} needs a gradient argument: "
                 f"pass grad= of the same shape, or reduce to a scalar first (e.g. .sum())."
             )
-        g0 = np.empty(root.data.shape, root.data.dtype)
+        g0 = np.empty(root._data.shape, root._data.dtype)
         g0.fill(1)  # (np.ones is a Python function, fill is not)
     else:
-        g0 = grad.data if isinstance(grad, TensorBase) else np.asarray(grad)
-        if g0.shape != root.data.shape:
+        g0 = grad._data if isinstance(grad, TensorBase) else np.asarray(grad)
+        if g0.shape != root._data.shape:
             raise ValueError(
                 f"backward(): gradient of shape {g0.shape} given for a tensor of shape "
-                f"{root.data.shape}; they must match."
+                f"{root._data.shape}; they must match."
             )
-        g0 = g0.astype(root.data.dtype, copy=False)
+        g0 = g0.astype(root._data.dtype, copy=False)
     if create_graph:
         g0 = grad if isinstance(grad, TensorBase) else new_tensor(g0)
     return g0
@@ -320,7 +320,7 @@ def _check_unmodified(node):
     for a in (node, *node._args):
         if isinstance(a, TensorBase) and graph.modified_since(a, node._seq):
             raise RuntimeError(
-                f"an input of '{node._prim.name}' (shape {a.data.shape}) was modified in "
+                f"an input of '{node._prim.name}' (shape {a._data.shape}) was modified in "
                 f"place after it was used (now at version {a._version}); its gradient "
                 f"would be wrong. Modify a copy instead (x = x.clone()), or do the "
                 f"in-place update after backward()."
@@ -346,7 +346,7 @@ def _not_an_array(prim, i, gi):
 def _has_zero(g):
     # One C call (ndarray.all): the strong-zero path costs nothing unless some cotangent
     # is exactly zero.
-    return not (g.data if isinstance(g, TensorBase) else g).all()
+    return not (g._data if isinstance(g, TensorBase) else g).all()
 
 
 def _traced(x):
@@ -374,11 +374,11 @@ def _strong_zero_vjp(prim, rule, g, ans, vals, kw):
         clean = REGISTRY["logical_and"](REGISTRY["logical_not"](REGISTRY["isfinite"](gi)),
                                         REGISTRY["equal"](g, 0))
         return REGISTRY["where"](clean, 0, gi)
-    gd = gi.data if isinstance(gi, TensorBase) else gi
+    gd = gi._data if isinstance(gi, TensorBase) else gi
     bad = ~np.isfinite(gd)
     if not bad.any():
         return gi
-    zero = np.asarray((g.data if isinstance(g, TensorBase) else g) == 0)
+    zero = np.asarray((g._data if isinstance(g, TensorBase) else g) == 0)
     clean = bad & zero
     if clean.any():
         if isinstance(gi, TensorBase):
@@ -405,9 +405,9 @@ def _as_grad_tensor(g, like, create_graph, handed):
     buffers are later accumulated into in place.
     """
     if create_graph:
-        if g.data.dtype != like.data.dtype:
-            g = g.astype(like.data.dtype)
-        elif id(g) in handed or (g.data.base is not None or not g.data.flags.writeable):
+        if g._data.dtype != like._data.dtype:
+            g = g.astype(like._data.dtype)
+        elif id(g) in handed or (g._data.base is not None or not g._data.flags.writeable):
             # One cotangent tensor passed to two inputs (add's), or a view (a broadcast
             # cotangent): each leaf gets a tensor of its own, as .grad buffers may later
             # be accumulated into in place. A copy operation, so that higher orders and
@@ -417,8 +417,8 @@ def _as_grad_tensor(g, like, create_graph, handed):
         return g
     if type(g) is not np.ndarray:
         g = np.asarray(g)
-    if g.dtype != like.data.dtype:
-        g = g.astype(like.data.dtype)
+    if g.dtype != like._data.dtype:
+        g = g.astype(like._data.dtype)
     elif g.base is not None or id(g) in handed or not g.flags.writeable:
         # A view into a broadcast or another buffer, or an array someone else holds.
         g = g.copy()
@@ -435,4 +435,4 @@ def _accumulate_leaf(leaf, g, create_graph, handed):
     elif create_graph or grad.requires_grad:
         leaf._grad = grad + _as_grad_tensor(g, leaf, create_graph, handed)
     else:
-        grad.data += g.data if isinstance(g, TensorBase) else g
+        grad._data += g._data if isinstance(g, TensorBase) else g

@@ -28,7 +28,7 @@ def _prim(name):
 
 
 def _shape(a):
-    return a.data.shape if isinstance(a, TensorBase) else np.shape(a)
+    return a._data.shape if isinstance(a, TensorBase) else np.shape(a)
 
 
 def _size(args, batched):
@@ -241,7 +241,7 @@ def _index_items(index, arrays, arrays_batched):
         b = False
         if e is SLOT:
             e, b = next(fill_from), next(flags)
-        values = e.data if isinstance(e, TensorBase) else e
+        values = e._data if isinstance(e, TensorBase) else e
         if is_index_array(e) and np.asarray(values).dtype == bool:
             if b or np.ndim(values) == 0:
                 return None, None
@@ -422,7 +422,7 @@ def write_rule(prim, args, batched, kw):
 
 
 def _shape_dtype(a):
-    return a.data.dtype if isinstance(a, TensorBase) else np.asarray(a).dtype
+    return a._data.dtype if isinstance(a, TensorBase) else np.asarray(a).dtype
 
 
 def softmax_nll_rule(prim, args, batched, kw):

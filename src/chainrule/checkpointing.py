@@ -57,7 +57,7 @@ def _checkpointed(f, args, kwargs):
     # the segment once, as the one operation below.)
     start = graph._clock
     traced = graph.trace_hook() is not None
-    args_seen = [new_tensor(a.data) if is_tensor(a) else a for a in args] if traced else args
+    args_seen = [new_tensor(a._data) if is_tensor(a) else a for a in args] if traced else args
     # The generators f draws from (dropout) are noted with their states, so that the
     # recomputation draws the same masks.
     with graph.enable_grad(), randomness.recording() as draws:
@@ -69,7 +69,7 @@ def _checkpointed(f, args, kwargs):
         )
     if not traced and not (is_tensor(out) and out.requires_grad):
         return out  # nothing recorded for reverse mode: no activations to spare
-    value = out.data if is_tensor(out) else np.asarray(out)
+    value = out._data if is_tensor(out) else np.asarray(out)
     given = {id(a) for a in args_seen}
     outside = [t for t in _made_before(out, start) if id(t) not in given]
     del out
@@ -101,7 +101,7 @@ def _checkpointed(f, args, kwargs):
             return first.pop()
         with graph.no_grad(), randomness.replaying(draws):
             again = f(*arrays[:n], **kwargs)
-        return again.data if is_tensor(again) else np.asarray(again)
+        return again._data if is_tensor(again) else np.asarray(again)
 
     name = getattr(f, "__name__", "function")
     segment = Primitive(f"checkpoint({name})", forward)
@@ -154,7 +154,7 @@ def _stopping_at(tensors):
     create_graph, which refer to them, still lead on through them."""
     moved = []
     for t in {id(t): t for t in tensors if t._prim is not None}.values():
-        holder = new_tensor(t.data)
+        holder = new_tensor(t._data)
         graph.take_node(holder, t)
         t._prim = None
         moved.append((t, holder))
@@ -179,8 +179,8 @@ def _leaf(a, create):
     the gradients stay functions of it and of its tangents; otherwise a fresh tensor."""
     if is_tensor(a):
         if not create:
-            return new_tensor(a.data, a.data.dtype.kind == "f")
-        if a.requires_grad or a.data.dtype.kind != "f":
+            return new_tensor(a._data, a._data.dtype.kind == "f")
+        if a.requires_grad or a._data.dtype.kind != "f":
             return a
         t = a.reshape(a.shape)
         t.requires_grad = True

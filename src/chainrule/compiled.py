@@ -130,7 +130,7 @@ class Capture(Tracer):
                 )
             v = self._new(a)
             self.params[v] = a
-            self.snapshots[id(a)] = (a, a.data.copy())
+            self.snapshots[id(a)] = (a, a._data.copy())
             made = self.made.get(id(a))
             if made is not None and made() is a:
                 self.fresh.add(v)
@@ -171,7 +171,7 @@ class Capture(Tracer):
         if len(self.trace.ops) > n:
             op = self.trace.ops[-1]
             self.steps.append(("op", op))
-            self.shapes[op.out] = [np.shape(a.data if isinstance(a, TensorBase) else a)
+            self.shapes[op.out] = [np.shape(a._data if isinstance(a, TensorBase) else a)
                                    for a in args]
             if t.requires_grad:
                 self.recorded.add(op.out)
@@ -196,16 +196,18 @@ class Capture(Tracer):
         self.steps.append(("effect", method, obj, args, kwargs))
 
     def effect_done(self):
-        self.snapshots = {k: (p, p.data.copy()) for k, (p, _) in self.snapshots.items()}
+        self.snapshots = {k: (p, p._data.copy()) for k, (p, _) in self.snapshots.items()}
 
     def check_parameters(self):
         """Refuse a parameter changed since it was read other than by an effect."""
         for p, then in self.snapshots.values():
-            if p.data.shape != then.shape or not np.array_equal(p.data, then, equal_nan=True):
+            if p._data.shape != then.shape or not np.array_equal(p._data, then, equal_nan=True):
                 raise ValueError(_UPDATED_BY_HAND)
 
     def rebound(self, t):
-        if id(t) in self.snapshots and not self.in_effect:
+        # (`p.detach() -= ...` and PyTorch's `p.data.add_(...)` write into p eagerly.)
+        leaf = t.__dict__.get("_detached_leaf", t)
+        if id(leaf) in self.snapshots and not self.in_effect:
             raise ValueError(_UPDATED_BY_HAND)
 
     def grad_assigned(self, t, value):
@@ -264,7 +266,7 @@ def compile(fn: Callable[..., Result]) -> Callable[..., Result]:  # noqa: A001  
 
 def _signature(a):
     if is_tensor(a):
-        return ("array", a.data.shape, a.data.dtype.str)
+        return ("array", a._data.shape, a._data.dtype.str)
     if isinstance(a, np.ndarray):
         return ("array", a.shape, a.dtype.str)
     return ("value", type(a), a if isinstance(a, (int, float, str, bool, type(None))) else id(a))
@@ -275,7 +277,7 @@ def _capture(fn, args):
     inputs = []
     for a in args:
         if is_tensor(a) or isinstance(a, np.ndarray):
-            t = new_tensor(a.data if is_tensor(a) else np.asarray(a))
+            t = new_tensor(a._data if is_tensor(a) else np.asarray(a))
             capture.input(t)
             inputs.append(t)
         else:
@@ -314,7 +316,7 @@ class Program:
         # The program is written for the shapes and dtypes of what it reads (its typed
         # constants and reused buffers depend on them): p.data replaced by a float64 or
         # reshaped array makes the next call capture again.
-        self.layouts = [(t, t.data.shape, t.data.dtype)
+        self.layouts = [(t, t._data.shape, t._data.dtype)
                         for t in (*capture.params.values(), *capture.constants.values())]
         self.rebuild = rebuild
         self.is_array = is_array
@@ -331,11 +333,11 @@ class Program:
         tensors read their shapes and dtypes."""
         return (all(getattr(obj, name) == value for obj, name, value in self.guards)
                 and all(vars(module).get(name) is t for module, name, t in self.held)
-                and all(t.data.shape == shape and t.data.dtype == dtype
+                and all(t._data.shape == shape and t._data.dtype == dtype
                         for t, shape, dtype in self.layouts))
 
     def run(self, args):
-        arrays = [a.data if is_tensor(a) else a for a, arr in zip(args, self.is_array) if arr]
+        arrays = [a._data if is_tensor(a) else a for a, arr in zip(args, self.is_array) if arr]
         values = self.fn(arrays, [p for _, p in self.params])
         return values[0] if self.rebuild is None else self.rebuild(values)
 
@@ -359,7 +361,7 @@ class _Writer:
                           "guarded": _strong_zero_vjp, "write_grad": _write_grad,
                           "new_tensor": new_tensor}
         self.lines = []
-        self.values = {f"v{i}": t.data for i, t in enumerate(capture._alive)
+        self.values = {f"v{i}": t._data for i, t in enumerate(capture._alive)
                        if isinstance(t, TensorBase)}
         self.calls = CallWriter(self.lines, self.values, self.const, self.constants)
         self.count = 0
@@ -377,7 +379,7 @@ class _Writer:
         if isinstance(a, Var):
             return f"v{a.index}"
         if isinstance(a, TensorBase):
-            return self.const(a) + ".data"  # a constant tensor: its values when run
+            return self.const(a) + "._data"  # a constant tensor: its values when run
         if a is None or type(a) in (bool, int, str) or (type(a) is float and np.isfinite(a)):
             return repr(a)  # (a NumPy scalar, nan or inf does not spell itself back)
         return self.const(a)
@@ -387,7 +389,7 @@ class _Writer:
         if isinstance(a, Var):
             return self.values.get(f"v{a.index}")
         if isinstance(a, TensorBase):
-            return a.data
+            return a._data
         return a
 
     def kwargs(self, kw):
@@ -400,9 +402,9 @@ class _Writer:
         for i, v in enumerate(v for v in cap.trace.inputs):
             out.append(f"    v{v.index} = arguments[{i}]")
         for i, (v, _) in enumerate(cap.params.items()):
-            out.append(f"    v{v.index} = params[{i}].data")
+            out.append(f"    v{v.index} = params[{i}]._data")
         for v, t in cap.constants.items():
-            out.append(f"    v{v.index} = {self.const(t, 'k')}.data")
+            out.append(f"    v{v.index} = {self.const(t, 'k')}._data")
         for v, p in (*cap.params.items(), *cap.leaves.items()):
             if v in cap.fresh:
                 out.append(f"    {self.const(p, 'p')}.grad = None")
@@ -660,11 +662,11 @@ def _write_grad(p, g, handed):
     if type(g) is not np.ndarray:
         g = np.asarray(g)
     if p.grad is None:
-        if g.dtype != p.data.dtype:
-            g = g.astype(p.data.dtype)
+        if g.dtype != p._data.dtype:
+            g = g.astype(p._data.dtype)
         elif g.base is not None or id(g) in handed or not g.flags.writeable:
             g = g.copy()
         handed.add(id(g))
         p.grad = new_tensor(g)
     else:
-        p.grad.data += g
+        p.grad._data += g

@@ -50,7 +50,7 @@ def _forward_level():
 def _propagate(t, prim, args, vals, kw):
     """The forward-mode hook: give output `t` a tangent at every level an input has one."""
     global _active
-    if t.data.dtype.kind not in "fc" or not prim.differentiable:
+    if t._data.dtype.kind not in "fc" or not prim.differentiable:
         return
     n = _active
     pending = None
@@ -91,8 +91,8 @@ def _push_forward(prim, t, args, vals, kw, items, k):
         # by a tracer: cr.vmap of a jvp pushes each example's tangent).
         ans, argv = t, args
     else:
-        ans, argv = t.data, vals
-        items = [(i, tan.data if is_tensor(tan) else tan) for i, tan in items]
+        ans, argv = t._data, vals
+        items = [(i, tan._data if is_tensor(tan) else tan) for i, tan in items]
     rules = prim.jvps
     total = None
     for i, tan in items:
@@ -105,13 +105,13 @@ def _push_forward(prim, t, args, vals, kw, items, k):
         else:
             c = rule(tan, ans, *argv, **kw)
         total = c if total is None else total + c
-    shape, dtype = t.data.shape, t.data.dtype
+    shape, dtype = t._data.shape, t._data.dtype
     if traced:
         if not is_tensor(total):
             total = new_tensor(np.asarray(total))
-        if total.data.shape != shape:
+        if total._data.shape != shape:
             total = P.broadcast_to(total, shape)
-        if total.data.dtype != dtype:
+        if total._data.dtype != dtype:
             total = P.astype(total, dtype=dtype)
         return total
     total = np.asarray(total)
@@ -135,7 +135,7 @@ def _jvp_from_vjp(prim, i, tan, ans, argv, kw, traced):
             f"forward mode: '{prim.name}' has neither a JVP nor a VJP rule for its "
             f"argument {i}; detach that argument or use a differentiable operation."
         )
-    data = ans.data if is_tensor(ans) else np.asarray(ans)
+    data = ans._data if is_tensor(ans) else np.asarray(ans)
     g = new_tensor(np.zeros_like(data), True)
     with graph.enable_grad():
         ct = vrule(g, ans, *argv, **kw)
@@ -146,7 +146,7 @@ def _jvp_from_vjp(prim, i, tan, ans, argv, kw, traced):
     (res,) = backward(s, inputs=[g], create_graph=traced)
     if res is None:
         return np.zeros_like(data)
-    return res if traced else res.data
+    return res if traced else res._data
 
 
 def _attach_tangent(x, tan, level, who, i):
@@ -157,9 +157,9 @@ def _attach_tangent(x, tan, level, who, i):
     else:
         t = new_tensor(a)
     if is_tensor(tan):
-        if tan.data.shape != a.shape:
+        if tan._data.shape != a.shape:
             raise ValueError(f"{who}: tangent of shape {tan.shape} for a primal of shape {a.shape}")
-        if tan.data.dtype != a.dtype:
+        if tan._data.dtype != a.dtype:
             tan = P.astype(tan, dtype=a.dtype)
     else:
         tan = np.asarray(tan)
@@ -180,8 +180,8 @@ def _tangent_of(out, level, nested):
         tans = out._tangent
         tan = tans.get(level) if tans else None
         if tan is not None:
-            return tan if nested else (tan.data if is_tensor(tan) else tan)
-        return np.zeros_like(out.data)
+            return tan if nested else (tan._data if is_tensor(tan) else tan)
+        return np.zeros_like(out._data)
     return np.zeros_like(np.asarray(out, dtype=float))
 
 

@@ -39,7 +39,7 @@ _DIRECTIONS = 4  # random directions for larger inputs
 def _as_float64(inputs):
     arrays = []
     for i, x in enumerate(inputs):
-        a = np.asarray(x.data if isinstance(x, graph.TensorBase) else x)
+        a = np.asarray(x._data if isinstance(x, graph.TensorBase) else x)
         if a.dtype.kind == "f" and a.dtype != np.float64:
             warnings.warn(
                 f"gradcheck: argument {i} is {a.dtype}; checking it in float64",
@@ -150,10 +150,10 @@ def _rev_comparisons(f, arrays, eps, order, rng):
     def value(values):
         with graph.set_grad_enabled(order == 2):
             out, _ = evaluate(values, need_graph=order == 2)
-        return float(out.data)
+        return float(out._data)
 
     for k, i in enumerate(diff):
-        a = np.zeros(arrays[i].shape) if analytic[k] is None else np.asarray(analytic[k].data)
+        a = np.zeros(arrays[i].shape) if analytic[k] is None else np.asarray(analytic[k]._data)
         x = arrays[i]
         rows = []
         for idx, u in _directions(x, rng):
@@ -238,7 +238,7 @@ def _check_fwd(f, arrays, eps, atol, rtol, order, rng):
 
         def value(xi, derivative=derivative):
             out = derivative(xi if order == 2 else Tensor(xi))
-            return np.asarray(out.data if isinstance(out, graph.TensorBase) else out)
+            return np.asarray(out._data if isinstance(out, graph.TensorBase) else out)
 
         worst = None
         for idx, u in _directions(x, rng):

@@ -117,7 +117,7 @@ class TensorBase:
     # the (lazily allocated) instance __dict__ with class-level defaults, so creating a
     # tensor costs as few attribute writes as possible.
     __slots__ = (
-        "data",
+        "_data",
         "requires_grad",
         "_prim",
         "_args",
@@ -129,7 +129,7 @@ class TensorBase:
     )
 
     # (The two slots every tensor sets, for type checkers.)
-    data: np.ndarray
+    _data: np.ndarray
     requires_grad: bool
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # graph clock at the last in-place modification
@@ -163,6 +163,18 @@ class TensorBase:
     _views = None
 
     __hash__ = object.__hash__
+
+    # The engine reads and writes the slot `_data`; `.data` is the public name of the
+    # array. A front end may give `.data` its own meaning (chainrule.torch: a detached
+    # tensor sharing the buffer, as PyTorch's), which the engine then never sees.
+    @property
+    def data(self) -> np.ndarray:
+        """The NumPy array holding this tensor's values (shared, not copied)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value
 
     @property
     def grad(self):
@@ -281,7 +293,7 @@ def mark_retained(t):
 def new_tensor(data, requires_grad=False):
     """Make a tensor around an ndarray without copying it or checking it."""
     t = _object_new(_tensor_type)
-    t.data = data
+    t._data = data
     t.requires_grad = requires_grad
     t._prim = None
     return t
@@ -394,7 +406,7 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
     # views, forward mode and anomaly mode take _apply.
     if not self._fast_record or _hooked:
         return _apply(self, (x,), _NO_KW)
-    xd = x.data
+    xd = x._data
     try:
         out = self.fwd(xd)
     except ValueError as e:
@@ -406,7 +418,7 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
     # The output's class (see TensorBase._result_class); type() is the cheap lookup.
     cls = type(x)
     t = _object_new(cls if cls is _tensor_type else cls._result_class)
-    t.data = out
+    t._data = out
     if x.requires_grad and _grad_enabled and self.differentiable:
         t.requires_grad = True
         t._prim = self
@@ -425,7 +437,7 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
 
 
 def _shapes(args):
-    return ", ".join(str(np.shape(a.data if isinstance(a, TensorBase) else a)) for a in args)
+    return ", ".join(str(np.shape(a._data if isinstance(a, TensorBase) else a)) for a in args)
 
 
 def _forward_error(prim, e, args):
@@ -459,7 +471,7 @@ def _apply(prim, args, kw):
     cls = None
     for a in args:
         if isinstance(a, TensorBase):
-            vals.append(a.data)
+            vals.append(a._data)
             if a.requires_grad:
                 needs_grad = True
             kind = a._result_class
@@ -501,7 +513,7 @@ def _apply(prim, args, kw):
     # The output's class is its tensor arguments' result class (the most derived one
     # where they differ; TensorBase._result_class).
     t = _object_new(cls or _tensor_type)
-    t.data = out
+    t._data = out
     if needs_grad and _grad_enabled and prim.differentiable:
         if saved is not None:
             t._saved = saved
@@ -558,7 +570,7 @@ def binary_recorder(prim, reflected=False):
             return _apply(prim, (a, b), _NO_KW)
         grad = False
         if isinstance(a, TensorBase):
-            ad = a.data
+            ad = a._data
             grad = a.requires_grad
             cls = type(a)
             if cls is not _tensor_type:
@@ -570,7 +582,7 @@ def binary_recorder(prim, reflected=False):
                 return _apply(prim, (a, b), _NO_KW)
             ad = a
         if isinstance(b, TensorBase):
-            bd = b.data
+            bd = b._data
             if b.requires_grad:
                 grad = True
             kind = type(b)
@@ -592,7 +604,7 @@ def binary_recorder(prim, reflected=False):
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _object_new(cls)
-        t.data = out
+        t._data = out
         if grad and _grad_enabled and prim.differentiable:
             t.requires_grad = True
             t._prim = prim
@@ -633,7 +645,7 @@ def _standins(args, depth):
     out = []
     for a in args:
         if isinstance(a, TensorBase):
-            s = new_tensor(a.data)
+            s = new_tensor(a._data)
             s._watch = weakref.ref(a)
             src = a._source
             if depth > 1 and src is not None:
@@ -651,8 +663,8 @@ def _match_constants(prim, args, vals):
     # array is an index or a class label and stays one.
     float_dtype = None
     for a in args:
-        if isinstance(a, TensorBase) and a.data.dtype.kind == "f":
-            float_dtype = a.data.dtype
+        if isinstance(a, TensorBase) and a._data.dtype.kind == "f":
+            float_dtype = a._data.dtype
             break
     if float_dtype is None:
         return
@@ -687,7 +699,7 @@ def array_like(a):
     if not holds_tensor(a):
         return a
     items = [array_like(e) for e in a]
-    shapes = {np.shape(e.data if isinstance(e, TensorBase) else e) for e in items}
+    shapes = {np.shape(e._data if isinstance(e, TensorBase) else e) for e in items}
     if len(shapes) != 1:
         raise ValueError(
             f"a list of arrays of different shapes {sorted(shapes)} is not an array; "

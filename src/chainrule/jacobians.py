@@ -103,23 +103,24 @@ def _jacobian_rev(f, args, kwargs, nums, nested):
         new_args, lifted = _lift_args(args, nums, "jacobian")
         out = _output_tensor(f(*new_args, **kwargs), "jacobian")
         inputs = [new[0] for new, _, _ in lifted]
-        m = out.data.size
+        m = out._data.size
         rows = [[] for _ in inputs]
         for j in range(m):
-            e = np.zeros(m, dtype=out.data.dtype)
+            e = np.zeros(m, dtype=out._data.dtype)
             e[j] = 1
             grads = _reverse(out, inputs, e.reshape(out.shape), nested)
             for k, (x, g) in enumerate(zip(inputs, grads)):
                 if g is None:
-                    g = np.zeros_like(x.data)
-                rows[k].append(g if nested else g.data)
+                    rows[k].append(np.zeros_like(x._data))
+                else:
+                    rows[k].append(g if nested else g._data)
     jacs = []
     for x, r in zip(inputs, rows):
         shape = out.shape + x.shape
         if nested:
             jacs.append(P.reshape(P.stack(r), shape) if r else new_tensor(np.zeros(shape)))
         else:
-            jacs.append(np.stack(r).reshape(shape) if r else np.zeros(shape, x.data.dtype))
+            jacs.append(np.stack(r).reshape(shape) if r else np.zeros(shape, x._data.dtype))
     return jacs
 
 

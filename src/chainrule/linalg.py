@@ -69,7 +69,7 @@ def matrix_exp(A):
 def _check_finite(function, **arrays):
     """SciPy's check_finite: a ValueError naming the argument that holds an inf or NaN."""
     for name, v in arrays.items():
-        values = v.data if _graph.is_tensor(v) else np.asarray(v)
+        values = v._data if _graph.is_tensor(v) else np.asarray(v)
         if values.dtype.kind in "fc" and not np.isfinite(values).all():
             raise ValueError(f"{function}: {name} must not contain infs or NaNs "
                              f"(pass check_finite=False to skip this check)")

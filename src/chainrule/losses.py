@@ -73,7 +73,7 @@ def nll_loss(
         raise ValueError("nll_loss: log_probs must have a class axis, got a 0-d value")
     ax = axis % len(shape)
     k = shape[ax]
-    tv = target.data if is_tensor(target) else np.asarray(target)
+    tv = target._data if is_tensor(target) else np.asarray(target)
     if tv.dtype.kind in "iub":
         return _nll_indices(log_probs, target if is_tensor(target) else tv, ax, k,
                             reduction, label_smoothing, ignore_index)
@@ -132,8 +132,8 @@ def cross_entropy(
     """
     _check_reduction("cross_entropy", reduction)
     warn_if_probabilities("cross_entropy", logits, "logits")
-    tv = target.data if is_tensor(target) else np.asarray(target)
-    shape = logits.data.shape if is_tensor(logits) else np.shape(logits)
+    tv = target._data if is_tensor(target) else np.asarray(target)
+    shape = logits._data.shape if is_tensor(logits) else np.shape(logits)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     if (

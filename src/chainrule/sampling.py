@@ -22,7 +22,7 @@ from .tensor import Tensor
 def _values(x, name, owner):
     """The NumPy values of a tensor, array or array_like (lists of tensors included)."""
     x = array_like(x)
-    values = np.asarray(x.data if isinstance(x, TensorBase) else x)
+    values = np.asarray(x._data if isinstance(x, TensorBase) else x)
     if values.dtype.kind not in "fiu":
         raise TypeError(f"{owner}: {name} must hold real numbers, got dtype {values.dtype}")
     return values

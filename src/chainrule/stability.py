@@ -78,7 +78,7 @@ def is_one(c, like):
     if isinstance(c, TensorBase):
         if c.requires_grad:
             return False
-        c = c.data
+        c = c._data
     shape = np.shape(c)
     if shape and np.broadcast_shapes(shape, np.shape(like)) != np.shape(like):
         return False

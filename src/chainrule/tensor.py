@@ -121,7 +121,7 @@ class Tensor(TensorBase):
             if _under_trace(data):
                 self._copy_traced(data, requires_grad, dtype)
                 return
-            data = data.data
+            data = data._data
         try:
             arr = np.array(data, dtype=dtype, copy=True)
         except ValueError:
@@ -132,7 +132,7 @@ class Tensor(TensorBase):
                 "use a rectangular list of numbers or a NumPy array."
             )
         _check_grad_dtype(arr, requires_grad)
-        self.data = arr
+        self._data = arr
         self.requires_grad = bool(requires_grad)
         self._prim = None
         tracer = graph.trace_hook()
@@ -146,8 +146,8 @@ class Tensor(TensorBase):
         # copy is a leaf: under no_grad, no gradient flows back into `data`.
         with graph.no_grad():
             made = P.copy(data) if dtype is None else P.astype(data, np.dtype(dtype))
-        _check_grad_dtype(made.data, requires_grad)
-        self.data = made.data if dtype is None else made.data.copy()
+        _check_grad_dtype(made._data, requires_grad)
+        self._data = made._data if dtype is None else made._data.copy()
         self.requires_grad = bool(requires_grad)
         self._prim = None
         graph.trace_hook().alias(self, made)
@@ -155,19 +155,19 @@ class Tensor(TensorBase):
     # ------------------------------------------------------------- array facts
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def grad_fn(self) -> Any:
@@ -175,20 +175,20 @@ class Tensor(TensorBase):
         return None if self._prim is None else self._prim.name
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (np.float64, np.int64, np.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (np.float64, np.int64, np.bool_):
+            extra += f", dtype={self._data.dtype}"
         if self._prim is not None:
             extra += f", grad_fn={self._prim.name}"
         elif self.requires_grad:
@@ -205,48 +205,48 @@ class Tensor(TensorBase):
         return _numpy_dispatch.array_function(func, types, args, kwargs)
 
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray[Any, Any]:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
         if copy:
-            return self.data.copy()
-        return self.data
+            return self._data.copy()
+        return self._data
 
     def numpy(self) -> np.ndarray[Any, Any]:
         """The underlying NumPy array (shared, not copied)."""
-        return self.data
+        return self._data
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         _refuse_if_differentiated(self, "item()")
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         _refuse_if_differentiated(self, "tolist()")
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         _refuse_if_differentiated(self, "float()")
-        return float(self.data.item() if self.data.size == 1 else self.item())
+        return float(self._data.item() if self._data.size == 1 else self.item())
 
     def __int__(self) -> int:
         _refuse_if_differentiated(self, "int()")
-        return int(self.data.item() if self.data.size == 1 else self.item())
+        return int(self._data.item() if self._data.size == 1 else self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu":
+        if self._data.dtype.kind not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
     def __bool__(self) -> bool:
         _refuse_if_traced(self, "bool()")
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 f"use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data (and in-place history) but cut from the graph."""
@@ -254,8 +254,11 @@ class Tensor(TensorBase):
         if tracer is not None and (tracer.traced(self) or self.requires_grad):
             # Under cr.vmap or cr.compile a copy of the value would be a constant of the
             # trace (one example's, or the first call's): the cut is an operation instead.
-            return P.stop_gradient(self)
-        alias = graph.new_tensor(self.data)
+            cut = P.stop_gradient(self)
+            if self._prim is None:  # a write into it means a write into this leaf
+                cut._detached_leaf = self
+            return cut
+        alias = graph.new_tensor(self._data)
         graph.share_versions(self, alias)
         if self._view_of is not None:
             # Writes through a detached view reach the viewed tensor too.
@@ -270,7 +273,7 @@ class Tensor(TensorBase):
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
             raise RuntimeError("requires_grad_() applies to leaf tensors only; use detach() first")
-        _check_grad_dtype(self.data, requires_grad)
+        _check_grad_dtype(self._data, requires_grad)
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -304,10 +307,10 @@ class Tensor(TensorBase):
             # A constant updated by a differentiated value (buf[:2] += w): the result is
             # written into its buffer as a recorded write, so the tensor it views sees
             # it, as in NumPy. The operation reads a copy: the write makes `self` a node.
-            self[...] = ufunc(graph.new_tensor(self.data.copy()), other)
+            self[...] = ufunc(graph.new_tensor(self._data.copy()), other)
             return self
-        value = other.data if isinstance(other, TensorBase) else other
-        ufunc.fwd(self.data, value, out=self.data, casting="same_kind")
+        value = other._data if isinstance(other, TensorBase) else other
+        ufunc.fwd(self._data, value, out=self._data, casting="same_kind")
         graph.mark_modified(self)
         return self
 
@@ -337,10 +340,10 @@ class Tensor(TensorBase):
         if not _differentiated(self, value):
             if graph.is_grad_enabled() and self.requires_grad:
                 raise _leaf_write_error()
-            self.data[index] = value.data if isinstance(value, TensorBase) else value
+            self._data[index] = value._data if isinstance(value, TensorBase) else value
             graph.mark_modified(self)
             return
-        if not self.data.flags.writeable:
+        if not self._data.flags.writeable:
             raise ValueError(
                 "assignment destination is read-only (a broadcast view, as in NumPy); "
                 "write into a copy (x = x.copy()) or into the tensor it was made from"
@@ -349,11 +352,11 @@ class Tensor(TensorBase):
         if base.requires_grad and base.is_leaf:
             raise _leaf_write_error()
         # The node `base` was moves to a new object; base becomes the write's output.
-        old = graph.new_tensor(base.data.copy() if base._prim is not None else base.data)
+        old = graph.new_tensor(base._data.copy() if base._prim is not None else base._data)
         graph.take_node(old, base)
         graph.mark_modified(self, recorded=True)
         new = P.write(old, value, index=where)
-        base.data[where] = new.data[where]
+        base._data[where] = new._data[where]
         graph.take_node(base, new)
         _remake_views(base)
 
@@ -373,22 +376,22 @@ class Tensor(TensorBase):
             return self, index
         # Where each element of the view sits in the base: the view's steps replayed on
         # the base's flat positions.
-        pos = np.arange(t.data.size).reshape(t.data.shape)
+        pos = np.arange(t._data.size).reshape(t._data.shape)
         for prim, rest, kw in reversed(steps):
-            pos = prim.fwd(pos, *[a.data if isinstance(a, TensorBase) else a for a in rest],
+            pos = prim.fwd(pos, *[a._data if isinstance(a, TensorBase) else a for a in rest],
                            **kw)
-        return t, np.unravel_index(np.asarray(pos[index]), t.data.shape)
+        return t, np.unravel_index(np.asarray(pos[index]), t._data.shape)
 
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place (outside the graph)."""
-        self.data[...] = 0
+        self._data[...] = 0
         graph.mark_modified(self)
         return self
 
     def copy_(self, src: _Operand) -> Tensor:
         """Copy values from ``src`` into this tensor in place (outside the graph)."""
-        self.data[...] = src.data if isinstance(src, TensorBase) else src
+        self._data[...] = src._data if isinstance(src, TensorBase) else src
         graph.mark_modified(self)
         return self
 
@@ -471,7 +474,7 @@ class Tensor(TensorBase):
     @property
     def mT(self) -> Tensor:
         """Transpose of the last two axes (a stack of matrices); needs ndim >= 2."""
-        if self.data.ndim < 2:
+        if self._data.ndim < 2:
             raise ValueError(
                 f"mT needs a tensor with at least 2 dimensions, got shape {self.shape}"
             )
@@ -535,10 +538,10 @@ class Tensor(TensorBase):
         return P.argmin(self, axis=axis, keepdims=keepdims)
 
     def any(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
-        return graph.new_tensor(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+        return graph.new_tensor(np.asarray(self._data.any(axis=axis, keepdims=keepdims)))
 
     def all(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
-        return graph.new_tensor(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
+        return graph.new_tensor(np.asarray(self._data.all(axis=axis, keepdims=keepdims)))
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and not isinstance(shape[0], int):

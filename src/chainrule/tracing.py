@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import graph
 from .graph import TensorBase
 
@@ -170,4 +172,4 @@ def concrete(t, what):
             f"for every example or call. Compute it with chainrule operations on tensors "
             f"(or, under cr.vmap, loop over the examples in Python)"
         )
-    return t.data
+    return t._data if isinstance(t, TensorBase) else np.asarray(t)

@@ -68,7 +68,7 @@ def _is_nested(*trees):
 
 
 def _float_array(x, who, i):
-    a = x.data if is_tensor(x) else np.asarray(x)
+    a = x._data if is_tensor(x) else np.asarray(x)
     if a.dtype.kind not in "fc":
         raise TypeError(
             f"{who}: argument {i} has dtype {a.dtype}; derivatives need floating-point "
@@ -79,7 +79,7 @@ def _float_array(x, who, i):
 
 def _alias(x):
     """A new graph node equal to tensor `x` (a view), so each input is its own node."""
-    return P.reshape(x, x.data.shape)
+    return P.reshape(x, x._data.shape)
 
 
 def _lift(x, who, i):
@@ -109,7 +109,7 @@ def _is_traced(x):
 def _value(x):
     """A transform's result handed back to the caller at the outermost level."""
     if is_tensor(x):
-        d = x.data
+        d = x._data
         return d[()] if d.ndim == 0 else d
     return x
 
@@ -173,9 +173,9 @@ def _pack_grads(grads, lifted, nested):
             g = grads[k]
             k += 1
             if nested:
-                parts.append(g if g is not None else new_tensor(np.zeros_like(t.data)))
+                parts.append(g if g is not None else new_tensor(np.zeros_like(t._data)))
             else:
-                g = np.zeros_like(t.data) if g is None else g.data
+                g = np.zeros_like(t._data) if g is None else g._data
                 parts.append(_like_input(g, x))
         out.append(tree_unflatten(treedef, parts))
     return out
@@ -216,7 +216,7 @@ def value_and_grad(
             if has_aux:
                 result, aux = _split_aux(result, "grad")
             out = _output_tensor(result, "grad")
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise TypeError(
                     f"grad: the function must return a scalar, got shape {out.shape}; use "
                     f"jacobian() for vector outputs or elementwise_grad() for elementwise ones."

@@ -135,7 +135,7 @@ def _same(a, b):
     if isinstance(a, slice):
         return _same((a.start, a.stop, a.step), (b.start, b.stop, b.step))
     if is_tensor(a):
-        return _same(a.data, b.data)
+        return _same(a._data, b._data)
     if isinstance(a, (np.ndarray, np.generic)):
         return a.shape == b.shape and a.dtype == b.dtype and bool(
             np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
@@ -189,12 +189,12 @@ def _batch_of(value, batched, size):
 def _result(o, args):
     # Plain arrays in, plain arrays out (as every transform); tensors inside transforms.
     if is_tensor(o) and not transforms._is_nested(args):
-        return o.data
+        return o._data
     return o
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _moveaxis(x, source, destination):

@@ -59,7 +59,7 @@ def run_sample(source: str, temperature: float, length: int, seed: int, prompt: 
     rng = np.random.default_rng(seed)
 
     def draw(logits):
-        return int(sample_logits(logits[None], temperature, top_k, generator=rng).data[0])
+        return int(sample_logits(logits[None], temperature, top_k, generator=rng)._data[0])
 
     with no_grad():
         ids = generate(model, meta["model_spec"], prompt_ids, length, draw)

@@ -379,7 +379,7 @@ class Run:
             # (The backward pass ran with the loss; a non-finite one stops or skips alike,
             # as no update has been made.)
             loss, logits = done
-            value = float(loss.data)
+            value = float(loss._data)
             if not math.isfinite(value):
                 if skip:
                     return None
@@ -390,7 +390,7 @@ class Run:
             return np.zeros(3)
         logits = self.model(Tensor(xb))
         loss = self.loss_fn(logits, yb)
-        value = float(loss.data)
+        value = float(loss._data)
         if not math.isfinite(value):
             if skip:
                 return None
@@ -401,11 +401,11 @@ class Run:
     def _after_backward(self, logits, yb, value: float, skip: bool) -> np.ndarray | None:
         """The gradient check of --on-nan skip and the batch's metrics."""
         if skip:
-            grads = ((n, p.grad.data) for n, p in self.parameters if p.grad is not None)
+            grads = ((n, p.grad._data) for n, p in self.parameters if p.grad is not None)
             if _first_non_finite(grads) is not None:
                 return None
         # Predictions counted per label: per sample, or per character for a text model.
-        correct = int((logits.data.argmax(axis=-1) == yb).sum())
+        correct = int((logits._data.argmax(axis=-1) == yb).sum())
         return np.array([value * yb.size, correct, yb.size], dtype=np.float64)
 
     def _check_weights(self, epoch: int, index: int) -> None:
@@ -414,7 +414,7 @@ class Run:
         An update cannot be undone, so even --on-nan skip stops here. The check's cost
         is measured in docs/performance.md.
         """
-        bad = _first_non_finite((name, p.data) for name, p in self.parameters)
+        bad = _first_non_finite((name, p._data) for name, p in self.parameters)
         if bad is not None:
             self._fail(f"the weights {bad} became NaN or infinite", epoch, index, "by that update")
 

@@ -15,7 +15,7 @@ def logits_of(model, X: np.ndarray, batch_size: int) -> np.ndarray:
     outputs = []
     with no_grad():
         for start in range(0, X.shape[0], batch_size):
-            outputs.append(model(Tensor(X[start : start + batch_size])).data)
+            outputs.append(model(Tensor(X[start : start + batch_size]))._data)
     model.train(was_training)
     return np.concatenate(outputs) if outputs else np.zeros((0, 0), X.dtype)
 
@@ -43,7 +43,7 @@ def scores(
     with no_grad():
         for start in range(0, X.shape[0], batch_size):
             target = y[start : start + batch_size]
-            logits = model(Tensor(X[start : start + batch_size])).data
+            logits = model(Tensor(X[start : start + batch_size]))._data
             log_probs = log_softmax(logits.astype(np.float64))
             nll = -np.take_along_axis(log_probs, target[..., None], axis=-1)[..., 0]
             total += float(((1 - label_smoothing) * nll

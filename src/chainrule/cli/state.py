@@ -17,7 +17,7 @@ from ..graph import TensorBase
 def encode(value, arrays: dict, name: str):
     """Return the JSON skeleton of ``value``, adding its arrays to ``arrays`` under ``name``."""
     if isinstance(value, TensorBase):
-        value = value.data
+        value = value._data
     if isinstance(value, (np.ndarray, np.generic)):
         arrays[name] = np.array(value)
         return {"array": name, "scalar": isinstance(value, np.generic)}

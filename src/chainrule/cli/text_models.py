@@ -136,7 +136,7 @@ class CharGPT(nn.Module):
         self.token = nn.Embedding(vocab, width, dtype=dtype, rng=init_rng)
         self.position = nn.Embedding(context, width, dtype=dtype, rng=init_rng)
         for e in (self.token, self.position):  # GPT-2's initialization: N(0, 0.02)
-            e.weight.data[...] = (0.02 * init_rng.standard_normal(e.weight.shape)).astype(dtype)
+            e.weight._data[...] = (0.02 * init_rng.standard_normal(e.weight.shape)).astype(dtype)
         self.blocks = nn.ModuleList([Block(width, heads, dropout, dtype, init_rng, dropout_rng)
                                      for _ in range(layers)])
         self.norm = nn.LayerNorm(width, dtype=dtype)
@@ -185,12 +185,12 @@ def generate(model, spec: dict, prompt_ids, length: int, sample) -> list[int]:
         zeros = np.zeros((layers, 1, width), np.dtype(spec["dtype"]))
         logits, state = model(Tensor(np.array([ids])), (zeros, zeros))
         for _ in range(length):
-            ids.append(sample(logits.data[0, -1]))
+            ids.append(sample(logits._data[0, -1]))
             logits, state = model(Tensor(np.array([ids[-1:]])), state)
         return ids[len(prompt_ids):]
     for _ in range(length):
         window = np.array([ids[-context:]])
-        ids.append(sample(model(Tensor(window)).data[0, -1]))
+        ids.append(sample(model(Tensor(window))._data[0, -1]))
     return ids[len(prompt_ids):]
 
 

@@ -14,7 +14,7 @@ def _broadcast_named(named, root, what):
     """Overwrite each (name, tensor) with rank ``root``'s values, after checking that every
     rank holds the same names, shapes and dtypes (else all ranks raise, naming the first
     difference)."""
-    signature = [(name, f"shape {t.data.shape} {t.data.dtype}") for name, t in named]
+    signature = [(name, f"shape {t._data.shape} {t._data.dtype}") for name, t in named]
     expected = [tuple(entry) for entry in world.broadcast_object(signature, root)]
     with fail_together():
         if signature != expected:
@@ -29,10 +29,10 @@ def _broadcast_named(named, root, what):
                 f"same model on every rank"
             )
     for _, t in named:
-        buffer = np.ascontiguousarray(t.data)
+        buffer = np.ascontiguousarray(t._data)
         world.broadcast_(buffer, root)
-        if buffer is not t.data:
-            t.data[...] = buffer
+        if buffer is not t._data:
+            t._data[...] = buffer
 
 
 def broadcast_parameters(module, root=0):
@@ -102,7 +102,7 @@ class DistributedOptimizer:
             return
         by_dtype = {}
         for p in self._params():
-            by_dtype.setdefault(p.data.dtype, []).append(p)
+            by_dtype.setdefault(p._data.dtype, []).append(p)
         with no_grad():
             for dtype, params in by_dtype.items():
                 self._reduce(dtype, params, weight)
@@ -112,13 +112,14 @@ class DistributedOptimizer:
 
         Layout: every gradient, then one presence count per parameter, then the weight.
         """
-        key = [(id(p), p.data.shape) for p in params]
+        key = [(id(p), p._data.shape) for p in params]
         cached = self._buffers.get(dtype)
         if cached is None or cached[0] != key:
-            sizes = [p.data.size for p in params]
+            sizes = [p._data.size for p in params]
             flat = np.empty(sum(sizes) + len(params) + 1, dtype)
             bounds = np.cumsum([0, *sizes])
-            views = [flat[a:b].reshape(p.data.shape) for a, b, p in zip(bounds, bounds[1:], params)]
+            views = [flat[a:b].reshape(p._data.shape)
+                     for a, b, p in zip(bounds, bounds[1:], params)]
             cached = self._buffers[dtype] = (key, flat, views)
         return cached[1], cached[2]
 
@@ -133,15 +134,15 @@ class DistributedOptimizer:
                 has = bool(weight) and p.grad is not None
                 if not has:
                     view[...] = 0
-                elif p.grad.data.shape != p.data.shape:
+                elif p.grad._data.shape != p._data.shape:
                     raise ValueError(
-                        f"DistributedOptimizer: gradient of shape {p.grad.data.shape} for a "
-                        f"parameter of shape {p.data.shape}"
+                        f"DistributedOptimizer: gradient of shape {p.grad._data.shape} for a "
+                        f"parameter of shape {p._data.shape}"
                     )
                 elif weight == 1:
-                    np.copyto(view, p.grad.data)
+                    np.copyto(view, p.grad._data)
                 else:
-                    np.multiply(p.grad.data, w, out=view)
+                    np.multiply(p.grad._data, w, out=view)
                 present[i] = has
             flat[-1] = w
         world.all_reduce_(flat, "sum")
@@ -157,8 +158,8 @@ class DistributedOptimizer:
                 continue
             if p.grad is None:
                 p.grad = Tensor(view)
-                view = p.grad.data
-            np.divide(view, total, out=p.grad.data)
+                view = p.grad._data
+            np.divide(view, total, out=p.grad._data)
 
     def step(self, closure=None, samples=None):
         """Average the gradients over ranks, then take the wrapped optimizer's step.

@@ -53,7 +53,7 @@ class Graph:
         self.output = self._walk(out)
 
     def _add(self, t, op, args):
-        node = Node(_name(len(self.nodes)), op, t.data, args)
+        node = Node(_name(len(self.nodes)), op, t._data, args)
         self.nodes.append(node)
         self._by_id[id(t)] = node
         return node
@@ -131,7 +131,7 @@ def _name(k):
 
 def _show(v):
     if is_tensor(v):
-        v = v.data
+        v = v._data
     if isinstance(v, np.ndarray):
         return np.array2string(v, precision=6, threshold=6, separator=", ").replace("\n", "")
     return repr(v).replace('"', "'")

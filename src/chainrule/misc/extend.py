@@ -58,7 +58,7 @@ def notrace_primitive(f):
 
 
 def _value(a):
-    return a.data if hasattr(a, "requires_grad") else a
+    return a._data if hasattr(a, "requires_grad") else a
 
 
 def _primitive_of(f):

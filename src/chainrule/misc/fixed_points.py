@@ -55,7 +55,7 @@ def _forward(a, f, x0, distance, tol):
 
 
 def _value(x):
-    return x.data if is_tensor(x) else x
+    return x._data if is_tensor(x) else x
 
 
 def _newton_sqrt(a):

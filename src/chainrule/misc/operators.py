@@ -138,7 +138,7 @@ def deriv(fun, argnum=0):
 
 
 def _value(x):
-    return x.data if is_tensor(x) else x
+    return x._data if is_tensor(x) else x
 
 
 def grad_and_aux(fun, argnum=0):

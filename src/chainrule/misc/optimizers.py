@@ -18,7 +18,7 @@ from .flatten import flatten
 
 
 def _values(x):
-    return np.asarray(x.data if is_tensor(x) else x)
+    return np.asarray(x._data if is_tensor(x) else x)
 
 
 def unflatten_optimizer(optimize):

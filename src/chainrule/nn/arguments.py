@@ -17,11 +17,11 @@ REDUCTIONS = ("mean", "sum", "none")
 
 def data(x):
     """The NumPy array behind a tensor, or ``np.asarray(x)``."""
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def shape(x):
-    return x.data.shape if is_tensor(x) else np.shape(x)
+    return x._data.shape if is_tensor(x) else np.shape(x)
 
 
 def float_dtype_of(x):

@@ -232,7 +232,7 @@ def pair(value, name="argument"):
 
 
 def _shape(x):
-    return x.data.shape if is_tensor(x) else np.shape(x)
+    return x._data.shape if is_tensor(x) else np.shape(x)
 
 
 # ------------------------------------------------------------------------ linear

@@ -45,14 +45,14 @@ def generator(rng=None):
 
 def _fill(tensor, values):
     if isinstance(tensor, TensorBase):
-        tensor.copy_(np.asarray(values).astype(tensor.data.dtype))
+        tensor.copy_(np.asarray(values).astype(tensor._data.dtype))
     else:
         tensor[...] = values
     return tensor
 
 
 def _shape(tensor):
-    return tensor.data.shape if isinstance(tensor, TensorBase) else np.shape(tensor)
+    return tensor._data.shape if isinstance(tensor, TensorBase) else np.shape(tensor)
 
 
 def calculate_gain(nonlinearity, param=None):

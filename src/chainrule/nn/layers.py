@@ -68,6 +68,8 @@ class LazyLinear(Linear):
     Parameter objects, so an optimizer made before sees them) and the module becomes a
     Linear, as PyTorch's does."""
 
+    _becomes: type = Linear  # (a front end's LazyLinear becomes its own Linear)
+
     def __init__(
         self,
         out_features: int,
@@ -84,16 +86,16 @@ class LazyLinear(Linear):
         self._rng = rng
 
     def forward(self, x):
-        shape = x.data.shape if hasattr(x, "data") and hasattr(x.data, "shape") \
+        shape = x._data.shape if hasattr(x, "_data") \
             else np.shape(x)
         if not shape:
             raise ValueError("LazyLinear: the input must have at least one dimension")
         self.in_features = int(shape[-1])
-        dtype = self.weight.data.dtype
-        self.weight.data = np.empty((self.out_features, self.in_features), dtype)
+        dtype = self.weight._data.dtype
+        self.weight._data = np.empty((self.out_features, self.in_features), dtype)
         init.default_init_(self.weight, self.bias, self._rng)
         del self._rng
-        self.__class__ = Linear
+        self.__class__ = self._becomes
         return Linear.forward(self, x)
 
 

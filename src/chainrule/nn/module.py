@@ -382,7 +382,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     # ------------------------------------------------------------------- dtype
     def to(self: _M, *args: Any, dtype: Any = None, device: Any = None,
@@ -418,13 +418,13 @@ class Module:
             ) from e
         dtype = float_dtype(dtype, "Module.to: parameters")
         for p in self.parameters():
-            if p.data.dtype != dtype:
-                p.data = p.data.astype(dtype)
+            if p._data.dtype != dtype:
+                p._data = p._data.astype(dtype)
                 if p.grad is not None:
-                    p.grad = Tensor(p.grad.data, dtype=dtype)
+                    p.grad = Tensor(p.grad._data, dtype=dtype)
         for b in self.buffers():
-            if b.data.dtype.kind == "f" and b.data.dtype != dtype:
-                b.data = b.data.astype(dtype)
+            if b._data.dtype.kind == "f" and b._data.dtype != dtype:
+                b._data = b._data.astype(dtype)
         return self
 
     def float(self: _M) -> _M:
@@ -472,7 +472,7 @@ class Module:
                 continue
             copy = copies.get(id(t))
             if copy is None:
-                copy = copies[id(t)] = t.data.copy()
+                copy = copies[id(t)] = t._data.copy()
             out[prefix + name] = copy
         return out
 
@@ -492,8 +492,8 @@ class Module:
             if name not in targets:
                 unexpected.append(name)
                 continue
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            target = targets[name].data
+            array = np.asarray(value._data if isinstance(value, Tensor) else value)
+            target = targets[name]._data
             if array.shape != target.shape:
                 wrong.append(f"{name}: shape {array.shape} in the state dict, {target.shape} in "
                              f"the model")

@@ -133,12 +133,12 @@ def _update_running(running_mean, running_var, num_batches_tracked, input, axes,
             num_batches_tracked += 1
         if momentum is None:
             momentum = 1.0 / int(data(num_batches_tracked))
-        dtype = running_mean.data.dtype
+        dtype = running_mean._data.dtype
         mom = np.asarray(momentum, dtype=dtype)
         mean = x.mean(axis=axes)
         var = x.var(axis=axes) * (m / (m - 1))
-        running_mean.copy_((1 - mom) * running_mean.data + mom * mean.astype(dtype))
-        running_var.copy_((1 - mom) * running_var.data + mom * var.astype(dtype))
+        running_mean.copy_((1 - mom) * running_mean._data + mom * mean.astype(dtype))
+        running_var.copy_((1 - mom) * running_var._data + mom * var.astype(dtype))
 
 
 # -------------------------------------------------------------------- instance norm
@@ -166,12 +166,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             x = data(input)
             m = int(np.prod(s[2:]))
             with no_grad():
-                dtype = running_mean.data.dtype
+                dtype = running_mean._data.dtype
                 mom = np.asarray(momentum, dtype=dtype)
                 mean = x.mean(axis=axes).mean(axis=0)
                 var = (x.var(axis=axes) * (m / (m - 1))).mean(axis=0)
-                running_mean.copy_((1 - mom) * running_mean.data + mom * mean.astype(dtype))
-                running_var.copy_((1 - mom) * running_var.data + mom * var.astype(dtype))
+                running_mean.copy_((1 - mom) * running_mean._data + mom * mean.astype(dtype))
+                running_var.copy_((1 - mom) * running_var._data + mom * var.astype(dtype))
         y = standardize(input, axis=axes, eps=float(eps))
     else:
         if running_mean is None or running_var is None:
@@ -338,13 +338,13 @@ class _NormBase(Module):
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean.zero_()
-            self.running_var.copy_(np.ones_like(self.running_var.data))
+            self.running_var.copy_(np.ones_like(self.running_var._data))
             self.num_batches_tracked.zero_()
 
     def reset_parameters(self):
         self.reset_running_stats()
         if self.affine:
-            self.weight.copy_(np.ones_like(self.weight.data))
+            self.weight.copy_(np.ones_like(self.weight._data))
             self.bias.zero_()
 
     def extra_repr(self):

@@ -37,13 +37,13 @@ class PackedSequence(NamedTuple):
 
     def to(self, *args, **kwargs):
         """The same packing with ``data.to(...)`` (a dtype; the device is the CPU)."""
-        return self._with_data(self.data.to(*args, **kwargs))
+        return self._with_data(self._data.to(*args, **kwargs))
 
     def float(self):
-        return self._with_data(P.astype(self.data, np.float32))
+        return self._with_data(P.astype(self._data, np.float32))
 
     def double(self):
-        return self._with_data(P.astype(self.data, np.float64))
+        return self._with_data(P.astype(self._data, np.float64))
 
     def cpu(self):
         return self
@@ -55,7 +55,7 @@ class PackedSequence(NamedTuple):
 
 def _ints(x, what):
     """A 1-D int64 array from a list, an array or a tensor."""
-    a = np.asarray(x.data if is_tensor(x) else x)
+    a = np.asarray(x._data if is_tensor(x) else x)
     if a.ndim != 1 or not (a.dtype.kind in "iu" or a.size == 0):
         raise ValueError(f"{what} must be a 1-D sequence of ints, got {a.dtype} of shape "
                          f"{a.shape}")
@@ -63,7 +63,7 @@ def _ints(x, what):
 
 
 def _shape(x):
-    return x.data.shape if is_tensor(x) else np.shape(x)
+    return x._data.shape if is_tensor(x) else np.shape(x)
 
 
 def _order(lengths, enforce_sorted):
@@ -134,7 +134,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     if unsorted_indices is not None:
         unsorted = _ints(unsorted_indices, "unsorted_indices")
         rows, lengths = rows[:, unsorted], lengths[unsorted]
-    dtype = data.data.dtype if is_tensor(data) else np.asarray(data).dtype
+    dtype = data._data.dtype if is_tensor(data) else np.asarray(data).dtype
     pad = np.full((1,) + tuple(_shape(data)[1:]), padding_value, dtype)
     padded = P.getitem(P.concatenate([data, pad], axis=0), rows.T if batch_first else rows)
     return padded, lengths.astype(np.int64)

@@ -33,11 +33,11 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _shape(x):
-    return x.data.shape if is_tensor(x) else np.shape(x)
+    return x._data.shape if is_tensor(x) else np.shape(x)
 
 
 def _dtype_of(x):
-    return x.data.dtype if is_tensor(x) else np.asarray(x).dtype
+    return x._data.dtype if is_tensor(x) else np.asarray(x).dtype
 
 
 def _reset_uniform(module, hidden_size, rng):

@@ -119,7 +119,7 @@ def _traced_lookup(weight, input, padding_idx, max_norm, scale_grad_by_freq):
             "differ for every call or example under cr.compile and cr.vmap; look up "
             "without them there, or run eagerly"
         )
-    indices = input if input.data.dtype == np.intp else P.astype(input, np.intp)
+    indices = input if input._data.dtype == np.intp else P.astype(input, np.intp)
     out = gather_rows(weight, indices)
     if padding_idx is not None and is_tensor(out):
         out = P.where(P.expand_dims(P.equal(input, padding_idx), -1), out.detach(), out)
@@ -246,7 +246,7 @@ class Embedding(Module):
                                              float_dtype(dtype)), requires_grad=not _freeze)
             init.normal_(self.weight, rng=rng)
             if self.padding_idx is not None:
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
         else:
             if shape(_weight) != (self.num_embeddings, self.embedding_dim):
                 raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, "
@@ -306,7 +306,7 @@ class EmbeddingBag(Module):
                                              float_dtype(dtype)))
             init.normal_(self.weight, rng=rng)
             if self.padding_idx is not None:
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
         else:
             self.weight = Parameter(data(_weight))
 

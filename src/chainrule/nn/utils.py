@@ -46,17 +46,17 @@ def vector_to_parameters(vec, parameters):
     parameters keep their own buffers, so optimizers holding them stay valid).
     """
     params = _listed(parameters, "vector_to_parameters")
-    v = np.asarray(vec.data if isinstance(vec, TensorBase) else vec)
+    v = np.asarray(vec._data if isinstance(vec, TensorBase) else vec)
     if v.ndim != 1:
         raise TypeError(f"vector_to_parameters: expected a 1-d vector, got shape {v.shape}")
-    total = sum(p.data.size for p in params)
+    total = sum(p._data.size for p in params)
     if v.size != total:
         raise ValueError(f"vector_to_parameters: the vector has {v.size} elements, the "
                          f"parameters {total}")
     start = 0
     for p in params:
-        n = p.data.size
-        p.copy_(v[start:start + n].reshape(p.data.shape))
+        n = p._data.size
+        p.copy_(v[start:start + n].reshape(p._data.shape))
         start += n
 
 
@@ -95,8 +95,8 @@ def weight_norm(module, name="weight", dim=0):
     delattr(module, name)
     with no_grad():
         g = _norm_except(weight, dim)
-    module.register_parameter(name + "_g", Parameter(np.array(g.data, copy=True)))
-    module.register_parameter(name + "_v", Parameter(np.array(weight.data, copy=True)))
+    module.register_parameter(name + "_g", Parameter(np.array(g._data, copy=True)))
+    module.register_parameter(name + "_v", Parameter(np.array(weight._data, copy=True)))
     setattr(module, name, fn.compute(module))
     handle = module.register_forward_pre_hook(fn)
     module._weight_norm = (fn, handle)
@@ -115,7 +115,7 @@ def remove_weight_norm(module, name="weight"):
     delattr(module, name + "_g")
     delattr(module, name + "_v")
     delattr(module, name)
-    module.register_parameter(name, Parameter(np.array(weight.data, copy=True)))
+    module.register_parameter(name, Parameter(np.array(weight._data, copy=True)))
     return module
 
 
@@ -140,13 +140,13 @@ class _SpectralNorm:
         v = getattr(module, self.name + "_v")
         mat = self.matrix(weight)
         if power_iteration:
-            m = np.asarray(mat.data)
-            uu, vv = u.data, v.data
+            m = np.asarray(mat._data)
+            uu, vv = u._data, v._data
             for _ in range(self.n):
                 vv[...] = self._normalize(m.T @ uu)
                 uu[...] = self._normalize(m @ vv)
         # sigma = u^T W v with u and v held fixed: its gradient in W is u v^T.
-        sigma = P.sum(u.data * P.matmul(mat, v.data.copy()))
+        sigma = P.sum(u._data * P.matmul(mat, v._data.copy()))
         return weight / sigma
 
     def __call__(self, module, args):
@@ -169,7 +169,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if dim is None:
         dim = 1 if type(module).__name__.startswith("ConvTranspose") else 0
     fn = _SpectralNorm(name, n_power_iterations, dim, eps)
-    m = np.asarray(fn.matrix(weight.data))
+    m = np.asarray(fn.matrix(weight._data))
     draw = generator(rng)
     u = fn._normalize(draw.standard_normal(m.shape[0]).astype(m.dtype))
     v = fn._normalize(draw.standard_normal(m.shape[1]).astype(m.dtype))
@@ -197,5 +197,5 @@ def remove_spectral_norm(module, name="weight"):
     module._buffers.pop(name + "_u", None)
     module._buffers.pop(name + "_v", None)
     delattr(module, name)
-    module.register_parameter(name, Parameter(np.array(weight.data, copy=True)))
+    module.register_parameter(name, Parameter(np.array(weight._data, copy=True)))
     return module

@@ -33,7 +33,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """`a` as an array: a tensor is returned as it is (converted to dtype if given)."""
     r = a if is_tensor(a) else _stack_nested(a)
-    if dtype is not None and np.dtype(dtype) != r.data.dtype:
+    if dtype is not None and np.dtype(dtype) != r._data.dtype:
         r = P.astype(r, dtype=np.dtype(dtype))
     return r
 
@@ -53,7 +53,7 @@ indices = np.indices
 
 # ------------------------------------------------ filled arrays, given tensors
 def _value_dtype(x):
-    return np.asarray(x.data if is_tensor(x) else x).dtype
+    return np.asarray(x._data if is_tensor(x) else x).dtype
 
 
 def _shape_tuple(shape):
@@ -71,7 +71,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
 
 def _like(npfunc, a, dtype, shape):
     # The values of `a` do not enter: a constant tensor of NumPy's result.
-    return new_tensor(npfunc(a.data if is_tensor(a) else a, dtype=dtype, shape=shape))
+    return new_tensor(npfunc(a._data if is_tensor(a) else a, dtype=dtype, shape=shape))
 
 
 @_numpy_function(np.full_like)
@@ -80,7 +80,7 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     if is_tensor(fill_value):
         return full(np.shape(a) if shape is None else shape, fill_value,
                     _value_dtype(a) if dtype is None else dtype)
-    return new_tensor(np.full_like(a.data if is_tensor(a) else a, fill_value, dtype=dtype,
+    return new_tensor(np.full_like(a._data if is_tensor(a) else a, fill_value, dtype=dtype,
                                    shape=shape))
 
 
@@ -144,7 +144,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
 
 def _values(x):
-    return x.data if is_tensor(x) else x
+    return x._data if is_tensor(x) else x
 
 
 def _moved_to(axis, ndim):

@@ -12,7 +12,7 @@ from .dispatch import numpy_function as _numpy_function
 
 
 def _values(a):
-    return a.data if is_tensor(a) else np.asarray(a)
+    return a._data if is_tensor(a) else np.asarray(a)
 
 
 def _along(f, axis, start, stop=None):

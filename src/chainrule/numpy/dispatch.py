@@ -198,7 +198,7 @@ def any_traced(items):
 def plain_values(x):
     """`x` with every tensor (also inside lists and tuples) replaced by its values."""
     if is_tensor(x):
-        return x.data
+        return x._data
     if type(x) in (list, tuple):
         return type(x)(plain_values(a) for a in x)
     return x
@@ -217,7 +217,7 @@ def array_function(func, types, args, kwargs):
     if func in SHAPE_FACTS and len(args) == 1 and not kwargs:
         # np.shape(t), np.ndim(t): asked by rules on every call, so kept short.
         a = args[0]
-        return func(a.data if is_tensor(a) else a)
+        return func(a._data if is_tensor(a) else a)
     impl = FUNCTIONS.get(func)
     if impl is not None:
         return impl(*args, **kwargs)

@@ -49,13 +49,13 @@ def real(val):
 @_numpy_function(np.imag)
 def imag(val):
     """The imaginary part: zeros (a constant) for real input."""
-    return new_tensor(np.zeros_like(_real_only(val).data))
+    return new_tensor(np.zeros_like(_real_only(val)._data))
 
 
 @_numpy_function(np.nan_to_num)
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """NaN and infinities replaced by numbers; the gradient passes where x is finite."""
-    dtype = x.data.dtype
+    dtype = x._data.dtype
     if dtype.kind != "f":
         return x
     big = np.finfo(dtype).max
@@ -96,7 +96,7 @@ heaviside = _ufunc(np.heaviside, P.heaviside)
 def where(condition, x=None, y=None):
     """x where condition holds, else y; with the condition alone, its nonzero indices."""
     if x is None and y is None:
-        return np.nonzero(condition.data if is_tensor(condition) else condition)
+        return np.nonzero(condition._data if is_tensor(condition) else condition)
     return P.where(condition, x, y)
 
 

@@ -51,7 +51,7 @@ def searchsorted(a, v, side="left", sorter=None):
 
 def digitize(x, bins, right=False):
     # NumPy's digitize is searchsorted on increasing bins: side 'left' for right=True.
-    b = np.asarray(bins.data if hasattr(bins, "data") else bins)
+    b = np.asarray(bins._data if hasattr(bins, "_data") else bins)
     if b.ndim != 1:
         raise ValueError("digitize: bins must be 1-D")
     if b.size > 1 and b[0] > b[-1]:

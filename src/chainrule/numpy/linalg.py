@@ -145,8 +145,8 @@ def _hermitian_svd(a, compute_uv):
         w = P.abs(P.eigvalsh(a))
         return P.flip(P.sort(w, axis=-1), -1)
     w, v = eigh(a)
-    order = np.flip(np.argsort(np.abs(w.data), axis=-1), -1)
-    sign = np.take_along_axis(np.sign(w.data), order, axis=-1)
+    order = np.flip(np.argsort(np.abs(w._data), axis=-1), -1)
+    sign = np.take_along_axis(np.sign(w._data), order, axis=-1)
     s = P.take_along_axis(P.abs(w), order, -1)
     u = P.take_along_axis(v, order[..., None, :], -1)
     return SVDResult(u, s, P.swapaxes(u * sign[..., None, :], -1, -2))
@@ -199,7 +199,7 @@ def qr(a, mode="reduced"):
         if _differentiated(a):
             raise TypeError("qr: mode='raw' (Householder reflectors) has no derivative; use "
                             "mode='reduced' or 'complete', or pass a.detach()")
-        return tuple(_graph.new_tensor(o) for o in np.linalg.qr(a.data, mode=mode))
+        return tuple(_graph.new_tensor(o) for o in np.linalg.qr(a._data, mode=mode))
     full = "complete" if mode == "complete" else "reduced"
     q, r = P.qr_factors(P.qr(a, mode=full), np.shape(a), full)
     return r if mode == "r" else QRResult(q, r)
@@ -219,7 +219,7 @@ def lstsq(a, b, rcond=None):
     m, n = np.shape(a)
     x = P.lstsq(a, b, rcond=rcond)
     s = P.svdvals(a)
-    values = s.data if _graph.is_tensor(s) else np.asarray(s)
+    values = s._data if _graph.is_tensor(s) else np.asarray(s)
     eps = np.finfo(np.float64).eps
     cut = eps * max(m, n) if rcond is None else (eps if rcond < 0 else rcond)
     rank = np.int32(np.count_nonzero(values > cut * values[0]) if values.size else 0)
@@ -229,7 +229,7 @@ def lstsq(a, b, rcond=None):
         if np.ndim(b) == 1:
             residuals = P.reshape(residuals, (1,))
     else:
-        residuals = _graph.new_tensor(np.array([], dtype=x.data.dtype))
+        residuals = _graph.new_tensor(np.array([], dtype=x._data.dtype))
     return x, residuals, rank, s
 
 
@@ -243,7 +243,7 @@ def cond(x, p=None):
 @_numpy_function(np.linalg.matrix_rank)
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     """Number of singular values above tol (default s_max * max(M, N) * eps); no gradient."""
-    tol, rtol = (v.data if _graph.is_tensor(v) else v for v in (tol, rtol))
+    tol, rtol = (v._data if _graph.is_tensor(v) else v for v in (tol, rtol))
     return P.matrix_rank(A, tol=tol, hermitian=hermitian, rtol=rtol)
 
 
@@ -254,7 +254,7 @@ def matrix_power(a, n):
         a, n = P.inv(a), -n
     if n == 0:
         # The identity, as a tensor on the graph whose derivative in a is exactly zero.
-        eye = np.broadcast_to(np.eye(np.shape(a)[-1], dtype=a.data.dtype), np.shape(a))
+        eye = np.broadcast_to(np.eye(np.shape(a)[-1], dtype=a._data.dtype), np.shape(a))
         return P.where(np.zeros(np.shape(a), dtype=bool), a, eye)
     result = None
     power = a

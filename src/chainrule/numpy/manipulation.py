@@ -369,7 +369,7 @@ def put_along_axis(arr, indices, values, axis, *, inplace=True):
         )
     if not _graph.is_tensor(arr):
         raise TypeError("put_along_axis: arr must be an array or a tensor to write into")
-    np.put_along_axis(arr.data, P.as_index(indices), _graph.array_like(values).data
+    np.put_along_axis(arr._data, P.as_index(indices), _graph.array_like(values)._data
                       if _graph.is_tensor(values) else values, axis)
     _graph.mark_modified(arr)
     return None

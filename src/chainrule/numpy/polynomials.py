@@ -17,7 +17,7 @@ def _1d(a):
 
 
 def _values(a):
-    return a.data if is_tensor(a) else np.asarray(a)
+    return a._data if is_tensor(a) else np.asarray(a)
 
 
 @_numpy_function(np.polyval)
@@ -115,7 +115,7 @@ def polyint(p, m=1, k=None):
     for step in range(m):
         n = np.shape(p)[0]
         scaled = p / np.arange(n, 0, -1)
-        const = P.reshape(P.astype(P.multiply(ks[step], 1.0), dtype=scaled.data.dtype)
+        const = P.reshape(P.astype(P.multiply(ks[step], 1.0), dtype=scaled._data.dtype)
                           if is_tensor(ks[step]) else np.full(1, ks[step]), (1,))
         p = P.concatenate([scaled, const], axis=0)
     return p
@@ -141,7 +141,7 @@ def vander(x, N=None, increasing=False):
     by running products as NumPy builds it."""
     n = np.shape(x)[0]
     N = n if N is None else int(N)
-    dtype = np.result_type(_values(x), 1) if not is_tensor(x) else x.data.dtype
+    dtype = np.result_type(_values(x), 1) if not is_tensor(x) else x._data.dtype
     columns = [np.ones((n, 1), dtype=dtype)] if N > 0 else []
     if N > 1:
         repeated = P.broadcast_to(P.reshape(x, (n, 1)), (n, N - 1))

@@ -88,8 +88,8 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         avg = P.mean(a, axis=axis, keepdims=keepdims)
         if not returned:
             return avg
-        count = np.size(a) // builtins.max(avg.data.size, 1)
-        return avg, np.full(avg.shape, count, dtype=avg.data.dtype)
+        count = np.size(a) // builtins.max(avg._data.size, 1)
+        return avg, np.full(avg.shape, count, dtype=avg._data.dtype)
     w = weights
     if np.ndim(w) == 1 and np.ndim(a) > 1:
         if axis is None or isinstance(axis, tuple):
@@ -159,7 +159,7 @@ def _with_initial(r, axis, initial):
     """r with `initial` (0 for sums, 1 for products) prepended along `axis`."""
     shape = list(np.shape(r))
     shape[axis] = 1
-    start = np.full(shape, initial, dtype=r.data.dtype)
+    start = np.full(shape, initial, dtype=r._data.dtype)
     return P.concatenate([start, r], axis=axis)
 
 

@@ -21,7 +21,7 @@ from .dispatch import numpy_function as _numpy_function
 def choose(a, choices, out=None, mode="raise"):
     """out[i] = choices[a[i]][i]: `a` (integers, no gradient) picks among the choices."""
     _no_out("choose", out)
-    index = np.asarray(a.data if is_tensor(a) else a)
+    index = np.asarray(a._data if is_tensor(a) else a)
     count = len(choices) if isinstance(choices, (list, tuple)) else np.shape(choices)[0]
     if mode == "raise":
         if np.any((index < 0) | (index >= count)):
@@ -44,7 +44,7 @@ def choose(a, choices, out=None, mode="raise"):
 def compress(condition, a, axis=None, out=None):
     """The slices of `a` along `axis` where `condition` is true (flattened if axis=None)."""
     _no_out("compress", out)
-    keep = np.flatnonzero(np.asarray(condition.data if is_tensor(condition) else condition))
+    keep = np.flatnonzero(np.asarray(condition._data if is_tensor(condition) else condition))
     if axis is None:
         return P.take(P.reshape(a, (-1,)), keep)
     return P.take(a, keep, axis=axis)
@@ -53,7 +53,7 @@ def compress(condition, a, axis=None, out=None):
 @_numpy_function(np.extract)
 def extract(condition, arr):
     """The elements of `arr` where `condition` is true, flattened."""
-    cond = np.asarray(condition.data if is_tensor(condition) else condition)
+    cond = np.asarray(condition._data if is_tensor(condition) else condition)
     return P.take(P.reshape(arr, (-1,)), np.flatnonzero(cond.ravel()))
 
 
@@ -64,7 +64,7 @@ def resize(a, new_shape):
     size = int(np.prod(shape))
     flat = P.reshape(a, (-1,))
     if np.size(a) == 0 or size == 0:
-        return new_tensor(np.resize(a.data, shape))  # nothing of `a` in it
+        return new_tensor(np.resize(a._data, shape))  # nothing of `a` in it
     return P.reshape(P.take(flat, np.arange(size) % np.size(a)), shape)
 
 
@@ -72,7 +72,7 @@ def resize(a, new_shape):
 def trim_zeros(filt, trim="fb", axis=None):
     """`filt` without its leading ('f') and/or trailing ('b') zeros along `axis` (every
     axis when None): a slice of the input."""
-    values = np.asarray(filt.data)
+    values = np.asarray(filt._data)
     nd = values.ndim
     axes = range(nd) if axis is None else P.normalize_axes(axis, nd, "trim_zeros")
     nonzero = np.nonzero(values)
@@ -152,7 +152,7 @@ def asfortranarray(a, dtype=None, *, like=None):
 @_numpy_function(np.asarray_chkfinite)
 def asarray_chkfinite(a, dtype=None, order=None):
     """The array itself, after checking that it holds no NaN or infinity."""
-    if not np.all(np.isfinite(a.data)):
+    if not np.all(np.isfinite(a._data)):
         raise ValueError("array must not contain infs or NaNs")
     return a if dtype is None else P.astype(a, dtype=np.dtype(dtype))
 

@@ -50,7 +50,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 
 
 def _percent(q, name):
-    qv = np.asarray(q.data if is_tensor(q) else q, dtype=float)
+    qv = np.asarray(q._data if is_tensor(q) else q, dtype=float)
     if qv.size and not (np.all(qv >= 0) and np.all(qv <= 100)):
         raise ValueError(f"{name}: percentiles must be in the range [0, 100], got {qv}")
     return q / 100 if is_tensor(q) else np.true_divide(q, 100)
@@ -60,7 +60,7 @@ def _percent(q, name):
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True, sorted=True):
     """The sorted distinct values (NumPy's unique, with its optional outputs); no gradient."""
-    res = np.unique(ar.data if is_tensor(ar) else ar, return_index=return_index,
+    res = np.unique(ar._data if is_tensor(ar) else ar, return_index=return_index,
                     return_inverse=return_inverse, return_counts=return_counts, axis=axis,
                     equal_nan=equal_nan)
     if isinstance(res, tuple):

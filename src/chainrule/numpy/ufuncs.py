@@ -17,7 +17,7 @@ from .dispatch import ufunc as _ufunc
 
 
 def _real_only(x):
-    if is_tensor(x) and x.data.dtype.kind == "c":
+    if is_tensor(x) and x._data.dtype.kind == "c":
         raise TypeError("chainrule differentiates real values only; got a complex tensor")
     return x
 
@@ -116,16 +116,16 @@ def _float_power(x1, x2):
 
 def _ldexp(x1, x2):
     """x1 * 2**x2, linear in x1; the integer exponents carry no gradient."""
-    exponents = x2.data if is_tensor(x2) else np.asarray(x2)
+    exponents = x2._data if is_tensor(x2) else np.asarray(x2)
     if exponents.dtype.kind not in "iub":
         raise TypeError("ldexp: the exponents x2 must be integers")
-    dtype = x1.data.dtype if is_tensor(x1) else np.result_type(x1, 1.0)
+    dtype = x1._data.dtype if is_tensor(x1) else np.result_type(x1, 1.0)
     return x1 * np.ldexp(np.ones((), dtype=dtype), exponents)
 
 
 def _frexp(x):
     """(mantissa, exponent): the mantissa x * 2**-e is linear in x; e has no gradient."""
-    m, e = np.frexp(x.data)
+    m, e = np.frexp(x._data)
     return x * np.ldexp(np.ones((), dtype=m.dtype), -e), e
 
 

@@ -41,8 +41,8 @@ class Adadelta(Optimizer):
                                       maximize=bool(maximize)))
 
     def _init_state(self, p, group):
-        return {"step": _counter(), "square_avg": np.zeros_like(p.data),
-                "acc_delta": np.zeros_like(p.data)}
+        return {"step": _counter(), "square_avg": np.zeros_like(p._data),
+                "acc_delta": np.zeros_like(p._data)}
 
     def _update(self, p, grad, state, group, scratch):
         g = _gradient(p, grad, group)
@@ -84,8 +84,8 @@ class Adamax(Optimizer):
                                       weight_decay=weight_decay, maximize=bool(maximize)))
 
     def _init_state(self, p, group):
-        return {"step": _counter(), "exp_avg": np.zeros_like(p.data),
-                "exp_inf": np.zeros_like(p.data)}
+        return {"step": _counter(), "exp_avg": np.zeros_like(p._data),
+                "exp_inf": np.zeros_like(p._data)}
 
     def _update(self, p, grad, state, group, scratch):
         g = _gradient(p, grad, group)
@@ -133,7 +133,7 @@ class NAdam(Optimizer):
 
     def _init_state(self, p, group):
         return {"step": _counter(), "mu_product": np.ones((), np.float64),
-                "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
+                "exp_avg": np.zeros_like(p._data), "exp_avg_sq": np.zeros_like(p._data)}
 
     def _update(self, p, grad, state, group, scratch):
         lr, eps = float(group["lr"]), float(group["eps"])
@@ -181,8 +181,8 @@ class RAdam(Optimizer):
                                       maximize=bool(maximize)))
 
     def _init_state(self, p, group):
-        return {"step": _counter(), "exp_avg": np.zeros_like(p.data),
-                "exp_avg_sq": np.zeros_like(p.data)}
+        return {"step": _counter(), "exp_avg": np.zeros_like(p._data),
+                "exp_avg_sq": np.zeros_like(p._data)}
 
     def _update(self, p, grad, state, group, scratch):
         lr, eps = float(group["lr"]), float(group["eps"])

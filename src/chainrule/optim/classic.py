@@ -31,8 +31,8 @@ class Rprop(Optimizer):
                                       maximize=bool(maximize)))
 
     def _init_state(self, p, group):
-        return {"step": _counter(), "prev": np.zeros_like(p.data),
-                "step_size": np.full_like(p.data, group["lr"])}
+        return {"step": _counter(), "prev": np.zeros_like(p._data),
+                "step_size": np.full_like(p._data, group["lr"])}
 
     def _update(self, p, grad, state, group, scratch):
         g = _gradient(p, grad, group, decay=False).copy()
@@ -70,7 +70,7 @@ class ASGD(Optimizer):
     def _init_state(self, p, group):
         scalar = _scalar_dtype(p)
         return {"step": _counter(), "eta": np.asarray(group["lr"], scalar),
-                "mu": np.asarray(1.0, scalar), "ax": np.zeros_like(p.data)}
+                "mu": np.asarray(1.0, scalar), "ax": np.zeros_like(p._data)}
 
     def _update(self, p, grad, state, group, scratch):
         g = _gradient(p, grad, group)
@@ -83,15 +83,15 @@ class ASGD(Optimizer):
         p -= scratch
         ax = state["ax"]
         if mu != 1:
-            np.subtract(p.data, ax, out=scratch)
+            np.subtract(p._data, ax, out=scratch)
             scratch *= mu
             ax += scratch
         else:
-            ax[...] = p.data
+            ax[...] = p._data
         scalar = _scalar_dtype(p)
         state["eta"] = np.asarray(lr / (1 + lambd * lr * step) ** float(group["alpha"]), scalar)
         state["mu"] = np.asarray(1 / max(1, step - float(group["t0"])), scalar)
 
 
 def _scalar_dtype(p):
-    return np.float64 if p.data.dtype == np.float64 else np.float32
+    return np.float64 if p._data.dtype == np.float64 else np.float32

@@ -82,14 +82,14 @@ class LBFGS(Optimizer):
         super().add_param_group(group)
         params = self.param_groups[0]["params"]
         self._params = params
-        dtype = np.result_type(*(p.data.dtype for p in params))
+        dtype = np.result_type(*(p._data.dtype for p in params))
         self._dtype = np.dtype(np.float32) if dtype == np.float16 else dtype
-        self._size = sum(p.data.size for p in params)
+        self._size = sum(p._data.size for p in params)
 
     # ------------------------------------------------------------ the flat vector
     def _flat_grad(self):
         """Every parameter's gradient end to end (zeros where a parameter has none)."""
-        parts = [np.zeros(p.data.size, self._dtype) if p.grad is None else p.grad.data.ravel()
+        parts = [np.zeros(p._data.size, self._dtype) if p.grad is None else p.grad._data.ravel()
                  for p in self._params]
         return np.concatenate(parts).astype(self._dtype, copy=False)
 
@@ -97,14 +97,14 @@ class LBFGS(Optimizer):
         """x <- x + t d, in each parameter's own dtype."""
         start = 0
         for p in self._params:
-            n = p.data.size
-            p.data += (t * d[start:start + n]).reshape(p.data.shape).astype(p.data.dtype)
+            n = p._data.size
+            p._data += (t * d[start:start + n]).reshape(p._data.shape).astype(p._data.dtype)
             mark_modified(p)
             start += n
 
     def _restore(self, saved):
         for p, data in zip(self._params, saved):
-            p.data[...] = data
+            p._data[...] = data
             mark_modified(p)
 
     def _evaluate(self, closure):
@@ -114,7 +114,7 @@ class LBFGS(Optimizer):
 
     def _evaluate_along(self, closure, t, d):
         """(f(x + t d), its gradient), leaving the parameters at x."""
-        saved = [p.data.copy() for p in self._params]
+        saved = [p._data.copy() for p in self._params]
         self._move(t, d)
         _, value = self._evaluate(closure)
         grad = self._flat_grad()

@@ -78,15 +78,15 @@ class Optimizer:
                 )
             if not p.requires_grad or not p.is_leaf:
                 raise ValueError(
-                    f"{type(self).__name__}: a parameter of shape {p.data.shape} is not a "
+                    f"{type(self).__name__}: a parameter of shape {p._data.shape} is not a "
                     f"leaf tensor with requires_grad=True"
                 )
-            if p.data.dtype.kind != "f":
+            if p._data.dtype.kind != "f":
                 raise TypeError(f"{type(self).__name__}: parameters must be floating point, "
-                                f"got {p.data.dtype}")
+                                f"got {p._data.dtype}")
             if id(p) in taken:
                 raise ValueError(
-                    f"{type(self).__name__}: a parameter of shape {p.data.shape} appears in "
+                    f"{type(self).__name__}: a parameter of shape {p._data.shape} appears in "
                     f"more than one place; list each parameter once"
                 )
             taken.add(id(p))
@@ -113,7 +113,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     @replayed
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -135,48 +135,48 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            if self._float16_in_float32 and p.data.dtype == np.float16:
+            if self._float16_in_float32 and p._data.dtype == np.float16:
                 self._step_float16(p, group)
                 continue
-            grad = p.grad.data
-            if grad.shape != p.data.shape:
+            grad = p.grad._data
+            if grad.shape != p._data.shape:
                 raise ValueError(
                     f"{type(self).__name__}: gradient of shape {grad.shape} for a "
-                    f"parameter of shape {p.data.shape}"
+                    f"parameter of shape {p._data.shape}"
                 )
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = self._init_state(p, group)
             scratch = self._scratch.get(p)
-            if (scratch is None or scratch.dtype != p.data.dtype
-                    or scratch.shape != p.data.shape):
+            if (scratch is None or scratch.dtype != p._data.dtype
+                    or scratch.shape != p._data.shape):
                 # A new parameter, or its array was replaced: check the state fits.
                 for name, value in state.items():
-                    if name not in self._scalar_state and value.shape != p.data.shape:
+                    if name not in self._scalar_state and value.shape != p._data.shape:
                         raise ValueError(
                             f"{type(self).__name__}: a parameter now has shape "
-                            f"{p.data.shape} but its optimizer state {name!r} has shape "
+                            f"{p._data.shape} but its optimizer state {name!r} has shape "
                             f"{value.shape}; a parameter replaced by one of another shape "
                             f"needs a new optimizer (or its state removed)"
                         )
-                scratch = self._scratch[p] = np.empty_like(p.data)
+                scratch = self._scratch[p] = np.empty_like(p._data)
             self._update(p, grad, state, group, scratch)
 
     def _step_float16(self, p, group):
         """One update of a float16 parameter, computed in float32 (see the module notes)."""
-        grad = p.grad.data
-        if grad.shape != p.data.shape:
+        grad = p.grad._data
+        if grad.shape != p._data.shape:
             raise ValueError(
                 f"{type(self).__name__}: gradient of shape {grad.shape} for a parameter of "
-                f"shape {p.data.shape}"
+                f"shape {p._data.shape}"
             )
         work = _working(p)
         state = self.state.get(p)
         if state is None:
             state = self.state[p] = self._init_state(work, group)
-        scratch = np.empty_like(work.data)
+        scratch = np.empty_like(work._data)
         self._update(work, grad.astype(np.float32), state, group, scratch)
-        p.data[...] = work.data
+        p._data[...] = work._data
         mark_modified(p)
 
     def _step_group_flat(self, group):
@@ -284,14 +284,14 @@ class Optimizer:
 
 def _working(p):
     """The tensor an update works on: ``p`` itself, or a float32 copy of a float16 ``p``."""
-    if p.data.dtype == np.float16:
-        return Tensor(p.data.astype(np.float32))
+    if p._data.dtype == np.float16:
+        return Tensor(p._data.astype(np.float32))
     return p
 
 
 def has_float16(params) -> bool:
     """True if any parameter is float16 (Adam's flat path leaves those to _step_group)."""
-    return any(p.data.dtype == np.float16 for p in params)
+    return any(p._data.dtype == np.float16 for p in params)
 
 
 def _jsonable(value):

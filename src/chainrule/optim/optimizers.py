@@ -35,13 +35,13 @@ class _FlatState:
     __slots__ = ("params", "states", "orders", "m", "v", "g", "s", "s_views")
 
     def __init__(self, params, states, dtype):
-        sizes = [p.data.size for p in params]
+        sizes = [p._data.size for p in params]
         n = sum(sizes)
         self.params = list(params)
         self.states = states
         # Each parameter's part of a buffer is laid out in the parameter's own memory
         # order (row- or column-major), so every update combines arrays of one order.
-        self.orders = [_order(p.data) for p in params]
+        self.orders = [_order(p._data) for p in params]
         self.m = np.zeros(n, dtype)
         self.v = np.zeros(n, dtype)
         self.g = np.empty(n, dtype)
@@ -49,7 +49,7 @@ class _FlatState:
         self.s_views = []
         start = 0
         for p, size, state, order in zip(params, sizes, states, self.orders):
-            shape = p.data.shape
+            shape = p._data.shape
             part = slice(start, start + size)
             m = self.m[part].reshape(shape, order=order)
             v = self.v[part].reshape(shape, order=order)
@@ -65,9 +65,9 @@ class _FlatState:
             return False
         for p, q, st, view, order in zip(params, self.params, self.states, self.s_views,
                                          self.orders):
-            if (p is not q or state.get(p) is not st or p.data.shape != view.shape
-                    or p.data.dtype != view.dtype or st["exp_avg"].base is not self.m
-                    or _order(p.data) != order):
+            if (p is not q or state.get(p) is not st or p._data.shape != view.shape
+                    or p._data.dtype != view.dtype or st["exp_avg"].base is not self.m
+                    or _order(p._data) != order):
                 return False
         return True
 
@@ -79,7 +79,7 @@ def _order(a):
 
 def _decayed(p, grad, weight_decay):
     """g + lambda p: L2 regularization folded into the gradient."""
-    return grad + weight_decay * p.data if weight_decay else grad
+    return grad + weight_decay * p._data if weight_decay else grad
 
 
 def _gradient(p, grad, group, decay=True):
@@ -124,7 +124,7 @@ class SGD(Optimizer):
     def _init_state(self, p, group):
         if not group["momentum"]:
             return {}
-        return {"step": _counter(), "momentum_buffer": np.zeros_like(p.data)}
+        return {"step": _counter(), "momentum_buffer": np.zeros_like(p._data)}
 
     def _step_group_flat(self, group):
         # Plain SGD (no momentum, no weight decay), the common case: p -= lr g for the
@@ -135,7 +135,7 @@ class SGD(Optimizer):
         params = group["params"]
         for p in params:
             g = p.grad
-            if g is not None and g.data.shape != p.data.shape:
+            if g is not None and g._data.shape != p._data.shape:
                 return False  # the per-parameter path reports it
         # Maximizing steps up the gradient: the same multiply, a negative rate.
         lr = -float(group["lr"]) if group["maximize"] else float(group["lr"])
@@ -144,13 +144,13 @@ class SGD(Optimizer):
             g = p.grad
             if g is None:
                 continue
-            data = p.data
+            data = p._data
             if p not in state:
                 state[p] = {}
             scratch = scratches.get(p)
             if scratch is None or scratch.dtype != data.dtype or scratch.shape != data.shape:
                 scratch = scratches[p] = np.empty_like(data)
-            np.multiply(g.data, lr, scratch)  # (out= given positionally: parsed faster)
+            np.multiply(g._data, lr, scratch)  # (out= given positionally: parsed faster)
             data -= scratch
             mark_modified(p)
         return True
@@ -234,10 +234,10 @@ class Adam(Optimizer):
             raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got {(b1, b2)}")
 
     def _init_state(self, p, group):
-        state = {"step": _counter(), "exp_avg": np.zeros_like(p.data),
-                 "exp_avg_sq": np.zeros_like(p.data)}
+        state = {"step": _counter(), "exp_avg": np.zeros_like(p._data),
+                 "exp_avg_sq": np.zeros_like(p._data)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+            state["max_exp_avg_sq"] = np.zeros_like(p._data)
         return state
 
     def _flat(self, group):
@@ -247,11 +247,11 @@ class Adam(Optimizer):
         flat = flats.get(id(group))
         if flat is not None and flat.current(params, self.state):
             return flat
-        dtype = params[0].data.dtype
-        if any(p.data.dtype != dtype for p in params):
+        dtype = params[0]._data.dtype
+        if any(p._data.dtype != dtype for p in params):
             return None
         states = [self.state.get(p) for p in params]
-        if any(st is not None and st["exp_avg"].shape != p.data.shape
+        if any(st is not None and st["exp_avg"].shape != p._data.shape
                for p, st in zip(params, states)):
             return None  # a resized parameter: the per-parameter path reports it
         if any(st is None for st in states):
@@ -272,12 +272,12 @@ class Adam(Optimizer):
             return False
         for p in params:
             g = p.grad
-            if g is None or g.data.shape != p.data.shape:
+            if g is None or g._data.shape != p._data.shape:
                 return False
         flat = self._flat(group)
         if flat is None:
             return False
-        grads = [p.grad.data.ravel(order) for p, order in zip(params, flat.orders)]
+        grads = [p.grad._data.ravel(order) for p, order in zip(params, flat.orders)]
         counters = [st["step"] for st in flat.states]
         t = int(counters[0]) + 1
         for c in counters:
@@ -293,9 +293,9 @@ class Adam(Optimizer):
         if weight_decay:
             if self._decoupled:
                 for p in params:
-                    p.data *= 1.0 - lr * weight_decay
+                    p._data *= 1.0 - lr * weight_decay
             else:
-                np.concatenate([p.data.ravel(o) for p, o in zip(params, flat.orders)], out=s)
+                np.concatenate([p._data.ravel(o) for p, o in zip(params, flat.orders)], out=s)
                 s *= weight_decay
                 g += s
         for c in counters:
@@ -303,7 +303,7 @@ class Adam(Optimizer):
         _adam_moments(m, v, g, s, b1, b2)
         _adam_update(m, v, s, t, lr, eps, b1, b2)
         for p, update in zip(params, flat.s_views):
-            np.subtract(p.data, update, out=p.data)
+            np.subtract(p._data, update, out=p._data)
             mark_modified(p)
         return True
 
@@ -356,11 +356,11 @@ class RMSprop(Optimizer):
                                       maximize=bool(maximize)))
 
     def _init_state(self, p, group):
-        state = {"step": _counter(), "square_avg": np.zeros_like(p.data)}
+        state = {"step": _counter(), "square_avg": np.zeros_like(p._data)}
         if group["momentum"]:
-            state["momentum_buffer"] = np.zeros_like(p.data)
+            state["momentum_buffer"] = np.zeros_like(p._data)
         if group["centered"]:
-            state["grad_avg"] = np.zeros_like(p.data)
+            state["grad_avg"] = np.zeros_like(p._data)
         return state
 
     def _update(self, p, grad, state, group, scratch):
@@ -387,7 +387,7 @@ class RMSprop(Optimizer):
         mu = float(group["momentum"])
         if mu:
             if "momentum_buffer" not in state:  # momentum switched on after the first step
-                state["momentum_buffer"] = np.zeros_like(p.data)
+                state["momentum_buffer"] = np.zeros_like(p._data)
             buf = state["momentum_buffer"]
             buf *= mu
             buf += scratch
@@ -416,7 +416,7 @@ class Adagrad(Optimizer):
 
     def _init_state(self, p, group):
         return {"step": _counter(),
-                "sum": np.full_like(p.data, float(group["initial_accumulator_value"]))}
+                "sum": np.full_like(p._data, float(group["initial_accumulator_value"]))}
 
     def _update(self, p, grad, state, group, scratch):
         g = _gradient(p, grad, group)

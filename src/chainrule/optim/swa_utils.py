@@ -76,11 +76,11 @@ class AveragedModel(Module):
 
     def update_parameters(self, model):
         """Fold the model's current weights into the average."""
-        n = int(self.n_averaged.data)
+        n = int(self.n_averaged._data)
         mine, theirs = [], []
         for averaged, current in self._pairs(model):
-            mine.append(averaged.data)
-            theirs.append(current.data.astype(averaged.data.dtype, copy=False))
+            mine.append(averaged._data)
+            theirs.append(current._data.astype(averaged._data.dtype, copy=False))
         if n == 0:
             for a, c in zip(mine, theirs):
                 a[...] = c
@@ -92,8 +92,8 @@ class AveragedModel(Module):
         if not self.use_buffers:
             # The buffers (BatchNorm's statistics) follow the model's.
             for b_mine, b_model in zip(self.module.buffers(), model.buffers()):
-                b_mine.data[...] = b_model.data
-        self.n_averaged.data[...] = n + 1
+                b_mine._data[...] = b_model._data
+        self.n_averaged._data[...] = n + 1
 
 
 @no_grad()

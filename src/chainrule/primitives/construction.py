@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _ints(x, op, name):
@@ -179,7 +179,7 @@ def one_hot(tensor: Operand, num_classes: int = -1) -> Tensor:
     """
     # The checks read the values (a traced tensor's: the first example's or call's); the
     # result is a comparison, an operation on `tensor`, so a tracer replays it.
-    labels = np.asarray(tensor.data if is_tensor(tensor) else tensor)
+    labels = np.asarray(tensor._data if is_tensor(tensor) else tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: tensor must hold integers, got dtype {labels.dtype}")
     if num_classes == -1:

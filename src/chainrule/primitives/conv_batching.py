@@ -16,7 +16,7 @@ from .shape import broadcast_to, reshape, swapaxes
 
 
 def _shape_of(a):
-    return np.shape(a.data if is_tensor(a) else a)
+    return np.shape(a._data if is_tensor(a) else a)
 
 
 def _batched_all(args, batched, size):
@@ -57,7 +57,7 @@ def conv_batch(prim, args, batched, kw):
         (x, w), b = _batched_all(args[:2], batched[:2], size), args[2]
         if batched[2]:
             b = reshape(b, (-1,))
-        elif np.ndim(b.data if is_tensor(b) else b):
+        elif np.ndim(b._data if is_tensor(b) else b):
             b = reshape(_batched_all([b], [False], size)[0], (-1,))
         w = reshape(w, (-1,) + _shape_of(w)[2:])
         return _groups_to_batch(prim(_channels_to_groups(x), w, b, **more), size)

@@ -45,7 +45,7 @@ def _mT(a):
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def lapack(name, fwd):

@@ -229,7 +229,7 @@ def _inside(ans, x, a_min=None, a_max=None):
         if a_max is not None:
             inside = logical_and(inside, less_equal(x, a_max))
         return inside
-    x = x.data if is_tensor(x) else x
+    x = x._data if is_tensor(x) else x
     inside = np.ones(np.shape(x), dtype=bool)
     if a_min is not None:
         inside &= np.asarray(x >= a_min)

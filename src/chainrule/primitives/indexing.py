@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 # ------------------------------------------------- gathers by computed indices
@@ -125,7 +125,7 @@ def _index_array(index, op, name="index"):
     gradient), or as the tensor it is while a tracer traces it (cr.vmap, cr.compile), so
     that the positions computed from it are operations replayed for every example or call."""
     if traced(index):
-        values = index.data
+        values = index._data
     else:
         index = values = np.asarray(as_index(index))
     if values.dtype.kind not in "iu":

@@ -517,7 +517,7 @@ def _max_pool2d_gather_fwd(t, x, ans, kernel_size, stride, padding, dilation):
 
 
 def _value(v):
-    return v.data if is_tensor(v) else v
+    return v._data if is_tensor(v) else v
 
 
 _POOL = {"kernel_size": (2, 2), "stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}

@@ -226,7 +226,7 @@ def _softmax_nll_vjp(g, ans, x, target, axis, smoothing=0.0, reduction="none", s
 
 
 def _dtype_of(x):
-    dtype = x.data.dtype if is_tensor(x) else np.asarray(x).dtype
+    dtype = x._data.dtype if is_tensor(x) else np.asarray(x).dtype
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
@@ -331,6 +331,6 @@ def checked_classes(target, classes, ignore_index=None, op="nll_loss"):
     tracer = trace_hook()
     if tracer is not None and is_tensor(target) and tracer.traced(target):
         return class_indices(target, classes, ignore_index=ignore_index, op=op)
-    _class_indices_fwd(target.data if is_tensor(target) else target, classes, ignore_index, op)
+    _class_indices_fwd(target._data if is_tensor(target) else target, classes, ignore_index, op)
     return target
 

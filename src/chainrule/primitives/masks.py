@@ -48,7 +48,7 @@ def _draw_rule(prim, args, batched, kw):
     # one example in. An int seed draws the same mask for every example, as it does for
     # every call.
     x = args[0]
-    shape = np.shape(x.data if hasattr(x, "data") else x)
+    shape = np.shape(x._data if hasattr(x, "_data") else x)
     n, example = shape[0], tuple(kw.get("shape") or shape[1:])
     rng = kw.get("rng")
     if isinstance(rng, (int, np.integer)):

@@ -119,7 +119,7 @@ def _numpy_func(func, treedef, leaves, tfirst):
                 raise NotImplementedError(
                     "odeint: func uses a tensor that requires grad other than through args; "
                     "pass it in args=(...) so that its gradient is computed")
-            out = out.data
+            out = out._data
         return np.asarray(out, dtype=np.float64).reshape(-1)
 
     return f
@@ -155,7 +155,7 @@ def _func_vjp(func, treedef, tfirst):
             total = (out.reshape(-1) * cotangent).sum()
             grads = backward(total, inputs=inputs) if total.requires_grad else [None] * len(
                 inputs)
-        values = [np.zeros(np.shape(x.data)) if gr is None else np.asarray(gr.data)
+        values = [np.zeros(np.shape(x._data)) if gr is None else np.asarray(gr._data)
                   for x, gr in zip(inputs, grads)]
         return values[0].reshape(-1), float(values[1]), values[2:]
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _slice_along(x, axis, start, stop):

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _named(name):

@@ -453,7 +453,7 @@ def constant_argument(function, name, value, why):
                 f"{function}: no derivative with respect to {name} ({why}); pass it as a "
                 f"constant (a number or array), not a tensor that requires grad"
             )
-        return value.data
+        return value._data
     return value
 
 
@@ -559,7 +559,7 @@ def multigammaln(a, d):
     if isinstance(d, (bool, np.bool_)) or int(d) != d or d < 1:
         raise ValueError(f"multigammaln: d must be a positive integer, got {d!r}")
     d = int(d)
-    values = a.data if is_tensor(a) else np.asarray(a)
+    values = a._data if is_tensor(a) else np.asarray(a)
     if np.any(values <= 0.5 * (d - 1)):
         raise ValueError(
             f"multigammaln: every a must be > (d - 1)/2 = {0.5 * (d - 1)}; the smallest "

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 # The NaN masks and counts are computed with primitives (isnan, sum), not read from the

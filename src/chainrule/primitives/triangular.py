@@ -104,7 +104,7 @@ def _batch_rule(prim, args, batched, kw):
     ranks = [B.example_rank(x, b) for x, b in zip(args, batched)]
     lifted = []
     for x, b, r in zip(args, batched, ranks):
-        shape = np.shape(x.data if is_tensor(x) else x)
+        shape = np.shape(x._data if is_tensor(x) else x)
         if b and r < max(ranks):
             x = reshape(x, shape[:1] + (1,) * (max(ranks) - r) + shape[1:])
         lifted.append(x)

@@ -36,7 +36,7 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     """Integrate dy/dt = func(y, t, *args) from y0 at t[0]; one row per time in t."""
     if not isinstance(args, tuple):
         args = (args,)
-    shape = np.shape(y0.data if is_tensor(y0) else y0)
+    shape = np.shape(y0._data if is_tensor(y0) else y0)
     if len(shape) > 1:
         raise ValueError(f"odeint: y0 must be a number or a 1-D array, got shape {shape}")
     leaves, treedef = tree_flatten(args)

@@ -78,7 +78,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         )
     if b is None:
         return P.logsumexp(a, axis=axis, keepdims=keepdims)
-    if np.any((b.data if is_tensor(b) else np.asarray(b)) < 0):
+    if np.any((b._data if is_tensor(b) else np.asarray(b)) < 0):
         raise ValueError("logsumexp: weights b must be >= 0 (return_sign is not supported)")
     # log(b) is -inf where b = 0: those terms drop out, exactly as b * exp(a) = 0 would.
     with np.errstate(divide="ignore"):

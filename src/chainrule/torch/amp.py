@@ -85,7 +85,7 @@ class GradScaler:
         for p in self._params(optimizer):
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad._data
             g *= np.asarray(inv, g.dtype)
             found = found or not bool(np.isfinite(g).all())
         self._unscaled[id(optimizer)] = found

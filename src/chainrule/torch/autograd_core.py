@@ -36,7 +36,7 @@ def _root(outputs, grad_outputs):
         return outputs[0], grad_outputs[0]
     total = None
     for out, g in zip(outputs, grad_outputs):
-        if g is None and out.data.size != 1:
+        if g is None and out._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs; "
                                "pass grad_outputs")
         term = (out * g).sum() if g is not None else out.sum()
@@ -142,7 +142,7 @@ class Function:
                 f"with several outputs is not supported; return one tensor")
         if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
             return out
-        result = cls._primitive(*args, _ctx=ctx, _out=out.data)
+        result = cls._primitive(*args, _ctx=ctx, _out=out._data)
         return like(out, result)
 
 
@@ -160,12 +160,12 @@ def _function_vjp(i, g, ans, *args, _ctx, _out):
                                f"gradients for {len(args)} inputs of forward")
         _ctx._grads = (g, grads)
     gi = _ctx._grads[1][i]
-    shape = np.shape(args[i].data if isinstance(args[i], TensorBase) else args[i])
+    shape = np.shape(args[i]._data if isinstance(args[i], TensorBase) else args[i])
     if gi is None:
         return np.zeros(shape)
     if isinstance(g, TensorBase):
         return gi
-    return gi.data if isinstance(gi, TensorBase) else np.asarray(gi)
+    return gi._data if isinstance(gi, TensorBase) else np.asarray(gi)
 
 
 # ------------------------------------------------------------------ checks, anomaly mode
@@ -185,7 +185,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
 def _check(func, inputs, order, eps, atol, rtol, raise_exception):
     inputs = (inputs,) if isinstance(inputs, TensorBase) else tuple(inputs)
-    arrays = [a.data if isinstance(a, TensorBase) else a for a in inputs]
+    arrays = [a._data if isinstance(a, TensorBase) else a for a in inputs]
 
     def outputs(*tensors):
         # Every output element, as one vector: the checker weighs them at random, so a

@@ -40,7 +40,7 @@ def _inferred(arr):
 def _array(data, dtype):
     """``data`` as an ndarray: in ``dtype`` if given, else in PyTorch's inferred dtype."""
     if isinstance(data, TensorBase):
-        data = data.data
+        data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
     else:
@@ -176,8 +176,8 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
 
 def normal(mean, std, size=None, *, generator=None):
     """Normal samples: ``normal(mean, std, size)`` or elementwise over tensor arguments."""
-    m = mean.data if isinstance(mean, TensorBase) else mean
-    s = std.data if isinstance(std, TensorBase) else std
+    m = mean._data if isinstance(mean, TensorBase) else mean
+    s = std._data if isinstance(std, TensorBase) else std
     shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dtype = next((a.dtype for a in (mean, std) if isinstance(a, TensorBase)),
                  T.get_default_dtype())

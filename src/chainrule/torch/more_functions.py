@@ -165,7 +165,7 @@ def ldexp(input, other):
 
 def frexp(input):
     """(mantissa, exponent): input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1)."""
-    m, e = np.frexp(np.asarray(input.data if isinstance(input, TensorBase) else input))
+    m, e = np.frexp(np.asarray(input._data if isinstance(input, TensorBase) else input))
     return _like(input, (_new(m), _new(e.astype(np.int32))))
 
 
@@ -406,7 +406,7 @@ def bincount(input, weights=None, minlength=0):
 def histc(input, bins=100, min=0, max=0):
     """Counts in `bins` equal bins over [min, max] (the data's range when both are 0);
     elements outside are left out. Not differentiable."""
-    x = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    x = np.asarray(input._data if isinstance(input, TensorBase) else input)
     lo, hi = (float(x.min()), float(x.max())) if min == 0 and max == 0 else (min, max)
     if lo == hi:
         lo, hi = lo - 1, hi + 1
@@ -432,7 +432,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Each run of equal consecutive values once (values along `dim` compared whole)."""
-    x = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    x = np.asarray(input._data if isinstance(input, TensorBase) else input)
     if dim is None:
         x = x.reshape(-1)
         axis = 0
@@ -453,7 +453,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def mode(input, dim=-1, keepdim=False):
     """(values, indices): the most frequent value along `dim` (the smallest among equally
     frequent ones) and the last index where it occurs."""
-    x = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    x = np.asarray(input._data if isinstance(input, TensorBase) else input)
     d = dim % x.ndim if x.ndim else 0
     moved = np.moveaxis(x, d, -1)
     flat = moved.reshape(-1, moved.shape[-1]) if x.ndim else x.reshape(1, 1)
@@ -562,7 +562,7 @@ def det(input):
 def logdet(input):
     """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
     sign, logabs = cnp.linalg.slogdet(input)
-    nan = np.asarray(np.nan, dtype=np.asarray(logabs.data if isinstance(logabs, TensorBase)
+    nan = np.asarray(np.nan, dtype=np.asarray(logabs._data if isinstance(logabs, TensorBase)
                                                      else logabs).dtype)
     return _like(input, P.where(P.less(sign, 0), nan, logabs))
 
@@ -637,7 +637,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     """Split into n parts as equal as possible, or at the given indices (NumPy's
     array_split)."""
     if isinstance(indices_or_sections, TensorBase):
-        indices_or_sections = indices_or_sections.data.tolist()
+        indices_or_sections = indices_or_sections._data.tolist()
     return _like(input, tuple(cnp.array_split(input, indices_or_sections, axis=dim)))
 
 
@@ -709,7 +709,7 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         return _like(input, P.take_along_axis(P.reshape(input, (-1,)),
                                               np.reshape(np.asarray(
-                                                  indices.data if isinstance(indices, TensorBase)
+                                                  indices._data if isinstance(indices, TensorBase)
                                                   else indices), -1), 0))
     return _like(input, P.take_along_axis(input, indices, dim))
 
@@ -783,12 +783,12 @@ def vander(x, N=None, increasing=False):
     """Columns of powers of x (decreasing unless `increasing`)."""
     n = x.shape[0] if N is None else N
     powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
-    return _like(x, P.power(P.expand_dims(x, -1), powers.astype(np.asarray(x.data).dtype)))
+    return _like(x, P.power(P.expand_dims(x, -1), powers.astype(np.asarray(x._data).dtype)))
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
     exponents = linspace(start, end, steps, dtype=dtype or T.get_default_dtype())
-    out = _new(np.power(base, exponents.data).astype(exponents.data.dtype))
+    out = _new(np.power(base, exponents._data).astype(exponents._data.dtype))
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
@@ -812,7 +812,7 @@ def clone(input, *, memory_format=None):
 def argwhere(input):
     """The indices of the nonzero elements, one row per element."""
     return _like(input, _new(np.argwhere(np.asarray(
-        input.data if isinstance(input, TensorBase) else input))))
+        input._data if isinstance(input, TensorBase) else input))))
 
 
 def nonzero(input, *, as_tuple=False):
@@ -864,8 +864,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or "
                          f"'amin', got {reduce!r}")
-    x = input.data if isinstance(input, TensorBase) else np.asarray(input)
-    idx = np.asarray(index.data if isinstance(index, TensorBase) else index, dtype=np.int64)
+    x = input._data if isinstance(input, TensorBase) else np.asarray(input)
+    idx = np.asarray(index._data if isinstance(index, TensorBase) else index, dtype=np.int64)
     d = dim % x.ndim
     coords = list(np.indices(idx.shape))
     coords[d] = idx % x.shape[d]
@@ -887,7 +887,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     fill = -np.inf if reduce == "amax" else np.inf
     best = np.maximum if reduce == "amax" else np.minimum
     out = np.where(touched & (not include_self), fill, x).astype(x.dtype)
-    s = np.asarray(src_block.data if isinstance(src_block, TensorBase) else src_block)
+    s = np.asarray(src_block._data if isinstance(src_block, TensorBase) else src_block)
     best.at(out, coords, s)
     # Gradients through weights: each maximum of a position gets 1 / (its ties).
     hit_src = s == out[coords]
@@ -933,7 +933,7 @@ def is_nonzero(input):
 
 
 def is_complex(input):
-    return np.iscomplexobj(input.data if isinstance(input, TensorBase) else input)
+    return np.iscomplexobj(input._data if isinstance(input, TensorBase) else input)
 
 
 def resolve_neg(input):
@@ -942,7 +942,7 @@ def resolve_neg(input):
 
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability input (or p), else 0, elementwise; the same dtype."""
-    probs = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    probs = np.asarray(input._data if isinstance(input, TensorBase) else input)
     if p is not None:
         probs = np.full(probs.shape, p, dtype=probs.dtype)
     u = draw(generator).random(probs.shape)
@@ -950,7 +950,7 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def poisson(input, generator=None):
-    rates = np.asarray(input.data if isinstance(input, TensorBase) else input)
+    rates = np.asarray(input._data if isinstance(input, TensorBase) else input)
     return _like(input, _new(draw(generator).poisson(rates).astype(rates.dtype)))
 
 
@@ -1059,7 +1059,7 @@ def cholesky_solve(B, L, upper=False):
 def cholesky_inverse(L, upper=False):
     """(L L^T)^-1 (or (U^T U)^-1) from a Cholesky factor."""
     n = np.shape(L)[-1]
-    eye = np.broadcast_to(np.eye(n, dtype=np.asarray(L.data).dtype), np.shape(L))
+    eye = np.broadcast_to(np.eye(n, dtype=np.asarray(L._data).dtype), np.shape(L))
     return cholesky_solve(_like(L, _new(eye)), L, upper=upper)
 
 
@@ -1102,7 +1102,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     shape = np.shape(LU_data)
     m, n = shape[-2:]
     k = builtins.min(m, n)
-    dtype = np.asarray(LU_data.data).dtype
+    dtype = np.asarray(LU_data._data).dtype
     lower = upper = perm = None
     if unpack_data:
         lower = P.tril(P.getitem(LU_data, (Ellipsis, slice(None), slice(0, k))), -1) + np.eye(

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import graph
 from .. import primitives as P
+from ..graph import TensorBase
 from ..linalg import vector_norm
 from ..primitives import construction as C
 from ..primitives import indexing as I
@@ -86,20 +87,20 @@ def _promoting(prim, reflected=False, true_division=False):
     fast = graph.binary_recorder(prim, reflected)
 
     def op(self, other):
-        if self.data.dtype.kind in "iub":
+        if self._data.dtype.kind in "iub":
             if isinstance(other, builtins.float) or (
-                    isinstance(other, _CrTensor) and other.data.dtype.kind == "f"):
+                    isinstance(other, _CrTensor) and other._data.dtype.kind == "f"):
                 target = (T.get_default_dtype() if isinstance(other, builtins.float)
-                          else other.data.dtype)
+                          else other._data.dtype)
                 return fast(P.astype(self, dtype=target), other)
             if true_division:
                 target = T.get_default_dtype()
                 if isinstance(other, _CrTensor):
                     other = P.astype(other, dtype=target)
                 return fast(P.astype(self, dtype=target), other)
-        elif isinstance(other, _CrTensor) and other.data.dtype.kind in "iub" and (
-                self.data.dtype.kind == "f"):
-            return fast(self, P.astype(other, dtype=self.data.dtype))
+        elif isinstance(other, _CrTensor) and other._data.dtype.kind in "iub" and (
+                self._data.dtype.kind == "f"):
+            return fast(self, P.astype(other, dtype=self._data.dtype))
         return fast(self, other)
 
     op.__name__ = prim.name
@@ -109,7 +110,7 @@ def _promoting(prim, reflected=False, true_division=False):
 def floating(x):
     """``x`` in the default float dtype when it holds integers or bools: PyTorch's
     float-valued functions (exp, sqrt, tanh, ...) give float32 there, NumPy float64."""
-    if isinstance(x, _CrTensor) and x.data.dtype.kind in "iub":
+    if isinstance(x, _CrTensor) and x._data.dtype.kind in "iub":
         return P.astype(x, dtype=T.get_default_dtype())
     return x
 
@@ -141,10 +142,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
                          dtype=T.get_default_dtype() if dtype is None else dtype)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (T.get_default_dtype(), np.int64, np.bool_):
-            extra += f", dtype=torch.{self.data.dtype}"
+        if self._data.dtype not in (T.get_default_dtype(), np.int64, np.bool_):
+            extra += f", dtype=torch.{self._data.dtype}"
         if self._prim is not None:
             extra += f", grad_fn=<{self._prim.name}>"
         elif self.requires_grad:
@@ -153,8 +154,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def __format__(self, spec):
         """A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
-        if self.data.ndim == 0 and spec:
-            return format(self.data.item(), spec)
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
         return super().__format__(spec) if not spec else format(str(self), spec)
 
     __add__ = _promoting(P.add)
@@ -186,28 +187,28 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def size(self, dim=None):
         """The shape as a ``torch.Size`` (a tuple), or its length along ``dim``."""
-        return T.Size(self.data.shape) if dim is None else self.data.shape[dim]
+        return T.Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
     def shape(self):
         """The shape as a ``torch.Size`` (a tuple subclass: ``x.shape == (2, 3)`` holds)."""
-        return T.Size(self.data.shape)
+        return T.Size(self._data.shape)
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     ndimension = dim
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     nelement = numel
 
     def element_size(self):
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_contiguous(self, memory_format=None):
         T.check_memory_format(memory_format, "Tensor.is_contiguous")
@@ -218,24 +219,40 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         T.check_memory_format(memory_format, "Tensor.contiguous")
         return self
 
+    # PyTorch's `.data`: the same buffer as a tensor outside the graph. Writes through
+    # it are not recorded and not seen by in-place checks (PyTorch's meaning: the old
+    # way of updating parameters by hand, `p.data.add_(-lr * p.grad)`).
+    @property
+    def data(self):
+        """A tensor sharing this one's buffer, cut from the graph; writes through it
+        (``p.data.add_(...)``, ``p.data.copy_(...)``) change this tensor unrecorded."""
+        if graph.trace_hook() is not None:
+            return self.detach()  # (under cr.compile / cr.vmap: the trace's own cut)
+        return front(graph.new_tensor(self._data))
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t``: this tensor now holds ``t``'s buffer (any shape or dtype)."""
+        self._data = value._data if isinstance(value, TensorBase) else np.asarray(value)
+
     # --------------------------------------------------------- leaving / dtype
     def numpy(self, *, force=False):
         """The NumPy array (shared); refused while the tensor requires grad, as in PyTorch."""
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def detach(self):
         return front(super().detach())
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         d = _dims(dim, axis)
-        return Tensor(self.data.any(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
+        return Tensor(self._data.any(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         d = _dims(dim, axis)
-        return Tensor(self.data.all(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
+        return Tensor(self._data.all(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
            memory_format=None):
@@ -250,7 +267,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
             else:
                 dtype = T.dtype_of(a)
         T.check_device(device, "Tensor.to")
-        if dtype is None or T.dtype_of(dtype) == self.data.dtype:
+        if dtype is None or T.dtype_of(dtype) == self._data.dtype:
             return self.clone() if copy else self
         return self.astype(T.dtype_of(dtype))
 
@@ -286,18 +303,18 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dimension (NumPy's strides
         divided by the item size)."""
-        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
         return steps if dim is None else steps[dim]
 
     def data_ptr(self):
-        return self.data.ctypes.data
+        return self._data.ctypes.data
 
     def storage_offset(self):
         """Elements between the start of the buffer this tensor views and its first one."""
-        base = self.data.base if isinstance(self.data.base, np.ndarray) else None
+        base = self._data.base if isinstance(self._data.base, np.ndarray) else None
         if base is None:
             return 0
-        return (self.data.ctypes.data - base.ctypes.data) // self.data.itemsize
+        return (self._data.ctypes.data - base.ctypes.data) // self._data.itemsize
 
     def pin_memory(self):
         return self  # (no device memory to pin)
@@ -421,10 +438,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return super().transpose(*dims)
 
     def t(self):
-        if self.data.ndim > 2:
+        if self._data.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                               f"{self.data.ndim}D; use transpose(dim0, dim1) or mT")
-        return P.transpose(self) if self.data.ndim == 2 else self
+                               f"{self._data.ndim}D; use transpose(dim0, dim1) or mT")
+        return P.transpose(self) if self._data.ndim == 2 else self
 
     def view(self, *shape):
         """The same elements in another shape; one size may be -1 (inferred)."""
@@ -445,11 +462,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def expand(self, *sizes):
         """Broadcast to ``sizes``; -1 keeps a dimension's size; new dimensions go in front."""
         sizes = T.shape_args(sizes, "expand")
-        lead = len(sizes) - self.data.ndim
+        lead = len(sizes) - self._data.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least "
-                               f"the tensor's dimensions ({self.data.ndim})")
-        shape = tuple(self.data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+                               f"the tensor's dimensions ({self._data.ndim})")
+        shape = tuple(self._data.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         return P.broadcast_to(self, shape)
 
     def expand_as(self, other):
@@ -459,9 +476,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's repeat, NumPy's
         tile; element-wise repetition is ``repeat_interleave``)."""
         sizes = T.shape_args(sizes, "repeat")
-        if len(sizes) < self.data.ndim:
+        if len(sizes) < self._data.ndim:
             raise RuntimeError(f"repeat: the number of repeats ({len(sizes)}) can not be "
-                               f"smaller than the tensor's dimensions ({self.data.ndim})")
+                               f"smaller than the tensor's dimensions ({self._data.ndim})")
         return C.tile(self, sizes)
 
     def repeat_interleave(self, repeats, dim=None, *, output_size=None):
@@ -469,7 +486,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def squeeze(self, dim=None, *, axis=None):
         d = _dims(dim, axis)
-        if isinstance(d, (builtins.int, np.integer)) and self.data.shape[d] != 1:
+        if isinstance(d, (builtins.int, np.integer)) and self._data.shape[d] != 1:
             return self  # PyTorch leaves a dimension that is not of size 1 alone
         return P.squeeze(self, d)
 
@@ -486,7 +503,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         sizes. NumPy's call ``split(n, axis=a)`` (n equal sections) keeps its meaning."""
         if axis is not None:
             return P.split(self, split_size_or_sections, axis=axis)
-        n = self.data.shape[dim]
+        n = self._data.shape[dim]
         if isinstance(split_size_or_sections, (builtins.int, np.integer)):
             size = builtins.int(split_size_or_sections)
             if size <= 0:
@@ -502,7 +519,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def chunk(self, chunks, dim=0):
         """At most ``chunks`` pieces of ceil(n / chunks) along ``dim``."""
-        n = self.data.shape[dim]
+        n = self._data.shape[dim]
         return Tensor.split(self, builtins.max(1, -(-n // chunks)), dim)
 
     def unbind(self, dim=0):
@@ -510,7 +527,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def narrow(self, dim, start, length):
         """Elements ``start`` to ``start + length`` along ``dim`` (a view in PyTorch)."""
-        index = [slice(None)] * self.data.ndim
+        index = [slice(None)] * self._data.ndim
         index[dim] = slice(start, start + length)
         return self[tuple(index)]
 
@@ -540,8 +557,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def _along(self, dim, index):
         """The NumPy index of the slices at `index` along `dim` (PyTorch's index_fill/_copy)."""
-        d = dim + self.data.ndim if dim < 0 else dim
-        idx = np.asarray(index.data if isinstance(index, _CrTensor) else index)
+        d = dim + self._data.ndim if dim < 0 else dim
+        idx = np.asarray(index._data if isinstance(index, _CrTensor) else index)
         if idx.ndim > 1 or idx.dtype.kind not in "iu":
             raise IndexError(f"index must be a 1-d tensor of integers, got shape {idx.shape} "
                              f"and dtype {idx.dtype}")

@@ -36,8 +36,8 @@ class WritesAndNewTensors:
 
     def masked_fill_(self, mask, value):
         """Write ``value`` where ``mask`` is True, in place (recorded like ``x[mask] = v``)."""
-        m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, TensorBase) else mask),
-                            self.data.shape)
+        m = np.broadcast_to(np.asarray(mask._data if isinstance(mask, TensorBase) else mask),
+                            self._data.shape)
         self[m] = value
         return self
 
@@ -51,7 +51,7 @@ class WritesAndNewTensors:
                                    "grad; use the out-of-place form or torch.no_grad()")
             # The operation reads the current node under another name: the write below
             # makes `self` the write's output.
-            current = graph.new_tensor(self.data.copy())
+            current = graph.new_tensor(self._data.copy())
             current.__class__ = self._result_class
             graph.take_node(current, self)
         self[...] = compute(current)
@@ -95,50 +95,50 @@ class WritesAndNewTensors:
         if graph.is_grad_enabled() and self.requires_grad:
             raise RuntimeError("clamp_() on a tensor that requires grad is not recorded; use "
                                "x = x.clamp(min, max), or clamp_ under torch.no_grad()")
-        np.clip(self.data, min, max, out=self.data)
+        np.clip(self._data, min, max, out=self._data)
         graph.mark_modified(self)
         return self
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        return self.copy_(draw(generator).normal(mean, std, self.data.shape))
+        return self.copy_(draw(generator).normal(mean, std, self._data.shape))
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        return self.copy_(draw(generator).uniform(a, b, self.data.shape))
+        return self.copy_(draw(generator).uniform(a, b, self._data.shape))
 
     def bernoulli_(self, p=0.5, *, generator=None):
-        probs = p.data if isinstance(p, TensorBase) else p
-        return self.copy_(draw(generator).random(self.data.shape) < probs)
+        probs = p._data if isinstance(p, TensorBase) else p
+        return self.copy_(draw(generator).random(self._data.shape) < probs)
 
     def random_(self, from_=0, to=None, *, generator=None):
         """Integers drawn uniformly from [from_, to) (to: 2^mantissa bits for floats, the
         dtype's maximum + 1 for integers, when not given)."""
         if to is None:
-            kind = self.data.dtype
+            kind = self._data.dtype
             to = (2 ** (np.finfo(kind).nmant + 1) if kind.kind == "f"
                   else int(np.iinfo(kind).max) + 1 if kind.kind in "iu" else 2)
-        return self.copy_(draw(generator).integers(from_, to, self.data.shape))
+        return self.copy_(draw(generator).integers(from_, to, self._data.shape))
 
     def exponential_(self, lambd=1.0, *, generator=None):
-        return self.copy_(draw(generator).exponential(1.0 / lambd, self.data.shape))
+        return self.copy_(draw(generator).exponential(1.0 / lambd, self._data.shape))
 
     def geometric_(self, p, *, generator=None):
-        return self.copy_(draw(generator).geometric(p, self.data.shape))
+        return self.copy_(draw(generator).geometric(p, self._data.shape))
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-        return self.copy_(draw(generator).lognormal(mean, std, self.data.shape))
+        return self.copy_(draw(generator).lognormal(mean, std, self._data.shape))
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-        return self.copy_(median + sigma * draw(generator).standard_cauchy(self.data.shape))
+        return self.copy_(median + sigma * draw(generator).standard_cauchy(self._data.shape))
 
     def apply_(self, callable):
         """Replace each element x by callable(x), in place (outside a graph)."""
-        flat = [callable(v) for v in self.data.reshape(-1).tolist()]
-        return self.copy_(np.asarray(flat, dtype=self.data.dtype).reshape(self.data.shape))
+        flat = [callable(v) for v in self._data.reshape(-1).tolist()]
+        return self.copy_(np.asarray(flat, dtype=self._data.dtype).reshape(self._data.shape))
 
     def fill_diagonal_(self, fill_value, wrap=False):
         """Write ``fill_value`` on the main diagonal (all dimensions equal, or a tall
         matrix, repeating every n + 1 rows with ``wrap``)."""
-        values = np.array(self.data, copy=True)
+        values = np.array(self._data, copy=True)
         np.fill_diagonal(values, fill_value, wrap=wrap)
         return self.copy_(values)
 
@@ -149,7 +149,7 @@ class WritesAndNewTensors:
             raise RuntimeError(f"{name}: changing the shape of a tensor in a graph in place "
                                f"is not supported; use the out-of-place form "
                                f"(x = x.{name[:-1]}(...))")
-        self.data = new.data
+        self._data = new._data
         graph.mark_modified(self)
         return self
 
@@ -176,12 +176,12 @@ class WritesAndNewTensors:
     # ------------------------------------------------------------ new tensors
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         T.check_device(device, "new_tensor")
-        return self._result_class(data, dtype=dtype or self.data.dtype,
+        return self._result_class(data, dtype=dtype or self._data.dtype,
                                   requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         T.check_device(device, "new_full")
-        data = np.full(T.shape_args((size,), "new_full"), fill_value, dtype or self.data.dtype)
+        data = np.full(T.shape_args((size,), "new_full"), fill_value, dtype or self._data.dtype)
         return self._result_class(data, dtype=data.dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):

@@ -13,7 +13,7 @@ _TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6
 
 
 def _array(x):
-    data = getattr(x, "data", x)
+    data = getattr(x, "_data", x)
     return np.asarray(data if not isinstance(data, memoryview) else x)
 
 

@@ -27,7 +27,7 @@ __all__ = ["cdist", "pdist", "squareform"]
 
 
 def _values(x):
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _safe_root(s, p=2.0):

@@ -16,7 +16,7 @@ LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 def values(x):
     """The NumPy values of a tensor, an array or a number."""
-    return x.data if is_tensor(x) else np.asarray(x)
+    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def log(x):

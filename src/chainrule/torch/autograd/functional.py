@@ -20,7 +20,7 @@ __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 def _inputs(inputs):
     single = isinstance(inputs, TensorBase) or not isinstance(inputs, (tuple, list))
     items = (inputs,) if single else tuple(inputs)
-    return single, [np.asarray(x.data if isinstance(x, TensorBase) else x) for x in items]
+    return single, [np.asarray(x._data if isinstance(x, TensorBase) else x) for x in items]
 
 
 def _wrapped(func):
@@ -31,7 +31,7 @@ def _wrapped(func):
 
 
 def _tensor(a):
-    return front(new_tensor(np.array(a.data if isinstance(a, TensorBase) else a, copy=True)))
+    return front(new_tensor(np.array(a._data if isinstance(a, TensorBase) else a, copy=True)))
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
@@ -73,7 +73,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             raise RuntimeError("vjp: v can be omitted only for a function with one output "
                                "element")
         v = np.ones_like(np.asarray(out))
-    grads = pullback(np.asarray(v.data if isinstance(v, TensorBase) else v))
+    grads = pullback(np.asarray(v._data if isinstance(v, TensorBase) else v))
     grads = tuple(_tensor(g) for g in grads)
     return _tensor(out), grads[0] if single else grads
 

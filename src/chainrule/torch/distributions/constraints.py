@@ -15,7 +15,7 @@ __all__ = ["Constraint", "boolean", "greater_than", "greater_than_eq", "half_ope
 
 
 def _values(x):
-    return np.asarray(getattr(x, "data", x))
+    return np.asarray(getattr(x, "_data", x))
 
 
 class Constraint:

@@ -186,7 +186,7 @@ class Uniform(Distribution):
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
         if (validate_args if validate_args is not None else Distribution._validate_default) \
-                and not bool(np.all((self.low < self.high).data)):
+                and not bool(np.all((self.low < self.high)._data)):
             raise ValueError(f"Uniform: low must be below high, got low={self.low}, "
                              f"high={self.high}")
         super().__init__(self.low.shape, validate_args=validate_args)

@@ -139,7 +139,7 @@ class Categorical(_ProbsOrLogits, Distribution):
 
     def log_prob(self, value):
         self._validate_sample(value)
-        value = torch.as_tensor(getattr(value, "data", value)).long()
+        value = torch.as_tensor(getattr(value, "_data", value)).long()
         batch = torch.broadcast_shapes(tuple(value.shape), tuple(self.batch_shape))
         logits = self._logits.expand(batch + (self._num_events,))
         index = value.expand(batch).unsqueeze(-1)

@@ -32,7 +32,7 @@ def broadcast_all(*values):
     """The values as front-end tensors of one floating dtype, broadcast to one shape."""
     dtype = _dtype(values)
     tensors = [v if isinstance(v, TensorBase) and v.dtype.kind == "f"
-               else torch.as_tensor(getattr(v, "data", v), dtype=dtype) for v in values]
+               else torch.as_tensor(getattr(v, "_data", v), dtype=dtype) for v in values]
     return torch.broadcast_tensors(*tensors)
 
 
@@ -80,7 +80,7 @@ class Distribution:
                 if name not in self.__dict__:
                     continue  # (one of two parametrizations, e.g. probs or logits)
                 value = self.__dict__[name]
-                if not bool(np.all(constraint.check(value).data)):
+                if not bool(np.all(constraint.check(value)._data)):
                     raise ValueError(
                         f"Expected parameter {name} ({type(value).__name__} of shape "
                         f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
@@ -105,7 +105,7 @@ class Distribution:
             return
         if not isinstance(value, TensorBase):
             raise ValueError("The value argument to log_prob must be a Tensor")
-        ok = self.support.check(value).data
+        ok = self.support.check(value)._data
         if not bool(np.all(ok)):
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape "

@@ -257,8 +257,8 @@ class AffineTransform(Transform):
 
     @property
     def sign(self):
-        return int(np.sign(float(getattr(self.scale, "data", self.scale)))) \
-            if np.ndim(getattr(self.scale, "data", self.scale)) == 0 else 1
+        return int(np.sign(float(getattr(self.scale, "_data", self.scale)))) \
+            if np.ndim(getattr(self.scale, "_data", self.scale)) == 0 else 1
 
     def _call(self, x):
         return self.loc + self.scale * x

@@ -23,6 +23,36 @@ from .modules import (
 
 __all__ = sorted(set(_layer_names))
 
+
+# PyTorch's own names whose front-end classes are written out in .modules.
+_WRITTEN = {"Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
+            "ParameterList", "Sequential"}
+
+
+def _front_end_layer(layer):
+    """chainrule.nn's ``layer`` class as a front-end module: the same class (one
+    implementation; isinstance of the chainrule class holds) whose parameters and buffers
+    are front-end tensors from construction, so ``nn.Linear(3, 2).weight.numel()`` and
+    ``.data.add_(...)`` work on a layer made on its own, outside any model."""
+    return type(layer.__name__, (Module, layer),
+                {"__doc__": layer.__doc__, "__module__": __name__,
+                 "__qualname__": layer.__name__})
+
+
+def _front_end_layers():
+    from chainrule import nn as _nn
+
+    made = {}
+    for name in _layer_names:
+        layer = getattr(_nn, name)
+        if isinstance(layer, type) and issubclass(layer, _nn.Module) and name not in _WRITTEN:
+            made[name] = _front_end_layer(layer)
+    made["LazyLinear"]._becomes = made["Linear"]
+    return made
+
+
+globals().update(_front_end_layers())
+
 # The front end's own submodules (PyTorch's return types: clip_grad_norm_ gives a
 # tensor). `from . import utils` would find the star import's chainrule.nn.utils bound
 # here already and never import them.

@@ -48,6 +48,8 @@ def adopt(value):
             adopt(p)
         for b in _nn.Module.buffers(value):
             front(b)
+    elif type(value) is _CrTensor:  # a buffer or plain tensor kept on a module
+        front(value)
     elif isinstance(value, (list, tuple)):
         for v in value:
             adopt(v)

@@ -134,7 +134,7 @@ class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        w = np.asarray(weights.data if hasattr(weights, "data") else weights, np.float64)
+        w = np.asarray(weights._data if hasattr(weights, "_data") else weights, np.float64)
         if w.ndim != 1 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be a 1-D sequence of "
                              "finite non-negative numbers, not all zero")
@@ -180,9 +180,9 @@ class BatchSampler(Sampler):
 def default_collate(batch):
     """PyTorch's default collation: a list of samples into one batch."""
     first = batch[0]
-    if isinstance(first, Tensor) or (hasattr(first, "data") and isinstance(
-            getattr(first, "data", None), np.ndarray)):
-        return from_numpy(np.stack([np.asarray(b.data) for b in batch]))
+    if isinstance(first, Tensor) or (hasattr(first, "_data") and isinstance(
+            getattr(first, "_data", None), np.ndarray)):
+        return from_numpy(np.stack([np.asarray(b._data) for b in batch]))
     if isinstance(first, (np.ndarray, np.generic)):
         return from_numpy(np.stack([np.asarray(b) for b in batch]))
     if isinstance(first, bool):

@@ -32,5 +32,5 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     params = [parameters] if isinstance(parameters, TensorBase) else list(parameters)
     total = _clip_grad_norm(params, max_norm, norm_type, error_if_nonfinite)
     grads = [p.grad for p in params if p.grad is not None]
-    dtype = grads[0].data.dtype if grads else np.float32
+    dtype = grads[0]._data.dtype if grads else np.float32
     return tensor(np.asarray(total, dtype=dtype))
