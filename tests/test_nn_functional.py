@@ -220,6 +220,24 @@ def test_dropout_variants_mask_whole_channels_and_alpha_keeps_statistics():
         nn.Dropout2d(1.5)
 
 
+def test_feature_dropout_of_other_ranks_draws_as_pytorch_does():
+    # PyTorch's dropout2d on an (N, C) input (mnist_rnn-style programs call it so): one
+    # draw per (N, C) pair, that is element by element; on 5-d input, per (N, C).
+    x = cr.tensor(np.ones((64, 40)))
+    with pytest.warns(UserWarning, match="2-d input"):
+        y = F.dropout2d(x, 0.5, rng=0).data
+    assert set(np.unique(y)) == {0.0, 2.0} and 0.35 < (y == 0).mean() < 0.65
+    with pytest.warns(UserWarning, match="5-d input"):
+        y5 = F.dropout2d(cr.tensor(np.ones((8, 6, 2, 3, 4))), 0.5, rng=1).data
+    flat = y5.reshape(48, -1)
+    assert np.all((flat == 0).all(-1) | (flat == 2).all(-1)) and (flat == 0).any()
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        F.dropout2d(cr.tensor(np.ones(6)), 0.5)
+    # dropout3d of a 4-d input is unbatched (C, D, H, W): one draw per channel
+    y3 = F.dropout3d(cr.tensor(np.ones((16, 2, 3, 4))), 0.5, rng=2).data.reshape(16, -1)
+    assert np.all((y3 == 0).all(-1) | (y3 == 2).all(-1)) and (y3 == 0).any()
+
+
 def test_bilinear_and_unflatten_layers():
     bil = nn.Bilinear(3, 2, 4, rng=0)
     assert [(k, v.shape) for k, v in bil.state_dict().items()] == [

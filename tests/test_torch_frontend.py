@@ -971,3 +971,60 @@ def test_a_layer_made_on_its_own_has_front_end_parameters():
     lazy = nn.LazyLinear(4)
     lazy(torch.randn(2, 5))
     assert type(lazy) is nn.Linear and lazy.weight.size() == (4, 5)
+
+
+def test_accelerator_says_none_and_data_parallel_is_the_module_on_the_cpu():
+    assert not torch.accelerator.is_available() and torch.accelerator.device_count() == 0
+    assert torch.accelerator.current_accelerator() is None
+    with pytest.raises(RuntimeError, match="none is available"):
+        torch.accelerator.current_device_index()
+    layer = nn.Linear(2, 3)
+    wrapped = nn.DataParallel(layer)
+    x = torch.randn(4, 2)
+    assert wrapped.module is layer and torch.equal(wrapped(x), layer(x))
+    assert list(wrapped.state_dict()) == ["module.weight", "module.bias"]
+    with pytest.raises(ValueError, match="device_ids"):
+        nn.DataParallel(layer, device_ids=[0])
+    with pytest.raises(RuntimeError, match="chainrule.distributed"):
+        nn.parallel.DistributedDataParallel(layer)
+
+
+_PYTORCH_PROGRAM = '''
+import sys
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.backends.cudnn as cudnn
+from torch.utils.data import DataLoader, TensorDataset
+
+cudnn.benchmark = True
+torch.manual_seed(0)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+x = torch.randn(64, 3)
+y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+fc = nn.Linear(3, 1).to(device)
+losses = []
+for epoch in range(30):
+    for xb, yb in DataLoader(TensorDataset(x, y), batch_size=16):
+        fc.zero_grad()
+        loss = F.smooth_l1_loss(fc(xb), yb)
+        loss.backward()
+        for param in fc.parameters():
+            param.data.add_(-0.1 * param.grad)
+    losses.append(loss.item())
+print(sys.argv[1:], type(fc.weight).__module__, losses[0] > 10 * losses[-1])
+'''
+
+
+def test_a_pytorch_program_runs_unchanged_under_python_m_chainrule_torch(tmp_path):
+    program = tmp_path / "train.py"
+    program.write_text(_PYTORCH_PROGRAM)
+    done = subprocess.run([sys.executable, "-m", "chainrule.torch", str(program), "--lr", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['--lr',", "'1']", "chainrule.torch.nn.modules", "True"]
+    (tmp_path / "dist.py").write_text("import torch.distributed\n")
+    done = subprocess.run([sys.executable, "-m", "chainrule.torch", str(tmp_path / "dist.py")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "chainrule.torch has no 'chainrule.torch.distributed'" \
+        in done.stderr

@@ -55,21 +55,34 @@ def dropout(input, p=0.5, training=True, inplace=False, rng=None):
 
 def _feature_dropout(fn, input, p, training, rng, spatial):
     """Zero whole channels: the mask has shape (N, C, 1, ...) over `spatial` trailing axes."""
-    p = probability(p, fn)
     s = shape(input)
     if len(s) not in (spatial + 1, spatial + 2):
         raise ValueError(
             f"{fn}: expected a {spatial + 1}-d (unbatched) or {spatial + 2}-d input, got "
             f"shape {s}"
         )
+    return _channels_dropped(fn, input, p, training, rng, len(s) - spatial)
+
+
+def _channels_dropped(fn, input, p, training, rng, lead):
+    """Dropout with one draw per index of the first `lead` axes, shared along the rest."""
+    p = probability(p, fn)
     if not training or p == 0.0:
         return input
-    lead = s[: len(s) - spatial]
-    mask_shape = lead + (1,) * spatial
+    s = shape(input)
+    mask_shape = s[:lead] + (1,) * (len(s) - lead)
     if p == 1.0:
         return input * np.zeros(mask_shape, data(input).dtype)
     keep = _keep(input, p, rng, mask_shape) * (1.0 / (1.0 - p))
     return input * keep
+
+
+def _deprecated_rank(fn, s, expected, behaviour):
+    warnings.warn(
+        f"{fn}: received a {len(s)}-d input (expected {expected}); as PyTorch does, "
+        f"{behaviour}. This is deprecated in PyTorch; use dropout for element-wise dropout",
+        UserWarning, stacklevel=3,
+    )
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False, rng=None):
@@ -81,21 +94,35 @@ def dropout2d(input, p=0.5, training=True, inplace=False, rng=None):
     """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability p.
 
     As in PyTorch, a 3-d input is taken as (N, C, L) with a warning (channel-wise 1-d
-    dropout), not as an unbatched image.
+    dropout), not as an unbatched image, and any other input of at least 2 dimensions
+    gets one draw per (N, C) pair with a warning (so a 2-d (N, C) input is dropped
+    element by element).
     """
-    if len(shape(input)) == 3:
+    s = shape(input)
+    if len(s) == 3:
         warnings.warn(
             "dropout2d: received a 3-d input; assuming (N, C, L) and dropping 1-d channels "
             "(use dropout1d for that, or pass a 4-d batch of images)", UserWarning,
             stacklevel=2,
         )
-        return _feature_dropout("dropout2d", input, p, training, rng, 1)
-    return _feature_dropout("dropout2d", input, p, training, rng, 2)
+    elif len(s) < 2:
+        raise ValueError(f"dropout2d: needs at least 2 dimensions (N, C, ...), got shape {s}")
+    elif len(s) != 4:
+        _deprecated_rank("dropout2d", s, "3-d or 4-d", "one draw per (N, C) pair")
+    return _channels_dropped("dropout2d", input, p, training, rng, 2)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False, rng=None):
-    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
-    return _feature_dropout("dropout3d", input, p, training, rng, 3)
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p.
+
+    Any other rank, as in PyTorch, is taken as unbatched with a warning: one draw per
+    index of the first axis (a 1-d input is dropped element by element)."""
+    s = shape(input)
+    if len(s) not in (4, 5):
+        if len(s) < 1:
+            raise ValueError("dropout3d: needs at least 1 dimension, got a 0-d input")
+        _deprecated_rank("dropout3d", s, "4-d or 5-d", "it is taken as unbatched (C, ...)")
+    return _channels_dropped("dropout3d", input, p, training, rng, 2 if len(s) == 5 else 1)
 
 
 def _alpha(fn, input, p, training, rng, mask_shape):

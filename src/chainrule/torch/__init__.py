@@ -17,6 +17,7 @@ from .. import (
 )
 from ..threads import get_num_threads, set_num_threads
 from . import (
+    accelerator,
     amp,
     autograd,
     backends,
@@ -115,7 +116,8 @@ dtype = type(float32)  # (torch.dtype: a dtype here is a numpy.dtype)
 __all__ = sorted([
     *_function_names,
     *_more_function_names,
-    "Generator", "Size", "Tensor", "amp", "arange", "are_deterministic_algorithms_enabled",
+    "Generator", "Size", "Tensor", "accelerator", "amp", "arange",
+    "are_deterministic_algorithms_enabled",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "channels_last",
     "channels_last_3d", "compile", "contiguous_format", "memory_format", "preserve_format",
     "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",

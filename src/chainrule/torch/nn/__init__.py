@@ -58,4 +58,6 @@ globals().update(_front_end_layers())
 # here already and never import them.
 functional = _import_module(".functional", __name__)
 init = _import_module(".init", __name__)
+parallel = _import_module(".parallel", __name__)
+DataParallel = parallel.DataParallel
 utils = _import_module(".utils", __name__)
