@@ -1028,3 +1028,18 @@ def test_a_pytorch_program_runs_unchanged_under_python_m_chainrule_torch(tmp_pat
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "chainrule.torch has no 'chainrule.torch.distributed'" \
         in done.stderr
+
+
+def test_a_zero_dim_tensor_promotes_like_a_number():
+    # PyTorch's rule (NumPy widens instead): a 0-d tensor of the same or a lower kind
+    # takes the dimensioned tensor's dtype.
+    x = torch.ones(3)
+    half = torch.tensor(0.5, dtype=torch.float64)
+    assert (x * half).dtype == torch.float32 and (half + x).dtype == torch.float32
+    assert torch.maximum(x, half).dtype == torch.float32
+    assert torch.where(x > 0, x, half).dtype == torch.float32
+    i = torch.ones(3, dtype=torch.int32)
+    assert (i + torch.tensor(5)).dtype == torch.int32
+    assert (i * torch.tensor(2.5, dtype=torch.float64)).dtype == torch.float64  # higher kind
+    assert (torch.ones(2, dtype=torch.bool) + torch.tensor(3)).dtype == torch.int64
+    assert (torch.ones(2, 2, dtype=torch.float64) * torch.tensor(2.0)).dtype == torch.float64

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import graph
 from .graph import TensorBase, new_tensor
+from .hooks import run_post_accumulate_hooks, run_tensor_hooks
 from .rules import REGISTRY
 
 
@@ -59,8 +60,12 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
             if output_check is not None:
                 graph.set_anomaly_hooks(output_check, grad_hook)
     for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            g = run_tensor_hooks(leaf, g, create_graph)
         if wanted is None:
             _accumulate_leaf(leaf, g, create_graph, handed)
+            if leaf._post_hooks:
+                run_post_accumulate_hooks(leaf)
         elif leaf in wanted.index:
             wanted.results[wanted.index[leaf]] = _as_grad_tensor(g, leaf, create_graph, handed)
     if tracer is not None:
@@ -83,8 +88,10 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
         args = node._args
         if args is None:
             raise _freed(node)
-        if watching and _watch(node, g, wanted, create_graph, handed):
-            break
+        if watching:
+            stop, g = _watch(node, g, wanted, create_graph, handed)
+            if stop:
+                break
         if last_modified > node._seq:
             _check_unmodified(node)
         prim = node._prim
@@ -251,17 +258,20 @@ class _Wanted:
 
 
 def _watch(node, g, wanted, create_graph, handed):
-    """Per-node work for inputs= and retain_grad(); True when the pass can stop here."""
+    """Per-node work for inputs=, retain_grad() and tensor hooks: (whether the pass can
+    stop here, the node's gradient after its hooks)."""
+    if node._hooks:
+        g = run_tensor_hooks(node, g, create_graph)
     if wanted is None:
         if node._retain:
             _accumulate_leaf(node, g, create_graph, handed)
-        return False
+        return False, g
     if node in wanted.index:
         wanted.results[wanted.index[node]] = _as_grad_tensor(g, node, create_graph, handed)
         if wanted.remaining is not None:
             wanted.remaining -= 1
-            return not wanted.remaining
-    return False
+            return not wanted.remaining, g
+    return False, g
 
 
 def _fit(gi, shape, prim, i):

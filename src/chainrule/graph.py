@@ -136,6 +136,8 @@ class TensorBase:
     _aliases = None  # tensors sharing this buffer (detach()), modified together
     _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
+    _hooks = None  # {id: hook(grad)} (register_hook; chainrule.hooks)
+    _post_hooks = None  # {id: hook(leaf)} (register_post_accumulate_grad_hook)
     _grad = None  # behind the .grad property
     # The class of what an operation on this tensor returns. A subclass returns its own
     # class (a front end's tensor stays itself through every operation) unless it names
@@ -285,9 +287,24 @@ def take_node(dst, src):
 
 def mark_retained(t):
     """Keep the gradient of non-leaf `t` in ``t.grad`` after backward()."""
+    mark_watched()
+    t._retain = True
+
+
+def mark_watched():
+    """A tensor retains its gradient or has hooks: backward passes look at each node."""
     global _any_retained
     _any_retained = True
-    t._retain = True
+
+
+def new_tensor_as(data, like):
+    """A tensor around `data` in the class an operation on tensor `like` returns (a front
+    end's tensors give its own): for results computed outside the operations (indices)."""
+    t = new_tensor(data)
+    cls = type(like)
+    if cls is not _tensor_type:
+        t.__class__ = cls._result_class or cls
+    return t
 
 
 def new_tensor(data, requires_grad=False):

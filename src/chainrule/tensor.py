@@ -16,6 +16,7 @@ from . import primitives as P
 from .anomaly import user_frame
 from .backward import backward as _backward
 from .graph import TensorBase, binary_recorder
+from .hooks import add_tensor_hook
 from .numpy import dispatch as _numpy_dispatch
 
 if TYPE_CHECKING:
@@ -281,6 +282,22 @@ class Tensor(TensorBase):
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward()."""
         graph.mark_retained(self)
         return self
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf tensor keeps its gradient (retain_grad() was called)."""
+        return bool(self._retain) and self._prim is not None
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient in every backward pass; a
+        returned tensor replaces the gradient (see chainrule.hooks). Returns a handle
+        whose ``remove()`` unregisters it."""
+        return add_tensor_hook(self, hook, "_hooks", "register_hook")
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call ``hook(self)`` after backward accumulated into this leaf's ``.grad``."""
+        return add_tensor_hook(self, hook, "_post_hooks",
+                               "register_post_accumulate_grad_hook")
 
     def backward(self, grad: _Operand | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:

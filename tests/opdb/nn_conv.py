@@ -83,6 +83,20 @@ def _pool_samples(n, **extra):
     )
 
 
+def _positive(rng, *shape):
+    # (x**p over a window, then the 1/p-th power: away from 0, where it is not smooth)
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def _lp_ref(x, p, kernel_size, stride=None, ceil_mode=False):
+    """PyTorch's lp_pool: the window mean of x**p times the kernel size, to the 1/p."""
+    n = len(kernel_size) if isinstance(kernel_size, tuple) else x.ndim - 2 if x.ndim > 3 \
+        else 1
+    k = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,) * n
+    mean = _unbatched(R.avg_pool, n)(x ** p, k, stride, 0, ceil_mode)
+    return (mean * np.prod(k)) ** (1.0 / p)
+
+
 def _unpool_args(rng, n, shape, k):
     """Values and the indices max pooling gives for them (distinct positions per plane)."""
     pool = F.max_pool1d if n == 1 else F.max_pool2d
@@ -210,6 +224,17 @@ OPS = [
         lambda rng: (_unpool_args(rng, 2, (1, 2, 4, 6), 2), {}, (0,)),
         lambda rng: (_unpool_args(rng, 2, (2, 5, 7), 2), {"output_size": (5, 7)}, (0,)),
     ), _unpool_ref(2)),
+    _entry("lp_pool1d", F.lp_pool1d, fixed(
+        lambda rng: ((_positive(rng, 2, 3, 7), 2, 3), {}),
+        lambda rng: ((_positive(rng, 3, 7), 3, 2), {"stride": 1, "ceil_mode": True}),
+    ), _lp_ref),
+    _entry("lp_pool2d", F.lp_pool2d, fixed(
+        lambda rng: ((_positive(rng, 1, 2, 5, 6), 2, 2), {}),
+        lambda rng: ((_positive(rng, 2, 5, 6), 1.5, (3, 2)), {"stride": 2, "ceil_mode": True}),
+    ), _lp_ref),
+    _entry("lp_pool3d", F.lp_pool3d, fixed(
+        lambda rng: ((_positive(rng, 1, 2, 4, 4, 5), 2, 2), {}),
+    ), _lp_ref),
     _entry("avg_pool1d", F.avg_pool1d, _pool_samples(1, count_include_pad=False),
            _unbatched(R.avg_pool, 1)),
     _entry("avg_pool2d", F.avg_pool2d, fixed(

@@ -10,7 +10,6 @@ trained, e.g. BatchNorm's running statistics) are declared with
 
 from __future__ import annotations
 
-import itertools
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
@@ -20,6 +19,7 @@ import numpy as np
 
 from .. import graph
 from ..compiled import replayed
+from ..hooks import RemovableHandle
 from ..tensor import Tensor
 
 _M = TypeVar("_M", bound="Module")  # methods returning self keep the subclass
@@ -69,27 +69,6 @@ def _is_cpu(device):
         return False
     name = str(device)
     return name == "cpu" or name.startswith("cpu:")
-
-
-class RemovableHandle:
-    """What ``register_forward_hook`` and friends return: ``handle.remove()`` unregisters
-    the hook (also as a context manager: the hook lives for the ``with`` block)."""
-
-    _ids = itertools.count()
-
-    def __init__(self, table):
-        self.id = next(RemovableHandle._ids)
-        self._table = table
-
-    def remove(self) -> None:
-        self._table.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 _NO_HOOKS: Mapping[int, tuple[Any, bool, bool]] = MappingProxyType({})

@@ -9,10 +9,12 @@ length L into ``out`` windows, window i covering [floor(i L / out), ceil((i + 1)
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import primitives as P
-from ..graph import is_tensor, new_tensor
+from ..graph import is_tensor, new_tensor_as
 from ..primitives import layers
 from ..primitives.layers import im2col
 from ..tracing import concrete
@@ -72,7 +74,7 @@ def _max_pool(n, fn, input, kernel_size, stride, padding, dilation, ceil_mode,
     idx = _argmax_positions(data(xp), shape(x)[2:], geo)
     if unbatched:
         idx = idx[0]
-    return out, new_tensor(idx) if is_tensor(out) else idx
+    return out, new_tensor_as(idx, out) if is_tensor(out) else idx
 
 
 def _argmax_positions(xp, size, geo):
@@ -201,6 +203,30 @@ def _avg_pool(n, fn, input, kernel_size, stride, padding, ceil_mode, count_inclu
         out = P.sum(window, axis=1) / div
     out = P.swapaxes(out, 0, 1)
     return P.squeeze(out, 0) if unbatched else out
+
+
+def _lp_pool(n, fn, input, norm_type, kernel_size, stride, ceil_mode):
+    # PyTorch's definition: the mean of x**p over each window times the kernel's size
+    # (so a window ceil_mode cuts short is scaled as a full one), to the power 1/p.
+    k = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,) * n
+    pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[n]
+    mean = pool(P.power(input, norm_type), kernel_size, stride, 0, ceil_mode)
+    return P.power(mean * float(np.prod(k)), 1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm (p = norm_type) of each window of an (N, C, L) or (C, L) input."""
+    return _lp_pool(1, "lp_pool1d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm (p = norm_type) of each window of an (N, C, H, W) or (C, H, W) input."""
+    return _lp_pool(2, "lp_pool2d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm (p = norm_type) of each window of an (N, C, D, H, W) input."""
+    return _lp_pool(3, "lp_pool3d", input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -347,7 +373,7 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
     idx = idx.astype(np.int64)
     if unbatched:
         idx = idx[0]
-    return y, new_tensor(idx) if is_tensor(y) else idx
+    return y, new_tensor_as(idx, y) if is_tensor(y) else idx
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -441,6 +467,44 @@ class MaxUnpool1d(_MaxUnpool):
 
 class MaxUnpool2d(_MaxUnpool):
     """The inverse of MaxPool2d(return_indices=True)."""
+
+
+class _LPPool(Module):
+    _pool: Any = None
+
+    def __init__(self, norm_type: float, kernel_size: int | tuple[int, ...],
+                 stride: int | tuple[int, ...] | None = None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input):
+        return type(self)._pool(input, self.norm_type, self.kernel_size, self.stride,
+                                self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPool):
+    """The p-norm of each window of (N, C, L) input (F.lp_pool1d)."""
+
+    _pool = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPool):
+    """The p-norm of each window of (N, C, H, W) input (F.lp_pool2d)."""
+
+    _pool = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPool):
+    """The p-norm of each window of (N, C, D, H, W) input (F.lp_pool3d)."""
+
+    _pool = staticmethod(lp_pool3d)
 
 
 class AvgPool1d(Module):

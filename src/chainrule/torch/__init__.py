@@ -59,11 +59,15 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .functional_forms import *  # noqa: F403 (functional_forms.__all__ lists them)
+from .functional_forms import __all__ as _functional_form_names
 from .functions import *  # noqa: F403 (functions.__all__ is the one list of these names)
 from .functions import __all__ as _function_names
 from .generators import Generator, default_generator, initial_seed, manual_seed, seed
 from .more_functions import *  # noqa: F403 (more_functions.__all__ lists them)
 from .more_functions import __all__ as _more_function_names
+from .queries import *  # noqa: F403 (queries.__all__ lists them)
+from .queries import __all__ as _query_names
 from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .settings import (
@@ -116,6 +120,9 @@ dtype = type(float32)  # (torch.dtype: a dtype here is a numpy.dtype)
 __all__ = sorted([
     *_function_names,
     *_more_function_names,
+    *_functional_form_names,
+    *_query_names,
+    "vmap",
     "Generator", "Size", "Tensor", "accelerator", "amp", "arange",
     "are_deterministic_algorithms_enabled",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "channels_last",
@@ -137,6 +144,8 @@ __all__ = sorted([
     "uint8", "utils", "zeros",
     "zeros_like",
 ])
+
+vmap = func.vmap
 
 # Last: its modules use the names above through `import chainrule.torch as torch`.
 from . import distributions  # noqa: E402

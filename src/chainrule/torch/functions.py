@@ -20,7 +20,7 @@ from ..primitives import sorting as S
 from ..sampling import multinomial as _multinomial
 from . import types as T
 from .generators import draw
-from .tensor import Tensor, floating, like
+from .tensor import Tensor, floating, like, zero_dim_follows
 
 __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
@@ -76,7 +76,7 @@ def stack(tensors, dim=0):
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return tuple(like(condition, i) for i in I.nonzero(condition, as_tuple=True))
-    return P.where(condition, input, other)
+    return P.where(condition, *zero_dim_follows(input, other))
 
 
 def tril(input, diagonal=0):
@@ -288,11 +288,11 @@ def fmod(input, other):
 
 
 def maximum(input, other):
-    return P.maximum(input, other)
+    return P.maximum(*zero_dim_follows(input, other))
 
 
 def minimum(input, other):
-    return P.minimum(input, other)
+    return P.minimum(*zero_dim_follows(input, other))
 
 
 def clamp(input, min=None, max=None):

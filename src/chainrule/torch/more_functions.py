@@ -1116,6 +1116,158 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
                  for x in (perm, lower, upper))
 
 
+# ------------------------------------------------------------------ older and other spellings
+def ger(input, vec2):
+    """The deprecated name of outer."""
+    from .functions import outer
+
+    return outer(input, vec2)
+
+
+_qr = namedtuple("qr", ["Q", "R"])
+
+
+def qr(input, some=True):
+    """The deprecated torch.qr: torch.linalg.qr with mode 'reduced' (some) or 'complete'."""
+    from .linalg import qr as linalg_qr
+
+    q, r = linalg_qr(input, mode="reduced" if some else "complete")
+    return _qr(q, r)
+
+
+def slogdet(input):
+    from .linalg import slogdet as linalg_slogdet
+
+    return linalg_slogdet(input)
+
+
+def lu_solve(b, LU_data, LU_pivots):
+    """The deprecated torch.lu_solve: torch.linalg.lu_solve(LU, pivots, b)."""
+    from .linalg import lu_solve as linalg_lu_solve
+
+    return linalg_lu_solve(LU_data, LU_pivots, b)
+
+
+def nuclear_norm(input, dim=None, keepdim=False):
+    from .linalg import matrix_norm
+
+    return matrix_norm(input, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
+
+
+def frobenius_norm(input, dim=(-2, -1), keepdim=False):
+    return _like(input, vector_norm(input, 2, dim=dim, keepdim=keepdim))
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    from .functions import split
+
+    return split(input, list(split_sizes), dim)
+
+
+def narrow_copy(input, dim, start, length):
+    from .functions import narrow
+
+    return P.copy(narrow(input, dim, start, length))
+
+
+def unravel_index(indices, shape):
+    """The coordinates (a tuple of int64 tensors) of flat ``indices`` in an array of
+    ``shape``."""
+    flat = np.asarray(indices._data if isinstance(indices, TensorBase) else indices)
+    if flat.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got {flat.dtype}")
+    size = int(np.prod(shape))
+    if flat.size and (flat.min() < -size or flat.max() >= size):
+        raise RuntimeError(f"unravel_index: an index is out of bounds for shape {tuple(shape)}")
+    coords = np.unravel_index(np.where(flat < 0, flat + size, flat), tuple(shape))
+    return tuple(_new(c.astype(np.int64)) for c in coords)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
+    return _like(input, other - (input if alpha == 1 else alpha * input))
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor of ``s`` in the default float dtype (even for an integer ``s``)."""
+    T.check_device(device, "scalar_tensor")
+    out = _new(np.asarray(s, T.dtype_of(dtype) if dtype is not None else T.get_default_dtype()))
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor, sharing memory with an array or tensor when no copy is needed
+    (``copy=True`` always copies, ``copy=False`` refuses to); Python data is read as
+    torch.tensor reads it (floats in the default dtype)."""
+    from .creation import _array, as_tensor, tensor
+
+    T.check_device(device, "asarray")
+    if isinstance(obj, (TensorBase, np.ndarray)) and not copy:
+        current = (obj._data if isinstance(obj, TensorBase) else obj).dtype
+        if copy is False and dtype is not None and T.dtype_of(dtype) != current:
+            raise ValueError("asarray: copy=False, but a dtype change needs a copy")
+        out = as_tensor(obj, dtype=dtype)
+    elif copy is False:
+        raise ValueError("asarray: copy=False, but Python data needs a copy")
+    else:
+        out = tensor(_array(obj, dtype))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def _window(symmetric, window_length, periodic, dtype, who):
+    n = int(window_length)
+    if n < 0:
+        raise RuntimeError(f"{who}: window_length must be non-negative, got {n}")
+    dtype = T.dtype_of(dtype) if dtype is not None else T.get_default_dtype()
+    if n <= 1:
+        return _new(np.ones(n, dtype))
+    # A periodic window of n points is the symmetric one of n + 1 without its last.
+    values = symmetric(n + 1)[:-1] if periodic else symmetric(n)
+    return _new(values.astype(dtype))
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, device=None,
+                requires_grad=False):
+    return _window(np.hanning, window_length, periodic, dtype, "hann_window")
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   device=None, requires_grad=False):
+    def symmetric(m):
+        return alpha - beta * np.cos(2 * np.pi * np.arange(m) / (m - 1))
+
+    return _window(symmetric, window_length, periodic, dtype, "hamming_window")
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, device=None,
+                    requires_grad=False):
+    return _window(np.blackman, window_length, periodic, dtype, "blackman_window")
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, device=None,
+                    requires_grad=False):
+    return _window(np.bartlett, window_length, periodic, dtype, "bartlett_window")
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, device=None,
+                  requires_grad=False):
+    return _window(lambda m: np.kaiser(m, beta), window_length, periodic, dtype,
+                   "kaiser_window")
+
+
+_histogram = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges) in input's dtype: NumPy's histogram (bins a count or the edges)."""
+    values = np.asarray(input._data if isinstance(input, TensorBase) else input)
+    edges = bins._data if isinstance(bins, TensorBase) else bins
+    w = None if weight is None else np.asarray(
+        weight._data if isinstance(weight, TensorBase) else weight)
+    hist, bin_edges = np.histogram(values, edges, range=range, weights=w, density=density)
+    return _histogram(_new(hist.astype(values.dtype)), _new(bin_edges.astype(values.dtype)))
+
+
 __all__ = [name for name, value in list(globals().items())
            if callable(value) and not name.startswith("_") and getattr(
                value, "__module__", None) == __name__

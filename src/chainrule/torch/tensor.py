@@ -78,6 +78,25 @@ def _ddof(unbiased, correction, ddof, numpy_call):
     return 0 if numpy_call else 1
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def zero_dim_follows(a, b):
+    """(a, b) with PyTorch's promotion between a dimensioned tensor and a 0-d one: the 0-d
+    tensor takes the other's dtype unless its kind is higher, as a Python number would
+    (float32 x * a float64 0-d tensor is float32, an int32 x + an int64 0-d one int32);
+    NumPy promotes both to the wider dtype."""
+    if isinstance(a, _CrTensor) and isinstance(b, _CrTensor):
+        ad, bd = a._data, b._data
+        if ad.dtype != bd.dtype and (ad.ndim == 0) != (bd.ndim == 0):
+            if ad.ndim == 0:
+                if _CATEGORY[ad.dtype.kind] <= _CATEGORY[bd.dtype.kind]:
+                    a = P.astype(a, dtype=bd.dtype)
+            elif _CATEGORY[bd.dtype.kind] <= _CATEGORY[ad.dtype.kind]:
+                b = P.astype(b, dtype=ad.dtype)
+    return a, b
+
+
 def _promoting(prim, reflected=False, true_division=False):
     """The operator `prim` with PyTorch's promotion where NumPy's differs: an integer (or
     bool) tensor meeting a Python float or a float tensor computes in the float's dtype (a
@@ -87,6 +106,8 @@ def _promoting(prim, reflected=False, true_division=False):
     fast = graph.binary_recorder(prim, reflected)
 
     def op(self, other):
+        if isinstance(other, _CrTensor) and other._data.dtype != self._data.dtype:
+            self, other = zero_dim_follows(self, other)
         if self._data.dtype.kind in "iub":
             if isinstance(other, builtins.float) or (
                     isinstance(other, _CrTensor) and other._data.dtype.kind == "f"):
@@ -185,6 +206,113 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def is_cuda(self):
         return False
 
+    # Questions programs ask of a tensor's storage: dense, on the CPU, plain.
+    is_cpu = True
+    is_sparse = is_quantized = is_meta = is_nested = is_mkldnn = is_mps = False
+
+    @property
+    def layout(self):
+        from .queries import strided
+
+        return strided
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def dim_order(self):
+        return tuple(range(self._data.ndim))
+
+    def to_dense(self, dtype=None):
+        return self if dtype is None else self.to(dtype)
+
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two dimensions (mT for real tensors)."""
+        if self._data.dtype.kind == "c":  # (complex values are not differentiated)
+            return front(graph.new_tensor(np.conj(np.swapaxes(self._data, -1, -2))))
+        return self.mT
+
+    def adjoint(self):
+        return self.mH
+
+    @property
+    def H(self):
+        if self._data.ndim != 2:
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors), got "
+                               f"{self._data.ndim}-D")
+        return self.mH
+
+    @property
+    def imag(self):
+        if self._data.dtype.kind != "c":
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return front(graph.new_tensor(self._data.imag))  # (not differentiated)
+
+    def polygamma(self, n):
+        """``torch.polygamma(n, self)``."""
+        from .more_functions import polygamma
+
+        return polygamma(n, self)
+
+    def polygamma_(self, n):
+        return self._replace(lambda t: t.polygamma(n), "polygamma_")
+
+    def short(self):
+        return self.to(np.int16)
+
+    def bfloat16(self):
+        return self.to(T.bfloat16)  # (refused, naming bfloat16: NumPy has none)
+
+    def new(self, *args):
+        """The legacy constructor: ``x.new(2, 3)`` a tensor of that shape, ``x.new(data)``
+        one of that data, both in x's dtype (``x.new()`` is empty)."""
+        if not args:
+            return self.new_empty((0,))
+        if builtins.all(isinstance(a, (builtins.int, np.integer)) for a in args):
+            return self.new_zeros(args)  # (PyTorch's: uninitialized)
+        if len(args) == 1 and isinstance(args[0], tuple) and not args[0]:
+            return self.new_empty(())
+        return self.new_tensor(args[0])
+
+    def put_(self, index, source, accumulate=False):
+        """Write ``source`` at the flat positions ``index`` (added there when
+        ``accumulate``), the tensor taken as one-dimensional."""
+        flat_index = np.asarray(index._data if isinstance(index, TensorBase) else index)
+        size = self._data.size
+        if flat_index.size and (flat_index.min() < -size or flat_index.max() >= size):
+            raise IndexError(f"put_: an index is out of range for {size} elements")
+        where = np.unravel_index(np.where(flat_index < 0, flat_index + size, flat_index),
+                                 self._data.shape)
+        return self.index_put_(tuple(front(graph.new_tensor(w.astype(np.int64)))
+                                     for w in where),
+                               P.reshape(source, flat_index.shape)
+                               if isinstance(source, TensorBase) else source, accumulate)
+
+    def put(self, index, source, accumulate=False):
+        return self.clone().put_(index, source, accumulate)
+
+    def resize_(self, *sizes):
+        """A new shape, keeping the first elements in order (new ones are zero; PyTorch
+        leaves them uninitialized). Outside the graph only."""
+        shape = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(
+            sizes[0], (builtins.int, np.integer)) else tuple(sizes)
+        if self.requires_grad:
+            raise RuntimeError("resize_: cannot resize a tensor that requires grad")
+        new = np.zeros(shape, self._data.dtype)
+        n = builtins.min(new.size, self._data.size)
+        new.reshape(-1)[:n] = self._data.reshape(-1)[:n]
+        self._data = new
+        graph.mark_modified(self)
+        return self
+
+    def resize_as_(self, other):
+        return self.resize_(other.shape)
+
     def size(self, dim=None):
         """The shape as a ``torch.Size`` (a tuple), or its length along ``dim``."""
         return T.Size(self._data.shape) if dim is None else self._data.shape[dim]
@@ -278,8 +406,12 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         T.check_device("cuda", "Tensor.cuda")
 
     def type(self, dtype=None):
+        from .queries import typed_dtype
+
+        if typed_dtype(dtype) is not None:  # torch.DoubleTensor, 'torch.LongTensor'
+            dtype = typed_dtype(dtype)
         if dtype is None:
-            return f"torch.{_TYPE_NAMES.get(self.data.dtype, str(self.data.dtype))}"
+            return f"torch.{_TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))}"
         return self.to(dtype)
 
     def type_as(self, other):
@@ -727,14 +859,21 @@ signbit sinc sinh swapaxes swapdims take_along_dim tan tensor_split tile trace t
 unflatten vdot vsplit xlogy dsplit inverse det logdet cholesky pinverse allclose
 outer scatter_reduce amax amin nanmean addcmul addcdiv addmm lerp diag diagonal select
 unique masked_scatter select_scatter slice_scatter diagonal_scatter index_reduce
-cholesky_solve cholesky_inverse triangular_solve lu""".split()
+cholesky_solve cholesky_inverse triangular_solve lu addbmm addmv addr arccos arccosh arcsin
+arcsinh arctan arctan2 arctanh baddbmm corrcoef cov diff divide equal erf floor_divide frexp
+greater greater_equal igamma isfinite kthvalue less less_equal log10 log2 logcumsumexp
+median mode multiply mv negative not_equal roll subtract svd take true_divide
+unique_consecutive is_nonzero is_complex conj real resolve_conj resolve_neg multinomial
+bernoulli ger qr slogdet split_with_sizes narrow_copy prelu hardshrink is_same_size
+is_signed get_device is_inference is_conj is_neg""".split()
 
 
 def _function_method(name):
     def method(self, *args, **kwargs):
-        from . import functions, more_functions
+        from . import functional_forms, functions, more_functions, queries
 
-        fn = getattr(more_functions, name, None) or getattr(functions, name)
+        fn = (getattr(more_functions, name, None) or getattr(functions, name, None)
+              or getattr(functional_forms, name, None) or getattr(queries, name))
         return fn(self, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name

@@ -200,7 +200,12 @@ class WritesAndNewTensors:
 _IN_PLACE = """abs absolute acos asin atan ceil clamp_max clamp_min cos cosh exp exp2 expm1
 floor frac lerp log log10 log1p log2 logit nan_to_num neg pow reciprocal relu round rsqrt
 sigmoid sign sin sinh sqrt square tan tanh trunc addcmul addcdiv hypot atan2 fmod
-remainder xlogy copysign""".split()
+remainder xlogy copysign acosh asinh atanh arccos arccosh arcsin arcsinh arctan arctan2
+arctanh addbmm addmm addmv addr baddbmm bitwise_and bitwise_not bitwise_or bitwise_xor clip
+cumprod cumsum deg2rad digamma divide eq erf erfc erfinv fix float_power floor_divide gcd ge
+greater greater_equal gt heaviside i0 igamma lcm ldexp le less less_equal lgamma logical_and
+logical_not logical_or logical_xor lt multiply mvlgamma ne negative nextafter not_equal
+rad2deg renorm sgn sinc subtract tril triu true_divide""".split()
 
 
 def _in_place(name):

@@ -12,6 +12,7 @@ from chainrule.nn import *  # noqa: F403 (the layers, one implementation)
 from chainrule.nn import __all__ as _layer_names
 
 from .modules import (
+    Buffer,
     Module,
     ModuleDict,
     ModuleList,
@@ -25,7 +26,7 @@ __all__ = sorted(set(_layer_names))
 
 
 # PyTorch's own names whose front-end classes are written out in .modules.
-_WRITTEN = {"Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
+_WRITTEN = {"Buffer", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
             "ParameterList", "Sequential"}
 
 

@@ -1,3 +1,94 @@
-"""``torch.nn.functional``: chainrule.nn.functional (PyTorch's names and arguments)."""
+"""``torch.nn.functional``: chainrule.nn.functional (PyTorch's names and arguments), plus
+the in-place activation forms (``F.relu_(x)``), the ``*_with_indices`` pooling forms and
+the deprecated ``upsample_bilinear`` / ``upsample_nearest``."""
 
 from chainrule.nn.functional import *  # noqa: F403
+from chainrule.nn.functional import (
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    celu,
+    elu,
+    hardtanh,
+    interpolate,
+    leaky_relu,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    relu,
+    rrelu,
+    selu,
+    threshold,
+)
+
+
+def _written_into(input, compute, name):
+    """``input`` with ``compute(input)`` written into it (PyTorch's in-place forms)."""
+    if hasattr(input, "_replace"):  # a front-end tensor
+        return input._replace(compute, name)
+    input[...] = compute(input)
+    return input
+
+
+def relu_(input):
+    return _written_into(input, relu, "relu_")
+
+
+def elu_(input, alpha=1.0):
+    return _written_into(input, lambda t: elu(t, alpha), "elu_")
+
+
+def celu_(input, alpha=1.0):
+    return _written_into(input, lambda t: celu(t, alpha), "celu_")
+
+
+def selu_(input):
+    return _written_into(input, selu, "selu_")
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return _written_into(input, lambda t: leaky_relu(t, negative_slope), "leaky_relu_")
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return _written_into(input, lambda t: hardtanh(t, min_val, max_val), "hardtanh_")
+
+
+def threshold_(input, threshold_value, value):
+    return _written_into(input, lambda t: threshold(t, threshold_value, value), "threshold_")
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return _written_into(input, lambda t: rrelu(t, lower, upper, training), "rrelu_")
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated in PyTorch: interpolate(mode='nearest')."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated in PyTorch: interpolate(mode='bilinear', align_corners=True)."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -16,7 +16,7 @@ from .. import types as T
 from ..creation import _array
 from ..tensor import Tensor, _CrTensor, front
 
-__all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
+__all__ = ["Buffer", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
            "ParameterList", "Sequential", "adopt"]
 
 
@@ -59,10 +59,28 @@ def adopt(value):
     return value
 
 
+class Buffer(Tensor):
+    """``nn.Buffer(data, persistent=True)``: assigned to a module's attribute, it is
+    registered as a buffer (``module.x = nn.Buffer(t)`` is ``register_buffer('x', t)``)."""
+
+    __slots__ = ()
+
+    def __init__(self, data=None, *, persistent=True):
+        arr = _array([] if data is None else data, None)
+        _CrTensor.__init__(self, arr, dtype=arr.dtype)
+        self.persistent = persistent
+
+
 class Module(_nn.Module):
     """chainrule.nn.Module whose parameters and buffers are front-end tensors."""
 
     def __setattr__(self, name, value):
+        if isinstance(value, Buffer):
+            persistent = value.persistent
+            del value.persistent
+            value.__class__ = Tensor
+            self.register_buffer(name, value, persistent)
+            return
         super().__setattr__(name, adopt(value))
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, memory_format=None):
