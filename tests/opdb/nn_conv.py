@@ -256,6 +256,8 @@ OPS = [
            _unbatched(R.adaptive_max_pool, 1)),
     _entry("adaptive_max_pool2d", F.adaptive_max_pool2d,
            _adaptive_samples(2, [(2, 3), 1, (4, None)]), _unbatched(R.adaptive_max_pool, 2)),
+    _entry("adaptive_max_pool3d", F.adaptive_max_pool3d,
+           _adaptive_samples(3, [(2, 3, 2), 1]), _unbatched(R.adaptive_max_pool, 3)),
     _entry("pad", F.pad, _pad_samples(), R.pad),
     _entry("interpolate", F.interpolate, _interpolate_samples(), _interpolate_ref),
     _entry("upsample", F.upsample, fixed(

@@ -346,13 +346,13 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
     x, unbatched = batched(input, n, fn)
     size = shape(x)[2:]
     out = _output_size(n, fn, output_size, size)
-    if n == 1:
-        index = (Ellipsis, _window_index(size[0], out[0]))
-        axes = (-1,)
-    else:
-        ih, iw = _window_index(size[0], out[0]), _window_index(size[1], out[1])
-        index = (Ellipsis, ih[:, :, None, None], iw[None, None])  # (oh, kh, ow, kw)
-        axes = (-3, -1)
+    # Axis i's windows as an (out_i, width_i) index, placed at positions 2i, 2i + 1 of the
+    # gathered array: (..., o_1, k_1, ..., o_n, k_n); the maximum is over the k axes.
+    picks = [_window_index(size[i], out[i]) for i in range(n)]
+    index = (Ellipsis,) + tuple(
+        p.reshape((1,) * (2 * i) + p.shape + (1,) * (2 * (n - i - 1)))
+        for i, p in enumerate(picks))
+    axes = tuple(-(2 * (n - i) - 1) for i in range(n))
     windows = P.getitem(x, index)
     y = P.max(windows, axis=axes)
     if unbatched:
@@ -360,14 +360,17 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
     if not return_indices:
         return y
     concrete(x, f"{fn}'s indices (the positions of the maxima)")
-    vals = data(windows)
-    if n == 2:
-        vals = np.swapaxes(vals, -3, -2)  # (..., oh, ow, kh, kw)
-        vals = vals.reshape(vals.shape[:-2] + (-1,))
-        flat = (ih[:, None, :, None] * size[1] + iw[None, :, None, :]).reshape(
-            out[0], out[1], -1)
-    else:
-        flat = index[1]
+    # PyTorch's indices: each maximum's flat position over the spatial axes (the first
+    # maximum of a window, a NaN counting as the largest).
+    strides = np.cumprod((1,) + tuple(size[::-1]))[:-1][::-1]
+    flat = sum(index[1 + i] * int(strides[i]) for i in range(n))
+    lead = data(windows).ndim - 2 * n
+    order = (tuple(range(lead)) + tuple(lead + 2 * i for i in range(n))
+             + tuple(lead + 2 * i + 1 for i in range(n)))
+    vals = np.transpose(data(windows), order)
+    vals = vals.reshape(vals.shape[:lead + n] + (-1,))
+    flat = np.transpose(np.broadcast_to(flat, data(windows).shape[lead:]),
+                        [o - lead for o in order[lead:]]).reshape(tuple(out) + (-1,))
     first = np.argmax(np.where(np.isnan(vals), np.inf, vals), axis=-1)
     idx = np.take_along_axis(np.broadcast_to(flat, vals.shape), first[..., None], -1)[..., 0]
     idx = idx.astype(np.int64)
@@ -385,6 +388,12 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Maximum over PyTorch's adaptive windows: (N, C, H, W) -> (N, C, *output_size);
     ``return_indices`` also gives each maximum's flat position h W + w."""
     return _adaptive_max(2, "adaptive_max_pool2d", input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Maximum over PyTorch's adaptive windows of (N, C, D, H, W) or (C, D, H, W) input;
+    ``return_indices`` also gives each maximum's flat position d H W + h W + w."""
+    return _adaptive_max(3, "adaptive_max_pool3d", input, output_size, return_indices)
 
 
 
@@ -613,3 +622,9 @@ class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
     """Maximum over PyTorch's adaptive windows: (N, C, H, W) -> (N, C, *output_size)."""
 
     _fn = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
+    """Maximum over PyTorch's adaptive windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+
+    _fn = staticmethod(adaptive_max_pool3d)
