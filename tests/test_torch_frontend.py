@@ -254,6 +254,9 @@ def test_set_default_dtype_changes_what_floats_make():
     try:
         assert torch.tensor([1.0]).dtype == torch.float64
         assert torch.zeros(2).dtype == torch.float64
+        # layers too, as PyTorch's (dtype=None or left out: the default dtype)
+        assert nn.Linear(3, 2).weight.dtype == torch.float64
+        assert nn.Conv2d(1, 2, 3, dtype=None).bias.dtype == torch.float64
     finally:
         torch.set_default_dtype(torch.float32)
     assert torch.get_default_dtype() == torch.float32
@@ -1043,3 +1046,28 @@ def test_a_zero_dim_tensor_promotes_like_a_number():
     assert (i * torch.tensor(2.5, dtype=torch.float64)).dtype == torch.float64  # higher kind
     assert (torch.ones(2, dtype=torch.bool) + torch.tensor(3)).dtype == torch.int64
     assert (torch.ones(2, 2, dtype=torch.float64) * torch.tensor(2.0)).dtype == torch.float64
+
+
+def test_layers_take_pytorchs_device_and_dtype_arguments():
+    class Layer(nn.Linear):  # mnist_forward_forward's subclass passes them positionally
+        def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+            super().__init__(in_features, out_features, bias, device, dtype)
+
+    assert Layer(3, 2).weight.dtype == torch.float32
+    assert nn.LSTM(3, 4, device="cpu").weight_ih_l0.dtype == torch.float32
+    assert nn.BatchNorm2d(3, device=torch.device("cpu")).running_mean.dtype == torch.float32
+    with pytest.raises(RuntimeError, match="CPU"):
+        nn.Embedding(3, 2, device="cuda")
+
+
+def test_sequential_add_module_and_named_attributes_run_in_order():
+    from collections import OrderedDict
+
+    seq = nn.Sequential()
+    seq.add_module("0", nn.Linear(2, 3))
+    seq.add_module("act", nn.ReLU())
+    seq.last = nn.Linear(3, 1)  # a module set as an attribute joins the sequence
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "last.weight", "last.bias"]
+    assert seq(torch.ones(4, 2)).shape == (4, 1) and isinstance(seq.act, nn.ReLU)
+    named = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 1, 1)))
+    assert isinstance(named.conv, nn.Conv2d)

@@ -169,6 +169,19 @@ class ModuleList(_ListOf):
     def _check(self, item):
         return _module(self, item)
 
+    def add_module(self, name, module):
+        """Module ``name`` ("0", "1", ...): replaced, or appended when it is the next."""
+        if not (isinstance(name, str) and name.isdigit() and int(name) <= len(self._items)):
+            raise ValueError(f"ModuleList.add_module: chainrule's ModuleList names its "
+                             f"modules by position ('0' to '{len(self._items)}'), got "
+                             f"{name!r}; use a ModuleDict for named modules")
+        if int(name) == len(self._items):
+            self.append(module)
+        else:
+            self._items[int(name)] = self._check(module)
+
+    register_module = add_module
+
 
 class Sequential(ModuleList):
     """Modules applied one after another.
@@ -192,6 +205,35 @@ class Sequential(ModuleList):
     def _own(self):
         names = self._names or [str(i) for i in range(len(self._items))]
         yield from zip(names, self._items)
+
+    def add_module(self, name, module):
+        """``module`` appended under ``name`` (replacing the module of that name), as in
+        PyTorch, where a Sequential runs its registered modules in order."""
+        _key(self, name)
+        names = self._names if self._names is not None else [
+            str(i) for i in range(len(self._items))]
+        if name in names:
+            self._items[names.index(name)] = _module(self, module)
+        else:
+            names.append(name)
+            self._items.append(_module(self, module))
+        self._names = names
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        # seq.name = module registers it in the sequence (PyTorch's Sequential runs it).
+        if isinstance(value, Module) and name not in vars(self):
+            self.add_module(name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __getattr__(self, name):
+        # (Only after normal lookup failed: a module registered by name.)
+        names = self.__dict__.get("_names")
+        if names and name in names:
+            return self.__dict__["_items"][names.index(name)]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def append(self, module):
         if self._names is not None:

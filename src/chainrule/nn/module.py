@@ -56,8 +56,9 @@ class StateDictError(ValueError):
 
 
 def float_dtype(dtype, what="parameters"):
-    """``np.dtype(dtype)``, which must be a floating-point type."""
-    dtype = np.dtype(dtype)
+    """``np.dtype(dtype)``, which must be a floating-point type; None is float32 (the
+    layers' default; NumPy would read None as float64)."""
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
     if dtype.kind != "f":
         raise TypeError(f"{what} need a floating-point dtype, got {dtype}")
     return dtype

@@ -6,11 +6,13 @@ The layers are chainrule.nn's own (one implementation); :class:`Module`,
 model given a front-end tensor returns one.
 """
 
+import inspect as _inspect
 from importlib import import_module as _import_module
 
 from chainrule.nn import *  # noqa: F403 (the layers, one implementation)
 from chainrule.nn import __all__ as _layer_names
 
+from .. import types as _T
 from .modules import (
     Buffer,
     Module,
@@ -30,14 +32,47 @@ _WRITTEN = {"Buffer", "Module", "ModuleDict", "ModuleList", "Parameter", "Parame
             "ParameterList", "Sequential"}
 
 
+def _pytorch_arguments(layer):
+    """An __init__ taking PyTorch's arguments for chainrule.nn's ``layer``: ``device``
+    (the CPU only) where PyTorch has it, before ``dtype``, positionally too; ``dtype``
+    None or left out is the default dtype (``torch.set_default_dtype``), as PyTorch's
+    layers take it. None when the layer takes no dtype."""
+    names = list(_inspect.signature(layer.__init__).parameters)[1:]
+    if "dtype" not in names:
+        return None
+    at = names.index("dtype")
+    takes_device = "device" in names
+
+    def __init__(self, *args, **kwargs):
+        args = list(args)
+        if not takes_device:
+            if len(args) > at:  # PyTorch's positional order: ..., device, dtype
+                _T.check_device(args.pop(at), layer.__name__)
+            _T.check_device(kwargs.pop("device", None), layer.__name__)
+        if len(args) <= at and kwargs.get("dtype") is None:
+            kwargs["dtype"] = _T.get_default_dtype()
+        elif len(args) > at and args[at] is None:
+            args[at] = _T.get_default_dtype()
+        if "dtype" in kwargs:
+            kwargs["dtype"] = _T.dtype_of(kwargs["dtype"])
+        layer.__init__(self, *args, **kwargs)
+
+    __init__.__doc__ = layer.__init__.__doc__
+    return __init__
+
+
 def _front_end_layer(layer):
     """chainrule.nn's ``layer`` class as a front-end module: the same class (one
     implementation; isinstance of the chainrule class holds) whose parameters and buffers
     are front-end tensors from construction, so ``nn.Linear(3, 2).weight.numel()`` and
-    ``.data.add_(...)`` work on a layer made on its own, outside any model."""
-    return type(layer.__name__, (Module, layer),
-                {"__doc__": layer.__doc__, "__module__": __name__,
-                 "__qualname__": layer.__name__})
+    ``.data.add_(...)`` work on a layer made on its own, outside any model; it takes
+    PyTorch's ``device`` and ``dtype`` arguments (see _pytorch_arguments)."""
+    namespace = {"__doc__": layer.__doc__, "__module__": __name__,
+                 "__qualname__": layer.__name__}
+    init = _pytorch_arguments(layer)
+    if init is not None:
+        namespace["__init__"] = init
+    return type(layer.__name__, (Module, layer), namespace)
 
 
 def _front_end_layers():
