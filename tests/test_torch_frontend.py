@@ -1071,3 +1071,65 @@ def test_sequential_add_module_and_named_attributes_run_in_order():
     assert seq(torch.ones(4, 2)).shape == (4, 1) and isinstance(seq.act, nn.ReLU)
     named = nn.Sequential(OrderedDict(conv=nn.Conv2d(1, 1, 1)))
     assert isinstance(named.conv, nn.Conv2d)
+
+
+def test_creation_takes_size_keyword_and_repeat_gives_a_writable_copy():
+    assert torch.zeros(size=(2, 3)).shape == (2, 3) and torch.empty(size=(2,)).shape == (2,)
+    assert torch.randn(size=(3,)).shape == (3,)
+    r = torch.randint(5, size=(50,))
+    assert r.shape == (50,) and 0 <= int(r.min()) and int(r.max()) < 5
+    assert torch.randint(2, 5, size=(40,)).min().item() >= 2
+    with pytest.raises(TypeError, match="twice"):
+        torch.zeros(2, size=(2,))
+    style = torch.ones(3, 2, 2).repeat(2, 1, 1, 1)  # fast_neural_style's normalize_batch
+    style.div_(2.0)
+    assert style.shape == (2, 3, 2, 2) and style.sum().item() == 12.0
+    assert torch.ones(2).tile(2).tolist() == [1.0] * 4 and not torch.ones(1).is_xpu
+
+
+def test_save_and_load_through_file_objects_and_whole_modules_refused(tmp_path):
+    import io
+
+    model = nn.Linear(2, 2)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    assert list(torch.load(buffer, weights_only=True)) == ["weight", "bias"]
+    with open(tmp_path / "ck.pt", "wb") as f:
+        torch.save({"epoch": 3, "w": torch.ones(2)}, f)
+    with open(tmp_path / "ck.pt", "rb") as f:
+        back = torch.load(f)
+    assert back["epoch"] == 3 and back["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="state_dict"):
+        torch.save(model, tmp_path / "m.pt")
+    with torch.serialization.safe_globals([nn.Linear]):
+        pass
+
+
+def test_state_dict_tensors_share_storage_and_nn_modules_paths_exist():
+    import copy
+
+    model = nn.Sequential(nn.Linear(2, 2))
+    state = model.state_dict()
+    kept = copy.deepcopy(state)
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    assert torch.equal(state["0.weight"], model[0].weight)  # shared, as in PyTorch
+    assert not torch.equal(kept["0.weight"], model[0].weight)
+    from chainrule.torch.nn.modules.batchnorm import _BatchNorm
+    from chainrule.torch.nn.modules.utils import _pair
+
+    assert isinstance(nn.BatchNorm2d(2), _BatchNorm) and _pair(3) == (3, 3)
+    assert nn.modules.rnn.LSTM is nn.LSTM and nn.modules.loss._Loss is not None
+
+
+def test_sparse_tensors_stored_dense():
+    idx = torch.tensor([[0, 1, 1, 1], [2, 0, 2, 2]])
+    values = torch.tensor([3.0, 4.0, 5.0, 1.0], requires_grad=True)
+    s = torch.sparse_coo_tensor(idx, values, (2, 3))
+    assert s.tolist() == [[0, 0, 3], [4, 0, 6]]  # repeated coordinates add
+    torch.sparse.mm(s, torch.ones(3, 2)).sum().backward()
+    assert values.grad.tolist() == [2.0, 2.0, 2.0, 2.0]
+    assert s.to_sparse() is s and s.indices().tolist() == [[0, 1, 1], [2, 0, 2]]
+    with pytest.raises(NotImplementedError, match="ONNX"):
+        torch.onnx.export(nn.Linear(1, 1), torch.ones(1, 1), "m.onnx")

@@ -360,12 +360,15 @@ def _untied(flat: Mapping[str, Any], path: Path) -> tuple[dict[str, np.ndarray],
     tied: dict[str, str] = {}
     first: dict[int, str] = {}
     for name, value in flat.items():
-        shared = isinstance(value, np.ndarray) or hasattr(value, "requires_grad")
-        if shared and id(value) in first:
-            tied[name] = first[id(value)]
+        # One buffer under two names: the same array, or tensors over the same array
+        # (a front end's state_dict gives one tensor per name, sharing the storage).
+        buffer = getattr(value, "_data", value)
+        shared = isinstance(buffer, np.ndarray)
+        if shared and id(buffer) in first:
+            tied[name] = first[id(buffer)]
             continue
         if shared:
-            first[id(value)] = name
+            first[id(buffer)] = name
         arrays[name] = _to_array(name, value, path)
     return arrays, tied
 

@@ -23,7 +23,7 @@ from ..graph import is_tensor, new_tensor
 from ..rules import composite, primitive
 from ..tracing import concrete
 from .decompositions import tril, triu
-from .elementwise import astype, equal
+from .elementwise import astype, copy, equal
 from .shape import (
     as_index,
     broadcast_to,
@@ -110,7 +110,13 @@ def tile(A: Operand, reps: int | Sequence[int]) -> Tensor:
     # (1, s0, 1, s1, ...) broadcast to (r0, s0, r1, s1, ...), then merged pairwise.
     x = reshape(A, tuple(v for s in shape for v in (1, s)))
     x = broadcast_to(x, tuple(v for r, s in zip(reps, shape) for v in (r, s)))
-    return reshape(x, tuple(r * s for r, s in zip(reps, shape)))
+    out = reshape(x, tuple(r * s for r, s in zip(reps, shape)))
+    # The merge can stay a read-only view of the broadcast (a repeat along a new leading
+    # axis); NumPy's tile and PyTorch's repeat give an array of their own, written into
+    # in place by programs (x.repeat(...).div_(255)).
+    if not (out._data if is_tensor(out) else np.asarray(out)).flags.writeable:
+        out = copy(out)
+    return out
 
 
 @composite

@@ -26,8 +26,10 @@ from . import (
     jit,
     linalg,
     nn,
+    onnx,
     optim,
     random,
+    sparse,
     special,
     testing,
     utils,
@@ -123,6 +125,10 @@ __all__ = sorted([
     *_functional_form_names,
     *_query_names,
     "vmap",
+    "onnx",
+    "sparse",
+    "sparse_coo_tensor",
+    "spmm",
     "Generator", "Size", "Tensor", "accelerator", "amp", "arange",
     "are_deterministic_algorithms_enabled",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "channels_last",
@@ -146,6 +152,13 @@ __all__ = sorted([
 ])
 
 vmap = func.vmap
+sparse_coo_tensor = sparse.coo_tensor
+
+
+def spmm(input, mat2):
+    """The matrix product of a sparse (stored dense here) and a dense matrix."""
+    return sparse.mm(input, mat2)
+
 
 # Last: its modules use the names above through `import chainrule.torch as torch`.
 from . import distributions  # noqa: E402

@@ -85,17 +85,28 @@ def _filled(size, value, dtype, device, requires_grad, who):
     return _made(np.full(shape, value, dtype=T.dtype_of(dtype)), requires_grad, device, who)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _filled(size, 0.0, dtype, device, requires_grad, "zeros")
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
+    return _filled(_sized(size, kw, "zeros"), 0.0, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _filled(size, 1.0, dtype, device, requires_grad, "ones")
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
+    return _filled(_sized(size, kw, "ones"), 1.0, dtype, device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
     """A tensor of ``size`` (filled with zeros here: never uninitialised memory)."""
-    return _filled(size, 0.0, dtype, device, requires_grad, "empty")
+    return _filled(_sized(size, kw, "empty"), 0.0, dtype, device, requires_grad, "empty")
+
+
+def _sized(size, kw, who):
+    """The shape given positionally or as PyTorch's ``size=`` keyword."""
+    if "size" in kw:
+        if size:
+            raise TypeError(f"{who}: the shape is given twice (positionally and as size=)")
+        size = (kw.pop("size"),)
+    if kw:
+        raise TypeError(f"{who}() got an unexpected keyword argument {next(iter(kw))!r}")
+    return size
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -153,14 +164,15 @@ def _random(size, dtype, device, requires_grad, who, sample):
     return _made(sample(shape).astype(dtype), requires_grad, device, who)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
     """Uniform samples in [0, 1)."""
-    return _random(size, dtype, device, requires_grad, "rand", draw(generator).random)
+    return _random(_sized(size, kw, "rand"), dtype, device, requires_grad, "rand",
+                   draw(generator).random)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
     """Standard normal samples."""
-    return _random(size, dtype, device, requires_grad, "randn",
+    return _random(_sized(size, kw, "randn"), dtype, device, requires_grad, "randn",
                    draw(generator).standard_normal)
 
 
@@ -189,6 +201,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if size is None or high is None:
         raise TypeError("randint: give randint(high, size) or randint(low, high, size), "
                         "size a tuple")

@@ -10,7 +10,9 @@ PyTorch's own ``torch.save`` (a pickle) is refused with an error saying so.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,17 +21,20 @@ from .. import io as _io
 from ..graph import TensorBase
 from .creation import from_numpy
 
-__all__ = ["load", "save"]
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load",
+           "safe_globals", "save"]
 
 _OBJECT_KEY = "chainrule.torch.object"
 
 
-def _path(f, who):
-    if not isinstance(f, (str, os.PathLike)):
-        raise TypeError(f"torch.{who}: give a file path (str or pathlib.Path), got "
-                        f"{type(f).__name__}; chainrule.torch reads and writes safetensors "
-                        f"files by name")
-    return f
+def _is_path(f):
+    return isinstance(f, (str, os.PathLike))
+
+
+def _check_file(f, who, method):
+    if not _is_path(f) and not callable(getattr(f, method, None)):
+        raise TypeError(f"torch.{who}: give a file path (str or pathlib.Path) or a binary "
+                        f"file object with .{method}(), got {type(f).__name__}")
 
 
 def _is_array(v):
@@ -48,6 +53,12 @@ def _encode(obj, arrays, where):
         return {kind: [_encode(v, arrays, f"{where}/{i}") for i, v in enumerate(obj)]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
+    if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):
+        raise TypeError(
+            f"torch.save: cannot save a whole {type(obj).__name__} object (at {where}): "
+            f"PyTorch pickles it, and chainrule.torch never pickles (loading a pickle can "
+            f"run code). Save its state instead, torch.save(model.state_dict(), path), and "
+            f"load it into a model you build: model.load_state_dict(torch.load(path))")
     raise TypeError(f"torch.save: cannot save {type(obj).__name__} at {where}: "
                     f"chainrule.torch saves dicts, lists, tuples, numbers, strings and "
                     f"tensors (no pickle)")
@@ -66,8 +77,17 @@ def _decode(node, arrays):
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
-    """Write ``obj`` to the file ``f`` as safetensors (a state_dict loads in PyTorch)."""
-    f = _path(f, "save")
+    """Write ``obj`` to ``f`` (a path, written atomically, or a binary file object such as
+    ``open(path, 'wb')`` or ``io.BytesIO()``) as safetensors: a state_dict loads in
+    PyTorch."""
+    _check_file(f, "save", "write")
+    if not _is_path(f):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "object.safetensors")
+            save(obj, path)
+            with open(path, "rb") as fh:
+                f.write(fh.read())
+        return
     if isinstance(obj, Mapping) and all(isinstance(k, str) and _is_array(v)
                                         for k, v in obj.items()):
         _io.save(obj, f)
@@ -89,9 +109,19 @@ def _refuse_pickle(path):
             f"save_file(torch.load(path, weights_only=True), 'model.safetensors')")
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
-    """Read what :func:`save` wrote (or any safetensors file) as front-end tensors."""
-    path = _path(f, "load")
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
+    """Read what :func:`save` wrote (or any safetensors file; a path or a binary file
+    object) as front-end tensors. ``weights_only`` and ``map_location`` change nothing:
+    nothing is ever unpickled, and everything is on the CPU."""
+    _check_file(f, "load", "read")
+    if not _is_path(f):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "object.safetensors")
+            with open(path, "wb") as fh:
+                fh.write(f.read())
+            return load(path)
+    path = f
     if os.path.isfile(path):
         _refuse_pickle(path)
     if _io.CHECKPOINT_KEY in _io.load_metadata(path):
@@ -101,3 +131,32 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             return _decode(meta[_OBJECT_KEY], flat)
         return {k: from_numpy(v) for k, v in flat.items()}
     return {k: from_numpy(v) for k, v in _io.load(path).items()}
+
+
+# PyTorch's allow-list of classes its weights_only unpickler may build. chainrule.torch
+# never unpickles, so the list changes nothing; programs that fill it still run.
+_SAFE_GLOBALS: list = []
+
+
+def add_safe_globals(safe_globals):
+    """Accepted for PyTorch programs; nothing is unpickled, so nothing changes."""
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals():
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals():
+    _SAFE_GLOBALS.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """Context manager form of add_safe_globals (changes nothing here)."""
+    before = len(_SAFE_GLOBALS)
+    _SAFE_GLOBALS.extend(safe_globals)
+    try:
+        yield
+    finally:
+        del _SAFE_GLOBALS[before:]

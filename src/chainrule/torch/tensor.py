@@ -208,7 +208,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     # Questions programs ask of a tensor's storage: dense, on the CPU, plain.
     is_cpu = True
-    is_sparse = is_quantized = is_meta = is_nested = is_mkldnn = is_mps = False
+    is_sparse = is_quantized = is_meta = is_nested = is_mkldnn = is_mps = is_xpu = False
 
     @property
     def layout(self):
@@ -227,8 +227,33 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def dim_order(self):
         return tuple(range(self._data.ndim))
 
-    def to_dense(self, dtype=None):
+    def to_dense(self, dtype=None, *, masked_grad=None):
         return self if dtype is None else self.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """The tensor itself: chainrule.torch stores sparse tensors dense
+        (chainrule.torch.sparse)."""
+        return self
+
+    to_sparse_coo = to_sparse
+
+    def coalesce(self):
+        return self
+
+    def is_coalesced(self):
+        return True
+
+    def indices(self):
+        """The coordinates (ndim x nnz, int64) of the nonzero entries."""
+        return front(graph.new_tensor(np.stack(np.nonzero(self._data)).astype(np.int64)))
+
+    _indices = indices
+
+    def values(self):
+        """The nonzero entries, in the order of indices() (differentiable)."""
+        return self[tuple(np.nonzero(self._data))]
+
+    _values = values
 
     @property
     def mH(self):

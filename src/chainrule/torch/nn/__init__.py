@@ -93,6 +93,9 @@ def _front_end_layers():
 
 globals().update(_front_end_layers())
 
+# torch.nn.modules.<file> paths (torch.nn.modules.rnn.LSTM, ...loss._Loss).
+_import_module(".layout", __name__).register(globals(), _import_module(".modules", __name__))
+
 # The front end's own submodules (PyTorch's return types: clip_grad_norm_ gives a
 # tensor). `from . import utils` would find the star import's chainrule.nn.utils bound
 # here already and never import them.

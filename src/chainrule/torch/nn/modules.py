@@ -12,6 +12,7 @@ identity (optimizers and tied weights are unaffected), only with PyTorch's metho
 from __future__ import annotations
 
 from ... import nn as _nn
+from ...graph import new_tensor
 from .. import types as T
 from ..creation import _array
 from ..tensor import Tensor, _CrTensor, front
@@ -100,6 +101,18 @@ class Module(_nn.Module):
 
     def cuda(self, device=None):
         T.check_device("cuda", "Module.cuda")
+
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """PyTorch's: name -> tensor sharing the parameter's or buffer's storage, cut
+        from the graph (``keep_vars=True``: the tensors themselves). Tied weights give
+        two entries over one buffer; ``{k: v.clone() ...}`` or ``copy.deepcopy`` copies."""
+        state = super().state_dict(prefix=prefix, keep_vars=True)
+        if not keep_vars:
+            state = {k: front(new_tensor(v._data)) for k, v in state.items()}
+        if destination is not None:
+            destination.update(state)
+            return destination
+        return state
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         for name, p in super().named_parameters(prefix, recurse, remove_duplicate):
