@@ -136,3 +136,53 @@ def test_lp_pool_fused_conv_bn_and_total_norm():
                                bn(conv(inputs)).detach().numpy(), atol=1e-5)
     grads = [torch.tensor([3.0]), torch.tensor([4.0])]
     assert nn.utils.get_total_norm(grads).item() == 5.0
+
+
+def test_pow_promotes_as_pytorch_and_a_zero_dim_tensor_formats_as_its_number():
+    x = torch.linspace(-3, 3, 5)
+    assert x.unsqueeze(-1).pow(torch.tensor([1, 2, 3])).dtype == torch.float32
+    assert (torch.ones(2) ** torch.tensor(2)).dtype == torch.float32
+    assert (torch.tensor([1, 2]) ** 2.0).dtype == torch.float32  # NumPy: float64
+    assert (2.0 ** torch.tensor([1, 2])).dtype == torch.float32
+    assert (torch.tensor([2, 3]) ** 2).dtype == torch.int64
+    assert f"{torch.tensor(1.5) / 3}" == "0.5" and f"{torch.tensor(2.0):.2f}" == "2.00"
+    assert str(torch.tensor(1.0)).startswith("tensor(")
+
+
+def test_variable_grad_assignment_mask_collate_functional_and_out():
+    from chainrule.torch.autograd import Variable
+    from chainrule.torch.utils.data import default_collate
+
+    v = Variable(torch.ones(3), requires_grad=True)
+    assert v.requires_grad and v.is_leaf and isinstance(torch.ones(1), Variable)
+    with pytest.raises(TypeError, match="Tensor or None"):
+        v.grad = 0.0
+    mask = nn.Transformer.generate_square_subsequent_mask(3)
+    assert type(mask) is torch.Tensor and mask.size(0) == 3
+    assert mask.tolist()[0] == [0.0, -math.inf, -math.inf]
+    assert default_collate([(1.0, "a"), (2.0, "b")])[1] == ("a", "b")
+    import chainrule.torch.functional as TF
+
+    assert TF.einsum("ij->j", torch.ones(2, 3)).tolist() == [2.0, 2.0, 2.0]
+    c = torch.zeros(2, 2)
+    assert torch.matmul(torch.ones(2, 2), torch.ones(2, 2), out=c) is c
+    assert c.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    grown = torch.empty(0)
+    torch.add(torch.ones(3), 1, out=grown)
+    assert grown.tolist() == [2.0, 2.0, 2.0]
+    values, indices = torch.zeros(2), torch.zeros(2, dtype=torch.int64)
+    torch.max(torch.tensor([[1.0, 3.0], [4.0, 2.0]]), 1, out=(values, indices))
+    assert values.tolist() == [3.0, 4.0] and indices.tolist() == [1, 0]
+    with pytest.raises(RuntimeError, match="automatic differentiation"):
+        torch.mul(torch.ones(2, requires_grad=True), 2, out=torch.zeros(2))
+
+
+def test_grad_fn_objects_walk_the_recorded_graph():
+    a = torch.ones(2, requires_grad=True)
+    y = (a * 2).sum()
+    assert y.grad_fn.name() == "SumBackward0" and "grad_fn=<SumBackward0>" in repr(y)
+    (mul, _), = y.grad_fn.next_functions
+    assert mul.name() == "MulBackward0"
+    (acc, _), (constant, _) = mul.next_functions  # PyTorch's: the 2 has no grad_fn
+    assert acc.variable is a and constant is None
+    assert a.grad_fn is None and torch.ones(1).grad_fn is None

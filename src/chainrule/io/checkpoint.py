@@ -401,8 +401,11 @@ def _load(path: PathLike) -> tuple[Path, dict[str, np.ndarray], dict[str, str]]:
         raise CheckpointError(f"{path}: corrupted safetensors file: {exc}") from exc
     # Current safetensors hands out a fresh writable buffer per tensor; older releases
     # return read-only views of immutable bytes, which callers could not update in place.
+    # In the header's order (safetensors hands the tensors back in a hash map's order,
+    # which changes from one process to the next).
     arrays = {
-        name: array if array.flags.writeable else array.copy() for name, array in loaded.items()
+        name: loaded[name] if loaded[name].flags.writeable else loaded[name].copy()
+        for name in header if name != "__metadata__"
     }
     _retie(path, arrays, metadata)
     return path, arrays, metadata

@@ -152,6 +152,24 @@ __all__ = sorted([
 ])
 
 vmap = func.vmap
+
+
+def _take_out_arguments(names):
+    # Every torch.* function takes out= (chainrule.torch.out_argument).
+    import inspect
+
+    from .out_argument import with_out
+
+    namespace = globals()
+    for name in names:
+        fn = namespace.get(name)
+        if callable(fn) and not inspect.isclass(fn) and not name.endswith("_"):
+            namespace[name] = with_out(fn)
+
+
+_take_out_arguments([*_function_names, *_more_function_names, *_functional_form_names,
+                     "zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange",
+                     "linspace", "eye", "normal", "randperm", "tensor_split"])
 sparse_coo_tensor = sparse.coo_tensor
 
 

@@ -251,6 +251,9 @@ def square(input):
 
 
 def pow(input, exponent):
+    """input ** exponent with PyTorch's promotion (either may be a number)."""
+    if isinstance(input, Tensor) or isinstance(exponent, Tensor):
+        return input ** exponent
     return P.power(input, exponent)
 
 

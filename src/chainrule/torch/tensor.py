@@ -34,6 +34,7 @@ from ..primitives.scans import torch_cumprod
 from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from . import types as T
+from .grad_fns import Node, pytorch_name
 from .tensor_writes import WritesAndNewTensors
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -168,19 +169,22 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if self._data.dtype not in (T.get_default_dtype(), np.int64, np.bool_):
             extra += f", dtype=torch.{self._data.dtype}"
         if self._prim is not None:
-            extra += f", grad_fn=<{self._prim.name}>"
+            extra += f", grad_fn=<{pytorch_name(self._prim.name)}>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
     def __format__(self, spec):
-        """A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
-        if self._data.ndim == 0 and spec:
+        """A 0-d tensor formats as its number (f"{loss:.4f}", "{}".format(loss)), as in
+        PyTorch; str() keeps the tensor(...) form."""
+        if self._data.ndim == 0:
             return format(self._data.item(), spec)
         return super().__format__(spec) if not spec else format(str(self), spec)
 
     __add__ = _promoting(P.add)
     __radd__ = _promoting(P.add, reflected=True)
+    __pow__ = _promoting(P.power)
+    __rpow__ = _promoting(P.power, reflected=True)
     __sub__ = _promoting(P.subtract)
     __rsub__ = _promoting(P.subtract, reflected=True)
     __mul__ = _promoting(P.multiply)
@@ -196,6 +200,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     @grad.setter
     def grad(self, value):
+        if value is not None and not isinstance(value, _CrTensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                            f"{type(value).__name__}")
         _CrTensor.grad.fset(self, value)
 
     @property
@@ -371,6 +378,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         """The tensor itself: chainrule's operations accept any memory layout."""
         T.check_memory_format(memory_format, "Tensor.contiguous")
         return self
+
+    @property
+    def grad_fn(self):
+        """The operation that made this tensor, as PyTorch's grad_fn object (None for a
+        leaf or a tensor needing no gradient; chainrule.torch.grad_fns)."""
+        if self._prim is None or not self.requires_grad:
+            return None
+        return Node(self)
 
     # PyTorch's `.data`: the same buffer as a tensor outside the graph. Writes through
     # it are not recorded and not seen by in-place checks (PyTorch's meaning: the old

@@ -13,5 +13,24 @@ from ..autograd_core import (
 )
 from . import functional
 
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        from ..tensor import Tensor
+
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The pre-0.4 wrapper, now a tensor: ``Variable(t, requires_grad=True)`` is ``t``
+    requiring grad (a leaf; a tensor made by an operation is detached first), and every
+    tensor is an instance."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        from ..creation import as_tensor
+
+        t = data if getattr(data, "is_leaf", False) else as_tensor(data).detach()
+        return t.requires_grad_(True) if requires_grad else t
+
 __all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "functional", "grad",
-           "gradcheck", "gradgradcheck", "set_detect_anomaly"]
+           "gradcheck", "gradgradcheck", "set_detect_anomaly", "Variable"]

@@ -72,6 +72,15 @@ def _front_end_layer(layer):
     init = _pytorch_arguments(layer)
     if init is not None:
         namespace["__init__"] = init
+    if "generate_square_subsequent_mask" in vars(layer):  # (Transformer's; a front-end one)
+        def mask(sz, device=None, dtype=None):
+            from ..tensor import front
+
+            _T.check_device(device, "generate_square_subsequent_mask")
+            return front(layer.generate_square_subsequent_mask(
+                sz, None, _T.dtype_of(dtype) if dtype is not None else _T.get_default_dtype()))
+
+        namespace["generate_square_subsequent_mask"] = staticmethod(mask)
     return type(layer.__name__, (Module, layer), namespace)
 
 

@@ -192,16 +192,16 @@ def default_collate(batch):
     if isinstance(first, float):
         return from_numpy(np.array(batch, dtype=np.float64))
     if isinstance(first, (str, bytes)):
-        return list(batch)
+        return batch  # (as given: a tuple when it comes from zipping samples, as PyTorch)
     if isinstance(first, collections.abc.Mapping):
         return {key: default_collate([b[key] for b in batch]) for key in first}
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # a named tuple
-        return type(first)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(first)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(first, collections.abc.Sequence):
         if len({len(b) for b in batch}) != 1:
             raise RuntimeError("default_collate: each element in the list of batch should "
                                "be of equal size")
-        return [default_collate(list(s)) for s in zip(*batch)]
+        return [default_collate(s) for s in zip(*batch)]
     raise TypeError(f"default_collate: batches must contain tensors, arrays, numbers, "
                     f"dicts or lists; found {type(first).__name__}")
 
