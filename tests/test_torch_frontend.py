@@ -1133,3 +1133,13 @@ def test_sparse_tensors_stored_dense():
     assert s.to_sparse() is s and s.indices().tolist() == [[0, 1, 1], [2, 0, 2]]
     with pytest.raises(NotImplementedError, match="ONNX"):
         torch.onnx.export(nn.Linear(1, 1), torch.ones(1, 1), "m.onnx")
+
+
+def test_a_saved_numpy_array_loads_as_one():
+    import io
+
+    buffer = io.BytesIO()
+    torch.save({"data": np.arange(3.0), "w": torch.ones(1), "step": 2}, buffer)
+    buffer.seek(0)
+    back = torch.load(buffer)
+    assert type(back["data"]) is np.ndarray and type(back["w"]) is torch.Tensor

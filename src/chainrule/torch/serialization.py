@@ -45,7 +45,8 @@ def _encode(obj, arrays, where):
     """A JSON-able skeleton of ``obj``; its tensors go to ``arrays`` under their path."""
     if _is_array(obj):
         arrays[where] = np.asarray(obj)
-        return {"tensor": where}
+        # A NumPy array comes back as one, as PyTorch's torch.load gives it back.
+        return {"tensor" if isinstance(obj, TensorBase) else "array": where}
     if isinstance(obj, Mapping):
         return {"dict": [[k, _encode(v, arrays, f"{where}/{k}")] for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
@@ -68,6 +69,8 @@ def _decode(node, arrays):
     (kind, body), = node.items()
     if kind == "tensor":
         return from_numpy(arrays[body])
+    if kind == "array":
+        return arrays[body]
     if kind == "dict":
         return {k: _decode(v, arrays) for k, v in body}
     if kind in ("list", "tuple"):
