@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import warnings
+from time import perf_counter
 
 import numpy as np
 
@@ -53,12 +54,16 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     output_check, grad_hook = graph.anomaly_hooks()
     if output_check is not None:  # (set only while anomaly mode is on)
         graph.set_anomaly_hooks(None, grad_hook)
+    profile = graph._profile_hook
+    start = perf_counter() if profile is not None else 0.0
     with graph.set_grad_enabled(create_graph):
         try:
             _walk(root, g0, leaf_grads, wanted, handed, create_graph, retain_graph, grad_hook)
         finally:
             if output_check is not None:
                 graph.set_anomaly_hooks(output_check, grad_hook)
+    if profile is not None:  # (the whole pass, one event: chainrule.torch.profiler)
+        profile("backward", perf_counter() - start)
     for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = run_tensor_hooks(leaf, g, create_graph)

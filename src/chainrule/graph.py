@@ -14,6 +14,7 @@ they cost one flag check per operation when unused.
 from __future__ import annotations
 
 import weakref
+from time import perf_counter
 
 import numpy as np
 
@@ -33,6 +34,8 @@ _forward_hook = None
 # Tracing (chainrule.tracing): an object whose record(t, prim, args, kw) sees every
 # operation, recorded or not, and whose traced(t) tells a value being traced.
 _trace_hook = None
+# Profiling (chainrule.torch.profiler): hook(name, seconds) after each operation's forward.
+_profile_hook = None
 # True while any hook is installed: the recording fast paths check this one flag and
 # leave every hooked call to _apply.
 _hooked = False
@@ -42,7 +45,18 @@ def _update_hooked():
     global _hooked
     _hooked = (
         _forward_hook is not None or _anomaly_hook is not None or _trace_hook is not None
+        or _profile_hook is not None
     )
+
+
+def set_profile_hook(hook):
+    """Install ``hook(operation name, seconds)``, told after each operation's forward
+    (None: off). Returns the previous hook."""
+    global _profile_hook
+    prev = _profile_hook
+    _profile_hook = hook
+    _update_hooked()
+    return prev
 # Class of the tensors that primitives create; set once by chainrule.tensor.
 _tensor_type = None
 
@@ -516,12 +530,16 @@ def _apply(prim, args, kw):
         # The node keeps the constants the forward saw: rules read them from the
         # arguments under create_graph=True and in forward mode.
         args = tuple(a if isinstance(a, TensorBase) else v for a, v in zip(args, vals))
+    profile = _profile_hook
+    start = perf_counter() if profile is not None else 0.0
     try:
         out = prim.fwd(*vals, **kw) if kw else prim.fwd(*vals)
     except ValueError as e:
         if not str(e).startswith(prim.name + ":"):
             raise _forward_error(prim, e, args) from None
         raise
+    if profile is not None:
+        profile(prim.name, perf_counter() - start)
     saved = None
     if type(out) is not np.ndarray:
         if prim._saves:

@@ -11,7 +11,7 @@ from ..autograd_core import (
     gradgradcheck,
     set_detect_anomaly,
 )
-from . import functional
+from . import functional, profiler
 
 
 class _VariableMeta(type):
@@ -33,4 +33,4 @@ class Variable(metaclass=_VariableMeta):
         return t.requires_grad_(True) if requires_grad else t
 
 __all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "functional", "grad",
-           "gradcheck", "gradgradcheck", "set_detect_anomaly", "Variable"]
+           "gradcheck", "gradgradcheck", "set_detect_anomaly", "Variable", "profiler"]
