@@ -186,3 +186,23 @@ def test_grad_fn_objects_walk_the_recorded_graph():
     (acc, _), (constant, _) = mul.next_functions  # PyTorch's: the 2 has no grad_fn
     assert acc.variable is a and constant is None
     assert a.grad_fn is None and torch.ones(1).grad_fn is None
+
+
+def test_deprecated_scalar_first_forms_and_data_submodules(tmp_path):
+    a, g = torch.ones(2), torch.full((2,), 2.0)
+    b = a.clone()
+    b.add_(-0.5, g)  # char_rnn_generation's p.data.add_(-learning_rate, p.grad.data)
+    assert b.tolist() == [0.0, 0.0] and torch.add(a, -0.5, g).tolist() == [0.0, 0.0]
+    assert a.clone().sub_(0.5, g).tolist() == [0.0, 0.0]
+    assert a.clone().addcmul_(0.5, g, g).tolist() == [3.0, 3.0]
+    assert a.clone().addcdiv_(0.5, g, g).tolist() == [1.5, 1.5]
+    from chainrule.torch.utils.data._utils.collate import default_collate
+
+    from chainrule.torch.utils.data import dataset, sampler
+
+    assert dataset.IterableDataset is torch.utils.data.IterableDataset
+    assert sampler.RandomSampler is torch.utils.data.RandomSampler and default_collate
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    torch.save(model.state_dict(), tmp_path / "p.pth")  # the module order comes back
+    assert list(torch.load(tmp_path / "p.pth")) == ["0.weight", "0.bias", "2.weight",
+                                                    "2.bias"]

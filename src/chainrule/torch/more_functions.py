@@ -36,6 +36,7 @@ from .functions import _unary as _torch_unary
 from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
 from .generators import draw
 from .tensor import floating, front, like, values_indices
+from .tensor_writes import scalar_first
 
 min_max = namedtuple("aminmax", ["min", "max"])
 _svd = namedtuple("svd", ["U", "S", "V"])
@@ -169,13 +170,15 @@ def frexp(input):
     return _like(input, (_new(m), _new(e.astype(np.int32))))
 
 
-def add(input, other, *, alpha=1):
-    """input + alpha * other."""
+def add(input, other, *rest, alpha=1):
+    """input + alpha * other (also the deprecated ``add(input, alpha, other)``)."""
+    other, alpha = scalar_first(other, rest, alpha, "add")
     return _like(input, input + (other if alpha == 1 else alpha * other))
 
 
-def sub(input, other, *, alpha=1):
-    """input - alpha * other."""
+def sub(input, other, *rest, alpha=1):
+    """input - alpha * other (also the deprecated ``sub(input, alpha, other)``)."""
+    other, alpha = scalar_first(other, rest, alpha, "sub")
     return _like(input, input - (other if alpha == 1 else alpha * other))
 
 
@@ -244,13 +247,25 @@ def mvlgamma(input, p):
     return _like(input, _special.multigammaln(floating(input), p))
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
+def _value_first(tensor1, tensor2, rest, value, name):
+    # The deprecated addcmul(input, value, tensor1, tensor2) form.
+    if not rest:
+        return tensor1, tensor2, value
+    if len(rest) != 1 or isinstance(tensor1, TensorBase):
+        raise TypeError(f"{name}: expected (tensor1, tensor2, *, value=1) or the deprecated "
+                        f"(value, tensor1, tensor2)")
+    return tensor2, rest[0], tensor1
+
+
+def addcmul(input, tensor1, tensor2, *rest, value=1):
     """input + value * tensor1 * tensor2."""
+    tensor1, tensor2, value = _value_first(tensor1, tensor2, rest, value, "addcmul")
     return _like(input, input + value * (tensor1 * tensor2))
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
+def addcdiv(input, tensor1, tensor2, *rest, value=1):
     """input + value * tensor1 / tensor2."""
+    tensor1, tensor2, value = _value_first(tensor1, tensor2, rest, value, "addcdiv")
     return _like(input, input + value * (tensor1 / tensor2))
 
 

@@ -11,6 +11,7 @@ PyTorch's own ``torch.save`` (a pickle) is refused with an error saying so.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load",
            "safe_globals", "save"]
 
 _OBJECT_KEY = "chainrule.torch.object"
+_ORDER_KEY = "chainrule.torch.order"
 
 
 def _is_path(f):
@@ -93,7 +95,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         return
     if isinstance(obj, Mapping) and all(isinstance(k, str) and _is_array(v)
                                         for k, v in obj.items()):
-        _io.save(obj, f)
+        # The names' order kept for torch.load (safetensors sorts its header; PyTorch's
+        # load gives the state_dict's own order back).
+        _io.save(obj, f, metadata={_ORDER_KEY: json.dumps(list(obj))})
         return
     arrays = {}
     skeleton = _encode(obj, arrays, "obj")
@@ -133,7 +137,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         if _OBJECT_KEY in meta:
             return _decode(meta[_OBJECT_KEY], flat)
         return {k: from_numpy(v) for k, v in flat.items()}
-    return {k: from_numpy(v) for k, v in _io.load(path).items()}
+    arrays = _io.load(path)
+    order = _io.load_metadata(path).get(_ORDER_KEY)
+    names = json.loads(order) if order else list(arrays)
+    if sorted(names) != sorted(arrays):  # (a file edited elsewhere: its own order)
+        names = list(arrays)
+    return {k: from_numpy(arrays[k]) for k in names}
 
 
 # PyTorch's allow-list of classes its weights_only unpickler may build. chainrule.torch

@@ -35,7 +35,7 @@ from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from . import types as T
 from .grad_fns import Node, pytorch_name
-from .tensor_writes import WritesAndNewTensors
+from .tensor_writes import WritesAndNewTensors, scalar_first
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -756,10 +756,12 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return P.where(condition, self, other)
 
     # ------------------------------------------------------------- arithmetic
-    def add(self, other, *, alpha=1):
+    def add(self, other, *rest, alpha=1):
+        other, alpha = scalar_first(other, rest, alpha, "add")
         return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other, *, alpha=1):
+    def sub(self, other, *rest, alpha=1):
+        other, alpha = scalar_first(other, rest, alpha, "sub")
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other):

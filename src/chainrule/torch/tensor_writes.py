@@ -12,6 +12,17 @@ from . import types as T
 from .generators import draw
 
 
+def scalar_first(other, rest, alpha, name):
+    """(other, alpha) from PyTorch's deprecated ``x.add_(alpha, other)`` form too (old
+    tutorials' ``p.data.add_(-lr, p.grad.data)``)."""
+    if not rest:
+        return other, alpha
+    if len(rest) != 1 or isinstance(other, TensorBase):
+        raise TypeError(f"{name}: expected (other, *, alpha=1) or the deprecated "
+                        f"(alpha, other)")
+    return rest[0], other
+
+
 class WritesAndNewTensors:
     """Mixed into chainrule.torch.Tensor (which supplies ``_inplace``, ``copy_`` and
     ``_result_class``, the front-end Tensor)."""
@@ -19,10 +30,12 @@ class WritesAndNewTensors:
     __slots__ = ()
 
     # ------------------------------------------------------ outside the graph
-    def add_(self, other, *, alpha=1):
+    def add_(self, other, *rest, alpha=1):
+        other, alpha = scalar_first(other, rest, alpha, "add_")
         return self._inplace(P.add, other if alpha == 1 else other * alpha)
 
-    def sub_(self, other, *, alpha=1):
+    def sub_(self, other, *rest, alpha=1):
+        other, alpha = scalar_first(other, rest, alpha, "sub_")
         return self._inplace(P.subtract, other if alpha == 1 else other * alpha)
 
     def mul_(self, other):

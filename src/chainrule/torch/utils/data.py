@@ -315,3 +315,34 @@ def random_split(dataset, lengths, generator=None):
     bounds = np.cumsum(lengths)
     return [_data.Subset(dataset, order[end - k:end]) for k, end in zip(lengths, bounds)]
 
+
+
+def _register_submodules():
+    # PyTorch's file paths (torch.utils.data.dataset.IterableDataset,
+    # torch.utils.data.sampler.Sampler, torch.utils.data._utils.collate.default_collate).
+    import sys
+    from types import ModuleType
+
+    layout = {
+        "dataset": ("Dataset", "IterableDataset", "TensorDataset", "ConcatDataset",
+                    "Subset", "random_split"),
+        "sampler": ("Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+                    "WeightedRandomSampler", "BatchSampler"),
+        "dataloader": ("DataLoader", "default_collate", "get_worker_info"),
+        "_utils.collate": ("default_collate",),
+    }
+    here = sys.modules[__name__]
+    for path, names in layout.items():
+        parent = here
+        for i, part in enumerate(path.split(".")):
+            full = f"{__name__}.{'.'.join(path.split('.')[:i + 1])}"
+            module = sys.modules.get(full)
+            if module is None:
+                module = sys.modules[full] = ModuleType(full)
+                setattr(parent, part, module)
+            parent = module
+        for name in names:
+            setattr(parent, name, getattr(here, name))
+
+
+_register_submodules()
