@@ -85,15 +85,15 @@ def _filled(size, value, dtype, device, requires_grad, who):
     return _made(np.full(shape, value, dtype=T.dtype_of(dtype)), requires_grad, device, who)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kw):
     return _filled(_sized(size, kw, "zeros"), 0.0, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
+def ones(*size, dtype=None, device=None, requires_grad=False, **kw):
     return _filled(_sized(size, kw, "ones"), 1.0, dtype, device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kw):
+def empty(*size, dtype=None, device=None, requires_grad=False, **kw):
     """A tensor of ``size`` (filled with zeros here: never uninitialised memory)."""
     return _filled(_sized(size, kw, "empty"), 0.0, dtype, device, requires_grad, "empty")
 

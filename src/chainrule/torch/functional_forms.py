@@ -25,17 +25,6 @@ sigmoid_ sin_ sinc_ sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_ index_put
 detach_ resize_as_""".split()
 
 
-def _same(name):
-    fn = getattr(F, name)
-
-    def form(*args, **kwargs):
-        return fn(*args, **kwargs)
-
-    form.__name__ = form.__qualname__ = name
-    form.__doc__ = f"``torch.nn.functional.{name}`` under ``torch.{name}``."
-    return form
-
-
 def _in_place_function(name):
     def form(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
@@ -87,7 +76,7 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-globals().update({name: _same(name) for name in _SAME})
+globals().update({name: getattr(F, name) for name in _SAME})
 globals().update({name: _in_place_function(name) for name in _IN_PLACE_FUNCTIONS})
 
 __all__ = sorted([*_SAME, *_IN_PLACE_FUNCTIONS, "dropout", "alpha_dropout",

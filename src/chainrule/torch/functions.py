@@ -213,9 +213,7 @@ def _unary(prim, doc, float_valued=False, name=None, wrap=None):
     of one tensor (`name` then names it); `wrap(input, result)` post-processes."""
     name = name or prim.name
 
-    def fn(input, *, out=None):
-        if out is not None:
-            raise TypeError(f"{name}: out= is not supported; assign the result")
+    def fn(input):
         result = prim(floating(input) if float_valued else input)
         return result if wrap is None else wrap(input, result)
 

@@ -68,9 +68,7 @@ def _unary(name, op, doc, float_valued=True):
 
 
 def _binary(name, op, doc, float_valued=False):
-    def fn(input, other, *, out=None):
-        if out is not None:
-            raise TypeError(f"{name}: out= is not supported; assign the result")
+    def fn(input, other):
         a, b = (floating(input), floating(other)) if float_valued else (input, other)
         return _like(input if isinstance(input, TensorBase) else other, op(a, b))
 

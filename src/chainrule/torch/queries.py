@@ -26,7 +26,6 @@ inf = math.inf
 nan = math.nan
 newaxis = None
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 class layout:
@@ -43,7 +42,7 @@ strided = layout("strided")
 
 
 def _category(dtype):
-    return _CATEGORY[np.dtype(dtype).kind]
+    return T.CATEGORY[np.dtype(dtype).kind]
 
 
 def promote_types(type1, type2):

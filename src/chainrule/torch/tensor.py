@@ -79,9 +79,6 @@ def _ddof(unbiased, correction, ddof, numpy_call):
     return 0 if numpy_call else 1
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
 def zero_dim_follows(a, b):
     """(a, b) with PyTorch's promotion between a dimensioned tensor and a 0-d one: the 0-d
     tensor takes the other's dtype unless its kind is higher, as a Python number would
@@ -91,9 +88,9 @@ def zero_dim_follows(a, b):
         ad, bd = a._data, b._data
         if ad.dtype != bd.dtype and (ad.ndim == 0) != (bd.ndim == 0):
             if ad.ndim == 0:
-                if _CATEGORY[ad.dtype.kind] <= _CATEGORY[bd.dtype.kind]:
+                if T.CATEGORY[ad.dtype.kind] <= T.CATEGORY[bd.dtype.kind]:
                     a = P.astype(a, dtype=bd.dtype)
-            elif _CATEGORY[bd.dtype.kind] <= _CATEGORY[ad.dtype.kind]:
+            elif T.CATEGORY[bd.dtype.kind] <= T.CATEGORY[ad.dtype.kind]:
                 b = P.astype(b, dtype=ad.dtype)
     return a, b
 

@@ -85,6 +85,10 @@ def get_default_dtype():
     return _default_dtype
 
 
+# PyTorch's promotion categories: a higher one wins whatever the widths.
+CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 def dtype_of(d):
     """``np.dtype(d)`` with a message naming what was given when it is not a dtype."""
     if d == "bfloat16" or isinstance(d, _NoNumPyDtype):

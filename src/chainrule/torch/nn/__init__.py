@@ -93,10 +93,8 @@ def _front_end_layers():
         if isinstance(layer, type) and issubclass(layer, _nn.Module) and name not in _WRITTEN:
             made[name] = _front_end_layer(layer)
     for cls in made.values():  # (a lazy layer becomes the front end's own class)
-        if "_becomes" in vars(cls) or any("_becomes" in vars(b) for b in cls.__mro__[2:]):
-            target = cls._becomes
-            if target.__name__ in made:
-                cls._becomes = made[target.__name__]
+        if hasattr(cls, "_becomes") and cls._becomes.__name__ in made:
+            cls._becomes = made[cls._becomes.__name__]
     return made
 
 
