@@ -87,7 +87,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
     grads, heap = {}, []
     # Read once: nothing is modified in place while rules run (they only record).
     last_modified = graph._last_modified
-    watching = wanted is not None or graph._any_retained
+    watching = wanted is not None or graph._any_watched
     node = root if root._prim is not None else None
     while node is not None:
         args = node._args

@@ -235,8 +235,9 @@ def set_tensor_type(cls):
 # per-input check. (A global int is cheaper to bump than an itertools.count.)
 _clock = 0
 _last_modified = 0
-# True once any tensor asked for retain_grad(): spares the check on every node otherwise.
-_any_retained = False
+# True once any tensor asked for retain_grad() or got a hook: spares the check on every
+# node otherwise.
+_any_watched = False
 
 
 def mark_modified(t, recorded=False):
@@ -307,8 +308,8 @@ def mark_retained(t):
 
 def mark_watched():
     """A tensor retains its gradient or has hooks: backward passes look at each node."""
-    global _any_retained
-    _any_retained = True
+    global _any_watched
+    _any_watched = True
 
 
 def new_tensor_as(data, like):
