@@ -560,6 +560,12 @@ def test_tensor_dataset_loader_and_random_split():
     assert (len(a), len(b)) == (7, 3)
     assert sorted([a[i][1].item() for i in range(7)] + [b[i][1].item() for i in range(3)]) \
         == list(range(10))
+    # PyTorch's Subset keeps its indices as given; random_split's are lists of ints.
+    assert type(a.indices) is list and all(type(i) is int for i in a.indices)
+    assert sorted(a.indices + b.indices) == list(range(10))
+    assert [a[i][1].item() for i in range(7)] == a.indices
+    assert [int(s[1]) for s in torch.utils.data.Subset(ds, [4, 2])] == [4, 2]
+    assert len(torch.utils.data.DataLoader(a, batch_size=3)) == 3
 
 
 def test_a_dataset_subclass_is_batched_by_stacking():

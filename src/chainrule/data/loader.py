@@ -56,12 +56,13 @@ class Subset:
             raise DataError(f"Subset indices must lie in [0, {n}) for a dataset of length {n}")
         self.dataset = dataset
         self.indices = indices
+        self._rows = indices  # what the loader reads (a subclass may show indices otherwise)
 
     def __len__(self) -> int:
-        return int(self.indices.shape[0])
+        return int(self._rows.shape[0])
 
     def __getitem__(self, index):
-        return self.dataset[self.indices[index]]
+        return self.dataset[self._rows[index]]
 
 
 def _array_backing(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
@@ -76,7 +77,7 @@ def _array_backing(dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] 
         inner = _array_backing(dataset.dataset)
         if inner is not None:
             arrays, base = inner
-            return arrays, dataset.indices if base is None else base[dataset.indices]
+            return arrays, dataset._rows if base is None else base[dataset._rows]
     return None
 
 

@@ -27,7 +27,14 @@ __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDa
            "TensorDataset", "WeightedRandomSampler", "default_collate", "get_worker_info",
            "random_split"]
 
-Subset = _data.Subset
+
+class Subset(_data.Subset):
+    """PyTorch's Subset: ``indices`` stays the sequence it was given (``random_split``
+    gives a list of Python ints), so ``a.indices + b.indices`` joins two lists."""
+
+    def __init__(self, dataset, indices) -> None:
+        super().__init__(dataset, indices)
+        self.indices = indices
 
 
 class Dataset:
@@ -313,7 +320,7 @@ def random_split(dataset, lengths, generator=None):
                          f"dataset's length {n}")
     order = draw(generator).permutation(n)
     bounds = np.cumsum(lengths)
-    return [_data.Subset(dataset, order[end - k:end]) for k, end in zip(lengths, bounds)]
+    return [Subset(dataset, order[end - k:end].tolist()) for k, end in zip(lengths, bounds)]
 
 
 
