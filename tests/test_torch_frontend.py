@@ -1149,3 +1149,43 @@ def test_a_saved_numpy_array_loads_as_one():
     buffer.seek(0)
     back = torch.load(buffer)
     assert type(back["data"]) is np.ndarray and type(back["w"]) is torch.Tensor
+
+
+def test_tensors_print_in_pytorchs_layout():
+    # The expected strings are PyTorch 2.13's output for the same tensors.
+    cases = [
+        (torch.tensor([1.5, 2.0]), "tensor([1.5000, 2.0000])"),
+        (torch.tensor([1.0, 2.0, 3.0]), "tensor([1., 2., 3.])"),
+        (torch.tensor(3.14159), "tensor(3.1416)"),
+        (torch.tensor([1, 10, -100]), "tensor([   1,   10, -100])"),
+        (torch.tensor([True, False]), "tensor([ True, False])"),
+        (torch.tensor([1e-5, 1.0]), "tensor([1.0000e-05, 1.0000e+00])"),
+        (torch.tensor([1e9, 1.0]), "tensor([1.0000e+09, 1.0000e+00])"),
+        (torch.tensor([float("inf"), float("nan"), 1.5]), "tensor([   inf,    nan, 1.5000])"),
+        (torch.tensor([[-1.5, 2.25], [0.0, 1.0]]),
+         "tensor([[-1.5000,  2.2500],\n        [ 0.0000,  1.0000]])"),
+        (torch.zeros(0), "tensor([])"),
+        (torch.zeros(0, 3), "tensor([], size=(0, 3))"),
+        (torch.tensor([1, 2], dtype=torch.int32), "tensor([1, 2], dtype=torch.int32)"),
+        (torch.tensor([1.0, 2.0], requires_grad=True), "tensor([1., 2.], requires_grad=True)"),
+        (torch.arange(2000)[:4] * 0 + torch.tensor([0.1, 0.25, 1000.0, 1.0]),
+         "tensor([1.0000e-01, 2.5000e-01, 1.0000e+03, 1.0000e+00])"),
+    ]
+    for t, want in cases:
+        assert repr(t) == want and str(t) == want
+    assert repr(torch.arange(30)) == (
+        "tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17,\n"
+        "        18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29])")
+    assert repr(torch.arange(2000)) == "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])"
+    assert repr(torch.nn.Parameter(torch.tensor([1.0, 2.0]))) == (
+        "Parameter containing:\ntensor([1., 2.], requires_grad=True)")
+    try:
+        torch.set_printoptions(precision=2)
+        assert repr(torch.tensor([1.23456, 2.5])) == "tensor([1.23, 2.50])"
+        torch.set_printoptions(sci_mode=False)
+        assert repr(torch.tensor([1e-6, 1.0])) == "tensor([0.00, 1.00])"
+        torch.set_printoptions(profile="default", threshold=5, edgeitems=1)
+        assert repr(torch.arange(10.0)) == "tensor([0.,  ..., 9.])"
+        assert np.get_printoptions()["precision"] == 8  # NumPy's own options untouched
+    finally:
+        torch.set_printoptions(profile="default")

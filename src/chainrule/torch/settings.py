@@ -7,8 +7,7 @@ tensors' own precision).
 
 from __future__ import annotations
 
-import numpy as np
-
+from .printing import set_printoptions
 from .types import device as _device
 
 __all__ = ["are_deterministic_algorithms_enabled", "compile", "get_default_device",
@@ -46,25 +45,6 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 def are_deterministic_algorithms_enabled():
     return _state["deterministic"]
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
-                     profile=None, sci_mode=None):
-    """How tensors print (NumPy's print options, which tensors' repr uses)."""
-    presets = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
-               "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
-               "full": dict(precision=4, threshold=np.inf, edgeitems=3, linewidth=80)}
-    options = dict(presets.get(profile, {})) if profile is not None else {}
-    if profile is not None and profile not in presets:
-        raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', "
-                         f"got {profile!r}")
-    for name, value in (("precision", precision), ("threshold", threshold),
-                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
-        if value is not None:
-            options[name] = value
-    if sci_mode is not None:
-        options["suppress"] = not sci_mode
-    np.set_printoptions(**options)
 
 
 def get_default_device():

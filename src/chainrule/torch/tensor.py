@@ -35,6 +35,7 @@ from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from . import types as T
 from .grad_fns import Node, pytorch_name
+from .printing import tensor_repr
 from .tensor_writes import WritesAndNewTensors, scalar_first
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -161,15 +162,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
                          dtype=T.get_default_dtype() if dtype is None else dtype)
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
-        extra = ""
+        suffixes = []
         if self._data.dtype not in (T.get_default_dtype(), np.int64, np.bool_):
-            extra += f", dtype=torch.{self._data.dtype}"
+            suffixes.append(f"dtype=torch.{self._data.dtype}")
         if self._prim is not None:
-            extra += f", grad_fn=<{pytorch_name(self._prim.name)}>"
+            suffixes.append(f"grad_fn=<{pytorch_name(self._prim.name)}>")
         elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+            suffixes.append("requires_grad=True")
+        return tensor_repr(self._data, suffixes)
 
     def __format__(self, spec):
         """A 0-d tensor formats as its number (f"{loss:.4f}", "{}".format(loss)), as in
