@@ -89,13 +89,12 @@ def test_settings_are_checked_and_reported():
     torch.set_default_device("cpu")
     with pytest.raises(RuntimeError, match="computes on the CPU"):
         torch.set_default_device("cuda")
-    before = np.get_printoptions()
     try:
         torch.set_printoptions(precision=2)
         assert "3.14" in repr(torch.tensor([3.14159])) and "3.142" not in repr(
             torch.tensor([3.14159]))
     finally:
-        np.set_printoptions(**before)
+        torch.set_printoptions(profile="default")
 
 
 def test_jit_returns_what_it_is_given_and_refuses_archives():
