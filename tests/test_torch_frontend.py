@@ -1190,3 +1190,46 @@ def test_tensors_print_in_pytorchs_layout():
         assert np.get_printoptions() == numpy_options  # NumPy's own options untouched
     finally:
         torch.set_printoptions(profile="default")
+
+
+def test_inplace_activations_and_dropout_write_into_their_input():
+    x = torch.tensor([-1.0, 2.0, -3.0])
+    for layer, want in [(torch.nn.ReLU(inplace=True), [0, 2, 0]),
+                        (torch.nn.LeakyReLU(0.1, inplace=True), [-0.1, 2, -0.3]),
+                        (torch.nn.Hardtanh(-0.5, 0.5, inplace=True), [-0.5, 0.5, -0.5]),
+                        (torch.nn.ReLU6(inplace=True), [0, 2, 0])]:
+        y = x * 1
+        assert layer(y) is y
+        np.testing.assert_allclose(y.numpy(), want, rtol=1e-6)
+    y = x * 1
+    assert torch.nn.functional.leaky_relu(y, 0.1, True) is y  # inplace given by position
+    np.testing.assert_allclose(y.numpy(), [-0.1, 2, -0.3], rtol=1e-6)
+    assert x.tolist() == [-1.0, 2.0, -3.0]
+
+    # Inside a graph: the tensor becomes the activation's output, gradients as out of place.
+    w = torch.tensor([-1.0, 2.0, -3.0], requires_grad=True)
+    h = w * 2
+    torch.nn.ReLU(inplace=True)(h)
+    assert h.tolist() == [0.0, 4.0, 0.0] and h.grad_fn.name() == "ReluBackward0"
+    (h * torch.tensor([1.0, 3.0, 5.0])).sum().backward()
+    assert w.grad.tolist() == [0.0, 6.0, 0.0]
+    with pytest.raises(RuntimeError, match="leaf"):
+        torch.nn.ReLU(inplace=True)(w)
+
+    # A view of the written tensor sees the new values (one storage, as in PyTorch).
+    base = torch.tensor([[-1.0, 1.0], [2.0, -2.0]])
+    row = base[1]
+    torch.nn.functional.relu(row, inplace=True)
+    assert base.tolist() == [[-1.0, 1.0], [2.0, 0.0]]
+
+    drop = torch.nn.Dropout(0.5, inplace=True)
+    z = torch.ones(1000)
+    assert drop(z) is z and set(z.unique().tolist()) == {0.0, 2.0}
+    drop.eval()
+    z = torch.ones(4, requires_grad=True)
+    assert drop(z) is z and z.tolist() == [1.0] * 4
+
+    # chainrule's own tensors keep NumPy's way: a new tensor, the input unchanged.
+    own = cr.tensor(np.array([-1.0, 2.0]))
+    out = cr.nn.functional.relu(own, inplace=True)
+    assert out is not own and own.data.tolist() == [-1.0, 2.0] and out.data.tolist() == [0, 2]

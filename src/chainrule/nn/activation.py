@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 class _Activation(Module):
-    """An activation without settings other than PyTorch's ``inplace`` (accepted, ignored:
-    the result is computed out of place; see activation_functions)."""
+    """An activation without settings other than PyTorch's ``inplace`` (honoured for
+    chainrule.torch tensors; see activation_functions)."""
 
     fn: Callable[..., Any]  # the activation function, set by each subclass
 
@@ -27,7 +27,7 @@ class _Activation(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return type(self).fn(input)
+        return type(self).fn(input, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -123,7 +123,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return A.leaky_relu(x, self.negative_slope)
+        return A.leaky_relu(x, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -171,7 +171,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return A.elu(x, self.alpha)
+        return A.elu(x, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -188,7 +188,7 @@ class CELU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return A.celu(x, self.alpha)
+        return A.celu(x, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -206,7 +206,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return A.hardtanh(x, self.min_val, self.max_val)
+        return A.hardtanh(x, self.min_val, self.max_val, inplace=self.inplace)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -222,7 +222,7 @@ class Threshold(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return A.threshold(x, self.threshold, self.value)
+        return A.threshold(x, self.threshold, self.value, inplace=self.inplace)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}"
@@ -281,7 +281,8 @@ class RReLU(Module):
         self.rng = None if rng is None else A.generator(rng)  # (None: drawn at each call)
 
     def forward(self, x):
-        return A.rrelu(x, self.lower, self.upper, self.training, rng=self.rng)
+        return A.rrelu(x, self.lower, self.upper, self.training, inplace=self.inplace,
+                       rng=self.rng)
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}"

@@ -2,9 +2,9 @@
 
 Each is a composition of chainrule primitives, so every order of derivative follows
 from the primitives' rules; where a function has a kink, the derivative at the kink is
-PyTorch's (said in each docstring). ``inplace=True`` is accepted for compatibility and
-computes the same values out of place: the input tensor is left unchanged (chainrule
-records no in-place activations), so use the returned tensor.
+PyTorch's (said in each docstring). ``inplace=True`` writes the result into a
+chainrule.torch tensor, as PyTorch does; chainrule's own tensors are left unchanged (a new
+tensor is returned, NumPy's way): see arguments.honours_inplace.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .. import primitives as P
 from ..primitives.gelu_fused import gelu as _gelu
 from ..primitives.masks import random_draw
 from ..rules import composite
-from .arguments import axis, data, implicit_softmax_dim, shape
+from .arguments import axis, data, honours_inplace, implicit_softmax_dim, shape
 from .init import generator
 
 __all__ = [
@@ -31,6 +31,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@honours_inplace
 @composite
 def relu(input, inplace=False):
     """max(x, 0); derivative 0 at 0."""
@@ -48,6 +49,7 @@ def tanh(input):
     return P.tanh(input)
 
 
+@honours_inplace
 @composite
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, negative_slope * x otherwise (derivative negative_slope at 0)."""
@@ -70,18 +72,21 @@ def _negative_branch(x):
     return P.where(P.greater(x, 0), 0.0, x)
 
 
+@honours_inplace
 @composite
 def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, alpha (e^x - 1) otherwise; derivative alpha at 0 (PyTorch's)."""
     return P.where(P.greater(input, 0), input, alpha * P.expm1(_negative_branch(input)))
 
 
+@honours_inplace
 @composite
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with PyTorch's alpha = 1.6733 and scale = 1.0507."""
     return SELU_SCALE * elu(input, SELU_ALPHA)
 
 
+@honours_inplace
 @composite
 def celu(input, alpha=1.0, inplace=False):
     """x for x > 0, alpha (e^(x / alpha) - 1) otherwise; derivative 1 at 0."""
@@ -91,12 +96,14 @@ def celu(input, alpha=1.0, inplace=False):
                    alpha * P.expm1(_negative_branch(input) / alpha))
 
 
+@honours_inplace
 @composite
 def silu(input, inplace=False):
     """x sigmoid(x) (the swish)."""
     return input * P.sigmoid(input)
 
 
+@honours_inplace
 @composite
 def mish(input, inplace=False):
     """x tanh(softplus(x))."""
@@ -127,6 +134,7 @@ def _strictly_inside(x, lo, hi):
     return P.logical_and(P.greater(x, lo), P.less(x, hi))
 
 
+@honours_inplace
 @composite
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val]; derivative 1 strictly inside, 0 at and beyond the
@@ -140,12 +148,14 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return P.where(_strictly_inside(input, min_val, max_val), input, bounds)
 
 
+@honours_inplace
 @composite
 def relu6(input, inplace=False):
     """min(max(x, 0), 6); derivative 0 at 0 and at 6."""
     return hardtanh(input, 0.0, 6.0)
 
 
+@honours_inplace
 @composite
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6; derivative 1/6 strictly inside (-3, 3), else 0."""
@@ -154,6 +164,7 @@ def hardsigmoid(input, inplace=False):
     return P.where(inside, input / 6 + 0.5, outer)
 
 
+@honours_inplace
 @composite
 def hardswish(input, inplace=False):
     """x relu6(x + 3) / 6; derivative 0 up to -3, x/3 + 1/2 on (-3, 3), 1 from 3 on (PyTorch's
@@ -183,6 +194,7 @@ def prelu(input, weight):
     return P.where(P.greater(input, 0), input, weight * input)
 
 
+@honours_inplace
 @composite
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, rng=None):
     """Randomized leaky ReLU: slope drawn from U(lower, upper) per element when training,
@@ -234,6 +246,7 @@ def softshrink(input, lambd=0.5):
                    P.where(P.less(input, -lambd), input + lambd, 0.0))
 
 
+@honours_inplace
 @composite
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else ``value`` (derivative 0 there)."""

@@ -6,6 +6,8 @@ argument the same way.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
 
 import numpy as np
@@ -82,3 +84,33 @@ def probability(value, fn, name="p"):
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{fn}: {name} must be in [0, 1], got {value}")
     return float(value)
+
+
+def honours_inplace(fn=None, *, unchanged=None):
+    """PyTorch's ``inplace=True`` for a function with an ``inplace`` argument: on a
+    chainrule.torch tensor the result is written into the input and the input returned (a
+    recorded write when differentiated; refused on a leaf that requires grad, as in
+    PyTorch). chainrule's own tensors keep NumPy's way, a new tensor with the input
+    unchanged, as do plain arrays. ``unchanged(arguments)`` says when the function is the
+    identity (dropout in eval mode): then the input is returned, written or not."""
+    if fn is None:
+        return functools.partial(honours_inplace, unchanged=unchanged)
+    signature = inspect.signature(fn)
+    position = list(signature.parameters).index("inplace")
+
+    @functools.wraps(fn)
+    def call(*args, **kw):
+        inplace = kw["inplace"] if "inplace" in kw else (
+            len(args) > position and args[position])
+        if not inplace:
+            return fn(*args, **kw)
+        arguments = dict(signature.bind(*args, **kw).arguments)
+        target = arguments.pop("input")
+        arguments["inplace"] = False
+        if not hasattr(target, "_replace"):  # not a chainrule.torch tensor
+            return fn(target, **arguments)
+        if unchanged is not None and unchanged(arguments):
+            return target
+        return target._replace(lambda t: fn(t, **arguments), f"{fn.__name__}(inplace=True)")
+
+    return call

@@ -6,8 +6,9 @@ None (chainrule.nn.init's default generator), or an int seed, which gives the sa
 on every call (the layers keep a Generator made from their seed for this reason). A mask
 is drawn by an operation on the input (primitives.masks.keep_mask), so a compiled step
 draws a fresh one each call and cr.vmap one per example; it carries no gradient, so the
-gradient is the mask times the incoming gradient, to every order. ``inplace=True`` is
-accepted and computes out of place.
+gradient is the mask times the incoming gradient, to every order. ``inplace=True`` writes
+the result into a chainrule.torch tensor in training, as PyTorch does (arguments.
+honours_inplace); in eval mode the input itself is returned either way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..primitives.masks import keep_mask
-from .arguments import data, probability, shape
+from .arguments import data, honours_inplace, probability, shape
 from .init import generator
 from .module import Module
 
@@ -40,6 +41,7 @@ def _keep(x, p, rng, mask_shape):
     return keep_mask(x, p, shape=mask_shape, rng=rng)
 
 
+@honours_inplace(unchanged=lambda a: not a.get("training", True) or a.get("p", 0.5) == 0)
 def dropout(input, p=0.5, training=True, inplace=False, rng=None):
     """Zero each element with probability p and scale the rest by 1 / (1 - p); the identity
     when not training."""
@@ -85,11 +87,13 @@ def _deprecated_rank(fn, s, expected, behaviour):
     )
 
 
+@honours_inplace(unchanged=lambda a: not a.get("training", True) or a.get("p", 0.5) == 0)
 def dropout1d(input, p=0.5, training=True, inplace=False, rng=None):
     """Zero whole channels of (N, C, L) or (C, L) input with probability p; scale the rest."""
     return _feature_dropout("dropout1d", input, p, training, rng, 1)
 
 
+@honours_inplace(unchanged=lambda a: not a.get("training", True) or a.get("p", 0.5) == 0)
 def dropout2d(input, p=0.5, training=True, inplace=False, rng=None):
     """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability p.
 
@@ -112,6 +116,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False, rng=None):
     return _channels_dropped("dropout2d", input, p, training, rng, 2)
 
 
+@honours_inplace(unchanged=lambda a: not a.get("training", True) or a.get("p", 0.5) == 0)
 def dropout3d(input, p=0.5, training=True, inplace=False, rng=None):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p.
 
@@ -139,12 +144,14 @@ def _alpha(fn, input, p, training, rng, mask_shape):
     return input * (keep * a) + shift
 
 
+@honours_inplace(unchanged=lambda a: not a.get("training", True) or a.get("p", 0.5) == 0)
 def alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None):
     """Dropout for SELU networks: dropped units take SELU's negative saturation value and
     the result is rescaled so that mean and variance are kept (Klambauer et al., 2017)."""
     return _alpha("alpha_dropout", input, p, training, rng, shape(input))
 
 
+@honours_inplace(unchanged=lambda a: not a.get("training", True) or a.get("p", 0.5) == 0)
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None):
     """Alpha dropout of whole channels of (N, C, *) input."""
     s = shape(input)
@@ -171,7 +178,7 @@ class _DropoutBase(Module):
         self.rng = None if rng is None else generator(rng)
 
     def forward(self, x):
-        return type(self).fn(x, self.p, self.training, rng=self.rng)
+        return type(self).fn(x, self.p, self.training, inplace=self.inplace, rng=self.rng)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

@@ -67,6 +67,19 @@ class WritesAndNewTensors:
             current = graph.new_tensor(self._data.copy())
             current.__class__ = self._result_class
             graph.take_node(current, self)
+            result = compute(current)
+            if (graph.trace_hook() is None and isinstance(result, TensorBase)
+                    and result is not current and result._data.shape == self._data.shape
+                    and result._data.dtype == self._data.dtype):
+                # The whole tensor is replaced, so no write needs recording: self takes
+                # the new values into its own buffer (views of it see them, as PyTorch's
+                # storage) and becomes the operation's node. (A recorded write of every
+                # element cost ~14x the operation on a 2 MB activation.)
+                self._data[...] = result._data
+                graph.take_node(self, result)
+                return self
+            self[...] = result
+            return self
         self[...] = compute(current)
         return self
 
