@@ -1233,3 +1233,30 @@ def test_inplace_activations_and_dropout_write_into_their_input():
     own = cr.tensor(np.array([-1.0, 2.0]))
     out = cr.nn.functional.relu(own, inplace=True)
     assert out is not own and own.data.tolist() == [-1.0, 2.0] and out.data.tolist() == [0, 2]
+
+
+def test_in_place_arithmetic_on_a_tensor_in_the_graph_changes_that_tensor():
+    w = torch.ones(3, requires_grad=True)
+    h = w * 2
+    assert h.add_(1) is h and h.tolist() == [3.0, 3.0, 3.0]
+    h2 = w * 2
+    alias = h2
+    h2 += 1
+    assert alias is h2 and alias.tolist() == [3.0, 3.0, 3.0]
+    h3 = w * 2
+    h3.mul_(torch.tensor([1.0, 0.0, 1.0])).div_(2).sub_(0.5)
+    h4 = w * 2
+    view = h4[1:]
+    h4.mul_(3).clamp_(0, 5)
+    assert view.tolist() == [5.0, 5.0] and h3.tolist() == [0.5, -0.5, 0.5]
+    (h + h2 + h3 + h4).sum().backward()
+    assert w.grad.tolist() == [5.0, 4.0, 5.0]  # h4's clamp cuts its gradient (6 > 5)
+    # An operation that read the tensor before the change cannot give its gradient
+    # from the new node: backward refuses rather than be wrong.
+    h = w * 2
+    y = h * 3
+    h.mul_(5)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        (y + h).sum().backward()
+    with pytest.raises(RuntimeError, match="leaf"):
+        w.add_(1)

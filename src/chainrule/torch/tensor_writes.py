@@ -29,7 +29,17 @@ class WritesAndNewTensors:
 
     __slots__ = ()
 
-    # ------------------------------------------------------ outside the graph
+    def _inplace(self, ufunc, other):
+        """PyTorch's in-place arithmetic (``x.add_(y)``, ``x += y``): the result goes into
+        x's own buffer also when x is in the graph, so every reference to x and every view
+        of it sees it. (chainrule's Tensor computes a new tensor and rebinds the name
+        there, which left ``h.add_(1)`` without effect.) Under cr.compile or cr.vmap the
+        tracing keeps chainrule's way."""
+        if (graph.is_grad_enabled() and graph.trace_hook() is None
+                and (self.requires_grad or getattr(other, "requires_grad", False))):
+            return self._replace(lambda t: ufunc(t, other), f"{ufunc.name}_")
+        return super()._inplace(ufunc, other)
+
     def add_(self, other, *rest, alpha=1):
         other, alpha = scalar_first(other, rest, alpha, "add_")
         return self._inplace(P.add, other if alpha == 1 else other * alpha)
@@ -67,8 +77,13 @@ class WritesAndNewTensors:
             current = graph.new_tensor(self._data.copy())
             current.__class__ = self._result_class
             graph.take_node(current, self)
+            fast = graph.trace_hook() is None
+            if fast:
+                # Operations that read x before this point now read another node: their
+                # backward refuses (as for any in-place change) rather than be wrong.
+                graph.mark_modified(self)
             result = compute(current)
-            if (graph.trace_hook() is None and isinstance(result, TensorBase)
+            if (fast and isinstance(result, TensorBase)
                     and result is not current and result._data.shape == self._data.shape
                     and result._data.dtype == self._data.dtype):
                 # The whole tensor is replaced, so no write needs recording: self takes
@@ -117,10 +132,9 @@ class WritesAndNewTensors:
         return self._replace(lambda t: t.index_put(indices, values, accumulate), "index_put_")
 
     def clamp_(self, min=None, max=None):
-        """Limit the values to [min, max] in place; outside the graph only (use clamp())."""
+        """Limit the values to [min, max] in place (recorded when x is in the graph)."""
         if graph.is_grad_enabled() and self.requires_grad:
-            raise RuntimeError("clamp_() on a tensor that requires grad is not recorded; use "
-                               "x = x.clamp(min, max), or clamp_ under torch.no_grad()")
+            return self._replace(lambda t: t.clamp(min, max), "clamp_")
         np.clip(self._data, min, max, out=self._data)
         graph.mark_modified(self)
         return self
