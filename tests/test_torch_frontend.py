@@ -1260,3 +1260,29 @@ def test_in_place_arithmetic_on_a_tensor_in_the_graph_changes_that_tensor():
         (y + h).sum().backward()
     with pytest.raises(RuntimeError, match="leaf"):
         w.add_(1)
+
+
+def test_functions_that_copy_in_pytorch_never_return_their_input():
+    import chainrule.torch.nn.functional as F
+
+    a = torch.zeros(2, 3)
+    makers = {
+        "roll by the length": lambda: torch.roll(a, 3, 1),
+        "roll of a size-1 dim": lambda: torch.roll(torch.zeros(2, 1), 1, 1),
+        "rot90 k=0": lambda: torch.rot90(a, 0), "rot90 k=4": lambda: torch.rot90(a, 4),
+        "rot90 k=1": lambda: torch.rot90(a, 1), "flip": lambda: torch.flip(a, [1]),
+        "flip no dims": lambda: a.flip([]), "fliplr": lambda: torch.fliplr(a),
+        "pad by nothing": lambda: F.pad(a, (0, 0)),
+        "interpolate to its size": lambda: F.interpolate(a[None], size=3)[0],
+        "adaptive pool to its size": lambda: F.adaptive_avg_pool1d(a[None], 3)[0],
+        "diff n=0": lambda: torch.diff(a, n=0),
+    }
+    for name, make in makers.items():
+        r = make()
+        r[(0,) * r.dim()] = 5.0
+        assert a.abs().sum().item() == 0, name
+    mask = torch.ones(3, 3, dtype=torch.bool)
+    assert torch.tril(mask).dtype == torch.bool and mask.triu(1).dtype == torch.bool
+    assert cr.tril(np.ones((2, 2), bool)).dtype == np.bool_
+    x = torch.zeros(2)
+    assert x.float() is x and x.double() is not x  # PyTorch's: no copy when nothing changes

@@ -138,7 +138,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         for axis, (m, o, f) in enumerate(zip(s[2:], out, factors)):
             if m != o or f is not None:
                 x = P.take(x, _nearest_index(m, o, f, mode == "nearest-exact"), axis=2 + axis)
-        return x
+        return P.copy(x) if x is input else x  # a new tensor at the same size too
     if mode == "area":
         mats = [_averaging(m, o, dtype) for m, o in zip(s[2:], out)]
     elif mode == "bicubic":

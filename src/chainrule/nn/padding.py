@@ -91,7 +91,7 @@ def pad(input, pad, mode="constant", value=None):
             raise ValueError(f"pad: negative padding {tuple(pad)} leaves nothing of an "
                              f"input of shape {s}")
     if not any(b or a for b, a in widths):
-        return x
+        return P.copy(x)  # a new tensor, as PyTorch's pad gives, whatever the widths
     if mode == "constant":
         fill = 0 if value is None else value
         # A Python float fill keeps a float32 input float32 (np.pad casts it).

@@ -288,6 +288,11 @@ def _averaging(size, out, dtype):
 
 
 def along_axes(x, mats):
+    result = _along_axes(x, mats)
+    return P.copy(result) if result is x else result  # a new tensor even when nothing changes
+
+
+def _along_axes(x, mats):
     """x with its last len(mats) axes each multiplied by a constant (out, in) matrix: the
     form of every linear resampling (adaptive means, linear interpolation)."""
     k = len(mats)

@@ -81,7 +81,9 @@ def roll(x, shift, axis=None):
     r = x
     for s, ax in zip(shifts.ravel(), axes.ravel()):
         r = _roll_axis(r, s, normalize_axes(int(ax), np.ndim(x), "roll")[0])
-    return r
+    # A shift by a multiple of the length still gives a new array (NumPy's and PyTorch's
+    # roll never return their input: writing into the result must not change it).
+    return copy(r) if r is x else r
 
 
 @composite

@@ -384,7 +384,9 @@ def _triangle(m, keep):
     shape = np.shape(m)
     if len(shape) < 1:
         raise ValueError("triu/tril: input must be at least 1-D")
-    return where(keep(*shape[-2:]), m, 0)
+    # A zero of m's own dtype: a Python 0 would make a bool matrix int64.
+    zero = np.zeros((), (m._data if is_tensor(m) else np.asarray(m)).dtype)
+    return where(keep(*shape[-2:]), m, zero)
 
 
 @composite

@@ -132,7 +132,9 @@ def narrow(input, dim, start, length):
 
 
 def flip(input, dims):
-    return P.flip(input, tuple(dims))
+    # PyTorch's flip copies (NumPy's, which chainrule's is, gives a view): writing into the
+    # result must leave the input as it was.
+    return P.copy(P.flip(input, tuple(dims)))
 
 
 def roll(input, shifts, dims=None):

@@ -375,7 +375,8 @@ def trace(input):
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
-    return _like(input, torch_diff(input, n, dim, prepend, append))
+    out = torch_diff(input, n, dim, prepend, append)
+    return _like(input, P.copy(out) if out is input else out)  # n=0: a copy, as PyTorch
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -734,16 +735,17 @@ def tile(input, *dims):
     return _like(input, cnp.tile(input, tuple(dims)))
 
 
+# rot90 and the flips copy in PyTorch (NumPy's give views of the input).
 def rot90(input, k=1, dims=(0, 1)):
-    return _like(input, cnp.rot90(input, k, axes=tuple(dims)))
+    return _like(input, P.copy(cnp.rot90(input, k, axes=tuple(dims))))
 
 
 def fliplr(input):
-    return _like(input, cnp.fliplr(input))
+    return _like(input, P.copy(cnp.fliplr(input)))
 
 
 def flipud(input):
-    return _like(input, cnp.flipud(input))
+    return _like(input, P.copy(cnp.flipud(input)))
 
 
 def diag(input, diagonal=0):

@@ -504,6 +504,13 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def half(self):
         return self.to(np.float16)
 
+    # (As PyTorch's, these return the tensor itself when it has the dtype already.)
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
     # ------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         d, k = _dims(dim, axis), _keep(keepdim, keepdims)
@@ -665,7 +672,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def flip(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
             dims = dims[0]
-        return P.flip(self, tuple(dims))
+        return P.copy(P.flip(self, tuple(dims)))  # a copy, as torch.flip
 
     def split(self, split_size_or_sections, dim=0, *, axis=None):
         """Pieces of ``split_size`` along ``dim`` (the last one smaller), or of the listed
