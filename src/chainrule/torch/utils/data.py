@@ -101,23 +101,38 @@ class SequentialSampler(Sampler):
 
 
 class RandomSampler(Sampler):
-    """A new random order each pass (with ``replacement``, independent draws)."""
+    """A new random order each pass (with ``replacement``, independent draws).
+
+    The indices are drawn as they are consumed, a block at a time, so programs that ask
+    for an endless stream (``num_samples=int(1e10)``) get one. As in PyTorch, a pass
+    without a ``generator`` takes one seed from the default generator when it starts and
+    draws from its own stream after that.
+    """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source, self.replacement = data_source, replacement
         self._num_samples, self.generator = num_samples, generator
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
 
     @property
     def num_samples(self):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        n, rng = len(self.data_source), draw(self.generator)
-        if self.replacement:
-            return iter(rng.integers(0, n, self.num_samples).tolist())
-        reps = -(-self.num_samples // n) if n else 0
-        order = np.concatenate([rng.permutation(n) for _ in range(reps)] or [[]])
-        return iter(order[: self.num_samples].astype(np.int64).tolist())
+        rng = draw(self.generator)
+        if self.generator is None:
+            rng = np.random.default_rng(int(rng.integers(2**63)))
+        return self._indices(len(self.data_source), rng)
+
+    def _indices(self, n, rng):
+        left = self.num_samples
+        while left > 0:
+            block = (rng.integers(0, n, min(left, 4096)) if self.replacement
+                     else rng.permutation(n)[:left])
+            left -= len(block)
+            yield from block.tolist()
 
     def __len__(self):
         return self.num_samples
