@@ -1251,13 +1251,43 @@ def test_in_place_arithmetic_on_a_tensor_in_the_graph_changes_that_tensor():
     assert view.tolist() == [5.0, 5.0] and h3.tolist() == [0.5, -0.5, 0.5]
     (h + h2 + h3 + h4).sum().backward()
     assert w.grad.tolist() == [5.0, 4.0, 5.0]  # h4's clamp cuts its gradient (6 > 5)
-    # An operation that read the tensor before the change cannot give its gradient
-    # from the new node: backward refuses rather than be wrong.
+    # An operation that read the tensor before the change differentiates what it read.
+    w.grad = None
     h = w * 2
     y = h * 3
     h.mul_(5)
-    with pytest.raises(RuntimeError, match="modified in place"):
-        (y + h).sum().backward()
+    (y + h).sum().backward()
+    assert w.grad.tolist() == [16.0, 16.0, 16.0]  # 3 * 2 + 5 * 2, as PyTorch
+    # In-place changes through views, PyTorch's idioms; gradients as PyTorch 2.13 gives.
+    cases = {
+        "y[:, 0] += 1": (lambda y: y.__setitem__((slice(None), 0), y[:, 0] + 1),
+                         [[12.0, 16.0], [28.0, 32.0]]),
+        "y[0].mul_(3)": (lambda y: y[0].mul_(3), [[72.0, 144.0], [24.0, 32.0]]),
+        "y[1] *= x[0]": (None, [[8.0, 10.0], [2.0, 4.0]]),
+        "y /= y.sum(1)": (None, None),
+    }
+    for name, (change, want) in cases.items():
+        x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = x * 2
+        if name == "y[1] *= x[0]":
+            y[1] *= x[0]
+            out = y
+        elif name == "y /= y.sum(1)":
+            y /= y.sum(1, keepdim=True)
+            out = y * y
+        else:
+            change(y)
+            out = y * y
+        out.sum().backward()
+        if want is not None:
+            assert x.grad.tolist() == want, name
+        else:
+            xd = np.array([[1.0, 2.0], [3.0, 4.0]])
+            s = xd.sum(1, keepdims=True)
+            # d/dx sum((x / s)^2) = 2 (x / s) / s - 2 sum((x / s)^2 / s) per row
+            r = xd / s
+            want = 2 * r / s - (2 * r * r / s).sum(1, keepdims=True)
+            np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-6)
     with pytest.raises(RuntimeError, match="leaf"):
         w.add_(1)
 

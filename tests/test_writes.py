@@ -98,11 +98,21 @@ def test_a_leaf_that_requires_grad_cannot_be_written_while_recording():
         w[0] = 3.0
 
 
-def test_a_use_recorded_before_the_write_is_refused_at_backward():
+def test_a_use_recorded_before_the_write_differentiates_what_it_read():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x * 1.0
-    z = cr.tanh(y)  # tanh's rule reads y's old values
+    z = cr.tanh(y)  # tanh read y before the write: its gradient is at the old values
     y[0] = 0.0
+    (z.sum() + y.sum()).backward()
+    np.testing.assert_allclose(x.grad.data, 1 - np.tanh([1.0, 2.0]) ** 2 + [0.0, 1.0])
+
+
+def test_a_change_without_a_record_of_the_old_values_is_refused_at_backward():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = cr.tanh(y)
+    y._data[0] = 5.0  # behind the graph's back, as a NumPy view of the buffer would
+    cr.graph.mark_modified(y)
     with pytest.raises(RuntimeError, match="modified in place after it was used"):
         (z.sum() + y.sum()).backward()
 

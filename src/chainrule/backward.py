@@ -98,7 +98,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
             if stop:
                 break
         if last_modified > node._seq:
-            _check_unmodified(node)
+            args = _inputs_as_read(node)
         prim = node._prim
         kw = node._kw
         rules = prim.vjps
@@ -330,16 +330,38 @@ def _freed(node):
     )
 
 
-def _check_unmodified(node):
-    # The node's own output counts too: rules such as exp, tanh and softmax read `ans`.
-    for a in (node, *node._args):
-        if isinstance(a, TensorBase) and graph.modified_since(a, node._seq):
-            raise RuntimeError(
-                f"an input of '{node._prim.name}' (shape {a._data.shape}) was modified in "
-                f"place after it was used (now at version {a._version}); its gradient "
-                f"would be wrong. Modify a copy instead (x = x.clone()), or do the "
-                f"in-place update after backward()."
-            )
+def _inputs_as_read(node):
+    """node's inputs as its operation read them. An input changed in place since then
+    that became another node (x.add_(1), x[0] = v) is replaced by the tensor standing
+    for what it was (graph.keep_history), in node._args and node._vals both; any other
+    change since, or a change to node's own output (rules such as exp, tanh and softmax
+    read it), raises."""
+    seq, args = node._seq, node._args
+    if graph.modified_since(node, seq):
+        raise _modified_error(node, node)
+    replaced = None
+    for i, a in enumerate(args):
+        if isinstance(a, TensorBase) and graph.modified_since(a, seq):
+            holder = graph.recorded_as(a, seq)
+            if holder is None or graph.modified_since(holder, seq):
+                raise _modified_error(node, a)
+            if replaced is None:
+                replaced = list(args)
+            replaced[i] = holder
+    if replaced is not None:
+        node._vals = tuple(b._data if isinstance(b, TensorBase) and b is not a else v
+                           for b, a, v in zip(replaced, args, node._vals))
+        node._args = args = tuple(replaced)
+    return args
+
+
+def _modified_error(node, a):
+    return RuntimeError(
+        f"an input of '{node._prim.name}' (shape {a._data.shape}) was modified in "
+        f"place after it was used (now at version {a._version}); its gradient "
+        f"would be wrong. Modify a copy instead (x = x.clone()), or do the "
+        f"in-place update after backward()."
+    )
 
 
 def _no_rule(prim, i):

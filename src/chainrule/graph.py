@@ -148,6 +148,7 @@ class TensorBase:
     _version = 0  # bumped by every in-place modification
     _modified_at = -1  # graph clock at the last in-place modification
     _aliases = None  # tensors sharing this buffer (detach()), modified together
+    _history = None  # [(clock, holder)]: the nodes it was before in-place changes (keep_history)
     _watch = None  # weak reference to the tensor a provenance stand-in was made from
     _retain = False  # keep .grad on a non-leaf (retain_grad())
     _hooks = None  # {id: hook(grad)} (register_hook; chainrule.hooks)
@@ -257,6 +258,35 @@ def mark_modified(t, recorded=False):
             u._version += 1
             u._modified_at = _clock
         t = t._view_of
+
+
+def keep_history(t, holder):
+    """`t` is about to become another node (an in-place change); `holder` stands for the
+    node it was. Operations recorded before now read that one: backward routes them to
+    `holder` (recorded_as), which keeps the values they saw."""
+    entry = (_clock, holder)
+    if t._history is None:
+        t._history = [entry]
+    else:
+        t._history.append(entry)
+
+
+def mark_renoded(t):
+    """`t` is about to become another node over the same buffer (a view made again after
+    a write into its base): operations recorded before now, the write among them, must
+    not read the new node (backward looks at t's history, or refuses)."""
+    global _clock, _last_modified
+    _clock += 1
+    _last_modified = t._modified_at = _clock
+
+
+def recorded_as(t, clock):
+    """The tensor standing for `t` as an operation recorded at `clock` read it, or None
+    when `t` has no record of what it was then."""
+    for moved_at, holder in t._history or ():
+        if moved_at >= clock:
+            return holder
+    return None
 
 
 def modified_since(t, clock):

@@ -48,11 +48,13 @@ def _under_trace(t):
     return tracer is not None and tracer.traced(t)
 
 
-def _remake_views(base):
+def _remake_views(base, old_base=None):
     """After a recorded write into `base`, make each live view of it (and their views)
     again from the written tensor, so that using a view made before the write
     differentiates through the write, as its values already show it (PyTorch's views
-    behave alike). The view objects keep their buffers; only their nodes change."""
+    behave alike). The view objects keep their buffers; only their nodes change.
+    `old_base` stands for what base was: the same view of it stands for what each view
+    was, for the operations that read the view before the write (graph.keep_history)."""
     views = base._views
     if views is None:
         return
@@ -60,8 +62,14 @@ def _remake_views(base):
         if view._view_step is None:
             continue  # (not made by an operation: refused when written through)
         prim, rest, kw = view._view_step
+        old_view = None
+        if old_base is not None and view._prim is not None:
+            old_view = prim(old_base, *rest, **kw)
+            old_view._seq = view._seq  # (its place in backward's order: the view's)
+            graph.keep_history(view, old_view)
+        graph.mark_renoded(view)
         graph.take_node(view, prim(base, *rest, **kw))
-        _remake_views(view)
+        _remake_views(view, old_view)
 
 
 def _refuse_if_traced(t, what):
@@ -371,11 +379,13 @@ class Tensor(TensorBase):
         # The node `base` was moves to a new object; base becomes the write's output.
         old = graph.new_tensor(base._data.copy() if base._prim is not None else base._data)
         graph.take_node(old, base)
+        if base._prim is not None:  # (old has a copy of the values: operations may read it)
+            graph.keep_history(base, old)
         graph.mark_modified(self, recorded=True)
         new = P.write(old, value, index=where)
         base._data[where] = new._data[where]
         graph.take_node(base, new)
-        _remake_views(base)
+        _remake_views(base, old if base._history is not None else None)
 
     def _write_target(self, index):
         """(tensor owning the buffer, index into it) for a write of self[index]."""

@@ -65,37 +65,42 @@ class WritesAndNewTensors:
         return self
 
     def _replace(self, compute, name):
-        """self <- compute(self), in place (PyTorch's scatter_, index_add_, ...): the new
-        values are written into self's buffer, a recorded write when differentiated."""
-        current = self
-        if self.requires_grad or graph.is_traced(self):
-            if self.is_leaf and graph.is_grad_enabled():
-                raise RuntimeError(f"{name}: in-place update of a leaf tensor that requires "
-                                   "grad; use the out-of-place form or torch.no_grad()")
-            # The operation reads the current node under another name: the write below
-            # makes `self` the write's output.
-            current = graph.new_tensor(self._data.copy())
-            current.__class__ = self._result_class
-            graph.take_node(current, self)
-            fast = graph.trace_hook() is None
-            if fast:
-                # Operations that read x before this point now read another node: their
-                # backward refuses (as for any in-place change) rather than be wrong.
-                graph.mark_modified(self)
-            result = compute(current)
-            if (fast and isinstance(result, TensorBase)
-                    and result is not current and result._data.shape == self._data.shape
-                    and result._data.dtype == self._data.dtype):
-                # The whole tensor is replaced, so no write needs recording: self takes
-                # the new values into its own buffer (views of it see them, as PyTorch's
-                # storage) and becomes the operation's node. (A recorded write of every
-                # element cost ~14x the operation on a 2 MB activation.)
-                self._data[...] = result._data
-                graph.take_node(self, result)
-                return self
-            self[...] = result
+        """self <- compute(self), in place (PyTorch's relu_, scatter_, add_, ...): the new
+        values go into self's buffer, and when self is differentiated it becomes the
+        operation's output. Operations that read self before keep reading what it was
+        (graph.keep_history), as in PyTorch."""
+        if not (self.requires_grad or graph.is_traced(self)):
+            self[...] = compute(self)  # (a recorded write if compute is differentiated)
             return self
-        self[...] = compute(current)
+        if self.is_leaf and graph.is_grad_enabled():
+            raise RuntimeError(f"{name}: in-place update of a leaf tensor that requires "
+                               "grad; use the out-of-place form or torch.no_grad()")
+        if self._view_of is not None:
+            # A view: the change is a recorded write into the tensor it views, whose
+            # other views are made again from it (Tensor.__setitem__).
+            self[...] = compute(self)
+            return self
+        # The operation reads the node self was, under another name.
+        current = graph.new_tensor(self._data.copy())
+        current.__class__ = self._result_class
+        graph.take_node(current, self)
+        if graph.trace_hook() is not None:  # (cr.compile, cr.vmap: a recorded write)
+            self[...] = compute(current)
+            return self
+        graph.keep_history(self, current)
+        graph.mark_modified(self)
+        result = compute(current)
+        if (isinstance(result, TensorBase) and result is not current
+                and result._data.shape == self._data.shape
+                and result._data.dtype == self._data.dtype):
+            # The whole tensor is replaced, so no write needs recording: self takes the
+            # new values into its own buffer and becomes the operation's node. (A
+            # recorded write of every element cost ~14x the operation on a 2 MB
+            # activation.)
+            self._data[...] = result._data
+            graph.take_node(self, result)
+            return self
+        self[...] = result
         return self
 
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
