@@ -224,3 +224,17 @@ def test_views_survive_copies_and_pickling_without_their_links():
     for c in (copy.deepcopy(base), pickle.loads(pickle.dumps(base))):
         assert list(c._views or ()) == []
     assert list(base._views) == [v]
+
+
+def test_what_a_tensor_was_is_kept_only_until_a_backward_pass_frees_the_graph():
+    w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for step in range(5):
+        h = w * 1.0
+        h[0] = w[0] * step  # two writes per step into one tensor of the graph
+        h[1] = w[1] * 2
+        kept = h._history
+        (h * h).sum().backward()
+    assert len(kept) == 2
+    h[2] = w[2]  # after a freeing pass, a new write starts the history afresh
+    assert len(h._history) == 1
+    assert w.grad.data.tolist() == [2 * sum(s * s for s in range(5)), 5 * 16.0, 5 * 6.0]

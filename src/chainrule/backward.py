@@ -64,6 +64,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
                 graph.set_anomaly_hooks(output_check, grad_hook)
     if profile is not None:  # (the whole pass, one event: chainrule.torch.profiler)
         profile("backward", perf_counter() - start)
+    if not retain_graph:
+        graph.count_freeing_pass()
     for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = run_tensor_hooks(leaf, g, create_graph)

@@ -236,6 +236,7 @@ def set_tensor_type(cls):
 # per-input check. (A global int is cheaper to bump than an itertools.count.)
 _clock = 0
 _last_modified = 0
+_freeing_passes = 0  # backward passes that freed their graph (keep_history)
 # True once any tensor asked for retain_grad() or got a hook: spares the check on every
 # node otherwise.
 _any_watched = False
@@ -263,12 +264,24 @@ def mark_modified(t, recorded=False):
 def keep_history(t, holder):
     """`t` is about to become another node (an in-place change); `holder` stands for the
     node it was. Operations recorded before now read that one: backward routes them to
-    `holder` (recorded_as), which keeps the values they saw."""
-    entry = (_clock, holder)
-    if t._history is None:
+    `holder` (recorded_as), which keeps the values they saw.
+
+    Entries from before the last backward pass that freed its graph are dropped: a
+    tensor changed in place on every step (a buffer) would otherwise keep a copy per
+    step. An operation older than that pass which is still to be differentiated finds no
+    entry, and its backward refuses, naming it."""
+    entry = (_clock, holder, _freeing_passes)
+    history = t._history
+    if history is None or history[-1][2] != _freeing_passes:
         t._history = [entry]
     else:
-        t._history.append(entry)
+        history.append(entry)
+
+
+def count_freeing_pass():
+    """A backward pass freed its graph (backward.backward): older history can go."""
+    global _freeing_passes
+    _freeing_passes += 1
 
 
 def mark_renoded(t):
@@ -283,7 +296,7 @@ def mark_renoded(t):
 def recorded_as(t, clock):
     """The tensor standing for `t` as an operation recorded at `clock` read it, or None
     when `t` has no record of what it was then."""
-    for moved_at, holder in t._history or ():
+    for moved_at, holder, _ in t._history or ():
         if moved_at >= clock:
             return holder
     return None

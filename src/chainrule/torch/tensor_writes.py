@@ -215,6 +215,7 @@ class WritesAndNewTensors:
         if self._prim is not None:
             self._prim = None
             self._args = self._vals = None
+        self._history = None
         self.requires_grad = False
         return self
 
