@@ -1316,3 +1316,27 @@ def test_functions_that_copy_in_pytorch_never_return_their_input():
     assert cr.tril(np.ones((2, 2), bool)).dtype == np.bool_
     x = torch.zeros(2)
     assert x.float() is x and x.double() is not x  # PyTorch's: no copy when nothing changes
+
+
+def test_set_grad_enabled_called_as_a_function_takes_effect_at_once():
+    w = torch.ones(2, requires_grad=True)
+    try:
+        torch.set_grad_enabled(False)
+        assert not torch.is_grad_enabled() and not (w * 2).requires_grad
+    finally:
+        torch.set_grad_enabled(True)
+    assert (w * 2).requires_grad
+    with torch.set_grad_enabled(False):
+        assert not (w * 2).requires_grad
+    assert torch.is_grad_enabled()
+
+    @torch.set_grad_enabled(False)
+    def recorded():
+        return (w * 2).requires_grad
+
+    assert torch.is_grad_enabled() and not recorded() and torch.is_grad_enabled()
+    torch.no_grad()  # made, not entered: no effect (as PyTorch)
+    assert torch.is_grad_enabled()
+    torch.autograd.set_grad_enabled(False)
+    assert not torch.autograd.is_grad_enabled()
+    torch.autograd.set_grad_enabled(True)

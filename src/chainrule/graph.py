@@ -384,16 +384,27 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Context manager (and decorator) that turns recording on or off."""
+    """Turn recording on or off: called as a function it takes effect at once (PyTorch's
+    ``torch.set_grad_enabled(False)`` in an inference script); as a context manager the
+    previous mode comes back at the end of the block; as a decorator, around each call."""
+
+    _at_once = True  # (no_grad and enable_grad act when their block is entered)
 
     def __init__(self, mode):
+        global _grad_enabled
         self.mode = bool(mode)
         self.prev = None
+        self._applied = False
+        if type(self)._at_once:
+            self.prev, _grad_enabled = _grad_enabled, self.mode
+            self._applied = True
 
     def __enter__(self):
         global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = self.mode
+        if not self._applied:
+            self.prev = _grad_enabled
+            _grad_enabled = self.mode
+        self._applied = False
         return self
 
     def __exit__(self, *exc):
@@ -402,6 +413,10 @@ class set_grad_enabled:
         return False
 
     def __call__(self, fn):
+        global _grad_enabled
+        if self._applied:  # a decorator: the mode applies to the calls, not from now on
+            _grad_enabled = self.prev
+            self._applied = False
         mode = self.mode
 
         def wrapped(*args, **kwargs):
@@ -419,6 +434,8 @@ class no_grad(set_grad_enabled):
     Also a decorator, with or without parentheses: ``@no_grad`` or ``@no_grad()``.
     """
 
+    _at_once = False
+
     def __new__(cls, fn=None):
         if fn is not None:
             return set_grad_enabled(False)(fn)
@@ -430,6 +447,8 @@ class no_grad(set_grad_enabled):
 
 class enable_grad(set_grad_enabled):
     """Record operations inside this block even within `no_grad`."""
+
+    _at_once = False
 
     def __init__(self):
         super().__init__(True)

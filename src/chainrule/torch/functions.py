@@ -46,7 +46,8 @@ def inference_mode(mode=True):
     """No recording inside the block (``no_grad``: chainrule has no separate mode)."""
     if callable(mode):  # @torch.inference_mode without parentheses
         return graph.no_grad()(mode)
-    return graph.set_grad_enabled(not mode)
+    # (inference_mode(False) leaves the mode as it is, restoring it at the block's end)
+    return graph.no_grad() if mode else graph.set_grad_enabled(graph.is_grad_enabled())
 
 
 def is_tensor(obj):

@@ -11,6 +11,7 @@ from ..autograd_core import (
     gradgradcheck,
     set_detect_anomaly,
 )
+from ...graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import functional, profiler
 
 
@@ -32,5 +33,6 @@ class Variable(metaclass=_VariableMeta):
         t = data if getattr(data, "is_leaf", False) else as_tensor(data).detach()
         return t.requires_grad_(True) if requires_grad else t
 
-__all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "functional", "grad",
-           "gradcheck", "gradgradcheck", "set_detect_anomaly", "Variable", "profiler"]
+__all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "enable_grad",
+           "functional", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad",
+           "set_detect_anomaly", "set_grad_enabled", "Variable", "profiler"]
