@@ -786,9 +786,15 @@ NONDIFF_CASES = {
     "less_equal": lambda x: x <= 0.1,
     "equal": lambda x: x == x,
     "not_equal": lambda x: x != 0.1,
-    "logical_and": lambda x: (x > 0) & (x < 1),
-    "logical_or": lambda x: (x > 0) | (x < -1),
-    "logical_not": lambda x: ~(x > 0),
+    "logical_and": lambda x: P.logical_and(x > 0, x < 1),
+    "logical_or": lambda x: P.logical_or(x > 0, x < -1),
+    "logical_not": lambda x: P.logical_not(x > 0),
+    "bitwise_and": lambda x: (x > 0) & (x < 1),
+    "bitwise_or": lambda x: (x > 0) | (x.astype(np.int64) == 2),
+    "bitwise_xor": lambda x: x.astype(np.int64) ^ 3,
+    "invert": lambda x: ~x.astype(np.int64),
+    "left_shift": lambda x: x.astype(np.int64) << 2,
+    "right_shift": lambda x: 16 >> (x > 0).astype(np.int64),
     "sign": cr.sign,
     "floor": cr.floor,
     "ceil": cr.ceil,
@@ -811,6 +817,23 @@ def test_nondifferentiable_outputs_carry_no_gradient(name):
     # Used as a constant inside a differentiable expression, it passes no gradient.
     (x * cr.sum(out.astype(np.float64))).sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.full((2, 2), out.data.sum(), dtype=float))
+
+
+def test_bit_operators_are_numpys():
+    # Bit by bit on integers (logical on bools), as NumPy's operators; floats refused.
+    a, b = np.array([5, -3, 6, 0]), np.array([3, 1, -1, 7])
+    x, y = cr.tensor(a), cr.tensor(b)
+    for got, want in [(x & y, a & b), (x | 8, a | 8), (3 ^ x, 3 ^ a), (~x, ~a),
+                      (x << 2, a << 2), (x >> 1, a >> 1), (1 << cr.tensor(b % 4), 1 << b % 4)]:
+        assert got.data.dtype == want.dtype
+        np.testing.assert_array_equal(got.data, want)
+    m = cr.tensor(np.array([True, False]))
+    np.testing.assert_array_equal((~m & m).data, [False, False])
+    z = cr.tensor(a.copy())
+    z &= 6
+    np.testing.assert_array_equal(z.data, a & 6)
+    with pytest.raises(TypeError):
+        cr.tensor([1.5]) & 1
 
 
 # --------------------------------------------------------------------- coverage

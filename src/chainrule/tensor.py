@@ -18,6 +18,7 @@ from .backward import backward as _backward
 from .graph import TensorBase, binary_recorder
 from .hooks import add_tensor_hook
 from .numpy import dispatch as _numpy_dispatch
+from .primitives import elementwise as E
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, DTypeLike
@@ -479,14 +480,48 @@ class Tensor(TensorBase):
     def __ne__(self, other: _Operand) -> Tensor:
         return P.not_equal(self, other)
 
+    # NumPy's bitwise operators: bit by bit on integers, logical on bools.
     def __invert__(self) -> Tensor:
-        return P.logical_not(self)
+        return E.invert(self)
 
     def __and__(self, other: _Operand) -> Tensor:
-        return P.logical_and(self, other)
+        return E.bitwise_and(self, other)
+
+    def __rand__(self, other: _Operand) -> Tensor:
+        return E.bitwise_and(other, self)
 
     def __or__(self, other: _Operand) -> Tensor:
-        return P.logical_or(self, other)
+        return E.bitwise_or(self, other)
+
+    def __ror__(self, other: _Operand) -> Tensor:
+        return E.bitwise_or(other, self)
+
+    def __xor__(self, other: _Operand) -> Tensor:
+        return E.bitwise_xor(self, other)
+
+    def __rxor__(self, other: _Operand) -> Tensor:
+        return E.bitwise_xor(other, self)
+
+    def __lshift__(self, other: _Operand) -> Tensor:
+        return E.left_shift(self, other)
+
+    def __rlshift__(self, other: _Operand) -> Tensor:
+        return E.left_shift(other, self)
+
+    def __rshift__(self, other: _Operand) -> Tensor:
+        return E.right_shift(self, other)
+
+    def __rrshift__(self, other: _Operand) -> Tensor:
+        return E.right_shift(other, self)
+
+    def __iand__(self, other: _Operand) -> Tensor:
+        return self._inplace(E.bitwise_and, other)
+
+    def __ior__(self, other: _Operand) -> Tensor:
+        return self._inplace(E.bitwise_or, other)
+
+    def __ixor__(self, other: _Operand) -> Tensor:
+        return self._inplace(E.bitwise_xor, other)
 
     __hash__ = TensorBase.__hash__
 

@@ -788,6 +788,16 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     remainder = __mod__
 
+    # In place, as PyTorch's (Python would otherwise rebind the name to a new tensor).
+    def __ifloordiv__(self, other):
+        return self._replace(lambda t: t // other, "floor_divide_")
+
+    def __imod__(self, other):
+        return self._replace(lambda t: t % other, "remainder_")
+
+    def __ipow__(self, other):
+        return self._replace(lambda t: t ** other, "pow_")
+
     fmod = _promoting(P.fmod)
 
     def pow(self, exponent):

@@ -1,6 +1,7 @@
 """``torch.autograd``: ``grad``, ``backward``, custom ``Function``s, ``gradcheck``, anomaly
 detection (chainrule.torch.autograd_core) and ``autograd.functional``."""
 
+from ...graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ..autograd_core import (
     Function,
     GradcheckError,
@@ -11,7 +12,6 @@ from ..autograd_core import (
     gradgradcheck,
     set_detect_anomaly,
 )
-from ...graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import functional, profiler
 
 
