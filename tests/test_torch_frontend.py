@@ -1340,3 +1340,21 @@ def test_set_grad_enabled_called_as_a_function_takes_effect_at_once():
     torch.autograd.set_grad_enabled(False)
     assert not torch.autograd.is_grad_enabled()
     torch.autograd.set_grad_enabled(True)
+
+
+def test_the_diagonal_is_a_view_and_random_takes_one_bound():
+    m = torch.zeros(3, 3)
+    m.diagonal().fill_(1)
+    m.diagonal().add_(0.5)
+    assert m.tolist() == [[1.5, 0, 0], [0, 1.5, 0], [0, 0, 1.5]]
+    m2 = torch.zeros(2, 3)
+    torch.diagonal(m2, 1)[:] = torch.tensor([7.0, 8.0])
+    assert m2.tolist() == [[0, 7, 0], [0, 0, 8]]
+    w = torch.ones(3, requires_grad=True)
+    a = torch.zeros(3, 3) + w[:, None]
+    a.diagonal().mul_(2)  # through the graph: PyTorch 2.13 gives 12 per element
+    (a * a).sum().backward()
+    assert w.grad.tolist() == [12.0, 12.0, 12.0]
+    x = torch.zeros(2000).random_(10)
+    assert x.min().item() == 0 and x.max().item() == 9
+    assert set(torch.zeros(200).random_(3, 5).tolist()) == {3.0, 4.0}

@@ -19,7 +19,7 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..domains import Example
-from ..graph import is_tensor
+from ..graph import REGISTRY, is_tensor, link_view, trace_hook
 from ..rules import composite, nondifferentiable, primitive
 from .elementwise import where
 from .indexing import gather_along
@@ -356,7 +356,19 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     else:
         k = builtins.max(0, builtins.min(n1 + offset, n2))
         rows, cols = np.arange(k) - offset, np.arange(k)
-    return getitem(x, (Ellipsis, rows, cols))
+    out = getitem(x, (Ellipsis, rows, cols))
+    if is_tensor(out) and is_tensor(a) and a._data.flags.writeable and trace_hook() is None:
+        # The values as a view of a's buffer (NumPy's own diagonal, made writable), so an
+        # in-place change of the diagonal (PyTorch's m.diagonal().add_(eps)) changes a.
+        # The recorded getitem says where each element sits for differentiated writes.
+        shared = np.diagonal(a._data, offset, a1, a2)
+        shared.flags.writeable = True
+        out._data = shared
+        if is_tensor(x):  # (a view of x, as basic indexing gives, for writes through it)
+            out._view_of = x
+            out._view_step = (REGISTRY["getitem"], ((Ellipsis, rows, cols),), {})
+            link_view(x, out)
+    return out
 
 
 @composite

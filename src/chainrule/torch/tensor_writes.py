@@ -155,8 +155,11 @@ class WritesAndNewTensors:
         return self.copy_(draw(generator).random(self._data.shape) < probs)
 
     def random_(self, from_=0, to=None, *, generator=None):
-        """Integers drawn uniformly from [from_, to) (to: 2^mantissa bits for floats, the
-        dtype's maximum + 1 for integers, when not given)."""
+        """Integers drawn uniformly from [from_, to); ``random_(n)`` alone draws from [0, n)
+        as in PyTorch; with neither, up to 2^mantissa bits for floats and the dtype's
+        maximum + 1 for integers."""
+        if to is None and from_ != 0:
+            from_, to = 0, from_
         if to is None:
             kind = self._data.dtype
             to = (2 ** (np.finfo(kind).nmant + 1) if kind.kind == "f"
