@@ -42,7 +42,7 @@ def test_grad_scaler_skips_a_step_with_inf_gradients_and_adapts_the_scale():
 
 
 def test_grad_scaler_state_round_trips_and_refuses_a_second_unscale():
-    scaler = torch.amp.GradScaler(init_scale=8.0, growth_interval=3)
+    scaler = torch.amp.GradScaler("cpu", init_scale=8.0, growth_interval=3)
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     opt = torch.optim.SGD([w], lr=0.1)
     scaler.scale((w * w).sum()).backward()
@@ -52,9 +52,17 @@ def test_grad_scaler_state_round_trips_and_refuses_a_second_unscale():
         scaler.unscale_(opt)
     scaler.step(opt)
     scaler.update()
-    other = torch.amp.GradScaler()
+    other = torch.amp.GradScaler("cpu")
     other.load_state_dict(scaler.state_dict())
     assert other.get_scale() == 8.0 and other.state_dict() == scaler.state_dict()
+
+
+def test_a_grad_scaler_made_for_cuda_turns_itself_off_as_in_pytorch():
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        scaler = torch.cuda.amp.GradScaler()
+    assert not scaler.is_enabled() and scaler.get_scale() == 1.0
+    with pytest.warns(UserWarning):
+        assert not torch.amp.GradScaler(enabled=True).is_enabled()
 
 
 def test_autocast_and_compile_leave_results_unchanged():

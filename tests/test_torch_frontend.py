@@ -1358,3 +1358,30 @@ def test_the_diagonal_is_a_view_and_random_takes_one_bound():
     x = torch.zeros(2000).random_(10)
     assert x.min().item() == 0 and x.max().item() == 9
     assert set(torch.zeros(200).random_(3, 5).tolist()) == {3.0, 4.0}
+
+
+def test_pytorch_module_and_optimizer_internals_programs_read():
+    m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    assert list(m._modules) == ["0", "1", "2"] and list(m[0]._parameters) == ["weight", "bias"]
+    m._modules["1"] = torch.nn.Tanh()
+    assert isinstance(m[1], torch.nn.Tanh)
+    from collections import OrderedDict
+    assert type(m.state_dict()) is OrderedDict
+    assert repr(m.load_state_dict(m.state_dict())) == "<All keys matched successfully>"
+    with pytest.raises(RuntimeError):
+        m.load_state_dict({"x": torch.zeros(1)})
+    lstm = torch.nn.LSTM(4, 5, batch_first=True)
+    out, _ = lstm(torch.zeros(2, 3, 4), [torch.zeros(1, 2, 5), torch.zeros(1, 2, 5)])
+    assert out.shape == (2, 3, 5)
+
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.AdamW([w], lr=1e-3, betas=(0.9, 0.95), fused=True, foreach=False)
+    assert opt.param_groups[0]["fused"] is True and opt.param_groups[0]["foreach"] is False
+    (w * w).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert list(sd["state"]) == [0] and isinstance(sd["state"][0]["exp_avg"], torch.Tensor)
+    assert sd["param_groups"][0]["betas"] == (0.9, 0.95)
+    opt.load_state_dict(sd)
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        torch.optim.SGD([w], lr=0.1, differentiable=True)

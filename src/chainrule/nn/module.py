@@ -48,10 +48,20 @@ def _check_name(module, name, who):
         raise KeyError(f"{who}: {name!r} is already an attribute of {type(module).__name__}")
 
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict(strict=False) did not match; prints as PyTorch's does."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
-class StateDictError(ValueError):
+class StateDictError(ValueError, RuntimeError):  # (PyTorch raises RuntimeError)
     """A state dict does not fit a module: missing, unexpected or wrongly shaped keys."""
 
 

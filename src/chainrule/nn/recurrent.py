@@ -184,7 +184,7 @@ class RNNBase(Module):
         if hx is None:
             return zeros, (zeros if self.mode == "LSTM" else None)
         if self.mode == "LSTM":
-            if not (isinstance(hx, tuple) and len(hx) == 2):
+            if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
                 raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
             states = list(hx)
         else:

@@ -13,6 +13,7 @@ With ``enabled=False`` (the usual choice outside float16) each is a pass-through
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -47,6 +48,11 @@ class GradScaler:
         if not 0.0 < backoff_factor < 1.0:
             raise ValueError("GradScaler: backoff_factor should be < 1")
         self._enabled = bool(enabled)
+        if self._enabled and str(device).split(":")[0] == "cuda":
+            # PyTorch's behaviour without a GPU: a scaler made for CUDA turns itself off.
+            warnings.warn("GradScaler is enabled, but CUDA is not available (chainrule runs "
+                          "on the CPU). Disabling.", UserWarning, stacklevel=2)
+            self._enabled = False
         self._scale = float(init_scale)
         self._growth_factor, self._backoff_factor = float(growth_factor), float(backoff_factor)
         self._growth_interval = int(growth_interval)

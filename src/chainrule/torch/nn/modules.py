@@ -11,6 +11,9 @@ identity (optimizers and tied weights are unaffected), only with PyTorch's metho
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import MutableMapping
+
 from ... import nn as _nn
 from ...graph import new_tensor
 from .. import types as T
@@ -72,6 +75,39 @@ class Buffer(Tensor):
         self.persistent = persistent
 
 
+class _Members(MutableMapping):
+    """PyTorch's ``module._modules`` / ``module._parameters``: the direct submodules or
+    parameters by name, read from and written to the module's attributes."""
+
+    def __init__(self, module, kind):
+        self._module, self._kind = module, kind
+
+    def _items(self):
+        return [(n, v) for n, v in self._module._own() if isinstance(v, self._kind)]
+
+    def __getitem__(self, name):
+        for n, v in self._items():
+            if n == name:
+                return v
+        raise KeyError(name)
+
+    def __setitem__(self, name, value):
+        setattr(self._module, name, value)
+
+    def __delitem__(self, name):
+        self[name]  # (KeyError when absent)
+        delattr(self._module, name)
+
+    def __iter__(self):
+        return iter([n for n, _ in self._items()])
+
+    def __len__(self):
+        return len(self._items())
+
+    def __repr__(self):
+        return repr(OrderedDict(self._items()))
+
+
 class Module(_nn.Module):
     """chainrule.nn.Module whose parameters and buffers are front-end tensors."""
 
@@ -102,13 +138,21 @@ class Module(_nn.Module):
     def cuda(self, device=None):
         T.check_device("cuda", "Module.cuda")
 
+    @property
+    def _modules(self):
+        return _Members(self, _nn.Module)
+
+    @property
+    def _parameters(self):
+        return _Members(self, _nn.Parameter)
+
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """PyTorch's: name -> tensor sharing the parameter's or buffer's storage, cut
         from the graph (``keep_vars=True``: the tensors themselves). Tied weights give
         two entries over one buffer; ``{k: v.clone() ...}`` or ``copy.deepcopy`` copies."""
-        state = super().state_dict(prefix=prefix, keep_vars=True)
+        state = OrderedDict(super().state_dict(prefix=prefix, keep_vars=True))
         if not keep_vars:
-            state = {k: front(new_tensor(v._data)) for k, v in state.items()}
+            state = OrderedDict((k, front(new_tensor(v._data))) for k, v in state.items())
         if destination is not None:
             destination.update(state)
             return destination

@@ -1,10 +1,61 @@
 """``torch.optim``: chainrule.optim's optimizers, ``torch.optim.lr_scheduler`` and
-``torch.optim.swa_utils``."""
+``torch.optim.swa_utils``.
 
+Each optimizer also takes PyTorch's implementation switches, ``foreach``, ``fused`` and
+``capturable`` (ways of running the same update; chainrule has one, so they change
+nothing and are kept in the parameter groups as PyTorch keeps them), and refuses
+``differentiable=True``. Its ``state_dict()`` has PyTorch's form: parameter indices as
+ints, tensors for the state, tuples where PyTorch has them (``betas``)."""
+
+import numpy as np
+
+import chainrule.optim as _optim
 from chainrule.optim import *  # noqa: F403
 from chainrule.optim import (
     __all__,
     swa_utils,  # noqa: F401  (torch.optim.swa_utils)
 )
 
+from ...graph import new_tensor
+from ..tensor import front
 from . import lr_scheduler
+
+_TUPLES = ("betas", "etas", "step_sizes")
+
+
+def _with_pytorchs_switches(cls):
+    class Optimizer(cls):
+        def __init__(self, params, *args, foreach=None, fused=None, capturable=False,
+                     differentiable=False, **kwargs):
+            if differentiable:
+                raise NotImplementedError(
+                    f"{cls.__name__}(differentiable=True): differentiating through the "
+                    f"optimizer's update is not supported; write the update with "
+                    f"chainrule operations to differentiate it")
+            super().__init__(params, *args, **kwargs)
+            for group in self.param_groups:
+                group.setdefault("foreach", foreach)
+                group.setdefault("fused", fused)
+                group.setdefault("capturable", bool(capturable))
+                group.setdefault("differentiable", False)
+
+        def state_dict(self):
+            saved = super().state_dict()
+            state = {int(i): {k: front(new_tensor(np.asarray(v))) for k, v in entry.items()}
+                     for i, entry in saved["state"].items()}
+            groups = [{k: tuple(v) if k in _TUPLES and isinstance(v, list) else v
+                       for k, v in g.items()} for g in saved["param_groups"]]
+            return {"state": state, "param_groups": groups}
+
+    Optimizer.__name__ = Optimizer.__qualname__ = cls.__name__
+    Optimizer.__doc__ = cls.__doc__
+    Optimizer.__module__ = __name__
+    return Optimizer
+
+
+for _name in __all__:
+    _cls = getattr(_optim, _name)
+    if (isinstance(_cls, type) and issubclass(_cls, _optim.Optimizer)
+            and _cls not in (_optim.Optimizer, _optim.LBFGS)):
+        globals()[_name] = _with_pytorchs_switches(_cls)
+del _name, _cls
