@@ -1395,3 +1395,21 @@ def test_torch_distributed_imports_and_says_what_it_is():
         dist.init_process_group("gloo")
     with pytest.raises(ValueError, match="not been initialized"):
         dist.get_rank()
+
+
+def test_function_forms_promote_as_pytorch():
+    c = torch.tensor([True, False])
+    i, f = torch.tensor([1, 2]), torch.tensor([0.5, 1.5])
+    i32, d0 = torch.tensor([1, 2], dtype=torch.int32), torch.tensor(2.0, dtype=torch.float64)
+    float32 = [torch.where(c, 2.0, 3), torch.where(c, i, 0.5), torch.where(c, i, f),
+               torch.maximum(i, f), torch.minimum(i, f), torch.max(i, f), torch.fmax(i, f),
+               torch.mul(f, i), torch.mul(f, d0), torch.atan2(f, d0), torch.cat([f, i32]),
+               torch.stack([i, f]), torch.clamp(i, 0.5), torch.clamp_min(i, 0.5),
+               torch.where(c, f, d0), torch.hypot(f, d0)]
+    assert [r.dtype for r in float32] == [torch.float32] * len(float32)
+    assert torch.cat([i, i32]).dtype == torch.int64 and torch.clamp(i, max=1).dtype == torch.int64
+    filled = i.masked_fill(c, 2.5)
+    assert filled.dtype == torch.int64 and filled.tolist() == [2, 2]
+    x = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    torch.clamp_min(x, 1.0).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0]  # 1 at the bound, as PyTorch's clamp

@@ -20,7 +20,7 @@ from ..primitives import sorting as S
 from ..sampling import multinomial as _multinomial
 from . import types as T
 from .generators import draw
-from .tensor import Tensor, floating, like, zero_dim_follows
+from .tensor import Tensor, floating, like, promoted
 
 __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
@@ -64,20 +64,20 @@ def numel(input):
 
 # ------------------------------------------------------------- joining, shape
 def cat(tensors, dim=0, *, axis=None):
-    return P.concatenate(list(tensors), axis=dim if axis is None else axis)
+    return P.concatenate(promoted(*tensors), axis=dim if axis is None else axis)
 
 
 concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
-    return P.stack(list(tensors), axis=dim)
+    return P.stack(promoted(*tensors), axis=dim)
 
 
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return tuple(like(condition, i) for i in I.nonzero(condition, as_tuple=True))
-    return P.where(condition, *zero_dim_follows(input, other))
+    return P.where(condition, *promoted(input, other))
 
 
 def tril(input, diagonal=0):
@@ -292,15 +292,17 @@ def fmod(input, other):
 
 
 def maximum(input, other):
-    return P.maximum(*zero_dim_follows(input, other))
+    return P.maximum(*promoted(input, other))
 
 
 def minimum(input, other):
-    return P.minimum(*zero_dim_follows(input, other))
+    return P.minimum(*promoted(input, other))
 
 
 def clamp(input, min=None, max=None):
-    return P.clamp(input, min, max)
+    # (an integer tensor clamped to float bounds is a float tensor, as in PyTorch)
+    input, lo, hi = promoted(input, min, max)
+    return P.clamp(input, lo, hi)
 
 
 clip = clamp
@@ -390,7 +392,7 @@ def index_select(input, dim, index):
 
 
 def masked_fill(input, mask, value):
-    return I.masked_fill(input, mask, value)
+    return Tensor.masked_fill(input, mask, value)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):

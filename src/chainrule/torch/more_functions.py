@@ -35,7 +35,7 @@ from .creation import linspace
 from .functions import _unary as _torch_unary
 from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
 from .generators import draw
-from .tensor import floating, front, like, values_indices
+from .tensor import floating, front, like, promoted, values_indices
 from .tensor_writes import scalar_first
 
 min_max = namedtuple("aminmax", ["min", "max"])
@@ -69,7 +69,9 @@ def _unary(name, op, doc, float_valued=True):
 
 def _binary(name, op, doc, float_valued=False):
     def fn(input, other):
-        a, b = (floating(input), floating(other)) if float_valued else (input, other)
+        a, b = promoted(input, other)  # (PyTorch's result dtype, where NumPy's differs)
+        if float_valued:
+            a, b = floating(a), floating(b)
         return _like(input if isinstance(input, TensorBase) else other, op(a, b))
 
     fn.__name__ = fn.__qualname__ = name
@@ -200,12 +202,15 @@ def floor(input):
     return _like(input, P.floor(input))
 
 
+# (clamp's gradient: 1 at the bound, as PyTorch's; maximum would split it between ties)
 def clamp_min(input, min):
-    return _like(input, P.maximum(input, min))
+    input, min = promoted(input, min)
+    return _like(input, P.clamp(input, min, None))
 
 
 def clamp_max(input, max):
-    return _like(input, P.minimum(input, max))
+    input, max = promoted(input, max)
+    return _like(input, P.clamp(input, None, max))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):

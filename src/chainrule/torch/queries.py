@@ -58,35 +58,19 @@ def can_cast(from_, to):
     return _category(T.dtype_of(from_)) <= _category(T.dtype_of(to))
 
 
-def _default_of(category):
-    return {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: T.get_default_dtype(),
-            3: np.dtype(np.complex64 if T.get_default_dtype() == np.float32
-                        else np.complex128)}[category]
-
-
 def result_type(tensor1, tensor2):
     """The dtype an operation on the two gives: dimensioned tensors first, then 0-d
     tensors of a higher category, then Python numbers of a higher category still (in
     the default dtype of their category)."""
-    dims, zero_dims, numbers = [], [], []
+    arrays, numbers = [], []
     for x in (tensor1, tensor2):
         if isinstance(x, TensorBase):
-            (dims if x._data.ndim else zero_dims).append(x._data.dtype)
+            arrays.append(x._data)
         elif isinstance(x, (np.ndarray, np.generic)):
-            (dims if np.ndim(x) else zero_dims).append(np.asarray(x).dtype)
+            arrays.append(np.asarray(x))
         else:
-            numbers.append(_category(np.asarray(x).dtype))
-    result = None
-    for group in (dims, zero_dims):
-        if group:
-            dtype = group[0]
-            for d in group[1:]:
-                dtype = promote_types(dtype, d)
-            if result is None or _category(dtype) > _category(result):
-                result = dtype
-    if numbers and (result is None or builtins.max(numbers) > _category(result)):
-        result = _default_of(builtins.max(numbers))
-    return result
+            numbers.append(x)
+    return T.result_dtype(arrays, numbers)
 
 
 def is_signed(input):

@@ -96,6 +96,30 @@ def zero_dim_follows(a, b):
     return a, b
 
 
+def promoted(*operands):
+    """The operands, tensors and arrays cast to the dtype PyTorch computes in
+    (types.result_dtype; Python numbers are left as they are, which NumPy then reads in
+    that dtype). None entries (absent bounds) pass through."""
+    arrays = [x._data if isinstance(x, _CrTensor) else np.asarray(x)
+              for x in operands if isinstance(x, (_CrTensor, np.ndarray, np.generic))]
+    numbers = [x for x in operands if isinstance(x, (builtins.bool, builtins.int, builtins.float))]
+    if not arrays and not numbers:
+        return list(operands)
+    dtype = T.result_dtype(arrays, numbers)
+    if not arrays:  # numbers only (torch.where(c, 2.0, 3)): in their default dtype
+        return [np.asarray(x, dtype)[()] if isinstance(x, (builtins.bool, builtins.int,
+                                                          builtins.float)) else x
+                for x in operands]
+    out = []
+    for x in operands:
+        if isinstance(x, _CrTensor) and x._data.dtype != dtype:
+            x = P.astype(x, dtype=dtype)
+        elif isinstance(x, (np.ndarray, np.generic)) and np.asarray(x).dtype != dtype:
+            x = np.asarray(x).astype(dtype)
+        out.append(x)
+    return out
+
+
 def _promoting(prim, reflected=False, true_division=False):
     """The operator `prim` with PyTorch's promotion where NumPy's differs: an integer (or
     bool) tensor meeting a Python float or a float tensor computes in the float's dtype (a
@@ -545,8 +569,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def _extreme(self, which, dim, keepdim, axis, keepdims, other):
         if isinstance(dim, _CrTensor) or other is not None:  # x.max(y): elementwise
-            return (P.maximum if which == "max" else P.minimum)(self, other if other is not None
-                                                                else dim)
+            return (P.maximum if which == "max" else P.minimum)(
+                *promoted(self, other if other is not None else dim))
         if axis is not None or (dim is None and keepdims):  # NumPy's call: the values
             fn = P.max if which == "max" else P.min
             return fn(self, axis=axis, keepdims=_keep(keepdim, keepdims))
@@ -709,6 +733,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     # --------------------------------------------------------------- indexing
     def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, in self's dtype (an integer tensor filled
+        with 2.5 holds 2, as in PyTorch)."""
+        if not isinstance(value, _CrTensor) and self._data.dtype.kind in "iub":
+            value = np.asarray(value).astype(self._data.dtype)[()]
         return I.masked_fill(self, mask, value)
 
     def gather(self, dim, index):

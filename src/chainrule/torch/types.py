@@ -89,6 +89,35 @@ def get_default_dtype():
 CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
+def default_of(category):
+    """The dtype a Python number of this category takes (bool, int64, the default float)."""
+    return {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: get_default_dtype(),
+            3: np.dtype(np.complex64 if get_default_dtype() == np.float32
+                        else np.complex128)}[category]
+
+
+def result_dtype(arrays, numbers):
+    """PyTorch's result dtype: among the `arrays` (the operands' arrays) the dimensioned
+    ones decide, then 0-d ones of a higher category, then Python `numbers` of a higher
+    category still (in their category's default dtype)."""
+    result = None
+    for group in ([a.dtype for a in arrays if a.ndim], [a.dtype for a in arrays if not a.ndim]):
+        if group:
+            dtype = group[0]
+            for d in group[1:]:
+                if CATEGORY[d.kind] != CATEGORY[dtype.kind]:
+                    dtype = d if CATEGORY[d.kind] > CATEGORY[dtype.kind] else dtype
+                else:
+                    dtype = np.promote_types(dtype, d)
+            if result is None or CATEGORY[dtype.kind] > CATEGORY[result.kind]:
+                result = dtype
+    if numbers:
+        top = builtins.max(CATEGORY[np.asarray(x).dtype.kind] for x in numbers)
+        if result is None or top > CATEGORY[result.kind]:
+            result = default_of(top)
+    return result
+
+
 def dtype_of(d):
     """``np.dtype(d)`` with a message naming what was given when it is not a dtype."""
     if d == "bfloat16" or isinstance(d, _NoNumPyDtype):
