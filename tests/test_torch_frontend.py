@@ -1413,3 +1413,14 @@ def test_function_forms_promote_as_pytorch():
     x = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
     torch.clamp_min(x, 1.0).sum().backward()
     assert x.grad.tolist() == [0.0, 1.0, 1.0]  # 1 at the bound, as PyTorch's clamp
+
+
+def test_sums_and_products_of_integers_are_int64_or_the_dtype_asked_for():
+    i32 = torch.tensor([1, 2, 3], dtype=torch.int32)
+    u8 = torch.tensor([200, 100], dtype=torch.uint8)
+    assert i32.sum(dtype=torch.int32).dtype == torch.int32
+    assert [t.dtype for t in (u8.sum(), i32.sum(), i32.prod(), i32.cumprod(0),
+                              torch.cumsum(u8, 0), torch.tensor([True, True]).cumprod(0))] \
+        == [torch.int64] * 6
+    assert u8.sum().item() == 300
+    assert torch.tensor([1.5, 2.5]).cumsum(0, dtype=torch.float64).dtype == torch.float64

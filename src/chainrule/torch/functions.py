@@ -189,8 +189,8 @@ def logsumexp(input, dim, keepdim=False):
     return P.logsumexp(input, axis=dim, keepdims=keepdim)
 
 
-def cumsum(input, dim):
-    return P.cumsum(input, axis=dim)
+def cumsum(input, dim, *, dtype=None):
+    return Tensor.cumsum(input, dim, dtype=dtype)
 
 
 def norm(input, p="fro", dim=None, keepdim=False):

@@ -35,7 +35,7 @@ from .creation import linspace
 from .functions import _unary as _torch_unary
 from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
 from .generators import draw
-from .tensor import floating, front, like, promoted, values_indices
+from .tensor import Tensor, floating, front, like, promoted, values_indices
 from .tensor_writes import scalar_first
 
 min_max = namedtuple("aminmax", ["min", "max"])
@@ -346,7 +346,7 @@ def var_mean(input, dim=None, *, correction=1, keepdim=False):
 
 
 def cumprod(input, dim, *, dtype=None):
-    return _like(input, _scans.torch_cumprod(input, dim, dtype=dtype))
+    return _like(input, Tensor.cumprod(input, dim, dtype=dtype))  # (PyTorch's dtype)
 
 
 def cummax(input, dim):

@@ -96,6 +96,17 @@ def zero_dim_follows(a, b):
     return a, b
 
 
+def _accumulated(out, x, dtype):
+    """A sum's or product's result in PyTorch's dtype: ``dtype`` when given, int64 for
+    integer and bool input (NumPy gives uint64 for unsigned input and keeps int32 in a
+    cumulative product)."""
+    want = T.dtype_of(dtype) if dtype is not None else (
+        np.dtype(np.int64) if x._data.dtype.kind in "biu" else None)
+    if want is not None and out._data.dtype != want:
+        out = P.astype(out, dtype=want)
+    return out
+
+
 def promoted(*operands):
     """The operands, tensors and arrays cast to the dtype PyTorch computes in
     (types.result_dtype; Python numbers are left as they are, which NumPy then reads in
@@ -539,9 +550,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         d, k = _dims(dim, axis), _keep(keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
-        if d is None and not k:
-            return P.sum(x)
-        return P.sum(x, axis=d, keepdims=k)
+        out = P.sum(x) if d is None and not k else P.sum(x, axis=d, keepdims=k)
+        return _accumulated(out, self, dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else self.to(dtype)
@@ -549,7 +559,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else self.to(dtype)
-        return P.prod(x, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+        out = P.prod(x, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+        return _accumulated(out, self, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
             keepdims=False, ddof=None):
@@ -608,8 +619,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def log_softmax(self, dim=None, *, axis=None):
         return P.log_softmax(self, axis=_dims(dim, axis, -1))
 
-    def cumsum(self, dim=None, *, axis=None):
-        return P.cumsum(self, axis=_dims(dim, axis))
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        x = self if dtype is None else self.to(dtype)
+        return _accumulated(P.cumsum(x, axis=_dims(dim, axis)), self, dtype)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p); its
@@ -907,7 +919,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return C.torch_triu(self, diagonal)
 
     def cumprod(self, dim, *, dtype=None):
-        return torch_cumprod(self, dim, dtype=dtype)
+        return _accumulated(torch_cumprod(self, dim, dtype=dtype), self, dtype)
 
     def round(self, *, decimals=0):
         return P.round(self, decimals) if decimals else P.round(self)
