@@ -1424,3 +1424,11 @@ def test_sums_and_products_of_integers_are_int64_or_the_dtype_asked_for():
         == [torch.int64] * 6
     assert u8.sum().item() == 300
     assert torch.tensor([1.5, 2.5]).cumsum(0, dtype=torch.float64).dtype == torch.float64
+
+
+def test_an_integer_beside_an_advanced_index_is_applied_first_as_pytorch():
+    x = torch.arange(60.0).reshape(4, 3, 5)
+    assert x[0, :, [1, 2]].shape == (3, 2)  # NumPy: (2, 3)
+    assert x[0, :, [1, 2]].tolist() == [[1.0, 2.0], [6.0, 7.0], [11.0, 12.0]]
+    assert x[[0, 1], :, 2].shape == (2, 3) and x[0, ..., torch.tensor([1, 2])].shape == (3, 2)
+    assert x[:, 0, [1, 2]].shape == (4, 2)

@@ -96,6 +96,24 @@ def zero_dim_follows(a, b):
     return a, b
 
 
+def _is_int(i):
+    return isinstance(i, (builtins.int, np.integer)) and not isinstance(i, builtins.bool)
+
+
+def _integer_beside_advanced(index):
+    """Whether a tuple index mixes integers with advanced indices (and no None, whose
+    new axes the two-step form would misplace)."""
+    has_int = has_advanced = False
+    for i in index:
+        if i is None:
+            return False
+        if _is_int(i):
+            has_int = True
+        elif isinstance(i, (list, np.ndarray)) or (isinstance(i, _CrTensor) and i._data.ndim):
+            has_advanced = True
+    return has_int and has_advanced
+
+
 def _accumulated(out, x, dtype):
     """A sum's or product's result in PyTorch's dtype: ``dtype`` when given, int64 for
     integer and bool input (NumPy gives uint64 for unsigned input and keeps int32 in a
@@ -205,6 +223,17 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
         return tensor_repr(self._data, suffixes)
+
+    def __getitem__(self, index):
+        """NumPy's indexing, except that an integer beside an advanced index (a list, an
+        array or a tensor) is applied first, as a basic index, as PyTorch does:
+        ``x[0, :, [1, 2]]`` of a (4, 3, 5) tensor has shape (3, 2), where NumPy moves the
+        advanced dimension to the front, (2, 3)."""
+        if type(index) is tuple and len(index) > 2 and _integer_beside_advanced(index):
+            first = tuple(i if i is Ellipsis or _is_int(i) else slice(None) for i in index)
+            rest = tuple(i for i in index if not _is_int(i))
+            return P.getitem(P.getitem(self, first), rest)
+        return P.getitem(self, index)
 
     def __format__(self, spec):
         """A 0-d tensor formats as its number (f"{loss:.4f}", "{}".format(loss)), as in
