@@ -1432,3 +1432,30 @@ def test_an_integer_beside_an_advanced_index_is_applied_first_as_pytorch():
     assert x[0, :, [1, 2]].tolist() == [[1.0, 2.0], [6.0, 7.0], [11.0, 12.0]]
     assert x[[0, 1], :, 2].shape == (2, 3) and x[0, ..., torch.tensor([1, 2])].shape == (3, 2)
     assert x[:, 0, [1, 2]].shape == (4, 2)
+
+
+def test_pytorchs_keywords_and_refusals_in_reductions_norms_and_division():
+    x = torch.tensor([[1.0, -2.0], [3.0, 4.0]])
+    assert x.clip(min=-1, max=2).tolist() == [[1.0, -1.0], [2.0, 2.0]]
+    assert x.clone().clamp_(torch.zeros(2, 2), torch.ones(2, 2)).tolist() == [[1, 0], [1, 1]]
+    assert [t.tolist() for t in torch.std_mean(x, dim=0, unbiased=False)] == [[1, 3], [2, 1]]
+    assert [t.tolist() for t in torch.var_mean(x, 0, True)] == [[2, 18], [2, 1]]
+    assert torch.norm(x, dtype=torch.float64).dtype == torch.float64
+    assert torch.linalg.vector_norm(x, dtype=torch.float64).dtype == torch.float64
+    assert torch.gather(x, 1, torch.tensor([[0], [1]]), sparse_grad=False).tolist() == [[1], [4]]
+    b = torch.tensor([[1.0, 0.0], [4.0, 1.0]])
+    a = torch.tensor([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose((torch.linalg.solve(a, b, left=False) @ a).numpy(), b.numpy(),
+                               atol=1e-6)
+    i = torch.tensor([5, 7])
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        i // 0
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        i % torch.tensor([1, 0])
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        i.clone().exp_()
+    with pytest.raises(RuntimeError, match="exceeds dimension size"):
+        x.narrow(1, 1, 3)
+    s = torch.tensor(3.0)
+    assert s.mean(0).item() == 3.0 and s.max(0).indices.item() == 0 and s.logsumexp(0).item() == 3
+    assert x.new_tensor(3).tolist() == 3.0 and torch.arange(torch.tensor(4)).dtype == torch.int64

@@ -138,6 +138,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """Values from ``start`` up to (not including) ``end``; int64 when all are ints."""
     if end is None:
         start, end = 0, start
+    # (0-d tensors as bounds count as the numbers they hold: arange(n_tensor) is int64)
+    start, end, step = (v.item() if isinstance(v, TensorBase) else v for v in (start, end, step))
     values = np.arange(start, end, step)
     if dtype is None:
         ints = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))

@@ -193,8 +193,8 @@ def cumsum(input, dim, *, dtype=None):
     return Tensor.cumsum(input, dim, dtype=dtype)
 
 
-def norm(input, p="fro", dim=None, keepdim=False):
-    return Tensor.norm(input, p, dim, keepdim)
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    return Tensor.norm(input, p, dim, keepdim, dtype=dtype)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -375,8 +375,8 @@ def einsum(equation, *operands):
 
 
 # ------------------------------------------------------------------ indexing
-def gather(input, dim, index):
-    return I.gather(input, dim, index)
+def gather(input, dim, index, *, sparse_grad=False):
+    return I.gather(input, dim, index)  # (sparse_grad: the same values, a dense gradient)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):

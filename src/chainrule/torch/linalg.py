@@ -27,15 +27,16 @@ from chainrule.linalg import (
     pinv,
     qr,
     slogdet,
-    solve,
     solve_triangular,
     svd,
     svdvals,
-    vector_norm,
 )
+from chainrule.linalg import solve as _solve
+from chainrule.linalg import vector_norm as _vector_norm
 from chainrule.numpy.linalg import tensorinv as _tensorinv
 from chainrule.numpy.linalg import tensorsolve as _tensorsolve
 
+from .tensor import Tensor
 from .tensor import like as _like
 
 __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
@@ -44,6 +45,23 @@ __all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh"
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",
            "vector_norm"]
+
+
+def solve(A, B, *, left=True, out=None):
+    """X with A X = B, or X A = B with ``left=False``."""
+    if left:
+        return _solve(A, B)
+    return _swap(_solve(_swap(A), _swap(B)))
+
+
+def _swap(x):
+    return Tensor.transpose(x, -2, -1)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """(sum |x|^ord)^(1/ord) over ``dim`` (all elements by default), in ``dtype`` if given."""
+    x = x if dtype is None else Tensor.to(x, dtype)
+    return _vector_norm(x, ord, dim=dim, keepdim=keepdim)
 
 
 def cross(input, other, *, dim=-1):

@@ -333,16 +333,22 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return _like(input, _statistics.torch_nanmean(input, dim, keepdim, dtype=dtype))
 
 
-def std_mean(input, dim=None, *, correction=1, keepdim=False):
+def _correction(unbiased, correction):
+    if unbiased is not None and correction is not None:
+        raise TypeError("give unbiased or correction, not both")
+    return (1 if unbiased is None or unbiased else 0) if correction is None else correction
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over `dim`, std with Bessel's correction by default."""
-    return (input.std(dim, correction=correction, keepdim=keepdim),
-            input.mean(dim, keepdim=keepdim))
+    c = _correction(unbiased, correction)
+    return (input.std(dim, correction=c, keepdim=keepdim), input.mean(dim, keepdim=keepdim))
 
 
-def var_mean(input, dim=None, *, correction=1, keepdim=False):
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over `dim`, var with Bessel's correction by default."""
-    return (input.var(dim, correction=correction, keepdim=keepdim),
-            input.mean(dim, keepdim=keepdim))
+    c = _correction(unbiased, correction)
+    return (input.var(dim, correction=c, keepdim=keepdim), input.mean(dim, keepdim=keepdim))
 
 
 def cumprod(input, dim, *, dtype=None):

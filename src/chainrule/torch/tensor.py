@@ -66,6 +66,15 @@ def _dims(dim, axis, default=None):
     return tuple(d) if isinstance(d, list) else d
 
 
+def _on(x, d):
+    """``d`` for tensor ``x``; None (all of it) for dim 0 or -1 of a 0-d tensor, which
+    PyTorch accepts there."""
+    if x._data.ndim == 0 and d is not None and (d in (0, -1) or (
+            isinstance(d, tuple) and len(d) == 1 and d[0] in (0, -1))):
+        return None
+    return d
+
+
 def _keep(keepdim, keepdims):
     return builtins.bool(keepdim or keepdims)
 
@@ -112,6 +121,14 @@ def _integer_beside_advanced(index):
         elif isinstance(i, (list, np.ndarray)) or (isinstance(i, _CrTensor) and i._data.ndim):
             has_advanced = True
     return has_int and has_advanced
+
+
+def _refuse_integer_zero(a, b):
+    """PyTorch raises for an integer division by zero (NumPy gives 0 with a warning)."""
+    bd = b._data if isinstance(b, _CrTensor) else np.asarray(b)
+    ad = a._data if isinstance(a, _CrTensor) else np.asarray(a)
+    if ad.dtype.kind in "iub" and bd.dtype.kind in "iub" and not np.all(bd):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def _accumulated(out, x, dtype):
@@ -577,18 +594,18 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     # ------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
-        d, k = _dims(dim, axis), _keep(keepdim, keepdims)
+        d, k = _on(self, _dims(dim, axis)), _keep(keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
         out = P.sum(x) if d is None and not k else P.sum(x, axis=d, keepdims=k)
         return _accumulated(out, self, dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else self.to(dtype)
-        return P.mean(x, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+        return P.mean(x, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else self.to(dtype)
-        out = P.prod(x, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+        out = P.prod(x, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
         return _accumulated(out, self, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
@@ -616,6 +633,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
             return fn(self, axis=axis, keepdims=_keep(keepdim, keepdims))
         if dim is None:
             return P.max(self) if which == "max" else P.min(self)
+        if _on(self, dim) is None:  # dim 0 of a 0-d tensor: itself, at index 0
+            return values_indices(P.copy(self), front(graph.new_tensor(np.int64(0))))
         # PyTorch: (values, indices). The values are gathered at the indices, so the
         # gradient goes to the element the index names (PyTorch's rule for max(dim)).
         arg = P.argmax if which == "max" else P.argmin
@@ -634,13 +653,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return Tensor._extreme(self, "min", dim, keepdim, axis, keepdims, other)
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return P.argmax(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+        return P.argmax(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return P.argmin(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+        return P.argmin(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return P.logsumexp(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims))
+        return P.logsumexp(self, axis=_on(self, _dims(dim, axis)),
+                           keepdims=_keep(keepdim, keepdims))
 
     def softmax(self, dim=None, *, axis=None):
         return P.softmax(self, axis=_dims(dim, axis, -1))
@@ -652,10 +672,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         x = self if dtype is None else self.to(dtype)
         return _accumulated(P.cumsum(x, axis=_dims(dim, axis)), self, dtype)
 
-    def norm(self, p="fro", dim=None, keepdim=False):
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p); its
         gradient at 0 is 0 (chainrule.linalg.vector_norm's rule), as in PyTorch."""
-        return vector_norm(self, 2 if p == "fro" else p, dim=dim, keepdim=keepdim)
+        x = self if dtype is None else self.to(dtype)
+        return vector_norm(x, 2 if p == "fro" else p, dim=dim, keepdim=keepdim)
 
     def sort(self, dim=-1, descending=False, stable=False):
         v, i = S.sort(self, dim=dim, descending=descending, stable=stable)
@@ -768,6 +789,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def narrow(self, dim, start, length):
         """Elements ``start`` to ``start + length`` along ``dim`` (a view in PyTorch)."""
+        size = self._data.shape[dim]
+        start = start + size if start < 0 else start
+        if not 0 <= start <= size or length < 0 or start + length > size:
+            raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds "
+                               f"dimension size ({size}).")
         index = [slice(None)] * self._data.ndim
         index[dim] = slice(start, start + length)
         return self[tuple(index)]
@@ -780,7 +806,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
             value = np.asarray(value).astype(self._data.dtype)[()]
         return I.masked_fill(self, mask, value)
 
-    def gather(self, dim, index):
+    # (PyTorch's clamp: an integer tensor with float bounds becomes a float tensor)
+    def clamp(self, min=None, max=None):
+        x, lo, hi = promoted(self, min, max)
+        return P.clamp(x, lo, hi)
+
+    clip = clamp
+
+    def gather(self, dim, index, *, sparse_grad=False):
         return I.gather(self, dim, index)
 
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
@@ -845,8 +878,16 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         from .functions import div
         return div(self, other, rounding_mode=rounding_mode)
 
-    __floordiv__ = _promoting(floor_divide)
-    __rfloordiv__ = _promoting(floor_divide, reflected=True)
+    _floordiv = _promoting(floor_divide)
+    _rfloordiv = _promoting(floor_divide, reflected=True)
+
+    def __floordiv__(self, other):
+        _refuse_integer_zero(self, other)
+        return self._floordiv(other)
+
+    def __rfloordiv__(self, other):
+        _refuse_integer_zero(other, self)
+        return self._rfloordiv(other)
 
     def __mod__(self, other):
         """PyTorch's remainder (Python's sign convention): a - floor(a / b) * b."""

@@ -23,6 +23,22 @@ def scalar_first(other, rest, alpha, name):
     return rest[0], other
 
 
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
+def _check_castable(result, target):
+    """PyTorch refuses an in-place result of a higher category than the tensor's
+    (x.exp_() of an integer tensor); NumPy's assignment would truncate silently."""
+    if isinstance(result, TensorBase):
+        have, want = result._data.dtype, target._data.dtype
+        if T.CATEGORY[have.kind] > T.CATEGORY[want.kind]:
+            raise RuntimeError(
+                f"result type {_SCALAR_NAMES.get(have.name, have.name)} can't be cast to the "
+                f"desired output type {_SCALAR_NAMES.get(want.name, want.name)}")
+
+
 class WritesAndNewTensors:
     """Mixed into chainrule.torch.Tensor (which supplies ``_inplace``, ``copy_`` and
     ``_result_class``, the front-end Tensor)."""
@@ -70,7 +86,9 @@ class WritesAndNewTensors:
         operation's output. Operations that read self before keep reading what it was
         (graph.keep_history), as in PyTorch."""
         if not (self.requires_grad or graph.is_traced(self)):
-            self[...] = compute(self)  # (a recorded write if compute is differentiated)
+            result = compute(self)
+            _check_castable(result, self)
+            self[...] = result  # (a recorded write if compute is differentiated)
             return self
         if self.is_leaf and graph.is_grad_enabled():
             raise RuntimeError(f"{name}: in-place update of a leaf tensor that requires "
@@ -78,7 +96,9 @@ class WritesAndNewTensors:
         if self._view_of is not None:
             # A view: the change is a recorded write into the tensor it views, whose
             # other views are made again from it (Tensor.__setitem__).
-            self[...] = compute(self)
+            result = compute(self)
+            _check_castable(result, self)
+            self[...] = result
             return self
         # The operation reads the node self was, under another name.
         current = graph.new_tensor(self._data.copy())
@@ -88,8 +108,9 @@ class WritesAndNewTensors:
             self[...] = compute(current)
             return self
         graph.keep_history(self, current)
-        graph.mark_modified(self)
+        graph.mark_modified(self)  # (before the operation's node: it is self's new one)
         result = compute(current)
+        _check_castable(result, self)
         if (isinstance(result, TensorBase) and result is not current
                 and result._data.shape == self._data.shape
                 and result._data.dtype == self._data.dtype):
@@ -140,7 +161,8 @@ class WritesAndNewTensors:
         """Limit the values to [min, max] in place (recorded when x is in the graph)."""
         if graph.is_grad_enabled() and self.requires_grad:
             return self._replace(lambda t: t.clamp(min, max), "clamp_")
-        np.clip(self._data, min, max, out=self._data)
+        lo, hi = (b._data if isinstance(b, TensorBase) else b for b in (min, max))
+        np.clip(self._data, lo, hi, out=self._data)
         graph.mark_modified(self)
         return self
 
@@ -225,7 +247,9 @@ class WritesAndNewTensors:
     # ------------------------------------------------------------ new tensors
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         T.check_device(device, "new_tensor")
-        return self._result_class(data, dtype=dtype or self._data.dtype,
+        # (an array, so that new_tensor(3) is the number 3, not three zeros)
+        values = np.array(data._data if isinstance(data, TensorBase) else data)
+        return self._result_class(values, dtype=dtype or self._data.dtype,
                                   requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
