@@ -760,8 +760,10 @@ def flipud(input):
 
 
 def diag(input, diagonal=0):
-    """A 1-D input on the diagonal of a matrix; the diagonal of a 2-D input."""
-    return _like(input, cnp.diag(input, diagonal))
+    """A 1-D input on the diagonal of a matrix; the diagonal of a 2-D input (a copy, as
+    PyTorch's diag; torch.diagonal is the view)."""
+    out = cnp.diag(input, diagonal)
+    return _like(input, P.copy(out) if np.ndim(input) == 2 else out)
 
 
 def diagflat(input, offset=0):

@@ -60,6 +60,8 @@ def _dims(dim, axis, default=None):
     """PyTorch's ``dim`` or NumPy's ``axis`` (one of them), lists made tuples."""
     if dim is not None and axis is not None:
         raise TypeError("give dim (PyTorch's name) or axis (NumPy's), not both")
+    if isinstance(dim, (tuple, list)) and not dim:
+        return default  # (dim=(): every dimension, as PyTorch's reductions read it)
     d = dim if dim is not None else axis
     if d is None:
         return default
@@ -139,7 +141,7 @@ def _accumulated(out, x, dtype):
         np.dtype(np.int64) if x._data.dtype.kind in "biu" else None)
     if want is not None and out._data.dtype != want:
         out = P.astype(out, dtype=want)
-    return out
+    return P.copy(out) if out is x else out  # (of a 0-d tensor: still a new tensor)
 
 
 def promoted(*operands):
