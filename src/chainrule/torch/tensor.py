@@ -616,7 +616,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if isinstance(dim, builtins.bool):  # x.var(False): the unbiased flag
             dim, unbiased = None, dim
         ddof = _ddof(unbiased, correction, ddof, axis is not None)
-        return P.var(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims), ddof=ddof)
+        return P.var(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims),
+                     ddof=ddof)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
             keepdims=False, ddof=None):
@@ -624,7 +625,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if isinstance(dim, builtins.bool):
             dim, unbiased = None, dim
         ddof = _ddof(unbiased, correction, ddof, axis is not None)
-        return P.std(self, axis=_dims(dim, axis), keepdims=_keep(keepdim, keepdims), ddof=ddof)
+        return P.std(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims),
+                     ddof=ddof)
 
     def _extreme(self, which, dim, keepdim, axis, keepdims, other):
         if isinstance(dim, _CrTensor) or other is not None:  # x.max(y): elementwise
@@ -1017,7 +1019,8 @@ _TYPE_NAMES = {
 # The functions of chainrule.torch.more_functions that PyTorch also has as methods: each
 # ``x.name(...)`` is ``torch.name(x, ...)``, one code path.
 _FUNCTION_METHODS = """absolute acos acosh angle aminmax argwhere asin asinh atan atan2 atanh
-bincount bitwise_and bitwise_not bitwise_or bitwise_xor copysign cosh count_nonzero cross
+bincount bitwise_and bitwise_not bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift copysign cosh
+count_nonzero cross
 cummax cummin deg2rad diag_embed diagflat digamma dist erfc erfinv exp2 fix fliplr flipud
 float_power fmax fmin frac gcd heaviside histc hsplit hypot i0 inner isclose isneginf
 isposinf isreal kron lcm ldexp lgamma logaddexp logaddexp2 logical_and logical_or
