@@ -1019,8 +1019,8 @@ _TYPE_NAMES = {
 # The functions of chainrule.torch.more_functions that PyTorch also has as methods: each
 # ``x.name(...)`` is ``torch.name(x, ...)``, one code path.
 _FUNCTION_METHODS = """absolute acos acosh angle aminmax argwhere asin asinh atan atan2 atanh
-bincount bitwise_and bitwise_not bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift copysign cosh
-count_nonzero cross
+bincount bitwise_and bitwise_not bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift
+copysign cosh count_nonzero cross
 cummax cummin deg2rad diag_embed diagflat digamma dist erfc erfinv exp2 fix fliplr flipud
 float_power fmax fmin frac gcd heaviside histc hsplit hypot i0 inner isclose isneginf
 isposinf isreal kron lcm ldexp lgamma logaddexp logaddexp2 logical_and logical_or
