@@ -1459,3 +1459,21 @@ def test_pytorchs_keywords_and_refusals_in_reductions_norms_and_division():
     s = torch.tensor(3.0)
     assert s.mean(0).item() == 3.0 and s.max(0).indices.item() == 0 and s.logsumexp(0).item() == 3
     assert x.new_tensor(3).tolist() == 3.0 and torch.arange(torch.tensor(4)).dtype == torch.int64
+
+
+def test_more_pytorch_forms_from_the_differential_comparison():
+    import chainrule.torch.nn.functional as F
+
+    assert F.hardtanh_(torch.tensor([-3, 0, 5])).tolist() == [-1, 0, 1]  # stays integer
+    x = torch.tensor([[1.5, -2.0], [3.0, 4.0]])
+    assert x.clone().div_(2, rounding_mode="floor").tolist() == [[0.0, -1.0], [1.0, 2.0]]
+    assert x[:1].squeeze((0, 1)).shape == (2,)
+    assert torch.cat([x, torch.zeros(0)]).shape == (2, 2)
+    a = torch.tensor([[4.0, 2.0], [2.0, 3.0]])
+    L, info = torch.linalg.cholesky_ex(a)
+    assert info.item() == 0 and torch.allclose(L @ L.T, a)
+    L, info = torch.linalg.cholesky_ex(torch.tensor([[1.0, 2.0], [2.0, 1.0]]))
+    assert info.item() == 1 and L.isnan().all()
+    with pytest.raises(torch.linalg.LinAlgError):
+        torch.linalg.cholesky_ex(torch.tensor([[1.0, 2.0], [2.0, 1.0]]), check_errors=True)
+    assert torch.allclose(torch.linalg.inv_ex(a).inverse @ a, torch.eye(2))

@@ -64,6 +64,9 @@ def numel(input):
 
 # ------------------------------------------------------------- joining, shape
 def cat(tensors, dim=0, *, axis=None):
+    tensors = list(tensors)
+    if any(np.ndim(t) > 1 for t in tensors):  # PyTorch skips 1-D empty tensors (legacy)
+        tensors = [t for t in tensors if np.shape(t) != (0,)]
     return P.concatenate(promoted(*tensors), axis=dim if axis is None else axis)
 
 

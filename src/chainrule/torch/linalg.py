@@ -3,6 +3,10 @@
 SciPy's; on front-end tensors they return front-end tensors. Complex results
 (``eig``, ``eigvals``) are out of scope, as everywhere in chainrule."""
 
+from collections import namedtuple
+
+import numpy as np
+
 from chainrule import numpy as _cnp
 from chainrule import primitives as _P
 from chainrule.linalg import (
@@ -39,12 +43,32 @@ from chainrule.numpy.linalg import tensorsolve as _tensorsolve
 from .tensor import Tensor
 from .tensor import like as _like
 
-__all__ = ["LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
-           "inv", "lstsq", "lu", "lu_factor", "lu_solve", "matmul", "matrix_exp",
-           "matrix_norm", "matrix_power",
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
+           "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_solve", "matmul",
+           "matrix_exp", "matrix_norm", "matrix_power",
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",
            "vector_norm"]
+
+
+def _ex(name, fn, fields):
+    result_type = namedtuple(name, fields)
+
+    def call(A, *, check_errors=False, out=None, **kwargs):
+        """fn(A) and ``info``: 0 when it succeeded; otherwise (``check_errors=False``)
+        1 and a result of NaN, so a program can test ``info`` and retry (add jitter)."""
+        try:
+            value = fn(A, **kwargs)
+            info = 0
+        except LinAlgError:
+            if check_errors:
+                raise
+            value = Tensor.new_full(A, tuple(A.shape), float("nan"))
+            info = 1
+        return result_type(value, Tensor.new_tensor(A, info, dtype=np.int32))
+
+    call.__name__ = name
+    return call
 
 
 def solve(A, B, *, left=True, out=None):
@@ -102,3 +126,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
     if out is not None:
         raise TypeError("tensorsolve: out= is not supported; assign the result")
     return _like(A, _tensorsolve(A, B, dims))
+
+
+cholesky_ex = _ex("cholesky_ex", cholesky, ("L", "info"))
+inv_ex = _ex("inv_ex", inv, ("inverse", "info"))

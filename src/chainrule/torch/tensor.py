@@ -754,6 +754,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         d = _dims(dim, axis)
         if isinstance(d, (builtins.int, np.integer)) and self._data.shape[d] != 1:
             return self  # PyTorch leaves a dimension that is not of size 1 alone
+        if isinstance(d, tuple):  # (and those of a tuple that are not)
+            d = tuple(i for i in d if self._data.shape[i] == 1)
         return P.squeeze(self, d)
 
     def unsqueeze(self, dim):

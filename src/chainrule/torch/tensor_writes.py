@@ -33,7 +33,12 @@ def _check_castable(result, target):
     (x.exp_() of an integer tensor); NumPy's assignment would truncate silently."""
     if isinstance(result, TensorBase):
         have, want = result._data.dtype, target._data.dtype
-        if T.CATEGORY[have.kind] > T.CATEGORY[want.kind]:
+        # (Whole numbers computed in floating point, hardtanh_ of an integer tensor, are
+        # the integers PyTorch computes there: only other values are refused.)
+        values = result._data
+        if T.CATEGORY[have.kind] > T.CATEGORY[want.kind] and not (
+                have.kind == "f" and np.all(np.isfinite(values))
+                and np.all(values == np.round(values))):
             raise RuntimeError(
                 f"result type {_SCALAR_NAMES.get(have.name, have.name)} can't be cast to the "
                 f"desired output type {_SCALAR_NAMES.get(want.name, want.name)}")
@@ -67,7 +72,9 @@ class WritesAndNewTensors:
     def mul_(self, other):
         return self._inplace(P.multiply, other)
 
-    def div_(self, other):
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is not None:
+            return self._replace(lambda t: t.div(other, rounding_mode=rounding_mode), "div_")
         return self._inplace(P.divide, other)
 
     def fill_(self, value):
