@@ -189,7 +189,7 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def logsumexp(input, dim, keepdim=False):
-    return P.logsumexp(input, axis=dim, keepdims=keepdim)
+    return Tensor.logsumexp(input, dim, keepdim)
 
 
 def cumsum(input, dim, *, dtype=None):

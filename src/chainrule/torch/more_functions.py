@@ -328,11 +328,14 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
                                                    interpolation=interpolation))
 
 
+# (dim=(): every dimension, as PyTorch's reductions read it)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    dim = None if dim == () else dim
     return _like(input, _statistics.torch_nansum(input, dim, keepdim, dtype=dtype))
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    dim = None if dim == () else dim
     return _like(input, _statistics.torch_nanmean(input, dim, keepdim, dtype=dtype))
 
 
@@ -836,7 +839,9 @@ igamma = _binary("igamma", _special.gammainc, "The regularized lower incomplete 
 def angle(input):
     """The argument of each element: 0 for x >= 0, pi for x < 0 (NaN stays NaN)."""
     x = floating(input)
-    return _like(input, P.where(P.less(x, 0), np.pi, 0.0) + x * 0)
+    dtype = x._data.dtype if isinstance(x, TensorBase) else np.asarray(x).dtype
+    pi, zero = np.asarray(np.pi, dtype), np.asarray(0, dtype)  # (in x's dtype)
+    return _like(input, P.where(P.less(x, 0), pi, zero) + x * 0)
 
 
 def clone(input, *, memory_format=None):
