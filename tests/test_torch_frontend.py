@@ -1373,6 +1373,8 @@ def test_pytorch_module_and_optimizer_internals_programs_read():
     lstm = torch.nn.LSTM(4, 5, batch_first=True)
     out, _ = lstm(torch.zeros(2, 3, 4), [torch.zeros(1, 2, 5), torch.zeros(1, 2, 5)])
     assert out.shape == (2, 3, 5)
+    h, _ = torch.nn.LSTMCell(3, 4)(torch.zeros(2, 3), [torch.zeros(2, 4), torch.zeros(2, 4)])
+    assert h.shape == (2, 4)
 
     w = torch.nn.Parameter(torch.ones(3))
     opt = torch.optim.AdamW([w], lr=1e-3, betas=(0.9, 0.95), fused=True, foreach=False)
@@ -1381,6 +1383,7 @@ def test_pytorch_module_and_optimizer_internals_programs_read():
     opt.step()
     sd = opt.state_dict()
     assert list(sd["state"]) == [0] and isinstance(sd["state"][0]["exp_avg"], torch.Tensor)
+    assert sd["state"][0]["step"].dtype == torch.float32 and sd["state"][0]["step"].item() == 1
     assert sd["param_groups"][0]["betas"] == (0.9, 0.95)
     opt.load_state_dict(sd)
     with pytest.raises(NotImplementedError, match="differentiable"):

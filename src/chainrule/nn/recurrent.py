@@ -377,7 +377,7 @@ class RNNCellBase(Module):
         unbatched = len(shape) == 1
         batch = 1 if unbatched else shape[0]
         zeros = np.zeros((batch, self.hidden_size), _dtype_of(input))
-        states = list(hx) if isinstance(hx, tuple) else ([] if hx is None else [hx])
+        states = list(hx) if isinstance(hx, (tuple, list)) else ([] if hx is None else [hx])
         need = 2 if self.mode == "LSTM" else 1
         if hx is not None and len(states) != need:
             raise TypeError(f"{name}: hx must be {'a tuple (h, c)' if need == 2 else 'one tensor'}")

@@ -41,7 +41,10 @@ def _with_pytorchs_switches(cls):
 
         def state_dict(self):
             saved = super().state_dict()
-            state = {int(i): {k: front(new_tensor(np.asarray(v))) for k, v in entry.items()}
+            # (PyTorch keeps the step count as a float32 tensor)
+            state = {int(i): {k: front(new_tensor(np.asarray(v, np.float32) if k == "step"
+                                                  else np.asarray(v)))
+                              for k, v in entry.items()}
                      for i, entry in saved["state"].items()}
             groups = [{k: tuple(v) if k in _TUPLES and isinstance(v, list) else v
                        for k, v in g.items()} for g in saved["param_groups"]]
