@@ -1368,6 +1368,9 @@ def test_pytorch_module_and_optimizer_internals_programs_read():
     from collections import OrderedDict
     assert type(m.state_dict()) is OrderedDict
     assert repr(m.load_state_dict(m.state_dict())) == "<All keys matched successfully>"
+    partial = {k: v for k, v in m.state_dict().items() if k != "0.bias"}
+    assert repr(m.load_state_dict(partial, strict=False)) == \
+        "_IncompatibleKeys(missing_keys=['0.bias'], unexpected_keys=[])"
     with pytest.raises(RuntimeError):
         m.load_state_dict({"x": torch.zeros(1)})
     lstm = torch.nn.LSTM(4, 5, batch_first=True)
