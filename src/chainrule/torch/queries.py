@@ -19,6 +19,7 @@ from .. import graph
 from ..graph import TensorBase
 from . import types as T
 from .creation import _array, from_numpy, tensor
+from .tensor import result_dtype_of
 
 pi = math.pi
 e = math.e
@@ -47,10 +48,7 @@ def _category(dtype):
 
 def promote_types(type1, type2):
     """The dtype two dtypes combine to, by PyTorch's rule (the higher category wins)."""
-    a, b = T.dtype_of(type1), T.dtype_of(type2)
-    if _category(a) != _category(b):
-        return a if _category(a) > _category(b) else b
-    return np.promote_types(a, b)
+    return T.promote_dtypes(T.dtype_of(type1), T.dtype_of(type2))
 
 
 def can_cast(from_, to):
@@ -62,15 +60,7 @@ def result_type(tensor1, tensor2):
     """The dtype an operation on the two gives: dimensioned tensors first, then 0-d
     tensors of a higher category, then Python numbers of a higher category still (in
     the default dtype of their category)."""
-    arrays, numbers = [], []
-    for x in (tensor1, tensor2):
-        if isinstance(x, TensorBase):
-            arrays.append(x._data)
-        elif isinstance(x, (np.ndarray, np.generic)):
-            arrays.append(np.asarray(x))
-        else:
-            numbers.append(x)
-    return T.result_dtype(arrays, numbers)
+    return result_dtype_of((tensor1, tensor2))
 
 
 def is_signed(input):

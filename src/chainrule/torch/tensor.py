@@ -144,20 +144,28 @@ def _accumulated(out, x, dtype):
     return P.copy(out) if out is x else out  # (of a 0-d tensor: still a new tensor)
 
 
-def promoted(*operands):
-    """The operands, tensors and arrays cast to the dtype PyTorch computes in
-    (types.result_dtype; Python numbers are left as they are, which NumPy then reads in
-    that dtype). None entries (absent bounds) pass through."""
+_NUMBERS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
+
+
+def result_dtype_of(operands):
+    """The dtype PyTorch computes ``operands`` in (types.result_dtype): tensors and arrays
+    by their dtypes and dimensions, Python numbers by category; None when there are none."""
     arrays = [x._data if isinstance(x, _CrTensor) else np.asarray(x)
               for x in operands if isinstance(x, (_CrTensor, np.ndarray, np.generic))]
-    numbers = [x for x in operands if isinstance(x, (builtins.bool, builtins.int, builtins.float))]
-    if not arrays and not numbers:
+    numbers = [x for x in operands if isinstance(x, _NUMBERS)]
+    return T.result_dtype(arrays, numbers)
+
+
+def promoted(*operands):
+    """The operands, tensors and arrays cast to the dtype PyTorch computes in
+    (result_dtype_of; Python numbers are left as they are, which NumPy then reads in
+    that dtype). None entries (absent bounds) pass through."""
+    dtype = result_dtype_of(operands)
+    if dtype is None:
         return list(operands)
-    dtype = T.result_dtype(arrays, numbers)
-    if not arrays:  # numbers only (torch.where(c, 2.0, 3)): in their default dtype
-        return [np.asarray(x, dtype)[()] if isinstance(x, (builtins.bool, builtins.int,
-                                                          builtins.float)) else x
-                for x in operands]
+    if not any(isinstance(x, (_CrTensor, np.ndarray, np.generic)) for x in operands):
+        # numbers only (torch.where(c, 2.0, 3)): in their default dtype
+        return [np.asarray(x, dtype)[()] if isinstance(x, _NUMBERS) else x for x in operands]
     out = []
     for x in operands:
         if isinstance(x, _CrTensor) and x._data.dtype != dtype:
@@ -531,7 +539,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if typed_dtype(dtype) is not None:  # torch.DoubleTensor, 'torch.LongTensor'
             dtype = typed_dtype(dtype)
         if dtype is None:
-            return f"torch.{_TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))}"
+            name = T.SCALAR_NAMES.get(self._data.dtype)
+            return f"torch.{name}Tensor" if name else f"torch.{self._data.dtype}"
         return self.to(dtype)
 
     def type_as(self, other):
@@ -1009,13 +1018,6 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def clamp_max(self, max):
         return P.clamp(self, None, max)
-
-
-_TYPE_NAMES = {
-    np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
-    np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
-    np.dtype(np.bool_): "BoolTensor", np.dtype(np.float16): "HalfTensor",
-}
 
 
 # The functions of chainrule.torch.more_functions that PyTorch also has as methods: each

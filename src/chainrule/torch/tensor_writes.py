@@ -23,11 +23,6 @@ def scalar_first(other, rest, alpha, name):
     return rest[0], other
 
 
-_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                 "bool": "Bool"}
-
-
 def _check_castable(result, target):
     """PyTorch refuses an in-place result of a higher category than the tensor's
     (x.exp_() of an integer tensor); NumPy's assignment would truncate silently."""
@@ -40,8 +35,8 @@ def _check_castable(result, target):
                 have.kind == "f" and np.all(np.isfinite(values))
                 and np.all(values == np.round(values))):
             raise RuntimeError(
-                f"result type {_SCALAR_NAMES.get(have.name, have.name)} can't be cast to the "
-                f"desired output type {_SCALAR_NAMES.get(want.name, want.name)}")
+                f"result type {T.SCALAR_NAMES.get(have, have.name)} can't be cast to the "
+                f"desired output type {T.SCALAR_NAMES.get(want, want.name)}")
 
 
 class WritesAndNewTensors:

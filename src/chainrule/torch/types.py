@@ -96,6 +96,22 @@ def default_of(category):
                         else np.complex128)}[category]
 
 
+# PyTorch's scalar-type names (x.type() is 'torch.FloatTensor'; error messages say Float).
+SCALAR_NAMES = {np.dtype(np.float16): "Half", np.dtype(np.float32): "Float",
+                np.dtype(np.float64): "Double", np.dtype(np.int8): "Char",
+                np.dtype(np.int16): "Short", np.dtype(np.int32): "Int",
+                np.dtype(np.int64): "Long", np.dtype(np.uint8): "Byte",
+                np.dtype(np.bool_): "Bool"}
+
+
+def promote_dtypes(a, b):
+    """The dtype two dtypes combine to, by PyTorch's rule (the higher category wins
+    whatever the widths; within one category, NumPy's promotion)."""
+    if CATEGORY[a.kind] != CATEGORY[b.kind]:
+        return a if CATEGORY[a.kind] > CATEGORY[b.kind] else b
+    return np.promote_types(a, b)
+
+
 def result_dtype(arrays, numbers):
     """PyTorch's result dtype: among the `arrays` (the operands' arrays) the dimensioned
     ones decide, then 0-d ones of a higher category, then Python `numbers` of a higher
@@ -105,10 +121,7 @@ def result_dtype(arrays, numbers):
         if group:
             dtype = group[0]
             for d in group[1:]:
-                if CATEGORY[d.kind] != CATEGORY[dtype.kind]:
-                    dtype = d if CATEGORY[d.kind] > CATEGORY[dtype.kind] else dtype
-                else:
-                    dtype = np.promote_types(dtype, d)
+                dtype = promote_dtypes(dtype, d)
             if result is None or CATEGORY[dtype.kind] > CATEGORY[result.kind]:
                 result = dtype
     if numbers:
