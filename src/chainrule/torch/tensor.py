@@ -111,6 +111,21 @@ def _is_int(i):
     return isinstance(i, (builtins.int, np.integer)) and not isinstance(i, builtins.bool)
 
 
+def _element_index(index, ndim):
+    """PyTorch's reading of an index of integers: a 0-d integer tensor counts as an
+    integer, and one integer per dimension selects a 0-d view (x[1, 2].add_(1) changes
+    x), where NumPy would return a copied scalar; the Ellipsis asks NumPy for the view."""
+    items = index if type(index) is tuple else (index,)
+    if any(isinstance(i, _CrTensor) and i._data.ndim == 0 and i._data.dtype.kind in "iu"
+           for i in items):
+        items = tuple(builtins.int(i._data) if isinstance(i, _CrTensor) and i._data.ndim == 0
+                      and i._data.dtype.kind in "iu" else i for i in items)
+        index = items if type(index) is tuple or len(items) != 1 else items[0]
+    if len(items) == ndim and ndim and all(_is_int(i) for i in items):
+        return (*items, Ellipsis)
+    return index
+
+
 def _integer_beside_advanced(index):
     """Whether a tuple index mixes integers with advanced indices (and no None, whose
     new axes the two-step form would misplace)."""
@@ -256,6 +271,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         array or a tensor) is applied first, as a basic index, as PyTorch does:
         ``x[0, :, [1, 2]]`` of a (4, 3, 5) tensor has shape (3, 2), where NumPy moves the
         advanced dimension to the front, (2, 3)."""
+        index = _element_index(index, self._data.ndim)
         if type(index) is tuple and len(index) > 2 and _integer_beside_advanced(index):
             first = tuple(i if i is Ellipsis or _is_int(i) else slice(None) for i in index)
             rest = tuple(i for i in index if not _is_int(i))
@@ -459,13 +475,23 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self._data.dtype.kind == "f"
 
     def is_contiguous(self, memory_format=None):
+        """Whether the elements lie in row-major order without gaps (a transpose or a
+        strided slice does not); other memory formats are not kept apart (always True)."""
         T.check_memory_format(memory_format, "Tensor.is_contiguous")
-        return True
+        if memory_format not in (None, T.contiguous_format):
+            return True
+        return self._data.flags.c_contiguous
 
     def contiguous(self, memory_format=None):
-        """The tensor itself: chainrule's operations accept any memory layout."""
+        """The tensor itself when contiguous, else a row-major copy (x.t().contiguous()),
+        as in PyTorch: writing into the copy leaves the original alone."""
         T.check_memory_format(memory_format, "Tensor.contiguous")
-        return self
+        if self._data.flags.c_contiguous:
+            return self
+        out = self.clone()
+        if not out._data.flags.c_contiguous:
+            out._data = np.ascontiguousarray(out._data)
+        return out
 
     @property
     def grad_fn(self):

@@ -39,6 +39,20 @@ def _check_castable(result, target):
                 f"desired output type {T.SCALAR_NAMES.get(want, want.name)}")
 
 
+def _replaces_whole(result, target):
+    """True if `result` is a tensor `target` can become (same shape and dtype)."""
+    return (isinstance(result, TensorBase) and result._data.shape == target._data.shape
+            and result._data.dtype == target._data.dtype)
+
+
+def _keep_values(t):
+    """Operations recorded so far that read `t` will read a copy of its present values
+    (graph.keep_history) after it changes in place."""
+    holder = graph.new_tensor(t._data.copy())
+    holder.__class__ = type(t)
+    graph.keep_history(t, holder)
+
+
 class WritesAndNewTensors:
     """Mixed into chainrule.torch.Tensor (which supplies ``_inplace``, ``copy_`` and
     ``_result_class``, the front-end Tensor)."""
@@ -75,6 +89,20 @@ class WritesAndNewTensors:
     def fill_(self, value):
         return self.copy_(value)
 
+    def zero_(self):
+        return self.copy_(0)
+
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src`` (broadcast, cast to this tensor's dtype) into this tensor. In the
+        graph, as in PyTorch, the old values get no gradient and ``src`` gets it."""
+        if (graph.is_grad_enabled() and graph.trace_hook() is None
+                and not (self.requires_grad and self.is_leaf)
+                and (graph.is_traced(self) or graph.is_traced(src))):
+            self[...] = src  # (a recorded write)
+            return self
+        # (A parameter's own values, as nn.init's functions write them, are not recorded.)
+        return super().copy_(src)
+
     def masked_fill_(self, mask, value):
         """Write ``value`` where ``mask`` is True, in place (recorded like ``x[mask] = v``)."""
         m = np.broadcast_to(np.asarray(mask._data if isinstance(mask, TensorBase) else mask),
@@ -90,12 +118,22 @@ class WritesAndNewTensors:
         if not (self.requires_grad or graph.is_traced(self)):
             result = compute(self)
             _check_castable(result, self)
-            self[...] = result  # (a recorded write if compute is differentiated)
-            return self
-        if self.is_leaf and graph.is_grad_enabled():
+            if not graph.is_traced(result) or graph.trace_hook() is not None:
+                self[...] = result  # (a recorded write under cr.compile or cr.vmap)
+                return self
+            # A constant changed by a differentiated value (h = zeros(2); h.add_(y)):
+            # the operation read self, whose buffer is about to change. A view writes
+            # into its base below, and the operation reads a copy of the view's
+            # values; otherwise the operation runs again on a copy of self (as for a
+            # tensor in the graph), and self becomes its node.
+            if self._view_of is not None:
+                _keep_values(self)
+                self[...] = result
+                return self
+        elif self.is_leaf and graph.is_grad_enabled():
             raise RuntimeError(f"{name}: in-place update of a leaf tensor that requires "
                                "grad; use the out-of-place form or torch.no_grad()")
-        if self._view_of is not None:
+        elif self._view_of is not None:
             # A view: the change is a recorded write into the tensor it views, whose
             # other views are made again from it (Tensor.__setitem__).
             result = compute(self)
@@ -113,9 +151,7 @@ class WritesAndNewTensors:
         graph.mark_modified(self)  # (before the operation's node: it is self's new one)
         result = compute(current)
         _check_castable(result, self)
-        if (isinstance(result, TensorBase) and result is not current
-                and result._data.shape == self._data.shape
-                and result._data.dtype == self._data.dtype):
+        if result is not current and _replaces_whole(result, self):
             # The whole tensor is replaced, so no write needs recording: self takes the
             # new values into its own buffer and becomes the operation's node. (A
             # recorded write of every element cost ~14x the operation on a 2 MB
@@ -161,7 +197,7 @@ class WritesAndNewTensors:
 
     def clamp_(self, min=None, max=None):
         """Limit the values to [min, max] in place (recorded when x is in the graph)."""
-        if graph.is_grad_enabled() and self.requires_grad:
+        if graph.is_grad_enabled() and any(graph.is_traced(t) for t in (self, min, max)):
             return self._replace(lambda t: t.clamp(min, max), "clamp_")
         lo, hi = (b._data if isinstance(b, TensorBase) else b for b in (min, max))
         np.clip(self._data, lo, hi, out=self._data)
