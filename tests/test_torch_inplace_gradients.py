@@ -163,3 +163,25 @@ def test_contiguous_copies_a_transposed_tensor():
     p = leaf(np.ones((2, 3)))
     (p.t().contiguous() * torch.arange(6.0, dtype=torch.float64).reshape(3, 2)).sum().backward()
     np.testing.assert_array_equal(grad_of(p), [[0, 2, 4], [1, 3, 5]])
+
+
+def test_integer_cumprod_multiplies_in_int64_and_dtype_casts_first():
+    np.testing.assert_array_equal(
+        torch.cumprod(torch.tensor([200, 100, 50], dtype=torch.uint8), 0).numpy(),
+        [200, 20000, 1000000])
+    assert torch.cumprod(torch.tensor([200000, 100000], dtype=torch.int32), 0).tolist() == [
+        200000, 20000000000]
+    assert torch.cumprod(torch.tensor([1.7, 2.6, -1.5]), 0, dtype=torch.int64).tolist() == [
+        1, 2, -2]
+    x = torch.tensor([0.1, 3.3, 7.7])
+    np.testing.assert_array_equal(torch.cumprod(x, 0, dtype=torch.float64).numpy(),
+                                  np.cumprod(x.numpy().astype(np.float64)))
+
+
+def test_logical_not_of_numbers_is_a_bool_tensor():
+    x = torch.tensor([0, 1, 2])
+    assert x.logical_not().tolist() == [True, False, False]
+    assert torch.tensor([0.0, 1.0]).logical_not().tolist() == [True, False]
+    y = x.clone()
+    y.logical_not_()
+    assert y.tolist() == [1, 0, 0] and y.dtype == torch.int64

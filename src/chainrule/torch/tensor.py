@@ -1015,7 +1015,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self >= other
 
     def logical_not(self):
-        return ~self
+        return P.logical_not(self)  # (~ is bitwise on integers)
 
     def isnan(self):
         return P.isnan(self)
@@ -1030,7 +1030,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return C.torch_triu(self, diagonal)
 
     def cumprod(self, dim, *, dtype=None):
-        return _accumulated(torch_cumprod(self, dim, dtype=dtype), self, dtype)
+        # (Cast first, as PyTorch: integers multiply in int64 and do not wrap in their
+        # own width; dtype=int64 of floats multiplies the truncated values.)
+        x = self.to(dtype) if dtype is not None else (
+            self.to(np.int64) if self._data.dtype.kind in "biu" else self)
+        return _accumulated(torch_cumprod(x, dim), self, dtype)
 
     def round(self, *, decimals=0):
         return P.round(self, decimals) if decimals else P.round(self)
