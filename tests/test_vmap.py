@@ -139,10 +139,25 @@ def test_value_dependent_control_flow_is_refused_naming_the_line():
 
 def test_reading_values_behind_the_engine_is_caught():
     def f(x):
-        return x * float(np.asarray(x).sum())  # a constant made from the first example
+        # A constant made from the values behind the engine's back: the first example's.
+        return x * float(getattr(x, "_data", x).sum())
 
     with pytest.raises(ValueError, match="differs from the function evaluated on that"):
         cr.vmap(f)(np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def test_an_array_made_from_a_traced_tensor_is_refused_naming_the_line():
+    def f(x):
+        out = np.zeros(2)
+        out[:] = x  # converts x: one example's values for all
+        return out
+
+    with pytest.raises(TypeError, match=r"NumPy array made from a tensor that is being "
+                                         r"traced \(by cr.vmap\), at .*test_vmap.py"):
+        cr.vmap(f)(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    with pytest.raises(TypeError, match=r"NumPy array made from a tensor that is being "
+                                         r"traced \(by cr.vmap\), at .*test_vmap.py"):
+        cr.vmap(lambda x: np.asarray(x) * 2)(np.array([[1.0, 2.0], [3.0, 4.0]]))
 
 
 def test_a_primitive_without_a_rule_is_computed_one_example_at_a_time():

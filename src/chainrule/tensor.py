@@ -19,6 +19,7 @@ from .graph import TensorBase, binary_recorder
 from .hooks import add_tensor_hook
 from .numpy import dispatch as _numpy_dispatch
 from .primitives import elementwise as E
+from .primitives.steps import floor_divide
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, DTypeLike
@@ -95,6 +96,29 @@ def _refuse_if_differentiated(t, what):
             f"number carries no gradient, so the derivative through it would be lost. Keep "
             f"it a tensor (use it in tensor operations, or x.detach() if no gradient should "
             f"flow); comparisons and bool() work as they are"
+        )
+
+
+def _refuse_array_if_differentiated(t, what):
+    """Inside a transform, a NumPy array made from a tensor being differentiated or
+    vmapped would drop its gradient, or fix one example's values for all (a common way
+    in: out = np.zeros(3); out[0] = t, which converts t): refuse, naming the line."""
+    tracer = graph.trace_hook()
+    if tracer is not None and tracer.traced(t):
+        raise TypeError(
+            f"a NumPy array made from a tensor that is being traced (by cr.vmap), at "
+            f"{user_frame(3)}: one example's values would stand for all of them. Keep it a "
+            f"tensor (chainrule.numpy's functions batch), or loop over the examples in "
+            f"Python. ({what}, or a tensor written into a NumPy array: out[i] = t)"
+        )
+    if transforms.tracing() and graph.is_traced(t):
+        raise TypeError(
+            f"a NumPy array made from a tensor that is being differentiated, at "
+            f"{user_frame(3)}: an array carries no gradient, so the derivative through it "
+            f"would be lost. Keep it a tensor: write into a tensor buffer "
+            f"(out = cnp.zeros_like(t) or cr.zeros(...); out[i] = t), or use t.detach() "
+            f"where no gradient should flow. ({what}, or a tensor written into a NumPy "
+            f"array: out[i] = t)"
         )
 
 
@@ -215,6 +239,7 @@ class Tensor(TensorBase):
         return _numpy_dispatch.array_function(func, types, args, kwargs)
 
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray[Any, Any]:
+        _refuse_array_if_differentiated(self, "np.asarray(t)")
         if dtype is not None and dtype != self._data.dtype:
             return self._data.astype(dtype)
         if copy:
@@ -223,6 +248,7 @@ class Tensor(TensorBase):
 
     def numpy(self) -> np.ndarray[Any, Any]:
         """The underlying NumPy array (shared, not copied)."""
+        _refuse_array_if_differentiated(self, "t.numpy()")
         return self._data
 
     def item(self) -> Any:
@@ -513,6 +539,26 @@ class Tensor(TensorBase):
 
     def __rrshift__(self, other: _Operand) -> Tensor:
         return E.right_shift(other, self)
+
+    # Python's % and // (NumPy's mod and floor_divide): x % y = x - floor(x / y) y takes
+    # the sign of y; // is piecewise constant, so it carries no gradient.
+    def __mod__(self, other: _Operand) -> Tensor:
+        return P.mod(self, other)
+
+    def __rmod__(self, other: _Operand) -> Tensor:
+        return P.mod(other, self)
+
+    def __floordiv__(self, other: _Operand) -> Tensor:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: _Operand) -> Tensor:
+        return floor_divide(other, self)
+
+    def __divmod__(self, other: _Operand) -> tuple[Tensor, Tensor]:
+        return self // other, self % other
+
+    def __rdivmod__(self, other: _Operand) -> tuple[Tensor, Tensor]:
+        return other // self, other % self
 
     def __iand__(self, other: _Operand) -> Tensor:
         return self._inplace(E.bitwise_and, other)

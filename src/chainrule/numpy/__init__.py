@@ -241,7 +241,6 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     unravel_index,
     unsignedinteger,
     ushort,
-    vectorize,
     void,
     zeros,
 )
@@ -515,6 +514,7 @@ from .ufuncs import (  # noqa: F401
     true_divide,
     trunc,
 )
+from .vectorizing import vectorize  # noqa: F401
 
 # Extended-precision types exist on some platforms only, as in NumPy.
 if hasattr(np, "float128"):

@@ -186,9 +186,13 @@ def ufunc(npfunc, impl):
 
 # --------------------------------------------------------------- the protocols
 def any_traced(items):
-    """True if a traced tensor is among `items` or inside a list/tuple among them."""
+    """True if a tensor being differentiated or vmapped is among `items` or inside a
+    list/tuple among them (NumPy's own function on its values would drop the gradient,
+    or give every example the first one's result)."""
+    tracer = graph.trace_hook()
     for a in items:
-        if graph.is_traced(a):
+        if graph.is_traced(a) or (tracer is not None and isinstance(a, TensorBase)
+                                  and tracer.traced(a)):
             return True
         if type(a) in (list, tuple) and any_traced(a):
             return True
@@ -206,9 +210,10 @@ def plain_values(x):
 
 def _unsupported(name):
     return TypeError(
-        f"numpy.{name} has no derivative rule in chainrule and was called on a traced "
-        f"tensor; use a function of chainrule.numpy, or call it on x.detach() (or "
-        f"np.asarray(x)) if no gradient should flow through it"
+        f"numpy.{name} has no derivative rule in chainrule and was called on a tensor "
+        f"being differentiated or vmapped; use a function of chainrule.numpy, or call it "
+        f"on x.detach() if no gradient should flow through it (under cr.vmap, loop over "
+        f"the examples in Python instead: a detached example stands for all of them)"
     )
 
 

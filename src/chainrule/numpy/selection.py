@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor, new_tensor
+from ..tracing import concrete
 from . import compat
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
@@ -44,7 +45,7 @@ def choose(a, choices, out=None, mode="raise"):
 def compress(condition, a, axis=None, out=None):
     """The slices of `a` along `axis` where `condition` is true (flattened if axis=None)."""
     _no_out("compress", out)
-    keep = np.flatnonzero(np.asarray(condition._data if is_tensor(condition) else condition))
+    keep = np.flatnonzero(concrete(condition, "compress's condition"))
     if axis is None:
         return P.take(P.reshape(a, (-1,)), keep)
     return P.take(a, keep, axis=axis)
@@ -53,7 +54,7 @@ def compress(condition, a, axis=None, out=None):
 @_numpy_function(np.extract)
 def extract(condition, arr):
     """The elements of `arr` where `condition` is true, flattened."""
-    cond = np.asarray(condition._data if is_tensor(condition) else condition)
+    cond = concrete(condition, "extract's condition")
     return P.take(P.reshape(arr, (-1,)), np.flatnonzero(cond.ravel()))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor, new_tensor
+from ..tracing import concrete
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
 
@@ -60,7 +61,7 @@ def _percent(q, name):
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True, sorted=True):
     """The sorted distinct values (NumPy's unique, with its optional outputs); no gradient."""
-    res = np.unique(ar._data if is_tensor(ar) else ar, return_index=return_index,
+    res = np.unique(concrete(ar, "unique") if is_tensor(ar) else ar, return_index=return_index,
                     return_inverse=return_inverse, return_counts=return_counts, axis=axis,
                     equal_nan=equal_nan)
     if isinstance(res, tuple):

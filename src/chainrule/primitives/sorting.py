@@ -29,6 +29,7 @@ from .. import statements as S
 from ..api_types import tensor_function
 from ..graph import is_tensor, new_tensor
 from ..rules import composite, nondifferentiable
+from ..tracing import concrete
 from .elementwise import (
     astype,
     ceil,
@@ -505,7 +506,7 @@ def unique(
     With return_inverse, also where each input element (slice) went, in the input's
     shape (dim=None) or as one index per slice; with return_counts, how often each occurs.
     """
-    data = _values(input)
+    data = concrete(input, "unique")  # (its size depends on the values)
     axis = None if dim is None else _dim(data, dim, "unique")
     res = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
     vals, inverse, counts = res

@@ -1,0 +1,87 @@
+"""Ways a value could leave a transform without its gradient or batch, as programs
+ported from JAX and autograd write them: each is refused naming the line, or carried.
+
+(NumPy's vectorize and Python's % and // on tensors are carried; a tensor written into
+a NumPy buffer, NumPy's own functions and values that decide a result's size are
+refused under grad and vmap.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+
+X = np.array([0.5, 1.0, 2.0])
+BATCH = np.stack([X, X + 1.0, X])  # first and last examples equal, the middle not
+
+
+def test_writing_into_a_numpy_buffer_is_refused_and_a_tensor_buffer_works():
+    def into_numpy(x):
+        out = np.zeros((2, 3))
+        out[0] = x ** 2
+        return cnp.sum(out)
+
+    with pytest.raises(TypeError, match=r"NumPy array made from a tensor that is being "
+                                         r"differentiated, at .*test_transform_escapes.py"):
+        cr.grad(into_numpy)(X)
+    with pytest.raises(TypeError, match="being differentiated"):
+        cr.grad(lambda x: cnp.sum(x.numpy()))(X)
+
+    def into_tensor(x):
+        out = cnp.zeros_like(cnp.stack([x, x]))
+        out[0] = x ** 2
+        out[1] = cnp.sin(x)
+        return cnp.sum(out)
+
+    np.testing.assert_allclose(cr.grad(into_tensor)(X), 2 * X + np.cos(X), rtol=1e-15)
+    # Outside a transform an array is still made freely.
+    np.testing.assert_array_equal(np.asarray(cr.tensor(X, requires_grad=True)), X)
+
+
+def test_numpy_functions_without_a_rule_are_refused_under_vmap():
+    with pytest.raises(TypeError, match="numpy.rfft has no derivative rule"):
+        cr.vmap(lambda x: cnp.sum(cnp.abs(cnp.fft.rfft(x)) ** 2))(BATCH)
+    for f in (lambda x: cnp.unique(x).sum(), lambda x: cnp.extract(x > 1, x).sum(),
+              lambda x: cnp.compress(x > 1, x).sum()):
+        with pytest.raises(TypeError, match="computed from a value being traced"):
+            cr.vmap(f)(BATCH)
+    # A condition that does not depend on the example still batches.
+    np.testing.assert_array_equal(
+        cr.vmap(lambda x: cnp.compress(np.array([True, False, True]), x).sum())(BATCH),
+        [2.5, 4.5, 2.5])
+
+
+def test_vectorize_carries_the_gradient():
+    np.testing.assert_array_equal(
+        cr.grad(lambda x: cnp.sum(cnp.vectorize(lambda t: t ** 2)(x)))(X), 2 * X)
+
+    def ramp(t):  # a branch on the value: called element by element, as NumPy does
+        return t if t > 1 else 0.0 * t
+
+    np.testing.assert_array_equal(cr.grad(lambda x: cnp.sum(cnp.vectorize(ramp)(x)))(X),
+                                  [0.0, 0.0, 1.0])
+    scaled = cnp.vectorize(lambda a, b: a * b, excluded={1})
+    np.testing.assert_array_equal(
+        cr.grad(lambda x: cnp.sum(scaled(x.reshape(3, 1), 3.0)))(X), [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(cr.vmap(lambda x: cnp.vectorize(lambda t: t * t)(x).sum())(
+        BATCH), (BATCH ** 2).sum(1))
+    # Without tensors it is NumPy's own.
+    assert cnp.vectorize(lambda a, b: a * b)(np.arange(3.0), 2.0).tolist() == [0.0, 2.0, 4.0]
+    with pytest.raises(NotImplementedError, match="signature"):
+        cr.grad(lambda x: cnp.sum(cnp.vectorize(np.sum, signature="(n)->()")(x)))(X)
+
+
+def test_remainder_and_floor_division_operators():
+    t = cr.tensor(np.array([5.5, -3.2, 7.0]))
+    np.testing.assert_allclose((t % 2).data, np.mod([5.5, -3.2, 7.0], 2))
+    np.testing.assert_array_equal((t // 2).data, [2.0, -2.0, 3.0])
+    assert (7.0 // cr.tensor(2.0)).item() == 3.0 and (7.0 % cr.tensor(3.0)).item() == 1.0
+    q, r = divmod(t, 2)
+    np.testing.assert_allclose((q * 2 + r).data, t.data, rtol=1e-15)
+    # d(x mod 2)/dx = 1; floor division carries no gradient.
+    np.testing.assert_array_equal(cr.grad(lambda x: cnp.sum(x % 2.0))(X), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(cr.grad(lambda x: cnp.sum((x // 1.0) * x))(X),
+                                  np.floor(X))
