@@ -85,3 +85,52 @@ def test_remainder_and_floor_division_operators():
     np.testing.assert_array_equal(cr.grad(lambda x: cnp.sum(x % 2.0))(X), [1.0, 1.0, 1.0])
     np.testing.assert_array_equal(cr.grad(lambda x: cnp.sum((x // 1.0) * x))(X),
                                   np.floor(X))
+
+
+def test_per_example_gradients_through_max_pooling():
+    import warnings
+
+    import chainrule.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 1, 3, 3))
+
+    def loss(w, x):
+        y = F.max_pool2d(cr.relu(F.conv2d(x[None], w)), 2)
+        return cnp.sum(y * y)
+
+    images = rng.standard_normal((3, 1, 8, 8))
+    images[2] = images[0]  # the middle example's maxima lie elsewhere
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # batched, not one example at a time
+        got = cr.vmap(cr.grad(loss), in_axes=(None, 0))(w, images)
+    want = np.stack([cr.grad(loss)(w, x) for x in images])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+def test_jacobians_and_hessians_as_jax_gives_them():
+    f = lambda x: cnp.tanh(x) * cnp.sum(x ** 2)  # noqa: E731  (array-valued)
+    h = cr.hessian(f)(X)
+    assert h.shape == (3, 3, 3)
+    np.testing.assert_allclose(h, cr.jacfwd(cr.jacrev(f))(X), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(h[0], cr.hessian(lambda x: f(x)[0])(X), rtol=1e-14, atol=1e-14)
+    # has_aux: (result, aux), aux as plain values.
+    g = lambda x: (cnp.sin(x), {"s": cnp.sum(x)})  # noqa: E731
+    for transform in (cr.jacfwd, cr.jacrev):
+        jac, aux = transform(g, has_aux=True)(X)
+        np.testing.assert_allclose(jac, np.diag(np.cos(X)), rtol=1e-15)
+        assert aux == {"s": 3.5}
+    out, tangent, aux = cr.jvp(g, (X,), (np.ones(3),), has_aux=True)
+    np.testing.assert_allclose(tangent, np.cos(X), rtol=1e-15)
+    assert aux == {"s": 3.5}
+    hess, aux = cr.hessian(lambda x: (cnp.sum(x ** 3), cnp.sum(x)), has_aux=True)(X)
+    np.testing.assert_allclose(hess, np.diag(6 * X), rtol=1e-15)
+    assert aux == 3.5
+    # Structured outputs: the output's structure outside, the arguments' inside.
+    jac = cr.jacfwd(lambda x, y: {"a": x * y, "b": cnp.sum(x)}, argnums=(0, 1))(X, 2.0)
+    np.testing.assert_allclose(jac["a"][0], 2 * np.eye(3))
+    np.testing.assert_allclose(jac["a"][1], X)
+    np.testing.assert_allclose(jac["b"][0], np.ones(3))
+    rev = cr.jacrev(lambda x: (cnp.sin(x), x[0] * x[1]))(X)
+    np.testing.assert_allclose(rev[0], np.diag(np.cos(X)), rtol=1e-15)
+    np.testing.assert_allclose(rev[1], [1.0, 0.5, 0.0])

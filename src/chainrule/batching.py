@@ -397,6 +397,17 @@ def linear_rule(prim, args, batched, kw):
     return prim(*args, **kw)
 
 
+def images_rule(prim, args, batched, kw):
+    """Operations on a stack of images (N, C, H, W) whose arguments are all such stacks
+    (max pooling and its scatter and gather): the batch axis folded into N, each
+    unbatched argument repeated for every example."""
+    size = _size(args, batched)
+    full = [a if b else _to_batch(a, size) for a, b in zip(args, batched)]
+    out = prim(*[_prim("reshape")(a, (-1,) + tuple(_shape(a)[2:])) for a in full], **kw)
+    shape = _shape(out)
+    return _prim("reshape")(out, (size, shape[0] // size) + tuple(shape[1:]))
+
+
 def matrix_rule(prim, args, batched, kw):
     """numpy.linalg functions of one stack of matrices broadcast over leading axes."""
     if any(batched[1:]):

@@ -21,7 +21,15 @@ from . import primitives as P
 from .backward import backward, unbroadcast
 from .graph import TensorBase, is_tensor, new_tensor
 from .pytree import tree_flatten, tree_map, tree_unflatten
-from .transforms import _alias, _float_array, _is_nested, _is_traced, _value, running
+from .transforms import (
+    _alias,
+    _float_array,
+    _is_nested,
+    _is_traced,
+    _split_aux,
+    _value,
+    running,
+)
 
 # Forward-mode levels, outermost first, and how many of them the hook serves right now
 # (while level k's own tangent arithmetic runs, only levels 0..k-1 see it).
@@ -186,15 +194,29 @@ def _tangent_of(out, level, nested):
 
 
 def jvp(
-    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
-) -> tuple[Any, Any]:
+    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+    has_aux: bool = False,
+) -> tuple[Any, ...]:
     """(f(*primals), J t): the Jacobian-vector product, by forward-mode differentiation.
 
     ``primals`` and ``tangents`` are tuples of the same structure; the tangent output
     has the structure of f's output. Costs about one evaluation of f plus its JVP rules.
+    With ``has_aux=True`` f returns ``(output, aux)`` and jvp returns
+    ``(output, J t, aux)``, as JAX's.
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples, e.g. jvp(f, (x,), (v,))")
+    if has_aux:
+        box = []
+
+        def main(*args):
+            out, aux = _split_aux(f(*args), "jvp")
+            box.append(aux)
+            return out
+
+        out, tangent = jvp(main, primals, tangents)
+        nested = _is_nested(primals, tangents)
+        return out, tangent, (box[-1] if nested else tree_map(_value, box[-1]))
     p_leaves, p_def = tree_flatten(tuple(primals))
     t_leaves, t_def = tree_flatten(tuple(tangents))
     if p_def != t_def:

@@ -11,7 +11,7 @@ import numpy as np
 from . import primitives as P
 from .forward_mode import _attach_tangent, _forward_level, _tangent_of, jvp
 from .graph import is_tensor, new_tensor
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import tree_flatten, tree_map, tree_unflatten
 from .transforms import (
     Argnum,
     Params,
@@ -20,8 +20,11 @@ from .transforms import (
     _is_nested,
     _lift_args,
     _like_input,
+    _NotScalar,
     _output_tensor,
     _reverse,
+    _split_aux,
+    _value,
     grad,
     running,
     which_args,
@@ -34,6 +37,7 @@ def jacobian(
     mode: Literal["rev", "fwd"] = "rev",
     *,
     argnums: Argnum | None = None,
+    has_aux: bool = False,
 ) -> Callable[Params, Any]:
     """The Jacobian d f(x)_i / d x_j, of shape f(x).shape + x.shape.
 
@@ -41,14 +45,24 @@ def jacobian(
     retained graph; mode="fwd" runs one forward-mode pass per input element. Pick
     "rev" when the output is smaller than the input, "fwd" otherwise. With a tuple
     argnum, returns a tuple of Jacobians. An argument that is a nested tuple/list/dict
-    of arrays gets the same structure of Jacobians, one per leaf.
+    of arrays gets the same structure of Jacobians, one per leaf; so does an output
+    (the output's structure outside, the arguments' inside, as in JAX). With
+    ``has_aux=True`` f returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', not {mode!r}")
     argnum = which_args(argnum, argnums, "jacobian")
+    if has_aux:
+        return _returning_aux(
+            lambda main: jacobian(main, argnum, mode), f, "jacobian")
 
     @functools.wraps(f)
     def jacobian_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
+        flat_f, out_layout = _raveled_output(f)
+        jac = _jacobian(flat_f, args, kwargs)
+        return jac if not out_layout else _split_output(jac, *out_layout)
+
+    def _jacobian(f, args, kwargs):
         nums = _argnums(argnum, len(args), "jacobian")
         if any(isinstance(args[i], (tuple, list, dict)) for i in nums):
             jacs = _jacobian_of_trees(f, args, kwargs, nums, mode)
@@ -63,6 +77,59 @@ def jacobian(
         return tuple(jacs) if isinstance(argnum, tuple) else jacs[0]
 
     return jacobian_f
+
+
+def _returning_aux(transform: Any, f: Any, who: str) -> Callable[..., Any]:
+    """transform(f) for an f returning (output, aux): the transformed function returns
+    (its result, aux), aux as f's last call gave it (plain values at the outermost level)."""
+
+    @functools.wraps(f)
+    def with_aux(*args, **kwargs):
+        box = []
+
+        def main(*a, **k):
+            out, aux = _split_aux(f(*a, **k), who)
+            box.append(aux)
+            return out
+
+        result = transform(main)(*args, **kwargs)
+        aux = box[-1]
+        return result, (aux if _is_nested(args, kwargs) else tree_map(_value, aux))
+
+    return with_aux
+
+
+def _raveled_output(f):
+    """(g, layout): g is f with a tuple/list/dict output raveled into one vector, and
+    layout, filled when g runs, holds the output's structure and leaf shapes (empty for
+    an array output, which g returns as it is)."""
+    layout = []
+
+    def raveled(*args, **kwargs):
+        out = f(*args, **kwargs)
+        if not isinstance(out, (tuple, list, dict)):
+            return out
+        leaves, treedef = tree_flatten(out)
+        layout[:] = [treedef, [np.shape(x) for x in leaves]]
+        return P.concatenate([P.reshape(x, (-1,)) for x in leaves])
+
+    return raveled, layout
+
+
+def _split_output(jac, treedef, shapes):
+    """The Jacobian of a raveled output cut back into the output's structure: for each
+    output leaf, the Jacobians (in the arguments' structure) of that leaf."""
+    starts = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
+
+    def part(k):
+        def cut(j):
+            rest = np.shape(j)[1:]
+            piece = j[starts[k]:starts[k + 1]]
+            return (P.reshape(piece, shapes[k] + rest) if is_tensor(piece)
+                    else np.reshape(piece, shapes[k] + rest))
+        return tree_map(cut, jac)
+
+    return tree_unflatten(treedef, [part(k) for k in range(len(shapes))])
 
 
 def _jacobian_of_trees(f, args, kwargs, nums, mode):
@@ -153,20 +220,25 @@ def _jacobian_fwd(f, args, kwargs, nums, nested):
     return jacs
 
 
-def jacrev(f: Callable[Params, Any], argnums: Argnum = 0) -> Callable[Params, Any]:
+def jacrev(f: Callable[Params, Any], argnums: Argnum = 0, *,
+           has_aux: bool = False) -> Callable[Params, Any]:
     """JAX's name: the Jacobian by reverse mode, one pass per output element."""
-    return jacobian(f, argnums=argnums, mode="rev")
+    return jacobian(f, argnums=argnums, mode="rev", has_aux=has_aux)
 
 
-def jacfwd(f: Callable[Params, Any], argnums: Argnum = 0) -> Callable[Params, Any]:
+def jacfwd(f: Callable[Params, Any], argnums: Argnum = 0, *,
+           has_aux: bool = False) -> Callable[Params, Any]:
     """JAX's name: the Jacobian by forward mode, one pass per input element."""
-    return jacobian(f, argnums=argnums, mode="fwd")
+    return jacobian(f, argnums=argnums, mode="fwd", has_aux=has_aux)
 
 
 def hessian(
-    f: Callable[Params, Any], argnum: Argnum = 0, *, argnums: Argnum | None = None
+    f: Callable[Params, Any], argnum: Argnum = 0, *, argnums: Argnum | None = None,
+    has_aux: bool = False,
 ) -> Callable[Params, Any]:
-    """The Hessian d^2 f / dx_i dx_j of scalar f, of shape x.shape + x.shape.
+    """The Hessian d^2 f / dx_i dx_j of scalar f, of shape x.shape + x.shape; of an
+    array-valued f, f(x).shape + x.shape + x.shape (JAX's jacfwd(jacrev(f))). With
+    ``has_aux=True`` f returns ``(output, aux)`` and the result is ``(hessian, aux)``.
 
     Reverse-over-reverse: f and its gradient are recorded once, then each row is one
     reverse pass over the recorded gradient graph. Forward-over-reverse would repeat
@@ -174,7 +246,10 @@ def hessian(
     cost the reused graph is the faster of the two (see benchmarks/bench_transforms.py).
     """
     argnum = which_args(argnum, argnums, "hessian")
+    if has_aux:
+        return _returning_aux(lambda main: hessian(main, argnum), f, "hessian")
     plain = jacobian(grad(f, argnum), argnum, mode="rev")
+    of_arrays = jacobian(jacobian(f, argnum, mode="rev"), argnum, mode="fwd")
 
     @functools.wraps(f)
     def hessian_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
@@ -182,7 +257,10 @@ def hessian(
         if isinstance(argnum, tuple) or any(isinstance(args[i], (tuple, list, dict))
                                             for i in nums):
             return _hessian_of_trees(f, args, kwargs, nums, isinstance(argnum, tuple))
-        return plain(*args, **kwargs)
+        try:
+            return plain(*args, **kwargs)
+        except _NotScalar:
+            return of_arrays(*args, **kwargs)
 
     return hessian_f
 

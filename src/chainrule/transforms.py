@@ -217,7 +217,7 @@ def value_and_grad(
                 result, aux = _split_aux(result, "grad")
             out = _output_tensor(result, "grad")
             if out._data.size != 1:
-                raise TypeError(
+                raise _NotScalar(
                     f"grad: the function must return a scalar, got shape {out.shape}; use "
                     f"jacobian() for vector outputs or elementwise_grad() for elementwise ones."
                 )
@@ -252,6 +252,11 @@ def grad(
         return (g, value[1]) if has_aux else g
 
     return grad_f
+
+
+class _NotScalar(TypeError):
+    """grad of a function whose output is not a scalar (hessian then takes the Jacobian
+    of the Jacobian)."""
 
 
 def _split_aux(result, who):

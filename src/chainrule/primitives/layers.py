@@ -33,13 +33,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import batching as B
+from .. import graph, threads
 from .. import statements as S
-from .. import threads
 from ..domains import Example
 from ..graph import is_tensor
 from ..rules import primitive
 from . import reductions
 from .conv_batching import conv_batch
+from .pointwise import stop_gradient
 from .shape import broadcast_to, reshape, swapaxes
 
 # ------------------------------------------------------------------------ linear
@@ -520,6 +521,15 @@ def _value(v):
     return v._data if is_tensor(v) else v
 
 
+def _routing(v):
+    """The image or its maxima as a constant of max pooling's derivative: its values, or
+    under a trace (cr.vmap of a gradient) a tensor with its gradient stopped, which the
+    trace batches (the values alone would be the first example's for every example)."""
+    if is_tensor(v) and graph.trace_hook() is not None:
+        return stop_gradient(v)
+    return _value(v)
+
+
 _POOL = {"kernel_size": (2, 2), "stride": (1, 1), "padding": (0, 0), "dilation": (1, 1)}
 
 
@@ -537,6 +547,7 @@ def _pooled(shape):
 
 max_pool2d = primitive(
     "max_pool2d", _max_pool2d_fwd,
+    batch=B.images_rule,
     domain=Example(lambda rng: ((rng.standard_normal((1, 2, 4, 4)),), dict(_POOL))),
     statement=S.Statement(
         forward="the maximum of each window of an (N, C, H, W) image",
@@ -551,6 +562,7 @@ max_pool2d = primitive(
 max_pool2d_scatter = primitive(
     "max_pool2d_scatter", _max_pool2d_scatter_fwd,
     linear=True,
+    batch=B.images_rule,
     domain=_pooled((1, 2, 3, 3)),
     statement=S.Statement(
         forward="each window's value put back on the window's maxima of x (shared "
@@ -563,6 +575,7 @@ max_pool2d_scatter = primitive(
 max_pool2d_gather = primitive(
     "max_pool2d_gather", _max_pool2d_gather_fwd,
     linear=True,
+    batch=B.images_rule,
     domain=_pooled((1, 2, 4, 4)),
     statement=S.Statement(
         forward="t read at each window's maxima of x (averaged over equal maxima): the "
@@ -577,9 +590,9 @@ max_pool2d_gather = primitive(
 # in x there, with the routing read from x and the output as constants. Equal maxima
 # share a window's cotangent (and average their tangents), as max does.
 max_pool2d.defvjp(
-    lambda g, ans, x, **kw: max_pool2d_scatter(g, _value(x), _value(ans), **kw),
+    lambda g, ans, x, **kw: max_pool2d_scatter(g, _routing(x), _routing(ans), **kw),
 ).defjvp(
-    lambda t, ans, x, **kw: max_pool2d_gather(t, _value(x), _value(ans), **kw),
+    lambda t, ans, x, **kw: max_pool2d_gather(t, _routing(x), _routing(ans), **kw),
 )
 max_pool2d_scatter.defvjp(
     lambda c, ans, g, x, y, **kw: max_pool2d_gather(c, x, y, **kw), None, None,
