@@ -119,6 +119,9 @@ class Module:
     # without hooks costs two attribute reads.
     _forward_pre_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
     _forward_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
+    # Whether Parameters and Modules inside list, tuple and dict attributes are registered
+    # (the PyTorch front end's Module registers only direct ones, as PyTorch does).
+    _registers_collections = True
 
     def __init__(self):
         self.training = True
@@ -260,6 +263,8 @@ class Module:
         for name, value in vars(self).items():
             if isinstance(value, (Parameter, Module)):
                 yield name, value
+            elif not self._registers_collections:
+                continue
             elif isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
                     if isinstance(item, (Parameter, Module)):

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..compiled import replayed
-from ..graph import TensorBase, mark_modified, no_grad
+from ..graph import TensorBase, mark_modified, no_grad, trace_hook
 from ..tensor import Tensor
 
 
@@ -76,10 +76,13 @@ class Optimizer:
                 raise TypeError(
                     f"{type(self).__name__} can only optimize tensors, got {type(p).__name__}"
                 )
-            if not p.requires_grad or not p.is_leaf:
+            # (A frozen parameter, requires_grad=False, is taken: it has no gradient, so
+            # steps skip it until it is unfrozen, as in PyTorch.)
+            if not p.is_leaf:
                 raise ValueError(
-                    f"{type(self).__name__}: a parameter of shape {p._data.shape} is not a "
-                    f"leaf tensor with requires_grad=True"
+                    f"{type(self).__name__}: can't optimize a non-leaf tensor (one of shape "
+                    f"{p._data.shape} made by an operation); pass the leaf tensor with "
+                    f"requires_grad=True it was computed from"
                 )
             if p._data.dtype.kind != "f":
                 raise TypeError(f"{type(self).__name__}: parameters must be floating point, "
@@ -124,6 +127,11 @@ class Optimizer:
         loss = None
         if closure is not None:
             loss = closure()
+        tracer = trace_hook()
+        if tracer is not None:  # (a compiled step captures again when a parameter is
+            for group in self.param_groups:  # frozen or unfrozen: it gains or loses a grad)
+                for p in group["params"]:
+                    tracer.guard(p, "requires_grad")
         with no_grad():
             for group in self.param_groups:
                 if not self._step_group_flat(group):

@@ -188,14 +188,42 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
                  requires_grad=requires_grad)
 
 
-def normal(mean, std, size=None, *, generator=None):
-    """Normal samples: ``normal(mean, std, size)`` or elementwise over tensor arguments."""
-    m = mean._data if isinstance(mean, TensorBase) else mean
-    s = std._data if isinstance(std, TensorBase) else std
-    shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
-    dtype = next((a.dtype for a in (mean, std) if isinstance(a, TensorBase)),
-                 T.get_default_dtype())
-    return Tensor(draw(generator).normal(m, s, shape), dtype=dtype)
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    """Normal samples, PyTorch's overloads: ``normal(mean, std, size)`` of numbers (with
+    ``dtype``, ``device``, ``requires_grad``), or elementwise where ``mean`` or ``std`` is
+    a floating tensor (``std`` 1 by default; the shapes broadcast; the dtype is mean's
+    when it is a tensor, else std's). The samples need no gradient (as PyTorch's carry
+    none)."""
+    tensors = [a for a in (mean, std) if isinstance(a, TensorBase)]
+    if not tensors:
+        if size is None:
+            raise TypeError("normal(mean, std): numbers need a size, normal(mean, std, "
+                            "size); or give mean or std as a tensor")
+        _check_std(std)
+        return _random(size, dtype, device, requires_grad, "normal",
+                       lambda shape: draw(generator).normal(mean, std, shape))
+    if size is not None or dtype is not None or requires_grad:
+        raise TypeError("normal: size, dtype and requires_grad are for a number mean and "
+                        "std; with a tensor the result has its shape and dtype")
+    T.check_device(device, "normal")
+    dtype = tensors[0].dtype
+    for t in tensors:
+        if t.dtype.kind != "f":
+            raise NotImplementedError(f'"normal_kernel_cpu" not implemented for '
+                                      f"'{T.SCALAR_NAMES[t.dtype]}'")
+    _check_std(std)
+    m, s = (a._data if isinstance(a, TensorBase) else a for a in (mean, std))
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    return Tensor(draw(generator).normal(m, s, shape).astype(dtype), dtype=dtype)
+
+
+def _check_std(std):
+    if isinstance(std, TensorBase):
+        if np.any(std._data < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,

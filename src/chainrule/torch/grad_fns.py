@@ -6,6 +6,8 @@ at it."""
 
 from __future__ import annotations
 
+import functools
+
 from ..graph import TensorBase
 
 # PyTorch's names where they are not the primitive's name in CamelCase.
@@ -19,6 +21,7 @@ _PYTORCH_NAMES = {
     "broadcast_to": "ExpandBackward0", "linear": "AddmmBackward0",
     "conv": "ConvolutionBackward0", "nll_loss": "NllLossBackward0",
     "mse_loss": "MseLossBackward0", "relu": "ReluBackward0", "clamp": "ClampBackward1",
+    "fused_gelu": "GeluBackward0", "softmax_nll": "NllLossBackward0",
 }
 
 
@@ -29,20 +32,56 @@ def pytorch_name(primitive_name):
     return "".join(part.capitalize() for part in primitive_name.split("_")) + "Backward0"
 
 
+def named(out, name, *inputs):
+    """``out`` whose grad_fn is PyTorch's ``name`` with ``inputs`` as its next functions:
+    for an operation chainrule composes of primitives (a mean is a sum divided by n),
+    whose last one would name it. An in-place change of ``out`` afterwards (it bumps the
+    version) makes that change its grad_fn."""
+    if out._prim is not None and out.requires_grad:
+        out.__dict__["_grad_fn_as"] = (out._version, name, inputs)
+    return out
+
+
+def _named_as(tensor):
+    """(name, inputs) given by ``named``, if it still holds; else None."""
+    tag = tensor.__dict__.get("_grad_fn_as")
+    return tag[1:] if tag is not None and tag[0] == tensor._version else None
+
+
+def grad_fn_name(tensor):
+    """PyTorch's name of the operation that made ``tensor``."""
+    tag = _named_as(tensor)
+    return tag[0] if tag else pytorch_name(tensor._prim.name)
+
+
+@functools.cache
+def _node_class(name):
+    # One Node subclass per name, as PyTorch has a class per backward:
+    # type(x.grad_fn).__name__ == "MulBackward0".
+    return type(name, (Node,), {})
+
+
 class Node:
-    """The grad_fn of a tensor made by an operation."""
+    """The grad_fn of a tensor made by an operation (of the subclass named after it)."""
+
+    def __new__(cls, tensor):
+        if cls is Node:
+            cls = _node_class(grad_fn_name(tensor))
+        return object.__new__(cls)
 
     def __init__(self, tensor):
         self._tensor = tensor
 
     def name(self):
-        return pytorch_name(self._tensor._prim.name)
+        return type(self).__name__
 
     @property
     def next_functions(self):
         """((the grad_fn or AccumulateGrad of each input, 0), ...); None for inputs that
         need no gradient. Empty once backward freed the graph."""
-        return tuple((node_of(a), 0) for a in self._tensor._args or ())
+        tag = _named_as(self._tensor)
+        inputs = tag[1] if tag and self._tensor._args else self._tensor._args or ()
+        return tuple((node_of(a), 0) for a in inputs)
 
     @property
     def metadata(self):

@@ -29,14 +29,15 @@ from chainrule.linalg import (
     multi_dot,
     norm,
     pinv,
-    qr,
     slogdet,
     solve_triangular,
     svd,
     svdvals,
 )
+from chainrule.linalg import qr as _qr
 from chainrule.linalg import solve as _solve
 from chainrule.linalg import vector_norm as _vector_norm
+from chainrule.numpy.linalg import QRResult as _QRResult
 from chainrule.numpy.linalg import tensorinv as _tensorinv
 from chainrule.numpy.linalg import tensorsolve as _tensorsolve
 
@@ -78,6 +79,14 @@ def solve(A, B, *, left=True, out=None):
     return _swap(_solve(_swap(A), _swap(B)))
 
 
+def qr(A, mode="reduced"):
+    """(Q, R) with A = Q R; ``mode='r'``: R alone computed, and Q an empty tensor, as
+    PyTorch returns (NumPy's mode 'r' returns R by itself)."""
+    if mode == "r":
+        return _QRResult(Tensor.new_zeros(A, (0,)), _qr(A, mode="r"))
+    return _qr(A, mode=mode)
+
+
 def _swap(x):
     return Tensor.transpose(x, -2, -1)
 
@@ -85,6 +94,8 @@ def _swap(x):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """(sum |x|^ord)^(1/ord) over ``dim`` (all elements by default), in ``dtype`` if given."""
     x = x if dtype is None else Tensor.to(x, dtype)
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None  # (dim=(): every dimension, as PyTorch's reductions read it)
     return _vector_norm(x, ord, dim=dim, keepdim=keepdim)
 
 

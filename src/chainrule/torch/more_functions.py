@@ -218,7 +218,8 @@ def clamp_max(input, max):
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values)."""
-    return _like(input, cnp.nan_to_num(input, nan=nan, posinf=posinf, neginf=neginf))
+    return _fresh(input, _like(input, cnp.nan_to_num(input, nan=nan, posinf=posinf,
+                                                     neginf=neginf)))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -276,6 +277,19 @@ def addcdiv(input, tensor1, tensor2, *rest, value=1):
 
 
 # ------------------------------------------------------------------ reductions
+def _fresh(input, result):
+    """``result`` (or each tensor of a result tuple) copied where it shares ``input``'s
+    buffer: on a 0-d or size-1 input NumPy's functions return a view (or the input), where
+    PyTorch's results are new tensors that writes do not carry back to the input."""
+    if isinstance(result, tuple):
+        items = [_fresh(input, r) for r in result]
+        return type(result)(*items) if hasattr(result, "_fields") else tuple(items)
+    if (isinstance(input, TensorBase) and isinstance(result, TensorBase)
+            and np.may_share_memory(result._data, input._data)):
+        return P.copy(result)
+    return result
+
+
 def _dim(dim):
     return tuple(dim) if isinstance(dim, list) else dim
 
@@ -297,25 +311,26 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 def all(input, dim=None, keepdim=False):
-    return _like(input, cnp.all(input, axis=_dim(dim), keepdims=keepdim))
+    return Tensor.all(input, dim, keepdim)
 
 
 def any(input, dim=None, keepdim=False):
-    return _like(input, cnp.any(input, axis=_dim(dim), keepdims=keepdim))
+    return Tensor.any(input, dim, keepdim)
 
 
 def count_nonzero(input, dim=None):
-    return _like(input, cnp.count_nonzero(input, axis=_dim(dim)))
+    everything = isinstance(dim, (tuple, list)) and not dim  # (dim=(): every dimension)
+    return _like(input, cnp.count_nonzero(input, axis=None if everything else _dim(dim)))
 
 
 def median(input, dim=None, keepdim=False):
     """PyTorch's median: the lower of the two middle values (no average); with dim,
     (values, indices)."""
-    return _like(input, _sorting.median(input, dim, keepdim))
+    return _fresh(input, _like(input, _sorting.median(input, dim, keepdim)))
 
 
 def nanmedian(input, dim=None, keepdim=False):
-    return _like(input, _sorting.nanmedian(input, dim, keepdim))
+    return _fresh(input, _like(input, _sorting.nanmedian(input, dim, keepdim)))
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -358,19 +373,19 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def cumprod(input, dim, *, dtype=None):
-    return _like(input, Tensor.cumprod(input, dim, dtype=dtype))  # (PyTorch's dtype)
+    return _fresh(input, _like(input, Tensor.cumprod(input, dim, dtype=dtype)))
 
 
 def cummax(input, dim):
-    return _like(input, _scans.cummax(input, dim))
+    return _fresh(input, _like(input, _scans.cummax(input, dim)))
 
 
 def cummin(input, dim):
-    return _like(input, _scans.cummin(input, dim))
+    return _fresh(input, _like(input, _scans.cummin(input, dim)))
 
 
 def logcumsumexp(input, dim):
-    return _like(input, _scans.logcumsumexp(input, dim))
+    return _fresh(input, _like(input, _scans.logcumsumexp(input, dim)))
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -379,7 +394,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 def msort(input):
     """The input sorted along its first dimension (values only)."""
-    return _like(input, _sorting.sort(input, 0).values)
+    return _fresh(input, _like(input, _sorting.sort(input, 0).values))
 
 
 def dist(input, other, p=2):
@@ -475,7 +490,9 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     starts = np.flatnonzero(change)
     out = [_new(np.take(x, starts, axis=axis))]
     if return_inverse:
-        out.append(_new((np.cumsum(change) - 1).astype(np.int64)))
+        inverse = (np.cumsum(change) - 1).astype(np.int64)
+        # (without dim, PyTorch gives the inverse the input's shape, as unique does)
+        out.append(_new(inverse.reshape(np.shape(input)) if dim is None else inverse))
     if return_counts:
         out.append(_new(np.diff(np.append(starts, len(moved))).astype(np.int64)))
     return _like(input, out[0] if len(out) == 1 else tuple(out))
@@ -544,10 +561,33 @@ def mv(input, vec):
 
 
 def dot(input, other):
+    """The inner product of two 1-D tensors of one size and dtype (PyTorch's checks: no
+    matrix product, no promotion)."""
+    _check_vectors("dot", input, other, "tensor")
     return _like(input, P.dot(input, other))
 
 
-vdot = dot  # (real tensors: no conjugation to do)
+def vdot(input, other):
+    _check_vectors("vdot", input, other, "other")  # (real tensors: no conjugation to do)
+    return _like(input, P.dot(input, other))
+
+
+def _check_vectors(who, a, b, b_name):
+    if not isinstance(b, TensorBase):
+        raise TypeError(f"{who}(): argument '{b_name}' (position 2) must be Tensor, not "
+                        f"{type(b).__name__}")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape != b.shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+                           f"[{b.shape[0]}] to have the same number of elements, but got "
+                           f"{a.shape[0]} and {b.shape[0]} elements")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{T.SCALAR_NAMES[np.dtype(a.dtype)]} and "
+                           f"{T.SCALAR_NAMES[np.dtype(b.dtype)]}")
+    if a.dtype == np.bool_:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
 
 
 def inner(input, other):

@@ -34,7 +34,7 @@ from ..primitives.scans import torch_cumprod
 from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from . import types as T
-from .grad_fns import Node, pytorch_name
+from .grad_fns import Node, grad_fn_name, named
 from .printing import tensor_repr
 from .tensor_writes import WritesAndNewTensors, scalar_first
 
@@ -75,6 +75,14 @@ def _on(x, d):
             isinstance(d, tuple) and len(d) == 1 and d[0] in (0, -1))):
         return None
     return d
+
+
+def _truth(x, reduce, dim, axis, keepdims):
+    """x.all / x.any as PyTorch's: ``dim=()`` reduces nothing (each element's truth, not
+    every dimension as in the other reductions), and uint8 gives uint8 (its legacy)."""
+    d = () if isinstance(dim, (tuple, list)) and not dim else _dims(dim, axis)
+    out = reduce(x._data, axis=d, keepdims=keepdims)
+    return Tensor(out, dtype=np.uint8 if x._data.dtype == np.uint8 else bool)
 
 
 def _keep(keepdim, keepdims):
@@ -261,7 +269,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if self._data.dtype not in (T.get_default_dtype(), np.int64, np.bool_):
             suffixes.append(f"dtype=torch.{self._data.dtype}")
         if self._prim is not None:
-            suffixes.append(f"grad_fn=<{pytorch_name(self._prim.name)}>")
+            suffixes.append(f"grad_fn=<{grad_fn_name(self)}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
         return tensor_repr(self._data, suffixes)
@@ -529,12 +537,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return front(super().detach())
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        d = _dims(dim, axis)
-        return Tensor(self._data.any(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
+        return _truth(self, np.any, dim, axis, _keep(keepdim, keepdims))
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        d = _dims(dim, axis)
-        return Tensor(self._data.all(axis=d, keepdims=_keep(keepdim, keepdims)), dtype=bool)
+        return _truth(self, np.all, dim, axis, _keep(keepdim, keepdims))
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
            memory_format=None):
@@ -634,11 +640,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         d, k = _on(self, _dims(dim, axis)), _keep(keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
         out = P.sum(x) if d is None and not k else P.sum(x, axis=d, keepdims=k)
-        return _accumulated(out, self, dtype)
+        out = _accumulated(out, self, dtype)
+        return out if dim is None and axis is None else named(out, "SumBackward1", x)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else self.to(dtype)
-        return P.mean(x, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
+        out = P.mean(x, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
+        return named(out, "MeanBackward0" if dim is None and axis is None else "MeanBackward1",
+                     x)
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else self.to(dtype)
@@ -651,8 +660,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if isinstance(dim, builtins.bool):  # x.var(False): the unbiased flag
             dim, unbiased = None, dim
         ddof = _ddof(unbiased, correction, ddof, axis is not None)
-        return P.var(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims),
-                     ddof=ddof)
+        out = P.var(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims),
+                    ddof=ddof)
+        return named(out, "VarBackward0", self)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
             keepdims=False, ddof=None):
@@ -660,8 +670,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if isinstance(dim, builtins.bool):
             dim, unbiased = None, dim
         ddof = _ddof(unbiased, correction, ddof, axis is not None)
-        return P.std(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims),
-                     ddof=ddof)
+        out = P.std(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims),
+                    ddof=ddof)
+        return named(out, "StdBackward0", self)
 
     def _extreme(self, which, dim, keepdim, axis, keepdims, other):
         if isinstance(dim, _CrTensor) or other is not None:  # x.max(y): elementwise
@@ -673,7 +684,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if dim is None:
             return P.max(self) if which == "max" else P.min(self)
         if _on(self, dim) is None:  # dim 0 of a 0-d tensor: itself, at index 0
-            return values_indices(P.copy(self), front(graph.new_tensor(np.int64(0))))
+            return values_indices(P.copy(self), front(graph.new_tensor(np.zeros((), np.int64))))
         # PyTorch: (values, indices). The values are gathered at the indices, so the
         # gradient goes to the element the index names (PyTorch's rule for max(dim)).
         arg = P.argmax if which == "max" else P.argmin
@@ -709,13 +720,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def cumsum(self, dim=None, *, dtype=None, axis=None):
         x = self if dtype is None else self.to(dtype)
-        return _accumulated(P.cumsum(x, axis=_dims(dim, axis)), self, dtype)
+        out = _accumulated(P.cumsum(x, axis=_dims(dim, axis)), self, dtype)
+        return P.reshape(out, ()) if self.ndim == 0 else out  # (NumPy's gives shape (1,))
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p); its
         gradient at 0 is 0 (chainrule.linalg.vector_norm's rule), as in PyTorch."""
         x = self if dtype is None else self.to(dtype)
-        return vector_norm(x, 2 if p == "fro" else p, dim=dim, keepdim=keepdim)
+        return vector_norm(x, 2 if p == "fro" else p, dim=_dims(dim, None), keepdim=keepdim)
 
     def sort(self, dim=-1, descending=False, stable=False):
         v, i = S.sort(self, dim=dim, descending=descending, stable=stable)
@@ -949,6 +961,12 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def __ipow__(self, other):
         return self._replace(lambda t: t ** other, "pow_")
 
+    def __ilshift__(self, other):
+        return self._replace(lambda t: t << other, "bitwise_left_shift_")
+
+    def __irshift__(self, other):
+        return self._replace(lambda t: t >> other, "bitwise_right_shift_")
+
     fmod = _promoting(P.fmod)
 
     def pow(self, exponent):
@@ -1089,3 +1107,5 @@ def _function_method(name):
 for _name in _FUNCTION_METHODS:
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _function_method(_name))
+# (chainrule's own dot is NumPy's, a matrix product of 2-D arrays; PyTorch's takes vectors)
+Tensor.dot = _function_method("dot")

@@ -1,6 +1,8 @@
 """``torch.autograd``: ``grad``, ``backward``, custom ``Function``s, ``gradcheck``, anomaly
 detection (chainrule.torch.autograd_core) and ``autograd.functional``."""
 
+import warnings
+
 from ...graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ..autograd_core import (
     Function,
@@ -23,15 +25,21 @@ class _VariableMeta(type):
 
 
 class Variable(metaclass=_VariableMeta):
-    """The pre-0.4 wrapper, now a tensor: ``Variable(t, requires_grad=True)`` is ``t``
-    requiring grad (a leaf; a tensor made by an operation is detached first), and every
-    tensor is an instance."""
+    """The pre-0.4 wrapper, now a tensor: ``Variable(t, requires_grad=True)`` is a new
+    leaf sharing t's storage (``t.detach()``) that requires grad, t itself unchanged; and
+    every tensor is an instance."""
 
     def __new__(cls, data, requires_grad=False, volatile=False):
-        from ..creation import as_tensor
+        from ..tensor import Tensor
 
-        t = data if getattr(data, "is_leaf", False) else as_tensor(data).detach()
-        return t.requires_grad_(True) if requires_grad else t
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got "
+                            f"{type(data).__name__}")
+        if volatile:
+            warnings.warn("volatile was removed and now has no effect. Use `with "
+                          "torch.no_grad():` instead.", UserWarning, stacklevel=2)
+        return data.detach().requires_grad_(requires_grad)
+
 
 __all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "enable_grad",
            "functional", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad",

@@ -109,7 +109,13 @@ class _Members(MutableMapping):
 
 
 class Module(_nn.Module):
-    """chainrule.nn.Module whose parameters and buffers are front-end tensors."""
+    """chainrule.nn.Module whose parameters and buffers are front-end tensors.
+
+    As in PyTorch, only attributes that are themselves a Module or Parameter (containers
+    included) are registered: layers kept in a plain list, tuple or dict are not trained.
+    """
+
+    _registers_collections = False
 
     def __setattr__(self, name, value):
         if isinstance(value, Buffer):

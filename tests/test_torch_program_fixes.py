@@ -1,0 +1,303 @@
+"""PyTorch programs that ran differently under chainrule.torch: module registration,
+Variable, optimizers with frozen parameters, normal, dot, grad_fn names, and dtype,
+shape and aliasing details. Expected values were checked with PyTorch 2.13."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.torch as torch
+from chainrule.torch import nn
+from chainrule.torch.autograd import Variable
+
+
+# ------------------------------------------------------- 1. modules in plain lists
+def test_modules_and_parameters_in_plain_containers_are_not_registered():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fcs = []
+            for i in range(2):
+                fc = nn.Linear(1, 1)
+                setattr(self, f"fc{i}", fc)
+                self.fcs.append(fc)
+            self.extra = [nn.Linear(1, 1)]
+            self.by_name = {"a": nn.Linear(1, 1)}
+            self.pair = (nn.Parameter(torch.zeros(1)),)
+            self.blocks = nn.ModuleList([nn.Linear(1, 1)])
+
+    net = Net()
+    assert list(net.state_dict()) == ["fc0.weight", "fc0.bias", "fc1.weight", "fc1.bias",
+                                      "blocks.0.weight", "blocks.0.bias"]
+    assert len(list(net.parameters())) == 6
+    assert list(net._modules) == ["fc0", "fc1", "blocks"]
+    assert len(list(net.modules())) == 5
+    # Still front-end parameters (PyTorch's methods), only not registered.
+    assert net.extra[0].weight.numel() == 1
+
+
+def test_builtin_layers_keep_their_parameters():
+    # (Layers with several sublayers or weights per layer; counts from PyTorch.)
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    assert (len(lstm.state_dict()), sum(p.numel() for p in lstm.parameters())) == (16, 736)
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2)
+    assert (len(enc.state_dict()), sum(p.numel() for p in enc.parameters())) == (24, 1200)
+    mha = nn.MultiheadAttention(8, 2, kdim=4, vdim=4)
+    assert (len(mha.state_dict()), sum(p.numel() for p in mha.parameters())) == (6, 224)
+
+
+def test_chainrule_nn_still_collects_lists():
+    class Net(cr.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [cr.nn.Linear(1, 1, rng=0)]
+
+    assert list(Net().state_dict()) == ["layers.0.weight", "layers.0.bias"]
+
+
+# ------------------------------------------------------------------- 2. Variable
+def test_variable_is_a_new_leaf_sharing_storage():
+    t = torch.zeros(3)
+    v = Variable(t, requires_grad=True)
+    assert v is not t and not t.requires_grad and v.requires_grad and v.is_leaf
+    t.add_(1)  # (t is not a leaf requiring grad)
+    assert v.tolist() == [1.0, 1.0, 1.0]
+    (v * 2).sum().backward()
+    assert v.grad.tolist() == [2.0, 2.0, 2.0] and t.grad is None
+    w = torch.ones(2, requires_grad=True)
+    y = Variable(w * 2)
+    assert not y.requires_grad and y.grad_fn is None and y.is_leaf
+    assert type(Variable(nn.Parameter(torch.ones(2)))) is torch.Tensor
+    assert isinstance(t, Variable)
+    with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+        Variable([1.0, 2.0])
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        Variable(t, volatile=True)
+
+
+# ------------------------------------------------- 3. optimizers, frozen parameters
+# After one step with the embedding frozen and one after unfreezing it (PyTorch 2.13).
+_FROZEN_THEN_UNFROZEN = {
+    "SGD": ([0.2159, 0.1275, 0.4159, 0.3275], [0.6668, -0.2497]),
+    "Adam": ([0.2, 0.1, 0.4, 0.3], [0.6996, -0.3004]),
+    "AdamW": ([0.1999, 0.0998, 0.3997, 0.2996], [0.6985, -0.2995]),
+    "RMSprop": ([1.1, 1.2, 1.3, 1.4], [1.591, 0.591]),
+    "Adagrad": ([0.2, 0.1, 0.4, 0.3], [0.6673, -0.3327]),
+    "Adadelta": ([0.1003, 0.1997, 0.3003, 0.3997], [0.5006, -0.4994]),
+    "Adamax": ([0.2, 0.1, 0.4, 0.3], [0.6953, -0.3047]),
+    "NAdam": ([0.2056, 0.0944, 0.4056, 0.2944], [0.6804, -0.3196]),
+    "RAdam": ([0.2159, 0.1275, 0.4159, 0.3275], [0.6712, -0.2432]),
+    "LBFGS": ([0.1008, 0.2093, 0.3008, 0.4093], [1.3227, 0.7351]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FROZEN_THEN_UNFROZEN))
+def test_optimizers_take_frozen_parameters(name):
+    emb = nn.Embedding.from_pretrained(torch.tensor([[0.1, 0.2], [0.3, 0.4]]), freeze=True)
+    w = nn.Parameter(torch.tensor([0.5, -0.5]))
+    opt = getattr(torch.optim, name)([emb.weight, w], lr=0.1)
+    x = torch.tensor([0, 1])
+
+    def closure():
+        opt.zero_grad()
+        loss = ((emb(x) * w).sum() - 1) ** 2
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert emb.weight.flatten().tolist() == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    emb.weight.requires_grad_(True)
+    opt.step(closure)
+    weights, ws = _FROZEN_THEN_UNFROZEN[name]
+    assert emb.weight.flatten().tolist() == pytest.approx(weights, abs=1e-4)
+    assert w.tolist() == pytest.approx(ws, abs=1e-4)
+
+
+def test_optimizers_refuse_non_leaf_tensors():
+    w = torch.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf tensor"):
+        torch.optim.Adam([w * 2])
+
+
+def test_compiled_step_sees_a_parameter_unfrozen():
+    def run(compiled):
+        emb = nn.Embedding.from_pretrained(torch.arange(6.).reshape(3, 2) / 10, freeze=True)
+        w = nn.Parameter(torch.tensor([0.3, -0.2]))
+        opt = torch.optim.Adam([emb.weight, w], lr=0.1)
+        x = torch.tensor([0, 2])
+
+        def step():
+            opt.zero_grad()
+            loss = ((emb(x) @ w - 1) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = cr.compile(step) if compiled else step
+        for i in range(4):
+            if i == 2:
+                emb.weight.requires_grad_(True)
+            f()
+        return emb.weight.detach().numpy().copy(), w.detach().numpy().copy()
+
+    eager, compiled = run(False), run(True)
+    assert not np.allclose(eager[0], np.arange(6.).reshape(3, 2) / 10)
+    np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-6)
+    np.testing.assert_allclose(compiled[1], eager[1], rtol=1e-6)
+
+
+# --------------------------------------------------------------------- 4. normal
+def test_normal_overloads():
+    m, s = torch.zeros(2, 3), torch.ones(2, 3)
+    assert torch.normal(m).shape == (2, 3)  # (std 1 by default)
+    assert torch.normal(mean=torch.zeros(3)).shape == (3,)
+    assert torch.normal(m, 2.0).shape == torch.normal(1.0, s).shape == (2, 3)
+    assert torch.normal(torch.zeros(3), torch.ones(2, 3)).shape == (2, 3)
+    assert torch.normal(torch.tensor(0.0)).shape == ()
+    assert torch.normal(1.0, 2.0, (4, 2)).shape == (4, 2)
+    assert torch.normal(1.0, 2.0, size=(4,), dtype=torch.float64).dtype == torch.float64
+    assert torch.normal(1.0, 2.0, (4,), requires_grad=True).requires_grad
+    # The dtype is mean's when it is a tensor, else std's.
+    assert torch.normal(torch.zeros(3), torch.ones(3, dtype=torch.float64)).dtype == torch.float32
+    assert torch.normal(0.0, torch.ones(3, dtype=torch.float64)).dtype == torch.float64
+    assert torch.normal(torch.tensor([1.0, 5.0]), 0.0).tolist() == [1.0, 5.0]
+    assert torch.normal(torch.zeros(2), out=torch.empty(2)).shape == (2,)
+    with pytest.raises(TypeError):
+        torch.normal(1.0, 2.0)
+    with pytest.raises(TypeError):
+        torch.normal(torch.zeros(3), 1.0, (3,))
+    with pytest.raises(RuntimeError, match="normal expects std >= 0.0, but found std -1"):
+        torch.normal(torch.zeros(3), -1.0)
+    with pytest.raises(RuntimeError, match="normal expects all elements of std >= 0.0"):
+        torch.normal(torch.zeros(3), -torch.ones(3))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        torch.normal(torch.zeros(3, dtype=torch.int64))
+
+
+# ------------------------------------------------------------------ 5. dot, vdot
+@pytest.mark.parametrize("name", ["dot", "vdot"])
+def test_dot_takes_vectors_only(name):
+    dot = getattr(torch, name)
+    v = torch.arange(3.0)
+    assert dot(v, torch.ones(3)).item() == 3.0 and getattr(v, name)(torch.ones(3)).item() == 3.0
+    assert dot(torch.arange(3), torch.arange(3)).dtype == torch.int64
+    a = torch.ones(2, 2)
+    with pytest.raises(RuntimeError, match="1D tensors expected, but got 2D and 2D tensors"):
+        dot(a, a)
+    with pytest.raises(RuntimeError, match="1D tensors expected, but got 2D and 2D tensors"):
+        getattr(a, name)(a)
+    with pytest.raises(RuntimeError, match="1D tensors expected, but got 0D and 0D tensors"):
+        dot(torch.tensor(2.0), torch.tensor(3.0))
+    with pytest.raises(RuntimeError, match="inconsistent tensor size"):
+        dot(v, torch.ones(2))
+    with pytest.raises(RuntimeError, match="same dtype, but found Float and Double"):
+        dot(v, torch.ones(3, dtype=torch.float64))
+    with pytest.raises(TypeError, match="must be Tensor, not float"):
+        dot(v, 2.0)
+
+
+# ------------------------------------------------------------------- 6. grad_fn
+def test_grad_fn_names_and_classes():
+    x = torch.rand(3, 4, requires_grad=True)
+    m = x.mean()
+    assert repr(m.grad_fn).startswith("<MeanBackward0 object at")
+    assert "grad_fn=<MeanBackward0>" in repr(m)
+    assert type(m.grad_fn).__name__ == "MeanBackward0" == m.grad_fn.name()
+    assert m.grad_fn.next_functions[0][0].variable is x
+    assert type(x.mean(0).grad_fn).__name__ == "MeanBackward1"
+    assert type(torch.mean(x, dtype=torch.float64).grad_fn).__name__ == "MeanBackward0"
+    assert type((x * 2).grad_fn).__name__ == "MulBackward0"
+    assert type(x.sum().grad_fn).__name__ == "SumBackward0"
+    assert type(x.sum(0).grad_fn).__name__ == "SumBackward1"
+    assert type(x.var(0).grad_fn).__name__ == "VarBackward0"
+    assert type(x.std().grad_fn).__name__ == "StdBackward0"
+    assert type(torch.nn.functional.gelu(x).grad_fn).__name__ == "GeluBackward0"
+    assert type((x * 2).grad_fn) is type((x * 3).grad_fn)
+    m2 = x.mean(0)
+    m2.add_(1)  # (an in-place change becomes the grad_fn)
+    assert m2.grad_fn.name() == "AddBackward0"
+
+
+# -------------------------------------------------------------- 7. fuzzer groups
+def test_in_place_shifts():
+    x = torch.tensor([1, 2, 3])
+    y = x
+    x <<= 1
+    assert y.tolist() == [2, 4, 6] and x is y
+    x >>= torch.tensor(1)
+    assert y.tolist() == [1, 2, 3] and x is y
+
+
+def test_max_min_dim_of_a_0d_tensor_has_array_indices():
+    r = torch.max(torch.tensor(2.0), dim=0)
+    assert np.asarray(r.indices) == 0 and r.indices.numpy().shape == ()
+    assert torch.min(torch.tensor(2.0), 0).indices.item() == 0
+
+
+def test_qr_mode_r_returns_empty_q():
+    A = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    Q, R = torch.linalg.qr(A, mode="r")
+    assert Q.shape == (0,) and Q.dtype == torch.float32
+    np.testing.assert_allclose(R.numpy(), [[-5.9161, -7.4374], [0.0, 0.8281]], atol=1e-4)
+    assert torch.linalg.qr(A).Q.shape == (3, 2)
+
+
+def test_unique_consecutive_inverse_has_the_input_shape():
+    x = torch.tensor([1, 1, 2, 2, 3]).reshape(1, 5)
+    values, inverse = torch.unique_consecutive(x, return_inverse=True)
+    assert values.tolist() == [1, 2, 3] and inverse.tolist() == [[0, 0, 1, 1, 2]]
+    _, inverse, counts = torch.unique_consecutive(torch.tensor(3), return_inverse=True,
+                                                  return_counts=True)
+    assert inverse.shape == () and counts.tolist() == [1]
+    _, inverse = torch.unique_consecutive(torch.tensor([[1, 2], [1, 2], [3, 4]]),
+                                          return_inverse=True, dim=0)
+    assert inverse.tolist() == [0, 0, 1]
+
+
+def test_empty_dim_tuple():
+    x = torch.tensor([[1.0, 0.0], [3.0, 4.0]])
+    # all/any: dim=() reduces nothing; count_nonzero and norm: every dimension.
+    assert x.all(dim=()).tolist() == [[True, False], [True, True]]
+    assert torch.any(x, dim=(), keepdim=True).tolist() == [[True, False], [True, True]]
+    assert torch.count_nonzero(x, dim=()).item() == 3
+    assert x.norm(dim=()).item() == pytest.approx(5.0990, abs=1e-4)
+    assert torch.norm(x, dim=(), keepdim=True).shape == (1, 1)
+    assert torch.linalg.vector_norm(x, dim=()).shape == ()
+    assert x.sum(dim=()).item() == 8.0
+    assert torch.cumsum(torch.tensor(3.0), 0).shape == ()
+    assert torch.tensor(3.0).cumsum(-1, dtype=torch.float64).shape == ()
+
+
+def test_all_any_of_uint8_give_uint8():
+    u = torch.tensor([3, 200], dtype=torch.uint8)
+    assert torch.all(u).dtype == torch.uint8 and torch.all(u).item() == 1
+    assert u.any(0, keepdim=True).dtype == torch.uint8
+    assert torch.all(torch.tensor([1, 0])).dtype == torch.bool
+
+
+def test_no_warnings_from_variable_without_volatile():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Variable(torch.zeros(1))
+
+
+def test_results_on_0d_inputs_are_new_tensors():
+    x = torch.tensor(5.0)
+    torch.msort(x).add_(1)
+    torch.median(x, dim=0).values.add_(1)
+    torch.nanmedian(x, 0).values.add_(1)
+    torch.cummax(x, 0).values.add_(1)
+    torch.cummin(x, 0).values.add_(1)
+    torch.logcumsumexp(x, 0).add_(1)
+    torch.cumprod(x, 0).add_(1)
+    assert x.item() == 5.0
+    i = torch.tensor([1, 2])
+    torch.nan_to_num(i).add_(1)
+    assert i.tolist() == [1, 2]
+    y = torch.tensor(2.0, requires_grad=True)
+    torch.cummax(y * 3, 0).values.backward()
+    assert y.grad.item() == 3.0
