@@ -185,3 +185,16 @@ def test_logical_not_of_numbers_is_a_bool_tensor():
     y = x.clone()
     y.logical_not_()
     assert y.tolist() == [1, 0, 0] and y.dtype == torch.int64
+
+
+def test_fill_diagonal_cuts_only_the_diagonal():
+    x = leaf(np.arange(12.0))
+    h = x.reshape(3, 4).clone()
+    h.fill_diagonal_(5)
+    (h * torch.arange(12.0, dtype=torch.float64).reshape(3, 4)).sum().backward()
+    np.testing.assert_array_equal(grad_of(x), [0, 1, 2, 3, 4, 0, 6, 7, 8, 9, 0, 11])
+    np.testing.assert_array_equal(h.detach().numpy().diagonal(), [5, 5, 5])
+    a = torch.zeros(5, 3)
+    a.fill_diagonal_(1, wrap=True)
+    np.testing.assert_array_equal(a.numpy()[[0, 1, 2, 4], [0, 1, 2, 0]], [1, 1, 1, 1])
+    assert a.sum().item() == 4

@@ -246,9 +246,10 @@ class WritesAndNewTensors:
     def fill_diagonal_(self, fill_value, wrap=False):
         """Write ``fill_value`` on the main diagonal (all dimensions equal, or a tall
         matrix, repeating every n + 1 rows with ``wrap``)."""
-        values = np.array(self._data, copy=True)
-        np.fill_diagonal(values, fill_value, wrap=wrap)
-        return self.copy_(values)
+        on_diagonal = np.zeros(self._data.shape, bool)
+        np.fill_diagonal(on_diagonal, True, wrap=wrap)
+        self[on_diagonal] = fill_value  # (recorded: the other elements keep their gradient)
+        return self
 
     # Shape changes in place rebind the array; a tensor in a graph keeps its node's
     # shape, so there the out-of-place form is the one to use.
