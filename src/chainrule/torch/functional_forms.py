@@ -8,7 +8,7 @@ chainrule.nn.functional's, with ATen's argument orders where they differ
 
 from __future__ import annotations
 
-from ..nn import functional as F
+from .nn import functional as F
 
 # The same arguments as in torch.nn.functional.
 _SAME = """conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d

@@ -20,7 +20,7 @@ from ..primitives import sorting as S
 from ..sampling import multinomial as _multinomial
 from . import types as T
 from .generators import draw
-from .tensor import Tensor, floating, like, promoted
+from .tensor import Tensor, clamped, floating, like, promoted, result_dtype_of
 
 __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
@@ -239,7 +239,7 @@ sqrt = _unary(P.sqrt, "Square root of each element.", float_valued=True)
 abs = _unary(P.abs, "Absolute value of each element.")
 sin = _unary(P.sin, "Sine of each element.", float_valued=True)
 cos = _unary(P.cos, "Cosine of each element.", float_valued=True)
-sign = _unary(P.sign, "-1, 0 or 1: the sign of each element.")
+sign = _unary(Tensor.sign, "-1, 0 or 1: the sign of each element (0 for NaN).", name="sign")
 erf = _unary(P.erf, "The error function of each element.", float_valued=True)
 isnan = _unary(P.isnan, "True where an element is NaN.")
 isinf = _unary(P.isinf, "True where an element is infinite.")
@@ -251,7 +251,7 @@ def rsqrt(input):
 
 
 def square(input):
-    return input * input
+    return Tensor.square(input)
 
 
 def pow(input, exponent):
@@ -272,6 +272,8 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == "floor":
         return input // other
     if rounding_mode == "trunc":
+        if result_dtype_of((input, other)).kind == "f":  # (trunc(inf / 2) is inf; // NaN)
+            return P.trunc(input / other)
         q = input // other
         # floor and trunc differ by one where the quotient is negative and inexact.
         inexact = (q < 0) & (q * other != input)
@@ -303,9 +305,7 @@ def minimum(input, other):
 
 
 def clamp(input, min=None, max=None):
-    # (an integer tensor clamped to float bounds is a float tensor, as in PyTorch)
-    input, lo, hi = promoted(input, min, max)
-    return P.clamp(input, lo, hi)
+    return clamped(input, min, max)
 
 
 clip = clamp
@@ -372,9 +372,29 @@ def outer(input, vec2):
 
 
 def einsum(equation, *operands):
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
+    if isinstance(equation, str) and len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])  # (einsum("ij,jk", [a, b]); not the sublist form)
+    if _einsum_sums((equation, *operands)):
+        # (bools summed over are counted, in int64, as PyTorch's are; the sublist form
+        # einsum(x, [0, 1], [1]) passes the first operand as `equation`)
+        equation, *operands = [
+            P.astype(x, dtype=np.int64) if isinstance(x, TensorBase) and x._data.dtype == np.bool_
+            else x for x in (equation, *operands)]
     return P.einsum(equation, *operands)
+
+
+def _einsum_sums(args):
+    """Whether an einsum (its equation string and operands, or the sublist form's
+    operands and index lists) sums over some index."""
+    if isinstance(args[0], str):
+        inputs, arrow, output = args[0].replace(" ", "").partition("->")
+        indices = [c for c in inputs if c.isalpha()]
+    else:
+        # (operand, indices, operand, indices, ..., [output indices])
+        indices = [i for sub in args[1::2] for i in sub]
+        arrow, output = len(args) % 2, args[-1]
+    kept = set(output) if arrow else {i for i in indices if indices.count(i) == 1}
+    return bool(set(indices) - kept)
 
 
 # ------------------------------------------------------------------ indexing

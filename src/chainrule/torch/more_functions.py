@@ -35,7 +35,17 @@ from .creation import linspace
 from .functions import _unary as _torch_unary
 from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
 from .generators import draw
-from .tensor import Tensor, floating, front, like, promoted, values_indices
+from .tensor import (
+    Tensor,
+    clamped,
+    floating,
+    front,
+    like,
+    promoted,
+    result_dtype_of,
+    values_indices,
+    with_value_at,
+)
 from .tensor_writes import scalar_first
 
 min_max = namedtuple("aminmax", ["min", "max"])
@@ -94,11 +104,13 @@ log10 = _unary("log10", cnp.log10, "Base-10 logarithm of each element.")
 deg2rad = _unary("deg2rad", cnp.deg2rad, "Degrees to radians.")
 rad2deg = _unary("rad2deg", cnp.rad2deg, "Radians to degrees.")
 sinc = _unary("sinc", cnp.sinc, "sin(pi x) / (pi x), 1 at 0 (the normalized sinc).")
-i0 = _unary("i0", _special.i0, "The modified Bessel function of the first kind, order 0.")
+i0 = _unary("i0", with_value_at(_special.i0, cnp.isinf, np.nan),  # (PyTorch: NaN at +-inf)
+            "The modified Bessel function of the first kind, order 0.")
 reciprocal = _unary("reciprocal", lambda x: 1 / x, "1 / x of each element.")
 digamma = _unary("digamma", _special.digamma, "The logarithmic derivative of the gamma "
                  "function.")
-lgamma = _unary("lgamma", _special.gammaln, "log |Gamma(x)| of each element.")
+lgamma = _unary("lgamma", with_value_at(_special.gammaln, cnp.isneginf, np.inf),
+                "log |Gamma(x)| of each element.")
 erfc = _unary("erfc", _special.erfc, "1 - erf(x), accurate where erf(x) is near 1.")
 erfinv = _unary("erfinv", _special.erfinv, "The inverse of erf.")
 trunc = fix = _unary("trunc", cnp.trunc, "Each element rounded toward zero.",
@@ -115,7 +127,7 @@ isreal = _unary("isreal", cnp.isreal, "True everywhere for real tensors.", float
 logical_not = _unary("logical_not", cnp.logical_not, "Elementwise not.", float_valued=False)
 bitwise_not = _unary("bitwise_not", cnp.invert, "Bitwise not of integers (logical not of "
                      "bools).", float_valued=False)
-sgn = _unary("sgn", P.sign, "-1, 0 or 1: the sign of each element (real tensors).",
+sgn = _unary("sgn", Tensor.sign, "-1, 0 or 1: the sign of each element (real tensors).",
              float_valued=False)
 negative = neg = _unary("neg", P.negative, "-x of each element.", float_valued=False)
 positive = _unary("positive", lambda x: x, "x itself.", float_valued=False)
@@ -129,7 +141,9 @@ logaddexp2 = _binary("logaddexp2", cnp.logaddexp2, "log2(2^input + 2^other), sta
                      float_valued=True)
 copysign = _binary("copysign", cnp.copysign, "|input| with the sign of other.",
                    float_valued=True)
-heaviside = _binary("heaviside", cnp.heaviside, "0 below zero, 1 above, `values` at zero.")
+heaviside = _binary("heaviside", lambda x, v: P.astype(
+    P.where(P.equal(x, 0), v, P.greater(x, 0)), dtype=np.result_type(x, v)),
+    "0 below zero (and at NaN), 1 above, `values` at zero, in the inputs' dtype.")
 fmax = _binary("fmax", cnp.fmax, "The larger of two elements, ignoring NaN.")
 fmin = _binary("fmin", cnp.fmin, "The smaller of two elements, ignoring NaN.")
 nextafter = _binary("nextafter", cnp.nextafter, "The next float after input toward other.")
@@ -207,13 +221,11 @@ def floor(input):
 
 # (clamp's gradient: 1 at the bound, as PyTorch's; maximum would split it between ties)
 def clamp_min(input, min):
-    input, min = promoted(input, min)
-    return _like(input, P.clamp(input, min, None))
+    return _like(input, clamped(input, min, None))
 
 
 def clamp_max(input, max):
-    input, max = promoted(input, max)
-    return _like(input, P.clamp(input, None, max))
+    return _like(input, clamped(input, None, max))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -267,6 +279,8 @@ def _value_first(tensor1, tensor2, rest, value, name):
 def addcmul(input, tensor1, tensor2, *rest, value=1):
     """input + value * tensor1 * tensor2."""
     tensor1, tensor2, value = _value_first(tensor1, tensor2, rest, value, "addcmul")
+    if result_dtype_of((input, tensor1, tensor2)).kind in "iub":
+        value = int(value)  # (PyTorch truncates the factor of integer tensors)
     return _like(input, input + value * (tensor1 * tensor2))
 
 
@@ -334,8 +348,8 @@ def nanmedian(input, dim=None, keepdim=False):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    return _like(input, _sorting.torch_quantile(input, q, dim, keepdim,
-                                                interpolation=interpolation))
+    out = _sorting.torch_quantile(input, q, dim, keepdim, interpolation=interpolation)
+    return _like(input, P.astype(out, dtype=input._data.dtype))  # (midpoint: float64)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -346,6 +360,8 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 # (dim=(): every dimension, as PyTorch's reductions read it)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     dim = None if dim == () else dim
+    if dtype is None and input._data.dtype.kind in "bu":  # (as sum: int64, NumPy uint64)
+        dtype = np.int64
     return _like(input, _statistics.torch_nansum(input, dim, keepdim, dtype=dtype))
 
 
@@ -446,7 +462,12 @@ def corrcoef(input):
 
 
 def bincount(input, weights=None, minlength=0):
-    return _like(input, cnp.bincount(input, weights=weights, minlength=minlength))
+    out = cnp.bincount(input, weights=weights, minlength=minlength)
+    # (weighted counts: in float weights' dtype, else float64; NumPy's are always float64)
+    w = getattr(weights, "_data", None)
+    if w is not None and w.dtype.kind == "f":
+        out = P.astype(out, dtype=w.dtype)
+    return _like(input, out)
 
 
 def histc(input, bins=100, min=0, max=0):
@@ -522,6 +543,9 @@ def mode(input, dim=-1, keepdim=False):
 
 # ------------------------------------------------------------------ products with a bias
 def _scaled(beta, input, alpha, product):
+    # (integer products: PyTorch truncates float factors to integers, 0.5 to 0)
+    if product._data.dtype.kind in "iub":
+        beta, alpha = int(beta), int(alpha)
     # beta = 0: input is ignored, as in PyTorch (its NaN and infinity do not propagate).
     term = product if alpha == 1 else alpha * product
     if beta == 0:
@@ -860,7 +884,9 @@ def vander(x, N=None, increasing=False):
     """Columns of powers of x (decreasing unless `increasing`)."""
     n = x.shape[0] if N is None else N
     powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
-    return _like(x, P.power(P.expand_dims(x, -1), powers.astype(np.asarray(x._data).dtype)))
+    # (integers and bools in int64, as PyTorch's)
+    dtype = np.int64 if x._data.dtype.kind in "biu" else x._data.dtype
+    return _like(x, P.power(P.expand_dims(P.astype(x, dtype=dtype), -1), powers.astype(dtype)))
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
@@ -881,7 +907,7 @@ def angle(input):
     x = floating(input)
     dtype = x._data.dtype if isinstance(x, TensorBase) else np.asarray(x).dtype
     pi, zero = np.asarray(np.pi, dtype), np.asarray(0, dtype)  # (in x's dtype)
-    return _like(input, P.where(P.less(x, 0), pi, zero) + x * 0)
+    return _like(input, P.where(P.isnan(x), x, P.where(P.less(x, 0), pi, zero)))
 
 
 def clone(input, *, memory_format=None):
@@ -931,7 +957,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         [dim] if isinstance(dim, int) else list(dim))
     if isinstance(spacing, (int, float)):
         spacing = [spacing] * len(dims)
-    out = cnp.gradient(input, *spacing, axis=tuple(dims), edge_order=edge_order)
+    out = cnp.gradient(floating(input), *spacing, axis=tuple(dims), edge_order=edge_order)
     return _like(input, tuple(out) if isinstance(out, (list, tuple)) else (out,))
 
 
@@ -962,7 +988,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         if reduce == "sum":
             return _like(input, total)
         n = counts + (1 if include_self else 0)
-        return _like(input, P.where(n > 0, total / np.maximum(n, 1).astype(x.dtype), input))
+        count = np.maximum(n, 1).astype(x.dtype)
+        # (integers floor-divide and stay integers, as in PyTorch)
+        mean = total // count if x.dtype.kind in "iu" else total / count
+        return _like(input, P.where(n > 0, mean, input))
     fill = -np.inf if reduce == "amax" else np.inf
     best = np.maximum if reduce == "amax" else np.minimum
     out = np.where(touched & (not include_self), fill, x).astype(x.dtype)
@@ -1051,7 +1080,10 @@ def _index_values(x, what):
 
 def _write_where(input, mask, values):
     """input with `values` (broadcast to input) where the boolean array `mask` is True;
-    differentiable in both."""
+    differentiable in both; in input's dtype, as PyTorch's scatters (a bool input stays
+    bool)."""
+    if isinstance(values, TensorBase) and values._data.dtype != input._data.dtype:
+        values = P.astype(values, dtype=input._data.dtype)
     return _like(input, P.where(mask, values, input))
 
 

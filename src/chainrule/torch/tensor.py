@@ -28,6 +28,7 @@ from .. import primitives as P
 from ..graph import TensorBase
 from ..linalg import vector_norm
 from ..primitives import construction as C
+from ..primitives import elementwise as E
 from ..primitives import indexing as I
 from ..primitives import sorting as S
 from ..primitives.scans import torch_cumprod
@@ -230,6 +231,43 @@ def _promoting(prim, reflected=False, true_division=False):
     return op
 
 
+def _promoting_bitwise(prim, reflected=False):
+    """The bitwise/shift operator `prim` with PyTorch's promotion (promoted: a 0-d tensor
+    operand takes the dimensioned one's dtype, as in arithmetic; NumPy widens both)."""
+    def op(self, other):
+        a, b = promoted(self, other)
+        return prim(b, a) if reflected else prim(a, b)
+
+    op.__name__ = prim.name
+    return op
+
+
+def with_value_at(fn, at, value):
+    """`fn` with `value` (in the result's dtype) where `at(x)`: PyTorch's answers at
+    special values where NumPy's differ (sign(NaN) is 0, i0(inf) NaN, lgamma(-inf) inf)."""
+    def op(x):
+        out = fn(x)
+        if out._data.dtype.kind != "f":
+            return out
+        return P.where(at(x), np.asarray(value, out._data.dtype), out)
+
+    op.__name__ = getattr(fn, "name", getattr(fn, "__name__", "op"))
+    return op
+
+
+def clamped(input, min=None, max=None):
+    """PyTorch's clamp: promoted (an integer tensor with float bounds is a float tensor),
+    and NaN where a bound is NaN (NumPy's comparisons would ignore that bound)."""
+    x, lo, hi = promoted(input, min, max)
+    out = P.clamp(x, lo, hi)
+    for bound in (lo, hi):
+        if isinstance(bound, builtins.float) and bound != bound:
+            out = out + bound
+        elif isinstance(bound, _CrTensor) and bound._data.dtype.kind == "f":
+            out = P.where(P.isnan(bound), bound, out)
+    return out
+
+
 def floating(x):
     """``x`` in the default float dtype when it holds integers or bools: PyTorch's
     float-valued functions (exp, sqrt, tanh, ...) give float32 there, NumPy float64."""
@@ -294,8 +332,26 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return super().__format__(spec) if not spec else format(str(self), spec)
 
     __add__ = _promoting(P.add)
+    __and__ = _promoting_bitwise(E.bitwise_and)
+    __rand__ = _promoting_bitwise(E.bitwise_and, reflected=True)
+    __or__ = _promoting_bitwise(E.bitwise_or)
+    __ror__ = _promoting_bitwise(E.bitwise_or, reflected=True)
+    __xor__ = _promoting_bitwise(E.bitwise_xor)
+    __rxor__ = _promoting_bitwise(E.bitwise_xor, reflected=True)
+    __lshift__ = _promoting_bitwise(E.left_shift)
+    __rlshift__ = _promoting_bitwise(E.left_shift, reflected=True)
+    __rshift__ = _promoting_bitwise(E.right_shift)
+    __rrshift__ = _promoting_bitwise(E.right_shift, reflected=True)
     __radd__ = _promoting(P.add, reflected=True)
-    __pow__ = _promoting(P.power)
+    _power = _promoting(P.power)
+
+    def __pow__(self, other):
+        # (bool ** bool is bool in PyTorch; NumPy computes it in int8)
+        out = self._power(other)
+        if self._data.dtype == np.bool_ and isinstance(other, builtins.bool):
+            return P.astype(out, dtype=np.bool_)
+        return out
+
     __rpow__ = _promoting(P.power, reflected=True)
     __sub__ = _promoting(P.subtract)
     __rsub__ = _promoting(P.subtract, reflected=True)
@@ -709,7 +765,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return P.argmin(self, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return P.logsumexp(self, axis=_on(self, _dims(dim, axis)),
+        return P.logsumexp(floating(self), axis=_on(self, _dims(dim, axis)),
                            keepdims=_keep(keepdim, keepdims))
 
     def softmax(self, dim=None, *, axis=None):
@@ -855,14 +911,16 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, in self's dtype (an integer tensor filled
         with 2.5 holds 2, as in PyTorch)."""
-        if not isinstance(value, _CrTensor) and self._data.dtype.kind in "iub":
+        if isinstance(value, _CrTensor):  # (a 0-d tensor value too: self's dtype wins)
+            if value._data.dtype != self._data.dtype:
+                value = P.astype(value, dtype=self._data.dtype)
+        elif self._data.dtype.kind in "iub":
             value = np.asarray(value).astype(self._data.dtype)[()]
         return I.masked_fill(self, mask, value)
 
     # (PyTorch's clamp: an integer tensor with float bounds becomes a float tensor)
     def clamp(self, min=None, max=None):
-        x, lo, hi = promoted(self, min, max)
-        return P.clamp(x, lo, hi)
+        return clamped(self, min, max)
 
     clip = clamp
 
@@ -881,7 +939,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return I.index_select(self, dim, index)
 
     def index_add(self, dim, index, source, *, alpha=1):
-        return I.index_add(self, dim, index, source, alpha=alpha)
+        out = I.index_add(self, dim, index, source, alpha=alpha)
+        # (a bool tensor stays bool, as in PyTorch: True where any sum is nonzero)
+        return P.astype(out, dtype=np.bool_) if self._data.dtype == np.bool_ else out
 
     def index_put(self, indices, values, accumulate=False):
         return I.index_put(self, indices, values, accumulate)
@@ -912,7 +972,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return tuple(front(o) for o in out) if as_tuple else front(out)
 
     def where(self, condition, other):
-        return P.where(condition, self, other)
+        return P.where(condition, *promoted(self, other))
 
     # ------------------------------------------------------------- arithmetic
     def add(self, other, *rest, alpha=1):
@@ -943,8 +1003,13 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self._rfloordiv(other)
 
     def __mod__(self, other):
-        """PyTorch's remainder (Python's sign convention): a - floor(a / b) * b."""
-        return self - (self // other) * other
+        """PyTorch's remainder (Python's sign convention): a - floor(a / b) * b; floats as
+        PyTorch computes them, fmod moved to other's sign (remainder(3, inf) is 3, where
+        the formula gives NaN)."""
+        if result_dtype_of((self, other)).kind != "f":
+            return self - (self // other) * other
+        m = self.fmod(other)
+        return P.where((m != 0) & ((m < 0) != (other < 0)), m + other, m)
 
     def __rmod__(self, other):
         return (self.__rfloordiv__(other) * self).__rsub__(other)
@@ -976,7 +1041,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return -self
 
     def square(self):
-        return self * self
+        # (PyTorch squares bools as integers: int64, where bool * bool stays bool)
+        x = P.astype(self, dtype=np.int64) if self._data.dtype == np.bool_ else self
+        return x * x
 
     def rsqrt(self):
         return 1.0 / P.sqrt(floating(self))
@@ -1000,8 +1067,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def ceil(self):
         return P.ceil(self)
 
-    def sign(self):
-        return P.sign(self)
+    sign = with_value_at(P.sign, P.isnan, 0)  # (PyTorch: sign(NaN) is 0)
 
     def mm(self, other):
         return P.matmul(self, other)
@@ -1009,10 +1075,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     bmm = mm
 
     def maximum(self, other):
-        return P.maximum(self, other)
+        return P.maximum(*promoted(self, other))
 
     def minimum(self, other):
-        return P.minimum(self, other)
+        return P.minimum(*promoted(self, other))
 
     def eq(self, other):
         return self == other
@@ -1062,10 +1128,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return C.unfold(self, dimension, size, step)
 
     def clamp_min(self, min):
-        return P.clamp(self, min, None)
+        return clamped(self, min, None)
 
     def clamp_max(self, max):
-        return P.clamp(self, None, max)
+        return clamped(self, None, max)
 
 
 # The functions of chainrule.torch.more_functions that PyTorch also has as methods: each

@@ -2,13 +2,16 @@
 the in-place activation forms (``F.relu_(x)``), the ``*_with_indices`` pooling forms and
 the deprecated ``upsample_bilinear`` / ``upsample_nearest``."""
 
+import functools
+
+from chainrule import nn as _nn
+from chainrule import primitives as P
 from chainrule.nn.functional import *  # noqa: F403
 from chainrule.nn.functional import (
     adaptive_max_pool1d,
     adaptive_max_pool2d,
     celu,
     elu,
-    hardtanh,
     interpolate,
     leaky_relu,
     max_pool1d,
@@ -17,8 +20,51 @@ from chainrule.nn.functional import (
     relu,
     rrelu,
     selu,
-    threshold,
 )
+
+from ..tensor import floating
+
+_engine = _nn.functional
+
+
+def _float_valued(fn):
+    """`fn` of an integer tensor in the default float dtype (float32, NumPy's float64)."""
+    @functools.wraps(fn)
+    def form(input, *args, **kwargs):
+        return fn(floating(input), *args, **kwargs)
+    return form
+
+
+def _dtype_kept(fn):
+    """`fn` whose result keeps an integer input's dtype (PyTorch's clipping activations
+    keep int64; the float bounds would make NumPy's result float64)."""
+    @functools.wraps(fn)
+    def form(input, *args, **kwargs):
+        out, dtype = fn(input, *args, **kwargs), input._data.dtype
+        return P.astype(out, dtype=dtype) if dtype.kind in "iu" else out
+    return form
+
+
+def _nan_kept(fn):
+    """`fn` with NaN passed through, as PyTorch's shrink functions do (the comparisons
+    with lambd are False for NaN, which would give 0)."""
+    @functools.wraps(fn)
+    def form(input, *args, **kwargs):
+        out = fn(input, *args, **kwargs)
+        if input._data.dtype.kind != "f":
+            return out
+        return P.where(P.isnan(input), input, out)
+    return form
+
+
+sigmoid = _float_valued(_engine.sigmoid)
+tanh = _float_valued(_engine.tanh)
+tanhshrink = _float_valued(_engine.tanhshrink)
+hardtanh = _dtype_kept(_engine.hardtanh)
+relu6 = _dtype_kept(_engine.relu6)
+threshold = _dtype_kept(_engine.threshold)
+hardshrink = _nan_kept(_engine.hardshrink)
+softshrink = _nan_kept(_engine.softshrink)
 
 
 def _written_into(input, compute, name):
