@@ -48,6 +48,17 @@ def test_numpy_functions_without_a_rule_are_refused_under_vmap():
               lambda x: cnp.compress(x > 1, x).sum()):
         with pytest.raises(TypeError, match="computed from a value being traced"):
             cr.vmap(f)(BATCH)
+    values_decide = {
+        "numpy.lexsort": lambda x: x[cnp.lexsort((x,))[0]],
+        "choose's index array": lambda x: cnp.sum(cnp.choose((x > 0).astype(int), [x, -x])),
+        r"where\(condition\)": lambda x: cnp.sum(x[cnp.where(x > 1)]),
+        "trim_zeros": lambda x: cnp.trim_zeros(cnp.maximum(x - 1, 0.0))[0],
+        "arange's bounds": lambda x: cnp.sum(cnp.arange(0.0, cnp.max(x) * 2)),
+    }
+    for what, f in values_decide.items():
+        with pytest.raises(TypeError, match=what + " computed from a value being traced"):
+            cr.vmap(f)(BATCH)
+        cr.grad(f)(X)  # (under grad the values are the caller's: no refusal)
     # A condition that does not depend on the example still batches.
     np.testing.assert_array_equal(
         cr.vmap(lambda x: cnp.compress(np.array([True, False, True]), x).sum())(BATCH),

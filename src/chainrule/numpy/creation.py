@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor, new_tensor
+from ..tracing import concrete
 from .dispatch import as_dtype as _as_dtype
 from .dispatch import numpy_function as _numpy_function
 
@@ -193,7 +194,9 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
 def arange(*args, dtype=None, device=None, like=None):
     """Evenly spaced values start, start + step, ... below stop; differentiable in a tensor
     start and step (start + i * step); the count comes from the values, as in NumPy."""
-    values = np.arange(*[_values(a) for a in args], dtype=dtype)
+    # (The count comes from the values: refused for values a trace follows.)
+    values = np.arange(*[concrete(a, "arange's bounds") if is_tensor(a) else a for a in args],
+                       dtype=dtype)
     start, step = (0, 1)
     if len(args) >= 2:
         start = args[0]

@@ -20,6 +20,7 @@ import numpy as np
 from .. import graph
 from .. import primitives as P
 from ..graph import TensorBase, is_tensor
+from ..pytree import tree_flatten
 from ..tracing import concrete, traced
 from . import facts
 
@@ -230,8 +231,8 @@ def array_function(func, types, args, kwargs):
         impl = facts.TRACED.get(func)
         if impl is None:
             name = getattr(func, "__name__", repr(func))
-            concrete(next(a for a in (*args, *kwargs.values()) if traced(a)),
-                     f"numpy.{name}")
+            leaves = tree_flatten((args, list(kwargs.values())))[0]
+            concrete(next(a for a in leaves if traced(a)), f"numpy.{name}")
         return impl(*args, **kwargs)
     if func in VALUES_ONLY or not (any_traced(args) or any_traced(kwargs.values())):
         return func(*plain_values(args), **{k: plain_values(v) for k, v in kwargs.items()})
@@ -239,7 +240,12 @@ def array_function(func, types, args, kwargs):
 
 
 def _in_trace(items):
-    return graph.trace_hook() is not None and builtins.any(traced(a) for a in items)
+    """True if a value traced by cr.vmap or cr.compile is among `items` or inside a
+    list/tuple among them (np.lexsort((keys,)))."""
+    if graph.trace_hook() is None:
+        return False
+    return builtins.any(traced(a) or (type(a) in (list, tuple) and _in_trace(a))
+                        for a in items)
 
 
 def array_ufunc(uf, method, inputs, kwargs):

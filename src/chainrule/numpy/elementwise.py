@@ -8,6 +8,7 @@ import numpy as np
 from .. import primitives as P
 from ..graph import is_tensor, new_tensor
 from ..primitives import steps as _steps
+from ..tracing import concrete
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
 from .dispatch import ufunc as _ufunc
@@ -96,7 +97,8 @@ heaviside = _ufunc(np.heaviside, P.heaviside)
 def where(condition, x=None, y=None):
     """x where condition holds, else y; with the condition alone, its nonzero indices."""
     if x is None and y is None:
-        return np.nonzero(condition._data if is_tensor(condition) else condition)
+        return np.nonzero(concrete(condition, "where(condition)") if is_tensor(condition)
+                          else condition)
     return P.where(condition, x, y)
 
 

@@ -22,7 +22,7 @@ from .dispatch import numpy_function as _numpy_function
 def choose(a, choices, out=None, mode="raise"):
     """out[i] = choices[a[i]][i]: `a` (integers, no gradient) picks among the choices."""
     _no_out("choose", out)
-    index = np.asarray(a._data if is_tensor(a) else a)
+    index = np.asarray(concrete(a, "choose's index array") if is_tensor(a) else a)
     count = len(choices) if isinstance(choices, (list, tuple)) else np.shape(choices)[0]
     if mode == "raise":
         if np.any((index < 0) | (index >= count)):
@@ -73,7 +73,7 @@ def resize(a, new_shape):
 def trim_zeros(filt, trim="fb", axis=None):
     """`filt` without its leading ('f') and/or trailing ('b') zeros along `axis` (every
     axis when None): a slice of the input."""
-    values = np.asarray(filt._data)
+    values = concrete(filt, "trim_zeros")  # (the values decide the result's size)
     nd = values.ndim
     axes = range(nd) if axis is None else P.normalize_axes(axis, nd, "trim_zeros")
     nonzero = np.nonzero(values)
