@@ -407,7 +407,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 
 def scatter_add(input, dim, index, src):
-    return I.scatter_add(input, dim, index, src)
+    return Tensor.scatter_add(input, dim, index, src)
 
 
 def index_select(input, dim, index):

@@ -19,7 +19,6 @@ from chainrule.linalg import (
     eigh,
     eigvalsh,
     inv,
-    lstsq,
     lu,
     lu_solve,
     matrix_exp,
@@ -34,6 +33,7 @@ from chainrule.linalg import (
     svd,
     svdvals,
 )
+from chainrule.linalg import lstsq as _lstsq
 from chainrule.linalg import qr as _qr
 from chainrule.linalg import solve as _solve
 from chainrule.linalg import vector_norm as _vector_norm
@@ -70,6 +70,20 @@ def _ex(name, fn, fields):
 
     call.__name__ = name
     return call
+
+
+_LstsqResult = namedtuple("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B, as PyTorch's named tuple. Like PyTorch's
+    default driver ('gelsy'), it leaves residuals and singular_values empty; 'gelsd' and
+    'gelss' fill them."""
+    solution, residuals, rank, singular_values = _lstsq(A, B, rcond=rcond)
+    if driver in (None, "gelsy"):
+        residuals = singular_values = Tensor.new_zeros(solution, (0,))
+    return _LstsqResult(solution, residuals,
+                        Tensor.new_tensor(solution, rank, dtype=np.int64), singular_values)
 
 
 def solve(A, B, *, left=True, out=None):

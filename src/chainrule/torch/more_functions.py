@@ -46,7 +46,7 @@ from .tensor import (
     values_indices,
     with_value_at,
 )
-from .tensor_writes import scalar_first
+from .tensor_writes import same_dtype, scalar_first, scaled
 
 min_max = namedtuple("aminmax", ["min", "max"])
 _svd = namedtuple("svd", ["U", "S", "V"])
@@ -190,13 +190,13 @@ def frexp(input):
 def add(input, other, *rest, alpha=1):
     """input + alpha * other (also the deprecated ``add(input, alpha, other)``)."""
     other, alpha = scalar_first(other, rest, alpha, "add")
-    return _like(input, input + (other if alpha == 1 else alpha * other))
+    return _like(input, input + scaled(input, other, alpha))
 
 
 def sub(input, other, *rest, alpha=1):
     """input - alpha * other (also the deprecated ``sub(input, alpha, other)``)."""
     other, alpha = scalar_first(other, rest, alpha, "sub")
-    return _like(input, input - (other if alpha == 1 else alpha * other))
+    return _like(input, input - scaled(input, other, alpha))
 
 
 subtract = sub
@@ -245,6 +245,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 
 def lerp(input, end, weight):
     """input + weight * (end - input)."""
+    same_dtype("lerp", input, end, "end")
     return _like(input, _lerp(input, end, weight))
 
 
@@ -337,13 +338,44 @@ def count_nonzero(input, dim=None):
     return _like(input, cnp.count_nonzero(input, axis=None if everything else _dim(dim)))
 
 
+def _dim_in_range(dim, ndim):
+    """`dim` made non-negative; IndexError (PyTorch's) where NumPy's modulo would pick
+    another dimension. A 0-d tensor takes 0 and -1."""
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}]"
+                         f", but got {dim})")
+    return dim % n
+
+
+def _empty_median(input, dim, keepdim, name):
+    """median/nanmedian of an empty tensor, PyTorch's answers: without dim, NaN (the
+    dtype's lowest value for integers, True for bool); with dim, empty results unless the
+    reduced dimension itself has size 0 (IndexError)."""
+    x = input._data
+    if dim is None:
+        fill = (np.nan if x.dtype.kind in "fc" else True if x.dtype.kind == "b"
+                else np.iinfo(x.dtype).min)
+        return _like(input, Tensor(np.array(fill, x.dtype), dtype=x.dtype))
+    d = _dim_in_range(dim, x.ndim)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    shape = x.shape[:d] + ((1,) if keepdim else ()) + x.shape[d + 1:]
+    return values_indices(_like(input, Tensor(np.empty(shape, x.dtype), dtype=x.dtype)),
+                          _like(input, Tensor(np.empty(shape, np.int64), dtype=np.int64)))
+
+
 def median(input, dim=None, keepdim=False):
     """PyTorch's median: the lower of the two middle values (no average); with dim,
     (values, indices)."""
+    if np.size(input) == 0:
+        return _empty_median(input, dim, keepdim, "median")
     return _fresh(input, _like(input, _sorting.median(input, dim, keepdim)))
 
 
 def nanmedian(input, dim=None, keepdim=False):
+    if np.size(input) == 0:
+        return _empty_median(input, dim, keepdim, "nanmedian")
     return _fresh(input, _like(input, _sorting.nanmedian(input, dim, keepdim)))
 
 
@@ -423,6 +455,11 @@ def trace(input):
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
+    if input._data.dtype == np.bool_:  # (of bools: "differ", as PyTorch; NumPy's diff
+        parts = [np.asarray(getattr(t, "_data", t)) for t in (prepend, input, append)
+                 if t is not None]  # compares bools with not_equal, n times)
+        out = np.diff(np.concatenate(parts, axis=dim), n=n, axis=dim)
+        return _like(input, Tensor(out, dtype=np.bool_))
     out = torch_diff(input, n, dim, prepend, append)
     return _like(input, P.copy(out) if out is input else out)  # n=0: a copy, as PyTorch
 
@@ -523,7 +560,10 @@ def mode(input, dim=-1, keepdim=False):
     """(values, indices): the most frequent value along `dim` (the smallest among equally
     frequent ones) and the last index where it occurs."""
     x = np.asarray(input._data if isinstance(input, TensorBase) else input)
-    d = dim % x.ndim if x.ndim else 0
+    d = _dim_in_range(dim, x.ndim)
+    if x.ndim == 0:  # (the value itself, at index 0)
+        return values_indices(_like(input, P.copy(input)),
+                              _like(input, Tensor(np.array(0), dtype=np.int64)))
     moved = np.moveaxis(x, d, -1)
     flat = moved.reshape(-1, moved.shape[-1]) if x.ndim else x.reshape(1, 1)
     values = np.empty(len(flat), x.dtype)
@@ -532,7 +572,8 @@ def mode(input, dim=-1, keepdim=False):
         u, counts = np.unique(row, return_counts=True)
         v = u[np.argmax(counts)]
         values[r] = v
-        indices[r] = np.flatnonzero(row == v)[-1]
+        # (np.unique counts the NaNs together; NaN == NaN is False)
+        indices[r] = np.flatnonzero(row == v if v == v else row != row)[-1]
     shape = moved.shape[:-1]
     idx = indices.reshape(shape)
     gathered = P.take_along_axis(input, np.expand_dims(idx, d), d)  # (the gradient's path)
@@ -1090,6 +1131,7 @@ def _write_where(input, mask, values):
 def masked_scatter(input, mask, source):
     """input with the positions where `mask` is True filled, in order, by source's first
     elements (mask broadcast to input's shape)."""
+    same_dtype("masked_scatter", input, source)
     m = np.broadcast_to(_index_values(mask, "masked_scatter's mask").astype(bool),
                         np.shape(input))
     n = int(m.sum())

@@ -37,7 +37,14 @@ from ..tensor import Tensor as _CrTensor
 from . import types as T
 from .grad_fns import Node, grad_fn_name, named
 from .printing import tensor_repr
-from .tensor_writes import WritesAndNewTensors, scalar_first
+from .tensor_writes import (
+    WritesAndNewTensors,
+    refuse_float_operand,
+    same_dtype,
+    scalar_first,
+    scaled,
+    wrapped_int,
+)
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -180,10 +187,12 @@ def result_dtype_of(operands):
     return T.result_dtype(arrays, numbers)
 
 
-def promoted(*operands):
+def promoted(*operands, wrap=False):
     """The operands, tensors and arrays cast to the dtype PyTorch computes in
     (result_dtype_of; Python numbers are left as they are, which NumPy then reads in
-    that dtype). None entries (absent bounds) pass through."""
+    that dtype). None entries (absent bounds) pass through. `wrap`: Python ints are
+    wrapped into an integer result dtype (wrapped_int), for operations computed in it
+    (bitwise, clamp, where; float-valued functions such as copysign must not wrap)."""
     dtype = result_dtype_of(operands)
     if dtype is None:
         return list(operands)
@@ -192,7 +201,9 @@ def promoted(*operands):
         return [np.asarray(x, dtype)[()] if isinstance(x, _NUMBERS) else x for x in operands]
     out = []
     for x in operands:
-        if isinstance(x, _CrTensor) and x._data.dtype != dtype:
+        if type(x) is builtins.int and wrap:
+            x = wrapped_int(x, dtype)
+        elif isinstance(x, _CrTensor) and x._data.dtype != dtype:
             x = P.astype(x, dtype=dtype)
         elif isinstance(x, (np.ndarray, np.generic)) and np.asarray(x).dtype != dtype:
             x = np.asarray(x).astype(dtype)
@@ -200,19 +211,43 @@ def promoted(*operands):
     return out
 
 
-def _promoting(prim, reflected=False, true_division=False):
+def _refuse_bool_subtraction(a, b):
+    """PyTorch refuses ``-`` with a bool operand (a tensor or a Python bool); NumPy
+    computes bool - int as integers."""
+    bools = [x for x in (a, b) if type(x) is builtins.bool
+             or (isinstance(x, _CrTensor) and x._data.dtype == np.bool_)]
+    if not bools:
+        return
+    if len(bools) == 2:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                       "supported. If you are trying to invert a mask, use the `~` or "
+                       "`logical_not()` operator instead.")
+
+
+def _promoting(prim, reflected=False, true_division=False, subtraction=False):
     """The operator `prim` with PyTorch's promotion where NumPy's differs: an integer (or
     bool) tensor meeting a Python float or a float tensor computes in the float's dtype (a
-    Python float: the default dtype, float32) where NumPy gives float64, and (for true
+    Python float: the default dtype, float32) where NumPy gives float64, a Python int
+    meeting a narrow integer tensor is wrapped into its dtype (wrapped_int), and (for true
     division) two integer tensors divide in the default float dtype. Float tensors take
-    the engine's operator directly."""
+    the engine's operator directly. `subtraction` refuses bool operands, as PyTorch."""
     fast = graph.binary_recorder(prim, reflected)
 
     def op(self, other):
+        # (subtraction's bool check sits on the paths a bool operand can take, off the
+        # float-tensor fast path)
         if isinstance(other, _CrTensor) and other._data.dtype != self._data.dtype:
+            if subtraction:
+                _refuse_bool_subtraction(self, other)
             self, other = zero_dim_follows(self, other)
         if self._data.dtype.kind in "iub":
-            if isinstance(other, builtins.float) or (
+            if subtraction and (self._data.dtype.kind == "b" or type(other) is builtins.bool):
+                _refuse_bool_subtraction(self, other)
+            if type(other) is builtins.int and not true_division:
+                other = wrapped_int(other, self._data.dtype)
+            elif isinstance(other, builtins.float) or (
                     isinstance(other, _CrTensor) and other._data.dtype.kind == "f"):
                 target = (T.get_default_dtype() if isinstance(other, builtins.float)
                           else other._data.dtype)
@@ -225,6 +260,8 @@ def _promoting(prim, reflected=False, true_division=False):
         elif isinstance(other, _CrTensor) and other._data.dtype.kind in "iub" and (
                 self._data.dtype.kind == "f"):
             return fast(self, P.astype(other, dtype=self._data.dtype))
+        elif subtraction and type(other) is builtins.bool:
+            _refuse_bool_subtraction(self, other)
         return fast(self, other)
 
     op.__name__ = prim.name
@@ -235,7 +272,7 @@ def _promoting_bitwise(prim, reflected=False):
     """The bitwise/shift operator `prim` with PyTorch's promotion (promoted: a 0-d tensor
     operand takes the dimensioned one's dtype, as in arithmetic; NumPy widens both)."""
     def op(self, other):
-        a, b = promoted(self, other)
+        a, b = promoted(self, other, wrap=True)
         return prim(b, a) if reflected else prim(a, b)
 
     op.__name__ = prim.name
@@ -258,7 +295,7 @@ def with_value_at(fn, at, value):
 def clamped(input, min=None, max=None):
     """PyTorch's clamp: promoted (an integer tensor with float bounds is a float tensor),
     and NaN where a bound is NaN (NumPy's comparisons would ignore that bound)."""
-    x, lo, hi = promoted(input, min, max)
+    x, lo, hi = promoted(input, min, max, wrap=True)
     out = P.clamp(x, lo, hi)
     for bound in (lo, hi):
         if isinstance(bound, builtins.float) and bound != bound:
@@ -266,6 +303,68 @@ def clamped(input, min=None, max=None):
         elif isinstance(bound, _CrTensor) and bound._data.dtype.kind == "f":
             out = P.where(P.isnan(bound), bound, out)
     return out
+
+
+def _comparison(name):
+    """The engine's comparison operator `name`, with a Python int beside a narrow integer
+    tensor wrapped into its dtype as in arithmetic (wrapped_int: uint8 < -3 is < 253)."""
+    engine_op = getattr(_CrTensor, name)
+
+    def op(self, other):
+        if type(other) is builtins.int:
+            other = wrapped_int(other, self._data.dtype)
+        return engine_op(self, other)
+
+    op.__name__ = name
+    return op
+
+
+def _negative_integer_power(base, exponent):
+    """Integer powers with negative integer exponents, as PyTorch computes them: the
+    integer part of 1 / base ** -e, which is 0 unless the base is 1 or -1 (0 ** -1 is 0
+    too); NumPy raises ValueError. Integers: no gradient."""
+    dtype = result_dtype_of((base, exponent))
+    b, e = (np.asarray(t._data if isinstance(t, _CrTensor) else t, dtype)
+            for t in (base, exponent))
+    out = np.where((e < 0) & (np.abs(b) != 1), 0, np.power(b, np.abs(e)))
+    return Tensor(out, dtype=dtype)
+
+
+def _negative_exponents(base, exponent):
+    """True if base ** exponent is an integer power with a negative exponent tensor (a
+    negative Python int exponent is refused, as PyTorch does)."""
+    return (isinstance(exponent, _CrTensor) and exponent._data.dtype.kind in "iu"
+            and np.asarray(base._data if isinstance(base, _CrTensor) else base).dtype.kind
+            in "iub" and builtins.bool((exponent._data < 0).any()))
+
+
+def _refuse_negative_step(index):
+    """PyTorch has no negative slice steps (x[::-1] raises; flip is the way); NumPy's
+    would silently reverse. (Inlined loop, no generator: this is on every x[...].)"""
+    if type(index) is tuple:
+        for i in index:
+            if type(i) is slice and i.step is not None and i.step < 0:
+                raise ValueError("step must be greater than zero")
+    elif type(index) is slice and index.step is not None and index.step < 0:
+        raise ValueError("step must be greater than zero")
+
+
+def _refuse_overflow(value, dtype):
+    """PyTorch refuses a fill value outside an integer dtype (NaN, inf, 1e30 into int64;
+    unsigned ones take -max..max, so -3 fills uint8 with 253); NumPy's cast gives garbage."""
+    v = value._data if isinstance(value, _CrTensor) else value
+    v = np.asarray(v)
+    if v.ndim or v.dtype.kind not in "iuf":
+        return
+    info = np.iinfo(dtype)
+    lo = -builtins.int(info.max) if dtype.kind == "u" else builtins.int(info.min)
+    if not (np.isfinite(v) and lo <= v.item() <= info.max):
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
+def _is_advanced(i):
+    return isinstance(i, (list, np.ndarray)) or (
+        isinstance(i, _CrTensor) and (i._data.ndim or i._data.dtype == np.bool_))
 
 
 def floating(x):
@@ -317,12 +416,27 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         array or a tensor) is applied first, as a basic index, as PyTorch does:
         ``x[0, :, [1, 2]]`` of a (4, 3, 5) tensor has shape (3, 2), where NumPy moves the
         advanced dimension to the front, (2, 3)."""
+        _refuse_negative_step(index)
         index = _element_index(index, self._data.ndim)
         if type(index) is tuple and len(index) > 2 and _integer_beside_advanced(index):
             first = tuple(i if i is Ellipsis or _is_int(i) else slice(None) for i in index)
             rest = tuple(i for i in index if not _is_int(i))
             return P.getitem(P.getitem(self, first), rest)
         return P.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        # PyTorch's index_put (an advanced index) takes only a source of the same dtype;
+        # basic indexing casts (copy_).
+        if isinstance(value, _CrTensor) and value._data.dtype != self._data.dtype and (
+                _is_advanced(index) or (type(index) is tuple
+                                        and builtins.any(_is_advanced(i) for i in index))):
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{T.SCALAR_NAMES.get(self._data.dtype, self._data.dtype.name)} for the "
+                f"destination and {T.SCALAR_NAMES.get(value._data.dtype, value._data.dtype.name)}"
+                " for the source.")
+        _refuse_negative_step(index)
+        super().__setitem__(index, value)
 
     def __format__(self, spec):
         """A 0-d tensor formats as its number (f"{loss:.4f}", "{}".format(loss)), as in
@@ -346,15 +460,32 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     _power = _promoting(P.power)
 
     def __pow__(self, other):
+        if type(other) is builtins.int and other < 0 and self._data.dtype.kind in "iub":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if _negative_exponents(self, other):
+            return _negative_integer_power(self, other)
         # (bool ** bool is bool in PyTorch; NumPy computes it in int8)
         out = self._power(other)
         if self._data.dtype == np.bool_ and isinstance(other, builtins.bool):
             return P.astype(out, dtype=np.bool_)
         return out
 
-    __rpow__ = _promoting(P.power, reflected=True)
-    __sub__ = _promoting(P.subtract)
-    __rsub__ = _promoting(P.subtract, reflected=True)
+    _rpower = _promoting(P.power, reflected=True)
+
+    def __rpow__(self, other):
+        if _negative_exponents(other, self):
+            return _negative_integer_power(other, self)
+        return self._rpower(other)
+
+    __lt__ = _comparison("__lt__")
+    __le__ = _comparison("__le__")
+    __gt__ = _comparison("__gt__")
+    __ge__ = _comparison("__ge__")
+    __eq__ = _comparison("__eq__")
+    __ne__ = _comparison("__ne__")
+    __hash__ = _CrTensor.__hash__
+    __sub__ = _promoting(P.subtract, subtraction=True)
+    __rsub__ = _promoting(P.subtract, reflected=True, subtraction=True)
     __mul__ = _promoting(P.multiply)
     __rmul__ = _promoting(P.multiply, reflected=True)
     __truediv__ = _promoting(P.divide, true_division=True)
@@ -783,6 +914,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         """The p-norm over ``dim`` (all elements by default): (sum |x|^p)^(1/p); its
         gradient at 0 is 0 (chainrule.linalg.vector_norm's rule), as in PyTorch."""
         x = self if dtype is None else self.to(dtype)
+        if p == "nuc":  # (a matrix norm: over the last two dimensions by default)
+            from .linalg import matrix_norm
+            return matrix_norm(x, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
         return vector_norm(x, 2 if p == "fro" else p, dim=_dims(dim, None), keepdim=keepdim)
 
     def sort(self, dim=-1, descending=False, stable=False):
@@ -911,6 +1045,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, in self's dtype (an integer tensor filled
         with 2.5 holds 2, as in PyTorch)."""
+        if self._data.dtype.kind in "iu":
+            _refuse_overflow(value, self._data.dtype)
         if isinstance(value, _CrTensor):  # (a 0-d tensor value too: self's dtype wins)
             if value._data.dtype != self._data.dtype:
                 value = P.astype(value, dtype=self._data.dtype)
@@ -930,20 +1066,31 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         if src is not None and not isinstance(src, _CrTensor):
             src, value = None, src
+        same_dtype("scatter", self, src, "src")
+        if reduce == "multiply":  # (scatter_reduce's product, counting self's values)
+            if src is None:  # (a number: in self's dtype, one per index)
+                idx = index._data if isinstance(index, _CrTensor) else np.asarray(index)
+                src = np.full(idx.shape, value, dtype=self._data.dtype)
+            from .more_functions import scatter_reduce
+            out = scatter_reduce(self, dim, index, src, "prod")  # (of bools: int64)
+            return out if out._data.dtype == self._data.dtype else out.to(self._data.dtype)
         return I.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim, index, src):
+        same_dtype("scatter_add", self, src, "src")
         return I.scatter_add(self, dim, index, src)
 
     def index_select(self, dim, index):
         return I.index_select(self, dim, index)
 
     def index_add(self, dim, index, source, *, alpha=1):
+        same_dtype("index_add", self, source)
         out = I.index_add(self, dim, index, source, alpha=alpha)
         # (a bool tensor stays bool, as in PyTorch: True where any sum is nonzero)
         return P.astype(out, dtype=np.bool_) if self._data.dtype == np.bool_ else out
 
     def index_put(self, indices, values, accumulate=False):
+        same_dtype("index_put", self, values, "values")
         return I.index_put(self, indices, values, accumulate)
 
     def _along(self, dim, index):
@@ -962,6 +1109,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def index_copy(self, dim, index, source):
         """A copy with the slices at `index` along `dim` replaced by those of `source`."""
+        same_dtype("index_copy", self, source)
         return P.write(self, source, index=self._along(dim, index))
 
     def masked_select(self, mask):
@@ -972,16 +1120,16 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return tuple(front(o) for o in out) if as_tuple else front(out)
 
     def where(self, condition, other):
-        return P.where(condition, *promoted(self, other))
+        return P.where(condition, *promoted(self, other, wrap=True))
 
     # ------------------------------------------------------------- arithmetic
     def add(self, other, *rest, alpha=1):
         other, alpha = scalar_first(other, rest, alpha, "add")
-        return self + (other if alpha == 1 else other * alpha)
+        return self + scaled(self, other, alpha)
 
     def sub(self, other, *rest, alpha=1):
         other, alpha = scalar_first(other, rest, alpha, "sub")
-        return self - (other if alpha == 1 else other * alpha)
+        return self - scaled(self, other, alpha)
 
     def mul(self, other):
         return self * other
@@ -1007,20 +1155,25 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         PyTorch computes them, fmod moved to other's sign (remainder(3, inf) is 3, where
         the formula gives NaN)."""
         if result_dtype_of((self, other)).kind != "f":
-            return self - (self // other) * other
+            q = self // other  # (a bool self is read in q's dtype: bool - is refused)
+            a = P.astype(self, dtype=q._data.dtype) if self._data.dtype == np.bool_ else self
+            return a - q * other
         m = self.fmod(other)
         return P.where((m != 0) & ((m < 0) != (other < 0)), m + other, m)
 
     def __rmod__(self, other):
+        other = builtins.int(other) if type(other) is builtins.bool else other  # (True % x)
         return (self.__rfloordiv__(other) * self).__rsub__(other)
 
     remainder = __mod__
 
     # In place, as PyTorch's (Python would otherwise rebind the name to a new tensor).
     def __ifloordiv__(self, other):
+        refuse_float_operand(self, other)
         return self._replace(lambda t: t // other, "floor_divide_")
 
     def __imod__(self, other):
+        refuse_float_operand(self, other)
         return self._replace(lambda t: t % other, "remainder_")
 
     def __ipow__(self, other):
@@ -1067,7 +1220,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def ceil(self):
         return P.ceil(self)
 
-    sign = with_value_at(P.sign, P.isnan, 0)  # (PyTorch: sign(NaN) is 0)
+    _sign = with_value_at(P.sign, P.isnan, 0)  # (PyTorch: sign(NaN) is 0)
+
+    def sign(self):
+        # (of bools: the bools themselves, as PyTorch; NumPy has no bool sign)
+        return P.copy(self) if self._data.dtype == np.bool_ else self._sign()
 
     def mm(self, other):
         return P.matmul(self, other)

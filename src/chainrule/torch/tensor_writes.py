@@ -12,6 +12,28 @@ from . import types as T
 from .generators import draw
 
 
+def wrapped_int(number, dtype):
+    """A Python int as PyTorch reads it beside a narrow integer tensor: wrapped into the
+    dtype (uint8 + -3 is uint8 + 253, u < -1 compares with 255), where NumPy 2 raises
+    OverflowError. int64 and wider are left to overflow as in PyTorch."""
+    if dtype.kind in "iu" and dtype.itemsize < 8:
+        info = np.iinfo(dtype)
+        if not info.min <= number <= info.max:
+            return (number - int(info.min)) % (1 << 8 * dtype.itemsize) + info.min
+    return number
+
+
+def scaled(self, other, alpha):
+    """``other * alpha`` for add/sub's alpha; a bool tensor added to a bool tensor stays
+    bool (alpha read as a bool), as in PyTorch."""
+    if alpha == 1:
+        return other
+    if self._data.dtype == np.bool_ and getattr(getattr(other, "_data", None), "dtype",
+                                                None) == np.bool_:
+        return other * bool(alpha)
+    return other * alpha
+
+
 def scalar_first(other, rest, alpha, name):
     """(other, alpha) from PyTorch's deprecated ``x.add_(alpha, other)`` form too (old
     tutorials' ``p.data.add_(-lr, p.grad.data)``)."""
@@ -39,6 +61,33 @@ def _check_castable(result, target):
                 f"desired output type {T.SCALAR_NAMES.get(want, want.name)}")
 
 
+def same_dtype(name, self, source, what="source"):
+    """PyTorch's index_add/index_copy/scatter/masked_scatter/lerp/index_put take a source
+    tensor only in self's dtype; NumPy's assignment would cast it silently. Refused here:
+    a source that would lose values (float64 into float32, float into int). A lossless
+    widening (float32 into float64) is still taken, as chainrule's programs rely on it."""
+    if isinstance(source, TensorBase) and not np.can_cast(source._data.dtype,
+                                                           self._data.dtype, "safe"):
+        have, want = (T.SCALAR_NAMES.get(t._data.dtype, t._data.dtype.name)
+                      for t in (source, self))
+        raise RuntimeError(f"{name}: expected {what} to have dtype {want} (self's), "
+                           f"got {have}")
+
+
+def refuse_float_operand(self, other):
+    """An integer tensor's in-place arithmetic with a float operand (y //= 0.5): PyTorch
+    refuses it by dtype, even where the values computed are whole numbers."""
+    if self._data.dtype.kind in "iub":
+        if isinstance(other, float):
+            have = T.SCALAR_NAMES[np.dtype(T.get_default_dtype())]
+        elif isinstance(other, TensorBase) and other._data.dtype.kind in "fc":
+            have = T.SCALAR_NAMES.get(other._data.dtype, other._data.dtype.name)
+        else:
+            return
+        raise RuntimeError(f"result type {have} can't be cast to the desired output type "
+                           f"{T.SCALAR_NAMES.get(self._data.dtype, self._data.dtype.name)}")
+
+
 def _replaces_whole(result, target):
     """True if `result` is a tensor `target` can become (same shape and dtype)."""
     return (isinstance(result, TensorBase) and result._data.shape == target._data.shape
@@ -64,7 +113,14 @@ class WritesAndNewTensors:
         x's own buffer also when x is in the graph, so every reference to x and every view
         of it sees it. (chainrule's Tensor computes a new tensor and rebinds the name
         there, which left ``h.add_(1)`` without effect.) Under cr.compile or cr.vmap the
-        tracing keeps chainrule's way."""
+        tracing keeps chainrule's way. A Python int or a 0-d tensor operand is read in
+        x's dtype, as PyTorch (uint8 x.add_(-3) wraps)."""
+        if type(other) is int:
+            other = wrapped_int(other, self._data.dtype)
+        elif (isinstance(other, TensorBase) and other._data.ndim == 0
+              and other._data.dtype != self._data.dtype
+              and T.CATEGORY[other._data.dtype.kind] <= T.CATEGORY[self._data.dtype.kind]):
+            other = P.astype(other, dtype=self._data.dtype)
         if (graph.is_grad_enabled() and graph.trace_hook() is None
                 and (self.requires_grad or getattr(other, "requires_grad", False))):
             return self._replace(lambda t: ufunc(t, other), f"{ufunc.name}_")
@@ -72,16 +128,18 @@ class WritesAndNewTensors:
 
     def add_(self, other, *rest, alpha=1):
         other, alpha = scalar_first(other, rest, alpha, "add_")
-        return self._inplace(P.add, other if alpha == 1 else other * alpha)
+        return self._inplace(P.add, scaled(self, other, alpha))
 
     def sub_(self, other, *rest, alpha=1):
         other, alpha = scalar_first(other, rest, alpha, "sub_")
-        return self._inplace(P.subtract, other if alpha == 1 else other * alpha)
+        return self - other if self._data.dtype == np.bool_ or other is True or other is False \
+            else self._inplace(P.subtract, scaled(self, other, alpha))
 
     def mul_(self, other):
         return self._inplace(P.multiply, other)
 
     def div_(self, other, *, rounding_mode=None):
+        refuse_float_operand(self, other)
         if rounding_mode is not None:
             return self._replace(lambda t: t.div(other, rounding_mode=rounding_mode), "div_")
         return self._inplace(P.divide, other)
@@ -95,6 +153,8 @@ class WritesAndNewTensors:
     def copy_(self, src, non_blocking=False):
         """Copy ``src`` (broadcast, cast to this tensor's dtype) into this tensor. In the
         graph, as in PyTorch, the old values get no gradient and ``src`` gets it."""
+        if type(src) is int:
+            src = wrapped_int(src, self._data.dtype)  # (fill_(-3) of uint8: 253)
         if (graph.is_grad_enabled() and graph.trace_hook() is None
                 and not (self.requires_grad and self.is_leaf)
                 and (graph.is_traced(self) or graph.is_traced(src))):
@@ -170,6 +230,10 @@ class WritesAndNewTensors:
         return self._replace(lambda t: t.scatter_reduce(dim, index, src, reduce,
                                                         include_self=include_self),
                              "scatter_reduce_")
+
+    def lerp_(self, end, weight):
+        same_dtype("lerp_", self, end, "end")
+        return self._replace(lambda t: t.lerp(end, weight), "lerp_")
 
     def scatter_add_(self, dim, index, src):
         return self._replace(lambda t: t.scatter_add(dim, index, src), "scatter_add_")
@@ -320,8 +384,14 @@ logical_not logical_or logical_xor lt multiply mvlgamma ne negative nextafter no
 rad2deg renorm sgn sinc subtract tril triu true_divide""".split()
 
 
+# (these refuse a float operand for an integer tensor, by dtype: refuse_float_operand)
+_ARITHMETIC = {"floor_divide", "remainder", "fmod", "divide", "true_divide"}
+
+
 def _in_place(name):
     def method(self, *args, **kwargs):
+        if name in _ARITHMETIC and args:
+            refuse_float_operand(self, args[0])
         return self._replace(lambda t: getattr(t, name)(*args, **kwargs), name + "_")
 
     method.__name__ = method.__qualname__ = name + "_"

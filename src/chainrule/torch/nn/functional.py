@@ -4,6 +4,8 @@ the deprecated ``upsample_bilinear`` / ``upsample_nearest``."""
 
 import functools
 
+import numpy as np
+
 from chainrule import nn as _nn
 from chainrule import primitives as P
 from chainrule.nn.functional import *  # noqa: F403
@@ -23,6 +25,7 @@ from chainrule.nn.functional import (
 )
 
 from ..tensor import floating
+from ..types import SCALAR_NAMES
 
 _engine = _nn.functional
 
@@ -57,6 +60,21 @@ def _nan_kept(fn):
     return form
 
 
+def _long_target(fn):
+    """`fn` whose class-index target must be int64 or uint8, as PyTorch's (an int32 target
+    is a bug there, often a dataset's labels; chainrule's loss would take it)."""
+    @functools.wraps(fn)
+    def form(input, target, *args, **kwargs):
+        dtype = getattr(getattr(target, "_data", None), "dtype", None)
+        if dtype is not None and dtype.kind in "iu" and dtype not in (np.int64, np.uint8):
+            raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                               f"{SCALAR_NAMES.get(dtype, dtype.name)}")
+        return fn(input, target, *args, **kwargs)
+    return form
+
+
+cross_entropy = _long_target(_engine.cross_entropy)
+nll_loss = _long_target(_engine.nll_loss)
 sigmoid = _float_valued(_engine.sigmoid)
 tanh = _float_valued(_engine.tanh)
 tanhshrink = _float_valued(_engine.tanhshrink)
