@@ -348,3 +348,16 @@ def test_vmap_recomputes_orders_masks_and_intervals_per_example(k):
     for x, g in zip(xs, per_example):
         np.testing.assert_allclose(g, cr.grad(lambda v: cnp.sum(cnp.nan_to_num(f(v))))(x),
                                    rtol=1e-12)
+
+
+def test_a_large_einsum_is_contracted_through_products():
+    from chainrule.primitives.linalg import _OPTIMIZE_ABOVE
+
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((2, 3, 64, 16)), rng.standard_normal((2, 3, 64, 16))
+    assert 2 * 3 * 64 * 64 * 16 > _OPTIMIZE_ABOVE  # (NumPy's optimized contraction)
+    np.testing.assert_allclose(cr.einsum("bhid,bhjd->bhij", q, k),
+                               np.einsum("bhid,bhjd->bhij", q, k), rtol=1e-12, atol=1e-12)
+    g = cr.grad(lambda q: cr.sum(cr.einsum("bhid,bhjd->bhij", q, k) ** 2))(q)
+    scores = np.einsum("bhid,bhjd->bhij", q, k)
+    np.testing.assert_allclose(g, 2 * np.einsum("bhij,bhjd->bhid", scores, k), rtol=1e-12)

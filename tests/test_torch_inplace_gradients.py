@@ -198,3 +198,16 @@ def test_fill_diagonal_cuts_only_the_diagonal():
     a.fill_diagonal_(1, wrap=True)
     np.testing.assert_array_equal(a.numpy()[[0, 1, 2, 4], [0, 1, 2, 0]], [1, 1, 1, 1])
     assert a.sum().item() == 4
+
+
+def test_a_tensor_updated_in_place_by_itself():
+    for update, want in [(lambda h: h.add_(h), [6.0, 6.0]),        # h = 6x
+                         (lambda h: h.__iadd__(h), [6.0, 6.0]),
+                         (lambda h: h.mul_(h), [18.0, 36.0]),      # h = 9x^2
+                         (lambda h: h.atan2_(h), [0.0, 0.0])]:     # h = pi/4
+        x = leaf([1.0, 2.0])
+        h = x * 3
+        update(h)
+        h.sum().backward()
+        np.testing.assert_allclose(grad_of(x), want, rtol=1e-15)
+

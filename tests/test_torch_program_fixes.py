@@ -301,3 +301,26 @@ def test_results_on_0d_inputs_are_new_tensors():
     y = torch.tensor(2.0, requires_grad=True)
     torch.cummax(y * 3, 0).values.backward()
     assert y.grad.item() == 3.0
+
+
+def test_module_list_holds_none_as_a_placeholder():
+    nn = torch.nn
+    layers = nn.ModuleList([nn.Linear(2, 2), None, nn.Identity()])
+    layers.append(None)
+    assert len(layers) == 4 and layers[1] is None and layers[3] is None
+    assert list(layers.state_dict()) == ["0.weight", "0.bias"]
+    assert len(list(layers.parameters())) == 2
+
+
+def test_python_m_chainrule_torch_runs_a_module_or_code(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "probe.py").write_text(
+        "import sys, torch\nprint(torch.__name__, torch.ones(2).sum().item(), sys.argv[1:])\n")
+    for args in (["-m", "probe", "x"], ["-c", "import probe", "x"]):
+        out = subprocess.run([sys.executable, "-m", "chainrule.torch", *args], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("chainrule.torch 2.0")
+

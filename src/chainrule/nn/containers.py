@@ -53,7 +53,8 @@ class _ListOf(Module):
 
     def _own(self):
         for i, item in enumerate(self._items):
-            yield str(i), item
+            if item is not None:
+                yield str(i), item
 
     def append(self, item):
         self._items.append(self._check(item))
@@ -164,10 +165,11 @@ def _describe(pairs):
 
 
 class ModuleList(_ListOf):
-    """A list of modules, registered as children "0", "1", ..."""
+    """A list of modules, registered as children "0", "1", ...; None holds a place (as in
+    PyTorch, where a list of optional layers keeps its positions) and is no child."""
 
     def _check(self, item):
-        return _module(self, item)
+        return item if item is None else _module(self, item)
 
     def add_module(self, name, module):
         """Module ``name`` ("0", "1", ...): replaced, or appended when it is the next."""

@@ -64,10 +64,23 @@ def install():
 
 def run(argv):
     """``python -m chainrule.torch program.py args...``: run it as ``__main__`` with the
-    alias installed, its directory first on sys.path, ``sys.argv`` as it would see."""
+    alias installed, its directory first on sys.path, ``sys.argv`` as it would see.
+    ``-m module args...`` and ``-c code args...`` work as they do for python itself
+    (``python -m chainrule.torch -m pytest tests/``)."""
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m chainrule.torch PROGRAM.py [ARGS...]\n\n" + __doc__.strip())
+        print("usage: python -m chainrule.torch (PROGRAM.py | -m MODULE | -c CODE) [ARGS...]"
+              "\n\n" + __doc__.strip())
         return 0 if argv else 2
+    if argv[0] in ("-m", "-c") and len(argv) > 1:
+        install()
+        sys.path.insert(0, os.getcwd())
+        if argv[0] == "-c":
+            sys.argv = ["-c", *argv[2:]]
+            exec(compile(argv[1], "<string>", "exec"), {"__name__": "__main__"})
+        else:
+            sys.argv = [argv[1], *argv[2:]]
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        return 0
     program = os.path.abspath(argv[0])
     if not os.path.isfile(program):
         print(f"python -m chainrule.torch: no such file: {argv[0]!r}", file=sys.stderr)

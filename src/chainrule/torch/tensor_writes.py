@@ -123,7 +123,9 @@ class WritesAndNewTensors:
             other = P.astype(other, dtype=self._data.dtype)
         if (graph.is_grad_enabled() and graph.trace_hook() is None
                 and (self.requires_grad or getattr(other, "requires_grad", False))):
-            return self._replace(lambda t: ufunc(t, other), f"{ufunc.name}_")
+            # (x.add_(x): the operand is what x was too)
+            return self._replace(lambda t: ufunc(t, t if other is self else other),
+                                 f"{ufunc.name}_")
         return super()._inplace(ufunc, other)
 
     def add_(self, other, *rest, alpha=1):
@@ -392,7 +394,11 @@ def _in_place(name):
     def method(self, *args, **kwargs):
         if name in _ARITHMETIC and args:
             refuse_float_operand(self, args[0])
-        return self._replace(lambda t: getattr(t, name)(*args, **kwargs), name + "_")
+        def compute(t):  # (self among the arguments, x.mul_(x), stands for what x was)
+            return getattr(t, name)(*[t if a is self else a for a in args],
+                                    **{k: t if v is self else v for k, v in kwargs.items()})
+
+        return self._replace(compute, name + "_")
 
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"``x.{name}(...)`` written into x, in place."
