@@ -324,3 +324,22 @@ def test_python_m_chainrule_torch_runs_a_module_or_code(tmp_path):
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("chainrule.torch 2.0")
 
+
+
+def test_functional_call_and_the_pytree_helpers_libraries_import():
+    from chainrule.torch.func import functional_call
+    from chainrule.torch.utils import _pytree as pytree
+
+    model = torch.nn.Linear(2, 1)
+    w = torch.ones(1, 2, requires_grad=True)
+    out = functional_call(model, {"weight": w, "bias": torch.zeros(1)},
+                          (torch.tensor([[1.0, 2.0]]),))
+    assert out.item() == 3.0 and isinstance(model.weight, torch.nn.Parameter)
+    out.sum().backward()
+    assert w.grad.tolist() == [[1.0, 2.0]] and model.weight.grad is None
+
+    leaves, spec = pytree.tree_flatten({"a": [1, 2], "b": (3,)})
+    assert leaves == [1, 2, 3] and spec.num_leaves == 3
+    assert pytree.tree_unflatten([x * 2 for x in leaves], spec) == {"a": [2, 4], "b": (6,)}
+    assert pytree.tree_map(lambda a, b: a + b, {"x": (1, 2)}, {"x": (10, 20)}) == {"x": (11, 22)}
+    assert pytree.tree_leaves([1, (2, 3)], is_leaf=lambda t: isinstance(t, tuple)) == [1, (2, 3)]

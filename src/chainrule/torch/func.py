@@ -15,7 +15,8 @@ from ..pytree import tree_map
 from ..vectorize import vmap as _vmap
 from .tensor import _CrTensor, front
 
-__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+           "vjp", "vmap"]
 
 
 def _as_front(x):
@@ -84,3 +85,60 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents):
     """``(func(*primals), J @ tangents)``."""
     return _jvp(_front_args(func), tuple(primals), tuple(tangents))
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
+                    tie_weights=True, strict=False):
+    """``module(*args, **kwargs)`` with some parameters and buffers replaced by the given
+    tensors (named as in ``named_parameters()``; a dict or a tuple of dicts), put back
+    afterwards: a model used as a function of its weights (torch.func's way). Weights
+    shared between modules are one object, so replacing one name replaces it everywhere
+    it is used (``tie_weights``)."""
+    dicts = (parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts, (tuple, list))
+             else (parameter_and_buffer_dicts,))
+    values = {}
+    for d in dicts:
+        for name in d:
+            if name in values:
+                raise ValueError(f"functional_call: {name!r} is given twice")
+        values.update(d)
+    if strict:
+        names = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
+        missing, unexpected = sorted(names - set(values)), sorted(set(values) - names)
+        if missing or unexpected:
+            raise RuntimeError(f"functional_call: missing {missing}, unexpected {unexpected}")
+    originals = {}
+    if tie_weights:  # every name of a replaced object's other uses gets the new value
+        for name, p in (*module.named_parameters(remove_duplicate=False),
+                        *module.named_buffers()):
+            for given, value in list(values.items()):
+                if given != name and _lookup(module, given) is p:
+                    values.setdefault(name, value)
+    try:
+        for name, value in values.items():
+            owner, leaf = _owner(module, name)
+            originals[name] = vars(owner).get(leaf, _ABSENT)
+            vars(owner)[leaf] = value
+        return module(*(args if isinstance(args, tuple) else (args,)), **(kwargs or {}))
+    finally:
+        for name, old in originals.items():
+            owner, leaf = _owner(module, name)
+            if old is _ABSENT:
+                vars(owner).pop(leaf, None)
+            else:
+                vars(owner)[leaf] = old
+
+
+_ABSENT = object()
+
+
+def _owner(module, name):
+    *path, leaf = name.split(".")
+    for part in path:
+        module = getattr(module, part)
+    return module, leaf
+
+
+def _lookup(module, name):
+    owner, leaf = _owner(module, name)
+    return getattr(owner, leaf, None)
