@@ -335,7 +335,10 @@ def any(input, dim=None, keepdim=False):
 
 def count_nonzero(input, dim=None):
     everything = isinstance(dim, (tuple, list)) and not dim  # (dim=(): every dimension)
-    return _like(input, cnp.count_nonzero(input, axis=None if everything else _dim(dim)))
+    out = cnp.count_nonzero(input, axis=None if everything else _dim(dim))
+    if not isinstance(out, TensorBase):  # (NumPy 2.0 counts everything as a Python int)
+        out = np.asarray(out, dtype=np.int64)
+    return _like(input, out)
 
 
 def _dim_in_range(dim, ndim):
