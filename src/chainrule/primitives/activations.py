@@ -221,37 +221,26 @@ def _erf_single_block(x, out, t, work):
 
 
 def _erf_fwd(x):
-    """erf(x) = 2/sqrt(pi) int_0^x e^{-t^2} dt, elementwise; computed in float64."""
+    """erf(x) = 2/sqrt(pi) int_0^x e^{-t^2} dt, elementwise; computed in float64 (Cody's
+    pieces for float64 results, one rational function for float32 and float16)."""
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    if dtype.itemsize <= 4:
-        return _erf_single(x, dtype)
-    flat = x.reshape(-1)
-    out = np.empty(flat.size, np.float64)
-    n = min(flat.size, _ERF_BLOCK)
-    y, s, r = np.empty(n), np.empty(n), np.empty(n)
-    work = np.empty((2, n))
-    for start in range(0, flat.size, _ERF_BLOCK):
-        stop = min(start + _ERF_BLOCK, flat.size)
-        m = stop - start
-        _erf_block(flat[start:stop].astype(np.float64, copy=False), out[start:stop],
-                   y[:m], s[:m], r[:m], work[:, :m])
-    return out.reshape(x.shape).astype(dtype, copy=False)
-
-
-def _erf_single(x, dtype):
-    """erf for float32/float16 results: one rational function in float64 blocks."""
+    single = dtype.itemsize <= 4
     flat = x.reshape(-1)
     out = np.empty(flat.size, dtype)
     n = min(flat.size, _ERF_BLOCK)
-    xs, t, r = np.empty(n), np.empty(n), np.empty(n)
+    xs, y, s, r = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     work = np.empty((2, n))
     for start in range(0, flat.size, _ERF_BLOCK):
         stop = min(start + _ERF_BLOCK, flat.size)
         m = stop - start
-        xs[:m] = flat[start:stop]
-        _erf_single_block(xs[:m], r[:m], t[:m], work[:, :m])
-        out[start:stop] = r[:m]
+        if single:  # (into float64 scratch, which the block clips in place)
+            xs[:m] = flat[start:stop]
+            _erf_single_block(xs[:m], r[:m], y[:m], work[:, :m])
+            out[start:stop] = r[:m]
+        else:
+            _erf_block(flat[start:stop].astype(np.float64, copy=False), out[start:stop],
+                       y[:m], s[:m], r[:m], work[:, :m])
     return out.reshape(x.shape)
 
 
