@@ -81,6 +81,28 @@ def test_grad_over_pytrees():
     assert isinstance(g["p"], Point) and g["p"] == Point(5.0, 2.0)
 
 
+def test_none_in_a_pytree_is_an_empty_subtree_as_in_jax():
+    # A parameter dict with an absent bias: the gradient keeps the None, vmap's in_axes
+    # may name it or cover it with a prefix, and outputs may hold None.
+    params = {"w": np.array([1.0, -2.0]), "b": None}
+    g = cr.grad(lambda p: cnp.sum(p["w"] ** 2))(params)
+    assert g["b"] is None
+    np.testing.assert_array_equal(g["w"], [2.0, -4.0])
+    assert cr.pytree.tree_flatten({"a": None, "b": 1.0})[0] == [1.0]
+    x = np.arange(6.0).reshape(3, 2)
+    for axes in ((None, 0), ({"w": None, "b": None}, 0), ({"w": None, "b": 0}, 0)):
+        got = cr.vmap(lambda p, x: p["w"] * x, in_axes=axes)(params, x)
+        np.testing.assert_array_equal(got, params["w"] * x)
+    with pytest.raises(ValueError, match="does not match argument"):
+        cr.vmap(lambda p, x: x, in_axes=((0, 0, 0), 0))((np.ones(2), None), x)
+    value, aux = cr.vmap(lambda r: (r * 2, None))(x)
+    assert aux is None and np.array_equal(value, 2 * x)
+    (val, aux), grad = cr.value_and_grad(lambda v: (cnp.sum(v), None), has_aux=True)(x)
+    assert aux is None and val == 15.0 and np.array_equal(grad, np.ones_like(x))
+    jac, none = cr.jacobian(lambda v: (2 * v, None))(np.ones(2))
+    assert none is None and np.array_equal(jac, 2 * np.eye(2))
+
+
 def test_grad_of_unconnected_argument_is_zero():
     g = cr.grad(lambda x, y: cnp.sum(x), argnum=1)(np.ones(2), np.ones(3))
     np.testing.assert_array_equal(g, np.zeros(3))

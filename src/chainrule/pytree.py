@@ -1,7 +1,8 @@
 """Pytrees: nested tuples, lists and dicts of arrays, flattened to leaves and rebuilt.
 
 The transforms take and return pytrees: a function of a dict of parameters gets its
-gradient as a dict of the same keys.
+gradient as a dict of the same keys. ``None`` is a subtree without leaves, as in JAX: a
+parameter dict with ``"bias": None`` gets ``"bias": None`` back in its gradient.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeAlias
 
 # How a tree was built, for tree_unflatten: None for a leaf, (tuple/list/namedtuple type,
-# children) or (dict, keys, children). Opaque to callers; only this module reads it.
+# children), (dict, keys, children) or _NONE for a None in the tree. Opaque to callers;
+# only this module reads it.
 TreeDef: TypeAlias = Any
+_NONE = ("None",)
 
 
 def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
@@ -21,6 +24,8 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
 
 
 def _flatten(tree: Any, leaves: list[Any]) -> TreeDef:
+    if tree is None:
+        return _NONE
     if isinstance(tree, (tuple, list)):
         return (type(tree), [_flatten(c, leaves) for c in tree])
     if isinstance(tree, dict):
@@ -38,6 +43,8 @@ def tree_unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Any:
 def _unflatten(treedef: TreeDef, it: Iterator[Any]) -> Any:
     if treedef is None:
         return next(it)
+    if treedef is _NONE:
+        return None
     if treedef[0] is dict:
         return {k: _unflatten(d, it) for k, d in zip(treedef[1], treedef[2])}
     kind, children = treedef

@@ -219,15 +219,22 @@ def _leaf_axes(in_axes, args):
         )
     out = []
     for ax, a in zip(in_axes, args):
-        n = len(tree_flatten(a)[0])
-        if ax is None or isinstance(ax, int):
-            out.extend([ax] * n)
-        else:
-            sub, _ = tree_flatten(ax)
-            if len(sub) != n:
-                raise ValueError(f"vmap: in_axes {ax!r} does not match argument {a!r}")
-            out.extend(sub)
+        out.extend(_subtree_axes(ax, a, ax, a))
     return out
+
+
+def _subtree_axes(ax, a, whole_ax, whole_arg):
+    """The axes of a's leaves from ax, a prefix of a's structure (JAX's rule): an int or
+    None covers a whole subtree; a None subtree of a has no leaves to map."""
+    if ax is None or isinstance(ax, int):
+        return [ax] * len(tree_flatten(a)[0])
+    if isinstance(ax, dict) and isinstance(a, dict) and set(ax) == set(a):
+        return [x for k in a for x in _subtree_axes(ax[k], a[k], whole_ax, whole_arg)]
+    if (isinstance(ax, (tuple, list)) and isinstance(a, (tuple, list))
+            and len(ax) == len(a)):
+        return [x for sub, b in zip(ax, a) for x in _subtree_axes(sub, b, whole_ax, whole_arg)]
+    where = "" if ax is whole_ax else f": {ax!r} stands where the argument has {a!r}"
+    raise ValueError(f"vmap: in_axes {whole_ax!r} does not match argument {whole_arg!r}{where}")
 
 
 def _out_axes(out_axes, n):
