@@ -214,6 +214,13 @@ def is_tensor(x):
     return isinstance(x, TensorBase)
 
 
+def values(x):
+    """x's NumPy values (a tensor's data, read without recording; anything else through
+    np.asarray): for what steers a computation (shapes, dtypes, masks, checks), never for
+    a value that is differentiated."""
+    return x._data if isinstance(x, TensorBase) else np.asarray(x)
+
+
 def is_traced(x):
     """True for a tensor being differentiated: it requires grad or carries a live tangent."""
     if not isinstance(x, TensorBase):

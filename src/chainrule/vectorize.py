@@ -24,6 +24,7 @@ import numpy as np
 from . import batching, transforms
 from . import primitives as P
 from .graph import is_tensor, new_tensor
+from .graph import values as _values
 from .pytree import tree_flatten, tree_unflatten
 from .tracing import Tracer, Var, tracing
 
@@ -191,10 +192,6 @@ def _result(o, args):
     if is_tensor(o) and not transforms._is_nested(args):
         return o._data
     return o
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _moveaxis(x, source, destination):

@@ -13,12 +13,8 @@ import functools
 
 import numpy as np
 
-from ..graph import is_tensor
+from ..graph import values as _values
 from .flatten import flatten
-
-
-def _values(x):
-    return np.asarray(x._data if is_tensor(x) else x)
 
 
 def unflatten_optimizer(optimize):

@@ -8,11 +8,8 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..graph import values as _values
 from .dispatch import numpy_function as _numpy_function
-
-
-def _values(a):
-    return a._data if is_tensor(a) else np.asarray(a)
 
 
 def _along(f, axis, start, stop=None):

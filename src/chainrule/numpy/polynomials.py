@@ -9,15 +9,12 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..graph import values as _values
 from .dispatch import numpy_function as _numpy_function
 
 
 def _1d(a):
     return P.reshape(a, (1,)) if np.ndim(a) == 0 else a
-
-
-def _values(a):
-    return a._data if is_tensor(a) else np.asarray(a)
 
 
 @_numpy_function(np.polyval)

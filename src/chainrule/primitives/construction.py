@@ -20,6 +20,7 @@ from .. import statements as S
 from ..api_types import tensor_function
 from ..domains import Example
 from ..graph import is_tensor, new_tensor
+from ..graph import values as _values
 from ..rules import composite, primitive
 from ..tracing import concrete
 from .decompositions import tril, triu
@@ -42,11 +43,6 @@ if TYPE_CHECKING:
 
     from ..api_types import Operand, Operands
     from ..tensor import Tensor
-
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _ints(x, op, name):

@@ -20,6 +20,7 @@ from .. import batching as B
 from .. import statements as S
 from ..domains import Example
 from ..graph import REGISTRY, is_tensor, link_view, trace_hook
+from ..graph import values as _values
 from ..rules import composite, nondifferentiable, primitive
 from .elementwise import where
 from .indexing import gather_along
@@ -42,10 +43,6 @@ from .ufuncs import argpartition
 def _mT(a):
     """Transpose of the last two axes."""
     return swapaxes(a, -1, -2)
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def lapack(name, fwd):

@@ -25,6 +25,7 @@ from .. import statements as S
 from ..api_types import tensor_function
 from ..domains import Example
 from ..graph import array_like, is_tensor, new_tensor
+from ..graph import values as _values
 from ..index_template import SLOT
 from ..rules import composite, nondifferentiable, primitive
 from ..tracing import traced
@@ -44,11 +45,6 @@ from .shape import scatter_add as _add_into_zeros  # getitem's transpose, not Py
 if TYPE_CHECKING:
     from ..api_types import Operand
     from ..tensor import Tensor
-
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 # ------------------------------------------------- gathers by computed indices

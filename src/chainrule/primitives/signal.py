@@ -16,6 +16,7 @@ import numpy as np
 from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
+from ..graph import values as _values
 from ..rules import composite, primitive
 from .elementwise import astype, equal, greater, isnan, less, maximum, minimum, where
 from .indexing import gather_along
@@ -27,11 +28,6 @@ from .ufuncs import mod
 if TYPE_CHECKING:
     from ..api_types import Operand
     from ..tensor import Tensor
-
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _slice_along(x, axis, start, stop):

@@ -28,6 +28,7 @@ from .. import batching as B
 from .. import statements as S
 from ..api_types import tensor_function
 from ..graph import is_tensor, new_tensor
+from ..graph import values as _values
 from ..rules import composite, nondifferentiable
 from ..tracing import concrete
 from .elementwise import (
@@ -53,11 +54,6 @@ from .ufuncs import mod
 if TYPE_CHECKING:
     from ..api_types import Interpolation, Operand, ValuesIndices
     from ..tensor import Tensor
-
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _named(name):

@@ -16,6 +16,7 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..graph import is_tensor
+from ..graph import values as _values
 from ..rules import composite, nondifferentiable
 from .decompositions import diagonal
 from .elementwise import (
@@ -40,11 +41,6 @@ if TYPE_CHECKING:
 
     from ..api_types import Axis, Operand
     from ..tensor import Tensor
-
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 # The NaN masks and counts are computed with primitives (isnan, sum), not read from the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
-from ..graph import is_tensor
+from ..graph import values as _values
 from ..linalg import _check_finite
 from ..numpy import linalg as _nla
 from ..primitives import lu_decomposition as _lu
@@ -35,10 +35,6 @@ __all__ = [
     "solve_continuous_lyapunov", "solve_sylvester", "solve_triangular", "sqrtm", "svd",
     "svdvals",
 ]
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 @composite

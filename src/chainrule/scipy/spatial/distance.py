@@ -19,15 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...graph import is_tensor
+from ...graph import values as _values
 from ...primitives.shape import scatter_add
 from ...rules import composite
 
 __all__ = ["cdist", "pdist", "squareform"]
-
-
-def _values(x):
-    return x._data if is_tensor(x) else np.asarray(x)
 
 
 def _safe_root(s, p=2.0):
