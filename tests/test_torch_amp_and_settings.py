@@ -181,3 +181,15 @@ def test_testing_assert_close_uses_pytorchs_tolerances():
         torch.testing.assert_close(torch.tensor([1, 2]), torch.tensor([1, 3]))
     torch.testing.assert_close(torch.tensor([1.0, float("nan")]),
                                torch.tensor([1.0, float("nan")]), equal_nan=True)
+
+
+def test_cpu_and_xpu_device_modules():
+    import chainrule.torch as torch
+
+    assert torch.cpu.is_available() and torch.cpu.device_count() == 1
+    assert torch.cpu.current_device() == "cpu" and torch.cpu.synchronize() is None
+    features = np._core._multiarray_umath.__cpu_features__
+    assert torch.cpu._is_avx2_supported() == bool(features.get("AVX2"))
+    with torch.cpu.amp.autocast():
+        assert (torch.ones(2) * 2).dtype == torch.float32
+    assert not torch.xpu.is_available() and torch.xpu.device_count() == 0

@@ -21,6 +21,7 @@ from . import (
     amp,
     autograd,
     backends,
+    cpu,
     cuda,
     distributed,
     func,
@@ -35,6 +36,7 @@ from . import (
     special,
     testing,
     utils,
+    xpu,
 )
 from .amp import autocast
 from .creation import (
@@ -136,7 +138,7 @@ __all__ = sorted([
     "are_deterministic_algorithms_enabled",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "channels_last",
     "channels_last_3d", "compile", "contiguous_format", "memory_format", "preserve_format",
-    "cdouble", "cfloat", "complex64", "complex128", "cuda", "default_generator", "device",
+    "cdouble", "cfloat", "complex64", "complex128", "cpu", "cuda", "default_generator", "device",
     "distributions", "double", "dtype", "empty", "empty_like", "eye", "finfo", "float",
     "float16", "float32", "get_default_device", "get_float32_matmul_precision",
     "get_rng_state", "iinfo", "jit", "random", "set_rng_state", "testing",
@@ -150,7 +152,7 @@ __all__ = sorted([
     "randint", "randint_like", "randn", "randn_like", "randperm", "range", "save", "seed",
     "set_default_dtype", "set_num_threads", "short", "special", "tensor", "tril_indices",
     "triu_indices",
-    "uint8", "utils", "zeros",
+    "uint8", "utils", "xpu", "zeros",
     "zeros_like",
 ])
 

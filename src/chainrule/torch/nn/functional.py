@@ -26,6 +26,7 @@ from chainrule.nn.functional import (
 
 from ..tensor import floating
 from ..types import SCALAR_NAMES
+from . import attention as _attention
 
 _engine = _nn.functional
 
@@ -156,3 +157,12 @@ def upsample_nearest(input, size=None, scale_factor=None):
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated in PyTorch: interpolate(mode='bilinear', align_corners=True)."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+@functools.wraps(_engine.scaled_dot_product_attention)
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False, **kwargs):
+    # (refused as PyTorch refuses it on a CPU when sdpa_kernel enabled no runnable kernel)
+    _attention.check_runnable(dropout_p)
+    return _engine.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p,
+                                                is_causal, scale, enable_gqa, **kwargs)
