@@ -103,6 +103,27 @@ def test_none_in_a_pytree_is_an_empty_subtree_as_in_jax():
     assert none is None and np.array_equal(jac, 2 * np.eye(2))
 
 
+def test_pytree_helpers_take_jaxs_arguments():
+    from chainrule import pytree
+
+    params = {"w": np.ones(2), "b": None, "layers": [np.zeros(3)]}
+    grads = cr.grad(lambda p: cnp.sum(p["w"] ** 2) + cnp.sum(cnp.sin(p["layers"][0])))(params)
+    stepped = pytree.tree_map(lambda p, g: p - 0.5 * g, params, grads)
+    np.testing.assert_array_equal(stepped["w"], [0.0, 0.0])
+    np.testing.assert_array_equal(stepped["layers"][0], [-0.5, -0.5, -0.5])
+    assert stepped["b"] is None
+    # the first tree is a prefix of the others: a leaf there takes a whole subtree
+    assert pytree.tree_map(lambda a, b: (a, b), [1, 2], [(3, 4), 5]) == [(1, (3, 4)), (2, 5)]
+    with pytest.raises(ValueError, match="structure"):
+        pytree.tree_map(lambda a, b: a + b, {"x": 1}, {"x": 10, "z": 1})
+    assert pytree.tree_leaves([1, (2, None), {"b": 3}]) == [1, 2, 3]
+    assert pytree.tree_leaves([1, (2, 3)], is_leaf=lambda n: isinstance(n, tuple)) == [1, (2, 3)]
+    assert pytree.tree_structure([1, (2, None)]) == pytree.tree_structure([5, (6, None)])
+    assert pytree.tree_structure([1, (2, None)]) != pytree.tree_structure([5, (6, 7)])
+    assert pytree.tree_reduce(lambda a, b: a + b, [1, (2, 3)]) == 6
+    assert pytree.tree_reduce(lambda a, b: a + b, [], 0) == 0
+
+
 def test_grad_of_unconnected_argument_is_zero():
     g = cr.grad(lambda x, y: cnp.sum(x), argnum=1)(np.ones(2), np.ones(3))
     np.testing.assert_array_equal(g, np.zeros(3))
