@@ -44,11 +44,12 @@ def _public_operations():
     import inspect
 
     import chainrule as cr
+    import chainrule.nn.jax as jnn
 
     out = []
-    for prefix, module in (("cr", cr),):
+    for prefix, module, names in (("cr", cr, dir(cr)), ("jnn", jnn, jnn.__all__)):
         skip = NOT_OPERATIONS.get(prefix, set())
-        for name in sorted(dir(module)):
+        for name in sorted(names):
             obj = getattr(module, name)
             if name.startswith("_") or name in skip or not callable(obj):
                 continue
