@@ -19,6 +19,7 @@ from .anomaly import detect_anomaly
 from .backward import GraphFreedError
 from .checkpointing import checkpoint
 from .compiled import compile
+from .custom_derivatives import custom_jvp, custom_vjp
 from .explain import explain
 from .forward_mode import jvp, linearize
 from .gradcheck import gradcheck
@@ -184,6 +185,8 @@ __all__ = [
     "cummin",
     "cumprod",
     "cumsum",
+    "custom_jvp",
+    "custom_vjp",
     "detect_anomaly",
     "diag_embed",
     "diff",
