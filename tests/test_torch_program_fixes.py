@@ -343,3 +343,31 @@ def test_functional_call_and_the_pytree_helpers_libraries_import():
     assert pytree.tree_unflatten([x * 2 for x in leaves], spec) == {"a": [2, 4], "b": (6,)}
     assert pytree.tree_map(lambda a, b: a + b, {"x": (1, 2)}, {"x": (10, 20)}) == {"x": (11, 22)}
     assert pytree.tree_leaves([1, (2, 3)], is_leaf=lambda t: isinstance(t, tuple)) == [1, (2, 3)]
+
+
+def test_loss_gradients_reach_soft_target_weights_ranking_targets_and_poisson_targets():
+    # PyTorch differentiates these (they are compositions there); they were constants here
+    import chainrule.torch as torch
+    import chainrule.torch.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((4, 3)))
+    soft = torch.softmax(torch.tensor(rng.standard_normal((4, 3))), 1)
+    w = torch.tensor(rng.uniform(0.5, 2.0, 3), requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda w: F.cross_entropy(x, soft, weight=w, label_smoothing=0.1), (w,))
+    F.cross_entropy(x, soft, weight=w).backward()
+    want = -(soft.numpy() * torch.log_softmax(x, 1).numpy()).sum(0) / 4
+    np.testing.assert_allclose(w.grad.numpy(), want, rtol=1e-13)
+
+    a, b = torch.tensor([0.3, -1.0, 2.0]), torch.tensor([0.1, 0.5, -0.4])
+    y = torch.tensor([0.7, -0.7, -0.9], requires_grad=True)  # away from the hinge
+    assert torch.autograd.gradcheck(lambda y: F.margin_ranking_loss(a, b, y, margin=0.5), (y,))
+    F.margin_ranking_loss(a, b, y, margin=0.5, reduction="sum").backward()
+    active = (-y.detach().numpy() * (a - b).numpy() + 0.5) > 0
+    np.testing.assert_allclose(y.grad.numpy(), np.where(active, -(a - b).numpy(), 0.0))
+
+    p = torch.tensor(rng.uniform(0.5, 3.0, 5))
+    t = torch.tensor([0.5, 1.5, 2.0, 4.0, 6.0], requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda t: F.poisson_nll_loss(p, t, log_input=False, full=True), (t,))

@@ -136,6 +136,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: probability targets must have the input's shape {s}, "
                          f"got {t.shape}; class indices must be integers")
     w = _class_weight("cross_entropy", weight, s[ax], data(input).dtype)
+    if hasattr(weight, "requires_grad"):
+        # With probability targets PyTorch differentiates the class weights too (this
+        # form is a composition; the index form's fused kernel has no weight derivative).
+        w = weight if data(weight).dtype == data(input).dtype else P.astype(
+            weight, dtype=data(input).dtype)
     probs = target if hasattr(target, "requires_grad") else t.astype(data(input).dtype)
     if label_smoothing:
         probs = probs * (1 - label_smoothing) + label_smoothing / s[ax]

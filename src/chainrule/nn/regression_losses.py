@@ -145,10 +145,11 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     y = target if hasattr(target, "requires_grad") else data(target).astype(data(input).dtype)
     loss = P.exp(input) - y * input if log_input else input - y * P.log(input + eps)
     if full:
-        if traced(y):  # (operations, without a derivative in the target, as below)
-            yv = P.stop_gradient(y)
-            big = P.greater(yv, 1)
-            safe = P.where(big, yv, 1.0)
+        if hasattr(y, "requires_grad"):
+            # operations on the target: differentiated in it as PyTorch does, and under a
+            # trace recomputed for every call or example
+            big = P.greater(y, 1)
+            safe = P.where(big, y, 1.0)
             stirling = P.where(big, safe * P.log(safe) - safe + 0.5 * P.log(2 * np.pi * safe),
                                0.0)
             return reduce_loss(loss + stirling, reduction)
@@ -194,7 +195,9 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
                         reduction="mean"):
     """max(0, -y (x1 - x2) + margin), y in {1, -1}."""
     reduction = legacy_reduction("margin_ranking_loss", size_average, reduce, reduction)
-    y = data(target).astype(data(input1).dtype)
+    # a tensor target stays one: differentiated as in PyTorch, and each call's own under a
+    # trace (its values read here would be the first example's for every example)
+    y = target if hasattr(target, "requires_grad") else data(target).astype(data(input1).dtype)
     return reduce_loss(P.relu(-y * (input1 - input2) + margin), reduction)
 
 
