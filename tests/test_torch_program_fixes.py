@@ -371,3 +371,28 @@ def test_loss_gradients_reach_soft_target_weights_ranking_targets_and_poisson_ta
     t = torch.tensor([0.5, 1.5, 2.0, 4.0, 6.0], requires_grad=True)
     assert torch.autograd.gradcheck(
         lambda t: F.poisson_nll_loss(p, t, log_input=False, full=True), (t,))
+
+
+def test_real_is_an_attribute_shuffles_copy_and_reductions_cast_first():
+    import chainrule.torch as torch
+    import chainrule.torch.nn as nn
+    import chainrule.torch.nn.functional as F
+
+    x = torch.randn(3, 4)
+    assert x.real is x  # an attribute, the tensor itself (as PyTorch's)
+    x4 = torch.randn(2, 3, 2, 2)
+    for module in (nn.PixelShuffle(1), nn.PixelUnshuffle(1), nn.ChannelShuffle(1),
+                   nn.ChannelShuffle(3)):
+        out = module(x4)
+        before = x4.clone()
+        out.add_(1.0)  # a new tensor: the input keeps its values
+        assert torch.equal(x4, before), module
+    assert torch.equal(F.feature_alpha_dropout(torch.ones(9), 0.5, False), torch.ones(9))
+    v = torch.tensor([1.7, float("nan"), -0.6, 0.9], dtype=torch.float32)
+    # the input is cast before the sum: integers truncated one by one, then summed
+    s = torch.nansum(torch.tensor([1.7, -0.6, 0.9]), dtype=torch.int32)
+    assert s.dtype == torch.int32 and int(s) == 1
+    wide = torch.nansum(v, dtype=torch.float64)
+    assert wide.dtype == torch.float64
+    assert float(wide) == float(np.float64(np.float32(1.7)) + np.float64(np.float32(-0.6))
+                                + np.float64(np.float32(0.9)))

@@ -155,7 +155,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None):
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, rng=None):
     """Alpha dropout of whole channels of (N, C, *) input."""
     s = shape(input)
-    if len(s) < 2:
+    if training and p > 0 and len(s) < 2:  # (outside training PyTorch returns any input)
         raise ValueError(f"feature_alpha_dropout: expected (N, C, ...) input, got {s}")
     return _alpha("feature_alpha_dropout", input, p, training, rng,
                   s[:2] + (1,) * (len(s) - 2))

@@ -21,6 +21,8 @@ def pixel_shuffle(input, upscale_factor):
                          f"upscale_factor^2 = {r * r} expected, got {s}")
     lead, (c, h, w) = s[:-3], s[-3:]
     k = len(lead)
+    if r == 1:  # (a new tensor, as PyTorch's: never the input itself)
+        return P.copy(input)
     x = P.reshape(input, lead + (c // (r * r), r, r, h, w))
     x = P.transpose(x, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
     return P.reshape(x, lead + (c // (r * r), h * r, w * r))
@@ -36,6 +38,8 @@ def pixel_unshuffle(input, downscale_factor):
                          f"downscale_factor = {r} expected, got {s}")
     lead, (c, h, w) = s[:-3], s[-3:]
     k = len(lead)
+    if r == 1:
+        return P.copy(input)
     x = P.reshape(input, lead + (c, h // r, r, w // r, r))
     x = P.transpose(x, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
     return P.reshape(x, lead + (c * r * r, h // r, w // r))
@@ -51,7 +55,10 @@ def channel_shuffle(input, groups):
         raise ValueError(f"channel_shuffle: input (N, C, *) with C divisible by groups = {g} "
                          f"expected, got {s}")
     x = P.reshape(input, (s[0], g, s[1] // g) + s[2:])
-    return P.reshape(P.swapaxes(x, 1, 2), s)
+    out = P.reshape(P.swapaxes(x, 1, 2), s)
+    # With one group, or one channel per group, nothing moves and the reshape is a view
+    # of the input; PyTorch's result never shares its memory.
+    return P.copy(out) if g == 1 or s[1] == g else out
 
 
 class ChannelShuffle(Module):

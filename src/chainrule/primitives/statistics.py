@@ -248,16 +248,18 @@ def _cast(out, dtype):
 def torch_nansum(
     input: Operand, dim: Axis = None, keepdim: bool = False, *, dtype: DTypeLike = None
 ) -> Tensor:
-    """PyTorch's nansum: sum treating NaN as 0."""
-    return _cast(nansum(input, axis=_dim(dim), keepdims=keepdim), dtype)
+    """PyTorch's nansum: sum treating NaN as 0; with ``dtype`` the input is cast first, as
+    PyTorch's reductions do (a float64 sum of float32 values, integers truncated each)."""
+    # (and the result cast again: NumPy sums small integers in int64)
+    return _cast(nansum(_cast(input, dtype), axis=_dim(dim), keepdims=keepdim), dtype)
 
 
 @composite
 def torch_nanmean(
     input: Operand, dim: Axis = None, keepdim: bool = False, *, dtype: DTypeLike = None
 ) -> Tensor:
-    """PyTorch's nanmean: mean of the non-NaN values."""
-    return _cast(nanmean(input, axis=_dim(dim), keepdims=keepdim), dtype)
+    """PyTorch's nanmean: mean of the non-NaN values (of the input cast to ``dtype``)."""
+    return nanmean(_cast(input, dtype), axis=_dim(dim), keepdims=keepdim)
 
 
 @composite

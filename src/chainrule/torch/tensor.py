@@ -579,6 +579,13 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self.mH
 
     @property
+    def real(self):
+        """The tensor itself (a real tensor is its own real part; PyTorch returns it too)."""
+        if self._data.dtype.kind == "c":
+            return front(graph.new_tensor(self._data.real))  # (not differentiated)
+        return self
+
+    @property
     def imag(self):
         if self._data.dtype.kind != "c":
             raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
@@ -1309,7 +1316,7 @@ cholesky_solve cholesky_inverse triangular_solve lu addbmm addmv addr arccos arc
 arcsinh arctan arctan2 arctanh baddbmm corrcoef cov diff divide equal erf floor_divide frexp
 greater greater_equal igamma isfinite kthvalue less less_equal log10 log2 logcumsumexp
 median mode multiply mv negative not_equal roll subtract svd take true_divide
-unique_consecutive is_nonzero is_complex conj real resolve_conj resolve_neg multinomial
+unique_consecutive is_nonzero is_complex conj resolve_conj resolve_neg multinomial
 bernoulli ger qr slogdet split_with_sizes narrow_copy prelu hardshrink is_same_size
 is_signed get_device is_inference is_conj is_neg""".split()
 
