@@ -317,14 +317,15 @@ __all__ = [
 
 # Submodules imported on first attribute access (PEP 562), so `import chainrule` costs
 # the same as before they were reachable as `cr.data` etc.
-_LAZY_SUBMODULES = ("data", "distributed", "io", "lax", "scipy", "special", "torch")
+_LAZY_SUBMODULES = ("data", "distributed", "io", "lax", "random", "scipy", "special",
+                    "torch")
 # cr.special is chainrule.scipy.special (issues 13 and 15).
 _LAZY_PATHS = {"special": "scipy.special"}
 
 if _typing.TYPE_CHECKING:
     # Type checkers see the real modules, and no __getattr__: a module-level __getattr__
     # would make every misspelt attribute (cr.tanhh) type-check.
-    from . import data, distributed, io, lax, scipy, torch
+    from . import data, distributed, io, lax, random, scipy, torch
     from .scipy import special
 else:
 
