@@ -170,6 +170,49 @@ def _linear_weights(m, o, factor, align_corners):
     return out
 
 
+def _aa_weights(m, o, factor, align_corners, cubic):
+    """Per output index, {input index: weight} of the antialiased filter (PIL's and aten's
+    resampling: the filter stretched by the scale when shrinking, weights normalised)."""
+    scale = _coordinate_scale(m, o, factor, align_corners)
+    support = (2.0 if cubic else 1.0) * max(scale, 1.0)
+    stretch = max(scale, 1.0)
+
+    def filt(t):
+        t = abs(t)
+        if not cubic:
+            return max(0.0, 1.0 - t)
+        if t < 1:
+            return 1.5 * t ** 3 - 2.5 * t ** 2 + 1
+        return -0.5 * t ** 3 + 2.5 * t ** 2 - 4 * t + 2 if t < 2 else 0.0
+
+    rows = []
+    for i in range(o):
+        c = scale * (i + 0.5)
+        taps = {j: filt((j - c + 0.5) / stretch)
+                for j in range(max(int(c - support + 0.5), 0), min(int(c + support + 0.5), m))}
+        total = sum(taps.values())
+        rows.append({j: w / total for j, w in taps.items()})
+    return rows
+
+
+def interpolate_antialiased(x, size=None, scale_factor=None, mode="bilinear",
+                            align_corners=None):
+    ins = x.shape[2:]
+    if size is not None:
+        outs, factors = _t(size, 2), [None, None]
+    else:
+        factors = list(_t(scale_factor, 2))
+        outs = tuple(int(math.floor(m * f)) for m, f in zip(ins, factors))
+    wh, ww = (_aa_weights(m, o, f, bool(align_corners), mode == "bicubic")
+              for m, o, f in zip(ins, outs, factors))
+    out = np.zeros(x.shape[:2] + tuple(outs))
+    for i, j in np.ndindex(*outs):
+        for a, wa in wh[i].items():
+            for b, wb in ww[j].items():
+                out[:, :, i, j] += wa * wb * x[:, :, a, b]
+    return out
+
+
 def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
     n = x.ndim - 2
     ins = x.shape[2:]

@@ -260,6 +260,14 @@ OPS = [
            _adaptive_samples(3, [(2, 3, 2), 1]), _unbatched(R.adaptive_max_pool, 3)),
     _entry("pad", F.pad, _pad_samples(), R.pad),
     _entry("interpolate", F.interpolate, _interpolate_samples(), _interpolate_ref),
+    _entry("interpolate (antialias)", F.interpolate, fixed(
+        lambda rng: ((_n(rng, 1, 2, 7, 9),), {"size": (3, 4), "mode": "bilinear",
+                                              "antialias": True}),
+        lambda rng: ((_n(rng, 1, 1, 8, 5),), {"scale_factor": (0.4, 1.5), "mode": "bicubic",
+                                              "antialias": True}),
+        lambda rng: ((_n(rng, 1, 1, 6, 6),), {"size": (2, 3), "mode": "bilinear",
+                                              "align_corners": True, "antialias": True}),
+    ), lambda x, antialias, **kw: R.interpolate_antialiased(x, **kw)),
     _entry("upsample", F.upsample, fixed(
         lambda rng: ((_n(rng, 1, 2, 3, 4),), {"scale_factor": 2, "mode": "bilinear",
                                               "align_corners": True})),

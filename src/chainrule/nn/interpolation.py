@@ -107,6 +107,39 @@ def _cubic_matrix(m, o, factor, align_corners, dtype, a=-0.75):
     return mat.astype(dtype)
 
 
+def _antialiased_matrix(m, o, factor, align_corners, dtype, cubic):
+    """The (o, m) matrix of PyTorch's antialiased weights along one axis (aten's
+    _compute_weights_aa): when shrinking (scale = in/out > 1) the filter (triangle for
+    bilinear, Keys' cubic with a = -0.5 for bicubic) is stretched by the scale, so each
+    output averages every input cell under it; each row is normalised to sum 1."""
+    if align_corners:
+        scale = (m - 1) / (o - 1) if o > 1 else 0.0
+    else:
+        scale = 1.0 / factor if factor is not None else m / o
+    half = 2.0 if cubic else 1.0  # the filter's support at scale 1
+    support = half * scale if scale >= 1.0 else half
+    inv = 1.0 / scale if scale >= 1.0 else 1.0
+
+    def kernel(x):
+        x = np.abs(x)
+        if not cubic:
+            return np.maximum(0.0, 1.0 - x)
+        a = -0.5
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = (((x - 5) * x + 8) * x - 4) * a
+        return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+    mat = np.zeros((o, m))
+    for i in range(o):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)  # (C++'s truncating casts)
+        hi = min(int(center + support + 0.5), m)
+        w = kernel((np.arange(lo, hi) - center + 0.5) * inv)
+        total = w.sum()
+        mat[i, lo:hi] = w / total if total != 0 else w
+    return mat.astype(dtype)
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial axes of an (N, C, *spatial) input, as PyTorch's F.interpolate.
@@ -115,12 +148,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     (4-D; bicubic can overshoot the input's range, as PyTorch's), 'trilinear' (5-D),
     'area' (adaptive average pooling). ``align_corners`` (linear
     modes only, default False) maps the corner cells' centres onto each other.
+    ``antialias`` (bilinear and bicubic): when shrinking, each output averages all the
+    input cells under its stretched filter, as PyTorch's (and PIL's) resampling does.
     """
     fn = "interpolate"
     if mode not in MODES:
         raise ValueError(f"{fn}: mode must be one of {MODES}, got {mode!r}")
-    if antialias:
-        raise ValueError(f"{fn}: antialias=True is not supported")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"{fn}: anti-alias option is only supported for bilinear and bicubic "
+                         f"modes, got {mode!r}")
     s = shape(input)
     if len(s) not in (3, 4, 5):
         raise ValueError(f"{fn}: expected an input (N, C, *spatial) with 1-3 spatial axes, "
@@ -139,7 +175,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             if m != o or f is not None:
                 x = P.take(x, _nearest_index(m, o, f, mode == "nearest-exact"), axis=2 + axis)
         return P.copy(x) if x is input else x  # a new tensor at the same size too
-    if mode == "area":
+    if antialias:
+        mats = [_antialiased_matrix(m, o, f, bool(align_corners), dtype, mode == "bicubic")
+                for m, o, f in zip(s[2:], out, factors)]
+    elif mode == "area":
         mats = [_averaging(m, o, dtype) for m, o in zip(s[2:], out)]
     elif mode == "bicubic":
         mats = [_cubic_matrix(m, o, f, bool(align_corners), dtype)
