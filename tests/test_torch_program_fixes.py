@@ -396,3 +396,41 @@ def test_real_is_an_attribute_shuffles_copy_and_reductions_cast_first():
     assert wide.dtype == torch.float64
     assert float(wide) == float(np.float64(np.float32(1.7)) + np.float64(np.float32(-0.6))
                                 + np.float64(np.float32(0.9)))
+
+
+def test_layers_built_inside_layers_are_front_end_classes():
+    # A loop `if isinstance(m, nn.Dropout): m.p = 0` must reach a Transformer's dropouts
+    # (pytorch/examples' word_language_model switched dropout off this way).
+    import chainrule.torch as torch
+    import chainrule.torch.nn as nn
+
+    t = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                       dim_feedforward=16)
+    kinds = {type(m).__name__: isinstance(m, getattr(nn, type(m).__name__, ()))
+             for m in t.modules()}
+    assert all(kinds.values()), kinds
+    assert sum(isinstance(m, nn.Dropout) for m in t.modules()) == 7
+    assert sum(isinstance(m, nn.MultiheadAttention) for m in t.modules()) == 3
+    for m in t.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = 0.0
+        if isinstance(m, nn.MultiheadAttention):
+            m.dropout = 0.0
+    x = torch.randn(5, 3, 8)
+    t.train()
+    a = t.encoder(x)
+    t.eval()
+    assert torch.equal(a, t.encoder(x))
+    assert len(list(t.parameters())) == len(t.state_dict())
+    from chainrule.torch.nn.modules.linear import NonDynamicallyQuantizableLinear
+    assert isinstance(NonDynamicallyQuantizableLinear(3, 2), nn.Linear)
+
+
+def test_multiprocessing_is_importable_and_sharing_memory_is_refused():
+    import chainrule.torch as torch
+    import chainrule.torch.multiprocessing as mp
+
+    mp.set_sharing_strategy("file_system")
+    assert mp.get_sharing_strategy() == "file_system"
+    with pytest.raises(NotImplementedError, match="cannot be shared between processes"):
+        torch.nn.Linear(2, 2).share_memory()

@@ -24,7 +24,10 @@ as in JAX. Otherwise each output leaf becomes one operation of the graph, made p
   tangent output is linear in the tangents, so the cotangent of each input is the
   gradient of <g, tangent_out> with respect to that input's tangent, one reverse pass
   through the JVP rule. This needs the rule written in chainrule operations (it is then
-  differentiable to any order); JAX instead transposes the rule's linear part.
+  differentiable to any order); JAX instead transposes the rule's linear part. A rule
+  whose tangent output left the graph (np.asarray or float on a tangent) is refused.
+  While the rule is evaluated for that pass, custom_jvp functions it calls (f(x) for
+  its own output, f(t) for a linear f) run the function itself, as in JAX's linear part.
 
 With several differentiated inputs, forward mode calls the JVP rule once per input (the
 others' tangents zero), and reverse mode calls ``f_bwd`` once per output leaf (the
@@ -49,6 +52,14 @@ from .rules import Primitive, each_argument
 from .tracing import traced
 
 __all__ = ["custom_jvp", "custom_vjp"]
+
+# > 0 while a custom_jvp rule is evaluated to be transposed (_transposed). A custom_jvp
+# function called inside it then runs the function itself, recorded as ordinary
+# operations, as JAX drops custom rules in the linear part it transposes. Otherwise the
+# call would be a new custom node whose VJP transposes the rule again, and the backward
+# pass through the rule would never end (a linear f whose rule is f(t), or a rule using
+# its own output, (1 - f(x)**2) * t, under grad of grad). Global, as grad mode is.
+_LINEAR_PART = [0]
 
 
 class _Custom:
@@ -161,6 +172,16 @@ class custom_vjp(_Custom):  # noqa: N801  (JAX's name)
                                                  if i not in fixed)):
                 n = len(tree_flatten(a)[0])
                 flat.extend([None] * n if ct is None else _matching(ct, d, self._name()))
+            for ct, leaf in zip(flat, leaves):
+                # JAX raises here too: the engine would otherwise sum a broadcast cotangent
+                # over its extra axes (or stretch a scalar) without a word
+                if ct is not None and np.shape(_data(ct)) != np.shape(_data(leaf)):
+                    raise ValueError(
+                        f"custom_vjp {self._name()}: the bwd rule returned a cotangent of "
+                        f"shape {np.shape(_data(ct))} for an argument of shape "
+                        f"{np.shape(_data(leaf))}; each cotangent must have its argument's "
+                        f"shape"
+                    )
             return [flat[k] for k in active]
 
         results = []
@@ -208,6 +229,8 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self._name()} "
                                  f"using defjvp.")
+        if _LINEAR_PART[0]:
+            return self.fun(*args)
         fixed, leaves, treedef = self._split(args)
         active = [k for k, leaf in enumerate(leaves) if self._active(leaf)]
         if not active:
@@ -225,8 +248,11 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
                 tans[j] = t
             prim = tree_unflatten(treedef, primal_leaves)
             tan = tree_unflatten(treedef, tans)
-            _, t_out = self.jvp(*nondiff, tuple(prim), tuple(tan))
-            return tree_flatten(t_out)[0]
+            pair = self.jvp(*nondiff, tuple(prim), tuple(tan))
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"custom_jvp {self._name()}: the JVP rule must return a pair "
+                                f"(primal_out, tangent_out), got {type(pair).__name__}")
+            return tree_flatten(pair[1])[0]
 
         def full(vals):
             new = list(leaves)
@@ -242,7 +268,8 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
                 return tangent_out(full(vals), zeros)[k]
 
             def vjp_rule(i, g, ans, *vals, k=k):
-                return _transposed(lambda ts: tangent_out(full(vals), ts)[k], vals, g, i)
+                return _transposed(lambda ts: tangent_out(full(vals), ts)[k], vals, g, i,
+                                   self._name())
 
             results.append(_operation(
                 f"custom_jvp({self._name()})", value, leaves, active,
@@ -290,21 +317,49 @@ def _vjp_of_leaf(k, out_leaves, cotangents):
     return vjp
 
 
-def _transposed(linear, vals, g, i):
+def _transposed(linear, vals, g, i, name):
     """The cotangent of input i of the linear map ts -> linear(ts) (tangents shaped like
     vals), at output cotangent g: the gradient of <g, linear(ts)> in ts_i."""
     create = graph.is_grad_enabled()
     ts = [new_tensor(np.zeros_like(_data(v), dtype=_float(v)), True) for v in vals]
-    with graph.enable_grad():
-        out = linear(ts)
-        s = (out * g).sum() if is_tensor(out) else None
+    _LINEAR_PART[0] += 1
+    try:
+        with graph.enable_grad():
+            out = linear(ts)
+            s = (out * g).sum() if is_tensor(out) else None
+    finally:
+        _LINEAR_PART[0] -= 1
     if s is None or not (is_tensor(s) and s.requires_grad):
+        _refuse_if_detached(linear, vals, name)
         return np.zeros_like(_data(vals[i]), dtype=_float(vals[i]))
     grads = backward(s, inputs=[ts[i]], create_graph=create)
     got = grads[0]
     if got is None:
         return np.zeros_like(_data(vals[i]), dtype=_float(vals[i]))
     return got if create else got._data
+
+
+def _refuse_if_detached(linear, vals, name):
+    """The tangent output did not depend on the tangents through recorded operations.
+    A linear map that truly ignores them is zero everywhere; a rule that converted them
+    to NumPy (np.asarray(t), float(t)) is not, and its transpose would be a silent zero
+    (inside cr.grad the conversion is refused already; under Tensor.backward() it is not):
+    evaluate the rule at tangents of ones and refuse unless it is zero there."""
+    ones = [new_tensor(np.ones_like(_data(v), dtype=_float(v))) for v in vals]
+    _LINEAR_PART[0] += 1
+    try:
+        with graph.no_grad():
+            out = linear(ones)
+    finally:
+        _LINEAR_PART[0] -= 1
+    if np.any(_data(out) != 0):
+        raise TypeError(
+            f"custom_jvp {name}: reverse mode differentiates the JVP rule's tangent output "
+            f"with respect to the tangents, but the output does not depend on them through "
+            f"chainrule operations (it left the graph, e.g. through np.asarray or float on a "
+            f"tangent). Write the rule's tangent computation with chainrule operations "
+            f"(chainrule.numpy, Tensor operators)"
+        )
 
 
 def _matching(ct, treedef, name):

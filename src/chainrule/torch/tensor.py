@@ -807,7 +807,13 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self  # (no device memory to pin)
 
     def share_memory_(self):
-        return self  # (one process: nothing to share)
+        raise NotImplementedError(
+            "share_memory_: chainrule tensors cannot be shared between processes; a "
+            "process started afterwards would train its own copy. Train in one process, "
+            "or split the data with chainrule.distributed (MPI)")
+
+    def is_shared(self):
+        return False
 
     def sum_to_size(self, *size):
         """Summed over the broadcast dimensions down to ``size`` (the gradient's reduction

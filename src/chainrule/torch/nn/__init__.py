@@ -95,6 +95,9 @@ def _front_end_layers():
     for cls in made.values():  # (a lazy layer becomes the front end's own class)
         if hasattr(cls, "_becomes") and cls._becomes.__name__ in made:
             cls._becomes = made[cls._becomes.__name__]
+    from .modules import FRONT_END_CLASSES
+
+    FRONT_END_CLASSES.update({getattr(_nn, name): cls for name, cls in made.items()})
     return made
 
 

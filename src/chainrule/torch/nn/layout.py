@@ -105,6 +105,11 @@ def register(nn_namespace, modules_module):
                 every[name] = cls
         for name, cls in _PRIVATE.get(file, {}).items():
             setattr(module, name, cls)
+        if file == "linear":  # (the class of PyTorch's MultiheadAttention.out_proj)
+            module.NonDynamicallyQuantizableLinear = type(
+                "NonDynamicallyQuantizableLinear", (module.Linear,),
+                {"__module__": module.__name__, "__doc__": "A Linear layer (PyTorch's "
+                 "name for MultiheadAttention's output projection)."})
         sys.modules[module.__name__] = module
         setattr(modules_module, file, module)
     utils = ModuleType(f"{modules_module.__name__}.utils")

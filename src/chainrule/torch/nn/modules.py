@@ -42,12 +42,44 @@ class Parameter(Tensor, _nn.Parameter):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
+# chainrule.nn's layer classes -> their front-end classes (filled by chainrule.torch.nn).
+FRONT_END_CLASSES: dict[type, type] = {}
+
+
+def _adopt_module(module):
+    """A chainrule.nn layer made inside another layer (a Transformer's Linear, Dropout,
+    LayerNorm, ModuleList) re-classed as the front end's, so that ``isinstance(m,
+    torch.nn.Linear)`` holds for it as in PyTorch; its own sublayers first. A layer that
+    keeps sublayers in a plain list or dict stays chainrule.nn's (the front end's Module
+    would stop registering them)."""
+    for child in list(_nn.Module.children(module)):
+        if not isinstance(child, Module):
+            _adopt_module(child)
+    front_class = FRONT_END_CLASSES.get(type(module))
+    if front_class is None:
+        return
+    if front_class not in _CONTAINERS:  # (containers keep their items themselves)
+        for v in vars(module).values():
+            items = (v.values() if isinstance(v, dict)
+                     else v if isinstance(v, (list, tuple)) else ())
+            if any(isinstance(i, (_nn.Module, _nn.Parameter)) for i in items):
+                return
+    module.__class__ = front_class
+
+
 def adopt(value):
-    """Re-class chainrule.nn Parameters and buffers under ``value`` as front-end ones."""
+    """Re-class chainrule.nn Parameters, buffers and layers under ``value`` as front-end
+    ones."""
     if isinstance(value, _nn.Parameter):
         if type(value) is _nn.Parameter:
             value.__class__ = Parameter
     elif isinstance(value, _nn.Module):
+        if not isinstance(value, Module):
+            _adopt_module(value)
+        else:
+            for child in list(_nn.Module.children(value)):
+                if not isinstance(child, Module):
+                    _adopt_module(child)
         for p in _nn.Module.parameters(value):
             adopt(p)
         for b in _nn.Module.buffers(value):
@@ -141,6 +173,12 @@ class Module(_nn.Module):
     def cpu(self):
         return self
 
+    def share_memory(self):
+        """Refused: parameters cannot be shared between processes (Tensor.share_memory_)."""
+        for p in self.parameters():
+            p.share_memory_()
+        return self
+
     def cuda(self, device=None):
         T.check_device("cuda", "Module.cuda")
 
@@ -187,3 +225,9 @@ class ParameterList(Module, _nn.ParameterList):
 
 class ParameterDict(Module, _nn.ParameterDict):
     __doc__ = _nn.ParameterDict.__doc__
+
+
+_CONTAINERS = (Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict)
+FRONT_END_CLASSES.update({_nn.Sequential: Sequential, _nn.ModuleList: ModuleList,
+                          _nn.ModuleDict: ModuleDict, _nn.ParameterList: ParameterList,
+                          _nn.ParameterDict: ParameterDict})
