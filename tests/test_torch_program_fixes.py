@@ -434,3 +434,29 @@ def test_multiprocessing_is_importable_and_sharing_memory_is_refused():
     assert mp.get_sharing_strategy() == "file_system"
     with pytest.raises(NotImplementedError, match="cannot be shared between processes"):
         torch.nn.Linear(2, 2).share_memory()
+
+
+def test_sparse_products_use_the_nonzeros_and_agree_with_the_dense_product():
+    import chainrule.torch as torch
+
+    rng = np.random.default_rng(3)
+    a = (rng.random((40, 30)) < 0.03) * rng.standard_normal((40, 30))
+    d = torch.tensor(rng.standard_normal((30, 5)), requires_grad=True)
+    made = (torch.tensor(a).to_sparse(),
+            torch.sparse_coo_tensor(np.stack(np.nonzero(a)), a[np.nonzero(a)], (40, 30)))
+    for s in made:
+        assert s._coo is not None  # (the coordinates are kept: the sparse path runs)
+        d.grad = None
+        y = torch.spmm(s, d)
+        (y * y).sum().backward()
+        want = a @ d.detach().numpy()
+        np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(d.grad.numpy(), a.T @ (2 * want), rtol=1e-13, atol=1e-14)
+    assert torch.autograd.gradcheck(lambda d: torch.sparse.mm(made[0], d), (d,))
+    s = made[0]
+    s.mul_(2.0)  # a write: the coordinates' values are stale, the dense product is used
+    np.testing.assert_allclose(torch.sparse.mm(s, d).detach().numpy(),
+                               2 * a @ d.detach().numpy(), rtol=1e-13, atol=1e-14)
+    w = torch.tensor(a, requires_grad=True).to_sparse()  # differentiated: dense, with grad
+    torch.sparse.mm(w, d).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((40, 5)) @ d.detach().numpy().T)

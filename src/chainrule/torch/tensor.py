@@ -537,9 +537,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return self if dtype is None else self.to(dtype)
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
-        """The tensor itself: chainrule.torch stores sparse tensors dense
-        (chainrule.torch.sparse)."""
-        return self
+        """The tensor itself: chainrule.torch stores sparse tensors dense; a 2-D constant
+        with few nonzeros remembers where they are, for sparse.mm (chainrule.torch.sparse)."""
+        from .sparse import remember_coordinates
+
+        return remember_coordinates(self)
 
     to_sparse_coo = to_sparse
 
