@@ -18,14 +18,16 @@ def reference_lstm(x, p, h, c, suffix="", layer=0, reverse=False):
     """PyTorch's LSTM equations, one step at a time, in NumPy."""
     w_ih, w_hh = p[f"weight_ih_l{layer}{suffix}"], p[f"weight_hh_l{layer}{suffix}"]
     b = p[f"bias_ih_l{layer}{suffix}"] + p[f"bias_hh_l{layer}{suffix}"]
-    H = w_hh.shape[1]
-    out = np.empty(x.shape[:2] + (H,))
+    H = w_ih.shape[0] // 4
+    out = np.empty(x.shape[:2] + (h.shape[-1],))
     for t in (range(len(x) - 1, -1, -1) if reverse else range(len(x))):
         z = x[t] @ w_ih.T + h @ w_hh.T + b
         i, f, g, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), \
             sigmoid(z[:, 3 * H:])
         c = f * c + i * g
         h = o * np.tanh(c)
+        if f"weight_hr_l{layer}{suffix}" in p:  # (proj_size: h projected)
+            h = h @ p[f"weight_hr_l{layer}{suffix}"].T
         out[t] = h
     return out, h, c
 
@@ -154,8 +156,10 @@ def test_float32_stays_float32_and_dropout_between_layers():
 
 
 def test_recurrent_errors_name_the_argument():
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.GRU(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.warns(UserWarning, match="num_layers=1"):
@@ -170,3 +174,46 @@ def test_recurrent_errors_name_the_argument():
         lstm(cr.tensor(np.zeros((5, 2, 3), np.float32)), np.zeros((1, 2, 4), np.float32))
     with pytest.raises(ValueError, match="empty"):
         lstm(cr.tensor(np.zeros((0, 2, 3), np.float32)))
+
+
+def test_projected_lstm_matches_the_equations_and_pytorchs_layout():
+    # proj_size: h_t = W_hr (o_t tanh c_t); weight_hh reads the projected h; the next
+    # layer reads D * proj_size features
+    lstm = nn.LSTM(4, 5, num_layers=2, bidirectional=True, proj_size=3, dtype=np.float64)
+    shapes = {k: v.shape for k, v in lstm.state_dict().items()}
+    assert list(shapes)[:5] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                "weight_hr_l0"]
+    assert shapes["weight_hh_l0"] == (20, 3) and shapes["weight_hr_l0"] == (3, 5)
+    assert shapes["weight_ih_l1"] == (20, 6)
+    p = dict(lstm.state_dict())
+    x = RNG.standard_normal((6, 2, 4))
+    h0, c0 = RNG.standard_normal((4, 2, 3)), RNG.standard_normal((4, 2, 5))
+    out, (h, c) = lstm(cr.tensor(x), (h0, c0))
+    assert out.shape == (6, 2, 6) and h.shape == (4, 2, 3) and c.shape == (4, 2, 5)
+    layer_in = x
+    for layer in range(2):
+        outs = []
+        for d, suffix in enumerate(("", "_reverse")):
+            k = 2 * layer + d
+            o, hk, ck = reference_lstm(layer_in, p, h0[k], c0[k], suffix, layer, reverse=d == 1)
+            outs.append(o)
+            np.testing.assert_allclose(h.data[k], hk, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(c.data[k], ck, rtol=1e-12, atol=1e-14)
+        layer_in = np.concatenate(outs, axis=-1)
+    np.testing.assert_allclose(out.data, layer_in, rtol=1e-12, atol=1e-14)
+    small = nn.LSTM(2, 3, proj_size=2, dtype=np.float64)
+    w = small.weight_hr_l0
+    cr.gradcheck(lambda x, w: _with(small, "weight_hr_l0", w, x),
+                 RNG.standard_normal((3, 1, 2)), w.data.copy(), order=2, modes=("rev",))
+    with pytest.raises(ValueError, match="h_0 must have shape"):
+        small(cr.tensor(np.zeros((3, 1, 2))), (np.zeros((1, 1, 3)), np.zeros((1, 1, 3))))
+
+
+def _with(module, name, value, x):
+    """module(x)[0] with parameter `name` replaced by `value` (a differentiated input)."""
+    saved = getattr(module, name)
+    object.__setattr__(module, name, value)
+    try:
+        return module(x)[0]
+    finally:
+        object.__setattr__(module, name, saved)

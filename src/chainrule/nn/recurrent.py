@@ -70,6 +70,27 @@ def _scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     return out, P.getitem(out, last), None
 
 
+def _projected_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, *, w_hr):
+    """An LSTM layer with a projection (PyTorch's proj_size): h_t = W_hr (o_t tanh c_t),
+    so h has proj_size entries and W_hh reads them. Step by step with recorded
+    operations (the fused lstm_scan has no projection): (outputs (T, B, P), last h, c)."""
+    steps = _shape(x)[0]
+    hidden = _shape(w_hr)[1]
+    pre = P.matmul(x, P.swapaxes(w_ih, 0, 1))  # (T, B, 4H) for every step at once
+    if b_ih is not None:
+        pre = pre + b_ih + b_hh
+    w_hh_t, w_hr_t = P.swapaxes(w_hh, 0, 1), P.swapaxes(w_hr, 0, 1)
+    h, c, outs = h0, c0, [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        z = P.getitem(pre, t) + P.matmul(h, w_hh_t)
+        i, f, g, o = (P.getitem(z, (Ellipsis, slice(k * hidden, (k + 1) * hidden)))
+                      for k in range(4))
+        c = P.sigmoid(f) * c + P.sigmoid(i) * P.tanh(g)
+        h = P.matmul(P.sigmoid(o) * P.tanh(c), w_hr_t)
+        outs[t] = h
+    return P.stack(outs), h, c
+
+
 def _packed_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, *, lengths):
     """_scan over sequences of the given lengths (x padded after each): every sequence
     runs over its own steps only, the reverse direction from its own last step (the
@@ -111,11 +132,15 @@ class RNNBase(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if proj_size:
-            raise NotImplementedError(
-                f"{name}: proj_size={proj_size} (projected LSTM) is not supported; add a "
-                f"Linear layer on the output instead"
-            )
+        if isinstance(proj_size, bool) or not isinstance(proj_size, (int, np.integer)) \
+                or proj_size < 0:
+            raise ValueError(f"{name}: proj_size must be a non-negative int, got "
+                             f"{proj_size!r}")
+        if proj_size and self.mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size and proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size "
+                             f"({proj_size} >= {hidden_size})")
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size),
                            ("num_layers", num_layers)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -131,24 +156,33 @@ class RNNBase(Module):
         self.num_layers = int(num_layers)
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
-        self.proj_size = 0
+        self.proj_size = int(proj_size)
         # Dropout between layers: the default generator at each call unless a seed or a
         # Generator was given (see Dropout).
         self.rng = None if rng is None else generator(rng)
         dtype = float_dtype(dtype)
         gates = _GATES[self.mode] * self.hidden_size
         directions = 2 if self.bidirectional else 1
+        out = self._out_size
         for layer in range(self.num_layers):
-            width = self.input_size if layer == 0 else self.hidden_size * directions
+            width = self.input_size if layer == 0 else out * directions
             for suffix in ("", "_reverse")[:directions]:
                 setattr(self, f"weight_ih_l{layer}{suffix}",
                         Parameter(np.empty((gates, width), dtype)))
                 setattr(self, f"weight_hh_l{layer}{suffix}",
-                        Parameter(np.empty((gates, self.hidden_size), dtype)))
+                        Parameter(np.empty((gates, out), dtype)))
                 if self.bias:
                     setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(np.empty(gates, dtype)))
                     setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(np.empty(gates, dtype)))
+                if self.proj_size:
+                    setattr(self, f"weight_hr_l{layer}{suffix}",
+                            Parameter(np.empty((self.proj_size, self.hidden_size), dtype)))
         _reset_uniform(self, self.hidden_size, self.rng)
+
+    @property
+    def _out_size(self):
+        """The size of h: proj_size when the LSTM projects, else hidden_size."""
+        return self.proj_size or self.hidden_size
 
     def flatten_parameters(self):
         """Nothing to do (PyTorch compacts cuDNN weights here); kept for compatibility."""
@@ -159,7 +193,8 @@ class RNNBase(Module):
         out = []
         for layer in range(self.num_layers):
             for suffix in ("", "_reverse")[: 2 if self.bidirectional else 1]:
-                names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
+                names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ()) \
+                    + (("weight_hr",) if self.proj_size else ())
                 out.append([getattr(self, f"{n}_l{layer}{suffix}") for n in names])
         return out
 
@@ -169,11 +204,13 @@ class RNNBase(Module):
 
     def _check_state(self, h, what, batch, unbatched):
         layers = self.num_layers * (2 if self.bidirectional else 1)
-        want = (layers, self.hidden_size) if unbatched else (layers, batch, self.hidden_size)
+        size = self._out_size if what == "h_0" else self.hidden_size
+        want = (layers, size) if unbatched else (layers, batch, size)
         if tuple(_shape(h)) != want:
             raise ValueError(
                 f"{type(self).__name__}: {what} must have shape {want} (num_layers * "
-                f"num_directions{'' if unbatched else ', batch'}, hidden_size), got "
+                f"num_directions{'' if unbatched else ', batch'}, "
+                f"{'proj_size' if size != self.hidden_size else 'hidden_size'}), got "
                 f"{tuple(_shape(h))}"
             )
 
@@ -182,7 +219,8 @@ class RNNBase(Module):
         layers = self.num_layers * (2 if self.bidirectional else 1)
         zeros = np.zeros((layers, batch, self.hidden_size), dtype)
         if hx is None:
-            return zeros, (zeros if self.mode == "LSTM" else None)
+            h_zeros = np.zeros((layers, batch, self._out_size), dtype)
+            return h_zeros, (zeros if self.mode == "LSTM" else None)
         if self.mode == "LSTM":
             if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
                 raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
@@ -207,9 +245,13 @@ class RNNBase(Module):
             for d, suffix in enumerate(("", "_reverse")[:directions]):
                 k = layer * directions + d
                 w_ih, w_hh, b_ih, b_hh = self._parameters_of(layer, suffix)
+                extra = {}
+                if self.proj_size:  # (forward() checked that scan is _scan)
+                    scan = _projected_scan
+                    extra["w_hr"] = getattr(self, f"weight_hr_l{layer}{suffix}")
                 out, h, c = scan(self.mode, x, P.getitem(h0, k),
                                  None if c0 is None else P.getitem(c0, k),
-                                 w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
+                                 w_ih, w_hh, b_ih, b_hh, reverse=d == 1, **extra)
                 outs.append(out)
                 last_h.append(h)
                 last_c.append(c)
@@ -252,6 +294,9 @@ class RNNBase(Module):
         way, h_n (and c_n) each sequence's state after its own last step, in the
         sequences' original order (as hx is read)."""
         name = type(self).__name__
+        if self.proj_size:
+            raise NotImplementedError(f"{name}: a PackedSequence input with proj_size is not "
+                                      f"supported; pad the sequences instead")
         data, batch_sizes, sorted_indices, _ = packed
         sizes = _ints(batch_sizes, "batch_sizes")
         shape = _shape(data)
@@ -290,6 +335,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
