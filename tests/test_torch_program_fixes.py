@@ -460,3 +460,49 @@ def test_sparse_products_use_the_nonzeros_and_agree_with_the_dense_product():
     w = torch.tensor(a, requires_grad=True).to_sparse()  # differentiated: dense, with grad
     torch.sparse.mm(w, d).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), np.ones((40, 5)) @ d.detach().numpy().T)
+
+
+def test_names_torchdiffeq_and_llms_from_scratch_reach_for():
+    import chainrule.torch as torch
+    import chainrule.torch.nn as nn
+
+    x = torch.arange(12.0).reshape(3, 4).requires_grad_()
+    assert float(torch.as_strided(x, (), ())) == 0.0
+    assert torch.as_strided(x, (2, 2), (1, 2), 1).tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    x.as_strided((3, 3), (1, 1)).sum().backward()  # overlapping windows: gradients add
+    assert x.grad.tolist() == [[1, 2, 3, 2], [1, 0, 0, 0], [0, 0, 0, 0]]
+    m = nn.Linear(4, 3)
+    nn.init.constant_(m.bias, val=0.5)
+    assert m.bias.tolist() == [0.5] * 3
+    draws = []
+    for _ in range(2):
+        nn.init.normal_(m.weight, generator=torch.Generator().manual_seed(7))
+        draws.append(m.weight.clone())
+    assert torch.equal(*draws)
+    assert nn.init._calculate_fan_in_and_fan_out(torch.empty(4, 3)) == (3, 4)
+    with pytest.raises(torch._C._LinAlgError):
+        torch.linalg.solve(torch.zeros(2, 2), torch.ones(2))
+
+    class Scale(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, v):
+            ctx.options = {"k": 2}
+            return v * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    y = Scale.apply(torch.ones(2, requires_grad=True))
+    assert y.grad_fn.options == {"k": 2} and type(y.grad_fn).__name__ == "ScaleBackward"
+
+    def marked(f):
+        f.marks = ["skip"]
+        return f
+
+    @torch.no_grad()
+    @marked
+    def g():
+        """doc"""
+
+    assert g.marks == ["skip"] and g.__wrapped__ is not None and g.__doc__ == "doc"

@@ -13,6 +13,7 @@ they cost one flag check per operation when unused.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from time import perf_counter
 
@@ -430,8 +431,12 @@ class set_grad_enabled:
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
 
-        wrapped.__name__ = getattr(fn, "__name__", "wrapped")
-        wrapped.__doc__ = getattr(fn, "__doc__", None)
+        # (functools.wraps: also __wrapped__ and the function's __dict__, where pytest
+        # keeps its marks)
+        try:
+            functools.update_wrapper(wrapped, fn)
+        except AttributeError:  # (a callable object without __name__)
+            wrapped.__name__ = "wrapped"
         return wrapped
 
 

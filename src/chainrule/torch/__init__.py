@@ -17,6 +17,7 @@ from .. import (
 )
 from ..threads import get_num_threads, set_num_threads
 from . import (
+    _C,  # (torch._C._LinAlgError)
     accelerator,
     amp,
     autograd,

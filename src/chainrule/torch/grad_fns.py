@@ -29,6 +29,8 @@ def pytorch_name(primitive_name):
     """The name PyTorch gives the backward of an operation like this primitive."""
     if primitive_name in _PYTORCH_NAMES:
         return _PYTORCH_NAMES[primitive_name]
+    if primitive_name.endswith(".apply"):  # a custom Function F: PyTorch's FBackward
+        return primitive_name[: -len(".apply")] + "Backward"
     return "".join(part.capitalize() for part in primitive_name.split("_")) + "Backward0"
 
 
@@ -86,6 +88,15 @@ class Node:
     @property
     def metadata(self):
         return self._tensor.__dict__.setdefault("_grad_fn_metadata", {})
+
+    def __getattr__(self, name):
+        # A custom Function's grad_fn is its ctx in PyTorch: what forward set on ctx
+        # reads back from grad_fn (torchdiffeq's tests read grad_fn.adjoint_options).
+        if not name.startswith("__"):
+            ctx = (self.__dict__["_tensor"]._kw or {}).get("_ctx")
+            if ctx is not None and name in vars(ctx):
+                return vars(ctx)[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     def __eq__(self, other):
         return isinstance(other, Node) and other._tensor is self._tensor

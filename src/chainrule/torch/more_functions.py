@@ -1326,6 +1326,31 @@ def narrow_copy(input, dim, start, length):
     return P.copy(narrow(input, dim, start, length))
 
 
+def as_strided(input, size, stride, storage_offset=None):
+    """The elements of ``input``'s storage at ``storage_offset + sum(i_k stride_k)`` for
+    every index of ``size`` (overlaps allowed). A contiguous input's own elements only;
+    the result is a copy (PyTorch's is a view: writes into it do not reach the input
+    here), differentiable, repeated elements' gradients adding up."""
+    size = tuple(int(n) for n in size)
+    stride = tuple(int(k) for k in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape ({len(stride)} vs "
+                           f"{len(size)})")
+    if not input._data.flags.c_contiguous:
+        raise NotImplementedError("as_strided: the input must be contiguous here; call "
+                                  ".contiguous() first")
+    first = input.storage_offset()
+    offset = first if storage_offset is None else int(storage_offset)
+    grids = np.meshgrid(*[np.arange(n) * k for n, k in zip(size, stride)], indexing="ij")
+    positions = offset - first + (sum(grids) if grids else np.zeros((), np.int64))
+    positions = np.asarray(positions, np.int64)
+    if positions.size and (positions.min() < 0 or positions.max() >= input._data.size):
+        raise NotImplementedError(
+            f"as_strided: size {size}, stride {stride} and offset {offset} reach outside "
+            f"the input's own {input._data.size} elements, which is not supported here")
+    return _like(input, P.take(P.reshape(input, (-1,)), positions))
+
+
 def unravel_index(indices, shape):
     """The coordinates (a tuple of int64 tensors) of flat ``indices`` in an array of
     ``shape``."""

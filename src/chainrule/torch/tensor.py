@@ -1324,7 +1324,7 @@ cholesky_solve cholesky_inverse triangular_solve lu addbmm addmv addr arccos arc
 arcsinh arctan arctan2 arctanh baddbmm corrcoef cov diff divide equal erf floor_divide frexp
 greater greater_equal igamma isfinite kthvalue less less_equal log10 log2 logcumsumexp
 median mode multiply mv negative not_equal roll subtract svd take true_divide
-unique_consecutive is_nonzero is_complex conj resolve_conj resolve_neg multinomial
+unique_consecutive is_nonzero is_complex conj resolve_conj resolve_neg multinomial as_strided
 bernoulli ger qr slogdet split_with_sizes narrow_copy prelu hardshrink is_same_size
 is_signed get_device is_inference is_conj is_neg""".split()
 
