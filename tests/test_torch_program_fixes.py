@@ -506,3 +506,24 @@ def test_names_torchdiffeq_and_llms_from_scratch_reach_for():
         """doc"""
 
     assert g.marks == ["skip"] and g.__wrapped__ is not None and g.__doc__ == "doc"
+
+
+def test_distributed_sampler_shares_as_pytorch():
+    from chainrule.torch.utils.data.distributed import DistributedSampler
+
+    import chainrule.torch as torch
+    from chainrule.torch.utils.data import TensorDataset
+
+    ds = TensorDataset(torch.arange(10.0))
+    shares = [list(DistributedSampler(ds, num_replicas=3, rank=r, shuffle=False))
+              for r in range(3)]
+    assert shares == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]  # PyTorch's (padded)
+    assert [list(DistributedSampler(ds, 3, r, shuffle=False, drop_last=True))
+            for r in range(3)] == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+    shuffled = [DistributedSampler(ds, 3, r, seed=1) for r in range(3)]
+    for s in shuffled:
+        s.set_epoch(2)
+    drawn = sorted(i for s in shuffled for i in s)
+    assert set(drawn) == set(range(10)) and len(drawn) == 12
+    with pytest.raises(RuntimeError, match="process group"):
+        DistributedSampler(ds)

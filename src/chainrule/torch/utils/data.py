@@ -22,7 +22,8 @@ from ..creation import from_numpy
 from ..generators import draw
 from ..tensor import Tensor
 
-__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
+           "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
            "TensorDataset", "WeightedRandomSampler", "default_collate", "get_worker_info",
            "random_split"]
@@ -368,3 +369,60 @@ def _register_submodules():
 
 
 _register_submodules()
+
+
+class DistributedSampler(Sampler):
+    """The share of one of ``num_replicas`` processes (``rank``) of a data set, each pass
+    the same permutation on every process (seeded by ``seed + epoch``; ``set_epoch``
+    before each pass), padded by repeating indices so that every share has the same
+    length, or cut short with ``drop_last``. chainrule's own scale-out is MPI
+    (chainrule.distributed); with no process group, give ``num_replicas`` and ``rank``."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
+                 drop_last=False):
+        if num_replicas is None or rank is None:
+            raise RuntimeError("Default process group has not been initialized, please make "
+                               "sure to call init_process_group (or pass num_replicas and "
+                               "rank; chainrule's scale-out is chainrule.distributed)")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        n = len(dataset)
+        if drop_last and n % self.num_replicas:
+            self.num_samples = n // self.num_replicas
+        else:
+            self.num_samples = -(-n // self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle
+                 else np.arange(n))
+        if self.drop_last:
+            order = order[: self.total_size]
+        elif self.total_size > n:
+            order = np.resize(order, self.total_size)  # (repeats from the start)
+        return iter(order[self.rank : self.total_size : self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        self.epoch = int(epoch)
+
+
+def _distributed_module():
+    # torch.utils.data.distributed (a module of PyTorch's that programs import from)
+    import sys
+    from types import ModuleType
+
+    module = ModuleType(f"{__name__}.distributed")
+    module.DistributedSampler = DistributedSampler
+    module.__all__ = ["DistributedSampler"]
+    sys.modules[module.__name__] = module
+    return module
+
+
+distributed = _distributed_module()
