@@ -527,3 +527,34 @@ def test_distributed_sampler_shares_as_pytorch():
     assert set(drawn) == set(range(10)) and len(drawn) == 12
     with pytest.raises(RuntimeError, match="process group"):
         DistributedSampler(ds)
+
+
+def test_custom_function_with_several_outputs():
+    # torchdiffeq's odeint_event reroutes gradients through one
+    import chainrule.torch as torch
+
+    class Two(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y, x + y, 7  # (a non-tensor output passes through)
+
+        @staticmethod
+        def backward(ctx, g_prod, g_sum, _):
+            x, y = ctx.saved_tensors
+            return g_prod * y + g_sum, g_prod * x + g_sum
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = torch.tensor([3.0, -1.0], requires_grad=True)
+    p, s, seven = Two.apply(x, y)
+    assert seven == 7
+    (2 * p.sum() + 3 * s.sum()).backward()
+    assert x.grad.tolist() == [2 * 3.0 + 3, 2 * -1.0 + 3]
+    assert y.grad.tolist() == [2 * 1.0 + 3, 2 * 2.0 + 3]
+    only = Two.apply(x, y)[1]  # one output used: the other's cotangent is zeros
+    x.grad = None
+    only.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    assert torch.autograd.gradcheck(lambda a, b: Two.apply(a, b)[0] + 2 * Two.apply(a, b)[1],
+                                    (x.detach().double().requires_grad_(),
+                                     y.detach().double().requires_grad_()))

@@ -107,7 +107,8 @@ class Function:
     derivative is the class's backward (given a front-end tensor, returning one gradient,
     or None, per argument of forward). With ``create_graph=True`` backward itself is
     recorded, so a backward written with differentiable operations has derivatives too.
-    One output tensor is supported (a tuple of outputs raises NotImplementedError).
+    A tuple of outputs works too: backward receives one cotangent per output (zeros for
+    those that get none, as PyTorch materializes them).
     """
 
     def __init_subclass__(cls, **kw):
@@ -115,6 +116,12 @@ class Function:
         prim = Primitive(f"{cls.__name__}.apply", _function_forward)
         prim.defvjp(each_argument(_function_vjp))
         cls._primitive = prim
+        # one output of several: its own operation, whose rule calls backward with this
+        # output's cotangent and zeros for the others (backward is linear in them, so
+        # the gradients of all outputs add up to PyTorch's single call's)
+        several = Primitive(f"{cls.__name__}.apply", _function_forward)
+        several.defvjp(each_argument(_function_vjp_of_output))
+        cls._output_primitive = several
 
     setup_context = None
 
@@ -136,17 +143,31 @@ class Function:
                 cls.setup_context(ctx, args, out)
             else:
                 out = cls.forward(ctx, *args)
+        if isinstance(out, tuple):
+            return cls._apply_several(ctx, args, out)
         if not isinstance(out, TensorBase):
-            raise NotImplementedError(
-                f"{cls.__name__}.forward returned {type(out).__name__}: a custom Function "
-                f"with several outputs is not supported; return one tensor")
+            raise TypeError(f"{cls.__name__}.forward must return a tensor or a tuple, got "
+                            f"{type(out).__name__}")
         if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
             return out
         result = cls._primitive(*args, _ctx=ctx, _out=out._data)
         return like(out, result)
 
+    @classmethod
+    def _apply_several(cls, ctx, args, outs):
+        """A tuple of outputs: each tensor among them one recorded operation (see
+        __init_subclass__); other values as forward returned them."""
+        if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
+            return outs
+        like_outs = [o._data if isinstance(o, TensorBase) else None for o in outs]
+        ctx._outputs = like_outs
+        return tuple(
+            like(o, cls._output_primitive(*args, _ctx=ctx, _out=o._data, _k=k))
+            if isinstance(o, TensorBase) and o._data.dtype.kind in "fc" else o
+            for k, o in enumerate(outs))
 
-def _function_forward(*arrays, _ctx, _out):
+
+def _function_forward(*arrays, _ctx, _out, _k=None):
     return _out
 
 
@@ -160,6 +181,35 @@ def _function_vjp(i, g, ans, *args, _ctx, _out):
                                f"gradients for {len(args)} inputs of forward")
         _ctx._grads = (g, grads)
     gi = _ctx._grads[1][i]
+    shape = np.shape(args[i]._data if isinstance(args[i], TensorBase) else args[i])
+    if gi is None:
+        return np.zeros(shape)
+    if isinstance(g, TensorBase):
+        return gi
+    return gi._data if isinstance(gi, TensorBase) else np.asarray(gi)
+
+
+def _function_vjp_of_output(i, g, ans, *args, _ctx, _out, _k):
+    key = (_k, id(g))
+    cache = _ctx.__dict__.setdefault("_grads_of_outputs", {})
+    if cache.get("key") != key:
+        tensor_g = isinstance(g, TensorBase)
+        grads_in = []
+        for j, o in enumerate(_ctx._outputs):
+            if j == _k:
+                grads_in.append(g if tensor_g else front(new_tensor(g)))
+            elif o is None:
+                grads_in.append(None)
+            else:
+                zeros = np.zeros_like(o)
+                grads_in.append(new_tensor(zeros) if tensor_g else front(new_tensor(zeros)))
+        grads = _ctx._function.backward(_ctx, *grads_in)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) < len(args):
+            raise RuntimeError(f"{_ctx._function.__name__}.backward returned {len(grads)} "
+                               f"gradients for {len(args)} inputs of forward")
+        cache.update(key=key, g=g, grads=grads)  # (g kept alive: its id stays its own)
+    gi = cache["grads"][i]
     shape = np.shape(args[i]._data if isinstance(args[i], TensorBase) else args[i])
     if gi is None:
         return np.zeros(shape)
