@@ -83,7 +83,7 @@ class FunctionCtx:
         self.saved_tensors = ()
         self.needs_input_grad = tuple(isinstance(a, TensorBase) and a.requires_grad
                                       for a in args)
-        self._grads = None  # (id of the cotangent, the gradients backward gave for it)
+        self._grads = {}  # (output, cotangent) -> the gradients backward gave for them
 
     def save_for_backward(self, *tensors):
         self.saved_tensors = tensors
@@ -113,15 +113,12 @@ class Function:
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
+        # One operation per tensor output; its rule calls backward with that output's
+        # cotangent and zeros for the others (backward is linear in them, so with several
+        # outputs the gradients of all of them add up to PyTorch's single call's).
         prim = Primitive(f"{cls.__name__}.apply", _function_forward)
         prim.defvjp(each_argument(_function_vjp))
         cls._primitive = prim
-        # one output of several: its own operation, whose rule calls backward with this
-        # output's cotangent and zeros for the others (backward is linear in them, so
-        # the gradients of all outputs add up to PyTorch's single call's)
-        several = Primitive(f"{cls.__name__}.apply", _function_forward)
-        several.defvjp(each_argument(_function_vjp_of_output))
-        cls._output_primitive = several
 
     setup_context = None
 
@@ -150,8 +147,8 @@ class Function:
                             f"{type(out).__name__}")
         if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
             return out
-        result = cls._primitive(*args, _ctx=ctx, _out=out._data)
-        return like(out, result)
+        ctx._outputs = [out._data]
+        return like(out, cls._primitive(*args, _ctx=ctx, _out=out._data, _k=0))
 
     @classmethod
     def _apply_several(cls, ctx, args, outs):
@@ -159,39 +156,22 @@ class Function:
         __init_subclass__); other values as forward returned them."""
         if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
             return outs
-        like_outs = [o._data if isinstance(o, TensorBase) else None for o in outs]
-        ctx._outputs = like_outs
+        ctx._outputs = [o._data if isinstance(o, TensorBase) else None for o in outs]
         return tuple(
-            like(o, cls._output_primitive(*args, _ctx=ctx, _out=o._data, _k=k))
+            like(o, cls._primitive(*args, _ctx=ctx, _out=o._data, _k=k))
             if isinstance(o, TensorBase) and o._data.dtype.kind in "fc" else o
             for k, o in enumerate(outs))
 
 
-def _function_forward(*arrays, _ctx, _out, _k=None):
+def _function_forward(*arrays, _ctx, _out, _k):
     return _out
 
 
-def _function_vjp(i, g, ans, *args, _ctx, _out):
-    if _ctx._grads is None or _ctx._grads[0] is not g:
-        tensor_g = isinstance(g, TensorBase)
-        grads = _ctx._function.backward(_ctx, g if tensor_g else front(new_tensor(g)))
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        if len(grads) < len(args):
-            raise RuntimeError(f"{_ctx._function.__name__}.backward returned {len(grads)} "
-                               f"gradients for {len(args)} inputs of forward")
-        _ctx._grads = (g, grads)
-    gi = _ctx._grads[1][i]
-    shape = np.shape(args[i]._data if isinstance(args[i], TensorBase) else args[i])
-    if gi is None:
-        return np.zeros(shape)
-    if isinstance(g, TensorBase):
-        return gi
-    return gi._data if isinstance(gi, TensorBase) else np.asarray(gi)
-
-
-def _function_vjp_of_output(i, g, ans, *args, _ctx, _out, _k):
+def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
+    """Input i's gradient through output _k: backward called once per output and
+    cotangent, its results handed out argument by argument."""
     key = (_k, id(g))
-    cache = _ctx.__dict__.setdefault("_grads_of_outputs", {})
+    cache = _ctx._grads
     if cache.get("key") != key:
         tensor_g = isinstance(g, TensorBase)
         grads_in = []
