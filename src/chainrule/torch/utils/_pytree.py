@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ...pytree import tree_flatten as _flatten
 from ...pytree import tree_unflatten as _rebuild
 
 __all__ = ["TreeSpec", "tree_all", "tree_any", "tree_flatten", "tree_leaves", "tree_map",
@@ -31,24 +32,12 @@ class TreeSpec:
         return f"TreeSpec({self._layout!r}, num_leaves={self.num_leaves})"
 
 
-def _flatten(tree: Any, leaves: list[Any], is_leaf: Callable[[Any], bool] | None) -> Any:
-    # (chainrule.pytree's layout, so that its tree_unflatten rebuilds it; is_leaf can stop
-    # the descent early, as PyTorch's does.)
-    if is_leaf is not None and is_leaf(tree):
-        leaves.append(tree)
-        return None
-    if isinstance(tree, (tuple, list)):
-        return (type(tree), [_flatten(c, leaves, is_leaf) for c in tree])
-    if isinstance(tree, dict):
-        return (dict, list(tree), [_flatten(v, leaves, is_leaf) for v in tree.values()])
-    leaves.append(tree)
-    return None
-
-
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None,
                  ) -> tuple[list[Any], TreeSpec]:
-    leaves: list[Any] = []
-    layout = _flatten(tree, leaves, is_leaf)
+    # chainrule.pytree's flattening (its tree_unflatten rebuilds the layout), with None a
+    # leaf as in PyTorch's pytrees (an empty subtree in chainrule's and JAX's)
+    leaves, layout = _flatten(tree, lambda node: node is None or (
+        is_leaf is not None and is_leaf(node)))
     return leaves, TreeSpec(layout, len(leaves))
 
 
