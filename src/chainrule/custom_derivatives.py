@@ -46,7 +46,8 @@ import numpy as np
 
 from . import graph
 from .backward import backward
-from .graph import TensorBase, is_tensor, new_tensor
+from .graph import is_tensor, new_tensor
+from .graph import values as _data
 from .pytree import tree_flatten, tree_unflatten
 from .rules import Primitive, each_argument
 from .tracing import traced
@@ -368,10 +369,6 @@ def _matching(ct, treedef, name):
         raise TypeError(f"custom_vjp {name}: a cotangent from the bwd rule has the structure "
                         f"{d}, its argument {treedef}")
     return leaves
-
-
-def _data(x):
-    return x._data if isinstance(x, TensorBase) else np.asarray(x)
 
 
 def _float(x):
