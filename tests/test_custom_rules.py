@@ -406,3 +406,63 @@ def test_rules_that_call_their_own_function_transpose_without_recursing():
     np.testing.assert_allclose(cr.jacrev(running_sum)(v), np.tril(np.ones((3, 3))))
     # d/dx sum(cumsum(x) * x) = cumsum(x) + (reversed cumsum of x)
     np.testing.assert_allclose(cr.grad(lambda x: cnp.sum(running_sum(x) * x))(v), [7.0, 8.0, 9.0])
+
+
+def test_differentiating_a_closed_over_tensor_is_refused_as_in_jax():
+    # The custom rule gives cotangents for the arguments only: a parameter the function
+    # reads from its closure would get a silent zero gradient. JAX raises; so does chainrule.
+    w = cr.tensor(2.0, requires_grad=True)
+    x = cr.tensor(3.0, requires_grad=True)
+
+    @cr.custom_vjp
+    def scale_v(x):
+        return x * w
+
+    scale_v.defvjp(lambda x: (scale_v(x), None), lambda _, g: (g * w,))
+
+    @cr.custom_jvp
+    def scale_j(x):
+        return x * w
+
+    scale_j.defjvp(lambda p, t: (scale_j(p[0]), t[0] * w))
+    for f, kind in ((scale_v, "custom_vjp"), (scale_j, "custom_jvp")):
+        with pytest.raises(ValueError, match=rf"{kind} scale_.: the function reads a tensor "
+                                             r"requiring grad .* not one of its arguments"):
+            f(x).backward()
+        assert w.grad is None and x.grad is None
+
+    # a closure over a value cr.grad differentiates, deeper in the function's graph
+    def loss(a, b):
+        @cr.custom_vjp
+        def h(x):
+            return cnp.sin(x * cnp.exp(a))
+
+        h.defvjp(lambda x: (h(x), x), lambda x, g: (g * cnp.cos(x * cnp.exp(a)) * cnp.exp(a),))
+        return h(b)
+
+    with pytest.raises(ValueError, match="custom_vjp h: the function reads a tensor"):
+        cr.grad(loss, argnums=(0, 1))(0.3, 1.2)
+    # differentiated in the argument only, the closure holds a constant: allowed, and right
+    e = np.exp(0.3)
+    assert cr.grad(loss, argnums=1)(0.3, 1.2) == pytest.approx(np.cos(1.2 * e) * e, rel=1e-15)
+    # a closure over a tensor not requiring grad, and under no_grad, are fine too
+    c = cr.tensor(5.0)
+
+    @cr.custom_vjp
+    def by_c(x):
+        return x * c
+
+    by_c.defvjp(lambda x: (by_c(x), None), lambda _, g: (g * c,))
+    by_c(x).backward()
+    assert float(x.grad) == 5.0
+    with cr.no_grad():
+        assert float(scale_v(x)) == 6.0
+    # the argument form works: its cotangent comes from the rule
+    @cr.custom_vjp
+    def scale2(x, w):
+        return x * w
+
+    scale2.defvjp(lambda x, w: (scale2(x, w), (x, w)), lambda r, g: (g * r[1], g * r[0]))
+    x.grad = None
+    scale2(x, w).backward()
+    assert (float(x.grad), float(w.grad)) == (2.0, 3.0)

@@ -34,6 +34,11 @@ others' tangents zero), and reverse mode calls ``f_bwd`` once per output leaf (t
 others' cotangents zero): both rules are linear in what they push, so the sums are the
 joint result. ``nondiff_argnums`` are passed through unchanged and never differentiated
 (to ``f_bwd`` first, as in JAX). Under ``cr.vmap`` the operations run once per example.
+
+A function that reads a differentiated tensor other than through its arguments (a
+closure over a parameter) is refused when it is differentiated, as JAX refuses it: the
+custom rule gives cotangents for the arguments only, so that tensor's gradient would be
+a silent zero. Pass it as an argument.
 """
 
 from __future__ import annotations
@@ -154,6 +159,7 @@ class custom_vjp(_Custom):  # noqa: N801  (JAX's name)
         finally:
             self._in_fwd -= 1
         out_leaves, out_def = tree_flatten(out)
+        _refuse_closure(self, out_leaves, [leaves[k] for k in active])
         nondiff = [args[i] for i in sorted(fixed)]
         n_diff = len(args) - len(fixed)
         diff_defs = [tree_flatten(a)[1] for i, a in enumerate(args) if i not in fixed]
@@ -236,9 +242,11 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
         active = [k for k, leaf in enumerate(leaves) if self._active(leaf)]
         if not active:
             return self.fun(*args)
-        with graph.no_grad():
-            out = self.fun(*args)
+        # Recorded (where grad mode is on) only to see what it reads: the results are
+        # the new operations below.
+        out = self.fun(*args)
         out_leaves, out_def = tree_flatten(out)
+        _refuse_closure(self, out_leaves, [leaves[k] for k in active])
         nondiff = [args[i] for i in sorted(fixed)]
 
         def tangent_out(primal_leaves, tangent_leaves):
@@ -282,6 +290,31 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
 
 
 # ---------------------------------------------------------------------------- helpers
+
+def _refuse_closure(custom, outputs, inputs):
+    """Raise when the recorded outputs depend on a tensor requiring grad that is not
+    reached through `inputs` (the call's differentiated arguments): a closed-over
+    parameter, whose gradient the custom node would drop."""
+    stop = {id(t) for t in inputs}
+    seen: set[int] = set()
+    stack = [o for o in outputs if is_tensor(o)]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or id(t) in stop:
+            continue
+        seen.add(id(t))
+        if t._prim is None:
+            if t.requires_grad:
+                shape = np.shape(t._data)
+                raise ValueError(
+                    f"{custom.kind} {custom._name()}: the function reads a tensor requiring "
+                    f"grad (shape {shape}) that is not one of its arguments (a closure, such "
+                    f"as a layer's parameter). Its gradient would be silently zero, since "
+                    f"the custom rule gives cotangents for the arguments only; pass it as "
+                    f"an argument (and return its cotangent from the rule)"
+                )
+            continue
+        stack.extend(a for a in (t._args or ()) if is_tensor(a))
 
 def _operation(name, value, leaves, active, vjp, recompute, jvp=None):
     """One output leaf as a recorded operation of the active input leaves."""
