@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -627,7 +628,10 @@ def test_elementwise_calls_write_into_dead_buffers_with_typed_constants():
     # so do the derivatives' calls
     assert re.search(r"= u_tanh\((\w+), \1\)", src)
     assert not re.search(r"= u_sin\((\w+), \1\)", src)
-    assert re.search(r"= u_multiply\((\w+), (\w+), \2\)", src)
+    assert re.search(r"= u_subtract\((\w+), (\w+), \2\)", src)  # 1 - y*y
+    assert re.search(r"= u_multiply\((\w+), (\w+), \1\)", src)  # the cotangent times it
+    # y*y is written as np.square(y) (the same product, one argument less to dispatch)
+    assert re.search(r"= u_square\((\w+), \1\)", src) and "u_multiply(v3, v3" not in src
     # 1.5 and 0.25 are float32 constants the program reads, not Python numbers in its text
     assert "1.5" not in src and "0.25" not in src
     # maximum's derivative uses np.where, not a ufunc: it is called as it is
@@ -653,6 +657,72 @@ def test_a_buffer_another_name_can_see_is_never_written_into():
         expected, g = f(x).item(), w.grad.data.copy()
         assert compiled(x).item() == expected
         np.testing.assert_array_equal(w.grad.data, g)
+
+
+def test_small_internal_results_go_to_the_programs_own_buffers_and_never_escape():
+    w = cr.tensor(np.linspace(-1, 1, 8), requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        a = cr.tanh(w * 1.5 + x)     # internal: into the program's own buffers
+        b = cr.sin(a) * 2.0
+        out = b + 1.0                # returned: must not live in a reused buffer
+        cnp.sum(out * a).backward()  # the gradient is handed out as w.grad
+        return out, a
+
+    compiled = cr.compile(f)
+    (program,) = (compiled(np.zeros(8)), next(iter(compiled.programs.values())))[1]
+    assert program.buffers and re.search(r"= u_\w+\([^)]*\bb\d+\)", program.source)
+    results, grads = [], []
+    for k in range(4):
+        x = np.full(8, 0.1 * k)
+        expected, ea = f(x)
+        g = w.grad.data.copy()
+        out, a = compiled(x)
+        np.testing.assert_array_equal(out.data, expected.data)
+        np.testing.assert_array_equal(a.data, ea.data)
+        np.testing.assert_array_equal(w.grad.data, g)
+        results.append((out, out.data.copy(), a, a.data.copy()))
+        grads.append((w.grad, g))
+    # later calls wrote nothing into what earlier calls returned
+    for out, values, a, a_values in results:
+        np.testing.assert_array_equal(out.data, values)
+        np.testing.assert_array_equal(a.data, a_values)
+    for grad, values in grads:
+        np.testing.assert_array_equal(grad.data, values)
+
+
+def test_a_step_run_from_several_threads_at_once_gives_each_its_own_buffers():
+    import threading
+
+    def f(x):
+        y = x
+        for _ in range(40):
+            y = cr.sin(y) * cr.cos(y) + 0.5
+        return cnp.sum(y * y)
+
+    compiled = cr.compile(f)
+    inputs = [np.linspace(-1, 1, 64) * (k + 1) for k in range(6)]
+    expected = [f(x).item() for x in inputs]
+    compiled(inputs[0])
+    assert next(iter(compiled.programs.values()))[0].buffers
+    got = {}
+
+    def run(k):
+        for _ in range(30):
+            got.setdefault(k, set()).add(compiled(inputs[k]).item())
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(6)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, in the middle of runs
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(got[k] == {expected[k]} for k in range(6))
 
 
 def test_a_parameter_given_another_dtype_or_shape_makes_the_step_capture_again():

@@ -251,7 +251,7 @@ def compile(fn: Callable[..., Result]) -> Callable[..., Result]:  # noqa: A001  
 
     @functools.wraps(fn)
     def compiled(*args):
-        key = tuple(_signature(a) for a in args)
+        key = tuple(map(_signature, args))
         versions = programs.setdefault(key, [])
         for program in versions:
             if program.holds():
@@ -307,10 +307,15 @@ class Program:
     accumulation spelled out (``g3 = g3 + t``), each effect a call; variables are
     deleted after their last use. Generating the code once takes the interpreter's
     per-operation bookkeeping out of every later step.
+
+    Small results that never leave the program are written into buffers it owns
+    (chainrule.compiled_calls.render). Each run takes a set of them for itself, so a
+    step run again before it returns (from another thread) gets a set of its own.
     """
 
     def __init__(self, capture, outputs, rebuild, is_array):
         self.params = list(capture.params.items())
+        self.param_tensors = [p for _, p in self.params]
         self.guards = list(capture.guards.values())
         self.held = list(capture.held.values())
         # The program is written for the shapes and dtypes of what it reads (its typed
@@ -322,6 +327,8 @@ class Program:
         self.is_array = is_array
         writer = _Writer(capture, outputs)
         self.source = writer.source()
+        self.buffers = writer.buffers  # [(shape, dtype)] of the program's own buffers
+        self.free = []  # buffer sets not in use by a run
         writer.values.clear()  # (the writer and its call writer form a cycle: free now)
         namespace = dict(writer.constants)
         code = builtins.compile(self.source, "<cr.compile program>", "exec")
@@ -331,14 +338,26 @@ class Program:
     def holds(self):
         """Whether the attributes noted at capture still have their values then, and the
         tensors read their shapes and dtypes."""
-        return (all(getattr(obj, name) == value for obj, name, value in self.guards)
-                and all(vars(module).get(name) is t for module, name, t in self.held)
-                and all(t._data.shape == shape and t._data.dtype == dtype
-                        for t, shape, dtype in self.layouts))
+        # (loops rather than all() over generators: this runs before every step)
+        for obj, name, value in self.guards:
+            if getattr(obj, name) != value:
+                return False
+        for module, name, t in self.held:
+            if vars(module).get(name) is not t:
+                return False
+        for t, shape, dtype in self.layouts:
+            if t._data.shape != shape or t._data.dtype != dtype:
+                return False
+        return True
 
     def run(self, args):
         arrays = [a._data if is_tensor(a) else a for a, arr in zip(args, self.is_array) if arr]
-        values = self.fn(arrays, [p for _, p in self.params])
+        free = self.free
+        buffers = free.pop() if free else [np.empty(s, d) for s, d in self.buffers]
+        try:
+            values = self.fn(arrays, self.param_tensors, buffers)
+        finally:
+            free.append(buffers)
         return values[0] if self.rebuild is None else self.rebuild(values)
 
 
@@ -398,7 +417,7 @@ class _Writer:
     def source(self):
         cap = self.capture
         out = self.lines
-        out.append("def step(arguments, params):")
+        out.append("def step(arguments, params, buffers):")
         for i, v in enumerate(v for v in cap.trace.inputs):
             out.append(f"    v{v.index} = arguments[{i}]")
         for i, (v, _) in enumerate(cap.params.items()):
@@ -421,7 +440,10 @@ class _Writer:
                            f"*{self.const(a)}, **{self.const(k)})")
         results = ", ".join(self.result(o) for o in self.outputs)
         out.append(f"    return [{results}]")
-        lines, taken = render(out, self.values)
+        lines, taken, self.buffers = render(out, self.values)
+        if self.buffers:
+            names = "".join(f"b{i}, " for i in range(len(self.buffers)))
+            lines.insert(1, f"    {names}= buffers")
         return "\n".join(_with_deletions(lines, taken, self.values)) + "\n"
 
     def result(self, o):
