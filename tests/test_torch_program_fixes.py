@@ -4,6 +4,9 @@ shape and aliasing details. Expected values were checked with PyTorch 2.13."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -558,3 +561,58 @@ def test_custom_function_with_several_outputs():
     assert torch.autograd.gradcheck(lambda a, b: Two.apply(a, b)[0] + 2 * Two.apply(a, b)[1],
                                     (x.detach().double().requires_grad_(),
                                      y.detach().double().requires_grad_()))
+
+
+def test_backward_takes_pytorchs_gradient_and_inputs_arguments():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    w = torch.tensor([3.0, 4.0], requires_grad=True)
+    (x * 2).backward(gradient=torch.tensor([1.0, 0.5]))
+    assert x.grad.tolist() == [2.0, 1.0]
+    # inputs=: accumulated into those tensors' .grad only (PyTorch 2.13: x.grad [5, 5],
+    # w.grad None)
+    (x * w).sum().backward(inputs=[x])
+    assert x.grad.tolist() == [5.0, 5.0] and w.grad is None
+    # a non-leaf among the inputs gets its .grad too; the leaves behind it are untouched
+    h = x * 3
+    (h * h).sum().backward(inputs=h)
+    assert h.grad.tolist() == [6.0, 12.0] and x.grad.tolist() == [5.0, 5.0]
+    # torch.autograd.backward with inputs=, and a higher derivative through it
+    v = torch.tensor([2.0], requires_grad=True)
+    (g,) = torch.autograd.grad((v**3).sum(), v, create_graph=True)
+    torch.autograd.backward(g, inputs=[v])
+    assert v.grad.tolist() == [12.0]
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="inputs= is an empty sequence"):
+        (x * 2).sum().backward(inputs=[])
+
+
+def test_no_numpy_floating_point_warnings_from_pytorch_programs():
+    # PyTorch prints nothing for log(0) or 0/0; chainrule's own namespace keeps NumPy's
+    # warnings (at the user's line), and an "error" filter still raises. Run as a
+    # program: warnings are dropped where they are shown, which pytest's capture bypasses.
+    program = textwrap.dedent("""
+        import warnings
+        import numpy as np
+        import chainrule as cr
+        import chainrule.torch as torch
+        x = torch.tensor([0.0, 1.0], requires_grad=True)
+        y = torch.log(x).sum() + (x / torch.zeros(2)).sum() + torch.sqrt(x - 2).sum()
+        y.backward()
+        torch.exp(torch.tensor([1000.0]))
+        torch.nn.functional.log_softmax(torch.tensor([[-np.inf, -np.inf]]), dim=1)
+        print("grad", x.grad.tolist())
+        cr.log(cr.tensor([0.0]))  # (chainrule's namespace: NumPy's warning)
+        warnings.simplefilter("error")
+        try:
+            torch.log(torch.tensor([0.0]))
+        except RuntimeWarning as e:
+            print("raised:", e)
+    """)
+    run = subprocess.run([sys.executable, "-c", program],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "grad [nan, nan]" in run.stdout and "raised: divide by zero" in run.stdout
+    shown = [line for line in run.stderr.splitlines() if "encountered" in line]
+    assert len(shown) == 1 and "divide by zero encountered in log" in shown[0], run.stderr
+    assert '<string>:12' in shown[0]  # the cr.log line

@@ -9,6 +9,12 @@ takes precedence), one that lets warnings raised inside chainrule's files throug
 wraps ``warnings.showwarning`` to show each at the innermost line outside chainrule and
 NumPy, once per message and line (Python's own default). Warnings that chainrule issues
 itself already name the user's line (their stacklevel) and pass through unchanged.
+
+A program written for PyTorch (calling through chainrule.torch) sees no NumPy
+floating-point warnings, as PyTorch prints none: log(0) is -inf and 0/0 NaN without a
+word. They are dropped when a frame of chainrule.torch lies between the user's line and
+NumPy. A filter with the action "error" still raises, since the warnings module raises
+before anything is shown.
 """
 
 from __future__ import annotations
@@ -23,17 +29,23 @@ import numpy as np
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _SKIPPED = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
             os.path.dirname(os.path.abspath(warnings.__file__)) + os.sep + "warnings.py")
+_FRONT_END_DIR = os.path.join(_PACKAGE_DIR, "torch") + os.sep
+_FLOATING_POINT = re.compile(r"(divide by zero|invalid value|overflow|underflow) encountered")
 _shown = set()
 _OWN_MODULE_PATTERN = r"chainrule(\.|$)"
 
 
 def _user_line():
+    """(file, line, module) of the innermost frame outside chainrule and NumPy, and
+    whether chainrule.torch was on the way there."""
     f = sys._getframe(2)
+    front_end = False
     while f is not None and f.f_code.co_filename.startswith(_SKIPPED):
+        front_end = front_end or f.f_code.co_filename.startswith(_FRONT_END_DIR)
         f = f.f_back
     if f is None:
         return None
-    return f.f_code.co_filename, f.f_lineno, f.f_globals.get("__name__", "")
+    return f.f_code.co_filename, f.f_lineno, f.f_globals.get("__name__", ""), front_end
 
 
 def _action(message, category, module, lineno):
@@ -58,7 +70,10 @@ def _wrap(show):
         if str(filename).startswith(_PACKAGE_DIR):
             where = _user_line()
             if where is not None:
-                filename, lineno, module = where
+                filename, lineno, module, front_end = where
+                if (front_end and issubclass(category, RuntimeWarning)
+                        and _FLOATING_POINT.match(str(message))):
+                    return
                 action = _action(message, category, module, lineno)
                 if action == "ignore":
                     return

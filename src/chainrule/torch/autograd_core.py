@@ -68,11 +68,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``."""
-    root, seed = _root(tensors, grad_tensors)
-    if inputs is not None:
-        raise TypeError("backward: inputs= is not supported; use torch.autograd.grad")
-    _backward(root, seed, retain_graph=retain_graph, create_graph=create_graph)
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``; with
+    ``inputs``, into those tensors' ``.grad`` only (leaves or not), as PyTorch does."""
+    if inputs is None:
+        root, seed = _root(tensors, grad_tensors)
+        _backward(root, seed, retain_graph=retain_graph, create_graph=create_graph)
+        return
+    inputs = _listed(inputs)
+    if not inputs:
+        raise RuntimeError("backward: inputs= is an empty sequence; leave it out to "
+                           "accumulate into every leaf")
+    grads = grad(tensors, inputs, grad_tensors, retain_graph=retain_graph,
+                 create_graph=create_graph, allow_unused=True)
+    for t, g in zip(inputs, grads):
+        if g is None:
+            continue  # (not reached from the outputs: its .grad stays as it is)
+        if not create_graph:
+            g = g.detach()
+        t.grad = g if t.grad is None else t.grad + g
 
 
 # ------------------------------------------------------------------ custom functions

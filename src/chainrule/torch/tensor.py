@@ -393,6 +393,20 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     __slots__ = ()
 
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate this tensor's gradient into ``.grad`` of the leaves it depends on
+        (of ``inputs`` only, when given), with PyTorch's argument names."""
+        from .autograd_core import backward  # (that module builds on this one)
+
+        if gradient is None and self._data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs: this tensor has "
+                f"shape {tuple(self._data.shape)}; pass gradient= of that shape, or reduce "
+                f"it to a scalar first (e.g. .sum())"
+            )
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                 inputs=inputs)
+
     def __init__(self, *data, requires_grad=False, dtype=None):
         if len(data) == 1 and not isinstance(data[0], (builtins.int, np.integer)):
             src = data[0]
