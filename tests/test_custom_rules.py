@@ -5,6 +5,7 @@ against analytic derivatives and finite differences, and the errors JAX raises."
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -457,6 +458,18 @@ def test_differentiating_a_closed_over_tensor_is_refused_as_in_jax():
     assert float(x.grad) == 5.0
     with cr.no_grad():
         assert float(scale_v(x)) == 6.0
+    # a tensor being differentiated given through nondiff_argnums: refused too (JAX
+    # refuses tracers there), naming nondiff_argnums
+    @functools.partial(cr.custom_vjp, nondiff_argnums=(0,))
+    def scale_nd(a, x):
+        return a * x
+
+    scale_nd.defvjp(lambda a, x: (scale_nd(a, x), None), lambda a, _, g: (g * a,))
+    with pytest.raises(ValueError, match="an argument in nondiff_argnums is a tensor being"):
+        scale_nd(w * 1.0, x).backward()
+    x.grad = None
+    scale_nd(2.0, x).backward()
+    assert float(x.grad) == 2.0
     # the argument form works: its cotangent comes from the rule
     @cr.custom_vjp
     def scale2(x, w):

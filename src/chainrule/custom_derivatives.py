@@ -159,8 +159,8 @@ class custom_vjp(_Custom):  # noqa: N801  (JAX's name)
         finally:
             self._in_fwd -= 1
         out_leaves, out_def = tree_flatten(out)
-        _refuse_closure(self, out_leaves, [leaves[k] for k in active])
         nondiff = [args[i] for i in sorted(fixed)]
+        _refuse_closure(self, out_leaves, [leaves[k] for k in active], nondiff)
         n_diff = len(args) - len(fixed)
         diff_defs = [tree_flatten(a)[1] for i, a in enumerate(args) if i not in fixed]
 
@@ -246,8 +246,8 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
         # the new operations below.
         out = self.fun(*args)
         out_leaves, out_def = tree_flatten(out)
-        _refuse_closure(self, out_leaves, [leaves[k] for k in active])
         nondiff = [args[i] for i in sorted(fixed)]
+        _refuse_closure(self, out_leaves, [leaves[k] for k in active], nondiff)
 
         def tangent_out(primal_leaves, tangent_leaves):
             """The rule's tangent output leaves, for tangents given at the active leaves
@@ -291,11 +291,13 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
 
 # ---------------------------------------------------------------------------- helpers
 
-def _refuse_closure(custom, outputs, inputs):
+def _refuse_closure(custom, outputs, inputs, fixed=()):
     """Raise when the recorded outputs depend on a tensor requiring grad that is not
     reached through `inputs` (the call's differentiated arguments): a closed-over
-    parameter, whose gradient the custom node would drop."""
+    parameter, or one given through nondiff_argnums (`fixed`), whose gradient the
+    custom node would drop."""
     stop = {id(t) for t in inputs}
+    nondiff = {id(t) for t in tree_flatten(list(fixed))[0] if is_tensor(t)}
     seen: set[int] = set()
     stack = [o for o in outputs if is_tensor(o)]
     while stack:
@@ -303,6 +305,13 @@ def _refuse_closure(custom, outputs, inputs):
         if id(t) in seen or id(t) in stop:
             continue
         seen.add(id(t))
+        if id(t) in nondiff and (t.requires_grad or t._prim is not None):
+            raise ValueError(
+                f"{custom.kind} {custom._name()}: an argument in nondiff_argnums is a "
+                f"tensor being differentiated (shape {np.shape(t._data)}); its gradient "
+                f"would be silently zero. As in JAX, give it as an ordinary argument (its "
+                f"cotangent from the rule, None for none), or detach it"
+            )
         if t._prim is None:
             if t.requires_grad:
                 shape = np.shape(t._data)
