@@ -333,8 +333,56 @@ def _conv_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1)
     return y.swapaxes(0, 1)
 
 
+def _conv_transpose_shifted(g, w, shape, padding, groups):
+    """conv_transpose for stride 1 and dilation 1, without col2im's strided adds.
+
+    Laid on the padded input grid (flattened per channel), the window a kernel offset
+    reads is the output grid moved by a constant number of elements. So the cotangent,
+    placed at the output positions of a zeroed grid-sized buffer, times the weight gives
+    one row block per offset, and each is added into the gradient as one contiguous
+    slice, moved by that offset. Grid positions that are not outputs hold zeros and add
+    nothing. (docs/performance.md, "Transposed convolution by shifted slices".)
+    """
+    n, c = shape[:2]
+    o, kernel = w.shape[0], tuple(w.shape[2:])
+    grid = tuple(m + 2 * p for m, p in zip(shape[2:], padding))
+    out = g.shape[2:]
+    cell, k = int(np.prod(grid)), c // groups * int(np.prod(kernel))
+    dtype = np.result_type(g, w)
+    threads.use_for(o * k * n * int(np.prod(out)))
+    step = max(1, _CHUNK_BYTES // max(groups * k * cell * dtype.itemsize, 1))
+    strides = [int(np.prod(grid[i + 1:])) for i in range(len(grid))]
+    shifts = [sum(i * e for i, e in zip(idx, strides)) for idx in np.ndindex(*kernel)]
+    wt = w.reshape(groups, o // groups, k).transpose(0, 2, 1)
+    dx = np.zeros((c, n) + grid, dtype)
+    flat = dx.reshape(groups, c // groups, n * cell)
+    m = min(step, n)
+    placed = np.zeros((o, m) + grid, dtype)  # outputs at their grid positions, 0 elsewhere
+    cols = np.empty((groups, k, m * cell), dtype)
+    at_outputs = (slice(None), slice(None)) + tuple(slice(0, q) for q in out)
+    gt = g.swapaxes(0, 1)
+    for a in range(0, n, step):
+        z = min(a + step, n)
+        size = (z - a) * cell
+        chunk = placed[:, : z - a]
+        chunk[at_outputs] = gt[:, a:z]
+        mat = cols[:, :, :size]
+        np.matmul(wt, chunk.reshape(groups, o // groups, size), out=mat)
+        rows = mat.reshape(groups, c // groups, len(shifts), size)
+        start = a * cell
+        for j, e in enumerate(shifts):
+            # (the columns past size - e are grid positions beyond the last output)
+            flat[:, :, start + e : start + size] += rows[:, :, j, : size - e]
+    return _unpadded(dx, shape, padding)
+
+
 def _conv_transpose_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                         groups=1):
+    if (all(s == 1 for s in stride) and all(d == 1 for d in dilation)
+            and np.shape(g)[:2] == (shape[0], np.shape(w)[0])
+            and np.shape(g)[2:] == window_geometry(shape, np.shape(w)[2:], stride, padding,
+                                                   dilation, op="conv_transpose")):
+        return _conv_transpose_shifted(g, w, shape, padding, groups)
     n, c = shape[:2]
     o, kernel = w.shape[0], tuple(w.shape[2:])
     out, chunks, cols, gm = _buffers("conv_transpose", shape, w.shape, np.result_type(g, w),
