@@ -692,6 +692,20 @@ def test_small_internal_results_go_to_the_programs_own_buffers_and_never_escape(
         np.testing.assert_array_equal(grad.data, values)
 
 
+def test_results_whose_length_depends_on_the_data_never_go_to_buffers_sized_at_capture():
+    def f(x):
+        x = cr.tensor(x)
+        y = x[x > 0]  # as many as there are positive entries
+        a = cr.cos(y)
+        return cnp.sum(a * 2.0 + a * 3.0)
+
+    compiled = cr.compile(f)
+    for x in ([1.0, 2.0, 3.0, 4.0, -1.0], [1.0, -2.0, -3.0, -4.0, -1.0],
+              [-1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0, -1.0]):
+        x = np.array(x)
+        assert compiled(x).item() == f(x).item()
+
+
 def test_a_step_run_from_several_threads_at_once_gives_each_its_own_buffers():
     import threading
 

@@ -440,7 +440,12 @@ class _Writer:
                            f"*{self.const(a)}, **{self.const(k)})")
         results = ", ".join(self.result(o) for o in self.outputs)
         out.append(f"    return [{results}]")
-        lines, taken, self.buffers = render(out, self.values)
+        # Names whose shape is the same on every run: the arguments (the program is
+        # chosen by their shapes), parameters and constants (held to theirs). render
+        # extends this through ufunc calls; a value made by any other line (a forward
+        # such as x[x > 0], a rule) may change shape from run to run.
+        fixed = {f"v{v.index}" for v in (*cap.trace.inputs, *cap.params, *cap.constants)}
+        lines, taken, self.buffers = render(out, self.values, fixed)
         if self.buffers:
             names = "".join(f"b{i}, " for i in range(len(self.buffers)))
             lines.insert(1, f"    {names}= buffers")

@@ -173,18 +173,21 @@ _OWN_BYTES_EACH = 1 << 16
 _OWN_BYTES = 1 << 22
 
 
-def render(lines, values):
+def render(lines, values, fixed=frozenset()):
     """The lines as source, each Call with its output buffer chosen (module docstring),
     the names whose buffer a later call took over (name -> the call's target), and the
     program's own buffers [(shape, dtype)], named b0, b1, ... in the source.
-    `values`: each Call's target -> its value on the capture's inputs.
+    `values`: each Call's target -> its value on the capture's inputs. `fixed`: names
+    whose shape is the same on every run (the program's inputs).
 
     A Call whose result needs a new array writes it into one of the program's own
     buffers instead, when that array can never be seen outside the program: no other
     line than Calls mentions the target, nor any later target that takes its buffer
     over (such a value is neither returned, nor handed to a rule or an effect, nor
     written as a gradient). The program then allocates nothing for it; the buffer is
-    overwritten on its next run, when the value is long dead."""
+    overwritten on its next run, when the value is long dead. Only where the result's
+    shape cannot change between runs: every argument is in `fixed` or made from such by
+    Calls (a buffer sized at capture would otherwise stretch a shorter result)."""
     touched = set()  # names some non-Call line mentions: their buffer may be shared
     last = {}
     for k, line in enumerate(lines):
@@ -215,6 +218,7 @@ def render(lines, values):
             name = taken.get(name)
         return False
 
+    fixed = set(fixed)
     out, buffers, owned = [], [], 0
     for k, line in enumerate(lines):
         if not isinstance(line, Call):
@@ -223,7 +227,11 @@ def render(lines, values):
         args = [a if isinstance(a, str) else a.ref for a in line.args]
         value = line.value
         target = into.get(k)
-        if (target is None and type(value) is np.ndarray and line.ufunc.signature is None
+        steady = all(a in fixed for a in line.args if isinstance(a, str))
+        if steady:
+            fixed.add(line.target)
+        if (target is None and steady and type(value) is np.ndarray
+                and line.ufunc.signature is None
                 and value.nbytes <= _OWN_BYTES_EACH and owned + value.nbytes <= _OWN_BYTES
                 and not seen_outside(line.target)):
             target = f"b{len(buffers)}"
