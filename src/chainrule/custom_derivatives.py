@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from . import graph
+from . import graph, transforms
 from .backward import backward
 from .graph import is_tensor, new_tensor
 from .graph import values as _data
@@ -292,17 +292,27 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
 # ---------------------------------------------------------------------------- helpers
 
 def _refuse_closure(custom, outputs, inputs, fixed=()):
-    """Raise when the recorded outputs depend on a tensor requiring grad that is not
-    reached through `inputs` (the call's differentiated arguments): a closed-over
-    parameter, or one given through nondiff_argnums (`fixed`), whose gradient the
-    custom node would drop."""
+    """Raise when the recorded outputs depend on a leaf requiring grad that is not
+    reached through `inputs` (the call's differentiated arguments) and that the
+    arguments were not computed from: a closed-over parameter, or one given through
+    nondiff_argnums (`fixed`), whose gradient the custom node would drop.
+
+    Only outside transforms (a Tensor.backward() program): under cr.grad and the
+    others, a closed-over tensor may be a constant of the transform, and leaves the
+    function's own cr.grad calls made are inside it. A leaf the arguments were computed
+    from is not refused: the stability layer reads it in place of the argument
+    (log(sigmoid(z)) as log_sigmoid(z)), and its gradient reaches it through the
+    argument anyway."""
+    if transforms.tracing():
+        return
     stop = {id(t) for t in inputs}
     nondiff = {id(t) for t in tree_flatten(list(fixed))[0] if is_tensor(t)}
+    ancestors: set[int] | None = None
     seen: set[int] = set()
     stack = [o for o in outputs if is_tensor(o)]
     while stack:
         t = stack.pop()
-        if id(t) in seen or id(t) in stop:
+        if id(t) in seen:
             continue
         seen.add(id(t))
         if id(t) in nondiff and (t.requires_grad or t._prim is not None):
@@ -312,18 +322,38 @@ def _refuse_closure(custom, outputs, inputs, fixed=()):
                 f"would be silently zero. As in JAX, give it as an ordinary argument (its "
                 f"cotangent from the rule, None for none), or detach it"
             )
+        if id(t) in stop:
+            continue
         if t._prim is None:
             if t.requires_grad:
-                shape = np.shape(t._data)
+                if ancestors is None:
+                    ancestors = _graph_of(inputs)
+                if id(t) in ancestors:
+                    continue
                 raise ValueError(
                     f"{custom.kind} {custom._name()}: the function reads a tensor requiring "
-                    f"grad (shape {shape}) that is not one of its arguments (a closure, such "
-                    f"as a layer's parameter). Its gradient would be silently zero, since "
-                    f"the custom rule gives cotangents for the arguments only; pass it as "
-                    f"an argument (and return its cotangent from the rule)"
+                    f"grad (shape {np.shape(t._data)}) that is not one of its arguments (a "
+                    f"closure, such as a layer's parameter). Its gradient would be silently "
+                    f"zero, since the custom rule gives cotangents for the arguments only; "
+                    f"pass it as an argument (and return its cotangent from the rule)"
                 )
             continue
         stack.extend(a for a in (t._args or ()) if is_tensor(a))
+
+
+def _graph_of(tensors):
+    """The ids of `tensors` and of every tensor their recorded graph reaches."""
+    found: set[int] = set()
+    stack = list(tensors)
+    while stack:
+        t = stack.pop()
+        if id(t) in found:
+            continue
+        found.add(id(t))
+        if t._prim is not None:
+            stack.extend(a for a in t._args if is_tensor(a))
+    return found
+
 
 def _operation(name, value, leaves, active, vjp, recompute, jvp=None):
     """One output leaf as a recorded operation of the active input leaves."""
