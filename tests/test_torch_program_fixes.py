@@ -583,8 +583,22 @@ def test_backward_takes_pytorchs_gradient_and_inputs_arguments():
     assert v.grad.tolist() == [12.0]
     with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
         (x * 2).backward()
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        torch.autograd.backward(x * 2)
     with pytest.raises(RuntimeError, match="inputs= is an empty sequence"):
         (x * 2).sum().backward(inputs=[])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (x * torch.ones(2)).sum().backward(inputs=[torch.ones(2)])
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+        torch.ones(2).mul(2).backward(torch.ones(2))
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * 2).reshape(1, 2).backward(torch.ones(2))
+    # into an existing .grad in place (a reference to it sees the sum), hooks run
+    before = x.grad
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+    (x * 3).sum().backward(inputs=[x])
+    assert x.grad is before and before.tolist() == [8.0, 8.0] and seen == [[8.0, 8.0]]
 
 
 def test_no_numpy_floating_point_warnings_from_pytorch_programs():

@@ -8,10 +8,12 @@ import numpy as np
 from .. import graph
 from .. import primitives as P
 from ..anomaly import detect_anomaly as _detect_anomaly
+from ..backward import _accumulate_leaf as accumulate_leaf
 from ..backward import backward as _backward
 from ..gradcheck import GradcheckError
 from ..gradcheck import gradcheck as _gradcheck
 from ..graph import TensorBase, new_tensor
+from ..hooks import run_post_accumulate_hooks
 from ..rules import Primitive, each_argument
 from .tensor import front, like
 
@@ -67,9 +69,33 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out) if not single or len(out) != 1 else (out[0],)
 
 
+def _check_output(out, g):
+    """PyTorch's errors for backward from one output: it must be recorded, a scalar
+    unless a gradient is given, and a given gradient must have its shape."""
+    if not out.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                           "a grad_fn")
+    if g is None and out._data.size != 1:
+        raise RuntimeError(
+            f"grad can be implicitly created only for scalar outputs: this tensor has "
+            f"shape {tuple(out._data.shape)}; pass gradient= of that shape, or reduce it to "
+            f"a scalar first (e.g. .sum())"
+        )
+    if g is not None and np.shape(g._data if isinstance(g, TensorBase) else g) != out.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: the gradient has shape "
+            f"{tuple(np.shape(g._data if isinstance(g, TensorBase) else g))} and the output "
+            f"shape {tuple(out._data.shape)}"
+        )
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``; with
-    ``inputs``, into those tensors' ``.grad`` only (leaves or not), as PyTorch does."""
+    ``inputs``, into those tensors' ``.grad`` only (leaves or not), as PyTorch does:
+    added in place into an existing ``.grad``, post-accumulate hooks run."""
+    if isinstance(tensors, TensorBase):
+        _check_output(tensors, grad_tensors[0] if isinstance(grad_tensors, (list, tuple))
+                      and len(grad_tensors) == 1 else grad_tensors)
     if inputs is None:
         root, seed = _root(tensors, grad_tensors)
         _backward(root, seed, retain_graph=retain_graph, create_graph=create_graph)
@@ -78,14 +104,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if not inputs:
         raise RuntimeError("backward: inputs= is an empty sequence; leave it out to "
                            "accumulate into every leaf")
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = grad(tensors, inputs, grad_tensors, retain_graph=retain_graph,
                  create_graph=create_graph, allow_unused=True)
     for t, g in zip(inputs, grads):
         if g is None:
             continue  # (not reached from the outputs: its .grad stays as it is)
-        if not create_graph:
-            g = g.detach()
-        t.grad = g if t.grad is None else t.grad + g
+        accumulate_leaf(t, g, create_graph, set())
+        if t._post_hooks:
+            run_post_accumulate_hooks(t)
 
 
 # ------------------------------------------------------------------ custom functions

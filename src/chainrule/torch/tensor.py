@@ -398,12 +398,6 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         (of ``inputs`` only, when given), with PyTorch's argument names."""
         from .autograd_core import backward  # (that module builds on this one)
 
-        if gradient is None and self._data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs: this tensor has "
-                f"shape {tuple(self._data.shape)}; pass gradient= of that shape, or reduce "
-                f"it to a scalar first (e.g. .sum())"
-            )
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph,
                  inputs=inputs)
 
