@@ -630,3 +630,24 @@ def test_no_numpy_floating_point_warnings_from_pytorch_programs():
     shown = [line for line in run.stderr.splitlines() if "encountered" in line]
     assert len(shown) == 1 and "divide by zero encountered in log" in shown[0], run.stderr
     assert '<string>:12' in shown[0]  # the cr.log line
+
+
+def test_load_reads_a_saved_file_whose_header_length_starts_with_the_pickle_byte(tmp_path):
+    # A safetensors header 0x580 bytes long starts the file with 0x80 0x05, as a pickle
+    # of protocol 5 does; the JSON header at byte 8 tells them apart.
+    p = [torch.nn.Parameter(torch.tensor(np.array([[0.5, -1.0], [2.0, 3.0]]))),
+         torch.nn.Parameter(torch.tensor(np.array([0.1, -0.2])))]
+    opt = torch.optim.Adam(p, lr=0.1)
+    (p[0].sum() + p[1].sum()).backward()
+    opt.step()
+    path = tmp_path / "opt.pt"
+    torch.save(opt.state_dict(), path)
+    assert path.read_bytes()[:1] == b"\x80"
+    loaded = torch.load(path)
+    np.testing.assert_array_equal(loaded["state"][0]["exp_avg"].numpy(),
+                                  opt.state_dict()["state"][0]["exp_avg"].numpy())
+    import pickle
+    pickled = tmp_path / "pickled.pt"
+    pickled.write_bytes(pickle.dumps({"a": 1}, protocol=5))
+    with pytest.raises(Exception, match="this is a pickle file"):
+        torch.load(pickled)

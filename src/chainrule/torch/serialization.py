@@ -105,9 +105,15 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 
 
 def _refuse_pickle(path):
+    # A safetensors file starts with its header's length (8 bytes, little-endian) and
+    # the header itself, a JSON object: "{" at byte 8. Only what is not one is looked at
+    # as PyTorch's (a zip archive, or a bare pickle from protocol 2 on: 0x80, then the
+    # protocol). A header length whose low byte is 0x80 starts with 0x80 too.
     with open(path, "rb") as fh:
-        head = fh.read(4)
-    if head[:1] == b"\x80" or head == b"PK\x03\x04":
+        head = fh.read(9)
+    if len(head) == 9 and head[8:9] == b"{":
+        return
+    if head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05"):
         raise _io.CheckpointError(
             f"{path}: this is a pickle file (what PyTorch's torch.save writes). "
             f"chainrule.torch.load reads safetensors files only and never unpickles, since "
