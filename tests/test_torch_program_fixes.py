@@ -651,3 +651,11 @@ def test_load_reads_a_saved_file_whose_header_length_starts_with_the_pickle_byte
     pickled.write_bytes(pickle.dumps({"a": 1}, protocol=5))
     with pytest.raises(Exception, match="this is a pickle file"):
         torch.load(pickled)
+
+
+def test_version_is_the_followed_pytorch_release_and_compares_as_a_version():
+    v = torch.__version__
+    assert v.startswith("2.13.0+chainrule.") and v == torch.version.__version__
+    assert v >= "1.10" and v >= "2.9" and v > "2.12.1" and v < "2.14" and v >= (2, 0)
+    assert not v < "2.13" and v <= "2.13.0" and torch.version.cuda is None
+    assert isinstance(v, str) and v.split("+")[0] == "2.13.0"

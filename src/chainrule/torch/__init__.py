@@ -12,9 +12,6 @@ only. ``torch.save``/``torch.load`` write and read safetensors, never pickle. Se
 docs/coming-from-pytorch.md for the design and every difference from PyTorch.
 """
 
-from .. import (
-    __version__,  # noqa: F401 (chainrule's version, as torch.__version__ is torch's)
-)
 from ..threads import get_num_threads, set_num_threads
 from . import (
     _C,  # (torch._C._LinAlgError)
@@ -38,6 +35,7 @@ from . import (
     special,
     testing,
     utils,
+    version,
     xpu,
 )
 from .amp import autocast
@@ -122,6 +120,7 @@ from .types import (
     short,
     uint8,
 )
+from .version import __version__  # noqa: F401 (PyTorch's name)
 
 dtype = type(float32)  # (torch.dtype: a dtype here is a numpy.dtype)
 
@@ -136,7 +135,7 @@ __all__ = sorted([
     "sparse",
     "sparse_coo_tensor",
     "spmm",
-    "Generator", "Size", "Tensor", "accelerator", "amp", "arange",
+    "Generator", "Size", "Tensor", "accelerator", "amp", "arange", "version",
     "are_deterministic_algorithms_enabled",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "channels_last",
     "channels_last_3d", "compile", "contiguous_format", "memory_format", "preserve_format",
