@@ -659,3 +659,17 @@ def test_version_is_the_followed_pytorch_release_and_compares_as_a_version():
     assert v >= "1.10" and v >= "2.9" and v > "2.12.1" and v < "2.14" and v >= (2, 0)
     assert not v < "2.13" and v <= "2.13.0" and torch.version.cuda is None
     assert isinstance(v, str) and v.split("+")[0] == "2.13.0"
+
+
+def test_an_optimizer_loads_state_saved_with_other_hyperparameters_and_takes_them():
+    # (resuming: the optimizer is rebuilt with defaults, then loaded; PyTorch 2.13 gives
+    # lr 0.1, momentum 0.9 and p = [0.71, 0.71] after the next step)
+    p = torch.nn.Parameter(torch.ones(2))
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.sum().backward()
+    opt.step()
+    resumed = torch.optim.SGD([p], lr=0.5)
+    resumed.load_state_dict(opt.state_dict())
+    assert resumed.param_groups[0]["lr"] == 0.1 and resumed.param_groups[0]["momentum"] == 0.9
+    resumed.step()
+    np.testing.assert_allclose(p.detach().numpy(), [0.71, 0.71], rtol=1e-6)

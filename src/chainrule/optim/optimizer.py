@@ -243,7 +243,12 @@ class Optimizer:
                 raise ValueError(f"{name}.load_state_dict: state for parameter {key}, but "
                                  f"the optimizer has {len(params)} parameters")
             p = params[i]
-            group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
+            k = next(j for j, g in enumerate(self.param_groups)
+                     if any(q is p for q in g["params"]))
+            # The state the saved hyperparameters call for (momentum's buffer when they
+            # have momentum), since they replace this optimizer's below, as in PyTorch.
+            group = {**self.param_groups[k],
+                     **{h: v for h, v in saved_groups[k].items() if h != "params"}}
             expected = self._init_state(_working(p) if self._float16_in_float32 else p, group)
             if set(entry) != set(expected):
                 raise ValueError(
