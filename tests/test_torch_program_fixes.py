@@ -673,3 +673,18 @@ def test_an_optimizer_loads_state_saved_with_other_hyperparameters_and_takes_the
     assert resumed.param_groups[0]["lr"] == 0.1 and resumed.param_groups[0]["momentum"] == 0.9
     resumed.step()
     np.testing.assert_allclose(p.detach().numpy(), [0.71, 0.71], rtol=1e-6)
+
+
+def test_tensor_of_a_list_keeps_the_dtypes_of_numpy_scalars_and_tensors_in_it():
+    # dtypes PyTorch 2.13 gives
+    a = torch.tensor(np.array([[0.5, -1.0], [3.0, 1.5]]))
+    cases = [([np.float64(1.0), 2.0], torch.float64), ([a[0, 0], a[1, 1]], torch.float64),
+             ([np.float32(1.0), 2.0], torch.float32), ([np.int32(1), 2], torch.int64),
+             ([np.int32(1), 2.5], torch.float32), ([a[0, 0], 2], torch.float64),
+             ([[1, 2], [3, 4]], torch.int64), ([1.0, 2], torch.float32),
+             ([True, 2], torch.int64), ([np.float16(1), 2.0], torch.float32),
+             ([[np.float64(1.0), 2.0], [3.0, 4.0]], torch.float64),
+             ([(1, 2.0), (3, 4)], torch.float32)]
+    for data, dtype in cases:
+        assert torch.tensor(data).dtype == dtype, (data, dtype)
+    assert torch.tensor([a[0, 0], a[1, 1]]).tolist() == [0.5, 1.5]

@@ -49,8 +49,48 @@ def _array(data, dtype):
             raise TypeError("torch.tensor: cannot make a tensor from a ragged or non-numeric "
                             "sequence; give a rectangular list of numbers")
         if dtype is None:
-            dtype = _inferred(arr)
+            dtype = _sequence_dtype(data, _inferred(arr))
     return arr if dtype is None else arr.astype(T.dtype_of(dtype), copy=False)
+
+
+_PYTHON_NUMBERS = frozenset((bool, int, float, complex))
+
+
+def _sequence_dtype(data, plain):
+    """PyTorch's dtype for a nested sequence: each element's own (a NumPy scalar or
+    array, or a tensor, keeps its dtype; Python numbers count in their kind's default
+    dtype, `plain` for all of them), combined by PyTorch's promotion. [np.float64(1),
+    2.0] is float64, a list of float64 0-d tensors float64."""
+    dtype = None
+    kinds = set()  # the Python number types met
+    levels = [data]
+    while levels:
+        level = levels.pop()
+        types = set(map(type, level))  # (at C speed: most lists hold only floats or ints)
+        kinds |= types & _PYTHON_NUMBERS
+        if types <= _PYTHON_NUMBERS:
+            continue
+        for item in level:
+            if type(item) in _PYTHON_NUMBERS:
+                continue
+            if isinstance(item, (list, tuple)):
+                levels.append(item)
+                continue
+            if isinstance(item, TensorBase):
+                d = item._data.dtype
+            elif isinstance(item, (np.ndarray, np.generic)):
+                d = item.dtype
+                if d.kind in "iu" and item.ndim == 0:
+                    d = np.dtype(np.int64)  # (as PyTorch reads NumPy integer scalars)
+            else:
+                kinds.add(type(item))
+                continue
+            dtype = d if dtype is None else T.promote_dtypes(dtype, d)
+    if dtype is None:
+        return plain
+    for kind in kinds:
+        dtype = T.promote_dtypes(dtype, _inferred(np.asarray(kind(0))))
+    return dtype
 
 
 def _made(arr, requires_grad, device, who):
