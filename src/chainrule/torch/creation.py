@@ -49,7 +49,8 @@ def _array(data, dtype):
             raise TypeError("torch.tensor: cannot make a tensor from a ragged or non-numeric "
                             "sequence; give a rectangular list of numbers")
         if dtype is None:
-            dtype = _sequence_dtype(data, _inferred(arr))
+            dtype = (_sequence_dtype(data, _inferred(arr)) if isinstance(data, (list, tuple))
+                     else _inferred(arr))
     return arr if dtype is None else arr.astype(T.dtype_of(dtype), copy=False)
 
 
