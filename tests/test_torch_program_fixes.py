@@ -688,3 +688,23 @@ def test_tensor_of_a_list_keeps_the_dtypes_of_numpy_scalars_and_tensors_in_it():
     for data, dtype in cases:
         assert torch.tensor(data).dtype == dtype, (data, dtype)
     assert torch.tensor([a[0, 0], a[1, 1]]).tolist() == [0.5, 1.5]
+
+
+def test_small_names_programs_reach_for():
+    assert torch.arange(end=4).tolist() == [0, 1, 2, 3]
+    assert torch.arange(2, 5).tolist() == [2, 3, 4] and torch.arange(3).dtype == torch.int64
+    assert torch.compiler.is_compiling() is False
+
+    class Constant(torch.optim.lr_scheduler._LRScheduler):  # PyTorch's former base name
+        def get_lr(self):
+            return [g["lr"] for g in self.optimizer.param_groups]
+
+    p = torch.nn.Parameter(torch.ones(2))
+    sched = Constant(torch.optim.SGD([p], lr=0.1))
+    sched.step()
+    assert sched.get_last_lr() == [0.1]
+    x = torch.ones(2, requires_grad=True)
+    (g,) = torch.autograd.grad((x * x).sum(), x, only_inputs=True, is_grads_batched=False)
+    assert g.tolist() == [2.0, 2.0]
+    with pytest.raises(NotImplementedError, match="is_grads_batched=True"):
+        torch.autograd.grad((x * x).sum(), x, torch.ones(3, 1).sum(1), is_grads_batched=True)

@@ -47,9 +47,17 @@ def _root(outputs, grad_outputs):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (a tuple), leaving every
-    ``.grad`` untouched. ``create_graph=True`` records them for higher derivatives."""
+    ``.grad`` untouched. ``create_graph=True`` records them for higher derivatives.
+    ``only_inputs`` is PyTorch's deprecated no-op; ``is_grads_batched=True`` (a vmap
+    over the first axis of ``grad_outputs``) is not supported: use torch.func.vmap."""
+    if is_grads_batched:
+        raise NotImplementedError(
+            "torch.autograd.grad: is_grads_batched=True is not supported; compute the "
+            "vector-Jacobian products with torch.func.vmap over torch.func.vjp, or one "
+            "grad call per row of grad_outputs")
     single = isinstance(inputs, TensorBase)
     inputs = _listed(inputs)
     root, seed = _root(outputs, grad_outputs)

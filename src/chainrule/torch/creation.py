@@ -175,10 +175,15 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
                    "full_like")
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    """Values from ``start`` up to (not including) ``end``; int64 when all are ints."""
+def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` up to (not including) ``end``; int64 when all are ints.
+    ``arange(n)``, ``arange(end=n)`` and ``arange(start, end, step)``, as PyTorch."""
+    if start is None and end is None:
+        raise TypeError("arange() missing required argument 'end'")
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
     # (0-d tensors as bounds count as the numbers they hold: arange(n_tensor) is int64)
     start, end, step = (v.item() if isinstance(v, TensorBase) else v for v in (start, end, step))
     values = np.arange(start, end, step)

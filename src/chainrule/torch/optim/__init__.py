@@ -7,6 +7,8 @@ nothing and are kept in the parameter groups as PyTorch keeps them), and refuses
 ``differentiable=True``. Its ``state_dict()`` has PyTorch's form: parameter indices as
 ints, tensors for the state, tuples where PyTorch has them (``betas``)."""
 
+import importlib
+
 import numpy as np
 
 import chainrule.optim as _optim
@@ -18,7 +20,10 @@ from chainrule.optim import (
 
 from ...graph import new_tensor
 from ..tensor import front
-from . import lr_scheduler
+
+# (`from . import lr_scheduler` would find chainrule.optim's module, which the star
+# import above already bound to that name, and never load this package's own.)
+lr_scheduler = importlib.import_module(".lr_scheduler", __name__)
 
 _TUPLES = ("betas", "etas", "step_sizes")
 
