@@ -708,3 +708,19 @@ def test_small_names_programs_reach_for():
     assert g.tolist() == [2.0, 2.0]
     with pytest.raises(NotImplementedError, match="is_grads_batched=True"):
         torch.autograd.grad((x * x).sum(), x, torch.ones(3, 1).sum(1), is_grads_batched=True)
+
+
+def test_tensor_methods_take_pytorchs_keyword_names():
+    x = torch.tensor(np.arange(6.0).reshape(2, 3))
+    assert x.view(size=(3, 2)).shape == (3, 2) and x.reshape(shape=[-1]).shape == (6,)
+    assert torch.ones(2, 3, 4).permute(dims=(2, 0, 1)).shape == (4, 2, 3)
+    assert torch.ones(3).expand(size=(2, 3)).shape == (2, 3)
+    assert x.repeat(repeats=(2, 1)).shape == (4, 3) and x.tile(dims=(2, 1)).shape == (4, 3)
+    assert torch.tile(x, dims=(1, 2)).shape == (2, 6)
+    assert x.flip(dims=(0,)).tolist() == [[3.0, 4.0, 5.0], [0.0, 1.0, 2.0]]
+    assert [p.shape for p in x.split(split_size=2, dim=1)] == [(2, 2), (2, 1)]
+    assert x.clone(memory_format=torch.contiguous_format).tolist() == x.tolist()
+    s = x.float().softmax(dim=1, dtype=torch.float64)
+    assert s.dtype == torch.float64
+    np.testing.assert_allclose(s.numpy(), np.exp(x.numpy()) / np.exp(x.numpy()).sum(1, keepdims=True))
+    assert x.float().log_softmax(1, torch.float64).dtype == torch.float64

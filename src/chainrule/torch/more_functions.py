@@ -853,8 +853,12 @@ def take_along_dim(input, indices, dim=None):
     return _like(input, P.take_along_axis(input, indices, dim))
 
 
-def tile(input, *dims):
+def tile(input, *dims, **kw):
     """``tile(input, dims)``; the method form also takes ``x.tile(2, 3)``."""
+    if kw:
+        if set(kw) != {"dims"} or dims:
+            raise TypeError(f"tile() got unexpected keyword arguments {sorted(kw)}")
+        dims = (kw["dims"],)
     if len(dims) == 1 and not isinstance(dims[0], (builtins.int, np.integer)):
         dims = tuple(dims[0])
     return _like(input, cnp.tile(input, tuple(dims)))

@@ -384,6 +384,16 @@ def _float_valued(prim):
     return method
 
 
+def _keyword(values, kw, name, who):
+    """Positional sizes or dims, or the same given by PyTorch's keyword ``name``."""
+    if kw:
+        if set(kw) != {name} or values:
+            raise TypeError(f"{who}() got unexpected keyword arguments {sorted(kw)}; "
+                            f"give the sizes positionally or as {name}=")
+        return (kw[name],)
+    return values
+
+
 class Tensor(WritesAndNewTensors, _CrTensor):
     """A tensor whose methods mean what they mean in PyTorch (see the module docstring).
 
@@ -922,11 +932,13 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return P.logsumexp(floating(self), axis=_on(self, _dims(dim, axis)),
                            keepdims=_keep(keepdim, keepdims))
 
-    def softmax(self, dim=None, *, axis=None):
-        return P.softmax(self, axis=_dims(dim, axis, -1))
+    def softmax(self, dim=None, dtype=None, *, axis=None):
+        x = self if dtype is None else self.to(dtype)  # (cast first, as PyTorch does)
+        return P.softmax(x, axis=_dims(dim, axis, -1))
 
-    def log_softmax(self, dim=None, *, axis=None):
-        return P.log_softmax(self, axis=_dims(dim, axis, -1))
+    def log_softmax(self, dim=None, dtype=None, *, axis=None):
+        x = self if dtype is None else self.to(dtype)
+        return P.log_softmax(x, axis=_dims(dim, axis, -1))
 
     def cumsum(self, dim=None, *, dtype=None, axis=None):
         x = self if dtype is None else self.to(dtype)
@@ -969,25 +981,38 @@ class Tensor(WritesAndNewTensors, _CrTensor):
                                f"{self._data.ndim}D; use transpose(dim0, dim1) or mT")
         return P.transpose(self) if self._data.ndim == 2 else self
 
-    def view(self, *shape):
+    def view(self, *shape, size=None, dtype=None):
         """The same elements in another shape; one size may be -1 (inferred)."""
+        if size is not None:
+            shape = (size,)
+        if dtype is not None:
+            shape = (dtype,)
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer, tuple,
                                                          list, T.Size)):
             raise TypeError(f"view({shape[0]!r}): reinterpreting the bytes as another dtype "
                             f"is not supported; use .to(dtype) to convert the values")
         return P.reshape(self, T.shape_args(shape, "view"))
 
-    def reshape(self, *shape):
-        return P.reshape(self, T.shape_args(shape, "reshape"))
+    def reshape(self, *shape, **kw):
+        return P.reshape(self, T.shape_args(_keyword(shape, kw, "shape", "reshape"),
+                                            "reshape"))
+
+    def permute(self, *dims, **kw):
+        return super().permute(*_keyword(dims, kw, "dims", "permute"))
+
+    def clone(self, *, memory_format=None):
+        """A differentiable copy with its own buffer (``memory_format`` changes nothing:
+        every tensor here is laid out contiguously as NumPy orders it)."""
+        return super().clone()
 
     def view_as(self, other):
         return P.reshape(self, other.shape)
 
     reshape_as = view_as
 
-    def expand(self, *sizes):
+    def expand(self, *sizes, **kw):
         """Broadcast to ``sizes``; -1 keeps a dimension's size; new dimensions go in front."""
-        sizes = T.shape_args(sizes, "expand")
+        sizes = T.shape_args(_keyword(sizes, kw, "size", "expand"), "expand")
         lead = len(sizes) - self._data.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least "
@@ -998,10 +1023,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def expand_as(self, other):
         return P.broadcast_to(self, tuple(other.shape))
 
-    def repeat(self, *sizes):
+    def repeat(self, *sizes, **kw):
         """Tile the tensor ``sizes[i]`` times along dimension i (PyTorch's repeat, NumPy's
         tile; element-wise repetition is ``repeat_interleave``)."""
-        sizes = T.shape_args(sizes, "repeat")
+        sizes = T.shape_args(_keyword(sizes, kw, "repeats", "repeat"), "repeat")
         if len(sizes) < self._data.ndim:
             raise RuntimeError(f"repeat: the number of repeats ({len(sizes)}) can not be "
                                f"smaller than the tensor's dimensions ({self._data.ndim})")
@@ -1021,14 +1046,19 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def unsqueeze(self, dim):
         return P.expand_dims(self, dim)
 
-    def flip(self, *dims):
+    def flip(self, *dims, **kw):
+        dims = _keyword(dims, kw, "dims", "flip")
         if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
             dims = dims[0]
         return P.copy(P.flip(self, tuple(dims)))  # a copy, as torch.flip
 
-    def split(self, split_size_or_sections, dim=0, *, axis=None):
+    def split(self, split_size_or_sections=None, dim=0, *, axis=None, split_size=None):
         """Pieces of ``split_size`` along ``dim`` (the last one smaller), or of the listed
         sizes. NumPy's call ``split(n, axis=a)`` (n equal sections) keeps its meaning."""
+        if split_size is not None:  # (PyTorch's keyword name)
+            split_size_or_sections = split_size
+        if split_size_or_sections is None:
+            raise TypeError("split() missing required argument 'split_size_or_sections'")
         if axis is not None:
             return P.split(self, split_size_or_sections, axis=axis)
         n = self._data.shape[dim]
