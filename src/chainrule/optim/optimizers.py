@@ -222,10 +222,14 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=None):
+        # decoupled_weight_decay=True is AdamW's update (PyTorch's switch for it)
+        if decoupled_weight_decay is not None:
+            self._decoupled = bool(decoupled_weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize),
+                                      decoupled_weight_decay=self._decoupled))
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
@@ -334,7 +338,7 @@ class AdamW(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
 
 
 class RMSprop(Optimizer):

@@ -170,14 +170,14 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Tensor.var(input, dim, unbiased, keepdim, correction=correction)
 
 
-def max(input, dim=None, keepdim=False):
+def max(input, dim=None, keepdim=False, *, other=None):
     """``max(x)`` the largest value, ``max(x, dim)`` (values, indices), ``max(x, y)``
-    the elementwise maximum."""
-    return Tensor.max(input, dim, keepdim)
+    (or ``other=y``) the elementwise maximum."""
+    return Tensor.max(input, dim, keepdim, other=other)
 
 
-def min(input, dim=None, keepdim=False):
-    return Tensor.min(input, dim, keepdim)
+def min(input, dim=None, keepdim=False, *, other=None):
+    return Tensor.min(input, dim, keepdim, other=other)
 
 
 def argmax(input, dim=None, keepdim=False):

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import MutableMapping
 
+import numpy as np
+
 from ... import nn as _nn
 from ...graph import new_tensor
 from .. import types as T
@@ -172,6 +174,21 @@ class Module(_nn.Module):
 
     def cpu(self):
         return self
+
+    def half(self):
+        """Floating-point parameters and buffers in float16 (the update of an optimizer
+        over them runs in float32, chainrule.optim)."""
+        return self.to(np.float16)
+
+    def type(self, dst_type):
+        """Every floating-point parameter and buffer as ``dst_type``."""
+        return self.to(dst_type)
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy the values into the parameters and buffers (``assign=True``, which in
+        PyTorch makes the loaded tensors the parameters, copies here too: the values
+        and the parameters' classes come out the same)."""
+        return super().load_state_dict(state_dict, strict=strict)
 
     def share_memory(self):
         """Refused: parameters cannot be shared between processes (Tensor.share_memory_)."""
