@@ -747,3 +747,26 @@ def test_module_and_optimizer_arguments_of_recent_pytorch():
         assert opt.param_groups[0]["decoupled_weight_decay"] is True
     np.testing.assert_array_equal(runs[0], runs[1])
     np.testing.assert_allclose(runs[0], [0.6751012216400697, -1.6443686835605893], rtol=1e-14)
+
+
+def test_reset_parameters_draws_a_new_layers_values():
+    torch.manual_seed(0)
+    layers = [torch.nn.Linear(16, 8), torch.nn.Conv2d(3, 4, 3), torch.nn.Bilinear(4, 5, 3),
+              torch.nn.Embedding(10, 4, padding_idx=2), torch.nn.LSTM(4, 6),
+              torch.nn.EmbeddingBag(10, 4, padding_idx=1)]
+    for layer in layers:
+        before = [p.detach().numpy().copy() for p in layer.parameters()]
+        layer.reset_parameters()
+        after = [p.detach().numpy() for p in layer.parameters()]
+        assert all(not np.array_equal(a, b) for a, b in zip(before, after)), layer
+    lin, conv = layers[0], layers[1]
+    assert np.abs(lin.weight.detach().numpy()).max() <= 1 / 4  # U(+-1/sqrt(fan_in))
+    assert np.abs(conv.bias.detach().numpy()).max() <= 1 / np.sqrt(27)
+    assert layers[3].weight.detach().numpy()[2].tolist() == [0.0] * 4
+    assert np.abs(layers[4].weight_hh_l0.detach().numpy()).max() <= 1 / np.sqrt(6)
+    for norm in (torch.nn.LayerNorm(3), torch.nn.GroupNorm(1, 3), torch.nn.BatchNorm1d(3)):
+        with torch.no_grad():
+            norm.weight.mul_(3)
+            norm.bias.add_(1)
+        norm.reset_parameters()
+        assert norm.weight.tolist() == [1.0] * 3 and norm.bias.tolist() == [0.0] * 3

@@ -84,6 +84,10 @@ class _ConvNd(Module):
         # fan_in = weight.shape[1] * prod(kernel) for both layouts, as PyTorch computes it.
         init.default_init_(self.weight, self.bias, rng)
 
+    def reset_parameters(self):
+        """Draw the weight and bias again as a new layer's (from the global generator)."""
+        init.default_init_(self.weight, self.bias)
+
     def _explicit_padding(self):
         """F.pad's (last axis first) pairs for a padding_mode other than 'zeros'."""
         if self.padding == "valid":

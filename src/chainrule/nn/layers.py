@@ -57,6 +57,10 @@ class Linear(Module):
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
 
+    def reset_parameters(self):
+        """Draw the weight and bias again as a new layer's (from the global generator)."""
+        init.default_init_(self.weight, self.bias)
+
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
@@ -167,6 +171,13 @@ class Bilinear(Module):
         init.uniform_(self.weight, -bound, bound, rng)
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound, rng)
+
+    def reset_parameters(self):
+        """Draw the weight and bias again as a new layer's (from the global generator)."""
+        bound = 1.0 / np.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x1, x2):
         return F.bilinear(x1, x2, self.weight, self.bias)

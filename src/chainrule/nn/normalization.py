@@ -271,6 +271,13 @@ class LayerNorm(Module):
     def forward(self, x):
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def reset_parameters(self):
+        """The affine weight back to ones and the bias to zeros."""
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if getattr(self, "bias", None) is not None:
+            self.bias._data[...] = 0
+
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
@@ -507,6 +514,13 @@ class GroupNorm(Module):
             self.bias = Parameter(np.zeros(self.num_channels, dtype))
         else:
             self.weight = self.bias = None
+
+    def reset_parameters(self):
+        """The affine weight back to ones and the bias to zeros."""
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if getattr(self, "bias", None) is not None:
+            self.bias._data[...] = 0
 
     def forward(self, x):
         s = shape(x)

@@ -179,6 +179,10 @@ class RNNBase(Module):
                             Parameter(np.empty((self.proj_size, self.hidden_size), dtype)))
         _reset_uniform(self, self.hidden_size, self.rng)
 
+    def reset_parameters(self):
+        """Draw every weight and bias again from U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+        _reset_uniform(self, self.hidden_size, None)
+
     @property
     def _out_size(self):
         """The size of h: proj_size when the LSTM projects, else hidden_size."""

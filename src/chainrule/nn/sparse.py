@@ -263,6 +263,12 @@ class Embedding(Module):
         return cls(n, d, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=embeddings, _freeze=freeze, dtype=data(embeddings).dtype)
 
+    def reset_parameters(self):
+        """Draw the table again from N(0, 1), the padding row zero (global generator)."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq)
@@ -309,6 +315,12 @@ class EmbeddingBag(Module):
                 self.weight._data[self.padding_idx] = 0
         else:
             self.weight = Parameter(data(_weight))
+
+    def reset_parameters(self):
+        """Draw the table again from N(0, 1), the padding row zero (global generator)."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
