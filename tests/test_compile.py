@@ -706,6 +706,20 @@ def test_results_whose_length_depends_on_the_data_never_go_to_buffers_sized_at_c
         assert compiled(x).item() == f(x).item()
 
 
+def test_results_nested_in_containers_are_replayed_too():
+    # (a tensor inside a list inside the result was the capture's, on every call)
+    def f(x):
+        x = cr.tensor(x)
+        return x * 2.0, [x * 3.0], {"s": cnp.sum(x), "none": None}
+
+    compiled = cr.compile(f)
+    for k in range(3):
+        x = np.full(2, float(k))
+        a, (b,), d = compiled(x)
+        assert a.data.tolist() == [2.0 * k] * 2 and b.data.tolist() == [3.0 * k] * 2
+        assert d["s"].item() == 2.0 * k and d["none"] is None
+
+
 def test_a_step_run_from_several_threads_at_once_gives_each_its_own_buffers():
     import threading
 

@@ -50,6 +50,7 @@ from . import graph, transforms
 from .backward import _has_zero, _strong_zero_vjp, unbroadcast
 from .compiled_calls import NAME, CallWriter, Symbol, plain_number, render, symbolic
 from .graph import TensorBase, is_tensor, new_tensor
+from .pytree import tree_flatten, tree_unflatten
 from .tracing import Tracer, Var, tracing
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -294,9 +295,10 @@ def _capture(fn, args):
 
 
 def _flatten(result):
-    if isinstance(result, (tuple, list)):
-        return list(result), type(result)
-    return [result], None
+    """The result's leaves (pytrees of any depth: tuples, lists, dicts, None), and how
+    to build the same structure from the replayed values."""
+    leaves, treedef = tree_flatten(result)
+    return leaves, functools.partial(tree_unflatten, treedef)
 
 
 class Program:
@@ -358,7 +360,7 @@ class Program:
             values = self.fn(arrays, self.param_tensors, buffers)
         finally:
             free.append(buffers)
-        return values[0] if self.rebuild is None else self.rebuild(values)
+        return self.rebuild(values)
 
 
 class _Writer:
