@@ -211,12 +211,17 @@ def render(lines, values, fixed=frozenset()):
                     taken[a] = line.target
                     break
 
+    seen = {}  # name -> whether it or a later holder of its buffer is seen outside
+
     def seen_outside(name):
-        while name is not None:
-            if name in touched:
-                return True
+        chain = []
+        while name is not None and name not in seen and name not in touched:
+            chain.append(name)
             name = taken.get(name)
-        return False
+        result = name is not None and (name in touched or seen[name])
+        for n in chain:
+            seen[n] = result
+        return result
 
     fixed = set(fixed)
     out, buffers, owned = [], [], 0

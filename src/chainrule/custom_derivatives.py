@@ -35,10 +35,11 @@ others' cotangents zero): both rules are linear in what they push, so the sums a
 joint result. ``nondiff_argnums`` are passed through unchanged and never differentiated
 (to ``f_bwd`` first, as in JAX). Under ``cr.vmap`` the operations run once per example.
 
-A function that reads a differentiated tensor other than through its arguments (a
-closure over a parameter) is refused when it is differentiated, as JAX refuses it: the
-custom rule gives cotangents for the arguments only, so that tensor's gradient would be
-a silent zero. Pass it as an argument.
+The rule gives cotangents for the arguments only, so a tensor the function reads other
+than through them gets no gradient through it. Under ``Tensor.backward()`` a closure over
+a leaf requiring grad, or such a tensor given through ``nondiff_argnums``, is refused as
+JAX refuses it (_refuse_closure); inside transforms it is not checked. Pass what is
+differentiated as an argument.
 """
 
 from __future__ import annotations
@@ -242,9 +243,13 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
         active = [k for k, leaf in enumerate(leaves) if self._active(leaf)]
         if not active:
             return self.fun(*args)
-        # Recorded (where grad mode is on) only to see what it reads: the results are
-        # the new operations below.
-        out = self.fun(*args)
+        if transforms.tracing():  # (not checked there: no need to record it)
+            with graph.no_grad():
+                out = self.fun(*args)
+        else:
+            # Recorded (where grad mode is on) only to see what it reads: the results
+            # are the new operations below.
+            out = self.fun(*args)
         out_leaves, out_def = tree_flatten(out)
         nondiff = [args[i] for i in sorted(fixed)]
         _refuse_closure(self, out_leaves, [leaves[k] for k in active], nondiff)

@@ -243,6 +243,15 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 # ------------------------------------------------------------------------- layers
+def _reset_affine(layer):
+    """reset_parameters of a normalization layer: the affine weight back to ones, the
+    bias to zeros."""
+    if layer.weight is not None:
+        layer.weight._data[...] = 1
+    if getattr(layer, "bias", None) is not None:
+        layer.bias._data[...] = 0
+
+
 class LayerNorm(Module):
     """Normalize over the trailing ``normalized_shape`` axes, then scale and shift.
 
@@ -271,12 +280,7 @@ class LayerNorm(Module):
     def forward(self, x):
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def reset_parameters(self):
-        """The affine weight back to ones and the bias to zeros."""
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if getattr(self, "bias", None) is not None:
-            self.bias._data[...] = 0
+    reset_parameters = _reset_affine
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -515,12 +519,7 @@ class GroupNorm(Module):
         else:
             self.weight = self.bias = None
 
-    def reset_parameters(self):
-        """The affine weight back to ones and the bias to zeros."""
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if getattr(self, "bias", None) is not None:
-            self.bias._data[...] = 0
+    reset_parameters = _reset_affine
 
     def forward(self, x):
         s = shape(x)

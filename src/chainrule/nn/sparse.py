@@ -213,6 +213,13 @@ def _bag_max(rows, segment, counts, bags, dim, dtype):
     return P.where((counts > 0)[:, None], out, 0.0)
 
 
+def _draw_table(layer, rng=None):
+    """An embedding table from N(0, 1), its padding row (if any) zero."""
+    init.normal_(layer.weight, rng=rng)
+    if layer.padding_idx is not None:
+        layer.weight._data[layer.padding_idx] = 0
+
+
 class Embedding(Module):
     """A lookup table: integer indices -> rows of ``weight`` (num_embeddings, embedding_dim).
 
@@ -244,9 +251,7 @@ class Embedding(Module):
         if _weight is None:
             self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
                                              float_dtype(dtype)), requires_grad=not _freeze)
-            init.normal_(self.weight, rng=rng)
-            if self.padding_idx is not None:
-                self.weight._data[self.padding_idx] = 0
+            _draw_table(self, rng)
         else:
             if shape(_weight) != (self.num_embeddings, self.embedding_dim):
                 raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, "
@@ -265,9 +270,7 @@ class Embedding(Module):
 
     def reset_parameters(self):
         """Draw the table again from N(0, 1), the padding row zero (global generator)."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+        _draw_table(self)
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -310,17 +313,13 @@ class EmbeddingBag(Module):
         if _weight is None:
             self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
                                              float_dtype(dtype)))
-            init.normal_(self.weight, rng=rng)
-            if self.padding_idx is not None:
-                self.weight._data[self.padding_idx] = 0
+            _draw_table(self, rng)
         else:
             self.weight = Parameter(data(_weight))
 
     def reset_parameters(self):
         """Draw the table again from N(0, 1), the padding row zero (global generator)."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+        _draw_table(self)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,

@@ -89,12 +89,10 @@ def _check_output(out, g):
             f"shape {tuple(out._data.shape)}; pass gradient= of that shape, or reduce it to "
             f"a scalar first (e.g. .sum())"
         )
-    if g is not None and np.shape(g._data if isinstance(g, TensorBase) else g) != out.shape:
-        raise RuntimeError(
-            f"Mismatch in shape: the gradient has shape "
-            f"{tuple(np.shape(g._data if isinstance(g, TensorBase) else g))} and the output "
-            f"shape {tuple(out._data.shape)}"
-        )
+    shape = None if g is None else np.shape(g._data if isinstance(g, TensorBase) else g)
+    if shape is not None and shape != out._data.shape:
+        raise RuntimeError(f"Mismatch in shape: the gradient has shape {tuple(shape)} and "
+                           f"the output shape {tuple(out._data.shape)}")
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

@@ -37,6 +37,7 @@ from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
 from .generators import draw
 from .tensor import (
     Tensor,
+    _keyword,
     clamped,
     floating,
     front,
@@ -855,10 +856,7 @@ def take_along_dim(input, indices, dim=None):
 
 def tile(input, *dims, **kw):
     """``tile(input, dims)``; the method form also takes ``x.tile(2, 3)``."""
-    if kw:
-        if set(kw) != {"dims"} or dims:
-            raise TypeError(f"tile() got unexpected keyword arguments {sorted(kw)}")
-        dims = (kw["dims"],)
+    dims = _keyword(dims, kw, "dims", "tile")
     if len(dims) == 1 and not isinstance(dims[0], (builtins.int, np.integer)):
         dims = tuple(dims[0])
     return _like(input, cnp.tile(input, tuple(dims)))
