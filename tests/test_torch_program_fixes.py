@@ -770,3 +770,95 @@ def test_reset_parameters_draws_a_new_layers_values():
             norm.bias.add_(1)
         norm.reset_parameters()
         assert norm.weight.tolist() == [1.0] * 3 and norm.bias.tolist() == [0.0] * 3
+
+
+# ------------------------------------------- keyword names, containers, saving, grads
+def test_modules_and_linear_take_pytorchs_input_keyword():
+    lin = nn.Linear(3, 2)
+    x = torch.randn(4, 3)
+    np.testing.assert_array_equal(lin(input=x).detach().numpy(), lin(x).detach().numpy())
+    out = torch.nn.functional.linear(input=x, weight=lin.weight, bias=lin.bias)
+    np.testing.assert_array_equal(out.detach().numpy(), lin(x).detach().numpy())
+    seq = nn.Sequential(nn.ReLU(), nn.Flatten())
+    assert tuple(seq(input=torch.ones(2, 3, 4)).shape) == (2, 12)
+    bil = nn.Bilinear(2, 2, 1)
+    assert tuple(bil(input1=torch.ones(1, 2), input2=torch.ones(1, 2)).shape) == (1, 1)
+    assert nn.RMSNorm(3)(x=torch.ones(1, 3)).shape == (1, 3)  # (PyTorch names this x)
+    lazy = nn.LazyConvTranspose1d(2, 3, stride=2)
+    assert tuple(lazy(torch.ones(1, 4, 5), output_size=[12]).shape) == (1, 2, 12)
+
+
+def test_l1_loss_weight_and_threshold_keywords():
+    F = torch.nn.functional
+    a, b = torch.tensor([1.0, -2.0, 3.0]), torch.tensor([0.0, 0.0, 0.0])
+    w = torch.tensor([1.0, 0.5, 2.0])
+    assert float(F.l1_loss(a, b, weight=w, reduction="sum")) == pytest.approx(8.0)
+    t = torch.tensor([0.5, 2.0])
+    F.threshold_(t, threshold=1.0, value=-1.0)
+    np.testing.assert_array_equal(t.numpy(), [-1.0, 2.0])
+
+
+def test_functional_call_and_parameters_set_directly_on_a_sequential():
+    s = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 1)))
+    zeros = {k: v * 0 for k, v in s.named_parameters()}
+    out = torch.func.functional_call(s, zeros, (torch.ones(1, 2),))
+    assert float(out) == 0.0
+    assert float(s(torch.ones(1, 2)).abs()) > 0  # put back afterwards
+    s.register_parameter("extra", nn.Parameter(torch.zeros(2)))
+    assert [n for n, _ in s.named_parameters()] == ["extra", "0.weight", "0.bias",
+                                                    "1.0.weight", "1.0.bias"]
+    assert "extra" in s.state_dict()
+
+
+def test_saved_parameters_and_tensors_requiring_grad_come_back_as_saved(tmp_path):
+    m = nn.Linear(2, 2)
+    frozen = nn.Parameter(torch.ones(2), requires_grad=False)
+    path = tmp_path / "p.pt"
+    torch.save({"p": m.weight, "q": torch.ones(2, requires_grad=True), "f": frozen,
+                "plain": torch.ones(2)}, path)
+    got = torch.load(path)
+    assert type(got["p"]) is nn.Parameter and got["p"].requires_grad
+    assert type(got["q"]) is torch.Tensor and got["q"].requires_grad and got["q"].is_leaf
+    assert type(got["f"]) is nn.Parameter and not got["f"].requires_grad
+    assert not got["plain"].requires_grad
+    path2 = tmp_path / "named.pt"
+    torch.save(dict(m.named_parameters()), path2)  # (a plain safetensors file)
+    assert all(type(v) is nn.Parameter for v in torch.load(path2).values())
+    torch.save(m.state_dict(), path2)
+    assert not any(v.requires_grad for v in torch.load(path2).values())
+
+
+def test_retain_grad_under_backward_inputs_and_materialized_grads():
+    a = torch.ones(2, requires_grad=True)
+    y = a * 2
+    y.retain_grad()
+    (y * 3).sum().backward(inputs=[a])
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 3.0])  # as PyTorch 2.13
+    a2, c = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    y2 = a2 * 2
+    y2.retain_grad()
+    g = torch.autograd.grad(y2.sum(), [a2, c], allow_unused=True, materialize_grads=True)
+    assert y2.grad is None  # (autograd.grad fills no .grad)
+    assert not g[1].requires_grad and float(g[1].abs().sum()) == 0.0
+
+
+def test_second_derivatives_through_linear_with_front_end_grad_outputs():
+    # The gradient-penalty pattern: grad_outputs=ones_like(out), create_graph=True.
+    torch.manual_seed(0)
+    lin = nn.Linear(3, 2).double()
+    x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    out = torch.tanh(lin(x))
+    (g,) = torch.autograd.grad(out, x, grad_outputs=torch.ones_like(out), create_graph=True)
+    (g.pow(2).sum()).backward()
+    w, b, xv = lin.weight.detach().numpy(), lin.bias.detach().numpy(), x.detach().numpy()
+
+    def penalty(wv):
+        t = np.tanh(xv @ wv.T + b)
+        return (((1 - t ** 2) @ wv) ** 2).sum()
+
+    eps, num = 1e-6, np.zeros_like(w)
+    for idx in np.ndindex(w.shape):
+        d = np.zeros_like(w)
+        d[idx] = eps
+        num[idx] = (penalty(w + d) - penalty(w - d)) / (2 * eps)
+    np.testing.assert_allclose(lin.weight.grad.numpy(), num, rtol=1e-6, atol=1e-8)

@@ -25,12 +25,15 @@ class GraphFreedError(RuntimeError):
     pass
 
 
-def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None):
+def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None,
+             retained=False):
     """Accumulate d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
     The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
     With ``inputs`` given, return their gradients (a list, None where unconnected)
-    instead of touching any ``.grad``.
+    instead of touching any ``.grad``; ``retained=True`` still fills the ``.grad`` of
+    the tensors that called ``retain_grad()`` on the way (PyTorch's
+    ``backward(inputs=...)`` does, its ``autograd.grad`` does not).
 
     Pending nodes wait in a heap keyed by creation number, except the newest one, which
     goes straight to the next iteration: along a chain of operations the heap and the
@@ -42,7 +45,7 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
         tracer.backward(root, grad, retain_graph, create_graph, inputs)
     if retain_graph is None:
         retain_graph = create_graph
-    wanted = _Wanted(inputs) if inputs is not None else None
+    wanted = _Wanted(inputs, retained) if inputs is not None else None
     # The caller's own grad= array must never become (or be accumulated into as) a .grad.
     handed = {id(g0)} if grad is not None else set()
     leaf_grads = {}
@@ -248,14 +251,15 @@ def _seed(root, grad, create_graph):
             )
         g0 = g0.astype(root._data.dtype, copy=False)
     if create_graph:
-        g0 = grad if isinstance(grad, TensorBase) else new_tensor(g0)
+        g0 = graph.engine_cotangent(grad) if isinstance(grad, TensorBase) else new_tensor(g0)
     return g0
 
 
 class _Wanted:
     """The tensors whose gradients backward(inputs=...) returns, and those results."""
 
-    def __init__(self, inputs):
+    def __init__(self, inputs, retained):
+        self.retained = retained
         self.index = {t: i for i, t in enumerate(inputs)}
         self.results = [None] * len(inputs)
         # When every wanted tensor is a recorded node, the pass can stop at the last of
@@ -269,9 +273,9 @@ def _watch(node, g, wanted, create_graph, handed):
     stop here, the node's gradient after its hooks)."""
     if node._hooks:
         g = run_tensor_hooks(node, g, create_graph)
+    if node._retain and (wanted is None or wanted.retained):
+        _accumulate_leaf(node, g, create_graph, handed)
     if wanted is None:
-        if node._retain:
-            _accumulate_leaf(node, g, create_graph, handed)
         return False, g
     if node in wanted.index:
         wanted.results[wanted.index[node]] = _as_grad_tensor(g, node, create_graph, handed)

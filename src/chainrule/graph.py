@@ -235,6 +235,19 @@ def set_tensor_type(cls):
     _tensor_type = cls
 
 
+def engine_cotangent(g):
+    """A recorded cotangent (create_graph) as the engine's own tensor class: one given
+    by a front end (grad_outputs=, a hook's or a custom function's result) would carry
+    that front end's methods into the rules, whose ``g.size`` or ``g.sum(axis=)`` mean
+    NumPy's. A front-end tensor passes through one recorded copy re-classed."""
+    if type(g) is _tensor_type or not isinstance(g, TensorBase):
+        return g
+    from .primitives import copy
+    alias = copy(g)
+    alias.__class__ = _tensor_type
+    return alias
+
+
 # The graph clock: advanced by every recorded operation (whose output keeps the time as
 # its creation number ``_seq``) and by every in-place modification (kept as the
 # tensor's ``_modified_at``). Consumers are always numbered after their inputs, so

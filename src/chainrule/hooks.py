@@ -79,7 +79,7 @@ def run_tensor_hooks(t, g, create_graph):
         if result is None:
             continue
         if create_graph:
-            new = result
+            new = graph.engine_cotangent(result)
         else:
             new = result._data if isinstance(result, TensorBase) else np.asarray(result)
         if np.shape(new) != np.shape(g):

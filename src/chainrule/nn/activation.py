@@ -122,8 +122,8 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
         self.inplace = inplace
 
-    def forward(self, x):
-        return A.leaky_relu(x, self.negative_slope, inplace=self.inplace)
+    def forward(self, input):
+        return A.leaky_relu(input, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -138,8 +138,8 @@ class GELU(Module):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', not {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x):
-        return A.gelu(x, self.approximate)
+    def forward(self, input):
+        return A.gelu(input, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -155,8 +155,8 @@ class Softplus(Module):
         self.beta = beta
         self.threshold = threshold
 
-    def forward(self, x):
-        return A.softplus(x, self.beta, self.threshold)
+    def forward(self, input):
+        return A.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -170,8 +170,8 @@ class ELU(Module):
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, x):
-        return A.elu(x, self.alpha, inplace=self.inplace)
+    def forward(self, input):
+        return A.elu(input, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -187,8 +187,8 @@ class CELU(Module):
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, x):
-        return A.celu(x, self.alpha, inplace=self.inplace)
+    def forward(self, input):
+        return A.celu(input, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -205,8 +205,8 @@ class Hardtanh(Module):
         self.max_val = max_val
         self.inplace = inplace
 
-    def forward(self, x):
-        return A.hardtanh(x, self.min_val, self.max_val, inplace=self.inplace)
+    def forward(self, input):
+        return A.hardtanh(input, self.min_val, self.max_val, inplace=self.inplace)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -221,8 +221,8 @@ class Threshold(Module):
         self.value = value
         self.inplace = inplace
 
-    def forward(self, x):
-        return A.threshold(x, self.threshold, self.value, inplace=self.inplace)
+    def forward(self, input):
+        return A.threshold(input, self.threshold, self.value, inplace=self.inplace)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}"
@@ -235,8 +235,8 @@ class Hardshrink(Module):
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, x):
-        return A.hardshrink(x, self.lambd)
+    def forward(self, input):
+        return A.hardshrink(input, self.lambd)
 
     def extra_repr(self):
         return f"{self.lambd}"
@@ -251,8 +251,8 @@ class Softshrink(Module):
             raise ValueError(f"Softshrink: lambd must be non-negative, got {lambd}")
         self.lambd = lambd
 
-    def forward(self, x):
-        return A.softshrink(x, self.lambd)
+    def forward(self, input):
+        return A.softshrink(input, self.lambd)
 
     def extra_repr(self):
         return f"{self.lambd}"
@@ -280,8 +280,8 @@ class RReLU(Module):
         self.inplace = inplace
         self.rng = None if rng is None else A.generator(rng)  # (None: drawn at each call)
 
-    def forward(self, x):
-        return A.rrelu(x, self.lower, self.upper, self.training, inplace=self.inplace,
+    def forward(self, input):
+        return A.rrelu(input, self.lower, self.upper, self.training, inplace=self.inplace,
                        rng=self.rng)
 
     def extra_repr(self):
@@ -304,8 +304,8 @@ class PReLU(Module):
         self.num_parameters = int(num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, float_dtype(dtype)))
 
-    def forward(self, x):
-        return A.prelu(x, self.weight)
+    def forward(self, input):
+        return A.prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -318,8 +318,8 @@ class GLU(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        return A.glu(x, self.dim)
+    def forward(self, input):
+        return A.glu(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -332,8 +332,8 @@ class _SoftmaxLike(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        return type(self).fn(x, self.dim)
+    def forward(self, input):
+        return type(self).fn(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -361,7 +361,7 @@ class Softmin(_SoftmaxLike):
 class Softmax2d(Module):
     """Softmax over the channels (axis -3) of (N, C, H, W) or (C, H, W) input."""
 
-    def forward(self, x):
-        if x.ndim not in (3, 4):
-            raise ValueError(f"Softmax2d: expected a 3-d or 4-d input, got shape {x.shape}")
-        return A.softmax(x, -3)
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-d or 4-d input, got shape {input.shape}")
+        return A.softmax(input, -3)

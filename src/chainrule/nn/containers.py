@@ -40,6 +40,14 @@ def _parameter(owner, value):
     )
 
 
+def _direct(owner):
+    """Parameters (and modules) set on a container as attributes, e.g. by
+    ``register_parameter``: its own, listed before its items as in PyTorch."""
+    for name, value in vars(owner).items():
+        if isinstance(value, (Parameter, Module)):
+            yield name, value
+
+
 class _ListOf(Module):
     """A list registered as "0", "1", ...; `_check` admits (or wraps) each item."""
 
@@ -52,6 +60,7 @@ class _ListOf(Module):
         raise NotImplementedError
 
     def _own(self):
+        yield from _direct(self)
         for i, item in enumerate(self._items):
             if item is not None:
                 yield str(i), item
@@ -108,6 +117,7 @@ class _DictOf(Module):
         raise NotImplementedError
 
     def _own(self):
+        yield from _direct(self)
         yield from self._items.items()
 
     def __getitem__(self, key):
@@ -205,6 +215,7 @@ class Sequential(ModuleList):
             self.extend(modules)
 
     def _own(self):
+        yield from _direct(self)
         names = self._names or [str(i) for i in range(len(self._items))]
         yield from zip(names, self._items)
 
@@ -269,10 +280,10 @@ class Sequential(ModuleList):
     def __add__(self, other):
         return type(self)(*self._items, *other)
 
-    def forward(self, x):
+    def forward(self, input):
         for m in self._items:
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
 
 class ModuleDict(_DictOf):

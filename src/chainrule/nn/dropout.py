@@ -177,8 +177,8 @@ class _DropoutBase(Module):
         # masks, as in PyTorch); a seed or Generator: one stream for this module.
         self.rng = None if rng is None else generator(rng)
 
-    def forward(self, x):
-        return type(self).fn(x, self.p, self.training, inplace=self.inplace, rng=self.rng)
+    def forward(self, input):
+        return type(self).fn(input, self.p, self.training, inplace=self.inplace, rng=self.rng)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

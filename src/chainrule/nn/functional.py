@@ -244,9 +244,9 @@ def _shape(x):
 
 
 # ------------------------------------------------------------------------ linear
-def linear(x, weight, bias=None):
+def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (..., in), W of shape (out, in), b of shape (out,)."""
-    xs, ws = _shape(x), _shape(weight)
+    xs, ws = _shape(input), _shape(weight)
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
             f"linear: input of shape {xs} does not fit a weight of shape {ws} "
@@ -256,9 +256,9 @@ def linear(x, weight, bias=None):
     if len(xs) > 2:
         # One (N, in) x (in, out) product instead of NumPy's loop of products over the
         # leading axes: 2x faster at (32, 64, 128) x (128, 384) (docs/performance.md).
-        flat = P.linear(P.reshape(x, (-1, xs[-1])), weight, b)
+        flat = P.linear(P.reshape(input, (-1, xs[-1])), weight, b)
         return P.reshape(flat, xs[:-1] + (ws[0],))
-    return P.linear(x, weight, b)
+    return P.linear(input, weight, b)
 
 
 @composite

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 class Identity(Module):
     """Returns its input."""
 
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input
 
 
 class Linear(Module):
@@ -54,8 +54,8 @@ class Linear(Module):
         self.bias = Parameter(np.empty(self.out_features, dtype)) if bias else None
         init.default_init_(self.weight, self.bias, rng)
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
 
     def reset_parameters(self):
         """Draw the weight and bias again as a new layer's (from the global generator)."""
@@ -89,9 +89,9 @@ class LazyLinear(Linear):
         self.bias = Parameter(np.zeros(self.out_features, dtype)) if bias else None
         self._rng = rng
 
-    def forward(self, x):
-        shape = x._data.shape if hasattr(x, "_data") \
-            else np.shape(x)
+    def forward(self, input):
+        shape = input._data.shape if hasattr(input, "_data") \
+            else np.shape(input)
         if not shape:
             raise ValueError("LazyLinear: the input must have at least one dimension")
         self.in_features = int(shape[-1])
@@ -100,7 +100,7 @@ class LazyLinear(Linear):
         init.default_init_(self.weight, self.bias, self._rng)
         del self._rng
         self.__class__ = self._becomes
-        return Linear.forward(self, x)
+        return Linear.forward(self, input)
 
 
 class Flatten(Module):
@@ -111,8 +111,8 @@ class Flatten(Module):
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, x):
-        return P.flatten(x, self.start_dim, self.end_dim)
+    def forward(self, input):
+        return P.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -126,8 +126,8 @@ class Unflatten(Module):
         self.dim = int(dim)
         self.unflattened_size = tuple(int(n) for n in unflattened_size)
 
-    def forward(self, x):
-        s = x.shape
+    def forward(self, input):
+        s = input.shape
         dim = self.dim % len(s) if s else 0
         sizes = self.unflattened_size
         known = int(np.prod([n for n in sizes if n != -1]))
@@ -138,7 +138,7 @@ class Unflatten(Module):
                 f"Unflatten: axis {self.dim} of length {s[dim]} cannot be split into "
                 f"{sizes}"
             )
-        return P.reshape(x, s[:dim] + sizes + s[dim + 1:])
+        return P.reshape(input, s[:dim] + sizes + s[dim + 1:])
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -179,8 +179,8 @@ class Bilinear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x1, x2):
-        return F.bilinear(x1, x2, self.weight, self.bias)
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "

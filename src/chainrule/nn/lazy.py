@@ -60,8 +60,8 @@ class _LazyConv:
         self.weight._data = np.empty(empty, w.dtype)
         self._lazy_rng = rng
 
-    def forward(self, x):
-        c = _channels(self, x, self._n)
+    def forward(self, input, *args, **kwargs):
+        c = _channels(self, input, self._n)
         if c % self.groups:
             raise ValueError(f"{type(self).__name__}: {c} input channels are not divisible "
                              f"by groups={self.groups}")
@@ -73,7 +73,8 @@ class _LazyConv:
         init.default_init_(self.weight, self.bias, self._lazy_rng)
         del self._lazy_rng
         self.__class__ = self._becomes
-        return self.forward(x)
+        # (a transposed convolution's output_size passes through)
+        return self.forward(input, *args, **kwargs)
 
 
 class _LazyNorm:
@@ -85,15 +86,15 @@ class _LazyNorm:
     def __init__(self, *args, **kwargs):
         super().__init__(0, *args, **kwargs)
 
-    def forward(self, x):
+    def forward(self, input):
         if self._spatial is None:
-            s = shape(x)
+            s = shape(input)
             if len(s) < 2:
                 raise ValueError(f"{type(self).__name__}: expected (N, C, ...) input, got "
                                  f"shape {s}")
             c = int(s[1])
         else:
-            c = int(_channels(self, x, self._spatial))
+            c = int(_channels(self, input, self._spatial))
         self.num_features = c
         for name, fill in (("weight", 1), ("bias", 0), ("running_mean", 0),
                            ("running_var", 1)):
@@ -101,7 +102,7 @@ class _LazyNorm:
             if t is not None:
                 t._data = np.full(c, fill, t._data.dtype)
         self.__class__ = self._becomes
-        return self.forward(x)
+        return self.forward(input)
 
 
 def _lazy(base, mixin, name, **facts):

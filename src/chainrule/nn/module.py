@@ -21,6 +21,7 @@ from .. import graph
 from ..compiled import replayed
 from ..hooks import RemovableHandle
 from ..tensor import Tensor
+from .backward_hooks import call_with_backward_hooks, tensor_of
 
 _M = TypeVar("_M", bound="Module")  # methods returning self keep the subclass
 
@@ -119,6 +120,7 @@ class Module:
     # without hooks costs two attribute reads.
     _forward_pre_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
     _forward_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
+    _backward_hooks: Mapping[int, tuple[Any, bool]] = _NO_HOOKS  # (hook, is a pre-hook)
     # Whether Parameters and Modules inside list, tuple and dict attributes are registered
     # (the PyTorch front end's Module registers only direct ones, as PyTorch does).
     _registers_collections = True
@@ -135,9 +137,22 @@ class Module:
         if tracer is not None:  # (a compiled step captures again after train()/eval(),
             tracer.guard(self, "training")  # or when a parameter is replaced)
             tracer.guard_tensors(self)
+        if self._backward_hooks:
+            return call_with_backward_hooks(self, self._call_forward_hooks, args, kwargs)
         if self._forward_pre_hooks or self._forward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_forward_hooks(self, *args, **kwargs):
+        return self._call_with_hooks(args, kwargs)
+
+    # How backward hooks see gradients, and the class of a tensor passed through one
+    # (the PyTorch front end's modules make front-end tensors).
+    _hook_tensor = staticmethod(tensor_of)
+
+    @staticmethod
+    def _result_like(original: Any, passed: Any) -> Any:
+        return passed
 
     # -------------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
@@ -165,6 +180,32 @@ class Module:
         handle: RemovableHandle = _register(self, "_forward_hooks",
                                             (hook, with_kwargs, always_call), prepend)
         return handle
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], *,
+                                    prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` in every backward pass through
+        this module, once the gradients of its inputs are known; return a handle.
+
+        As in PyTorch: ``grad_input`` has one entry per positional argument (None for
+        those that are not tensors requiring grad) and ``grad_output`` one per output;
+        a hook returning a tuple replaces ``grad_input`` (see chainrule.nn.backward_hooks).
+        """
+        handle: RemovableHandle = _register(self, "_backward_hooks", (hook, False), prepend)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], *,
+                                        prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` in every backward pass through this module,
+        before its inputs' gradients are computed; a returned tuple replaces
+        ``grad_output``. Returns a handle."""
+        handle: RemovableHandle = _register(self, "_backward_hooks", (hook, True), prepend)
+        return handle
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """PyTorch's deprecated form, registered as :meth:`register_full_backward_hook`
+        (whose ``grad_input`` is the module's inputs' gradients; PyTorch's old form gave
+        those of the inputs of the module's last operation)."""
+        return self.register_full_backward_hook(hook)
 
     def _call_with_hooks(self, args, kwargs):
         for hook, with_kwargs, _ in list(self._forward_pre_hooks.values()):

@@ -277,8 +277,8 @@ class LayerNorm(Module):
         else:
             self.weight = self.bias = None
 
-    def forward(self, x):
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+    def forward(self, input):
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     reset_parameters = _reset_affine
 
@@ -307,7 +307,7 @@ class RMSNorm(Module):
         self.weight = (Parameter(np.ones(self.normalized_shape, float_dtype(dtype)))
                        if elementwise_affine else None)
 
-    def forward(self, x):
+    def forward(self, x):  # (PyTorch names this one x)
         return rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
@@ -380,8 +380,8 @@ class _BatchNorm(_NormBase):
     ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
 
-    def forward(self, x):
-        s = shape(x)
+    def forward(self, input):
+        s = shape(input)
         if len(s) not in self.dims or s[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}): expected input of shape "
@@ -389,7 +389,7 @@ class _BatchNorm(_NormBase):
             )
         tracking = self.training and self.track_running_stats
         return batch_norm(
-            x, self.running_mean, self.running_var, self.weight, self.bias,
+            input, self.running_mean, self.running_var, self.weight, self.bias,
             training=self.training or not self.track_running_stats,
             momentum=self.momentum, eps=self.eps,
             num_batches_tracked=self.num_batches_tracked if tracking else None,
@@ -438,8 +438,8 @@ class _InstanceNorm(_NormBase):
     ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
 
-    def forward(self, x):
-        s = shape(x)
+    def forward(self, input):
+        s = shape(input)
         k = self.spatial
         if len(s) not in (k + 1, k + 2):
             raise ValueError(
@@ -448,8 +448,8 @@ class _InstanceNorm(_NormBase):
             )
         unbatched = len(s) == k + 1
         if unbatched:
-            x = P.expand_dims(x, 0)
-        c = shape(x)[1]
+            input = P.expand_dims(input, 0)
+        c = shape(input)[1]
         if c != self.num_features:
             if self.affine or self.track_running_stats:
                 # (PyTorch raises for affine; with running statistics it fails later on
@@ -465,7 +465,7 @@ class _InstanceNorm(_NormBase):
             )
         # As PyTorch: momentum=None means 0 here, and num_batches_tracked stays put.
         y = instance_norm(
-            x, self.running_mean, self.running_var, self.weight, self.bias,
+            input, self.running_mean, self.running_var, self.weight, self.bias,
             use_input_stats=self.training or not self.track_running_stats,
             momentum=0.0 if self.momentum is None else self.momentum, eps=self.eps,
         )
@@ -521,14 +521,14 @@ class GroupNorm(Module):
 
     reset_parameters = _reset_affine
 
-    def forward(self, x):
-        s = shape(x)
+    def forward(self, input):
+        s = shape(input)
         if len(s) < 2 or s[1] != self.num_channels:
             raise ValueError(
                 f"GroupNorm({self.num_groups}, {self.num_channels}): expected input of shape "
                 f"(N, {self.num_channels}, ...), got {s}"
             )
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
@@ -543,8 +543,8 @@ class LocalResponseNorm(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = int(size), alpha, beta, k
 
-    def forward(self, x):
-        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

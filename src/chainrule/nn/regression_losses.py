@@ -40,10 +40,11 @@ def _target(fn, input, target):
 
 
 @composite
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """|x - y| (derivative 0 where they are equal)."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|x - y| (derivative 0 where they are equal), optionally times ``weight``."""
     reduction = legacy_reduction("l1_loss", size_average, reduce, reduction)
-    return reduce_loss(P.abs(input - _target("l1_loss", input, target)), reduction)
+    loss = P.abs(input - _target("l1_loss", input, target))
+    return reduce_loss(loss if weight is None else loss * weight, reduction)
 
 
 @composite

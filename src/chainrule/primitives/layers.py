@@ -29,6 +29,8 @@ max_pool2d: the maximum over each window (any number of spatial axes, despite th
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -58,6 +60,12 @@ def _column_major(w):
     return flags is not None and flags.f_contiguous and not flags.c_contiguous
 
 
+def _elements(g):
+    """g's element count; under create_graph g is a tensor, maybe a front end's whose
+    ``size`` is a method."""
+    return g.size if type(g) is np.ndarray else math.prod(g.shape)
+
+
 def _linear_fwd(x, w, b):
     work = x.size * w.shape[0]  # rows x out x in multiply-adds
     if work >= threads.PARALLEL_WORK or threads.current != 1:
@@ -75,7 +83,7 @@ def _linear_fwd(x, w, b):
 
 
 def _linear_vjp_w(g, ans, x, w, b):
-    work = g.size * x.shape[-1]
+    work = _elements(g) * x.shape[-1]
     if work >= threads.PARALLEL_WORK or threads.current != 1:
         threads.use_for(work)
     # dW = g^T x summed over every batch row: fold batch axes into one matrix product.
@@ -92,7 +100,7 @@ def _linear_vjp_w(g, ans, x, w, b):
 
 
 def _linear_vjp_x(g, ans, x, w, b):
-    work = g.size * x.shape[-1]
+    work = _elements(g) * x.shape[-1]
     if work >= threads.PARALLEL_WORK or threads.current != 1:
         threads.use_for(work)
     if type(x) is np.ndarray and x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:

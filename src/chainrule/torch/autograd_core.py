@@ -60,21 +60,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             "grad call per row of grad_outputs")
     single = isinstance(inputs, TensorBase)
     inputs = _listed(inputs)
-    root, seed = _root(outputs, grad_outputs)
-    with graph.enable_grad():
-        grads = _backward(root, seed, retain_graph=retain_graph, create_graph=create_graph,
-                          inputs=inputs)
+    grads = _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, False)
     out = []
     for i, g in enumerate(grads):
         if g is None:
-            if materialize_grads:
-                g = inputs[i] * 0
+            if materialize_grads:  # (zeros not recorded, as PyTorch's zeros_like)
+                g = new_tensor(np.zeros_like(inputs[i]._data))
             elif not allow_unused:
                 raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to "
                                    f"not have been used in the graph. Set allow_unused=True "
                                    f"if this is the desired behavior.")
         out.append(like(inputs[i], g) if g is not None else None)
     return tuple(out) if not single or len(out) != 1 else (out[0],)
+
+
+def _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, retained):
+    root, seed = _root(outputs, grad_outputs)
+    with graph.enable_grad():
+        return _backward(root, seed, retain_graph=retain_graph, create_graph=create_graph,
+                         inputs=inputs, retained=retained)
 
 
 def _check_output(out, g):
@@ -113,8 +117,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = grad(tensors, inputs, grad_tensors, retain_graph=retain_graph,
-                 create_graph=create_graph, allow_unused=True)
+    grads = _grads(tensors, inputs, grad_tensors, retain_graph, create_graph, True)
     for t, g in zip(inputs, grads):
         if g is None:
             continue  # (not reached from the outputs: its .grad stays as it is)
@@ -242,7 +245,7 @@ def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
     if gi is None:
         return np.zeros(shape)
     if isinstance(g, TensorBase):
-        return gi
+        return graph.engine_cotangent(gi)
     return gi._data if isinstance(gi, TensorBase) else np.asarray(gi)
 
 

@@ -133,10 +133,8 @@ _ABSENT = object()
 
 
 def _owner(module, name):
-    *path, leaf = name.split(".")
-    for part in path:
-        module = getattr(module, part)
-    return module, leaf
+    path, _, leaf = name.rpartition(".")
+    return module.get_submodule(path), leaf  # (a Sequential's children are named "0", "1")
 
 
 def _lookup(module, name):

@@ -27,6 +27,31 @@ __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load",
 
 _OBJECT_KEY = "chainrule.torch.object"
 _ORDER_KEY = "chainrule.torch.order"
+_GRAD_KEY = "chainrule.torch.requires_grad"
+
+
+def _grad_kind(t):
+    """How a saved tensor comes back, as PyTorch's torch.load gives it: a Parameter as a
+    Parameter (its requires_grad kept), a tensor requiring grad as a leaf requiring grad;
+    None for everything else."""
+    from .nn.modules import Parameter
+    if isinstance(t, Parameter):
+        return "parameter" if t.requires_grad else "frozen parameter"
+    if isinstance(t, TensorBase) and t.requires_grad:
+        return "requires_grad"
+    return None
+
+
+def _restored(array, kind):
+    from .nn.modules import Parameter
+    if kind == "parameter":
+        return Parameter(array)
+    if kind == "frozen parameter":
+        return Parameter(array, requires_grad=False)
+    t = from_numpy(array)
+    if kind == "requires_grad" and array.dtype.kind in "fc":
+        t.requires_grad_(True)
+    return t
 
 
 def _is_path(f):
@@ -47,6 +72,9 @@ def _encode(obj, arrays, where):
     """A JSON-able skeleton of ``obj``; its tensors go to ``arrays`` under their path."""
     if _is_array(obj):
         arrays[where] = np.asarray(obj)
+        kind = _grad_kind(obj)
+        if kind is not None:
+            return {"tensor": where, "kind": kind}
         # A NumPy array comes back as one, as PyTorch's torch.load gives it back.
         return {"tensor" if isinstance(obj, TensorBase) else "array": where}
     if isinstance(obj, Mapping):
@@ -68,6 +96,8 @@ def _encode(obj, arrays, where):
 
 
 def _decode(node, arrays):
+    if "kind" in node:
+        return _restored(arrays[node["tensor"]], node["kind"])
     (kind, body), = node.items()
     if kind == "tensor":
         return from_numpy(arrays[body])
@@ -97,7 +127,11 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
                                         for k, v in obj.items()):
         # The names' order kept for torch.load (safetensors sorts its header; PyTorch's
         # load gives the state_dict's own order back).
-        _io.save(obj, f, metadata={_ORDER_KEY: json.dumps(list(obj))})
+        meta = {_ORDER_KEY: json.dumps(list(obj))}
+        kinds = {k: _grad_kind(v) for k, v in obj.items() if _grad_kind(v) is not None}
+        if kinds:
+            meta[_GRAD_KEY] = json.dumps(kinds)
+        _io.save(obj, f, metadata=meta)
         return
     arrays = {}
     skeleton = _encode(obj, arrays, "obj")
@@ -144,11 +178,26 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             return _decode(meta[_OBJECT_KEY], flat)
         return {k: from_numpy(v) for k, v in flat.items()}
     arrays = _io.load(path)
-    order = _io.load_metadata(path).get(_ORDER_KEY)
+    meta = _io.load_metadata(path)
+    order = meta.get(_ORDER_KEY)
     names = json.loads(order) if order else list(arrays)
     if sorted(names) != sorted(arrays):  # (a file edited elsewhere: its own order)
         names = list(arrays)
-    return {k: from_numpy(arrays[k]) for k in names}
+    kinds = _grad_kinds(meta.get(_GRAD_KEY))
+    return {k: _restored(arrays[k], kinds.get(k)) for k in names}
+
+
+def _grad_kinds(text):
+    """The saved tensors' kinds (see _grad_kind), from metadata that is never trusted:
+    anything but a JSON object of known kinds is ignored."""
+    try:
+        kinds = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(kinds, dict):
+        return {}
+    known = ("parameter", "frozen parameter", "requires_grad")
+    return {k: v for k, v in kinds.items() if v in known}
 
 
 # PyTorch's allow-list of classes its weights_only unpickler may build. chainrule.torch

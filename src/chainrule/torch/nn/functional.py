@@ -81,7 +81,7 @@ tanh = _float_valued(_engine.tanh)
 tanhshrink = _float_valued(_engine.tanhshrink)
 hardtanh = _dtype_kept(_engine.hardtanh)
 relu6 = _dtype_kept(_engine.relu6)
-threshold = _dtype_kept(_engine.threshold)
+threshold = _threshold = _dtype_kept(_engine.threshold)  # (_threshold: for threshold_)
 hardshrink = _nan_kept(_engine.hardshrink)
 softshrink = _nan_kept(_engine.softshrink)
 
@@ -118,8 +118,8 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
     return _written_into(input, lambda t: hardtanh(t, min_val, max_val), "hardtanh_")
 
 
-def threshold_(input, threshold_value, value):
-    return _written_into(input, lambda t: threshold(t, threshold_value, value), "threshold_")
+def threshold_(input, threshold, value):
+    return _written_into(input, lambda t: _threshold(t, threshold, value), "threshold_")
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):

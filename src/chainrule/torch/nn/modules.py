@@ -17,10 +17,11 @@ from collections.abc import MutableMapping
 import numpy as np
 
 from ... import nn as _nn
-from ...graph import new_tensor
+from ... import primitives as P
+from ...graph import TensorBase, new_tensor
 from .. import types as T
 from ..creation import _array
-from ..tensor import Tensor, _CrTensor, front
+from ..tensor import Tensor, _CrTensor, front, like
 
 __all__ = ["Buffer", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
            "ParameterList", "Sequential", "adopt"]
@@ -150,6 +151,16 @@ class Module(_nn.Module):
     """
 
     _registers_collections = False
+
+    @staticmethod
+    def _hook_tensor(g):
+        # (A recorded cotangent is the engine's own object: the hook sees a copy of it
+        # in the front end's class, never the object re-classed.)
+        return front(P.copy(g) if isinstance(g, TensorBase) else new_tensor(g))
+
+    @staticmethod
+    def _result_like(original, passed):
+        return like(original, passed)
 
     def __setattr__(self, name, value):
         if isinstance(value, Buffer):
