@@ -84,7 +84,7 @@ def _is_cpu(device):
     return name == "cpu" or name.startswith("cpu:")
 
 
-_NO_HOOKS: Mapping[int, tuple[Any, bool, bool]] = MappingProxyType({})
+_NO_HOOKS: Mapping[int, Any] = MappingProxyType({})
 
 
 def _register(module, table_name, entry, prepend):
