@@ -862,3 +862,175 @@ def test_second_derivatives_through_linear_with_front_end_grad_outputs():
         d[idx] = eps
         num[idx] = (penalty(w + d) - penalty(w - d)) / (2 * eps)
     np.testing.assert_allclose(lin.weight.grad.numpy(), num, rtol=1e-6, atol=1e-8)
+
+
+def test_torch_func_results_require_grad_only_when_something_outside_does():
+    v = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    g = torch.func.grad(lambda t: (t ** 2).sum())(v)
+    assert type(g) is torch.Tensor and not g.requires_grad
+    np.testing.assert_array_equal(g.numpy(), [2.0, -4.0, 1.0])  # (.numpy() works)
+    for transform in (torch.func.jacrev, torch.func.jacfwd):
+        assert not transform(lambda t: t ** 2)(v).requires_grad
+    assert not torch.func.hessian(lambda t: (t ** 3).sum())(v).requires_grad
+    # A closure over a tensor requiring grad, or an input requiring it: still recorded.
+    w = torch.tensor([3.0, 4.0, 5.0], dtype=torch.float64, requires_grad=True)
+    gw = torch.func.grad(lambda t: (t * w).sum())(v)
+    assert gw.requires_grad
+    gw.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0, 1.0])
+    x = v.clone().requires_grad_()
+    gx = torch.func.grad(lambda t: (t ** 3).sum())(x)
+    gx.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 6 * v.numpy())
+    # and nested transforms still differentiate through the inner one
+    assert float(torch.func.grad(torch.func.grad(lambda t: t ** 3))(
+        torch.tensor(2.0, dtype=torch.float64))) == pytest.approx(12.0)
+
+
+def test_engine_grad_of_a_tensor_without_outside_dependence_is_not_recorded():
+    g = cr.grad(lambda t: (t ** 2).sum())(cr.tensor([1.0, 2.0]))
+    assert not g.requires_grad
+    w = cr.tensor([3.0, 4.0], requires_grad=True)
+    assert cr.grad(lambda t: (t * w).sum())(cr.tensor([1.0, 2.0])).requires_grad
+
+
+def test_pytorch_keyword_names_of_less_common_calls():
+    F = torch.nn.functional
+    x = torch.tensor(np.array([[0.5, -1.0, 2.0], [3.0, -0.25, 1.5]]))
+    v = torch.tensor(np.array([1.0, 2.0, 3.0]))
+    assert float(v.dot(tensor=v)) == 14.0 and float(torch.dot(v, tensor=v)) == 14.0
+    assert x.swapdims(dim0=0, dim1=1).shape == (3, 2) == x.swapaxes(axis0=0, axis1=1).shape
+    assert torch.swapdims(x, dim0=0, dim1=1).shape == (3, 2)
+    assert x.mm(mat2=x.T).shape == (2, 2)
+    np.testing.assert_array_equal(x.true_divide(other=x).numpy(), np.ones((2, 3)))
+    assert int(torch.searchsorted(sorted_sequence=v, input=torch.tensor([2.5]))) == 2
+    assert torch.cdist(x, x, compute_mode="use_mm_for_euclid_dist").shape == (2, 2)
+    assert tuple(x.new_zeros(size=(2, 2)).shape) == (2, 2)
+    assert tuple(x.new_ones(size=(3,)).shape) == (3,)
+    t = torch.empty(1000, dtype=torch.float64).uniform_(**{"from": 2.0, "to": 3.0})
+    assert float(t.min()) >= 2.0 and float(t.max()) < 3.0
+    r = torch.zeros(200, dtype=torch.int64).random_(**{"from": 0, "to": 3})
+    assert set(np.unique(r.numpy())) <= {0, 1, 2}
+    assert x.float(memory_format=torch.preserve_format).dtype == torch.float32
+    assert x.double(memory_format=torch.preserve_format) is x
+    np.testing.assert_array_equal(F.one_hot(input=torch.tensor([1, 0]), num_classes=3).numpy(),
+                                  [[0, 1, 0], [1, 0, 0]])
+    S = torch.eye(2, dtype=torch.float64) * 2
+    assert float(torch.linalg.det(A=S)) == 4.0
+    np.testing.assert_array_equal(torch.linalg.inv(A=S).numpy(), np.eye(2) / 2)
+    assert float(torch.linalg.vector_norm(input=v)) == pytest.approx(14 ** 0.5)
+    assert not x.is_pinned()
+
+
+def test_module_optimizer_and_mode_names_programs_use():
+    net = nn.Identity(54, unused_argument1=0.1)
+    assert net(torch.ones(2)) is not None
+    m = nn.Module()
+    m.register_buffer(name="rb", tensor=torch.ones(2), persistent=True)
+    assert "rb" in m.state_dict()
+    bn = nn.Sequential(nn.BatchNorm1d(3))
+    assert bn.get_buffer("0.running_mean") is bn[0].running_mean
+    p, q = nn.Parameter(torch.ones(2)), nn.Parameter(torch.ones(2))
+    opt = torch.optim.Adam([p], lr=0.1)
+    opt.add_param_group(param_group={"params": [q], "lr": 0.01})
+    assert opt.param_groups[1]["lr"] == 0.01
+    q.grad = torch.full((2,), 5.0)
+    torch.nn.utils.clip_grad_value_(parameters=[q], clip_value=1.0, foreach=None)
+    np.testing.assert_array_equal(q.grad.numpy(), [1.0, 1.0])
+    assert not torch.is_inference_mode_enabled()
+    with torch.inference_mode():
+        assert torch.is_inference_mode_enabled() and not torch.is_grad_enabled()
+    assert not torch.is_inference_mode_enabled() and torch.is_grad_enabled()
+
+    @torch.inference_mode
+    def f():
+        return torch.is_inference_mode_enabled()
+
+    assert f() is True
+    x = torch.ones(2, requires_grad=True)
+    with torch.autograd.grad_mode.no_grad():
+        assert not (x * 2).requires_grad
+    g = torch.Generator().manual_seed(7)
+    assert g.initial_seed() == 7
+
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        @torch.autograd.function.once_differentiable
+        def backward(ctx, grad):
+            (a,) = ctx.saved_tensors
+            return 2 * a * grad
+
+    y = torch.tensor([3.0], requires_grad=True)
+    Square.apply(y).sum().backward()
+    assert float(y.grad) == 6.0
+
+
+class _HandAdam(torch.optim.Optimizer):
+    """An optimizer written the way PyTorch programs write their own."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                beta1, beta2 = group["betas"]
+                state["step"] += 1
+                state["exp_avg"].mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                state["exp_avg_sq"].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                denom = state["exp_avg_sq"].sqrt().add_(group["eps"])
+                t = state["step"]
+                size = group["lr"] * (1 - beta2 ** t) ** 0.5 / (1 - beta1 ** t)
+                p.addcdiv_(state["exp_avg"], denom, value=-size)
+
+
+def test_an_optimizer_subclass_written_as_in_pytorch_runs_saves_and_loads():
+    w0 = np.array([[0.5, -1.0], [2.0, 0.3]])
+    w = nn.Parameter(torch.tensor(w0))
+    opt = _HandAdam([w], lr=0.1)
+    c = np.array([1.0, 2.0])
+    for _ in range(5):
+        opt.zero_grad()
+        ((w @ torch.tensor(c) - 1) ** 2).sum().backward()
+        opt.step()
+    # The same five steps in NumPy.
+    v, m, s = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+    for t in range(1, 6):
+        g = 2 * np.outer(v @ c - 1, c)
+        m = 0.9 * m + 0.1 * g
+        s = 0.999 * s + 0.001 * g * g
+        v = v - 0.1 * (1 - 0.999 ** t) ** 0.5 / (1 - 0.9 ** t) * m / (np.sqrt(s) + 1e-8)
+    np.testing.assert_allclose(w.detach().numpy(), v, rtol=1e-13)
+    assert w.requires_grad and w.is_leaf  # (the in-place updates under no_grad)
+    saved = opt.state_dict()
+    assert saved["state"][0]["step"] == 5 and type(saved["state"][0]["exp_avg"]) is torch.Tensor
+    again = _HandAdam([w], lr=0.1)
+    again.load_state_dict(saved)
+    assert again.state[w]["step"] == 5
+    np.testing.assert_array_equal(again.state[w]["exp_avg"].numpy(),
+                                  opt.state[w]["exp_avg"].numpy())
+    np.testing.assert_allclose(again.state[w]["exp_avg"].numpy(), m, rtol=1e-14)
+    assert isinstance(torch.optim.Adam([w]), torch.optim.Optimizer)
+
+
+def test_reading_a_builtin_optimizers_state_before_its_first_step():
+    p = nn.Parameter(torch.ones(2))
+    opt = torch.optim.Adam([p], lr=0.1)
+    assert opt.state[p] == {}  # (PyTorch's state is a defaultdict)
+    p.sum().backward()
+    opt.step()
+    assert set(opt.state[p]) == {"step", "exp_avg", "exp_avg_sq"}
+    assert opt.state_dict()["state"][0]["exp_avg"].shape == (2,)

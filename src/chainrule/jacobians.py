@@ -16,6 +16,7 @@ from .transforms import (
     Argnum,
     Params,
     _argnums,
+    _differentiated_later,
     _float_array,
     _is_nested,
     _lift_args,
@@ -170,12 +171,13 @@ def _jacobian_rev(f, args, kwargs, nums, nested):
         new_args, lifted = _lift_args(args, nums, "jacobian")
         out = _output_tensor(f(*new_args, **kwargs), "jacobian")
         inputs = [new[0] for new, _, _ in lifted]
+        recorded = nested and _differentiated_later(out, [t for new, _, _ in lifted for t in new])
         m = out._data.size
         rows = [[] for _ in inputs]
         for j in range(m):
             e = np.zeros(m, dtype=out._data.dtype)
             e[j] = 1
-            grads = _reverse(out, inputs, e.reshape(out.shape), nested)
+            grads = _reverse(out, inputs, e.reshape(out.shape), recorded)
             for k, (x, g) in enumerate(zip(inputs, grads)):
                 if g is None:
                     rows[k].append(np.zeros_like(x._data))

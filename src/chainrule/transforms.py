@@ -28,7 +28,7 @@ import numpy as np
 from . import graph
 from . import primitives as P
 from .backward import backward
-from .graph import is_tensor, new_tensor
+from .graph import TensorBase, is_tensor, new_tensor
 from .pytree import tree_flatten, tree_map, tree_unflatten
 
 # Number of transforms currently running: inside one, transforms return tensors.
@@ -181,6 +181,32 @@ def _pack_grads(grads, lifted, nested):
     return out
 
 
+def _differentiated_later(out, inside):
+    """Whether a gradient of `out` may itself be differentiated: inside another
+    transform, under a tracer, or when `out` depends on a tensor requiring grad other
+    than this transform's own leaves `inside` (a closure over a model's parameters, an
+    argument that requires grad). Otherwise the gradient is computed without recording
+    and comes back as a tensor that does not require grad, as PyTorch's torch.func.grad
+    gives it."""
+    if _depth > 1 or graph.trace_hook() is not None:
+        return True
+    own = {id(t) for t in inside}
+    seen, stack = set(), [out]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._prim is None:
+            if id(t) not in own:
+                return True
+            continue
+        if t._args is None:  # (a graph freed by an earlier backward: assume the worst)
+            return True
+        stack.extend(a for a in t._args if isinstance(a, TensorBase) and a.requires_grad)
+    return False
+
+
 def _reverse(out, inputs, grad, nested):
     """Gradients of `out` (cotangent `grad`) with respect to `inputs`; None if unconnected."""
     if not out.requires_grad:
@@ -222,7 +248,7 @@ def value_and_grad(
                     f"jacobian() for vector outputs or elementwise_grad() for elementwise ones."
                 )
             inputs = [t for new, _, _ in lifted for t in new]
-            grads = _reverse(out, inputs, None, nested)
+            grads = _reverse(out, inputs, None, nested and _differentiated_later(out, inputs))
         packed = _pack_grads(grads, lifted, nested)
         result = tuple(packed) if isinstance(argnum, tuple) else packed[0]
         value = out if nested else _value(out)

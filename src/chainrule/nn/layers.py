@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
 
 class Identity(Module):
-    """Returns its input."""
+    """Returns its input (arguments to the constructor are accepted and unused, as in
+    PyTorch, so it can stand in for any layer)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, input):
         return input

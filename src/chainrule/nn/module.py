@@ -240,7 +240,7 @@ class Module:
         return output
 
     # ------------------------------------------------------------- registration
-    def register_buffer(self, name: str, value: Any, persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """Attach non-trainable state ``name`` (a Tensor, array or None).
 
         Persistent buffers appear in ``state_dict()`` next to the parameters.
@@ -248,10 +248,19 @@ class Module:
         buffers = vars(self).get("_buffers")
         if buffers is None:
             buffers = self._buffers = {}
-        if value is not None and not isinstance(value, Tensor):
-            value = Tensor(value)
-        setattr(self, name, value)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        setattr(self, name, tensor)
         buffers[name] = bool(persistent)
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``"bn.running_mean"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._buffers:
+            raise AttributeError(f"get_buffer: {target!r} is not a buffer")
+        buffer: Tensor = getattr(module, name)
+        return buffer
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Attach Parameter ``param`` (or None) as attribute ``name``."""

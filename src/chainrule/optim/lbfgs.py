@@ -27,6 +27,7 @@ float16 parameters), so there is a single parameter group.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 import numpy as np
 
@@ -73,13 +74,13 @@ class LBFGS(Optimizer):
                                       history_size=history_size,
                                       line_search_fn=line_search_fn))
 
-    def add_param_group(self, group):
+    def add_param_group(self, param_group):
         if self.param_groups:
             raise ValueError(
                 "LBFGS optimizes all its parameters as one vector, so it has a single "
                 "parameter group: pass every parameter when building it"
             )
-        super().add_param_group(group)
+        super().add_param_group(param_group)
         params = self.param_groups[0]["params"]
         self._params = params
         dtype = np.result_type(*(p._data.dtype for p in params))
@@ -261,7 +262,7 @@ class LBFGS(Optimizer):
             state["old_stps"] = [row.astype(self._dtype) for row in pairs[1]]
             state["ro"] = [float(r) for r in pairs[2]]
         self._load_hyperparameters(state_dict["param_groups"])
-        self.state = {self._params[0]: state} if state else {}
+        self.state = defaultdict(dict, {self._params[0]: state} if state else {})
 
     def _vector(self, value, name):
         value = np.asarray(value)

@@ -25,13 +25,14 @@ term and steps float16 parameters in float16.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..compiled import replayed
-from ..graph import TensorBase, mark_modified, no_grad, trace_hook
+from ..graph import TensorBase, mark_modified, new_tensor_as, no_grad, trace_hook
 from ..tensor import Tensor
 
 
@@ -47,7 +48,9 @@ class Optimizer:
     def __init__(self, params: Iterable[Any], defaults: Mapping[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[Any, dict[str, Any]] = {}
+        # (PyTorch's: a subclass's step() may read self.state[p] for a parameter not seen
+        # yet and fill the empty dict it gets)
+        self.state: dict[Any, dict[str, Any]] = defaultdict(dict)
         self._scratch: dict[Any, Any] = {}
         if isinstance(params, TensorBase):
             raise TypeError(
@@ -63,11 +66,11 @@ class Optimizer:
             self.add_param_group(group)
 
     # ------------------------------------------------------------------- groups
-    def add_param_group(self, group: dict[str, Any]) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a dict with "params" and any hyperparameters that differ from the defaults."""
-        if not isinstance(group, dict) or "params" not in group:
+        if not isinstance(param_group, dict) or "params" not in param_group:
             raise TypeError(f"{type(self).__name__}: a parameter group is a dict with 'params'")
-        group = dict(group)
+        group = dict(param_group)
         params = group["params"]
         params = [params] if isinstance(params, TensorBase) else list(params)
         taken = {id(p) for g in self.param_groups for p in g["params"]}
@@ -153,7 +156,7 @@ class Optimizer:
                     f"parameter of shape {p._data.shape}"
                 )
             state = self.state.get(p)
-            if state is None:
+            if not state:  # (none yet, or an empty one a reader of state[p] left)
                 state = self.state[p] = self._init_state(p, group)
             scratch = self._scratch.get(p)
             if (scratch is None or scratch.dtype != p._data.dtype
@@ -180,7 +183,7 @@ class Optimizer:
             )
         work = _working(p)
         state = self.state.get(p)
-        if state is None:
+        if not state:
             state = self.state[p] = self._init_state(work, group)
         scratch = np.empty_like(work._data)
         self._update(work, grad.astype(np.float32), state, group, scratch)
@@ -207,7 +210,7 @@ class Optimizer:
         state = {}
         for group in self.param_groups:
             for p in group["params"]:
-                if p in self.state:
+                if self.state.get(p):
                     state[str(index[id(p)])] = {k: np.array(v, copy=True)
                                                 for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
@@ -236,6 +239,12 @@ class Optimizer:
         saved_groups = state_dict["param_groups"]
         self._check_group_sizes(saved_groups)
         params = [p for g in self.param_groups for p in g["params"]]
+        if type(self)._init_state is Optimizer._init_state:
+            # A subclass with its own step() (PyTorch's way to write an optimizer): its
+            # state is whatever that step stored, restored as saved.
+            self._load_any_state(state_dict.get("state", {}), params)
+            self._load_hyperparameters(saved_groups)
+            return
         new_state = {}
         for key, entry in state_dict.get("state", {}).items():
             i = int(key)
@@ -266,6 +275,32 @@ class Optimizer:
                 expected[k][...] = v
             new_state[p] = expected
         self._load_hyperparameters(saved_groups)
+        self.state = defaultdict(dict, new_state)
+
+    def _load_any_state(self, saved, params):
+        """State of a subclass that writes its own: each array copied into a tensor of its
+        parameter's kind (float arrays in the parameter's dtype), 0-d integer arrays as
+        Python ints (a step counter), anything else as it is."""
+        new_state: dict[Any, dict[str, Any]] = defaultdict(dict)
+        for key, entry in saved.items():
+            i = int(key)
+            if not 0 <= i < len(params):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state for parameter "
+                                 f"{key}, but the optimizer has {len(params)} parameters")
+            p = params[i]
+            restored = {}
+            for k, v in entry.items():
+                if isinstance(v, (TensorBase, np.ndarray, np.generic)):
+                    a = np.array(v._data if isinstance(v, TensorBase) else v, copy=True)
+                    if a.ndim == 0 and a.dtype.kind in "iu":
+                        restored[k] = int(a)
+                        continue
+                    if a.dtype.kind == "f" and a.shape == p._data.shape:
+                        a = a.astype(p._data.dtype)
+                    restored[k] = new_tensor_as(a, p)
+                else:
+                    restored[k] = v
+            new_state[p] = restored
         self.state = new_state
 
     def _check_group_sizes(self, saved_groups):

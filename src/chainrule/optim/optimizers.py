@@ -254,7 +254,7 @@ class Adam(Optimizer):
         dtype = params[0]._data.dtype
         if any(p._data.dtype != dtype for p in params):
             return None
-        states = [self.state.get(p) for p in params]
+        states = [self.state.get(p) or None for p in params]  # ({}: a reader's, none yet)
         if any(st is not None and st["exp_avg"].shape != p._data.shape
                for p, st in zip(params, states)):
             return None  # a resized parameter: the per-parameter path reports it

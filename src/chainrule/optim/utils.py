@@ -55,9 +55,10 @@ def _clip_grad_norm(parameters, max_norm, norm_type, error_if_nonfinite):
     return total
 
 
-def clip_grad_value_(parameters, clip_value):
+def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clip every gradient entry into [-clip_value, clip_value] in place (repeated on every
-    call of a step compiled by ``cr.compile``)."""
+    call of a step compiled by ``cr.compile``); ``foreach`` (PyTorch's choice of kernel)
+    changes nothing."""
     _clip_grad_value(_listed(parameters), clip_value)
 
 

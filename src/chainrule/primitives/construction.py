@@ -176,21 +176,21 @@ def torch_triu(input: Operand, diagonal: int = 0) -> Tensor:
 
 # --------------------------------------------------------- one_hot, diag_embed
 @tensor_function
-def one_hot(tensor: Operand, num_classes: int = -1) -> Tensor:
-    """PyTorch's nn.functional.one_hot: int64 array of shape tensor.shape + (num_classes,).
+def one_hot(input: Operand, num_classes: int = -1) -> Tensor:
+    """PyTorch's nn.functional.one_hot: int64 array of shape input.shape + (num_classes,).
 
     num_classes=-1 takes max + 1. Class values must lie in [0, num_classes).
     """
     # The checks read the values (a traced tensor's: the first example's or call's); the
-    # result is a comparison, an operation on `tensor`, so a tracer replays it.
-    labels = np.asarray(tensor._data if is_tensor(tensor) else tensor)
+    # result is a comparison, an operation on `input`, so a tracer replays it.
+    labels = np.asarray(input._data if is_tensor(input) else input)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: tensor must hold integers, got dtype {labels.dtype}")
+        raise TypeError(f"one_hot: input must hold integers, got dtype {labels.dtype}")
     if num_classes == -1:
         if labels.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
-        if is_tensor(tensor):
-            concrete(tensor, "one_hot's num_classes=-1 (the largest class + 1)")
+        if is_tensor(input):
+            concrete(input, "one_hot's num_classes=-1 (the largest class + 1)")
         num_classes = int(labels.max()) + 1
     if labels.size and labels.min() < 0:
         raise ValueError("one_hot: class values must be non-negative")
@@ -199,9 +199,9 @@ def one_hot(tensor: Operand, num_classes: int = -1) -> Tensor:
             f"one_hot: class value {int(labels.max())} is not smaller than num_classes="
             f"{num_classes}"
         )
-    if not is_tensor(tensor):
+    if not is_tensor(input):
         return (labels[..., None] == np.arange(num_classes)).astype(np.int64)
-    return astype(equal(expand_dims(tensor, -1), np.arange(num_classes)), np.int64)
+    return astype(equal(expand_dims(input, -1), np.arange(num_classes)), np.int64)
 
 
 @composite

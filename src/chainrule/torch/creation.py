@@ -159,18 +159,24 @@ def _like(x, dtype):
     return T.dtype_of(dtype) if dtype is not None else np.dtype(x.dtype)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None):
+    T.check_memory_format(memory_format, "zeros_like")
     return _filled(input.shape, 0, _like(input, dtype), device, requires_grad, "zeros_like")
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None):
+    T.check_memory_format(memory_format, "ones_like")
     return _filled(input.shape, 1, _like(input, dtype), device, requires_grad, "ones_like")
 
 
 empty_like = zeros_like
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              layout=None, memory_format=None):
+    T.check_memory_format(memory_format, "full_like")
     return _filled(input.shape, fill_value, _like(input, dtype), device, requires_grad,
                    "full_like")
 
@@ -224,12 +230,16 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
                    draw(generator).standard_normal)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None):
+    T.check_memory_format(memory_format, "rand_like")
     return rand(input.shape, dtype=_like(input, dtype), device=device,
                 requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None):
+    T.check_memory_format(memory_format, "randn_like")
     return randn(input.shape, dtype=_like(input, dtype), device=device,
                  requires_grad=requires_grad)
 
@@ -287,7 +297,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
                  "randint")
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, layout=None,
+                 memory_format=None):
+    T.check_memory_format(memory_format, "randint_like")
     return randint(low, high, input.shape, dtype=_like(input, dtype), device=device)
 
 

@@ -41,14 +41,27 @@ def _front_args(func):
     return wrapped
 
 
+def _front_results(transformed):
+    """``transformed`` giving its results as front-end tensors: a gradient computed
+    without recording (nothing outside will differentiate it) comes from the engine."""
+
+    @functools.wraps(transformed)
+    def wrapped(*args, **kwargs):
+        return tree_map(lambda t: front(t) if type(t) is _CrTensor else t,
+                        transformed(*args, **kwargs))
+
+    return wrapped
+
+
 def grad(func, argnums=0, has_aux=False):
     """A function returning the gradient of scalar ``func`` in its ``argnums`` argument(s)."""
-    return _tr.grad(_front_args(func), argnums=argnums, has_aux=has_aux)
+    return _front_results(_tr.grad(_front_args(func), argnums=argnums, has_aux=has_aux))
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
     """Like ``grad``, returning ``(gradient, value)`` (PyTorch's order)."""
-    both = _tr.value_and_grad(_front_args(func), argnums=argnums, has_aux=has_aux)
+    both = _front_results(_tr.value_and_grad(_front_args(func), argnums=argnums,
+                                             has_aux=has_aux))
 
     def wrapped(*args, **kwargs):
         value, g = both(*args, **kwargs)
@@ -66,15 +79,15 @@ def vmap(func, in_dims=0, out_dims=0):
 
 
 def jacrev(func, argnums=0):
-    return _jac.jacrev(_front_args(func), argnums=argnums)
+    return _front_results(_jac.jacrev(_front_args(func), argnums=argnums))
 
 
 def jacfwd(func, argnums=0):
-    return _jac.jacfwd(_front_args(func), argnums=argnums)
+    return _front_results(_jac.jacfwd(_front_args(func), argnums=argnums))
 
 
 def hessian(func, argnums=0):
-    return _jac.hessian(_front_args(func), argnums=argnums)
+    return _front_results(_jac.hessian(_front_args(func), argnums=argnums))
 
 
 def vjp(func, *primals, has_aux=False):

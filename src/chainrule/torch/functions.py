@@ -8,6 +8,7 @@ follow their operands' class: a chainrule tensor given here gives a chainrule te
 from __future__ import annotations
 
 import builtins
+import functools
 
 import numpy as np
 
@@ -26,7 +27,7 @@ __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
     "concat", "concatenate", "cos", "cumsum", "div", "einsum", "enable_grad", "eq", "equal", "erf",
     "exp", "expm1", "flatten", "flip", "floor_divide", "fmod", "gather", "gt", "index_select",
-    "inference_mode",
+    "inference_mode", "is_inference_mode_enabled",
     "is_grad_enabled", "is_floating_point", "is_tensor", "isfinite", "isinf", "isnan", "log",
     "log1p", "log_softmax", "logsumexp", "lt", "masked_fill", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mm", "multinomial", "narrow", "ne", "no_grad", "norm", "numel",
@@ -42,12 +43,50 @@ set_grad_enabled = graph.set_grad_enabled
 is_grad_enabled = graph.is_grad_enabled
 
 
-def inference_mode(mode=True):
-    """No recording inside the block (``no_grad``: chainrule has no separate mode)."""
-    if callable(mode):  # @torch.inference_mode without parentheses
-        return graph.no_grad()(mode)
-    # (inference_mode(False) leaves the mode as it is, restoring it at the block's end)
-    return graph.no_grad() if mode else graph.set_grad_enabled(graph.is_grad_enabled())
+class inference_mode:
+    """No recording inside the block, as ``no_grad`` (chainrule has no separate tensor
+    kind for it); ``is_inference_mode_enabled()`` tells whether one is active. A context
+    manager or a decorator (``@torch.inference_mode`` with or without parentheses);
+    ``inference_mode(False)`` leaves grad mode as it is."""
+
+    _active = 0  # (how many enabled blocks are open)
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @torch.inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        self._grad = None
+
+    def __enter__(self):
+        self._grad = graph.no_grad() if self.mode else graph.set_grad_enabled(
+            graph.is_grad_enabled())
+        self._grad.__enter__()
+        if self.mode:
+            inference_mode._active += 1
+        return self
+
+    def __exit__(self, *exc):
+        if self.mode:
+            inference_mode._active -= 1
+        return self._grad.__exit__(*exc)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with inference_mode(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapped
+
+    def clone(self):
+        return inference_mode(self.mode)
+
+
+def is_inference_mode_enabled():
+    return inference_mode._active > 0
 
 
 def is_tensor(obj):

@@ -35,11 +35,21 @@ class Generator:
     """``torch.Generator()``: an independent stream (``.manual_seed(s)`` returns it)."""
 
     def __init__(self, device="cpu"):
-        self._rng = np.random.default_rng()
+        self._seed = int(np.random.SeedSequence().entropy % (2**63))
+        self._rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed):
-        self._rng = np.random.default_rng(int(seed))
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
         return self
+
+    def seed(self):
+        """Reseed from fresh entropy; return the seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % (2**63)))._seed
+
+    def initial_seed(self):
+        """The seed this generator was last seeded with."""
+        return self._seed
 
     def get_state(self):
         return self._rng.bit_generator.state
@@ -61,6 +71,12 @@ class _Default(Generator):
 
     def manual_seed(self, seed):
         return manual_seed(seed)
+
+    def seed(self):
+        return seed()
+
+    def initial_seed(self):
+        return initial_seed()
 
     def set_state(self, state):
         _init.generator().bit_generator.state = state

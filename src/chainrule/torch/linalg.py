@@ -3,6 +3,7 @@
 SciPy's; on front-end tensors they return front-end tensors. Complex results
 (``eig``, ``eigvals``) are out of scope, as everywhere in chainrule."""
 
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -105,8 +106,10 @@ def _swap(x):
     return Tensor.transpose(x, -2, -1)
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
-    """(sum |x|^ord)^(1/ord) over ``dim`` (all elements by default), in ``dtype`` if given."""
+def vector_norm(x=None, ord=2, dim=None, keepdim=False, *, dtype=None, out=None, input=None):
+    """(sum |x|^ord)^(1/ord) over ``dim`` (all elements by default), in ``dtype`` if given
+    (PyTorch takes the tensor as ``x=`` or ``input=``)."""
+    x = _one_of(x, input, "vector_norm", "x", "input")
     x = x if dtype is None else Tensor.to(x, dtype)
     if isinstance(dim, (tuple, list)) and not dim:
         dim = None  # (dim=(): every dimension, as PyTorch's reductions read it)
@@ -153,5 +156,30 @@ def tensorsolve(A, B, dims=None, *, out=None):
     return _like(A, _tensorsolve(A, B, dims))
 
 
+def _one_of(a, b, who, name_a, name_b):
+    if (a is None) == (b is None):
+        raise TypeError(f"linalg.{who}(): give the tensor once, as {name_a}= or {name_b}=")
+    return a if b is None else b
+
+
+def _takes_A(fn):
+    """``fn`` also taking its matrix argument as ``A=`` (PyTorch's keyword name; NumPy's
+    is ``a``)."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if "A" in kwargs:
+            if args:
+                raise TypeError(f"linalg.{fn.__name__}() got multiple values for argument 'A'")
+            args = (kwargs.pop("A"),)
+        return fn(*args, **kwargs)
+
+    return call
+
+
+(cholesky, cond, det, eigh, eigvalsh, inv, lu, matrix_exp, matrix_norm, matrix_power,
+ matrix_rank, pinv, slogdet, svd, svdvals) = (
+    _takes_A(f) for f in (cholesky, cond, det, eigh, eigvalsh, inv, lu, matrix_exp,
+                          matrix_norm, matrix_power, matrix_rank, pinv, slogdet, svd, svdvals))
 cholesky_ex = _ex("cholesky_ex", cholesky, ("L", "info"))
 inv_ex = _ex("inv_ex", inv, ("inverse", "info"))

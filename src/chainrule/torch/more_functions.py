@@ -203,8 +203,9 @@ def sub(input, other, *rest, alpha=1):
 subtract = sub
 
 
-def true_divide(dividend, divisor):
-    return _like(dividend, floating(dividend) / divisor)
+def true_divide(dividend, other):
+    """dividend / other in floating point (PyTorch names the divisor ``other``)."""
+    return _like(dividend, floating(dividend) / other)
 
 
 def round(input, *, decimals=0):
@@ -528,10 +529,12 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
                                               right=right))
 
 
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
+    """Where each of ``input`` (PyTorch's keyword for the values) would go in
+    ``sorted_sequence``."""
     return _like(sorted_sequence, _sorting.searchsorted(
-        sorted_sequence, values, out_int32=out_int32, right=right, side=side, sorter=sorter))
+        sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter))
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -629,11 +632,11 @@ def mv(input, vec):
     return _like(input, P.matmul(input, vec))
 
 
-def dot(input, other):
+def dot(input, tensor):
     """The inner product of two 1-D tensors of one size and dtype (PyTorch's checks: no
     matrix product, no promotion)."""
-    _check_vectors("dot", input, other, "tensor")
-    return _like(input, P.dot(input, other))
+    _check_vectors("dot", input, tensor, "tensor")
+    return _like(input, P.dot(input, tensor))
 
 
 def vdot(input, other):
@@ -687,9 +690,14 @@ def chain_matmul(*matrices):
     return functools.reduce(P.matmul, matrices)
 
 
-def cdist(x1, x2, p=2.0):
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances between the rows of x1 and x2 (batched over leading
-    dimensions); the gradient at a zero distance is 0, as PyTorch's."""
+    dimensions); the gradient at a zero distance is 0, as PyTorch's. ``compute_mode``
+    is accepted: the distances are always the differences' norms (PyTorch's matrix-product
+    form is faster on large inputs and less accurate)."""
+    if compute_mode not in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                            "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"cdist: {compute_mode!r} is not a valid value for compute_mode")
     diff = P.expand_dims(x1, -2) - P.expand_dims(x2, -3)
     return _like(x1, vector_norm(diff, ord=p, axis=-1))
 
@@ -821,7 +829,8 @@ def swapaxes(input, axis0, axis1):
     return _like(input, P.swapaxes(input, axis0, axis1))
 
 
-swapdims = swapaxes
+def swapdims(input, dim0, dim1):
+    return _like(input, P.swapaxes(input, dim0, dim1))
 
 
 def ravel(input):

@@ -773,13 +773,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
             return self.clone() if copy else self
         return self.astype(T.dtype_of(dtype))
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
+        T.check_memory_format(memory_format, "Tensor.cpu")
         return self
 
     def cuda(self, *args, **kwargs):
         T.check_device("cuda", "Tensor.cuda")
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
         from .queries import typed_dtype
 
         if typed_dtype(dtype) is not None:  # torch.DoubleTensor, 'torch.LongTensor'
@@ -792,20 +793,20 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def long(self):
-        return self.to(np.int64)
+    def long(self, memory_format=None):
+        return self.to(np.int64, memory_format=memory_format)
 
-    def int(self):
-        return self.to(np.int32)
+    def int(self, memory_format=None):
+        return self.to(np.int32, memory_format=memory_format)
 
-    def bool(self):
-        return self.to(np.bool_)
+    def bool(self, memory_format=None):
+        return self.to(np.bool_, memory_format=memory_format)
 
-    def byte(self):
-        return self.to(np.uint8)
+    def byte(self, memory_format=None):
+        return self.to(np.uint8, memory_format=memory_format)
 
-    def char(self):
-        return self.to(np.int8)
+    def char(self, memory_format=None):
+        return self.to(np.int8, memory_format=memory_format)
 
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dimension (NumPy's strides
@@ -826,6 +827,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def pin_memory(self):
         return self  # (no device memory to pin)
 
+    def is_pinned(self):
+        return False
+
     def share_memory_(self):
         raise NotImplementedError(
             "share_memory_: chainrule tensors cannot be shared between processes; a "
@@ -845,15 +849,15 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         out = P.sum(self, axis=axes, keepdims=True) if axes else self
         return P.reshape(out, target)
 
-    def half(self):
-        return self.to(np.float16)
+    def half(self, memory_format=None):
+        return self.to(np.float16, memory_format=memory_format)
 
     # (As PyTorch's, these return the tensor itself when it has the dtype already.)
-    def float(self):
-        return self.to(np.float32)
+    def float(self, memory_format=None):
+        return self.to(np.float32, memory_format=memory_format)
 
-    def double(self):
-        return self.to(np.float64)
+    def double(self, memory_format=None):
+        return self.to(np.float64, memory_format=memory_format)
 
     # ------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
@@ -1279,10 +1283,16 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         # (of bools: the bools themselves, as PyTorch; NumPy has no bool sign)
         return P.copy(self) if self._data.dtype == np.bool_ else self._sign()
 
-    def mm(self, other):
-        return P.matmul(self, other)
+    def mm(self, mat2):
+        return P.matmul(self, mat2)
 
     bmm = mm
+
+    def swapaxes(self, axis0, axis1):
+        return P.swapaxes(self, axis0, axis1)
+
+    def swapdims(self, dim0, dim1):
+        return P.swapaxes(self, dim0, dim1)
 
     def maximum(self, other):
         return P.maximum(*promoted(self, other))

@@ -102,6 +102,15 @@ def _keep_values(t):
     graph.keep_history(t, holder)
 
 
+def _bounds(who, given, low, high):
+    """PyTorch's ``from``/``to`` keywords (``**{"from": 0, "to": 3}``) over the
+    positional bounds."""
+    unknown = set(given) - {"from", "to"}
+    if unknown:
+        raise TypeError(f"{who}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    return given.get("from", low), given.get("to", high)
+
+
 class WritesAndNewTensors:
     """Mixed into chainrule.torch.Tensor (which supplies ``_inplace``, ``copy_`` and
     ``_result_class``, the front-end Tensor)."""
@@ -177,6 +186,15 @@ class WritesAndNewTensors:
         values go into self's buffer, and when self is differentiated it becomes the
         operation's output. Operations that read self before keep reading what it was
         (graph.keep_history), as in PyTorch."""
+        if (self.requires_grad and not graph.is_grad_enabled() and graph.trace_hook() is None
+                and not self._tangent):
+            # Under no_grad (an optimizer's step: p.addcdiv_(...)) nothing is recorded:
+            # the values go into self's buffer and a parameter stays the leaf it was.
+            result = compute(self)
+            _check_castable(result, self)
+            self._data[...] = result._data if isinstance(result, TensorBase) else result
+            graph.mark_modified(self)
+            return self
         if not (self.requires_grad or graph.is_traced(self)):
             result = compute(self)
             _check_castable(result, self)
@@ -273,17 +291,21 @@ class WritesAndNewTensors:
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         return self.copy_(draw(generator).normal(mean, std, self._data.shape))
 
-    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    def uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
+        """Uniform on [from, to): PyTorch's keywords are ``from`` and ``to`` (passed as
+        ``**{"from": ..., "to": ...}``, ``from`` being a Python keyword), or positional."""
+        a, b = _bounds("uniform_", bounds, a, b)
         return self.copy_(draw(generator).uniform(a, b, self._data.shape))
 
     def bernoulli_(self, p=0.5, *, generator=None):
         probs = p._data if isinstance(p, TensorBase) else p
         return self.copy_(draw(generator).random(self._data.shape) < probs)
 
-    def random_(self, from_=0, to=None, *, generator=None):
+    def random_(self, from_=0, to=None, *, generator=None, **bounds):
         """Integers drawn uniformly from [from_, to); ``random_(n)`` alone draws from [0, n)
         as in PyTorch; with neither, up to 2^mantissa bits for floats and the dtype's
-        maximum + 1 for integers."""
+        maximum + 1 for integers. ``**{"from": ...}`` is PyTorch's keyword form."""
+        from_, to = _bounds("random_", bounds, from_, to)
         if to is None and from_ != 0:
             from_, to = 0, from_
         if to is None:
@@ -362,15 +384,15 @@ class WritesAndNewTensors:
         data = np.full(T.shape_args((size,), "new_full"), fill_value, dtype or self._data.dtype)
         return self._result_class(data, dtype=data.dtype, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_full(T.shape_args(size, "new_zeros"), 0, dtype=dtype, device=device,
-                             requires_grad=requires_grad)
+    def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+        size = T.shape_args(args if size is None else (size,), "new_zeros")
+        return self.new_full(size, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
     new_empty = new_zeros
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_full(T.shape_args(size, "new_ones"), 1, dtype=dtype, device=device,
-                             requires_grad=requires_grad)
+    def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+        size = T.shape_args(args if size is None else (size,), "new_ones")
+        return self.new_full(size, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 # In-place forms of the elementwise methods (PyTorch's ``x.exp_()``, ``x.clamp_min_(0)``,

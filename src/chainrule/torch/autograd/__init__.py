@@ -14,7 +14,7 @@ from ..autograd_core import (
     gradgradcheck,
     set_detect_anomaly,
 )
-from . import functional, profiler
+from . import function, functional, grad_mode, profiler
 
 
 class _VariableMeta(type):
@@ -42,5 +42,6 @@ class Variable(metaclass=_VariableMeta):
 
 
 __all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "enable_grad",
-           "functional", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad",
+           "function", "functional", "grad", "grad_mode", "gradcheck", "gradgradcheck",
+           "is_grad_enabled", "no_grad",
            "set_detect_anomaly", "set_grad_enabled", "Variable", "profiler"]

@@ -28,8 +28,41 @@ lr_scheduler = importlib.import_module(".lr_scheduler", __name__)
 _TUPLES = ("betas", "etas", "step_sizes")
 
 
+def _pytorch_groups(saved):
+    return [{k: tuple(v) if k in _TUPLES and isinstance(v, list) else v
+             for k, v in g.items()} for g in saved["param_groups"]]
+
+
+class Optimizer(_optim.Optimizer):
+    """``torch.optim.Optimizer``: the base class of every optimizer here, and of those a
+    program writes itself as in PyTorch (``super().__init__(params, defaults)``, a
+    ``step()`` that reads and fills ``self.state[p]``, a dict created on first use).
+    ``state_dict()`` has PyTorch's form: parameter indices as ints, each state value a
+    copy (tensors as tensors, numbers as numbers); ``load_state_dict`` restores it."""
+
+    def state_dict(self):
+        saved = super().state_dict()
+        index = {id(p): i for i, p in enumerate(p for g in self.param_groups
+                                                for p in g["params"])}
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                entry = self.state.get(p)
+                if entry:
+                    state[index[id(p)]] = {k: _copied(v) for k, v in entry.items()}
+        return {"state": state, "param_groups": _pytorch_groups(saved)}
+
+
+def _copied(v):
+    if isinstance(v, np.ndarray):
+        return front(new_tensor(v.copy()))
+    if hasattr(v, "clone"):
+        return v.detach().clone()
+    return v
+
+
 def _with_pytorchs_switches(cls):
-    class Optimizer(cls):
+    class Optimizer(cls, globals()["Optimizer"]):
         def __init__(self, params, *args, foreach=None, fused=None, capturable=False,
                      differentiable=False, **kwargs):
             if differentiable:
@@ -45,15 +78,13 @@ def _with_pytorchs_switches(cls):
                 group.setdefault("differentiable", False)
 
         def state_dict(self):
-            saved = super().state_dict()
+            saved = _optim.Optimizer.state_dict(self)  # (the engine's arrays, converted)
             # (PyTorch keeps the step count as a float32 tensor)
             state = {int(i): {k: front(new_tensor(np.asarray(v, np.float32) if k == "step"
                                                   else np.asarray(v)))
                               for k, v in entry.items()}
                      for i, entry in saved["state"].items()}
-            groups = [{k: tuple(v) if k in _TUPLES and isinstance(v, list) else v
-                       for k, v in g.items()} for g in saved["param_groups"]]
-            return {"state": state, "param_groups": groups}
+            return {"state": state, "param_groups": _pytorch_groups(saved)}
 
     Optimizer.__name__ = Optimizer.__qualname__ = cls.__name__
     Optimizer.__doc__ = cls.__doc__
