@@ -76,7 +76,8 @@ def _join_grads(grads, like, g):
 
 def _through(tensors, rule, name):
     """``tensors`` passed through one identity whose cotangent goes through ``rule``."""
-    op = Primitive(name, lambda a: a.view())
+    # (a copy: an in-place operation inside the module must not write into its input)
+    op = Primitive(name, lambda a: a.copy())
     op.defvjp(each_argument(lambda i, g, ans, a: rule(g)))
     out = op(_joined(tensors))
     return _split(out, tensors)
