@@ -1034,3 +1034,97 @@ def test_reading_a_builtin_optimizers_state_before_its_first_step():
     opt.step()
     assert set(opt.state[p]) == {"step", "exp_avg", "exp_avg_sq"}
     assert opt.state_dict()["state"][0]["exp_avg"].shape == (2,)
+
+
+def test_checkpoint_recomputes_with_pytorchs_method_meanings():
+    x = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64, requires_grad=True)
+    out = torch.utils.checkpoint.checkpoint(lambda t: t.std() * t, x, use_reentrant=False)
+    out.sum().backward()
+    y = x.detach().clone().requires_grad_()
+    (y.std() * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-14)  # (unbiased std)
+    z = torch.ones(2, 3, requires_grad=True)
+    torch.utils.checkpoint.checkpoint(
+        lambda t: t.new_zeros(t.size(0), 4).sum() + t.sum() * t.size(1), z,
+        use_reentrant=True).backward()
+    np.testing.assert_array_equal(z.grad.numpy(), np.full((2, 3), 3.0))
+
+
+def test_custom_function_backward_and_tensor_hooks_see_front_end_tensors_under_create_graph():
+    class Cube(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            assert g.size(0) == 2  # (PyTorch's size(), not NumPy's attribute)
+            return 3 * x ** 2 * g
+
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (gx,) = torch.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    gx.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 12.0])
+    x2 = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = x2 ** 3
+    y.register_hook(lambda g: g * g.size(0))
+    (g2,) = torch.autograd.grad(y.sum(), x2, create_graph=True)
+    np.testing.assert_array_equal(g2.detach().numpy(), [6.0, 24.0])
+
+
+def test_parameter_made_from_a_tensor_shares_its_storage():
+    t = torch.zeros(3)
+    p = nn.Parameter(t)
+    p.data.add_(1)
+    np.testing.assert_array_equal(t.numpy(), [1.0, 1.0, 1.0])
+    assert p.data_ptr() == t.data_ptr() and p.requires_grad and p.is_leaf
+
+
+def test_vmap_of_grad_records_only_what_outside_can_differentiate():
+    w = torch.randn(2, 3, dtype=torch.float64)
+    xs = torch.randn(4, 3, dtype=torch.float64)
+    per_example = torch.func.vmap(torch.func.grad(lambda w, x: torch.tanh(x @ w.T).sum()),
+                                  in_dims=(None, 0))
+    g = per_example(w, xs)
+    assert tuple(g.shape) == (4, 2, 3) and not g.requires_grad
+    for i in range(4):  # each example's gradient, by hand
+        h = 1 - np.tanh(xs.numpy()[i] @ w.numpy().T) ** 2
+        np.testing.assert_allclose(g.numpy()[i], np.outer(h, xs.numpy()[i]), rtol=1e-13)
+    w2 = w.clone().requires_grad_()
+    g2 = per_example(w2, xs)
+    assert g2.requires_grad
+    g2.sum().backward()
+    assert w2.grad.shape == (2, 3)
+    v = torch.randn(3, requires_grad=True)
+    assert torch.func.vmap(lambda x: (x * v).sum())(torch.randn(4, 3)).requires_grad
+
+
+def test_pytorch_module_paths_import(tmp_path):
+    program = tmp_path / "imports.py"
+    program.write_text(textwrap.dedent("""
+        from torch.optim.swa_utils import AveragedModel
+        from torch.optim.optimizer import Optimizer
+        from torch.optim.adam import Adam
+        from torch.nn.parameter import Parameter
+        from torch.nn.modules.batchnorm import _BatchNorm
+        from torch.nn.modules.loss import _Loss
+        from torch.nn.modules.module import Module
+        from torch.nn.modules.utils import _pair
+        from torch.nn.common_types import _size_2_t
+        from torch.distributions.normal import Normal
+        from torch.distributions.multivariate_normal import MultivariateNormal
+        from torch.nn.utils.clip_grad import clip_grad_norm_
+        from torch.utils.hooks import RemovableHandle
+        import torch.cuda.amp
+        import torch
+        assert isinstance(torch.nn.BatchNorm2d(3), _BatchNorm)
+        assert isinstance(torch.nn.MSELoss(), _Loss) and Optimizer is torch.optim.Optimizer
+        assert Adam is torch.optim.Adam and _pair(3) == (3, 3)
+        assert Normal(0.0, 1.0).log_prob(torch.tensor(0.0)).item() < 0
+        print("ok")
+    """))
+    out = subprocess.run([sys.executable, "-m", "chainrule.torch", str(program)],
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -72,6 +72,12 @@ def run_tensor_hooks(t, g, create_graph):
     for hook in list(t._hooks.values()):
         if create_graph:
             value = g
+            kind = type(t)._result_class or type(t)
+            if type(g) is not kind:  # (a front end's tensor sees its own methods)
+                from .primitives import copy
+
+                value = copy(g)
+                value.__class__ = kind
         else:
             value = graph.new_tensor(g)
             value.__class__ = type(t)._result_class or type(t)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal, ParamSpec, TypeAlias, overload
 
@@ -67,6 +68,24 @@ def _is_nested(*trees):
     return any(is_tensor(x) for tree in trees for x in tree_flatten(tree)[0])
 
 
+# The leaves transforms made for the arguments they differentiate, while those leaves
+# live (id -> weak reference, dropped when the leaf goes): cr.vmap tells a gradient
+# taken inside it from one it may hand outside by whether its graph reaches other
+# leaves.
+owned_leaves: dict[int, weakref.ref[Any]] = {}
+
+
+def _own(t):
+    key = id(t)
+    owned_leaves[key] = weakref.ref(t, lambda _, key=key: owned_leaves.pop(key, None))
+
+
+def is_owned_leaf(t):
+    """Whether leaf `t` was made by a transform for an argument it differentiates."""
+    ref = owned_leaves.get(id(t))
+    return ref is not None and ref() is t
+
+
 def _float_array(x, who, i):
     a = x._data if is_tensor(x) else np.asarray(x)
     if a.dtype.kind not in "fc":
@@ -96,6 +115,7 @@ def _lift(x, who, i):
         t.requires_grad = True
         return t
     t = new_tensor(a, True)
+    _own(t)
     if x._tangent:
         t._tangent = dict(x._tangent)
     return t

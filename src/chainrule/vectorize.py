@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from . import batching, transforms
+from . import batching, graph, transforms
 from . import primitives as P
-from .graph import is_tensor, new_tensor
+from .graph import is_tensor, new_tensor, new_tensor_as
 from .graph import values as _values
 from .pytree import tree_flatten, tree_unflatten
 from .tracing import Tracer, Var, tracing
@@ -77,6 +77,8 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable
         elif size > 1:
             _check_last_example(f, moved, mapped, treedef, outs, size)
         outs = [_moveaxis(o, 0, ax) for o, ax in zip(outs, _out_axes(out_axes, len(outs)))]
+        if not _differentiable_from_outside(trace, leaves):
+            outs = [_unrecorded(o) for o in outs]
         return tree_unflatten(out_def, [_result(o, args) for o in outs])
 
     return batched_f
@@ -185,6 +187,42 @@ def _batch_of(value, batched, size):
     if is_tensor(value):
         return P.broadcast_to(P.reshape(value, (1,) + shape), (size,) + shape)
     return np.broadcast_to(np.asarray(value), (size,) + shape)
+
+
+def _differentiable_from_outside(trace, leaves):
+    """Whether a batched result may be differentiated by its caller: inside another
+    transform or tracer, or when an argument or a tensor the function read from its
+    closure requires grad. (A gradient taken inside f, vmap(grad(f)), is recorded
+    against leaves of grad's own making; with nothing outside to reach, the result is
+    returned unrecorded, as PyTorch's torch.func.vmap gives it.)"""
+    if transforms._depth or graph.trace_hook() is not None:
+        return True
+    if any(is_tensor(x) and x.requires_grad for x in leaves):
+        return True
+    constants = [a for op in trace.ops for a in (*op.args, *op.kw.values())
+                 if is_tensor(a) and a.requires_grad]
+    return _reaches_other_leaves(constants)
+
+
+def _reaches_other_leaves(tensors):
+    seen, stack = set(), list(tensors)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._prim is None:
+            if not transforms.is_owned_leaf(t):
+                return True
+            continue
+        if t._args is None:  # (a freed graph: assume the worst)
+            return True
+        stack.extend(a for a in t._args if is_tensor(a) and a.requires_grad)
+    return False
+
+
+def _unrecorded(o):
+    return new_tensor_as(o._data, o) if is_tensor(o) and o.requires_grad else o
 
 
 def _result(o, args):

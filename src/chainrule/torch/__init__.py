@@ -187,4 +187,7 @@ def spmm(input, mat2):
 
 # Last: its modules use the names above through `import chainrule.torch as torch`.
 from . import distributions  # noqa: E402
+from .module_paths import register_all as _register_module_paths  # noqa: E402
 from .more_functions import _range as range  # noqa: E402, A001  (torch.range)
+
+_register_module_paths()  # (PyTorch's module paths for names kept elsewhere here)

@@ -15,7 +15,7 @@ from ..gradcheck import gradcheck as _gradcheck
 from ..graph import TensorBase, new_tensor
 from ..hooks import run_post_accumulate_hooks
 from ..rules import Primitive, each_argument
-from .tensor import front, like
+from .tensor import _CrTensor, front, like
 
 __all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "grad", "gradcheck",
            "gradgradcheck", "set_detect_anomaly"]
@@ -218,6 +218,10 @@ def _function_forward(*arrays, _ctx, _out, _k):
     return _out
 
 
+def _front_copy(t):
+    return front(P.copy(t)) if type(t) is _CrTensor else t
+
+
 def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
     """Input i's gradient through output _k: backward called once per output and
     cotangent, its results handed out argument by argument."""
@@ -228,12 +232,13 @@ def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
         grads_in = []
         for j, o in enumerate(_ctx._outputs):
             if j == _k:
-                grads_in.append(g if tensor_g else front(new_tensor(g)))
+                # (Under create_graph the cotangent is recorded, often the engine's own
+                # tensor, whose methods are NumPy's: backward sees a front-end copy.)
+                grads_in.append(_front_copy(g) if tensor_g else front(new_tensor(g)))
             elif o is None:
                 grads_in.append(None)
             else:
-                zeros = np.zeros_like(o)
-                grads_in.append(new_tensor(zeros) if tensor_g else front(new_tensor(zeros)))
+                grads_in.append(front(new_tensor(np.zeros_like(o))))
         grads = _ctx._function.backward(_ctx, *grads_in)
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) < len(args):

@@ -31,7 +31,8 @@ class Parameter(Tensor, _nn.Parameter):
     """A front-end tensor a Module trains (``requires_grad=True`` unless told otherwise).
 
     Operations on it return front-end tensors (not Parameters). The dtype of ``data``
-    is kept; Python floats give the default dtype (float32).
+    is kept; Python floats give the default dtype (float32). Made from a tensor, it
+    shares that tensor's storage, as in PyTorch.
     """
 
     __slots__ = ()
@@ -40,6 +41,10 @@ class Parameter(Tensor, _nn.Parameter):
     def __init__(self, data=None, requires_grad=True):
         arr = _array([] if data is None else data, None)
         _CrTensor.__init__(self, arr, requires_grad=requires_grad, dtype=arr.dtype)
+        if isinstance(data, TensorBase) and self._prim is None:
+            # As in PyTorch, a Parameter made from a tensor shares its storage:
+            # writes through either are seen by both.
+            self._data = data._data
 
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)

@@ -9,6 +9,7 @@ function must return one tensor.
 from __future__ import annotations
 
 from ...checkpointing import checkpoint as _checkpoint
+from ..func import _front_args
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
@@ -19,7 +20,10 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None,
     if not preserve_rng_state:
         raise NotImplementedError("checkpoint: preserve_rng_state=False is not supported (the "
                                   "recomputation always replays the same random draws)")
-    return _checkpoint(function, *args, **kwargs)
+    # (The recomputation in backward hands the function chainrule's own tensors, on which
+    # PyTorch's method names, t.std() or t.size(0), would mean NumPy's: it sees
+    # front-end tensors, as the first call did.)
+    return _checkpoint(_front_args(function), *args, **kwargs)
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
