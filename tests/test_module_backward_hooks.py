@@ -142,3 +142,37 @@ def test_a_wrong_shape_from_a_hook_is_refused():
     lin.register_full_backward_hook(lambda m, gi, go: (torch.ones(5),))
     with pytest.raises(RuntimeError, match="shape"):
         lin(_x()).sum().backward()
+
+
+def test_hooks_run_once_per_pass_and_not_again_in_a_second_derivative():
+    class Cube(nn.Module):
+        def forward(self, a):
+            return a ** 3
+
+    m, calls = Cube(), []
+
+    def double(mod, gi, go):
+        calls.append(1)
+        return (gi[0] * 2,)
+
+    m.register_full_backward_hook(double)
+    a = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(m(a).sum(), a, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), [6.0, 24.0])  # 2 * 3a^2
+    g.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [12.0, 24.0])  # PyTorch 2.13's
+    assert len(calls) == 1
+
+
+def test_a_module_whose_output_is_not_a_tensor_warns_and_skips_its_hooks():
+    class D(nn.Module):
+        def forward(self, x):
+            return {"y": x * 2}
+
+    d, calls = D(), []
+    d.register_full_backward_hook(lambda m, gi, go: calls.append(go))
+    x = torch.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="will not be called"):
+        out = d(x)
+    out["y"].sum().backward()
+    assert calls == [] and x.grad is not None

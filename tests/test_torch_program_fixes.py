@@ -793,6 +793,9 @@ def test_l1_loss_weight_and_threshold_keywords():
     a, b = torch.tensor([1.0, -2.0, 3.0]), torch.tensor([0.0, 0.0, 0.0])
     w = torch.tensor([1.0, 0.5, 2.0])
     assert float(F.l1_loss(a, b, weight=w, reduction="sum")) == pytest.approx(8.0)
+    # (PyTorch's weighted mean: over the weights' total, 8 / 3.5)
+    assert float(F.l1_loss(a, b, weight=w)) == pytest.approx(8.0 / 3.5)
+    assert float(F.mse_loss(a, b, weight=w)) == pytest.approx(21.0 / 3.5)
     t = torch.tensor([0.5, 2.0])
     F.threshold_(t, threshold=1.0, value=-1.0)
     np.testing.assert_array_equal(t.numpy(), [-1.0, 2.0])
@@ -838,7 +841,16 @@ def test_retain_grad_under_backward_inputs_and_materialized_grads():
     y2 = a2 * 2
     y2.retain_grad()
     g = torch.autograd.grad(y2.sum(), [a2, c], allow_unused=True, materialize_grads=True)
-    assert y2.grad is None  # (autograd.grad fills no .grad)
+    np.testing.assert_array_equal(y2.grad.numpy(), [1.0, 1.0])  # (PyTorch 2.13 fills it)
+    # ... but neither a retained tensor off the path to the inputs, nor an input twice:
+    b = torch.ones(2, requires_grad=True)
+    u, v = b * 2, b * 3
+    u.retain_grad()
+    v.retain_grad()
+    w = (u * v).sum()
+    torch.autograd.backward(w, inputs=[u])
+    assert v.grad is None
+    np.testing.assert_array_equal(u.grad.numpy(), [3.0, 3.0])
     assert not g[1].requires_grad and float(g[1].abs().sum()) == 0.0
 
 
@@ -1128,3 +1140,81 @@ def test_pytorch_module_paths_import(tmp_path):
     out = subprocess.run([sys.executable, "-m", "chainrule.torch", str(program)],
                          capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_review_fixes_for_optimizers_saving_and_containers(tmp_path):
+    # LBFGS is a torch.optim.Optimizer too
+    p = nn.Parameter(torch.ones(2))
+    assert isinstance(torch.optim.LBFGS([p]), torch.optim.Optimizer)
+
+    # a subclass's own state may hold anything (a ragged list)
+    class Hist(torch.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            for q in self.param_groups[0]["params"]:
+                self.state[q].setdefault("hist", []).append([1.0] * len(self.state[q].get(
+                    "hist", [])))
+
+    h = Hist([p])
+    h.step()
+    h.step()
+    assert list(h.state_dict()["state"][0]) == ["hist"]
+
+    # a subclass of a built-in optimizer with state of its own reloads and steps on
+    class EmaAdam(torch.optim.Adam):
+        @torch.no_grad()
+        def step(self, closure=None):
+            super().step()
+            for q in self.param_groups[0]["params"]:
+                self.state[q].setdefault("ema", q.detach().clone()).mul_(0.5).add_(q, alpha=0.5)
+
+    w = nn.Parameter(torch.tensor([1.0, 2.0]))
+    opt = EmaAdam([w], lr=0.1)
+    (w ** 2).sum().backward()
+    opt.step()
+    v = nn.Parameter(torch.tensor([1.0, 2.0]))
+    opt2 = EmaAdam([v], lr=0.1)
+    opt2.load_state_dict(opt.state_dict())
+    assert sorted(opt2.state[v]) == ["ema", "exp_avg", "exp_avg_sq", "step"]
+    (v ** 2).sum().backward()
+    opt2.step()
+    np.testing.assert_allclose(v.detach().numpy(), [0.9, 1.9], rtol=1e-6)
+
+    # one Parameter saved under two names comes back shared
+    path = tmp_path / "tied.pt"
+    torch.save({"a": w, "b": w}, path)
+    r = torch.load(path)
+    with torch.no_grad():
+        r["a"].add_(10)
+    np.testing.assert_allclose(r["b"].detach().numpy(), r["a"].detach().numpy())
+
+    # containers list what was added to them in PyTorch's order
+    ml = nn.ModuleList([nn.Linear(1, 1)])
+    ml.head = nn.Linear(1, 2)
+    assert [k for k, _ in ml.named_parameters()] == ["0.weight", "0.bias", "head.weight",
+                                                     "head.bias"]
+    pl = nn.ParameterList([nn.Parameter(torch.ones(1))])
+    pl.register_parameter("x", nn.Parameter(torch.zeros(1)))
+    assert [k for k, _ in pl.named_parameters()] == ["0", "x"]
+
+    # inference_mode(False) inside an enabled block leaves it
+    with torch.inference_mode():
+        with torch.inference_mode(False):
+            assert not torch.is_inference_mode_enabled() and torch.is_grad_enabled()
+        assert torch.is_inference_mode_enabled()
+
+
+def test_custom_vjp_rule_may_differentiate_with_chainrule_itself():
+    import chainrule.numpy as cnp
+
+    @cr.custom_vjp
+    def f(x):
+        return cnp.sin(x)
+
+    f.defvjp(lambda x: (cnp.sin(x), (x,)),
+             lambda res, g: (cr.vjp(cnp.sin, res[0])[1](g)[0],))
+    assert cr.grad(f)(0.3) == pytest.approx(np.cos(0.3), rel=1e-15)
+    assert cr.grad(cr.grad(f))(0.3) == pytest.approx(-np.sin(0.3), rel=1e-15)

@@ -32,8 +32,8 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
     With ``inputs`` given, return their gradients (a list, None where unconnected)
     instead of touching any ``.grad``; ``retained=True`` still fills the ``.grad`` of
-    the tensors that called ``retain_grad()`` on the way (PyTorch's
-    ``backward(inputs=...)`` does, its ``autograd.grad`` does not).
+    the tensors that called ``retain_grad()`` on the way to them (PyTorch's
+    ``backward(inputs=...)`` and ``autograd.grad`` do; chainrule's transforms do not).
 
     Pending nodes wait in a heap keyed by creation number, except the newest one, which
     goes straight to the next iteration: along a chain of operations the heap and the
@@ -46,6 +46,9 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     if retain_graph is None:
         retain_graph = create_graph
     wanted = _Wanted(inputs, retained) if inputs is not None else None
+    if wanted is not None and retained and graph._any_watched:
+        # (before the walk, which frees each node's inputs as it goes)
+        wanted.toward = _toward_inputs(wanted, root)
     # The caller's own grad= array must never become (or be accumulated into as) a .grad.
     handed = {id(g0)} if grad is not None else set()
     leaf_grads = {}
@@ -261,6 +264,7 @@ class _Wanted:
     def __init__(self, inputs, retained):
         self.retained = retained
         self.index = {t: i for i, t in enumerate(inputs)}
+        self.toward = frozenset()  # (see _toward_inputs)
         self.results = [None] * len(inputs)
         # When every wanted tensor is a recorded node, the pass can stop at the last of
         # them to be reached: nothing created before it can change their gradients.
@@ -268,12 +272,37 @@ class _Wanted:
         self.remaining = len(inputs) if recorded else None
 
 
+def _toward_inputs(wanted, root):
+    """The ids of the nodes of root's graph from which a wanted input is reached: the
+    retained tensors whose gradients PyTorch computes in a pass that asks for inputs."""
+    toward: set[int] = set()
+    done: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            if t in wanted.index or (t._prim is not None and any(
+                    id(a) in toward for a in t._args or () if isinstance(a, TensorBase))):
+                toward.add(id(t))
+            continue
+        if id(t) in done:
+            continue
+        done.add(id(t))
+        stack.append((t, True))
+        if t._prim is not None:
+            stack.extend((a, False) for a in t._args or ()
+                         if isinstance(a, TensorBase) and a.requires_grad)
+    return frozenset(toward)
+
+
 def _watch(node, g, wanted, create_graph, handed):
     """Per-node work for inputs=, retain_grad() and tensor hooks: (whether the pass can
     stop here, the node's gradient after its hooks)."""
     if node._hooks:
         g = run_tensor_hooks(node, g, create_graph)
-    if node._retain and (wanted is None or wanted.retained):
+    if node._retain and (wanted is None or (
+            wanted.retained and node not in wanted.index  # (inputs: the caller's)
+            and id(node) in wanted.toward)):
         _accumulate_leaf(node, g, create_graph, handed)
     if wanted is None:
         return False, g

@@ -27,6 +27,7 @@ import numpy as np
 from . import graph, randomness
 from .backward import backward
 from .graph import TensorBase, is_tensor, new_tensor
+from .pytree import tree_flatten, tree_unflatten
 from .rules import REGISTRY, Primitive, each_argument
 
 
@@ -37,7 +38,8 @@ def _copy(t):
 def checkpoint(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """`f` recomputed in backward rather than stored: ``checkpoint(f)`` wraps it (JAX's
     ``jax.checkpoint``); ``checkpoint(f, *args)`` calls it at once (PyTorch's
-    ``torch.utils.checkpoint.checkpoint``). f returns one array."""
+    ``torch.utils.checkpoint.checkpoint``). f returns an array, or a tuple, list or dict
+    of arrays."""
     if args or kwargs:
         return _checkpointed(f, args, kwargs)
 
@@ -62,13 +64,26 @@ def _checkpointed(f, args, kwargs):
     # recomputation draws the same masks.
     with graph.enable_grad(), randomness.recording() as draws:
         out = f(*args_seen, **kwargs)
+    returned, layout = out, None
     if not is_tensor(out) and not isinstance(out, np.ndarray):
-        raise TypeError(
-            f"checkpoint: the function must return one array, got {type(out).__name__}; "
-            f"checkpoint each output's segment separately"
-        )
+        # Several outputs (a scan step's (carry, y), a dict): the segment computes them
+        # raveled end to end in one array, cut back into their shapes afterwards.
+        leaves, treedef = tree_flatten(out)
+        if not leaves or not all(is_tensor(x) or isinstance(x, np.ndarray) for x in leaves):
+            raise TypeError(
+                f"checkpoint: the function must return arrays (one, or a tuple, list or "
+                f"dict of them), got {type(out).__name__}")
+        layout = (treedef, [(np.shape(_values(x)), _values(x).dtype) for x in leaves])
+        dtype = np.result_type(*(d for _, d in layout[1]))
+        inner = f
+
+        def f(*a, **k):
+            return _joined(tree_flatten(inner(*a, **k))[0], dtype)
+
+        with graph.enable_grad():
+            out = _joined(leaves, dtype)
     if not traced and not (is_tensor(out) and out.requires_grad):
-        return out  # nothing recorded for reverse mode: no activations to spare
+        return returned  # nothing recorded for reverse mode: no activations to spare
     value = out._data if is_tensor(out) else np.asarray(out)
     given = {id(a) for a in args_seen}
     outside = [t for t in _made_before(out, start) if id(t) not in given]
@@ -106,7 +121,32 @@ def _checkpointed(f, args, kwargs):
     name = getattr(f, "__name__", "function")
     segment = Primitive(f"checkpoint({name})", forward)
     segment.defvjp(each_argument(vjp))
-    return segment(*args, *outside)
+    result = segment(*args, *outside)
+    if layout is None:
+        return result
+    treedef, shapes = layout
+    parts, start = [], 0
+    for shape, dtype in shapes:
+        size = int(np.prod(shape))
+        part = result[start:start + size].reshape(shape)
+        parts.append(part if part.dtype == dtype else part.astype(dtype))
+        start += size
+    return tree_unflatten(treedef, parts)
+
+
+def _values(x):
+    return x._data if is_tensor(x) else x
+
+
+def _joined(leaves, dtype):
+    """The leaves raveled end to end, in one array of `dtype` (recorded if any is a
+    tensor)."""
+    if not any(is_tensor(x) for x in leaves):
+        return np.concatenate([np.ravel(x).astype(dtype, copy=False) for x in leaves])
+    from . import primitives as P
+
+    return P.concatenate([P.reshape(x, (-1,)).astype(dtype) if is_tensor(x) else
+                          np.ravel(x).astype(dtype, copy=False) for x in leaves])
 
 
 def _made_before(out, start):

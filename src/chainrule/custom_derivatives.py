@@ -391,6 +391,11 @@ def _vjp_of_leaf(k, out_leaves, cotangents):
         if ct is None:
             zeros = np.zeros(np.shape(_data(vals[i])), _float(vals[i]))
             return new_tensor(zeros) if is_tensor(g) else zeros
+        if is_tensor(ct) and not is_tensor(g):
+            # A first-order pass wants values: a bwd rule that differentiates with
+            # chainrule itself (cr.vjp of the residuals, JAX's implicit-function
+            # pattern) returns tensors recorded against the residuals.
+            return ct._data
         return ct
     return vjp
 

@@ -116,9 +116,9 @@ def _refuse_array_if_differentiated(t, what):
             f"a NumPy array made from a tensor that is being differentiated, at "
             f"{user_frame(3)}: an array carries no gradient, so the derivative through it "
             f"would be lost. Keep it a tensor: write into a tensor buffer "
-            f"(out = cnp.zeros_like(t) or cr.zeros(...); out[i] = t), or use t.detach() "
-            f"where no gradient should flow. ({what}, or a tensor written into a NumPy "
-            f"array: out[i] = t)"
+            f"(out = cnp.zeros_like(t), or cnp.zeros_like(t, shape=...) for another "
+            f"shape; out[i] = t), or use t.detach() where no gradient should flow. "
+            f"({what}, or a tensor written into a NumPy array: out[i] = t)"
         )
 
 

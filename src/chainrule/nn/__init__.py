@@ -305,3 +305,13 @@ __all__ = [
     "init",
     "utils",
 ]
+
+
+def __getattr__(name):
+    # chainrule.nn.jax (jax.nn's functions) on first use, so that `import chainrule as
+    # jax; jax.nn.softplus(x)` works as `import jax` does, without slowing every import.
+    if name == "jax":
+        import importlib
+
+        return importlib.import_module(".jax", __name__)
+    raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}")

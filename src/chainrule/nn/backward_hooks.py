@@ -17,6 +17,7 @@ the outputs' rule with ``grad_input`` all None, as PyTorch does.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -112,9 +113,15 @@ def call_with_backward_hooks(module, call, args, kwargs):
         inputs = [args[i] for i in in_index]
 
         def input_rule(g):
+            # The hooks run once per backward pass through the module's outputs: a pass
+            # that reaches the inputs without them (a second derivative through the
+            # first's recorded graph, an output that is not a tensor) passes g on.
+            if "grad_output" not in state:
+                return g
+            grad_output = state.pop("grad_output")
             grads = grad_tuple(_split(g, inputs), in_index, n_in)
             for hook in hooks:
-                result = hook(module, grads, state.get("grad_output", ()))
+                result = hook(module, grads, grad_output)
                 if result is not None:
                     grads = _tuple(result, n_in, f"backward hook {hook!r}")
             return _join_grads([grads[i] for i in in_index], inputs, g)
@@ -130,6 +137,10 @@ def call_with_backward_hooks(module, call, args, kwargs):
     outs = list(output) if several else [output]
     out_index = [i for i, o in enumerate(outs) if isinstance(o, TensorBase) and o.requires_grad]
     if not out_index:
+        if not isinstance(output, TensorBase) and not several:
+            warnings.warn(f"{type(module).__name__}'s output is a {type(output).__name__}, "
+                          "not a tensor or a tuple of tensors: its backward hooks will not "
+                          "be called (as in PyTorch)", UserWarning, stacklevel=3)
         return output
     outputs = [outs[i] for i in out_index]
 
@@ -139,8 +150,9 @@ def call_with_backward_hooks(module, call, args, kwargs):
             result = hook(module, grads)
             if result is not None:
                 grads = _tuple(result, len(outs), f"backward pre-hook {hook!r}")
-        state["grad_output"] = grads
-        if not in_index:
+        if in_index:
+            state["grad_output"] = grads
+        else:
             nothing = (None,) * n_in
             for hook in hooks:
                 result = hook(module, nothing, grads)

@@ -40,15 +40,17 @@ def _parameter(owner, value):
     )
 
 
-def _direct(owner):
-    """Parameters (and modules) set on a container as attributes, e.g. by
-    ``register_parameter``: its own, listed before its items as in PyTorch."""
+def _direct(owner, kind):
+    """Parameters or modules set on a container as attributes (``register_parameter``):
+    its parameters come before its items and such modules after them, as PyTorch lists
+    a module's own parameters first and its children in the order they were added."""
     for name, value in vars(owner).items():
-        if isinstance(value, (Parameter, Module)):
+        if isinstance(value, kind):
             yield name, value
 
 
 class _ListOf(Module):
+    _holds_parameters = False
     """A list registered as "0", "1", ...; `_check` admits (or wraps) each item."""
 
     def __init__(self, items=()) -> None:
@@ -60,10 +62,15 @@ class _ListOf(Module):
         raise NotImplementedError
 
     def _own(self):
-        yield from _direct(self)
+        # (A parameter container's items are parameters, listed before ones added later.)
+        first = () if self._holds_parameters else _direct(self, Parameter)
+        yield from first
         for i, item in enumerate(self._items):
             if item is not None:
                 yield str(i), item
+        if self._holds_parameters:
+            yield from _direct(self, Parameter)
+        yield from _direct(self, Module)
 
     def append(self, item):
         self._items.append(self._check(item))
@@ -105,6 +112,7 @@ class _ListOf(Module):
 
 
 class _DictOf(Module):
+    _holds_parameters = False
     """A dict registered under its keys (insertion order); `_check` admits each value."""
 
     def __init__(self, items=None) -> None:
@@ -117,8 +125,11 @@ class _DictOf(Module):
         raise NotImplementedError
 
     def _own(self):
-        yield from _direct(self)
+        yield from () if self._holds_parameters else _direct(self, Parameter)
         yield from self._items.items()
+        if self._holds_parameters:
+            yield from _direct(self, Parameter)
+        yield from _direct(self, Module)
 
     def __getitem__(self, key):
         return self._items[key]
@@ -215,9 +226,10 @@ class Sequential(ModuleList):
             self.extend(modules)
 
     def _own(self):
-        yield from _direct(self)
+        yield from _direct(self, Parameter)
         names = self._names or [str(i) for i in range(len(self._items))]
         yield from zip(names, self._items)
+        yield from _direct(self, Module)
 
     def add_module(self, name, module):
         """``module`` appended under ``name`` (replacing the module of that name), as in
@@ -296,6 +308,8 @@ class ModuleDict(_DictOf):
 class ParameterList(_ListOf):
     """A list of Parameters, registered as "0", "1", ...; tensors and arrays are wrapped."""
 
+    _holds_parameters = True
+
     def _check(self, item):
         return _parameter(self, item)
 
@@ -305,6 +319,8 @@ class ParameterList(_ListOf):
 
 class ParameterDict(_DictOf):
     """A dict of Parameters, registered under their keys; tensors and arrays are wrapped."""
+
+    _holds_parameters = True
 
     def _check(self, item):
         return _parameter(self, item)

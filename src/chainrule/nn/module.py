@@ -93,6 +93,7 @@ def _register(module, table_name, entry, prepend):
     if table is None:
         table = {}
         setattr(module, table_name, table)
+    vars(module)["_hooked"] = True
     handle = RemovableHandle(table)
     if prepend:
         items = list(table.items())
@@ -121,6 +122,7 @@ class Module:
     _forward_pre_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
     _forward_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
     _backward_hooks: Mapping[int, tuple[Any, bool]] = _NO_HOOKS  # (hook, is a pre-hook)
+    _hooked = False  # (set on the instance by its first hook of any kind)
     # Whether Parameters and Modules inside list, tuple and dict attributes are registered
     # (the PyTorch front end's Module registers only direct ones, as PyTorch does).
     _registers_collections = True
@@ -137,10 +139,11 @@ class Module:
         if tracer is not None:  # (a compiled step captures again after train()/eval(),
             tracer.guard(self, "training")  # or when a parameter is replaced)
             tracer.guard_tensors(self)
-        if self._backward_hooks:
-            return call_with_backward_hooks(self, self._call_forward_hooks, args, kwargs)
-        if self._forward_pre_hooks or self._forward_hooks:
-            return self._call_with_hooks(args, kwargs)
+        if self._hooked:  # (one read for the common case: a module that never had hooks)
+            if self._backward_hooks:
+                return call_with_backward_hooks(self, self._call_forward_hooks, args, kwargs)
+            if self._forward_pre_hooks or self._forward_hooks:
+                return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_forward_hooks(self, *args, **kwargs):

@@ -44,7 +44,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """|x - y| (derivative 0 where they are equal), optionally times ``weight``."""
     reduction = legacy_reduction("l1_loss", size_average, reduce, reduction)
     loss = P.abs(input - _target("l1_loss", input, target))
-    return reduce_loss(loss if weight is None else loss * weight, reduction)
+    return _weighted(loss, weight, reduction, "l1_loss")
 
 
 @composite
@@ -52,8 +52,19 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """(x - y)^2, optionally times ``weight``."""
     reduction = legacy_reduction("mse_loss", size_average, reduce, reduction)
     d = input - _target("mse_loss", input, target)
-    loss = d * d
-    return reduce_loss(loss if weight is None else loss * weight, reduction)
+    return _weighted(d * d, weight, reduction, "mse_loss")
+
+
+def _weighted(loss, weight, reduction, fn):
+    """PyTorch's per-element ``weight`` (the loss's shape): the weighted mean divides by
+    the weights' total, not by the element count."""
+    if weight is None:
+        return reduce_loss(loss, reduction)
+    if tuple(shape(weight)) != tuple(shape(loss)):
+        raise ValueError(f"{fn}: weight of shape {tuple(shape(weight))} for an input of "
+                         f"shape {tuple(shape(loss))}; they must have the same size")
+    return reduce_loss(loss * weight, reduction,
+                       None if reduction != "mean" else P.sum(weight))
 
 
 @composite

@@ -242,9 +242,12 @@ class Optimizer:
         if type(self)._init_state is Optimizer._init_state:
             # A subclass with its own step() (PyTorch's way to write an optimizer): its
             # state is whatever that step stored, restored as saved.
-            self._load_any_state(state_dict.get("state", {}), params)
+            self.state = self._load_any_state(state_dict.get("state", {}), params)
             self._load_hyperparameters(saved_groups)
             return
+        # A subclass of a built-in optimizer whose own step() keeps more state (an EMA
+        # beside Adam's moments): those entries come back as saved.
+        own_step = not type(self).step.__module__.startswith("chainrule.")
         new_state = {}
         for key, entry in state_dict.get("state", {}).items():
             i = int(key)
@@ -259,6 +262,8 @@ class Optimizer:
             group = {**self.param_groups[k],
                      **{h: v for h, v in saved_groups[k].items() if h != "params"}}
             expected = self._init_state(_working(p) if self._float16_in_float32 else p, group)
+            extra = {k: v for k, v in entry.items() if k not in expected} if own_step else {}
+            entry = {k: v for k, v in entry.items() if k not in extra}
             if set(entry) != set(expected):
                 raise ValueError(
                     f"{name}.load_state_dict: parameter {i} has state {sorted(entry)}, "
@@ -273,14 +278,16 @@ class Optimizer:
                         f"{v.shape}, expected {expected[k].shape}"
                     )
                 expected[k][...] = v
+            if extra:
+                expected.update(self._load_any_state({"0": extra}, [p])[p])
             new_state[p] = expected
         self._load_hyperparameters(saved_groups)
         self.state = defaultdict(dict, new_state)
 
     def _load_any_state(self, saved, params):
-        """State of a subclass that writes its own: each array copied into a tensor of its
-        parameter's kind (float arrays in the parameter's dtype), 0-d integer arrays as
-        Python ints (a step counter), anything else as it is."""
+        """State a subclass's own step() wrote, as saved: each tensor or array copied into
+        a tensor of its parameter's kind (float ones in the parameter's dtype), 0-d
+        integer arrays as Python ints (a step counter), anything else as it is."""
         new_state: dict[Any, dict[str, Any]] = defaultdict(dict)
         for key, entry in saved.items():
             i = int(key)
@@ -292,8 +299,8 @@ class Optimizer:
             for k, v in entry.items():
                 if isinstance(v, (TensorBase, np.ndarray, np.generic)):
                     a = np.array(v._data if isinstance(v, TensorBase) else v, copy=True)
-                    if a.ndim == 0 and a.dtype.kind in "iu":
-                        restored[k] = int(a)
+                    if a.ndim == 0 and a.dtype.kind in "iu" and not isinstance(v, TensorBase):
+                        restored[k] = int(a)  # (a step counter saved as a number)
                         continue
                     if a.dtype.kind == "f" and a.shape == p._data.shape:
                         a = a.astype(p._data.dtype)
@@ -301,7 +308,7 @@ class Optimizer:
                 else:
                     restored[k] = v
             new_state[p] = restored
-        self.state = new_state
+        return new_state
 
     def _check_group_sizes(self, saved_groups):
         """Refuse saved parameter groups whose sizes differ from this optimizer's."""

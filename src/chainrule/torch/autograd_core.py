@@ -60,7 +60,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             "grad call per row of grad_outputs")
     single = isinstance(inputs, TensorBase)
     inputs = _listed(inputs)
-    grads = _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, False)
+    grads = _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, True)
     out = []
     for i, g in enumerate(grads):
         if g is None:

@@ -59,18 +59,23 @@ class inference_mode:
     def __init__(self, mode=True):
         self.mode = bool(mode)
         self._grad = None
+        self._outer = 0
 
     def __enter__(self):
-        self._grad = graph.no_grad() if self.mode else graph.set_grad_enabled(
-            graph.is_grad_enabled())
-        self._grad.__enter__()
+        # inference_mode(False) inside an enabled block leaves it for its own block, and
+        # records again there, as PyTorch's does; outside one it changes nothing.
+        self._outer = inference_mode._active
         if self.mode:
+            self._grad = graph.no_grad()
             inference_mode._active += 1
+        else:
+            self._grad = graph.set_grad_enabled(bool(self._outer) or graph.is_grad_enabled())
+            inference_mode._active = 0
+        self._grad.__enter__()
         return self
 
     def __exit__(self, *exc):
-        if self.mode:
-            inference_mode._active -= 1
+        inference_mode._active = self._outer
         return self._grad.__exit__(*exc)
 
     def __call__(self, fn):

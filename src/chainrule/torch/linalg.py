@@ -163,23 +163,26 @@ def _one_of(a, b, who, name_a, name_b):
 
 
 def _takes_A(fn):
-    """``fn`` also taking its matrix argument as ``A=`` (PyTorch's keyword name; NumPy's
-    is ``a``)."""
+    """``fn`` also taking its matrix argument as ``A=`` or ``input=`` (PyTorch's keyword
+    names, which differ from function to function; NumPy's is ``a``)."""
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        if "A" in kwargs:
-            if args:
-                raise TypeError(f"linalg.{fn.__name__}() got multiple values for argument 'A'")
-            args = (kwargs.pop("A"),)
+        for name in ("A", "input"):
+            if name in kwargs:
+                if args:
+                    raise TypeError(f"linalg.{fn.__name__}() got multiple values for the "
+                                    f"matrix argument ({name}=)")
+                args = (kwargs.pop(name),)
         return fn(*args, **kwargs)
 
     return call
 
 
 (cholesky, cond, det, eigh, eigvalsh, inv, lu, matrix_exp, matrix_norm, matrix_power,
- matrix_rank, pinv, slogdet, svd, svdvals) = (
+ matrix_rank, norm, pinv, slogdet, svd, svdvals) = (
     _takes_A(f) for f in (cholesky, cond, det, eigh, eigvalsh, inv, lu, matrix_exp,
-                          matrix_norm, matrix_power, matrix_rank, pinv, slogdet, svd, svdvals))
+                          matrix_norm, matrix_power, matrix_rank, norm, pinv, slogdet, svd,
+                          svdvals))
 cholesky_ex = _ex("cholesky_ex", cholesky, ("L", "info"))
 inv_ex = _ex("inv_ex", inv, ("inverse", "info"))

@@ -203,9 +203,9 @@ def sub(input, other, *rest, alpha=1):
 subtract = sub
 
 
-def true_divide(dividend, other):
-    """dividend / other in floating point (PyTorch names the divisor ``other``)."""
-    return _like(dividend, floating(dividend) / other)
+def true_divide(input, other):
+    """input / other in floating point."""
+    return _like(input, floating(input) / other)
 
 
 def round(input, *, decimals=0):

@@ -44,10 +44,12 @@ def _grad_kind(t):
 
 def _restored(array, kind):
     from .nn.modules import Parameter
+    # (a Parameter over the loaded array itself: names saved for one tied Parameter
+    # come back sharing it, as from PyTorch's torch.load)
     if kind == "parameter":
-        return Parameter(array)
+        return Parameter(from_numpy(array))
     if kind == "frozen parameter":
-        return Parameter(array, requires_grad=False)
+        return Parameter(from_numpy(array), requires_grad=False)
     t = from_numpy(array)
     if kind == "requires_grad" and array.dtype.kind in "fc":
         t.requires_grad_(True)

@@ -41,16 +41,14 @@ class Optimizer(_optim.Optimizer):
     copy (tensors as tensors, numbers as numbers); ``load_state_dict`` restores it."""
 
     def state_dict(self):
-        saved = super().state_dict()
-        index = {id(p): i for i, p in enumerate(p for g in self.param_groups
-                                                for p in g["params"])}
+        groups, index = self._saved_groups()  # (the state below, as it is: any values)
         state = {}
         for group in self.param_groups:
             for p in group["params"]:
                 entry = self.state.get(p)
                 if entry:
                     state[index[id(p)]] = {k: _copied(v) for k, v in entry.items()}
-        return {"state": state, "param_groups": _pytorch_groups(saved)}
+        return {"state": state, "param_groups": _pytorch_groups({"param_groups": groups})}
 
 
 def _copied(v):
@@ -98,3 +96,8 @@ for _name in __all__:
             and _cls not in (_optim.Optimizer, _optim.LBFGS)):
         globals()[_name] = _with_pytorchs_switches(_cls)
 del _name, _cls
+
+
+class LBFGS(_optim.LBFGS, Optimizer):  # (an instance of torch.optim.Optimizer too)
+    __doc__ = _optim.LBFGS.__doc__
+    state_dict = _optim.LBFGS.state_dict  # (its own layout: one flat history)

@@ -3,7 +3,7 @@ stored, through ``cr.checkpoint`` (chainrule.checkpointing).
 
 The segment is run again during backward with the default generator put back where it
 was, so dropout draws the same masks (PyTorch's ``preserve_rng_state=True``). The
-function must return one tensor.
+function returns a tensor, or a tuple, list or dict of tensors.
 """
 
 from __future__ import annotations
