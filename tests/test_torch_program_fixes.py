@@ -1218,3 +1218,13 @@ def test_custom_vjp_rule_may_differentiate_with_chainrule_itself():
              lambda res, g: (cr.vjp(cnp.sin, res[0])[1](g)[0],))
     assert cr.grad(f)(0.3) == pytest.approx(np.cos(0.3), rel=1e-15)
     assert cr.grad(cr.grad(f))(0.3) == pytest.approx(-np.sin(0.3), rel=1e-15)
+
+
+def test_reduce_lr_on_plateau_state_has_pytorchs_keys():
+    p = nn.Parameter(torch.ones(2))
+    s = torch.optim.lr_scheduler.ReduceLROnPlateau(torch.optim.SGD([p], lr=0.1), mode="max")
+    assert sorted(s.state_dict()) == [
+        "_last_lr", "best", "cooldown", "cooldown_counter", "default_min_lr", "eps", "factor",
+        "last_epoch", "min_lrs", "mode", "mode_worse", "num_bad_epochs", "patience",
+        "threshold", "threshold_mode"]  # (PyTorch 2.13's)
+    assert s.state_dict()["mode_worse"] == -float("inf") and s.state_dict()["default_min_lr"] == 0
