@@ -28,6 +28,7 @@ from . import graph, randomness
 from .backward import backward
 from .graph import TensorBase, is_tensor, new_tensor
 from .pytree import tree_flatten, tree_unflatten
+from .raveled import cut, joined
 from .rules import REGISTRY, Primitive, each_argument
 
 
@@ -78,10 +79,10 @@ def _checkpointed(f, args, kwargs):
         inner = f
 
         def f(*a, **k):
-            return _joined(tree_flatten(inner(*a, **k))[0], dtype)
+            return joined(tree_flatten(inner(*a, **k))[0], dtype)
 
         with graph.enable_grad():
-            out = _joined(leaves, dtype)
+            out = joined(leaves, dtype)
     if not traced and not (is_tensor(out) and out.requires_grad):
         return returned  # nothing recorded for reverse mode: no activations to spare
     value = out._data if is_tensor(out) else np.asarray(out)
@@ -125,28 +126,11 @@ def _checkpointed(f, args, kwargs):
     if layout is None:
         return result
     treedef, shapes = layout
-    parts, start = [], 0
-    for shape, dtype in shapes:
-        size = int(np.prod(shape))
-        part = result[start:start + size].reshape(shape)
-        parts.append(part if part.dtype == dtype else part.astype(dtype))
-        start += size
-    return tree_unflatten(treedef, parts)
+    return tree_unflatten(treedef, cut(result, shapes))
 
 
 def _values(x):
     return x._data if is_tensor(x) else x
-
-
-def _joined(leaves, dtype):
-    """The leaves raveled end to end, in one array of `dtype` (recorded if any is a
-    tensor)."""
-    if not any(is_tensor(x) for x in leaves):
-        return np.concatenate([np.ravel(x).astype(dtype, copy=False) for x in leaves])
-    from . import primitives as P
-
-    return P.concatenate([P.reshape(x, (-1,)).astype(dtype) if is_tensor(x) else
-                          np.ravel(x).astype(dtype, copy=False) for x in leaves])
 
 
 def _made_before(out, start):

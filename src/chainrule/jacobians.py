@@ -171,7 +171,7 @@ def _jacobian_rev(f, args, kwargs, nums, nested):
         new_args, lifted = _lift_args(args, nums, "jacobian")
         out = _output_tensor(f(*new_args, **kwargs), "jacobian")
         inputs = [new[0] for new, _, _ in lifted]
-        recorded = nested and _differentiated_later(out, [t for new, _, _ in lifted for t in new])
+        recorded = nested and _differentiated_later(out)
         m = out._data.size
         rows = [[] for _ in inputs]
         for j in range(m):

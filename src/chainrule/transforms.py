@@ -105,7 +105,9 @@ def _lift(x, who, i):
     """Turn one input leaf into a tensor that requires grad."""
     a = _float_array(x, who, i)
     if not is_tensor(x):
-        return new_tensor(a, True)
+        t = new_tensor(a, True)
+        _own(t)
+        return t
     if x.requires_grad:
         return _alias(x)
     if _is_traced(x):
@@ -201,24 +203,28 @@ def _pack_grads(grads, lifted, nested):
     return out
 
 
-def _differentiated_later(out, inside):
+def _differentiated_later(out):
     """Whether a gradient of `out` may itself be differentiated: inside another
     transform, under a tracer, or when `out` depends on a tensor requiring grad other
-    than this transform's own leaves `inside` (a closure over a model's parameters, an
-    argument that requires grad). Otherwise the gradient is computed without recording
-    and comes back as a tensor that does not require grad, as PyTorch's torch.func.grad
-    gives it."""
+    than the transforms' own leaves (a closure over a model's parameters, an argument
+    that requires grad). Otherwise the gradient is computed without recording and comes
+    back as a tensor that does not require grad, as PyTorch's torch.func.grad gives it."""
     if _depth > 1 or graph.trace_hook() is not None:
         return True
-    own = {id(t) for t in inside}
-    seen, stack = set(), [out]
+    return reaches_other_leaves([out])
+
+
+def reaches_other_leaves(tensors):
+    """Whether the graphs of `tensors` reach a leaf requiring grad that no transform
+    made for itself (see owned_leaves)."""
+    seen, stack = set(), list(tensors)
     while stack:
         t = stack.pop()
         if id(t) in seen:
             continue
         seen.add(id(t))
         if t._prim is None:
-            if id(t) not in own:
+            if not is_owned_leaf(t):
                 return True
             continue
         if t._args is None:  # (a graph freed by an earlier backward: assume the worst)
@@ -268,7 +274,7 @@ def value_and_grad(
                     f"jacobian() for vector outputs or elementwise_grad() for elementwise ones."
                 )
             inputs = [t for new, _, _ in lifted for t in new]
-            grads = _reverse(out, inputs, None, nested and _differentiated_later(out, inputs))
+            grads = _reverse(out, inputs, None, nested and _differentiated_later(out))
         packed = _pack_grads(grads, lifted, nested)
         result = tuple(packed) if isinstance(argnum, tuple) else packed[0]
         value = out if nested else _value(out)

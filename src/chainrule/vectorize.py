@@ -201,24 +201,7 @@ def _differentiable_from_outside(trace, leaves):
         return True
     constants = [a for op in trace.ops for a in (*op.args, *op.kw.values())
                  if is_tensor(a) and a.requires_grad]
-    return _reaches_other_leaves(constants)
-
-
-def _reaches_other_leaves(tensors):
-    seen, stack = set(), list(tensors)
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if t._prim is None:
-            if not transforms.is_owned_leaf(t):
-                return True
-            continue
-        if t._args is None:  # (a freed graph: assume the worst)
-            return True
-        stack.extend(a for a in t._args if is_tensor(a) and a.requires_grad)
-    return False
+    return transforms.reaches_other_leaves(constants)
 
 
 def _unrecorded(o):

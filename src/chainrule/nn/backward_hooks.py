@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import graph
-from .. import primitives as P
 from ..graph import TensorBase, new_tensor
+from ..raveled import cut, joined
 from ..rules import Primitive, each_argument
 
 
@@ -32,23 +32,14 @@ def _joined(tensors):
     """One array holding ``tensors`` raveled end to end (one tensor: itself)."""
     if len(tensors) == 1:
         return tensors[0]
-    dtype = np.result_type(*(t._data.dtype for t in tensors))
-    return P.concatenate([P.reshape(t, (-1,)).astype(dtype) for t in tensors])
+    return joined(tensors, np.result_type(*(t._data.dtype for t in tensors)))
 
 
-def _split(joined, like):
-    """``joined`` (an array or tensor) cut back into pieces shaped and typed as ``like``."""
+def _split(whole, like):
+    """``whole`` (an array or tensor) cut back into pieces shaped and typed as ``like``."""
     if len(like) == 1:
-        return [joined]
-    parts, start = [], 0
-    for t in like:
-        n = t._data.size
-        part = joined[start:start + n].reshape(t._data.shape)
-        if part.dtype != t._data.dtype:
-            part = part.astype(t._data.dtype)
-        parts.append(part)
-        start += n
-    return parts
+        return [whole]
+    return cut(whole, [(t._data.shape, t._data.dtype) for t in like])
 
 
 def _join_grads(grads, like, g):
@@ -69,10 +60,7 @@ def _join_grads(grads, like, g):
         parts.append(gi)
     if len(parts) == 1:
         return parts[0]
-    dtype = g._data.dtype if recorded else g.dtype
-    if recorded:
-        return P.concatenate([P.reshape(p, (-1,)).astype(dtype) for p in parts])
-    return np.concatenate([np.ravel(p).astype(dtype, copy=False) for p in parts])
+    return joined(parts, g._data.dtype if recorded else g.dtype)
 
 
 def _through(tensors, rule, name):

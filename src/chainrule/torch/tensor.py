@@ -394,6 +394,17 @@ def _keyword(values, kw, name, who):
     return values
 
 
+def _cast_to(name, dtype):
+    """The method ``Tensor.<name>()``: this tensor as `dtype` (itself if it is one)."""
+
+    def cast(self, memory_format=None):
+        return self.to(dtype, memory_format=memory_format)
+
+    cast.__name__, cast.__qualname__ = name, f"Tensor.{name}"
+    cast.__doc__ = f"This tensor as {np.dtype(dtype).name} (itself if it is one already)."
+    return cast
+
+
 class Tensor(WritesAndNewTensors, _CrTensor):
     """A tensor whose methods mean what they mean in PyTorch (see the module docstring).
 
@@ -793,20 +804,15 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def long(self, memory_format=None):
-        return self.to(np.int64, memory_format=memory_format)
-
-    def int(self, memory_format=None):
-        return self.to(np.int32, memory_format=memory_format)
-
-    def bool(self, memory_format=None):
-        return self.to(np.bool_, memory_format=memory_format)
-
-    def byte(self, memory_format=None):
-        return self.to(np.uint8, memory_format=memory_format)
-
-    def char(self, memory_format=None):
-        return self.to(np.int8, memory_format=memory_format)
+    # (As PyTorch's, these return the tensor itself when it has the dtype already.)
+    long = _cast_to("long", np.int64)
+    int = _cast_to("int", np.int32)
+    bool = _cast_to("bool", np.bool_)
+    byte = _cast_to("byte", np.uint8)
+    char = _cast_to("char", np.int8)
+    half = _cast_to("half", np.float16)
+    float = _cast_to("float", np.float32)
+    double = _cast_to("double", np.float64)
 
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dimension (NumPy's strides
@@ -848,16 +854,6 @@ class Tensor(WritesAndNewTensors, _CrTensor):
             lead + i for i, n in enumerate(target) if n == 1 and self.shape[lead + i] != 1)
         out = P.sum(self, axis=axes, keepdims=True) if axes else self
         return P.reshape(out, target)
-
-    def half(self, memory_format=None):
-        return self.to(np.float16, memory_format=memory_format)
-
-    # (As PyTorch's, these return the tensor itself when it has the dtype already.)
-    def float(self, memory_format=None):
-        return self.to(np.float32, memory_format=memory_format)
-
-    def double(self, memory_format=None):
-        return self.to(np.float64, memory_format=memory_format)
 
     # ------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
