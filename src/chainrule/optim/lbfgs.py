@@ -33,6 +33,7 @@ import numpy as np
 
 from ..compiled import replayed
 from ..graph import enable_grad, mark_modified, no_grad
+from .hooks import with_hooks
 from .line_search import strong_wolfe
 from .optimizer import Optimizer
 
@@ -124,6 +125,7 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------------ the step
     @replayed  # (run again whole, closure included, by a step compiled with cr.compile)
+    @with_hooks
     def step(self, closure=None):
         """Run up to ``max_iter`` L-BFGS iterations; return the loss first evaluated."""
         if closure is None:

@@ -34,9 +34,10 @@ import numpy as np
 from ..compiled import replayed
 from ..graph import TensorBase, mark_modified, new_tensor_as, no_grad, trace_hook
 from ..tensor import Tensor
+from .hooks import HookMethods, with_hooks
 
 
-class Optimizer:
+class Optimizer(HookMethods):
     """Base class: holds ``param_groups`` (dicts with "params" and hyperparameters) and
     ``state`` (parameter -> dict of NumPy arrays)."""
 
@@ -122,6 +123,7 @@ class Optimizer:
                     p.grad._data[...] = 0
 
     @replayed
+    @with_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if given.
 
@@ -201,6 +203,7 @@ class Optimizer:
         raise NotImplementedError
 
     # --------------------------------------------------------------- state dicts
+    @with_hooks
     def state_dict(self) -> dict[str, Any]:
         """{"state": arrays per parameter index, "param_groups": JSON-able hyperparameters}.
 
@@ -228,6 +231,7 @@ class Optimizer:
             groups.append(saved)
         return groups, index
 
+    @with_hooks
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore hyperparameters and state saved by :meth:`state_dict`.
 

@@ -87,7 +87,12 @@ def register_all() -> None:
     from .nn import utils as nn_utils
 
     sys.modules.setdefault(f"{_ROOT}.optim.swa_utils", swa_utils)
-    _register("optim.optimizer", {"Optimizer": optim.Optimizer, "required": object()})
+    from chainrule.optim import hooks as optim_hooks
+
+    _register("optim.optimizer", {
+        "Optimizer": optim.Optimizer, "required": object(),
+        "register_optimizer_step_pre_hook": optim_hooks.register_optimizer_step_pre_hook,
+        "register_optimizer_step_post_hook": optim_hooks.register_optimizer_step_post_hook})
     for module, names in {"adam": ("Adam",), "adamw": ("AdamW",), "sgd": ("SGD",),
                           "rmsprop": ("RMSprop",), "adagrad": ("Adagrad",),
                           "adamax": ("Adamax",), "adadelta": ("Adadelta",),
