@@ -107,7 +107,7 @@ def test_repr_tree():
         ")"
     )
     bn = nn.BatchNorm1d(3)
-    assert repr(bn) == ("BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, "
+    assert repr(bn) == ("BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, "
                         "track_running_stats=True)")
 
 

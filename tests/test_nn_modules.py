@@ -280,3 +280,73 @@ def test_dict_containers_give_their_entries_as_attributes():
     assert params.scale is params["scale"]
     with pytest.raises(AttributeError, match="'ModuleDict' object has no attribute 'lm_head'"):
         getattr(blocks, "lm_head")  # noqa: B009  (the attribute access is the test)
+
+
+def test_sync_batch_norm_is_batch_norm_over_any_rank_in_one_process():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 2, 2, 3, 2, 2))
+    sbn = nn.SyncBatchNorm(2, momentum=0.3, dtype=np.float64)
+    sbn.weight._data[...] = [1.5, -0.5]
+    y = sbn(cr.tensor(x))
+    axes = (0, 2, 3, 4, 5)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    want = (x - mean) / np.sqrt(var + 1e-5) * np.array([1.5, -0.5]).reshape(1, 2, 1, 1, 1, 1)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    m = x.size // 2
+    np.testing.assert_allclose(sbn.running_var.numpy(),
+                               0.7 + 0.3 * x.var(axis=axes) * m / (m - 1), rtol=1e-12)
+    assert int(sbn.num_batches_tracked.numpy()) == 1
+
+    def f(inp, w, b):
+        return cr.sum(cr.sin(nn.functional.batch_norm(inp, None, None, w, b, training=True)))
+
+    assert cr.gradcheck(f, x[:, :, :, :2, :1, :1], np.array([1.5, -0.5]), np.array([0.1, 0.2]),
+                        order=2)
+    with pytest.raises(ValueError, match="at least 2D"):
+        sbn(cr.tensor(np.ones(2)))
+
+
+def test_convert_sync_batchnorm_keeps_parameters_buffers_and_modes():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4),
+                          nn.Sequential(nn.BatchNorm2d(4, affine=False)))
+    model[1].weight.requires_grad_(False)
+    model.eval()
+    before = {k: np.array(v) for k, v in model.state_dict().items()}
+    weight, mean = model[1].weight, model[2][0].running_mean
+    out = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert out is model
+    assert type(out[1]) is nn.SyncBatchNorm and type(out[2][0]) is nn.SyncBatchNorm
+    assert out[1].weight is weight and not out[1].weight.requires_grad
+    assert out[2][0].running_mean is mean and out[2][0].weight is None
+    assert not out[1].training
+    after = out.state_dict()
+    assert sorted(after) == sorted(before)
+    for k, v in before.items():
+        np.testing.assert_array_equal(np.asarray(after[k]), v)
+    single = nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(2, dtype=np.float64))
+    assert isinstance(single, nn.SyncBatchNorm) and single.weight.numpy().dtype == np.float64
+
+
+def test_sync_batch_norm_refuses_a_world_of_several_ranks(monkeypatch):
+    import chainrule.distributed as dist
+
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "world_size", lambda: 4)
+    sbn = nn.SyncBatchNorm(2)
+    x = cr.tensor(np.ones((3, 2), np.float32))
+    with pytest.raises(NotImplementedError, match="4 ranks"):
+        sbn(x)
+    sbn.eval()
+    assert sbn(x).shape == (3, 2)  # (evaluation uses the running statistics: no sync)
+
+
+def test_norm_layers_take_bias_false():
+    for layer in (nn.BatchNorm2d(3, bias=False), nn.InstanceNorm1d(3, affine=True, bias=False),
+                  nn.GroupNorm(1, 3, bias=False), nn.SyncBatchNorm(3, bias=False)):
+        assert layer.bias is None and layer.weight is not None
+        assert "bias" not in layer.state_dict()
+        assert "bias=False" in repr(layer)
+    bn = nn.BatchNorm1d(3, bias=False)
+    bn.weight._data[...] = 2.0
+    bn.reset_parameters()
+    np.testing.assert_array_equal(bn.weight.numpy(), np.ones(3))

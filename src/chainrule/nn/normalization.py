@@ -284,7 +284,7 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class RMSNorm(Module):
@@ -312,7 +312,7 @@ class RMSNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class _NormBase(Module):
@@ -326,6 +326,7 @@ class _NormBase(Module):
         affine: bool,
         track_running_stats: bool,
         dtype: DTypeLike,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         dtype = float_dtype(dtype)
@@ -336,7 +337,7 @@ class _NormBase(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype))
+            self.bias = Parameter(np.zeros(self.num_features, dtype)) if bias else None
         else:
             self.weight = self.bias = None
         if track_running_stats:
@@ -355,12 +356,12 @@ class _NormBase(Module):
     def reset_parameters(self):
         self.reset_running_stats()
         if self.affine:
-            self.weight.copy_(np.ones_like(self.weight._data))
-            self.bias.zero_()
+            _reset_affine(self)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):
@@ -377,16 +378,21 @@ class _BatchNorm(_NormBase):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype: DTypeLike = np.float32,
+        *,
+        bias: bool = True,
     ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype,
+                         bias)
 
-    def forward(self, input):
-        s = shape(input)
+    def _check_input(self, s):
         if len(s) not in self.dims or s[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}): expected input of shape "
                 f"{self.expects.format(c=self.num_features)}, got {s}"
             )
+
+    def forward(self, input):
+        self._check_input(shape(input))
         tracking = self.training and self.track_running_stats
         return batch_norm(
             input, self.running_mean, self.running_var, self.weight, self.bias,
@@ -422,6 +428,78 @@ class BatchNorm3d(_BatchNorm):
     expects = "(N, {c}, D, H, W)"
 
 
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization of (N, C, *) input of any rank from 2 up.
+
+    In PyTorch its batch statistics are taken over the batches of every process of a
+    data-parallel group (on GPUs). chainrule's front end runs in one process, where
+    PyTorch's layer is BatchNorm over the local batch, and so is this one. Under
+    ``chainrule.distributed`` with several ranks, training refuses rather than
+    normalize each rank's part of the batch alone: use BatchNorm (per-rank statistics)
+    or GroupNorm. ``SyncBatchNorm.convert_sync_batchnorm(model)`` swaps every
+    BatchNorm1d/2d/3d of a model for one, keeping parameters, buffers and modes.
+    """
+
+    expects = "(N, {c}, *)"
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-05,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: object = None,
+        dtype: DTypeLike = np.float32,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype,
+                         bias=bias)
+        self.process_group = process_group
+
+    def _check_input(self, s):
+        if len(s) < 2:
+            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {len(s)}D input)")
+        if s[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        if s[1] != self.num_features:
+            raise ValueError(f"SyncBatchNorm({self.num_features}): expected input of shape "
+                             f"(N, {self.num_features}, *), got {s}")
+        if self.training:
+            from .. import distributed
+
+            if distributed.is_initialized() and distributed.world_size() > 1:
+                raise NotImplementedError(
+                    f"SyncBatchNorm: statistics over the {distributed.world_size()} ranks "
+                    f"of chainrule.distributed are not computed; use BatchNorm (each "
+                    f"rank's own batch) or GroupNorm")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every BatchNorm1d/2d/3d inside it (or itself) replaced by a
+        SyncBatchNorm holding the same parameters, buffers, requires_grad and mode."""
+        out = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            weight = module.weight
+            out = cls(module.num_features, module.eps, module.momentum, module.affine,
+                      module.track_running_stats, process_group,
+                      dtype=(weight if weight is not None else module.running_mean)._data.dtype
+                      if module.affine or module.track_running_stats else None)
+            if module.affine:
+                out.weight = module.weight
+                out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+            if hasattr(module, "qconfig"):
+                out.qconfig = module.qconfig
+        for name, child in module.named_children():
+            setattr(out, name, cls.convert_sync_batchnorm(child, process_group))
+        return out
+
+
 class _InstanceNorm(_NormBase):
     """Instance normalization; unbatched (C, *spatial) input is accepted as PyTorch does."""
 
@@ -435,8 +513,11 @@ class _InstanceNorm(_NormBase):
         affine: bool = False,
         track_running_stats: bool = False,
         dtype: DTypeLike = np.float32,
+        *,
+        bias: bool = True,
     ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype,
+                         bias)
 
     def forward(self, input):
         s = shape(input)
@@ -502,6 +583,8 @@ class GroupNorm(Module):
         eps: float = 1e-05,
         affine: bool = True,
         dtype: DTypeLike = np.float32,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
@@ -515,7 +598,7 @@ class GroupNorm(Module):
         dtype = float_dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_channels, dtype))
-            self.bias = Parameter(np.zeros(self.num_channels, dtype))
+            self.bias = Parameter(np.zeros(self.num_channels, dtype)) if bias else None
         else:
             self.weight = self.bias = None
 
@@ -531,7 +614,8 @@ class GroupNorm(Module):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class LocalResponseNorm(Module):

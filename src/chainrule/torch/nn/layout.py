@@ -26,7 +26,7 @@ _FILES = {
                   "Softplus Softshrink MultiheadAttention PReLU Softsign Tanhshrink Softmin "
                   "Softmax Softmax2d LogSoftmax",
     "batchnorm": "BatchNorm1d LazyBatchNorm1d BatchNorm2d LazyBatchNorm2d BatchNorm3d "
-                 "LazyBatchNorm3d",
+                 "LazyBatchNorm3d SyncBatchNorm",
     "channelshuffle": "ChannelShuffle",
     "container": "Sequential ModuleList ModuleDict ParameterList ParameterDict",
     "conv": "Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d "
