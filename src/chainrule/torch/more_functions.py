@@ -1027,16 +1027,18 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     x = input._data if isinstance(input, TensorBase) else np.asarray(input)
     idx = np.asarray(index._data if isinstance(index, TensorBase) else index, dtype=np.int64)
     d = dim % x.ndim
-    coords = list(np.indices(idx.shape))
+    # Flat positions into x: one 1-d index array is NumPy's fast path for bincount and
+    # ufunc.at (a tuple of coordinate arrays measured 10x slower in maximum.at).
+    strides = np.cumprod((x.shape[1:] + (1,))[::-1])[::-1]
+    coords = list(np.indices(idx.shape, sparse=True))
     coords[d] = idx % x.shape[d]
-    coords = tuple(coords)
-    counts = np.zeros(x.shape, np.int64)
-    np.add.at(counts, coords, 1)
+    pos = sum(c * int(k) for c, k in zip(coords, strides)).reshape(-1)
+    counts = np.bincount(pos, minlength=x.size).reshape(x.shape)
     touched = counts > 0
     block = tuple(slice(0, n) for n in idx.shape)
     src_block = src[block] if isinstance(src, TensorBase) else np.asarray(src)[block]
     if reduce == "prod":
-        return _like(input, _scatter_prod(input, x, coords, touched, src_block, include_self))
+        return _like(input, _scatter_prod(input, x, pos, touched, src_block, include_self))
     if reduce in ("sum", "mean"):
         base = input if include_self else P.where(touched, 0, input)
         total = scatter_add(base, d, idx, src_block)
@@ -1051,14 +1053,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     best = np.maximum if reduce == "amax" else np.minimum
     out = np.where(touched & (not include_self), fill, x).astype(x.dtype)
     s = np.asarray(src_block._data if isinstance(src_block, TensorBase) else src_block)
-    best.at(out, coords, s)
+    best.at(out.reshape(-1), pos, s.reshape(-1))
     # Gradients through weights: each maximum of a position gets 1 / (its ties).
-    hit_src = s == out[coords]
+    hit_src = s == out.reshape(-1)[pos].reshape(s.shape)
     hit_in = (x == out) & (include_self | ~touched)
-    ties = hit_in.astype(np.int64)
-    np.add.at(ties, coords, hit_src.astype(np.int64))
+    ties = hit_in + np.bincount(pos[hit_src.reshape(-1)], minlength=x.size).reshape(x.shape)
     w_in = np.where(hit_in, 1.0 / np.maximum(ties, 1), 0.0).astype(x.dtype)
-    w_src = np.where(hit_src, 1.0 / np.maximum(ties[coords], 1), 0.0).astype(x.dtype)
+    w_src = np.where(hit_src, 1.0 / np.maximum(ties.reshape(-1)[pos], 1).reshape(s.shape),
+                     0.0).astype(x.dtype)
     result = _new(out) if isinstance(input, TensorBase) else out
     if isinstance(input, TensorBase) and input.requires_grad:
         finite = P.where(P.isfinite(input), input, 0)
@@ -1070,11 +1072,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return _like(input, result)
 
 
-def _scatter_prod(input, x, coords, touched, src_block, include_self):
+def _scatter_prod(input, x, flat, touched, src_block, include_self):
     """scatter_reduce's "prod": each position's sources gathered into one row (padded with
     ones), multiplied along it with prod (differentiable to any order, zeros included),
     times the input's own value unless include_self=False."""
-    flat = np.ravel_multi_index(coords, x.shape).reshape(-1)
     counts = np.bincount(flat, minlength=x.size)
     order = np.argsort(flat, kind="stable")
     starts = np.cumsum(counts) - counts
