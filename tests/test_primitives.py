@@ -892,3 +892,28 @@ def test_short_row_reductions_agree_with_numpy(rows, k, dtype, keepdims, seed):
     t = x.swapaxes(0, -1)
     np.testing.assert_array_equal(reductions.reduce_last(np.maximum, t, -1),
                                   t.max(-1, keepdims=True))
+
+
+def test_add_at_by_flat_positions_matches_numpy_add_at():
+    from chainrule.primitives.shape import add_at
+
+    rng = np.random.default_rng(5)
+    shape = (6, 3, 2)
+    g_rows = rng.standard_normal((4, 5, 3, 2))
+    rows = np.array([[0, -1, 5, 0, 2], [1, 1, 1, -6, 3], [5, 5, 0, 0, 0], [2, 3, 4, -2, -1]])
+    flat_coords = (np.array([0, -1, 0, 5]), np.array([[1], [2]]), np.array([0, 1, -1, 0]))
+    g_coords = rng.standard_normal((2, 4))
+    cases = [
+        (rows, g_rows),
+        ((rows,), g_rows),
+        (flat_coords, g_coords),
+        (np.array(4), rng.standard_normal((3, 2))),
+        ((np.array([0, 0, 1]), slice(None), np.array([1, 1, 0])), rng.standard_normal((3, 3))),
+        (np.array([True, False, True, False, False, True]), rng.standard_normal((3, 3, 2))),
+    ]
+    for index, g in cases:
+        want = np.zeros(shape)
+        np.add.at(want, index, g)
+        got = np.zeros(shape)
+        add_at(got, index, g)
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)

@@ -31,6 +31,7 @@ from ..rules import composite, nondifferentiable, primitive
 from ..tracing import traced
 from .elementwise import astype, where
 from .shape import (
+    add_at,
     as_index,
     broadcast_to,
     getitem,
@@ -77,7 +78,7 @@ def _scatter_along_fwd(g, index, axis, shape):
         if n == 1 and g.shape[d] != 1:  # an axis take_along_axis broadcast
             coords[d] = np.zeros_like(coords[d])
     coords[axis] = np.broadcast_to(index, g.shape)
-    np.add.at(out, tuple(coords), g)  # (repeated indices add up)
+    add_at(out, tuple(coords), g)  # (repeated indices add up)
     return out
 
 
