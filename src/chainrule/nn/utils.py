@@ -145,8 +145,11 @@ class _SpectralNorm:
             for _ in range(self.n):
                 vv[...] = self._normalize(m.T @ uu)
                 uu[...] = self._normalize(m @ vv)
-        # sigma = u^T W v with u and v held fixed: its gradient in W is u v^T.
-        sigma = P.sum(u._data * P.matmul(mat, v._data.copy()))
+        # sigma = u^T W v with u and v held fixed: its gradient in W is u v^T. Both are
+        # copies: the next forward's power iteration writes the buffers in place, and
+        # this forward's backward must see the vectors it used (two forwards, then one
+        # backward: a GAN's discriminator on real and fake batches).
+        sigma = P.sum(u._data.copy() * P.matmul(mat, v._data.copy()))
         return weight / sigma
 
     def __call__(self, module, args):
