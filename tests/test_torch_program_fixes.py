@@ -1228,3 +1228,76 @@ def test_reduce_lr_on_plateau_state_has_pytorchs_keys():
         "last_epoch", "min_lrs", "mode", "mode_worse", "num_bad_epochs", "patience",
         "threshold", "threshold_mode"]  # (PyTorch 2.13's)
     assert s.state_dict()["mode_worse"] == -float("inf") and s.state_dict()["default_min_lr"] == 0
+
+
+def _finite_difference_gradient(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[i] = h
+        g.flat[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def test_autograd_functional_create_graph_records_the_results():
+    # A Jacobian penalty (a contractive autoencoder's) trains through create_graph=True;
+    # before, the results carried no graph and the penalty added no gradient, silently.
+    from chainrule.torch.autograd.functional import hessian, hvp, jacobian, jvp, vjp
+
+    x0 = np.array([0.5, -1.0, 2.0])
+
+    def jac_np(a):  # d(tanh(a) * sum(a))/da
+        return np.diag(1 - np.tanh(a) ** 2) * a.sum() + np.tanh(a)[:, None]
+
+    x = torch.tensor(x0, requires_grad=True)
+    J = jacobian(lambda a: a.tanh() * a.sum(), x, create_graph=True)
+    assert J.requires_grad
+    np.testing.assert_allclose(J.detach().numpy(), jac_np(x0), rtol=1e-14)
+    (x.pow(2).sum() + J.pow(2).sum()).backward()
+    want = 2 * x0 + _finite_difference_gradient(lambda a: (jac_np(a) ** 2).sum(), x0)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-7)
+
+    # hessian, vjp, jvp and hvp (its vector too) are recorded as well
+    x.grad = None
+    v = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+
+    def f(a):
+        return (a ** 4).sum() * a[0]
+
+    H = hessian(f, x, create_graph=True)
+    _, vj = vjp(lambda a: a.sin() * a.sum(), x, v, create_graph=True)
+    _, jv = jvp(lambda a: a.sin() * a.sum(), x, v, create_graph=True)
+    _, hv = hvp(f, x, v, create_graph=True)
+    assert all(t.requires_grad for t in (H, vj, jv, hv))
+    np.testing.assert_allclose(hv.detach().numpy(), H.detach().numpy() @ v.detach().numpy(),
+                               rtol=1e-14)
+    hv.sum().backward()
+    # d/dv of sum(H v) = H^T 1; d/dx of sum(H(x) v) by finite differences of f's Hessian
+    def hess_np(a):  # f = sum(a^4) a0
+        h = np.diag(12 * a ** 2 * a[0])
+        h[:, 0] += 4 * a ** 3
+        h[0, :] += 4 * a ** 3
+        return h
+
+    np.testing.assert_allclose(H.detach().numpy(), hess_np(x0), rtol=1e-14)
+    np.testing.assert_allclose(v.grad.numpy(), hess_np(x0).sum(axis=0), rtol=1e-14)
+    vv = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(
+        x.grad.numpy(), _finite_difference_gradient(lambda a: (hess_np(a) @ vv).sum(), x0),
+        rtol=1e-7)
+
+    # create_graph=False (the default) gives detached results
+    assert not jacobian(lambda a: a.tanh(), x).requires_grad
+    assert not hvp(f, x, v)[1].requires_grad
+
+
+def test_autograd_functional_forward_mode_jacobian_of_several_inputs():
+    from chainrule.torch.autograd.functional import jacobian
+
+    a = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    b = torch.tensor([0.5, -1.0], dtype=torch.float64)
+    ja, jb = jacobian(lambda a, b: a * b.exp(), (a, b), strategy="forward-mode",
+                      vectorize=True)
+    np.testing.assert_allclose(ja.numpy(), np.diag(np.exp([0.5, -1.0])), rtol=1e-15)
+    np.testing.assert_allclose(jb.numpy(), np.diag([1.0, 2.0] * np.exp([0.5, -1.0])),
+                               rtol=1e-15)

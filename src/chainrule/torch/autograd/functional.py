@@ -2,8 +2,13 @@
 transforms, with PyTorch's conventions: ``inputs`` a tensor or a tuple of tensors; a
 Jacobian is a tensor for one input and one output, a tuple over inputs, or a tuple
 (over outputs) of tuples (over inputs); results are front-end tensors.
-``create_graph``, ``strict``, ``vectorize`` and ``strategy`` are accepted; results are
-computed from the inputs' values and carry no graph.
+
+``create_graph=False`` (the default): the results are computed from the inputs' values
+and carry no graph, as PyTorch's are detached. ``create_graph=True``: they are recorded
+functions of the inputs (and of ``v``), so a loss that uses them (a Jacobian or
+Hessian penalty) differentiates through them. ``strict``, ``vectorize`` and the
+strategies are accepted; ``strategy="forward-mode"`` computes the Jacobian in forward
+mode.
 """
 
 from __future__ import annotations
@@ -12,99 +17,100 @@ import numpy as np
 
 from ... import forward_mode, jacobians, transforms
 from ...graph import TensorBase, new_tensor
+from ..func import _front_args
 from ..tensor import front
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 
-def _inputs(inputs):
+def _inputs(inputs, create_graph):
+    """(one input?, the arguments to differentiate at): the tensors themselves when the
+    results must be recorded functions of them, else their values."""
     single = isinstance(inputs, TensorBase) or not isinstance(inputs, (tuple, list))
     items = (inputs,) if single else tuple(inputs)
+    if create_graph:
+        return single, [x if isinstance(x, TensorBase) else np.asarray(x) for x in items]
     return single, [np.asarray(x._data if isinstance(x, TensorBase) else x) for x in items]
 
 
-def _wrapped(func):
-    """func called with front-end tensors, as PyTorch calls it."""
-    def call(*tensors):
-        return func(*(front(t) if isinstance(t, TensorBase) else t for t in tensors))
-    return call
-
-
-def _tensor(a):
+def _result(a, create_graph):
+    """A result as a front-end tensor: recorded (create_graph) or a fresh detached copy."""
+    if create_graph and isinstance(a, TensorBase):
+        return front(a)
     return front(new_tensor(np.array(a._data if isinstance(a, TensorBase) else a, copy=True)))
+
+
+def _vectors(v, like, what):
+    if v is None:
+        if sum(int(np.size(x._data if isinstance(x, TensorBase) else x)) for x in like) != 1:
+            raise RuntimeError(f"{what}: v can be omitted only for one input of one element")
+        return [np.ones(np.shape(x._data if isinstance(x, TensorBase) else x)) for x in like]
+    return list(v) if isinstance(v, (tuple, list)) else [v]
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
-    single, arrays = _inputs(inputs)
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', "
+                         f"got {strategy!r}")
+    single, args = _inputs(inputs, create_graph)
     mode = "fwd" if strategy == "forward-mode" else "rev"
-    out = _wrapped(func)(*(new_tensor(a) for a in arrays))
-    several = isinstance(out, (tuple, list))
-    n = len(arrays)
-    if not several:
-        jac = jacobians.jacobian(_wrapped(func), argnum=tuple(range(n)), mode=mode)(*arrays)
-        jac = tuple(_tensor(j) for j in jac)
-        return jac[0] if single else jac
-    rows = []
-    for k in range(len(out)):
-        def component(*xs, k=k):
-            return _wrapped(func)(*xs)[k]
-        jac = jacobians.jacobian(component, argnum=tuple(range(n)), mode=mode)(*arrays)
-        row = tuple(_tensor(j) for j in jac)
-        rows.append(row[0] if single else row)
-    return tuple(rows)
+    jac = jacobians.jacobian(_front_args(func), argnum=tuple(range(len(args))),
+                             mode=mode)(*args)
+
+    def per_output(row):
+        row = tuple(_result(j, create_graph) for j in row)
+        return row[0] if single else row
+
+    if isinstance(jac, list) or (jac and isinstance(jac[0], (tuple, list))):
+        return tuple(per_output(row) for row in jac)  # several outputs
+    return per_output(jac)
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
-    single, arrays = _inputs(inputs)
-    n = len(arrays)
-    h = jacobians.hessian(_wrapped(func), argnum=tuple(range(n)))(*arrays)
-    blocks = tuple(tuple(_tensor(h[i][j]) for j in range(n)) for i in range(n))
+    single, args = _inputs(inputs, create_graph)
+    n = len(args)
+    h = jacobians.hessian(_front_args(func), argnum=tuple(range(n)))(*args)
+    blocks = tuple(tuple(_result(h[i][j], create_graph) for j in range(n)) for i in range(n))
     return blocks[0][0] if single else blocks
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): v defaults to 1 for a single-element output."""
-    single, arrays = _inputs(inputs)
-    out, pullback = transforms.vjp(_wrapped(func), *arrays)
+    single, args = _inputs(inputs, create_graph)
+    out, pullback = transforms.vjp(_front_args(func), *args)
     if v is None:
-        if np.size(out) != 1:
+        if np.size(out._data if isinstance(out, TensorBase) else out) != 1:
             raise RuntimeError("vjp: v can be omitted only for a function with one output "
                                "element")
-        v = np.ones_like(np.asarray(out))
-    grads = pullback(np.asarray(v._data if isinstance(v, TensorBase) else v))
-    grads = tuple(_tensor(g) for g in grads)
-    return _tensor(out), grads[0] if single else grads
+        v = np.ones(np.shape(out._data if isinstance(out, TensorBase) else out))
+    elif not create_graph:
+        v = np.asarray(v._data if isinstance(v, TensorBase) else v)
+    grads = tuple(_result(g, create_graph) for g in pullback(v))
+    return _result(out, create_graph), grads[0] if single else grads
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): v defaults to 1 for a single-element input."""
-    single, arrays = _inputs(inputs)
-    if v is None:
-        if sum(a.size for a in arrays) != 1:
-            raise RuntimeError("jvp: v can be omitted only for one input of one element")
-        v = [np.ones_like(a) for a in arrays]
-    _, tangents = _inputs(v)
-    out, tangent = forward_mode.jvp(_wrapped(func), tuple(arrays), tuple(tangents))
-    return _tensor(out), _tensor(tangent)
+    single, args = _inputs(inputs, create_graph)
+    _, tangents = _inputs(tuple(_vectors(v, args, "jvp")), create_graph)
+    out, tangent = forward_mode.jvp(_front_args(func), tuple(args), tuple(tangents))
+    return _result(out, create_graph), _result(tangent, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), H v) for a scalar func."""
-    single, arrays = _inputs(inputs)
-    _, vs = _inputs(v)
-    out = _wrapped(func)(*(new_tensor(a) for a in arrays))
-    n = len(arrays)
-    h = jacobians.hessian(_wrapped(func), argnum=tuple(range(n)))(*arrays)
-    products = []
-    for i in range(n):
-        total = 0
-        for j in range(n):
-            hij = np.asarray(h[i][j]).reshape(arrays[i].size, arrays[j].size)
-            total = total + (hij @ vs[j].reshape(-1)).reshape(arrays[i].shape)
-        products.append(_tensor(total))
-    return _tensor(out), products[0] if single else tuple(products)
+    """(func(inputs), H v) for a scalar func: forward mode over its gradient, without
+    forming H."""
+    single, args = _inputs(inputs, create_graph)
+    _, vs = _inputs(tuple(_vectors(v, args, "hvp")), create_graph)
+    n = len(args)
+    f = _front_args(func)
+    gradient = transforms.grad(f, argnums=tuple(range(n)))
+    out = f(*args) if create_graph else func(*(front(new_tensor(a)) for a in args))
+    _, products = forward_mode.jvp(gradient, tuple(args), tuple(vs))
+    products = tuple(_result(p, create_graph) for p in products)
+    return _result(out, create_graph), products[0] if single else products
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
