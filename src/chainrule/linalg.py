@@ -66,6 +66,32 @@ def matrix_exp(A):
     return P.expm(A)
 
 
+@_composite
+def householder_product(A, tau):
+    """The first n columns of H_1 H_2 ... H_k for an (..., m, n) ``A`` and (..., k)
+    ``tau`` (PyTorch's ``linalg.householder_product``, LAPACK's orgqr), m >= n >= k:
+    H_i = I - tau_i v_i v_i^T, v_i the i-th column of A below its diagonal, with 1 on
+    the diagonal and 0 above. With ``(A, tau)`` from geqrf it is QR's Q. Each H_i is
+    applied as a rank-one update, never formed; differentiable in A and tau.
+    """
+    m, n = np.shape(A)[-2:]
+    k = np.shape(tau)[-1] if np.ndim(tau) else 0
+    if not m >= n >= k:
+        raise ValueError(f"householder_product: A of shape {np.shape(A)} and tau of shape "
+                         f"{np.shape(tau)} need m >= n >= k (here m={m}, n={n}, k={k})")
+    if np.shape(tau)[:-1] != np.shape(A)[:-2]:
+        raise ValueError(f"householder_product: tau's batch shape {np.shape(tau)[:-1]} "
+                         f"differs from A's {np.shape(A)[:-2]}")
+    dtype = np.result_type(A, tau)
+    Q = np.broadcast_to(np.eye(m, n, dtype=dtype), np.shape(A)[:-2] + (m, n))
+    rows = np.arange(m)
+    for i in reversed(range(k)):  # Q <- H_i Q, from the last reflector to the first
+        v = P.where(rows > i, A[..., :, i], (rows == i).astype(dtype))
+        vq = P.matmul(v[..., None, :], Q)
+        Q = Q - (tau[..., i, None, None] * v[..., :, None]) * vq
+    return Q if k else np.array(Q)
+
+
 def _check_finite(function, **arrays):
     """SciPy's check_finite: a ValueError naming the argument that holds an inf or NaN."""
     for name, v in arrays.items():

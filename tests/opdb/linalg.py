@@ -368,4 +368,32 @@ def _scipy_lu_factor(a):
     return out
 
 
-OPS = [*DECOMPOSITIONS, *SOLVERS, *NORMS, *PARTS, *LU]
+def _householder_ref(a, tau):
+    """H_1 ... H_k formed explicitly, its first n columns."""
+    a, tau = np.asarray(a, float), np.asarray(tau, float)
+    m, n = a.shape[-2:]
+    out = np.empty(a.shape)
+    for idx in np.ndindex(*a.shape[:-2]):
+        q = np.eye(m)
+        for i in range(tau.shape[-1]):
+            v = np.zeros(m)
+            v[i] = 1.0
+            v[i + 1:] = a[idx][i + 1:, i]
+            q = q @ (np.eye(m) - tau[idx][i] * np.outer(v, v))
+        out[idx] = q[:, :n]
+    return out
+
+
+def _reflectors(rng, a_shape, k):
+    return (rng.standard_normal(a_shape), rng.uniform(0.5, 1.8, a_shape[:-2] + (k,))), {}
+
+
+HOUSEHOLDER = [
+    OpInfo("cr.linalg.householder_product", cr.linalg.householder_product,
+           fixed(lambda rng: _reflectors(rng, (4, 3), 3), lambda rng: _reflectors(rng, (4, 3), 2),
+                 lambda rng: _reflectors(rng, (2, 3, 3), 3),
+                 lambda rng: _reflectors(rng, (3, 1), 1)),
+           _householder_ref, plain="numpy", rtol=1e-12),
+]
+
+OPS = [*DECOMPOSITIONS, *SOLVERS, *NORMS, *PARTS, *LU, *HOUSEHOLDER]

@@ -56,7 +56,10 @@ class ParametrizationList(ModuleList):
         with no_grad():
             for m in reversed(list(self)):
                 if hasattr(m, "right_inverse"):
-                    new = m.right_inverse(new)
+                    try:
+                        new = m.right_inverse(new)
+                    except NotImplementedError:
+                        pass  # (as PyTorch: a right_inverse that cannot is the identity here)
         self.is_tensor = isinstance(new, TensorBase)
         self.ntensors = 1 if self.is_tensor else len(new)
         if self.is_tensor:

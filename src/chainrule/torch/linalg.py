@@ -19,6 +19,7 @@ from chainrule.linalg import (
     diagonal,
     eigh,
     eigvalsh,
+    householder_product,
     inv,
     lu,
     lu_solve,
@@ -46,7 +47,8 @@ from .tensor import Tensor
 from .tensor import like as _like
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_solve", "matmul",
+           "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
+           "lu_solve", "matmul",
            "matrix_exp", "matrix_norm", "matrix_power",
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",

@@ -18,6 +18,7 @@ import numpy as np
 from .. import numpy as cnp
 from .. import primitives as P
 from ..graph import TensorBase, new_tensor
+from ..linalg import householder_product as _householder_product
 from ..linalg import matrix_exp as _matrix_exp
 from ..linalg import vector_norm
 from ..primitives import lu_decomposition as _lu
@@ -734,6 +735,26 @@ def matrix_power(input, n):
 
 def matrix_exp(input):
     return _like(input, _matrix_exp(input))
+
+
+_Geqrf = namedtuple("geqrf", ["a", "tau"])
+
+
+def geqrf(input):
+    """LAPACK's compact QR: ``a`` holds R on and above its diagonal and the Householder
+    vectors below it, ``tau`` their scales (NumPy's qr(mode="raw"), transposed back).
+    Not differentiable, as in PyTorch: the results carry no gradient."""
+    x = np.asarray(input._data if isinstance(input, TensorBase) else input)
+    if x.ndim < 2:
+        raise ValueError(f"geqrf: expected a matrix or a stack of matrices, got shape {x.shape}")
+    h, tau = np.linalg.qr(x, mode="raw")
+    return _Geqrf(_like(input, new_tensor(np.ascontiguousarray(np.swapaxes(h, -1, -2)))),
+                  _like(input, new_tensor(tau)))
+
+
+def orgqr(input, tau):
+    """``torch.orgqr``: ``torch.linalg.householder_product(input, tau)``."""
+    return _like(input, _householder_product(input, tau))
 
 
 def svd(input, some=True, compute_uv=True):
