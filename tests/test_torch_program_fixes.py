@@ -1301,3 +1301,21 @@ def test_autograd_functional_forward_mode_jacobian_of_several_inputs():
     np.testing.assert_allclose(ja.numpy(), np.diag(np.exp([0.5, -1.0])), rtol=1e-15)
     np.testing.assert_allclose(jb.numpy(), np.diag([1.0, 2.0] * np.exp([0.5, -1.0])),
                                rtol=1e-15)
+
+
+def test_optimizer_param_groups_have_pytorchs_switch_keys():
+    # (PyTorch 2.13: every optimizer keeps foreach and differentiable; fused and
+    # capturable only where its constructor takes them)
+    extra = {"SGD": {"fused"}, "Adam": {"fused", "capturable"}, "AdamW": {"fused", "capturable"},
+             "Adagrad": {"fused"}, "RMSprop": {"capturable"}, "Adadelta": {"capturable"},
+             "Adamax": {"capturable"}, "NAdam": {"capturable"}, "RAdam": {"capturable"},
+             "Rprop": {"capturable"}, "ASGD": {"capturable"}}
+    for name, keys in extra.items():
+        p = nn.Parameter(torch.ones(3))
+        group = getattr(torch.optim, name)([p], lr=0.1).state_dict()["param_groups"][0]
+        switches = {"foreach", "fused", "capturable", "differentiable"} & set(group)
+        assert switches == {"foreach", "differentiable"} | keys, name
+    with pytest.raises(TypeError, match="fused"):
+        torch.optim.NAdam([nn.Parameter(torch.ones(2))], fused=True)
+    opt = torch.optim.Adam([nn.Parameter(torch.ones(2))], foreach=False, capturable=True)
+    assert opt.param_groups[0]["foreach"] is False and opt.param_groups[0]["capturable"] is True

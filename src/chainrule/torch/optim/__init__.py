@@ -59,21 +59,38 @@ def _copied(v):
     return v
 
 
+# PyTorch 2.13's optimizers differ in which of the switches they take (and keep in their
+# parameter groups): every one has foreach and differentiable; these have the others.
+_FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
+_CAPTURABLE = {"Adam", "AdamW", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop",
+               "ASGD"}
+
+
 def _with_pytorchs_switches(cls):
+    switches = {"foreach": None, "differentiable": False}
+    if cls.__name__ in _FUSED:
+        switches["fused"] = None
+    if cls.__name__ in _CAPTURABLE:
+        switches["capturable"] = False
+
     class Optimizer(cls, globals()["Optimizer"]):
-        def __init__(self, params, *args, foreach=None, fused=None, capturable=False,
-                     differentiable=False, **kwargs):
-            if differentiable:
+        def __init__(self, params, *args, **kwargs):
+            given = {k: kwargs.pop(k) for k in ("foreach", "fused", "capturable",
+                                                "differentiable") if k in kwargs}
+            for k in given:
+                if k not in switches:
+                    raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword "
+                                    f"argument {k!r} (PyTorch's {cls.__name__} has no {k})")
+            if given.get("differentiable"):
                 raise NotImplementedError(
                     f"{cls.__name__}(differentiable=True): differentiating through the "
                     f"optimizer's update is not supported; write the update with "
                     f"chainrule operations to differentiate it")
             super().__init__(params, *args, **kwargs)
             for group in self.param_groups:
-                group.setdefault("foreach", foreach)
-                group.setdefault("fused", fused)
-                group.setdefault("capturable", bool(capturable))
-                group.setdefault("differentiable", False)
+                for k, default in switches.items():
+                    value = given.get(k, default)
+                    group.setdefault(k, bool(value) if k == "capturable" else value)
 
         def state_dict(self):
             saved = _optim.Optimizer.state_dict(self)  # (the engine's arrays, converted)
