@@ -340,15 +340,34 @@ def _reflect(v, lo2, hi2):
     return extra + low if flips % 2 == 0 else span - extra + low
 
 
+def _unnormalize(g, size, align_corners):
+    return (g + 1) / 2 * (size - 1) if align_corners else ((g + 1) * size - 1) / 2
+
+
 def _source(g, size, padding_mode, align_corners):
     """aten's grid_sampler_compute_source_index, one coordinate."""
-    u = (g + 1) / 2 * (size - 1) if align_corners else ((g + 1) * size - 1) / 2
+    return _pad_coordinate(_unnormalize(g, size, align_corners), size, padding_mode,
+                           align_corners)
+
+
+def _pad_coordinate(u, size, padding_mode, align_corners):
     if padding_mode == "border":
         u = min(max(u, 0.0), size - 1.0)
     elif padding_mode == "reflection":
         u = _reflect(u, 0, 2 * (size - 1)) if align_corners else _reflect(u, -1, 2 * size - 1)
         u = min(max(u, 0.0), size - 1.0)
     return u
+
+
+def _keys_weights(t, a=-0.75):
+    """Keys' cubic convolution weights of the taps at -1, 0, 1, 2 for fraction t."""
+    def kernel(d):
+        d = abs(d)
+        if d <= 1:
+            return (a + 2) * d ** 3 - (a + 3) * d ** 2 + 1
+        return a * d ** 3 - 5 * a * d ** 2 + 8 * a * d - 4 * a if d < 2 else 0.0
+
+    return [kernel(t + 1), kernel(t), kernel(1 - t), kernel(2 - t)]
 
 
 def grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
@@ -365,6 +384,18 @@ def grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=Fa
                 v = _source(grid[b, i, j, 1], h, padding_mode, align_corners)
                 if mode == "nearest":
                     out[b, :, i, j] = read(b, int(np.rint(v)), int(np.rint(u)))
+                    continue
+                if mode == "bicubic":  # 16 taps, each padded on its own
+                    ub = _unnormalize(grid[b, i, j, 0], w, align_corners)
+                    vb = _unnormalize(grid[b, i, j, 1], h, align_corners)
+                    xf, yf = math.floor(ub), math.floor(vb)
+                    wx, wy = _keys_weights(ub - xf), _keys_weights(vb - yf)
+                    for p in range(4):
+                        yt = int(_pad_coordinate(yf - 1 + p, h, padding_mode, align_corners))
+                        for q in range(4):
+                            xt = int(_pad_coordinate(xf - 1 + q, w, padding_mode,
+                                                     align_corners))
+                            out[b, :, i, j] += wy[p] * wx[q] * read(b, yt, xt)
                     continue
                 x0, y0 = math.floor(u), math.floor(v)
                 fx, fy = u - x0, v - y0

@@ -171,7 +171,7 @@ def _interpolate_ref(x, size=None, scale_factor=None, mode="nearest", align_corn
 
 
 def _grid_samples(mode):
-    diff = (0, 1) if mode == "bilinear" else (0,)
+    diff = (0,) if mode == "nearest" else (0, 1)
     cases = []
     for pm in ("zeros", "border", "reflection"):
         for ac in (False, True):
@@ -288,4 +288,5 @@ OPS = [
     ), R.affine_grid),
     _entry("grid_sample", F.grid_sample, _grid_samples("bilinear"), R.grid_sample),
     _entry("grid_sample (nearest)", F.grid_sample, _grid_samples("nearest"), R.grid_sample),
+    _entry("grid_sample (bicubic)", F.grid_sample, _grid_samples("bicubic"), R.grid_sample),
 ]

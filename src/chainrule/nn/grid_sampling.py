@@ -8,7 +8,9 @@ padding_mode 'border' clamps u to [0, size - 1], 'reflection' mirrors it at the 
 (then clamps); 'zeros' reads 0 outside. Both maps are piecewise affine (slopes -1, 0, 1;
 second derivative 0), written with abs, fmod, floor and clip. 'bilinear' weighs the four
 pixels around u' by (1 - fx, fx) x (1 - fy, fy), differentiable in the input and the
-grid; 'nearest' reads the pixel at round-half-even(u') and gives the grid no gradient.
+grid; 'nearest' reads the pixel at round-half-even(u') and gives the grid no gradient;
+'bicubic' weighs the 4 x 4 pixels around u (the padding mode applied to each pixel read)
+by Keys' cubic kernel with a = -0.75, differentiable in both.
 Which pixels are read (floor, rint, the inside masks) is computed by operations too, so
 a compiled step reads each call's grid.
 """
@@ -71,10 +73,19 @@ def _reflect(u, lo2, hi2):
     return P.where(odd, span - extra + low, extra + low)
 
 
+def _unnormalized(g, size, align_corners):
+    """Pixel coordinates of grid values g, before the padding mode."""
+    return (g + 1) * ((size - 1) / 2) if align_corners else ((g + 1) * size - 1) / 2
+
+
 def _source(g, size, padding_mode, align_corners):
     """Pixel coordinates of grid values g after the padding mode (chainrule operations
     throughout, so that under cr.compile each call's grid decides what is read)."""
-    u = (g + 1) * ((size - 1) / 2) if align_corners else ((g + 1) * size - 1) / 2
+    return _padded_coordinates(_unnormalized(g, size, align_corners), size, padding_mode,
+                               align_corners)
+
+
+def _padded_coordinates(u, size, padding_mode, align_corners):
     if padding_mode == "reflection":
         u = _reflect(u, 0, 2 * (size - 1)) if align_corners else _reflect(u, -1, 2 * size - 1)
     if padding_mode != "zeros":
@@ -97,12 +108,13 @@ def _read(flat, yi, xi, h, w, dtype):
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample an (N, C, H, W) input at the points of an (N, Ho, Wo, 2) grid: (N, C, Ho, Wo).
 
-    mode 'bilinear' or 'nearest'; padding_mode 'zeros', 'border' or 'reflection'.
+    mode 'bilinear', 'nearest' or 'bicubic'; padding_mode 'zeros', 'border' or
+    'reflection'.
     """
     fn = "grid_sample"
-    if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"{fn}: mode must be 'bilinear' or 'nearest', got {mode!r} "
-                         f"('bicubic' is not supported)")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"{fn}: mode must be 'bilinear', 'nearest' or 'bicubic', got "
+                         f"{mode!r}")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"{fn}: padding_mode must be 'zeros', 'border' or 'reflection', "
                          f"got {padding_mode!r}")
@@ -116,6 +128,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     gx = _source(P.getitem(grid, (Ellipsis, 0)), w, padding_mode, align_corners)
     gy = _source(P.getitem(grid, (Ellipsis, 1)), h, padding_mode, align_corners)
     flat = P.reshape(input, (nb, c, h * w))
+    if mode == "bicubic":
+        return _bicubic(flat, grid, h, w, padding_mode, align_corners, dtype)
     if mode == "nearest":
         vals, inside = _read(flat, P.rint(gy), P.rint(gx), h, w, dtype)
         return vals * inside
@@ -126,4 +140,40 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         for dx, wx in ((0, 1 - fx), (1, fx)):
             vals, inside = _read(flat, y0 + dy, x0 + dx, h, w, dtype)
             out = out + vals * (wy * wx * inside)
+    return out
+
+
+# Keys' cubic convolution kernel with a = -0.75 (PyTorch's bicubic): the weights of the
+# four pixels at offsets -1, 0, 1, 2 from floor(u), for t = u - floor(u).
+_A = -0.75
+
+
+def _cubic_weights(t):
+    def near(x):  # |x| <= 1
+        return ((_A + 2) * x - (_A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((_A * x - 5 * _A) * x + 8 * _A) * x - 4 * _A
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _bicubic(flat, grid, h, w, padding_mode, align_corners, dtype):
+    """PyTorch's bicubic grid_sample: the 4 x 4 pixels around each point weighed by the
+    cubic kernel in x and y. The padding mode applies to each of the 16 pixels read, not
+    to the point (as PyTorch's), and the grid's gradient comes through the weights."""
+    ux = _unnormalized(P.getitem(grid, (Ellipsis, 0)), w, align_corners)
+    uy = _unnormalized(P.getitem(grid, (Ellipsis, 1)), h, align_corners)
+    x0, y0 = P.floor(ux), P.floor(uy)
+    wx = _cubic_weights(P.expand_dims(ux - x0, 1))
+    wy = _cubic_weights(P.expand_dims(uy - y0, 1))
+    out = 0
+    for i in range(4):
+        yi = _padded_coordinates(y0 + (i - 1), h, padding_mode, align_corners)
+        row = 0
+        for j in range(4):
+            xi = _padded_coordinates(x0 + (j - 1), w, padding_mode, align_corners)
+            vals, inside = _read(flat, yi, xi, h, w, dtype)
+            row = row + vals * (wx[j] * inside)
+        out = out + row * wy[i]
     return out
