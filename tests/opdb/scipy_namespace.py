@@ -201,6 +201,82 @@ STATS += [
 ]
 
 
+# The distributions with closed forms: every function of each, parameters drawn inside the
+# smooth region (x inside the support and away from its ends; laplace on each side of its
+# kink at loc, and its ppf on each side of q = 1/2, where the second derivative jumps).
+_FUNCTIONS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")
+_Q = ("float", 0.05, 0.95)
+_LOCATION_SCALE = {
+    # name: (x, loc, scale)
+    "expon": (("float", 0.6, 5.0), ("float", -0.5, 0.5), SCALE),
+    "uniform": (("float", 0.3, 0.7), ("float", -0.2, 0.2), ("float", 1.0, 2.0)),
+    "logistic": (REAL_, REAL_, SCALE),
+    "cauchy": (("float", -8.0, 8.0), REAL_, SCALE),
+    "gumbel_r": (REAL_, REAL_, SCALE),
+    "gumbel_l": (REAL_, REAL_, SCALE),
+}
+_SHAPED = {
+    # name: (x, shape, loc, scale)
+    "lognorm": (("float", 0.6, 5.0), ("float", 0.3, 2.0), ("float", -0.5, 0.5), SCALE),
+    "pareto": (("float", 3.0, 8.0), SHAPE_, ("float", -0.5, 0.5), ("float", 0.5, 2.0)),
+}
+STATS += [
+    *[_distribution(f"{d}.{f}", getattr(getattr(st, d), f), getattr(getattr(ss_stats, d), f),
+                    specs, (0, 1, 2))
+      for d, specs in _LOCATION_SCALE.items() for f in _FUNCTIONS],
+    *[_distribution(f"{d}.{f}", getattr(getattr(st, d), f), getattr(getattr(ss_stats, d), f),
+                    (_Q, *specs[1:]), (0, 1, 2))
+      for d, specs in _LOCATION_SCALE.items() for f in ("ppf", "isf")],
+    *[_distribution(f"{d}.entropy", getattr(st, d).entropy, getattr(ss_stats, d).entropy,
+                    specs[1:], (0, 1))
+      for d, specs in _LOCATION_SCALE.items()],
+    *[_distribution(f"laplace.{f} ({side})", getattr(st.laplace, f),
+                    getattr(ss_stats.laplace, f), (x, loc, SCALE), (0, 1, 2))
+      for side, x, loc in (("x > loc", ("float", 0.2, 3.0), ("float", -3.0, 0.0)),
+                           ("x < loc", ("float", -3.0, -0.2), ("float", 0.0, 3.0)))
+      for f in _FUNCTIONS],
+    *[_distribution(f"laplace.{f} ({side})", getattr(st.laplace, f),
+                    getattr(ss_stats.laplace, f), (q, REAL_, SCALE), (0, 1, 2))
+      for side, q in (("q < 1/2", ("float", 0.05, 0.45)), ("q > 1/2", ("float", 0.55, 0.95)))
+      for f in ("ppf", "isf")],
+    _distribution("laplace.entropy", st.laplace.entropy, ss_stats.laplace.entropy,
+                  (REAL_, SCALE), (0, 1)),
+    *[_distribution(f"{d}.{f}", getattr(getattr(st, d), f), getattr(getattr(ss_stats, d), f),
+                    specs, (0, 1, 2, 3))
+      for d, specs in _SHAPED.items() for f in _FUNCTIONS],
+    *[_distribution(f"{d}.{f}", getattr(getattr(st, d), f), getattr(getattr(ss_stats, d), f),
+                    (_Q, *specs[1:]), (0, 1, 2, 3))
+      for d, specs in _SHAPED.items() for f in ("ppf", "isf")],
+    *[_distribution(f"{d}.entropy", getattr(st, d).entropy, getattr(ss_stats, d).entropy,
+                    specs[1:], (0, 1, 2))
+      for d, specs in _SHAPED.items()],
+]
+
+# The discrete ones: k (and binom's n) are counts, not differentiated.
+_P = ("float", 0.05, 0.95)
+_DISCRETE = [
+    # (name, argument specs, differentiated, functions)
+    ("bernoulli", (("int", 0, 2), _P), (1,), ("logpmf", "pmf", "cdf", "logcdf", "sf")),
+    ("bernoulli", (("int", 0, 1), _P), (1,), ("logsf",)),  # -inf at k = 1: k = 0 only
+    ("geom", (("int", 1, 8), _P), (1,), ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf")),
+    ("binom", (("int", 0, 6), ("int", 6, 12), _P), (2,), ("logpmf", "pmf")),
+    ("nbinom", (("int", 0, 8), ("float", 0.6, 5.0), _P), (1, 2), ("logpmf", "pmf")),
+]
+STATS += [
+    *[_distribution(f"{d}.{f}", getattr(getattr(st, d), f), getattr(getattr(ss_stats, d), f),
+                    specs, diff)
+      for d, specs, diff, functions in _DISCRETE for f in functions],
+    # (SciPy's discrete entropy cannot take an empty p: np.vectorize without otypes.)
+    *[_distribution(f"{d}.entropy", getattr(st, d).entropy, getattr(ss_stats, d).entropy,
+                    (_P,), (0,), [((),), ((4,),), ((2, 3),)]) for d in ("bernoulli", "geom")],
+    # Through the incomplete beta function: fewer shapes.
+    *[_distribution(f"{d}.{f}", getattr(getattr(st, d), f), getattr(getattr(ss_stats, d), f),
+                    specs, diff, [s[:3] for s in SMALL])
+      for d, specs, diff, _ in _DISCRETE if d in ("binom", "nbinom")
+      for f in ("cdf", "sf", "logcdf", "logsf")],
+]
+
+
 def _mvn_samples(rng):
     def cov(d):
         m = rng.standard_normal((d, d))

@@ -8,6 +8,32 @@ Each distribution is a module of functions with SciPy's names and signatures
 chainrule's primitives: NumPy values in, NumPy values out; tensors in, recorded.
 """
 
-from . import beta, chi2, dirichlet, gamma, multivariate_normal, norm, poisson, t
+from . import (
+    bernoulli,
+    beta,
+    binom,
+    cauchy,
+    chi2,
+    dirichlet,
+    expon,
+    gamma,
+    geom,
+    gumbel_l,
+    gumbel_r,
+    laplace,
+    logistic,
+    lognorm,
+    multivariate_normal,
+    nbinom,
+    norm,
+    pareto,
+    poisson,
+    t,
+    uniform,
+)
 
-__all__ = ["beta", "chi2", "dirichlet", "gamma", "multivariate_normal", "norm", "poisson", "t"]
+__all__ = [
+    "bernoulli", "beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "geom",
+    "gumbel_l", "gumbel_r", "laplace", "logistic", "lognorm", "multivariate_normal", "nbinom",
+    "norm", "pareto", "poisson", "t", "uniform",
+]

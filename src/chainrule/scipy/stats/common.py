@@ -1,5 +1,6 @@
 """What the distributions share: standardizing by loc and scale, SciPy's NaN for invalid
-parameters, and values outside the support, without NaN reaching a gradient."""
+parameters, and values outside the support, without NaN reaching a gradient; log(1 - e^a)
+without cancellation, and quantile functions with SciPy's values at q = 0, 1 and outside."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import numpy as np
 
 from ... import primitives as P
 from ...graph import is_tensor
-from ...primitives.special import constant_argument
+from ...primitives.special import constant_argument, with_shape_of
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+LOG2 = math.log(2.0)
 
 
 def values(x):
@@ -30,11 +32,12 @@ def when(condition, value, otherwise):
     """value where condition holds, else the constant `otherwise` (NaN, -inf, 0, ...).
 
     condition is a NumPy boolean array (or bool); where it is all true, value is returned
-    unchanged, so valid parameters cost nothing extra.
+    unchanged (broadcast to the condition's shape if that is larger, as P.where would), so
+    valid parameters cost nothing extra.
     """
     condition = np.asarray(condition)
     if condition.all():
-        return value
+        return with_shape_of(value, condition)
     return P.where(condition, value, otherwise)
 
 
@@ -60,11 +63,75 @@ def log_scale(scale):
     return log(inside(values(scale) > 0, scale, 1.0))
 
 
+def positive_or_one(value):
+    """A parameter that must be positive (scale, a shape), with an invalid one (<= 0 or
+    NaN; the result is NaN there anyway, by positive_scale or the distribution's own check)
+    replaced by 1, so dividing by it or taking its log warns of nothing and its gradient
+    is 0."""
+    if isinstance(value, (int, float)):
+        return value if value > 0 else 1.0
+    return inside(values(value) > 0, value, 1.0)
+
+
 def standardize(x, loc, scale):
     """(x - loc) / scale."""
     return (x - loc) / scale
 
 
+def log1mexp(a):
+    """log(1 - e^a) for a <= 0, accurate at both ends (Maechler's two forms): log(-expm1(a))
+    for a > -log 2, where e^a is near 1, and log1p(-e^a) below, where it is small.
+    Infinite at a = 0 (the caller keeps that point out: its value there is a constant)."""
+    near = values(a) > -LOG2
+    return when(near, P.log(-P.expm1(inside(near, a, -1.0))),
+                P.log1p(-P.exp(inside(~near, a, -1.0))))
+
+
+def log_probability(p):
+    """log(p) of a probability: -inf where p = 0 as a constant (no divide-by-zero warning,
+    no infinite gradient); NaN stays NaN."""
+    nonzero = ~(values(p) == 0)
+    return when(nonzero, P.log(inside(nonzero, p, 1.0)), -np.inf)
+
+
+def log_probability_with(p, complement):
+    """log(p) of a probability whose complement 1 - p is known as accurately as p: log(p)
+    up to p = 1/2, log1p(-complement) above, where p is near 1 and would have rounded
+    away the complement's digits (log of a cdf of 1 - 1e-11 keeps 5 digits, not 16)."""
+    small = ~(values(p) > 0.5)
+    return when(small, log_probability(inside(small, p, 0.25)),
+                P.log1p(-inside(~small, complement, 0.25)))
+
+
+def log1m_probability(p):
+    """log(1 - p) = log1p(-p) of a probability: -inf where p = 1 as a constant."""
+    below_one = ~(values(p) == 1)
+    return when(below_one, P.log1p(-inside(below_one, p, 0.0)), -np.inf)
+
+
+def quantile(q, formula, at_zero, at_one):
+    """formula(q) for 0 < q < 1 (q kept inside, so the branches not taken stay finite),
+    the constants at_zero and at_one (the support's ends: -inf, 0, 1, inf) at q = 0 and
+    q = 1, and SciPy's NaN for q outside [0, 1] or NaN."""
+    qs = values(q)
+    interior = (qs > 0) & (qs < 1)
+    ends = np.where(qs == 0, at_zero, np.where(qs == 1, at_one, np.nan))
+    return when(interior, formula(inside(interior, q, 0.5)), ends)
+
+
 def refuse_gradient(function, name, value):
     """The values of a discrete argument (a count k), refused if it needs a gradient."""
     return constant_argument(function, name, value, "a discrete count")
+
+
+def shifted_count(function, k, loc):
+    """k - loc as a float64 array: the point of a discrete distribution in its standard
+    support; both are counts (a tensor that requires grad is refused)."""
+    return (np.asarray(refuse_gradient(function, "k", k), np.float64)
+            - np.asarray(refuse_gradient(function, "loc", loc), np.float64))
+
+
+def is_integer(k):
+    """k is a finite integer (SciPy's mass is 0 elsewhere)."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(k) & (k == np.floor(k))
