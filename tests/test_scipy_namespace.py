@@ -433,3 +433,22 @@ def test_discrete_distributions_broadcast_and_refuse_gradients_in_counts():
     h = 1e-6
     fd = (scipy.stats.nbinom.logpmf(3, 2.5 + h, 0.4) - scipy.stats.nbinom.logpmf(3, 2.5 - h, 0.4))
     np.testing.assert_allclose(g, fd / (2 * h), rtol=1e-7)
+
+
+def test_distribution_functions_take_lists_and_propagate_nan_as_scipy():
+    import scipy.stats as ss_stats
+
+    from chainrule.scipy.stats import beta, expon, gamma, multivariate_normal, norm, poisson
+
+    np.testing.assert_allclose(norm.logpdf([1.0, 2.0]), ss_stats.norm.logpdf([1.0, 2.0]),
+                               rtol=1e-15)
+    np.testing.assert_allclose(norm.cdf([0.0, 1.0], [0, 1], 2),
+                               ss_stats.norm.cdf([0.0, 1.0], [0, 1], 2), rtol=1e-15)
+    np.testing.assert_allclose(expon.logpdf((1.0, 2.0)), [-1.0, -2.0], rtol=1e-15)
+    assert multivariate_normal.logpdf([0.1, 0.2], [0, 0], [[1, 0], [0, 1]]) == pytest.approx(
+        ss_stats.multivariate_normal.logpdf([0.1, 0.2], [0, 0], [[1, 0], [0, 1]]), rel=1e-14)
+    for ours, ref, args in ((gamma.logpdf, ss_stats.gamma.logpdf, (2.0,)),
+                            (beta.logpdf, ss_stats.beta.logpdf, (2.0, 3.0)),
+                            (poisson.logpmf, ss_stats.poisson.logpmf, (2.0,))):
+        x = np.array([np.nan, 1.0, -1.0])
+        np.testing.assert_allclose(ours(x, *args), ref(x, *args), rtol=1e-14)

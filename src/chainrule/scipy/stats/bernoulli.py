@@ -14,8 +14,8 @@ import numpy as np
 
 from ... import primitives as P
 from ...primitives.special import with_shape_of
-from ...rules import composite
 from .common import (
+    composite,
     inside,
     log1m_probability,
     log_probability,

@@ -12,8 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
-from .common import inside, log_scale, positive_scale, standardize, values, when
+from .common import (
+    composite,
+    inside,
+    log_scale,
+    nan_where_nan,
+    positive_scale,
+    standardize,
+    values,
+    when,
+)
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
@@ -29,7 +37,7 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
     support = (values(z) >= 0) & (values(z) <= 1)
     z = inside(support, z, 0.5)
     out = P.xlogy(a - 1, z) + P.xlog1py(b - 1, -z) - P.betaln(a, b) - log_scale(scale)
-    out = when(support, out, -float("inf"))
+    out = nan_where_nan(when(support, out, -float("inf")), x)
     return _valid_shapes(positive_scale(out, scale), a, b)
 
 

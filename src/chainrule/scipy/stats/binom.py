@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
 from .common import (
+    composite,
     inside,
     is_integer,
     log_probability_with,

@@ -18,8 +18,8 @@ import math
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
 from .common import (
+    composite,
     inside,
     log_probability,
     log_scale,

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from ... import primitives as P
-from ...rules import composite
 from . import gamma
+from .common import composite
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 

@@ -4,16 +4,33 @@ without cancellation, and quantile functions with SciPy's values at q = 0, 1 and
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ... import primitives as P
-from ...graph import is_tensor
+from ...graph import holds_tensor, is_tensor
 from ...primitives.special import constant_argument, with_shape_of
+from ...rules import composite as _composite
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 LOG2 = math.log(2.0)
+
+
+def composite(fn):
+    """rules.composite for a distribution function: its arguments are array_like, so a
+    plain list or tuple of numbers is an array (as SciPy takes it), and one holding
+    tensors is stacked on the graph."""
+
+    def arrays(a):
+        return np.asarray(a) if isinstance(a, (list, tuple)) and not holds_tensor(a) else a
+
+    @functools.wraps(fn)
+    def call(*args, **kw):
+        return fn(*map(arrays, args), **{k: arrays(v) for k, v in kw.items()})
+
+    return _composite(call)
 
 
 def values(x):
@@ -61,6 +78,12 @@ def log_scale(scale):
     if isinstance(scale, (int, float)):
         return log(scale) if scale > 0 else 0.0
     return log(inside(values(scale) > 0, scale, 1.0))
+
+
+def nan_where_nan(value, x):
+    """value, NaN where x is NaN (a support test such as x >= 0 is False for NaN and
+    would give -inf there; SciPy gives NaN)."""
+    return when(~np.isnan(values(x)), value, float("nan"))
 
 
 def positive_or_one(value):

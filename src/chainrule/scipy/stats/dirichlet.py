@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
-from .common import values
+from .common import composite, values
 
 __all__ = ["logpdf", "pdf", "rvs"]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
 from .common import (
+    composite,
     inside,
     log1mexp,
     log_scale,

@@ -9,8 +9,16 @@ continued fraction run on Taylor jets). Differentiable in x, a, loc and scale to
 from __future__ import annotations
 
 from ... import primitives as P
-from ...rules import composite
-from .common import inside, log_scale, positive_scale, standardize, values, when
+from .common import (
+    composite,
+    inside,
+    log_scale,
+    nan_where_nan,
+    positive_scale,
+    standardize,
+    values,
+    when,
+)
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
@@ -26,7 +34,7 @@ def logpdf(x, a, loc=0.0, scale=1.0):
     support = values(z) >= 0
     z = inside(support, z, 1.0)
     out = when(support, P.xlogy(a - 1, z) - z - P.gammaln(a) - log_scale(scale), -float("inf"))
-    return _valid_shape(positive_scale(out, scale), a)
+    return _valid_shape(positive_scale(nan_where_nan(out, x), scale), a)
 
 
 @composite

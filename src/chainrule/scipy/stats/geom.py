@@ -15,8 +15,8 @@ import numpy as np
 
 from ... import primitives as P
 from ...primitives.special import with_shape_of
-from ...rules import composite
 from .common import (
+    composite,
     inside,
     is_integer,
     log1m_probability,

@@ -11,8 +11,8 @@ to any order.
 
 from __future__ import annotations
 
-from ...rules import composite
 from . import gumbel_r
+from .common import composite
 
 __all__ = ["cdf", "entropy", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 

@@ -21,9 +21,9 @@ import math
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
 from .common import (
     LOG2,
+    composite,
     inside,
     log_scale,
     positive_or_one,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
 from .common import (
+    composite,
     inside,
     log_scale,
     positive_or_one,

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
 from .common import (
     LOG_SQRT_2PI,
+    composite,
     inside,
     log,
     log_scale,

@@ -21,8 +21,7 @@ import numpy as np
 
 from ... import primitives as P
 from ...graph import is_tensor
-from ...rules import composite
-from .common import values
+from .common import composite, values
 
 __all__ = ["entropy", "logpdf", "pdf"]
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 
 from ... import primitives as P
-from ...rules import composite
-from .common import LOG_SQRT_2PI, log_scale, positive_scale, standardize
+from .common import LOG_SQRT_2PI, composite, log_scale, positive_scale, standardize
 
 __all__ = ["cdf", "entropy", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from ...rules import composite
-from .common import inside, refuse_gradient, values, when
+from .common import composite, inside, nan_where_nan, refuse_gradient, values, when
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "sf"]
 
@@ -26,9 +25,10 @@ def logpmf(k, mu, loc=0):
     k = np.asarray(refuse_gradient("poisson.logpmf", "k", k)) - refuse_gradient(
         "poisson.logpmf", "loc", loc)
     support = (k >= 0) & (k == np.floor(k))
-    k = np.where(support, k, 0.0)
+    given, k = k, np.where(support, k, 0.0)
     mu_in = inside(values(mu) >= 0, mu, 1.0)
     out = when(support, P.xlogy(k, mu_in) - mu_in - P.gammaln(k + 1), -np.inf)
+    out = nan_where_nan(out, given)
     return _valid_mean(out, mu)
 
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 import math
 
 from ... import primitives as P
-from ...rules import composite
 from . import norm
-from .common import inside, log, log_scale, positive_scale, standardize, values, when
+from .common import composite, inside, log, log_scale, positive_scale, standardize, values, when
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
