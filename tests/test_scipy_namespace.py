@@ -452,3 +452,26 @@ def test_distribution_functions_take_lists_and_propagate_nan_as_scipy():
                             (poisson.logpmf, ss_stats.poisson.logpmf, (2.0,))):
         x = np.array([np.nan, 1.0, -1.0])
         np.testing.assert_allclose(ours(x, *args), ref(x, *args), rtol=1e-14)
+
+
+def test_log_cdf_and_sf_near_one_keep_every_digit():
+    # log of a probability near 1 is computed from its complement (before: log of the
+    # rounded cdf, e.g. poisson.logcdf(30, 2) was 0 and gamma.logcdf(30, 2) off by 1e-5)
+    import mpmath as mp
+
+    from chainrule.scipy.stats import beta, chi2, gamma, poisson, t
+
+    mp.mp.dps = 40
+    cases = [
+        (gamma.logcdf(30.0, 2.0), mp.log(mp.gammainc(2, 0, 30, regularized=True))),
+        (gamma.logsf(1e-4, 2.0), mp.log(mp.gammainc(2, 1e-4, mp.inf, regularized=True))),
+        (chi2.logsf(0.001, 3.0), mp.log(mp.gammainc(1.5, 0.0005, mp.inf, regularized=True))),
+        (poisson.logcdf(30, 2.0), mp.log(mp.gammainc(31, 2, mp.inf, regularized=True))),
+        (beta.logcdf(0.999, 2.0, 3.0), mp.log(mp.betainc(2, 3, 0, 0.999, regularized=True))),
+        (beta.logsf(0.001, 2.0, 3.0), mp.log(mp.betainc(2, 3, 0.001, 1, regularized=True))),
+        # P(T > -100) = 1 - I_{df/(df+x^2)}(df/2, 1/2) / 2 for the t distribution
+        (t.logsf(-100.0, 3.0), mp.log(1 - mp.betainc(1.5, 0.5, 0, mp.mpf(3) / (3 + 100 ** 2),
+                                                     regularized=True) / 2)),
+    ]
+    for got, want in cases:
+        assert got == pytest.approx(float(want), rel=1e-12)

@@ -15,6 +15,7 @@ from ... import primitives as P
 from .common import (
     composite,
     inside,
+    log_probability_with,
     log_scale,
     nan_where_nan,
     positive_scale,
@@ -69,10 +70,11 @@ def sf(x, a, b, loc=0.0, scale=1.0):
 @composite
 def logcdf(x, a, b, loc=0.0, scale=1.0):
     """log P(X <= x)."""
-    return P.log(cdf(x, a, b, loc, scale))
+    # (from the complement where the cdf is near 1: its log keeps every digit)
+    return log_probability_with(cdf(x, a, b, loc, scale), sf(x, a, b, loc, scale))
 
 
 @composite
 def logsf(x, a, b, loc=0.0, scale=1.0):
     """log P(X > x)."""
-    return P.log(sf(x, a, b, loc, scale))
+    return log_probability_with(sf(x, a, b, loc, scale), cdf(x, a, b, loc, scale))

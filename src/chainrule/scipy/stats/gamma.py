@@ -12,6 +12,7 @@ from ... import primitives as P
 from .common import (
     composite,
     inside,
+    log_probability_with,
     log_scale,
     nan_where_nan,
     positive_scale,
@@ -63,10 +64,11 @@ def sf(x, a, loc=0.0, scale=1.0):
 @composite
 def logcdf(x, a, loc=0.0, scale=1.0):
     """log P(X <= x)."""
-    return P.log(cdf(x, a, loc, scale))
+    # (from the complement where the cdf is near 1: its log keeps every digit)
+    return log_probability_with(cdf(x, a, loc, scale), sf(x, a, loc, scale))
 
 
 @composite
 def logsf(x, a, loc=0.0, scale=1.0):
     """log P(X > x)."""
-    return P.log(sf(x, a, loc, scale))
+    return log_probability_with(sf(x, a, loc, scale), cdf(x, a, loc, scale))

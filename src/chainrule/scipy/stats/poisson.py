@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from .common import composite, inside, nan_where_nan, refuse_gradient, values, when
+from .common import (
+    composite,
+    inside,
+    log_probability_with,
+    nan_where_nan,
+    refuse_gradient,
+    values,
+    when,
+)
 
 __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "sf"]
 
@@ -66,10 +74,11 @@ def sf(k, mu, loc=0):
 @composite
 def logcdf(k, mu, loc=0):
     """log P(K <= k)."""
-    return P.log(cdf(k, mu, loc))
+    # (from the complement where the cdf is near 1: its log keeps every digit)
+    return log_probability_with(cdf(k, mu, loc), sf(k, mu, loc))
 
 
 @composite
 def logsf(k, mu, loc=0):
     """log P(K > k)."""
-    return P.log(sf(k, mu, loc))
+    return log_probability_with(sf(k, mu, loc), cdf(k, mu, loc))

@@ -17,7 +17,17 @@ import math
 
 from ... import primitives as P
 from . import norm
-from .common import composite, inside, log, log_scale, positive_scale, standardize, values, when
+from .common import (
+    composite,
+    inside,
+    log,
+    log_probability_with,
+    log_scale,
+    positive_scale,
+    standardize,
+    values,
+    when,
+)
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
@@ -89,10 +99,11 @@ def sf(x, df, loc=0.0, scale=1.0):
 @composite
 def logcdf(x, df, loc=0.0, scale=1.0):
     """log P(X <= x)."""
-    return P.log(cdf(x, df, loc, scale))
+    # (from the complement where the cdf is near 1: its log keeps every digit)
+    return log_probability_with(cdf(x, df, loc, scale), sf(x, df, loc, scale))
 
 
 @composite
 def logsf(x, df, loc=0.0, scale=1.0):
     """log P(X > x)."""
-    return P.log(sf(x, df, loc, scale))
+    return log_probability_with(sf(x, df, loc, scale), cdf(x, df, loc, scale))
