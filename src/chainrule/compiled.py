@@ -386,6 +386,10 @@ class _Writer:
                        if isinstance(t, TensorBase)}
         self.calls = CallWriter(self.lines, self.values, self.const, self.constants)
         self.count = 0
+        # Cotangents not written yet: name -> (base, s), the cotangent being base * s for
+        # a Python number s. A chain of rules that each multiply by a number (x * 1.5,
+        # x / 4) multiplies once by their product, when something else reads it.
+        self.scaled = {}
 
     def const(self, value, prefix="c"):
         name = f"{prefix}{len(self.constants)}"
@@ -526,7 +530,8 @@ class _Writer:
         out.append("    handed = set()")
         for v, p in params.items():
             if v in cot:
-                out.append(f"    write_grad({self.const(p, 'p')}, {cot[v]}, handed)")
+                out.append(f"    write_grad({self.const(p, 'p')}, {self.written(cot[v])}, "
+                           f"handed)")
 
     def contribution(self, op, i, g):
         """The name of op's rule for argument i applied to cotangent `g` (lines appended)."""
@@ -542,6 +547,7 @@ class _Writer:
             written = self.derivative_call(op, d, g)
             if written is not None:
                 return written
+        g = self.written(g)
         t = self.fresh("t")
         if not keywords and prim._inline is not None and len(vals) <= 2:
             d = self.const(prim._inline[i], "d")
@@ -559,11 +565,32 @@ class _Writer:
         self.values[t] = self.evaluate(prim.vjps[i], g, op)
         return t
 
+    def written(self, name):
+        """`name` with its deferred factor applied (the multiply appended now), so that
+        code that is not a product with it can read it."""
+        if name in self.scaled:
+            base, scale = self.scaled.pop(name)
+            self.calls.call(name, np.multiply, [base, scale])
+        return name
+
+    def _scaled(self, base, scale):
+        t = self.fresh("t")
+        self.scaled[t] = (base, scale)
+        with np.errstate(all="ignore"):
+            self.values[t] = self.values[base] * scale
+        return t
+
     def derivative_call(self, op, d, g):
-        """g * d(ans, *args) written out as ufunc calls (compiled_calls), or None."""
+        """g * d(ans, *args) written out as ufunc calls (compiled_calls), or None.
+
+        A factor that is a Python number is not multiplied in here but deferred (see
+        `scaled`): the program then multiplies the product of a run of such factors
+        once, reassociating the products, which changes a result by at most one
+        rounding per factor deferred (docs/performance.md, "Compiled steps")."""
         gv = self.values.get(g)
         if gv is None:
             return None
+        base, scale = self.scaled.get(g, (g, None))
         def variable(a):
             return Symbol(self.values[f"v{a.index}"], f"v{a.index}") if isinstance(a, Var) else a
 
@@ -574,11 +601,14 @@ class _Writer:
             factor = symbolic(d, variable(op.out), [variable(a) for a in op.args])
         except Exception:  # noqa: BLE001  (Unsupported, or anything a Symbol cannot do)
             return None
+        if plain_number(factor) and type(gv) is np.ndarray and gv.dtype.kind == "f":
+            return self._scaled(base, factor if scale is None else scale * factor)
         if isinstance(factor, Symbol):
             factor = self.calls.symbol(factor)
         elif not (plain_number(factor) or isinstance(factor, np.generic)):
             return None
-        return self.calls.call(self.fresh("t"), np.multiply, [g, factor])
+        product = self.calls.call(self.fresh("t"), np.multiply, [base, factor])
+        return product if scale is None else self._scaled(product, scale)
 
     def evaluate(self, rule, g, op):
         """The rule's result on the capture's values (its shape and dtype), or None."""
@@ -604,12 +634,14 @@ class _Writer:
         if type(held) is np.ndarray:
             if held.shape == shape:
                 return t
+            t = self.written(t)
             fitted = self.fresh("t")
             self.lines.append(f"    {fitted} = unbroadcast({t}, {self.const(shape)})")
             self.values[fitted] = unbroadcast(held, shape)
             return fitted
         # Unknown until run: checked there, under a name of its own (t may be a cotangent
         # passed through to several arguments, which the others still read as it is).
+        t = self.written(t)
         fitted = self.fresh("t")
         self.lines.append(f"    {fitted} = {t}")
         self.lines.append(f"    if {fitted}.shape != {self.const(shape)}: "
@@ -618,6 +650,7 @@ class _Writer:
         return fitted
 
     def accumulate(self, total, t):
+        total, t = self.written(total), self.written(t)
         a, b = self.values.get(total), self.values.get(t)
         if a is not None and b is not None:
             return self.calls.call(self.fresh("g"), np.add, [total, t])
