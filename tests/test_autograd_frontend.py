@@ -83,3 +83,13 @@ def test_a_module_chainrule_lacks_is_named(tmp_path):
                            "from autograd import holomorphic_grad as h; h(abs)(1.0)"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "real values only" in done.stderr
+
+
+def test_import_autograd_then_attribute_access_and_fft():
+    code = ("import autograd, autograd.numpy.fft as F; "
+            "print(autograd.numpy.sum(autograd.numpy.ones(3)), F.rfft([1.0, 2.0]).shape, "
+            "autograd.grad(lambda x: autograd.numpy.sum(x ** 2))(autograd.numpy.ones(2)))")
+    done = subprocess.run([sys.executable, "-m", "chainrule.autograd", "-c", code],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3.0", "(2,)", "[2.", "2.]"]

@@ -372,6 +372,8 @@ def test_norm_layers_take_bias_false():
         assert layer.bias is None and layer.weight is not None
         assert "bias" not in layer.state_dict()
         assert "bias=False" in repr(layer)
+    # (RMSNorm has no bias, and its repr has none, as PyTorch's)
+    assert repr(nn.RMSNorm(3)) == "RMSNorm((3,), eps=None, elementwise_affine=True)"
     bn = nn.BatchNorm1d(3, bias=False)
     bn.weight._data[...] = 2.0
     bn.reset_parameters()

@@ -140,3 +140,58 @@ def test_lbfgs_step_hooks():
     opt.step(closure)
     assert calls == [True]
     np.testing.assert_allclose(x.numpy(), [1.0], atol=1e-6)
+
+
+def test_hooks_are_not_copied_or_pickled_and_keyword_loading_works():
+    import copy
+    import pickle
+
+    p = _param()
+    opt = cr.optim.SGD([p], lr=0.1)
+    calls = []
+    opt.register_step_pre_hook(lambda o, a, k: calls.append(o))
+    twin = copy.deepcopy(opt)
+    twin.step()
+    assert calls == []  # (as PyTorch: a copy has no hooks)
+    assert pickle.loads(pickle.dumps(opt)).param_groups[0]["lr"] == 0.1
+    # a copy made inside a hook still runs hooks of its own
+    copies = []
+    opt.register_step_post_hook(lambda o, a, k: copies.append(copy.deepcopy(o)))
+    opt.step()
+    seen = []
+    copies[0].register_step_pre_hook(lambda o, a, k: seen.append(1))
+    copies[0].step()
+    assert seen == [1]
+    loaded = []
+    opt.register_load_state_dict_post_hook(lambda o: loaded.append(1))
+    opt.load_state_dict(state_dict=opt.state_dict())
+    assert loaded == [1]
+
+
+def test_a_subclass_may_name_its_step_function_anything():
+    class Aliased(cr.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.5})
+
+        def _update(self, closure=None):
+            for group in self.param_groups:
+                for q in group["params"]:
+                    q.data -= group["lr"] * q.grad.data
+
+        step = _update
+
+    p = _param()
+    opt = Aliased([p])
+    ran = []
+    opt.register_step_post_hook(lambda o, a, k: ran.append(1))
+    opt.step()
+    assert ran == [1]
+    np.testing.assert_allclose(p.numpy(), [0.0, 0.0])
+
+
+def test_added_parameter_groups_get_pytorchs_switches():
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.ones(2))], foreach=False)
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.ones(3))], "lr": 0.5})
+    first, added = opt.param_groups
+    for k in ("foreach", "fused", "capturable", "differentiable"):
+        assert added[k] == first[k], k

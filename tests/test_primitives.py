@@ -894,8 +894,11 @@ def test_short_row_reductions_agree_with_numpy(rows, k, dtype, keepdims, seed):
                                   t.max(-1, keepdims=True))
 
 
-def test_add_at_by_flat_positions_matches_numpy_add_at():
+def test_add_at_by_flat_positions_matches_numpy_add_at(monkeypatch):
+    from chainrule.primitives import shape as shape_module
     from chainrule.primitives.shape import add_at
+
+    monkeypatch.setattr(shape_module, "_FLAT_FROM", 0)  # (the flat path for small ones too)
 
     rng = np.random.default_rng(5)
     shape = (6, 3, 2)
@@ -917,3 +920,6 @@ def test_add_at_by_flat_positions_matches_numpy_add_at():
         got = np.zeros(shape)
         add_at(got, index, g)
         np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
+
+    with pytest.raises(IndexError):
+        add_at(np.zeros(shape), np.array([0, 6]), rng.standard_normal((2, 3, 2)))

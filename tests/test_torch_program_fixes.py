@@ -1319,3 +1319,25 @@ def test_optimizer_param_groups_have_pytorchs_switch_keys():
         torch.optim.NAdam([nn.Parameter(torch.ones(2))], fused=True)
     opt = torch.optim.Adam([nn.Parameter(torch.ones(2))], foreach=False, capturable=True)
     assert opt.param_groups[0]["foreach"] is False and opt.param_groups[0]["capturable"] is True
+
+
+def test_autograd_functional_several_outputs_and_create_graph_under_no_grad():
+    from chainrule.torch.autograd.functional import jacobian, jvp, vjp
+
+    x = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+
+    def f(a):
+        return a.sin(), (a * a).sum()
+
+    (s, q), g = vjp(f, x, (torch.ones(2, dtype=torch.float64),
+                           torch.tensor(2.0, dtype=torch.float64)))
+    np.testing.assert_allclose(s.numpy(), np.sin([0.5, -1.0]), rtol=1e-15)
+    assert q.item() == pytest.approx(1.25)
+    np.testing.assert_allclose(g.numpy(), np.cos([0.5, -1.0]) + 4 * np.array([0.5, -1.0]),
+                               rtol=1e-15)
+    _, (ts, tq) = jvp(f, x, torch.ones(2, dtype=torch.float64))
+    np.testing.assert_allclose(ts.numpy(), np.cos([0.5, -1.0]), rtol=1e-15)
+    assert tq.item() == pytest.approx(-1.0)
+    with torch.no_grad():  # (PyTorch records with create_graph=True even here)
+        J = jacobian(lambda a: a.sin() * a.sum(), x, True)
+    assert J.requires_grad

@@ -89,7 +89,9 @@ def householder_product(A, tau):
         v = P.where(rows > i, A[..., :, i], (rows == i).astype(dtype))
         vq = P.matmul(v[..., None, :], Q)
         Q = Q - (tau[..., i, None, None] * v[..., :, None]) * vq
-    return Q if k else np.array(Q)
+    if not k:  # (no reflection: the identity's columns, of A's kind, with no gradient)
+        return P.where(np.ones((m, n), bool), Q, A)
+    return Q
 
 
 def _check_finite(function, **arrays):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from types import ModuleType
 
+from .. import misc, numpy  # noqa: F401  (autograd.numpy, autograd.misc after `import autograd`)
 from ..aliasing import PackageAlias
 from ..graph import TensorBase
 from ..misc import (
@@ -107,6 +108,7 @@ _register("builtins", {"dict": dict, "isinstance": isinstance, "list": list, "tu
 
 _ALIAS = PackageAlias(
     {"autograd": __name__, "autograd.numpy": "chainrule.numpy",
+     "autograd.numpy.fft": "numpy.fft",  # (NumPy's own, as chainrule.numpy.fft is: no rules)
      "autograd.scipy": "chainrule.scipy", "autograd.misc": "chainrule.misc"},
     "running an autograd program on chainrule; see docs/api.md, \"Coming from autograd\"")
 

@@ -312,7 +312,7 @@ class RMSNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+                f"elementwise_affine={self.elementwise_affine}")
 
 
 class _NormBase(Module):

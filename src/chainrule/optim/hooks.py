@@ -94,7 +94,8 @@ def _run_state_dict(func, self, args, kwargs):
 
 
 def _run_load_state_dict(func, self, args, kwargs):
-    state_dict, *rest = args
+    kwargs = dict(kwargs)
+    state_dict, *rest = args if args else (kwargs.pop("state_dict"),)
     state_dict = dict(state_dict)  # (hooks may edit it; the caller's dict stays as it was)
     for hook in _hooks(self, "load_state_dict_pre"):
         result = hook(self, state_dict)
@@ -110,19 +111,20 @@ _RUNNERS = {"step": _run_step, "state_dict": _run_state_dict,
             "load_state_dict": _run_load_state_dict}
 
 
-def with_hooks(method: _F) -> _F:
-    """``method`` (an optimizer's step, state_dict or load_state_dict) running its hooks
-    around the outermost call."""
+def with_hooks(method: _F, name: str | None = None) -> _F:
+    """``method``, an optimizer's ``name`` (step, state_dict or load_state_dict; by
+    default the function's own name), running its hooks around the outermost call."""
     if getattr(method, "_runs_hooks", False):
         return method
-    run = _RUNNERS[method.__name__]
-    busy = "_in_" + method.__name__
+    name = name or method.__name__
+    run = _RUNNERS[name]
+    busy = "_in_" + name
 
     @functools.wraps(method)
     def call(self, *args: Any, **kwargs: Any):
         state = self.__dict__
         if state.get(busy) or "_hook_tables" not in state and not (
-                method.__name__ == "step" and (_GLOBAL_PRE or _GLOBAL_POST)):
+                name == "step" and (_GLOBAL_PRE or _GLOBAL_POST)):
             return method(self, *args, **kwargs)
         state[busy] = True
         try:
@@ -142,8 +144,14 @@ class HookMethods:
         super().__init_subclass__(**kwargs)
         for name in _RUNNERS:
             method = cls.__dict__.get(name)
-            if callable(method):
-                setattr(cls, name, with_hooks(method))
+            if callable(method):  # (`step = _update` too: keyed by the attribute's name)
+                setattr(cls, name, with_hooks(method, name))
+
+    def __getstate__(self):
+        # As PyTorch's: hooks are not copied or pickled with the optimizer (a copy made
+        # inside a hook would otherwise also carry the running hook's flag).
+        return {k: v for k, v in self.__dict__.items()
+                if k != "_hook_tables" and not k.startswith("_in_")}
 
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before each step(); a returned

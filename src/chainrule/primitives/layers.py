@@ -167,6 +167,9 @@ def _padded(x, padding, value=0.0):
     if not any(padding):
         return x
     x = np.asarray(x)
+    if x.dtype.kind in "iub" and not np.isfinite(value):  # (max pooling's -inf, on integers)
+        info = np.iinfo(x.dtype) if x.dtype.kind != "b" else None
+        value = (info.min if value < 0 else info.max) if info else value > 0
     shape = x.shape[:2] + tuple(m + 2 * p for m, p in zip(x.shape[2:], padding))
     if x.ndim > 2 and x.strides[0] < x.strides[1]:  # channel-major, as the kernels write
         xp = np.full((shape[1], shape[0]) + shape[2:], value, x.dtype).swapaxes(0, 1)

@@ -7,6 +7,7 @@ reshape undoes a reshape, indexing scatter-adds, concatenate slices.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -203,30 +204,44 @@ def _is_basic(index):
     )
 
 
-def _flat_positions(index, shape):
+def flat_positions(index, shape):
     """The flat positions (into a C-ordered array of ``shape``) an advanced index
     addresses, in the order of x[index]'s elements, or None when the index is not one
     of the two common forms: an integer array along the first axis (rows: embeddings,
-    x[idx]), or integer arrays for every axis. Negative indices count from the end."""
+    x[idx]), or integer arrays for every axis. Negative indices count from the end; an
+    index out of range raises IndexError, as indexing does."""
     items = index if isinstance(index, tuple) else (index,)
     arrays = [np.asarray(i) for i in items]
     if not all(a.dtype.kind in "iu" for a in arrays) or not shape:
         return None
     if len(arrays) == 1:
-        rows = arrays[0] % shape[0]
-        size = int(np.prod(shape[1:]))
-        return (rows.reshape(rows.shape + (1,)) * size + np.arange(size)).reshape(-1)
+        rows = arrays[0]
+        if rows.size and (rows.min() < -shape[0] or rows.max() >= shape[0]):
+            raise IndexError(f"index {rows.min() if rows.min() < 0 else rows.max()} is out "
+                             f"of bounds for axis 0 with size {shape[0]}")
+        size = math.prod(shape[1:])
+        return ((rows % shape[0]).reshape(rows.shape + (1,)) * size
+                + np.arange(size)).reshape(-1)
     if len(arrays) == len(shape):
-        return np.ravel_multi_index(np.broadcast_arrays(*arrays), shape, mode="wrap").reshape(-1)
+        arrays = [np.where(a < 0, a + n, a) if a.dtype.kind == "i" else a
+                  for a, n in zip(arrays, shape)]
+        return np.ravel_multi_index(np.broadcast_arrays(*arrays), shape).reshape(-1)
     return None
+
+
+# Below this many added elements np.add.at's own indexing is as fast as building flat
+# positions first (which also costs 8 bytes per element): docs/performance.md,
+# "Scatter-adds by flat positions".
+_FLAT_FROM = 1024
 
 
 def add_at(out, index, g):
     """np.add.at(out, index, g) for a C-contiguous ``out``: repeated positions add up.
-    Through flat positions where the index allows (one 1-d index array is NumPy's fast
-    path: 3-5x faster than add.at over rows or a tuple of coordinate arrays)."""
-    pos = _flat_positions(index, out.shape)
+    Through flat positions where the index allows and the scatter is not small (one 1-d
+    index array is NumPy's fast path: 3-5x faster than add.at over rows or a tuple of
+    coordinate arrays)."""
     g = np.asarray(g)
+    pos = flat_positions(index, out.shape) if g.size >= _FLAT_FROM else None
     if pos is not None and pos.size == g.size:
         np.add.at(out.reshape(-1), pos, g.reshape(-1))
     else:

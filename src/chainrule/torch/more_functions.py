@@ -29,6 +29,7 @@ from ..primitives.construction import diag_embed as _diag_embed
 from ..primitives.construction import torch_meshgrid
 from ..primitives.indexing import scatter_add
 from ..primitives.pointwise import lerp as _lerp
+from ..primitives.shape import flat_positions
 from ..primitives.signal import torch_diff, torch_trapezoid
 from ..scipy import special as _special
 from . import types as T
@@ -743,7 +744,8 @@ _Geqrf = namedtuple("geqrf", ["a", "tau"])
 def geqrf(input):
     """LAPACK's compact QR: ``a`` holds R on and above its diagonal and the Householder
     vectors below it, ``tau`` their scales (NumPy's qr(mode="raw"), transposed back).
-    Not differentiable, as in PyTorch: the results carry no gradient."""
+    Not differentiable: the results carry no gradient (PyTorch's require grad when the
+    input does, and a backward through them raises)."""
     x = np.asarray(input._data if isinstance(input, TensorBase) else input)
     if x.ndim < 2:
         raise ValueError(f"geqrf: expected a matrix or a stack of matrices, got shape {x.shape}")
@@ -1050,10 +1052,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     d = dim % x.ndim
     # Flat positions into x: one 1-d index array is NumPy's fast path for bincount and
     # ufunc.at (a tuple of coordinate arrays measured 10x slower in maximum.at).
-    strides = np.cumprod((x.shape[1:] + (1,))[::-1])[::-1]
     coords = list(np.indices(idx.shape, sparse=True))
     coords[d] = idx % x.shape[d]
-    pos = sum(c * int(k) for c, k in zip(coords, strides)).reshape(-1)
+    pos = flat_positions(tuple(coords), x.shape)
     counts = np.bincount(pos, minlength=x.size).reshape(x.shape)
     touched = counts > 0
     block = tuple(slice(0, n) for n in idx.shape)

@@ -13,10 +13,14 @@ mode.
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
 from ... import forward_mode, jacobians, transforms
-from ...graph import TensorBase, new_tensor
+from ...graph import TensorBase, enable_grad, new_tensor
+from ...pytree import tree_map
 from ..func import _front_args
 from ..tensor import front
 
@@ -40,6 +44,31 @@ def _result(a, create_graph):
     return front(new_tensor(np.array(a._data if isinstance(a, TensorBase) else a, copy=True)))
 
 
+def _results(tree, create_graph):
+    """_result over a tensor or a tuple/list of them (a function with several outputs)."""
+    return tree_map(lambda a: _result(a, create_graph), tree)
+
+
+def _values(tree):
+    return tree_map(lambda a: np.asarray(a._data if isinstance(a, TensorBase) else a), tree)
+
+
+def _recording_if_asked(fn):
+    """With create_graph=True the results are recorded even inside no_grad(), as
+    PyTorch's are."""
+    at = list(inspect.signature(fn).parameters).index("create_graph")
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        create_graph = kwargs.get("create_graph", args[at] if len(args) > at else False)
+        if create_graph:
+            with enable_grad():
+                return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return call
+
+
 def _vectors(v, like, what):
     if v is None:
         if sum(int(np.size(x._data if isinstance(x, TensorBase) else x)) for x in like) != 1:
@@ -48,6 +77,7 @@ def _vectors(v, like, what):
     return list(v) if isinstance(v, (tuple, list)) else [v]
 
 
+@_recording_if_asked
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     if strategy not in ("reverse-mode", "forward-mode"):
@@ -67,6 +97,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return per_output(jac)
 
 
+@_recording_if_asked
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     single, args = _inputs(inputs, create_graph)
@@ -76,29 +107,37 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return blocks[0][0] if single else blocks
 
 
+@_recording_if_asked
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), v^T J): v defaults to 1 for a single-element output."""
+    """(func(inputs), v^T J): v defaults to 1 for a single-element output; a function
+    with several outputs takes a tuple v, one per output."""
     single, args = _inputs(inputs, create_graph)
     out, pullback = transforms.vjp(_front_args(func), *args)
     if v is None:
-        if np.size(out._data if isinstance(out, TensorBase) else out) != 1:
+        if isinstance(out, (tuple, list)) or np.size(
+                out._data if isinstance(out, TensorBase) else out) != 1:
             raise RuntimeError("vjp: v can be omitted only for a function with one output "
                                "element")
         v = np.ones(np.shape(out._data if isinstance(out, TensorBase) else out))
-    elif not create_graph:
-        v = np.asarray(v._data if isinstance(v, TensorBase) else v)
+    elif isinstance(out, (tuple, list)):
+        v = type(out)(v)
+    if not create_graph:
+        v = _values(v)
     grads = tuple(_result(g, create_graph) for g in pullback(v))
-    return _result(out, create_graph), grads[0] if single else grads
+    return _results(out, create_graph), grads[0] if single else grads
 
 
+@_recording_if_asked
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), J v): v defaults to 1 for a single-element input."""
+    """(func(inputs), J v): v defaults to 1 for a single-element input; for a function
+    with several outputs both are tuples."""
     single, args = _inputs(inputs, create_graph)
     _, tangents = _inputs(tuple(_vectors(v, args, "jvp")), create_graph)
     out, tangent = forward_mode.jvp(_front_args(func), tuple(args), tuple(tangents))
-    return _result(out, create_graph), _result(tangent, create_graph)
+    return _results(out, create_graph), _results(tangent, create_graph)
 
 
+@_recording_if_asked
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v) for a scalar func: forward mode over its gradient, without
     forming H."""

@@ -86,11 +86,15 @@ def _with_pytorchs_switches(cls):
                     f"{cls.__name__}(differentiable=True): differentiating through the "
                     f"optimizer's update is not supported; write the update with "
                     f"chainrule operations to differentiate it")
+            self._switches = {k: bool(given.get(k, default)) if k == "capturable"
+                              else given.get(k, default) for k, default in switches.items()}
             super().__init__(params, *args, **kwargs)
-            for group in self.param_groups:
-                for k, default in switches.items():
-                    value = given.get(k, default)
-                    group.setdefault(k, bool(value) if k == "capturable" else value)
+
+        def add_param_group(self, param_group):
+            # (every group has the switches, also one added later, as in PyTorch)
+            super().add_param_group(param_group)
+            for k, value in getattr(self, "_switches", {}).items():
+                self.param_groups[-1].setdefault(k, value)
 
         def state_dict(self):
             saved = _optim.Optimizer.state_dict(self)  # (the engine's arrays, converted)
