@@ -1341,3 +1341,19 @@ def test_autograd_functional_several_outputs_and_create_graph_under_no_grad():
     with torch.no_grad():  # (PyTorch records with create_graph=True even here)
         J = jacobian(lambda a: a.sin() * a.sum(), x, True)
     assert J.requires_grad
+
+
+def test_setitem_drops_the_sources_leading_size_one_dimensions():
+    # PPO's `advantages[t] = delta + ...` with a (1,)-shaped value (PyTorch writes it)
+    a = torch.zeros(4, dtype=torch.float64)
+    a[1] = torch.tensor([2.5], dtype=torch.float64)
+    m = torch.zeros(2, 3)
+    m[0, 1] = torch.ones(1, 1) * 3
+    m[1] = np.ones((1, 1, 3))
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    z = torch.zeros(3)
+    z[2] = (x * 2).sum().reshape(1)
+    z.sum().backward()
+    assert a.tolist() == [0.0, 2.5, 0.0, 0.0]
+    assert m.tolist() == [[0.0, 3.0, 0.0], [1.0, 1.0, 1.0]]
+    assert x.grad.tolist() == [2.0, 2.0]

@@ -465,6 +465,17 @@ class Tensor(WritesAndNewTensors, _CrTensor):
                 f"destination and {T.SCALAR_NAMES.get(value._data.dtype, value._data.dtype.name)}"
                 " for the source.")
         _refuse_negative_step(index)
+        # PyTorch drops a source's leading size-1 dimensions (a[t] = b with b of shape
+        # (1,) writes one element; NumPy refuses an array into a scalar's place); they
+        # never change what broadcasting writes elsewhere.
+        shape = np.shape(value._data if isinstance(value, TensorBase) else value) \
+            if isinstance(value, (TensorBase, np.ndarray)) else ()
+        lead = 0
+        while lead < len(shape) and shape[lead] == 1:
+            lead += 1
+        if lead:
+            value = (P.reshape(value, shape[lead:]) if isinstance(value, TensorBase)
+                     else value.reshape(shape[lead:]))
         super().__setitem__(index, value)
 
     def __format__(self, spec):
