@@ -39,6 +39,15 @@ def _conv_samples(n):
                      {"padding": "same", "dilation": 2 if n == 1 else 1}, (0, 1, 2)),
         # unbatched (C, *spatial)
         lambda rng: ((_n(rng, 2, *sp), _n(rng, 2, 2, *k)), {"padding": "valid"}, (0, 1)),
+        # depthwise (groups = in = out channels: chainrule.primitives.depthwise), stride
+        # 1 on the flattened grid and stride 2 by strided views
+        lambda rng: ((_n(rng, 2, 3, *sp), _n(rng, 3, 1, *k), _n(rng, 3)),
+                     {"padding": 1, "groups": 3}, (0, 1, 2)),
+        lambda rng: ((_n(rng, 1, 3, *sp), _n(rng, 3, 1, *k), None),
+                     {"stride": 2, "padding": 1, "dilation": 2 if n == 1 else 1,
+                      "groups": 3}, (0, 1)),
+        lambda rng: ((_n(rng, 2, 3, *sp), _n(rng, 3, 1, *k), None),
+                     {"padding": "same", "dilation": 2 if n == 1 else 1, "groups": 3}, (0, 1)),
     )
 
 
@@ -70,6 +79,11 @@ def _transpose_samples(n):
         lambda rng: ((_n(rng, 1, 2, *sp), _n(rng, 2, 2, *k), _n(rng, 2)),
                      {"stride": 1, "padding": 1, "dilation": 3, "output_padding": 2},
                      (0, 1, 2)),
+        # depthwise
+        lambda rng: ((_n(rng, 2, 3, *sp), _n(rng, 3, 1, *k), _n(rng, 3)),
+                     {"groups": 3}, (0, 1, 2)),
+        lambda rng: ((_n(rng, 1, 3, *sp), _n(rng, 3, 1, *k), None),
+                     {"stride": 2, "padding": 1, "output_padding": 1, "groups": 3}, (0, 1)),
     )
 
 

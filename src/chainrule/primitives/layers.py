@@ -40,7 +40,7 @@ from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
 from ..rules import primitive
-from . import reductions
+from . import depthwise, reductions
 from .conv_batching import conv_batch
 from .pointwise import stop_gradient
 from .shape import broadcast_to, reshape, swapaxes
@@ -332,9 +332,27 @@ def _channels_first(g, groups):
     return gt.reshape(groups, g.shape[1] // groups, -1)
 
 
+def _depthwise_checked(op, x_shape, w_shape, g, stride, padding, dilation):
+    """The output size of a depthwise convolution, the cotangent g (if any) checked
+    against it."""
+    out = window_geometry(x_shape, tuple(w_shape[2:]), stride, padding, dilation, op=op)
+    want = (x_shape[0], w_shape[0]) + out
+    if g is not None and np.shape(g) != want:
+        raise ValueError(
+            f"{op}: cotangent of shape {np.shape(g)} does not match the output {want} of a "
+            f"convolution of {tuple(x_shape)} by a weight of shape {tuple(w_shape)}")
+    return out
+
+
 def _conv_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
     n, o = x.shape[0], w.shape[0]
     dtype = np.result_type(x, w)
+    if depthwise.is_depthwise(x.shape[1], o, w.shape, groups):
+        out = _depthwise_checked("conv", x.shape, w.shape, None, stride, padding, dilation)
+        y = depthwise.forward(_padded(x, padding), w, out, stride, dilation, dtype)
+        if np.ndim(b) or b != 0:
+            y += np.reshape(b, (o,) + (1,) * (1 + len(out)))
+        return y.swapaxes(0, 1)
     out, chunks, cols, _ = _buffers("conv", x.shape, w.shape, dtype, stride, padding,
                                     dilation, groups)
     p = math.prod(out)
@@ -399,6 +417,13 @@ def _conv_transpose_shifted(g, w, shape, padding, groups):
 
 def _conv_transpose_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                         groups=1):
+    if depthwise.is_depthwise(shape[1], np.shape(w)[0], np.shape(w), groups):
+        out = _depthwise_checked("conv_transpose", shape, np.shape(w), g, stride, padding,
+                                 dilation)
+        grid = (shape[1], shape[0]) + tuple(m + 2 * q for m, q in zip(shape[2:], padding))
+        dxp = depthwise.input_grad(np.swapaxes(g, 0, 1), w, grid, out, stride, dilation,
+                                   np.result_type(g, w))
+        return _unpadded(dxp, shape, padding)
     if (all(s == 1 for s in stride) and all(d == 1 for d in dilation)
             and np.shape(g)[:2] == (shape[0], np.shape(w)[0])
             and np.shape(g)[2:] == window_geometry(shape, np.shape(w)[2:], stride, padding,
@@ -424,6 +449,11 @@ def _conv_transpose_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=(1,
 
 def _conv_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                           groups=1):
+    if depthwise.is_depthwise(x.shape[1], shape[0], shape, groups):
+        out = _depthwise_checked("conv_weight_grad", x.shape, shape, g, stride, padding,
+                                 dilation)
+        return depthwise.weight_grad(_padded(x, padding), np.swapaxes(g, 0, 1), tuple(shape),
+                                     out, stride, dilation, np.result_type(x, g))
     out, chunks, cols, gm = _buffers("conv_weight_grad", x.shape, shape, np.result_type(x, g),
                                      stride, padding, dilation, groups, g)
     p = math.prod(out)
