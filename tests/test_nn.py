@@ -181,9 +181,13 @@ def test_load_state_dict_reports_every_problem_by_name_and_changes_nothing():
     with pytest.raises(nn.StateDictError) as err:
         model.load_state_dict(bad)
     msg = str(err.value)
-    assert "0.weight: shape (3, 5) in the state dict, (3, 4) in the model" in msg
-    assert "missing keys: 1.bias" in msg
-    assert "unexpected keys: 2.weight" in msg
+    # PyTorch's wording (programs test for "Missing key(s)"), then what to do
+    assert msg.startswith("Error(s) in loading state_dict for Sequential:\n\t")
+    assert ("size mismatch for 0.weight: copying a param with shape (3, 5) from checkpoint, "
+            "the shape in current model is (3, 4).") in msg
+    assert 'Missing key(s) in state_dict: "1.bias". ' in msg
+    assert 'Unexpected key(s) in state_dict: "2.weight". ' in msg
+    assert "pass strict=False" in msg
     for k, v in model.state_dict().items():
         assert np.array_equal(v, snapshot[k])
     # strict=False loads what fits, but a wrong shape is still an error.
@@ -200,7 +204,7 @@ def test_load_state_dict_rejects_float_into_int_buffer():
     bn = nn.BatchNorm1d(2)
     sd = bn.state_dict()
     sd["num_batches_tracked"] = np.array(1.5)
-    with pytest.raises(nn.StateDictError, match="num_batches_tracked: dtype float64"):
+    with pytest.raises(nn.StateDictError, match="dtype mismatch for num_batches_tracked: float64"):
         bn.load_state_dict(sd)
 
 

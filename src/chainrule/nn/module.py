@@ -544,23 +544,29 @@ class Module:
             array = np.asarray(value._data if isinstance(value, Tensor) else value)
             target = targets[name]._data
             if array.shape != target.shape:
-                wrong.append(f"{name}: shape {array.shape} in the state dict, {target.shape} in "
-                             f"the model")
+                wrong.append(f"size mismatch for {name}: copying a param with shape "
+                             f"{array.shape} from checkpoint, the shape in current model is "
+                             f"{target.shape}.")
             elif not np.can_cast(array.dtype, target.dtype, casting="same_kind"):
-                wrong.append(f"{name}: dtype {array.dtype} cannot be stored in {target.dtype}")
+                wrong.append(f"dtype mismatch for {name}: {array.dtype} cannot be stored in "
+                             f"the model's {target.dtype}.")
             else:
                 values[name] = array
         missing = [name for name in targets if name not in state_dict]
-        problems = list(wrong)
-        if strict:
+        problems = []
+        if strict:  # (PyTorch's wording and order, which programs sometimes test for)
             if missing:
-                problems.append("missing keys: " + ", ".join(missing))
+                problems.append("Missing key(s) in state_dict: "
+                                + ", ".join(f'"{k}"' for k in missing) + ". ")
             if unexpected:
-                problems.append("unexpected keys: " + ", ".join(unexpected))
+                problems.append("Unexpected key(s) in state_dict: "
+                                + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        problems += wrong
         if problems:
             raise StateDictError(
-                f"load_state_dict into {type(self).__name__}: " + "; ".join(problems)
-                + ". Build the model with the architecture the state dict was saved from"
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(problems)
+                + "\nBuild the model with the architecture the state dict was saved from"
                 + (", or pass strict=False to load the matching keys only." if strict else ".")
             )
         for name, array in values.items():
