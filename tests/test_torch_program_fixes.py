@@ -1315,6 +1315,8 @@ def test_optimizer_param_groups_have_pytorchs_switch_keys():
         group = getattr(torch.optim, name)([p], lr=0.1).state_dict()["param_groups"][0]
         switches = {"foreach", "fused", "capturable", "differentiable"} & set(group)
         assert switches == {"foreach", "differentiable"} | keys, name
+        opt = getattr(torch.optim, name)([nn.Parameter(torch.ones(3))], lr=0.1)
+        assert switches <= set(opt.defaults), name  # (PyTorch's defaults hold them too)
     with pytest.raises(TypeError, match="fused"):
         torch.optim.NAdam([nn.Parameter(torch.ones(2))], fused=True)
     opt = torch.optim.Adam([nn.Parameter(torch.ones(2))], foreach=False, capturable=True)

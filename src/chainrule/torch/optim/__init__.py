@@ -89,6 +89,7 @@ def _with_pytorchs_switches(cls):
             self._switches = {k: bool(given.get(k, default)) if k == "capturable"
                               else given.get(k, default) for k, default in switches.items()}
             super().__init__(params, *args, **kwargs)
+            self.defaults.update(self._switches)  # (PyTorch's defaults hold them too)
 
         def add_param_group(self, param_group):
             # (every group has the switches, also one added later, as in PyTorch)
