@@ -247,11 +247,17 @@ def test_continuous_support_edges_and_invalid_parameters_match_scipy(name):
             if name == "gumbel_l":
                 x = x[np.r_[0:len(x) - 2, len(x) - 1]]
             for f in FUNCTIONS:
+                # (older SciPy, 1.13 in CI's oldest environment, loses digits of a log of
+                # a probability near 1, a value near 0 here: 2e-17 absolutely. Those tails
+                # are checked against mpmath above.)
                 np.testing.assert_allclose(
                     getattr(ours, f)(x, *shapes, loc, scale),
                     getattr(ss, f)(x, *shapes, loc=loc, scale=scale), rtol=1e-13,
-                    atol=1e-300, equal_nan=True, err_msg=f"{name}.{f}")
+                    atol=1e-15 if f.startswith("log") else 1e-300, equal_nan=True,
+                    err_msg=f"{name}.{f}")
             q = np.array([-0.5, 0.0, 1e-300, 0.25, 0.5, 0.75, 1.0, 1.5, np.nan])
+            if name == "cauchy":  # (SciPy 1.13's ppf(1e-300) is -3e16; the truth -3e299)
+                q = q[q != 1e-300]
             for f in ("ppf", "isf"):
                 np.testing.assert_allclose(
                     getattr(ours, f)(q, *shapes, loc, scale),
