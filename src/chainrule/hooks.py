@@ -38,6 +38,20 @@ class RemovableHandle:
         return False
 
 
+def add_to(table, entry, prepend=False):
+    """Put `entry` in the ordered hook table `table` (last, or first with `prepend`);
+    the handle that removes it."""
+    handle = RemovableHandle(table)
+    if prepend:
+        items = list(table.items())
+        table.clear()
+        table[handle.id] = entry
+        table.update(items)
+    else:
+        table[handle.id] = entry
+    return handle
+
+
 def add_tensor_hook(t, hook, table, what):
     """Register `hook` in tensor t's hook table `table` ("_hooks" or "_post_hooks")."""
     if not callable(hook):
@@ -53,9 +67,7 @@ def add_tensor_hook(t, hook, table, what):
         hooks = {}
         setattr(t, table, hooks)
     graph.mark_watched()
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
+    return add_to(hooks, hook)
 
 
 def _refuse_under_trace():

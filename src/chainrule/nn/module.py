@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import graph
 from ..compiled import replayed
-from ..hooks import RemovableHandle
+from ..hooks import RemovableHandle, add_to
 from ..tensor import Tensor
 from .backward_hooks import call_with_backward_hooks, tensor_of
 
@@ -94,15 +94,7 @@ def _register(module, table_name, entry, prepend):
         table = {}
         setattr(module, table_name, table)
     vars(module)["_hooked"] = True
-    handle = RemovableHandle(table)
-    if prepend:
-        items = list(table.items())
-        table.clear()
-        table[handle.id] = entry
-        table.update(items)
-    else:
-        table[handle.id] = entry
-    return handle
+    return add_to(table, entry, prepend)
 
 
 class Module:

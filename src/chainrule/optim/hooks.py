@@ -25,7 +25,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from ..hooks import RemovableHandle
+from ..hooks import RemovableHandle, add_to
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -46,15 +46,7 @@ def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
 def _add(table: dict, hook: Callable, prepend: bool = False) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    handle = RemovableHandle(table)
-    if prepend:
-        table_items = list(table.items())
-        table.clear()
-        table[handle.id] = hook
-        table.update(table_items)
-    else:
-        table[handle.id] = hook
-    return handle
+    return add_to(table, hook, prepend)
 
 
 def _table(optimizer, name: str) -> dict:

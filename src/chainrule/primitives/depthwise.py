@@ -37,21 +37,28 @@ def _blocks(c, per_channel_bytes):
     return [(a, min(a + step, c)) for a in range(0, c, step)]
 
 
-def _windows(xt, kernel, stride, dilation, out):
-    """For each kernel offset: (its flat index, the strided view of the (C, N, *padded)
-    array xt that the offset reads for every output position)."""
-    for k, idx in enumerate(np.ndindex(*kernel)):
-        sl = tuple(slice(i * d, i * d + s * (n - 1) + 1, s)
-                   for i, s, d, n in zip(idx, stride, dilation, out))
-        yield k, (slice(None), slice(None)) + sl
+# The geometry every convolution kernel here and in layers.py shares.
+def offsets(kernel_size, stride, dilation, out):
+    """For each kernel offset (i, j, ...): the tuple of strided slices of the padded
+    spatial axes that the offset reads for every output position."""
+    for idx in np.ndindex(*kernel_size):
+        yield idx, tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                         for i, s, d, o in zip(idx, stride, dilation, out))
 
 
-def _shifts(grid, kernel, dilation):
+def shifts(grid, kernel, dilation):
     """For stride 1: how far along a channel's flattened (N, *grid) the pixels read by
     each kernel offset are from the output's own position (contiguous slices)."""
     steps = [math.prod(grid[i + 1:]) for i in range(len(grid))]
     return [sum(i * d * e for i, d, e in zip(idx, dilation, steps))
             for idx in np.ndindex(*kernel)]
+
+
+def _windows(xt, kernel, stride, dilation, out):
+    """For each kernel offset: (its flat index, the strided view of the (C, N, *padded)
+    array xt that the offset reads for every output position)."""
+    for k, (_, sl) in enumerate(offsets(kernel, stride, dilation, out)):
+        yield k, (slice(None), slice(None)) + sl
 
 
 def _on_grid(flat, n, grid, out):
@@ -70,12 +77,12 @@ def forward(xp, w, out, stride, dilation, dtype):
         grid = xp.shape[2:]
         flat = np.ascontiguousarray(xp.swapaxes(0, 1), dtype=dtype).reshape(c, -1)
         size = flat.shape[1]
-        shifts = _shifts(grid, w.shape[2:], dilation)
+        moved = shifts(grid, w.shape[2:], dilation)
         wk = w.reshape(c, -1).astype(dtype, copy=False)
         acc_all = np.zeros((c, size), dtype)
         for a, z in _blocks(c, size * flat.itemsize):
             acc, tmp = acc_all[a:z], np.empty((z - a, size), dtype)
-            for k, e in enumerate(shifts):
+            for k, e in enumerate(moved):
                 np.multiply(flat[a:z, e:], wk[a:z, k, None], out=tmp[:, : size - e])
                 acc[:, : size - e] += tmp[:, : size - e]
         return _on_grid(acc_all, n, grid, out)
@@ -113,7 +120,7 @@ def input_grad(gt, w, padded_shape, out, stride, dilation, dtype):
         dflat = np.zeros((c, size), dtype)
         for a, z in _blocks(c, size * gflat.itemsize):
             block, tmp = dflat[a:z], np.empty((z - a, size), dtype)
-            for k, e in enumerate(_shifts(grid, kernel, dilation)):
+            for k, e in enumerate(shifts(grid, kernel, dilation)):
                 np.multiply(gflat[a:z, : size - e], wk[a:z, k, None], out=tmp[:, : size - e])
                 block[:, e:] += tmp[:, : size - e]
         return dflat.reshape(padded_shape)
@@ -140,7 +147,7 @@ def weight_grad(xp, gt, w_shape, out, stride, dilation, dtype):
         gflat = _placed(gt, grid, dtype)
         size = flat.shape[1]
         dw = np.empty((c, math.prod(kernel)), dtype)
-        for k, e in enumerate(_shifts(grid, kernel, dilation)):
+        for k, e in enumerate(shifts(grid, kernel, dilation)):
             # one dot product per channel (the grid's extra positions hold zero cotangent)
             np.einsum("cp,cp->c", gflat[:, : size - e], flat[:, e:], out=dw[:, k])
         return dw.reshape(w_shape)

@@ -42,6 +42,7 @@ from ..graph import is_tensor
 from ..rules import primitive
 from . import depthwise, reductions
 from .conv_batching import conv_batch
+from .depthwise import offsets as _offsets
 from .pointwise import stop_gradient
 from .shape import broadcast_to, reshape, swapaxes
 
@@ -178,15 +179,6 @@ def _padded(x, padding, value=0.0):
     xp[(slice(None), slice(None)) + tuple(slice(p, p + m) for p, m in
                                           zip(padding, x.shape[2:]))] = x
     return xp
-
-
-def _offsets(kernel_size, stride, dilation, out):
-    """For each kernel offset (i, j, ...): the tuple of strided slices of the padded
-    spatial axes that the offset reads for every output position."""
-    ranges = [range(k) for k in kernel_size]
-    for idx in np.ndindex(*(len(r) for r in ranges)):
-        yield idx, tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
-                         for i, s, d, o in zip(idx, stride, dilation, out))
 
 
 def _window_view(xp, kernel_size, stride, dilation, out):
@@ -390,8 +382,7 @@ def _conv_transpose_shifted(g, w, shape, padding, groups):
     dtype = np.result_type(g, w)
     threads.use_for(o * k * n * math.prod(out))
     step = max(1, _CHUNK_BYTES // max(groups * k * cell * dtype.itemsize, 1))
-    strides = [math.prod(grid[i + 1:]) for i in range(len(grid))]
-    shifts = [sum(i * e for i, e in zip(idx, strides)) for idx in np.ndindex(*kernel)]
+    shifts = depthwise.shifts(grid, kernel, (1,) * len(grid))
     wt = w.reshape(groups, o // groups, k).transpose(0, 2, 1)
     dx = np.zeros((c, n) + grid, dtype)
     flat = dx.reshape(groups, c // groups, n * cell)

@@ -143,11 +143,9 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     forming H."""
     single, args = _inputs(inputs, create_graph)
     _, vs = _inputs(tuple(_vectors(v, args, "hvp")), create_graph)
-    n = len(args)
-    f = _front_args(func)
-    gradient = transforms.grad(f, argnums=tuple(range(n)))
-    out = f(*args) if create_graph else func(*(front(new_tensor(a)) for a in args))
-    _, products = forward_mode.jvp(gradient, tuple(args), tuple(vs))
+    # (the value comes with the gradient: one forward pass, not a second one for it)
+    both = transforms.value_and_grad(_front_args(func), argnums=tuple(range(len(args))))
+    (out, _), (_, products) = forward_mode.jvp(both, tuple(args), tuple(vs))
     products = tuple(_result(p, create_graph) for p in products)
     return _result(out, create_graph), products[0] if single else products
 
