@@ -358,3 +358,74 @@ def test_padding_modules_are_f_pad():
     assert repr(nn.ReflectionPad2d(1)) == "ReflectionPad2d((1, 1, 1, 1))"
     with pytest.raises(ValueError, match="padding"):
         nn.ZeroPad2d((1, 2, 3))
+
+
+# ------------------------------------------------------------- fractional max pooling
+def test_fractional_windows_are_grahams_and_samples_are_width_then_height():
+    # 2-d: the first sample places the width's windows, the second the height's.
+    x = np.arange(7 * 9, dtype=np.float64).reshape(1, 1, 7, 9)  # increasing: max at the end
+    u = np.array([[[0.75, 0.25]]])
+    y, idx = F.fractional_max_pool2d(x, 2, output_size=(3, 4), return_indices=True,
+                                     _random_samples=u)
+    # height: a = (7 - 2) / 2 = 2.5, u = 0.25: 0, int(3.125) - int(0.625) = 3, then 5;
+    # width: a = 7 / 3, u = 0.75: int(1.75) - 1 = 0, int(4.08) - 1 = 3, int(6.42) - 1 = 5,
+    # then 7. Each window's maximum is its last element (+1 on both axes).
+    rows, cols = np.array([0, 3, 5]) + 1, np.array([0, 3, 5, 7]) + 1
+    want = rows[:, None] * 9 + cols
+    assert np.array_equal(np.asarray(idx)[0, 0], want)
+    assert np.array_equal(np.asarray(y.data if hasattr(y, "data") else y)[0, 0], want)
+
+
+def test_fractional_gradient_goes_to_the_first_maximum_and_a_nan_wins():
+    x = cr.tensor(np.zeros((1, 1, 4, 4)), requires_grad=True)
+    u = np.full((1, 1, 2), 0.5)
+    F.fractional_max_pool2d(x, 2, output_size=2, _random_samples=u).sum().backward()
+    grad = np.zeros((4, 4))
+    grad[::2, ::2] = 1  # each window's top-left element, not a quarter to each tie
+    assert np.array_equal(x.grad[0, 0], grad)
+    row = np.array([[[[1.0, np.nan, 2.0, np.nan]]]])
+    y, idx = F.fractional_max_pool2d(row, (1, 4), output_size=1, return_indices=True,
+                                     _random_samples=np.zeros((1, 1, 2)))
+    assert np.isnan(np.asarray(y)).all() and int(np.asarray(idx).ravel()[0]) == 3  # the last
+
+
+def test_fractional_windows_of_float32_use_float32_arithmetic():
+    # a = 97 / 36 and u = 0.9999 round differently in float32: the windows follow the dtype.
+    x = rand(1, 1, 100, 100)
+    u = np.array([[[0.3333, 0.9999]]])
+    for dtype in (np.float32, np.float64):
+        _, idx = F.fractional_max_pool2d(x.astype(dtype), 3, output_size=(37, 41),
+                                         return_indices=True, _random_samples=u)
+        a = dtype(97) / dtype(36)
+        i = np.arange(36, dtype=dtype)
+        starts = ((i + dtype(0.9999)) * a).astype(int) - int(dtype(0.9999) * a)
+        rows = np.asarray(idx)[0, 0, :, 0] // 100
+        window = rows[:-1, None] - starts[:, None]
+        assert ((window >= 0) & (window < 3)).all()
+
+
+def test_fractional_modules_draw_windows_and_refuse_bad_arguments():
+    pool = nn.FractionalMaxPool2d(3, output_ratio=(0.5, 0.75), rng=0)
+    x = cr.tensor(rand(2, 3, 12, 8))
+    a, b = pool(x), pool(x)
+    assert a.shape == (2, 3, 6, 6) and not np.array_equal(a.data, b.data)  # fresh windows
+    assert pool.kernel_size == (3, 3) and pool.output_ratio == (0.5, 0.75)
+    fixed_windows = nn.FractionalMaxPool2d(2, output_size=4, _random_samples=RNG.random((2, 3, 2)))
+    assert np.array_equal(fixed_windows(x).data, fixed_windows(x).data)
+    assert list(fixed_windows.state_dict()) == ["_random_samples"]  # a buffer, as PyTorch's
+    assert nn.FractionalMaxPool3d(2, output_size=2)(rand(1, 5, 5, 5)).shape == (1, 2, 2, 2)
+    with pytest.raises(ValueError, match="either an output size"):
+        nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="only one of"):
+        nn.FractionalMaxPool2d(2, output_size=3, output_ratio=0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.FractionalMaxPool2d(2, output_ratio=1.5)
+    with pytest.raises(ValueError, match="pool height 5 too large"):
+        F.fractional_max_pool2d(rand(1, 1, 9, 9), 5, output_size=(8, 3))
+    with pytest.raises(ValueError, match="less than"):  # 3-d: the last window ends inside
+        F.fractional_max_pool3d(rand(1, 1, 6, 6, 6), 2, output_size=5)
+    with pytest.raises(ValueError, match="_random_samples must have shape"):
+        F.fractional_max_pool2d(rand(2, 3, 8, 8), 2, output_size=4,
+                                _random_samples=RNG.random((1, 3, 2)))
+    with pytest.raises(TypeError, match="fractional_max_pool2d's windows"):
+        cr.compile(lambda x: F.fractional_max_pool2d(x, 2, output_size=3))(rand(1, 2, 6, 6))

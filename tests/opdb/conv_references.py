@@ -136,6 +136,28 @@ def adaptive_max_pool(x, output_size):
     return _adaptive(x, output_size, np.max)
 
 
+def fractional_max_pool(x, kernel_size, output_size, _random_samples):
+    """Graham's fractional windows, written out: window i along an axis of length L
+    pooled to m outputs with kernel k starts at int((i + u) a) - int(u a),
+    a = (L - k) / (m - 1), the last at L - k; u is the plane's sample for that axis
+    (PyTorch's order: width then height for two axes, depth, height, width for three)."""
+    n = x.ndim - 2
+    k, size = _t(kernel_size, n), _t(output_size, n)
+    order = [1, 0] if n == 2 else [0, 1, 2]
+    out = np.zeros(x.shape[:2] + size)
+    for b, c in np.ndindex(*x.shape[:2]):
+        starts = []
+        for axis in range(n):
+            u, length, m = _random_samples[b, c, order[axis]], x.shape[2 + axis], size[axis]
+            a = (length - k[axis]) / (m - 1) if m > 1 else 0.0
+            starts.append([int((i + u) * a) - int(u * a) for i in range(m - 1)]
+                          + [length - k[axis]])
+        for pos in np.ndindex(*size):
+            window = tuple(slice(starts[i][o], starts[i][o] + k[i]) for i, o in enumerate(pos))
+            out[(b, c) + pos] = x[(b, c) + window].max()
+    return out
+
+
 # ------------------------------------------------------------------------ pad
 _NP_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
             "circular": "wrap"}

@@ -272,6 +272,20 @@ OPS = [
            _adaptive_samples(2, [(2, 3), 1, (4, None)]), _unbatched(R.adaptive_max_pool, 2)),
     _entry("adaptive_max_pool3d", F.adaptive_max_pool3d,
            _adaptive_samples(3, [(2, 3, 2), 1]), _unbatched(R.adaptive_max_pool, 3)),
+    # (traces=False: the windows' maxima are chosen from the values, which a trace could
+    # not recompute; tests/test_nn_pooling.py checks the refusal)
+    _entry("fractional_max_pool2d", F.fractional_max_pool2d, fixed(
+        lambda rng: ((_distinct(rng, 2, 2, 7, 6), 2),
+                     {"output_size": (3, 4), "_random_samples": rng.random((2, 2, 2))}),
+        lambda rng: ((_distinct(rng, 1, 3, 9, 5), (3, 2)),
+                     {"output_size": (4, 3), "_random_samples": rng.random((1, 3, 2))}),
+        lambda rng: ((_distinct(rng, 2, 5, 6), 2),
+                     {"output_size": 1, "_random_samples": rng.random((1, 2, 2))}),
+    ), _unbatched(R.fractional_max_pool, 2), traces=False),
+    _entry("fractional_max_pool3d", F.fractional_max_pool3d, fixed(
+        lambda rng: ((_distinct(rng, 1, 2, 5, 6, 5), 2),
+                     {"output_size": (3, 2, 3), "_random_samples": rng.random((1, 2, 3))}),
+    ), _unbatched(R.fractional_max_pool, 3), traces=False),
     _entry("pad", F.pad, _pad_samples(), R.pad),
     _entry("interpolate", F.interpolate, _interpolate_samples(), _interpolate_ref),
     _entry("interpolate (antialias)", F.interpolate, fixed(

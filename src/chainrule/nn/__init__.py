@@ -44,6 +44,7 @@ from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Se
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
+from .fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d
 from .interpolation import Fold, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .layers import Bilinear, Flatten, Identity, LazyLinear, Linear, Unflatten
 from .lazy import (
@@ -191,6 +192,8 @@ __all__ = [
     "FeatureAlphaDropout",
     "Flatten",
     "Fold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "GELU",
     "GLU",
     "GRU",

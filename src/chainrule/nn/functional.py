@@ -73,6 +73,7 @@ from .dropout import (
     dropout3d,
     feature_alpha_dropout,
 )
+from .fractional_pooling import fractional_max_pool2d, fractional_max_pool3d
 from .grid_sampling import affine_grid, grid_sample
 from .interpolation import fold, interpolate, unfold, upsample
 from .normalization import (
@@ -160,6 +161,8 @@ __all__ = [
     "embedding_bag",
     "feature_alpha_dropout",
     "fold",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
     "gaussian_nll_loss",
     "gelu",
     "glu",

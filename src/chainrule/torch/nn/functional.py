@@ -14,6 +14,8 @@ from chainrule.nn.functional import (
     adaptive_max_pool2d,
     celu,
     elu,
+    fractional_max_pool2d,
+    fractional_max_pool3d,
     interpolate,
     leaky_relu,
     max_pool1d,
@@ -147,6 +149,18 @@ def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
 
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool2d(input, output_size, True)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=True, _random_samples=None):
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True,
+                                 _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=True, _random_samples=None):
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True,
+                                 _random_samples)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
