@@ -100,3 +100,12 @@ def test_sparse_zeroes_the_stated_fraction_of_each_column():
     init.sparse_(weight, 0.3, std=0.5, rng=0)
     assert ((weight.data == 0).sum(axis=0) == 3).all()
     assert 0.3 < weight.data[weight.data != 0].std() < 0.7
+
+
+def test_layers_of_width_zero_are_made_with_pytorchs_warning():
+    with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+        layer = nn.Linear(0, 4, rng=0)
+    assert layer.weight.shape == (4, 0) and np.array_equal(layer.bias.data, np.zeros(4))
+    with pytest.warns(UserWarning, match="zero-element"):
+        w = init.kaiming_normal_(np.empty((3, 0)))
+    assert w.shape == (3, 0)

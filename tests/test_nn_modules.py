@@ -378,3 +378,60 @@ def test_norm_layers_take_bias_false():
     bn.weight._data[...] = 2.0
     bn.reset_parameters()
     np.testing.assert_array_equal(bn.weight.numpy(), np.ones(3))
+
+
+# ------------------------------------------------------------------ adaptive softmax
+def test_adaptive_log_softmax_is_a_distribution_and_its_loss_its_targets_log_probability():
+    asm = nn.AdaptiveLogSoftmaxWithLoss(12, 20, [4, 9, 15], div_value=2.0, head_bias=True,
+                                        dtype=np.float64, rng=0)
+    assert list(asm.state_dict()) == [
+        "head.weight", "head.bias", "tail.0.0.weight", "tail.0.1.weight", "tail.1.0.weight",
+        "tail.1.1.weight", "tail.2.0.weight", "tail.2.1.weight"]
+    # head: 4 shortlist classes + 3 clusters; tail i: 12 -> 12 // 2^(i+1) -> cluster size
+    assert asm.head.weight.shape == (7, 12)
+    assert [tuple(t[1].weight.shape) for t in asm.tail] == [(5, 6), (6, 3), (5, 1)]
+    x = _x((9, 12), seed=3)
+    y = np.array([0, 3, 4, 8, 9, 14, 15, 19, 2])  # every cluster, both ends of each
+    full = asm.log_prob(x)
+    assert full.shape == (9, 20) and np.allclose(np.exp(full.data).sum(1), 1.0)
+    out, loss = asm(x, y)
+    assert np.allclose(out.data, full.data[np.arange(9), y], atol=1e-14)
+    assert np.isclose(loss.data, -out.data.mean())
+    assert np.array_equal(asm.predict(x).data, full.data.argmax(1))
+    # The gradient of the loss (head plus only the targets' tails) equals the gradient of
+    # the same number taken from the full distribution.
+    params = list(asm.parameters())
+    asm(x, y).loss.backward()
+    got = [np.array(p.grad.data) for p in params]
+    asm.zero_grad()
+    (-asm.log_prob(x)[np.arange(9), y].mean()).backward()
+    for a, p in zip(got, params):
+        assert np.allclose(a, p.grad.data, atol=1e-14)
+    # one example: a 0-d target with a 1-d input gives a 0-d output
+    one = asm(x[0], np.array(y[0]))
+    assert one.output.shape == () and np.isclose(one.output.data, out.data[0])
+
+
+def test_adaptive_log_softmax_gradients_to_second_order_and_only_used_tails():
+    # The second tail's hidden width is 6 // 16 = 0: made, with PyTorch's warning.
+    with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+        asm = nn.AdaptiveLogSoftmaxWithLoss(6, 10, [3, 6], dtype=np.float64, rng=1)
+    assert asm.tail[1][0].weight.shape == (0, 6)
+    y = np.array([1, 4, 2])  # no class of the second cluster
+    assert cr.gradcheck(lambda x: asm(x, y).output, _x((3, 6)).data, order=2)
+    x = _x((3, 6))
+    asm(x, y).loss.backward()
+    assert asm.tail[1][0].weight.grad is None and asm.tail[0][0].weight.grad is not None
+
+
+def test_adaptive_log_softmax_refuses_bad_cutoffs_and_targets():
+    for cutoffs in ([5, 3], [0, 3], [20], [4, 4], []):
+        with pytest.raises(ValueError, match="cutoffs should be"):
+            nn.AdaptiveLogSoftmaxWithLoss(8, 20, cutoffs)
+    asm = nn.AdaptiveLogSoftmaxWithLoss(8, 20, [5], rng=0)
+    with pytest.raises(ValueError, match=r"Target values should be in \[0, 19\].*\[0, 25\]"):
+        asm(_x((3, 8)), np.array([0, 25, 3]))
+    with pytest.raises(ValueError, match="same size in the batch"):
+        asm(_x((3, 8)), np.array([0, 1]))
+    with pytest.raises(ValueError, match="0-d or 1-d target"):
+        asm(_x((3, 8)), np.zeros((3, 1), int))

@@ -13,6 +13,7 @@ Fan-in and fan-out of a weight of shape (out, in, *kernel) are
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -210,14 +211,27 @@ def xavier_normal_(tensor, gain=1.0, rng=None):
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
 
 
+def _empty(tensor):
+    """Whether `tensor` has no elements (its fan may be 0): then He's initializers leave it
+    as it is, with PyTorch's warning, so a layer of width 0 can still be made."""
+    if 0 in _shape(tensor):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
+    if _empty(tensor):
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound, rng)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """He normal: N(0, std^2), std = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
+    if _empty(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, rng)
 
@@ -231,5 +245,6 @@ def default_init_(weight, bias=None, rng=None):
     rng = generator(rng)
     kaiming_uniform_(weight, a=math.sqrt(5), rng=rng)
     if bias is not None:
-        bound = 1.0 / math.sqrt(_fan(weight, "fan_in"))
+        fan_in = _fan(weight, "fan_in")
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         uniform_(bias, -bound, bound, rng)
