@@ -48,6 +48,12 @@ def _conv_samples(n):
                       "groups": 3}, (0, 1)),
         lambda rng: ((_n(rng, 2, 3, *sp), _n(rng, 3, 1, *k), None),
                      {"padding": "same", "dilation": 2 if n == 1 else 1, "groups": 3}, (0, 1)),
+        # pointwise (1x1, stride 1, no padding: one product, layers._pointwise), plain
+        # and grouped
+        lambda rng: ((_n(rng, 2, 3, *sp), _n(rng, 4, 3, *(1,) * n), _n(rng, 4)), {},
+                     (0, 1, 2)),
+        lambda rng: ((_n(rng, 2, 4, *sp), _n(rng, 6, 2, *(1,) * n), None), {"groups": 2},
+                     (0, 1)),
     )
 
 
@@ -84,6 +90,9 @@ def _transpose_samples(n):
                      {"groups": 3}, (0, 1, 2)),
         lambda rng: ((_n(rng, 1, 3, *sp), _n(rng, 3, 1, *k), None),
                      {"stride": 2, "padding": 1, "output_padding": 1, "groups": 3}, (0, 1)),
+        # pointwise (1x1, stride 1, no padding)
+        lambda rng: ((_n(rng, 2, 4, *sp), _n(rng, 4, 3, *(1,) * n), _n(rng, 6)),
+                     {"groups": 2}, (0, 1, 2)),
     )
 
 

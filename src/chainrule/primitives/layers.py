@@ -324,6 +324,25 @@ def _channels_first(g, groups):
     return gt.reshape(groups, g.shape[1] // groups, -1)
 
 
+def _pointwise(w_shape, stride, padding):
+    """Whether a convolution is a 1x1 one with stride 1 and no padding: a product of the
+    weight with the input's channel-major matrix, with no windows to build."""
+    return (all(k == 1 for k in w_shape[2:]) and all(s == 1 for s in stride)
+            and not any(padding))
+
+
+def _pointwise_checked(op, x_shape, w_shape, g):
+    """The spatial size of a pointwise convolution's output (the input's), the cotangent
+    g (if any) checked against the output."""
+    out = tuple(x_shape[2:])
+    want = (x_shape[0], w_shape[0]) + out
+    if g is not None and np.shape(g) != want:
+        raise ValueError(
+            f"{op}: cotangent of shape {np.shape(g)} does not match the output {want} of a "
+            f"convolution of {tuple(x_shape)} by a weight of shape {tuple(w_shape)}")
+    return out
+
+
 def _depthwise_checked(op, x_shape, w_shape, g, stride, padding, dilation):
     """The output size of a depthwise convolution, the cotangent g (if any) checked
     against it."""
@@ -342,6 +361,16 @@ def _conv_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1)
     if depthwise.is_depthwise(x.shape[1], o, w.shape, groups):
         out = _depthwise_checked("conv", x.shape, w.shape, None, stride, padding, dilation)
         y = depthwise.forward(_padded(x, padding), w, out, stride, dilation, dtype)
+        if np.ndim(b) or b != 0:
+            y += np.reshape(b, (o,) + (1,) * (1 + len(out)))
+        return y.swapaxes(0, 1)
+    if _pointwise(w.shape, stride, padding):
+        out = _pointwise_checked("conv", x.shape, w.shape, None)
+        p = math.prod(out)
+        threads.use_for(o * w.shape[1] * n * p)
+        y = np.empty((o, n) + out, dtype)  # channel-major, as below
+        np.matmul(w.reshape(groups, o // groups, -1), _channels_first(x, groups),
+                  out=y.reshape(groups, o // groups, n * p))
         if np.ndim(b) or b != 0:
             y += np.reshape(b, (o,) + (1,) * (1 + len(out)))
         return y.swapaxes(0, 1)
@@ -415,6 +444,15 @@ def _conv_transpose_fwd(g, w, shape, stride=(1, 1), padding=(0, 0), dilation=(1,
         dxp = depthwise.input_grad(np.swapaxes(g, 0, 1), w, grid, out, stride, dilation,
                                    np.result_type(g, w))
         return _unpadded(dxp, shape, padding)
+    if _pointwise(np.shape(w), stride, padding):
+        out = _pointwise_checked("conv_transpose", shape, np.shape(w), g)
+        n, c, o = shape[0], shape[1], np.shape(w)[0]
+        threads.use_for(o * np.shape(w)[1] * n * math.prod(out))
+        dx = np.empty((c, n) + out, np.result_type(g, w))
+        np.matmul(np.reshape(w, (groups, o // groups, -1)).transpose(0, 2, 1),
+                  _channels_first(np.asarray(g), groups),
+                  out=dx.reshape(groups, c // groups, -1))
+        return dx.swapaxes(0, 1)
     if (all(s == 1 for s in stride) and all(d == 1 for d in dilation)
             and np.shape(g)[:2] == (shape[0], np.shape(w)[0])
             and np.shape(g)[2:] == window_geometry(shape, np.shape(w)[2:], stride, padding,
@@ -445,6 +483,12 @@ def _conv_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(
                                  dilation)
         return depthwise.weight_grad(_padded(x, padding), np.swapaxes(g, 0, 1), tuple(shape),
                                      out, stride, dilation, np.result_type(x, g))
+    if _pointwise(shape, stride, padding):
+        out = _pointwise_checked("conv_weight_grad", x.shape, shape, g)
+        threads.use_for(shape[0] * shape[1] * x.shape[0] * math.prod(out))
+        dw = np.matmul(_channels_first(np.asarray(g), groups),
+                       _channels_first(x, groups).transpose(0, 2, 1))
+        return dw.reshape(shape).astype(np.result_type(x, g), copy=False)
     out, chunks, cols, gm = _buffers("conv_weight_grad", x.shape, shape, np.result_type(x, g),
                                      stride, padding, dilation, groups, g)
     p = math.prod(out)
