@@ -1359,3 +1359,35 @@ def test_setitem_drops_the_sources_leading_size_one_dimensions():
     assert a.tolist() == [0.0, 2.5, 0.0, 0.0]
     assert m.tolist() == [[0.0, 3.0, 0.0], [1.0, 1.0, 1.0]]
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_autograd_functional_strict_raises_pytorchs_errors_on_structural_zeros():
+    from chainrule.torch.autograd.functional import hessian, hvp, jacobian, jvp, vjp
+
+    one, two = torch.ones(2), torch.ones(2)
+
+    def indep(x, y):
+        return x * 2
+
+    with pytest.raises(RuntimeError, match="Output 0 of the user-provided function is "
+                                           "independent of input 1"):
+        jacobian(indep, (one, two), strict=True)
+    with pytest.raises(RuntimeError, match="Output 1 .* independent of input 1"):
+        jacobian(lambda x, y: (x * y, x.sum()), (one, two), strict=True)
+    for fn, extra in ((vjp, (one,)), (jvp, ((one, two),)), (hvp, ((one, two),))):
+        f = indep if fn is not hvp else (lambda x, y: (x ** 2).sum())
+        with pytest.raises(RuntimeError, match="The output of the user-provided function "
+                                               "is independent of input 1"):
+            fn(f, (one, two), *extra, strict=True)
+    with pytest.raises(RuntimeError, match="does not require gradients"):
+        jacobian(lambda x: torch.ones(2), one, strict=True)
+    with pytest.raises(RuntimeError, match="jacobian of the user-provided function with "
+                                           "respect to input 0 is independent"):
+        hessian(lambda x: x.sum(), one, strict=True)  # linear: a structurally zero Hessian
+    with pytest.raises(RuntimeError, match="Output 1 .* independent of input 1"):
+        hessian(lambda x, y: (x ** 2 * y).sum(), (one, two), strict=True)  # d2/dy2 is 0
+    # a function that uses every input passes, and strict changes no result
+    x = torch.tensor([0.5, -1.0])
+    assert torch.allclose(hessian(lambda t: (t ** 3).sum(), x, strict=True),
+                          hessian(lambda t: (t ** 3).sum(), x))
+    assert vjp(lambda t: t.detach() * 2 + t, x, torch.ones(2), strict=True)[1].tolist() == [1, 1]

@@ -6,9 +6,11 @@ Jacobian is a tensor for one input and one output, a tuple over inputs, or a tup
 ``create_graph=False`` (the default): the results are computed from the inputs' values
 and carry no graph, as PyTorch's are detached. ``create_graph=True``: they are recorded
 functions of the inputs (and of ``v``), so a loss that uses them (a Jacobian or
-Hessian penalty) differentiates through them. ``strict``, ``vectorize`` and the
-strategies are accepted; ``strategy="forward-mode"`` computes the Jacobian in forward
-mode.
+Hessian penalty) differentiates through them. ``strict=True`` first runs the function
+once more, recording, and raises PyTorch's errors when an output does not depend on an
+input (or, for hessian, the gradient on an input does not depend on the inputs);
+``vectorize`` and the strategies are accepted; ``strategy="forward-mode"`` computes the
+Jacobian in forward mode.
 """
 
 from __future__ import annotations
@@ -69,6 +71,49 @@ def _recording_if_asked(fn):
     return call
 
 
+def _strict_check(func, args, what):
+    """PyTorch's strict mode: raise where the result would be a structural zero, found on
+    one recorded call of func at the inputs' values. ``what`` is "jacobian" (names the
+    output and the input), "hessian" (the gradient on an input independent of the inputs)
+    or anything else (an output independent of an input). For hessian, the gradients
+    are then checked as jacobian's outputs, as PyTorch's hessian is the jacobian of the
+    gradient."""
+    from ..autograd_core import grad
+
+    values = [np.array(a._data if isinstance(a, TensorBase) else a, copy=True) for a in args]
+    inputs = [front(new_tensor(v if v.dtype.kind in "fc" else v.astype(float))).requires_grad_()
+              for v in values]
+    with enable_grad():
+        out = func(*inputs)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        if what == "hessian":
+            grads = grad(outs[0], inputs, create_graph=True, allow_unused=True)
+            for j, g in enumerate(grads):
+                if g is None or not g.requires_grad:
+                    raise RuntimeError(
+                        f"While computing the hessian, found that the jacobian of the "
+                        f"user-provided function with respect to input {j} is independent "
+                        f"of the input. This is not allowed in strict mode. You should "
+                        f"ensure that your function is twice differentiable and that the "
+                        f"jacobian depends on the inputs (this would be violated by a "
+                        f"linear function for example).")
+            outs = list(grads)  # the Hessian is the Jacobian of the gradients
+            what = "jacobian"
+        for i, o in enumerate(outs):
+            if not getattr(o, "requires_grad", False):
+                raise RuntimeError(
+                    f"Output {i} of the user-provided function does not require gradients. "
+                    f"The outputs must be computed in a differentiable manner from the "
+                    f"input when running in strict mode.")
+        for i, o in enumerate(outs if what == "jacobian" else [sum(x.sum() for x in outs)]):
+            for j, g in enumerate(grad(o.sum(), inputs, retain_graph=True, allow_unused=True)):
+                if g is None:
+                    who = f"Output {i}" if what == "jacobian" else "The output"
+                    raise RuntimeError(
+                        f"{who} of the user-provided function is independent of input {j}. "
+                        f"This is not allowed in strict mode.")
+
+
 def _vectors(v, like, what):
     if v is None:
         if sum(int(np.size(x._data if isinstance(x, TensorBase) else x)) for x in like) != 1:
@@ -84,6 +129,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', "
                          f"got {strategy!r}")
     single, args = _inputs(inputs, create_graph)
+    if strict:
+        _strict_check(func, args, "jacobian")
     mode = "fwd" if strategy == "forward-mode" else "rev"
     jac = jacobians.jacobian(_front_args(func), argnum=tuple(range(len(args))),
                              mode=mode)(*args)
@@ -101,6 +148,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     single, args = _inputs(inputs, create_graph)
+    if strict:
+        _strict_check(func, args, "hessian")
     n = len(args)
     h = jacobians.hessian(_front_args(func), argnum=tuple(range(n)))(*args)
     blocks = tuple(tuple(_result(h[i][j], create_graph) for j in range(n)) for i in range(n))
@@ -112,6 +161,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): v defaults to 1 for a single-element output; a function
     with several outputs takes a tuple v, one per output."""
     single, args = _inputs(inputs, create_graph)
+    if strict:
+        _strict_check(func, args, "vjp")
     out, pullback = transforms.vjp(_front_args(func), *args)
     if v is None:
         if isinstance(out, (tuple, list)) or np.size(
@@ -132,6 +183,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): v defaults to 1 for a single-element input; for a function
     with several outputs both are tuples."""
     single, args = _inputs(inputs, create_graph)
+    if strict:
+        _strict_check(func, args, "jvp")
     _, tangents = _inputs(tuple(_vectors(v, args, "jvp")), create_graph)
     out, tangent = forward_mode.jvp(_front_args(func), tuple(args), tuple(tangents))
     return _results(out, create_graph), _results(tangent, create_graph)
@@ -142,6 +195,8 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v) for a scalar func: forward mode over its gradient, without
     forming H."""
     single, args = _inputs(inputs, create_graph)
+    if strict:
+        _strict_check(func, args, "hvp")
     _, vs = _inputs(tuple(_vectors(v, args, "hvp")), create_graph)
     # (the value comes with the gradient: one forward pass, not a second one for it)
     both = transforms.value_and_grad(_front_args(func), argnums=tuple(range(len(args))))
