@@ -1391,3 +1391,20 @@ def test_autograd_functional_strict_raises_pytorchs_errors_on_structural_zeros()
     assert torch.allclose(hessian(lambda t: (t ** 3).sum(), x, strict=True),
                           hessian(lambda t: (t ** 3).sum(), x))
     assert vjp(lambda t: t.detach() * 2 + t, x, torch.ones(2), strict=True)[1].tolist() == [1, 1]
+
+
+def test_complex_results_of_recorded_operations_are_refused_not_differentiated_wrongly():
+    # (x * (1 + 2j)).abs() had gradient -1.34 where sqrt(5) sign(x) = 2.24 is right, and
+    # .real of it cut the graph, silently dropping that term from a loss.
+    x = torch.tensor([0.3, -0.7], dtype=torch.float64, requires_grad=True)
+    for f in (lambda: (x * (1 + 2j)).abs().sum(), lambda: (x * 1j).exp().real.sum(),
+              lambda: (x ** 2).sum() + (x * (1 + 2j)).real.sum()):
+        with pytest.raises(TypeError, match="complex, and chainrule differentiates real "
+                                            "values only"):
+            f()
+    with pytest.raises(TypeError, match="differentiates real values only"):
+        cr.grad(lambda t: (t * (2 + 1j)).sum())(np.array([1.0]))
+    # without a gradient to record, complex values are NumPy's as before
+    with torch.no_grad():
+        assert np.allclose((x * (1 + 2j)).abs().numpy(), np.sqrt(5) * np.abs([0.3, -0.7]))
+    assert np.allclose((x.detach() * 1j).numpy(), [0.3j, -0.7j])

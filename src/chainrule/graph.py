@@ -539,6 +539,8 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
     t = _object_new(cls if cls is _tensor_type else cls._result_class)
     t._data = out
     if x.requires_grad and _grad_enabled and self.differentiable:
+        if out.dtype.kind == "c":
+            raise _complex_refused(self)
         t.requires_grad = True
         t._prim = self
         t._args = (x,)
@@ -557,6 +559,16 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
 
 def _shapes(args):
     return ", ".join(str(np.shape(a._data if isinstance(a, TensorBase) else a)) for a in args)
+
+
+def _complex_refused(prim):
+    """The error for a complex result of an operation being recorded: every derivative
+    rule is written for real values, so recording it would give wrong gradients."""
+    return TypeError(
+        f"{prim.name}: the result is complex, and chainrule differentiates real values "
+        f"only (a complex constant times a tensor that requires grad, for example). Carry "
+        f"the real and imaginary parts as two real tensors, or compute this part on "
+        f"values that need no gradient (under no_grad, or on .detach()ed tensors)")
 
 
 def _forward_error(prim, e, args):
@@ -638,6 +650,8 @@ def _apply(prim, args, kw):
     t = _object_new(cls or _tensor_type)
     t._data = out
     if needs_grad and _grad_enabled and prim.differentiable:
+        if out.dtype.kind == "c":
+            raise _complex_refused(prim)
         if saved is not None:
             t._saved = saved
         t.requires_grad = True
@@ -729,6 +743,8 @@ def binary_recorder(prim, reflected=False):
         t = _object_new(cls)
         t._data = out
         if grad and _grad_enabled and prim.differentiable:
+            if out.dtype.kind == "c":
+                raise _complex_refused(prim)
             t.requires_grad = True
             t._prim = prim
             t._args = (a, b)
