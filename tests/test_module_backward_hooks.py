@@ -176,3 +176,45 @@ def test_a_module_whose_output_is_not_a_tensor_warns_and_skips_its_hooks():
         out = d(x)
     out["y"].sum().backward()
     assert calls == [] and x.grad is not None
+
+
+def test_global_module_hooks_run_for_every_module_before_its_own_and_go_when_removed():
+    from chainrule.nn import module as M
+
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
+    log = []
+
+    def doubled(m, args, out):
+        log.append(("fwd", type(m).__name__))
+        return out * 2 if isinstance(m, nn.Tanh) else None
+
+    handles = [
+        M.register_module_forward_pre_hook(lambda m, a: log.append(("pre", type(m).__name__))),
+        M.register_module_forward_hook(doubled),
+        M.register_module_full_backward_pre_hook(lambda m, go: log.append(("bpre",
+                                                                           type(m).__name__))),
+        M.register_module_full_backward_hook(
+            lambda m, gi, go: log.append(("bwd", type(m).__name__))),
+    ]
+    model[1].register_forward_hook(lambda m, a, o: log.append(("own", type(m).__name__)))
+    x = cr.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    try:
+        y = model(x).sum()
+        y.backward()
+    finally:
+        for h in handles:
+            h.remove()
+    assert log == [
+        ("pre", "Sequential"), ("pre", "Linear"), ("fwd", "Linear"), ("pre", "Tanh"),
+        ("fwd", "Tanh"), ("own", "Tanh"), ("pre", "Linear"), ("fwd", "Linear"),
+        ("fwd", "Sequential"), ("bpre", "Sequential"), ("bpre", "Linear"), ("bwd", "Linear"),
+        ("bpre", "Tanh"), ("bwd", "Tanh"), ("bpre", "Linear"), ("bwd", "Linear"),
+        ("bwd", "Sequential")]
+    # the global forward hook doubled the Tanh's output: the result is the model's with
+    # the hidden layer doubled
+    h = 2 * np.tanh(x.data @ model[0].weight.data.T + model[0].bias.data)
+    want = (h @ model[2].weight.data.T + model[2].bias.data).sum()
+    assert np.isclose(y.data, want)
+    log.clear()
+    model(x)
+    assert log == [("own", "Tanh")]  # removed: only the module's own hook is left

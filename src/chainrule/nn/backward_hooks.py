@@ -84,8 +84,11 @@ def call_with_backward_hooks(module, call, args, kwargs):
     module's backward hooks attached to its tensor inputs and outputs."""
     if not graph.is_grad_enabled():
         return call(*args, **kwargs)
-    hooks = [h for h, pre in module._backward_hooks.values() if not pre]
-    pre_hooks = [h for h, pre in module._backward_hooks.values() if pre]
+    from .module import _hooks
+
+    entries = _hooks(module, "_backward_hooks")  # (every module's, then its own)
+    hooks = [h for h, pre in entries if not pre]
+    pre_hooks = [h for h, pre in entries if pre]
     wrap = module._hook_tensor
     n_in = len(args)
     in_index = [i for i, a in enumerate(args) if isinstance(a, TensorBase) and a.requires_grad]

@@ -87,6 +87,61 @@ def _is_cpu(device):
 _NO_HOOKS: Mapping[int, Any] = MappingProxyType({})
 
 
+# Hooks every module runs (PyTorch's torch.nn.modules.module.register_module_*_hook),
+# before its own, in the modules' table formats. _global_used turns on the hooked call
+# path for every module once any was registered (a call without them stays two reads).
+_GLOBAL_HOOKS: dict[str, dict[int, Any]] = {
+    "_forward_pre_hooks": {}, "_forward_hooks": {}, "_backward_hooks": {}}
+_global_used = False
+
+
+def _hooks(module, table_name):
+    """The global hooks of a kind, then the module's own."""
+    own = getattr(module, table_name)
+    shared = _GLOBAL_HOOKS[table_name]
+    return [*shared.values(), *own.values()] if shared else list(own.values())
+
+
+def _register_global(table_name, entry):
+    global _global_used
+    _global_used = True
+    return add_to(_GLOBAL_HOOKS[table_name], entry, False)
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, args)`` before the forward of every module (before each module's own
+    pre-hooks); a returned value replaces the arguments, as a module's pre-hook."""
+    handle: RemovableHandle = _register_global("_forward_pre_hooks", (hook, False, False))
+    return handle
+
+
+def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """``hook(module, args, output)`` after the forward of every module (before each
+    module's own forward hooks); a returned value replaces the output."""
+    handle: RemovableHandle = _register_global("_forward_hooks",
+                                               (hook, with_kwargs, always_call))
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_output)`` in every backward pass through every module."""
+    handle: RemovableHandle = _register_global("_backward_hooks", (hook, True))
+    return handle
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, grad_input, grad_output)`` in every backward pass through every
+    module, once the gradients of its inputs are known."""
+    handle: RemovableHandle = _register_global("_backward_hooks", (hook, False))
+    return handle
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """PyTorch's deprecated form, registered as register_module_full_backward_hook."""
+    return register_module_full_backward_hook(hook)
+
+
 def _register(module, table_name, entry, prepend):
     """Add `entry` to the module's hook table `table_name` (made on first use); a handle."""
     table = vars(module).get(table_name)
@@ -131,10 +186,11 @@ class Module:
         if tracer is not None:  # (a compiled step captures again after train()/eval(),
             tracer.guard(self, "training")  # or when a parameter is replaced)
             tracer.guard_tensors(self)
-        if self._hooked:  # (one read for the common case: a module that never had hooks)
-            if self._backward_hooks:
+        if self._hooked or _global_used:  # (two reads for a module that never had hooks)
+            if self._backward_hooks or _GLOBAL_HOOKS["_backward_hooks"]:
                 return call_with_backward_hooks(self, self._call_forward_hooks, args, kwargs)
-            if self._forward_pre_hooks or self._forward_hooks:
+            if (self._forward_pre_hooks or self._forward_hooks
+                    or _GLOBAL_HOOKS["_forward_pre_hooks"] or _GLOBAL_HOOKS["_forward_hooks"]):
                 return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -203,7 +259,7 @@ class Module:
         return self.register_full_backward_hook(hook)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook, with_kwargs, _ in list(self._forward_pre_hooks.values()):
+        for hook, with_kwargs, _ in _hooks(self, "_forward_pre_hooks"):
             if with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
@@ -217,7 +273,7 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        hooks = list(self._forward_hooks.values())
+        hooks = _hooks(self, "_forward_hooks")
         try:
             output = self.forward(*args, **kwargs)
         except BaseException:

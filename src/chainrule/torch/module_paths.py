@@ -121,7 +121,13 @@ def register_all() -> None:
     # torch.nn.modules.<file>: the layers, and the private bases programs test against
     # (isinstance(m, _BatchNorm) to leave normalisation weights out of weight decay).
     layers = {n: getattr(nn, n) for n in nn.__all__ if isinstance(getattr(nn, n), type)}
-    _register("nn.modules.module", {"Module": nn.Module})
+    from chainrule.nn import module as _module
+
+    _register("nn.modules.module", {"Module": nn.Module, **{
+        name: getattr(_module, name) for name in (
+            "register_module_forward_pre_hook", "register_module_forward_hook",
+            "register_module_full_backward_pre_hook", "register_module_full_backward_hook",
+            "register_module_backward_hook")}})
     _register("nn.modules.container", {n: layers[n] for n in (
         "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")})
     _register("nn.modules.linear", {n: layers[n] for n in ("Linear", "Bilinear", "Identity",
