@@ -207,3 +207,30 @@ def test_vmap_of_a_random_function_still_refuses_values_read_outside_operations(
     x = np.arange(12.0).reshape(3, 4)
     with pytest.raises(ValueError, match="last example"):
         cr.vmap(lambda v: F.dropout(v, 0.5, rng=g) * float(np.asarray(v.data).sum()))(x)
+
+
+def test_nested_vmap_computes_on_the_outer_examples_value_inside_the_inner_function():
+    # An inner function computing on the outer function's argument (x * 2 below, which
+    # touches none of the inner trace's values) belongs to the outer trace: it was
+    # written down nowhere, its value example 0's for every example, and the last-example
+    # check raised.
+    xs = np.array([[1.0, 0.5], [-0.2, 0.3], [0.9, 0.1]])
+    eye = np.eye(2)
+
+    def f(x):
+        return cr.vmap(lambda v: v * cnp.tanh(x * 2) + cnp.sum(x ** 2))(eye)
+
+    got = np.asarray(cr.vmap(f)(xs))
+    want = np.stack([eye * np.tanh(x * 2) + np.sum(x ** 2) for x in xs])
+    assert np.allclose(got, want)
+    # and its gradient through both maps
+    g = cr.grad(lambda a: cnp.sum(cr.vmap(f)(a)))(xs)
+    eps, num = 1e-6, np.zeros_like(xs)
+    for i in np.ndindex(xs.shape):
+        d = np.zeros_like(xs)
+        d[i] = eps
+        num[i] = (np.sum([eye * np.tanh((x + e) * 2) + np.sum((x + e) ** 2)
+                          for x, e in zip(xs, d)])
+                  - np.sum([eye * np.tanh((x - e) * 2) + np.sum((x - e) ** 2)
+                            for x, e in zip(xs, d)])) / (2 * eps)
+    assert np.allclose(g, num, atol=1e-6)

@@ -53,6 +53,10 @@ class Tracer:
     # Nonzero while an effect a compiled step repeats as a whole runs (Optimizer.step):
     # its in-place updates stay plain writes (chainrule.compiled.Capture).
     in_effect = 0
+    # The tracer that was installed when this one was (a vmap inside a vmap or inside
+    # cr.compile): calls that touch none of this trace's values but some of its values
+    # are its to write down, and its traced values are traced here too.
+    outer = None
 
     def __init__(self):
         self.trace = Trace()
@@ -66,7 +70,7 @@ class Tracer:
         return v
 
     def traced(self, t):
-        return id(t) in self._vars
+        return id(t) in self._vars or (self.outer is not None and self.outer.traced(t))
 
     def var(self, t):
         """The Var of traced tensor `t`, or None."""
@@ -91,6 +95,9 @@ class Tracer:
         refs = tuple(self._ref(a) for a in args)
         kws = {k: self._ref(v) for k, v in kw.items()}
         if not any(isinstance(r, Var) for r in (*refs, *kws.values())):
+            # (x * 2 inside an inner vmap, x the outer one's: the outer trace's call)
+            if self.outer is not None:
+                self.outer.record(t, prim, args, kw)
             return
         self.trace.ops.append(Op(prim, refs, kws, self._new(t)))
 
@@ -145,6 +152,8 @@ class tracing:
 
     def __enter__(self):
         self._prev = graph.set_trace_hook(self.tracer)
+        if self._prev is not self.tracer:
+            self.tracer.outer = self._prev
         return self.tracer
 
     def __exit__(self, *exc):
