@@ -31,6 +31,10 @@ def _shape(a):
     return a._data.shape if isinstance(a, TensorBase) else np.shape(a)
 
 
+def _dtype(a):
+    return a._data.dtype if isinstance(a, TensorBase) else np.asarray(a).dtype
+
+
 def _size(args, batched):
     return next(_shape(a)[0] for a, b in zip(args, batched) if b)
 
@@ -391,10 +395,38 @@ def einsum_rule(prim, args, batched, kw):
 
 
 def linear_rule(prim, args, batched, kw):
-    """The affine layer: a batch of inputs is just more rows; batched weights loop."""
-    if any(batched[1:]):
-        return one_at_a_time(prim, args, batched, kw)
-    return prim(*args, **kw)
+    """The affine layer: a batch of inputs is just more rows. Batched weights (an
+    ensemble's stacked parameters, per-example weights) are one stacked product:
+    x (B, ..., in) or (..., in) times W^T (B, in, out), lined up so that the weights'
+    batch axis meets x's, plus the bias on the output's last axis."""
+    if not any(batched[1:]):
+        return prim(*args, **kw)
+    x, w = args[:2]
+    b, b_batched = (args[2], batched[2]) if len(args) > 2 else (None, False)
+    if example_rank(w, batched[1]) != 2 or (b is not None and example_rank(b, b_batched) > 1):
+        return one_at_a_time(prim, args, batched, kw)  # (a vector of weights: rare)
+    reshape, matmul = _prim("reshape"), _prim("matmul")
+    rank_x = example_rank(x, batched[0])
+    if not (batched[0] or batched[1]):  # only the bias differs between examples
+        y = prim(x, w, np.zeros((), np.result_type(_dtype(x), _dtype(w))), **kw)
+        return y + reshape(b, (_shape(b)[0],) + (1,) * (len(_shape(y)) - 1) + (_shape(b)[-1],))
+    if batched[1]:
+        size, out_f, in_f = _shape(w)
+        wt = _prim("transpose")(w, (0, 2, 1))
+        # (B, 1, ..., 1, in, out): one singleton per leading axis of x's example
+        wt = reshape(wt, (size,) + (1,) * max(rank_x - 2, 0) + (in_f, out_f))
+    else:
+        size, wt = _size(args, batched), _prim("transpose")(w, (1, 0))
+    if rank_x == 1 and batched[0]:  # (B, in) rows, one per example: (B, 1, in)
+        y = matmul(reshape(x, (size, 1, _shape(x)[-1])), wt)
+        y = reshape(y, (size, _shape(y)[-1]))
+    else:
+        y = matmul(x, wt)
+    if b_batched:
+        y = y + reshape(b, (size,) + (1,) * (len(_shape(y)) - 2) + (_shape(b)[-1],))
+    elif b is not None:
+        y = y + b
+    return y
 
 
 def images_rule(prim, args, batched, kw):

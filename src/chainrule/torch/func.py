@@ -10,13 +10,15 @@ from .. import jacobians as _jac
 from .. import primitives as _P
 from .. import transforms as _tr
 from ..forward_mode import jvp as _jvp
+from ..forward_mode import linearize as _linearize
 from ..graph import new_tensor
 from ..pytree import tree_map
 from ..vectorize import vmap as _vmap
 from .tensor import _CrTensor, front
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "vjp", "vmap"]
+__all__ = ["functional_call", "functionalize", "grad", "grad_and_value", "hessian", "jacfwd",
+           "jacrev", "jvp", "linearize", "replace_all_batch_norm_modules_",
+           "stack_module_state", "vjp", "vmap"]
 
 
 def _as_front(x):
@@ -98,6 +100,69 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents):
     """``(func(*primals), J @ tangents)``."""
     return _jvp(_front_args(func), tuple(primals), tuple(tangents))
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents)`` = J t (forward mode again on
+    each call; chainrule keeps no linearized program)."""
+    out, f_jvp = _linearize(_front_args(func), *primals)
+
+    def tensors(tree):
+        return tree_map(lambda t: front(new_tensor(np.asarray(t))) if isinstance(
+            t, (np.ndarray, np.generic)) else front(t) if type(t) is _CrTensor else t, tree)
+
+    return tensors(out), lambda *tangents: tensors(f_jvp(*tangents))
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` itself: PyTorch's functionalize rewrites in-place operations for its
+    compilers, and chainrule's eager results are already those of the rewritten program."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise ValueError(f"functionalize: remove must be 'mutations' or "
+                         f"'mutations_and_views', got {remove!r}")
+    return func
+
+
+def stack_module_state(models):
+    """``(params, buffers)``: each name's tensors of the given models (one class, all in
+    train or all in eval mode) stacked along a new first dimension, as vmap over
+    functional_call takes them; stacked parameters are new leaves requiring grad."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if len({type(m) for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(name, tensors):
+        grads = {bool(t.requires_grad) for t in tensors}
+        if len(grads) != 1:
+            raise RuntimeError(f"Expected {name} from each model to have the same "
+                               f".requires_grad")
+        out = front(new_tensor(np.stack([np.asarray(t._data) for t in tensors])))
+        return out.requires_grad_() if grads.pop() else out
+
+    params = [dict(m.named_parameters()) for m in models]
+    buffers = [dict(m.named_buffers()) for m in models]
+    return ({k: stacked(k, [p[k] for p in params]) for k in params[0]},
+            {k: stacked(k, [b[k] for b in buffers]) for k in buffers[0]})
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every batch norm in ``root`` use the batch's statistics and keep none
+    (running_mean and running_var None, track_running_stats False), in place, as vmap
+    over a model with batch norm needs; returns ``root``."""
+    from ..nn import BatchNorm1d, BatchNorm2d, BatchNorm3d
+
+    for module in root.modules():
+        if isinstance(module, (BatchNorm1d, BatchNorm2d, BatchNorm3d)):
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,

@@ -1,0 +1,118 @@
+"""torch.autograd.forward_ad (dual tensors) and torch.func's model-ensembling helpers
+(stack_module_state, linearize, functionalize, replace_all_batch_norm_modules_)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule.torch as torch
+import chainrule.torch.autograd.forward_ad as fwAD
+from chainrule.torch.func import (
+    functional_call,
+    functionalize,
+    linearize,
+    replace_all_batch_norm_modules_,
+    stack_module_state,
+    vmap,
+)
+
+X = np.array([0.3, -0.7, 1.2])
+V = np.array([1.0, 2.0, -0.5])
+W = np.array([[0.2, -0.1, 0.4], [0.5, 0.3, -0.2]])
+
+
+def _jvp_by_differences(f, x, v, eps=1e-6):
+    return (f(x + eps * v) - f(x - eps * v)) / (2 * eps)
+
+
+def test_dual_tensors_carry_the_directional_derivative():
+    def f(x):
+        return np.sum(np.exp(np.tanh(W @ x))) + np.mean(x ** 3)
+
+    with fwAD.dual_level():
+        d = fwAD.make_dual(torch.tensor(X), torch.tensor(V))
+        y = torch.tanh(torch.tensor(W) @ d).exp().sum() + (d ** 3).mean()
+        primal, tangent = fwAD.unpack_dual(y)
+        assert np.isclose(primal.item(), f(X))
+        assert np.isclose(tangent.item(), _jvp_by_differences(f, X, V), rtol=1e-8)
+        unrelated = fwAD.unpack_dual(torch.tensor(W))
+        assert unrelated.tangent is None
+    # after the level closes, nothing carries a tangent, and making one needs a level
+    assert fwAD.unpack_dual(y).tangent is None
+    with pytest.raises(RuntimeError, match="first enter a forward AD level"):
+        fwAD.make_dual(torch.tensor(X), torch.tensor(V))
+
+
+def test_reverse_mode_over_a_dual_tensors_tangent():
+    x = torch.tensor(X, requires_grad=True)
+    with fwAD.dual_level():
+        jvp = fwAD.unpack_dual((torch.sin(fwAD.make_dual(x, torch.tensor(V))) * x).sum()).tangent
+    jvp.backward()
+    # the tangent is sum(v cos(x) x) (the second factor is x itself, not the dual
+    # tensor), whose gradient is v (cos x - x sin x)
+    assert np.allclose(x.grad.numpy(), V * (np.cos(X) - X * np.sin(X)))
+
+
+def test_levels_nest_and_close_in_order():
+    outer = fwAD.enter_dual_level()
+    inner = fwAD.enter_dual_level()
+    assert (outer, inner) == (0, 1)
+    with pytest.raises(RuntimeError, match="innermost open level is 1"):
+        fwAD.exit_dual_level(level=0)
+    fwAD.exit_dual_level(level=1)
+    fwAD.exit_dual_level()
+    with pytest.raises(RuntimeError, match="no forward AD level is open"):
+        fwAD.exit_dual_level()
+
+
+def _ensemble(k):
+    models = []
+    for j in range(k):
+        m = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                torch.nn.Linear(4, 2)).double()
+        with torch.no_grad():
+            for i, p in enumerate(m.parameters()):
+                p.copy_(torch.tensor(np.linspace(-1, 1, p.numel()).reshape(p.shape)
+                                     * (0.3 + 0.1 * j + 0.05 * i)))
+        models.append(m)
+    return models
+
+
+def test_an_ensemble_runs_as_one_vmapped_functional_call_with_stacked_weights():
+    models = _ensemble(3)
+    params, buffers = stack_module_state(models)
+    assert [tuple(p.shape) for p in params.values()] == [(3, 4, 3), (3, 4), (3, 2, 4), (3, 2)]
+    assert all(p.requires_grad and p.is_leaf for p in params.values()) and buffers == {}
+    x = torch.tensor(np.linspace(-1, 1, 6).reshape(2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # linear has a batching rule for stacked weights
+        out = vmap(lambda p, b, x: functional_call(models[0], (p, b), (x,)),
+                   in_dims=(0, 0, None))(params, buffers, x)
+    want = np.stack([m(x).detach().numpy() for m in models])
+    assert np.allclose(out.detach().numpy(), want)
+    out.sum().backward()
+    for j, m in enumerate(models):
+        m.zero_grad()
+        m(x).sum().backward()
+        assert np.allclose(params["0.weight"].grad.numpy()[j], m[0].weight.grad.numpy())
+    with pytest.raises(RuntimeError, match="same class"):
+        stack_module_state([models[0], torch.nn.Linear(3, 4)])
+    models[1].eval()
+    with pytest.raises(RuntimeError, match="same training/eval mode"):
+        stack_module_state(models)
+
+
+def test_linearize_functionalize_and_batch_norm_replacement():
+    x = torch.tensor(np.linspace(-1, 1, 6))
+    y, jvp_fn = linearize(torch.sin, x)
+    assert np.allclose(jvp_fn(torch.ones_like(x)).numpy(), np.cos(x.numpy()))
+    assert np.allclose(functionalize(torch.sin)(x).numpy(), np.sin(x.numpy()))
+    net = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3))
+    assert replace_all_batch_norm_modules_(net) is net
+    bn = net[1]
+    assert bn.running_mean is None and bn.running_var is None and not bn.track_running_stats
+    out = net(torch.randn(4, 3))  # normalized by the batch's own statistics
+    assert np.allclose(out.detach().numpy().mean(0), bn.bias.detach().numpy(), atol=1e-5)
