@@ -703,8 +703,18 @@ def test_small_names_programs_reach_for():
     x = torch.ones(2, requires_grad=True)
     (g,) = torch.autograd.grad((x * x).sum(), x, only_inputs=True, is_grads_batched=False)
     assert g.tolist() == [2.0, 2.0]
-    with pytest.raises(NotImplementedError, match="is_grads_batched=True"):
-        torch.autograd.grad((x * x).sum(), x, torch.ones(3, 1).sum(1), is_grads_batched=True)
+    # is_grads_batched: the rows of grad_outputs are separate vector-Jacobian products
+    w = torch.tensor([[0.2, -0.1, 0.4], [0.5, 0.3, -0.2]], requires_grad=True)
+    v = torch.tensor([0.3, -0.7, 1.2], requires_grad=True)
+    y = torch.tanh(w @ v)
+    jv, jw = torch.autograd.grad(y, (v, w), torch.eye(2), is_grads_batched=True)
+    d = 1 - y.detach().numpy() ** 2
+    assert np.allclose(jv.numpy(), d[:, None] * w.detach().numpy())  # the Jacobian's rows
+    assert jw.shape == (2, 2, 3) and np.allclose(jw.numpy()[1, 1], d[1] * v.detach().numpy())
+    assert np.allclose(jw.numpy()[1, 0], 0)
+    (g,) = torch.autograd.grad((v ** 3).sum(), v, create_graph=True)
+    (h,) = torch.autograd.grad(g, v, torch.eye(3), is_grads_batched=True)
+    assert np.allclose(h.numpy(), np.diag(6 * v.detach().numpy()))  # the Hessian
 
 
 def test_tensor_methods_take_pytorchs_keyword_names():

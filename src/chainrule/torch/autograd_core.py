@@ -51,13 +51,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (a tuple), leaving every
     ``.grad`` untouched. ``create_graph=True`` records them for higher derivatives.
-    ``only_inputs`` is PyTorch's deprecated no-op; ``is_grads_batched=True`` (a vmap
-    over the first axis of ``grad_outputs``) is not supported: use torch.func.vmap."""
+    ``only_inputs`` is PyTorch's deprecated no-op. ``is_grads_batched=True``: the first
+    dimension of every grad_output indexes separate vector-Jacobian products, and each
+    gradient has that dimension too (one backward pass per row here, where PyTorch
+    vmaps them)."""
     if is_grads_batched:
-        raise NotImplementedError(
-            "torch.autograd.grad: is_grads_batched=True is not supported; compute the "
-            "vector-Jacobian products with torch.func.vmap over torch.func.vjp, or one "
-            "grad call per row of grad_outputs")
+        return _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                              allow_unused, materialize_grads)
     single = isinstance(inputs, TensorBase)
     inputs = _listed(inputs)
     grads = _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, True)
@@ -72,6 +72,33 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    f"if this is the desired behavior.")
         out.append(like(inputs[i], g) if g is not None else None)
     return tuple(out) if not single or len(out) != 1 else (out[0],)
+
+
+def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                   materialize_grads):
+    if grad_outputs is None:
+        raise RuntimeError("torch.autograd.grad: is_grads_batched=True needs grad_outputs, "
+                           "with the batch of vectors on their first dimension")
+    rows_of = _listed(grad_outputs)
+    sizes = {int(np.shape(g._data if isinstance(g, TensorBase) else g)[0]) for g in rows_of
+             if g is not None}
+    if len(sizes) != 1:
+        raise RuntimeError(f"torch.autograd.grad: with is_grads_batched=True every "
+                           f"grad_output needs the same first dimension, got {sorted(sizes)}")
+    n = sizes.pop()
+    rows = [grad(outputs, inputs, [None if g is None else g[k] for g in rows_of],
+                 retain_graph=True if k < n - 1 else retain_graph, create_graph=create_graph,
+                 allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for k in range(n)]
+    out = []
+    for i, x in enumerate(_listed(inputs)):
+        column = [r[i] for r in rows]
+        if all(g is None for g in column):
+            out.append(None)
+            continue
+        column = [new_tensor(np.zeros_like(x._data)) if g is None else g for g in column]
+        out.append(like(x, P.stack(column)))
+    return tuple(out)
 
 
 def _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, retained):
