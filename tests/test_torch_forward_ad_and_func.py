@@ -116,3 +116,24 @@ def test_linearize_functionalize_and_batch_norm_replacement():
     assert bn.running_mean is None and bn.running_var is None and not bn.track_running_stats
     out = net(torch.randn(4, 3))  # normalized by the batch's own statistics
     assert np.allclose(out.detach().numpy().mean(0), bn.bias.detach().numpy(), atol=1e-5)
+
+
+def test_autograd_graph_context_managers_and_the_meta_device():
+    from chainrule.torch.autograd.graph import (
+        disable_saved_tensors_hooks,
+        save_on_cpu,
+        saved_tensors_hooks,
+    )
+
+    x = torch.ones(3, requires_grad=True)
+    with save_on_cpu(pin_memory=True), disable_saved_tensors_hooks("no hooks here"):
+        (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(NotImplementedError, match="no pack/unpack hooks"):
+        saved_tensors_hooks(lambda t: t, lambda t: t)
+    # a 'meta' skeleton for functional_call (the ensembling tutorial's) is a CPU module
+    skeleton = torch.nn.Linear(3, 2).to("meta")
+    w, b = torch.ones(2, 3), torch.zeros(2)
+    out = functional_call(skeleton, {"weight": w, "bias": b}, (torch.ones(1, 3),))
+    assert out.tolist() == [[3.0, 3.0]]
+    assert torch.empty(2, device="meta").shape == (2,)

@@ -225,11 +225,15 @@ CPU = device("cpu")
 
 
 def check_device(d, who):
-    """Accept None and the CPU; refuse any other device with an error naming it."""
+    """Accept None and the CPU; refuse any other device with an error naming it.
+
+    'meta' (PyTorch's device of tensors without values, used for model skeletons such as
+    functional_call's) is accepted as the CPU: the tensors it makes have values, which no
+    program can read from a meta tensor anyway."""
     if d is None:
         return
     dev = d if isinstance(d, device) else device(d)
-    if dev.type != "cpu":
+    if dev.type not in ("cpu", "meta"):
         raise RuntimeError(
             f"{who}: device {str(dev)!r} is not available: chainrule runs on the CPU "
             f"(NumPy). Use device='cpu' (e.g. device = 'cuda' if torch.cuda.is_available() "

@@ -14,7 +14,7 @@ from ..autograd_core import (
     gradgradcheck,
     set_detect_anomaly,
 )
-from . import forward_ad, function, functional, grad_mode, profiler
+from . import forward_ad, function, functional, grad_mode, graph, profiler
 
 
 class _VariableMeta(type):
@@ -42,6 +42,6 @@ class Variable(metaclass=_VariableMeta):
 
 
 __all__ = ["Function", "GradcheckError", "backward", "detect_anomaly", "enable_grad",
-           "forward_ad", "function", "functional", "grad", "grad_mode", "gradcheck",
+           "forward_ad", "function", "functional", "grad", "grad_mode", "graph", "gradcheck",
            "gradgradcheck", "is_grad_enabled", "no_grad",
            "set_detect_anomaly", "set_grad_enabled", "Variable", "profiler"]
