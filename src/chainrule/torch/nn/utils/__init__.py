@@ -1,5 +1,5 @@
 """``torch.nn.utils``: gradient clipping, parameters as one vector, weight and spectral
-normalization (chainrule.nn.utils), and ``rnn``."""
+normalization (chainrule.nn.utils), ``rnn`` and ``prune``."""
 
 import warnings
 
@@ -17,12 +17,12 @@ from chainrule.nn.utils import (
     weight_norm,
 )
 
-from . import parametrizations, parametrize, rnn
+from . import parametrizations, parametrize, prune, rnn
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
            "fuse_linear_bn_weights", "get_total_norm", "parameters_to_vector",
-           "parametrizations", "parametrize",
+           "parametrizations", "parametrize", "prune",
            "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init",
            "spectral_norm", "vector_to_parameters", "weight_norm"]
 
