@@ -123,3 +123,20 @@ def test_the_front_end_gives_int64_tensors_as_pytorch_does():
     padded, lengths = ct.nn.utils.rnn.pad_packed_sequence(out)
     assert isinstance(padded, ct.Tensor) and lengths.dtype == ct.int64
     assert lengths.tolist() == [2, 4, 1] and tuple(padded.shape) == (4, 3, 3)
+
+
+def test_projected_bidirectional_lstm_on_packed_sequences_equals_each_sequence_alone():
+    lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True, proj_size=2, dtype=np.float64,
+                   rng=0)
+    lengths = [2, 4, 1]
+    x = np.random.default_rng(1).standard_normal((4, 3, 3))
+    packed = R.pack_padded_sequence(cr.tensor(x), lengths, enforce_sorted=False)
+    out, (h, c) = lstm(packed)
+    padded, _ = R.pad_packed_sequence(out)
+    assert h.shape == (4, 3, 2) and c.shape == (4, 3, 5)
+    for i, n in enumerate(lengths):
+        alone, (h1, c1) = lstm(cr.tensor(x[:n, i:i + 1]))
+        np.testing.assert_allclose(padded.data[:n, i], alone.data[:, 0], atol=1e-14)
+        assert np.all(padded.data[n:, i] == 0)
+        np.testing.assert_allclose(h.data[:, i], h1.data[:, 0], atol=1e-14)
+        np.testing.assert_allclose(c.data[:, i], c1.data[:, 0], atol=1e-14)

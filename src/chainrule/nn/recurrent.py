@@ -61,37 +61,41 @@ def _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     return rnn_scan(x, w_ih, b_ih, h0, w_hh, b_hh, nonlinearity=nonlinearity, reverse=reverse)
 
 
-def _scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+def _scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, w_hr=None):
     """One layer in one direction: (outputs (T, B, H), last h, last c or None)."""
-    out = _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
     last = 0 if reverse else -1
+    if w_hr is not None:
+        hs, cs = _projected(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
+        return hs, P.getitem(hs, last), P.getitem(cs, last)
+    out = _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
     if mode == "LSTM":
         return P.getitem(out, 0), P.getitem(out, (0, last)), P.getitem(out, (1, last))
     return out, P.getitem(out, last), None
 
 
-def _projected_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, *, w_hr):
+def _projected(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """An LSTM layer with a projection (PyTorch's proj_size): h_t = W_hr (o_t tanh c_t),
     so h has proj_size entries and W_hh reads them. Step by step with recorded
-    operations (the fused lstm_scan has no projection): (outputs (T, B, P), last h, c)."""
+    operations (the fused lstm_scan has no projection): every step's h (T, B, P) and
+    c (T, B, H), in time order."""
     steps = _shape(x)[0]
     hidden = _shape(w_hr)[1]
     pre = P.matmul(x, P.swapaxes(w_ih, 0, 1))  # (T, B, 4H) for every step at once
     if b_ih is not None:
         pre = pre + b_ih + b_hh
     w_hh_t, w_hr_t = P.swapaxes(w_hh, 0, 1), P.swapaxes(w_hr, 0, 1)
-    h, c, outs = h0, c0, [None] * steps
+    h, c, hs, cs = h0, c0, [None] * steps, [None] * steps
     for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
         z = P.getitem(pre, t) + P.matmul(h, w_hh_t)
         i, f, g, o = (P.getitem(z, (Ellipsis, slice(k * hidden, (k + 1) * hidden)))
                       for k in range(4))
         c = P.sigmoid(f) * c + P.sigmoid(i) * P.tanh(g)
         h = P.matmul(P.sigmoid(o) * P.tanh(c), w_hr_t)
-        outs[t] = h
-    return P.stack(outs), h, c
+        hs[t], cs[t] = h, c
+    return P.stack(hs), P.stack(cs)
 
 
-def _packed_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, *, lengths):
+def _packed_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, w_hr=None, *, lengths):
     """_scan over sequences of the given lengths (x padded after each): every sequence
     runs over its own steps only, the reverse direction from its own last step (the
     sequence is flipped within its length, run forward, and flipped back)."""
@@ -101,12 +105,17 @@ def _packed_scan(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, *, lengths):
     flip = np.where(t < lengths, lengths - 1 - t, t)  # (T, B); its own inverse
     if reverse:
         x = P.getitem(x, (flip, columns))
-    out = _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False)
     last = (lengths - 1, np.arange(batch))
-    if mode == "LSTM":
-        hs, h, c = P.getitem(out, 0), P.getitem(out, (0, *last)), P.getitem(out, (1, *last))
+    if w_hr is not None:
+        hs, cs = _projected(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=False)
+        h, c = P.getitem(hs, last), P.getitem(cs, last)
     else:
-        hs, h, c = out, P.getitem(out, last), None
+        out = _run(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False)
+        if mode == "LSTM":
+            hs, h, c = (P.getitem(out, 0), P.getitem(out, (0, *last)),
+                        P.getitem(out, (1, *last)))
+        else:
+            hs, h, c = out, P.getitem(out, last), None
     if reverse:
         hs = P.getitem(hs, (flip, columns))
     return hs, h, c
@@ -250,8 +259,7 @@ class RNNBase(Module):
                 k = layer * directions + d
                 w_ih, w_hh, b_ih, b_hh = self._parameters_of(layer, suffix)
                 extra = {}
-                if self.proj_size:  # (forward() checked that scan is _scan)
-                    scan = _projected_scan
+                if self.proj_size:
                     extra["w_hr"] = getattr(self, f"weight_hr_l{layer}{suffix}")
                 out, h, c = scan(self.mode, x, P.getitem(h0, k),
                                  None if c0 is None else P.getitem(c0, k),
@@ -298,9 +306,6 @@ class RNNBase(Module):
         way, h_n (and c_n) each sequence's state after its own last step, in the
         sequences' original order (as hx is read)."""
         name = type(self).__name__
-        if self.proj_size:
-            raise NotImplementedError(f"{name}: a PackedSequence input with proj_size is not "
-                                      f"supported; pad the sequences instead")
         data, batch_sizes, sorted_indices, _ = packed
         sizes = _ints(batch_sizes, "batch_sizes")
         shape = _shape(data)
