@@ -1418,3 +1418,19 @@ def test_complex_results_of_recorded_operations_are_refused_not_differentiated_w
     with torch.no_grad():
         assert np.allclose((x * (1 + 2j)).abs().numpy(), np.sqrt(5) * np.abs([0.3, -0.7]))
     assert np.allclose((x.detach() * 1j).numpy(), [0.3j, -0.7j])
+
+
+def test_complex_leaves_cannot_require_grad():
+    # grad(sum |z|^2) at complex z came back conjugated ([2+4j, ...] where autograd and
+    # JAX give 2 conj(z) = [2-4j, ...]) with no error: real rules on a complex input.
+    z = np.array([1 + 2j, -0.5 + 0.3j])
+    with pytest.raises(TypeError, match="argument 0 is complex"):
+        cr.grad(lambda t: (cr.numpy.abs(t) ** 2).sum())(z)
+    with pytest.raises(TypeError, match="a complex tensor cannot require grad"):
+        torch.tensor(z, requires_grad=True)
+    with pytest.raises(TypeError, match="a complex tensor cannot require grad"):
+        cr.tensor(z).requires_grad_()
+    t = torch.tensor(z)
+    t.requires_grad = True  # (PyTorch's attribute form: refused when backward reaches it)
+    with pytest.raises(TypeError, match="a complex tensor cannot require grad"):
+        t.abs().sum().backward()

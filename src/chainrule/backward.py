@@ -503,6 +503,10 @@ def _accumulate_leaf(leaf, g, create_graph, handed):
     # tracer of gradients assigned by hand, which backward's are not.
     grad = leaf._grad
     if grad is None:
+        if leaf._data.dtype.kind == "c":  # (made to require grad by assignment)
+            from .tensor import _COMPLEX_LEAF
+
+            raise TypeError(_COMPLEX_LEAF)
         leaf._grad = _as_grad_tensor(g, leaf, create_graph, handed)
     elif create_graph or grad.requires_grad:
         leaf._grad = grad + _as_grad_tensor(g, leaf, create_graph, handed)

@@ -131,11 +131,20 @@ def _leaf_write_error():
 
 
 def _check_grad_dtype(data, requires_grad):
-    if requires_grad and data.dtype.kind not in "fc":
+    if requires_grad and data.dtype.kind == "c":
+        raise TypeError(_COMPLEX_LEAF)
+    if requires_grad and data.dtype.kind != "f":
         raise TypeError(
             f"only floating-point tensors can require grad, got dtype {data.dtype}; "
             f"convert first, e.g. cr.tensor(x, dtype='float32', requires_grad=True)."
         )
+
+
+# Every derivative rule is written for real values: a complex leaf's gradient would come
+# out conjugated or wrong (np.abs's rule reads sign(z) as z / |z|), so none is made.
+_COMPLEX_LEAF = (
+    "chainrule differentiates real values only: a complex tensor cannot require grad. Carry "
+    "the real and imaginary parts as two real tensors (z = a + 1j b becomes a and b)")
 
 
 class Tensor(TensorBase):

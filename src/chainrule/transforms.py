@@ -88,7 +88,11 @@ def is_owned_leaf(t):
 
 def _float_array(x, who, i):
     a = x._data if is_tensor(x) else np.asarray(x)
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind == "c":
+        raise TypeError(f"{who}: argument {i} is complex; chainrule differentiates real "
+                        f"values only. Pass the real and imaginary parts as two real arrays "
+                        f"(z = a + 1j b becomes a and b)")
+    if a.dtype.kind != "f":
         raise TypeError(
             f"{who}: argument {i} has dtype {a.dtype}; derivatives need floating-point "
             f"inputs. Pass floats (e.g. 3.0, or x.astype(float))."
