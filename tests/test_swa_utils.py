@@ -68,3 +68,25 @@ def test_update_bn_recomputes_running_statistics_as_plain_averages():
                                np.mean([h.mean(0) for h in hidden], axis=0), rtol=1e-5)
     np.testing.assert_allclose(model[1].running_var.data,
                                np.mean([h.var(0, ddof=1) for h in hidden], axis=0), rtol=1e-4)
+
+
+def test_averaging_buffers_too_handles_the_integer_batch_counter():
+    # use_buffers=True averages num_batches_tracked (int64) as well: it raised a NumPy
+    # casting error; PyTorch averages it in its own call and truncates to int.
+    bn = nn.BatchNorm1d(3, dtype=np.float64)
+    x = cr.tensor(np.arange(12.0).reshape(4, 3))
+    for make, want_count in ((lambda: swa_utils.get_ema_multi_avg_fn(0.9), 1),
+                             (lambda: None, 4)):
+        avg = swa_utils.AveragedModel(bn, use_buffers=True, multi_avg_fn=make())
+        seen = []
+        for _ in range(3):
+            bn(x)
+            seen.append(bn.running_mean.data.copy())
+            avg.update_parameters(bn)
+        assert avg.module.num_batches_tracked.data.dtype == np.int64
+        assert int(avg.module.num_batches_tracked.data) == want_count
+        if want_count == 1:  # EMA: (seen0 * 0.9 + seen1 * 0.1) * 0.9 + seen2 * 0.1
+            want = (seen[0] * 0.9 + seen[1] * 0.1) * 0.9 + seen[2] * 0.1
+        else:  # SWA: the plain average of the three
+            want = np.mean(seen, axis=0)
+        assert np.allclose(avg.module.running_mean.data, want)

@@ -26,18 +26,27 @@ __all__ = ["SWALR", "AveragedModel", "get_ema_avg_fn", "get_ema_multi_avg_fn",
 
 
 def get_ema_multi_avg_fn(decay=0.999):
-    """In place over lists of arrays: ema <- ema + (1 - decay) (current - ema)."""
+    """In place over lists of arrays: ema <- ema + (1 - decay) (current - ema); integer
+    arrays (BatchNorm's num_batches_tracked, with use_buffers) get ema decay + current
+    (1 - decay) truncated to their dtype, as PyTorch's do."""
     def ema_update(ema_params, current_params, num_averaged):
         for e, c in zip(ema_params, current_params):
-            e += (1 - decay) * (c - e)
+            if e.dtype.kind in "fc":
+                e += (1 - decay) * (c - e)
+            else:
+                e[...] = (e * decay + c * (1 - decay)).astype(e.dtype)
     return ema_update
 
 
 def get_swa_multi_avg_fn():
-    """In place over lists of arrays: avg <- avg + (current - avg) / (n + 1)."""
+    """In place over lists of arrays: avg <- avg + (current - avg) / (n + 1) (truncated
+    to the dtype of an integer array, as PyTorch's)."""
     def swa_update(averaged_params, current_params, num_averaged):
         for a, c in zip(averaged_params, current_params):
-            a += (c - a) / (num_averaged + 1)
+            if a.dtype.kind in "fc":
+                a += (c - a) / (num_averaged + 1)
+            else:
+                a[...] = (a + (c - a) / (num_averaged + 1)).astype(a.dtype)
     return swa_update
 
 
@@ -88,7 +97,15 @@ class AveragedModel(Module):
             for a, c in zip(mine, theirs):
                 a[...] = self.avg_fn(a, c, n)
         else:
-            (self.multi_avg_fn or get_swa_multi_avg_fn())(mine, theirs, n)
+            # One call per dtype, as PyTorch groups them (an integer buffer's own call).
+            groups = {}
+            for a, c in zip(mine, theirs):
+                group = groups.setdefault(a.dtype, ([], []))
+                group[0].append(a)
+                group[1].append(c)
+            fn = self.multi_avg_fn or get_swa_multi_avg_fn()
+            for group_mine, group_theirs in groups.values():
+                fn(group_mine, group_theirs, n)
         if not self.use_buffers:
             # The buffers (BatchNorm's statistics) follow the model's.
             for b_mine, b_model in zip(self.module.buffers(), model.buffers()):
