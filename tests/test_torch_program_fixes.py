@@ -1434,3 +1434,45 @@ def test_complex_leaves_cannot_require_grad():
     t.requires_grad = True  # (PyTorch's attribute form: refused when backward reaches it)
     with pytest.raises(TypeError, match="a complex tensor cannot require grad"):
         t.abs().sum().backward()
+
+
+def test_chain_and_stack_datasets_default_convert_and_jit_annotations():
+    import collections
+
+    from chainrule.torch.utils.data import (
+        ChainDataset,
+        DataLoader,
+        IterableDataset,
+        StackDataset,
+        TensorDataset,
+        default_convert,
+    )
+
+    class Stream(IterableDataset):
+        def __init__(self, items):
+            self.items = items
+
+        def __iter__(self):
+            return iter(self.items)
+
+        def __len__(self):
+            return len(self.items)
+
+    chained = ChainDataset([Stream([1, 2]), Stream([3])])
+    assert list(chained) == [1, 2, 3] and len(chained) == 3
+    a, b = TensorDataset(torch.arange(4.0)), TensorDataset(torch.arange(4) * 10)
+    assert StackDataset(a, b)[1][1][0].item() == 10
+    batches = list(DataLoader(StackDataset(x=a, y=b), batch_size=2))
+    assert [t.tolist() for t in batches[1]["y"]] == [[20, 30]]
+    with pytest.raises(ValueError, match="size mismatch"):
+        StackDataset(a, TensorDataset(torch.arange(3)))
+    # default_convert: arrays and NumPy scalars become tensors, tuples lists, the rest stays
+    Pair = collections.namedtuple("Pair", "u v")
+    converted = default_convert((np.float64(1.5), "s", 3))
+    assert isinstance(converted, list) and isinstance(converted[0], torch.Tensor)
+    assert converted[1:] == ["s", 3]
+    pair = default_convert(Pair(np.zeros(1), 2))
+    assert isinstance(pair, Pair) and isinstance(pair.u, torch.Tensor) and pair.v == 2
+    samples = list(DataLoader([np.arange(2), np.arange(2) + 1], batch_size=None))
+    assert all(isinstance(t, torch.Tensor) for t in samples) and samples[1].tolist() == [1, 2]
+    assert torch.jit.annotate(int, 3) == 3 and torch.jit.Final is not None

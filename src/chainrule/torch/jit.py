@@ -5,8 +5,18 @@ state_dict (safetensors)."""
 
 from __future__ import annotations
 
-__all__ = ["export", "ignore", "is_scripting", "is_tracing", "load", "save", "script",
-           "trace", "unused"]
+import typing
+
+__all__ = ["Final", "annotate", "export", "ignore", "is_scripting", "is_tracing", "load",
+           "save", "script", "trace", "unused"]
+
+# TorchScript's annotation of a constant attribute (typing.Final, as PyTorch defines it).
+Final = typing.Final
+
+
+def annotate(the_type, the_value):
+    """TorchScript's type hint for a value: the value itself."""
+    return the_value
 
 
 def script(obj=None, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):

@@ -22,11 +22,11 @@ from ..creation import from_numpy
 from ..generators import draw
 from ..tensor import Tensor
 
-__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
-           "IterableDataset",
-           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "WeightedRandomSampler", "default_collate", "get_worker_info",
-           "random_split"]
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+           "DistributedSampler", "IterableDataset", "RandomSampler", "Sampler",
+           "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
+           "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
+           "get_worker_info", "random_split"]
 
 
 class Subset(_data.Subset):
@@ -80,6 +80,50 @@ class ConcatDataset(Dataset):
             raise IndexError(f"index {index} out of range for a dataset of {len(self)}")
         k = bisect.bisect_right(self.cumulative_sizes, index)
         return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets streamed one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset, got "
+                                f"{type(d).__name__}")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample i is the tuple (or, given by keyword,
+    the dict) of their samples i."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: supported either tuple-like (positional) or "
+                             "dict-like (keyword) input, but both were given")
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        lengths = {len(d) for d in parts}
+        if len(lengths) != 1:
+            raise ValueError("StackDataset: size mismatch between datasets, got lengths "
+                             f"{[len(d) for d in parts]}")
+        self._length = lengths.pop()
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
 
 
 # ------------------------------------------------------------------ samplers
@@ -229,6 +273,32 @@ def default_collate(batch):
                     f"dicts or lists; found {type(first).__name__}")
 
 
+def default_convert(data):
+    """PyTorch's conversion of one sample without batching (the collation of
+    ``batch_size=None``): NumPy arrays and scalars become tensors, dicts, named tuples and
+    sequences are converted entry by entry (a tuple becomes a list, as PyTorch's), and
+    everything else (tensors, Python numbers, strings) is kept."""
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "USO":
+        return from_numpy(data)
+    if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
+        return from_numpy(np.asarray(data))
+    if isinstance(data, collections.abc.Mapping):
+        try:
+            return type(data)({k: default_convert(v) for k, v in data.items()})
+        except TypeError:
+            return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a named tuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        try:
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
+
+
 def get_worker_info():
     """None: the loader runs in the calling process (no worker processes)."""
     return None
@@ -292,7 +362,8 @@ class DataLoader:
         collate = self.collate_fn or default_collate
         if self._iterable:
             if self.batch_size is None:
-                yield from self.dataset
+                for sample in self.dataset:
+                    yield (self.collate_fn or default_convert)(sample)
                 return
             batch = []
             for sample in self.dataset:
@@ -306,10 +377,7 @@ class DataLoader:
         if self.batch_sampler is None:  # batch_size=None: samples one by one
             for i in self.sampler:
                 sample = self.dataset[i]
-                if self.collate_fn is not None:
-                    yield self.collate_fn(sample)
-                else:  # (PyTorch's default_convert: a tuple sample comes as a list)
-                    yield list(sample) if type(sample) is tuple else sample
+                yield (self.collate_fn or default_convert)(sample)
             return
         for indices in self.batch_sampler:
             yield collate([self.dataset[i] for i in indices])
@@ -348,11 +416,11 @@ def _register_submodules():
 
     layout = {
         "dataset": ("Dataset", "IterableDataset", "TensorDataset", "ConcatDataset",
-                    "Subset", "random_split"),
+                    "ChainDataset", "StackDataset", "Subset", "random_split"),
         "sampler": ("Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
                     "WeightedRandomSampler", "BatchSampler"),
-        "dataloader": ("DataLoader", "default_collate", "get_worker_info"),
-        "_utils.collate": ("default_collate",),
+        "dataloader": ("DataLoader", "default_collate", "default_convert", "get_worker_info"),
+        "_utils.collate": ("default_collate", "default_convert"),
     }
     here = sys.modules[__name__]
     for path, names in layout.items():
