@@ -229,3 +229,26 @@ def test_graph_text_and_dot():
     assert dot.count("shape=box") == 6  # sin, exp, add, subtract, sin, multiply
     grad_graph = misc.graph_of(cr.grad(fun), 1.0)
     assert "cos" in str(grad_graph)
+
+
+def test_fixed_point_of_a_map_that_takes_a_gradient_differentiates_in_its_parameter():
+    # A bilevel problem: w*(a) minimises inner(., a) by gradient steps; d sum(w*^2) / da.
+    # The fixed point's derivative rule runs transforms inside the outer gradient's
+    # backward pass; their recorded result is the gradient (it raised before).
+    from chainrule.misc.fixed_points import fixed_point
+
+    def inner(w, a):
+        return cnp.sum((w - a) ** 2) + 0.5 * cnp.sum(w ** 4)
+
+    def step(a):
+        return lambda w: w - 0.1 * cr.grad(inner)(w, a)
+
+    def outer(a):
+        w = fixed_point(step, a, np.zeros(2), lambda x, y: cnp.max(cnp.abs(x - y)), 1e-13)
+        return cnp.sum(w ** 2)
+
+    a0 = np.array([0.5, -1.0])
+    got = cr.grad(outer)(a0)
+    h = 1e-6
+    want = [(outer(a0 + h * e) - outer(a0 - h * e)) / (2 * h) for e in np.eye(2)]
+    assert type(got) is np.ndarray and np.allclose(got, want, atol=1e-7)

@@ -488,7 +488,9 @@ def _as_grad_tensor(g, like, create_graph, handed):
         handed.add(id(g))
         return g
     if type(g) is not np.ndarray:
-        g = np.asarray(g)
+        # (a rule that used a transform inside, as fixed_point's, can hand back a recorded
+        # tensor at first order: its value is the gradient, nothing differentiates it)
+        g = g._data if isinstance(g, TensorBase) else np.asarray(g)
     if g.dtype != like._data.dtype:
         g = g.astype(like._data.dtype)
     elif g.base is not None or id(g) in handed or not g.flags.writeable:
