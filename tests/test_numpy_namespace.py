@@ -660,3 +660,40 @@ def test_equivalents_for_older_numpy_agree_with_numpy(name):
                 np.testing.assert_array_equal(g, w)
         else:
             np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_fortran_order_reshape_and_ravel_are_differentiable():
+    x = np.arange(6.0).reshape(2, 3)
+    w = np.arange(6.0)
+    for f, ref in ((lambda t: cnp.reshape(t, (3, 2), order="F"), x.reshape(3, 2, order="F")),
+                   (lambda t: cnp.ravel(t, order="F"), x.ravel(order="F")),
+                   (lambda t: t.reshape(3, 2, order="F"), x.reshape(3, 2, order="F")),
+                   (lambda t: t.flatten("F"), x.flatten("F")),
+                   (lambda t: cnp.reshape(t, (-1, 2), order="F"), x.reshape(-1, 2, order="F"))):
+        assert np.array_equal(np.asarray(f(cr.tensor(x)).data), ref)
+        # the gradient of sum(w * f(x).ravel()) puts each weight back where its value came from
+        g = cr.grad(lambda t, f=f: cnp.sum(cnp.ravel(f(t)) * w))(x)
+        want = np.zeros(6)
+        want[np.ravel(ref).astype(int)] = w
+        assert np.array_equal(g, want.reshape(2, 3))
+    with pytest.raises(ValueError, match="order must be one of"):
+        cnp.reshape(cr.tensor(x), (3, 2), order="X")
+
+
+def test_ndarray_methods_on_tensors_being_differentiated():
+    m = np.array([[0.5, -1.2, 2.0], [0.3, 1.1, -0.4], [-2.0, 0.7, 0.9]])
+    cases = [
+        (lambda t: cnp.sum(t.ravel()[t.ravel().argsort()[:2]]), lambda a: np.isin(a, [-2.0, -1.2])),
+        (lambda t: cnp.sum(t.ravel()[t.ravel().argpartition(1)[:2]]),
+         lambda a: np.isin(a, [-2.0, -1.2])),
+        (lambda t: cnp.sum(t[(t > 0).nonzero()]), lambda a: a > 0),
+        (lambda t: t.trace() * 2.0, lambda a: 2 * np.eye(3)),
+        (lambda t: cnp.sum(t.diagonal(1)), lambda a: np.eye(3, k=1)),
+    ]
+    for f, want in cases:
+        assert np.array_equal(cr.grad(f)(m), np.asarray(want(m), float))
+    assert np.allclose(cr.grad(lambda t: cnp.sum(t.repeat(2, axis=0) ** 2))(m), 4 * m)
+    assert np.allclose(cr.grad(lambda t: cnp.sum(t.round(1) * t))(m), np.round(m, 1))  # (a step)
+    assert np.allclose(cr.grad(lambda t: cnp.sum(t.cumprod(axis=1)))(m),
+                       cr.grad(lambda t: cnp.sum(cnp.cumprod(t, axis=1)))(m))
+    assert np.array_equal(cr.tensor(np.array([1.0, 3.0])).searchsorted(2.0).data, 1)

@@ -660,19 +660,68 @@ class Tensor(TensorBase):
     def all(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
         return graph.new_tensor(np.asarray(self._data.all(axis=axis, keepdims=keepdims)))
 
-    def reshape(self, *shape: Any) -> Tensor:
+    def reshape(self, *shape: Any, order: str = "C") -> Tensor:
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
+        if order != "C":
+            return _numpy().reshape(self, shape, order=order)
         return P.reshape(self, shape)
 
     def view(self, *shape: Any) -> Tensor:
         return self.reshape(*shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: Any = 0, end_dim: int = -1) -> Tensor:
+        """PyTorch's flatten(start_dim, end_dim); NumPy's flatten(order) when given an
+        order string ('C', 'F', 'A', 'K')."""
+        if isinstance(start_dim, str):
+            return self.ravel(start_dim)
         return P.flatten(self, start_dim, end_dim)
 
-    def ravel(self) -> Tensor:
+    def ravel(self, order: str = "C") -> Tensor:
+        if order != "C":
+            return _numpy().ravel(self, order)
         return P.reshape(self, (-1,))
+
+    # ndarray's methods, as chainrule.numpy's functions (programs written for HIPS
+    # autograd call them on the values they differentiate)
+    def argsort(self, axis: int | None = -1, kind: Any = None, order: Any = None) -> Any:
+        return _numpy().argsort(self, axis=axis, kind=kind, order=order)
+
+    def argpartition(self, kth: Any, axis: int | None = -1, kind: str = "introselect",
+                     order: Any = None) -> Any:
+        return _numpy().argpartition(self, kth, axis=axis, kind=kind, order=order)
+
+    def nonzero(self) -> Any:
+        return _numpy().nonzero(self)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        return _numpy().repeat(self, repeats, axis=axis)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return _numpy().round(self, decimals)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return _numpy().trace(self, offset, axis1, axis2)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return _numpy().diagonal(self, offset, axis1, axis2)
+
+    def cumprod(self, axis: _Axis = None) -> Tensor:
+        return _numpy().cumprod(self, axis=axis)
+
+    def take(self, indices: Any, axis: int | None = None) -> Tensor:
+        return _numpy().take(self, indices, axis=axis)
+
+    def searchsorted(self, v: Any, side: str = "left", sorter: Any = None) -> Any:
+        return _numpy().searchsorted(self, v, side=side, sorter=sorter)
+
+    def ptp(self, axis: _Axis = None, keepdims: bool = False) -> Tensor:
+        return _numpy().ptp(self, axis=axis, keepdims=keepdims)
+
+    def conj(self) -> Tensor:
+        return _numpy().conj(self)
+
+    conjugate = conj
 
     def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and not isinstance(axes[0], int):
@@ -743,6 +792,13 @@ class Tensor(TensorBase):
 
 
 graph.set_tensor_type(Tensor)
+
+
+def _numpy():
+    # chainrule.numpy imports this module: looked up when a method runs.
+    from . import numpy
+
+    return numpy
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:

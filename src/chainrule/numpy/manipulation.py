@@ -18,15 +18,21 @@ from .dispatch import numpy_function as _numpy_function
 
 @_numpy_function(np.reshape)
 def reshape(a, shape=None, order="C", *, copy=None):
-    """The same values in a new shape (C order)."""
-    if order != "C":
-        raise NotImplementedError("reshape: only order='C' is supported on chainrule tensors")
-    return P.reshape(a, (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
+    """The same values in a new shape, read and written in C order, or in Fortran order
+    (``order="F"``: the first index fastest, which is the C-order reshape of the reversed
+    axes, reversed back). "A" and "K" read as C: a tensor's memory order is NumPy's
+    business, and its values are the same either way."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if order in ("C", "A", "K", None):
+        return P.reshape(a, shape)
+    if order != "F":
+        raise ValueError(f"reshape: order must be one of 'C', 'F', 'A' or 'K', got {order!r}")
+    return P.transpose(P.reshape(P.transpose(a, None), shape[::-1]), None)
 
 
 @_numpy_function(np.ravel)
 def ravel(a, order="C"):
-    """The values as a 1-D array (C order)."""
+    """The values as a 1-D array (C order, or Fortran order with ``order="F"``)."""
     return reshape(a, -1, order)
 
 
