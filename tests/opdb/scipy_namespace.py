@@ -118,6 +118,13 @@ SPECIAL = [
     OpInfo("sp.special.logsumexp (b)", lambda a, b: sp.logsumexp(a, axis=-1, b=b),
            binary((None, Domain(0.2, 2.0)), pairs=[((2, 3), (3,)), ((4,), (4,))]),
            lambda a, b: ss.logsumexp(a, axis=-1, b=b), plain="numpy"),
+    # weights of both signs whose sum stays positive (SciPy's log|s|; NaN for s < 0)
+    OpInfo("sp.special.logsumexp (signed b)", lambda a, b: sp.logsumexp(a, axis=-1, b=b),
+           fixed(lambda rng: ((rng.uniform(-0.5, 0.5, (2, 3)), np.array([1.0, -0.3, 2.0])),
+                              {}, (0, 1)),
+                 lambda rng: ((rng.uniform(-0.5, 0.5, 4), np.array([-0.2, 1.5, 0.0, 1.0])),
+                              {}, (0, 1))),
+           lambda a, b: ss.logsumexp(a, axis=-1, b=b), plain="numpy"),
     OpInfo("sp.special.softmax", sp.softmax, reducing(axes=(None, 0, -1), keepdims=(None,),
                                                       empty=False), ss.softmax, plain="numpy"),
     OpInfo("sp.special.log_softmax", sp.log_softmax,

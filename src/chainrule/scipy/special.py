@@ -68,21 +68,36 @@ __all__ = [
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
-    """log(sum(b * exp(a))) over `axis`, computed without overflow; b >= 0 scales the terms.
+    """log(sum(b * exp(a))) over `axis`, computed without overflow.
 
-    d/da_i = b_i exp(a_i) / sum_j b_j exp(a_j).
+    d/da_i = b_i exp(a_i) / sum_j b_j exp(a_j). Weights b of either sign are SciPy's:
+    the result is log|s| of the weighted sum s, NaN where s < 0 unless ``return_sign``,
+    which also returns sign(s) (0 where s = 0, whose log is -inf).
     """
-    if return_sign:
-        raise NotImplementedError(
-            "logsumexp: return_sign=True (negative weights b) is not supported; pass b >= 0"
-        )
-    if b is None:
+    if b is None and not return_sign:
         return P.logsumexp(a, axis=axis, keepdims=keepdims)
-    if np.any((b._data if is_tensor(b) else np.asarray(b)) < 0):
-        raise ValueError("logsumexp: weights b must be >= 0 (return_sign is not supported)")
-    # log(b) is -inf where b = 0: those terms drop out, exactly as b * exp(a) = 0 would.
+    b_values = None if b is None else (b._data if is_tensor(b) else np.asarray(b))
+    if not return_sign and not np.any(b_values < 0):
+        # log(b) is -inf where b = 0: those terms drop out, exactly as b * exp(a) = 0 would.
+        with np.errstate(divide="ignore"):
+            return P.logsumexp(a + P.log(b), axis=axis, keepdims=keepdims)
+    # Signed weights: s = sum(b exp(a - m)) e^m with m the largest a of a nonzero weight
+    # (held constant: the value does not depend on it, so neither does the derivative).
+    weights = 1.0 if b is None else b
+    live = P.where(P.not_equal(weights, 0), a, -np.inf) if b is not None else a
+    m = P.stop_gradient(P.max(P.broadcast_to(live, np.broadcast_shapes(
+        np.shape(a._data if is_tensor(a) else a), np.shape(b_values))) if b is not None
+        else live, axis=axis, keepdims=True))
+    m = P.where(P.isfinite(m), m, 0.0)
+    total = P.sum(weights * P.exp(a - m), axis=axis, keepdims=True)
     with np.errstate(divide="ignore"):
-        return P.logsumexp(a + P.log(b), axis=axis, keepdims=keepdims)
+        out = P.log(P.abs(total)) + m
+    sign = P.sign(total)
+    if not keepdims:
+        out, sign = P.squeeze(out, axis=axis), P.squeeze(sign, axis=axis)
+    if return_sign:
+        return out, sign
+    return P.where(P.less(sign, 0), np.nan, out)
 
 
 def expit(x):
