@@ -3,10 +3,13 @@ reparameterized gradients; argument checks."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.integrate as si
 import scipy.stats as ss
+from scipy.special import i0e, i1e
 
 import chainrule.torch as torch
 
@@ -215,3 +218,340 @@ def test_relaxed_draws_lie_in_their_support_and_are_reparameterized():
     b = D.RelaxedBernoulli(t(0.3), probs=t([0.2, 0.9])).sample((1000,)).numpy()
     assert ((b > 0) & (b < 1)).all()
     np.testing.assert_allclose((b > 0.5).mean(0), [0.2, 0.9], atol=0.05)
+
+
+# ------------------------------------------------- the less common families (PyTorch 2.13's)
+def _kumaraswamy_logpdf(a, b, x):
+    return np.log(a) + np.log(b) + (a - 1) * np.log(x) + (b - 1) * np.log1p(-x ** a)
+
+
+MORE = [  # name, make, SciPy (or closed-form) reference, value, checks
+    ("Weibull", lambda: D.Weibull(t([0.5, 1.0, 3.0]), t([0.7, 1.5, 4.0])),
+     ss.weibull_min([0.7, 1.5, 4.0], scale=[0.5, 1.0, 3.0]), [0.3, 1.2, 2.5], "HCI"),
+    ("Gumbel", lambda: D.Gumbel(t([0.0, 1.0, -2.0]), t([1.0, 0.5, 3.0])),
+     ss.gumbel_r([0.0, 1.0, -2.0], [1.0, 0.5, 3.0]), [0.3, -1.0, 4.0], "HCI"),
+    ("Pareto", lambda: D.Pareto(t([1.0, 0.5, 2.0]), t([2.5, 3.5, 5.0])),
+     ss.pareto([2.5, 3.5, 5.0], scale=[1.0, 0.5, 2.0]), [1.5, 0.7, 9.0], "HCI"),
+    ("HalfCauchy", lambda: D.HalfCauchy(t([1.0, 0.5, 2.0])), ss.halfcauchy(scale=[1.0, 0.5, 2.0]),
+     [0.1, 0.7, 9.0], "HCI"),
+    ("InverseGamma", lambda: D.InverseGamma(t([2.5, 3.5, 5.0]), t([1.0, 2.0, 0.5])),
+     ss.invgamma([2.5, 3.5, 5.0], scale=[1.0, 2.0, 0.5]), [0.3, 1.2, 4.0], "HC"),
+    ("FisherSnedecor", lambda: D.FisherSnedecor(t([1.0, 3.0, 10.0]), t([5.0, 8.0, 12.0])),
+     ss.f([1.0, 3.0, 10.0], [5.0, 8.0, 12.0]), [0.3, 1.0, 2.0], ""),
+    ("GeneralizedPareto", lambda: D.GeneralizedPareto(t([0.0, 1.0, -1.0]), t([1.0, 2.0, 0.5]),
+                                                      t([0.3, 0.0, -0.4])),
+     ss.genpareto([0.3, 0.0, -0.4], [0.0, 1.0, -1.0], [1.0, 2.0, 0.5]), [0.5, 2.0, -0.5], "CI"),
+    ("NegativeBinomial", lambda: D.NegativeBinomial(t([1.0, 2.5, 7.0]), probs=t([0.2, 0.5, 0.8])),
+     ss.nbinom([1.0, 2.5, 7.0], 1 - np.array([0.2, 0.5, 0.8])), [0.0, 3.0, 10.0], ""),
+]
+
+
+@pytest.mark.parametrize("name, make, ref, value, checks", MORE, ids=[c[0] for c in MORE])
+def test_more_families_are_scipys(name, make, ref, value, checks):
+    d, value = make(), np.array(value)
+    logp = ref.logpmf(value) if hasattr(ref, "logpmf") else ref.logpdf(value)
+    np.testing.assert_allclose(d.log_prob(t(value)).detach().numpy(), logp, rtol=1e-10)
+    np.testing.assert_allclose(d.mean.detach().numpy(), ref.mean(), rtol=1e-10)
+    np.testing.assert_allclose(d.variance.detach().numpy(), ref.var(), rtol=1e-10)
+    if "H" in checks:
+        np.testing.assert_allclose(d.entropy().detach().numpy(), ref.entropy(), rtol=1e-9)
+    if "C" in checks:
+        np.testing.assert_allclose(d.cdf(t(value)).detach().numpy(), ref.cdf(value), rtol=1e-10,
+                                   atol=1e-15)
+    if "I" in checks:
+        np.testing.assert_allclose(d.icdf(t(X)).detach().numpy(), ref.ppf(X), rtol=1e-10)
+    assert tuple(d.sample((5,)).shape) == (5, 3)
+
+
+def test_kumaraswamy_von_mises_and_continuous_bernoulli_densities():
+    a, b, x = np.array([0.5, 2.0, 3.0]), np.array([1.5, 0.7, 4.0]), np.array([0.2, 0.5, 0.9])
+    k = D.Kumaraswamy(t(a), t(b))
+    np.testing.assert_allclose(k.log_prob(t(x)).numpy(), _kumaraswamy_logpdf(a, b, x),
+                               rtol=1e-12)
+    np.testing.assert_allclose(k.cdf(t(x)).numpy(), 1 - (1 - x ** a) ** b, rtol=1e-12)
+    for i in range(3):  # mean and variance against the density's integrals
+        def density(v, i=i):
+            return np.exp(_kumaraswamy_logpdf(a[i], b[i], v))
+        m1 = si.quad(lambda v: v * density(v), 0, 1)[0]
+        m2 = si.quad(lambda v: v * v * density(v), 0, 1)[0]
+        np.testing.assert_allclose(k.mean[i].item(), m1, rtol=1e-7)
+        np.testing.assert_allclose(k.variance[i].item(), m2 - m1 ** 2, rtol=1e-6)
+    # VonMises: PyTorch's polynomial approximation of log I0 (relative error ~1e-7)
+    loc, kappa, v = np.array([0.0, 1.0, -2.0]), np.array([0.5, 2.0, 50.0]), np.array([0.3, -1.0, 4])
+    vm = D.VonMises(t(loc), t(kappa))
+    np.testing.assert_allclose(vm.log_prob(t(v)).numpy(), ss.vonmises(kappa, loc).logpdf(v),
+                               rtol=1e-6)
+    # ContinuousBernoulli: normalized on [0, 1] (also by the Taylor expansion around
+    # probs = 1/2), its cdf the density's integral (inside lims PyTorch's cdf is the uniform's)
+    for p in (0.1, 0.4995, 0.8):
+        cb = D.ContinuousBernoulli(probs=t(p))
+
+        def pdf(u, cb=cb):
+            return float(torch.exp(cb.log_prob(t(u))))
+        np.testing.assert_allclose(si.quad(pdf, 0, 1)[0], 1.0, rtol=1e-6)
+        cdf = 0.3 if p == 0.4995 else si.quad(pdf, 0, 0.3)[0]
+        np.testing.assert_allclose(cb.cdf(t(0.3)).item(), cdf, rtol=1e-6)
+        np.testing.assert_allclose(cb.mean.item(), si.quad(lambda u: u * pdf(u), 0, 1)[0],
+                                   rtol=1e-6)
+        np.testing.assert_allclose(cb.icdf(cb.cdf(t(0.3))).item(), 0.3, rtol=1e-6)
+
+
+def test_multinomial_and_low_rank_normal_are_scipys():
+    p = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    m = D.Multinomial(5, probs=t(p))
+    counts = np.array([[1, 2, 2], [5, 0, 0]])
+    np.testing.assert_allclose(m.log_prob(t(counts)).numpy(),
+                               ss.multinomial(5, p).logpmf(counts), rtol=1e-12)
+    np.testing.assert_allclose(m.entropy().numpy(), ss.multinomial(5, p).entropy(), rtol=1e-10)
+    np.testing.assert_allclose(m.variance.numpy(), 5 * p * (1 - p), rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="inhomogeneous"):
+        D.Multinomial(t(5.0), probs=t(p))
+    rng = np.random.default_rng(3)
+    W, diag = rng.standard_normal((2, 4, 2)), rng.uniform(0.5, 1.5, (2, 4))
+    loc = rng.standard_normal(4)
+    d = D.LowRankMultivariateNormal(t(loc), t(W), t(diag))
+    assert tuple(d.batch_shape) == (2,) and tuple(d.event_shape) == (4,)
+    x = rng.standard_normal((3, 2, 4))
+    for i in range(2):
+        cov = W[i] @ W[i].T + np.diag(diag[i])
+        ref = ss.multivariate_normal(loc, cov)
+        np.testing.assert_allclose(d.log_prob(t(x)).numpy()[:, i], ref.logpdf(x[:, i]), rtol=1e-10)
+        np.testing.assert_allclose(d.entropy().numpy()[i], ref.entropy(), rtol=1e-10)
+        np.testing.assert_allclose(d.covariance_matrix.numpy()[i], cov, rtol=1e-12)
+        np.testing.assert_allclose(d.precision_matrix.numpy()[i], np.linalg.inv(cov), rtol=1e-9)
+        np.testing.assert_allclose(d.scale_tril.numpy()[i], np.linalg.cholesky(cov), rtol=1e-9)
+    with pytest.raises(ValueError, match="cov_diag must be a batch of vectors"):
+        D.LowRankMultivariateNormal(t(loc), t(W), t(np.ones(3)))
+
+
+def _numeric_grad(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+GRAD_CASES = [  # parameters; log_prob's gradient in each against central differences
+    ("NegativeBinomial", lambda n, p: D.NegativeBinomial(n, logits=p), [[1.5, 4.0], [-0.3, 1.2]],
+     [2.0, 5.0]),
+    ("Weibull", D.Weibull, [[0.5, 2.0], [0.7, 3.0]], [0.4, 1.5]),
+    ("Gumbel", D.Gumbel, [[0.5, -1.0], [0.7, 3.0]], [0.4, 1.5]),
+    ("Kumaraswamy", D.Kumaraswamy, [[0.5, 2.0], [1.7, 3.0]], [0.4, 0.8]),
+    ("InverseGamma", D.InverseGamma, [[2.5, 2.0], [1.7, 3.0]], [0.4, 1.5]),
+    ("FisherSnedecor", D.FisherSnedecor, [[2.5, 7.0], [1.7, 3.0]], [0.4, 1.5]),
+    ("GeneralizedPareto", D.GeneralizedPareto, [[0.0, 1.0], [0.7, 3.0], [0.4, -0.2]],
+     [0.4, 1.5]),
+    ("VonMises", D.VonMises, [[0.5, -1.0], [0.7, 5.0]], [0.4, 1.5]),
+    ("ContinuousBernoulli", lambda p: D.ContinuousBernoulli(probs=p), [[0.2, 0.9]], [0.4, 0.7]),
+    ("LogisticNormal", D.LogisticNormal, [[0.2, -0.4], [0.7, 1.5]], [0.3, 0.5, 0.2]),
+]
+
+
+@pytest.mark.parametrize("name, make, params, value", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_log_prob_gradients_are_finite_differences(name, make, params, value):
+    params = [np.array(p) for p in params]
+    leaves = [t(p, grad=True) for p in params]
+    make(*leaves).log_prob(t(value)).sum().backward()
+    for i, p in enumerate(params):
+        def f(q, i=i):
+            args = [t(q) if j == i else t(params[j]) for j in range(len(params))]
+            return make(*args).log_prob(t(value)).sum().item()
+        np.testing.assert_allclose(leaves[i].grad.numpy(), _numeric_grad(f, p), rtol=1e-6,
+                                   atol=1e-8, err_msg=f"{name}, parameter {i}")
+
+
+def test_draws_of_the_new_families_have_their_moments():
+    torch.manual_seed(4)
+    n = 40000
+    for d in (D.Weibull(t([0.5, 2.0]), t([0.7, 3.0])), D.Gumbel(t([0.5, -1.0]), t([0.7, 3.0])),
+              D.Pareto(t([1.0, 0.5]), t([4.5, 6.0])), D.InverseGamma(t([4.5, 6.0]), t([1.0, 2.0])),
+              D.Kumaraswamy(t([0.5, 2.0]), t([1.7, 3.0])),
+              D.FisherSnedecor(t([3.0, 10.0]), t([12.0, 20.0])),
+              D.ContinuousBernoulli(probs=t([0.2, 0.9])),
+              D.GeneralizedPareto(t([0.0, 1.0]), t([0.7, 3.0]), t([0.1, -0.3])),
+              D.NegativeBinomial(t([1.5, 4.0]), probs=t([0.3, 0.6])),
+              D.Multinomial(6, probs=t([0.2, 0.3, 0.5]))):
+        draws = d.sample((n,)).numpy()
+        sd = np.sqrt(d.variance.numpy())
+        np.testing.assert_allclose(draws.mean(0), d.mean.numpy(),
+                                   atol=float(5 * sd.max() / np.sqrt(n)), err_msg=type(d).__name__)
+        np.testing.assert_allclose(draws.std(0), sd, rtol=0.05, err_msg=type(d).__name__)
+    h = D.HalfCauchy(t([1.0, 3.0])).sample((n,)).numpy()  # (median = scale)
+    np.testing.assert_allclose(np.median(h, 0), [1.0, 3.0], rtol=0.03)
+    vm = D.VonMises(t([1.0, -2.5]), t([0.5, 8.0])).sample((n,)).numpy()
+    assert ((vm >= -np.pi) & (vm < np.pi)).all()
+    resultant = np.exp(1j * vm).mean(0)  # circular mean and 1 - I1/I0
+    np.testing.assert_allclose(np.angle(resultant), [1.0, -2.5], atol=0.03)
+    np.testing.assert_allclose(np.abs(resultant), i1e([0.5, 8.0]) / i0e([0.5, 8.0]), atol=0.01)
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((3, 2))
+    lr = D.LowRankMultivariateNormal(t(np.zeros(3)), t(W), t([0.5, 1.0, 2.0]))
+    np.testing.assert_allclose(np.cov(lr.sample((n,)).numpy().T), W @ W.T + np.diag([0.5, 1, 2]),
+                               atol=0.1)
+    ln = D.LogisticNormal(t([0.2, -0.4]), t([0.7, 1.5])).sample((7,)).numpy()
+    assert ln.shape == (7, 3) and np.allclose(ln.sum(-1), 1.0)
+
+
+def test_reparameterized_draws_of_the_new_families():
+    torch.manual_seed(6)
+    scale, k = t(2.0, grad=True), t(1.5, grad=True)
+    x = D.Weibull(scale, k).rsample((40000,))
+    x.mean().backward()  # x = scale E^(1/k): d mean / d scale = mean / scale ~ Gamma(1 + 1/k)
+    np.testing.assert_allclose(scale.grad.item(), x.mean().item() / 2.0, rtol=1e-12)
+    np.testing.assert_allclose(scale.grad.item(), math.gamma(1 + 1 / 1.5), rtol=0.02)
+    rate = t(3.0, grad=True)
+    D.InverseGamma(t(4.0), rate).rsample((40000,)).mean().backward()  # E = rate / 3
+    np.testing.assert_allclose(rate.grad.item(), 1 / 3, rtol=0.03)
+    probs = t([0.2, 0.3, 0.5], grad=True)
+    y = D.OneHotCategoricalStraightThrough(probs=probs).rsample((4,))
+    assert set(np.unique(y.detach().numpy())) <= {0.0, 1.0}
+    w = np.array([1.0, 2.0, 3.0])
+    (y * t(w)).sum().backward()  # straight through: the gradient of 4 (p . w), p = probs / sum
+    np.testing.assert_allclose(probs.grad.numpy(), 4 * (w - w @ [0.2, 0.3, 0.5]), rtol=1e-12)
+    for d in (D.Gumbel(t(0.5, grad=True), t(2.0, grad=True)),
+              D.GeneralizedPareto(t(0.0, grad=True), t(1.0, grad=True), t(0.2, grad=True)),
+              D.ContinuousBernoulli(probs=t(0.3, grad=True)),
+              D.Kumaraswamy(t(2.0, grad=True), t(3.0, grad=True)),
+              D.LowRankMultivariateNormal(t([0.0, 1.0], grad=True), t([[1.0], [0.5]], grad=True),
+                                          t([1.0, 2.0], grad=True))):
+        assert d.has_rsample and d.rsample((3,)).requires_grad, type(d).__name__
+    assert not D.VonMises(t(0.0), t(1.0)).has_rsample
+    assert not D.NegativeBinomial(t(1.0), t(0.5)).has_rsample
+
+
+def _jacobian(f, x, h=1e-6):
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[i] = h
+        cols.append((f(x + e) - f(x - e)) / (2 * h))
+    return np.stack(cols, -1)
+
+
+def test_stick_breaking_and_corr_cholesky_transforms():
+    x = np.array([0.3, -1.2, 0.8])
+    sb = D.StickBreakingTransform()
+    y = sb(t(x))
+    assert tuple(y.shape) == (4,) and abs(y.sum().item() - 1) < 1e-14 and (y.numpy() > 0).all()
+    np.testing.assert_allclose(sb.inv(y).numpy(), x, rtol=1e-12)
+    jac = _jacobian(lambda v: sb(t(v)).numpy()[:-1], x)  # (the free K - 1 coordinates)
+    np.testing.assert_allclose(sb.log_abs_det_jacobian(t(x), y).item(),
+                               np.log(abs(np.linalg.det(jac))), rtol=1e-8)
+    assert sb.forward_shape((2, 3)) == (2, 4) and sb.inverse_shape((2, 4)) == (2, 3)
+    cc = D.CorrCholeskyTransform()
+    v = np.array([0.5, -0.3, 1.1])
+    L = cc(t(v)).numpy()
+    assert L.shape == (3, 3) and np.allclose(np.triu(L, 1), 0) and (np.diag(L) > 0).all()
+    np.testing.assert_allclose(np.linalg.norm(L, axis=-1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(cc.inv(t(L)).numpy(), v, rtol=1e-10)
+    rows, cols = np.tril_indices(3, -1)
+    jac = _jacobian(lambda u: cc(t(u)).numpy()[rows, cols], v)
+    np.testing.assert_allclose(cc.log_abs_det_jacobian(t(v), t(L)).item(),
+                               np.log(abs(np.linalg.det(jac))), rtol=1e-7)
+    a = np.random.default_rng(7).standard_normal((2, 3, 3))
+    lc, pd = D.LowerCholeskyTransform(), D.PositiveDefiniteTransform()
+    np.testing.assert_allclose(lc.inv(lc(t(a))).numpy(), np.tril(a), rtol=1e-12)
+    s = pd(t(a)).numpy()
+    assert D.constraints.positive_definite.check(t(s)).numpy().all()
+    np.testing.assert_allclose(pd(pd.inv(t(s))).numpy(), s, rtol=1e-10)
+
+
+def test_structural_transforms():
+    x = t(np.arange(8.0).reshape(2, 4) / 4)
+    cat = D.CatTransform([D.ExpTransform(), D.AffineTransform(1.0, 3.0)], dim=-1, lengths=[1, 3])
+    y = cat(x)
+    np.testing.assert_allclose(y.numpy()[:, 0], np.exp(x.numpy()[:, 0]))
+    np.testing.assert_allclose(y.numpy()[:, 1:], 1 + 3 * x.numpy()[:, 1:])
+    np.testing.assert_allclose(cat.inv(y).numpy(), x.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(cat.log_abs_det_jacobian(x, y).numpy()[:, 1:], np.log(3.0))
+    stack = D.StackTransform([D.ExpTransform(), D.SigmoidTransform()], dim=0)
+    z = stack(x)
+    np.testing.assert_allclose(z.numpy()[1], 1 / (1 + np.exp(-x.numpy()[1])), rtol=1e-12)
+    np.testing.assert_allclose(stack.log_abs_det_jacobian(x, z).numpy()[0], x.numpy()[0])
+    reshape = D.ReshapeTransform((4,), (2, 2))
+    assert tuple(reshape(x).shape) == (2, 2, 2) and reshape.forward_shape((5, 4)) == (5, 2, 2)
+    ind = D.IndependentTransform(D.ExpTransform(), 1)
+    np.testing.assert_allclose(ind.log_abs_det_jacobian(x, ind(x)).numpy(), x.numpy().sum(-1))
+    cdf = D.CumulativeDistributionTransform(D.Normal(t(0.0), t(2.0)))
+    np.testing.assert_allclose(cdf(x).numpy(), ss.norm(0, 2).cdf(x.numpy()), rtol=1e-12)
+    np.testing.assert_allclose(cdf.inv(cdf(x)).numpy(), x.numpy(), rtol=1e-10, atol=1e-15)
+    # a distribution pushed through a reshape keeps its density, its event shape changes
+    base = D.Independent(D.Normal(t(np.zeros(4)), t(np.ones(4))), 1)
+    d = D.TransformedDistribution(base, [reshape])
+    assert tuple(d.event_shape) == (2, 2)
+    np.testing.assert_allclose(d.log_prob(reshape(x)).numpy(), base.log_prob(x).numpy())
+
+
+def test_biject_to_and_transform_to_map_into_the_constraint():
+    C = D.constraints
+    x = t(np.random.default_rng(8).standard_normal((2, 3)))
+    for c in (C.positive, C.nonnegative, C.unit_interval, C.simplex, C.real_vector,
+              C.greater_than(2.0), C.less_than(-1.0), C.interval(-1.0, 3.0)):
+        for registry in (D.biject_to, D.transform_to):
+            y = registry(c)(x)
+            assert np.all(c.check(y).numpy()), (c, registry)
+            if registry is D.biject_to:
+                np.testing.assert_allclose(registry(c).inv(y).numpy(), x.numpy(), rtol=1e-10)
+    assert isinstance(D.biject_to(C.simplex), D.StickBreakingTransform)
+    assert isinstance(D.transform_to(C.simplex), D.SoftmaxTransform)
+    assert isinstance(D.biject_to(C.unit_interval), D.SigmoidTransform)
+    assert isinstance(D.transform_to(C.positive_definite), D.PositiveDefiniteTransform)
+    L = D.biject_to(C.corr_cholesky)(x)
+    assert C.corr_cholesky.check(L).numpy().all()
+    with pytest.raises(NotImplementedError, match="Cannot transform"):
+        D.biject_to(C.positive_definite)
+    # a constrained parameter through its unconstrained value, differentiably
+    u = t([0.1, -0.2], grad=True)
+    D.Normal(t(0.0), D.transform_to(D.Normal.arg_constraints["scale"])(u)).log_prob(
+        t(1.0)).sum().backward()
+    assert u.grad is not None and np.isfinite(u.grad.numpy()).all()
+
+
+def test_kl_divergences_of_the_new_families():
+    pairs = [
+        (D.Gumbel(t(0.3), t(1.2)), D.Gumbel(t(-0.5), t(0.7)), -20, 40),
+        (D.Pareto(t(1.0), t(2.5)), D.Pareto(t(0.5), t(1.5)), 1.0, np.inf),
+        (D.ContinuousBernoulli(t(0.2)), D.ContinuousBernoulli(t(0.7)), 0, 1),
+        (D.Normal(t(0.3), t(1.2)), D.Gumbel(t(-0.5), t(1.7)), -20, 20),
+        (D.Gumbel(t(0.3), t(1.2)), D.Normal(t(-0.5), t(1.7)), -20, 40),
+        (D.Exponential(t(1.5)), D.Gumbel(t(0.5), t(2.0)), 0, 60),
+        (D.Uniform(t(0.2), t(0.9)), D.ContinuousBernoulli(t(0.7)), 0.2, 0.9),
+    ]
+    for p, q, lo, hi in pairs:
+        np.testing.assert_allclose(D.kl_divergence(p, q).numpy(), _kl_numeric(p, q, lo, hi),
+                                   rtol=1e-6, err_msg=f"{type(p).__name__} {type(q).__name__}")
+    assert D.kl_divergence(D.Pareto(t(1.0), t(2.5)), D.Pareto(t(2.0), t(1.5))).item() == np.inf
+    assert D.kl_divergence(D.Gumbel(t(0.0), t(1.0)), D.Gamma(t(1.0), t(1.0))).item() == np.inf
+    rng = np.random.default_rng(9)
+    W1, W2 = rng.standard_normal((3, 2)), rng.standard_normal((3, 1))
+    d1, d2 = np.array([0.5, 1.0, 2.0]), np.array([1.5, 0.7, 1.0])
+    l1, l2 = rng.standard_normal(3), rng.standard_normal(3)
+    p = D.LowRankMultivariateNormal(t(l1), t(W1), t(d1))
+    q = D.LowRankMultivariateNormal(t(l2), t(W2), t(d2))
+    pf = D.MultivariateNormal(t(l1), covariance_matrix=t(W1 @ W1.T + np.diag(d1)))
+    qf = D.MultivariateNormal(t(l2), covariance_matrix=t(W2 @ W2.T + np.diag(d2)))
+    expected = D.kl_divergence(pf, qf).item()
+    for a, b in ((p, q), (pf, q), (p, qf)):
+        np.testing.assert_allclose(D.kl_divergence(a, b).item(), expected, rtol=1e-10)
+
+
+def test_arguments_of_the_new_families_are_checked():
+    with pytest.raises(ValueError, match="Expected parameter probs .* HalfOpenInterval"):
+        D.NegativeBinomial(t(2.0), probs=t(1.0))
+    with pytest.raises(ValueError, match="Expected parameter scale"):
+        D.Weibull(t(-1.0), t(1.0))
+    with pytest.raises(ValueError, match="within the support"):
+        D.Pareto(t(2.0), t(1.0)).log_prob(t(1.5))
+    with pytest.raises(ValueError, match="within the support"):
+        D.Multinomial(3, probs=t([0.5, 0.5])).log_prob(t([3.0, 1.0]))
+    with pytest.raises(ValueError, match="The parameter probs has invalid values"):
+        D.ContinuousBernoulli(probs=t(1.5), validate_args=True)
+    with pytest.raises(ValueError, match="within the support"):
+        D.Kumaraswamy(t(1.0), t(2.0)).log_prob(t(1.5))
+    assert tuple(D.Weibull(t([1.0, 2.0]), t(1.5)).expand((3, 2)).batch_shape) == (3, 2)
+    assert tuple(D.LogisticNormal(t(np.zeros((2, 3))), t(1.0)).expand((4, 2)).sample().shape) \
+        == (4, 2, 4)
+    assert tuple(D.NegativeBinomial(t(2.0), logits=t([0.0, 1.0])).expand((5, 2))
+                 .log_prob(t(1.0)).shape) == (5, 2)

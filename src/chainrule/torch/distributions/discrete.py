@@ -1,11 +1,16 @@
-"""Discrete families: Bernoulli, Categorical, OneHotCategorical, Binomial, Poisson,
-Geometric, with PyTorch's parameters (``probs`` or ``logits``) and formulas.
+"""Discrete families: Bernoulli, Categorical, OneHotCategorical (and its straight-through
+variant), Binomial, Multinomial, NegativeBinomial, Poisson, Geometric, with PyTorch's
+parameters (``probs`` or ``logits``) and formulas.
 
 Draws carry no gradient (``has_rsample`` is False): the score-function estimator
-(``log_prob(sample) * reward``) or a relaxation (``F.gumbel_softmax``) gives one.
+(``log_prob(sample) * reward``) or a relaxation (``F.gumbel_softmax``) gives one;
+OneHotCategoricalStraightThrough's ``rsample`` passes the gradient of ``probs`` through
+its one-hot draw, as PyTorch's.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -13,9 +18,11 @@ import chainrule.torch as torch
 import chainrule.torch.nn.functional as F
 
 from . import constraints
-from .distribution import Distribution, broadcast_all, rng, tensor_like
+from .distribution import Distribution, _shape_text, broadcast_all, rng, tensor_like
 
-__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "OneHotCategorical", "Poisson"]
+__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "Multinomial",
+           "NegativeBinomial", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "Poisson"]
 
 
 def _clamp_probs(p):
@@ -330,3 +337,129 @@ class Geometric(_ProbsOrLogits, Distribution):
     def entropy(self):
         return F.binary_cross_entropy_with_logits(self._logits, self._p, reduction="none") \
             / self._p
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` is the one-hot draw plus ``probs - probs.detach()``
+    (the straight-through estimator: the forward value is the draw, the gradient that of
+    probs)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        samples = self.sample(sample_shape)
+        return samples + (self._p - self._p.detach())
+
+
+class NegativeBinomial(_ProbsOrLogits, Distribution):
+    """The number of successes (probability probs each) before total_count failures;
+    total_count may be any nonnegative real."""
+
+    arg_constraints = {"total_count": constraints.greater_than_eq(0),
+                       "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, total_count, probs=None, logits=None, validate_args=None):
+        p, lg = _probs_logits(probs, logits, "NegativeBinomial", binary=True)
+        self.total_count, p, lg = broadcast_all(total_count, p, lg)
+        self.total_count = self.total_count.to(p.dtype)
+        self._hold(p, lg, probs is not None)
+        super().__init__(p.shape, validate_args=validate_args)
+
+    param_shape = property(lambda self: self._p.shape)
+
+    @property
+    def mean(self):
+        return self.total_count * torch.exp(self._logits)
+
+    @property
+    def mode(self):
+        return torch.clamp(torch.floor((self.total_count - 1) * torch.exp(self._logits)),
+                           min=0.0)
+
+    @property
+    def variance(self):
+        return self.mean / torch.sigmoid(-self._logits)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        with torch.no_grad():
+            # a Gamma(total_count, exp(-logits)) rate, then a Poisson count (PyTorch's way)
+            k = np.broadcast_to(self.total_count.detach().numpy(), shape)
+            scale = np.broadcast_to(np.exp(self._logits.detach().numpy()), shape)
+            rate = rng().standard_gamma(k) * scale
+            return tensor_like(rng().poisson(rate), self._p)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        n, lg = self.total_count, self._logits
+        unnormalized = n * F.logsigmoid(-lg) + value * F.logsigmoid(lg)
+        normalization = -torch.lgamma(n + value) + torch.lgamma(1.0 + value) + torch.lgamma(n)
+        normalization = normalization.masked_fill(n + value == 0.0, 0.0)
+        return unnormalized - normalization
+
+
+class Multinomial(Distribution):
+    """Counts of total_count draws from a Categorical(probs or logits), event shape (K,).
+    total_count must be an int (PyTorch's: "inhomogeneous total_count is not supported");
+    log_prob reads the count from the value, so any total works there."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, int):
+            raise NotImplementedError("inhomogeneous total_count is not supported")
+        self.total_count = total_count
+        self._categorical = Categorical(probs=probs, logits=logits)
+        self._binomial = Binomial(total_count=total_count, probs=self.probs)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    probs = property(lambda self: self._categorical.probs)
+    logits = property(lambda self: self._categorical.logits)
+    param_shape = property(lambda self: self._categorical.param_shape)
+
+    @property
+    def support(self):
+        return constraints.multinomial(self.total_count)
+
+    @property
+    def mean(self):
+        return self.probs * self.total_count
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def expand(self, batch_shape, _instance=None):
+        k = self.event_shape[0]
+        return Multinomial(self.total_count,
+                           logits=self.logits.expand(tuple(batch_shape) + (k,)),
+                           validate_args=False)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        p = np.broadcast_to(self.probs.detach().numpy().astype(np.float64), shape)
+        p = p / p.sum(-1, keepdims=True)
+        return tensor_like(rng().multinomial(self.total_count, p), self.probs)
+
+    def entropy(self):
+        n = torch.tensor(float(self.total_count), dtype=self.probs.dtype)
+        term1 = n * self._categorical.entropy() - torch.lgamma(n + 1)
+        support = self._binomial.enumerate_support(expand=False)[1:]
+        binomial_probs = torch.exp(self._binomial.log_prob(support))
+        weights = torch.lgamma(support + 1)
+        return term1 + (binomial_probs * weights).sum((0, -1))
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        log_factorial_n = torch.lgamma(value.sum(-1) + 1)
+        log_factorial_xs = torch.lgamma(value + 1).sum(-1)
+        logits = torch.where((value == 0) & (logits == -math.inf), torch.zeros_like(logits),
+                             logits)
+        return log_factorial_n - log_factorial_xs + (logits * value).sum(-1)
+
+    def __repr__(self):
+        return f"Multinomial(probs: {_shape_text(self.probs)})"

@@ -11,9 +11,30 @@ import math
 import chainrule.torch as torch
 import chainrule.torch.nn.functional as F
 
-from .continuous import Beta, Exponential, Gamma, HalfNormal, Laplace, LogNormal, Normal, Uniform
+from .continuous import (
+    _EULER,
+    Beta,
+    ContinuousBernoulli,
+    Exponential,
+    Gamma,
+    Gumbel,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    Pareto,
+    Uniform,
+)
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
-from .multivariate import Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis
+from .multivariate import (
+    Dirichlet,
+    Independent,
+    LowRankMultivariateNormal,
+    MultivariateNormal,
+    _batch_lowrank_logdet,
+    _batch_lowrank_mahalanobis,
+    _batch_mahalanobis,
+)
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -184,3 +205,219 @@ def _independent_independent(p, q):
     kl = kl_divergence(p.base_dist, q.base_dist)
     n = p.reinterpreted_batch_ndims
     return kl.sum(tuple(range(-n, 0))) if n else kl
+
+
+def _infinite_like(x):
+    return torch.full_like(x, math.inf)
+
+
+def _trace_xxt(m):
+    return (m ** 2).sum((-2, -1))
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _cb_cb(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + torch.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - torch.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+@register_kl(Gumbel, Gumbel)
+def _gumbel_gumbel(p, q):
+    ct1, ct2, ct3 = p.scale / q.scale, q.loc / q.scale, p.loc / q.scale
+    t1 = -torch.log(ct1) - ct2 + ct3
+    t2 = ct1 * _EULER
+    t3 = torch.exp(ct2 + torch.lgamma(1 + ct1) - ct3)
+    return t1 + t2 + t3 - (1 + _EULER)
+
+
+def _lowrank_terms(q, p_loc):
+    """(log |Sigma_q|, Mahalanobis of q.loc - p_loc, A = C^-1 W^T D^-1) of a low-rank q."""
+    W, Dq, C = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
+    log_det = _batch_lowrank_logdet(W, Dq, C)
+    maha = _batch_lowrank_mahalanobis(W, Dq, q.loc - p_loc, C)
+    A = torch.linalg.solve_triangular(C, W.mT / Dq.unsqueeze(-2), upper=False)
+    return log_det, maha, A
+
+
+def _same_events(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
+                         "different event shapes cannot be computed")
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _lowrank_lowrank(p, q):
+    _same_events(p, q)
+    q_log_det, term3, A = _lowrank_terms(q, p.loc)
+    term1 = q_log_det - p._log_det()
+    pW, pD, qD = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, \
+        q._unbroadcasted_cov_diag
+    term2 = ((pD / qD).sum(-1) + _trace_xxt(pW * torch.rsqrt(qD).unsqueeze(-1))
+             - _trace_xxt(A * torch.sqrt(pD).unsqueeze(-2)) - _trace_xxt(A @ pW))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _mvn_lowrank(p, q):
+    _same_events(p, q)
+    q_log_det, term3, A = _lowrank_terms(q, p.loc)
+    L = p.scale_tril
+    term1 = q_log_det - 2 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)
+    term2 = (_trace_xxt(L * torch.rsqrt(q._unbroadcasted_cov_diag).unsqueeze(-1))
+             - _trace_xxt(A @ L))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _lowrank_mvn(p, q):
+    _same_events(p, q)
+    L = q.scale_tril
+    term1 = 2 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1) - p._log_det()
+    term3 = _batch_mahalanobis(L, q.loc - p.loc)
+    n = p.event_shape[0]
+    pW = p._unbroadcasted_cov_factor
+    batch = torch.broadcast_shapes(tuple(L.shape[:-2]), tuple(pW.shape[:-2]))
+    L = L.expand(batch + (n, n))
+    term21 = _trace_xxt(torch.linalg.solve_triangular(
+        L, pW.expand(batch + (n, pW.shape[-1])), upper=False))
+    term22 = _trace_xxt(torch.linalg.solve_triangular(
+        L, torch.diag_embed(torch.sqrt(p._unbroadcasted_cov_diag)).expand(batch + (n, n)),
+        upper=False))
+    return 0.5 * (term1 + term21 + term22 + term3 - n)
+
+
+@register_kl(Pareto, Pareto)
+def _pareto_pareto(p, q):
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * torch.log(p.scale / q.scale) - torch.log(alpha_ratio) + alpha_ratio - 1
+    return _inf_where(p.scale < q.scale, result)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+@register_kl(Uniform, ContinuousBernoulli)
+def _to_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - torch.log1p(-q.probs) - q._cont_bern_log_norm()
+    if isinstance(p, Uniform):
+        result = _inf_where((p.high >= 1.0) | (p.low <= 0.0), result)
+    return result
+
+
+def _kl_infinity(p, q):
+    first = next(v for k, v in p.__dict__.items() if k in p.arg_constraints)
+    return _infinite_like(first)
+
+
+for _pair in [(Beta, Pareto), (ContinuousBernoulli, Pareto), (Gumbel, Beta),
+              (Gumbel, ContinuousBernoulli), (Gumbel, Exponential), (Gumbel, Gamma),
+              (Gumbel, Pareto), (Gumbel, Uniform), (Pareto, Beta), (Pareto, ContinuousBernoulli),
+              (Pareto, Uniform)]:
+    register_kl(*_pair)(_kl_infinity)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _cb_exponential(p, q):
+    return -p.entropy() - torch.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _cb_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale) ** 2) + torch.log(q.scale)
+    t3 = (p.variance + p.mean ** 2 - 2.0 * q.loc * p.mean) / (2.0 * q.scale ** 2)
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _cb_uniform(p, q):
+    result = -p.entropy() + torch.log(q.high - q.low)
+    return _inf_where((q.low >= 0.0) | (q.high <= 1.0), result)
+
+
+@register_kl(Exponential, Gumbel)
+def _exponential_gumbel(p, q):
+    scale_rate_prod = p.rate * q.scale
+    loc_scale_ratio = q.loc / q.scale
+    t1 = torch.log(scale_rate_prod) - 1
+    t2 = torch.exp(loc_scale_ratio) * scale_rate_prod / (scale_rate_prod + 1)
+    return t1 - loc_scale_ratio + t2 + scale_rate_prod.reciprocal()
+
+
+@register_kl(Gamma, Gumbel)
+def _gamma_gumbel(p, q):
+    beta_scale_prod = p.rate * q.scale
+    loc_scale_ratio = q.loc / q.scale
+    a = p.concentration
+    t1 = (a - 1) * torch.digamma(a) - torch.lgamma(a) - a
+    t2 = torch.log(beta_scale_prod) + a / beta_scale_prod
+    t3 = torch.exp(loc_scale_ratio) * (1 + beta_scale_prod.reciprocal()) ** (-a) \
+        - loc_scale_ratio
+    return t1 + t2 + t3
+
+
+@register_kl(Gumbel, Normal)
+def _gumbel_normal(p, q):
+    ratio = p.scale / q.scale
+    t1 = torch.log(ratio / math.sqrt(2 * math.pi))
+    t2 = (math.pi * ratio * 0.5) ** 2 / 3
+    t3 = ((p.loc + p.scale * _EULER - q.loc) / q.scale) ** 2 * 0.5
+    return -t1 + t2 + t3 - (_EULER + 1)
+
+
+@register_kl(Normal, Gumbel)
+def _normal_gumbel(p, q):
+    mean_scale_ratio = p.loc / q.scale
+    var_scale_sqr_ratio = (p.scale / q.scale) ** 2
+    loc_scale_ratio = q.loc / q.scale
+    t1 = torch.log(var_scale_sqr_ratio) * 0.5
+    t2 = mean_scale_ratio - loc_scale_ratio
+    t3 = torch.exp(-mean_scale_ratio + 0.5 * var_scale_sqr_ratio + loc_scale_ratio)
+    return -t1 + t2 + t3 - (0.5 * (1 + math.log(2 * math.pi)))
+
+
+@register_kl(Pareto, Exponential)
+def _pareto_exponential(p, q):
+    scale_rate_prod = p.scale * q.rate
+    result = (torch.log(p.alpha / scale_rate_prod) - p.alpha.reciprocal()
+              + p.alpha * scale_rate_prod / (p.alpha - 1) - 1)
+    return _inf_where(p.alpha <= 1, result)
+
+
+@register_kl(Pareto, Gamma)
+def _pareto_gamma(p, q):
+    common = torch.log(p.scale) + p.alpha.reciprocal()
+    t1 = torch.log(p.alpha) - common
+    t2 = torch.lgamma(q.concentration) - q.concentration * torch.log(q.rate)
+    t3 = (1 - q.concentration) * common
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    return _inf_where(p.alpha <= 1, t1 + t2 + t3 + t4 - 1)
+
+
+@register_kl(Pareto, Normal)
+def _pareto_normal(p, q):
+    var_normal = 2 * q.scale ** 2
+    common = p.scale / (p.alpha - 1)
+    t1 = torch.log(math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale)
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * common ** 2 / (p.alpha - 2)
+    t4 = (p.alpha * common - q.loc) ** 2
+    return _inf_where(p.alpha <= 2, t1 - t2 + (t3 + t4) / var_normal - 1)
+
+
+@register_kl(Uniform, Gumbel)
+def _uniform_gumbel(p, q):
+    common = q.scale / (p.high - p.low)
+    high_loc_diff = (p.high - q.loc) / q.scale
+    low_loc_diff = (p.low - q.loc) / q.scale
+    t1 = torch.log(common) + 0.5 * (high_loc_diff + low_loc_diff)
+    t2 = common * (torch.exp(-high_loc_diff) - torch.exp(-low_loc_diff))
+    return t1 - t2
+
+
+@register_kl(Uniform, Pareto)
+def _uniform_pareto(p, q):
+    width = p.high - p.low
+    t1 = torch.log(q.alpha * q.scale ** q.alpha * width)
+    t2 = (p.high * torch.log(p.high) - p.low * torch.log(p.low) - width) / width
+    return _inf_where(p.low < q.scale, t2 * (q.alpha + 1) - t1)

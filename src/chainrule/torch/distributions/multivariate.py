@@ -1,5 +1,6 @@
-"""Families with an event axis, and the combinators: MultivariateNormal, Dirichlet,
-Independent, MixtureSameFamily (PyTorch's parameters and formulas)."""
+"""Families with an event axis, and the combinators: MultivariateNormal,
+LowRankMultivariateNormal, Dirichlet, LogisticNormal, Independent, MixtureSameFamily
+(PyTorch's parameters and formulas)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import numpy as np
 import chainrule.torch as torch
 
 from . import constraints
-from .continuous import _standard_gamma
+from .continuous import Normal, _standard_gamma
 from .distribution import Distribution, rng, tensor_like
+from .transforms import StickBreakingTransform, TransformedDistribution
 
-__all__ = ["Dirichlet", "Independent", "MixtureSameFamily", "MultivariateNormal"]
+__all__ = ["Dirichlet", "Independent", "LogisticNormal", "LowRankMultivariateNormal",
+           "MixtureSameFamily", "MultivariateNormal"]
 
 
 def _batch_mahalanobis(scale_tril, diff):
@@ -117,9 +120,7 @@ class MultivariateNormal(Distribution):
 
 
 class Dirichlet(Distribution):
-    arg_constraints = {"concentration": constraints.Constraint(
-        "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)", lambda v: (v > 0).all(-1),
-        event_dim=1)}
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
 
@@ -272,3 +273,147 @@ class MixtureSameFamily(Distribution):
             idx = index.reshape(tuple(index.shape) + (1,) * (e + 1))
             idx = idx.expand(tuple(index.shape) + (1,) + tuple(draws.shape[len(index.shape) + 1:]))
             return draws.gather(len(index.shape), idx).squeeze(len(index.shape))
+
+
+def _batch_capacitance_tril(W, D):
+    """Cholesky factor of I + W^T D^-1 W."""
+    m = W.shape[-1]
+    K = (W.mT / D.unsqueeze(-2)) @ W
+    return torch.linalg.cholesky(K + torch.eye(m, dtype=W.dtype))
+
+
+def _batch_lowrank_logdet(W, D, capacitance_tril):
+    """log |W W^T + D| = log |C| + log |D| (the matrix determinant lemma)."""
+    return 2 * _half_log_det(capacitance_tril) + torch.log(D).sum(-1)
+
+
+def _batch_lowrank_mahalanobis(W, D, x, capacitance_tril):
+    """x^T (W W^T + D)^-1 x by the Woodbury identity."""
+    Wt_Dinv = W.mT / D.unsqueeze(-2)
+    Wt_Dinv_x = (Wt_Dinv @ x.unsqueeze(-1)).squeeze(-1)
+    return (x ** 2 / D).sum(-1) - _batch_mahalanobis(capacitance_tril, Wt_Dinv_x)
+
+
+class LowRankMultivariateNormal(Distribution):
+    """N(loc, cov_factor cov_factor^T + diag(cov_diag)); log_prob and entropy through the
+    small capacitance matrix I + W^T D^-1 W (Woodbury, determinant lemma)."""
+
+    arg_constraints = {"loc": constraints.real_vector,
+                       "cov_factor": constraints.independent(constraints.real, 2),
+                       "cov_diag": constraints.independent(constraints.positive, 1)}
+    support = constraints.real_vector
+    has_rsample = True
+
+    def __init__(self, loc, cov_factor, cov_diag, validate_args=None):
+        if loc.ndim < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        event_shape = tuple(loc.shape[-1:])
+        if cov_factor.ndim < 2:
+            raise ValueError("cov_factor must be at least two-dimensional, with optional "
+                             "leading batch dimensions")
+        if tuple(cov_factor.shape[-2:-1]) != event_shape:
+            raise ValueError(f"cov_factor must be a batch of matrices with shape "
+                             f"{event_shape[0]} x m")
+        if tuple(cov_diag.shape[-1:]) != event_shape:
+            raise ValueError(f"cov_diag must be a batch of vectors with shape {event_shape}")
+        try:
+            loc_, self.cov_factor, cov_diag_ = torch.broadcast_tensors(
+                loc.unsqueeze(-1), cov_factor, cov_diag.unsqueeze(-1))
+        except (RuntimeError, ValueError) as e:
+            raise ValueError(f"Incompatible batch shapes: loc {tuple(loc.shape)}, cov_factor "
+                             f"{tuple(cov_factor.shape)}, cov_diag {tuple(cov_diag.shape)}") \
+                from e
+        self.loc = loc_[..., 0]
+        self.cov_diag = cov_diag_[..., 0]
+        self._unbroadcasted_cov_factor = cov_factor
+        self._unbroadcasted_cov_diag = cov_diag
+        self._capacitance_tril = _batch_capacitance_tril(cov_factor, cov_diag)
+        super().__init__(self.loc.shape[:-1], event_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        shape = tuple(batch_shape) + tuple(self.event_shape)
+        new = LowRankMultivariateNormal(
+            self.loc.expand(shape), self.cov_factor.expand(shape + self.cov_factor.shape[-1:]),
+            self.cov_diag.expand(shape), validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    def _full(self, x, matrix=False):
+        shape = tuple(self.batch_shape) + tuple(self.event_shape)
+        return x.expand(shape + (tuple(self.event_shape) if matrix else ()))
+
+    @property
+    def variance(self):
+        return self._full((self._unbroadcasted_cov_factor ** 2).sum(-1)
+                          + self._unbroadcasted_cov_diag)
+
+    @property
+    def scale_tril(self):
+        n = self.event_shape[0]
+        d_sqrt = torch.sqrt(self._unbroadcasted_cov_diag).unsqueeze(-1)
+        dinvsqrt_w = self._unbroadcasted_cov_factor / d_sqrt
+        K = dinvsqrt_w @ dinvsqrt_w.mT + torch.eye(n, dtype=d_sqrt.dtype)
+        return self._full(d_sqrt * torch.linalg.cholesky(K), matrix=True)
+
+    @property
+    def covariance_matrix(self):
+        W = self._unbroadcasted_cov_factor
+        return self._full(W @ W.mT + torch.diag_embed(self._unbroadcasted_cov_diag),
+                          matrix=True)
+
+    @property
+    def precision_matrix(self):
+        Wt_Dinv = self._unbroadcasted_cov_factor.mT / self._unbroadcasted_cov_diag.unsqueeze(-2)
+        A = torch.linalg.solve_triangular(self._capacitance_tril, Wt_Dinv, upper=False)
+        return self._full(torch.diag_embed(self._unbroadcasted_cov_diag.reciprocal())
+                          - A.mT @ A, matrix=True)
+
+    def rsample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        w_shape = shape[:-1] + tuple(self.cov_factor.shape[-1:])
+        eps_w = tensor_like(rng().standard_normal(w_shape), self.loc)
+        eps_d = tensor_like(rng().standard_normal(shape), self.loc)
+        return (self.loc + (self._unbroadcasted_cov_factor @ eps_w.unsqueeze(-1)).squeeze(-1)
+                + torch.sqrt(self._unbroadcasted_cov_diag) * eps_d)
+
+    def _log_det(self):
+        return _batch_lowrank_logdet(self._unbroadcasted_cov_factor,
+                                     self._unbroadcasted_cov_diag, self._capacitance_tril)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        m = _batch_lowrank_mahalanobis(self._unbroadcasted_cov_factor,
+                                       self._unbroadcasted_cov_diag, value - self.loc,
+                                       self._capacitance_tril)
+        return -0.5 * (self.event_shape[0] * math.log(2 * math.pi) + self._log_det() + m)
+
+    def entropy(self):
+        h = 0.5 * (self.event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._log_det())
+        return h.expand(tuple(self.batch_shape)) if len(self.batch_shape) else h
+
+
+class LogisticNormal(TransformedDistribution):
+    """StickBreakingTransform of Normal(loc, scale): a distribution on the simplex with
+    one more coordinate than loc."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        base = Normal(loc, scale, validate_args=validate_args)
+        if not base.batch_shape:
+            base = base.expand([1])
+        self.loc, self.scale = base.loc, base.scale
+        super().__init__(base, StickBreakingTransform(), validate_args=validate_args)
+
+    def _param_event_shape(self, name):
+        return torch.Size(self.__dict__[name].shape[-1:])
