@@ -555,3 +555,47 @@ def test_arguments_of_the_new_families_are_checked():
         == (4, 2, 4)
     assert tuple(D.NegativeBinomial(t(2.0), logits=t([0.0, 1.0])).expand((5, 2))
                  .log_prob(t(1.0)).shape) == (5, 2)
+
+
+def test_lkj_cholesky_and_wishart():
+    torch.manual_seed(10)
+    lkj = D.LKJCholesky(3, t([0.5, 4.0]))
+    L = lkj.sample((20000,))
+    assert tuple(L.shape) == (20000, 2, 3, 3) and D.constraints.corr_cholesky.check(L).numpy().all()
+    corr = (L @ L.transpose(-1, -2)).numpy()
+    # the marginal of an off-diagonal correlation is Beta(eta - 1 + d/2, same) on [-1, 1]
+    for i, eta in enumerate([0.5, 4.0]):
+        b = eta - 1 + 1.5
+        np.testing.assert_allclose(corr[:, i, 1, 0].var(), 1 / (2 * b + 1), rtol=0.05)
+    # log_prob: det(C)^(eta - 1) normalized, a density in the free entries of L; for dim 2
+    # that is r = L_10 = C_10, distributed as 2 Beta(eta, eta) - 1
+    r = np.array([-0.6, 0.1, 0.8])
+    chol = np.zeros((3, 2, 2))
+    chol[:, 0, 0], chol[:, 1, 0], chol[:, 1, 1] = 1.0, r, np.sqrt(1 - r ** 2)
+    eta = 2.5
+    expected = ss.beta(eta, eta).logpdf((r + 1) / 2) - np.log(2)
+    np.testing.assert_allclose(D.LKJCholesky(2, t(eta)).log_prob(t(chol)).numpy(), expected,
+                               rtol=1e-12)
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + np.eye(3)
+    x = ss.wishart(6.5, cov).rvs(4, random_state=1)
+    for w in (D.Wishart(t(6.5), covariance_matrix=t(cov)),
+              D.Wishart(t(6.5), scale_tril=t(np.linalg.cholesky(cov))),
+              D.Wishart(6.5, precision_matrix=t(np.linalg.inv(cov)))):
+        ref = ss.wishart(6.5, cov)
+        np.testing.assert_allclose(w.log_prob(t(x)).numpy(), ref.logpdf(x.transpose(1, 2, 0)),
+                                   rtol=1e-10)
+        np.testing.assert_allclose(w.entropy().item(), ref.entropy(), rtol=1e-10)
+        np.testing.assert_allclose(w.mean.numpy(), 6.5 * cov, rtol=1e-12)
+        np.testing.assert_allclose(w.variance.numpy(), ref.var(), rtol=1e-10)
+    df = t(6.5, grad=True)
+    draws = D.Wishart(df, covariance_matrix=t(cov)).rsample((20000,))
+    np.testing.assert_allclose(draws.detach().numpy().mean(0), 6.5 * cov, rtol=0.05,
+                               atol=0.05 * np.abs(cov).max())
+    draws[:, 0, 0].mean().backward()  # d E[X_00] / d df = cov_00
+    np.testing.assert_allclose(df.grad.item(), cov[0, 0], rtol=0.05)
+    with pytest.raises(ValueError, match="expected to be greater than ndim - 1"):
+        D.Wishart(t(1.5), covariance_matrix=t(cov))
+    with pytest.raises(ValueError, match="Expected dim to be an integer greater"):
+        D.LKJCholesky(1)

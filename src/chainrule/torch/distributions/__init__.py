@@ -6,8 +6,7 @@ implicit ones for Gamma, Beta, Chi2, StudentT, Dirichlet, InverseGamma and
 FisherSnedecor); ``sample`` draws without gradient from chainrule.torch's default
 generator. ``kl_divergence`` has PyTorch's closed forms. ``TransformedDistribution``
 pushes a distribution through the transforms of ``transforms``; ``biject_to`` and
-``transform_to`` map unconstrained values onto a constraint's set. Not provided:
-``LKJCholesky``, ``Wishart``.
+``transform_to`` map unconstrained values onto a constraint's set.
 """
 
 from . import constraint_registry, constraints, kl, relaxed, transforms
@@ -51,10 +50,12 @@ from .kl import kl_divergence, register_kl
 from .multivariate import (
     Dirichlet,
     Independent,
+    LKJCholesky,
     LogisticNormal,
     LowRankMultivariateNormal,
     MixtureSameFamily,
     MultivariateNormal,
+    Wishart,
 )
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from .transforms import (
@@ -87,14 +88,14 @@ __all__ = [
     "CorrCholeskyTransform", "CumulativeDistributionTransform", "Dirichlet", "Distribution",
     "ExpTransform", "Exponential", "FisherSnedecor", "Gamma", "GeneralizedPareto",
     "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
-    "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
+    "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal",
     "LowRankMultivariateNormal", "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial",
     "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
     "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PositiveDefiniteTransform",
     "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
     "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
     "StickBreakingTransform", "StudentT", "TanhTransform", "Transform",
-    "TransformedDistribution", "Uniform", "VonMises", "Weibull", "biject_to",
+    "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
     "constraint_registry", "constraints", "identity_transform", "kl", "kl_divergence",
     "register_kl", "relaxed", "transform_to", "transforms",
 ]

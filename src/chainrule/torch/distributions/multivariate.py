@@ -1,22 +1,23 @@
 """Families with an event axis, and the combinators: MultivariateNormal,
-LowRankMultivariateNormal, Dirichlet, LogisticNormal, Independent, MixtureSameFamily
-(PyTorch's parameters and formulas)."""
+LowRankMultivariateNormal, Dirichlet, LogisticNormal, LKJCholesky, Wishart, Independent,
+MixtureSameFamily (PyTorch's parameters and formulas)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 import chainrule.torch as torch
 
 from . import constraints
-from .continuous import Normal, _standard_gamma
-from .distribution import Distribution, rng, tensor_like
+from .continuous import Beta, Chi2, Normal, _standard_gamma
+from .distribution import Distribution, _shape_text, broadcast_all, rng, tensor_like
 from .transforms import StickBreakingTransform, TransformedDistribution
 
-__all__ = ["Dirichlet", "Independent", "LogisticNormal", "LowRankMultivariateNormal",
-           "MixtureSameFamily", "MultivariateNormal"]
+__all__ = ["Dirichlet", "Independent", "LKJCholesky", "LogisticNormal",
+           "LowRankMultivariateNormal", "MixtureSameFamily", "MultivariateNormal", "Wishart"]
 
 
 def _batch_mahalanobis(scale_tril, diff):
@@ -417,3 +418,222 @@ class LogisticNormal(TransformedDistribution):
 
     def _param_event_shape(self, name):
         return torch.Size(self.__dict__[name].shape[-1:])
+
+
+class LKJCholesky(Distribution):
+    """The LKJ distribution of Cholesky factors L of dim x dim correlation matrices:
+    density of L L^T proportional to det(L L^T)^(concentration - 1). Draws by the onion
+    method (PyTorch's), without gradient."""
+
+    arg_constraints = {"concentration": constraints.positive}
+    support = constraints.corr_cholesky
+
+    def __init__(self, dim, concentration=1.0, validate_args=None):
+        if dim < 2:
+            raise ValueError(f"Expected dim to be an integer greater than or equal to 2. "
+                             f"Found dim={dim}.")
+        self.dim = dim
+        (self.concentration,) = broadcast_all(concentration)
+        marginal_conc = self.concentration + 0.5 * (self.dim - 2)
+        offset = torch.arange(self.dim - 1, dtype=self.concentration.dtype)
+        offset = torch.cat([torch.zeros(1, dtype=offset.dtype), offset])
+        self._beta = Beta(offset + 0.5, marginal_conc.unsqueeze(-1) - 0.5 * offset,
+                          validate_args=False)
+        super().__init__(self.concentration.shape, (dim, dim), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = LKJCholesky(self.dim, self.concentration.expand(tuple(batch_shape)),
+                          validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def sample(self, sample_shape=()):
+        with torch.no_grad():
+            y = self._beta.sample(sample_shape).numpy()[..., None]
+        shape = tuple(self._extended_shape(sample_shape))
+        u_normal = np.tril(rng().standard_normal(shape), -1)
+        with np.errstate(invalid="ignore"):
+            u_hypersphere = u_normal / np.linalg.norm(u_normal, axis=-1, keepdims=True)
+        u_hypersphere[..., 0, :] = 0.0
+        w = np.sqrt(y) * u_hypersphere
+        tiny = float(np.finfo(y.dtype).tiny)
+        diag = np.sqrt(np.maximum(1 - (w ** 2).sum(-1), tiny))
+        w = w + diag[..., None] * np.eye(self.dim)
+        return tensor_like(w, self.concentration)
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        diag_elems = torch.diagonal(value, dim1=-1, dim2=-2)[..., 1:]
+        order = torch.arange(2, self.dim + 1)
+        order = 2 * (self.concentration - 1).unsqueeze(-1) + self.dim - order
+        unnormalized = torch.sum(order * torch.log(diag_elems), dim=-1)
+        dm1 = self.dim - 1
+        alpha = self.concentration + 0.5 * dm1
+        normalize = (0.5 * dm1 * math.log(math.pi) + torch.mvlgamma(alpha - 0.5, dm1)
+                     - torch.lgamma(alpha) * dm1)
+        return unnormalized - normalize
+
+    def __repr__(self):
+        return f"LKJCholesky(concentration: {_shape_text(self.concentration)})"
+
+
+def _mvdigamma(x, p):
+    steps = torch.arange(p, dtype=x.dtype) / 2
+    return torch.digamma(x.unsqueeze(-1) - steps.expand(tuple(x.shape) + (p,))).sum(-1)
+
+
+class Wishart(Distribution):
+    """The Wishart distribution of p x p positive-definite matrices with df degrees of
+    freedom (df > p - 1) and scale given as covariance_matrix, precision_matrix or
+    scale_tril. ``rsample`` is PyTorch's Bartlett decomposition (chi-square diagonal with
+    implicit gradients in df, normal entries below it), redrawing singular draws up to
+    ``max_try_correction`` times."""
+
+    support = constraints.positive_definite
+    has_rsample = True
+
+    @property
+    def arg_constraints(self):
+        return {"covariance_matrix": constraints.positive_definite,
+                "precision_matrix": constraints.positive_definite,
+                "scale_tril": constraints.lower_cholesky,
+                "df": constraints.greater_than(self.event_shape[-1] - 1)}
+
+    def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None,
+                 validate_args=None):
+        given = [m for m in (covariance_matrix, precision_matrix, scale_tril) if m is not None]
+        if len(given) != 1:
+            raise AssertionError("Exactly one of covariance_matrix or precision_matrix or "
+                                 "scale_tril may be specified.")
+        param = given[0]
+        if param.ndim < 2:
+            raise ValueError("scale_tril must be at least two-dimensional, with optional "
+                             "leading batch dimensions")
+        if isinstance(df, torch.Tensor):
+            batch_shape = torch.broadcast_shapes(tuple(param.shape[:-2]), tuple(df.shape))
+            self.df = df.expand(batch_shape)
+        else:
+            batch_shape = tuple(param.shape[:-2])
+            self.df = torch.tensor(float(df), dtype=param.dtype)
+        p = param.shape[-1]
+        event_shape = tuple(param.shape[-2:])
+        if bool((self.df <= p - 1).any()):
+            raise ValueError(f"Value of df={df} expected to be greater than ndim - 1 = {p - 1}.")
+        matrix = param.expand(tuple(batch_shape) + event_shape)
+        if scale_tril is not None:
+            self.scale_tril = matrix
+        elif covariance_matrix is not None:
+            self.covariance_matrix = matrix
+        else:
+            self.precision_matrix = matrix
+        if bool((self.df < p).any()):
+            warnings.warn("Low df values detected. Singular samples are highly likely to occur "
+                          "for ndim - 1 < df < ndim.", stacklevel=2)
+        super().__init__(batch_shape, event_shape, validate_args=validate_args)
+        self._batch_dims = tuple(-(x + 1) for x in range(len(self._batch_shape)))
+        if scale_tril is not None:
+            self._unbroadcasted_scale_tril = scale_tril
+        elif covariance_matrix is not None:
+            self._unbroadcasted_scale_tril = torch.linalg.cholesky(covariance_matrix)
+        else:
+            self._unbroadcasted_scale_tril = torch.linalg.cholesky(
+                torch.linalg.inv(precision_matrix))
+        steps = torch.arange(p, dtype=self._unbroadcasted_scale_tril.dtype)
+        self._dist_chi2 = Chi2(self.df.unsqueeze(-1) - steps.expand(tuple(batch_shape) + (p,)),
+                               validate_args=False)
+
+    def expand(self, batch_shape, _instance=None):
+        shape = tuple(batch_shape) + tuple(self.event_shape)
+        new = Wishart(self.df.expand(tuple(batch_shape)),
+                      scale_tril=self._unbroadcasted_scale_tril.expand(shape),
+                      validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def __getattr__(self, name):  # (the parametrizations not given, from scale_tril)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        shape = tuple(self._batch_shape) + tuple(self._event_shape)
+        L = self._unbroadcasted_scale_tril
+        if name == "scale_tril":
+            return L.expand(shape)
+        if name == "covariance_matrix":
+            return (L @ L.transpose(-2, -1)).expand(shape)
+        if name == "precision_matrix":
+            eye = torch.eye(self._event_shape[-1], dtype=L.dtype)
+            return torch.cholesky_solve(eye, L).expand(shape)
+        raise AttributeError(name)
+
+    def _df_matrix(self, x):
+        return x.reshape(tuple(self._batch_shape) + (1, 1))
+
+    @property
+    def mean(self):
+        return self._df_matrix(self.df) * self.covariance_matrix
+
+    @property
+    def mode(self):
+        factor = self.df - self.covariance_matrix.shape[-1] - 1
+        factor = torch.where(factor <= 0, torch.full_like(factor, math.nan), factor)
+        return self._df_matrix(factor) * self.covariance_matrix
+
+    @property
+    def variance(self):
+        V = self.covariance_matrix
+        diag_V = torch.diagonal(V, dim1=-2, dim2=-1)
+        return self._df_matrix(self.df) * (V ** 2 + torch.einsum("...i,...j->...ij",
+                                                                 diag_V, diag_V))
+
+    def _bartlett_sampling(self, sample_shape=()):
+        p = self._event_shape[-1]
+        chi = torch.sqrt(self._dist_chi2.rsample(sample_shape))
+        chi = torch.clamp(chi, min=float(np.finfo(chi.dtype).eps))
+        shape = tuple(sample_shape) + tuple(self._batch_shape)
+        below = np.zeros(shape + (p, p))
+        rows, cols = np.tril_indices(p, -1)
+        below[..., rows, cols] = rng().standard_normal(shape + (len(rows),))
+        noise = torch.diag_embed(chi) + tensor_like(below, chi)
+        chol = self._unbroadcasted_scale_tril @ noise
+        return chol @ chol.transpose(-2, -1)
+
+    def rsample(self, sample_shape=(), max_try_correction=None):
+        if isinstance(sample_shape, int):
+            sample_shape = (sample_shape,)
+        sample_shape = tuple(sample_shape)
+        max_try_correction = 10 if max_try_correction is None else max_try_correction
+        sample = self._bartlett_sampling(sample_shape)
+
+        def singular(x):
+            bad = ~np.asarray(self.support.check(x).numpy(), bool)
+            return bad.any(self._batch_dims) if self._batch_shape else bad
+
+        bad = singular(sample)
+        if bad.any():
+            warnings.warn("Singular sample detected.", stacklevel=2)
+            for _ in range(max_try_correction):
+                new = self._bartlett_sampling(sample_shape)
+                mask = torch.as_tensor(bad.reshape(bad.shape + (1,) * (sample.ndim - bad.ndim)))
+                sample = torch.where(mask, new, sample)
+                bad = singular(sample)
+                if not bad.any():
+                    break
+        return sample
+
+    def log_prob(self, value):
+        self._validate_sample(value)
+        nu, p = self.df, self._event_shape[-1]
+        L = self._unbroadcasted_scale_tril
+        half_log_det = torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)
+        return (-nu * (p * math.log(2) / 2 + half_log_det) - torch.mvlgamma(nu / 2, p)
+                + (nu - p - 1) / 2 * torch.linalg.slogdet(value).logabsdet
+                - torch.diagonal(torch.cholesky_solve(value, L), dim1=-2, dim2=-1).sum(-1) / 2)
+
+    def entropy(self):
+        nu, p = self.df, self._event_shape[-1]
+        half_log_det = torch.log(torch.diagonal(self._unbroadcasted_scale_tril, dim1=-2,
+                                                dim2=-1)).sum(-1)
+        return ((p + 1) * (p * math.log(2) / 2 + half_log_det) + torch.mvlgamma(nu / 2, p)
+                - (nu - p - 1) / 2 * _mvdigamma(nu / 2, p) + nu * p / 2)
+
+    def __repr__(self):
+        return f"Wishart(df: {_shape_text(self.df)})"
