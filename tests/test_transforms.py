@@ -59,6 +59,8 @@ def test_grad_argnum_tuple_and_value_and_grad():
 
 def test_grad_keeps_the_kind_and_dtype_of_each_input():
     assert isinstance(cr.grad(lambda x: x**3)(2.0), float)
+    # a NumPy scalar, as HIPS autograd's: .round(), .item() and .shape work on it
+    assert type(cr.grad(lambda x: x**3)(2.0)) is np.float64
     g32 = cr.grad(lambda x: cnp.sum(x * x))(np.ones(3, dtype=np.float32))
     assert g32.dtype == np.float32
     g = cr.grad(lambda x: x * x)(np.float64(3.0))

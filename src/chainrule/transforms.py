@@ -145,7 +145,9 @@ def _like_input(g, x):
     if isinstance(x, np.generic):  # before float: np.float64 is a float
         return g[()]
     if isinstance(x, (bool, int, float)):
-        return float(g)
+        # A NumPy scalar (np.float64 is a float) rather than a Python float, as HIPS
+        # autograd gives: programs call .round(), .item() or .shape on it.
+        return np.float64(g)
     return g
 
 
