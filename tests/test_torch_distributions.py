@@ -599,3 +599,16 @@ def test_lkj_cholesky_and_wishart():
         D.Wishart(t(1.5), covariance_matrix=t(cov))
     with pytest.raises(ValueError, match="Expected dim to be an integer greater"):
         D.LKJCholesky(1)
+
+
+def test_pytorchs_module_paths_of_the_distributions_import():
+    import importlib
+
+    for path, name in (("lowrank_multivariate_normal", "LowRankMultivariateNormal"),
+                       ("fishersnedecor", "FisherSnedecor"),
+                       ("one_hot_categorical", "OneHotCategoricalStraightThrough"),
+                       ("negative_binomial", "NegativeBinomial"), ("von_mises", "VonMises"),
+                       ("lkj_cholesky", "LKJCholesky"), ("studentT", "StudentT")):
+        module = importlib.import_module(f"chainrule.torch.distributions.{path}")
+        assert getattr(module, name) is getattr(importlib.import_module(
+            "chainrule.torch.distributions"), name)

@@ -169,5 +169,12 @@ def register_all() -> None:
     _register("distributions.relaxed_categorical", {
         "RelaxedOneHotCategorical": distributions.RelaxedOneHotCategorical})
     _register("distributions.studentT", {"StudentT": distributions.StudentT})
+    # (PyTorch's file names that are not the class names in snake case)
+    _register("distributions.lowrank_multivariate_normal", {
+        "LowRankMultivariateNormal": distributions.LowRankMultivariateNormal})
+    _register("distributions.fishersnedecor", {"FisherSnedecor": distributions.FisherSnedecor})
+    _register("distributions.one_hot_categorical", {
+        "OneHotCategorical": distributions.OneHotCategorical,
+        "OneHotCategoricalStraightThrough": distributions.OneHotCategoricalStraightThrough})
     from .distributions.distribution import broadcast_all
     _register("distributions.utils", {"broadcast_all": broadcast_all})
