@@ -367,3 +367,26 @@ def test_augmented_assignment_on_a_non_leaf_is_recorded_out_of_place():
     assert y is not before
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_tensors_pickle_and_copy_after_a_detach():
+    # detach() groups the tensors over one buffer with weak references, which pickle
+    # refused ("cannot pickle 'weakref.ReferenceType'"), so a model whose weights had been
+    # detached once (for a norm, a pruning mask) could not be pickled.
+    import copy
+    import pickle
+
+    import chainrule.torch as torch
+
+    model = torch.nn.Linear(3, 2)
+    model.weight.detach().norm()
+    again = pickle.loads(pickle.dumps(model))
+    assert type(again.weight).__name__ == "Parameter" and again.weight.requires_grad
+    assert np.array_equal(again.weight.detach().numpy(), model.weight.detach().numpy())
+    twin = copy.deepcopy(model)
+    with torch.no_grad():
+        twin.weight.add_(1.0)  # a copy has its own buffer: the original is unchanged
+    assert np.allclose(twin.weight.detach().numpy(), model.weight.detach().numpy() + 1)
+    t = cr.tensor(np.ones(3), requires_grad=True)
+    t.detach()
+    assert pickle.loads(pickle.dumps(t)).requires_grad

@@ -164,6 +164,20 @@ class TensorBase:
         super().__init_subclass__(**kw)
         if "_result_class" not in cls.__dict__:
             cls._result_class = cls
+
+    def __getstate__(self):
+        # A copy or an unpickled tensor has a buffer of its own: it shares no in-place
+        # history with the tensors that shared the original's (detach()), and the
+        # weak references that group holds cannot be pickled.
+        # (Written out: object.__getstate__ arrived in Python 3.11.) Pickle's state of an
+        # object with slots and a __dict__: (the __dict__, the slots that are set).
+        attributes = {k: v for k, v in vars(self).items() if k != "_aliases"}
+        slots = {}
+        for cls in type(self).__mro__:
+            for name in cls.__dict__.get("__slots__", ()):
+                if name not in ("__dict__", "__weakref__") and hasattr(self, name):
+                    slots[name] = getattr(self, name)
+        return (attributes or None, slots)
     _tangent = None  # forward-mode tangents, one per level
     _origin = None  # where the op was created (anomaly mode only)
     # (primitive, args, kw, graph clock) of an unrecorded output: Primitive.provenance
