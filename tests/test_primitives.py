@@ -561,6 +561,22 @@ def test_pad_gradients(data, shape, seed):
     check(lambda a: cr.pad(a, width, constant_values=1.5), x, uses=("pad",))
 
 
+@covers("pad_copies", "fold_padding")
+@SETTINGS
+@given(data=st.data(), shape=shapes(), seed=seeds,
+       mode=st.sampled_from(["reflect", "symmetric", "edge", "wrap"]))
+def test_pad_copying_modes_gradients(data, shape, seed, mode):
+    # np.pad's copying modes are pad_copies, whose VJP (fold_padding) adds each padded
+    # position back onto the element it copies; second order runs pad_copies again.
+    assume(len(shape) > 0 and all(n > 0 for n in shape))
+    width = tuple(data.draw(st.tuples(st.integers(0, 3), st.integers(0, 3)))
+                  for _ in shape)
+    x = values(seed, shape)
+    np.testing.assert_array_equal(cr.pad(cr.tensor(x), width, mode=mode).data,
+                                  np.pad(x, width, mode=mode))
+    check(lambda a: cr.pad(a, width, mode=mode), x, uses=("pad_copies",))
+
+
 def test_pad_other_modes_give_values_and_gradients():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = cr.pad(x, 2, mode="reflect")

@@ -472,6 +472,69 @@ _GATHER_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
 _AFFINE_PAD_MODES = ("linear_ramp", "mean")
 
 
+def _fold_padding_fwd(g, shape, pad_width, mode):
+    """The adjoint of np.pad(x, pad_width, mode) for the copying modes: every padded
+    position's value added back onto the element it copies. Axis by axis (the copies of
+    each axis are an index map of its own, np.pad of arange): the interior slice, then
+    one slice add per border position, of which there are pad-width many."""
+    out = np.asarray(g)
+    for d, (n, (before, after)) in enumerate(zip(shape, pad_width)):
+        if not before and not after:
+            continue
+        source = np.pad(np.arange(n), (before, after), mode=mode)
+        lead = (slice(None),) * d
+        folded = out[lead + (slice(before, before + n),)].copy()  # (C order, as g)
+        for j in (*range(before), *range(before + n, before + n + after)):
+            folded[lead + (int(source[j]),)] += out[lead + (j,)]
+        out = folded
+    return out if out is not g else out.copy()
+
+
+def _copies_batch(prim, args, batched, kw):
+    """pad_copies / fold_padding on a batch: an unpadded leading axis."""
+    width = ((0, 0),) + tuple(kw["pad_width"])
+    if "shape" in kw:
+        size = np.shape(args[0]._data if is_tensor(args[0]) else args[0])[0]
+        return prim(args[0], shape=(size,) + tuple(kw["shape"]), pad_width=width,
+                    mode=kw["mode"])
+    return prim(args[0], pad_width=width, mode=kw["mode"])
+
+
+# np.pad's copying modes (edge, reflect, symmetric, wrap) as a pair of adjoint linear
+# maps, each the other's derivative, as conv and conv_transpose are: the forward is
+# np.pad itself and the gradient a fold of the border back onto the interior, where a
+# gather by index arrays over every axis scattered the whole array back (a reflection
+# padding's backward took 5 ms for 64 x 64 x 64, now a fraction of that).
+pad_copies = primitive(
+    "pad_copies", lambda x, pad_width, mode: np.pad(x, pad_width, mode=mode),
+    linear=True, batch=_copies_batch,
+    domain=_normal((3, 4), pad_width=((1, 2), (2, 1)), mode="reflect"),
+    statement=S.Statement(
+        forward="y = x padded with copies of its own elements (mode edge, reflect, "
+        "symmetric or wrap)",
+        vjp="x_bar = g with each padded position added back onto the element it copies",
+        latex_forward=r"y = \operatorname{pad}(x)",
+        latex_vjp=r"\bar x = \operatorname{pad}^\top \bar y",
+    ),
+)
+fold_padding = primitive(
+    "fold_padding", _fold_padding_fwd,
+    linear=True, batch=_copies_batch,
+    domain=_normal((5, 7), shape=(3, 4), pad_width=((1, 1), (2, 1)), mode="reflect"),
+    statement=S.Statement(
+        forward="y = g with its padded positions added back onto the elements they copy "
+        "(the adjoint of pad_copies)",
+        vjp="g_bar = pad_copies(y_bar)",
+        latex_forward=r"y = \operatorname{pad}^\top g",
+        latex_vjp=r"\bar g = \operatorname{pad}(\bar y)",
+    ),
+)
+pad_copies.defvjp(lambda g, ans, x, pad_width, mode: fold_padding(
+    g, shape=np.shape(x), pad_width=pad_width, mode=mode))
+fold_padding.defvjp(lambda g, ans, x, shape, pad_width, mode: pad_copies(
+    g, pad_width=pad_width, mode=mode))
+
+
 def _pad_axis_map(n, widths, mode, kwargs):
     """(M, c): NumPy's padding of a vector v of length n along one axis is M v + c."""
     kw = dict(kwargs)
@@ -525,9 +588,12 @@ def pad(x: Operand, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Te
         ring = np.pad(np.zeros(shape, dtype=bool), pad_width, constant_values=True)
         return _pad(x, pad_width=pad_width, mode=mode, constant_values=0) + value * ring
     if mode in _GATHER_PAD_MODES and kwargs.get("reflect_type", "even") == "even":
-        index = [np.pad(np.arange(n), tuple(w), mode=mode, **kwargs)
-                 for n, w in zip(shape, widths)]
-        return getitem(x, np.ix_(*index))
+        if nd == 0 or any(n == 0 for n in shape):  # (np.pad refuses these)
+            index = [np.pad(np.arange(n), tuple(w), mode=mode, **kwargs)
+                     for n, w in zip(shape, widths)]
+            return getitem(x, np.ix_(*index))
+        return pad_copies(x, pad_width=tuple(tuple(int(v) for v in w) for w in widths),
+                          mode=mode)
     if mode not in _GATHER_PAD_MODES + _AFFINE_PAD_MODES:
         raise NotImplementedError(
             f"pad: mode {mode!r} is not differentiable in chainrule; use 'constant', "
