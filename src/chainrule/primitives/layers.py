@@ -334,19 +334,19 @@ def _pointwise(w_shape, stride, padding):
 def _pointwise_checked(op, x_shape, w_shape, g):
     """The spatial size of a pointwise convolution's output (the input's), the cotangent
     g (if any) checked against the output."""
-    out = tuple(x_shape[2:])
-    want = (x_shape[0], w_shape[0]) + out
-    if g is not None and np.shape(g) != want:
-        raise ValueError(
-            f"{op}: cotangent of shape {np.shape(g)} does not match the output {want} of a "
-            f"convolution of {tuple(x_shape)} by a weight of shape {tuple(w_shape)}")
-    return out
+    return _checked(op, x_shape, w_shape, g, tuple(x_shape[2:]))
 
 
 def _depthwise_checked(op, x_shape, w_shape, g, stride, padding, dilation):
     """The output size of a depthwise convolution, the cotangent g (if any) checked
     against it."""
     out = window_geometry(x_shape, tuple(w_shape[2:]), stride, padding, dilation, op=op)
+    return _checked(op, x_shape, w_shape, g, out)
+
+
+def _checked(op, x_shape, w_shape, g, out):
+    """`out`, the output's spatial size, after checking the cotangent g (if any) has the
+    output's shape."""
     want = (x_shape[0], w_shape[0]) + out
     if g is not None and np.shape(g) != want:
         raise ValueError(

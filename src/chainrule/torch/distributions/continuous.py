@@ -154,7 +154,22 @@ class LogNormal(Distribution):
         return self.base_dist.entropy() + self.loc
 
 
-class HalfNormal(Distribution):
+class _FoldedAtZero:
+    """|X| for X symmetric about 0 (``self.base_dist``): the distribution function, its
+    inverse and the entropy from X's (the density is twice X's on [0, inf))."""
+
+    def cdf(self, value):
+        self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self):
+        return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_FoldedAtZero, Distribution):
     """|Normal(0, scale)|."""
 
     arg_constraints = {"scale": constraints.positive}
@@ -184,15 +199,6 @@ class HalfNormal(Distribution):
     def log_prob(self, value):
         self._validate_sample(value)
         return self.base_dist.log_prob(value) + math.log(2)
-
-    def cdf(self, value):
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, value):
-        return self.base_dist.icdf((value + 1) / 2)
-
-    def entropy(self):
-        return self.base_dist.entropy() - math.log(2)
 
 
 class Uniform(Distribution):
@@ -928,7 +934,7 @@ class Pareto(TransformedDistribution):
         return torch.log(self.scale / self.alpha) + (1 + self.alpha.reciprocal())
 
 
-class HalfCauchy(TransformedDistribution):
+class HalfCauchy(_FoldedAtZero, TransformedDistribution):
     """|Cauchy(0, scale)|."""
 
     arg_constraints = {"scale": constraints.positive}
@@ -957,16 +963,6 @@ class HalfCauchy(TransformedDistribution):
         value = torch.as_tensor(value, dtype=self.scale.dtype)
         lp = self.base_dist.log_prob(value) + math.log(2)
         return torch.where(value >= 0, lp, _constant(lp, -math.inf))
-
-    def cdf(self, value):
-        self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        return self.base_dist.entropy() - math.log(2)
 
 
 class InverseGamma(TransformedDistribution):
