@@ -624,8 +624,13 @@ def test_scipy_special_values():
     np.testing.assert_allclose(special.expit(np.array([-800.0, 0.0, 800.0])), [0.0, 0.5, 1.0])
     np.testing.assert_allclose(special.logit(special.expit(np.array([-3.0, 0.5]))), [-3.0, 0.5])
     cr.gradcheck(special.logit, np.array([0.2, 0.7]), order=2)
-    with pytest.raises(ValueError, match="b must be >= 0"):
-        special.logsumexp(np.ones(2), b=np.array([1.0, -1.0]))
+    # weights of both signs, as SciPy's: a sum of 0 has log -inf (sign 0), a negative
+    # one NaN unless return_sign
+    with np.errstate(divide="ignore"):
+        assert special.logsumexp(np.ones(2), b=np.array([1.0, -1.0])) == -np.inf
+    assert np.isnan(special.logsumexp(np.ones(2), b=np.array([1.0, -2.0])))
+    value, sign = special.logsumexp(np.ones(2), b=np.array([1.0, -2.0]), return_sign=True)
+    assert np.isclose(value, 1.0) and sign == -1
 
 
 def test_float32_gradcheck_notes_the_upcast():
