@@ -137,3 +137,46 @@ def test_autograd_graph_context_managers_and_the_meta_device():
     out = functional_call(skeleton, {"weight": w, "bias": b}, (torch.ones(1, 3),))
     assert out.tolist() == [[3.0, 3.0]]
     assert torch.empty(2, device="meta").shape == (2,)
+
+
+def test_in_place_methods_on_dual_tensors_carry_the_tangent():
+    # e.mul_(3) left a dual tensor unchanged (no error); e.sin_() raised as if e were a
+    # leaf requiring grad.
+    with fwAD.dual_level():
+        e = fwAD.make_dual(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.5, -1.0]))
+        e.mul_(3)
+        primal, tangent = fwAD.unpack_dual(e)
+        assert primal.tolist() == [3.0, 6.0, 9.0] and tangent.tolist() == [3.0, 1.5, -3.0]
+        f = fwAD.make_dual(torch.tensor([0.3, 0.6], dtype=torch.float64),
+                           torch.tensor([1.0, 2.0], dtype=torch.float64))
+        f.sin_()
+        assert np.allclose(fwAD.unpack_dual(f).tangent.numpy(), np.cos([0.3, 0.6]) * [1, 2])
+        g = torch.tensor([1.0, 2.0])
+        g.add_(fwAD.make_dual(torch.tensor([0.5, 0.5]), torch.tensor([1.0, -1.0])))
+        assert fwAD.unpack_dual(g).tangent.tolist() == [1.0, -1.0]
+
+
+def test_forward_over_reverse_gradient_carries_its_tangent():
+    x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(x, torch.tensor([1.0, 0.0, -1.0], dtype=torch.float64))
+        (g,) = torch.autograd.grad((d ** 3).sum(), x)
+        assert g.tolist() == [3.0, 12.0, 27.0] and not g.requires_grad
+        tangent = fwAD.unpack_dual(g).tangent  # the Hessian times v: 6 x v
+        assert tangent.tolist() == [6.0, 0.0, -18.0] and not tangent.requires_grad
+
+
+def test_batch_norm_replacement_reaches_sync_batch_norm():
+    net = torch.nn.Sequential(torch.nn.SyncBatchNorm(3))
+    replace_all_batch_norm_modules_(net)
+    assert net[0].running_mean is None and not net[0].track_running_stats
+
+
+def test_front_end_tensors_keep_pytorchs_methods_over_numpys():
+    a = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert a.diagonal(dim1=0, dim2=1).tolist() == [1.0, 4.0]
+    assert a.trace().item() == 5.0 and a.take(torch.tensor([0, 3])).tolist() == [1.0, 4.0]
+    assert not any(hasattr(a, n) for n in ("ptp", "searchsorted", "argpartition", "conjugate"))
+    z = torch.zeros(3, 3)
+    z.diagonal().add_(1.0)  # a view, written through
+    assert z.tolist() == np.eye(3).tolist()

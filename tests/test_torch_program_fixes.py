@@ -1396,6 +1396,18 @@ def test_autograd_functional_strict_raises_pytorchs_errors_on_structural_zeros()
         hessian(lambda x: x.sum(), one, strict=True)  # linear: a structurally zero Hessian
     with pytest.raises(RuntimeError, match="Output 1 .* independent of input 1"):
         hessian(lambda x, y: (x ** 2 * y).sum(), (one, two), strict=True)  # d2/dy2 is 0
+    # create_graph=True: a linear function's derivative is independent of the input
+    with pytest.raises(RuntimeError, match="independent of input 0. This is not allowed in "
+                                           "strict mode when create_graph=True"):
+        vjp(lambda t: t * 2, one, one, strict=True, create_graph=True)
+    with pytest.raises(RuntimeError, match="when create_graph=True"):
+        jacobian(lambda t: t * 2, one, strict=True, create_graph=True)
+    with pytest.raises(RuntimeError, match="While computing the hessian.*input 1"):
+        hvp(lambda a, b: (a ** 2).sum() + b.sum(), (one, two), (one, two), strict=True)
+    with pytest.raises(RuntimeError, match="`strict=True` and `vectorized=True`"):
+        jacobian(lambda t: t * 2, one, strict=True, vectorize=True)
+    with pytest.raises(RuntimeError, match="`strict=True` and `strategy=\"forward-mode\"`"):
+        jacobian(lambda t: t * 2, one, strict=True, strategy="forward-mode")
     # a function that uses every input passes, and strict changes no result
     x = torch.tensor([0.5, -1.0])
     assert torch.allclose(hessian(lambda t: (t ** 3).sum(), x, strict=True),

@@ -234,3 +234,19 @@ def test_nested_vmap_computes_on_the_outer_examples_value_inside_the_inner_funct
                   - np.sum([eye * np.tanh((x - e) * 2) + np.sum((x - e) ** 2)
                             for x, e in zip(xs, d)])) / (2 * eps)
     assert np.allclose(g, num, atol=1e-6)
+
+
+def test_vmap_of_linear_with_per_example_bias_of_any_rank_and_signed_logsumexp_weights():
+    from chainrule import primitives as P
+    from chainrule.scipy.special import logsumexp
+
+    x, w = np.ones((3, 4)), np.arange(20.0).reshape(5, 4)
+    for bias in (np.arange(3.0), np.arange(15.0).reshape(3, 5)):  # 0-d and (out,) per example
+        got = np.asarray(cr.vmap(lambda xi, bi: P.linear(xi, w, bi))(x, bias))
+        assert np.allclose(got, x @ w.T + (bias if bias.ndim == 2 else bias[:, None]))
+    # signed weights decided per example, not from the first example's values
+    a, b = np.array([1.0, 0.0]), np.array([[1.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    want = [np.log(np.sum(bi * np.exp(a))) for bi in b]
+    assert np.allclose(np.asarray(cr.vmap(lambda bi: logsumexp(a, b=bi))(b)), want)
+    compiled = cr.compile(lambda bi: logsumexp(a, b=bi))
+    assert np.allclose([np.asarray(compiled(bi).data) for bi in b], want)

@@ -409,7 +409,9 @@ def linear_rule(prim, args, batched, kw):
     rank_x = example_rank(x, batched[0])
     if not (batched[0] or batched[1]):  # only the bias differs between examples
         y = prim(x, w, np.zeros((), np.result_type(_dtype(x), _dtype(w))), **kw)
-        return y + reshape(b, (_shape(b)[0],) + (1,) * (len(_shape(y)) - 1) + (_shape(b)[-1],))
+        example = tuple(_shape(b)[1:])
+        return y + reshape(b, (_shape(b)[0],) + (1,) * (len(_shape(y)) - len(example))
+                           + example)
     if batched[1]:
         size, out_f, in_f = _shape(w)
         wt = _prim("transpose")(w, (0, 2, 1))
@@ -422,8 +424,9 @@ def linear_rule(prim, args, batched, kw):
         y = reshape(y, (size, _shape(y)[-1]))
     else:
         y = matmul(x, wt)
-    if b_batched:
-        y = y + reshape(b, (size,) + (1,) * (len(_shape(y)) - 2) + (_shape(b)[-1],))
+    if b_batched:  # (an example's bias is (out,) or 0-d: lined up with y's last axis)
+        example = tuple(_shape(b)[1:])
+        y = y + reshape(b, (size,) + (1,) * (len(_shape(y)) - 1 - len(example)) + example)
     elif b is not None:
         y = y + b
     return y

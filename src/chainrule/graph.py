@@ -553,8 +553,9 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
     t = _object_new(cls if cls is _tensor_type else cls._result_class)
     t._data = out
     if x.requires_grad and _grad_enabled and self.differentiable:
-        if out.dtype.kind == "c":
-            raise _complex_refused(self)
+        # (no complex check here: x requires grad, so it is real (Tensor refuses complex
+        # leaves and every recorder complex results), and no one-argument primitive
+        # makes a complex value of a real one)
         t.requires_grad = True
         t._prim = self
         t._args = (x,)
@@ -573,6 +574,10 @@ def call_primitive(self, x=_NOTHING, /, *rest, **kw):
 
 def _shapes(args):
     return ", ".join(str(np.shape(a._data if isinstance(a, TensorBase) else a)) for a in args)
+
+
+# The usual dtypes of a recorded result, for identity checks before reading .kind.
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 
 
 def _complex_refused(prim):
@@ -664,7 +669,8 @@ def _apply(prim, args, kw):
     t = _object_new(cls or _tensor_type)
     t._data = out
     if needs_grad and _grad_enabled and prim.differentiable:
-        if out.dtype.kind == "c":
+        dt = out.dtype
+        if dt is not _FLOAT64 and dt is not _FLOAT32 and dt.kind == "c":
             raise _complex_refused(prim)
         if saved is not None:
             t._saved = saved
@@ -757,7 +763,9 @@ def binary_recorder(prim, reflected=False):
         t = _object_new(cls)
         t._data = out
         if grad and _grad_enabled and prim.differentiable:
-            if out.dtype.kind == "c":
+            # (a real tensor times a complex one that needs no gradient is complex)
+            dt = out.dtype
+            if dt is not _FLOAT64 and dt is not _FLOAT32 and dt.kind == "c":
                 raise _complex_refused(prim)
             t.requires_grad = True
             t._prim = prim

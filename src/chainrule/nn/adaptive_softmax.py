@@ -30,6 +30,11 @@ __all__ = ["AdaptiveLogSoftmaxWithLoss"]
 _ASMoutput = namedtuple("_ASMoutput", ["output", "loss"])
 
 
+class _InputError(ValueError, RuntimeError):
+    """A bad input or target (PyTorch raises RuntimeError, chainrule ValueError: both
+    catch it)."""
+
+
 class AdaptiveLogSoftmaxWithLoss(Module):
     """Adaptive softmax: ``forward(input, target)`` gives ``(output, loss)`` with each
     target's log-probability and their negated mean; ``log_prob(input)`` the full
@@ -79,26 +84,26 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         in_shape, target_shape = shape(input), shape(target)
         if len(target_shape) == 1:
             if len(in_shape) != 2:
-                raise ValueError(f"AdaptiveLogSoftmaxWithLoss: a 1-d target needs a 2-d input "
+                raise _InputError(f"AdaptiveLogSoftmaxWithLoss: a 1-d target needs a 2-d input "
                                  f"(batch, in_features), got input of shape {in_shape}")
             if in_shape[0] != target_shape[0]:
-                raise ValueError("AdaptiveLogSoftmaxWithLoss: input and target should have the "
+                raise _InputError("AdaptiveLogSoftmaxWithLoss: input and target should have the "
                                  f"same size in the batch dimension, got {in_shape[0]} and "
                                  f"{target_shape[0]}")
         elif len(target_shape) == 0:
             if len(in_shape) != 1:
-                raise ValueError(f"AdaptiveLogSoftmaxWithLoss: a 0-d target needs a 1-d input "
+                raise _InputError(f"AdaptiveLogSoftmaxWithLoss: a 0-d target needs a 1-d input "
                                  f"(in_features,), got input of shape {in_shape}")
             input = P.expand_dims(input, 0)
         else:
-            raise ValueError("AdaptiveLogSoftmaxWithLoss: 0-d or 1-d target expected "
+            raise _InputError("AdaptiveLogSoftmaxWithLoss: 0-d or 1-d target expected "
                              f"(multi-target not supported), got shape {target_shape}")
         t = np.asarray(concrete(target, "AdaptiveLogSoftmaxWithLoss's target")).reshape(-1)
         if not np.issubdtype(t.dtype, np.integer):
             raise TypeError(f"AdaptiveLogSoftmaxWithLoss: target must hold class indices "
                             f"(integers), got {t.dtype}")
         if t.size and (t.min() < 0 or t.max() >= self.n_classes):
-            raise ValueError(f"Target values should be in [0, {self.n_classes - 1}], but "
+            raise _InputError(f"Target values should be in [0, {self.n_classes - 1}], but "
                              f"values in range [{t.min()}, {t.max()}] were found")
         # The head's column for each row: its class in the shortlist, else its cluster's.
         cluster = np.searchsorted(np.asarray(self.cutoffs), t, side="right")

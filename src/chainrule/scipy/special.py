@@ -77,7 +77,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if b is None and not return_sign:
         return P.logsumexp(a, axis=axis, keepdims=keepdims)
     b_values = None if b is None else (b._data if is_tensor(b) else np.asarray(b))
-    if not return_sign and not np.any(b_values < 0):
+    # (The signed form below gives the same values for b >= 0: it is chosen from b's
+    # values only when b is a constant array, never for a tensor, whose values may be
+    # one example's or one call's under cr.vmap and cr.compile.)
+    if not return_sign and not is_tensor(b) and not np.any(b_values < 0):
         # log(b) is -inf where b = 0: those terms drop out, exactly as b * exp(a) = 0 would.
         with np.errstate(divide="ignore"):
             return P.logsumexp(a + P.log(b), axis=axis, keepdims=keepdims)

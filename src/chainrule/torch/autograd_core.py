@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import forward_mode as _forward_mode
 from .. import graph
 from .. import primitives as P
 from ..anomaly import detect_anomaly as _detect_anomaly
@@ -60,7 +61,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                               allow_unused, materialize_grads)
     single = isinstance(inputs, TensorBase)
     inputs = _listed(inputs)
-    grads = _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, True)
+    if not create_graph and _forward_mode._levels:
+        # Inside a forward AD level (forward over reverse): the gradient carries its
+        # tangent, which only a recorded backward pass computes; the values are kept,
+        # the recording dropped, as PyTorch's results are.
+        grads = _grads(outputs, inputs, grad_outputs, bool(retain_graph), True, True)
+        grads = [g if g is None else _detached_with_tangent(g) for g in grads]
+    else:
+        grads = _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, True)
     out = []
     for i, g in enumerate(grads):
         if g is None:
@@ -99,6 +107,14 @@ def _batched_grads(outputs, inputs, grad_outputs, retain_graph, create_graph, al
         column = [new_tensor(np.zeros_like(x._data)) if g is None else g for g in column]
         out.append(like(x, P.stack(column)))
     return tuple(out)
+
+
+def _detached_with_tangent(g):
+    out = new_tensor(g._data)
+    if g._tangent:
+        out._tangent = {level: new_tensor(t._data) if isinstance(t, TensorBase) else t
+                        for level, t in g._tangent.items()}
+    return out
 
 
 def _grads(outputs, inputs, grad_outputs, retain_graph, create_graph, retained):

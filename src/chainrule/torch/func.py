@@ -154,10 +154,10 @@ def replace_all_batch_norm_modules_(root):
     """Make every batch norm in ``root`` use the batch's statistics and keep none
     (running_mean and running_var None, track_running_stats False), in place, as vmap
     over a model with batch norm needs; returns ``root``."""
-    from ..nn import BatchNorm1d, BatchNorm2d, BatchNorm3d
+    from ..nn.normalization import _BatchNorm
 
     for module in root.modules():
-        if isinstance(module, (BatchNorm1d, BatchNorm2d, BatchNorm3d)):
+        if isinstance(module, _BatchNorm):  # (SyncBatchNorm too)
             module.running_mean = None
             module.running_var = None
             module.num_batches_tracked = None

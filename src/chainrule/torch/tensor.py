@@ -1397,8 +1397,27 @@ def _function_method(name):
     return method
 
 
+# (The engine's Tensor has NumPy's methods of some of these names, diagonal(axis1,
+# axis2) and trace(offset, ...): only a method the front end defines itself is kept.)
+_FRONT_CLASSES = [k for k in Tensor.__mro__ if k.__module__.startswith(__name__.rpartition(".")[0])]
 for _name in _FUNCTION_METHODS:
-    if not hasattr(Tensor, _name):
+    if not any(_name in vars(k) for k in _FRONT_CLASSES):
         setattr(Tensor, _name, _function_method(_name))
+
+
+class _NotPyTorchs:
+    """A NumPy method of the engine's Tensor that PyTorch's tensors do not have: absent
+    from front-end tensors (hasattr is False), as on PyTorch's."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        raise AttributeError(f"'Tensor' object has no attribute {self.name!r}")
+
+
+for _name in ("argpartition", "searchsorted", "ptp", "conjugate"):
+    setattr(Tensor, _name, _NotPyTorchs())
+    Tensor.__dict__[_name].__set_name__(Tensor, _name)
 # (chainrule's own dot is NumPy's, a matrix product of 2-D arrays; PyTorch's takes vectors)
 Tensor.dot = _function_method("dot")

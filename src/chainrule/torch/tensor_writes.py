@@ -130,8 +130,10 @@ class WritesAndNewTensors:
               and other._data.dtype != self._data.dtype
               and T.CATEGORY[other._data.dtype.kind] <= T.CATEGORY[self._data.dtype.kind]):
             other = P.astype(other, dtype=self._data.dtype)
-        if (graph.is_grad_enabled() and graph.trace_hook() is None
-                and (self.requires_grad or getattr(other, "requires_grad", False))):
+        if graph.trace_hook() is None and (
+                (graph.is_grad_enabled()
+                 and (self.requires_grad or getattr(other, "requires_grad", False)))
+                or graph.is_traced(self) or graph.is_traced(other)):  # (dual tensors too)
             # (x.add_(x): the operand is what x was too)
             return self._replace(lambda t: ufunc(t, t if other is self else other),
                                  f"{ufunc.name}_")
@@ -210,7 +212,7 @@ class WritesAndNewTensors:
                 _keep_values(self)
                 self[...] = result
                 return self
-        elif self.is_leaf and graph.is_grad_enabled():
+        elif self.requires_grad and self.is_leaf and graph.is_grad_enabled():
             raise RuntimeError(f"{name}: in-place update of a leaf tensor that requires "
                                "grad; use the out-of-place form or torch.no_grad()")
         elif self._view_of is not None:

@@ -71,13 +71,14 @@ def _recording_if_asked(fn):
     return call
 
 
-def _strict_check(func, args, what):
+def _strict_check(func, args, what, create_graph=False):
     """PyTorch's strict mode: raise where the result would be a structural zero, found on
     one recorded call of func at the inputs' values. ``what`` is "jacobian" (names the
     output and the input), "hessian" (the gradient on an input independent of the inputs)
     or anything else (an output independent of an input). For hessian, the gradients
     are then checked as jacobian's outputs, as PyTorch's hessian is the jacobian of the
-    gradient."""
+    gradient; "hvp" is the hessian's first check only. With create_graph=True the
+    derivatives must depend on the inputs too (a linear function's do not)."""
     from ..autograd_core import grad
 
     values = [np.array(a._data if isinstance(a, TensorBase) else a, copy=True) for a in args]
@@ -86,9 +87,13 @@ def _strict_check(func, args, what):
     with enable_grad():
         out = func(*inputs)
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
-        if what == "hessian":
+        if what in ("hessian", "hvp"):
             grads = grad(outs[0], inputs, create_graph=True, allow_unused=True)
             for j, g in enumerate(grads):
+                if g is None and what == "hvp":  # (hvp checks the output first, as vjp)
+                    raise RuntimeError(
+                        f"The output of the user-provided function is independent of "
+                        f"input {j}. This is not allowed in strict mode.")
                 if g is None or not g.requires_grad:
                     raise RuntimeError(
                         f"While computing the hessian, found that the jacobian of the "
@@ -97,6 +102,8 @@ def _strict_check(func, args, what):
                         f"ensure that your function is twice differentiable and that the "
                         f"jacobian depends on the inputs (this would be violated by a "
                         f"linear function for example).")
+            if what == "hvp":
+                return
             outs = list(grads)  # the Hessian is the Jacobian of the gradients
             what = "jacobian"
         for i, o in enumerate(outs):
@@ -106,12 +113,19 @@ def _strict_check(func, args, what):
                     f"The outputs must be computed in a differentiable manner from the "
                     f"input when running in strict mode.")
         for i, o in enumerate(outs if what == "jacobian" else [sum(x.sum() for x in outs)]):
-            for j, g in enumerate(grad(o.sum(), inputs, retain_graph=True, allow_unused=True)):
+            grads = grad(o.sum(), inputs, retain_graph=True, allow_unused=True,
+                         create_graph=create_graph)
+            for j, g in enumerate(grads):
                 if g is None:
                     who = f"Output {i}" if what == "jacobian" else "The output"
                     raise RuntimeError(
                         f"{who} of the user-provided function is independent of input {j}. "
                         f"This is not allowed in strict mode.")
+                if create_graph and not g.requires_grad:
+                    raise RuntimeError(
+                        f"The jacobian of the user-provided function is independent of "
+                        f"input {j}. This is not allowed in strict mode when "
+                        f"create_graph=True.")
 
 
 def _vectors(v, like, what):
@@ -128,9 +142,17 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', "
                          f"got {strategy!r}")
+    if strict and vectorize:
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                           "`vectorized=True` are not supported together. Please either set "
+                           "`strict=False` or `vectorize=False`.")
+    if strict and strategy == "forward-mode":
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
+                           "`strategy=\"forward-mode\"` are not supported together (yet). "
+                           "Please either set `strict=False` or `strategy=\"reverse-mode\"`.")
     single, args = _inputs(inputs, create_graph)
     if strict:
-        _strict_check(func, args, "jacobian")
+        _strict_check(func, args, "jacobian", create_graph)
     mode = "fwd" if strategy == "forward-mode" else "rev"
     jac = jacobians.jacobian(_front_args(func), argnum=tuple(range(len(args))),
                              mode=mode)(*args)
@@ -162,7 +184,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with several outputs takes a tuple v, one per output."""
     single, args = _inputs(inputs, create_graph)
     if strict:
-        _strict_check(func, args, "vjp")
+        _strict_check(func, args, "vjp", create_graph)
     out, pullback = transforms.vjp(_front_args(func), *args)
     if v is None:
         if isinstance(out, (tuple, list)) or np.size(
@@ -184,7 +206,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with several outputs both are tuples."""
     single, args = _inputs(inputs, create_graph)
     if strict:
-        _strict_check(func, args, "jvp")
+        _strict_check(func, args, "jvp", create_graph)
     _, tangents = _inputs(tuple(_vectors(v, args, "jvp")), create_graph)
     out, tangent = forward_mode.jvp(_front_args(func), tuple(args), tuple(tangents))
     return _results(out, create_graph), _results(tangent, create_graph)
