@@ -90,6 +90,11 @@ _UPDATED_BY_HAND = (
 class Capture(Tracer):
     """A tracer that also writes down backward passes and replayed effects (the module doc)."""
 
+    who = "cr.compile"
+    instead = ("the values of the call being captured would decide the branch for every "
+               "later call. Write the choice with cr.where(condition, a, b), or leave this "
+               "function uncompiled")
+
     def __init__(self):
         super().__init__()
         self.steps = []  # ("op", Op) / ("backward", Var) / ("effect", method, self, args, kw)

@@ -80,9 +80,8 @@ def _refuse_if_traced(t, what):
     tracer = graph.trace_hook()
     if tracer is not None and tracer.traced(t):
         raise TypeError(
-            f"{what} on a tensor that is being traced (by cr.vmap), at {user_frame(3)}: the "
-            f"Python value of one example would decide the branch for all of them. Write "
-            f"the choice with cr.where(condition, a, b), or loop over the examples in Python"
+            f"{what} on a tensor that is being traced (by {tracer.who}), at "
+            f"{user_frame(3)}: {tracer.instead}"
         )
 
 
@@ -106,7 +105,7 @@ def _refuse_array_if_differentiated(t, what):
     tracer = graph.trace_hook()
     if tracer is not None and tracer.traced(t):
         raise TypeError(
-            f"a NumPy array made from a tensor that is being traced (by cr.vmap), at "
+            f"a NumPy array made from a tensor that is being traced (by {tracer.who}), at "
             f"{user_frame(3)}: one example's values would stand for all of them. Keep it a "
             f"tensor (chainrule.numpy's functions batch), or loop over the examples in "
             f"Python. ({what}, or a tensor written into a NumPy array: out[i] = t)"

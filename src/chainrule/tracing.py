@@ -57,6 +57,11 @@ class Tracer:
     # cr.compile): calls that touch none of this trace's values but some of its values
     # are its to write down, and its traced values are traced here too.
     outer = None
+    # Who traces, and what one traced value stands for, for error messages.
+    who = "cr.vmap"
+    instead = ("the Python value of one example would decide the branch for all of them. "
+               "Write the choice with cr.where(condition, a, b), or loop over the examples "
+               "in Python")
 
     def __init__(self):
         self.trace = Trace()
