@@ -180,3 +180,11 @@ def test_front_end_tensors_keep_pytorchs_methods_over_numpys():
     z = torch.zeros(3, 3)
     z.diagonal().add_(1.0)  # a view, written through
     assert z.tolist() == np.eye(3).tolist()
+
+
+def test_a_meta_skeleton_is_made_real_with_to_empty():
+    model = torch.nn.Linear(3, 2).to("meta").to_empty(device="cpu")
+    model.load_state_dict({"weight": torch.ones(2, 3), "bias": torch.zeros(2)})
+    assert model(torch.ones(1, 3)).tolist() == [[3.0, 3.0]]
+    with pytest.raises(RuntimeError, match="not available"):
+        model.to_empty(device="cuda")

@@ -191,6 +191,13 @@ class Module(_nn.Module):
     def cpu(self):
         return self
 
+    def to_empty(self, *, device, recurse=True):
+        """PyTorch's move to ``device`` with values left unspecified (after building a
+        model on the meta device): the CPU's tensors keep their values, which a program
+        then initializes or loads."""
+        T.check_device(device, "Module.to_empty")
+        return self
+
     def half(self):
         """Floating-point parameters and buffers in float16 (the update of an optimizer
         over them runs in float32, chainrule.optim)."""
