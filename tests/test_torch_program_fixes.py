@@ -1488,3 +1488,8 @@ def test_chain_and_stack_datasets_default_convert_and_jit_annotations():
     samples = list(DataLoader([np.arange(2), np.arange(2) + 1], batch_size=None))
     assert all(isinstance(t, torch.Tensor) for t in samples) and samples[1].tolist() == [1, 2]
     assert torch.jit.annotate(int, 3) == 3 and torch.jit.Final is not None
+    # a + b: streams chained, map-style datasets concatenated; StackDataset's batched read
+    assert list(Stream([1]) + Stream([2, 3])) == [1, 2, 3]
+    joined = a + TensorDataset(torch.arange(2.0))
+    assert len(joined) == 6 and joined[5][0].item() == 1.0
+    assert [s[1][0].item() for s in StackDataset(a, b).__getitems__([0, 2])] == [0, 20]

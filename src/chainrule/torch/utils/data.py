@@ -39,10 +39,14 @@ class Subset(_data.Subset):
 
 
 class Dataset:
-    """Base class of map-style datasets: define ``__getitem__`` and ``__len__``."""
+    """Base class of map-style datasets: define ``__getitem__`` and ``__len__``;
+    ``a + b`` is their ConcatDataset, as PyTorch's."""
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
 
 
 class TensorDataset(_data.ArrayDataset):
@@ -55,12 +59,18 @@ class TensorDataset(_data.ArrayDataset):
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)
 
+    __add__ = Dataset.__add__
+
 
 class IterableDataset(Dataset):
-    """Base class of datasets that are streams: define ``__iter__``."""
+    """Base class of datasets that are streams: define ``__iter__``; ``a + b`` streams
+    one after the other (ChainDataset), as PyTorch's."""
 
     def __iter__(self):
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
 
 
 class ConcatDataset(Dataset):
@@ -121,6 +131,10 @@ class StackDataset(Dataset):
         if isinstance(self.datasets, dict):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """The samples at ``indices``, a list (PyTorch's batched read)."""
+        return [self[i] for i in indices]
 
     def __len__(self):
         return self._length
