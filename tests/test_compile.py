@@ -805,3 +805,17 @@ def test_numbers_multiplying_a_cotangent_are_multiplied_once():
     # eager's backward makes nine (1.5 and 0.25 four times each, and 0.5): the program
     # makes the one for 0.5 and one for the product of the eight
     assert len(multiplies_by_number) == 2, program.source
+
+
+def test_a_compiled_function_differentiated_or_mapped_from_outside_runs_as_written():
+    # cr.grad(cr.compile(f)) gave a zero gradient (the replay computes values only, which
+    # the outer transform saw as constants), and cr.vmap(cr.compile(f)) raised.
+    f = cr.compile(lambda x: cnp.sum(cnp.sin(x) * 2))
+    x = np.arange(3.0)
+    np.testing.assert_allclose(cr.grad(f)(x), 2 * np.cos(x))
+    g = cr.compile(lambda x: cnp.sin(x) * 2)
+    xs = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(np.asarray(cr.vmap(g)(xs)), 2 * np.sin(xs))
+    np.testing.assert_allclose(cr.jvp(g, (x,), (np.ones(3),))[1], 2 * np.cos(x))
+    np.testing.assert_allclose(np.asarray(g(x).data), 2 * np.sin(x))  # and still compiled
+    assert len(g.programs) == 1

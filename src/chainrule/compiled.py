@@ -257,6 +257,12 @@ def compile(fn: Callable[..., Result]) -> Callable[..., Result]:  # noqa: A001  
 
     @functools.wraps(fn)
     def compiled(*args):
+        if any(map(_seen_from_outside, args)):
+            # Differentiated or traced from outside (cr.grad(compiled), cr.vmap(...),
+            # forward mode): a replay computes values only, so the outer transform would
+            # see constants (a zero gradient, one example's values). fn runs as written,
+            # which the outer transform records.
+            return fn(*args)
         key = tuple(map(_signature, args))
         versions = programs.setdefault(key, [])
         for program in versions:
@@ -268,6 +274,14 @@ def compile(fn: Callable[..., Result]) -> Callable[..., Result]:  # noqa: A001  
 
     compiled.programs = programs
     return compiled
+
+
+def _seen_from_outside(a):
+    if not is_tensor(a):
+        return False
+    tracer = graph.trace_hook()
+    return graph.is_traced(a) or bool(a._tangent) or (
+        tracer is not None and tracer.traced(a))
 
 
 def _signature(a):
