@@ -280,8 +280,7 @@ def _seen_from_outside(a):
     if not is_tensor(a):
         return False
     tracer = graph.trace_hook()
-    return graph.is_traced(a) or bool(a._tangent) or (
-        tracer is not None and tracer.traced(a))
+    return graph.is_traced(a) or (tracer is not None and tracer.traced(a))
 
 
 def _signature(a):

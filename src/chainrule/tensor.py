@@ -100,15 +100,17 @@ def _refuse_if_differentiated(t, what):
 
 def _refuse_array_if_differentiated(t, what):
     """Inside a transform, a NumPy array made from a tensor being differentiated or
-    vmapped would drop its gradient, or fix one example's values for all (a common way
-    in: out = np.zeros(3); out[0] = t, which converts t): refuse, naming the line."""
+    traced would drop its gradient, or fix one example's (or call's) values for all (a
+    common way in: out = np.zeros(3); out[0] = t, which converts t): refuse, naming the
+    line."""
     tracer = graph.trace_hook()
     if tracer is not None and tracer.traced(t):
         raise TypeError(
             f"a NumPy array made from a tensor that is being traced (by {tracer.who}), at "
-            f"{user_frame(3)}: one example's values would stand for all of them. Keep it a "
-            f"tensor (chainrule.numpy's functions batch), or loop over the examples in "
-            f"Python. ({what}, or a tensor written into a NumPy array: out[i] = t)"
+            f"{user_frame(3)}: the values of the example or call being traced would stand "
+            f"for every other. Keep it a tensor (chainrule.numpy's functions trace), or "
+            f"run this part outside {tracer.who}. ({what}, or a tensor written into a "
+            f"NumPy array: out[i] = t)"
         )
     if transforms.tracing() and graph.is_traced(t):
         raise TypeError(

@@ -21,6 +21,7 @@ from .. import primitives as P
 from ..tracing import concrete
 from .arguments import shape
 from .containers import ModuleList, Sequential
+from .init import generator
 from .layers import Linear
 from .module import Module
 
@@ -60,8 +61,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         self.shortlist_size = self.cutoffs[0]
         self.n_clusters = len(self.cutoffs) - 1
         self.head_size = self.shortlist_size + self.n_clusters
-        gen = rng if rng is None or isinstance(rng, np.random.Generator) else \
-            np.random.default_rng(rng)
+        gen = None if rng is None else generator(rng)
         self.head = Linear(self.in_features, self.head_size, bias=head_bias, dtype=dtype,
                            rng=gen)
         tails = []
@@ -85,26 +85,26 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         if len(target_shape) == 1:
             if len(in_shape) != 2:
                 raise _InputError(f"AdaptiveLogSoftmaxWithLoss: a 1-d target needs a 2-d input "
-                                 f"(batch, in_features), got input of shape {in_shape}")
+                                  f"(batch, in_features), got input of shape {in_shape}")
             if in_shape[0] != target_shape[0]:
                 raise _InputError("AdaptiveLogSoftmaxWithLoss: input and target should have the "
-                                 f"same size in the batch dimension, got {in_shape[0]} and "
-                                 f"{target_shape[0]}")
+                                  f"same size in the batch dimension, got {in_shape[0]} and "
+                                  f"{target_shape[0]}")
         elif len(target_shape) == 0:
             if len(in_shape) != 1:
                 raise _InputError(f"AdaptiveLogSoftmaxWithLoss: a 0-d target needs a 1-d input "
-                                 f"(in_features,), got input of shape {in_shape}")
+                                  f"(in_features,), got input of shape {in_shape}")
             input = P.expand_dims(input, 0)
         else:
             raise _InputError("AdaptiveLogSoftmaxWithLoss: 0-d or 1-d target expected "
-                             f"(multi-target not supported), got shape {target_shape}")
+                              f"(multi-target not supported), got shape {target_shape}")
         t = np.asarray(concrete(target, "AdaptiveLogSoftmaxWithLoss's target")).reshape(-1)
         if not np.issubdtype(t.dtype, np.integer):
             raise TypeError(f"AdaptiveLogSoftmaxWithLoss: target must hold class indices "
                             f"(integers), got {t.dtype}")
         if t.size and (t.min() < 0 or t.max() >= self.n_classes):
             raise _InputError(f"Target values should be in [0, {self.n_classes - 1}], but "
-                             f"values in range [{t.min()}, {t.max()}] were found")
+                              f"values in range [{t.min()}, {t.max()}] were found")
         # The head's column for each row: its class in the shortlist, else its cluster's.
         cluster = np.searchsorted(np.asarray(self.cutoffs), t, side="right")
         column = np.where(cluster == 0, t, self.shortlist_size + cluster - 1)

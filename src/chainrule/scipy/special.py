@@ -87,10 +87,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     # Signed weights: s = sum(b exp(a - m)) e^m with m the largest a of a nonzero weight
     # (held constant: the value does not depend on it, so neither does the derivative).
     weights = 1.0 if b is None else b
-    live = P.where(P.not_equal(weights, 0), a, -np.inf) if b is not None else a
-    m = P.stop_gradient(P.max(P.broadcast_to(live, np.broadcast_shapes(
-        np.shape(a._data if is_tensor(a) else a), np.shape(b_values))) if b is not None
-        else live, axis=axis, keepdims=True))
+    live = a if b is None else P.where(P.not_equal(b, 0), a, -np.inf)  # (a and b broadcast)
+    m = P.stop_gradient(P.max(live, axis=axis, keepdims=True))
     m = P.where(P.isfinite(m), m, 0.0)
     total = P.sum(weights * P.exp(a - m), axis=axis, keepdims=True)
     with np.errstate(divide="ignore"):

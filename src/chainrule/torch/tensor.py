@@ -1409,7 +1409,7 @@ class _NotPyTorchs:
     """A NumPy method of the engine's Tensor that PyTorch's tensors do not have: absent
     from front-end tensors (hasattr is False), as on PyTorch's."""
 
-    def __set_name__(self, owner, name):
+    def __init__(self, name):
         self.name = name
 
     def __get__(self, obj, owner=None):
@@ -1417,7 +1417,6 @@ class _NotPyTorchs:
 
 
 for _name in ("argpartition", "searchsorted", "ptp", "conjugate"):
-    setattr(Tensor, _name, _NotPyTorchs())
-    Tensor.__dict__[_name].__set_name__(Tensor, _name)
+    setattr(Tensor, _name, _NotPyTorchs(_name))
 # (chainrule's own dot is NumPy's, a matrix product of 2-D arrays; PyTorch's takes vectors)
 Tensor.dot = _function_method("dot")

@@ -59,7 +59,9 @@ class dual_level:  # noqa: N801  (PyTorch's name)
         exit_dual_level()
 
 
-def _level_id(level, who):
+def _level_id(level):
+    """forward_mode's id of PyTorch's level index (the innermost for None); None when
+    that level is not open."""
     index = len(_open) - 1 if level is None else level
     if not 0 <= index < len(_open):
         return None
@@ -68,7 +70,7 @@ def _level_id(level, who):
 
 def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     """``tensor`` carrying ``tangent`` (same shape) at the level (the innermost)."""
-    lv = _level_id(level, "make_dual")
+    lv = _level_id(level)
     if lv is None:
         raise RuntimeError("make_dual: to make a dual tensor, first enter a forward AD level "
                            "(with torch.autograd.forward_ad.dual_level(): ...)")
@@ -82,7 +84,7 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)`` of ``tensor`` at the level (the innermost); the tangent is
     None when it has none there (and when no level is open)."""
-    lv = _level_id(level, "unpack_dual")
+    lv = _level_id(level)
     tangents = getattr(tensor, "_tangent", None)
     tan = tangents.get(lv) if (tangents and lv is not None) else None
     if tan is None:
