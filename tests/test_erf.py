@@ -180,6 +180,34 @@ def test_gelu_matches_mpmath():
     np.testing.assert_array_equal(nn.GELU()(cr.Tensor(x)).data, got)
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_fused_gelu_equals_the_composition_across_blocks(dtype, approximate):
+    # nn.functional.gelu computes y and y' block by block in one primitive; its values
+    # are cr.gelu's bit for bit, and its gradient is the composed rule's up to a rounding.
+    from chainrule.nn import functional as F
+    from chainrule.primitives.gelu_fused import _BLOCK
+
+    x = (np.random.default_rng(4).normal(0, 3, 2 * _BLOCK + 7)).astype(dtype)
+    x[:4] = [0.0, -0.0, 9.0, -9.0]
+    fused = cr.tensor(x, requires_grad=True)
+    composed = cr.tensor(x, requires_grad=True)
+    y = F.gelu(fused, approximate=approximate)
+    z = cr.gelu(composed, approximate=approximate)
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y.data, z.data)
+    w = np.random.default_rng(5).uniform(0.5, 1.5, x.shape).astype(dtype)
+    y.backward(w)
+    z.backward(w)
+    assert fused.grad.dtype == dtype
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(fused.grad.data.astype(float), composed.grad.data.astype(float),
+                               rtol=8 * eps, atol=8 * eps)
+    # the same value for a 0-d input
+    np.testing.assert_array_equal(F.gelu(cr.tensor(x[5]), approximate=approximate).data,
+                                  z.data[5])
+
+
 def test_gradcheck_erf_and_gelu_order_two():
     x = np.array([-5.0, -4.2, -3.9, -1.3, -0.49, -0.1, 0.0, 0.2, 0.51, 0.9, 2.5, 3.98, 4.3])
     assert gradcheck(cr.erf, x, order=2)

@@ -139,7 +139,7 @@ _ERF_SATURATES = 6.0
 # Elements per pass. The ~50 array operations of one pass then work on arrays that stay
 # in cache and are reused, instead of streaming (and reallocating) full-size temporaries
 # (docs/performance.md, "erf in blocks").
-_ERF_BLOCK = 16384
+_ERF_BLOCK = 65536
 
 
 def _rational(t, pairs, work, out):
