@@ -77,6 +77,21 @@ def test_integer_mean_reductions_floor_divide():
          np.int64, [-2, 0, 0])
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("reduce", ["amin", "amax"])
+def test_integer_scatter_amin_amax_without_self_start_from_the_sources(dtype, reduce):
+    # include_self=False starts a reached position from the reduction's identity; in an
+    # integer dtype that is the dtype's extreme, not an infinity cast to garbage.
+    xs = torch.tensor([[5, 6, 7]]).to(dtype)
+    out = xs.scatter_reduce(1, torch.tensor([[0, 2, 2]]), torch.tensor([[1, 9, 3]]).to(dtype),
+                            reduce=reduce, include_self=False)
+    same(out, dtype, [[1, 6, 3 if reduce == "amin" else 9]])
+    flags = torch.tensor([[True, False, True]])
+    same(flags.scatter_reduce(1, torch.tensor([[0, 1]]), torch.tensor([[False, True]]),
+                              reduce=reduce, include_self=False), np.bool_,
+         [[False, True, True]])
+
+
 @pytest.mark.parametrize("op", [operator.and_, operator.or_, operator.xor, operator.lshift,
                                 operator.rshift])
 def test_bitwise_with_a_zero_dim_tensor_keeps_the_dimensioned_dtype(op):

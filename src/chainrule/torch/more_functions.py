@@ -1071,8 +1071,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         # (integers floor-divide and stay integers, as in PyTorch)
         mean = total // count if x.dtype.kind in "iu" else total / count
         return _like(input, P.where(n > 0, mean, input))
-    fill = -np.inf if reduce == "amax" else np.inf
     best = np.maximum if reduce == "amax" else np.minimum
+    # The identity of the reduction in x's dtype (an infinity cast to integers is garbage).
+    if x.dtype.kind == "f":
+        fill = -np.inf if reduce == "amax" else np.inf
+    elif x.dtype.kind == "b":
+        fill = reduce == "amin"
+    else:
+        fill = (np.iinfo(x.dtype).min if reduce == "amax" else np.iinfo(x.dtype).max)
     out = np.where(touched & (not include_self), fill, x).astype(x.dtype)
     s = np.asarray(src_block._data if isinstance(src_block, TensorBase) else src_block)
     best.at(out.reshape(-1), pos, s.reshape(-1))
