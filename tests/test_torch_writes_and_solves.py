@@ -111,3 +111,20 @@ def test_range_includes_its_end_in_the_default_float_dtype():
     r = torch.range(0, 1, 0.25)
     assert r.dtype == torch.float32 and r.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert torch.range(1, 4).tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_linalg_solve_reads_a_batch_of_vectors_as_pytorch_does():
+    # B with exactly A's batch shape and one more length is a batch of vectors (NumPy
+    # would read a (3, 3) B as one matrix broadcast over the batch of three).
+    a = RNG.standard_normal((3, 3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal((3, 3))
+    x = torch.linalg.solve(torch.tensor(a), torch.tensor(b))
+    assert tuple(x.shape) == (3, 3)
+    np.testing.assert_allclose(x.numpy(), [np.linalg.solve(m, v) for m, v in zip(a, b)],
+                               rtol=1e-12)
+    # a 1-d B against a batch: one vector per matrix
+    one = torch.linalg.solve(torch.tensor(a), torch.tensor(b[0]))
+    np.testing.assert_allclose(one.numpy(), [np.linalg.solve(m, b[0]) for m in a], rtol=1e-12)
+    gradcheck(lambda m, v: torch.linalg.solve(m, v), a, b)
+    with pytest.raises(RuntimeError, match="XA = B"):
+        torch.linalg.solve(torch.tensor(a), torch.tensor(b), left=False)

@@ -90,7 +90,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 
 def solve(A, B, *, left=True, out=None):
-    """X with A X = B, or X A = B with ``left=False``."""
+    """X with A X = B, or X A = B with ``left=False``.
+
+    B is a batch of vectors when it is 1-d or has exactly A's shape without its last
+    dimension (PyTorch's rule: a (3, 3) B beside a (3, 3, 3) A is three vectors, where
+    NumPy would read one matrix broadcast over the batch)."""
+    shape_a, shape_b = np.shape(A), np.shape(B)
+    if len(shape_b) == 1 or (len(shape_b) == len(shape_a) - 1 and shape_b == shape_a[:-1]):
+        if not left:  # (as PyTorch: vectors are columns, which X A = B cannot take)
+            raise RuntimeError(
+                f"linalg.solve: Incompatible shapes of A and B for the equation XA = B "
+                f"({shape_a[-2]}x{shape_a[-1]} and {shape_b[-1]}x1); with left=False, B "
+                f"must be a matrix (..., k, n): write B.unsqueeze(-2) for a row vector")
+        return _like(A, _P.squeeze(_solve(A, _P.expand_dims(B, -1)), -1))
     if left:
         return _solve(A, B)
     return _swap(_solve(_swap(A), _swap(B)))
