@@ -176,3 +176,20 @@ def test_scatter_reduce_values_and_gradients(include_self):
             inp0, src0 * 1.3, order=2, modes=("rev",))
     with pytest.raises(ValueError, match="'sum', 'prod', 'mean', 'amax' or 'amin'"):
         t(inp0).scatter_reduce(0, index, t(src0), "max")
+
+
+@pytest.mark.parametrize("name", ["fmax", "fmin"])
+def test_fmax_fmin_give_a_ties_gradient_to_input_and_skip_nan(name):
+    # PyTorch's rule: input gets the gradient where it wins or ties, or where other is
+    # NaN; other only where it strictly wins or input alone is NaN.
+    nan = np.nan
+    a = torch.tensor([1.0, 2.0, nan, 3.0, nan, 5.0], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor([1.0, 1.0, 2.0, nan, nan, 7.0], dtype=torch.float64, requires_grad=True)
+    y = getattr(torch, name)(a, b)
+    y.backward(torch.arange(1.0, 7.0, dtype=torch.float64))
+    expected = np.fmax(a.detach().numpy(), b.detach().numpy()) if name == "fmax" else \
+        np.fmin(a.detach().numpy(), b.detach().numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), expected)
+    wins = [1, 1, 0, 1, 1, 0] if name == "fmax" else [1, 0, 0, 1, 1, 1]
+    np.testing.assert_array_equal(a.grad.numpy(), np.arange(1.0, 7.0) * wins)
+    np.testing.assert_array_equal(b.grad.numpy(), np.arange(1.0, 7.0) * (1 - np.array(wins)))

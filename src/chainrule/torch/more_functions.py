@@ -147,8 +147,14 @@ copysign = _binary("copysign", cnp.copysign, "|input| with the sign of other.",
 heaviside = _binary("heaviside", lambda x, v: P.astype(
     P.where(P.equal(x, 0), v, P.greater(x, 0)), dtype=np.result_type(x, v)),
     "0 below zero (and at NaN), 1 above, `values` at zero, in the inputs' dtype.")
-fmax = _binary("fmax", cnp.fmax, "The larger of two elements, ignoring NaN.")
-fmin = _binary("fmin", cnp.fmin, "The smaller of two elements, ignoring NaN.")
+# PyTorch's fmax/fmin give a tie's whole gradient to `input` (maximum/minimum split it),
+# so they are selections: input where it wins or ties (or other is NaN), else other.
+fmax = _binary("fmax", lambda a, b: P.where(P.logical_or(P.greater_equal(a, b), P.isnan(b)),
+                                            a, b),
+               "The larger of two elements, ignoring NaN (a tie's gradient goes to input).")
+fmin = _binary("fmin", lambda a, b: P.where(P.logical_or(P.less_equal(a, b), P.isnan(b)),
+                                            a, b),
+               "The smaller of two elements, ignoring NaN (a tie's gradient goes to input).")
 nextafter = _binary("nextafter", cnp.nextafter, "The next float after input toward other.")
 gcd = _binary("gcd", cnp.gcd, "Greatest common divisor of integers.")
 lcm = _binary("lcm", cnp.lcm, "Least common multiple of integers.")
