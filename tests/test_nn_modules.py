@@ -435,3 +435,27 @@ def test_adaptive_log_softmax_refuses_bad_cutoffs_and_targets():
         asm(_x((3, 8)), np.array([0, 1]))
     with pytest.raises(ValueError, match="0-d or 1-d target"):
         asm(_x((3, 8)), np.zeros((3, 1), int))
+
+
+def test_module_dict_subclass_filled_by_add_module_or_attribute_holds_entries():
+    # torchvision's DenseNet: a ModuleDict subclass adds its layers with add_module and
+    # iterates self.items() in forward; each is an entry, in the order added.
+    class Block(nn.ModuleDict):
+        def __init__(self):
+            super().__init__()
+            self.add_module("l1", nn.Linear(3, 3))
+            self.l2 = nn.Linear(3, 3)
+
+        def forward(self, x):
+            for _, layer in self.items():
+                x = layer(x)
+            return x
+
+    b = Block()
+    assert list(b.keys()) == ["l1", "l2"] and len(b) == 2 and b.l2 is b["l2"]
+    assert list(b.state_dict()) == ["l1.weight", "l1.bias", "l2.weight", "l2.bias"]
+    x = np.ones((1, 3))
+    expected = b["l2"](b["l1"](x)).data
+    np.testing.assert_array_equal(b(x).data, expected)
+    del b.l1
+    assert list(b.keys()) == ["l2"]

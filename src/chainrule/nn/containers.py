@@ -304,6 +304,22 @@ class ModuleDict(_DictOf):
     def _check(self, item):
         return _module(self, item)
 
+    def __setattr__(self, name, value):
+        # In PyTorch a ModuleDict's entries are its child modules, so one attached as an
+        # attribute or by add_module (torchvision's DenseNet blocks, ModuleDict subclasses
+        # filled in __init__) is an entry, visited by items() in insertion order.
+        if isinstance(value, Module) and "_items" in vars(self) and name not in vars(self):
+            self[name] = value
+        else:
+            super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        items = vars(self).get("_items")
+        if items is not None and name in items and name not in vars(self):
+            del items[name]
+        else:
+            super().__delattr__(name)
+
 
 class ParameterList(_ListOf):
     """A list of Parameters, registered as "0", "1", ...; tensors and arrays are wrapped."""
