@@ -1493,3 +1493,40 @@ def test_chain_and_stack_datasets_default_convert_and_jit_annotations():
     joined = a + TensorDataset(torch.arange(2.0))
     assert len(joined) == 6 and joined[5][0].item() == 1.0
     assert [s[1][0].item() for s in StackDataset(a, b).__getitems__([0, 2])] == [0, 20]
+
+
+def test_an_output_changed_in_place_spoils_only_rules_that_read_it():
+    # PyTorch refuses only operations that saved their output. multiply's rule reads
+    # its inputs, so changing its output under no_grad (insightface's ArcFace margin,
+    # entmax's `input -= max_val` inside an autograd.Function) keeps its gradient.
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = w * 2.0
+    with torch.no_grad():
+        x -= 1.0
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 12.0, 20.0])  # PyTorch's values
+
+    class Shift(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            input -= input.max(dim=-1, keepdim=True)[0]
+            out = input.exp()
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            (out,) = ctx.saved_tensors
+            return g * out
+
+    v = torch.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    Shift.apply(v * torch.tensor([[2.0, 1.0, 0.5]])).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), [[2.0, 1.0, 0.5 * np.exp(-0.5)]], rtol=1e-6)
+
+    # exp's rule reads its output: the same change there is refused, naming it.
+    u = torch.tensor([1.0, 2.0], requires_grad=True)
+    e = u.exp()
+    with torch.no_grad():
+        e -= 1.0
+    with pytest.raises(RuntimeError, match="an output of 'exp'.*modified in place"):
+        e.sum().backward()

@@ -9,6 +9,7 @@ zeros), and writes leaf gradients into ``.grad`` at the end.
 
 from __future__ import annotations
 
+import dis
 import heapq
 import warnings
 from time import perf_counter
@@ -372,8 +373,8 @@ def _inputs_as_read(node):
     change since, or a change to node's own output (rules such as exp, tanh and softmax
     read it), raises."""
     seq, args = node._seq, node._args
-    if graph.modified_since(node, seq):
-        raise _modified_error(node, node)
+    if graph.modified_since(node, seq) and _reads_answer(node._prim):
+        raise _modified_error(node, node, "output")
     replaced = None
     for i, a in enumerate(args):
         if isinstance(a, TensorBase) and graph.modified_since(a, seq):
@@ -390,9 +391,51 @@ def _inputs_as_read(node):
     return args
 
 
-def _modified_error(node, a):
+# Whether a primitive's backward reads its own output, found once from its rules.
+_READS_ANSWER: dict = {}
+
+
+def _reads_answer(prim):
+    """Whether prim's rules read its output (exp, tanh and softmax do; add, multiply and
+    the views do not). Only then does an in-place change of that output (made under
+    no_grad, or inside an autograd.Function's forward) spoil its gradient; PyTorch
+    likewise refuses only operations that saved their output. Read off the rules'
+    code: the answer argument (d(ans, ...) of a declared derivative, or the second
+    argument of a rule g, ans, ...) is either loaded or not. Anything that cannot be
+    read so (a saved forward, a partial, a callable object) counts as reading it."""
+    known = _READS_ANSWER.get(prim)
+    if known is None:
+        known = prim._saves or any(_rule_reads_answer(rule) for rule in prim.vjps)
+        _READS_ANSWER[prim] = known
+    return known
+
+
+def _rule_reads_answer(rule):
+    if rule is None:
+        return False
+    derivative = getattr(rule, "derivative", None)  # (v * d(ans, ...), rules.defderivatives)
+    if derivative is not None:
+        return _loads_argument(derivative, 0)
+    return _loads_argument(rule, 1)
+
+
+def _loads_argument(fn, index):
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_argcount <= index or not isinstance(fn, type(_reads_answer)):
+        return True
+    name = code.co_varnames[index]
+    if name in code.co_cellvars:  # (handed to an inner function)
+        return True
+    for ins in dis.get_instructions(code):
+        if ins.opname.startswith("LOAD_FAST") and (
+                ins.argval == name or (isinstance(ins.argval, tuple) and name in ins.argval)):
+            return True
+    return False
+
+
+def _modified_error(node, a, what="input"):
     return RuntimeError(
-        f"an input of '{node._prim.name}' (shape {a._data.shape}) was modified in "
+        f"an {what} of '{node._prim.name}' (shape {a._data.shape}) was modified in "
         f"place after it was used (now at version {a._version}); its gradient "
         f"would be wrong. Modify a copy instead (x = x.clone()), or do the "
         f"in-place update after backward()."

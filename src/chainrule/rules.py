@@ -316,10 +316,13 @@ def _times_derivative(d, arity):
     # **kw for every call would cost every elementwise operation in backward.
     plain = _plain_signature(d, arity)
     if plain and arity == 1:
-        return lambda v, ans, x: v * d(ans, x)
-    if plain and arity == 2:
-        return lambda v, ans, x, y: v * d(ans, x, y)
-    return lambda v, ans, *args, **kw: v * d(ans, *args, **kw)
+        rule = lambda v, ans, x: v * d(ans, x)  # noqa: E731
+    elif plain and arity == 2:
+        rule = lambda v, ans, x, y: v * d(ans, x, y)  # noqa: E731
+    else:
+        rule = lambda v, ans, *args, **kw: v * d(ans, *args, **kw)  # noqa: E731
+    rule.derivative = d  # (what backward reads to tell whether the rule needs ans)
+    return rule
 
 
 def _plain_signature(d, arity):
