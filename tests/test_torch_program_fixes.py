@@ -1530,3 +1530,19 @@ def test_an_output_changed_in_place_spoils_only_rules_that_read_it():
         e -= 1.0
     with pytest.raises(RuntimeError, match="an output of 'exp'.*modified in place"):
         e.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc", "fix", "sign"])
+def test_rounding_functions_require_grad_with_a_zero_gradient(name):
+    # PyTorch keeps requires_grad through floor/ceil/round/trunc/sign and gives a zero
+    # gradient, so a loss made only of them (a quantised count) backpropagates zeros.
+    a = torch.tensor([1.5, -2.7, 0.5, np.inf], requires_grad=True)
+    for out in (getattr(a, name)(), getattr(torch, name)(a)):
+        assert out.requires_grad
+        (g,) = torch.autograd.grad(out.sum(), a)
+        np.testing.assert_array_equal(g.numpy(), np.zeros(4))  # exact, even at inf
+    expected = {"floor": np.floor, "ceil": np.ceil, "round": np.round, "trunc": np.trunc,
+                "fix": np.trunc, "sign": np.sign}[name](a.detach().numpy())
+    np.testing.assert_array_equal(getattr(torch, name)(a).detach().numpy(), expected)
+    with torch.no_grad():
+        assert not getattr(a, name)().requires_grad

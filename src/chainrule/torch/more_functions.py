@@ -48,6 +48,7 @@ from .tensor import (
     result_dtype_of,
     values_indices,
     with_value_at,
+    zero_gradient,
 )
 from .tensor_writes import same_dtype, scalar_first, scaled
 
@@ -116,8 +117,12 @@ lgamma = _unary("lgamma", with_value_at(_special.gammaln, cnp.isneginf, np.inf),
                 "log |Gamma(x)| of each element.")
 erfc = _unary("erfc", _special.erfc, "1 - erf(x), accurate where erf(x) is near 1.")
 erfinv = _unary("erfinv", _special.erfinv, "The inverse of erf.")
-trunc = fix = _unary("trunc", cnp.trunc, "Each element rounded toward zero.",
-                     float_valued=False)
+def trunc(input):
+    """Each element rounded toward zero; a zero gradient, as PyTorch's."""
+    return _like(input, zero_gradient(input, cnp.trunc(input)))
+
+
+fix = trunc
 frac = _unary("frac", lambda x: x - cnp.trunc(x), "x - trunc(x): the fractional part, with "
               "x's sign.", float_valued=False)
 signbit = _unary("signbit", cnp.signbit, "True where the sign bit is set (x < 0 or -0.0).",
@@ -217,16 +222,17 @@ def true_divide(input, other):
 
 
 def round(input, *, decimals=0):
-    """Half to even, as PyTorch (and NumPy) round."""
-    return _like(input, P.round(input, decimals) if decimals else P.round(input))
+    """Half to even, as PyTorch (and NumPy) round; a zero gradient, as PyTorch's."""
+    return _like(input, zero_gradient(
+        input, P.round(input, decimals) if decimals else P.round(input)))
 
 
 def ceil(input):
-    return _like(input, P.ceil(input))
+    return _like(input, zero_gradient(input, P.ceil(input)))
 
 
 def floor(input):
-    return _like(input, P.floor(input))
+    return _like(input, zero_gradient(input, P.floor(input)))
 
 
 # (clamp's gradient: 1 at the bound, as PyTorch's; maximum would split it between ties)

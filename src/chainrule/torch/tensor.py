@@ -64,6 +64,17 @@ def like(x, t):
     return front(t) if isinstance(x, Tensor) else t
 
 
+def zero_gradient(x, value):
+    """``value`` (floor, ceil, round, trunc or sign of x) as PyTorch gives it: with a zero
+    gradient to x, so it requires grad when x does and a loss made only of such terms
+    differentiates to zeros (the engine's step functions are constants). A where that
+    takes every element from ``value``: the gradient to x is exactly zero, even where
+    it is infinite."""
+    if getattr(x, "requires_grad", False) and graph.is_grad_enabled():
+        return P.where(np.zeros(np.shape(x), bool), x, value)
+    return value
+
+
 def _dims(dim, axis, default=None):
     """PyTorch's ``dim`` or NumPy's ``axis`` (one of them), lists made tuples."""
     if dim is not None and axis is not None:
@@ -1279,16 +1290,17 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     sigmoid = _float_valued(P.sigmoid)
 
     def floor(self):
-        return P.floor(self)
+        return zero_gradient(self, P.floor(self))
 
     def ceil(self):
-        return P.ceil(self)
+        return zero_gradient(self, P.ceil(self))
 
     _sign = with_value_at(P.sign, P.isnan, 0)  # (PyTorch: sign(NaN) is 0)
 
     def sign(self):
         # (of bools: the bools themselves, as PyTorch; NumPy has no bool sign)
-        return P.copy(self) if self._data.dtype == np.bool_ else self._sign()
+        return P.copy(self) if self._data.dtype == np.bool_ else zero_gradient(
+            self, self._sign())
 
     def mm(self, mat2):
         return P.matmul(self, mat2)
@@ -1348,7 +1360,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return _accumulated(torch_cumprod(x, dim), self, dtype)
 
     def round(self, *, decimals=0):
-        return P.round(self, decimals) if decimals else P.round(self)
+        return zero_gradient(self, P.round(self, decimals) if decimals else P.round(self))
 
     def unfold(self, dimension, size, step):
         """Windows of `size` every `step` along `dimension`, as a new last dimension."""
