@@ -457,6 +457,11 @@ def test_clip_grad_norm_and_value():
     a.grad = cr.tensor([np.nan, 1.0])
     with pytest.raises(RuntimeError, match="NaN or infinity"):
         optim.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+    # Without the error, a NaN norm makes every gradient NaN, as PyTorch's clamp does
+    # (programs that skip a step on NaN gradients look at them after clipping).
+    b.grad = cr.tensor(np.array([3, 4, 0], np.float32))
+    assert math.isnan(optim.clip_grad_norm_([a, b], 1.0))
+    assert np.isnan(a.grad.data).all() and np.isnan(b.grad.data).all()
     b.grad = cr.tensor(np.array([-3, 0.5, 9], np.float32))
     optim.clip_grad_value_([b], 1.0)
     assert np.array_equal(b.grad.data, np.array([-1, 0.5, 1], np.float32))

@@ -49,7 +49,7 @@ def _clip_grad_norm(parameters, max_norm, norm_type, error_if_nonfinite):
             f"infinity (pass error_if_nonfinite=False to scale anyway)"
         )
     coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
+    if not coef >= 1.0:  # (a NaN norm scales every gradient by NaN, as PyTorch's clamp)
         for g in grads:
             g *= coef
     return total
