@@ -160,3 +160,16 @@ def test_remainder_gradient():
     a = torch.tensor([1.0, -2.5], requires_grad=True)
     (a % torch.tensor(2.0)).sum().backward()
     same(a.grad, np.float32, [1.0, 1.0])
+
+
+def test_true_divide_alpha_and_ldexp_take_their_dtype_from_both_operands():
+    # A 0-d float64 tensor beside an int64 tensor gives float64 (PyTorch's promotion),
+    # in torch.true_divide, add/sub with alpha and ldexp as in the operators.
+    i, a = torch.tensor([3, 4]), torch.tensor(2.0, dtype=torch.float64)
+    same(torch.true_divide(i, a), np.float64, [1.5, 2.0])
+    same(torch.sub(a, i, alpha=-0.5), np.float64, [3.5, 4.0])
+    same(torch.add(i, a, alpha=2), np.float64, [7.0, 8.0])
+    same(torch.ldexp(a, i), np.float64, [16.0, 32.0])
+    same(torch.true_divide(i, 2), np.float32, [1.5, 2.0])
+    # bool + bool with alpha: alpha read as a bool, the result stays bool
+    same(torch.add(torch.tensor([True, False]), True, alpha=2), np.bool_, [True, True])

@@ -192,7 +192,8 @@ def float_power(input, exponent):
 
 def ldexp(input, other):
     """input * 2 ** other (other may be a float tensor, as in PyTorch)."""
-    return _like(input, floating(input) * P.power(2.0, floating(other)))
+    a, b = promoted(input, other)  # (a 0-d float64 input keeps float64 beside int other)
+    return _like(input, floating(a) * P.power(2.0, floating(b)))
 
 
 def frexp(input):
@@ -217,8 +218,9 @@ subtract = sub
 
 
 def true_divide(input, other):
-    """input / other in floating point."""
-    return _like(input, floating(input) / other)
+    """input / other in floating point (torch.div: its dtype from both operands)."""
+    from .functions import div
+    return div(input, other)
 
 
 def round(input, *, decimals=0):

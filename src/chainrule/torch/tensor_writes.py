@@ -28,9 +28,17 @@ def scaled(self, other, alpha):
     bool (alpha read as a bool), as in PyTorch."""
     if alpha == 1:
         return other
-    if self._data.dtype == np.bool_ and getattr(getattr(other, "_data", None), "dtype",
-                                                None) == np.bool_:
-        return other * bool(alpha)
+    if self._data.dtype == np.bool_:
+        if type(other) is bool:
+            return other and bool(alpha)
+        if getattr(getattr(other, "_data", None), "dtype", None) == np.bool_:
+            return other * bool(alpha)
+    # other in the dtype of the result first (an int tensor beside a 0-d float64 tensor
+    # is scaled in float64, not in the default float32).
+    from .tensor import result_dtype_of  # (tensor.py imports this module)
+    dtype = result_dtype_of((self, other))
+    if isinstance(other, TensorBase) and dtype is not None and other._data.dtype != dtype:
+        other = P.astype(other, dtype=dtype)
     return other * alpha
 
 
