@@ -173,3 +173,13 @@ def test_true_divide_alpha_and_ldexp_take_their_dtype_from_both_operands():
     same(torch.true_divide(i, 2), np.float32, [1.5, 2.0])
     # bool + bool with alpha: alpha read as a bool, the result stays bool
     same(torch.add(torch.tensor([True, False]), True, alpha=2), np.bool_, [True, True])
+
+
+def test_histc_bins_values_as_pytorch_does():
+    # floor((x - min) * bins / (max - min)) in the input's dtype, max in the last bin:
+    # 0.3 of ten bins over [0, 1] is in bin 2 (np.histogram's edges put it in bin 3).
+    x = torch.tensor([0.1, 0.2, 0.3, 0.7, 1.0, 1.5, -0.1], dtype=torch.float64)
+    same(torch.histc(x, bins=10, min=0, max=1), np.float64, [0, 1, 1, 1, 0, 0, 0, 1, 0, 1])
+    constant = torch.histc(torch.full((5,), 3.0), bins=100)  # over [2, 4]: bin 50
+    assert constant._data.dtype == np.float32 and constant._data[50] == 5
+    assert constant._data.sum() == 5

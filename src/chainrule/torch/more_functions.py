@@ -532,10 +532,18 @@ def histc(input, bins=100, min=0, max=0):
     """Counts in `bins` equal bins over [min, max] (the data's range when both are 0);
     elements outside are left out. Not differentiable."""
     x = np.asarray(input._data if isinstance(input, TensorBase) else input)
-    lo, hi = (float(x.min()), float(x.max())) if min == 0 and max == 0 else (min, max)
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    lo, hi = (x.min(), x.max()) if min == 0 and max == 0 and x.size else (min, max)
+    lo, hi = np.asarray(lo, dt)[()], np.asarray(hi, dt)[()]
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    counts, _ = np.histogram(x[(x >= lo) & (x <= hi)], bins=bins, range=(lo, hi))
+    # PyTorch's bin: floor((x - min) * bins / (max - min)) in the input's dtype, max itself
+    # in the last bin (np.histogram compares with its edges instead, which puts values on
+    # an edge such as 0.3 of 10 bins over [0, 1] into the other bin).
+    inside = x[(x >= lo) & (x <= hi)].astype(dt, copy=False)
+    pos = np.floor((inside - lo) * np.asarray(bins, dt) / (hi - lo)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    counts = np.bincount(pos, minlength=bins)[:bins]
     return _like(input, _new(counts.astype(x.dtype)))
 
 
