@@ -1546,3 +1546,18 @@ def test_rounding_functions_require_grad_with_a_zero_gradient(name):
     np.testing.assert_array_equal(getattr(torch, name)(a).detach().numpy(), expected)
     with torch.no_grad():
         assert not getattr(a, name)().requires_grad
+
+
+def test_legacy_index_forms_read_as_pytorch_reads_them():
+    x = torch.arange(12.0).reshape(4, 3)
+    # a short list holding sequences is a tuple of indices
+    np.testing.assert_array_equal(x[[[0, 1], [1, 2]]].numpy(), [1.0, 5.0])
+    np.testing.assert_array_equal(x[[[0, 1]]].numpy(), x.numpy()[[0, 1]])
+    np.testing.assert_array_equal(x[[0, 2]].numpy(), x.numpy()[[0, 2]])  # ints: one index
+    # a uint8 tensor is a mask, with PyTorch's deprecation warning
+    with pytest.warns(UserWarning, match="uint8 is now deprecated"):
+        rows = x[torch.tensor([1, 0, 1, 0], dtype=torch.uint8)]
+    np.testing.assert_array_equal(rows.numpy(), x.numpy()[[0, 2]])
+    z = torch.arange(4.0).requires_grad_()
+    z[[[0, 2]]].sum().backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [1.0, 0.0, 1.0, 0.0])

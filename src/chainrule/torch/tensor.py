@@ -19,6 +19,7 @@ keywords are ``dim``, ``keepdim``, ``unbiased`` and ``correction``.
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -136,6 +137,25 @@ def zero_dim_follows(a, b):
 
 def _is_int(i):
     return isinstance(i, (builtins.int, np.integer)) and not isinstance(i, builtins.bool)
+
+
+def _legacy_index(index):
+    """Two readings PyTorch kept from older NumPy: a short list holding a sequence, a
+    tensor, a slice, None or Ellipsis is a tuple of indices (``x[[[0, 1], [1, 2]]]`` is
+    ``x[[0, 1], [1, 2]]``), and a uint8 tensor is a mask (with PyTorch's warning), as
+    code from before bool tensors writes them."""
+    if type(index) is list and len(index) < 32 and builtins.any(
+            i is None or i is Ellipsis or isinstance(i, (list, tuple, range, slice, TensorBase,
+                                                         np.ndarray)) for i in index):
+        index = tuple(index)
+    items = index if type(index) is tuple else (index,)
+    if builtins.any(isinstance(i, _CrTensor) and i._data.dtype == np.uint8 for i in items):
+        warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
+                      "torch.bool instead.", UserWarning, stacklevel=3)
+        items = tuple(i._data.astype(bool) if isinstance(i, _CrTensor)
+                      and i._data.dtype == np.uint8 else i for i in items)
+        index = items if type(index) is tuple else items[0]
+    return index
 
 
 def _element_index(index, ndim):
@@ -456,6 +476,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         array or a tensor) is applied first, as a basic index, as PyTorch does:
         ``x[0, :, [1, 2]]`` of a (4, 3, 5) tensor has shape (3, 2), where NumPy moves the
         advanced dimension to the front, (2, 3)."""
+        index = _legacy_index(index)
         _refuse_negative_step(index)
         index = _element_index(index, self._data.ndim)
         if type(index) is tuple and len(index) > 2 and _integer_beside_advanced(index):
@@ -465,6 +486,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         return P.getitem(self, index)
 
     def __setitem__(self, index, value):
+        index = _legacy_index(index)
         # PyTorch's index_put (an advanced index) takes only a source of the same dtype;
         # basic indexing casts (copy_).
         if isinstance(value, _CrTensor) and value._data.dtype != self._data.dtype and (
