@@ -1561,3 +1561,21 @@ def test_legacy_index_forms_read_as_pytorch_reads_them():
     z = torch.arange(4.0).requires_grad_()
     z[[[0, 2]]].sum().backward()
     np.testing.assert_array_equal(z.grad.numpy(), [1.0, 0.0, 1.0, 0.0])
+
+
+def test_zero_d_tensors_take_dim_0_and_minus_1_as_pytorch_does():
+    x = torch.tensor(2.5, requires_grad=True)
+    F = torch.nn.functional
+    outs = [torch.flip(x, [0]), x.flip(-1), x.squeeze(0), x.squeeze(-1), torch.movedim(x, 0, 0),
+            x.transpose(0, -1), x.mT, torch.quantile(x, 0.5, dim=0)]
+    for out in outs:
+        assert tuple(out.shape) == () and out.item() == 2.5
+    assert F.normalize(x, dim=0).item() == 1.0
+    sum(outs).backward()
+    assert x.grad.item() == len(outs)
+    # std_mean(input, unbiased): PyTorch's positional bool
+    std, mean = torch.std_mean(torch.arange(4.0), False)
+    np.testing.assert_allclose([std.item(), mean.item()], [np.std(np.arange(4.0)), 1.5])
+    # F.linear with a 1-d weight: one output feature, its axis dropped
+    y = F.linear(torch.ones(2, 3), torch.tensor([1.0, 2.0, 3.0]), torch.tensor(0.5))
+    np.testing.assert_array_equal(y.numpy(), [6.5, 6.5])

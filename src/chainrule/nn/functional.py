@@ -250,6 +250,9 @@ def _shape(x):
 def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (..., in), W of shape (out, in), b of shape (out,)."""
     xs, ws = _shape(input), _shape(weight)
+    if len(ws) == 1 and xs and xs[-1] == ws[0]:
+        # (a 1-d weight: one output feature, its axis dropped, as PyTorch's matmul gives)
+        return P.matmul(input, weight) if bias is None else P.matmul(input, weight) + bias
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(
             f"linear: input of shape {xs} does not fit a weight of shape {ws} "

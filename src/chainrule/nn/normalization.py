@@ -225,6 +225,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     if out is not None:
         raise TypeError("normalize: out= is not supported; use the returned tensor")
     s = shape(input)
+    if not s and dim in (0, -1):  # (a 0-d input as one element along dim, as PyTorch)
+        return P.reshape(normalize(P.reshape(input, (1,)), p, 0, eps), ())
     ax = axis(dim, len(s), "normalize")
     if not s:
         raise ValueError("normalize: needs at least a 1-d input")

@@ -21,7 +21,7 @@ from ..primitives import sorting as S
 from ..sampling import multinomial as _multinomial
 from . import types as T
 from .generators import draw
-from .tensor import Tensor, clamped, floating, like, promoted, result_dtype_of
+from .tensor import Tensor, clamped, floating, like, promoted, result_dtype_of, scalar_dims
 
 __all__ = [
     "abs", "allclose", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
@@ -182,6 +182,8 @@ def narrow(input, dim, start, length):
 def flip(input, dims):
     # PyTorch's flip copies (NumPy's, which chainrule's is, gives a view): writing into the
     # result must leave the input as it was.
+    if scalar_dims(input, dims):
+        return P.copy(input)
     return P.copy(P.flip(input, tuple(dims)))
 
 

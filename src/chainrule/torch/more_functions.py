@@ -46,6 +46,7 @@ from .tensor import (
     like,
     promoted,
     result_dtype_of,
+    scalar_dims,
     values_indices,
     with_value_at,
     zero_gradient,
@@ -401,6 +402,8 @@ def nanmedian(input, dim=None, keepdim=False):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    if dim is not None and scalar_dims(input, (dim,)):
+        dim = None  # (a 0-d input: its one element)
     out = _sorting.torch_quantile(input, q, dim, keepdim, interpolation=interpolation)
     return _like(input, P.astype(out, dtype=input._data.dtype))  # (midpoint: float64)
 
@@ -429,14 +432,21 @@ def _correction(unbiased, correction):
     return (1 if unbiased is None or unbiased else 0) if correction is None else correction
 
 
+def _unbiased_first(dim, unbiased):
+    # PyTorch's other overload, std_mean(input, unbiased): a bool where dim stands
+    return (None, dim) if isinstance(dim, (bool, np.bool_)) else (dim, unbiased)
+
+
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over `dim`, std with Bessel's correction by default."""
+    dim, unbiased = _unbiased_first(dim, unbiased)
     c = _correction(unbiased, correction)
     return (input.std(dim, correction=c, keepdim=keepdim), input.mean(dim, keepdim=keepdim))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over `dim`, var with Bessel's correction by default."""
+    dim, unbiased = _unbiased_first(dim, unbiased)
     c = _correction(unbiased, correction)
     return (input.var(dim, correction=c, keepdim=keepdim), input.mean(dim, keepdim=keepdim))
 
@@ -864,6 +874,9 @@ def broadcast_shapes(*shapes):
 
 
 def moveaxis(input, source, destination):
+    both = [*np.atleast_1d(source), *np.atleast_1d(destination)]
+    if scalar_dims(input, both):
+        return _like(input, P.reshape(input, ()))
     return _like(input, cnp.moveaxis(input, source, destination))
 
 

@@ -139,6 +139,14 @@ def _is_int(i):
     return isinstance(i, (builtins.int, np.integer)) and not isinstance(i, builtins.bool)
 
 
+def scalar_dims(x, dims):
+    """True when x is 0-d and every dim in ``dims`` is 0 or -1: PyTorch reads a 0-d tensor
+    as having one dimension there, so transpose, squeeze, flip and movedim are the
+    identity on it (NumPy has no axis to name and refuses)."""
+    return np.ndim(x._data if isinstance(x, TensorBase) else x) == 0 and builtins.all(
+        d in (0, -1) for d in dims)
+
+
 def _legacy_index(index):
     """Two readings PyTorch kept from older NumPy: a short list holding a sequence, a
     tensor, a slice, None or Ellipsis is a tuple of indices (``x[[[0, 1], [1, 2]]]`` is
@@ -637,6 +645,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     _values = values
 
     @property
+    def mT(self):
+        # (of a 0-d tensor: itself, as PyTorch, which warns that this is deprecated)
+        return P.reshape(self, ()) if self._data.ndim == 0 else super().mT
+
+    @property
     def mH(self):
         """The conjugate transpose of the last two dimensions (mT for real tensors)."""
         if self._data.dtype.kind == "c":  # (complex values are not differentiated)
@@ -1016,6 +1029,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if dim0 is not None:
             dims = (dim0, dim1)
         if len(dims) == 2 and all(isinstance(d, (builtins.int, np.integer)) for d in dims):
+            if scalar_dims(self, dims):
+                return P.reshape(self, ())
             return P.swapaxes(self, dims[0], dims[1])
         return super().transpose(*dims)
 
@@ -1081,6 +1096,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def squeeze(self, dim=None, *, axis=None):
         d = _dims(dim, axis)
+        if d is not None and scalar_dims(self, d if isinstance(d, tuple) else (d,)):
+            return P.reshape(self, ())
         if isinstance(d, (builtins.int, np.integer)) and self._data.shape[d] != 1:
             return self  # PyTorch leaves a dimension that is not of size 1 alone
         if isinstance(d, tuple):  # (and those of a tuple that are not)
@@ -1094,6 +1111,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         dims = _keyword(dims, kw, "dims", "flip")
         if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
             dims = dims[0]
+        if scalar_dims(self, dims):
+            return P.copy(self)
         return P.copy(P.flip(self, tuple(dims)))  # a copy, as torch.flip
 
     def split(self, split_size_or_sections=None, dim=0, *, axis=None, split_size=None):
