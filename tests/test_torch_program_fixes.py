@@ -1579,3 +1579,19 @@ def test_zero_d_tensors_take_dim_0_and_minus_1_as_pytorch_does():
     # F.linear with a 1-d weight: one output feature, its axis dropped
     y = F.linear(torch.ones(2, 3), torch.tensor([1.0, 2.0, 3.0]), torch.tensor(0.5))
     np.testing.assert_array_equal(y.numpy(), [6.5, 6.5])
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_of_everything_shares_its_gradient_among_ties(name):
+    # PyTorch's median()/nanmedian() without dim: evenly among the elements equal to it
+    x = torch.tensor([1.0, 1.0, 1.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = getattr(torch, name)(x)
+    y.backward()
+    assert y.item() == 1.0
+    np.testing.assert_allclose(x.grad.numpy(), [1 / 3, 1 / 3, 1 / 3, 0, 0], rtol=1e-15)
+    t = torch.tensor([0.1, 0.1, 0.1, 0.3], dtype=torch.float64)
+    assert getattr(torch, name)(t).item() == 0.1  # exact, not a mean of the ties
+    n = torch.tensor([np.nan, np.nan, 1.0], dtype=torch.float64, requires_grad=True)
+    getattr(torch, name)(n).backward()
+    expected = [0.5, 0.5, 0.0] if name == "median" else [0.0, 0.0, 1.0]
+    np.testing.assert_array_equal(n.grad.numpy(), expected)

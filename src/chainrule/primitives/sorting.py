@@ -41,6 +41,7 @@ from .elementwise import (
     isnan,
     less,
     logical_and,
+    logical_or,
     maximum,
     minimum,
     round,
@@ -222,11 +223,26 @@ def _torch_median(input, dim, keepdim, skip_nan, result, op):
     if dim is None:
         flat = reshape(input, (-1,))
         rank = _lower_median_rank(flat, 0, skip_nan)
-        return _at_rank(flat, 0, rank, False, result).values
+        return _evenly_shared(flat, _at_rank(flat, 0, rank, False, result).values)
     if np.ndim(input) == 0:
         return _scalar_case(input, result)
     dim = _dim(input, dim, op)
     return _at_rank(input, dim, _lower_median_rank(input, dim, skip_nan), keepdim, result)
+
+
+def _evenly_shared(flat, value):
+    """``value`` (a median of the whole of ``flat``) with its gradient shared evenly by
+    every element equal to it (every NaN when it is NaN), as PyTorch's median and
+    nanmedian without dim do; the value itself stays exact (the share's own value,
+    a mean of equal numbers, can be off in the last bit)."""
+    from .pointwise import stop_gradient  # (pointwise builds on this module's neighbours)
+
+    if _values(flat).dtype.kind not in "fc":
+        return value  # (integers and bools carry no gradient)
+    v = stop_gradient(value)
+    ties = logical_or(equal(flat, v), logical_and(isnan(flat), isnan(v)))
+    share = sum(where(ties, flat, 0)) / astype(sum(ties), _values(flat).dtype)
+    return v + (share - stop_gradient(share))
 
 
 @composite
