@@ -1595,3 +1595,15 @@ def test_median_of_everything_shares_its_gradient_among_ties(name):
     getattr(torch, name)(n).backward()
     expected = [0.5, 0.5, 0.0] if name == "median" else [0.0, 0.0, 1.0]
     np.testing.assert_array_equal(n.grad.numpy(), expected)
+
+
+def test_logit_outside_zero_one_has_a_nan_gradient_as_its_value():
+    x = torch.tensor([-0.5, 1.5, 0.3], dtype=torch.float64, requires_grad=True)
+    y = torch.logit(x)
+    y.sum().backward()
+    assert np.isnan(y.detach().numpy()[:2]).all() and np.isnan(x.grad.numpy()[:2]).all()
+    np.testing.assert_allclose(x.grad.numpy()[2], 1 / (0.3 * 0.7), rtol=1e-14)
+    assert torch.logit(torch.tensor([0.2, 0.9])).dtype == torch.float32
+    x.grad = None
+    torch.logit(x, eps=0.1).sum().backward()  # clamped: zero gradient outside
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 1 / (0.3 * 0.7)], rtol=1e-14)

@@ -18,6 +18,7 @@ import numpy as np
 from .. import numpy as cnp
 from .. import primitives as P
 from ..graph import TensorBase, new_tensor
+from ..graph import values as _values
 from ..linalg import householder_product as _householder_product
 from ..linalg import matrix_exp as _matrix_exp
 from ..linalg import vector_norm
@@ -272,8 +273,14 @@ def logit(input, eps=None):
     """log(p / (1 - p)); with eps, p clamped to [eps, 1 - eps] first."""
     p = floating(input)
     if eps is not None:
-        p = P.clip(p, eps, 1 - eps)
-    return _like(input, _special.logit(p))
+        return _like(input, _special.logit(P.clip(p, eps, 1 - eps)))
+    # Outside [0, 1] the value is NaN, and so is PyTorch's gradient (log's rule alone
+    # would continue 1/p there, a finite gradient for a NaN loss): p + NaN there, p + 0
+    # elsewhere, whose derivative is 1 everywhere.
+    outside = P.logical_or(P.less(p, 0), P.greater(p, 1))
+    dt = _values(p).dtype
+    return _like(input, _special.logit(
+        p + P.where(outside, np.asarray(np.nan, dt), np.asarray(0, dt))))
 
 
 def polygamma(n, input):
