@@ -612,3 +612,17 @@ def test_pytorchs_module_paths_of_the_distributions_import():
         module = importlib.import_module(f"chainrule.torch.distributions.{path}")
         assert getattr(module, name) is getattr(importlib.import_module(
             "chainrule.torch.distributions"), name)
+
+
+def test_beta_and_dirichlet_modes_stay_in_the_support():
+    from chainrule.torch.distributions import Beta, Dirichlet
+
+    def beta_mode(a, b):
+        f64 = torch.float64
+        return Beta(torch.tensor(a, dtype=f64), torch.tensor(b, dtype=f64)).mode.item()
+
+    assert beta_mode(3.0, 2.0) == pytest.approx(2 / 3)
+    assert beta_mode(2.0, 0.5) == 1.0 and beta_mode(0.5, 2.0) == 0.0
+    assert beta_mode(0.5, 0.5) == 1.0  # both below 1: PyTorch names the first corner
+    d = Dirichlet(torch.tensor([[0.5, 0.7, 0.9], [2.0, 3.0, 0.5]], dtype=torch.float64)).mode
+    np.testing.assert_allclose(d.numpy(), [[1.0, 0.0, 0.0], [1 / 3, 2 / 3, 0.0]], rtol=1e-15)

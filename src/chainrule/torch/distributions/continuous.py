@@ -452,6 +452,18 @@ class StudentT(Distribution):
                 + 0.5 * torch.log(self.df) + lbeta)
 
 
+def dirichlet_mode(concentration):
+    """The mode of Dirichlet(concentration) (Beta's is its first entry): the clamped
+    concentrations minus one, normalised; where every concentration is below 1 the
+    density is largest at the corners, and PyTorch names the first."""
+    c = torch.clamp(concentration - 1, min=0)
+    mode = c / c.sum(-1, keepdim=True)
+    corner = (concentration < 1).all(dim=-1, keepdim=True)
+    first = torch.zeros_like(mode)
+    first[..., 0] = 1
+    return torch.where(corner, first, mode)
+
+
 class Beta(Distribution):
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
@@ -468,7 +480,8 @@ class Beta(Distribution):
 
     @property
     def mode(self):
-        return (self.concentration1 - 1) / (self.concentration1 + self.concentration0 - 2)
+        both = torch.stack([self.concentration1, self.concentration0], -1)
+        return dirichlet_mode(both)[..., 0]
 
     @property
     def variance(self):

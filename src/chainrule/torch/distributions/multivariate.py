@@ -12,7 +12,7 @@ import numpy as np
 import chainrule.torch as torch
 
 from . import constraints
-from .continuous import Beta, Chi2, Normal, _standard_gamma
+from .continuous import Beta, Chi2, Normal, _standard_gamma, dirichlet_mode
 from .distribution import Distribution, _shape_text, broadcast_all, rng, tensor_like
 from .transforms import StickBreakingTransform, TransformedDistribution
 
@@ -139,8 +139,7 @@ class Dirichlet(Distribution):
 
     @property
     def mode(self):
-        c = torch.clamp(self.concentration - 1, min=0)
-        return c / c.sum(-1, keepdim=True)
+        return dirichlet_mode(self.concentration)
 
     @property
     def variance(self):
