@@ -128,3 +128,19 @@ def test_linalg_solve_reads_a_batch_of_vectors_as_pytorch_does():
     gradcheck(lambda m, v: torch.linalg.solve(m, v), a, b)
     with pytest.raises(RuntimeError, match="XA = B"):
         torch.linalg.solve(torch.tensor(a), torch.tensor(b), left=False)
+
+
+def test_cholesky_ex_and_inv_ex_report_lapack_info_per_matrix():
+    eye = np.eye(2)
+    batch = torch.tensor(np.stack([eye, [[1.0, 2.0], [2.0, 1.0]], [[4.0, 0.0], [0.0, 9.0]]]),
+                         requires_grad=True)
+    L, info = torch.linalg.cholesky_ex(batch)
+    np.testing.assert_array_equal(info.numpy(), [0, 2, 0])  # order of the failing minor
+    assert info.dtype == torch.int32
+    np.testing.assert_array_equal(L[2].detach().numpy(), [[2.0, 0.0], [0.0, 3.0]])
+    assert np.isnan(L[1].detach().numpy()).all()
+    L[2].sum().backward()  # the matrices that factor keep their gradients
+    assert np.isfinite(batch.grad.numpy()[2]).all() and batch.grad.numpy()[2].any()
+    singular = torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    assert torch.linalg.inv_ex(singular).info.item() == 3  # the first zero pivot's column
+    assert tuple(torch.linalg.inv_ex(torch.tensor(np.stack([eye] * 3))).info.shape) == (3,)

@@ -55,24 +55,58 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "vector_norm"]
 
 
-def _ex(name, fn, fields):
+def _ex(name, fn, fields, failure):
     result_type = namedtuple(name, fields)
 
     def call(A, *, check_errors=False, out=None, **kwargs):
-        """fn(A) and ``info``: 0 when it succeeded; otherwise (``check_errors=False``)
-        1 and a result of NaN, so a program can test ``info`` and retry (add jitter)."""
+        """fn(A) and ``info``, one per matrix: 0 where it succeeded, otherwise LAPACK's
+        code (``failure``) and a result of NaN for that matrix alone, so a program can
+        test ``info`` and retry (add jitter) where it failed."""
+        shape = tuple(A.shape)
         try:
-            value = fn(A, **kwargs)
-            info = 0
+            value, info = fn(A, **kwargs), np.zeros(shape[:-2], np.int32)
         except LinAlgError:
             if check_errors:
                 raise
-            value = Tensor.new_full(A, tuple(A.shape), float("nan"))
-            info = 1
+            flat = Tensor.reshape(A, (-1, *shape[-2:]))
+            pieces, codes = [], []
+            for m in flat:
+                try:
+                    pieces.append(fn(m, **kwargs))
+                    codes.append(0)
+                except LinAlgError:
+                    pieces.append(Tensor.new_full(m, shape[-2:], float("nan")))
+                    codes.append(failure(np.asarray(m._data, dtype=np.float64)))
+            value = Tensor.reshape(_P.stack(pieces), shape)
+            info = np.array(codes, np.int32).reshape(shape[:-2])
         return result_type(value, Tensor.new_tensor(A, info, dtype=np.int32))
 
     call.__name__ = name
     return call
+
+
+def _failing_minor(a):
+    """LAPACK potrf's info: the order of the first leading minor that is not positive
+    definite."""
+    for k in range(1, a.shape[-1] + 1):
+        try:
+            np.linalg.cholesky(a[:k, :k])
+        except LinAlgError:
+            return k
+    return a.shape[-1]
+
+
+def _zero_pivot(a):
+    """LAPACK getrf's info: the (1-based) column of the first exactly zero pivot of the
+    LU factorisation with partial pivoting."""
+    u = a.copy()
+    for j in range(u.shape[0]):
+        p = j + int(np.argmax(np.abs(u[j:, j])))
+        if u[p, j] == 0:
+            return j + 1
+        u[[j, p]] = u[[p, j]]
+        u[j + 1:, j:] -= np.outer(u[j + 1:, j] / u[j, j], u[j, j:])
+    return u.shape[0]
 
 
 _LstsqResult = namedtuple("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
@@ -198,5 +232,5 @@ def _takes_A(fn):
     _takes_A(f) for f in (cholesky, cond, det, eigh, eigvalsh, inv, lu, matrix_exp,
                           matrix_norm, matrix_power, matrix_rank, norm, pinv, slogdet, svd,
                           svdvals))
-cholesky_ex = _ex("cholesky_ex", cholesky, ("L", "info"))
-inv_ex = _ex("inv_ex", inv, ("inverse", "info"))
+cholesky_ex = _ex("cholesky_ex", cholesky, ("L", "info"), _failing_minor)
+inv_ex = _ex("inv_ex", inv, ("inverse", "info"), _zero_pivot)
