@@ -115,6 +115,9 @@ OPTIMIZERS = [
     ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
     ("ASGD", dict()),
     ("ASGD", dict(lr=0.1, lambd=1e-2, alpha=0.6, t0=3, weight_decay=0.01)),
+    ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=2.0, weight_decay=0.1,
+                       maximize=True)),
 ]
 LBFGS_CASES = [
     dict(lr=0.5, max_iter=5, history_size=3),

@@ -1,4 +1,5 @@
-"""Adadelta, Adamax, NAdam, RAdam and maximize: each against its paper's update in NumPy."""
+"""Adadelta, Adamax, NAdam, RAdam, Adafactor and maximize: each against its paper's update
+in NumPy."""
 
 import json
 import math
@@ -184,7 +185,8 @@ def _train(model, opt, steps, seed):
     lambda ps: optim.Adamax(ps, lr=0.01),
     lambda ps: optim.NAdam(ps, lr=0.01, decoupled_weight_decay=True, weight_decay=0.1),
     lambda ps: optim.RAdam(ps, lr=0.01),
-], ids=["Adadelta", "Adamax", "NAdam", "RAdam"])
+    lambda ps: optim.Adafactor(ps, lr=0.01, weight_decay=0.1),
+], ids=["Adadelta", "Adamax", "NAdam", "RAdam", "Adafactor"])
 def test_state_dict_resume_is_bit_exact_and_float32_stays_float32(make):
     def model():
         return nn.Sequential(nn.Linear(4, 5, rng=0), nn.Tanh(), nn.Linear(5, 3, rng=1))
@@ -212,7 +214,8 @@ def test_state_dict_resume_is_bit_exact_and_float32_stays_float32(make):
     lambda ps: optim.Adamax(ps, lr=1e-3),
     lambda ps: optim.NAdam(ps, lr=1e-3),
     lambda ps: optim.RAdam(ps, lr=1e-3),
-], ids=["Adadelta", "Adamax", "NAdam", "RAdam"])
+    lambda ps: optim.Adafactor(ps, lr=1e-3),
+], ids=["Adadelta", "Adamax", "NAdam", "RAdam", "Adafactor"])
 def test_float16_parameters_keep_float32_state(make):
     w = cr.tensor(np.ones(3, np.float16), requires_grad=True)
     ref = cr.tensor(np.ones(3, np.float32), requires_grad=True)
@@ -254,3 +257,51 @@ def test_sgd_momentum_switched_on_after_the_first_step_starts_a_buffer():
     opt.step()
     np.testing.assert_allclose(p.data, P0 - 0.1 * G1 - 0.1 * G2, rtol=1e-15)
     assert set(opt.state[p]) == {"step", "momentum_buffer"}
+
+
+def adafactor_reference(p, grads, lr=1e-2, decay=-0.8, eps1=None, eps2=1e-3, d=1.0, wd=0.0):
+    """Shazeer & Stern (2018), algorithm 4 as PyTorch documents it: factored second moments
+    (row and column means of g^2) for a matrix, relative step size, update clipping."""
+    eps1 = np.finfo(p.dtype).eps if eps1 is None else eps1
+    r, c, v = np.zeros((*p.shape[:1], 1)), np.zeros((1, *p.shape[1:])), np.zeros_like(p)
+    out = []
+    for t, g in enumerate(grads, start=1):
+        w = t ** decay
+        alpha = max(eps2, np.sqrt(np.mean(p**2))) * min(lr, 1 / np.sqrt(t))
+        p = p * (1 - lr * wd)
+        if p.ndim == 2:
+            r = (1 - w) * r + w * np.mean(g**2, axis=1, keepdims=True)
+            c = (1 - w) * c + w * np.mean(g**2, axis=0, keepdims=True)
+            vhat = r @ c / max(np.mean(r), eps1)
+        else:
+            v = (1 - w) * v + w * g**2
+            vhat = v
+        u = g / np.sqrt(np.maximum(vhat, eps1**2))
+        p = p - alpha / max(1.0, np.sqrt(np.mean(u**2)) / d) * u
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(lr=0.05, wd=0.1, d=2.0),
+                                    dict(decay=-0.5, eps1=1e-20, eps2=1e-2)])
+@pytest.mark.parametrize("shape", [(3, 4), (5,)])
+def test_adafactor_follows_the_published_update(shape, kwargs):
+    rng = np.random.default_rng(7)
+    p0 = rng.standard_normal(shape)
+    grads = [rng.standard_normal(shape) * s for s in (1.0, 0.1, 3.0, 1.0, 0.5, 2.0, 1.0, 0.2)]
+    names = dict(lr="lr", wd="weight_decay", d="d", decay="beta2_decay")
+    options = {names[k]: v for k, v in kwargs.items() if k in names}
+    if "eps1" in kwargs:
+        options["eps"] = (kwargs["eps1"], kwargs["eps2"])
+    w = cr.tensor(p0.copy(), requires_grad=True)
+    opt = optim.Adafactor([w], **options)
+    expected = adafactor_reference(p0, grads, **kwargs)
+    for g, want in zip(grads, expected):
+        w.grad = cr.tensor(g)
+        opt.step()
+        np.testing.assert_allclose(w.data, want, rtol=1e-13, atol=1e-15)
+    state = opt.state[w]
+    assert set(state) == ({"step", "row_var", "col_var"} if len(shape) == 2
+                          else {"step", "variance"})
+    with pytest.raises(ValueError, match="clipping threshold"):
+        optim.Adafactor([w], d=0.5)

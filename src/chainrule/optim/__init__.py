@@ -8,7 +8,7 @@ State dicts split into arrays (``"state"``) and JSON-able hyperparameters
 """
 
 from . import lr_scheduler, swa_utils
-from .adaptive import Adadelta, Adamax, NAdam, RAdam
+from .adaptive import Adadelta, Adafactor, Adamax, NAdam, RAdam
 from .classic import ASGD, Rprop
 from .lbfgs import LBFGS
 from .optimizer import Optimizer
@@ -21,6 +21,7 @@ __all__ = [
     "Rprop",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",

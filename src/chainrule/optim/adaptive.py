@@ -205,3 +205,94 @@ class RAdam(Optimizer):
         else:
             np.multiply(m, lr / correction1, out=scratch)
         p -= scratch
+
+
+def _rms(a):
+    return float(np.linalg.norm(a.ravel())) / math.sqrt(max(a.size, 1))
+
+
+def _lerp(x, end, w):
+    """x <- x + w (end - x) in place, in PyTorch's two forms (from x below w = 1/2, from
+    end above), so a weight of 1 gives end exactly."""
+    if w < 0.5:
+        x += w * (end - x)
+    else:
+        x[...] = end - (end - x) * (1.0 - w)
+
+
+class Adafactor(Optimizer):
+    """Adafactor (Shazeer & Stern, 2018) as PyTorch defines it: the second moment of a
+    parameter with two or more dimensions kept as the means of g^2 over its rows and over
+    its columns (the last two dimensions), a step relative to the parameter's RMS, and an
+    update whose RMS is clipped to ``d``.
+
+    1 - beta2_t = t^beta2_decay;  rho_t = min(lr, 1/sqrt(t));  alpha_t = max(eps2, RMS(p)) rho_t;
+    p <- p (1 - lr lambda);
+    matrix: r <- r + (1 - beta2_t)(mean_last(g^2) - r), c likewise over the rows,
+            v = r c / max(mean(r), eps1);   vector: v <- v + (1 - beta2_t)(g^2 - v);
+    u = g / sqrt(max(v, eps1^2));  p <- p - alpha_t u / max(1, RMS(u) / d).
+    ``eps = (eps1, eps2)``; eps1 None is the dtype's machine epsilon.
+    State: ``step``, and ``row_var`` (..., m, 1) and ``col_var`` (..., 1, n) for a matrix
+    or ``variance`` for a vector, as PyTorch's.
+    """
+
+    _float16_in_float32 = True
+    _scalar_state = ("step", "row_var", "col_var")
+
+    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0,
+                 weight_decay=0.0, *, maximize=False):
+        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d,
+                                      weight_decay=weight_decay, maximize=bool(maximize)))
+
+    def _check_hyperparameters(self, group):
+        lr, eps = group["lr"], tuple(group["eps"])
+        if not lr >= 0.0:
+            raise ValueError(f"Adafactor: lr must be >= 0, got {lr}")
+        if not group["beta2_decay"] <= 0.0:
+            raise ValueError(f"Adafactor: beta2_decay must be <= 0, got {group['beta2_decay']}")
+        if len(eps) != 2 or (eps[0] is not None and not eps[0] >= 0.0) or not eps[1] >= 0.0:
+            raise ValueError(f"Adafactor: eps must be two values >= 0 (eps1 may be None), "
+                             f"got {eps}")
+        if not group["d"] >= 1.0:
+            raise ValueError(f"Adafactor: the clipping threshold d must be >= 1, got "
+                             f"{group['d']}")
+        if not group["weight_decay"] >= 0.0:
+            raise ValueError(f"Adafactor: weight_decay must be >= 0, got "
+                             f"{group['weight_decay']}")
+
+    def _init_state(self, p, group):
+        shape = p._data.shape
+        if len(shape) > 1:
+            return {"step": _counter(),
+                    "row_var": np.zeros((*shape[:-1], 1), p._data.dtype),
+                    "col_var": np.zeros((*shape[:-2], 1, shape[-1]), p._data.dtype)}
+        return {"step": _counter(), "variance": np.zeros_like(p._data)}
+
+    def _update(self, p, grad, state, group, scratch):
+        g = -grad if group["maximize"] else grad
+        lr, wd = float(group["lr"]), float(group["weight_decay"])
+        eps1, eps2 = group["eps"]
+        eps1 = float(np.finfo(p._data.dtype).eps if eps1 is None else eps1)
+        state["step"] += 1
+        t = float(state["step"])
+        rate = t ** float(group["beta2_decay"])  # 1 - beta2_t
+        data = p._data
+        # (RMS(p) before the decay, as PyTorch reads it)
+        alpha = max(float(eps2), _rms(data)) * min(lr, 1.0 / math.sqrt(t))
+        if wd:
+            p *= 1.0 - lr * wd
+        np.multiply(g, g, out=scratch)
+        if data.ndim > 1:
+            r, c = state["row_var"], state["col_var"]
+            _lerp(r, scratch.mean(axis=-1, keepdims=True), rate)
+            _lerp(c, scratch.mean(axis=-2, keepdims=True), rate)
+            v = r @ c
+            v /= np.maximum(r.mean(axis=-2, keepdims=True), eps1)
+        else:
+            _lerp(state["variance"], scratch, rate)
+            v = state["variance"].copy()
+        np.maximum(v, eps1 * eps1, out=v)
+        np.sqrt(v, out=v)
+        np.divide(g, v, out=scratch)
+        scratch *= alpha / max(1.0, _rms(scratch) / float(group["d"]))
+        p -= scratch

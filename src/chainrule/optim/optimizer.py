@@ -43,7 +43,8 @@ class Optimizer(HookMethods):
 
     # Update float16 parameters in float32 (see the module notes).
     _float16_in_float32 = False
-    # State entries that are 0-d whatever the parameter's shape.
+    # State entries without the parameter's shape (0-d counters; Adafactor's factored
+    # row and column moments).
     _scalar_state = ("step",)
 
     def __init__(self, params: Iterable[Any], defaults: Mapping[str, Any]) -> None:
