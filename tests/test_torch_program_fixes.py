@@ -1607,3 +1607,22 @@ def test_logit_outside_zero_one_has_a_nan_gradient_as_its_value():
     x.grad = None
     torch.logit(x, eps=0.1).sum().backward()  # clamped: zero gradient outside
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 1 / (0.3 * 0.7)], rtol=1e-14)
+
+
+def test_interpolate_takes_pytorchs_shortcuts_for_unchanged_and_doubled_axes():
+    F = torch.nn.functional
+    x = torch.arange(15.0).reshape(1, 1, 3, 5)
+    # 2-D nearest: an exactly doubled axis halves the index, an unchanged one is copied
+    y = F.interpolate(x, scale_factor=2.3, mode="nearest")  # (3, 5) -> (6, 11)
+    np.testing.assert_array_equal(y[0, 0, :, 0].numpy(), [0, 0, 5, 5, 10, 10])
+    np.testing.assert_array_equal(y[0, 0, 0].numpy(), np.floor(np.arange(11) / np.float32(2.3)))
+    z = F.interpolate(x, scale_factor=(1.1, 2.3), mode="nearest")
+    np.testing.assert_array_equal(z[0, 0, :, 0].numpy(), [0, 5, 10])
+    # the linear modes copy an unchanged axis whatever scale_factor says
+    b = F.interpolate(torch.arange(20.0).reshape(1, 1, 4, 5), scale_factor=1.1, mode="bilinear")
+    np.testing.assert_array_equal(b[0, 0].numpy(), np.arange(20.0).reshape(4, 5))
+    w = F.interpolate(torch.arange(5.0).reshape(1, 1, 5), scale_factor=1.158, mode="linear")
+    np.testing.assert_array_equal(w[0, 0].numpy(), np.arange(5.0))
+    # 1-D nearest has no shortcut (PyTorch's kernel applies the formula)
+    n = F.interpolate(torch.arange(5.0).reshape(1, 1, 5), scale_factor=1.1, mode="nearest")
+    np.testing.assert_array_equal(n[0, 0].numpy(), [0, 0, 1, 2, 3])

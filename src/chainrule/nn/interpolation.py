@@ -4,7 +4,8 @@ interpolate is linear in its input: 'nearest' and 'nearest-exact' gather one sou
 cell per output cell (their gradients add back onto the sources); 'linear',
 'bilinear', 'bicubic', 'trilinear' and 'area' multiply each spatial axis by a constant
 (out, in) matrix of weights, so every order's gradient is the transposed matrices'. Source
-coordinates follow PyTorch (aten's area_pixel_compute_source_index and nearest_idx):
+coordinates follow PyTorch (aten's area_pixel_compute_source_index and nearest_idx),
+shortcuts included (an axis of unchanged size copied; interpolate's comments):
 
     nearest:        src = min(floor(dst * scale), in - 1)
     nearest-exact:  src = min(floor((dst + 0.5) * scale), in - 1)
@@ -170,10 +171,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out, factors = _sizes(fn, s[2:], size, scale_factor, recompute_scale_factor)
     dtype = data(input).dtype if data(input).dtype.kind == "f" else np.float64
     if mode in ("nearest", "nearest-exact"):
+        # PyTorch's 2-D 'nearest' kernel (aten's nearest_idx) copies an axis whose size
+        # is unchanged and halves the index of one exactly doubled, whatever scale_factor
+        # says; its 1-D and 3-D kernels and 'nearest-exact' always use the formula.
+        shortcuts = mode == "nearest" and n == 2
         x = input
         for axis, (m, o, f) in enumerate(zip(s[2:], out, factors)):
-            if m != o or f is not None:
-                x = P.take(x, _nearest_index(m, o, f, mode == "nearest-exact"), axis=2 + axis)
+            if m == o and (shortcuts or f is None):
+                continue
+            index = (np.arange(o) // 2 if shortcuts and o == 2 * m
+                     else _nearest_index(m, o, f, mode == "nearest-exact"))
+            x = P.take(x, index, axis=2 + axis)
         return P.copy(x) if x is input else x  # a new tensor at the same size too
     if antialias:
         mats = [_antialiased_matrix(m, o, f, bool(align_corners), dtype, mode == "bicubic")
@@ -186,6 +194,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         mats = [_linear_matrix(m, o, f, bool(align_corners), dtype)
                 for m, o, f in zip(s[2:], out, factors)]
+    if antialias or mode in ("linear", "bilinear", "trilinear"):
+        # (PyTorch's linear kernels copy an axis whose size is unchanged, whatever
+        # scale_factor says; its plain bicubic kernel applies the formula)
+        mats = [np.eye(m, dtype=dtype) if m == o else w for w, m, o in zip(mats, s[2:], out)]
     return along_axes(input, mats)
 
 
