@@ -160,13 +160,23 @@ def test_max_pool2d_matches_reference_and_gradcheck(k, s, p, d):
     assert gradcheck(lambda t: F.max_pool2d(t, k, s, p, d), x, order=2)
 
 
-def test_max_pool2d_routes_gradient_to_the_maximum_and_splits_ties():
+def test_max_pool2d_routes_gradient_to_the_maximum_pytorchs_index_among_ties():
     x = cr.tensor(np.array([[[[1.0, 3.0], [2.0, 0.0]]]]), requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
     assert np.array_equal(x.grad.data, [[[[0, 1], [0, 0]]]])
+    # Equal maxima: the whole gradient to the first in scan order, the element
+    # return_indices names (PyTorch's rule), also where windows overlap.
     tie = cr.tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
-    F.max_pool2d(tie, 2).sum().backward()
-    assert np.allclose(tie.grad.data, 0.25)
+    out, idx = F.max_pool2d(tie, 2, return_indices=True)
+    out.sum().backward()
+    assert idx.data.item() == 0 and np.array_equal(tie.grad.data, [[[[1, 0], [0, 0]]]])
+    row = cr.tensor(np.array([[[1.0, 1.0, 0.0, 1.0]]]), requires_grad=True)
+    F.max_pool1d(row, 2, 1).sum().backward()
+    assert np.array_equal(row.grad.data, [[[1, 1, 0, 1]]])  # PyTorch's values
+    nan = cr.tensor(np.array([[[[np.nan, 1.0], [np.nan, 2.0]]]]), requires_grad=True)
+    out, idx = F.max_pool2d(nan, 2, return_indices=True)
+    out.sum().backward()  # a NaN window: its last NaN, as PyTorch's scan keeps
+    assert idx.data.item() == 2 and np.array_equal(nan.grad.data, [[[[0, 0], [1, 0]]]])
 
 
 @pytest.mark.parametrize("k,s,p", [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)),
@@ -291,7 +301,8 @@ def test_max_pool2d_float32_nan_and_ties_after_relu():
         out.sum().backward()
     grad = xt.grad.data
     assert grad.dtype == np.float32
-    # Every window passes on exactly its cotangent of 1, split among equal maxima (the
-    # window holding a NaN has no maximum to route to).
+    # Every window passes on exactly its cotangent of 1 to one element: the first of
+    # equal maxima, or the NaN of the window holding one.
     sums = grad.reshape(2, 3, 2, 2, 2, 2).sum(axis=(3, 5))
-    assert np.allclose(np.delete(sums.reshape(-1), 0), 1) and sums[0, 0, 0, 0] == 0
+    assert np.array_equal(sums, np.ones_like(sums)) and set(np.unique(grad)) <= {0, 1}
+    assert grad[0, 0, 0, 0] == 1

@@ -79,17 +79,22 @@ def _max_pool(n, fn, input, kernel_size, stride, padding, dilation, ceil_mode,
 
 def _argmax_positions(xp, size, geo):
     """PyTorch's indices: the flat position (over the input's spatial axes) of each
-    window's first maximum (a NaN counts as the maximum)."""
+    window's first maximum, or of its last NaN when it holds one (PyTorch's scan takes
+    every NaN it meets)."""
     c, nd = xp.shape[1], len(size)
     # Each cell's flat position in the input; -1 in the cells ceil_mode added.
     where = np.full((1, 1) + xp.shape[2:], -1, np.int64)
     where[(0, 0) + tuple(slice(0, m) for m in size)] = np.arange(
         int(np.prod(size))).reshape(size)
-    vals = layers._im2col_fwd(np.where(np.isnan(xp), np.inf, xp), pad_value=-np.inf, **geo)
+    vals = layers._im2col_fwd(xp, pad_value=-np.inf, **geo)
     where = layers._im2col_fwd(where, pad_value=-1, **geo)
     k = int(np.prod(geo["kernel_size"]))
     vals = vals.reshape((c, k) + vals.shape[1 + nd:])  # (C, K, N, *out)
     first = np.argmax(vals, axis=1)[:, None]
+    nan = np.isnan(vals)  # (the -inf padding cells are no NaN)
+    if nan.any():
+        last = k - 1 - np.argmax(nan[:, ::-1], axis=1)[:, None]
+        first = np.where(nan.any(axis=1)[:, None], last, first)
     where = np.broadcast_to(where.reshape((1, k) + where.shape[1 + nd:]),
                             (c, k) + where.shape[1 + nd:])
     return np.take_along_axis(where, first, 1)[:, 0].swapaxes(0, 1)
@@ -98,7 +103,8 @@ def _argmax_positions(xp, size, geo):
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Maximum over each window of an (N, C, L) input (stride defaults to the kernel size;
-    padding counts as -inf). Equal maxima in a window share its gradient equally."""
+    padding counts as -inf). A window's gradient goes to its first maximum (PyTorch's
+    index)."""
     return _max_pool(1, "max_pool1d", input, kernel_size, stride, padding, dilation,
                      ceil_mode, return_indices)
 
@@ -106,8 +112,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Maximum over each window of an (N, C, H, W) input (stride defaults to the kernel size;
-    padding counts as -inf). Equal maxima in a window share its gradient equally;
-    ``return_indices`` also gives the flat position h W + w of each window's first maximum.
+    padding counts as -inf). A window's gradient goes to its first maximum, whose flat
+    position h W + w ``return_indices`` also gives (PyTorch's index).
     """
     return _max_pool(2, "max_pool2d", input, kernel_size, stride, padding, dilation,
                      ceil_mode, return_indices)
@@ -340,8 +346,8 @@ def adaptive_avg_pool3d(input, output_size):
 
 def _window_index(size, out):
     """(out, widest window) positions of each adaptive window; a shorter window repeats
-    its last position (a repeated element changes no maximum, and its two shares of the
-    gradient add back to one)."""
+    its last position (a repeated element changes no maximum, and the first of the two
+    copies is the one a maximum there is taken from)."""
     starts, ends = adaptive_windows(size, out)
     width = int((ends - starts).max())
     return np.minimum(starts[:, None] + np.arange(width), ends[:, None] - 1)
@@ -357,9 +363,17 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
     index = (Ellipsis,) + tuple(
         p.reshape((1,) * (2 * i) + p.shape + (1,) * (2 * (n - i - 1)))
         for i, p in enumerate(picks))
-    axes = tuple(-(2 * (n - i) - 1) for i in range(n))
     windows = P.getitem(x, index)
-    y = P.max(windows, axis=axes)
+    # Each window flattened along its last axis, and its first maximum taken from there:
+    # the gradient goes to that one element, as PyTorch's (a max would share it among
+    # equal maxima).
+    lead = len(shape(windows)) - 2 * n
+    order = (tuple(range(lead)) + tuple(lead + 2 * i for i in range(n))
+             + tuple(lead + 2 * i + 1 for i in range(n)))
+    flat_windows = P.reshape(P.transpose(windows, order),
+                             tuple(shape(windows)[:lead]) + tuple(out) + (-1,))
+    first = P.argmax(flat_windows, axis=-1, keepdims=True)
+    y = P.squeeze(P.take_along_axis(flat_windows, first, axis=-1), -1)
     if unbatched:
         y = P.squeeze(y, 0)
     if not return_indices:
@@ -369,9 +383,6 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
     # maximum of a window, a NaN counting as the largest).
     strides = np.cumprod((1,) + tuple(size[::-1]))[:-1][::-1]
     flat = sum(index[1 + i] * int(strides[i]) for i in range(n))
-    lead = data(windows).ndim - 2 * n
-    order = (tuple(range(lead)) + tuple(lead + 2 * i for i in range(n))
-             + tuple(lead + 2 * i + 1 for i in range(n)))
     vals = np.transpose(data(windows), order)
     vals = vals.reshape(vals.shape[:lead + n] + (-1,))
     flat = np.transpose(np.broadcast_to(flat, data(windows).shape[lead:]),

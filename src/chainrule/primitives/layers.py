@@ -23,8 +23,8 @@ conv:    the convolution over 1, 2 or 3 spatial axes in one node, with the two p
 max_pool2d: the maximum over each window (any number of spatial axes, despite the
          name), as prod(kernel) elementwise maxima of strided views of the input (no
          window copy); its VJP max_pool2d_scatter puts each window's cotangent back on
-         its maxima (shared equally among ties), and max_pool2d_gather, its adjoint,
-         reads a tangent at the maxima (the JVP).
+         its maximum (the first of equal maxima, PyTorch's index), and
+         max_pool2d_gather, its adjoint, reads a tangent there (the JVP).
 """
 
 from __future__ import annotations
@@ -595,18 +595,27 @@ def _pool_views(a, kernel_size, stride, dilation, *out):
 
 
 def _maxima(x, ans, kernel_size, stride, padding, dilation):
-    """The padded input; for each kernel offset, where its view holds the window's
-    maximum; and how many maxima each window has (at least 1)."""
+    """The padded input, and for each kernel offset where its view holds the one element
+    of each window that takes the window's gradient: PyTorch's index, the first maximum
+    in scan order (row-major over the kernel), or the last NaN of a window whose maximum
+    is NaN."""
     xp = _padded(x, padding, -np.inf)
     views = _pool_views(xp, kernel_size, stride, dilation, *np.shape(ans)[2:])
-    hits = [v == ans for v in views]
-    # Counted in bytes while a window has fewer than 256 pixels (4x fewer bytes to
-    # write than float32 counts: the count took 2.2 ms instead of 1.3 ms at 64 x 64 x 12 x 12).
-    count = hits[0].astype(np.uint8 if len(hits) < 256 else np.intp)
-    for h in hits[1:]:
-        count += h
-    np.maximum(count, 1, out=count)  # a window of NaNs has no maximum to route to
-    return xp, hits, count
+    taken = np.zeros(np.shape(ans), bool)
+    routes = []
+    for v in views:
+        hit = v == ans
+        np.greater(hit, taken, out=hit)  # (hit and not taken, in one pass)
+        taken |= hit
+        routes.append(hit)
+    nan = np.isnan(ans)
+    if nan.any():
+        taken[...] = False
+        for v, hit in zip(reversed(views), reversed(routes)):
+            last = np.isnan(v) & nan & ~taken
+            taken |= last
+            hit |= last
+    return xp, routes
 
 
 def _max_pool2d_fwd(x, kernel_size, stride, padding, dilation):
@@ -621,15 +630,16 @@ def _max_pool2d_fwd(x, kernel_size, stride, padding, dilation):
 
 
 def _max_pool2d_scatter_fwd(g, x, ans, kernel_size, stride, padding, dilation):
-    xp, hits, count = _maxima(x, ans, kernel_size, stride, padding, dilation)
-    views = _pool_views(xp, kernel_size, stride, dilation, *count.shape[2:])
-    # The share in x's memory order (like the gradients of the layers around it), then
-    # one product per kernel offset. (np.add(..., where=hit) on these strided views took
+    xp, hits = _maxima(x, ans, kernel_size, stride, padding, dilation)
+    out = np.shape(ans)[2:]
+    views = _pool_views(xp, kernel_size, stride, dilation, *out)
+    # g in x's memory order (like the gradients of the layers around it), then one
+    # product per kernel offset. (np.add(..., where=hit) on these strided views took
     # 7x as long: 29 against 4 ms for a 64 x 64 x 24 x 24 batch.)
     share = np.empty_like(views[0], dtype=np.result_type(g, x))
-    np.divide(g, count, out=share)
+    share[...] = g
     dx = np.zeros_like(xp, dtype=share.dtype)
-    dviews = _pool_views(dx, kernel_size, stride, dilation, *count.shape[2:])
+    dviews = _pool_views(dx, kernel_size, stride, dilation, *out)
     if all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel_size, stride, dilation)):
         # Windows that do not overlap write disjoint pixels: no read of dx needed.
         for dv, h in zip(dviews, hits):
@@ -642,12 +652,12 @@ def _max_pool2d_scatter_fwd(g, x, ans, kernel_size, stride, padding, dilation):
 
 
 def _max_pool2d_gather_fwd(t, x, ans, kernel_size, stride, padding, dilation):
-    _, hits, count = _maxima(x, ans, kernel_size, stride, padding, dilation)
-    tviews = _pool_views(_padded(t, padding), kernel_size, stride, dilation, *count.shape[2:])
+    _, hits = _maxima(x, ans, kernel_size, stride, padding, dilation)
+    tviews = _pool_views(_padded(t, padding), kernel_size, stride, dilation,
+                         *np.shape(ans)[2:])
     out = tviews[0] * hits[0]
     for tv, h in zip(tviews[1:], hits[1:]):
         out += tv * h
-    out /= count
     return out
 
 
@@ -685,11 +695,11 @@ max_pool2d = primitive(
     domain=Example(lambda rng: ((rng.standard_normal((1, 2, 4, 4)),), dict(_POOL))),
     statement=S.Statement(
         forward="the maximum of each window of an (N, C, H, W) image",
-        vjp="x_bar = max_pool2d_scatter(g): each window's g at its maximum (shared "
-        "equally among equal maxima), 0 elsewhere",
+        vjp="x_bar = max_pool2d_scatter(g): each window's g at its maximum (the first "
+        "of equal maxima in scan order, PyTorch's index), 0 elsewhere",
         latex_forward=r"y_{n,c,p,q} = \max_{i,j} x_{n,c,\, s p + d i,\, s q + d j}",
-        latex_vjp=r"\bar x_{n,c,u,v} = \sum_{(p,q) : x_{n,c,u,v} = y_{n,c,p,q}} "
-        r"\bar y_{n,c,p,q} / m_{n,c,p,q}",
+        latex_vjp=r"\bar x_{n,c,u,v} = \sum_{(p,q) : (u,v) = \operatorname{idx}_{n,c,p,q}} "
+        r"\bar y_{n,c,p,q}",
     ),
 )
 # Linear in their first argument; the image and its maxima fix the routing.
@@ -699,8 +709,8 @@ max_pool2d_scatter = primitive(
     batch=B.images_rule,
     domain=_pooled((1, 2, 3, 3)),
     statement=S.Statement(
-        forward="each window's value put back on the window's maxima of x (shared "
-        "equally among equal maxima): linear in g, x and y = max_pool2d(x) held fixed",
+        forward="each window's value put back on the window's maximum of x (the first "
+        "of equal maxima): linear in g, x and y = max_pool2d(x) held fixed",
         vjp="g_bar = max_pool2d_gather(c): the cotangent read back at the maxima",
         latex_forward=r"y = S_x\, g",
         latex_vjp=r"\bar g = S_x^\top\, \bar y",
@@ -712,7 +722,7 @@ max_pool2d_gather = primitive(
     batch=B.images_rule,
     domain=_pooled((1, 2, 4, 4)),
     statement=S.Statement(
-        forward="t read at each window's maxima of x (averaged over equal maxima): the "
+        forward="t read at each window's maximum of x (the first of equal maxima): the "
         "tangent of max_pool2d, linear in t",
         vjp="t_bar = max_pool2d_scatter(c)",
         latex_forward=r"y = S_x^\top\, t",
