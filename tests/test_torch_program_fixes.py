@@ -1626,3 +1626,20 @@ def test_interpolate_takes_pytorchs_shortcuts_for_unchanged_and_doubled_axes():
     # 1-D nearest has no shortcut (PyTorch's kernel applies the formula)
     n = F.interpolate(torch.arange(5.0).reshape(1, 1, 5), scale_factor=1.1, mode="nearest")
     np.testing.assert_array_equal(n[0, 0].numpy(), [0, 0, 1, 2, 3])
+
+
+def test_margin_losses_pass_the_gradient_at_an_exact_tie_as_clamp_min():
+    # PyTorch writes max(z, 0) in these losses as clamp_min, whose gradient at z = 0 is 1
+    F = torch.nn.functional
+    f64 = torch.float64
+    x1 = torch.tensor([0.3, 0.7], dtype=f64, requires_grad=True)
+    F.margin_ranking_loss(x1, torch.tensor([0.3, 0.2], dtype=f64), torch.ones(2, dtype=f64),
+                          margin=0.0).backward()
+    np.testing.assert_array_equal(x1.grad.numpy(), [-0.5, 0.0])
+    x = torch.tensor([1.0, 0.2], dtype=f64, requires_grad=True)
+    F.hinge_embedding_loss(x, torch.tensor([-1.0, -1.0], dtype=f64), margin=1.0).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [-0.5, -0.5])
+    a = torch.tensor([[0.0, 1.0, 0.0]], dtype=f64, requires_grad=True)
+    F.cosine_embedding_loss(a, torch.tensor([[1.0, 0.0, 0.0]], dtype=f64), torch.tensor([-1.0]),
+                            margin=0.0).backward()
+    np.testing.assert_allclose(a.grad.numpy(), [[1.0, 0.0, 0.0]], atol=1e-12)

@@ -27,6 +27,12 @@ __all__ = [
 ]
 
 
+def _hinge(z):
+    """max(z, 0) as PyTorch's margin losses write it, clamp_min: at z = 0 exactly the
+    gradient passes (relu's would be 0; equal scores or a zero margin hit it)."""
+    return P.clip(z, 0, None)
+
+
 def _target(fn, input, target):
     """The target as an operand of input's dtype, warning (as PyTorch) when shapes differ."""
     if shape(input) != shape(target):
@@ -198,7 +204,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     m1 = P.sum(input1 * input1, axis=ax) + 1e-12
     m2 = P.sum(input2 * input2, axis=ax) + 1e-12
     cos = dot / P.sqrt(m1 * m2)
-    loss = P.where(y == 1, 1 - cos, P.relu(cos - margin))
+    loss = P.where(y == 1, 1 - cos, _hinge(cos - margin))
     return reduce_loss(loss, reduction)
 
 
@@ -210,7 +216,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     # a tensor target stays one: differentiated as in PyTorch, and each call's own under a
     # trace (its values read here would be the first example's for every example)
     y = target if hasattr(target, "requires_grad") else data(target).astype(data(input1).dtype)
-    return reduce_loss(P.relu(-y * (input1 - input2) + margin), reduction)
+    return reduce_loss(_hinge(-y * (input1 - input2) + margin), reduction)
 
 
 @composite
@@ -221,7 +227,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = legacy_reduction(fn, size_average, reduce, reduction)
     y = _signs(fn, target, None)
     zeros = np.zeros(shape(input), data(input).dtype)
-    loss = P.where(y == 1, input, zeros) + P.where(y == -1, P.relu(margin - input), zeros)
+    loss = P.where(y == 1, input, zeros) + P.where(y == -1, _hinge(margin - input), zeros)
     return reduce_loss(loss, reduction)
 
 
@@ -235,7 +241,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = P.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return reduce_loss(P.relu(d_pos - d_neg + margin), reduction)
+    return reduce_loss(_hinge(d_pos - d_neg + margin), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
@@ -250,4 +256,4 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     d_neg = d(anchor, negative)
     if swap:
         d_neg = P.minimum(d_neg, d(positive, negative))
-    return reduce_loss(P.relu(d_pos - d_neg + margin), reduction)
+    return reduce_loss(_hinge(d_pos - d_neg + margin), reduction)
