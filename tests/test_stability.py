@@ -512,3 +512,26 @@ def test_provenance_under_no_grad_does_not_keep_a_chain_alive():
         z = cr.tensor(np.array([-800.0, 0.0, 800.0]))
         np.testing.assert_allclose(cr.log(cr.sigmoid(z)).data, [-800.0, -np.log(2), 0.0])
         np.testing.assert_allclose(cr.log(1 - cr.sigmoid(z)).data, [0.0, -np.log(2), -800.0])
+
+
+def test_logaddexp_weights_stay_exact_for_huge_arguments():
+    # d/dx log(e^x + e^y) = sigmoid(x - y): exp(x - ans) lost ans's rounding, a multiple
+    # of |x| eps, and gave weights 1 and 1 for two equal arguments of 1e30.
+    import chainrule.numpy as cnp
+
+    x = np.array([1e30, -1e30, 800.0, 3.0])
+    for f in (cnp.logaddexp, cnp.logaddexp2):
+        grads = cr.grad(lambda a, b, f=f: cr.sum(f(a, b)), argnums=(0, 1))(x, x.copy())
+        for g in grads:
+            np.testing.assert_array_equal(g, 0.5)
+    gx = cr.grad(lambda a: cr.sum(cnp.logaddexp(a, np.zeros(2))))(np.array([40.0, -40.0]))
+    np.testing.assert_allclose(gx, [1 / (1 + np.exp(-40.0)), 1 / (1 + np.exp(40.0))],
+                               rtol=1e-15)
+
+
+def test_erfc_and_ndtr_at_the_largest_floats():
+    from chainrule.scipy import special
+
+    x = np.array([-1e308, -1e154, 1e308, -np.inf, np.inf])
+    np.testing.assert_array_equal(special.erfc(x), [2.0, 2.0, 0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(special.ndtr(x), [0.0, 0.0, 1.0, 0.0, 1.0])

@@ -17,11 +17,11 @@ from .. import batching as B
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
 from ..rules import composite, elementwise, nondifferentiable, primitive
+from .activations import sigmoid
 from .elementwise import (
     DISTINCT_PAIR,
     cos,
     equal,
-    exp,
     floor,
     greater,
     isnan,
@@ -128,22 +128,26 @@ cbrt = elementwise(
 )
 
 # ---------------------------------------------------- two-argument functions
-# logaddexp(x, y) = log(e^x + e^y): d/dx = e^x / (e^x + e^y) = exp(x - ans), never overflows.
+# logaddexp(x, y) = log(e^x + e^y): d/dx = e^x / (e^x + e^y) = sigmoid(x - y), in [0, 1].
+# (exp(x - ans) is the same number, but ans rounds to a multiple of |x| eps: at |x| = 1e16
+# the weights of two equal arguments came out 1 and 1 instead of 1/2.)
 logaddexp = elementwise(
-    "logaddexp", np.logaddexp, lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans),
+    "logaddexp", np.logaddexp,
+    lambda ans, x, y: sigmoid(x - y), lambda ans, x, y: sigmoid(y - x),
     statement=S.binary(
-        "ln(e^a + e^b)", "g * e^(a - y)", "g * e^(b - y)  (weights in [0, 1]: never overflow)",
-        r"\ln(e^a + e^b)", r"\bar y\, e^{a - y}", r"\bar y\, e^{b - y}",
+        "ln(e^a + e^b)", "g * sigmoid(a - b)", "g * sigmoid(b - a)  (weights in [0, 1])",
+        r"\ln(e^a + e^b)", r"\bar y\, \sigma(a - b)", r"\bar y\, \sigma(b - a)",
     ),
 )
 
-# logaddexp2(x, y) = log2(2^x + 2^y): d/dx = 2^(x - ans).
+# logaddexp2(x, y) = log2(2^x + 2^y): d/dx = 2^x / (2^x + 2^y) = sigmoid((x - y) ln 2).
 logaddexp2 = elementwise(
     "logaddexp2", np.logaddexp2,
-    lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans),
+    lambda ans, x, y: sigmoid((x - y) * _LN2), lambda ans, x, y: sigmoid((y - x) * _LN2),
     statement=S.binary(
-        "log2(2^a + 2^b)", "g * 2^(a - y)", "g * 2^(b - y)", r"\log_2(2^a + 2^b)",
-        r"\bar y\, 2^{a - y}", r"\bar y\, 2^{b - y}",
+        "log2(2^a + 2^b)", "g * sigmoid((a - b) ln 2)", "g * sigmoid((b - a) ln 2)",
+        r"\log_2(2^a + 2^b)", r"\bar y\, \sigma((a - b) \ln 2)",
+        r"\bar y\, \sigma((b - a) \ln 2)",
     ),
 )
 
