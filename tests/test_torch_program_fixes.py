@@ -1643,3 +1643,10 @@ def test_margin_losses_pass_the_gradient_at_an_exact_tie_as_clamp_min():
     F.cosine_embedding_loss(a, torch.tensor([[1.0, 0.0, 0.0]], dtype=f64), torch.tensor([-1.0]),
                             margin=0.0).backward()
     np.testing.assert_allclose(a.grad.numpy(), [[1.0, 0.0, 0.0]], atol=1e-12)
+
+
+def test_index_outputs_of_zero_d_inputs_are_front_end_tensors():
+    x = torch.tensor(1.5)
+    for idx in (torch.sort(x).indices, torch.argsort(x), x.topk(1).indices,
+                x.kthvalue(1).indices, torch.cummax(x, 0).indices, torch.cummin(x, 0).indices):
+        assert isinstance(idx, torch.Tensor) and idx.item() == 0

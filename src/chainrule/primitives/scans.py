@@ -30,7 +30,7 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..domains import Example
-from ..graph import is_tensor, new_tensor
+from ..graph import is_tensor, new_tensor_as
 from ..rules import composite, nondifferentiable, primitive
 from .elementwise import astype
 from .indexing import along_axis_rule, gather_along
@@ -76,7 +76,8 @@ running_index = nondifferentiable(
 def _running_extreme(input, dim, largest, result, op):
     if np.ndim(input) == 0:
         zero = np.zeros((), np.int64)
-        return result(reshape(input, ()), new_tensor(zero) if is_tensor(input) else zero)
+        return result(reshape(input, ()), new_tensor_as(zero, input) if is_tensor(input)
+                      else zero)
     dim = normalize_axes(dim, np.ndim(input), op)[0]
     idx = running_index(input, axis=dim, largest=largest)
     return result(gather_along(input, idx, axis=dim), idx)

@@ -27,7 +27,7 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..api_types import tensor_function
-from ..graph import is_tensor, new_tensor
+from ..graph import is_tensor, new_tensor, new_tensor_as
 from ..graph import values as _values
 from ..rules import composite, nondifferentiable
 from ..tracing import concrete
@@ -109,7 +109,7 @@ def _dim(x, dim, op):
 
 def _zero_index(like):
     zero = np.zeros((), np.int64)
-    return new_tensor(zero) if is_tensor(like) else zero
+    return new_tensor_as(zero, like) if is_tensor(like) else zero  # (a front end's class)
 
 
 def _scalar_case(input, result):
