@@ -1650,3 +1650,20 @@ def test_index_outputs_of_zero_d_inputs_are_front_end_tensors():
     for idx in (torch.sort(x).indices, torch.argsort(x), x.topk(1).indices,
                 x.kthvalue(1).indices, torch.cummax(x, 0).indices, torch.cummin(x, 0).indices):
         assert isinstance(idx, torch.Tensor) and idx.item() == 0
+
+
+def test_grid_sample_border_coordinates_have_pytorchs_zero_derivative():
+    # An identity affine grid with align_corners puts the edge pixels exactly on the
+    # border, where PyTorch's clip counts the coordinate as outside (derivative 0).
+    F = torch.nn.functional
+    x = torch.arange(20, dtype=torch.float64).reshape(1, 1, 4, 5) ** 1.5
+    th = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=torch.float64,
+                      requires_grad=True)
+    grid = F.affine_grid(th, [1, 1, 4, 5], align_corners=True)
+    F.grid_sample(x, grid, padding_mode="border", align_corners=True).sum().backward()
+    np.testing.assert_allclose(th.grad.numpy(), [[[2.3081, 26.0363, 108.0449],
+                                                 [16.6848, 13.7693, 386.0238]]], atol=1e-4)
+    g = torch.tensor([[[[-2.0, 3.0]]]], dtype=torch.float64, requires_grad=True)
+    F.grid_sample(torch.tensor([[[[2.0]]]], dtype=torch.float64), g, padding_mode="reflection",
+                  align_corners=False).sum().backward()
+    np.testing.assert_array_equal(g.grad.numpy(), [[[[0.0, 0.0]]]])

@@ -89,7 +89,11 @@ def _padded_coordinates(u, size, padding_mode, align_corners):
     if padding_mode == "reflection":
         u = _reflect(u, 0, 2 * (size - 1)) if align_corners else _reflect(u, -1, 2 * size - 1)
     if padding_mode != "zeros":
-        u = P.clip(u, 0, size - 1)
+        # Clipped into the image, with PyTorch's derivative: 1 strictly inside and 0 on
+        # the border itself (its clip_coordinates_set_grad counts the border as outside;
+        # an identity affine grid with align_corners puts every edge pixel there).
+        strict = P.logical_and(P.greater(u, 0), P.less(u, size - 1))
+        u = P.where(strict, u, P.stop_gradient(P.clip(u, 0, size - 1)))
     return u
 
 
