@@ -1667,3 +1667,13 @@ def test_grid_sample_border_coordinates_have_pytorchs_zero_derivative():
     F.grid_sample(torch.tensor([[[[2.0]]]], dtype=torch.float64), g, padding_mode="reflection",
                   align_corners=False).sum().backward()
     np.testing.assert_array_equal(g.grad.numpy(), [[[[0.0, 0.0]]]])
+
+
+def test_torch_functions_read_numpys_keyword_names_as_pytorch_does():
+    x = torch.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(torch.mean(x, axis=0).numpy(), [1.5, 2.5, 3.5])
+    np.testing.assert_array_equal(torch.sum(x, axis=1, keepdims=True).numpy(), [[3.0], [12.0]])
+    assert tuple(torch.stack([x, x], axis=1).shape) == (2, 2, 3)
+    np.testing.assert_array_equal(torch.median(x, axis=0).values.numpy(), [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="name the same argument"):
+        torch.sum(x, axis=0, dim=1)

@@ -6,6 +6,7 @@ refused when a gradient would flow (the write is outside the graph)."""
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -39,10 +40,33 @@ def write_out(out, result, name):
     return out
 
 
+# PyTorch's argument parser reads NumPy's keyword names as its own in every torch.*
+# function (torch.mean(x, axis=0, keepdims=True)); a function with a parameter of the
+# NumPy name itself keeps it.
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input",
+                "x1": "input", "x2": "other"}
+
+
+def _aliases(fn):
+    try:
+        params = set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return {}
+    return {k: v for k, v in _NUMPY_NAMES.items() if v in params and k not in params}
+
+
 def with_out(fn):
-    """``fn`` taking ``out=`` (see the module doc)."""
+    """``fn`` taking ``out=`` (see the module doc) and NumPy's keyword names."""
+    aliases = _aliases(fn)
+
     @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
+        if kwargs and aliases:
+            for k in [k for k in kwargs if k in aliases]:
+                if aliases[k] in kwargs:
+                    raise TypeError(f"{fn.__name__}() got {k}= and {aliases[k]}=, which "
+                                    f"name the same argument")
+                kwargs[aliases[k]] = kwargs.pop(k)
         result = fn(*args, **kwargs)
         if out is None:
             return result
