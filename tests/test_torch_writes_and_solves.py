@@ -144,3 +144,29 @@ def test_cholesky_ex_and_inv_ex_report_lapack_info_per_matrix():
     singular = torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
     assert torch.linalg.inv_ex(singular).info.item() == 3  # the first zero pivot's column
     assert tuple(torch.linalg.inv_ex(torch.tensor(np.stack([eye] * 3))).info.shape) == (3,)
+
+
+def test_vander_solve_ex_batched_lstsq_and_pytorchs_tolerances():
+    x = torch.tensor([[2.0, -1.0, 0.0]], requires_grad=True)
+    v = torch.linalg.vander(x, N=4)
+    np.testing.assert_array_equal(v.detach().numpy(), np.vander([2.0, -1.0, 0.0], 4,
+                                                                increasing=True)[None])
+    gradcheck(lambda t: torch.linalg.vander(t, N=4), x.detach().numpy())
+    # solve_ex: info per matrix, NaN only where the matrix is singular
+    a = np.stack([np.eye(3), [[1.0, 2, 3], [2, 4, 6], [1, 0, 1]], np.diag([2.0, 3, 4])])
+    b = RNG.standard_normal((3, 3))
+    result, info = torch.linalg.solve_ex(torch.tensor(a), torch.tensor(b))
+    assert info.dtype == torch.int32 and info.tolist() == [0, 3, 0]
+    np.testing.assert_allclose(result.numpy()[2], b[2] / [2.0, 3, 4], rtol=1e-14)
+    assert np.isnan(result.numpy()[1]).all()
+    # batched lstsq: one least-squares problem per matrix
+    A, B = RNG.standard_normal((2, 5, 3)), RNG.standard_normal((2, 5, 2))
+    sol = torch.linalg.lstsq(torch.tensor(A), torch.tensor(B)).solution
+    np.testing.assert_allclose(sol.numpy(), [np.linalg.lstsq(p, q, rcond=None)[0]
+                                             for p, q in zip(A, B)], rtol=1e-12)
+    # tolerances: singular values at most max(atol, rtol * s_max) count as zero
+    m = torch.tensor(np.diag([1.0, 1e-3, 1e-9]))
+    assert torch.linalg.matrix_rank(m).item() == 3  # eps * 3 * s_max: 1e-9 is above it
+    assert torch.linalg.matrix_rank(m, atol=1e-2).item() == 1
+    assert torch.linalg.matrix_rank(m, rtol=1e-5).item() == 2
+    np.testing.assert_allclose(torch.linalg.pinv(m, atol=1e-2).numpy(), np.diag([1.0, 0, 0]))

@@ -10,6 +10,7 @@ import numpy as np
 
 from chainrule import numpy as _cnp
 from chainrule import primitives as _P
+from chainrule.graph import TensorBase
 from chainrule.linalg import (
     LinAlgError,
     LUFactorResult,
@@ -26,16 +27,15 @@ from chainrule.linalg import (
     matrix_exp,
     matrix_norm,
     matrix_power,
-    matrix_rank,
     multi_dot,
     norm,
-    pinv,
     slogdet,
     solve_triangular,
     svd,
     svdvals,
 )
 from chainrule.linalg import lstsq as _lstsq
+from chainrule.linalg import pinv as _pinv
 from chainrule.linalg import qr as _qr
 from chainrule.linalg import solve as _solve
 from chainrule.linalg import vector_norm as _vector_norm
@@ -50,9 +50,9 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
            "lu_solve", "matmul",
            "matrix_exp", "matrix_norm", "matrix_power",
-           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vecdot",
-           "vector_norm"]
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
+           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
+           "vecdot", "vector_norm"]
 
 
 def _ex(name, fn, fields, failure):
@@ -116,11 +116,39 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of A X = B, as PyTorch's named tuple. Like PyTorch's
     default driver ('gelsy'), it leaves residuals and singular_values empty; 'gelsd' and
     'gelss' fill them."""
+    shape_a, shape_b = np.shape(A), np.shape(B)
+    if len(shape_a) > 2 or len(shape_b) > 2:
+        return _batched_lstsq(A, B, rcond, driver)
     solution, residuals, rank, singular_values = _lstsq(A, B, rcond=rcond)
     if driver in (None, "gelsy"):
         residuals = singular_values = Tensor.new_zeros(solution, (0,))
     return _LstsqResult(solution, residuals,
                         Tensor.new_tensor(solution, rank, dtype=np.int64), singular_values)
+
+
+def _batched_lstsq(A, B, rcond, driver):
+    """lstsq of a batch (A (..., m, n), B (..., m, k), batch shapes broadcast): one
+    problem per matrix, the results stacked with PyTorch's shapes (rank and, with
+    'gelsd'/'gelss', residuals and singular values per matrix)."""
+    shape_a, shape_b = np.shape(A), np.shape(B)
+    if len(shape_a) < 2 or len(shape_b) < 2:
+        raise RuntimeError(f"linalg.lstsq: batched A (..., m, n) needs B (..., m, k), got "
+                           f"shapes {shape_a} and {shape_b}")
+    batch = np.broadcast_shapes(shape_a[:-2], shape_b[:-2])
+    a = Tensor.reshape(_P.broadcast_to(A, batch + shape_a[-2:]), (-1, *shape_a[-2:]))
+    b = Tensor.reshape(_P.broadcast_to(B, batch + shape_b[-2:]), (-1, *shape_b[-2:]))
+    parts = [_lstsq(a[i], b[i], rcond=rcond) for i in range(int(np.prod(batch, dtype=int)))]
+    solution = _P.reshape(_P.stack([p[0] for p in parts]), batch + (shape_a[-1], shape_b[-1]))
+    rank = np.array([p[2] for p in parts], np.int64).reshape(batch)
+    if driver in (None, "gelsy"):
+        residuals = singular_values = Tensor.new_zeros(A, (0,))
+    else:
+        singular_values = _P.reshape(_P.stack([p[3] for p in parts]), batch + (-1,))
+        full = all(np.shape(p[1]) == (shape_b[-1],) for p in parts)
+        residuals = (_P.reshape(_P.stack([p[1] for p in parts]), batch + (shape_b[-1],))
+                     if full else Tensor.new_zeros(A, (0,)))
+    return _LstsqResult(_like(A, solution), residuals,
+                        Tensor.new_tensor(A, rank, dtype=np.int64), _like(A, singular_values))
 
 
 def solve(A, B, *, left=True, out=None):
@@ -140,6 +168,99 @@ def solve(A, B, *, left=True, out=None):
     if left:
         return _solve(A, B)
     return _swap(_solve(_swap(A), _swap(B)))
+
+
+def vander(x, N=None):
+    """The Vandermonde matrix of x (..., n): (..., n, N) with columns x^0, x^1, ...,
+    x^(N - 1) (increasing powers, unlike NumPy's vander), by repeated products as
+    PyTorch's cumulative product makes them; N defaults to n."""
+    n = np.shape(x)[-1] if np.ndim(x) else 1
+    N = n if N is None else int(N)
+    if N < 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
+    data = x._data if isinstance(x, TensorBase) else np.asarray(x)
+    columns = [np.ones(np.shape(x), data.dtype)]
+    for _ in range(N - 1):
+        columns.append(columns[-1] * x)
+    return _like(x, _P.stack(columns, axis=-1))
+
+
+_SolveExResult = namedtuple("linalg_solve_ex", ("result", "info"))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """(solve(A, B), info): info 0 per matrix that solved, else LAPACK's code (the column
+    of the first zero pivot), with NaN in that matrix's solution alone."""
+    batch = tuple(np.shape(A)[:-2])
+    try:
+        return _SolveExResult(solve(A, B, left=left),
+                              Tensor.new_tensor(A, np.zeros(batch, np.int32), dtype=np.int32))
+    except LinAlgError:
+        if check_errors:
+            raise
+    n = np.shape(A)[-1]
+    flat = np.asarray(A._data if isinstance(A, TensorBase) else A, np.float64).reshape(-1, n, n)
+    codes = np.zeros(len(flat), np.int32)
+    for i, m in enumerate(flat):
+        try:
+            np.linalg.inv(m)
+        except LinAlgError:
+            codes[i] = _zero_pivot(m)
+    bad = (codes != 0).reshape(batch)
+    eye = np.broadcast_to(np.eye(n, dtype=np.result_type(A._data.dtype, np.float32)),
+                          np.shape(A))
+    fixed = _P.where(bad[..., None, None], eye, A)  # (the good matrices keep their gradient)
+    x = solve(fixed, B, left=left)
+    core = np.ndim(x) - len(batch)
+    nan = np.asarray(np.nan, x._data.dtype)
+    return _SolveExResult(_like(A, _P.where(bad.reshape(batch + (1,) * core), nan, x)),
+                          Tensor.new_tensor(A, codes.reshape(batch), dtype=np.int32))
+
+
+def _cutoffs(A, atol, rtol, hermitian):
+    """(singular values, PyTorch's cutoff per matrix): max(atol, rtol * s_max); rtol
+    defaults to eps * max(m, n) of A's dtype, or to 0 when a positive atol is given."""
+    a = np.asarray(A._data if isinstance(A, TensorBase) else A)
+    s = (np.abs(np.linalg.eigvalsh(a))[..., ::-1] if hermitian
+         else np.linalg.svd(a, compute_uv=False))
+    s = np.sort(s, axis=-1)[..., ::-1]
+    atol = 0.0 if atol is None else np.asarray(atol._data if isinstance(atol, TensorBase)
+                                               else atol, np.float64)
+    if rtol is None:
+        positive = np.any(np.asarray(atol) > 0)
+        rtol = 0.0 if positive else np.finfo(a.dtype if a.dtype.kind == "f"
+                                              else np.float64).eps * max(a.shape[-2:])
+    rtol = np.asarray(rtol._data if isinstance(rtol, TensorBase) else rtol, np.float64)
+    smax = s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1])
+    return s, np.maximum(atol, rtol * smax)
+
+
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """The pseudo-inverse, singular values at most max(atol, rtol * s_max) taken as zero
+    (PyTorch's tolerances; ``rcond``, the older positional form, is rtol)."""
+    if rcond is not None:
+        if rtol is not None:
+            raise TypeError("linalg.pinv: give rcond or rtol, not both")
+        rtol = rcond
+    if atol is None and rtol is None:
+        return _pinv(A, hermitian=hermitian)
+    s, cut = _cutoffs(A, atol, rtol, hermitian)
+    smax = s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(smax > 0, cut / np.where(smax > 0, smax, 1), np.inf)
+    return _pinv(A, hermitian=hermitian, rtol=relative)
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """The number of singular values above max(atol, rtol * s_max), as PyTorch counts
+    (``tol``, the older form, is atol)."""
+    if tol is not None:
+        if atol is not None:
+            raise TypeError("linalg.matrix_rank: give tol or atol, not both")
+        atol = tol
+    s, cut = _cutoffs(A, atol, rtol, hermitian)
+    rank = np.count_nonzero(s > cut[..., None], axis=-1).astype(np.int64)
+    return Tensor.new_tensor(A, rank, dtype=np.int64) if isinstance(A, TensorBase) else rank
 
 
 def qr(A, mode="reduced"):
