@@ -14,6 +14,7 @@ import chainrule.torch.nn.functional as F
 from .continuous import (
     _EULER,
     Beta,
+    Cauchy,
     ContinuousBernoulli,
     Exponential,
     Gamma,
@@ -35,6 +36,7 @@ from .multivariate import (
     _batch_lowrank_mahalanobis,
     _batch_mahalanobis,
 )
+from .transforms import TransformedDistribution
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -421,3 +423,151 @@ def _uniform_pareto(p, q):
     t1 = torch.log(q.alpha * q.scale ** q.alpha * width)
     t2 = (p.high * torch.log(p.high) - p.low * torch.log(p.low) - width) / width
     return _inf_where(p.low < q.scale, t2 * (q.alpha + 1) - t1)
+
+
+# ------------------------------------------- pairs of different families (PyTorch's set)
+# KL(p || q) = -H(p) - E_p[log q]: log q is linear in a few statistics of x (x, x^2,
+# log x, log(1 - x), |x - m|), whose expectations under p are known in closed form. Where
+# q gives zero density on part of p's support, KL is infinite.
+def _second_moment(p):
+    return p.variance + p.mean ** 2
+
+
+def _cross_normal(p, q, second=None):
+    """-E_p[log q] for a normal q, from p's first two moments."""
+    second = _second_moment(p) if second is None else second
+    return (torch.log(q.scale) + 0.5 * math.log(2 * math.pi)
+            + (second - 2 * q.loc * p.mean + q.loc ** 2) / (2 * q.scale ** 2))
+
+
+def _cross_exponential(p, q):
+    return -torch.log(q.rate) + q.rate * p.mean
+
+
+def _cross_gamma(p, q, mean_log):
+    return (-q.concentration * torch.log(q.rate) + torch.lgamma(q.concentration)
+            - (q.concentration - 1) * mean_log + q.rate * p.mean)
+
+
+def _beta_mean_logs(p):
+    """(E[log x], E[log(1 - x)]) under Beta(a, b)."""
+    total = torch.digamma(p.concentration1 + p.concentration0)
+    return torch.digamma(p.concentration1) - total, torch.digamma(p.concentration0) - total
+
+
+def _uniform_mean_log(low, high):
+    """E[log x] for x uniform on [low, high], 0 <= low < high."""
+    return (torch.xlogy(high, high) - high - torch.xlogy(low, low) + low) / (high - low)
+
+
+@register_kl(Bernoulli, Poisson)
+def _bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * torch.log(q.rate) - q.rate)
+
+
+@register_kl(Beta, Exponential)
+def _beta_exponential(p, q):
+    return -p.entropy() + _cross_exponential(p, q)
+
+
+@register_kl(Beta, Gamma)
+def _beta_gamma(p, q):
+    return -p.entropy() + _cross_gamma(p, q, _beta_mean_logs(p)[0])
+
+
+@register_kl(Beta, Normal)
+def _beta_normal(p, q):
+    return -p.entropy() + _cross_normal(p, q)
+
+
+@register_kl(Beta, Uniform)
+def _beta_uniform(p, q):
+    result = -p.entropy() + torch.log(q.high - q.low)
+    return _inf_where((q.low > 0) | (q.high < 1), result)
+
+
+@register_kl(Cauchy, Cauchy)
+def _cauchy_cauchy(p, q):
+    # log(((g_p + g_q)^2 + (m_p - m_q)^2) / (4 g_p g_q))
+    return torch.log(((p.scale + q.scale) ** 2 + (p.loc - q.loc) ** 2)
+                     / (4 * p.scale * q.scale))
+
+
+@register_kl(Exponential, Gamma)
+def _exponential_gamma(p, q):
+    return -p.entropy() + _cross_gamma(p, q, -_EULER - torch.log(p.rate))
+
+
+@register_kl(Exponential, Normal)
+def _exponential_normal(p, q):
+    return -p.entropy() + _cross_normal(p, q)
+
+
+@register_kl(Gamma, Exponential)
+def _gamma_exponential(p, q):
+    return -p.entropy() + _cross_exponential(p, q)
+
+
+@register_kl(Gamma, Normal)
+def _gamma_normal(p, q):
+    return -p.entropy() + _cross_normal(p, q)
+
+
+@register_kl(Laplace, Normal)
+def _laplace_normal(p, q):
+    return -p.entropy() + _cross_normal(p, q)
+
+
+@register_kl(Normal, Laplace)
+def _normal_laplace(p, q):
+    # E|x - m| under N(mu, s): s sqrt(2/pi) e^{-d^2 / 2 s^2} + d erf(d / (s sqrt 2)), d = mu - m
+    d = p.loc - q.loc
+    folded = (p.scale * math.sqrt(2 / math.pi) * torch.exp(-0.5 * (d / p.scale) ** 2)
+              + d * torch.erf(d / (p.scale * math.sqrt(2))))
+    return -p.entropy() + torch.log(2 * q.scale) + folded / q.scale
+
+
+@register_kl(Uniform, Beta)
+def _uniform_beta(p, q):
+    a, b = q.concentration1, q.concentration0
+    inside = torch.clamp(p.low, min=0), torch.clamp(p.high, max=1)
+    mean_log = _uniform_mean_log(*inside)
+    mean_log1m = _uniform_mean_log(1 - inside[1], 1 - inside[0])
+    log_beta = torch.lgamma(a) + torch.lgamma(b) - torch.lgamma(a + b)
+    result = -p.entropy() + log_beta - (a - 1) * mean_log - (b - 1) * mean_log1m
+    return _inf_where((p.low < 0) | (p.high > 1), result)
+
+
+@register_kl(Uniform, Exponential)
+def _uniform_exponential(p, q):
+    return _inf_where(p.low < 0, -p.entropy() + _cross_exponential(p, q))
+
+
+@register_kl(Uniform, Gamma)
+def _uniform_gamma(p, q):
+    mean_log = _uniform_mean_log(torch.clamp(p.low, min=0), p.high)
+    return _inf_where(p.low < 0, -p.entropy() + _cross_gamma(p, q, mean_log))
+
+
+@register_kl(Uniform, Normal)
+def _uniform_normal(p, q):
+    return -p.entropy() + _cross_normal(p, q)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _transformed_transformed(p, q):
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError("kl_divergence: two transformed distributions need the "
+                                  "same transforms and event shape")
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+# q has no density on part of p's support: infinite.
+for _pair in [(Exponential, Beta), (Exponential, ContinuousBernoulli), (Exponential, Pareto),
+              (Exponential, Uniform), (Gamma, Beta), (Gamma, ContinuousBernoulli),
+              (Gamma, Pareto), (Gamma, Uniform), (Laplace, Beta), (Laplace, ContinuousBernoulli),
+              (Laplace, Exponential), (Laplace, Gamma), (Laplace, Pareto), (Laplace, Uniform),
+              (Normal, Beta), (Normal, ContinuousBernoulli), (Normal, Exponential),
+              (Normal, Gamma), (Normal, Pareto), (Normal, Uniform), (Poisson, Bernoulli),
+              (Poisson, Binomial)]:
+    register_kl(*_pair)(_kl_infinity)
