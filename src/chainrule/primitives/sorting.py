@@ -41,7 +41,6 @@ from .elementwise import (
     isnan,
     less,
     logical_and,
-    logical_or,
     maximum,
     minimum,
     round,
@@ -76,8 +75,10 @@ def _stable_argsort(x, axis):
     if x.dtype.kind != "f" or x.shape[axis] < 2:
         return np.argsort(x, axis=axis, kind="stable")
     ranked = np.take_along_axis(x, order, axis)
-    # (NaN sorts last; two of them are a tie too.)
-    tied = np.diff(ranked, axis=axis) == 0
+    # (NaN sorts last; two of them are a tie too. Neighbours are compared, not
+    # subtracted: inf - inf is NaN, which would hide a tie of two infinities.)
+    n = ranked.shape[axis]
+    tied = np.take(ranked, range(1, n), axis=axis) == np.take(ranked, range(n - 1), axis=axis)
     if tied.any() or np.isnan(np.take(ranked, [-2], axis=axis)).any():
         return np.argsort(x, axis=axis, kind="stable")
     return order
@@ -232,17 +233,24 @@ def _torch_median(input, dim, keepdim, skip_nan, result, op):
 
 def _evenly_shared(flat, value):
     """``value`` (a median of the whole of ``flat``) with its gradient shared evenly by
-    every element equal to it (every NaN when it is NaN), as PyTorch's median and
-    nanmedian without dim do; the value itself stays exact (the share's own value,
-    a mean of equal numbers, can be off in the last bit)."""
+    every element equal to it, as PyTorch's median and nanmedian without dim do. The
+    value itself stays exact: it is ``value`` plus a term that is exactly 0 (each tied
+    element minus the median, which it equals), whose derivative is 1/k at each of the
+    k ties. An infinite or NaN median cannot be written so (inf - inf is NaN); its
+    gradient goes to the one element ``value`` came from."""
     from .pointwise import stop_gradient  # (pointwise builds on this module's neighbours)
 
     if _values(flat).dtype.kind not in "fc":
         return value  # (integers and bools carry no gradient)
     v = stop_gradient(value)
-    ties = logical_or(equal(flat, v), logical_and(isnan(flat), isnan(v)))
-    share = sum(where(ties, flat, 0)) / astype(sum(ties), _values(flat).dtype)
-    return v + (share - stop_gradient(share))
+    finite = logical_and(greater(v, -np.inf), less(v, np.inf))
+    ties = equal(flat, v)
+    # (with the median replaced by 0 where it is not finite, and a count of at least 1,
+    # the branch not taken computes without invalid operations)
+    offset = flat - where(finite, v, 0)
+    count = maximum(sum(ties), 1)
+    share = sum(where(ties, offset, 0)) / astype(count, _values(flat).dtype)
+    return where(finite, v + share, value)
 
 
 @composite
