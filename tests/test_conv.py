@@ -177,6 +177,16 @@ def test_max_pool2d_routes_gradient_to_the_maximum_pytorchs_index_among_ties():
     out, idx = F.max_pool2d(nan, 2, return_indices=True)
     out.sum().backward()  # a NaN window: its last NaN, as PyTorch's scan keeps
     assert idx.data.item() == 2 and np.array_equal(nan.grad.data, [[[[0, 0], [1, 0]]]])
+    # a window whose real cells are all -inf: the first real cell, never the padding
+    edge = cr.tensor(np.array([[[-np.inf, 1.0, -np.inf]]]), requires_grad=True)
+    out, idx = F.max_pool1d(edge, 2, 1, padding=1, return_indices=True)
+    out.sum().backward()
+    assert idx.data.tolist() == [[[0, 1, 1, 2]]] and edge.grad.data.tolist() == [[[1, 2, 1]]]
+    # adaptive pooling: the first maximum, or the last NaN
+    a = cr.tensor(np.array([[[np.nan, 1.0, np.nan, 0.0]]]), requires_grad=True)
+    out, idx = F.adaptive_max_pool1d(a, 1, return_indices=True)
+    out.sum().backward()
+    assert idx.data.item() == 2 and a.grad.data.tolist() == [[[0, 0, 1, 0]]]
 
 
 @pytest.mark.parametrize("k,s,p", [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)),

@@ -90,7 +90,11 @@ def _argmax_positions(xp, size, geo):
     where = layers._im2col_fwd(where, pad_value=-1, **geo)
     k = int(np.prod(geo["kernel_size"]))
     vals = vals.reshape((c, k) + vals.shape[1 + nd:])  # (C, K, N, *out)
-    first = np.argmax(vals, axis=1)[:, None]
+    # The first maximum among the real cells (a padding cell, -1 in `where`, would tie
+    # with a window whose real cells are all -inf).
+    real = np.broadcast_to(where.reshape((1, k) + where.shape[1 + nd:]) >= 0, vals.shape)
+    top = np.max(np.where(real, vals, -np.inf), axis=1, keepdims=True)
+    first = np.argmax((vals == top) & real, axis=1)[:, None]
     nan = np.isnan(vals)  # (the -inf padding cells are no NaN)
     if nan.any():
         last = k - 1 - np.argmax(nan[:, ::-1], axis=1)[:, None]
@@ -353,6 +357,15 @@ def _window_index(size, out):
     return np.minimum(starts[:, None] + np.arange(width), ends[:, None] - 1)
 
 
+def _first_maximum(windows):
+    """Index along the last axis of each window's first maximum, or of its last NaN when
+    it holds one (PyTorch's scan takes every NaN it meets); keepdims."""
+    nan = P.isnan(windows)
+    last_nan = (shape(windows)[-1] - 1) - P.argmax(P.flip(nan, -1), axis=-1, keepdims=True)
+    any_nan = P.isnan(P.max(windows, axis=-1, keepdims=True))  # (max propagates NaN)
+    return P.where(any_nan, last_nan, P.argmax(windows, axis=-1, keepdims=True))
+
+
 def _adaptive_max(n, fn, input, output_size, return_indices):
     x, unbatched = batched(input, n, fn)
     size = shape(x)[2:]
@@ -372,7 +385,7 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
              + tuple(lead + 2 * i + 1 for i in range(n)))
     flat_windows = P.reshape(P.transpose(windows, order),
                              tuple(shape(windows)[:lead]) + tuple(out) + (-1,))
-    first = P.argmax(flat_windows, axis=-1, keepdims=True)
+    first = _first_maximum(flat_windows)
     y = P.squeeze(P.take_along_axis(flat_windows, first, axis=-1), -1)
     if unbatched:
         y = P.squeeze(y, 0)
@@ -387,7 +400,7 @@ def _adaptive_max(n, fn, input, output_size, return_indices):
     vals = vals.reshape(vals.shape[:lead + n] + (-1,))
     flat = np.transpose(np.broadcast_to(flat, data(windows).shape[lead:]),
                         [o - lead for o in order[lead:]]).reshape(tuple(out) + (-1,))
-    first = np.argmax(np.where(np.isnan(vals), np.inf, vals), axis=-1)
+    first = data(_first_maximum(vals))[..., 0]
     idx = np.take_along_axis(np.broadcast_to(flat, vals.shape), first[..., None], -1)[..., 0]
     idx = idx.astype(np.int64)
     if unbatched:

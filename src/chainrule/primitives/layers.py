@@ -600,11 +600,20 @@ def _maxima(x, ans, kernel_size, stride, padding, dilation):
     in scan order (row-major over the kernel), or the last NaN of a window whose maximum
     is NaN."""
     xp = _padded(x, padding, -np.inf)
-    views = _pool_views(xp, kernel_size, stride, dilation, *np.shape(ans)[2:])
+    out = np.shape(ans)[2:]
+    views = _pool_views(xp, kernel_size, stride, dilation, *out)
+    # A padding cell (-inf) ties with a window whose real cells are all -inf; PyTorch's
+    # scan starts at the first real cell, so padding never takes the gradient.
+    reals = None
+    if any(padding):
+        real = _padded(np.ones((1, 1) + np.shape(x)[2:], bool), padding, False)
+        reals = _pool_views(real, kernel_size, stride, dilation, *out)
     taken = np.zeros(np.shape(ans), bool)
     routes = []
-    for v in views:
+    for k, v in enumerate(views):
         hit = v == ans
+        if reals is not None:
+            hit &= reals[k]
         np.greater(hit, taken, out=hit)  # (hit and not taken, in one pass)
         taken |= hit
         routes.append(hit)
