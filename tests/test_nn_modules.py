@@ -459,3 +459,20 @@ def test_module_dict_subclass_filled_by_add_module_or_attribute_holds_entries():
     np.testing.assert_array_equal(b(x).data, expected)
     del b.l1
     assert list(b.keys()) == ["l2"]
+
+
+def test_module_dict_entry_set_to_none_or_a_non_module_as_pytorch():
+    class Block(nn.ModuleDict):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(2, 2)
+            self.b = nn.Linear(2, 2)
+
+    b = Block()
+    b.b = None  # the entry stays, holding None, and drops out of the parameters
+    assert list(b.keys()) == ["a", "b"] and b["b"] is None
+    assert list(b.state_dict()) == ["a.weight", "a.bias"]
+    with pytest.raises(TypeError, match="cannot assign 'int' as child module 'a'"):
+        b.a = 5
+    b.scale = 3  # a new plain attribute is an attribute
+    assert b.scale == 3 and "scale" not in b

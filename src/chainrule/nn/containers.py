@@ -126,7 +126,7 @@ class _DictOf(Module):
 
     def _own(self):
         yield from () if self._holds_parameters else _direct(self, Parameter)
-        yield from self._items.items()
+        yield from ((k, v) for k, v in self._items.items() if v is not None)
         if self._holds_parameters:
             yield from _direct(self, Parameter)
         yield from _direct(self, Module)
@@ -308,8 +308,16 @@ class ModuleDict(_DictOf):
         # In PyTorch a ModuleDict's entries are its child modules, so one attached as an
         # attribute or by add_module (torchvision's DenseNet blocks, ModuleDict subclasses
         # filled in __init__) is an entry, visited by items() in insertion order.
-        if isinstance(value, Module) and "_items" in vars(self) and name not in vars(self):
-            self[name] = value
+        items = vars(self).get("_items")
+        if items is not None and name not in vars(self) and (
+                isinstance(value, Module) or name in items):
+            if value is None:  # (an entry set to None stays, as None: PyTorch's too)
+                items[name] = None
+            elif not isinstance(value, Module):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"'{name}' (Module or None expected)")
+            else:
+                self[name] = value
         else:
             super().__setattr__(name, value)
 

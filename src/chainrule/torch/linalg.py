@@ -121,9 +121,13 @@ def lstsq(A, B, rcond=None, *, driver=None):
         return _batched_lstsq(A, B, rcond, driver)
     solution, residuals, rank, singular_values = _lstsq(A, B, rcond=rcond)
     if driver in (None, "gelsy"):
-        residuals = singular_values = Tensor.new_zeros(solution, (0,))
-    return _LstsqResult(solution, residuals,
-                        Tensor.new_tensor(solution, rank, dtype=np.int64), singular_values)
+        residuals = Tensor.new_zeros(solution, (0,))
+    if driver in (None, "gelsy", "gels"):  # (singular values from gelsd and gelss only)
+        singular_values = Tensor.new_zeros(solution, (0,))
+    rank = Tensor.new_tensor(solution, rank, dtype=np.int64)
+    if driver == "gels":  # (PyTorch's 'gels' computes no rank either)
+        rank = Tensor.new_zeros(solution, (0,), dtype=np.int64)
+    return _LstsqResult(solution, residuals, rank, singular_values)
 
 
 def _batched_lstsq(A, B, rcond, driver):
@@ -140,13 +144,13 @@ def _batched_lstsq(A, B, rcond, driver):
     parts = [_lstsq(a[i], b[i], rcond=rcond) for i in range(int(np.prod(batch, dtype=int)))]
     solution = _P.reshape(_P.stack([p[0] for p in parts]), batch + (shape_a[-1], shape_b[-1]))
     rank = np.array([p[2] for p in parts], np.int64).reshape(batch)
-    if driver in (None, "gelsy"):
-        residuals = singular_values = Tensor.new_zeros(A, (0,))
-    else:
+    if driver == "gels":  # (PyTorch's 'gels' computes no rank either)
+        rank = np.zeros((0,), np.int64)
+    singular_values = residuals = Tensor.new_zeros(A, (0,))
+    if driver not in (None, "gelsy", "gels"):
         singular_values = _P.reshape(_P.stack([p[3] for p in parts]), batch + (-1,))
-        full = all(np.shape(p[1]) == (shape_b[-1],) for p in parts)
-        residuals = (_P.reshape(_P.stack([p[1] for p in parts]), batch + (shape_b[-1],))
-                     if full else Tensor.new_zeros(A, (0,)))
+    if driver not in (None, "gelsy") and all(np.shape(p[1]) == (shape_b[-1],) for p in parts):
+        residuals = _P.reshape(_P.stack([p[1] for p in parts]), batch + (shape_b[-1],))
     return _LstsqResult(_like(A, solution), residuals,
                         Tensor.new_tensor(A, rank, dtype=np.int64), _like(A, singular_values))
 
