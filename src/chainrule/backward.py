@@ -391,10 +391,6 @@ def _inputs_as_read(node):
     return args
 
 
-# Whether a primitive's backward reads its own output, found once from its rules.
-_READS_ANSWER: dict = {}
-
-
 def _reads_answer(prim):
     """Whether prim's rules read its output (exp, tanh and softmax do; add, multiply and
     the views do not). Only then does an in-place change of that output (made under
@@ -403,10 +399,10 @@ def _reads_answer(prim):
     code: the answer argument (d(ans, ...) of a declared derivative, or the second
     argument of a rule g, ans, ...) is either loaded or not. Anything that cannot be
     read so (a saved forward, a partial, a callable object) counts as reading it."""
-    known = _READS_ANSWER.get(prim)
+    known = prim._reads_answer  # (kept on the primitive: found once per set of rules)
     if known is None:
-        known = prim._saves or any(_rule_reads_answer(rule) for rule in prim.vjps)
-        _READS_ANSWER[prim] = known
+        known = prim._reads_answer = prim._saves or any(
+            _rule_reads_answer(rule) for rule in prim.vjps)
     return known
 
 

@@ -84,6 +84,9 @@ class Primitive:
         "_fast_record",
         # A saved forward or strong zeros: backward calls the rules the long way.
         "_guarded_backward",
+        # Whether the rules read the output (chainrule.backward._reads_answer), found on
+        # first need; None until then and again whenever the rules change.
+        "_reads_answer",
         # For help() and editors: each primitive's own __doc__ and __signature__.
         "__dict__",
     )
@@ -131,6 +134,7 @@ class Primitive:
         self._strong_zero = False
         self._jvps_declared = False
         self._inline = None
+        self._reads_answer = None
         self._refresh_flags()
 
     # -- facts the hot paths read through flags
@@ -163,6 +167,7 @@ class Primitive:
     @saves.setter
     def saves(self, value):
         self._saves = bool(value)
+        self._reads_answer = None
         self._refresh_flags()
 
     @property
@@ -195,6 +200,7 @@ class Primitive:
         its JVP rules, unless :meth:`defjvp` declares others.
         """
         self.vjps = _rule_table(rules)
+        self._reads_answer = None
         # Rules declared after defderivatives() replace its derivative everywhere:
         # backward must not keep applying the inline form of the old one.
         self._inline = None
@@ -225,6 +231,7 @@ class Primitive:
         )
         self._inline = inline if plain else None
         self.vjps = rules
+        self._reads_answer = None
         if not self._jvps_declared:
             self.jvps = rules
         return self
