@@ -183,3 +183,11 @@ def test_histc_bins_values_as_pytorch_does():
     constant = torch.histc(torch.full((5,), 3.0), bins=100)  # over [2, 4]: bin 50
     assert constant._data.dtype == np.float32 and constant._data[50] == 5
     assert constant._data.sum() == 5
+
+
+def test_addcmul_of_integers_and_bools_keeps_the_operands_dtype():
+    a = torch.tensor([1, 2, 3], dtype=torch.int32)
+    b = torch.tensor([True, False, True])
+    same(torch.addcmul(a, b, b, value=2), np.int32, [3, 2, 5])
+    same(torch.addcmul(a.to(torch.uint8), b, b), np.uint8, [2, 2, 4])
+    same(torch.addcmul(a, a, a, value=-3), np.int32, [-2, -10, -24])

@@ -306,8 +306,14 @@ def _value_first(tensor1, tensor2, rest, value, name):
 def addcmul(input, tensor1, tensor2, *rest, value=1):
     """input + value * tensor1 * tensor2."""
     tensor1, tensor2, value = _value_first(tensor1, tensor2, rest, value, "addcmul")
-    if result_dtype_of((input, tensor1, tensor2)).kind in "iub":
+    dtype = result_dtype_of((input, tensor1, tensor2))
+    if dtype.kind in "iub":
         value = int(value)  # (PyTorch truncates the factor of integer tensors)
+        # (in the three operands' dtype: bool * bool times a Python int would be int64)
+        input, tensor1, tensor2 = promoted(input, tensor1, tensor2)
+        product = tensor1 * tensor2
+        return _like(input, input + (product if value == 1 else
+                                     P.astype(product * value, dtype=dtype)))
     return _like(input, input + value * (tensor1 * tensor2))
 
 
