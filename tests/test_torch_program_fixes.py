@@ -1689,3 +1689,14 @@ def test_stable_sort_keeps_ties_of_infinities_in_index_order():
     x = torch.tensor([np.inf, 1.0, np.inf, -np.inf, -np.inf] * 3)
     assert torch.sort(x, stable=True).indices.tolist() == [3, 4, 8, 9, 13, 14, 1, 6, 11,
                                                            0, 2, 5, 7, 10, 12]  # PyTorch's
+
+
+def test_frexp_mantissa_carries_the_gradient_two_to_the_minus_exponent():
+    x = torch.tensor([3.0, -0.3, 0.0, 1024.0], dtype=torch.float64, requires_grad=True)
+    m, e = torch.frexp(x)
+    np.testing.assert_array_equal(m.detach().numpy(), np.frexp(x.detach().numpy())[0])
+    assert e.tolist() == [2, -1, 0, 11] and m.requires_grad
+    m.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.25, 2.0, 1.0, 2.0**-11])
+    inf = torch.tensor([np.inf, -np.inf, np.nan], requires_grad=True)
+    np.testing.assert_array_equal(torch.frexp(inf)[0].detach().numpy(), [np.inf, -np.inf, np.nan])

@@ -15,6 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import graph
 from .. import numpy as cnp
 from .. import primitives as P
 from ..graph import TensorBase, new_tensor
@@ -200,8 +201,17 @@ def ldexp(input, other):
 
 def frexp(input):
     """(mantissa, exponent): input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1)."""
-    m, e = np.frexp(np.asarray(input._data if isinstance(input, TensorBase) else input))
-    return _like(input, (_new(m), _new(e.astype(np.int32))))
+    x = np.asarray(input._data if isinstance(input, TensorBase) else input)
+    m, e = np.frexp(x)
+    mantissa = _new(m)
+    if getattr(input, "requires_grad", False) and graph.is_grad_enabled():
+        # d mantissa / dx = 2^-e (PyTorch's gradient): m plus (x - x) 2^-e, which is 0,
+        # where that is finite (not at inf, NaN, or a subnormal's 2^-e overflowing).
+        with np.errstate(over="ignore"):
+            scale = np.ldexp(np.ones_like(x), -e)
+        ok = np.isfinite(x) & np.isfinite(scale)
+        mantissa = P.where(ok, m + (input - P.stop_gradient(input)) * np.where(ok, scale, 0), m)
+    return _like(input, (mantissa, _new(e.astype(np.int32))))
 
 
 def add(input, other, *rest, alpha=1):
