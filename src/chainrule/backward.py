@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dis
 import heapq
+import types
 import warnings
 from time import perf_counter
 
@@ -417,7 +418,7 @@ def _rule_reads_answer(rule):
 
 def _loads_argument(fn, index):
     code = getattr(fn, "__code__", None)
-    if code is None or code.co_argcount <= index or not isinstance(fn, type(_reads_answer)):
+    if code is None or code.co_argcount <= index or not isinstance(fn, types.FunctionType):
         return True
     name = code.co_varnames[index]
     if name in code.co_cellvars:  # (handed to an inner function)

@@ -90,17 +90,17 @@ def _argmax_positions(xp, size, geo):
     where = layers._im2col_fwd(where, pad_value=-1, **geo)
     k = int(np.prod(geo["kernel_size"]))
     vals = vals.reshape((c, k) + vals.shape[1 + nd:])  # (C, K, N, *out)
+    where = np.broadcast_to(where.reshape((1, k) + where.shape[1 + nd:]),
+                            (c, k) + where.shape[1 + nd:])
     # The first maximum among the real cells (a padding cell, -1 in `where`, would tie
     # with a window whose real cells are all -inf).
-    real = np.broadcast_to(where.reshape((1, k) + where.shape[1 + nd:]) >= 0, vals.shape)
+    real = where >= 0
     top = np.max(np.where(real, vals, -np.inf), axis=1, keepdims=True)
     first = np.argmax((vals == top) & real, axis=1)[:, None]
     nan = np.isnan(vals)  # (the -inf padding cells are no NaN)
     if nan.any():
         last = k - 1 - np.argmax(nan[:, ::-1], axis=1)[:, None]
         first = np.where(nan.any(axis=1)[:, None], last, first)
-    where = np.broadcast_to(where.reshape((1, k) + where.shape[1 + nd:]),
-                            (c, k) + where.shape[1 + nd:])
     return np.take_along_axis(where, first, 1)[:, 0].swapaxes(0, 1)
 
 

@@ -38,6 +38,7 @@ from .elementwise import (
     floor,
     greater,
     greater_equal,
+    isfinite,
     isnan,
     less,
     logical_and,
@@ -243,7 +244,7 @@ def _evenly_shared(flat, value):
     if _values(flat).dtype.kind not in "fc":
         return value  # (integers and bools carry no gradient)
     v = stop_gradient(value)
-    finite = logical_and(greater(v, -np.inf), less(v, np.inf))
+    finite = isfinite(v)
     ties = equal(flat, v)
     # (with the median replaced by 0 where it is not finite, and a count of at least 1,
     # the branch not taken computes without invalid operations)

@@ -11,6 +11,7 @@ import numpy as np
 from chainrule import numpy as _cnp
 from chainrule import primitives as _P
 from chainrule.graph import TensorBase
+from chainrule.graph import values as _values
 from chainrule.linalg import (
     LinAlgError,
     LUFactorResult,
@@ -182,8 +183,7 @@ def vander(x, N=None):
     N = n if N is None else int(N)
     if N < 1:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
-    data = x._data if isinstance(x, TensorBase) else np.asarray(x)
-    columns = [np.ones(np.shape(x), data.dtype)]
+    columns = [np.ones(np.shape(x), _values(x).dtype)]
     for _ in range(N - 1):
         columns.append(columns[-1] * x)
     return _like(x, _P.stack(columns, axis=-1))
@@ -203,7 +203,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
         if check_errors:
             raise
     n = np.shape(A)[-1]
-    flat = np.asarray(A._data if isinstance(A, TensorBase) else A, np.float64).reshape(-1, n, n)
+    flat = np.asarray(_values(A), np.float64).reshape(-1, n, n)
     codes = np.zeros(len(flat), np.int32)
     for i, m in enumerate(flat):
         try:
@@ -211,7 +211,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
         except LinAlgError:
             codes[i] = _zero_pivot(m)
     bad = (codes != 0).reshape(batch)
-    eye = np.broadcast_to(np.eye(n, dtype=np.result_type(A._data.dtype, np.float32)),
+    eye = np.broadcast_to(np.eye(n, dtype=np.result_type(_values(A).dtype, np.float32)),
                           np.shape(A))
     fixed = _P.where(bad[..., None, None], eye, A)  # (the good matrices keep their gradient)
     x = solve(fixed, B, left=left)
@@ -222,21 +222,20 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
 
 
 def _cutoffs(A, atol, rtol, hermitian):
-    """(singular values, PyTorch's cutoff per matrix): max(atol, rtol * s_max); rtol
-    defaults to eps * max(m, n) of A's dtype, or to 0 when a positive atol is given."""
-    a = np.asarray(A._data if isinstance(A, TensorBase) else A)
-    s = (np.abs(np.linalg.eigvalsh(a))[..., ::-1] if hermitian
-         else np.linalg.svd(a, compute_uv=False))
-    s = np.sort(s, axis=-1)[..., ::-1]
-    atol = 0.0 if atol is None else np.asarray(atol._data if isinstance(atol, TensorBase)
-                                               else atol, np.float64)
+    """(singular values in decreasing order, the largest, PyTorch's cutoff): per matrix
+    max(atol, rtol * s_max); rtol defaults to eps * max(m, n) of A's dtype, or to 0 when a
+    positive atol is given."""
+    a = _values(A)
+    s = (np.sort(np.abs(np.linalg.eigvalsh(a)), axis=-1)[..., ::-1] if hermitian
+         else np.linalg.svd(a, compute_uv=False))  # (svd's come in decreasing order)
+    atol = 0.0 if atol is None else np.asarray(_values(atol), np.float64)
     if rtol is None:
         positive = np.any(np.asarray(atol) > 0)
         rtol = 0.0 if positive else np.finfo(a.dtype if a.dtype.kind == "f"
                                               else np.float64).eps * max(a.shape[-2:])
-    rtol = np.asarray(rtol._data if isinstance(rtol, TensorBase) else rtol, np.float64)
+    rtol = np.asarray(_values(rtol), np.float64)
     smax = s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1])
-    return s, np.maximum(atol, rtol * smax)
+    return s, smax, np.maximum(atol, rtol * smax)
 
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
@@ -248,8 +247,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
         rtol = rcond
     if atol is None and rtol is None:
         return _pinv(A, hermitian=hermitian)
-    s, cut = _cutoffs(A, atol, rtol, hermitian)
-    smax = s[..., 0] if s.shape[-1] else np.zeros(s.shape[:-1])
+    _, smax, cut = _cutoffs(A, atol, rtol, hermitian)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(smax > 0, cut / np.where(smax > 0, smax, 1), np.inf)
     return _pinv(A, hermitian=hermitian, rtol=relative)
@@ -262,7 +260,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
         if atol is not None:
             raise TypeError("linalg.matrix_rank: give tol or atol, not both")
         atol = tol
-    s, cut = _cutoffs(A, atol, rtol, hermitian)
+    s, _, cut = _cutoffs(A, atol, rtol, hermitian)
     rank = np.count_nonzero(s > cut[..., None], axis=-1).astype(np.int64)
     return Tensor.new_tensor(A, rank, dtype=np.int64) if isinstance(A, TensorBase) else rank
 

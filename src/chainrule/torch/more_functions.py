@@ -120,6 +120,8 @@ lgamma = _unary("lgamma", with_value_at(_special.gammaln, cnp.isneginf, np.inf),
                 "log |Gamma(x)| of each element.")
 erfc = _unary("erfc", _special.erfc, "1 - erf(x), accurate where erf(x) is near 1.")
 erfinv = _unary("erfinv", _special.erfinv, "The inverse of erf.")
+
+
 def trunc(input):
     """Each element rounded toward zero; a zero gradient, as PyTorch's."""
     return _like(input, zero_gradient(input, cnp.trunc(input)))
@@ -201,7 +203,7 @@ def ldexp(input, other):
 
 def frexp(input):
     """(mantissa, exponent): input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1)."""
-    x = np.asarray(input._data if isinstance(input, TensorBase) else input)
+    x = _values(input)
     m, e = np.frexp(x)
     mantissa = _new(m)
     if getattr(input, "requires_grad", False) and graph.is_grad_enabled():
