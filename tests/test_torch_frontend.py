@@ -128,24 +128,24 @@ METHODS = [
     ("clamp_max(2.5)", lambda: _m().clamp_max(2.5), [[1.0, 2.0], [2.5, 2.5]]),
     ("// floors", lambda: torch.tensor([7, -7]) // 2, [3, -4]),
     ("% takes the divisor's sign", lambda: torch.tensor([7.0, -7.0]) % 3, [1.0, 2.0]),
-    ("int // keeps int64", lambda: str((torch.tensor([7]) // 2).dtype), "int64"),
+    ("int // keeps int64", lambda: str((torch.tensor([7]) // 2).dtype), "torch.int64"),
     ("item()", lambda: torch.tensor([2.5]).item(), 2.5),
     ("tolist()", lambda: torch.tensor([[1, 2]]).tolist(), [[1, 2]]),
     ("new_zeros keeps the dtype", lambda: str(torch.zeros(1, dtype=torch.float64).new_zeros(2, 3)
-                                              .dtype), "float64"),
+                                              .dtype), "torch.float64"),
     ("new_ones shape", lambda: _v().new_ones((2,)), [1.0, 1.0]),
-    ("new_tensor takes self's dtype", lambda: str(_v().new_tensor([1, 2]).dtype), "float32"),
+    ("new_tensor takes self's dtype", lambda: str(_v().new_tensor([1, 2]).dtype), "torch.float32"),
     ("new_full", lambda: torch.zeros(1, dtype=torch.int64).new_full((2,), 7), [7, 7]),
-    ("float()", lambda: str(torch.tensor([1]).float().dtype), "float32"),
-    ("double()", lambda: str(torch.tensor([1]).double().dtype), "float64"),
+    ("float()", lambda: str(torch.tensor([1]).float().dtype), "torch.float32"),
+    ("double()", lambda: str(torch.tensor([1]).double().dtype), "torch.float64"),
     ("long()", lambda: torch.tensor([1.7, -1.7]).long(), [1, -1]),
-    ("int()", lambda: str(torch.tensor([1.0]).int().dtype), "int32"),
+    ("int()", lambda: str(torch.tensor([1.0]).int().dtype), "torch.int32"),
     ("bool()", lambda: torch.tensor([0.0, 2.0]).bool(), [False, True]),
     ("type()", lambda: torch.tensor([1.0]).type(), "torch.FloatTensor"),
-    ("to(torch.float64)", lambda: str(_v().to(torch.float64).dtype), "float64"),
+    ("to(torch.float64)", lambda: str(_v().to(torch.float64).dtype), "torch.float64"),
     ("to('cpu', torch.int64)", lambda: _v().to("cpu", torch.int64), [1, 2, 3, 4]),
     ("to(other) takes its dtype", lambda: str(_v().to(torch.zeros(1, dtype=torch.float64)).dtype),
-     "float64"),
+     "torch.float64"),
 ]
 
 
@@ -193,7 +193,7 @@ def _compare(got, expected):
 ])
 def test_integer_tensors_promote_as_in_pytorch(expression, dtype):
     """NumPy makes int64 * 0.5 and int64 / int64 float64; PyTorch the default float32."""
-    assert str(expression(torch.arange(4), torch.ones(4)).dtype) == dtype
+    assert str(expression(torch.arange(4), torch.ones(4)).dtype) == "torch." + dtype
 
 
 def test_operations_keep_the_front_end_class_and_float32():
@@ -234,7 +234,7 @@ def test_operations_keep_the_front_end_class_and_float32():
 def test_a_factory_makes_pytorchs_default_dtype(make, dtype):
     t = make()
     assert type(t) in (torch.Tensor, nn.Parameter)
-    assert str(t.dtype) == dtype
+    assert str(t.dtype) == "torch." + dtype
 
 
 def test_factory_values_and_shapes():
@@ -1483,3 +1483,40 @@ def test_more_pytorch_forms_from_the_differential_comparison():
     with pytest.raises(torch.linalg.LinAlgError):
         torch.linalg.cholesky_ex(torch.tensor([[1.0, 2.0], [2.0, 1.0]]), check_errors=True)
     assert torch.allclose(torch.linalg.inv_ex(a).inverse @ a, torch.eye(2))
+
+
+def test_dtypes_are_pytorchs_objects_that_numpy_also_takes():
+    import copy
+    import pickle
+
+    x = torch.ones(2, dtype=torch.float64)
+    assert x.dtype is torch.float64 and isinstance(x.dtype, torch.dtype)
+    assert str(x.dtype) == repr(x.dtype) == "torch.float64"
+    # PyTorch's attributes (a buffer EMA guarded by b.dtype.is_floating_point)
+    facts = {d: (d.is_floating_point, d.is_complex, d.is_signed, d.itemsize)
+             for d in (torch.float16, torch.int64, torch.uint8, torch.bool, torch.complex64)}
+    assert facts == {torch.float16: (True, False, True, 2), torch.int64: (False, False, True, 8),
+                     torch.uint8: (False, False, False, 1), torch.bool: (False, False, False, 1),
+                     torch.complex64: (False, True, True, 8)}
+    assert torch.complex128.to_real() is torch.float64
+    assert torch.float32.to_complex() is torch.complex64
+    with pytest.raises(RuntimeError, match="to_complex"):
+        torch.int64.to_complex()
+    # equal to, hashed as, and read by NumPy as the NumPy dtype
+    assert torch.float32 == np.float32 and np.dtype("float32") == torch.float32
+    assert torch.float32 != torch.float64 and torch.float32 != "float32"
+    assert {np.dtype(np.int64): "i"}[torch.int64] == "i" and torch.int64 in {np.dtype("int64")}
+    assert np.zeros(3, torch.float16).dtype == np.float16
+    assert np.arange(3).astype(torch.float32).dtype == np.float32
+    assert np.issubdtype(torch.int32, np.integer) and torch.float32.kind == "f"
+    # one object per dtype, kept by copies and pickles
+    assert copy.deepcopy({"d": torch.int16})["d"] is torch.int16
+    assert pickle.loads(pickle.dumps(torch.uint16)) is torch.uint16
+    # everything that answers with a dtype answers with these objects
+    assert torch.get_default_dtype() is torch.float32
+    assert torch.promote_types(torch.int32, torch.float32) is torch.float32
+    assert torch.result_type(torch.tensor([1]), 1.5) is torch.float32
+    assert nn.Linear(2, 2).weight.dtype is torch.float32
+    assert torch.zeros(2, dtype=torch.uint16).dtype is torch.uint16
+    with pytest.raises(TypeError, match="only float32 and float64.*torch.int64"):
+        torch.set_default_dtype(torch.int64)

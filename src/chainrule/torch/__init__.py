@@ -101,6 +101,7 @@ from .types import (
     contiguous_format,
     device,
     double,
+    dtype,
     finfo,
     float,
     float16,
@@ -120,10 +121,11 @@ from .types import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .version import __version__  # noqa: F401 (PyTorch's name)
-
-dtype = type(float32)  # (torch.dtype: a dtype here is a numpy.dtype)
 
 __all__ = sorted([
     *_function_names,
@@ -154,7 +156,7 @@ __all__ = sorted([
     "randint", "randint_like", "randn", "randn_like", "randperm", "range", "save", "seed",
     "set_default_dtype", "set_num_threads", "short", "special", "tensor", "tril_indices",
     "triu_indices",
-    "uint8", "utils", "xpu", "zeros",
+    "uint8", "uint16", "uint32", "uint64", "utils", "xpu", "zeros",
     "zeros_like",
 ])
 

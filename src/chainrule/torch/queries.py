@@ -48,7 +48,7 @@ def _category(dtype):
 
 def promote_types(type1, type2):
     """The dtype two dtypes combine to, by PyTorch's rule (the higher category wins)."""
-    return T.promote_dtypes(T.dtype_of(type1), T.dtype_of(type2))
+    return T.torch_dtype(T.promote_dtypes(T.dtype_of(type1), T.dtype_of(type2)))
 
 
 def can_cast(from_, to):
@@ -60,7 +60,7 @@ def result_type(tensor1, tensor2):
     """The dtype an operation on the two gives: dimensioned tensors first, then 0-d
     tensors of a higher category, then Python numbers of a higher category still (in
     the default dtype of their category)."""
-    return result_dtype_of((tensor1, tensor2))
+    return T.torch_dtype(result_dtype_of((tensor1, tensor2)))
 
 
 def is_signed(input):

@@ -586,6 +586,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         _CrTensor.grad.fset(self, value)
 
     @property
+    def dtype(self):
+        """PyTorch's ``torch.dtype`` (equal to the NumPy dtype of the values)."""
+        return T.torch_dtype(self._data.dtype)
+
+    @property
     def device(self):
         return T.CPU
 

@@ -1,9 +1,12 @@
 """PyTorch's dtype names, ``torch.device``, ``torch.Size`` and the default dtype.
 
-A dtype here *is* a ``numpy.dtype`` (``torch.float32 == np.dtype("float32")``), so
-``x.dtype == torch.float32`` works on every chainrule tensor and a dtype passes straight
-to NumPy. chainrule runs on the CPU: a device other than ``"cpu"`` is refused where a
-tensor or module would be placed on it, naming the device.
+A dtype here is a :class:`dtype` (``torch.dtype``) standing for one ``numpy.dtype``: it
+equals and hashes as that NumPy dtype (``torch.float32 == np.dtype("float32")``), NumPy
+reads it wherever it takes a dtype (through its ``dtype`` attribute), it answers NumPy's
+attributes (``kind``, ``itemsize``, ...) and PyTorch's own (``is_floating_point``,
+``is_complex``, ``is_signed``, ``to_real``, ``to_complex``), and it prints as
+``torch.float32``. chainrule runs on the CPU: a device other than ``"cpu"`` is refused
+where a tensor or module would be placed on it, naming the device.
 """
 
 from __future__ import annotations
@@ -12,19 +15,126 @@ import builtins
 
 import numpy as np
 
-# (The names below shadow float, int and bool in this module: use builtins.int etc.)
-float32 = float = np.dtype(np.float32)
-float64 = double = np.dtype(np.float64)
-float16 = half = np.dtype(np.float16)
-int64 = long = np.dtype(np.int64)
-int32 = int = np.dtype(np.int32)
-int16 = short = np.dtype(np.int16)
-int8 = np.dtype(np.int8)
-uint8 = np.dtype(np.uint8)
-bool = np.dtype(np.bool_)
-complex64 = cfloat = np.dtype(np.complex64)
-complex128 = cdouble = np.dtype(np.complex128)
 
+class dtype:  # noqa: N801  (PyTorch's name)
+    """``torch.dtype``: PyTorch's face on one NumPy dtype (one object per NumPy dtype,
+    made by :func:`torch_dtype`).
+
+    NumPy dtypes cannot be subclassed or given attributes, so PyTorch's attributes live
+    here, and NumPy takes this object through the ``dtype`` attribute it reads from any
+    object passed as a dtype."""
+
+    __slots__ = ("_numpy", "_name")
+
+    def __init__(self, numpy_dtype, name):
+        self._numpy = numpy_dtype
+        self._name = name
+
+    @property
+    def dtype(self):
+        """The NumPy dtype (NumPy converts any object with this attribute)."""
+        return self._numpy
+
+    @property
+    def is_floating_point(self):
+        return self._numpy.kind == "f"
+
+    @property
+    def is_complex(self):
+        return self._numpy.kind == "c"
+
+    @property
+    def is_signed(self):
+        return self._numpy.kind in "ifc"
+
+    @property
+    def itemsize(self):
+        return self._numpy.itemsize
+
+    def to_real(self):
+        """The real dtype of a complex one (a real dtype gives itself)."""
+        if self._numpy.kind != "c":
+            return self
+        return torch_dtype(np.dtype(f"f{self._numpy.itemsize // 2}"))
+
+    def to_complex(self):
+        """The complex dtype of a float one (a complex dtype gives itself)."""
+        if self._numpy.kind == "c":
+            return self
+        if self._numpy.kind != "f" or self._numpy.itemsize == 2:
+            raise RuntimeError(f"to_complex is not supported for {self}")
+        return torch_dtype(np.dtype(f"c{self._numpy.itemsize * 2}"))
+
+    def __getattr__(self, name):
+        # NumPy's attributes (kind, char, type, name, str, ...), for code written for it.
+        return getattr(self._numpy, name)
+
+    def __eq__(self, other):
+        if isinstance(other, dtype):
+            return self._numpy == other._numpy
+        if isinstance(other, (np.dtype, type)):
+            try:
+                return self._numpy == np.dtype(other)
+            except TypeError:
+                return False
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self):
+        return hash(self._numpy)
+
+    def __repr__(self):
+        return f"torch.{self._name}"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (torch_dtype, (self._numpy,))
+
+
+# PyTorch's names for the NumPy dtypes it shares (others print by NumPy's name).
+_TORCH_NAMES = {"float32": "float32", "float64": "float64", "float16": "float16",
+                "int64": "int64", "int32": "int32", "int16": "int16", "int8": "int8",
+                "uint8": "uint8", "uint16": "uint16", "uint32": "uint32",
+                "uint64": "uint64", "bool": "bool", "complex64": "complex64",
+                "complex128": "complex128"}
+_BY_NUMPY: dict = {}
+
+
+def torch_dtype(d):
+    """The ``torch.dtype`` of a NumPy dtype (or of anything NumPy reads as one)."""
+    try:
+        return _BY_NUMPY[d]
+    except (KeyError, TypeError):
+        pass
+    if isinstance(d, dtype):
+        return d
+    numpy_dtype = np.dtype(d)
+    found = _BY_NUMPY.get(numpy_dtype)
+    if found is None:
+        found = dtype(numpy_dtype, _TORCH_NAMES.get(numpy_dtype.name, numpy_dtype.name))
+        _BY_NUMPY[numpy_dtype] = found
+    return found
+
+
+# (The names below shadow float, int and bool in this module: use builtins.int etc.)
+float32 = float = torch_dtype(np.float32)
+float64 = double = torch_dtype(np.float64)
+float16 = half = torch_dtype(np.float16)
+int64 = long = torch_dtype(np.int64)
+int32 = int = torch_dtype(np.int32)
+int16 = short = torch_dtype(np.int16)
+int8 = torch_dtype(np.int8)
+uint8 = torch_dtype(np.uint8)
+uint16 = torch_dtype(np.uint16)
+uint32 = torch_dtype(np.uint32)
+uint64 = torch_dtype(np.uint64)
+bool = torch_dtype(np.bool_)
+complex64 = cfloat = torch_dtype(np.complex64)
+complex128 = cdouble = torch_dtype(np.complex128)
 
 
 class _NoNumPyDtype:
@@ -77,8 +187,9 @@ def set_default_dtype(d):
     global _default_dtype
     d = dtype_of(d)
     if d not in (float32, float64):
-        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {d}")
-    _default_dtype = d
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got "
+                        f"{torch_dtype(d)}")
+    _default_dtype = torch_dtype(d)
 
 
 def get_default_dtype():
