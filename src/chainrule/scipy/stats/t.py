@@ -5,15 +5,18 @@ normalising constant log Gamma((df+1)/2) - log Gamma(df/2) - log(pi)/2 is writte
 -betaln(df/2, 1/2), which keeps its accuracy for large df where the two gammaln values
 cancel (df = 1e6: 6 digits lost). df = inf (a Python number) is the normal distribution.
 
-cdf(t) = 1/2 + sign(t)/2 betainc(1/2, df/2, t^2/(df + t^2)) where t^2 < df, and
+cdf(t) = 1/2 + sign(t)/2 betainc(1/2, df/2, t^2/(df + t^2)) where t^2 < min(df, 3), and
 betainc(df/2, 1/2, df/(df + t^2))/2 (or its complement) in the tails: each argument is
-formed where it does not round away the information (df/(df + t^2) is 1 - t^2/df).
+formed where it does not round away the information (df/(df + t^2) is 1 - t^2/df). At
+t = 0 exactly, the series there (whose derivatives are finite where betainc's are not).
 Differentiable in x, df, loc and scale to any order.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from ... import primitives as P
 from . import norm
@@ -58,23 +61,43 @@ def pdf(x, df, loc=0.0, scale=1.0):
 
 
 def _lower_tail(z, df):
-    """P(T <= -|z|) for T ~ t(df), with z a standardized value."""
+    """P(T <= -|z|) for T ~ t(df), with z a standardized value (z != 0)."""
     zs, dfs = values(z), values(df)
-    near = zs * zs < dfs
+    # The centre form 1/2 - I/2 holds every digit while the probability is not small;
+    # beyond z^2 = 3 (or df) the tail form computes the small probability itself (the
+    # centre form would cancel it away: 0 for z = -10, df = 200).
+    near = zs * zs < np.minimum(dfs, 3.0)
     z2 = z * z
     # The discarded branch gets an interior stand-in (its betainc argument 1/3 or 1/2).
-    small = inside(near, z2, 0.5 * dfs)
+    small = inside(near, z2, 0.5 * np.minimum(dfs, 3.0))
     large = inside(~near, z2, dfs)
     center = 0.5 - 0.5 * P.betainc(0.5, 0.5 * df, small / (df + small))
     tail = 0.5 * P.betainc(0.5 * df, 0.5, df / (df + large))
     return when(near, center, tail)
 
 
+def _near_zero(z, df, upper):
+    """P(T <= z) (or P(T > z)) by its Taylor series at z = 0, used at z = 0 exactly: there
+    the betainc forms' derivative is infinity times zero. Right in value and in the first
+    five derivatives in z and df: 1/2 +- c (z - (df+1)/(6 df) z^3 + (df+1)(df+3)/(40 df^2)
+    z^5), c = the density at 0."""
+    c = P.exp(-P.betaln(0.5 * df, 0.5) - 0.5 * log(df))
+    z2 = z * z
+    series = z * (1 - z2 * (df + 1) / (6 * df) * (1 - z2 * 3 * (df + 3) / (20 * df)))
+    return 0.5 - c * series if upper else 0.5 + c * series
+
+
 def _tail_at(z, df, upper):
     # P(T <= z) (upper=False) or P(T > z): the lower tail at -|z|, or its complement.
-    lower = _lower_tail(z, df)
-    below = values(z) <= 0 if not upper else values(z) >= 0
-    return when(below, lower, 1 - lower)
+    zs = values(z)
+    zero = zs == 0
+    z_off = inside(~zero, z, 1.0)
+    lower = _lower_tail(z_off, df)
+    below = zs <= 0 if not upper else zs >= 0
+    general = when(below, lower, 1 - lower)
+    if not zero.any():
+        return general
+    return P.where(zero, _near_zero(z, df, upper), general)
 
 
 def _probability(x, df, loc, scale, upper):
