@@ -848,6 +848,14 @@ def test_bit_operators_are_numpys():
     z = cr.tensor(a.copy())
     z &= 6
     np.testing.assert_array_equal(z.data, a & 6)
+    # every augmented operator on a view of a constant writes its base, as in NumPy
+    for op in ("+=", "-=", "*=", "/=", "**=", "//=", "%=", "<<=", ">>=", "&=", "|=", "^="):
+        floats = op in ("/=", "**=")
+        base = (np.arange(1.0, 7.0) if floats else np.arange(1, 7)).reshape(2, 3)
+        want, t = base.copy(), cr.tensor(base.copy())
+        exec(f"v = t[:, 1:]\nv {op} 2\nv = t.T[0]\nv {op} 3", {"t": t})
+        exec(f"v = want[:, 1:]\nv {op} 2\nv = want.T[0]\nv {op} 3", {"want": want})
+        np.testing.assert_array_equal(t.data, want, err_msg=op)
     with pytest.raises(TypeError):
         cr.tensor([1.5]) & 1
 

@@ -579,6 +579,22 @@ class Tensor(TensorBase):
     def __ixor__(self, other: _Operand) -> Tensor:
         return self._inplace(E.bitwise_xor, other)
 
+    def __ilshift__(self, other: _Operand) -> Tensor:
+        return self._inplace(E.left_shift, other)
+
+    def __irshift__(self, other: _Operand) -> Tensor:
+        return self._inplace(E.right_shift, other)
+
+    # (Without these Python falls back to x = x ** y: a view would not write its base.)
+    def __ipow__(self, other: _Operand) -> Tensor:
+        return self._inplace(P.power, other)
+
+    def __imod__(self, other: _Operand) -> Tensor:
+        return self._inplace(P.mod, other)
+
+    def __ifloordiv__(self, other: _Operand) -> Tensor:
+        return self._inplace(floor_divide, other)
+
     __hash__ = TensorBase.__hash__
 
     def __getitem__(self, index: Any) -> Tensor:
