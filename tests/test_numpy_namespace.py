@@ -702,3 +702,27 @@ def test_ndarray_methods_on_tensors_being_differentiated():
     assert np.allclose(cr.grad(lambda t: cnp.sum(t.cumprod(axis=1)))(m),
                        cr.grad(lambda t: cnp.sum(cnp.cumprod(t, axis=1)))(m))
     assert np.array_equal(cr.tensor(np.array([1.0, 3.0])).searchsorted(2.0).data, 1)
+
+
+def test_sums_and_products_accumulate_in_numpys_dtype():
+    # dtype= is the accumulator: each element is cast first (0.6 + 0.7 summed as int32 is
+    # 0, not int32(1.3) = 1); bool and small integers widen to 64 bits in running products.
+    x = np.array([0.6, 0.7, -0.4, 1.9])
+    for f in ("sum", "prod", "cumsum", "cumprod", "cumulative_sum", "cumulative_prod"):
+        got = getattr(cnp, f)(cr.tensor(x), dtype=np.int32)
+        want = getattr(np, f)(x, dtype=np.int32)
+        assert got.dtype == want.dtype, f
+        np.testing.assert_array_equal(got.data, want, err_msg=f)
+    got = cnp.trace(cr.tensor(x.reshape(2, 2)), dtype=np.int32)
+    assert got.dtype == np.int32 and got.data == np.trace(x.reshape(2, 2), dtype=np.int32)
+    for a in (np.array([100, 100, 100, 3], np.uint8), np.array([100, 100, 100, 3], np.int8),
+              np.array([True, False, True])):
+        for f in ("cumprod", "nancumprod", "cumulative_prod"):
+            got, want = getattr(cnp, f)(cr.tensor(a)), getattr(np, f)(a)
+            assert got.dtype == want.dtype, (f, a.dtype)
+            np.testing.assert_array_equal(got.data, want)
+    # and float32 stays float32, differentiably
+    x32 = cr.tensor(np.array([1.5, 2.0, -3.0], np.float32))
+    assert cnp.cumprod(x32).dtype == np.float32
+    np.testing.assert_allclose(cr.grad(lambda v: cnp.sum(cnp.cumprod(v, dtype=np.float64)))(
+        np.array([1.5, 2.0, -3.0])), [1 + 2 - 6, 1.5 - 4.5, 3.0])

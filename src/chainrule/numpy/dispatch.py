@@ -151,6 +151,9 @@ def no_out(name, out):
 
 
 def as_dtype(r, dtype):
+    """r cast to dtype (None: unchanged). Sums and products take their input through it
+    (NumPy accumulates in dtype: a float array summed with dtype=int adds truncated
+    values)."""
     return r if dtype is None else P.astype(r, dtype=np.dtype(dtype))
 
 

@@ -85,7 +85,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """Sum along a diagonal."""
     _no_out("trace", out)
-    return _as_dtype(P.trace(a, offset, axis1, axis2), dtype)
+    return _as_dtype(P.trace(_as_dtype(a, dtype), offset, axis1, axis2), dtype)
 
 
 @_numpy_function(np.triu)

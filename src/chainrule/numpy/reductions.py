@@ -17,7 +17,7 @@ from .dispatch import numpy_function as _numpy_function
 def sum(a, axis=None, dtype=None, out=None, keepdims=False):
     """Sum of elements over `axis`."""
     _no_out("sum", out)
-    return _as_dtype(P.sum(a, axis=axis, keepdims=keepdims), dtype)
+    return _as_dtype(P.sum(_as_dtype(a, dtype), axis=axis, keepdims=keepdims), dtype)
 
 
 @_numpy_function(np.mean)
@@ -31,7 +31,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False):
 def prod(a, axis=None, dtype=None, out=None, keepdims=False):
     """Product of elements over `axis` (exact gradient with zeros)."""
     _no_out("prod", out)
-    return _as_dtype(P.prod(a, axis=axis, keepdims=keepdims), dtype)
+    return _as_dtype(P.prod(_as_dtype(a, dtype), axis=axis, keepdims=keepdims), dtype)
 
 
 @_numpy_function(np.max)
@@ -107,14 +107,14 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
 def cumsum(a, axis=None, dtype=None, out=None):
     """Running sum along `axis` (of the flattened array when axis is None)."""
     _no_out("cumsum", out)
-    return _as_dtype(P.cumsum(a, axis=axis), dtype)
+    return _as_dtype(P.cumsum(_as_dtype(a, dtype), axis=axis), dtype)
 
 
 @_numpy_function(np.cumprod)
 def cumprod(a, axis=None, dtype=None, out=None):
     """Running product along `axis` (of the flattened array when axis is None)."""
     _no_out("cumprod", out)
-    return _as_dtype(P.cumprod(a, axis=axis), dtype)
+    return _as_dtype(P.cumprod(_as_dtype(a, dtype), axis=axis), dtype)
 
 
 @_numpy_function(np.argmax)
@@ -172,7 +172,7 @@ def _cumulative(name, running, initial, x, axis, dtype, out, include_initial):
         if np.ndim(x) > 1:
             raise ValueError(f"{name}: axis must be given for arrays of more than one dimension")
         axis = 0
-    r = _as_dtype(running(x, axis=axis), dtype)
+    r = _as_dtype(running(_as_dtype(x, dtype), axis=axis), dtype)
     return _with_initial(r, axis, initial) if include_initial else r
 
 

@@ -16,10 +16,12 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..domains import AWAY_FROM_ZERO, Domain, Example
+from ..graph import values
 from ..rules import composite, elementwise, nondifferentiable, primitive
 from .activations import sigmoid
 from .elementwise import (
     DISTINCT_PAIR,
+    astype,
     cos,
     equal,
     floor,
@@ -306,6 +308,11 @@ def cumprod(x, axis=None):
         # (A 0-d x becomes 1-D whatever the axis, as NumPy's cumprod does.)
         x = reshape(x, (-1,))
         axis = 0
+    # NumPy's accumulator: bool and small integers widen to 64 bits (uint8 -> uint64).
+    dtype = values(x).dtype
+    accumulator = np.multiply.accumulate(np.ones(1, dtype)).dtype
+    if accumulator != dtype:
+        x = astype(x, accumulator)
     ndim = np.ndim(x)
     axis = axis % max(ndim, 1)
     n = np.shape(x)[axis]
