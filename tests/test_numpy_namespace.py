@@ -726,3 +726,21 @@ def test_sums_and_products_accumulate_in_numpys_dtype():
     assert cnp.cumprod(x32).dtype == np.float32
     np.testing.assert_allclose(cr.grad(lambda v: cnp.sum(cnp.cumprod(v, dtype=np.float64)))(
         np.array([1.5, 2.0, -3.0])), [1 + 2 - 6, 1.5 - 4.5, 3.0])
+
+
+def test_ravel_and_reshape_orders_a_and_k_follow_memory_as_numpy():
+    fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    strided = np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1)[:, ::-1]
+    for a in (fortran, strided, np.arange(6.0).reshape(2, 3).T):
+        for order in "CFAK":
+            np.testing.assert_array_equal(cnp.ravel(cr.tensor(a), order).data,
+                                          np.ravel(a, order), err_msg=order)
+        for order in "CFA":
+            np.testing.assert_array_equal(cnp.reshape(cr.tensor(a), (-1, 2), order=order).data,
+                                          np.reshape(a, (-1, 2), order=order), err_msg=order)
+    # the gradient follows the order read: d sum(w * ravel(a, "A")) / da = w put back
+    w = np.arange(1.0, 7.0)
+    g = cr.grad(lambda a: cnp.sum(w * cnp.ravel(a, "A")))(fortran)
+    np.testing.assert_array_equal(np.ravel(g, "F"), w)
+    with pytest.raises(ValueError, match="order"):
+        cnp.reshape(cr.tensor(fortran), (3, 2), order="K")

@@ -16,23 +16,38 @@ from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
 
 
+def _fortran_only(a):
+    flags = _graph.values(a).flags
+    return flags.f_contiguous and not flags.c_contiguous
+
+
 @_numpy_function(np.reshape)
 def reshape(a, shape=None, order="C", *, copy=None):
     """The same values in a new shape, read and written in C order, or in Fortran order
     (``order="F"``: the first index fastest, which is the C-order reshape of the reversed
-    axes, reversed back). "A" and "K" read as C: a tensor's memory order is NumPy's
-    business, and its values are the same either way."""
+    axes, reversed back); ``order="A"`` is Fortran order for an array that is Fortran- and
+    not C-contiguous in memory, as in NumPy."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if order in ("C", "A", "K", None):
+    if order == "A":
+        order = "F" if _fortran_only(a) else "C"
+    if order in ("C", None):
         return P.reshape(a, shape)
     if order != "F":
-        raise ValueError(f"reshape: order must be one of 'C', 'F', 'A' or 'K', got {order!r}")
+        raise ValueError(f"reshape: order must be one of 'C', 'F' or 'A', got {order!r}")
     return P.transpose(P.reshape(P.transpose(a, None), shape[::-1]), None)
 
 
 @_numpy_function(np.ravel)
 def ravel(a, order="C"):
-    """The values as a 1-D array (C order, or Fortran order with ``order="F"``)."""
+    """The values as a 1-D array: C order, Fortran order (``order="F"``, or "A" for a
+    Fortran-only array), or memory order (``order="K"``: the axes by decreasing stride,
+    a negative stride read forwards, as NumPy's ravel does)."""
+    if order == "K":
+        strides = _graph.values(a).strides
+        axes = sorted(range(len(strides)), key=lambda i: -abs(strides[i]))
+        if axes != sorted(axes):
+            a = P.transpose(a, tuple(axes))
+        order = "C"
     return reshape(a, -1, order)
 
 
