@@ -744,3 +744,25 @@ def test_ravel_and_reshape_orders_a_and_k_follow_memory_as_numpy():
     np.testing.assert_array_equal(np.ravel(g, "F"), w)
     with pytest.raises(ValueError, match="order"):
         cnp.reshape(cr.tensor(fortran), (3, 2), order="K")
+
+
+def test_modf_frexp_and_nanvar_at_special_values_are_numpys():
+    x = np.array([np.inf, -np.inf, -0.0, 2.5, -2.0, -2.5, 3.0])
+    for got, want in zip(cnp.modf(cr.tensor(x)), np.modf(x), strict=True):
+        np.testing.assert_array_equal(got.data, want)
+        np.testing.assert_array_equal(np.signbit(got.data), np.signbit(want))
+    # d frac / dx = 1 (0 at +-inf, where the fraction is the constant 0)
+    np.testing.assert_array_equal(cr.grad(lambda v: cnp.sum(cnp.modf(v)[0]))(x),
+                                  [0, 0, 1, 1, 1, 1, 1])
+    for dtype in (np.int8, np.int64, np.bool_):
+        a = np.array([3, 0], dtype)
+        assert [t.dtype for t in cnp.modf(cr.tensor(a))] == [r.dtype for r in np.modf(a)]
+    s = np.array([1e-310, 5e-324, 3.0, -1e308, 0.0])
+    mantissa, exponent = cnp.frexp(cr.tensor(s))
+    np.testing.assert_array_equal(mantissa.data, np.frexp(s)[0])
+    np.testing.assert_array_equal(exponent, np.frexp(s)[1])
+    # an inf among the values makes the deviations NaN, as in NumPy; NaNs drop out
+    with np.errstate(invalid="ignore"):
+        for data in ([1.0, np.inf, np.nan], [1.0, np.nan, 3.0]):
+            np.testing.assert_array_equal(cnp.nanvar(cr.tensor(np.array(data))).data,
+                                          np.nanvar(data))

@@ -515,3 +515,15 @@ def test_t_cdf_is_differentiable_at_its_centre():
         slope = float(mpmath.diff(density_at_centre, mpmath.mpf(df)))
     np.testing.assert_allclose(np.asarray(hess)[0], [0.0, slope], rtol=1e-13, atol=1e-300)
     assert np.isfinite(cr.grad(lambda x: stats.t.logcdf(x, 3.5))(0.0))
+
+
+def test_gamma_and_rgamma_far_out_are_scipys_limits():
+    x = np.array([171.0, 172.0, 300.0, 1e5, 1e15, -1e5, -300.0, -200.5])
+    with np.errstate(all="ignore"):
+        got_gamma, got_rgamma = special.gamma(x), special.rgamma(x)
+    # Gamma overflows to inf beyond 171.62 (no NaN from inf * 0); 1/Gamma is exactly 0
+    # there and at the negative integers, however large
+    np.testing.assert_array_equal(np.isinf(got_gamma[1:5]), True)
+    np.testing.assert_array_equal(np.isnan(got_gamma[5:7]), True)
+    np.testing.assert_array_equal(got_rgamma[1:7], 0.0)
+    assert got_rgamma[-1] == -np.inf and np.isclose(got_gamma[0], 7.257415615307994e306)

@@ -126,13 +126,30 @@ def _ldexp(x1, x2):
 def _frexp(x):
     """(mantissa, exponent): the mantissa x * 2**-e is linear in x; e has no gradient."""
     m, e = np.frexp(x._data)
-    return x * np.ldexp(np.ones((), dtype=m.dtype), -e), e
+    # 2**-e in two factors: a subnormal x has -e up to 1074, beyond float64's 2**1023.
+    half = -e // 2
+    one = np.ones((), dtype=m.dtype)
+    return x * np.ldexp(one, half) * np.ldexp(one, -e - half), e
 
 
 def _modf(x):
-    """(fractional part, integral part), both with x's sign; d frac / dx = 1."""
+    """(fractional part, integral part), both with x's sign, as NumPy gives them (0 for
+    the fraction of +-inf, -0.0 for that of a negative integer); d frac / dx = 1."""
+    xs = x._data
+    floating = np.modf(np.zeros(0, xs.dtype))[0].dtype
+    if xs.dtype != floating:
+        x = P.astype(x, floating)
+        xs = x._data
     whole = P.trunc(x)
-    return x - whole, whole
+    with np.errstate(invalid="ignore"):  # (inf - inf, replaced below)
+        frac = x - whole
+        negative_zero = np.signbit(xs) & (xs == np.trunc(xs))
+        if negative_zero.any():
+            frac = P.where(negative_zero, -(whole - x), frac)
+    infinite = np.isinf(xs)
+    if infinite.any():
+        frac = P.where(infinite, np.copysign(np.zeros((), floating), xs), frac)
+    return frac, whole
 
 
 def _divmod(x1, x2):

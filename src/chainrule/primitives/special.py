@@ -344,7 +344,8 @@ def _gamma_positive(x):
     m = np.where(xs < 0.5, 2.0, 1.0)
     denominator = np.where(m == 2.0, xs * (xs + 1), xs)
     out[small] = np.exp(horner(_LGAMMA_ABOUT_2, xs + (m - 2.0))) / denominator
-    out[x == np.inf] = np.inf
+    # (beyond ~270 the half power itself overflows and inf * e^-x would be NaN)
+    out[x > 200] = np.inf
     return out
 
 
@@ -369,6 +370,7 @@ def _rgamma_fwd(x):
         negative = (x <= 0) & np.isfinite(x)
         xn = x[negative]
         out[negative] = sinpi(xn) * _gamma_positive_reflected(xn) / np.pi
+        out[is_nonpositive_integer(x)] = 0.0  # (a zero: not 0 * inf for large |x|)
         out[np.isnan(x)] = np.nan
     return as_result(out, dtype)
 

@@ -92,7 +92,10 @@ def nanmean(a, axis=None, keepdims=False):
 def nanvar(a, axis=None, keepdims=False, ddof=0):
     """Variance of the non-NaN values over (count - ddof); NaN where that is <= 0."""
     dof = _count(a, axis, keepdims) - ddof
-    d = _replace_nan(a - nanmean(a, axis=axis, keepdims=True), 0)
+    # (the values that are NaN in a drop out; an inf's NaN deviation stays, as in NumPy)
+    d = a - nanmean(a, axis=axis, keepdims=True)
+    if _can_hold_nan(a):
+        d = where(isnan(a), 0, d)
     total = sum(d * d, axis=axis, keepdims=keepdims)
     return _nan_where(less_equal(dof, 0), total / maximum(dof, 1), a)
 
