@@ -1520,3 +1520,25 @@ def test_dtypes_are_pytorchs_objects_that_numpy_also_takes():
     assert torch.zeros(2, dtype=torch.uint16).dtype is torch.uint16
     with pytest.raises(TypeError, match="only float32 and float64.*torch.int64"):
         torch.set_default_dtype(torch.int64)
+
+
+def test_a_copied_parameter_has_no_gradient_and_a_result_may_be_asked_to_require_grad():
+    import copy
+
+    m = nn.Linear(2, 1)
+    m(torch.ones(1, 2)).sum().backward()
+    twin = copy.deepcopy(m)
+    # PyTorch's Parameter copy: values and requires_grad, not the gradient (a target
+    # network copied after a backward would otherwise step with the original's)
+    assert twin.weight.grad is None and twin.weight.requires_grad
+    np.testing.assert_array_equal(twin.weight.detach().numpy(), m.weight.detach().numpy())
+    frozen = copy.deepcopy(nn.Parameter(torch.ones(2), requires_grad=False))
+    assert not frozen.requires_grad and frozen.grad is None
+    leaf = torch.ones(2, requires_grad=True)
+    (leaf * 3).sum().backward()
+    assert copy.deepcopy(leaf).grad.tolist() == [3.0, 3.0]  # (a plain tensor keeps it)
+    # WGAN-GP's interpolates.requires_grad_(True) on a result: nothing to change
+    x = torch.ones(2, requires_grad=True) * 2
+    assert x.requires_grad_(True) is x
+    with pytest.raises(RuntimeError, match="detach"):
+        x.requires_grad_(False)

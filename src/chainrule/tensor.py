@@ -318,7 +318,10 @@ class Tensor(TensorBase):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
-            raise RuntimeError("requires_grad_() applies to leaf tensors only; use detach() first")
+            if requires_grad:  # (a recorded result requires grad already: nothing to do)
+                return self
+            raise RuntimeError("requires_grad_(False) applies to leaf tensors only; for a "
+                               "result that no gradient should flow through, use detach()")
         _check_grad_dtype(self._data, requires_grad)
         self.requires_grad = bool(requires_grad)
         return self

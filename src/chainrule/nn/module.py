@@ -38,6 +38,14 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
+    def __getstate__(self):
+        # A copy (copy.deepcopy of a model: a target network, an EMA) has the values and
+        # requires_grad but not the gradient, as PyTorch's Parameter copies.
+        attributes, slots = super().__getstate__()
+        if attributes is not None and "_grad" in attributes:
+            attributes = {k: v for k, v in attributes.items() if k != "_grad"} or None
+        return attributes, {k: v for k, v in slots.items() if k != "_grad"}
+
     def __repr__(self) -> str:
         return "Parameter containing:\n" + str(super().__repr__())
 
