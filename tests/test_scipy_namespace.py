@@ -505,8 +505,7 @@ def test_t_cdf_is_differentiable_at_its_centre():
     x, df, loc, scale = 0.75, 3.5, 0.75, 1.5
     c = float(density_at_centre(mpmath.mpf(df))) / scale
     for f, sign in ((stats.t.cdf, 1), (stats.t.sf, -1)):
-        got = cr.grad(lambda *a: f(*a), argnums=(0, 1, 2, 3))(*map(np.float64,
-                                                                 (x, df, loc, scale)))
+        got = cr.grad(f, argnums=(0, 1, 2, 3))(*map(np.float64, (x, df, loc, scale)))
         np.testing.assert_allclose(np.array(got, float), sign * np.array([c, 0, -c, 0]),
                                    rtol=1e-14, atol=1e-300)
     # d2/dx2 F = the density's slope, 0 at the centre; d2/dx ddf = d(density at 0)/ddf

@@ -1542,3 +1542,27 @@ def test_a_copied_parameter_has_no_gradient_and_a_result_may_be_asked_to_require
     assert x.requires_grad_(True) is x
     with pytest.raises(RuntimeError, match="detach"):
         x.requires_grad_(False)
+
+
+def test_a_parameter_frozen_while_the_graph_was_built_gets_no_gradient_from_it():
+    # WGAN-GP: the critic is frozen while the penalty's graph is built (create_graph),
+    # unfrozen before backward(); PyTorch fixes the flag when the graph is built.
+    torch.manual_seed(0)
+    for layer in (nn.Linear(2, 3), nn.LayerNorm(2), nn.Conv1d(1, 2, 1)):
+        v = torch.tensor([[0.5, -0.3], [0.2, 0.9]], requires_grad=True)
+        for p in layer.parameters():
+            p.requires_grad = False
+        inp = v * 2.0
+        if isinstance(layer, nn.Conv1d):
+            inp = inp.unsqueeze(1)
+        out = torch.tanh(layer(inp)).sum()
+        g = torch.autograd.grad(out, inp, create_graph=True)[0]
+        penalty = (g.norm(2, dim=-1) - 1).pow(2).mean() + out
+        for p in layer.parameters():
+            p.requires_grad = True
+        penalty.backward()
+        assert all(p.grad is None for p in layer.parameters()), layer
+        assert v.grad is not None and torch.isfinite(v.grad).all()
+        # a graph built after unfreezing does reach them
+        torch.tanh(layer(inp.detach())).sum().backward()
+        assert all(p.grad is not None for p in layer.parameters()), layer

@@ -24,6 +24,7 @@ from ..tensor import Tensor
 from .backward_hooks import call_with_backward_hooks, tensor_of
 
 _M = TypeVar("_M", bound="Module")  # methods returning self keep the subclass
+_REQUIRES_GRAD = graph.TensorBase.__dict__["requires_grad"]  # (the slot's own descriptor)
 
 
 class Parameter(Tensor):
@@ -37,6 +38,22 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    @property
+    def requires_grad(self) -> bool:
+        return _REQUIRES_GRAD.__get__(self, None)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        # A parameter frozen while a graph was built and unfrozen before its backward
+        # (a critic frozen for a gradient penalty) gets no gradient from that graph.
+        try:
+            turned_on = value and not _REQUIRES_GRAD.__get__(self, None)
+        except AttributeError:  # (being made: no graph can hold it yet)
+            turned_on = False
+        if turned_on:
+            self._grad_on = graph._clock
+        _REQUIRES_GRAD.__set__(self, value)
 
     def __getstate__(self):
         # A copy (copy.deepcopy of a model: a target network, an EMA) has the values and
