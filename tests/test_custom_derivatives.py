@@ -5,6 +5,7 @@ differentiation of a solver)."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -192,3 +193,31 @@ def test_custom_vjp_nondiff_argnums_and_errors():
     with pytest.raises(TypeError, match="one cotangent per differentiated argument"):
         cr.grad(wrong)(1.0, 2.0)
     assert wrong(2.0, 3.0) == 6.0  # undifferentiated: the function itself
+
+
+def test_custom_vjp_under_vmap_takes_each_examples_residuals():
+    # cr.vmap runs a custom_vjp operation (and its rule) once per example: each example's
+    # backward must use the residuals of its own forward, not the first example's.
+    x = np.array([[0.1, 0.2], [1.0, 2.0], [3.0, -1.0]])
+
+    @cr.custom_vjp
+    def k(a):
+        return cnp.sin(a)
+
+    k.defvjp(lambda a: (cnp.sin(a), cnp.cos(a)), lambda c, g: (g * c,))
+    np.testing.assert_allclose(cr.grad(lambda a: cnp.sum(cr.vmap(k)(a)))(x), np.cos(x))
+    s = 1.3
+    np.testing.assert_allclose(cr.grad(lambda s: cnp.sum(cr.vmap(lambda a: k(a * s))(x)))(s),
+                               np.sum(np.cos(x * s) * x))
+    weights = np.array([[1.0], [2.0], [3.0]]) * np.ones_like(x)
+    np.testing.assert_allclose(cr.vjp(cr.vmap(k), x)[1](weights)[0], weights * np.cos(x))
+    jac = cr.jacrev(cr.vmap(k))(x)
+    np.testing.assert_allclose(np.einsum("ijij->ij", jac), np.cos(x))
+
+    @functools.partial(cr.custom_vjp, nondiff_argnums=(0,))
+    def scaled(c, a):
+        return c * cnp.exp(a)
+
+    scaled.defvjp(lambda c, a: (scaled(c, a), cnp.exp(a)), lambda c, e, g: (c * e * g,))
+    np.testing.assert_allclose(
+        cr.grad(lambda a: cnp.sum(cr.vmap(lambda r: scaled(2.0, r))(a)))(x), 2 * np.exp(x))

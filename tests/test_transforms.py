@@ -517,3 +517,30 @@ def test_hessian_of_a_pytree_inside_grad():
         return cnp.trace(h["a"]["a"])
 
     assert cr.grad(trace_of_hessian)(2.0) == pytest.approx(18.0)
+
+
+def test_dict_cotangents_and_tangents_pair_with_outputs_by_key():
+    # A cotangent dict with the output's keys in another order (tree_map over sorted
+    # keys builds one) is matched by key, never by position.
+    p = {"w": np.array([1.0, 2.0]), "b": np.array([3.0, 4.0])}
+
+    def f(t):
+        return {"w": t["w"] * 2.0, "b": t["b"] * 3.0}
+
+    _, pullback = cr.vjp(f, p)
+    (got,) = pullback({"b": np.array([1.0, 1.0]), "w": np.array([0.0, 0.0])})
+    np.testing.assert_array_equal(got["w"], [0.0, 0.0])
+    np.testing.assert_array_equal(got["b"], [3.0, 3.0])
+    _, tangent = cr.jvp(lambda t: t["w"] * 2.0 + t["b"] * 10.0, (p,),
+                        ({"b": np.array([1.0, 0.0]), "w": np.array([0.0, 1.0])},))
+    np.testing.assert_array_equal(tangent, [10.0, 2.0])
+    with pytest.raises(ValueError, match="structure"):
+        cr.jvp(lambda t: t["w"], (p,), ({"b": np.ones(2), "x": np.ones(2)},))
+
+    @cr.custom_vjp
+    def k(t):
+        return t["u"] * 2.0 + t["v"] * 3.0
+
+    k.defvjp(lambda t: (k(t), None), lambda _, g: ({"v": 3.0 * g, "u": 2.0 * g},))
+    got = cr.grad(lambda t: k(t))({"v": 1.0, "u": 1.0})
+    assert got == {"v": 3.0, "u": 2.0}

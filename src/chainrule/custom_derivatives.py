@@ -54,7 +54,7 @@ from . import graph, transforms
 from .backward import backward
 from .graph import is_tensor, new_tensor
 from .graph import values as _data
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import flatten_like, tree_flatten, tree_unflatten
 from .rules import Primitive, each_argument
 from .tracing import traced
 
@@ -165,9 +165,26 @@ class custom_vjp(_Custom):  # noqa: N801  (JAX's name)
         n_diff = len(args) - len(fixed)
         diff_defs = [tree_flatten(a)[1] for i, a in enumerate(args) if i not in fixed]
 
-        def cotangents(g_leaves):
+        recorded = [leaves[k] for k in active]
+
+        def residuals_at(vals):
+            """fwd's residuals at the inputs `vals`: the saved ones for the recorded call,
+            fwd run again for another example of it (cr.vmap runs this operation, and so
+            its rule, once per example)."""
+            if all(v is t or v is t._data for v, t in zip(vals, recorded)):
+                return residuals
+            new = list(leaves)
+            for j, v in zip(active, vals):
+                new[j] = v
+            self._in_fwd += 1
+            try:
+                return self.fwd(*self._rejoin(args, fixed, treedef, new))[1]
+            finally:
+                self._in_fwd -= 1
+
+        def cotangents(g_leaves, vals):
             """bwd's cotangents for the active leaves, given the output cotangents."""
-            cts = self.bwd(*nondiff, residuals, tree_unflatten(out_def, g_leaves))
+            cts = self.bwd(*nondiff, residuals_at(vals), tree_unflatten(out_def, g_leaves))
             if not isinstance(cts, (tuple, list)) or len(cts) != n_diff:
                 raise TypeError(
                     f"custom_vjp {self._name()}: the bwd rule must return a tuple with one "
@@ -383,10 +400,12 @@ def _vjp_of_leaf(k, out_leaves, cotangents):
     state: dict[str, Any] = {}
 
     def vjp(i, g, ans, *vals):
-        if state.get("g") is not g:
+        seen = state.get("vals", ())
+        if (state.get("g") is not g or len(seen) != len(vals)
+                or not all(a is b for a, b in zip(seen, vals))):
             g_leaves = [g if j == k else np.zeros_like(_data(o), dtype=_float(o))
                         for j, o in enumerate(out_leaves)]
-            state.update(g=g, cts=cotangents(g_leaves))
+            state.update(g=g, vals=vals, cts=cotangents(g_leaves, vals))
         ct = state["cts"][i]
         if ct is None:
             zeros = np.zeros(np.shape(_data(vals[i])), _float(vals[i]))
@@ -446,11 +465,14 @@ def _refuse_if_detached(linear, vals, name):
 
 
 def _matching(ct, treedef, name):
-    leaves, d = tree_flatten(ct)
-    if d != treedef:
-        raise TypeError(f"custom_vjp {name}: a cotangent from the bwd rule has the structure "
-                        f"{d}, its argument {treedef}")
-    return leaves
+    try:  # (dicts by key, in whatever order the bwd rule built them)
+        leaves = flatten_like(treedef, ct, f"custom_vjp {name}")
+        if not any(isinstance(x, (dict, list, tuple)) for x in leaves):
+            return leaves
+    except ValueError:
+        pass
+    raise TypeError(f"custom_vjp {name}: a cotangent from the bwd rule has the structure "
+                    f"{tree_flatten(ct)[1]}, its argument {treedef}")
 
 
 def _float(x):

@@ -20,7 +20,7 @@ from . import graph
 from . import primitives as P
 from .backward import backward, unbroadcast
 from .graph import TensorBase, is_tensor, new_tensor
-from .pytree import tree_flatten, tree_map, tree_unflatten
+from .pytree import flatten_like, tree_flatten, tree_map, tree_unflatten
 from .transforms import (
     _alias,
     _float_array,
@@ -218,8 +218,11 @@ def jvp(
         nested = _is_nested(primals, tangents)
         return out, tangent, (box[-1] if nested else tree_map(_value, box[-1]))
     p_leaves, p_def = tree_flatten(tuple(primals))
-    t_leaves, t_def = tree_flatten(tuple(tangents))
-    if p_def != t_def:
+    try:  # (dicts by key: the tangents' key order need not be the primals')
+        t_leaves = flatten_like(p_def, tuple(tangents), "jvp")
+    except ValueError:
+        raise ValueError("jvp: tangents must have the same structure as primals") from None
+    if any(isinstance(t, (dict, list, tuple)) for t in t_leaves):
         raise ValueError("jvp: tangents must have the same structure as primals")
     nested = _is_nested(primals, tangents)
     with running(), _forward_level() as level:

@@ -89,23 +89,32 @@ def tree_reduce(function: Callable[[Any, Any], Any], tree: Any, *initializer: An
     return functools.reduce(function, tree_leaves(tree, is_leaf), *initializer[:1])
 
 
-def _flatten_up_to(treedef: TreeDef, tree: Any, whole: Any) -> list[Any]:
+def flatten_like(treedef: TreeDef, tree: Any, who: str) -> list[Any]:
+    """The leaves of `tree` in the order of `treedef` (a structure from tree_flatten),
+    dicts matched by key: a cotangent or tangent dict whose keys come in another order
+    (made by tree_map over sorted keys, as JAX orders them) pairs with the right outputs."""
+    return _flatten_up_to(treedef, tree, tree, who)
+
+
+def _flatten_up_to(treedef: TreeDef, tree: Any, whole: Any, who: str = "tree_map",
+                   ) -> list[Any]:
     """The subtrees of `tree` at the leaves of `treedef`, which must describe a prefix of
     `tree`'s structure."""
     if treedef is None:
         return [tree]
     if treedef is _NONE:
         if tree is not None:
-            raise ValueError(f"tree_map: {whole!r} has {tree!r} where the first tree has None")
+            raise ValueError(f"{who}: {whole!r} has {tree!r} where the first tree has None")
         return []
     if treedef[0] is dict:
         keys = treedef[1]
         if not isinstance(tree, dict) or set(tree) != set(keys):
-            raise ValueError(f"tree_map: {whole!r} does not have the first tree's structure: "
+            raise ValueError(f"{who}: {whole!r} does not have the first tree's structure: "
                              f"a dict with keys {list(keys)} where it has {tree!r}")
-        return [x for k, d in zip(keys, treedef[2]) for x in _flatten_up_to(d, tree[k], whole)]
+        return [x for k, d in zip(keys, treedef[2])
+                for x in _flatten_up_to(d, tree[k], whole, who)]
     kind, children = treedef
     if not isinstance(tree, (tuple, list)) or len(tree) != len(children):
-        raise ValueError(f"tree_map: {whole!r} does not have the first tree's structure: a "
+        raise ValueError(f"{who}: {whole!r} does not have the first tree's structure: a "
                          f"{kind.__name__} of {len(children)} where it has {tree!r}")
-    return [x for d, c in zip(children, tree) for x in _flatten_up_to(d, c, whole)]
+    return [x for d, c in zip(children, tree) for x in _flatten_up_to(d, c, whole, who)]

@@ -30,7 +30,7 @@ from . import graph
 from . import primitives as P
 from .backward import backward
 from .graph import TensorBase, is_tensor, new_tensor
-from .pytree import tree_flatten, tree_map, tree_unflatten
+from .pytree import flatten_like, tree_flatten, tree_map, tree_unflatten
 
 # Number of transforms currently running: inside one, transforms return tensors.
 _depth = 0
@@ -365,7 +365,10 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     inputs = [t for new, _, _ in lifted for t in new]
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        ct_leaves, ct_def = tree_flatten(cotangent)
+        try:  # (dicts by key: the cotangent's key order need not be the output's)
+            ct_leaves = flatten_like(out_def, cotangent, "vjp")
+        except ValueError:
+            ct_leaves = tree_flatten(cotangent)[0]
         if len(ct_leaves) != len(out_tensors):
             raise ValueError(
                 f"vjp: the cotangent has {len(ct_leaves)} arrays but the function returned "
