@@ -41,7 +41,7 @@ class Parameter(Tensor):
 
     @property
     def requires_grad(self) -> bool:
-        return _REQUIRES_GRAD.__get__(self, None)
+        return bool(_REQUIRES_GRAD.__get__(self, None))
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
