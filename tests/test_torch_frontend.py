@@ -1566,3 +1566,46 @@ def test_a_parameter_frozen_while_the_graph_was_built_gets_no_gradient_from_it()
         # a graph built after unfreezing does reach them
         torch.tanh(layer(inp.detach())).sum().backward()
         assert all(p.grad is not None for p in layer.parameters()), layer
+
+
+def test_optimizer_state_holds_tensors_that_share_the_updates_memory():
+    p = nn.Parameter(torch.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=torch.float64))
+    for opt, key in ((torch.optim.SGD([p], lr=0.1, momentum=0.9), "momentum_buffer"),
+                     (torch.optim.Adam([p], lr=0.1), "exp_avg"),
+                     (torch.optim.RMSprop([p], lr=0.1), "square_avg"),
+                     (torch.optim.Adagrad([p], lr=0.1), "sum")):
+        p.grad = None
+        (p ** 2).sum().backward()
+        opt.step()
+        buf = opt.state[p][key]
+        # DARTS reads torch.cat([state[v]["momentum_buffer"].view(-1) ...]) in a bare except
+        assert isinstance(buf, torch.Tensor) and buf.view(-1).size(0) == 4
+        assert torch.cat([buf.view(-1), buf.view(-1)]).numel() == 8
+        assert set(opt.state[p]) == set(opt.state_dict()["state"][0])
+        # in-place writes reach the optimizer (a task-boundary reset of the moments)
+        opt.state[p][key].zero_()
+        assert float(opt.state[p][key].abs().sum()) == 0.0
+        before = p.detach().clone()
+        opt.step()  # (momentum/moments from zero: the step uses what was written)
+        assert not torch.equal(before, p.detach())
+    # a program's own optimizer keeps whatever it stores, as stored
+    q = nn.Parameter(torch.ones(2))
+
+    class Averaging(torch.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for r in group["params"]:
+                    state = self.state[r]
+                    if not state:
+                        state["ema"] = r.detach().clone()
+                    state["ema"].mul_(0.5).add_(r, alpha=0.5)
+
+    opt = Averaging([q])
+    opt.step()
+    ema = opt.state[q]["ema"]
+    opt.step()
+    assert opt.state[q]["ema"] is ema and len(opt.state) == 1 and q in opt.state

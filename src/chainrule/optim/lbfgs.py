@@ -140,7 +140,7 @@ class LBFGS(Optimizer):
         tolerance_grad = float(group["tolerance_grad"])
         tolerance_change = float(group["tolerance_change"])
         history_size = int(group["history_size"])
-        state = self.state.setdefault(self._params[0], {})
+        state = self._state.setdefault(self._params[0], {})
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
@@ -213,7 +213,7 @@ class LBFGS(Optimizer):
         (pairs,) array; counters are 0-d int64 and other scalars 0-d float64 arrays.
         """
         groups, _ = self._saved_groups()
-        state = self.state.get(self._params[0])
+        state = self._state.get(self._params[0])
         if not state:
             return {"state": {}, "param_groups": groups}
         entry = {}
@@ -264,7 +264,7 @@ class LBFGS(Optimizer):
             state["old_stps"] = [row.astype(self._dtype) for row in pairs[1]]
             state["ro"] = [float(r) for r in pairs[2]]
         self._load_hyperparameters(state_dict["param_groups"])
-        self.state = defaultdict(dict, {self._params[0]: state} if state else {})
+        self._state = defaultdict(dict, {self._params[0]: state} if state else {})
 
     def _vector(self, value, name):
         value = np.asarray(value)

@@ -50,9 +50,9 @@ class Optimizer(HookMethods):
     def __init__(self, params: Iterable[Any], defaults: Mapping[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        # (PyTorch's: a subclass's step() may read self.state[p] for a parameter not seen
+        # (PyTorch's: a subclass's step() may read self._state[p] for a parameter not seen
         # yet and fill the empty dict it gets)
-        self.state: dict[Any, dict[str, Any]] = defaultdict(dict)
+        self._state: dict[Any, dict[str, Any]] = defaultdict(dict)
         self._scratch: dict[Any, Any] = {}
         if isinstance(params, TensorBase):
             raise TypeError(
@@ -158,9 +158,9 @@ class Optimizer(HookMethods):
                     f"{type(self).__name__}: gradient of shape {grad.shape} for a "
                     f"parameter of shape {p._data.shape}"
                 )
-            state = self.state.get(p)
+            state = self._state.get(p)
             if not state:  # (none yet, or an empty one a reader of state[p] left)
-                state = self.state[p] = self._init_state(p, group)
+                state = self._state[p] = self._init_state(p, group)
             scratch = self._scratch.get(p)
             if (scratch is None or scratch.dtype != p._data.dtype
                     or scratch.shape != p._data.shape):
@@ -176,6 +176,15 @@ class Optimizer(HookMethods):
                 scratch = self._scratch[p] = np.empty_like(p._data)
             self._update(p, grad, state, group, scratch)
 
+    @property
+    def state(self) -> dict[Any, dict[str, Any]]:
+        """parameter -> its state (a dict of NumPy arrays; a step counter among them)."""
+        return self._state
+
+    @state.setter
+    def state(self, value: dict[Any, dict[str, Any]]) -> None:
+        self._state = value
+
     def _step_float16(self, p, group):
         """One update of a float16 parameter, computed in float32 (see the module notes)."""
         grad = p.grad._data
@@ -185,9 +194,9 @@ class Optimizer(HookMethods):
                 f"shape {p._data.shape}"
             )
         work = _working(p)
-        state = self.state.get(p)
+        state = self._state.get(p)
         if not state:
-            state = self.state[p] = self._init_state(work, group)
+            state = self._state[p] = self._init_state(work, group)
         scratch = np.empty_like(work._data)
         self._update(work, grad.astype(np.float32), state, group, scratch)
         p._data[...] = work._data
@@ -214,9 +223,9 @@ class Optimizer(HookMethods):
         state = {}
         for group in self.param_groups:
             for p in group["params"]:
-                if self.state.get(p):
+                if self._state.get(p):
                     state[str(index[id(p)])] = {k: np.array(v, copy=True)
-                                                for k, v in self.state[p].items()}
+                                                for k, v in self._state[p].items()}
         return {"state": state, "param_groups": groups}
 
     def _saved_groups(self):
@@ -247,7 +256,7 @@ class Optimizer(HookMethods):
         if type(self)._init_state is Optimizer._init_state:
             # A subclass with its own step() (PyTorch's way to write an optimizer): its
             # state is whatever that step stored, restored as saved.
-            self.state = self._load_any_state(state_dict.get("state", {}), params)
+            self._state = self._load_any_state(state_dict.get("state", {}), params)
             self._load_hyperparameters(saved_groups)
             return
         # A subclass of a built-in optimizer whose own step() keeps more state (an EMA
@@ -287,7 +296,7 @@ class Optimizer(HookMethods):
                 expected.update(self._load_any_state({"0": extra}, [p])[p])
             new_state[p] = expected
         self._load_hyperparameters(saved_groups)
-        self.state = defaultdict(dict, new_state)
+        self._state = defaultdict(dict, new_state)
 
     def _load_any_state(self, saved, params):
         """State a subclass's own step() wrote, as saved: each tensor or array copied into

@@ -139,7 +139,7 @@ class SGD(Optimizer):
                 return False  # the per-parameter path reports it
         # Maximizing steps up the gradient: the same multiply, a negative rate.
         lr = -float(group["lr"]) if group["maximize"] else float(group["lr"])
-        state, scratches = self.state, self._scratch
+        state, scratches = self._state, self._scratch
         for p in params:
             g = p.grad
             if g is None:
@@ -249,12 +249,12 @@ class Adam(Optimizer):
         params = group["params"]
         flats = self.__dict__.setdefault("_flats", {})
         flat = flats.get(id(group))
-        if flat is not None and flat.current(params, self.state):
+        if flat is not None and flat.current(params, self._state):
             return flat
         dtype = params[0]._data.dtype
         if any(p._data.dtype != dtype for p in params):
             return None
-        states = [self.state.get(p) or None for p in params]  # ({}: a reader's, none yet)
+        states = [self._state.get(p) or None for p in params]  # ({}: a reader's, none yet)
         if any(st is not None and st["exp_avg"].shape != p._data.shape
                for p, st in zip(params, states)):
             return None  # a resized parameter: the per-parameter path reports it
@@ -263,7 +263,7 @@ class Adam(Optimizer):
                 return None  # some parameters have stepped without the others
             states = [self._init_state(p, group) for p in params]
             for p, st in zip(params, states):
-                self.state[p] = st
+                self._state[p] = st
         flat = flats[id(group)] = _FlatState(params, states, dtype)
         return flat
 

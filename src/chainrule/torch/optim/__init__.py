@@ -8,6 +8,7 @@ nothing and are kept in the parameter groups as PyTorch keeps them), and refuses
 ints, tensors for the state, tuples where PyTorch has them (``betas``)."""
 
 import importlib
+from collections.abc import MutableMapping
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from chainrule.optim import (
     swa_utils,  # noqa: F401  (torch.optim.swa_utils)
 )
 
-from ...graph import new_tensor
+from ...graph import TensorBase, new_tensor
 from ..tensor import front
 
 # (`from . import lr_scheduler` would find chainrule.optim's module, which the star
@@ -33,12 +34,91 @@ def _pytorch_groups(saved):
              for k, v in g.items()} for g in saved["param_groups"]]
 
 
+class _StateEntry(MutableMapping):
+    """One parameter's optimizer state as PyTorch shows it: the optimizer's arrays read as
+    tensors sharing their memory (``state[p]["momentum_buffer"].view(-1)``, ``.zero_()``
+    write through), anything else as stored. A tensor put where the optimizer keeps an
+    array is kept as that array (its memory), so the update goes on reading arrays."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def __getitem__(self, key):
+        value = self._raw[key]
+        return front(new_tensor(value)) if isinstance(value, np.ndarray) else value
+
+    def __setitem__(self, key, value):
+        if isinstance(self._raw.get(key), np.ndarray) and isinstance(value, TensorBase):
+            value = value._data
+        self._raw[key] = value
+
+    def __delitem__(self, key):
+        del self._raw[key]
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self):
+        return len(self._raw)
+
+    def __repr__(self):
+        return repr(dict(self.items()))
+
+
+class _State(MutableMapping):
+    """``optimizer.state``: parameter -> _StateEntry, an empty one made on first read (a
+    defaultdict, as PyTorch's)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def __getitem__(self, p):
+        entry = self._raw.get(p)
+        if entry is None:
+            entry = self._raw[p] = {}
+        return _StateEntry(entry)
+
+    def __setitem__(self, p, entry):
+        self._raw[p] = dict(entry._raw if isinstance(entry, _StateEntry) else entry)
+
+    def __delitem__(self, p):
+        del self._raw[p]
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self):
+        return len(self._raw)
+
+    def __contains__(self, p):
+        return p in self._raw
+
+    def get(self, p, default=None):
+        return self[p] if p in self._raw else default
+
+    def __repr__(self):
+        return repr({p: dict(self[p].items()) for p in self._raw})
+
+
 class Optimizer(_optim.Optimizer):
     """``torch.optim.Optimizer``: the base class of every optimizer here, and of those a
     program writes itself as in PyTorch (``super().__init__(params, defaults)``, a
     ``step()`` that reads and fills ``self.state[p]``, a dict created on first use).
     ``state_dict()`` has PyTorch's form: parameter indices as ints, each state value a
     copy (tensors as tensors, numbers as numbers); ``load_state_dict`` restores it."""
+
+    @property
+    def state(self):
+        """parameter -> its state, tensors where the update keeps arrays (_StateEntry)."""
+        return _State(self._state)
+
+    @state.setter
+    def state(self, value):
+        self._state = value._raw if isinstance(value, _State) else value
 
     def state_dict(self):
         groups, index = self._saved_groups()  # (the state below, as it is: any values)
