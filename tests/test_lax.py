@@ -121,3 +121,12 @@ def test_small_helpers():
                                   [1.0, 0.0])
     assert lax.rsqrt(4.0) == 0.5
     assert cr.grad(lambda x: lax.stop_gradient(x) * x)(3.0) == 3.0
+
+
+def test_negative_start_indices_count_from_the_end_as_jax():
+    x = np.arange(10.0, 13.0)
+    np.testing.assert_array_equal(lax.dynamic_slice(x, (-1,), (2,)), [11.0, 12.0])
+    np.testing.assert_array_equal(lax.dynamic_slice_in_dim(x, -1, 1), [12.0])
+    np.testing.assert_array_equal(lax.dynamic_update_slice(x, np.zeros(2), (-2,)),
+                                  [10.0, 0.0, 0.0])
+    np.testing.assert_array_equal(lax.dynamic_slice(x, (-9,), (2,)), [10.0, 11.0])  # clamped

@@ -535,3 +535,17 @@ def test_erfc_and_ndtr_at_the_largest_floats():
     x = np.array([-1e308, -1e154, 1e308, -np.inf, np.inf])
     np.testing.assert_array_equal(special.erfc(x), [2.0, 2.0, 0.0, 2.0, 0.0])
     np.testing.assert_array_equal(special.ndtr(x), [0.0, 0.0, 1.0, 0.0, 1.0])
+
+
+def test_logsumexp_and_hypot_derivatives_at_their_limits():
+    # a row holding +inf: logsumexp's gradient is softmax's limit there (1 at the +inf,
+    # shared between several), not exp(x); finite rows keep exp(x - y)
+    x = np.array([[1.0, -0.5, np.inf, -0.7], [np.inf, 0.0, np.inf, 2.0], [0.0, 1.0, 2.0, 3.0]])
+    got = cr.grad(lambda a: cr.numpy.sum(cr.logsumexp(a, axis=1)))(x)
+    np.testing.assert_array_equal(got[:2], [[0, 0, 1, 0], [0.5, 0, 0.5, 0]])
+    np.testing.assert_allclose(got[2], np.exp(x[2]) / np.exp(x[2]).sum())
+    # hypot at the origin: the zero subgradient, as the norm takes there
+    np.testing.assert_array_equal(
+        cr.grad(lambda v: cr.numpy.hypot(v[0], v[1]))(np.zeros(2)), [0.0, 0.0])
+    np.testing.assert_allclose(
+        cr.grad(lambda v: cr.numpy.hypot(v[0], v[1]))(np.array([3.0, 4.0])), [0.6, 0.8])

@@ -151,8 +151,8 @@ def _select_each(picks, results, op):
 # ------------------------------------------------------------------ slices and helpers
 
 def dynamic_slice(operand: Any, start_indices: Sequence[Any], slice_sizes: Sequence[int]) -> Any:
-    """``operand[start:start + size]`` along every axis, each start clamped so that the
-    slice fits (JAX's rule)."""
+    """``operand[start:start + size]`` along every axis, a negative start counted from the
+    end and each start clamped so that the slice fits (JAX's rules)."""
     starts = _starts(operand, start_indices, slice_sizes, "dynamic_slice")
     return operand[tuple(slice(s, s + int(n)) for s, n in zip(starts, slice_sizes))]
 
@@ -252,5 +252,8 @@ def _starts(operand, start_indices, sizes, op):
         if not 0 <= int(k) <= n:
             raise ValueError(f"{op}: size {k} along axis {axis} does not fit the operand's "
                              f"{n}")
-        starts.append(min(max(_index(s, op, f"start index {axis}"), 0), n - int(k)))
+        start = _index(s, op, f"start index {axis}")
+        if start < 0:  # (counted from the end, as JAX's allow_negative_indices)
+            start += n
+        starts.append(min(max(start, 0), n - int(k)))
     return starts

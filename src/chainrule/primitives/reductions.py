@@ -13,6 +13,7 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..domains import Example
+from ..graph import values as _values
 from ..rules import composite, nondifferentiable, primitive
 from ..stability import made_by
 from .elementwise import astype, equal, exp, isfinite, sqrt, where
@@ -238,9 +239,16 @@ def _logsumexp_fwd(x, axis=None, keepdims=False):
     return out
 
 
-def _softmax_weights(x, lse):
-    # exp(x - logsumexp(x)): the softmax along the reduced axes, 0 in all -inf rows.
-    return exp(x - where(isfinite(lse), lse, 0))
+def _softmax_weights(x, lse, axis):
+    # exp(x - logsumexp(x)): the softmax along the reduced axes, 0 in all -inf rows; in a
+    # row holding +inf its limit, shared by the +inf entries (as softmax gives it).
+    weights = exp(x - where(isfinite(lse), lse, 0))
+    infinite = _values(lse) == np.inf
+    if not infinite.any():
+        return weights
+    top = _values(x) == np.inf
+    share = top / np.maximum(top.sum(axis=axis, keepdims=True), 1)
+    return where(infinite, share.astype(_values(x).dtype), weights)
 
 
 logsumexp = primitive(
@@ -254,10 +262,10 @@ logsumexp = primitive(
     ),
 ).defvjp(
     lambda g, ans, x, axis=None, keepdims=False: restore(g, x.shape, axis, keepdims)
-    * _softmax_weights(x, restore(ans, x.shape, axis, keepdims)),
+    * _softmax_weights(x, restore(ans, x.shape, axis, keepdims), axis),
 ).defjvp(
     lambda t, ans, x, axis=None, keepdims=False: sum(
-        _softmax_weights(x, restore(ans, x.shape, axis, keepdims)) * t,
+        _softmax_weights(x, restore(ans, x.shape, axis, keepdims), axis) * t,
         axis=axis,
         keepdims=keepdims,
     ),

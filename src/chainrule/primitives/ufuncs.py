@@ -153,9 +153,15 @@ logaddexp2 = elementwise(
     ),
 )
 
-# hypot(x, y) = sqrt(x^2 + y^2): d/dx = x / hypot (undefined at the origin).
+def _over_hypot(v, ans):
+    # v / hypot, 0 at the origin: the zero subgradient norm's gradient takes at 0 too.
+    return v / where(equal(ans, 0), 1, ans)
+
+
+# hypot(x, y) = sqrt(x^2 + y^2): d/dx = x / hypot (0 at the origin, as the norm's).
 hypot = elementwise(
-    "hypot", np.hypot, lambda ans, x, y: x / ans, lambda ans, x, y: y / ans,
+    "hypot", np.hypot, lambda ans, x, y: _over_hypot(x, ans),
+    lambda ans, x, y: _over_hypot(y, ans),
     strong_zero=True,
     domain=(Domain(0.5, 2.0), Domain(0.5, 2.0)),
     statement=S.binary(
