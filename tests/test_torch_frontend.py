@@ -1609,3 +1609,61 @@ def test_optimizer_state_holds_tensors_that_share_the_updates_memory():
     ema = opt.state[q]["ema"]
     opt.step()
     assert opt.state[q]["ema"] is ema and len(opt.state) == 1 and q in opt.state
+
+
+def test_state_dicts_follow_pytorchs_per_module_protocol_when_a_model_uses_it():
+    import collections
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(2, 1)
+            self.bn = nn.BatchNorm1d(1)
+            self.scales = nn.ParameterList([nn.Parameter(torch.ones(2))])
+
+        def _load_from_state_dict(self, state_dict, prefix, *args):
+            # timm / torchvision style: a checkpoint's legacy names renamed on load
+            for k in list(state_dict):
+                if k.startswith(prefix + "fc."):
+                    state_dict[k.replace(prefix + "fc.", prefix + "head.")] = state_dict.pop(k)
+            super()._load_from_state_dict(state_dict, prefix, *args)
+
+    plain = Net()
+    plain.__class__ = type("Plain", (nn.Module,), {})  # the same modules, no override
+    reference = {k: v.clone() for k, v in plain.state_dict().items()}
+    model = Net()
+    # the walk saves the same names and values as the one-pass state_dict
+    walked = model.state_dict()
+    assert list(walked) == list(reference)
+    assert walked._metadata[""] == {"version": 1} and "bn" in walked._metadata
+    legacy = collections.OrderedDict(
+        (k.replace("head.", "fc."), torch.full_like(v, 3.0)) for k, v in reference.items())
+    result = model.load_state_dict(legacy)
+    assert not result.missing_keys and not result.unexpected_keys
+    assert model.head.weight.tolist() == [[3.0, 3.0]] and model.scales[0].tolist() == [3.0, 3.0]
+    # errors are PyTorch's lists, and nothing is copied when there is one
+    bad = dict(legacy, **{"bn.weight": torch.ones(3), "extra.w": torch.ones(1)})
+    bad.pop("head.bias", None), bad.pop("fc.bias")
+    with pytest.raises(RuntimeError) as error:
+        Net().load_state_dict(bad)
+    text = str(error.value)
+    assert '"head.bias"' in text and '"extra.w"' in text and "size mismatch for bn.weight" in text
+    fresh = Net()
+    before = fresh.head.weight.tolist()
+    with pytest.raises(RuntimeError):
+        fresh.load_state_dict(bad)
+    assert fresh.head.weight.tolist() == before
+    # hooks: pre (with the module), post editing the missing keys, state-dict hooks
+    calls = []
+    m = nn.Linear(2, 2)
+    m.register_load_state_dict_pre_hook(lambda mod, sd, prefix, *rest: calls.append(
+        ("pre", mod is m, prefix, sorted(sd))))
+    m.register_load_state_dict_post_hook(lambda mod, keys: keys.missing_keys.clear())
+    m.register_state_dict_pre_hook(lambda mod, prefix, keep_vars: calls.append("save"))
+    m.register_state_dict_post_hook(lambda mod, sd, prefix, meta: [sd.pop("bias")] and None)
+    assert list(m.state_dict()) == ["weight"] and calls[-1] == "save"
+    m.load_state_dict({"weight": torch.zeros(2, 2)})  # bias missing, forgiven by the hook
+    assert calls[-1] == ("pre", True, "", ["weight"]) and float(m.weight.abs().sum()) == 0
+    replace = nn.Linear(1, 1)
+    replace._register_state_dict_hook(lambda mod, sd, prefix, meta: {"only": 1})
+    assert replace.state_dict() == {"only": 1}

@@ -22,6 +22,7 @@ from ...graph import TensorBase, new_tensor
 from .. import types as T
 from ..creation import _array
 from ..tensor import Tensor, _CrTensor, front, like
+from . import state_dicts
 
 __all__ = ["Buffer", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
            "ParameterList", "Sequential", "adopt"]
@@ -210,8 +211,65 @@ class Module(_nn.Module):
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy the values into the parameters and buffers (``assign=True``, which in
         PyTorch makes the loaded tensors the parameters, copies here too: the values
-        and the parameters' classes come out the same)."""
+        and the parameters' classes come out the same). Module by module through
+        ``_load_from_state_dict`` and the load hooks when the model overrides or hooks
+        them (torch/nn/state_dicts.py); all or nothing either way."""
+        if state_dicts.takes_part(self, Module):
+            return state_dicts.load(self, state_dict, strict)
         return super().load_state_dict(state_dict, strict=strict)
+
+    # PyTorch's per-module steps of state_dict() / load_state_dict(), for overrides.
+    _version = 1
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        state_dicts.load_own(self, Module, state_dict, prefix, local_metadata, strict,
+                             missing_keys, unexpected_keys, error_msgs)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        state_dicts.save_own(self, Module, destination, prefix, keep_vars)
+
+    def get_extra_state(self):
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should "
+                           "never be called: override get_extra_state to save extra state")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should "
+                           "never be called: override set_extra_state to load extra state")
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module's tensors load; a handle."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        if with_module:
+            def call(*args, _hook=hook):
+                return _hook(self, *args)
+        else:
+            call = hook
+        return state_dicts.register(self, state_dicts.PRE_LOAD, call)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` after this module and its children loaded
+        (it may edit the key lists in place); a handle."""
+        return state_dicts.register(self, state_dicts.POST_LOAD, hook)
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` before this module saves; a handle."""
+        return state_dicts.register(self, state_dicts.PRE_SAVE, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` after this module and its
+        children saved (editing the dict in place; it must return None); a handle."""
+        def call(*args, _hook=hook):
+            return _hook(*args)
+        call._from_public_api = True
+        return state_dicts.register(self, state_dicts.POST_SAVE, call)
+
+    def _register_state_dict_hook(self, hook):
+        """The older form: a hook returning a dict replaces the state dict."""
+        return state_dicts.register(self, state_dicts.POST_SAVE, hook)
 
     def share_memory(self):
         """Refused: parameters cannot be shared between processes (Tensor.share_memory_)."""
@@ -234,12 +292,18 @@ class Module(_nn.Module):
         """PyTorch's: name -> tensor sharing the parameter's or buffer's storage, cut
         from the graph (``keep_vars=True``: the tensors themselves). Tied weights give
         two entries over one buffer; ``{k: v.clone() ...}`` or ``copy.deepcopy`` copies."""
+        if state_dicts.takes_part(self, Module):
+            if destination is None:
+                destination = OrderedDict()
+                destination._metadata = OrderedDict()
+            return state_dicts.save(self, destination, prefix, keep_vars)
         state = OrderedDict(super().state_dict(prefix=prefix, keep_vars=True))
         if not keep_vars:
             state = OrderedDict((k, front(new_tensor(v._data))) for k, v in state.items())
         if destination is not None:
             destination.update(state)
             return destination
+        state._metadata = state_dicts.metadata(self, prefix)
         return state
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
