@@ -1667,3 +1667,27 @@ def test_state_dicts_follow_pytorchs_per_module_protocol_when_a_model_uses_it():
     replace = nn.Linear(1, 1)
     replace._register_state_dict_hook(lambda mod, sd, prefix, meta: {"only": 1})
     assert replace.state_dict() == {"only": 1}
+
+
+def test_hook_tables_hold_the_hooks_as_pytorchs_do():
+    # code that scans module._forward_pre_hooks (torch.nn.utils.prune, hook inspectors)
+    m = nn.Linear(2, 2)
+
+    def pre(module, args):
+        return None
+
+    def post(module, args, kwargs, out):
+        return None
+
+    h1 = m.register_forward_pre_hook(pre)
+    h2 = m.register_forward_hook(post, with_kwargs=True, always_call=True)
+    h3 = m.register_full_backward_hook(lambda *a: None)
+    assert list(m._forward_pre_hooks.values()) == [pre]
+    assert list(m._forward_hooks.values()) == [post]
+    assert h2.id in m._forward_hooks_with_kwargs and h2.id in m._forward_hooks_always_called
+    assert h1.id not in m._forward_pre_hooks_with_kwargs and len(m._backward_hooks) == 1
+    m(torch.ones(1, 2, requires_grad=True)).sum().backward()
+    for h in (h1, h2, h3):
+        h.remove()
+    assert not (m._forward_hooks or m._forward_hooks_with_kwargs or m._forward_pre_hooks
+                or m._backward_hooks)

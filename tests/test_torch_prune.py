@@ -52,7 +52,7 @@ def test_layout_is_pytorchs():
     assert not isinstance(m.weight, nn.Parameter)
     assert isinstance(m.weight_orig, nn.Parameter)
     np.testing.assert_array_equal(m.state_dict()["weight_orig"].detach().numpy(), W)
-    hooks = [entry[0] for entry in m._forward_pre_hooks.values()]
+    hooks = list(m._forward_pre_hooks.values())
     assert len(hooks) == 1 and isinstance(hooks[0], prune.L1Unstructured)
     assert hooks[0]._tensor_name == "weight"
 
@@ -75,7 +75,7 @@ def test_repeated_pruning_composes_in_a_container():
     prune.ln_structured(m, "weight", amount=1, n=1, dim=0)   # row 2 (L1 2.0) goes
     prune.l1_unstructured(m, "weight", amount=2)              # among the 6 left: 0.05, 0.1
     np.testing.assert_array_equal(mask(m), [[1, 0, 1], [1, 1, 0], [0, 0, 0]])
-    (method,) = [entry[0] for entry in m._forward_pre_hooks.values()]
+    (method,) = list(m._forward_pre_hooks.values())
     assert isinstance(method, prune.PruningContainer) and len(method) == 2
     assert [type(x).__name__ for x in method] == ["LnStructured", "L1Unstructured"]
     # a third, structured along columns: the zeroed row is not counted again

@@ -23,12 +23,15 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, table):
+    def __init__(self, table, *extra):
         self.id = next(RemovableHandle._ids)
         self._table = table
+        self._extra = extra  # (tables of the hook's flags, keyed by the same id)
 
     def remove(self) -> None:
         self._table.pop(self.id, None)
+        for table in self._extra:
+            table.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -38,10 +41,12 @@ class RemovableHandle:
         return False
 
 
-def add_to(table, entry, prepend=False):
-    """Put `entry` in the ordered hook table `table` (last, or first with `prepend`);
-    the handle that removes it."""
-    handle = RemovableHandle(table)
+def add_to(table, entry, prepend=False, extra=()):
+    """Put `entry` in the ordered hook table `table` (last, or first with `prepend`), and
+    its id in the `extra` tables (its flags); the handle that removes it from all."""
+    handle = RemovableHandle(table, *extra)
+    for flags in extra:
+        flags[handle.id] = True
     if prepend:
         items = list(table.items())
         table.clear()

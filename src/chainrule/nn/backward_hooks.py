@@ -86,9 +86,8 @@ def call_with_backward_hooks(module, call, args, kwargs):
         return call(*args, **kwargs)
     from .module import _hooks
 
-    entries = _hooks(module, "_backward_hooks")  # (every module's, then its own)
-    hooks = [h for h, pre in entries if not pre]
-    pre_hooks = [h for h, pre in entries if pre]
+    hooks = [h for (h,) in _hooks(module, "_backward_hooks")]  # (every module's, then its own)
+    pre_hooks = [h for (h,) in _hooks(module, "_backward_pre_hooks")]
     wrap = module._hook_tensor
     n_in = len(args)
     in_index = [i for i, a in enumerate(args) if isinstance(a, TensorBase) and a.requires_grad]

@@ -10,7 +10,7 @@ trained, e.g. BatchNorm's running statistics) are declared with
 
 from __future__ import annotations
 
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -113,30 +113,48 @@ _NO_HOOKS: Mapping[int, Any] = MappingProxyType({})
 
 
 # Hooks every module runs (PyTorch's torch.nn.modules.module.register_module_*_hook),
-# before its own, in the modules' table formats. _global_used turns on the hooked call
-# path for every module once any was registered (a call without them stays two reads).
-_GLOBAL_HOOKS: dict[str, dict[int, Any]] = {
-    "_forward_pre_hooks": {}, "_forward_hooks": {}, "_backward_hooks": {}}
+# before its own. _global_used turns on the hooked call path for every module once any
+# was registered (a call without them stays two reads).
+_GLOBAL_HOOKS: dict[str, dict[int, Any]] = {name: {} for name in (
+    "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+    "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks",
+    "_backward_pre_hooks")}
 _global_used = False
+
+# A hook table's flag tables (PyTorch's layout: the table holds the hooks themselves,
+# and a flag is the hook's id in a side table), in the order _hooks gives the flags.
+_FLAGS = {"_forward_pre_hooks": ("_forward_pre_hooks_with_kwargs",),
+          "_forward_hooks": ("_forward_hooks_with_kwargs", "_forward_hooks_always_called"),
+          "_backward_hooks": (), "_backward_pre_hooks": ()}
 
 
 def _hooks(module, table_name):
-    """The global hooks of a kind, then the module's own."""
-    own = getattr(module, table_name)
-    shared = _GLOBAL_HOOKS[table_name]
-    return [*shared.values(), *own.values()] if shared else list(own.values())
+    """(hook, *flags) of a kind: the global hooks, then the module's own."""
+    out = []
+    for owner in (_GLOBAL_HOOKS, None):
+        def table(name, owner=owner):
+            return owner[name] if owner is not None else getattr(module, name)
+        flags = [table(name) for name in _FLAGS[table_name]]
+        out.extend((hook, *(key in f for f in flags)) for key, hook in table(table_name).items())
+    return out
 
 
-def _register_global(table_name, entry):
+def _register_global(table_name, hook, flags=()):
     global _global_used
     _global_used = True
-    return add_to(_GLOBAL_HOOKS[table_name], entry, False)
+    return add_to(_GLOBAL_HOOKS[table_name], hook, False,
+                  [_GLOBAL_HOOKS[name] for name in _flag_tables(table_name, flags)])
+
+
+def _flag_tables(table_name, flags):
+    """The names of the flag tables of `table_name` whose flag is set in `flags`."""
+    return [name for name, on in zip(_FLAGS[table_name], flags, strict=False) if on]
 
 
 def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """``hook(module, args)`` before the forward of every module (before each module's own
     pre-hooks); a returned value replaces the arguments, as a module's pre-hook."""
-    handle: RemovableHandle = _register_global("_forward_pre_hooks", (hook, False, False))
+    handle: RemovableHandle = _register_global("_forward_pre_hooks", hook)
     return handle
 
 
@@ -144,21 +162,21 @@ def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool 
                                  always_call: bool = False) -> RemovableHandle:
     """``hook(module, args, output)`` after the forward of every module (before each
     module's own forward hooks); a returned value replaces the output."""
-    handle: RemovableHandle = _register_global("_forward_hooks",
-                                               (hook, with_kwargs, always_call))
+    handle: RemovableHandle = _register_global("_forward_hooks", hook,
+                                               (with_kwargs, always_call))
     return handle
 
 
 def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """``hook(module, grad_output)`` in every backward pass through every module."""
-    handle: RemovableHandle = _register_global("_backward_hooks", (hook, True))
+    handle: RemovableHandle = _register_global("_backward_pre_hooks", hook)
     return handle
 
 
 def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """``hook(module, grad_input, grad_output)`` in every backward pass through every
     module, once the gradients of its inputs are known."""
-    handle: RemovableHandle = _register_global("_backward_hooks", (hook, False))
+    handle: RemovableHandle = _register_global("_backward_hooks", hook)
     return handle
 
 
@@ -167,14 +185,18 @@ def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
     return register_module_full_backward_hook(hook)
 
 
-def _register(module, table_name, entry, prepend):
-    """Add `entry` to the module's hook table `table_name` (made on first use); a handle."""
-    table = vars(module).get(table_name)
-    if table is None:
-        table = {}
-        setattr(module, table_name, table)
+def _register(module, table_name, hook, prepend, flags=()):
+    """Add `hook` to the module's hook table `table_name` and its set flags to their
+    tables (each made on first use); a handle that removes it from all of them."""
+    tables = []
+    for name in (table_name, *_flag_tables(table_name, flags)):
+        table = vars(module).get(name)
+        if table is None:
+            table = OrderedDict()
+            setattr(module, name, table)
+        tables.append(table)
     vars(module)["_hooked"] = True
-    return add_to(table, entry, prepend)
+    return add_to(tables[0], hook, prepend, tables[1:])
 
 
 class Module:
@@ -191,9 +213,13 @@ class Module:
     _buffers: Mapping[str, bool] = MappingProxyType({})
     # Hook id -> hook, made per instance by the first register_forward_(pre_)hook: a call
     # without hooks costs two attribute reads.
-    _forward_pre_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
-    _forward_hooks: Mapping[int, tuple[Any, bool, bool]] = _NO_HOOKS
-    _backward_hooks: Mapping[int, tuple[Any, bool]] = _NO_HOOKS  # (hook, is a pre-hook)
+    _forward_pre_hooks: Mapping[int, Any] = _NO_HOOKS
+    _forward_pre_hooks_with_kwargs: Mapping[int, bool] = _NO_HOOKS
+    _forward_hooks: Mapping[int, Any] = _NO_HOOKS
+    _forward_hooks_with_kwargs: Mapping[int, bool] = _NO_HOOKS
+    _forward_hooks_always_called: Mapping[int, bool] = _NO_HOOKS
+    _backward_hooks: Mapping[int, Any] = _NO_HOOKS
+    _backward_pre_hooks: Mapping[int, Any] = _NO_HOOKS
     _hooked = False  # (set on the instance by its first hook of any kind)
     # Whether Parameters and Modules inside list, tuple and dict attributes are registered
     # (the PyTorch front end's Module registers only direct ones, as PyTorch does).
@@ -212,7 +238,8 @@ class Module:
             tracer.guard(self, "training")  # or when a parameter is replaced)
             tracer.guard_tensors(self)
         if self._hooked or _global_used:  # (two reads for a module that never had hooks)
-            if self._backward_hooks or _GLOBAL_HOOKS["_backward_hooks"]:
+            if (self._backward_hooks or self._backward_pre_hooks
+                    or _GLOBAL_HOOKS["_backward_hooks"] or _GLOBAL_HOOKS["_backward_pre_hooks"]):
                 return call_with_backward_hooks(self, self._call_forward_hooks, args, kwargs)
             if (self._forward_pre_hooks or self._forward_hooks
                     or _GLOBAL_HOOKS["_forward_pre_hooks"] or _GLOBAL_HOOKS["_forward_hooks"]):
@@ -240,8 +267,8 @@ class Module:
         is ``hook(module, args, kwargs)`` and returns None or a new ``(args, kwargs)``.
         ``prepend=True`` runs it before the hooks registered so far.
         """
-        handle: RemovableHandle = _register(self, "_forward_pre_hooks",
-                                            (hook, with_kwargs, False), prepend)
+        handle: RemovableHandle = _register(self, "_forward_pre_hooks", hook, prepend,
+                                            (with_kwargs,))
         return handle
 
     def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
@@ -253,8 +280,8 @@ class Module:
         ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``;
         ``always_call=True`` runs it even when forward raised (the error then propagates).
         """
-        handle: RemovableHandle = _register(self, "_forward_hooks",
-                                            (hook, with_kwargs, always_call), prepend)
+        handle: RemovableHandle = _register(self, "_forward_hooks", hook, prepend,
+                                            (with_kwargs, always_call))
         return handle
 
     def register_full_backward_hook(self, hook: Callable[..., Any], *,
@@ -266,7 +293,7 @@ class Module:
         those that are not tensors requiring grad) and ``grad_output`` one per output;
         a hook returning a tuple replaces ``grad_input`` (see chainrule.nn.backward_hooks).
         """
-        handle: RemovableHandle = _register(self, "_backward_hooks", (hook, False), prepend)
+        handle: RemovableHandle = _register(self, "_backward_hooks", hook, prepend)
         return handle
 
     def register_full_backward_pre_hook(self, hook: Callable[..., Any], *,
@@ -274,7 +301,7 @@ class Module:
         """Call ``hook(module, grad_output)`` in every backward pass through this module,
         before its inputs' gradients are computed; a returned tuple replaces
         ``grad_output``. Returns a handle."""
-        handle: RemovableHandle = _register(self, "_backward_hooks", (hook, True), prepend)
+        handle: RemovableHandle = _register(self, "_backward_pre_hooks", hook, prepend)
         return handle
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -284,7 +311,7 @@ class Module:
         return self.register_full_backward_hook(hook)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook, with_kwargs, _ in _hooks(self, "_forward_pre_hooks"):
+        for hook, with_kwargs in _hooks(self, "_forward_pre_hooks"):
             if with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:

@@ -16,10 +16,6 @@ Which entries are removed follows PyTorch 2.13 on the CPU, ties included:
 ``partial_sort`` when k * 64 <= n, on (value, index) pairs compared by value). The random
 methods draw from chainrule's generator (``torch.manual_seed`` seeds it), so they prune
 as many entries as PyTorch's but not the same ones.
-
-The hook table differs from PyTorch's in one way: ``module._forward_pre_hooks`` holds
-chainrule's (hook, with_kwargs, always_call) entries, so the pruning method is an entry's
-first item (:func:`_pruning_hooks` reads it).
 """
 
 from __future__ import annotations
@@ -165,8 +161,8 @@ def _cpu_topk(values, k, largest):
 # ------------------------------------------------------------------- the methods
 def _pruning_hooks(module):
     """(hook id, method) of the pruning methods among the module's forward pre-hooks."""
-    return [(k, entry[0]) for k, entry in list(module._forward_pre_hooks.items())
-            if isinstance(entry[0], BasePruningMethod)]
+    return [(k, hook) for k, hook in list(module._forward_pre_hooks.items())
+            if isinstance(hook, BasePruningMethod)]
 
 
 def _drop_buffer(module, name):
