@@ -429,3 +429,16 @@ def test_fractional_modules_draw_windows_and_refuse_bad_arguments():
                                 _random_samples=RNG.random((1, 3, 2)))
     with pytest.raises(TypeError, match="fractional_max_pool2d's windows"):
         cr.compile(lambda x: F.fractional_max_pool2d(x, 2, output_size=3))(rand(1, 2, 6, 6))
+
+
+def test_nearest_grid_sample_gives_the_grid_a_zero_gradient():
+    # PyTorch's nearest mode: the grid's gradient is zeros (asked for, it is not "unused")
+    x = cr.tensor(rand(1, 1, 4, 4), requires_grad=True)
+    theta = cr.tensor(np.array([[[0.9, 0.1, 0.05], [-0.1, 0.8, 0.0]]]), requires_grad=True)
+    grid = F.affine_grid(theta, (1, 1, 4, 4), align_corners=False)
+    out = F.grid_sample(x, grid, mode="nearest", align_corners=False)
+    out.sum().backward()
+    np.testing.assert_array_equal(theta.grad.data, np.zeros((1, 2, 3)))
+    assert x.grad.data.sum() == 16.0
+    np.testing.assert_array_equal(out.data, R.grid_sample(x.data, grid.data, "nearest",
+                                                          "zeros", False))

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from .. import primitives as P
+from ..graph import is_traced
 from .arguments import data, shape
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -136,7 +137,12 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         return _bicubic(flat, grid, h, w, padding_mode, align_corners, dtype)
     if mode == "nearest":
         vals, inside = _read(flat, P.rint(gy), P.rint(gx), h, w, dtype)
-        return vals * inside
+        out = vals * inside
+        if is_traced(grid):
+            # PyTorch's nearest mode gives the grid a zero gradient (not "unused"): a
+            # where taking every element from out links the grid at zero cost to it.
+            out = P.where(np.zeros(shape(out), bool), P.expand_dims(gx + gy, 1), out)
+        return out
     x0, y0 = P.floor(gx), P.floor(gy)
     fx, fy = P.expand_dims(gx - x0, 1), P.expand_dims(gy - y0, 1)  # (N, 1, Ho, Wo)
     out = 0
