@@ -323,3 +323,30 @@ def test_explain_states_the_degenerate_behaviour(name):
     err = cr.explain(name, file=buf)
     assert "not determined" in buf.getvalue()
     assert err < 1e-7
+
+
+def test_det_is_differentiable_at_singular_matrices():
+    # d det / dA = adj(A)^T (Jacobi), finite where det(A) A^-T is 0 * inf
+    def numeric(a, h=1e-6):
+        out = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            e = np.zeros_like(a)
+            e[i] = h
+            out[i] = (np.linalg.det(a + e) - np.linalg.det(a - e)) / (2 * h)
+        return out
+
+    rank_one = np.array([[1.0, 2.0], [2.0, 4.0]])
+    rank_two = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [5.0, 7.0, 9.0]])
+    thin = np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0])
+    regular = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]])
+    np.testing.assert_allclose(cr.grad(cr.numpy.linalg.det)(rank_one), [[4, -2], [-2, 1]])
+    for a in (rank_two, thin, regular):
+        np.testing.assert_allclose(cr.grad(cr.numpy.linalg.det)(a), numeric(a), atol=1e-8)
+    batch = np.stack([rank_two, regular, thin])
+    np.testing.assert_allclose(cr.grad(lambda b: cr.numpy.sum(cr.numpy.linalg.det(b)))(batch),
+                               [numeric(a) for a in batch], atol=1e-8)
+    np.testing.assert_allclose(cr.jacfwd(cr.numpy.linalg.det)(rank_one), [[4, -2], [-2, 1]])
+    # float32 kept, and exact for a small integer matrix
+    g32 = cr.grad(cr.numpy.linalg.det)(regular.astype(np.float32))
+    assert g32.dtype == np.float32
+    np.testing.assert_array_equal(g32, np.round(numeric(regular)))

@@ -101,21 +101,63 @@ inv = primitive(
 )
 
 # ---------------------------------------------------------------- determinants
-# d det(A) = det(A) tr(A^-1 dA): VJP g det(A) A^-T. tr(A^-1 T) = sum(A^-T * T).
+def _cofactor_fwd(a):
+    """The cofactor matrix adj(A)^T (= det(A) A^-T where A is invertible), from the SVD
+    A = U diag(s) V^T: det(U) det(V) U diag(c) V^T with c_i the product of the other
+    singular values, so it is exact at singular matrices too (rank n-1: the one
+    nonzero c; lower rank: 0), where det(A) A^-T is 0 * inf."""
+    a = np.asarray(a)
+    n = a.shape[-1]
+    if n == 0:
+        return np.zeros_like(a)
+    # (in float64 for narrower floats: their own SVD is a few ulp off where det * inv
+    # of a small matrix is exact)
+    u, s, vt = np.linalg.svd(a.astype(np.promote_types(a.dtype, np.float64)))
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    out = (sign[..., None, None] * (u * (before * after)[..., None, :])) @ vt
+    return out.astype(a.dtype if a.dtype.kind == "f" else out.dtype, copy=False)
+
+
+def _cofactor_vjp(g, ans, a):
+    # C = det(A) A^-T: dC = tr(A^-1 dA) C - C dA^T C / det(A), so the VJP is
+    # (<G, C> C - C G^T C) / det(A) (invertible A; second derivatives at singular ones
+    # are not defined by it).
+    d = _batched_scalar(det(a))
+    return (_batched_scalar(sum(g * ans, axis=(-2, -1))) * ans - ans @ _mT(g) @ ans) / d
+
+
+cofactor = primitive(
+    "cofactor", _cofactor_fwd,
+    batch=B.matrix_rule,
+    domain=WELL_CONDITIONED,
+    statement=S.Statement(
+        forward="C = adj(A)^T = det(A) A^-T, by the SVD (exact at singular A)",
+        vjp="A_bar = (<G, C> C - C G^T C) / det A",
+        latex_forward=r"C = \operatorname{adj}(A)^\top",
+        latex_vjp=r"\bar A = (\langle \bar C, C\rangle C - C \bar C^\top C) / \det A",
+    ),
+).defvjp(_cofactor_vjp)
+
+# d det(A) = tr(adj(A) dA) = <C, dA> (Jacobi's formula; C = det(A) A^-T where A is
+# invertible): VJP g C, also at a singular A, where det(A) A^-T would be 0 * inf.
 det = primitive(
     "det", lapack("det", np.linalg.det),
     batch=B.matrix_rule,
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="y = det A",
-        vjp="A_bar = g * y * A^-T  (Jacobi's formula: d det A = det A tr(A^-1 dA))",
+        vjp="A_bar = g * adj(A)^T  (Jacobi's formula: d det A = tr(adj(A) dA); "
+        "adj(A)^T = det A A^-T for invertible A)",
         latex_forward=r"y = \det A",
-        latex_vjp=r"\bar A = \bar y\, y\, A^{-\top}",
+        latex_vjp=r"\bar A = \bar y\, \operatorname{adj}(A)^\top",
     ),
 ).defvjp(
-    lambda g, ans, a: _batched_scalar(g * ans) * _mT(inv(a)),
+    lambda g, ans, a: _batched_scalar(g) * cofactor(a),
 ).defjvp(
-    lambda t, ans, a: ans * sum(_mT(inv(a)) * t, axis=(-2, -1)),
+    lambda t, ans, a: sum(cofactor(a) * t, axis=(-2, -1)),
 )
 
 # log|det(A)|: d = tr(A^-1 dA), VJP g A^-T.
