@@ -350,3 +350,33 @@ def test_det_is_differentiable_at_singular_matrices():
     g32 = cr.grad(cr.numpy.linalg.det)(regular.astype(np.float32))
     assert g32.dtype == np.float32
     np.testing.assert_array_equal(g32, np.round(numeric(regular)))
+
+
+def test_pinv_and_lstsq_that_drop_nonzero_singular_values_differentiate_what_they_return():
+    # a cutoff dropping nonzero singular values: the derivative of the truncated inverse
+    # (the kept singular vectors turn toward the dropped ones), not the constant-rank rule
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 4))
+    w = rng.standard_normal((4, 4))
+
+    def numeric(f, x, h=1e-6):
+        out = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            e = np.zeros_like(x)
+            e[i] = h
+            out[i] = (f(x + e) - f(x - e)) / (2 * h)
+        return out
+
+    got = cr.grad(lambda m: cr.numpy.sum(cr.numpy.linalg.pinv(m, rcond=0.5) * w))(a)
+    want = numeric(lambda m: np.sum(np.linalg.pinv(m, rcond=0.5) * w), a)
+    np.testing.assert_allclose(got, want, atol=1e-7)
+    np.testing.assert_allclose(cr.numpy.linalg.pinv(cr.tensor(a), rcond=0.5).data,
+                               np.linalg.pinv(a, rcond=0.5), rtol=1e-12, atol=1e-14)
+    r, b, v = rng.standard_normal((5, 3)), rng.standard_normal(5), rng.standard_normal(3)
+    got = cr.grad(lambda m: cr.numpy.linalg.lstsq(m, b, rcond=0.5)[0] @ v)(r)
+    want = numeric(lambda m: np.linalg.lstsq(m, b, rcond=0.5)[0] @ v, r)
+    np.testing.assert_allclose(got, want, atol=1e-7)
+    # a numerically rank-deficient matrix with the default cutoff keeps the exact rule
+    low = rng.standard_normal((4, 2)) @ rng.standard_normal((2, 3))
+    got = cr.grad(lambda m: cr.numpy.sum(cr.numpy.linalg.pinv(m) * w[:3]))(low)
+    assert np.all(np.isfinite(got))

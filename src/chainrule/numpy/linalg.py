@@ -117,7 +117,37 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=None):
     """
     if rcond is not None and rtol is not None:
         raise ValueError("pinv: give rcond or rtol, not both (rcond is the older name)")
+    cutoff = rtol if rtol is not None else rcond
+    if cutoff is not None and _cuts_nonzero(a, cutoff):
+        return _truncated_pinv(a, cutoff, hermitian)
     return P.pinv(a, rcond=rcond, hermitian=hermitian, rtol=rtol)
+
+
+def _cuts_nonzero(a, cutoff):
+    """Whether the cutoff (relative to s_max) drops a singular value that is not zero to
+    rounding (above max(M, N) eps s_max): pinv's rule, valid for a constant rank with
+    the dropped values zero, would then miss how the kept singular vectors turn toward
+    the dropped ones."""
+    if not _graph.is_traced(a):
+        return False
+    values = np.asarray(_graph.values(a), np.float64)
+    if values.size == 0:
+        return False
+    s = np.linalg.svd(values, compute_uv=False)
+    top = s[..., :1]
+    noise = np.finfo(np.float64).eps * max(values.shape[-2:]) * top
+    return bool(np.any((s <= np.asarray(cutoff)[..., None] * top) & (s > noise)))
+
+
+def _truncated_pinv(a, cutoff, hermitian):
+    """V diag(1/s) U^T over the singular values above cutoff * s_max (NumPy's pinv),
+    differentiated through the SVD: the derivative of the truncated inverse."""
+    u, s, vh = svd(a, full_matrices=False, hermitian=hermitian)
+    sv = _graph.values(s)
+    keep = sv > np.asarray(cutoff)[..., None] * sv[..., :1]
+    inverse = P.where(keep, 1 / P.where(keep, s, 1), 0)
+    return P.matmul(P.swapaxes(vh, -1, -2) * P.expand_dims(inverse, -2),
+                    P.swapaxes(u, -1, -2))
 
 
 # ------------------------------------------------------------ decompositions
@@ -217,11 +247,14 @@ def lstsq(a, b, rcond=None):
         raise LinAlgError(f"lstsq: a must be 2-D and b 1-D or 2-D, got shapes "
                           f"{np.shape(a)} and {np.shape(b)}")
     m, n = np.shape(a)
-    x = P.lstsq(a, b, rcond=rcond)
-    s = P.svdvals(a)
-    values = s._data if _graph.is_tensor(s) else np.asarray(s)
     eps = np.finfo(np.float64).eps
     cut = eps * max(m, n) if rcond is None else (eps if rcond < 0 else rcond)
+    if _cuts_nonzero(a, cut):  # (see pinv)
+        x = P.matmul(_truncated_pinv(a, cut, False), b)
+    else:
+        x = P.lstsq(a, b, rcond=rcond)
+    s = P.svdvals(a)
+    values = s._data if _graph.is_tensor(s) else np.asarray(s)
     rank = np.int32(np.count_nonzero(values > cut * values[0]) if values.size else 0)
     if rank == n and m > n:
         r = b - P.matmul(a, x)
