@@ -549,3 +549,12 @@ def test_logsumexp_and_hypot_derivatives_at_their_limits():
         cr.grad(lambda v: cr.numpy.hypot(v[0], v[1]))(np.zeros(2)), [0.0, 0.0])
     np.testing.assert_allclose(
         cr.grad(lambda v: cr.numpy.hypot(v[0], v[1]))(np.array([3.0, 4.0])), [0.6, 0.8])
+
+
+def test_power_derivative_in_the_exponent_follows_the_real_function():
+    # d(x**y)/dy = y log x: 0 at x = 0 (relu(x)**p), NaN for x < 0 (no real derivative),
+    # as PyTorch, JAX and autograd give it
+    x = np.array([-2.0, 0.0, 3.0])
+    got = cr.grad(lambda y: cr.numpy.sum(x ** y))(np.array([2.0, 2.0, 2.0]))
+    assert np.isnan(got[0]) and got[1] == 0.0
+    np.testing.assert_allclose(got[2], 9 * np.log(3.0))

@@ -85,13 +85,18 @@ def _dpow_dx(x, p):
 
 
 def _dpow_dp(ans, x):
-    # x**p * log(x); only defined for x > 0. Elsewhere the derivative is taken as 0
-    # (the log of a positive stand-in keeps the untaken branch finite).
+    # x**p * log(x), defined for x > 0; its limit 0 at x = 0 (where y = 0: relu(x)**p), and
+    # NaN for x < 0, where x**p is real only at integer p and has no derivative in p (as
+    # PyTorch, JAX and autograd give it). The log of a positive stand-in keeps the untaken
+    # branch finite.
     if not is_tensor(x):
         # A constant base takes the result's dtype, as a Python number did in the forward;
         # where() would make 2.0 a float64 array and turn float32 work into float64.
         x = np.asarray(x, dtype=np.result_type(ans))
-    return where(greater(x, 0), ans * log(where(greater(x, 0), x, 1)), 0)
+    dtype = (ans._data if is_tensor(ans) else np.asarray(ans)).dtype
+    nan = np.array(np.nan, dtype if dtype.kind == "f" else np.float64)
+    return where(greater(x, 0), ans * log(where(greater(x, 0), x, 1)),
+                 where(equal(x, 0), 0, nan))
 
 
 power = elementwise(
@@ -99,7 +104,7 @@ power = elementwise(
     strong_zero=True,
     domain=(Domain(0.5, 2.0), Domain(-1.5, 2.5)),
     statement=S.binary(
-        "a ** b", "g * b * a^(b-1)  (exactly 0 where b = 0)", "g * y * log(a)  (0 where a <= 0)",
+        "a ** b", "g * b * a^(b-1)  (exactly 0 where b = 0)", "g * y * log(a)  (0 at a = 0, NaN for a < 0)",
         "a^b", r"\bar y \odot b\, a^{b-1}", r"\bar y \odot y \log a",
     ),
 )
