@@ -380,3 +380,13 @@ def test_pinv_and_lstsq_that_drop_nonzero_singular_values_differentiate_what_the
     low = rng.standard_normal((4, 2)) @ rng.standard_normal((2, 3))
     got = cr.grad(lambda m: cr.numpy.sum(cr.numpy.linalg.pinv(m) * w[:3]))(low)
     assert np.all(np.isfinite(got))
+
+
+def test_norms_of_integer_tensors_are_float64_as_numpys():
+    a = np.array([[1, 2], [3, 4]])
+    for order in (None, 1, 2, np.inf, "fro", "nuc", -1):
+        got = cr.numpy.linalg.norm(cr.tensor(a), ord=order)
+        assert got.dtype == np.float64, order
+        np.testing.assert_allclose(got.data, np.linalg.norm(a, ord=order))
+    assert cr.numpy.linalg.vector_norm(cr.tensor(np.array([3, 4]))).data == 5.0
+    assert cr.numpy.linalg.matrix_norm(cr.tensor(a)).dtype == np.float64

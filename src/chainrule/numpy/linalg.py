@@ -48,18 +48,24 @@ def norm(x, ord=None, axis=None, keepdims=False):
     The gradient at x = 0 is 0 (a subgradient) rather than NaN; ord 2, -2 and 'nuc' are
     functions of the singular values (a repeated extreme one shares the gradient).
     """
-    return P.norm(x, ord, axis, keepdims)
+    return P.norm(_inexact(x), ord, axis, keepdims)
+
+
+def _inexact(x):
+    """x as NumPy's norms read it: integers and bools as float64."""
+    return x if _graph.values(x).dtype.kind in "fc" else P.astype(x, np.float64)
 
 
 @_numpy_function(np.linalg.matrix_norm)
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """The matrix norm of each matrix in the stack (the last two axes)."""
-    return P.norm(x, ord, (-2, -1), keepdims)
+    return P.norm(_inexact(x), ord, (-2, -1), keepdims)
 
 
 @_numpy_function(np.linalg.vector_norm)
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """The vector norm over `axis` (None: all entries; a tuple: those axes together)."""
+    x = _inexact(x)
     shape = np.shape(x)
     nd = len(shape)
     if axis is None:
