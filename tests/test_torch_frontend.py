@@ -1691,3 +1691,22 @@ def test_hook_tables_hold_the_hooks_as_pytorchs_do():
         h.remove()
     assert not (m._forward_hooks or m._forward_hooks_with_kwargs or m._forward_pre_hooks
                 or m._backward_hooks)
+
+
+def test_torch_save_keeps_dtypes_by_name_and_refuses_unknown_ones(tmp_path):
+    import json
+
+    import chainrule.io as cio
+
+    path = tmp_path / "config.safetensors"
+    torch.save({"dtype": torch.float16, "w": torch.ones(2), "kinds": [torch.int64]}, path)
+    back = torch.load(path)
+    assert back["dtype"] is torch.float16 and back["kinds"] == [torch.int64]
+    # a file naming something that is not a dtype is refused, never looked up
+    arrays, meta = cio.load_checkpoint(path)
+    skeleton = meta["chainrule.torch.object"]
+    assert {"dtype": "float16"} in [v for _, v in skeleton["dict"]]
+    bad = json.loads(json.dumps(skeleton).replace('"float16"', '"__import__"'))
+    cio.save_checkpoint(tmp_path / "bad.safetensors", arrays, {"chainrule.torch.object": bad})
+    with pytest.raises(cio.CheckpointError, match="unknown dtype"):
+        torch.load(tmp_path / "bad.safetensors")

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import io as _io
 from ..graph import TensorBase
+from . import types as T
 from .creation import from_numpy
 
 __all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load",
@@ -86,6 +87,8 @@ def _encode(obj, arrays, where):
         return {kind: [_encode(v, arrays, f"{where}/{i}") for i, v in enumerate(obj)]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
+    if isinstance(obj, T.dtype):  # (a model config's dtype: saved by name)
+        return {"dtype": obj.dtype.name}
     if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):
         raise TypeError(
             f"torch.save: cannot save a whole {type(obj).__name__} object (at {where}): "
@@ -93,8 +96,8 @@ def _encode(obj, arrays, where):
             f"run code). Save its state instead, torch.save(model.state_dict(), path), and "
             f"load it into a model you build: model.load_state_dict(torch.load(path))")
     raise TypeError(f"torch.save: cannot save {type(obj).__name__} at {where}: "
-                    f"chainrule.torch saves dicts, lists, tuples, numbers, strings and "
-                    f"tensors (no pickle)")
+                    f"chainrule.torch saves dicts, lists, tuples, numbers, strings, dtypes "
+                    f"and tensors (no pickle)")
 
 
 def _decode(node, arrays):
@@ -110,7 +113,16 @@ def _decode(node, arrays):
     if kind in ("list", "tuple"):
         items = [_decode(v, arrays) for v in body]
         return items if kind == "list" else tuple(items)
+    if kind == "dtype":
+        if body not in _DTYPE_NAMES:  # (metadata is never trusted)
+            raise _io.CheckpointError(f"torch.load: unknown dtype {body!r} in the file")
+        return T.torch_dtype(np.dtype(body))
     return body
+
+
+_DTYPE_NAMES = frozenset(["float16", "float32", "float64", "int8", "int16", "int32", "int64",
+                          "uint8", "uint16", "uint32", "uint64", "bool", "complex64",
+                          "complex128"])
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
