@@ -104,7 +104,8 @@ power = elementwise(
     strong_zero=True,
     domain=(Domain(0.5, 2.0), Domain(-1.5, 2.5)),
     statement=S.binary(
-        "a ** b", "g * b * a^(b-1)  (exactly 0 where b = 0)", "g * y * log(a)  (0 at a = 0, NaN for a < 0)",
+        "a ** b", "g * b * a^(b-1)  (exactly 0 where b = 0)",
+        "g * y * log(a)  (0 at a = 0, NaN for a < 0)",
         "a^b", r"\bar y \odot b\, a^{b-1}", r"\bar y \odot y \log a",
     ),
 )

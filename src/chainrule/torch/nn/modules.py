@@ -215,7 +215,7 @@ class Module(_nn.Module):
         ``_load_from_state_dict`` and the load hooks when the model overrides or hooks
         them (torch/nn/state_dicts.py); all or nothing either way."""
         if state_dicts.takes_part(self, Module):
-            return state_dicts.load(self, state_dict, strict)
+            return state_dicts.load(self, state_dict, strict, Module)
         return super().load_state_dict(state_dict, strict=strict)
 
     # PyTorch's per-module steps of state_dict() / load_state_dict(), for overrides.
@@ -296,7 +296,7 @@ class Module(_nn.Module):
             if destination is None:
                 destination = OrderedDict()
                 destination._metadata = OrderedDict()
-            return state_dicts.save(self, destination, prefix, keep_vars)
+            return state_dicts.save(self, destination, prefix, keep_vars, Module)
         state = OrderedDict(super().state_dict(prefix=prefix, keep_vars=True))
         if not keep_vars:
             state = OrderedDict((k, front(new_tensor(v._data))) for k, v in state.items())

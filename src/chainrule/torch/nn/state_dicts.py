@@ -48,13 +48,17 @@ def takes_part(root, base):
     """True when a module under `root` overrides the protocol's methods of `base` (the
     front end's Module) or has a state-dict hook."""
     for module in root.modules():
-        cls = type(module)
-        if (cls._load_from_state_dict is not base._load_from_state_dict
-                or cls._save_to_state_dict is not base._save_to_state_dict
-                or cls.get_extra_state is not base.get_extra_state
+        if (any(overrides(module, base, name) for name in
+                ("_load_from_state_dict", "_save_to_state_dict", "get_extra_state"))
                 or any(table(module, name) for name in TABLES)):
             return True
     return False
+
+
+def overrides(module, base, name):
+    """Whether the module's class has its own `name` (a chainrule.nn module inside a
+    front-end model, without the protocol's methods, has base's)."""
+    return getattr(type(module), name, getattr(base, name)) is not getattr(base, name)
 
 
 def metadata(root, prefix=""):
@@ -81,20 +85,23 @@ def save_own(module, base, destination, prefix, keep_vars):
     """The default _save_to_state_dict (of `base`): own tensors, then extra state."""
     for name, value in local_tensors(module).items():
         destination[prefix + name] = value if keep_vars else value.detach()
-    if type(module).get_extra_state is not base.get_extra_state:
+    if overrides(module, base, "get_extra_state"):
         destination[prefix + "_extra_state"] = module.get_extra_state()
 
 
-def save(module, destination, prefix, keep_vars):
+def save(module, destination, prefix, keep_vars, base):
     """Module.state_dict's walk: pre hooks, _save_to_state_dict, children, post hooks."""
     local_metadata = {"version": getattr(module, "_version", 1)}
     if hasattr(destination, "_metadata"):
         destination._metadata[prefix[:-1]] = local_metadata
     for hook in list(table(module, PRE_SAVE).values()):
         hook(module, prefix, keep_vars)
-    module._save_to_state_dict(destination, prefix, keep_vars)
+    if hasattr(module, "_save_to_state_dict"):
+        module._save_to_state_dict(destination, prefix, keep_vars)
+    else:
+        save_own(module, base, destination, prefix, keep_vars)
     for name, child in children(module):
-        save(child, destination, prefix + name + ".", keep_vars)
+        save(child, destination, prefix + name + ".", keep_vars, base)
     for hook in list(table(module, POST_SAVE).values()):
         result = hook(module, destination, prefix, local_metadata)
         if getattr(hook, "_from_public_api", False):
@@ -142,7 +149,7 @@ def load_own(module, base, state_dict, prefix, local_metadata, strict, missing_k
         else:
             stage(target, array)
     extra_key = prefix + "_extra_state"
-    if type(module).set_extra_state is not base.set_extra_state:
+    if overrides(module, base, "set_extra_state"):
         if extra_key in state_dict:
             module.set_extra_state(state_dict[extra_key])
         elif strict:
@@ -157,7 +164,7 @@ def load_own(module, base, state_dict, prefix, local_metadata, strict, missing_k
                 unexpected_keys.append(key)
 
 
-def load(root, state_dict, strict):
+def load(root, state_dict, strict, base):
     """Module.load_state_dict's walk; nothing is copied unless it ends without errors."""
     missing_keys: list[str] = []
     unexpected_keys: list[str] = []
@@ -169,8 +176,12 @@ def load(root, state_dict, strict):
 
     def walk(module, local, prefix):
         local_metadata = {} if saved_metadata is None else saved_metadata.get(prefix[:-1], {})
-        module._load_from_state_dict(local, prefix, local_metadata, True, missing_keys,
-                                     unexpected_keys, error_msgs)
+        if hasattr(module, "_load_from_state_dict"):
+            module._load_from_state_dict(local, prefix, local_metadata, True, missing_keys,
+                                         unexpected_keys, error_msgs)
+        else:
+            load_own(module, base, local, prefix, local_metadata, True, missing_keys,
+                     unexpected_keys, error_msgs)
         for name, child in children(module):
             child_prefix = prefix + name + "."
             walk(child, {k: v for k, v in local.items() if k.startswith(child_prefix)},
