@@ -78,18 +78,6 @@ VALUE_FACTS = frozenset(
 )
 VALUES_ONLY = SHAPE_FACTS | VALUE_FACTS
 
-# ufunc.reduce / ufunc.accumulate on tensors: (ufunc, method) -> the NumPy function
-# that does the same (with axis=0 by default, as the ufunc methods have).
-_REDUCTIONS = {
-    (np.add, "reduce"): np.sum,
-    (np.multiply, "reduce"): np.prod,
-    (np.maximum, "reduce"): np.max,
-    (np.minimum, "reduce"): np.min,
-    (np.add, "accumulate"): np.cumsum,
-    (np.multiply, "accumulate"): np.cumprod,
-}
-
-
 def any_tensor(items):
     """True if a chainrule tensor is among `items` or inside a list/tuple among them."""
     for a in items:
@@ -158,7 +146,13 @@ def as_dtype(r, dtype):
 
 
 def ufunc(npfunc, impl):
-    """NumPy's ufunc `npfunc` on plain values; `impl` (a primitive or composition) on tensors."""
+    """NumPy's ufunc `npfunc` on plain values; `impl` (a primitive or composition) on tensors.
+
+    The function has the ufunc's methods (outer, reduce, accumulate, reduceat, at) and
+    attributes (nin, nout, nargs, identity, signature): chainrule.numpy.ufunc_methods.
+    """
+    from .ufunc_methods import attach  # (it uses this module's helpers)
+
     name = npfunc.__name__
 
     def f(*args, out=None, dtype=None, where=True, **kwargs):
@@ -185,7 +179,7 @@ def ufunc(npfunc, impl):
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"numpy.{name}; differentiable on chainrule tensors."
     UFUNCS[npfunc] = f
-    return f
+    return attach(f, npfunc, impl)
 
 
 # --------------------------------------------------------------- the protocols
@@ -264,15 +258,13 @@ def array_ufunc(uf, method, inputs, kwargs):
             f"numpy.{uf.__name__}: cannot write a traced result into out= (an in-place "
             f"update such as `a += x` with an ndarray a); write `a = a + x` instead"
         )
-    if method == "__call__":
-        f = UFUNCS.get(uf)
-        if f is not None:
-            return f(*inputs, **kwargs)
-    else:
-        same = _REDUCTIONS.get((uf, method))
-        if same is not None:
-            axis = kwargs.pop("axis", 0)
-            return FUNCTIONS[same](inputs[0], axis=axis, **kwargs)
+    f = UFUNCS.get(uf)
+    if f is not None:
+        # np.add(t, 1), or np.add.reduce(t) / np.subtract.outer(t, t) / np.add.at(t, i, 1):
+        # the methods chainrule.numpy's ufunc has (ufunc_methods), NumPy's where it has them.
+        run = f if method == "__call__" else getattr(f, method, None)
+        if run is not None:
+            return run(*inputs, **kwargs)
     if not traced:
         return getattr(uf, method)(*plain_values(inputs), **kwargs)
     raise _unsupported(uf.__name__ if method == "__call__" else f"{uf.__name__}.{method}")
