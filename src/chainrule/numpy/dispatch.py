@@ -145,6 +145,35 @@ def as_dtype(r, dtype):
     return r if dtype is None else P.astype(r, dtype=np.dtype(dtype))
 
 
+_WORKING_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# Ufuncs whose NumPy loops take float32 arguments in float64 (float_power computes in
+# double precision at least).
+_LOOPS_ABOVE_FLOAT32 = frozenset([np.float_power])
+
+
+def _in_loop_dtypes(npfunc, args, dtype):
+    """The tensor arguments cast to the dtypes of the loop NumPy would run, and that loop's
+    (first) result dtype (fabs and
+    deg2rad of integers compute in float64 and float16, conj of bools in int8, ldexp of
+    int8 exponents in float16, spacing(dtype=float32) in float32). Constants count as
+    Python numbers of their kind (weak, as chainrule's promotion takes them)."""
+    def kind(a):
+        if isinstance(a, TensorBase):
+            return a._data.dtype
+        d = np.asarray(a).dtype
+        return bool if d.kind == "b" else int if d.kind in "iu" else complex \
+            if d.kind == "c" else float
+    given = {} if dtype is None else {
+        "signature": (None,) * npfunc.nin + (np.dtype(dtype),) * npfunc.nout}
+    try:
+        loop = npfunc.resolve_dtypes((*map(kind, args), *(None,) * npfunc.nout), **given)
+    except (TypeError, ValueError):  # (no such loop: the operation says what is wrong)
+        return args, None
+    cast = [P.astype(a, d) if isinstance(a, TensorBase) and a._data.dtype != d else a
+            for a, d in zip(args, loop)]
+    return cast, loop[npfunc.nin]
+
+
 def ufunc(npfunc, impl):
     """NumPy's ufunc `npfunc` on plain values; `impl` (a primitive or composition) on tensors.
 
@@ -173,7 +202,18 @@ def ufunc(npfunc, impl):
             if type(a) is list or type(a) is tuple:
                 args = [graph.array_like(a) for a in args]
                 break
-        r = impl(*args)
+        if dtype is not None or npfunc in _LOOPS_ABOVE_FLOAT32 or any(
+                isinstance(a, TensorBase) and a._data.dtype not in _WORKING_FLOATS
+                for a in args):
+            args, result = _in_loop_dtypes(npfunc, args, dtype)
+            r = impl(*args)
+            # (a Python number beside a tensor: NumPy's loop may be narrower than
+            # chainrule's result, as for ldexp(2, int8 tensor), float16)
+            if result is not None and npfunc.nout == 1 and np.dtype(
+                    r._data.dtype if isinstance(r, TensorBase) else np.result_type(r)) != result:
+                r = P.astype(r, result)
+        else:
+            r = impl(*args)
         return r if dtype is None else as_dtype(r, dtype)
 
     f.__name__ = f.__qualname__ = name

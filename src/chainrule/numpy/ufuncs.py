@@ -26,8 +26,18 @@ def _identity(x):
     return _real_only(x)
 
 
-def _scale(c):
-    return lambda x: x * c
+def _scale(num, den):
+    """x * (num / den) as NumPy's deg2rad/rad2deg loops compute it: the constant divided
+    in float32 for float32 (and float16, computed in float32), in float64 otherwise."""
+    def scaled(x):
+        dtype = (x._data if is_tensor(x) else np.asarray(x)).dtype
+        if dtype == np.float16:
+            return P.astype(P.astype(x, np.float32) * (np.float32(num) / np.float32(den)),
+                            np.float16)
+        if dtype == np.float32:
+            return x * (np.float32(num) / np.float32(den))
+        return x * (num / den)
+    return scaled
 
 
 add = _ufunc(np.add, P.add)
@@ -80,10 +90,10 @@ atan2 = arctan2
 mod = _ufunc(np.mod, P.mod)
 remainder = mod
 fmod = _ufunc(np.fmod, P.fmod)
-deg2rad = _ufunc(np.deg2rad, _scale(math.pi / 180))
-radians = _ufunc(np.radians, _scale(math.pi / 180))
-rad2deg = _ufunc(np.rad2deg, _scale(180 / math.pi))
-degrees = _ufunc(np.degrees, _scale(180 / math.pi))
+deg2rad = _ufunc(np.deg2rad, _scale(math.pi, 180))
+radians = _ufunc(np.radians, _scale(math.pi, 180))
+rad2deg = _ufunc(np.rad2deg, _scale(180, math.pi))
+degrees = _ufunc(np.degrees, _scale(180, math.pi))
 conjugate = _ufunc(np.conjugate, _identity)
 conj = conjugate
 
