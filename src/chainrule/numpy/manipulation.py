@@ -401,11 +401,42 @@ _FUNCTIONS[np.put_along_axis] = put_along_axis
 
 @_numpy_function(np.take)
 def take(a, indices, axis=None, out=None, mode="raise"):
-    """Elements at `indices` along `axis`; repeated indices accumulate gradient."""
+    """Elements at `indices` along `axis`; repeated indices accumulate gradient. mode
+    'wrap' takes indices modulo the length, 'clip' clamps them into range (negative
+    ones to 0), as NumPy's."""
     _no_out("take", out)
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     if mode != "raise":
-        raise NotImplementedError("take: only mode='raise' is supported on chainrule tensors")
+        indices = _in_range(a, indices, axis, mode)
     return P.take(a, indices, axis=axis)
+
+
+def _in_range(a, indices, axis, mode):
+    """take's indices brought into range by `mode` ('wrap' or 'clip')."""
+    shape = np.shape(a)
+    if axis is None:
+        n = int(np.prod(shape))
+    elif -len(shape) <= axis < len(shape):
+        n = shape[axis]
+    else:
+        return indices  # (P.take names the bad axis)
+    # NumPy's conversion: an array is cast to intp "same_kind" (floats refused), a list
+    # or a Python number converted as by np.asarray(..., dtype=intp)
+    if isinstance(indices, (np.ndarray, np.generic)):
+        indices = indices.astype(np.intp, casting="same_kind")
+    elif not _graph.is_tensor(indices):
+        indices = np.asarray(indices, dtype=np.intp)
+    elif not np.can_cast(_graph.values(indices).dtype, np.intp, casting="same_kind"):
+        raise TypeError(f"Cannot cast array data from {_graph.values(indices).dtype!r} to "
+                        f"{np.dtype(np.intp)!r} according to the rule 'same_kind'")
+    if n == 0:
+        if np.size(indices):
+            raise IndexError("cannot do a non-empty take from an empty axes.")
+        return indices
+    if mode == "wrap":
+        return P.mod(indices, n) if _graph.is_tensor(indices) else np.mod(indices, n)
+    return P.clip(indices, 0, n - 1) if _graph.is_tensor(indices) else np.clip(indices, 0, n - 1)
 
 
 @_numpy_function(np.take_along_axis)

@@ -5,83 +5,118 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
+from ..graph import values as _values
 from .dispatch import as_dtype as _as_dtype
 from .dispatch import no_out as _no_out
 from .dispatch import numpy_function as _numpy_function
+from .reductions import (
+    UNSET,
+    ddof_of,
+    mask,
+    masked_extreme,
+    masked_mean,
+    masked_std,
+    masked_sum,
+    masked_var,
+)
 from .sorting import _no_weights, _percent
 
 
-def _plain_only(name, initial=None, where=None):
-    if initial is not None or where is not None:
-        raise TypeError(f"{name}: initial= and where= are not supported on chainrule tensors")
+def _holds_nan(a):
+    return _values(a).dtype.kind in "fc"
 
 
-def _ddof(ddof, correction, name):
-    if correction is not None:
-        if ddof:
-            raise ValueError(f"{name}: ddof and correction can't be provided simultaneously.")
-        return correction
-    return ddof
+def _numbers(a, m):
+    """Mask `m` (None: everything) without a's NaN entries (recorded, so cr.vmap
+    recomputes it), or m itself for a dtype without NaN."""
+    if not _holds_nan(a):
+        return m
+    number = P.logical_not(P.isnan(a))
+    return number if m is None else P.logical_and(m, number)
+
+
+def _everything(a, m):
+    return np.broadcast_to(np.True_, np.shape(a)) if m is None else m
 
 
 @_numpy_function(np.nansum)
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    """Sum treating NaN as 0 (NaN entries get a zero gradient)."""
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=UNSET, where=UNSET):
+    """Sum treating NaN as 0 (NaN entries get a zero gradient); where=, initial= as sum."""
     _no_out("nansum", out)
-    _plain_only("nansum", initial, where)
-    return _as_dtype(P.nansum(a, axis=axis, keepdims=keepdims), dtype)
+    if initial is UNSET and where is UNSET:
+        return _as_dtype(P.nansum(a, axis=axis, keepdims=keepdims), dtype)
+    x = _as_dtype(a, dtype)
+    m = _numbers(x, mask(x, where))
+    return _as_dtype(masked_sum(x, m, axis, keepdims, initial), dtype)
 
 
 @_numpy_function(np.nanprod)
-def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    """Product treating NaN as 1."""
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=UNSET, where=UNSET):
+    """Product treating NaN as 1; where=, initial= as prod."""
     _no_out("nanprod", out)
-    _plain_only("nanprod", initial, where)
-    return _as_dtype(P.nanprod(a, axis=axis, keepdims=keepdims), dtype)
+    if initial is UNSET and where is UNSET:
+        return _as_dtype(P.nanprod(a, axis=axis, keepdims=keepdims), dtype)
+    x = _as_dtype(a, dtype)
+    m = _numbers(x, mask(x, where))
+    return _as_dtype(masked_sum(x, m, axis, keepdims, initial, 1, P.prod, P.multiply), dtype)
 
 
 @_numpy_function(np.nanmean)
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
-    """Mean of the non-NaN values (NaN for a slice of only NaN)."""
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=UNSET):
+    """Mean of the non-NaN values (where `where`; NaN for a slice with none)."""
     _no_out("nanmean", out)
-    _plain_only("nanmean", where=where)
-    return _as_dtype(P.nanmean(a, axis=axis, keepdims=keepdims), dtype)
+    m = mask(a, where)
+    if m is None:
+        return _as_dtype(P.nanmean(a, axis=axis, keepdims=keepdims), dtype)
+    # (NumPy's nanmean of integers is mean, which warns)
+    empty = None if _holds_nan(a) else "Mean of empty slice"
+    return masked_mean(a, _numbers(a, m), axis, dtype, keepdims, empty)
 
 
 @_numpy_function(np.nanvar)
-def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
-           mean=None, correction=None):
-    """Variance of the non-NaN values over (count - ddof)."""
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=UNSET,
+           mean=UNSET, correction=UNSET):
+    """Variance of the non-NaN values over (count - ddof); where=, mean=, correction= as var."""
     _no_out("nanvar", out)
-    _plain_only("nanvar", where=where)
-    ddof = _ddof(ddof, correction, "nanvar")
-    return _as_dtype(P.nanvar(a, axis=axis, keepdims=keepdims, ddof=ddof), dtype)
+    ddof = ddof_of(ddof, correction)
+    m = mask(a, where)
+    if m is None and mean is UNSET:
+        return _as_dtype(P.nanvar(a, axis=axis, keepdims=keepdims, ddof=ddof), dtype)
+    return masked_var(a, _everything(a, _numbers(a, m)), axis, dtype, keepdims, ddof, mean,
+                      nan_policy=_holds_nan(a))
 
 
 @_numpy_function(np.nanstd)
-def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
-           mean=None, correction=None):
-    """Standard deviation of the non-NaN values."""
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=UNSET,
+           mean=UNSET, correction=UNSET):
+    """Standard deviation of the non-NaN values; where=, mean=, correction= as std."""
     _no_out("nanstd", out)
-    _plain_only("nanstd", where=where)
-    ddof = _ddof(ddof, correction, "nanstd")
-    return _as_dtype(P.nanstd(a, axis=axis, keepdims=keepdims, ddof=ddof), dtype)
+    ddof = ddof_of(ddof, correction)
+    m = mask(a, where)
+    if m is None and mean is UNSET:
+        return _as_dtype(P.nanstd(a, axis=axis, keepdims=keepdims, ddof=ddof), dtype)
+    return masked_std(a, _everything(a, _numbers(a, m)), axis, dtype, keepdims, ddof, mean,
+                      nan_policy=_holds_nan(a))
 
 
 @_numpy_function(np.nanmax)
-def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-    """Maximum ignoring NaN; tied maxima share the gradient."""
+def nanmax(a, axis=None, out=None, keepdims=False, initial=UNSET, where=UNSET):
+    """Maximum ignoring NaN; tied maxima share the gradient. where= needs initial=."""
     _no_out("nanmax", out)
-    _plain_only("nanmax", initial, where)
-    return P.nanmax(a, axis=axis, keepdims=keepdims)
+    if initial is UNSET and where is UNSET:
+        return P.nanmax(a, axis=axis, keepdims=keepdims)
+    return masked_extreme("fmax", a, axis, keepdims, initial, where, largest=False,
+                          ignore_nan=True)
 
 
 @_numpy_function(np.nanmin)
-def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-    """Minimum ignoring NaN; tied minima share the gradient."""
+def nanmin(a, axis=None, out=None, keepdims=False, initial=UNSET, where=UNSET):
+    """Minimum ignoring NaN; tied minima share the gradient. where= needs initial=."""
     _no_out("nanmin", out)
-    _plain_only("nanmin", initial, where)
-    return P.nanmin(a, axis=axis, keepdims=keepdims)
+    if initial is UNSET and where is UNSET:
+        return P.nanmin(a, axis=axis, keepdims=keepdims)
+    return masked_extreme("fmin", a, axis, keepdims, initial, where, largest=True,
+                          ignore_nan=True)
 
 
 @_numpy_function(np.nanargmax)
