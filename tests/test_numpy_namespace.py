@@ -796,3 +796,21 @@ def test_ufunc_loops_with_python_numbers_and_dtype():
     np.testing.assert_array_equal(got.data, np.spacing(np.array([1.0]), dtype=np.float32))
     # (a float64 array constant still takes a float32 tensor's dtype, as documented)
     assert cnp.add(cr.tensor(np.ones(2, np.float32)), np.ones(2)).dtype == np.float32
+
+
+def test_review_edge_cases_of_orders_and_accumulator_dtypes():
+    # ravel(order='K') of a broadcast view keeps C order (a stride-0 axis has no memory
+    # order); mean/var with a float dtype= average in it; nan-reductions with an integer
+    # dtype= replace NaN before casting
+    b = cnp.broadcast_to(cr.tensor(np.arange(3.0)), (2, 3))
+    np.testing.assert_array_equal(cnp.ravel(b, "K").data, [0, 1, 2, 0, 1, 2])
+    f16 = np.array([300.0, 300.0, 2.0], np.float16)
+    for f in ("mean", "var", "std"):
+        got = getattr(cnp, f)(cr.tensor(f16), dtype=np.float32)
+        np.testing.assert_array_equal(got.data, getattr(np, f)(f16, dtype=np.float32))
+    f32 = np.array([1.5, np.nan, 2.5, -3.5], np.float32)
+    for f in ("nansum", "nanprod", "nancumsum", "nancumprod"):
+        got = getattr(cnp, f)(cr.tensor(f32), dtype=np.int16)
+        want = getattr(np, f)(f32, dtype=np.int16)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.data, want)

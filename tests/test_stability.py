@@ -558,3 +558,13 @@ def test_power_derivative_in_the_exponent_follows_the_real_function():
     got = cr.grad(lambda y: cr.numpy.sum(x ** y))(np.array([2.0, 2.0, 2.0]))
     assert np.isnan(got[0]) and got[1] == 0.0
     np.testing.assert_allclose(got[2], 9 * np.log(3.0))
+
+
+def test_review_edge_cases_of_limits_under_transforms():
+    # hypot's second derivative at the origin is 0 (the norm's); logsumexp's gradient with
+    # a +inf example works under cr.vmap (no value-dependent step in the trace)
+    np.testing.assert_array_equal(
+        cr.hessian(lambda v: cr.numpy.hypot(v[0], v[1]))(np.zeros(2)), np.zeros((2, 2)))
+    x = np.array([[1.0, -0.5, np.inf, -0.7], [0.0, 1.0, 2.0, 3.0]])
+    got = cr.vmap(cr.grad(lambda r: cr.logsumexp(r, axis=0)))(x)
+    np.testing.assert_allclose(got, [[0, 0, 1, 0], np.exp(x[1]) / np.exp(x[1]).sum()])

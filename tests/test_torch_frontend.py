@@ -1505,6 +1505,8 @@ def test_dtypes_are_pytorchs_objects_that_numpy_also_takes():
     # equal to, hashed as, and read by NumPy as the NumPy dtype
     assert torch.float32 == np.float32 and np.dtype("float32") == torch.float32
     assert torch.float32 != torch.float64 and torch.float32 != "float32"
+    assert torch.float64 != float and torch.int64 != int and torch.bool != bool
+    assert torch.bfloat16.is_floating_point and torch.bfloat16.itemsize == 2
     assert {np.dtype(np.int64): "i"}[torch.int64] == "i" and torch.int64 in {np.dtype("int64")}
     assert np.zeros(3, torch.float16).dtype == np.float16
     assert np.arange(3).astype(torch.float32).dtype == np.float32
@@ -1710,3 +1712,17 @@ def test_torch_save_keeps_dtypes_by_name_and_refuses_unknown_ones(tmp_path):
     cio.save_checkpoint(tmp_path / "bad.safetensors", arrays, {"chainrule.torch.object": bad})
     with pytest.raises(cio.CheckpointError, match="unknown dtype"):
         torch.load(tmp_path / "bad.safetensors")
+
+
+def test_a_parameter_toggled_off_and_on_after_the_graph_was_built_keeps_its_gradient():
+    lin = nn.Linear(2, 1)
+    loss = lin(torch.ones(3, 2)).sum()
+    lin.weight.requires_grad_(False)
+    lin.weight.requires_grad_(True)
+    loss.backward()  # (the graph recorded it as trainable, as PyTorch keeps it)
+    assert lin.weight.grad.tolist() == [[3.0, 3.0]]
+    lin.weight.grad = None
+    loss = lin(torch.ones(3, 2)).sum()
+    lin.weight.requires_grad = False
+    loss.backward()
+    assert lin.weight.grad is None

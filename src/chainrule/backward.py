@@ -135,7 +135,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
             # One input (tanh(x), x.sum()): the loop below without its per-argument
             # bookkeeping; along a chain of such nodes this is the whole backward pass.
             a = args[0]
-            if a.requires_grad and a._grad_on < node._seq:
+            if a.requires_grad and not a._grad_off < node._seq <= a._grad_on:
                 inline = prim._inline
                 if inline is not None:
                     # A declared local derivative, applied here rather than through the
@@ -170,8 +170,8 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                         nxt, nxt_g = a, gi
         else:
             for i, a in enumerate(args):
-                if not (isinstance(a, TensorBase) and a.requires_grad
-                        and a._grad_on < node._seq):
+                if not (isinstance(a, TensorBase) and a.requires_grad) \
+                        or a._grad_off < node._seq <= a._grad_on:
                     continue
                 try:
                     rule = rules[i]

@@ -155,9 +155,10 @@ class TensorBase:
     _hooks = None  # {id: hook(grad)} (register_hook; chainrule.hooks)
     _post_hooks = None  # {id: hook(leaf)} (register_post_accumulate_grad_hook)
     _grad = None  # behind the .grad property
-    # The graph clock when requires_grad was last turned on (nn.Parameter only, whose
-    # flag is a property): nodes recorded before it treat the tensor as the constant it
-    # was then, as PyTorch fixes the flag when the graph is built.
+    # The graph clock when requires_grad was last turned off and on again (nn.Parameter
+    # only): nodes recorded in between treat the tensor as the constant it was then, as
+    # PyTorch fixes the flag when the graph is built.
+    _grad_off = -1
     _grad_on = -1
     # The class of what an operation on this tensor returns. A subclass returns its own
     # class (a front end's tensor stays itself through every operation) unless it names

@@ -39,21 +39,21 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
-    @property
-    def requires_grad(self) -> bool:
-        return bool(_REQUIRES_GRAD.__get__(self, None))
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
-        # A parameter frozen while a graph was built and unfrozen before its backward
-        # (a critic frozen for a gradient penalty) gets no gradient from that graph.
-        try:
-            turned_on = value and not _REQUIRES_GRAD.__get__(self, None)
-        except AttributeError:  # (being made: no graph can hold it yet)
-            turned_on = False
-        if turned_on:
-            self._grad_on = graph._clock
-        _REQUIRES_GRAD.__set__(self, value)
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A parameter frozen while a graph was built and unfrozen before its backward (a
+        # critic frozen for a gradient penalty) gets no gradient from that graph: the
+        # graph clock when it was last turned off and on (read in backward). Reads of
+        # requires_grad stay the slot's own (every operation on a parameter reads it).
+        if name == "requires_grad":
+            try:
+                was = _REQUIRES_GRAD.__get__(self, None)
+            except AttributeError:  # (being made: no graph can hold it yet)
+                was = value
+            if was and not value:
+                object.__setattr__(self, "_grad_off", graph._clock)
+            elif value and not was:
+                object.__setattr__(self, "_grad_on", graph._clock)
+        object.__setattr__(self, name, value)
 
     def __getstate__(self):
         # A copy (copy.deepcopy of a model: a target network, an EMA) has the values and

@@ -45,7 +45,8 @@ def ravel(a, order="C"):
     if order == "K":
         strides = _graph.values(a).strides
         axes = sorted(range(len(strides)), key=lambda i: -abs(strides[i]))
-        if axes != sorted(axes):
+        # (a broadcast axis, stride 0, has no memory order: NumPy keeps C order then)
+        if axes != sorted(axes) and 0 not in strides:
             a = P.transpose(a, tuple(axes))
         order = "C"
     return reshape(a, -1, order)

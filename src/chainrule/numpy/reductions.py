@@ -235,10 +235,19 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=UNSET, where
     return _as_dtype(masked_sum(x, mask(x, where), axis, keepdims, initial), dtype)
 
 
+def _float_accumulator(a, dtype):
+    """a cast to a floating dtype= first (NumPy's mean/var/std compute in it: float16
+    data with dtype=float32 is averaged in float32); an integer dtype= casts the result."""
+    if dtype is not None and np.dtype(dtype).kind in "fc":
+        return _as_dtype(a, dtype)
+    return a
+
+
 @_numpy_function(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=UNSET):
     """Arithmetic mean over `axis` (of the elements where `where`: NaN if none)."""
     _no_out("mean", out)
+    a = _float_accumulator(a, dtype)
     m = mask(a, where)
     if m is not None:
         return masked_mean(a, m, axis, dtype, keepdims, "Mean of empty slice")
@@ -297,6 +306,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=UNS
     """Variance: mean squared deviation (of the elements where `where`, from `mean` if
     given), over (n - ddof); correction= is ddof's array-API name."""
     _no_out("var", out)
+    a = _float_accumulator(a, dtype)
     ddof = ddof_of(ddof, correction)
     m = mask(a, where)
     if m is None and mean is UNSET:
@@ -309,6 +319,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=UNS
         mean=UNSET, correction=UNSET):
     """Standard deviation: sqrt(var), with var's keywords."""
     _no_out("std", out)
+    a = _float_accumulator(a, dtype)
     ddof = ddof_of(ddof, correction)
     m = mask(a, where)
     if m is None and mean is UNSET:

@@ -43,22 +43,34 @@ def _everything(a, m):
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=UNSET, where=UNSET):
     """Sum treating NaN as 0 (NaN entries get a zero gradient); where=, initial= as sum."""
     _no_out("nansum", out)
+    if dtype is not None:
+        x = _accumulated(a, 0, dtype)
+        return _as_dtype(masked_sum(x, mask(x, where), axis, keepdims, initial), dtype)
     if initial is UNSET and where is UNSET:
-        return _as_dtype(P.nansum(a, axis=axis, keepdims=keepdims), dtype)
-    x = _as_dtype(a, dtype)
-    m = _numbers(x, mask(x, where))
-    return _as_dtype(masked_sum(x, m, axis, keepdims, initial), dtype)
+        return P.nansum(a, axis=axis, keepdims=keepdims)
+    return masked_sum(a, _numbers(a, mask(a, where)), axis, keepdims, initial)
+
+
+def _accumulated(a, identity, dtype):
+    """a as NumPy's nan-reductions with dtype= read it: NaN replaced by the identity,
+    then cast to dtype, in which they accumulate (NaN cast to an integer is garbage)."""
+    if _values(a).dtype.kind in "fc":
+        a = P.where(P.isnan(a), identity, a)
+    return _as_dtype(a, dtype)
 
 
 @_numpy_function(np.nanprod)
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=UNSET, where=UNSET):
     """Product treating NaN as 1; where=, initial= as prod."""
     _no_out("nanprod", out)
+    if dtype is not None:
+        x = _accumulated(a, 1, dtype)
+        r = masked_sum(x, mask(x, where), axis, keepdims, initial, 1, P.prod, P.multiply)
+        return _as_dtype(r, dtype)
     if initial is UNSET and where is UNSET:
-        return _as_dtype(P.nanprod(a, axis=axis, keepdims=keepdims), dtype)
-    x = _as_dtype(a, dtype)
-    m = _numbers(x, mask(x, where))
-    return _as_dtype(masked_sum(x, m, axis, keepdims, initial, 1, P.prod, P.multiply), dtype)
+        return P.nanprod(a, axis=axis, keepdims=keepdims)
+    m = _numbers(a, mask(a, where))
+    return masked_sum(a, m, axis, keepdims, initial, 1, P.prod, P.multiply)
 
 
 @_numpy_function(np.nanmean)
@@ -137,14 +149,18 @@ def nanargmin(a, axis=None, out=None, *, keepdims=False):
 def nancumsum(a, axis=None, dtype=None, out=None):
     """Running sum treating NaN as 0."""
     _no_out("nancumsum", out)
-    return _as_dtype(P.nancumsum(a, axis=axis), dtype)
+    if dtype is not None:
+        return _as_dtype(P.cumsum(_accumulated(a, 0, dtype), axis=axis), dtype)
+    return P.nancumsum(a, axis=axis)
 
 
 @_numpy_function(np.nancumprod)
 def nancumprod(a, axis=None, dtype=None, out=None):
     """Running product treating NaN as 1."""
     _no_out("nancumprod", out)
-    return _as_dtype(P.nancumprod(a, axis=axis), dtype)
+    if dtype is not None:
+        return _as_dtype(P.cumprod(_accumulated(a, 1, dtype), axis=axis), dtype)
+    return P.nancumprod(a, axis=axis)
 
 
 @_numpy_function(np.nanmedian)

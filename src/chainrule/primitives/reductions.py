@@ -13,10 +13,11 @@ import numpy as np
 from .. import batching as B
 from .. import statements as S
 from ..domains import Example
+from ..graph import trace_hook
 from ..graph import values as _values
 from ..rules import composite, nondifferentiable, primitive
 from ..stability import made_by
-from .elementwise import astype, equal, exp, isfinite, sqrt, where
+from .elementwise import astype, equal, exp, isfinite, maximum, sqrt, where
 from .shape import broadcast_to, flip, normalize_axes
 
 if TYPE_CHECKING:
@@ -243,12 +244,13 @@ def _softmax_weights(x, lse, axis):
     # exp(x - logsumexp(x)): the softmax along the reduced axes, 0 in all -inf rows; in a
     # row holding +inf its limit, shared by the +inf entries (as softmax gives it).
     weights = exp(x - where(isfinite(lse), lse, 0))
-    infinite = _values(lse) == np.inf
-    if not infinite.any():
-        return weights
-    top = _values(x) == np.inf
-    share = top / np.maximum(top.sum(axis=axis, keepdims=True), 1)
-    return where(infinite, share.astype(_values(x).dtype), weights)
+    if trace_hook() is None and not (_values(lse) == np.inf).any():
+        return weights  # (read off the values only outside cr.vmap/cr.compile traces,
+        # whose steps must not depend on one example's or one call's values)
+    dtype = _values(weights).dtype
+    top = astype(equal(x, np.inf), dtype)
+    share = top / maximum(sum(top, axis=axis, keepdims=True), 1)
+    return where(equal(lse, np.inf), share, weights)
 
 
 logsumexp = primitive(

@@ -154,8 +154,10 @@ logaddexp2 = elementwise(
 )
 
 def _over_hypot(v, ans):
-    # v / hypot, 0 at the origin: the zero subgradient norm's gradient takes at 0 too.
-    return v / where(equal(ans, 0), 1, ans)
+    # v / hypot, 0 at the origin: the zero subgradient norm's gradient takes at 0 too
+    # (and a zero second derivative there, as the norm's: the origin's branch is 0).
+    origin = equal(ans, 0)
+    return where(origin, 0, v / where(origin, 1, ans))
 
 
 # hypot(x, y) = sqrt(x^2 + y^2): d/dx = x / hypot (0 at the origin, as the norm's).

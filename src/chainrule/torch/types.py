@@ -36,6 +36,12 @@ class dtype:  # noqa: N801  (PyTorch's name)
         return self._numpy
 
     @property
+    def __numpy_dtype__(self):
+        # (what NumPy 2.4 looks for first when converting an object to a dtype: without
+        # it each conversion goes through a failing __getattr__, 6 us instead of 0.5)
+        return self._numpy
+
+    @property
     def is_floating_point(self):
         return self._numpy.kind == "f"
 
@@ -67,11 +73,15 @@ class dtype:  # noqa: N801  (PyTorch's name)
 
     def __getattr__(self, name):
         # NumPy's attributes (kind, char, type, name, str, ...), for code written for it.
+        if name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self._numpy, name)
 
     def __eq__(self, other):
         if isinstance(other, dtype):
             return self._numpy == other._numpy
+        if any(other is t for t in _PYTHON_TYPES):  # (torch.float64 == float: False, as
+            return False                               # in PyTorch)
         if isinstance(other, (np.dtype, type)):
             try:
                 return self._numpy == np.dtype(other)
@@ -94,6 +104,8 @@ class dtype:  # noqa: N801  (PyTorch's name)
     def __reduce__(self):
         return (torch_dtype, (self._numpy,))
 
+
+_PYTHON_TYPES = (builtins.float, builtins.int, builtins.bool, builtins.complex)
 
 # PyTorch's names for the NumPy dtypes it shares (others print by NumPy's name).
 _TORCH_NAMES = {"float32": "float32", "float64": "float64", "float16": "float16",
@@ -140,6 +152,12 @@ complex128 = cdouble = torch_dtype(np.complex128)
 class _NoNumPyDtype:
     """A PyTorch dtype NumPy does not have (bfloat16): it exists, so programs that name it
     in a table run; making a tensor of it raises, naming it (dtype_of)."""
+
+    # (PyTorch's facts about it, for programs that ask them of a dtype table)
+    is_floating_point = True
+    is_complex = False
+    is_signed = True
+    itemsize = 2
 
     def __init__(self, name):
         self.name = name
