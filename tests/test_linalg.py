@@ -390,3 +390,19 @@ def test_norms_of_integer_tensors_are_float64_as_numpys():
         np.testing.assert_allclose(got.data, np.linalg.norm(a, ord=order))
     assert cr.numpy.linalg.vector_norm(cr.tensor(np.array([3, 4]))).data == 5.0
     assert cr.numpy.linalg.matrix_norm(cr.tensor(a)).dtype == np.float64
+
+
+def test_pinv_with_repeated_kept_singular_values_keeps_the_constant_rank_rule():
+    # the SVD's rule is not defined at a repeated singular value; the constant-rank rule
+    # (exact as the dropped value goes to 0) is kept there: 1e-3 off for a dropped 1e-3
+    a = np.diag([1.0, 1.0, 1e-3])
+    w = np.arange(9.0).reshape(3, 3) / 9
+    got = cr.grad(lambda m: cr.numpy.sum(cr.numpy.linalg.pinv(m, rcond=1e-2) * w))(a)
+    h = 1e-6
+    want = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[i] = h
+        want[i] = (np.sum(np.linalg.pinv(a + e, rcond=1e-2) * w)
+                   - np.sum(np.linalg.pinv(a - e, rcond=1e-2) * w)) / (2 * h)
+    np.testing.assert_allclose(got, want, atol=2e-3)

@@ -142,7 +142,13 @@ def _cuts_nonzero(a, cutoff):
     s = np.linalg.svd(values, compute_uv=False)
     top = s[..., :1]
     noise = np.finfo(np.float64).eps * max(values.shape[-2:]) * top
-    return bool(np.any((s <= np.asarray(cutoff)[..., None] * top) & (s > noise)))
+    kept = s > np.asarray(cutoff)[..., None] * top
+    if not np.any(~kept & (s > noise)):
+        return False
+    # The SVD's rule needs the kept singular values distinct (their vectors are not
+    # determined otherwise): with a repeated one the constant-rank rule stays.
+    gaps = -np.diff(s, axis=-1)
+    return not np.any(kept[..., 1:] & (gaps <= 1e-8 * top))
 
 
 def _truncated_pinv(a, cutoff, hermitian):
