@@ -1505,7 +1505,7 @@ def test_dtypes_are_pytorchs_objects_that_numpy_also_takes():
     # equal to, hashed as, and read by NumPy as the NumPy dtype
     assert torch.float32 == np.float32 and np.dtype("float32") == torch.float32
     assert torch.float32 != torch.float64 and torch.float32 != "float32"
-    assert torch.float64 != float and torch.int64 != int and torch.bool != bool
+    assert not (torch.float64 == float or torch.int64 == int or torch.bool == bool)  # noqa: E721
     assert torch.bfloat16.is_floating_point and torch.bfloat16.itemsize == 2
     assert {np.dtype(np.int64): "i"}[torch.int64] == "i" and torch.int64 in {np.dtype("int64")}
     assert np.zeros(3, torch.float16).dtype == np.float16
