@@ -12,6 +12,8 @@ neither is applied one example at a time (:func:`one_at_a_time`), correct but sl
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -67,6 +69,19 @@ def elementwise_rule(prim, args, batched, kw):
     return prim(*args, **kw)
 
 
+def _user_stacklevel():
+    """warnings.warn's stacklevel, for its caller, of the innermost frame outside
+    chainrule: the user's line, however many of chainrule's frames (vmap's chunks, a
+    rule falling back to one_at_a_time, a transform around vmap) lie in between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def one_at_a_time(prim, args, batched, kw):
     """The primitive on each example in turn, stacked: for primitives without a rule."""
     if prim.name not in _warned:
@@ -75,7 +90,7 @@ def one_at_a_time(prim, args, batched, kw):
             f"cr.vmap: '{prim.name}' has no batching rule, so it runs once per example "
             f"(correct, but a Python loop)",
             RuntimeWarning,
-            stacklevel=4,
+            stacklevel=_user_stacklevel(),
         )
     size = _size(args, batched)
     getitem = _prim("getitem")
@@ -508,9 +523,11 @@ def rule_of(prim):
 
 
 # ----------------------------------------------------------------------- replay
-def run(trace, inputs, batched):
+def run(trace, inputs, batched, same_draws=False):
     """Replay `trace` (chainrule.tracing) on `inputs`, of which those flagged in `batched`
-    hold a batch of examples on axis 0. Returns (value, batched) for each output."""
+    hold a batch of examples on axis 0. Returns (value, batched) for each output. With
+    `same_draws` (torch.func.vmap's randomness="same"), an operation drawing random
+    numbers draws one example's and gives it to every example."""
     env = dict(zip(trace.inputs, zip(inputs, batched)))
 
     def look(a):
@@ -529,9 +546,20 @@ def run(trace, inputs, batched):
                 env[op.out] = (out, flag)
                 continue
             args, flags, kw = _keywords(op.prim, args, flags, kw)
+            if same_draws and getattr(op.prim, "draws", False):
+                out, flag = _one_draw(op.prim, args, flags, kw), False
+                env[op.out] = (out, flag)
+                continue
             out = rule_of(op.prim)(op.prim, tuple(args), tuple(flags), kw)
         env[op.out] = (out, True)
     return [look(v) for v in trace.outputs]
+
+
+def _one_draw(prim, args, flags, kw):
+    """A random draw (chainrule.primitives.masks: its arguments give only the dtype and
+    the example's shape) made once, for one example."""
+    example = [_prim("getitem")(a, 0) if b else a for a, b in zip(args, flags)]
+    return prim(*example, **kw)
 
 
 def _loop_with_keywords(prim, args, flags, kw):

@@ -45,6 +45,7 @@ differentiated as an argument.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -85,6 +86,25 @@ class _Custom:
 
     def _name(self):
         return getattr(self.fun, "__name__", "function")
+
+    def _positional(self, args, kwargs):
+        """The call's arguments by position (JAX's resolve_kwargs): keywords bound to
+        f's parameters by its signature, defaults filled in; a keyword that has no
+        position (a **kwargs parameter, a keyword-only one) is refused, as by JAX.
+        The rules and nondiff_argnums count positions only."""
+        if not kwargs:
+            return args
+        refused = (f"The input arguments to the {self.kind}-decorated function "
+                   f"{self._name()} could not be resolved to positional-only arguments.")
+        try:
+            bound = inspect.signature(self.fun).bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{refused} Binding failed with the error:\n{e}") from None
+        bound.apply_defaults()
+        if bound.kwargs:
+            raise TypeError(f"{refused} Keyword-only parameters cannot be given by "
+                            f"position: {sorted(bound.kwargs)}")
+        return bound.args
 
     def _split(self, args):
         """(nondiff args by position, the other arguments' leaves and their treedef)."""
@@ -137,10 +157,11 @@ class custom_vjp(_Custom):  # noqa: N801  (JAX's name)
             raise NotImplementedError("custom_vjp: symbolic_zeros=True is not supported")
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.fwd is None or self.bwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self._name()} "
                                  f"using defvjp.")
+        args = self._positional(args, kwargs)
         if self._in_fwd:
             # f_fwd calling f itself (the usual way to write it): the primal function
             return self.fun(*args)
@@ -250,10 +271,11 @@ class custom_jvp(_Custom):  # noqa: N801  (JAX's name)
             return out, (0.0 * out if total is None else total)
         self.jvp = jvp
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self._name()} "
                                  f"using defjvp.")
+        args = self._positional(args, kwargs)
         if _LINEAR_PART[0]:
             return self.fun(*args)
         fixed, leaves, treedef = self._split(args)

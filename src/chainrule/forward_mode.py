@@ -236,14 +236,18 @@ def jvp(
     return tree_map(_value, out), tree_unflatten(out_def, [_value(t) for t in tans])
 
 
-def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
-    """(f(*primals), f_jvp) with f_jvp(*tangents) = J t: JAX's linearize.
+def linearize(f: Callable[..., Any], *primals: Any,
+              has_aux: bool = False) -> tuple[Any, ...]:
+    """(f(*primals), f_jvp) with f_jvp(*tangents) = J t: JAX's linearize. With
+    ``has_aux=True`` f returns ``(output, aux)`` and linearize ``(output, f_jvp, aux)``.
 
     The forward pass runs now, once for the value; each call of f_jvp runs forward mode
     again (chainrule keeps no linearized program), so for many tangents at once
     cr.jacobian(..., mode="fwd") is cheaper.
     """
     value = f(*primals)
+    if has_aux:
+        value, aux = _split_aux(value, "linearize")
 
     def f_jvp(*tangents: Any) -> Any:
         if len(tangents) != len(primals):
@@ -251,7 +255,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
                 f"linearize: f_jvp takes one tangent per primal ({len(primals)}), got "
                 f"{len(tangents)}"
             )
-        return jvp(f, primals, tangents)[1]
+        return jvp(f, primals, tangents, has_aux=has_aux)[1]
 
+    if has_aux:
+        return value, f_jvp, aux
     return value, f_jvp
-

@@ -21,6 +21,7 @@ from .transforms import (
     _is_nested,
     _lift_args,
     _like_input,
+    _NotOneArray,
     _NotScalar,
     _output_tensor,
     _reverse,
@@ -239,7 +240,8 @@ def hessian(
     has_aux: bool = False,
 ) -> Callable[Params, Any]:
     """The Hessian d^2 f / dx_i dx_j of scalar f, of shape x.shape + x.shape; of an
-    array-valued f, f(x).shape + x.shape + x.shape (JAX's jacfwd(jacrev(f))). With
+    array-valued f, f(x).shape + x.shape + x.shape (JAX's jacfwd(jacrev(f))), and of a
+    tuple-, list- or dict-valued f, one such Hessian per output in its structure. With
     ``has_aux=True`` f returns ``(output, aux)`` and the result is ``(hessian, aux)``.
 
     Reverse-over-reverse: f and its gradient are recorded once, then each row is one
@@ -261,7 +263,7 @@ def hessian(
             return _hessian_of_trees(f, args, kwargs, nums, isinstance(argnum, tuple))
         try:
             return plain(*args, **kwargs)
-        except _NotScalar:
+        except (_NotScalar, _NotOneArray):
             return of_arrays(*args, **kwargs)
 
     return hessian_f

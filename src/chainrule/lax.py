@@ -19,11 +19,13 @@ the same, and an int keeps a float32 array float32 as JAX's weakly typed index d
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import graph
 from . import numpy as cnp
 from .graph import is_tensor
 from .graph import values as _values
@@ -59,6 +61,8 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         )
     n = lengths.pop()
     carry_def = tree_flatten(init)[1]
+    if n == 0:
+        return init, _no_steps(f, init, leaves, treedef, carry_def)
     carry, ys = init, []
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
         x = tree_unflatten(treedef, [leaf[i] for leaf in leaves])
@@ -75,6 +79,25 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     if reverse:
         ys.reverse()
     return carry, _stacked(ys, f"scan over {n} steps")
+
+
+def _no_steps(f, init, leaves, treedef, carry_def):
+    """The ys of a scan over 0 steps: empty, shaped as f's y. f runs once, on the
+    initial carry and zeros of one step's x, only to learn y's structure, shapes and
+    dtypes (JAX traces it abstractly); nothing it computes is kept or recorded."""
+    x = tree_unflatten(treedef, [np.zeros(np.shape(_values(leaf))[1:], _values(leaf).dtype)
+                                 for leaf in leaves])
+    with graph.no_grad(), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = f(init, x)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"scan: f must return a pair (carry, y), got {type(out).__name__}")
+    if tree_flatten(out[0])[1] != carry_def:
+        raise TypeError(f"scan: f must return a carry of the structure it takes: got "
+                        f"{_structure(out[0])} for {_structure(init)}")
+    y_leaves, y_def = tree_flatten(out[1])
+    return tree_unflatten(y_def, [np.zeros((0,) + np.shape(_values(y)), _values(y).dtype)
+                                  for y in y_leaves])
 
 
 def map(f: Callable, xs: Any, *, batch_size: int | None = None) -> Any:  # noqa: A001

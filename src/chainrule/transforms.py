@@ -155,7 +155,7 @@ def _output_tensor(out, who):
     if is_tensor(out):
         return out
     if isinstance(out, (tuple, list, dict)):
-        raise TypeError(
+        raise _NotOneArray(
             f"{who}: the function must return one array, got a {type(out).__name__}; "
             f"differentiate each output separately."
         )
@@ -315,6 +315,12 @@ def grad(
 class _NotScalar(TypeError):
     """grad of a function whose output is not a scalar (hessian then takes the Jacobian
     of the Jacobian)."""
+
+
+class _NotOneArray(TypeError):
+    """A transform wanting one array got a tuple, list or dict (hessian then takes the
+    Jacobian of the Jacobian, which keeps the output's structure: JAX's tuple of
+    Hessians)."""
 
 
 def _split_aux(result, who):

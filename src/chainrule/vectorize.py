@@ -15,7 +15,9 @@ compared with f evaluated on that example directly; a mismatch raises.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,25 +25,42 @@ import numpy as np
 
 from . import batching, graph, transforms
 from . import primitives as P
+from . import randomness as randomness_mod
 from .graph import is_tensor, new_tensor, new_tensor_as
 from .graph import values as _values
 from .pytree import tree_flatten, tree_unflatten
 from .tracing import Tracer, Var, tracing
 
 
-def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable[..., Any]:
+def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, *,
+         axis_size: int | None = None, chunk_size: int | None = None,
+         randomness: str = "different") -> Callable[..., Any]:
     """f mapped over axis `in_axes` of its arguments; results stacked along `out_axes`.
 
     ``in_axes`` is an int (every argument), None (not mapped), or a tuple with one entry
     per argument (an int, None, or a pytree of them matching that argument). Arguments
-    not mapped are the same for every example. ``out_axes`` is an int or a tuple with
-    one entry per output.
+    not mapped are the same for every example; keyword arguments are mapped over their
+    axis 0 (JAX's rule). ``out_axes`` is an int, None, or a pytree prefix of the output
+    (a tuple for a tuple output, a dict for a dict, ...); None returns an output that
+    does not depend on the mapped axis as it is, unstacked (an error for one that does).
+    ``axis_size`` gives the batch size when no argument is mapped (and must agree with
+    the mapped ones otherwise). A batch of size 0 gives outputs with an axis of size 0
+    (f runs once on zeros of one example's shape, to learn its outputs' shapes).
+
+    torch.func.vmap's keywords: ``chunk_size`` maps that many examples at a time (the
+    same results, for less memory); ``randomness`` says what random draws inside f do:
+    "different" (each example its own; the default here), "same" (one draw shared by
+    every example) or "error" (raise at a draw, torch.func's default).
     """
+    _check_vmap_options(chunk_size, randomness)
+
+    def call(args, kwargs):
+        return f(*args, **kwargs)
 
     @functools.wraps(f)
-    def batched_f(*args):
-        leaves, treedef = tree_flatten(tuple(args))
-        axes = _leaf_axes(in_axes, args)
+    def batched_f(*args, **kwargs):
+        leaves, treedef = tree_flatten((tuple(args), kwargs))
+        axes = _leaf_axes(in_axes, args) + [0] * len(tree_flatten(kwargs)[0])
         if len(axes) != len(leaves):
             raise ValueError(
                 f"vmap: in_axes {in_axes!r} does not match the structure of the arguments"
@@ -62,26 +81,147 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable
                 raise ValueError(f"vmap: mapped axes have different sizes ({size} and "
                                  f"{np.shape(x)[0]})")
             moved.append(x)
+        if axis_size is not None:
+            if size is not None and size != axis_size:
+                raise ValueError(f"vmap: axis_size {axis_size} but the mapped axes have size "
+                                 f"{size}")
+            size = int(axis_size)
         if size is None:
-            raise ValueError("vmap: in_axes maps no argument; give at least one int axis")
-        if size == 0:
-            raise ValueError("vmap: cannot map over an axis of size 0")
+            raise ValueError("vmap: in_axes maps no argument; give at least one int axis, "
+                             "or axis_size")
         mapped = [ax is not None for ax in axes]
+        if size == 0:
+            results, out_def = _empty_batch(call, moved, mapped, treedef, randomness)
+        else:
+            results, out_def = _in_chunks(call, moved, mapped, treedef, size, chunk_size,
+                                          randomness, leaves)
+        skeleton = tree_unflatten(out_def, list(range(len(results))))
+        outs = []
+        for (o, batched), ax in zip(results, _subtree_axes(out_axes, skeleton, out_axes,
+                                                           skeleton, "out_axes")):
+            if ax is None:
+                if batched:
+                    raise ValueError("vmap: out_axes is None for an output that depends on "
+                                     "the mapped axis; give it an int axis")
+                outs.append(o)
+            else:
+                outs.append(_moveaxis(_batch_of(o, batched, size), 0, ax))
+        return tree_unflatten(out_def, [_result(o, args) for o in outs])
+
+    return batched_f
+
+
+def _check_vmap_options(chunk_size, randomness):
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got "
+                         f"{chunk_size})")
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', "
+                           f"or 'same'. Got {randomness}")
+
+
+def _mapped_once(f, moved, mapped, treedef, size, randomness, leaves):
+    """One batch: [(output, batched)] for each output leaf, and the output's treedef."""
+    with randomness_mod.recording() as draws:
         trace, out_def = _trace(f, moved, mapped, treedef, 0)
-        results = batching.run(trace, [x for x, m in zip(moved, mapped) if m],
-                               [True] * sum(mapped))
-        outs = [_batch_of(v, b, size) for v, b in results]
+    if draws and randomness == "error":
+        raise RuntimeError(_RANDOM_IN_ERROR_MODE)
+    results = batching.run(trace, [x for x, m in zip(moved, mapped) if m],
+                           [True] * sum(mapped), same_draws=randomness == "same")
+    # (With randomness "same" the check draws what the trace drew: numbers drawn outside
+    # the draw primitives, torch.randn's, are then the trace's constants, shared as asked.)
+    with randomness_mod.replaying(draws) if randomness == "same" else contextlib.nullcontext():
         if size > 1 and any(getattr(op.prim, "draws", False) for op in trace.ops):
             # (Random draws differ between runs: compare the last example's trace instead.)
             _check_same_trace(f, moved, mapped, treedef, trace, size)
         elif size > 1:
+            outs = [_batch_of(v, b, size) for v, b in results]
             _check_last_example(f, moved, mapped, treedef, outs, size)
-        outs = [_moveaxis(o, 0, ax) for o, ax in zip(outs, _out_axes(out_axes, len(outs)))]
-        if not _differentiable_from_outside(trace, leaves):
-            outs = [_unrecorded(o) for o in outs]
-        return tree_unflatten(out_def, [_result(o, args) for o in outs])
+    if not _differentiable_from_outside(trace, leaves):
+        results = [(_unrecorded(o), b) for o, b in results]
+    return results, out_def
 
-    return batched_f
+
+def _in_chunks(f, moved, mapped, treedef, size, chunk_size, randomness, leaves):
+    """_mapped_once over the batch, `chunk_size` examples at a time (torch.func's
+    chunk_size), the chunks' outputs joined along the batch axis. With randomness
+    "same", every chunk draws what the first drew (the generators' states put back)."""
+    if chunk_size is None or chunk_size >= size:
+        return _mapped_once(f, moved, mapped, treedef, size, randomness, leaves)
+    bounds = [(s, min(s + chunk_size, size)) for s in range(0, size, chunk_size)]
+    parts, first_draws = [], None
+    for start, stop in bounds:
+        chunk = [x[start:stop] if m else x for x, m in zip(moved, mapped)]
+        if first_draws is None:
+            with randomness_mod.recording() as first_draws:
+                parts.append(_mapped_once(f, chunk, mapped, treedef, stop - start,
+                                          randomness, leaves))
+        else:
+            with (randomness_mod.replaying(first_draws) if randomness == "same"
+                  else contextlib.nullcontext()):
+                parts.append(_mapped_once(f, chunk, mapped, treedef, stop - start,
+                                          randomness, leaves))
+    joined = []
+    for k in range(len(parts[0][0])):
+        outs = [results[k] for results, _ in parts]
+        if not any(batched for _, batched in outs):
+            joined.append(outs[0])  # (the same for every example: any chunk's)
+            continue
+        batches = [_batch_of(o, b, stop - start) for (o, b), (start, stop) in zip(outs, bounds)]
+        if any(is_tensor(x) for x in batches):
+            joined.append((P.concatenate(batches, axis=0), True))
+        else:
+            joined.append((np.concatenate([np.asarray(x) for x in batches], axis=0), True))
+    return joined, parts[0][1]
+
+
+def _empty_batch(f, moved, mapped, treedef, randomness):
+    """A batch of 0 examples: f runs once on one example of zeros, only for its outputs'
+    shapes and dtypes (JAX traces it abstractly); each output has 0 examples."""
+    def zeros(x):  # (of the argument's kind: a front end's tensors give its own)
+        z = np.zeros((1,) + np.shape(_values(x))[1:], _values(x).dtype)
+        return new_tensor_as(z, x) if is_tensor(x) else z
+
+    one = [zeros(x) if m else x for x, m in zip(moved, mapped)]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results, out_def = _mapped_once(f, one, mapped, treedef, 1, randomness, [])
+    # (An output that does not depend on the examples stays as it is: _batch_of repeats
+    # it 0 times, or out_axes=None returns it.)
+    return [((new_tensor_as(o._data[:0], o) if is_tensor(o) else np.asarray(o)[:0]), True)
+            if b else (o, False) for o, b in results], out_def
+
+
+_RANDOM_IN_ERROR_MODE = (
+    "vmap: called random operation while in randomness error mode. Please either use the "
+    "'same' or 'different' randomness flags on vmap or perform the randomness operation "
+    "out of vmap")
+
+
+def with_randomness(f: Callable[..., Any], randomness: str) -> Callable[..., Any]:
+    """f for a transform that calls it several times (torch.func.jacfwd: one forward pass
+    per input element): "different" as it is, "same" drawing on every call what the
+    first call drew, "error" raising at a draw (every draw goes through a generator
+    chainrule.randomness notices). Make one per transformed call."""
+    _check_vmap_options(None, randomness)
+    if randomness == "different":
+        return f
+    first: list[Any] = []
+
+    @functools.wraps(f)
+    def drawn(*args, **kwargs):
+        if first:  # ("same", after the first call)
+            with randomness_mod.replaying(first[0]):
+                return f(*args, **kwargs)
+        with randomness_mod.recording() as draws:
+            out = f(*args, **kwargs)
+        if draws and randomness == "error":
+            raise RuntimeError(_RANDOM_IN_ERROR_MODE)
+        if randomness == "same":
+            first.append(draws)
+        return out
+
+    return drawn
 
 
 def _trace(f, leaves, mapped, treedef, index):
@@ -241,24 +381,18 @@ def _leaf_axes(in_axes, args):
     return out
 
 
-def _subtree_axes(ax, a, whole_ax, whole_arg):
+def _subtree_axes(ax, a, whole_ax, whole_arg, which="in_axes"):
     """The axes of a's leaves from ax, a prefix of a's structure (JAX's rule): an int or
-    None covers a whole subtree; a None subtree of a has no leaves to map."""
+    None covers a whole subtree; a None subtree of a has no leaves to map. (`which`
+    names the option in errors: in_axes for an argument, out_axes for the output.)"""
     if ax is None or isinstance(ax, int):
         return [ax] * len(tree_flatten(a)[0])
     if isinstance(ax, dict) and isinstance(a, dict) and set(ax) == set(a):
-        return [x for k in a for x in _subtree_axes(ax[k], a[k], whole_ax, whole_arg)]
+        return [x for k in a for x in _subtree_axes(ax[k], a[k], whole_ax, whole_arg, which)]
     if (isinstance(ax, (tuple, list)) and isinstance(a, (tuple, list))
             and len(ax) == len(a)):
-        return [x for sub, b in zip(ax, a) for x in _subtree_axes(sub, b, whole_ax, whole_arg)]
-    where = "" if ax is whole_ax else f": {ax!r} stands where the argument has {a!r}"
-    raise ValueError(f"vmap: in_axes {whole_ax!r} does not match argument {whole_arg!r}{where}")
-
-
-def _out_axes(out_axes, n):
-    if isinstance(out_axes, int):
-        return [out_axes] * n
-    if len(out_axes) != n:
-        raise ValueError(f"vmap: out_axes {out_axes!r} gives {len(out_axes)} axes for {n} "
-                         f"outputs")
-    return list(out_axes)
+        return [x for sub, b in zip(ax, a)
+                for x in _subtree_axes(sub, b, whole_ax, whole_arg, which)]
+    what = "argument" if which == "in_axes" else "the output"
+    where = "" if ax is whole_ax else f": {ax!r} stands where {what} has {a!r}"
+    raise ValueError(f"vmap: {which} {whole_ax!r} does not match {what} {whole_arg!r}{where}")

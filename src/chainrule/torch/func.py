@@ -6,12 +6,14 @@ import functools
 
 import numpy as np
 
+from .. import graph
 from .. import jacobians as _jac
 from .. import primitives as _P
 from .. import transforms as _tr
+from .. import vectorize as _vectorize
 from ..forward_mode import jvp as _jvp
 from ..forward_mode import linearize as _linearize
-from ..graph import new_tensor
+from ..graph import TensorBase, new_tensor, new_tensor_as
 from ..pytree import tree_map
 from ..vectorize import vmap as _vmap
 from .tensor import _CrTensor, front
@@ -45,14 +47,32 @@ def _front_args(func):
 
 def _front_results(transformed):
     """``transformed`` giving its results as front-end tensors: a gradient computed
-    without recording (nothing outside will differentiate it) comes from the engine."""
+    without recording (nothing outside will differentiate it) comes from the engine.
+    At the outermost level, a result whose graph reaches only the transforms' own
+    leaves (a Jacobian of a Jacobian, an aux output computed from the argument) is
+    handed out unrecorded, as PyTorch's are: nothing outside can differentiate it."""
 
     @functools.wraps(transformed)
     def wrapped(*args, **kwargs):
-        return tree_map(lambda t: front(t) if type(t) is _CrTensor else t,
-                        transformed(*args, **kwargs))
+        return tree_map(_result, transformed(*args, **kwargs))
 
     return wrapped
+
+
+def _result(t):
+    if type(t) is _CrTensor:
+        t = front(t)
+    if (isinstance(t, TensorBase) and t.requires_grad and not _tr.tracing()
+            and graph.trace_hook() is None and not _tr.reaches_other_leaves([t])):
+        return new_tensor_as(t._data, t)
+    return t
+
+
+def _tensors(tree):
+    """Forward mode's NumPy results (a tangent computed without recording) as front-end
+    tensors."""
+    return tree_map(lambda t: front(new_tensor(np.asarray(t))) if isinstance(
+        t, (np.ndarray, np.generic)) else _result(t), tree)
 
 
 def grad(func, argnums=0, has_aux=False):
@@ -75,17 +95,44 @@ def grad_and_value(func, argnums=0, has_aux=False):
     return wrapped
 
 
-def vmap(func, in_dims=0, out_dims=0):
-    """``func`` mapped over dimension ``in_dims`` of its arguments."""
-    return _vmap(_front_args(func), in_axes=in_dims, out_axes=out_dims)
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over dimension ``in_dims`` of its positional arguments; keyword
+    arguments are passed to every call unmapped (PyTorch's rule, where JAX maps them).
+    ``randomness`` and ``chunk_size`` as torch.func's (chainrule.vectorize.vmap)."""
+    mapped = _vmap(_front_args(func), in_axes=in_dims, out_axes=out_dims,
+                   chunk_size=chunk_size, randomness=randomness)
+
+    @functools.wraps(mapped)
+    def wrapped(*args, **kwargs):
+        if not kwargs:
+            return mapped(*args)
+        return _vmap(_front_args(functools.partial(func, **kwargs)), in_axes=in_dims,
+                     out_axes=out_dims, chunk_size=chunk_size, randomness=randomness)(*args)
+
+    return wrapped
 
 
-def jacrev(func, argnums=0):
-    return _front_results(_jac.jacrev(_front_args(func), argnums=argnums))
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """The Jacobian by reverse mode. ``chunk_size`` (how many rows torch.func computes at
+    once) changes nothing here: chainrule computes the rows one reverse pass each."""
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    return _front_results(_jac.jacrev(_front_args(func), argnums=argnums, has_aux=has_aux))
 
 
-def jacfwd(func, argnums=0):
-    return _front_results(_jac.jacfwd(_front_args(func), argnums=argnums))
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian by forward mode, one pass per input element; ``randomness`` says
+    what random draws in ``func`` do across those passes, as torch.func's vmap over
+    them: "error" raises, "same" draws the first pass's numbers again, "different" new
+    ones."""
+    _vectorize.with_randomness(func, randomness)  # (checks the flag now, as PyTorch does)
+
+    def jacobian_f(*args, **kwargs):
+        drawn = _vectorize.with_randomness(func, randomness)  # (one per call: its draws)
+        jac = _jac.jacfwd(_front_args(drawn), argnums=argnums, has_aux=has_aux)
+        return _front_results(jac)(*args, **kwargs)
+
+    return jacobian_f
 
 
 def hessian(func, argnums=0):
@@ -97,21 +144,27 @@ def vjp(func, *primals, has_aux=False):
     return _tr.vjp(_front_args(func), *primals, has_aux=has_aux)
 
 
-def jvp(func, primals, tangents):
-    """``(func(*primals), J @ tangents)``."""
-    return _jvp(_front_args(func), tuple(primals), tuple(tangents))
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J @ tangents)``; with ``has_aux=True`` func returns
+    ``(output, aux)`` and jvp ``(output, J @ tangents, aux)``."""
+    if has_aux:
+        def split(*args):  # (PyTorch's error for a function not returning a pair)
+            out = func(*args)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise RuntimeError("jvp(f, primals, tangents): output of function f should "
+                                   "be a tuple: (output, aux) if has_aux is True")
+            return out
+
+        return _tensors(_jvp(_front_args(split), tuple(primals), tuple(tangents),
+                             has_aux=True))
+    return _tensors(_jvp(_front_args(func), tuple(primals), tuple(tangents)))
 
 
 def linearize(func, *primals):
     """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents)`` = J t (forward mode again on
     each call; chainrule keeps no linearized program)."""
     out, f_jvp = _linearize(_front_args(func), *primals)
-
-    def tensors(tree):
-        return tree_map(lambda t: front(new_tensor(np.asarray(t))) if isinstance(
-            t, (np.ndarray, np.generic)) else front(t) if type(t) is _CrTensor else t, tree)
-
-    return tensors(out), lambda *tangents: tensors(f_jvp(*tangents))
+    return _tensors(out), lambda *tangents: _tensors(f_jvp(*tangents))
 
 
 def functionalize(func, *, remove="mutations"):
