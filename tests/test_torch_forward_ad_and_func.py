@@ -188,3 +188,55 @@ def test_a_meta_skeleton_is_made_real_with_to_empty():
     assert model(torch.ones(1, 3)).tolist() == [[3.0, 3.0]]
     with pytest.raises(RuntimeError, match="not available"):
         model.to_empty(device="cuda")
+
+
+def test_a_functions_own_jvp_gives_its_forward_mode_with_save_for_forward():
+    fwad = fwAD
+
+    class Scaled(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, beta):
+            ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
+            ctx.beta = beta
+            return torch.nn.functional.softplus(x * beta) / beta
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * torch.sigmoid(x * ctx.beta), None
+
+        @staticmethod
+        def jvp(ctx, x_t, beta_t):  # (3x backward's on purpose: the jvp is what runs)
+            (x,) = ctx.saved_tensors
+            assert beta_t is None  # (a number's tangent, as PyTorch passes it)
+            return 3.0 * x_t * torch.sigmoid(x * ctx.beta)
+
+    class Pair(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_forward(x, y)
+            return x.round(), x * y
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1, g2
+
+        @staticmethod
+        def jvp(ctx, xt, yt):
+            x, y = ctx.saved_tensors
+            return xt, xt * y + x * yt
+
+    x = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
+    v = torch.tensor([1.0, 0.5, -2.0], dtype=torch.float64)
+    y = torch.tensor([1.5, 2.0, -1.0], dtype=torch.float64)
+    with fwad.dual_level():
+        out = Scaled.apply(fwad.make_dual(x, v), 2.0)
+        np.testing.assert_allclose(fwad.unpack_dual(out).tangent.numpy(),
+                                   3 * v.numpy() / (1 + np.exp(-2 * x.numpy())))
+        a, b = Pair.apply(fwad.make_dual(x, v), y)  # (y's tangent: zeros)
+        np.testing.assert_allclose(fwad.unpack_dual(a).tangent.numpy(), v.numpy())
+        np.testing.assert_allclose(fwad.unpack_dual(b).tangent.numpy(), (v * y).numpy())
+    xr = x.clone().requires_grad_()
+    Scaled.apply(xr, 2.0).sum().backward()  # (reverse mode still runs backward)
+    np.testing.assert_allclose(xr.grad.numpy(), 1 / (1 + np.exp(-2 * x.numpy())))

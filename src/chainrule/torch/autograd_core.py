@@ -182,6 +182,10 @@ class FunctionCtx:
     def save_for_backward(self, *tensors):
         self.saved_tensors = tensors
 
+    def save_for_forward(self, *tensors):
+        """Tensors the Function's ``jvp`` reads as ``ctx.saved_tensors`` (PyTorch's)."""
+        self._saved_for_forward = tensors
+
     def mark_non_differentiable(self, *tensors):
         pass  # (outputs are never differentiable through anything but backward here)
 
@@ -212,6 +216,10 @@ class Function:
         # outputs the gradients of all of them add up to PyTorch's single call's).
         prim = Primitive(f"{cls.__name__}.apply", _function_forward)
         prim.defvjp(each_argument(_function_vjp))
+        if getattr(cls, "jvp", None) is not None:
+            # (forward mode through the class's own jvp; without one it is derived from
+            # backward)
+            prim.defjvp(each_argument(_function_jvp))
         cls._primitive = prim
 
     setup_context = None
@@ -239,16 +247,26 @@ class Function:
         if not isinstance(out, TensorBase):
             raise TypeError(f"{cls.__name__}.forward must return a tensor or a tuple, got "
                             f"{type(out).__name__}")
-        if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
+        if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)
+                or cls._tangents_through_jvp(args)):
             return out
         ctx._outputs = [out._data]
         return like(out, cls._primitive(*args, _ctx=ctx, _out=out._data, _k=0))
 
     @classmethod
+    def _tangents_through_jvp(cls, args):
+        """Whether an input carries a forward-mode tangent for the class's own jvp (the
+        recorded operation's JVP rule calls it); without a jvp the tangent comes from
+        differentiating forward's own operations."""
+        return getattr(cls, "jvp", None) is not None and any(
+            isinstance(a, TensorBase) and a._tangent for a in args)
+
+    @classmethod
     def _apply_several(cls, ctx, args, outs):
         """A tuple of outputs: each tensor among them one recorded operation (see
         __init_subclass__); other values as forward returned them."""
-        if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)):
+        if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)
+                or cls._tangents_through_jvp(args)):
             return outs
         ctx._outputs = [o._data if isinstance(o, TensorBase) else None for o in outs]
         return tuple(
@@ -295,6 +313,33 @@ def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
     if isinstance(g, TensorBase):
         return graph.engine_cotangent(gi)
     return gi._data if isinstance(gi, TensorBase) else np.asarray(gi)
+
+
+def _function_jvp(i, t, ans, *args, _ctx, _out, _k):
+    """Output _k's tangent from input i's: the class's jvp(ctx, *tangents) with t at i
+    and zeros at the other tensor inputs (jvp is linear in them, so the engine's sum
+    over inputs is PyTorch's single call), ctx.saved_tensors being save_for_forward's."""
+    tangents = []
+    for j, a in enumerate(args):
+        if j == i:
+            tangents.append(_front_copy(t) if isinstance(t, TensorBase)
+                            else front(new_tensor(t)))
+        elif isinstance(a, (TensorBase, np.ndarray)):  # (a tensor input, or its values)
+            tangents.append(front(new_tensor(np.zeros_like(graph.values(a)))))
+        else:
+            tangents.append(None)  # (a number: PyTorch passes None)
+    saved = _ctx.saved_tensors
+    _ctx.saved_tensors = getattr(_ctx, "_saved_for_forward", saved)
+    try:
+        out = _ctx._function.jvp(_ctx, *tangents)
+    finally:
+        _ctx.saved_tensors = saved
+    out = out[_k] if isinstance(out, tuple) else out
+    if out is None:
+        return np.zeros_like(_out)
+    if isinstance(t, TensorBase):
+        return graph.engine_cotangent(out)
+    return out._data if isinstance(out, TensorBase) else np.asarray(out)
 
 
 # ------------------------------------------------------------------ checks, anomaly mode
