@@ -89,10 +89,6 @@ class dtype:  # noqa: N801  (PyTorch's name)
                 return False
         return NotImplemented
 
-    def __ne__(self, other):
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
     def __hash__(self):
         return hash(self._numpy)
 
