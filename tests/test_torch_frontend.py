@@ -1613,6 +1613,26 @@ def test_optimizer_state_holds_tensors_that_share_the_updates_memory():
     assert opt.state[q]["ema"] is ema and len(opt.state) == 1 and q in opt.state
 
 
+def test_a_checkpoint_without_num_batches_tracked_loads_as_in_pytorch():
+    # A converted or filtered checkpoint (a plain dict: no _metadata, so no version)
+    # lacks BatchNorm's num_batches_tracked; PyTorch keeps the layer's own value. A
+    # state dict whose metadata says version 2 must have it.
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+    model[1].num_batches_tracked.fill_(7)
+    saved = model.state_dict()
+    assert saved._metadata["1"] == {"version": 2}
+    plain = {k: v.clone() for k, v in saved.items() if "num_batches" not in k}
+    plain["1.running_mean"] = torch.tensor([1.0, 2.0])
+    assert not model.load_state_dict(plain).missing_keys
+    assert model[1].running_mean.tolist() == [1.0, 2.0]
+    assert int(model[1].num_batches_tracked) == 7
+    del saved["1.num_batches_tracked"]
+    with pytest.raises(RuntimeError, match='Missing key.*"1.num_batches_tracked"'):
+        model.load_state_dict(saved)
+    saved._metadata["1"]["version"] = 1
+    model.load_state_dict(saved)
+
+
 def test_state_dicts_follow_pytorchs_per_module_protocol_when_a_model_uses_it():
     import collections
 

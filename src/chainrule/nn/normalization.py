@@ -320,6 +320,10 @@ class RMSNorm(Module):
 class _NormBase(Module):
     """Per-channel affine parameters and running statistics, PyTorch's names and defaults."""
 
+    # The state-dict format's version, as PyTorch's (2: with num_batches_tracked); the
+    # PyTorch front end reads it to load older checkpoints (torch/nn/state_dicts.py).
+    _version = 2
+
     def __init__(
         self,
         num_features: int,

@@ -69,6 +69,8 @@ def _front_end_layer(layer):
     PyTorch's ``device`` and ``dtype`` arguments (see _pytorch_arguments)."""
     namespace = {"__doc__": layer.__doc__, "__module__": __name__,
                  "__qualname__": layer.__name__}
+    if "_version" in dir(layer):  # (the state-dict format's version: BatchNorm's 2)
+        namespace["_version"] = layer._version
     init = _pytorch_arguments(layer)
     if init is not None:
         namespace["__init__"] = init

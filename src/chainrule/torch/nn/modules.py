@@ -214,6 +214,7 @@ class Module(_nn.Module):
         and the parameters' classes come out the same). Module by module through
         ``_load_from_state_dict`` and the load hooks when the model overrides or hooks
         them (torch/nn/state_dicts.py); all or nothing either way."""
+        state_dict = state_dicts.with_legacy_keys(self, state_dict)
         if state_dicts.takes_part(self, Module):
             return state_dicts.load(self, state_dict, strict, Module)
         return super().load_state_dict(state_dict, strict=strict)

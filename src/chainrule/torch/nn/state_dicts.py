@@ -164,6 +164,32 @@ def load_own(module, base, state_dict, prefix, local_metadata, strict, missing_k
                 unexpected_keys.append(key)
 
 
+def with_legacy_keys(root, state_dict):
+    """`state_dict` with what PyTorch adds to a checkpoint of an older format before
+    loading it: a normalisation layer's ``num_batches_tracked`` (the layer's own value)
+    when the checkpoint lacks it and its metadata gives the layer no version, or one
+    below 2 (a dict without ``_metadata``: a converted or filtered checkpoint)."""
+    saved_metadata = getattr(state_dict, "_metadata", None)
+    added = {}
+    for name, module in root.named_modules():
+        if not (isinstance(module, _nn.normalization._NormBase)
+                and module.num_batches_tracked is not None):
+            continue
+        key = (name + "." if name else "") + "num_batches_tracked"
+        version = None
+        if saved_metadata is not None:
+            version = saved_metadata.get(name, {}).get("version")
+        if key not in state_dict and (version is None or version < 2):
+            added[key] = module.num_batches_tracked
+    if not added:
+        return state_dict
+    completed = OrderedDict(state_dict)
+    completed.update(added)
+    if saved_metadata is not None:
+        completed._metadata = saved_metadata  # type: ignore[attr-defined]
+    return completed
+
+
 def load(root, state_dict, strict, base):
     """Module.load_state_dict's walk; nothing is copied unless it ends without errors."""
     missing_keys: list[str] = []
