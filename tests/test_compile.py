@@ -260,6 +260,31 @@ def test_detach_of_a_traced_value_is_an_operation():
         np.testing.assert_array_equal(step(x).data, x * x)
 
 
+def test_frexp_ldexp_and_modf_follow_each_calls_values():
+    # frexp's exponent and modf's corrections are operations on x, not constants of the
+    # capture (the exponent of the first call used to scale every later call).
+    def f(x):
+        m, e = cnp.frexp(x)
+        frac, whole = cnp.modf(x * 0.75)
+        return cnp.sum(m * e) + cnp.sum(frac * whole) + cnp.sum(cnp.ldexp(x, e))
+
+    grad = cr.compile(cr.grad(f))
+    value = cr.compile(f)
+    for x in (np.array([1.0, 8.0, -3.0]), np.array([100.0, 0.3, -4.0]),
+              np.array([-2.0, np.inf, 5e-300])):
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.testing.assert_array_equal(np.asarray(grad(x)), cr.grad(f)(x))
+            np.testing.assert_array_equal(np.asarray(value(x)), np.asarray(f(cr.tensor(x))))
+    frac = cr.compile(lambda x: cnp.modf(x)[0])
+    frac(np.array([1.5, 2.5]))
+    got = np.asarray(frac(np.array([-2.0, np.inf, -np.inf])))
+    np.testing.assert_array_equal(np.signbit(got), [True, False, True])
+    np.testing.assert_array_equal(got, 0.0)
+    # and under vmap, each example its own
+    xs = np.array([[1.5, -2.5], [3.25, 0.5], [-6.0, 1e-310]])
+    np.testing.assert_array_equal(cr.vmap(cr.grad(f))(xs), [cr.grad(f)(x) for x in xs])
+
+
 _VALUE_MASKED = {
     "relu6": lambda x, y: F.relu6(x),
     "hardtanh": lambda x, y: F.hardtanh(x, -0.5, 0.5),

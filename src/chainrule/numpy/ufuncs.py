@@ -13,6 +13,7 @@ import numpy as np
 from .. import primitives as P
 from ..graph import is_tensor
 from ..primitives import steps as _steps
+from ..tracing import traced
 from .dispatch import ufunc as _ufunc
 
 
@@ -129,36 +130,38 @@ def _ldexp(x1, x2):
     exponents = x2._data if is_tensor(x2) else np.asarray(x2)
     if exponents.dtype.kind not in "iub":
         raise TypeError("ldexp: the exponents x2 must be integers")
-    dtype = x1._data.dtype if is_tensor(x1) else np.result_type(x1, 1.0)
-    return x1 * np.ldexp(np.ones((), dtype=dtype), exponents)
+    if not is_tensor(x2):
+        x2 = exponents
+    return P.ldexp(x1, x2.astype(np.int64) if exponents.dtype.kind == "b" else x2)
 
 
 def _frexp(x):
-    """(mantissa, exponent): the mantissa x * 2**-e is linear in x; e has no gradient."""
-    m, e = np.frexp(x._data)
-    # 2**-e in two factors: a subnormal x has -e up to 1074, beyond float64's 2**1023.
-    half = -e // 2
-    one = np.ones((), dtype=m.dtype)
-    return x * np.ldexp(one, half) * np.ldexp(one, -e - half), e
+    """(mantissa, exponent): the mantissa x * 2**-e is linear in x; e has no gradient.
+    Both are operations on x, so cr.vmap and cr.compile follow them."""
+    e = P.frexp_exponent(x)
+    return P.ldexp(x, -e), e
 
 
 def _modf(x):
     """(fractional part, integral part), both with x's sign, as NumPy gives them (0 for
-    the fraction of +-inf, -0.0 for that of a negative integer); d frac / dx = 1."""
+    the fraction of +-inf, -0.0 for that of a negative integer); d frac / dx = 1. The
+    two corrections are selected by operations on x (traced: cr.vmap, cr.compile) and
+    skipped, outside a trace, where no element needs them."""
     xs = x._data
     floating = np.modf(np.zeros(0, xs.dtype))[0].dtype
     if xs.dtype != floating:
         x = P.astype(x, floating)
         xs = x._data
     whole = P.trunc(x)
+    every = traced(x)
     with np.errstate(invalid="ignore"):  # (inf - inf, replaced below)
         frac = x - whole
-        negative_zero = np.signbit(xs) & (xs == np.trunc(xs))
-        if negative_zero.any():
+        if every or (np.signbit(xs) & (xs == np.trunc(xs))).any():
+            negative_zero = P.logical_and(P.signbit(x), P.equal(x, whole))
             frac = P.where(negative_zero, -(whole - x), frac)
-    infinite = np.isinf(xs)
-    if infinite.any():
-        frac = P.where(infinite, np.copysign(np.zeros((), floating), xs), frac)
+    if every or np.isinf(xs).any():
+        zero = np.zeros((), floating)
+        frac = P.where(P.isinf(x), P.where(P.signbit(x), -zero, zero), frac)
     return frac, whole
 
 

@@ -111,6 +111,26 @@ exp2 = elementwise(
     statement=S.unary("2^x", "y * ln 2", "2^x", r"y \ln 2"),
 )
 
+# x * 2^k, scaled without rounding (np.ldexp never forms 2^k, which overflows for the
+# k a subnormal's mantissa needs); linear in x, the integer exponents carry no gradient.
+def _ldexp(x, k):
+    # An integer array beside a float tensor arrives as that float dtype (constants take
+    # the tensors' dtype, graph._match_constants); its values are still exact integers.
+    k = np.asarray(k)
+    return np.ldexp(x, k if k.dtype.kind in "iub" else k.astype(np.int64))
+
+
+ldexp = elementwise(
+    "ldexp", _ldexp, lambda ans, x, k: ldexp(np.ones((), values(x).dtype), k), 0,
+    statement=S.binary("x * 2^k", "g * 2^k", "0 (k is an integer)", r"x \cdot 2^k",
+                       r"\bar y \, 2^k", "0"),
+)
+# frexp's exponent: x = m 2^e with 1/2 <= |m| < 1 (e = 0 at 0, inf and NaN).
+frexp_exponent = step(
+    "frexp_exponent", lambda x: np.frexp(x)[1], "e with x = m 2^e, 1/2 <= |m| < 1",
+    r"\lfloor \log_2 \lvert x\rvert \rfloor + 1",
+)
+
 # ------------------------------------------------------- powers and roots
 square = elementwise(
     "square", np.square, lambda ans, x: 2 * x,
