@@ -20,10 +20,10 @@ import numpy as np
 from ... import primitives as P
 from .common import (
     composite,
+    count,
     inside,
     is_integer,
     log_probability_with,
-    refuse_gradient,
     shifted_count,
     values,
     when,
@@ -35,7 +35,7 @@ __all__ = ["cdf", "logcdf", "logpmf", "logsf", "pmf", "sf"]
 def _parameters(name, n, p):
     """n (0 where invalid) and p (1/2 where invalid) kept valid, and the mask of valid
     pairs."""
-    n = np.asarray(refuse_gradient(name, "n", n), np.float64)
+    n = count(name, "n", n)
     ps = values(p)
     valid_n = is_integer(n) & (n >= 0)
     valid_p = (ps >= 0) & (ps <= 1)

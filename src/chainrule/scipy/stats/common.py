@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ... import graph
 from ... import primitives as P
 from ...graph import holds_tensor, is_tensor
 from ...primitives.special import constant_argument, with_shape_of
@@ -34,8 +35,25 @@ def composite(fn):
 
 
 def values(x):
-    """The NumPy values of a tensor, an array or a number."""
+    """The NumPy values of a tensor, an array or a number, to test (values(z) < 0) and
+    select with (when, inside). A tensor that cr.vmap or cr.compile traces stays the
+    tensor: the tests on it are then operations of the trace, made anew for every example
+    or call, rather than the traced one's answers fixed for all."""
+    if is_tensor(x):
+        tracer = graph.trace_hook()
+        return x if tracer is not None and tracer.traced(x) else x._data
+    return np.asarray(x)
+
+
+def at_hand(x):
+    """The NumPy values of a tensor, an array or a number, for argument checks that raise
+    (a traced tensor's are those of the example or call at hand)."""
     return x._data if is_tensor(x) else np.asarray(x)
+
+
+def unsettled(condition):
+    """True for a condition computed from a traced tensor (see values)."""
+    return is_tensor(condition)
 
 
 def log(x):
@@ -52,6 +70,8 @@ def when(condition, value, otherwise):
     unchanged (broadcast to the condition's shape if that is larger, as P.where would), so
     valid parameters cost nothing extra.
     """
+    if unsettled(condition):
+        return P.where(condition, value, otherwise)
     condition = np.asarray(condition)
     if condition.all():
         return with_shape_of(value, condition)
@@ -61,6 +81,8 @@ def when(condition, value, otherwise):
 def inside(condition, x, fill):
     """x where condition holds, else `fill`: keeps a function's argument inside its domain,
     so the branch that when() discards is finite and so is its (zero) gradient."""
+    if unsettled(condition):
+        return P.where(condition, x, fill)
     condition = np.asarray(condition)
     if condition.all():
         return x
@@ -143,15 +165,22 @@ def quantile(q, formula, at_zero, at_one):
 
 
 def refuse_gradient(function, name, value):
-    """The values of a discrete argument (a count k), refused if it needs a gradient."""
+    """The values of a discrete argument (a count k), refused if it needs a gradient; a
+    traced one stays the tensor (see values)."""
+    if is_tensor(value) and not value.requires_grad and unsettled(values(value)):
+        return value
     return constant_argument(function, name, value, "a discrete count")
 
 
+def count(function, name, value):
+    """A count argument (k, loc, n) in float64, refused if it needs a gradient."""
+    value = refuse_gradient(function, name, value)
+    return P.astype(value, np.float64) if is_tensor(value) else np.asarray(value, np.float64)
+
+
 def shifted_count(function, k, loc):
-    """k - loc as a float64 array: the point of a discrete distribution in its standard
-    support; both are counts (a tensor that requires grad is refused)."""
-    return (np.asarray(refuse_gradient(function, "k", k), np.float64)
-            - np.asarray(refuse_gradient(function, "loc", loc), np.float64))
+    """k - loc in float64: the point of a discrete distribution in its standard support."""
+    return count(function, "k", k) - count(function, "loc", loc)
 
 
 def is_integer(k):

@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from ... import primitives as P
-from .common import composite, values
+from .common import at_hand, composite
 
 __all__ = ["logpdf", "pdf", "rvs"]
 
 
 def _check_alpha(alpha):
-    a = values(alpha)
+    a = at_hand(alpha)
     if np.ndim(a) != 1:
         raise ValueError(f"dirichlet: alpha must be a vector, got shape {np.shape(a)}")
     if np.any(a <= 0):
@@ -26,7 +26,7 @@ def _check_alpha(alpha):
 
 
 def _with_last_component(x, k):
-    xs = values(x)
+    xs = at_hand(x)
     if np.ndim(xs) == 0 or xs.shape[0] not in (k, k - 1):
         raise ValueError(
             f"dirichlet: x must have {k} (or {k - 1}) components along its first axis, got "
@@ -39,10 +39,10 @@ def _with_last_component(x, k):
 
 
 def _check_simplex(x, alpha):
-    xs = values(x)
+    xs = at_hand(x)
     if np.min(xs) < 0 or np.max(xs) > 1:
         raise ValueError("dirichlet: every component of x must lie in [0, 1]")
-    small = np.asarray(values(alpha) < 1).reshape((-1,) + (1,) * (xs.ndim - 1))
+    small = np.asarray(at_hand(alpha) < 1).reshape((-1,) + (1,) * (xs.ndim - 1))
     if np.any((xs == 0) & small):
         raise ValueError("dirichlet: a component of x may be 0 only where its alpha is >= 1")
     total = np.sum(xs, axis=0)
@@ -55,10 +55,10 @@ def _check_simplex(x, alpha):
 def logpdf(x, alpha):
     """log density of Dirichlet(alpha) at x (components along the first axis)."""
     _check_alpha(alpha)
-    k = np.shape(values(alpha))[0]
+    k = np.shape(at_hand(alpha))[0]
     x = _with_last_component(x, k)
     _check_simplex(x, alpha)
-    shape = (k,) + (1,) * (np.ndim(values(x)) - 1)
+    shape = (k,) + (1,) * (np.ndim(at_hand(x)) - 1)
     log_b = P.sum(P.gammaln(alpha)) - P.gammaln(P.sum(alpha))
     return P.sum(P.xlogy(P.reshape(alpha, shape) - 1, x), axis=0) - log_b
 
@@ -74,4 +74,4 @@ def rvs(alpha, size=1, random_state=None):
     _check_alpha(alpha)
     rng = random_state if isinstance(random_state, np.random.Generator) else (
         np.random.default_rng(random_state))
-    return rng.dirichlet(values(alpha), size)
+    return rng.dirichlet(at_hand(alpha), size)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ... import primitives as P
 from ...graph import is_tensor
-from .common import composite, values
+from .common import at_hand, composite
 
 __all__ = ["entropy", "logpdf", "pdf"]
 
@@ -30,8 +30,8 @@ _LOG_2PI = math.log(2 * math.pi)
 
 def _dimension(mean, cov):
     if mean is not None:
-        return int(np.size(values(mean)))
-    return 1 if np.ndim(values(cov)) < 2 else int(np.shape(values(cov))[0])
+        return int(np.size(at_hand(mean)))
+    return 1 if np.ndim(at_hand(cov)) < 2 else int(np.shape(at_hand(cov))[0])
 
 
 def _parameters(mean, cov):
@@ -41,28 +41,28 @@ def _parameters(mean, cov):
         mean = np.zeros(dim)
     elif dim == 1:
         mean = P.reshape(mean, (1,))
-    if np.ndim(values(mean)) != 1 or np.shape(values(mean))[0] != dim:
+    if np.ndim(at_hand(mean)) != 1 or np.shape(at_hand(mean))[0] != dim:
         raise ValueError(f"multivariate_normal: mean must be a vector of length {dim}, got "
-                         f"shape {np.shape(values(mean))}")
-    ndim = np.ndim(values(cov))
+                         f"shape {np.shape(at_hand(mean))}")
+    ndim = np.ndim(at_hand(cov))
     if dim == 1 and ndim < 2:
         cov = P.reshape(cov, (1, 1))
     elif ndim == 0:
         cov = cov * np.eye(dim)
     elif ndim == 1:
-        if np.shape(values(cov))[0] != dim:
+        if np.shape(at_hand(cov))[0] != dim:
             raise ValueError(f"multivariate_normal: a vector cov must have length {dim}, got "
-                             f"{np.shape(values(cov))[0]}")
+                             f"{np.shape(at_hand(cov))[0]}")
         cov = P.diag(cov)
-    if np.shape(values(cov)) != (dim, dim):
+    if np.shape(at_hand(cov)) != (dim, dim):
         raise ValueError(f"multivariate_normal: cov must be a ({dim}, {dim}) matrix, got shape "
-                         f"{np.shape(values(cov))}")
+                         f"{np.shape(at_hand(cov))}")
     return dim, mean, cov
 
 
 def _points(x, dim):
     """x as (..., dim): a number is one point in 1-D, a vector one point (or, in 1-D, many)."""
-    shape = np.shape(values(x))
+    shape = np.shape(at_hand(x))
     if len(shape) == 0:
         return P.reshape(x, (1, 1))
     if len(shape) == 1:
@@ -91,8 +91,8 @@ def _cholesky(cov, allow_singular):
 
 
 def _squeeze(out):
-    shape = [n for n in np.shape(values(out)) if n != 1]
-    if len(shape) == len(np.shape(values(out))):
+    shape = [n for n in np.shape(at_hand(out)) if n != 1]
+    if len(shape) == len(np.shape(at_hand(out))):
         return out
     out = P.reshape(out, tuple(shape))
     return out if is_tensor(out) or np.ndim(out) else out[()]
@@ -105,7 +105,7 @@ def logpdf(x, mean=None, cov=1, allow_singular=False):
     x = _points(x, dim)
     lower = _cholesky(cov, allow_singular)
     diff = x - mean  # (..., d)
-    shape = np.shape(values(diff))
+    shape = np.shape(at_hand(diff))
     flat = P.reshape(diff, (-1, dim))
     z = P.solve_triangular(lower, P.transpose(flat), lower=True)  # (d, N)
     maha = P.reshape(P.sum(z * z, axis=0), shape[:-1])

@@ -15,7 +15,7 @@ from .common import (
     inside,
     log_probability_with,
     nan_where_nan,
-    refuse_gradient,
+    shifted_count,
     values,
     when,
 )
@@ -30,8 +30,7 @@ def _valid_mean(value, mu):
 @composite
 def logpmf(k, mu, loc=0):
     """log P(K = k) for K ~ loc + Poisson(mu)."""
-    k = np.asarray(refuse_gradient("poisson.logpmf", "k", k)) - refuse_gradient(
-        "poisson.logpmf", "loc", loc)
+    k = shifted_count("poisson.logpmf", k, loc)
     support = (k >= 0) & (k == np.floor(k))
     given, k = k, np.where(support, k, 0.0)
     mu_in = inside(values(mu) >= 0, mu, 1.0)
@@ -49,8 +48,7 @@ def pmf(k, mu, loc=0):
 def _tail(name, k, mu, loc, upper):
     """P(K > k) (upper) or P(K <= k) = Q or P of the incomplete gamma at floor(k) + 1, mu;
     below the support (k < loc) the probability is all above, and mu = 0 puts it at loc."""
-    k = np.floor(np.asarray(refuse_gradient(name, "k", k), np.float64)
-                 - refuse_gradient(name, "loc", loc))
+    k = np.floor(shifted_count(name, k, loc))
     support = k >= 0
     above = np.where(support, 0.0, 1.0)  # P(K > k) where mu = 0 or k < loc
     mu_in = inside(values(mu) > 0, mu, 1.0)

@@ -28,6 +28,7 @@ from .common import (
     log_scale,
     positive_scale,
     standardize,
+    unsettled,
     values,
     when,
 )
@@ -95,7 +96,7 @@ def _tail_at(z, df, upper):
     lower = _lower_tail(z_off, df)
     below = zs <= 0 if not upper else zs >= 0
     general = when(below, lower, 1 - lower)
-    if not zero.any():
+    if not unsettled(zero) and not zero.any():
         return general
     return P.where(zero, _near_zero(z, df, upper), general)
 
