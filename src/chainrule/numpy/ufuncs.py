@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..graph import is_tensor
+from ..primitives import elementwise as E
 from ..primitives import steps as _steps
 from ..tracing import traced
 from .dispatch import ufunc as _ufunc
@@ -177,3 +178,16 @@ divmod = _ufunc(np.divmod, _divmod)
 floor_divide = _ufunc(np.floor_divide, _steps.floor_divide)
 nextafter = _ufunc(np.nextafter, _steps.nextafter)
 spacing = _ufunc(np.spacing, _steps.spacing)
+# Bitwise and integer ufuncs: no gradient, but operations (on tensors under cr.vmap and
+# cr.compile, a mask & another must be computed for each example and each call).
+bitwise_and = _ufunc(np.bitwise_and, E.bitwise_and)
+bitwise_or = _ufunc(np.bitwise_or, E.bitwise_or)
+bitwise_xor = _ufunc(np.bitwise_xor, E.bitwise_xor)
+invert = _ufunc(np.invert, E.invert)
+left_shift = _ufunc(np.left_shift, E.left_shift)
+right_shift = _ufunc(np.right_shift, E.right_shift)
+bitwise_not = bitwise_invert = invert
+bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
+gcd = _ufunc(np.gcd, P.gcd)
+lcm = _ufunc(np.lcm, P.lcm)
+bitwise_count = _ufunc(np.bitwise_count, P.bitwise_count)

@@ -358,6 +358,10 @@ def cumprod(x, axis=None):
 # --------------------------------------------- step functions and orderings
 rint = step("rint", np.rint, "x rounded to the nearest integer", "[x]")
 signbit = step("signbit", np.signbit, "x < 0 (or -0.0)", "[x < 0]")
+gcd = step("gcd", np.gcd, "greatest common divisor of |a| and |b|", r"\gcd(a, b)")
+lcm = step("lcm", np.lcm, "least common multiple of |a| and |b|", r"\operatorname{lcm}(a, b)")
+bitwise_count = step("bitwise_count", np.bitwise_count, "number of 1 bits in |x|",
+                     r"\operatorname{popcount} \lvert x\rvert")
 logical_xor = step("logical_xor", np.logical_xor, "a xor b", r"a \oplus b")
 isclose = step(
     "isclose", np.isclose, "|a - b| <= atol + rtol |b|", r"\lvert a - b\rvert \le \epsilon"
