@@ -164,10 +164,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if shape(input) != shape(target):
         raise ValueError(f"binary_cross_entropy: target shape {shape(target)} must equal the "
                          f"input shape {shape(input)}")
-    x = data(input)
-    if x.size and (x.min() < 0 or x.max() > 1):
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; for "
-                         "logits use binary_cross_entropy_with_logits")
+    x = data(input)  # (its range is checked by the primitive, on every call)
     t = target if hasattr(target, "requires_grad") else data(target).astype(x.dtype)
     loss = _bce(input, t)
     w = _broadcast_weight(weight, x.dtype)

@@ -83,7 +83,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     a = P.abs(d)
     if beta == 0:
         return reduce_loss(a, reduction)
-    near = data(a) < beta
+    # (comparisons of tensors are operations: cr.compile and cr.vmap make them per call)
+    near = P.less(a, beta)
     return reduce_loss(P.where(near, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
 
 
@@ -95,7 +96,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = input - _target("huber_loss", input, target)
     a = P.abs(d)
-    loss = P.where(data(a) < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    loss = P.where(P.less(a, delta), 0.5 * d * d, delta * (a - 0.5 * delta))
     return reduce_loss(loss if weight is None else loss * weight, reduction)
 
 
@@ -117,7 +118,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = P.exp(t) * (t - input)
     else:
-        positive = data(t) > 0
+        positive = t > 0  # (an operation where t is a tensor, traced or not)
         safe = P.where(positive, t, 1.0)
         loss = P.where(positive, t * (P.log(safe) - input), 0.0)
     if red == "batchmean":

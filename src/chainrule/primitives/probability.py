@@ -37,7 +37,12 @@ _X_FLOOR = float(np.exp(_LOG_FLOOR))  # log x is clamped at and below this
 
 def _bce_fwd(x, t):
     x = np.asarray(x)
-    # (Outside [0, 1] the logs are NaN; F.binary_cross_entropy refuses such input.)
+    # Checked here, in the forward, so that every call of a compiled step and every batch
+    # of a vmapped one is checked, not only the call traced. (Outside [0, 1] the logs
+    # would be NaN.)
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; for "
+                         "logits use binary_cross_entropy_with_logits")
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.maximum(np.log(x), _LOG_FLOOR)
         b = np.maximum(np.log1p(-x), _LOG_FLOOR)
