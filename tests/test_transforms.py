@@ -544,3 +544,38 @@ def test_dict_cotangents_and_tangents_pair_with_outputs_by_key():
     k.defvjp(lambda t: (k(t), None), lambda _, g: ({"v": 3.0 * g, "u": 2.0 * g},))
     got = cr.grad(lambda t: k(t))({"v": 1.0, "u": 1.0})
     assert got == {"v": 3.0, "u": 2.0}
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "elementwise_grad",
+                                       "jacobian", "jacfwd", "jacrev", "vjp", "jvp"])
+def test_a_transform_on_arrays_closing_over_a_tensor_stays_on_its_graph(transform):
+    # d/dx [x * d/dy (x y)] = 2x: the inner gradient, x, depends on the outer tensor, so
+    # the transform's result must be a tensor on x's graph even though y is an array.
+    x = cr.tensor(np.array(1.5), requires_grad=True)
+
+    def inner(y):
+        return x * y
+
+    if transform == "jvp":
+        value, d = cr.jvp(inner, (np.array(2.0),), (np.array(1.0),))
+        assert isinstance(value, cr.Tensor) and value.requires_grad
+    elif transform == "vjp":
+        value, pullback = cr.vjp(inner, np.array(2.0))
+        assert isinstance(value, cr.Tensor) and value.requires_grad
+        (d,) = pullback(np.array(1.0))
+    elif transform == "value_and_grad":
+        value, d = cr.value_and_grad(inner)(np.array(2.0))
+        assert isinstance(value, cr.Tensor) and value.requires_grad
+    else:
+        d = getattr(cr, transform)(inner)(np.array(2.0))
+    assert isinstance(d, cr.Tensor) and d.requires_grad
+    (x * d).backward()
+    assert float(x.grad) == 3.0
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacobian", "jacfwd", "elementwise_grad"])
+def test_a_transform_on_a_python_number_closing_over_a_tensor_stays_on_its_graph(transform):
+    x = cr.tensor(np.array(1.5), requires_grad=True)
+    d = getattr(cr, transform)(lambda y: x * y * y)(2.0)  # 4x
+    (x * d).backward()
+    assert float(x.grad) == 12.0
