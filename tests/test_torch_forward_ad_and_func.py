@@ -240,3 +240,45 @@ def test_a_functions_own_jvp_gives_its_forward_mode_with_save_for_forward():
     xr = x.clone().requires_grad_()
     Scaled.apply(xr, 2.0).sum().backward()  # (reverse mode still runs backward)
     np.testing.assert_allclose(xr.grad.numpy(), 1 / (1 + np.exp(-2 * x.numpy())))
+
+
+def test_a_functions_saved_output_is_differentiated_in_second_derivatives():
+    # PyTorch's saved outputs are the Function's outputs: differentiating a gradient
+    # through them goes through the Function again. Computed without recording, they
+    # were constants (a second derivative of 0, a gradient penalty 40% off).
+    class TanhSavingOutput(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.tanh()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (1 - y * y)
+
+    class Cube(torch.autograd.Function):  # (the torch.func tutorial's: saves output 2)
+        @staticmethod
+        def forward(x):
+            return x ** 3, 3 * x ** 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0], output[1])
+
+        @staticmethod
+        def backward(ctx, g, g_dx):
+            x, dx = ctx.saved_tensors
+            return g * dx + g_dx * 6 * x
+
+    x = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
+    t = np.tanh(x.numpy())
+    hessian = torch.autograd.functional.hessian(lambda v: TanhSavingOutput.apply(v).sum(), x)
+    np.testing.assert_allclose(np.diag(hessian.numpy()), -2 * t * (1 - t * t), rtol=1e-14)
+    xr = x.clone().requires_grad_()
+    (g,) = torch.autograd.grad(TanhSavingOutput.apply(xr).sum(), xr, create_graph=True)
+    (g * g).sum().backward()
+    np.testing.assert_allclose(xr.grad.numpy(), -4 * t * (1 - t * t) ** 2, rtol=1e-14)
+    second = torch.func.grad(torch.func.grad(lambda v: Cube.apply(v)[0]))
+    assert second(torch.tensor(0.7, dtype=torch.float64)).item() == pytest.approx(4.2, 1e-15)

@@ -3,6 +3,8 @@ anomaly detection, over chainrule's reverse pass."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .. import forward_mode as _forward_mode
@@ -251,7 +253,9 @@ class Function:
                 or cls._tangents_through_jvp(args)):
             return out
         ctx._outputs = [out._data]
-        return like(out, cls._primitive(*args, _ctx=ctx, _out=out._data, _k=0))
+        result = like(out, cls._primitive(*args, _ctx=ctx, _out=out._data, _k=0))
+        ctx._recorded = [weakref.ref(result)]
+        return result
 
     @classmethod
     def _tangents_through_jvp(cls, args):
@@ -269,10 +273,12 @@ class Function:
                 or cls._tangents_through_jvp(args)):
             return outs
         ctx._outputs = [o._data if isinstance(o, TensorBase) else None for o in outs]
-        return tuple(
+        results = tuple(
             like(o, cls._primitive(*args, _ctx=ctx, _out=o._data, _k=k))
             if isinstance(o, TensorBase) and o._data.dtype.kind in "fc" else o
             for k, o in enumerate(outs))
+        ctx._recorded = [weakref.ref(r) if r is not o else None for r, o in zip(results, outs)]
+        return results
 
 
 def _function_forward(*arrays, _ctx, _out, _k):
@@ -300,7 +306,13 @@ def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
                 grads_in.append(None)
             else:
                 grads_in.append(front(new_tensor(np.zeros_like(o))))
-        grads = _ctx._function.backward(_ctx, *grads_in)
+        saved = _ctx.saved_tensors
+        if tensor_g:  # (create_graph: saved outputs are the recorded ones, see below)
+            _ctx.saved_tensors = _recorded_outputs(_ctx, saved, args)
+        try:
+            grads = _ctx._function.backward(_ctx, *grads_in)
+        finally:
+            _ctx.saved_tensors = saved
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) < len(args):
             raise RuntimeError(f"{_ctx._function.__name__}.backward returned {len(grads)} "
@@ -313,6 +325,31 @@ def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
     if isinstance(g, TensorBase):
         return graph.engine_cotangent(gi)
     return gi._data if isinstance(gi, TensorBase) else np.asarray(gi)
+
+
+def _recorded_outputs(ctx, saved, args):
+    """The saved tensors with each of forward's own outputs replaced by the recorded output
+    that stands for it. Forward ran without recording, so a saved output (tanh's y in
+    g * (1 - y * y)) is a constant there; a gradient that is itself differentiated must
+    see it as the Function's output, as PyTorch's saved outputs are, or every derivative
+    through it is lost (a second derivative of 0). The recorded outputs are held weakly
+    (the operation's node holds ctx); one the program dropped (MyCube.apply(x)[0] keeps
+    only the first) is recorded again from the same inputs, the same operation."""
+    outputs = {id(raw): k for k, raw in enumerate(ctx._outputs) if raw is not None}
+    if not any(isinstance(s, TensorBase) and id(s._data) in outputs for s in saved):
+        return saved
+    refs = getattr(ctx, "_recorded", ())
+    swapped = []
+    for s in saved:
+        k = outputs.get(id(s._data)) if isinstance(s, TensorBase) else None
+        if k is None:
+            swapped.append(s)
+            continue
+        found = refs[k]() if k < len(refs) and refs[k] is not None else None
+        if found is None:
+            found = front(ctx._function._primitive(*args, _ctx=ctx, _out=s._data, _k=k))
+        swapped.append(found)
+    return tuple(swapped)
 
 
 def _function_jvp(i, t, ans, *args, _ctx, _out, _k):
