@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 _PROGRAM = '''
 import json, sys
@@ -93,3 +94,43 @@ def test_import_autograd_then_attribute_access_and_fft():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3.0", "(2,)", "[2.", "2.]"]
+
+
+def test_autograd_operators_signatures_and_check_grads_strictness():
+    import warnings
+
+    import chainrule.autograd as ag
+    from chainrule.autograd import core, extend, test_util
+
+    f = lambda a, b, c, d: a + np.sin(b) + np.cos(d) * c  # noqa: E731
+    args = (0.5, -0.3, 0.2, -1.1)
+    # A list argnum is the tuple it holds.
+    got = ag.grad(f, argnum=[3, 1])(*args)
+    np.testing.assert_allclose(got, (-np.sin(-1.1) * 0.2, np.cos(-0.3)), rtol=1e-15)
+    # autograd.core's unary make_vjp(fun, x) -> (vjp, ans) and make_jvp(fun, x)(v).
+    vjp, ans = core.make_vjp(lambda x: np.sin(x) * 2.0, 0.5)
+    assert ans == np.sin(0.5) * 2.0 and vjp(1.0) == 2.0 * np.cos(0.5)
+    assert core.make_jvp(lambda x: x ** 3, 2.0)(1.0)[1] == 12.0
+    # tensor_jacobian_product contracts the output's leading axes with a smaller tensor.
+    rs = np.random.RandomState(0)
+    a, v = rs.randn(5, 4, 3), rs.randn(5, 4)
+    fun = lambda x: np.roll(np.sin(x), 1)  # noqa: E731
+    want = np.tensordot(v, ag.jacobian(fun)(a), axes=2)
+    np.testing.assert_allclose(ag.tensor_jacobian_product(fun)(a, v), want, rtol=1e-14)
+    # check_grads: a VJP wrong by 1e-4 relative fails (autograd's 1e-6 tolerances), a
+    # constant function passes with a warning.
+    @extend.primitive
+    def double(x):
+        return x * 2.0
+
+    extend.defvjp(double, lambda ans, x: lambda g: g * 2.0002)
+    with pytest.raises(AssertionError):
+        test_util.check_grads(double, modes=["rev"], order=1)(1.0)
+    with pytest.warns(UserWarning, match="independent of the input"):
+        assert test_util.check_grads(lambda x: np.ones(3))(np.ones(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert test_util.check_grads(np.sin)(np.array([0.3, 1.0]))
+    import chainrule.numpy as cnp
+
+    assert cnp.__version__ == np.__version__

@@ -163,12 +163,13 @@ def _output_tensor(out, who):
 
 
 def which_args(argnum, argnums, who):
-    """The argument selection of a transform: autograd's `argnum` or JAX's `argnums`."""
+    """The argument selection of a transform: autograd's `argnum` or JAX's `argnums` (a
+    list counts as the tuple it holds, as both libraries take it)."""
     if argnums is not None:
         if argnum != 0:
             raise TypeError(f"{who}: give argnum or argnums, not both")
-        return argnums
-    return argnum
+        argnum = argnums
+    return tuple(argnum) if isinstance(argnum, list) else argnum
 
 
 def _argnums(argnum, nargs, who):

@@ -98,7 +98,20 @@ _DEFINING = {"primitive": primitive, "defvjp": defvjp, "defvjp_argnum": defvjp_a
 _OPERATORS = {n: globals()[n] for n in __all__
               if n not in ("install", "run", "dict", "isinstance", "list", "tuple", "type")}
 _register("extend", _DEFINING)
-_register("core", {**_DEFINING, "make_vjp": make_vjp, "make_jvp": make_jvp})
+
+
+def _core_make_vjp(fun, x):
+    """autograd.core.make_vjp(fun, x) -> (vjp, ans): the unary form under the
+    differential operators (autograd.make_vjp(fun)(x) is the same pair)."""
+    return make_vjp(fun)(x)
+
+
+def _core_make_jvp(fun, x):
+    """autograd.core.make_jvp(fun, x) -> jvp, with jvp(v) = (ans, J v)."""
+    return make_jvp(fun)(x)
+
+
+_register("core", {**_DEFINING, "make_vjp": _core_make_vjp, "make_jvp": _core_make_jvp})
 _register("tracer", {"primitive": primitive, "notrace_primitive": notrace_primitive,
                      "Box": Box, "getval": getval, "isbox": isbox})
 _register("differential_operators", _OPERATORS)

@@ -529,3 +529,6 @@ if hasattr(np, "trapz"):
     dispatch.FUNCTIONS[np.trapz] = trapezoid
 if hasattr(np, "in1d"):
     in1d = np.in1d
+
+# The NumPy underneath: programs choose code paths by np.__version__.
+__version__ = np.__version__
