@@ -1700,3 +1700,56 @@ def test_frexp_mantissa_carries_the_gradient_two_to_the_minus_exponent():
     np.testing.assert_array_equal(x.grad.numpy(), [0.25, 2.0, 1.0, 2.0**-11])
     inf = torch.tensor([np.inf, -np.inf, np.nan], requires_grad=True)
     np.testing.assert_array_equal(torch.frexp(inf)[0].detach().numpy(), [np.inf, -np.inf, np.nan])
+
+
+def test_numpy_of_a_tensor_requiring_grad_is_given_while_grad_mode_is_off():
+    # As in PyTorch: refused only with grad mode on; a Function's forward (run without
+    # grad) may hand its input to NumPy, its backward giving the gradient.
+    x = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Can't call numpy"):
+        x.numpy()
+    with torch.no_grad():
+        assert x.numpy().tolist() == [1.0, 1.0, 1.0]
+
+    class Doubled(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, v):
+            return torch.tensor(v.numpy() * 2)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    Doubled.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(TypeError, match="traced"):
+        torch.vmap(lambda v: torch.tensor(v.detach().numpy()))(torch.ones(2, 3))
+
+
+def test_transformer_encoder_pads_with_zeros_where_pytorch_uses_nested_tensors():
+    # Evaluation without gradients, batch_first, a key padding mask padding the ends:
+    # PyTorch runs the layers on nested tensors and pads the output with zeros (then the
+    # final norm), which mean-pooling over all positions sees. Elsewhere the ordinary path.
+    rng = np.random.default_rng(0)
+    torch.set_default_dtype(torch.float64)
+    try:
+        layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+        encoder = nn.TransformerEncoder(layer, 2)
+        with pytest.warns(UserWarning, match="use_nested_tensor is False because encoder_layer"
+                                            ".self_attn.batch_first was not True"):
+            nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1)
+        x = torch.tensor(rng.standard_normal((2, 5, 8)))
+        end_padded = torch.tensor([[False] * 5, [False] * 3 + [True] * 2])
+        encoder.eval()
+        with torch.no_grad():
+            out = encoder(x, src_key_padding_mask=end_padded)
+            gap = torch.tensor([[False] * 5, [True] + [False] * 4])
+            gapped = encoder(x, src_key_padding_mask=gap)
+        assert out[1, 3:].abs().sum().item() == 0.0
+        recorded = encoder(x, src_key_padding_mask=end_padded)  # (grad enabled: no zeros)
+        assert recorded[1, 3:].abs().sum().item() > 0
+        np.testing.assert_allclose(recorded[:, :3].detach().numpy(), out[:, :3].numpy(),
+                                   rtol=1e-13)
+        assert gapped[1, 0].abs().sum().item() > 0  # (not left-aligned: no zeros)
+    finally:
+        torch.set_default_dtype(torch.float32)

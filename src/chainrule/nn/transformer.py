@@ -9,10 +9,13 @@ Post-norm by default (x = norm(x + sublayer(x))), pre-norm with ``norm_first=Tru
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import graph
+from .. import primitives as P
 from . import activation_functions as A
 from .attention import MultiheadAttention
 from .containers import ModuleList
@@ -197,13 +200,91 @@ class TransformerEncoder(Module):
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = int(num_layers)
         self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+        why = _why_not_nested(encoder_layer)
+        self.use_nested_tensor = enable_nested_tensor and not why
+        if enable_nested_tensor and why:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why}", stacklevel=2)
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
+        if padded is not None:
+            # PyTorch runs this case on nested tensors (each sequence at its own length)
+            # and pads the result back with zeros: a padded position's output is 0 (the
+            # final norm's bias after it), which mean-pooling over every position sees.
+            x = P.where(padded[..., None], np.zeros((), graph.values(x).dtype), x)
         return x if self.norm is None else self.norm(x)
+
+    def _nested_padding(self, src, mask, src_key_padding_mask):
+        """The padded positions (batch, length) where PyTorch's nested-tensor path runs:
+        evaluation without gradients (no_grad, or nothing requiring grad), a batched input
+        with a key padding mask and no attention mask, the layer fit for it (see
+        _why_not_nested), padding only at the end of each sequence (unless mask_check is
+        off). None elsewhere."""
+        if src_key_padding_mask is None or mask is not None or np.ndim(src) != 3:
+            return None
+        first = self.layers[0]
+        if not getattr(self, "use_nested_tensor", False) or first.training:
+            return None
+        if graph.is_grad_enabled() and (
+                getattr(src, "requires_grad", False)
+                or any(p.requires_grad for p in _fast_path_tensors(first))):
+            return None
+        pad = graph.values(src_key_padding_mask)
+        pad = pad if pad.dtype == bool else pad != 0
+        kept = ~pad
+        if getattr(self, "mask_check", True):
+            # left-aligned: the kept positions of every sequence are a prefix
+            counts = kept.sum(axis=1)
+            first_gap = np.argmin(np.concatenate([kept, np.zeros((len(kept), 1), bool)], 1), 1)
+            if not np.array_equal(counts, first_gap):
+                return None
+        return pad
+
+
+def _why_not_nested(layer):
+    """PyTorch's reasons an encoder cannot run its layers on nested tensors ('' if it
+    can): the layer's kind and settings."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    attention = layer.self_attn
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not attention.batch_first:
+        return ("encoder_layer.self_attn.batch_first was not True(use batch_first for better "
+                "inference performance)")
+    if not attention._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if attention.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not _relu_or_gelu(layer.activation):
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if attention.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
+
+
+def _relu_or_gelu(activation):
+    """ReLU or GELU, as a function (any front end's) or a module."""
+    name = getattr(activation, "__name__", None) or type(activation).__name__
+    return activation in (A.relu, A.gelu) or name in ("relu", "gelu", "ReLU", "GELU")
+
+
+def _fast_path_tensors(layer):
+    attention = layer.self_attn
+    return [t for t in (attention.in_proj_weight, attention.in_proj_bias,
+                        attention.out_proj.weight, attention.out_proj.bias,
+                        layer.norm1.weight, layer.norm1.bias, layer.norm2.weight,
+                        layer.norm2.bias, layer.linear1.weight, layer.linear1.bias,
+                        layer.linear2.weight, layer.linear2.bias) if t is not None]
 
 
 class TransformerDecoder(Module):

@@ -35,6 +35,7 @@ from ..primitives import sorting as S
 from ..primitives.scans import torch_cumprod
 from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
+from ..tensor import _refuse_array_if_differentiated
 from . import types as T
 from .grad_fns import Node, grad_fn_name, named
 from .printing import tensor_repr
@@ -814,10 +815,16 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     # --------------------------------------------------------- leaving / dtype
     def numpy(self, *, force=False):
-        """The NumPy array (shared); refused while the tensor requires grad, as in PyTorch."""
-        if self.requires_grad and not force:
+        """The NumPy array (shared); refused while the tensor requires grad and grad mode
+        is on, as in PyTorch (under no_grad, and so inside an autograd.Function's forward,
+        it is given). A value cr.vmap or cr.compile traces is refused whatever the mode:
+        one example's or call's values would stand for all."""
+        if self.requires_grad and not force and graph.is_grad_enabled():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        tracer = graph.trace_hook()
+        if tracer is not None and tracer.traced(self):
+            _refuse_array_if_differentiated(self, "t.numpy()")
         return self._data
 
     def detach(self):
