@@ -1753,3 +1753,68 @@ def test_transformer_encoder_pads_with_zeros_where_pytorch_uses_nested_tensors()
         assert gapped[1, 0].abs().sum().item() > 0  # (not left-aligned: no zeros)
     finally:
         torch.set_default_dtype(torch.float32)
+
+
+
+def test_device_context_dynamo_hub_benchmark_amp_decorators_and_nnz(tmp_path, monkeypatch):
+    # torch.device as a context manager (model skeletons on "meta")
+    with torch.device("meta"):
+        layer = nn.Linear(2, 3)
+        assert str(torch.get_default_device()) == "meta"
+    assert str(torch.get_default_device()) == "cpu" and layer.weight.shape == (3, 2)
+    with pytest.raises(RuntimeError, match="computes on the CPU"):
+        with torch.device("cuda"):
+            pass
+    assert str(torch.get_default_device()) == "cpu"
+    # torch._dynamo next to torch.compile
+    torch._dynamo.reset()
+    torch._dynamo.config.suppress_errors = True
+    assert torch._dynamo.config.cache_size_limit == 8
+    with pytest.raises(AttributeError, match="no setting"):
+        torch._dynamo.config.no_such_setting = 1
+    f = torch._dynamo.disable(lambda v: v + 1)
+    assert f(1) == 2 and torch._dynamo.optimize("inductor")(f)(2) == 3
+    # torch.hub's directory, a local hubconf
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert torch.hub.get_dir() == str(tmp_path / "hub")
+    (tmp_path / "hubconf.py").write_text("def tiny(n=2):\n    'A tiny model.'\n    return n * 3\n")
+    assert torch.hub.load(str(tmp_path), "tiny", n=4, source="local") == 12
+    assert torch.hub.list(str(tmp_path), source="local") == ["tiny"]
+    with pytest.raises(NotImplementedError, match="local"):
+        torch.hub.load("owner/repo", "tiny")
+    # torch.utils.benchmark
+    from chainrule.torch.utils import benchmark
+
+    x = torch.ones(8, 8)
+    timer = benchmark.Timer("x @ x", globals={"x": x}, label="mm", description="f32")
+    once = timer.timeit(10)
+    assert once.number_per_run == 10 and len(once.times) == 1 and once.mean > 0
+    blocks = timer.blocked_autorange(min_run_time=0.01)
+    assert sum(blocks.raw_times) >= 0.01 and blocks.median > 0
+    assert "f32" in str(benchmark.Compare([once, blocks]))
+
+    # amp.custom_fwd casts inside an enabled autocast region, only there
+    class Product(torch.autograd.Function):
+        @staticmethod
+        @torch.amp.custom_fwd(device_type="cpu", cast_inputs=torch.float32)
+        def forward(ctx, a):
+            ctx.seen = (a.dtype, torch.is_autocast_enabled("cpu"))
+            return a * 2
+
+        @staticmethod
+        @torch.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            return g * 2
+
+    a = torch.ones(3, dtype=torch.float16, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.float16):
+        assert torch.is_autocast_enabled("cpu") and not torch.is_autocast_enabled()
+        out = Product.apply(a)
+    assert out.dtype == torch.float32
+    out.sum().backward()
+    assert a.grad.dtype == torch.float16 and a.grad.tolist() == [2.0, 2.0, 2.0]
+    assert Product.apply(a).dtype == torch.float16
+    # a sparse tensor's stored entries
+    s = torch.sparse_coo_tensor(torch.tensor([[0, 1, 1], [2, 0, 2]]), torch.tensor([1.0, 2, 3]),
+                                (2, 3))
+    assert s._nnz() == 3

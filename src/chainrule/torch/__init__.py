@@ -15,6 +15,7 @@ docs/coming-from-pytorch.md for the design and every difference from PyTorch.
 from ..threads import get_num_threads, set_num_threads
 from . import (
     _C,  # (torch._C._LinAlgError)
+    _dynamo,
     accelerator,
     amp,
     autograd,
@@ -24,6 +25,7 @@ from . import (
     cuda,
     distributed,
     func,
+    hub,
     jit,
     linalg,
     multiprocessing,
@@ -39,7 +41,7 @@ from . import (
     version,
     xpu,
 )
-from .amp import autocast
+from .amp import autocast, get_autocast_dtype, is_autocast_available, is_autocast_enabled
 from .creation import (
     arange,
     as_tensor,
@@ -138,13 +140,14 @@ __all__ = sorted([
     "sparse",
     "sparse_coo_tensor",
     "spmm",
-    "Generator", "Size", "Tensor", "accelerator", "amp", "arange", "version", "compiler",
+    "Generator", "Size", "Tensor", "accelerator", "amp", "hub", "arange", "version", "compiler",
     "are_deterministic_algorithms_enabled",
     "as_tensor", "autocast", "autograd", "backends", "bfloat16", "bool", "channels_last",
     "channels_last_3d", "compile", "contiguous_format", "memory_format", "preserve_format",
     "cdouble", "cfloat", "complex64", "complex128", "cpu", "cuda", "default_generator", "device",
     "distributions", "double", "dtype", "empty", "empty_like", "eye", "finfo", "float",
-    "float16", "float32", "get_default_device", "get_float32_matmul_precision",
+    "float16", "float32", "get_autocast_dtype", "get_default_device",
+    "get_float32_matmul_precision", "is_autocast_available", "is_autocast_enabled",
     "get_rng_state", "iinfo", "jit", "random", "set_rng_state", "testing",
     "set_default_device", "set_float32_matmul_precision", "set_printoptions",
     "use_deterministic_algorithms",

@@ -13,17 +13,24 @@ With ``enabled=False`` (the usual choice outside float16) each is a pass-through
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 
 import numpy as np
 
-__all__ = ["GradScaler", "autocast"]
+__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd", "get_autocast_dtype",
+           "is_autocast_available", "is_autocast_enabled"]
 
 _DEVICES = ("cpu", "cuda", "mps", "xpu")
+# PyTorch's lower-precision dtype of each device's autocast, by name (types.py's objects)
+_DEFAULT_DTYPES = {"cpu": "bfloat16", "cuda": "float16", "mps": "float16", "xpu": "bfloat16"}
+# device -> (enabled, dtype) of each open autocast region, innermost last
+_REGIONS: dict[str, list] = {d: [] for d in _DEVICES}
 
 
 class autocast(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
-    """Accepted and without effect on the computation (module docstring); also a decorator."""
+    """Accepted and without effect on the computation (module docstring); also a decorator.
+    Its state is kept, for ``is_autocast_enabled`` and ``custom_fwd``."""
 
     def __init__(self, device_type="cpu", dtype=None, enabled=True, cache_enabled=None):
         if device_type not in _DEVICES:
@@ -32,10 +39,91 @@ class autocast(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
         self.device_type, self.fast_dtype, self.enabled = device_type, dtype, bool(enabled)
 
     def __enter__(self):
+        dtype = self.fast_dtype if self.fast_dtype is not None else get_autocast_dtype(
+            self.device_type)
+        _REGIONS[self.device_type].append((self.enabled, dtype))
         return self
 
     def __exit__(self, *exc):
+        _REGIONS[self.device_type].pop()
         return False
+
+
+def is_autocast_available(device_type):
+    return device_type in _DEVICES
+
+
+def is_autocast_enabled(device_type=None):
+    """Whether the innermost autocast region of the device (CUDA's, as in PyTorch, when
+    none is named) is enabled."""
+    regions = _REGIONS.get("cuda" if device_type is None else device_type, [])
+    return bool(regions) and regions[-1][0]
+
+
+def get_autocast_dtype(device_type):
+    regions = _REGIONS.get(device_type, [])
+    if regions:
+        return regions[-1][1]
+    from . import types
+
+    return getattr(types, _DEFAULT_DTYPES.get(device_type, "float16"))
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorator for an autograd.Function's forward, as PyTorch's: with ``cast_inputs``,
+    inside an enabled autocast region of ``device_type`` the floating-point tensor
+    arguments on that device (float64 excepted) are cast to it and forward runs with
+    autocast off; elsewhere forward runs as it is. ``ctx`` keeps the region's state for
+    custom_bwd."""
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def forward(*args, **kwargs):
+        ctx = args[0]
+        ctx._dtype = get_autocast_dtype(device_type)
+        enabled = is_autocast_enabled(device_type)
+        if cast_inputs is None or not enabled:
+            ctx._fwd_used_autocast = enabled and cast_inputs is None
+            return fwd(*args, **kwargs)
+        ctx._fwd_used_autocast = False
+        with autocast(device_type=device_type, enabled=False):
+            return fwd(*_cast(args, device_type, cast_inputs),
+                       **_cast(kwargs, device_type, cast_inputs))
+
+    return forward
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """Decorator for an autograd.Function's backward: it runs in the autocast state its
+    forward ran in (see custom_fwd)."""
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def backward(*args, **kwargs):
+        ctx = args[0]
+        with autocast(device_type=device_type, enabled=getattr(ctx, "_fwd_used_autocast", False),
+                      dtype=getattr(ctx, "_dtype", None)):
+            return bwd(*args, **kwargs)
+
+    return backward
+
+
+def _cast(value, device_type, dtype):
+    from .tensor import Tensor
+
+    if isinstance(value, Tensor):
+        eligible = (value.is_floating_point() and value.device.type == device_type
+                    and str(value.dtype) != "torch.float64")
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, dict):
+        return {k: _cast(v, device_type, dtype) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(v, device_type, dtype) for v in value)
+    return value
 
 
 class GradScaler:

@@ -82,7 +82,6 @@ def register_all() -> None:
     from chainrule.nn import pooling as _pool
 
     from . import distributions, nn, optim
-    from .amp import GradScaler, autocast
     from .func import functional_call
     from .nn import utils as nn_utils
 
@@ -99,7 +98,9 @@ def register_all() -> None:
                           "nadam": ("NAdam",), "radam": ("RAdam",), "asgd": ("ASGD",),
                           "rprop": ("Rprop",), "lbfgs": ("LBFGS",)}.items():
         _register(f"optim.{module}", {n: getattr(optim, n) for n in names})
-    _register("cuda.amp", {"autocast": autocast, "GradScaler": GradScaler})
+    from .cuda import amp as cuda_amp
+
+    _register("cuda.amp", vars(cuda_amp))
     _register("nn.parameter", {"Parameter": nn.Parameter, "Buffer": nn.Buffer})
     _register("nn.common_types", dict(_COMMON_TYPES))
     _register("nn.utils.clip_grad", {n: getattr(nn_utils, n) for n in (

@@ -48,10 +48,13 @@ def are_deterministic_algorithms_enabled():
 
 
 def get_default_device():
-    return _device("cpu")
+    return _state.get("device") or _device("cpu")
 
 
 def set_default_device(device):
-    if device is not None and str(_device(device)) != "cpu":
+    """The CPU, or 'meta' (model skeletons built under ``with torch.device("meta"):``,
+    whose tensors have values here, as on the CPU); any other device is refused."""
+    if device is not None and _device(device).type not in ("cpu", "meta"):
         raise RuntimeError(f"set_default_device: chainrule computes on the CPU, not on "
                            f"{device!r}")
+    _state["device"] = None if device is None else _device(device)

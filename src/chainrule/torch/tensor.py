@@ -650,6 +650,11 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     _values = values
 
+    def _nnz(self):
+        """The number of stored entries of a sparse tensor: its nonzeros here (sparse
+        tensors are stored dense; an explicitly stored zero is not told apart)."""
+        return int(np.count_nonzero(self._data))
+
     @property
     def mT(self):
         # (of a 0-d tensor: itself, as PyTorch, which warns that this is deprecated)

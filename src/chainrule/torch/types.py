@@ -345,7 +345,23 @@ class device:  # noqa: N801 (PyTorch's name)
     def __hash__(self):
         return hash((self.type, self.index))
 
+    # ``with torch.device("meta"):`` (models built as skeletons, then ``to_empty``): the
+    # default device for the block, as set_default_device sets it.
+    def __enter__(self):
+        from . import settings
 
+        _DEVICE_CONTEXTS.append(settings._state.get("device"))
+        settings.set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        from . import settings
+
+        settings._state["device"] = _DEVICE_CONTEXTS.pop()
+        return False
+
+
+_DEVICE_CONTEXTS: list = []  # the default devices the open `with device(...)` blocks replaced
 CPU = device("cpu")
 
 

@@ -1,6 +1,6 @@
-"""``torch.utils``: ``torch.utils.data`` (datasets and loaders over chainrule.data) and
-``torch.utils.checkpoint`` (cr.checkpoint)."""
+"""``torch.utils``: ``torch.utils.data`` (datasets and loaders over chainrule.data),
+``torch.utils.checkpoint`` (cr.checkpoint) and ``torch.utils.benchmark`` (timing)."""
 
-from . import checkpoint, data
+from . import benchmark, checkpoint, data
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["benchmark", "checkpoint", "data"]
