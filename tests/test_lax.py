@@ -3,6 +3,8 @@ per-example selection under cr.vmap."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,45 @@ def test_negative_start_indices_count_from_the_end_as_jax():
     np.testing.assert_array_equal(lax.dynamic_update_slice(x, np.zeros(2), (-2,)),
                                   [10.0, 0.0, 0.0])
     np.testing.assert_array_equal(lax.dynamic_slice(x, (-9,), (2,)), [10.0, 11.0])  # clamped
+
+
+def test_loop_bodies_writing_in_place_change_neither_the_caller_nor_earlier_outputs():
+    # JAX's `c += x` makes a new array; on NumPy arrays it writes in place. The loops
+    # give each step its own copy, as immutable arrays would behave.
+    init, xs = np.zeros(2), np.ones((3, 2))
+
+    def body(c, x):
+        c += x
+        x *= 0.0
+        return c, c
+
+    carry, ys = lax.scan(body, init, xs)
+    np.testing.assert_array_equal(ys, [[1, 1], [2, 2], [3, 3]])
+    np.testing.assert_array_equal(carry, [3, 3])
+    np.testing.assert_array_equal(init, [0, 0])
+    np.testing.assert_array_equal(xs, np.ones((3, 2)))
+
+    def add_one(i, v):
+        v += 1.0
+        return v
+
+    start = np.zeros(2)
+    np.testing.assert_array_equal(lax.fori_loop(0, 3, add_one, start), [3, 3])
+    np.testing.assert_array_equal(lax.while_loop(lambda v: v[0] < 2, lambda v: add_one(0, v),
+                                                 start), [2, 2])
+    np.testing.assert_array_equal(start, [0, 0])
+
+
+def test_a_checkpointed_scan_body_returning_numpy_scalars_and_jax_options():
+    xs = np.linspace(0.0, 1.0, 12).reshape(4, 3)
+
+    def run(w, wrap):
+        body = wrap(lambda h, x: (cnp.tanh(h * w + x), cnp.sum(h ** 2)))
+        h, ys = lax.scan(body, np.zeros(3), xs)  # (step 1's sum(h**2) is a NumPy scalar)
+        return cnp.sum(h) + cnp.sum(ys)
+
+    plain = cr.grad(run)(0.7, lambda f: f)
+    assert cr.grad(run)(0.7, cr.checkpoint) == pytest.approx(plain, rel=1e-14)
+    # jax.checkpoint's keywords make a wrapper (functools.partial(checkpoint, policy=...))
+    wrap = functools.partial(cr.checkpoint, policy=None, prevent_cse=False)
+    assert cr.grad(run)(0.7, wrap) == pytest.approx(plain, rel=1e-14)

@@ -36,12 +36,17 @@ def _copy(t):
     return REGISTRY["copy"](t)
 
 
+# What a segment may return besides tensors: arrays and numbers (a scan step's loss term
+# computed from a constant is a NumPy scalar).
+_ARRAYS = (np.ndarray, np.generic, float, int)
+
+
 def checkpoint(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """`f` recomputed in backward rather than stored: ``checkpoint(f)`` wraps it (JAX's
     ``jax.checkpoint``); ``checkpoint(f, *args)`` calls it at once (PyTorch's
     ``torch.utils.checkpoint.checkpoint``). f returns an array, or a tuple, list or dict
     of arrays."""
-    if args or kwargs:
+    if args or (kwargs and not kwargs.keys() <= _JAX_OPTIONS):
         return _checkpointed(f, args, kwargs)
 
     @functools.wraps(f)
@@ -49,6 +54,12 @@ def checkpoint(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return _checkpointed(f, a, kw)
 
     return wrapped
+
+
+# jax.checkpoint's keywords (``functools.partial(checkpoint, policy=...)`` as a decorator):
+# they make a wrapper, not a call. Every policy recomputes the whole segment here, and
+# static arguments are Python values f receives as they are.
+_JAX_OPTIONS = frozenset({"prevent_cse", "policy", "static_argnums", "concrete"})
 
 
 def _checkpointed(f, args, kwargs):
@@ -70,7 +81,7 @@ def _checkpointed(f, args, kwargs):
         # Several outputs (a scan step's (carry, y), a dict): the segment computes them
         # raveled end to end in one array, cut back into their shapes afterwards.
         leaves, treedef = tree_flatten(out)
-        if not leaves or not all(is_tensor(x) or isinstance(x, np.ndarray) for x in leaves):
+        if not leaves or not all(is_tensor(x) or isinstance(x, _ARRAYS) for x in leaves):
             raise TypeError(
                 f"checkpoint: the function must return arrays (one, or a tuple, list or "
                 f"dict of them), got {type(out).__name__}")

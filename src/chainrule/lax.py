@@ -30,7 +30,7 @@ from . import numpy as cnp
 from .graph import is_tensor
 from .graph import values as _values
 from .primitives.pointwise import stop_gradient
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import tree_flatten, tree_map, tree_unflatten
 from .tracing import traced
 
 __all__ = ["clamp", "cond", "dynamic_slice", "dynamic_slice_in_dim", "dynamic_update_slice",
@@ -65,8 +65,8 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         return init, _no_steps(f, init, leaves, treedef, carry_def)
     carry, ys = init, []
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
-        x = tree_unflatten(treedef, [leaf[i] for leaf in leaves])
-        out = f(carry, x)
+        x = tree_unflatten(treedef, [_own(leaf[i]) for leaf in leaves])
+        out = f(tree_map(_own, carry), x)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise TypeError(f"scan: f must return a pair (carry, y), got {type(out).__name__}")
         carry, y = out
@@ -79,6 +79,15 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     if reverse:
         ys.reverse()
     return carry, _stacked(ys, f"scan over {n} steps")
+
+
+def _own(value):
+    """A NumPy array copied, anything else as it is. JAX's arrays are immutable and its
+    loop bodies are written so (``c += x`` makes a new array); here a carry or slice that
+    is a NumPy array would be written in place, changing the caller's init and xs and
+    every y already stacked that is the same array. Tensors are not copied: an in-place
+    operation on one is recorded, or refused."""
+    return value.copy() if type(value) is np.ndarray else value
 
 
 def _no_steps(f, init, leaves, treedef, carry_def):
@@ -110,7 +119,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
               unroll: int | bool | None = None) -> Any:
     """``val = body_fun(i, val)`` for i in range(lower, upper); returns val."""
     lo, hi = (_index(b, "fori_loop", name) for b, name in ((lower, "lower"), (upper, "upper")))
-    val = init_val
+    val = tree_map(_own, init_val)
     for i in range(lo, hi):
         val = body_fun(i, val)
     return val
@@ -119,7 +128,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     """``val = body_fun(val)`` while ``cond_fun(val)``; returns val. (Reverse mode goes
     through it, which JAX's does not.)"""
-    val = init_val
+    val = tree_map(_own, init_val)
     while _decide(cond_fun(val), "while_loop"):
         val = body_fun(val)
     return val
