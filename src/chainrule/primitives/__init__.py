@@ -12,8 +12,11 @@ factorizations: qr           triangular: solve_triangular (SciPy's semantics)
 matrix_functions: expm       norms: norm, cond, matrix_rank
 layers:      the fused affine map, im2col/col2im for convolution and pooling
 losses:      softmax_nll, the fused softmax cross-entropy behind cr.cross_entropy
-special:     gammaln, digamma, polygamma, gamma, beta, betaln, xlogy (scipy.special's names)
+special:     gammaln, digamma, polygamma, gamma, beta, betaln, poch, xlogy (scipy.special's)
 errorfunctions: erfc, erfcx, erfinv, erfcinv, ndtr, log_ndtr, ndtri
+expint:      exp1, expi, expn, spence     zetafunctions: zeta (Riemann's and Hurwitz's)
+elliptic:    ellipk, ellipkm1, ellipe (Carlson's R_F, R_G)
+powertransforms: exprel, boxcox, boxcox1p, inv_boxcox, inv_boxcox1p (scipy.special's)
 sylvester:   solve_sylvester, sqrtm (scipy.linalg's)
 bessel:      j0, j1, jn, y0, y1, yn, iv, ive, i0, i1, i0e, i1e (scipy.special's)
 convolve:    convolve_nd, N-d convolution (scipy.signal's, with autograd's axes, dot_axes)
@@ -125,7 +128,9 @@ from .elementwise import (
     tanh,
     where,
 )
+from .elliptic import ellipe, ellipk, ellipkm1
 from .errorfunctions import erfc, erfcinv, erfcx, erfinv, log_ndtr, ndtr, ndtri
+from .expint import exp1, expi, expn, spence
 from .factorizations import qr, qr_factors
 from .incomplete import betainc, gammainc, gammaincc
 from .indexing import (
@@ -147,6 +152,7 @@ from .masks import keep_mask
 from .matrix_functions import expm
 from .norms import cond, matrix_rank, norm
 from .pointwise import clamp, clip_function, copysign, heaviside, lerp, stop_gradient
+from .powertransforms import boxcox, boxcox1p, exprel, inv_boxcox, inv_boxcox1p
 from .reductions import (
     argmax,
     argmin,
@@ -202,6 +208,7 @@ from .special import (
     gammasgn,
     kl_div,
     multigammaln,
+    poch,
     polygamma,
     psi,
     rel_entr,
@@ -243,13 +250,13 @@ from .ufuncs import (
     arctanh,
     argpartition,
     argsort,
+    bitwise_count,
     cbrt,
     cosh,
     cumprod,
     exp2,
     fmax,
     fmin,
-    bitwise_count,
     fmod,
     frexp_exponent,
     gcd,
@@ -272,3 +279,4 @@ from .ufuncs import (
     trunc,
 )
 from .writes import write
+from .zetafunctions import zeta

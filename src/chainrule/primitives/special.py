@@ -1,6 +1,6 @@
 """The gamma family as elementwise primitives: gammaln, digamma, polygamma, gamma, rgamma,
-gammasgn, beta, betaln (scipy.special's names and conventions for real arguments); also
-xlogy, xlog1py and the entropy terms entr, rel_entr and kl_div.
+gammasgn, beta, betaln and Pochhammer's poch (scipy.special's names and conventions for
+real arguments); also xlogy, xlog1py and the entropy terms entr, rel_entr and kl_div.
 
 Each forward is NumPy, computed in float64 and rounded once to the input's float dtype
 (float16 and float32 stay what they are; integers compute in float64). The methods are
@@ -32,7 +32,7 @@ from .. import statements as S
 from ..domains import Domain, Example
 from ..graph import is_tensor
 from ..rules import composite, elementwise, nondifferentiable
-from .elementwise import equal, log, log1p, subtract, where
+from .elementwise import equal, expm1, greater_equal, log, log1p, logical_and, subtract, where
 from .shape import broadcast_to
 
 _EULER = 0.57721566490153286061  # Euler's constant gamma
@@ -399,6 +399,21 @@ def _exact_sum(a, b):
     return c, (a - (c - bb)) + (b - bb)
 
 
+_SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitter
+
+
+def two_product(a, b):
+    """(p, e) with p = fl(a b) and p + e = a b exactly (Dekker; |a b| well inside range)."""
+    p = a * b
+    ah = a * _SPLIT
+    ah = ah - (ah - a)
+    al = a - ah
+    bh = b * _SPLIT
+    bh = bh - (bh - b)
+    bl = b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
 def _betaln_large(a, b):
     """log B(a, b) for a >= b > 0 and a >= 10, without the cancellation of
     log Gamma(a) - log Gamma(a + b) (TOMS 708's approach, Didonato & Morris 1992):
@@ -440,6 +455,152 @@ def _beta_fwd(a, b):
         out[overflow] = (np.asarray(sign)[overflow]
                          * np.exp(np.asarray(_betaln_fwd(a, b), np.float64)[overflow]))
     return as_result(out, dtype)
+
+
+# -------------------------------------------------------------------------- poch
+# log(1 + u) - u = sum_{k>=2} (-1)^(k+1) u^k / k; for |u| <= 1/2, 50 terms reach 1e-17.
+_LOG1P_MINUS_U = (0.0, 0.0, *((-1.0) ** (k + 1) / k for k in range(2, 52)))
+
+
+def _poch_stirling(z, m, c, e, factor, log_factor):
+    """factor Gamma(c)/Gamma(z) for z, c = z + m >= 10, c + e the exact sum, by Stirling:
+    log Gamma(c) - log Gamma(z) = m log c + A + w(c) - w(z), A = (z - 1/2) log1p(m/z) - m.
+    c^m is a pow of exact arguments (taken as (c^(m/2))^2, with the factor's square root,
+    so that nothing overflows before the result does). For |u| <= 1/2, u = fl(m/z),
+    A = z (log1p(u) - u) - log1p(u)/2 + r u/(1 + u) to first order in r = z u - m, which
+    Dekker's product gives exactly: A is then small for |m| << z and keeps its absolute
+    accuracy (plain (z - 1/2) log1p(m/z) - m loses |m| eps)."""
+    u = m / z
+    near = np.abs(u) <= 0.5
+    p, p_err = two_product(z, u)
+    residual = (p - m) + p_err
+    small_a = (z * horner(_LOG1P_MINUS_U, np.where(near, u, 0.0)) - 0.5 * np.log1p(u)
+               + residual * (u / (1 + u)))
+    a = np.where(near, small_a, (z - 0.5) * np.log1p(u) - m)
+    b = a + _stirling_correction(c) - _stirling_correction(z) + m * (e / c)
+    half = c ** (m / 2) * np.exp(b / 2) * np.sqrt(factor)
+    # Beyond |u| = 0.1 A is large (|A| ~ z u^2/2, and ~|m| past |u| = 1/2) and its rounding
+    # costs |A| eps; while the powers fit, c^(c-1/2) e^-(c-z) / z^(z-1/2) is taken in fourth
+    # roots of exact arguments instead (a few ulp).
+    quarter = (np.abs(u) > 0.1) & (np.maximum(z, c) <= 400)
+    # (c - z = m - e for the rounded c: e^-(c-z) = e^-m (1 + e), with Gamma's own 1 + psi e.)
+    root = (c ** ((c - 0.5) / 4) * np.exp(-m / 4)) / z ** ((z - 0.5) / 4)
+    square = root * root * np.exp((_stirling_correction(c) - _stirling_correction(z)) / 2)
+    correction = 1 + (1 + _digamma_positive(c)) * e / 2
+    half = np.where(quarter, square * correction * np.sqrt(factor), half)
+    # Past the range (|m| ~ 1e10 and beyond) inf * 0 becomes the logarithm's verdict.
+    lost = ~np.isfinite(half) | (half == 0) | (factor < 1e-280)  # (subnormal: digits lost)
+    half = np.where(lost, np.exp((m / 2) * np.log(c) + (b + log_factor) / 2), half)
+    return half * half
+
+
+def _poch_positive(z, m):
+    """Gamma(z + m)/Gamma(z) for z > 0, z + m > 0 (float64 arrays of one shape)."""
+    c, e = _exact_sum(z, m)
+    out = np.empty_like(z)
+    # Both Gammas finite: their ratio, Gamma(c) corrected for the rounding of z + m.
+    ratio = (np.maximum(z, c) <= 171.6) & (np.minimum(z, c) >= 1e-300)
+    zr, cr, er = z[ratio], c[ratio], e[ratio]
+    out[ratio] = (_gamma_positive(cr) * (1 + _digamma_positive(cr) * er)) / _gamma_positive(zr)
+    # Otherwise Stirling's form, after shifting both arguments to >= 10:
+    # Gamma(c)/Gamma(z) = Gamma(c + k)/Gamma(z + k) * prod_{j<k} (z + j)/(c + j).
+    rest = ~ratio
+    zs, ms, cs, es = z[rest], m[rest], c[rest], e[rest]
+    k = np.clip(np.ceil(10 - np.minimum(zs, cs)), 0, None)
+    factor = np.ones_like(zs)
+    log_factor = np.zeros_like(zs)  # (for when the factor itself under- or overflows)
+    for j in range(int(k.max(initial=0))):
+        step = (zs + j) / (cs + j)
+        factor = np.where(j < k, factor * step, factor)
+        log_factor = np.where(j < k, log_factor + (np.log(zs + j) - np.log(cs + j)),
+                              log_factor)
+    shifted, shifted_err = _exact_sum(cs, k)
+    out[rest] = _poch_stirling(zs + k, ms, shifted, shifted_err + es, factor, log_factor)
+    return out
+
+
+def _poch_reflected(z, m):
+    """Gamma(z + m)/Gamma(z) for z, z + m < 0 off the poles, by Gamma's reflection:
+    sin(pi z)/sin(pi (z + m)) * (1 - z - m)_m, the Pochhammer symbol of positive arguments."""
+    c, e = _exact_sum(z, m)
+    # sin(pi (c + e)) = sin(pi c) (1 + pi cot(pi c) e): the rounding of z + m corrected.
+    sin_c = sinpi(c) * (1 + np.pi * cospi(c) / sinpi(c) * e)
+    # Gamma(1 - z)/Gamma(1 - c - e) with w = 1 - c: both arguments of (w)_m are off by -e
+    # (w + m = 1 - z + e), so the ratio is corrected by 1 - e (psi(w + m) - psi(w)).
+    w = 1 - c
+    correction = 1 - e * (_digamma_positive(w + m) - _digamma_positive(w))
+    return sinpi(z) / sin_c * _poch_positive(w, m) * correction
+
+
+def _poch_product(z, m):
+    """(z)_m for integers |m| <= 20 as the product (z)(z+1)...(z+m-1), or 1/((z-1)...(z+m))
+    for m < 0: exact at and next to the poles, where the Gammas' ratio is 0/0 or rounds
+    z + m onto a pole (SciPy's recurrence; (-1)_1 = -1, (1 - 2^-53)_-2 = 2^53)."""
+    out = np.ones_like(z)
+    for j in range(20):
+        out = np.where(j < m, out * (z + j), out)
+        out = np.where(j < -m, out / (z - (j + 1)), out)
+    return out
+
+
+def _poch_values(z, m):
+    """(z)_m = Gamma(z + m)/Gamma(z) for float64 arrays, with SciPy's values at the poles:
+    inf where z + m is a pole and z is not, 0 where z is and z + m is not, and the limit
+    (-1)^m Gamma(1 - z)/Gamma(1 - z - m) where both are."""
+    z, m = np.broadcast_arrays(z, m)
+    out = np.full(z.shape, np.nan)
+    with np.errstate(all="ignore"):
+        c, e = _exact_sum(z, m)
+        z_pole = is_nonpositive_integer(z)
+        c_pole = is_nonpositive_integer(c)  # (SciPy's test: z + m as rounded)
+        finite = np.isfinite(z) & np.isfinite(m)
+        positive = finite & (z > 0) & (c > 0)
+        out[positive] = _poch_positive(z[positive], m[positive])
+        # Both at poles (m an integer): (-1)^m (1 - c)_m, with 1 - c >= 1.
+        both = finite & z_pole & c_pole & (m == np.floor(m))
+        sign = np.where(np.fmod(m[both], 2) == 0, 1.0, -1.0)
+        out[both] = sign * _poch_positive(1 - c[both], m[both])
+        out[finite & c_pole & ~z_pole] = np.inf
+        out[finite & z_pole & ~c_pole] = 0.0
+        other = finite & ~positive & ~z_pole & ~c_pole
+        negative = other & (z < 0) & (c < 0)
+        out[negative] = _poch_reflected(z[negative], m[negative])
+        # One sign of each: the Gammas' ratio (reflection inside, Gamma(c) corrected for
+        # the rounding of z + m) while both are finite, else SciPy's
+        # sign * e^(log|Gamma(c)| - log|Gamma(z)|), which over- or underflows there.
+        mixed = other & ~negative
+        zo, co, eo = z[mixed], c[mixed], e[mixed]
+        ratio = (np.asarray(_gamma_fwd(co), np.float64) * (1 + np.asarray(_digamma_fwd(co)) * eo)
+                 / np.asarray(_gamma_fwd(zo), np.float64))
+        logs = (np.asarray(_gammasgn_fwd(co)) * np.asarray(_gammasgn_fwd(zo))
+                * np.exp(np.asarray(_gammaln_fwd(co)) - np.asarray(_gammaln_fwd(zo))))
+        small = (np.abs(zo) <= 170) & (np.abs(co) <= 170) & np.isfinite(ratio) & (ratio != 0)
+        out[mixed] = np.where(small, ratio, logs)
+        # Small integer m with an argument <= 0: the product (which also gives the pole
+        # rules above, and is exact next to them).
+        product = finite & (m == np.floor(m)) & (np.abs(m) <= 20) & ((z <= 0) | (c <= 0))
+        values = _poch_product(z[product], m[product])
+        out[product] = np.where(np.isinf(values), np.inf, values)  # (SciPy's sign at poles)
+        lowest = (z == -np.inf) & (np.abs(m) == 1)  # SciPy: -inf and -0.0
+        out[lowest] = _poch_product(z[lowest], m[lowest])
+        # Infinite and NaN arguments, as SciPy: (z)_inf = inf / Gamma(z)'s sign off the
+        # poles, 0 on them (also for m = -inf and NaN); (inf)_m = inf for m > 0, 0 for m < 0.
+        up = (m == np.inf) & ~z_pole & np.isfinite(z)
+        out[up] = np.inf * np.asarray(_gammasgn_fwd(z[up]))
+        out[z_pole & np.isfinite(z) & ~np.isfinite(m)] = 0.0
+        out[(z == np.inf) & (m > 0) & np.isfinite(m)] = np.inf
+        out[(z == np.inf) & (m < 0) & np.isfinite(m)] = 0.0
+        out[m == 0] = 1.0
+    return out
+
+
+def _poch_fwd(z, m):
+    """Pochhammer's rising factorial (z)_m = Gamma(z + m) / Gamma(z); measured max error
+    4.0 ulp for z, m in (0, 20), 5.5 for z up to 170 with |m| < min(z, 60), 7.8 for z in
+    (170, 1e12) with |m| < 60, 18 for z in (-250, 0) with |m| < 20 (SciPy 79, 1623, 176801,
+    326764)."""
+    (z, m), dtype = float_inputs(z, m)
+    return as_result(_poch_values(z, m), dtype)
 
 
 # --------------------------------------------------------------------- declarations
@@ -550,6 +711,38 @@ betaln = elementwise(
     statement=S.binary(
         "log |B(a, b)|", "g * (psi(a) - psi(a + b))", "g * (psi(b) - psi(a + b))",
         r"\log|B(a, b)|", r"\bar y\, (\psi(a) - \psi(a+b))", r"\bar y\, (\psi(b) - \psi(a+b))",
+    ),
+)
+
+
+def digamma_difference(z, m):
+    """psi(z + m) - psi(z), without the cancellation of the plain difference for |m| << z:
+    for z, z + m >= 10 from the asymptotic series (A&S 6.3.18) term by term,
+    log1p(m/z) + m/(2 z (z+m)) - sum_k B_2k/(2k) z^-2k expm1(-2k log1p(m/z))."""
+    c = z + m
+    far = logical_and(greater_equal(z, _ASYMPTOTIC_FROM), greater_equal(c, _ASYMPTOTIC_FROM))
+    zf = where(far, z, _ASYMPTOTIC_FROM)  # (the other branch's arguments kept in range)
+    mf = where(far, m, 0.0)
+    u = log1p(mf / zf)
+    series = u + mf / (2 * zf * (zf + mf))
+    w = 1 / (zf * zf)
+    power = w
+    for k, coefficient in enumerate(_PSI_ASYMPTOTIC, 1):
+        series = series - coefficient * power * expm1(-2 * k * u)
+        power = power * w
+    return where(far, series, digamma(c) - digamma(z))
+
+
+# d/dz log (z)_m = psi(z + m) - psi(z), d/dm log (z)_m = psi(z + m).
+poch = elementwise(
+    "poch", _poch_fwd,
+    lambda ans, z, m: ans * digamma_difference(z, m),
+    lambda ans, z, m: ans * digamma(z + m),
+    domain=_POSITIVE_PAIR,
+    statement=S.binary(
+        "(z)_m = Gamma(z + m) / Gamma(z)", "g * y (psi(z + m) - psi(z))", "g * y psi(z + m)",
+        r"(z)_m = \frac{\Gamma(z + m)}{\Gamma(z)}", r"\bar y\, y\, (\psi(z+m) - \psi(z))",
+        r"\bar y\, y\, \psi(z+m)",
     ),
 )
 
