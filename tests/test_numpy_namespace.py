@@ -819,3 +819,26 @@ def test_review_edge_cases_of_orders_and_accumulator_dtypes():
         want = getattr(np, f)(f32, dtype=np.int16)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got.data, want)
+
+
+def test_jax_keywords_descending_and_fixed_sizes():
+    # jax.numpy's descending= (stable: equal elements keep their order; NaN first) and
+    # size=/fill_value= (fixed-size results, also under vmap).
+    a = np.array([3.0, 1.0, 3.0, np.nan, 2.0, 1.0])
+    assert cnp.argsort(a, descending=True).tolist() == [3, 0, 2, 4, 1, 5]
+    np.testing.assert_array_equal(cnp.sort(a, descending=True), [np.nan, 3, 3, 2, 1, 1])
+    b = np.array([[5, 1, 5], [2, 2, 9]])
+    assert cnp.argsort(b, axis=0, descending=True).tolist() == [[0, 1, 1], [1, 0, 0]]
+    assert cnp.argsort(b, axis=None, descending=True).tolist() == [5, 0, 2, 3, 4, 1]
+    m = np.array([[0, 2, 0], [1, 0, 3]])
+    rows, cols = cnp.nonzero(m, size=5, fill_value=-1)
+    assert rows.tolist() == [0, 1, 1, -1, -1] and cols.tolist() == [1, 0, 2, -1, -1]
+    assert [t.tolist() for t in cnp.nonzero(m, size=2, fill_value=(7, 8))] == [[0, 1], [1, 0]]
+    assert cnp.argwhere(m, size=2).tolist() == [[0, 1], [1, 0]]
+    assert cnp.flatnonzero(m, size=4).tolist() == [1, 3, 5, 0]
+    assert [t.tolist() for t in cnp.nonzero(m)] == [[0, 1, 1], [1, 0, 2]]
+    rows = cr.vmap(lambda r: cnp.nonzero(r, size=2)[0])(np.array([[0.0, 1, 2], [3, 0, 0]]))
+    np.testing.assert_array_equal(rows, [[1, 2], [0, 0]])
+    t = cr.tensor(np.array([1.0, 3.0, 2.0]), requires_grad=True)
+    cnp.sum(cnp.sort(t, descending=True) * np.array([1.0, 10.0, 100.0])).backward()
+    np.testing.assert_array_equal(t.grad.data, [100.0, 1.0, 10.0])

@@ -30,7 +30,6 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     all,
     allclose,
     any,
-    argwhere,
     array2string,
     array_equal,
     array_equiv,
@@ -80,7 +79,6 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     fill_diagonal,
     finfo,
     flatiter,
-    flatnonzero,
     flexible,
     float16,
     float32,
@@ -162,7 +160,6 @@ from numpy import (  # noqa: F401  (re-exported as NumPy's own)
     nditer,
     nested_iters,
     newaxis,
-    nonzero,
     number,
     object_,
     ogrid,
@@ -353,7 +350,6 @@ from .reductions import (  # noqa: F401
     argmax,
     argmin,
     argpartition,
-    argsort,
     average,
     cumprod,
     cumsum,
@@ -365,7 +361,6 @@ from .reductions import (  # noqa: F401
     partition,
     prod,
     ptp,
-    sort,
     std,
     sum,
     var,
@@ -532,3 +527,6 @@ if hasattr(np, "in1d"):
 
 # The NumPy underneath: programs choose code paths by np.__version__.
 __version__ = np.__version__
+
+# JAX's keywords (descending=, size=) on these NumPy functions
+from .jax_keywords import argsort, argwhere, flatnonzero, nonzero, sort  # noqa: E402

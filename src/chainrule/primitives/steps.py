@@ -8,17 +8,19 @@ import numpy as np
 from .. import statements as S
 from ..rules import nondifferentiable
 
+# (elementwise: cr.vmap applies them to a whole batch at once)
 floor_divide = nondifferentiable(
-    "floor_divide", np.floor_divide, statement=S.step("floor(a / b)", r"\lfloor a / b \rfloor")
+    "floor_divide", np.floor_divide, elementwise=True,
+    statement=S.step("floor(a / b)", r"\lfloor a / b \rfloor"),
 )
 nextafter = nondifferentiable(
-    "nextafter", np.nextafter,
+    "nextafter", np.nextafter, elementwise=True,
     statement=S.step(
         "the next floating-point number after a toward b", r"\operatorname{next}(a, b)"
     ),
 )
 spacing = nondifferentiable(
-    "spacing", np.spacing,
+    "spacing", np.spacing, elementwise=True,
     statement=S.step("distance from x to the next floating-point number", r"\epsilon(x)"),
 )
 angle = nondifferentiable(
