@@ -282,3 +282,37 @@ def test_a_functions_saved_output_is_differentiated_in_second_derivatives():
     np.testing.assert_allclose(xr.grad.numpy(), -4 * t * (1 - t * t) ** 2, rtol=1e-14)
     second = torch.func.grad(torch.func.grad(lambda v: Cube.apply(v)[0]))
     assert second(torch.tensor(0.7, dtype=torch.float64)).item() == pytest.approx(4.2, 1e-15)
+
+
+def test_a_function_under_vmap_and_compile():
+    # Its value is forward's result for every example (vmap) and call; a compiled step,
+    # which would replay the backward on the captured call's ctx, refuses it.
+    import chainrule as cr
+
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    xs = torch.tensor([[1.0, 2.0], [3.0, -4.0]], dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (one example at a time)
+        np.testing.assert_array_equal(torch.vmap(Square.apply)(xs).numpy(), xs.numpy() ** 2)
+        grads = torch.vmap(torch.func.grad(lambda v: Square.apply(v).sum()))(xs)
+    np.testing.assert_array_equal(grads.numpy(), 2 * xs.numpy())
+    w = torch.ones(2, requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        loss = Square.apply(w * x).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(ValueError, match="Square .a torch.autograd.Function. cannot be replayed"):
+        cr.compile(step)(np.array([1.0, 2.0]))

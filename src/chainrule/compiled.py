@@ -172,6 +172,9 @@ class Capture(Tracer):
     def record(self, t, prim, args, kw):
         if self.in_effect:
             return
+        refusal = getattr(prim, "not_compiled", None)
+        if refusal is not None:
+            raise ValueError(f"cr.compile: {refusal}")
         n = len(self.trace.ops)
         super().record(t, prim, args, kw)
         if len(self.trace.ops) > n:

@@ -218,6 +218,11 @@ class Function:
         # outputs the gradients of all of them add up to PyTorch's single call's).
         prim = Primitive(f"{cls.__name__}.apply", _function_forward)
         prim.defvjp(each_argument(_function_vjp))
+        # A compiled step replays a backward rule on each call's values; this one calls
+        # the class's backward, which reads what forward saved on ctx at capture.
+        prim.not_compiled = (f"{cls.__name__} (a torch.autograd.Function) cannot be "
+                             f"replayed: its backward reads what forward saved on ctx in "
+                             f"the call captured. Run the step without cr.compile")
         if getattr(cls, "jvp", None) is not None:
             # (forward mode through the class's own jvp; without one it is derived from
             # backward)
@@ -253,7 +258,7 @@ class Function:
                 or cls._tangents_through_jvp(args)):
             return out
         ctx._outputs = [out._data]
-        result = like(out, cls._primitive(*args, _ctx=ctx, _out=out._data, _k=0))
+        result = like(out, cls._primitive(*args, out, _ctx=ctx, _k=0))
         ctx._recorded = [weakref.ref(result)]
         return result
 
@@ -274,24 +279,31 @@ class Function:
             return outs
         ctx._outputs = [o._data if isinstance(o, TensorBase) else None for o in outs]
         results = tuple(
-            like(o, cls._primitive(*args, _ctx=ctx, _out=o._data, _k=k))
+            like(o, cls._primitive(*args, o, _ctx=ctx, _k=k))
             if isinstance(o, TensorBase) and o._data.dtype.kind in "fc" else o
             for k, o in enumerate(outs))
         ctx._recorded = [weakref.ref(r) if r is not o else None for r, o in zip(results, outs)]
         return results
 
 
-def _function_forward(*arrays, _ctx, _out, _k):
-    return _out
+# The recorded operation takes forward's output as its last argument and returns it: its
+# value is what forward computed, and where forward's operations were traced (cr.vmap,
+# cr.compile) it is their result for every example and call, not the first one's.
+def _function_forward(*arrays, _ctx, _k):
+    return arrays[-1]
 
 
 def _front_copy(t):
     return front(P.copy(t)) if type(t) is _CrTensor else t
 
 
-def _function_vjp(i, g, ans, *args, _ctx, _out, _k):
+def _function_vjp(i, g, ans, *args, _ctx, _k):
     """Input i's gradient through output _k: backward called once per output and
-    cotangent, its results handed out argument by argument."""
+    cotangent, its results handed out argument by argument (none to the last argument,
+    forward's own output)."""
+    *args, _ = args
+    if i == len(args):
+        return np.zeros(np.shape(ans))
     key = (_k, id(g))
     cache = _ctx._grads
     if cache.get("key") != key:
@@ -347,15 +359,19 @@ def _recorded_outputs(ctx, saved, args):
             continue
         found = refs[k]() if k < len(refs) and refs[k] is not None else None
         if found is None:
-            found = front(ctx._function._primitive(*args, _ctx=ctx, _out=s._data, _k=k))
+            found = front(ctx._function._primitive(*args, s, _ctx=ctx, _k=k))
         swapped.append(found)
     return tuple(swapped)
 
 
-def _function_jvp(i, t, ans, *args, _ctx, _out, _k):
+def _function_jvp(i, t, ans, *args, _ctx, _k):
     """Output _k's tangent from input i's: the class's jvp(ctx, *tangents) with t at i
     and zeros at the other tensor inputs (jvp is linear in them, so the engine's sum
-    over inputs is PyTorch's single call), ctx.saved_tensors being save_for_forward's."""
+    over inputs is PyTorch's single call), ctx.saved_tensors being save_for_forward's.
+    (The last argument, forward's own output, carries no tangent through the class.)"""
+    *args, _ = args
+    if i == len(args):
+        return np.zeros_like(graph.values(ans))
     tangents = []
     for j, a in enumerate(args):
         if j == i:
@@ -373,7 +389,7 @@ def _function_jvp(i, t, ans, *args, _ctx, _out, _k):
         _ctx.saved_tensors = saved
     out = out[_k] if isinstance(out, tuple) else out
     if out is None:
-        return np.zeros_like(_out)
+        return np.zeros_like(ans)
     if isinstance(t, TensorBase):
         return graph.engine_cotangent(out)
     return out._data if isinstance(out, TensorBase) else np.asarray(out)
