@@ -1818,3 +1818,14 @@ def test_device_context_dynamo_hub_benchmark_amp_decorators_and_nnz(tmp_path, mo
     s = torch.sparse_coo_tensor(torch.tensor([[0, 1, 1], [2, 0, 2]]), torch.tensor([1.0, 2, 3]),
                                 (2, 3))
     assert s._nnz() == 3
+
+
+def test_named_pairs_are_torch_return_types_printed_as_pytorch_prints_them():
+    x = torch.tensor([[1.0, 5.0], [3.0, 2.0]])
+    pair = x.max(0)
+    assert type(pair).__module__ == "torch.return_types" and type(pair).__name__ == "max"
+    assert isinstance(pair, torch.return_types.max) and isinstance(pair, tuple)
+    assert repr(pair) == ("torch.return_types.max(\nvalues=tensor([3., 5.]),\n"
+                          "indices=tensor([1, 0]))")
+    assert type(x.sort()).__name__ == "sort" and type(x.topk(1)).__name__ == "topk"
+    assert type(x.min(1)).__name__ == "min" and x.min(1).indices.tolist() == [0, 1]

@@ -34,6 +34,7 @@ from . import (
     optim,
     profiler,
     random,
+    return_types,
     sparse,
     special,
     testing,

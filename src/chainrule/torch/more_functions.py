@@ -34,6 +34,7 @@ from ..primitives.pointwise import lerp as _lerp
 from ..primitives.shape import flat_positions
 from ..primitives.signal import torch_diff, torch_trapezoid
 from ..scipy import special as _special
+from . import return_types
 from . import types as T
 from .creation import linspace
 from .functions import _unary as _torch_unary
@@ -49,7 +50,6 @@ from .tensor import (
     promoted,
     result_dtype_of,
     scalar_dims,
-    values_indices,
     with_value_at,
     zero_gradient,
 )
@@ -408,8 +408,9 @@ def _empty_median(input, dim, keepdim, name):
     if x.ndim and x.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     shape = x.shape[:d] + ((1,) if keepdim else ()) + x.shape[d + 1:]
-    return values_indices(_like(input, Tensor(np.empty(shape, x.dtype), dtype=x.dtype)),
-                          _like(input, Tensor(np.empty(shape, np.int64), dtype=np.int64)))
+    return getattr(return_types, name)(
+        _like(input, Tensor(np.empty(shape, x.dtype), dtype=x.dtype)),
+        _like(input, Tensor(np.empty(shape, np.int64), dtype=np.int64)))
 
 
 def median(input, dim=None, keepdim=False):
@@ -628,8 +629,8 @@ def mode(input, dim=-1, keepdim=False):
     x = np.asarray(input._data if isinstance(input, TensorBase) else input)
     d = _dim_in_range(dim, x.ndim)
     if x.ndim == 0:  # (the value itself, at index 0)
-        return values_indices(_like(input, P.copy(input)),
-                              _like(input, Tensor(np.array(0), dtype=np.int64)))
+        return return_types.mode(_like(input, P.copy(input)),
+                                 _like(input, Tensor(np.array(0), dtype=np.int64)))
     moved = np.moveaxis(x, d, -1)
     flat = moved.reshape(-1, moved.shape[-1]) if x.ndim else x.reshape(1, 1)
     values = np.empty(len(flat), x.dtype)
@@ -645,7 +646,7 @@ def mode(input, dim=-1, keepdim=False):
     gathered = P.take_along_axis(input, np.expand_dims(idx, d), d)  # (the gradient's path)
     vals = gathered if keepdim else P.squeeze(gathered, d)
     ind = _new(np.expand_dims(idx, d) if keepdim else idx)
-    return values_indices(_like(input, vals), _like(input, ind))
+    return return_types.mode(_like(input, vals), _like(input, ind))
 
 
 # ------------------------------------------------------------------ products with a bias

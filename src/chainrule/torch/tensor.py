@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
@@ -36,6 +35,7 @@ from ..primitives.scans import torch_cumprod
 from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from ..tensor import _refuse_array_if_differentiated
+from . import return_types
 from . import types as T
 from .grad_fns import Node, grad_fn_name, named
 from .printing import tensor_repr
@@ -47,8 +47,6 @@ from .tensor_writes import (
     scaled,
     wrapped_int,
 )
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def front(t):
@@ -978,7 +976,8 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         if dim is None:
             return P.max(self) if which == "max" else P.min(self)
         if _on(self, dim) is None:  # dim 0 of a 0-d tensor: itself, at index 0
-            return values_indices(P.copy(self), front(graph.new_tensor(np.zeros((), np.int64))))
+            return getattr(return_types, which)(
+                P.copy(self), front(graph.new_tensor(np.zeros((), np.int64))))
         # PyTorch: (values, indices). The values are gathered at the indices, so the
         # gradient goes to the element the index names (PyTorch's rule for max(dim)).
         arg = P.argmax if which == "max" else P.argmin
@@ -986,7 +985,7 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         values = P.take_along_axis(self, idx, axis=dim)
         if not keepdim:
             values, idx = P.squeeze(values, dim), P.squeeze(idx, dim)
-        return values_indices(values, idx)
+        return getattr(return_types, which)(values, idx)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False, other=None):
         """``max()`` the largest value; ``max(dim)`` a (values, indices) pair."""
@@ -1030,14 +1029,14 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def sort(self, dim=-1, descending=False, stable=False):
         v, i = S.sort(self, dim=dim, descending=descending, stable=stable)
-        return values_indices(v, i)
+        return return_types.sort(v, i)
 
     def argsort(self, dim=-1, descending=False, stable=False):
         return S.argsort(self, dim=dim, descending=descending, stable=stable)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         v, i = S.topk(self, k, dim=dim, largest=largest, sorted=sorted)
-        return values_indices(v, i)
+        return return_types.topk(v, i)
 
     # ------------------------------------------------------------------ shape
     def transpose(self, *dims, dim0=None, dim1=None):
