@@ -26,7 +26,6 @@ from .transforms import (
     _float_array,
     _is_nested,
     _is_traced,
-    _reaches_from_outside,
     _split_aux,
     _value,
     running,
@@ -231,7 +230,6 @@ def jvp(
                   enumerate(zip(p_leaves, t_leaves))]
         out = f(*tree_unflatten(p_def, inputs))
     out_leaves, out_def = tree_flatten(out)
-    nested = nested or _reaches_from_outside(out_leaves)
     tans = [_tangent_of(o, level, nested) for o in out_leaves]
     if nested:
         return out, tree_unflatten(out_def, tans)

@@ -58,7 +58,16 @@ def _scalar_fn(f, arrays, weights, order):
             Tensor(v, requires_grad=need_graph and i in diff) if i in diff else v
             for i, v in enumerate(values)
         ]
-        out = f(*args)
+        if need_graph:
+            # As a transform: a transform f calls on arrays (cr.grad(lambda y: x * y)(2.0),
+            # closing over the argument checked) is then nested, so its result stays on
+            # the argument's graph; at the outermost level it would be a plain array.
+            from .transforms import running
+
+            with running():
+                out = f(*args)
+        else:
+            out = f(*args)
         if not isinstance(out, graph.TensorBase):
             raise TypeError(f"gradcheck: f must return a tensor, got {type(out).__name__}")
         w = weights.get("w")

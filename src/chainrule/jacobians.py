@@ -24,7 +24,6 @@ from .transforms import (
     _NotOneArray,
     _NotScalar,
     _output_tensor,
-    _reaches_from_outside,
     _reverse,
     _split_aux,
     _value,
@@ -75,9 +74,8 @@ def jacobian(
             jacs = _jacobian_rev(f, args, kwargs, nums, nested)
         else:
             jacs = _jacobian_fwd(f, args, kwargs, nums, nested)
-        if not nested:  # (tensors where f closed over one from outside: see _jacobian_rev)
-            jacs = [_like_input(j, args[i]) if np.ndim(j) == 0 and not is_tensor(j) else j
-                    for j, i in zip(jacs, nums)]
+        if not nested:
+            jacs = [_like_input(j, args[i]) if np.ndim(j) == 0 else j for j, i in zip(jacs, nums)]
         return tuple(jacs) if isinstance(argnum, tuple) else jacs[0]
 
     return jacobian_f
@@ -174,7 +172,6 @@ def _jacobian_rev(f, args, kwargs, nums, nested):
         new_args, lifted = _lift_args(args, nums, "jacobian")
         out = _output_tensor(f(*new_args, **kwargs), "jacobian")
         inputs = [new[0] for new, _, _ in lifted]
-        nested = nested or _reaches_from_outside([out])
         recorded = nested and _differentiated_later(out)
         m = out._data.size
         rows = [[] for _ in inputs]
@@ -213,7 +210,6 @@ def _jacobian_fwd(f, args, kwargs, nums, nested):
                 out = f(*new_args, **kwargs)
             out = _output_tensor(out, "jacobian")
             out_shape = out.shape
-            nested = nested or _reaches_from_outside([out])
             cols.append(_tangent_of(out, level, nested))
         if not cols:  # an empty input: evaluate once for the output shape
             out_shape = np.shape(f(*args, **kwargs))

@@ -221,15 +221,6 @@ def _differentiated_later(out):
     return reaches_other_leaves([out])
 
 
-def _reaches_from_outside(outs):
-    """For a transform given plain arrays (not nested): whether its function's outputs
-    depend on a tensor requiring grad from outside (a closure over one that a later
-    backward() or an outer autograd-style grad differentiates). Its results must then
-    be tensors on that tensor's graph, as they are when the transform is nested."""
-    return graph.trace_hook() is None and reaches_other_leaves(
-        [o for o in outs if is_tensor(o) and o.requires_grad])
-
-
 def reaches_other_leaves(tensors):
     """Whether the graphs of `tensors` reach a leaf requiring grad that no transform
     made for itself (see owned_leaves)."""
@@ -290,7 +281,6 @@ def value_and_grad(
                     f"jacobian() for vector outputs or elementwise_grad() for elementwise ones."
                 )
             inputs = [t for new, _, _ in lifted for t in new]
-            nested = nested or _reaches_from_outside([out])
             grads = _reverse(out, inputs, None, nested and _differentiated_later(out))
         packed = _pack_grads(grads, lifted, nested)
         result = tuple(packed) if isinstance(argnum, tuple) else packed[0]
@@ -380,7 +370,6 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     out_leaves, out_def = tree_flatten(out)
     out_tensors = [_output_tensor(o, "vjp") for o in out_leaves]
     inputs = [t for new, _, _ in lifted for t in new]
-    nested = nested or _reaches_from_outside(out_tensors)
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         try:  # (dicts by key: the cotangent's key order need not be the output's)

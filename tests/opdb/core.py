@@ -219,9 +219,10 @@ def check_gradients(op, sample):
         return
     arrays = [sample.args[i] for i in sample.diff]
     if not op.differentiable:
-        out = _call(op, sample, arrays, lambda v: cr.tensor(v, requires_grad=True))
+        out = _call(op, sample, arrays, _leaf)
         for o in out if isinstance(out, (tuple, list)) else (out,):
-            assert not o.requires_grad, f"{op.name}: declared without gradient, but records"
+            assert not getattr(o, "requires_grad", False), (
+                f"{op.name}: declared without gradient, but records")
         return
 
     def f(*xs):
@@ -281,10 +282,16 @@ def check_float32(op, sample):
             assert g is None or g.dtype == np.float32, f"{op.name}: float32 gradient {g.dtype}"
 
 
+def _leaf(v):
+    """A tensor of v, requiring grad where it can (floating point; an integer operand of
+    a bitwise operation cannot)."""
+    return cr.tensor(v, requires_grad=np.asarray(v).dtype.kind in "fc")
+
+
 def check_finite(op, sample):
     if not (op.finite and sample.diff):
         return
-    tensors = [cr.tensor(sample.args[i], requires_grad=True) for i in sample.diff]
+    tensors = [_leaf(sample.args[i]) for i in sample.diff]
     args = list(sample.args)
     for i, t in zip(sample.diff, tensors):
         args[i] = t

@@ -92,8 +92,34 @@ NO_GRADIENT_UNARY = ["ceil", "floor", "rint", "trunc", "fix", "sign", "signbit",
                      "isinf", "isnan", "round", "around", "angle", "spacing", "logical_not"]
 NO_GRADIENT_BINARY = ["equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
                       "logical_and", "logical_or", "logical_xor", "nextafter", "isclose"]
+def _integer_pair(rng):
+    return (rng.integers(-40, 60, (2, 3)), rng.integers(1, 7, 3)), {}, (0, 1)
+
+
+def _integers(rng):
+    return (rng.integers(-40, 60, (2, 3)),), {}
+
+
+def _with_zeros(shape):
+    def make(rng):
+        x = rng.standard_normal(shape)
+        return (np.where(rng.uniform(size=shape) < 0.4, 0.0, x),), {}
+
+    return make
+
+
+INTEGER_BINARY = ["bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
+                  "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm"]
+INTEGER_UNARY = ["invert", "bitwise_not", "bitwise_invert", "bitwise_count"]
 NO_GRADIENT = (
-    [_np(name, unary(OFF_INTEGERS), differentiable=False) for name in NO_GRADIENT_UNARY]
+    [_np(name, fixed(_integer_pair), differentiable=False, float32=False, list_inputs=False)
+     for name in INTEGER_BINARY]
+    + [_np(name, fixed(_integers), differentiable=False, float32=False, list_inputs=False)
+       for name in INTEGER_UNARY]
+    # (indices of nonzeros: their number depends on the values, so no vmap of them)
+    + [_np(name, fixed(_with_zeros((7,)), _with_zeros((3, 4))), differentiable=False,
+           traces=False, list_inputs=False) for name in ("nonzero", "argwhere", "flatnonzero")]
+    + [_np(name, unary(OFF_INTEGERS), differentiable=False) for name in NO_GRADIENT_UNARY]
     + [_np(name, binary(), differentiable=False) for name in NO_GRADIENT_BINARY]
     + [_np("floor_divide", fixed(_mod_pair), differentiable=False)]
     + [_np(name, reducing(axes=(None, 0, -1), keepdims=(None,), empty=False),

@@ -14,6 +14,7 @@ import numpy as np
 from .. import losses as L
 from .. import primitives as P
 from ..primitives.probability import binary_cross_entropy as _bce
+from ..primitives.probability import check_probabilities, checked_probabilities
 from ..rules import composite
 from ..tracing import concrete, traced
 from .arguments import data, legacy_reduction, shape
@@ -164,9 +165,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if shape(input) != shape(target):
         raise ValueError(f"binary_cross_entropy: target shape {shape(target)} must equal the "
                          f"input shape {shape(input)}")
-    x = data(input)  # (its range is checked by the primitive, on every call)
+    x = data(input)
     t = target if hasattr(target, "requires_grad") else data(target).astype(x.dtype)
     loss = _bce(input, t)
+    if traced(input):  # (each call's and example's values, see checked_probabilities)
+        loss = loss + checked_probabilities(input)
+    else:
+        check_probabilities(x)
     w = _broadcast_weight(weight, x.dtype)
     return reduce_loss(loss if w is None else loss * w, reduction)
 

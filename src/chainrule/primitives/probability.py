@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import statements as S
 from ..domains import Domain
-from ..rules import elementwise
+from ..rules import elementwise, nondifferentiable
 from .elementwise import equal, less_equal, log, log1p, maximum, where
 
 _LOG_FLOOR = -100.0
@@ -37,12 +37,8 @@ _X_FLOOR = float(np.exp(_LOG_FLOOR))  # log x is clamped at and below this
 
 def _bce_fwd(x, t):
     x = np.asarray(x)
-    # Checked here, in the forward, so that every call of a compiled step and every batch
-    # of a vmapped one is checked, not only the call traced. (Outside [0, 1] the logs
-    # would be NaN.)
-    if x.size and (x.min() < 0 or x.max() > 1):
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; for "
-                         "logits use binary_cross_entropy_with_logits")
+    # (Outside [0, 1] the logs are NaN; F.binary_cross_entropy refuses such input, by
+    # checked_probabilities below where it is traced.)
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.maximum(np.log(x), _LOG_FLOOR)
         b = np.maximum(np.log1p(-x), _LOG_FLOOR)
@@ -73,4 +69,26 @@ binary_cross_entropy = elementwise(
         r"\bar y\, \frac{x - t}{x (1 - x)}",
         r"\bar y \left(\log(1 - x) - \log x\right)",
     ),
+)
+
+
+def check_probabilities(x):
+    """Refuse probabilities outside [0, 1] (binary_cross_entropy's input)."""
+    x = np.asarray(x)
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; for "
+                         "logits use binary_cross_entropy_with_logits")
+
+
+def _checked_zeros(x):
+    check_probabilities(x)
+    return np.zeros_like(x)
+
+
+# The check as an operation, zeros of x's shape to add to the loss: where the input is
+# traced (cr.compile, cr.vmap) every call and every batch is checked, not only the one
+# traced. Untraced input is checked directly (no operation to record on each step).
+checked_probabilities = nondifferentiable(
+    "checked_probabilities", _checked_zeros, elementwise=True,
+    statement=S.step("0, refusing x outside [0, 1]", "0"),
 )
