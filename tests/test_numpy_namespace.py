@@ -842,3 +842,14 @@ def test_jax_keywords_descending_and_fixed_sizes():
     t = cr.tensor(np.array([1.0, 3.0, 2.0]), requires_grad=True)
     cnp.sum(cnp.sort(t, descending=True) * np.array([1.0, 10.0, 100.0])).backward()
     np.testing.assert_array_equal(t.grad.data, [100.0, 1.0, 10.0])
+
+
+def test_integer_ufuncs_on_a_narrow_tensor_and_a_wider_array_compute_in_numpys_dtype():
+    t = cr.tensor(np.array([1, 3], np.int8))
+    wide = np.array([10, 300], np.int16)
+    for f in (np.left_shift, np.bitwise_or, np.add, np.multiply, np.gcd, np.lcm):
+        got, want = f(t, wide), f(np.array([1, 3], np.int8), wide)
+        assert got.dtype == want.dtype and np.asarray(got).tolist() == want.tolist(), f
+    # (floating work keeps chainrule's rule: constants take the tensor's dtype)
+    assert np.add(cr.tensor(np.array([1.5], np.float32)), np.array([2], np.int64)).dtype \
+        == np.float32

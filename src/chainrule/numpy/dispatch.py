@@ -157,10 +157,18 @@ def _in_loop_dtypes(npfunc, args, dtype):
     deg2rad of integers compute in float64 and float16, conj of bools in int8, ldexp of
     int8 exponents in float16, spacing(dtype=float32) in float32). Constants count as
     Python numbers of their kind (weak, as chainrule's promotion takes them)."""
+    # Integer work (no floating tensor among the arguments) takes an integer array at its
+    # own dtype, as NumPy does: weak, it would wrap around in the tensor's narrower one
+    # (left_shift(int8 tensor, [10, 10]) gave 0s).
+    integer_work = not builtins.any(isinstance(a, TensorBase) and a._data.dtype.kind in "fc"
+                                    for a in args)
+
     def kind(a):
         if isinstance(a, TensorBase):
             return a._data.dtype
         d = np.asarray(a).dtype
+        if integer_work and d.kind in "iu" and np.ndim(a) > 0:
+            return d
         return bool if d.kind == "b" else int if d.kind in "iu" else complex \
             if d.kind == "c" else float
     given = {} if dtype is None else {
