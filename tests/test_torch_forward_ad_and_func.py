@@ -283,6 +283,22 @@ def test_a_functions_saved_output_is_differentiated_in_second_derivatives():
     second = torch.func.grad(torch.func.grad(lambda v: Cube.apply(v)[0]))
     assert second(torch.tensor(0.7, dtype=torch.float64)).item() == pytest.approx(4.2, 1e-15)
 
+    class Identity(torch.autograd.Function):  # (returns its input: a saved input stays one)
+        @staticmethod
+        def forward(ctx, v):
+            ctx.save_for_backward(v)
+            return v
+
+        @staticmethod
+        def backward(ctx, g):
+            (v,) = ctx.saved_tensors
+            return g * v * v
+
+    xr = torch.tensor([0.3, 0.7], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(Identity.apply(xr).sum(), xr, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), xr)
+    np.testing.assert_allclose(h.numpy(), [0.6, 1.4], rtol=1e-15)
+
 
 def test_a_function_under_vmap_and_compile():
     # Its value is forward's result for every example (vmap) and call; a compiled step,

@@ -348,13 +348,16 @@ def _recorded_outputs(ctx, saved, args):
     (the operation's node holds ctx); one the program dropped (MyCube.apply(x)[0] keeps
     only the first) is recorded again from the same inputs, the same operation."""
     outputs = {id(raw): k for k, raw in enumerate(ctx._outputs) if raw is not None}
-    if not any(isinstance(s, TensorBase) and id(s._data) in outputs for s in saved):
+    # (an input forward returned as it is stays the input, as in PyTorch)
+    inputs = {id(a) for a in args if isinstance(a, TensorBase)}
+    if not any(isinstance(s, TensorBase) and id(s._data) in outputs and id(s) not in inputs
+               for s in saved):
         return saved
     refs = getattr(ctx, "_recorded", ())
     swapped = []
     for s in saved:
         k = outputs.get(id(s._data)) if isinstance(s, TensorBase) else None
-        if k is None:
+        if k is None or id(s) in inputs:
             swapped.append(s)
             continue
         found = refs[k]() if k < len(refs) and refs[k] is not None else None
