@@ -1751,6 +1751,23 @@ def test_transformer_encoder_pads_with_zeros_where_pytorch_uses_nested_tensors()
         np.testing.assert_allclose(recorded[:, :3].detach().numpy(), out[:, :3].numpy(),
                                    rtol=1e-13)
         assert gapped[1, 0].abs().sum().item() > 0  # (not left-aligned: no zeros)
+        # The same decision per call under cr.compile, and per example under cr.vmap.
+        import chainrule as cr
+
+        for p in encoder.parameters():
+            p.requires_grad_(False)
+        compiled = cr.compile(lambda v, m: encoder(v, src_key_padding_mask=m))
+        masks = [np.array([[0, 0, 1, 1, 1], [0] * 5], bool),
+                 np.array([[0] * 5, [0, 1, 1, 1, 1]], bool),
+                 np.array([[0] * 5, [1, 0, 0, 0, 0]], bool)]
+        for m in masks:
+            want = encoder(x, src_key_padding_mask=torch.tensor(m)).numpy()
+            np.testing.assert_allclose(np.asarray(compiled(x.numpy(), m)), want, atol=1e-12)
+        batched = cr.vmap(lambda v, m: encoder(v[None], src_key_padding_mask=m[None])[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # (attention one at a time)
+            got = np.asarray(batched(x.numpy(), masks[1]))
+        assert np.abs(got[1, 1:]).sum() == 0.0 and np.abs(got[0]).sum() > 0
     finally:
         torch.set_default_dtype(torch.float32)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import graph
 from .. import primitives as P
+from ..tracing import traced
 from . import activation_functions as A
 from .attention import MultiheadAttention
 from .containers import ModuleList
@@ -236,7 +237,18 @@ class TransformerEncoder(Module):
                 getattr(src, "requires_grad", False)
                 or any(p.requires_grad for p in _fast_path_tensors(first))):
             return None
-        pad = graph.values(src_key_padding_mask)
+        mask = src_key_padding_mask
+        if traced(mask):
+            # Values that differ per example and call (cr.vmap, cr.compile): the same
+            # decision as operations, padded positions where every sequence is
+            # left-aligned (kept positions never follow a padded one).
+            pad = mask if graph.values(mask).dtype == bool else P.not_equal(mask, 0)
+            if getattr(self, "mask_check", True) and np.shape(graph.values(mask))[-1] > 1:
+                kept = P.logical_not(pad)
+                aligned = P.min(P.less_equal(kept[:, 1:], kept[:, :-1]))  # (all of them)
+                pad = P.logical_and(pad, aligned)
+            return pad
+        pad = graph.values(mask)
         pad = pad if pad.dtype == bool else pad != 0
         kept = ~pad
         if getattr(self, "mask_check", True):
