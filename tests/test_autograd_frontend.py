@@ -128,6 +128,11 @@ def test_autograd_operators_signatures_and_check_grads_strictness():
         test_util.check_grads(double, modes=["rev"], order=1)(1.0)
     with pytest.warns(UserWarning, match="independent of the input"):
         assert test_util.check_grads(lambda x: np.ones(3))(np.ones(2))
+    # (but one that drops its derivative is caught by finite differences, as in autograd)
+    from chainrule.autograd.tracer import getval
+
+    with pytest.warns(UserWarning), pytest.raises(AssertionError, match="finite differences"):
+        test_util.check_grads(lambda x: ag.numpy.sin(getval(x)))(np.array([0.3, 1.0]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert test_util.check_grads(np.sin)(np.array([0.3, 1.0]))

@@ -146,6 +146,7 @@ def test_loop_bodies_writing_in_place_change_neither_the_caller_nor_earlier_outp
 
     carry, ys = lax.scan(body, init, xs)
     np.testing.assert_array_equal(ys, [[1, 1], [2, 2], [3, 3]])
+    assert lax.scan(body, init, xs[:0])[0] is not init  # (0 steps: a carry of its own too)
     np.testing.assert_array_equal(carry, [3, 3])
     np.testing.assert_array_equal(init, [0, 0])
     np.testing.assert_array_equal(xs, np.ones((3, 2)))

@@ -61,12 +61,15 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         )
     n = lengths.pop()
     carry_def = tree_flatten(init)[1]
+    # The body works on a carry of its own (init copied once); a y that shares memory with
+    # the carry it returns is copied, so that the next step writing into the carry in
+    # place leaves the stacked ys alone.
+    carry, ys = tree_map(_own, init), []
     if n == 0:
-        return init, _no_steps(f, init, leaves, treedef, carry_def)
-    carry, ys = init, []
+        return carry, _no_steps(f, init, leaves, treedef, carry_def)
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
         x = tree_unflatten(treedef, [_own(leaf[i]) for leaf in leaves])
-        out = f(tree_map(_own, carry), x)
+        out = f(carry, x)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise TypeError(f"scan: f must return a pair (carry, y), got {type(out).__name__}")
         carry, y = out
@@ -75,7 +78,7 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
                 f"scan: f must return a carry of the structure it takes: got "
                 f"{_structure(carry)} for {_structure(init)}"
             )
-        ys.append(y)
+        ys.append(_unshared(y, carry))
     if reverse:
         ys.reverse()
     return carry, _stacked(ys, f"scan over {n} steps")
@@ -84,10 +87,19 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
 def _own(value):
     """A NumPy array copied, anything else as it is. JAX's arrays are immutable and its
     loop bodies are written so (``c += x`` makes a new array); here a carry or slice that
-    is a NumPy array would be written in place, changing the caller's init and xs and
-    every y already stacked that is the same array. Tensors are not copied: an in-place
-    operation on one is recorded, or refused."""
+    is a NumPy array would be written in place, changing the caller's init and xs (and
+    see _unshared for the ys). Tensors are not copied: an in-place operation on one is
+    recorded, or refused."""
     return value.copy() if type(value) is np.ndarray else value
+
+
+def _unshared(y, carry):
+    """y with each NumPy leaf that may share memory with a NumPy leaf of carry copied."""
+    held = [c for c in tree_flatten(carry)[0] if type(c) is np.ndarray]
+    if not held:
+        return y
+    return tree_map(lambda v: v.copy() if type(v) is np.ndarray and any(
+        np.may_share_memory(v, c) for c in held) else v, y)
 
 
 def _no_steps(f, init, leaves, treedef, carry_def):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..forward_mode import jvp
-from ..gradcheck import gradcheck
+from ..gradcheck import GradcheckError, gradcheck
 from ..graph import is_tensor
 from ..jacobians import jacobian
 from ..tensor import Tensor, as_tensor
@@ -207,9 +207,11 @@ def check_grads(fun, argnum=0, modes=None, order=2):
 
         x0 = np.asarray(_value(flat_x), dtype=np.float64)
         if not _depends(flat_f, x0):
-            # (autograd's check_grads warns and passes: there is nothing to check)
+            # Its derivative is 0 then, as autograd's is: checked against finite
+            # differences (a function that drops the derivative, getval(x), fails).
             warnings.warn("check_grads: the output seems independent of the input",
                           stacklevel=2)
+            _check_constant(flat_f, x0)
             return True
         _check(flat_f, x0, modes, order)
         return True
@@ -226,6 +228,22 @@ def _depends(f, x):
     """Whether f's output at x is recorded from x (a constant function's is not)."""
     out = f(Tensor(x, requires_grad=True))
     return is_tensor(out) and out.requires_grad
+
+
+def _check_constant(f, x, eps=1e-6):
+    """Raise unless central differences of f at x are 0 (to the tolerances), in a few
+    random directions: the derivative a function with an unrecorded output has."""
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        v = rng.standard_normal(x.shape)
+        plus = np.asarray(_value(f(x + eps * v)), dtype=np.float64)
+        minus = np.asarray(_value(f(x - eps * v)), dtype=np.float64)
+        numeric = (plus - minus) / (2 * eps)
+        if np.any(np.abs(numeric) > _ATOL):
+            raise GradcheckError(
+                f"check_grads: the output is not recorded from the input (its derivative is "
+                f"0), but finite differences give up to {np.max(np.abs(numeric))!r}: the "
+                f"function drops its derivative (getval, np.asarray of a traced value?)")
 
 
 def _check(f, x, modes, order):
