@@ -1789,6 +1789,12 @@ def test_device_context_dynamo_hub_benchmark_amp_decorators_and_nnz(tmp_path, mo
     assert torch._dynamo.config.cache_size_limit == 8
     with pytest.raises(AttributeError, match="no setting"):
         torch._dynamo.config.no_such_setting = 1
+    with torch._dynamo.config.patch(cache_size_limit=3):
+        assert torch._dynamo.config.cache_size_limit == 3
+    assert torch._dynamo.config.cache_size_limit == 8
+    from chainrule.torch.hub import _HASH  # (PyTorch's file-name hash rule)
+
+    assert _HASH.search("model-v1.2-abc123.pth").group(1) == "abc123"
     f = torch._dynamo.disable(lambda v: v + 1)
     assert f(1) == 2 and torch._dynamo.optimize("inductor")(f)(2) == 3
     # torch.hub's directory, a local hubconf

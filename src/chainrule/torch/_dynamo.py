@@ -9,6 +9,8 @@ is refused, as PyTorch refuses it).
 
 from __future__ import annotations
 
+import contextlib
+
 from .compiler import disable, is_compiling, reset
 
 __all__ = ["allow_in_graph", "config", "disable", "is_compiling", "mark_dynamic", "mark_static",
@@ -45,6 +47,29 @@ class _Config:
 
     def __dir__(self):
         return sorted(self._values)
+
+    def patch(self, changes=None, **kwargs):
+        """``with config.patch(suppress_errors=True):`` (also a decorator): the settings
+        changed inside, restored after."""
+        return _Patch(self, {**(changes or {}), **kwargs})
+
+
+class _Patch(contextlib.ContextDecorator):
+    def __init__(self, config, changes):
+        for name in changes:
+            getattr(config, name)  # (an unknown setting is refused)
+        self.config, self.changes = config, changes
+
+    def __enter__(self):
+        self.saved = {name: getattr(self.config, name) for name in self.changes}
+        for name, value in self.changes.items():
+            setattr(self.config, name, value)
+        return self
+
+    def __exit__(self, *exc):
+        for name, value in self.saved.items():
+            setattr(self.config, name, value)
+        return False
 
 
 config = _Config()

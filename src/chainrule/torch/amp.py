@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import warnings
 
 import numpy as np
@@ -24,8 +25,15 @@ __all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd", "get_autocast_d
 _DEVICES = ("cpu", "cuda", "mps", "xpu")
 # PyTorch's lower-precision dtype of each device's autocast, by name (types.py's objects)
 _DEFAULT_DTYPES = {"cpu": "bfloat16", "cuda": "float16", "mps": "float16", "xpu": "bfloat16"}
-# device -> (enabled, dtype) of each open autocast region, innermost last
-_REGIONS: dict[str, list] = {d: [] for d in _DEVICES}
+# Per thread (as PyTorch's): device -> (enabled, dtype) of each open region, innermost last
+_STATE = threading.local()
+
+
+def _regions(device_type):
+    regions = getattr(_STATE, "regions", None)
+    if regions is None:
+        regions = _STATE.regions = {d: [] for d in _DEVICES}
+    return regions.get(device_type, [])
 
 
 class autocast(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
@@ -41,11 +49,11 @@ class autocast(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
     def __enter__(self):
         dtype = self.fast_dtype if self.fast_dtype is not None else get_autocast_dtype(
             self.device_type)
-        _REGIONS[self.device_type].append((self.enabled, dtype))
+        _regions(self.device_type).append((self.enabled, dtype))
         return self
 
     def __exit__(self, *exc):
-        _REGIONS[self.device_type].pop()
+        _regions(self.device_type).pop()
         return False
 
 
@@ -56,12 +64,12 @@ def is_autocast_available(device_type):
 def is_autocast_enabled(device_type=None):
     """Whether the innermost autocast region of the device (CUDA's, as in PyTorch, when
     none is named) is enabled."""
-    regions = _REGIONS.get("cuda" if device_type is None else device_type, [])
+    regions = _regions("cuda" if device_type is None else device_type)
     return bool(regions) and regions[-1][0]
 
 
 def get_autocast_dtype(device_type):
-    regions = _REGIONS.get(device_type, [])
+    regions = _regions(device_type)
     if regions:
         return regions[-1][1]
     from . import types

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -50,6 +51,7 @@ __all__ = ["download_url_to_file", "get_dir", "help", "list", "load",
            "load_state_dict_from_url", "set_dir", "tqdm"]
 
 _hub_dir = None
+_HASH = re.compile(r"-([a-f0-9]*)\.")
 
 
 def get_dir():
@@ -108,9 +110,9 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
     if not os.path.exists(cached):
         sys.stderr.write(f'Downloading: "{url}" to {cached}\n')
         prefix = None
-        if check_hash:
-            stem = name.split(".")[0]
-            prefix = stem.rsplit("-", 1)[-1] if "-" in stem else None
+        if check_hash:  # (PyTorch's rule: the hex digits between a '-' and a '.')
+            found = _HASH.search(name)
+            prefix = found.group(1) if found else None
         download_url_to_file(url, cached, prefix, progress=progress)
     return load(cached, map_location=map_location)
 
