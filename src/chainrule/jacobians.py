@@ -11,7 +11,7 @@ import numpy as np
 from . import primitives as P
 from .forward_mode import _attach_tangent, _forward_level, _tangent_of, jvp
 from .graph import is_tensor, new_tensor
-from .pytree import tree_flatten, tree_map, tree_unflatten
+from .pytree import is_tree_node, tree_flatten, tree_map, tree_unflatten
 from .transforms import (
     Argnum,
     Params,
@@ -66,7 +66,7 @@ def jacobian(
 
     def _jacobian(f, args, kwargs):
         nums = _argnums(argnum, len(args), "jacobian")
-        if any(isinstance(args[i], (tuple, list, dict)) for i in nums):
+        if any(_is_tree(args[i]) for i in nums):
             jacs = _jacobian_of_trees(f, args, kwargs, nums, mode)
             return tuple(jacs) if isinstance(argnum, tuple) else jacs[0]
         nested = _is_nested(args, kwargs)
@@ -109,7 +109,7 @@ def _raveled_output(f):
 
     def raveled(*args, **kwargs):
         out = f(*args, **kwargs)
-        if not isinstance(out, (tuple, list, dict)):
+        if not _is_tree(out):
             return out
         leaves, treedef = tree_flatten(out)
         layout[:] = [treedef, [np.shape(x) for x in leaves]]
@@ -142,7 +142,7 @@ def _jacobian_of_trees(f, args, kwargs, nums, mode):
     """
     flat, layout = [], []  # layout[k]: (treedef or None, positions of arg k in flat)
     for k, a in enumerate(args):
-        if k in nums and isinstance(a, (tuple, list, dict)):
+        if k in nums and _is_tree(a):
             leaves, treedef = tree_flatten(a)
             layout.append((treedef, range(len(flat), len(flat) + len(leaves))))
             flat.extend(leaves)
@@ -258,7 +258,7 @@ def hessian(
     @functools.wraps(f)
     def hessian_f(*args: Params.args, **kwargs: Params.kwargs) -> Any:
         nums = _argnums(argnum, len(args), "hessian")
-        if isinstance(argnum, tuple) or any(isinstance(args[i], (tuple, list, dict))
+        if isinstance(argnum, tuple) or any(_is_tree(args[i])
                                             for i in nums):
             return _hessian_of_trees(f, args, kwargs, nums, isinstance(argnum, tuple))
         try:
@@ -280,7 +280,7 @@ def _hessian_of_trees(f, args, kwargs, nums, several):
     """
     flat, layout = [], []  # layout[k] for k in nums: (treedef or None, positions in flat)
     for i in nums:
-        if isinstance(args[i], (tuple, list, dict)):
+        if _is_tree(args[i]):
             leaves, treedef = tree_flatten(args[i])
             layout.append((treedef, list(range(len(flat), len(flat) + len(leaves)))))
             flat.extend(leaves)
@@ -323,3 +323,8 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any) -> Any:
     pass and one reverse pass with tangents, whatever the size of x.
     """
     return jvp(grad(f), (x,), (v,))[1]
+
+
+def _is_tree(x):
+    """A pytree node holding leaves (tuple, list, dict, a registered class), not None."""
+    return x is not None and is_tree_node(type(x))

@@ -1,7 +1,8 @@
 """SciPy's names over chainrule's differentiable operations; SciPy is not needed at run time.
 
 ``special`` (gamma, error and Bessel functions, ...), ``stats`` (distributions),
-``signal`` (convolve), ``linalg``, ``integrate`` (odeint) and ``spatial.distance``. Each
+``signal`` (convolve), ``linalg``, ``integrate`` (odeint), ``optimize`` (minimize, BFGS
+as JAX's) and ``spatial.distance``. Each
 is imported when first used (``chainrule.scipy.stats``, ``from chainrule.scipy import
 signal``), so ``import chainrule`` does not pay for all of them.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["integrate", "linalg", "signal", "spatial", "special", "stats"]
+__all__ = ["integrate", "linalg", "optimize", "signal", "spatial", "special", "stats"]
 
 
 def __getattr__(name):
