@@ -14,10 +14,17 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
+import scipy
 import scipy.special as ss
 
 import chainrule as cr
 from chainrule.scipy import special as sp
+
+# chainrule follows SciPy 1.17's conventions at the edges (expi(inf), inv_boxcox's overflow,
+# factorial's return types); older SciPy (the oldest supported, 1.13) differs there.
+_SCIPY_117 = pytest.mark.skipif(
+    tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 17),
+    reason="compares with SciPy 1.17's edge conventions, which older SciPy does not follow")
 
 mpmath.mp.dps = 40  # (mpmath.diff's numerical derivatives need the room)
 inf, nan = np.inf, np.nan
@@ -164,6 +171,7 @@ def _same_as_scipy(got, want):
     return close
 
 
+@_SCIPY_117
 @pytest.mark.parametrize("name", ["zeta", "exp1", "expi", "spence", "cbrt", "exp2", "exp10",
                                   "expm1", "log1p", "exprel", "ellipk", "ellipe", "ellipkm1"])
 def test_one_argument_edges_match_scipy(name):
@@ -174,6 +182,7 @@ def test_one_argument_edges_match_scipy(name):
     assert close.all(), list(zip(edges[~close], got[~close], want[~close]))
 
 
+@_SCIPY_117
 @pytest.mark.parametrize("name", ["boxcox", "boxcox1p", "inv_boxcox", "inv_boxcox1p", "huber",
                                   "pseudo_huber"])
 def test_two_argument_edges_match_scipy(name):
@@ -220,6 +229,7 @@ def test_poch_follows_scipys_pole_conventions():
     assert abs(sp.poch(1e-300, 171.7) / float(exact) - 1) < 1e-12
 
 
+@_SCIPY_117
 def test_factorial_matches_scipys_types():
     for n in (3, 3.5, np.float32(3), -1, nan, np.array(3), np.array([3.0, -1, nan, 2.5]),
               np.array([3, 4], np.float32), np.array([], int), [3, 4], 171, 170.5):
