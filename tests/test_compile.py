@@ -143,9 +143,10 @@ _RUNS = [(op, k) for op in OPS if op.differentiable and op.traces
          for k in range(len(op.samples(np.random.default_rng(0))))]
 
 
-@pytest.mark.parametrize("op, k", _RUNS, ids=[f"{op.name}-{k}" for op, k in _RUNS])
-def test_every_operation_compiled_equals_eager(op, k):
-    sample = op.samples(np.random.default_rng(k))[k]
+def _training_step(op, sample):
+    """(leaves, step): the op's differentiated arguments as leaves (the parameters a
+    compiled step reads), and a step of them shifted by its array arguments that runs
+    the op, backward of the sum of squares, and returns the op's output."""
     leaves = [cr.tensor(sample.args[i], requires_grad=True) for i in sample.diff]
 
     def value_and_grads(*arrays):
@@ -163,6 +164,14 @@ def test_every_operation_compiled_equals_eager(op, k):
         if loss.requires_grad:
             loss.backward()
         return out
+
+    return leaves, value_and_grads
+
+
+@pytest.mark.parametrize("op, k", _RUNS, ids=[f"{op.name}-{k}" for op, k in _RUNS])
+def test_every_operation_compiled_equals_eager(op, k):
+    sample = op.samples(np.random.default_rng(k))[k]
+    leaves, value_and_grads = _training_step(op, sample)
 
     shifts = [np.zeros_like(sample.args[i]) for i in sample.diff]
     with warnings.catch_warnings():
@@ -190,21 +199,7 @@ def test_every_operation_replayed_on_other_values_equals_eager(op):
     # Captured at the sample, replayed at shifted values: nothing the capture computed
     # from the first call's values (a branch, a mask, an exponent) may stand for the next.
     sample = op.samples(np.random.default_rng(0))[0]
-    leaves = [cr.tensor(sample.args[i], requires_grad=True) for i in sample.diff]
-
-    def value_and_grads(*arrays):
-        args = list(sample.args)
-        for i, leaf, a in zip(sample.diff, leaves, arrays):
-            args[i] = leaf + a
-        out = op.op(*args, **sample.kwargs)
-        out = cr.concatenate([cr.reshape(o, (-1,)) for o in out]) if isinstance(
-            out, (tuple, list)) else out
-        for leaf in leaves:
-            leaf.grad = None
-        loss = cnp.sum(out * out)
-        if loss.requires_grad:
-            loss.backward()
-        return out
+    leaves, value_and_grads = _training_step(op, sample)
 
     rng = np.random.default_rng(1)
     shifts = [(0.07 * rng.standard_normal(np.shape(sample.args[i]))).astype(
