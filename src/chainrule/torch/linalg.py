@@ -4,7 +4,6 @@ SciPy's; on front-end tensors they return front-end tensors. Complex results
 (``eig``, ``eigvals``) are out of scope, as everywhere in chainrule."""
 
 import functools
-from collections import namedtuple
 
 import numpy as np
 
@@ -14,7 +13,6 @@ from chainrule.graph import TensorBase
 from chainrule.graph import values as _values
 from chainrule.linalg import (
     LinAlgError,
-    LUFactorResult,
     cholesky,
     cond,
     det,
@@ -40,10 +38,10 @@ from chainrule.linalg import pinv as _pinv
 from chainrule.linalg import qr as _qr
 from chainrule.linalg import solve as _solve
 from chainrule.linalg import vector_norm as _vector_norm
-from chainrule.numpy.linalg import QRResult as _QRResult
 from chainrule.numpy.linalg import tensorinv as _tensorinv
 from chainrule.numpy.linalg import tensorsolve as _tensorsolve
 
+from . import return_types
 from .tensor import Tensor
 from .tensor import like as _like
 
@@ -56,8 +54,8 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
            "vecdot", "vector_norm"]
 
 
-def _ex(name, fn, fields, failure):
-    result_type = namedtuple(name, fields)
+def _ex(name, fn, failure):
+    result_type = getattr(return_types, f"linalg_{name}")
 
     def call(A, *, check_errors=False, out=None, **kwargs):
         """fn(A) and ``info``, one per matrix: 0 where it succeeded, otherwise LAPACK's
@@ -110,9 +108,6 @@ def _zero_pivot(a):
     return u.shape[0]
 
 
-_LstsqResult = namedtuple("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
-
-
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution of A X = B, as PyTorch's named tuple. Like PyTorch's
     default driver ('gelsy'), it leaves residuals and singular_values empty; 'gelsd' and
@@ -128,7 +123,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rank = Tensor.new_tensor(solution, rank, dtype=np.int64)
     if driver == "gels":  # (PyTorch's 'gels' computes no rank either)
         rank = Tensor.new_zeros(solution, (0,), dtype=np.int64)
-    return _LstsqResult(solution, residuals, rank, singular_values)
+    return return_types.linalg_lstsq(solution, residuals, rank, singular_values)
 
 
 def _batched_lstsq(A, B, rcond, driver):
@@ -152,7 +147,7 @@ def _batched_lstsq(A, B, rcond, driver):
         singular_values = _P.reshape(_P.stack([p[3] for p in parts]), batch + (-1,))
     if driver not in (None, "gelsy") and all(np.shape(p[1]) == (shape_b[-1],) for p in parts):
         residuals = _P.reshape(_P.stack([p[1] for p in parts]), batch + (shape_b[-1],))
-    return _LstsqResult(_like(A, solution), residuals,
+    return return_types.linalg_lstsq(_like(A, solution), residuals,
                         Tensor.new_tensor(A, rank, dtype=np.int64), _like(A, singular_values))
 
 
@@ -189,16 +184,14 @@ def vander(x, N=None):
     return _like(x, _P.stack(columns, axis=-1))
 
 
-_SolveExResult = namedtuple("linalg_solve_ex", ("result", "info"))
-
-
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """(solve(A, B), info): info 0 per matrix that solved, else LAPACK's code (the column
     of the first zero pivot), with NaN in that matrix's solution alone."""
     batch = tuple(np.shape(A)[:-2])
     try:
-        return _SolveExResult(solve(A, B, left=left),
-                              Tensor.new_tensor(A, np.zeros(batch, np.int32), dtype=np.int32))
+        return return_types.linalg_solve_ex(
+            solve(A, B, left=left), Tensor.new_tensor(A, np.zeros(batch, np.int32),
+                                                      dtype=np.int32))
     except LinAlgError:
         if check_errors:
             raise
@@ -217,8 +210,9 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     x = solve(fixed, B, left=left)
     core = np.ndim(x) - len(batch)
     nan = np.asarray(np.nan, x._data.dtype)
-    return _SolveExResult(_like(A, _P.where(bad.reshape(batch + (1,) * core), nan, x)),
-                          Tensor.new_tensor(A, codes.reshape(batch), dtype=np.int32))
+    return return_types.linalg_solve_ex(
+        _like(A, _P.where(bad.reshape(batch + (1,) * core), nan, x)),
+        Tensor.new_tensor(A, codes.reshape(batch), dtype=np.int32))
 
 
 def _cutoffs(A, atol, rtol, hermitian):
@@ -269,8 +263,8 @@ def qr(A, mode="reduced"):
     """(Q, R) with A = Q R; ``mode='r'``: R alone computed, and Q an empty tensor, as
     PyTorch returns (NumPy's mode 'r' returns R by itself)."""
     if mode == "r":
-        return _QRResult(Tensor.new_zeros(A, (0,)), _qr(A, mode="r"))
-    return _qr(A, mode=mode)
+        return return_types.linalg_qr(Tensor.new_zeros(A, (0,)), _qr(A, mode="r"))
+    return return_types.linalg_qr(*_qr(A, mode=mode))
 
 
 def _swap(x):
@@ -310,7 +304,7 @@ def lu_factor(A, *, pivot=True, out=None):
     if out is not None:
         raise TypeError("lu_factor: out= is not supported; assign the result")
     factored, pivots = _lu_factor(A, pivot=pivot)
-    return LUFactorResult(factored, tensor(pivots))
+    return return_types.linalg_lu_factor(factored, tensor(pivots))
 
 
 def tensorinv(A, ind=2, *, out=None):
@@ -355,5 +349,21 @@ def _takes_A(fn):
     _takes_A(f) for f in (cholesky, cond, det, eigh, eigvalsh, inv, lu, matrix_exp,
                           matrix_norm, matrix_power, matrix_rank, norm, pinv, slogdet, svd,
                           svdvals))
-cholesky_ex = _ex("cholesky_ex", cholesky, ("L", "info"), _failing_minor)
-inv_ex = _ex("inv_ex", inv, ("inverse", "info"), _zero_pivot)
+cholesky_ex = _ex("cholesky_ex", cholesky, _failing_minor)
+inv_ex = _ex("inv_ex", inv, _zero_pivot)
+
+
+def _named_as(name, fn):
+    """``fn`` returning its tuple as ``torch.return_types.<name>``."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        return return_types.returned(name, fn(*args, **kwargs))
+
+    return call
+
+
+eigh = _named_as("linalg_eigh", eigh)
+lu = _named_as("linalg_lu", lu)
+slogdet = _named_as("linalg_slogdet", slogdet)
+svd = _named_as("linalg_svd", svd)

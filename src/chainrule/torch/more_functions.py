@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import functools
 import itertools
-from collections import namedtuple
 
 import numpy as np
 
@@ -54,9 +53,6 @@ from .tensor import (
     zero_gradient,
 )
 from .tensor_writes import same_dtype, scalar_first, scaled
-
-min_max = namedtuple("aminmax", ["min", "max"])
-_svd = namedtuple("svd", ["U", "S", "V"])
 
 
 def _new(array):
@@ -213,7 +209,7 @@ def frexp(input):
             scale = np.ldexp(np.ones_like(x), -e)
         ok = np.isfinite(x) & np.isfinite(scale)
         mantissa = P.where(ok, m + (input - P.stop_gradient(input)) * np.where(ok, scale, 0), m)
-    return _like(input, (mantissa, _new(e.astype(np.int32))))
+    return return_types.frexp(*_like(input, (mantissa, _new(e.astype(np.int32)))))
 
 
 def add(input, other, *rest, alpha=1):
@@ -336,6 +332,12 @@ def addcdiv(input, tensor1, tensor2, *rest, value=1):
 
 
 # ------------------------------------------------------------------ reductions
+def _named(name, result):
+    """A (values, indices) pair as ``torch.return_types.<name>``; a single tensor (median
+    without dim) as it is."""
+    return return_types.returned(name, result) if isinstance(result, tuple) else result
+
+
 def _fresh(input, result):
     """``result`` (or each tensor of a result tuple) copied where it shares ``input``'s
     buffer: on a 0-d or size-1 input NumPy's functions return a view (or the input), where
@@ -365,7 +367,7 @@ def amin(input, dim=(), keepdim=False):
 
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over `dim` (all elements when None)."""
-    return min_max(amin(input, () if dim is None else dim, keepdim),
+    return return_types.aminmax(amin(input, () if dim is None else dim, keepdim),
                    amax(input, () if dim is None else dim, keepdim))
 
 
@@ -418,13 +420,14 @@ def median(input, dim=None, keepdim=False):
     (values, indices)."""
     if np.size(input) == 0:
         return _empty_median(input, dim, keepdim, "median")
-    return _fresh(input, _like(input, _sorting.median(input, dim, keepdim)))
+    return _named("median", _fresh(input, _like(input, _sorting.median(input, dim, keepdim))))
 
 
 def nanmedian(input, dim=None, keepdim=False):
     if np.size(input) == 0:
         return _empty_median(input, dim, keepdim, "nanmedian")
-    return _fresh(input, _like(input, _sorting.nanmedian(input, dim, keepdim)))
+    return _named("nanmedian", _fresh(input, _like(input, _sorting.nanmedian(input, dim,
+                                                                             keepdim))))
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -482,11 +485,11 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def cummax(input, dim):
-    return _fresh(input, _like(input, _scans.cummax(input, dim)))
+    return _named("cummax", _fresh(input, _like(input, _scans.cummax(input, dim))))
 
 
 def cummin(input, dim):
-    return _fresh(input, _like(input, _scans.cummin(input, dim)))
+    return _named("cummin", _fresh(input, _like(input, _scans.cummin(input, dim))))
 
 
 def logcumsumexp(input, dim):
@@ -494,7 +497,7 @@ def logcumsumexp(input, dim):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    return _like(input, _sorting.kthvalue(input, k, dim, keepdim))
+    return _named("kthvalue", _like(input, _sorting.kthvalue(input, k, dim, keepdim)))
 
 
 def msort(input):
@@ -796,9 +799,6 @@ def matrix_exp(input):
     return _like(input, _matrix_exp(input))
 
 
-_Geqrf = namedtuple("geqrf", ["a", "tau"])
-
-
 def geqrf(input):
     """LAPACK's compact QR: ``a`` holds R on and above its diagonal and the Householder
     vectors below it, ``tau`` their scales (NumPy's qr(mode="raw"), transposed back).
@@ -808,8 +808,9 @@ def geqrf(input):
     if x.ndim < 2:
         raise ValueError(f"geqrf: expected a matrix or a stack of matrices, got shape {x.shape}")
     h, tau = np.linalg.qr(x, mode="raw")
-    return _Geqrf(_like(input, new_tensor(np.ascontiguousarray(np.swapaxes(h, -1, -2)))),
-                  _like(input, new_tensor(tau)))
+    return return_types.geqrf(
+        _like(input, new_tensor(np.ascontiguousarray(np.swapaxes(h, -1, -2)))),
+        _like(input, new_tensor(tau)))
 
 
 def orgqr(input, tau):
@@ -823,7 +824,7 @@ def svd(input, some=True, compute_uv=True):
     V = P.swapaxes(Vh, -1, -2)
     if not compute_uv:  # (PyTorch gives zero-filled U and V then)
         U, V = U * 0, V * 0
-    return _svd(*_like(input, (U, S, V)))
+    return return_types.svd(*_like(input, (U, S, V)))
 
 
 # ------------------------------------------------------------------ shape, joining, splitting
@@ -1320,16 +1321,13 @@ def cholesky_inverse(L, upper=False):
     return cholesky_solve(_like(L, _new(eye)), L, upper=upper)
 
 
-_Triangular = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-
-
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     """The deprecated torch.triangular_solve: (X with op(A) X = b, a copy of A)."""
     from .linalg import solve_triangular
 
     a = P.swapaxes(A, -1, -2) if transpose else A
     x = solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
-    return _Triangular(_like(b, x), clone(A))
+    return return_types.triangular_solve(_like(b, x), clone(A))
 
 
 def _range(start=0, end=None, step=1, *, dtype=None, requires_grad=False):
@@ -1350,7 +1348,8 @@ def lu(A, pivot=True, get_infos=False, out=None):
 
     factored, pivots = lu_factor(A, pivot=pivot, out=out)
     if get_infos:
-        return factored, pivots, _new(np.zeros(np.shape(A)[:-2], np.int32))
+        return return_types._lu_with_info(factored, pivots,
+                                          _new(np.zeros(np.shape(A)[:-2], np.int32)))
     return factored, pivots
 
 
@@ -1369,8 +1368,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
         order = _lu.perm_from_pivots(_lu.row_order(LU_pivots, "lu_unpack's pivots"), base=1,
                                      m=m)
         perm = _lu.permutation_matrix(order.astype(dtype), dtype)
-    return tuple(_like(LU_data, x) if x is not None else _new(np.empty(0))
-                 for x in (perm, lower, upper))
+    return return_types.lu_unpack(*(_like(LU_data, x) if x is not None else _new(np.empty(0))
+                                    for x in (perm, lower, upper)))
 
 
 # ------------------------------------------------------------------ older and other spellings
@@ -1381,21 +1380,18 @@ def ger(input, vec2):
     return outer(input, vec2)
 
 
-_qr = namedtuple("qr", ["Q", "R"])
-
-
 def qr(input, some=True):
     """The deprecated torch.qr: torch.linalg.qr with mode 'reduced' (some) or 'complete'."""
     from .linalg import qr as linalg_qr
 
     q, r = linalg_qr(input, mode="reduced" if some else "complete")
-    return _qr(q, r)
+    return return_types.qr(q, r)
 
 
 def slogdet(input):
     from .linalg import slogdet as linalg_slogdet
 
-    return linalg_slogdet(input)
+    return return_types.slogdet(*linalg_slogdet(input))
 
 
 def lu_solve(b, LU_data, LU_pivots):
@@ -1537,9 +1533,6 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, device
                    "kaiser_window")
 
 
-_histogram = namedtuple("histogram", ["hist", "bin_edges"])
-
-
 def histogram(input, bins, *, range=None, weight=None, density=False):
     """(hist, bin_edges) in input's dtype: NumPy's histogram (bins a count or the edges)."""
     values = np.asarray(input._data if isinstance(input, TensorBase) else input)
@@ -1547,11 +1540,12 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     w = None if weight is None else np.asarray(
         weight._data if isinstance(weight, TensorBase) else weight)
     hist, bin_edges = np.histogram(values, edges, range=range, weights=w, density=density)
-    return _histogram(_new(hist.astype(values.dtype)), _new(bin_edges.astype(values.dtype)))
+    return return_types.histogram(_new(hist.astype(values.dtype)),
+                                  _new(bin_edges.astype(values.dtype)))
 
 
 __all__ = [name for name, value in list(globals().items())
            if callable(value) and not name.startswith("_") and getattr(
                value, "__module__", None) == __name__
-           and name not in {"min_max", "Tensor", "like", "floating", "front", "new_tensor"}]
+           and name not in {"Tensor", "like", "floating", "front", "new_tensor"}]
 __all__.append("divide")

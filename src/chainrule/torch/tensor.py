@@ -1450,7 +1450,7 @@ greater greater_equal igamma isfinite kthvalue less less_equal log10 log2 logcum
 median mode multiply mv negative not_equal roll subtract svd take true_divide
 unique_consecutive is_nonzero is_complex conj resolve_conj resolve_neg multinomial as_strided
 bernoulli ger qr slogdet split_with_sizes narrow_copy prelu hardshrink is_same_size
-is_signed get_device is_inference is_conj is_neg geqrf orgqr""".split()
+is_signed get_device is_inference is_conj is_neg geqrf orgqr histogram""".split()
 
 
 def _function_method(name):
