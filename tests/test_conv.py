@@ -316,3 +316,56 @@ def test_max_pool2d_float32_nan_and_ties_after_relu():
     sums = grad.reshape(2, 3, 2, 2, 2, 2).sum(axis=(3, 5))
     assert np.array_equal(sums, np.ones_like(sums)) and set(np.unique(grad)) <= {0, 1}
     assert grad[0, 0, 0, 0] == 1
+
+
+def test_reused_scratch_buffers_keep_every_call_exact(monkeypatch):
+    # The kernels keep their padded inputs, window matrices and placed cotangents from one
+    # call to the next (primitives/scratch.py). Alternate calls whose buffers have the same
+    # shapes but different contents and borders: a 6 x 6 input padded by 1 and a 4 x 4
+    # input padded by 2 both make an 8 x 8 grid; batches of 3 and 5 at two images per
+    # chunk leave a partial last chunk in the transposed convolution's placed buffer.
+    monkeypatch.setattr(layers, "_CHUNK_BYTES", 2 * 2 * 9 * 36 * 8)
+    w = rand((3, 2, 3, 3), 1)
+    cases = [(rand((3, 2, 6, 6), 2), 1), (rand((5, 2, 4, 4), 3), 2), (rand((5, 2, 6, 6), 4), 1)]
+    for _ in range(2):
+        for x, p in cases:
+            geo = dict(stride=(1, 1), padding=(p, p), dilation=(1, 1), groups=1)
+            xt = cr.tensor(x, requires_grad=True)
+            wt = cr.tensor(w, requires_grad=True)
+            out = F.conv2d(xt, wt, None, **geo)
+            assert np.allclose(out.data, conv_reference(x, w, None, **geo), atol=1e-12)
+            g = rand(out.shape, 5)
+            out.backward(g)
+            # <g, conv(x, w)> is linear in each of x and w: both gradients are checked
+            # through the same identity, against the direct sum.
+            ref = np.sum(g * conv_reference(x, w, None, **geo))
+            assert np.isclose(np.sum(xt.grad.data * x), ref, rtol=1e-12)
+            assert np.isclose(np.sum(wt.grad.data * w), ref, rtol=1e-12)
+
+
+def test_scratch_buffers_stay_within_their_limit_and_per_thread():
+    import threading
+
+    from chainrule.primitives import scratch
+
+    scratch.release()
+    a = scratch.buffer(("t",), (4, 4), np.float32)
+    assert scratch.buffer(("t",), (4, 4), np.float32) is a
+    assert scratch.buffer(("t",), (4, 4), np.float64) is not a
+    filled = scratch.buffer(("f",), (3,), np.float64, 0.0)
+    assert np.array_equal(filled, np.zeros(3))
+    big = scratch.buffer(("big",), (scratch._LIMIT // 4 // 8 + 1,), np.float64)
+    assert scratch.buffer(("big",), big.shape, np.float64) is not big  # not kept
+    many = [scratch.buffer(("m", i), (scratch._LIMIT // 16 // 8,), np.float64)
+            for i in range(40)]
+    pool = scratch._pool()
+    assert sum(b.nbytes for b in pool.values()) <= scratch._LIMIT
+    assert any(b is many[-1] for b in pool.values())
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(scratch.buffer(("t",), (4, 4),
+                                                                         np.float32)))
+    thread.start()
+    thread.join()
+    assert seen[0] is not a and seen[0].shape == (4, 4)
+    scratch.release()
+    assert not scratch._pool()

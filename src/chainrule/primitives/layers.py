@@ -40,7 +40,7 @@ from .. import statements as S
 from ..domains import Example
 from ..graph import is_tensor
 from ..rules import primitive
-from . import depthwise, reductions
+from . import depthwise, reductions, scratch
 from .conv_batching import conv_batch
 from .depthwise import offsets as _offsets
 from .pointwise import stop_gradient
@@ -161,10 +161,11 @@ def window_geometry(shape, kernel_size, stride, padding, dilation, op="im2col"):
     return tuple(out)
 
 
-def _padded(x, padding, value=0.0):
+def _padded(x, padding, value=0.0, reuse=False):
     """x with ``padding`` values on both sides of each spatial axis, in x's memory order
     (a channel-major input stays channel-major). (np.pad costs about 80 us of Python
-    per call, most of a small convolution's time.)"""
+    per call, most of a small convolution's time.) With ``reuse``, a scratch buffer
+    (scratch.py): only for a kernel that reads it and lets no view of it out."""
     if not any(padding):
         return x
     x = np.asarray(x)
@@ -172,10 +173,14 @@ def _padded(x, padding, value=0.0):
         info = np.iinfo(x.dtype) if x.dtype.kind != "b" else None
         value = (info.min if value < 0 else info.max) if info else value > 0
     shape = x.shape[:2] + tuple(m + 2 * p for m, p in zip(x.shape[2:], padding))
-    if x.ndim > 2 and x.strides[0] < x.strides[1]:  # channel-major, as the kernels write
-        xp = np.full((shape[1], shape[0]) + shape[2:], value, x.dtype).swapaxes(0, 1)
+    major = x.ndim > 2 and x.strides[0] < x.strides[1]  # channel-major, as kernels write
+    memory = (shape[1], shape[0]) + shape[2:] if major else shape
+    if reuse:  # (the tag names the interior written below: the border keeps `value`)
+        xp = scratch.buffer(("padded", tuple(padding), x.shape[2:]), memory, x.dtype, value)
     else:
-        xp = np.full(shape, value, x.dtype)
+        xp = np.full(memory, value, x.dtype)
+    if major:
+        xp = xp.swapaxes(0, 1)
     xp[(slice(None), slice(None)) + tuple(slice(p, p + m) for p, m in
                                           zip(padding, x.shape[2:]))] = x
     return xp
@@ -312,7 +317,7 @@ def _buffers(op, x_shape, w_shape, dtype, stride, padding, dilation, groups, g=N
             f"of a convolution of {tuple(x_shape)} by a weight of shape {tuple(w_shape)}"
         )
     threads.use_for(o * k * n * p)
-    cols = np.empty((groups, k, min(step, n) * p), dtype)
+    cols = scratch.buffer(("columns",), (groups, k, min(step, n) * p), dtype)
     return out, chunks, cols, None if g is None else _channels_first(g, groups)
 
 
@@ -377,7 +382,7 @@ def _conv_fwd(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1)
     out, chunks, cols, _ = _buffers("conv", x.shape, w.shape, dtype, stride, padding,
                                     dilation, groups)
     p = math.prod(out)
-    xp = _padded(x, padding)
+    xp = _padded(x, padding, reuse=True)
     # (O, N, *out), returned as its (N, O, *out) transpose: each group's product writes
     # whole rows, and the layers after it (ReLU, pooling) keep this layout.
     y = np.empty((o, n) + out, dtype)
@@ -416,8 +421,10 @@ def _conv_transpose_shifted(g, w, shape, padding, groups):
     dx = np.zeros((c, n) + grid, dtype)
     flat = dx.reshape(groups, c // groups, n * cell)
     m = min(step, n)
-    placed = np.zeros((o, m) + grid, dtype)  # outputs at their grid positions, 0 elsewhere
-    cols = np.empty((groups, k, m * cell), dtype)
+    # The outputs at their grid positions, 0 elsewhere (each call writes the same
+    # positions, so a reused buffer's other positions are still 0).
+    placed = scratch.buffer(("placed", out), (o, m) + grid, dtype, 0.0)
+    cols = scratch.buffer(("columns",), (groups, k, m * cell), dtype)
     at_outputs = (slice(None), slice(None)) + tuple(slice(0, q) for q in out)
     gt = g.swapaxes(0, 1)
     for a in range(0, n, step):
@@ -492,7 +499,7 @@ def _conv_weight_grad_fwd(x, g, shape, stride=(1, 1), padding=(0, 0), dilation=(
     out, chunks, cols, gm = _buffers("conv_weight_grad", x.shape, shape, np.result_type(x, g),
                                      stride, padding, dilation, groups, g)
     p = math.prod(out)
-    xp = _padded(x, padding)
+    xp = _padded(x, padding, reuse=True)
     dw = part = None
     for a, z in chunks:
         mat = _fill_columns(cols, xp, a, z, shape[2:], stride, dilation, out)
