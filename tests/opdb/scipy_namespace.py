@@ -401,6 +401,13 @@ def _reference_autograd_convolve(x, w):
     return out
 
 
+def _signal_keywords(name, label, samples, mode, **kw):
+    ours, theirs = getattr(sg, name), getattr(ss_signal, name)
+    return OpInfo(f"sp.signal.{name} ({label})", lambda a, b: ours(a, b, mode, **kw),
+                  fixed(*samples), lambda a, b: theirs(a, b, mode, **kw),
+                  plain="numpy", rtol=1e-10, list_inputs=False)
+
+
 SIGNAL = [
     *[_signal("convolve", sg.convolve, ss_signal.convolve, m) for m in ("full", "valid", "same")],
     *[_signal("correlate", sg.correlate, ss_signal.correlate, m)
@@ -410,6 +417,21 @@ SIGNAL = [
                                     dot_axes=([1], [0])),
            fixed(_pair((2, 2, 4, 3), (2, 3, 2, 2))), _reference_autograd_convolve,
            plain="numpy", rtol=1e-10, list_inputs=False),
+    # 2-D with SciPy's boundaries: kernels odd and even (the centres of 'same' differ
+    # between convolve2d and correlate2d), and larger than the input.
+    *[_signal_keywords(name, f"{mode}, {boundary}, fill {fill}",
+                       (_pair((4, 5), (2, 3)), _pair((3, 4), (3, 3)), _pair((2, 3), (4, 5))),
+                       mode, boundary=boundary, fillvalue=fill)
+      for name in ("convolve2d", "correlate2d")
+      for mode, boundary, fill in (("full", "fill", 0.0), ("same", "fill", 0.0),
+                                   ("same", "fill", 1.5), ("full", "wrap", 0.0),
+                                   ("same", "symm", 0.0), ("valid", "fill", 0.0))],
+    # The axes not convolved broadcast; length-1 axes too (SciPy's), even when listed.
+    *[_signal_keywords(name, f"{mode}, axes={axes}",
+                       (_pair((3, 1, 6), (1, 2, 3)), _pair((2, 4, 3), (2, 1, 2))), mode,
+                       axes=axes)
+      for name in ("fftconvolve", "oaconvolve")
+      for mode, axes in (("full", None), ("same", -1), ("valid", [2]), ("same", (0, 2)))],
 ]
 
 
