@@ -205,3 +205,38 @@ def test_complement_of_a_full_svd_is_differentiated_without_rotating():
 
     np.testing.assert_allclose(cr.grad(lambda x: projector(x, True))(a),
                                cr.grad(lambda x: projector(x, False))(a), atol=1e-12)
+
+
+def _det_hessian(a):
+    """d^2 det / dA_ij dA_kl written out: det is linear in each row and each column, so
+    it is 0 when i = k or j = l, and otherwise the signed minor of A without rows i, k
+    and columns j, l (Laplace's expansion twice)."""
+    n = a.shape[0]
+    h = np.zeros((n, n, n, n))
+    for i, j, k, m in np.ndindex(n, n, n, n):
+        if i == k or j == m:
+            continue
+        rows = [r for r in range(n) if r not in (i, k)]
+        cols = [c for c in range(n) if c not in (j, m)]
+        minor = np.linalg.det(a[np.ix_(rows, cols)]) if rows else 1.0
+        h[i, j, k, m] = ((-1) ** (i + j + k + m) * np.sign(k - i) * np.sign(m - j)
+                         * minor)
+    return h
+
+
+@pytest.mark.parametrize("a", [
+    np.array([[1.0, 2.0], [2.0, 4.0]]),  # rank 1 of 2
+    np.arange(1.0, 10.0).reshape(3, 3),  # rank 2 of 3
+    np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0]),  # rank 1 of 3
+    np.zeros((3, 3)),
+    np.diag([2.0, 0.0, 0.0, 3.0]),  # two zero singular values of four
+    np.random.default_rng(0).standard_normal((4, 4)),  # invertible
+], ids=["rank1of2", "rank2of3", "rank1of3", "zero3", "rank2of4", "invertible4"])
+def test_hessian_of_det_is_exact_at_singular_matrices(a):
+    # The cofactor's derivative goes through the SVD, with no division by det (it was
+    # (<G, C> C - C G^T C) / det A: NaN and inf at every singular matrix).
+    want = _det_hessian(a)
+    scale = max(1.0, np.max(np.abs(want)))
+    for h in (cr.hessian(cnp.linalg.det)(a), cr.jacfwd(cr.grad(cnp.linalg.det))(a)):
+        assert np.all(np.isfinite(h))
+        assert np.max(np.abs(h - want)) <= 1e-13 * scale

@@ -101,32 +101,94 @@ inv = primitive(
 )
 
 # ---------------------------------------------------------------- determinants
+def _products_but_one(s):
+    """[..., i] = the product of the entries of s other than s_i (prefix and suffix
+    products: exact with zeros among them, where prod(s) / s_i is 0 / 0)."""
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return before * after
+
+
+def _svd64(a):
+    # (in float64 for narrower floats: their own SVD is a few ulp off where det * inv
+    # of a small matrix is exact)
+    u, s, vt = np.linalg.svd(a.astype(np.promote_types(a.dtype, np.float64)))
+    return u, s, vt, np.linalg.det(u) * np.linalg.det(vt)
+
+
+def _as_input(out, a):
+    return out.astype(a.dtype if a.dtype.kind == "f" else out.dtype, copy=False)
+
+
 def _cofactor_fwd(a):
     """The cofactor matrix adj(A)^T (= det(A) A^-T where A is invertible), from the SVD
     A = U diag(s) V^T: det(U) det(V) U diag(c) V^T with c_i the product of the other
     singular values, so it is exact at singular matrices too (rank n-1: the one
     nonzero c; lower rank: 0), where det(A) A^-T is 0 * inf."""
     a = np.asarray(a)
+    if a.shape[-1] == 0:
+        return np.zeros_like(a)
+    u, s, vt, sign = _svd64(a)
+    out = (sign[..., None, None] * (u * _products_but_one(s)[..., None, :])) @ vt
+    return _as_input(out, a)
+
+
+def _cofactor_grad_fwd(a, g):
+    """The derivative of C(A) = adj(A)^T in the direction G (self-adjoint in G, so also
+    its VJP), exact at singular A.
+
+    C(U X V^T) = det(U) det(V) U C(X) V^T for orthogonal U, V, so with A's SVD the
+    derivative is det(U) det(V) U L(U^T G V) V^T, L the derivative of C at diag(s). An
+    entry of C(S + t F) is a minor: to first order in t, diagonal entries gain
+    t sum_{k != i} F_kk p_ik and off-diagonal ones -t F_ji p_ij, where p_ij is the
+    product of the singular values other than s_i and s_j. No division by det(A).
+    """
+    a, g = np.asarray(a), np.asarray(g)
     n = a.shape[-1]
     if n == 0:
-        return np.zeros_like(a)
-    # (in float64 for narrower floats: their own SVD is a few ulp off where det * inv
-    # of a small matrix is exact)
-    u, s, vt = np.linalg.svd(a.astype(np.promote_types(a.dtype, np.float64)))
-    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
-    sign = np.linalg.det(u) * np.linalg.det(vt)
-    out = (sign[..., None, None] * (u * (before * after)[..., None, :])) @ vt
-    return out.astype(a.dtype if a.dtype.kind == "f" else out.dtype, copy=False)
+        return np.zeros(np.broadcast_shapes(a.shape, g.shape), np.result_type(a, g))
+    u, s, vt, sign = _svd64(a)
+    # p[..., i, j]: the products of row i of s with s_i set to 1, all but the j-th.
+    rows = np.array(np.broadcast_to(s[..., None, :], s.shape + (n,)))
+    rows[..., np.arange(n), np.arange(n)] = 1
+    p = _products_but_one(rows)
+    p[..., np.arange(n), np.arange(n)] = 0
+    f = _mT(u) @ g @ _mT(vt)
+    diagonal = np.einsum("...ik,...kk->...i", p, f)
+    lf = -_mT(f) * p
+    lf[..., np.arange(n), np.arange(n)] = diagonal
+    return _as_input(sign[..., None, None] * (u @ lf @ vt), np.asarray(a * g))
 
 
-def _cofactor_vjp(g, ans, a):
-    # C = det(A) A^-T: dC = tr(A^-1 dA) C - C dA^T C / det(A), so the VJP is
-    # (<G, C> C - C G^T C) / det(A) (invertible A; second derivatives at singular ones
-    # are not defined by it).
-    d = _batched_scalar(det(a))
-    return (_batched_scalar(sum(g * ans, axis=(-2, -1))) * ans - ans @ _mT(g) @ ans) / d
+def _cofactor_grad_vjp_a(h, ans, a, g):
+    # For invertible A, M(A) G = (<G, C> C - C G^T C) / det A; by the rules of C and
+    # det, its VJP in A is M(A) K - <H, M(A) G> C / det A with
+    # K = (<H, C> G + <G, C> H - H C^T G - G C^T H) / det A. (Third derivatives of det
+    # and second of the cofactor: defined by this at invertible A only.)
+    c, d = cofactor(a), _batched_scalar(det(a))
+    k = (_batched_scalar(sum(h * c, axis=(-2, -1))) * g
+         + _batched_scalar(sum(g * c, axis=(-2, -1))) * h - h @ _mT(c) @ g - g @ _mT(c) @ h)
+    return cofactor_grad(a, k / d) - _batched_scalar(sum(h * ans, axis=(-2, -1))) * c / d
+
+
+cofactor_grad = primitive(
+    "cofactor_grad", _cofactor_grad_fwd,
+    batch=B.matrix_rule,
+    domain=Example(lambda rng: ((rng.standard_normal((3, 3)) + 3 * np.eye(3),
+                                 rng.standard_normal((3, 3))), {})),
+    statement=S.Statement(
+        forward="dC = the derivative of C = adj(A)^T in the direction G, by the SVD (exact "
+        "at singular A)",
+        vjp="G_bar = cofactor_grad(A, H) (self-adjoint in G); A_bar from the invertible "
+        "form (<G, C> C - C G^T C) / det A",
+        latex_forward=r"Y = \mathrm{d}\operatorname{adj}(A)^\top[G]",
+        latex_vjp=r"\bar G = \mathrm{d}\operatorname{adj}(A)^\top[\bar Y]",
+    ),
+).defvjp(
+    _cofactor_grad_vjp_a,
+    lambda h, ans, a, g: cofactor_grad(a, h),
+)
 
 
 cofactor = primitive(
@@ -135,11 +197,16 @@ cofactor = primitive(
     domain=WELL_CONDITIONED,
     statement=S.Statement(
         forward="C = adj(A)^T = det(A) A^-T, by the SVD (exact at singular A)",
-        vjp="A_bar = (<G, C> C - C G^T C) / det A",
+        vjp="A_bar = cofactor_grad(A, G): the derivative of C, self-adjoint, exact at "
+        "singular A",
         latex_forward=r"C = \operatorname{adj}(A)^\top",
-        latex_vjp=r"\bar A = (\langle \bar C, C\rangle C - C \bar C^\top C) / \det A",
+        latex_vjp=r"\bar A = \mathrm{d}\operatorname{adj}(A)^\top[\bar C]",
     ),
-).defvjp(_cofactor_vjp)
+).defvjp(
+    lambda g, ans, a: cofactor_grad(a, g),
+).defjvp(
+    lambda t, ans, a: cofactor_grad(a, t),
+)
 
 # d det(A) = tr(adj(A) dA) = <C, dA> (Jacobi's formula; C = det(A) A^-T where A is
 # invertible): VJP g C, also at a singular A, where det(A) A^-T would be 0 * inf.
