@@ -197,7 +197,8 @@ def test_global_module_hooks_run_for_every_module_before_its_own_and_go_when_rem
             lambda m, gi, go: log.append(("bwd", type(m).__name__))),
     ]
     model[1].register_forward_hook(lambda m, a, o: log.append(("own", type(m).__name__)))
-    x = cr.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    # (float32, the layers' dtype: PyTorch refuses a float64 input to float32 layers)
+    x = cr.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3), requires_grad=True)
     try:
         y = model(x).sum()
         y.backward()

@@ -121,3 +121,144 @@ def test_decompositions_are_named_as_pytorchs():
     bad = torch.linalg.cholesky_ex(torch.tensor([[1.0, 2.0], [2.0, 1.0]]))
     _check_named(bad, "linalg_cholesky_ex", ("L", "info"))
     assert int(bad.info) == 2
+
+
+# ------------------------------------------------------------ 1. mixed-dtype products
+def _raises(fn, message):
+    with pytest.raises(RuntimeError) as info:
+        fn()
+    assert str(info.value) == message
+
+
+def test_matrix_products_refuse_float32_with_float64_with_pytorchs_messages():
+    a, b = torch.ones(2, 2), torch.ones(2, 2, dtype=torch.float64)
+    v32, v64 = torch.ones(2), torch.ones(2, dtype=torch.float64)
+    a3, b3 = torch.ones(1, 2, 2), torch.ones(1, 2, 2, dtype=torch.float64)
+    mm = "expected m1 and m2 to have the same dtype, but got: "
+    for fn, message in [
+        (lambda: torch.mm(a, b), mm + "float != double"),
+        (lambda: torch.mm(b, a), mm + "double != float"),
+        (lambda: a.mm(b), mm + "float != double"),
+        (lambda: a @ b, mm + "float != double"),
+        (lambda: torch.matmul(b, a), mm + "double != float"),
+        (lambda: a.matmul(b), mm + "float != double"),
+        (lambda: torch.linalg.matmul(a, b), mm + "float != double"),
+        (lambda: v32 @ b, mm + "float != double"),  # (a vector times a matrix: mm)
+        (lambda: a3 @ b, mm + "float != double"),  # (a stack folded into one matrix)
+        (lambda: torch.mm(a, torch.ones(2, 2, dtype=torch.int64)), mm + "float != long int"),
+        (lambda: torch.bmm(a3, b3), "expected scalar type Float but found Double"),
+        (lambda: b3.bmm(a3), "expected scalar type Double but found Float"),
+        (lambda: a3 @ b3, "expected scalar type Float but found Double"),
+        (lambda: a @ b3, "expected scalar type Float but found Double"),
+        (lambda: torch.mv(a, v64),
+         "addmv input tensors must have the same dtype, but got Double, Float, and Double"),
+        (lambda: a.mv(v64),
+         "addmv input tensors must have the same dtype, but got Double, Float, and Double"),
+        (lambda: b @ v32,
+         "addmv input tensors must have the same dtype, but got Float, Double, and Float"),
+        (lambda: v32 @ v64,
+         "dot : expected both vectors to have same dtype, but found Float and Double"),
+        (lambda: torch.dot(v64, v32),
+         "dot : expected both vectors to have same dtype, but found Double and Float"),
+        (lambda: torch.addmm(b, a, a),
+         "self and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: torch.addmm(a, b, a),
+         "mat1 and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: a.addmm(a, b),
+         "self and mat2 must have the same dtype, but got Float and Double"),
+        (lambda: torch.addmv(v32, a, v64),
+         "addmv input tensors must have the same dtype, but got Float, Float, and Double"),
+        (lambda: torch.baddbmm(b3, a3, a3),
+         "Input dtypes must be the same, got: input double, batch1: float, batch2: float"),
+        (lambda: torch.baddbmm(a3, a3, b3), "expected scalar type Float but found Double"),
+        (lambda: torch.addbmm(a, a3, b3),
+         "self and mat2 must have the same dtype, but got Float and Double"),
+        (lambda: torch.inner(v32, v64), "both inputs should have same dtype"),
+        (lambda: torch.tensordot(a, b, dims=1), "both inputs should have same dtype"),
+    ]:
+        _raises(fn, message)
+
+
+def test_linear_refuses_a_float64_input_to_float32_weights():
+    x64 = torch.ones(3, 2, dtype=torch.float64)
+    w, bias = torch.ones(5, 2), torch.ones(5)
+    mat = "mat1 and mat2 must have the same dtype, but got Double and Float"
+    _raises(lambda: F.linear(x64, w, bias), mat)
+    _raises(lambda: F.linear(x64, w),
+            "expected m1 and m2 to have the same dtype, but got: double != float")
+    _raises(lambda: F.linear(torch.ones(3, 2), w, bias.double()),
+            "self and mat2 must have the same dtype, but got Double and Float")
+    # the layer: PyTorch's most common report of this mistake
+    layer = nn.Linear(2, 5)
+    _raises(lambda: layer(x64), mat)
+    _raises(lambda: layer(torch.ones(4, 3, 2, dtype=torch.float64)), mat)
+    _raises(lambda: nn.Linear(2, 5, bias=False)(x64),
+            "expected m1 and m2 to have the same dtype, but got: double != float")
+    _raises(lambda: nn.Sequential(nn.Linear(2, 3), nn.ReLU())(x64), mat)
+    # one dtype throughout works, and equals x W^T + b
+    x = np.arange(6.0).reshape(3, 2)
+    out = layer(torch.tensor(x, dtype=torch.float32))
+    want = x @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-6)
+    assert out.dtype == torch.float32
+    layer64 = nn.Linear(2, 5, dtype=torch.float64)
+    assert layer64(x64).dtype == torch.float64
+
+
+def test_elementwise_operations_and_same_dtype_products_still_work():
+    a, b = torch.ones(2, 2), torch.ones(2, 2, dtype=torch.float64)
+    assert (a + b).dtype == torch.float64 and (a * b).dtype == torch.float64
+    assert (a * 2.0).dtype == torch.float32
+    assert (a * torch.tensor(2.0, dtype=torch.float64)).dtype == torch.float32  # (0-d)
+    assert torch.outer(torch.ones(2), torch.ones(2, dtype=torch.float64)).dtype == torch.float64
+    for dtype, kind in [(torch.float64, float), (torch.int64, int), (torch.float32, float)]:
+        m = torch.tensor([[1, 2], [3, 4]], dtype=dtype)
+        product = m @ m
+        assert product.dtype == dtype
+        assert product.tolist() == [[kind(7), kind(10)], [kind(15), kind(22)]]
+    assert torch.bmm(b.unsqueeze(0), b.unsqueeze(0)).dtype == torch.float64
+    assert float(torch.dot(torch.ones(3), torch.ones(3))) == 3.0
+    # a gradient through a same-dtype product is unaffected
+    w = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (w @ w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((2, 2)) @ np.array([[1.0, 2], [3, 4]]).T
+                               + np.array([[1.0, 2], [3, 4]]).T @ np.ones((2, 2)))
+
+
+# ------------------------------------------------------------ 4. shape errors: RuntimeError
+def test_pooling_and_convolution_shape_errors_are_runtime_errors():
+    x, x1, x3 = torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3), torch.ones(1, 1, 3, 3, 3)
+    for fn in [
+        lambda: F.max_pool2d(x, 5),  # (PyTorch: "Output size is too small")
+        lambda: F.max_pool2d(x, 5, return_indices=True),
+        lambda: F.max_pool2d_with_indices(x, 5),
+        lambda: F.max_pool2d(x, 2, dilation=3),
+        lambda: F.max_pool2d(x, 2, padding=2),  # (padding over half the kernel)
+        lambda: F.max_pool1d(x1, 5), lambda: F.max_pool3d(x3, 5),
+        lambda: F.avg_pool1d(x1, 5), lambda: F.avg_pool2d(x, 5), lambda: F.avg_pool3d(x3, 5),
+        lambda: F.lp_pool1d(x1, 2, 5), lambda: F.lp_pool2d(x, 2, 5),
+        lambda: F.adaptive_avg_pool2d(torch.ones(1, 1, 0, 3), 2),
+        lambda: F.conv1d(x1, torch.ones(1, 1, 5)), lambda: F.conv2d(x, torch.ones(1, 1, 5, 5)),
+        lambda: F.conv3d(x3, torch.ones(1, 1, 5, 5, 5)),
+        lambda: F.conv2d(x, torch.ones(1, 1, 7, 7), padding=1),
+        lambda: F.conv2d(x, torch.ones(1, 2, 2, 2)),  # (channels)
+        lambda: F.conv2d(torch.ones(3), torch.ones(1, 1, 2, 2)),  # (dimensions)
+        lambda: F.conv_transpose2d(x, torch.ones(2, 1, 2, 2)),
+        lambda: F.unfold(x, 5),
+        lambda: nn.MaxPool2d(5)(x), lambda: nn.AvgPool2d(5)(x), lambda: nn.Conv2d(1, 1, 5)(x),
+        lambda: nn.Conv1d(1, 1, 5)(x1), lambda: nn.MaxPool1d(5)(x1),
+        lambda: nn.Sequential(nn.Conv2d(1, 2, 2), nn.MaxPool2d(3))(x),
+        lambda: nn.Unfold(5)(x),
+    ]:
+        with pytest.raises(RuntimeError) as info:
+            fn()
+        # still the engine's ValueError, with its message naming what is wrong
+        assert isinstance(info.value, ValueError) and str(info.value)
+    with pytest.raises(RuntimeError, match="smaller than the kernel's reach 5"):
+        F.max_pool2d(x, 5)
+    with pytest.raises(RuntimeError, match="input has 1 channels"):
+        nn.Conv2d(2, 1, 2)(x)
+    # shapes that fit compute as before: a 3x3 input, kernel 2, stride 1 -> 2x2 maxima
+    v = torch.tensor(np.arange(9.0).reshape(1, 1, 3, 3))
+    assert F.max_pool2d(v, 2, stride=1).tolist() == [[[[4.0, 5.0], [7.0, 8.0]]]]
+    assert nn.AvgPool2d(3)(v).tolist() == [[[[4.0]]]]

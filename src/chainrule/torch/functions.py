@@ -19,6 +19,7 @@ from ..primitives import construction as C
 from ..primitives import indexing as I
 from ..primitives import sorting as S
 from ..sampling import multinomial as _multinomial
+from . import products
 from . import types as T
 from .generators import draw
 from .tensor import Tensor, clamped, floating, like, promoted, result_dtype_of, scalar_dims
@@ -395,22 +396,8 @@ def log_softmax(input, dim, dtype=None):
 
 
 # ---------------------------------------------------------------- products
-def matmul(input, other):
-    return P.matmul(input, other)
-
-
-def mm(input, mat2):
-    if input.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(f"mm: both arguments must be matrices, got shapes "
-                           f"{tuple(input.shape)} and {tuple(mat2.shape)}")
-    return P.matmul(input, mat2)
-
-
-def bmm(input, mat2):
-    if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"bmm: both arguments must be 3-D (batches of matrices), got "
-                           f"shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
-    return P.matmul(input, mat2)
+# (operands of different dtypes refused, as PyTorch's kernels refuse them: see .products)
+matmul, mm, bmm = products.matmul, products.mm, products.bmm
 
 
 def outer(input, vec2):

@@ -41,7 +41,7 @@ from chainrule.linalg import vector_norm as _vector_norm
 from chainrule.numpy.linalg import tensorinv as _tensorinv
 from chainrule.numpy.linalg import tensorsolve as _tensorsolve
 
-from . import return_types
+from . import products, return_types
 from .tensor import Tensor
 from .tensor import like as _like
 
@@ -287,7 +287,7 @@ def cross(input, other, *, dim=-1):
 
 
 def matmul(input, other):
-    return _like(input, _P.matmul(input, other))
+    return _like(input, products.matmul(input, other))
 
 
 def vecdot(x, y, *, dim=-1):

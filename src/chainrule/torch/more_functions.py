@@ -39,6 +39,7 @@ from .creation import linspace
 from .functions import _unary as _torch_unary
 from .functions import div as divide  # noqa: F401 (torch.divide is torch.div)
 from .generators import draw
+from .products import check_addmm, check_addmv, check_baddbmm, check_same
 from .tensor import (
     Tensor,
     _keyword,
@@ -666,11 +667,13 @@ def _scaled(beta, input, alpha, product):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2)."""
+    check_addmm(input, mat1, mat2)
     return _like(mat1, _scaled(beta, input, alpha, P.matmul(mat1, mat2)))
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
+    check_addmv(input, mat, vec)
     return _like(mat, _scaled(beta, input, alpha, P.matmul(mat, vec)))
 
 
@@ -682,16 +685,19 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    check_baddbmm(input, batch1, batch2)
     return _like(batch1, _scaled(beta, input, alpha, P.matmul(batch1, batch2)))
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * the sum over the batch of batch1[b] @ batch2[b]."""
+    check_addmm(input, batch1, batch2)
     return _like(batch1, _scaled(beta, input, alpha,
                                  P.sum(P.matmul(batch1, batch2), axis=0)))
 
 
 def mv(input, vec):
+    check_addmv(vec, input, vec)
     return _like(input, P.matmul(input, vec))
 
 
@@ -726,6 +732,7 @@ def _check_vectors(who, a, b, b_name):
 
 
 def inner(input, other):
+    check_same("inner", input, other)
     return _like(input, cnp.inner(input, other))
 
 
@@ -735,6 +742,7 @@ def kron(input, other):
 
 def tensordot(a, b, dims=2):
     """Contract the last `dims` axes of a with the first of b, or the listed pairs."""
+    check_same("inner", a, b)
     if isinstance(dims, (list, tuple)) and len(dims) == 2 and builtins.all(
             isinstance(d, (list, tuple)) for d in dims):
         dims = (list(dims[0]), list(dims[1]))

@@ -35,7 +35,7 @@ from ..primitives.scans import torch_cumprod
 from ..primitives.steps import floor_divide
 from ..tensor import Tensor as _CrTensor
 from ..tensor import _refuse_array_if_differentiated
-from . import return_types
+from . import products, return_types
 from . import types as T
 from .grad_fns import Node, grad_fn_name, named
 from .printing import tensor_repr
@@ -1360,9 +1360,26 @@ class Tensor(WritesAndNewTensors, _CrTensor):
             self, self._sign())
 
     def mm(self, mat2):
-        return P.matmul(self, mat2)
+        return products.mm(self, mat2)
 
-    bmm = mm
+    def bmm(self, mat2):
+        return products.bmm(self, mat2)
+
+    # PyTorch's matmul refuses operands of different dtypes (NumPy's promotes): .products
+    _matmul = graph.binary_recorder(P.matmul)
+    _rmatmul = graph.binary_recorder(P.matmul, reflected=True)
+
+    def __matmul__(self, other):
+        if isinstance(other, TensorBase):
+            products.check_matmul(self, other)
+        return Tensor._matmul(self, other)
+
+    def __rmatmul__(self, other):
+        if isinstance(other, TensorBase):
+            products.check_matmul(other, self)
+        return Tensor._rmatmul(self, other)
+
+    matmul = __matmul__
 
     def swapaxes(self, axis0, axis1):
         return P.swapaxes(self, axis0, axis1)

@@ -9,10 +9,13 @@ model given a front-end tensor returns one.
 import inspect as _inspect
 from importlib import import_module as _import_module
 
+from chainrule.graph import TensorBase as _TensorBase
 from chainrule.nn import *  # noqa: F403 (the layers, one implementation)
+from chainrule.nn import Linear as _EngineLinear
 from chainrule.nn import __all__ as _layer_names
 
 from .. import types as _T
+from ..products import check_linear as _check_linear
 from .modules import (
     Buffer,
     Module,
@@ -23,6 +26,8 @@ from .modules import (
     ParameterList,
     Sequential,
 )
+from .shape_errors import SHAPE_CHECKED_LAYERS as _SHAPE_CHECKED_LAYERS
+from .shape_errors import runtime_shape_errors as _runtime_shape_errors
 
 __all__ = sorted(set(_layer_names))
 
@@ -74,6 +79,16 @@ def _front_end_layer(layer):
     init = _pytorch_arguments(layer)
     if init is not None:
         namespace["__init__"] = init
+    if issubclass(layer, _EngineLinear):
+        def forward(self, input):  # (PyTorch's F.linear check of the dtypes, then the layer)
+            weight = getattr(self, "weight", None)
+            if isinstance(weight, _TensorBase) and weight._data.size:  # (LazyLinear: once made)
+                _check_linear(input, weight, self.bias)
+            return layer.forward(self, input)
+
+        namespace["forward"] = forward
+    if _SHAPE_CHECKED_LAYERS.fullmatch(layer.__name__):  # (RuntimeError as PyTorch's)
+        namespace["forward"] = _runtime_shape_errors(layer.forward)
     if "generate_square_subsequent_mask" in vars(layer):  # (Transformer's; a front-end one)
         def mask(sz, device=None, dtype=None):
             from ..tensor import front

@@ -26,9 +26,11 @@ from chainrule.nn.functional import (
     selu,
 )
 
+from ..products import check_linear as _check_linear
 from ..tensor import floating
 from ..types import SCALAR_NAMES
 from . import attention as _attention
+from .shape_errors import runtime_shape_errors as _runtime_shape_errors
 
 _engine = _nn.functional
 
@@ -76,6 +78,14 @@ def _long_target(fn):
     return form
 
 
+def linear(input, weight, bias=None):
+    """y = x W^T + b (chainrule.nn.functional.linear), with PyTorch's check: input, weight
+    and bias of one dtype (a float64 input meeting float32 weights is refused, as
+    PyTorch's matrix product kernels refuse it; the engine would promote)."""
+    _check_linear(input, weight, bias)
+    return _engine.linear(input, weight, bias)
+
+
 cross_entropy = _long_target(_engine.cross_entropy)
 nll_loss = _long_target(_engine.nll_loss)
 sigmoid = _float_valued(_engine.sigmoid)
@@ -86,6 +96,27 @@ relu6 = _dtype_kept(_engine.relu6)
 threshold = _threshold = _dtype_kept(_engine.threshold)  # (_threshold: for threshold_)
 hardshrink = _nan_kept(_engine.hardshrink)
 softshrink = _nan_kept(_engine.softshrink)
+
+
+# Shape errors as RuntimeError (PyTorch's class) as well as ValueError (the engine's):
+# see .shape_errors.
+conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d = (
+    _runtime_shape_errors(f) for f in (_engine.conv1d, _engine.conv2d, _engine.conv3d,
+                                      _engine.conv_transpose1d, _engine.conv_transpose2d,
+                                      _engine.conv_transpose3d))
+max_pool1d, max_pool2d, max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d = (
+    _runtime_shape_errors(f) for f in (max_pool1d, max_pool2d, max_pool3d, _engine.avg_pool1d,
+                                      _engine.avg_pool2d, _engine.avg_pool3d))
+lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, fold, unfold = (
+    _runtime_shape_errors(f) for f in (_engine.lp_pool1d, _engine.lp_pool2d, _engine.lp_pool3d,
+                                      _engine.max_unpool1d, _engine.max_unpool2d,
+                                      _engine.fold, _engine.unfold))
+(adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
+ adaptive_max_pool2d, adaptive_max_pool3d, fractional_max_pool2d, fractional_max_pool3d) = (
+    _runtime_shape_errors(f) for f in (
+        _engine.adaptive_avg_pool1d, _engine.adaptive_avg_pool2d, _engine.adaptive_avg_pool3d,
+        adaptive_max_pool1d, adaptive_max_pool2d, _engine.adaptive_max_pool3d,
+        fractional_max_pool2d, fractional_max_pool3d))
 
 
 def _written_into(input, compute, name):
