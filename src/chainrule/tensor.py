@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import graph, transforms
+from . import graph, index_updates, transforms
 from . import primitives as P
 from .anomaly import user_frame
 from .backward import backward as _backward
@@ -604,6 +604,12 @@ class Tensor(TensorBase):
         return P.getitem(self, index)
 
     # ------------------------------------------------- NumPy / PyTorch methods
+    @property
+    def at(self) -> index_updates.IndexUpdateHelper:
+        """JAX's functional index updates: ``x.at[i].set(v)``, ``.add(v)``, ``.get()``, ...
+        each a new tensor, recorded (chainrule.index_updates)."""
+        return index_updates.IndexUpdateHelper(self)
+
     @property
     def T(self) -> Tensor:
         return P.transpose(self)
