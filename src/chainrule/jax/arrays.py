@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+import types
 from types import ModuleType
 from typing import Any
 
@@ -59,8 +60,10 @@ class Array(np.ndarray, metaclass=_ArrayType):
         return {CPU}
 
     def __repr__(self) -> str:
-        return "Array(" + repr(np.asarray(self))[6:] if self.ndim else (
-            f"Array({np.asarray(self).item()!r}, dtype={self.dtype})")
+        # NumPy's repr with JAX's name and the dtype always shown: Array([0., 1.], dtype=float64)
+        body = np.array_repr(self.view(np.ndarray))[len("array("):-1]
+        body = body.split(", dtype=")[0]
+        return f"Array({body}, dtype={self.dtype.name})"
 
 
 class _At:
@@ -102,14 +105,30 @@ def to_jax(value: Any, numbers: bool = False) -> Any:
 
 
 def from_jax(value: Any) -> Any:
-    """Arrays in arguments given to chainrule as plain ndarrays (views, not copies)."""
+    """Arrays in arguments given to chainrule as plain ndarrays (views, not copies), and
+    the program's own functions given as functions that see Arrays (a lax.scan body, the
+    function a transformation calls with plain arrays)."""
     if type(value) is Array:
         return value.view(np.ndarray)
+    if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
+        return _seeing_arrays(value)
     if type(value) in (tuple, list):
         return type(value)(from_jax(v) for v in value)
     if type(value) is dict:
         return {k: from_jax(v) for k, v in value.items()}
     return value
+
+
+def _seeing_arrays(fn: Any) -> Any:
+    if getattr(fn, "_sees_arrays", False):
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return from_jax(fn(*to_jax(args), **to_jax(kwargs)))
+
+    call._sees_arrays = True  # type: ignore[attr-defined]
+    return call
 
 
 def wrap(fn: Any) -> Any:
