@@ -1,5 +1,8 @@
-"""``chainrule.lax``: JAX's structured control flow and a few of its ``lax`` helpers, for
-programs ported from JAX (``from chainrule import lax``).
+"""``chainrule.lax``: JAX's ``jax.lax`` for programs ported from JAX (``from chainrule
+import lax``): structured control flow (here), convolutions (lax_conv), reductions,
+windows, scans and sorts (lax_reductions), shape operations, slices and ``dot_general``
+(lax_shapes) and the elementwise operations (lax_elementwise), all built on chainrule's
+differentiable operations.
 
 chainrule records operations as they run, so a loop needs no special form to be
 differentiated: ``scan``, ``fori_loop``, ``while_loop`` and ``map`` are Python loops
@@ -19,6 +22,7 @@ the same, and an int keeps a float32 array float32 as JAX's weakly typed index d
 
 from __future__ import annotations
 
+import builtins
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,18 +33,29 @@ from . import graph
 from . import numpy as cnp
 from .graph import is_tensor
 from .graph import values as _values
+from .lax_conv import *  # noqa: F403
+from .lax_conv import __all__ as _conv_names
+from .lax_elementwise import *  # noqa: F403
+from .lax_elementwise import __all__ as _elementwise_names
+from .lax_reductions import *  # noqa: F403
+from .lax_reductions import __all__ as _reduction_names
+from .lax_shapes import *  # noqa: F403
+from .lax_shapes import __all__ as _shape_names
 from .primitives.pointwise import stop_gradient
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .tracing import traced
 
-__all__ = ["clamp", "cond", "dynamic_slice", "dynamic_slice_in_dim", "dynamic_update_slice",
-           "fori_loop", "map", "rsqrt", "scan", "select", "stop_gradient", "switch",
-           "while_loop"]
+# (the star imports bring lax's max, min, abs, round, pow, slice, ...: this module's
+# own code spells Python's as builtins.*)
+__all__ = ["clamp", "cond", "dynamic_slice", "dynamic_slice_in_dim", "dynamic_update_index_in_dim",
+           "dynamic_update_slice", "dynamic_update_slice_in_dim", "fori_loop", "map", "rsqrt",
+           "scan", "select", "stop_gradient", "switch", "while_loop",
+           *_conv_names, *_elementwise_names, *_reduction_names, *_shape_names]
 
 
 # ------------------------------------------------------------------------------ loops
 
-def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
+def scan(f: Callable[..., Any], init: Any, xs: Any = None, length: int | None = None,
          reverse: bool = False, unroll: int | bool = 1, **unused: Any) -> tuple[Any, Any]:
     """``carry, y = f(carry, x)`` over the leading axis of ``xs`` (a pytree; None with
     ``length`` for no inputs); returns the last carry and the ``y``s stacked along a new
@@ -121,13 +136,13 @@ def _no_steps(f, init, leaves, treedef, carry_def):
                                   for y in y_leaves])
 
 
-def map(f: Callable, xs: Any, *, batch_size: int | None = None) -> Any:  # noqa: A001
+def map(f: Callable[..., Any], xs: Any, *, batch_size: int | None = None) -> Any:  # noqa: A001
     """``f`` applied to each slice of ``xs`` along its leading axis, the results stacked
     (JAX's ``lax.map``; ``batch_size`` changes nothing here)."""
     return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
 
 
-def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
+def fori_loop(lower: Any, upper: Any, body_fun: Callable[..., Any], init_val: Any, *,
               unroll: int | bool | None = None) -> Any:
     """``val = body_fun(i, val)`` for i in range(lower, upper); returns val."""
     lo, hi = (_index(b, "fori_loop", name) for b, name in ((lower, "lower"), (upper, "upper")))
@@ -137,7 +152,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
     return val
 
 
-def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
+def while_loop(cond_fun: Callable[..., Any], body_fun: Callable[..., Any], init_val: Any) -> Any:
     """``val = body_fun(val)`` while ``cond_fun(val)``; returns val. (Reverse mode goes
     through it, which JAX's does not.)"""
     val = tree_map(_own, init_val)
@@ -148,7 +163,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
 
 # --------------------------------------------------------------------------- branches
 
-def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any,
+def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any], *operands: Any,
          **unused: Any) -> Any:
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``. With ``pred``
     traced by ``cr.vmap``, both run and each example takes its branch's result."""
@@ -159,7 +174,8 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any,
     return true_fun(*operands) if bool(_values(pred)) else false_fun(*operands)
 
 
-def switch(index: Any, branches: Sequence[Callable], *operands: Any, **unused: Any) -> Any:
+def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any,
+           **unused: Any) -> Any:
     """``branches[index](*operands)``, the index clamped to the branches (as JAX does).
     With ``index`` traced by ``cr.vmap``, every branch runs and each example takes its
     own."""
@@ -172,7 +188,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any, **unused: A
         k = cnp.clip(index, 0, len(branches) - 1)
         picks = [k == j for j in range(len(branches) - 1)]
         return _select_each(picks, [b(*operands) for b in branches], "switch")
-    k = min(max(int(_values(index)), 0), len(branches) - 1)
+    k = builtins.min(builtins.max(int(_values(index)), 0), len(branches) - 1)
     return branches[k](*operands)
 
 
@@ -198,7 +214,7 @@ def dynamic_slice(operand: Any, start_indices: Sequence[Any], slice_sizes: Seque
     """``operand[start:start + size]`` along every axis, a negative start counted from the
     end and each start clamped so that the slice fits (JAX's rules)."""
     starts = _starts(operand, start_indices, slice_sizes, "dynamic_slice")
-    return operand[tuple(slice(s, s + int(n)) for s, n in zip(starts, slice_sizes))]
+    return operand[tuple(builtins.slice(s, s + int(n)) for s, n in zip(starts, slice_sizes))]
 
 
 def dynamic_slice_in_dim(operand: Any, start_index: Any, slice_size: int, axis: int = 0) -> Any:
@@ -222,8 +238,26 @@ def dynamic_update_slice(operand: Any, update: Any, start_indices: Sequence[Any]
     starts = _starts(operand, start_indices, sizes, "dynamic_update_slice")
     widths = [(s, n - s - k) for s, n, k in zip(starts, shape, sizes)]
     inside = np.zeros(shape, bool)
-    inside[tuple(slice(s, s + k) for s, k in zip(starts, sizes))] = True
+    inside[tuple(builtins.slice(s, s + k) for s, k in zip(starts, sizes))] = True
     return cnp.where(inside, cnp.pad(update, widths), operand)
+
+
+def dynamic_update_slice_in_dim(operand: Any, update: Any, start_index: Any, axis: int) -> Any:
+    """dynamic_update_slice along one axis (the others start at 0)."""
+    ndim = len(np.shape(_values(operand)))
+    starts: list[Any] = [0] * ndim
+    starts[axis % ndim] = start_index
+    return dynamic_update_slice(operand, update, starts)
+
+
+def dynamic_update_index_in_dim(operand: Any, update: Any, index: Any, axis: int) -> Any:
+    """operand with the slice at ``index`` along axis replaced by update (given with or
+    without that axis)."""
+    ndim = len(np.shape(_values(operand)))
+    axis = axis % ndim
+    if len(np.shape(_values(update))) == ndim - 1:
+        update = cnp.expand_dims(update, axis)
+    return dynamic_update_slice_in_dim(operand, update, index, axis)
 
 
 def select(pred: Any, on_true: Any, on_false: Any) -> Any:
@@ -299,5 +333,5 @@ def _starts(operand, start_indices, sizes, op):
         start = _index(s, op, f"start index {axis}")
         if start < 0:  # (counted from the end, as JAX's allow_negative_indices)
             start += n
-        starts.append(min(max(start, 0), n - int(k)))
+        starts.append(builtins.min(builtins.max(start, 0), n - int(k)))
     return starts

@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import (
     engine,
     jax_nn,
+    lax_ops,
     linalg,
     nn_conv,
     nn_functional,
@@ -21,6 +22,6 @@ from .core import OpInfo, Sample, check_sample
 
 OPS: list[OpInfo] = [*engine.OPS, *linalg.OPS, *tensor_ops.OPS, *numpy_namespace.OPS,
                      *scipy_namespace.OPS, *nn_functional.OPS, *sampling.OPS,
-                     *nn_conv.OPS, *jax_nn.OPS]
+                     *nn_conv.OPS, *jax_nn.OPS, *lax_ops.OPS]
 
 __all__ = ["OPS", "OpInfo", "Sample", "check_sample"]

@@ -4,7 +4,8 @@
 ``init_fun(rng, input_shape) -> (output_shape, params)`` draws a layer's parameters from a
 chainrule.random key; ``apply_fun(params, inputs, **kwargs) -> outputs`` runs it
 (``rng=key`` for Dropout). Combinators (``serial``, ``parallel``, ``FanOut``, ...) build
-networks from layers. Images are NHWC and kernels HWIO, as in JAX's ``Conv``.
+networks from layers. Images are NHWC and kernels HWIO, as in JAX's ``Conv``; convolutions
+and pooling are chainrule.lax's conv_general_dilated, conv_transpose and reduce_window.
 
 chainrule.random draws from NumPy's Philox streams, so the initial parameters differ
 from JAX's for the same key (the distributions are the same: truncated-normal Glorot
@@ -20,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import lax, lax_conv, random
 from .. import numpy as cnp
-from .. import random
-from ..nn import functional as F
 from ..nn import jax as jnn
 
 Layer = tuple[Callable[..., Any], Callable[..., Any]]
@@ -90,64 +90,112 @@ def GeneralConv(dimension_numbers: tuple[str, str, str], out_chan: int,
                 padding: str | Sequence[tuple[int, int]] = "VALID",
                 W_init: Initializer | None = None, b_init: Initializer = _TINY_NORMAL,
                 ) -> Layer:
-    """Convolution (cross-correlation, as lax.conv_general_dilated) with two spatial axes;
-    `dimension_numbers` gives the layouts of input, kernel and output
-    (``("NHWC", "HWIO", "NHWC")`` for Conv); padding 'VALID', 'SAME' or (low, high) pairs."""
+    """Convolution (cross-correlation, lax.conv_general_dilated) over any number of
+    spatial axes; `dimension_numbers` gives the layouts of input, kernel and output
+    (``("NHWC", "HWIO", "NHWC")`` for Conv); padding 'VALID', 'SAME', 'SAME_LOWER' or
+    (low, high) pairs."""
     lhs_spec, rhs_spec, out_spec = dimension_numbers
-    if len(filter_shape) != 2:
-        raise NotImplementedError("stax.GeneralConv: chainrule's convolution has two "
-                                  f"spatial axes; got filter_shape {tuple(filter_shape)}")
-    strides = tuple(strides or (1, 1))
+    one = (1,) * len(filter_shape)
+    steps = tuple(strides or one)
     W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
 
     def init_fun(rng: Any, input_shape: Sequence[int]) -> Any:
-        spatial = iter(filter_shape)
-        kernel_shape = [out_chan if c == "O" else input_shape[lhs_spec.index("C")]
-                        if c == "I" else next(spatial) for c in rhs_spec]
-        in_hw = [input_shape[lhs_spec.index(c)] for c in "HW"]
-        pads = _pads(in_hw, filter_shape, strides, padding)
-        out_hw = [(n + lo + hi - k) // s + 1
-                  for n, (lo, hi), k, s in zip(in_hw, pads, filter_shape, strides)]
-        sizes = {"N": input_shape[lhs_spec.index("N")], "C": out_chan,
-                 "H": out_hw[0], "W": out_hw[1]}
+        kernel_shape = _kernel_shape(rhs_spec, filter_shape, out_chan,
+                                     input_shape[lhs_spec.index("C")])
+        output_shape = _conv_output_shape(dimension_numbers, input_shape, kernel_shape,
+                                          steps, padding, transposed=False)
         k1, k2 = random.split(rng)
         W = W_init(k1, kernel_shape)
         b = b_init(k2, [out_chan if c == "C" else 1 for c in out_spec])
-        return tuple(sizes[c] for c in out_spec), (W, b)
+        return output_shape, (W, b)
 
     def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
         W, b = params
-        # To chainrule's NCHW/OIHW convolution, with the (possibly uneven) padding applied
-        # to the input first.
-        x = cnp.transpose(inputs, [lhs_spec.index(c) for c in "NCHW"])
-        w = cnp.transpose(W, [rhs_spec.index(c) for c in "OIHW"])
-        pads = _pads(np.shape(x)[2:], np.shape(w)[2:], strides, padding)
-        if any(lo or hi for lo, hi in pads):
-            x = cnp.pad(x, [(0, 0), (0, 0), *pads])
-        y = F.conv2d(x, w, stride=strides)
-        return cnp.transpose(y, ["NCHW".index(c) for c in out_spec]) + b
+        return lax.conv_general_dilated(inputs, W, steps, padding, one, one,
+                                        dimension_numbers=dimension_numbers) + b
 
     return init_fun, apply_fun
 
 
 Conv = functools.partial(GeneralConv, ("NHWC", "HWIO", "NHWC"))
+Conv1D = functools.partial(GeneralConv, ("NHC", "HIO", "NHC"))
 
 
-def _pads(in_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],
-          padding: str | Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """(low, high) padding per axis: 'SAME' gives ceil(n / stride) outputs, the odd cell
-    of padding at the high end (XLA's rule); 'VALID' none."""
-    if not isinstance(padding, str):
-        return [tuple(p) for p in padding]  # type: ignore[misc]
-    if padding.upper() == "VALID":
-        return [(0, 0)] * len(in_shape)
-    if padding.upper() != "SAME":
-        raise ValueError(f"Unknown padding type: {padding}.")
-    pads = []
-    for n, k, s in zip(in_shape, window, strides):
-        total = max((-(-n // s) - 1) * s + k - n, 0)
-        pads.append((total // 2, total - total // 2))
-    return pads
+def GeneralConvTranspose(dimension_numbers: tuple[str, str, str], out_chan: int,
+                         filter_shape: Sequence[int], strides: Sequence[int] | None = None,
+                         padding: str | Sequence[tuple[int, int]] = "VALID",
+                         W_init: Initializer | None = None,
+                         b_init: Initializer = _TINY_NORMAL) -> Layer:
+    """Transposed convolution (lax.conv_transpose): 'SAME' makes each spatial size the
+    input's times the stride, 'VALID' adds max(kernel - stride, 0) to that."""
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    one = (1,) * len(filter_shape)
+    steps = tuple(strides or one)
+    W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
+
+    def init_fun(rng: Any, input_shape: Sequence[int]) -> Any:
+        kernel_shape = _kernel_shape(rhs_spec, filter_shape, out_chan,
+                                     input_shape[lhs_spec.index("C")])
+        output_shape = _conv_output_shape(dimension_numbers, input_shape, kernel_shape,
+                                          steps, padding, transposed=True)
+        k1, k2 = random.split(rng)
+        W = W_init(k1, kernel_shape)
+        b = b_init(k2, [out_chan if c == "C" else 1 for c in out_spec])
+        return output_shape, (W, b)
+
+    def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
+        W, b = params
+        return lax.conv_transpose(inputs, W, steps, padding,
+                                  dimension_numbers=dimension_numbers) + b
+
+    return init_fun, apply_fun
+
+
+ConvTranspose = functools.partial(GeneralConvTranspose, ("NHWC", "HWIO", "NHWC"))
+Conv1DTranspose = functools.partial(GeneralConvTranspose, ("NHC", "HIO", "NHC"))
+
+
+def _kernel_shape(rhs_spec: str, filter_shape: Sequence[int], out_chan: int,
+                  in_chan: int) -> list[int]:
+    spatial = iter(filter_shape)
+    return [out_chan if c == "O" else in_chan if c == "I" else next(spatial)
+            for c in rhs_spec]
+
+
+def _conv_output_shape(dimension_numbers: tuple[str, str, str], input_shape: Sequence[int],
+                       kernel_shape: Sequence[int], strides: Sequence[int],
+                       padding: str | Sequence[tuple[int, int]],
+                       transposed: bool) -> tuple[int, ...]:
+    """The output shape of lax.conv_general_dilated (or lax.conv_transpose), by the
+    arithmetic alone (the batch size may be -1, as JAX's stax allows)."""
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    spatial = [c for c in rhs_spec if c not in "OI"]
+    sizes = [input_shape[lhs_spec.index(c)] for c in spatial]
+    window = [kernel_shape[rhs_spec.index(c)] for c in spatial]
+    if transposed:
+        if isinstance(padding, str):
+            pads = [lax_conv._conv_transpose_padding(k, s, padding.upper())
+                    for k, s in zip(window, strides)]
+        else:
+            pads = [tuple(p) for p in padding]
+        out = [(n - 1) * s + 1 + lo + hi - k + 1 if n else 0
+               for n, (lo, hi), k, s in zip(sizes, pads, window, strides)]
+    else:
+        pads = _pairs(sizes, window, strides, padding)
+        out = [max((n + lo + hi - k) // s + 1, 0)
+               for n, (lo, hi), k, s in zip(sizes, pads, window, strides)]
+    dims = {"N": input_shape[lhs_spec.index("N")], "C": kernel_shape[rhs_spec.index("O")],
+            **dict(zip(spatial, out))}
+    return tuple(dims[c] for c in out_spec)
+
+
+def _pairs(in_shape: Sequence[int], window: Sequence[int], strides: Sequence[int],
+           padding: str | Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(low, high) padding per axis: lax.padtype_to_pads for a padding name, else the
+    pairs given."""
+    if isinstance(padding, str):
+        return lax.padtype_to_pads(in_shape, window, strides, padding)
+    return [(int(lo), int(hi)) for lo, hi in padding]
 
 
 def BatchNorm(axis: int | Sequence[int] = (0, 1, 2), epsilon: float = 1e-5,
@@ -208,31 +256,33 @@ def _pooling_layer(reducer: Callable[[Any, Any], Any], init_val: float,
                    average: bool = False) -> Callable[..., Layer]:
     def PoolingLayer(window_shape: Sequence[int], strides: Sequence[int] | None = None,
                      padding: str = "VALID", spec: str | None = None) -> Layer:
-        """Reduces each window of the spatial axes (NHWC unless `spec` names the layout);
-        padded cells count as init_val (AvgPool divides by the unpadded cells)."""
+        """Reduces each window of the spatial axes (NHWC unless `spec` names the layout)
+        by lax.reduce_window; padded cells count as init_val (AvgPool divides by the
+        unpadded cells)."""
         window = tuple(window_shape)
         steps = tuple(strides or (1,) * len(window))
 
-        def spatial_axes(ndim: int) -> list[int]:
+        def full_window(ndim: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
             batch_chan = (0, ndim - 1) if spec is None else (spec.index("N"), spec.index("C"))
-            return [i for i in range(ndim) if i not in batch_chan]
+            dims, step_of = iter(window), iter(steps)
+            wins = tuple(1 if i in batch_chan else next(dims) for i in range(ndim))
+            stps = tuple(1 if i in batch_chan else next(step_of) for i in range(ndim))
+            return wins, stps
 
         def init_fun(rng: Any, input_shape: Sequence[int]) -> Any:
-            axes = spatial_axes(len(input_shape))
-            pads = _pads([input_shape[a] for a in axes], window, steps, padding)
-            out = list(input_shape)
-            for a, (lo, hi), k, s in zip(axes, pads, window, steps):
-                out[a] = (input_shape[a] + lo + hi - k) // s + 1
-            return tuple(out), ()
+            wins, stps = full_window(len(input_shape))
+            pads = _pairs(input_shape, wins, stps, padding)
+            return tuple((n + lo + hi - k) // s + 1 for n, (lo, hi), k, s
+                         in zip(input_shape, pads, wins, stps)), ()
 
         def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
-            axes = spatial_axes(np.ndim(inputs))
-            out = _reduce_window(inputs, axes, window, steps, padding, reducer, init_val)
+            wins, stps = full_window(np.ndim(inputs))
+            out = lax.reduce_window(inputs, init_val, reducer, wins, stps, padding)
             if not average:
                 return out
             # the number of input cells in each window (fewer at a padded edge)
-            counts = _reduce_window(np.ones(np.shape(inputs)), axes, window, steps, padding,
-                                    np.add, 0.0)
+            counts = lax.reduce_window(np.ones(np.shape(inputs)), 0.0, lax.add, wins, stps,
+                                       padding)
             return out / counts.astype(np.result_type(inputs))
 
         return init_fun, apply_fun
@@ -240,32 +290,9 @@ def _pooling_layer(reducer: Callable[[Any, Any], Any], init_val: float,
     return PoolingLayer
 
 
-def _reduce_window(x: Any, axes: list[int], window: tuple[int, ...], strides: tuple[int, ...],
-                   padding: str, reducer: Callable[[Any, Any], Any], init_val: float) -> Any:
-    """reducer over every window: the window's cells taken as strided slices, one per
-    offset, and folded together (differentiable, as each step is)."""
-    shape = np.shape(x)
-    pads = _pads([shape[a] for a in axes], window, strides, padding)
-    full = [(0, 0)] * len(shape)
-    for a, p in zip(axes, pads):
-        full[a] = p
-    if any(lo or hi for lo, hi in pads):
-        x = cnp.pad(x, full, constant_values=init_val)
-    padded = np.shape(x)
-    out_sizes = [(padded[a] - k) // s + 1 for a, k, s in zip(axes, window, strides)]
-    result = None
-    for offset in np.ndindex(*window):
-        index: list[Any] = [slice(None)] * len(shape)
-        for a, o, n, s in zip(axes, offset, out_sizes, strides):
-            index[a] = slice(o, o + (n - 1) * s + 1, s)
-        part = x[tuple(index)]
-        result = part if result is None else reducer(result, part)
-    return result
-
-
-MaxPool = _pooling_layer(cnp.maximum, -np.inf)
-SumPool = _pooling_layer(cnp.add, 0.0)
-AvgPool = _pooling_layer(cnp.add, 0.0, average=True)
+MaxPool = _pooling_layer(lax.max, -np.inf)
+SumPool = _pooling_layer(lax.add, 0.0)
+AvgPool = _pooling_layer(lax.add, 0.0, average=True)
 
 
 def _flatten_init(rng: Any, input_shape: Sequence[int]) -> Any:
