@@ -54,10 +54,17 @@ for _fn, _name in [
 
 
 def _monoid(computation: Any, dtype: np.dtype) -> str | None:
-    try:
-        name = _KNOWN.get(computation)
-    except TypeError:  # unhashable
-        return None
+    """The name of a known reduction computation (seen through functools.wraps wrappers,
+    such as chainrule.jax's), or None."""
+    name, fn = None, computation
+    for _ in range(8):
+        try:
+            name = _KNOWN.get(fn)
+        except TypeError:  # unhashable
+            return None
+        if name is not None or not hasattr(fn, "__wrapped__"):
+            break
+        fn = fn.__wrapped__
     if name in ("and", "or") and dtype.kind != "b":
         return None  # bitwise on integers: folded as a general function
     return name
