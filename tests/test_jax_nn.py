@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import chainrule as cr
 import chainrule.nn.functional as F
@@ -45,3 +46,48 @@ def test_masks_and_labels_are_each_examples_own_under_vmap():
     means = cr.vmap(lambda r, m: jnn.logmeanexp(r, where=m))(x, masks)
     np.testing.assert_allclose(means, [np.log(np.mean(np.exp(r[m]))) for r, m in zip(x, masks)],
                                rtol=1e-14)
+
+
+# ------------------------------------------------------------------ initializers
+def test_initializers_have_jaxs_variances_by_fan_mode_and_distribution():
+    from chainrule import random
+
+    init = jnn.initializers
+    key = random.PRNGKey(0)
+    shape = (3, 3, 40, 60)  # a convolution kernel: receptive field 9
+    fan_in, fan_out = 40 * 9, 60 * 9
+    truncated = 2 / 0.87962566103423978  # two standard deviations of the truncated normal
+    cases = [(init.glorot_normal(), 2 / (fan_in + fan_out), truncated),
+             (init.glorot_uniform(), 2 / (fan_in + fan_out), np.sqrt(3.0)),
+             (init.he_normal(), 2 / fan_in, truncated),
+             (init.he_uniform(), 2 / fan_in, np.sqrt(3.0)),
+             (init.lecun_normal(), 1 / fan_in, truncated),
+             (init.lecun_uniform(), 1 / fan_in, np.sqrt(3.0)),
+             (init.variance_scaling(3.0, "fan_out", "normal"), 3 / fan_out, None)]
+    for make, variance, bound in cases:
+        w = make(key, shape)
+        assert w.shape == shape and w.dtype == np.float64
+        assert abs(w.var() / variance - 1) < 0.05
+        if bound is not None:  # truncated at 2 of its standard deviations; uniform at sqrt(3)
+            assert np.abs(w).max() <= bound * np.sqrt(variance) * (1 + 1e-12)
+    assert init.normal(0.5)(key, (4000,), np.float32).dtype == np.float32
+    u = init.uniform(0.3)(key, (4000,))
+    assert u.min() >= 0 and u.max() < 0.3
+    assert np.array_equal(init.constant(2.5)(key, (2,)), [2.5, 2.5])
+    assert np.array_equal(init.zeros(key, (2, 2)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="mode"):
+        init.variance_scaling(1.0, "fan", "normal")
+
+
+@pytest.mark.parametrize("shape,axis", [((5, 3), -1), ((3, 5), -1), ((2, 3, 4), -1),
+                                        ((4, 6), 0)])
+def test_orthogonal_initializer_is_orthonormal_along_the_smaller_side(shape, axis):
+    from chainrule import random
+
+    w = jnn.initializers.orthogonal(scale=2.0, column_axis=axis)(random.PRNGKey(1), shape)
+    m = np.moveaxis(w, axis, -1).reshape(-1, shape[axis]) / 2.0
+    gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+    assert np.allclose(gram, np.eye(len(gram)), atol=1e-12)
+    k = jnn.initializers.delta_orthogonal()(random.PRNGKey(2), (3, 3, 4, 6))
+    assert np.allclose(k[1, 1] @ k[1, 1].T, np.eye(4))
+    assert np.isclose(np.abs(k).sum(), np.abs(k[1, 1]).sum())

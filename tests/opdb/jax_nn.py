@@ -59,6 +59,56 @@ def _rows(rng):
 
 _MASK = np.array([[True, False, True, True], [True, True, True, True], [False, True, True, False]])
 
+
+# Grouped heads (6 query heads over 2 key heads), a bias, a mask with one row masked
+# throughout (uniform attention, as JAX), causal, local windows, sequence lengths.
+_ATTENTION_MASK = np.random.default_rng(5).random((2, 1, 4, 5)) > 0.3
+_ATTENTION_MASK[0, 0, 1] = False
+_ATTENTION_CASES = [{}, {"bias": np.random.default_rng(6).standard_normal((2, 6, 4, 5))},
+                    {"mask": _ATTENTION_MASK}, {"is_causal": True},
+                    {"scale": 0.3, "local_window_size": (1, 0)}, {"local_window_size": 1},
+                    {"query_seq_lengths": np.array([2, 4]),
+                     "key_value_seq_lengths": np.array([3, 5])}]
+
+
+def _attention_inputs(rng):
+    return (rng.standard_normal((2, 4, 6, 3)), rng.standard_normal((2, 5, 2, 3)),
+            rng.standard_normal((2, 5, 2, 3)))
+
+
+def _attention(q, k, v, bias=None, mask=None, scale=None, is_causal=False,
+               local_window_size=None, query_seq_lengths=None, key_value_seq_lengths=None):
+    """Per batch, query head and query position: the weights over key positions written
+    out, masked positions at JAX's -0.7 * max before the softmax."""
+    b, t, n, h = q.shape
+    s, g = k.shape[1], n // k.shape[2]
+    out = np.zeros(q.shape)
+    for bi, ni, ti in np.ndindex(b, n, t):
+        logits = np.array([q[bi, ti, ni] @ k[bi, si, ni // g] for si in range(s)])
+        logits = logits * (1 / math.sqrt(h) if scale is None else scale)
+        if bias is not None:
+            logits = logits + bias[bi, ni, ti]
+        keep = np.ones(s, bool) if mask is None else mask[bi, 0, ti].copy()
+        for si in range(s):
+            if is_causal and si > ti:
+                keep[si] = False
+            if local_window_size is not None:
+                left, right = ((local_window_size,) * 2 if np.ndim(local_window_size) == 0
+                               else local_window_size)
+                keep[si] &= ti - left <= si <= ti + right
+            if key_value_seq_lengths is not None and si >= key_value_seq_lengths[bi]:
+                keep[si] = False
+            if query_seq_lengths is not None and ti >= query_seq_lengths[bi]:
+                keep[si] = False
+        logits = np.where(keep, logits, -0.7 * np.finfo(np.float64).max)
+        w = np.exp(logits - logits.max())
+        w /= w.sum()
+        out[bi, ti, ni] = w @ v[bi, :, ni // g]
+        if query_seq_lengths is not None and ti >= query_seq_lengths[bi]:
+            out[bi, ti, ni] = 0.0
+    return out
+
+
 OPS = [
     _unary("relu", lambda x: np.maximum(x, 0), _away(0.0)),
     _unary("relu6", lambda x: np.clip(x, 0, 6), _away(0.0, 6.0, low=-2.0, high=8.0)),
@@ -118,4 +168,9 @@ OPS = [
            lambda x, n, axis=-1: np.moveaxis((x[..., None] == np.arange(n)).astype(float),
                                              -1, axis),
            differentiable=False),
+    _entry("dot_product_attention", jnn.dot_product_attention,
+           fixed(*[lambda rng, kw=kw: (_attention_inputs(rng), kw, (0, 1, 2))
+                   for kw in _ATTENTION_CASES]),
+           _attention),
 ]
+

@@ -8,10 +8,9 @@ in ``chainrule.nn.functional``), these follow JAX: ``gelu`` is the tanh approxim
 unless ``approximate=False``, activations take ``axis`` rather than ``dim``, and
 ``one_hot`` returns floats. At a kink the derivative is JAX's choice where it is a
 choice of branch (``leaky_relu`` 1 at 0, ``hard_tanh`` 1 at +-1); ``sparse_sigmoid`` at
-+-1 gives 1/2 (JAX splits a tie of its clip and gives 1/4). Not here:
-``jax.nn.initializers`` (they draw from JAX's PRNG keys; chainrule.nn.init draws from
-NumPy generators) and ``dot_product_attention`` (see
-``chainrule.nn.functional.scaled_dot_product_attention``, whose layout is (B, N, T, H)).
++-1 gives 1/2 (JAX splits a tie of its clip and gives 1/4). ``initializers`` is
+``jax.nn.initializers`` (chainrule.nn.jax_initializers), drawing from chainrule.random's
+keys; ``dot_product_attention`` takes JAX's (B, T, N, H) layout.
 """
 
 from __future__ import annotations
@@ -25,9 +24,11 @@ from .. import primitives as P
 from ..graph import values as _values
 from ..scipy.special import logsumexp as _logsumexp
 from . import functional as F
+from . import jax_initializers as initializers  # noqa: F401  (jax.nn.initializers)
 
-__all__ = ["celu", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish",
-           "hard_tanh", "identity", "leaky_relu", "log1mexp", "log_sigmoid", "log_softmax",
+__all__ = ["celu", "dot_product_attention", "elu", "gelu", "glu", "hard_sigmoid",
+           "hard_silu", "hard_swish", "hard_tanh", "identity", "leaky_relu", "log1mexp",
+           "log_sigmoid", "log_softmax",
            "logmeanexp", "logsumexp", "mish", "one_hot", "relu", "relu6", "selu", "sigmoid",
            "silu", "soft_sign", "softmax", "softplus", "sparse_plus", "sparse_sigmoid",
            "squareplus", "standardize", "swish", "tanh"]
@@ -218,3 +219,62 @@ def _axes(axis, ndim):
         return range(ndim)
     return [a % ndim for a in ((axis,) if isinstance(axis, int) else axis)]
 
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
+                          is_causal=False, query_seq_lengths=None, key_value_seq_lengths=None,
+                          local_window_size=None, implementation=None):
+    """jax.nn.dot_product_attention: softmax(scale q k^T + bias) v per head, in JAX's layout:
+    query (B, T, N, H), key and value (B, S, K, H) with K dividing N (grouped heads share
+    a key head), or all three without B. ``mask`` (True: attend), ``is_causal``, the
+    sequence lengths and ``local_window_size`` ((left, right) or one int) all mask; a
+    masked logit is -0.7 times the dtype's largest value, as in JAX, so a row with every
+    position masked attends uniformly rather than giving NaN. ``scale`` defaults to
+    1/sqrt(H); ``implementation`` is accepted ("xla" or None). The outputs at positions
+    past ``query_seq_lengths`` are 0, as JAX's."""
+    from .. import numpy as cnp
+
+    if implementation not in (None, "xla"):
+        raise ValueError(f"dot_product_attention: implementation {implementation!r} is not "
+                         "available here; use None or 'xla'")
+    unbatched = np.ndim(query) == 3
+    if unbatched:
+        query, key, value = (cnp.expand_dims(a, 0) for a in (query, key, value))
+        bias = None if bias is None else cnp.expand_dims(bias, 0)
+        mask = None if mask is None else cnp.expand_dims(mask, 0)
+    if np.ndim(query) != 4 or np.ndim(key) != 4 or np.shape(key) != np.shape(value):
+        raise ValueError(f"dot_product_attention: query (B, T, N, H) and key, value "
+                         f"(B, S, K, H) expected, got {np.shape(query)}, {np.shape(key)}, "
+                         f"{np.shape(value)}")
+    b, t, n, h = np.shape(query)
+    s, k = np.shape(key)[1], np.shape(key)[2]
+    if n % k:
+        raise ValueError(f"dot_product_attention: {n} query heads are not a multiple of "
+                         f"{k} key heads")
+    if n != k:
+        key, value = cnp.repeat(key, n // k, axis=2), cnp.repeat(value, n // k, axis=2)
+    logits = cnp.einsum("btnh,bsnh->bnts", query, key) * (
+        1 / math.sqrt(h) if scale is None else scale)
+    if bias is not None:
+        logits = logits + bias
+    keep = np.ones((1, 1, t, s), bool)
+    rows, cols = np.arange(t)[:, None], np.arange(s)[None, :]
+    if is_causal:
+        keep = keep & (cols <= rows)
+    if local_window_size is not None:
+        left, right = ((local_window_size, local_window_size)
+                       if np.ndim(local_window_size) == 0 else local_window_size)
+        keep = keep & (cols >= rows - left) & (cols <= rows + right)
+    if query_seq_lengths is not None:
+        keep = keep & (rows < np.reshape(query_seq_lengths, (-1, 1, 1, 1)))
+    if key_value_seq_lengths is not None:
+        keep = keep & (cols < np.reshape(key_value_seq_lengths, (-1, 1, 1, 1)))
+    if mask is not None:
+        keep = cnp.logical_and(mask, keep)
+    dtype = np.result_type(logits.dtype, np.float32)
+    logits = cnp.where(keep, logits, -0.7 * np.finfo(dtype).max)
+    out = cnp.einsum("bnts,bsnh->btnh", softmax(logits, axis=-1), value)
+    if query_seq_lengths is not None:  # (JAX gives 0 at the padded queries)
+        valid = np.arange(t)[None, :] < np.reshape(query_seq_lengths, (-1, 1))
+        out = cnp.where(valid[:, :, None, None], out, 0.0)
+    return out[0] if unbatched else out
