@@ -199,7 +199,7 @@ def test_linear_refuses_a_float64_input_to_float32_weights():
     x = np.arange(6.0).reshape(3, 2)
     out = layer(torch.tensor(x, dtype=torch.float32))
     want = x @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
-    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-5, atol=1e-5)
     assert out.dtype == torch.float32
     layer64 = nn.Linear(2, 5, dtype=torch.float64)
     assert layer64(x64).dtype == torch.float64
@@ -262,3 +262,82 @@ def test_pooling_and_convolution_shape_errors_are_runtime_errors():
     v = torch.tensor(np.arange(9.0).reshape(1, 1, 3, 3))
     assert F.max_pool2d(v, 2, stride=1).tolist() == [[[[4.0, 5.0], [7.0, 8.0]]]]
     assert nn.AvgPool2d(3)(v).tolist() == [[[[4.0]]]]
+
+
+# ------------------------------------------------------------ 3. float16 in float32 inside
+def _ulps(got, exact):
+    """How many float16 spacings (at the correctly rounded value) ``got`` is from the float64
+    ``exact`` rounded to float16."""
+    rounded = exact.astype(np.float16)
+    spacing = np.spacing(np.abs(rounded)).astype(np.float64)
+    return np.max(np.abs(np.asarray(got, np.float64) - rounded.astype(np.float64)) / spacing)
+
+
+def _half_rows():
+    rng = np.random.default_rng(0)
+    x16 = (rng.standard_normal((8, 1000)) * 3 + 1).astype(np.float16)
+    return x16, x16.astype(np.float64)  # (the exact values of the float16 input)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _log_softmax(z):
+    m = z.max(-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(-1, keepdims=True))
+
+
+def test_float16_softmax_and_log_softmax_round_once_from_float32():
+    x16, x = _half_rows()
+    t = torch.tensor(x16)
+    for out, exact in [(F.softmax(t, -1), _softmax(x)), (torch.softmax(t, -1), _softmax(x)),
+                       (t.softmax(-1), _softmax(x)), (nn.Softmax(-1)(t), _softmax(x)),
+                       (F.softmin(t, -1), _softmax(-x)),
+                       (F.log_softmax(t, -1), _log_softmax(x)),
+                       (t.log_softmax(-1), _log_softmax(x)),
+                       (nn.LogSoftmax(-1)(t), _log_softmax(x))]:
+        assert out.dtype == torch.float16
+        assert _ulps(out.numpy(), exact) <= 1  # (float16 throughout: 6 ulps in softmax)
+
+
+def test_float16_layer_norm_rounds_once_from_float32():
+    x16, x = _half_rows()
+    mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    exact = (x - mu) / np.sqrt(var + 1e-5)
+    t = torch.tensor(x16)
+    out = F.layer_norm(t, (1000,))
+    assert out.dtype == torch.float16
+    assert _ulps(out.numpy(), exact) <= 1  # (float16 throughout: about 300 ulps)
+    layer = nn.LayerNorm(1000, dtype=torch.float16)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(np.linspace(0.5, 2, 1000), dtype=torch.float16))
+        layer.bias.fill_(0.25)
+    w = np.linspace(0.5, 2, 1000).astype(np.float16).astype(np.float64)
+    out = layer(t)
+    assert out.dtype == torch.float16 and layer.weight.dtype == torch.float16
+    assert _ulps(out.detach().numpy(), exact * w + 0.25) <= 1
+    # the gradient flows back in the input's dtype
+    t.requires_grad_()
+    F.layer_norm(t, (1000,)).pow(2).sum().backward()
+    assert t.grad.dtype == torch.float16 and np.isfinite(t.grad.numpy()).all()
+
+
+def test_float16_sum_and_mean_round_once_from_float32():
+    x16, x = _half_rows()
+    t = torch.tensor(x16)
+    for out, exact in [(t.sum(-1), x.sum(-1)), (torch.sum(t, 1), x.sum(1)),
+                       (t.mean(-1), x.mean(-1)), (torch.mean(t, 1), x.mean(1)),
+                       (t.mean(0, keepdim=True), x.mean(0, keepdims=True))]:
+        assert out.dtype == torch.float16
+        assert _ulps(out.numpy(), exact) <= 1
+    # a mean whose sum would overflow float16 (max 65504): PyTorch's accumulates in float32
+    big16 = np.random.default_rng(1).uniform(0, 10, 100_000).astype(np.float16)
+    big = torch.tensor(big16)
+    mean = big.mean()
+    assert mean.dtype == torch.float16 and np.isfinite(float(mean))
+    assert _ulps(mean.numpy(), np.asarray(big16.astype(np.float64).mean())) <= 1
+    assert float(torch.mean(big)) == float(mean)
+    # ... while the sum itself is out of float16's range, as PyTorch's is
+    assert np.isinf(float(big.sum()))

@@ -15,7 +15,7 @@ from .. import primitives as P
 from ..primitives.gelu_fused import gelu as _gelu
 from ..primitives.masks import random_draw
 from ..rules import composite
-from .arguments import axis, data, honours_inplace, implicit_softmax_dim, shape
+from .arguments import axis, data, honours_inplace, implicit_softmax_dim, in_float32, shape
 from .init import generator
 
 __all__ = [
@@ -273,19 +273,22 @@ def _cast(input, dtype):
 @composite
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """e^x_i / sum_j e^x_j along ``dim``; 0 in a row of only -inf (PyTorch gives NaN)."""
-    return P.softmax(_cast(input, dtype), axis=_softmax_axis("softmax", input, dim))
+    ax = _softmax_axis("softmax", input, dim)
+    return in_float32(lambda x: P.softmax(x, axis=ax), _cast(input, dtype))
 
 
 @composite
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
-    return P.softmax(-_cast(input, dtype), axis=_softmax_axis("softmin", input, dim))
+    ax = _softmax_axis("softmin", input, dim)
+    return in_float32(lambda x: P.softmax(-x, axis=ax), _cast(input, dtype))
 
 
 @composite
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x_i - log sum_j e^x_j along ``dim``, computed stably."""
-    return P.log_softmax(_cast(input, dtype), axis=_softmax_axis("log_softmax", input, dim))
+    ax = _softmax_axis("log_softmax", input, dim)
+    return in_float32(lambda x: P.log_softmax(x, axis=ax), _cast(input, dtype))
 
 
 

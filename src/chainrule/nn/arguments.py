@@ -26,6 +26,24 @@ def shape(x):
     return x._data.shape if is_tensor(x) else np.shape(x)
 
 
+def in_float32(fn, *operands):
+    """``fn(*operands)``, computed in float32 and rounded once where it would be float16
+    (every float operand float16; None operands allowed): PyTorch's CPU kernels for
+    softmax and the normalizations accumulate reduced precision in float32, where float16
+    throughout loses several units in the last place (hundreds in a layer norm)."""
+    dtypes = {data(x).dtype for x in operands if x is not None and not isinstance(x, float)}
+    if np.dtype(np.float16) not in dtypes or any(d.kind == "f" and d != np.float16
+                                                 for d in dtypes):
+        return fn(*operands)
+    from .. import primitives as P
+
+    wide = [P.astype(x, dtype=np.float32) if x is not None and not isinstance(x, float)
+            and data(x).dtype == np.float16 else x for x in operands]
+    out = fn(*wide)
+    with np.errstate(over="ignore"):  # (beyond float16's range: inf, as PyTorch's, unwarned)
+        return P.astype(out, dtype=np.float16)
+
+
 def float_dtype_of(x):
     """x's dtype when floating, else float64 (the dtype constants made for x should have)."""
     d = data(x).dtype

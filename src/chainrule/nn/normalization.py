@@ -17,7 +17,7 @@ from .. import primitives as P
 from ..graph import no_grad
 from ..primitives.normalization import standardize
 from ..rules import composite
-from .arguments import axis, data, shape
+from .arguments import axis, data, in_float32, shape
 from .module import Module, Parameter, float_dtype
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing ``normalized_shape``
     axes (mean and biased variance per sample)."""
     axes = _trailing_axes("layer_norm", input, normalized_shape)
-    return _affine(standardize(input, axis=axes, eps=float(eps)), weight, bias, None)
+    return in_float32(lambda x, w, b: _affine(standardize(x, axis=axes, eps=float(eps)), w, b,
+                                              None), input, weight, bias)
 
 
 @composite

@@ -15,6 +15,7 @@ import numpy as np
 from .. import graph
 from .. import primitives as P
 from ..graph import TensorBase
+from ..nn.arguments import in_float32
 from ..primitives import construction as C
 from ..primitives import indexing as I
 from ..primitives import sorting as S
@@ -387,12 +388,12 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def softmax(input, dim, dtype=None):
     x = input if dtype is None else input.astype(T.dtype_of(dtype))
-    return P.softmax(x, axis=dim)
+    return in_float32(lambda t: P.softmax(t, axis=dim), x)  # (float16: float32 inside)
 
 
 def log_softmax(input, dim, dtype=None):
     x = input if dtype is None else input.astype(T.dtype_of(dtype))
-    return P.log_softmax(x, axis=dim)
+    return in_float32(lambda t: P.log_softmax(t, axis=dim), x)
 
 
 # ---------------------------------------------------------------- products

@@ -27,6 +27,7 @@ from .. import graph
 from .. import primitives as P
 from ..graph import TensorBase
 from ..linalg import vector_norm
+from ..nn.arguments import in_float32
 from ..primitives import construction as C
 from ..primitives import elementwise as E
 from ..primitives import indexing as I
@@ -931,13 +932,16 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         d, k = _on(self, _dims(dim, axis)), _keep(keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
-        out = P.sum(x) if d is None and not k else P.sum(x, axis=d, keepdims=k)
+        # (float16 summed in float32 and rounded once, as PyTorch's kernel: nn.arguments)
+        out = in_float32(lambda t: P.sum(t) if d is None and not k
+                         else P.sum(t, axis=d, keepdims=k), x)
         out = _accumulated(out, self, dtype)
         return out if dim is None and axis is None else named(out, "SumBackward1", x)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else self.to(dtype)
-        out = P.mean(x, axis=_on(self, _dims(dim, axis)), keepdims=_keep(keepdim, keepdims))
+        d, k = _on(self, _dims(dim, axis)), _keep(keepdim, keepdims)
+        out = in_float32(lambda t: P.mean(t, axis=d, keepdims=k), x)
         return named(out, "MeanBackward0" if dim is None and axis is None else "MeanBackward1",
                      x)
 
@@ -1007,11 +1011,13 @@ class Tensor(WritesAndNewTensors, _CrTensor):
 
     def softmax(self, dim=None, dtype=None, *, axis=None):
         x = self if dtype is None else self.to(dtype)  # (cast first, as PyTorch does)
-        return P.softmax(x, axis=_dims(dim, axis, -1))
+        d = _dims(dim, axis, -1)
+        return in_float32(lambda t: P.softmax(t, axis=d), x)
 
     def log_softmax(self, dim=None, dtype=None, *, axis=None):
         x = self if dtype is None else self.to(dtype)
-        return P.log_softmax(x, axis=_dims(dim, axis, -1))
+        d = _dims(dim, axis, -1)
+        return in_float32(lambda t: P.log_softmax(t, axis=d), x)
 
     def cumsum(self, dim=None, *, dtype=None, axis=None):
         x = self if dtype is None else self.to(dtype)
