@@ -145,6 +145,9 @@ def wrap(fn: Any) -> Any:
     return call
 
 
+_MISSING = object()
+
+
 class WrappedModule(ModuleType):
     """A JAX module name over a chainrule module: its functions wrapped (``wrap``), its
     classes and constants as they are, its submodules wrapped in turn. ``extra`` holds
@@ -170,8 +173,8 @@ class WrappedModule(ModuleType):
             try:
                 value = getattr(real, name)
             except AttributeError:
-                value = _submodule_of(self.__real, name)
-            if value is None:
+                value = _submodule_of(self.__real, name) or _MISSING
+            if value is _MISSING:
                 raise AttributeError(
                     f"module {self.__name__!r} has no attribute {name!r}: chainrule's "
                     f"{self.__real} has no {name!r} (see docs/coming-from-jax.md)") from None
