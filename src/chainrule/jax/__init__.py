@@ -156,7 +156,7 @@ def _dtypes() -> dict:
 
 numpy = submodule(f"{__name__}.numpy", "chainrule.numpy", {"ndarray": Array})
 random = submodule(f"{__name__}.random", "chainrule.random")
-lax = submodule(f"{__name__}.lax", "chainrule.lax")
+lax = submodule(f"{__name__}.lax", "chainrule.lax", numbers=True)
 nn = submodule(f"{__name__}.nn", "chainrule.nn.jax")
 scipy = submodule(f"{__name__}.scipy", "chainrule.scipy")
 tree_util = submodule(f"{__name__}.tree_util", "chainrule.pytree")

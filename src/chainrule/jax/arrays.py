@@ -131,17 +131,18 @@ def _seeing_arrays(fn: Any) -> Any:
     return call
 
 
-def wrap(fn: Any) -> Any:
-    """``fn`` with its arguments given as ndarrays and its results viewed as Arrays;
-    NumPy-ufunc-like attributes (``jnp.add.at``, ``.reduce``, ...) wrapped too."""
+def wrap(fn: Any, numbers: bool = False) -> Any:
+    """``fn`` with its arguments given as ndarrays and its results viewed as Arrays (with
+    ``numbers``, Python numbers too); NumPy-ufunc-like attributes (``jnp.add.at``,
+    ``.reduce``, ...) wrapped as well."""
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        return to_jax(fn(*from_jax(args), **from_jax(kwargs)))
+        return to_jax(fn(*from_jax(args), **from_jax(kwargs)), numbers)
 
     for name, attr in vars(fn).items() if hasattr(fn, "__dict__") else ():
         if callable(attr) and not isinstance(attr, type) and not name.startswith("_"):
-            setattr(call, name, wrap(attr))
+            setattr(call, name, wrap(attr, numbers))
     return call
 
 
@@ -151,12 +152,15 @@ _MISSING = object()
 class WrappedModule(ModuleType):
     """A JAX module name over a chainrule module: its functions wrapped (``wrap``), its
     classes and constants as they are, its submodules wrapped in turn. ``extra`` holds
-    names of the front end's own that take precedence."""
+    names of the front end's own that take precedence; with ``numbers`` the functions'
+    Python-number results become arrays too (lax's functions return arrays only)."""
 
-    def __init__(self, name: str, real: str, extra: dict | None = None):
+    def __init__(self, name: str, real: str, extra: dict | None = None,
+                 numbers: bool = False):
         super().__init__(name)
         self.__real = real
         self.__extra = dict(extra or {})
+        self.__numbers = numbers
         self.__path__: list[str] = []  # (a package: `import jax.numpy.linalg` works)
 
     def __getattr__(self, name: str) -> Any:
@@ -181,7 +185,7 @@ class WrappedModule(ModuleType):
             if isinstance(value, ModuleType):
                 value = submodule(f"{self.__name__}.{name}", value.__name__)
             elif callable(value) and not isinstance(value, type):
-                value = wrap(value)
+                value = wrap(value, self.__numbers)
         setattr(self, name, value)  # (looked up once)
         return value
 
@@ -201,10 +205,11 @@ def _submodule_of(real: str, name: str) -> ModuleType | None:
         return None
 
 
-def submodule(name: str, real: str, extra: dict | None = None) -> WrappedModule:
+def submodule(name: str, real: str, extra: dict | None = None,
+              numbers: bool = False) -> WrappedModule:
     """The wrapped module registered as ``name`` (made once)."""
     module = sys.modules.get(name)
     if not isinstance(module, WrappedModule):
-        module = WrappedModule(name, real, extra)
+        module = WrappedModule(name, real, extra, numbers)
         sys.modules[name] = module
     return module
