@@ -853,3 +853,17 @@ def test_integer_ufuncs_on_a_narrow_tensor_and_a_wider_array_compute_in_numpys_d
     # (floating work keeps chainrule's rule: constants take the tensor's dtype)
     assert np.add(cr.tensor(np.array([1.5], np.float32)), np.array([2], np.int64)).dtype \
         == np.float32
+
+
+def test_array_api_unique_functions_keep_each_nan_and_the_input_shape():
+    x = np.array([[2.0, 1.0, 2.0], [np.nan, 1.0, np.nan]])
+    for arg in (x, cr.tensor(x)):
+        res = cnp.unique_all(arg)
+        assert type(res).__name__ == "UniqueAllResult"
+        want = np.unique_all(x)
+        for field in want._fields:
+            assert np.array_equal(np.asarray(getattr(res, field)), getattr(want, field),
+                                  equal_nan=True), field
+        assert np.asarray(cnp.unique_inverse(arg).inverse_indices).shape == x.shape
+        assert np.asarray(cnp.unique_counts(arg).counts).tolist() == [2, 2, 1, 1]
+        assert np.asarray(cnp.unique_values(arg)).size == 4

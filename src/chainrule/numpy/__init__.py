@@ -388,7 +388,16 @@ from .signal import (  # noqa: F401
     interp,
     trapezoid,
 )
-from .sorting import median, percentile, quantile, unique  # noqa: F401
+from .sorting import (  # noqa: F401
+    median,
+    percentile,
+    quantile,
+    unique,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
 from .statistics import (  # noqa: F401
     corrcoef,
     cov,

@@ -1,9 +1,12 @@
-"""NumPy's order statistics and unique values: median, quantile, percentile, unique.
+"""NumPy's order statistics and unique values: median, quantile, percentile, unique and
+the array API's unique_all, unique_counts, unique_inverse, unique_values.
 
 (sort, argsort and partition are in chainrule.numpy.reductions.)
 """
 
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -70,3 +73,48 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
 
 
+
+
+class UniqueAllResult(NamedTuple):
+    values: Any
+    indices: Any
+    inverse_indices: Any
+    counts: Any
+
+
+class UniqueCountsResult(NamedTuple):
+    values: Any
+    counts: Any
+
+
+class UniqueInverseResult(NamedTuple):
+    values: Any
+    inverse_indices: Any
+
+
+# The array API's forms of unique (NumPy 2): each NaN distinct, the inverse in x's shape.
+@_numpy_function(np.unique_all)
+def unique_all(x):
+    """The distinct values, the first index of each, the inverse (x's shape), the counts."""
+    values, indices, inverse, counts = unique(x, return_index=True, return_inverse=True,
+                                              return_counts=True, equal_nan=False)
+    return UniqueAllResult(values, indices, P.reshape(inverse, np.shape(x)), counts)
+
+
+@_numpy_function(np.unique_counts)
+def unique_counts(x):
+    """The distinct values and how often each occurs."""
+    return UniqueCountsResult(*unique(x, return_counts=True, equal_nan=False))
+
+
+@_numpy_function(np.unique_inverse)
+def unique_inverse(x):
+    """The distinct values and, in x's shape, the position of each element among them."""
+    values, inverse = unique(x, return_inverse=True, equal_nan=False)
+    return UniqueInverseResult(values, P.reshape(inverse, np.shape(x)))
+
+
+@_numpy_function(np.unique_values)
+def unique_values(x):
+    """The distinct values, sorted."""
+    return unique(x, equal_nan=False)

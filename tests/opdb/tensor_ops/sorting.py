@@ -304,4 +304,9 @@ OPS = [
            list_inputs=False),
     OpInfo("cnp.unique", cnp.unique, _np_unique_samples, np.unique, plain="numpy",
            differentiable=False, list_inputs=False),
+    *[OpInfo(f"cnp.{name}", getattr(cnp, name),
+             fixed(lambda r: ((np.array([[2.0, 1.0, 2.0], [0.5, 1.0, 0.5]]),), {}),
+                   lambda r: ((np.array([3, 1, 3, 0]),), {})),
+             getattr(np, name), plain="numpy", differentiable=False, list_inputs=False)
+      for name in ("unique_all", "unique_counts", "unique_inverse", "unique_values")],
 ]
