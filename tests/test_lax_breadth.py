@@ -482,3 +482,24 @@ def test_stax_layers_run_on_lax_with_shapes_from_init():
     init, apply = stax.AvgPool((2,), padding="SAME")
     np.testing.assert_allclose(apply((), np.array([[1.0], [3.0], [5.0]])[None]),
                                [[[2.0], [4.0], [5.0]]])
+
+
+def test_split_unstack_and_the_special_functions_under_lax_names():
+    x = _n(2, 6)
+    parts = lax.split(x, (1, 3, 0, 2), axis=1)
+    assert isinstance(parts, list) and [p.shape for p in parts] == [(2, 1), (2, 3), (2, 0),
+                                                                    (2, 2)]
+    np.testing.assert_array_equal(np.concatenate(parts, 1), x)
+    with pytest.raises(ValueError, match="sum to"):
+        lax.split(x, (2, 2), axis=1)
+    rows = lax.unstack(x)
+    assert isinstance(rows, tuple) and len(rows) == 2
+    np.testing.assert_array_equal(rows[1], x[1])
+    assert lax.broadcast_shapes((2, 1), (1, 3)) == (2, 3)
+    v = np.array([0.5, 1.0, 2.0])
+    # P + Q = 1; i0e(0) = 1; I_x(1, 1) = x
+    np.testing.assert_allclose(lax.igamma(2.0, v) + lax.igammac(2.0, v), 1.0, rtol=1e-14)
+    assert lax.bessel_i0e(np.array([0.0]))[0] == 1.0
+    np.testing.assert_allclose(lax.betainc(1.0, 1.0, v / 4), v / 4, rtol=1e-14)
+    # polygamma(0, x) is digamma
+    np.testing.assert_allclose(lax.polygamma(0.0, v), lax.digamma(v), rtol=1e-13)

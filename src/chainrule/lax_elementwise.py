@@ -24,14 +24,14 @@ from .graph import values as _values
 from .scipy import special as _special
 
 __all__ = [
-    "RoundingMethod", "abs", "acos", "acosh", "add", "asin", "asinh", "atan", "atan2",
-    "atanh", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "cbrt", "ceil",
-    "clz", "complex", "conj", "cos", "cosh", "digamma", "div", "eq", "erf", "erf_inv", "erfc",
-    "exp", "exp2", "expm1", "floor", "ge", "gt", "imag", "integer_pow", "is_finite", "le",
-    "lgamma", "log", "log1p", "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter",
-    "population_count", "pow", "real", "reciprocal", "rem", "round", "select_n",
-    "shift_left", "shift_right_arithmetic", "shift_right_logical", "sign", "sin", "sinh",
-    "sqrt", "square", "sub", "tan", "tanh",
+    "RoundingMethod", "abs", "acos", "acosh", "add", "asin", "asinh", "atan", "atan2", "atanh",
+    "bessel_i0e", "bessel_i1e", "betainc", "bitwise_and", "bitwise_not", "bitwise_or",
+    "bitwise_xor", "cbrt", "ceil", "clz", "complex", "conj", "cos", "cosh", "digamma", "div",
+    "eq", "erf", "erf_inv", "erfc", "exp", "exp2", "expm1", "floor", "ge", "gt", "igamma",
+    "igammac", "imag", "integer_pow", "is_finite", "le", "lgamma", "log", "log1p", "logistic",
+    "lt", "max", "min", "mul", "ne", "neg", "nextafter", "polygamma", "population_count", "pow",
+    "real", "reciprocal", "rem", "round", "select_n", "shift_left", "shift_right_arithmetic",
+    "shift_right_logical", "sign", "sin", "sinh", "sqrt", "square", "sub", "tan", "tanh", "zeta",
 ]
 
 
@@ -234,6 +234,41 @@ def lgamma(x: Any) -> Any:
 
 def digamma(x: Any) -> Any:
     return _special.digamma(x)
+
+
+def polygamma(m: Any, x: Any) -> Any:
+    """The m-th derivative of digamma at x (m a non-negative integer)."""
+    return _special.polygamma(m, x)
+
+
+def zeta(x: Any, q: Any) -> Any:
+    """Hurwitz's zeta function: sum over k >= 0 of (k + q) ** -x."""
+    return _special.zeta(x, q)
+
+
+def igamma(a: Any, x: Any) -> Any:
+    """The regularized lower incomplete gamma function P(a, x)."""
+    return _special.gammainc(a, x)
+
+
+def igammac(a: Any, x: Any) -> Any:
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    return _special.gammaincc(a, x)
+
+
+def betainc(a: Any, b: Any, x: Any) -> Any:
+    """The regularized incomplete beta function I_x(a, b)."""
+    return _special.betainc(a, b, x)
+
+
+def bessel_i0e(x: Any) -> Any:
+    """exp(-|x|) I0(x), the scaled modified Bessel function of order 0."""
+    return _special.i0e(x)
+
+
+def bessel_i1e(x: Any) -> Any:
+    """exp(-|x|) I1(x), the scaled modified Bessel function of order 1."""
+    return _special.i1e(x)
 
 
 # ------------------------------------------------------------------- rounding

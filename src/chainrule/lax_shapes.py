@@ -15,10 +15,11 @@ from . import numpy as cnp
 from .graph import values as _values
 
 __all__ = [
-    "batch_matmul", "broadcast", "broadcast_in_dim", "broadcasted_iota", "collapse",
-    "concatenate", "convert_element_type", "dot", "dot_general", "dynamic_index_in_dim",
-    "expand_dims", "full", "full_like", "index_in_dim", "iota", "pad", "reshape", "rev",
-    "slice", "slice_in_dim", "squeeze", "transpose",
+    "batch_matmul", "broadcast", "broadcast_in_dim", "broadcast_shapes", "broadcast_to_rank",
+    "broadcasted_iota", "collapse", "concatenate", "convert_element_type", "dot",
+    "dot_general", "dynamic_index_in_dim", "expand_dims", "full", "full_like", "index_in_dim",
+    "iota", "pad", "reshape", "rev", "slice", "slice_in_dim", "split", "squeeze", "stack",
+    "tile", "transpose", "unstack",
 ]
 
 
@@ -128,6 +129,53 @@ def concatenate(operands: Sequence[Any], dimension: int) -> Any:
     if not operands:
         raise ValueError("concatenate: give at least one operand")
     return cnp.concatenate(operands, axis=int(dimension))
+
+
+def split(operand: Any, sizes: Sequence[int], axis: int = 0) -> list[Any]:
+    """operand cut along axis into consecutive pieces of the given sizes (summing to the
+    axis's size)."""
+    shape = _shape(operand)
+    axis = _axis(axis, len(shape), "split")
+    sizes = [int(k) for k in sizes]
+    if sum(sizes) != shape[axis] or any(k < 0 for k in sizes):
+        raise ValueError(f"split: sizes {tuple(sizes)} must be non-negative and sum to the "
+                         f"size {shape[axis]} of axis {axis}")
+    starts = np.cumsum([0, *sizes])
+    return [_take(operand, axis, int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+
+
+def stack(operands: Sequence[Any], axis: int = 0) -> Any:
+    """operands (of one shape) stacked along a new axis."""
+    return cnp.stack(list(operands), axis=int(axis))
+
+
+def unstack(x: Any, axis: int = 0) -> tuple[Any, ...]:
+    """The slices of x along axis, as a tuple."""
+    shape = _shape(x)
+    axis = _axis(axis, len(shape), "unstack")
+    return tuple(cnp.squeeze(_take(x, axis, i, i + 1), axis)
+                 for i in builtins.range(shape[axis]))
+
+
+def tile(operand: Any, reps: Sequence[int]) -> Any:
+    """operand repeated reps[i] times along axis i (one rep per axis)."""
+    reps = tuple(int(r) for r in reps)
+    if len(reps) != len(_shape(operand)):
+        raise ValueError(f"tile: reps {reps} needs one entry per axis of {_shape(operand)}")
+    return cnp.tile(operand, reps)
+
+
+def broadcast_to_rank(x: Any, rank: int) -> Any:
+    """x with leading axes of size 1 added up to ``rank`` axes."""
+    shape = _shape(x)
+    if len(shape) >= int(rank):
+        return x
+    return cnp.reshape(x, (1,) * (int(rank) - len(shape)) + shape)
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """The shape the given shapes broadcast to (NumPy's rule)."""
+    return tuple(int(n) for n in np.broadcast_shapes(*(tuple(s) for s in shapes)))
 
 
 def rev(operand: Any, dimensions: Sequence[int]) -> Any:
