@@ -341,3 +341,161 @@ def test_float16_sum_and_mean_round_once_from_float32():
     assert float(torch.mean(big)) == float(mean)
     # ... while the sum itself is out of float16's range, as PyTorch's is
     assert np.isinf(float(big.sum()))
+
+
+# ------------------------------------------------------------ 5. Function under vmap
+def _scaled_square(rule):
+    """x * x * y as a Function: with ``generate_vmap_rule`` (rule "generate") or its own
+    ``vmap`` staticmethod (rule "own", which logs its calls)."""
+    calls = []
+
+    class ScaledSquare(torch.autograd.Function):
+        generate_vmap_rule = rule == "generate"
+
+        @staticmethod
+        def forward(x, y):
+            return x * x * y
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * 2 * x * y, g * x * x
+
+        if rule == "own":
+            @staticmethod
+            def vmap(info, in_dims, x, y):
+                calls.append((info.batch_size, info.randomness, in_dims))
+                xd, yd = in_dims
+                x = x.movedim(xd, 0) if xd is not None else x.unsqueeze(0)
+                y = y.movedim(yd, 0) if yd is not None else y.unsqueeze(0)
+                return ScaledSquare.apply(x, y), 0
+
+    return ScaledSquare, calls
+
+
+XS = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+YS = np.array([2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("rule", ["generate", "own"])
+def test_function_gradients_through_vmap_reach_unbatched_inputs(rule):
+    fn, calls = _scaled_square(rule)
+    x, y = torch.tensor(XS), torch.tensor(YS)
+    vmap, grad = torch.func.vmap, torch.func.grad
+    mapped = vmap(fn.apply, in_dims=(0, None))
+    np.testing.assert_allclose(mapped(x, y).numpy(), XS * XS * YS)
+    # d/dy sum_b x_b^2 y = sum over the batch of x_b^2 (the first example's twice before)
+    gx, gy = grad(lambda a, b: mapped(a, b).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx.numpy(), 2 * XS * YS)
+    np.testing.assert_allclose(gy.numpy(), (XS * XS).sum(0))
+    np.testing.assert_allclose(grad(lambda b: mapped(x, b).sum())(y).numpy(),
+                               (XS * XS).sum(0))
+    # y mapped and x shared: d/dx sum_b x^2 y_b = 2 x sum_b y_b
+    ys = torch.tensor(np.stack([YS, 2 * YS]))
+    gx = grad(lambda a: vmap(fn.apply, in_dims=(None, 0))(a, ys).sum())(x[0])
+    np.testing.assert_allclose(gx.numpy(), 2 * XS[0] * 3 * YS)
+    # per-example gradients, and backward through a vmapped call
+    per = vmap(grad(lambda a, b: fn.apply(a, b).sum(), argnums=(0, 1)), in_dims=(0, None))(x, y)
+    np.testing.assert_allclose(per[0].numpy(), 2 * XS * YS)
+    np.testing.assert_allclose(per[1].numpy(), XS * XS)
+    a, b = x.clone().requires_grad_(), y.clone().requires_grad_()
+    ga, gb = torch.autograd.grad(mapped(a, b).pow(2).sum(), (a, b))
+    out = XS * XS * YS
+    np.testing.assert_allclose(ga.numpy(), 2 * out * 2 * XS * YS)
+    np.testing.assert_allclose(gb.numpy(), (2 * out * XS * XS).sum(0))
+    jac = torch.func.jacrev(lambda b: mapped(x, b))(y)
+    want = np.zeros((2, 3, 3))
+    for i in range(2):
+        want[i] = np.diag(XS[i] ** 2)
+    np.testing.assert_allclose(jac.numpy(), want)
+    if rule == "own":  # (the class's rule ran, told the batch and where it is)
+        assert calls and calls[0] == (2, "error", (0, None))
+
+
+def test_function_with_a_vmap_rule_may_compute_forward_with_numpy():
+    class NumpySin(torch.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return torch.tensor(np.sin(x.detach().numpy()), dtype=x.dtype)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * torch.cos(x)
+
+        @staticmethod
+        def vmap(info, in_dims, x):
+            return NumpySin.apply(x), in_dims[0]
+
+    vmap, grad = torch.func.vmap, torch.func.grad
+    x = torch.tensor(XS / 10)
+    np.testing.assert_allclose(vmap(NumpySin.apply)(x).numpy(), np.sin(XS / 10))
+    np.testing.assert_allclose(vmap(NumpySin.apply, in_dims=1)(x).numpy(), np.sin(XS / 10).T)
+    np.testing.assert_allclose(vmap(vmap(NumpySin.apply))(x).numpy(), np.sin(XS / 10))
+    np.testing.assert_allclose(grad(lambda z: vmap(NumpySin.apply)(z).sum())(x).numpy(),
+                               np.cos(XS / 10))
+    np.testing.assert_allclose(vmap(grad(lambda z: NumpySin.apply(z).sum()))(x).numpy(),
+                               np.cos(XS / 10))
+    randomness = []
+
+    class Logged(NumpySin):
+        @staticmethod
+        def vmap(info, in_dims, x):
+            randomness.append(info.randomness)
+            return Logged.apply(x), in_dims[0]
+
+    vmap(Logged.apply, randomness="different")(x)
+    assert randomness == ["different"]
+
+
+def test_function_of_two_outputs_under_vmap_and_a_malformed_rule():
+    class SumAndProduct(torch.autograd.Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(x, y):
+            return x * y, x + y
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
+
+        @staticmethod
+        def backward(ctx, g_product, g_sum):
+            x, y = ctx.saved_tensors
+            return g_product * y + g_sum, g_product * x + g_sum
+
+    x, y = torch.tensor(XS), torch.tensor(YS)
+    mapped = torch.func.vmap(SumAndProduct.apply, in_dims=(0, None))
+    gy = torch.func.grad(lambda b: mapped(x, b)[0].pow(2).sum())(y)
+    np.testing.assert_allclose(gy.numpy(), (2 * XS * YS * XS).sum(0))
+    gy = torch.func.grad(lambda b: (mapped(x, b)[0] + mapped(x, b)[1]).sum())(y)
+    np.testing.assert_allclose(gy.numpy(), (XS + 1).sum(0))
+
+    class NoDims(torch.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+        @staticmethod
+        def vmap(info, in_dims, x):
+            return x * 2  # (no out_dims)
+
+    with pytest.raises(RuntimeError, match="two returns, an output and out_dims"):
+        torch.func.vmap(NoDims.apply)(x)

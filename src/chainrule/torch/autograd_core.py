@@ -3,7 +3,10 @@ anomaly detection, over chainrule's reverse pass."""
 
 from __future__ import annotations
 
+import functools
+import threading
 import weakref
+from collections import namedtuple
 
 import numpy as np
 
@@ -227,6 +230,9 @@ class Function:
             # (forward mode through the class's own jvp; without one it is derived from
             # backward)
             prim.defjvp(each_argument(_function_jvp))
+        # Under torch.func.vmap: the class's vmap staticmethod, or apply per example (see
+        # _function_batch); never the traced example's ctx for the whole batch.
+        prim.batch = _function_batch
         cls._primitive = prim
 
     setup_context = None
@@ -243,24 +249,37 @@ class Function:
     def apply(cls, *args):
         ctx = FunctionCtx(args)
         ctx._function = cls
-        with graph.no_grad():
-            if cls.setup_context is not None:  # (PyTorch 2's form: forward without ctx)
-                out = cls.forward(*args)
-                cls.setup_context(ctx, args, out)
-            else:
-                out = cls.forward(ctx, *args)
+        # (Traced by torch.func.vmap with a vmap rule of its own: forward runs untraced on
+        # the traced example, free to read its values with NumPy; the replay calls the
+        # rule for the batch, see _function_batch.)
+        untraced = cls._batched_by_its_rule(args) and graph.trace_hook() is not None
+        prev = graph.set_trace_hook(None) if untraced else None
+        try:
+            with graph.no_grad():
+                out = cls._forward(ctx, args)
+        finally:
+            if untraced:
+                graph.set_trace_hook(prev)
         if isinstance(out, tuple):
             return cls._apply_several(ctx, args, out)
         if not isinstance(out, TensorBase):
             raise TypeError(f"{cls.__name__}.forward must return a tensor or a tuple, got "
                             f"{type(out).__name__}")
         if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)
-                or cls._tangents_through_jvp(args)):
+                or cls._tangents_through_jvp(args) or cls._batched_by_its_rule(args)):
             return out
         ctx._outputs = [out._data]
         result = like(out, cls._primitive(*args, out, _ctx=ctx, _k=0))
         ctx._recorded = [weakref.ref(result)]
         return result
+
+    @classmethod
+    def _forward(cls, ctx, args):
+        if cls.setup_context is not None:  # (PyTorch 2's form: forward without ctx)
+            out = cls.forward(*args)
+            cls.setup_context(ctx, args, out)
+            return out
+        return cls.forward(ctx, *args)
 
     @classmethod
     def _tangents_through_jvp(cls, args):
@@ -271,11 +290,22 @@ class Function:
             isinstance(a, TensorBase) and a._tangent for a in args)
 
     @classmethod
+    def _batched_by_its_rule(cls, args):
+        """Whether the call is inside torch.func.vmap and the class has its own ``vmap``
+        staticmethod: then the operation is recorded even with nothing to differentiate,
+        so that vmap's replay batches it by that rule (_function_batch) rather than by
+        forward's own operations, which may read values outside chainrule's (NumPy on
+        ``x.numpy()``, the reason for writing such a rule)."""
+        return (in_vmap() and getattr(cls, "vmap", None) is not None
+                and not getattr(cls, "generate_vmap_rule", False)
+                and any(isinstance(a, TensorBase) for a in args))
+
+    @classmethod
     def _apply_several(cls, ctx, args, outs):
         """A tuple of outputs: each tensor among them one recorded operation (see
         __init_subclass__); other values as forward returned them."""
         if not (graph.is_grad_enabled() and any(ctx.needs_input_grad)
-                or cls._tangents_through_jvp(args)):
+                or cls._tangents_through_jvp(args) or cls._batched_by_its_rule(args)):
             return outs
         ctx._outputs = [o._data if isinstance(o, TensorBase) else None for o in outs]
         results = tuple(
@@ -295,6 +325,93 @@ def _function_forward(*arrays, _ctx, _k):
 
 def _front_copy(t):
     return front(P.copy(t)) if type(t) is _CrTensor else t
+
+
+_VMAP = threading.local()  # (.randomness: of each torch.func.vmap running, innermost last)
+
+
+def in_vmap():
+    return bool(getattr(_VMAP, "randomness", None))
+
+
+def mapping(randomness):
+    """A decorator: the function (a torch.func.vmap'ed call: its trace, its batch's replay
+    and check) runs marked as inside a vmap of that ``randomness`` (a Function's vmap
+    rule is told it)."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def body(*args, **kwargs):
+            if not hasattr(_VMAP, "randomness"):
+                _VMAP.randomness = []
+            _VMAP.randomness.append(randomness)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _VMAP.randomness.pop()
+
+        return body
+
+    return decorate
+
+
+# torch.func.vmap's ``info`` argument to a Function's vmap staticmethod.
+VmapInfo = namedtuple("VmapInfo", ["batch_size", "randomness"])
+
+
+def _function_batch(prim, args, batched, kw):
+    """The batching rule of a Function's recorded operation (torch.func.vmap, and
+    grad/jacrev around it). vmap traced one example, so the operation's ctx holds that
+    example's saved tensors; a backward reading them would give every example the first
+    one's gradient (an unbatched input's the first example's times the batch size). So
+    each batch calls the class again, as PyTorch does: its ``vmap`` staticmethod,
+    ``vmap(info, in_dims, *args) -> (output, out_dims)``, with the batched arguments (the
+    batch on dimension 0: in_dims 0 for those, None for the others); with
+    ``generate_vmap_rule = True``, or neither (which PyTorch refuses), ``apply`` on each
+    example in turn, each with its own ctx. Each call records its own operation, so
+    gradients through the result are the class's backward of the right tensors."""
+    ctx, k = kw["_ctx"], kw["_k"]
+    cls = ctx._function
+    *inputs, forward_output = args
+    flags = batched[:-1]
+    if not any(flags):  # (forward read batched values from elsewhere: its traced output)
+        return forward_output
+    recorded = any(isinstance(a, TensorBase) for a in args)
+    size = next(np.shape(graph.values(a))[0] for a, b in zip(inputs, flags) if b)
+    rule = getattr(cls, "vmap", None)
+    if rule is not None and not getattr(cls, "generate_vmap_rule", False):
+        randomness = _VMAP.randomness[-1] if in_vmap() else "error"
+        result = rule(VmapInfo(size, randomness), tuple(0 if b else None for b in flags),
+                      *[_front_arg(a) for a in inputs])
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise RuntimeError(f"Expected the vmap staticmethod to have two returns, an "
+                               f"output and out_dims with pytree structure compatible with "
+                               f"the output. Got a {type(result).__name__} instead")
+        out, dims = result
+        out = out[k] if isinstance(out, (tuple, list)) else out
+        dim = dims[k] if isinstance(dims, (tuple, list)) else dims
+        out = _front_arg(out)
+        if dim is None:  # (the same for every example)
+            out = P.broadcast_to(P.expand_dims(out, 0), (size, *np.shape(out._data)))
+        elif dim % out.ndim != 0:
+            order = [d for d in range(out.ndim) if d != dim % out.ndim]
+            out = P.transpose(out, (dim % out.ndim, *order))
+    else:
+        getitem = graph.REGISTRY["getitem"]
+        examples = []
+        for i in range(size):
+            one = cls.apply(*[_front_arg(getitem(a, i)) if b else _front_arg(a)
+                              for a, b in zip(inputs, flags)])
+            examples.append(one[k] if isinstance(one, tuple) else one)
+        out = P.stack(examples)
+    return out if recorded else graph.values(out)
+
+
+def _front_arg(a):
+    """An argument for the class's own code: a front-end tensor for arrays and tensors."""
+    if isinstance(a, np.ndarray):
+        return front(new_tensor(a))
+    return _front_copy(a) if isinstance(a, TensorBase) else a
 
 
 def _function_vjp(i, g, ans, *args, _ctx, _k):

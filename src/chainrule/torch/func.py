@@ -16,6 +16,7 @@ from ..forward_mode import linearize as _linearize
 from ..graph import TensorBase, new_tensor, new_tensor_as
 from ..pytree import tree_map
 from ..vectorize import vmap as _vmap
+from .autograd_core import mapping
 from .tensor import _CrTensor, front
 
 __all__ = ["functional_call", "functionalize", "grad", "grad_and_value", "hessian", "jacfwd",
@@ -103,6 +104,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                    chunk_size=chunk_size, randomness=randomness)
 
     @functools.wraps(mapped)
+    @mapping(randomness)  # (a Function's vmap rule, called in the batch's replay, is told)
     def wrapped(*args, **kwargs):
         if not kwargs:
             return mapped(*args)
