@@ -174,6 +174,17 @@ def test_max_pool_gradient_goes_to_each_windows_maximum():
     np.testing.assert_array_equal(g, want)
 
 
+def test_a_tie_in_a_max_window_sends_the_gradient_to_the_first_cell():
+    x = np.array([1.0, 3.0, 3.0, 2.0])
+    g = cr.grad(lambda x: cnp.sum(lax.reduce_window(x, -np.inf, lax.max, (2,), (1,),
+                                                    "VALID")))(x)
+    # windows [1, 3], [3, 3], [3, 2]: the maximum at index 1, 1 (the first of the tie), 2
+    np.testing.assert_array_equal(g, [0.0, 2.0, 1.0, 0.0])
+    _, t = cr.jvp(lambda x: lax.reduce_window(x, np.inf, lax.min, (2,), (1,), "VALID"),
+                  (np.array([2.0, 2.0, 1.0]),), (np.array([10.0, 20.0, 30.0]),))
+    np.testing.assert_array_equal(t, [10.0, 30.0])
+
+
 def test_reduce_window_over_a_pair_of_operands_and_with_a_non_identity_init():
     x, y = _n(4, 3), _n(4, 3)
     s, p = lax.reduce_window((x, y), (0.0, 1.0), lambda a, b: (a[0] + b[0], a[1] * b[1]),

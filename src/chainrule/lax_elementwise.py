@@ -136,26 +136,32 @@ def cbrt(x: Any) -> Any:
 
 # ------------------------------------------------------- exponentials, trigonometry
 def exp(x: Any) -> Any:
+    """e ** x."""
     return cnp.exp(x)
 
 
 def exp2(x: Any) -> Any:
+    """2 ** x."""
     return cnp.exp2(x)
 
 
 def expm1(x: Any) -> Any:
+    """exp(x) - 1, accurate for small x."""
     return cnp.expm1(x)
 
 
 def log(x: Any) -> Any:
+    """The natural logarithm."""
     return cnp.log(x)
 
 
 def log1p(x: Any) -> Any:
+    """log(1 + x), accurate for small x."""
     return cnp.log1p(x)
 
 
 def tanh(x: Any) -> Any:
+    """The hyperbolic tangent."""
     return cnp.tanh(x)
 
 
@@ -165,26 +171,32 @@ def logistic(x: Any) -> Any:
 
 
 def sin(x: Any) -> Any:
+    """The sine."""
     return cnp.sin(x)
 
 
 def cos(x: Any) -> Any:
+    """The cosine."""
     return cnp.cos(x)
 
 
 def tan(x: Any) -> Any:
+    """The tangent."""
     return cnp.tan(x)
 
 
 def asin(x: Any) -> Any:
+    """The inverse sine."""
     return cnp.arcsin(x)
 
 
 def acos(x: Any) -> Any:
+    """The inverse cosine."""
     return cnp.arccos(x)
 
 
 def atan(x: Any) -> Any:
+    """The inverse tangent."""
     return cnp.arctan(x)
 
 
@@ -194,31 +206,38 @@ def atan2(x: Any, y: Any) -> Any:
 
 
 def sinh(x: Any) -> Any:
+    """The hyperbolic sine."""
     return cnp.sinh(x)
 
 
 def cosh(x: Any) -> Any:
+    """The hyperbolic cosine."""
     return cnp.cosh(x)
 
 
 def asinh(x: Any) -> Any:
+    """The inverse hyperbolic sine."""
     return cnp.arcsinh(x)
 
 
 def acosh(x: Any) -> Any:
+    """The inverse hyperbolic cosine."""
     return cnp.arccosh(x)
 
 
 def atanh(x: Any) -> Any:
+    """The inverse hyperbolic tangent."""
     return cnp.arctanh(x)
 
 
 # ------------------------------------------------------------- special functions
 def erf(x: Any) -> Any:
+    """The error function."""
     return _special.erf(x)
 
 
 def erfc(x: Any) -> Any:
+    """1 - erf(x), accurate for large x."""
     return _special.erfc(x)
 
 
@@ -233,6 +252,7 @@ def lgamma(x: Any) -> Any:
 
 
 def digamma(x: Any) -> Any:
+    """The logarithmic derivative of the gamma function."""
     return _special.digamma(x)
 
 
@@ -280,10 +300,12 @@ class RoundingMethod(enum.IntEnum):
 
 
 def floor(x: Any) -> Any:
+    """The greatest integral value <= x."""
     return cnp.floor(x)
 
 
 def ceil(x: Any) -> Any:
+    """The least integral value >= x."""
     return cnp.ceil(x)
 
 
@@ -299,6 +321,7 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any: 
 
 
 def is_finite(x: Any) -> Any:
+    """True where x is neither infinite nor NaN."""
     return cnp.isfinite(x)
 
 
@@ -314,39 +337,48 @@ def complex(x: Any, y: Any) -> Any:  # noqa: A001
 
 
 def conj(x: Any) -> Any:
+    """The complex conjugate."""
     return cnp.conj(x)
 
 
 def real(x: Any) -> Any:
+    """The real part."""
     return cnp.real(x)
 
 
 def imag(x: Any) -> Any:
+    """The imaginary part."""
     return cnp.imag(x)
 
 
 # ------------------------------------------------------------------ comparisons
 def eq(x: Any, y: Any) -> Any:
+    """x == y elementwise."""
     return cnp.equal(x, y)
 
 
 def ne(x: Any, y: Any) -> Any:
+    """x != y elementwise."""
     return cnp.not_equal(x, y)
 
 
 def lt(x: Any, y: Any) -> Any:
+    """x < y elementwise."""
     return cnp.less(x, y)
 
 
 def le(x: Any, y: Any) -> Any:
+    """x <= y elementwise."""
     return cnp.less_equal(x, y)
 
 
 def gt(x: Any, y: Any) -> Any:
+    """x > y elementwise."""
     return cnp.greater(x, y)
 
 
 def ge(x: Any, y: Any) -> Any:
+    """x >= y elementwise."""
     return cnp.greater_equal(x, y)
 
 
@@ -371,18 +403,22 @@ def select_n(which: Any, *cases: Any) -> Any:
 
 # ----------------------------------------------------------------- bit operations
 def bitwise_and(x: Any, y: Any) -> Any:
+    """x & y (logical and for booleans)."""
     return cnp.bitwise_and(x, y)
 
 
 def bitwise_or(x: Any, y: Any) -> Any:
+    """x | y (logical or for booleans)."""
     return cnp.bitwise_or(x, y)
 
 
 def bitwise_xor(x: Any, y: Any) -> Any:
+    """x ^ y (logical xor for booleans)."""
     return cnp.bitwise_xor(x, y)
 
 
 def bitwise_not(x: Any) -> Any:
+    """~x (logical not for booleans)."""
     return cnp.invert(x)
 
 

@@ -264,11 +264,21 @@ def reduce_window(operand: Any, init_value: Any, computation: Callable[..., Any]
         return list(res)
 
     result: list[Any] | None = None
-    for offset in np.ndindex(*window):
-        index = tuple(builtins.slice(o * d, o * d + (m - 1) * s + 1, s)
-                      for o, d, m, s in zip(offset, wdil, out, strides))
-        part = [x[index] for x in xs]
-        result = part if result is None else combine(result, part)
+    slices = [tuple(builtins.slice(o * d, o * d + (m - 1) * s + 1, s)
+                    for o, d, m, s in zip(offset, wdil, out, strides))
+              for offset in np.ndindex(*window)]
+    if name in ("max", "min") and len(slices) > 1:
+        # The window's cells side by side and the first extreme taken (in the window's
+        # row-major order), so that a tie sends the whole gradient to one cell, as
+        # XLA's select-and-scatter does.
+        cells = cnp.stack([xs[0][index] for index in slices], axis=0)
+        pick = cnp.argmax(cells, axis=0) if name == "max" else cnp.argmin(cells, axis=0)
+        result = [cnp.squeeze(cnp.take_along_axis(cells, cnp.expand_dims(pick, 0), axis=0),
+                              0)]
+    else:
+        for index in slices:
+            part = [x[index] for x in xs]
+            result = part if result is None else combine(result, part)
     assert result is not None
     if name is None or not _is_identity(inits[0], name, _dtype(flat[0])):
         result = combine([cnp.broadcast_to(cnp.asarray(i).astype(_dtype(x)), tuple(out))
