@@ -26,14 +26,16 @@ def shape(x):
     return x._data.shape if is_tensor(x) else np.shape(x)
 
 
+_HALF = np.dtype(np.float16)
+
+
 def in_float32(fn, *operands):
     """``fn(*operands)``, computed in float32 and rounded once where it would be float16
     (every float operand float16; None operands allowed): PyTorch's CPU kernels for
     softmax and the normalizations accumulate reduced precision in float32, where float16
     throughout loses several units in the last place (hundreds in a layer norm)."""
-    dtypes = {data(x).dtype for x in operands if x is not None and not isinstance(x, float)}
-    if np.dtype(np.float16) not in dtypes or any(d.kind == "f" and d != np.float16
-                                                 for d in dtypes):
+    dtypes = [data(x).dtype for x in operands if x is not None and not isinstance(x, float)]
+    if _HALF not in dtypes or any(d.kind == "f" and d != _HALF for d in dtypes):
         return fn(*operands)
     from .. import primitives as P
 

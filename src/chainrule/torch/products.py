@@ -50,12 +50,12 @@ def _differ(*tensors):
     one dtype, all of them the front end's. A chainrule tensor among them (the engine's
     class, given to a front-end function) keeps the engine's NumPy promotion, as its
     other operations do."""
+    present = [t for t in tensors if isinstance(t, TensorBase)]
+    if len({t._data.dtype for t in present}) < 2:
+        return False
     from .tensor import Tensor  # (tensor.py imports this module)
 
-    present = [t for t in tensors if isinstance(t, TensorBase)]
-    if not all(isinstance(t, Tensor) for t in present):
-        return False
-    return len({t._data.dtype for t in present}) > 1
+    return all(isinstance(t, Tensor) for t in present)
 
 
 def _mm_message(a, b):
