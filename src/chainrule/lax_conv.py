@@ -183,7 +183,12 @@ def conv_general_dilated(lhs: Any, rhs: Any, window_strides: Sequence[int], padd
                          f"and rhs needs all {c} input features")
     x = cnp.transpose(lhs, lhs_perm)
     w = cnp.transpose(rhs, rhs_perm)
-    config = [(0, 0, 0), (0, 0, 0)] + [(lo, hi, d - 1) for (lo, hi), d in zip(pads, lhs_dil)]
+    # The even part of a non-negative padding goes to the convolution itself; the rest
+    # (an odd cell, negative padding that crops, the zeros of lhs_dilation) is applied
+    # to the input first.
+    even = [min(lo, hi) if lo >= 0 and hi >= 0 else 0 for lo, hi in pads]
+    config = [(0, 0, 0), (0, 0, 0)] + [(lo - e, hi - e, d - 1)
+                                       for (lo, hi), e, d in zip(pads, even, lhs_dil)]
     if any(v for cfg in config for v in cfg):
         x = _pad_zeros(x, config)
     if batch_groups > 1:
@@ -194,14 +199,14 @@ def conv_general_dilated(lhs: Any, rhs: Any, window_strides: Sequence[int], padd
         x = cnp.reshape(cnp.swapaxes(x, 0, 1),
                         (s[0] // batch_groups, batch_groups * s[1]) + s[2:])
         groups = batch_groups
-    grid = _shape(x)[2:]
+    grid = [m + 2 * e for m, e in zip(_shape(x)[2:], even)]
     window = [(k - 1) * d + 1 for k, d in zip(w_shape[2:], rhs_dil)]
     out_sizes = [(m - k) // st + 1 if m >= k else 0 for m, k, st in zip(grid, window, strides)]
     dtype = np.result_type(np.asarray(_values(lhs)).dtype, np.asarray(_values(rhs)).dtype)
-    if min(out_sizes + [_shape(x)[0], o]) == 0 or min(grid) == 0:
+    if min(out_sizes + [_shape(x)[0], o]) == 0 or min(_shape(x)[2:]) == 0:
         y = cnp.zeros((_shape(x)[0], o, *out_sizes), dtype)  # (nothing to compute)
     else:
-        y = layers.conv(x, w, 0, stride=strides, padding=(0,) * n, dilation=rhs_dil,
+        y = layers.conv(x, w, 0, stride=strides, padding=tuple(even), dilation=rhs_dil,
                         groups=groups)
     y = cnp.transpose(y, tuple(int(a) for a in np.argsort(out_perm)))
     if preferred_element_type is not None:

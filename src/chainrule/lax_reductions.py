@@ -267,7 +267,11 @@ def reduce_window(operand: Any, init_value: Any, computation: Callable[..., Any]
     slices = [tuple(builtins.slice(o * d, o * d + (m - 1) * s + 1, s)
                     for o, d, m, s in zip(offset, wdil, out, strides))
               for offset in np.ndindex(*window)]
-    if name in ("max", "min") and len(slices) > 1:
+    pooled = _by_max_pool(xs[0], name, inits[0], window, strides, wdil, base, out) \
+        if single and name in ("max", "min") else None
+    if pooled is not None:
+        result = [pooled]
+    elif name in ("max", "min") and len(slices) > 1:
         # The window's cells side by side and the first extreme taken (in the window's
         # row-major order), so that a tie sends the whole gradient to one cell, as
         # XLA's select-and-scatter does.
@@ -284,6 +288,34 @@ def reduce_window(operand: Any, init_value: Any, computation: Callable[..., Any]
         result = combine([cnp.broadcast_to(cnp.asarray(i).astype(_dtype(x)), tuple(out))
                           for i, x in zip(inits, flat)], result)
     return result[0] if single else tree_unflatten(tree, result)
+
+
+def _by_max_pool(x: Any, name: str, init: Any, window: Sequence[int], strides: Sequence[int],
+                 wdil: Sequence[int], base: Sequence[int], out: Sequence[int]) -> Any:
+    """A max/min window over 1 to 3 axes of a float array (x already padded with the
+    neutral init) as chainrule's max-pooling primitive, the other axes laid along its
+    batch axis; None where it does not apply. Its gradient goes to each window's first
+    maximum, as XLA's select-and-scatter's."""
+    if _dtype(x).kind != "f" or any(b != 1 for b in base) or \
+            not _is_identity(init, name, _dtype(x)):
+        return None
+    nd = len(window)
+    spatial = [a for a in range(nd) if window[a] != 1 or strides[a] != 1 or wdil[a] != 1]
+    if not 1 <= len(spatial) <= 3:
+        return None
+    from .nn import functional as F  # (chainrule.nn imports much; only when pooling)
+
+    others = [a for a in range(nd) if a not in spatial]
+    shape = _shape(x)
+    y = cnp.transpose(x, (*others, *spatial))
+    y = cnp.reshape(y, (-1, 1, *(shape[a] for a in spatial)))
+    pool = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[len(spatial)]
+    kw = {"kernel_size": tuple(window[a] for a in spatial),
+          "stride": tuple(strides[a] for a in spatial),
+          "dilation": tuple(wdil[a] for a in spatial)}
+    y = cnp.negative(pool(cnp.negative(y), **kw)) if name == "min" else pool(y, **kw)
+    y = cnp.reshape(y, (*(out[a] for a in others), *(out[a] for a in spatial)))
+    return cnp.transpose(y, tuple(int(a) for a in np.argsort([*others, *spatial])))
 
 
 # ------------------------------------------------------------------- scans
