@@ -108,15 +108,29 @@ def from_jax(value: Any) -> Any:
     """Arrays in arguments given to chainrule as plain ndarrays (views, not copies), and
     the program's own functions given as functions that see Arrays (a lax.scan body, the
     function a transformation calls with plain arrays)."""
-    if type(value) is Array:
+    kind = type(value)
+    if kind is Array:
         return value.view(np.ndarray)
-    if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
-        return _seeing_arrays(value)
-    if type(value) in (tuple, list):
-        return type(value)(from_jax(v) for v in value)
-    if type(value) is dict:
+    if kind is tuple or kind is list:
+        return kind([from_jax(v) for v in value])
+    if kind is dict:
         return {k: from_jax(v) for k, v in value.items()}
+    if kind in _CONVERTED:  # (a function)
+        return _seeing_arrays(value)
     return value
+
+
+_CONVERTED = {Array, tuple, list, dict, types.FunctionType, types.MethodType,
+              functools.partial}
+
+
+def _arguments(args: tuple) -> tuple:
+    """from_jax(args), with the common case (no Array, container or function among them)
+    found by one pass over their types: this runs on every call of a wrapped function."""
+    for a in args:
+        if type(a) in _CONVERTED:
+            return from_jax(args)
+    return args
 
 
 def _seeing_arrays(fn: Any) -> Any:
@@ -138,7 +152,8 @@ def wrap(fn: Any, numbers: bool = False) -> Any:
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        return to_jax(fn(*from_jax(args), **from_jax(kwargs)), numbers)
+        return to_jax(fn(*_arguments(args), **(from_jax(kwargs) if kwargs else kwargs)),
+                      numbers)
 
     for name, attr in vars(fn).items() if hasattr(fn, "__dict__") else ():
         if callable(attr) and not isinstance(attr, type) and not name.startswith("_"):
