@@ -97,6 +97,17 @@ def test_conv_transpose_output_sizes_follow_keras(padding, k, s, want):
     assert lax.conv_transpose(x, w, (s,), padding).shape == (1, want, 3)
 
 
+def test_patches_times_the_flattened_kernel_is_the_convolution():
+    x, w = _n(2, 5, 6, 3), _n(4, 3, 2, 3)  # NHWC input, OIHW kernel
+    specs = ("NHWC", "OIHW", "NHWC")
+    patches = lax.conv_general_dilated_patches(x, (2, 3), (2, 1), "SAME",
+                                               rhs_dilation=(1, 2), dimension_numbers=specs)
+    assert patches.shape == (2, 3, 6, 3 * 6)
+    want = lax.conv_general_dilated(x, w, (2, 1), "SAME", rhs_dilation=(1, 2),
+                                    dimension_numbers=specs)
+    np.testing.assert_allclose(patches @ w.reshape(4, -1).T, want, rtol=1e-12, atol=1e-12)
+
+
 def test_conv_wrappers_are_conv_general_dilated():
     x, w = _n(1, 2, 5, 4), _n(3, 2, 2, 3)
     np.testing.assert_array_equal(lax.conv(x, w, (2, 1), "SAME"),

@@ -23,7 +23,8 @@ from .lax_shapes import _pad_zeros
 from .primitives import layers
 
 __all__ = ["ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
-           "conv_transpose", "conv_with_general_padding", "padtype_to_pads"]
+           "conv_general_dilated_patches", "conv_transpose", "conv_with_general_padding",
+           "padtype_to_pads"]
 
 
 class ConvDimensionNumbers(NamedTuple):
@@ -214,6 +215,32 @@ def conv_general_dilated(lhs: Any, rhs: Any, window_strides: Sequence[int], padd
     elif np.asarray(_values(y)).dtype != dtype:
         y = cnp.asarray(y).astype(dtype)
     return y
+
+
+def conv_general_dilated_patches(lhs: Any, filter_shape: Sequence[int],
+                                 window_strides: Sequence[int], padding: Any,
+                                 lhs_dilation: Sequence[int] | None = None,
+                                 rhs_dilation: Sequence[int] | None = None,
+                                 dimension_numbers: Any = None, precision: Any = None,
+                                 preferred_element_type: Any = None) -> Any:
+    """The patches conv_general_dilated would multiply by a kernel of ``filter_shape``
+    (spatial sizes, in the kernel spec's order): the output's feature axis holds, per
+    output position, each input channel's patch (channel-major, then the window's
+    positions in row-major order), as jax.lax.conv_general_dilated_patches. Computed as
+    a grouped convolution with one-hot kernels, so it is differentiable in lhs."""
+    filter_shape = tuple(int(k) for k in filter_shape)
+    ls = _shape(lhs)
+    dn = conv_dimension_numbers(ls, (1, 1) + filter_shape, dimension_numbers)
+    size = int(np.prod(filter_shape))
+    channels = ls[int(dn.lhs_spec[1])]
+    dtype = np.asarray(_values(lhs)).dtype
+    eye = np.broadcast_to(np.eye(size, dtype=dtype), (channels, size, size))
+    rhs = np.reshape(eye, (channels * size, 1, *filter_shape))
+    rhs = np.moveaxis(rhs, (0, 1), (int(dn.rhs_spec[0]), int(dn.rhs_spec[1])))
+    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation,
+                                rhs_dilation, dn, feature_group_count=channels,
+                                precision=precision,
+                                preferred_element_type=preferred_element_type)
 
 
 def conv(lhs: Any, rhs: Any, window_strides: Sequence[int], padding: str,

@@ -106,6 +106,23 @@ def conv_general_ref(lhs, rhs, window_strides, padding, lhs_dilation=None,
     return np.transpose(out, [("NC" + "".join(spatial)).index(c) for c in os_])
 
 
+def patches_ref(x, filter_shape, window_strides, padding):
+    """NC... patches: out[n, c K + k, p] = xp[n, c, s p + k] (k over the window,
+    row-major)."""
+    nd = x.ndim - 2
+    pads = _pads(x.shape[2:], filter_shape, window_strides, padding)
+    xp = _dilate_pad(x, range(2, nd + 2), pads, (1,) * nd, 0.0)
+    size = [(m - k) // s + 1 for m, k, s in zip(xp.shape[2:], filter_shape, window_strides)]
+    offsets = list(np.ndindex(*filter_shape))
+    out = np.zeros((x.shape[0], x.shape[1] * len(offsets), *size))
+    for c in range(x.shape[1]):
+        for j, kk in enumerate(offsets):
+            for pos in np.ndindex(*size):
+                idx = tuple(p * s + k for p, s, k in zip(pos, window_strides, kk))
+                out[(slice(None), c * len(offsets) + j) + pos] = xp[(slice(None), c) + idx]
+    return out
+
+
 def reduce_window_ref(x, init, reducer, window_dimensions, window_strides, padding,
                       base_dilation=None, window_dilation=None):
     window, strides, base, wdil = (window_dimensions, window_strides, base_dilation,
@@ -235,6 +252,10 @@ OPS = [
                                                       (2, 1), (1, 2)),
            fixed(lambda rng: ((_n(rng, 1, 2, 3, 4), _n(rng, 2, 2, 2, 2)), {}, (0, 1))),
            lambda x, w: conv_general_ref(x, w, (1, 2), [(1, 0), (2, 2)], (2, 1), (1, 2))),
+    _entry("conv_general_dilated_patches",
+           lambda x: lax.conv_general_dilated_patches(x, (2, 3), (1, 2), "SAME"),
+           fixed(lambda rng: ((_n(rng, 2, 2, 4, 5),), {})),
+           lambda x: patches_ref(x, (2, 3), (1, 2), "SAME")),
     # conv_transpose: the input dilated by the strides, padded by JAX's rule for
     # 'SAME' with kernel 3 stride 2 ((2, 1) when k - 1 >= s: ceil((k + s - 2) / 2) low);
     # with transpose_kernel the kernel flipped and its feature axes swapped
