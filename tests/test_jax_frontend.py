@@ -95,6 +95,27 @@ def test_index_updates_are_differentiable_to_second_order(update):
     assert gradcheck(update, X + 0.25, order=2)
 
 
+def test_an_index_computed_inside_a_transform_or_mapped_by_vmap():
+    x = np.array([1.0, 5.0, 3.0])
+    g = cr.grad(lambda v: cnp.sum(v.at[cnp.argmax(v)].set(0.0) ** 2))(x)
+    assert np.array_equal(g, [2.0, 0.0, 6.0])
+    rows, idx = np.arange(12.0).reshape(3, 4), np.array([0, 2, 3])
+    picked = np.arange(3), idx
+    for method, args, want in [("set", (-1.0,), -1.0), ("add", (10.0,), rows[picked] + 10),
+                               ("multiply", (3.0,), rows[picked] * 3)]:
+        got = cr.vmap(lambda r, i, m=method, a=args: getattr(r.at[i], m)(*a))(rows, idx)
+        expected = rows.copy()
+        expected[picked] = want
+        assert np.array_equal(got, expected), method
+    assert np.array_equal(cr.vmap(lambda r, i: r.at[i].get())(rows, idx), rows[picked])
+    # the written position gets no gradient from its old value; r[1] gets twice the rest
+    grad = cr.grad(lambda r: cnp.sum(cr.vmap(lambda a, i: a.at[i].set(a[1] * 2))(r, idx)))(rows)
+    expected = np.ones((3, 4))
+    expected[picked] = 0.0
+    expected[:, 1] += 2.0
+    assert np.array_equal(grad, expected)
+
+
 # -------------------------------------------------------------- the front end
 def test_functions_give_arrays_with_jax_methods():
     x = jnp.arange(5.0)

@@ -12,6 +12,10 @@ Each returns a new array or tensor, ``x`` unchanged, with JAX's semantics:
   ``"fill"`` and ``"promise_in_bounds"``), or clamp them with ``mode="clip"``; ``get``
   clamps them by default (as JAX's indexing does), or gives ``fill_value`` (NaN for
   floats) for them with ``mode="fill"``. Negative indices count from the end, as always.
+  An index that is itself traced (mapped over by vmap, or an argument of a compiled
+  function) is taken as in bounds, must be integers (one per leading axis), and its
+  ``multiply``, ``divide``, ``power``, ``min``, ``max`` and ``apply`` read a repeated
+  position once.
 
 On tensors every update is recorded (ufunc.at's and index writes' rules), so gradients
 flow to ``x`` and to the values.
@@ -25,6 +29,7 @@ import numpy as np
 
 from .graph import is_tensor
 from .graph import values as _values
+from .tracing import traced
 
 _MODES = (None, "promise_in_bounds", "clip", "drop", "fill")
 
@@ -125,6 +130,9 @@ class IndexUpdateRef:
         from . import numpy as cnp
 
         x = self.array
+        parts = self.index if isinstance(self.index, tuple) else (self.index,)
+        if _traced(parts):
+            return _traced_update(x, parts, op, values)
         clip = _check_mode(mode, "update") == "clip"
         index, inside = _normalized(np.shape(x), self.index, clip=clip)
         if not inside:
@@ -145,6 +153,34 @@ class IndexUpdateRef:
         else:
             _apply_each(out, index, op)
         return cnp.reshape(out, np.shape(x)) if not inside else out
+
+
+def _traced(parts):
+    return any(is_tensor(c) and traced(c) for c in parts)
+
+
+def _traced_update(x, parts, op, values):
+    """The update at an index being traced, as index writes the trace records: integer
+    indices only, one per leading axis, taken as in bounds; set and add exact for repeated
+    positions (the last wins; all add up), the others reading each position once."""
+    from . import numpy as cnp
+    from . import primitives as P
+
+    if any(c is None or c is Ellipsis or isinstance(c, slice) for c in parts):
+        raise NotImplementedError(
+            "x.at[...]: with an index that vmap maps over (or cr.compile traces), only "
+            "integer indices, one per leading axis, are supported; move the indexed axes "
+            "first or index with cnp.take / cnp.where")
+    if values is not None:
+        values = _cast(values, np.dtype(x.dtype))
+    if op is None:
+        return P.index_put(x, parts, values)
+    if op in ("add", "subtract"):
+        return P.index_put(x, parts, values if op == "add" else cnp.negative(values),
+                           accumulate=True)
+    old = x[parts]
+    new = op(old) if values is None else getattr(cnp, op)(old, values)
+    return P.index_put(x, parts, new)
 
 
 def _check_mode(mode, what):
@@ -188,10 +224,14 @@ def _normalized(shape, index, clip):
     Ellipsis expanded; whether every integer in it is in bounds). With clip, the
     integers are clamped into bounds first (so always inside)."""
     parts = index if isinstance(index, tuple) else (index,)
+    if _traced(parts):
+        # An index that differs per example (vmap) or per call (cr.compile) cannot be
+        # checked here: it is taken as in bounds (see _traced_update).
+        return index, True
     comps: list[Any] = []
     for c in parts:
         if is_tensor(c) or isinstance(c, (list, np.ndarray)):
-            c = np.asarray(_values(c, "at[index]") if is_tensor(c) else c)
+            c = np.asarray(_values(c))
             if c.dtype == bool:
                 comps.extend(np.nonzero(c) if c.ndim else [c])
                 continue

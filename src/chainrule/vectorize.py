@@ -288,7 +288,10 @@ def _same(a, b):
 
 
 def _check_last_example(f, leaves, mapped, treedef, outs, size):
-    example = [_values(x)[size - 1] if m else x for x, m in zip(leaves, mapped)]
+    # The example as tensors, as the traced call saw its arguments (so tensor-only
+    # methods such as x.at[...] work in both).
+    example = [new_tensor(np.asarray(_values(x)[size - 1])) if m else x
+               for x, m in zip(leaves, mapped)]
     with transforms.running():
         direct = f(*tree_unflatten(treedef, example))
     for got, want in zip(outs, tree_flatten(direct)[0]):
