@@ -570,3 +570,15 @@ def test_a_transform_nested_in_a_checked_function_stays_on_the_outer_graph():
     (x * cr.grad(lambda y: x * y)(cr.tensor(np.array(2.0)))).backward()  # (given a tensor)
     assert float(x.grad) == 3.0
 
+
+
+def test_hessian_of_a_one_element_array_output_keeps_its_shape_in_front():
+    # grad accepts an output of one element of any shape; the Hessian is f(x).shape +
+    # x.shape + x.shape all the same (JAX's and autograd's (1, n, n)).
+    x = np.array([1.0, 2.0])
+    want = np.diag(6 * x)
+    for out_shape in [(1,), (1, 1)]:
+        h = cr.hessian(lambda v, s=out_shape: cnp.reshape(cnp.sum(v ** 3), s))(x)
+        assert h.shape == out_shape + (2, 2)
+        assert np.allclose(h.reshape(2, 2), want)
+    assert cr.hessian(lambda v: cnp.sum(v ** 3))(x).shape == (2, 2)

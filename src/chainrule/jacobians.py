@@ -252,7 +252,14 @@ def hessian(
     argnum = which_args(argnum, argnums, "hessian")
     if has_aux:
         return _returning_aux(lambda main: hessian(main, argnum), f, "hessian")
-    plain = jacobian(grad(f, argnum), argnum, mode="rev")
+    seen: dict = {}
+
+    def noting_shape(*args: Any, **kwargs: Any) -> Any:
+        out = f(*args, **kwargs)
+        seen["shape"] = tuple(getattr(out, "shape", np.shape(out)))
+        return out
+
+    plain = jacobian(grad(noting_shape, argnum), argnum, mode="rev")
     of_arrays = jacobian(jacobian(f, argnum, mode="rev"), argnum, mode="fwd")
 
     @functools.wraps(f)
@@ -262,9 +269,13 @@ def hessian(
                                             for i in nums):
             return _hessian_of_trees(f, args, kwargs, nums, isinstance(argnum, tuple))
         try:
-            return plain(*args, **kwargs)
+            h = plain(*args, **kwargs)
         except (_NotScalar, _NotOneArray):
             return of_arrays(*args, **kwargs)
+        # grad takes an output of one element of any shape, (1,) or (1, 1): the Hessian
+        # keeps that shape in front, as of any array-valued f (JAX's and autograd's).
+        shape = seen.pop("shape", ())
+        return P.reshape(h, shape + tuple(np.shape(h))) if shape else h
 
     return hessian_f
 
