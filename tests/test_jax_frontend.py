@@ -248,3 +248,11 @@ def test_a_missing_jax_module_names_itself(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "jax.sharding" in done.stderr and "coming-from-jax" in done.stderr
+
+
+def test_jax_names_on_chainrule_itself_point_to_the_front_end():
+    for name in ("jit", "tree_util", "device_put"):
+        with pytest.raises(AttributeError, match="chainrule.jax"):
+            getattr(cr, name)
+    with pytest.raises(AttributeError, match="no attribute 'tanhh'$"):
+        cr.tanhh  # noqa: B018

@@ -321,6 +321,11 @@ _LAZY_SUBMODULES = ("data", "distributed", "io", "lax", "random", "scipy", "spec
                     "torch")
 # cr.special is chainrule.scipy.special (issues 13 and 15).
 _LAZY_PATHS = {"special": "scipy.special"}
+# JAX's top-level names that chainrule itself lacks (chainrule.jax has them).
+_JAX_ONLY = frozenset({
+    "Array", "ShapeDtypeStruct", "block_until_ready", "config", "debug", "default_backend",
+    "device_count", "device_get", "device_put", "devices", "disable_jit", "eval_shape",
+    "jit", "local_devices", "make_jaxpr", "pmap", "remat", "tree", "tree_util"})
 
 if _typing.TYPE_CHECKING:
     # Type checkers see the real modules, and no __getattr__: a module-level __getattr__
@@ -334,6 +339,13 @@ else:
             # import_module binds the submodule as a package attribute: later lookups
             # of `cr.data` find it directly and never come back here.
             return _importlib.import_module(f".{_LAZY_PATHS.get(name, name)}", __name__)
+        if name in _JAX_ONLY:
+            # (a JAX program whose `import jax` became `import chainrule as jax`)
+            raise AttributeError(
+                f"module 'chainrule' has no attribute {name!r}: it is JAX's. Run the "
+                f"program with `python -m chainrule.jax program.py` (or `import "
+                f"chainrule.jax as jax`), which has jax.{name}; chainrule's own pytree "
+                f"functions are in chainrule.pytree (docs/coming-from-jax.md)")
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 
