@@ -252,7 +252,7 @@ def hessian(
     argnum = which_args(argnum, argnums, "hessian")
     if has_aux:
         return _returning_aux(lambda main: hessian(main, argnum), f, "hessian")
-    seen: dict = {}
+    seen: dict[str, tuple[int, ...]] = {}
 
     def noting_shape(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
