@@ -184,7 +184,26 @@ def test_freed_nodes_release_their_inputs():
     y = cr.exp(x * 2)
     loss = y.sum()
     loss.backward()
-    assert all(n._args is None and n._vals is None for n in [y, loss])
+    assert y._args is None and y._vals is None
+    # A node whose backward reads no values (sum, as PyTorch's nodes without saved
+    # tensors) stays; what it reaches is freed.
+    assert loss._args is not None
+
+
+def test_backward_again_through_nodes_that_need_no_values():
+    # A reshape/transpose/add of a parameter made once, outside the loop, and used by
+    # every step's loss: each backward runs through it again, as in PyTorch.
+    w = cr.tensor(np.ones((2, 3)), requires_grad=True)
+    wt = cr.transpose(w) + 1.0
+    c = np.array([[1.0], [2.0], [3.0]])
+    for _ in range(3):
+        (wt * c).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, 3 * np.broadcast_to(c.T, (2, 3)))
+    # Through a node that needed its input's values, the second backward refuses.
+    h = cr.exp(w) + 1.0
+    h.sum().backward()
+    with pytest.raises(cr.GraphFreedError, match="'exp'"):
+        h.sum().backward()
 
 
 # ---------------------------------------------------------------- higher order

@@ -216,7 +216,7 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                         nxt, nxt_g, a, gi = a, gi, nxt, nxt_g
                     grads[a] = gi
                     heappush(heap, (-a._seq, id(a), a))
-        if not retain_graph:
+        if not retain_graph and not _saves_nothing(prim):
             # Dropping the inputs frees the graph (and marks the node as freed).
             node._args = node._vals = None
             if prim._saves:
@@ -358,6 +358,21 @@ def _broadcast(g, shape):
     if isinstance(g, TensorBase):
         return g.broadcast_to(shape)
     return np.broadcast_to(g, shape)
+
+
+def _saves_nothing(prim):
+    """Whether prim's backward needs none of its inputs' values: a view, a map linear in
+    its input (reshape, transpose, sum, ...), an elementwise map with constant derivatives
+    (add, subtract, negative). Such a node stays after a backward that frees the graph,
+    as PyTorch's nodes without saved tensors do, so a later backward through it (a
+    reshape of a parameter made once, outside the training loop) runs."""
+    known = prim.__dict__.get("_saves_nothing")
+    if known is None:
+        constant = prim.elementwise and prim.derivatives is not None and all(
+            isinstance(d, (int, float)) for d in prim.derivatives)
+        known = prim.__dict__["_saves_nothing"] = not prim._saves and (
+            prim._view or prim.linear or constant)
+    return known
 
 
 def _freed(node):

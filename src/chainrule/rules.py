@@ -135,6 +135,7 @@ class Primitive:
         self._jvps_declared = False
         self._inline = None
         self._reads_answer = None
+        self.__dict__.pop("_saves_nothing", None)  # (backward._saves_nothing, found again)
         self._refresh_flags()
 
     # -- facts the hot paths read through flags
@@ -168,6 +169,7 @@ class Primitive:
     def saves(self, value):
         self._saves = bool(value)
         self._reads_answer = None
+        self.__dict__.pop("_saves_nothing", None)  # (backward._saves_nothing, found again)
         self._refresh_flags()
 
     @property
@@ -201,6 +203,7 @@ class Primitive:
         """
         self.vjps = _rule_table(rules)
         self._reads_answer = None
+        self.__dict__.pop("_saves_nothing", None)  # (backward._saves_nothing, found again)
         # Rules declared after defderivatives() replace its derivative everywhere:
         # backward must not keep applying the inline form of the old one.
         self._inline = None
@@ -232,6 +235,7 @@ class Primitive:
         self._inline = inline if plain else None
         self.vjps = rules
         self._reads_answer = None
+        self.__dict__.pop("_saves_nothing", None)  # (backward._saves_nothing, found again)
         if not self._jvps_declared:
             self.jvps = rules
         return self
