@@ -24,41 +24,14 @@ import numpy as np
 from .. import lax, lax_conv, random
 from .. import numpy as cnp
 from ..nn import jax as jnn
+from ..nn.jax_initializers import glorot_normal, normal, ones, zeros
 
 Layer = tuple[Callable[..., Any], Callable[..., Any]]
 Initializer = Callable[..., Any]  # (key, shape, dtype=None) -> array
 
 
 # ------------------------------------------------------------------ initializers
-# JAX's jax.nn.initializers spellings: (key, shape, dtype) -> array.
-def glorot_normal(in_axis: int = -2, out_axis: int = -1, dtype: Any = None) -> Callable[..., Any]:
-    """Glorot (Xavier) normal: truncated to 2 standard deviations, with variance
-    2 / (fan_in + fan_out) (jax.nn.initializers.glorot_normal)."""
-    def init(key: Any, shape: Sequence[int], dtype: Any = dtype) -> Any:
-        shape = tuple(shape)
-        receptive = math.prod(shape) / (shape[in_axis] * shape[out_axis])
-        fan_avg = (shape[in_axis] + shape[out_axis]) * receptive / 2
-        # 0.8796... is the standard deviation of a unit normal truncated to [-2, 2]
-        stddev = math.sqrt(1.0 / fan_avg) / 0.87962566103423978
-        return random.truncated_normal(key, -2.0, 2.0, shape, dtype) * stddev
-    return init
-
-
-def normal(stddev: float = 1e-2, dtype: Any = None) -> Callable[..., Any]:
-    """Normal with standard deviation `stddev`."""
-    def init(key: Any, shape: Sequence[int], dtype: Any = dtype) -> Any:
-        return random.normal(key, tuple(shape), dtype) * stddev
-    return init
-
-
-def zeros(key: Any, shape: Sequence[int], dtype: Any = None) -> Any:
-    return np.zeros(tuple(shape), dtype or np.float64)
-
-
-def ones(key: Any, shape: Sequence[int], dtype: Any = None) -> Any:
-    return np.ones(tuple(shape), dtype or np.float64)
-
-
+# jax.nn.initializers' (stax takes them from there, as JAX's does).
 glorot = glorot_normal
 randn = normal
 
