@@ -142,8 +142,17 @@ def hessian(func, argnums=0):
 
 
 def vjp(func, *primals, has_aux=False):
-    """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns one entry per primal."""
-    return _tr.vjp(_front_args(func), *primals, has_aux=has_aux)
+    """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns one entry per primal.
+    As in PyTorch, outside other transforms the output (and aux) and ``vjp_fn``'s
+    results are plain tensors unless they depend on tensors that require grad."""
+    got = _tr.vjp(_front_args(func), *primals, has_aux=has_aux)
+    out, pullback = got[0], got[1]
+
+    @functools.wraps(pullback)
+    def vjp_fn(*cotangents, **kwargs):
+        return tree_map(_result, pullback(*cotangents, **kwargs))
+
+    return (tree_map(_result, out), vjp_fn) + tuple(tree_map(_result, a) for a in got[2:])
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):

@@ -134,7 +134,10 @@ def tensor_repr(values: np.ndarray, suffixes: list[str], prefix: str = "tensor("
         fmt = _Formatter(_summarized(values) if summarize else values)
         body = _nested(values, indent, summarize, fmt)
     parts = [prefix, body]
-    last = len(body) - body.rfind("\n") + 1
+    # (PyTorch's reckoning of the last line's length: the prefix counts when the values
+    # fit on one line, and the figure runs two over the line's true length)
+    text = prefix + body
+    last = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
         if last + len(suffix) + 2 > options["linewidth"]:
             parts.append(",\n" + " " * indent + suffix)

@@ -400,8 +400,40 @@ def shape_args(shape, who):
     return tuple(builtins.int(s) for s in shape)
 
 
+def _as_size(items, other=None):
+    """``items`` as a Size, each an int as PyTorch's Size requires (``x.shape + (1.5,)``
+    is a TypeError there too)."""
+    for k, v in enumerate(items):
+        if not isinstance(v, (builtins.int, np.integer)):
+            raise TypeError(f"torch.Size() takes an iterable of 'int' (item {k} is "
+                            f"'{type(v).__name__}')")
+    return Size(builtins.int(v) for v in items)
+
+
 class Size(tuple):
-    """A tensor's shape as ``x.size()`` returns it: a tuple (PyTorch's ``torch.Size``)."""
+    """A tensor's shape as ``x.size()`` returns it: a tuple (PyTorch's ``torch.Size``).
+    Slicing it, adding a tuple to it on either side and repeating it give a Size, as in
+    PyTorch; indexing gives an int."""
+
+    def __getitem__(self, index):
+        got = tuple.__getitem__(self, index)
+        return Size(got) if isinstance(index, slice) else got
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _as_size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _as_size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        got = tuple.__mul__(self, n)
+        return got if got is NotImplemented else Size(got)
+
+    __rmul__ = __mul__
 
     def numel(self):
         n = 1

@@ -12,6 +12,7 @@ from importlib import import_module as _import_module
 from chainrule.graph import TensorBase as _TensorBase
 from chainrule.nn import *  # noqa: F403 (the layers, one implementation)
 from chainrule.nn import Linear as _EngineLinear
+from chainrule.nn import RNNBase as _EngineRNNBase
 from chainrule.nn import __all__ as _layer_names
 
 from .. import types as _T
@@ -66,6 +67,25 @@ def _pytorch_arguments(layer):
     return __init__
 
 
+def _flat_weights_names(self):
+    """PyTorch's ``_flat_weights_names``: the parameter names layer by layer, each layer's
+    forward direction and then its ``_reverse`` one, in the order weight_ih, weight_hh,
+    bias_ih, bias_hh (with bias), weight_hr (with proj_size)."""
+    names = []
+    for layer in range(self.num_layers):
+        for suffix in ("", "_reverse")[: 2 if self.bidirectional else 1]:
+            kinds = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+            kinds += ["weight_hr"] if self.proj_size else []
+            names += [f"{kind}_l{layer}{suffix}" for kind in kinds]
+    return names
+
+
+def _flat_weights(self):
+    """PyTorch's ``_flat_weights``: the parameters named by ``_flat_weights_names``, read
+    when asked, so a parameter assigned or loaded since is the one listed."""
+    return [getattr(self, name, None) for name in self._flat_weights_names]
+
+
 def _front_end_layer(layer):
     """chainrule.nn's ``layer`` class as a front-end module: the same class (one
     implementation; isinstance of the chainrule class holds) whose parameters and buffers
@@ -89,6 +109,9 @@ def _front_end_layer(layer):
         namespace["forward"] = forward
     if _SHAPE_CHECKED_LAYERS.fullmatch(layer.__name__):  # (RuntimeError as PyTorch's)
         namespace["forward"] = _runtime_shape_errors(layer.forward)
+    if issubclass(layer, _EngineRNNBase):
+        namespace["_flat_weights_names"] = property(_flat_weights_names)
+        namespace["_flat_weights"] = property(_flat_weights)
     if "generate_square_subsequent_mask" in vars(layer):  # (Transformer's; a front-end one)
         def mask(sz, device=None, dtype=None):
             from ..tensor import front

@@ -14,18 +14,15 @@ __all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 
 
 class DataParallel(Module):
-    """Wraps ``module``; on the CPU forward is ``module(*inputs)`` (PyTorch's behaviour
-    with no GPU). ``device_ids`` other than None or empty are refused."""
+    """Wraps ``module``; forward is ``module(*inputs)``. As PyTorch's DataParallel when no
+    GPU is available, ``device_ids`` and ``output_device`` (GPU indices, ``cuda:``
+    names or ``torch.device('cpu')``, as d2l's ``try_all_gpus()`` gives on a CPU
+    machine) are accepted and ignored: ``device_ids`` is then ``[]``."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0):
         super().__init__()
-        if device_ids:
-            raise ValueError(
-                f"DataParallel: device_ids={device_ids!r} names GPUs; chainrule computes on "
-                f"the CPU (leave device_ids out)"
-            )
         self.module = module
-        self.dim = dim
+        self.device_ids = []
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)

@@ -21,6 +21,7 @@ from chainrule.optim import (
 
 from ...graph import TensorBase, new_tensor
 from ..tensor import front
+from ..types import get_default_dtype
 
 # (`from . import lr_scheduler` would find chainrule.optim's module, which the star
 # import above already bound to that name, and never load this package's own.)
@@ -32,6 +33,19 @@ _TUPLES = ("betas", "etas", "step_sizes")
 def _pytorch_groups(saved):
     return [{k: tuple(v) if k in _TUPLES and isinstance(v, list) else v
              for k, v in g.items()} for g in saved["param_groups"]]
+
+
+def _scalar_dtype():
+    """PyTorch's dtype for an optimizer's 0-d state (the step count, NAdam's mu_product):
+    float64 when that is the default dtype, else float32."""
+    return np.float64 if get_default_dtype() == np.float64 else np.float32
+
+
+def _is_counter(key, value):
+    """Whether ``value`` is chainrule.optim's integer step count, which PyTorch keeps as a
+    floating 0-d tensor (``tensor(1.)``)."""
+    return (key == "step" and isinstance(value, np.ndarray) and value.ndim == 0
+            and value.dtype.kind in "iu")
 
 
 class _StateEntry(MutableMapping):
@@ -47,11 +61,18 @@ class _StateEntry(MutableMapping):
 
     def __getitem__(self, key):
         value = self._raw[key]
+        if _is_counter(key, value) or (key == "mu_product" and isinstance(value, np.ndarray)
+                                       and value.ndim == 0):
+            # (a copy, in PyTorch's type: the count a float, both of its scalar dtype)
+            return front(new_tensor(value.astype(_scalar_dtype())))
         return front(new_tensor(value)) if isinstance(value, np.ndarray) else value
 
     def __setitem__(self, key, value):
-        if isinstance(self._raw.get(key), np.ndarray) and isinstance(value, TensorBase):
+        held = self._raw.get(key)
+        if isinstance(held, np.ndarray) and isinstance(value, TensorBase):
             value = value._data
+            if _is_counter(key, held):  # (the update goes on counting in its own type)
+                value = np.array(value, held.dtype)
         self._raw[key] = value
 
     def __delitem__(self, key):
@@ -179,11 +200,12 @@ def _with_pytorchs_switches(cls):
 
         def state_dict(self):
             saved = _optim.Optimizer.state_dict(self)  # (the engine's arrays, converted)
-            # (PyTorch keeps the step count as a float32 tensor)
-            state = {int(i): {k: front(new_tensor(np.asarray(v, np.float32) if k == "step"
-                                                  else np.asarray(v)))
-                              for k, v in entry.items()}
-                     for i, entry in saved["state"].items()}
+            # (PyTorch keeps the step count, and NAdam's mu_product, as 0-d tensors of
+            # its scalar dtype: float32, or float64 when that is the default dtype)
+            state = {int(i): {k: front(new_tensor(
+                np.asarray(v, _scalar_dtype()) if k in ("step", "mu_product")
+                else np.asarray(v))) for k, v in entry.items()}
+                for i, entry in saved["state"].items()}
             return {"state": state, "param_groups": _pytorch_groups(saved)}
 
     Optimizer.__name__ = Optimizer.__qualname__ = cls.__name__

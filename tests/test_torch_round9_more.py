@@ -1,0 +1,205 @@
+"""PyTorch front end, round 9: RNN flat weights, torch.Size arithmetic, DataParallel on
+the CPU, gradcheck with hooks, torch.func.vjp's plain results, the repr's suffix
+wrapping, optimizers' float step counts, grid_sample's pixel coordinates, and the
+RuntimeError of shape errors. Expectations come from PyTorch's documented rules or from
+identities, computed here independently."""
+
+import io
+
+import numpy as np
+import pytest
+
+import chainrule.torch as torch
+from chainrule.torch import nn
+from chainrule.torch.func import grad_and_value, jvp, linearize, vjp
+
+
+# ------------------------------------------------------------------ 1. flat weights
+def test_rnn_flat_weights_names_follow_pytorchs_order():
+    gru = nn.GRU(4, 3, 2)
+    assert gru._flat_weights_names == [
+        "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+        "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"]
+    lstm = nn.LSTM(3, 4, 2, bidirectional=True, proj_size=2, bias=False)
+    assert lstm._flat_weights_names == [
+        "weight_ih_l0", "weight_hh_l0", "weight_hr_l0",
+        "weight_ih_l0_reverse", "weight_hh_l0_reverse", "weight_hr_l0_reverse",
+        "weight_ih_l1", "weight_hh_l1", "weight_hr_l1",
+        "weight_ih_l1_reverse", "weight_hh_l1_reverse", "weight_hr_l1_reverse"]
+    rnn = nn.RNN(2, 3)
+    assert [p is q for p, q in zip(rnn._flat_weights, rnn.parameters())] == [True] * 4
+
+
+def test_flat_weights_stay_current_and_serve_d2ls_xavier_init():
+    m = nn.LSTM(3, 4)
+    m.weight_ih_l0 = nn.Parameter(torch.zeros(16, 3))
+    assert m._flat_weights[0] is m.weight_ih_l0
+    m.load_state_dict({k: v + 1 for k, v in m.state_dict().items()})
+    assert all(p is q for p, q in zip(m._flat_weights, m.parameters()))
+    assert m._flat_weights[0].sum().item() == 48.0
+    bias = m.bias_ih_l0.detach().clone()
+    for name in m._flat_weights_names:  # d2l's xavier_init_weights
+        if "weight" in name:
+            nn.init.xavier_uniform_(m._parameters[name])
+    bound = np.sqrt(6.0 / (3 + 16))
+    w = m.weight_ih_l0.detach().numpy()
+    assert np.all(np.abs(w) <= bound) and np.std(w) > 0
+    assert torch.equal(m.bias_ih_l0, bias)  # (biases left alone)
+
+
+# ------------------------------------------------------------------ 2. torch.Size
+def test_size_slices_concatenations_and_repeats_are_sizes():
+    x = torch.zeros(2, 3, 4)
+    cases = {"x.shape[1:]": (x.shape[1:], (3, 4)), "x.shape[::-1]": (x.shape[::-1], (4, 3, 2)),
+             "shape + (1,)": (x.shape + (1,), (2, 3, 4, 1)),
+             "(1,) + shape": ((1,) + x.shape, (1, 2, 3, 4)),
+             "shape * 2": (x.shape * 2, (2, 3, 4) * 2), "2 * shape": (2 * x.size(), (2, 3, 4) * 2),
+             "size()[-2:]": (x.size()[-2:], (3, 4))}
+    for what, (got, want) in cases.items():
+        assert type(got) is torch.Size, what
+        assert got == want, what
+    s = x.shape[1:]
+    assert repr(s) == "torch.Size([3, 4])" and s.numel() == 12
+    assert type(x.shape[0]) is int
+    assert torch.zeros(x.shape[:-1] + (5,)).shape == (2, 3, 5)
+    with pytest.raises(TypeError, match="iterable of 'int'"):
+        x.shape + (1.5,)
+    with pytest.raises(TypeError):
+        x.shape + [1]
+
+
+# ------------------------------------------------------------------ 3. DataParallel
+def test_data_parallel_ignores_device_ids_without_a_gpu():
+    layer = nn.Linear(2, 1)
+    for ids in ([torch.device("cpu")], [0], [0, 1], None, []):
+        net = nn.DataParallel(layer, device_ids=ids, output_device=0 if ids else None)
+        assert net.module is layer and net.device_ids == []
+        x = torch.ones(3, 2)
+        assert torch.equal(net(x), layer(x))
+
+
+# ------------------------------------------------------------------ 4. gradcheck
+def test_gradcheck_calls_the_function_with_grad_enabled():
+    seen = []
+
+    def f(x):
+        seen.append((torch.is_grad_enabled(), x.requires_grad))
+        y = x * 2
+        y.register_hook(lambda g: g * 1)
+        return y.sin()
+
+    x = torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(f, (x,), check_undefined_grad=False)
+    assert len(seen) > 2 and all(seen_ == (True, True) for seen_ in seen)
+    assert torch.autograd.gradgradcheck(f, (x,))
+
+
+def test_gradcheck_sees_a_hook_that_changes_the_gradient():
+    def tripled(x):
+        y = x * 2
+        y.register_hook(lambda g: g * 3)  # the analytical gradient is 6, the true one 2
+        return y
+
+    x = torch.tensor([0.1, 0.2], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(tripled, (x,), raise_exception=False) is False
+
+
+# ------------------------------------------------------------------ 5. torch.func
+def test_vjp_results_are_plain_tensors_outside_other_transforms():
+    a = torch.tensor([0.3, 0.5])
+    out, vjp_fn = vjp(lambda a: a.tanh() * a, a)
+    assert not out.requires_grad and out.grad_fn is None
+    (g,) = vjp_fn(torch.ones(2))
+    assert not g.requires_grad and g.grad_fn is None
+    t = np.tanh(np.array([0.3, 0.5], np.float32))
+    np.testing.assert_allclose(out.numpy(), t * [0.3, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(g.numpy(), t + (1 - t * t) * [0.3, 0.5], rtol=1e-6)
+    out, vjp_fn, aux = vjp(lambda a: (a.sin(), a * 2), a, has_aux=True)
+    assert not (out.requires_grad or aux.requires_grad or vjp_fn(torch.ones(2))[0].requires_grad)
+    o, tangent = jvp(lambda a: a.sin(), (a,), (torch.ones(2),))
+    assert not (o.requires_grad or tangent.requires_grad)
+    o, jvp_fn = linearize(lambda a: a.sin(), a)
+    assert not (o.requires_grad or jvp_fn(torch.ones(2)).requires_grad)
+    g, v = grad_and_value(lambda a: a.sin().sum())(a)
+    assert not (g.requires_grad or v.requires_grad)
+
+
+def test_vjp_keeps_the_graph_to_tensors_that_require_grad():
+    b = torch.tensor([0.3, 0.5], requires_grad=True)
+    out, vjp_fn = vjp(lambda a: a * a, b)
+    (g,) = vjp_fn(torch.ones(2))
+    assert out.requires_grad and g.requires_grad
+    g.sum().backward()  # d/db of 2b is 2
+    np.testing.assert_allclose(b.grad.numpy(), [2.0, 2.0])
+
+    def inner(a):  # vjp inside grad: its results stay on grad's graph
+        out, fn = vjp(lambda a: a * a * a, a)
+        return fn(torch.ones(2))[0].sum() + out.sum()
+
+    a = torch.tensor([0.3, 0.5])
+    np.testing.assert_allclose(torch.func.grad(inner)(a).numpy(),
+                               6 * np.array([0.3, 0.5]) + 3 * np.array([0.3, 0.5]) ** 2,
+                               rtol=1e-6)
+
+
+# ------------------------------------------------------------------ 6. repr suffixes
+def test_repr_wraps_a_suffix_that_would_pass_the_line_width():
+    x = torch.arange(6.0).div(7).requires_grad_() * 2
+    values = "tensor([0.0000, 0.2857, 0.5714, 0.8571, 1.1429, 1.4286]"
+    # "tensor(" counts: the values line plus ", grad_fn=<MulBackward0>)" passes 80
+    assert repr(x) == values + ",\n       grad_fn=<MulBackward0>)"
+    y = torch.arange(3.0).div(7).requires_grad_() * 2
+    assert repr(y) == "tensor([0.0000, 0.2857, 0.5714], grad_fn=<MulBackward0>)"
+    z = torch.arange(8, dtype=torch.float64) / 3
+    assert repr(z) == ("tensor([0.0000, 0.3333, 0.6667, 1.0000, 1.3333, 1.6667, 2.0000, "
+                       "2.3333],\n       dtype=torch.float64)")
+
+
+# ------------------------------------------------------------------ 7. optimizer steps
+_STEPPED = ("Adam", "AdamW", "RMSprop", "NAdam", "RAdam", "Adamax", "ASGD", "Adadelta",
+            "Adagrad", "Rprop")
+
+
+@pytest.mark.parametrize("default", [torch.float32, torch.float64])
+def test_optimizer_step_is_a_float_tensor_of_the_scalar_dtype(default):
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(default)
+    try:
+        for name in _STEPPED:
+            p = nn.Parameter(torch.ones(2))
+            opt = getattr(torch.optim, name)([p], lr=0.1)
+            for _ in range(2):
+                p.grad = torch.ones(2)
+                opt.step()
+            step = opt.state[p]["step"]
+            assert torch.is_tensor(step) and step.dtype == default and step.shape == (), name
+            assert step.item() == 2.0, name
+            saved = opt.state_dict()["state"][0]["step"]
+            assert saved.dtype == default and saved.item() == 2.0, name
+            if name == "NAdam":
+                assert opt.state[p]["mu_product"].dtype == default
+    finally:
+        torch.set_default_dtype(before)
+
+
+def test_step_count_survives_save_load_and_keeps_counting():
+    p = nn.Parameter(torch.ones(2))
+    opt = torch.optim.Adam([p], lr=0.1)
+    p.sum().backward()
+    opt.step()
+    assert repr(opt.state[p]["step"]) == "tensor(1.)"
+    buf = io.BytesIO()
+    torch.save(opt.state_dict(), buf)
+    buf.seek(0)
+    loaded = torch.load(buf)
+    assert repr(loaded["state"][0]["step"]) == "tensor(1.)"
+    q = nn.Parameter(torch.ones(2))
+    again = torch.optim.Adam([q], lr=0.1)
+    again.load_state_dict(loaded)
+    q.grad = torch.ones(2)
+    again.step()
+    assert again.state[q]["step"].item() == 2.0
+    again.state[q]["step"] = torch.tensor(5.0)  # (written back, counted on from there)
+    again.step()
+    assert again.state[q]["step"].item() == 6.0
+    assert again.state[q]["step"].dtype == torch.float32
