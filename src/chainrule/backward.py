@@ -216,7 +216,8 @@ def _walk(root, g, leaf_grads, wanted, handed, create_graph, retain_graph, grad_
                         nxt, nxt_g, a, gi = a, gi, nxt, nxt_g
                     grads[a] = gi
                     heappush(heap, (-a._seq, id(a), a))
-        if not retain_graph and not _saves_nothing(prim):
+        if not retain_graph and not (prim._saves_nothing or (
+                prim._saves_nothing is None and _saves_nothing(prim))):
             # Dropping the inputs frees the graph (and marks the node as freed).
             node._args = node._vals = None
             if prim._saves:
@@ -366,12 +367,10 @@ def _saves_nothing(prim):
     (add, subtract, negative). Such a node stays after a backward that frees the graph,
     as PyTorch's nodes without saved tensors do, so a later backward through it (a
     reshape of a parameter made once, outside the training loop) runs."""
-    known = prim.__dict__.get("_saves_nothing")
-    if known is None:
-        constant = prim.elementwise and prim.derivatives is not None and all(
-            isinstance(d, (int, float)) for d in prim.derivatives)
-        known = prim.__dict__["_saves_nothing"] = not prim._saves and (
-            prim._view or prim.linear or constant)
+    constant = prim.elementwise and prim.derivatives is not None and all(
+        isinstance(d, (int, float)) for d in prim.derivatives)
+    known = prim.__dict__["_saves_nothing"] = bool(not prim._saves and (
+        prim._view or prim.linear or constant))
     return known
 
 

@@ -91,6 +91,11 @@ class Primitive:
         "__dict__",
     )
 
+    # Whether backward may keep this primitive's nodes (chainrule.backward._saves_nothing),
+    # found on first need and kept in the instance's __dict__; this class default means
+    # not yet known.
+    _saves_nothing = None
+
     def __init__(self, name, fwd, doc=None):
         self.name = name
         self.fwd = fwd
