@@ -5,6 +5,7 @@ RuntimeError of shape errors. Expectations come from PyTorch's documented rules 
 identities, computed here independently."""
 
 import io
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -203,3 +204,89 @@ def test_step_count_survives_save_load_and_keeps_counting():
     again.step()
     assert again.state[q]["step"].item() == 6.0
     assert again.state[q]["step"].dtype == torch.float32
+
+
+# ------------------------------------------------------------------ 8. grid_sample
+F = torch.nn.functional
+
+
+def _fma(a, b, c):
+    """a * b + c rounded once (float64)."""
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+def test_grid_sample_pixel_coordinate_is_one_fused_multiply_add():
+    # PyTorch's CPU rule: u = (g + 1) * (W / 2) - 0.5 rounded once; g = -0.58333... is
+    # meant to land on pixel 2 and lands just below it, in the cell [1, 2)
+    x = (torch.arange(12.0, dtype=torch.float64) ** 2).reshape(1, 1, 1, 12)
+    g0 = -0.5833333333333334
+    u = _fma(g0 + 1.0, 6.0, -0.5)
+    assert u < 2.0
+    grid = torch.tensor([[[[g0, 0.0]]]], dtype=torch.float64, requires_grad=True)
+    out = F.grid_sample(x, grid, mode="bilinear", align_corners=False)
+    out.sum().backward()
+    f = u - 1.0
+    assert out.item() == 1.0 * (1 - f) + 4.0 * f
+    assert grid.grad[0, 0, 0, 0].item() == (4.0 - 1.0) * 6.0  # (the cell [1, 2)'s slope)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_grid_sample_reads_the_cell_of_the_once_rounded_coordinate(dtype):
+    rng = np.random.default_rng(0)
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    for width in (5, 12, 17):
+        pixels = np.arange(1, width - 1)
+        g = np.concatenate([rng.uniform(-0.8, 0.8, 40), (2 * pixels + 1) / width - 1])
+        g = g.astype(np_dtype)
+        x = torch.zeros(1, 1, 1, width, dtype=dtype, requires_grad=True)
+        grid = torch.zeros(1, 1, len(g), 2, dtype=dtype)
+        grid[0, 0, :, 0] = torch.tensor(g)
+        for k in range(len(g)):
+            x.grad = None
+            F.grid_sample(x, grid[:, :, k:k + 1], align_corners=False).sum().backward()
+            a = Fraction(float(np_dtype(g[k]) + np_dtype(1)))
+            exact = a * width / 2 - Fraction(1, 2)
+            u = float(exact) if dtype == torch.float64 else float(np.float32(float(exact)))
+            cell = int(np.floor(u))
+            weights = x.grad[0, 0, 0].numpy()
+            assert weights[cell + 1] == np_dtype(u - cell), (width, g[k])  # (y weight 1)
+            assert np.count_nonzero(weights[:cell]) == 0
+
+
+def _pytorch_linspace(n):
+    """PyTorch's linspace(-1, 1, n) rule, value by value with exact fractions (float64)."""
+    step = 2.0 / (n - 1)
+    return [_fma(step, i, -1.0) if i < n // 2 else _fma(-step, n - 1 - i, 1.0)
+            for i in range(n)]
+
+
+def test_linspace_and_affine_grid_base_follow_pytorchs_rounding():
+    for n in range(2, 80):
+        want = _pytorch_linspace(n)
+        assert torch.linspace(-1, 1, n, dtype=torch.float64).tolist() == want
+        identity = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=torch.float64)
+        grid = F.affine_grid(identity, (1, 1, 1, n), align_corners=True)
+        assert grid[0, 0, :, 0].tolist() == want
+        grid = F.affine_grid(identity, (1, 1, 1, n), align_corners=False)
+        assert grid[0, 0, :, 0].tolist() == [v * (n - 1) / n for v in want]
+    # (np.linspace gives 0.33333333333333326 at n = 7; PyTorch's rule 0.33333333333333337)
+    assert torch.linspace(-1, 1, 7, dtype=torch.float64)[4].item() == 1.0 - 2 * (2.0 / 6)
+
+
+def test_affine_grid_sums_theta_products_left_to_right():
+    rng = np.random.default_rng(1)
+    theta = rng.standard_normal((2, 2, 3))
+    grid = F.affine_grid(torch.tensor(theta), (2, 1, 5, 7), align_corners=False).numpy()
+    xs = [v * 6 / 7 for v in _pytorch_linspace(7)]
+    ys = [v * 4 / 5 for v in _pytorch_linspace(5)]
+    for b in range(2):
+        for i, y in enumerate(ys):
+            for j, x in enumerate(xs):
+                for k in range(2):
+                    t = theta[b, k]
+                    assert grid[b, i, j, k] == (x * t[0] + y * t[1]) + t[2]
+    # the STN tutorial's identity start reproduces the image exactly
+    image = (torch.arange(16.0, dtype=torch.float64).reshape(1, 1, 4, 4) ** 2) / 10
+    eye = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=torch.float64)
+    assert torch.equal(F.grid_sample(image, F.affine_grid(eye, image.size(), align_corners=False),
+                                     align_corners=False), image)

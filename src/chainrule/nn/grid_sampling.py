@@ -17,7 +17,9 @@ a compiled step reads each call's grid.
 
 from __future__ import annotations
 
+import functools
 import warnings
+from fractions import Fraction
 
 import numpy as np
 
@@ -37,11 +39,48 @@ def _align(fn, align_corners):
 
 
 def _base(n, align_corners, dtype):
-    """The n grid coordinates of one axis in [-1, 1] (PyTorch's linspace_from_neg_one)."""
+    """The n grid coordinates of one axis in [-1, 1] (PyTorch's linspace_from_neg_one),
+    with PyTorch's rounding: its linspace in ``dtype``, then, without align_corners,
+    times n - 1 and divided by n, each rounded in ``dtype``. (Off by an ulp, a point
+    meant to fall halfway between two pixels falls on the other side of halfway, and
+    nearest-mode sampling reads the other pixel.)"""
+    dtype = np.dtype(dtype)
     if n <= 1:
         return np.zeros(max(n, 1), dtype)
-    r = np.linspace(-1.0, 1.0, n)
-    return (r if align_corners else r * (n - 1) / n).astype(dtype)
+    r = _linspace_neg_one(int(n), dtype.str)
+    if align_corners:
+        return r.copy()
+    return (r * dtype.type(n - 1)) / dtype.type(n)
+
+
+@functools.lru_cache(maxsize=64)
+def _linspace_neg_one(n, dtype_str):
+    """PyTorch 2.13's CPU linspace(-1, 1, n) in one floating dtype: step = 2 / (n - 1)
+    rounded; the first n // 2 values are -1 + step * i, the rest 1 - step * (n - 1 - i),
+    each a fused multiply-add (one rounding of the exact value), which is computed here
+    with fractions and rounded to nearest, ties to even."""
+    dtype = np.dtype(dtype_str)
+    step = Fraction(float(dtype.type(2) / dtype.type(n - 1)))
+    exact = [-1 + step * i if i < n // 2 else 1 - step * (n - 1 - i) for i in range(n)]
+    out = np.array([_nearest(v, dtype) for v in exact], dtype)
+    out.flags.writeable = False
+    return out
+
+
+def _nearest(value, dtype):
+    """The ``dtype`` number nearest the fraction ``value`` (ties to the even one)."""
+    if dtype == np.float64:
+        return float(value)  # (Fraction to float rounds correctly)
+    guess = dtype.type(float(value))  # (rounded twice: maybe one off; look either side)
+    candidates = (np.nextafter(guess, dtype.type(-np.inf)), guess,
+                  np.nextafter(guess, dtype.type(np.inf)))
+    return min(candidates, key=lambda c: (abs(Fraction(float(c)) - value),
+                                          _odd(c, dtype)))
+
+
+def _odd(x, dtype):
+    """Whether ``x``'s last significand bit is 1."""
+    return int(abs(float(np.frexp(x)[0])) * 2.0 ** (np.finfo(dtype).nmant + 1)) & 1
 
 
 def affine_grid(theta, size, align_corners=None):
@@ -59,7 +98,17 @@ def affine_grid(theta, size, align_corners=None):
     coords = np.stack(np.meshgrid(*reversed(axes), indexing="ij")[::-1], axis=-1)
     base = np.concatenate([coords, np.ones(coords.shape[:-1] + (1,), dtype)], axis=-1)
     flat = base.reshape(-1, nd + 1)  # (prod(spatial), nd + 1): x, y[, z], 1
-    grid = P.matmul(flat, P.swapaxes(theta, 1, 2))  # (N, prod(spatial), nd)
+    # theta [x, y(, z), 1]^T, its products summed left to right, each sum rounded, as
+    # PyTorch's small batched matmul sums them (a BLAS matmul may pair them otherwise)
+    columns = []
+    for j in range(nd):
+        total = None
+        for k in range(nd + 1):
+            weight = P.reshape(P.getitem(theta, (slice(None), j, k)), (-1, 1))  # (N, 1)
+            term = weight if k == nd else flat[:, k] * weight  # (N, prod(spatial))
+            total = term if total is None else total + term
+        columns.append(total)
+    grid = P.stack(columns, axis=-1)  # (N, prod(spatial), nd)
     return P.reshape(grid, (size[0],) + size[2:] + (nd,))
 
 
@@ -75,8 +124,40 @@ def _reflect(u, lo2, hi2):
 
 
 def _unnormalized(g, size, align_corners):
-    """Pixel coordinates of grid values g, before the padding mode."""
-    return (g + 1) * ((size - 1) / 2) if align_corners else ((g + 1) * size - 1) / 2
+    """Pixel coordinates of grid values g, before the padding mode, rounded as PyTorch's
+    CPU kernel rounds them: (g + 1) * ((size - 1) / 2) with align_corners, else
+    (g + 1) * (size / 2) - 0.5 as one fused multiply-add (a single rounding). A point
+    meant to land on a pixel then lands on the same side of it as in PyTorch (just
+    below 2 rather than on 2, say), so the same cell is read and the grid's gradient
+    takes the same slope. The derivative is size / 2 (or (size - 1) / 2)."""
+    a = g + 1
+    if align_corners:
+        return a * ((size - 1) / 2)
+    held = P.stop_gradient(a)
+    # (held's exact value, plus a zero that carries the derivative)
+    return _fused_half_step(held, size) + (a - held) * (size / 2)
+
+
+def _fused_half_step(a, size):
+    """a * (size / 2) - 0.5 rounded once, = (a * size - 1) / 2 (halving is exact). In
+    float64 the product's rounding error comes from Dekker's splitting (size, an int
+    below 2**26, needs no splitting) and the subtraction's from a two-sum, so the result
+    is the one rounding of p + e - 1 (exactly so wherever p - 1 is exact: every point
+    from a quarter pixel left of the image onwards). float32 values are computed in
+    float64, where the product is exact, and rounded once to float32."""
+    dtype = data(a).dtype
+    if dtype != np.float64:
+        wide = P.astype(a, np.float64) * float(size) - 1.0
+        return P.astype(wide, dtype) * 0.5
+    p = a * float(size)
+    c = a * 134217729.0  # (2**27 + 1: a's upper 26 bits in hi, the rest in lo)
+    hi = c - (c - a)
+    lo = a - hi
+    e = (hi * float(size) - p) + lo * float(size)  # a * size = p + e exactly
+    q = p - 1.0
+    back = q - p
+    t = (p - (q - back)) + (-1.0 - back)  # p - 1 = q + t exactly
+    return (q + (t + e)) * 0.5
 
 
 def _source(g, size, padding_mode, align_corners):

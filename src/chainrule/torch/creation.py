@@ -200,9 +200,54 @@ def arange(start=None, end=None, step=1, *, dtype=None, device=None, requires_gr
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    values = np.linspace(start, end, steps)
-    return _made(values.astype(T.dtype_of(dtype or T.get_default_dtype())), requires_grad,
-                 device, "linspace")
+    """``steps`` values from ``start`` to ``end``; floating ones rounded as PyTorch's CPU
+    linspace rounds them (see _pytorch_linspace)."""
+    dtype = np.dtype(T.dtype_of(dtype or T.get_default_dtype()))
+    if dtype.kind == "f" and dtype.itemsize >= 4 and int(steps) > 1:
+        values = _pytorch_linspace(start, end, int(steps), dtype)
+    else:
+        values = np.linspace(start, end, steps).astype(dtype)
+    return _made(values, requires_grad, device, "linspace")
+
+
+def _two_product(a, b):
+    """p, e with p = fl(a * b) and a * b = p + e exactly (Dekker's splitting; float64)."""
+    p = a * b
+
+    def split(x):
+        c = x * 134217729.0  # (2**27 + 1)
+        hi = c - (c - x)
+        return hi, x - hi
+
+    ah, al = split(a)
+    bh, bl = split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _pytorch_linspace(start, end, n, dtype):
+    """PyTorch 2.13's CPU linspace in float32 or float64: step = (end - start) / (n - 1)
+    rounded in the dtype; the first n // 2 values are start + step * i and the others
+    end - step * (n - 1 - i), each one fused multiply-add (rounded once). The exact
+    value of that multiply-add is carried as a float64 sum with its rounding errors
+    (two-product, two-sum) and rounded at the end; float32 is computed in float64, where
+    its products are exact, and rounded once. (np.linspace rounds differently: one ulp
+    off in places, as -0.33333333333333326 for PyTorch's -0.33333333333333337.)"""
+    kind = dtype.type
+    first, last = kind(start), kind(end)
+    step = (last - first) / kind(n - 1)
+    i = np.arange(n, dtype=np.float64)
+    low = i < n // 2
+    factor = np.where(low, float(step), -float(step))
+    count = np.where(low, i, (n - 1) - i)
+    base = np.where(low, float(first), float(last))
+    if dtype == np.float32:
+        return (factor * count + base).astype(np.float32)  # (product exact; one rounding)
+    p, e = _two_product(factor, count)
+    s = base + p
+    back = s - base
+    t = (base - (s - back)) + (p - back)  # base + p = s + t exactly
+    with np.errstate(invalid="ignore"):
+        return s + (t + e)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
