@@ -290,3 +290,48 @@ def test_affine_grid_sums_theta_products_left_to_right():
     eye = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=torch.float64)
     assert torch.equal(F.grid_sample(image, F.affine_grid(eye, image.size(), align_corners=False),
                                      align_corners=False), image)
+
+
+# ------------------------------------------------------------------ 9. shape errors
+def _raises_both(thunk, match):
+    with pytest.raises(RuntimeError, match=match) as caught:
+        thunk()
+    assert isinstance(caught.value, ValueError)  # (the engine's callers catch it too)
+
+
+def test_shape_errors_are_runtime_errors_with_pytorchs_messages():
+    _raises_both(lambda: nn.Linear(8, 3)(torch.ones(5, 4)),
+                 r"mat1 and mat2 shapes cannot be multiplied \(5x4 and 8x3\)")
+    _raises_both(lambda: nn.Linear(8, 3)(torch.ones(2, 5, 4)),
+                 r"mat1 and mat2 shapes cannot be multiplied \(10x4 and 8x3\)")
+    _raises_both(lambda: F.linear(torch.ones(5, 4), torch.ones(3, 8)),
+                 r"\(5x4 and 8x3\)")
+    _raises_both(lambda: torch.ones(2, 3) @ torch.ones(2, 3),
+                 r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)")
+    _raises_both(lambda: torch.matmul(torch.ones(2, 3), torch.ones(4, 2)), r"\(2x3 and 4x2\)")
+    _raises_both(lambda: torch.ones(3).view(2, 2),
+                 r"shape '\[2, 2\]' is invalid for input of size 3")
+    _raises_both(lambda: torch.ones(6).reshape(-1, 4),
+                 r"shape '\[-1, 4\]' is invalid for input of size 6")
+    _raises_both(lambda: torch.ones(2, 3) + torch.ones(3, 2),
+                 r"size of tensor a \(3\) must match the size of tensor b \(2\) at "
+                 r"non-singleton dimension 1")
+    _raises_both(lambda: torch.ones(4, 1, 3) * torch.ones(2, 2),
+                 r"tensor a \(3\) must match the size of tensor b \(2\) at non-singleton "
+                 r"dimension 2")
+    _raises_both(lambda: torch.cat([torch.tensor(1.0), torch.tensor(2.0)]),
+                 r"zero-dimensional tensor \(at position 0\) cannot be concatenated")
+    _raises_both(lambda: torch.cat([torch.ones(2), torch.tensor(2.0)]),
+                 r"zero-dimensional tensor \(at position 1\)")
+    # (what fits still works)
+    assert (torch.ones(4, 1, 3) * torch.ones(2, 1)).shape == (4, 2, 3)
+    assert torch.ones(6).view(-1, 3).shape == (2, 3)
+
+
+def test_format_spec_is_for_zero_dim_tensors_only():
+    assert f"{torch.tensor(1.5):.2f}" == "1.50"
+    assert f"{torch.tensor([1.5])}" == "tensor([1.5000])"
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        f"{torch.tensor([1.5]):.2f}"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        format(torch.ones(2), ">20")

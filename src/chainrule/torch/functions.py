@@ -111,6 +111,10 @@ def numel(input):
 # ------------------------------------------------------------- joining, shape
 def cat(tensors, dim=0, *, axis=None):
     tensors = list(tensors)
+    for k, t in enumerate(tensors):
+        if np.ndim(t) == 0:
+            raise T.ShapeError(f"zero-dimensional tensor (at position {k}) cannot be "
+                               f"concatenated")
     if any(np.ndim(t) > 1 for t in tensors):  # PyTorch skips 1-D empty tensors (legacy)
         tensors = [t for t in tensors if np.shape(t) != (0,)]
     return P.concatenate(promoted(*tensors), axis=dim if axis is None else axis)

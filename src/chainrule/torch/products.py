@@ -126,6 +126,32 @@ def check_matmul(a, b):
         check_same("bmm", a, b)
 
 
+def matmul_error(error, a, b):
+    """``error`` (the engine's ValueError for operands that do not fit) as PyTorch's
+    RuntimeError, a ShapeError (a ValueError too): its "mat1 and mat2" message for two
+    matrices, the engine's message otherwise."""
+    if isinstance(error, T.ShapeError):
+        return error
+    sa = np.shape(a._data if isinstance(a, TensorBase) else a)
+    sb = np.shape(b._data if isinstance(b, TensorBase) else b)
+    if len(sa) == 2 and len(sb) == 2 and sa[1] != sb[0]:
+        return T.ShapeError(T.matmul_mismatch(sa, sb))
+    return T.ShapeError(*error.args)
+
+
+def linear_error(error, input, weight):
+    """F.linear's shape error as PyTorch reports it: input folded to a matrix times
+    weight.T ("mat1 and mat2 shapes cannot be multiplied (5x4 and 8x3)")."""
+    if isinstance(error, T.ShapeError):
+        return error
+    si = np.shape(input._data if isinstance(input, TensorBase) else input)
+    sw = np.shape(weight._data if isinstance(weight, TensorBase) else weight)
+    if len(si) >= 1 and len(sw) == 2 and si[-1] != sw[1]:
+        rows = int(np.prod(si[:-1])) if len(si) > 1 else 1
+        return T.ShapeError(T.matmul_mismatch((rows, si[-1]), (sw[1], sw[0])))
+    return error
+
+
 def check_linear(input, weight, bias=None):
     """F.linear's check: addmm(bias, input, weight.T) with a bias, matmul without."""
     if bias is not None and np.ndim(weight._data) == 2 and isinstance(bias, TensorBase):
@@ -138,7 +164,10 @@ def check_linear(input, weight, bias=None):
 def matmul(input, other):
     if isinstance(input, TensorBase) and isinstance(other, TensorBase):
         check_matmul(input, other)
-    return P.matmul(input, other)
+    try:
+        return P.matmul(input, other)
+    except ValueError as e:
+        raise matmul_error(e, input, other) from None
 
 
 def mm(input, mat2):

@@ -275,36 +275,66 @@ def _promoting(prim, reflected=False, true_division=False, subtraction=False):
     fast = graph.binary_recorder(prim, reflected)
 
     def op(self, other):
-        # (subtraction's bool check sits on the paths a bool operand can take, off the
-        # float-tensor fast path)
-        if isinstance(other, _CrTensor) and other._data.dtype != self._data.dtype:
-            if subtraction:
+        try:
+            # (subtraction's bool check sits on the paths a bool operand can take, off the
+            # float-tensor fast path)
+            if isinstance(other, _CrTensor) and other._data.dtype != self._data.dtype:
+                if subtraction:
+                    _refuse_bool_subtraction(self, other)
+                self, other = zero_dim_follows(self, other)
+            if self._data.dtype.kind in "iub":
+                if subtraction and (self._data.dtype.kind == "b" or type(other) is builtins.bool):
+                    _refuse_bool_subtraction(self, other)
+                if type(other) is builtins.int and not true_division:
+                    other = wrapped_int(other, self._data.dtype)
+                elif isinstance(other, builtins.float) or (
+                        isinstance(other, _CrTensor) and other._data.dtype.kind == "f"):
+                    target = (T.get_default_dtype() if isinstance(other, builtins.float)
+                              else other._data.dtype)
+                    return fast(P.astype(self, dtype=target), other)
+                if true_division:
+                    target = T.get_default_dtype()
+                    if isinstance(other, _CrTensor):
+                        other = P.astype(other, dtype=target)
+                    return fast(P.astype(self, dtype=target), other)
+            elif isinstance(other, _CrTensor) and other._data.dtype.kind in "iub" and (
+                    self._data.dtype.kind == "f"):
+                return fast(self, P.astype(other, dtype=self._data.dtype))
+            elif subtraction and type(other) is builtins.bool:
                 _refuse_bool_subtraction(self, other)
-            self, other = zero_dim_follows(self, other)
-        if self._data.dtype.kind in "iub":
-            if subtraction and (self._data.dtype.kind == "b" or type(other) is builtins.bool):
-                _refuse_bool_subtraction(self, other)
-            if type(other) is builtins.int and not true_division:
-                other = wrapped_int(other, self._data.dtype)
-            elif isinstance(other, builtins.float) or (
-                    isinstance(other, _CrTensor) and other._data.dtype.kind == "f"):
-                target = (T.get_default_dtype() if isinstance(other, builtins.float)
-                          else other._data.dtype)
-                return fast(P.astype(self, dtype=target), other)
-            if true_division:
-                target = T.get_default_dtype()
-                if isinstance(other, _CrTensor):
-                    other = P.astype(other, dtype=target)
-                return fast(P.astype(self, dtype=target), other)
-        elif isinstance(other, _CrTensor) and other._data.dtype.kind in "iub" and (
-                self._data.dtype.kind == "f"):
-            return fast(self, P.astype(other, dtype=self._data.dtype))
-        elif subtraction and type(other) is builtins.bool:
-            _refuse_bool_subtraction(self, other)
-        return fast(self, other)
+            return fast(self, other)
+        except ValueError as e:  # (operands that do not broadcast: PyTorch's RuntimeError)
+            raise (_shape_error(e, other, self) if reflected
+                   else _shape_error(e, self, other)) from None
 
     op.__name__ = prim.name
     return op
+
+
+def _reshaped(x, shape):
+    """P.reshape, a shape that does not fit the element count raising PyTorch's
+    RuntimeError (a ShapeError)."""
+    try:
+        return P.reshape(x, shape)
+    except ValueError as e:
+        size = x._data.size
+        known = [d for d in shape if d != -1]
+        count = int(np.prod(known)) if known else 1
+        fits = (count == size) if -1 not in shape else (count != 0 and size % count == 0)
+        if fits or isinstance(e, T.ShapeError):
+            raise
+        raise T.ShapeError(f"shape '{list(shape)}' is invalid for input of size {size}") \
+            from None
+
+
+def _shape_error(error, a, b):
+    """``error`` (the engine's ValueError) as PyTorch's RuntimeError for operands of
+    shapes that do not broadcast (a ShapeError, a ValueError too), else as it is."""
+    if isinstance(error, T.ShapeError):
+        return error
+    message = T.broadcast_mismatch(np.shape(a._data if isinstance(a, TensorBase) else a),
+                                   np.shape(b._data if isinstance(b, TensorBase) else b))
+    return error if message is None else T.ShapeError(message)
 
 
 def _promoting_bitwise(prim, reflected=False):
@@ -524,7 +554,9 @@ class Tensor(WritesAndNewTensors, _CrTensor):
         PyTorch; str() keeps the tensor(...) form."""
         if self._data.ndim == 0:
             return format(self._data.item(), spec)
-        return super().__format__(spec) if not spec else format(str(self), spec)
+        if spec:  # (PyTorch's: object.__format__ takes no format string)
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     __add__ = _promoting(P.add)
     __and__ = _promoting_bitwise(E.bitwise_and)
@@ -1072,10 +1104,10 @@ class Tensor(WritesAndNewTensors, _CrTensor):
                                                          list, T.Size)):
             raise TypeError(f"view({shape[0]!r}): reinterpreting the bytes as another dtype "
                             f"is not supported; use .to(dtype) to convert the values")
-        return P.reshape(self, T.shape_args(shape, "view"))
+        return _reshaped(self, T.shape_args(shape, "view"))
 
     def reshape(self, *shape, **kw):
-        return P.reshape(self, T.shape_args(_keyword(shape, kw, "shape", "reshape"),
+        return _reshaped(self, T.shape_args(_keyword(shape, kw, "shape", "reshape"),
                                             "reshape"))
 
     def permute(self, *dims, **kw):
@@ -1378,12 +1410,18 @@ class Tensor(WritesAndNewTensors, _CrTensor):
     def __matmul__(self, other):
         if isinstance(other, TensorBase):
             products.check_matmul(self, other)
-        return Tensor._matmul(self, other)
+        try:
+            return Tensor._matmul(self, other)
+        except ValueError as e:
+            raise products.matmul_error(e, self, other) from None
 
     def __rmatmul__(self, other):
         if isinstance(other, TensorBase):
             products.check_matmul(other, self)
-        return Tensor._rmatmul(self, other)
+        try:
+            return Tensor._rmatmul(self, other)
+        except ValueError as e:
+            raise products.matmul_error(e, other, self) from None
 
     matmul = __matmul__
 

@@ -400,6 +400,32 @@ def shape_args(shape, who):
     return tuple(builtins.int(s) for s in shape)
 
 
+class ShapeError(ValueError, RuntimeError):
+    """An input shape an operation cannot take: PyTorch raises RuntimeError, chainrule's
+    engine ValueError; this is both, so ``except RuntimeError`` (a PyTorch program) and
+    ``except ValueError`` (the engine's callers) catch it alike."""
+
+
+def broadcast_mismatch(a, b):
+    """PyTorch's message for shapes ``a`` and ``b`` that do not broadcast (the first
+    clash from the right, numbered as a dimension of the result), or None if they do."""
+    n = max(len(a), len(b))
+    for i in range(n - 1, -1, -1):
+        back = n - i
+        sa = a[-back] if back <= len(a) else 1
+        sb = b[-back] if back <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return (f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                    f"non-singleton dimension {i}")
+    return None
+
+
+def matmul_mismatch(a, b):
+    """PyTorch's message for matrices of shapes ``a`` (rows x k) and ``b`` (k' x cols)
+    that cannot be multiplied (k != k')."""
+    return f"mat1 and mat2 shapes cannot be multiplied ({a[0]}x{a[1]} and {b[0]}x{b[1]})"
+
+
 def _as_size(items, other=None):
     """``items`` as a Size, each an int as PyTorch's Size requires (``x.shape + (1.5,)``
     is a TypeError there too)."""

@@ -17,6 +17,7 @@ from chainrule.nn import __all__ as _layer_names
 
 from .. import types as _T
 from ..products import check_linear as _check_linear
+from ..products import linear_error as _linear_error
 from .modules import (
     Buffer,
     Module,
@@ -104,7 +105,10 @@ def _front_end_layer(layer):
             weight = getattr(self, "weight", None)
             if isinstance(weight, _TensorBase) and weight._data.size:  # (LazyLinear: once made)
                 _check_linear(input, weight, self.bias)
-            return layer.forward(self, input)
+            try:
+                return layer.forward(self, input)
+            except ValueError as e:  # (PyTorch's RuntimeError, "mat1 and mat2 shapes ...")
+                raise _linear_error(e, input, self.weight) from None
 
         namespace["forward"] = forward
     if _SHAPE_CHECKED_LAYERS.fullmatch(layer.__name__):  # (RuntimeError as PyTorch's)

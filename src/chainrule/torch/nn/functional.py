@@ -27,6 +27,7 @@ from chainrule.nn.functional import (
 )
 
 from ..products import check_linear as _check_linear
+from ..products import linear_error as _linear_error
 from ..tensor import floating
 from ..types import SCALAR_NAMES
 from . import attention as _attention
@@ -83,7 +84,10 @@ def linear(input, weight, bias=None):
     and bias of one dtype (a float64 input meeting float32 weights is refused, as
     PyTorch's matrix product kernels refuse it; the engine would promote)."""
     _check_linear(input, weight, bias)
-    return _engine.linear(input, weight, bias)
+    try:
+        return _engine.linear(input, weight, bias)
+    except ValueError as e:  # (PyTorch's RuntimeError and message for shapes that clash)
+        raise _linear_error(e, input, weight) from None
 
 
 cross_entropy = _long_target(_engine.cross_entropy)

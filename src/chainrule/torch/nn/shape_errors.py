@@ -11,12 +11,11 @@ from __future__ import annotations
 import functools
 import re
 
+from ..types import ShapeError  # (defined there: the tensor's own operators raise it too)
+
 __all__ = ["SHAPE_CHECKED_LAYERS", "ShapeError", "runtime_shape_errors"]
 
 
-class ShapeError(ValueError, RuntimeError):
-    """An input shape a convolution or pooling function cannot take (PyTorch raises
-    RuntimeError; chainrule's engine ValueError: this is both)."""
 
 
 def runtime_shape_errors(fn):
