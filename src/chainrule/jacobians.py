@@ -256,7 +256,9 @@ def hessian(
 
     def noting_shape(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
-        seen["shape"] = tuple(getattr(out, "shape", np.shape(out)))
+        shape = getattr(out, "shape", None)  # (a tuple or dict output has none)
+        if shape is not None:
+            seen["shape"] = tuple(shape)
         return out
 
     plain = jacobian(grad(noting_shape, argnum), argnum, mode="rev")
