@@ -335,3 +335,17 @@ def test_format_spec_is_for_zero_dim_tensors_only():
         f"{torch.tensor([1.5]):.2f}"
     with pytest.raises(TypeError, match="unsupported format string"):
         format(torch.ones(2), ">20")
+
+
+def test_adagrad_fills_its_state_when_made():
+    p = nn.Parameter(torch.ones(2))
+    opt = torch.optim.Adagrad([p], lr=0.1, initial_accumulator_value=0.5)
+    assert repr(opt.state[p]["step"]) == "tensor(0.)"
+    assert torch.equal(opt.state[p]["sum"], torch.full((2,), 0.5))
+    assert list(opt.state_dict()["state"]) == [0]
+    p.grad = torch.ones(2)
+    opt.step()
+    assert opt.state[p]["step"].item() == 1.0
+    assert torch.equal(opt.state[p]["sum"], torch.full((2,), 1.5))
+    # p - lr * g / (sqrt(sum) + eps), the sum now 0.5 + 1
+    np.testing.assert_allclose(p.detach().numpy(), 1 - 0.1 / (np.sqrt(1.5) + 1e-10), rtol=1e-6)

@@ -191,6 +191,14 @@ def _with_pytorchs_switches(cls):
                               else given.get(k, default) for k, default in switches.items()}
             super().__init__(params, *args, **kwargs)
             self.defaults.update(self._switches)  # (PyTorch's defaults hold them too)
+            if cls.__name__ == "Adagrad":
+                # (PyTorch's Adagrad fills its state when made: step 0 and the sums at
+                # initial_accumulator_value; float16 parameters, updated through float32
+                # copies, get theirs at the first step as before)
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p._data.dtype != np.float16 and not self._state.get(p):
+                            self._state[p] = self._init_state(p, group)
 
         def add_param_group(self, param_group):
             # (every group has the switches, also one added later, as in PyTorch)
