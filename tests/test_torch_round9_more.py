@@ -349,3 +349,20 @@ def test_adagrad_fills_its_state_when_made():
     assert torch.equal(opt.state[p]["sum"], torch.full((2,), 1.5))
     # p - lr * g / (sqrt(sum) + eps), the sum now 0.5 + 1
     np.testing.assert_allclose(p.detach().numpy(), 1 - 0.1 / (np.sqrt(1.5) + 1e-10), rtol=1e-6)
+
+
+def test_sgd_state_has_no_step_and_loads_a_buffer_without_one():
+    p = nn.Parameter(torch.ones(2))
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = torch.ones(2)
+    opt.step()
+    assert list(opt.state[p]) == ["momentum_buffer"] and "step" not in opt.state[p]
+    saved = opt.state_dict()
+    assert list(saved["state"][0]) == ["momentum_buffer"]
+    q = nn.Parameter(torch.ones(2))
+    again = torch.optim.SGD([q], lr=0.1, momentum=0.9)
+    again.load_state_dict(saved)  # (PyTorch's form: the buffer alone)
+    q.grad = torch.ones(2)
+    again.step()  # buffer 0.9 * 1 + 1 = 1.9, not restarted at the gradient
+    np.testing.assert_allclose(again.state[q]["momentum_buffer"].numpy(), [1.9, 1.9])
+    np.testing.assert_allclose(q.detach().numpy(), [1 - 0.19, 1 - 0.19], rtol=1e-6)

@@ -54,12 +54,15 @@ class _StateEntry(MutableMapping):
     write through), anything else as stored. A tensor put where the optimizer keeps an
     array is kept as that array (its memory), so the update goes on reading arrays."""
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "_hidden")
 
-    def __init__(self, raw):
+    def __init__(self, raw, hidden=()):
         self._raw = raw
+        self._hidden = hidden  # (the engine's own entries PyTorch's optimizer lacks)
 
     def __getitem__(self, key):
+        if key in self._hidden:
+            raise KeyError(key)
         value = self._raw[key]
         if _is_counter(key, value) or (key == "mu_product" and isinstance(value, np.ndarray)
                                        and value.ndim == 0):
@@ -79,10 +82,10 @@ class _StateEntry(MutableMapping):
         del self._raw[key]
 
     def __iter__(self):
-        return iter(self._raw)
+        return (k for k in self._raw if k not in self._hidden)
 
     def __len__(self):
-        return len(self._raw)
+        return sum(1 for k in self._raw if k not in self._hidden)
 
     def __repr__(self):
         return repr(dict(self.items()))
@@ -92,16 +95,17 @@ class _State(MutableMapping):
     """``optimizer.state``: parameter -> _StateEntry, an empty one made on first read (a
     defaultdict, as PyTorch's)."""
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "_hidden")
 
-    def __init__(self, raw):
+    def __init__(self, raw, hidden=()):
         self._raw = raw
+        self._hidden = hidden
 
     def __getitem__(self, p):
         entry = self._raw.get(p)
         if entry is None:
             entry = self._raw[p] = {}
-        return _StateEntry(entry)
+        return _StateEntry(entry, self._hidden)
 
     def __setitem__(self, p, entry):
         self._raw[p] = dict(entry._raw if isinstance(entry, _StateEntry) else entry)
@@ -132,10 +136,14 @@ class Optimizer(_optim.Optimizer):
     ``state_dict()`` has PyTorch's form: parameter indices as ints, each state value a
     copy (tensors as tensors, numbers as numbers); ``load_state_dict`` restores it."""
 
+    # State entries chainrule's update keeps and PyTorch's optimizer does not (SGD's step
+    # count): left out of ``state`` and ``state_dict()``.
+    _hidden_state: tuple[str, ...] = ()
+
     @property
     def state(self):
         """parameter -> its state, tensors where the update keeps arrays (_StateEntry)."""
-        return _State(self._state)
+        return _State(self._state, self._hidden_state)
 
     @state.setter
     def state(self, value):
@@ -175,6 +183,10 @@ def _with_pytorchs_switches(cls):
         switches["capturable"] = False
 
     class Optimizer(cls, globals()["Optimizer"]):
+        # (SGD counts steps to start its momentum buffer at the first gradient; PyTorch's
+        # SGD keeps no count, its buffer's presence says the same)
+        _hidden_state = ("step",) if cls.__name__ == "SGD" else ()
+
         def __init__(self, params, *args, **kwargs):
             given = {k: kwargs.pop(k) for k in ("foreach", "fused", "capturable",
                                                 "differentiable") if k in kwargs}
@@ -212,9 +224,17 @@ def _with_pytorchs_switches(cls):
             # its scalar dtype: float32, or float64 when that is the default dtype)
             state = {int(i): {k: front(new_tensor(
                 np.asarray(v, _scalar_dtype()) if k in ("step", "mu_product")
-                else np.asarray(v))) for k, v in entry.items()}
+                else np.asarray(v))) for k, v in entry.items() if k not in self._hidden_state}
                 for i, entry in saved["state"].items()}
             return {"state": state, "param_groups": _pytorch_groups(saved)}
+
+        def load_state_dict(self, state_dict):
+            if "step" in self._hidden_state:  # (a momentum buffer saved: past the first step)
+                state = {i: dict(entry, step=np.ones((), np.int64))
+                         if "momentum_buffer" in entry and "step" not in entry else entry
+                         for i, entry in state_dict.get("state", {}).items()}
+                state_dict = {**state_dict, "state": state}
+            super().load_state_dict(state_dict)
 
     Optimizer.__name__ = Optimizer.__qualname__ = cls.__name__
     Optimizer.__doc__ = cls.__doc__
