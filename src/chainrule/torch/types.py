@@ -441,9 +441,10 @@ class Size(tuple):
     Slicing it, adding a tuple to it on either side and repeating it give a Size, as in
     PyTorch; indexing gives an int."""
 
-    def __getitem__(self, index):
-        got = tuple.__getitem__(self, index)
-        return Size(got) if isinstance(index, slice) else got
+    def __getitem__(self, index, _item=tuple.__getitem__):
+        if index.__class__ is slice:
+            return Size(_item(self, index))
+        return _item(self, index)
 
     def __add__(self, other):
         if not isinstance(other, tuple):
