@@ -199,6 +199,13 @@ def test_backward_again_through_nodes_that_need_no_values():
     for _ in range(3):
         (wt * c).sum().backward()
     np.testing.assert_array_equal(w.grad.data, 3 * np.broadcast_to(c.T, (2, 3)))
+    # concatenate and constant padding read only shapes (PyTorch's Cat/ConstantPad keep
+    # no tensors either)
+    w.grad = None
+    joined = cr.numpy.pad(cr.numpy.concatenate([w, w - 1.0]), ((0, 1), (1, 0)))
+    for _ in range(2):
+        joined.sum().backward(retain_graph=False)
+    np.testing.assert_array_equal(w.grad.data, np.full((2, 3), 4.0))
     # Through a node that needed its input's values, the second backward refuses.
     h = cr.exp(w) + 1.0
     h.sum().backward()

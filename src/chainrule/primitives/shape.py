@@ -464,6 +464,9 @@ _pad = primitive(
         t, pad_width=pad_width, mode=mode, constant_values=0
     ),
 )
+# Their rules read only their inputs' shapes: backward may keep their nodes for a later
+# backward, as PyTorch keeps CatBackward and ConstantPadBackward (backward._saves_nothing).
+_concatenate._saves_nothing = _pad._saves_nothing = True
 
 
 # Modes that copy existing values (np.pad of the element numbers gives which ones), and
