@@ -205,14 +205,11 @@ def _flat(x):
 def _apply_each(out, index, func):
     """out[index] = func(out[index]), once per occurrence of each position."""
     from . import numpy as cnp
+    from .numpy.ufunc_methods import occurrence
 
     pos = np.arange(out.size).reshape(np.shape(out))[index].reshape(-1)
     flat = cnp.reshape(out, (-1,))
-    order = np.argsort(pos, kind="stable")
-    ranked = pos[order]
-    start = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
-    rank = np.empty(pos.size, np.intp)
-    rank[order] = np.arange(pos.size) - np.repeat(start, np.diff(np.r_[start, pos.size]))
+    rank = occurrence(pos)
     for k in range(int(rank.max()) + 1 if rank.size else 0):
         where = pos[rank == k]
         flat[where] = func(flat[where])

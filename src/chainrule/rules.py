@@ -140,7 +140,6 @@ class Primitive:
         self._jvps_declared = False
         self._inline = None
         self._reads_answer = None
-        self.__dict__.pop("_saves_nothing", None)  # (backward._saves_nothing, found again)
         self._refresh_flags()
 
     # -- facts the hot paths read through flags

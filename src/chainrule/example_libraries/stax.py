@@ -67,27 +67,8 @@ def GeneralConv(dimension_numbers: tuple[str, str, str], out_chan: int,
     spatial axes; `dimension_numbers` gives the layouts of input, kernel and output
     (``("NHWC", "HWIO", "NHWC")`` for Conv); padding 'VALID', 'SAME', 'SAME_LOWER' or
     (low, high) pairs."""
-    lhs_spec, rhs_spec, out_spec = dimension_numbers
-    one = (1,) * len(filter_shape)
-    steps = tuple(strides or one)
-    W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
-
-    def init_fun(rng: Any, input_shape: Sequence[int]) -> Any:
-        kernel_shape = _kernel_shape(rhs_spec, filter_shape, out_chan,
-                                     input_shape[lhs_spec.index("C")])
-        output_shape = _conv_output_shape(dimension_numbers, input_shape, kernel_shape,
-                                          steps, padding, transposed=False)
-        k1, k2 = random.split(rng)
-        W = W_init(k1, kernel_shape)
-        b = b_init(k2, [out_chan if c == "C" else 1 for c in out_spec])
-        return output_shape, (W, b)
-
-    def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
-        W, b = params
-        return lax.conv_general_dilated(inputs, W, steps, padding, one, one,
-                                        dimension_numbers=dimension_numbers) + b
-
-    return init_fun, apply_fun
+    return _conv_layer(dimension_numbers, out_chan, filter_shape, strides, padding, W_init,
+                       b_init, transposed=False)
 
 
 Conv = functools.partial(GeneralConv, ("NHWC", "HWIO", "NHWC"))
@@ -101,6 +82,15 @@ def GeneralConvTranspose(dimension_numbers: tuple[str, str, str], out_chan: int,
                          b_init: Initializer = _TINY_NORMAL) -> Layer:
     """Transposed convolution (lax.conv_transpose): 'SAME' makes each spatial size the
     input's times the stride, 'VALID' adds max(kernel - stride, 0) to that."""
+    return _conv_layer(dimension_numbers, out_chan, filter_shape, strides, padding, W_init,
+                       b_init, transposed=True)
+
+
+def _conv_layer(dimension_numbers: tuple[str, str, str], out_chan: int,
+                filter_shape: Sequence[int], strides: Sequence[int] | None,
+                padding: str | Sequence[tuple[int, int]], W_init: Initializer | None,
+                b_init: Initializer, transposed: bool) -> Layer:
+    """The (init_fun, apply_fun) pair of a convolution layer or of its transpose."""
     lhs_spec, rhs_spec, out_spec = dimension_numbers
     one = (1,) * len(filter_shape)
     steps = tuple(strides or one)
@@ -110,7 +100,7 @@ def GeneralConvTranspose(dimension_numbers: tuple[str, str, str], out_chan: int,
         kernel_shape = _kernel_shape(rhs_spec, filter_shape, out_chan,
                                      input_shape[lhs_spec.index("C")])
         output_shape = _conv_output_shape(dimension_numbers, input_shape, kernel_shape,
-                                          steps, padding, transposed=True)
+                                          steps, padding, transposed=transposed)
         k1, k2 = random.split(rng)
         W = W_init(k1, kernel_shape)
         b = b_init(k2, [out_chan if c == "C" else 1 for c in out_spec])
@@ -118,8 +108,11 @@ def GeneralConvTranspose(dimension_numbers: tuple[str, str, str], out_chan: int,
 
     def apply_fun(params: Any, inputs: Any, **kwargs: Any) -> Any:
         W, b = params
-        return lax.conv_transpose(inputs, W, steps, padding,
-                                  dimension_numbers=dimension_numbers) + b
+        if transposed:
+            return lax.conv_transpose(inputs, W, steps, padding,
+                                      dimension_numbers=dimension_numbers) + b
+        return lax.conv_general_dilated(inputs, W, steps, padding, one, one,
+                                        dimension_numbers=dimension_numbers) + b
 
     return init_fun, apply_fun
 

@@ -85,7 +85,8 @@ class _AtRef:
         self.ref = ref
 
     def __getattr__(self, name: str) -> Any:
-        return wrap(getattr(self.ref, name))
+        method = getattr(self.ref, name)
+        return lambda *args, **kwargs: to_jax(method(*from_jax(args), **kwargs))
 
 
 def to_jax(value: Any, numbers: bool = False) -> Any:

@@ -205,7 +205,7 @@ def _reduceat(npfunc, impl, a, indices, axis, dtype):
     return _like(P.concatenate(parts, axis=ax), expected)
 
 
-def _occurrence(positions):
+def occurrence(positions):
     """For each entry, how many earlier entries name the same position (0, 1, ...)."""
     order = np.argsort(positions, kind="stable")
     ranked = positions[order]
@@ -244,7 +244,7 @@ def _at(npfunc, impl, a, indices, b):
         new = P.index_put(flat, (pos,), step, accumulate=True)
     else:
         new = flat
-        rank = _occurrence(pos)
+        rank = occurrence(pos)
         for k in range(int(rank.max()) + 1 if rank.size else 0):
             entries = np.flatnonzero(rank == k)
             where = pos[entries]  # distinct positions

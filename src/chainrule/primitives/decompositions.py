@@ -117,8 +117,9 @@ def _svd64(a):
     return u, s, vt, np.linalg.det(u) * np.linalg.det(vt)
 
 
-def _as_input(out, a):
-    return out.astype(a.dtype if a.dtype.kind == "f" else out.dtype, copy=False)
+def _in_dtype(out, dtype):
+    """out (computed in float64) in the inputs' dtype where that is a float."""
+    return out.astype(dtype if dtype.kind == "f" else out.dtype, copy=False)
 
 
 def _cofactor_fwd(a):
@@ -131,7 +132,7 @@ def _cofactor_fwd(a):
         return np.zeros_like(a)
     u, s, vt, sign = _svd64(a)
     out = (sign[..., None, None] * (u * _products_but_one(s)[..., None, :])) @ vt
-    return _as_input(out, a)
+    return _in_dtype(out, a.dtype)
 
 
 def _cofactor_grad_fwd(a, g):
@@ -158,7 +159,7 @@ def _cofactor_grad_fwd(a, g):
     diagonal = np.einsum("...ik,...kk->...i", p, f)
     lf = -_mT(f) * p
     lf[..., np.arange(n), np.arange(n)] = diagonal
-    return _as_input(sign[..., None, None] * (u @ lf @ vt), np.asarray(a * g))
+    return _in_dtype(sign[..., None, None] * (u @ lf @ vt), np.result_type(a, g))
 
 
 def _cofactor_grad_vjp_a(h, ans, a, g):
